@@ -1,0 +1,58 @@
+// The calling convention between wasm functions, at the host entry, and into runtime stubs.
+// Prose version: docs/ARCHITECTURE.md "The ABI". Numbers here are what code generators use.
+//
+// Wasm-to-wasm: the caller reserves an argument area of max(params, results) 8-byte slots at
+// [rsp], writes parameter i at [rsp + 8*i] and `call`s; after `push rbp; mov rbp, rsp` the callee
+// finds it at [rbp + 16 + 8*i]. rsp is 16-byte aligned at the call instruction (so rsp+8 is
+// 16-aligned at callee entry, like System V). One result comes back in rax (i32, i64, ref;
+// i32 zero-extended) or xmm0 (f32 in the low 32 bits, f64 in the low 64); two or more results are
+// written by the callee into the argument slots. Every register except r14/r15/rsp/rbp is
+// caller-saved; rbp is callee-saved (frame pointer chain).
+
+/** Bytes per argument/result slot. */
+export const SLOT_SIZE = 8;
+/** Offset of parameter 0 from the callee's rbp after `push rbp; mov rbp, rsp`. */
+export const PARAM0_FROM_RBP = 16;
+/** Stack alignment at every call instruction. */
+export const CALL_ALIGN = 16;
+
+/** Slots the caller reserves for a call: max(params, results). */
+export function argAreaSlots(params: number, results: number): number {
+  return Math.max(params, results);
+}
+
+/** Where a value of a type travels when it is the only result. */
+export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref';
+export function singleResultLocation(t: ValType): 'rax' | 'xmm0' {
+  return t === 'f32' || t === 'f64' ? 'xmm0' : 'rax';
+}
+export function resultsInSlots(results: number): boolean {
+  return results >= 2;
+}
+
+/**
+ * Runtime stubs compiled code calls (addresses in vmctx, or relocations in the image):
+ *
+ * - trap stub k (`call [r15 + VMCTX.trapStubs + 8*k]`): never returns. It records trap code k and
+ *   the return address (the instruction after the call) in vmctx and unwinds to the entry
+ *   trampoline. The stack-overflow stub reports "interrupted" instead when vmctx.interrupt != 0,
+ *   so one slow path serves both the prologue check and the loop-header interrupt check.
+ *   Needs 8 bytes of stack (the return address); stackLimit keeps STACK_MARGIN spare for it.
+ *
+ * - host-call stub (`call [r15 + VMCTX.hostCallStub]`): an import implemented by the host.
+ *   Arguments are laid out exactly as for a wasm call ([rsp + 8*i] at the call); additionally
+ *   eax = import index and ecx = max(params, results) slots (at most HOSTCALL_SLOTS). Results
+ *   come back as for a wasm call: slot 0 in rax and xmm0, and all slots written back into the
+ *   argument area. Clobbers every register except r14, r15, rbp, rsp.
+ */
+export const STUB_REGS = { hostCallIndex: 'eax', hostCallSlots: 'ecx' } as const;
+
+/**
+ * Bytes kept free above the wasm stack guard: stackLimit = guardEnd + STACK_MARGIN. The prologue
+ * check compares the frame's lowest address against stackLimit, so this margin only has to hold
+ * what runs below a checked frame: the trap stub's return address and the host-call stub.
+ */
+export const STACK_MARGIN = 4096;
+
+/** Status kwasm_enter / kwasm_resume return. */
+export const ENTRY_STATUS = { returned: 0, trap: 1, hostCall: 2 } as const;

@@ -1,0 +1,61 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { generateHeader, repoRoot, HEADER_PATH } from '../../abi/gen-header.js';
+import { VMCTX, VMCTX_LAYOUT, VMCTX_SIZE } from '../../abi/vmctx.js';
+import { TRAP_KINDS, TrapCode, TRAP_STUB_COUNT } from '../../abi/traps.js';
+import { encodeImage, decodeImage, type CodeImage } from '../../abi/image.js';
+
+test('committed kwasm_abi.h matches abi/ (run `npm run gen:abi` if this fails)', () => {
+  const committed = readFileSync(join(repoRoot(), HEADER_PATH), 'utf8');
+  assert.is(committed, generateHeader());
+});
+
+test('kwasm_abi.h compiles and its offsets agree with the TypeScript table', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kwasm-abi-'));
+  try {
+    const probes = VMCTX_LAYOUT.map((f) => f.name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase());
+    const src = `#include "${join(repoRoot(), HEADER_PATH)}"\n#include <stdio.h>\nint main(void){\n${probes
+      .map((p) => `printf("%d\\n", (int)KWASM_VMCTX_${p});`).join('\n')}\nprintf("%d\\n", (int)KWASM_TRAP_STACK_OVERFLOW);\nreturn 0;}\n`;
+    writeFileSync(join(dir, 'p.c'), src);
+    execFileSync('gcc', ['-Wall', '-Werror', '-o', join(dir, 'p'), join(dir, 'p.c')]);
+    const nums = execFileSync(join(dir, 'p')).toString().trim().split('\n').map(Number);
+    assert.equal(nums, [...VMCTX_LAYOUT.map((f) => f.offset), TrapCode.stackOverflow]);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('vmctx fields do not overlap, are naturally aligned, and hot fields fit a disp8', () => {
+  const sorted = [...VMCTX_LAYOUT].sort((a, b) => a.offset - b.offset);
+  for (let i = 0; i < sorted.length; i++) {
+    const f = sorted[i]!;
+    assert.is(f.offset % f.size, 0, `${f.name} aligned`);
+    const next = sorted[i + 1];
+    if (next) assert.ok(f.offset + f.size * f.count <= next.offset, `${f.name} overlaps ${next.name}`);
+    else assert.ok(f.offset + f.size * f.count <= VMCTX_SIZE);
+  }
+  for (const hot of ['memoryBase', 'stackLimit', 'interrupt', 'table0Base', 'globalsBase'] as const) assert.ok(VMCTX[hot] < 128, hot);
+});
+
+test('trap codes are dense, unique, and fit the stub table', () => {
+  assert.equal(TRAP_KINDS.map((k) => k.code), TRAP_KINDS.map((_, i) => i));
+  assert.is(new Set(TRAP_KINDS.map((k) => k.message)).size, TRAP_KINDS.length);
+  assert.ok(TRAP_KINDS.length <= TRAP_STUB_COUNT);
+  assert.is(TrapCode.memoryOutOfBounds, 2);
+});
+
+test('code image round-trips and rejects relocations outside the code', () => {
+  const img: CodeImage = {
+    code: new Uint8Array([0xe8, 0, 0, 0, 0, 0xc3, 0x90]),
+    relocs: [{ offset: 1, kind: 'rel32', targetKind: 'runtime', target: 16, addend: -4 }],
+    functions: [{ offset: 0, size: 7, typeIndex: 3 }],
+  };
+  assert.equal(decodeImage(encodeImage(img)), img);
+  const bad = encodeImage({ ...img, relocs: [{ ...img.relocs[0]!, offset: 5 }] });
+  assert.throws(() => decodeImage(bad), /outside code/);
+});
+
+test.run();
