@@ -1,0 +1,625 @@
+// The x86-64 assembler used by the JIT: one method per mnemonic family, sizes
+// explicit, operands as plain register numbers / Mem records / immediates.
+//
+// Naming: the suffix tells the operand kinds, destination first:
+//   RR reg,reg  RI reg,imm  RM reg,[mem]  MR [mem],reg  MI [mem],imm
+// (e.g. `movRM(64, rax, mem(rbp, 16))` is `mov rax, qword ptr [rbp + 16]`).
+// Registers are numbers, so a register and an immediate cannot be told apart
+// at run time; separate methods also keep every call site monomorphic.
+//
+// Branch sizes: a jump to an already-bound (backward) label uses rel8 when it
+// fits and rel32 otherwise. A jump to a not-yet-bound (forward) label always
+// uses rel32, which is correct without a second pass; `jmpShort`/`jccShort`
+// request rel8 explicitly for forward jumps known to be short, and bind()
+// throws if such a jump ends up out of range. (V8 and Winch do the same.)
+import { Encoder, W, BYTE_REG, BYTE_RM } from './encoding.js';
+import type { Gpr, Xmm, Size } from './registers.js';
+import { Mem, ripRel } from './operands.js';
+import { type Label, type Cond } from './labels.js';
+import { SseOp, SseStore, RoundMode, ssePrefix, sseOpcode } from './sse.js';
+
+/** The classic ALU group, value = ModRM.reg extension / opcode row. */
+export const AluOp = { ADD: 0, OR: 1, ADC: 2, SBB: 3, AND: 4, SUB: 5, XOR: 6, CMP: 7 } as const;
+export type AluOp = (typeof AluOp)[keyof typeof AluOp];
+
+/** Shift/rotate group (C1/D1/D3 /ext). */
+export const ShiftOp = { ROL: 0, ROR: 1, SHL: 4, SHR: 5, SAR: 7 } as const;
+export type ShiftOp = (typeof ShiftOp)[keyof typeof ShiftOp];
+
+/** One-operand groups: value = opcode (non-byte form) * 8 + ModRM.reg extension. */
+export const UnaryOp = {
+  INC: 0xff * 8 + 0, DEC: 0xff * 8 + 1,
+  NOT: 0xf7 * 8 + 2, NEG: 0xf7 * 8 + 3,
+  MUL: 0xf7 * 8 + 4, IMUL: 0xf7 * 8 + 5, // rdx:rax = rax * r/m
+  DIV: 0xf7 * 8 + 6, IDIV: 0xf7 * 8 + 7, // rax, rdx = rdx:rax / r/m
+} as const;
+export type UnaryOp = (typeof UnaryOp)[keyof typeof UnaryOp];
+
+/** Bit-scan/count instructions `reg, r/m` (mandatory prefix * 2^24 + opcode). */
+export const BitOp = {
+  LZCNT: 0xf3 * 0x1000000 + 0x0fbd,
+  TZCNT: 0xf3 * 0x1000000 + 0x0fbc,
+  POPCNT: 0xf3 * 0x1000000 + 0x0fb8,
+  BSF: 0x0fbc,
+  BSR: 0x0fbd,
+} as const;
+export type BitOp = (typeof BitOp)[keyof typeof BitOp];
+
+/** A record for the loader. For `rel32`, write `S + addend - P` (P = code address + offset);
+ *  for `abs64`, write `S + addend`. S = address of `target` (a symbol name or function index). */
+export interface Reloc {
+  offset: number;
+  kind: 'abs64' | 'rel32';
+  target: string | number;
+  addend: number;
+}
+
+export interface AssembledCode {
+  /** Machine code followed by the constant pool. */
+  code: Uint8Array;
+  relocs: Reloc[];
+  /** Where instructions end and the constant pool (data) begins. */
+  codeSize: number;
+  /** Label id -> offset (-1 if never bound). */
+  labelOffsets: Int32Array;
+  /** Offset -> name of every named bound label (for the disassembler). */
+  labelNames: Map<number, string>;
+}
+
+interface PoolEntry { label: Label; size: 4 | 8 | 16; lo: bigint; hi: bigint; }
+
+// Intel's recommended multi-byte NOPs, 1..9 bytes.
+const NOPS: readonly (readonly number[])[] = [
+  [],
+  [0x90],
+  [0x66, 0x90],
+  [0x0f, 0x1f, 0x00],
+  [0x0f, 0x1f, 0x40, 0x00],
+  [0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+  [0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+];
+
+const f32View = new DataView(new ArrayBuffer(8));
+
+/** Immediate value as the signed value of `size` bits; range-checked so that a wrong constant fails loudly. */
+function immOf(size: Size, v: number): number {
+  if (!Number.isInteger(v)) throw new RangeError(`immediate is not an integer: ${v}`);
+  switch (size) {
+    case 8:
+      if (v < -0x80 || v > 0xff) break;
+      return (v << 24) >> 24;
+    case 16:
+      if (v < -0x8000 || v > 0xffff) break;
+      return (v << 16) >> 16;
+    case 32:
+      if (v < -0x80000000 || v > 0xffffffff) break;
+      return v | 0;
+    case 64:
+      // 64-bit operations take a 32-bit immediate that the CPU sign-extends.
+      if (v < -0x80000000 || v > 0x7fffffff) break;
+      return v;
+  }
+  throw new RangeError(`immediate ${v} does not fit a ${size}-bit operation`);
+}
+
+const isI8 = (v: number): boolean => v >= -128 && v <= 127;
+/** Bytes of a full-size immediate for an operation of this size (64-bit ops use imm32). */
+const immBytes = (size: Size): number => (size === 8 ? 1 : size === 16 ? 2 : 4);
+const pfxOf = (size: Size): number => (size === 16 ? 0x66 : 0);
+const wOf = (size: Size): number => (size === 64 ? W : 0);
+
+export class Assembler extends Encoder {
+  private relocs: Reloc[] = [];
+  private pool = new Map<string, PoolEntry>();
+
+  constructor(initialCapacity = 4096) {
+    super(initialCapacity);
+  }
+
+  /** Forget everything but keep the buffer: reuse one Assembler for many functions. */
+  reset(): void {
+    this.resetEncoder();
+    this.relocs = [];
+    this.pool.clear();
+  }
+
+  // ---- moves ------------------------------------------------------------------
+
+  /** mov dst, src */
+  movRR(size: Size, dst: Gpr, src: Gpr): void {
+    this.rr(pfxOf(size), size === 8 ? 0x88 : 0x89, wOf(size) | BYTE_REG | BYTE_RM, src, dst);
+  }
+
+  /**
+   * mov dst, imm with the shortest encoding: for 64-bit, an unsigned 32-bit
+   * value uses `mov r32, imm32` (zero-extends), a signed 32-bit value uses
+   * `mov r64, simm32`, anything else `movabs`.
+   */
+  movRI(size: Size, dst: Gpr, imm: number | bigint): void {
+    if (size === 64) {
+      let v: number;
+      if (typeof imm === 'bigint') {
+        const s = BigInt.asIntN(64, imm);
+        if (s < -0x80000000n || s > 0xffffffffn) { this.movImm64(dst, s); return; }
+        v = Number(s);
+      } else v = imm;
+      if (v >= 0 && v <= 0xffffffff) { this.ro(0, 0xb8, 0, dst); this.imm(v, 4); return; }
+      if (v >= -0x80000000 && v < 0) { this.rr(0, 0xc7, W, 0, dst); this.imm(v, 4); return; }
+      this.movImm64(dst, v);
+      return;
+    }
+    if (typeof imm === 'bigint') imm = Number(BigInt.asIntN(size, imm));
+    const v = immOf(size, imm);
+    this.ro(pfxOf(size), size === 8 ? 0xb0 : 0xb8, BYTE_RM, dst);
+    this.imm(v, immBytes(size));
+  }
+
+  /** movabs dst, imm64: always the 10-byte form (patchable). Returns the offset of the imm64 field. */
+  movImm64(dst: Gpr, imm: number | bigint): number {
+    this.ro(0, 0xb8, W, dst);
+    const at = this.pos;
+    this.emit64(imm);
+    return at;
+  }
+
+  /** mov dst, [m] */
+  movRM(size: Size, dst: Gpr, m: Mem): void {
+    this.rm(pfxOf(size), size === 8 ? 0x8a : 0x8b, wOf(size) | BYTE_REG, dst, m, 0);
+  }
+
+  /** mov [m], src */
+  movMR(size: Size, m: Mem, src: Gpr): void {
+    this.rm(pfxOf(size), size === 8 ? 0x88 : 0x89, wOf(size) | BYTE_REG, src, m, 0);
+  }
+
+  /** mov [m], imm (64-bit stores sign-extend an imm32) */
+  movMI(size: Size, m: Mem, imm: number): void {
+    const v = immOf(size, imm);
+    const n = immBytes(size);
+    this.rm(pfxOf(size), size === 8 ? 0xc6 : 0xc7, wOf(size), 0, m, n);
+    this.imm(v, n);
+  }
+
+  /** movzx dst, src (dst 16/32/64 bits, src 8/16). For a 32->64 zero extension use movRR(32, ...). */
+  movzxRR(dstSize: 16 | 32 | 64, srcSize: 8 | 16, dst: Gpr, src: Gpr): void {
+    this.rr(pfxOf(dstSize), srcSize === 8 ? 0x0fb6 : 0x0fb7, wOf(dstSize) | (srcSize === 8 ? BYTE_RM : 0), dst, src);
+  }
+  movzxRM(dstSize: 16 | 32 | 64, srcSize: 8 | 16, dst: Gpr, m: Mem): void {
+    this.rm(pfxOf(dstSize), srcSize === 8 ? 0x0fb6 : 0x0fb7, wOf(dstSize), dst, m, 0);
+  }
+
+  /** movsx/movsxd dst, src (srcSize 32 means movsxd, dst must be 64). */
+  movsxRR(dstSize: 16 | 32 | 64, srcSize: 8 | 16 | 32, dst: Gpr, src: Gpr): void {
+    if (srcSize === 32) { this.rr(0, 0x63, W, dst, src); return; }
+    this.rr(pfxOf(dstSize), srcSize === 8 ? 0x0fbe : 0x0fbf, wOf(dstSize) | (srcSize === 8 ? BYTE_RM : 0), dst, src);
+  }
+  movsxRM(dstSize: 16 | 32 | 64, srcSize: 8 | 16 | 32, dst: Gpr, m: Mem): void {
+    if (srcSize === 32) { this.rm(0, 0x63, W, dst, m, 0); return; }
+    this.rm(pfxOf(dstSize), srcSize === 8 ? 0x0fbe : 0x0fbf, wOf(dstSize), dst, m, 0);
+  }
+
+  /** lea dst, [m] */
+  lea(size: 16 | 32 | 64, dst: Gpr, m: Mem): void {
+    this.rm(pfxOf(size), 0x8d, wOf(size), dst, m, 0);
+  }
+
+  /** xchg a, b (uses the one-byte 90+r form when one operand is the accumulator). */
+  xchgRR(size: Size, a: Gpr, b: Gpr): void {
+    // 90 alone is NOP in 64-bit mode (it would not zero-extend eax), so xchg eax, eax keeps 87 /r.
+    if (size !== 8 && (a === 0 || b === 0) && !(size === 32 && a === 0 && b === 0)) {
+      this.ro(pfxOf(size), 0x90, wOf(size), a === 0 ? b : a);
+      return;
+    }
+    this.rr(pfxOf(size), size === 8 ? 0x86 : 0x87, wOf(size) | BYTE_REG | BYTE_RM, b, a);
+  }
+  /** xchg [m], r (implicitly locked) */
+  xchgMR(size: Size, m: Mem, r: Gpr): void {
+    this.rm(pfxOf(size), size === 8 ? 0x86 : 0x87, wOf(size) | BYTE_REG, r, m, 0);
+  }
+
+  // ---- integer arithmetic ------------------------------------------------------
+
+  /** op dst, src  (add/or/adc/sbb/and/sub/xor/cmp) */
+  aluRR(op: AluOp, size: Size, dst: Gpr, src: Gpr): void {
+    this.rr(pfxOf(size), (op << 3) | (size === 8 ? 0 : 1), wOf(size) | BYTE_REG | BYTE_RM, src, dst);
+  }
+  /** op dst, [m] */
+  aluRM(op: AluOp, size: Size, dst: Gpr, m: Mem): void {
+    this.rm(pfxOf(size), (op << 3) | (size === 8 ? 2 : 3), wOf(size) | BYTE_REG, dst, m, 0);
+  }
+  /** op [m], src */
+  aluMR(op: AluOp, size: Size, m: Mem, src: Gpr): void {
+    this.rm(pfxOf(size), (op << 3) | (size === 8 ? 0 : 1), wOf(size) | BYTE_REG, src, m, 0);
+  }
+  /** op dst, imm: imm8 sign-extended form when it fits, else the short accumulator form or imm32. */
+  aluRI(op: AluOp, size: Size, dst: Gpr, imm: number): void {
+    const v = immOf(size, imm);
+    const pfx = pfxOf(size), w = wOf(size);
+    if (size === 8) {
+      if (dst === 0) this.op(0, (op << 3) | 4, 0);
+      else this.rr(0, 0x80, BYTE_RM, op, dst);
+      this.imm(v, 1);
+    } else if (isI8(v)) {
+      this.rr(pfx, 0x83, w, op, dst);
+      this.imm(v, 1);
+    } else {
+      if (dst === 0) this.op(pfx, (op << 3) | 5, w);
+      else this.rr(pfx, 0x81, w, op, dst);
+      this.imm(v, immBytes(size));
+    }
+  }
+  /** op [m], imm */
+  aluMI(op: AluOp, size: Size, m: Mem, imm: number): void {
+    const v = immOf(size, imm);
+    if (size === 8) { this.rm(0, 0x80, 0, op, m, 1); this.imm(v, 1); return; }
+    if (isI8(v)) { this.rm(pfxOf(size), 0x83, wOf(size), op, m, 1); this.imm(v, 1); return; }
+    const n = immBytes(size);
+    this.rm(pfxOf(size), 0x81, wOf(size), op, m, n);
+    this.imm(v, n);
+  }
+
+  /** test a, b */
+  testRR(size: Size, a: Gpr, b: Gpr): void {
+    this.rr(pfxOf(size), size === 8 ? 0x84 : 0x85, wOf(size) | BYTE_REG | BYTE_RM, b, a);
+  }
+  /** test r, imm (there is no sign-extended imm8 form; the accumulator has a short one) */
+  testRI(size: Size, r: Gpr, imm: number): void {
+    const v = immOf(size, imm);
+    if (r === 0) this.op(pfxOf(size), size === 8 ? 0xa8 : 0xa9, wOf(size));
+    else this.rr(pfxOf(size), size === 8 ? 0xf6 : 0xf7, wOf(size) | BYTE_RM, 0, r);
+    this.imm(v, immBytes(size));
+  }
+  /** test [m], r */
+  testMR(size: Size, m: Mem, r: Gpr): void {
+    this.rm(pfxOf(size), size === 8 ? 0x84 : 0x85, wOf(size) | BYTE_REG, r, m, 0);
+  }
+  /** test [m], imm */
+  testMI(size: Size, m: Mem, imm: number): void {
+    const v = immOf(size, imm);
+    const n = immBytes(size);
+    this.rm(pfxOf(size), size === 8 ? 0xf6 : 0xf7, wOf(size), 0, m, n);
+    this.imm(v, n);
+  }
+
+  /** inc/dec/not/neg/mul/imul/div/idiv r */
+  unaryR(op: UnaryOp, size: Size, r: Gpr): void {
+    this.rr(pfxOf(size), size === 8 ? (op >> 3) - 1 : op >> 3, wOf(size) | BYTE_RM, op & 7, r);
+  }
+  /** inc/dec/not/neg/mul/imul/div/idiv [m] */
+  unaryM(op: UnaryOp, size: Size, m: Mem): void {
+    this.rm(pfxOf(size), size === 8 ? (op >> 3) - 1 : op >> 3, wOf(size), op & 7, m, 0);
+  }
+
+  /** imul dst, src (two-operand, truncating) */
+  imulRR(size: 16 | 32 | 64, dst: Gpr, src: Gpr): void {
+    this.rr(pfxOf(size), 0x0faf, wOf(size), dst, src);
+  }
+  imulRM(size: 16 | 32 | 64, dst: Gpr, m: Mem): void {
+    this.rm(pfxOf(size), 0x0faf, wOf(size), dst, m, 0);
+  }
+  /** imul dst, src, imm */
+  imulRRI(size: 16 | 32 | 64, dst: Gpr, src: Gpr, imm: number): void {
+    const v = immOf(size, imm);
+    if (isI8(v)) { this.rr(pfxOf(size), 0x6b, wOf(size), dst, src); this.imm(v, 1); return; }
+    this.rr(pfxOf(size), 0x69, wOf(size), dst, src);
+    this.imm(v, immBytes(size));
+  }
+  imulRMI(size: 16 | 32 | 64, dst: Gpr, m: Mem, imm: number): void {
+    const v = immOf(size, imm);
+    if (isI8(v)) { this.rm(pfxOf(size), 0x6b, wOf(size), dst, m, 1); this.imm(v, 1); return; }
+    const n = immBytes(size);
+    this.rm(pfxOf(size), 0x69, wOf(size), dst, m, n);
+    this.imm(v, n);
+  }
+
+  /** cdq: edx = sign of eax (before 32-bit idiv) */
+  cdq(): void { this.op(0, 0x99, 0); }
+  /** cqo: rdx = sign of rax (before 64-bit idiv) */
+  cqo(): void { this.op(0, 0x99, W); }
+
+  /** shl/shr/sar/rol/ror r, imm (imm 1 uses the short D1 form) */
+  shiftRI(op: ShiftOp, size: Size, r: Gpr, imm: number): void {
+    const base = size === 8 ? 0 : 1;
+    if (imm === 1) { this.rr(pfxOf(size), 0xd0 | base, wOf(size) | BYTE_RM, op, r); return; }
+    this.rr(pfxOf(size), 0xc0 | base, wOf(size) | BYTE_RM, op, r);
+    this.imm(imm, 1);
+  }
+  /** shl/shr/sar/rol/ror r, cl */
+  shiftRCl(op: ShiftOp, size: Size, r: Gpr): void {
+    this.rr(pfxOf(size), size === 8 ? 0xd2 : 0xd3, wOf(size) | BYTE_RM, op, r);
+  }
+  shiftMI(op: ShiftOp, size: Size, m: Mem, imm: number): void {
+    const base = size === 8 ? 0 : 1;
+    if (imm === 1) { this.rm(pfxOf(size), 0xd0 | base, wOf(size), op, m, 0); return; }
+    this.rm(pfxOf(size), 0xc0 | base, wOf(size), op, m, 1);
+    this.imm(imm, 1);
+  }
+  shiftMCl(op: ShiftOp, size: Size, m: Mem): void {
+    this.rm(pfxOf(size), size === 8 ? 0xd2 : 0xd3, wOf(size), op, m, 0);
+  }
+
+  /** lzcnt/tzcnt/popcnt/bsf/bsr dst, src */
+  bitRR(op: BitOp, size: 16 | 32 | 64, dst: Gpr, src: Gpr): void {
+    const mp = ssePrefix(op);
+    // 66 (operand size) must precede the mandatory F3 prefix.
+    const pfx = size === 16 ? (mp ? 0x6600 | mp : 0x66) : mp;
+    this.rr(pfx, sseOpcode(op), wOf(size), dst, src);
+  }
+  bitRM(op: BitOp, size: 16 | 32 | 64, dst: Gpr, m: Mem): void {
+    const mp = ssePrefix(op);
+    const pfx = size === 16 ? (mp ? 0x6600 | mp : 0x66) : mp;
+    this.rm(pfx, sseOpcode(op), wOf(size), dst, m, 0);
+  }
+
+  /** bswap r (32/64) */
+  bswap(size: 32 | 64, r: Gpr): void {
+    this.ro(0, 0x0fc8, wOf(size), r);
+  }
+
+  /** setcc r8 */
+  setcc(cond: Cond, r: Gpr): void {
+    this.rr(0, 0x0f90 + cond, BYTE_RM, 0, r);
+  }
+  setccM(cond: Cond, m: Mem): void {
+    this.rm(0, 0x0f90 + cond, 0, 0, m, 0);
+  }
+
+  /** cmovcc dst, src */
+  cmovRR(cond: Cond, size: 16 | 32 | 64, dst: Gpr, src: Gpr): void {
+    this.rr(pfxOf(size), 0x0f40 + cond, wOf(size), dst, src);
+  }
+  cmovRM(cond: Cond, size: 16 | 32 | 64, dst: Gpr, m: Mem): void {
+    this.rm(pfxOf(size), 0x0f40 + cond, wOf(size), dst, m, 0);
+  }
+
+  // ---- stack, control flow -------------------------------------------------------
+
+  push(r: Gpr): void { this.ro(0, 0x50, 0, r); }
+  pop(r: Gpr): void { this.ro(0, 0x58, 0, r); }
+  /** push a sign-extended imm8/imm32 (8 bytes on the stack) */
+  pushImm(imm: number): void {
+    const v = immOf(64, imm);
+    if (isI8(v)) { this.op(0, 0x6a, 0); this.imm(v, 1); } else { this.op(0, 0x68, 0); this.imm(v, 4); }
+  }
+  pushM(m: Mem): void { this.rm(0, 0xff, 0, 6, m, 0); }
+  popM(m: Mem): void { this.rm(0, 0x8f, 0, 0, m, 0); }
+
+  ret(): void { this.op(0, 0xc3, 0); }
+
+  /** jmp label: rel8 for a bound label in range, else rel32 (see the header comment). */
+  jmp(label: Label): void {
+    this.ensure(16);
+    const t = this.labelPos[label];
+    if (t >= 0 && t - (this.pos + 2) >= -128) {
+      this.buf[this.pos++] = 0xeb;
+      this.branchField(label, 1);
+    } else {
+      this.buf[this.pos++] = 0xe9;
+      this.branchField(label, 4);
+    }
+  }
+  /** jmp rel8, also to a forward label (bind() throws if it ends up farther than 127 bytes). */
+  jmpShort(label: Label): void {
+    this.ensure(16);
+    this.buf[this.pos++] = 0xeb;
+    this.branchField(label, 1);
+  }
+  /** jmp rel32, always (e.g. for a patchable jump). */
+  jmpNear(label: Label): void {
+    this.ensure(16);
+    this.buf[this.pos++] = 0xe9;
+    this.branchField(label, 4);
+  }
+  /** jcc label: rel8 for a bound label in range, else rel32. */
+  jcc(cond: Cond, label: Label): void {
+    this.ensure(16);
+    const t = this.labelPos[label];
+    if (t >= 0 && t - (this.pos + 2) >= -128) {
+      this.buf[this.pos++] = 0x70 + cond;
+      this.branchField(label, 1);
+    } else {
+      this.buf[this.pos++] = 0x0f;
+      this.buf[this.pos++] = 0x80 + cond;
+      this.branchField(label, 4);
+    }
+  }
+  jccShort(cond: Cond, label: Label): void {
+    this.ensure(16);
+    this.buf[this.pos++] = 0x70 + cond;
+    this.branchField(label, 1);
+  }
+  jccNear(cond: Cond, label: Label): void {
+    this.ensure(16);
+    this.buf[this.pos++] = 0x0f;
+    this.buf[this.pos++] = 0x80 + cond;
+    this.branchField(label, 4);
+  }
+  /** call label (rel32) */
+  call(label: Label): void {
+    this.ensure(16);
+    this.buf[this.pos++] = 0xe8;
+    this.branchField(label, 4);
+  }
+  jmpR(r: Gpr): void { this.rr(0, 0xff, 0, 4, r); }
+  jmpM(m: Mem): void { this.rm(0, 0xff, 0, 4, m, 0); }
+  callR(r: Gpr): void { this.rr(0, 0xff, 0, 2, r); }
+  callM(m: Mem): void { this.rm(0, 0xff, 0, 2, m, 0); }
+
+  // ---- relocations ------------------------------------------------------------------
+
+  /** call rel32 to an external target, patched by the loader (addend -4: relative to the next instruction). */
+  callReloc(target: string | number, addend = 0): void {
+    this.ensure(16);
+    this.buf[this.pos++] = 0xe8;
+    this.relocs.push({ offset: this.pos, kind: 'rel32', target, addend: addend - 4 });
+    this.emit32(0);
+  }
+  /** jmp rel32 to an external target (tail call), patched by the loader. */
+  jmpReloc(target: string | number, addend = 0): void {
+    this.ensure(16);
+    this.buf[this.pos++] = 0xe9;
+    this.relocs.push({ offset: this.pos, kind: 'rel32', target, addend: addend - 4 });
+    this.emit32(0);
+  }
+  /** movabs dst, <address of target + addend>, patched by the loader. */
+  movImm64Reloc(dst: Gpr, target: string | number, addend = 0): void {
+    const at = this.movImm64(dst, 0);
+    this.relocs.push({ offset: at, kind: 'abs64', target, addend });
+  }
+  /** 8 data bytes holding the absolute address of target + addend. */
+  dataAbs64(target: string | number, addend = 0): void {
+    this.relocs.push({ offset: this.pos, kind: 'abs64', target, addend });
+    this.emit64(0);
+  }
+  /** 4 data bytes holding `label - base` (jump tables: base must already be bound). */
+  dataLabelDelta32(label: Label, base: Label): void {
+    const b = this.labelOffset(base);
+    this.ensure(4);
+    const at = this.pos;
+    const t = this.labelPos[label];
+    if (t >= 0) { this.patch32(at, t - b); this.pos = at + 4; return; }
+    // The fixup adds (target - end); pre-loading (end - base) leaves target - base.
+    this.patch32(at, at + 4 - b);
+    this.pos = at + 4;
+    this.addFixup(label, at, at + 4, 4);
+  }
+
+  // ---- misc ----------------------------------------------------------------------------
+
+  ud2(): void { this.op(0, 0x0f0b, 0); }
+  int3(): void { this.op(0, 0xcc, 0); }
+  mfence(): void { this.ensure(3); this.emitBytes([0x0f, 0xae, 0xf0]); }
+  /** One NOP instruction of 1..9 bytes. */
+  nop(n = 1): void {
+    if (n < 1 || n > 9) throw new RangeError(`nop length ${n} not in 1..9`);
+    this.emitBytes(NOPS[n]);
+  }
+  /** Pads with the fewest multi-byte NOPs up to a multiple of n (a power of two). */
+  align(n: number): void {
+    if (n <= 0 || (n & (n - 1)) !== 0) throw new RangeError(`alignment ${n} is not a power of two`);
+    let pad = (n - (this.pos & (n - 1))) & (n - 1);
+    while (pad > 0) { const k = pad > 9 ? 9 : pad; this.emitBytes(NOPS[k]); pad -= k; }
+  }
+
+  // ---- SSE ----------------------------------------------------------------------------
+
+  /** op dst, src for the SseOp table (moves, arithmetic, compares, conversions, logic) */
+  sseRR(op: SseOp, dst: Xmm, src: Xmm): void {
+    this.rr(ssePrefix(op), sseOpcode(op), 0, dst, src);
+  }
+  /** op dst, [m] */
+  sseRM(op: SseOp, dst: Xmm, m: Mem): void {
+    this.rm(ssePrefix(op), sseOpcode(op), 0, dst, m, 0);
+  }
+  /** store [m], src (movss/movsd/movaps/movapd/movups/movdqu/movq/movd) */
+  sseMR(op: SseStore, m: Mem, src: Xmm): void {
+    this.rm(ssePrefix(op), sseOpcode(op), 0, src, m, 0);
+  }
+  /** cvtsi2ss/cvtsi2sd dst, src (fp: 32 = ss, 64 = sd; int source of isize bits) */
+  cvtsi2fpRR(fp: 32 | 64, isize: 32 | 64, dst: Xmm, src: Gpr): void {
+    this.rr(fp === 32 ? 0xf3 : 0xf2, 0x0f2a, wOf(isize), dst, src);
+  }
+  cvtsi2fpRM(fp: 32 | 64, isize: 32 | 64, dst: Xmm, m: Mem): void {
+    this.rm(fp === 32 ? 0xf3 : 0xf2, 0x0f2a, wOf(isize), dst, m, 0);
+  }
+  /** cvttss2si/cvttsd2si dst, src (truncating; result 0x80..0 on overflow/NaN) */
+  cvttfp2siRR(fp: 32 | 64, isize: 32 | 64, dst: Gpr, src: Xmm): void {
+    this.rr(fp === 32 ? 0xf3 : 0xf2, 0x0f2c, wOf(isize), dst, src);
+  }
+  cvttfp2siRM(fp: 32 | 64, isize: 32 | 64, dst: Gpr, m: Mem): void {
+    this.rm(fp === 32 ? 0xf3 : 0xf2, 0x0f2c, wOf(isize), dst, m, 0);
+  }
+  /** roundss/roundsd dst, src, mode (SSE4.1) */
+  roundRR(fp: 32 | 64, dst: Xmm, src: Xmm, mode: RoundMode | number): void {
+    this.rr(0x66, fp === 32 ? 0x0f3a0a : 0x0f3a0b, 0, dst, src);
+    this.imm(mode, 1);
+  }
+  roundRM(fp: 32 | 64, dst: Xmm, m: Mem, mode: RoundMode | number): void {
+    this.rm(0x66, fp === 32 ? 0x0f3a0a : 0x0f3a0b, 0, dst, m, 1);
+    this.imm(mode, 1);
+  }
+  /** movd/movq xmm, r32/r64 (bit copy GPR -> XMM, upper lanes zeroed) */
+  movToXmm(size: 32 | 64, dst: Xmm, src: Gpr): void {
+    this.rr(0x66, 0x0f6e, wOf(size), dst, src);
+  }
+  /** movd/movq r32/r64, xmm (bit copy XMM -> GPR) */
+  movFromXmm(size: 32 | 64, dst: Gpr, src: Xmm): void {
+    this.rr(0x66, 0x0f7e, wOf(size), src, dst);
+  }
+  /** movd xmm, dword [m] */
+  movdRM(dst: Xmm, m: Mem): void {
+    this.rm(0x66, 0x0f6e, 0, dst, m, 0);
+  }
+  /** movmskps/movmskpd r, xmm (sign bits -> GPR) */
+  movmsk(fp: 32 | 64, size: 32 | 64, dst: Gpr, src: Xmm): void {
+    this.rr(fp === 32 ? 0 : 0x66, 0x0f50, wOf(size), dst, src);
+  }
+
+  // ---- constant pool --------------------------------------------------------------------
+
+  private poolRef(key: string, size: 4 | 8 | 16, lo: bigint, hi: bigint): Mem {
+    let e = this.pool.get(key);
+    if (e === undefined) {
+      e = { label: this.newLabel(`const_${key}`), size, lo, hi };
+      this.pool.set(key, e);
+    }
+    return ripRel(e.label);
+  }
+  /** RIP-relative operand for a deduplicated f32 constant (emitted at finish()). */
+  constF32(v: number): Mem {
+    f32View.setFloat32(0, v, true);
+    return this.constBits32(f32View.getUint32(0, true));
+  }
+  /** Exact 32-bit pattern (e.g. a NaN payload). */
+  constBits32(bits: number): Mem {
+    const u = bits >>> 0;
+    return this.poolRef(`b32_${u.toString(16)}`, 4, BigInt(u), 0n);
+  }
+  /** RIP-relative operand for a deduplicated f64 constant. */
+  constF64(v: number): Mem {
+    f32View.setFloat64(0, v, true);
+    return this.constBits64(f32View.getBigUint64(0, true));
+  }
+  constBits64(bits: bigint): Mem {
+    const u = BigInt.asUintN(64, bits);
+    return this.poolRef(`b64_${u.toString(16)}`, 8, u, 0n);
+  }
+  /** 16-byte aligned 128-bit constant (masks for andps/xorps: abs, neg, copysign). */
+  const128(lo: bigint, hi: bigint): Mem {
+    const l = BigInt.asUintN(64, lo), h = BigInt.asUintN(64, hi);
+    return this.poolRef(`b128_${h.toString(16)}_${l.toString(16)}`, 16, l, h);
+  }
+
+  // ---- finishing ---------------------------------------------------------------------------
+
+  /**
+   * Emits the constant pool (16-byte aligned; 16-, then 8-, then 4-byte entries so each is
+   * naturally aligned), checks that every referenced label is bound, and returns the image.
+   */
+  finish(): AssembledCode {
+    const codeSize = this.pos;
+    if (this.pool.size > 0) {
+      // int3 padding: if control ever falls off the end it traps instead of running data.
+      while ((this.pos & 15) !== 0) this.emit8(0xcc);
+      for (const size of [16, 8, 4] as const) {
+        for (const e of this.pool.values()) {
+          if (e.size !== size) continue;
+          this.bind(e.label);
+          if (size === 4) this.emit32(Number(e.lo));
+          else { this.emit64(e.lo); if (size === 16) this.emit64(e.hi); }
+        }
+      }
+    }
+    this.checkAllBound();
+    const labelOffsets = Int32Array.from(this.labelPos);
+    const labelNames = new Map<number, string>();
+    for (let l = 0; l < labelOffsets.length; l++) {
+      const name = this.labelName[l];
+      if (name !== undefined && labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
+    }
+    return { code: this.bytes(), relocs: this.relocs.slice(), codeSize, labelOffsets, labelNames };
+  }
+}

@@ -1,0 +1,89 @@
+// Disassembly for `kwasm-jit compile --disasm` and for test diagnostics.
+// capstone-wasm must be initialised asynchronously once; `initDisasm()` hides
+// that behind a memoised promise, after which `disassembleSync` can be used.
+import { Capstone, Const, loadCapstone } from 'capstone-wasm';
+
+let ready: Promise<Capstone> | undefined;
+let cs: Capstone | undefined;
+
+/** Loads capstone once (idempotent). */
+export function initDisasm(): Promise<Capstone> {
+  ready ??= loadCapstone().then(() => {
+    cs = new Capstone(Const.CS_ARCH_X86, Const.CS_MODE_64);
+    return cs;
+  });
+  return ready;
+}
+
+export interface DisasmOptions {
+  /** Address of code[0] (default 0). */
+  address?: number;
+  /** Offset (relative to code[0]) -> label name, printed as `name:` lines and next to branch targets. */
+  labels?: Map<number, string>;
+  /** Bytes from this offset on are data (the constant pool) and are dumped, not decoded. */
+  dataFrom?: number;
+}
+
+export interface DecodedInsn { offset: number; size: number; bytes: Uint8Array; mnemonic: string; operands: string; }
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+
+/** Decodes instructions (capstone must be initialised). Stops at the first undecodable byte. */
+export function decode(code: Uint8Array, address = 0): DecodedInsn[] {
+  if (cs === undefined) throw new Error('call `await initDisasm()` first');
+  return cs.disasm(code, { address }).map((i) => ({
+    offset: Number(i.address) - address,
+    size: i.size,
+    bytes: i.bytes,
+    mnemonic: i.mnemonic,
+    operands: i.opStr,
+  }));
+}
+
+/** `addr: bytes  mnemonic operands` lines, with label lines and branch-target names. */
+export function disassembleSync(code: Uint8Array, opts: DisasmOptions = {}): string[] {
+  const address = opts.address ?? 0;
+  const labels = opts.labels ?? new Map<number, string>();
+  const dataFrom = opts.dataFrom ?? code.length;
+  const out: string[] = [];
+  const addr = (off: number): string => (address + off).toString(16).padStart(8, '0');
+  let off = 0;
+  while (off < dataFrom) {
+    const insns = decode(code.subarray(off, dataFrom), address + off);
+    for (const i of insns) {
+      const name = labels.get(i.offset);
+      if (name !== undefined) out.push(`${name}:`);
+      let text = `${i.mnemonic} ${i.operands}`.trimEnd();
+      // Branch/call targets print as absolute hex addresses: add the label name when one is bound there.
+      const m = /^(?:j\w+|call|loop\w*) (0x[0-9a-f]+|\d+)$/.exec(text);
+      if (m) {
+        const target = labels.get(Number(m[1]) - address);
+        if (target !== undefined) text += ` <${target}>`;
+      }
+      out.push(`${addr(i.offset)}: ${hex(i.bytes).padEnd(30)} ${text}`);
+    }
+    const last = insns[insns.length - 1];
+    off = last === undefined ? off : last.offset + last.size;
+    if (off < dataFrom) {
+      // capstone stopped at an undecodable byte: show it and continue after it.
+      out.push(`${addr(off)}: ${hex(code.subarray(off, off + 1)).padEnd(30)} (bad)`);
+      off++;
+    }
+  }
+  for (let p = dataFrom; p < code.length; p += 16) {
+    const name = labels.get(p);
+    if (name !== undefined) out.push(`${name}:`);
+    // Pool entries are at least 4-byte aligned; print rows of up to 16 bytes, split at labels.
+    let end = Math.min(code.length, p + 16);
+    for (let q = p + 1; q < end; q++) if (labels.has(q)) { end = q; break; }
+    out.push(`${addr(p)}: ${hex(code.subarray(p, end)).padEnd(30)} .byte`);
+    p = end - 16;
+  }
+  return out;
+}
+
+/** Disassembles `code` (loading capstone on first use) and returns printable lines. */
+export async function disassemble(code: Uint8Array, opts: DisasmOptions = {}): Promise<string[]> {
+  await initDisasm();
+  return disassembleSync(code, opts);
+}

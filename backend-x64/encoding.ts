@@ -1,0 +1,258 @@
+// The core of the encoder: prefixes, REX, opcode, ModRM/SIB/displacement,
+// plus the label bookkeeping that RIP-relative operands and branches need.
+// Every instruction of the Assembler is one call into `rr` or `rm` (or a few
+// direct byte stores), so these two functions are the hot path.
+//
+// Packed arguments keep the call signatures short and allocation-free:
+// - `pfx`: 0, one legacy/mandatory prefix byte (0x66, 0xF2, 0xF3), or two
+//   packed as 0x66F3 (emitted high byte first: 66 before the mandatory F3).
+// - `opc`: the opcode bytes packed big-endian: 0x8B, 0x0FAF, 0x0F3A0B.
+//   One-byte opcodes are < 0x100 and every longer one starts with 0F, so the
+//   packed value alone tells the length.
+// - `flags`: REX.W and "this operand is a byte register" (registers 4..7 then
+//   need a REX prefix to mean spl/bpl/sil/dil instead of ah/ch/dh/bh).
+import { CodeBuffer } from './code-buffer.js';
+import { Mem, NO_BASE, NO_INDEX, NO_LABEL, RIP } from './operands.js';
+import type { Label } from './labels.js';
+
+export const W = 1;       // REX.W
+export const BYTE_REG = 2; // the ModRM.reg operand is an 8-bit register
+export const BYTE_RM = 4;  // the ModRM.rm operand is an 8-bit register
+
+/** Fixup kinds: how many bytes the patched field has. */
+const FIX_REL8 = 1;
+const FIX_REL32 = 4;
+
+export class Encoder extends CodeBuffer {
+  // label id -> bound offset, or -1
+  protected labelPos: number[] = [];
+  // label id -> head of its pending fixup list (index into fix* arrays), or -1
+  protected labelHead: number[] = [];
+  protected labelName: (string | undefined)[] = [];
+  // pending fixups as a struct of arrays (no per-fixup objects)
+  private fixAt: number[] = [];   // offset of the field to patch
+  private fixEnd: number[] = [];  // offset the displacement is relative to (end of instruction)
+  private fixSize: number[] = []; // FIX_REL8 or FIX_REL32
+  private fixNext: number[] = [];
+  private fixFree = -1;           // free list of recycled fixup slots
+  private pendingFixups = 0;
+
+  /** Resets code and labels so that one Assembler (and its buffer) can be reused. */
+  protected resetEncoder(): void {
+    this.pos = 0;
+    this.labelPos.length = 0;
+    this.labelHead.length = 0;
+    this.labelName.length = 0;
+    this.fixAt.length = 0;
+    this.fixEnd.length = 0;
+    this.fixSize.length = 0;
+    this.fixNext.length = 0;
+    this.fixFree = -1;
+    this.pendingFixups = 0;
+  }
+
+  /** A fresh, unbound label. The optional name is shown by the disassembler. */
+  newLabel(name?: string): Label {
+    const id = this.labelPos.length;
+    this.labelPos.push(-1);
+    this.labelHead.push(-1);
+    this.labelName.push(name);
+    return id as Label;
+  }
+
+  isBound(label: Label): boolean {
+    return this.labelPos[label] >= 0;
+  }
+
+  /** The bound offset of a label (throws when unbound). */
+  labelOffset(label: Label): number {
+    const p = this.labelPos[label];
+    if (p === undefined || p < 0) throw new Error(`label ${label} is not bound`);
+    return p;
+  }
+
+  /** Binds `label` to the current offset and patches every pending reference to it. */
+  bind(label: Label): void {
+    this.bindAt(label, this.pos);
+  }
+
+  protected bindAt(label: Label, target: number): void {
+    if (this.labelPos[label] === undefined) throw new Error(`unknown label ${label}`);
+    if (this.labelPos[label] >= 0) throw new Error(`label ${this.labelName[label] ?? label} bound twice`);
+    this.labelPos[label] = target;
+    for (let f = this.labelHead[label]; f >= 0;) {
+      const at = this.fixAt[f];
+      const rel = target - this.fixEnd[f];
+      if (this.fixSize[f] === FIX_REL8) {
+        if (rel < -128 || rel > 127) {
+          throw new RangeError(`short jump to label ${this.labelName[label] ?? label} out of range (${rel}); use the rel32 form`);
+        }
+        this.patch8(at, rel);
+      } else {
+        // The field holds the addend (RIP-relative `[label + addend]`); jumps store 0.
+        this.patch32(at, (this.read32(at) + rel) | 0);
+      }
+      const next = this.fixNext[f];
+      this.fixNext[f] = this.fixFree;
+      this.fixFree = f;
+      this.pendingFixups--;
+      f = next;
+    }
+    this.labelHead[label] = -1;
+  }
+
+  /** Records that the `size`-byte field at `at` must become `label - end (+ field)` once bound. */
+  protected addFixup(label: number, at: number, end: number, size: number): void {
+    if (this.labelPos[label] === undefined) throw new Error(`unknown label ${label}`);
+    let f = this.fixFree;
+    if (f >= 0) {
+      this.fixFree = this.fixNext[f];
+      this.fixAt[f] = at; this.fixEnd[f] = end; this.fixSize[f] = size; this.fixNext[f] = this.labelHead[label];
+    } else {
+      f = this.fixAt.length;
+      this.fixAt.push(at); this.fixEnd.push(end); this.fixSize.push(size); this.fixNext.push(this.labelHead[label]);
+    }
+    this.labelHead[label] = f;
+    this.pendingFixups++;
+  }
+
+  /** Throws if some referenced label was never bound. */
+  protected checkAllBound(): void {
+    if (this.pendingFixups === 0) return;
+    const names: string[] = [];
+    for (let l = 0; l < this.labelHead.length; l++) if (this.labelHead[l] >= 0) names.push(this.labelName[l] ?? String(l));
+    throw new Error(`labels referenced but never bound: ${names.join(', ')}`);
+  }
+
+  /** Writes a branch displacement field (rel8 or rel32) ending at `end` towards `label`. */
+  protected branchField(label: Label, size: number): void {
+    const at = this.pos;
+    const end = at + size;
+    const target = this.labelPos[label];
+    if (target === undefined) throw new Error(`unknown label ${label}`);
+    if (target >= 0) {
+      const rel = target - end;
+      if (size === FIX_REL8) {
+        if (rel < -128 || rel > 127) throw new RangeError(`short jump out of range (${rel})`);
+        this.buf[at] = rel;
+      } else {
+        this.patch32(at, rel);
+      }
+    } else {
+      if (size === FIX_REL8) this.buf[at] = 0;
+      else this.patch32(at, 0);
+      this.addFixup(label, at, end, size);
+    }
+    this.pos = end;
+  }
+
+  // ---- instruction skeletons -------------------------------------------------
+
+  /** Writes prefixes, REX (if needed) and opcode; returns the new write position. */
+  private head(p: number, pfx: number, opc: number, rex: number, forceRex: boolean): number {
+    const b = this.buf;
+    if (pfx !== 0) {
+      if (pfx > 0xff) b[p++] = pfx >>> 8;
+      b[p++] = pfx & 0xff;
+    }
+    if (rex !== 0 || forceRex) b[p++] = 0x40 | rex;
+    if (opc > 0xffff) { b[p++] = opc >>> 16; b[p++] = (opc >>> 8) & 0xff; }
+    else if (opc > 0xff) b[p++] = opc >>> 8;
+    b[p++] = opc & 0xff;
+    return p;
+  }
+
+  /** `opc /r` with a register in ModRM.rm (mod = 11). `reg` may be an opcode extension. */
+  rr(pfx: number, opc: number, flags: number, reg: number, rm: number): void {
+    this.ensure(16);
+    const rex = ((flags & W) << 3) | ((reg & 8) >> 1) | ((rm & 8) >> 3);
+    // spl/bpl/sil/dil exist only with a REX prefix (without one, 4..7 are ah/ch/dh/bh).
+    const force = ((flags & BYTE_REG) !== 0 && reg >= 4 && reg < 8) || ((flags & BYTE_RM) !== 0 && rm >= 4 && rm < 8);
+    let p = this.head(this.pos, pfx, opc, rex, force);
+    this.buf[p++] = 0xc0 | ((reg & 7) << 3) | (rm & 7);
+    this.pos = p;
+  }
+
+  /**
+   * `opc /r` with a memory operand. `trailing` is the number of immediate bytes
+   * the caller writes after this call: a RIP-relative displacement is relative
+   * to the end of the whole instruction, immediate included.
+   */
+  rm(pfx: number, opc: number, flags: number, reg: number, m: Mem, trailing: number): void {
+    this.ensure(16);
+    const base = m.base, index = m.index;
+    let rex = ((flags & W) << 3) | ((reg & 8) >> 1);
+    if (index !== NO_INDEX) rex |= (index & 8) >> 2;
+    if (base >= 0 && base < 16) rex |= (base & 8) >> 3;
+    const force = (flags & BYTE_REG) !== 0 && reg >= 4 && reg < 8;
+    let p = this.head(this.pos, pfx, opc, rex, force);
+    const b = this.buf;
+    const r = (reg & 7) << 3;
+    const disp = m.disp;
+    if (base === RIP) {
+      // mod=00 rm=101 is RIP-relative in 64-bit mode.
+      b[p++] = r | 5;
+      const end = p + 4 + trailing;
+      if (m.label === NO_LABEL) {
+        this.pos = p;
+        this.patch32(p, disp);
+      } else {
+        const target = this.labelPos[m.label];
+        if (target === undefined) throw new Error(`unknown label ${m.label}`);
+        if (target >= 0) {
+          this.patch32(p, target + disp - end);
+        } else {
+          this.patch32(p, disp); // the addend waits in the field until bind()
+          this.addFixup(m.label, p, end, FIX_REL32);
+        }
+      }
+      this.pos = p + 4;
+      return;
+    }
+    if (base === NO_BASE) {
+      // mod=00 rm=100 SIB base=101: no base, disp32 (plain [disp32] needs the SIB form
+      // because rm=101 alone means RIP-relative).
+      b[p++] = r | 4;
+      b[p++] = (m.shift << 6) | ((index === NO_INDEX ? 4 : index & 7) << 3) | 5;
+      b[p++] = disp; b[p++] = disp >> 8; b[p++] = disp >> 16; b[p++] = disp >> 24;
+      this.pos = p;
+      return;
+    }
+    const lo = base & 7;
+    // rbp/r13 (lo = 5) cannot use mod=00 (that slot means disp32/RIP), so they take a disp8 of 0.
+    const mod = disp === 0 && lo !== 5 ? 0x00 : disp >= -128 && disp <= 127 ? 0x40 : 0x80;
+    if (index === NO_INDEX && lo !== 4) {
+      b[p++] = mod | r | lo;
+    } else {
+      // rsp/r12 (lo = 4) as base need a SIB byte: rm=100 means "SIB follows".
+      b[p++] = mod | r | 4;
+      b[p++] = (m.shift << 6) | ((index === NO_INDEX ? 4 : index & 7) << 3) | lo;
+    }
+    if (mod === 0x40) b[p++] = disp;
+    else if (mod === 0x80) { b[p++] = disp; b[p++] = disp >> 8; b[p++] = disp >> 16; b[p++] = disp >> 24; }
+    this.pos = p;
+  }
+
+  /** `opc+reg` short forms (push/pop/bswap/mov-imm/xchg-accumulator). */
+  ro(pfx: number, opc: number, flags: number, reg: number): void {
+    this.ensure(16);
+    const rex = ((flags & W) << 3) | ((reg & 8) >> 3);
+    const force = (flags & BYTE_RM) !== 0 && reg >= 4 && reg < 8;
+    this.pos = this.head(this.pos, pfx, opc + (reg & 7), rex, force);
+  }
+
+  /** Opcode bytes only (no ModRM). */
+  op(pfx: number, opc: number, flags: number): void {
+    this.ensure(16);
+    this.pos = this.head(this.pos, pfx, opc, (flags & W) << 3, false);
+  }
+
+  /** Immediate of 1, 2 or 4 bytes (truncating two's complement). */
+  imm(v: number, bytes: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = v;
+    if (bytes > 1) { b[p++] = v >> 8; if (bytes > 2) { b[p++] = v >> 16; b[p++] = v >> 24; } }
+    this.pos = p;
+  }
+}
