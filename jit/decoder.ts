@@ -1,0 +1,412 @@
+// Sections -> ModuleInfo. This is the "decode" stage of the spec: anything
+// rejected here is malformed. Function bodies are only delimited (and their
+// local declarations read) here; their instructions are read later by
+// InstrReader, driven by the validator or the compiler, so the module is
+// walked once, not twice.
+//
+// Hostile sizes: every vector count is checked against the bytes left in its
+// section before anything is allocated for it (Reader.count), and sections
+// and bodies are read through a Reader bounded to their own size.
+import { malformed } from './errors.js';
+import { InstrReader } from './instr-reader.js';
+import { Reader } from './reader.js';
+import {
+  CodeBody, ConstExpr, ConstOp, CustomSection, DataSegment, ElemSegment, Export, ExternKind,
+  FuncType, FUNCREF, GlobalType, Import, Limits, MemoryType, ModuleInfo, NameSection, TableType,
+  isRefType, isValType,
+} from './types.js';
+
+/** Implementation limit, as in V8: more declared locals than this is rejected. */
+export const MAX_LOCALS = 50000;
+
+const SECTION_ORDER: Record<number, number> = {
+  1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12,
+};
+const EXTERN_KINDS: ExternKind[] = ['func', 'table', 'memory', 'global'];
+
+export function decodeModule(bytes: Uint8Array): ModuleInfo {
+  return new ModuleDecoder(bytes).decode();
+}
+
+class ModuleDecoder {
+  private readonly r: Reader;
+  private readonly ir: InstrReader;
+  private readonly m: ModuleInfo;
+  private funcTypeList: number[] = [];
+  private numDeclaredFuncs: number | null = null;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.r = new Reader(bytes);
+    this.ir = new InstrReader(this.r);
+    this.m = {
+      bytes, types: [], imports: [], funcTypeIndices: new Uint32Array(0), numImportedFuncs: 0,
+      tables: [], numImportedTables: 0, memories: [], numImportedMemories: 0, globals: [],
+      numImportedGlobals: 0, globalInits: [], exports: [], start: null, elems: [], datas: [],
+      dataCount: null, codes: [], customs: [], names: null, declaredFuncRefs: new Set(),
+      codeSectionOffset: -1,
+    };
+  }
+
+  decode(): ModuleInfo {
+    const r = this.r;
+    const b = this.bytes;
+    if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
+      r.fail('magic header not detected', 0);
+    }
+    if (b.length < 8) r.fail('unexpected end', b.length);
+    if (b[4] !== 1 || b[5] !== 0 || b[6] !== 0 || b[7] !== 0) r.fail('unknown binary version', 4);
+    r.pos = 8;
+    let lastOrder = 0;
+    while (r.pos < b.length) {
+      r.end = b.length;
+      const idAt = r.pos;
+      const id = r.u8();
+      const size = r.u32();
+      if (size > b.length - r.pos) r.fail('length out of bounds', r.pos);
+      const end = r.pos + size;
+      if (id !== 0) {
+        const order = SECTION_ORDER[id];
+        if (order === undefined) r.fail('malformed section id', idAt);
+        // Out of order or repeated: the spec interpreter reads sections in
+        // their fixed order and reports whatever is left as trailing content.
+        if (order <= lastOrder) r.fail('unexpected content after last section', idAt);
+        lastOrder = order;
+      }
+      r.end = end;
+      this.section(id, end);
+      if (r.pos !== end) r.fail('section size mismatch', r.pos);
+    }
+    this.finish();
+    return this.m;
+  }
+
+  private section(id: number, end: number): void {
+    switch (id) {
+      case 0: this.custom(end); break;
+      case 1: this.typeSection(); break;
+      case 2: this.importSection(); break;
+      case 3: this.functionSection(); break;
+      case 4: this.vec(() => { this.m.tables.push(this.tableType()); }); break;
+      case 5: this.vec(() => { this.m.memories.push({ limits: this.limits() }); }); break;
+      case 6: this.vec(() => {
+        this.m.globals.push(this.globalType());
+        this.m.globalInits.push(this.constExpr());
+      }); break;
+      case 7: this.exportSection(); break;
+      case 8: this.m.start = this.r.u32(); break;
+      case 9: this.vec(() => { this.m.elems.push(this.elemSegment()); }); break;
+      case 12: this.m.dataCount = this.r.u32(); break;
+      case 10: this.codeSection(); break;
+      case 11: this.vec(() => { this.m.datas.push(this.dataSegment()); }); break;
+    }
+  }
+
+  private vec(item: () => void): void {
+    const n = this.r.count();
+    for (let i = 0; i < n; i++) item();
+  }
+
+  private valType(): number {
+    const t = this.r.u8();
+    if (!isValType(t)) this.r.fail('malformed value type', this.r.pos - 1);
+    return t;
+  }
+
+  private refType(): number {
+    const t = this.r.u8();
+    if (!isRefType(t)) this.r.fail('malformed reference type', this.r.pos - 1);
+    return t;
+  }
+
+  private typeVec(): Uint8Array {
+    const n = this.r.count();
+    const v = new Uint8Array(n);
+    for (let i = 0; i < n; i++) v[i] = this.valType();
+    return v;
+  }
+
+  private typeSection(): void {
+    this.vec(() => {
+      const r = this.r;
+      if (r.u8() !== 0x60) r.fail('integer representation too long', r.pos - 1);
+      const params = this.typeVec();
+      const results = this.typeVec();
+      this.m.types.push({ params, results });
+    });
+  }
+
+  private limits(): Limits {
+    const r = this.r;
+    const flag = r.u8();
+    if (flag > 1) r.fail('integer too large', r.pos - 1);
+    const min = r.u32();
+    const max = flag === 1 ? r.u32() : null;
+    return { min, max };
+  }
+
+  private tableType(): TableType {
+    const elemType = this.refType();
+    return { elemType, limits: this.limits() };
+  }
+
+  private globalType(): GlobalType {
+    const type = this.valType();
+    const mut = this.r.u8();
+    if (mut > 1) this.r.fail('malformed mutability', this.r.pos - 1);
+    return { type, mutable: mut === 1 };
+  }
+
+  private importSection(): void {
+    const m = this.m;
+    this.vec(() => {
+      const r = this.r;
+      const offset = r.pos;
+      const module = r.name();
+      const name = r.name();
+      const kind = r.u8();
+      let imp: Import;
+      switch (kind) {
+        case 0: {
+          const typeIndex = r.u32();
+          this.funcTypeList.push(typeIndex);
+          m.numImportedFuncs++;
+          imp = { module, name, offset, desc: { kind: 'func', typeIndex } };
+          break;
+        }
+        case 1: {
+          const table = this.tableType();
+          m.tables.push(table);
+          m.numImportedTables++;
+          imp = { module, name, offset, desc: { kind: 'table', table } };
+          break;
+        }
+        case 2: {
+          const memory: MemoryType = { limits: this.limits() };
+          m.memories.push(memory);
+          m.numImportedMemories++;
+          imp = { module, name, offset, desc: { kind: 'memory', memory } };
+          break;
+        }
+        case 3: {
+          const global = this.globalType();
+          m.globals.push(global);
+          m.numImportedGlobals++;
+          imp = { module, name, offset, desc: { kind: 'global', global } };
+          break;
+        }
+        default: return r.fail('malformed import kind', r.pos - 1);
+      }
+      m.imports.push(imp);
+    });
+  }
+
+  private functionSection(): void {
+    const n = this.r.count();
+    for (let i = 0; i < n; i++) this.funcTypeList.push(this.r.u32());
+    this.numDeclaredFuncs = n;
+  }
+
+  private exportSection(): void {
+    this.vec(() => {
+      const r = this.r;
+      const offset = r.pos;
+      const name = r.name();
+      const k = r.u8();
+      if (k > 3) r.fail('malformed export kind', r.pos - 1);
+      const index = r.u32();
+      const kind = EXTERN_KINDS[k];
+      if (kind === 'func') this.m.declaredFuncRefs.add(index);
+      this.m.exports.push({ name, kind, index, offset } satisfies Export);
+    });
+  }
+
+  /**
+   * A constant expression: instructions up to the matching `end`. Anything
+   * but the constant instructions is remembered (nonConstAt) for the
+   * validator to reject as "constant expression required", because that is
+   * a validation error, not a decoding one.
+   */
+  private constExpr(): ConstExpr {
+    const ir = this.ir;
+    const start = this.r.pos;
+    const ops: ConstOp[] = [];
+    let nonConstAt = -1;
+    let depth = 0;
+    for (;;) {
+      const op = ir.next();
+      let c: ConstOp | null = null;
+      switch (op) {
+        case 0x0b:
+          if (depth === 0) return { start, end: this.r.pos, ops, nonConstAt };
+          depth--;
+          break;
+        case 0x41: c = { op: 'i32.const', value: ir.i32 }; break;
+        case 0x42: c = { op: 'i64.const', value: BigInt.asIntN(64, (BigInt(ir.hi) << 32n) | BigInt(ir.lo >>> 0)) }; break;
+        case 0x43: c = { op: 'f32.const', bits: ir.i32 }; break;
+        case 0x44: c = { op: 'f64.const', lo: ir.lo, hi: ir.hi }; break;
+        case 0xd0: c = { op: 'ref.null', type: ir.i32 }; break;
+        case 0xd2: c = { op: 'ref.func', func: ir.index }; this.m.declaredFuncRefs.add(ir.index); break;
+        case 0x23: c = { op: 'global.get', global: ir.index }; break;
+        case 0x02: case 0x03: case 0x04: depth++; break;
+      }
+      if (c) ops.push(c);
+      else if (op !== 0x0b && nonConstAt < 0) nonConstAt = ir.start;
+    }
+  }
+
+  private funcIndexVec(): Uint32Array {
+    const n = this.r.count();
+    const v = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      v[i] = this.r.u32();
+      this.m.declaredFuncRefs.add(v[i]);
+    }
+    return v;
+  }
+
+  private elemSegment(): ElemSegment {
+    const r = this.r;
+    const offset = r.pos;
+    const flags = r.u32();
+    if (flags > 7) r.fail('malformed elements segment kind', offset);
+    // Bit 0: passive/declarative (else active); bit 1: explicit table index
+    // (active) or declarative (passive); bit 2: items are expressions.
+    const mode = (flags & 1) === 0 ? 'active' : (flags & 2) ? 'declarative' : 'passive';
+    const table = (flags & 3) === 2 ? r.u32() : 0;
+    const offsetExpr = mode === 'active' ? this.constExpr() : null;
+    let elemType = FUNCREF;
+    if (flags & 3) {
+      if (flags & 4) elemType = this.refType();
+      else if (r.u8() !== 0) r.fail('malformed element kind', r.pos - 1);
+    }
+    let funcIndices: Uint32Array | null = null;
+    let exprs: ConstExpr[] | null = null;
+    if (flags & 4) {
+      const n = r.count();
+      exprs = [];
+      for (let i = 0; i < n; i++) exprs.push(this.constExpr());
+    } else {
+      funcIndices = this.funcIndexVec();
+    }
+    return { mode, table, offsetExpr, elemType, funcIndices, exprs, offset };
+  }
+
+  private dataSegment(): DataSegment {
+    const r = this.r;
+    const offset = r.pos;
+    const flags = r.u32();
+    if (flags > 2) r.fail('malformed data segment kind', offset);
+    const memory = flags === 2 ? r.u32() : 0;
+    const offsetExpr = flags === 1 ? null : this.constExpr();
+    const bytes = r.bytes(r.u32());
+    return { mode: flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytes, offset };
+  }
+
+  private codeSection(): void {
+    const r = this.r;
+    this.m.codeSectionOffset = r.pos;
+    const n = r.count();
+    if (n !== (this.numDeclaredFuncs ?? 0)) {
+      r.fail('function and code section have inconsistent lengths', this.m.codeSectionOffset);
+    }
+    const sectionEnd = r.end;
+    for (let i = 0; i < n; i++) {
+      const size = r.u32();
+      const start = r.pos;
+      if (size > sectionEnd - start) r.fail('length out of bounds', start);
+      const end = start + size;
+      r.end = end;
+      r.funcIndex = this.m.numImportedFuncs + i;
+      const groups = r.count(2);
+      const localGroups = new Uint32Array(groups * 2);
+      let total = 0;
+      for (let g = 0; g < groups; g++) {
+        const at = r.pos;
+        const c = r.u32();
+        total += c;
+        if (total > MAX_LOCALS) r.fail('too many locals', at);
+        localGroups[2 * g] = c;
+        localGroups[2 * g + 1] = this.valType();
+      }
+      this.m.codes.push({ start, end, codeStart: r.pos, localGroups, numLocals: total } satisfies CodeBody);
+      r.funcIndex = -1;
+      r.pos = end;
+      r.end = sectionEnd;
+    }
+  }
+
+  private custom(end: number): void {
+    const r = this.r;
+    const offset = r.pos;
+    const name = r.name();
+    const data = this.bytes.subarray(r.pos, end);
+    this.m.customs.push({ name, data, offset } satisfies CustomSection);
+    if (name === 'name') this.m.names = parseNameSection(data);
+    r.pos = end;
+  }
+
+  private finish(): void {
+    const m = this.m;
+    if ((this.numDeclaredFuncs ?? 0) !== 0 && m.codeSectionOffset < 0) {
+      this.r.fail('function and code section have inconsistent lengths', this.bytes.length);
+    }
+    if (m.dataCount !== null && m.dataCount !== m.datas.length) {
+      this.r.fail('data count and data section have inconsistent lengths', this.bytes.length);
+    }
+    m.funcTypeIndices = Uint32Array.from(this.funcTypeList);
+  }
+}
+
+/**
+ * The name section is only a debugging aid: the spec says errors in custom
+ * sections must not make a module malformed, so a broken one yields null
+ * (or whatever subsections parsed before the error).
+ */
+export function parseNameSection(data: Uint8Array): NameSection | null {
+  const names: NameSection = { moduleName: null, functionNames: new Map(), localNames: new Map() };
+  const r = new Reader(data);
+  const nameMap = (into: Map<number, string>): void => {
+    const n = r.count(2);
+    for (let i = 0; i < n; i++) {
+      const idx = r.u32();
+      into.set(idx, r.name());
+    }
+  };
+  try {
+    while (r.pos < data.length) {
+      r.end = data.length;
+      const id = r.u8();
+      const size = r.u32();
+      if (size > data.length - r.pos) return names;
+      const end = r.pos + size;
+      r.end = end;
+      if (id === 0) names.moduleName = r.name();
+      else if (id === 1) nameMap(names.functionNames);
+      else if (id === 2) {
+        const n = r.count(2);
+        for (let i = 0; i < n; i++) {
+          const fn = r.u32();
+          const locals = new Map<number, string>();
+          nameMap(locals);
+          names.localNames.set(fn, locals);
+        }
+      }
+      r.pos = end;
+    }
+  } catch {
+    return names;
+  }
+  return names;
+}
+
+/** Type of every local of a function (params first), expanded for the compiler. */
+export function localTypes(m: ModuleInfo, funcIndex: number): Uint8Array {
+  const ft: FuncType = m.types[m.funcTypeIndices[funcIndex]];
+  const body = m.codes[funcIndex - m.numImportedFuncs];
+  const out = new Uint8Array(ft.params.length + body.numLocals);
+  out.set(ft.params);
+  let k = ft.params.length;
+  const g = body.localGroups;
+  for (let i = 0; i < g.length; i += 2) { out.fill(g[i + 1], k, k + g[i]); k += g[i]; }
+  return out;
+}

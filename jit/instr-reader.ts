@@ -1,0 +1,139 @@
+// Reads a function body (or constant expression) one instruction at a time.
+//
+// `next()` decodes the opcode and its immediates into fields of this object
+// and returns the opcode; nothing is allocated per instruction (br_table
+// targets go into a reused buffer). The validator and, later, the compiler
+// both read those fields, so one decode serves both: the compiler calls
+// `next()`, then `validator.step(reader)`, then emits code.
+import { CompileError, malformed } from './errors.js';
+import { Imm, opDefined, opImm } from './opcodes.js';
+import { Reader } from './reader.js';
+import { isRefType, isValType } from './types.js';
+
+export class InstrReader {
+  readonly r: Reader;
+  /** Full opcode: one byte, or 0xFC00/0xFD00 | sub-opcode. */
+  op = 0;
+  /** Dense table index (see opcodes.ts). */
+  code = 0;
+  /** Byte offset of the current instruction. */
+  start = 0;
+  /** Block type as s33 (negative: one-byte forms, >= 0: type index). */
+  blockType = 0;
+  /** First index immediate: label, function, local, global, table, type, data, elem,
+   *  br_table default label, call_indirect type, table.copy destination. */
+  index = 0;
+  /** Second index: call_indirect table, table.init table, table.copy source. */
+  index2 = 0;
+  align = 0;
+  /** memarg offset (u32). */
+  memOffset = 0;
+  /** i32.const value; f32.const bits; ref.null / select type. */
+  i32 = 0;
+  /** i64.const and f64.const: low and high 32 bits. */
+  lo = 0;
+  hi = 0;
+  /** br_table targets (without the default), valid up to numTargets. */
+  targets = new Uint32Array(16);
+  numTargets = 0;
+
+  constructor(r: Reader) { this.r = r; }
+
+  /** Point the reader at [start, end) of the module bytes. */
+  reset(start: number, end: number, funcIndex: number): void {
+    this.r.pos = start;
+    this.r.end = end;
+    this.r.funcIndex = funcIndex;
+  }
+
+  get pos(): number { return this.r.pos; }
+  atEnd(): boolean { return this.r.pos >= this.r.end; }
+
+  next(): number {
+    const r = this.r;
+    this.start = r.pos;
+    let op = r.u8();
+    let code = op;
+    if (op >= 0xfc) {
+      if (op === 0xfd) {
+        throw new CompileError('unsupported', 'SIMD (0xFD prefix) is not supported yet', this.start, r.funcIndex);
+      }
+      if (op === 0xfc) {
+        const sub = r.u32();
+        if (sub > 0xff) r.fail('illegal opcode', this.start);
+        op = 0xfc00 | sub;
+        code = 256 + sub;
+      }
+    }
+    if (!opDefined[code]) r.fail('illegal opcode', this.start);
+    this.op = op;
+    this.code = code;
+    switch (opImm[code]) {
+      case Imm.None: break;
+      case Imm.BlockType: this.readBlockType(); break;
+      case Imm.Label: case Imm.Func: case Imm.Local: case Imm.Global: case Imm.Table:
+      case Imm.Data: case Imm.Elem:
+        this.index = r.u32(); break;
+      case Imm.BrTable: this.readBrTable(); break;
+      case Imm.CallIndirect: case Imm.TableInit: case Imm.TableCopy:
+        this.index = r.u32(); this.index2 = r.u32(); break;
+      case Imm.MemArg: this.align = r.u32(); this.memOffset = r.u32(); break;
+      case Imm.ZeroByte: this.zeroByte(); break;
+      case Imm.I32: this.i32 = r.s32(); break;
+      case Imm.I64: this.lo = r.s64(); this.hi = r.hi; break;
+      case Imm.F32: this.i32 = r.fixed32(); break;
+      case Imm.F64: this.lo = r.fixed64(); this.hi = r.hi; break;
+      case Imm.RefType: {
+        const t = r.u8();
+        if (!isRefType(t)) r.fail('malformed reference type', r.pos - 1);
+        this.i32 = t;
+        break;
+      }
+      case Imm.SelectT: {
+        // The vector length is checked by the validator (2.0 allows exactly
+        // one type: "invalid result arity"), but every type must decode.
+        const n = r.count();
+        this.numTargets = n;
+        this.i32 = 0;
+        for (let i = 0; i < n; i++) {
+          const t = r.u8();
+          if (!isValType(t)) r.fail('malformed value type', r.pos - 1);
+          if (i === 0) this.i32 = t;
+        }
+        break;
+      }
+      case Imm.MemoryInit: this.index = r.u32(); this.zeroByte(); break;
+      case Imm.MemoryCopy: this.zeroByte(); this.zeroByte(); break;
+      default: throw malformed('illegal opcode', this.start, r.funcIndex);
+    }
+    return op;
+  }
+
+  private zeroByte(): void {
+    const r = this.r;
+    if (r.u8() !== 0) r.fail('zero byte expected', r.pos - 1);
+  }
+
+  private readBlockType(): void {
+    const r = this.r;
+    const b = r.peek();
+    if (b === 0x40 || isValType(b)) { r.pos++; this.blockType = b - 0x80; return; }
+    const at = r.pos;
+    const bt = r.s33();
+    if (bt < 0) r.fail('malformed value type', at);
+    this.blockType = bt;
+  }
+
+  private readBrTable(): void {
+    const r = this.r;
+    const n = r.count();
+    if (n > this.targets.length) {
+      // Bounded by the body size, which count() has checked.
+      this.targets = new Uint32Array(Math.max(n, this.targets.length * 2));
+    }
+    const t = this.targets;
+    for (let i = 0; i < n; i++) t[i] = r.u32();
+    this.numTargets = n;
+    this.index = r.u32();
+  }
+}

@@ -1,0 +1,200 @@
+// The opcode table shared by the body reader, the validator and the compiler.
+//
+// Every opcode gets a dense index (`code`): single-byte opcodes are their
+// byte, 0xFC-prefixed ones are 256 + sub-opcode, 0xFD (SIMD) ones 512 + sub.
+// For each code the table holds the name, how its immediates are encoded,
+// and how it is validated: most instructions have a fixed stack signature
+// ("ii:i" pops two i32 and pushes one), the rest are named special cases the
+// validator handles one by one.
+import { F32, F64, I32, I64, V128 } from './types.js';
+
+/** How an instruction's immediates are encoded. */
+export const Imm = {
+  None: 0,
+  BlockType: 1,
+  Label: 2,
+  BrTable: 3,
+  Func: 4,
+  CallIndirect: 5, // type index, table index
+  Local: 6,
+  Global: 7,
+  Table: 8,
+  MemArg: 9, // align, offset
+  ZeroByte: 10, // memory.size / memory.grow / memory.fill: reserved memory index 0x00
+  I32: 11,
+  I64: 12,
+  F32: 13,
+  F64: 14,
+  RefType: 15,
+  SelectT: 16,
+  MemoryInit: 17, // data index, 0x00
+  Data: 18,
+  MemoryCopy: 19, // 0x00 0x00
+  TableInit: 20, // elem index, table index
+  Elem: 21,
+  TableCopy: 22, // dst table, src table
+} as const;
+
+/** How an instruction is validated. `Sig` and `Mem` use the table's signature. */
+export const Check = {
+  Sig: 0, Mem: 1, Unreachable: 2, Nop: 3, Block: 4, Loop: 5, If: 6, Else: 7, End: 8,
+  Br: 9, BrIf: 10, BrTable: 11, Return: 12, Call: 13, CallIndirect: 14, Drop: 15,
+  Select: 16, SelectT: 17, LocalGet: 18, LocalSet: 19, LocalTee: 20, GlobalGet: 21,
+  GlobalSet: 22, TableGet: 23, TableSet: 24, MemorySize: 25, MemoryGrow: 26, RefNull: 27,
+  RefIsNull: 28, RefFunc: 29, MemoryInit: 30, DataDrop: 31, MemoryCopy: 32, MemoryFill: 33,
+  TableInit: 34, ElemDrop: 35, TableCopy: 36, TableGrow: 37, TableSize: 38, TableFill: 39,
+} as const;
+
+export const NUM_CODES = 768;
+
+export const opName: string[] = new Array<string>(NUM_CODES).fill('');
+export const opImm = new Uint8Array(NUM_CODES);
+export const opCheck = new Uint8Array(NUM_CODES);
+/** 1 for opcodes that exist. */
+export const opDefined = new Uint8Array(NUM_CODES);
+/** log2 of the natural alignment of memory accesses, -1 for others. */
+export const opNaturalAlign = new Int8Array(NUM_CODES).fill(-1);
+export const opParams: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
+export const opResults: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
+
+/** Full opcode (0x6a, 0xFC0A ...) to dense code. */
+export function codeOf(op: number): number {
+  return op < 0x100 ? op : op < 0xfd00 ? 256 + (op & 0xff) : 512 + (op & 0xff);
+}
+export function opOfCode(code: number): number {
+  return code < 256 ? code : code < 512 ? 0xfc00 + (code - 256) : 0xfd00 + (code - 512);
+}
+
+const LETTER: Record<string, number> = { i: I32, l: I64, f: F32, d: F64, v: V128 };
+function types(s: string): Uint8Array { return Uint8Array.from(s, (c) => LETTER[c]); }
+
+function def(op: number, name: string, imm: number, check: number, sig?: string, align = -1): void {
+  const c = codeOf(op);
+  opName[c] = name;
+  opImm[c] = imm;
+  opCheck[c] = check;
+  opDefined[c] = 1;
+  opNaturalAlign[c] = align;
+  if (sig !== undefined) {
+    const [p, r] = sig.split(':');
+    opParams[c] = types(p);
+    opResults[c] = types(r);
+  }
+}
+/** An instruction validated purely by its signature. */
+function sig(op: number, name: string, s: string, imm: number = Imm.None): void { def(op, name, imm, Check.Sig, s); }
+/** A run of consecutive opcodes sharing one signature. */
+function run(first: number, s: string, names: string): void {
+  names.split(' ').forEach((n, i) => sig(first + i, n, s));
+}
+
+// Control.
+def(0x00, 'unreachable', Imm.None, Check.Unreachable);
+def(0x01, 'nop', Imm.None, Check.Nop);
+def(0x02, 'block', Imm.BlockType, Check.Block);
+def(0x03, 'loop', Imm.BlockType, Check.Loop);
+def(0x04, 'if', Imm.BlockType, Check.If);
+def(0x05, 'else', Imm.None, Check.Else);
+def(0x0b, 'end', Imm.None, Check.End);
+def(0x0c, 'br', Imm.Label, Check.Br);
+def(0x0d, 'br_if', Imm.Label, Check.BrIf);
+def(0x0e, 'br_table', Imm.BrTable, Check.BrTable);
+def(0x0f, 'return', Imm.None, Check.Return);
+def(0x10, 'call', Imm.Func, Check.Call);
+def(0x11, 'call_indirect', Imm.CallIndirect, Check.CallIndirect);
+// Parametric.
+def(0x1a, 'drop', Imm.None, Check.Drop);
+def(0x1b, 'select', Imm.None, Check.Select);
+def(0x1c, 'select', Imm.SelectT, Check.SelectT);
+// Variables and tables.
+def(0x20, 'local.get', Imm.Local, Check.LocalGet);
+def(0x21, 'local.set', Imm.Local, Check.LocalSet);
+def(0x22, 'local.tee', Imm.Local, Check.LocalTee);
+def(0x23, 'global.get', Imm.Global, Check.GlobalGet);
+def(0x24, 'global.set', Imm.Global, Check.GlobalSet);
+def(0x25, 'table.get', Imm.Table, Check.TableGet);
+def(0x26, 'table.set', Imm.Table, Check.TableSet);
+// Memory: signature plus a memory-exists and alignment check.
+const mem = (op: number, name: string, s: string, align: number): void => def(op, name, Imm.MemArg, Check.Mem, s, align);
+mem(0x28, 'i32.load', 'i:i', 2);
+mem(0x29, 'i64.load', 'i:l', 3);
+mem(0x2a, 'f32.load', 'i:f', 2);
+mem(0x2b, 'f64.load', 'i:d', 3);
+mem(0x2c, 'i32.load8_s', 'i:i', 0);
+mem(0x2d, 'i32.load8_u', 'i:i', 0);
+mem(0x2e, 'i32.load16_s', 'i:i', 1);
+mem(0x2f, 'i32.load16_u', 'i:i', 1);
+mem(0x30, 'i64.load8_s', 'i:l', 0);
+mem(0x31, 'i64.load8_u', 'i:l', 0);
+mem(0x32, 'i64.load16_s', 'i:l', 1);
+mem(0x33, 'i64.load16_u', 'i:l', 1);
+mem(0x34, 'i64.load32_s', 'i:l', 2);
+mem(0x35, 'i64.load32_u', 'i:l', 2);
+mem(0x36, 'i32.store', 'ii:', 2);
+mem(0x37, 'i64.store', 'il:', 3);
+mem(0x38, 'f32.store', 'if:', 2);
+mem(0x39, 'f64.store', 'id:', 3);
+mem(0x3a, 'i32.store8', 'ii:', 0);
+mem(0x3b, 'i32.store16', 'ii:', 1);
+mem(0x3c, 'i64.store8', 'il:', 0);
+mem(0x3d, 'i64.store16', 'il:', 1);
+mem(0x3e, 'i64.store32', 'il:', 2);
+def(0x3f, 'memory.size', Imm.ZeroByte, Check.MemorySize, ':i');
+def(0x40, 'memory.grow', Imm.ZeroByte, Check.MemoryGrow, 'i:i');
+// Constants.
+sig(0x41, 'i32.const', ':i', Imm.I32);
+sig(0x42, 'i64.const', ':l', Imm.I64);
+sig(0x43, 'f32.const', ':f', Imm.F32);
+sig(0x44, 'f64.const', ':d', Imm.F64);
+// Numeric.
+sig(0x45, 'i32.eqz', 'i:i');
+run(0x46, 'ii:i', 'i32.eq i32.ne i32.lt_s i32.lt_u i32.gt_s i32.gt_u i32.le_s i32.le_u i32.ge_s i32.ge_u');
+sig(0x50, 'i64.eqz', 'l:i');
+run(0x51, 'll:i', 'i64.eq i64.ne i64.lt_s i64.lt_u i64.gt_s i64.gt_u i64.le_s i64.le_u i64.ge_s i64.ge_u');
+run(0x5b, 'ff:i', 'f32.eq f32.ne f32.lt f32.gt f32.le f32.ge');
+run(0x61, 'dd:i', 'f64.eq f64.ne f64.lt f64.gt f64.le f64.ge');
+run(0x67, 'i:i', 'i32.clz i32.ctz i32.popcnt');
+run(0x6a, 'ii:i', 'i32.add i32.sub i32.mul i32.div_s i32.div_u i32.rem_s i32.rem_u i32.and i32.or i32.xor i32.shl i32.shr_s i32.shr_u i32.rotl i32.rotr');
+run(0x79, 'l:l', 'i64.clz i64.ctz i64.popcnt');
+run(0x7c, 'll:l', 'i64.add i64.sub i64.mul i64.div_s i64.div_u i64.rem_s i64.rem_u i64.and i64.or i64.xor i64.shl i64.shr_s i64.shr_u i64.rotl i64.rotr');
+run(0x8b, 'f:f', 'f32.abs f32.neg f32.ceil f32.floor f32.trunc f32.nearest f32.sqrt');
+run(0x92, 'ff:f', 'f32.add f32.sub f32.mul f32.div f32.min f32.max f32.copysign');
+run(0x99, 'd:d', 'f64.abs f64.neg f64.ceil f64.floor f64.trunc f64.nearest f64.sqrt');
+run(0xa0, 'dd:d', 'f64.add f64.sub f64.mul f64.div f64.min f64.max f64.copysign');
+sig(0xa7, 'i32.wrap_i64', 'l:i');
+run(0xa8, 'f:i', 'i32.trunc_f32_s i32.trunc_f32_u');
+run(0xaa, 'd:i', 'i32.trunc_f64_s i32.trunc_f64_u');
+run(0xac, 'i:l', 'i64.extend_i32_s i64.extend_i32_u');
+run(0xae, 'f:l', 'i64.trunc_f32_s i64.trunc_f32_u');
+run(0xb0, 'd:l', 'i64.trunc_f64_s i64.trunc_f64_u');
+run(0xb2, 'i:f', 'f32.convert_i32_s f32.convert_i32_u');
+run(0xb4, 'l:f', 'f32.convert_i64_s f32.convert_i64_u');
+sig(0xb6, 'f32.demote_f64', 'd:f');
+run(0xb7, 'i:d', 'f64.convert_i32_s f64.convert_i32_u');
+run(0xb9, 'l:d', 'f64.convert_i64_s f64.convert_i64_u');
+sig(0xbb, 'f64.promote_f32', 'f:d');
+sig(0xbc, 'i32.reinterpret_f32', 'f:i');
+sig(0xbd, 'i64.reinterpret_f64', 'd:l');
+sig(0xbe, 'f32.reinterpret_i32', 'i:f');
+sig(0xbf, 'f64.reinterpret_i64', 'l:d');
+run(0xc0, 'i:i', 'i32.extend8_s i32.extend16_s');
+run(0xc2, 'l:l', 'i64.extend8_s i64.extend16_s i64.extend32_s');
+// Reference types.
+def(0xd0, 'ref.null', Imm.RefType, Check.RefNull);
+def(0xd1, 'ref.is_null', Imm.None, Check.RefIsNull);
+def(0xd2, 'ref.func', Imm.Func, Check.RefFunc);
+// 0xFC prefix: saturating truncation, bulk memory, table instructions.
+run(0xfc00, 'f:i', 'i32.trunc_sat_f32_s i32.trunc_sat_f32_u');
+run(0xfc02, 'd:i', 'i32.trunc_sat_f64_s i32.trunc_sat_f64_u');
+run(0xfc04, 'f:l', 'i64.trunc_sat_f32_s i64.trunc_sat_f32_u');
+run(0xfc06, 'd:l', 'i64.trunc_sat_f64_s i64.trunc_sat_f64_u');
+def(0xfc08, 'memory.init', Imm.MemoryInit, Check.MemoryInit, 'iii:');
+def(0xfc09, 'data.drop', Imm.Data, Check.DataDrop);
+def(0xfc0a, 'memory.copy', Imm.MemoryCopy, Check.MemoryCopy, 'iii:');
+def(0xfc0b, 'memory.fill', Imm.ZeroByte, Check.MemoryFill, 'iii:');
+def(0xfc0c, 'table.init', Imm.TableInit, Check.TableInit, 'iii:');
+def(0xfc0d, 'elem.drop', Imm.Elem, Check.ElemDrop);
+def(0xfc0e, 'table.copy', Imm.TableCopy, Check.TableCopy, 'iii:');
+def(0xfc0f, 'table.grow', Imm.Table, Check.TableGrow);
+def(0xfc10, 'table.size', Imm.Table, Check.TableSize);
+def(0xfc11, 'table.fill', Imm.Table, Check.TableFill);

@@ -1,0 +1,223 @@
+// Byte reader for the wasm binary format: LEB128 with the spec's exact
+// length and range rules, fixed-width floats (kept as raw bits, the compiler
+// wants bits, not JS numbers that would canonicalise NaNs), and UTF-8 names.
+//
+// One Reader is a cursor (`pos`) bounded by `end`; the decoder narrows `end`
+// to the current section or function body so a lying size can never make it
+// read another section's bytes. Nothing here allocates except names.
+import { malformed } from './errors.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export class Reader {
+  buf: Uint8Array;
+  pos: number;
+  end: number;
+  /** Function index put into errors while reading a body, else -1. */
+  funcIndex = -1;
+  /** High 32 bits of the last readI64/readF64 (the low half is returned). */
+  hi = 0;
+
+  constructor(buf: Uint8Array, pos = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+  }
+
+  get remaining(): number { return this.end - this.pos; }
+  atEnd(): boolean { return this.pos >= this.end; }
+
+  fail(reason: string, at = this.pos): never {
+    throw malformed(reason, at, this.funcIndex);
+  }
+
+  eof(): never {
+    // The spec interpreter says "unexpected end" at module level and
+    // "... of section or function" inside a bounded region.
+    this.fail(this.end < this.buf.length ? 'unexpected end of section or function' : 'unexpected end');
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) this.eof();
+    return this.buf[this.pos++];
+  }
+
+  peek(): number {
+    if (this.pos >= this.end) this.eof();
+    return this.buf[this.pos];
+  }
+
+  bytes(n: number): Uint8Array {
+    if (n > this.end - this.pos) this.fail('length out of bounds');
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /** Unsigned LEB128, at most 5 bytes, value < 2^32. */
+  u32(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos < this.end && buf[pos] < 0x80) { this.pos = pos + 1; return buf[pos]; } // fast path
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (pos >= this.end) { this.pos = pos; this.eof(); }
+      const b = buf[pos++];
+      if (shift === 28) {
+        if (b & 0x80) this.fail('integer representation too long', pos - 1);
+        if (b & 0x70) this.fail('integer too large', pos - 1);
+        this.pos = pos;
+        return (result | (b << 28)) >>> 0;
+      }
+      result |= (b & 0x7f) << shift;
+      if (!(b & 0x80)) { this.pos = pos; return result >>> 0; }
+    }
+    return this.fail('integer representation too long');
+  }
+
+  /** Signed LEB128 of 32 bits. */
+  s32(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (pos >= this.end) { this.pos = pos; this.eof(); }
+      const b = buf[pos++];
+      if (shift === 28) {
+        if (b & 0x80) this.fail('integer representation too long', pos - 1);
+        // Bits 4..6 are beyond 32 bits and must repeat the sign bit (bit 3).
+        const extra = b & 0x70;
+        if (extra !== ((b & 0x08) ? 0x70 : 0)) this.fail('integer too large', pos - 1);
+        this.pos = pos;
+        return result | (b << 28);
+      }
+      result |= (b & 0x7f) << shift;
+      if (!(b & 0x80)) {
+        this.pos = pos;
+        const used = shift + 7;
+        return (b & 0x40) ? result | (~0 << used) : result;
+      }
+    }
+    return this.fail('integer representation too long');
+  }
+
+  /**
+   * Signed 33-bit LEB128 (block types). Returns a JS number in
+   * [-2^32, 2^32); a single byte 0x40..0x7f gives the negative type codes.
+   */
+  s33(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 5; i++) {
+      if (pos >= this.end) { this.pos = pos; this.eof(); }
+      const b = buf[pos++];
+      if (i === 4) {
+        if (b & 0x80) this.fail('integer representation too long', pos - 1);
+        // 5 bits used (bit 4 is the sign); bits 5..6 must repeat it.
+        const extra = b & 0x60;
+        if (extra !== ((b & 0x10) ? 0x60 : 0)) this.fail('integer too large', pos - 1);
+        this.pos = pos;
+        result += (b & 0x1f) * mul;
+        return (b & 0x10) ? result - 2 ** 33 : result;
+      }
+      result += (b & 0x7f) * mul;
+      mul *= 128;
+      if (!(b & 0x80)) {
+        this.pos = pos;
+        return (b & 0x40) ? result - mul : result;
+      }
+    }
+    return this.fail('integer representation too long');
+  }
+
+  /**
+   * Signed LEB128 of 64 bits without BigInt: returns the low 32 bits (as a
+   * signed int) and leaves the high 32 bits in `this.hi`.
+   */
+  s64(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let lo = 0, hi = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (pos >= this.end) { this.pos = pos; this.eof(); }
+      const b = buf[pos++];
+      const v = b & 0x7f;
+      if (shift === 63) {
+        if (b & 0x80) this.fail('integer representation too long', pos - 1);
+        // Only bit 0 is inside 64 bits; the rest must repeat it.
+        if (b !== 0 && b !== 0x7f) this.fail('integer too large', pos - 1);
+        hi |= v << 31;
+        this.pos = pos;
+        this.hi = hi;
+        return lo;
+      }
+      if (shift < 28) lo |= v << shift;
+      else if (shift === 28) { lo |= v << 28; hi |= v >>> 4; }
+      else hi |= v << (shift - 32);
+      if (!(b & 0x80)) {
+        const used = shift + 7;
+        if (b & 0x40) {
+          if (used < 32) { lo |= ~0 << used; hi = -1; }
+          else hi |= ~0 << (used - 32);
+        }
+        this.pos = pos;
+        this.hi = hi;
+        return lo;
+      }
+    }
+    return this.fail('integer representation too long');
+  }
+
+  /** s64 as a BigInt, for module-level constants (not on the body hot path). */
+  s64Big(): bigint {
+    const lo = this.s64();
+    return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(lo >>> 0));
+  }
+
+  /** Little-endian u32 (f32 bits). */
+  fixed32(): number {
+    const p = this.pos;
+    if (this.end - p < 4) { this.pos = this.end; this.eof(); }
+    this.pos = p + 4;
+    const b = this.buf;
+    return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+  }
+
+  /** Little-endian 64-bit (f64 bits): returns the low half, high half in `hi`. */
+  fixed64(): number {
+    if (this.end - this.pos < 8) { this.pos = this.end; this.eof(); }
+    const lo = this.fixed32();
+    this.hi = this.fixed32();
+    return lo;
+  }
+
+  /** A vector length; each element takes at least `minBytes`, so a count the
+   *  remaining bytes cannot hold is rejected before anyone allocates for it. */
+  count(minBytes = 1): number {
+    const at = this.pos;
+    const n = this.u32();
+    if (n * minBytes > this.end - this.pos) {
+      this.fail(this.end < this.buf.length ? 'unexpected end of section or function' : 'unexpected end', at);
+    }
+    return n;
+  }
+
+  /** A name: byte vector that must be valid UTF-8. */
+  name(): string {
+    const n = this.u32();
+    const at = this.pos;
+    const b = this.bytes(n);
+    // Short ASCII names (nearly all of them) skip the decoder; apply() is
+    // bounded because it spreads its argument onto the stack.
+    let ascii = b.length <= 1024;
+    if (ascii) for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) { ascii = false; break; }
+    if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
+    try {
+      return utf8.decode(b);
+    } catch {
+      return this.fail('malformed UTF-8 encoding', at);
+    }
+  }
+}

@@ -1,0 +1,174 @@
+// Value types and the module description produced by the decoder.
+//
+// Value types are kept as their one-byte binary codes (small ints) so the
+// validator's operand stack can be a Uint8Array. Block types are kept as the
+// s33 the binary format uses: negative for the one-byte forms (-64 = empty,
+// -1 = i32, ...) and >= 0 for a type index.
+
+export type ValType = number;
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export const F32 = 0x7d;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+export const FUNCREF = 0x70;
+export const EXTERNREF = 0x6f;
+/** The validator's bottom type for operands of unreachable code; never in a module. */
+export const UNKNOWN = 0;
+
+/** Block type code (s33) of a block without params or results. */
+export const BLOCK_EMPTY = -64;
+
+export function isValType(b: number): boolean {
+  return (b >= F64 && b <= I32) || b === V128 || b === FUNCREF || b === EXTERNREF;
+}
+export function isRefType(t: ValType): boolean { return t === FUNCREF || t === EXTERNREF; }
+export function isNumType(t: ValType): boolean { return t >= F64 && t <= I32; }
+
+const NAMES: Record<number, string> = {
+  [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128',
+  [FUNCREF]: 'funcref', [EXTERNREF]: 'externref', [UNKNOWN]: 'unknown',
+};
+export function typeName(t: ValType): string { return NAMES[t] ?? `0x${t.toString(16)}`; }
+
+export interface FuncType {
+  params: Uint8Array;
+  results: Uint8Array;
+}
+
+export interface Limits {
+  min: number;
+  /** null when absent. Both are u32 (tables) or pages (memories). */
+  max: number | null;
+}
+
+export interface TableType { elemType: ValType; limits: Limits; }
+export interface MemoryType { limits: Limits; }
+export interface GlobalType { type: ValType; mutable: boolean; }
+
+/**
+ * One instruction of a constant expression. In Wasm 2.0 a valid constant
+ * expression is exactly one of these followed by `end`.
+ */
+export type ConstOp =
+  | { op: 'i32.const'; value: number }
+  | { op: 'i64.const'; value: bigint }
+  | { op: 'f32.const'; bits: number }
+  | { op: 'f64.const'; lo: number; hi: number }
+  | { op: 'ref.null'; type: ValType }
+  | { op: 'ref.func'; func: number }
+  | { op: 'global.get'; global: number };
+
+export interface ConstExpr {
+  /** Byte range of the expression (including its `end`). */
+  start: number;
+  end: number;
+  ops: ConstOp[];
+  /** Offset of the first instruction not allowed in a constant expression, or -1. */
+  nonConstAt: number;
+}
+
+export type ImportDesc =
+  | { kind: 'func'; typeIndex: number }
+  | { kind: 'table'; table: TableType }
+  | { kind: 'memory'; memory: MemoryType }
+  | { kind: 'global'; global: GlobalType };
+
+export interface Import { module: string; name: string; desc: ImportDesc; offset: number; }
+
+export type ExternKind = 'func' | 'table' | 'memory' | 'global';
+export interface Export { name: string; kind: ExternKind; index: number; offset: number; }
+
+export interface Global { type: GlobalType; init: ConstExpr; }
+
+export type SegmentMode = 'active' | 'passive' | 'declarative';
+
+export interface ElemSegment {
+  mode: SegmentMode;
+  table: number;
+  /** Present for active segments. */
+  offsetExpr: ConstExpr | null;
+  elemType: ValType;
+  /** Items as function indices (flags 0-3) ... */
+  funcIndices: Uint32Array | null;
+  /** ... or as constant expressions (flags 4-7). */
+  exprs: ConstExpr[] | null;
+  offset: number;
+}
+
+export interface DataSegment {
+  mode: 'active' | 'passive';
+  memory: number;
+  offsetExpr: ConstExpr | null;
+  /** A view into the module bytes (no copy). */
+  bytes: Uint8Array;
+  offset: number;
+}
+
+export interface CodeBody {
+  /** Start of the body (its locals) and end (exclusive) in the module bytes. */
+  start: number;
+  end: number;
+  /** Where the instructions start, right after the local declarations. */
+  codeStart: number;
+  /** Local declarations as (count, type) pairs, not expanded: a hostile body
+   *  can declare 50k locals in four bytes, times thousands of functions. */
+  localGroups: Uint32Array;
+  /** Declared locals (not counting params). */
+  numLocals: number;
+}
+
+export interface CustomSection { name: string; data: Uint8Array; offset: number; }
+
+export interface NameSection {
+  moduleName: string | null;
+  functionNames: Map<number, string>;
+  localNames: Map<number, Map<number, string>>;
+}
+
+export interface ModuleInfo {
+  bytes: Uint8Array;
+  types: FuncType[];
+  imports: Import[];
+  /** Type index of every function, imported ones first (function index space). */
+  funcTypeIndices: Uint32Array;
+  numImportedFuncs: number;
+  /** Tables, memories and globals in index space order, imports first. */
+  tables: TableType[];
+  numImportedTables: number;
+  memories: MemoryType[];
+  numImportedMemories: number;
+  globals: GlobalType[];
+  numImportedGlobals: number;
+  /** Initialisers of the module's own globals (index - numImportedGlobals). */
+  globalInits: ConstExpr[];
+  exports: Export[];
+  start: number | null;
+  elems: ElemSegment[];
+  datas: DataSegment[];
+  /** Value of the data count section, or null when the section is absent. */
+  dataCount: number | null;
+  /** Bodies of the module's own functions (index - numImportedFuncs). */
+  codes: CodeBody[];
+  customs: CustomSection[];
+  names: NameSection | null;
+  /** Functions that may be named by ref.func inside bodies (C.refs). */
+  declaredFuncRefs: Set<number>;
+  /** Byte offsets of sections, for error messages and tools. */
+  codeSectionOffset: number;
+}
+
+/** Number of params and results of a block type (s33 code) in a module. */
+export function blockParams(types: FuncType[], bt: number): number {
+  return bt >= 0 ? types[bt].params.length : 0;
+}
+export function blockResults(types: FuncType[], bt: number): number {
+  return bt >= 0 ? types[bt].results.length : bt === BLOCK_EMPTY ? 0 : 1;
+}
+
+export function formatFuncType(t: FuncType): string {
+  const p = Array.from(t.params, typeName).join(' ');
+  const r = Array.from(t.results, typeName).join(' ');
+  return `[${p}] -> [${r}]`;
+}

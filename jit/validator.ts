@@ -1,0 +1,539 @@
+// Validation: module-level rules (validateModuleInfo) and function bodies
+// (FunctionValidator), following the algorithm in the spec's appendix.
+//
+// FunctionValidator is driven one instruction at a time (`step`) with the
+// fields an InstrReader just decoded, so the single-pass compiler can run it
+// alongside code generation: decode once, validate, emit. The operand stack
+// is a Uint8Array of type codes (UNKNOWN = 0 is the bottom type of
+// unreachable code) and control frames live in parallel typed arrays, so
+// validation allocates nothing per instruction.
+import { CompileError, invalid, malformed } from './errors.js';
+import { decodeModule } from './decoder.js';
+import { InstrReader } from './instr-reader.js';
+import { Check, opCheck, opNaturalAlign, opParams, opResults } from './opcodes.js';
+import { Reader } from './reader.js';
+import {
+  BLOCK_EMPTY, ConstExpr, FUNCREF, FuncType, I32, ModuleInfo, UNKNOWN, V128, ValType,
+  isNumType, isRefType,
+} from './types.js';
+
+/** Kinds of control frames. */
+export const Frame = { Func: 0, Block: 1, Loop: 2, If: 3, Else: 4 } as const;
+
+const EMPTY = new Uint8Array(0);
+// One-element type vectors for the one-byte block types, indexed by bt + 0x80,
+// so looking up a block's params/results never allocates.
+const SINGLE: Uint8Array[] = [];
+for (let t = 0; t < 0x80; t++) SINGLE.push(Uint8Array.of(t));
+
+export class FunctionValidator {
+  readonly m: ModuleInfo;
+  private readonly types: FuncType[];
+  private readonly numFuncs: number;
+
+  /** Operand stack: value type codes; `sp` is its height. */
+  vals = new Uint8Array(256);
+  sp = 0;
+  /** Control stack, one entry per open block; `depth` frames are open. */
+  ctlKind = new Uint8Array(32);
+  ctlType = new Int32Array(32);
+  ctlHeight = new Uint32Array(32);
+  ctlUnreachable = new Uint8Array(32);
+  depth = 0;
+
+  /** Types of params and declared locals of the current function. */
+  locals = new Uint8Array(64);
+  numLocals = 0;
+  funcIndex = -1;
+  /** Set when the function's final `end` has been validated. */
+  done = false;
+  /** Offset of the instruction being validated, for errors. */
+  private at = 0;
+
+  constructor(m: ModuleInfo) {
+    this.m = m;
+    this.types = m.types;
+    this.numFuncs = m.funcTypeIndices.length;
+  }
+
+  /** Start validating a function of the module (index in the function index space). */
+  begin(funcIndex: number): void {
+    const m = this.m;
+    const typeIndex = m.funcTypeIndices[funcIndex];
+    const ft = this.types[typeIndex];
+    const body = m.codes[funcIndex - m.numImportedFuncs];
+    const n = ft.params.length + body.numLocals;
+    if (n > this.locals.length) this.locals = new Uint8Array(n);
+    const l = this.locals;
+    l.set(ft.params);
+    let k = ft.params.length;
+    const g = body.localGroups;
+    for (let i = 0; i < g.length; i += 2) { l.fill(g[i + 1], k, k + g[i]); k += g[i]; }
+    this.numLocals = n;
+    this.funcIndex = funcIndex;
+    this.sp = 0;
+    this.depth = 0;
+    this.done = false;
+    this.at = body.codeStart;
+    // The function's frame: its params are locals, not operands.
+    this.ctlKind[0] = Frame.Func;
+    this.ctlType[0] = typeIndex;
+    this.ctlHeight[0] = 0;
+    this.ctlUnreachable[0] = 0;
+    this.depth = 1;
+  }
+
+  fail(reason: string): never { throw invalid(reason, this.at, this.funcIndex); }
+
+  // ---- block types -------------------------------------------------------
+
+  paramsOf(bt: number): Uint8Array { return bt >= 0 ? this.types[bt].params : EMPTY; }
+  resultsOf(bt: number): Uint8Array {
+    return bt >= 0 ? this.types[bt].results : bt === BLOCK_EMPTY ? EMPTY : SINGLE[bt + 0x80];
+  }
+  /** Types a branch to frame `f` (counted from the bottom) carries. */
+  labelTypes(f: number): Uint8Array {
+    const bt = this.ctlType[f];
+    return this.ctlKind[f] === Frame.Loop ? this.paramsOf(bt) : this.resultsOf(bt);
+  }
+
+  // ---- operand stack -----------------------------------------------------
+
+  push(t: ValType): void {
+    if (this.sp === this.vals.length) {
+      const v = new Uint8Array(this.vals.length * 2);
+      v.set(this.vals);
+      this.vals = v;
+    }
+    this.vals[this.sp++] = t;
+  }
+
+  pop(): ValType {
+    const f = this.depth - 1;
+    if (this.sp === this.ctlHeight[f]) {
+      if (this.ctlUnreachable[f]) return UNKNOWN;
+      this.fail('type mismatch');
+    }
+    return this.vals[--this.sp];
+  }
+
+  popExpect(t: ValType): ValType {
+    const a = this.pop();
+    if (a !== t && a !== UNKNOWN && t !== UNKNOWN) this.fail('type mismatch');
+    return a;
+  }
+
+  popTypes(ts: Uint8Array): void {
+    for (let i = ts.length - 1; i >= 0; i--) this.popExpect(ts[i]);
+  }
+
+  pushTypes(ts: Uint8Array): void {
+    for (let i = 0; i < ts.length; i++) this.push(ts[i]);
+  }
+
+  // ---- control stack -----------------------------------------------------
+
+  private pushCtl(kind: number, bt: number): void {
+    const d = this.depth;
+    if (d === this.ctlKind.length) this.growCtl();
+    this.ctlKind[d] = kind;
+    this.ctlType[d] = bt;
+    this.ctlHeight[d] = this.sp;
+    this.ctlUnreachable[d] = 0;
+    this.depth = d + 1;
+    this.pushTypes(this.paramsOf(bt));
+  }
+
+  private growCtl(): void {
+    const n = this.ctlKind.length * 2;
+    const k = new Uint8Array(n); k.set(this.ctlKind); this.ctlKind = k;
+    const t = new Int32Array(n); t.set(this.ctlType); this.ctlType = t;
+    const h = new Uint32Array(n); h.set(this.ctlHeight); this.ctlHeight = h;
+    const u = new Uint8Array(n); u.set(this.ctlUnreachable); this.ctlUnreachable = u;
+  }
+
+  /** Pop the results of the innermost frame, which must leave its stack empty. */
+  private popFrameResults(): void {
+    const f = this.depth - 1;
+    this.popTypes(this.resultsOf(this.ctlType[f]));
+    if (this.sp !== this.ctlHeight[f]) this.fail('type mismatch');
+  }
+
+  /** The rest of the current block is unreachable: its stack becomes polymorphic. */
+  setUnreachable(): void {
+    const f = this.depth - 1;
+    this.sp = this.ctlHeight[f];
+    this.ctlUnreachable[f] = 1;
+  }
+
+  private blockType(bt: number): number {
+    if (bt >= 0 && bt >= this.types.length) this.fail(`unknown type ${bt}`);
+    if (bt === V128 - 0x80) throw new CompileError('unsupported', 'SIMD (v128) is not supported yet', this.at, this.funcIndex);
+    return bt;
+  }
+
+  private label(l: number): number {
+    if (l >= this.depth) this.fail(`unknown label ${l}`);
+    return this.depth - 1 - l;
+  }
+
+  private table(i: number): ValType {
+    if (i >= this.m.tables.length) this.fail(`unknown table ${i}`);
+    return this.m.tables[i].elemType;
+  }
+
+  private memory(): void {
+    if (this.m.memories.length === 0) this.fail('unknown memory 0');
+  }
+
+  private dataSegment(i: number): void {
+    const dc = this.m.dataCount;
+    if (dc === null) throw malformed('data count section required', this.at, this.funcIndex);
+    if (i >= dc) this.fail(`unknown data segment ${i}`);
+  }
+
+  private elemSegment(i: number): ValType {
+    if (i >= this.m.elems.length) this.fail(`unknown elem segment ${i}`);
+    return this.m.elems[i].elemType;
+  }
+
+  private funcType(i: number): FuncType {
+    if (i >= this.numFuncs) this.fail(`unknown function ${i}`);
+    return this.types[this.m.funcTypeIndices[i]];
+  }
+
+  private sig(code: number): void {
+    this.popTypes(opParams[code] as Uint8Array);
+    this.pushTypes(opResults[code] as Uint8Array);
+  }
+
+  // ---- one instruction ---------------------------------------------------
+
+  /** Validate the instruction the reader has just decoded. */
+  step(ir: InstrReader): void {
+    const code = ir.code;
+    this.at = ir.start;
+    switch (opCheck[code]) {
+      case Check.Sig: this.sig(code); return;
+      case Check.Mem:
+        this.memory();
+        if (ir.align > opNaturalAlign[code]) this.fail('alignment must not be larger than natural');
+        this.sig(code);
+        return;
+      case Check.Unreachable: this.setUnreachable(); return;
+      case Check.Nop: return;
+      case Check.Block: case Check.Loop: {
+        const bt = this.blockType(ir.blockType);
+        this.popTypes(this.paramsOf(bt));
+        this.pushCtl(opCheck[code] === Check.Block ? Frame.Block : Frame.Loop, bt);
+        return;
+      }
+      case Check.If: {
+        const bt = this.blockType(ir.blockType);
+        this.popExpect(I32);
+        this.popTypes(this.paramsOf(bt));
+        this.pushCtl(Frame.If, bt);
+        return;
+      }
+      case Check.Else: {
+        const f = this.depth - 1;
+        if (this.ctlKind[f] !== Frame.If) throw malformed('else without matching if', this.at, this.funcIndex);
+        this.popFrameResults();
+        this.ctlKind[f] = Frame.Else;
+        this.ctlUnreachable[f] = 0;
+        this.pushTypes(this.paramsOf(this.ctlType[f]));
+        return;
+      }
+      case Check.End: {
+        const f = this.depth - 1;
+        this.popFrameResults();
+        const bt = this.ctlType[f];
+        if (this.ctlKind[f] === Frame.If && !sameTypes(this.paramsOf(bt), this.resultsOf(bt))) {
+          // An `if` without `else` behaves as if the else branch were empty.
+          this.fail('type mismatch');
+        }
+        this.depth = f;
+        if (f === 0) { this.done = true; return; }
+        this.pushTypes(this.resultsOf(bt));
+        return;
+      }
+      case Check.Br:
+        this.popTypes(this.labelTypes(this.label(ir.index)));
+        this.setUnreachable();
+        return;
+      case Check.BrIf: {
+        const f = this.label(ir.index);
+        this.popExpect(I32);
+        const ts = this.labelTypes(f);
+        this.popTypes(ts);
+        this.pushTypes(ts);
+        return;
+      }
+      case Check.BrTable: this.brTable(ir); return;
+      case Check.Return:
+        this.popTypes(this.resultsOf(this.ctlType[0]));
+        this.setUnreachable();
+        return;
+      case Check.Call: {
+        const ft = this.funcType(ir.index);
+        this.popTypes(ft.params);
+        this.pushTypes(ft.results);
+        return;
+      }
+      case Check.CallIndirect: {
+        if (this.table(ir.index2) !== FUNCREF) this.fail('type mismatch');
+        if (ir.index >= this.types.length) this.fail(`unknown type ${ir.index}`);
+        const ft = this.types[ir.index];
+        this.popExpect(I32);
+        this.popTypes(ft.params);
+        this.pushTypes(ft.results);
+        return;
+      }
+      case Check.Drop: this.pop(); return;
+      case Check.Select: {
+        this.popExpect(I32);
+        const t1 = this.pop();
+        const t2 = this.pop();
+        const num1 = t1 === UNKNOWN || isNumType(t1), num2 = t2 === UNKNOWN || isNumType(t2);
+        const vec1 = t1 === UNKNOWN || t1 === V128, vec2 = t2 === UNKNOWN || t2 === V128;
+        if (!((num1 && num2) || (vec1 && vec2))) this.fail('type mismatch');
+        if (t1 !== t2 && t1 !== UNKNOWN && t2 !== UNKNOWN) this.fail('type mismatch');
+        this.push(t1 === UNKNOWN ? t2 : t1);
+        return;
+      }
+      case Check.SelectT: {
+        if (ir.numTargets !== 1) this.fail('invalid result arity');
+        const t = ir.i32;
+        this.popExpect(I32);
+        this.popExpect(t);
+        this.popExpect(t);
+        this.push(t);
+        return;
+      }
+      case Check.LocalGet: this.push(this.local(ir.index)); return;
+      case Check.LocalSet: this.popExpect(this.local(ir.index)); return;
+      case Check.LocalTee: { const t = this.local(ir.index); this.popExpect(t); this.push(t); return; }
+      case Check.GlobalGet: this.push(this.global(ir.index).type); return;
+      case Check.GlobalSet: {
+        const g = this.global(ir.index);
+        if (!g.mutable) this.fail('global is immutable');
+        this.popExpect(g.type);
+        return;
+      }
+      case Check.TableGet: { const t = this.table(ir.index); this.popExpect(I32); this.push(t); return; }
+      case Check.TableSet: { const t = this.table(ir.index); this.popExpect(t); this.popExpect(I32); return; }
+      case Check.MemorySize: case Check.MemoryGrow: case Check.MemoryCopy: case Check.MemoryFill:
+        this.memory();
+        this.sig(code);
+        return;
+      case Check.RefNull: this.push(ir.i32); return;
+      case Check.RefIsNull: {
+        const t = this.pop();
+        if (t !== UNKNOWN && !isRefType(t)) this.fail('type mismatch');
+        this.push(I32);
+        return;
+      }
+      case Check.RefFunc:
+        this.funcType(ir.index);
+        if (!this.m.declaredFuncRefs.has(ir.index)) this.fail('undeclared function reference');
+        this.push(FUNCREF);
+        return;
+      case Check.MemoryInit:
+        this.memory();
+        this.dataSegment(ir.index);
+        this.sig(code);
+        return;
+      case Check.DataDrop: this.dataSegment(ir.index); return;
+      case Check.TableInit: {
+        const t = this.table(ir.index2);
+        if (this.elemSegment(ir.index) !== t) this.fail('type mismatch');
+        this.sig(code);
+        return;
+      }
+      case Check.ElemDrop: this.elemSegment(ir.index); return;
+      case Check.TableCopy: {
+        const dst = this.table(ir.index);
+        if (this.table(ir.index2) !== dst) this.fail('type mismatch');
+        this.sig(code);
+        return;
+      }
+      case Check.TableGrow: {
+        const t = this.table(ir.index);
+        this.popExpect(I32);
+        this.popExpect(t);
+        this.push(I32);
+        return;
+      }
+      case Check.TableSize: this.table(ir.index); this.push(I32); return;
+      case Check.TableFill: {
+        const t = this.table(ir.index);
+        this.popExpect(I32);
+        this.popExpect(t);
+        this.popExpect(I32);
+        return;
+      }
+    }
+  }
+
+  private local(i: number): ValType {
+    if (i >= this.numLocals) this.fail(`unknown local ${i}`);
+    return this.locals[i];
+  }
+
+  private global(i: number): { type: ValType; mutable: boolean } {
+    if (i >= this.m.globals.length) this.fail(`unknown global ${i}`);
+    return this.m.globals[i];
+  }
+
+  private brTable(ir: InstrReader): void {
+    this.popExpect(I32);
+    const def = this.label(ir.index);
+    const arity = this.labelTypes(def).length;
+    for (let i = 0; i < ir.numTargets; i++) {
+      const f = this.label(ir.targets[i]);
+      const ts = this.labelTypes(f);
+      if (ts.length !== arity) this.fail('type mismatch');
+      // Check the operands against this label without consuming them (the
+      // spec's push_vals(pop_vals(...))): popping never writes to the
+      // stack, so restoring sp restores exactly what was there.
+      const sp = this.sp;
+      this.popTypes(ts);
+      this.sp = sp;
+    }
+    this.popTypes(this.labelTypes(def));
+    this.setUnreachable();
+  }
+}
+
+function sameTypes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Validate one function body: the loop the compiler will run, minus the
+ * code generation. `ir` and `v` are reused across functions.
+ */
+export function validateFunction(m: ModuleInfo, funcIndex: number, ir: InstrReader, v: FunctionValidator): void {
+  const body = m.codes[funcIndex - m.numImportedFuncs];
+  ir.reset(body.codeStart, body.end, funcIndex);
+  v.begin(funcIndex);
+  while (!v.done) {
+    if (ir.atEnd()) throw malformed('END opcode expected', ir.pos, funcIndex);
+    ir.next();
+    v.step(ir);
+  }
+  if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);
+}
+
+// ---- module-level rules ----------------------------------------------------
+
+const MAX_PAGES = 65536;
+
+export function validateModuleInfo(m: ModuleInfo): void {
+  const fail = (reason: string, at: number): never => { throw invalid(reason, at); };
+  const unsupported = (at: number): never => {
+    throw new CompileError('unsupported', 'SIMD (v128) is not supported yet', at);
+  };
+  for (const t of m.types) {
+    if (t.params.includes(V128) || t.results.includes(V128)) unsupported(0);
+  }
+  const nTypes = m.types.length;
+  const nFuncs = m.funcTypeIndices.length;
+  for (let i = 0; i < nFuncs; i++) {
+    if (m.funcTypeIndices[i] >= nTypes) {
+      const at = i < m.numImportedFuncs ? importOffset(m, 'func', i) : 0;
+      fail(`unknown type ${m.funcTypeIndices[i]}`, at);
+    }
+  }
+  for (const t of m.tables) {
+    if (t.limits.max !== null && t.limits.min > t.limits.max) fail('size minimum must not be greater than maximum', 0);
+  }
+  if (m.memories.length > 1) fail('multiple memories', 0);
+  for (const mem of m.memories) {
+    const { min, max } = mem.limits;
+    if (min > MAX_PAGES || (max !== null && max > MAX_PAGES)) fail('memory size must be at most 65536 pages (4GiB)', 0);
+    if (max !== null && min > max) fail('size minimum must not be greater than maximum', 0);
+  }
+  for (const g of m.globals) if (g.type === V128) unsupported(0);
+  m.globalInits.forEach((init, i) => {
+    constExpr(m, init, m.globals[m.numImportedGlobals + i].type);
+  });
+  const names = new Set<string>();
+  for (const e of m.exports) {
+    if (names.has(e.name)) fail('duplicate export name', e.offset);
+    names.add(e.name);
+    const limit = e.kind === 'func' ? nFuncs : e.kind === 'table' ? m.tables.length
+      : e.kind === 'memory' ? m.memories.length : m.globals.length;
+    if (e.index >= limit) fail(`unknown ${e.kind} ${e.index}`, e.offset);
+  }
+  if (m.start !== null) {
+    if (m.start >= nFuncs) fail(`unknown function ${m.start}`, 0);
+    const ft = m.types[m.funcTypeIndices[m.start]];
+    if (ft.params.length !== 0 || ft.results.length !== 0) fail('start function', 0);
+  }
+  for (const e of m.elems) {
+    if (e.mode === 'active') {
+      if (e.table >= m.tables.length) fail(`unknown table ${e.table}`, e.offset);
+      constExpr(m, e.offsetExpr as ConstExpr, I32);
+      if (m.tables[e.table].elemType !== e.elemType) fail('type mismatch', e.offset);
+    }
+    if (e.funcIndices) {
+      for (const f of e.funcIndices) if (f >= nFuncs) fail(`unknown function ${f}`, e.offset);
+    } else {
+      for (const x of e.exprs as ConstExpr[]) constExpr(m, x, e.elemType);
+    }
+  }
+  for (const d of m.datas) {
+    if (d.mode === 'active') {
+      if (d.memory >= m.memories.length) fail(`unknown memory ${d.memory}`, d.offset);
+      constExpr(m, d.offsetExpr as ConstExpr, I32);
+    }
+  }
+}
+
+function importOffset(m: ModuleInfo, kind: string, index: number): number {
+  let k = 0;
+  for (const imp of m.imports) if (imp.desc.kind === kind && k++ === index) return imp.offset;
+  return 0;
+}
+
+/**
+ * Constant expressions of Wasm 2.0: one constant instruction; global.get may
+ * only read imported immutable globals (the context C' of the spec).
+ */
+function constExpr(m: ModuleInfo, e: ConstExpr, expected: ValType): void {
+  const fail = (reason: string): never => { throw invalid(reason, e.start); };
+  if (e.nonConstAt >= 0) throw invalid('constant expression required', e.nonConstAt);
+  let type: ValType = UNKNOWN;
+  for (const op of e.ops) {
+    switch (op.op) {
+      case 'i32.const': type = I32; break;
+      case 'i64.const': type = 0x7e; break;
+      case 'f32.const': type = 0x7d; break;
+      case 'f64.const': type = 0x7c; break;
+      case 'ref.null': type = op.type; break;
+      case 'ref.func':
+        if (op.func >= m.funcTypeIndices.length) fail(`unknown function ${op.func}`);
+        type = FUNCREF;
+        break;
+      case 'global.get':
+        if (op.global >= m.numImportedGlobals) fail(`unknown global ${op.global}`);
+        if (m.globals[op.global].mutable) fail('constant expression required');
+        type = m.globals[op.global].type;
+        break;
+    }
+  }
+  if (e.ops.length !== 1 || type !== expected) fail('type mismatch');
+}
+
+/** Decode and fully validate a module; throws CompileError. */
+export function validateModule(bytes: Uint8Array): ModuleInfo {
+  const m = decodeModule(bytes);
+  validateModuleInfo(m);
+  const ir = new InstrReader(new Reader(bytes));
+  const v = new FunctionValidator(m);
+  for (let i = m.numImportedFuncs; i < m.funcTypeIndices.length; i++) validateFunction(m, i, ir, v);
+  return m;
+}
