@@ -45,8 +45,7 @@
 #define KWASM_VMCTX_TRAP_ADDR                    176 /* 8 bytes: faulting data address (siginfo si_addr) for a signal */
 #define KWASM_VMCTX_HOST_CALL_INDEX              184 /* 4 bytes: import index of the pending host call */
 #define KWASM_VMCTX_HOST_CALL_SLOTS              188 /* 4 bytes: slots of the pending host call: max(params, results) */
-#define KWASM_VMCTX_DEPTH                        192 /* 4 bytes: reserved for nested entries; zero */
-#define KWASM_VMCTX_RESERVED1                    196 /* 4 bytes: reserved, zero */
+#define KWASM_VMCTX_STOP_VMCTX                   192 /* 8 bytes: r15 when the wasm stack stopped (host call or trap): the instance that made the call or trapped */
 #define KWASM_VMCTX_TRAP_STUBS                   256 /* 8 x 16 bytes: trap stub per trap code: `call [r15 + trapStubs + 8*code]` */
 #define KWASM_VMCTX_HOST_CALL_STUB               384 /* 8 bytes: host-call stub: eax = import index, ecx = slots, args at [rsp + 8*i] before the call */
 #define KWASM_VMCTX_ARGS                         448 /* 8 x 64 bytes: entry argument slots in, multi-value results out */

@@ -1,0 +1,82 @@
+// libc through ffi-rs: the handful of calls the runtime needs, all with addresses as BigInt.
+//
+// Every call here costs one ffi crossing (~6 us), so the runtime uses them only at setup
+// (mmap, sigaction, ...) and at memory.grow, never per wasm call. Native memory is reached from JS
+// through zero-copy Buffers made by `view()`.
+import { open, define, DataType, createExternalBuffer, type JsExternal } from 'ffi-rs';
+
+const LIB = 'libc';
+open({ library: LIB, path: '' });
+
+const I32 = DataType.I32, I64 = DataType.BigInt;
+const fns = define({
+  mmap: { library: LIB, retType: I64, paramsType: [I64, I64, I32, I32, I32, I64], errno: true },
+  munmap: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
+  mprotect: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
+  madvise: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
+  sigaction: { library: LIB, retType: I32, paramsType: [I32, I64, I64], errno: true },
+  sigaltstack: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
+  // memmove(p, p, 0) returns p as an ffi-rs External: the only way to turn an address into
+  // something createExternalBuffer accepts.
+  memmove: { library: LIB, retType: DataType.External, paramsType: [I64, I64, I64] },
+});
+
+export const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
+export const MAP = { PRIVATE: 0x02, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
+export const MADV_DONTNEED = 4;
+export const PAGE_SIZE = 4096;
+
+export class LibcError extends Error {
+  constructor(fn: string, readonly errno: number, msg: string) {
+    super(`${fn}: ${msg} (errno ${errno})`);
+  }
+}
+
+function check(fn: string, r: { value: number | bigint; errnoCode: number; errnoMessage: string }): void {
+  if (r.value === -1 || r.value === -1n) throw new LibcError(fn, r.errnoCode, r.errnoMessage);
+}
+
+/** Anonymous private mapping; returns its address. */
+export function mmapAnon(length: bigint, prot: number, extraFlags = 0): bigint {
+  const r = fns.mmap([0n, length, prot, MAP.PRIVATE | MAP.ANONYMOUS | extraFlags, -1, 0n]);
+  check('mmap', r as { value: bigint; errnoCode: number; errnoMessage: string });
+  return r.value as bigint;
+}
+
+export function munmap(addr: bigint, length: bigint): void {
+  check('munmap', fns.munmap([addr, length]));
+}
+
+export function mprotect(addr: bigint, length: bigint, prot: number): void {
+  check('mprotect', fns.mprotect([addr, length, prot]));
+}
+
+/** Drops the pages' contents (they read as zero again) and their RSS. */
+export function madviseDontNeed(addr: bigint, length: bigint): void {
+  check('madvise', fns.madvise([addr, length, MADV_DONTNEED]));
+}
+
+/** glibc sigaction(sig, act, oldact) with pointers as addresses (0n for NULL). */
+export function sigaction(sig: number, act: bigint, oldact: bigint): void {
+  check('sigaction', fns.sigaction([sig, act, oldact]));
+}
+
+export function sigaltstack(ss: bigint, oldss: bigint): void {
+  check('sigaltstack', fns.sigaltstack([ss, oldss]));
+}
+
+export function pointer(addr: bigint): JsExternal {
+  return fns.memmove([addr, addr, 0n]) as JsExternal;
+}
+
+/** Zero-copy Buffer over native memory the caller keeps mapped for the Buffer's lifetime. */
+export function view(addr: bigint, length: number): Buffer {
+  return createExternalBuffer(pointer(addr), length);
+}
+
+/** glibc x86-64 struct sigaction: handler, sigset_t (128 bytes), int flags, restorer. */
+export const SIGACTION = { handler: 0, mask: 8, flags: 136, restorer: 144, size: 152 } as const;
+export const SA = { SIGINFO: 0x4, ONSTACK: 0x08000000, RESTART: 0x10000000, NODEFER: 0x40000000 } as const;
+/** stack_t: void *ss_sp; int ss_flags; size_t ss_size. */
+export const STACK_T = { sp: 0, flags: 8, size: 16, bytes: 24 } as const;
+export const SS_DISABLE = 2;

@@ -1,0 +1,262 @@
+// The runtime's native routines, assembled with backend-x64 into the text of the tiny .so
+// (elf-so.ts). They are the only machine code not produced by the compiler:
+//
+//   kwasm_enter(vmctx)   host -> wasm: save host callee-saved regs + rsp in vmctx, switch to the
+//                        wasm stack, copy vmctx.args to the stack, call vmctx.entryFunc, store
+//                        rax/xmm0/slots back, return status 0. Status 1 (trap) and 2 (host call)
+//                        come back through the same exit when the wasm stack stops early.
+//   kwasm_resume(vmctx)  continue a wasm stack stopped by the host-call stub: results from
+//                        vmctx.hostCallArgs go into the caller's slots, rax and xmm0.
+//   host-call stub       called by compiled code for host imports; switches back to the host.
+//   trap stubs           one per trap code; record the trap and unwind to the host.
+//   trap landing pad     where the signal handler sends a faulting compiled-code pc.
+//   signal handler       SA_SIGINFO handler for SIGSEGV/SIGBUS/SIGILL/SIGFPE.
+//   kwasm_info(out)      writes the addresses above (one ffi call at start-up).
+//
+// "Active vmctx": enter/resume store the vmctx they were called with in the .so's data; stubs and
+// the landing pad report to that one (not to r15), so a trap or host call inside another instance
+// reached by a cross-instance call still unwinds to the right entry. The vmctx that was in r15
+// is recorded in vmctx.stopVmctx. One thread runs wasm at a time (the JS main thread).
+import { Assembler, AluOp, ShiftOp, UnaryOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, type Label, type Gpr } from '../../backend-x64/index.js';
+import { rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r10, r11, r12, r13, r14, r15, xmm0 } from '../../backend-x64/index.js';
+import { VMCTX } from '../../abi/vmctx.js';
+import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
+import { ENTRY_STATUS } from '../../abi/calling-convention.js';
+import type { DataRef, SoSymbol } from './elf-so.js';
+
+/** The .so's data segment (runtime-private; written by native.ts through a Buffer view). */
+export const SO_DATA = {
+  activeVmctx: 0,
+  rangeCount: 8,
+  ranges: 16,          // MAX_RANGES x {start, end} (u64 each), compiled-code ranges
+  prevHandlers: 2048,  // u64 per signal number 0..64: the handler installed before ours
+  zeroAction: 2624,    // 32 zero bytes: a kernel sigaction for SIG_DFL (rt_sigaction from the handler)
+  size: 4096,
+} as const;
+export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
+
+/** Order of the addresses kwasm_info writes (u64 each). */
+export const INFO_FIELDS = ['data', 'signalHandler', 'trapLanding', 'hostCallStub', 'enter', 'resume', 'textStart', 'textEnd'] as const;
+export type InfoField = (typeof INFO_FIELDS)[number];
+/** Trap stub addresses follow the named fields. */
+export const INFO_TRAP_STUBS = INFO_FIELDS.length;
+export const INFO_SIZE = 8 * (INFO_FIELDS.length + TRAP_STUB_COUNT);
+
+// glibc x86-64 ucontext_t: uc_mcontext.gregs at 40; REG_* indices; siginfo_t.si_addr at 16.
+const UC_GREGS = 40;
+const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
+const greg = (r: number): number => UC_GREGS + 8 * r;
+const SI_ADDR = 16;
+const SYS_rt_sigaction = 13;
+
+const CALLEE_SAVED: readonly Gpr[] = [rbp, rbx, r12, r13, r14, r15];
+
+export interface Trampolines {
+  text: Uint8Array;
+  symbols: SoSymbol[];
+  dataRefs: DataRef[];
+}
+
+export function buildTrampolines(): Trampolines {
+  const a = new Assembler();
+  const dataRefs: DataRef[] = [];
+  /** RIP-relative operand into the .so data; `emit` must produce exactly one instruction using it
+   *  with the disp32 as its last field (no immediate after it). */
+  const data = (off: number, emit: (m: ReturnType<typeof ripDisp>) => void): void => {
+    emit(ripDisp(0));
+    dataRefs.push({ end: a.offset, dataOffset: off });
+  };
+  const labels: Record<string, Label> = {};
+  const sym = (name: string): Label => (labels[name] = a.newLabel(name));
+  const V = (field: keyof typeof VMCTX): ReturnType<typeof mem> => mem(r15, VMCTX[field]);
+
+  const exitToHost = a.newLabel('exit_to_host');
+  const textEnd = a.newLabel('text_end');
+  const landing = sym('kwasm_trap_landing');
+  const trapCommon = a.newLabel('trap_common');
+
+  // ---- kwasm_enter(rdi = vmctx) -> eax = status ----------------------------------------------
+  a.bind(sym('kwasm_enter'));
+  for (const r of CALLEE_SAVED) a.push(r);
+  a.movMR(64, mem(rdi, VMCTX.hostRsp), rsp);
+  data(SO_DATA.activeVmctx, (m) => a.movMR(64, m, rdi));
+  a.movRR(64, r15, rdi);
+  a.movRM(64, r14, V('memoryBase'));
+  a.movRM(64, rsp, V('wasmStackTop'));
+  a.movRM(64, rcx, V('argCount'));
+  // argument area of an even number of slots keeps rsp 16-aligned at the call
+  a.lea(64, rax, mem(rcx, 1));
+  a.aluRI(AluOp.AND, 64, rax, -2);
+  a.shiftRI(ShiftOp.SHL, 64, rax, 3);
+  a.aluRR(AluOp.SUB, 64, rsp, rax);
+  copyLoop(a, rcx, (i) => memIdx(r15, i, 8, VMCTX.args), (i) => memIdx(rsp, i, 8, 0));
+  a.callM(V('entryFunc'));
+  // r15 is pinned: after the call it is our vmctx again (callees restore it on return).
+  a.movMR(64, V('retInt'), rax);
+  a.sseMR(SseStore.MOVQ, V('retFloat'), xmm0);
+  a.movRM(64, rcx, V('argCount'));
+  copyLoop(a, rcx, (i) => memIdx(rsp, i, 8, 0), (i) => memIdx(r15, i, 8, VMCTX.args));
+  a.movRI(32, rax, ENTRY_STATUS.returned);
+  // shared exit: r15 = active vmctx, eax = status
+  a.bind(exitToHost);
+  a.movRM(64, rsp, V('hostRsp'));
+  for (const r of [...CALLEE_SAVED].reverse()) a.pop(r);
+  a.ret();
+
+  // ---- kwasm_resume(rdi = vmctx) -> eax = status ---------------------------------------------
+  a.align(16);
+  a.bind(sym('kwasm_resume'));
+  for (const r of CALLEE_SAVED) a.push(r);
+  a.movMR(64, mem(rdi, VMCTX.hostRsp), rsp);
+  data(SO_DATA.activeVmctx, (m) => a.movMR(64, m, rdi));
+  a.movRM(64, rsp, mem(rdi, VMCTX.wasmRsp));
+  a.movRM(64, r15, mem(rdi, VMCTX.stopVmctx));   // the instance that made the host call
+  a.movRM(64, r14, V('memoryBase'));
+  a.movRM(32, rcx, mem(rdi, VMCTX.hostCallSlots));
+  // results into the caller's argument area, which starts above the stub's return address
+  copyLoop(a, rcx, (i) => memIdx(rdi, i, 8, VMCTX.hostCallArgs), (i) => memIdx(rsp, i, 8, 8));
+  a.movRM(64, rax, mem(rdi, VMCTX.hostCallArgs));
+  a.movToXmm(64, xmm0, rax);
+  a.ret(); // into compiled code, after its `call hostCallStub`
+
+  // ---- host-call stub: eax = import index, ecx = slots, args at [rsp + 8 + 8*i] ---------------
+  a.align(16);
+  a.bind(sym('kwasm_hostcall_stub'));
+  data(SO_DATA.activeVmctx, (m) => a.movRM(64, r11, m));
+  a.movMR(32, mem(r11, VMCTX.hostCallIndex), rax);
+  a.movMR(32, mem(r11, VMCTX.hostCallSlots), rcx);
+  a.movMR(64, mem(r11, VMCTX.stopVmctx), r15);
+  copyLoop(a, rcx, (i) => memIdx(rsp, i, 8, 8), (i) => memIdx(r11, i, 8, VMCTX.hostCallArgs));
+  a.movMR(64, mem(r11, VMCTX.wasmRsp), rsp);
+  a.movRR(64, r15, r11);
+  a.movRI(32, rax, ENTRY_STATUS.hostCall);
+  a.jmp(exitToHost);
+
+  // ---- trap stubs: `call [r15 + trapStubs + 8*code]`; edi = code --------------------------------
+  const stubs: Label[] = [];
+  for (let code = 0; code < TRAP_STUB_COUNT; code++) {
+    a.align(8);
+    const l = sym(`kwasm_trap_stub_${code}`);
+    stubs.push(l);
+    a.bind(l);
+    a.movRI(32, rdi, code);
+    if (code === TrapCode.stackOverflow) {
+      // the loop-header interrupt check shares the stack-limit slow path (ARCHITECTURE.md)
+      a.aluMI(AluOp.CMP, 32, V('interrupt'), 0);
+      a.jcc(Cond.E, trapCommon);
+      a.movRI(32, rdi, TrapCode.interrupted);
+    }
+    a.jmp(trapCommon);
+  }
+  a.align(16);
+  a.bind(trapCommon);
+  a.pop(rdx);                // return address of the stub call = trap pc
+  a.aluRR(AluOp.XOR, 32, rsi, rsi);
+  a.aluRR(AluOp.XOR, 32, rax, rax); // signal 0: not a hardware fault
+  const record = a.newLabel('trap_record');
+  a.jmp(record);
+
+  // ---- trap landing pad (from the signal handler): edi = signal, rsi = si_addr, rdx = pc --------
+  a.align(16);
+  a.bind(landing);
+  a.movRR(32, rax, rdi);     // signal
+  a.aluRR(AluOp.XOR, 32, rdi, rdi); // code 0: classified by the runtime from signal + address
+  a.bind(record);
+  data(SO_DATA.activeVmctx, (m) => a.movRM(64, r11, m));
+  a.movMR(32, mem(r11, VMCTX.trapCode), rdi);
+  a.movMR(32, mem(r11, VMCTX.trapSignal), rax);
+  a.movMR(64, mem(r11, VMCTX.trapPc), rdx);
+  a.movMR(64, mem(r11, VMCTX.trapAddr), rsi);
+  a.movMR(64, mem(r11, VMCTX.stopVmctx), r15);
+  a.movRR(64, r15, r11);
+  a.movRI(32, rax, ENTRY_STATUS.trap);
+  a.jmp(exitToHost);
+
+  // ---- signal handler(edi = sig, rsi = siginfo_t*, rdx = ucontext_t*) ----------------------------
+  a.align(16);
+  a.bind(sym('kwasm_signal_handler'));
+  const notOurs = a.newLabel(), scan = a.newLabel(), next = a.newLabel(), ours = a.newLabel(), dfl = a.newLabel();
+  a.movRR(32, rdi, rdi);     // zero-extend the int signal number
+  a.movRM(64, rax, mem(rdx, greg(REG.RIP)));
+  data(SO_DATA.ranges, (m) => a.lea(64, r8, m));
+  data(SO_DATA.rangeCount, (m) => a.movRM(64, rcx, m));
+  a.bind(scan);
+  a.testRR(64, rcx, rcx);
+  a.jcc(Cond.E, notOurs);
+  a.aluRM(AluOp.CMP, 64, rax, mem(r8, 0));
+  a.jcc(Cond.B, next);
+  a.aluRM(AluOp.CMP, 64, rax, mem(r8, 8));
+  a.jcc(Cond.B, ours);
+  a.bind(next);
+  a.aluRI(AluOp.ADD, 64, r8, 16);
+  a.unaryR(UnaryOp.DEC, 64, rcx);
+  a.jmp(scan);
+  a.bind(ours);
+  // Resume at the landing pad with (signal, fault address, pc) in rdi/rsi/rdx. Returning from
+  // the handler lets the kernel's sigreturn restore the signal mask: no longjmp, nothing leaks.
+  a.movMR(64, mem(rdx, greg(REG.RDX)), rax);
+  a.movMR(64, mem(rdx, greg(REG.RDI)), rdi);
+  a.movRM(64, rcx, mem(rsi, SI_ADDR));
+  a.movMR(64, mem(rdx, greg(REG.RSI)), rcx);
+  a.lea(64, rcx, ripRel(landing));
+  a.movMR(64, mem(rdx, greg(REG.RIP)), rcx);
+  a.ret();
+  a.bind(notOurs);
+  data(SO_DATA.prevHandlers, (m) => a.lea(64, r8, m));
+  a.movRM(64, rax, memIdx(r8, rdi, 8, 0));
+  a.aluRI(AluOp.CMP, 64, rax, 1);
+  a.jcc(Cond.BE, dfl);
+  // Previous handler: tail-jump with our (sig, info, ucontext) untouched. Right for SA_SIGINFO
+  // handlers and for plain ones too (a one-argument function ignores rsi/rdx).
+  a.jmpR(rax);
+  a.bind(dfl);
+  // SIG_DFL (or SIG_IGN, which the kernel overrides for a synchronous fault anyway): restore the
+  // default action and return; the faulting instruction runs again and the process dies of it.
+  data(SO_DATA.zeroAction, (m) => a.lea(64, rsi, m));
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);
+  a.movRI(32, r10, 8);
+  a.movRI(32, rax, SYS_rt_sigaction);
+  a.emitBytes([0x0f, 0x05]); // syscall (requested from backend-x64, see /tmp/kwasm-asm-requests.md)
+  a.ret();
+
+  // ---- kwasm_info(rdi = out) ------------------------------------------------------------------
+  a.align(16);
+  a.bind(sym('kwasm_info'));
+  const infoAddr: Record<InfoField, Label | 'data'> = {
+    data: 'data', signalHandler: labels['kwasm_signal_handler']!, trapLanding: landing,
+    hostCallStub: labels['kwasm_hostcall_stub']!, enter: labels['kwasm_enter']!, resume: labels['kwasm_resume']!,
+    textStart: labels['kwasm_enter']!, textEnd: textEnd,
+  };
+  INFO_FIELDS.forEach((f, i) => {
+    const l = infoAddr[f];
+    if (l === 'data') data(0, (m) => a.lea(64, rax, m));
+    else a.lea(64, rax, ripRel(l));
+    a.movMR(64, mem(rdi, 8 * i), rax);
+  });
+  stubs.forEach((l, k) => {
+    a.lea(64, rax, ripRel(l));
+    a.movMR(64, mem(rdi, 8 * (INFO_TRAP_STUBS + k)), rax);
+  });
+  a.ret();
+  a.bind(textEnd);
+
+  const out = a.finish();
+  if (out.relocs.length !== 0 || out.codeSize !== out.code.length) throw new Error('trampolines: unexpected relocations or constant pool');
+  const symbols: SoSymbol[] = Object.entries(labels).map(([name, l]) => ({ name, section: 'text', offset: out.labelOffsets[l]! }));
+  symbols.push({ name: 'kwasm_data', section: 'data', offset: 0, size: SO_DATA.size });
+  return { text: out.code, symbols, dataRefs };
+}
+
+/** for (i = 0; i < count; i++) dst(i) = src(i), through rax; clobbers rdx (the index). */
+function copyLoop(a: Assembler, count: Gpr, src: (i: Gpr) => ReturnType<typeof mem>, dst: (i: Gpr) => ReturnType<typeof mem>): void {
+  const top = a.newLabel(), done = a.newLabel();
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);
+  a.bind(top);
+  a.aluRR(AluOp.CMP, 64, rdx, count);
+  a.jcc(Cond.AE, done);
+  a.movRM(64, rax, src(rdx));
+  a.movMR(64, dst(rdx), rax);
+  a.unaryR(UnaryOp.INC, 64, rdx);
+  a.jmp(top);
+  a.bind(done);
+}
