@@ -187,9 +187,11 @@ export class FunctionValidator {
   }
 
   private dataSegment(i: number): void {
-    const dc = this.m.dataCount;
-    if (dc === null) throw malformed('data count section required', this.at, this.funcIndex);
-    if (i >= dc) this.fail(`unknown data segment ${i}`);
+    const m = this.m;
+    // Index first: without a data count section wast2json-made modules that
+    // drop a segment that does not exist must still be "unknown data segment".
+    if (i >= (m.dataCount ?? m.datas.length)) this.fail(`unknown data segment ${i}`);
+    if (m.dataCount === null) throw malformed('data count section required', this.at, this.funcIndex);
   }
 
   private elemSegment(i: number): ValType {
@@ -528,12 +530,45 @@ function constExpr(m: ModuleInfo, e: ConstExpr, expected: ValType): void {
   if (e.ops.length !== 1 || type !== expected) fail('type mismatch');
 }
 
+/**
+ * Decode one body without validating it: only the binary-format rules
+ * (instruction encodings, nesting of block/end, the body's exact size, the
+ * data count requirement).
+ */
+export function scanFunction(m: ModuleInfo, funcIndex: number, ir: InstrReader): void {
+  const body = m.codes[funcIndex - m.numImportedFuncs];
+  ir.reset(body.codeStart, body.end, funcIndex);
+  let depth = 1;
+  while (depth > 0) {
+    if (ir.atEnd()) throw malformed('END opcode expected', ir.pos, funcIndex);
+    const op = ir.next();
+    if (op === 0x02 || op === 0x03 || op === 0x04) depth++;
+    else if (op === 0x0b) depth--;
+    else if ((op === 0xfc08 || op === 0xfc09) && m.dataCount === null && ir.index < m.datas.length) {
+      throw malformed('data count section required', ir.start, funcIndex);
+    }
+  }
+  if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);
+}
+
 /** Decode and fully validate a module; throws CompileError. */
 export function validateModule(bytes: Uint8Array): ModuleInfo {
   const m = decodeModule(bytes);
-  validateModuleInfo(m);
   const ir = new InstrReader(new Reader(bytes));
-  const v = new FunctionValidator(m);
-  for (let i = m.numImportedFuncs; i < m.funcTypeIndices.length; i++) validateFunction(m, i, ir, v);
+  let i = m.numImportedFuncs;
+  try {
+    validateModuleInfo(m);
+    const v = new FunctionValidator(m);
+    for (; i < m.funcTypeIndices.length; i++) validateFunction(m, i, ir, v);
+  } catch (e) {
+    // Decoding and validating happen in one pass, but the spec decodes the
+    // whole module before validating any of it: when a module is both
+    // ill-typed and (further on) malformed, it is malformed. Only the error
+    // path pays for this second look at the remaining bodies.
+    if (e instanceof CompileError && e.kind === 'invalid') {
+      for (let j = Math.max(i, m.numImportedFuncs); j < m.funcTypeIndices.length; j++) scanFunction(m, j, ir);
+    }
+    throw e;
+  }
   return m;
 }
