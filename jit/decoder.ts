@@ -50,6 +50,7 @@ class ModuleDecoder {
   decode(): ModuleInfo {
     const r = this.r;
     const b = this.bytes;
+    if (b.length < 4) r.fail('unexpected end', b.length);
     if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
       r.fail('magic header not detected', 0);
     }
@@ -59,6 +60,7 @@ class ModuleDecoder {
     let lastOrder = 0;
     while (r.pos < b.length) {
       r.end = b.length;
+      r.eofReason = 'unexpected end';
       const idAt = r.pos;
       const id = r.u8();
       const size = r.u32();
@@ -73,6 +75,7 @@ class ModuleDecoder {
         lastOrder = order;
       }
       r.end = end;
+      r.eofReason = 'unexpected end of section or function';
       this.section(id, end);
       if (r.pos !== end) r.fail('section size mismatch', r.pos);
     }
@@ -138,7 +141,8 @@ class ModuleDecoder {
   private limits(): Limits {
     const r = this.r;
     const flag = r.u8();
-    if (flag > 1) r.fail('integer too large', r.pos - 1);
+    // The flag is a one-byte LEB128 u32 in the spec's grammar.
+    if (flag > 1) r.fail(flag & 0x80 ? 'integer representation too long' : 'integer too large', r.pos - 1);
     const min = r.u32();
     const max = flag === 1 ? r.u32() : null;
     return { min, max };

@@ -15,6 +15,9 @@ export class Reader {
   end: number;
   /** Function index put into errors while reading a body, else -1. */
   funcIndex = -1;
+  /** What running out of bytes is called: the spec interpreter says
+   *  "unexpected end" between sections and this inside one. */
+  eofReason = 'unexpected end of section or function';
   /** High 32 bits of the last readI64/readF64 (the low half is returned). */
   hi = 0;
 
@@ -32,9 +35,7 @@ export class Reader {
   }
 
   eof(): never {
-    // The spec interpreter says "unexpected end" at module level and
-    // "... of section or function" inside a bounded region.
-    this.fail(this.end < this.buf.length ? 'unexpected end of section or function' : 'unexpected end');
+    this.fail(this.eofReason);
   }
 
   u8(): number {
@@ -199,7 +200,7 @@ export class Reader {
     const at = this.pos;
     const n = this.u32();
     if (n * minBytes > this.end - this.pos) {
-      this.fail(this.end < this.buf.length ? 'unexpected end of section or function' : 'unexpected end', at);
+      this.fail(this.eofReason, at);
     }
     return n;
   }

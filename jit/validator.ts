@@ -468,7 +468,7 @@ export function validateModuleInfo(m: ModuleInfo): void {
     names.add(e.name);
     const limit = e.kind === 'func' ? nFuncs : e.kind === 'table' ? m.tables.length
       : e.kind === 'memory' ? m.memories.length : m.globals.length;
-    if (e.index >= limit) fail(`unknown ${e.kind} ${e.index}`, e.offset);
+    if (e.index >= limit) fail(`unknown ${e.kind === 'func' ? 'function' : e.kind} ${e.index}`, e.offset);
   }
   if (m.start !== null) {
     if (m.start >= nFuncs) fail(`unknown function ${m.start}`, 0);
