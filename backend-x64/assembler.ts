@@ -110,6 +110,8 @@ const isI8 = (v: number): boolean => v >= -128 && v <= 127;
 const immBytes = (size: Size): number => (size === 8 ? 1 : size === 16 ? 2 : 4);
 const pfxOf = (size: Size): number => (size === 16 ? 0x66 : 0);
 const wOf = (size: Size): number => (size === 64 ? W : 0);
+/** Both ModRM operands are byte registers (only for 8-bit operations: REX for spl/bpl/sil/dil). */
+const bytesOf = (size: Size): number => (size === 8 ? BYTE_REG | BYTE_RM : 0);
 
 export class Assembler extends Encoder {
   private relocs: Reloc[] = [];
@@ -130,7 +132,7 @@ export class Assembler extends Encoder {
 
   /** mov dst, src */
   movRR(size: Size, dst: Gpr, src: Gpr): void {
-    this.rr(pfxOf(size), size === 8 ? 0x88 : 0x89, wOf(size) | BYTE_REG | BYTE_RM, src, dst);
+    this.rr(pfxOf(size), size === 8 ? 0x88 : 0x89, wOf(size) | bytesOf(size), src, dst);
   }
 
   /**
@@ -153,7 +155,7 @@ export class Assembler extends Encoder {
     }
     if (typeof imm === 'bigint') imm = Number(BigInt.asIntN(size, imm));
     const v = immOf(size, imm);
-    this.ro(pfxOf(size), size === 8 ? 0xb0 : 0xb8, BYTE_RM, dst);
+    this.ro(pfxOf(size), size === 8 ? 0xb0 : 0xb8, size === 8 ? BYTE_RM : 0, dst);
     this.imm(v, immBytes(size));
   }
 
@@ -167,12 +169,12 @@ export class Assembler extends Encoder {
 
   /** mov dst, [m] */
   movRM(size: Size, dst: Gpr, m: Mem): void {
-    this.rm(pfxOf(size), size === 8 ? 0x8a : 0x8b, wOf(size) | BYTE_REG, dst, m, 0);
+    this.rm(pfxOf(size), size === 8 ? 0x8a : 0x8b, wOf(size) | (size === 8 ? BYTE_REG : 0), dst, m, 0);
   }
 
   /** mov [m], src */
   movMR(size: Size, m: Mem, src: Gpr): void {
-    this.rm(pfxOf(size), size === 8 ? 0x88 : 0x89, wOf(size) | BYTE_REG, src, m, 0);
+    this.rm(pfxOf(size), size === 8 ? 0x88 : 0x89, wOf(size) | (size === 8 ? BYTE_REG : 0), src, m, 0);
   }
 
   /** mov [m], imm (64-bit stores sign-extend an imm32) */
@@ -213,26 +215,26 @@ export class Assembler extends Encoder {
       this.ro(pfxOf(size), 0x90, wOf(size), a === 0 ? b : a);
       return;
     }
-    this.rr(pfxOf(size), size === 8 ? 0x86 : 0x87, wOf(size) | BYTE_REG | BYTE_RM, b, a);
+    this.rr(pfxOf(size), size === 8 ? 0x86 : 0x87, wOf(size) | bytesOf(size), b, a);
   }
   /** xchg [m], r (implicitly locked) */
   xchgMR(size: Size, m: Mem, r: Gpr): void {
-    this.rm(pfxOf(size), size === 8 ? 0x86 : 0x87, wOf(size) | BYTE_REG, r, m, 0);
+    this.rm(pfxOf(size), size === 8 ? 0x86 : 0x87, wOf(size) | (size === 8 ? BYTE_REG : 0), r, m, 0);
   }
 
   // ---- integer arithmetic ------------------------------------------------------
 
   /** op dst, src  (add/or/adc/sbb/and/sub/xor/cmp) */
   aluRR(op: AluOp, size: Size, dst: Gpr, src: Gpr): void {
-    this.rr(pfxOf(size), (op << 3) | (size === 8 ? 0 : 1), wOf(size) | BYTE_REG | BYTE_RM, src, dst);
+    this.rr(pfxOf(size), (op << 3) | (size === 8 ? 0 : 1), wOf(size) | bytesOf(size), src, dst);
   }
   /** op dst, [m] */
   aluRM(op: AluOp, size: Size, dst: Gpr, m: Mem): void {
-    this.rm(pfxOf(size), (op << 3) | (size === 8 ? 2 : 3), wOf(size) | BYTE_REG, dst, m, 0);
+    this.rm(pfxOf(size), (op << 3) | (size === 8 ? 2 : 3), wOf(size) | (size === 8 ? BYTE_REG : 0), dst, m, 0);
   }
   /** op [m], src */
   aluMR(op: AluOp, size: Size, m: Mem, src: Gpr): void {
-    this.rm(pfxOf(size), (op << 3) | (size === 8 ? 0 : 1), wOf(size) | BYTE_REG, src, m, 0);
+    this.rm(pfxOf(size), (op << 3) | (size === 8 ? 0 : 1), wOf(size) | (size === 8 ? BYTE_REG : 0), src, m, 0);
   }
   /** op dst, imm: imm8 sign-extended form when it fits, else the short accumulator form or imm32. */
   aluRI(op: AluOp, size: Size, dst: Gpr, imm: number): void {
@@ -263,18 +265,18 @@ export class Assembler extends Encoder {
 
   /** test a, b */
   testRR(size: Size, a: Gpr, b: Gpr): void {
-    this.rr(pfxOf(size), size === 8 ? 0x84 : 0x85, wOf(size) | BYTE_REG | BYTE_RM, b, a);
+    this.rr(pfxOf(size), size === 8 ? 0x84 : 0x85, wOf(size) | bytesOf(size), b, a);
   }
   /** test r, imm (there is no sign-extended imm8 form; the accumulator has a short one) */
   testRI(size: Size, r: Gpr, imm: number): void {
     const v = immOf(size, imm);
     if (r === 0) this.op(pfxOf(size), size === 8 ? 0xa8 : 0xa9, wOf(size));
-    else this.rr(pfxOf(size), size === 8 ? 0xf6 : 0xf7, wOf(size) | BYTE_RM, 0, r);
+    else this.rr(pfxOf(size), size === 8 ? 0xf6 : 0xf7, wOf(size) | (size === 8 ? BYTE_RM : 0), 0, r);
     this.imm(v, immBytes(size));
   }
   /** test [m], r */
   testMR(size: Size, m: Mem, r: Gpr): void {
-    this.rm(pfxOf(size), size === 8 ? 0x84 : 0x85, wOf(size) | BYTE_REG, r, m, 0);
+    this.rm(pfxOf(size), size === 8 ? 0x84 : 0x85, wOf(size) | (size === 8 ? BYTE_REG : 0), r, m, 0);
   }
   /** test [m], imm */
   testMI(size: Size, m: Mem, imm: number): void {
@@ -286,7 +288,7 @@ export class Assembler extends Encoder {
 
   /** inc/dec/not/neg/mul/imul/div/idiv r */
   unaryR(op: UnaryOp, size: Size, r: Gpr): void {
-    this.rr(pfxOf(size), size === 8 ? (op >> 3) - 1 : op >> 3, wOf(size) | BYTE_RM, op & 7, r);
+    this.rr(pfxOf(size), size === 8 ? (op >> 3) - 1 : op >> 3, wOf(size) | (size === 8 ? BYTE_RM : 0), op & 7, r);
   }
   /** inc/dec/not/neg/mul/imul/div/idiv [m] */
   unaryM(op: UnaryOp, size: Size, m: Mem): void {
@@ -323,13 +325,13 @@ export class Assembler extends Encoder {
   /** shl/shr/sar/rol/ror r, imm (imm 1 uses the short D1 form) */
   shiftRI(op: ShiftOp, size: Size, r: Gpr, imm: number): void {
     const base = size === 8 ? 0 : 1;
-    if (imm === 1) { this.rr(pfxOf(size), 0xd0 | base, wOf(size) | BYTE_RM, op, r); return; }
-    this.rr(pfxOf(size), 0xc0 | base, wOf(size) | BYTE_RM, op, r);
+    if (imm === 1) { this.rr(pfxOf(size), 0xd0 | base, wOf(size) | (size === 8 ? BYTE_RM : 0), op, r); return; }
+    this.rr(pfxOf(size), 0xc0 | base, wOf(size) | (size === 8 ? BYTE_RM : 0), op, r);
     this.imm(imm, 1);
   }
   /** shl/shr/sar/rol/ror r, cl */
   shiftRCl(op: ShiftOp, size: Size, r: Gpr): void {
-    this.rr(pfxOf(size), size === 8 ? 0xd2 : 0xd3, wOf(size) | BYTE_RM, op, r);
+    this.rr(pfxOf(size), size === 8 ? 0xd2 : 0xd3, wOf(size) | (size === 8 ? BYTE_RM : 0), op, r);
   }
   shiftMI(op: ShiftOp, size: Size, m: Mem, imm: number): void {
     const base = size === 8 ? 0 : 1;
@@ -553,9 +555,9 @@ export class Assembler extends Encoder {
   movdRM(dst: Xmm, m: Mem): void {
     this.rm(0x66, 0x0f6e, 0, dst, m, 0);
   }
-  /** movmskps/movmskpd r, xmm (sign bits -> GPR) */
-  movmsk(fp: 32 | 64, size: 32 | 64, dst: Gpr, src: Xmm): void {
-    this.rr(fp === 32 ? 0 : 0x66, 0x0f50, wOf(size), dst, src);
+  /** movmskps/movmskpd r32, xmm (sign bits -> GPR; the 32-bit write zero-extends, so no 64-bit form is needed) */
+  movmsk(fp: 32 | 64, dst: Gpr, src: Xmm): void {
+    this.rr(fp === 32 ? 0 : 0x66, 0x0f50, 0, dst, src);
   }
 
   // ---- constant pool --------------------------------------------------------------------
