@@ -56,3 +56,10 @@ export const STACK_MARGIN = 4096;
 
 /** Status kwasm_enter / kwasm_resume return. */
 export const ENTRY_STATUS = { returned: 0, trap: 1, hostCall: 2 } as const;
+
+/**
+ * Host-call indices at and above 0xffff0000 are runtime builtins, not imports: compiled code calls
+ * the host-call stub with these in eax. memory.grow(delta: i32) -> i32 (old pages or -1) is one:
+ * growth is an mprotect, so it needs the host anyway.
+ */
+export const BUILTIN_HOSTCALL = { memoryGrow: 0xffff0000 } as const;

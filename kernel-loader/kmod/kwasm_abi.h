@@ -14,6 +14,7 @@
 #define KWASM_STATUS_RETURNED                    0
 #define KWASM_STATUS_TRAP                        1
 #define KWASM_STATUS_HOST_CALL                   2
+#define KWASM_BUILTIN_MEMORY_GROW                0xffff0000u
 
 /* vmctx layout: byte offsets from r15 */
 #define KWASM_VMCTX_MEMORY_BASE                  0 /* 8 bytes: linear memory 0 base (also pinned in r14) */

@@ -1,0 +1,198 @@
+// jit/runtime: running machine code from TypeScript safely.
+//
+// API for the compiler / instantiation (everything else in this folder is internal):
+//
+//   const code = loadCode(image);          // abi/image.ts CodeImage -> RX memory, relocated against
+//                                          // the runtime stubs, registered for the trap handler
+//   // or loadCode(imageFromAssembled(asm.finish(), functions)) with Assembler relocations named
+//   // 'hostCall' / 'trap:<kind>' (rel32 or abs64) and numbers for functions of the same blob.
+//   const ctx = new ExecContext({
+//     memory: { initial: 1, maximum: 10 }, // 8 GiB reservation, prefix RW; ctx.memory.buffer is a
+//                                          // zero-copy Buffer (re-read it after growth)
+//     globals: 4,                          // 8-byte cells at vmctx.globalsBase
+//     hostFunctions: [{ type, fn }],       // import index i -> JS function
+//     stackSize: 1 << 20,
+//   });
+//   const results = ctx.call(code.functionAddress(0), { params: ['i32'], results: ['i64'] }, [7]);
+//   // -> WasmValue[] (i32/f32/f64: number, i64/refs: bigint); throws Trap (traps.ts) on a trap.
+//   ctx.interrupt();  // from a host function (or another thread): next loop-header check traps
+//   code.dispose(); ctx.dispose();
+//
+// Machine-code contract (docs/ARCHITECTURE.md "The ABI", "Trap path", "Host calls"):
+//   r15 = vmctx, r14 = memory base; stack-slot arguments; trap with
+//   `call [r15 + VMCTX.trapStubs + 8*code]`; host import i with eax = i, ecx = slots,
+//   `call [r15 + VMCTX.hostCallStub]`; memory.grow is host call BUILTIN_HOSTCALL.memoryGrow.
+// Cost: one ffi crossing per ctx.call and one more per host call (enter, then resume).
+import { native } from './native.js';
+import { Vmctx } from './vmctx.js';
+import { LinearMemory, WASM_PAGE } from './linear-memory.js';
+import { WasmStack, DEFAULT_STACK_SIZE } from './stack.js';
+import { Trap, classifyFault } from './traps.js';
+import { findCode } from './code-memory.js';
+import { VMCTX, ARG_SLOTS, HOSTCALL_SLOTS } from '../../abi/vmctx.js';
+import { ENTRY_STATUS, BUILTIN_HOSTCALL, argAreaSlots, type ValType } from '../../abi/calling-convention.js';
+
+export { Trap, classifyFault } from './traps.js';
+export { loadCode, imageFromAssembled, LoadedCode, runtimeSymbolByName, findCode } from './code-memory.js';
+export { LinearMemory, WASM_PAGE, MAX_PAGES, RESERVATION } from './linear-memory.js';
+export { WasmStack } from './stack.js';
+export { Vmctx } from './vmctx.js';
+export { native } from './native.js';
+export type { ValType } from '../../abi/calling-convention.js';
+
+export type WasmValue = number | bigint;
+export interface FuncType { readonly params: readonly ValType[]; readonly results: readonly ValType[]; }
+export interface HostFunction {
+  readonly type: FuncType;
+  /** returns the single result, an array for several, or nothing */
+  readonly fn: (...args: WasmValue[]) => WasmValue | WasmValue[] | void;
+}
+
+export interface ContextOptions {
+  memory?: { initial: number; maximum?: number };
+  globals?: number;
+  hostFunctions?: HostFunction[];
+  stackSize?: number;
+}
+
+const ALL_ONES = 0xffffffffffffffffn;
+
+function writeSlot(buf: Buffer, off: number, t: ValType, v: WasmValue): void {
+  switch (t) {
+    case 'i32': buf.writeUInt32LE(Number(v) >>> 0, off); buf.writeUInt32LE(0, off + 4); return;
+    case 'f32': buf.writeFloatLE(Number(v), off); buf.writeUInt32LE(0, off + 4); return;
+    case 'f64': buf.writeDoubleLE(Number(v), off); return;
+    default: buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), off);
+  }
+}
+
+function readSlot(buf: Buffer, off: number, t: ValType): WasmValue {
+  switch (t) {
+    case 'i32': return buf.readInt32LE(off);
+    case 'f32': return buf.readFloatLE(off);
+    case 'f64': return buf.readDoubleLE(off);
+    case 'i64': return buf.readBigInt64LE(off);
+    default: return buf.readBigUInt64LE(off);
+  }
+}
+
+export class ExecContext {
+  readonly vmctx: Vmctx;
+  readonly memory: LinearMemory | undefined;
+  readonly stack: WasmStack;
+  hostFunctions: HostFunction[];
+  private running = false;
+
+  constructor(opts: ContextOptions = {}) {
+    const globals = opts.globals ?? 0;
+    this.vmctx = new Vmctx(globals * 8);
+    this.stack = new WasmStack(opts.stackSize ?? DEFAULT_STACK_SIZE);
+    this.hostFunctions = opts.hostFunctions ?? [];
+    const v = this.vmctx;
+    v.set('wasmStackTop', this.stack.top);
+    v.set('wasmStackGuardLo', this.stack.guardLo);
+    v.set('wasmStackGuardHi', this.stack.guardHi);
+    v.set('stackLimit', this.stack.limit);
+    v.set('globalsBase', v.extraAddress(0));
+    if (opts.memory) {
+      this.memory = new LinearMemory(opts.memory.initial, opts.memory.maximum);
+      v.set('memoryBase', this.memory.base);
+      v.set('memoryMaxPages', this.memory.maxPages);
+      this.syncMemory();
+    }
+  }
+
+  /** Globals cells (8 bytes each) as a Buffer view. */
+  get globals(): Buffer {
+    return this.vmctx.buf.subarray(this.vmctx.extraOffset);
+  }
+
+  /** Calls compiled code at `code` with the wasm calling convention; see the file header. */
+  call(code: bigint, type: FuncType, args: readonly WasmValue[]): WasmValue[] {
+    if (this.running) throw new Error('re-entrant call into the same ExecContext is not supported');
+    if (args.length !== type.params.length) throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
+    const slots = argAreaSlots(type.params.length, type.results.length);
+    if (slots > ARG_SLOTS) throw new RangeError(`more than ${ARG_SLOTS} parameter/result slots`);
+    const v = this.vmctx, buf = v.buf;
+    for (let i = 0; i < args.length; i++) writeSlot(buf, VMCTX.args + 8 * i, type.params[i]!, args[i]!);
+    buf.writeBigUInt64LE(code, VMCTX.entryFunc);
+    buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
+    // a new call starts uninterrupted
+    buf.writeUInt32LE(0, VMCTX.interrupt);
+    buf.writeBigUInt64LE(this.stack.limit, VMCTX.stackLimit);
+    const n = native();
+    const addr = v.addr;
+    this.running = true;
+    try {
+      let status = n.enter(addr);
+      while (status === ENTRY_STATUS.hostCall) {
+        this.answerHostCall();
+        status = n.resume(addr);
+      }
+      if (status === ENTRY_STATUS.trap) throw this.readTrap();
+      if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
+    } finally {
+      this.running = false;
+    }
+    const rs = type.results;
+    if (rs.length === 0) return [];
+    if (rs.length === 1) {
+      const t = rs[0]!;
+      return [readSlot(buf, t === 'f32' || t === 'f64' ? VMCTX.retFloat : VMCTX.retInt, t)];
+    }
+    return rs.map((t, i) => readSlot(buf, VMCTX.args + 8 * i, t));
+  }
+
+  /** Makes the running code trap with "interrupted" at its next stack-limit or loop-header check. */
+  interrupt(): void {
+    this.vmctx.buf.writeUInt32LE(1, VMCTX.interrupt);
+    this.vmctx.buf.writeBigUInt64LE(ALL_ONES, VMCTX.stackLimit);
+  }
+
+  private answerHostCall(): void {
+    const buf = this.vmctx.buf;
+    const index = buf.readUInt32LE(VMCTX.hostCallIndex);
+    if (index === BUILTIN_HOSTCALL.memoryGrow) {
+      const delta = buf.readUInt32LE(VMCTX.hostCallArgs);
+      const r = this.memory ? this.memory.grow(delta) : -1;
+      if (r >= 0) this.syncMemory();
+      writeSlot(buf, VMCTX.hostCallArgs, 'i32', r);
+      return;
+    }
+    const h = this.hostFunctions[index];
+    if (!h) throw new Error(`host call to unknown import ${index}`);
+    const { params, results } = h.type;
+    const slots = buf.readUInt32LE(VMCTX.hostCallSlots);
+    if (slots !== argAreaSlots(params.length, results.length) || slots > HOSTCALL_SLOTS) {
+      throw new Error(`host call ${index}: code passed ${slots} slots for a ${params.length}->${results.length} import`);
+    }
+    const args = params.map((t, i) => readSlot(buf, VMCTX.hostCallArgs + 8 * i, t));
+    const r = h.fn(...args);
+    const out = results.length === 1 ? [r as WasmValue] : results.length === 0 ? [] : (r as WasmValue[]);
+    if (!Array.isArray(out) || out.length !== results.length) throw new TypeError(`host function ${index} returned ${out.length} values, expected ${results.length}`);
+    results.forEach((t, i) => writeSlot(buf, VMCTX.hostCallArgs + 8 * i, t, out[i]!));
+  }
+
+  private syncMemory(): void {
+    const m = this.memory!;
+    this.vmctx.set('memorySize', BigInt(m.pages) * BigInt(WASM_PAGE));
+    this.vmctx.set('memoryPages', m.pages);
+  }
+
+  private readTrap(): Trap {
+    const v = this.vmctx;
+    const signal = v.get32('trapSignal');
+    const pc = v.get('trapPc');
+    const faultAddress = v.get('trapAddr');
+    let code = v.get32('trapCode');
+    if (signal !== 0) code = classifyFault(signal, faultAddress, { stackGuard: [this.stack.guardLo, this.stack.limit] });
+    const loc = findCode(pc)?.locate(pc);
+    return new Trap({ code, pc, signal, faultAddress, codeOffset: loc?.codeOffset, functionIndex: loc?.functionIndex });
+  }
+
+  dispose(): void {
+    this.memory?.dispose();
+    this.stack.dispose();
+    this.vmctx.dispose();
+  }
+}

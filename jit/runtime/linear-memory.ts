@@ -1,0 +1,61 @@
+// Linear memory by reservation: 8 GiB + guard of PROT_NONE address space (MAP_NORESERVE, so it
+// costs no RAM or commit), of which the first `pages * 64 KiB` are read-write. Compiled code
+// addresses memory as r14 + zext32(index) + u32 offset: at most 2^33 - 2 + access size, always
+// inside the reservation, so any out-of-bounds access faults and becomes a trap without a check.
+import { mmapAnon, munmap, mprotect, view, PROT, MAP } from './libc.js';
+
+export const WASM_PAGE = 65536;
+export const MAX_PAGES = 65536;
+/** Every 32-bit index plus 32-bit offset (plus a 16-byte access) lands below this. */
+export const RESERVATION = (8n << 30n) + 65536n;
+
+const registry = new FinalizationRegistry<bigint>((base) => { try { munmap(base, RESERVATION); } catch { /* process teardown */ } });
+
+export class LinearMemory {
+  readonly base: bigint;
+  private pagesNow: number;
+  private cached: Buffer | undefined;
+  private disposed = false;
+
+  constructor(initialPages: number, readonly maxPages: number = MAX_PAGES) {
+    if (!(initialPages >= 0 && initialPages <= maxPages && maxPages <= MAX_PAGES)) throw new RangeError('memory: bad page limits');
+    this.base = mmapAnon(RESERVATION, PROT.NONE, MAP.NORESERVE);
+    this.pagesNow = 0;
+    registry.register(this, this.base, this);
+    if (initialPages > 0) this.protect(0, initialPages);
+    this.pagesNow = initialPages;
+  }
+
+  get pages(): number { return this.pagesNow; }
+  get byteLength(): number { return this.pagesNow * WASM_PAGE; }
+
+  /** Zero-copy view of the accessible prefix. Re-read after grow: the old view stays at the old length. */
+  get buffer(): Buffer {
+    if (this.disposed) throw new Error('memory disposed');
+    if (!this.cached || this.cached.length !== this.byteLength) {
+      this.cached = this.byteLength === 0 ? Buffer.alloc(0) : view(this.base, this.byteLength);
+    }
+    return this.cached;
+  }
+
+  /** memory.grow: returns the old page count, or -1 if the maximum would be exceeded. */
+  grow(delta: number): number {
+    const old = this.pagesNow;
+    if (!Number.isInteger(delta) || delta < 0 || old + delta > this.maxPages) return -1;
+    if (delta > 0) this.protect(old, old + delta);
+    this.pagesNow = old + delta;
+    return old;
+  }
+
+  private protect(fromPage: number, toPage: number): void {
+    mprotect(this.base + BigInt(fromPage) * BigInt(WASM_PAGE), BigInt(toPage - fromPage) * BigInt(WASM_PAGE), PROT.READ | PROT.WRITE);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.cached = undefined;
+    registry.unregister(this);
+    munmap(this.base, RESERVATION);
+  }
+}

@@ -1,0 +1,43 @@
+// A wasm stack: its own mapping with a PROT_NONE guard at the low end. Compiled code runs here
+// (entered through kwasm_enter), so a runaway recursion faults on the guard (or fails the
+// prologue's stack-limit check first) instead of overrunning Node's stack.
+import { mmapAnon, munmap, mprotect, PROT, MAP, PAGE_SIZE } from './libc.js';
+import { STACK_MARGIN } from '../../abi/calling-convention.js';
+
+export const DEFAULT_STACK_SIZE = 1 << 20;
+export const STACK_GUARD = 64 * 1024;
+
+const registry = new FinalizationRegistry<[bigint, bigint]>(([a, n]) => { try { munmap(a, n); } catch { /* teardown */ } });
+
+export class WasmStack {
+  /** lowest mapped address (start of the guard) */
+  readonly base: bigint;
+  readonly mapSize: bigint;
+  /** initial rsp (16-aligned, top of the usable area) */
+  readonly top: bigint;
+  /** [guardLo, guardHi) is PROT_NONE */
+  readonly guardLo: bigint;
+  readonly guardHi: bigint;
+  /** lowest rsp the prologue check allows: guard end + STACK_MARGIN for stubs */
+  readonly limit: bigint;
+  private disposed = false;
+
+  constructor(size = DEFAULT_STACK_SIZE) {
+    const usable = BigInt(Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
+    this.mapSize = usable + BigInt(STACK_GUARD);
+    this.base = mmapAnon(this.mapSize, PROT.READ | PROT.WRITE, MAP.NORESERVE | MAP.STACK);
+    mprotect(this.base, BigInt(STACK_GUARD), PROT.NONE);
+    this.guardLo = this.base;
+    this.guardHi = this.base + BigInt(STACK_GUARD);
+    this.top = this.base + this.mapSize;
+    this.limit = this.guardHi + BigInt(STACK_MARGIN);
+    registry.register(this, [this.base, this.mapSize], this);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    registry.unregister(this);
+    munmap(this.base, this.mapSize);
+  }
+}
