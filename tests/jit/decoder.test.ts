@@ -1,0 +1,208 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeModule, localTypes } from '../../jit/decoder.js';
+import { CompileError } from '../../jit/errors.js';
+import { validateModule } from '../../jit/validator.js';
+import { EXTERNREF, F64, FUNCREF, I32, I64 } from '../../jit/types.js';
+import { HEADER, bytes, section, wat } from './wat.js';
+
+function malformed(b: Uint8Array, reason?: string): CompileError {
+  try {
+    validateModule(b);
+  } catch (e) {
+    assert.instance(e, CompileError, `not a CompileError: ${String(e)}`);
+    const ce = e as CompileError;
+    assert.is(ce.kind, 'malformed', ce.message);
+    if (reason !== undefined) assert.is(ce.reason, reason, ce.message);
+    return ce;
+  }
+  assert.unreachable('module was accepted');
+  throw new Error('unreachable');
+}
+
+const SAMPLE = `(module
+  (type $t (func (param i32 i64) (result f64)))
+  (import "env" "f" (func $f (type $t)))
+  (import "env" "mem" (memory 1 2))
+  (import "env" "g" (global $g i32))
+  (table $tab 4 10 funcref)
+  (table $ext 1 externref)
+  (global $h (mut i64) (i64.const -42))
+  (global $r funcref (ref.func $add))
+  (func $add (export "add") (param $a i32) (param $b i32) (result i32)
+    (local $x f64) (local $y i64) (local $z i64)
+    local.get $a local.get $b i32.add)
+  (func $other (result i32) (global.get $g))
+  (elem (table $tab) (global.get $g) func $add $other)
+  (elem funcref (ref.func $add) (ref.null func))
+  (elem declare func $other)
+  (data (i32.const 16) "hello")
+  (data "passive")
+  (start $start)
+  (func $start)
+  (export "mem" (memory 0))
+  (func $drop (data.drop 1))
+)`;
+
+test('decodes every section of a module assembled by wat2wasm', () => {
+  const b = wat(SAMPLE, { names: true });
+  const m = validateModule(b);
+  assert.is(m.types[0].params.length, 2);
+  assert.equal(Array.from(m.types[0].results), [F64]);
+  assert.equal(m.imports.map((i) => `${i.module}.${i.name}:${i.desc.kind}`), ['env.f:func', 'env.mem:memory', 'env.g:global']);
+  assert.is(m.numImportedFuncs, 1);
+  assert.is(m.funcTypeIndices.length, 5);
+  assert.equal(m.memories[0].limits, { min: 1, max: 2 });
+  assert.is(m.tables.length, 2);
+  assert.is(m.tables[1].elemType, EXTERNREF);
+  assert.equal(m.tables[0].limits, { min: 4, max: 10 });
+  assert.equal(m.globals[1], { type: I64, mutable: true });
+  assert.equal(m.globalInits[0].ops, [{ op: 'i64.const', value: -42n }]);
+  assert.equal(m.globalInits[1].ops, [{ op: 'ref.func', func: 1 }]);
+  assert.equal(m.exports.map((e) => [e.name, e.kind, e.index]), [['add', 'func', 1], ['mem', 'memory', 0]]);
+  assert.is(m.start, 3);
+  assert.equal(m.elems.map((e) => e.mode), ['active', 'passive', 'declarative']);
+  assert.equal(Array.from(m.elems[0].funcIndices ?? []), [1, 2]);
+  assert.equal(m.elems[0].offsetExpr?.ops, [{ op: 'global.get', global: 0 }]);
+  assert.equal(m.elems[1].exprs?.map((e) => e.ops[0]), [{ op: 'ref.func', func: 1 }, { op: 'ref.null', type: FUNCREF }]);
+  assert.is(m.datas[0].mode, 'active');
+  assert.is(new TextDecoder().decode(m.datas[0].bytes), 'hello');
+  // Data bytes are views into the module, not copies.
+  assert.is(m.datas[0].bytes.buffer, b.buffer);
+  assert.is(m.datas[1].mode, 'passive');
+  assert.is(m.dataCount, 2);
+  assert.equal(Array.from(localTypes(m, 1)), [I32, I32, F64, I64, I64]);
+  assert.equal(Array.from(m.codes[0].localGroups), [1, F64, 2, I64]);
+  assert.is(m.names?.functionNames.get(1), 'add');
+  assert.is(m.names?.localNames.get(1)?.get(2), 'x');
+  assert.ok(m.customs.some((c) => c.name === 'name'));
+  assert.ok(m.declaredFuncRefs.has(2));
+});
+
+test('every truncation of a valid module is a clean malformed error', () => {
+  const b = wat(SAMPLE);
+  for (let n = 0; n < b.length; n++) {
+    let err: unknown = null;
+    try { validateModule(b.subarray(0, n)); } catch (e) { err = e; }
+    // A cut exactly between sections can leave a valid prefix; anything else must be rejected.
+    if (err === null) continue;
+    assert.instance(err, CompileError, `cut at ${n}: ${String(err)}`);
+    assert.is((err as CompileError).kind, 'malformed', `cut at ${n}`);
+  }
+  // Cutting inside the code section's last body is always detected.
+  malformed(b.subarray(0, b.length - 1));
+});
+
+test('truncated section and lying section sizes', () => {
+  // Type section claims 10 bytes, 3 are there.
+  malformed(bytes(HEADER, 0x01, 0x0a, 0x01, 0x60, 0x00), 'length out of bounds');
+  // Section claims 4 GiB - 1.
+  malformed(bytes(HEADER, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00), 'length out of bounds');
+  // Section size shorter than its content.
+  malformed(bytes(HEADER, section(1, 0x01, 0x60, 0x00), 0x00), 'unexpected end of section or function');
+  // Section size longer than its content.
+  malformed(bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00, 0x00)), 'section size mismatch');
+  malformed(bytes(HEADER, 0x0d, 0x00), 'malformed section id');
+  malformed(bytes(HEADER, section(3, 0x00), section(1, 0x00)), 'unexpected content after last section');
+  malformed(bytes(0x00, 0x61, 0x73, 0x6e, 1, 0, 0, 0), 'magic header not detected');
+  malformed(bytes(0x00, 0x61, 0x73, 0x6d, 2, 0, 0, 0), 'unknown binary version');
+});
+
+test('bad LEB128 in sections', () => {
+  // Over-long function count (six bytes).
+  malformed(bytes(HEADER, section(3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00)), 'integer representation too long');
+  // Unused bits set in the fifth byte of a memory limit.
+  malformed(bytes(HEADER, section(5, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0x7f)), 'integer too large');
+  // A u32 cut by the section end.
+  malformed(bytes(HEADER, section(3, 0x01, 0x80)), 'unexpected end of section or function');
+});
+
+test('huge vector counts are rejected without allocating them', () => {
+  const before = process.memoryUsage().arrayBuffers;
+  // 2^32-1 types / functions / imports / data segments in a few bytes.
+  for (const id of [1, 2, 3, 4, 5, 6, 7, 9, 11]) {
+    malformed(bytes(HEADER, section(id, 0xff, 0xff, 0xff, 0xff, 0x0f)), 'unexpected end of section or function');
+  }
+  // A function type with 2^32-1 params.
+  malformed(bytes(HEADER, section(1, 0x01, 0x60, 0xff, 0xff, 0xff, 0xff, 0x0f)));
+  // A data segment claiming 4 GiB of bytes.
+  malformed(bytes(HEADER, section(5, 0x01, 0x00, 0x01), section(11, 0x01, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f)), 'length out of bounds');
+  // br_table with 2^32-1 targets.
+  const brTable = bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00), section(3, 0x01, 0x00),
+    section(10, 0x01, 0x09, 0x00, 0x41, 0x00, 0x0e, 0xff, 0xff, 0xff, 0xff, 0x0f));
+  malformed(brTable, 'unexpected end of section or function');
+  assert.ok(process.memoryUsage().arrayBuffers - before < 16 << 20, 'allocated more than 16 MiB');
+});
+
+test('2^32 locals and the implementation limit on locals', () => {
+  const code = (...body: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00),
+    section(3, 0x01, 0x00), section(10, 0x01, body.length, ...body));
+  // 0xffffffff i32 + 2 i64: the sum overflows u32.
+  const e = malformed(code(0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x02, 0x7e, 0x0b), 'too many locals');
+  assert.is(e.funcIndex, 0);
+  // 50001 locals in one group: over the limit, rejected before anything is expanded.
+  malformed(code(0x01, 0xd1, 0x86, 0x03, 0x7f, 0x0b), 'too many locals');
+  // 50000 is accepted.
+  const m = validateModule(code(0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b));
+  assert.is(m.codes[0].numLocals, 50000);
+  // 2^32-1 local groups.
+  malformed(code(0xff, 0xff, 0xff, 0xff, 0x0f, 0x0b));
+});
+
+test('invalid UTF-8 in import, export and custom section names', () => {
+  const imp = (name: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00),
+    section(2, 0x01, 0x01, 0x6d, name.length, ...name, 0x00, 0x00));
+  assert.is(decodeModule(imp([0x66])).imports[0].name, 'f');
+  malformed(imp([0xc0, 0x80]), 'malformed UTF-8 encoding');
+  malformed(imp([0xed, 0xbf, 0xbf]), 'malformed UTF-8 encoding');
+  malformed(imp([0x80]), 'malformed UTF-8 encoding');
+  malformed(bytes(HEADER, section(7, 0x01, 0x01, 0xfe, 0x00, 0x00)), 'malformed UTF-8 encoding');
+  malformed(bytes(HEADER, section(0, 0x02, 0xf8, 0x88)), 'malformed UTF-8 encoding');
+  // A broken name *section* is ignored, as the spec requires for custom sections.
+  const m = decodeModule(bytes(HEADER, section(0, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x01, 0x05, 0x01, 0x00, 0x03, 0xff)));
+  assert.is(m.customs[0].name, 'name');
+});
+
+test('malformed function bodies', () => {
+  const fn = (...body: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00),
+    section(3, 0x01, 0x00), section(10, 0x01, body.length, ...body));
+  malformed(fn(0x00, 0x41, 0x01, 0x1a), 'END opcode expected');
+  malformed(fn(0x00, 0x0b, 0x01), 'section size mismatch');
+  malformed(fn(0x00, 0xff, 0x0b), 'illegal opcode');
+  malformed(fn(0x00, 0xfc, 0x80, 0x02, 0x0b), 'illegal opcode');
+  malformed(fn(0x00, 0x3f, 0x01, 0x1a, 0x0b), 'zero byte expected');
+  malformed(fn(0x00, 0xd0, 0x7f, 0x1a, 0x0b), 'malformed reference type');
+  malformed(fn(0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x1a, 0x0b), 'integer representation too long');
+  malformed(bytes(HEADER, section(3, 0x01, 0x00)), 'function and code section have inconsistent lengths');
+  malformed(bytes(HEADER, section(12, 0x01)), 'data count and data section have inconsistent lengths');
+  const e = malformed(fn(0x00, 0x41, 0x01, 0x02));
+  assert.is(e.funcIndex, 0);
+});
+
+test('SIMD is rejected as unsupported, with a message that says so', () => {
+  const b = bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00), section(3, 0x01, 0x00),
+    section(10, 0x01, 0x05, 0x00, 0xfd, 0x0c, 0x1a, 0x0b));
+  try { validateModule(b); assert.unreachable(); } catch (e) {
+    assert.instance(e, CompileError);
+    assert.is((e as CompileError).kind, 'unsupported');
+    assert.match((e as CompileError).message, /SIMD .* not supported yet/);
+  }
+});
+
+test('random byte mutations never escape as anything but CompileError', () => {
+  const base = wat(SAMPLE);
+  let seed = 12345;
+  const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+  let rejected = 0;
+  for (let i = 0; i < 3000; i++) {
+    const b = base.slice();
+    for (let k = 1 + rnd(3); k > 0; k--) b[8 + rnd(b.length - 8)] = rnd(256);
+    try { validateModule(b); } catch (e) {
+      if (!(e instanceof CompileError)) assert.unreachable(`mutation ${i}: ${String(e)}`);
+      rejected++;
+    }
+  }
+  assert.ok(rejected > 1000, `only ${rejected} mutants rejected`);
+});
+
+test.run();
