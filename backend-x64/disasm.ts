@@ -28,16 +28,41 @@ export interface DecodedInsn { offset: number; size: number; bytes: Uint8Array; 
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
-/** Decodes instructions (capstone must be initialised). Stops at the first undecodable byte. */
+// capstone-wasm copies the input onto the emscripten stack (and overflowing it corrupts the
+// module for good), so large code is decoded in windows of this many bytes.
+const WINDOW = 8 * 1024;
+
+/**
+ * Decodes instructions (capstone must be initialised). Stops at the first
+ * undecodable byte, like capstone itself; offsets are relative to code[0].
+ */
 export function decode(code: Uint8Array, address = 0): DecodedInsn[] {
   if (cs === undefined) throw new Error('call `await initDisasm()` first');
-  return cs.disasm(code, { address }).map((i) => ({
-    offset: Number(i.address) - address,
-    size: i.size,
-    bytes: i.bytes,
-    mnemonic: i.mnemonic,
-    operands: i.opStr,
-  }));
+  const out: DecodedInsn[] = [];
+  let off = 0;
+  while (off < code.length) {
+    const end = Math.min(code.length, off + WINDOW);
+    let insns;
+    try {
+      insns = cs.disasm(code.subarray(off, end), { address: address + off });
+    } catch {
+      break; // capstone throws when not even the first instruction decodes
+    }
+    // Unless this window reaches the end, its last instruction may be cut off: decode it again next time.
+    const keep = end === code.length ? insns.length : Math.max(1, insns.length - 1);
+    let next = off;
+    for (let k = 0; k < keep && k < insns.length; k++) {
+      const i = insns[k];
+      const o = Number(i.address) - address;
+      out.push({ offset: o, size: i.size, bytes: i.bytes.slice(), mnemonic: i.mnemonic, operands: i.opStr });
+      next = o + i.size;
+    }
+    if (next === off) break;
+    // capstone stops early at a bad byte: stop there too.
+    if (next < end && keep === insns.length) break;
+    off = next;
+  }
+  return out;
 }
 
 /** `addr: bytes  mnemonic operands` lines, with label lines and branch-target names. */
