@@ -1,0 +1,129 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeModule } from '../../jit/decoder.js';
+import { CompileError } from '../../jit/errors.js';
+import { InstrReader } from '../../jit/instr-reader.js';
+import { opName } from '../../jit/opcodes.js';
+import { Reader } from '../../jit/reader.js';
+import { F64, I32, I64, UNKNOWN } from '../../jit/types.js';
+import { FunctionValidator, validateModule, validateModuleInfo } from '../../jit/validator.js';
+import { wat } from './wat.js';
+
+function invalid(text: string, reason: string): CompileError {
+  try {
+    validateModule(wat(text, { noCheck: true }));
+  } catch (e) {
+    assert.instance(e, CompileError);
+    const ce = e as CompileError;
+    assert.is(ce.kind, 'invalid', ce.message);
+    assert.ok(ce.reason.startsWith(reason), `${ce.reason} does not start with ${reason}`);
+    return ce;
+  }
+  assert.unreachable('module was accepted');
+  throw new Error('unreachable');
+}
+
+test('accepts multi-value blocks, unreachable code, reference types and bulk memory', () => {
+  validateModule(wat(`(module
+    (type $pair (func (param i32) (result i32 i64)))
+    (memory 1) (table $t 2 funcref) (table $e 1 externref)
+    (data $d "xyz") (elem $s func $f)
+    (func $f (type $pair) (local.get 0) (i64.const 7))
+    (func (result i32)
+      (i32.const 1) (block $b (param i32) (result i32 i64) (call $f)) drop
+      (loop (param i32) (result i32) (br_if 0 (i32.const 0)))
+      (unreachable) (i32.add) (select) (br_table 0 0))
+    (func (param externref) (result i32)
+      (table.set $e (i32.const 0) (local.get 0))
+      (ref.is_null (table.get $t (i32.const 1))))
+    (func
+      (memory.init $d (i32.const 0) (i32.const 0) (i32.const 1))
+      (data.drop $d)
+      (memory.copy (i32.const 0) (i32.const 1) (i32.const 2))
+      (memory.fill (i32.const 0) (i32.const 0) (i32.const 4))
+      (table.init $t $s (i32.const 0) (i32.const 0) (i32.const 1))
+      (elem.drop $s)
+      (drop (table.grow $t (ref.null func) (i32.const 1)))
+      (table.fill $t (i32.const 0) (ref.func $f) (i32.const 1)))
+  )`));
+});
+
+test('rejects ill-typed bodies with the function index and offset', () => {
+  const e = invalid(`(module (func) (func (result i32) (i64.const 1)))`, 'type mismatch');
+  assert.is(e.funcIndex, 1);
+  assert.ok(e.offset > 8);
+  invalid(`(module (func (block (result i32) (br 0 (f32.const 0))) drop))`, 'type mismatch');
+  invalid(`(module (func (local.get 3)))`, 'unknown local');
+  invalid(`(module (func (br 1)))`, 'unknown label');
+  invalid(`(module (global i32 (i32.const 0)) (func (global.set 0 (i32.const 1))))`, 'global is immutable');
+  invalid(`(module (memory 1) (func (drop (i32.load align=8 (i32.const 0)))))`, 'alignment must not be larger than natural');
+  invalid(`(module (func (drop (i32.load (i32.const 0)))))`, 'unknown memory');
+  invalid(`(module (func (if (result i32) (i32.const 1) (then (i32.const 1))) drop))`, 'type mismatch');
+  invalid(`(module (func $f (drop (ref.func $f))))`, 'undeclared function reference');
+  invalid(`(module (table 1 externref) (func (call_indirect (i32.const 0))))`, 'type mismatch');
+  invalid(`(module (func (select (ref.null func) (ref.null func) (i32.const 1)) drop))`, 'type mismatch');
+  invalid(`(module (func (br_table 0 1 (i32.const 0)) ) )`, 'unknown label');
+  invalid(`(module (func (block (result i32) (block (br_table 0 1 (i32.const 0) (i32.const 0)))) drop))`, 'type mismatch');
+});
+
+test('module-level rules', () => {
+  invalid(`(module (memory 1) (memory 1))`, 'multiple memories');
+  invalid(`(module (memory 65537))`, 'memory size must be at most 65536 pages');
+  invalid(`(module (table 2 1 funcref))`, 'size minimum must not be greater than maximum');
+  invalid(`(module (func (export "a")) (func (export "a")))`, 'duplicate export name');
+  invalid(`(module (func (param i32)) (start 0))`, 'start function');
+  invalid(`(module (global i32 (i32.add (i32.const 1) (i32.const 2))))`, 'constant expression required');
+  invalid(`(module (global i32 (i64.const 1)))`, 'type mismatch');
+  invalid(`(module (global i32 (i32.const 0)) (global i32 (global.get 0)))`, 'unknown global');
+  invalid(`(module (global (import "m" "g") (mut i32)) (global i32 (global.get 0)))`, 'constant expression required');
+  invalid(`(module (table 1 funcref) (elem (i32.const 0) externref (ref.null extern)))`, 'type mismatch');
+  invalid(`(module (func (data.drop 0)))`, 'unknown data segment');
+});
+
+test('a compiler can drive reader and validator one instruction at a time', () => {
+  const m = decodeModule(wat(`(module (memory 1)
+    (func (param i32) (result i64)
+      (block (result i64)
+        (i64.const -5000000000)
+        (br_table 0 0 0 (local.get 0)))
+      (f64.const 1.5) (drop)
+      (i64.load offset=16 align=4 (i32.const 0)) (i64.add)))`));
+  validateModuleInfo(m);
+  const ir = new InstrReader(new Reader(m.bytes));
+  const v = new FunctionValidator(m);
+  const body = m.codes[0];
+  ir.reset(body.codeStart, body.end, 0);
+  v.begin(0);
+  const seen: string[] = [];
+  while (!v.done) {
+    ir.next();
+    v.step(ir);
+    const name = opName[ir.code];
+    seen.push(name);
+    if (name === 'i64.const') {
+      assert.is(BigInt.asIntN(64, (BigInt(ir.hi) << 32n) | BigInt(ir.lo >>> 0)), -5000000000n);
+      assert.is(v.vals[v.sp - 1], I64);
+    }
+    if (name === 'br_table') {
+      assert.equal(Array.from(ir.targets.subarray(0, ir.numTargets)), [0, 0]);
+      assert.is(ir.index, 0);
+      // After an unconditional branch the frame is unreachable: the stack is polymorphic.
+      assert.is(v.ctlUnreachable[v.depth - 1], 1);
+      assert.is(v.pop(), UNKNOWN);
+    }
+    if (name === 'f64.const') {
+      const f = new Float64Array(new Uint32Array([ir.lo, ir.hi]).buffer)[0];
+      assert.is(f, 1.5);
+      assert.is(v.vals[v.sp - 1], F64);
+    }
+    if (name === 'i64.load') { assert.is(ir.memOffset, 16); assert.is(ir.align, 2); }
+    if (name === 'block') { assert.is(v.depth, 2); assert.equal(Array.from(v.resultsOf(ir.blockType)), [I64]); }
+  }
+  assert.ok(ir.atEnd());
+  assert.equal(seen, ['block', 'i64.const', 'local.get', 'br_table', 'end', 'f64.const', 'drop',
+    'i32.const', 'i64.load', 'i64.add', 'end']);
+  assert.is(v.vals[0], I64);
+  assert.is(v.locals[0], I32);
+});
+
+test.run();
