@@ -1,0 +1,160 @@
+// The non-instruction parts of backend-x64: relocation records (patched here
+// the way a loader would, then checked by decoding), the constant pool
+// (dedup, alignment, values, RIP references), align(), buffer growth and
+// reuse, and the disassembly listing format.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  Assembler, AluOp, SseOp, Cond, mem, rax, rcx, rdi, r11, rsp, rbp, xmm0, xmm1, xmm15, type Reloc, type Gpr,
+} from '../../backend-x64/index.js';
+import { initDisasm, decode, disassemble } from '../../backend-x64/disasm.js';
+
+test.before(async () => { await initDisasm(); });
+
+/** What a loader does: write each relocation for a code image placed at `base`. */
+function applyRelocs(code: Uint8Array, relocs: Reloc[], base: bigint, symbols: Record<string, bigint>): void {
+  const v = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  for (const r of relocs) {
+    const s = symbols[String(r.target)];
+    if (r.kind === 'abs64') v.setBigUint64(r.offset, BigInt.asUintN(64, s + BigInt(r.addend)), true);
+    else v.setInt32(r.offset, Number(s + BigInt(r.addend) - (base + BigInt(r.offset))), true);
+  }
+}
+
+test('relocations: rel32 calls/jumps and abs64 immediates patch to the right addresses', () => {
+  const a = new Assembler();
+  a.push(rbp);
+  a.callReloc('memmove');
+  a.movImm64Reloc(r11, 'vmctx', 0x40);
+  a.callReloc(7);             // another wasm function by index
+  a.jmpReloc('trap_stub', 3);
+  a.dataAbs64('table', -8);
+  const out = a.finish();
+  assert.equal(out.relocs.map((r) => [r.offset, r.kind, r.target, r.addend]), [
+    [2, 'rel32', 'memmove', -4], [8, 'abs64', 'vmctx', 0x40], [17, 'rel32', 7, -4], [22, 'rel32', 'trap_stub', -1], [26, 'abs64', 'table', -8],
+  ]);
+  const base = 0x7f0000001000n;
+  const sym = { memmove: 0x7f00_1234_5678n, vmctx: 0x5555_0000_0000n, 7: base + 0x800n, trap_stub: base - 0x100n, table: 0x1000n };
+  applyRelocs(out.code, out.relocs, base, sym);
+  const ds = decode(out.code.subarray(0, 26), Number(base));
+  const texts = ds.map((d) => `${d.mnemonic} ${d.operands}`);
+  assert.equal(texts, [
+    'push rbp',
+    `call 0x${sym.memmove.toString(16)}`,
+    `movabs r11, 0x${(sym.vmctx + 0x40n).toString(16)}`,
+    `call 0x${sym[7].toString(16)}`,
+    `jmp 0x${(sym.trap_stub + 3n).toString(16)}`,
+  ]);
+  assert.is(new DataView(out.code.buffer).getBigUint64(26, true), 0x1000n - 8n);
+});
+
+test('constant pool: deduplicated, naturally aligned, values exact, RIP operands point at them', () => {
+  const a = new Assembler();
+  const uses: { at: number; expect: number[] }[] = [];
+  const bytesOf = (f: (dv: DataView) => void, n: number): number[] => { const dv = new DataView(new ArrayBuffer(n)); f(dv); return [...new Uint8Array(dv.buffer)]; };
+  const use = (emit: () => void, expect: number[]): void => { uses.push({ at: a.offset, expect }); emit(); };
+  a.nop(1); // make the code size odd so the pool has to pad
+  use(() => a.sseRM(SseOp.ADDSD, xmm0, a.constF64(1.5)), bytesOf((d) => d.setFloat64(0, 1.5, true), 8));
+  use(() => a.sseRM(SseOp.ADDSS, xmm1, a.constF32(-0.25)), bytesOf((d) => d.setFloat32(0, -0.25, true), 4));
+  use(() => a.sseRM(SseOp.MULSD, xmm15, a.constF64(1.5)), bytesOf((d) => d.setFloat64(0, 1.5, true), 8)); // dedup
+  const absMask = (): ReturnType<typeof a.const128> => a.const128(0x7fffffffffffffffn, 0x7fffffffffffffffn);
+  use(() => a.sseRM(SseOp.ANDPD, xmm0, absMask()), bytesOf((d) => { d.setBigUint64(0, 0x7fffffffffffffffn, true); d.setBigUint64(8, 0x7fffffffffffffffn, true); }, 16));
+  use(() => a.sseRM(SseOp.ANDPD, xmm1, absMask()), bytesOf((d) => { d.setBigUint64(0, 0x7fffffffffffffffn, true); d.setBigUint64(8, 0x7fffffffffffffffn, true); }, 16));
+  use(() => a.sseRM(SseOp.MOVSS, xmm1, a.constBits32(0x7fc00001)), [0x01, 0x00, 0xc0, 0x7f]); // NaN payload kept
+  use(() => a.sseRM(SseOp.ADDSD, xmm0, a.constF64(-0)), bytesOf((d) => d.setFloat64(0, -0, true), 8));
+  use(() => a.sseRM(SseOp.ADDSD, xmm0, a.constF64(0)), bytesOf((d) => d.setFloat64(0, 0, true), 8)); // +0 and -0 are distinct
+  a.ret();
+  const out = a.finish();
+  const poolBytes = out.code.length - out.codeSize;
+  assert.is(out.codeSize % 16 === 0, false);
+  // 16 (mask) + 8 (1.5) + 8 (-0) + 8 (+0) + 4 (-0.25) + 4 (NaN), after padding to 16.
+  assert.is(poolBytes - ((16 - (out.codeSize % 16)) % 16), 48);
+  for (let p = out.codeSize; p < out.code.length && out.code[p] === 0xcc; p++) assert.ok(p < out.codeSize + 16);
+  const ds = decode(out.code.subarray(0, out.codeSize));
+  for (const u of uses) {
+    const d = ds.find((x) => x.offset === u.at)!;
+    const m = /\[rip ([+-]) (0x[0-9a-f]+|\d+)\]/.exec(d.operands)!;
+    const addr = d.offset + d.size + (m[1] === '-' ? -1 : 1) * Number(m[2]);
+    assert.is(addr % u.expect.length, 0, `${d.mnemonic} ${d.operands}: aligned to ${u.expect.length}`);
+    assert.equal([...out.code.subarray(addr, addr + u.expect.length)], u.expect, `${d.mnemonic} ${d.operands}`);
+  }
+});
+
+test('align() pads with decodable NOPs to the requested boundary', () => {
+  for (const n of [1, 2, 4, 8, 16, 32, 64]) {
+    for (let start = 0; start < 40; start += 3) {
+      const a = new Assembler();
+      for (let i = 0; i < start; i++) a.int3();
+      a.align(n);
+      assert.is(a.offset % n, 0);
+      assert.ok(a.offset - start < n);
+      const code = a.finish().code;
+      const pad = decode(code.subarray(start));
+      assert.ok(pad.every((d) => d.mnemonic === 'nop'), `padding ${start}->${code.length}`);
+      assert.is(pad.reduce((s, d) => s + d.size, 0), code.length - start);
+    }
+  }
+  assert.throws(() => new Assembler().align(3), /power of two/);
+});
+
+test('buffer growth and reset() reuse produce identical code', () => {
+  const emit = (a: Assembler): Uint8Array => {
+    const top = a.newLabel();
+    a.bind(top);
+    for (let i = 0; i < 20000; i++) {
+      a.aluRI(AluOp.ADD, 64, (i & 15) as Gpr, i);
+      a.movRM(32, rcx, mem(rsp, i * 8));
+      if (i % 100 === 0) a.jcc(Cond.NE, top);
+    }
+    return a.finish().code;
+  };
+  const small = emit(new Assembler(64));
+  const big = emit(new Assembler(1 << 22));
+  assert.equal(small, big);
+  const reused = new Assembler(64);
+  const first = emit(reused);
+  reused.reset();
+  assert.equal(emit(reused), first);
+});
+
+test('disassembly listing: addresses, bytes, label lines, branch target names, pool as data', async () => {
+  const a = new Assembler();
+  const loop = a.newLabel('loop');
+  const done = a.newLabel('done');
+  a.movRI(32, rax, 0);
+  a.bind(loop);
+  a.aluRR(AluOp.ADD, 64, rax, rdi);
+  a.sseRM(SseOp.ADDSD, xmm0, a.constF64(2));
+  a.aluRI(AluOp.CMP, 64, rax, 100);
+  a.jcc(Cond.L, loop);
+  a.jmp(done);
+  a.bind(done);
+  a.ret();
+  const out = a.finish();
+  const lines = await disassemble(out.code, { address: 0x1000, labels: out.labelNames, dataFrom: out.codeSize });
+  assert.equal(lines.slice(0, 9).map((l) => l.replace(/\s+/g, ' ')), [
+    '00001000: b8 00 00 00 00 mov eax, 0',
+    'loop:',
+    '00001005: 48 01 f8 add rax, rdi',
+    `00001008: f2 0f 58 05 ${'10 00 00 00'} addsd xmm0, qword ptr [rip + 0x10]`,
+    '00001010: 48 83 f8 64 cmp rax, 0x64',
+    '00001014: 7c ef jl 0x1005 <loop>',
+    '00001016: e9 00 00 00 00 jmp 0x101b <done>', // forward jumps are rel32 by design
+    'done:',
+    '0000101b: c3 ret',
+  ]);
+  assert.match(lines[lines.length - 1], /^00001020: 00 00 00 00 00 00 00 40\s+\.byte$/);
+  assert.is(lines[lines.length - 2], 'const_b64_4000000000000000:');
+});
+
+test('byte registers: spl/bpl/sil/dil get a REX prefix, al..bl do not', () => {
+  const a = new Assembler();
+  a.setcc(Cond.E, 3 as Gpr);  // sete bl: no REX
+  a.setcc(Cond.E, 6 as Gpr);  // sete sil: REX 40
+  a.movzxRR(32, 8, rax, 7 as Gpr); // movzx eax, dil: REX 40
+  a.movzxRR(32, 8, 6 as Gpr, rax); // movzx esi, al: no REX (dst is not a byte register)
+  const ds = decode(a.finish().code);
+  assert.equal(ds.map((d) => `${d.mnemonic} ${d.operands} ${d.size}`), ['sete bl 3', 'sete sil 4', 'movzx eax, dil 4', 'movzx esi, al 3']);
+});
+
+test.run();
