@@ -1,0 +1,18 @@
+// What every host function receives: the guest memory of this call and the
+// WASI instance state.
+
+import type { FdTable } from './fd-table.js';
+import type { GuestMemory } from './memory.js';
+
+export interface WasiState {
+  /** argv, each UTF-8 encoded and NUL-terminated. */
+  readonly args: Buffer[];
+  /** "NAME=VALUE" strings, UTF-8 encoded and NUL-terminated. */
+  readonly env: Buffer[];
+  readonly fds: FdTable;
+}
+
+export interface CallContext {
+  readonly mem: GuestMemory;
+  readonly state: WasiState;
+}

@@ -1,0 +1,123 @@
+// The guest's file descriptor table: stdio, preopened directories, opened
+// files and directories, each with its WASI rights and flags.
+//
+// Files are read and written with pread/pwrite at a position kept here (Node
+// has no lseek), which also makes fd_seek/fd_tell exact. Stdio and other
+// streams have no position and use the host's (`null` position).
+
+import { closeSync, fstatSync, type BigIntStats } from 'node:fs';
+import { Errno, fail } from './errno.js';
+import { DIR_RIGHTS, Filetype, FILE_RIGHTS, STREAM_RIGHTS } from './layout.js';
+
+export type FdKind = 'file' | 'dir' | 'stream';
+
+export interface DirListingEntry { name: string; ino: bigint; type: number; }
+
+export interface FdEntry {
+  kind: FdKind;
+  /** Host file descriptor, or -1 when there is none. */
+  hostFd: number;
+  /** Whether fd_close closes hostFd (stdio given by the embedder is not ours to close). */
+  ownsHostFd: boolean;
+  filetype: number;
+  rightsBase: bigint;
+  rightsInheriting: bigint;
+  /** fdflags (APPEND is emulated, NONBLOCK recorded, the sync flags fixed at open). */
+  flags: number;
+  /** Current offset of a file; unused by streams and directories. */
+  position: bigint;
+  /** Host path of a directory (the sandbox root for paths relative to it) or file. */
+  hostPath: string;
+  /** Guest name of a preopened directory. */
+  preopenName?: string;
+  /** fd_readdir snapshot, taken when a listing starts at cookie 0. */
+  listing?: DirListingEntry[];
+}
+
+export function filetypeOf(st: BigIntStats | { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): number {
+  if (st.isFile()) return Filetype.REGULAR_FILE;
+  if (st.isDirectory()) return Filetype.DIRECTORY;
+  if (st.isSymbolicLink()) return Filetype.SYMBOLIC_LINK;
+  if (st.isCharacterDevice()) return Filetype.CHARACTER_DEVICE;
+  if (st.isBlockDevice()) return Filetype.BLOCK_DEVICE;
+  if (st.isSocket()) return Filetype.SOCKET_STREAM;
+  return Filetype.UNKNOWN; // FIFOs have no WASI file type
+}
+
+/** An entry for a host fd given by the embedder (stdio): its type decides stream or file. */
+export function stdioEntry(hostFd: number): FdEntry {
+  let filetype: number = Filetype.CHARACTER_DEVICE;
+  try {
+    filetype = filetypeOf(fstatSync(hostFd));
+  } catch {
+    // A closed stdio fd: keep the entry so the guest gets EBADF from the host on use.
+  }
+  const seekable = filetype === Filetype.REGULAR_FILE;
+  return {
+    kind: seekable ? 'file' : 'stream', hostFd, ownsHostFd: false, filetype,
+    rightsBase: seekable ? FILE_RIGHTS : STREAM_RIGHTS, rightsInheriting: 0n,
+    flags: 0, position: 0n, hostPath: '',
+  };
+}
+
+export function preopenEntry(hostFd: number, hostPath: string, guestName: string): FdEntry {
+  return {
+    kind: 'dir', hostFd, ownsHostFd: true, filetype: Filetype.DIRECTORY,
+    rightsBase: DIR_RIGHTS, rightsInheriting: DIR_RIGHTS | FILE_RIGHTS,
+    flags: 0, position: 0n, hostPath, preopenName: guestName,
+  };
+}
+
+export class FdTable {
+  private readonly entries = new Map<number, FdEntry>();
+
+  /** The entry for `fd`; EBADF if closed, NOTCAPABLE if it lacks any of `rights`. */
+  get(fd: number, rights = 0n): FdEntry {
+    const e = this.entries.get(fd);
+    if (e === undefined) return fail(Errno.BADF);
+    if ((e.rightsBase & rights) !== rights) fail(Errno.NOTCAPABLE);
+    return e;
+  }
+
+  /** A directory entry, for path_* calls: ENOTDIR for a file fd. */
+  dir(fd: number, rights: bigint): FdEntry {
+    const e = this.get(fd);
+    if (e.kind !== 'dir') fail(Errno.NOTDIR);
+    if ((e.rightsBase & rights) !== rights) fail(Errno.NOTCAPABLE);
+    return e;
+  }
+
+  has(fd: number): boolean { return this.entries.has(fd); }
+
+  set(fd: number, e: FdEntry): void { this.entries.set(fd, e); }
+
+  /** Adds at the lowest free number, as POSIX open() does. */
+  add(e: FdEntry): number {
+    let fd = 0;
+    while (this.entries.has(fd)) fd++;
+    this.entries.set(fd, e);
+    return fd;
+  }
+
+  close(fd: number): void {
+    const e = this.get(fd);
+    this.entries.delete(fd);
+    if (e.ownsHostFd && e.hostFd >= 0) closeSync(e.hostFd);
+  }
+
+  renumber(from: number, to: number): void {
+    const e = this.get(from);
+    this.get(to);
+    if (from === to) return;
+    this.close(to);
+    this.entries.delete(from);
+    this.entries.set(to, e);
+  }
+
+  /** Closes every host fd this table owns (after the program ended). */
+  closeAll(): void {
+    for (const fd of [...this.entries.keys()]) {
+      try { this.close(fd); } catch { /* already gone */ }
+    }
+  }
+}

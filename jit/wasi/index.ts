@@ -1,0 +1,146 @@
+// The WASI preview 1 embedding API, shaped like Node's `node:wasi`:
+//
+//   const wasi = new WASI({ args, env, preopens: { '/data': hostDir } });
+//   const instance = await instantiate(module, wasi.getImportObject());
+//   const code = wasi.start(instance);   // runs _start, returns the exit code
+//
+// The same object serves V8's WebAssembly.instantiate and kwasm-jit's own
+// instantiate: both pass i32 as number and i64 as BigInt, and both expose
+// memory as an object whose `.buffer` is replaced by memory.grow, which is why
+// memory is looked up through that object on every call.
+
+import { fstatSync, openSync, realpathSync, constants as C } from 'node:fs';
+import type { CallContext, WasiState } from './context.js';
+import { errnoOf } from './errno.js';
+import { FdTable, preopenEntry, stdioEntry } from './fd-table.js';
+import { WASI_FUNCTIONS } from './imports.js';
+import { GuestMemory, type MemoryLike } from './memory.js';
+import { WASIExit } from './proc.js';
+
+export { Errno, errnoName, errnoFromNodeCode, WasiError } from './errno.js';
+export { WASI_FUNCTIONS, type WasiFunction, type WasmType } from './imports.js';
+export { resolvePath } from './sandbox.js';
+export { WASIExit } from './proc.js';
+export type { MemoryLike } from './memory.js';
+
+export interface WASIOptions {
+  /** argv, program name first (like node:wasi, nothing is added). */
+  args?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  /** Guest directory name -> host directory, e.g. `{ '/data': './data' }` (CLI `--dir HOST::GUEST`). */
+  preopens?: Readonly<Record<string, string>>;
+  /** Host fds for the guest's 0, 1 and 2 (default: this process's own). */
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+  /** true (default): start() returns the proc_exit code; false: proc_exit ends this process. */
+  returnOnExit?: boolean;
+  /** Accepted for node:wasi compatibility; only 'preview1' exists. */
+  version?: 'preview1';
+}
+
+/** What start()/initialize() need of an instance (V8's and kwasm-jit's both fit). */
+export interface InstanceLike { readonly exports: Readonly<Record<string, unknown>>; }
+
+export type WasiImport = Record<string, (...args: unknown[]) => number>;
+
+function encodeAll(list: readonly string[]): Buffer[] {
+  return list.map((s) => Buffer.from(`${s}\0`));
+}
+
+function isMemory(m: unknown): m is MemoryLike {
+  if (typeof m !== 'object' || m === null || !('buffer' in m)) return false;
+  const b = (m as { buffer: unknown }).buffer;
+  return b instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && b instanceof SharedArrayBuffer);
+}
+
+export class WASI {
+  readonly wasiImport: WasiImport;
+  private readonly state: WasiState;
+  private readonly returnOnExit: boolean;
+  private memory: MemoryLike | undefined;
+  private started = false;
+
+  constructor(options: WASIOptions = {}) {
+    if (options.version !== undefined && options.version !== 'preview1') {
+      throw new TypeError(`unsupported WASI version ${String(options.version)}`);
+    }
+    const fds = new FdTable();
+    fds.set(0, stdioEntry(options.stdin ?? 0));
+    fds.set(1, stdioEntry(options.stdout ?? 1));
+    fds.set(2, stdioEntry(options.stderr ?? 2));
+    for (const [guest, host] of Object.entries(options.preopens ?? {})) {
+      // Resolved once: the sandbox root must be a symlink-free host path.
+      const real = realpathSync(host);
+      const hostFd = openSync(real, C.O_RDONLY | C.O_DIRECTORY);
+      if (!fstatSync(hostFd).isDirectory()) throw new Error(`preopen ${host} is not a directory`);
+      fds.add(preopenEntry(hostFd, real, guest));
+    }
+    this.state = {
+      args: encodeAll(options.args ?? []),
+      env: encodeAll(Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
+      fds,
+    };
+    this.returnOnExit = options.returnOnExit ?? true;
+    const imports: WasiImport = {};
+    for (const f of WASI_FUNCTIONS) {
+      imports[f.name] = (...raw: unknown[]) => this.call(f.invoke, raw);
+    }
+    this.wasiImport = imports;
+  }
+
+  /** `{ wasi_snapshot_preview1: wasiImport }`, as node:wasi's getImportObject(). */
+  getImportObject(): { wasi_snapshot_preview1: WasiImport } {
+    return { wasi_snapshot_preview1: this.wasiImport };
+  }
+
+  /** Runs a command's `_start`; returns its exit code (0 when _start returns). */
+  start(instance: InstanceLike): number {
+    const start = this.attach(instance);
+    if (typeof start._start !== 'function') throw new TypeError('instance.exports._start is not a function');
+    if (start._initialize !== undefined) throw new TypeError('instance.exports._initialize must not be exported by a command');
+    try {
+      (start._start as () => unknown)();
+      return 0;
+    } catch (e) {
+      if (!(e instanceof WASIExit)) throw e;
+      if (!this.returnOnExit) process.exit(e.code);
+      return e.code;
+    }
+  }
+
+  /** Prepares a reactor: runs `_initialize` if exported; `_start` must not be. */
+  initialize(instance: InstanceLike): void {
+    const ex = this.attach(instance);
+    if (ex._start !== undefined) throw new TypeError('instance.exports._start must not be exported by a reactor');
+    if (ex._initialize !== undefined) {
+      if (typeof ex._initialize !== 'function') throw new TypeError('instance.exports._initialize is not a function');
+      (ex._initialize as () => unknown)();
+    }
+  }
+
+  /** Closes the host fds this instance opened (preopens, files). */
+  close(): void {
+    this.state.fds.closeAll();
+  }
+
+  private attach(instance: InstanceLike): Readonly<Record<string, unknown>> {
+    if (this.started) throw new Error('WASI instance has already started');
+    const ex = instance.exports;
+    if (!isMemory(ex.memory)) throw new TypeError('instance.exports.memory is not a memory');
+    this.started = true;
+    this.memory = ex.memory;
+    return ex;
+  }
+
+  private call(invoke: (ctx: CallContext, raw: readonly unknown[]) => number, raw: readonly unknown[]): number {
+    if (this.memory === undefined) throw new Error('WASI: start() or initialize() was not called');
+    const ctx: CallContext = { mem: new GuestMemory(this.memory), state: this.state };
+    try {
+      return invoke(ctx, raw);
+    } catch (e) {
+      if (e instanceof WASIExit) throw e;
+      return errnoOf(e);
+    }
+  }
+}
