@@ -66,7 +66,7 @@ export interface AssembledCode {
   labelNames: Map<number, string>;
 }
 
-interface PoolEntry { label: Label; size: 4 | 8 | 16; lo: bigint; hi: bigint; }
+interface PoolEntry { label: Label; size: 4 | 8 | 16; lo: bigint; hi: bigint; ref: Mem; }
 
 // Intel's recommended multi-byte NOPs, 1..9 bytes.
 const NOPS: readonly (readonly number[])[] = [
@@ -105,6 +105,10 @@ function immOf(size: Size, v: number): number {
   throw new RangeError(`immediate ${v} does not fit a ${size}-bit operation`);
 }
 
+function checkCount(n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new RangeError(`shift count ${n} is not an imm8`);
+}
+
 const isI8 = (v: number): boolean => v >= -128 && v <= 127;
 /** Bytes of a full-size immediate for an operation of this size (64-bit ops use imm32). */
 const immBytes = (size: Size): number => (size === 8 ? 1 : size === 16 ? 2 : 4);
@@ -116,6 +120,8 @@ const bytesOf = (size: Size): number => (size === 8 ? BYTE_REG | BYTE_RM : 0);
 export class Assembler extends Encoder {
   private relocs: Reloc[] = [];
   private pool = new Map<string, PoolEntry>();
+  private pool32 = new Map<number, Mem>(); // f32/bit-pattern fast lookups into `pool`
+  private pool64 = new Map<number, Mem>(); // f64 values (not NaN, not +-0) into `pool`
 
   constructor(initialCapacity = 4096) {
     super(initialCapacity);
@@ -126,6 +132,8 @@ export class Assembler extends Encoder {
     this.resetEncoder();
     this.relocs = [];
     this.pool.clear();
+    this.pool32.clear();
+    this.pool64.clear();
   }
 
   // ---- moves ------------------------------------------------------------------
@@ -322,8 +330,9 @@ export class Assembler extends Encoder {
   /** cqo: rdx = sign of rax (before 64-bit idiv) */
   cqo(): void { this.op(0, 0x99, W); }
 
-  /** shl/shr/sar/rol/ror r, imm (imm 1 uses the short D1 form) */
+  /** shl/shr/sar/rol/ror r, imm (imm 1 uses the short D1 form; the CPU masks the count to 5/6 bits) */
   shiftRI(op: ShiftOp, size: Size, r: Gpr, imm: number): void {
+    checkCount(imm);
     const base = size === 8 ? 0 : 1;
     if (imm === 1) { this.rr(pfxOf(size), 0xd0 | base, wOf(size) | (size === 8 ? BYTE_RM : 0), op, r); return; }
     this.rr(pfxOf(size), 0xc0 | base, wOf(size) | (size === 8 ? BYTE_RM : 0), op, r);
@@ -334,6 +343,7 @@ export class Assembler extends Encoder {
     this.rr(pfxOf(size), size === 8 ? 0xd2 : 0xd3, wOf(size) | (size === 8 ? BYTE_RM : 0), op, r);
   }
   shiftMI(op: ShiftOp, size: Size, m: Mem, imm: number): void {
+    checkCount(imm);
     const base = size === 8 ? 0 : 1;
     if (imm === 1) { this.rm(pfxOf(size), 0xd0 | base, wOf(size), op, m, 0); return; }
     this.rm(pfxOf(size), 0xc0 | base, wOf(size), op, m, 1);
@@ -565,10 +575,11 @@ export class Assembler extends Encoder {
   private poolRef(key: string, size: 4 | 8 | 16, lo: bigint, hi: bigint): Mem {
     let e = this.pool.get(key);
     if (e === undefined) {
-      e = { label: this.newLabel(`const_${key}`), size, lo, hi };
+      const label = this.newLabel(`const_${key}`);
+      e = { label, size, lo, hi, ref: ripRel(label) };
       this.pool.set(key, e);
     }
-    return ripRel(e.label);
+    return e.ref;
   }
   /** RIP-relative operand for a deduplicated f32 constant (emitted at finish()). */
   constF32(v: number): Mem {
@@ -578,12 +589,23 @@ export class Assembler extends Encoder {
   /** Exact 32-bit pattern (e.g. a NaN payload). */
   constBits32(bits: number): Mem {
     const u = bits >>> 0;
-    return this.poolRef(`b32_${u.toString(16)}`, 4, BigInt(u), 0n);
+    // Fast path: the 32-bit pattern itself is an exact Map key.
+    const hit = this.pool32.get(u);
+    if (hit !== undefined) return hit;
+    const ref = this.poolRef(`b32_${u.toString(16)}`, 4, BigInt(u), 0n);
+    this.pool32.set(u, ref);
+    return ref;
   }
   /** RIP-relative operand for a deduplicated f64 constant. */
   constF64(v: number): Mem {
+    // Fast path keyed by the number: exact for every value except NaNs (payloads) and
+    // +0/-0, which Map's SameValueZero would merge; those go by bit pattern.
+    const fast = v === v && v !== 0;
+    if (fast) { const hit = this.pool64.get(v); if (hit !== undefined) return hit; }
     f32View.setFloat64(0, v, true);
-    return this.constBits64(f32View.getBigUint64(0, true));
+    const ref = this.constBits64(f32View.getBigUint64(0, true));
+    if (fast) this.pool64.set(v, ref);
+    return ref;
   }
   constBits64(bits: bigint): Mem {
     const u = BigInt.asUintN(64, bits);
