@@ -110,6 +110,7 @@ export function buildTrampolines(): Trampolines {
   a.movMR(64, mem(rdi, VMCTX.hostRsp), rsp);
   data(SO_DATA.activeVmctx, (m) => a.movMR(64, m, rdi));
   a.movRM(64, rsp, mem(rdi, VMCTX.wasmRsp));
+  a.pop(rbp);                                      // the wasm frame pointer the stub saved
   a.movRM(64, r15, mem(rdi, VMCTX.stopVmctx));   // the instance that made the host call
   a.movRM(64, r14, V('memoryBase'));
   a.movRM(32, rcx, mem(rdi, VMCTX.hostCallSlots));
@@ -127,6 +128,8 @@ export function buildTrampolines(): Trampolines {
   a.movMR(32, mem(r11, VMCTX.hostCallSlots), rcx);
   a.movMR(64, mem(r11, VMCTX.stopVmctx), r15);
   copyLoop(a, rcx, (i) => memIdx(rsp, i, 8, 8), (i) => memIdx(r11, i, 8, VMCTX.hostCallArgs));
+  // rbp is callee-saved for wasm code but the exit pops the host's rbp: keep it on the wasm stack
+  a.push(rbp);
   a.movMR(64, mem(r11, VMCTX.wasmRsp), rsp);
   a.movRR(64, r15, r11);
   a.movRI(32, rax, ENTRY_STATUS.hostCall);

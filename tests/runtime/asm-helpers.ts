@@ -1,6 +1,6 @@
 // Hand-assembled routines for the runtime tests (there is no wasm compiler yet). Each follows the
 // ABI: stack-slot parameters at [rbp + 16 + 8*i], r15 = vmctx, r14 = memory base.
-import { Assembler, mem, type Gpr } from '../../backend-x64/index.js';
+import { Assembler, mem, type Gpr, type Label } from '../../backend-x64/index.js';
 import { rbp, rsp } from '../../backend-x64/index.js';
 import { loadCode, imageFromAssembled, type LoadedCode } from '../../jit/runtime/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
@@ -9,14 +9,17 @@ export const param = (i: number): ReturnType<typeof mem> => mem(rbp, 16 + 8 * i)
 export const vm = (field: keyof typeof VMCTX, extra = 0): ReturnType<typeof mem> => mem(15 as Gpr, VMCTX[field] + extra);
 
 /** Assembles several functions into one blob; each body runs between `push rbp; mov rbp, rsp` and `leave; ret`. */
-export function assemble(bodies: ((a: Assembler) => void)[]): LoadedCode {
+/** `self` is the function's own entry label (for recursion). */
+export function assemble(bodies: ((a: Assembler, self: Label) => void)[]): LoadedCode {
   const a = new Assembler();
   const functions = bodies.map((body) => {
     a.align(16);
     const offset = a.offset;
+    const self = a.newLabel();
+    a.bind(self);
     a.push(rbp);
     a.movRR(64, rbp, rsp);
-    body(a);
+    body(a, self);
     a.movRR(64, rsp, rbp);
     a.pop(rbp);
     a.ret();
