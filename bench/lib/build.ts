@@ -1,0 +1,81 @@
+// Builds each benchmark program twice from the same C source: natively with gcc and to
+// wasm32-wasi with clang-14. Outputs go to build/bench/, named by a hash of the source, the flags
+// and the compiler version, so an unchanged program is never rebuilt.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Program } from './programs.js';
+
+export interface Toolchain {
+  gcc: string;
+  clang: string;
+  gccVersion: string;
+  clangVersion: string;
+}
+
+export const NATIVE_FLAGS = ['-O2'];
+export const WASM_FLAGS = ['-O2', '--target=wasm32-wasi', '-fuse-ld=lld'];
+
+function firstLine(cmd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds gcc and clang-14; throws an error naming the missing Debian packages. */
+export function detectToolchain(): Toolchain {
+  const gccVersion = firstLine('gcc', ['--version']);
+  const clangVersion = firstLine('clang-14', ['--version']);
+  const missing: string[] = [];
+  if (!gccVersion) missing.push('gcc');
+  if (!clangVersion) missing.push('clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32');
+  if (missing.length) {
+    throw new Error(`missing compilers: install the Debian packages ${missing.join(' ')} (npm run setup does)`);
+  }
+  return { gcc: 'gcc', clang: 'clang-14', gccVersion: gccVersion!, clangVersion: clangVersion! };
+}
+
+export interface Built {
+  native: string;
+  wasm: string;
+  /** True when either output had to be compiled in this run. */
+  compiled: boolean;
+}
+
+function compileTo(out: string, cmd: string, args: string[]): void {
+  const tmp = `${out}.tmp`;
+  try {
+    execFileSync(cmd, [...args, '-o', tmp], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stderr ?? err.message}`);
+  }
+  renameSync(tmp, out); // atomic: a half-written binary is never picked up by the cache
+}
+
+export function buildProgram(p: Program, tc: Toolchain, programsDir: string, outDir: string): Built {
+  mkdirSync(outDir, { recursive: true });
+  const src = join(programsDir, p.source);
+  const text = readFileSync(src);
+  const key = (parts: string[]): string => {
+    const h = createHash('sha256');
+    h.update(text);
+    for (const s of parts) h.update(`\0${s}`);
+    return h.digest('hex').slice(0, 12);
+  };
+  const native = join(outDir, `${p.name}.${key([tc.gccVersion, ...NATIVE_FLAGS])}.native`);
+  const wasm = join(outDir, `${p.name}.${key([tc.clangVersion, ...WASM_FLAGS])}.wasm`);
+  let compiled = false;
+  if (!existsSync(native)) {
+    compileTo(native, tc.gcc, [...NATIVE_FLAGS, src, '-lm']);
+    compiled = true;
+  }
+  if (!existsSync(wasm)) {
+    compileTo(wasm, tc.clang, [...WASM_FLAGS, src]);
+    compiled = true;
+  }
+  return { native, wasm, compiled };
+}
