@@ -18,7 +18,7 @@
 // reached by a cross-instance call still unwinds to the right entry. The vmctx that was in r15
 // is recorded in vmctx.stopVmctx. One thread runs wasm at a time (the JS main thread).
 import { Assembler, AluOp, ShiftOp, UnaryOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, type Label, type Gpr } from '../../backend-x64/index.js';
-import { rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r10, r11, r12, r13, r14, r15, xmm0 } from '../../backend-x64/index.js';
+import { rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15, xmm0 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
@@ -47,7 +47,12 @@ const UC_GREGS = 40;
 const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
-const SYS_rt_sigaction = 13;
+const SYS = { rt_sigaction: 13, getpid: 39, gettid: 186, tgkill: 234 } as const;
+
+/** `syscall` (0f 05); requested from backend-x64 (see /tmp/kwasm-asm-requests.md), raw until then. */
+function syscall(a: Assembler): void {
+  a.emitBytes([0x0f, 0x05]);
+}
 
 const CALLEE_SAVED: readonly Gpr[] = [rbp, rbx, r12, r13, r14, r15];
 
@@ -218,8 +223,21 @@ export function buildTrampolines(): Trampolines {
   data(SO_DATA.zeroAction, (m) => a.lea(64, rsi, m));
   a.aluRR(AluOp.XOR, 32, rdx, rdx);
   a.movRI(32, r10, 8);
-  a.movRI(32, rax, SYS_rt_sigaction);
-  a.emitBytes([0x0f, 0x05]); // syscall (requested from backend-x64, see /tmp/kwasm-asm-requests.md)
+  a.movRI(32, rax, SYS.rt_sigaction);
+  syscall(a);
+  // Re-raise to this thread: for a fault it stays pending until we return (the instruction would
+  // fault again anyway); for a signal sent with kill() returning alone would swallow it.
+  a.movRR(32, r9, rdi);
+  a.movRI(32, rax, SYS.getpid);
+  syscall(a);
+  a.movRR(64, r8, rax);
+  a.movRI(32, rax, SYS.gettid);
+  syscall(a);
+  a.movRR(64, rsi, rax);
+  a.movRR(64, rdi, r8);
+  a.movRR(32, rdx, r9);
+  a.movRI(32, rax, SYS.tgkill);
+  syscall(a);
   a.ret();
 
   // ---- kwasm_info(rdi = out) ------------------------------------------------------------------

@@ -1,0 +1,112 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Assembler, rax } from '../../backend-x64/index.js';
+import { buildRuntimeObject, native } from '../../jit/runtime/native.js';
+import { loadCode, ExecContext } from '../../jit/runtime/index.js';
+import { TRAP_SIGNALS } from '../../abi/traps.js';
+
+function readelf(args: string[], bytes: Uint8Array): { out: string; err: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kwasm-elf-'));
+  try {
+    const p = join(dir, 'rt.so');
+    writeFileSync(p, bytes);
+    const r = spawnSync('readelf', [...args, p], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    return { out: r.stdout, err: r.stderr };
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+test('the runtime .so is a well-formed ELF shared object (readelf, no warnings)', () => {
+  const { out, err } = readelf(['-hlSdW', '--dyn-syms'], buildRuntimeObject());
+  assert.is(err, '');
+  assert.match(out, /Type:\s+DYN/);
+  assert.match(out, /Machine:\s+Advanced Micro Devices X86-64/);
+  const loads = [...out.matchAll(/^\s+LOAD\s+.*\s([R ][W ][E ])\s+0x1000$/gm)].map((m) => m[1]);
+  assert.equal(loads, ['R E', 'RW ']); // text R+X, data R+W, nothing writable and executable
+  assert.match(out, /GNU_STACK\s+.*\sRW\s/);
+  assert.match(out, /\(HASH\)/);
+  assert.match(out, /\(SONAME\)\s+Library soname: \[libkwasm-rt\.so\]/);
+  for (const s of ['kwasm_enter', 'kwasm_resume', 'kwasm_info', 'kwasm_signal_handler', 'kwasm_hostcall_stub', 'kwasm_trap_landing']) {
+    assert.match(out, new RegExp(`FUNC\\s+GLOBAL\\s+DEFAULT\\s+4 ${s}$`, 'm'));
+  }
+  assert.match(out, /OBJECT\s+GLOBAL\s+DEFAULT\s+6 kwasm_data$/m);
+  assert.not.match(out, /REL/); // no relocation sections or entries
+});
+
+test('the signal handler is installed for every trap signal on an alternate stack', () => {
+  const n = native();
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const caught = BigInt('0x' + /SigCgt:\s+([0-9a-f]+)/.exec(status)![1]);
+  for (const sig of TRAP_SIGNALS) assert.ok((caught >> BigInt(sig - 1)) & 1n, `signal ${sig} caught`);
+  assert.ok(n.addr.signalHandler > n.addr.textStart && n.addr.signalHandler < n.addr.textEnd);
+});
+
+function mapsLine(addr: bigint): string | undefined {
+  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+)/.exec(line);
+    if (m && addr >= BigInt('0x' + m[1]) && addr < BigInt('0x' + m[2])) return m[3];
+  }
+  return undefined;
+}
+
+test('W^X: compiled code and the runtime .so are never writable and executable', () => {
+  const a = new Assembler();
+  a.movRI(32, rax, 7);
+  a.ret();
+  const out = a.finish();
+  const code = loadCode({ code: out.code, relocs: [], functions: [{ offset: 0, size: out.codeSize, typeIndex: 0 }] });
+  assert.is(mapsLine(code.base), 'r-xp');
+  const ctx = new ExecContext({ memory: { initial: 1 } });
+  assert.equal(ctx.call(code.functionAddress(0), { params: [], results: ['i32'] }, []), [7]);
+  assert.is(mapsLine(native().addr.enter), 'r-xp');
+  assert.is(mapsLine(native().addr.data), 'rw-p');
+  assert.is(mapsLine(ctx.memory!.base), 'rw-p');
+  assert.is(mapsLine(ctx.memory!.base + 65536n), '---p');
+  assert.is(mapsLine(ctx.stack.guardLo), '---p');
+  // none of our mappings is rwx (V8's own code space is not ours to judge)
+  for (const p of [code.base, native().addr.enter, native().addr.data, ctx.vmctx.addr, ctx.memory!.base, ctx.stack.top - 8n]) {
+    assert.not.match(mapsLine(p)!, /wx/);
+  }
+  code.dispose();
+  assert.is(mapsLine(code.base), undefined);
+  ctx.dispose();
+});
+
+const here = dirname(fileURLToPath(import.meta.url));
+const runtimeIndex = join(here, '..', '..', 'jit', 'runtime', 'index.js');
+
+function child(body: string): ReturnType<typeof spawnSync> {
+  const src = `import * as rt from ${JSON.stringify(runtimeIndex)};\n${body}`;
+  return spawnSync(process.execPath, ['--input-type=module', '-e', src], { encoding: 'utf8', timeout: 20000 });
+}
+
+test('a fault outside compiled code still reaches the previous handler: the child dies of SIGSEGV', () => {
+  // kwasm_enter with a bogus vmctx faults inside the .so, which is not registered compiled code
+  const r = child(`rt.native(); new rt.ExecContext(); console.log('armed'); rt.native().enter(16n); console.log('survived');`);
+  assert.is(r.signal, 'SIGSEGV', `status ${r.status} stderr ${r.stderr}`);
+  assert.match(String(r.stdout), /armed/);
+  assert.not.match(String(r.stdout), /survived/);
+});
+
+test('a signal whose previous action was SIG_DFL still has its default effect', () => {
+  // Node leaves SIGILL at SIG_DFL; our handler restores that and re-raises
+  const r = child(`new rt.ExecContext(); process.kill(process.pid, 'SIGILL'); setTimeout(() => console.log('survived'), 200);`);
+  assert.is(r.signal, 'SIGILL', `status ${r.status} stderr ${r.stderr}`);
+  assert.not.match(String(r.stdout), /survived/);
+});
+
+test('in the same child setup, a fault in compiled code is a trap and the process exits normally', () => {
+  const r = child(`
+    const ctx = new rt.ExecContext({ memory: { initial: 1 } });
+    const code = rt.loadCode({ code: new Uint8Array([0x41, 0x8b, 0x86, 0, 0, 1, 0, 0xc3]), relocs: [], functions: [{ offset: 0, size: 8, typeIndex: 0 }] });
+    try { ctx.call(code.functionAddress(0), { params: [], results: ['i32'] }, []); } catch (e) { console.log(e.name, e.message); }`);
+  assert.is(r.status, 0, String(r.stderr));
+  assert.match(String(r.stdout), /Trap out of bounds memory access/);
+});
+
+test.run();
