@@ -1,0 +1,135 @@
+// Calls. Direct calls to functions of the module are `call rel32` to their entry label; imported
+// functions and call_indirect go through a funcref record {code, vmctx, typeId}: load the
+// callee's vmctx into r15 and its memory base into r14, call, then restore ours from the frame.
+// call_indirect checks, in the spec's order: index < table length ("undefined element"),
+// non-null ("uninitialized element"), canonical type id ("indirect call type mismatch").
+// Also here: references and table element access (table.get/set/size, ref.*), and the bulk
+// memory/table operations, which go to the host through reserved runtime-call indices.
+import { AluOp, Cond, mem, memIdx } from '../../backend-x64/index.js';
+import { TrapCode } from '../../abi/traps.js';
+import { FUNCREF, TABLE_DESC, VMCTX } from '../../abi/vmctx.js';
+import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../types.js';
+import { on } from './emitters.js';
+import { G, R11, R14, R15, RAX, RDX, type CodeGen } from './masm.js';
+import { RT } from './runtime-calls.js';
+
+/** Call through the record whose address is in rax (args already in place). */
+function callRecord(c: CodeGen): void {
+  const a = c.asm;
+  a.movRM(64, R15, mem(RAX, FUNCREF.vmctx));
+  a.movRM(64, R14, mem(R15, VMCTX.memoryBase));
+  a.callM(mem(RAX, FUNCREF.code));
+  c.restorePinned();
+}
+
+function call(c: CodeGen, f: number): void {
+  const env = c.env;
+  const ft: FuncType = env.types[env.funcTypeIndices[f]];
+  c.spillRegs();
+  const bytes = c.beginCall(ft.params.length, ft.results.length);
+  if (f < env.numImportedFuncs) {
+    c.asm.movRM(64, RAX, mem(R15, VMCTX.funcRefs));
+    if (f > 0) c.asm.aluRI(AluOp.ADD, 64, RAX, FUNCREF.size * f);
+    callRecord(c);
+  } else {
+    c.asm.call(env.funcLabels[f]);
+  }
+  c.endCall(ft.results, bytes);
+}
+
+/** r11 = table t's descriptor; bounds-check idx against its length. */
+function tableCheck(c: CodeGen, t: number, idx: number, trap: number): void {
+  const a = c.asm;
+  a.movRM(64, R11, mem(R15, VMCTX.tables));
+  a.aluRM(AluOp.CMP, 32, G(idx), mem(R11, TABLE_DESC.size * t + TABLE_DESC.length));
+  a.jcc(Cond.AE, c.trapLabel(trap));
+  a.movRM(64, R11, mem(R11, TABLE_DESC.size * t + TABLE_DESC.base));
+}
+
+function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
+  const a = c.asm;
+  const ft = c.env.types[typeIndex];
+  c.spillRegs();
+  c.claimGpr(2);
+  c.popTo(2);
+  tableCheck(c, table, 2, TrapCode.undefinedElement);
+  a.movRM(64, RAX, memIdx(R11, RDX, 8));
+  a.testRR(64, RAX, RAX);
+  a.jcc(Cond.E, c.trapLabel(TrapCode.uninitializedElement));
+  a.movRM(64, R11, mem(R15, VMCTX.typeIds));
+  a.movRM(32, R11, mem(R11, 4 * typeIndex));
+  a.aluRM(AluOp.CMP, 32, R11, mem(RAX, FUNCREF.typeId));
+  a.jcc(Cond.NE, c.trapLabel(TrapCode.indirectCallTypeMismatch));
+  c.freeGpr(2);
+  const bytes = c.beginCall(ft.params.length, ft.results.length);
+  callRecord(c);
+  c.endCall(ft.results, bytes);
+}
+
+/** A status-returning runtime call: 0 continues, anything else is the trap code to raise. */
+function checkedRuntimeCall(c: CodeGen, index: number, np: number): void {
+  const a = c.asm;
+  c.runtimeCall(index, np, I32);
+  const r = c.popReg(); // rax
+  const ok = a.newLabel();
+  a.testRR(32, G(r), G(r));
+  a.jcc(Cond.E, ok);
+  a.callM(memIdx(R15, G(r), 8, VMCTX.trapStubs));
+  a.bind(ok);
+  c.freeGpr(r);
+}
+
+function pushImm(c: CodeGen, v: number): void { c.vs.pushConst(I32, v, 0); }
+
+export function registerCall(): void {
+  on(0x10, (c, ir) => call(c, ir.index));
+  on(0x11, (c, ir) => callIndirect(c, ir.index, ir.index2));
+
+  // References: funcref = address of a funcref record (0 = null); externref = host handle.
+  on(0xd0, (c, ir) => c.vs.pushConst(ir.i32, 0, 0));
+  on(0xd1, (c) => {
+    const r = c.popReg();
+    c.asm.testRR(64, G(r), G(r));
+    c.freeGpr(r);
+    c.pushCond(Cond.E);
+  });
+  on(0xd2, (c, ir) => {
+    const r = c.allocReg(false);
+    c.asm.movRM(64, G(r), mem(R15, VMCTX.funcRefs));
+    if (ir.index > 0) c.asm.aluRI(AluOp.ADD, 64, G(r), FUNCREF.size * ir.index);
+    c.pushReg(FUNCREF_T, r);
+  });
+
+  // Tables.
+  on(0x25, (c, ir) => {
+    const idx = c.popReg();
+    tableCheck(c, ir.index, idx, TrapCode.tableOutOfBounds);
+    c.asm.movRM(64, G(idx), memIdx(R11, G(idx), 8));
+    c.pushReg(c.env.tableTypes[ir.index], idx);
+  });
+  on(0x26, (c, ir) => {
+    const v = c.popReg();
+    const idx = c.popReg();
+    tableCheck(c, ir.index, idx, TrapCode.tableOutOfBounds);
+    c.asm.movMR(64, memIdx(R11, G(idx), 8), G(v));
+    c.freeGpr(v);
+    c.freeGpr(idx);
+  });
+  on(0xfc10, (c, ir) => {
+    const r = c.allocReg(false);
+    c.asm.movRM(64, R11, mem(R15, VMCTX.tables));
+    c.asm.movRM(32, G(r), mem(R11, TABLE_DESC.size * ir.index + TABLE_DESC.length));
+    c.pushReg(I32, r);
+  });
+  on(0xfc0f, (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.tableGrow, 3, I32); });
+  on(0xfc11, (c, ir) => { pushImm(c, ir.index); checkedRuntimeCall(c, RT.tableFill, 4); });
+  on(0xfc0e, (c, ir) => { pushImm(c, ir.index); pushImm(c, ir.index2); checkedRuntimeCall(c, RT.tableCopy, 5); });
+  on(0xfc0c, (c, ir) => { pushImm(c, ir.index); pushImm(c, ir.index2); checkedRuntimeCall(c, RT.tableInit, 5); });
+  on(0xfc0d, (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.elemDrop, 1, null); });
+
+  // Bulk memory.
+  on(0xfc08, (c, ir) => { pushImm(c, ir.index); checkedRuntimeCall(c, RT.memoryInit, 4); });
+  on(0xfc09, (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.dataDrop, 1, null); });
+  on(0xfc0a, (c) => checkedRuntimeCall(c, RT.memoryCopy, 3));
+  on(0xfc0b, (c) => checkedRuntimeCall(c, RT.memoryFill, 3));
+}

@@ -1,0 +1,234 @@
+// Structured control flow: block/loop/if/else/end, br/br_if/br_table/return, plus the
+// parametric ops (drop, select) and local/global variables. The merge convention is described
+// in frames.ts.
+import { AluOp, Cond, mem, memIdx, ripRel, SseOp, type Label } from '../../backend-x64/index.js';
+import { TrapCode } from '../../abi/traps.js';
+import { VMCTX } from '../../abi/vmctx.js';
+import { BLOCK_EMPTY, I32, type ValType } from '../types.js';
+import type { InstrReader } from '../instr-reader.js';
+import { COND_AWARE, on } from './emitters.js';
+import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
+import { G, R11, R15, RSP, X, isXmmType, type CodeGen } from './masm.js';
+import { Kind } from './value-stack.js';
+import { codeOf } from '../opcodes.js';
+
+const EMPTY = new Uint8Array(0);
+const SINGLE: Uint8Array[] = [];
+for (let t = 0; t < 0x80; t++) SINGLE.push(Uint8Array.of(t));
+
+function blockSig(c: CodeGen, bt: number): { params: Uint8Array; results: Uint8Array } {
+  if (bt >= 0) return c.env.types[bt];
+  return { params: EMPTY, results: bt === BLOCK_EMPTY ? EMPTY : SINGLE[bt + 0x80] };
+}
+
+export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean): ControlFrame {
+  const { params, results } = dead ? { params: EMPTY, results: EMPTY } : blockSig(c, bt);
+  const f: ControlFrame = {
+    kind, base: c.vs.sp - params.length, params, results,
+    label: c.asm.newLabel(), elseLabel: c.asm.newLabel(), paramSave: -1,
+    hasElse: false, endReachable: false, dead, thenFellThrough: false,
+  };
+  if (c.depth === c.frames.length) c.frames.push(f); else c.frames[c.depth] = f;
+  c.depth++;
+  return f;
+}
+
+/** Stack check at loop headers: also how the runtime interrupts a running loop. */
+function loopCheck(c: CodeGen): void {
+  c.asm.aluRM(AluOp.CMP, 64, RSP, mem(R15, VMCTX.stackLimit));
+  c.asm.jcc(Cond.B, c.trapLabel(TrapCode.stackOverflow));
+}
+
+function spillTop(c: CodeGen, n: number): void {
+  for (let i = c.vs.sp - n; i < c.vs.sp; i++) c.spillEntry(i);
+}
+
+export function emitElse(c: CodeGen): void {
+  const f = c.frames[c.depth - 1];
+  if (!c.unreachable) {
+    spillTop(c, f.results.length);
+    c.asm.jmp(f.label);
+    f.endReachable = true;
+  }
+  c.asm.bind(f.elseLabel);
+  f.hasElse = true;
+  c.dropTo(f.base);
+  for (let k = 0; k < f.params.length; k++) c.vs.pushStack(f.params[k]);
+  c.unreachable = false;
+}
+
+/** `end` of a live frame (the function's own `end` is handled by the driver). */
+export function emitEnd(c: CodeGen): void {
+  const f = c.frames[c.depth - 1];
+  c.depth--;
+  if (f.kind === FrameKind.Loop) return; // the loop end is no join: values stay where they are
+  const noElse = f.kind === FrameKind.If && !f.hasElse;
+  if (!f.endReachable && !noElse) return;
+  const n = f.results.length;
+  if (!c.unreachable) spillTop(c, n);
+  if (noElse) c.asm.bind(f.elseLabel);
+  c.asm.bind(f.label);
+  c.dropTo(f.base);
+  for (let k = 0; k < n; k++) c.vs.pushStack(f.results[k]);
+  c.unreachable = false;
+}
+
+function target(c: CodeGen, l: number): { f: ControlFrame; isFunc: boolean; n: number } {
+  const f = c.frames[c.depth - 1 - l];
+  return { f, isFunc: f.kind === FrameKind.Func, n: labelTypes(f).length };
+}
+
+function brIf(c: CodeGen, ir: InstrReader): void {
+  const { f, isFunc, n } = target(c, ir.index);
+  const h0 = c.vs.sp - 1 - n;
+  if (isFunc || (n > 0 && f.base !== h0)) {
+    // The branch moves values into slots the fall-through path still uses: branch around it.
+    const cc = c.popCondition();
+    const skip = c.asm.newLabel();
+    c.asm.jcc(c.negate(cc), skip);
+    c.emitBranch(f, isFunc, n);
+    c.asm.bind(skip);
+    return;
+  }
+  const cc = c.popCondition(() => spillTop(c, n));
+  c.asm.jcc(cc, f.label);
+  if (f.kind !== FrameKind.Loop) f.endReachable = true;
+}
+
+function brTable(c: CodeGen, ir: InstrReader): void {
+  const a = c.asm;
+  const idx = c.popReg();
+  c.spillAll();
+  const def = target(c, ir.index);
+  const n = def.n, h0 = c.vs.sp - n;
+  const stubs = new Map<number, Label>();
+  const labelOf = (l: number): Label => {
+    const t = target(c, l);
+    if (!t.isFunc && (n === 0 || t.f.base === h0)) {
+      if (t.f.kind !== FrameKind.Loop) t.f.endReachable = true;
+      return t.f.label;
+    }
+    let s = stubs.get(l);
+    if (s === undefined) { s = a.newLabel(); stubs.set(l, s); }
+    return s;
+  };
+  const count = ir.numTargets;
+  const defLabel = labelOf(ir.index);
+  if (count > 0) {
+    const table = a.newLabel('br_table');
+    a.aluRI(AluOp.CMP, 32, G(idx), count >>> 0 > 0x7fffffff ? -1 : count);
+    a.jcc(Cond.AE, defLabel);
+    a.lea(64, R11, ripRel(table));
+    a.movsxRM(64, 32, G(idx), memIdx(R11, G(idx), 4));
+    a.aluRR(AluOp.ADD, 64, G(idx), R11);
+    a.jmpR(G(idx));
+    a.align(4);
+    a.bind(table);
+    for (let k = 0; k < count; k++) a.dataLabelDelta32(labelOf(ir.targets[k]), table);
+  } else {
+    a.jmp(defLabel);
+  }
+  c.freeGpr(idx);
+  for (const [l, s] of stubs) {
+    a.bind(s);
+    const t = target(c, l);
+    c.emitBranch(t.f, t.isFunc, n);
+  }
+  c.setUnreachable();
+}
+
+function select(c: CodeGen): void {
+  const a = c.asm;
+  let ra = -1, rb = -1;
+  let t: ValType = I32;
+  const cc = c.popCondition(() => {
+    t = c.topType();
+    rb = c.popReg();
+    ra = c.popReg();
+  });
+  if (isXmmType(t)) {
+    const keep = a.newLabel();
+    a.jccShort(cc, keep);
+    a.sseRR(SseOp.MOVAPS, X(ra), X(rb));
+    a.bind(keep);
+  } else {
+    a.cmovRR(c.negate(cc), 64, G(ra), G(rb));
+  }
+  c.freeReg(t, rb);
+  c.pushReg(t, ra);
+}
+
+function localSet(c: CodeGen, i: number, tee: boolean): void {
+  const vs = c.vs;
+  const top = vs.sp - 1;
+  if (vs.localRefs > 0) {
+    // Entries that still read the old value of local i must get it before the store.
+    for (let k = 0; k < top; k++) if (vs.kind[k] === Kind.LOCAL && vs.lo[k] === i) c.spillEntry(k);
+  }
+  if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
+  if (vs.kind[top] === Kind.LOCAL || vs.kind[top] === Kind.STACK) {
+    // Through a register: the value is likely needed again soon (tee) and the copy needs one anyway.
+    c.entryToReg(top);
+  }
+  c.moveEntryToMem(top, c.localMem(i));
+  if (!tee) c.dropTop();
+}
+
+function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
+  c.asm.movRM(64, R11, mem(R15, VMCTX.globalsBase));
+  if (g < c.env.numImportedGlobals) {
+    // Imported globals are cells owned by the exporter: the slot holds a pointer to that cell.
+    c.asm.movRM(64, R11, mem(R11, 8 * g));
+    return mem(R11, 0);
+  }
+  return mem(R11, 8 * g);
+}
+
+export function registerControl(): void {
+  on(0x00, (c) => { c.asm.jmp(c.trapLabel(TrapCode.unreachable)); c.setUnreachable(); });
+  on(0x01, () => {});
+  on(0x02, (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
+  on(0x03, (c, ir) => {
+    c.spillAll();
+    const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
+    c.asm.bind(f.label);
+    loopCheck(c);
+  });
+  on(0x04, (c, ir) => {
+    const cc = c.popCondition(() => c.spillAll());
+    const f = pushFrame(c, FrameKind.If, ir.blockType, false);
+    c.asm.jcc(c.negate(cc), f.elseLabel);
+  });
+  COND_AWARE[codeOf(0x04)] = 1;
+  COND_AWARE[codeOf(0x0d)] = 1;
+  COND_AWARE[codeOf(0x1b)] = 1;
+  COND_AWARE[codeOf(0x1c)] = 1;
+  on(0x05, emitElse);
+  on(0x0c, (c, ir) => {
+    const { f, isFunc, n } = target(c, ir.index);
+    c.emitBranch(f, isFunc, n);
+    c.setUnreachable();
+  });
+  on(0x0d, brIf);
+  on(0x0e, brTable);
+  on(0x0f, (c) => { c.emitReturn(); c.setUnreachable(); });
+  on(0x1a, (c) => c.dropTop());
+  on(0x1b, select);
+  on(0x1c, select);
+  on(0x20, (c, ir) => c.vs.pushLocal(c.localTypes[ir.index], ir.index));
+  on(0x21, (c, ir) => localSet(c, ir.index, false));
+  on(0x22, (c, ir) => localSet(c, ir.index, true));
+  on(0x23, (c, ir) => {
+    const t = c.env.globalTypes[ir.index];
+    const r = c.allocFor(t);
+    c.loadMem(t, r, globalAddr(c, ir.index));
+    c.pushReg(t, r);
+  });
+  on(0x24, (c, ir) => {
+    const t = c.env.globalTypes[ir.index];
+    const r = c.popReg();
+    const m = globalAddr(c, ir.index);
+    c.storeMem(t, m, r);
+    c.freeReg(t, r);
+  });
+}

@@ -1,0 +1,249 @@
+// Conversions. Float -> int truncation uses cvttss2si/cvttsd2si, whose only failure value is
+// the "integer indefinite" 0x80..0; that value sends us out of line to tell a real INT_MIN from
+// NaN (trap "invalid conversion to integer"), overflow (trap "integer overflow"), or, for the
+// saturating forms, to pick 0 / INT_MIN / INT_MAX. Unsigned forms use the 64-bit conversion
+// (u32) or the 2^63 split (u64). Int -> float unsigned u64 uses the halve-and-double trick.
+import { AluOp, Cond, ShiftOp, SseOp, type Label } from '../../backend-x64/index.js';
+import { TrapCode } from '../../abi/traps.js';
+import { F32, F64, I32, I64 } from '../types.js';
+import { on } from './emitters.js';
+import { G, R11, X, XS, type CodeGen } from './masm.js';
+
+type Fp = 32 | 64;
+type Isz = 32 | 64;
+
+function fconst(c: CodeGen, fp: Fp, v: number): ReturnType<CodeGen['asm']['constF32']> {
+  return fp === 32 ? c.asm.constF32(v) : c.asm.constF64(v);
+}
+const ucomOf = (fp: Fp): SseOp => (fp === 32 ? SseOp.UCOMISS : SseOp.UCOMISD);
+
+/**
+ * Out-of-line code after `body`: the slow path label is bound after the function's main code?
+ * Not needed: slow paths are emitted inline behind a jump, which keeps labels local.
+ */
+function truncSigned(isz: Isz, fp: Fp, sat: boolean): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const x = c.popReg();
+    const r = c.allocReg(false);
+    const done = a.newLabel(), slow = a.newLabel();
+    a.cvttfp2siRR(fp, isz, G(r), X(x));
+    a.aluRI(AluOp.CMP, isz, G(r), 1); // OF set iff r == INT_MIN
+    a.jcc(Cond.O, slow);
+    a.bind(done);
+    // slow path placed after a jump over it
+    const after = a.newLabel();
+    a.jmp(after);
+    a.bind(slow);
+    a.sseRR(ucomOf(fp), X(x), X(x));
+    if (sat) {
+      const notNan = a.newLabel();
+      a.jcc(Cond.NP, notNan);
+      a.movRI(32, G(r), 0);
+      a.jmp(done);
+      a.bind(notNan);
+      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+      a.jcc(Cond.B, done); // negative: INT_MIN is the saturated value already
+      if (isz === 32) a.movRI(32, G(r), 0x7fffffff);
+      else a.movRI(64, G(r), 0x7fffffffffffffffn);
+      a.jmp(done);
+    } else {
+      a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
+      // Valid only when x truncates to INT_MIN: lower bound inclusive (or exclusive -2^31-1 for f64->i32).
+      if (isz === 32 && fp === 64) {
+        a.sseRM(ucomOf(fp), X(x), fconst(c, fp, -2147483649));
+        a.jcc(Cond.BE, c.trapLabel(TrapCode.integerOverflow));
+      } else {
+        a.sseRM(ucomOf(fp), X(x), fconst(c, fp, -(2 ** (isz - 1))));
+        a.jcc(Cond.B, c.trapLabel(TrapCode.integerOverflow));
+      }
+      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+      a.jcc(Cond.AE, c.trapLabel(TrapCode.integerOverflow));
+      a.jmp(done);
+    }
+    a.bind(after);
+    c.freeReg(F64, x);
+    c.pushReg(isz === 32 ? I32 : I64, r);
+  };
+}
+
+function truncU32(fp: Fp, sat: boolean): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const x = c.popReg();
+    const r = c.allocReg(false);
+    const done = a.newLabel(), slow = a.newLabel(), after = a.newLabel();
+    // Every valid input fits the signed 64-bit conversion; anything outside [0, 2^32) is slow.
+    a.cvttfp2siRR(fp, 64, G(r), X(x));
+    a.movRR(64, R11, G(r));
+    a.shiftRI(ShiftOp.SHR, 64, R11, 32);
+    a.jcc(Cond.NE, slow);
+    a.bind(done);
+    a.jmp(after);
+    a.bind(slow);
+    if (sat) {
+      const zero = a.newLabel();
+      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+      a.jcc(Cond.P, zero);
+      a.jcc(Cond.BE, zero);
+      a.movRI(32, G(r), 0xffffffff);
+      a.jmp(done);
+      a.bind(zero);
+      a.movRI(32, G(r), 0);
+      a.jmp(done);
+    } else {
+      a.sseRR(ucomOf(fp), X(x), X(x));
+      a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
+      a.jmp(c.trapLabel(TrapCode.integerOverflow));
+    }
+    a.bind(after);
+    c.freeReg(F64, x);
+    c.pushReg(I32, r);
+  };
+}
+
+function truncU64(fp: Fp, sat: boolean): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const x = c.popReg();
+    const r = c.allocReg(false);
+    const big = a.newLabel(), done = a.newLabel(), slow = a.newLabel(), after = a.newLabel();
+    a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 2 ** 63));
+    a.jcc(Cond.AE, big);
+    a.cvttfp2siRR(fp, 64, G(r), X(x)); // NaN and x <= -1 give a negative result
+    a.testRR(64, G(r), G(r));
+    a.jcc(Cond.S, slow);
+    a.jmp(done);
+    a.bind(big);
+    a.sseRR(SseOp.MOVAPS, XS, X(x));
+    a.sseRM(fp === 32 ? SseOp.SUBSS : SseOp.SUBSD, XS, fconst(c, fp, 2 ** 63));
+    a.cvttfp2siRR(fp, 64, G(r), XS);
+    a.testRR(64, G(r), G(r));
+    a.jcc(Cond.S, slow); // x >= 2^64
+    a.movRI(64, R11, -(2n ** 63n));
+    a.aluRR(AluOp.XOR, 64, G(r), R11);
+    a.bind(done);
+    a.jmp(after);
+    a.bind(slow);
+    if (sat) {
+      const zero = a.newLabel();
+      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+      a.jcc(Cond.P, zero);
+      a.jcc(Cond.BE, zero);
+      a.movRI(64, G(r), -1);
+      a.jmp(done);
+      a.bind(zero);
+      a.movRI(32, G(r), 0);
+      a.jmp(done);
+    } else {
+      // in (-1, 0) the fast path already produced 0; here x is NaN, <= -1 or >= 2^64
+      a.sseRR(ucomOf(fp), X(x), X(x));
+      a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
+      a.jmp(c.trapLabel(TrapCode.integerOverflow));
+    }
+    a.bind(after);
+    c.freeReg(F64, x);
+    c.pushReg(I64, r);
+  };
+}
+
+function convertS(fp: Fp, isz: Isz): (c: CodeGen) => void {
+  return (c) => {
+    const r = c.popReg();
+    const x = c.allocReg(true);
+    c.asm.sseRR(SseOp.XORPS, X(x), X(x)); // break the false dependency on x's old contents
+    c.asm.cvtsi2fpRR(fp, isz, X(x), G(r));
+    c.freeGpr(r);
+    c.pushReg(fp === 32 ? F32 : F64, x);
+  };
+}
+
+function convertU32(fp: Fp): (c: CodeGen) => void {
+  return (c) => {
+    const r = c.popReg();
+    const x = c.allocReg(true);
+    c.asm.movRR(32, G(r), G(r));
+    c.asm.sseRR(SseOp.XORPS, X(x), X(x));
+    c.asm.cvtsi2fpRR(fp, 64, X(x), G(r)); // zero-extended: exact as a signed 64-bit value
+    c.freeGpr(r);
+    c.pushReg(fp === 32 ? F32 : F64, x);
+  };
+}
+
+function convertU64(fp: Fp): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const r = c.popReg();
+    const x = c.allocReg(true);
+    const big = a.newLabel(), done = a.newLabel();
+    a.sseRR(SseOp.XORPS, X(x), X(x));
+    a.testRR(64, G(r), G(r));
+    a.jcc(Cond.S, big);
+    a.cvtsi2fpRR(fp, 64, X(x), G(r));
+    a.jmp(done);
+    a.bind(big);
+    // halve with the low bit kept sticky (round-to-odd), convert, double: correctly rounded
+    a.movRR(64, R11, G(r));
+    a.shiftRI(ShiftOp.SHR, 64, R11, 1);
+    a.aluRI(AluOp.AND, 64, G(r), 1);
+    a.aluRR(AluOp.OR, 64, R11, G(r));
+    a.cvtsi2fpRR(fp, 64, X(x), R11);
+    a.sseRR(fp === 32 ? SseOp.ADDSS : SseOp.ADDSD, X(x), X(x));
+    a.bind(done);
+    c.freeGpr(r);
+    c.pushReg(fp === 32 ? F32 : F64, x);
+  };
+}
+
+function cvtFloat(toF64: boolean): (c: CodeGen) => void {
+  return (c) => {
+    const r = c.popReg();
+    c.asm.sseRR(toF64 ? SseOp.CVTSS2SD : SseOp.CVTSD2SS, X(r), X(r));
+    c.pushReg(toF64 ? F64 : F32, r);
+  };
+}
+
+function reinterpret(toInt: boolean, size: 32 | 64): (c: CodeGen) => void {
+  return (c) => {
+    const s = c.popReg();
+    const d = c.allocReg(!toInt);
+    if (toInt) { c.asm.movFromXmm(size, G(d), X(s)); c.freeReg(F64, s); }
+    else { c.asm.movToXmm(size, X(d), G(s)); c.freeGpr(s); }
+    c.pushReg(toInt ? (size === 32 ? I32 : I64) : (size === 32 ? F32 : F64), d);
+  };
+}
+
+export function registerConvert(): void {
+  on(0xa8, truncSigned(32, 32, false));
+  on(0xa9, truncU32(32, false));
+  on(0xaa, truncSigned(32, 64, false));
+  on(0xab, truncU32(64, false));
+  on(0xae, truncSigned(64, 32, false));
+  on(0xaf, truncU64(32, false));
+  on(0xb0, truncSigned(64, 64, false));
+  on(0xb1, truncU64(64, false));
+  on(0xfc00, truncSigned(32, 32, true));
+  on(0xfc01, truncU32(32, true));
+  on(0xfc02, truncSigned(32, 64, true));
+  on(0xfc03, truncU32(64, true));
+  on(0xfc04, truncSigned(64, 32, true));
+  on(0xfc05, truncU64(32, true));
+  on(0xfc06, truncSigned(64, 64, true));
+  on(0xfc07, truncU64(64, true));
+  on(0xb2, convertS(32, 32));
+  on(0xb3, convertU32(32));
+  on(0xb4, convertS(32, 64));
+  on(0xb5, convertU64(32));
+  on(0xb6, cvtFloat(false));
+  on(0xb7, convertS(64, 32));
+  on(0xb8, convertU32(64));
+  on(0xb9, convertS(64, 64));
+  on(0xba, convertU64(64));
+  on(0xbb, cvtFloat(true));
+  on(0xbc, reinterpret(true, 32));
+  on(0xbd, reinterpret(true, 64));
+  on(0xbe, reinterpret(false, 32));
+  on(0xbf, reinterpret(false, 64));
+}
+
+export type { Label };

@@ -1,0 +1,243 @@
+// Integer instructions: constants, ALU ops with immediates folded, compares producing flags
+// (COND), shifts/rotates through cl, division with explicit zero and overflow checks, bit counts
+// and sign extension.
+import { AluOp, BitOp, Cond, ShiftOp, UnaryOp, mem } from '../../backend-x64/index.js';
+import { TrapCode } from '../../abi/traps.js';
+import { I32, I64 } from '../types.js';
+import { COND_AWARE, on } from './emitters.js';
+import { G, R11, RAX, RCX, RDX, type CodeGen } from './masm.js';
+import { Kind } from './value-stack.js';
+import { codeOf } from '../opcodes.js';
+
+type Size = 32 | 64;
+const typeOf = (s: Size): number => (s === 32 ? I32 : I64);
+
+/** The top is a constant usable as a (sign-extended) imm32 for an operation of this size. */
+function topImm(c: CodeGen, size: Size): boolean {
+  const vs = c.vs, i = vs.sp - 1;
+  return vs.kind[i] === Kind.CONST && (size === 32 || vs.hi[i] === vs.lo[i] >> 31);
+}
+
+/**
+ * Emit `op lhs, rhs` for the two top values, choosing RR / RI / RM forms; returns lhs's
+ * register, which the caller owns. `emitRR/RI/RM` are the three encodings of the operation.
+ */
+function binary(
+  c: CodeGen, size: Size,
+  emitRR: (d: number, s: number) => void,
+  emitRI: ((d: number, imm: number) => void) | null,
+  emitRM: (d: number, m: ReturnType<typeof mem>) => void,
+): number {
+  const vs = c.vs, i = vs.sp - 1;
+  if (emitRI && topImm(c, size)) {
+    const imm = vs.lo[i];
+    vs.drop();
+    const l = c.popReg();
+    emitRI(l, imm);
+    return l;
+  }
+  const k = vs.kind[i];
+  if (k === Kind.STACK || k === Kind.LOCAL) {
+    const m = k === Kind.STACK ? c.slotMem(i) : c.localMem(vs.lo[i]);
+    vs.drop();
+    const l = c.popReg();
+    emitRM(l, m);
+    return l;
+  }
+  const r = c.popReg();
+  const l = c.popReg();
+  emitRR(l, r);
+  c.freeGpr(r);
+  return l;
+}
+
+function alu(op: AluOp, size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const l = binary(c, size,
+      (d, s) => a.aluRR(op, size, G(d), G(s)),
+      (d, imm) => a.aluRI(op, size, G(d), imm),
+      (d, m) => a.aluRM(op, size, G(d), m));
+    c.pushReg(typeOf(size), l);
+  };
+}
+
+function mul(size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const l = binary(c, size,
+      (d, s) => a.imulRR(size, G(d), G(s)),
+      (d, imm) => a.imulRRI(size, G(d), G(d), imm),
+      (d, m) => a.imulRM(size, G(d), m));
+    c.pushReg(typeOf(size), l);
+  };
+}
+
+function compare(cc: Cond, size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const l = binary(c, size,
+      (d, s) => a.aluRR(AluOp.CMP, size, G(d), G(s)),
+      (d, imm) => a.aluRI(AluOp.CMP, size, G(d), imm),
+      (d, m) => a.aluRM(AluOp.CMP, size, G(d), m));
+    c.freeGpr(l);
+    c.pushCond(cc);
+  };
+}
+
+function eqz(size: Size): (c: CodeGen) => void {
+  return (c) => {
+    if (c.topKind() === Kind.COND) {
+      // eqz of a flags value is the negated condition: no code at all.
+      const vs = c.vs, i = vs.sp - 1;
+      vs.reg[i] = c.negate(vs.reg[i] as Cond);
+      return;
+    }
+    const r = c.popReg();
+    c.asm.testRR(size, G(r), G(r));
+    c.freeGpr(r);
+    c.pushCond(Cond.E);
+  };
+}
+
+function shift(op: ShiftOp, size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm, vs = c.vs;
+    if (vs.kind[vs.sp - 1] === Kind.CONST) {
+      const n = vs.lo[vs.sp - 1] & (size - 1);
+      vs.drop();
+      const l = c.popReg();
+      if (n !== 0) a.shiftRI(op, size, G(l), n);
+      c.pushReg(typeOf(size), l);
+      return;
+    }
+    c.claimGpr(1);
+    c.popTo(1);
+    const l = c.popReg();
+    a.shiftRCl(op, size, G(l));
+    c.freeGpr(1);
+    c.pushReg(typeOf(size), l);
+  };
+}
+
+const DIV = 0, REM = 1;
+function division(kind: number, signed: boolean, size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    c.claimGpr(0);
+    c.claimGpr(2);
+    const r = c.popReg();
+    c.popTo(0);
+    a.testRR(size, G(r), G(r));
+    a.jcc(Cond.E, c.trapLabel(TrapCode.integerDivideByZero));
+    if (signed) {
+      const normal = a.newLabel(), done = a.newLabel();
+      a.aluRI(AluOp.CMP, size, G(r), -1);
+      a.jcc(Cond.NE, normal);
+      if (kind === DIV) {
+        // INT_MIN / -1 overflows (x86 would raise #DE, reported as a divide by zero).
+        if (size === 32) a.aluRI(AluOp.CMP, 32, RAX, 0x80000000);
+        else { a.movRI(64, R11, -(2n ** 63n)); a.aluRR(AluOp.CMP, 64, RAX, R11); }
+        a.jcc(Cond.E, c.trapLabel(TrapCode.integerOverflow));
+        a.unaryR(UnaryOp.NEG, size, RAX);
+      } else {
+        // x rem -1 is 0 for every x (and idiv would fault on INT_MIN).
+        a.movRI(32, RDX, 0);
+      }
+      a.jmp(done);
+      a.bind(normal);
+      if (size === 32) a.cdq(); else a.cqo();
+      a.unaryR(UnaryOp.IDIV, size, G(r));
+      a.bind(done);
+    } else {
+      a.movRI(32, RDX, 0);
+      a.unaryR(UnaryOp.DIV, size, G(r));
+    }
+    c.freeGpr(r);
+    if (kind === DIV) { c.freeGpr(2); c.pushReg(typeOf(size), 0); }
+    else { c.freeGpr(0); c.pushReg(typeOf(size), 2); }
+  };
+}
+
+/** clz via bsr (lzcnt is not on every x86-64 CPU: on those it silently decodes as bsr). */
+function clz(size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const r = c.popReg();
+    a.bitRR(BitOp.BSR, size, G(r), G(r));
+    a.movRI(32, R11, size === 32 ? 63 : 127);
+    a.cmovRR(Cond.E, size, G(r), R11);
+    a.aluRI(AluOp.XOR, size, G(r), size - 1);
+    c.pushReg(typeOf(size), r);
+  };
+}
+
+function ctz(size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const a = c.asm;
+    const r = c.popReg();
+    a.bitRR(BitOp.BSF, size, G(r), G(r));
+    a.movRI(32, R11, size);
+    a.cmovRR(Cond.E, size, G(r), R11);
+    c.pushReg(typeOf(size), r);
+  };
+}
+
+function popcnt(size: Size): (c: CodeGen) => void {
+  return (c) => {
+    const r = c.popReg();
+    c.asm.bitRR(BitOp.POPCNT, size, G(r), G(r));
+    c.pushReg(typeOf(size), r);
+  };
+}
+
+function signExt(dst: Size, src: 8 | 16 | 32): (c: CodeGen) => void {
+  return (c) => {
+    const r = c.popReg();
+    c.asm.movsxRR(dst, src, G(r), G(r));
+    c.pushReg(typeOf(dst), r);
+  };
+}
+
+const CMP_CONDS = [Cond.E, Cond.NE, Cond.L, Cond.B, Cond.G, Cond.A, Cond.LE, Cond.BE, Cond.GE, Cond.AE];
+
+export function registerInt(): void {
+  on(0x41, (c, ir) => c.vs.pushConst(I32, ir.i32, 0));
+  on(0x42, (c, ir) => c.vs.pushConst(I64, ir.lo, ir.hi));
+  on(0x45, eqz(32));
+  on(0x50, eqz(64));
+  COND_AWARE[codeOf(0x45)] = 1;
+  COND_AWARE[codeOf(0x50)] = 1;
+  CMP_CONDS.forEach((cc, k) => { on(0x46 + k, compare(cc, 32)); on(0x51 + k, compare(cc, 64)); });
+  for (const [base, size] of [[0x67, 32], [0x79, 64]] as const) {
+    on(base, clz(size));
+    on(base + 1, ctz(size));
+    on(base + 2, popcnt(size));
+    const b = base + 3; // add
+    on(b, alu(AluOp.ADD, size));
+    on(b + 1, alu(AluOp.SUB, size));
+    on(b + 2, mul(size));
+    on(b + 3, division(DIV, true, size));
+    on(b + 4, division(DIV, false, size));
+    on(b + 5, division(REM, true, size));
+    on(b + 6, division(REM, false, size));
+    on(b + 7, alu(AluOp.AND, size));
+    on(b + 8, alu(AluOp.OR, size));
+    on(b + 9, alu(AluOp.XOR, size));
+    on(b + 10, shift(ShiftOp.SHL, size));
+    on(b + 11, shift(ShiftOp.SAR, size));
+    on(b + 12, shift(ShiftOp.SHR, size));
+    on(b + 13, shift(ShiftOp.ROL, size));
+    on(b + 14, shift(ShiftOp.ROR, size));
+  }
+  on(0xc0, signExt(32, 8));
+  on(0xc1, signExt(32, 16));
+  on(0xc2, signExt(64, 8));
+  on(0xc3, signExt(64, 16));
+  on(0xc4, signExt(64, 32));
+  // i32.wrap_i64: the 32-bit mov clears the upper half (i32 registers keep it zero).
+  on(0xa7, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I32, r); });
+  on(0xac, (c) => { const r = c.popReg(); c.asm.movsxRR(64, 32, G(r), G(r)); c.pushReg(I64, r); });
+  on(0xad, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I64, r); });
+  void RCX; void RDX; void mem;
+}

@@ -1,0 +1,111 @@
+// Loads and stores with no bounds check: the effective address is r14 + zext32(index) + offset,
+// always below 8 GiB, and the runtime reserves 8 GiB plus guard pages per memory, so every
+// out-of-bounds access faults and the signal path turns the fault into a trap. i32 values in
+// registers always have a zero upper half, so the index register can be used as is.
+import { Mem, SseOp, SseStore, mem, memIdx } from '../../backend-x64/index.js';
+import { VMCTX } from '../../abi/vmctx.js';
+import { F32, F64, I32, I64 } from '../types.js';
+import { on } from './emitters.js';
+import { G, R11, R14, R15, X, type CodeGen } from './masm.js';
+import { Kind } from './value-stack.js';
+import { RT } from './runtime-calls.js';
+
+/**
+ * Pop the index and build the address operand. Returns the operand and the index register
+ * (or -1) that the caller frees after the access (a load may reuse it as its destination).
+ */
+function address(c: CodeGen, offset: number): { m: Mem; reg: number } {
+  const vs = c.vs, i = vs.sp - 1;
+  if (vs.kind[i] === Kind.CONST) {
+    const ea = (vs.lo[i] >>> 0) + offset;
+    vs.drop();
+    if (ea <= 0x7fffffff) return { m: mem(R14, ea), reg: -1 };
+    c.asm.movRI(64, R11, ea);
+    return { m: memIdx(R14, R11), reg: -1 };
+  }
+  const r = c.popReg();
+  if (offset <= 0x7fffffff) return { m: memIdx(R14, G(r), 1, offset), reg: r };
+  c.asm.movRI(64, R11, offset);
+  c.asm.aluRR(0, 64, R11, G(r)); // add r11, index
+  return { m: memIdx(R14, R11), reg: r };
+}
+
+type LoadKind = 'i32' | 'i64' | 'f32' | 'f64' | 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32';
+
+function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: number }) => void {
+  return (c, ir) => {
+    const a = c.asm;
+    const { m, reg } = address(c, ir.memOffset >>> 0);
+    const xmm = kind === 'f32' || kind === 'f64';
+    let d: number;
+    if (xmm) { d = c.allocReg(true); if (reg >= 0) c.freeGpr(reg); }
+    else d = reg >= 0 ? reg : c.allocReg(false);
+    const dst64 = result === I64 ? 64 : 32;
+    switch (kind) {
+      case 'i32': case 'u32': a.movRM(32, G(d), m); break;
+      case 'i64': a.movRM(64, G(d), m); break;
+      case 'f32': a.sseRM(SseOp.MOVSS, X(d), m); break;
+      case 'f64': a.sseRM(SseOp.MOVSD, X(d), m); break;
+      case 's8': a.movsxRM(dst64, 8, G(d), m); break;
+      case 'u8': a.movzxRM(32, 8, G(d), m); break;
+      case 's16': a.movsxRM(dst64, 16, G(d), m); break;
+      case 'u16': a.movzxRM(32, 16, G(d), m); break;
+      case 's32': a.movsxRM(64, 32, G(d), m); break;
+    }
+    c.pushReg(result, d);
+  };
+}
+
+function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffset: number }) => void {
+  return (c, ir) => {
+    const a = c.asm, vs = c.vs, i = vs.sp - 1;
+    let v = -1, imm = 0, isImm = false;
+    if (vs.kind[i] === Kind.CONST && (type === I32 || type === F32 || bits < 64 || vs.hi[i] === vs.lo[i] >> 31)) {
+      isImm = true;
+      imm = vs.lo[i];
+      vs.drop();
+    } else v = c.popReg();
+    const { m, reg } = address(c, ir.memOffset >>> 0);
+    if (isImm) {
+      const w = bits === 64 ? 64 : bits;
+      a.movMI(w, m, bits === 8 ? imm & 0xff : bits === 16 ? imm & 0xffff : imm);
+    } else if (type === F32) a.sseMR(SseStore.MOVSS, m, X(v));
+    else if (type === F64) a.sseMR(SseStore.MOVSD, m, X(v));
+    else a.movMR(bits, m, G(v));
+    if (v >= 0) c.freeReg(type, v);
+    if (reg >= 0) c.freeGpr(reg);
+  };
+}
+
+export function registerMemory(): void {
+  on(0x28, load('i32', I32));
+  on(0x29, load('i64', I64));
+  on(0x2a, load('f32', F32));
+  on(0x2b, load('f64', F64));
+  on(0x2c, load('s8', I32));
+  on(0x2d, load('u8', I32));
+  on(0x2e, load('s16', I32));
+  on(0x2f, load('u16', I32));
+  on(0x30, load('s8', I64));
+  on(0x31, load('u8', I64));
+  on(0x32, load('s16', I64));
+  on(0x33, load('u16', I64));
+  on(0x34, load('s32', I64));
+  on(0x35, load('u32', I64));
+  on(0x36, store(32, I32));
+  on(0x37, store(64, I64));
+  on(0x38, store(32, F32));
+  on(0x39, store(64, F64));
+  on(0x3a, store(8, I32));
+  on(0x3b, store(16, I32));
+  on(0x3c, store(8, I64));
+  on(0x3d, store(16, I64));
+  on(0x3e, store(32, I64));
+  on(0x3f, (c) => {
+    const r = c.allocReg(false);
+    c.asm.movRM(32, G(r), mem(R15, VMCTX.memoryPages));
+    c.pushReg(I32, r);
+  });
+  // memory.grow needs the host (mprotect, bookkeeping of every instance sharing the memory).
+  on(0x40, (c) => c.runtimeCall(RT.memoryGrow, 1, I32));
+}

@@ -1,0 +1,40 @@
+// Control frames of the single pass and the merge convention.
+//
+// Merge convention (simple and correct first): at every control-flow join, every value of the
+// operand stack lives in its canonical frame slot (STACK kind), and no register is live. So:
+//  - entering block/loop/if spills the whole value stack (values below the new frame's base then
+//    stay in their slots for the whole block: inner code cannot touch them);
+//  - a branch moves the label's n values into the slots [target.base, target.base + n) and jumps;
+//  - after `end` the n results are STACK entries at those heights.
+// Straight-line code between joins keeps values in registers and constants folded; compares feed
+// br_if/if/select through EFLAGS (the COND kind) instead of materialising a boolean.
+import type { Label } from '../../backend-x64/index.js';
+
+export const FrameKind = { Func: 0, Block: 1, Loop: 2, If: 3 } as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+export interface ControlFrame {
+  kind: FrameKind;
+  /** value-stack height below this frame's params */
+  base: number;
+  params: Uint8Array;
+  results: Uint8Array;
+  /** branch target: loop header or end of block/if */
+  label: Label;
+  /** `if`: where the false branch starts (bound at `else`, or at `end` without else) */
+  elseLabel: Label;
+  /** `if` with params: bottom-of-frame slot index where the params were saved for the else arm */
+  paramSave: number;
+  hasElse: boolean;
+  /** some branch targets `label` (block/if end), so the code after `end` is reachable */
+  endReachable: boolean;
+  /** the frame was opened inside unreachable code: nothing of it is compiled */
+  dead: boolean;
+  /** the code after this `if` header reached the else arm or end reachably (then arm) */
+  thenFellThrough: boolean;
+}
+
+/** Types a branch to this frame carries. */
+export function labelTypes(f: ControlFrame): Uint8Array {
+  return f.kind === FrameKind.Loop ? f.params : f.results;
+}

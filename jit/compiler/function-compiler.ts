@@ -1,0 +1,123 @@
+// Drives one function body through InstrReader (decode), FunctionValidator (validate) and the
+// emitter table (code), one instruction at a time: a single pass, like Liftoff. Code after
+// br/return/unreachable is validated but not compiled; only its block structure is tracked.
+import { AluOp, Cond, mem, memIdx, type Assembler } from '../../backend-x64/index.js';
+import { TrapCode } from '../../abi/traps.js';
+import { VMCTX } from '../../abi/vmctx.js';
+import { CompileError, malformed } from '../errors.js';
+import type { InstrReader } from '../instr-reader.js';
+import { opName } from '../opcodes.js';
+import type { FunctionValidator } from '../validator.js';
+import type { ModuleInfo } from '../types.js';
+import { localTypes as expandLocals } from '../decoder.js';
+import { COND_AWARE, EMIT } from './emitters.js';
+import { FrameKind } from './frames.js';
+import { CodeGen, R11, R15, RBP, RSP, RAX, type ModuleEnv } from './masm.js';
+import { emitElse, emitEnd, pushFrame } from './emit-control.js';
+import { registerInt } from './emit-int.js';
+import { registerFloat } from './emit-float.js';
+import { registerConvert } from './emit-convert.js';
+import { registerMemory } from './emit-memory.js';
+import { registerControl } from './emit-control.js';
+import { registerCall } from './emit-call.js';
+
+registerInt();
+registerFloat();
+registerConvert();
+registerMemory();
+registerControl();
+registerCall();
+
+const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
+/** Above this many declared locals the prologue zeroes them with a loop instead of stores. */
+const UNROLLED_ZERO_LIMIT = 16;
+
+export class FunctionCompiler {
+  readonly c: CodeGen;
+
+  constructor(readonly m: ModuleInfo, readonly asm: Assembler, env: ModuleEnv, readonly ir: InstrReader, readonly v: FunctionValidator) {
+    this.c = new CodeGen(asm, env);
+  }
+
+  /** Compile function `funcIndex` at the assembler's current position (its label is bound here). */
+  compile(funcIndex: number): void {
+    const { m, ir, v, c, asm: a } = this;
+    const body = m.codes[funcIndex - m.numImportedFuncs];
+    const locals = expandLocals(m, funcIndex);
+    ir.reset(body.codeStart, body.end, funcIndex);
+    v.begin(funcIndex);
+    c.begin(funcIndex, locals);
+    a.bind(c.env.funcLabels[funcIndex]);
+
+    // Prologue. The frame size and the stack headroom of outgoing calls are patched in at the end.
+    a.push(RBP);
+    a.movRR(64, RBP, RSP);
+    a.aluRI(AluOp.SUB, 64, RSP, 0x10000);
+    const frameImm = a.offset - 4;
+    a.lea(64, R11, mem(RSP, -0x10000));
+    const headroomDisp = a.offset - 4;
+    a.aluRM(AluOp.CMP, 64, R11, mem(R15, VMCTX.stackLimit));
+    a.jcc(Cond.B, c.trapLabel(TrapCode.stackOverflow));
+    a.movMR(64, mem(RBP, -8), R15);
+    const nDecl = locals.length - c.numParams;
+    if (nDecl > 0) {
+      a.movRI(32, RAX, 0);
+      if (nDecl <= UNROLLED_ZERO_LIMIT) {
+        for (let j = 0; j < nDecl; j++) a.movMR(64, c.localMem(c.numParams + j), RAX);
+      } else {
+        const loop = a.newLabel();
+        a.movRI(32, R11, nDecl);
+        a.bind(loop);
+        // [rbp - 16 - 8*(r11-1)] for r11 = nDecl .. 1
+        a.movMR(64, memIdx(RBP, R11, 8, -8), RAX);
+        a.aluRI(AluOp.SUB, 64, R11, 1);
+        a.jcc(Cond.NE, loop);
+      }
+    }
+    pushFrame(c, FrameKind.Func, -1, false);
+    const f0 = c.frames[0];
+    f0.results = c.funcType.results;
+    f0.base = 0;
+
+    while (!v.done) {
+      if (ir.atEnd()) throw malformed('END opcode expected', ir.pos, funcIndex);
+      ir.next();
+      v.step(ir);
+      const code = ir.code;
+      if (c.unreachable) { this.skip(code); continue; }
+      if (code === OP_END) {
+        if (c.depth === 1) { c.emitReturn(); c.depth = 0; continue; }
+        emitEnd(c);
+        continue;
+      }
+      if (c.condPending && COND_AWARE[code] === 0) c.materializeCond();
+      const e = EMIT[code];
+      if (e === undefined) {
+        throw new CompileError('unsupported', `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`, ir.start, funcIndex);
+      }
+      e(c, ir);
+    }
+    if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);
+    c.emitTrapStubs();
+    a.patch32(frameImm, c.frameBytes());
+    a.patch32(headroomDisp, -(c.maxOutBytes + 16) | 0);
+  }
+
+  /** Unreachable code: keep the block structure, compile nothing. */
+  private skip(code: number): void {
+    const c = this.c;
+    switch (code) {
+      case OP_BLOCK: case OP_LOOP: case OP_IF: pushFrame(c, FrameKind.Block, -64, true); return;
+      case OP_ELSE:
+        if (!c.frames[c.depth - 1].dead) emitElse(c);
+        return;
+      case OP_END: {
+        const f = c.frames[c.depth - 1];
+        if (f.dead) { c.depth--; return; }
+        if (c.depth === 1) { c.depth = 0; return; }
+        emitEnd(c);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,448 @@
+// The MacroAssembler / codegen context: typed moves between value locations (constant, register,
+// local slot, canonical stack slot, flags), register allocation with spilling, frame layout,
+// out-of-line trap jumps and runtime (host) calls. Emitters (emit-*.ts) only talk to this class
+// and to the Assembler it wraps.
+//
+// Frame layout (rbp-relative, fixed after the prologue):
+//   [rbp + 16 + 8*i]                   parameter i (the caller's argument slots)
+//   [rbp + 8]                          return address
+//   [rbp]                              caller's rbp
+//   [rbp - 8]                          saved r15 (our vmctx), restored after cross-instance calls
+//   [rbp - 16 - 8*j]                   declared local j (locals after the params)
+//   [rbp - 16 - 8*L - 8*h]             canonical slot of value-stack height h
+// rsp sits below the deepest slot (the frame size is patched in after the body) and the outgoing
+// argument area of a call is `sub rsp, A` around the call.
+import {
+  Assembler, AluOp, Cond, Mem, SseOp, SseStore, mem, negate,
+  type Gpr, type Label, type Xmm,
+} from '../../backend-x64/index.js';
+import { VMCTX } from '../../abi/vmctx.js';
+import { CompileError } from '../errors.js';
+import { F32, F64, I32, type FuncType, type ValType } from '../types.js';
+import { type ControlFrame } from './frames.js';
+import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';
+import { Kind, ValueStack } from './value-stack.js';
+
+export const G = (n: number): Gpr => n as Gpr;
+export const X = (n: number): Xmm => n as Xmm;
+export const R11 = G(SCRATCH_GPR);
+export const XS = X(SCRATCH_XMM);
+export const RAX = G(0), RCX = G(1), RDX = G(2), RSP = G(4), RBP = G(5), R14 = G(14), R15 = G(15);
+
+export const isXmmType = (t: ValType): boolean => t === F32 || t === F64;
+/** i32 and f32 occupy 32 bits; everything else (i64, f64, refs) 64. */
+export const is32Type = (t: ValType): boolean => t === I32 || t === F32;
+
+const i32Fits = (lo: number, hi: number): boolean => hi === lo >> 31;
+export const bits64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+
+/** What the function compiler needs to know about the module beyond the body. */
+export interface ModuleEnv {
+  types: FuncType[];
+  funcTypeIndices: Uint32Array;
+  numImportedFuncs: number;
+  numImportedGlobals: number;
+  globalTypes: Uint8Array;
+  tableTypes: Uint8Array;
+  /** entry label of every defined function, by function index (imports: unused) */
+  funcLabels: Label[];
+}
+
+export class CodeGen {
+  readonly vs = new ValueStack();
+  readonly ra = new RegAlloc();
+  frames: ControlFrame[] = [];
+  depth = 0;
+  /** the current position is unreachable: instructions are validated, not compiled */
+  unreachable = false;
+  condPending = false;
+
+  // per-function layout
+  funcIndex = 0;
+  funcType!: FuncType;
+  numParams = 0;
+  localTypes: Uint8Array = new Uint8Array(0);
+  private slotBase = 0;
+  maxHeight = 0;
+  maxOutBytes = 0;
+  private trapLabels = new Map<number, Label>();
+
+  constructor(readonly asm: Assembler, readonly env: ModuleEnv) {}
+
+  begin(funcIndex: number, localTypes: Uint8Array): void {
+    this.funcIndex = funcIndex;
+    this.funcType = this.env.types[this.env.funcTypeIndices[funcIndex]];
+    this.numParams = this.funcType.params.length;
+    this.localTypes = localTypes;
+    this.slotBase = 16 + 8 * (localTypes.length - this.numParams);
+    this.maxHeight = 0;
+    this.maxOutBytes = 0;
+    this.trapLabels.clear();
+    this.vs.sp = 0;
+    this.vs.localRefs = 0;
+    this.ra.reset();
+    this.depth = 0;
+    this.unreachable = false;
+    this.condPending = false;
+  }
+
+  unsupported(what: string): never {
+    throw new CompileError('unsupported', `the compiler does not support ${what}`, 0, this.funcIndex);
+  }
+
+  // ---- locations ------------------------------------------------------------------------
+
+  localMem(i: number): Mem {
+    return i < this.numParams ? mem(RBP, 16 + 8 * i) : mem(RBP, -16 - 8 * (i - this.numParams));
+  }
+
+  slotMem(h: number): Mem {
+    if (h >= this.maxHeight) this.maxHeight = h + 1;
+    return mem(RBP, -this.slotBase - 8 * h);
+  }
+
+  /** Bytes of the fixed frame below rbp (16-byte multiple so rsp stays aligned). */
+  frameBytes(): number {
+    return Math.ceil((this.slotBase + 8 * this.maxHeight) / 16) * 16;
+  }
+
+  trapLabel(code: number): Label {
+    let l = this.trapLabels.get(code);
+    if (l === undefined) { l = this.asm.newLabel(`trap${code}`); this.trapLabels.set(code, l); }
+    return l;
+  }
+
+  /** Out-of-line trap calls of this function: `call [r15 + trapStubs + 8*code]` never returns. */
+  emitTrapStubs(): void {
+    for (const [code, l] of this.trapLabels) {
+      this.asm.bind(l);
+      this.asm.callM(mem(R15, VMCTX.trapStubs + 8 * code));
+    }
+  }
+
+  // ---- typed moves -------------------------------------------------------------------
+
+  loadMem(t: ValType, r: number, m: Mem): void {
+    const a = this.asm;
+    if (t === F32) a.sseRM(SseOp.MOVSS, X(r), m);
+    else if (t === F64) a.sseRM(SseOp.MOVSD, X(r), m);
+    else a.movRM(t === I32 ? 32 : 64, G(r), m);
+  }
+
+  storeMem(t: ValType, m: Mem, r: number): void {
+    const a = this.asm;
+    if (t === F32) a.sseMR(SseStore.MOVSS, m, X(r));
+    else if (t === F64) a.sseMR(SseStore.MOVSD, m, X(r));
+    else a.movMR(t === I32 ? 32 : 64, m, G(r));
+  }
+
+  /** Register-to-register move within one class. */
+  moveReg(t: ValType, dst: number, src: number): void {
+    if (dst === src) return;
+    if (isXmmType(t)) this.asm.sseRR(SseOp.MOVAPS, X(dst), X(src));
+    else this.asm.movRR(64, G(dst), G(src));
+  }
+
+  /** Constant bits into a register. Never touches EFLAGS (a COND may be pending). */
+  loadConst(t: ValType, r: number, lo: number, hi: number): void {
+    const a = this.asm;
+    if (t === F32 || t === F64) {
+      if (lo === 0 && (t === F32 || hi === 0)) { a.sseRR(SseOp.XORPS, X(r), X(r)); return; }
+      if (t === F32) a.sseRM(SseOp.MOVSS, X(r), a.constBits32(lo));
+      else a.sseRM(SseOp.MOVSD, X(r), a.constBits64(bits64(lo, hi)));
+      return;
+    }
+    if (t === I32 || hi === 0) a.movRI(32, G(r), lo >>> 0);
+    else if (i32Fits(lo, hi)) a.movRI(64, G(r), lo);
+    else a.movRI(64, G(r), bits64(lo, hi));
+  }
+
+  /** Constant into a memory slot (through r11 for 64-bit values that do not fit an imm32). */
+  storeConst(t: ValType, m: Mem, lo: number, hi: number): void {
+    if (is32Type(t)) this.asm.movMI(32, m, lo);
+    else if (i32Fits(lo, hi)) this.asm.movMI(64, m, lo);
+    else { this.asm.movRI(64, R11, bits64(lo, hi)); this.asm.movMR(64, m, R11); }
+  }
+
+  /** The value of entry i into register r (of its class); the entry itself is unchanged. */
+  moveEntryToReg(i: number, r: number): void {
+    const vs = this.vs, t = vs.type[i];
+    switch (vs.kind[i]) {
+      case Kind.CONST: this.loadConst(t, r, vs.lo[i], vs.hi[i]); break;
+      case Kind.REG: this.moveReg(t, r, vs.reg[i]); break;
+      case Kind.LOCAL: this.loadMem(t, r, this.localMem(vs.lo[i])); break;
+      case Kind.STACK: this.loadMem(t, r, this.slotMem(i)); break;
+      case Kind.COND:
+        this.asm.setcc(vs.reg[i] as Cond, G(r));
+        this.asm.movzxRR(32, 8, G(r), G(r));
+        break;
+    }
+  }
+
+  /** The value of entry i into memory m (full slot width); uses r11/xmm15. */
+  moveEntryToMem(i: number, m: Mem): void {
+    const vs = this.vs, t = vs.type[i];
+    switch (vs.kind[i]) {
+      case Kind.CONST: this.storeConst(t, m, vs.lo[i], vs.hi[i]); break;
+      case Kind.REG: this.storeMem(t, m, vs.reg[i]); break;
+      case Kind.LOCAL: this.asm.movRM(64, R11, this.localMem(vs.lo[i])); this.asm.movMR(64, m, R11); break;
+      case Kind.STACK: this.asm.movRM(64, R11, this.slotMem(i)); this.asm.movMR(64, m, R11); break;
+      case Kind.COND:
+        this.asm.setcc(vs.reg[i] as Cond, R11);
+        this.asm.movzxRR(32, 8, R11, R11);
+        this.asm.movMR(64, m, R11);
+        break;
+    }
+  }
+
+  // ---- allocation and spilling ----------------------------------------------------------
+
+  private freeEntryReg(i: number): void {
+    const vs = this.vs;
+    if (vs.kind[i] === Kind.REG) this.ra.free(isXmmType(vs.type[i]), vs.reg[i]);
+    else if (vs.kind[i] === Kind.COND) this.condPending = false;
+  }
+
+  /** Entry i to its canonical slot (no-op for STACK). Emits movs only: EFLAGS survive. */
+  spillEntry(i: number): void {
+    const vs = this.vs;
+    const k = vs.kind[i];
+    if (k === Kind.STACK) return;
+    this.moveEntryToMem(i, this.slotMem(i));
+    this.freeEntryReg(i);
+    vs.setStack(i);
+  }
+
+  /** Registers and flags to slots (before calls: every register is caller-saved). */
+  spillRegs(): void {
+    const vs = this.vs;
+    for (let i = 0; i < vs.sp; i++) {
+      const k = vs.kind[i];
+      if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
+    }
+  }
+
+  /** Everything canonical (control-flow joins). */
+  spillAll(): void {
+    for (let i = 0; i < this.vs.sp; i++) this.spillEntry(i);
+  }
+
+  /** A free register of the class, spilling the oldest register value if none is free. */
+  allocReg(xmm: boolean): number {
+    let r = this.ra.tryAlloc(xmm);
+    if (r >= 0) return r;
+    const vs = this.vs;
+    for (let i = 0; i < vs.sp; i++) {
+      if (vs.kind[i] === Kind.REG && isXmmType(vs.type[i]) === xmm) {
+        this.spillEntry(i);
+        r = this.ra.tryAlloc(xmm);
+        if (r >= 0) return r;
+      }
+    }
+    throw new Error('register allocator: no register to spill');
+  }
+
+  allocFor(t: ValType): number { return this.allocReg(isXmmType(t)); }
+
+  /** Make a specific GPR ours (emitters that need rax/rdx/rcx). Must be called before popping. */
+  claimGpr(r: number): void {
+    if (this.ra.isFree(false, r)) { this.ra.take(false, r); return; }
+    const vs = this.vs;
+    for (let i = 0; i < vs.sp; i++) {
+      if (vs.kind[i] === Kind.REG && vs.reg[i] === r && !isXmmType(vs.type[i])) {
+        this.spillEntry(i);
+        this.ra.take(false, r);
+        return;
+      }
+    }
+    throw new Error(`register allocator: gpr ${r} is held by the emitter`);
+  }
+
+  freeReg(t: ValType, r: number): void { this.ra.free(isXmmType(t), r); }
+  freeGpr(r: number): void { this.ra.free(false, r); }
+
+  /** Ensure entry i is in a register; returns it (the entry keeps owning it). */
+  entryToReg(i: number): number {
+    const vs = this.vs;
+    if (vs.kind[i] === Kind.REG) return vs.reg[i];
+    const t = vs.kind[i] === Kind.COND ? I32 : vs.type[i];
+    const r = this.allocFor(t);
+    this.moveEntryToReg(i, r);
+    if (vs.kind[i] === Kind.COND) { this.condPending = false; vs.type[i] = I32; }
+    vs.setReg(i, r);
+    return r;
+  }
+
+  // ---- pushing and popping ------------------------------------------------------------
+
+  topKind(): number { return this.vs.kind[this.vs.sp - 1]; }
+  topType(): ValType { return this.vs.type[this.vs.sp - 1]; }
+
+  pushReg(t: ValType, r: number): void { this.vs.pushReg(t, r); }
+  pushCond(cc: Cond): void { this.vs.pushCond(cc); this.condPending = true; }
+
+  /** Pop the top into a register the caller now owns (free it or push it). */
+  popReg(): number {
+    const r = this.entryToReg(this.vs.sp - 1);
+    this.vs.drop();
+    return r;
+  }
+
+  /** Pop the top into the specific register r (already claimed by the caller). */
+  popTo(r: number): void {
+    const i = this.vs.sp - 1;
+    this.moveEntryToReg(i, r);
+    this.freeEntryReg(i);
+    this.vs.drop();
+  }
+
+  /** Pop and discard (freeing its register). */
+  dropTop(): void {
+    this.freeEntryReg(this.vs.sp - 1);
+    this.vs.drop();
+  }
+
+  /** Drop entries down to height h. */
+  dropTo(h: number): void {
+    while (this.vs.sp > h) this.dropTop();
+  }
+
+  /** Materialise a pending flags value into a register (before anything that clobbers EFLAGS). */
+  materializeCond(): void {
+    const vs = this.vs;
+    for (let i = vs.sp - 1; i >= 0; i--) {
+      if (vs.kind[i] === Kind.COND) { this.entryToReg(i); return; }
+    }
+    this.condPending = false;
+  }
+
+  /**
+   * Pop an i32 used as a condition and return the x86 condition meaning "true": a pending
+   * COND is used as is (compare fused with the branch), anything else gets `test r, r`.
+   * `before` runs between taking the operand and emitting the test: it may only emit movs.
+   */
+  popCondition(before?: () => void): Cond {
+    const vs = this.vs, i = vs.sp - 1;
+    if (vs.kind[i] === Kind.COND) {
+      const cc = vs.reg[i] as Cond;
+      vs.drop();
+      this.condPending = false;
+      before?.();
+      return cc;
+    }
+    const r = this.popReg();
+    before?.();
+    this.asm.testRR(32, G(r), G(r));
+    this.freeGpr(r);
+    return Cond.NE;
+  }
+
+  // ---- branches --------------------------------------------------------------------------
+
+  /** Write the top n values into the slots [tb, tb+n) without changing the value stack. */
+  moveTopTo(n: number, tb: number): void {
+    const vs = this.vs, h0 = vs.sp - n;
+    for (let j = 0; j < n; j++) {
+      const i = h0 + j;
+      if (i === tb + j) { if (vs.kind[i] !== Kind.STACK) this.moveEntryToMem(i, this.slotMem(i)); continue; }
+      this.moveEntryToMem(i, this.slotMem(tb + j));
+    }
+  }
+
+  /** Function return with the results on top of the stack. */
+  emitReturn(): void {
+    const a = this.asm, vs = this.vs;
+    const res = this.funcType.results, n = res.length;
+    if (n === 1) {
+      const i = vs.sp - 1;
+      this.moveEntryToReg(i, isXmmType(res[0]) ? 0 : 0);
+    } else if (n >= 2) {
+      // Results overwrite the parameter slots, which LOCAL entries may still read: copy through
+      // the canonical slots first.
+      const h0 = vs.sp - n;
+      for (let j = 0; j < n; j++) if (vs.kind[h0 + j] === Kind.LOCAL) this.moveEntryToMem(h0 + j, this.slotMem(h0 + j));
+      for (let j = 0; j < n; j++) {
+        const i = h0 + j;
+        if (vs.kind[i] === Kind.LOCAL) { a.movRM(64, R11, this.slotMem(i)); a.movMR(64, mem(RBP, 16 + 8 * j), R11); }
+        else this.moveEntryToMem(i, mem(RBP, 16 + 8 * j));
+      }
+    }
+    a.movRR(64, RSP, RBP);
+    a.pop(RBP);
+    a.ret();
+  }
+
+  /** Branch to frame f (from reachable code); the value stack is unchanged. */
+  emitBranch(f: ControlFrame, isFunc: boolean, n: number): void {
+    if (isFunc) { this.emitReturn(); return; }
+    this.moveTopTo(n, f.base);
+    this.asm.jmp(f.label);
+    f.endReachable = true;
+  }
+
+  /** The rest of the current block is unreachable. */
+  setUnreachable(): void {
+    const f = this.frames[this.depth - 1];
+    this.dropTo(f.base);
+    this.unreachable = true;
+  }
+
+  // ---- calls ---------------------------------------------------------------------------
+
+  /** Reserve the outgoing argument area and copy the top `np` values into it (popping them). */
+  beginCall(np: number, nr: number): number {
+    const a = this.asm, vs = this.vs;
+    const bytes = Math.ceil((8 * Math.max(np, nr)) / 16) * 16;
+    if (bytes > this.maxOutBytes) this.maxOutBytes = bytes;
+    if (bytes > 0) a.aluRI(AluOp.SUB, 64, RSP, bytes);
+    const h0 = vs.sp - np;
+    for (let j = 0; j < np; j++) this.moveEntryToMem(h0 + j, mem(RSP, 8 * j));
+    for (let j = 0; j < np; j++) this.dropTop();
+    return bytes;
+  }
+
+  /** After the call instruction: push the results, release the argument area. */
+  endCall(results: Uint8Array, bytes: number): void {
+    const a = this.asm, vs = this.vs;
+    const nr = results.length;
+    if (nr === 1) {
+      const t = results[0];
+      const r = 0;
+      this.ra.take(isXmmType(t), r);
+      this.pushReg(t, r);
+    } else {
+      for (let j = 0; j < nr; j++) {
+        a.movRM(64, R11, mem(RSP, 8 * j));
+        a.movMR(64, this.slotMem(vs.sp), R11);
+        vs.pushStack(results[j]);
+      }
+    }
+    if (bytes > 0) a.aluRI(AluOp.ADD, 64, RSP, bytes);
+  }
+
+  /** After a call into another instance: our vmctx and memory base back from the frame. */
+  restorePinned(): void {
+    this.asm.movRM(64, R15, mem(RBP, -8));
+    this.asm.movRM(64, R14, mem(R15, VMCTX.memoryBase));
+  }
+
+  /**
+   * Runtime call through the host-call protocol with a reserved index: the args are the top
+   * `np` values, the single i32/i64 result (if any) comes back in rax.
+   */
+  runtimeCall(index: number, np: number, result: ValType | null): void {
+    this.spillRegs();
+    const bytes = this.beginCall(np, result === null ? 0 : 1);
+    const a = this.asm;
+    a.movRI(32, RAX, index >>> 0);
+    a.movRI(32, RCX, Math.max(np, result === null ? 0 : 1));
+    a.callM(mem(R15, VMCTX.hostCallStub));
+    if (result !== null) {
+      this.ra.take(false, 0);
+      this.pushReg(result, 0);
+    }
+    if (bytes > 0) a.aluRI(AluOp.ADD, 64, RSP, bytes);
+  }
+
+  negate(cc: Cond): Cond { return negate(cc); }
+}

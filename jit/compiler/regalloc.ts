@@ -1,0 +1,43 @@
+// On-the-fly register allocation over two free masks. r14/r15 (pinned), rsp/rbp (frame) are
+// never allocatable; r11 and xmm15 are kept out as scratch registers for the MacroAssembler
+// (memory-to-memory moves, 64-bit immediates, float masks), which keeps every emitter free of
+// "do I have a temporary?" questions. When a class runs out, the caller spills the oldest
+// register value (the one deepest in the value stack: the one needed last), as Liftoff does.
+export const SCRATCH_GPR = 11;
+export const SCRATCH_XMM = 15;
+
+const GPRS = [0, 1, 2, 3, 6, 7, 8, 9, 10, 12, 13];
+export const ALLOC_GPR_MASK = GPRS.reduce((m, r) => m | (1 << r), 0);
+export const ALLOC_XMM_MASK = 0x7fff; // xmm0..xmm14
+
+export class RegAlloc {
+  gprFree = ALLOC_GPR_MASK;
+  xmmFree = ALLOC_XMM_MASK;
+
+  reset(): void {
+    this.gprFree = ALLOC_GPR_MASK;
+    this.xmmFree = ALLOC_XMM_MASK;
+  }
+
+  /** Lowest free register of the class, or -1. */
+  tryAlloc(isXmm: boolean): number {
+    const m = isXmm ? this.xmmFree : this.gprFree;
+    if (m === 0) return -1;
+    const r = 31 - Math.clz32(m & -m);
+    if (isXmm) this.xmmFree &= ~(1 << r); else this.gprFree &= ~(1 << r);
+    return r;
+  }
+
+  isFree(isXmm: boolean, r: number): boolean {
+    return ((isXmm ? this.xmmFree : this.gprFree) & (1 << r)) !== 0;
+  }
+
+  take(isXmm: boolean, r: number): void {
+    if (isXmm) this.xmmFree &= ~(1 << r); else this.gprFree &= ~(1 << r);
+  }
+
+  free(isXmm: boolean, r: number): void {
+    if (isXmm) { if (ALLOC_XMM_MASK & (1 << r)) this.xmmFree |= 1 << r; }
+    else if (ALLOC_GPR_MASK & (1 << r)) this.gprFree |= 1 << r;
+  }
+}

@@ -1,0 +1,76 @@
+// The compiler's abstract value stack (Winch's `Val`, Liftoff's `VarState`): one entry per wasm
+// operand, kept in parallel typed arrays so pushing allocates nothing. An entry says where the
+// value is *now*; code is only emitted when an instruction needs it somewhere else (lazy
+// materialisation):
+//   CONST  the bits are known at compile time (folded into immediates where x86 allows)
+//   REG    in a register (GPR for i32/i64/refs, XMM for f32/f64)
+//   LOCAL  equal to a local variable; reading it reads the local's frame slot
+//   STACK  spilled to its canonical frame slot, which is fixed by the entry's height
+//   COND   an i32 boolean that is still only in EFLAGS (a compare fused with br_if/if/select)
+import type { ValType } from '../types.js';
+
+export const Kind = { CONST: 0, REG: 1, LOCAL: 2, STACK: 3, COND: 4 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export class ValueStack {
+  kind = new Uint8Array(64);
+  type = new Uint8Array(64);
+  /** REG: register number; COND: the x86 condition code that means "true". */
+  reg = new Uint8Array(64);
+  /** CONST: low/high 32 bits (i32 and f32 in lo). LOCAL: local index in lo. */
+  lo = new Int32Array(64);
+  hi = new Int32Array(64);
+  sp = 0;
+  /** Number of LOCAL entries: local.set can skip its scan when this is zero. */
+  localRefs = 0;
+
+  private grow(): void {
+    const n = this.kind.length * 2;
+    const k = new Uint8Array(n); k.set(this.kind); this.kind = k;
+    const t = new Uint8Array(n); t.set(this.type); this.type = t;
+    const r = new Uint8Array(n); r.set(this.reg); this.reg = r;
+    const l = new Int32Array(n); l.set(this.lo); this.lo = l;
+    const h = new Int32Array(n); h.set(this.hi); this.hi = h;
+  }
+
+  private slot(t: ValType, k: Kind): number {
+    if (this.sp === this.kind.length) this.grow();
+    const i = this.sp++;
+    this.kind[i] = k;
+    this.type[i] = t;
+    return i;
+  }
+
+  pushConst(t: ValType, lo: number, hi: number): void {
+    const i = this.slot(t, Kind.CONST);
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+  }
+  pushReg(t: ValType, r: number): void { this.reg[this.slot(t, Kind.REG)] = r; }
+  pushLocal(t: ValType, local: number): void {
+    this.lo[this.slot(t, Kind.LOCAL)] = local;
+    this.localRefs++;
+  }
+  pushStack(t: ValType): void { this.slot(t, Kind.STACK); }
+  pushCond(cc: number): void { this.reg[this.slot(0x7f, Kind.COND)] = cc; }
+
+  /** Index of the entry `depth` below the top (0 = top). */
+  at(depth: number): number { return this.sp - 1 - depth; }
+
+  /** Forget the top entry (the caller has taken care of its register). */
+  drop(): void {
+    const i = --this.sp;
+    if (this.kind[i] === Kind.LOCAL) this.localRefs--;
+  }
+
+  /** Rewrite entry i to live in its canonical slot. */
+  setStack(i: number): void {
+    if (this.kind[i] === Kind.LOCAL) this.localRefs--;
+    this.kind[i] = Kind.STACK;
+  }
+  setReg(i: number, r: number): void {
+    if (this.kind[i] === Kind.LOCAL) this.localRefs--;
+    this.kind[i] = Kind.REG;
+    this.reg[i] = r;
+  }
+}

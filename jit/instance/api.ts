@@ -1,0 +1,45 @@
+// The embedding API, close to the WebAssembly JS API:
+//   const module = compile(bytes);                 // validate + compile (CompileError)
+//   const instance = instantiate(module, imports); // link (LinkError), init, start (RuntimeError)
+//   instance.exports.add(1, 2);                    // i32/f32/f64 numbers, i64 BigInt, refs
+//   instance.exports.memory.buffer                 // ArrayBuffer, refreshed after growth
+// A Store groups instances that may call each other (one wasm stack, shared type ids);
+// `store.dispose()` frees their native memory and code.
+import { loadCode, type LoadedCode } from '../runtime/index.js';
+import { compileModule, type CompiledModule } from '../compiler/module-compiler.js';
+import { Instance, type ImportObject } from './instance.js';
+import { Store } from './store.js';
+
+export { Store } from './store.js';
+export { Instance, callRaw, type ImportObject } from './instance.js';
+export { Global } from './globals.js';
+export { Table } from './tables.js';
+export { Memory } from './memory.js';
+export { Linker } from './linker.js';
+export { spectestImports } from './spectest.js';
+export { funcInfoOf } from './store.js';
+
+export class Module {
+  private loaded: LoadedCode | null = null;
+  constructor(readonly compiled: CompiledModule) {}
+
+  /** The machine code, mapped RX on first instantiation and shared by every instance. */
+  code(store: Store): LoadedCode {
+    if (this.loaded === null) {
+      const c = (this.loaded = loadCode(this.compiled.image));
+      store.onDispose(() => { c.dispose(); this.loaded = null; });
+    }
+    return this.loaded;
+  }
+}
+
+export function compile(bytes: Uint8Array): Module {
+  return new Module(compileModule(bytes));
+}
+
+let defaultStore: Store | null = null;
+
+export function instantiate(module: Module, imports: ImportObject = {}, store?: Store): Instance {
+  const s = store ?? (defaultStore ??= new Store());
+  return new Instance(s, module.compiled, module.code(s), imports);
+}

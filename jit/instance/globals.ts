@@ -1,0 +1,41 @@
+// Global variables. Every global lives in an 8-byte native cell: a module's own globals in its
+// instance's vmctx area, host-created ones in the cell arena. An importer stores a pointer to
+// the exporter's cell, so a mutable global is shared, as the spec requires.
+import { I32, I64, F32, F64, type ValType } from '../types.js';
+import { cells } from './native-heap.js';
+import { bitsToNum, numToBits } from './values.js';
+import type { Store } from './store.js';
+
+export class Global {
+  constructor(
+    readonly type: ValType,
+    readonly mutable: boolean,
+    /** address of the cell */
+    readonly addr: bigint,
+    private readonly buf: Buffer,
+    private readonly off: number,
+    readonly store: Store,
+  ) {}
+
+  static create(store: Store, type: ValType, mutable: boolean, bits: bigint): Global {
+    const c = cells.alloc();
+    const g = new Global(type, mutable, c.addr, c.buf, c.off, store);
+    g.bits = bits;
+    return g;
+  }
+
+  get bits(): bigint { return this.buf.readBigUInt64LE(this.off); }
+  set bits(b: bigint) { this.buf.writeBigUInt64LE(BigInt.asUintN(64, b), this.off); }
+
+  /** JS-API value (numbers, BigInt for i64, refs as the store maps them). */
+  get value(): unknown {
+    const t = this.type;
+    if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, this.bits);
+    return this.store.refFromBits(t, this.bits);
+  }
+  set value(v: unknown) {
+    if (!this.mutable) throw new TypeError('global is immutable');
+    const t = this.type;
+    this.bits = t === I32 || t === I64 || t === F32 || t === F64 ? numToBits(t, v) : this.store.refToBits(t, v);
+  }
+}

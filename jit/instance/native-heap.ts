@@ -1,0 +1,29 @@
+// Native memory for things compiled code reads through pointers: global cells owned by the host
+// (exported or created from JS) and table element arrays. Page-granular mmaps, viewed from JS
+// through zero-copy Buffers.
+import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from '../runtime/libc.js';
+
+export interface NativeBlock { addr: bigint; buf: Buffer; bytes: number; }
+
+export function allocBlock(bytes: number): NativeBlock {
+  const size = Math.max(PAGE_SIZE, Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE);
+  const addr = mmapAnon(BigInt(size), PROT.READ | PROT.WRITE);
+  return { addr, buf: view(addr, size), bytes: size };
+}
+
+export function freeBlock(b: NativeBlock): void {
+  munmap(b.addr, BigInt(b.bytes));
+}
+
+/** Bump allocator of 8-byte cells (global cells outlive instances: they are never freed). */
+class CellArena {
+  private block: NativeBlock | null = null;
+  private used = 0;
+  alloc(): { addr: bigint; buf: Buffer; off: number } {
+    if (this.block === null || this.used + 8 > this.block.bytes) { this.block = allocBlock(65536); this.used = 0; }
+    const off = this.used;
+    this.used += 8;
+    return { addr: this.block.addr + BigInt(off), buf: this.block.buf, off };
+  }
+}
+export const cells = new CellArena();

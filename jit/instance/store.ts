@@ -1,0 +1,171 @@
+// The store: what instances share. One wasm stack (every vmctx carries its limit), canonical
+// function type ids (structurally equal types of different modules get the same id, so
+// call_indirect across modules compares one u32), host handles for externref, the map from
+// funcref record addresses to JS function objects, and the run loop that enters compiled code
+// and answers host calls until it returns or traps.
+import { VMCTX, ARG_SLOTS, HOSTCALL_SLOTS, FUNCREF as FUNCREF_REC } from '../../abi/vmctx.js';
+import { ENTRY_STATUS } from '../../abi/calling-convention.js';
+import { native, Trap, WasmStack, findCode, classifyFault, type Vmctx } from '../runtime/index.js';
+import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
+import { RuntimeError } from '../errors.js';
+
+/** Everything needed to call a function value: what its funcref record holds, plus its type. */
+export interface FuncInfo {
+  code: bigint;
+  vmctx: Vmctx;
+  type: FuncType;
+  typeId: number;
+  /** address of the canonical funcref record (the exporter's) */
+  record: bigint;
+  /** set for functions implemented in JS (host imports) */
+  host?: (...args: unknown[]) => unknown;
+}
+
+export const FUNC_INFO = Symbol('kwasm.func');
+export type WasmFunction = ((...args: unknown[]) => unknown) & { [FUNC_INFO]: FuncInfo };
+
+export function funcInfoOf(v: unknown): FuncInfo | undefined {
+  return typeof v === 'function' ? (v as Partial<WasmFunction>)[FUNC_INFO] : undefined;
+}
+
+/** Handles a host call for the instance that made it (its vmctx is `stopVmctx`). */
+export interface HostCallTarget {
+  hostCall(index: number, args: bigint[]): bigint[];
+}
+
+const STACK_SIZE = 8 << 20;
+
+export class Store {
+  private typeIdMap = new Map<string, number>();
+  private externs: unknown[] = [];
+  private externIds = new Map<unknown, bigint>();
+  private records = new Map<bigint, WasmFunction>();
+  private targets = new Map<bigint, HostCallTarget>();
+  private stack: WasmStack | null = null;
+  private running = false;
+  private disposers: (() => void)[] = [];
+
+  get wasmStack(): WasmStack {
+    if (this.stack === null) { this.stack = new WasmStack(STACK_SIZE); const s = this.stack; this.disposers.push(() => s.dispose()); }
+    return this.stack;
+  }
+
+  onDispose(f: () => void): void { this.disposers.push(f); }
+
+  dispose(): void {
+    for (const f of this.disposers.splice(0).reverse()) { try { f(); } catch { /* best effort */ } }
+    this.stack = null;
+  }
+
+  canonicalTypeId(t: FuncType): number {
+    const key = `${t.params.join(',')}:${t.results.join(',')}`;
+    let id = this.typeIdMap.get(key);
+    if (id === undefined) { id = this.typeIdMap.size + 1; this.typeIdMap.set(key, id); }
+    return id;
+  }
+
+  /** A vmctx joins the store: same wasm stack for everyone. */
+  attachVmctx(v: Vmctx, target: HostCallTarget): void {
+    const s = this.wasmStack;
+    v.set('wasmStackTop', s.top);
+    v.set('wasmStackGuardLo', s.guardLo);
+    v.set('wasmStackGuardHi', s.guardHi);
+    v.set('stackLimit', s.limit);
+    this.targets.set(v.addr, target);
+  }
+
+  detachVmctx(v: Vmctx): void { this.targets.delete(v.addr); }
+
+  // ---- references ---------------------------------------------------------------------
+
+  registerRecord(addr: bigint, f: WasmFunction): void { this.records.set(addr, f); }
+
+  refToBits(t: ValType, v: unknown): bigint {
+    if (v === null || v === undefined) return 0n;
+    if (t === FUNCREF) {
+      const info = funcInfoOf(v);
+      if (!info) throw new TypeError('not a wasm function');
+      return info.record;
+    }
+    let id = this.externIds.get(v);
+    if (id === undefined) { this.externs.push(v); id = BigInt(this.externs.length); this.externIds.set(v, id); }
+    return id;
+  }
+
+  refFromBits(t: ValType, b: bigint): unknown {
+    if (b === 0n) return null;
+    if (t === FUNCREF) return this.records.get(b) ?? null;
+    if (t === EXTERNREF) return this.externs[Number(b) - 1];
+    throw new TypeError('not a reference type');
+  }
+
+  // ---- calling -------------------------------------------------------------------------
+
+  /** Call compiled code with raw slot bits; returns raw result bits. Throws Trap on a trap. */
+  call(f: FuncInfo, args: readonly bigint[]): bigint[] {
+    if (this.running) throw new RuntimeError('re-entrant call into wasm from a host function is not supported');
+    const type = f.type;
+    const np = type.params.length, nr = type.results.length;
+    const slots = Math.max(np, nr);
+    if (slots > ARG_SLOTS) throw new RangeError(`more than ${ARG_SLOTS} argument/result slots`);
+    const v = f.vmctx, buf = v.buf;
+    for (let i = 0; i < np; i++) buf.writeBigUInt64LE(BigInt.asUintN(64, args[i]), VMCTX.args + 8 * i);
+    buf.writeBigUInt64LE(f.code, VMCTX.entryFunc);
+    buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
+    buf.writeUInt32LE(0, VMCTX.interrupt);
+    buf.writeBigUInt64LE(this.wasmStack.limit, VMCTX.stackLimit);
+    const n = native();
+    this.running = true;
+    try {
+      let status = n.enter(v.addr);
+      while (status === ENTRY_STATUS.hostCall) {
+        this.answerHostCall(v);
+        status = n.resume(v.addr);
+      }
+      if (status === ENTRY_STATUS.trap) throw this.readTrap(v);
+      if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
+    } finally {
+      this.running = false;
+    }
+    if (nr === 0) return [];
+    if (nr === 1) {
+      const t = type.results[0];
+      const b = buf.readBigUInt64LE(t === F32 || t === F64 ? VMCTX.retFloat : VMCTX.retInt);
+      return [t === F32 || t === 0x7f ? b & 0xffffffffn : b];
+    }
+    const out: bigint[] = [];
+    for (let i = 0; i < nr; i++) {
+      const b = buf.readBigUInt64LE(VMCTX.args + 8 * i);
+      const t = type.results[i];
+      out.push(t === F32 || t === 0x7f ? b & 0xffffffffn : b);
+    }
+    return out;
+  }
+
+  private answerHostCall(v: Vmctx): void {
+    const buf = v.buf;
+    const index = buf.readUInt32LE(VMCTX.hostCallIndex);
+    const slots = buf.readUInt32LE(VMCTX.hostCallSlots);
+    if (slots > HOSTCALL_SLOTS) throw new Error(`host call with ${slots} slots`);
+    const stop = buf.readBigUInt64LE(VMCTX.stopVmctx);
+    const target = this.targets.get(stop);
+    if (!target) throw new Error(`host call from unknown vmctx 0x${stop.toString(16)}`);
+    const args: bigint[] = [];
+    for (let i = 0; i < slots; i++) args.push(buf.readBigUInt64LE(VMCTX.hostCallArgs + 8 * i));
+    const res = target.hostCall(index, args);
+    for (let i = 0; i < res.length; i++) buf.writeBigUInt64LE(BigInt.asUintN(64, res[i]), VMCTX.hostCallArgs + 8 * i);
+  }
+
+  private readTrap(v: Vmctx): Trap {
+    const signal = v.get32('trapSignal');
+    const pc = v.get('trapPc');
+    const faultAddress = v.get('trapAddr');
+    let code = v.get32('trapCode');
+    const s = this.wasmStack;
+    if (signal !== 0) code = classifyFault(signal, faultAddress, { stackGuard: [s.guardLo, s.limit] });
+    const loc = findCode(pc)?.locate(pc);
+    return new Trap({ code, pc, signal, faultAddress, codeOffset: loc?.codeOffset, functionIndex: loc?.functionIndex });
+  }
+}
+
+export const FUNCREF_SIZE = FUNCREF_REC.size;

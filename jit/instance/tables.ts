@@ -1,0 +1,71 @@
+// Tables: arrays of u64 elements in native memory (funcref = address of a funcref record,
+// externref = host handle, 0 = null). Compiled code finds base and length through a 16-byte
+// descriptor in each instance that uses the table; a table shared by several instances keeps
+// the list of those descriptors and rewrites them when it grows (and possibly moves).
+import { TABLE_DESC } from '../../abi/vmctx.js';
+import type { ValType } from '../types.js';
+import { allocBlock, freeBlock, type NativeBlock } from './native-heap.js';
+import type { Store } from './store.js';
+
+/** Implementation limit on table elements (the spec allows any; allocation must stay sane). */
+export const TABLE_LIMIT = 10_000_000;
+
+export class Table {
+  private block: NativeBlock;
+  private len: number;
+  private descs: { buf: Buffer; off: number }[] = [];
+
+  constructor(readonly store: Store, readonly elemType: ValType, initial: number, readonly max: number | null, init: bigint) {
+    if (initial > TABLE_LIMIT) throw new RangeError('table too large');
+    this.block = allocBlock(Math.max(8, initial * 8));
+    this.len = initial;
+    if (init !== 0n) for (let i = 0; i < initial; i++) this.block.buf.writeBigUInt64LE(init, 8 * i);
+  }
+
+  get length(): number { return this.len; }
+  get base(): bigint { return this.block.addr; }
+
+  /** Register an instance's descriptor (vmctx area) for this table. */
+  attach(buf: Buffer, off: number): void {
+    this.descs.push({ buf, off });
+    this.writeDesc(buf, off);
+  }
+
+  private writeDesc(buf: Buffer, off: number): void {
+    buf.writeBigUInt64LE(this.block.addr, off + TABLE_DESC.base);
+    buf.writeBigUInt64LE(BigInt(this.len), off + TABLE_DESC.length);
+  }
+
+  getBits(i: number): bigint {
+    if (i >= this.len) throw new RangeError('out of bounds table access');
+    return this.block.buf.readBigUInt64LE(8 * i);
+  }
+  setBits(i: number, v: bigint): void {
+    if (i >= this.len) throw new RangeError('out of bounds table access');
+    this.block.buf.writeBigUInt64LE(v, 8 * i);
+  }
+
+  /** table.grow: old length, or -1. */
+  grow(delta: number, init: bigint): number {
+    const old = this.len, n = old + delta;
+    const limit = this.max === null ? TABLE_LIMIT : Math.min(this.max, TABLE_LIMIT);
+    if (n > limit) return -1;
+    if (n * 8 > this.block.bytes) {
+      const next = allocBlock(Math.max(n * 8, this.block.bytes * 2));
+      this.block.buf.copy(next.buf, 0, 0, old * 8);
+      freeBlock(this.block);
+      this.block = next;
+    }
+    for (let i = old; i < n; i++) this.block.buf.writeBigUInt64LE(init, 8 * i);
+    this.len = n;
+    for (const d of this.descs) this.writeDesc(d.buf, d.off);
+    return old;
+  }
+
+  /** JS API */
+  get(i: number): unknown { return this.store.refFromBits(this.elemType, this.getBits(i)); }
+  set(i: number, v: unknown): void { this.setBits(i, this.store.refToBits(this.elemType, v)); }
+
+  /** Raw element view for bulk operations. */
+  get elems(): Buffer { return this.block.buf; }
+}
