@@ -104,7 +104,8 @@ async function runExtraBenches(quick: boolean, problems: string[]): Promise<stri
       md += `**FAILED (exit status ${code})**; its output:\n\n`;
     }
     // A script that prints markdown tables is included as is; anything else as a code block.
-    md += /^\|.*\|\s*$/m.test(out) ? `${out.trim()}\n` : `\`\`\`\n${out.trim()}\n\`\`\`\n`;
+    // Its own headings are demoted below this section's.
+    md += /^\|.*\|\s*$/m.test(out) ? `${out.trim().replace(/^#{1,4} /gm, '#### ')}\n` : `\`\`\`\n${out.trim()}\n\`\`\`\n`;
   }
   return md;
 }
