@@ -75,8 +75,10 @@ export function disassembleSync(code: Uint8Array, opts: DisasmOptions = {}): str
   let off = 0;
   while (off < dataFrom) {
     const insns = decode(code.subarray(off, dataFrom), address + off);
+    const base = off; // decode() offsets are relative to the subarray
     for (const i of insns) {
-      const name = labels.get(i.offset);
+      const at = base + i.offset;
+      const name = labels.get(at);
       if (name !== undefined) out.push(`${name}:`);
       let text = `${i.mnemonic} ${i.operands}`.trimEnd();
       // Branch/call targets print as absolute hex addresses: add the label name when one is bound there.
@@ -85,10 +87,10 @@ export function disassembleSync(code: Uint8Array, opts: DisasmOptions = {}): str
         const target = labels.get(Number(m[1]) - address);
         if (target !== undefined) text += ` <${target}>`;
       }
-      out.push(`${addr(i.offset)}: ${hex(i.bytes).padEnd(30)} ${text}`);
+      out.push(`${addr(at)}: ${hex(i.bytes).padEnd(30)} ${text}`);
     }
     const last = insns[insns.length - 1];
-    off = last === undefined ? off : last.offset + last.size;
+    if (last !== undefined) off = base + last.offset + last.size;
     if (off < dataFrom) {
       // capstone stopped at an undecodable byte: show it and continue after it.
       out.push(`${addr(off)}: ${hex(code.subarray(off, off + 1)).padEnd(30)} (bad)`);

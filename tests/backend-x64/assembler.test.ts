@@ -147,6 +147,12 @@ test('disassembly listing: addresses, bytes, label lines, branch target names, p
   assert.is(lines[lines.length - 2], 'const_b64_4000000000000000:');
 });
 
+test('disassembly keeps going after an undecodable byte', async () => {
+  // 0x06 (push es) does not exist in 64-bit mode.
+  const lines = await disassemble(new Uint8Array([0x90, 0x06, 0xc3]));
+  assert.equal(lines.map((l) => l.replace(/\s+/g, ' ')), ['00000000: 90 nop', '00000001: 06 (bad)', '00000002: c3 ret']);
+});
+
 test('byte registers: spl/bpl/sil/dil get a REX prefix, al..bl do not', () => {
   const a = new Assembler();
   a.setcc(Cond.E, 3 as Gpr);  // sete bl: no REX
