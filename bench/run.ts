@@ -18,7 +18,7 @@ import { runCommand } from './lib/exec.js';
 import { DATA_FILE, DATA_FILE_BYTES, PROBE, PROGRAMS, type Program } from './lib/programs.js';
 import { agreement, summarize, type ProgramResults, type RunnerState } from './lib/results.js';
 import { renderReport } from './lib/report.js';
-import { checkTier, kwasmRunner, nativeRunner, probe, v8Runner, LIFTOFF_FLAGS, TURBOFAN_FLAGS } from './lib/runners.js';
+import { checkTier, kwasmApiRunner, kwasmCliRunner, nativeRunner, probe, v8Runner, LIFTOFF_FLAGS, TURBOFAN_FLAGS } from './lib/runners.js';
 import { renderSvg } from './lib/svg.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
@@ -28,6 +28,7 @@ const buildDir = join(root, 'build', 'bench');
 const dataDir = join(buildDir, 'data');
 const resultsDir = join(root, 'bench', 'results');
 const v8Script = join(here, 'v8-wasi-runner.js');
+const kwasmApiScript = join(here, 'kwasm-api-runner.js');
 
 interface Options { reps: number; only?: string[]; quick: boolean; extra: boolean; timeoutMs: number; }
 
@@ -130,15 +131,25 @@ async function main(): Promise<number> {
   ensureDataFile();
 
   // 2. runners, each probed on a tiny program: a runner that cannot run it is "not available"
-  const states: RunnerState[] = [
-    { runner: nativeRunner() }, { runner: kwasmRunner(root) }, { runner: v8Runner('liftoff', v8Script) }, { runner: v8Runner('turbofan', v8Script) },
-  ];
-  for (const st of states) {
-    const a = await probe(st.runner, built.get('probe')!, root);
-    if (!a.ok) st.unavailable = a.reason;
-    console.log(`runner ${st.runner.label}: ${a.ok ? 'ok' : `not available: ${a.reason}`}`);
-    if (!a.ok && st.runner.id !== 'kwasm-jit') problems.push(`baseline runner ${st.runner.label} not available: ${a.reason}`);
+  const probeBuilt = built.get('probe')!;
+  const states: RunnerState[] = [];
+  for (const runner of [nativeRunner(), v8Runner('liftoff', v8Script), v8Runner('turbofan', v8Script)]) {
+    const a = await probe(runner, probeBuilt, root);
+    states.push(a.ok ? { runner } : { runner, unavailable: a.reason });
+    console.log(`runner ${runner.label}: ${a.ok ? 'ok' : `not available: ${a.reason}`}`);
+    if (!a.ok) problems.push(`baseline runner ${runner.label} not available: ${a.reason}`);
   }
+  // kwasm-jit: the CLI's `run` when it passes the probe, else the embedding API, else not available
+  const cli = kwasmCliRunner(root), api = kwasmApiRunner(kwasmApiScript);
+  const viaCli = await probe(cli, probeBuilt, root);
+  let kwasm: RunnerState;
+  if (viaCli.ok) kwasm = { runner: cli };
+  else {
+    const viaApi = await probe(api, probeBuilt, root);
+    kwasm = viaApi.ok ? { runner: api } : { runner: cli, unavailable: `CLI: ${viaCli.reason}; API: ${viaApi.reason}` };
+  }
+  states.splice(1, 0, kwasm);
+  console.log(`runner kwasm-jit: ${kwasm.unavailable ? `not available: ${kwasm.unavailable}` : kwasm.runner.description}`);
   const tierChecks: string[] = [];
   for (const tier of ['liftoff', 'turbofan'] as const) {
     const t = checkTier(tier, v8Script, built.get('fib')!.wasm);

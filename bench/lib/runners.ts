@@ -54,22 +54,36 @@ export function v8Runner(tier: 'liftoff' | 'turbofan', runnerScript: string): Ru
   };
 }
 
-/** kwasm-jit through its real CLI. The CLI may report in-process times by printing
- *  `@bench-timing {"compileMs":..,"runMs":..}` on stderr when KWASM_BENCH_TIMING=1 is set. */
-export function kwasmRunner(repoRoot: string): Runner {
+/** kwasm-jit through its real CLI (`run`, preopens as `--dir HOST::GUEST` with guest = host).
+ *  The CLI may report in-process times by printing `@bench-timing {"compileMs":..,"runMs":..}`
+ *  on stderr when KWASM_BENCH_TIMING=1 is set. */
+export function kwasmCliRunner(repoRoot: string): Runner {
   const cli = join(repoRoot, 'bin', 'kwasm-jit.js');
   return {
     id: 'kwasm-jit',
     label: 'kwasm-jit',
-    description: 'node bin/kwasm-jit.js run [--dir D]... FILE.wasm ARGS',
-    command: (b, inv) => ({ file: process.execPath, args: [cli, 'run', ...dirFlags(inv), b.wasm, ...inv.args] }),
+    description: 'node bin/kwasm-jit.js run [--dir D::D]... FILE.wasm ARGS (the CLI)',
+    command: (b, inv) => ({ file: process.execPath, args: [cli, 'run', ...inv.dirs.flatMap((d) => ['--dir', `${d}::${d}`]), b.wasm, ...inv.args] }),
     env: { ...process.env, KWASM_BENCH_TIMING: '1' },
+  };
+}
+
+/** kwasm-jit through its embedding API (jit/instance compile/instantiate + jit/wasi WASI), used
+ *  while the CLI cannot run the probe. */
+export function kwasmApiRunner(apiScript: string): Runner {
+  return {
+    id: 'kwasm-jit',
+    label: 'kwasm-jit',
+    description: 'node bench/kwasm-api-runner (jit/instance compile + instantiate, jit/wasi WASI; the CLI has no working run yet)',
+    command: (b, inv) => ({ file: process.execPath, args: [apiScript, ...dirFlags(inv), '--timing', b.wasm, ...inv.args] }),
   };
 }
 
 /** Runs the probe program (two arguments) and expects its exact checksum. */
 export async function probe(runner: Runner, probeBuilt: Built, repoRoot: string): Promise<Availability> {
-  if (runner.id === 'kwasm-jit' && !existsSync(join(repoRoot, 'dist', 'jit', 'cli.js'))) {
+  const script = runner.command(probeBuilt, { args: [], dirs: [] }).args.find((a) => a.endsWith('.js'));
+  if (script !== undefined && !existsSync(script)) return { ok: false, reason: `${script.slice(repoRoot.length + 1)} missing` };
+  if (runner.id === 'kwasm-jit' && script?.endsWith('kwasm-jit.js') && !existsSync(join(repoRoot, 'dist', 'jit', 'cli.js'))) {
     return { ok: false, reason: 'dist/jit/cli.js missing (CLI not built)' };
   }
   const r = await runCommand(runner.command(probeBuilt, { args: ['a', 'b'], dirs: [] }), 60_000, runner.env);
