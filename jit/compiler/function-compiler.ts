@@ -50,14 +50,16 @@ export class FunctionCompiler {
     a.bind(c.env.funcLabels[funcIndex]);
 
     // Prologue. The frame size and the stack headroom of outgoing calls are patched in at the end.
+    // The check runs before rsp moves, so the trap stub's call still has valid stack under it
+    // even when a huge frame would reach past the guard region.
     a.push(RBP);
     a.movRR(64, RBP, RSP);
-    a.aluRI(AluOp.SUB, 64, RSP, 0x10000);
-    const frameImm = a.offset - 4;
     a.lea(64, R11, mem(RSP, -0x10000));
     const headroomDisp = a.offset - 4;
     a.aluRM(AluOp.CMP, 64, R11, mem(R15, VMCTX.stackLimit));
     a.jcc(Cond.B, c.trapLabel(TrapCode.stackOverflow));
+    a.aluRI(AluOp.SUB, 64, RSP, 0x10000);
+    const frameImm = a.offset - 4;
     a.movMR(64, mem(RBP, -8), R15);
     const nDecl = locals.length - c.numParams;
     if (nDecl > 0) {
@@ -66,11 +68,11 @@ export class FunctionCompiler {
         for (let j = 0; j < nDecl; j++) a.movMR(64, c.localMem(c.numParams + j), RAX);
       } else {
         const loop = a.newLabel();
-        a.movRI(32, R11, nDecl);
+        // r11 counts from -nDecl up to 0: [rbp - 8 + 8*r11] walks the locals from the deepest up.
+        a.movRI(64, R11, -nDecl);
         a.bind(loop);
-        // [rbp - 16 - 8*(r11-1)] for r11 = nDecl .. 1
         a.movMR(64, memIdx(RBP, R11, 8, -8), RAX);
-        a.aluRI(AluOp.SUB, 64, R11, 1);
+        a.aluRI(AluOp.ADD, 64, R11, 1);
         a.jcc(Cond.NE, loop);
       }
     }
@@ -100,7 +102,7 @@ export class FunctionCompiler {
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);
     c.emitTrapStubs();
     a.patch32(frameImm, c.frameBytes());
-    a.patch32(headroomDisp, -(c.maxOutBytes + 16) | 0);
+    a.patch32(headroomDisp, -(c.frameBytes() + c.maxOutBytes + 16) | 0);
   }
 
   /** Unreachable code: keep the block structure, compile nothing. */

@@ -5,7 +5,6 @@
 //   instance.exports.memory.buffer                 // ArrayBuffer, refreshed after growth
 // A Store groups instances that may call each other (one wasm stack, shared type ids);
 // `store.dispose()` frees their native memory and code.
-import { loadCode, type LoadedCode } from '../runtime/index.js';
 import { compileModule, type CompiledModule } from '../compiler/module-compiler.js';
 import { Instance, type ImportObject } from './instance.js';
 import { Store } from './store.js';
@@ -20,16 +19,17 @@ export { spectestImports } from './spectest.js';
 export { funcInfoOf } from './store.js';
 
 export class Module {
-  private loaded: LoadedCode | null = null;
+  private placed = new WeakMap<Store, bigint>();
   constructor(readonly compiled: CompiledModule) {}
 
-  /** The machine code, mapped RX on first instantiation and shared by every instance. */
-  code(store: Store): LoadedCode {
-    if (this.loaded === null) {
-      const c = (this.loaded = loadCode(this.compiled.image));
-      store.onDispose(() => { c.dispose(); this.loaded = null; });
+  /** Address of the machine code in the store's code arena: loaded once, shared by instances. */
+  code(store: Store): bigint {
+    let base = this.placed.get(store);
+    if (base === undefined) {
+      base = store.codeArena.load(this.compiled.image).base;
+      this.placed.set(store, base);
     }
-    return this.loaded;
+    return base;
   }
 }
 

@@ -9,7 +9,7 @@
 //   tables   16-byte descriptor {base, length} per table index
 import { VMCTX, FUNCREF as REC, TABLE_DESC } from '../../abi/vmctx.js';
 import { TrapCode, trapInfo } from '../../abi/traps.js';
-import { Trap, Vmctx, type LoadedCode } from '../runtime/index.js';
+import { Trap, Vmctx } from '../runtime/index.js';
 import { LinkError, RuntimeError } from '../errors.js';
 import { RT_BASE } from '../compiler/runtime-calls.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
@@ -36,7 +36,7 @@ export class Instance implements HostCallTarget {
   private seg: SegmentState;
   private readonly info: ModuleInfo;
 
-  constructor(readonly store: Store, readonly module: CompiledModule, code: LoadedCode, imports: ImportObject) {
+  constructor(readonly store: Store, readonly module: CompiledModule, codeBase: bigint, imports: ImportObject) {
     const m = (this.info = module.info);
     const nG = m.globals.length, nF = m.funcTypeIndices.length, nT = m.types.length, nTab = m.tables.length;
     const offGlobals = 0, offFuncs = align8(offGlobals + 8 * nG);
@@ -81,7 +81,7 @@ export class Instance implements HostCallTarget {
         } else if (typeof val === 'function') {
           const fn = val as (...a: unknown[]) => unknown;
           this.hostImports[f] = { fn, type: ft };
-          const info: FuncInfo = { code: code.base + BigInt(module.funcOffsets[f]), vmctx: v, type: ft, typeId: typeIds[d.typeIndex], record: recordAddr(f), host: fn };
+          const info: FuncInfo = { code: codeBase + BigInt(module.funcOffsets[f]), vmctx: v, type: ft, typeId: typeIds[d.typeIndex], record: recordAddr(f), host: fn };
           writeRecord(f, info);
           const wf = makeFunction(store, info);
           this.funcs.push(wf);
@@ -113,7 +113,7 @@ export class Instance implements HostCallTarget {
     // ---- own functions ----
     for (let f = m.numImportedFuncs; f < nF; f++) {
       const ti2 = m.funcTypeIndices[f];
-      const info: FuncInfo = { code: code.base + BigInt(module.funcOffsets[f]), vmctx: v, type: m.types[ti2], typeId: typeIds[ti2], record: recordAddr(f) };
+      const info: FuncInfo = { code: codeBase + BigInt(module.funcOffsets[f]), vmctx: v, type: m.types[ti2], typeId: typeIds[ti2], record: recordAddr(f) };
       writeRecord(f, info);
       const wf = makeFunction(store, info);
       this.funcs.push(wf);

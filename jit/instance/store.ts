@@ -8,6 +8,7 @@ import { ENTRY_STATUS } from '../../abi/calling-convention.js';
 import { native, Trap, WasmStack, findCode, classifyFault, type Vmctx } from '../runtime/index.js';
 import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
 import { RuntimeError } from '../errors.js';
+import { CodeArena } from './code-arena.js';
 
 /** Everything needed to call a function value: what its funcref record holds, plus its type. */
 export interface FuncInfo {
@@ -45,6 +46,12 @@ export class Store {
   private running = false;
   private disposers: (() => void)[] = [];
 
+  private arena: CodeArena | null = null;
+  get codeArena(): CodeArena {
+    if (this.arena === null) { const a = (this.arena = new CodeArena()); this.disposers.unshift(() => a.dispose()); }
+    return this.arena;
+  }
+
   get wasmStack(): WasmStack {
     if (this.stack === null) { this.stack = new WasmStack(STACK_SIZE); const s = this.stack; this.disposers.push(() => s.dispose()); }
     return this.stack;
@@ -55,6 +62,7 @@ export class Store {
   dispose(): void {
     for (const f of this.disposers.splice(0).reverse()) { try { f(); } catch { /* best effort */ } }
     this.stack = null;
+    this.arena = null;
   }
 
   canonicalTypeId(t: FuncType): number {

@@ -1,0 +1,43 @@
+// Code memory for a store: one large PROT_NONE reservation registered once as a compiled-code
+// range for the trap handler (which has room for only ~127 ranges, and a spec script loads
+// hundreds of small modules), carved into page-aligned pieces. Each piece is written while RW
+// and sealed RX before it runs: W^X holds page by page, as with the runtime's loadCode.
+// Images of this compiler carry no relocations (everything goes through r15), so loading is a copy.
+import { mmapAnon, munmap, mprotect, view, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
+import { registerCodeRange, unregisterCodeRange } from '../runtime/native.js';
+import type { CodeImage } from '../../abi/image.js';
+
+const CHUNK = 256n << 20n;
+
+export interface PlacedCode { base: bigint; size: number; }
+
+export class CodeArena {
+  private chunks: bigint[] = [];
+  private cur = 0n;
+  private used = 0n;
+
+  load(img: CodeImage): PlacedCode {
+    if (img.relocs.length > 0) throw new Error('code arena: images with relocations are not supported');
+    const size = BigInt(Math.ceil(Math.max(1, img.code.length) / PAGE_SIZE) * PAGE_SIZE);
+    if (size > CHUNK) throw new RangeError('code image too large');
+    if (this.chunks.length === 0 || this.used + size > CHUNK) {
+      this.cur = mmapAnon(CHUNK, PROT.NONE, MAP.NORESERVE);
+      this.chunks.push(this.cur);
+      registerCodeRange(this.cur, this.cur + CHUNK);
+      this.used = 0n;
+    }
+    const base = this.cur + this.used;
+    this.used += size;
+    mprotect(base, size, PROT.READ | PROT.WRITE);
+    const buf = view(base, Number(size));
+    buf.set(img.code, 0);
+    buf.fill(0xcc, img.code.length); // int3 after the code
+    mprotect(base, size, PROT.READ | PROT.EXEC);
+    return { base, size: img.code.length };
+  }
+
+  dispose(): void {
+    for (const c of this.chunks) { unregisterCodeRange(c); munmap(c, CHUNK); }
+    this.chunks = [];
+  }
+}
