@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { CompileError } from '../../jit/errors.js';
 import { validateModule } from '../../jit/validator.js';
 import type { Engine, EngineInstance, SpecValue } from './engine.js';
+import { execHandlers } from './exec.js';
 
 export interface Command {
   type: string;
@@ -112,7 +113,7 @@ export function runFile(name: string, jsonPath: string, engine: Engine | null = 
   const ctx: FileContext = { dir: dirname(jsonPath), engine, current: null, named: new Map() };
   const res: FileResult = { name, counts: { passed: 0, failed: 0, skipped: 0, pending: 0 }, textMismatches: 0, failures: [] };
   for (const cmd of script.commands) {
-    const h = handlers[cmd.type];
+    const h = (engine && execHandlers[cmd.type]) || handlers[cmd.type];
     const out: Outcome = h ? h(cmd, ctx) : { status: 'failed', detail: `unknown command ${cmd.type}` };
     res.counts[out.status]++;
     if (out.textMismatch) res.textMismatches++;
