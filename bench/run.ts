@@ -4,13 +4,13 @@
 // other bench/*.bench.js scripts present and appends their output.
 //
 // usage: node dist/bench/run.js [--reps N] [--only NAME[,NAME]] [--quick] [--no-extra] [--timeout S]
-//   --quick     1 repetition (unless --reps), workloads about a fifth of the full size
+//   --quick     1 repetition (unless --reps), workloads about a tenth of the full size
 //   --only      run only these programs (names as in the table; `syscall` selects the sys-* ones)
 //   --no-extra  skip the other bench/*.bench.js scripts
 // Exit status: 0 when every available runner ran every program and all checksums agree.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildProgram, detectToolchain, NATIVE_FLAGS, WASM_FLAGS, type Built } from './lib/build.js';
@@ -115,6 +115,7 @@ async function main(): Promise<number> {
   const opt = parseArgs(process.argv.slice(2));
   const programs = selectPrograms(opt.only);
   const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
   const problems: string[] = [];
 
   // 1. build (cached by source hash)
@@ -200,7 +201,7 @@ async function main(): Promise<number> {
     mode,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     commit: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (working tree has uncommitted changes)' : ''}`,
-    machine: `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, shared with other work (medians absorb some noise, not all)`,
+    machine: `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, shared with other work: 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end of the main suite (medians absorb some noise, not all)`,
     versions: [`node ${process.version} (V8 ${process.versions.v8})`, `native: \`${tc.gccVersion}\`, flags \`${NATIVE_FLAGS.join(' ')}\``,
       `wasm: \`${tc.clangVersion}\`, flags \`${WASM_FLAGS.join(' ')}\``],
     tierChecks,

@@ -1,6 +1,6 @@
 // The benchmark programs and their workloads. Workloads are command-line arguments (not #defines)
 // so tuning them never invalidates the build cache. `full` is sized for 0.5 to 3 s natively on the
-// 2-core development machine; `quick` is roughly a fifth of that, for development runs.
+// 2-core development machine; `quick` is roughly a tenth of that, for development runs.
 
 export type Suite = 'cpu' | 'syscall';
 
@@ -33,27 +33,27 @@ export const DATA_FILE = 'read-8MiB.bin';
 export const DATA_FILE_BYTES = 8 << 20;
 
 export const PROGRAMS: readonly Program[] = [
-  cpu('fib', 'recursive calls', ['41'], ['37']),
-  cpu('sieve', 'integer loops, byte array', ['10000000', '30'], ['10000000', '6']),
-  cpu('collatz', '64-bit integer loops', ['4000000'], ['800000']),
-  cpu('nbody', 'floating point', ['6000000'], ['1200000']),
-  cpu('mandelbrot', 'floating point', ['3200'], ['1400']),
-  cpu('spectralnorm', 'floating point, calls', ['3500'], ['1500']),
-  cpu('matmul', 'matrix multiply', ['500', '8'], ['400', '3']),
-  cpu('sha256', 'hashing (32-bit rotates)', ['140'], ['28']),
-  cpu('crc32', 'hashing (table lookups)', ['250'], ['50']),
-  cpu('quicksort', 'sorting', ['1000000', '8'], ['1000000', '2']),
-  cpu('binarytrees', 'malloc/free heavy', ['17'], ['15']),
-  cpu('fannkuch', 'permutations', ['10', '2'], ['9', '4']),
-  cpu('strings', 'string processing (libc str*)', ['200000', '25'], ['200000', '5']),
-  cpu('interp', 'switch-dispatch interpreter', ['20000'], ['4000']),
+  cpu('fib', 'recursive calls', ['41'], ['35']),
+  cpu('sieve', 'integer loops, byte array', ['10000000', '30'], ['10000000', '3']),
+  cpu('collatz', '64-bit integer loops', ['4000000'], ['400000']),
+  cpu('nbody', 'floating point', ['6000000'], ['600000']),
+  cpu('mandelbrot', 'floating point', ['3200'], ['1000']),
+  cpu('spectralnorm', 'floating point, calls', ['3500'], ['1000']),
+  cpu('matmul', 'matrix multiply', ['500', '8'], ['300', '3']),
+  cpu('sha256', 'hashing (32-bit rotates)', ['140'], ['14']),
+  cpu('crc32', 'hashing (table lookups)', ['250'], ['25']),
+  cpu('quicksort', 'sorting', ['1000000', '8'], ['500000', '2']),
+  cpu('binarytrees', 'malloc/free heavy', ['17'], ['14']),
+  cpu('fannkuch', 'permutations', ['10', '2'], ['9', '2']),
+  cpu('strings', 'string processing (libc str*)', ['200000', '25'], ['100000', '4']),
+  cpu('interp', 'switch-dispatch interpreter', ['20000'], ['2000']),
   {
     name: 'sys-devnull', source: 'syscall/devnull.c', suite: 'syscall', kind: 'small writes to /dev/null',
-    invocation: (q) => ({ args: ['/dev/null', q ? '120000' : '600000', '16'], dirs: ['/dev'] }),
+    invocation: (q) => ({ args: ['/dev/null', q ? '60000' : '600000', '16'], dirs: ['/dev'] }),
   },
   {
     name: 'sys-pipe', source: 'syscall/pipe.c', suite: 'syscall', kind: 'small writes to a pipe',
-    invocation: (q) => ({ args: [q ? '60000' : '300000', '16'], dirs: [], drainStdout: true }),
+    invocation: (q) => ({ args: [q ? '30000' : '300000', '16'], dirs: [], drainStdout: true }),
   },
   {
     name: 'sys-fileread', source: 'syscall/fileread.c', suite: 'syscall', kind: 'file read in 64-byte chunks',
