@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { CompileError } from './errors.js';
 import { validateModule } from './validator.js';
+import { runCmd, compileCmd } from './compiler/cli-commands.js';
 
 export interface Subcommand {
   usage: string;
@@ -48,6 +49,16 @@ export const commands: Record<string, Subcommand> = {
     usage: 'validate FILE.wasm',
     summary: 'decode and validate a module; exit 0 and a summary, or 1 and the error',
     run: validateCmd,
+  },
+  run: {
+    usage: 'run [--invoke NAME] FILE.wasm [ARGS...]',
+    summary: 'instantiate and call NAME (results one per line), or run a WASI command',
+    run: runCmd,
+  },
+  compile: {
+    usage: 'compile FILE.wasm [--disasm] [--func N|NAME]',
+    summary: 'compile; print functions, code size and compile time (--disasm: capstone listing)',
+    run: compileCmd,
   },
 };
 
