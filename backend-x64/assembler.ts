@@ -622,6 +622,7 @@ export class Assembler extends Encoder {
   /**
    * Emits the constant pool (16-byte aligned; 16-, then 8-, then 4-byte entries so each is
    * naturally aligned), checks that every referenced label is bound, and returns the image.
+   * Call it once; `reset()` makes the Assembler ready for the next function.
    */
   finish(): AssembledCode {
     const codeSize = this.pos;
