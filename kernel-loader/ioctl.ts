@@ -1,0 +1,231 @@
+// User-space side of /dev/kwasm: the ioctl ABI of kernel-loader/kmod/kwasm_ioctl.h over ffi-rs.
+//
+// Structs travel through one mmap'd scratch page per device (a native address the kernel can
+// copy_from_user, viewed from JS as a zero-copy Buffer), because ffi-rs passes addresses as
+// BigInt and has no "pointer to this Buffer" primitive. Offsets below mirror the C header;
+// tests/kernel/ioctl-header.test.ts checks them against it.
+import { open as ffiOpen, define, DataType, createExternalBuffer, type JsExternal } from 'ffi-rs';
+
+const LIB = 'libc';
+ffiOpen({ library: LIB, path: '' });
+const I32 = DataType.I32, I64 = DataType.BigInt;
+const libc = define({
+  open: { library: LIB, retType: I32, paramsType: [DataType.String, I32], errno: true },
+  close: { library: LIB, retType: I32, paramsType: [I32], errno: true },
+  ioctl: { library: LIB, retType: I32, paramsType: [I32, I64, I64], errno: true },
+  mmap: { library: LIB, retType: I64, paramsType: [I64, I64, I32, I32, I32, I64], errno: true },
+  munmap: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
+  // memmove(p, p, 0) returns p as an External: how an address becomes a Buffer (platform facts)
+  memmove: { library: LIB, retType: DataType.External, paramsType: [I64, I64, I64] },
+});
+
+interface ErrnoResult<T> { value: T; errnoCode: number; errnoMessage: string }
+
+export const KWASM_IOCTL_VERSION = 1;
+const MAGIC = 0xb7;
+
+/** Struct sizes and field offsets, as in kwasm_ioctl.h. */
+export const VERSION_STRUCT = { size: 32, version: 0, vmctxSize: 4, imageVersion: 8, maxMemPages: 12, maxImageBytes: 16, maxStackBytes: 24 } as const;
+export const LOAD_STRUCT = { size: 88, version: 0, flags: 4, imagePtr: 8, imageLen: 16, memPages: 24, memMaxPages: 28, stackBytes: 32, reserved: 40 } as const;
+export const INVOKE_STRUCT = {
+  size: 96, version: 0, flags: 4, funcIndex: 8, nslots: 12, slotsPtr: 16, timeoutNs: 24, status: 32, trapCode: 36,
+  retInt: 40, retFloat: 48, trapPc: 56, trapAddr: 64, trapSignal: 72, reserved0: 76, reserved: 80,
+} as const;
+export const MEM_RW_STRUCT = { size: 32, version: 0, flags: 4, offset: 8, len: 16, bufPtr: 24 } as const;
+
+const IOC = { NONE: 0, WRITE: 1, READ: 2 } as const;
+/** Linux _IOC(dir, type, nr, size) for x86-64. */
+export function ioc(dir: number, type: number, nr: number, size: number): bigint {
+  return BigInt(((dir << 30) >>> 0) | (size << 16) | (type << 8) | nr) & 0xffffffffn;
+}
+export const KWASM_IOC = {
+  VERSION: ioc(IOC.READ, MAGIC, 0, VERSION_STRUCT.size),
+  LOAD: ioc(IOC.WRITE, MAGIC, 1, LOAD_STRUCT.size),
+  INVOKE: ioc(IOC.READ | IOC.WRITE, MAGIC, 2, INVOKE_STRUCT.size),
+  MEM_READ: ioc(IOC.WRITE, MAGIC, 3, MEM_RW_STRUCT.size),
+  MEM_WRITE: ioc(IOC.WRITE, MAGIC, 4, MEM_RW_STRUCT.size),
+  RELEASE: ioc(IOC.NONE, MAGIC, 5, 0),
+} as const;
+export const IOC_MAGIC = MAGIC;
+
+/** KWASM_STATUS_* (kwasm_abi.h, from abi/calling-convention.ts). */
+export const Status = { returned: 0, trap: 1, hostCall: 2 } as const;
+
+export const ERRNO = { EPERM: 1, ENOENT: 2, EINTR: 4, EFAULT: 14, EBUSY: 16, EINVAL: 22, ENOTTY: 25, EOPNOTSUPP: 95 } as const;
+
+export class KwasmError extends Error {
+  constructor(readonly op: string, readonly errno: number, msg: string) {
+    super(`kwasm ${op}: ${msg} (errno ${errno})`);
+  }
+}
+
+const PAGE = 4096;
+const PROT_RW = 3, MAP_PRIVATE_ANON = 0x22;
+
+/** Native scratch memory with a known address, unmapped by `free()`. */
+export class NativeBuffer {
+  readonly buf: Buffer;
+  private constructor(readonly addr: bigint, readonly length: number) {
+    this.buf = createExternalBuffer(libc.memmove([addr, addr, 0n]) as JsExternal, length);
+  }
+  static alloc(length: number): NativeBuffer {
+    const bytes = Math.max(PAGE, Math.ceil(length / PAGE) * PAGE);
+    const r = libc.mmap([0n, BigInt(bytes), PROT_RW, MAP_PRIVATE_ANON, -1, 0n]) as ErrnoResult<bigint>;
+    if (r.value === -1n) throw new KwasmError('mmap', r.errnoCode, r.errnoMessage);
+    return new NativeBuffer(r.value, bytes);
+  }
+  free(): void {
+    libc.munmap([this.addr, BigInt(this.length)]);
+  }
+}
+
+export interface KwasmVersion {
+  version: number; vmctxSize: number; imageVersion: number; maxMemPages: number; maxImageBytes: bigint; maxStackBytes: bigint;
+}
+
+export interface LoadOptions {
+  /** code image in the abi/image.ts binary form */
+  image: Uint8Array;
+  memPages?: number;
+  memMaxPages?: number;
+  stackBytes?: number;
+}
+
+export interface InvokeResult {
+  status: number;
+  trapCode: number;
+  retInt: bigint;
+  retFloat: bigint;
+  /** offset of the trapping instruction (or the stub's return address) in the code */
+  trapPc: bigint;
+  /** faulting offset from the linear memory base */
+  trapAddr: bigint;
+  trapSignal: number;
+  /** argument slots after the call (multi-value results) */
+  slots: bigint[];
+}
+
+/** One open /dev/kwasm: at most one loaded instance at a time. */
+export class KwasmDevice {
+  private readonly scratch = NativeBuffer.alloc(PAGE);
+  private closed = false;
+  private constructor(readonly fd: number) {}
+
+  static open(path = '/dev/kwasm'): KwasmDevice {
+    const O_RDWR_CLOEXEC = 0o2 | 0o2000000;
+    const r = libc.open([path, O_RDWR_CLOEXEC]) as ErrnoResult<number>;
+    if (r.value < 0) throw new KwasmError('open', r.errnoCode, `${path}: ${r.errnoMessage}`);
+    return new KwasmDevice(r.value);
+  }
+
+  /** ioctl(fd, cmd, arg): 0 or -errno, never throws (the fuzzer's entry point). */
+  rawIoctl(cmd: bigint, arg: bigint): number {
+    const r = libc.ioctl([this.fd, cmd, arg]) as ErrnoResult<number>;
+    return r.value < 0 ? -r.errnoCode : r.value;
+  }
+
+  /** Scratch page for building argument structs (its address: `scratchAddr`). */
+  get scratchBuf(): Buffer { return this.scratch.buf; }
+  get scratchAddr(): bigint { return this.scratch.addr; }
+
+  private call(op: string, cmd: bigint, arg: bigint): void {
+    const rc = this.rawIoctl(cmd, arg);
+    if (rc < 0) throw new KwasmError(op, -rc, errnoName(-rc));
+  }
+
+  private header(size: number): Buffer {
+    const b = this.scratch.buf.subarray(0, size);
+    b.fill(0);
+    b.writeUInt32LE(KWASM_IOCTL_VERSION, 0);
+    return b;
+  }
+
+  version(): KwasmVersion {
+    const b = this.scratch.buf.subarray(0, VERSION_STRUCT.size);
+    b.fill(0);
+    this.call('version', KWASM_IOC.VERSION, this.scratch.addr);
+    const S = VERSION_STRUCT;
+    return {
+      version: b.readUInt32LE(S.version), vmctxSize: b.readUInt32LE(S.vmctxSize), imageVersion: b.readUInt32LE(S.imageVersion),
+      maxMemPages: b.readUInt32LE(S.maxMemPages), maxImageBytes: b.readBigUInt64LE(S.maxImageBytes), maxStackBytes: b.readBigUInt64LE(S.maxStackBytes),
+    };
+  }
+
+  load(opts: LoadOptions): void {
+    const img = NativeBuffer.alloc(opts.image.length);
+    try {
+      img.buf.set(opts.image);
+      const S = LOAD_STRUCT, b = this.header(S.size);
+      b.writeBigUInt64LE(img.addr, S.imagePtr);
+      b.writeBigUInt64LE(BigInt(opts.image.length), S.imageLen);
+      b.writeUInt32LE(opts.memPages ?? 0, S.memPages);
+      b.writeUInt32LE(opts.memMaxPages ?? opts.memPages ?? 0, S.memMaxPages);
+      b.writeBigUInt64LE(BigInt(opts.stackBytes ?? 0), S.stackBytes);
+      this.call('load', KWASM_IOC.LOAD, this.scratch.addr);
+    } finally {
+      img.free();
+    }
+  }
+
+  /** Calls function `funcIndex` with the given argument slots (max(params, results) of them). */
+  invoke(funcIndex: number, args: readonly bigint[] = []): InvokeResult {
+    const S = INVOKE_STRUCT, b = this.header(S.size);
+    const slotsAt = 512; // slots live in the same scratch page, after the struct
+    args.forEach((v, i) => this.scratch.buf.writeBigUInt64LE(BigInt.asUintN(64, v), slotsAt + 8 * i));
+    b.writeUInt32LE(funcIndex, S.funcIndex);
+    b.writeUInt32LE(args.length, S.nslots);
+    b.writeBigUInt64LE(this.scratch.addr + BigInt(slotsAt), S.slotsPtr);
+    this.call('invoke', KWASM_IOC.INVOKE, this.scratch.addr);
+    const slots = args.map((_, i) => this.scratch.buf.readBigUInt64LE(slotsAt + 8 * i));
+    return {
+      status: b.readUInt32LE(S.status), trapCode: b.readUInt32LE(S.trapCode),
+      retInt: b.readBigUInt64LE(S.retInt), retFloat: b.readBigUInt64LE(S.retFloat),
+      trapPc: b.readBigUInt64LE(S.trapPc), trapAddr: b.readBigUInt64LE(S.trapAddr), trapSignal: b.readUInt32LE(S.trapSignal),
+      slots,
+    };
+  }
+
+  private memRw(op: 'read' | 'write', cmd: bigint, offset: bigint, data: NativeBuffer, len: number): void {
+    const S = MEM_RW_STRUCT, b = this.header(S.size);
+    b.writeBigUInt64LE(offset, S.offset);
+    b.writeBigUInt64LE(BigInt(len), S.len);
+    b.writeBigUInt64LE(data.addr, S.bufPtr);
+    this.call(`mem ${op}`, cmd, this.scratch.addr);
+  }
+
+  readMemory(offset: number | bigint, len: number): Buffer {
+    const nb = NativeBuffer.alloc(len);
+    try {
+      this.memRw('read', KWASM_IOC.MEM_READ, BigInt(offset), nb, len);
+      return Buffer.from(nb.buf.subarray(0, len));
+    } finally {
+      nb.free();
+    }
+  }
+
+  writeMemory(offset: number | bigint, data: Uint8Array): void {
+    const nb = NativeBuffer.alloc(data.length);
+    try {
+      nb.buf.set(data);
+      this.memRw('write', KWASM_IOC.MEM_WRITE, BigInt(offset), nb, data.length);
+    } finally {
+      nb.free();
+    }
+  }
+
+  release(): void {
+    this.call('release', KWASM_IOC.RELEASE, 0n);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    libc.close([this.fd]);
+    this.scratch.free();
+  }
+}
+
+function errnoName(e: number): string {
+  const n = Object.entries(ERRNO).find(([, v]) => v === e);
+  return n ? n[0] : `errno ${e}`;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Ring-0 trampolines between the kernel and compiled wasm: the kernel twins of the user-space
+ * ones in jit/runtime/trampolines.ts, with the same vmctx protocol (kwasm_abi.h), so compiled
+ * code cannot tell which side it runs on.
+ *
+ *   kwasm_enter(vmctx)  save callee-saved regs + rsp in vmctx.hostRsp, switch to the wasm stack,
+ *                       copy vmctx.args, call vmctx.entryFunc, copy results back -> status 0.
+ *   trap stubs          `call [r15 + trapStubs + 8*code]` from compiled code: record, unwind -> 1.
+ *   trap landing        where the fixup_exception kprobe sends a faulting compiled-code ip.
+ *   kwasm_return_one    the kprobe makes fixup_exception "return 1" (fault handled) through it.
+ *
+ * The active vmctx lives in a per-CPU variable, not in r15: the stubs and the landing pad must
+ * find the instance even if compiled code is mid-way through a cross-instance call. Per-CPU is
+ * sound because wasm runs between kernel_fpu_begin/end, i.e. with preemption disabled.
+ */
+#include <linux/linkage.h>
+#include <asm/percpu.h>
+#include <asm/nospec-branch.h>
+#include "kwasm_abi.h"
+
+#define V(f) KWASM_VMCTX_##f(%r15)
+
+	.text
+
+/* long kwasm_enter(void *vmctx): rdi = vmctx, returns KWASM_STATUS_* in eax */
+SYM_FUNC_START(kwasm_enter)
+	push	%rbp
+	push	%rbx
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, KWASM_VMCTX_HOST_RSP(%rdi)
+	mov	%rdi, PER_CPU_VAR(kwasm_active_vmctx)
+	mov	%rdi, %r15
+	mov	V(MEMORY_BASE), %r14
+	mov	V(WASM_STACK_TOP), %rsp
+	mov	V(ARG_COUNT), %rcx
+	/* an even number of slots keeps rsp 16-byte aligned at the call */
+	lea	1(%rcx), %rax
+	and	$-2, %rax
+	shl	$3, %rax
+	sub	%rax, %rsp
+	xor	%edx, %edx
+1:	cmp	%rcx, %rdx
+	jae	2f
+	mov	KWASM_VMCTX_ARGS(%r15,%rdx,8), %rax
+	mov	%rax, (%rsp,%rdx,8)
+	inc	%rdx
+	jmp	1b
+2:	mov	V(ENTRY_FUNC), %rax
+	CALL_NOSPEC rax
+	/* r15 is pinned by the ABI; reload it anyway: the kernel does not bet on it */
+	mov	PER_CPU_VAR(kwasm_active_vmctx), %r15
+	mov	%rax, V(RET_INT)
+	movq	%xmm0, V(RET_FLOAT)
+	mov	V(ARG_COUNT), %rcx
+	xor	%edx, %edx
+3:	cmp	%rcx, %rdx
+	jae	4f
+	mov	(%rsp,%rdx,8), %rax
+	mov	%rax, KWASM_VMCTX_ARGS(%r15,%rdx,8)
+	inc	%rdx
+	jmp	3b
+4:	mov	$KWASM_STATUS_RETURNED, %eax
+	/* shared exit: r15 = active vmctx, eax = status */
+.Lexit_to_host:
+	mov	V(HOST_RSP), %rsp
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%rbx
+	pop	%rbp
+	RET
+
+/* Trap stubs: edi = trap code; the stack-overflow stub doubles as the interrupt slow path. */
+.macro TRAP_STUB code
+	.p2align 4
+.Lstub\code:
+	mov	$\code, %edi
+	.if \code == KWASM_TRAP_STACK_OVERFLOW
+	mov	PER_CPU_VAR(kwasm_active_vmctx), %r11
+	cmpl	$0, KWASM_VMCTX_INTERRUPT(%r11)
+	je	.Ltrap_common
+	mov	$KWASM_TRAP_INTERRUPTED, %edi
+	.endif
+	jmp	.Ltrap_common
+.endm
+	TRAP_STUB 0
+	TRAP_STUB 1
+	TRAP_STUB 2
+	TRAP_STUB 3
+	TRAP_STUB 4
+	TRAP_STUB 5
+	TRAP_STUB 6
+	TRAP_STUB 7
+	TRAP_STUB 8
+	TRAP_STUB 9
+	TRAP_STUB 10
+	TRAP_STUB 11
+	TRAP_STUB 12
+	TRAP_STUB 13
+	TRAP_STUB 14
+	TRAP_STUB 15
+
+.Ltrap_common:
+	pop	%rdx			/* return address of the stub call = trap pc */
+	xor	%esi, %esi		/* no data address */
+	xor	%eax, %eax		/* not a hardware fault */
+	jmp	.Ltrap_record
+
+/*
+ * Trap landing pad, entered with the faulting context's rsp by the fixup_exception kprobe:
+ * edi = trap code, rsi = fault address, rdx = faulting ip, ecx = signal equivalent.
+ */
+	.p2align 4
+SYM_INNER_LABEL(kwasm_trap_landing, SYM_L_GLOBAL)
+	mov	%ecx, %eax
+.Ltrap_record:
+	mov	PER_CPU_VAR(kwasm_active_vmctx), %r11
+	mov	%edi, KWASM_VMCTX_TRAP_CODE(%r11)
+	mov	%eax, KWASM_VMCTX_TRAP_SIGNAL(%r11)
+	mov	%rdx, KWASM_VMCTX_TRAP_PC(%r11)
+	mov	%rsi, KWASM_VMCTX_TRAP_ADDR(%r11)
+	mov	%r15, KWASM_VMCTX_STOP_VMCTX(%r11)
+	mov	%r11, %r15
+	mov	$KWASM_STATUS_TRAP, %eax
+	jmp	.Lexit_to_host
+SYM_FUNC_END(kwasm_enter)
+
+/* int kwasm_return_one(void): the body fixup_exception runs when our kprobe claimed the fault. */
+SYM_FUNC_START(kwasm_return_one)
+	mov	$1, %eax
+	RET
+SYM_FUNC_END(kwasm_return_one)
+
+	.section .rodata
+	.p2align 3
+SYM_DATA_START(kwasm_trap_stub_addrs)
+	.quad .Lstub0, .Lstub1, .Lstub2, .Lstub3, .Lstub4, .Lstub5, .Lstub6, .Lstub7
+	.quad .Lstub8, .Lstub9, .Lstub10, .Lstub11, .Lstub12, .Lstub13, .Lstub14, .Lstub15
+SYM_DATA_END(kwasm_trap_stub_addrs)

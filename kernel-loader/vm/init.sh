@@ -1,0 +1,37 @@
+#!/bin/busybox sh
+# /init of the kwasm test VM (busybox-static initramfs, built by kernel-loader/vm/harness.ts).
+# Mounts the host's root read-only over 9p, loads kwasm.ko from it, runs one node script in a
+# chroot there, then prints the evidence the harness judges (exit code, rmmod, taint, vmalloc
+# leaks, dmesg) between @@KWASM markers on the serial console and powers off.
+/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /host
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+KO=; SCRIPT=
+for w in $(cat /proc/cmdline); do
+  case "$w" in kwasm_ko=*) KO=${w#kwasm_ko=} ;; kwasm_run=*) SCRIPT=${w#kwasm_run=} ;; esac
+done
+say() { echo "@@KWASM $*"; }
+
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
+  insmod /lib/modules/$m.ko || say "ERROR insmod $m"
+done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro host /host || say "ERROR mount 9p"
+mount -t proc proc /host/proc
+mount -t devtmpfs dev /host/dev
+mount -t tmpfs -o size=256m tmp /host/tmp
+
+say "TAINT-BEFORE $(cat /proc/sys/kernel/tainted)"
+if insmod "/host$KO"; then say "INSMOD 0"; else say "INSMOD 1"; fi
+say "BEGIN-SCRIPT"
+chroot /host /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp NO_COLOR=1 /usr/bin/node "$SCRIPT"
+say "END-SCRIPT $?"
+say "VMALLOC-KWASM $(grep -c '\[kwasm\]' /proc/vmallocinfo)"
+if rmmod kwasm; then say "RMMOD 0"; else say "RMMOD 1"; fi
+say "TAINT-AFTER $(cat /proc/sys/kernel/tainted)"
+say "BEGIN-DMESG"
+dmesg
+say "END-DMESG"
+umount /host/tmp /host/dev /host/proc /host 2>/dev/null
+poweroff -f

@@ -1,0 +1,10 @@
+// Entry point the VM runs (kernel-loader/vm/init.sh via tests/kernel/kernel.suite.ts): every
+// guest-side uvu suite in one node process, because starting node under TCG costs ~2 s.
+// uvu prints one Total/Passed summary for all of them; the host suite parses it.
+import ring0 from './ring0.guest.js';
+import guard from './guard.guest.js';
+import fuzz from './fuzz.guest.js';
+
+ring0.run();
+guard.run();
+fuzz.run();
