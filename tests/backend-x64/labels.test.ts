@@ -4,8 +4,8 @@
 // capstone, never against numbers the assembler computed itself.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Assembler, AluOp, Cond, RoundMode, ripRel, rax, rcx, xmm3, type Label, type Gpr } from '../../backend-x64/index.js';
-import { hex } from './x86-ref.js';
+import { Assembler, AluOp, Cond, COND_NAMES, RoundMode, ripRel, rax, rcx, xmm3, type Label, type Gpr } from '../../backend-x64/index.js';
+import { hex, loadRefTools } from './x86-ref.js';
 import { initDisasm, decode } from '../../backend-x64/disasm.js';
 
 test.before(async () => { await initDisasm(); });
@@ -43,6 +43,25 @@ test('backward jmp/jcc: rel8 up to -128, rel32 from -129', () => {
       assert.is(target(d), 0);
     }
   }
+});
+
+test('backward branches are byte-identical to keystone around the rel8 limit', async () => {
+  const { ks } = await loadRefTools();
+  let checked = 0;
+  for (let cc = -2; cc < 16; cc++) { // -2: call, -1: jmp, 0..15: jcc
+    for (let from = 110; from <= 140; from++) {
+      const a = new Assembler();
+      const top = a.newLabel();
+      a.bind(top);
+      for (let i = 0; i < from; i++) a.int3();
+      if (cc === -2) a.call(top); else if (cc === -1) a.jmp(top); else a.jcc(cc as Cond, top);
+      const mine = a.finish().code.subarray(from);
+      const text = `${cc === -2 ? 'call' : cc === -1 ? 'jmp' : `j${COND_NAMES[cc]}`} 0`;
+      assert.is(hex(mine), hex(ks.asm(text, { address: from })), `${text} from ${from}`);
+      checked++;
+    }
+  }
+  assert.is(checked, 18 * 31);
 });
 
 test('forward jumps are rel32 and land on the bound label at any distance', () => {
