@@ -1,0 +1,27 @@
+// The guard-page design: a compiled i32.load is a single `mov` from [r14 + index (+ offset)],
+// with no compare or branch on the index. Proven on the disassembly of the function.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileModule } from '../../jit/compiler/module-compiler.js';
+import { decode, initDisasm } from '../../backend-x64/index.js';
+import { wat } from '../jit/wat.js';
+
+test('i32.load compiles to one mov from r14 + index, with no bounds check', async () => {
+  await initDisasm();
+  const m = compileModule(wat(`(module (memory 1)
+    (func (export "load") (param i32) (result i32) local.get 0 i32.load offset=16))`));
+  const f = m.image.functions[0];
+  const insns = decode(m.image.code.subarray(f.offset, f.offset + f.size));
+  const text = insns.map((i) => `${i.mnemonic} ${i.operands}`);
+  const loads = text.filter((t) => t.includes('[r14'));
+  assert.is(loads.length, 1, text.join('\n'));
+  assert.match(loads[0], /^mov eax, dword ptr \[r14 \+ rax \+ 0x10\]$/);
+  // Between fetching the parameter and the load: nothing but the load (no cmp/jcc on the index).
+  const at = text.indexOf(loads[0]);
+  assert.match(text[at - 1], /^mov eax, dword ptr \[rbp \+ 0x10\]$/);
+  const body = text.slice(text.findIndex((t) => t.startsWith('mov qword ptr [rbp - 8], r15')) + 1, at + 1);
+  assert.equal(body, ['mov eax, dword ptr [rbp + 0x10]', loads[0]], 'the body is the parameter fetch and the load');
+  assert.not.ok(text.some((t) => /^cmp .*(eax|rax)/.test(t)), 'no compare involving the index');
+});
+
+test.run();
