@@ -155,7 +155,10 @@ export class Assembler extends Encoder {
         const s = BigInt.asIntN(64, imm);
         if (s < -0x80000000n || s > 0xffffffffn) { this.movImm64(dst, s); return; }
         v = Number(s);
-      } else v = imm;
+      } else {
+        if (!Number.isSafeInteger(imm)) throw new RangeError(`immediate is not a safe integer: ${imm}`);
+        v = imm;
+      }
       if (v >= 0 && v <= 0xffffffff) { this.ro(0, 0xb8, 0, dst); this.imm(v, 4); return; }
       if (v >= -0x80000000 && v < 0) { this.rr(0, 0xc7, W, 0, dst); this.imm(v, 4); return; }
       this.movImm64(dst, v);

@@ -367,6 +367,8 @@ test('operand validation: rsp index, immediate ranges', () => {
   assert.throws(() => a.aluRI(AluOp.ADD, 64, 0 as Gpr, 0x80000000), /does not fit/);
   assert.throws(() => a.aluRI(AluOp.ADD, 8, 0 as Gpr, 256), /does not fit/);
   assert.throws(() => a.movMI(16, mem(0 as Gpr), 0x10000), /does not fit/);
+  assert.throws(() => a.movRI(64, 0 as Gpr, 1.5), /not a safe integer/);
+  assert.throws(() => a.shiftRI(ShiftOp.SHL, 32, 0 as Gpr, 256), /not an imm8/);
 });
 
 test.run();
