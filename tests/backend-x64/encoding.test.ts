@@ -103,17 +103,23 @@ function generate(): void {
     c(`movabs ${g(d, 64)}, ${num(n)}`, () => asm.movImm64(d, v));
   }
   family = 'mov load/store';
-  for (const s of SIZES) for (const r of [0, 5, 9, 15, s === 8 ? 6 : 4] as Gpr[]) for (const m of MEM_FULL) {
-    c(`mov ${g(r, s)}, ${PTR[s]} ptr ${m.t}`, () => asm.movRM(s, r, m.m));
-    c(`mov ${PTR[s]} ptr ${m.t}, ${g(r, s)}`, () => asm.movMR(s, m.m, r));
+  // Every addressing form once per size, with the register operand rotating through
+  // rax/rbp/r9/r15 and rsp (sil for bytes: needs REX), so REX.R combines with REX.X/B.
+  for (const s of SIZES) {
+    const regs = [0, 5, 9, 15, s === 8 ? 6 : 4] as Gpr[];
+    MEM_FULL.forEach((m, j) => {
+      const r = regs[j % regs.length], r2 = regs[(j + 2) % regs.length];
+      c(`mov ${g(r, s)}, ${PTR[s]} ptr ${m.t}`, () => asm.movRM(s, r, m.m));
+      c(`mov ${PTR[s]} ptr ${m.t}, ${g(r2, s)}`, () => asm.movMR(s, m.m, r2));
+    });
   }
   for (const s of SIZES) for (const m of MEM_SMALL) for (const v of imms(s)) c(`mov ${PTR[s]} ptr ${m.t}, ${num(v)}`, () => asm.movMI(s, m.m, v));
 
   family = 'lea';
-  for (const s of [32, 64] as const) for (const r of [0, 4, 8, 13] as Gpr[]) for (const m of MEM_FULL) {
-    if (m.m.base === NO_BASE && m.m.index < 0) continue; // lea of an absolute: keystone picks moffs-like forms; not used
+  for (const s of [32, 64] as const) MEM_FULL.forEach((m, j) => {
+    const r = ([0, 4, 8, 13] as Gpr[])[j % 4];
     c(`lea ${g(r, s)}, ${m.t}`, () => asm.lea(s, r, m.m));
-  }
+  });
   for (const r of G) for (const m of MEM_SMALL) c(`lea ${g(r, 64)}, ${m.t}`, () => asm.lea(64, r, m.m));
 
   family = 'movzx/movsx';
