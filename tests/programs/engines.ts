@@ -1,0 +1,70 @@
+// Engines that can run a WASI program inside the child process (child.ts).
+//
+// - `v8`: a STAND-IN engine: V8's WebAssembly.instantiate does the wasm, our
+//   jit/wasi WASI class does every host call. It tests the WASI layer until the
+//   kwasm-jit compiler exists.
+// - `node-wasi`: the reference: V8 plus Node's own node:wasi (uvwasi).
+//
+// kwasm-jit's compiler adds `kwasm` here by implementing the same interface
+// (instantiate with kwasm-jit, wire the same WASI class, classify its traps).
+
+import { readFileSync } from 'node:fs';
+import { WASI } from '../../jit/wasi/index.js';
+
+/** Exit status of the child when the program trapped (wasmtime's choice, 128 + SIGABRT). */
+export const TRAP_EXIT_STATUS = 134;
+
+export interface EngineRunConfig {
+  wasmPath: string;
+  /** Full argv, program name first. */
+  args: string[];
+  env: Record<string, string>;
+  /** Guest directory -> host directory. */
+  preopens: Record<string, string>;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly description: string;
+  /** Runs the program in this process and resolves to its exit code; a trap rejects. */
+  run(cfg: EngineRunConfig): Promise<number>;
+  /** The trap kind of an error `run` rejected with, in the spec's words; undefined if not a trap. */
+  trapKind(err: unknown): string | undefined;
+}
+
+/** V8 reports traps as WebAssembly.RuntimeError (and a RangeError for stack exhaustion). */
+function v8TrapKind(err: unknown): string | undefined {
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return 'call stack exhausted';
+  if (!(err instanceof WebAssembly.RuntimeError)) return undefined;
+  const m = err.message;
+  if (/out of bounds/.test(m) && /memory/.test(m)) return 'out of bounds memory access';
+  if (/unreachable/.test(m)) return 'unreachable';
+  if (/divide by zero/.test(m)) return 'integer divide by zero';
+  if (/integer overflow/.test(m)) return 'integer overflow';
+  if (/table index|out of bounds/.test(m)) return 'undefined element';
+  return `runtime error: ${m}`;
+}
+
+export const ENGINES: Readonly<Record<string, Engine>> = {
+  v8: {
+    name: 'v8',
+    description: 'stand-in engine: V8 WebAssembly + kwasm-jit WASI (jit/wasi)',
+    async run(cfg) {
+      const wasi = new WASI({ args: cfg.args, env: cfg.env, preopens: cfg.preopens, returnOnExit: true });
+      const { instance } = await WebAssembly.instantiate(readFileSync(cfg.wasmPath), wasi.getImportObject());
+      return wasi.start(instance);
+    },
+    trapKind: v8TrapKind,
+  },
+  'node-wasi': {
+    name: 'node-wasi',
+    description: 'reference: V8 WebAssembly + node:wasi',
+    async run(cfg) {
+      const { WASI: NodeWASI } = await import('node:wasi');
+      const wasi = new NodeWASI({ version: 'preview1', args: cfg.args, env: cfg.env, preopens: cfg.preopens, returnOnExit: true });
+      const { instance } = await WebAssembly.instantiate(readFileSync(cfg.wasmPath), wasi.getImportObject() as WebAssembly.Imports);
+      return wasi.start(instance);
+    },
+    trapKind: v8TrapKind,
+  },
+};
