@@ -264,6 +264,16 @@ export class Assembler extends Encoder {
       this.imm(v, immBytes(size));
     }
   }
+  /**
+   * op dst, imm32 with the 4-byte immediate always used, returning the immediate's offset, so a
+   * value known only later (a frame size) can be patched in place with `patch32`.
+   */
+  aluRI32(op: AluOp, size: 32 | 64, dst: Gpr, imm: number): number {
+    this.rr(pfxOf(size), 0x81, wOf(size), op, dst);
+    const at = this.pos;
+    this.imm(immOf(size, imm), 4);
+    return at;
+  }
   /** op [m], imm */
   aluMI(op: AluOp, size: Size, m: Mem, imm: number): void {
     const v = immOf(size, imm);
@@ -507,6 +517,15 @@ export class Assembler extends Encoder {
   ud2(): void { this.op(0, 0x0f0b, 0); }
   int3(): void { this.op(0, 0xcc, 0); }
   mfence(): void { this.ensure(3); this.emitBytes([0x0f, 0xae, 0xf0]); }
+  /** rep movsb: copy rcx bytes from [rsi] to [rdi], direction from DF (memory.copy). */
+  repMovsb(): void { this.ensure(2); this.emitBytes([0xf3, 0xa4]); }
+  /** rep stosb: store al to rcx bytes at [rdi] (memory.fill). */
+  repStosb(): void { this.ensure(2); this.emitBytes([0xf3, 0xaa]); }
+  /** std / cld: set or clear the direction flag (backward copies for overlapping memory.copy). */
+  std(): void { this.ensure(1); this.emitBytes([0xfd]); }
+  cld(): void { this.ensure(1); this.emitBytes([0xfc]); }
+  /** syscall: used only by the runtime's signal handler (it may not call libc). */
+  syscall(): void { this.ensure(2); this.emitBytes([0x0f, 0x05]); }
   /** One NOP instruction of 1..9 bytes. */
   nop(n = 1): void {
     if (n < 1 || n > 9) throw new RangeError(`nop length ${n} not in 1..9`);

@@ -163,4 +163,15 @@ test('byte registers: spl/bpl/sil/dil get a REX prefix, al..bl do not', () => {
   assert.equal(ds.map((d) => `${d.mnemonic} ${d.operands} ${d.size}`), ['sete bl 3', 'sete sil 4', 'movzx eax, dil 4', 'movzx esi, al 3']);
 });
 
+test('string ops, direction flag, syscall, and a patchable imm32 ALU form', () => {
+  const a = new Assembler();
+  a.repMovsb(); a.repStosb(); a.std(); a.cld(); a.syscall();
+  const at = a.aluRI32(AluOp.SUB, 64, rsp, 0); // frame size unknown yet: force the 4-byte immediate
+  a.patch32(at, 0x128);
+  const ds = decode(a.finish().code);
+  assert.equal(ds.map((d) => `${d.mnemonic} ${d.operands}`.trim()),
+    ['rep movsb byte ptr [rdi], byte ptr [rsi]', 'rep stosb byte ptr [rdi], al', 'std', 'cld', 'syscall', 'sub rsp, 0x128']);
+  assert.is(ds[5].size, 7); // 48 81 ec imm32, not the imm8 form
+});
+
 test.run();
