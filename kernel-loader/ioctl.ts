@@ -167,14 +167,19 @@ export class KwasmDevice {
     }
   }
 
-  /** Calls function `funcIndex` with the given argument slots (max(params, results) of them). */
-  invoke(funcIndex: number, args: readonly bigint[] = []): InvokeResult {
+  /**
+   * Calls function `funcIndex` with the given argument slots (max(params, results) of them).
+   * With `timeoutNs`, a call still running after it traps "interrupted"; a fatal signal to the
+   * calling process does the same without a timeout.
+   */
+  invoke(funcIndex: number, args: readonly bigint[] = [], timeoutNs = 0n): InvokeResult {
     const S = INVOKE_STRUCT, b = this.header(S.size);
     const slotsAt = 512; // slots live in the same scratch page, after the struct
     args.forEach((v, i) => this.scratch.buf.writeBigUInt64LE(BigInt.asUintN(64, v), slotsAt + 8 * i));
     b.writeUInt32LE(funcIndex, S.funcIndex);
     b.writeUInt32LE(args.length, S.nslots);
     b.writeBigUInt64LE(this.scratch.addr + BigInt(slotsAt), S.slotsPtr);
+    b.writeBigUInt64LE(timeoutNs, S.timeoutNs);
     this.call('invoke', KWASM_IOC.INVOKE, this.scratch.addr);
     const slots = args.map((_, i) => this.scratch.buf.readBigUInt64LE(slotsAt + 8 * i));
     return {

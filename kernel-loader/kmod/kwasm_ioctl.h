@@ -69,7 +69,7 @@ struct kwasm_invoke {
 	__u32 func_index;	/*  8 index into the image's function table */
 	__u32 nslots;		/* 12 max(params, results), <= KWASM_ARG_SLOTS */
 	__u64 slots_ptr;	/* 16 user array of nslots u64: arguments in, results out */
-	__u64 timeout_ns;	/* 24 reserved in v1: must be 0 */
+	__u64 timeout_ns;	/* 24 0 = none; else the call traps "interrupted" after it */
 	__u32 status;		/* 32 out: KWASM_STATUS_* (kwasm_abi.h) */
 	__u32 trap_code;	/* 36 out: KWASM_TRAP_* when status is TRAP */
 	__u64 ret_int;		/* 40 out: rax */

@@ -18,6 +18,8 @@
 #include <linux/percpu.h>
 #include <linux/overflow.h>
 #include <linux/signal.h>
+#include <linux/sched/signal.h>
+#include <linux/hrtimer.h>
 #include <asm/fpu/api.h>
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
@@ -257,9 +259,46 @@ fail:
 
 /* ---- running wasm ------------------------------------------------------------------------- */
 
-/* Runs entry with the vmctx prepared; returns the KWASM_STATUS_* of kwasm_enter. */
-static long run_wasm(struct kwasm_instance *in)
+/*
+ * Stopping runaway wasm: compiled code compares rsp against vmctx.stackLimit at every function
+ * entry and loop header (the ABI). While wasm runs, a timer pinned to its CPU checks every
+ * WATCH_PERIOD_MS whether the task got a fatal signal or the invoke's deadline passed; if so it
+ * sets vmctx.interrupt and then stackLimit to all ones, the next check fails, and the
+ * stack-overflow stub reports "interrupted" instead of an overflow. No page-table games, and the
+ * wasm stack unwinds through the normal trap path.
+ */
+#define WATCH_PERIOD_MS 2
+
+struct kwasm_watch {
+	struct hrtimer timer;
+	u8 *vmctx;
+	struct task_struct *task;
+	ktime_t deadline;	/* KTIME_MAX: none */
+};
+
+static enum hrtimer_restart watch_fn(struct hrtimer *t)
 {
+	struct kwasm_watch *w = container_of(t, struct kwasm_watch, timer);
+
+	if (fatal_signal_pending(w->task) || ktime_after(ktime_get(), w->deadline)) {
+		/* same CPU as the wasm (pinned timer, preemption off): program order is enough */
+		WRITE_ONCE(VM32(w->vmctx, INTERRUPT), 1);
+		barrier();
+		WRITE_ONCE(VM64(w->vmctx, STACK_LIMIT), ~0ull);
+		return HRTIMER_NORESTART;
+	}
+	hrtimer_forward_now(t, ms_to_ktime(WATCH_PERIOD_MS));
+	return HRTIMER_RESTART;
+}
+
+/* Runs entry with the vmctx prepared; returns the KWASM_STATUS_* of kwasm_enter. */
+static long run_wasm(struct kwasm_instance *in, u64 timeout_ns)
+{
+	struct kwasm_watch w = {
+		.vmctx = in->vmctx,
+		.task = current,
+		.deadline = timeout_ns ? ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX))) : KTIME_MAX,
+	};
 	long status;
 
 	VM64(in->vmctx, STACK_LIMIT) = (u64)in->stack + KERNEL_HEADROOM + KWASM_STACK_MARGIN;
@@ -273,11 +312,16 @@ static long run_wasm(struct kwasm_instance *in)
 	 * wasm owns the SSE registers, and the per-CPU "active" pointers stay valid until _end.
 	 */
 	kernel_fpu_begin();
+	hrtimer_init_on_stack(&w.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
+	w.timer.function = watch_fn;
+	hrtimer_start(&w.timer, ms_to_ktime(WATCH_PERIOD_MS), HRTIMER_MODE_REL_PINNED);
 	this_cpu_write(kwasm_active_inst, in);
 	status = kwasm_enter(in->vmctx);
 	this_cpu_write(kwasm_active_inst, NULL);
 	this_cpu_write(kwasm_active_vmctx, NULL);
 	kernel_fpu_end();
+	hrtimer_cancel(&w.timer);
+	destroy_hrtimer_on_stack(&w.timer);
 	return status;
 }
 
@@ -296,7 +340,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.timeout_ns || a.reserved0 ||
+	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.reserved0 ||
 	    !all_zero(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
 	if (!in)
@@ -308,7 +352,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg)
 	VM64(in->vmctx, ENTRY_FUNC) = (u64)in->code + in->funcs[a.func_index].offset;
 	VM64(in->vmctx, ARG_COUNT) = a.nslots;
 
-	status = run_wasm(in);
+	status = run_wasm(in, a.timeout_ns);
 
 	a.status = status;
 	a.ret_int = VM64(in->vmctx, RET_INT);

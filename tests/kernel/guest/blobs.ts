@@ -58,3 +58,13 @@ export const RECURSE = [
 /** lea rax,[rip-7] (its own address); mov byte [rax], 0xc3 (at offset 7); ret */
 export const SELF_WRITE = [0x48, 0x8d, 0x05, ...le32(-7), 0xc6, 0x00, 0xc3, 0xc3];
 export const SELF_WRITE_PC = 7;
+/**
+ * An infinite loop with the ABI's loop-header interrupt check:
+ *   top: cmp rsp,[r15+stackLimit]; jae body; call [r15+trapStubs+8*stackOverflow]; body: jmp top
+ */
+export const SPIN = [
+  0x49, 0x3b, 0x67, VMCTX.stackLimit,
+  0x73, 0x07,
+  0x41, 0xff, 0x97, ...le32(VMCTX.trapStubs + 8 * TrapCode.stackOverflow),
+  0xeb, 0xf1,
+];

@@ -4,7 +4,9 @@
 import ring0 from './ring0.guest.js';
 import guard from './guard.guest.js';
 import fuzz from './fuzz.guest.js';
+import interrupt from './interrupt.guest.js';
 
 ring0.run();
 guard.run();
+interrupt.run();
 fuzz.run();
