@@ -53,9 +53,17 @@ export interface ContextOptions {
   globals?: number;
   hostFunctions?: HostFunction[];
   stackSize?: number;
+  /** share another context's wasm stack: contexts whose code calls each other must (one stack
+   *  per thread of execution; the stack limit in every vmctx is that stack's) */
+  stack?: WasmStack;
 }
 
+/** vmctx address -> context, to route a host call to the instance that made it (stopVmctx). */
+const contexts = new Map<bigint, ExecContext>();
+
 const ALL_ONES = 0xffffffffffffffffn;
+/** stacks with a stopped or running activation: entering them again would overwrite it */
+const busy = new Set<WasmStack>();
 
 function writeSlot(buf: Buffer, off: number, t: ValType, v: WasmValue): void {
   switch (t) {
@@ -81,12 +89,13 @@ export class ExecContext {
   readonly memory: LinearMemory | undefined;
   readonly stack: WasmStack;
   hostFunctions: HostFunction[];
-  private running = false;
+  private readonly ownsStack: boolean;
 
   constructor(opts: ContextOptions = {}) {
     const globals = opts.globals ?? 0;
     this.vmctx = new Vmctx(globals * 8);
-    this.stack = new WasmStack(opts.stackSize ?? DEFAULT_STACK_SIZE);
+    this.ownsStack = opts.stack === undefined;
+    this.stack = opts.stack ?? new WasmStack(opts.stackSize ?? DEFAULT_STACK_SIZE);
     this.hostFunctions = opts.hostFunctions ?? [];
     const v = this.vmctx;
     v.set('wasmStackTop', this.stack.top);
@@ -100,6 +109,7 @@ export class ExecContext {
       v.set('memoryMaxPages', this.memory.maxPages);
       this.syncMemory();
     }
+    contexts.set(v.addr, this);
   }
 
   /** Globals cells (8 bytes each) as a Buffer view. */
@@ -109,7 +119,7 @@ export class ExecContext {
 
   /** Calls compiled code at `code` with the wasm calling convention; see the file header. */
   call(code: bigint, type: FuncType, args: readonly WasmValue[]): WasmValue[] {
-    if (this.running) throw new Error('re-entrant call into the same ExecContext is not supported');
+    if (busy.has(this.stack)) throw new Error('re-entrant call on a wasm stack that is already running is not supported');
     if (args.length !== type.params.length) throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
     const slots = argAreaSlots(type.params.length, type.results.length);
     if (slots > ARG_SLOTS) throw new RangeError(`more than ${ARG_SLOTS} parameter/result slots`);
@@ -117,12 +127,14 @@ export class ExecContext {
     for (let i = 0; i < args.length; i++) writeSlot(buf, VMCTX.args + 8 * i, type.params[i]!, args[i]!);
     buf.writeBigUInt64LE(code, VMCTX.entryFunc);
     buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
-    // a new call starts uninterrupted
-    buf.writeUInt32LE(0, VMCTX.interrupt);
-    buf.writeBigUInt64LE(this.stack.limit, VMCTX.stackLimit);
+    // a new call starts uninterrupted, in every instance it may reach
+    for (const c of this.peers()) {
+      c.vmctx.buf.writeUInt32LE(0, VMCTX.interrupt);
+      c.vmctx.buf.writeBigUInt64LE(this.stack.limit, VMCTX.stackLimit);
+    }
     const n = native();
     const addr = v.addr;
-    this.running = true;
+    busy.add(this.stack);
     try {
       let status = n.enter(addr);
       while (status === ENTRY_STATUS.hostCall) {
@@ -132,7 +144,7 @@ export class ExecContext {
       if (status === ENTRY_STATUS.trap) throw this.readTrap();
       if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
     } finally {
-      this.running = false;
+      busy.delete(this.stack);
     }
     const rs = type.results;
     if (rs.length === 0) return [];
@@ -145,21 +157,33 @@ export class ExecContext {
 
   /** Makes the running code trap with "interrupted" at its next stack-limit or loop-header check. */
   interrupt(): void {
-    this.vmctx.buf.writeUInt32LE(1, VMCTX.interrupt);
-    this.vmctx.buf.writeBigUInt64LE(ALL_ONES, VMCTX.stackLimit);
+    // whichever instance on this stack is running checks its own vmctx: tell them all
+    for (const c of this.peers()) {
+      c.vmctx.buf.writeUInt32LE(1, VMCTX.interrupt);
+      c.vmctx.buf.writeBigUInt64LE(ALL_ONES, VMCTX.stackLimit);
+    }
   }
 
+  /** contexts sharing this wasm stack (including this one) */
+  private peers(): ExecContext[] {
+    if (this.ownsStack && contexts.size === 1) return [this];
+    return [...contexts.values()].filter((c) => c.stack === this.stack);
+  }
+
+  /** The request is in this (the entered) vmctx; it is served by the instance that made it. */
   private answerHostCall(): void {
     const buf = this.vmctx.buf;
     const index = buf.readUInt32LE(VMCTX.hostCallIndex);
+    const owner = contexts.get(buf.readBigUInt64LE(VMCTX.stopVmctx));
+    if (!owner) throw new Error('host call from an unknown vmctx');
     if (index === BUILTIN_HOSTCALL.memoryGrow) {
       const delta = buf.readUInt32LE(VMCTX.hostCallArgs);
-      const r = this.memory ? this.memory.grow(delta) : -1;
-      if (r >= 0) this.syncMemory();
+      const r = owner.memory ? owner.memory.grow(delta) : -1;
+      if (r >= 0) owner.syncMemory();
       writeSlot(buf, VMCTX.hostCallArgs, 'i32', r);
       return;
     }
-    const h = this.hostFunctions[index];
+    const h = owner.hostFunctions[index];
     if (!h) throw new Error(`host call to unknown import ${index}`);
     const { params, results } = h.type;
     const slots = buf.readUInt32LE(VMCTX.hostCallSlots);
@@ -191,8 +215,9 @@ export class ExecContext {
   }
 
   dispose(): void {
+    contexts.delete(this.vmctx.addr);
     this.memory?.dispose();
-    this.stack.dispose();
+    if (this.ownsStack) this.stack.dispose();
     this.vmctx.dispose();
   }
 }

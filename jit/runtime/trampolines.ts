@@ -49,9 +49,9 @@ const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
 const SYS = { rt_sigaction: 13, getpid: 39, gettid: 186, tgkill: 234 } as const;
 
-/** `syscall` (0f 05); requested from backend-x64 (see /tmp/kwasm-asm-requests.md), raw until then. */
+/** `syscall` (0f 05) from the handler: it may not call libc. */
 function syscall(a: Assembler): void {
-  a.emitBytes([0x0f, 0x05]);
+  a.syscall();
 }
 
 const CALLEE_SAVED: readonly Gpr[] = [rbp, rbx, r12, r13, r14, r15];
