@@ -1,0 +1,57 @@
+// Host-side: the TypeScript mirror of the ioctl ABI (kernel-loader/ioctl.ts) agrees with the C
+// header kwasm.ko is built from (kernel-loader/kmod/kwasm_ioctl.h): struct sizes, every field
+// offset written in the header's comments, and the command numbers. The module itself checks the
+// sizes with BUILD_BUG_ON, so header comments, C layout and TypeScript cannot drift apart.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../kernel-loader/vm/harness.js';
+import { VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc } from '../../kernel-loader/ioctl.js';
+
+const header = readFileSync(join(repoRoot(), 'kernel-loader', 'kmod', 'kwasm_ioctl.h'), 'utf8');
+const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function cStruct(name: string): Map<string, number> {
+  const body = new RegExp(`struct ${name} \\{([\\s\\S]*?)\\};`).exec(header)?.[1];
+  if (!body) throw new Error(`struct ${name} not in header`);
+  const fields = new Map<string, number>();
+  for (const m of body.matchAll(/__u(?:32|64)\s+(\w+)(?:\[\d+\])?;\s*\/\*\s*(\d+)/g)) fields.set(camel(m[1] as string), Number(m[2]));
+  return fields;
+}
+
+function define(name: string): number {
+  const m = new RegExp(`#define ${name}\\s+(\\w+)`).exec(header);
+  if (!m) throw new Error(`${name} not in header`);
+  return Number(m[1]);
+}
+
+const cases: Array<[string, string, Record<string, number>]> = [
+  ['kwasm_version', 'KWASM_VERSION_SIZE', VERSION_STRUCT],
+  ['kwasm_load', 'KWASM_LOAD_SIZE', LOAD_STRUCT],
+  ['kwasm_invoke', 'KWASM_INVOKE_SIZE', INVOKE_STRUCT],
+  ['kwasm_mem_rw', 'KWASM_MEM_RW_SIZE', MEM_RW_STRUCT],
+];
+
+for (const [struct, sizeName, ts] of cases) {
+  test(`${struct}: size and every field offset match`, () => {
+    assert.is(ts.size, define(sizeName));
+    const c = cStruct(struct);
+    assert.ok(c.size >= 6, `parsed ${c.size} fields`);
+    const tsFields = Object.fromEntries(Object.entries(ts).filter(([k]) => k !== 'size'));
+    assert.equal(Object.fromEntries(c), tsFields);
+  });
+}
+
+test('ioctl version and command numbers', () => {
+  assert.is(define('KWASM_IOCTL_VERSION'), KWASM_IOCTL_VERSION);
+  assert.is(define('KWASM_IOC_MAGIC'), IOC_MAGIC);
+  // _IOR(0xB7, 0, 32 bytes) by hand, to catch a broken ioc()
+  assert.is(KWASM_IOC.VERSION, 0x8020b700n);
+  assert.is(KWASM_IOC.INVOKE, ioc(3, 0xb7, 2, 96));
+  assert.is(KWASM_IOC.RELEASE, 0xb705n);
+  const nrs = [...header.matchAll(/#define KWASM_IOC_\w+\s+_IO\w*\(KWASM_IOC_MAGIC, (\d+)/g)].map((m) => Number(m[1]));
+  assert.equal(nrs, [0, 1, 2, 3, 4, 5]);
+});
+
+test.run();
