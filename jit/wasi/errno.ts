@@ -73,13 +73,17 @@ export function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: 
 
 /**
  * The errno a failed host call returns. WasiError carries its own; a Node
- * SystemError is translated; a RangeError comes from a DataView access past
- * the end of linear memory (a bad guest pointer), which is EFAULT. Anything else
- * is a bug in this layer and is rethrown so it is seen, not hidden as EIO.
+ * SystemError is translated; a Node argument check (code ERR_*, e.g. a length
+ * out of range) means the guest passed an impossible value: INVAL; a plain
+ * RangeError comes from a DataView access past the end of linear memory (a bad
+ * guest pointer): FAULT. V8's own stack exhaustion must stay a trap, and
+ * anything else is a bug in this layer: both are rethrown, not hidden as errnos.
  */
 export function errnoOf(e: unknown): number {
   if (e instanceof WasiError) return e.errno;
   if (isSystemError(e)) return errnoFromNodeCode(e.code);
-  if (e instanceof RangeError) return Errno.FAULT;
+  const code = e instanceof Error ? (e as NodeJS.ErrnoException).code : undefined;
+  if (typeof code === 'string' && code.startsWith('ERR_')) return Errno.INVAL;
+  if (e instanceof RangeError && !/call stack/i.test(e.message)) return Errno.FAULT;
   throw e;
 }

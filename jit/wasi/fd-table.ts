@@ -44,7 +44,12 @@ export function filetypeOf(st: BigIntStats | { isFile(): boolean; isDirectory():
   return Filetype.UNKNOWN; // FIFOs have no WASI file type
 }
 
-/** An entry for a host fd given by the embedder (stdio): its type decides stream or file. */
+/**
+ * An entry for a host fd given by the embedder (stdio). It is always a stream,
+ * even when the host fd is a regular file: the host fd's offset is shared with
+ * whoever opened it (`(echo a; prog) > out`, `prog >> log`), and Node has no
+ * lseek to learn it, so reads and writes must go through the host's own offset.
+ */
 export function stdioEntry(hostFd: number): FdEntry {
   let filetype: number = Filetype.CHARACTER_DEVICE;
   try {
@@ -52,11 +57,9 @@ export function stdioEntry(hostFd: number): FdEntry {
   } catch {
     // A closed stdio fd: keep the entry so the guest gets EBADF from the host on use.
   }
-  const seekable = filetype === Filetype.REGULAR_FILE;
   return {
-    kind: seekable ? 'file' : 'stream', hostFd, ownsHostFd: false, filetype,
-    rightsBase: seekable ? FILE_RIGHTS : STREAM_RIGHTS, rightsInheriting: 0n,
-    flags: 0, position: 0n, hostPath: '',
+    kind: 'stream', hostFd, ownsHostFd: false, filetype,
+    rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, flags: 0, position: 0n, hostPath: '',
   };
 }
 

@@ -63,9 +63,16 @@ test('real host failures become the right errno', () => {
   }
 });
 
-test('errnoOf: WasiError carries its errno, RangeError (bad guest pointer) is FAULT, bugs are rethrown', () => {
+test('errnoOf: WasiError carries its errno, bad guest pointer is FAULT, Node argument checks INVAL, bugs rethrown', () => {
   assert.is(errnoOf(new WasiError(Errno.PERM)), Errno.PERM);
-  assert.is(errnoOf(new RangeError('Offset is outside the bounds of the DataView')), Errno.FAULT);
+  let dataViewError: unknown;
+  try { new DataView(new ArrayBuffer(8)).getUint32(6); } catch (e) { dataViewError = e; }
+  assert.is(errnoOf(dataViewError), Errno.FAULT);
+  let nodeArgError: unknown;
+  try { readSync(0, Buffer.alloc(4), 0, 100, null); } catch (e) { nodeArgError = e; }
+  assert.is(errnoOf(nodeArgError), Errno.INVAL);
+  const overflow = new RangeError('Maximum call stack size exceeded');
+  assert.throws(() => errnoOf(overflow), /call stack/);
   assert.throws(() => errnoOf(new TypeError('x is not a function')), /not a function/);
 });
 

@@ -3,7 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Errno, WASI, WASI_FUNCTIONS, type WasmType } from '../../jit/wasi/index.js';
@@ -211,6 +211,7 @@ test('stdio options: stdout to a file (all iovecs, in order), stdin from a file'
   const inPath = join(tmp, 'stdin.txt');
   writeFileSync(inPath, 'from stdin');
   const outFd = openSync(outPath, 'w');
+  writeSync(outFd, 'kept:'); // the embedder already wrote: the shared offset is 5, not 0
   const inFd = openSync(inPath, 'r');
   try {
     const s = setup({ stdout: outFd, stdin: inFd });
@@ -218,13 +219,15 @@ test('stdio options: stdout to a file (all iovecs, in order), stdin from a file'
     s.dv().setUint32(0, 100, true); s.dv().setUint32(4, 4, true);
     s.dv().setUint32(8, 200, true); s.dv().setUint32(12, 3, true);
     assert.is(s.call('fd_write', 1, 0, 2, 50), Errno.SUCCESS);
-    assert.is(readFileSync(outPath, 'utf8'), 'one,two');
+    assert.is(readFileSync(outPath, 'utf8'), 'kept:one,two');
     s.dv().setUint32(0, 300, true); s.dv().setUint32(4, 100, true);
     assert.is(s.call('fd_read', 0, 0, 1, 50), Errno.SUCCESS);
     assert.is(s.dv().getUint32(50, true), 10);
     assert.is(Buffer.from(s.memory.buffer, 300, 10).toString(), 'from stdin');
     assert.is(s.call('fd_read', 0, 0, 1, 50), Errno.SUCCESS);
     assert.is(s.dv().getUint32(50, true), 0); // end of file
+    // stdio goes through the host fd's own (shared) offset, which we cannot seek.
+    assert.is(s.call('fd_seek', 0, 0n, 0, 60), Errno.SPIPE);
   } finally {
     closeSync(outFd);
     closeSync(inFd);
