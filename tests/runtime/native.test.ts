@@ -74,7 +74,20 @@ test('W^X: compiled code and the runtime .so are never writable and executable',
   }
   code.dispose();
   assert.is(mapsLine(code.base), undefined);
+  const [mem, vmc, stk] = [ctx.memory!.base, ctx.vmctx.addr, ctx.stack.guardLo];
   ctx.dispose();
+  for (const p of [mem, mem + (8n << 30n), vmc, stk]) assert.is(mapsLine(p), undefined, 'unmapped on dispose');
+});
+
+test("V8's own WebAssembly traps still work with our handler in front (chained SIGSEGV)", () => {
+  native();
+  // (module (memory 1) (func (export "f") (param i32) (result i32) local.get 0 i32.load))
+  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 127, 1, 127, 3, 2, 1, 0, 5, 3, 1, 0, 1,
+    7, 5, 1, 1, 102, 0, 0, 10, 9, 1, 7, 0, 32, 0, 40, 2, 0, 11]);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const f = inst.exports['f'] as (x: number) => number;
+  assert.is(f(0), 0);
+  for (let i = 0; i < 100; i++) assert.throws(() => f(70000 + i), (e: unknown) => e instanceof WebAssembly.RuntimeError);
 });
 
 const here = dirname(fileURLToPath(import.meta.url));
