@@ -3,7 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Errno, WASI, WASI_FUNCTIONS, type WasmType } from '../../jit/wasi/index.js';
@@ -295,6 +295,35 @@ test('path operations: mkdir, symlink (absolute target refused), readlink, renam
   assert.is(s.call('path_filestat_get', 3, 1, ...path('nothing'), 5000), Errno.NOENT);
   assert.is(s.call('path_create_directory', 1, ...path('x')), Errno.NOTDIR);
   assert.is(s.call('path_create_directory', 9, ...path('x')), Errno.BADF);
+});
+
+test('fd_allocate extends, set_size truncates, set_times sets, advise checks its argument, renumber moves', () => {
+  const s = withDir();
+  const fd = openFile(s, 'g', 1, RW | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE | Rights.FD_ADVISE
+    | Rights.FD_FILESTAT_SET_TIMES | Rights.FD_SYNC | Rights.FD_DATASYNC);
+  const size = (): number => readFileSync(join(s.dir, 'g')).length;
+  assert.is(s.call('fd_allocate', fd, 10n, 90n), Errno.SUCCESS);
+  assert.is(size(), 100);
+  assert.is(s.call('fd_allocate', fd, 0n, 10n), Errno.SUCCESS);
+  assert.is(size(), 100); // never shrinks
+  assert.is(s.call('fd_filestat_set_size', fd, 7n), Errno.SUCCESS);
+  assert.is(size(), 7);
+  assert.is(s.call('fd_advise', fd, 0n, 0n, 2), Errno.SUCCESS);
+  assert.is(s.call('fd_advise', fd, 0n, 0n, 6), Errno.INVAL);
+  assert.is(s.call('fd_sync', fd), Errno.SUCCESS);
+  assert.is(s.call('fd_datasync', fd), Errno.SUCCESS);
+  // MTIM set to an exact time, atime left alone; ATIM together with ATIM_NOW is invalid.
+  assert.is(s.call('fd_filestat_set_times', fd, 0n, 1_500_000_000_000_000_000n, 4), Errno.SUCCESS);
+  assert.is(statSync(join(s.dir, 'g')).mtimeMs, 1_500_000_000_000);
+  assert.is(s.call('fd_filestat_set_times', fd, 0n, 0n, 1 | 2), Errno.INVAL);
+  const len = s.put(1000, 'g');
+  assert.is(s.call('path_filestat_set_times', 3, 0, 1000, len, 0n, 1_600_000_000_000_000_000n, 4), Errno.SUCCESS);
+  assert.is(statSync(join(s.dir, 'g')).mtimeMs, 1_600_000_000_000);
+  const other = openFile(s, 'g', 0, Rights.FD_READ);
+  assert.is(s.call('fd_renumber', fd, other), Errno.SUCCESS);
+  assert.is(s.call('fd_tell', fd, 0), Errno.BADF);
+  assert.is(s.call('fd_tell', other, 0), Errno.SUCCESS); // `other` now is the first fd, with its rights
+  assert.is(s.call('fd_renumber', other, 55), Errno.BADF);
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
