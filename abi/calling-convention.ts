@@ -49,10 +49,12 @@ export const STUB_REGS = { hostCallIndex: 'eax', hostCallSlots: 'ecx' } as const
 
 /**
  * Bytes kept free above the wasm stack guard: stackLimit = guardEnd + STACK_MARGIN. The prologue
- * check compares the frame's lowest address against stackLimit, so this margin only has to hold
- * what runs below a checked frame: the trap stub's return address and the host-call stub.
+ * check compares the frame's lowest address against stackLimit, so this margin holds what runs
+ * below a checked frame: the trap stub's return address, the host-call stub, and the frame of an
+ * asynchronous signal handler that runs on whatever stack is current (Node's SIGINT/SIGCHLD
+ * handlers are not SA_ONSTACK; an AVX-512 xsave frame alone is about 3 KiB).
  */
-export const STACK_MARGIN = 4096;
+export const STACK_MARGIN = 32 * 1024;
 
 /** Status kwasm_enter / kwasm_resume return. */
 export const ENTRY_STATUS = { returned: 0, trap: 1, hostCall: 2 } as const;

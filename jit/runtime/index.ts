@@ -15,7 +15,8 @@
 //   });
 //   const results = ctx.call(code.functionAddress(0), { params: ['i32'], results: ['i64'] }, [7]);
 //   // -> WasmValue[] (i32/f32/f64: number, i64/refs: bigint); throws Trap (traps.ts) on a trap.
-//   ctx.interrupt();  // from a host function (or another thread): next loop-header check traps
+//   ctx.interrupt();  // from a host function: the next loop-header/prologue check traps
+//   requestInterrupt(ctx.interruptTargets());  // the same from a worker thread (timeouts)
 //   code.dispose(); ctx.dispose();
 //
 // Machine-code contract (docs/ARCHITECTURE.md "The ABI", "Trap path", "Host calls"):
@@ -38,6 +39,7 @@ export { LinearMemory, WASM_PAGE, MAX_PAGES, RESERVATION } from './linear-memory
 export { WasmStack } from './stack.js';
 export { Vmctx } from './vmctx.js';
 export { native } from './native.js';
+export { requestInterrupt } from './interrupt.js';
 export type { ValType } from '../../abi/calling-convention.js';
 
 export type WasmValue = number | bigint;
@@ -162,6 +164,11 @@ export class ExecContext {
       c.vmctx.buf.writeUInt32LE(1, VMCTX.interrupt);
       c.vmctx.buf.writeBigUInt64LE(ALL_ONES, VMCTX.stackLimit);
     }
+  }
+
+  /** vmctx addresses to hand to `requestInterrupt` in another thread (a worker) for timeouts. */
+  interruptTargets(): bigint[] {
+    return this.peers().map((c) => c.vmctx.addr);
   }
 
   /** contexts sharing this wasm stack (including this one) */

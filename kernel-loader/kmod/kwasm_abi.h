@@ -10,7 +10,7 @@
 /* Calling convention */
 #define KWASM_SLOT_SIZE                          8
 #define KWASM_PARAM0_FROM_RBP                    16
-#define KWASM_STACK_MARGIN                       4096
+#define KWASM_STACK_MARGIN                       32768
 #define KWASM_STATUS_RETURNED                    0
 #define KWASM_STATUS_TRAP                        1
 #define KWASM_STATUS_HOST_CALL                   2
