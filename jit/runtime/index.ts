@@ -24,6 +24,12 @@
 //   `call [r15 + VMCTX.trapStubs + 8*code]`; host import i with eax = i, ecx = slots,
 //   `call [r15 + VMCTX.hostCallStub]`; memory.grow is host call BUILTIN_HOSTCALL.memoryGrow.
 // Cost: one ffi crossing per ctx.call and one more per host call (enter, then resume).
+//
+// Lower level, for a store that runs its own loop (jit/instance/store.ts does): `new Vmctx()`
+// (stub table filled), `new WasmStack()`, `native().enter(vmctx)` / `native().resume(vmctx)`
+// returning ENTRY_STATUS, the request and trap record in the *entered* vmctx (stopVmctx names the
+// instance that made the call or trapped), `classifyFault` for status 1 with a signal,
+// `registerCodeRange` for code mapped by other means (must be RX before registering).
 import { native } from './native.js';
 import { Vmctx } from './vmctx.js';
 import { LinearMemory, WASM_PAGE } from './linear-memory.js';
@@ -38,7 +44,7 @@ export { loadCode, imageFromAssembled, LoadedCode, runtimeSymbolByName, findCode
 export { LinearMemory, WASM_PAGE, MAX_PAGES, RESERVATION } from './linear-memory.js';
 export { WasmStack } from './stack.js';
 export { Vmctx } from './vmctx.js';
-export { native } from './native.js';
+export { native, registerCodeRange, unregisterCodeRange } from './native.js';
 export { requestInterrupt } from './interrupt.js';
 export type { ValType } from '../../abi/calling-convention.js';
 
