@@ -12,6 +12,12 @@ async function main(): Promise<void> {
   const engine = ENGINES[engineName];
   if (engine === undefined) throw new Error(`unknown engine ${engineName}`);
   const cfg = JSON.parse(json) as EngineRunConfig;
+  if (cfg.nonBlockingStdio) {
+    // libuv puts the pipes/sockets behind these streams in O_NONBLOCK mode;
+    // writes then fail with EAGAIN whenever the reader is slower.
+    void process.stdout;
+    void process.stdin;
+  }
   let code: number;
   try {
     code = await engine.run(cfg);

@@ -21,6 +21,8 @@ export interface EngineRunConfig {
   env: Record<string, string>;
   /** Guest directory -> host directory. */
   preopens: Record<string, string>;
+  /** Make this process's stdio non-blocking first, as Node does once process.stdout/stdin are used. */
+  nonBlockingStdio: boolean;
 }
 
 export interface Engine {

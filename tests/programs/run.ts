@@ -40,6 +40,7 @@ export async function runProgram(engine: string, program: Program): Promise<RunR
     args: [program.name, ...extra],
     env: program.env ?? {},
     preopens: program.sandbox === true ? { '/sandbox': ctx.sandbox } : {},
+    nonBlockingStdio: program.nonBlockingStdio === true,
   };
   const started = Date.now();
   return new Promise((resolve, reject) => {
