@@ -94,7 +94,7 @@ function installSignalHandlers(n: Native, scratchAddr: bigint, scratch: Buffer):
   }
 }
 
-/** Registers [start, end) as compiled code: faults there become traps. Returns a slot to release. */
+/** Registers [start, end) as compiled code: faults there become traps. Map it RX first. */
 export function registerCodeRange(start: bigint, end: bigint): void {
   const d = native().data;
   const count = Number(d.readBigUInt64LE(SO_DATA.rangeCount));

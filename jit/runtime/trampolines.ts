@@ -28,10 +28,11 @@ import type { DataRef, SoSymbol } from './elf-so.js';
 export const SO_DATA = {
   activeVmctx: 0,
   rangeCount: 8,
-  ranges: 16,          // MAX_RANGES x {start, end} (u64 each), compiled-code ranges
-  prevHandlers: 2048,  // u64 per signal number 0..64: the handler installed before ours
-  zeroAction: 2624,    // 32 zero bytes: a kernel sigaction for SIG_DFL (rt_sigaction from the handler)
-  size: 4096,
+  ranges: 64,           // MAX_RANGES x {start, end} (u64 each), compiled-code ranges; the handler
+                        // scans only the first rangeCount, so room costs nothing per fault
+  prevHandlers: 64512,  // u64 per signal number 0..64: the handler installed before ours
+  zeroAction: 65088,    // 32 zero bytes: a kernel sigaction for SIG_DFL (rt_sigaction from the handler)
+  size: 65536,
 } as const;
 export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
 

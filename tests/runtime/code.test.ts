@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { Assembler, AluOp, rax, rcx, rbp, rsp, mem } from '../../backend-x64/index.js';
 import { ExecContext, Trap, loadCode, imageFromAssembled } from '../../jit/runtime/index.js';
 import { encodeImage, decodeImage } from '../../abi/image.js';
+import { native } from '../../jit/runtime/native.js';
+import { SO_DATA } from '../../jit/runtime/trampolines.js';
 
 // One blob, three functions, using every relocation form the loader resolves:
 // rel32 to a function of the image, rel32 to a runtime stub (through the veneer island),
@@ -59,6 +61,30 @@ test('unknown runtime symbol names and bad relocations are rejected', () => {
   assert.throws(() => imageFromAssembled(a.finish(), []), /unknown runtime symbol/);
   const img = build();
   assert.throws(() => loadCode({ ...img, relocs: [{ offset: 0, kind: 'rel32', targetKind: 'function', target: 9, addend: -4 }] }), /missing function/);
+});
+
+test('hundreds of code blobs: each is registered for traps, and disposed ranges are reused', () => {
+  const ctx = new ExecContext();
+  const count = (): number => Number(native().data.readBigUInt64LE(SO_DATA.rangeCount));
+  const blob = (): ReturnType<typeof loadCode> => {
+    const a = new Assembler();
+    a.ud2();
+    return loadCode({ code: a.finish().code, relocs: [], functions: [{ offset: 0, size: 2, typeIndex: 0 }] });
+  };
+  const kindOf = (c: ReturnType<typeof loadCode>): string => {
+    try { ctx.call(c.functionAddress(0), { params: [], results: [] }, []); } catch (e) { if (e instanceof Trap) return e.kind; throw e; }
+    return 'none';
+  };
+  const first = [...Array(300)].map(blob);
+  const high = count();
+  assert.is(kindOf(first[0]!), 'unreachable');
+  assert.is(kindOf(first[299]!), 'unreachable');
+  for (const c of first) c.dispose();
+  const second = [...Array(300)].map(blob);
+  assert.is(count(), high);
+  assert.is(kindOf(second[150]!), 'unreachable');
+  for (const c of second) c.dispose();
+  ctx.dispose();
 });
 
 test.run();
