@@ -17,7 +17,7 @@ import {
   Oflags, PREOPENTYPE_DIR, PRESTAT, Rights, STREAM_RIGHTS, Whence,
 } from './layout.js';
 import type { GuestMemory } from './memory.js';
-import { checkPathSyntax, resolveName, resolvePath } from './sandbox.js';
+import { checkOpenedInside, checkPathSyntax, resolveName, resolvePath } from './sandbox.js';
 
 const OK = Errno.SUCCESS;
 const R = Rights;
@@ -381,6 +381,7 @@ export function path_open(
   const hostFd = openSync(r.host, flags, 0o666);
   let entry: FdEntry;
   try {
+    checkOpenedInside(hostFd, d.hostPath);
     const st = fstatSync(hostFd);
     const filetype = filetypeOf(st);
     const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'stream';

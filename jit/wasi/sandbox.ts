@@ -21,8 +21,12 @@
 //
 // Known limit: Node has no openat(), so resolution and the final operation are
 // separate system calls; a host process racing to swap a checked directory for
-// a symlink in between could redirect the operation. The final component is
-// opened with O_NOFOLLOW, which closes the race for the last step only.
+// a symlink in between could redirect the operation. For path_open (the call
+// that gives access to contents) the race is closed after the fact: the final
+// component is opened with O_NOFOLLOW and the opened fd's real path (from
+// /proc/self/fd on Linux) must still lie under the root, else the fd is closed
+// and the call fails with PERM. Name operations (unlink, rename, mkdir, ...)
+// keep the race.
 
 import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
@@ -118,4 +122,25 @@ export function resolveName(root: string, path: string, whenNotAName: number): R
   const last = parts[parts.length - 1];
   if (name === undefined || last === '.' || last === '..') fail(whenNotAName, 'not a name');
   return { ...r, name };
+}
+
+/**
+ * Where an open host fd really points, by /proc/self/fd (Linux); undefined when
+ * that is not available (then only the pre-open resolution protects).
+ */
+function openedPath(hostFd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${hostFd}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** PERM unless the open host fd lies under `root` (see the race note at the top). */
+export function checkOpenedInside(hostFd: number, root: string): void {
+  const real = openedPath(hostFd);
+  if (real === undefined) return;
+  if (real !== root && !real.startsWith(root.endsWith('/') ? root : `${root}/`)) {
+    fail(Errno.PERM, 'opened file is outside its directory (raced with a rename or symlink)');
+  }
 }

@@ -3,11 +3,11 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Errno, errnoName, WasiError } from '../../jit/wasi/errno.js';
-import { MAX_SYMLINKS, resolveName, resolvePath } from '../../jit/wasi/sandbox.js';
+import { checkOpenedInside, MAX_SYMLINKS, resolveName, resolvePath } from '../../jit/wasi/sandbox.js';
 
 const top = realpathSync(mkdtempSync(join(tmpdir(), 'kwasm-sandbox-')));
 const root = join(top, 'root');
@@ -137,6 +137,23 @@ test('resolveName refuses the root itself and `.`/`..` as the name to create or 
   assert.is(n.host, join(root, 'a', 'b', 'new'));
   // The name itself is not followed: removing `out_abs` removes the link.
   assert.is(resolveName(root, 'out_abs', Errno.BUSY).host, join(root, 'out_abs'));
+});
+
+test('checkOpenedInside: an fd that (after a race) points outside the root is refused', () => {
+  const inFd = openSync(join(root, 'a', 'b', 'deep'), 'r');
+  const outFd = openSync(join(top, 'outside', 'secret'), 'r');
+  const rootFd = openSync(root, 'r');
+  try {
+    checkOpenedInside(inFd, root);
+    checkOpenedInside(rootFd, root);
+    assert.throws(() => checkOpenedInside(outFd, root), (e: unknown) => e instanceof WasiError && e.errno === Errno.PERM);
+    // A sibling whose name merely starts with the root's name is outside too.
+    assert.throws(() => checkOpenedInside(inFd, join(root, 'a', 'b', 'de')), (e: unknown) => e instanceof WasiError);
+  } finally {
+    closeSync(inFd);
+    closeSync(outFd);
+    closeSync(rootFd);
+  }
 });
 
 test.after(() => rmSync(top, { recursive: true, force: true }));
