@@ -30,7 +30,7 @@ typedef uint64_t __u64;
 
 /* Limits of this module version (reported by KWASM_IOC_VERSION). */
 #define KWASM_MAX_IMAGE_BYTES (64u << 20)
-#define KWASM_MAX_MEM_PAGES 256u	/* 64 KiB wasm pages: 16 MiB in v1 (vmalloc stand-in) */
+#define KWASM_MAX_MEM_PAGES 256u	/* 64 KiB wasm pages backed at LOAD: 16 MiB in v1 */
 #define KWASM_MAX_STACK_BYTES (8u << 20)
 #define KWASM_DEFAULT_STACK_BYTES (256u << 10)
 

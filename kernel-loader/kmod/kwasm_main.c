@@ -50,9 +50,10 @@ struct kwasm_instance {
 	u32 code_len;		/* bytes of machine code */
 	struct kwasm_func *funcs;
 	u32 nfuncs;
-	u8 *mem;		/* linear memory 0 (v1: vmalloc + its guard page) */
-	size_t mem_bytes;	/* accessible bytes */
-	size_t mem_alloc;	/* mapped bytes (>= PAGE_SIZE) */
+	u8 *mem;		/* linear memory 0: base of an 8 GiB + 64 KiB reservation */
+	size_t mem_bytes;	/* accessible (backed) bytes at its start */
+	struct vm_struct *mem_area;
+	struct page **mem_pages;	/* mem_bytes / PAGE_SIZE backing pages */
 	u8 *stack;		/* wasm stack, vmalloc */
 	size_t stack_bytes;
 	u8 *vmctx;		/* KWASM_VMCTX_SIZE bytes */
@@ -106,6 +107,102 @@ static int code_set_exec(u8 *base, size_t bytes, bool exec)
 	return 0;
 }
 
+/* ---- linear memory ------------------------------------------------------------------------- */
+
+/*
+ * Every memory is MEM_RESERVE bytes of kernel virtual address space of which only the first
+ * mem_bytes are backed: r14 + zext32(index) + u32 offset (+ access size) always lands inside, so
+ * compiled code needs no bounds checks, exactly as in user space. Reserving address space
+ * without backing needs __get_vm_area_caller and init_mm, which are not exported; they are
+ * resolved once through kallsyms_lookup_name, itself found with a kprobe's symbol lookup.
+ */
+#define MEM_RESERVE ((8ull << 30) + WASM_PAGE)
+
+typedef struct vm_struct *(*get_vm_area_fn)(unsigned long size, unsigned long flags, unsigned long start,
+					     unsigned long end, const void *caller);
+static get_vm_area_fn kw_get_vm_area;
+static struct mm_struct *kw_init_mm;
+
+static int resolve_symbols(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long (*lookup)(const char *name);
+	int err = register_kprobe(&kp);
+
+	if (err)
+		return err;
+	lookup = (void *)kp.addr;
+	unregister_kprobe(&kp);
+	kw_get_vm_area = (get_vm_area_fn)lookup("__get_vm_area_caller");
+	kw_init_mm = (struct mm_struct *)lookup("init_mm");
+	return kw_get_vm_area && kw_init_mm ? 0 : -ENOENT;
+}
+
+struct mem_fill {
+	struct page **pages;
+	unsigned long next;
+};
+
+static int mem_map_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct mem_fill *f = data;
+
+	set_pte_at(kw_init_mm, addr, pte, mk_pte(f->pages[f->next++], PAGE_KERNEL));
+	return 0;
+}
+
+static int mem_unmap_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	pte_clear(kw_init_mm, addr, pte);
+	return 0;
+}
+
+static void mem_free(struct kwasm_instance *in)
+{
+	unsigned long i, n = in->mem_bytes >> PAGE_SHIFT;
+
+	if (!in->mem_area)
+		return;
+	if (n)
+		apply_to_existing_page_range(kw_init_mm, (unsigned long)in->mem, in->mem_bytes, mem_unmap_pte, NULL);
+	/* no CPU may still translate to the pages once they go back to the allocator */
+	on_each_cpu(flush_this_cpu, NULL, 1);
+	for (i = 0; i < n && in->mem_pages; i++)
+		if (in->mem_pages[i])
+			__free_page(in->mem_pages[i]);
+	kvfree(in->mem_pages);
+	free_vm_area(in->mem_area);
+}
+
+static int mem_reserve(struct kwasm_instance *in, size_t bytes)
+{
+	unsigned long i, n = bytes >> PAGE_SHIFT;
+	struct mem_fill fill;
+	int err;
+
+	if (!kw_get_vm_area)
+		return -EOPNOTSUPP;
+	in->mem_area = kw_get_vm_area(MEM_RESERVE, VM_MAP, VMALLOC_START, VMALLOC_END, __builtin_return_address(0));
+	if (!in->mem_area)
+		return -ENOMEM;
+	in->mem = in->mem_area->addr;
+	if (!n)
+		return 0;
+	in->mem_pages = kvcalloc(n, sizeof(*in->mem_pages), GFP_KERNEL);
+	if (!in->mem_pages)
+		return -ENOMEM;
+	in->mem_bytes = bytes;	/* from here on mem_free releases whatever got allocated */
+	for (i = 0; i < n; i++) {
+		in->mem_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!in->mem_pages[i])
+			return -ENOMEM;	/* instance_free releases what was allocated */
+	}
+	fill.pages = in->mem_pages;
+	fill.next = 0;
+	err = apply_to_page_range(kw_init_mm, (unsigned long)in->mem, bytes, mem_map_pte, &fill);
+	return err;
+}
+
 /* ---- instances --------------------------------------------------------------------------- */
 
 static void instance_free(struct kwasm_instance *in)
@@ -119,7 +216,7 @@ static void instance_free(struct kwasm_instance *in)
 		else
 			vfree(in->code);
 	}
-	vfree(in->mem);
+	mem_free(in);
 	vfree(in->stack);
 	kfree(in->vmctx);
 	kfree(in->funcs);
@@ -231,15 +328,15 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	if (err)
 		goto fail;
 
+	/* a module without memory still gets a (fully unmapped) reservation: r14 is always safe */
+	err = mem_reserve(in, (size_t)a.mem_pages * WASM_PAGE);
+	if (err)
+		goto fail;
 	err = -ENOMEM;
-	in->mem_bytes = (size_t)a.mem_pages * WASM_PAGE;
-	/* A module without memory never addresses it (validation); still give r14 a mapped page. */
-	in->mem_alloc = in->mem_bytes ? in->mem_bytes : PAGE_SIZE;
-	in->mem = vzalloc(in->mem_alloc);
 	in->stack_bytes = PAGE_ALIGN(stack);
 	in->stack = vmalloc(in->stack_bytes);
 	in->vmctx = kzalloc(KWASM_VMCTX_SIZE, GFP_KERNEL);
-	if (!in->mem || !in->stack || !in->vmctx)
+	if (!in->stack || !in->vmctx)
 		goto fail;
 
 	VM64(in->vmctx, MEMORY_BASE) = (u64)in->mem;
@@ -366,7 +463,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg)
 		/* offsets only: kernel addresses stay in the kernel */
 		pc = VM64(in->vmctx, TRAP_PC);
 		a.trap_pc = offset_in(pc, in->code, in->code_len + 1);
-		a.trap_addr = offset_in(VM64(in->vmctx, TRAP_ADDR), in->mem, in->mem_alloc + PAGE_SIZE);
+		a.trap_addr = offset_in(VM64(in->vmctx, TRAP_ADDR), in->mem, MEM_RESERVE);
 	}
 	if (status == KWASM_STATUS_RETURNED && a.nslots &&
 	    copy_to_user(u64_to_user_ptr(a.slots_ptr), slots, a.nslots * sizeof(u64)))
@@ -567,6 +664,11 @@ static int __init kwasm_init(void)
 	BUILD_BUG_ON(sizeof(struct kwasm_mem_rw) != KWASM_MEM_RW_SIZE);
 	BUILD_BUG_ON(KWASM_ARG_SLOTS * 8 + KWASM_VMCTX_ARGS > KWASM_VMCTX_SIZE);
 
+	err = resolve_symbols();
+	if (err) {
+		pr_err("kwasm: cannot resolve the memory reservation helpers: %d\n", err);
+		return err;
+	}
 	err = register_kprobe(&kwasm_fixup_kprobe);
 	if (err) {
 		pr_err("kwasm: kprobe on fixup_exception failed: %d\n", err);

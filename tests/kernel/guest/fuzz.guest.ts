@@ -26,6 +26,16 @@ function interestingU64(): bigint {
     0xffffffff81000000n, 4096n, 65536n, 65532n, 88n, big(), BigInt(rnd() & 0xffff)]);
 }
 
+/**
+ * Pointers the kernel must refuse (-EFAULT): NULL, below mmap_min_addr, kernel space,
+ * non-canonical. Never a random user address: the kernel would rightly write through it and
+ * corrupt this very process.
+ */
+function badPointer(): bigint {
+  return pick([0n, 1n, BigInt(rnd() & 0xfff), 0xffff888000000000n, 0xffffffff81000000n, 0xfffffffffffff000n,
+    0x8000000000000000n, 0x0000800000000000n, 0xffffffffffffffffn]);
+}
+
 test('random commands, sizes and pointers: only clean errors', () => {
   const d = KwasmDevice.open();
   const scratch = NativeBuffer.alloc(1 << 16);
@@ -41,15 +51,19 @@ test('random commands, sizes and pointers: only clean errors', () => {
     }
     if (cmd === KWASM_IOC.INVOKE) continue; // invoke is fuzzed below, only over known-good code
     let arg: bigint;
-    if (rnd() % 3 === 0) arg = interestingU64();
+    if (rnd() % 3 === 0) arg = badPointer();
     else {
       // a valid pointer to random struct contents, with the version right half the time
       for (let j = 0; j < 256; j += 4) scratch.buf.writeUInt32LE(rnd(), j);
       if (rnd() % 2) scratch.buf.writeUInt32LE(1, 0);
       if (rnd() % 2) scratch.buf.writeUInt32LE(0, 4);
-      if (rnd() % 2) scratch.buf.writeBigUInt64LE(pick([scratch.addr, interestingU64()]), 8);
+      // pointer fields (image_ptr at 8, buf_ptr at 24) and sizes (16): MEM_READ cannot succeed
+      // here (no instance stays loaded), so nothing writes through these pointers
+      if (rnd() % 2) scratch.buf.writeBigUInt64LE(pick([scratch.addr, badPointer()]), 8);
       if (rnd() % 2) scratch.buf.writeBigUInt64LE(interestingU64(), 16);
-      arg = scratch.addr + BigInt(pick([0, 0, 0, 4096 - 8, 65536 - 16]));
+      if (rnd() % 2) scratch.buf.writeBigUInt64LE(pick([scratch.addr, badPointer()]), 24);
+      // every struct fits before the end of the 64 KiB scratch (the largest is 96 bytes)
+      arg = scratch.addr + BigInt(pick([0, 0, 0, 4096 - 8, 65536 - 96]));
     }
     const rc = d.rawIoctl(cmd, arg);
     calls++;
@@ -92,6 +106,7 @@ test('random images with a valid header are rejected or loaded, never run', () =
 test('invoke and memory ioctls with bad indices, counts, offsets and pointers', () => {
   const d = KwasmDevice.open();
   const b = d.scratchBuf;
+  const sink = NativeBuffer.alloc(65536);
   const fill = (size: number): void => { b.fill(0, 0, size); b.writeUInt32LE(1, 0); };
   // nothing loaded yet
   fill(INVOKE_STRUCT.size);
@@ -104,10 +119,10 @@ test('invoke and memory ioctls with bad indices, counts, offsets and pointers', 
     if (rnd() % 8 === 0) b.writeUInt32LE(rnd(), 4);
     b.writeUInt32LE(pick([0, 1, 2, rnd()]), INVOKE_STRUCT.funcIndex);
     b.writeUInt32LE(pick([0, 2, 64, 65, rnd()]), INVOKE_STRUCT.nslots);
-    b.writeBigUInt64LE(pick([d.scratchAddr + 512n, 0n, interestingU64()]), INVOKE_STRUCT.slotsPtr);
+    b.writeBigUInt64LE(pick([d.scratchAddr + 512n, badPointer()]), INVOKE_STRUCT.slotsPtr);
     if (rnd() % 8 === 0) b.writeBigUInt64LE(interestingU64(), INVOKE_STRUCT.timeoutNs);
     if (rnd() % 8 === 0) b.writeBigUInt64LE(interestingU64(), INVOKE_STRUCT.reserved);
-    const rc = d.rawIoctl(KWASM_IOC.INVOKE, rnd() % 8 ? d.scratchAddr : interestingU64());
+    const rc = d.rawIoctl(KWASM_IOC.INVOKE, rnd() % 8 ? d.scratchAddr : badPointer());
     if (!EXPECTED.has(rc)) assert.unreachable(`seed ${seed}: invoke = ${rc}`);
     // ADD with fewer than 2 slots reads above the wasm stack top: its guard page makes that a trap
     if (rc === 0 && b.readUInt32LE(INVOKE_STRUCT.status) !== Status.returned) {
@@ -118,7 +133,8 @@ test('invoke and memory ioctls with bad indices, counts, offsets and pointers', 
     fill(MEM_RW_STRUCT.size);
     b.writeBigUInt64LE(interestingU64(), MEM_RW_STRUCT.offset);
     b.writeBigUInt64LE(pick([0n, 1n, 4n, 65536n, interestingU64()]), MEM_RW_STRUCT.len);
-    b.writeBigUInt64LE(pick([d.scratchAddr + 1024n, 0n, interestingU64()]), MEM_RW_STRUCT.bufPtr);
+    // reads may copy up to the whole 64 KiB memory out: only into the sink, which is big enough
+    b.writeBigUInt64LE(pick([sink.addr, badPointer()]), MEM_RW_STRUCT.bufPtr);
     const rw = d.rawIoctl(pick([KWASM_IOC.MEM_READ, KWASM_IOC.MEM_WRITE]), d.scratchAddr);
     if (!EXPECTED.has(rw)) assert.unreachable(`seed ${seed}: mem rw = ${rw}`);
   }
@@ -136,6 +152,7 @@ test('invoke and memory ioctls with bad indices, counts, offsets and pointers', 
   assert.is(d.rawIoctl(KWASM_IOC.MEM_READ, d.scratchAddr), -ERRNO.EINVAL);
   // the instance still works
   assert.is(d.invoke(1, [40n, 2n]).retInt, 42n);
+  sink.free();
   d.close();
 });
 

@@ -1,5 +1,6 @@
-// Guest-side: linear memory in a kernel vmalloc reservation; a load from its guard page is a
-// page fault in ring 0 that the fixup_exception kprobe turns into a wasm trap (no oops).
+// Guest-side: linear memory is an 8 GiB + 64 KiB kernel virtual reservation whose first pages are
+// backed; a load anywhere past them is a page fault in ring 0 that the fixup_exception kprobe
+// turns into a wasm trap (no oops, nothing in dmesg).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, Status } from '../../../kernel-loader/ioctl.js';
@@ -22,23 +23,54 @@ test('in-bounds loads see what MEM_WRITE stored', () => {
   d.close();
 });
 
-test('a guard-page load is an out-of-bounds trap, 10,000 times', () => {
+const RESERVE = (8n << 30n) + 65536n;
+
+test('loads anywhere in the 8 GiB reservation past the memory trap, 10,000 times', () => {
   const d = KwasmDevice.open();
   d.load({ image: B.image(B.LOAD32, B.RET42), memPages: PAGES });
   const started = Date.now();
   const N = 10_000;
-  let traps = 0;
+  let x = 12345;
   for (let i = 0; i < N; i++) {
-    const off = BYTES + ((i * 4) % 4092); // anywhere in the guard page
-    const r = d.invoke(0, [BigInt(off)]);
-    if (r.status === Status.trap && r.trapCode === TrapCode.memoryOutOfBounds && r.trapPc === BigInt(B.LOAD32_PC) &&
-        r.trapAddr === BigInt(off) && r.trapSignal === 11) traps++;
-    else assert.unreachable(`iteration ${i}: ${JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    x = (x * 1103515245 + 12345) >>> 0;
+    // the first guard page, anywhere up to 4 GiB (i32 index), and up to the last u32 offset
+    const off = i % 3 === 0 ? BigInt(BYTES + ((i * 4) % 4092))
+      : i % 3 === 1 ? BigInt(BYTES) + BigInt(x) % ((1n << 32n) - BigInt(BYTES))
+      : (1n << 32n) + BigInt(x) % ((1n << 33n) - (1n << 32n) - 4n);
+    const r = d.invoke(0, [off]);
+    if (!(r.status === Status.trap && r.trapCode === TrapCode.memoryOutOfBounds && r.trapPc === BigInt(B.LOAD32_PC) &&
+        r.trapAddr === off && r.trapSignal === 11)) {
+      assert.unreachable(`iteration ${i}, offset ${off}: ${JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    }
   }
-  assert.is(traps, N);
+  // the very last byte of the largest access (index 2^32-1 + offset 2^32-1 + 4 bytes) is still inside
+  assert.ok((1n << 33n) + 2n <= RESERVE);
+  assert.is(d.invoke(0, [(1n << 33n) - 2n]).trapCode, TrapCode.memoryOutOfBounds);
   // the instance is still healthy after the traps
   assert.is(d.invoke(1).retInt & 0xffn, 42n);
-  console.log(`  ${N} guard-page traps in ${Date.now() - started} ms`);
+  console.log(`  ${N} out-of-bounds traps in ${Date.now() - started} ms`);
+  d.close();
+});
+
+test('a memory of 0 pages is a reservation too: every access traps', () => {
+  const d = KwasmDevice.open();
+  d.load({ image: B.image(B.LOAD32), memPages: 0 });
+  for (const off of [0n, 4096n, 1n << 32n]) {
+    const r = d.invoke(0, [off]);
+    assert.is(r.status, Status.trap);
+    assert.is(r.trapCode, TrapCode.memoryOutOfBounds);
+    assert.is(r.trapAddr, off);
+  }
+  d.close();
+});
+
+test('memory starts zeroed and backs exactly the declared pages', () => {
+  const d = KwasmDevice.open();
+  d.load({ image: B.image(B.LOAD32), memPages: 3 });
+  assert.ok(d.readMemory(0, 3 * 65536).every((b) => b === 0));
+  d.writeMemory(3 * 65536 - 4, Buffer.from([1, 2, 3, 4]));
+  assert.is(d.invoke(0, [BigInt(3 * 65536 - 4)]).retInt, 0x04030201n);
+  assert.is(d.invoke(0, [BigInt(3 * 65536)]).trapCode, TrapCode.memoryOutOfBounds);
   d.close();
 });
 
