@@ -10,7 +10,7 @@ import { TrapCode } from '../../abi/traps.js';
 import { FUNCREF, TABLE_DESC, VMCTX } from '../../abi/vmctx.js';
 import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../types.js';
 import { on } from './emitters.js';
-import { G, R11, R14, R15, RAX, RDX, type CodeGen } from './masm.js';
+import { G, R11, R14, R15, RAX, type CodeGen } from './masm.js';
 import { RT } from './runtime-calls.js';
 
 /** Call through the record whose address is in rax (args already in place). */
@@ -25,8 +25,7 @@ function callRecord(c: CodeGen): void {
 function call(c: CodeGen, f: number): void {
   const env = c.env;
   const ft: FuncType = env.types[env.funcTypeIndices[f]];
-  c.spillRegs();
-  const bytes = c.beginCall(ft.params.length, ft.results.length);
+  c.beginCall(ft.params.length, ft.results.length);
   if (f < env.numImportedFuncs) {
     c.asm.movRM(64, RAX, mem(R15, VMCTX.funcRefs));
     if (f > 0) c.asm.aluRI(AluOp.ADD, 64, RAX, FUNCREF.size * f);
@@ -34,7 +33,7 @@ function call(c: CodeGen, f: number): void {
   } else {
     c.asm.call(env.funcLabels[f]);
   }
-  c.endCall(ft.results, bytes);
+  c.endCall(ft.results);
 }
 
 /** r11 = table t's descriptor; bounds-check idx against its length. */
@@ -49,21 +48,21 @@ function tableCheck(c: CodeGen, t: number, idx: number, trap: number): void {
 function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
   const a = c.asm;
   const ft = c.env.types[typeIndex];
-  c.spillRegs();
-  c.claimGpr(2);
-  c.popTo(2);
-  tableCheck(c, table, 2, TrapCode.undefinedElement);
-  a.movRM(64, RAX, memIdx(R11, RDX, 8));
+  // The index first (top of stack), then the arguments; after beginCall no other register is
+  // live, so rax is free for the record (or is the index itself, which the load may overwrite).
+  const idx = c.popReg();
+  c.beginCall(ft.params.length, ft.results.length);
+  tableCheck(c, table, idx, TrapCode.undefinedElement);
+  a.movRM(64, RAX, memIdx(R11, G(idx), 8));
   a.testRR(64, RAX, RAX);
   a.jcc(Cond.E, c.trapLabel(TrapCode.uninitializedElement));
   a.movRM(64, R11, mem(R15, VMCTX.typeIds));
   a.movRM(32, R11, mem(R11, 4 * typeIndex));
   a.aluRM(AluOp.CMP, 32, R11, mem(RAX, FUNCREF.typeId));
   a.jcc(Cond.NE, c.trapLabel(TrapCode.indirectCallTypeMismatch));
-  c.freeGpr(2);
-  const bytes = c.beginCall(ft.params.length, ft.results.length);
+  c.freeGpr(idx);
   callRecord(c);
-  c.endCall(ft.results, bytes);
+  c.endCall(ft.results);
 }
 
 /** A status-returning runtime call: 0 continues, anything else is the trap code to raise. */

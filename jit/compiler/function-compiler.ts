@@ -102,7 +102,7 @@ export class FunctionCompiler {
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);
     c.emitTrapStubs();
     a.patch32(frameImm, c.frameBytes());
-    a.patch32(headroomDisp, -(c.frameBytes() + c.maxOutBytes + 16) | 0);
+    a.patch32(headroomDisp, -(c.frameBytes() + 16) | 0); // + return address and saved rbp of a callee
   }
 
   /** Unreachable code: keep the block structure, compile nothing. */

@@ -10,8 +10,8 @@
 //   [rbp - 8]                          saved r15 (our vmctx), restored after cross-instance calls
 //   [rbp - 16 - 8*j]                   declared local j (locals after the params)
 //   [rbp - 16 - 8*L - 8*h]             canonical slot of value-stack height h
-// rsp sits below the deepest slot (the frame size is patched in after the body) and the outgoing
-// argument area of a call is `sub rsp, A` around the call.
+//   [rsp + 8*j]                        outgoing argument slot j (below the deepest value slot)
+// The frame size (slots plus the largest call's argument area) is patched in after the body.
 import {
   Assembler, AluOp, Cond, Mem, SseOp, SseStore, mem, negate,
   type Gpr, type Label, type Xmm,
@@ -66,6 +66,7 @@ export class CodeGen {
   maxHeight = 0;
   maxOutBytes = 0;
   private trapLabels = new Map<number, Label>();
+  private outMems: Mem[] = [];
 
   constructor(readonly asm: Assembler, readonly env: ModuleEnv) {}
 
@@ -103,7 +104,7 @@ export class CodeGen {
 
   /** Bytes of the fixed frame below rbp (16-byte multiple so rsp stays aligned). */
   frameBytes(): number {
-    return Math.ceil((this.slotBase + 8 * this.maxHeight) / 16) * 16;
+    return Math.ceil((this.slotBase + 8 * this.maxHeight + this.maxOutBytes) / 16) * 16;
   }
 
   trapLabel(code: number): Label {
@@ -389,35 +390,49 @@ export class CodeGen {
 
   // ---- calls ---------------------------------------------------------------------------
 
-  /** Reserve the outgoing argument area and copy the top `np` values into it (popping them). */
-  beginCall(np: number, nr: number): number {
-    const a = this.asm, vs = this.vs;
-    const bytes = Math.ceil((8 * Math.max(np, nr)) / 16) * 16;
+  /**
+   * Lay out a call's arguments: the top `np` values go straight from where they are (register,
+   * constant, local, slot) into the outgoing argument area `[rsp + 8*j]`, which is reserved once
+   * at the bottom of the frame (sized by the largest call, patched in with the frame size), so a
+   * call needs no `sub/add rsp`. Every other register value is spilled first: all registers are
+   * caller-saved. The arguments are popped. Emits movs only: a pending COND survives until its
+   * own store.
+   */
+  beginCall(np: number, nr: number): void {
+    const vs = this.vs;
+    const bytes = 8 * Math.max(np, nr);
     if (bytes > this.maxOutBytes) this.maxOutBytes = bytes;
-    if (bytes > 0) a.aluRI(AluOp.SUB, 64, RSP, bytes);
     const h0 = vs.sp - np;
-    for (let j = 0; j < np; j++) this.moveEntryToMem(h0 + j, mem(RSP, 8 * j));
+    for (let i = 0; i < h0; i++) {
+      const k = vs.kind[i];
+      if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
+    }
+    for (let j = 0; j < np; j++) this.moveEntryToMem(h0 + j, this.outMem(j));
     for (let j = 0; j < np; j++) this.dropTop();
-    return bytes;
   }
 
-  /** After the call instruction: push the results, release the argument area. */
-  endCall(results: Uint8Array, bytes: number): void {
+  /** Outgoing argument slot j (`[rsp + 8*j]`), one cached operand per slot. */
+  outMem(j: number): Mem {
+    let m = this.outMems[j];
+    if (m === undefined) { m = mem(RSP, 8 * j); this.outMems[j] = m; }
+    return m;
+  }
+
+  /** After the call instruction: push the results (rax/xmm0, or the argument area for several). */
+  endCall(results: Uint8Array): void {
     const a = this.asm, vs = this.vs;
     const nr = results.length;
     if (nr === 1) {
       const t = results[0];
-      const r = 0;
-      this.ra.take(isXmmType(t), r);
-      this.pushReg(t, r);
+      this.ra.take(isXmmType(t), 0);
+      this.pushReg(t, 0);
     } else {
       for (let j = 0; j < nr; j++) {
-        a.movRM(64, R11, mem(RSP, 8 * j));
+        a.movRM(64, R11, this.outMem(j));
         a.movMR(64, this.slotMem(vs.sp), R11);
         vs.pushStack(results[j]);
       }
     }
-    if (bytes > 0) a.aluRI(AluOp.ADD, 64, RSP, bytes);
   }
 
   /** After a call into another instance: our vmctx and memory base back from the frame. */
@@ -431,8 +446,7 @@ export class CodeGen {
    * `np` values, the single i32/i64 result (if any) comes back in rax.
    */
   runtimeCall(index: number, np: number, result: ValType | null): void {
-    this.spillRegs();
-    const bytes = this.beginCall(np, result === null ? 0 : 1);
+    this.beginCall(np, result === null ? 0 : 1);
     const a = this.asm;
     a.movRI(32, RAX, index >>> 0);
     a.movRI(32, RCX, Math.max(np, result === null ? 0 : 1));
@@ -441,7 +455,6 @@ export class CodeGen {
       this.ra.take(false, 0);
       this.pushReg(result, 0);
     }
-    if (bytes > 0) a.aluRI(AluOp.ADD, 64, RSP, bytes);
   }
 
   negate(cc: Cond): Cond { return negate(cc); }
