@@ -5,8 +5,7 @@
 //   kwasm-jit compiler exists.
 // - `node-wasi`: the reference: V8 plus Node's own node:wasi (uvwasi).
 //
-// kwasm-jit's compiler adds `kwasm` here by implementing the same interface
-// (instantiate with kwasm-jit, wire the same WASI class, classify its traps).
+// - `kwasm`: kwasm-jit itself (jit/instance compile + instantiate) with our WASI.
 
 import { readFileSync } from 'node:fs';
 import { WASI } from '../../jit/wasi/index.js';
@@ -47,6 +46,12 @@ function v8TrapKind(err: unknown): string | undefined {
   return `runtime error: ${m}`;
 }
 
+/** kwasm-jit raises RuntimeError with the spec's trap text, and RangeError for stack exhaustion (as V8 does). */
+function kwasmTrapKind(err: unknown): string | undefined {
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return 'call stack exhausted';
+  return err instanceof Error && err.name === 'RuntimeError' ? err.message : undefined;
+}
+
 export const ENGINES: Readonly<Record<string, Engine>> = {
   v8: {
     name: 'v8',
@@ -57,6 +62,17 @@ export const ENGINES: Readonly<Record<string, Engine>> = {
       return wasi.start(instance);
     },
     trapKind: v8TrapKind,
+  },
+  kwasm: {
+    name: 'kwasm',
+    description: 'kwasm-jit: our compiler and runtime (jit/instance) + our WASI',
+    async run(cfg) {
+      const { compile, instantiate } = await import('../../jit/instance/api.js');
+      const wasi = new WASI({ args: cfg.args, env: cfg.env, preopens: cfg.preopens, returnOnExit: true });
+      const instance = instantiate(compile(readFileSync(cfg.wasmPath)), wasi.getImportObject());
+      return wasi.start(instance);
+    },
+    trapKind: kwasmTrapKind,
   },
   'node-wasi': {
     name: 'node-wasi',
