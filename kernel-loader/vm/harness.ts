@@ -53,10 +53,14 @@ export function findKernel(): KernelInfo {
 
 const KMOD_SOURCES = ['Kbuild', 'kwasm_main.c', 'kwasm_entry.S', 'kwasm_ioctl.h', 'kwasm_abi.h'];
 
-/** Builds kwasm.ko in build/kmod-<ver>/ (sources copied there: the source tree stays clean). */
+/**
+ * Builds kwasm.ko in build/kmod-<ver>/<pid>/ (sources copied there: the source tree stays clean;
+ * one directory per process, because several engineers' test runs may build at the same time).
+ */
 export function buildModule(k: KernelInfo): string {
   const root = repoRoot();
-  const out = join(root, 'build', `kmod-${k.version}`);
+  const out = join(root, 'build', `kmod-${k.version}`, String(process.pid));
+  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   for (const f of KMOD_SOURCES) copyFileSync(join(root, 'kernel-loader', 'kmod', f), join(out, f));
   try {
@@ -88,14 +92,16 @@ export function buildInitramfs(k: KernelInfo): string {
   const image = join(dir, `initramfs-${k.version}-${key}.cpio.gz`);
   if (existsSync(image)) return image;
 
-  const stage = join(dir, `stage-${key}`);
+  const stage = join(dir, `stage-${key}-${process.pid}`);
   rmSync(stage, { recursive: true, force: true });
   for (const d of ['bin', 'lib/modules', 'proc', 'sys', 'dev', 'host']) mkdirSync(join(stage, d), { recursive: true });
   copyFileSync(busybox, join(stage, 'bin', 'busybox'));
   chmodSync(join(stage, 'bin', 'busybox'), 0o755);
   writeFileSync(join(stage, 'init'), init, { mode: 0o755 });
   for (const m of NINEP_MODULES) copyFileSync(findModule(k.modules, m), join(stage, 'lib', 'modules', `${m}.ko`));
-  execFileSync('sh', ['-c', `cd "${stage}" && find . | cpio -o -H newc --quiet | gzip -1 > "${image}.tmp" && mv "${image}.tmp" "${image}"`]);
+  // written under a private name and renamed: concurrent runs never see a half-written image
+  const tmp = `${image}.${process.pid}.tmp`;
+  execFileSync('sh', ['-c', `cd "${stage}" && find . | cpio -o -H newc --quiet | gzip -1 > "${tmp}" && mv "${tmp}" "${image}"`]);
   rmSync(stage, { recursive: true, force: true });
   return image;
 }
@@ -164,13 +170,13 @@ export async function runInVm(opts: VmOptions): Promise<VmRun> {
   const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let consoleText = '';
   let timedOut = false;
-  const onData = (d: Buffer): void => {
-    const s = d.toString();
+  const onData = (s: string): void => {
     consoleText += s;
     opts.onOutput?.(s);
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  // stream decoding: a UTF-8 character split across two chunks must not turn into U+FFFD
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
   const timer = setTimeout(() => {
     timedOut = true;
     child.kill('SIGKILL');
@@ -180,6 +186,7 @@ export async function runInVm(opts: VmOptions): Promise<VmRun> {
     child.on('close', (code) => resolve(code));
   });
   clearTimeout(timer);
+  rmSync(dirname(ko), { recursive: true, force: true });
 
   const text = consoleText.replace(/\r/g, '');
   const run: VmRun = {
