@@ -27,6 +27,7 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
     kind, base: c.vs.sp - params.length, params, results,
     label: c.asm.newLabel(), elseLabel: c.asm.newLabel(), paramSave: -1,
     hasElse: false, endReachable: false, dead, thenFellThrough: false,
+    resultInReg: kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1,
   };
   if (c.depth === c.frames.length) c.frames.push(f); else c.frames[c.depth] = f;
   c.depth++;
@@ -46,7 +47,8 @@ function spillTop(c: CodeGen, n: number): void {
 export function emitElse(c: CodeGen): void {
   const f = c.frames[c.depth - 1];
   if (!c.unreachable) {
-    spillTop(c, f.results.length);
+    if (f.resultInReg) c.moveEntryToReg(c.vs.sp - 1, 0);
+    else spillTop(c, f.results.length);
     c.asm.jmp(f.label);
     f.endReachable = true;
   }
@@ -65,6 +67,17 @@ export function emitEnd(c: CodeGen): void {
   const noElse = f.kind === FrameKind.If && !f.hasElse;
   if (!f.endReachable && !noElse) return;
   const n = f.results.length;
+  if (f.resultInReg) {
+    // (an `if` without else cannot have a result and no params, so no elseLabel here)
+    const t = f.results[0];
+    if (!c.unreachable) c.moveEntryToReg(c.vs.sp - 1, 0);
+    c.asm.bind(f.label);
+    c.dropTo(f.base);
+    c.ra.take(isXmmType(t), 0);
+    c.pushReg(t, 0);
+    c.unreachable = false;
+    return;
+  }
   if (!c.unreachable) spillTop(c, n);
   if (noElse) c.asm.bind(f.elseLabel);
   c.asm.bind(f.label);
@@ -81,6 +94,23 @@ function target(c: CodeGen, l: number): { f: ControlFrame; isFunc: boolean; n: n
 function brIf(c: CodeGen, ir: InstrReader): void {
   const { f, isFunc, n } = target(c, ir.index);
   const h0 = c.vs.sp - 1 - n;
+  if (!isFunc && f.resultInReg) {
+    // The value goes to rax/xmm0 before the jcc when that register is free (or already holds
+    // it): the fall-through path does not care about a free register. Else branch around.
+    const vs = c.vs, v = h0, xmm = isXmmType(vs.type[v]);
+    let ready = false;
+    const cc = c.popCondition(() => {
+      if (vs.kind[v] === Kind.REG && vs.reg[v] === 0) ready = true;
+      else if (c.ra.isFree(xmm, 0)) { c.moveEntryToReg(v, 0); ready = true; }
+    });
+    f.endReachable = true;
+    if (ready) { c.asm.jcc(cc, f.label); return; }
+    const skip = c.asm.newLabel();
+    c.asm.jcc(c.negate(cc), skip);
+    c.emitBranch(f, false, n);
+    c.asm.bind(skip);
+    return;
+  }
   if (isFunc || (n > 0 && f.base !== h0)) {
     // The branch moves values into slots the fall-through path still uses: branch around it.
     const cc = c.popCondition();
@@ -104,7 +134,8 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   const stubs = new Map<number, Label>();
   const labelOf = (l: number): Label => {
     const t = target(c, l);
-    if (!t.isFunc && (n === 0 || t.f.base === h0)) {
+    // Targets whose value travels in a register get a stub that loads it (after the table).
+    if (!t.isFunc && !t.f.resultInReg && (n === 0 || t.f.base === h0)) {
       if (t.f.kind !== FrameKind.Loop) t.f.endReachable = true;
       return t.f.label;
     }

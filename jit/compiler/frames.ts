@@ -5,7 +5,11 @@
 //  - entering block/loop/if spills the whole value stack (values below the new frame's base then
 //    stay in their slots for the whole block: inner code cannot touch them);
 //  - a branch moves the label's n values into the slots [target.base, target.base + n) and jumps;
-//  - after `end` the n results are STACK entries at those heights.
+//  - after `end` the n results are STACK entries at those heights;
+//  - except the common single result of a block/if without params (`resultInReg`): every edge
+//    into the end moves it into rax (xmm0 for floats) instead, and after `end` it is a REG entry
+//    there, so `if (result i32) ... end` costs no store/load pair. Values below the frame's base
+//    are in slots then, and everything between is dropped at the target, so rax is free to take.
 // Straight-line code between joins keeps values in registers and constants folded; compares feed
 // br_if/if/select through EFLAGS (the COND kind) instead of materialising a boolean.
 import type { Label } from '../../backend-x64/index.js';
@@ -32,6 +36,8 @@ export interface ControlFrame {
   dead: boolean;
   /** the code after this `if` header reached the else arm or end reachably (then arm) */
   thenFellThrough: boolean;
+  /** block/if with no params and one result: the merge value travels in register 0 of its class */
+  resultInReg: boolean;
 }
 
 /** Types a branch to this frame carries. */

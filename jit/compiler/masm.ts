@@ -376,7 +376,8 @@ export class CodeGen {
   /** Branch to frame f (from reachable code); the value stack is unchanged. */
   emitBranch(f: ControlFrame, isFunc: boolean, n: number): void {
     if (isFunc) { this.emitReturn(); return; }
-    this.moveTopTo(n, f.base);
+    if (f.resultInReg) this.moveEntryToReg(this.vs.sp - 1, 0);
+    else this.moveTopTo(n, f.base);
     this.asm.jmp(f.label);
     f.endReachable = true;
   }
