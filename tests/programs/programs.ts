@@ -10,6 +10,7 @@
 import * as assert from 'uvu/assert';
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Errno } from '../../jit/wasi/errno.js';
 import type { RunResult } from './run.js';
 
 export interface ProgramContext {
@@ -259,6 +260,15 @@ export const PROGRAMS: readonly Program[] = [
   },
   {
     name: 'big_output', source: 'big_output.c', expectExit: 0, compareStdout: true, expectStdout: bigOutputExpected(),
+  },
+  {
+    // stdin gets 63 bytes so that RECV_WAITALL fills the 63-byte buffer exactly.
+    name: 'sock_stdio', source: 'sock_stdio.c', stdin: Buffer.from('p'.repeat(63)), expectExit: 0, compareStdout: false,
+    noReference: 'node:wasi (uvwasi, Node 20) crashes with SIGSEGV in sock_recv',
+    expectStdout: `sent with sock_send\nrecv: errno=0 n=63 roflags=0 data=<${'p'.repeat(63)}>\nsend: errno=0 n=20\n`,
+    checkOurs(r) {
+      assertErrnos(r, { 'sock_shutdown(stdout)': Errno.NOSYS, 'sock_accept(stdin)': Errno.NOSYS, 'sock_recv peek': Errno.NOTSUP });
+    },
   },
   {
     name: 'big_output_nonblocking', source: 'big_output.c', nonBlockingStdio: true, expectExit: 0,
