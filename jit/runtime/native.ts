@@ -34,11 +34,15 @@ let loaded: Native | undefined;
 
 export function native(): Native {
   if (loaded) return loaded;
-  const dir = mkdtempSync(join(tmpdir(), 'kwasm-rt-'));
+  // A private directory; KWASM_RUNTIME_DIR overrides the parent when the temp dir is mounted noexec
+  // (dlopen must map the text executable).
+  const dir = mkdtempSync(join(process.env['KWASM_RUNTIME_DIR'] ?? tmpdir(), 'kwasm-rt-'));
   const path = join(dir, SONAME);
   try {
     writeFileSync(path, buildRuntimeObject(), { mode: 0o600 });
     open({ library: LIB, path });
+  } catch (e) {
+    throw new Error(`cannot load the runtime object from ${dir} (noexec mount? set KWASM_RUNTIME_DIR): ${(e as Error).message}`);
   } finally {
     rmSync(dir, { recursive: true, force: true }); // the mapping outlives the file
   }
