@@ -37,6 +37,20 @@
  */
 #define KERNEL_HEADROOM (16u << 10)
 
+/*
+ * Live instances and backing pages, readable as /sys/module/kwasm/parameters/live
+ * ("<instances> <pages>"): the VM stage checks both are back to 0 once every file is closed.
+ */
+static atomic_long_t live_instances, live_pages;
+
+static int live_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld %ld\n", atomic_long_read(&live_instances), atomic_long_read(&live_pages));
+}
+static const struct kernel_param_ops live_ops = { .get = live_get };
+module_param_cb(live, &live_ops, NULL, 0444);
+MODULE_PARM_DESC(live, "live instances and pages (code, memory, stack) held by kwasm");
+
 /* Read by kwasm_entry.S: the vmctx of the wasm code running on this CPU. */
 DEFINE_PER_CPU(void *, kwasm_active_vmctx);
 
@@ -168,8 +182,10 @@ static void mem_free(struct kwasm_instance *in)
 	/* no CPU may still translate to the pages once they go back to the allocator */
 	on_each_cpu(flush_this_cpu, NULL, 1);
 	for (i = 0; i < n && in->mem_pages; i++)
-		if (in->mem_pages[i])
+		if (in->mem_pages[i]) {
 			__free_page(in->mem_pages[i]);
+			atomic_long_dec(&live_pages);
+		}
 	kvfree(in->mem_pages);
 	free_vm_area(in->mem_area);
 }
@@ -196,6 +212,7 @@ static int mem_reserve(struct kwasm_instance *in, size_t bytes)
 		in->mem_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
 		if (!in->mem_pages[i])
 			return -ENOMEM;	/* instance_free releases what was allocated */
+		atomic_long_inc(&live_pages);
 	}
 	fill.pages = in->mem_pages;
 	fill.next = 0;
@@ -209,18 +226,25 @@ static void instance_free(struct kwasm_instance *in)
 {
 	if (!in)
 		return;
+
 	if (in->code) {
 		/* back to RW+NX before the pages return to the allocator */
 		if (code_set_exec(in->code, in->code_bytes, false))
 			pr_err("kwasm: cannot restore code page permissions; leaking %zu bytes\n", in->code_bytes);
-		else
+		else {
 			vfree(in->code);
+			atomic_long_sub(in->code_bytes >> PAGE_SHIFT, &live_pages);
+		}
 	}
 	mem_free(in);
-	vfree(in->stack);
+	if (in->stack) {
+		vfree(in->stack);
+		atomic_long_sub(in->stack_bytes >> PAGE_SHIFT, &live_pages);
+	}
 	kfree(in->vmctx);
 	kfree(in->funcs);
 	kfree(in);
+	atomic_long_dec(&live_instances);
 }
 
 /* Image header (abi/image.ts): magic, version, codeSize, relocCount, funcCount, reserved. */
@@ -273,6 +297,7 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	in->code = vmalloc(in->code_bytes);
 	if (!in->code)
 		return -ENOMEM;
+	atomic_long_add(in->code_bytes >> PAGE_SHIFT, &live_pages);
 	/* int3 padding: a stray jump past the end traps instead of running leftovers */
 	memset(in->code, 0xcc, in->code_bytes);
 	memcpy(in->code, img + IMG_HEADER, code_len);
@@ -323,6 +348,7 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 		kvfree(img);
 		return -ENOMEM;
 	}
+	atomic_long_inc(&live_instances);
 	err = parse_image(in, img, a.image_len);
 	kvfree(img);
 	if (err)
@@ -335,6 +361,8 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	err = -ENOMEM;
 	in->stack_bytes = PAGE_ALIGN(stack);
 	in->stack = vmalloc(in->stack_bytes);
+	if (in->stack)
+		atomic_long_add(in->stack_bytes >> PAGE_SHIFT, &live_pages);
 	in->vmctx = kzalloc(KWASM_VMCTX_SIZE, GFP_KERNEL);
 	if (!in->stack || !in->vmctx)
 		goto fail;

@@ -119,6 +119,8 @@ export interface VmRun {
   taintAfter: number | undefined;
   /** vmalloc areas still owned by kwasm after the script closed every file */
   vmallocLeaks: number | undefined;
+  /** the module's own count of live instances/pages after the script ("0/0" when clean) */
+  live: string | undefined;
   timedOut: boolean;
   ms: number;
   /** everything that makes this run a failure; empty = clean */
@@ -199,6 +201,7 @@ export async function runInVm(opts: VmOptions): Promise<VmRun> {
     taintBefore: marker(text, 'TAINT-BEFORE'),
     taintAfter: marker(text, 'TAINT-AFTER'),
     vmallocLeaks: marker(text, 'VMALLOC-KWASM'),
+    live: /^@@KWASM LIVE-KWASM (\S+)/m.exec(text)?.[1],
     timedOut,
     ms: Date.now() - started,
     problems: [],
@@ -211,6 +214,7 @@ export async function runInVm(opts: VmOptions): Promise<VmRun> {
   if (run.scriptExit === undefined) p.push('script did not finish');
   else if (run.scriptExit !== 0) p.push(`script exited with ${run.scriptExit}`);
   if (run.vmallocLeaks !== 0) p.push(`kwasm vmalloc areas left after the script: ${run.vmallocLeaks ?? 'unknown'}`);
+  if (run.live !== '0/0') p.push(`kwasm instances/pages still live after the script: ${run.live ?? 'unknown'}`);
   if (!run.rmmodOk) p.push('rmmod kwasm failed');
   if (run.taintAfter === undefined || (run.taintAfter & ~OWN_TAINT) !== 0) p.push(`kernel tainted beyond the module's own: ${run.taintAfter}`);
   if (!text.includes('@@KWASM END-DMESG')) p.push('no dmesg collected');

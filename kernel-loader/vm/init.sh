@@ -20,6 +20,7 @@ done
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro host /host || say "ERROR mount 9p"
 mount -t proc proc /host/proc
 mount -t devtmpfs dev /host/dev
+mount -t sysfs sys /host/sys
 mount -t tmpfs -o size=256m tmp /host/tmp
 
 say "TAINT-BEFORE $(cat /proc/sys/kernel/tainted)"
@@ -28,10 +29,11 @@ say "BEGIN-SCRIPT"
 chroot /host /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp NO_COLOR=1 /usr/bin/node "$SCRIPT"
 say "END-SCRIPT $?"
 say "VMALLOC-KWASM $(grep -c '\[kwasm\]' /proc/vmallocinfo)"
+say "LIVE-KWASM $(tr ' ' '/' < /sys/module/kwasm/parameters/live)"
 if rmmod kwasm; then say "RMMOD 0"; else say "RMMOD 1"; fi
 say "TAINT-AFTER $(cat /proc/sys/kernel/tainted)"
 say "BEGIN-DMESG"
 dmesg
 say "END-DMESG"
-umount /host/tmp /host/dev /host/proc /host 2>/dev/null
+umount /host/tmp /host/sys /host/dev /host/proc /host 2>/dev/null
 poweroff -f

@@ -17,6 +17,7 @@ function hostChecks(run: VmRun): Array<[string, boolean]> {
     ['kwasm.ko loaded', run.insmodOk],
     ['guest script exited 0', run.scriptExit === 0],
     ['no kwasm vmalloc areas left after every file closed', run.vmallocLeaks === 0],
+    ['kwasm\'s own count of live instances/pages back to 0/0', run.live === '0/0'],
     ['kwasm.ko unloaded cleanly', run.rmmodOk],
     ['no taint beyond the module\'s own (O, E)', !run.problems.some((p) => p.startsWith('kernel tainted'))],
     ['dmesg free of Oops/BUG/WARNING/general protection', !run.problems.some((p) => p.startsWith('kernel log')) && run.dmesg.length > 0],

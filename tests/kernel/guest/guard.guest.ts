@@ -2,6 +2,7 @@
 // backed; a load anywhere past them is a page fault in ring 0 that the fixup_exception kprobe
 // turns into a wasm trap (no oops, nothing in dmesg).
 import { suite } from 'uvu';
+import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, Status } from '../../../kernel-loader/ioctl.js';
 import { TrapCode } from '../../../abi/traps.js';
@@ -62,6 +63,18 @@ test('a memory of 0 pages is a reservation too: every access traps', () => {
     assert.is(r.trapAddr, off);
   }
   d.close();
+});
+
+const live = (): number[] => readFileSync('/sys/module/kwasm/parameters/live', 'utf8').trim().split(' ').map(Number);
+
+test('every page an instance holds comes back when its file closes', () => {
+  const [inst0, pages0] = live();
+  const d = KwasmDevice.open();
+  d.load({ image: B.image(B.RET42), memPages: 3, stackBytes: 128 << 10 });
+  // one code page, 32 stack pages, 48 memory pages
+  assert.equal(live(), [(inst0 ?? 0) + 1, (pages0 ?? 0) + 1 + 32 + 48]);
+  d.close();
+  assert.equal(live(), [inst0, pages0]);
 });
 
 test('memory starts zeroed and backs exactly the declared pages', () => {
