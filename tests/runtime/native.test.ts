@@ -38,6 +38,31 @@ test('the runtime .so is a well-formed ELF shared object (readelf, no warnings)'
   assert.not.match(out, /REL/); // no relocation sections or entries
 });
 
+test('glibc resolves every exported symbol through our DT_HASH (dlopen + dlsym from C)', () => {
+  const bytes = buildRuntimeObject();
+  const { out } = readelf(['--dyn-syms', '-W'], bytes);
+  const syms = [...out.matchAll(/^\s+\d+: ([0-9a-f]{16})\s+\d+ (?:FUNC|OBJECT)\s+GLOBAL\s+DEFAULT\s+\d+ (\w+)$/gm)]
+    .map((m) => ({ value: BigInt('0x' + m[1]), name: m[2]! }));
+  assert.ok(syms.length >= 20);
+  const dir = mkdtempSync(join(tmpdir(), 'kwasm-dl-'));
+  try {
+    writeFileSync(join(dir, 'rt.so'), bytes);
+    const c = `#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <stdio.h>\n#include <link.h>\nint main(int c, char **v) {
+      void *h = dlopen(v[1], RTLD_NOW | RTLD_LOCAL); if (!h) { puts(dlerror()); return 1; }
+      struct link_map *lm; dlinfo(h, RTLD_DI_LINKMAP, &lm);
+      for (int i = 2; i < c; i++) { char *a = dlsym(h, v[i]); printf("%s %lx\\n", v[i], a ? (unsigned long)(a - (char *)lm->l_addr) : 0UL); }
+      return 0; }`;
+    writeFileSync(join(dir, 'dl.c'), c);
+    const cc = spawnSync('gcc', ['-o', join(dir, 'dl'), join(dir, 'dl.c')], { encoding: 'utf8' });
+    assert.is(cc.status, 0, cc.stderr);
+    const r = spawnSync(join(dir, 'dl'), [join(dir, 'rt.so'), ...syms.map((x) => x.name), 'no_such_symbol'], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    const got = new Map(r.stdout.trim().split('\n').map((l) => { const [n, v] = l.split(' '); return [n!, BigInt('0x' + v)]; }));
+    for (const x of syms) assert.is(got.get(x.name), x.value, x.name);
+    assert.is(got.get('no_such_symbol'), 0n);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('the signal handler is installed for every trap signal on an alternate stack', () => {
   const n = native();
   const status = readFileSync('/proc/self/status', 'utf8');
