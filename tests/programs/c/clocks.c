@@ -1,5 +1,8 @@
 // Clocks, sleeping through poll_oneoff (relative and absolute), poll() on an fd, sched_yield.
 // argv[1] is the host's wall-clock time in seconds when the test started the program.
+// Sleeps are checked to 1 ms less than asked: the reference (node:wasi, on libuv
+// timers with millisecond granularity and a cached loop time) wakes up to ~1 ms
+// early. Exact lower bounds for our layer are in clock_abstime.c and wasi.test.ts.
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -25,7 +28,7 @@ int main(int argc, char **argv) {
   struct timespec d = {0, 30 * 1000000};
   nanosleep(&d, NULL);
   long long t2 = now_ns(CLOCK_MONOTONIC);
-  printf("nanosleep 30ms slept >= 30ms: %s\n", t2 - t1 >= 30000000LL ? "yes" : "no");
+  printf("nanosleep 30ms slept >= 29ms: %s\n", t2 - t1 >= 29000000LL ? "yes" : "no");
   printf("nanosleep 30ms slept < 2s: %s\n", t2 - t1 < 2000000000LL ? "yes" : "no");
 
   __wasi_timestamp_t t;
@@ -41,7 +44,7 @@ int main(int argc, char **argv) {
   long long t3 = now_ns(CLOCK_MONOTONIC);
   r = poll(NULL, 0, 25);
   long long t4 = now_ns(CLOCK_MONOTONIC);
-  printf("poll(no fds, 25ms): %d waited>=25ms=%s\n", r, t4 - t3 >= 25000000LL ? "yes" : "no");
+  printf("poll(no fds, 25ms): %d waited>=24ms=%s\n", r, t4 - t3 >= 24000000LL ? "yes" : "no");
   printf("cputime positive: %s\n", now_ns(CLOCK_PROCESS_CPUTIME_ID) > 0 ? "yes" : "no");
   printf("sched_yield: %d\n", sched_yield());
   return 0;
