@@ -375,6 +375,11 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	VM64(in->vmctx, WASM_STACK_GUARD_LO) = (u64)in->stack - PAGE_SIZE;
 	VM64(in->vmctx, WASM_STACK_GUARD_HI) = (u64)in->stack;
 	memcpy(in->vmctx + KWASM_VMCTX_TRAP_STUBS, kwasm_trap_stub_addrs, sizeof(kwasm_trap_stub_addrs));
+	/*
+	 * Host calls are not implemented in the kernel yet: a host-call stub that traps "host
+	 * function failed" keeps a `call [r15 + hostCallStub]` from jumping to address 0.
+	 */
+	VM64(in->vmctx, HOST_CALL_STUB) = kwasm_trap_stub_addrs[KWASM_TRAP_HOST_ERROR];
 	kf->inst = in;
 	return 0;
 fail:

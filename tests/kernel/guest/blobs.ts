@@ -68,3 +68,5 @@ export const SPIN = [
   0x41, 0xff, 0x97, ...le32(VMCTX.trapStubs + 8 * TrapCode.stackOverflow),
   0xeb, 0xf1,
 ];
+/** a host call (import 0, no slots): mov eax, 0; xor ecx, ecx; call [r15 + hostCallStub] */
+export const HOST_CALL = [0xb8, ...le32(0), 0x31, 0xc9, 0x41, 0xff, 0x97, ...le32(VMCTX.hostCallStub), 0xc3];

@@ -94,6 +94,15 @@ test('ud2 and #DE in ring 0 become traps, not oopses', () => {
   d.close();
 });
 
+test('a host call traps "host function failed" until the kernel implements host calls', () => {
+  const d = KwasmDevice.open();
+  d.load({ image: B.image(B.HOST_CALL) });
+  const r = d.invoke(0);
+  assert.is(r.status, Status.trap);
+  assert.is(r.trapCode, TrapCode.hostError);
+  d.close();
+});
+
 test('stack overflow on the dedicated wasm stack is caught by the prologue check', () => {
   const d = KwasmDevice.open();
   d.load({ image: B.image(B.RECURSE), stackBytes: 256 << 10 });
