@@ -60,6 +60,14 @@ const code = assemble([
     a.movRM(32, rax, param(0)); a.movMR(64, mem(rsp, 0), rax);
     hostCall(a, BUILTIN_HOSTCALL.memoryGrow, 1);
   },
+  // 5: import1(p0, p0) then an out-of-bounds load at the returned index: traps after a resume
+  (a) => {
+    a.aluRI(AluOp.SUB, 64, rsp, 16);
+    a.movRM(32, rax, param(0)); a.movMR(64, mem(rsp, 0), rax); a.movMR(64, mem(rsp, 8), rax);
+    hostCall(a, 1, 2);
+    a.movRR(32, rcx, rax);
+    a.movRM(32, rax, memIdx(r14, rcx, 1, 0));
+  },
 ]);
 const f = (i: number): bigint => code.functionAddress(i);
 const seen: unknown[] = [];
@@ -111,6 +119,16 @@ test('memory.grow then access: the new page works, JS sees it, growth stops at t
   assert.equal(ctx.call(f(4), { params: ['i32'], results: ['i32'] }, [2]), [-1]); // 3 + 2 > 4
   assert.equal(ctx.call(f(4), { params: ['i32'], results: ['i32'] }, [1]), [3]);
   assert.throws(() => ctx.call(f(3), { params: ['i32', 'i32'], results: ['i32'] }, [0, 4 * 65536]), (e: unknown) => e instanceof Trap);
+});
+
+test('a trap after a host call unwinds through the resumed activation', () => {
+  // import1(x, x) = x + x*x: 600 -> 360600, beyond the 4 pages the growth test left
+  let t: unknown;
+  try { ctx.call(f(5), { params: ['i32'], results: ['i32'] }, [600]); } catch (e) { t = e; }
+  assert.instance(t, Trap);
+  assert.is((t as Trap).kind, 'memoryOutOfBounds');
+  assert.is((t as Trap).faultAddress, ctx.memory!.base + 360600n);
+  assert.equal(ctx.call(f(5), { params: ['i32'], results: ['i32'] }, [100]), [0]); // 10100 is in bounds
 });
 
 test.run();
