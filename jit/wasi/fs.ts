@@ -1,6 +1,6 @@
 // fd_* and path_* host functions. Every function returns an errno; failures
 // are thrown (WasiError, or a Node SystemError carrying the host errno) and
-// turned into errno values by the dispatcher in imports.ts.
+// turned into errno values by WASI.call() in index.ts.
 
 import {
   closeSync, constants as C, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync,

@@ -119,7 +119,6 @@ const LOOP = 32;
 const INVAL = 28;
 const BADF = 8;
 const NOTSOCK = 57;
-const SPIPE = 70;
 const FAULT = 21;
 
 export const PROGRAMS: readonly Program[] = [
