@@ -65,3 +65,12 @@ export const ENTRY_STATUS = { returned: 0, trap: 1, hostCall: 2 } as const;
  * growth is an mprotect, so it needs the host anyway.
  */
 export const BUILTIN_HOSTCALL = { memoryGrow: 0xffff0000 } as const;
+
+/**
+ * Linear memory addressing without bounds checks: r14 + zext32(index) + u32 offset (+ access size
+ * up to 16) is always below MEMORY_RESERVATION, so a loader must reserve this much address space
+ * per memory, inaccessible beyond the current size. Both loaders (user space, kernel) obey it.
+ */
+export const WASM_PAGE_SIZE = 65536;
+export const MEMORY_MAX_PAGES = 65536;
+export const MEMORY_RESERVATION = (8n << 30n) + 65536n;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { VMCTX_LAYOUT, VMCTX_SIZE, ARG_SLOTS, HOSTCALL_SLOTS, STUB_SLOTS, FUNCREF, TABLE_DESC } from './vmctx.js';
 import { TRAP_KINDS, TRAP_STUB_COUNT } from './traps.js';
 import { VMCTX_REG, MEMBASE_REG } from './regs.js';
-import { SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, ENTRY_STATUS, BUILTIN_HOSTCALL } from './calling-convention.js';
+import { SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
 import { IMAGE_MAGIC, IMAGE_VERSION, RelocKind, RelocTarget, RuntimeSymbol, RUNTIME_SYMBOL_COUNT } from './image.js';
 
 const upper = (camel: string): string => camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
@@ -25,6 +25,9 @@ export function generateHeader(): string {
   out.push(def('KWASM_SLOT_SIZE', SLOT_SIZE), def('KWASM_PARAM0_FROM_RBP', PARAM0_FROM_RBP), def('KWASM_STACK_MARGIN', STACK_MARGIN));
   for (const [k, v] of Object.entries(ENTRY_STATUS)) out.push(def(`KWASM_STATUS_${upper(k)}`, v));
   for (const [k, v] of Object.entries(BUILTIN_HOSTCALL)) out.push(def(`KWASM_BUILTIN_${upper(k)}`, `0x${v.toString(16)}u`));
+  out.push('');
+  out.push('/* Linear memory: reserve this much address space per memory (no bounds checks in code) */');
+  out.push(def('KWASM_WASM_PAGE_SIZE', WASM_PAGE_SIZE), def('KWASM_MEMORY_MAX_PAGES', MEMORY_MAX_PAGES), def('KWASM_MEMORY_RESERVATION', `0x${MEMORY_RESERVATION.toString(16)}ull`));
   out.push('');
   out.push('/* vmctx layout: byte offsets from r15 */');
   for (const f of VMCTX_LAYOUT) {

@@ -3,11 +3,12 @@
 // addresses memory as r14 + zext32(index) + u32 offset: at most 2^33 - 2 + access size, always
 // inside the reservation, so any out-of-bounds access faults and becomes a trap without a check.
 import { mmapAnon, munmap, mprotect, view, PROT, MAP } from './libc.js';
+import { WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from '../../abi/calling-convention.js';
 
-export const WASM_PAGE = 65536;
-export const MAX_PAGES = 65536;
+export const WASM_PAGE = WASM_PAGE_SIZE;
+export const MAX_PAGES = MEMORY_MAX_PAGES;
 /** Every 32-bit index plus 32-bit offset (plus a 16-byte access) lands below this. */
-export const RESERVATION = (8n << 30n) + 65536n;
+export const RESERVATION = MEMORY_RESERVATION;
 
 const registry = new FinalizationRegistry<bigint>((base) => { try { munmap(base, RESERVATION); } catch { /* process teardown */ } });
 

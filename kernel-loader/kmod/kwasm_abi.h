@@ -16,6 +16,11 @@
 #define KWASM_STATUS_HOST_CALL                   2
 #define KWASM_BUILTIN_MEMORY_GROW                0xffff0000u
 
+/* Linear memory: reserve this much address space per memory (no bounds checks in code) */
+#define KWASM_WASM_PAGE_SIZE                     65536
+#define KWASM_MEMORY_MAX_PAGES                   65536
+#define KWASM_MEMORY_RESERVATION                 0x200010000ull
+
 /* vmctx layout: byte offsets from r15 */
 #define KWASM_VMCTX_MEMORY_BASE                  0 /* 8 bytes: linear memory 0 base (also pinned in r14) */
 #define KWASM_VMCTX_MEMORY_SIZE                  8 /* 8 bytes: accessible bytes of memory 0 (memory.size * 64 KiB) */
