@@ -16,27 +16,44 @@ const EMPTY = new Uint8Array(0);
 const SINGLE: Uint8Array[] = [];
 for (let t = 0; t < 0x80; t++) SINGLE.push(Uint8Array.of(t));
 
-function blockSig(c: CodeGen, bt: number): { params: Uint8Array; results: Uint8Array } {
-  if (bt >= 0) return c.env.types[bt];
-  return { params: EMPTY, results: bt === BLOCK_EMPTY ? EMPTY : SINGLE[bt + 0x80] };
+/** Frames are pooled per depth and rewritten in place: opening a block allocates nothing. */
+function newFrame(): ControlFrame {
+  return {
+    kind: FrameKind.Block, base: 0, params: EMPTY, results: EMPTY, label: NO_LABEL, elseLabel: NO_LABEL,
+    paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false,
+  };
 }
+const NO_LABEL = -1 as Label;
 
 export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean): ControlFrame {
-  const { params, results } = dead ? { params: EMPTY, results: EMPTY } : blockSig(c, bt);
-  const f: ControlFrame = {
-    kind, base: c.vs.sp - params.length, params, results,
-    label: c.asm.newLabel(), elseLabel: c.asm.newLabel(), paramSave: -1,
-    hasElse: false, endReachable: false, dead, thenFellThrough: false,
-    resultInReg: kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1,
-  };
-  if (c.depth === c.frames.length) c.frames.push(f); else c.frames[c.depth] = f;
-  c.depth++;
+  let params: Uint8Array = EMPTY, results: Uint8Array = EMPTY;
+  if (!dead) {
+    if (bt >= 0) { const ft = c.env.types[bt]; params = ft.params; results = ft.results; }
+    else if (bt !== BLOCK_EMPTY) results = SINGLE[bt + 0x80];
+  }
+  if (c.depth === c.frames.length) c.frames.push(newFrame());
+  const f = c.frames[c.depth++];
+  f.kind = kind;
+  f.base = c.vs.sp - params.length;
+  f.params = params;
+  f.results = results;
+  // Dead frames are never compiled; only an `if` has an else arm.
+  f.label = dead ? NO_LABEL : c.asm.newLabel();
+  f.elseLabel = !dead && kind === FrameKind.If ? c.asm.newLabel() : NO_LABEL;
+  f.paramSave = -1;
+  f.hasElse = false;
+  f.endReachable = false;
+  f.dead = dead;
+  f.thenFellThrough = false;
+  f.resultInReg = kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1;
   return f;
 }
 
+const STACK_LIMIT = mem(R15, VMCTX.stackLimit);
+
 /** Stack check at loop headers: also how the runtime interrupts a running loop. */
 function loopCheck(c: CodeGen): void {
-  c.asm.aluRM(AluOp.CMP, 64, RSP, mem(R15, VMCTX.stackLimit));
+  c.asm.aluRM(AluOp.CMP, 64, RSP, STACK_LIMIT);
   c.asm.jcc(Cond.B, c.trapLabel(TrapCode.stackOverflow));
 }
 
@@ -86,25 +103,34 @@ export function emitEnd(c: CodeGen): void {
   c.unreachable = false;
 }
 
-function target(c: CodeGen, l: number): { f: ControlFrame; isFunc: boolean; n: number } {
-  const f = c.frames[c.depth - 1 - l];
-  return { f, isFunc: f.kind === FrameKind.Func, n: labelTypes(f).length };
+/** The frame a branch of depth l targets. */
+const targetOf = (c: CodeGen, l: number): ControlFrame => c.frames[c.depth - 1 - l];
+
+// Out-parameters of the static `before` callbacks below (no closure per instruction).
+let resultReady = false;
+let selA = -1, selB = -1, selT: ValType = I32;
+
+/** br_if to a block whose value travels in a register: move it there if that costs nothing. */
+function resultToRegIfFree(c: CodeGen, v: number): void {
+  const vs = c.vs;
+  if (vs.kind[v] === Kind.REG && vs.reg[v] === 0) resultReady = true;
+  else if (c.ra.isFree(isXmmType(vs.type[v]), 0)) { c.moveEntryToReg(v, 0); resultReady = true; }
 }
 
+function spillAllBefore(c: CodeGen): void { c.spillAll(); }
+function spillTopBefore(c: CodeGen, n: number): void { spillTop(c, n); }
+
 function brIf(c: CodeGen, ir: InstrReader): void {
-  const { f, isFunc, n } = target(c, ir.index);
+  const f = targetOf(c, ir.index);
+  const isFunc = f.kind === FrameKind.Func, n = labelTypes(f).length;
   const h0 = c.vs.sp - 1 - n;
   if (!isFunc && f.resultInReg) {
     // The value goes to rax/xmm0 before the jcc when that register is free (or already holds
     // it): the fall-through path does not care about a free register. Else branch around.
-    const vs = c.vs, v = h0, xmm = isXmmType(vs.type[v]);
-    let ready = false;
-    const cc = c.popCondition(() => {
-      if (vs.kind[v] === Kind.REG && vs.reg[v] === 0) ready = true;
-      else if (c.ra.isFree(xmm, 0)) { c.moveEntryToReg(v, 0); ready = true; }
-    });
+    resultReady = false;
+    const cc = c.popCondition(resultToRegIfFree, h0);
     f.endReachable = true;
-    if (ready) { c.asm.jcc(cc, f.label); return; }
+    if (resultReady) { c.asm.jcc(cc, f.label); return; }
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, false, n);
@@ -120,7 +146,7 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     c.asm.bind(skip);
     return;
   }
-  const cc = c.popCondition(() => spillTop(c, n));
+  const cc = c.popCondition(spillTopBefore, n);
   c.asm.jcc(cc, f.label);
   if (f.kind !== FrameKind.Loop) f.endReachable = true;
 }
@@ -129,15 +155,14 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   const a = c.asm;
   const idx = c.popReg();
   c.spillAll();
-  const def = target(c, ir.index);
-  const n = def.n, h0 = c.vs.sp - n;
+  const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
   const stubs = new Map<number, Label>();
   const labelOf = (l: number): Label => {
-    const t = target(c, l);
+    const f = targetOf(c, l);
     // Targets whose value travels in a register get a stub that loads it (after the table).
-    if (!t.isFunc && !t.f.resultInReg && (n === 0 || t.f.base === h0)) {
-      if (t.f.kind !== FrameKind.Loop) t.f.endReachable = true;
-      return t.f.label;
+    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0)) {
+      if (f.kind !== FrameKind.Loop) f.endReachable = true;
+      return f.label;
     }
     let s = stubs.get(l);
     if (s === undefined) { s = a.newLabel(); stubs.set(l, s); }
@@ -162,21 +187,22 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   c.freeGpr(idx);
   for (const [l, s] of stubs) {
     a.bind(s);
-    const t = target(c, l);
-    c.emitBranch(t.f, t.isFunc, n);
+    const f = targetOf(c, l);
+    c.emitBranch(f, f.kind === FrameKind.Func, n);
   }
   c.setUnreachable();
 }
 
+function selectOperands(c: CodeGen): void {
+  selT = c.topType();
+  selB = c.popReg();
+  selA = c.popReg();
+}
+
 function select(c: CodeGen): void {
   const a = c.asm;
-  let ra = -1, rb = -1;
-  let t: ValType = I32;
-  const cc = c.popCondition(() => {
-    t = c.topType();
-    rb = c.popReg();
-    ra = c.popReg();
-  });
+  const cc = c.popCondition(selectOperands);
+  const ra = selA, rb = selB, t = selT;
   if (isXmmType(t)) {
     const keep = a.newLabel();
     a.jccShort(cc, keep);
@@ -226,7 +252,7 @@ export function registerControl(): void {
     loopCheck(c);
   });
   on(0x04, (c, ir) => {
-    const cc = c.popCondition(() => c.spillAll());
+    const cc = c.popCondition(spillAllBefore);
     const f = pushFrame(c, FrameKind.If, ir.blockType, false);
     c.asm.jcc(c.negate(cc), f.elseLabel);
   });
@@ -236,8 +262,8 @@ export function registerControl(): void {
   COND_AWARE[codeOf(0x1c)] = 1;
   on(0x05, emitElse);
   on(0x0c, (c, ir) => {
-    const { f, isFunc, n } = target(c, ir.index);
-    c.emitBranch(f, isFunc, n);
+    const f = targetOf(c, ir.index);
+    c.emitBranch(f, f.kind === FrameKind.Func, labelTypes(f).length);
     c.setUnreachable();
   });
   on(0x0d, brIf);

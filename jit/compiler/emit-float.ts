@@ -20,21 +20,27 @@ function absMask(c: CodeGen, fp: Fp): Mem {
   return fp === 32 ? c.asm.const128(m32, m32) : c.asm.const128(0x7fffffffffffffffn, 0x7fffffffffffffffn);
 }
 
-/** The right operand as an xmm register or a memory operand (slot, local or constant pool). */
-function popRhs(c: CodeGen): { reg: number; m: Mem | null } {
+// The right operand `popRhs` leaves behind: a frame operand (slot or local) or, when rhsMem is
+// null, the register rhsReg (module state: no result object per instruction).
+let rhsMem: Mem | null = null;
+let rhsReg = -1;
+
+function popRhs(c: CodeGen): void {
   const vs = c.vs, i = vs.sp - 1, k = vs.kind[i];
-  if (k === Kind.STACK) { const m = c.slotMem(i); vs.drop(); return { reg: -1, m }; }
-  if (k === Kind.LOCAL) { const m = c.localMem(vs.lo[i]); vs.drop(); return { reg: -1, m }; }
-  return { reg: c.popReg(), m: null };
+  if (k === Kind.STACK) { rhsMem = c.slotMem(i); vs.drop(); return; }
+  if (k === Kind.LOCAL) { rhsMem = c.localMem(vs.lo[i]); vs.drop(); return; }
+  rhsMem = null;
+  rhsReg = c.popReg();
 }
 
 function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
   const op = fp === 32 ? op32 : op64;
   return (c) => {
-    const rhs = popRhs(c);
+    popRhs(c);
+    const m = rhsMem, r = rhsReg;
     const l = c.popReg();
-    if (rhs.m) c.asm.sseRM(op, X(l), rhs.m);
-    else { c.asm.sseRR(op, X(l), X(rhs.reg)); c.freeReg(F64, rhs.reg); }
+    if (m) c.asm.sseRM(op, X(l), m);
+    else { c.asm.sseRR(op, X(l), X(r)); c.freeReg(F64, r); }
     c.pushReg(tOf(fp), l);
   };
 }

@@ -1,11 +1,11 @@
 // Integer instructions: constants, ALU ops with immediates folded, compares producing flags
 // (COND), shifts/rotates through cl, division with explicit zero and overflow checks, bit counts
 // and sign extension.
-import { AluOp, BitOp, Cond, ShiftOp, UnaryOp, mem } from '../../backend-x64/index.js';
+import { AluOp, BitOp, Cond, ShiftOp, UnaryOp, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../types.js';
 import { COND_AWARE, on } from './emitters.js';
-import { G, R11, RAX, RCX, RDX, type CodeGen } from './masm.js';
+import { G, R11, RAX, RDX, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 import { codeOf } from '../opcodes.js';
 
@@ -18,46 +18,44 @@ function topImm(c: CodeGen, size: Size): boolean {
   return vs.kind[i] === Kind.CONST && (size === 32 || vs.hi[i] === vs.lo[i] >> 31);
 }
 
+// Where `binaryOperands` left the right operand (module state instead of a result object or
+// per-instruction closures: this is the hottest emitter path).
+const RHS_REG = 0, RHS_IMM = 1, RHS_MEM = 2;
+let rhsKind = RHS_REG, rhsReg = 0, rhsImm = 0;
+let rhsMem: Mem | null = null;
+
 /**
- * Emit `op lhs, rhs` for the two top values, choosing RR / RI / RM forms; returns lhs's
- * register, which the caller owns. `emitRR/RI/RM` are the three encodings of the operation.
+ * Pop the two top values for `op lhs, rhs`: lhs into a register (returned, owned by the caller)
+ * and rhs as an immediate (when `imm` and it fits), a frame operand (slot or local) or a
+ * register, recorded in rhsKind/rhsImm/rhsMem/rhsReg. A register rhs is the caller's to free.
  */
-function binary(
-  c: CodeGen, size: Size,
-  emitRR: (d: number, s: number) => void,
-  emitRI: ((d: number, imm: number) => void) | null,
-  emitRM: (d: number, m: ReturnType<typeof mem>) => void,
-): number {
+function binaryOperands(c: CodeGen, size: Size, imm: boolean): number {
   const vs = c.vs, i = vs.sp - 1;
-  if (emitRI && topImm(c, size)) {
-    const imm = vs.lo[i];
+  if (imm && topImm(c, size)) {
+    rhsKind = RHS_IMM;
+    rhsImm = vs.lo[i];
     vs.drop();
-    const l = c.popReg();
-    emitRI(l, imm);
-    return l;
+    return c.popReg();
   }
   const k = vs.kind[i];
   if (k === Kind.STACK || k === Kind.LOCAL) {
-    const m = k === Kind.STACK ? c.slotMem(i) : c.localMem(vs.lo[i]);
+    rhsKind = RHS_MEM;
+    rhsMem = k === Kind.STACK ? c.slotMem(i) : c.localMem(vs.lo[i]);
     vs.drop();
-    const l = c.popReg();
-    emitRM(l, m);
-    return l;
+    return c.popReg();
   }
-  const r = c.popReg();
-  const l = c.popReg();
-  emitRR(l, r);
-  c.freeGpr(r);
-  return l;
+  rhsKind = RHS_REG;
+  rhsReg = c.popReg();
+  return c.popReg();
 }
 
 function alu(op: AluOp, size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const l = binary(c, size,
-      (d, s) => a.aluRR(op, size, G(d), G(s)),
-      (d, imm) => a.aluRI(op, size, G(d), imm),
-      (d, m) => a.aluRM(op, size, G(d), m));
+    const l = binaryOperands(c, size, true);
+    if (rhsKind === RHS_IMM) a.aluRI(op, size, G(l), rhsImm);
+    else if (rhsKind === RHS_MEM) a.aluRM(op, size, G(l), rhsMem as Mem);
+    else { a.aluRR(op, size, G(l), G(rhsReg)); c.freeGpr(rhsReg); }
     c.pushReg(typeOf(size), l);
   };
 }
@@ -65,10 +63,10 @@ function alu(op: AluOp, size: Size): (c: CodeGen) => void {
 function mul(size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const l = binary(c, size,
-      (d, s) => a.imulRR(size, G(d), G(s)),
-      (d, imm) => a.imulRRI(size, G(d), G(d), imm),
-      (d, m) => a.imulRM(size, G(d), m));
+    const l = binaryOperands(c, size, true);
+    if (rhsKind === RHS_IMM) a.imulRRI(size, G(l), G(l), rhsImm);
+    else if (rhsKind === RHS_MEM) a.imulRM(size, G(l), rhsMem as Mem);
+    else { a.imulRR(size, G(l), G(rhsReg)); c.freeGpr(rhsReg); }
     c.pushReg(typeOf(size), l);
   };
 }
@@ -76,10 +74,10 @@ function mul(size: Size): (c: CodeGen) => void {
 function compare(cc: Cond, size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const l = binary(c, size,
-      (d, s) => a.aluRR(AluOp.CMP, size, G(d), G(s)),
-      (d, imm) => a.aluRI(AluOp.CMP, size, G(d), imm),
-      (d, m) => a.aluRM(AluOp.CMP, size, G(d), m));
+    const l = binaryOperands(c, size, true);
+    if (rhsKind === RHS_IMM) a.aluRI(AluOp.CMP, size, G(l), rhsImm);
+    else if (rhsKind === RHS_MEM) a.aluRM(AluOp.CMP, size, G(l), rhsMem as Mem);
+    else { a.aluRR(AluOp.CMP, size, G(l), G(rhsReg)); c.freeGpr(rhsReg); }
     c.freeGpr(l);
     c.pushCond(cc);
   };
@@ -239,5 +237,4 @@ export function registerInt(): void {
   on(0xa7, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I32, r); });
   on(0xac, (c) => { const r = c.popReg(); c.asm.movsxRR(64, 32, G(r), G(r)); c.pushReg(I64, r); });
   on(0xad, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I64, r); });
-  void RCX; void RDX; void mem;
 }

@@ -2,7 +2,7 @@
 // always below 8 GiB, and the runtime reserves 8 GiB plus guard pages per memory, so every
 // out-of-bounds access faults and the signal path turns the fault into a trap. i32 values in
 // registers always have a zero upper half, so the index register can be used as is.
-import { Mem, SseOp, SseStore, mem, memIdx } from '../../backend-x64/index.js';
+import { Mem, NO_INDEX, SseOp, SseStore, mem, memIdx } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { F32, F64, I32, I64 } from '../types.js';
 import { on } from './emitters.js';
@@ -10,24 +10,32 @@ import { G, R11, R14, R15, X, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 import { RT } from './runtime-calls.js';
 
+// The address operand `address()` leaves behind: one mutable Mem rewritten per access (the
+// encoder reads it at once and keeps nothing), so a load or store allocates no operand.
+type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
+const ADDR: MutableMem = memIdx(R14, R11, 1, 0);
+
 /**
- * Pop the index and build the address operand. Returns the operand and the index register
- * (or -1) that the caller frees after the access (a load may reuse it as its destination).
+ * Pop the index and set ADDR to the access's operand. Returns the index register (or -1) that
+ * the caller frees after the access (a load may reuse it as its destination). ADDR must be used
+ * before the next address() call.
  */
-function address(c: CodeGen, offset: number): { m: Mem; reg: number } {
+function address(c: CodeGen, offset: number): number {
   const vs = c.vs, i = vs.sp - 1;
   if (vs.kind[i] === Kind.CONST) {
     const ea = (vs.lo[i] >>> 0) + offset;
     vs.drop();
-    if (ea <= 0x7fffffff) return { m: mem(R14, ea), reg: -1 };
+    if (ea <= 0x7fffffff) { ADDR.index = NO_INDEX; ADDR.disp = ea; return -1; }
     c.asm.movRI(64, R11, ea);
-    return { m: memIdx(R14, R11), reg: -1 };
+    ADDR.index = R11; ADDR.disp = 0;
+    return -1;
   }
   const r = c.popReg();
-  if (offset <= 0x7fffffff) return { m: memIdx(R14, G(r), 1, offset), reg: r };
+  if (offset <= 0x7fffffff) { ADDR.index = r; ADDR.disp = offset; return r; }
   c.asm.movRI(64, R11, offset);
   c.asm.aluRR(0, 64, R11, G(r)); // add r11, index
-  return { m: memIdx(R14, R11), reg: r };
+  ADDR.index = R11; ADDR.disp = 0;
+  return r;
 }
 
 type LoadKind = 'i32' | 'i64' | 'f32' | 'f64' | 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32';
@@ -35,7 +43,7 @@ type LoadKind = 'i32' | 'i64' | 'f32' | 'f64' | 's8' | 'u8' | 's16' | 'u16' | 's
 function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: number }) => void {
   return (c, ir) => {
     const a = c.asm;
-    const { m, reg } = address(c, ir.memOffset >>> 0);
+    const reg = address(c, ir.memOffset >>> 0), m: Mem = ADDR;
     const xmm = kind === 'f32' || kind === 'f64';
     let d: number;
     if (xmm) { d = c.allocReg(true); if (reg >= 0) c.freeGpr(reg); }
@@ -65,7 +73,7 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
       imm = vs.lo[i];
       vs.drop();
     } else v = c.popReg();
-    const { m, reg } = address(c, ir.memOffset >>> 0);
+    const reg = address(c, ir.memOffset >>> 0), m: Mem = ADDR;
     if (isImm) {
       const w = bits === 64 ? 64 : bits;
       a.movMI(w, m, bits === 8 ? imm & 0xff : bits === 16 ? imm & 0xffff : imm);

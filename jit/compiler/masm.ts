@@ -67,6 +67,9 @@ export class CodeGen {
   maxOutBytes = 0;
   private trapLabels = new Map<number, Label>();
   private outMems: Mem[] = [];
+  // dense (filled with undefined up to the highest index) so the arrays stay in fast mode
+  private rbpUp: (Mem | undefined)[] = [];
+  private rbpDown: (Mem | undefined)[] = [];
 
   constructor(readonly asm: Assembler, readonly env: ModuleEnv) {}
 
@@ -93,13 +96,30 @@ export class CodeGen {
 
   // ---- locations ------------------------------------------------------------------------
 
+  /**
+   * `[rbp + disp]` (disp a multiple of 8), cached: locals and slots are the most frequent
+   * operands, and one Mem per use was the compiler's main garbage. Mems are immutable, so the
+   * cache lives as long as the CodeGen, across functions.
+   */
+  rbpMem(disp: number): Mem {
+    const cache = disp >= 0 ? this.rbpUp : this.rbpDown;
+    const k = (disp >= 0 ? disp : -disp) >> 3;
+    let m = cache[k];
+    if (m === undefined) {
+      while (cache.length < k) cache.push(undefined);
+      m = mem(RBP, disp);
+      cache[k] = m;
+    }
+    return m;
+  }
+
   localMem(i: number): Mem {
-    return i < this.numParams ? mem(RBP, 16 + 8 * i) : mem(RBP, -16 - 8 * (i - this.numParams));
+    return this.rbpMem(i < this.numParams ? 16 + 8 * i : -16 - 8 * (i - this.numParams));
   }
 
   slotMem(h: number): Mem {
     if (h >= this.maxHeight) this.maxHeight = h + 1;
-    return mem(RBP, -this.slotBase - 8 * h);
+    return this.rbpMem(-this.slotBase - 8 * h);
   }
 
   /** Bytes of the fixed frame below rbp (16-byte multiple so rsp stays aligned). */
@@ -320,19 +340,20 @@ export class CodeGen {
   /**
    * Pop an i32 used as a condition and return the x86 condition meaning "true": a pending
    * COND is used as is (compare fused with the branch), anything else gets `test r, r`.
-   * `before` runs between taking the operand and emitting the test: it may only emit movs.
+   * `before(this, arg)` runs between taking the operand and emitting the test: it may only emit
+   * movs (a static function, so the hot path creates no closure).
    */
-  popCondition(before?: () => void): Cond {
+  popCondition(before?: (c: CodeGen, arg: number) => void, arg = 0): Cond {
     const vs = this.vs, i = vs.sp - 1;
     if (vs.kind[i] === Kind.COND) {
       const cc = vs.reg[i] as Cond;
       vs.drop();
       this.condPending = false;
-      before?.();
+      before?.(this, arg);
       return cc;
     }
     const r = this.popReg();
-    before?.();
+    before?.(this, arg);
     this.asm.testRR(32, G(r), G(r));
     this.freeGpr(r);
     return Cond.NE;
@@ -364,8 +385,8 @@ export class CodeGen {
       for (let j = 0; j < n; j++) if (vs.kind[h0 + j] === Kind.LOCAL) this.moveEntryToMem(h0 + j, this.slotMem(h0 + j));
       for (let j = 0; j < n; j++) {
         const i = h0 + j;
-        if (vs.kind[i] === Kind.LOCAL) { a.movRM(64, R11, this.slotMem(i)); a.movMR(64, mem(RBP, 16 + 8 * j), R11); }
-        else this.moveEntryToMem(i, mem(RBP, 16 + 8 * j));
+        if (vs.kind[i] === Kind.LOCAL) { a.movRM(64, R11, this.slotMem(i)); a.movMR(64, this.rbpMem(16 + 8 * j), R11); }
+        else this.moveEntryToMem(i, this.rbpMem(16 + 8 * j));
       }
     }
     a.movRR(64, RSP, RBP);

@@ -34,7 +34,11 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledModule {
   const nFuncs = info.funcTypeIndices.length;
-  const asm = new Assembler(Math.max(4096, info.bytes.length * 4));
+  // Machine code is about 2-3x the code section; the module's own size (data segments and all)
+  // would over-allocate by megabytes, and a fresh buffer is zeroed page by page.
+  let codeBytes = 0;
+  for (const b of info.codes) codeBytes += b.end - b.start;
+  const asm = new Assembler(Math.max(4096, codeBytes * 3));
   const funcLabels: Label[] = [];
   for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel(functionName(info, f)));
   const env: ModuleEnv = {
