@@ -29,7 +29,7 @@
 #include "kwasm_abi.h"
 #include "kwasm_ioctl.h"
 
-#define WASM_PAGE (64u << 10)
+#define WASM_PAGE KWASM_WASM_PAGE_SIZE
 #define MIN_STACK_BYTES (64u << 10)
 /*
  * Exceptions taken while wasm runs (#PF, the kprobe's int3) execute on the wasm stack: keep room
@@ -130,7 +130,7 @@ static int code_set_exec(u8 *base, size_t bytes, bool exec)
  * without backing needs __get_vm_area_caller and init_mm, which are not exported; they are
  * resolved once through kallsyms_lookup_name, itself found with a kprobe's symbol lookup.
  */
-#define MEM_RESERVE ((8ull << 30) + WASM_PAGE)
+#define MEM_RESERVE KWASM_MEMORY_RESERVATION	/* 8 GiB + 64 KiB, from abi/ */
 
 typedef struct vm_struct *(*get_vm_area_fn)(unsigned long size, unsigned long flags, unsigned long start,
 					     unsigned long end, const void *caller);
@@ -328,7 +328,7 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 		return -EINVAL;
 	if (a.image_len < IMG_HEADER || a.image_len > KWASM_MAX_IMAGE_BYTES)
 		return -EINVAL;
-	if (a.mem_pages > KWASM_MAX_MEM_PAGES || a.mem_max_pages < a.mem_pages || a.mem_max_pages > 65536)
+	if (a.mem_pages > KWASM_MAX_MEM_PAGES || a.mem_max_pages < a.mem_pages || a.mem_max_pages > KWASM_MEMORY_MAX_PAGES)
 		return -EINVAL;
 	stack = a.stack_bytes ? a.stack_bytes : KWASM_DEFAULT_STACK_BYTES;
 	if (stack < MIN_STACK_BYTES || stack > KWASM_MAX_STACK_BYTES)
@@ -696,6 +696,7 @@ static int __init kwasm_init(void)
 	BUILD_BUG_ON(sizeof(struct kwasm_invoke) != KWASM_INVOKE_SIZE);
 	BUILD_BUG_ON(sizeof(struct kwasm_mem_rw) != KWASM_MEM_RW_SIZE);
 	BUILD_BUG_ON(KWASM_ARG_SLOTS * 8 + KWASM_VMCTX_ARGS > KWASM_VMCTX_SIZE);
+	BUILD_BUG_ON(MEM_RESERVE < (8ull << 30) + WASM_PAGE);	/* index + offset + access size */
 
 	err = resolve_symbols();
 	if (err) {
