@@ -10,8 +10,10 @@ import { TrapCode } from '../../abi/traps.js';
 import { FUNCREF, TABLE_DESC, VMCTX } from '../../abi/vmctx.js';
 import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../types.js';
 import { on } from './emitters.js';
-import { G, R11, R14, R15, RAX, type CodeGen } from './masm.js';
+import { G, R11, R14, R15, RAX, RCX, type CodeGen } from './masm.js';
 import { RT } from './runtime-calls.js';
+
+const RSI = G(6), RDI = G(7);
 
 /** Call through the record whose address is in rax (args already in place). */
 function callRecord(c: CodeGen): void {
@@ -129,6 +131,58 @@ export function registerCall(): void {
   // Bulk memory.
   on(0xfc08, (c, ir) => { pushImm(c, ir.index); checkedRuntimeCall(c, RT.memoryInit, 4); });
   on(0xfc09, (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.dataDrop, 1, null); });
-  on(0xfc0a, (c) => checkedRuntimeCall(c, RT.memoryCopy, 3));
-  on(0xfc0b, (c) => checkedRuntimeCall(c, RT.memoryFill, 3));
+  on(0xfc0a, memoryCopy);
+  on(0xfc0b, memoryFill);
+}
+
+const MEMORY_SIZE = mem(R15, VMCTX.memorySize);
+
+/** Trap unless `r + rcx` (both zero-extended i32s) is within the accessible memory. */
+function rangeCheck(c: CodeGen, r: number): void {
+  const a = c.asm;
+  a.lea(64, R11, memIdx(G(r), RCX, 1, 0));
+  a.aluRM(AluOp.CMP, 64, R11, MEMORY_SIZE);
+  a.jcc(Cond.A, c.trapLabel(TrapCode.memoryOutOfBounds));
+}
+
+/**
+ * memory.copy inline (no host call): both ranges are checked before anything is written (the
+ * spec traps without a partial copy), then `rep movsb`. Only a real forward overlap
+ * (0 <= dst - src < n, unsigned) copies backwards with the direction flag set; std/cld are
+ * slow, and the ABI wants DF clear again at once.
+ */
+function memoryCopy(c: CodeGen): void {
+  const a = c.asm;
+  c.claimGpr(RDI); c.claimGpr(RSI); c.claimGpr(RCX);
+  c.popTo(RCX); c.popTo(RSI); c.popTo(RDI);
+  rangeCheck(c, RSI);
+  rangeCheck(c, RDI);
+  const forward = a.newLabel(), done = a.newLabel();
+  a.movRR(64, R11, RDI);
+  a.aluRR(AluOp.SUB, 64, R11, RSI);
+  a.aluRR(AluOp.ADD, 64, RSI, R14);
+  a.aluRR(AluOp.ADD, 64, RDI, R14);
+  a.aluRR(AluOp.CMP, 64, R11, RCX);
+  a.jcc(Cond.AE, forward);
+  a.lea(64, RSI, memIdx(RSI, RCX, 1, -1));
+  a.lea(64, RDI, memIdx(RDI, RCX, 1, -1));
+  a.std();
+  a.repMovsb();
+  a.cld();
+  a.jmp(done);
+  a.bind(forward);
+  a.repMovsb();
+  a.bind(done);
+  c.freeGpr(RDI); c.freeGpr(RSI); c.freeGpr(RCX);
+}
+
+/** memory.fill inline: range check, then `rep stosb` with the byte in al. */
+function memoryFill(c: CodeGen): void {
+  const a = c.asm;
+  c.claimGpr(RDI); c.claimGpr(RAX); c.claimGpr(RCX);
+  c.popTo(RCX); c.popTo(RAX); c.popTo(RDI);
+  rangeCheck(c, RDI);
+  a.aluRR(AluOp.ADD, 64, RDI, R14);
+  a.repStosb();
+  c.freeGpr(RDI); c.freeGpr(RAX); c.freeGpr(RCX);
 }
