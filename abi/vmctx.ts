@@ -62,6 +62,7 @@ export const VMCTX_FIELDS = [
   { name: 'hostCallIndex', size: 4, doc: 'import index of the pending host call' },
   { name: 'hostCallSlots', size: 4, doc: 'slots of the pending host call: max(params, results)' },
   { name: 'stopVmctx', size: 8, doc: 'r15 when the wasm stack stopped (host call or trap): the instance that made the call or trapped' },
+  { name: 'trapFp', size: 8, doc: 'rbp at the trap (the trapping frame; frames are rbp-chained): start of the backtrace walk' },
   // --- runtime stub addresses ------------------------------------------------------------------
   { name: 'trapStubs', size: 8, count: STUB_SLOTS, align: 64, doc: 'trap stub per trap code: `call [r15 + trapStubs + 8*code]`' },
   { name: 'hostCallStub', size: 8, doc: 'host-call stub: eax = import index, ecx = slots, args at [rsp + 8*i] before the call' },

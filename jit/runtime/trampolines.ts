@@ -176,6 +176,7 @@ export function buildTrampolines(): Trampolines {
   a.movMR(32, mem(r11, VMCTX.trapSignal), rax);
   a.movMR(64, mem(r11, VMCTX.trapPc), rdx);
   a.movMR(64, mem(r11, VMCTX.trapAddr), rsi);
+  a.movMR(64, mem(r11, VMCTX.trapFp), rbp);       // still the trapping frame's: backtraces walk from it
   a.movMR(64, mem(r11, VMCTX.stopVmctx), r15);
   a.movRR(64, r15, r11);
   a.movRI(32, rax, ENTRY_STATUS.trap);

@@ -52,6 +52,7 @@
 #define KWASM_VMCTX_HOST_CALL_INDEX              184 /* 4 bytes: import index of the pending host call */
 #define KWASM_VMCTX_HOST_CALL_SLOTS              188 /* 4 bytes: slots of the pending host call: max(params, results) */
 #define KWASM_VMCTX_STOP_VMCTX                   192 /* 8 bytes: r15 when the wasm stack stopped (host call or trap): the instance that made the call or trapped */
+#define KWASM_VMCTX_TRAP_FP                      200 /* 8 bytes: rbp at the trap (the trapping frame; frames are rbp-chained): start of the backtrace walk */
 #define KWASM_VMCTX_TRAP_STUBS                   256 /* 8 x 16 bytes: trap stub per trap code: `call [r15 + trapStubs + 8*code]` */
 #define KWASM_VMCTX_HOST_CALL_STUB               384 /* 8 bytes: host-call stub: eax = import index, ecx = slots, args at [rsp + 8*i] before the call */
 #define KWASM_VMCTX_ARGS                         448 /* 8 x 64 bytes: entry argument slots in, multi-value results out */
