@@ -1,9 +1,9 @@
 // kwasm-jit command line. Subcommands live in a table so `run` and
-// `compile` can be added as entries without touching the dispatch.
+// `compile` can be added as entries without touching the dispatch. Each command's module is
+// imported only when that command runs: `run`'s start-up should not pay for the others.
 import { readFileSync } from 'node:fs';
 import { CompileError } from './errors.js';
 import { validateModule } from './validator.js';
-import { runCmd, compileCmd } from './compiler/cli-commands.js';
 
 export interface Subcommand {
   usage: string;
@@ -51,21 +51,21 @@ export const commands: Record<string, Subcommand> = {
     run: validateCmd,
   },
   run: {
-    usage: 'run [--invoke NAME] FILE.wasm [ARGS...]',
-    summary: 'instantiate and call NAME (results one per line), or run a WASI command',
-    run: runCmd,
+    usage: 'run [OPTIONS] FILE.wasm [ARGS...]',
+    summary: 'run a WASI command or --invoke a function (kwasm-jit run --help for options, exit status)',
+    run: async (args) => (await import('./cli/run.js')).runCmd(args),
   },
   compile: {
     usage: 'compile FILE.wasm [--disasm] [--func N|NAME]',
     summary: 'compile; print functions, code size and compile time (--disasm: capstone listing)',
-    run: compileCmd,
+    run: async (args) => (await import('./cli/compile.js')).compileCmd(args),
   },
 };
 
 function help(): void {
   console.log('usage: kwasm-jit <command> [args]\n\ncommands:');
-  for (const c of Object.values(commands)) console.log(`  ${c.usage.padEnd(28)} ${c.summary}`);
-  console.log(`  ${'--help'.padEnd(28)} this text`);
+  for (const c of Object.values(commands)) console.log(`  ${c.usage}\n      ${c.summary}`);
+  console.log(`  --help\n      this text`);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -257,8 +257,10 @@ export function callRaw(store: Store, info: FuncInfo, bits: bigint[]): bigint[] 
     return store.call(info, bits);
   } catch (e) {
     if (e instanceof Trap) {
-      if (e.code === TrapCode.stackOverflow) throw new RangeError(e.message);
-      const err = new RuntimeError(e.message);
+      // Stack exhaustion is a RangeError as in V8's JS API, but it is still our trap (message
+      // "call stack exhausted", from the prologue's stack-limit check or the guard page, never
+      // V8's JS stack): keep the Trap on it, as on RuntimeError, for kind, pc and backtraces.
+      const err = e.code === TrapCode.stackOverflow ? new RangeError(e.message) : new RuntimeError(e.message);
       (err as RuntimeError & { trap?: Trap }).trap = e;
       throw err;
     }

@@ -1,0 +1,260 @@
+// `kwasm-jit run`: compile, link (WASI when the module imports it), run `_start` or `--invoke`,
+// and turn the outcome into an exit status (EXIT below; `--help` prints the same policy).
+//
+// Start-up matters for a CLI: everything here is loaded on demand and nothing pulls in the
+// disassembler or the reference assembler (capstone/keystone wasm modules), which only
+// `kwasm-jit compile --disasm` needs.
+import { readFileSync } from 'node:fs';
+import { parseRunArgs, UsageError, type RunOptions } from './args.js';
+import { formatValue, parseValue, typeName, ValueError } from './values.js';
+import { formatBacktrace, hostCallBacktrace, trapBacktrace, type Frame } from './backtrace.js';
+import { CompileError, LinkError } from '../errors.js';
+import type { Module, Instance, ImportObject } from '../instance/api.js';
+import type { Store } from '../instance/store.js';
+import type { Trap } from '../runtime/index.js';
+
+/** Exit statuses of `run` besides the program's own (proc_exit code & 255, or 0 when _start returns). */
+export const EXIT = {
+  /** something failed before or around the wasm code: unreadable file, invalid module, link error, bad --invoke */
+  error: 1,
+  /** the command line itself is wrong (unknown option, missing value, no FILE) */
+  usage: 2,
+  /** the wasm code trapped, was interrupted by --timeout, or called an unknown import; 128 + SIGABRT, as wasmtime */
+  trap: 134,
+  /** a bug of ours (an exception that is neither a trap nor a reported error) */
+  internal: 70,
+} as const;
+
+export const RUN_USAGE = 'run [OPTIONS] FILE.wasm [ARGS...]';
+
+export const RUN_HELP = `usage: kwasm-jit ${RUN_USAGE}
+
+Compile FILE.wasm and run it. A WASI command (imports wasi_snapshot_preview1) gets ARGS as
+argv[1..], the process's own stdin/stdout/stderr, no environment variables and no file system
+unless granted below. Without --invoke the module's _start runs.
+
+options (given before FILE; everything after FILE goes to the program):
+  --dir HOST[::GUEST]        grant the host directory HOST to the program as GUEST (default: HOST);
+                             paths never resolve outside it (no '..', symlink or absolute escape)
+  --env NAME=VALUE           set an environment variable for the program (NAME alone: the host's)
+  --invoke NAME              call the exported function NAME with ARGS instead of _start; ARGS are
+                             parsed by its parameter types (i32/i64: decimal or 0x hex, f32/f64:
+                             decimal, inf, nan) and the results printed one per line as wasmtime
+                             does (f32/f64 shortest round-trip decimal, inf, NaN)
+  --argv0 NAME               argv[0] for the program (default: FILE as given)
+  --timeout MS               interrupt the program after MS milliseconds of wall time; reported as
+                             the trap "interrupted" (checked at loop headers and calls, so also a
+                             tight 'while(1){}'; a host call blocked in the OS, e.g. reading stdin,
+                             is interrupted only once it returns)
+  --trap-unknown-imports     instantiate even if a function import is not provided; calling it traps
+                             (without it an unknown import is a link error naming the import)
+  -h, --help                 this text
+
+exit status:
+  N      the program's exit code: proc_exit(N) or return from main, modulo 256 (0 when _start returns)
+  ${EXIT.trap}    wasm trap (message 'wasm trap: KIND' and a wasm backtrace on stderr), --timeout
+  ${EXIT.error}      unreadable file, invalid module, link error, bad --invoke name or arguments
+  ${EXIT.usage}      command-line usage error
+  ${EXIT.internal}     internal error in kwasm-jit
+
+A backtrace frame 'NAME (func N) +0xOFF' is machine-code offset OFF in function N; see it with
+'kwasm-jit compile FILE.wasm --disasm --func N'. Names come from the module's name section.
+
+environment:
+  KWASM_BENCH_TIMING=1       print '@bench-timing {"compileMs":N,"runMs":N}' on stderr after the run`;
+
+/** What a function import provided by --trap-unknown-imports throws when called. */
+class UnknownImportCalled extends Error {
+  constructor(readonly importName: string) {
+    super(`call to unknown import ${importName}`);
+  }
+}
+
+function say(msg: string): void {
+  process.stderr.write(`kwasm-jit: ${msg}\n`);
+}
+
+interface Running {
+  module: Module;
+  store: Store;
+  instance?: Instance;
+}
+
+export async function runCmd(argv: string[]): Promise<number> {
+  let o: RunOptions;
+  try {
+    o = parseRunArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    say(`run: ${e.message}`);
+    process.stderr.write(`usage: kwasm-jit ${RUN_USAGE} (see kwasm-jit run --help)\n`);
+    return EXIT.usage;
+  }
+  if (o.help) {
+    process.stdout.write(`${RUN_HELP}\n`);
+    return 0;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(o.file);
+  } catch (e) {
+    say(`${o.file}: ${(e as Error).message}`);
+    return EXIT.error;
+  }
+
+  const api = await import('../instance/api.js');
+  const t0 = performance.now();
+  let module: Module;
+  try {
+    module = api.compile(bytes);
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    say(`${o.file}: ${e.kind}: ${e.message}`);
+    return EXIT.error;
+  }
+  const t1 = performance.now();
+  const info = module.compiled.info;
+  const store = new api.Store();
+  const running: Running = { module, store };
+  let watchdog: import('./timeout.js').Watchdog | undefined;
+  let t2 = t1;
+  try {
+    const usesWasi = info.imports.some((x) => x.module === 'wasi_snapshot_preview1');
+    let wasi: import('../wasi/index.js').WASI | undefined;
+    if (usesWasi) {
+      const { WASI } = await import('../wasi/index.js');
+      try {
+        wasi = new WASI({
+          args: [o.argv0 ?? o.file, ...o.args],
+          env: Object.fromEntries(o.env),
+          preopens: Object.fromEntries(o.dirs.map((d) => [d.guest, d.host])),
+          returnOnExit: true,
+        });
+      } catch (e) {
+        say(`--dir: ${(e as Error).message}`);
+        return EXIT.error;
+      }
+    }
+    const imports: ImportObject = { ...(wasi?.getImportObject() ?? {}) } as ImportObject;
+    if (o.trapUnknownImports) addTrappingImports(imports, info.imports);
+
+    const instance = (running.instance = api.instantiate(module, imports, store));
+    if (o.timeoutMs !== undefined) {
+      const { Watchdog } = await import('./timeout.js');
+      watchdog = await Watchdog.create([instance.vmctx.addr]);
+    }
+    t2 = performance.now();
+    watchdog?.arm(o.timeoutMs as number);
+    let status: number;
+    if (o.invoke !== undefined) {
+      status = invoke(o, module, instance, wasi);
+    } else if (wasi) {
+      status = wasi.start(instance);
+    } else if (typeof instance.exports._start === 'function') {
+      (instance.exports._start as () => unknown)();
+      status = 0;
+    } else {
+      say(`${o.file}: not a WASI command and no _start export; use --invoke NAME`);
+      return EXIT.error;
+    }
+    return status & 255;
+  } catch (e) {
+    return reportFailure(e, o, running);
+  } finally {
+    const t3 = performance.now();
+    await watchdog?.stop();
+    if (process.env.KWASM_BENCH_TIMING === '1') {
+      const r = (x: number): number => Math.round(x * 1000) / 1000;
+      process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2) })}\n`);
+    }
+    // Freed only now: the watchdog (stopped above) writes into the vmctx.
+    store.dispose();
+  }
+}
+
+/** --invoke: returns 0 after printing the results, or throws (trap, proc_exit, ValueError). */
+function invoke(o: RunOptions, module: Module, instance: Instance, wasi: import('../wasi/index.js').WASI | undefined): number {
+  const info = module.compiled.info;
+  const name = o.invoke as string;
+  const e = info.exports.find((x) => x.kind === 'func' && x.name === name);
+  if (!e) throw new ValueError(`no exported function '${name}'`);
+  const ft = info.types[info.funcTypeIndices[e.index]];
+  if (o.args.length !== ft.params.length) {
+    throw new ValueError(`'${name}' takes ${ft.params.length} argument(s) (${Array.from(ft.params, typeName).join(', ')}), ${o.args.length} given`);
+  }
+  const args = o.args.map((text, k) => {
+    try {
+      return parseValue(ft.params[k], text);
+    } catch (err) {
+      throw err instanceof ValueError ? new ValueError(`argument ${k + 1} of '${name}': ${err.message}`) : err;
+    }
+  });
+  if (wasi) {
+    // WASI host calls need the instance's memory attached; initialize() does that (and runs a
+    // reactor's _initialize). A command's _start is hidden from it: we call NAME, not _start.
+    wasi.initialize({ exports: { ...instance.exports, _start: undefined } });
+  }
+  const fn = instance.exports[name] as (...a: unknown[]) => unknown;
+  try {
+    const r = fn(...args);
+    const results = ft.results.length === 1 ? [r] : ft.results.length === 0 ? [] : (r as unknown[]);
+    process.stdout.write(results.map((v, k) => `${formatValue(ft.results[k], v)}\n`).join(''));
+    return 0;
+  } catch (err) {
+    if (err instanceof Error && err.name === 'WASIExit') return (err as Error & { code: number }).code;
+    throw err;
+  }
+}
+
+function addTrappingImports(imports: ImportObject, wanted: readonly { module: string; name: string; desc: { kind: string } }[]): void {
+  for (const imp of wanted) {
+    if (imp.desc.kind !== 'func') continue; // tables, memories, globals stay link errors
+    const ns = (imports[imp.module] ??= {}) as Record<string, unknown>;
+    if (ns[imp.name] !== undefined) continue;
+    const label = `${imp.module}::${imp.name}`;
+    ns[imp.name] = () => { throw new UnknownImportCalled(label); };
+  }
+}
+
+function trapOf(e: unknown): Trap | undefined {
+  return e instanceof Error ? (e as Error & { trap?: Trap }).trap : undefined;
+}
+
+function reportFailure(e: unknown, o: RunOptions, r: Running): number {
+  if (e instanceof ValueError) {
+    say(`${o.file}: ${e.message}`);
+    return EXIT.error;
+  }
+  if (e instanceof LinkError) {
+    say(`${o.file}: link error: ${e.message}${/unknown import/.test(e.message) ? ' (--trap-unknown-imports to run anyway)' : ''}`);
+    return EXIT.error;
+  }
+  const trap = trapOf(e);
+  if (trap !== undefined) {
+    const why = trap.kind === 'interrupted' && o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : '';
+    say(`wasm trap: ${trap.message}${why}`);
+    printBacktrace(r, (v, base) => trapBacktrace(r.module.compiled, base, v, trap));
+    return EXIT.trap;
+  }
+  if (e instanceof UnknownImportCalled) {
+    say(`wasm trap: ${e.message}`);
+    printBacktrace(r, (v, base) => hostCallBacktrace(r.module.compiled, base, v));
+    return EXIT.trap;
+  }
+  if (e instanceof Error && e.name === 'RuntimeError') {
+    // A trap during instantiation that the instance layer reports without a Trap record
+    // (an active segment out of bounds).
+    say(`wasm trap: ${e.message}`);
+    return EXIT.trap;
+  }
+  say(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  return EXIT.internal;
+}
+
+type Vm = Instance['vmctx'];
+
+function printBacktrace(r: Running, frames: (v: Vm, codeBase: bigint) => Frame[]): void {
+  if (r.instance === undefined) return;
+  const lines = formatBacktrace(frames(r.instance.vmctx, r.module.code(r.store)));
+  if (lines.length > 1) process.stderr.write(`${lines.join('\n')}\n`);
+}
