@@ -6,8 +6,15 @@
 // - `node-wasi`: the reference: V8 plus Node's own node:wasi (uvwasi).
 //
 // - `kwasm`: kwasm-jit itself (jit/instance compile + instantiate) with our WASI.
+// - `kwasm-cli`: the real command line, `bin/kwasm-jit.js run`, in a grandchild process that
+//   inherits this child's stdin/stdout (so pipes, EAGAIN and big outputs are the CLI's own
+//   problem); its stderr passes through, and its `wasm trap: KIND` report becomes the suite's
+//   `trap: KIND` convention (child.ts).
 
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WASI } from '../../jit/wasi/index.js';
 
 /** Exit status of the child when the program trapped (wasmtime's choice, 128 + SIGABRT). */
@@ -52,7 +59,45 @@ function kwasmTrapKind(err: unknown): string | undefined {
   return err instanceof Error && err.name === 'RuntimeError' ? err.message : undefined;
 }
 
+/** bin/kwasm-jit.js, from dist/tests/programs/. */
+export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'kwasm-jit.js');
+
+/** The CLI's command line for a program run (wasmtime's spelling of the same configuration). */
+export function cliArgs(cfg: EngineRunConfig): string[] {
+  const [argv0, ...rest] = cfg.args;
+  return [
+    'run', '--argv0', argv0,
+    ...Object.entries(cfg.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+    ...Object.entries(cfg.preopens).flatMap(([guest, host]) => ['--dir', `${host}::${guest}`]),
+    cfg.wasmPath, ...rest,
+  ];
+}
+
+/** A trap the CLI reported (exit status 134 and a `kwasm-jit: wasm trap: KIND` line). */
+class CliTrap extends Error {
+  constructor(readonly kind: string) { super(`wasm trap: ${kind}`); }
+}
+
 export const ENGINES: Readonly<Record<string, Engine>> = {
+  'kwasm-cli': {
+    name: 'kwasm-cli',
+    description: 'kwasm-jit through its command line: bin/kwasm-jit.js run',
+    run(cfg) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, ...cliArgs(cfg)], { stdio: ['inherit', 'inherit', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => { err += d.toString(); process.stderr.write(d); });
+        child.on('error', reject);
+        child.on('close', (status, signal) => {
+          const m = /^kwasm-jit: wasm trap: (.*)$/m.exec(err);
+          if (status === TRAP_EXIT_STATUS && m) reject(new CliTrap(m[1]));
+          else if (status === null) reject(new Error(`kwasm-jit run died of ${String(signal)}`));
+          else resolve(status);
+        });
+      });
+    },
+    trapKind: (err) => (err instanceof CliTrap ? err.kind : undefined),
+  },
   v8: {
     name: 'v8',
     description: 'stand-in engine: V8 WebAssembly + kwasm-jit WASI (jit/wasi)',
