@@ -70,6 +70,7 @@ export function emitElse(c: CodeGen): void {
     f.endReachable = true;
   }
   c.asm.bind(f.elseLabel);
+  c.clearLocalCache(); // a join of sorts: the else arm starts from the state at `if`
   f.hasElse = true;
   c.dropTo(f.base);
   for (let k = 0; k < f.params.length; k++) c.vs.pushStack(f.params[k]);
@@ -89,6 +90,7 @@ export function emitEnd(c: CodeGen): void {
     const t = f.results[0];
     if (!c.unreachable) c.moveEntryToReg(c.vs.sp - 1, 0);
     c.asm.bind(f.label);
+    c.clearLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
     c.ra.take(isXmmType(t), 0);
     c.pushReg(t, 0);
@@ -98,6 +100,7 @@ export function emitEnd(c: CodeGen): void {
   if (!c.unreachable) spillTop(c, n);
   if (noElse) c.asm.bind(f.elseLabel);
   c.asm.bind(f.label);
+  c.clearLocalCache();
   c.dropTo(f.base);
   for (let k = 0; k < n; k++) c.vs.pushStack(f.results[k]);
   c.unreachable = false;
@@ -135,6 +138,7 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, false, n);
     c.asm.bind(skip);
+    c.clearLocalCache(); // conservative: only the jcc reaches skip, but the branch code moved things
     return;
   }
   if (isFunc || (n > 0 && f.base !== h0)) {
@@ -144,6 +148,7 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, isFunc, n);
     c.asm.bind(skip);
+    c.clearLocalCache();
     return;
   }
   const cc = c.popCondition(spillTopBefore, n);
@@ -223,12 +228,25 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
     for (let k = 0; k < top; k++) if (vs.kind[k] === Kind.LOCAL && vs.lo[k] === i) c.spillEntry(k);
   }
   if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
-  if (vs.kind[top] === Kind.LOCAL || vs.kind[top] === Kind.STACK) {
-    // Through a register: the value is likely needed again soon (tee) and the copy needs one anyway.
-    c.entryToReg(top);
+  const t = c.localTypes[i];
+  if (vs.kind[top] === Kind.CONST) {
+    c.uncacheLocal(i);
+    c.moveEntryToMem(top, c.localMem(i));
+    if (!tee) c.dropTop();
+    return;
   }
-  c.moveEntryToMem(top, c.localMem(i));
-  if (!tee) c.dropTop();
+  // Through a register, stored (write-through) and kept as the local's cache: the value is
+  // usually read again soon. local.set hands the register over; local.tee copies into the
+  // cache register the local already has (else the local stays uncached).
+  const r = c.entryToReg(top);
+  c.storeMem(t, c.localMem(i), r);
+  if (tee) {
+    const cr = c.cachedLocal(i);
+    if (cr >= 0) c.moveReg(t, cr, r);
+    return;
+  }
+  c.vs.drop();
+  c.cacheLocal(i, r);
 }
 
 function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
@@ -247,6 +265,7 @@ export function registerControl(): void {
   on(0x02, (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
   on(0x03, (c, ir) => {
     c.spillAll();
+    c.clearLocalCache(); // the back edges arrive with other registers
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
     c.asm.bind(f.label);
     loopCheck(c);

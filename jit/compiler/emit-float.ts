@@ -24,23 +24,36 @@ function absMask(c: CodeGen, fp: Fp): Mem {
 // null, the register rhsReg (module state: no result object per instruction).
 let rhsMem: Mem | null = null;
 let rhsReg = -1;
+/** false: rhsReg is a cached local's register, not the emitter's to free */
+let rhsOwned = true;
 
-function popRhs(c: CodeGen): void {
+/** Pop both operands: lhs into a register (returned), rhs left in rhsMem / rhsReg / rhsOwned. */
+function popOperands(c: CodeGen): number {
   const vs = c.vs, i = vs.sp - 1, k = vs.kind[i];
-  if (k === Kind.STACK) { rhsMem = c.slotMem(i); vs.drop(); return; }
-  if (k === Kind.LOCAL) { rhsMem = c.localMem(vs.lo[i]); vs.drop(); return; }
+  if (k === Kind.LOCAL) {
+    // lhs first (allocating may evict cached locals), then look up rhs's cache register.
+    const l = c.entryToReg(i - 1);
+    const li = vs.lo[i], cr = c.cachedLocal(li);
+    vs.drop();
+    vs.drop();
+    if (cr >= 0) { rhsMem = null; rhsReg = cr; rhsOwned = false; }
+    else rhsMem = c.localMem(li);
+    return l;
+  }
+  if (k === Kind.STACK) { rhsMem = c.slotMem(i); vs.drop(); return c.popReg(); }
   rhsMem = null;
   rhsReg = c.popReg();
+  rhsOwned = true;
+  return c.popReg();
 }
 
 function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
   const op = fp === 32 ? op32 : op64;
   return (c) => {
-    popRhs(c);
-    const m = rhsMem, r = rhsReg;
-    const l = c.popReg();
+    const l = popOperands(c);
+    const m = rhsMem, r = rhsReg, owned = rhsOwned;
     if (m) c.asm.sseRM(op, X(l), m);
-    else { c.asm.sseRR(op, X(l), X(r)); c.freeReg(F64, r); }
+    else { c.asm.sseRR(op, X(l), X(r)); if (owned) c.freeReg(F64, r); }
     c.pushReg(tOf(fp), l);
   };
 }

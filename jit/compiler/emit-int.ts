@@ -20,14 +20,15 @@ function topImm(c: CodeGen, size: Size): boolean {
 
 // Where `binaryOperands` left the right operand (module state instead of a result object or
 // per-instruction closures: this is the hottest emitter path).
-const RHS_REG = 0, RHS_IMM = 1, RHS_MEM = 2;
+const RHS_REG = 0, RHS_IMM = 1, RHS_MEM = 2, RHS_CACHED = 3;
 let rhsKind = RHS_REG, rhsReg = 0, rhsImm = 0;
 let rhsMem: Mem | null = null;
 
 /**
  * Pop the two top values for `op lhs, rhs`: lhs into a register (returned, owned by the caller)
  * and rhs as an immediate (when `imm` and it fits), a frame operand (slot or local) or a
- * register, recorded in rhsKind/rhsImm/rhsMem/rhsReg. A register rhs is the caller's to free.
+ * register, recorded in rhsKind/rhsImm/rhsMem/rhsReg. An RHS_REG register is the caller's to
+ * free; an RHS_CACHED one belongs to a cached local.
  */
 function binaryOperands(c: CodeGen, size: Size, imm: boolean): number {
   const vs = c.vs, i = vs.sp - 1;
@@ -38,9 +39,22 @@ function binaryOperands(c: CodeGen, size: Size, imm: boolean): number {
     return c.popReg();
   }
   const k = vs.kind[i];
-  if (k === Kind.STACK || k === Kind.LOCAL) {
+  if (k === Kind.LOCAL) {
+    // lhs first, while rhs is still on the stack: allocating it may evict cached locals, and
+    // rhs's cache register must not be taken away between its lookup and its use. A cached
+    // local is then a register operand the emitter must not free.
+    const l = c.entryToReg(i - 1);
+    const li = vs.lo[i];
+    const cr = c.cachedLocal(li);
+    vs.drop();
+    vs.drop();
+    if (cr >= 0) { rhsKind = RHS_CACHED; rhsReg = cr; }
+    else { rhsKind = RHS_MEM; rhsMem = c.localMem(li); }
+    return l;
+  }
+  if (k === Kind.STACK) {
     rhsKind = RHS_MEM;
-    rhsMem = k === Kind.STACK ? c.slotMem(i) : c.localMem(vs.lo[i]);
+    rhsMem = c.slotMem(i);
     vs.drop();
     return c.popReg();
   }
@@ -55,7 +69,7 @@ function alu(op: AluOp, size: Size): (c: CodeGen) => void {
     const l = binaryOperands(c, size, true);
     if (rhsKind === RHS_IMM) a.aluRI(op, size, G(l), rhsImm);
     else if (rhsKind === RHS_MEM) a.aluRM(op, size, G(l), rhsMem as Mem);
-    else { a.aluRR(op, size, G(l), G(rhsReg)); c.freeGpr(rhsReg); }
+    else { a.aluRR(op, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
     c.pushReg(typeOf(size), l);
   };
 }
@@ -66,7 +80,7 @@ function mul(size: Size): (c: CodeGen) => void {
     const l = binaryOperands(c, size, true);
     if (rhsKind === RHS_IMM) a.imulRRI(size, G(l), G(l), rhsImm);
     else if (rhsKind === RHS_MEM) a.imulRM(size, G(l), rhsMem as Mem);
-    else { a.imulRR(size, G(l), G(rhsReg)); c.freeGpr(rhsReg); }
+    else { a.imulRR(size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
     c.pushReg(typeOf(size), l);
   };
 }
@@ -77,7 +91,7 @@ function compare(cc: Cond, size: Size): (c: CodeGen) => void {
     const l = binaryOperands(c, size, true);
     if (rhsKind === RHS_IMM) a.aluRI(AluOp.CMP, size, G(l), rhsImm);
     else if (rhsKind === RHS_MEM) a.aluRM(AluOp.CMP, size, G(l), rhsMem as Mem);
-    else { a.aluRR(AluOp.CMP, size, G(l), G(rhsReg)); c.freeGpr(rhsReg); }
+    else { a.aluRR(AluOp.CMP, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
     c.freeGpr(l);
     c.pushCond(cc);
   };

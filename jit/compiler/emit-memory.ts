@@ -30,6 +30,12 @@ function address(c: CodeGen, offset: number): number {
     ADDR.index = R11; ADDR.disp = 0;
     return -1;
   }
+  if (vs.kind[i] === Kind.LOCAL && offset <= 0x7fffffff) {
+    // A local index is used from its cache register in place (loaded into the cache first):
+    // no copy, and the register stays the local's.
+    const cr = c.cacheLocalForRead(vs.lo[i]);
+    if (cr >= 0) { c.dropTop(); ADDR.index = cr; ADDR.disp = offset; return -1; }
+  }
   const r = c.popReg();
   if (offset <= 0x7fffffff) { ADDR.index = r; ADDR.disp = offset; return r; }
   c.asm.movRI(64, R11, offset);

@@ -67,6 +67,17 @@ export class CodeGen {
   maxOutBytes = 0;
   private trapLabels = new Map<number, Label>();
   private outMems: Mem[] = [];
+  /**
+   * Local cache (Liftoff's cached locals, write-through): localReg[i] is a register that holds
+   * local i's current value, or -1. Every local.set still stores to the frame, so memory is
+   * always current and the cache can be dropped at any moment with no code: at every join
+   * (labels), around calls, when an emitter claims a fixed register, or under register
+   * pressure. It only saves loads within straight-line code. cacheOwner[r] (r + 16 for XMM) is
+   * the local a register caches, or -1.
+   */
+  private localReg = new Int16Array(64);
+  private cacheOwner = new Int32Array(32).fill(-1);
+  private cachedCount = 0;
   // dense (filled with undefined up to the highest index) so the arrays stay in fast mode
   private rbpUp: (Mem | undefined)[] = [];
   private rbpDown: (Mem | undefined)[] = [];
@@ -85,6 +96,10 @@ export class CodeGen {
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
+    if (this.localReg.length < localTypes.length) this.localReg = new Int16Array(localTypes.length);
+    this.localReg.fill(-1, 0, localTypes.length);
+    this.cacheOwner.fill(-1);
+    this.cachedCount = 0;
     this.depth = 0;
     this.unreachable = false;
     this.condPending = false;
@@ -191,7 +206,11 @@ export class CodeGen {
     switch (vs.kind[i]) {
       case Kind.CONST: this.loadConst(t, r, vs.lo[i], vs.hi[i]); break;
       case Kind.REG: this.moveReg(t, r, vs.reg[i]); break;
-      case Kind.LOCAL: this.loadMem(t, r, this.localMem(vs.lo[i])); break;
+      case Kind.LOCAL: {
+        const cr = this.localReg[vs.lo[i]];
+        if (cr >= 0) this.moveReg(t, r, cr); else this.loadMem(t, r, this.localMem(vs.lo[i]));
+        break;
+      }
       case Kind.STACK: this.loadMem(t, r, this.slotMem(i)); break;
       case Kind.COND:
         this.asm.setcc(vs.reg[i] as Cond, G(r));
@@ -206,7 +225,12 @@ export class CodeGen {
     switch (vs.kind[i]) {
       case Kind.CONST: this.storeConst(t, m, vs.lo[i], vs.hi[i]); break;
       case Kind.REG: this.storeMem(t, m, vs.reg[i]); break;
-      case Kind.LOCAL: this.asm.movRM(64, R11, this.localMem(vs.lo[i])); this.asm.movMR(64, m, R11); break;
+      case Kind.LOCAL: {
+        const cr = this.localReg[vs.lo[i]];
+        if (cr >= 0) this.storeMem(t, m, cr);
+        else { this.asm.movRM(64, R11, this.localMem(vs.lo[i])); this.asm.movMR(64, m, R11); }
+        break;
+      }
       case Kind.STACK: this.asm.movRM(64, R11, this.slotMem(i)); this.asm.movMR(64, m, R11); break;
       case Kind.COND:
         this.asm.setcc(vs.reg[i] as Cond, R11);
@@ -214,6 +238,58 @@ export class CodeGen {
         this.asm.movMR(64, m, R11);
         break;
     }
+  }
+
+  // ---- local cache -----------------------------------------------------------------------
+
+  /** The register caching local i, or -1. */
+  cachedLocal(i: number): number { return this.localReg[i]; }
+
+  /** Make register r (already taken from the allocator) the cache of local i. */
+  cacheLocal(i: number, r: number): void {
+    this.uncacheLocal(i);
+    this.localReg[i] = r;
+    this.cacheOwner[r + (isXmmType(this.localTypes[i]) ? 16 : 0)] = i;
+    this.cachedCount++;
+  }
+
+  /** Local i's cache register, loading it into a free one first; -1 when none is free. */
+  cacheLocalForRead(i: number): number {
+    let cr = this.localReg[i];
+    if (cr >= 0) return cr;
+    const t = this.localTypes[i];
+    cr = this.ra.tryAlloc(isXmmType(t));
+    if (cr < 0) return -1;
+    this.loadMem(t, cr, this.localMem(i));
+    this.cacheLocal(i, cr);
+    return cr;
+  }
+
+  /** Forget local i's register (no code: memory is current). */
+  uncacheLocal(i: number): void {
+    const r = this.localReg[i];
+    if (r < 0) return;
+    const xmm = isXmmType(this.localTypes[i]);
+    this.localReg[i] = -1;
+    this.cacheOwner[r + (xmm ? 16 : 0)] = -1;
+    this.ra.free(xmm, r);
+    this.cachedCount--;
+  }
+
+  /** Forget every cached local: at joins, and where registers are clobbered (calls). */
+  clearLocalCache(): void {
+    if (this.cachedCount === 0) return;
+    for (let k = 0; k < 32; k++) if (this.cacheOwner[k] >= 0) this.uncacheLocal(this.cacheOwner[k]);
+  }
+
+  /** Give up one cached register of the class (under pressure); false if there is none. */
+  private evictCached(xmm: boolean): boolean {
+    if (this.cachedCount === 0) return false;
+    const k0 = xmm ? 16 : 0;
+    for (let k = k0; k < k0 + 16; k++) {
+      if (this.cacheOwner[k] >= 0) { this.uncacheLocal(this.cacheOwner[k]); return true; }
+    }
+    return false;
   }
 
   // ---- allocation and spilling ----------------------------------------------------------
@@ -252,6 +328,8 @@ export class CodeGen {
   allocReg(xmm: boolean): number {
     let r = this.ra.tryAlloc(xmm);
     if (r >= 0) return r;
+    // A cached local costs nothing to drop; a value-stack register costs a store.
+    if (this.evictCached(xmm)) return this.ra.tryAlloc(xmm);
     const vs = this.vs;
     for (let i = 0; i < vs.sp; i++) {
       if (vs.kind[i] === Kind.REG && isXmmType(vs.type[i]) === xmm) {
@@ -267,6 +345,7 @@ export class CodeGen {
 
   /** Make a specific GPR ours (emitters that need rax/rdx/rcx). Must be called before popping. */
   claimGpr(r: number): void {
+    if (this.cacheOwner[r] >= 0) this.uncacheLocal(this.cacheOwner[r]);
     if (this.ra.isFree(false, r)) { this.ra.take(false, r); return; }
     const vs = this.vs;
     for (let i = 0; i < vs.sp; i++) {
@@ -287,6 +366,12 @@ export class CodeGen {
     const vs = this.vs;
     if (vs.kind[i] === Kind.REG) return vs.reg[i];
     const t = vs.kind[i] === Kind.COND ? I32 : vs.type[i];
+    if (vs.kind[i] === Kind.LOCAL) {
+      // First read of a local in straight-line code: load it into a cache register when one is
+      // free, so later reads are register moves (the copy below is what the emitter clobbers).
+      // Only with a second register to spare for the copy, else the copy would evict it again.
+      if (this.ra.freeCount(isXmmType(t)) >= 2) this.cacheLocalForRead(vs.lo[i]);
+    }
     const r = this.allocFor(t);
     this.moveEntryToReg(i, r);
     if (vs.kind[i] === Kind.COND) { this.condPending = false; vs.type[i] = I32; }
@@ -407,6 +492,7 @@ export class CodeGen {
   setUnreachable(): void {
     const f = this.frames[this.depth - 1];
     this.dropTo(f.base);
+    this.clearLocalCache();
     this.unreachable = true;
   }
 
@@ -431,6 +517,7 @@ export class CodeGen {
     }
     for (let j = 0; j < np; j++) this.moveEntryToMem(h0 + j, this.outMem(j));
     for (let j = 0; j < np; j++) this.dropTop();
+    this.clearLocalCache(); // the callee clobbers every register
   }
 
   /** Outgoing argument slot j (`[rsp + 8*j]`), one cached operand per slot. */

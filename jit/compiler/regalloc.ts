@@ -28,6 +28,12 @@ export class RegAlloc {
     return r;
   }
 
+  freeCount(isXmm: boolean): number {
+    let m = isXmm ? this.xmmFree : this.gprFree, n = 0;
+    while (m !== 0) { m &= m - 1; n++; }
+    return n;
+  }
+
   isFree(isXmm: boolean, r: number): boolean {
     return ((isXmm ? this.xmmFree : this.gprFree) & (1 << r)) !== 0;
   }
