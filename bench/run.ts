@@ -18,7 +18,7 @@ import { runCommand } from './lib/exec.js';
 import { DATA_FILE, DATA_FILE_BYTES, PROBE, PROGRAMS, type Program } from './lib/programs.js';
 import { agreement, summarize, type ProgramResults, type RunnerState } from './lib/results.js';
 import { renderReport } from './lib/report.js';
-import { checkTier, kwasmApiRunner, kwasmCliRunner, nativeRunner, probe, v8Runner, LIFTOFF_FLAGS, TURBOFAN_FLAGS } from './lib/runners.js';
+import { checkTier, kwasmCliRunner, nativeRunner, probe, v8Runner, LIFTOFF_FLAGS, TURBOFAN_FLAGS } from './lib/runners.js';
 import { renderSvg } from './lib/svg.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
@@ -28,7 +28,6 @@ const buildDir = join(root, 'build', 'bench');
 const dataDir = join(buildDir, 'data');
 const resultsDir = join(root, 'bench', 'results');
 const v8Script = join(here, 'v8-wasi-runner.js');
-const kwasmApiScript = join(here, 'kwasm-api-runner.js');
 
 interface Options { reps: number; only?: string[]; quick: boolean; extra: boolean; timeoutMs: number; }
 
@@ -140,15 +139,11 @@ async function main(): Promise<number> {
     console.log(`runner ${runner.label}: ${a.ok ? 'ok' : `not available: ${a.reason}`}`);
     if (!a.ok) problems.push(`baseline runner ${runner.label} not available: ${a.reason}`);
   }
-  // kwasm-jit: the CLI's `run` when it passes the probe, else the embedding API, else not available
-  const cli = kwasmCliRunner(root), api = kwasmApiRunner(kwasmApiScript);
+  // kwasm-jit: the real CLI (`kwasm-jit run`), as a user runs it
+  const cli = kwasmCliRunner(root);
   const viaCli = await probe(cli, probeBuilt, root);
-  let kwasm: RunnerState;
-  if (viaCli.ok) kwasm = { runner: cli };
-  else {
-    const viaApi = await probe(api, probeBuilt, root);
-    kwasm = viaApi.ok ? { runner: api } : { runner: cli, unavailable: `CLI: ${viaCli.reason}; API: ${viaApi.reason}` };
-  }
+  const kwasm: RunnerState = viaCli.ok ? { runner: cli } : { runner: cli, unavailable: `CLI: ${viaCli.reason}` };
+  if (!viaCli.ok) problems.push(`kwasm-jit not available: ${viaCli.reason}`);
   states.splice(1, 0, kwasm);
   console.log(`runner kwasm-jit: ${kwasm.unavailable ? `not available: ${kwasm.unavailable}` : kwasm.runner.description}`);
   const tierChecks: string[] = [];

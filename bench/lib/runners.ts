@@ -68,17 +68,6 @@ export function kwasmCliRunner(repoRoot: string): Runner {
   };
 }
 
-/** kwasm-jit through its embedding API (jit/instance compile/instantiate + jit/wasi WASI), used
- *  while the CLI cannot run the probe. */
-export function kwasmApiRunner(apiScript: string): Runner {
-  return {
-    id: 'kwasm-jit',
-    label: 'kwasm-jit',
-    description: 'node bench/kwasm-api-runner (jit/instance compile + instantiate, jit/wasi WASI; the CLI has no working run yet)',
-    command: (b, inv) => ({ file: process.execPath, args: [apiScript, ...dirFlags(inv), '--timing', b.wasm, ...inv.args] }),
-  };
-}
-
 /** Runs the probe program (two arguments) and expects its exact checksum. */
 export async function probe(runner: Runner, probeBuilt: Built, repoRoot: string): Promise<Availability> {
   const script = runner.command(probeBuilt, { args: [], dirs: [] }).args.find((a) => a.endsWith('.js'));
