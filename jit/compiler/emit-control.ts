@@ -21,6 +21,7 @@ function newFrame(): ControlFrame {
   return {
     kind: FrameKind.Block, base: 0, params: EMPTY, results: EMPTY, label: NO_LABEL, elseLabel: NO_LABEL,
     paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false,
+    loopCache: new Int32Array(64), loopCacheN: 0,
   };
 }
 const NO_LABEL = -1 as Label;
@@ -46,6 +47,7 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
   f.dead = dead;
   f.thenFellThrough = false;
   f.resultInReg = kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1;
+  f.loopCacheN = 0;
   return f;
 }
 
@@ -152,6 +154,16 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     return;
   }
   const cc = c.popCondition(spillTopBefore, n);
+  if (f.kind === FrameKind.Loop && c.loopNeedsFixup(f)) {
+    // Back edge that must first put the header's cached locals in place (decided after the
+    // condition is popped: that may have evicted some): only on the taken path.
+    const skip = c.asm.newLabel();
+    c.asm.jcc(c.negate(cc), skip);
+    c.loopFixup(f);
+    c.asm.jmp(f.label);
+    c.asm.bind(skip);
+    return;
+  }
   c.asm.jcc(cc, f.label);
   if (f.kind !== FrameKind.Loop) f.endReachable = true;
 }
@@ -164,8 +176,9 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   const stubs = new Map<number, Label>();
   const labelOf = (l: number): Label => {
     const f = targetOf(c, l);
-    // Targets whose value travels in a register get a stub that loads it (after the table).
-    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0)) {
+    // Targets whose value travels in a register, or loops with cached locals, get a stub that
+    // loads them (after the table).
+    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && f.loopCacheN === 0) {
       if (f.kind !== FrameKind.Loop) f.endReachable = true;
       return f.label;
     }
@@ -229,19 +242,30 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
   }
   if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
   const t = c.localTypes[i];
+  const xmm = isXmmType(t);
   if (vs.kind[top] === Kind.CONST) {
-    c.uncacheLocal(i);
-    c.moveEntryToMem(top, c.localMem(i));
+    // Counters and accumulators start as constants right before their loop: cache them too
+    // (when a register is to spare), so the loop header starts with them in registers.
+    const cr = c.ra.freeCount(xmm) >= 3 ? c.ra.tryAlloc(xmm) : -1;
+    if (cr < 0) {
+      c.uncacheLocal(i);
+      c.moveEntryToMem(top, c.localMem(i));
+    } else {
+      c.moveEntryToReg(top, cr);
+      c.storeMem(t, c.localMem(i), cr);
+      c.cacheLocal(i, cr);
+    }
     if (!tee) c.dropTop();
     return;
   }
   // Through a register, stored (write-through) and kept as the local's cache: the value is
-  // usually read again soon. local.set hands the register over; local.tee copies into the
-  // cache register the local already has (else the local stays uncached).
+  // usually read again soon. local.set hands the register over; local.tee copies it into the
+  // local's cache register (a new one if one is to spare).
   const r = c.entryToReg(top);
   c.storeMem(t, c.localMem(i), r);
   if (tee) {
-    const cr = c.cachedLocal(i);
+    let cr = c.cachedLocal(i);
+    if (cr < 0 && c.ra.freeCount(xmm) >= 2) { cr = c.ra.tryAlloc(xmm); c.cacheLocal(i, cr); }
     if (cr >= 0) c.moveReg(t, cr, r);
     return;
   }
@@ -265,8 +289,8 @@ export function registerControl(): void {
   on(0x02, (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
   on(0x03, (c, ir) => {
     c.spillAll();
-    c.clearLocalCache(); // the back edges arrive with other registers
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
+    c.recordLoopCache(f); // the locals cached now stay cached at the header (back edges conform)
     c.asm.bind(f.label);
     loopCheck(c);
   });

@@ -122,6 +122,11 @@ function sqrt(fp: Fp): (c: CodeGen) => void {
   };
 }
 
+function freeRead(c: CodeGen, r: number, rOwned: boolean, l: number, lOwned: boolean): void {
+  if (rOwned) c.freeReg(F64, r);
+  if (lOwned) c.freeReg(F64, l);
+}
+
 const EQ = 0, NE = 1, LT = 2, GT = 3, LE = 4, GE = 5;
 /**
  * Float compares. ucomis sets ZF,PF,CF = 1,1,1 for unordered; "above" (CF=0 and ZF=0) and
@@ -132,22 +137,23 @@ function fcompare(rel: number, fp: Fp): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
     const ucom = fp === 32 ? SseOp.UCOMISS : SseOp.UCOMISD;
-    const r = c.popReg();
-    const l = c.popReg();
+    // ucomis only reads: cached locals are compared in place (popRead pins them).
+    const r = c.popRead(), rOwned = c.popReadOwned;
+    const l = c.popRead(), lOwned = c.popReadOwned;
     if (rel === GT || rel === GE) {
       a.sseRR(ucom, X(l), X(r));
-      c.freeReg(F64, r); c.freeReg(F64, l);
+      freeRead(c, r, rOwned, l, lOwned);
       c.pushCond(rel === GT ? Cond.A : Cond.AE);
       return;
     }
     if (rel === LT || rel === LE) {
       a.sseRR(ucom, X(r), X(l));
-      c.freeReg(F64, r); c.freeReg(F64, l);
+      freeRead(c, r, rOwned, l, lOwned);
       c.pushCond(rel === LT ? Cond.A : Cond.AE);
       return;
     }
     a.sseRR(ucom, X(l), X(r));
-    c.freeReg(F64, r); c.freeReg(F64, l);
+    freeRead(c, r, rOwned, l, lOwned);
     const d = c.allocReg(false);
     // eq: ZF=1 and PF=0; ne: ZF=0 or PF=1.
     a.setcc(rel === EQ ? Cond.E : Cond.NE, G(d));

@@ -87,7 +87,18 @@ function mul(size: Size): (c: CodeGen) => void {
 
 function compare(cc: Cond, size: Size): (c: CodeGen) => void {
   return (c) => {
-    const a = c.asm;
+    const a = c.asm, vs = c.vs;
+    if (topImm(c, size) || vs.kind[vs.sp - 1] === Kind.REG) {
+      // A compare only reads lhs: a cached local is compared in place (pinned), no copy.
+      let imm = 0, r = -1;
+      if (vs.kind[vs.sp - 1] === Kind.CONST) { imm = vs.lo[vs.sp - 1]; vs.drop(); } else r = c.popReg();
+      const l = c.popRead(), owned = c.popReadOwned;
+      if (r < 0) a.aluRI(AluOp.CMP, size, G(l), imm);
+      else { a.aluRR(AluOp.CMP, size, G(l), G(r)); c.freeGpr(r); }
+      if (owned) c.freeGpr(l);
+      c.pushCond(cc);
+      return;
+    }
     const l = binaryOperands(c, size, true);
     if (rhsKind === RHS_IMM) a.aluRI(AluOp.CMP, size, G(l), rhsImm);
     else if (rhsKind === RHS_MEM) a.aluRM(AluOp.CMP, size, G(l), rhsMem as Mem);
@@ -105,9 +116,9 @@ function eqz(size: Size): (c: CodeGen) => void {
       vs.reg[i] = c.negate(vs.reg[i] as Cond);
       return;
     }
-    const r = c.popReg();
+    const r = c.popRead();
     c.asm.testRR(size, G(r), G(r));
-    c.freeGpr(r);
+    if (c.popReadOwned) c.freeGpr(r);
     c.pushCond(Cond.E);
   };
 }

@@ -38,6 +38,13 @@ export interface ControlFrame {
   thenFellThrough: boolean;
   /** block/if with no params and one result: the merge value travels in register 0 of its class */
   resultInReg: boolean;
+  /**
+   * Loop: the locals cached in registers at the header, as (local, register) pairs; every back
+   * edge reloads the ones that are not in their header register (from the frame: the cache is
+   * write-through), so the loop body starts with them cached on every iteration.
+   */
+  loopCache: Int32Array;
+  loopCacheN: number;
 }
 
 /** Types a branch to this frame carries. */

@@ -97,6 +97,7 @@ export class FunctionCompiler {
       if (e === undefined) {
         throw new CompileError('unsupported', `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`, ir.start, funcIndex);
       }
+      c.pinned = 0; // operand pins (CodeGen.popRead) last one instruction
       e(c, ir);
     }
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);

@@ -78,6 +78,9 @@ export class CodeGen {
   private localReg = new Int16Array(64);
   private cacheOwner = new Int32Array(32).fill(-1);
   private cachedCount = 0;
+  /** cache registers (bit r, r + 16 for XMM) in use as operands of the current instruction */
+  pinned = 0;
+  popReadOwned = true;
   // dense (filled with undefined up to the highest index) so the arrays stay in fast mode
   private rbpUp: (Mem | undefined)[] = [];
   private rbpDown: (Mem | undefined)[] = [];
@@ -282,14 +285,73 @@ export class CodeGen {
     for (let k = 0; k < 32; k++) if (this.cacheOwner[k] >= 0) this.uncacheLocal(this.cacheOwner[k]);
   }
 
+  /** Loop header: remember which locals are cached where (see ControlFrame.loopCache). */
+  recordLoopCache(f: ControlFrame): void {
+    let n = 0;
+    if (this.cachedCount > 0) {
+      for (let k = 0; k < 32; k++) {
+        const l = this.cacheOwner[k];
+        if (l >= 0) { f.loopCache[n++] = l; f.loopCache[n++] = this.localReg[l]; }
+      }
+    }
+    f.loopCacheN = n;
+  }
+
+  /** Some header-cached local of loop f is not in its header register now. */
+  loopNeedsFixup(f: ControlFrame): boolean {
+    for (let k = 0; k < f.loopCacheN; k += 2) if (this.localReg[f.loopCache[k]] !== f.loopCache[k + 1]) return true;
+    return false;
+  }
+
+  /**
+   * Back edge to loop f: reload the header's cached locals that are elsewhere, from the frame
+   * (always current), so no move can clobber another's source. Clobbers registers without
+   * telling the allocator: only on a path that jumps right after.
+   */
+  loopFixup(f: ControlFrame): void {
+    // Header registers (the fixup's destinations); a local cached in any other register can be
+    // moved from there, since no fixup write touches it. The rest are reloaded from the frame.
+    let dst = 0;
+    for (let k = 0; k < f.loopCacheN; k += 2) {
+      dst |= 1 << (f.loopCache[k + 1] + (isXmmType(this.localTypes[f.loopCache[k]]) ? 16 : 0));
+    }
+    for (let k = 0; k < f.loopCacheN; k += 2) {
+      const l = f.loopCache[k], r = f.loopCache[k + 1], cur = this.localReg[l], t = this.localTypes[l];
+      if (cur === r) continue;
+      if (cur >= 0 && (dst & (1 << (cur + (isXmmType(t) ? 16 : 0)))) === 0) this.moveReg(t, r, cur);
+      else this.loadMem(t, r, this.localMem(l));
+    }
+  }
+
   /** Give up one cached register of the class (under pressure); false if there is none. */
   private evictCached(xmm: boolean): boolean {
     if (this.cachedCount === 0) return false;
     const k0 = xmm ? 16 : 0;
     for (let k = k0; k < k0 + 16; k++) {
-      if (this.cacheOwner[k] >= 0) { this.uncacheLocal(this.cacheOwner[k]); return true; }
+      if (this.cacheOwner[k] >= 0 && (this.pinned & (1 << k)) === 0) { this.uncacheLocal(this.cacheOwner[k]); return true; }
     }
     return false;
+  }
+
+  /**
+   * Pop the top for an instruction that only reads it: a cached local is returned in its cache
+   * register (pinned against eviction until the instruction is done; popReadOwned = false),
+   * anything else as popReg() does (popReadOwned = true: the caller frees it).
+   */
+  popRead(): number {
+    const vs = this.vs, i = vs.sp - 1;
+    if (vs.kind[i] === Kind.LOCAL) {
+      const t = vs.type[i];
+      const cr = this.cacheLocalForRead(vs.lo[i]);
+      if (cr >= 0) {
+        this.pinned |= 1 << (cr + (isXmmType(t) ? 16 : 0));
+        vs.drop();
+        this.popReadOwned = false;
+        return cr;
+      }
+    }
+    this.popReadOwned = true;
+    return this.popReg();
   }
 
   // ---- allocation and spilling ----------------------------------------------------------
@@ -437,10 +499,11 @@ export class CodeGen {
       before?.(this, arg);
       return cc;
     }
-    const r = this.popReg();
+    const r = this.popRead();
+    const owned = this.popReadOwned;
     before?.(this, arg);
     this.asm.testRR(32, G(r), G(r));
-    this.freeGpr(r);
+    if (owned) this.freeGpr(r);
     return Cond.NE;
   }
 
@@ -484,6 +547,7 @@ export class CodeGen {
     if (isFunc) { this.emitReturn(); return; }
     if (f.resultInReg) this.moveEntryToReg(this.vs.sp - 1, 0);
     else this.moveTopTo(n, f.base);
+    if (f.loopCacheN > 0) this.loopFixup(f);
     this.asm.jmp(f.label);
     f.endReachable = true;
   }

@@ -98,4 +98,97 @@ test('float locals', () => {
   assert.is(call(i, 'f', 1.5, 5), a + s + h);
 });
 
+test('loop headers keep cached locals: br_if/br/br_table back edges, nested loops, joins inside', () => {
+  const i = inst(`(module
+    (func $id (param i32) (result i32) local.get 0)
+    (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+      i32.const 0 local.set 1       ;; cached before the loop: header registers
+      i32.const 7 local.set 2
+      loop $outer
+        i32.const 0 local.set 3
+        loop $inner
+          ;; local 1 ends up in another register (set from a fresh value) each iteration
+          local.get 1 local.get 2 i32.add local.get 3 i32.add local.set 1
+          local.get 2 i32.const 3 i32.xor local.set 2
+          local.get 3 i32.const 1 i32.add local.tee 3
+          i32.const 4 i32.lt_u br_if $inner
+        end
+        local.get 1 i32.const 1 i32.and if
+          local.get 1 i32.const 1 i32.add local.set 1
+        else
+          local.get 1 call $id i32.const 2 i32.add local.set 1
+        end
+        local.get 0 i32.const 1 i32.sub local.tee 0
+        br_if $outer
+      end
+      local.get 1 local.get 2 i32.mul)
+    (func (export "tbl") (param i32) (result i32) (local i32 i32)
+      i32.const 100 local.set 1
+      block $out
+        loop $l
+          local.get 1 i32.const 3 i32.add local.set 1
+          local.get 2 i32.const 1 i32.add local.tee 2
+          local.get 0 i32.ge_u br_if $out
+          local.get 2 i32.const 1 i32.and
+          br_table $l $l $out
+        end
+      end
+      local.get 1 local.get 2 i32.const 1000 i32.mul i32.add)
+    (func (export "brloop") (param i32) (result i32) (local i32)
+      i32.const 1 local.set 1
+      loop $l
+        block $b
+          local.get 1 i32.const 2 i32.mul local.set 1
+          local.get 0 i32.const 1 i32.sub local.tee 0
+          i32.eqz br_if $b
+          br $l
+        end
+      end
+      local.get 1))`);
+  const f = (n: number): number => {
+    let l1 = 0, l2 = 7;
+    do {
+      let l3 = 0;
+      do { l1 = (l1 + l2 + l3) | 0; l2 ^= 3; l3++; } while (l3 < 4);
+      if (l1 & 1) l1 = (l1 + 1) | 0; else l1 = (l1 + 2) | 0;
+      n = (n - 1) | 0;
+    } while (n !== 0);
+    return Math.imul(l1, l2);
+  };
+  assert.is(call(i, 'f', 1), f(1));
+  assert.is(call(i, 'f', 10), f(10));
+  const tbl = (n: number): number => { let l1 = 100, l2 = 0; for (;;) { l1 += 3; l2++; if (l2 >= n) break; } return l1 + l2 * 1000; };
+  assert.is(call(i, 'tbl', 5), tbl(5));
+  assert.is(call(i, 'tbl', 1), tbl(1));
+  assert.is(call(i, 'brloop', 10), 1024);
+});
+
+test('loop header locals under register pressure and float', () => {
+  const n = 14;
+  const decl = Array(n).fill('i32').join(' ');
+  const init = Array.from({ length: n }, (_, k) => `i32.const ${k} local.set ${k + 1}`).join('\n');
+  const body = Array.from({ length: n }, (_, k) => `local.get ${k + 1} local.get ${((k + 1) % n) + 1} i32.add local.set ${k + 1}`).join('\n');
+  const sum = Array.from({ length: n }, (_, k) => `local.get ${k + 1}`).join(' ') + ' ' + Array(n - 1).fill('i32.add').join(' ');
+  const i = inst(`(module (func (export "f") (param i32) (result i32) (local ${decl}) (local f64)
+    ${init}
+    f64.const 0.5 local.set ${n + 1}
+    loop
+      ${body}
+      local.get ${n + 1} local.get ${n + 1} f64.add local.set ${n + 1}
+      local.get 0 i32.const 1 i32.sub local.tee 0 br_if 0
+    end
+    ${sum} local.get ${n + 1} i32.trunc_f64_s i32.add))`);
+  const ref = (iters: number): number => {
+    const l = Array.from({ length: n }, (_, k) => k);
+    let x = 0.5;
+    for (let it = 0; it < iters; it++) {
+      for (let k = 0; k < n; k++) l[k] = (l[k] + l[(k + 1) % n]) | 0;
+      x += x;
+    }
+    return (l.reduce((s, v) => (s + v) | 0, 0) + Math.trunc(x)) | 0;
+  };
+  assert.is(call(i, 'f', 3), ref(3));
+  assert.is(call(i, 'f', 20), ref(20));
+});
+
 test.run();
