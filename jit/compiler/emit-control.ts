@@ -39,7 +39,8 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
   f.params = params;
   f.results = results;
   // Dead frames are never compiled; only an `if` has an else arm.
-  f.label = dead ? NO_LABEL : c.asm.newLabel();
+  // The loop header label is bound at once; a block/if end label is made by its first branch.
+  f.label = !dead && kind === FrameKind.Loop ? c.asm.newLabel() : NO_LABEL;
   f.elseLabel = !dead && kind === FrameKind.If ? c.asm.newLabel() : NO_LABEL;
   f.paramSave = -1;
   f.hasElse = false;
@@ -68,7 +69,7 @@ export function emitElse(c: CodeGen): void {
   if (!c.unreachable) {
     if (f.resultInReg) c.moveEntryToReg(c.vs.sp - 1, 0);
     else spillTop(c, f.results.length);
-    c.asm.jmp(f.label);
+    c.asm.jmp(c.labelOf(f));
     f.endReachable = true;
   }
   c.asm.bind(f.elseLabel);
@@ -91,7 +92,7 @@ export function emitEnd(c: CodeGen): void {
     // (an `if` without else cannot have a result and no params, so no elseLabel here)
     const t = f.results[0];
     if (!c.unreachable) c.moveEntryToReg(c.vs.sp - 1, 0);
-    c.asm.bind(f.label);
+    if (f.label >= 0) c.asm.bind(f.label);
     c.clearLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
     c.ra.take(isXmmType(t), 0);
@@ -101,7 +102,7 @@ export function emitEnd(c: CodeGen): void {
   }
   if (!c.unreachable) spillTop(c, n);
   if (noElse) c.asm.bind(f.elseLabel);
-  c.asm.bind(f.label);
+  if (f.label >= 0) c.asm.bind(f.label);
   c.clearLocalCache();
   c.dropTo(f.base);
   for (let k = 0; k < n; k++) c.vs.pushStack(f.results[k]);
@@ -135,7 +136,7 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     resultReady = false;
     const cc = c.popCondition(resultToRegIfFree, h0);
     f.endReachable = true;
-    if (resultReady) { c.asm.jcc(cc, f.label); return; }
+    if (resultReady) { c.asm.jcc(cc, c.labelOf(f)); return; }
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, false, n);
@@ -160,11 +161,11 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.loopFixup(f);
-    c.asm.jmp(f.label);
+    c.asm.jmp(f.label); // a loop: its header label exists
     c.asm.bind(skip);
     return;
   }
-  c.asm.jcc(cc, f.label);
+  c.asm.jcc(cc, c.labelOf(f));
   if (f.kind !== FrameKind.Loop) f.endReachable = true;
 }
 
@@ -180,7 +181,7 @@ function brTable(c: CodeGen, ir: InstrReader): void {
     // loads them (after the table).
     if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && f.loopCacheN === 0) {
       if (f.kind !== FrameKind.Loop) f.endReachable = true;
-      return f.label;
+      return c.labelOf(f);
     }
     let s = stubs.get(l);
     if (s === undefined) { s = a.newLabel(); stubs.set(l, s); }

@@ -542,13 +542,22 @@ export class CodeGen {
     a.ret();
   }
 
+  /**
+   * Frame f's branch target, created on first use: most blocks are never branched to, and
+   * labels are not free (three arrays in the assembler grow by one each).
+   */
+  labelOf(f: ControlFrame): Label {
+    if (f.label < 0) f.label = this.asm.newLabel();
+    return f.label;
+  }
+
   /** Branch to frame f (from reachable code); the value stack is unchanged. */
   emitBranch(f: ControlFrame, isFunc: boolean, n: number): void {
     if (isFunc) { this.emitReturn(); return; }
     if (f.resultInReg) this.moveEntryToReg(this.vs.sp - 1, 0);
     else this.moveTopTo(n, f.base);
     if (f.loopCacheN > 0) this.loopFixup(f);
-    this.asm.jmp(f.label);
+    this.asm.jmp(this.labelOf(f));
     f.endReachable = true;
   }
 
