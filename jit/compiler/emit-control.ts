@@ -22,6 +22,7 @@ function newFrame(): ControlFrame {
     kind: FrameKind.Block, base: 0, params: EMPTY, results: EMPTY, label: NO_LABEL, elseLabel: NO_LABEL,
     paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false,
     loopCache: new Int32Array(64), loopCacheN: 0,
+    joinCache: new Int32Array(64), joinCacheN: 0, joinSeen: false, ifCache: new Int32Array(64), ifCacheN: 0,
   };
 }
 const NO_LABEL = -1 as Label;
@@ -49,6 +50,9 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
   f.thenFellThrough = false;
   f.resultInReg = kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1;
   f.loopCacheN = 0;
+  f.joinCacheN = 0;
+  f.joinSeen = false;
+  f.ifCacheN = 0;
   return f;
 }
 
@@ -69,13 +73,16 @@ export function emitElse(c: CodeGen): void {
   if (!c.unreachable) {
     if (f.resultInReg) c.moveEntryToReg(c.vs.sp - 1, 0);
     else spillTop(c, f.results.length);
+    c.recordEdge(f);
     c.asm.jmp(c.labelOf(f));
     f.endReachable = true;
   }
   c.asm.bind(f.elseLabel);
-  c.clearLocalCache(); // a join of sorts: the else arm starts from the state at `if`
   f.hasElse = true;
+  c.clearLocalCache();
   c.dropTo(f.base);
+  // Only the `if`'s jcc reaches here: its cached locals are still in their registers.
+  c.restoreCache(f.ifCache, f.ifCacheN, -1);
   for (let k = 0; k < f.params.length; k++) c.vs.pushStack(f.params[k]);
   c.unreachable = false;
 }
@@ -91,20 +98,22 @@ export function emitEnd(c: CodeGen): void {
   if (f.resultInReg) {
     // (an `if` without else cannot have a result and no params, so no elseLabel here)
     const t = f.results[0];
-    if (!c.unreachable) c.moveEntryToReg(c.vs.sp - 1, 0);
+    if (!c.unreachable) { c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
     if (f.label >= 0) c.asm.bind(f.label);
     c.clearLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
+    if (f.joinSeen) c.restoreCache(f.joinCache, f.joinCacheN, isXmmType(t) ? 1 : 0);
     c.ra.take(isXmmType(t), 0);
     c.pushReg(t, 0);
     c.unreachable = false;
     return;
   }
-  if (!c.unreachable) spillTop(c, n);
-  if (noElse) c.asm.bind(f.elseLabel);
+  if (!c.unreachable) { spillTop(c, n); c.recordEdge(f); }
+  if (noElse) { c.recordEdgePairs(f, f.ifCache, f.ifCacheN); c.asm.bind(f.elseLabel); }
   if (f.label >= 0) c.asm.bind(f.label);
   c.clearLocalCache();
   c.dropTo(f.base);
+  if (f.joinSeen) c.restoreCache(f.joinCache, f.joinCacheN, -1);
   for (let k = 0; k < n; k++) c.vs.pushStack(f.results[k]);
   c.unreachable = false;
 }
@@ -136,7 +145,7 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     resultReady = false;
     const cc = c.popCondition(resultToRegIfFree, h0);
     f.endReachable = true;
-    if (resultReady) { c.asm.jcc(cc, c.labelOf(f)); return; }
+    if (resultReady) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, false, n);
@@ -165,8 +174,8 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     c.asm.bind(skip);
     return;
   }
+  if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
   c.asm.jcc(cc, c.labelOf(f));
-  if (f.kind !== FrameKind.Loop) f.endReachable = true;
 }
 
 function brTable(c: CodeGen, ir: InstrReader): void {
@@ -180,7 +189,7 @@ function brTable(c: CodeGen, ir: InstrReader): void {
     // Targets whose value travels in a register, or loops with cached locals, get a stub that
     // loads them (after the table).
     if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && f.loopCacheN === 0) {
-      if (f.kind !== FrameKind.Loop) f.endReachable = true;
+      if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
       return c.labelOf(f);
     }
     let s = stubs.get(l);
@@ -298,6 +307,7 @@ export function registerControl(): void {
   on(0x04, (c, ir) => {
     const cc = c.popCondition(spillAllBefore);
     const f = pushFrame(c, FrameKind.If, ir.blockType, false);
+    f.ifCacheN = c.snapshotCache(f.ifCache);
     c.asm.jcc(c.negate(cc), f.elseLabel);
   });
   COND_AWARE[codeOf(0x04)] = 1;

@@ -45,6 +45,17 @@ export interface ControlFrame {
    */
   loopCache: Int32Array;
   loopCacheN: number;
+  /**
+   * Block/if end: the (local, register) pairs cached alike on every edge recorded so far (all
+   * forward branches precede the end in a single pass), kept cached after the join.
+   */
+  joinCache: Int32Array;
+  joinCacheN: number;
+  /** some edge to the end has been recorded (else joinCache is not yet meaningful) */
+  joinSeen: boolean;
+  /** `if`: the cache at the condition, which the else arm (or the missing else edge) starts from */
+  ifCache: Int32Array;
+  ifCacheN: number;
 }
 
 /** Types a branch to this frame carries. */

@@ -19,7 +19,7 @@ import {
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
 import { F32, F64, I32, type FuncType, type ValType } from '../types.js';
-import { type ControlFrame } from './frames.js';
+import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';
 import { Kind, ValueStack } from './value-stack.js';
 
@@ -297,6 +297,56 @@ export class CodeGen {
     f.loopCacheN = n;
   }
 
+  /** The current cache as (local, register) pairs into out; returns the pair count * 2. */
+  snapshotCache(out: Int32Array): number {
+    let n = 0;
+    if (this.cachedCount > 0) {
+      for (let k = 0; k < 32; k++) {
+        const l = this.cacheOwner[k];
+        if (l >= 0) { out[n++] = l; out[n++] = this.localReg[l]; }
+      }
+    }
+    return n;
+  }
+
+  /** An edge into frame f's end leaves now: keep only the join pairs this edge agrees with. */
+  recordEdge(f: ControlFrame): void {
+    if (!f.joinSeen) { f.joinCacheN = this.snapshotCache(f.joinCache); f.joinSeen = true; return; }
+    let n = 0;
+    for (let k = 0; k < f.joinCacheN; k += 2) {
+      const l = f.joinCache[k], r = f.joinCache[k + 1];
+      if (this.localReg[l] === r) { f.joinCache[n++] = l; f.joinCache[n++] = r; }
+    }
+    f.joinCacheN = n;
+  }
+
+  /** The same for an edge whose cache was saved as pairs (the missing else arm of an `if`). */
+  recordEdgePairs(f: ControlFrame, pairs: Int32Array, np: number): void {
+    if (!f.joinSeen) { f.joinCache.set(pairs.subarray(0, np)); f.joinCacheN = np; f.joinSeen = true; return; }
+    let n = 0;
+    for (let k = 0; k < f.joinCacheN; k += 2) {
+      const l = f.joinCache[k], r = f.joinCache[k + 1];
+      let found = false;
+      for (let j = 0; j < np; j += 2) if (pairs[j] === l && pairs[j + 1] === r) { found = true; break; }
+      if (found) { f.joinCache[n++] = l; f.joinCache[n++] = r; }
+    }
+    f.joinCacheN = n;
+  }
+
+  /**
+   * After a join (all registers free): cache the pairs again. `skipReg0Class` (0 GPR, 1 XMM,
+   * -1 none) leaves out register 0 of a class: a block value arrived there on every edge.
+   */
+  restoreCache(pairs: Int32Array, np: number, skipReg0Class: number): void {
+    for (let k = 0; k < np; k += 2) {
+      const l = pairs[k], r = pairs[k + 1], xmm = isXmmType(this.localTypes[l]);
+      if (r === 0 && skipReg0Class === (xmm ? 1 : 0)) continue;
+      if (this.localReg[l] >= 0 || !this.ra.isFree(xmm, r)) continue;
+      this.ra.take(xmm, r);
+      this.cacheLocal(l, r);
+    }
+  }
+
   /** Some header-cached local of loop f is not in its header register now. */
   loopNeedsFixup(f: ControlFrame): boolean {
     for (let k = 0; k < f.loopCacheN; k += 2) if (this.localReg[f.loopCache[k]] !== f.loopCache[k + 1]) return true;
@@ -556,7 +606,8 @@ export class CodeGen {
     if (isFunc) { this.emitReturn(); return; }
     if (f.resultInReg) this.moveEntryToReg(this.vs.sp - 1, 0);
     else this.moveTopTo(n, f.base);
-    if (f.loopCacheN > 0) this.loopFixup(f);
+    if (f.kind === FrameKind.Loop) { if (f.loopCacheN > 0) this.loopFixup(f); }
+    else this.recordEdge(f);
     this.asm.jmp(this.labelOf(f));
     f.endReachable = true;
   }

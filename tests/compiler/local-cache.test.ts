@@ -191,4 +191,38 @@ test('loop header locals under register pressure and float', () => {
   assert.is(call(i, 'f', 20), ref(20));
 });
 
+test('joins keep the locals cached alike on every edge (if/else, br_if, br_table, missing else)', () => {
+  const i = inst(`(module
+    (func $id (param i32) (result i32) local.get 0)
+    (func (export "f") (param i32 i32) (result i32) (local i32 i32 i32)
+      local.get 0 i32.const 3 i32.mul local.set 2       ;; cached before every join below
+      local.get 1 i32.const 5 i32.add local.set 3
+      local.get 0 if                                     ;; no else: the missing arm is an edge
+        local.get 3 i32.const 1 i32.add local.set 3      ;; 3 moves to another register
+      end
+      local.get 1 if (result i32)
+        local.get 2 i32.const 7 i32.add local.set 4 local.get 4
+      else
+        local.get 0 call $id local.set 4 local.get 4     ;; the call drops every cache in this arm
+      end
+      local.get 2 i32.add local.get 3 i32.add local.get 4 i32.add
+      block (result i32)
+        local.get 2 local.get 0 i32.const 1 i32.and br_if 0
+        local.get 2 i32.const 2 i32.shl local.set 2
+        local.get 3 local.get 1 br_table 0 0
+      end
+      i32.add local.get 2 i32.add local.get 3 i32.add))`);
+  const f = (a: number, b: number): number => {
+    let l2 = a * 3, l3 = b + 5, l4: number;
+    if (a) l3 += 1;
+    const v = b ? (l4 = l2 + 7) : (l4 = a);
+    let acc = v + l2 + l3 + l4;
+    let bv: number;
+    if (a & 1) bv = l2; else { l2 = l2 << 2; bv = l3; }
+    acc = acc + bv + l2 + l3;
+    return acc | 0;
+  };
+  for (const [a, b] of [[0, 0], [1, 0], [0, 1], [1, 1], [6, 9], [7, 2]]) assert.is(call(i, 'f', a, b), f(a, b), `f(${a}, ${b})`);
+});
+
 test.run();
