@@ -26,11 +26,13 @@ const MAGIC = 0xb7;
 
 /** Struct sizes and field offsets, as in kwasm_ioctl.h. */
 export const VERSION_STRUCT = { size: 32, version: 0, vmctxSize: 4, imageVersion: 8, maxMemPages: 12, maxImageBytes: 16, maxStackBytes: 24 } as const;
-export const LOAD_STRUCT = { size: 88, version: 0, flags: 4, imagePtr: 8, imageLen: 16, memPages: 24, memMaxPages: 28, stackBytes: 32, reserved: 40 } as const;
+export const LOAD_STRUCT = { size: 88, version: 0, flags: 4, imagePtr: 8, imageLen: 16, memPages: 24, memMaxPages: 28, stackBytes: 32, descPtr: 40, descLen: 48, reserved: 56 } as const;
 export const INVOKE_STRUCT = {
   size: 96, version: 0, flags: 4, funcIndex: 8, nslots: 12, slotsPtr: 16, timeoutNs: 24, status: 32, trapCode: 36,
-  retInt: 40, retFloat: 48, trapPc: 56, trapAddr: 64, trapSignal: 72, reserved0: 76, reserved: 80,
+  retInt: 40, retFloat: 48, trapPc: 56, trapAddr: 64, trapSignal: 72, hostIndex: 76, hostArgsPtr: 80, hostNslots: 88, reserved: 92,
 } as const;
+/** Slots of a host-call request (KWASM_HOSTCALL_SLOTS). */
+export const HOSTCALL_SLOTS = 64;
 export const MEM_RW_STRUCT = { size: 32, version: 0, flags: 4, offset: 8, len: 16, bufPtr: 24 } as const;
 
 const IOC = { NONE: 0, WRITE: 1, READ: 2 } as const;
@@ -45,6 +47,7 @@ export const KWASM_IOC = {
   MEM_READ: ioc(IOC.WRITE, MAGIC, 3, MEM_RW_STRUCT.size),
   MEM_WRITE: ioc(IOC.WRITE, MAGIC, 4, MEM_RW_STRUCT.size),
   RELEASE: ioc(IOC.NONE, MAGIC, 5, 0),
+  RESUME: ioc(IOC.READ | IOC.WRITE, MAGIC, 6, INVOKE_STRUCT.size),
 } as const;
 export const IOC_MAGIC = MAGIC;
 
@@ -89,6 +92,8 @@ export interface LoadOptions {
   memPages?: number;
   memMaxPages?: number;
   stackBytes?: number;
+  /** module description (kwasm_ioctl.h layout; kernel-instance.ts builds it) */
+  desc?: Uint8Array;
 }
 
 export interface InvokeResult {
@@ -103,6 +108,9 @@ export interface InvokeResult {
   trapSignal: number;
   /** argument slots after the call (multi-value results) */
   slots: bigint[];
+  /** status hostCall: import index (or runtime builtin) and its argument slots */
+  hostIndex: number;
+  hostArgs: bigint[];
 }
 
 /** One open /dev/kwasm: at most one loaded instance at a time. */
@@ -153,17 +161,24 @@ export class KwasmDevice {
 
   load(opts: LoadOptions): void {
     const img = NativeBuffer.alloc(opts.image.length);
+    const desc = opts.desc ? NativeBuffer.alloc(opts.desc.length) : null;
     try {
       img.buf.set(opts.image);
+      if (desc && opts.desc) desc.buf.set(opts.desc);
       const S = LOAD_STRUCT, b = this.header(S.size);
       b.writeBigUInt64LE(img.addr, S.imagePtr);
       b.writeBigUInt64LE(BigInt(opts.image.length), S.imageLen);
       b.writeUInt32LE(opts.memPages ?? 0, S.memPages);
       b.writeUInt32LE(opts.memMaxPages ?? opts.memPages ?? 0, S.memMaxPages);
       b.writeBigUInt64LE(BigInt(opts.stackBytes ?? 0), S.stackBytes);
+      if (desc && opts.desc) {
+        b.writeBigUInt64LE(desc.addr, S.descPtr);
+        b.writeBigUInt64LE(BigInt(opts.desc.length), S.descLen);
+      }
       this.call('load', KWASM_IOC.LOAD, this.scratch.addr);
     } finally {
       img.free();
+      desc?.free();
     }
   }
 
@@ -173,20 +188,40 @@ export class KwasmDevice {
    * calling process does the same without a timeout.
    */
   invoke(funcIndex: number, args: readonly bigint[] = [], timeoutNs = 0n): InvokeResult {
+    return this.run(KWASM_IOC.INVOKE, 'invoke', funcIndex, args, [], timeoutNs);
+  }
+
+  /**
+   * Answers the pending host call with `results` (its result slots) and continues the stopped
+   * wasm stack; `nslots` is the original invoke's slot count (its results come back in `slots`).
+   */
+  resume(results: readonly bigint[], nslots: number, timeoutNs = 0n): InvokeResult {
+    return this.run(KWASM_IOC.RESUME, 'resume', 0, new Array<bigint>(nslots).fill(0n), results, timeoutNs);
+  }
+
+  private run(cmd: bigint, op: string, funcIndex: number, args: readonly bigint[], hostResults: readonly bigint[], timeoutNs: bigint): InvokeResult {
     const S = INVOKE_STRUCT, b = this.header(S.size);
-    const slotsAt = 512; // slots live in the same scratch page, after the struct
-    args.forEach((v, i) => this.scratch.buf.writeBigUInt64LE(BigInt.asUintN(64, v), slotsAt + 8 * i));
+    const slotsAt = 512, hostAt = 1024; // slots live in the same scratch page, after the struct
+    const sb = this.scratch.buf;
+    args.forEach((v, i) => sb.writeBigUInt64LE(BigInt.asUintN(64, v), slotsAt + 8 * i));
+    sb.fill(0, hostAt, hostAt + 8 * HOSTCALL_SLOTS);
+    hostResults.forEach((v, i) => sb.writeBigUInt64LE(BigInt.asUintN(64, v), hostAt + 8 * i));
     b.writeUInt32LE(funcIndex, S.funcIndex);
     b.writeUInt32LE(args.length, S.nslots);
     b.writeBigUInt64LE(this.scratch.addr + BigInt(slotsAt), S.slotsPtr);
     b.writeBigUInt64LE(timeoutNs, S.timeoutNs);
-    this.call('invoke', KWASM_IOC.INVOKE, this.scratch.addr);
-    const slots = args.map((_, i) => this.scratch.buf.readBigUInt64LE(slotsAt + 8 * i));
+    b.writeBigUInt64LE(this.scratch.addr + BigInt(hostAt), S.hostArgsPtr);
+    this.call(op, cmd, this.scratch.addr);
+    const slots = args.map((_, i) => sb.readBigUInt64LE(slotsAt + 8 * i));
+    const status = b.readUInt32LE(S.status);
+    const hn = status === Status.hostCall ? b.readUInt32LE(S.hostNslots) : 0;
     return {
-      status: b.readUInt32LE(S.status), trapCode: b.readUInt32LE(S.trapCode),
+      status, trapCode: b.readUInt32LE(S.trapCode),
       retInt: b.readBigUInt64LE(S.retInt), retFloat: b.readBigUInt64LE(S.retFloat),
       trapPc: b.readBigUInt64LE(S.trapPc), trapAddr: b.readBigUInt64LE(S.trapAddr), trapSignal: b.readUInt32LE(S.trapSignal),
       slots,
+      hostIndex: b.readUInt32LE(S.hostIndex),
+      hostArgs: Array.from({ length: hn }, (_, i) => sb.readBigUInt64LE(hostAt + 8 * i)),
     };
   }
 

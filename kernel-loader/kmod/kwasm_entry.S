@@ -6,6 +6,10 @@
  *
  *   kwasm_enter(vmctx)  save callee-saved regs + rsp in vmctx.hostRsp, switch to the wasm stack,
  *                       copy vmctx.args, call vmctx.entryFunc, copy results back -> status 0.
+ *   kwasm_resume(vmctx) after a host call: save callee-saved regs again, switch back to the
+ *                       stopped wasm stack, hand the result slots to the caller, return into it.
+ *   host-call stub      `call [r15 + hostCallStub]`: record index + argument slots, stop the wasm
+ *                       stack (its rbp pushed on it, rsp in vmctx.wasmRsp) -> status 2.
  *   trap stubs          `call [r15 + trapStubs + 8*code]` from compiled code: record, unwind -> 1.
  *   trap landing        where the fixup_exception kprobe sends a faulting compiled-code ip.
  *   kwasm_return_one    the kprobe makes fixup_exception "return 1" (fault handled) through it.
@@ -75,6 +79,33 @@ SYM_FUNC_START(kwasm_enter)
 	pop	%rbp
 	RET
 
+/*
+ * Host-call stub: eax = import index, ecx = slots, arguments at [rsp + 8 + 8*i]. More slots than
+ * the vmctx holds cannot come from correct compiled code; it traps "host function failed".
+ */
+	.p2align 4
+SYM_INNER_LABEL(kwasm_host_call_stub, SYM_L_GLOBAL)
+	mov	PER_CPU_VAR(kwasm_active_vmctx), %r11
+	mov	%ecx, %ecx
+	cmp	$KWASM_HOSTCALL_SLOTS, %rcx
+	ja	.Lstub13
+	mov	%eax, KWASM_VMCTX_HOST_CALL_INDEX(%r11)
+	mov	%ecx, KWASM_VMCTX_HOST_CALL_SLOTS(%r11)
+	mov	%r15, KWASM_VMCTX_STOP_VMCTX(%r11)
+	xor	%edx, %edx
+5:	cmp	%rcx, %rdx
+	jae	6f
+	mov	8(%rsp,%rdx,8), %rax
+	mov	%rax, KWASM_VMCTX_HOST_CALL_ARGS(%r11,%rdx,8)
+	inc	%rdx
+	jmp	5b
+	/* rbp is callee-saved for wasm code but the exit pops the host's rbp: keep it on the wasm stack */
+6:	push	%rbp
+	mov	%rsp, KWASM_VMCTX_WASM_RSP(%r11)
+	mov	%r11, %r15
+	mov	$KWASM_STATUS_HOST_CALL, %eax
+	jmp	.Lexit_to_host
+
 /* Trap stubs: edi = trap code; the stack-overflow stub doubles as the interrupt slow path. */
 .macro TRAP_STUB code
 	.p2align 4
@@ -129,6 +160,39 @@ SYM_INNER_LABEL(kwasm_trap_landing, SYM_L_GLOBAL)
 	mov	$KWASM_STATUS_TRAP, %eax
 	jmp	.Lexit_to_host
 SYM_FUNC_END(kwasm_enter)
+
+/*
+ * long kwasm_resume(void *vmctx): continue the wasm stack stopped by the host-call stub. The
+ * result slots (vmctx.hostCallArgs) go into the caller's argument area above the stub's return
+ * address, slot 0 also into rax and xmm0, and `ret` lands after the caller's `call`. The wasm
+ * code later leaves through kwasm_enter's tail or a stub, which exits through vmctx.hostRsp,
+ * i.e. back to this call.
+ */
+SYM_FUNC_START(kwasm_resume)
+	push	%rbp
+	push	%rbx
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, KWASM_VMCTX_HOST_RSP(%rdi)
+	mov	%rdi, PER_CPU_VAR(kwasm_active_vmctx)
+	mov	KWASM_VMCTX_WASM_RSP(%rdi), %rsp
+	pop	%rbp
+	mov	KWASM_VMCTX_STOP_VMCTX(%rdi), %r15
+	mov	KWASM_VMCTX_MEMORY_BASE(%r15), %r14
+	movl	KWASM_VMCTX_HOST_CALL_SLOTS(%rdi), %ecx
+	xor	%edx, %edx
+1:	cmp	%rcx, %rdx
+	jae	2f
+	mov	KWASM_VMCTX_HOST_CALL_ARGS(%rdi,%rdx,8), %rax
+	mov	%rax, 8(%rsp,%rdx,8)
+	inc	%rdx
+	jmp	1b
+2:	mov	KWASM_VMCTX_HOST_CALL_ARGS(%rdi), %rax
+	movq	%rax, %xmm0
+	RET
+SYM_FUNC_END(kwasm_resume)
 
 /* int kwasm_return_one(void): the body fixup_exception runs when our kprobe claimed the fault. */
 SYM_FUNC_START(kwasm_return_one)

@@ -47,8 +47,11 @@ struct kwasm_version {
 
 /*
  * KWASM_IOC_LOAD: one compiled image (abi/image.ts binary form) + its memory. 88 bytes.
- * v1 accepts images without relocations; globals, tables, data segments and imports arrive in
- * the reserved words (non-zero is -EINVAL until then).
+ * Images with relocations are -EOPNOTSUPP (the compiler emits none). The module description
+ * (desc_ptr/desc_len, optional) gives the function index space, canonical type ids, globals and
+ * tables with their initial contents, in the layout below; user space evaluates every constant
+ * expression and element segment, the kernel checks every count, index and offset and turns
+ * function indices into funcref record addresses. Data segments are plain MEM_WRITEs after LOAD.
  */
 struct kwasm_load {
 	__u32 version;		/*  0 */
@@ -56,13 +59,52 @@ struct kwasm_load {
 	__u64 image_ptr;	/*  8 user pointer to the image bytes */
 	__u64 image_len;	/* 16 */
 	__u32 mem_pages;	/* 24 accessible 64 KiB pages (memory 0), may be 0 */
-	__u32 mem_max_pages;	/* 28 >= mem_pages */
+	__u32 mem_max_pages;	/* 28 >= mem_pages: memory.grow limit */
 	__u64 stack_bytes;	/* 32 wasm stack, 0 = KWASM_DEFAULT_STACK_BYTES */
-	__u64 reserved[6];	/* 40 must be 0 */
+	__u64 desc_ptr;		/* 40 user pointer to a module description, 0 = none */
+	__u64 desc_len;		/* 48 its exact length (0 with desc_ptr 0) */
+	__u64 reserved[4];	/* 56 must be 0 */
 };
+
+/*
+ * Module description (little endian, every part 8-byte aligned):
+ *   header   { u32 magic KWASM_DESC_MAGIC, nfuncs, ntypes, nglobals, ntables, nelems, 0, 0 }
+ *   funcs    nfuncs  x { u32 code_offset, u32 type_id, u32 host, u32 0 }   (function index space;
+ *            host != 0: an import the kernel serves itself, KWASM_HOST_*)
+ *   types    ntypes  x u32 canonical type id, padded to 8
+ *   globals  nglobals x { u64 bits, u32 kind (KWASM_GLOBAL_*), u32 0 }
+ *   tables   ntables x { u32 length, u32 0 }
+ *   elems    nelems  x u32 (all tables' elements in order: 0 = null, else function index + 1),
+ *            padded to 8; nelems = the sum of the lengths
+ */
+#define KWASM_DESC_MAGIC 0x444d574bu	/* 'KWMD' */
+#define KWASM_DESC_HEADER 32
+#define KWASM_MAX_DESC_FUNCS (1u << 20)
+#define KWASM_MAX_DESC_TYPES (1u << 20)
+#define KWASM_MAX_DESC_GLOBALS (1u << 20)
+#define KWASM_MAX_DESC_TABLES 1024u
+#define KWASM_MAX_DESC_ELEMS (1u << 22)
+#define KWASM_GLOBAL_VALUE 0	/* bits are the value */
+#define KWASM_GLOBAL_FUNCREF 1	/* bits: 0 = null, else function index + 1 */
+#define KWASM_GLOBAL_IMPORTED 2	/* an imported immutable global: the slot points to a cell holding bits */
+
+/* Imports the kernel serves without leaving ring 0 (funcs[i].host). */
+#define KWASM_HOST_NONE 0
+#define KWASM_HOST_WASI_FD_WRITE 1	/* stdio fds 0-2 of the calling process */
+#define KWASM_HOST_WASI_FD_READ 2
+#define KWASM_HOST_WASI_CLOCK_TIME_GET 3
+#define KWASM_HOST_WASI_RANDOM_GET 4
+#define KWASM_HOST_WASI_SCHED_YIELD 5
+#define KWASM_HOST_COUNT 6
 #define KWASM_LOAD_SIZE 88
 
-/* KWASM_IOC_INVOKE: call function `func_index` of the image. 96 bytes. */
+/*
+ * KWASM_IOC_INVOKE: call function `func_index` of the image. 96 bytes.
+ * Status HOST_CALL: the wasm stack stopped at an import the kernel does not serve; host_index
+ * and host_nslots say which and how many slots, the arguments are copied to host_args_ptr (an
+ * array of KWASM_HOSTCALL_SLOTS u64). Answer with KWASM_IOC_RESUME (same struct: results at
+ * host_args_ptr, slots_ptr/nslots as for the invoke), or start another INVOKE to abandon it.
+ */
 struct kwasm_invoke {
 	__u32 version;		/*  0 */
 	__u32 flags;		/*  4 must be 0 */
@@ -77,8 +119,10 @@ struct kwasm_invoke {
 	__u64 trap_pc;		/* 56 out: offset of the trapping instruction in the code */
 	__u64 trap_addr;	/* 64 out: faulting offset from the memory base (0 if none) */
 	__u32 trap_signal;	/* 72 out: SIGSEGV/SIGILL/SIGFPE equivalent of a hardware fault */
-	__u32 reserved0;	/* 76 must be 0 */
-	__u64 reserved[2];	/* 80 must be 0 */
+	__u32 host_index;	/* 76 out: import index (or builtin 0xffff00xx) of a HOST_CALL */
+	__u64 host_args_ptr;	/* 80 in: user array of KWASM_HOSTCALL_SLOTS u64 (host-call args out, results in), may be 0 */
+	__u32 host_nslots;	/* 88 out: slots of a HOST_CALL */
+	__u32 reserved;		/* 92 must be 0 */
 };
 #define KWASM_INVOKE_SIZE 96
 
@@ -98,6 +142,6 @@ struct kwasm_mem_rw {
 #define KWASM_IOC_MEM_READ	_IOW(KWASM_IOC_MAGIC, 3, struct kwasm_mem_rw)
 #define KWASM_IOC_MEM_WRITE	_IOW(KWASM_IOC_MAGIC, 4, struct kwasm_mem_rw)
 #define KWASM_IOC_RELEASE	_IO(KWASM_IOC_MAGIC, 5)
-/* Reserved numbers (docs/ARCHITECTURE.md "Kernel path"): 6 RESUME (answer a host call). */
+#define KWASM_IOC_RESUME	_IOWR(KWASM_IOC_MAGIC, 6, struct kwasm_invoke)
 
 #endif /* KWASM_IOCTL_H */

@@ -20,6 +20,10 @@
 #include <linux/signal.h>
 #include <linux/sched/signal.h>
 #include <linux/hrtimer.h>
+#include <linux/file.h>
+#include <linux/uio.h>
+#include <linux/random.h>
+#include <linux/timekeeping.h>
 #include <asm/fpu/api.h>
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
@@ -36,6 +40,11 @@
  * for them below the lowest rsp compiled code may reach, on top of the ABI's own margin.
  */
 #define KERNEL_HEADROOM (16u << 10)
+/*
+ * memory.grow limit of this module (a kernel policy on top of the module's own maximum): pages
+ * are real kernel memory, allocated page by page as the wasm grows.
+ */
+#define KWASM_GROW_MAX_PAGES 4096u	/* 256 MiB */
 
 /*
  * Live instances and backing pages, readable as /sys/module/kwasm/parameters/live
@@ -60,12 +69,18 @@ struct kwasm_func {
 
 struct kwasm_instance {
 	u8 *code;		/* vmalloc, RX once loaded */
+	u8 *area;		/* kvzalloc: globals, imported cells, funcref records, type ids, tables */
+	u8 *host;		/* per function index: KWASM_HOST_* served in the kernel (imports) */
+	u32 nindex;		/* function index space (description's nfuncs) */
+	bool pending;		/* the wasm stack is stopped at a host call answered by RESUME */
+	u64 mem_page_cap;	/* entries of mem_pages */
 	size_t code_bytes;	/* page multiple */
 	u32 code_len;		/* bytes of machine code */
 	struct kwasm_func *funcs;
 	u32 nfuncs;
 	u8 *mem;		/* linear memory 0: base of an 8 GiB + 64 KiB reservation */
-	size_t mem_bytes;	/* accessible (backed) bytes at its start */
+	size_t mem_bytes;	/* backed bytes at its start */
+	size_t mem_access;	/* accessible bytes (memory.size): what MEM_RW and WASI may touch */
 	struct vm_struct *mem_area;
 	struct page **mem_pages;	/* mem_bytes / PAGE_SIZE backing pages */
 	u8 *stack;		/* wasm stack, vmalloc */
@@ -83,7 +98,9 @@ struct kwasm_file {
 
 /* kwasm_entry.S */
 long kwasm_enter(void *vmctx);
+long kwasm_resume(void *vmctx);
 extern char kwasm_trap_landing[];
+extern char kwasm_host_call_stub[];
 extern char kwasm_return_one[];
 extern const unsigned long kwasm_trap_stub_addrs[KWASM_TRAP_STUB_COUNT];
 
@@ -190,34 +207,73 @@ static void mem_free(struct kwasm_instance *in)
 	free_vm_area(in->mem_area);
 }
 
-static int mem_reserve(struct kwasm_instance *in, size_t bytes)
+/* Backs and maps pages [first, first + n) of the reservation; mem_bytes grows with each page. */
+static int mem_map_more(struct kwasm_instance *in, unsigned long n)
 {
-	unsigned long i, n = bytes >> PAGE_SHIFT;
+	unsigned long first = in->mem_bytes >> PAGE_SHIFT, i;
 	struct mem_fill fill;
 	int err;
 
+	if (first + n > in->mem_page_cap) {
+		unsigned long cap = max(first + n, 2 * (unsigned long)in->mem_page_cap);
+		struct page **p = kvcalloc(cap, sizeof(*p), GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		if (in->mem_pages)
+			memcpy(p, in->mem_pages, first * sizeof(*p));
+		kvfree(in->mem_pages);
+		in->mem_pages = p;
+		in->mem_page_cap = cap;
+	}
+	for (i = 0; i < n; i++) {
+		struct page *pg = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+		if (!pg)
+			break;
+		in->mem_pages[first + i] = pg;
+		atomic_long_inc(&live_pages);
+	}
+	if (i) {
+		fill.pages = in->mem_pages + first;
+		fill.next = 0;
+		err = apply_to_page_range(kw_init_mm, (unsigned long)in->mem + in->mem_bytes, i << PAGE_SHIFT,
+					  mem_map_pte, &fill);
+		/* mapped or not, the pages are accounted in mem_bytes: mem_free releases them */
+		in->mem_bytes += i << PAGE_SHIFT;
+		if (err)
+			return err;
+	}
+	return i == n ? 0 : -ENOMEM;
+}
+
+static int mem_reserve(struct kwasm_instance *in, size_t bytes)
+{
 	if (!kw_get_vm_area)
 		return -EOPNOTSUPP;
 	in->mem_area = kw_get_vm_area(MEM_RESERVE, VM_MAP, VMALLOC_START, VMALLOC_END, __builtin_return_address(0));
 	if (!in->mem_area)
 		return -ENOMEM;
 	in->mem = in->mem_area->addr;
-	if (!n)
-		return 0;
-	in->mem_pages = kvcalloc(n, sizeof(*in->mem_pages), GFP_KERNEL);
-	if (!in->mem_pages)
-		return -ENOMEM;
-	in->mem_bytes = bytes;	/* from here on mem_free releases whatever got allocated */
-	for (i = 0; i < n; i++) {
-		in->mem_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!in->mem_pages[i])
-			return -ENOMEM;	/* instance_free releases what was allocated */
-		atomic_long_inc(&live_pages);
+	return bytes ? mem_map_more(in, bytes >> PAGE_SHIFT) : 0;
+}
+
+/* memory.grow(delta) in ring 0: old pages, or -1 (u32) past either limit or out of memory. */
+static u32 mem_grow(struct kwasm_instance *in, u32 delta)
+{
+	u32 old = VM32(in->vmctx, MEMORY_PAGES);
+	u64 want = (u64)old + delta;
+
+	if (want > VM32(in->vmctx, MEMORY_MAX_PAGES) || want > KWASM_GROW_MAX_PAGES)
+		return ~0u;
+	if (delta && mem_map_more(in, (unsigned long)delta * (WASM_PAGE >> PAGE_SHIFT))) {
+		/* partial growth stays backed but invisible: memorySize keeps the old size */
+		return ~0u;
 	}
-	fill.pages = in->mem_pages;
-	fill.next = 0;
-	err = apply_to_page_range(kw_init_mm, (unsigned long)in->mem, bytes, mem_map_pte, &fill);
-	return err;
+	VM32(in->vmctx, MEMORY_PAGES) = want;
+	VM64(in->vmctx, MEMORY_SIZE) = want * WASM_PAGE;
+	in->mem_access = want * WASM_PAGE;
+	return old;
 }
 
 /* ---- instances --------------------------------------------------------------------------- */
@@ -243,6 +299,8 @@ static void instance_free(struct kwasm_instance *in)
 	}
 	kfree(in->vmctx);
 	kfree(in->funcs);
+	kvfree(in->area);
+	kvfree(in->host);
 	kfree(in);
 	atomic_long_dec(&live_instances);
 }
@@ -268,7 +326,8 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	code_len = rd32(img + 8);
 	nrelocs = rd32(img + 12);
 	nfuncs = rd32(img + 16);
-	if (rd32(img + 20) != 0 || code_len == 0 || nfuncs == 0)
+	/* a module without functions (only globals, say) has an empty image: still one int3 page */
+	if (rd32(img + 20) != 0)
 		return -EINVAL;
 	/* u32 counts in u64 arithmetic cannot overflow */
 	code_padded = ALIGN((u64)code_len, 8);
@@ -278,7 +337,7 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	if (nrelocs)
 		return -EOPNOTSUPP;	/* v1: relocations arrive with the compiler's image loader */
 
-	in->funcs = kcalloc(nfuncs, sizeof(*in->funcs), GFP_KERNEL);
+	in->funcs = kcalloc(max(nfuncs, 1u), sizeof(*in->funcs), GFP_KERNEL);
 	if (!in->funcs)
 		return -ENOMEM;
 	f = img + IMG_HEADER + code_padded;
@@ -293,7 +352,7 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	in->nfuncs = nfuncs;
 
 	in->code_len = code_len;
-	in->code_bytes = PAGE_ALIGN((size_t)code_len);
+	in->code_bytes = PAGE_ALIGN((size_t)max(code_len, 1u));
 	in->code = vmalloc(in->code_bytes);
 	if (!in->code)
 		return -ENOMEM;
@@ -314,6 +373,154 @@ static bool all_zero(const u64 *w, size_t n)
 	return true;
 }
 
+/*
+ * The module description (kwasm_ioctl.h): function index space, type ids, globals, tables. Builds
+ * the instance's area exactly as jit/instance lays out its vmctx trailing area, with kernel
+ * addresses only: funcref records {code, vmctx, typeId}, globals (imported immutable ones as a
+ * pointer to a cell), type ids, table descriptors and elements (record addresses, 0 = null).
+ */
+#define DESC_FUNC 16
+#define DESC_GLOBAL 16
+#define DESC_TABLE 8
+
+static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
+{
+	u32 nfuncs, ntypes, nglobals, ntables, nelems, i, j;
+	u64 want, sum = 0;
+	size_t o_glob, o_cells, o_recs, o_types, o_tabs, o_elems, bytes;
+	const u8 *fp, *tp, *gp, *tabp, *ep;
+	u8 *recs;
+
+	if (len < KWASM_DESC_HEADER || rd32(d) != KWASM_DESC_MAGIC || rd32(d + 24) || rd32(d + 28))
+		return -EINVAL;
+	nfuncs = rd32(d + 4);
+	ntypes = rd32(d + 8);
+	nglobals = rd32(d + 12);
+	ntables = rd32(d + 16);
+	nelems = rd32(d + 20);
+	if (nfuncs > KWASM_MAX_DESC_FUNCS || ntypes > KWASM_MAX_DESC_TYPES || nglobals > KWASM_MAX_DESC_GLOBALS ||
+	    ntables > KWASM_MAX_DESC_TABLES || nelems > KWASM_MAX_DESC_ELEMS)
+		return -EINVAL;
+	/* every count is bounded above, so the u64 sums cannot overflow */
+	fp = d + KWASM_DESC_HEADER;
+	tp = fp + (u64)nfuncs * DESC_FUNC;
+	gp = tp + ALIGN((u64)ntypes * 4, 8);
+	tabp = gp + (u64)nglobals * DESC_GLOBAL;
+	ep = tabp + (u64)ntables * DESC_TABLE;
+	want = (ep - d) + ALIGN((u64)nelems * 4, 8);
+	if (want != len)
+		return -EINVAL;
+	for (i = 0; i < ntables; i++) {
+		if (rd32(tabp + DESC_TABLE * i + 4))
+			return -EINVAL;
+		sum += rd32(tabp + DESC_TABLE * i);
+	}
+	if (sum != nelems)
+		return -EINVAL;
+
+	o_glob = 0;
+	o_cells = o_glob + 8 * (size_t)nglobals;
+	o_recs = o_cells + 8 * (size_t)nglobals;
+	o_types = o_recs + KWASM_FUNCREF_SIZE * (size_t)nfuncs;
+	o_tabs = ALIGN(o_types + 4 * (size_t)ntypes, 8);
+	o_elems = o_tabs + KWASM_TABLE_DESC_SIZE * (size_t)ntables;
+	bytes = o_elems + 8 * (size_t)nelems;
+	in->area = kvzalloc(max_t(size_t, bytes, 8), GFP_KERNEL);
+	in->host = kvzalloc(max_t(size_t, nfuncs, 1), GFP_KERNEL);
+	if (!in->area || !in->host)
+		return -ENOMEM;
+	in->nindex = nfuncs;
+	recs = in->area + o_recs;
+
+	for (i = 0; i < nfuncs; i++) {
+		const u8 *f = fp + DESC_FUNC * i;
+		u32 off = rd32(f), host = rd32(f + 8);
+		u8 *r = recs + KWASM_FUNCREF_SIZE * i;
+
+		if (off >= in->code_len || host >= KWASM_HOST_COUNT || rd32(f + 12))
+			return -EINVAL;
+		*(u64 *)(r + KWASM_FUNCREF_CODE) = (u64)in->code + off;
+		*(u64 *)(r + KWASM_FUNCREF_VMCTX) = (u64)in->vmctx;
+		*(u32 *)(r + KWASM_FUNCREF_TYPE_ID) = rd32(f + 4);
+		in->host[i] = host;
+	}
+	for (i = 0; i < ntypes; i++)
+		*(u32 *)(in->area + o_types + 4 * i) = rd32(tp + 4 * i);
+	for (i = 0; i < nglobals; i++) {
+		const u8 *g = gp + DESC_GLOBAL * i;
+		u64 bits = get_unaligned_le64(g);
+		u64 *slot = (u64 *)(in->area + o_glob) + i, *cell = (u64 *)(in->area + o_cells) + i;
+
+		if (rd32(g + 12))
+			return -EINVAL;
+		switch (rd32(g + 8)) {
+		case KWASM_GLOBAL_VALUE:
+			*slot = bits;
+			break;
+		case KWASM_GLOBAL_FUNCREF:
+			if (bits > nfuncs)
+				return -EINVAL;
+			*slot = bits ? (u64)(recs + KWASM_FUNCREF_SIZE * (bits - 1)) : 0;
+			break;
+		case KWASM_GLOBAL_IMPORTED:
+			*cell = bits;
+			*slot = (u64)cell;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	for (i = 0, sum = 0; i < ntables; i++) {
+		u32 n = rd32(tabp + DESC_TABLE * i);
+		u64 *elems = (u64 *)(in->area + o_elems) + sum;
+		u8 *td = in->area + o_tabs + KWASM_TABLE_DESC_SIZE * i;
+
+		for (j = 0; j < n; j++) {
+			u32 v = rd32(ep + 4 * (sum + j));
+
+			if (v > nfuncs)
+				return -EINVAL;
+			elems[j] = v ? (u64)(recs + KWASM_FUNCREF_SIZE * (v - 1)) : 0;
+		}
+		*(u64 *)(td + KWASM_TABLE_DESC_BASE) = (u64)elems;
+		*(u64 *)(td + KWASM_TABLE_DESC_LENGTH) = n;
+		if (i == 0) {
+			VM64(in->vmctx, TABLE0_BASE) = (u64)elems;
+			VM32(in->vmctx, TABLE0_LENGTH) = n;
+		}
+		sum += n;
+	}
+	VM64(in->vmctx, GLOBALS_BASE) = (u64)(in->area + o_glob);
+	VM64(in->vmctx, FUNC_REFS) = (u64)recs;
+	VM64(in->vmctx, TYPE_IDS) = (u64)(in->area + o_types);
+	VM64(in->vmctx, TABLES) = (u64)(in->area + o_tabs);
+	return 0;
+}
+
+static int load_desc(struct kwasm_instance *in, u64 uptr, u64 len)
+{
+	u8 *d;
+	int err;
+
+	if (!uptr && !len) {
+		/* no description: every pointer in the vmctx still names valid kernel memory */
+		in->area = kvzalloc(8, GFP_KERNEL);
+		if (!in->area)
+			return -ENOMEM;
+		VM64(in->vmctx, GLOBALS_BASE) = VM64(in->vmctx, FUNC_REFS) = (u64)in->area;
+		VM64(in->vmctx, TYPE_IDS) = VM64(in->vmctx, TABLES) = VM64(in->vmctx, TABLE0_BASE) = (u64)in->area;
+		return 0;
+	}
+	if (len < KWASM_DESC_HEADER || len > KWASM_MAX_IMAGE_BYTES)
+		return -EINVAL;
+	d = kvmalloc(len, GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	err = copy_from_user(d, u64_to_user_ptr(uptr), len) ? -EFAULT : parse_desc(in, d, len);
+	kvfree(d);
+	return err;
+}
+
 static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 {
 	struct kwasm_load a;
@@ -325,6 +532,8 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.version != KWASM_IOCTL_VERSION || a.flags || !all_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (!a.desc_ptr != !a.desc_len)
 		return -EINVAL;
 	if (a.image_len < IMG_HEADER || a.image_len > KWASM_MAX_IMAGE_BYTES)
 		return -EINVAL;
@@ -367,6 +576,10 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	if (!in->stack || !in->vmctx)
 		goto fail;
 
+	err = load_desc(in, a.desc_ptr, a.desc_len);
+	if (err)
+		goto fail;
+	in->mem_access = in->mem_bytes;
 	VM64(in->vmctx, MEMORY_BASE) = (u64)in->mem;
 	VM64(in->vmctx, MEMORY_SIZE) = in->mem_bytes;
 	VM32(in->vmctx, MEMORY_PAGES) = a.mem_pages;
@@ -375,11 +588,7 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	VM64(in->vmctx, WASM_STACK_GUARD_LO) = (u64)in->stack - PAGE_SIZE;
 	VM64(in->vmctx, WASM_STACK_GUARD_HI) = (u64)in->stack;
 	memcpy(in->vmctx + KWASM_VMCTX_TRAP_STUBS, kwasm_trap_stub_addrs, sizeof(kwasm_trap_stub_addrs));
-	/*
-	 * Host calls are not implemented in the kernel yet: a host-call stub that traps "host
-	 * function failed" keeps a `call [r15 + hostCallStub]` from jumping to address 0.
-	 */
-	VM64(in->vmctx, HOST_CALL_STUB) = kwasm_trap_stub_addrs[KWASM_TRAP_HOST_ERROR];
+	VM64(in->vmctx, HOST_CALL_STUB) = (u64)kwasm_host_call_stub;
 	kf->inst = in;
 	return 0;
 fail:
@@ -421,22 +630,19 @@ static enum hrtimer_restart watch_fn(struct hrtimer *t)
 	return HRTIMER_RESTART;
 }
 
-/* Runs entry with the vmctx prepared; returns the KWASM_STATUS_* of kwasm_enter. */
-static long run_wasm(struct kwasm_instance *in, u64 timeout_ns)
+/*
+ * One stretch of wasm execution: kwasm_enter (a fresh call) or kwasm_resume (after a host call)
+ * with the FPU section, the active-instance pointers and the watch timer around it. Returns the
+ * KWASM_STATUS_* of the trampoline. Between two stretches preemption is back on, so the kernel
+ * may sleep to serve a host call; the wasm stack stays where it is.
+ */
+static long run_wasm(struct kwasm_instance *in, ktime_t deadline, bool resume)
 {
-	struct kwasm_watch w = {
-		.vmctx = in->vmctx,
-		.task = current,
-		.deadline = timeout_ns ? ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX))) : KTIME_MAX,
-	};
+	struct kwasm_watch w = { .vmctx = in->vmctx, .task = current, .deadline = deadline };
 	long status;
 
 	VM64(in->vmctx, STACK_LIMIT) = (u64)in->stack + KERNEL_HEADROOM + KWASM_STACK_MARGIN;
 	VM32(in->vmctx, INTERRUPT) = 0;
-	VM32(in->vmctx, TRAP_CODE) = 0;
-	VM32(in->vmctx, TRAP_SIGNAL) = 0;
-	VM64(in->vmctx, TRAP_PC) = 0;
-	VM64(in->vmctx, TRAP_ADDR) = 0;
 	/*
 	 * kernel_fpu_begin saves the task's FPU state, loads a clean MXCSR and disables preemption:
 	 * wasm owns the SSE registers, and the per-CPU "active" pointers stay valid until _end.
@@ -446,7 +652,7 @@ static long run_wasm(struct kwasm_instance *in, u64 timeout_ns)
 	w.timer.function = watch_fn;
 	hrtimer_start(&w.timer, ms_to_ktime(WATCH_PERIOD_MS), HRTIMER_MODE_REL_PINNED);
 	this_cpu_write(kwasm_active_inst, in);
-	status = kwasm_enter(in->vmctx);
+	status = resume ? kwasm_resume(in->vmctx) : kwasm_enter(in->vmctx);
 	this_cpu_write(kwasm_active_inst, NULL);
 	this_cpu_write(kwasm_active_vmctx, NULL);
 	kernel_fpu_end();
@@ -455,34 +661,199 @@ static long run_wasm(struct kwasm_instance *in, u64 timeout_ns)
 	return status;
 }
 
+/* ---- host calls served in ring 0 ----------------------------------------------------------- */
+
+#define WASI_ESUCCESS 0
+#define WASI_EBADF 8
+#define WASI_EFAULT 21
+#define WASI_EINVAL 28
+#define WASI_EIO 29
+#define WASI_IOV_MAX 1024
+
+/* A guest range [ptr, ptr + len) inside accessible linear memory, or NULL. */
+static u8 *guest(struct kwasm_instance *in, u64 ptr, u64 len)
+{
+	u64 end;
+
+	if (ptr > U32_MAX || check_add_overflow(ptr, len, &end) || end > in->mem_access)
+		return NULL;
+	return in->mem + ptr;
+}
+
+/* fd_write / fd_read on the calling process's stdio (fds 0-2), scatter list from guest memory. */
+static u32 wasi_rw(struct kwasm_instance *in, const u64 *a, bool write)
+{
+	u32 fd = a[0], iovs = a[1], n = a[2], i;
+	u8 *iov = guest(in, iovs, (u64)n * 8), *out = guest(in, (u32)a[3], 4);
+	struct file *f;
+	u64 total = 0;
+	u32 err = WASI_ESUCCESS;
+
+	if (fd > 2)
+		return WASI_EBADF;
+	if (!iov || !out || n > WASI_IOV_MAX)
+		return n > WASI_IOV_MAX ? WASI_EINVAL : WASI_EFAULT;
+	f = fget(fd);
+	if (!f)
+		return WASI_EBADF;
+	for (i = 0; i < n; i++) {
+		u32 p = get_unaligned_le32(iov + 8 * i), len = get_unaligned_le32(iov + 8 * i + 4);
+		u8 *buf = guest(in, p, len);
+		loff_t pos = f->f_pos;
+		ssize_t r;
+
+		if (!buf) {
+			err = WASI_EFAULT;
+			break;
+		}
+		if (!len)
+			continue;
+		r = write ? kernel_write(f, buf, len, &pos) : kernel_read(f, buf, len, &pos);
+		if (r < 0) {
+			err = r == -EAGAIN ? 6 : WASI_EIO;
+			break;
+		}
+		if (!(f->f_mode & FMODE_STREAM))
+			f->f_pos = pos;
+		total += r;
+		if (r < len)
+			break;
+	}
+	fput(f);
+	if (err && total == 0)
+		return err;
+	put_unaligned_le32(total, out);
+	return WASI_ESUCCESS;
+}
+
+/* Serves import `host` (KWASM_HOST_*) with the args in hostCallArgs; returns false to exit to user space. */
+static bool serve_host(struct kwasm_instance *in, u32 host)
+{
+	u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
+	u8 *p;
+
+	switch (host) {
+	case KWASM_HOST_WASI_FD_WRITE:
+		a[0] = wasi_rw(in, a, true);
+		return true;
+	case KWASM_HOST_WASI_FD_READ:
+		a[0] = wasi_rw(in, a, false);
+		return true;
+	case KWASM_HOST_WASI_CLOCK_TIME_GET: {	/* (id, precision: i64, out) */
+		u64 t;
+
+		p = guest(in, (u32)a[2], 8);
+		switch ((u32)a[0]) {
+		case 0: t = ktime_get_real_ns(); break;
+		case 1: t = ktime_get_ns(); break;
+		case 2: case 3: t = current->se.sum_exec_runtime; break;
+		default: a[0] = WASI_EINVAL; return true;
+		}
+		if (!p) {
+			a[0] = WASI_EFAULT;
+			return true;
+		}
+		put_unaligned_le64(t, p);
+		a[0] = WASI_ESUCCESS;
+		return true;
+	}
+	case KWASM_HOST_WASI_RANDOM_GET:
+		p = guest(in, (u32)a[0], (u32)a[1]);
+		if (!p) {
+			a[0] = WASI_EFAULT;
+			return true;
+		}
+		get_random_bytes(p, (u32)a[1]);
+		a[0] = WASI_ESUCCESS;
+		return true;
+	case KWASM_HOST_WASI_SCHED_YIELD:
+		cond_resched();
+		a[0] = WASI_ESUCCESS;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Runs until the wasm returns, traps, or stops at a host call the kernel does not serve (left
+ * pending for RESUME). memory.grow and the kernel's own imports are answered here, outside the
+ * FPU section (they may sleep), and the wasm stack resumes.
+ */
+static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool resume)
+{
+	for (;;) {
+		long status = run_wasm(in, deadline, resume);
+		u32 idx = VM32(in->vmctx, HOST_CALL_INDEX);
+		u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
+
+		in->pending = status == KWASM_STATUS_HOST_CALL;
+		if (!in->pending)
+			return status;
+		/* a host call from another instance's code cannot happen: no cross-instance links */
+		if (idx == KWASM_BUILTIN_MEMORY_GROW)
+			a[0] = mem_grow(in, (u32)a[0]);
+		else if (idx >= in->nindex || !serve_host(in, in->host[idx]))
+			return status;
+		if (fatal_signal_pending(current)) {
+			in->pending = false;
+			VM32(in->vmctx, TRAP_CODE) = KWASM_TRAP_INTERRUPTED;
+			VM64(in->vmctx, TRAP_PC) = 0;
+			VM64(in->vmctx, TRAP_ADDR) = 0;
+			return KWASM_STATUS_TRAP;
+		}
+		resume = true;
+	}
+}
+
 static u64 offset_in(u64 addr, const u8 *base, size_t len)
 {
 	return addr >= (u64)base && addr - (u64)base < len ? addr - (u64)base : 0;
 }
 
-static long ioc_invoke(struct kwasm_file *kf, void __user *uarg)
+/* INVOKE (resume = false) and RESUME (answer the pending host call, continue the wasm stack). */
+static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 {
 	struct kwasm_instance *in = kf->inst;
 	struct kwasm_invoke a;
 	u64 *slots = (u64 *)(in ? in->vmctx + KWASM_VMCTX_ARGS : NULL);
+	u64 *hslots = (u64 *)(in ? in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS : NULL);
+	ktime_t deadline;
 	long status;
 	u64 pc;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.reserved0 ||
-	    !all_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.reserved)
 		return -EINVAL;
 	if (!in)
 		return -ENOENT;
-	if (a.func_index >= in->nfuncs || a.nslots > KWASM_ARG_SLOTS)
+	if (a.nslots > KWASM_ARG_SLOTS)
 		return -EINVAL;
-	if (a.nslots && copy_from_user(slots, u64_to_user_ptr(a.slots_ptr), a.nslots * sizeof(u64)))
-		return -EFAULT;
-	VM64(in->vmctx, ENTRY_FUNC) = (u64)in->code + in->funcs[a.func_index].offset;
-	VM64(in->vmctx, ARG_COUNT) = a.nslots;
+	if (resume) {
+		u32 hn = VM32(in->vmctx, HOST_CALL_SLOTS);
 
-	status = run_wasm(in, a.timeout_ns);
+		if (!in->pending)
+			return -EINVAL;
+		if (a.func_index || a.nslots != VM64(in->vmctx, ARG_COUNT) || hn > KWASM_HOSTCALL_SLOTS)
+			return -EINVAL;
+		if (hn && (!a.host_args_ptr || copy_from_user(hslots, u64_to_user_ptr(a.host_args_ptr), hn * sizeof(u64))))
+			return -EFAULT;
+	} else {
+		if (a.func_index >= in->nfuncs)
+			return -EINVAL;
+		if (a.nslots && copy_from_user(slots, u64_to_user_ptr(a.slots_ptr), a.nslots * sizeof(u64)))
+			return -EFAULT;
+		in->pending = false;	/* a stopped stack is abandoned: the new call starts at its top */
+		VM64(in->vmctx, ENTRY_FUNC) = (u64)in->code + in->funcs[a.func_index].offset;
+		VM64(in->vmctx, ARG_COUNT) = a.nslots;
+		VM32(in->vmctx, TRAP_CODE) = 0;
+		VM32(in->vmctx, TRAP_SIGNAL) = 0;
+		VM64(in->vmctx, TRAP_PC) = 0;
+		VM64(in->vmctx, TRAP_ADDR) = 0;
+	}
+	deadline = a.timeout_ns ? ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, a.timeout_ns, KTIME_MAX))) : KTIME_MAX;
+
+	status = run_until_exit(in, deadline, resume);
 
 	a.status = status;
 	a.ret_int = VM64(in->vmctx, RET_INT);
@@ -490,6 +861,8 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg)
 	a.trap_code = 0;
 	a.trap_pc = a.trap_addr = 0;
 	a.trap_signal = 0;
+	a.host_index = 0;
+	a.host_nslots = 0;
 	if (status == KWASM_STATUS_TRAP) {
 		a.trap_code = VM32(in->vmctx, TRAP_CODE);
 		a.trap_signal = VM32(in->vmctx, TRAP_SIGNAL);
@@ -497,6 +870,13 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg)
 		pc = VM64(in->vmctx, TRAP_PC);
 		a.trap_pc = offset_in(pc, in->code, in->code_len + 1);
 		a.trap_addr = offset_in(VM64(in->vmctx, TRAP_ADDR), in->mem, MEM_RESERVE);
+	}
+	if (status == KWASM_STATUS_HOST_CALL) {
+		a.host_index = VM32(in->vmctx, HOST_CALL_INDEX);
+		a.host_nslots = min_t(u32, VM32(in->vmctx, HOST_CALL_SLOTS), KWASM_HOSTCALL_SLOTS);
+		if (a.host_nslots && (!a.host_args_ptr ||
+		    copy_to_user(u64_to_user_ptr(a.host_args_ptr), hslots, a.host_nslots * sizeof(u64))))
+			return -EFAULT;
 	}
 	if (status == KWASM_STATUS_RETURNED && a.nslots &&
 	    copy_to_user(u64_to_user_ptr(a.slots_ptr), slots, a.nslots * sizeof(u64)))
@@ -582,7 +962,7 @@ static long ioc_mem_rw(struct kwasm_file *kf, void __user *uarg, bool write)
 		return -EINVAL;
 	if (!in)
 		return -ENOENT;
-	if (check_add_overflow(a.offset, a.len, &end) || end > in->mem_bytes)
+	if (check_add_overflow(a.offset, a.len, &end) || end > in->mem_access)
 		return -EINVAL;
 	if (write ? copy_from_user(in->mem + a.offset, u64_to_user_ptr(a.buf_ptr), a.len)
 		  : copy_to_user(u64_to_user_ptr(a.buf_ptr), in->mem + a.offset, a.len))
@@ -621,6 +1001,7 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KWASM_IOC_MEM_READ:
 	case KWASM_IOC_MEM_WRITE:
 	case KWASM_IOC_RELEASE:
+	case KWASM_IOC_RESUME:
 		break;
 	default:
 		return -ENOTTY;
@@ -632,7 +1013,10 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = ioc_load(kf, uarg);
 		break;
 	case KWASM_IOC_INVOKE:
-		ret = ioc_invoke(kf, uarg);
+		ret = ioc_invoke(kf, uarg, false);
+		break;
+	case KWASM_IOC_RESUME:
+		ret = ioc_invoke(kf, uarg, true);
 		break;
 	case KWASM_IOC_MEM_READ:
 		ret = ioc_mem_rw(kf, uarg, false);

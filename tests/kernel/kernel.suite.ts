@@ -5,6 +5,7 @@
 // No kernel on this machine is a failure, never a skip: the stage must not pass by not running.
 import { join } from 'node:path';
 import { findKernel, repoRoot, runInVm, type VmRun } from '../../kernel-loader/vm/harness.js';
+import { convertAll } from '../spec/convert.js';
 
 function guestCounts(output: string): { passed: number; failed: number } | undefined {
   const total = /Total:\s+(\d+)/.exec(output), passed = /Passed:\s+(\d+)/.exec(output), skipped = /Skipped:\s+(\d+)/.exec(output);
@@ -30,9 +31,17 @@ async function main(): Promise<void> {
   try {
     const k = findKernel();
     console.log(`kernel stage: Debian kernel ${k.version}, QEMU TCG`);
+    // the guest's root is read-only: the spec JSON cache (build/spec) is built here, before boot
+    const converted = await convertAll();
+    if (converted.some((c) => c.error)) console.log('  spec conversion failed for some scripts (kernel subset skips them)');
     const script = join(repoRoot(), 'dist', 'tests', 'kernel', 'guest', 'main.guest.js');
     const run = await runInVm({ script, timeoutMs: Number(process.env.KWASM_VM_TIMEOUT_MS ?? 240_000) });
     console.log(run.output.split('\n').map((l) => `  guest| ${l}`).join('\n'));
+    const spec = /@@SPEC-KERNEL (\{.*\})/.exec(run.output);
+    if (spec) {
+      const k = JSON.parse(spec[1]) as { files: number; passed: number; failed: number; unsupported: number; ms: number };
+      console.log(`spec subset in ring 0: ${k.passed} passed, ${k.failed} failed, ${k.unsupported} not supported in kernel mode (${k.files} scripts, ${(k.ms / 1000).toFixed(1)} s)`);
+    }
     const g = guestCounts(run.output);
     if (g) { passed += g.passed; failed += g.failed; } else { failed++; console.log('FAIL guest test summary missing'); }
     for (const [name, ok] of hostChecks(run)) {

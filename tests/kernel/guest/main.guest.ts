@@ -5,8 +5,12 @@ import ring0 from './ring0.guest.js';
 import guard from './guard.guest.js';
 import fuzz from './fuzz.guest.js';
 import interrupt from './interrupt.guest.js';
+import instance from './instance.guest.js';
+import spec from './spec.guest.js';
 
 ring0.run();
 guard.run();
 interrupt.run();
 fuzz.run();
+instance.run();
+spec.run();

@@ -94,13 +94,19 @@ test('ud2 and #DE in ring 0 become traps, not oopses', () => {
   d.close();
 });
 
-test('a host call traps "host function failed" until the kernel implements host calls', () => {
+test('a host call the kernel does not serve stops the wasm stack; RESUME continues it, once', () => {
   const d = KwasmDevice.open();
   d.load({ image: B.image(B.HOST_CALL) });
+  assert.throws(() => d.resume([], 0), /EINVAL/); // nothing pending
   const r = d.invoke(0);
-  assert.is(r.status, Status.trap);
-  assert.is(r.trapCode, TrapCode.hostError);
-  d.close();
+  assert.is(r.status, Status.hostCall);
+  assert.is(r.hostIndex, 0);
+  assert.equal(r.hostArgs, []);
+  assert.is(d.resume([], 0).status, Status.returned);
+  assert.throws(() => d.resume([], 0), /EINVAL/); // answered already
+  assert.is(d.invoke(0).status, Status.hostCall);
+  assert.is(d.invoke(0).status, Status.hostCall); // a new invoke abandons the stopped stack
+  d.close(); // closing with a call pending frees everything (live counters at the end)
 });
 
 test('stack overflow on the dedicated wasm stack is caught by the prologue check', () => {

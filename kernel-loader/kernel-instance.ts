@@ -1,0 +1,326 @@
+// Instantiation in ring 0: the same compiled image as user space, loaded into kwasm.ko.
+//
+// User space does everything that needs the module's structure (compile, evaluate constant
+// expressions and element segments, canonical type ids, bounds rules of the segments) and hands
+// the kernel a flat module description (kwasm_ioctl.h) of function code offsets, type ids,
+// globals and tables, in which references are function indices; the kernel checks every number
+// and builds the funcref records, globals and tables with kernel addresses only. Data segments are
+// MEM_WRITEs after LOAD. Exports are called through INVOKE; a call that stops at an import the
+// kernel does not serve comes back as a host call, answered here and continued with RESUME.
+import { compileModule, type CompiledModule } from '../jit/compiler/module-compiler.js';
+import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
+import { RuntimeError, LinkError } from '../jit/errors.js';
+import { Trap } from '../jit/runtime/traps.js';
+import { TrapCode, trapInfo } from '../abi/traps.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type ValType } from '../jit/types.js';
+import { bitsToNum, numToBits } from '../jit/instance/values.js';
+import { encodeImage } from '../abi/image.js';
+import { KwasmDevice, Status, type InvokeResult } from './ioctl.js';
+
+/** A module (or an operation) kernel mode cannot run yet. */
+export class KernelUnsupportedError extends Error {
+  constructor(readonly feature: string) {
+    super(`not supported in kernel mode yet: ${feature}`);
+    this.name = 'KernelUnsupportedError';
+  }
+}
+
+/** An imported global's value (immutable imports are copied into a kernel cell). */
+export interface KernelGlobalImport { readonly type: ValType; readonly mutable: boolean; readonly bits: bigint }
+
+/** Imports served in ring 0 (kwasm_ioctl.h KWASM_HOST_*), by module and name. */
+export const KERNEL_HOST: Readonly<Record<string, number>> = {
+  'wasi_snapshot_preview1.fd_write': 1,
+  'wasi_snapshot_preview1.fd_read': 2,
+  'wasi_snapshot_preview1.clock_time_get': 3,
+  'wasi_snapshot_preview1.random_get': 4,
+  'wasi_snapshot_preview1.sched_yield': 5,
+};
+
+export type KernelImports = Record<string, Record<string, unknown>>;
+
+export interface KernelInstanceOptions {
+  /** wasm stack bytes in the kernel (default: the module's 256 KiB) */
+  stackBytes?: number;
+  /** per call; 0 = none (SIGKILL still stops a call) */
+  timeoutNs?: bigint;
+  /** serve these imports in ring 0 when the import object names them (default: none) */
+  kernelImports?: ReadonlySet<string>;
+  /** device path (tests) */
+  device?: string;
+}
+
+export interface KernelFunction {
+  (...args: unknown[]): unknown;
+  /** raw slot bits in and out (NaN payloads preserved) */
+  raw(bits: bigint[]): bigint[];
+  readonly type: FuncType;
+}
+
+const DESC_MAGIC = 0x444d574b;
+const GLOBAL_VALUE = 0, GLOBAL_FUNCREF = 1, GLOBAL_IMPORTED = 2;
+const WASM_PAGE = 65536;
+/** kwasm_ioctl.h KWASM_MAX_MEM_PAGES: pages the kernel backs at LOAD */
+const MAX_INITIAL_PAGES = 256;
+const TABLE_LIMIT = 1 << 20;
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+interface TypedValue { kind: number; bits: bigint }
+
+export class KernelInstance {
+  readonly exports: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  readonly device: KwasmDevice;
+  private readonly hostFns: ((...a: unknown[]) => unknown)[] = [];
+  private readonly datas: (Uint8Array | null)[];
+  private readonly elemDropped: boolean[];
+  private readonly timeoutNs: bigint;
+  private closed = false;
+
+  constructor(readonly module: CompiledModule, imports: KernelImports = {}, opts: KernelInstanceOptions = {}) {
+    const m = module.info;
+    this.timeoutNs = opts.timeoutNs ?? 0n;
+    for (const imp of m.imports) {
+      if (imp.desc.kind === 'table') throw new KernelUnsupportedError('imported tables');
+      if (imp.desc.kind === 'memory') throw new KernelUnsupportedError('imported memories');
+    }
+    if (m.tables.some((t) => t.elemType !== FUNCREF)) throw new KernelUnsupportedError('externref tables');
+    if (m.globals.some((g) => g.type === EXTERNREF)) throw new KernelUnsupportedError('externref globals');
+    const memMin = m.memories[0]?.limits.min ?? 0;
+    if (memMin > MAX_INITIAL_PAGES) throw new KernelUnsupportedError(`initial memory over ${MAX_INITIAL_PAGES} pages`);
+    if (m.tables.some((t) => t.limits.min > TABLE_LIMIT)) throw new KernelUnsupportedError('tables over 2^20 elements');
+
+    // ---- canonical type ids (structural, as the user-space store does) ----
+    const ids = new Map<string, number>();
+    const typeIds = m.types.map((t) => {
+      const key = `${t.params.join(',')}:${t.results.join(',')}`;
+      let id = ids.get(key);
+      if (id === undefined) { id = ids.size + 1; ids.set(key, id); }
+      return id;
+    });
+
+    // ---- imports ----
+    const nF = m.funcTypeIndices.length;
+    const host = new Uint32Array(nF);
+    const globals: TypedValue[] = [];
+    let fi = 0;
+    for (const imp of m.imports) {
+      const mod = imports[imp.module];
+      const val = mod === undefined || mod === null ? undefined : mod[imp.name];
+      const name = `${imp.module}.${imp.name}`;
+      if (imp.desc.kind === 'func') {
+        const f = fi++;
+        const k = KERNEL_HOST[name];
+        if (k !== undefined && opts.kernelImports?.has(name)) host[f] = k;
+        if (typeof val !== 'function') {
+          if (val === undefined) throw new LinkError(`unknown import ${name}`);
+          throw new KernelUnsupportedError('imported wasm functions (cross-instance calls)');
+        }
+        this.hostFns[f] = val as (...a: unknown[]) => unknown;
+      } else if (imp.desc.kind === 'global') {
+        const g = val as Partial<KernelGlobalImport> | undefined;
+        if (!g || g.bits === undefined) throw new LinkError(`unknown import ${name}`);
+        if (g.type !== imp.desc.global.type || g.mutable !== imp.desc.global.mutable) throw new LinkError(`incompatible import type for ${name}`);
+        if (g.mutable || typeof g.bits !== 'bigint') throw new KernelUnsupportedError('imported mutable globals');
+        if (g.type === FUNCREF || g.type === EXTERNREF) throw new KernelUnsupportedError('imported reference globals');
+        globals.push({ kind: GLOBAL_IMPORTED, bits: g.bits });
+      }
+    }
+
+    // ---- own globals (constant expressions over imported globals) ----
+    const evalConst = (e: ConstExpr): TypedValue => {
+      const op = e.ops[0];
+      switch (op.op) {
+        case 'i32.const': return { kind: GLOBAL_VALUE, bits: BigInt(op.value >>> 0) };
+        case 'i64.const': return { kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, op.value) };
+        case 'f32.const': return { kind: GLOBAL_VALUE, bits: BigInt(op.bits >>> 0) };
+        case 'f64.const': return { kind: GLOBAL_VALUE, bits: (BigInt(op.hi >>> 0) << 32n) | BigInt(op.lo >>> 0) };
+        case 'ref.null': return { kind: GLOBAL_FUNCREF, bits: 0n };
+        case 'ref.func': return { kind: GLOBAL_FUNCREF, bits: BigInt(op.func + 1) };
+        case 'global.get': {
+          const g = globals[op.global];
+          return { kind: g.kind === GLOBAL_IMPORTED ? GLOBAL_VALUE : g.kind, bits: g.bits };
+        }
+      }
+    };
+    for (let g = m.numImportedGlobals; g < m.globals.length; g++) {
+      const v = evalConst(m.globalInits[g - m.numImportedGlobals]);
+      globals.push(m.globals[g].type === FUNCREF ? v : { kind: GLOBAL_VALUE, bits: v.bits });
+    }
+
+    // ---- tables and element segments (bounds rules of instantiation) ----
+    const tables = m.tables.map((t) => new Uint32Array(t.limits.min));
+    this.elemDropped = m.elems.map((e) => e.mode !== 'passive');
+    m.elems.forEach((e) => {
+      if (e.mode !== 'active') return;
+      const items = e.funcIndices ? Array.from(e.funcIndices, (f) => f + 1)
+        : (e.exprs ?? []).map((x) => Number(evalConst(x).bits));
+      const off = Number(evalConst(e.offsetExpr as ConstExpr).bits & 0xffffffffn);
+      const t = tables[e.table];
+      if (off + items.length > t.length) throw new RuntimeError(trapInfo(TrapCode.tableOutOfBounds).message);
+      t.set(items, off);
+    });
+
+    // ---- the description ----
+    const nT = m.types.length, nElems = tables.reduce((s, t) => s + t.length, 0);
+    const size = 32 + 16 * nF + align8(4 * nT) + 16 * globals.length + 8 * tables.length + align8(4 * nElems);
+    const d = Buffer.alloc(size);
+    d.writeUInt32LE(DESC_MAGIC, 0);
+    d.writeUInt32LE(nF, 4);
+    d.writeUInt32LE(nT, 8);
+    d.writeUInt32LE(globals.length, 12);
+    d.writeUInt32LE(tables.length, 16);
+    d.writeUInt32LE(nElems, 20);
+    let at = 32;
+    for (let f = 0; f < nF; f++, at += 16) {
+      d.writeUInt32LE(module.funcOffsets[f], at);
+      d.writeUInt32LE(typeIds[m.funcTypeIndices[f]], at + 4);
+      d.writeUInt32LE(host[f], at + 8);
+    }
+    typeIds.forEach((id, i) => d.writeUInt32LE(id, at + 4 * i));
+    at += align8(4 * nT);
+    for (const g of globals) {
+      d.writeBigUInt64LE(g.bits, at);
+      d.writeUInt32LE(g.kind, at + 8);
+      at += 16;
+    }
+    for (const t of tables) { d.writeUInt32LE(t.length, at); at += 8; }
+    for (const t of tables) for (const v of t) { d.writeUInt32LE(v, at); at += 4; }
+
+    // ---- load, data segments, start ----
+    const dev = (this.device = KwasmDevice.open(opts.device));
+    try {
+      const lim = m.memories[0]?.limits;
+      dev.load({
+        image: encodeImageOf(module), desc: d, memPages: memMin,
+        memMaxPages: lim ? (lim.max ?? 65536) : 0, stackBytes: opts.stackBytes,
+      });
+      this.datas = m.datas.map((x) => (x.mode === 'passive' ? x.bytes : null));
+      for (const seg of m.datas) {
+        if (seg.mode !== 'active') continue;
+        const off = Number(evalConst(seg.offsetExpr as ConstExpr).bits & 0xffffffffn);
+        if (off + seg.bytes.length > memMin * WASM_PAGE) throw new RuntimeError(trapInfo(TrapCode.memoryOutOfBounds).message);
+        if (seg.bytes.length) dev.writeMemory(off, seg.bytes);
+      }
+      const funcs = Array.from({ length: nF }, (_, f) => this.makeFunction(f));
+      for (const e of m.exports) {
+        if (e.kind === 'func') this.exports[e.name] = funcs[e.index];
+        else if (e.kind === 'global') {
+          const gt = m.globals[e.index];
+          this.exports[e.name] = { type: gt.type, mutable: gt.mutable, bits: gt.mutable ? null : globals[e.index].bits };
+        } else if (e.kind === 'memory') this.exports[e.name] = { kernelMemory: true };
+        else this.exports[e.name] = { kernelTable: e.index };
+      }
+      if (m.start !== null) funcs[m.start]();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  private makeFunction(f: number): KernelFunction {
+    const m = this.module.info;
+    const type = m.types[m.funcTypeIndices[f]];
+    const raw = (bits: bigint[]): bigint[] => this.callRaw(f, type, bits);
+    const fn = ((...args: unknown[]): unknown => {
+      const r = raw(Array.from(type.params, (t, i) => toBits(t, args[i])));
+      if (type.results.length === 0) return undefined;
+      if (type.results.length === 1) return fromBits(type.results[0], r[0]);
+      return Array.from(type.results, (t, i) => fromBits(t, r[i]));
+    }) as KernelFunction;
+    return Object.assign(fn, { raw, type });
+  }
+
+  /** Call function index f with raw slots; host calls are answered here until it returns or traps. */
+  callRaw(f: number, type: FuncType, bits: bigint[]): bigint[] {
+    const m = this.module.info;
+    if (this.closed) throw new Error('kernel instance is closed');
+    if (f < m.numImportedFuncs) return callJs(this.hostFns[f], type, bits);
+    const nslots = Math.max(type.params.length, type.results.length);
+    const slots = Array.from({ length: nslots }, (_, i) => bits[i] ?? 0n);
+    let r: InvokeResult = this.device.invoke(f - m.numImportedFuncs, slots, this.timeoutNs);
+    while (r.status === Status.hostCall) {
+      const results = this.hostCall(r.hostIndex, r.hostArgs);
+      r = this.device.resume(results, nslots, this.timeoutNs);
+    }
+    if (r.status === Status.trap) {
+      const trap = new Trap({ code: r.trapCode, pc: r.trapPc, signal: r.trapSignal, faultAddress: r.trapAddr, codeOffset: Number(r.trapPc) });
+      if (r.trapCode === TrapCode.stackOverflow) throw new RangeError(trap.message);
+      const err = new RuntimeError(trap.message) as RuntimeError & { trap?: Trap };
+      err.trap = trap;
+      throw err;
+    }
+    if (type.results.length === 0) return [];
+    if (type.results.length === 1) return [F32_OR_F64(type.results[0]) ? r.retFloat : r.retInt];
+    return r.slots.slice(0, type.results.length);
+  }
+
+  private hostCall(index: number, args: bigint[]): bigint[] {
+    if (index >= RT_BASE) return this.runtimeCall(index, args);
+    const fn = this.hostFns[index];
+    if (!fn) throw new Error(`kernel host call to ${index}, which is not an import`);
+    const m = this.module.info;
+    return callJs(fn, m.types[m.funcTypeIndices[index]], args);
+  }
+
+  /** Runtime calls the kernel leaves to user space (memory.grow never comes here). */
+  private runtimeCall(index: number, a: bigint[]): bigint[] {
+    const u32 = (b: bigint): number => Number(b & 0xffffffffn);
+    switch (index) {
+      case RT.memoryInit: {
+        const dst = u32(a[0]), src = u32(a[1]), n = u32(a[2]);
+        const data = this.datas[u32(a[3])] ?? new Uint8Array(0);
+        if (src + n > data.length) return [BigInt(TrapCode.memoryOutOfBounds)];
+        try {
+          this.device.writeMemory(dst, Buffer.from(data.subarray(src, src + n)));
+        } catch {
+          return [BigInt(TrapCode.memoryOutOfBounds)]; // MEM_WRITE checks dst + n against memory.size
+        }
+        return [0n];
+      }
+      case RT.dataDrop: this.datas[u32(a[0])] = null; return [];
+      case RT.elemDrop: this.elemDropped[u32(a[0])] = true; return [];
+    }
+    throw new KernelUnsupportedError(RT_NAMES[index] ?? `runtime call 0x${index.toString(16)}`);
+  }
+
+  readMemory(offset: number, len: number): Buffer { return this.device.readMemory(offset, len); }
+  writeMemory(offset: number, data: Uint8Array): void { this.device.writeMemory(offset, data); }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.device.close();
+  }
+}
+
+function F32_OR_F64(t: ValType): boolean { return t === F32 || t === F64; }
+
+function toBits(t: ValType, v: unknown): bigint {
+  if (t === I32 || t === I64 || t === F32 || t === F64) return numToBits(t, v);
+  if (v === null || v === undefined) return 0n;
+  throw new KernelUnsupportedError('reference values across the kernel boundary');
+}
+function fromBits(t: ValType, b: bigint): unknown {
+  if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, b);
+  if (b === 0n) return null;
+  throw new KernelUnsupportedError('reference values across the kernel boundary');
+}
+
+function callJs(fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[]): bigint[] {
+  const r = fn(...Array.from(type.params, (t, i) => fromBits(t, args[i])));
+  const nr = type.results.length;
+  if (nr === 0) return [];
+  if (nr === 1) return [toBits(type.results[0], r)];
+  const arr = Array.from(r as Iterable<unknown>);
+  return Array.from(type.results, (t, i) => toBits(t, arr[i]));
+}
+
+function encodeImageOf(m: CompiledModule): Uint8Array {
+  if (m.image.relocs.length) throw new KernelUnsupportedError('images with relocations');
+  return encodeImage(m.image);
+}
+
+/** compile + instantiate in ring 0 (the user-space API's shape: exports callable with JS values). */
+export function instantiateInKernel(bytes: Uint8Array, imports: KernelImports = {}, opts: KernelInstanceOptions = {}): KernelInstance {
+  return new KernelInstance(compileModule(bytes), imports, opts);
+}

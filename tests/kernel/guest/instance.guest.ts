@@ -1,0 +1,141 @@
+// Guest-side: compiler-produced modules instantiated in ring 0 (kernel-loader/kernel-instance.ts):
+// exports with every number type, globals, tables + call_indirect, data segments, memory.grow in
+// the kernel, traps as the user-space error kinds, host calls answered by user space through
+// RESUME, and the in-kernel WASI fast path.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { RuntimeError } from '../../../jit/errors.js';
+
+const test = suite('kernel instances');
+const tmp = mkdtempSync('/tmp/kwasm-wat-');
+let n = 0;
+function wat(src: string): Uint8Array {
+  const f = join(tmp, `m${n++}`);
+  writeFileSync(`${f}.wat`, src);
+  execFileSync('wat2wasm', [`${f}.wat`, '-o', `${f}.wasm`]);
+  return readFileSync(`${f}.wasm`);
+}
+const fn = (x: unknown): KernelFunction => x as KernelFunction;
+
+test('exports of every number type, globals, data, call_indirect', () => {
+  const i = instantiateInKernel(wat(`(module
+    (memory 1 4) (data (i32.const 16) "kwasm")
+    (global $g (mut i32) (i32.const 40)) (global $k i64 (i64.const -5))
+    (table 2 funcref) (elem (i32.const 0) $inc $dbl)
+    (type $t (func (param i32) (result i32)))
+    (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+    (func $dbl (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func (export "add64") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
+    (func (export "fmul") (param f32 f32) (result f32) (f32.mul (local.get 0) (local.get 1)))
+    (func (export "dsqrt") (param f64) (result f64) (f64.sqrt (local.get 0)))
+    (func (export "bump") (result i32) (global.set $g (i32.add (global.get $g) (i32.const 1))) (global.get $g))
+    (func (export "k") (result i64) (global.get $k))
+    (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0)))
+    (func (export "ind") (param i32 i32) (result i32) (call_indirect (type $t) (local.get 1) (local.get 0)))
+    (func (export "swap") (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func (export "size") (result i32) (memory.size))
+    (func (export "poke") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+    (func (export "peek") (param i32) (result i32) (i32.load (local.get 0))))`));
+  const e = i.exports;
+  assert.is(fn(e.add)(40, 2), 42);
+  assert.is(fn(e.add)(-1, -1), -2);
+  assert.is(fn(e.add64)(1n << 40n, -3n), (1n << 40n) - 3n);
+  assert.is(fn(e.fmul)(1.5, 4), 6);
+  assert.is(fn(e.dsqrt)(2), Math.SQRT2);
+  assert.is(fn(e.bump)(), 41);
+  assert.is(fn(e.bump)(), 42);
+  assert.is(fn(e.k)(), -5n);
+  assert.is(String.fromCharCode(...[16, 17, 18, 19, 20].map((a) => fn(e.byte)(a) as number)), 'kwasm');
+  assert.is(fn(e.ind)(0, 10), 11);
+  assert.is(fn(e.ind)(1, 10), 20);
+  assert.equal(fn(e.swap)(1, 2), [2, 1]);
+  // memory.grow is served in the kernel: the new page is mapped and zeroed, the max is enforced
+  assert.is(fn(e.size)(), 1);
+  assert.is(fn(e.grow)(2), 1);
+  assert.is(fn(e.size)(), 3);
+  assert.is(fn(e.peek)(3 * 65536 - 4), 0);
+  fn(e.poke)(3 * 65536 - 4, 1234);
+  assert.is(fn(e.peek)(3 * 65536 - 4), 1234);
+  assert.is(fn(e.grow)(2), -1);
+  assert.is(fn(e.grow)(1), 3);
+  assert.throws(() => fn(e.peek)(4 * 65536), (x: Error) => x instanceof RuntimeError && x.message === 'out of bounds memory access');
+  // traps come back as the user-space kinds; the instance stays usable
+  assert.throws(() => fn(e.ind)(2, 0), (x: Error) => x instanceof RuntimeError && x.message === 'undefined element');
+  assert.is(fn(e.add)(1, 2), 3);
+  i.close();
+});
+
+test('traps: unreachable, divide by zero, stack exhaustion', () => {
+  const i = instantiateInKernel(wat(`(module
+    (func (export "u") unreachable)
+    (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+    (func $r (export "rec") (param i32) (result i32) (i32.add (call $r (local.get 0)) (i32.const 1))))`));
+  assert.throws(() => fn(i.exports.u)(), (x: Error) => x instanceof RuntimeError && x.message === 'unreachable');
+  assert.throws(() => fn(i.exports.div)(1, 0), (x: Error) => x.message === 'integer divide by zero');
+  assert.throws(() => fn(i.exports.div)(-2147483648, -1), (x: Error) => x.message === 'integer overflow');
+  assert.throws(() => fn(i.exports.rec)(0), (x: Error) => x instanceof RangeError && x.message === 'call stack exhausted');
+  assert.is(fn(i.exports.div)(7, 2), 3);
+  i.close();
+});
+
+test('host calls: user space answers through RESUME, many times, and a throwing import abandons the stack', () => {
+  let calls = 0;
+  const src = `(module (import "env" "f" (func $f (param i32 i64 f64) (result i32)))
+    (func (export "loop") (param i32) (result i32) (local i32)
+      (block (loop (br_if 1 (i32.eqz (local.get 0)))
+        (local.set 1 (i32.add (local.get 1) (call $f (local.get 0) (i64.const 7) (f64.const 0.5))))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br 0)))
+      (local.get 1)))`;
+  const i = instantiateInKernel(wat(src), { env: { f: (a: number, b: bigint, c: number): number => { calls++; return a + Number(b) + (c === 0.5 ? 1 : 100); } } });
+  assert.is(fn(i.exports.loop)(3), (3 + 8) + (2 + 8) + (1 + 8));
+  assert.is(fn(i.exports.loop)(1000), 1000 * 1001 / 2 + 8000);
+  assert.is(calls, 1003);
+  i.close();
+  const j = instantiateInKernel(wat(src), { env: { f: (a: number): number => { if (a === 2) throw new Error('boom'); return 1; } } });
+  assert.throws(() => fn(j.exports.loop)(5), /boom/);
+  assert.is(fn(j.exports.loop)(1), 1); // the abandoned stack is reused from its top
+  // closing the file while a call is stopped at a host call frees everything (live counters at the end)
+  const k = instantiateInKernel(wat(src), { env: { f: (): number => { k.close(); throw new Error('closed'); } } });
+  assert.throws(() => fn(k.exports.loop)(1), /closed/);
+  j.close();
+});
+
+test('in-kernel WASI: fd_write to stdout and clock/random without leaving ring 0; bad pointers are EFAULT', () => {
+  const src = `(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "clock_time_get" (func $c (param i32 i64 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+    (memory 1) (data (i32.const 64) "hello from ring 0\\n")
+    (func (export "hello") (result i32)
+      (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 18))
+      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))) (i32.load (i32.const 8)))
+    (func (export "badptr") (result i32)
+      (i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 18))
+      (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (func (export "now") (result i64) (drop (call $c (i32.const 1) (i64.const 0) (i32.const 16))) (i64.load (i32.const 16)))
+    (func (export "rnd") (result i32) (call $r (i32.const 65535) (i32.const 2))))`;
+  const hostCalls: string[] = [];
+  const trace = (name: string) => (): number => { hostCalls.push(name); return 52; };
+  const kernel = new Set(['wasi_snapshot_preview1.fd_write', 'wasi_snapshot_preview1.clock_time_get', 'wasi_snapshot_preview1.random_get']);
+  const i = instantiateInKernel(wat(src), { wasi_snapshot_preview1: { fd_write: trace('fd_write'), clock_time_get: trace('clock'), random_get: trace('random') } }, { kernelImports: kernel });
+  assert.is(fn(i.exports.hello)(), 18);
+  assert.is(fn(i.exports.badptr)(), 21); // EFAULT: the iovec reaches past memory.size
+  const t = fn(i.exports.now)() as bigint;
+  assert.ok(t > 0n, String(t));
+  assert.is(fn(i.exports.rnd)(), 21);
+  assert.equal(hostCalls, []); // none of them left the kernel
+  i.close();
+});
+
+test('modules kernel mode cannot run yet are rejected with a clear error', () => {
+  assert.throws(() => instantiateInKernel(wat('(module (import "m" "t" (table 1 funcref)))'), { m: { t: {} } }),
+    (x: Error) => x instanceof KernelUnsupportedError && x.message === 'not supported in kernel mode yet: imported tables');
+});
+
+export default test;

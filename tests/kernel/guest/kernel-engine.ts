@@ -1,0 +1,124 @@
+// The spec runner's Engine (tests/spec/engine.ts) on kernel mode: every module is instantiated in
+// ring 0 through kernel-loader/kernel-instance.ts, one /dev/kwasm file per instance. A module kernel
+// mode cannot run yet instantiates to a placeholder whose every use throws the
+// "not supported in kernel mode yet" error, so the script's later commands are tallied as
+// unsupported instead of running against the previous module.
+import { KernelInstance, KernelUnsupportedError, type KernelFunction, type KernelImports } from '../../../kernel-loader/kernel-instance.js';
+import { compileModule } from '../../../jit/compiler/module-compiler.js';
+import { EXTERNREF, FUNCREF, I32, F32, I64, F64, type ValType } from '../../../jit/types.js';
+import { LinkError } from '../../../jit/errors.js';
+import { numToBits } from '../../../jit/instance/values.js';
+import type { Engine, EngineInstance, SpecValue } from '../../spec/engine.js';
+
+const TYPES: Record<string, ValType> = { i32: I32, i64: I64, f32: F32, f64: F64, funcref: FUNCREF, externref: EXTERNREF };
+const NAMES: Record<number, string> = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k]));
+
+class Unsupported { constructor(readonly error: KernelUnsupportedError) {} }
+
+/**
+ * Instances whose state is no longer what the script assumes: an action on them was not supported
+ * (table.copy, say), or a module that would have written into their tables/memories/globals
+ * could not be instantiated. Later commands on them count as unsupported, not as failures.
+ */
+const STALE = 'state after an unsupported operation';
+
+export class KernelEngine implements Engine {
+  readonly name = 'kwasm-jit --kernel';
+  private readonly instances: KernelInstance[] = [];
+  private readonly registered: KernelImports = {};
+  private readonly registeredInst = new Map<string, KernelInstance>();
+  private readonly stale = new WeakSet<object>();
+  private readonly spectest: Record<string, unknown>;
+
+  constructor() {
+    const noop = (): void => {};
+    const g = (type: ValType, v: number | bigint): object => ({ type, mutable: false, bits: numToBits(type, v) });
+    this.spectest = {
+      print: noop, print_i32: noop, print_i64: noop, print_f32: noop, print_f64: noop, print_i32_f32: noop, print_f64_f64: noop,
+      global_i32: g(I32, 666), global_i64: g(I64, 666n), global_f32: g(F32, 666.6), global_f64: g(F64, 666.6),
+      table: { kernelTable: 'spectest' }, memory: { kernelMemory: 'spectest' },
+    };
+  }
+
+  instantiate(bytes: Uint8Array): EngineInstance {
+    const compiled = compileModule(bytes);
+    const imports: KernelImports = { ...this.registered, spectest: this.spectest };
+    // a registered kernel function imported with another signature is a link error, as in user space
+    for (const imp of compiled.info.imports) {
+      const v: unknown = imports[imp.module]?.[imp.name];
+      const type = typeof v === 'function' ? (v as Partial<KernelFunction>).type : undefined;
+      if (imp.desc.kind !== 'func' || !type) continue;
+      const want = compiled.info.types[imp.desc.typeIndex];
+      if (type.params.join() !== want.params.join() || type.results.join() !== want.results.join()) {
+        throw new LinkError(`incompatible import type for ${imp.module}.${imp.name}`);
+      }
+    }
+    try {
+      const inst = new KernelInstance(compiled, imports);
+      this.instances.push(inst);
+      return inst;
+    } catch (e) {
+      if (!(e instanceof KernelUnsupportedError)) throw e;
+      for (const imp of compiled.info.imports) {
+        const owner = this.registeredInst.get(imp.module);
+        if (owner && imp.desc.kind !== 'func') this.stale.add(owner);
+      }
+      return new Unsupported(e);
+    }
+  }
+
+  private live(instance: EngineInstance): KernelInstance {
+    if (instance instanceof Unsupported) throw instance.error;
+    if (this.stale.has(instance)) throw new KernelUnsupportedError(STALE);
+    return instance as KernelInstance;
+  }
+
+  register(as: string, instance: EngineInstance): void {
+    const inst = this.live(instance);
+    this.registered[as] = inst.exports;
+    this.registeredInst.set(as, inst);
+  }
+
+  invoke(instance: EngineInstance, field: string, args: SpecValue[]): SpecValue[] {
+    const inst = this.live(instance);
+    const f = inst.exports[field] as KernelFunction | undefined;
+    if (typeof f !== 'function') throw new Error(`no exported function ${field}`);
+    try {
+      const bits = args.map((a) => toBits(a));
+      return f.raw(bits).map((b, i) => fromBits(f.type.results[i], b));
+    } catch (e) {
+      if (e instanceof KernelUnsupportedError) this.stale.add(inst);
+      throw e;
+    }
+  }
+
+  get(instance: EngineInstance, field: string): SpecValue {
+    const g = this.live(instance).exports[field] as { type: ValType; bits: bigint | null } | undefined;
+    if (!g || g.bits === undefined) throw new Error(`no exported global ${field}`);
+    if (g.bits === null) throw new KernelUnsupportedError('reading an exported mutable global');
+    return fromBits(g.type, g.bits);
+  }
+
+  dispose(): void { for (const i of this.instances) i.close(); }
+}
+
+function toBits(v: SpecValue): bigint {
+  const t = TYPES[v.type];
+  if (t === undefined) throw new Error(`unsupported value type ${v.type}`);
+  if (t === FUNCREF || t === EXTERNREF) {
+    if (v.value === 'null') return 0n;
+    throw new KernelUnsupportedError('reference values across the kernel boundary');
+  }
+  return BigInt(v.value as string);
+}
+
+function fromBits(t: ValType, b: bigint): SpecValue {
+  const type = NAMES[t];
+  if (t === FUNCREF || t === EXTERNREF) {
+    if (b === 0n) return { type, value: 'null' };
+    if (t === FUNCREF) return { type, value: 'func' };
+    throw new KernelUnsupportedError('reference values across the kernel boundary');
+  }
+  const bits = t === I32 || t === F32 ? b & 0xffffffffn : BigInt.asUintN(64, b);
+  return { type, value: bits.toString() };
+}
