@@ -275,7 +275,7 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
   c.storeMem(t, c.localMem(i), r);
   if (tee) {
     let cr = c.cachedLocal(i);
-    if (cr < 0 && c.ra.freeCount(xmm) >= 2) { cr = c.ra.tryAlloc(xmm); c.cacheLocal(i, cr); }
+    if (cr < 0) { cr = c.cacheRegister(xmm); if (cr >= 0) c.cacheLocal(i, cr); }
     if (cr >= 0) c.moveReg(t, cr, r);
     return;
   }

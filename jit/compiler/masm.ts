@@ -78,6 +78,9 @@ export class CodeGen {
   private localReg = new Int16Array(64);
   private cacheOwner = new Int32Array(32).fill(-1);
   private cachedCount = 0;
+  /** last use of each cache register (same indexing as cacheOwner), for LRU eviction */
+  private cacheUse = new Float64Array(32);
+  private useClock = 0;
   /** cache registers (bit r, r + 16 for XMM) in use as operands of the current instruction */
   pinned = 0;
   popReadOwned = true;
@@ -210,7 +213,7 @@ export class CodeGen {
       case Kind.CONST: this.loadConst(t, r, vs.lo[i], vs.hi[i]); break;
       case Kind.REG: this.moveReg(t, r, vs.reg[i]); break;
       case Kind.LOCAL: {
-        const cr = this.localReg[vs.lo[i]];
+        const cr = this.cachedLocal(vs.lo[i]);
         if (cr >= 0) this.moveReg(t, r, cr); else this.loadMem(t, r, this.localMem(vs.lo[i]));
         break;
       }
@@ -246,19 +249,29 @@ export class CodeGen {
   // ---- local cache -----------------------------------------------------------------------
 
   /** The register caching local i, or -1. */
-  cachedLocal(i: number): number { return this.localReg[i]; }
+  cachedLocal(i: number): number {
+    const r = this.localReg[i];
+    if (r >= 0) this.touch(i, r);
+    return r;
+  }
+
+  /** Mark local i's cache register r as just used (eviction takes the least recently used). */
+  private touch(i: number, r: number): void {
+    this.cacheUse[r + (isXmmType(this.localTypes[i]) ? 16 : 0)] = ++this.useClock;
+  }
 
   /** Make register r (already taken from the allocator) the cache of local i. */
   cacheLocal(i: number, r: number): void {
     this.uncacheLocal(i);
     this.localReg[i] = r;
     this.cacheOwner[r + (isXmmType(this.localTypes[i]) ? 16 : 0)] = i;
+    this.touch(i, r);
     this.cachedCount++;
   }
 
   /** Local i's cache register, loading it into a free one first; -1 when none is free. */
   cacheLocalForRead(i: number): number {
-    let cr = this.localReg[i];
+    let cr = this.cachedLocal(i);
     if (cr >= 0) return cr;
     const t = this.localTypes[i];
     cr = this.ra.tryAlloc(isXmmType(t));
@@ -377,10 +390,25 @@ export class CodeGen {
   private evictCached(xmm: boolean): boolean {
     if (this.cachedCount === 0) return false;
     const k0 = xmm ? 16 : 0;
+    let best = -1, bestUse = 0;
     for (let k = k0; k < k0 + 16; k++) {
-      if (this.cacheOwner[k] >= 0 && (this.pinned & (1 << k)) === 0) { this.uncacheLocal(this.cacheOwner[k]); return true; }
+      if (this.cacheOwner[k] >= 0 && (this.pinned & (1 << k)) === 0 && (best < 0 || this.cacheUse[k] < bestUse)) {
+        best = k;
+        bestUse = this.cacheUse[k];
+      }
     }
-    return false;
+    if (best < 0) return false;
+    this.uncacheLocal(this.cacheOwner[best]);
+    return true;
+  }
+
+  /**
+   * A register to cache a local in: a free one while another stays free for the work, else the
+   * least recently used cache register; -1 if neither exists (values on the stack hold them).
+   */
+  cacheRegister(xmm: boolean): number {
+    if (this.ra.freeCount(xmm) < 2 && !this.evictCached(xmm)) return -1;
+    return this.ra.tryAlloc(xmm);
   }
 
   /**
