@@ -156,6 +156,45 @@ test('invoke and memory ioctls with bad indices, counts, offsets and pointers', 
   d.close();
 });
 
+test('module descriptions: random counts, indices, kinds and lengths are rejected or loaded, never trusted', () => {
+  const d = KwasmDevice.open();
+  let loaded = 0, rejected = 0;
+  const img = B.image(B.RET42, B.ADD);
+  const codeLen = B.RET42.length + B.ADD.length;
+  for (let i = 0; i < 400; i++) {
+    const nf = rnd() % 6, nt = rnd() % 4, ng = rnd() % 4, ntab = rnd() % 3;
+    const lens = Array.from({ length: ntab }, () => rnd() % 5);
+    const ne = lens.reduce((a, b) => a + b, 0);
+    const a8 = (x: number): number => Math.ceil(x / 8) * 8;
+    const size = 32 + 16 * nf + a8(4 * nt) + 16 * ng + 8 * ntab + a8(4 * ne);
+    const b = Buffer.alloc(size);
+    [0x444d574b, nf, nt, ng, ntab, ne].forEach((v, k) => b.writeUInt32LE(v, 4 * k));
+    let at = 32;
+    for (let f = 0; f < nf; f++, at += 16) { b.writeUInt32LE(rnd() % (codeLen + 2), at); b.writeUInt32LE(rnd() % 4, at + 4); b.writeUInt32LE(rnd() % 7, at + 8); }
+    at += a8(4 * nt);
+    for (let g = 0; g < ng; g++, at += 16) { b.writeBigUInt64LE(interestingU64(), at); b.writeUInt32LE(rnd() % 4, at + 8); }
+    for (const l of lens) { b.writeUInt32LE(l, at); at += 8; }
+    for (let e = 0; e < ne; e++, at += 4) b.writeUInt32LE(rnd() % (nf + 3), at);
+    // corruptions: a count word, a random word, the length
+    let desc: Buffer = b;
+    if (rnd() % 4 === 0) desc.writeUInt32LE(pick([0, 1, 0xffffffff, 1 << 20, (1 << 22) + 1, rnd()]) >>> 0, 4 * (1 + (rnd() % 5)));
+    if (rnd() % 4 === 0 && size > 32) desc.writeUInt32LE(rnd() >>> 0, 4 * (rnd() % (size / 4)));
+    if (rnd() % 8 === 0) desc = Buffer.concat([desc, Buffer.alloc(8)]);
+    if (rnd() % 8 === 0) desc = desc.subarray(0, Math.max(0, desc.length - 8));
+    try {
+      d.load({ image: img, desc, memPages: 1 });
+      assert.is(d.invoke(0).retInt & 0xffn, 42n); // only our own code runs; tables and globals are never used
+      d.release();
+      loaded++;
+    } catch (e) {
+      if ((e as { errno?: number }).errno !== ERRNO.EINVAL) throw e;
+      rejected++;
+    }
+  }
+  d.close();
+  assert.ok(loaded > 10 && rejected > 50, `loaded ${loaded}, rejected ${rejected}`);
+});
+
 test('the device is healthy after the fuzzing', () => {
   for (let i = 0; i < 50; i++) {
     const d = KwasmDevice.open();
