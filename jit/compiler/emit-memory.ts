@@ -73,12 +73,16 @@ function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: num
 function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffset: number }) => void {
   return (c, ir) => {
     const a = c.asm, vs = c.vs, i = vs.sp - 1;
-    let v = -1, imm = 0, isImm = false;
+    let v = -1, imm = 0, isImm = false, owned = true;
     if (vs.kind[i] === Kind.CONST && (type === I32 || type === F32 || bits < 64 || vs.hi[i] === vs.lo[i] >> 31)) {
       isImm = true;
       imm = vs.lo[i];
       vs.drop();
-    } else v = c.popReg();
+    } else {
+      // A store only reads the value: a cached local is stored from its register (pinned).
+      v = c.popRead();
+      owned = c.popReadOwned;
+    }
     const reg = address(c, ir.memOffset >>> 0), m: Mem = ADDR;
     if (isImm) {
       const w = bits === 64 ? 64 : bits;
@@ -86,7 +90,7 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
     } else if (type === F32) a.sseMR(SseStore.MOVSS, m, X(v));
     else if (type === F64) a.sseMR(SseStore.MOVSD, m, X(v));
     else a.movMR(bits, m, G(v));
-    if (v >= 0) c.freeReg(type, v);
+    if (v >= 0 && owned) c.freeReg(type, v);
     if (reg >= 0) c.freeGpr(reg);
   };
 }

@@ -225,4 +225,24 @@ test('joins keep the locals cached alike on every edge (if/else, br_if, br_table
   for (const [a, b] of [[0, 0], [1, 0], [0, 1], [1, 1], [6, 9], [7, 2]]) assert.is(call(i, 'f', a, b), f(a, b), `f(${a}, ${b})`);
 });
 
+test('stores straight from cached locals, also when the address needs a register under pressure', () => {
+  const n = 12;
+  const decl = Array(n).fill('i32').join(' ');
+  const init = Array.from({ length: n }, (_, k) => `local.get 0 i32.const ${k * 8} i32.add local.set ${k + 1}`).join('\n');
+  // every local is cached; each store's address is computed (a fresh register) while the value
+  // is a cached local, and one stores a local at its own address
+  const stores = Array.from({ length: n }, (_, k) => `local.get ${k + 1} i32.const 4 i32.add local.get ${((k + 5) % n) + 1} i32.store`).join('\n');
+  const i = inst(`(module (memory (export "mem") 1)
+    (func (export "f") (param i32) (local ${decl})
+      ${init}
+      ${stores}
+      local.get 1 local.get 1 i32.store
+      local.get 2 local.get 2 i64.extend_i32_u i64.store offset=1000))`);
+  call(i, 'f', 256);
+  const dv = new DataView((i.exports.mem as { buffer: ArrayBuffer }).buffer);
+  for (let k = 0; k < n; k++) assert.is(dv.getUint32(256 + k * 8 + 4, true), 256 + ((k + 5) % n) * 8, `store ${k}`);
+  assert.is(dv.getUint32(256, true), 256);
+  assert.is(dv.getBigUint64(264 + 1000, true), 264n);
+});
+
 test.run();
