@@ -29,8 +29,10 @@ export const VERSION_STRUCT = { size: 32, version: 0, vmctxSize: 4, imageVersion
 export const LOAD_STRUCT = { size: 88, version: 0, flags: 4, imagePtr: 8, imageLen: 16, memPages: 24, memMaxPages: 28, stackBytes: 32, descPtr: 40, descLen: 48, reserved: 56 } as const;
 export const INVOKE_STRUCT = {
   size: 96, version: 0, flags: 4, funcIndex: 8, nslots: 12, slotsPtr: 16, timeoutNs: 24, status: 32, trapCode: 36,
-  retInt: 40, retFloat: 48, trapPc: 56, trapAddr: 64, trapSignal: 72, hostIndex: 76, hostArgsPtr: 80, hostNslots: 88, reserved: 92,
+  retInt: 40, retFloat: 48, trapPc: 56, trapAddr: 64, trapSignal: 72, hostIndex: 76, hostArgsPtr: 80, hostNslots: 88, memPages: 92,
 } as const;
+/** kwasm_ioctl.h KWASM_LOAD_MAY_YIELD */
+export const LOAD_MAY_YIELD = 1;
 /** Slots of a host-call request (KWASM_HOSTCALL_SLOTS). */
 export const HOSTCALL_SLOTS = 64;
 export const MEM_RW_STRUCT = { size: 32, version: 0, flags: 4, offset: 8, len: 16, bufPtr: 24 } as const;
@@ -94,6 +96,8 @@ export interface LoadOptions {
   stackBytes?: number;
   /** module description (kwasm_ioctl.h layout; kernel-instance.ts builds it) */
   desc?: Uint8Array;
+  /** KWASM_LOAD_MAY_YIELD: the code jumps back to its stack check when the stub returns */
+  mayYield?: boolean;
 }
 
 export interface InvokeResult {
@@ -111,6 +115,8 @@ export interface InvokeResult {
   /** status hostCall: import index (or runtime builtin) and its argument slots */
   hostIndex: number;
   hostArgs: bigint[];
+  /** memory.size of memory 0 (64 KiB pages) when the call stopped */
+  memPages: number;
 }
 
 /** One open /dev/kwasm: at most one loaded instance at a time. */
@@ -166,6 +172,7 @@ export class KwasmDevice {
       img.buf.set(opts.image);
       if (desc && opts.desc) desc.buf.set(opts.desc);
       const S = LOAD_STRUCT, b = this.header(S.size);
+      b.writeUInt32LE(opts.mayYield ? LOAD_MAY_YIELD : 0, S.flags);
       b.writeBigUInt64LE(img.addr, S.imagePtr);
       b.writeBigUInt64LE(BigInt(opts.image.length), S.imageLen);
       b.writeUInt32LE(opts.memPages ?? 0, S.memPages);
@@ -222,6 +229,7 @@ export class KwasmDevice {
       slots,
       hostIndex: b.readUInt32LE(S.hostIndex),
       hostArgs: Array.from({ length: hn }, (_, i) => sb.readBigUInt64LE(hostAt + 8 * i)),
+      memPages: b.readUInt32LE(S.memPages),
     };
   }
 
@@ -251,6 +259,23 @@ export class KwasmDevice {
     } finally {
       nb.free();
     }
+  }
+
+  /**
+   * Maps the first `bytes` of linear memory 0 (at most memory.size, a page multiple) into this
+   * process, shared: the kernel instance's own pages, no copy. Valid until `unmapMemory`; a
+   * mapping outlives RELEASE/close safely (the kernel holds page references), and memory.grow
+   * never moves it, but pages grown later need a new, longer mapping.
+   */
+  mapMemory(bytes: number, test: { private?: boolean; exec?: boolean; offset?: number } = {}): { addr: bigint; buf: Buffer } {
+    const PROT = 3 | (test.exec ? 4 : 0), MAP = test.private ? 0x02 : 0x01; // the options are for tests: the kernel refuses them
+    const r = libc.mmap([0n, BigInt(bytes), PROT, MAP, this.fd, BigInt(test.offset ?? 0)]) as ErrnoResult<bigint>;
+    if (r.value === -1n) throw new KwasmError('mmap', r.errnoCode, errnoName(r.errnoCode));
+    return { addr: r.value, buf: createExternalBuffer(libc.memmove([r.value, r.value, 0n]) as JsExternal, bytes) };
+  }
+
+  unmapMemory(addr: bigint, bytes: number): void {
+    libc.munmap([addr, BigInt(bytes)]);
   }
 
   release(): void {

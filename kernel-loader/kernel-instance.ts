@@ -67,6 +67,41 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 interface TypedValue { kind: number; bits: bigint }
 
+/**
+ * The exported memory of a kernel instance, shaped like WebAssembly.Memory for readers: `.buffer`
+ * is an ArrayBuffer over an mmap of the kernel instance's own linear memory pages (no copies),
+ * re-mapped when memory.grow made it longer (as a grow replaces a WebAssembly.Memory's buffer).
+ * Valid until the instance is closed; old buffers of a grown memory stay mapped until then.
+ */
+export class KernelMemory {
+  readonly kernelMemory = true;
+  private ab = new ArrayBuffer(0);
+  private mappedPages = 0;
+  private readonly maps: { addr: bigint; bytes: number }[] = [];
+  constructor(private readonly owner: KernelInstance) {}
+
+  get buffer(): ArrayBuffer {
+    const pages = this.owner.memPages;
+    if (pages !== this.mappedPages && pages > 0) {
+      const bytes = pages * WASM_PAGE;
+      const m = this.owner.device.mapMemory(bytes);
+      this.maps.push({ addr: m.addr, bytes });
+      const ab = m.buf.buffer;
+      if (m.buf.byteOffset !== 0 || ab.byteLength !== bytes || !(ab instanceof ArrayBuffer)) throw new Error('kernel memory mapping: unexpected buffer shape');
+      this.ab = ab;
+      this.mappedPages = pages;
+    }
+    return this.ab;
+  }
+
+  /** Unmaps every mapping (the instance's close). */
+  unmapAll(): void {
+    for (const m of this.maps.splice(0)) this.owner.device.unmapMemory(m.addr, m.bytes);
+    this.ab = new ArrayBuffer(0);
+    this.mappedPages = 0;
+  }
+}
+
 export class KernelInstance {
   readonly exports: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   readonly device: KwasmDevice;
@@ -75,6 +110,9 @@ export class KernelInstance {
   private readonly elemDropped: boolean[];
   private readonly timeoutNs: bigint;
   private closed = false;
+  /** memory.size of memory 0 as of the last INVOKE/RESUME (or LOAD) */
+  memPages = 0;
+  private memory: KernelMemory | undefined;
 
   constructor(readonly module: CompiledModule, imports: KernelImports = {}, opts: KernelInstanceOptions = {}) {
     const m = module.info;
@@ -194,6 +232,7 @@ export class KernelInstance {
         image: encodeImageOf(module), desc: d, memPages: memMin,
         memMaxPages: lim ? (lim.max ?? 65536) : 0, stackBytes: opts.stackBytes,
       });
+      this.memPages = memMin;
       this.datas = m.datas.map((x) => (x.mode === 'passive' ? x.bytes : null));
       for (const seg of m.datas) {
         if (seg.mode !== 'active') continue;
@@ -207,7 +246,7 @@ export class KernelInstance {
         else if (e.kind === 'global') {
           const gt = m.globals[e.index];
           this.exports[e.name] = { type: gt.type, mutable: gt.mutable, bits: gt.mutable ? null : globals[e.index].bits };
-        } else if (e.kind === 'memory') this.exports[e.name] = { kernelMemory: true };
+        } else if (e.kind === 'memory') this.exports[e.name] = (this.memory ??= new KernelMemory(this));
         else this.exports[e.name] = { kernelTable: e.index };
       }
       if (m.start !== null) funcs[m.start]();
@@ -238,9 +277,11 @@ export class KernelInstance {
     const nslots = Math.max(type.params.length, type.results.length);
     const slots = Array.from({ length: nslots }, (_, i) => bits[i] ?? 0n);
     let r: InvokeResult = this.device.invoke(f - m.numImportedFuncs, slots, this.timeoutNs);
+    this.memPages = r.memPages;
     while (r.status === Status.hostCall) {
       const results = this.hostCall(r.hostIndex, r.hostArgs);
       r = this.device.resume(results, nslots, this.timeoutNs);
+      this.memPages = r.memPages;
     }
     if (r.status === Status.trap) {
       const trap = new Trap({ code: r.trapCode, pc: r.trapPc, signal: r.trapSignal, faultAddress: r.trapAddr, codeOffset: Number(r.trapPc) });
@@ -289,6 +330,7 @@ export class KernelInstance {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.memory?.unmapAll();
     this.device.close();
   }
 }

@@ -30,12 +30,14 @@ export interface RunOptions {
   argv0?: string;
   timeoutMs?: number;
   trapUnknownImports: boolean;
+  /** run in ring 0 through /dev/kwasm (kwasm.ko) */
+  kernel: boolean;
   help: boolean;
 }
 
-type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'trap-unknown-imports' | 'help';
+type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'trap-unknown-imports' | 'kernel' | 'help';
 const TAKES_VALUE: ReadonlySet<Flag> = new Set(['dir', 'env', 'invoke', 'argv0', 'timeout']);
-const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'help']);
+const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'help']);
 
 /** `HOST[::GUEST]`. A single `:` is part of the path (wasmtime uses `::` for the same reason). */
 export function parseDir(spec: string): Preopen {
@@ -64,7 +66,7 @@ export function parseTimeout(spec: string): number {
 }
 
 export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv = process.env): RunOptions {
-  const o: RunOptions = { file: '', args: [], dirs: [], env: [], trapUnknownImports: false, help: false };
+  const o: RunOptions = { file: '', args: [], dirs: [], env: [], trapUnknownImports: false, kernel: false, help: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -90,6 +92,7 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
       case 'argv0': o.argv0 = value; break;
       case 'timeout': o.timeoutMs = parseTimeout(value as string); break;
       case 'trap-unknown-imports': o.trapUnknownImports = true; break;
+      case 'kernel': o.kernel = true; break;
       case 'help': o.help = true; break;
     }
   }

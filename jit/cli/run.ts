@@ -48,6 +48,8 @@ options (given before FILE; everything after FILE goes to the program):
                              is interrupted only once it returns)
   --trap-unknown-imports     instantiate even if a function import is not provided; calling it traps
                              (without it an unknown import is a link error naming the import)
+  --kernel                   run the compiled code in ring 0 through /dev/kwasm (kwasm.ko); stdio,
+                             clocks and random are served in the kernel, other WASI calls here
   -h, --help                 this text
 
 exit status:
@@ -101,6 +103,8 @@ export async function runCmd(argv: string[]): Promise<number> {
     say(`${o.file}: ${(e as Error).message}`);
     return EXIT.error;
   }
+
+  if (o.kernel) return (await import('./kernel.js')).runKernel(o, bytes);
 
   const api = await import('../instance/api.js');
   const t0 = performance.now();

@@ -22,6 +22,7 @@
 #include <asm/percpu.h>
 #include <asm/nospec-branch.h>
 #include "kwasm_abi.h"
+#include "kwasm_yield.h"
 
 #define V(f) KWASM_VMCTX_##f(%r15)
 
@@ -106,16 +107,29 @@ SYM_INNER_LABEL(kwasm_host_call_stub, SYM_L_GLOBAL)
 	mov	$KWASM_STATUS_HOST_CALL, %eax
 	jmp	.Lexit_to_host
 
-/* Trap stubs: edi = trap code; the stack-overflow stub doubles as the interrupt slow path. */
+/*
+ * Trap stubs: edi = trap code. The stack-overflow stub doubles as the interrupt slow path:
+ * vmctx.interrupt 1 traps "interrupted", KWASM_INTERRUPT_YIELD stops the wasm stack with every
+ * register saved (status KWASM_STATUS_YIELD, kernel-internal) so that kwasm_resume_yield can
+ * later *return* from the stub: compiled code then jumps back to its stack check (a compiler
+ * rule; only instances loaded with KWASM_LOAD_MAY_YIELD ever get interrupt = YIELD). Nothing is
+ * clobbered before the yield test, since the stub may return.
+ */
 .macro TRAP_STUB code
 	.p2align 4
 .Lstub\code:
-	mov	$\code, %edi
 	.if \code == KWASM_TRAP_STACK_OVERFLOW
+	push	%r11
 	mov	PER_CPU_VAR(kwasm_active_vmctx), %r11
+	cmpl	$KWASM_INTERRUPT_YIELD, KWASM_VMCTX_INTERRUPT(%r11)
+	je	.Lyield
 	cmpl	$0, KWASM_VMCTX_INTERRUPT(%r11)
+	pop	%r11
+	mov	$\code, %edi
 	je	.Ltrap_common
 	mov	$KWASM_TRAP_INTERRUPTED, %edi
+	.else
+	mov	$\code, %edi
 	.endif
 	jmp	.Ltrap_common
 .endm
@@ -135,6 +149,48 @@ SYM_INNER_LABEL(kwasm_host_call_stub, SYM_L_GLOBAL)
 	TRAP_STUB 13
 	TRAP_STUB 14
 	TRAP_STUB 15
+
+/*
+ * Yield: [rsp] = saved r11, above it the stub's return address. Push the other GPRs and all
+ * XMM registers on the wasm stack (within the kernel headroom below stackLimit), record the
+ * stack in vmctx.wasmRsp and exit. Flags need no saving: after the stub, the check runs again.
+ */
+.Lyield:
+	push	%rax
+	push	%rcx
+	push	%rdx
+	push	%rbx
+	push	%rbp
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	sub	$256, %rsp
+	movdqu	%xmm0, 0(%rsp)
+	movdqu	%xmm1, 16(%rsp)
+	movdqu	%xmm2, 32(%rsp)
+	movdqu	%xmm3, 48(%rsp)
+	movdqu	%xmm4, 64(%rsp)
+	movdqu	%xmm5, 80(%rsp)
+	movdqu	%xmm6, 96(%rsp)
+	movdqu	%xmm7, 112(%rsp)
+	movdqu	%xmm8, 128(%rsp)
+	movdqu	%xmm9, 144(%rsp)
+	movdqu	%xmm10, 160(%rsp)
+	movdqu	%xmm11, 176(%rsp)
+	movdqu	%xmm12, 192(%rsp)
+	movdqu	%xmm13, 208(%rsp)
+	movdqu	%xmm14, 224(%rsp)
+	movdqu	%xmm15, 240(%rsp)
+	mov	%rsp, KWASM_VMCTX_WASM_RSP(%r11)
+	mov	%r11, %r15
+	mov	$KWASM_STATUS_YIELD, %eax
+	jmp	.Lexit_to_host
 
 .Ltrap_common:
 	pop	%rdx			/* return address of the stub call = trap pc */
@@ -193,6 +249,55 @@ SYM_FUNC_START(kwasm_resume)
 	movq	%rax, %xmm0
 	RET
 SYM_FUNC_END(kwasm_resume)
+
+/*
+ * long kwasm_resume_yield(void *vmctx): continue a wasm stack stopped by a yield: restore what
+ * .Lyield saved and return from the stack-overflow stub into compiled code.
+ */
+SYM_FUNC_START(kwasm_resume_yield)
+	push	%rbp
+	push	%rbx
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, KWASM_VMCTX_HOST_RSP(%rdi)
+	mov	%rdi, PER_CPU_VAR(kwasm_active_vmctx)
+	mov	KWASM_VMCTX_WASM_RSP(%rdi), %rsp
+	movdqu	0(%rsp), %xmm0
+	movdqu	16(%rsp), %xmm1
+	movdqu	32(%rsp), %xmm2
+	movdqu	48(%rsp), %xmm3
+	movdqu	64(%rsp), %xmm4
+	movdqu	80(%rsp), %xmm5
+	movdqu	96(%rsp), %xmm6
+	movdqu	112(%rsp), %xmm7
+	movdqu	128(%rsp), %xmm8
+	movdqu	144(%rsp), %xmm9
+	movdqu	160(%rsp), %xmm10
+	movdqu	176(%rsp), %xmm11
+	movdqu	192(%rsp), %xmm12
+	movdqu	208(%rsp), %xmm13
+	movdqu	224(%rsp), %xmm14
+	movdqu	240(%rsp), %xmm15
+	add	$256, %rsp
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rbp
+	pop	%rbx
+	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	pop	%r11
+	RET
+SYM_FUNC_END(kwasm_resume_yield)
 
 /* int kwasm_return_one(void): the body fixup_exception runs when our kprobe claimed the fault. */
 SYM_FUNC_START(kwasm_return_one)

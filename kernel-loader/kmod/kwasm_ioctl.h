@@ -55,7 +55,7 @@ struct kwasm_version {
  */
 struct kwasm_load {
 	__u32 version;		/*  0 */
-	__u32 flags;		/*  4 must be 0 */
+	__u32 flags;		/*  4 KWASM_LOAD_* */
 	__u64 image_ptr;	/*  8 user pointer to the image bytes */
 	__u64 image_len;	/* 16 */
 	__u32 mem_pages;	/* 24 accessible 64 KiB pages (memory 0), may be 0 */
@@ -77,6 +77,14 @@ struct kwasm_load {
  *   elems    nelems  x u32 (all tables' elements in order: 0 = null, else function index + 1),
  *            padded to 8; nelems = the sum of the lengths
  */
+/*
+ * LOAD flag: the code re-runs its stack check after the stack-overflow stub returns (compiler
+ * rule "stack-check stub may return"), so a long invoke may yield the CPU cooperatively at
+ * function entries and loop headers. Without it an invoke runs with preemption off until it
+ * returns, traps or makes a host call.
+ */
+#define KWASM_LOAD_MAY_YIELD 1u
+
 #define KWASM_DESC_MAGIC 0x444d574bu	/* 'KWMD' */
 #define KWASM_DESC_HEADER 32
 #define KWASM_MAX_DESC_FUNCS (1u << 20)
@@ -122,7 +130,7 @@ struct kwasm_invoke {
 	__u32 host_index;	/* 76 out: import index (or builtin 0xffff00xx) of a HOST_CALL */
 	__u64 host_args_ptr;	/* 80 in: user array of KWASM_HOSTCALL_SLOTS u64 (host-call args out, results in), may be 0 */
 	__u32 host_nslots;	/* 88 out: slots of a HOST_CALL */
-	__u32 reserved;		/* 92 must be 0 */
+	__u32 mem_pages;	/* 92 in: must be 0; out: memory.size of memory 0 (64 KiB pages) */
 };
 #define KWASM_INVOKE_SIZE 96
 

@@ -24,6 +24,7 @@
 #include <linux/uio.h>
 #include <linux/random.h>
 #include <linux/timekeeping.h>
+#include <linux/mm.h>
 #include <asm/fpu/api.h>
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
@@ -32,6 +33,7 @@
 
 #include "kwasm_abi.h"
 #include "kwasm_ioctl.h"
+#include "kwasm_yield.h"
 
 #define WASM_PAGE KWASM_WASM_PAGE_SIZE
 #define MIN_STACK_BYTES (64u << 10)
@@ -73,6 +75,7 @@ struct kwasm_instance {
 	u8 *host;		/* per function index: KWASM_HOST_* served in the kernel (imports) */
 	u32 nindex;		/* function index space (description's nfuncs) */
 	bool pending;		/* the wasm stack is stopped at a host call answered by RESUME */
+	bool may_yield;		/* KWASM_LOAD_MAY_YIELD: the stack-overflow stub may return */
 	u64 mem_page_cap;	/* entries of mem_pages */
 	size_t code_bytes;	/* page multiple */
 	u32 code_len;		/* bytes of machine code */
@@ -99,6 +102,7 @@ struct kwasm_file {
 /* kwasm_entry.S */
 long kwasm_enter(void *vmctx);
 long kwasm_resume(void *vmctx);
+long kwasm_resume_yield(void *vmctx);
 extern char kwasm_trap_landing[];
 extern char kwasm_host_call_stub[];
 extern char kwasm_return_one[];
@@ -531,7 +535,7 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.version != KWASM_IOCTL_VERSION || a.flags || !all_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.version != KWASM_IOCTL_VERSION || (a.flags & ~KWASM_LOAD_MAY_YIELD) || !all_zero(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
 	if (!a.desc_ptr != !a.desc_len)
 		return -EINVAL;
@@ -569,6 +573,7 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 		goto fail;
 	err = -ENOMEM;
 	in->stack_bytes = PAGE_ALIGN(stack);
+	in->may_yield = a.flags & KWASM_LOAD_MAY_YIELD;
 	in->stack = vmalloc(in->stack_bytes);
 	if (in->stack)
 		atomic_long_add(in->stack_bytes >> PAGE_SHIFT, &live_pages);
@@ -613,6 +618,7 @@ struct kwasm_watch {
 	u8 *vmctx;
 	struct task_struct *task;
 	ktime_t deadline;	/* KTIME_MAX: none */
+	bool may_yield;
 };
 
 static enum hrtimer_restart watch_fn(struct hrtimer *t)
@@ -626,6 +632,15 @@ static enum hrtimer_restart watch_fn(struct hrtimer *t)
 		WRITE_ONCE(VM64(w->vmctx, STACK_LIMIT), ~0ull);
 		return HRTIMER_NORESTART;
 	}
+	/*
+	 * The scheduler wants this CPU (another task is runnable, or the soft-lockup watchdog's
+	 * stopper): ask for a yield; the C loop reschedules and resumes the wasm where it was.
+	 */
+	if (w->may_yield && need_resched() && !READ_ONCE(VM32(w->vmctx, INTERRUPT))) {
+		WRITE_ONCE(VM32(w->vmctx, INTERRUPT), KWASM_INTERRUPT_YIELD);
+		barrier();
+		WRITE_ONCE(VM64(w->vmctx, STACK_LIMIT), ~0ull);
+	}
 	hrtimer_forward_now(t, ms_to_ktime(WATCH_PERIOD_MS));
 	return HRTIMER_RESTART;
 }
@@ -636,9 +651,13 @@ static enum hrtimer_restart watch_fn(struct hrtimer *t)
  * KWASM_STATUS_* of the trampoline. Between two stretches preemption is back on, so the kernel
  * may sleep to serve a host call; the wasm stack stays where it is.
  */
-static long run_wasm(struct kwasm_instance *in, ktime_t deadline, bool resume)
+enum run_kind { RUN_ENTER, RUN_RESUME, RUN_RESUME_YIELD };
+
+static long run_wasm(struct kwasm_instance *in, ktime_t deadline, enum run_kind kind)
 {
-	struct kwasm_watch w = { .vmctx = in->vmctx, .task = current, .deadline = deadline };
+	struct kwasm_watch w = {
+		.vmctx = in->vmctx, .task = current, .deadline = deadline, .may_yield = in->may_yield,
+	};
 	long status;
 
 	VM64(in->vmctx, STACK_LIMIT) = (u64)in->stack + KERNEL_HEADROOM + KWASM_STACK_MARGIN;
@@ -652,7 +671,17 @@ static long run_wasm(struct kwasm_instance *in, ktime_t deadline, bool resume)
 	w.timer.function = watch_fn;
 	hrtimer_start(&w.timer, ms_to_ktime(WATCH_PERIOD_MS), HRTIMER_MODE_REL_PINNED);
 	this_cpu_write(kwasm_active_inst, in);
-	status = resume ? kwasm_resume(in->vmctx) : kwasm_enter(in->vmctx);
+	switch (kind) {
+	case RUN_ENTER:
+		status = kwasm_enter(in->vmctx);
+		break;
+	case RUN_RESUME:
+		status = kwasm_resume(in->vmctx);
+		break;
+	default:
+		status = kwasm_resume_yield(in->vmctx);
+		break;
+	}
 	this_cpu_write(kwasm_active_inst, NULL);
 	this_cpu_write(kwasm_active_vmctx, NULL);
 	kernel_fpu_end();
@@ -689,8 +718,6 @@ static u32 wasi_rw(struct kwasm_instance *in, const u64 *a, bool write)
 	u64 total = 0;
 	u32 err = WASI_ESUCCESS;
 
-	if (fd > 2)
-		return WASI_EBADF;
 	if (!iov || !out || n > WASI_IOV_MAX)
 		return n > WASI_IOV_MAX ? WASI_EINVAL : WASI_EFAULT;
 	f = fget(fd);
@@ -732,6 +759,14 @@ static bool serve_host(struct kwasm_instance *in, u32 host)
 	u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
 	u8 *p;
 
+	switch (host) {
+	case KWASM_HOST_WASI_FD_WRITE:
+	case KWASM_HOST_WASI_FD_READ:
+		/* only the stdio fds are the process's own; files opened by path_open live in user space */
+		if (a[0] > 2)
+			return false;
+		break;
+	}
 	switch (host) {
 	case KWASM_HOST_WASI_FD_WRITE:
 		a[0] = wasi_rw(in, a, true);
@@ -779,13 +814,32 @@ static bool serve_host(struct kwasm_instance *in, u32 host)
  * pending for RESUME). memory.grow and the kernel's own imports are answered here, outside the
  * FPU section (they may sleep), and the wasm stack resumes.
  */
+static long interrupted(struct kwasm_instance *in)
+{
+	in->pending = false;
+	VM32(in->vmctx, TRAP_CODE) = KWASM_TRAP_INTERRUPTED;
+	VM64(in->vmctx, TRAP_PC) = 0;
+	VM64(in->vmctx, TRAP_ADDR) = 0;
+	return KWASM_STATUS_TRAP;
+}
+
 static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool resume)
 {
+	enum run_kind kind = resume ? RUN_RESUME : RUN_ENTER;
+
 	for (;;) {
-		long status = run_wasm(in, deadline, resume);
+		long status = run_wasm(in, deadline, kind);
 		u32 idx = VM32(in->vmctx, HOST_CALL_INDEX);
 		u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
 
+		if (status == KWASM_STATUS_YIELD) {
+			/* preemption is on again (run_wasm left the FPU section): let others run */
+			cond_resched();
+			if (fatal_signal_pending(current) || ktime_after(ktime_get(), deadline))
+				return interrupted(in);
+			kind = RUN_RESUME_YIELD;
+			continue;
+		}
 		in->pending = status == KWASM_STATUS_HOST_CALL;
 		if (!in->pending)
 			return status;
@@ -794,14 +848,9 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 			a[0] = mem_grow(in, (u32)a[0]);
 		else if (idx >= in->nindex || !serve_host(in, in->host[idx]))
 			return status;
-		if (fatal_signal_pending(current)) {
-			in->pending = false;
-			VM32(in->vmctx, TRAP_CODE) = KWASM_TRAP_INTERRUPTED;
-			VM64(in->vmctx, TRAP_PC) = 0;
-			VM64(in->vmctx, TRAP_ADDR) = 0;
-			return KWASM_STATUS_TRAP;
-		}
-		resume = true;
+		if (fatal_signal_pending(current))
+			return interrupted(in);
+		kind = RUN_RESUME;
 	}
 }
 
@@ -823,7 +872,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.reserved)
+	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.mem_pages)
 		return -EINVAL;
 	if (!in)
 		return -ENOENT;
@@ -863,6 +912,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 	a.trap_signal = 0;
 	a.host_index = 0;
 	a.host_nslots = 0;
+	a.mem_pages = VM32(in->vmctx, MEMORY_PAGES);
 	if (status == KWASM_STATUS_TRAP) {
 		a.trap_code = VM32(in->vmctx, TRAP_CODE);
 		a.trap_signal = VM32(in->vmctx, TRAP_SIGNAL);
@@ -1055,12 +1105,48 @@ static int kwasm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * mmap of linear memory 0 into the calling process (what user-space WASI reads and writes during
+ * a host call): offset 0, at most the accessible bytes (memory.size), shared, never executable.
+ * The backing pages are inserted with vm_insert_page, which takes a reference on each: a mapping
+ * that outlives the instance (RELEASE, close) keeps its pages alive instead of pointing at freed
+ * memory. memory.grow adds pages, never moves or removes them, so user space maps again (a
+ * larger length) when INVOKE/RESUME report more pages. trylock: mmap runs under mmap_lock while
+ * ioctls take kf->lock and then may fault (mmap_lock): blocking here could deadlock.
+ */
+static int kwasm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kwasm_file *kf = file->private_data;
+	struct kwasm_instance *in;
+	unsigned long n = vma_pages(vma), i;
+	int err = 0;
+
+	if (vma->vm_pgoff || !(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
+		return -EINVAL;
+	if (!mutex_trylock(&kf->lock))
+		return -EBUSY;
+	in = kf->inst;
+	if (!in)
+		err = -ENOENT;
+	else if (n > in->mem_access >> PAGE_SHIFT)
+		err = -EINVAL;
+	if (!err) {
+		vma->vm_flags &= ~VM_MAYEXEC;
+		vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	}
+	for (i = 0; !err && i < n; i++)
+		err = in->mem_pages[i] ? vm_insert_page(vma, vma->vm_start + (i << PAGE_SHIFT), in->mem_pages[i]) : -EFAULT;
+	mutex_unlock(&kf->lock);
+	return err;
+}
+
 static const struct file_operations kwasm_fops = {
 	.owner = THIS_MODULE,
 	.open = kwasm_open,
 	.release = kwasm_release,
 	.unlocked_ioctl = kwasm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,	/* fixed-width structs: same layout for 32-bit callers */
+	.mmap = kwasm_mmap,
 	.llseek = noop_llseek,
 };
 

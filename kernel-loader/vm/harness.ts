@@ -51,7 +51,7 @@ export function findKernel(): KernelInfo {
   );
 }
 
-const KMOD_SOURCES = ['Kbuild', 'kwasm_main.c', 'kwasm_entry.S', 'kwasm_ioctl.h', 'kwasm_abi.h'];
+const KMOD_SOURCES = ['Kbuild', 'kwasm_main.c', 'kwasm_entry.S', 'kwasm_ioctl.h', 'kwasm_abi.h', 'kwasm_yield.h'];
 
 /**
  * Builds kwasm.ko in build/kmod-<ver>/<pid>/ (sources copied there: the source tree stays clean;

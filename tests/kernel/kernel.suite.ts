@@ -6,6 +6,20 @@
 import { join } from 'node:path';
 import { findKernel, repoRoot, runInVm, type VmRun } from '../../kernel-loader/vm/harness.js';
 import { convertAll } from '../spec/convert.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EXPECTED_FILE, KERNEL_CLI_PROGRAMS, runBatch, trapOf, type Expected } from './guest/cli.guest.js';
+
+/** User-mode runs of the programs the guest runs with --kernel (the reference it must match). */
+async function cliReference(): Promise<void> {
+  const out: Record<string, Expected> = {};
+  for (const r of await runBatch(KERNEL_CLI_PROGRAMS, false)) {
+    out[r.program.name] = { status: r.status, stdout: r.stdout.toString('base64'), trap: trapOf(r.stderr) };
+    r.result.cleanup();
+  }
+  mkdirSync(dirname(EXPECTED_FILE()), { recursive: true });
+  writeFileSync(EXPECTED_FILE(), JSON.stringify(out));
+}
 
 function guestCounts(output: string): { passed: number; failed: number } | undefined {
   const total = /Total:\s+(\d+)/.exec(output), passed = /Passed:\s+(\d+)/.exec(output), skipped = /Skipped:\s+(\d+)/.exec(output);
@@ -34,6 +48,7 @@ async function main(): Promise<void> {
     // the guest's root is read-only: the spec JSON cache (build/spec) is built here, before boot
     const converted = await convertAll();
     if (converted.some((c) => c.error)) console.log('  spec conversion failed for some scripts (kernel subset skips them)');
+    await cliReference();
     const script = join(repoRoot(), 'dist', 'tests', 'kernel', 'guest', 'main.guest.js');
     const run = await runInVm({ script, timeoutMs: Number(process.env.KWASM_VM_TIMEOUT_MS ?? 240_000) });
     console.log(run.output.split('\n').map((l) => `  guest| ${l}`).join('\n'));

@@ -70,3 +70,19 @@ export const SPIN = [
 ];
 /** a host call (import 0, no slots): mov eax, 0; xor ecx, ecx; call [r15 + hostCallStub] */
 export const HOST_CALL = [0xb8, ...le32(0), 0x31, 0xc9, 0x41, 0xff, 0x97, ...le32(VMCTX.hostCallStub), 0xc3];
+/**
+ * rax = n(n+1)/2 + n for n = arg0 (>= 1), looping with the loop-header check and jumping back to
+ * it after the stub ("the stub may return"); n also kept in xmm3 across the loop, so a yield that
+ * lost a GPR or an XMM register shows in the result:
+ *   mov rcx,[rsp+8]; xor eax,eax; movq xmm3,rcx
+ *   top: cmp rsp,[r15+stackLimit]; jae body; call [r15+trapStubs+8*stackOverflow]
+ *   body: add rax,rcx; dec rcx; jnz top; movq rdx,xmm3; add rax,rdx; ret
+ */
+export const COUNT = [
+  0x48, 0x8b, 0x4c, 0x24, 0x08, 0x31, 0xc0, 0x66, 0x48, 0x0f, 0x6e, 0xd9,
+  0x49, 0x3b, 0x67, VMCTX.stackLimit,
+  0x73, 0x07,
+  0x41, 0xff, 0x97, ...le32(VMCTX.trapStubs + 8 * TrapCode.stackOverflow),
+  0x48, 0x01, 0xc8, 0x48, 0xff, 0xc9, 0x75, 0xeb,
+  0x66, 0x48, 0x0f, 0x7e, 0xda, 0x48, 0x01, 0xd0, 0xc3,
+];

@@ -121,7 +121,7 @@ test('invoke and memory ioctls with bad indices, counts, offsets and pointers', 
     b.writeUInt32LE(pick([0, 2, 64, 65, rnd()]), INVOKE_STRUCT.nslots);
     b.writeBigUInt64LE(pick([d.scratchAddr + 512n, badPointer()]), INVOKE_STRUCT.slotsPtr);
     if (rnd() % 8 === 0) b.writeBigUInt64LE(interestingU64(), INVOKE_STRUCT.timeoutNs);
-    if (rnd() % 8 === 0) b.writeUInt32LE(rnd(), INVOKE_STRUCT.reserved);
+    if (rnd() % 8 === 0) b.writeUInt32LE(rnd(), INVOKE_STRUCT.memPages);
     const rc = d.rawIoctl(KWASM_IOC.INVOKE, rnd() % 8 ? d.scratchAddr : badPointer());
     if (!EXPECTED.has(rc)) assert.unreachable(`seed ${seed}: invoke = ${rc}`);
     // ADD with fewer than 2 slots reads above the wasm stack top: its guard page makes that a trap

@@ -119,7 +119,8 @@ test('in-kernel WASI: fd_write to stdout and clock/random without leaving ring 0
       (i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 18))
       (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
     (func (export "now") (result i64) (drop (call $c (i32.const 1) (i64.const 0) (i32.const 16))) (i64.load (i32.const 16)))
-    (func (export "rnd") (result i32) (call $r (i32.const 65535) (i32.const 2))))`;
+    (func (export "rnd") (result i32) (call $r (i32.const 65535) (i32.const 2)))
+    (func (export "file") (result i32) (call $w (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 8))))`;
   const hostCalls: string[] = [];
   const trace = (name: string) => (): number => { hostCalls.push(name); return 52; };
   const kernel = new Set(['wasi_snapshot_preview1.fd_write', 'wasi_snapshot_preview1.clock_time_get', 'wasi_snapshot_preview1.random_get']);
@@ -130,12 +131,47 @@ test('in-kernel WASI: fd_write to stdout and clock/random without leaving ring 0
   assert.ok(t > 0n, String(t));
   assert.is(fn(i.exports.rnd)(), 21);
   assert.equal(hostCalls, []); // none of them left the kernel
+  assert.is(fn(i.exports.file)(), 52, 'fd 5 is not the process\'s stdio: served in user space');
+  assert.equal(hostCalls, ['fd_write']);
   i.close();
 });
 
 test('modules kernel mode cannot run yet are rejected with a clear error', () => {
   assert.throws(() => instantiateInKernel(wat('(module (import "m" "t" (table 1 funcref)))'), { m: { t: {} } }),
     (x: Error) => x instanceof KernelUnsupportedError && x.message === 'not supported in kernel mode yet: imported tables');
+});
+
+test('memory export: .buffer is an mmap of the kernel pages (grows, bad mappings refused, outlives close)', () => {
+  const i = instantiateInKernel(wat(`(module (memory (export "memory") 1 4)
+    (func (export "poke") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+    (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`));
+  const e = i.exports, mem = e.memory as { buffer: ArrayBuffer };
+  const b1 = mem.buffer;
+  assert.is(b1.byteLength, 65536);
+  fn(e.poke)(100, 0x11223344);
+  assert.is(new DataView(b1).getUint32(100, true), 0x11223344, 'wasm store seen through the mapping');
+  new DataView(b1).setUint32(200, 0xcafe, true);
+  assert.is(fn(e.peek)(200), 0xcafe, 'store through the mapping seen by wasm');
+  assert.is(fn(e.grow)(2), 1);
+  const b2 = mem.buffer;
+  assert.is(b2.byteLength, 3 * 65536, 'a grown memory gets a longer buffer');
+  new DataView(b2).setUint32(2 * 65536 + 8, 77, true);
+  assert.is(fn(e.peek)(2 * 65536 + 8), 77);
+  assert.is(new DataView(b2).getUint32(100, true), 0x11223344);
+  // the device refuses mappings it must not give: too long, private, executable, nonzero offset
+  const d = i.device;
+  assert.throws(() => d.mapMemory(4 * 65536), /EINVAL/, 'longer than memory.size');
+  assert.throws(() => d.mapMemory(0), /EINVAL/, 'zero length');
+  assert.throws(() => d.mapMemory(65536, { private: true }), /EINVAL/, 'private');
+  assert.throws(() => d.mapMemory(65536, { exec: true }), /EINVAL|EPERM/, 'executable');
+  assert.throws(() => d.mapMemory(4096, { offset: 4096 }), /EINVAL/, 'offset');
+  // a mapping kept past close still reads the (now unreferenced by the kernel) pages, no fault
+  const kept = d.mapMemory(65536);
+  fn(e.poke)(300, 99);
+  i.close();
+  assert.is(kept.buf.readUInt32LE(300), 99, 'the mapping keeps its pages after the instance is gone');
+  d.unmapMemory(kept.addr, 65536);
 });
 
 export default test;

@@ -2,7 +2,8 @@
 // the stack-limit check at loop headers (ARCHITECTURE.md, Kernel path).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KwasmDevice, Status } from '../../../kernel-loader/ioctl.js';
@@ -43,6 +44,47 @@ test('SIGKILL stops a process spinning in ring-0 wasm within a second', async ()
   console.log(`  SIGKILL to exit: ${took} ms`);
   assert.not.ok(out.includes('returned'), out);
   assert.ok(took < 1000, `took ${took} ms`);
+});
+
+/** CPU time (user + system, clock ticks) of a process, from /proc/PID/stat. */
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(f[11]) + Number(f[12]);
+}
+
+test('yield (KWASM_LOAD_MAY_YIELD): a long invoke shares its CPU, keeps every register, and still times out', async () => {
+  // This node and a busy shell loop on CPU 0 only: without a yield the loop gets no CPU while wasm runs.
+  execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
+  const hog = spawn('taskset', ['-c', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const pid = hog.pid as number;
+    const n = 50_000_000n;
+    const share: Record<string, string> = {};
+    for (const mayYield of [false, true]) {
+      const d = KwasmDevice.open();
+      d.load({ image: B.image(B.COUNT, B.SPIN), mayYield });
+      const c0 = cpuTicks(pid), t0 = Date.now();
+      const r = d.invoke(0, [n]);
+      const ms = Date.now() - t0, ticks = cpuTicks(pid) - c0;
+      assert.is(r.status, Status.returned, `mayYield ${mayYield}`);
+      assert.is(r.retInt, (n * (n + 1n)) / 2n + n, 'rax, rcx and xmm3 survive every yield');
+      share[String(mayYield)] = `${ms} ms of wasm, the other task got ${ticks * 10} ms`;
+      if (mayYield) {
+        assert.ok(ticks * 10 >= ms / 10, `the other task got ${ticks * 10} ms of CPU during ${ms} ms of yielding wasm`);
+        const t1 = Date.now();
+        const s = d.invoke(1, [], 300_000_000n);
+        assert.is(s.status, Status.trap);
+        assert.is(s.trapCode, TrapCode.interrupted, 'a yielding loop still stops at its timeout');
+        share.timeout = `300 ms timeout with yields: stopped after ${Date.now() - t1} ms`;
+      }
+      d.close();
+    }
+    console.log(`  no yield: ${share.false}; yield: ${share.true}; ${share.timeout}`);
+  } finally {
+    hog.kill('SIGKILL');
+    execFileSync('taskset', ['-pc', '0-1', String(process.pid)], { stdio: 'ignore' });
+  }
 });
 
 export default test;

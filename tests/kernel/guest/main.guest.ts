@@ -7,10 +7,12 @@ import fuzz from './fuzz.guest.js';
 import interrupt from './interrupt.guest.js';
 import instance from './instance.guest.js';
 import spec from './spec.guest.js';
+import cli from './cli.guest.js';
 
 ring0.run();
 guard.run();
 interrupt.run();
 fuzz.run();
 instance.run();
+cli.run();
 spec.run();
