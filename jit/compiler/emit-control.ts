@@ -60,8 +60,9 @@ const STACK_LIMIT = mem(R15, VMCTX.stackLimit);
 
 /** Stack check at loop headers: also how the runtime interrupts a running loop. */
 function loopCheck(c: CodeGen): void {
+  const slow = c.stackCheckLabel();
   c.asm.aluRM(AluOp.CMP, 64, RSP, STACK_LIMIT);
-  c.asm.jcc(Cond.B, c.trapLabel(TrapCode.stackOverflow));
+  c.asm.jcc(Cond.B, slow);
 }
 
 function spillTop(c: CodeGen, n: number): void {

@@ -54,10 +54,11 @@ export class FunctionCompiler {
     // even when a huge frame would reach past the guard region.
     a.push(RBP);
     a.movRR(64, RBP, RSP);
+    const stackSlow = c.stackCheckLabel();
     a.lea(64, R11, mem(RSP, -0x10000));
     const headroomDisp = a.offset - 4;
     a.aluRM(AluOp.CMP, 64, R11, mem(R15, VMCTX.stackLimit));
-    a.jcc(Cond.B, c.trapLabel(TrapCode.stackOverflow));
+    a.jcc(Cond.B, stackSlow);
     a.aluRI(AluOp.SUB, 64, RSP, 0x10000);
     const frameImm = a.offset - 4;
     a.movMR(64, mem(RBP, -8), R15);

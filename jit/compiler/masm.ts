@@ -12,6 +12,7 @@
 //   [rbp - 16 - 8*L - 8*h]             canonical slot of value-stack height h
 //   [rsp + 8*j]                        outgoing argument slot j (below the deepest value slot)
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
+import { TrapCode } from '../../abi/traps.js';
 import {
   Assembler, AluOp, Cond, Mem, SseOp, SseStore, mem, negate,
   type Gpr, type Label, type Xmm,
@@ -66,6 +67,8 @@ export class CodeGen {
   maxHeight = 0;
   maxOutBytes = 0;
   private trapLabels = new Map<number, Label>();
+  /** Stack-check slow paths of this function: [slow-path label, the check to re-run], flat. */
+  private stackChecks: Label[] = [];
   private outMems: Mem[] = [];
   /**
    * Local cache (Liftoff's cached locals, write-through): localReg[i] is a register that holds
@@ -99,6 +102,7 @@ export class CodeGen {
     this.maxHeight = 0;
     this.maxOutBytes = 0;
     this.trapLabels.clear();
+    this.stackChecks.length = 0;
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
@@ -154,11 +158,34 @@ export class CodeGen {
     return l;
   }
 
-  /** Out-of-line trap calls of this function: `call [r15 + trapStubs + 8*code]` never returns. */
+  /**
+   * Binds a fresh label here (the start of a stack-limit check) and returns the slow-path label
+   * that check branches to when rsp is below vmctx.stackLimit. Unlike other traps, the slow path
+   * calls the stack-overflow stub and then jumps back to re-run the check: in user space the stub
+   * never returns (overflow or interrupt), but in the kernel it may serve a yield request (the
+   * module's timer sets stackLimit to all ones, the stub calls cond_resched and returns) so long
+   * loops stay preemptible. The stub preserves every register, so cached state stays valid.
+   */
+  stackCheckLabel(): Label {
+    const retry = this.asm.newLabel();
+    this.asm.bind(retry);
+    const slow = this.asm.newLabel('stack_check');
+    this.stackChecks.push(slow, retry);
+    return slow;
+  }
+
+  /** Out-of-line trap calls of this function: `call [r15 + trapStubs + 8*code]` never returns,
+   *  except from the stack-check slow paths (see stackCheckLabel). */
   emitTrapStubs(): void {
     for (const [code, l] of this.trapLabels) {
       this.asm.bind(l);
       this.asm.callM(mem(R15, VMCTX.trapStubs + 8 * code));
+    }
+    const stackStub = mem(R15, VMCTX.trapStubs + 8 * TrapCode.stackOverflow);
+    for (let i = 0; i < this.stackChecks.length; i += 2) {
+      this.asm.bind(this.stackChecks[i]);
+      this.asm.callM(stackStub);
+      this.asm.jmp(this.stackChecks[i + 1]);
     }
   }
 
