@@ -60,11 +60,32 @@ export const STACK_MARGIN = 32 * 1024;
 export const ENTRY_STATUS = { returned: 0, trap: 1, hostCall: 2 } as const;
 
 /**
- * Host-call indices at and above 0xffff0000 are runtime builtins, not imports: compiled code calls
- * the host-call stub with these in eax. memory.grow(delta: i32) -> i32 (old pages or -1) is one:
- * growth is an mprotect, so it needs the host anyway.
+ * Host-call indices at and above 0xffff0000 are runtime builtins, not imports: operations compiled
+ * code cannot do alone (allocation, mprotect, segment bookkeeping shared by instances). Compiled
+ * code calls the host-call stub with one of these in eax and its arguments in the slots, exactly as
+ * for an import; user space (jit/instance) and the kernel module serve the same numbers.
+ * Status-returning builtins answer 0 or a trap code. Numbers are never reused: 3 and 4 were
+ * memory.copy/memory.fill, which compiled code now does inline.
  */
-export const BUILTIN_HOSTCALL = { memoryGrow: 0xffff0000 } as const;
+export const BUILTIN_HOSTCALL_BASE = 0xffff0000;
+export const BUILTIN_HOSTCALL = {
+  /** (delta) -> old pages or -1 */
+  memoryGrow: BUILTIN_HOSTCALL_BASE + 0,
+  /** (dst, src, n, segment) -> status */
+  memoryInit: BUILTIN_HOSTCALL_BASE + 1,
+  /** (segment) -> nothing */
+  dataDrop: BUILTIN_HOSTCALL_BASE + 2,
+  /** (dst, src, n, segment, table) -> status */
+  tableInit: BUILTIN_HOSTCALL_BASE + 5,
+  /** (segment) -> nothing */
+  elemDrop: BUILTIN_HOSTCALL_BASE + 6,
+  /** (dst, src, n, dstTable, srcTable) -> status */
+  tableCopy: BUILTIN_HOSTCALL_BASE + 7,
+  /** (init ref, delta, table) -> old size or -1 */
+  tableGrow: BUILTIN_HOSTCALL_BASE + 8,
+  /** (index, ref, n, table) -> status */
+  tableFill: BUILTIN_HOSTCALL_BASE + 9,
+} as const;
 
 /**
  * Linear memory addressing without bounds checks: r14 + zext32(index) + u32 offset (+ access size

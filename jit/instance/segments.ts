@@ -50,20 +50,6 @@ export function runtimeCall(s: SegmentState, index: number, a: bigint[]): bigint
     }
     case RT.memoryInit: return [memoryInit(s, u32(a[0]), u32(a[1]), u32(a[2]), u32(a[3]))];
     case RT.dataDrop: s.datas[u32(a[0])] = null; return [];
-    case RT.memoryCopy: {
-      const dst = u32(a[0]), src = u32(a[1]), n = u32(a[2]);
-      const m = s.memory!.bytes;
-      if (src + n > m.length || dst + n > m.length) return [MEM_OOB];
-      if (n > 0) m.copyWithin(dst, src, src + n);
-      return [OK];
-    }
-    case RT.memoryFill: {
-      const dst = u32(a[0]), v = u32(a[1]) & 0xff, n = u32(a[2]);
-      const m = s.memory!.bytes;
-      if (dst + n > m.length) return [MEM_OOB];
-      if (n > 0) m.fill(v, dst, dst + n);
-      return [OK];
-    }
     case RT.tableInit: return [tableInit(s, u32(a[0]), u32(a[1]), u32(a[2]), u32(a[3]), u32(a[4]))];
     case RT.elemDrop: s.elems[u32(a[0])] = null; return [];
     case RT.tableCopy: {

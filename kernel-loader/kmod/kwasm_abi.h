@@ -15,6 +15,13 @@
 #define KWASM_STATUS_TRAP                        1
 #define KWASM_STATUS_HOST_CALL                   2
 #define KWASM_BUILTIN_MEMORY_GROW                0xffff0000u
+#define KWASM_BUILTIN_MEMORY_INIT                0xffff0001u
+#define KWASM_BUILTIN_DATA_DROP                  0xffff0002u
+#define KWASM_BUILTIN_TABLE_INIT                 0xffff0005u
+#define KWASM_BUILTIN_ELEM_DROP                  0xffff0006u
+#define KWASM_BUILTIN_TABLE_COPY                 0xffff0007u
+#define KWASM_BUILTIN_TABLE_GROW                 0xffff0008u
+#define KWASM_BUILTIN_TABLE_FILL                 0xffff0009u
 
 /* Linear memory: reserve this much address space per memory (no bounds checks in code) */
 #define KWASM_WASM_PAGE_SIZE                     65536
