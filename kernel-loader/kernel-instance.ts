@@ -231,6 +231,9 @@ export class KernelInstance {
       dev.load({
         image: encodeImageOf(module), desc: d, memPages: memMin,
         memMaxPages: lim ? (lim.max ?? 65536) : 0, stackBytes: opts.stackBytes,
+        // the compiler re-runs every stack check after the stub returns (jit/compiler masm.ts
+        // stackCheckLabel), so long invokes may yield the CPU
+        mayYield: true,
       });
       this.memPages = memMin;
       this.datas = m.datas.map((x) => (x.mode === 'passive' ? x.bytes : null));
