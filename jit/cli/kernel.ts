@@ -10,10 +10,8 @@ import type { RunOptions } from './args.js';
 import { EXIT } from './run.js';
 import { CompileError, LinkError } from '../errors.js';
 import type { Trap } from '../runtime/index.js';
+import { say, wasiFor, addTrappingImports, UnknownImportCalled, type Imports } from './host.js';
 
-function say(msg: string): void {
-  process.stderr.write(`kwasm-jit: ${msg}\n`);
-}
 
 export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<number> {
   const t0 = performance.now();
@@ -36,32 +34,10 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
       return EXIT.error;
     }
     t1 = performance.now();
-    const usesWasi = compiled.info.imports.some((x) => x.module === 'wasi_snapshot_preview1');
-    const { WASI } = await import('../wasi/index.js');
-    let wasi: import('../wasi/index.js').WASI | undefined;
-    if (usesWasi) {
-      try {
-        wasi = new WASI({
-          args: [o.argv0 ?? o.file, ...o.args],
-          env: Object.fromEntries(o.env),
-          preopens: Object.fromEntries(o.dirs.map((d) => [d.guest, d.host])),
-          returnOnExit: true,
-        });
-      } catch (e) {
-        say(`--dir: ${(e as Error).message}`);
-        return EXIT.error;
-      }
-    }
-    const imports: Record<string, Record<string, unknown>> = { ...(wasi?.getImportObject() ?? {}) };
-    if (o.trapUnknownImports) {
-      for (const imp of compiled.info.imports) {
-        if (imp.desc.kind !== 'func') continue;
-        const ns = (imports[imp.module] ??= {});
-        if (ns[imp.name] !== undefined) continue;
-        const label = `${imp.module}::${imp.name}`;
-        ns[imp.name] = () => { throw new UnknownImportCalled(label); };
-      }
-    }
+    const wasi = await wasiFor(o, compiled.info.imports);
+    if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
+    const imports: Imports = { ...(wasi?.getImportObject() ?? {}) };
+    if (o.trapUnknownImports) addTrappingImports(imports, compiled.info.imports);
     instance = new KernelInstance(compiled, imports, {
       kernelImports: new Set(Object.keys(KERNEL_HOST)),
       timeoutNs: o.timeoutMs !== undefined ? BigInt(o.timeoutMs) * 1_000_000n : 0n,
@@ -110,8 +86,3 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
   }
 }
 
-class UnknownImportCalled extends Error {
-  constructor(readonly importName: string) {
-    super(`call to unknown import ${importName}`);
-  }
-}

@@ -12,6 +12,7 @@ import { CompileError, LinkError } from '../errors.js';
 import type { Module, Instance, ImportObject } from '../instance/api.js';
 import type { Store } from '../instance/store.js';
 import type { Trap } from '../runtime/index.js';
+import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';
 
 /** Exit statuses of `run` besides the program's own (proc_exit code & 255, or 0 when _start returns). */
 export const EXIT = {
@@ -65,16 +66,6 @@ A backtrace frame 'NAME (func N) +0xOFF' is machine-code offset OFF in function 
 environment:
   KWASM_BENCH_TIMING=1       print '@bench-timing {"compileMs":N,"runMs":N}' on stderr after the run`;
 
-/** What a function import provided by --trap-unknown-imports throws when called. */
-class UnknownImportCalled extends Error {
-  constructor(readonly importName: string) {
-    super(`call to unknown import ${importName}`);
-  }
-}
-
-function say(msg: string): void {
-  process.stderr.write(`kwasm-jit: ${msg}\n`);
-}
 
 interface Running {
   module: Module;
@@ -123,22 +114,8 @@ export async function runCmd(argv: string[]): Promise<number> {
   let watchdog: import('./timeout.js').Watchdog | undefined;
   let t2 = t1;
   try {
-    const usesWasi = info.imports.some((x) => x.module === 'wasi_snapshot_preview1');
-    let wasi: import('../wasi/index.js').WASI | undefined;
-    if (usesWasi) {
-      const { WASI } = await import('../wasi/index.js');
-      try {
-        wasi = new WASI({
-          args: [o.argv0 ?? o.file, ...o.args],
-          env: Object.fromEntries(o.env),
-          preopens: Object.fromEntries(o.dirs.map((d) => [d.guest, d.host])),
-          returnOnExit: true,
-        });
-      } catch (e) {
-        say(`--dir: ${(e as Error).message}`);
-        return EXIT.error;
-      }
-    }
+    const wasi = await wasiFor(o, info.imports);
+    if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     const imports: ImportObject = { ...(wasi?.getImportObject() ?? {}) } as ImportObject;
     if (o.trapUnknownImports) addTrappingImports(imports, info.imports);
 
@@ -207,16 +184,6 @@ function invoke(o: RunOptions, module: Module, instance: Instance, wasi: import(
   } catch (err) {
     if (err instanceof Error && err.name === 'WASIExit') return (err as Error & { code: number }).code;
     throw err;
-  }
-}
-
-function addTrappingImports(imports: ImportObject, wanted: readonly { module: string; name: string; desc: { kind: string } }[]): void {
-  for (const imp of wanted) {
-    if (imp.desc.kind !== 'func') continue; // tables, memories, globals stay link errors
-    const ns = (imports[imp.module] ??= {}) as Record<string, unknown>;
-    if (ns[imp.name] !== undefined) continue;
-    const label = `${imp.module}::${imp.name}`;
-    ns[imp.name] = () => { throw new UnknownImportCalled(label); };
   }
 }
 
