@@ -81,25 +81,35 @@ function truncU32(fp: Fp, sat: boolean): (c: CodeGen) => void {
     a.bind(done);
     a.jmp(after);
     a.bind(slow);
-    if (sat) {
-      const zero = a.newLabel();
-      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
-      a.jcc(Cond.P, zero);
-      a.jcc(Cond.BE, zero);
-      a.movRI(32, G(r), 0xffffffff);
-      a.jmp(done);
-      a.bind(zero);
-      a.movRI(32, G(r), 0);
-      a.jmp(done);
-    } else {
-      a.sseRR(ucomOf(fp), X(x), X(x));
-      a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
-      a.jmp(c.trapLabel(TrapCode.integerOverflow));
-    }
+    unsignedOutOfRange(c, fp, x, r, 32, sat, done);
     a.bind(after);
     c.freeReg(F64, x);
     c.pushReg(I32, r);
   };
+}
+
+/**
+ * The slow path of an unsigned truncation, reached for NaN and for values outside the target
+ * range: the saturating forms give 0 (NaN, negatives) or all ones (too large) and rejoin at
+ * `done`; the trapping forms trap "invalid conversion" on NaN and "integer overflow" otherwise.
+ */
+function unsignedOutOfRange(c: CodeGen, fp: Fp, x: number, r: number, isz: Isz, sat: boolean, done: Label): void {
+  const a = c.asm;
+  if (sat) {
+    const zero = a.newLabel();
+    a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+    a.jcc(Cond.P, zero);
+    a.jcc(Cond.BE, zero);
+    a.movRI(isz, G(r), -1);
+    a.jmp(done);
+    a.bind(zero);
+    a.movRI(32, G(r), 0);
+    a.jmp(done);
+  } else {
+    a.sseRR(ucomOf(fp), X(x), X(x));
+    a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
+    a.jmp(c.trapLabel(TrapCode.integerOverflow));
+  }
 }
 
 function truncU64(fp: Fp, sat: boolean): (c: CodeGen) => void {
@@ -125,22 +135,8 @@ function truncU64(fp: Fp, sat: boolean): (c: CodeGen) => void {
     a.bind(done);
     a.jmp(after);
     a.bind(slow);
-    if (sat) {
-      const zero = a.newLabel();
-      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
-      a.jcc(Cond.P, zero);
-      a.jcc(Cond.BE, zero);
-      a.movRI(64, G(r), -1);
-      a.jmp(done);
-      a.bind(zero);
-      a.movRI(32, G(r), 0);
-      a.jmp(done);
-    } else {
-      // in (-1, 0) the fast path already produced 0; here x is NaN, <= -1 or >= 2^64
-      a.sseRR(ucomOf(fp), X(x), X(x));
-      a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
-      a.jmp(c.trapLabel(TrapCode.integerOverflow));
-    }
+    // in (-1, 0) the fast path already produced 0; here x is NaN, <= -1 or >= 2^64
+    unsignedOutOfRange(c, fp, x, r, 64, sat, done);
     a.bind(after);
     c.freeReg(F64, x);
     c.pushReg(I64, r);
