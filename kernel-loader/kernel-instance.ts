@@ -35,6 +35,9 @@ export const KERNEL_HOST: Readonly<Record<string, number>> = {
   'wasi_snapshot_preview1.clock_time_get': 3,
   'wasi_snapshot_preview1.random_get': 4,
   'wasi_snapshot_preview1.sched_yield': 5,
+  'wasi_snapshot_preview1.fd_seek': 6,
+  'wasi_snapshot_preview1.fd_fdstat_get': 7,
+  'wasi_snapshot_preview1.poll_oneoff': 8,
 };
 
 export type KernelImports = Record<string, Record<string, unknown>>;

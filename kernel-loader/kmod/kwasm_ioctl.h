@@ -103,7 +103,10 @@ struct kwasm_load {
 #define KWASM_HOST_WASI_CLOCK_TIME_GET 3
 #define KWASM_HOST_WASI_RANDOM_GET 4
 #define KWASM_HOST_WASI_SCHED_YIELD 5
-#define KWASM_HOST_COUNT 6
+#define KWASM_HOST_WASI_FD_SEEK 6	/* stdio fds 0-2: streams, ESPIPE as in user mode */
+#define KWASM_HOST_WASI_FD_FDSTAT_GET 7	/* stdio fds 0-2: filetype from the inode, stream rights */
+#define KWASM_HOST_WASI_POLL_ONEOFF 8	/* clock subscriptions only (any other exits to user space) */
+#define KWASM_HOST_COUNT 9
 #define KWASM_LOAD_SIZE 88
 
 /*

@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
 import { RuntimeError } from '../../../jit/errors.js';
+import { stdioEntry } from '../../../jit/wasi/fd-table.js';
+import { Errno } from '../../../jit/wasi/errno.js';
 
 const test = suite('kernel instances');
 const tmp = mkdtempSync('/tmp/kwasm-wat-');
@@ -133,6 +135,100 @@ test('in-kernel WASI: fd_write to stdout and clock/random without leaving ring 0
   assert.equal(hostCalls, []); // none of them left the kernel
   assert.is(fn(i.exports.file)(), 52, 'fd 5 is not the process\'s stdio: served in user space');
   assert.equal(hostCalls, ['fd_write']);
+  i.close();
+});
+
+test('in-kernel WASI: fd_seek/fd_fdstat_get on stdio answer as jit/wasi does; other fds and bad pointers', () => {
+  const src = `(module
+    (import "wasi_snapshot_preview1" "fd_seek" (func $s (param i32 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $f (param i32 i32) (result i32)))
+    (memory 1)
+    (func (export "seek") (param i32 i64 i32 i32) (result i32) (call $s (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+    (func (export "fdstat") (param i32 i32) (result i32)
+      (memory.fill (local.get 1) (i32.const 0xaa) (i32.const 24)) (call $f (local.get 0) (local.get 1)))
+    (func (export "fdstatRaw") (param i32 i32) (result i32) (call $f (local.get 0) (local.get 1)))
+    (func (export "u8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+    (func (export "u16") (param i32) (result i32) (i32.load16_u (local.get 0)))
+    (func (export "u64") (param i32) (result i64) (i64.load (local.get 0))))`;
+  const hostCalls: string[] = [];
+  const trace = (name: string) => (): number => { hostCalls.push(name); return 52; };
+  const kernel = new Set(['wasi_snapshot_preview1.fd_seek', 'wasi_snapshot_preview1.fd_fdstat_get']);
+  const i = instantiateInKernel(wat(src), { wasi_snapshot_preview1: { fd_seek: trace('fd_seek'), fd_fdstat_get: trace('fd_fdstat_get') } }, { kernelImports: kernel });
+  const e = i.exports;
+  for (const fd of [0, 1, 2]) {
+    // user mode: stdio is a stream whatever the host fd is, so every seek is ESPIPE, before any check
+    assert.is(fn(e.seek)(fd, 0n, 0, 8), Errno.SPIPE);
+    assert.is(fn(e.seek)(fd, 5n, 1, 70000), Errno.SPIPE);
+    assert.is(fn(e.seek)(fd, 0n, 9, 8), Errno.SPIPE);
+    const want = stdioEntry(fd);
+    assert.is(fn(e.fdstat)(fd, 100), Errno.SUCCESS);
+    assert.is(fn(e.u8)(100), want.filetype, `fd ${fd} filetype`);
+    assert.is(fn(e.u16)(102), want.flags);
+    for (const pad of [101, 104, 105, 106, 107]) assert.is(fn(e.u8)(pad), 0, `padding byte ${pad - 100} zeroed`);
+    assert.is(fn(e.u64)(108), want.rightsBase, `fd ${fd} rights`);
+    assert.is(fn(e.u64)(116), want.rightsInheriting);
+  }
+  assert.is(fn(e.fdstatRaw)(1, 65536 - 23), Errno.FAULT); // 24 bytes past memory.size
+  assert.is(fn(e.fdstatRaw)(1, -1), Errno.FAULT);
+  assert.equal(hostCalls, []); // none of them left the kernel
+  assert.is(fn(e.seek)(3, 0n, 0, 8), 52, 'fd 3 is not the process\'s stdio: served in user space');
+  assert.is(fn(e.fdstatRaw)(7, 8), 52);
+  assert.equal(hostCalls, ['fd_seek', 'fd_fdstat_get']);
+  i.close();
+});
+
+test('in-kernel WASI: poll_oneoff on clocks sleeps in ring 0 with jit/wasi/poll.ts\'s events; fd subscriptions go to user space', () => {
+  const src = `(module
+    (import "wasi_snapshot_preview1" "poll_oneoff" (func $p (param i32 i32 i32 i32) (result i32)))
+    (memory 1)
+    (func (export "sub") (param $i i32) (param $ud i64) (param $tag i32) (param $id i32) (param $t i64) (param $fl i32)
+      (local $a i32) (local.set $a (i32.add (i32.const 1024) (i32.mul (local.get $i) (i32.const 48))))
+      (memory.fill (local.get $a) (i32.const 0) (i32.const 48))
+      (i64.store (local.get $a) (local.get $ud)) (i32.store8 offset=8 (local.get $a) (local.get $tag))
+      (i32.store offset=16 (local.get $a) (local.get $id)) (i64.store offset=24 (local.get $a) (local.get $t))
+      (i32.store16 offset=40 (local.get $a) (local.get $fl)))
+    (func (export "poll") (param i32 i32 i32 i32) (result i32)
+      (memory.fill (i32.const 4096) (i32.const 0xaa) (i32.const 256)) (i32.store (i32.const 8) (i32.const -1))
+      (call $p (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+    (func (export "u32") (param i32) (result i32) (i32.load (local.get 0)))
+    (func (export "u64") (param i32) (result i64) (i64.load (local.get 0))))`;
+  const hostCalls: string[] = [];
+  const i = instantiateInKernel(wat(src), { wasi_snapshot_preview1: { poll_oneoff: (): number => { hostCalls.push('poll'); return 52; } } },
+    { kernelImports: new Set(['wasi_snapshot_preview1.poll_oneoff']) });
+  const e = i.exports, sub = fn(e.sub), poll = fn(e.poll), u32 = fn(e.u32), u64 = fn(e.u64);
+  const event = (k: number) => ({ userdata: u64(4096 + 32 * k), errType: u32(4096 + 32 * k + 8), nbytes: u64(4096 + 32 * k + 16), flags: u64(4096 + 32 * k + 24) });
+  assert.is(poll(1024, 4096, 0, 8), Errno.INVAL);
+  // one relative monotonic clock of 30 ms: sleeps, then one CLOCK event
+  sub(0, 77n, 0, 1, 30_000_000n, 0);
+  let t0 = process.hrtime.bigint();
+  assert.is(poll(1024, 4096, 1, 8), Errno.SUCCESS);
+  assert.ok(process.hrtime.bigint() - t0 >= 30_000_000n);
+  assert.is(u32(8), 1);
+  assert.equal(event(0), { userdata: 77n, errType: 0, nbytes: 0n, flags: 0n });
+  // an unknown clock id is an INVAL event and then nothing sleeps (the 10 s clock is not due)
+  sub(1, 88n, 0, 9, 0n, 0);
+  sub(0, 77n, 0, 1, 10_000_000_000n, 0);
+  t0 = process.hrtime.bigint();
+  assert.is(poll(1024, 4096, 2, 8), Errno.SUCCESS);
+  assert.ok(process.hrtime.bigint() - t0 < 5_000_000_000n);
+  assert.is(u32(8), 1);
+  assert.equal(event(0), { userdata: 88n, errType: Errno.INVAL, nbytes: 0n, flags: 0n });
+  // absolute realtime in the past and relative 0: both due at once, in subscription order
+  sub(0, 1n, 0, 0, 1n, 1);
+  sub(1, 2n, 0, 1, 0n, 0);
+  assert.is(poll(1024, 4096, 2, 8), Errno.SUCCESS);
+  assert.is(u32(8), 2);
+  assert.equal([event(0).userdata, event(1).userdata], [1n, 2n]);
+  // bad pointers: subscriptions or events past memory.size are EFAULT; nevents last (events written)
+  assert.is(poll(65536 - 48, 4096, 2, 8), Errno.FAULT);
+  assert.is(poll(1024, 65536 - 32, 2, 8), Errno.FAULT);
+  assert.is(poll(1024, 4096, 2, 65534), Errno.FAULT);
+  assert.is(event(1).userdata, 2n);
+  assert.equal(hostCalls, []);
+  // any fd subscription: the whole call is user space's
+  sub(1, 3n, 1, 0, 0n, 0);
+  assert.is(poll(1024, 4096, 2, 8), 52);
+  assert.equal(hostCalls, ['poll']);
   i.close();
 });
 
