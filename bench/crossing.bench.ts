@@ -7,41 +7,30 @@
 //
 // Run: npx tsc -p . && node dist/bench/crossing.bench.js
 import { open, define, DataType } from 'ffi-rs';
-import { Assembler, AluOp, Cond, mem, memIdx, rax, rcx, rbp, rsp, r14, type Gpr } from '../backend-x64/index.js';
-import { ExecContext, loadCode, imageFromAssembled, native } from '../jit/runtime/index.js';
-import { VMCTX } from '../abi/vmctx.js';
+import { AluOp, Cond, mem, memIdx, rax, rcx, rsp, r14 } from '../backend-x64/index.js';
+import { ExecContext, native } from '../jit/runtime/index.js';
+import { assemble, param, vm as vmField } from '../tests/runtime/asm-helpers.js';
 
-const r15 = 15 as Gpr;
-const param = (i: number) => mem(rbp, 16 + 8 * i);
-
-const a = new Assembler();
-const fns: { offset: number; size: number; typeIndex: number }[] = [];
-const fn = (body: () => void): void => {
-  a.align(16);
-  const offset = a.offset;
-  a.push(rbp); a.movRR(64, rbp, rsp);
-  body();
-  a.movRR(64, rsp, rbp); a.pop(rbp); a.ret();
-  fns.push({ offset, size: a.offset - offset, typeIndex: 0 });
-};
-// 0: (i32, i32) -> i32 add
-fn(() => { a.movRM(32, rax, param(0)); a.aluRM(AluOp.ADD, 32, rax, param(1)); });
-// 1: call import 0 (i32) -> i32 p0 times
-fn(() => {
-  const top = a.newLabel(), done = a.newLabel();
-  a.aluRI(AluOp.SUB, 64, rsp, 16);
-  a.movMI(64, mem(rsp, 8), 0);
-  a.bind(top);
-  a.movRM(32, rax, mem(rsp, 8)); a.aluRM(AluOp.CMP, 32, rax, param(0)); a.jcc(Cond.GE, done);
-  a.movMR(64, mem(rsp, 0), rax);
-  a.movRI(32, rax, 0); a.movRI(32, rcx, 1); a.callM(mem(r15, VMCTX.hostCallStub));
-  a.aluMI(AluOp.ADD, 32, mem(rsp, 8), 1);
-  a.jmp(top);
-  a.bind(done);
-});
-// 2: out-of-bounds load
-fn(() => { a.movRI(32, rcx, 0x20000); a.movRM(32, rax, memIdx(r14, rcx, 1, 0)); });
-const code = loadCode(imageFromAssembled(a.finish(), fns));
+// The routines are hand-assembled with the runtime tests' helper (ABI frame around each body).
+const code = assemble([
+  // 0: (i32, i32) -> i32 add
+  (a) => { a.movRM(32, rax, param(0)); a.aluRM(AluOp.ADD, 32, rax, param(1)); },
+  // 1: call import 0 (i32) -> i32 p0 times
+  (a) => {
+    const top = a.newLabel(), done = a.newLabel();
+    a.aluRI(AluOp.SUB, 64, rsp, 16);
+    a.movMI(64, mem(rsp, 8), 0);
+    a.bind(top);
+    a.movRM(32, rax, mem(rsp, 8)); a.aluRM(AluOp.CMP, 32, rax, param(0)); a.jcc(Cond.GE, done);
+    a.movMR(64, mem(rsp, 0), rax);
+    a.movRI(32, rax, 0); a.movRI(32, rcx, 1); a.callM(vmField('hostCallStub'));
+    a.aluMI(AluOp.ADD, 32, mem(rsp, 8), 1);
+    a.jmp(top);
+    a.bind(done);
+  },
+  // 2: out-of-bounds load
+  (a) => { a.movRI(32, rcx, 0x20000); a.movRM(32, rax, memIdx(r14, rcx, 1, 0)); },
+]);
 
 let sink = 0;
 const ctx = new ExecContext({

@@ -4,13 +4,16 @@ import { Assembler, mem, type Gpr, type Label } from '../../backend-x64/index.js
 import { rbp, rsp } from '../../backend-x64/index.js';
 import { loadCode, imageFromAssembled, type LoadedCode } from '../../jit/runtime/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
+import type { CodeImage } from '../../abi/image.js';
 
 export const param = (i: number): ReturnType<typeof mem> => mem(rbp, 16 + 8 * i);
 export const vm = (field: keyof typeof VMCTX, extra = 0): ReturnType<typeof mem> => mem(15 as Gpr, VMCTX[field] + extra);
 
-/** Assembles several functions into one blob; each body runs between `push rbp; mov rbp, rsp` and `leave; ret`. */
-/** `self` is the function's own entry label (for recursion). */
-export function assemble(bodies: ((a: Assembler, self: Label) => void)[]): LoadedCode {
+/**
+ * Assembles several functions into one code image; each body runs between `push rbp; mov rbp, rsp`
+ * and `mov rsp, rbp; pop rbp; ret`. `self` is the function's own entry label (for recursion).
+ */
+export function assembleImage(bodies: ((a: Assembler, self: Label) => void)[]): CodeImage {
   const a = new Assembler();
   const functions = bodies.map((body) => {
     a.align(16);
@@ -25,5 +28,10 @@ export function assemble(bodies: ((a: Assembler, self: Label) => void)[]): Loade
     a.ret();
     return { offset, size: a.offset - offset, typeIndex: 0 };
   });
-  return loadCode(imageFromAssembled(a.finish(), functions));
+  return imageFromAssembled(a.finish(), functions);
+}
+
+/** assembleImage, loaded into executable memory. */
+export function assemble(bodies: ((a: Assembler, self: Label) => void)[]): LoadedCode {
+  return loadCode(assembleImage(bodies));
 }
