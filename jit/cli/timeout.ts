@@ -10,9 +10,10 @@ import { Worker } from 'node:worker_threads';
 
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-import(workerData.interrupt).then(({ requestInterrupt }) => {
+import(workerData.interrupt).then(({ interruptViews, requestInterruptOn }) => {
+  const views = interruptViews(workerData.targets); // no ffi call once the wasm runs
   parentPort.on('message', (deadline) => {
-    const fire = () => { requestInterrupt(workerData.targets); setTimeout(fire, 5); };
+    const fire = () => { requestInterruptOn(views); setTimeout(fire, 5); };
     setTimeout(fire, Math.max(0, deadline - Date.now()));
   });
   parentPort.postMessage('ready');

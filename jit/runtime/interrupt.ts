@@ -8,11 +8,23 @@ import { VMCTX } from '../../abi/vmctx.js';
 
 const ALL_ONES = 0xffffffffffffffffn;
 
-export function requestInterrupt(vmctxAddrs: readonly bigint[]): void {
-  for (const addr of vmctxAddrs) {
-    const b = view(addr, Math.max(VMCTX.stackLimit + 8, VMCTX.interrupt + 4));
+/**
+ * Zero-copy views of the interrupt fields of each vmctx. Make them before the wasm runs: creating
+ * a view is an ffi call, and a worker's ffi call racing the main thread's kwasm_enter call is
+ * what a timeout must never depend on; writing through a ready view is plain memory access.
+ */
+export function interruptViews(vmctxAddrs: readonly bigint[]): Buffer[] {
+  return vmctxAddrs.map((addr) => view(addr, Math.max(VMCTX.stackLimit + 8, VMCTX.interrupt + 4)));
+}
+
+export function requestInterruptOn(views: readonly Buffer[]): void {
+  for (const b of views) {
     // flag first: the slow path reads it only after the limit check failed
     b.writeUInt32LE(1, VMCTX.interrupt);
     b.writeBigUInt64LE(ALL_ONES, VMCTX.stackLimit);
   }
+}
+
+export function requestInterrupt(vmctxAddrs: readonly bigint[]): void {
+  requestInterruptOn(interruptViews(vmctxAddrs));
 }
