@@ -51,7 +51,10 @@ export function findKernel(): KernelInfo {
   );
 }
 
-const KMOD_SOURCES = ['Kbuild', 'kwasm_main.c', 'kwasm_entry.S', 'kwasm_ioctl.h', 'kwasm_abi.h', 'kwasm_yield.h'];
+/** Every source of the module: Kbuild and the .c/.S/.h files next to it. */
+function kmodSources(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f === 'Kbuild' || /\.(c|S|h)$/.test(f));
+}
 
 /**
  * Builds kwasm.ko in build/kmod-<ver>/<pid>/ (sources copied there: the source tree stays clean;
@@ -62,7 +65,8 @@ export function buildModule(k: KernelInfo): string {
   const out = join(root, 'build', `kmod-${k.version}`, String(process.pid));
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  for (const f of KMOD_SOURCES) copyFileSync(join(root, 'kernel-loader', 'kmod', f), join(out, f));
+  const src = join(root, 'kernel-loader', 'kmod');
+  for (const f of kmodSources(src)) copyFileSync(join(src, f), join(out, f));
   try {
     execFileSync('make', ['-s', '-C', k.headers, `M=${out}`, 'modules'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {

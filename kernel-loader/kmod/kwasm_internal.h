@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the parts of kwasm.ko share: the instance, vmctx accessors and the few functions one
+ * file calls in another. Not an ABI: user space sees only kwasm_ioctl.h and kwasm_abi.h.
+ */
+#ifndef KWASM_INTERNAL_H
+#define KWASM_INTERNAL_H
+
+#include <linux/types.h>
+#include <linux/ktime.h>
+#include "kwasm_abi.h"
+
+#define WASM_PAGE KWASM_WASM_PAGE_SIZE
+
+struct kwasm_func {
+	u32 offset, size;
+};
+
+struct kwasm_instance {
+	u8 *code;		/* vmalloc, RX once loaded */
+	u8 *area;		/* kvzalloc: globals, imported cells, funcref records, type ids, tables */
+	u8 *host;		/* per function index: KWASM_HOST_* served in the kernel (imports) */
+	u32 nindex;		/* function index space (description's nfuncs) */
+	bool pending;		/* the wasm stack is stopped at a host call answered by RESUME */
+	bool may_yield;		/* KWASM_LOAD_MAY_YIELD: the stack-overflow stub may return */
+	u64 mem_page_cap;	/* entries of mem_pages */
+	size_t code_bytes;	/* page multiple */
+	u32 code_len;		/* bytes of machine code */
+	struct kwasm_func *funcs;
+	u32 nfuncs;
+	u8 *mem;		/* linear memory 0: base of an 8 GiB + 64 KiB reservation */
+	size_t mem_bytes;	/* backed bytes at its start */
+	size_t mem_access;	/* accessible bytes (memory.size): what MEM_RW and WASI may touch */
+	struct vm_struct *mem_area;
+	struct page **mem_pages;	/* mem_bytes / PAGE_SIZE backing pages */
+	u8 *stack;		/* wasm stack, vmalloc */
+	size_t stack_bytes;
+	u8 *vmctx;		/* KWASM_VMCTX_SIZE bytes */
+};
+
+#define VM64(v, f) (*(u64 *)((v) + KWASM_VMCTX_##f))
+#define VM32(v, f) (*(u32 *)((v) + KWASM_VMCTX_##f))
+
+/* kwasm_wasi.c: serves import `host` (KWASM_HOST_*) in ring 0; false = exit to user space. */
+bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline);
+
+#endif /* KWASM_INTERNAL_H */
