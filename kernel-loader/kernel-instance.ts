@@ -62,6 +62,8 @@ export interface KernelFunction {
 
 const DESC_MAGIC = 0x444d574b;
 const GLOBAL_VALUE = 0, GLOBAL_FUNCREF = 1, GLOBAL_IMPORTED = 2;
+/** kwasm_ioctl.h: description layout 1 (tables that grow, element segments), reference kinds */
+const DESC_LAYOUT_TABLES = 1, REF_FUNC = 0, REF_EXTERN = 1, SEG_DROPPED = 1;
 const WASM_PAGE = 65536;
 /** kwasm_ioctl.h KWASM_MAX_MEM_PAGES: pages the kernel backs at LOAD */
 const MAX_INITIAL_PAGES = 256;
@@ -124,8 +126,6 @@ export class KernelInstance {
       if (imp.desc.kind === 'table') throw new KernelUnsupportedError('imported tables');
       if (imp.desc.kind === 'memory') throw new KernelUnsupportedError('imported memories');
     }
-    if (m.tables.some((t) => t.elemType !== FUNCREF)) throw new KernelUnsupportedError('externref tables');
-    if (m.globals.some((g) => g.type === EXTERNREF)) throw new KernelUnsupportedError('externref globals');
     const memMin = m.memories[0]?.limits.min ?? 0;
     if (memMin > MAX_INITIAL_PAGES) throw new KernelUnsupportedError(`initial memory over ${MAX_INITIAL_PAGES} pages`);
     if (m.tables.some((t) => t.limits.min > TABLE_LIMIT)) throw new KernelUnsupportedError('tables over 2^20 elements');
@@ -191,19 +191,26 @@ export class KernelInstance {
     // ---- tables and element segments (bounds rules of instantiation) ----
     const tables = m.tables.map((t) => new Uint32Array(t.limits.min));
     this.elemDropped = m.elems.map((e) => e.mode !== 'passive');
+    // items as function index + 1 (0 = null); an externref item is always null here, since
+    // imported reference globals are rejected above
+    const itemsOf = (e: (typeof m.elems)[number]): number[] => (e.funcIndices ? Array.from(e.funcIndices, (f) => f + 1)
+      : (e.exprs ?? []).map((x) => Number(evalConst(x).bits)));
     m.elems.forEach((e) => {
       if (e.mode !== 'active') return;
-      const items = e.funcIndices ? Array.from(e.funcIndices, (f) => f + 1)
-        : (e.exprs ?? []).map((x) => Number(evalConst(x).bits));
+      const items = itemsOf(e);
       const off = Number(evalConst(e.offsetExpr as ConstExpr).bits & 0xffffffffn);
       const t = tables[e.table];
       if (off + items.length > t.length) throw new RuntimeError(trapInfo(TrapCode.tableOutOfBounds).message);
       t.set(items, off);
     });
 
-    // ---- the description ----
+    // ---- the description (layout 1: table limits and kinds, element segments) ----
     const nT = m.types.length, nElems = tables.reduce((s, t) => s + t.length, 0);
-    const size = 32 + 16 * nF + align8(4 * nT) + 16 * globals.length + 8 * tables.length + align8(4 * nElems);
+    // passive segments keep their items for table.init; active and declarative ones start dropped
+    const segs = m.elems.map((e) => ({ kind: e.elemType === EXTERNREF ? REF_EXTERN : REF_FUNC, items: e.mode === 'passive' ? itemsOf(e) : [] }));
+    const nSegItems = segs.reduce((s, g) => s + g.items.length, 0);
+    const size = 32 + 16 * nF + align8(4 * nT) + 16 * globals.length + 16 * tables.length + align8(4 * nElems) +
+      16 * segs.length + align8(4 * nSegItems);
     const d = Buffer.alloc(size);
     d.writeUInt32LE(DESC_MAGIC, 0);
     d.writeUInt32LE(nF, 4);
@@ -211,6 +218,8 @@ export class KernelInstance {
     d.writeUInt32LE(globals.length, 12);
     d.writeUInt32LE(tables.length, 16);
     d.writeUInt32LE(nElems, 20);
+    d.writeUInt32LE(segs.length, 24);
+    d.writeUInt32LE(DESC_LAYOUT_TABLES, 28);
     let at = 32;
     for (let f = 0; f < nF; f++, at += 16) {
       d.writeUInt32LE(module.funcOffsets[f], at);
@@ -224,8 +233,21 @@ export class KernelInstance {
       d.writeUInt32LE(g.kind, at + 8);
       at += 16;
     }
-    for (const t of tables) { d.writeUInt32LE(t.length, at); at += 8; }
+    m.tables.forEach((tt, i) => {
+      d.writeUInt32LE(tables[i].length, at);
+      d.writeUInt32LE(tt.limits.max ?? 0xffffffff, at + 4);
+      d.writeUInt32LE(tt.elemType === EXTERNREF ? REF_EXTERN : REF_FUNC, at + 8);
+      at += 16;
+    });
     for (const t of tables) for (const v of t) { d.writeUInt32LE(v, at); at += 4; }
+    at = align8(at);
+    segs.forEach((g, i) => {
+      d.writeUInt32LE(g.items.length, at);
+      d.writeUInt32LE(g.kind, at + 4);
+      d.writeUInt32LE(m.elems[i].mode === 'passive' ? 0 : SEG_DROPPED, at + 8);
+      at += 16;
+    });
+    for (const g of segs) for (const v of g.items) { d.writeUInt32LE(v, at); at += 4; }
 
     // ---- load, data segments, start ----
     const dev = (this.device = KwasmDevice.open(opts.device));
@@ -343,15 +365,36 @@ export class KernelInstance {
 
 function F32_OR_F64(t: ValType): boolean { return t === F32 || t === F64; }
 
+/**
+ * externref values in ring 0 are tokens chosen here (1, 2, ... per distinct JS value; 0 = null):
+ * compiled code only moves them and compares them with 0, so the kernel stores them as they are.
+ * Kept for the process's life, as the user-space store keeps its extern handles.
+ */
+const externs: unknown[] = [];
+const externIds = new Map<unknown, bigint>();
+export function externToken(v: unknown): bigint {
+  if (v === null || v === undefined) return 0n;
+  let id = externIds.get(v);
+  if (id === undefined) { externs.push(v); id = BigInt(externs.length); externIds.set(v, id); }
+  return id;
+}
+export function externValue(b: bigint): unknown {
+  if (b === 0n) return null;
+  if (b > BigInt(externs.length)) throw new Error(`externref token ${b} was not made by this process`);
+  return externs[Number(b) - 1];
+}
+
 function toBits(t: ValType, v: unknown): bigint {
   if (t === I32 || t === I64 || t === F32 || t === F64) return numToBits(t, v);
+  if (t === EXTERNREF) return externToken(v);
   if (v === null || v === undefined) return 0n;
-  throw new KernelUnsupportedError('reference values across the kernel boundary');
+  throw new KernelUnsupportedError('funcref values across the kernel boundary');
 }
 function fromBits(t: ValType, b: bigint): unknown {
   if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, b);
+  if (t === EXTERNREF) return externValue(b);
   if (b === 0n) return null;
-  throw new KernelUnsupportedError('reference values across the kernel boundary');
+  throw new KernelUnsupportedError('funcref values across the kernel boundary');
 }
 
 function callJs(fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[]): bigint[] {

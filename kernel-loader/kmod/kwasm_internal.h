@@ -36,6 +36,7 @@ struct kwasm_instance {
 	u8 *stack;		/* wasm stack, vmalloc */
 	size_t stack_bytes;
 	u8 *vmctx;		/* KWASM_VMCTX_SIZE bytes */
+	struct kwasm_tables *tabs;	/* kwasm_table.c: tables and element segments */
 };
 
 #define VM64(v, f) (*(u64 *)((v) + KWASM_VMCTX_##f))
@@ -43,5 +44,12 @@ struct kwasm_instance {
 
 /* kwasm_wasi.c: serves import `host` (KWASM_HOST_*) in ring 0; false = exit to user space. */
 bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline);
+
+/* kwasm_table.c: the description's table part (layout 0 or 1), the table builtins, free. */
+int kwasm_desc_tables_bytes(const u8 *p, u64 avail, u32 ntables, u32 nelems, u32 nsegs, u32 layout, u64 *bytes);
+int kwasm_tables_build(struct kwasm_instance *in, const u8 *p, u32 ntables, u32 nelems, u32 nsegs, u32 layout,
+		       u8 *descs, u8 *recs, u32 nfuncs);
+bool kwasm_table_builtin(struct kwasm_instance *in, u32 idx, u64 *a);
+void kwasm_tables_free(struct kwasm_instance *in);
 
 #endif /* KWASM_INTERNAL_H */

@@ -155,4 +155,27 @@ struct kwasm_mem_rw {
 #define KWASM_IOC_RELEASE	_IO(KWASM_IOC_MAGIC, 5)
 #define KWASM_IOC_RESUME	_IOWR(KWASM_IOC_MAGIC, 6, struct kwasm_invoke)
 
+/*
+ * Module description, layout 1 (spec coverage: tables that grow, element segments, externref).
+ * The header's two last words, zero in layout 0, become { ..., nsegs, layout }:
+ *   header   { u32 magic, nfuncs, ntypes, nglobals, ntables, nelems, nsegs, layout = 1 }
+ *   funcs, types, globals as in layout 0
+ *   tables   ntables x { u32 length, u32 max (0xffffffff = none), u32 kind (KWASM_REF_*), u32 0 }
+ *   elems    as in layout 0 (an externref table's elements must be 0: null)
+ *   segs     nsegs x { u32 length, u32 kind, u32 flags (KWASM_SEG_*), u32 0 }
+ *   items    all segments' items in order, u32 each (0 = null, else function index + 1; an
+ *            externref segment's must be 0), padded to 8
+ * With layout 1 the kernel serves table.init/copy/grow/fill and elem.drop itself (the builtins
+ * never reach user space); table.grow stops at the table's max and at KWASM_MAX_TABLE_ELEMS. A
+ * kernel that predates layout 1 rejects such a description (-EINVAL: nonzero reserved words).
+ */
+#define KWASM_DESC_LAYOUT_TABLES 1u
+#define KWASM_DESC_TABLE_V1_SIZE 16
+#define KWASM_DESC_SEG_SIZE 16
+#define KWASM_MAX_DESC_SEGS (1u << 20)
+#define KWASM_MAX_TABLE_ELEMS (1u << 20)	/* table.grow policy cap: 8 MiB of elements per table */
+#define KWASM_REF_FUNC 0
+#define KWASM_REF_EXTERN 1		/* opaque 64-bit tokens chosen by user space; never dereferenced */
+#define KWASM_SEG_DROPPED 1u		/* active and declarative segments start dropped */
+
 #endif /* KWASM_IOCTL_H */

@@ -93,10 +93,10 @@ static void flush_this_cpu(void *unused)
 
 /*
  * Flip every page of a vmalloc'd code area between RW+NX and RO+X in one PTE write each, so no
- * page is ever writable and executable at once, then flush every CPU's TLB before anyone runs
- * (or frees) it. set_memory_x/ro are not exported; this is the verified substitute.
+ * page is ever writable and executable at once. The caller flushes every CPU's TLB before
+ * anyone runs (or frees) it. set_memory_x/ro are not exported; this is the verified substitute.
  */
-static int code_set_exec(u8 *base, size_t bytes, bool exec)
+static int code_flip(u8 *base, size_t bytes, bool exec)
 {
 	size_t off;
 
@@ -111,8 +111,17 @@ static int code_set_exec(u8 *base, size_t bytes, bool exec)
 		if (!!pte_write(*pte) == exec || !!pte_exec(*pte) != exec)
 			return -EFAULT;
 	}
-	on_each_cpu(flush_this_cpu, NULL, 1);
 	return 0;
+}
+
+/* code_flip, then every CPU's TLB flushed: the code can run (or be freed) from here on */
+static int code_set_exec(u8 *base, size_t bytes, bool exec)
+{
+	int err = code_flip(base, bytes, exec);
+
+	if (!err)
+		on_each_cpu(flush_this_cpu, NULL, 1);
+	return err;
 }
 
 /* ---- linear memory ------------------------------------------------------------------------- */
@@ -165,16 +174,24 @@ static int mem_unmap_pte(pte_t *pte, unsigned long addr, void *data)
 	return 0;
 }
 
-static void mem_free(struct kwasm_instance *in)
+/*
+ * Clears the memory's PTEs; true if any were mapped, so the caller must flush every CPU's TLB
+ * before mem_release: no CPU may still translate to the pages once they go back to the allocator.
+ */
+static bool mem_unmap(struct kwasm_instance *in)
+{
+	if (!in->mem_area || !in->mem_bytes)
+		return false;
+	apply_to_existing_page_range(kw_init_mm, (unsigned long)in->mem, in->mem_bytes, mem_unmap_pte, NULL);
+	return true;
+}
+
+static void mem_release(struct kwasm_instance *in)
 {
 	unsigned long i, n = in->mem_bytes >> PAGE_SHIFT;
 
 	if (!in->mem_area)
 		return;
-	if (n)
-		apply_to_existing_page_range(kw_init_mm, (unsigned long)in->mem, in->mem_bytes, mem_unmap_pte, NULL);
-	/* no CPU may still translate to the pages once they go back to the allocator */
-	on_each_cpu(flush_this_cpu, NULL, 1);
 	for (i = 0; i < n && in->mem_pages; i++)
 		if (in->mem_pages[i]) {
 			__free_page(in->mem_pages[i]);
@@ -216,7 +233,7 @@ static int mem_map_more(struct kwasm_instance *in, unsigned long n)
 		fill.next = 0;
 		err = apply_to_page_range(kw_init_mm, (unsigned long)in->mem + in->mem_bytes, i << PAGE_SHIFT,
 					  mem_map_pte, &fill);
-		/* mapped or not, the pages are accounted in mem_bytes: mem_free releases them */
+		/* mapped or not, the pages are accounted in mem_bytes: mem_release frees them */
 		in->mem_bytes += i << PAGE_SHIFT;
 		if (err)
 			return err;
@@ -257,19 +274,24 @@ static u32 mem_grow(struct kwasm_instance *in, u32 delta)
 
 static void instance_free(struct kwasm_instance *in)
 {
+	int code_err;
+
 	if (!in)
 		return;
 
+	/* code back to RW+NX and memory unmapped, then one TLB flush on every CPU for both */
+	code_err = in->code ? code_flip(in->code, in->code_bytes, false) : 0;
+	if (mem_unmap(in) || in->code)
+		on_each_cpu(flush_this_cpu, NULL, 1);
 	if (in->code) {
-		/* back to RW+NX before the pages return to the allocator */
-		if (code_set_exec(in->code, in->code_bytes, false))
+		if (code_err)
 			pr_err("kwasm: cannot restore code page permissions; leaking %zu bytes\n", in->code_bytes);
 		else {
 			vfree(in->code);
 			atomic_long_sub(in->code_bytes >> PAGE_SHIFT, &live_pages);
 		}
 	}
-	mem_free(in);
+	mem_release(in);
 	if (in->stack) {
 		vfree(in->stack);
 		atomic_long_sub(in->stack_bytes >> PAGE_SHIFT, &live_pages);
@@ -278,6 +300,7 @@ static void instance_free(struct kwasm_instance *in)
 	kfree(in->funcs);
 	kvfree(in->area);
 	kvfree(in->host);
+	kwasm_tables_free(in);
 	kfree(in);
 	atomic_long_dec(&live_instances);
 }
@@ -358,23 +381,25 @@ static bool all_zero(const u64 *w, size_t n)
  */
 #define DESC_FUNC 16
 #define DESC_GLOBAL 16
-#define DESC_TABLE 8
 
 static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 {
-	u32 nfuncs, ntypes, nglobals, ntables, nelems, i, j;
-	u64 want, sum = 0;
-	size_t o_glob, o_cells, o_recs, o_types, o_tabs, o_elems, bytes;
-	const u8 *fp, *tp, *gp, *tabp, *ep;
+	u32 nfuncs, ntypes, nglobals, ntables, nelems, nsegs, layout, i;
+	u64 want, tbytes;
+	size_t o_glob, o_cells, o_recs, o_types, o_tabs, bytes;
+	const u8 *fp, *tp, *gp, *tabp;
 	u8 *recs;
+	int err;
 
-	if (len < KWASM_DESC_HEADER || rd32(d) != KWASM_DESC_MAGIC || rd32(d + 24) || rd32(d + 28))
+	if (len < KWASM_DESC_HEADER || rd32(d) != KWASM_DESC_MAGIC)
 		return -EINVAL;
 	nfuncs = rd32(d + 4);
 	ntypes = rd32(d + 8);
 	nglobals = rd32(d + 12);
 	ntables = rd32(d + 16);
 	nelems = rd32(d + 20);
+	nsegs = rd32(d + 24);	/* layout 0: both 0 (kwasm_desc_tables_bytes checks) */
+	layout = rd32(d + 28);
 	if (nfuncs > KWASM_MAX_DESC_FUNCS || ntypes > KWASM_MAX_DESC_TYPES || nglobals > KWASM_MAX_DESC_GLOBALS ||
 	    ntables > KWASM_MAX_DESC_TABLES || nelems > KWASM_MAX_DESC_ELEMS)
 		return -EINVAL;
@@ -383,16 +408,9 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 	tp = fp + (u64)nfuncs * DESC_FUNC;
 	gp = tp + ALIGN((u64)ntypes * 4, 8);
 	tabp = gp + (u64)nglobals * DESC_GLOBAL;
-	ep = tabp + (u64)ntables * DESC_TABLE;
-	want = (ep - d) + ALIGN((u64)nelems * 4, 8);
-	if (want != len)
-		return -EINVAL;
-	for (i = 0; i < ntables; i++) {
-		if (rd32(tabp + DESC_TABLE * i + 4))
-			return -EINVAL;
-		sum += rd32(tabp + DESC_TABLE * i);
-	}
-	if (sum != nelems)
+	want = tabp - d;
+	if (want > len || kwasm_desc_tables_bytes(tabp, len - want, ntables, nelems, nsegs, layout, &tbytes) ||
+	    want + tbytes != len)
 		return -EINVAL;
 
 	o_glob = 0;
@@ -400,8 +418,8 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 	o_recs = o_cells + 8 * (size_t)nglobals;
 	o_types = o_recs + KWASM_FUNCREF_SIZE * (size_t)nfuncs;
 	o_tabs = ALIGN(o_types + 4 * (size_t)ntypes, 8);
-	o_elems = o_tabs + KWASM_TABLE_DESC_SIZE * (size_t)ntables;
-	bytes = o_elems + 8 * (size_t)nelems;
+	/* table elements live in kwasm_table.c's arrays (they may grow): only descriptors here */
+	bytes = o_tabs + KWASM_TABLE_DESC_SIZE * (size_t)ntables;
 	in->area = kvzalloc(max_t(size_t, bytes, 8), GFP_KERNEL);
 	in->host = kvzalloc(max_t(size_t, nfuncs, 1), GFP_KERNEL);
 	if (!in->area || !in->host)
@@ -447,26 +465,9 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 			return -EINVAL;
 		}
 	}
-	for (i = 0, sum = 0; i < ntables; i++) {
-		u32 n = rd32(tabp + DESC_TABLE * i);
-		u64 *elems = (u64 *)(in->area + o_elems) + sum;
-		u8 *td = in->area + o_tabs + KWASM_TABLE_DESC_SIZE * i;
-
-		for (j = 0; j < n; j++) {
-			u32 v = rd32(ep + 4 * (sum + j));
-
-			if (v > nfuncs)
-				return -EINVAL;
-			elems[j] = v ? (u64)(recs + KWASM_FUNCREF_SIZE * (v - 1)) : 0;
-		}
-		*(u64 *)(td + KWASM_TABLE_DESC_BASE) = (u64)elems;
-		*(u64 *)(td + KWASM_TABLE_DESC_LENGTH) = n;
-		if (i == 0) {
-			VM64(in->vmctx, TABLE0_BASE) = (u64)elems;
-			VM32(in->vmctx, TABLE0_LENGTH) = n;
-		}
-		sum += n;
-	}
+	err = kwasm_tables_build(in, tabp, ntables, nelems, nsegs, layout, in->area + o_tabs, recs, nfuncs);
+	if (err)
+		return err;
 	VM64(in->vmctx, GLOBALS_BASE) = (u64)(in->area + o_glob);
 	VM64(in->vmctx, FUNC_REFS) = (u64)recs;
 	VM64(in->vmctx, TYPE_IDS) = (u64)(in->area + o_types);
@@ -698,10 +699,13 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 		if (!in->pending)
 			return status;
 		/* a host call from another instance's code cannot happen: no cross-instance links */
-		if (idx == KWASM_BUILTIN_MEMORY_GROW)
+		if (idx == KWASM_BUILTIN_MEMORY_GROW) {
 			a[0] = mem_grow(in, (u32)a[0]);
-		else if (idx >= in->nindex || !kwasm_serve_host(in, in->host[idx], deadline))
+		} else if (kwasm_table_builtin(in, idx, a)) {
+			/* table.init/copy/grow/fill, elem.drop: served in ring 0 (layout 1) */
+		} else if (idx >= in->nindex || !kwasm_serve_host(in, in->host[idx], deadline)) {
 			return status;
+		}
 		if (fatal_signal_pending(current))
 			return interrupted(in);
 		kind = RUN_RESUME;

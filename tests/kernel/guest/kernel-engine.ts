@@ -4,7 +4,7 @@
 // "not supported in kernel mode yet" error, so the script's later commands are tallied as
 // unsupported instead of running against the previous module.
 import { KernelInstance, KernelUnsupportedError, type KernelFunction, type KernelImports } from '../../../kernel-loader/kernel-instance.js';
-import { compileModule } from '../../../jit/compiler/module-compiler.js';
+import { compileModule, type CompiledModule } from '../../../jit/compiler/module-compiler.js';
 import { EXTERNREF, FUNCREF, I32, F32, I64, F64, type ValType } from '../../../jit/types.js';
 import { LinkError } from '../../../jit/errors.js';
 import { numToBits } from '../../../jit/instance/values.js';
@@ -22,12 +22,18 @@ class Unsupported { constructor(readonly error: KernelUnsupportedError) {} }
  */
 const STALE = 'state after an unsupported operation';
 
+/** Where an engine's time goes (ms), for KWASM_KERNEL_SPEC_VERBOSE. */
+export interface EngineStats { compile: number; load: number; invoke: number; close: number; loads: number; invokes: number }
+
 export class KernelEngine implements Engine {
   readonly name = 'kwasm-jit --kernel';
+  readonly stats: EngineStats = { compile: 0, load: 0, invoke: 0, close: 0, loads: 0, invokes: 0 };
   private readonly instances: KernelInstance[] = [];
   private readonly registered: KernelImports = {};
   private readonly registeredInst = new Map<string, KernelInstance>();
   private readonly stale = new WeakSet<object>();
+  /** the instances whose exports an instance imports (registered modules) */
+  private readonly deps = new Map<KernelInstance, Set<KernelInstance>>();
   private readonly spectest: Record<string, unknown>;
 
   constructor() {
@@ -41,7 +47,19 @@ export class KernelEngine implements Engine {
   }
 
   instantiate(bytes: Uint8Array): EngineInstance {
+    const t0 = performance.now();
     const compiled = compileModule(bytes);
+    const t1 = performance.now();
+    this.stats.compile += t1 - t0;
+    try {
+      return this.instantiateCompiled(compiled);
+    } finally {
+      this.stats.load += performance.now() - t1;
+      this.stats.loads++;
+    }
+  }
+
+  private instantiateCompiled(compiled: CompiledModule): EngineInstance {
     const imports: KernelImports = { ...this.registered, spectest: this.spectest };
     // a registered kernel function imported with another signature is a link error, as in user space
     for (const imp of compiled.info.imports) {
@@ -56,6 +74,13 @@ export class KernelEngine implements Engine {
     try {
       const inst = new KernelInstance(compiled, imports);
       this.instances.push(inst);
+      // imported functions of another instance run that instance: its staleness is ours
+      const deps = new Set<KernelInstance>();
+      for (const imp of compiled.info.imports) {
+        const owner = this.registeredInst.get(imp.module);
+        if (owner) deps.add(owner);
+      }
+      this.deps.set(inst, deps);
       return inst;
     } catch (e) {
       if (!(e instanceof KernelUnsupportedError)) throw e;
@@ -69,8 +94,16 @@ export class KernelEngine implements Engine {
 
   private live(instance: EngineInstance): KernelInstance {
     if (instance instanceof Unsupported) throw instance.error;
-    if (this.stale.has(instance)) throw new KernelUnsupportedError(STALE);
+    if (this.isStale(instance as KernelInstance)) throw new KernelUnsupportedError(STALE);
     return instance as KernelInstance;
+  }
+
+  private isStale(inst: KernelInstance, seen = new Set<KernelInstance>()): boolean {
+    if (this.stale.has(inst)) return true;
+    if (seen.has(inst)) return false;
+    seen.add(inst);
+    for (const d of this.deps.get(inst) ?? []) if (this.isStale(d, seen)) return true;
+    return false;
   }
 
   register(as: string, instance: EngineInstance): void {
@@ -83,12 +116,16 @@ export class KernelEngine implements Engine {
     const inst = this.live(instance);
     const f = inst.exports[field] as KernelFunction | undefined;
     if (typeof f !== 'function') throw new Error(`no exported function ${field}`);
+    const t0 = performance.now();
+    this.stats.invokes++;
     try {
       const bits = args.map((a) => toBits(a));
       return f.raw(bits).map((b, i) => fromBits(f.type.results[i], b));
     } catch (e) {
       if (e instanceof KernelUnsupportedError) this.stale.add(inst);
       throw e;
+    } finally {
+      this.stats.invoke += performance.now() - t0;
     }
   }
 
@@ -99,7 +136,11 @@ export class KernelEngine implements Engine {
     return fromBits(g.type, g.bits);
   }
 
-  dispose(): void { for (const i of this.instances) i.close(); }
+  dispose(): void {
+    const t0 = performance.now();
+    for (const i of this.instances) i.close();
+    this.stats.close += performance.now() - t0;
+  }
 }
 
 function toBits(v: SpecValue): bigint {
@@ -107,7 +148,9 @@ function toBits(v: SpecValue): bigint {
   if (t === undefined) throw new Error(`unsupported value type ${v.type}`);
   if (t === FUNCREF || t === EXTERNREF) {
     if (v.value === 'null') return 0n;
-    throw new KernelUnsupportedError('reference values across the kernel boundary');
+    // the script's `ref.extern N` as the token N + 1 (0 is null); the kernel never looks inside
+    if (t === EXTERNREF) return BigInt(v.value as string) + 1n;
+    throw new KernelUnsupportedError('funcref values across the kernel boundary');
   }
   return BigInt(v.value as string);
 }
@@ -117,7 +160,7 @@ function fromBits(t: ValType, b: bigint): SpecValue {
   if (t === FUNCREF || t === EXTERNREF) {
     if (b === 0n) return { type, value: 'null' };
     if (t === FUNCREF) return { type, value: 'func' };
-    throw new KernelUnsupportedError('reference values across the kernel boundary');
+    return { type, value: String(b - 1n) };
   }
   const bits = t === I32 || t === F32 ? b & 0xffffffffn : BigInt.asUintN(64, b);
   return { type, value: bits.toString() };
