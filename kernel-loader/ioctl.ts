@@ -82,7 +82,25 @@ export class NativeBuffer {
   free(): void {
     libc.munmap([this.addr, BigInt(this.length)]);
   }
+
+  /**
+   * A buffer of at least `length` bytes from a per-thread pool, for memory only used during
+   * synchronous calls (ioctl argument pages, LOAD's image, MEM_READ/WRITE staging): an mmap,
+   * its munmap and the address conversion cost three ffi calls, about 2 ms under TCG, and a
+   * spec script loads hundreds of modules. `give()` returns it (its contents are stale).
+   */
+  static take(length: number): NativeBuffer {
+    const i = pool.findIndex((b) => b.length >= length);
+    return i >= 0 ? pool.splice(i, 1)[0] : NativeBuffer.alloc(length);
+  }
+  give(): void {
+    if (this.length > POOL_MAX_BYTES || pool.length >= POOL_MAX_BUFFERS) this.free();
+    else pool.push(this);
+  }
 }
+const pool: NativeBuffer[] = [];
+const POOL_MAX_BYTES = 1 << 20, POOL_MAX_BUFFERS = 16;
+
 
 export interface KwasmVersion {
   version: number; vmctxSize: number; imageVersion: number; maxMemPages: number; maxImageBytes: bigint; maxStackBytes: bigint;
@@ -121,7 +139,7 @@ export interface InvokeResult {
 
 /** One open /dev/kwasm: at most one loaded instance at a time. */
 export class KwasmDevice {
-  private readonly scratch = NativeBuffer.alloc(PAGE);
+  private readonly scratch = NativeBuffer.take(PAGE);
   private closed = false;
   private constructor(readonly fd: number) {}
 
@@ -166,8 +184,8 @@ export class KwasmDevice {
   }
 
   load(opts: LoadOptions): void {
-    const img = NativeBuffer.alloc(opts.image.length);
-    const desc = opts.desc ? NativeBuffer.alloc(opts.desc.length) : null;
+    const img = NativeBuffer.take(opts.image.length);
+    const desc = opts.desc ? NativeBuffer.take(opts.desc.length) : null;
     try {
       img.buf.set(opts.image);
       if (desc && opts.desc) desc.buf.set(opts.desc);
@@ -184,8 +202,8 @@ export class KwasmDevice {
       }
       this.call('load', KWASM_IOC.LOAD, this.scratch.addr);
     } finally {
-      img.free();
-      desc?.free();
+      img.give();
+      desc?.give();
     }
   }
 
@@ -242,22 +260,22 @@ export class KwasmDevice {
   }
 
   readMemory(offset: number | bigint, len: number): Buffer {
-    const nb = NativeBuffer.alloc(len);
+    const nb = NativeBuffer.take(len);
     try {
       this.memRw('read', KWASM_IOC.MEM_READ, BigInt(offset), nb, len);
       return Buffer.from(nb.buf.subarray(0, len));
     } finally {
-      nb.free();
+      nb.give();
     }
   }
 
   writeMemory(offset: number | bigint, data: Uint8Array): void {
-    const nb = NativeBuffer.alloc(data.length);
+    const nb = NativeBuffer.take(data.length);
     try {
       nb.buf.set(data);
       this.memRw('write', KWASM_IOC.MEM_WRITE, BigInt(offset), nb, data.length);
     } finally {
-      nb.free();
+      nb.give();
     }
   }
 
@@ -286,7 +304,7 @@ export class KwasmDevice {
     if (this.closed) return;
     this.closed = true;
     libc.close([this.fd]);
-    this.scratch.free();
+    this.scratch.give();
   }
 }
 

@@ -9,6 +9,7 @@ import { convertAll } from '../spec/convert.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EXPECTED_FILE, KERNEL_CLI_PROGRAMS, runBatch, trapOf, type Expected } from './guest/cli.guest.js';
+import { writeSpecBundle } from './guest/spec.guest.js';
 
 /** User-mode runs of the programs the guest runs with --kernel (the reference it must match). */
 async function cliReference(): Promise<void> {
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     // the guest's root is read-only: the spec JSON cache (build/spec) is built here, before boot
     const converted = await convertAll();
     if (converted.some((c) => c.error)) console.log('  spec conversion failed for some scripts (kernel subset skips them)');
+    writeSpecBundle();
     await cliReference();
     const script = join(repoRoot(), 'dist', 'tests', 'kernel', 'guest', 'main.guest.js');
     const run = await runInVm({ script, timeoutMs: Number(process.env.KWASM_VM_TIMEOUT_MS ?? 240_000) });

@@ -1,11 +1,9 @@
 // Execution commands of the spec scripts: actions, assert_return (exact bits, or the NaN
 // patterns nan:canonical / nan:arithmetic), assert_trap / assert_exhaustion (a trap with the
 // expected message prefix), assert_unlinkable / assert_uninstantiable, register.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LinkError, RuntimeError } from '../../jit/errors.js';
 import type { EngineInstance, SpecValue } from './engine.js';
-import type { Command, FileContext, Handler, Outcome } from './runner.js';
+import { moduleBytes, type Command, type FileContext, type Handler, type Outcome } from './runner.js';
 
 function target(cmd: Command, ctx: FileContext): EngineInstance {
   const name = cmd.action?.module;
@@ -69,7 +67,7 @@ function expectError(kind: 'trap' | 'exhaustion'): Handler {
 
 function expectInstantiationError(kind: 'link' | 'trap'): Handler {
   return (cmd, ctx): Outcome => {
-    const bytes = readFileSync(join(ctx.dir, cmd.filename as string));
+    const bytes = moduleBytes(cmd, ctx);
     try {
       ctx.engine!.instantiate(bytes);
       return { status: 'failed', detail: `instantiated, expected ${kind} error "${cmd.text}"` };

@@ -38,12 +38,14 @@ export interface FileContext {
   /** The current module (last `module` command) and named ones, for the engine. */
   current: EngineInstance | null;
   named: Map<string, EngineInstance>;
+  /** Module bytes by file name, read in one go (the kernel VM stage: one 9p read per script, not one per module). */
+  modules?: ReadonlyMap<string, Uint8Array>;
 }
 
 export type Handler = (cmd: Command, ctx: FileContext) => Outcome;
 
-function moduleBytes(cmd: Command, ctx: FileContext): Uint8Array {
-  return readFileSync(join(ctx.dir, cmd.filename as string));
+export function moduleBytes(cmd: Command, ctx: FileContext): Uint8Array {
+  return ctx.modules?.get(cmd.filename as string) ?? readFileSync(join(ctx.dir, cmd.filename as string));
 }
 
 /** Shared by assert_malformed and assert_invalid: rejected at the right stage? */
