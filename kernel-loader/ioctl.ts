@@ -53,6 +53,18 @@ export const KWASM_IOC = {
 } as const;
 export const IOC_MAGIC = MAGIC;
 
+// ---- KWASM_IOC_TRACE (9): the last trap's wasm frame chain as code offsets (kwasm_ioctl.h) ----
+export const TRACE_STRUCT = { size: 40, version: 0, flags: 4, framesPtr: 8, maxFrames: 16, nframes: 20, trapPc: 24, reserved: 32 } as const;
+export const KWASM_IOC_TRACE = ioc(IOC.READ | IOC.WRITE, MAGIC, 9, TRACE_STRUCT.size);
+/** kwasm_ioctl.h KWASM_MAX_TRACE_FRAMES */
+export const MAX_TRACE_FRAMES = 1 << 20;
+export interface TraceResult {
+  /** the trap's pc offset, as INVOKE's trapPc */
+  trapPc: bigint;
+  /** return-address offsets into the code, innermost caller first (the whole chain) */
+  frames: bigint[];
+}
+
 /** KWASM_STATUS_* (kwasm_abi.h, from abi/calling-convention.ts). */
 export const Status = { returned: 0, trap: 1, hostCall: 2 } as const;
 
@@ -222,6 +234,31 @@ export class KwasmDevice {
    */
   resume(results: readonly bigint[], nslots: number, timeoutNs = 0n): InvokeResult {
     return this.run(KWASM_IOC.RESUME, 'resume', 0, new Array<bigint>(nslots).fill(0n), results, timeoutNs);
+  }
+
+  /**
+   * After an INVOKE/RESUME that returned a trap (and before the next INVOKE): the trapping frame
+   * chain the kernel walked on the stopped wasm stack (KWASM_IOC_TRACE). Two ioctls when the
+   * chain is longer than a first guess (a runaway recursion).
+   */
+  trace(): TraceResult {
+    const get = (max: number): { nframes: number; trapPc: bigint; frames: bigint[] } => {
+      const nb = max ? NativeBuffer.alloc(8 * max) : null;
+      try {
+        const S = TRACE_STRUCT, b = this.header(S.size);
+        b.writeBigUInt64LE(nb?.addr ?? 0n, S.framesPtr);
+        b.writeUInt32LE(max, S.maxFrames);
+        this.call('trace', KWASM_IOC_TRACE, this.scratch.addr);
+        const nframes = b.readUInt32LE(S.nframes), trapPc = b.readBigUInt64LE(S.trapPc);
+        const frames = Array.from({ length: Math.min(nframes, max) }, (_, i) => (nb as NativeBuffer).buf.readBigUInt64LE(8 * i));
+        return { nframes, trapPc, frames };
+      } finally {
+        nb?.free();
+      }
+    };
+    let r = get(512);
+    if (r.nframes > 512) r = get(Math.min(r.nframes, MAX_TRACE_FRAMES));
+    return { trapPc: r.trapPc, frames: r.frames };
   }
 
   private run(cmd: bigint, op: string, funcIndex: number, args: readonly bigint[], hostResults: readonly bigint[], timeoutNs: bigint): InvokeResult {

@@ -211,6 +211,8 @@ SYM_INNER_LABEL(kwasm_trap_landing, SYM_L_GLOBAL)
 	mov	%eax, KWASM_VMCTX_TRAP_SIGNAL(%r11)
 	mov	%rdx, KWASM_VMCTX_TRAP_PC(%r11)
 	mov	%rsi, KWASM_VMCTX_TRAP_ADDR(%r11)
+	/* still the trapping frame's rbp: KWASM_IOC_TRACE walks the frame chain from it */
+	mov	%rbp, KWASM_VMCTX_TRAP_FP(%r11)
 	mov	%r15, KWASM_VMCTX_STOP_VMCTX(%r11)
 	mov	%r11, %r15
 	mov	$KWASM_STATUS_TRAP, %eax

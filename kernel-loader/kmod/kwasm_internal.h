@@ -23,6 +23,7 @@ struct kwasm_instance {
 	u32 nindex;		/* function index space (description's nfuncs) */
 	bool pending;		/* the wasm stack is stopped at a host call answered by RESUME */
 	bool may_yield;		/* KWASM_LOAD_MAY_YIELD: the stack-overflow stub may return */
+	bool trapped;		/* the last INVOKE/RESUME trapped: KWASM_IOC_TRACE may walk its stack */
 	u64 mem_page_cap;	/* entries of mem_pages */
 	size_t code_bytes;	/* page multiple */
 	u32 code_len;		/* bytes of machine code */
@@ -51,5 +52,10 @@ int kwasm_tables_build(struct kwasm_instance *in, const u8 *p, u32 ntables, u32 
 		       u8 *descs, u8 *recs, u32 nfuncs);
 bool kwasm_table_builtin(struct kwasm_instance *in, u32 idx, u64 *a);
 void kwasm_tables_free(struct kwasm_instance *in);
+
+/* kwasm_trace.c: KWASM_IOC_TRACE, the trapping frame chain as code offsets. */
+long kwasm_ioc_trace(struct kwasm_instance *in, void __user *uarg);
+/* kwasm_trace.c: an interrupt outside the code: trapFp/trapPc from the stopped stack (yield or host call). */
+void kwasm_trace_stopped(struct kwasm_instance *in, bool yield);
 
 #endif /* KWASM_INTERNAL_H */

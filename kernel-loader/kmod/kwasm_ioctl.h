@@ -178,4 +178,27 @@ struct kwasm_mem_rw {
 #define KWASM_REF_EXTERN 1		/* opaque 64-bit tokens chosen by user space; never dereferenced */
 #define KWASM_SEG_DROPPED 1u		/* active and declarative segments start dropped */
 
+/*
+ * KWASM_IOC_TRACE: after an INVOKE/RESUME returned status TRAP (and before the next INVOKE), the
+ * trapping wasm frame chain as code offsets; while a HOST_CALL is pending, the chain of the
+ * stopped call (trap_pc: the return address of the host call). The kernel walks the saved frame pointers of the
+ * stopped wasm stack from the trapping frame's rbp ([fp] = caller's fp, [fp + 8] = return
+ * address), every fp checked to lie inside the instance's wasm stack, 8-aligned and strictly
+ * increasing, and stops at the first return address outside the code (the entry frame's).
+ * frames[i] = return address - code start, innermost caller first (user mode's walk). -EINVAL
+ * when the last call neither trapped nor stopped at a host call. 40 bytes.
+ */
+struct kwasm_trace {
+	__u32 version;		/*  0 */
+	__u32 flags;		/*  4 must be 0 */
+	__u64 frames_ptr;	/*  8 user array of max_frames u64 (may be 0 with max_frames 0) */
+	__u32 max_frames;	/* 16 in: capacity, <= KWASM_MAX_TRACE_FRAMES */
+	__u32 nframes;		/* 20 out: frames in the chain; min(nframes, max_frames) written */
+	__u64 trap_pc;		/* 24 out: the trap's pc offset (as INVOKE's trap_pc) */
+	__u64 reserved;		/* 32 must be 0 */
+};
+#define KWASM_TRACE_SIZE 40
+#define KWASM_MAX_TRACE_FRAMES 0x100000	/* 2^20 = KWASM_MAX_STACK_BYTES / 8: every fp distinct and 8-aligned */
+#define KWASM_IOC_TRACE		_IOWR(KWASM_IOC_MAGIC, 9, struct kwasm_trace)
+
 #endif /* KWASM_IOCTL_H */

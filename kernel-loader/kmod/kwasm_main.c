@@ -669,12 +669,15 @@ static long run_wasm(struct kwasm_instance *in, ktime_t deadline, enum run_kind 
  * pending for RESUME). memory.grow and the kernel's own imports are answered here, outside the
  * FPU section (they may sleep), and the wasm stack resumes.
  */
-static long interrupted(struct kwasm_instance *in)
+static long interrupted(struct kwasm_instance *in, enum run_kind stopped)
 {
 	in->pending = false;
 	VM32(in->vmctx, TRAP_CODE) = KWASM_TRAP_INTERRUPTED;
 	VM64(in->vmctx, TRAP_PC) = 0;
 	VM64(in->vmctx, TRAP_ADDR) = 0;
+	/* where the wasm stack stopped (its pc and frame chain, for KWASM_IOC_TRACE), if it ran */
+	if (stopped != RUN_ENTER)
+		kwasm_trace_stopped(in, stopped == RUN_RESUME_YIELD);
 	return KWASM_STATUS_TRAP;
 }
 
@@ -683,15 +686,25 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 	enum run_kind kind = resume ? RUN_RESUME : RUN_ENTER;
 
 	for (;;) {
-		long status = run_wasm(in, deadline, kind);
-		u32 idx = VM32(in->vmctx, HOST_CALL_INDEX);
 		u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
+		long status;
+		u32 idx;
+
+		/*
+		 * The watch timer only sees a deadline during a stretch longer than its period: check
+		 * it before each one too, or host calls in a loop (served here, or RESUMEs with the
+		 * run's remaining time) would never stop.
+		 */
+		if (ktime_after(ktime_get(), deadline))
+			return interrupted(in, kind);
+		status = run_wasm(in, deadline, kind);
+		idx = VM32(in->vmctx, HOST_CALL_INDEX);
 
 		if (status == KWASM_STATUS_YIELD) {
 			/* preemption is on again (run_wasm left the FPU section): let others run */
 			cond_resched();
 			if (fatal_signal_pending(current) || ktime_after(ktime_get(), deadline))
-				return interrupted(in);
+				return interrupted(in, RUN_RESUME_YIELD);
 			kind = RUN_RESUME_YIELD;
 			continue;
 		}
@@ -707,7 +720,7 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 			return status;
 		}
 		if (fatal_signal_pending(current))
-			return interrupted(in);
+			return interrupted(in, RUN_RESUME);
 		kind = RUN_RESUME;
 	}
 }
@@ -751,6 +764,8 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 		if (a.nslots && copy_from_user(slots, u64_to_user_ptr(a.slots_ptr), a.nslots * sizeof(u64)))
 			return -EFAULT;
 		in->pending = false;	/* a stopped stack is abandoned: the new call starts at its top */
+		in->trapped = false;
+		VM64(in->vmctx, TRAP_FP) = 0;
 		VM64(in->vmctx, ENTRY_FUNC) = (u64)in->code + in->funcs[a.func_index].offset;
 		VM64(in->vmctx, ARG_COUNT) = a.nslots;
 		VM32(in->vmctx, TRAP_CODE) = 0;
@@ -761,6 +776,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 	deadline = a.timeout_ns ? ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, a.timeout_ns, KTIME_MAX))) : KTIME_MAX;
 
 	status = run_until_exit(in, deadline, resume);
+	in->trapped = status == KWASM_STATUS_TRAP;	/* KWASM_IOC_TRACE may walk the stopped stack */
 
 	a.status = status;
 	a.ret_int = VM64(in->vmctx, RET_INT);
@@ -910,6 +926,7 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KWASM_IOC_MEM_WRITE:
 	case KWASM_IOC_RELEASE:
 	case KWASM_IOC_RESUME:
+	case KWASM_IOC_TRACE:
 		break;
 	default:
 		return -ENOTTY;
@@ -925,6 +942,9 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case KWASM_IOC_RESUME:
 		ret = ioc_invoke(kf, uarg, true);
+		break;
+	case KWASM_IOC_TRACE:
+		ret = kwasm_ioc_trace(kf->inst, uarg);
 		break;
 	case KWASM_IOC_MEM_READ:
 		ret = ioc_mem_rw(kf, uarg, false);

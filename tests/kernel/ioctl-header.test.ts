@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../kernel-loader/vm/harness.js';
+import { TRACE_STRUCT, KWASM_IOC_TRACE, MAX_TRACE_FRAMES } from '../../kernel-loader/ioctl.js';
 import { VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc } from '../../kernel-loader/ioctl.js';
 
 const header = readFileSync(join(repoRoot(), 'kernel-loader', 'kmod', 'kwasm_ioctl.h'), 'utf8');
@@ -31,6 +32,7 @@ const cases: Array<[string, string, Record<string, number>]> = [
   ['kwasm_load', 'KWASM_LOAD_SIZE', LOAD_STRUCT],
   ['kwasm_invoke', 'KWASM_INVOKE_SIZE', INVOKE_STRUCT],
   ['kwasm_mem_rw', 'KWASM_MEM_RW_SIZE', MEM_RW_STRUCT],
+  ['kwasm_trace', 'KWASM_TRACE_SIZE', TRACE_STRUCT],
 ];
 
 for (const [struct, sizeName, ts] of cases) {
@@ -51,7 +53,14 @@ test('ioctl version and command numbers', () => {
   assert.is(KWASM_IOC.INVOKE, ioc(3, 0xb7, 2, 96));
   assert.is(KWASM_IOC.RELEASE, 0xb705n);
   const nrs = [...header.matchAll(/#define KWASM_IOC_\w+\s+_IO\w*\(KWASM_IOC_MAGIC, (\d+)/g)].map((m) => Number(m[1]));
-  assert.equal(nrs, [0, 1, 2, 3, 4, 5, 6]);
+  for (const n of [0, 1, 2, 3, 4, 5, 6, 9]) assert.ok(nrs.includes(n), `command ${n} defined`);
+  assert.is(new Set(nrs).size, nrs.length, 'command numbers unique');
+});
+
+test('TRACE: command 9, read-write, its limit', () => {
+  assert.ok(/#define KWASM_IOC_TRACE\s+_IOWR\(KWASM_IOC_MAGIC, 9, struct kwasm_trace\)/.test(header));
+  assert.is(KWASM_IOC_TRACE, ioc(3, 0xb7, 9, 40));
+  assert.is(define('KWASM_MAX_TRACE_FRAMES'), MAX_TRACE_FRAMES);
 });
 
 test.run();
