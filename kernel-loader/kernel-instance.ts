@@ -15,7 +15,7 @@ import { TrapCode, trapInfo } from '../abi/traps.js';
 import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type ValType } from '../jit/types.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import { encodeImage } from '../abi/image.js';
-import { KwasmDevice, Status, type InvokeResult } from './ioctl.js';
+import { KwasmDevice, Status, type InvokeResult, type TraceResult } from './ioctl.js';
 
 /** A module (or an operation) kernel mode cannot run yet. */
 export class KernelUnsupportedError extends Error {
@@ -45,7 +45,7 @@ export type KernelImports = Record<string, Record<string, unknown>>;
 export interface KernelInstanceOptions {
   /** wasm stack bytes in the kernel (default: the module's 256 KiB) */
   stackBytes?: number;
-  /** per call; 0 = none (SIGKILL still stops a call) */
+  /** per top-level call, across its host calls (RESUMEs); 0 = none (SIGKILL still stops a call) */
   timeoutNs?: bigint;
   /** serve these imports in ring 0 when the import object names them (default: none) */
   kernelImports?: ReadonlySet<string>;
@@ -115,6 +115,8 @@ export class KernelInstance {
   private readonly elemDropped: boolean[];
   private readonly timeoutNs: bigint;
   private closed = false;
+  /** setDeadline: a wall-clock end (process.hrtime ns) for every call from now on */
+  private deadline: bigint | undefined;
   /** memory.size of memory 0 as of the last INVOKE/RESUME (or LOAD) */
   memPages = 0;
   private memory: KernelMemory | undefined;
@@ -297,6 +299,21 @@ export class KernelInstance {
     return Object.assign(fn, { raw, type });
   }
 
+  /**
+   * A whole-run wall clock (user mode's --timeout): every call from now on traps "interrupted"
+   * once `ms` milliseconds from now have passed, host calls included (each RESUME gets the time
+   * left). Replaces the per-call `timeoutNs`; undefined removes it.
+   */
+  setDeadline(ms: number | undefined): void {
+    this.deadline = ms === undefined ? undefined : process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+  }
+
+  /**
+   * After a call threw a trap, and before the next call: the trapping frame chain the kernel
+   * walked (return-address offsets into the code, innermost caller first) and the trap's pc.
+   */
+  trapTrace(): TraceResult { return this.device.trace(); }
+
   /** Call function index f with raw slots; host calls are answered here until it returns or traps. */
   callRaw(f: number, type: FuncType, bits: bigint[]): bigint[] {
     const m = this.module.info;
@@ -304,17 +321,25 @@ export class KernelInstance {
     if (f < m.numImportedFuncs) return callJs(this.hostFns[f], type, bits);
     const nslots = Math.max(type.params.length, type.results.length);
     const slots = Array.from({ length: nslots }, (_, i) => bits[i] ?? 0n);
-    let r: InvokeResult = this.device.invoke(f - m.numImportedFuncs, slots, this.timeoutNs);
+    // one deadline for the whole call: each RESUME gets what is left (at least 1 ns, since 0
+    // means none; the kernel checks it before running), so host calls in a loop still stop
+    const end = this.deadline ?? (this.timeoutNs > 0n ? process.hrtime.bigint() + this.timeoutNs : undefined);
+    const left = (): bigint => {
+      if (end === undefined) return 0n;
+      const l = end - process.hrtime.bigint();
+      return l > 0n ? l : 1n;
+    };
+    let r: InvokeResult = this.device.invoke(f - m.numImportedFuncs, slots, left());
     this.memPages = r.memPages;
     while (r.status === Status.hostCall) {
       const results = this.hostCall(r.hostIndex, r.hostArgs);
-      r = this.device.resume(results, nslots, this.timeoutNs);
+      r = this.device.resume(results, nslots, left());
       this.memPages = r.memPages;
     }
     if (r.status === Status.trap) {
       const trap = new Trap({ code: r.trapCode, pc: r.trapPc, signal: r.trapSignal, faultAddress: r.trapAddr, codeOffset: Number(r.trapPc) });
-      if (r.trapCode === TrapCode.stackOverflow) throw new RangeError(trap.message);
-      const err = new RuntimeError(trap.message) as RuntimeError & { trap?: Trap };
+      // stack exhaustion is a RangeError as in user mode (jit/instance/instance.ts), Trap kept on it
+      const err = (r.trapCode === TrapCode.stackOverflow ? new RangeError(trap.message) : new RuntimeError(trap.message)) as Error & { trap?: Trap };
       err.trap = trap;
       throw err;
     }

@@ -52,14 +52,27 @@ export function walk(fp: bigint, bounds: StackBounds, inCode: (pc: bigint) => bo
 export function backtrace(module: CompiledModule, codeBase: bigint, pc: bigint, fp: bigint, pcIsReturn: boolean, bounds: StackBounds): Frame[] {
   const size = BigInt(module.image.code.length);
   const inCode = (p: bigint): boolean => p > codeBase && p <= codeBase + size;
-  const frame = (p: bigint, back: boolean): Frame => {
-    const offset = Number(p - codeBase) - (back ? 1 : 0);
-    const func = functionAt(module, offset);
-    const start = func < 0 ? offset : module.funcOffsets[func];
-    return { func, name: func < 0 ? '<host-call thunk>' : functionName(module.info, func), offset: offset - start + (back ? 1 : 0) };
-  };
   if (!inCode(pc) && pc !== codeBase) return [];
-  return [frame(pc, pcIsReturn), ...walk(fp, bounds, inCode).map((r) => frame(r, true))];
+  return [frameAt(module, pc - codeBase, pcIsReturn), ...walk(fp, bounds, inCode).map((r) => frameAt(module, r - codeBase, true))];
+}
+
+/** The frame of code offset `off`; `back`: a return address, looked up one byte back. */
+function frameAt(module: CompiledModule, off: bigint, back: boolean): Frame {
+  const offset = Number(off) - (back ? 1 : 0);
+  const func = functionAt(module, offset);
+  const start = func < 0 ? offset : module.funcOffsets[func];
+  return { func, name: func < 0 ? '<host-call thunk>' : functionName(module.info, func), offset: offset - start + (back ? 1 : 0) };
+}
+
+/**
+ * The same frames from code offsets (kernel mode: KWASM_IOC_TRACE walks the chain in the kernel
+ * and hands out offsets, never addresses): `pc` as above, `returns` the walk's return addresses,
+ * each already checked to lie in (0, code size].
+ */
+export function backtraceFromOffsets(module: CompiledModule, pc: bigint, pcIsReturn: boolean, returns: readonly bigint[]): Frame[] {
+  const size = BigInt(module.image.code.length);
+  if (pc > size) return [];
+  return [frameAt(module, pc, pcIsReturn), ...returns.filter((r) => r > 0n && r <= size).map((r) => frameAt(module, r, true))];
 }
 
 /** Lines for stderr, wasmtime-like; a runaway recursion keeps its first and last frames only. */

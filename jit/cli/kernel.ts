@@ -7,7 +7,11 @@
 // linear memory pages (kernel-instance.ts KernelMemory), so there is no copying around calls.
 // Loaded only for --kernel: user-mode runs never load ffi-rs or open the device.
 import type { RunOptions } from './args.js';
-import { EXIT } from './run.js';
+import { EXIT, invokeExport } from './run.js';
+import { ValueError } from './values.js';
+import { backtraceFromOffsets, formatBacktrace } from './backtrace.js';
+import type { CompiledModule } from '../compiler/module-compiler.js';
+import type { KernelInstance } from '../../kernel-loader/kernel-instance.js';
 import { CompileError, LinkError } from '../errors.js';
 import type { Trap } from '../runtime/index.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled, type Imports } from './host.js';
@@ -16,16 +20,12 @@ import { say, wasiFor, addTrappingImports, UnknownImportCalled, type Imports } f
 export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<number> {
   const t0 = performance.now();
   let t1 = t0, t2 = t0;
-  if (o.invoke !== undefined) {
-    say('--invoke is not supported with --kernel yet');
-    return EXIT.usage;
-  }
   const { KernelInstance, KERNEL_HOST, KernelUnsupportedError } = await import('../../kernel-loader/kernel-instance.js');
   const { KwasmError } = await import('../../kernel-loader/ioctl.js');
   let instance: import('../../kernel-loader/kernel-instance.js').KernelInstance | undefined;
+  let compiled: CompiledModule | undefined;
   try {
     const { compileModule } = await import('../compiler/module-compiler.js');
-    let compiled: import('../compiler/module-compiler.js').CompiledModule;
     try {
       compiled = compileModule(bytes);
     } catch (e) {
@@ -42,16 +42,24 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
       kernelImports: new Set(Object.keys(KERNEL_HOST)),
       timeoutNs: o.timeoutMs !== undefined ? BigInt(o.timeoutMs) * 1_000_000n : 0n,
     });
+    // --timeout is a wall clock for the whole run from here, as user mode arms its watchdog
+    // (the start function above had it per call): every RESUME gets the time left
+    if (o.timeoutMs !== undefined) instance.setDeadline(o.timeoutMs);
     t2 = performance.now();
     const ex = instance.exports;
+    if (o.invoke !== undefined) return invokeExport(o, compiled.info, ex, wasi) & 255;
     if (wasi) return wasi.start({ exports: ex }) & 255;
     if (typeof ex._start === 'function') {
       (ex._start as () => unknown)();
       return 0;
     }
-    say(`${o.file}: not a WASI command and no _start export (--invoke is not supported with --kernel yet)`);
+    say(`${o.file}: not a WASI command and no _start export; use --invoke NAME`);
     return EXIT.error;
   } catch (e) {
+    if (e instanceof ValueError) {
+      say(`${o.file}: ${e.message}`);
+      return EXIT.error;
+    }
     if (e instanceof KwasmError) {
       say(`--kernel: ${e.message} (is kwasm.ko loaded and /dev/kwasm accessible?)`);
       return EXIT.error;
@@ -68,10 +76,13 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     if (trap !== undefined) {
       const why = trap.kind === 'interrupted' && o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : '';
       say(`wasm trap: ${trap.message}${why}`);
+      if (instance && compiled) printBacktrace(instance, compiled, trap.signal === 0);
       return EXIT.trap;
     }
     if (e instanceof UnknownImportCalled || e instanceof RangeError || (e instanceof Error && e.name === 'RuntimeError')) {
       say(`wasm trap: ${(e as Error).message}`);
+      // a host function threw: the wasm stack is still stopped at its call
+      if (e instanceof UnknownImportCalled && instance && compiled) printBacktrace(instance, compiled, true);
       return EXIT.trap;
     }
     say(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
@@ -86,3 +97,21 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
   }
 }
 
+/**
+ * The wasm backtrace user mode prints: the kernel walks the stopped wasm stack's frame chain
+ * (KWASM_IOC_TRACE, offsets only) and the names come from the module here. `pcIsReturn`: the
+ * stop's pc is a return address (trap stub, host call), not a faulting instruction.
+ */
+function printBacktrace(instance: KernelInstance, compiled: CompiledModule, pcIsReturn: boolean): void {
+  let t: ReturnType<KernelInstance['trapTrace']>;
+  try {
+    t = instance.trapTrace();
+  } catch {
+    return; // no stopped stack to walk (a trap during instantiation, a closed device)
+  }
+  // pc 0: the kernel stopped the run between two stretches of wasm (a deadline or a fatal
+  // signal seen outside the code): there is no wasm pc to start from
+  if (t.trapPc === 0n) return;
+  const lines = formatBacktrace(backtraceFromOffsets(compiled, t.trapPc, pcIsReturn, t.frames));
+  if (lines.length > 1) process.stderr.write(`${lines.join('\n')}\n`);
+}

@@ -11,6 +11,7 @@ import { formatBacktrace, hostCallBacktrace, trapBacktrace, type Frame } from '.
 import { CompileError, LinkError } from '../errors.js';
 import type { Module, Instance, ImportObject } from '../instance/api.js';
 import type { Store } from '../instance/store.js';
+import type { ModuleInfo } from '../types.js';
 import type { Trap } from '../runtime/index.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';
 
@@ -155,7 +156,15 @@ export async function runCmd(argv: string[]): Promise<number> {
 
 /** --invoke: returns 0 after printing the results, or throws (trap, proc_exit, ValueError). */
 function invoke(o: RunOptions, module: Module, instance: Instance, wasi: import('../wasi/index.js').WASI | undefined): number {
-  const info = module.compiled.info;
+  return invokeExport(o, module.compiled.info, instance.exports, wasi);
+}
+
+/**
+ * --invoke on any instance's exports (user mode, or a kernel instance for --kernel): parse ARGS by
+ * NAME's parameter types, call it, print the results one per line; 0, or proc_exit's code, or
+ * throws (trap, ValueError).
+ */
+export function invokeExport(o: RunOptions, info: ModuleInfo, exports: Record<string, unknown>, wasi: import('../wasi/index.js').WASI | undefined): number {
   const name = o.invoke as string;
   const e = info.exports.find((x) => x.kind === 'func' && x.name === name);
   if (!e) throw new ValueError(`no exported function '${name}'`);
@@ -173,9 +182,9 @@ function invoke(o: RunOptions, module: Module, instance: Instance, wasi: import(
   if (wasi) {
     // WASI host calls need the instance's memory attached; initialize() does that (and runs a
     // reactor's _initialize). A command's _start is hidden from it: we call NAME, not _start.
-    wasi.initialize({ exports: { ...instance.exports, _start: undefined } });
+    wasi.initialize({ exports: { ...exports, _start: undefined } });
   }
-  const fn = instance.exports[name] as (...a: unknown[]) => unknown;
+  const fn = exports[name] as (...a: unknown[]) => unknown;
   try {
     const r = fn(...args);
     const results = ft.results.length === 1 ? [r] : ft.results.length === 0 ? [] : (r as unknown[]);

@@ -8,16 +8,18 @@ import { findKernel, repoRoot, runInVm, type VmRun } from '../../kernel-loader/v
 import { convertAll } from '../spec/convert.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { EXPECTED_FILE, KERNEL_CLI_PROGRAMS, runBatch, trapOf, type Expected } from './guest/cli.guest.js';
+import { EXPECTED_FILE, KERNEL_CLI_PROGRAMS, runBatch, expectedOf, runInvokes, writeInvokeModule, type Expected } from './guest/cli.guest.js';
 import { writeSpecBundle } from './guest/spec.guest.js';
 
 /** User-mode runs of the programs the guest runs with --kernel (the reference it must match). */
 async function cliReference(): Promise<void> {
   const out: Record<string, Expected> = {};
   for (const r of await runBatch(KERNEL_CLI_PROGRAMS, false)) {
-    out[r.program.name] = { status: r.status, stdout: r.stdout.toString('base64'), trap: trapOf(r.stderr) };
+    out[r.program.name] = expectedOf(r.status, r.stdout, r.stderr);
     r.result.cleanup();
   }
+  writeInvokeModule();
+  for (const r of await runInvokes(false)) out[r.name] = expectedOf(r.status, r.stdout, r.stderr);
   mkdirSync(dirname(EXPECTED_FILE()), { recursive: true });
   writeFileSync(EXPECTED_FILE(), JSON.stringify(out));
 }
