@@ -36,6 +36,18 @@ export const LOAD_MAY_YIELD = 1;
 /** Slots of a host-call request (KWASM_HOSTCALL_SLOTS). */
 export const HOSTCALL_SLOTS = 64;
 export const MEM_RW_STRUCT = { size: 32, version: 0, flags: 4, offset: 8, len: 16, bufPtr: 24 } as const;
+/** In-kernel WASI fd table (kwasm_ioctl.h struct kwasm_fd_entry / kwasm_fds) and argv/environ (kwasm_args). */
+export const FD_ENTRY_STRUCT = {
+  size: 48, fd: 0, hostFd: 4, kind: 8, filetype: 12, fdflags: 16, reserved: 20, rightsBase: 24, rightsInheriting: 32, position: 40,
+} as const;
+export const FDS_STRUCT = { size: 32, version: 0, flags: 4, entriesPtr: 8, count: 16, reserved: 20, served: 24 } as const;
+export const ARGS_STRUCT = { size: 40, version: 0, flags: 4, argsPtr: 8, argsLen: 16, argc: 20, envPtr: 24, envLen: 32, envc: 36 } as const;
+/** KWASM_FD_*: how the kernel treats a table entry. */
+export const FdKindCode = { stream: 1, file: 2, dir: 3 } as const;
+/** KWASM_MAX_FDS: wasm fds below this can be served in ring 0. */
+export const MAX_KERNEL_FDS = 1024;
+/** KWASM_MAX_ARGS_BYTES: per blob (argv, environ). */
+export const MAX_ARGS_BYTES = 1 << 20;
 
 const IOC = { NONE: 0, WRITE: 1, READ: 2 } as const;
 /** Linux _IOC(dir, type, nr, size) for x86-64. */
@@ -50,6 +62,9 @@ export const KWASM_IOC = {
   MEM_WRITE: ioc(IOC.WRITE, MAGIC, 4, MEM_RW_STRUCT.size),
   RELEASE: ioc(IOC.NONE, MAGIC, 5, 0),
   RESUME: ioc(IOC.READ | IOC.WRITE, MAGIC, 6, INVOKE_STRUCT.size),
+  SET_FDS: ioc(IOC.WRITE, MAGIC, 7, FDS_STRUCT.size),
+  GET_FDS: ioc(IOC.READ | IOC.WRITE, MAGIC, 8, FDS_STRUCT.size),
+  SET_ARGS: ioc(IOC.WRITE, MAGIC, 11, ARGS_STRUCT.size),
 } as const;
 export const IOC_MAGIC = MAGIC;
 
@@ -66,7 +81,7 @@ export interface TraceResult {
 }
 
 /** KWASM_STATUS_* (kwasm_abi.h, from abi/calling-convention.ts). */
-export const Status = { returned: 0, trap: 1, hostCall: 2 } as const;
+export const Status = { returned: 0, trap: 1, hostCall: 2, exit: 16 } as const;
 
 export const ERRNO = { EPERM: 1, ENOENT: 2, EINTR: 4, EFAULT: 14, EBUSY: 16, EINVAL: 22, ENOTTY: 25, EOPNOTSUPP: 95 } as const;
 
@@ -130,6 +145,20 @@ export interface LoadOptions {
   mayYield?: boolean;
 }
 
+/** One entry of the in-kernel WASI fd table (kwasm_ioctl.h struct kwasm_fd_entry). */
+export interface KernelFdEntry {
+  fd: number;
+  hostFd: number;
+  /** FdKindCode */
+  kind: number;
+  filetype: number;
+  fdflags: number;
+  rightsBase: bigint;
+  rightsInheriting: bigint;
+  /** files: the offset of the next read/write */
+  position: bigint;
+}
+
 export interface InvokeResult {
   status: number;
   trapCode: number;
@@ -152,6 +181,8 @@ export interface InvokeResult {
 /** One open /dev/kwasm: at most one loaded instance at a time. */
 export class KwasmDevice {
   private readonly scratch = NativeBuffer.take(PAGE);
+  /** GET_FDS's entry array, made on first use and kept (it is pulled around every host call) */
+  private fdsBuffer: NativeBuffer | undefined;
   private closed = false;
   private constructor(readonly fd: number) {}
 
@@ -337,11 +368,79 @@ export class KwasmDevice {
     this.call('release', KWASM_IOC.RELEASE, 0n);
   }
 
+  /** Replaces the instance's in-kernel WASI fd table (at most MAX_KERNEL_FDS entries, fds < MAX_KERNEL_FDS). */
+  setFds(entries: readonly KernelFdEntry[]): void {
+    const E = FD_ENTRY_STRUCT, nb = NativeBuffer.take(Math.max(1, entries.length) * E.size);
+    try {
+      entries.forEach((e, i) => {
+        const at = i * E.size;
+        nb.buf.writeUInt32LE(e.fd, at + E.fd);
+        nb.buf.writeUInt32LE(e.hostFd, at + E.hostFd);
+        nb.buf.writeUInt32LE(e.kind, at + E.kind);
+        nb.buf.writeUInt32LE(e.filetype, at + E.filetype);
+        nb.buf.writeUInt32LE(e.fdflags, at + E.fdflags);
+        nb.buf.writeUInt32LE(0, at + E.reserved);
+        nb.buf.writeBigUInt64LE(e.rightsBase, at + E.rightsBase);
+        nb.buf.writeBigUInt64LE(e.rightsInheriting, at + E.rightsInheriting);
+        nb.buf.writeBigUInt64LE(e.position, at + E.position);
+      });
+      const S = FDS_STRUCT, b = this.header(S.size);
+      b.writeBigUInt64LE(nb.addr, S.entriesPtr);
+      b.writeUInt32LE(entries.length, S.count);
+      this.call('set fds', KWASM_IOC.SET_FDS, this.scratch.addr);
+    } finally {
+      nb.give();
+    }
+  }
+
+  /** The instance's in-kernel WASI fd table, and how many WASI calls the kernel served so far. */
+  getFds(): { entries: KernelFdEntry[]; served: bigint } {
+    const E = FD_ENTRY_STRUCT, nb = this.fdsBuffer ??= NativeBuffer.alloc(MAX_KERNEL_FDS * E.size);
+    const S = FDS_STRUCT, b = this.header(S.size);
+    b.writeBigUInt64LE(nb.addr, S.entriesPtr);
+    b.writeUInt32LE(MAX_KERNEL_FDS, S.count);
+    this.call('get fds', KWASM_IOC.GET_FDS, this.scratch.addr);
+    const n = Math.min(b.readUInt32LE(S.count), MAX_KERNEL_FDS);
+    const entries = Array.from({ length: n }, (_, i): KernelFdEntry => {
+      const at = i * E.size;
+      return {
+        fd: nb.buf.readUInt32LE(at + E.fd), hostFd: nb.buf.readUInt32LE(at + E.hostFd), kind: nb.buf.readUInt32LE(at + E.kind),
+        filetype: nb.buf.readUInt32LE(at + E.filetype), fdflags: nb.buf.readUInt32LE(at + E.fdflags),
+        rightsBase: nb.buf.readBigUInt64LE(at + E.rightsBase), rightsInheriting: nb.buf.readBigUInt64LE(at + E.rightsInheriting),
+        position: nb.buf.readBigUInt64LE(at + E.position),
+      };
+    });
+    return { entries, served: b.readBigUInt64LE(S.served) };
+  }
+
+  /** argv and environ for args_* / environ_* in ring 0: each string NUL-terminated, as jit/wasi encodes them. */
+  setArgs(args: readonly Uint8Array[], env: readonly Uint8Array[]): void {
+    const blob = (l: readonly Uint8Array[]): Buffer => Buffer.concat(l);
+    const a = blob(args), e = blob(env);
+    const nb = NativeBuffer.take(a.length + e.length);
+    try {
+      nb.buf.set(a, 0);
+      nb.buf.set(e, a.length);
+      const S = ARGS_STRUCT, b = this.header(S.size);
+      if (a.length) b.writeBigUInt64LE(nb.addr, S.argsPtr);
+      b.writeUInt32LE(a.length, S.argsLen);
+      b.writeUInt32LE(args.length, S.argc);
+      if (e.length) b.writeBigUInt64LE(nb.addr + BigInt(a.length), S.envPtr);
+      b.writeUInt32LE(e.length, S.envLen);
+      b.writeUInt32LE(env.length, S.envc);
+      this.call('set args', KWASM_IOC.SET_ARGS, this.scratch.addr);
+    } finally {
+      nb.give();
+    }
+  }
+
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     libc.close([this.fd]);
     this.scratch.give();
+    this.fdsBuffer?.free();
   }
 }
 

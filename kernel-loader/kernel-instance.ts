@@ -15,6 +15,7 @@ import { TrapCode, trapInfo } from '../abi/traps.js';
 import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type ValType } from '../jit/types.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import { encodeImage } from '../abi/image.js';
+import { WASIExit } from '../jit/wasi/proc.js';
 import { KwasmDevice, Status, type InvokeResult, type TraceResult } from './ioctl.js';
 
 /** A module (or an operation) kernel mode cannot run yet. */
@@ -38,6 +39,16 @@ export const KERNEL_HOST: Readonly<Record<string, number>> = {
   'wasi_snapshot_preview1.fd_seek': 6,
   'wasi_snapshot_preview1.fd_fdstat_get': 7,
   'wasi_snapshot_preview1.poll_oneoff': 8,
+  // fd calls on the in-kernel fd table (kernel-wasi.ts keeps it in step with jit/wasi's)
+  'wasi_snapshot_preview1.fd_close': 9,
+  'wasi_snapshot_preview1.fd_tell': 10,
+  // served once kernel-wasi.ts gave the kernel the strings (SET_ARGS); before that user space's
+  'wasi_snapshot_preview1.args_get': 11,
+  'wasi_snapshot_preview1.args_sizes_get': 12,
+  'wasi_snapshot_preview1.environ_get': 13,
+  'wasi_snapshot_preview1.environ_sizes_get': 14,
+  // ends the call with status EXIT, thrown here as jit/wasi's WASIExit
+  'wasi_snapshot_preview1.proc_exit': 15,
 };
 
 export type KernelImports = Record<string, Record<string, unknown>>;
@@ -51,6 +62,8 @@ export interface KernelInstanceOptions {
   kernelImports?: ReadonlySet<string>;
   /** device path (tests) */
   device?: string;
+  /** called right after LOAD, before data segments and the start function (kernel-wasi.ts pushes its tables) */
+  onLoad?: (device: KwasmDevice) => void;
 }
 
 export interface KernelFunction {
@@ -119,6 +132,8 @@ export class KernelInstance {
   private deadline: bigint | undefined;
   /** memory.size of memory 0 as of the last INVOKE/RESUME (or LOAD) */
   memPages = 0;
+  /** host calls that exited to user space (calls served in ring 0 are not counted: see KwasmDevice.getFds().served) */
+  hostCallExits = 0;
   private memory: KernelMemory | undefined;
 
   constructor(readonly module: CompiledModule, imports: KernelImports = {}, opts: KernelInstanceOptions = {}) {
@@ -263,6 +278,7 @@ export class KernelInstance {
         mayYield: true,
       });
       this.memPages = memMin;
+      opts.onLoad?.(dev);
       this.datas = m.datas.map((x) => (x.mode === 'passive' ? x.bytes : null));
       for (const seg of m.datas) {
         if (seg.mode !== 'active') continue;
@@ -332,10 +348,12 @@ export class KernelInstance {
     let r: InvokeResult = this.device.invoke(f - m.numImportedFuncs, slots, left());
     this.memPages = r.memPages;
     while (r.status === Status.hostCall) {
+      this.hostCallExits++;
       const results = this.hostCall(r.hostIndex, r.hostArgs);
       r = this.device.resume(results, nslots, left());
       this.memPages = r.memPages;
     }
+    if (r.status === Status.exit) throw new WASIExit(Number(r.retInt & 0xffffffffn)); // proc_exit in ring 0
     if (r.status === Status.trap) {
       const trap = new Trap({ code: r.trapCode, pc: r.trapPc, signal: r.trapSignal, faultAddress: r.trapAddr, codeOffset: Number(r.trapPc) });
       // stack exhaustion is a RangeError as in user mode (jit/instance/instance.ts), Trap kept on it

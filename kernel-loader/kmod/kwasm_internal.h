@@ -37,6 +37,7 @@ struct kwasm_instance {
 	u8 *stack;		/* wasm stack, vmalloc */
 	size_t stack_bytes;
 	u8 *vmctx;		/* KWASM_VMCTX_SIZE bytes */
+	struct kwasm_wasi *wasi;	/* kwasm_wasi.c: fd table, args/environ; made on first use */
 	struct kwasm_tables *tabs;	/* kwasm_table.c: tables and element segments */
 };
 
@@ -45,6 +46,9 @@ struct kwasm_instance {
 
 /* kwasm_wasi.c: serves import `host` (KWASM_HOST_*) in ring 0; false = exit to user space. */
 bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline);
+/* kwasm_wasi.c: KWASM_IOC_SET_FDS / GET_FDS / SET_ARGS (file lock held); the instance's free. */
+long kwasm_wasi_ioctl(struct kwasm_instance *in, unsigned int cmd, void __user *uarg);
+void kwasm_wasi_free(struct kwasm_instance *in);
 
 /* kwasm_table.c: the description's table part (layout 0 or 1), the table builtins, free. */
 int kwasm_desc_tables_bytes(const u8 *p, u64 avail, u32 ntables, u32 nelems, u32 nsegs, u32 layout, u64 *bytes);

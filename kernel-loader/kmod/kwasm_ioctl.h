@@ -106,7 +106,18 @@ struct kwasm_load {
 #define KWASM_HOST_WASI_FD_SEEK 6	/* stdio fds 0-2: streams, ESPIPE as in user mode */
 #define KWASM_HOST_WASI_FD_FDSTAT_GET 7	/* stdio fds 0-2: filetype from the inode, stream rights */
 #define KWASM_HOST_WASI_POLL_ONEOFF 8	/* clock subscriptions only (any other exits to user space) */
-#define KWASM_HOST_COUNT 9
+/*
+ * 1, 2, 6, 7 and 9, 10 serve every wasm fd of the instance's fd table (KWASM_IOC_SET_FDS; before
+ * any SET it holds the caller's stdio 0-2 as streams); a fd not in the table exits to user space.
+ */
+#define KWASM_HOST_WASI_FD_CLOSE 9	/* frees the table entry; user space closes the host fd (GET_FDS) */
+#define KWASM_HOST_WASI_FD_TELL 10
+#define KWASM_HOST_WASI_ARGS_GET 11	/* 11-14 once KWASM_IOC_SET_ARGS gave the strings */
+#define KWASM_HOST_WASI_ARGS_SIZES_GET 12
+#define KWASM_HOST_WASI_ENVIRON_GET 13
+#define KWASM_HOST_WASI_ENVIRON_SIZES_GET 14
+#define KWASM_HOST_WASI_PROC_EXIT 15	/* ends the invoke with KWASM_STATUS_EXIT, code in ret_int */
+#define KWASM_HOST_COUNT 16
 #define KWASM_LOAD_SIZE 88
 
 /*
@@ -137,6 +148,13 @@ struct kwasm_invoke {
 };
 #define KWASM_INVOKE_SIZE 96
 
+/*
+ * INVOKE/RESUME status (beside kwasm_abi.h's RETURNED 0, TRAP 1, HOST_CALL 2): the wasm called
+ * proc_exit served in ring 0 (KWASM_HOST_WASI_PROC_EXIT); ret_int is the exit code (u32), the
+ * stopped wasm stack is abandoned (nothing pending) as after a trap.
+ */
+#define KWASM_STATUS_EXIT 16
+
 /* KWASM_IOC_MEM_READ / KWASM_IOC_MEM_WRITE: copy between linear memory and user space. 32 bytes. */
 struct kwasm_mem_rw {
 	__u32 version;		/*  0 */
@@ -147,6 +165,60 @@ struct kwasm_mem_rw {
 };
 #define KWASM_MEM_RW_SIZE 32
 
+/*
+ * The in-kernel WASI fd table (KWASM_IOC_SET_FDS / KWASM_IOC_GET_FDS): wasm fd -> a host fd of
+ * the calling process (fget per call), with jit/wasi/fd-table.ts's kind, filetype, fdflags,
+ * rights and (files) position. The kernel answers fd_read/fd_write/fd_seek/fd_tell/
+ * fd_fdstat_get/fd_close on these fds as jit/wasi does; user space stays the owner of the host
+ * fds: it pulls the table (positions, entries fd_close removed) before serving any host call and
+ * pushes it after changing it. One entry, 48 bytes:
+ */
+struct kwasm_fd_entry {
+	__u32 fd;		/*  0 wasm fd, < KWASM_MAX_FDS, unique in one SET */
+	__u32 host_fd;		/*  4 fd of the calling process, <= INT_MAX */
+	__u32 kind;		/*  8 KWASM_FD_* */
+	__u32 filetype;		/* 12 WASI filetype (< 8) reported by fd_fdstat_get */
+	__u32 fdflags;		/* 16 WASI fdflags (< 32): APPEND makes file writes start at i_size */
+	__u32 reserved;		/* 20 must be 0 */
+	__u64 rights_base;	/* 24 */
+	__u64 rights_inheriting;	/* 32 */
+	__u64 position;		/* 40 files: offset of the next read/write, <= S64_MAX; else 0 */
+};
+#define KWASM_FD_ENTRY_SIZE 48
+#define KWASM_FD_STREAM 1	/* reads/writes at the host file's own offset; seek/tell ESPIPE */
+#define KWASM_FD_FILE 2		/* reads/writes at `position` (pread/pwrite) */
+#define KWASM_FD_DIR 3		/* seek/tell EBADF; read/write NOTCAPABLE by its rights */
+#define KWASM_MAX_FDS 1024u	/* wasm fds 0..1023 can be served in ring 0; higher ones stay in user space */
+
+/* KWASM_IOC_SET_FDS (replace the table) / KWASM_IOC_GET_FDS (read it back). 32 bytes. */
+struct kwasm_fds {
+	__u32 version;		/*  0 */
+	__u32 flags;		/*  4 must be 0 */
+	__u64 entries_ptr;	/*  8 user array of struct kwasm_fd_entry (may be 0 with count 0) */
+	__u32 count;		/* 16 SET: entries; GET in: capacity, out: entries in the table */
+	__u32 reserved;		/* 20 must be 0 */
+	__u64 served;		/* 24 SET: must be 0; GET out: WASI calls the kernel served (a counter) */
+};
+#define KWASM_FDS_SIZE 32
+
+/*
+ * KWASM_IOC_SET_ARGS: argv and environ for args_* / environ_* served in ring 0. Each blob is
+ * its strings back to back, each NUL-terminated (jit/wasi/context.ts's encoding): count must
+ * be the number of NULs and a non-empty blob must end with one. 40 bytes.
+ */
+struct kwasm_args {
+	__u32 version;		/*  0 */
+	__u32 flags;		/*  4 must be 0 */
+	__u64 args_ptr;		/*  8 */
+	__u32 args_len;		/* 16 <= KWASM_MAX_ARGS_BYTES */
+	__u32 argc;		/* 20 */
+	__u64 env_ptr;		/* 24 */
+	__u32 env_len;		/* 32 <= KWASM_MAX_ARGS_BYTES */
+	__u32 envc;		/* 36 */
+};
+#define KWASM_ARGS_SIZE 40
+#define KWASM_MAX_ARGS_BYTES (1u << 20)
+
 #define KWASM_IOC_VERSION	_IOR(KWASM_IOC_MAGIC, 0, struct kwasm_version)
 #define KWASM_IOC_LOAD		_IOW(KWASM_IOC_MAGIC, 1, struct kwasm_load)
 #define KWASM_IOC_INVOKE	_IOWR(KWASM_IOC_MAGIC, 2, struct kwasm_invoke)
@@ -154,6 +226,9 @@ struct kwasm_mem_rw {
 #define KWASM_IOC_MEM_WRITE	_IOW(KWASM_IOC_MAGIC, 4, struct kwasm_mem_rw)
 #define KWASM_IOC_RELEASE	_IO(KWASM_IOC_MAGIC, 5)
 #define KWASM_IOC_RESUME	_IOWR(KWASM_IOC_MAGIC, 6, struct kwasm_invoke)
+#define KWASM_IOC_SET_FDS	_IOW(KWASM_IOC_MAGIC, 7, struct kwasm_fds)
+#define KWASM_IOC_GET_FDS	_IOWR(KWASM_IOC_MAGIC, 8, struct kwasm_fds)
+#define KWASM_IOC_SET_ARGS	_IOW(KWASM_IOC_MAGIC, 11, struct kwasm_args)
 
 /*
  * Module description, layout 1 (spec coverage: tables that grow, element segments, externref).

@@ -301,6 +301,7 @@ static void instance_free(struct kwasm_instance *in)
 	kvfree(in->area);
 	kvfree(in->host);
 	kwasm_tables_free(in);
+	kwasm_wasi_free(in);
 	kfree(in);
 	atomic_long_dec(&live_instances);
 }
@@ -716,6 +717,11 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 			a[0] = mem_grow(in, (u32)a[0]);
 		} else if (kwasm_table_builtin(in, idx, a)) {
 			/* table.init/copy/grow/fill, elem.drop: served in ring 0 (layout 1) */
+		} else if (idx < in->nindex && in->host[idx] == KWASM_HOST_WASI_PROC_EXIT) {
+			/* proc_exit: the invoke ends here; the stopped stack is abandoned */
+			in->pending = false;
+			VM64(in->vmctx, RET_INT) = (u32)a[0];
+			return KWASM_STATUS_EXIT;
 		} else if (idx >= in->nindex || !kwasm_serve_host(in, in->host[idx], deadline)) {
 			return status;
 		}
@@ -927,6 +933,9 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KWASM_IOC_RELEASE:
 	case KWASM_IOC_RESUME:
 	case KWASM_IOC_TRACE:
+	case KWASM_IOC_SET_FDS:
+	case KWASM_IOC_GET_FDS:
+	case KWASM_IOC_SET_ARGS:
 		break;
 	default:
 		return -ENOTTY;
@@ -951,6 +960,11 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case KWASM_IOC_MEM_WRITE:
 		ret = ioc_mem_rw(kf, uarg, true);
+		break;
+	case KWASM_IOC_SET_FDS:
+	case KWASM_IOC_GET_FDS:
+	case KWASM_IOC_SET_ARGS:
+		ret = kf->inst ? kwasm_wasi_ioctl(kf->inst, cmd, uarg) : -ENOENT;
 		break;
 	default: /* KWASM_IOC_RELEASE */
 		instance_free(kf->inst);
@@ -1043,6 +1057,9 @@ static int __init kwasm_init(void)
 	BUILD_BUG_ON(sizeof(struct kwasm_load) != KWASM_LOAD_SIZE);
 	BUILD_BUG_ON(sizeof(struct kwasm_invoke) != KWASM_INVOKE_SIZE);
 	BUILD_BUG_ON(sizeof(struct kwasm_mem_rw) != KWASM_MEM_RW_SIZE);
+	BUILD_BUG_ON(sizeof(struct kwasm_fd_entry) != KWASM_FD_ENTRY_SIZE);
+	BUILD_BUG_ON(sizeof(struct kwasm_fds) != KWASM_FDS_SIZE);
+	BUILD_BUG_ON(sizeof(struct kwasm_args) != KWASM_ARGS_SIZE);
 	BUILD_BUG_ON(KWASM_ARG_SLOTS * 8 + KWASM_VMCTX_ARGS > KWASM_VMCTX_SIZE);
 	BUILD_BUG_ON(MEM_RESERVE < (8ull << 30) + WASM_PAGE);	/* index + offset + access size */
 

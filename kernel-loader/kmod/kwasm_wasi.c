@@ -5,6 +5,15 @@
  * jit/wasi/ does in user mode (the VM stage compares the two). Every guest pointer is checked
  * against the accessible linear memory before use; anything not served here returns false and
  * the call exits to user space through the host-call protocol.
+ *
+ * The fd table (kwasm_ioctl.h struct kwasm_fd_entry) is a mirror of jit/wasi/fd-table.ts that
+ * user space pushes (SET_FDS) and pulls (GET_FDS) around every host call it serves: wasm fd ->
+ * a host fd of the calling process (fget per call), rights, fdflags and, for files, the
+ * position reads and writes use (pread/pwrite style, as jit/wasi). A call on a wasm fd not in the
+ * table exits to user space, which answers it (EBADF ...) exactly as in user mode. Whenever an
+ * operation fails before it changed anything (no byte moved), it also exits to user space rather
+ * than guessing the errno Node would report: user space then does the same operation and answers
+ * with its own errno. Errors after some bytes moved are translated here (wasi_errno).
  */
 #include <linux/kernel.h>
 #include <linux/fs.h>
@@ -25,14 +34,43 @@
 #define WASI_ESUCCESS 0
 #define WASI_EBADF 8
 #define WASI_EFAULT 21
+#define WASI_EFBIG 22
 #define WASI_EINVAL 28
 #define WASI_EIO 29
 #define WASI_ESPIPE 70
+#define WASI_ENOTCAPABLE 76
 /* jit/wasi/layout.ts STREAM_RIGHTS (FILE_RIGHTS without FD_SEEK/FD_TELL): what user mode gives stdio */
 #define WASI_STREAM_RIGHTS 0x8e001dbull
+#define WASI_RIGHT_FD_READ (1ull << 1)
+#define WASI_RIGHT_FD_SEEK (1ull << 2)
+#define WASI_RIGHT_FD_TELL (1ull << 5)
+#define WASI_RIGHT_FD_WRITE (1ull << 6)
+#define WASI_FDFLAG_APPEND 1
 #define WASI_FILETYPE_UNKNOWN 0
 #define WASI_FILETYPE_CHARACTER_DEVICE 2
 #define WASI_IOV_MAX 1024
+/* jit/wasi fs.ts maxSafe: file offsets above Number.MAX_SAFE_INTEGER are EFBIG for writes */
+#define JS_MAX_SAFE ((1ull << 53) - 1)
+/* a serve function's answer meaning "not here: exit to user space" (WASI errnos are < 77) */
+#define TO_USER (-1)
+
+struct kwasm_wfd {
+	u64 rights_base, rights_inheriting;
+	u64 position;		/* files; <= S64_MAX */
+	u32 host_fd;
+	u16 flags;
+	u8 filetype;
+	u8 kind;		/* 0: no entry, else KWASM_FD_* */
+};
+
+struct kwasm_wasi {
+	struct kwasm_wfd *fds;	/* indexed by wasm fd */
+	u32 nfds;		/* entries of fds (<= KWASM_MAX_FDS) */
+	bool have_args;
+	u32 argc, args_len, envc, env_len;
+	u8 *args, *env;		/* strings back to back, NUL-terminated */
+	u64 served;		/* WASI calls answered here (GET_FDS reports it) */
+};
 
 /* A guest range [ptr, ptr + len) inside accessible linear memory, or NULL. */
 static u8 *guest(struct kwasm_instance *in, u64 ptr, u64 len)
@@ -44,74 +82,358 @@ static u8 *guest(struct kwasm_instance *in, u64 ptr, u64 len)
 	return in->mem + ptr;
 }
 
-/* fd_write / fd_read on the calling process's stdio (fds 0-2), scatter list from guest memory. */
-static u32 wasi_rw(struct kwasm_instance *in, const u64 *a, bool write)
+/* As jit/wasi/fd-table.ts filetypeOf: FIFOs are UNKNOWN, any socket SOCKET_STREAM. */
+static u8 filetype_of(struct file *f)
 {
-	u32 fd = a[0], iovs = a[1], n = a[2], i;
-	u8 *iov = guest(in, iovs, (u64)n * 8), *out = guest(in, (u32)a[3], 4);
-	struct file *f;
-	u64 total = 0;
-	u32 err = WASI_ESUCCESS;
+	umode_t m = file_inode(f)->i_mode;
 
-	if (!iov || !out || n > WASI_IOV_MAX)
-		return n > WASI_IOV_MAX ? WASI_EINVAL : WASI_EFAULT;
-	f = fget(fd);
-	if (!f)
-		return WASI_EBADF;
-	for (i = 0; i < n; i++) {
-		u32 p = get_unaligned_le32(iov + 8 * i), len = get_unaligned_le32(iov + 8 * i + 4);
-		u8 *buf = guest(in, p, len);
-		loff_t pos = f->f_pos;
-		ssize_t r;
+	return S_ISREG(m) ? 4 : S_ISDIR(m) ? 3 : S_ISLNK(m) ? 7 : S_ISCHR(m) ? 2 :
+	       S_ISBLK(m) ? 1 : S_ISSOCK(m) ? 6 : WASI_FILETYPE_UNKNOWN;
+}
 
-		if (!buf) {
-			err = WASI_EFAULT;
-			break;
+/*
+ * The instance's WASI state, made on first use: until user space sets a table, fds 0-2 are the
+ * caller's stdio as jit/wasi/fd-table.ts stdioEntry makes them (streams, STREAM_RIGHTS, flags
+ * 0, the host file's filetype; a closed one keeps CHARACTER_DEVICE). NULL if out of memory.
+ */
+static struct kwasm_wasi *wasi_of(struct kwasm_instance *in)
+{
+	struct kwasm_wasi *w = in->wasi;
+	u32 fd;
+
+	if (w)
+		return w;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return NULL;
+	w->fds = kcalloc(3, sizeof(*w->fds), GFP_KERNEL);
+	if (!w->fds) {
+		kfree(w);
+		return NULL;
+	}
+	w->nfds = 3;
+	for (fd = 0; fd < 3; fd++) {
+		struct kwasm_wfd *e = &w->fds[fd];
+		struct file *f = fget(fd);
+
+		e->kind = KWASM_FD_STREAM;
+		e->host_fd = fd;
+		e->rights_base = WASI_STREAM_RIGHTS;
+		e->filetype = WASI_FILETYPE_CHARACTER_DEVICE;
+		if (f) {
+			e->filetype = filetype_of(f);
+			fput(f);
 		}
+	}
+	in->wasi = w;
+	return w;
+}
+
+void kwasm_wasi_free(struct kwasm_instance *in)
+{
+	struct kwasm_wasi *w = in->wasi;
+
+	if (!w)
+		return;
+	kvfree(w->fds);
+	kvfree(w->args);
+	kvfree(w->env);
+	kfree(w);
+	in->wasi = NULL;
+}
+
+/* The table entry of wasm fd `fd`, or NULL (then user space answers, EBADF or otherwise). */
+static struct kwasm_wfd *wfd(struct kwasm_wasi *w, u32 fd)
+{
+	return fd < w->nfds && w->fds[fd].kind ? &w->fds[fd] : NULL;
+}
+
+/*
+ * Linux errno -> WASI errno, as Node names the error and jit/wasi/errno.ts maps the name (same
+ * name without the E; unknown: EIO). Only used once some bytes moved (see the top comment).
+ */
+static int wasi_errno(long err)
+{
+	switch (-err) {
+	case EACCES: return 2;
+	case EAGAIN: return 6;
+	case EBADF: return 8;
+	case ECONNRESET: return 15;
+	case EDQUOT: return 19;
+	case EFAULT: return 21;
+	case EFBIG: return 22;
+	case EINTR: return 27;
+	case EINVAL: return 28;
+	case EISDIR: return 31;
+	case ENOBUFS: return 42;
+	case ENODEV: return 43;
+	case ENOMEM: return 48;
+	case ENOSPC: return 51;
+	case ENOTCONN: return 53;
+	case ENXIO: return 60;
+	case EOVERFLOW: return 61;
+	case EPERM: return 63;
+	case EPIPE: return 64;
+	case ESPIPE: return 70;
+	case ETIMEDOUT: return 73;
+	}
+	return WASI_EIO;
+}
+
+/* A guest iovec array: every buffer checked first, as GuestMemory.iovecs does (EFAULT before any I/O). */
+static int check_iovs(struct kwasm_instance *in, u32 iovs, u32 n, u8 **iov)
+{
+	u32 i;
+
+	if (n > WASI_IOV_MAX)
+		return TO_USER;		/* user mode has no limit; a rare case, not worth a kernel array */
+	for (i = 0; i < n; i++) {
+		u8 *v = guest(in, (u64)iovs + 8ull * i, 8);
+
+		if (!v || !guest(in, get_unaligned_le32(v), get_unaligned_le32(v + 4)))
+			return WASI_EFAULT;
+	}
+	*iov = in->mem + iovs;
+	return WASI_ESUCCESS;
+}
+
+static bool is_signal(long err)
+{
+	return err == -ERESTARTSYS || err == -EINTR || err == -ERESTARTNOINTR || err == -ERESTARTNOHAND;
+}
+
+/*
+ * How the kernel can move bytes for this file: kernel_read/kernel_write need the file open for
+ * that direction (else they WARN) and only ->read_iter/->write_iter without ->read/->write
+ * (else they log "kernel read/write not supported" and fail). /dev/null (char 1:3) has both
+ * ->write and ->write_iter on this kernel; its write is `return count` and its read `return 0`,
+ * which is done here without calling it (no side effect to miss). Anything else: user space.
+ */
+enum kio_how { KIO_VFS, KIO_NULL, KIO_USER };
+
+static enum kio_how kio_how(struct file *f, bool write)
+{
+	struct inode *ino = file_inode(f);
+	fmode_t need = write ? FMODE_WRITE | FMODE_CAN_WRITE : FMODE_READ | FMODE_CAN_READ;
+
+	if ((f->f_mode & need) != need)
+		return KIO_USER;	/* user space gets the host's EBADF/EINVAL */
+	if (S_ISCHR(ino->i_mode) && ino->i_rdev == MKDEV(1, 3))
+		return KIO_NULL;
+	if (write ? f->f_op->write_iter && !f->f_op->write : f->f_op->read_iter && !f->f_op->read)
+		return KIO_VFS;
+	return KIO_USER;
+}
+
+/*
+ * One read, or a whole write, of `len` bytes at `*filepos` (files) or at the host file's own
+ * offset (streams: jit/wasi passes position null, i.e. read(2)/write(2)). A write is continued
+ * until complete, as io.ts writeAll does. EAGAIN (a non-blocking pipe) waits 1 ms and retries,
+ * as io.ts does, but only once bytes moved: before that the whole call goes to user space.
+ * Returns 0 or -errno; *done = bytes moved (also before an error).
+ */
+static long kio(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos, bool moved, size_t *done,
+		enum kio_how how)
+{
+	*done = 0;
+	if (how == KIO_NULL) {
+		*done = write ? len : 0;	/* write_null / read_null; neither moves the offset */
+		return 0;
+	}
+	while (*done < len) {
+		loff_t pos = filepos ? *filepos : f->f_pos;
+		ssize_t r = write ? kernel_write(f, buf + *done, len - *done, &pos)
+				  : kernel_read(f, buf + *done, len - *done, &pos);
+
+		if (r == -EAGAIN && (moved || *done) && !fatal_signal_pending(current)) {
+			schedule_timeout_killable(msecs_to_jiffies(1));
+			continue;
+		}
+		if (r < 0)
+			return r;
+		if (filepos)
+			*filepos = pos;
+		else if (!(f->f_mode & FMODE_STREAM))
+			f->f_pos = pos;
+		*done += r;
+		if (!write || r == 0)
+			break;		/* reads are one call each (io.ts readOnce); a 0-byte write would spin */
+	}
+	return 0;
+}
+
+/* fd_read / fd_write (fd, iovs, iovs_len, nptr) on a table entry, as jit/wasi/fs.ts. */
+static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool write)
+{
+	struct kwasm_wfd *e = wfd(w, a[0]);
+	u32 n = a[2], i;
+	u8 *iov = NULL, *out;
+	struct file *f;
+	enum kio_how how;
+	u64 total = 0;
+	bool file;
+	loff_t pos;
+	int err;
+
+	if (!e)
+		return TO_USER;
+	if (!(e->rights_base & (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ)))
+		return WASI_ENOTCAPABLE;
+	f = fget(e->host_fd);
+	if (!f)
+		return TO_USER;		/* the host's EBADF, as user space reports it */
+	how = kio_how(f, write);
+	if (how == KIO_USER) {
+		fput(f);
+		return TO_USER;
+	}
+	file = e->kind == KWASM_FD_FILE;
+	/* fs.ts fd_write: APPEND moves the position to the end before anything else */
+	if (write && file && (e->flags & WASI_FDFLAG_APPEND))
+		e->position = i_size_read(file_inode(f));
+	pos = e->position;
+	err = check_iovs(in, a[1], n, &iov);
+	for (i = 0; !err && i < n; i++) {
+		u32 p = get_unaligned_le32(iov + 8 * i), len = get_unaligned_le32(iov + 8 * i + 4);
+		size_t done;
+		long r;
+
 		if (!len)
 			continue;
-		r = write ? kernel_write(f, buf, len, &pos) : kernel_read(f, buf, len, &pos);
-		if (r < 0) {
-			err = r == -EAGAIN ? 6 : WASI_EIO;
+		if (write && file && (u64)pos > JS_MAX_SAFE) {
+			err = WASI_EFBIG;
 			break;
 		}
-		if (!(f->f_mode & FMODE_STREAM))
-			f->f_pos = pos;
-		total += r;
-		if (r < len)
+		r = kio(f, write, in->mem + p, len, file ? &pos : NULL, total > 0, &done, how);
+		if (r && !total && !done) {
+			err = TO_USER;	/* nothing happened: user space does it and reports its own errno */
+		} else if (r && is_signal(r)) {
+			total += done;	/* a signal after bytes moved: a short count */
+			if (file)
+				e->position = pos;
 			break;
+		} else if (r) {
+			err = wasi_errno(r);	/* as writeAll/readOnce throw: the count is lost */
+		} else {
+			total += done;
+			if (file)
+				e->position = pos;
+			if (done < len || fatal_signal_pending(current))
+				break;	/* a short read: more would block on a pipe */
+		}
 	}
 	fput(f);
-	if (err && total == 0)
+	if (err)
 		return err;
+	out = guest(in, (u32)a[3], 4);	/* written last, as fs.ts does (the bytes moved anyway) */
+	if (!out)
+		return WASI_EFAULT;
 	put_unaligned_le32(total, out);
 	return WASI_ESUCCESS;
 }
 
-/*
- * fd_fdstat_get on stdio, as jit/wasi/fd-table.ts stdioEntry answers it: the filetype of the
- * caller's file (filetypeOf: FIFOs are UNKNOWN, any socket SOCKET_STREAM; a closed fd keeps
- * CHARACTER_DEVICE), flags 0, rights STREAM_RIGHTS, inheriting 0.
- */
-static u32 wasi_fdstat_get(struct kwasm_instance *in, u32 fd, u32 ptr)
+/* fs.ts requireFile: streams cannot seek (ESPIPE), directories have no offset (EBADF). */
+static int require_file(struct kwasm_wfd *e)
 {
-	u8 *p = guest(in, ptr, 24);
-	u8 type = WASI_FILETYPE_CHARACTER_DEVICE;
-	struct file *f;
+	return e->kind == KWASM_FD_STREAM ? WASI_ESPIPE : e->kind == KWASM_FD_DIR ? WASI_EBADF : 0;
+}
 
+/* fd_seek (fd, delta: i64, whence, out) and fd_tell (fd, out), as fs.ts. */
+static int wasi_seek(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool tell)
+{
+	struct kwasm_wfd *e = wfd(w, a[0]);
+	s64 delta = tell ? 0 : (s64)a[1], base, pos;
+	u32 whence = tell ? 1 : (u32)a[2];
+	u8 *out;
+	int err;
+
+	if (!e)
+		return TO_USER;
+	err = require_file(e);
+	if (err)
+		return err;
+	/* asking for the position only (CUR + 0) needs FD_TELL, anything else FD_SEEK */
+	if (!(e->rights_base & (whence == 1 && !delta ? WASI_RIGHT_FD_TELL : WASI_RIGHT_FD_SEEK)))
+		return WASI_ENOTCAPABLE;
+	if (whence == 0) {
+		base = 0;
+	} else if (whence == 1) {
+		base = e->position;
+	} else if (whence == 2) {
+		struct file *f = fget(e->host_fd);
+
+		if (!f)
+			return TO_USER;
+		base = i_size_read(file_inode(f));
+		fput(f);
+	} else {
+		return WASI_EINVAL;
+	}
+	if (check_add_overflow(base, delta, &pos))
+		return TO_USER;		/* beyond 2^63: JS BigInt arithmetic, user space's */
+	if (pos < 0)
+		return WASI_EINVAL;
+	out = guest(in, (u32)a[tell ? 1 : 3], 8);
+	if (!out)
+		return WASI_EFAULT;
+	put_unaligned_le64(pos, out);
+	e->position = pos;
+	return WASI_ESUCCESS;
+}
+
+/* fd_fdstat_get (fd, out), as fs.ts: the entry's filetype, flags and rights. */
+static int wasi_fdstat_get(struct kwasm_instance *in, struct kwasm_wasi *w, u32 fd, u32 ptr)
+{
+	struct kwasm_wfd *e = wfd(w, fd);
+	u8 *p = guest(in, ptr, 24);
+
+	if (!e)
+		return TO_USER;
 	if (!p)
 		return WASI_EFAULT;
-	f = fget(fd);
-	if (f) {
-		umode_t m = file_inode(f)->i_mode;
-
-		type = S_ISREG(m) ? 4 : S_ISDIR(m) ? 3 : S_ISLNK(m) ? 7 : S_ISCHR(m) ? 2 :
-		       S_ISBLK(m) ? 1 : S_ISSOCK(m) ? 6 : WASI_FILETYPE_UNKNOWN;
-		fput(f);
-	}
 	memset(p, 0, 24);
-	p[0] = type;
-	put_unaligned_le64(WASI_STREAM_RIGHTS, p + 8);
+	p[0] = e->filetype;
+	put_unaligned_le16(e->flags, p + 2);
+	put_unaligned_le64(e->rights_base, p + 8);
+	put_unaligned_le64(e->rights_inheriting, p + 16);
+	return WASI_ESUCCESS;
+}
+
+/* args_sizes_get / environ_sizes_get (count_ptr, size_ptr): the count is written first, as proc.ts. */
+static int wasi_sizes(struct kwasm_instance *in, u32 count, u32 len, u32 cptr, u32 sptr)
+{
+	u8 *c = guest(in, cptr, 4), *s;
+
+	if (!c)
+		return WASI_EFAULT;
+	put_unaligned_le32(count, c);
+	s = guest(in, sptr, 4);
+	if (!s)
+		return WASI_EFAULT;
+	put_unaligned_le32(len, s);
+	return WASI_ESUCCESS;
+}
+
+/* args_get / environ_get (ptrs, buf): pointer i then string i, stopping at the first fault, as proc.ts. */
+static int wasi_strings(struct kwasm_instance *in, const u8 *blob, u32 count, u32 len, u32 ptrs, u32 buf)
+{
+	u64 at = buf;
+	u32 i, off = 0;
+
+	for (i = 0; i < count; i++) {
+		u32 n = strnlen((const char *)blob + off, len - off) + 1;	/* validated by SET_ARGS: a NUL is there */
+		u8 *p = guest(in, (u64)ptrs + 4ull * i, 4), *dst;
+
+		if (!p)
+			return WASI_EFAULT;
+		put_unaligned_le32((u32)at, p);
+		dst = guest(in, at, n);
+		if (!dst)
+			return WASI_EFAULT;
+		memcpy(dst, blob + off, n);
+		at += n;
+		off += n;
+	}
 	return WASI_ESUCCESS;
 }
 
@@ -208,65 +530,270 @@ static bool wasi_poll_clocks(struct kwasm_instance *in, u64 *a, ktime_t limit)
 bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline)
 {
 	u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
+	struct kwasm_wasi *w = wasi_of(in);
+	int r = TO_USER;
 	u8 *p;
 
+	if (!w)
+		return false;		/* out of memory: user space serves everything */
 	switch (host) {
 	case KWASM_HOST_WASI_FD_WRITE:
+		r = wasi_rw(in, w, a, true);
+		break;
 	case KWASM_HOST_WASI_FD_READ:
-	case KWASM_HOST_WASI_FD_SEEK:
-	case KWASM_HOST_WASI_FD_FDSTAT_GET:
-		/* only the stdio fds are the process's own; files opened by path_open live in user space */
-		if (a[0] > 2)
-			return false;
+		r = wasi_rw(in, w, a, false);
+		break;
+	case KWASM_HOST_WASI_FD_SEEK:	/* (fd, delta: i64, whence, out) */
+		r = wasi_seek(in, w, a, false);
+		break;
+	case KWASM_HOST_WASI_FD_TELL:	/* (fd, out) */
+		r = wasi_seek(in, w, a, true);
+		break;
+	case KWASM_HOST_WASI_FD_FDSTAT_GET:	/* (fd, out) */
+		r = wasi_fdstat_get(in, w, a[0], (u32)a[1]);
+		break;
+	case KWASM_HOST_WASI_FD_CLOSE: {	/* (fd): the host fd is user space's to close (GET_FDS) */
+		struct kwasm_wfd *e = wfd(w, a[0]);
+
+		if (e) {
+			e->kind = 0;
+			r = WASI_ESUCCESS;
+		}
 		break;
 	}
-	switch (host) {
-	case KWASM_HOST_WASI_FD_WRITE:
-		a[0] = wasi_rw(in, a, true);
-		return true;
-	case KWASM_HOST_WASI_FD_READ:
-		a[0] = wasi_rw(in, a, false);
-		return true;
+	case KWASM_HOST_WASI_ARGS_SIZES_GET:
+		if (w->have_args)
+			r = wasi_sizes(in, w->argc, w->args_len, a[0], a[1]);
+		break;
+	case KWASM_HOST_WASI_ENVIRON_SIZES_GET:
+		if (w->have_args)
+			r = wasi_sizes(in, w->envc, w->env_len, a[0], a[1]);
+		break;
+	case KWASM_HOST_WASI_ARGS_GET:
+		if (w->have_args)
+			r = wasi_strings(in, w->args, w->argc, w->args_len, a[0], a[1]);
+		break;
+	case KWASM_HOST_WASI_ENVIRON_GET:
+		if (w->have_args)
+			r = wasi_strings(in, w->env, w->envc, w->env_len, a[0], a[1]);
+		break;
 	case KWASM_HOST_WASI_CLOCK_TIME_GET: {	/* (id, precision: i64, out) */
-		u64 t;
+		s64 t = wasi_clock_now((u32)a[0]);
 
 		p = guest(in, (u32)a[2], 8);
-		switch ((u32)a[0]) {
-		case 0: t = ktime_get_real_ns(); break;
-		case 1: t = ktime_get_ns(); break;
-		case 2: case 3: t = current->se.sum_exec_runtime; break;
-		default: a[0] = WASI_EINVAL; return true;
+		if (t < 0)
+			r = WASI_EINVAL;
+		else if (!p)
+			r = WASI_EFAULT;
+		else {
+			put_unaligned_le64(t, p);
+			r = WASI_ESUCCESS;
 		}
-		if (!p) {
-			a[0] = WASI_EFAULT;
-			return true;
-		}
-		put_unaligned_le64(t, p);
-		a[0] = WASI_ESUCCESS;
-		return true;
+		break;
 	}
 	case KWASM_HOST_WASI_RANDOM_GET:
 		p = guest(in, (u32)a[0], (u32)a[1]);
-		if (!p) {
-			a[0] = WASI_EFAULT;
-			return true;
-		}
-		get_random_bytes(p, (u32)a[1]);
-		a[0] = WASI_ESUCCESS;
-		return true;
+		r = p ? WASI_ESUCCESS : WASI_EFAULT;
+		if (p)
+			get_random_bytes(p, (u32)a[1]);
+		break;
 	case KWASM_HOST_WASI_SCHED_YIELD:
 		cond_resched();
-		a[0] = WASI_ESUCCESS;
-		return true;
-	case KWASM_HOST_WASI_FD_SEEK:	/* (fd, delta: i64, whence, out) */
-		/* user mode's stdio is always a stream (its offset is the host's): ESPIPE before any check */
-		a[0] = WASI_ESPIPE;
-		return true;
-	case KWASM_HOST_WASI_FD_FDSTAT_GET:	/* (fd, out) */
-		a[0] = wasi_fdstat_get(in, a[0], (u32)a[1]);
-		return true;
+		r = WASI_ESUCCESS;
+		break;
 	case KWASM_HOST_WASI_POLL_ONEOFF:
-		return wasi_poll_clocks(in, a, deadline);
+		if (!wasi_poll_clocks(in, a, deadline))
+			return false;
+		w->served++;
+		return true;
 	}
-	return false;
+	if (r == TO_USER)
+		return false;
+	a[0] = r;
+	w->served++;
+	return true;
+}
+
+/* ---- the ioctls: SET_FDS / GET_FDS / SET_ARGS ------------------------------------------------ */
+
+static long set_fds(struct kwasm_instance *in, void __user *uarg)
+{
+	struct kwasm_fds a;
+	struct kwasm_fd_entry *ents;
+	struct kwasm_wfd *fds = NULL;
+	struct kwasm_wasi *w;
+	u32 i, nfds = 0;
+	long err = -EINVAL;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.reserved || a.served || a.count > KWASM_MAX_FDS)
+		return -EINVAL;
+	if (a.count && !a.entries_ptr)
+		return -EFAULT;
+	ents = kvmalloc_array(max(a.count, 1u), sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	if (copy_from_user(ents, u64_to_user_ptr(a.entries_ptr), (size_t)a.count * sizeof(*ents))) {
+		err = -EFAULT;
+		goto out;
+	}
+	for (i = 0; i < a.count; i++) {
+		const struct kwasm_fd_entry *e = &ents[i];
+
+		if (e->fd >= KWASM_MAX_FDS || e->host_fd > INT_MAX || e->kind < KWASM_FD_STREAM ||
+		    e->kind > KWASM_FD_DIR || e->filetype > 7 || e->fdflags > 31 || e->reserved ||
+		    e->position > S64_MAX)
+			goto out;
+		nfds = max(nfds, e->fd + 1);
+	}
+	fds = kvcalloc(max(nfds, 1u), sizeof(*fds), GFP_KERNEL);
+	if (!fds) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < a.count; i++) {
+		const struct kwasm_fd_entry *e = &ents[i];
+		struct kwasm_wfd *d = &fds[e->fd];
+
+		if (d->kind)
+			goto out;	/* the same wasm fd twice */
+		d->kind = e->kind;
+		d->host_fd = e->host_fd;
+		d->filetype = e->filetype;
+		d->flags = e->fdflags;
+		d->rights_base = e->rights_base;
+		d->rights_inheriting = e->rights_inheriting;
+		d->position = e->kind == KWASM_FD_FILE ? e->position : 0;
+	}
+	w = wasi_of(in);
+	if (!w) {
+		err = -ENOMEM;
+		goto out;
+	}
+	swap(w->fds, fds);
+	w->nfds = nfds;
+	err = 0;
+out:
+	kvfree(fds);
+	kvfree(ents);
+	return err;
+}
+
+static long get_fds(struct kwasm_instance *in, void __user *uarg)
+{
+	struct kwasm_fds a;
+	struct kwasm_fd_entry e;
+	struct kwasm_wasi *w;
+	u32 fd, n = 0;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.version != KWASM_IOCTL_VERSION || a.flags || a.reserved || a.served || a.count > KWASM_MAX_FDS)
+		return -EINVAL;
+	w = wasi_of(in);
+	if (!w)
+		return -ENOMEM;
+	for (fd = 0; fd < w->nfds; fd++) {
+		const struct kwasm_wfd *d = &w->fds[fd];
+
+		if (!d->kind)
+			continue;
+		if (n < a.count) {
+			memset(&e, 0, sizeof(e));
+			e.fd = fd;
+			e.host_fd = d->host_fd;
+			e.kind = d->kind;
+			e.filetype = d->filetype;
+			e.fdflags = d->flags;
+			e.rights_base = d->rights_base;
+			e.rights_inheriting = d->rights_inheriting;
+			e.position = d->position;
+			if (copy_to_user(u64_to_user_ptr(a.entries_ptr + (u64)n * sizeof(e)), &e, sizeof(e)))
+				return -EFAULT;
+		}
+		n++;
+	}
+	a.count = n;
+	a.served = w->served;
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* A user blob of `count` NUL-terminated strings, `len` bytes, copied into *out (NULL when empty). */
+static long copy_strings(u64 uptr, u32 len, u32 count, u8 **out)
+{
+	u8 *b;
+	u32 i, nuls = 0;
+
+	*out = NULL;
+	if (len > KWASM_MAX_ARGS_BYTES || count > len || (len && !uptr))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	b = kvmalloc(len, GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	if (copy_from_user(b, u64_to_user_ptr(uptr), len)) {
+		kvfree(b);
+		return -EFAULT;
+	}
+	for (i = 0; i < len; i++)
+		nuls += !b[i];
+	if (nuls != count || b[len - 1]) {
+		kvfree(b);
+		return -EINVAL;
+	}
+	*out = b;
+	return 0;
+}
+
+static long set_args(struct kwasm_instance *in, void __user *uarg)
+{
+	struct kwasm_args a;
+	struct kwasm_wasi *w;
+	u8 *args, *env;
+	long err;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.version != KWASM_IOCTL_VERSION || a.flags)
+		return -EINVAL;
+	err = copy_strings(a.args_ptr, a.args_len, a.argc, &args);
+	if (err)
+		return err;
+	err = copy_strings(a.env_ptr, a.env_len, a.envc, &env);
+	if (err) {
+		kvfree(args);
+		return err;
+	}
+	w = wasi_of(in);
+	if (!w) {
+		kvfree(args);
+		kvfree(env);
+		return -ENOMEM;
+	}
+	swap(w->args, args);
+	swap(w->env, env);
+	kvfree(args);
+	kvfree(env);
+	w->argc = a.argc;
+	w->args_len = a.args_len;
+	w->envc = a.envc;
+	w->env_len = a.env_len;
+	w->have_args = true;
+	return 0;
+}
+
+/* KWASM_IOC_SET_FDS / GET_FDS / SET_ARGS on a loaded instance (the caller holds the file's lock). */
+long kwasm_wasi_ioctl(struct kwasm_instance *in, unsigned int cmd, void __user *uarg)
+{
+	switch (cmd) {
+	case KWASM_IOC_SET_FDS:
+		return set_fds(in, uarg);
+	case KWASM_IOC_GET_FDS:
+		return get_fds(in, uarg);
+	case KWASM_IOC_SET_ARGS:
+		return set_args(in, uarg);
+	}
+	return -ENOTTY;
 }

@@ -8,7 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../kernel-loader/vm/harness.js';
 import { TRACE_STRUCT, KWASM_IOC_TRACE, MAX_TRACE_FRAMES } from '../../kernel-loader/ioctl.js';
-import { VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc } from '../../kernel-loader/ioctl.js';
+import {
+  VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, MAX_KERNEL_FDS, MAX_ARGS_BYTES,
+  Status, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc,
+} from '../../kernel-loader/ioctl.js';
+import { KERNEL_HOST } from '../../kernel-loader/kernel-instance.js';
 
 const header = readFileSync(join(repoRoot(), 'kernel-loader', 'kmod', 'kwasm_ioctl.h'), 'utf8');
 const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -32,6 +36,9 @@ const cases: Array<[string, string, Record<string, number>]> = [
   ['kwasm_load', 'KWASM_LOAD_SIZE', LOAD_STRUCT],
   ['kwasm_invoke', 'KWASM_INVOKE_SIZE', INVOKE_STRUCT],
   ['kwasm_mem_rw', 'KWASM_MEM_RW_SIZE', MEM_RW_STRUCT],
+  ['kwasm_fd_entry', 'KWASM_FD_ENTRY_SIZE', FD_ENTRY_STRUCT],
+  ['kwasm_fds', 'KWASM_FDS_SIZE', FDS_STRUCT],
+  ['kwasm_args', 'KWASM_ARGS_SIZE', ARGS_STRUCT],
   ['kwasm_trace', 'KWASM_TRACE_SIZE', TRACE_STRUCT],
 ];
 
@@ -53,7 +60,7 @@ test('ioctl version and command numbers', () => {
   assert.is(KWASM_IOC.INVOKE, ioc(3, 0xb7, 2, 96));
   assert.is(KWASM_IOC.RELEASE, 0xb705n);
   const nrs = [...header.matchAll(/#define KWASM_IOC_\w+\s+_IO\w*\(KWASM_IOC_MAGIC, (\d+)/g)].map((m) => Number(m[1]));
-  for (const n of [0, 1, 2, 3, 4, 5, 6, 9]) assert.ok(nrs.includes(n), `command ${n} defined`);
+  for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11]) assert.ok(nrs.includes(n), `command ${n} defined`);
   assert.is(new Set(nrs).size, nrs.length, 'command numbers unique');
 });
 
@@ -61,6 +68,29 @@ test('TRACE: command 9, read-write, its limit', () => {
   assert.ok(/#define KWASM_IOC_TRACE\s+_IOWR\(KWASM_IOC_MAGIC, 9, struct kwasm_trace\)/.test(header));
   assert.is(KWASM_IOC_TRACE, ioc(3, 0xb7, 9, 40));
   assert.is(define('KWASM_MAX_TRACE_FRAMES'), MAX_TRACE_FRAMES);
+});
+
+test('in-kernel WASI: commands 7, 8, 11, fd kinds, limits, EXIT status and host ids match', () => {
+  const cmd = (name: string): [string, number, string] => {
+    const m = new RegExp(`#define KWASM_IOC_${name}\\s+(_IO\\w*)\\(KWASM_IOC_MAGIC, (\\d+), struct (\\w+)\\)`).exec(header);
+    if (!m) throw new Error(`KWASM_IOC_${name} not in header`);
+    return [m[1] as string, Number(m[2]), m[3] as string];
+  };
+  assert.equal(cmd('SET_FDS'), ['_IOW', 7, 'kwasm_fds']);
+  assert.equal(cmd('GET_FDS'), ['_IOWR', 8, 'kwasm_fds']);
+  assert.equal(cmd('SET_ARGS'), ['_IOW', 11, 'kwasm_args']);
+  assert.is(KWASM_IOC.SET_FDS, ioc(1, 0xb7, 7, 32));
+  assert.is(KWASM_IOC.GET_FDS, ioc(3, 0xb7, 8, 32));
+  assert.is(KWASM_IOC.SET_ARGS, ioc(1, 0xb7, 11, 40));
+  assert.equal([define('KWASM_FD_STREAM'), define('KWASM_FD_FILE'), define('KWASM_FD_DIR')], [FdKindCode.stream, FdKindCode.file, FdKindCode.dir]);
+  assert.is(parseInt(/#define KWASM_MAX_FDS (\d+)u/.exec(header)?.[1] ?? '', 10), MAX_KERNEL_FDS);
+  assert.is(Number(/#define KWASM_MAX_ARGS_BYTES \(1u << (\d+)\)/.exec(header)?.[1] ?? NaN), Math.log2(MAX_ARGS_BYTES));
+  assert.is(define('KWASM_STATUS_EXIT'), Status.exit);
+  for (const [name, id] of Object.entries(KERNEL_HOST)) {
+    const c = `KWASM_HOST_WASI_${name.replace('wasi_snapshot_preview1.', '').toUpperCase()}`;
+    assert.is(define(c), id, c);
+  }
+  assert.is(define('KWASM_HOST_COUNT'), Math.max(...Object.values(KERNEL_HOST)) + 1);
 });
 
 test.run();

@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, KWASM_IOC, IOC_MAGIC, ioc, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, ERRNO, NativeBuffer, Status } from '../../../kernel-loader/ioctl.js';
+import { FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, MAX_KERNEL_FDS, MAX_ARGS_BYTES, type KernelFdEntry } from '../../../kernel-loader/ioctl.js';
 import { IMAGE_MAGIC, IMAGE_VERSION } from '../../../abi/image.js';
 import { TrapCode } from '../../../abi/traps.js';
 import * as B from './blobs.js';
@@ -193,6 +194,85 @@ test('module descriptions: random counts, indices, kinds and lengths are rejecte
   }
   d.close();
   assert.ok(loaded > 10 && rejected > 50, `loaded ${loaded}, rejected ${rejected}`);
+});
+
+test('in-kernel WASI ioctls (SET_FDS, GET_FDS, SET_ARGS): bad pointers, sizes, counts and entries are -EFAULT/-EINVAL', () => {
+  const d = KwasmDevice.open();
+  const b = d.scratchBuf;
+  const E = FD_ENTRY_STRUCT, F = FDS_STRUCT, A = ARGS_STRUCT;
+  const sink = NativeBuffer.alloc(MAX_KERNEL_FDS * E.size + 4096);
+  const fill = (size: number): void => { b.fill(0, 0, size); b.writeUInt32LE(1, 0); };
+  fill(F.size);
+  assert.is(d.rawIoctl(KWASM_IOC.GET_FDS, d.scratchAddr), -ERRNO.ENOENT); // nothing loaded
+  d.load({ image: B.image(B.RET42, B.ADD), memPages: 1 });
+  const entry = (at: number, fd: number, kind: number = FdKindCode.file): void => {
+    sink.buf.fill(0, at, at + E.size);
+    sink.buf.writeUInt32LE(fd, at + E.fd);
+    sink.buf.writeUInt32LE(fd + 10, at + E.hostFd);
+    sink.buf.writeUInt32LE(kind, at + E.kind);
+    sink.buf.writeUInt32LE(4, at + E.filetype);
+    sink.buf.writeBigUInt64LE(BigInt(fd) * 7n, at + E.position);
+  };
+  let ok = 0;
+  for (let i = 0; i < 1500; i++) {
+    const n = pick([0, 1, 3, 1024, 1025, rnd() % 40, rnd()]) >>> 0;
+    for (let k = 0; k < Math.min(n, 40); k++) entry(k * E.size, pick([k, k, k, 1023, 1024, rnd()]) >>> 0, pick([1, 2, 3, 0, 4]));
+    if (rnd() % 4 === 0) sink.buf.writeUInt32LE(rnd(), (rnd() % 40) * E.size + pick([E.filetype, E.fdflags, E.reserved, E.hostFd]));
+    if (rnd() % 8 === 0) sink.buf.writeBigUInt64LE(pick([1n << 63n, 0xffffffffffffffffn]), (rnd() % 40) * E.size + E.position);
+    fill(F.size);
+    if (rnd() % 8 === 0) b.writeUInt32LE(rnd() % 3, F.version);
+    if (rnd() % 8 === 0) b.writeUInt32LE(rnd(), pick([F.flags, F.reserved, F.served]));
+    b.writeBigUInt64LE(rnd() % 4 ? sink.addr : badPointer(), F.entriesPtr);
+    b.writeUInt32LE(n, F.count);
+    const get = rnd() % 3 === 0;
+    const rc = d.rawIoctl(get ? KWASM_IOC.GET_FDS : KWASM_IOC.SET_FDS, rnd() % 16 ? d.scratchAddr : badPointer());
+    if (![0, -ERRNO.EFAULT, -ERRNO.EINVAL].includes(rc)) assert.unreachable(`seed ${seed}: ${get ? 'get' : 'set'} fds = ${rc}`);
+    if (rc === 0) ok++;
+
+    fill(A.size);
+    const blob = Buffer.from(pick(['', 'a\0', 'a\0bc\0', 'no nul', '\0\0\0', 'x\0y']));
+    sink.buf.set(blob, 0);
+    if (rnd() % 8 === 0) b.writeUInt32LE(rnd(), A.flags);
+    b.writeBigUInt64LE(pick([sink.addr, sink.addr, 0n, badPointer()]), A.argsPtr);
+    b.writeUInt32LE(pick([blob.length, blob.length, 0, 1 << 20, (1 << 20) + 1, rnd()]) >>> 0, A.argsLen);
+    b.writeUInt32LE(pick([blob.filter((x) => x === 0).length, 0, 1, 2, 3, rnd()]) >>> 0, A.argc);
+    b.writeBigUInt64LE(pick([sink.addr, 0n, badPointer()]), A.envPtr);
+    b.writeUInt32LE(pick([0, blob.length, rnd() % 64]), A.envLen);
+    b.writeUInt32LE(pick([0, 1, 2, rnd() % 4]), A.envc);
+    const ra = d.rawIoctl(KWASM_IOC.SET_ARGS, d.scratchAddr);
+    if (![0, -ERRNO.EFAULT, -ERRNO.EINVAL].includes(ra)) assert.unreachable(`seed ${seed}: set args = ${ra}`);
+  }
+  assert.ok(ok > 50, `${ok} accepted`);
+  // exact cases: a round trip, then each rule on its own
+  const set = (entries: KernelFdEntry[]): number => {
+    try { d.setFds(entries); return 0; } catch (e) { return -((e as { errno?: number }).errno ?? 0); }
+  };
+  const good: KernelFdEntry = { fd: 5, hostFd: 1, kind: FdKindCode.file, filetype: 4, fdflags: 1, rightsBase: 0x1ffn, rightsInheriting: 3n, position: 99n };
+  assert.is(set([good, { ...good, fd: 0, kind: FdKindCode.stream, position: 0n }]), 0);
+  assert.equal(d.getFds().entries, [{ ...good, fd: 0, kind: FdKindCode.stream, position: 0n }, good]);
+  assert.is(set([good, good]), -ERRNO.EINVAL, 'the same wasm fd twice');
+  assert.is(set([{ ...good, fd: MAX_KERNEL_FDS }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, kind: 0 }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, kind: 4 }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, filetype: 8 }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, fdflags: 32 }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, hostFd: 0x80000000 }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, position: 1n << 63n }]), -ERRNO.EINVAL);
+  assert.is(set(Array.from({ length: MAX_KERNEL_FDS + 1 }, (_, i) => ({ ...good, fd: i % MAX_KERNEL_FDS }))), -ERRNO.EINVAL);
+  assert.is(set(Array.from({ length: MAX_KERNEL_FDS }, (_, i) => ({ ...good, fd: i }))), 0, 'a full table');
+  assert.is(d.getFds().entries.length, MAX_KERNEL_FDS);
+  assert.is(set([]), 0);
+  assert.equal(d.getFds().entries, []);
+  const args = (a: Buffer[], e: Buffer[]): number => {
+    try { d.setArgs(a, e); return 0; } catch (x) { return -((x as { errno?: number }).errno ?? 0); }
+  };
+  assert.is(args([Buffer.from('prog\0'), Buffer.from('x\0')], [Buffer.from('A=1\0')]), 0);
+  assert.is(args([Buffer.from('prog')], []), -ERRNO.EINVAL, 'no final NUL');
+  assert.is(args([Buffer.from('a\0b\0')], []), -ERRNO.EINVAL, 'two NULs for one string');
+  assert.is(args([Buffer.alloc(MAX_ARGS_BYTES + 1)], []), -ERRNO.EINVAL, 'over the cap');
+  assert.is(d.invoke(1, [40n, 2n]).retInt, 42n); // the instance still works
+  sink.free();
+  d.close();
 });
 
 test('the device is healthy after the fuzzing', () => {
