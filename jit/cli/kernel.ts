@@ -1,10 +1,13 @@
 // `kwasm-jit run --kernel`: the same compiled code, run in ring 0 by kwasm.ko (/dev/kwasm).
 //
-// The WASI imports the kernel serves itself (stdio fd_write/fd_read, clock_time_get, random_get,
-// sched_yield) never leave ring 0; every other WASI call stops the wasm stack and comes back
-// here as a host call, served by jit/wasi/ exactly as in user mode. jit/wasi/ reads guest memory
-// through `exports.memory.buffer`, which in kernel mode is an mmap of the kernel instance's own
-// linear memory pages (kernel-instance.ts KernelMemory), so there is no copying around calls.
+// The WASI imports the kernel serves itself (fd_read/fd_write/fd_seek/fd_tell/fd_fdstat_get/
+// fd_close on every fd of its mirror of jit/wasi's fd table, args/environ, proc_exit,
+// clock_time_get, random_get, sched_yield, clock-only poll_oneoff) never leave ring 0; every other
+// WASI call stops the wasm stack and comes back here as a host call, served by jit/wasi/ exactly
+// as in user mode (kernel-loader/kernel-wasi.ts keeps the two fd tables in step). jit/wasi/ reads
+// guest memory through `exports.memory.buffer`, which in kernel mode is an mmap of the kernel
+// instance's own linear memory pages (kernel-instance.ts KernelMemory), so there is no copying
+// around calls.
 // Loaded only for --kernel: user-mode runs never load ffi-rs or open the device.
 import type { RunOptions } from './args.js';
 import { EXIT, invokeExport } from './run.js';
@@ -23,6 +26,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
   const { KernelInstance, KERNEL_HOST, KernelUnsupportedError } = await import('../../kernel-loader/kernel-instance.js');
   const { KwasmError } = await import('../../kernel-loader/ioctl.js');
   let instance: import('../../kernel-loader/kernel-instance.js').KernelInstance | undefined;
+  let kwasi: import('../../kernel-loader/kernel-wasi.js').KernelWasi | undefined;
   let compiled: CompiledModule | undefined;
   try {
     const { compileModule } = await import('../compiler/module-compiler.js');
@@ -36,10 +40,12 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     t1 = performance.now();
     const wasi = await wasiFor(o, compiled.info.imports);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
-    const imports: Imports = { ...(wasi?.getImportObject() ?? {}) };
+    if (wasi) kwasi = new (await import('../../kernel-loader/kernel-wasi.js')).KernelWasi(wasi);
+    const imports: Imports = { ...(kwasi?.importObject() ?? {}) };
     if (o.trapUnknownImports) addTrappingImports(imports, compiled.info.imports);
     instance = new KernelInstance(compiled, imports, {
       kernelImports: new Set(Object.keys(KERNEL_HOST)),
+      onLoad: kwasi?.attach,
       timeoutNs: o.timeoutMs !== undefined ? BigInt(o.timeoutMs) * 1_000_000n : 0n,
     });
     // --timeout is a wall clock for the whole run from here, as user mode arms its watchdog
@@ -89,6 +95,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     return EXIT.internal;
   } finally {
     const t3 = performance.now();
+    try { kwasi?.finish(); } catch { /* the run's own outcome is what matters */ }
     instance?.close();
     if (process.env.KWASM_BENCH_TIMING === '1') {
       const r = (x: number): number => Math.round(x * 1000) / 1000;

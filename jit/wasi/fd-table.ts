@@ -92,6 +92,9 @@ export class FdTable {
 
   has(fd: number): boolean { return this.entries.has(fd); }
 
+  /** Every open fd with its entry, in fd order (a snapshot: later changes do not show). */
+  list(): [number, FdEntry][] { return [...this.entries].sort((a, b) => a[0] - b[0]); }
+
   set(fd: number, e: FdEntry): void { this.entries.set(fd, e); }
 
   /** Adds at the lowest free number, as POSIX open() does. */

@@ -119,6 +119,12 @@ export class WASI {
     }
   }
 
+  /**
+   * The live state (fd table, encoded argv and environ), for an embedder that serves some calls
+   * elsewhere and must mirror it there (kernel mode: kernel-loader/kernel-wasi.ts).
+   */
+  get wasiState(): WasiState { return this.state; }
+
   /** Closes the host fds this instance opened (preopens, files). */
   close(): void {
     this.state.fds.closeAll();

@@ -280,6 +280,15 @@ export const PROGRAMS: readonly Program[] = [
     noReference: 'node:wasi passes EAGAIN from a non-blocking stdin on to the program (cat exits with 2)',
   },
   {
+    // After close(0)/close(1) files reuse the numbers (kernel mode must not write to the old stdio).
+    name: 'stdio_reuse', source: 'stdio_reuse.c', sandbox: true, expectExit: 0, compareStdout: true,
+    expectStdout: 'start\nreopened as fd 0\nwrite fd 0: 13\nseek fd 0: 0\nread fd 0: 13 <data on fd 0\n>\nclosing stdout\n',
+    check(r) {
+      assert.is(readFileSync(join(r.ctx.sandbox, 'out.txt'), 'utf8'), 'this line goes to out.txt, opened as fd 1\n', `${r.engine}: out.txt`);
+      assert.is(readFileSync(join(r.ctx.sandbox, 'in.txt'), 'utf8'), 'data on fd 0\n', `${r.engine}: in.txt`);
+    },
+  },
+  {
     name: 'oob', source: 'oob.c', expectExit: 134, trap: 'out of bounds memory access', compareStdout: true,
     expectStdout: 'before the trap\n',
   },

@@ -16,8 +16,12 @@ import { buildProgram } from '../../programs/build.js';
 import { cliArgs } from '../../programs/engines.js';
 import type { RunResult } from '../../programs/run.js';
 
-/** Programs run with --kernel in the VM (stdio in the kernel; files, args and exit through user space). */
-export const KERNEL_CLI_PROGRAMS = ['hello', 'files', 'rename_unlink', 'cat', 'exit_proc_exit_300', 'oob'];
+/**
+ * Programs run with --kernel in the VM: files (read/write/seek/close of path_open'd fds, stdio
+ * numbers reused for files), args/environ and proc_exit in the kernel; path_* and errors on fds
+ * the kernel does not hold (unsupported) through user space.
+ */
+export const KERNEL_CLI_PROGRAMS = ['hello', 'files', 'rename_unlink', 'cat', 'exit_proc_exit_300', 'oob', 'args_env', 'exit_exit_7', 'stdio_reuse', 'unsupported'];
 
 export interface Expected {
   status: number; stdout: string; trap: string | null; backtrace: string | null;
@@ -168,6 +172,7 @@ test('WASI programs with --kernel match user mode (stdout, exit status, trap)', 
       assert.is(trapOf(stderr), want.trap, `${p.name}: trap as in user mode`);
       assert.is(backtraceOf(stderr), want.backtrace, `${p.name}: wasm backtrace as in user mode`);
       p.check?.(result);
+      p.checkOurs?.(result); // errnos our WASI answers (kernel mode must answer the same)
       console.log(`  ${p.name}: exit ${status}, ${stdout.length} bytes out${want.trap ? `, trap ${want.trap}` : ''}`);
     } finally {
       result.cleanup();

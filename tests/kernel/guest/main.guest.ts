@@ -8,11 +8,13 @@ import interrupt from './interrupt.guest.js';
 import instance from './instance.guest.js';
 import spec from './spec.guest.js';
 import cli from './cli.guest.js';
+import wasi from './wasi.guest.js';
 
 ring0.run();
 guard.run();
 interrupt.run();
 fuzz.run();
 instance.run();
+wasi.run();
 cli.run();
 spec.run();

@@ -1,0 +1,113 @@
+// Kernel mode's WASI: jit/wasi/ stays the owner of every host fd, and kwasm.ko serves the hot
+// calls in ring 0 on a mirror of jit/wasi's fd table (kwasm_ioctl.h struct kwasm_fd_entry).
+//
+// The two tables are kept in step around every host call user space serves: before it, a pull
+// (GET_FDS) copies the kernel's file positions into jit/wasi's entries and closes what the kernel's
+// fd_close removed (the host fd here, then the wasm fd is free for the next path_open, as in user
+// mode); after it, a push (SET_FDS) if jit/wasi's table changed (path_open, fd_renumber,
+// fd_fdstat_set_flags, a user-space close...). A wasm fd the kernel does not hold exits to user
+// space, which answers it as in user mode. argv and environ are handed over once (SET_ARGS), and
+// proc_exit in ring 0 comes back as jit/wasi's WASIExit (kernel-instance.ts).
+import type { WASI } from '../jit/wasi/index.js';
+import type { FdEntry } from '../jit/wasi/fd-table.js';
+import { FdKindCode, MAX_ARGS_BYTES, MAX_KERNEL_FDS, type KernelFdEntry, type KwasmDevice } from './ioctl.js';
+
+const WASI_MODULE = 'wasi_snapshot_preview1';
+const S64_MAX = (1n << 63n) - 1n;
+const INT_MAX = 0x7fffffff;
+
+/** The kernel's view of one jit/wasi entry, or undefined when it must stay in user space only. */
+function kernelEntry(fd: number, e: FdEntry): KernelFdEntry | undefined {
+  if (fd >= MAX_KERNEL_FDS || e.hostFd < 0 || e.hostFd > INT_MAX) return undefined;
+  if (e.kind === 'file' && (e.position < 0n || e.position > S64_MAX)) return undefined;
+  return {
+    fd, hostFd: e.hostFd, kind: FdKindCode[e.kind], filetype: e.filetype, fdflags: e.flags,
+    rightsBase: e.rightsBase, rightsInheriting: e.rightsInheriting, position: e.kind === 'file' ? e.position : 0n,
+  };
+}
+
+const key = (l: readonly KernelFdEntry[]): string =>
+  l.map((e) => `${e.fd}:${e.hostFd}:${e.kind}:${e.filetype}:${e.fdflags}:${e.rightsBase}:${e.rightsInheriting}:${e.position}`).join(',');
+
+export class KernelWasi {
+  private device: KwasmDevice | undefined;
+  /** what the kernel's table holds, as of the last pull or push */
+  private kernelFds = new Set<number>();
+  private kernelKey = '';
+
+  constructor(readonly wasi: WASI) {}
+
+  /**
+   * jit/wasi's import object with every function wrapped in pull/push: what user space serves
+   * sees the kernel's positions and closes, and the kernel sees what user space changed.
+   */
+  importObject(): Record<string, Record<string, unknown>> {
+    const ns: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(this.wasi.wasiImport)) {
+      ns[name] = (...args: unknown[]): number => {
+        this.pull();
+        try {
+          return fn(...args);
+        } finally {
+          this.push();
+        }
+      };
+    }
+    return { [WASI_MODULE]: ns };
+  }
+
+  /** KernelInstance's onLoad: argv, environ and the fd table, before any wasm runs. */
+  readonly attach = (device: KwasmDevice): void => {
+    this.device = device;
+    const { args, env } = this.wasi.wasiState;
+    const bytes = (l: readonly Buffer[]): number => l.reduce((n, b) => n + b.length, 0);
+    // beyond the kernel's cap the args_*/environ_* calls stay in user space (they always work there)
+    if (bytes(args) <= MAX_ARGS_BYTES && bytes(env) <= MAX_ARGS_BYTES) device.setArgs(args, env);
+    this.kernelKey = '\0'; // never equal: the first push always happens
+    this.push();
+  };
+
+  /** The kernel's table into jit/wasi's: positions, and the host fds of entries the kernel closed. */
+  pull(): void {
+    if (this.device === undefined) return;
+    const { entries } = this.device.getFds();
+    const fds = this.wasi.wasiState.fds;
+    const now = new Set(entries.map((e) => e.fd));
+    for (const fd of this.kernelFds) {
+      if (!now.has(fd) && fds.has(fd)) {
+        try { fds.close(fd); } catch { /* as user mode's fd_close would have failed: nothing to undo */ }
+      }
+    }
+    for (const k of entries) {
+      if (k.kind !== FdKindCode.file || !fds.has(k.fd)) continue;
+      const e = fds.get(k.fd);
+      if (e.kind === 'file') e.position = k.position;
+    }
+    this.kernelFds = now;
+    this.kernelKey = key(entries);
+  }
+
+  /** jit/wasi's table into the kernel's, if it differs from what the kernel holds. */
+  push(): void {
+    if (this.device === undefined) return;
+    const list: KernelFdEntry[] = [];
+    for (const [fd, e] of this.wasi.wasiState.fds.list()) {
+      const k = kernelEntry(fd, e);
+      if (k !== undefined) list.push(k);
+    }
+    const k = key(list);
+    if (k === this.kernelKey) return;
+    this.device.setFds(list);
+    this.kernelFds = new Set(list.map((e) => e.fd));
+    this.kernelKey = k;
+  }
+
+  /** After the run (before the instance closes): the final pull closes what the kernel closed. */
+  finish(): void {
+    try {
+      this.pull();
+    } finally {
+      this.device = undefined;
+    }
+  }
+}

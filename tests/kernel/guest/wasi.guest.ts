@@ -1,0 +1,173 @@
+// Guest-side: the in-kernel WASI table (kernel-loader/kernel-wasi.ts + kwasm_wasi.c). Files opened
+// by path_open in user space are then read, written, sought and closed in ring 0, args and
+// proc_exit are served there too; the proof is KernelInstance.hostCallExits (host calls that
+// reached user space) staying put while the kernel's own served counter moves, and the results
+// being what jit/wasi answers.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { instantiateInKernel, KERNEL_HOST, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { KernelWasi } from '../../../kernel-loader/kernel-wasi.js';
+import { WASI, WASIExit, Errno } from '../../../jit/wasi/index.js';
+
+const test = suite('in-kernel WASI table');
+
+function wat(src: string): Uint8Array {
+  const f = join(mkdtempSync('/tmp/kwasm-wasi-'), 'm');
+  writeFileSync(`${f}.wat`, src);
+  execFileSync('wat2wasm', [`${f}.wat`, '-o', `${f}.wasm`]);
+  return readFileSync(`${f}.wasm`);
+}
+const fn = (x: unknown): KernelFunction => x as KernelFunction;
+
+const SRC = `(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_tell" (func $tell (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $setflags (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $asz (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $aget (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 256) "f.txt")
+  (data (i32.const 264) "null")
+  (data (i32.const 512) "0123456789")
+  (func (export "open") (param $oflags i32) (param $fdflags i32) (result i32)
+    (call $open (i32.const 3) (i32.const 0) (i32.const 256) (i32.const 5) (local.get $oflags)
+      (i64.const -1) (i64.const -1) (local.get $fdflags) (i32.const 16)))
+  (func (export "openNull") (result i32)
+    (call $open (i32.const 3) (i32.const 0) (i32.const 264) (i32.const 4) (i32.const 0)
+      (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 16)))
+  (func (export "write") (param $fd i32) (param $n i32) (result i32) (local $r i32)
+    (i32.store (i32.const 0) (i32.const 512)) (i32.store (i32.const 4) (i32.const 10))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $r (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (br_if $done (local.get $r))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $r))
+  (func (export "read") (param $fd i32) (param $len i32) (result i32)
+    (i32.store (i32.const 32) (i32.const 1024)) (i32.store (i32.const 36) (local.get $len))
+    (call $read (local.get $fd) (i32.const 32) (i32.const 1) (i32.const 40)))
+  (func (export "seek") (param i32 i64 i32) (result i32) (call $seek (local.get 0) (local.get 1) (local.get 2) (i32.const 24)))
+  (func (export "tell") (param i32) (result i32) (call $tell (local.get 0) (i32.const 24)))
+  (func (export "close") (param i32) (result i32) (call $close (local.get 0)))
+  (func (export "fdstat") (param i32) (result i32) (call $fdstat (local.get 0) (i32.const 64)))
+  (func (export "setflags") (param i32 i32) (result i32) (call $setflags (local.get 0) (local.get 1)))
+  (func (export "argsizes") (result i32) (call $asz (i32.const 48) (i32.const 52)))
+  (func (export "args") (result i32) (call $aget (i32.const 128) (i32.const 2048)))
+  (func (export "exit") (param i32) (call $exit (local.get 0)))
+  (func (export "u32") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "u64") (param i32) (result i64) (i64.load (local.get 0))))`;
+
+test('path_open\'d files: read/write/seek/tell/fdstat/close in ring 0 (no exits), user space sees the result', () => {
+  const dir = mkdtempSync('/tmp/kwasm-wasi-sandbox-');
+  const wasi = new WASI({ args: ['prog', 'arg1'], env: { A: 'b' }, preopens: { '/sandbox': dir } });
+  const kw = new KernelWasi(wasi);
+  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
+  wasi.initialize({ exports: i.exports });
+  const e = i.exports, u32 = fn(e.u32), u64 = fn(e.u64);
+  const served = (): bigint => i.device.getFds().served;
+  try {
+    assert.is(fn(e.open)(9, 0), Errno.SUCCESS); // CREAT|TRUNC: user space (path_open)
+    const fd = u32(16) as number;
+    assert.is(fd, 4);
+    const hostFd = wasi.wasiState.fds.get(fd).hostFd;
+    let exits = i.hostCallExits, s0 = served();
+    assert.is(fn(e.write)(fd, 1000), Errno.SUCCESS);
+    assert.is(u32(8), 10);
+    assert.is(fn(e.tell)(fd), Errno.SUCCESS);
+    assert.is(u64(24), 10000n);
+    assert.is(fn(e.seek)(fd, 3n, 0), Errno.SUCCESS);
+    assert.is(fn(e.read)(fd, 4), Errno.SUCCESS);
+    assert.is(u32(40), 4);
+    assert.is(Buffer.from(i.readMemory(1024, 4)).toString(), '3456');
+    assert.is(fn(e.seek)(fd, -2n, 2), Errno.SUCCESS); // END - 2
+    assert.is(u64(24), 9998n);
+    assert.is(fn(e.seek)(fd, -20000n, 1), Errno.INVAL);
+    assert.is(fn(e.read)(fd, 100), Errno.SUCCESS);
+    assert.is(u32(40), 2);
+    assert.is(fn(e.fdstat)(fd), Errno.SUCCESS);
+    assert.is((u32(64) as number) & 0xff, 4, 'REGULAR_FILE');
+    assert.is(fn(e.seek)(1, 0n, 1), Errno.SPIPE); // stdio is a stream
+    assert.is(fn(e.argsizes)(), Errno.SUCCESS);
+    assert.equal([u32(48), u32(52)], [2, 'prog\0arg1\0'.length]);
+    assert.is(fn(e.args)(), Errno.SUCCESS);
+    assert.is(Buffer.from(i.readMemory(u32(132) as number, 5)).toString(), 'arg1\0');
+    assert.is(i.hostCallExits, exits, 'every call above was served in ring 0');
+    assert.is(served() - s0, 1010n, 'the kernel\'s own count: 1000 writes and 10 other calls');
+    assert.is(readFileSync(join(dir, 'f.txt')).length, 10000, 'the bytes reached the host file');
+
+    // fdstat_set_flags is user space's; afterwards APPEND writes (in ring 0) go to the end
+    assert.is(fn(e.seek)(fd, 0n, 0), Errno.SUCCESS);
+    assert.is(fn(e.setflags)(fd, 1), Errno.SUCCESS);
+    assert.is(i.hostCallExits, exits + 1);
+    assert.is(fn(e.write)(fd, 1), Errno.SUCCESS);
+    assert.is(readFileSync(join(dir, 'f.txt')).length, 10010);
+    assert.is(fn(e.tell)(fd), Errno.SUCCESS);
+    assert.is(u64(24), 10010n);
+
+    // close in ring 0; the next call on that fd goes to user space, which has pulled the close
+    exits = i.hostCallExits;
+    assert.is(fn(e.close)(fd), Errno.SUCCESS);
+    assert.is(i.hostCallExits, exits);
+    assert.is(fn(e.close)(fd), Errno.BADF);
+    assert.is(i.hostCallExits, exits + 1);
+    assert.not.ok(wasi.wasiState.fds.has(fd));
+    assert.throws(() => fstatSync(hostFd), /EBADF/, 'user space closed the host fd');
+    // the freed number is reused by the next path_open, as in user mode
+    assert.is(fn(e.open)(0, 0), Errno.SUCCESS);
+    assert.is(u32(16), fd);
+    assert.is(fn(e.read)(fd, 5), Errno.SUCCESS);
+    assert.is(Buffer.from(i.readMemory(1024, 5)).toString(), '01234', 'a fresh position');
+    assert.is(fn(e.write)(77, 1), Errno.BADF); // not in the table: user space's answer
+
+    // proc_exit ends the call in ring 0, as jit/wasi's WASIExit; the instance stays usable
+    exits = i.hostCallExits;
+    assert.throws(() => fn(e.exit)(300), (x: unknown) => x instanceof WASIExit && x.code === 300);
+    assert.is(i.hostCallExits, exits);
+    assert.is(fn(e.tell)(fd), Errno.SUCCESS);
+    kw.finish();
+  } finally {
+    i.close();
+    wasi.close();
+  }
+});
+
+test('/dev/null (write and read are no-ops the kernel does itself) and a read-only fd (user space\'s EBADF)', () => {
+  const wasi = new WASI({ args: ['prog'], preopens: { '/dev': '/dev' } });
+  const kw = new KernelWasi(wasi);
+  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
+  wasi.initialize({ exports: i.exports });
+  const e = i.exports, u32 = fn(e.u32);
+  try {
+    assert.is(fn(e.openNull)(), Errno.SUCCESS);
+    const fd = u32(16) as number;
+    const exits = i.hostCallExits, s0 = i.device.getFds().served;
+    assert.is(fn(e.write)(fd, 500), Errno.SUCCESS);
+    assert.is(u32(8), 10);
+    assert.is(fn(e.read)(fd, 100), Errno.SUCCESS);
+    assert.is(u32(40), 0);
+    assert.is(i.hostCallExits, exits);
+    assert.is(i.device.getFds().served - s0, 501n);
+    // a stream whose host fd is not open for writing: the kernel leaves it to user space (no WARN)
+    const ro = wasi.wasiState.fds.get(fd);
+    wasi.wasiState.fds.set(7, { ...ro, hostFd: openSync('/dev/null', 'r') });
+    kw.push();
+    assert.is(fn(e.write)(7, 1), Errno.BADF);
+    assert.is(i.hostCallExits, exits + 1);
+    kw.finish();
+  } finally {
+    i.close();
+    wasi.close();
+  }
+});
+
+export default test;
