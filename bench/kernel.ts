@@ -63,9 +63,9 @@ async function main(): Promise<void> {
     `Inside the test VM (Debian ${k.version}, QEMU TCG, 2 vCPUs, \`preempt=full\`), ${reps} interleaved reps, medians. ` +
     'Absolute times are TCG times, far slower than bare metal. "run" is the in-process run time the CLI reports ' +
     '(`KWASM_BENCH_TIMING`, excludes node start-up and compilation); native is wall time of the process. ' +
-    'Ratios are run time / native wall time (lower is better). In kernel mode only stdio (fds 0-2), clocks and random ' +
-    'are served in ring 0: `sys-pipe` writes to stdout (kernel fast path), `sys-devnull` and `sys-fileread` use ' +
-    'files opened with path_open, so every write/read is a host call out to user-space WASI (INVOKE exit + RESUME).', '',
+    'Ratios are run time / native wall time (lower is better). In kernel mode the reads and writes of all three are ' +
+    'served in ring 0 (`sys-pipe` on stdout, `sys-devnull` and `sys-fileread` on files opened with path_open, which ' +
+    'user space mirrors into the kernel\'s fd table); only path_open and the preopen scan go out to user-space WASI.', '',
     '| program | kind | native ms | kwasm-jit run ms | kwasm-jit --kernel run ms | user / native | kernel / native | kernel / user | checksums agree |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
