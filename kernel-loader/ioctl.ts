@@ -71,6 +71,11 @@ export const IOC_MAGIC = MAGIC;
 // ---- KWASM_IOC_TRACE (9): the last trap's wasm frame chain as code offsets (kwasm_ioctl.h) ----
 export const TRACE_STRUCT = { size: 40, version: 0, flags: 4, framesPtr: 8, maxFrames: 16, nframes: 20, trapPc: 24, reserved: 32 } as const;
 export const KWASM_IOC_TRACE = ioc(IOC.READ | IOC.WRITE, MAGIC, 9, TRACE_STRUCT.size);
+
+// ---- KWASM_IOC_GLOBAL (10): read or write one global of a layout-1 instance (kwasm_ioctl.h) ----
+export const GLOBAL_STRUCT = { size: 24, version: 0, flags: 4, index: 8, reserved: 12, value: 16 } as const;
+export const KWASM_IOC_GLOBAL = ioc(IOC.READ | IOC.WRITE, MAGIC, 10, GLOBAL_STRUCT.size);
+export const GLOBAL_WRITE = 1;
 /** kwasm_ioctl.h KWASM_MAX_TRACE_FRAMES */
 export const MAX_TRACE_FRAMES = 1 << 20;
 export interface TraceResult {
@@ -127,7 +132,6 @@ export class NativeBuffer {
 }
 const pool: NativeBuffer[] = [];
 const POOL_MAX_BYTES = 1 << 20, POOL_MAX_BUFFERS = 16;
-
 
 export interface KwasmVersion {
   version: number; vmctxSize: number; imageVersion: number; maxMemPages: number; maxImageBytes: bigint; maxStackBytes: bigint;
@@ -292,6 +296,22 @@ export class KwasmDevice {
     return { trapPc: r.trapPc, frames: r.frames };
   }
 
+  /** Global `index`'s bits (funcref: function index + 1), also while a host call is pending. */
+  globalGet(index: number): bigint {
+    const S = GLOBAL_STRUCT, b = this.header(S.size);
+    b.writeUInt32LE(index, S.index);
+    this.call('global get', KWASM_IOC_GLOBAL, this.scratch.addr);
+    return b.readBigUInt64LE(S.value);
+  }
+
+  globalSet(index: number, bits: bigint): void {
+    const S = GLOBAL_STRUCT, b = this.header(S.size);
+    b.writeUInt32LE(GLOBAL_WRITE, S.flags);
+    b.writeUInt32LE(index, S.index);
+    b.writeBigUInt64LE(BigInt.asUintN(64, bits), S.value);
+    this.call('global set', KWASM_IOC_GLOBAL, this.scratch.addr);
+  }
+
   private run(cmd: bigint, op: string, funcIndex: number, args: readonly bigint[], hostResults: readonly bigint[], timeoutNs: bigint): InvokeResult {
     const S = INVOKE_STRUCT, b = this.header(S.size);
     const slotsAt = 512, hostAt = 1024; // slots live in the same scratch page, after the struct
@@ -433,7 +453,6 @@ export class KwasmDevice {
       nb.give();
     }
   }
-
 
   close(): void {
     if (this.closed) return;

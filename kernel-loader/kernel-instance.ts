@@ -135,6 +135,8 @@ export class KernelInstance {
   /** host calls that exited to user space (calls served in ring 0 are not counted: see KwasmDevice.getFds().served) */
   hostCallExits = 0;
   private memory: KernelMemory | undefined;
+  /** every function index's callable (funcref results come back as index + 1) */
+  private funcs: KernelFunction[] = [];
 
   constructor(readonly module: CompiledModule, imports: KernelImports = {}, opts: KernelInstanceOptions = {}) {
     const m = module.info;
@@ -242,6 +244,7 @@ export class KernelInstance {
       d.writeUInt32LE(module.funcOffsets[f], at);
       d.writeUInt32LE(typeIds[m.funcTypeIndices[f]], at + 4);
       d.writeUInt32LE(host[f], at + 8);
+      d.writeUInt32LE(sigWord(m.types[m.funcTypeIndices[f]]), at + 12);
     }
     typeIds.forEach((id, i) => d.writeUInt32LE(id, at + 4 * i));
     at += align8(4 * nT);
@@ -286,12 +289,18 @@ export class KernelInstance {
         if (off + seg.bytes.length > memMin * WASM_PAGE) throw new RuntimeError(trapInfo(TrapCode.memoryOutOfBounds).message);
         if (seg.bytes.length) dev.writeMemory(off, seg.bytes);
       }
-      const funcs = Array.from({ length: nF }, (_, f) => this.makeFunction(f));
+      const funcs = (this.funcs = Array.from({ length: nF }, (_, f) => this.makeFunction(f)));
       for (const e of m.exports) {
         if (e.kind === 'func') this.exports[e.name] = funcs[e.index];
         else if (e.kind === 'global') {
           const gt = m.globals[e.index];
-          this.exports[e.name] = { type: gt.type, mutable: gt.mutable, bits: gt.mutable ? null : globals[e.index].bits };
+          // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref: index + 1)
+          const index = e.index;
+          this.exports[e.name] = gt.mutable ? {
+            type: gt.type, mutable: true,
+            get bits(): bigint { return dev.globalGet(index); },
+            set bits(v: bigint) { dev.globalSet(index, v); },
+          } : { type: gt.type, mutable: false, bits: globals[e.index].bits };
         } else if (e.kind === 'memory') this.exports[e.name] = (this.memory ??= new KernelMemory(this));
         else this.exports[e.name] = { kernelTable: e.index };
       }
@@ -307,11 +316,12 @@ export class KernelInstance {
     const type = m.types[m.funcTypeIndices[f]];
     const raw = (bits: bigint[]): bigint[] => this.callRaw(f, type, bits);
     const fn = ((...args: unknown[]): unknown => {
-      const r = raw(Array.from(type.params, (t, i) => toBits(t, args[i])));
+      const r = raw(Array.from(type.params, (t, i) => toBits(t, args[i], this)));
       if (type.results.length === 0) return undefined;
-      if (type.results.length === 1) return fromBits(type.results[0], r[0]);
-      return Array.from(type.results, (t, i) => fromBits(t, r[i]));
+      if (type.results.length === 1) return fromBits(type.results[0], r[0], this);
+      return Array.from(type.results, (t, i) => fromBits(t, r[i], this));
     }) as KernelFunction;
+    funcOwners.set(fn, { owner: this, index: f });
     return Object.assign(fn, { raw, type });
   }
 
@@ -334,7 +344,7 @@ export class KernelInstance {
   callRaw(f: number, type: FuncType, bits: bigint[]): bigint[] {
     const m = this.module.info;
     if (this.closed) throw new Error('kernel instance is closed');
-    if (f < m.numImportedFuncs) return callJs(this.hostFns[f], type, bits);
+    if (f < m.numImportedFuncs) return callJs(this.hostFns[f], type, bits, this);
     const nslots = Math.max(type.params.length, type.results.length);
     const slots = Array.from({ length: nslots }, (_, i) => bits[i] ?? 0n);
     // one deadline for the whole call: each RESUME gets what is left (at least 1 ns, since 0
@@ -371,7 +381,7 @@ export class KernelInstance {
     const fn = this.hostFns[index];
     if (!fn) throw new Error(`kernel host call to ${index}, which is not an import`);
     const m = this.module.info;
-    return callJs(fn, m.types[m.funcTypeIndices[index]], args);
+    return callJs(fn, m.types[m.funcTypeIndices[index]], args, this);
   }
 
   /** Runtime calls the kernel leaves to user space (memory.grow never comes here). */
@@ -394,6 +404,9 @@ export class KernelInstance {
     }
     throw new KernelUnsupportedError(RT_NAMES[index] ?? `runtime call 0x${index.toString(16)}`);
   }
+
+  /** the callable of function index i (a funcref the kernel handed out as i + 1) */
+  functionAt(i: number): KernelFunction | undefined { return i >= 0 && i < this.funcs.length ? this.funcs[i] : undefined; }
 
   readMemory(offset: number, len: number): Buffer { return this.device.readMemory(offset, len); }
   writeMemory(offset: number, data: Uint8Array): void { this.device.writeMemory(offset, data); }
@@ -427,26 +440,57 @@ export function externValue(b: bigint): unknown {
   return externs[Number(b) - 1];
 }
 
-function toBits(t: ValType, v: unknown): bigint {
+/** The kernel's funcref at the boundary is function index + 1: a function of which instance. */
+const funcOwners = new WeakMap<object, { owner: KernelInstance; index: number }>();
+
+/**
+ * kwasm_ioctl.h KWASM_SIG_*: which parameters and results of a function are funcrefs and where its
+ * results are, so the kernel translates funcrefs to and from function indices and returns nothing
+ * but the results.
+ */
+function sigWord(t: FuncType): number {
+  let w = 0;
+  t.params.forEach((p, i) => {
+    if (p !== FUNCREF) return;
+    if (i >= 16) throw new KernelUnsupportedError('a funcref parameter after the 16th');
+    w |= 1 << i;
+  });
+  t.results.forEach((r, i) => {
+    if (r !== FUNCREF) return;
+    if (i >= 8) throw new KernelUnsupportedError('a funcref result after the 8th');
+    w |= 1 << (16 + i);
+  });
+  const n = t.results.length;
+  const loc = n === 0 ? 0 : n >= 2 ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
+  w |= loc << 24;
+  if (n >= 2) w |= ((n - 1) & 63) << 26;
+  return w >>> 0;
+}
+
+function toBits(t: ValType, v: unknown, owner?: KernelInstance): bigint {
   if (t === I32 || t === I64 || t === F32 || t === F64) return numToBits(t, v);
   if (t === EXTERNREF) return externToken(v);
   if (v === null || v === undefined) return 0n;
-  throw new KernelUnsupportedError('funcref values across the kernel boundary');
+  const f = typeof v === 'function' ? funcOwners.get(v) : undefined;
+  if (f && f.owner === owner) return BigInt(f.index + 1);
+  throw new KernelUnsupportedError('funcref values of another instance across the kernel boundary');
 }
-function fromBits(t: ValType, b: bigint): unknown {
+function fromBits(t: ValType, b: bigint, owner?: KernelInstance): unknown {
   if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, b);
   if (t === EXTERNREF) return externValue(b);
   if (b === 0n) return null;
-  throw new KernelUnsupportedError('funcref values across the kernel boundary');
+  const f = owner?.functionAt(Number(b) - 1);
+  if (!f) throw new Error(`kernel returned funcref ${b}, which is no function index`);
+  return f;
 }
 
-function callJs(fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[]): bigint[] {
-  const r = fn(...Array.from(type.params, (t, i) => fromBits(t, args[i])));
+function callJs(fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[], owner: KernelInstance): bigint[] {
+  const r = fn(...Array.from(type.params, (t, i) => fromBits(t, args[i], owner)));
   const nr = type.results.length;
   if (nr === 0) return [];
-  if (nr === 1) return [toBits(type.results[0], r)];
+  if (nr === 1) return [toBits(type.results[0], r, owner)];
   const arr = Array.from(r as Iterable<unknown>);
-  return Array.from(type.results, (t, i) => toBits(t, arr[i]));
+  return Array.from(type.results, (t, i) => toBits(t, arr[i], owner));
 }
 
 function encodeImageOf(m: CompiledModule): Uint8Array {

@@ -50,16 +50,22 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline);
 long kwasm_wasi_ioctl(struct kwasm_instance *in, unsigned int cmd, void __user *uarg);
 void kwasm_wasi_free(struct kwasm_instance *in);
 
-/* kwasm_table.c: the description's table part (layout 0 or 1), the table builtins, free. */
-int kwasm_desc_tables_bytes(const u8 *p, u64 avail, u32 ntables, u32 nelems, u32 nsegs, u32 layout, u64 *bytes);
-int kwasm_tables_build(struct kwasm_instance *in, const u8 *p, u32 ntables, u32 nelems, u32 nsegs, u32 layout,
-		       u8 *descs, u8 *recs, u32 nfuncs);
-bool kwasm_table_builtin(struct kwasm_instance *in, u32 idx, u64 *a);
-void kwasm_tables_free(struct kwasm_instance *in);
-
 /* kwasm_trace.c: KWASM_IOC_TRACE, the trapping frame chain as code offsets. */
 long kwasm_ioc_trace(struct kwasm_instance *in, void __user *uarg);
 /* kwasm_trace.c: an interrupt outside the code: trapFp/trapPc from the stopped stack (yield or host call). */
 void kwasm_trace_stopped(struct kwasm_instance *in, bool yield);
+
+/* kwasm_table.c: the description's table part (layout 0 or 1), the table builtins, free. */
+int kwasm_desc_tables_bytes(const u8 *p, u64 avail, u32 ntables, u32 nelems, u32 nsegs, u32 layout, u64 *bytes);
+int kwasm_tables_build(struct kwasm_instance *in, const u8 *p, u32 ntables, u32 nelems, u32 nsegs, u32 layout,
+		       u8 *descs, u8 *recs, u32 nfuncs, const u8 *fp, const u8 *gp, u32 nglobals, u64 *globals);
+bool kwasm_table_builtin(struct kwasm_instance *in, u32 idx, u64 *a);
+void kwasm_tables_free(struct kwasm_instance *in);
+/* kwasm_table.c: funcref values at the user-space boundary (function indices outside) */
+int kwasm_refs_args_in(struct kwasm_instance *in, u32 func, u64 *slots, u32 nslots);
+u32 kwasm_refs_results_out(struct kwasm_instance *in, long status, u64 *ret_int, u64 *ret_float, u64 *slots, u32 nslots);
+void kwasm_refs_host_out(struct kwasm_instance *in, u32 idx, u64 *hslots, u32 n);
+int kwasm_refs_host_in(struct kwasm_instance *in, u32 idx, u64 *hslots, u32 n);
+long kwasm_ioc_global(struct kwasm_instance *in, void __user *uarg);
 
 #endif /* KWASM_INTERNAL_H */

@@ -231,29 +231,6 @@ struct kwasm_args {
 #define KWASM_IOC_SET_ARGS	_IOW(KWASM_IOC_MAGIC, 11, struct kwasm_args)
 
 /*
- * Module description, layout 1 (spec coverage: tables that grow, element segments, externref).
- * The header's two last words, zero in layout 0, become { ..., nsegs, layout }:
- *   header   { u32 magic, nfuncs, ntypes, nglobals, ntables, nelems, nsegs, layout = 1 }
- *   funcs, types, globals as in layout 0
- *   tables   ntables x { u32 length, u32 max (0xffffffff = none), u32 kind (KWASM_REF_*), u32 0 }
- *   elems    as in layout 0 (an externref table's elements must be 0: null)
- *   segs     nsegs x { u32 length, u32 kind, u32 flags (KWASM_SEG_*), u32 0 }
- *   items    all segments' items in order, u32 each (0 = null, else function index + 1; an
- *            externref segment's must be 0), padded to 8
- * With layout 1 the kernel serves table.init/copy/grow/fill and elem.drop itself (the builtins
- * never reach user space); table.grow stops at the table's max and at KWASM_MAX_TABLE_ELEMS. A
- * kernel that predates layout 1 rejects such a description (-EINVAL: nonzero reserved words).
- */
-#define KWASM_DESC_LAYOUT_TABLES 1u
-#define KWASM_DESC_TABLE_V1_SIZE 16
-#define KWASM_DESC_SEG_SIZE 16
-#define KWASM_MAX_DESC_SEGS (1u << 20)
-#define KWASM_MAX_TABLE_ELEMS (1u << 20)	/* table.grow policy cap: 8 MiB of elements per table */
-#define KWASM_REF_FUNC 0
-#define KWASM_REF_EXTERN 1		/* opaque 64-bit tokens chosen by user space; never dereferenced */
-#define KWASM_SEG_DROPPED 1u		/* active and declarative segments start dropped */
-
-/*
  * KWASM_IOC_TRACE: after an INVOKE/RESUME returned status TRAP (and before the next INVOKE), the
  * trapping wasm frame chain as code offsets; while a HOST_CALL is pending, the chain of the
  * stopped call (trap_pc: the return address of the host call). The kernel walks the saved frame pointers of the
@@ -275,5 +252,68 @@ struct kwasm_trace {
 #define KWASM_TRACE_SIZE 40
 #define KWASM_MAX_TRACE_FRAMES 0x100000	/* 2^20 = KWASM_MAX_STACK_BYTES / 8: every fp distinct and 8-aligned */
 #define KWASM_IOC_TRACE		_IOWR(KWASM_IOC_MAGIC, 9, struct kwasm_trace)
+
+/*
+ * Module description, layout 1 (spec coverage: tables that grow, element segments, externref).
+ * The header's two last words, zero in layout 0, become { ..., nsegs, layout }:
+ *   header   { u32 magic, nfuncs, ntypes, nglobals, ntables, nelems, nsegs, layout = 1 }
+ *   funcs, types, globals as in layout 0
+ *   tables   ntables x { u32 length, u32 max (0xffffffff = none), u32 kind (KWASM_REF_*), u32 0 }
+ *   elems    as in layout 0 (an externref table's elements must be 0: null)
+ *   segs     nsegs x { u32 length, u32 kind, u32 flags (KWASM_SEG_*), u32 0 }
+ *   items    all segments' items in order, u32 each (0 = null, else function index + 1; an
+ *            externref segment's must be 0), padded to 8
+ * With layout 1 the kernel serves table.init/copy/grow/fill and elem.drop itself (the builtins
+ * never reach user space); table.grow stops at the table's max and at KWASM_MAX_TABLE_ELEMS. A
+ * kernel that predates layout 1 rejects such a description (-EINVAL: nonzero reserved words).
+ */
+#define KWASM_DESC_LAYOUT_TABLES 1u
+#define KWASM_DESC_TABLE_V1_SIZE 16
+#define KWASM_DESC_SEG_SIZE 16
+#define KWASM_MAX_DESC_SEGS (1u << 20)
+#define KWASM_MAX_TABLE_ELEMS (1u << 20)	/* table.grow policy cap: 8 MiB of elements per table */
+#define KWASM_REF_FUNC 0
+#define KWASM_REF_EXTERN 1		/* opaque 64-bit tokens chosen by user space; never dereferenced */
+#define KWASM_SEG_DROPPED 1u		/* active and declarative segments start dropped */
+/*
+ * Layout 1 also gives each function's last word (funcs[i], zero in layout 0) a meaning, its
+ * signature as far as the boundary needs it: funcref values leave and enter the kernel as
+ * function index + 1 (0 = null), never as addresses, and INVOKE returns only the results.
+ *   bits 0-15  parameter i (< 16) is a funcref      bits 16-23  result i (< 8) is a funcref
+ *   bits 24-25 where results are: none, rax, xmm0, slots   bits 26-31  results - 1 (slots)
+ * A function with a funcref parameter >= 16 or result >= 8 cannot be described (user space
+ * reports it unsupported). A funcref argument that is not 0..nfuncs is -EINVAL.
+ */
+#define KWASM_SIG_PARAMS 0xffffu
+#define KWASM_SIG_RESULTS 0xff0000u
+#define KWASM_SIG_RESULTS_SHIFT 16
+#define KWASM_SIG_LOC 0x3000000u
+#define KWASM_SIG_LOC_SHIFT 24
+#define KWASM_SIG_LOC_NONE 0
+#define KWASM_SIG_LOC_RAX 1
+#define KWASM_SIG_LOC_XMM0 2
+#define KWASM_SIG_LOC_SLOTS 3
+#define KWASM_SIG_NRESULTS 0xfc000000u
+#define KWASM_SIG_NRESULTS_SHIFT 26
+#define KWASM_SIG_RESERVED 0u		/* every bit has a meaning */
+
+/*
+ * KWASM_IOC_GLOBAL: read (flags 0) or write (KWASM_GLOBAL_WRITE) global `index` of an instance
+ * loaded with description layout 1: an exported mutable global as user space sees it, also
+ * while a host call is pending. funcref values are function index + 1 both ways (a write of
+ * anything else is -EINVAL); numbers and externref tokens are raw bits. Mutability is user
+ * space's rule (the kernel cannot tell, and no value it stores is dereferenced unchecked).
+ * -ENOENT: nothing loaded; -EOPNOTSUPP: a description without layout 1. 24 bytes.
+ */
+struct kwasm_global {
+	__u32 version;		/*  0 */
+	__u32 flags;		/*  4 KWASM_GLOBAL_WRITE or 0 */
+	__u32 index;		/*  8 < nglobals of the description */
+	__u32 reserved;		/* 12 must be 0 */
+	__u64 value;		/* 16 out (read) or in (write) */
+};
+#define KWASM_GLOBAL_SIZE 24
+#define KWASM_GLOBAL_WRITE 1u
+#define KWASM_IOC_GLOBAL	_IOWR(KWASM_IOC_MAGIC, 10, struct kwasm_global)
 
 #endif /* KWASM_IOCTL_H */

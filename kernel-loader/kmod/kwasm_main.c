@@ -433,7 +433,8 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 		u32 off = rd32(f), host = rd32(f + 8);
 		u8 *r = recs + KWASM_FUNCREF_SIZE * i;
 
-		if (off >= in->code_len || host >= KWASM_HOST_COUNT || rd32(f + 12))
+		/* layout 1: the last word is the signature word (kwasm_table.c checks it) */
+		if (off >= in->code_len || host >= KWASM_HOST_COUNT || (!layout && rd32(f + 12)))
 			return -EINVAL;
 		*(u64 *)(r + KWASM_FUNCREF_CODE) = (u64)in->code + off;
 		*(u64 *)(r + KWASM_FUNCREF_VMCTX) = (u64)in->vmctx;
@@ -466,7 +467,8 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 			return -EINVAL;
 		}
 	}
-	err = kwasm_tables_build(in, tabp, ntables, nelems, nsegs, layout, in->area + o_tabs, recs, nfuncs);
+	err = kwasm_tables_build(in, tabp, ntables, nelems, nsegs, layout, in->area + o_tabs, recs, nfuncs, fp,
+				 gp, nglobals, (u64 *)(in->area + o_glob));
 	if (err)
 		return err;
 	VM64(in->vmctx, GLOBALS_BASE) = (u64)(in->area + o_glob);
@@ -746,6 +748,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 	ktime_t deadline;
 	long status;
 	u64 pc;
+	u32 nout;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
@@ -764,11 +767,15 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 			return -EINVAL;
 		if (hn && (!a.host_args_ptr || copy_from_user(hslots, u64_to_user_ptr(a.host_args_ptr), hn * sizeof(u64))))
 			return -EFAULT;
+		if (kwasm_refs_host_in(in, VM32(in->vmctx, HOST_CALL_INDEX), hslots, hn))
+			return -EINVAL;	/* a funcref result that is no function index */
 	} else {
 		if (a.func_index >= in->nfuncs)
 			return -EINVAL;
 		if (a.nslots && copy_from_user(slots, u64_to_user_ptr(a.slots_ptr), a.nslots * sizeof(u64)))
 			return -EFAULT;
+		if (kwasm_refs_args_in(in, a.func_index, slots, a.nslots))
+			return -EINVAL;	/* a funcref argument that is no function index */
 		in->pending = false;	/* a stopped stack is abandoned: the new call starts at its top */
 		in->trapped = false;
 		VM64(in->vmctx, TRAP_FP) = 0;
@@ -801,15 +808,17 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 		a.trap_pc = offset_in(pc, in->code, in->code_len + 1);
 		a.trap_addr = offset_in(VM64(in->vmctx, TRAP_ADDR), in->mem, MEM_RESERVE);
 	}
+	/* funcrefs as indices, and nothing but the results (layout 1) */
+	nout = kwasm_refs_results_out(in, status, &a.ret_int, &a.ret_float, slots, a.nslots);
 	if (status == KWASM_STATUS_HOST_CALL) {
 		a.host_index = VM32(in->vmctx, HOST_CALL_INDEX);
 		a.host_nslots = min_t(u32, VM32(in->vmctx, HOST_CALL_SLOTS), KWASM_HOSTCALL_SLOTS);
+		kwasm_refs_host_out(in, a.host_index, hslots, a.host_nslots);
 		if (a.host_nslots && (!a.host_args_ptr ||
 		    copy_to_user(u64_to_user_ptr(a.host_args_ptr), hslots, a.host_nslots * sizeof(u64))))
 			return -EFAULT;
 	}
-	if (status == KWASM_STATUS_RETURNED && a.nslots &&
-	    copy_to_user(u64_to_user_ptr(a.slots_ptr), slots, a.nslots * sizeof(u64)))
+	if (nout && copy_to_user(u64_to_user_ptr(a.slots_ptr), slots, nout * sizeof(u64)))
 		return -EFAULT;
 	if (copy_to_user(uarg, &a, sizeof(a)))
 		return -EFAULT;
@@ -936,6 +945,7 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KWASM_IOC_SET_FDS:
 	case KWASM_IOC_GET_FDS:
 	case KWASM_IOC_SET_ARGS:
+	case KWASM_IOC_GLOBAL:
 		break;
 	default:
 		return -ENOTTY;
@@ -954,6 +964,9 @@ static long kwasm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case KWASM_IOC_TRACE:
 		ret = kwasm_ioc_trace(kf->inst, uarg);
+		break;
+	case KWASM_IOC_GLOBAL:
+		ret = kwasm_ioc_global(kf->inst, uarg);
 		break;
 	case KWASM_IOC_MEM_READ:
 		ret = ioc_mem_rw(kf, uarg, false);
@@ -1060,6 +1073,7 @@ static int __init kwasm_init(void)
 	BUILD_BUG_ON(sizeof(struct kwasm_fd_entry) != KWASM_FD_ENTRY_SIZE);
 	BUILD_BUG_ON(sizeof(struct kwasm_fds) != KWASM_FDS_SIZE);
 	BUILD_BUG_ON(sizeof(struct kwasm_args) != KWASM_ARGS_SIZE);
+	BUILD_BUG_ON(sizeof(struct kwasm_global) != KWASM_GLOBAL_SIZE);
 	BUILD_BUG_ON(KWASM_ARG_SLOTS * 8 + KWASM_VMCTX_ARGS > KWASM_VMCTX_SIZE);
 	BUILD_BUG_ON(MEM_RESERVE < (8ull << 30) + WASM_PAGE);	/* index + offset + access size */
 

@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/uaccess.h>
 #include <asm/unaligned.h>
 
 #include "kwasm_ioctl.h"
@@ -40,6 +41,12 @@ struct kwasm_tables {
 	u32 ntables, nsegs;
 	u8 *recs;		/* funcref records, one per function index */
 	u32 nfuncs;
+	u32 nimports;		/* function index of image function 0 */
+	u32 *sig;		/* layout 1: per function index, its KWASM_SIG_* word */
+	u32 cur;		/* function index of the running INVOKE (its results' sig) */
+	u8 *gkind;		/* layout 1: per global, KWASM_GLOBAL_* of the description */
+	u64 *globals;		/* the globals' slots (vmctx GLOBALS_BASE) */
+	u32 nglobals;
 	struct kwasm_table *t;
 	struct kwasm_seg *s;
 	u32 *items;		/* every segment's items */
@@ -105,7 +112,7 @@ static u64 ref_of(struct kwasm_tables *tb, u32 item)
  * kwasm_tables_free.
  */
 int kwasm_tables_build(struct kwasm_instance *in, const u8 *p, u32 ntables, u32 nelems, u32 nsegs, u32 layout,
-		       u8 *descs, u8 *recs, u32 nfuncs)
+		       u8 *descs, u8 *recs, u32 nfuncs, const u8 *fp, const u8 *gp, u32 nglobals, u64 *globals)
 {
 	u64 rec = layout ? KWASM_DESC_TABLE_V1_SIZE : 8;
 	const u8 *ep = p + (u64)ntables * rec, *sp = ep + ALIGN((u64)nelems * 4, 8), *ip;
@@ -119,6 +126,28 @@ int kwasm_tables_build(struct kwasm_instance *in, const u8 *p, u32 ntables, u32 
 	tb->layout = layout;
 	tb->recs = recs;
 	tb->nfuncs = nfuncs;
+	if (layout) {
+		if (nfuncs < in->nfuncs)
+			return -EINVAL;	/* every image function has an index */
+		tb->nimports = nfuncs - in->nfuncs;
+		tb->sig = kvcalloc(max(nfuncs, 1u), sizeof(u32), GFP_KERNEL);
+		if (!tb->sig)
+			return -ENOMEM;
+		for (i = 0; i < nfuncs; i++) {
+			u32 w = rd32(fp + 16 * (u64)i + 12);
+
+			if (w & KWASM_SIG_RESERVED)
+				return -EINVAL;
+			tb->sig[i] = w;
+		}
+		tb->gkind = kvzalloc(max(nglobals, 1u), GFP_KERNEL);
+		if (!tb->gkind)
+			return -ENOMEM;
+		for (i = 0; i < nglobals; i++)
+			tb->gkind[i] = rd32(gp + 16 * (u64)i + 8);	/* parse_desc checked it */
+		tb->globals = globals;
+		tb->nglobals = nglobals;
+	}
 	tb->t = kcalloc(max(ntables, 1u), sizeof(*tb->t), GFP_KERNEL);
 	tb->s = kcalloc(max(nsegs, 1u), sizeof(*tb->s), GFP_KERNEL);
 	if (!tb->t || !tb->s)
@@ -201,6 +230,8 @@ void kwasm_tables_free(struct kwasm_instance *in)
 	kfree(tb->t);
 	kfree(tb->s);
 	kvfree(tb->items);
+	kvfree(tb->sig);
+	kvfree(tb->gkind);
 	kfree(tb);
 	in->tabs = NULL;
 }
@@ -316,4 +347,155 @@ bool kwasm_table_builtin(struct kwasm_instance *in, u32 idx, u64 *a)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * funcref values at the user-space boundary (layout 1): in ring 0 a funcref is the address of a
+ * funcref record, outside it is function index + 1 (0 = null). The description's per-function
+ * KWASM_SIG_* word says which parameters and results are funcrefs and where the results are,
+ * so INVOKE, RESUME and host calls translate in both directions and nothing else of rax, xmm0
+ * or the slots leaves the kernel. Without layout 1 (hand-made images, tests) nothing changes.
+ */
+static bool sig_known(struct kwasm_tables *tb)
+{
+	return tb && tb->layout && tb->sig;
+}
+
+/* function index + 1 (or 0) -> record address; false if out of range */
+static bool ref_in(struct kwasm_tables *tb, u64 *v)
+{
+	if (*v > tb->nfuncs)
+		return false;
+	*v = ref_of(tb, *v);
+	return true;
+}
+
+/* record address (or 0) -> function index + 1; anything else (cannot happen) -> all ones */
+static void ref_out(struct kwasm_tables *tb, u64 *v)
+{
+	u64 off = *v - (u64)tb->recs;
+
+	if (!*v)
+		return;
+	*v = *v >= (u64)tb->recs && off < (u64)KWASM_FUNCREF_SIZE * tb->nfuncs && !(off % KWASM_FUNCREF_SIZE) ?
+		off / KWASM_FUNCREF_SIZE + 1 : ~0ull;
+}
+
+/* INVOKE of image function `func`: its funcref parameters in `slots`; -EINVAL on a bad index. */
+int kwasm_refs_args_in(struct kwasm_instance *in, u32 func, u64 *slots, u32 nslots)
+{
+	struct kwasm_tables *tb = in->tabs;
+	u32 i, mask;
+
+	if (!sig_known(tb))
+		return 0;
+	tb->cur = tb->nimports + func;
+	mask = tb->sig[tb->cur] & KWASM_SIG_PARAMS;
+	for (i = 0; i < nslots && i < 16; i++)
+		if (mask & (1u << i) && !ref_in(tb, &slots[i]))
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * What an INVOKE/RESUME hands back: with layout 1 only the running function's results (rax,
+ * xmm0 or the first n slots, funcrefs as indices) and zeros elsewhere. Returns how many slots
+ * to copy back to user space.
+ */
+u32 kwasm_refs_results_out(struct kwasm_instance *in, long status, u64 *ret_int, u64 *ret_float, u64 *slots, u32 nslots)
+{
+	struct kwasm_tables *tb = in->tabs;
+	u32 w, rmask, i, n;
+
+	if (!sig_known(tb))
+		return status == KWASM_STATUS_RETURNED ? nslots : 0;
+	if (status != KWASM_STATUS_RETURNED) {
+		if (status == KWASM_STATUS_TRAP || status == KWASM_STATUS_HOST_CALL)
+			*ret_int = *ret_float = 0;
+		return 0;
+	}
+	w = tb->sig[tb->cur];
+	rmask = (w & KWASM_SIG_RESULTS) >> KWASM_SIG_RESULTS_SHIFT;
+	switch ((w & KWASM_SIG_LOC) >> KWASM_SIG_LOC_SHIFT) {
+	case KWASM_SIG_LOC_RAX:
+		*ret_float = 0;
+		if (rmask & 1)
+			ref_out(tb, ret_int);
+		return 0;
+	case KWASM_SIG_LOC_XMM0:
+		*ret_int = 0;
+		return 0;
+	case KWASM_SIG_LOC_SLOTS:
+		*ret_int = *ret_float = 0;
+		n = min(((w & KWASM_SIG_NRESULTS) >> KWASM_SIG_NRESULTS_SHIFT) + 1, nslots);
+		for (i = 0; i < n && i < 8; i++)
+			if (rmask & (1u << i))
+				ref_out(tb, &slots[i]);
+		return n;
+	default:
+		*ret_int = *ret_float = 0;
+		return 0;
+	}
+}
+
+/* A host call to import `idx` leaves for user space: its funcref arguments as indices. */
+void kwasm_refs_host_out(struct kwasm_instance *in, u32 idx, u64 *hslots, u32 n)
+{
+	struct kwasm_tables *tb = in->tabs;
+	u32 i, mask;
+
+	if (!sig_known(tb) || idx >= tb->nfuncs)
+		return;
+	mask = tb->sig[idx] & KWASM_SIG_PARAMS;
+	for (i = 0; i < n && i < 16; i++)
+		if (mask & (1u << i))
+			ref_out(tb, &hslots[i]);
+}
+
+/* RESUME answers import `idx`: its funcref results back to record addresses; -EINVAL if bad. */
+int kwasm_refs_host_in(struct kwasm_instance *in, u32 idx, u64 *hslots, u32 n)
+{
+	struct kwasm_tables *tb = in->tabs;
+	u32 i, rmask;
+
+	if (!sig_known(tb) || idx >= tb->nfuncs)
+		return 0;
+	rmask = (tb->sig[idx] & KWASM_SIG_RESULTS) >> KWASM_SIG_RESULTS_SHIFT;
+	for (i = 0; i < n && i < 8; i++)
+		if (rmask & (1u << i) && !ref_in(tb, &hslots[i]))
+			return -EINVAL;
+	return 0;
+}
+
+/* KWASM_IOC_GLOBAL (file lock held, wasm not running: at most stopped at a host call). */
+long kwasm_ioc_global(struct kwasm_instance *in, void __user *uarg)
+{
+	struct kwasm_global a;
+	struct kwasm_tables *tb;
+	u64 *slot;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.version != KWASM_IOCTL_VERSION || (a.flags & ~KWASM_GLOBAL_WRITE) || a.reserved)
+		return -EINVAL;
+	if (!in)
+		return -ENOENT;
+	tb = in->tabs;
+	if (!sig_known(tb) || !tb->gkind)
+		return -EOPNOTSUPP;
+	if (a.index >= tb->nglobals)
+		return -EINVAL;
+	slot = &tb->globals[a.index];
+	if (tb->gkind[a.index] == KWASM_GLOBAL_IMPORTED)
+		slot = (u64 *)*slot;	/* the instance's own cell (parse_desc) */
+	if (a.flags & KWASM_GLOBAL_WRITE) {
+		if (tb->gkind[a.index] == KWASM_GLOBAL_FUNCREF && !ref_in(tb, &a.value))
+			return -EINVAL;
+		*slot = a.value;
+		return 0;
+	}
+	a.value = *slot;
+	if (tb->gkind[a.index] == KWASM_GLOBAL_FUNCREF)
+		ref_out(tb, &a.value);
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
 }

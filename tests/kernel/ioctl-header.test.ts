@@ -10,7 +10,7 @@ import { repoRoot } from '../../kernel-loader/vm/harness.js';
 import { TRACE_STRUCT, KWASM_IOC_TRACE, MAX_TRACE_FRAMES } from '../../kernel-loader/ioctl.js';
 import {
   VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, MAX_KERNEL_FDS, MAX_ARGS_BYTES,
-  Status, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc,
+  Status, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc, GLOBAL_STRUCT, KWASM_IOC_GLOBAL, GLOBAL_WRITE,
 } from '../../kernel-loader/ioctl.js';
 import { KERNEL_HOST } from '../../kernel-loader/kernel-instance.js';
 
@@ -36,10 +36,10 @@ const cases: Array<[string, string, Record<string, number>]> = [
   ['kwasm_load', 'KWASM_LOAD_SIZE', LOAD_STRUCT],
   ['kwasm_invoke', 'KWASM_INVOKE_SIZE', INVOKE_STRUCT],
   ['kwasm_mem_rw', 'KWASM_MEM_RW_SIZE', MEM_RW_STRUCT],
+  ['kwasm_trace', 'KWASM_TRACE_SIZE', TRACE_STRUCT],
   ['kwasm_fd_entry', 'KWASM_FD_ENTRY_SIZE', FD_ENTRY_STRUCT],
   ['kwasm_fds', 'KWASM_FDS_SIZE', FDS_STRUCT],
   ['kwasm_args', 'KWASM_ARGS_SIZE', ARGS_STRUCT],
-  ['kwasm_trace', 'KWASM_TRACE_SIZE', TRACE_STRUCT],
 ];
 
 for (const [struct, sizeName, ts] of cases) {
@@ -64,12 +64,6 @@ test('ioctl version and command numbers', () => {
   assert.is(new Set(nrs).size, nrs.length, 'command numbers unique');
 });
 
-test('TRACE: command 9, read-write, its limit', () => {
-  assert.ok(/#define KWASM_IOC_TRACE\s+_IOWR\(KWASM_IOC_MAGIC, 9, struct kwasm_trace\)/.test(header));
-  assert.is(KWASM_IOC_TRACE, ioc(3, 0xb7, 9, 40));
-  assert.is(define('KWASM_MAX_TRACE_FRAMES'), MAX_TRACE_FRAMES);
-});
-
 test('in-kernel WASI: commands 7, 8, 11, fd kinds, limits, EXIT status and host ids match', () => {
   const cmd = (name: string): [string, number, string] => {
     const m = new RegExp(`#define KWASM_IOC_${name}\\s+(_IO\\w*)\\(KWASM_IOC_MAGIC, (\\d+), struct (\\w+)\\)`).exec(header);
@@ -91,6 +85,23 @@ test('in-kernel WASI: commands 7, 8, 11, fd kinds, limits, EXIT status and host 
     assert.is(define(c), id, c);
   }
   assert.is(define('KWASM_HOST_COUNT'), Math.max(...Object.values(KERNEL_HOST)) + 1);
+});
+
+test('TRACE: command 9, read-write, its limit', () => {
+  assert.ok(/#define KWASM_IOC_TRACE\s+_IOWR\(KWASM_IOC_MAGIC, 9, struct kwasm_trace\)/.test(header));
+  assert.is(KWASM_IOC_TRACE, ioc(3, 0xb7, 9, 40));
+  assert.is(define('KWASM_MAX_TRACE_FRAMES'), MAX_TRACE_FRAMES);
+});
+
+test('GLOBAL: command 10, read-write, kwasm_global layout; description layout 1 constants', () => {
+  assert.ok(/#define KWASM_IOC_GLOBAL\s+_IOWR\(KWASM_IOC_MAGIC, 10, struct kwasm_global\)/.test(header));
+  assert.is(KWASM_IOC_GLOBAL, ioc(3, 0xb7, 10, 24));
+  assert.is(GLOBAL_STRUCT.size, define('KWASM_GLOBAL_SIZE'));
+  assert.equal(Object.fromEntries(cStruct('kwasm_global')), Object.fromEntries(Object.entries(GLOBAL_STRUCT).filter(([k]) => k !== 'size')));
+  const u = (name: string): number => parseInt(new RegExp(`#define ${name}\\s+(\\w+)`).exec(header)?.[1] ?? '', 10); // 1u -> 1
+  assert.is(u('KWASM_GLOBAL_WRITE'), GLOBAL_WRITE);
+  assert.equal([u('KWASM_DESC_LAYOUT_TABLES'), u('KWASM_DESC_TABLE_V1_SIZE'), u('KWASM_DESC_SEG_SIZE')], [1, 16, 16]);
+  assert.equal([u('KWASM_REF_FUNC'), u('KWASM_REF_EXTERN'), u('KWASM_SEG_DROPPED')], [0, 1, 1]);
 });
 
 test.run();

@@ -159,7 +159,11 @@ function fromBits(t: ValType, b: bigint): SpecValue {
   const type = NAMES[t];
   if (t === FUNCREF || t === EXTERNREF) {
     if (b === 0n) return { type, value: 'null' };
-    if (t === FUNCREF) return { type, value: 'func' };
+    // the kernel hands funcrefs out as function index + 1, never as addresses
+    if (t === FUNCREF) {
+      if (b > 1n << 20n) throw new Error(`the kernel returned funcref ${b}: no function index (an address?)`);
+      return { type, value: 'func' };
+    }
     return { type, value: String(b - 1n) };
   }
   const bits = t === I32 || t === F32 ? b & 0xffffffffn : BigInt.asUintN(64, b);

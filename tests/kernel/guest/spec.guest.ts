@@ -5,13 +5,16 @@
 // Failures are real bugs of kernel mode and fail the test; unsupported ones are only counted.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { cacheDir } from '../../spec/convert.js';
 import { handlers, type Command, type FileContext, type Outcome } from '../../spec/runner.js';
 import { execHandlers } from '../../spec/exec.js';
 import { KernelEngine } from './kernel-engine.js';
+import { instantiateInKernel, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { RuntimeError } from '../../../jit/errors.js';
 
 const test = suite('spec subset in ring 0');
 const TALLIED = new Set(['assert_return', 'assert_trap', 'assert_exhaustion']);
@@ -113,6 +116,82 @@ test('assert_return / assert_trap of the modules kernel mode supports', () => {
   if (process.env.KWASM_KERNEL_SPEC_VERBOSE) console.log(`  reading the scripts: ${readMs.toFixed(0)} ms`);
   console.log(`@@SPEC-KERNEL ${JSON.stringify({ files: scripts.length, ...sum, ms: Date.now() - t0 })}`);
   assert.is(sum.failed, 0, `${sum.failed} spec assertions fail in kernel mode`);
+});
+
+/**
+ * What the spec scripts check only indirectly: table builtins served in ring 0 with the spec's
+ * bounds rules, funcrefs crossing the boundary as function indices (never addresses), externref
+ * tokens kept as they are, exported mutable globals read and written through KWASM_IOC_GLOBAL.
+ */
+test('tables, references and mutable globals at the kernel boundary', () => {
+  const dir = mkdtempSync('/tmp/kwasm-kspec-');
+  writeFileSync(join(dir, 'm.wat'), `(module
+    (type $v (func (result i32)))
+    (table $t 2 10 funcref)
+    (table $e 1 externref)
+    (global $g (export "g") (mut i32) (i32.const 7))
+    (global $f (export "f") (mut funcref) (ref.func $a))
+    (elem declare func $a $b)
+    (elem $p funcref (ref.func $b) (ref.null func))
+    (func $a (export "a") (result i32) (i32.const 1))
+    (func $b (export "b") (result i32) (i32.const 2))
+    (func (export "getg") (result i32) (global.get $g))
+    (func (export "callf") (result i32) (table.set $t (i32.const 1) (global.get $f)) (call_indirect $t (type $v) (i32.const 1)))
+    (func (export "ref") (param i32) (result funcref) (table.get $t (local.get 0)))
+    (func (export "init") (param i32 i32 i32) (table.init $t $p (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "drop") (elem.drop $p))
+    (func (export "grow") (param i32) (result i32) (table.grow $t (ref.func $a) (local.get 0)))
+    (func (export "fill") (param i32 i32) (table.fill $t (local.get 0) (ref.func $b) (local.get 1)))
+    (func (export "copy") (param i32 i32 i32) (table.copy $t $t (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "size") (result i32) (table.size $t))
+    (func (export "call") (param i32) (result i32) (call_indirect $t (type $v) (local.get 0)))
+    (func (export "ext") (param externref) (result externref) (table.set $e (i32.const 0) (local.get 0)) (table.get $e (i32.const 0)))
+    (func (export "id") (param funcref) (result funcref funcref i32) (local.get 0) (ref.null func) (i32.const 5)))`);
+  execFileSync('wat2wasm', [join(dir, 'm.wat'), '-o', join(dir, 'm.wasm')]);
+  const inst = instantiateInKernel(readFileSync(join(dir, 'm.wasm')));
+  const e = inst.exports as Record<string, KernelFunction & { bits: bigint }>;
+  try {
+    const trap = (f: () => unknown, msg: string): void => assert.throws(f, (x: Error) => x instanceof RuntimeError && x.message === msg);
+    // table.init: bounds checked before any write, then a dropped segment is empty
+    trap(() => e.init(1, 0, 2), 'out of bounds table access');
+    assert.is(e.ref(1), null, 'nothing written by the failed table.init');
+    e.init(0, 0, 2);
+    assert.is(e.call(0), 2);
+    assert.is(e.ref(0), e.b, 'a funcref comes back as the same function');
+    assert.ok((e.ref.raw([0n])[0] as bigint) === 2n, 'funcref leaves the kernel as function index + 1');
+    e.drop();
+    e.init(0, 0, 0);
+    trap(() => e.init(0, 0, 1), 'out of bounds table access');
+    // table.grow up to the declared max, table.fill/copy with the spec's bounds
+    assert.is(e.grow(3), 2);
+    assert.is(e.size(), 5);
+    assert.is(e.call(4), 1, 'grown elements hold the init value');
+    assert.is(e.grow(6), -1, 'past max 10: -1, nothing changes');
+    assert.is(e.size(), 5);
+    trap(() => e.fill(4, 2), 'out of bounds table access');
+    assert.is(e.call(4), 1, 'nothing written by the failed table.fill');
+    e.fill(2, 3);
+    assert.is(e.call(4), 2);
+    trap(() => e.copy(0, 4, 2), 'out of bounds table access');
+    e.copy(1, 3, 2);
+    assert.is(e.call(1), 2);
+    trap(() => e.call(5), 'undefined element');
+    // references across the boundary
+    const token = { any: 'object' };
+    assert.is(e.ext(token), token, 'externref token round trip');
+    assert.is(e.ext(null), null);
+    assert.equal(e.id(e.a), [e.a, null, 5], 'funcref in and out, multi-value');
+    // exported mutable globals live in the kernel
+    assert.is(e.g.bits, 7n);
+    e.g.bits = 9n;
+    assert.is(e.getg(), 9);
+    assert.is(e.f.bits, 1n, 'funcref global as function index + 1');
+    e.f.bits = 2n;
+    assert.is(e.callf(), 2, 'a funcref written through the ioctl is called');
+    assert.throws(() => { e.f.bits = 1000n; }, /EINVAL/, 'no function 999: rejected');
+  } finally {
+    inst.close();
+  }
 });
 
 export default test;
