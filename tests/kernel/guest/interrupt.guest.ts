@@ -53,13 +53,26 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
+/**
+ * Waits until the busy loop has really run (two clock ticks of CPU), not just been spawned: under
+ * TCG on a loaded host starting `sh` can take longer than a fixed sleep, and a measurement that
+ * starts before the loop exists reads "the other task got 0 ms".
+ */
+async function hogRunning(pid: number): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (cpuTicks(pid) < 2) {
+    if (Date.now() > until) throw new Error('the busy loop never got CPU time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 test('yield (KWASM_LOAD_MAY_YIELD): a long invoke shares its CPU, keeps every register, and still times out', async () => {
   // This node and a busy shell loop on CPU 0 only: without a yield the loop gets no CPU while wasm runs.
   execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
   const hog = spawn('taskset', ['-c', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
   try {
-    await new Promise((r) => setTimeout(r, 200));
     const pid = hog.pid as number;
+    await hogRunning(pid);
     const n = 50_000_000n;
     const share: Record<string, string> = {};
     for (const mayYield of [false, true]) {
@@ -100,8 +113,8 @@ test('compiled wasm: a loop of seconds without a timeout completes while another
   execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
   const hog = spawn('taskset', ['-c', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
   try {
-    await new Promise((r) => setTimeout(r, 200));
     const pid = hog.pid as number, n = 100_000_000;
+    await hogRunning(pid);
     const c0 = cpuTicks(pid), t0 = Date.now();
     const r = (inst.exports.sum as (n: number) => number)(n);
     const ms = Date.now() - t0, ticks = cpuTicks(pid) - c0;
