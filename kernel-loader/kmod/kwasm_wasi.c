@@ -150,7 +150,8 @@ static struct kwasm_wfd *wfd(struct kwasm_wasi *w, u32 fd)
 
 /*
  * Linux errno -> WASI errno, as Node names the error and jit/wasi/errno.ts maps the name (same
- * name without the E; unknown: EIO). Only used once some bytes moved (see the top comment).
+ * name without the E; a name libuv does not know, such as EDQUOT, is EIO there too). Only used
+ * once some bytes moved (see the top comment).
  */
 static int wasi_errno(long err)
 {
@@ -159,7 +160,6 @@ static int wasi_errno(long err)
 	case EAGAIN: return 6;
 	case EBADF: return 8;
 	case ECONNRESET: return 15;
-	case EDQUOT: return 19;
 	case EFAULT: return 21;
 	case EFBIG: return 22;
 	case EINTR: return 27;
