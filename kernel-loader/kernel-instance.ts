@@ -12,7 +12,7 @@ import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
 import { RuntimeError, LinkError } from '../jit/errors.js';
 import { Trap } from '../jit/runtime/traps.js';
 import { TrapCode, trapInfo } from '../abi/traps.js';
-import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type ValType } from '../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type Limits, type TableType, type ValType } from '../jit/types.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import { encodeImage } from '../abi/image.js';
 import { WASIExit } from '../jit/wasi/proc.js';
@@ -141,13 +141,11 @@ export class KernelInstance {
   constructor(readonly module: CompiledModule, imports: KernelImports = {}, opts: KernelInstanceOptions = {}) {
     const m = module.info;
     this.timeoutNs = opts.timeoutNs ?? 0n;
-    for (const imp of m.imports) {
-      if (imp.desc.kind === 'table') throw new KernelUnsupportedError('imported tables');
-      if (imp.desc.kind === 'memory') throw new KernelUnsupportedError('imported memories');
-    }
-    const memMin = m.memories[0]?.limits.min ?? 0;
+    // imported tables and memories: only host-provided ones, which this instance then owns
+    const { memLimits, tableTypes } = claimImportedStorage(m, imports);
+    const memMin = memLimits?.min ?? 0;
     if (memMin > MAX_INITIAL_PAGES) throw new KernelUnsupportedError(`initial memory over ${MAX_INITIAL_PAGES} pages`);
-    if (m.tables.some((t) => t.limits.min > TABLE_LIMIT)) throw new KernelUnsupportedError('tables over 2^20 elements');
+    if (tableTypes.some((t) => t.limits.min > TABLE_LIMIT)) throw new KernelUnsupportedError('tables over 2^20 elements');
 
     // ---- canonical type ids (structural, as the user-space store does) ----
     const ids = new Map<string, number>();
@@ -208,7 +206,7 @@ export class KernelInstance {
     }
 
     // ---- tables and element segments (bounds rules of instantiation) ----
-    const tables = m.tables.map((t) => new Uint32Array(t.limits.min));
+    const tables = tableTypes.map((t) => new Uint32Array(t.limits.min));
     this.elemDropped = m.elems.map((e) => e.mode !== 'passive');
     // items as function index + 1 (0 = null); an externref item is always null here, since
     // imported reference globals are rejected above
@@ -253,7 +251,7 @@ export class KernelInstance {
       d.writeUInt32LE(g.kind, at + 8);
       at += 16;
     }
-    m.tables.forEach((tt, i) => {
+    tableTypes.forEach((tt, i) => {
       d.writeUInt32LE(tables[i].length, at);
       d.writeUInt32LE(tt.limits.max ?? 0xffffffff, at + 4);
       d.writeUInt32LE(tt.elemType === EXTERNREF ? REF_EXTERN : REF_FUNC, at + 8);
@@ -272,7 +270,7 @@ export class KernelInstance {
     // ---- load, data segments, start ----
     const dev = (this.device = KwasmDevice.open(opts.device));
     try {
-      const lim = m.memories[0]?.limits;
+      const lim = memLimits;
       dev.load({
         image: encodeImageOf(module), desc: d, memPages: memMin,
         memMaxPages: lim ? (lim.max ?? 65536) : 0, stackBytes: opts.stackBytes,
@@ -438,6 +436,60 @@ export function externValue(b: bigint): unknown {
   if (b === 0n) return null;
   if (b > BigInt(externs.length)) throw new Error(`externref token ${b} was not made by this process`);
   return externs[Number(b) - 1];
+}
+
+/**
+ * A memory or table the host provides to import (the spec's `spectest.memory`/`spectest.table`):
+ * its limits, and whether a kernel instance owns it. Kernel instances are separate files with
+ * their own kernel memory, so such an object can back one instance only: the first importer gets
+ * it (fresh, as the host made it), a second importer is "not supported". A memory or table
+ * exported by another kernel instance cannot be imported at all yet.
+ */
+export interface KernelHostStorage {
+  readonly kernelHost: 'memory' | 'table';
+  readonly elemType?: ValType;
+  readonly min: number;
+  readonly max: number | null;
+  owned?: boolean;
+}
+
+function isHost(v: unknown, kind: 'memory' | 'table'): v is KernelHostStorage {
+  return typeof v === 'object' && v !== null && (v as Partial<KernelHostStorage>).kernelHost === kind;
+}
+
+function claimImportedStorage(m: CompiledModule['info'], imports: KernelImports): { memLimits: Limits | undefined; tableTypes: TableType[] } {
+  let memLimits: Limits | undefined = m.memories[0]?.limits;
+  const tableTypes = m.tables.slice();
+  const claims: KernelHostStorage[] = [];
+  let ti = 0;
+  for (const imp of m.imports) {
+    const d = imp.desc;
+    if (d.kind !== 'table' && d.kind !== 'memory') continue;
+    const name = `${imp.module}.${imp.name}`;
+    const mod = imports[imp.module];
+    const val: unknown = mod === undefined || mod === null ? undefined : mod[imp.name];
+    if (val === undefined) throw new LinkError(`unknown import ${name}`);
+    const want = d.kind === 'table' ? d.table.limits : d.memory.limits;
+    if (!isHost(val, d.kind)) {
+      // a function, a global or the other kind of storage: a link error as in user space;
+      // anything else (another kernel instance's memory or table): not yet
+      const other = typeof val === 'function' || typeof val !== 'object' || val === null || 'bits' in val ||
+        isHost(val, d.kind === 'table' ? 'memory' : 'table') || (d.kind === 'table' ? val instanceof KernelMemory : 'kernelTable' in val);
+      if (other) throw new LinkError(`incompatible import type for ${name}`);
+      throw new KernelUnsupportedError(d.kind === 'table' ? 'imported tables' : 'imported memories');
+    }
+    if (val.min < want.min || (want.max !== null && (val.max === null || val.max > want.max)) ||
+        (d.kind === 'table' && val.elemType !== d.table.elemType)) throw new LinkError(`incompatible import type for ${name}`);
+    if (val.owned || claims.includes(val)) {
+      throw new KernelUnsupportedError(`${d.kind === 'table' ? 'imported tables' : 'imported memories'} shared by two instances`);
+    }
+    claims.push(val);
+    if (d.kind === 'memory') memLimits = { min: val.min, max: val.max };
+    else tableTypes[ti++] = { elemType: d.table.elemType, limits: { min: val.min, max: val.max } };
+  }
+  // claimed even if instantiation fails later: a failed instantiation may have written into it
+  for (const c of claims) c.owned = true;
+  return { memLimits, tableTypes };
 }
 
 /** The kernel's funcref at the boundary is function index + 1: a function of which instance. */

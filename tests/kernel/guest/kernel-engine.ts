@@ -3,7 +3,7 @@
 // mode cannot run yet instantiates to a placeholder whose every use throws the
 // "not supported in kernel mode yet" error, so the script's later commands are tallied as
 // unsupported instead of running against the previous module.
-import { KernelInstance, KernelUnsupportedError, type KernelFunction, type KernelImports } from '../../../kernel-loader/kernel-instance.js';
+import { KernelInstance, KernelUnsupportedError, type KernelFunction, type KernelHostStorage, type KernelImports } from '../../../kernel-loader/kernel-instance.js';
 import { compileModule, type CompiledModule } from '../../../jit/compiler/module-compiler.js';
 import { EXTERNREF, FUNCREF, I32, F32, I64, F64, type ValType } from '../../../jit/types.js';
 import { LinkError } from '../../../jit/errors.js';
@@ -34,6 +34,8 @@ export class KernelEngine implements Engine {
   private readonly stale = new WeakSet<object>();
   /** the instances whose exports an instance imports (registered modules) */
   private readonly deps = new Map<KernelInstance, Set<KernelInstance>>();
+  /** registered names of instances kernel mode could not make: importing from them is unsupported */
+  private readonly unsupportedModules = new Map<string, KernelUnsupportedError>();
   private readonly spectest: Record<string, unknown>;
 
   constructor() {
@@ -42,7 +44,9 @@ export class KernelEngine implements Engine {
     this.spectest = {
       print: noop, print_i32: noop, print_i64: noop, print_f32: noop, print_f64: noop, print_i32_f32: noop, print_f64_f64: noop,
       global_i32: g(I32, 666), global_i64: g(I64, 666n), global_f32: g(F32, 666.6), global_f64: g(F64, 666.6),
-      table: { kernelTable: 'spectest' }, memory: { kernelMemory: 'spectest' },
+      // per script (one engine each), as user space's spectest instance: the first importer owns them
+      table: { kernelHost: 'table', elemType: FUNCREF, min: 10, max: 20 } satisfies KernelHostStorage,
+      memory: { kernelHost: 'memory', min: 1, max: 2 } satisfies KernelHostStorage,
     };
   }
 
@@ -60,6 +64,10 @@ export class KernelEngine implements Engine {
   }
 
   private instantiateCompiled(compiled: CompiledModule): EngineInstance {
+    for (const imp of compiled.info.imports) {
+      const e = this.unsupportedModules.get(imp.module);
+      if (e) return new Unsupported(e);
+    }
     const imports: KernelImports = { ...this.registered, spectest: this.spectest };
     // a registered kernel function imported with another signature is a link error, as in user space
     for (const imp of compiled.info.imports) {
@@ -107,7 +115,14 @@ export class KernelEngine implements Engine {
   }
 
   register(as: string, instance: EngineInstance): void {
-    const inst = this.live(instance);
+    // an instance kernel mode could not make (or made stale) is still registered: whoever imports
+    // from it is "not supported" too, not a link error
+    if (instance instanceof Unsupported || this.isStale(instance as KernelInstance)) {
+      this.unsupportedModules.set(as, instance instanceof Unsupported ? instance.error : new KernelUnsupportedError(STALE));
+      return;
+    }
+    const inst = instance as KernelInstance;
+    this.unsupportedModules.delete(as);
     this.registered[as] = inst.exports;
     this.registeredInst.set(as, inst);
   }
