@@ -190,6 +190,9 @@ test('tables, references and mutable globals at the kernel boundary', () => {
     e.f.bits = 2n;
     assert.is(e.callf(), 2, 'a funcref written through the ioctl is called');
     assert.throws(() => { e.f.bits = 1000n; }, /EINVAL/, 'no function 999: rejected');
+    assert.throws(() => inst.device.globalGet(2), /EINVAL/, 'no global 2');
+    assert.throws(() => e.id.raw([1000n]), /EINVAL/, 'a funcref argument that is no function index: rejected by INVOKE');
+    assert.is(e.getg(), 9, 'the instance still works after the rejected calls');
   } finally {
     inst.close();
   }
