@@ -1,0 +1,99 @@
+// Host-side: kernel-loader/kernel-wasi.ts keeps a kernel fd table in step with jit/wasi's, here
+// against a fake device standing in for kwasm.ko's SET_FDS/GET_FDS/SET_ARGS (the VM stage runs
+// it against the real one: tests/kernel/guest/wasi.guest.ts). What it must do: hand over argv,
+// environ and the table at LOAD; before user space serves a call, take the kernel's file
+// positions and close (host fd included) what the kernel's fd_close removed; after it, push only
+// when jit/wasi's table changed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fstatSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KernelWasi } from '../../kernel-loader/kernel-wasi.js';
+import { FdKindCode, type KernelFdEntry, type KwasmDevice } from '../../kernel-loader/ioctl.js';
+import { WASI, Errno } from '../../jit/wasi/index.js';
+
+class FakeDevice {
+  table: KernelFdEntry[] = [];
+  sets = 0;
+  args: Uint8Array[] = [];
+  env: Uint8Array[] = [];
+  setFds(entries: readonly KernelFdEntry[]): void { this.table = entries.map((e) => ({ ...e })); this.sets++; }
+  getFds(): { entries: KernelFdEntry[]; served: bigint } { return { entries: this.table.map((e) => ({ ...e })), served: 0n }; }
+  setArgs(args: readonly Uint8Array[], env: readonly Uint8Array[]): void { this.args = [...args]; this.env = [...env]; }
+}
+
+function setup(): { wasi: WASI; kw: KernelWasi; dev: FakeDevice; call: (name: string, ...a: unknown[]) => number; mem: DataView; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kwasm-kwasi-'));
+  writeFileSync(join(dir, 'f.txt'), 'hello');
+  const wasi = new WASI({ args: ['prog', 'x'], env: { A: 'b' }, preopens: { '/sandbox': dir } });
+  const memory = { buffer: new ArrayBuffer(65536) };
+  wasi.initialize({ exports: { memory } });
+  const kw = new KernelWasi(wasi);
+  const dev = new FakeDevice();
+  kw.attach(dev as unknown as KwasmDevice);
+  const ns = kw.importObject().wasi_snapshot_preview1 as Record<string, (...a: unknown[]) => number>;
+  const call = (name: string, ...a: unknown[]): number => (ns[name] as (...a: unknown[]) => number)(...a);
+  return { wasi, kw, dev, call, mem: new DataView(memory.buffer), dir };
+}
+
+function open(call: (name: string, ...a: unknown[]) => number, mem: DataView): number {
+  new Uint8Array(mem.buffer).set(Buffer.from('f.txt'), 256);
+  assert.is(call('path_open', 3, 0, 256, 5, 0, -1n, -1n, 0, 16), Errno.SUCCESS);
+  return mem.getUint32(16, true);
+}
+
+test('LOAD hands over argv, environ and the table (stdio, the preopen)', () => {
+  const { dev, wasi } = setup();
+  assert.equal(dev.args.map((b) => Buffer.from(b).toString()), ['prog\0', 'x\0']);
+  assert.equal(dev.env.map((b) => Buffer.from(b).toString()), ['A=b\0']);
+  assert.equal(dev.table.map((e) => [e.fd, e.kind]), [[0, FdKindCode.stream], [1, FdKindCode.stream], [2, FdKindCode.stream], [3, FdKindCode.dir]]);
+  assert.equal(dev.table.map((e) => e.hostFd).slice(0, 3), [0, 1, 2]);
+  assert.is(dev.table[3]?.hostFd, wasi.wasiState.fds.get(3).hostFd);
+  wasi.close();
+});
+
+test('path_open in user space is pushed; a call that changes nothing pushes nothing', () => {
+  const { dev, call, mem, wasi } = setup();
+  const sets = dev.sets;
+  const fd = open(call, mem);
+  assert.is(dev.sets, sets + 1);
+  const e = dev.table.find((x) => x.fd === fd);
+  assert.ok(e);
+  assert.equal([e.kind, e.filetype, e.position, e.hostFd], [FdKindCode.file, 4, 0n, wasi.wasiState.fds.get(fd).hostFd]);
+  assert.is(call('fd_prestat_get', 3, 64), Errno.SUCCESS);
+  assert.is(dev.sets, sets + 1, 'nothing changed: no SET_FDS');
+  assert.is(call('fd_fdstat_set_flags', fd, 1), Errno.SUCCESS);
+  assert.is(dev.sets, sets + 2);
+  assert.is(dev.table.find((x) => x.fd === fd)?.fdflags, 1);
+  wasi.close();
+});
+
+test('the kernel\'s positions reach jit/wasi; what the kernel closed is closed in user space (host fd too) and its number reused', () => {
+  const { dev, call, mem, wasi } = setup();
+  const fd = open(call, mem);
+  const hostFd = wasi.wasiState.fds.get(fd).hostFd;
+  // the kernel read 3 bytes: its entry's position moved
+  (dev.table.find((x) => x.fd === fd) as KernelFdEntry).position = 3n;
+  assert.is(call('fd_tell', fd, 32), Errno.SUCCESS); // served here after the pull
+  assert.is(mem.getBigUint64(32, true), 3n);
+  // the kernel's fd_close removed it
+  dev.table = dev.table.filter((x) => x.fd !== fd);
+  assert.is(call('fd_close', fd), Errno.BADF, 'user space sees it closed, as user mode would');
+  assert.not.ok(wasi.wasiState.fds.has(fd));
+  assert.throws(() => fstatSync(hostFd), /EBADF/);
+  assert.is(open(call, mem), fd, 'the lowest free number again');
+  wasi.close();
+});
+
+test('a stdio entry the kernel closed loses only its wasm fd (the host fd is not ours); finish() pulls once more', () => {
+  const { dev, kw, call, wasi } = setup();
+  dev.table = dev.table.filter((x) => x.fd !== 1);
+  kw.finish();
+  assert.not.ok(wasi.wasiState.fds.has(1));
+  assert.ok(fstatSync(1));
+  assert.is(call('fd_fdstat_get', 1, 64), Errno.BADF);
+  wasi.close();
+});
+
+test.run();
