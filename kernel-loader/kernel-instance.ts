@@ -135,6 +135,8 @@ export class KernelInstance {
   /** host calls that exited to user space (calls served in ring 0 are not counted: see KwasmDevice.getFds().served) */
   hostCallExits = 0;
   private memory: KernelMemory | undefined;
+  /** host-provided mutable globals whose cells this instance owns */
+  private readonly hostGlobals: { obj: object; index: number }[] = [];
   /** every function index's callable (funcref results come back as index + 1) */
   private funcs: KernelFunction[] = [];
 
@@ -160,6 +162,7 @@ export class KernelInstance {
     const nF = m.funcTypeIndices.length;
     const host = new Uint32Array(nF);
     const globals: TypedValue[] = [];
+    const hostGlobals: { obj: object; index: number }[] = [];
     let fi = 0;
     for (const imp of m.imports) {
       const mod = imports[imp.module];
@@ -178,8 +181,14 @@ export class KernelInstance {
         const g = val as Partial<KernelGlobalImport> | undefined;
         if (!g || g.bits === undefined) throw new LinkError(`unknown import ${name}`);
         if (g.type !== imp.desc.global.type || g.mutable !== imp.desc.global.mutable) throw new LinkError(`incompatible import type for ${name}`);
-        if (g.mutable || typeof g.bits !== 'bigint') throw new KernelUnsupportedError('imported mutable globals');
         if (g.type === FUNCREF || g.type === EXTERNREF) throw new KernelUnsupportedError('imported reference globals');
+        if (g.mutable) {
+          // a host object: its cell moves into this instance (below); another kernel instance's
+          // global, or a host global another instance already owns, would need a shared cell
+          if (kernelGlobalExports.has(g) || ownedHostGlobals.has(g)) throw new KernelUnsupportedError('imported mutable globals');
+          hostGlobals.push({ obj: g, index: globals.length });
+        }
+        if (typeof g.bits !== 'bigint') throw new LinkError(`incompatible import type for ${name}`);
         globals.push({ kind: GLOBAL_IMPORTED, bits: g.bits });
       }
     }
@@ -294,13 +303,26 @@ export class KernelInstance {
           const gt = m.globals[e.index];
           // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref: index + 1)
           const index = e.index;
-          this.exports[e.name] = gt.mutable ? {
+          const g = gt.mutable ? {
             type: gt.type, mutable: true,
             get bits(): bigint { return dev.globalGet(index); },
             set bits(v: bigint) { dev.globalSet(index, v); },
           } : { type: gt.type, mutable: false, bits: globals[e.index].bits };
+          if (gt.mutable) kernelGlobalExports.add(g);
+          this.exports[e.name] = g;
         } else if (e.kind === 'memory') this.exports[e.name] = (this.memory ??= new KernelMemory(this));
         else this.exports[e.name] = { kernelTable: e.index };
+      }
+      // host-provided mutable globals now live in this instance's cells: the host's object reads
+      // and writes them through KWASM_IOC_GLOBAL (and keeps the last value after close)
+      for (const { obj, index } of hostGlobals) {
+        ownedHostGlobals.add(obj);
+        this.hostGlobals.push({ obj, index });
+        Object.defineProperty(obj, 'bits', {
+          configurable: true, enumerable: true,
+          get: (): bigint => dev.globalGet(index),
+          set: (v: bigint): void => dev.globalSet(index, v),
+        });
       }
       if (m.start !== null) funcs[m.start]();
     } catch (e) {
@@ -412,6 +434,11 @@ export class KernelInstance {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const { obj, index } of this.hostGlobals) {
+      let bits: bigint | undefined;
+      try { bits = this.device.globalGet(index); } catch { bits = undefined; }
+      Object.defineProperty(obj, 'bits', { configurable: true, enumerable: true, writable: true, value: bits });
+    }
     this.memory?.unmapAll();
     this.device.close();
   }
@@ -491,6 +518,10 @@ function claimImportedStorage(m: CompiledModule['info'], imports: KernelImports)
   for (const c of claims) c.owned = true;
   return { memLimits, tableTypes };
 }
+
+/** Exported mutable globals of kernel instances, and host globals a kernel instance owns the cell of. */
+const kernelGlobalExports = new WeakSet<object>();
+const ownedHostGlobals = new WeakSet<object>();
 
 /** The kernel's funcref at the boundary is function index + 1: a function of which instance. */
 const funcOwners = new WeakMap<object, { owner: KernelInstance; index: number }>();

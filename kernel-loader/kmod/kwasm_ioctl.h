@@ -299,8 +299,9 @@ struct kwasm_trace {
 
 /*
  * KWASM_IOC_GLOBAL: read (flags 0) or write (KWASM_GLOBAL_WRITE) global `index` of an instance
- * loaded with description layout 1: an exported mutable global as user space sees it, also
- * while a host call is pending. funcref values are function index + 1 both ways (a write of
+ * loaded with description layout 1: an exported mutable global, or the cell of a host-provided
+ * imported mutable global the instance owns, as user space sees it, also while a host call is
+ * pending. funcref values are function index + 1 both ways (a write of
  * anything else is -EINVAL); numbers and externref tokens are raw bits. Mutability is user
  * space's rule (the kernel cannot tell, and no value it stores is dereferenced unchecked).
  * -ENOENT: nothing loaded; -EOPNOTSUPP: a description without layout 1. 24 bytes.

@@ -13,7 +13,8 @@ import { cacheDir } from '../../spec/convert.js';
 import { handlers, type Command, type FileContext, type Outcome } from '../../spec/runner.js';
 import { execHandlers } from '../../spec/exec.js';
 import { KernelEngine } from './kernel-engine.js';
-import { instantiateInKernel, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { I64 } from '../../../jit/types.js';
 import { RuntimeError } from '../../../jit/errors.js';
 
 const test = suite('spec subset in ring 0');
@@ -124,7 +125,7 @@ test('assert_return / assert_trap of the modules kernel mode supports', () => {
  * bounds rules, funcrefs crossing the boundary as function indices (never addresses), externref
  * tokens kept as they are, exported mutable globals read and written through KWASM_IOC_GLOBAL.
  */
-test('tables, references and mutable globals at the kernel boundary', () => {
+test('tables, references and mutable globals (exported and host-imported) at the kernel boundary', () => {
   const dir = mkdtempSync('/tmp/kwasm-kspec-');
   writeFileSync(join(dir, 'm.wat'), `(module
     (type $v (func (result i32)))
@@ -196,6 +197,23 @@ test('tables, references and mutable globals at the kernel boundary', () => {
   } finally {
     inst.close();
   }
+  // a host-provided mutable global: its cell moves into the one kernel instance that imports it
+  writeFileSync(join(dir, 'g.wat'), `(module (import "env" "g" (global $g (mut i64)))
+    (func (export "inc") (global.set $g (i64.add (global.get $g) (i64.const 1))))
+    (func (export "get") (result i64) (global.get $g)))`);
+  execFileSync('wat2wasm', [join(dir, 'g.wat'), '-o', join(dir, 'g.wasm')]);
+  const g = { type: I64, mutable: true, bits: 41n };
+  const gi = instantiateInKernel(readFileSync(join(dir, 'g.wasm')), { env: { g } });
+  const ge = gi.exports as Record<string, KernelFunction>;
+  ge.inc();
+  assert.is(g.bits, 42n, 'the host object sees the write of wasm in ring 0');
+  g.bits = 100n;
+  assert.is(ge.get(), 100n, 'wasm sees the host\'s write');
+  assert.throws(() => instantiateInKernel(readFileSync(join(dir, 'g.wasm')), { env: { g } }),
+    (x: Error) => x instanceof KernelUnsupportedError && x.message.endsWith('imported mutable globals'), 'a second owner: not supported');
+  ge.inc();
+  gi.close();
+  assert.is(g.bits, 101n, 'the last value stays on the host object after close');
 });
 
 export default test;
