@@ -11,7 +11,7 @@ import { Reader } from '../reader.js';
 import { FunctionValidator, validateModuleInfo } from '../validator.js';
 import type { ModuleInfo } from '../types.js';
 import { FunctionCompiler } from './function-compiler.js';
-import { G, R15, type ModuleEnv } from './masm.js';
+import { G, R15, RSP, type ModuleEnv } from './masm.js';
 
 export interface CompiledModule {
   info: ModuleInfo;
@@ -66,6 +66,10 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledM
     asm.align(16);
     asm.bind(funcLabels[f]);
     const ft = info.types[info.funcTypeIndices[f]];
+    // Slots past the parameters hold whatever the frame's argument area held before (older
+    // outgoing arguments, funcref record addresses, return addresses): zero them, so the host
+    // (user space, or the kernel's copy-out to user space) only ever sees this call's values.
+    for (let i = ft.params.length; i < ft.results.length; i++) asm.movMI(64, mem(RSP, 8 + 8 * i), 0);
     asm.movRI(32, G(0), f);
     asm.movRI(32, G(1), Math.max(ft.params.length, ft.results.length));
     asm.jmpM(mem(R15, VMCTX.hostCallStub));
