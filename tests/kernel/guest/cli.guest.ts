@@ -154,7 +154,6 @@ export async function runInvokes(kernel: boolean): Promise<Array<{ name: string;
   return runs.map((r, i) => ({ name: r.name, timeout: r.timeout === true, ...(outs[i] as BatchOutput) }));
 }
 
-
 const test = suite('run --kernel');
 
 test('WASI programs with --kernel match user mode (stdout, exit status, trap)', async () => {
