@@ -318,9 +318,10 @@ static u32 rd32(const u8 *p)
 
 static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 {
-	u32 code_len, nrelocs, nfuncs, i;
+	u32 code_len, nrelocs, nfuncs, i, extra, used;
 	u64 code_padded, want;
-	const u8 *f;
+	const u8 *rel, *f;
+	int err;
 
 	if (len < IMG_HEADER || rd32(img) != KWASM_IMAGE_MAGIC || rd32(img + 4) != KWASM_IMAGE_VERSION)
 		return -EINVAL;
@@ -335,13 +336,12 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	want = IMG_HEADER + code_padded + (u64)nrelocs * IMG_RELOC + (u64)nfuncs * IMG_FUNC;
 	if (want != len)
 		return -EINVAL;
-	if (nrelocs)
-		return -EOPNOTSUPP;	/* v1: relocations arrive with the compiler's image loader */
 
 	in->funcs = kcalloc(max(nfuncs, 1u), sizeof(*in->funcs), GFP_KERNEL);
 	if (!in->funcs)
 		return -ENOMEM;
-	f = img + IMG_HEADER + code_padded;
+	rel = img + IMG_HEADER + code_padded;	/* relocations, then the function table */
+	f = rel + (size_t)nrelocs * IMG_RELOC;
 	for (i = 0; i < nfuncs; i++, f += IMG_FUNC) {
 		u32 off = rd32(f), size = rd32(f + 4);
 
@@ -351,9 +351,13 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 		in->funcs[i].size = size;
 	}
 	in->nfuncs = nfuncs;
+	/* kwasm_reloc.c: every relocation checked before anything runs; room for its veneers */
+	err = kwasm_reloc_check(rel, nrelocs, code_len, in->funcs, nfuncs, &extra, &used);
+	if (err)
+		return err;
 
 	in->code_len = code_len;
-	in->code_bytes = PAGE_ALIGN((size_t)max(code_len, 1u));
+	in->code_bytes = PAGE_ALIGN((size_t)max(code_len + extra, 1u));
 	in->code = vmalloc(in->code_bytes);
 	if (!in->code)
 		return -ENOMEM;
@@ -361,7 +365,8 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	/* int3 padding: a stray jump past the end traps instead of running leftovers */
 	memset(in->code, 0xcc, in->code_bytes);
 	memcpy(in->code, img + IMG_HEADER, code_len);
-	return code_set_exec(in->code, in->code_bytes, true);
+	err = kwasm_reloc_apply(in, rel, nrelocs, used);
+	return err ? err : code_set_exec(in->code, in->code_bytes, true);
 }
 
 static bool all_zero(const u64 *w, size_t n)
