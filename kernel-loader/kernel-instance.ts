@@ -576,8 +576,8 @@ function callJs(fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[]
   return Array.from(type.results, (t, i) => toBits(t, arr[i], owner));
 }
 
+/** The image as LOAD reads it; kwasm.ko applies its relocations (kmod/kwasm_reloc.c). */
 function encodeImageOf(m: CompiledModule): Uint8Array {
-  if (m.image.relocs.length) throw new KernelUnsupportedError('images with relocations');
   return encodeImage(m.image);
 }
 

@@ -2,6 +2,7 @@
 // guest-side uvu suite in one node process, because starting node under TCG costs ~2 s.
 // uvu prints one Total/Passed summary for all of them; the host suite parses it.
 import ring0 from './ring0.guest.js';
+import reloc from './reloc.guest.js';
 import guard from './guard.guest.js';
 import fuzz from './fuzz.guest.js';
 import interrupt from './interrupt.guest.js';
@@ -11,6 +12,7 @@ import cli from './cli.guest.js';
 import wasi from './wasi.guest.js';
 
 ring0.run();
+reloc.run();
 guard.run();
 interrupt.run();
 fuzz.run();
