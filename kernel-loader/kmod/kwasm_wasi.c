@@ -180,21 +180,43 @@ static int wasi_errno(long err)
 	return WASI_EIO;
 }
 
-/* A guest iovec array: every buffer checked first, as GuestMemory.iovecs does (EFAULT before any I/O). */
-static int check_iovs(struct kwasm_instance *in, u32 iovs, u32 n, u8 **iov)
+struct wasi_iov {
+	u32 buf, len;
+};
+
+/*
+ * A guest iovec array, read once into a kernel copy (*out, kfree by the caller) with every buffer
+ * checked first, as GuestMemory.iovecs does (EFAULT before any I/O). Only the copy may be used:
+ * the array lives in linear memory, which an fd_read into a buffer overlapping it, or the
+ * process through its mmap, can change while the I/O runs, and a value read again would be
+ * unchecked (a kernel_read/kernel_write at any offset of the 8 GiB reservation: an oops).
+ */
+static int read_iovs(struct kwasm_instance *in, u32 iovs, u32 n, struct wasi_iov **out)
 {
+	struct wasi_iov *v;
 	u32 i;
 
+	*out = NULL;
 	if (n > WASI_IOV_MAX)
 		return TO_USER;		/* user mode has no limit; a rare case, not worth a kernel array */
+	v = kmalloc_array(max(n, 1u), sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return TO_USER;
 	for (i = 0; i < n; i++) {
-		u8 *v = guest(in, (u64)iovs + 8ull * i, 8);
+		const u8 *p = guest(in, (u64)iovs + 8ull * i, 8);
 
-		if (!v || !guest(in, get_unaligned_le32(v), get_unaligned_le32(v + 4)))
-			return WASI_EFAULT;
+		if (!p)
+			goto fault;
+		v[i].buf = get_unaligned_le32(p);
+		v[i].len = get_unaligned_le32(p + 4);
+		if (!guest(in, v[i].buf, v[i].len))
+			goto fault;
 	}
-	*iov = in->mem + iovs;
+	*out = v;
 	return WASI_ESUCCESS;
+fault:
+	kfree(v);
+	return WASI_EFAULT;
 }
 
 static bool is_signal(long err)
@@ -267,7 +289,8 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 {
 	struct kwasm_wfd *e = wfd(w, a[0]);
 	u32 n = a[2], i;
-	u8 *iov = NULL, *out;
+	struct wasi_iov *iov = NULL;
+	u8 *out;
 	struct file *f;
 	enum kio_how how;
 	u64 total = 0;
@@ -292,9 +315,9 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 	if (write && file && (e->flags & WASI_FDFLAG_APPEND))
 		e->position = i_size_read(file_inode(f));
 	pos = e->position;
-	err = check_iovs(in, a[1], n, &iov);
+	err = read_iovs(in, a[1], n, &iov);
 	for (i = 0; !err && i < n; i++) {
-		u32 p = get_unaligned_le32(iov + 8 * i), len = get_unaligned_le32(iov + 8 * i + 4);
+		u32 p = iov[i].buf, len = iov[i].len;
 		size_t done;
 		long r;
 
@@ -323,6 +346,7 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 		}
 	}
 	fput(f);
+	kfree(iov);
 	if (err)
 		return err;
 	out = guest(in, (u32)a[3], 4);	/* written last, as fs.ts does (the bytes moved anyway) */

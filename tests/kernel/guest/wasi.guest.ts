@@ -56,6 +56,10 @@ const SRC = `(module
   (func (export "read") (param $fd i32) (param $len i32) (result i32)
     (i32.store (i32.const 32) (i32.const 1024)) (i32.store (i32.const 36) (local.get $len))
     (call $read (local.get $fd) (i32.const 32) (i32.const 1) (i32.const 40)))
+  (func (export "readOverlap") (param $fd i32) (result i32)
+    (i32.store (i32.const 32) (i32.const 40)) (i32.store (i32.const 36) (i32.const 8))
+    (i32.store (i32.const 40) (i32.const 1024)) (i32.store (i32.const 44) (i32.const 4))
+    (call $read (local.get $fd) (i32.const 32) (i32.const 2) (i32.const 48)))
   (func (export "seek") (param i32 i64 i32) (result i32) (call $seek (local.get 0) (local.get 1) (local.get 2) (i32.const 24)))
   (func (export "tell") (param i32) (result i32) (call $tell (local.get 0) (i32.const 24)))
   (func (export "close") (param i32) (result i32) (call $close (local.get 0)))
@@ -134,6 +138,37 @@ test('path_open\'d files: read/write/seek/tell/fdstat/close in ring 0 (no exits)
     assert.throws(() => fn(e.exit)(300), (x: unknown) => x instanceof WASIExit && x.code === 300);
     assert.is(i.hostCallExits, exits);
     assert.is(fn(e.tell)(fd), Errno.SUCCESS);
+    kw.finish();
+  } finally {
+    i.close();
+    wasi.close();
+  }
+});
+
+test('fd_read whose first buffer overwrites its own second iovec: the iovecs are read once, before any I/O', () => {
+  // iovs at 32 = [{40, 8}, {1024, 4}]: the first read lands on the second iovec and writes
+  // "01234567" there, i.e. {buf: 0x33323130, len: 0x37363534}, far past the 64 KiB memory.
+  // jit/wasi reads every iovec before the I/O, so the second buffer is still 1024; a kernel
+  // that read the iovec again would kernel_read into an unbacked page of the reservation (oops).
+  const dir = mkdtempSync('/tmp/kwasm-wasi-sandbox-');
+  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': dir } });
+  const kw = new KernelWasi(wasi);
+  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
+  wasi.initialize({ exports: i.exports });
+  const e = i.exports, u32 = fn(e.u32);
+  try {
+    assert.is(fn(e.open)(9, 0), Errno.SUCCESS);
+    const fd = u32(16) as number;
+    assert.is(fn(e.write)(fd, 2), Errno.SUCCESS);
+    assert.is(fn(e.seek)(fd, 0n, 0), Errno.SUCCESS);
+    const exits = i.hostCallExits;
+    assert.is(fn(e.readOverlap)(fd), Errno.SUCCESS);
+    assert.is(i.hostCallExits, exits, 'served in ring 0');
+    assert.is(u32(48), 12, 'both iovecs, 8 + 4 bytes');
+    assert.is(Buffer.from(i.readMemory(40, 8)).toString(), '01234567');
+    assert.is(Buffer.from(i.readMemory(1024, 4)).toString(), '8901', 'the second buffer is the one checked');
+    assert.is(fn(e.tell)(fd), Errno.SUCCESS);
+    assert.is(fn(e.u64)(24), 12n);
     kw.finish();
   } finally {
     i.close();
