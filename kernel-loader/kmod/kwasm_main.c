@@ -297,7 +297,7 @@ static void instance_free(struct kwasm_instance *in)
 		atomic_long_sub(in->stack_bytes >> PAGE_SHIFT, &live_pages);
 	}
 	kfree(in->vmctx);
-	kfree(in->funcs);
+	kvfree(in->funcs);
 	kvfree(in->area);
 	kvfree(in->host);
 	kwasm_tables_free(in);
@@ -337,7 +337,8 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	if (want != len)
 		return -EINVAL;
 
-	in->funcs = kcalloc(max(nfuncs, 1u), sizeof(*in->funcs), GFP_KERNEL);
+	/* up to 4 Mi entries (a 64 MiB image): kvcalloc, kcalloc would WARN past KMALLOC_MAX_SIZE */
+	in->funcs = kvcalloc(max(nfuncs, 1u), sizeof(*in->funcs), GFP_KERNEL);
 	if (!in->funcs)
 		return -ENOMEM;
 	rel = img + IMG_HEADER + code_padded;	/* relocations, then the function table */

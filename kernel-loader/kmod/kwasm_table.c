@@ -149,7 +149,8 @@ int kwasm_tables_build(struct kwasm_instance *in, const u8 *p, u32 ntables, u32 
 		tb->nglobals = nglobals;
 	}
 	tb->t = kcalloc(max(ntables, 1u), sizeof(*tb->t), GFP_KERNEL);
-	tb->s = kcalloc(max(nsegs, 1u), sizeof(*tb->s), GFP_KERNEL);
+	/* nsegs up to 2^20 (24 MiB): kvcalloc, kcalloc would WARN past KMALLOC_MAX_SIZE */
+	tb->s = kvcalloc(max(nsegs, 1u), sizeof(*tb->s), GFP_KERNEL);
 	if (!tb->t || !tb->s)
 		return -ENOMEM;
 	for (i = 0; i < ntables; i++) {
@@ -228,7 +229,7 @@ void kwasm_tables_free(struct kwasm_instance *in)
 	for (i = 0; tb->t && i < tb->ntables; i++)
 		kvfree(tb->t[i].elems);
 	kfree(tb->t);
-	kfree(tb->s);
+	kvfree(tb->s);
 	kvfree(tb->items);
 	kvfree(tb->sig);
 	kvfree(tb->gkind);

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, KWASM_IOC, IOC_MAGIC, ioc, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, ERRNO, NativeBuffer, Status } from '../../../kernel-loader/ioctl.js';
 import { FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, MAX_KERNEL_FDS, MAX_ARGS_BYTES, type KernelFdEntry } from '../../../kernel-loader/ioctl.js';
-import { IMAGE_MAGIC, IMAGE_VERSION } from '../../../abi/image.js';
+import { IMAGE_MAGIC, IMAGE_VERSION, encodeImage } from '../../../abi/image.js';
 import { TrapCode } from '../../../abi/traps.js';
 import * as B from './blobs.js';
 
@@ -198,6 +198,26 @@ test('module descriptions: random counts, indices, kinds and lengths are rejecte
   }
   d.close();
   assert.ok(loaded > 10 && rejected > 50, `loaded ${loaded}, rejected ${rejected}`);
+});
+
+test('counts whose kernel arrays pass kmalloc\'s 4 MiB limit load (kvcalloc), with no WARN in dmesg', () => {
+  const d = KwasmDevice.open();
+  try {
+    // 600,000 image functions: a 4.8 MiB function array (kcalloc WARNs past KMALLOC_MAX_SIZE)
+    const functions = Array.from({ length: 600000 }, () => ({ offset: 0, size: B.RET42.length, typeIndex: 0 }));
+    d.load({ image: encodeImage({ code: Uint8Array.from(B.RET42), relocs: [], functions }), memPages: 0 });
+    assert.is(d.invoke(599999).retInt & 0xffn, 42n);
+    d.release();
+    // a layout-1 description with 200,000 empty element segments: a 4.8 MiB segment array
+    const nsegs = 200000;
+    const desc = Buffer.alloc(32 + 16 + 16 * nsegs);
+    [0x444d574b, 1, 0, 0, 0, 0, nsegs, 1].forEach((v, k) => desc.writeUInt32LE(v, 4 * k));
+    d.load({ image: B.image(B.RET42), desc, memPages: 1 });
+    assert.is(d.invoke(0).retInt & 0xffn, 42n);
+    d.release();
+  } finally {
+    d.close();
+  }
 });
 
 test('in-kernel WASI ioctls (SET_FDS, GET_FDS, SET_ARGS): bad pointers, sizes, counts and entries are -EFAULT/-EINVAL', () => {
