@@ -390,11 +390,15 @@ int kwasm_refs_args_in(struct kwasm_instance *in, u32 func, u64 *slots, u32 nslo
 
 	if (!sig_known(tb))
 		return 0;
-	tb->cur = tb->nimports + func;
-	mask = tb->sig[tb->cur] & KWASM_SIG_PARAMS;
+	mask = tb->sig[tb->nimports + func] & KWASM_SIG_PARAMS;
 	for (i = 0; i < nslots && i < 16; i++)
 		if (mask & (1u << i) && !ref_in(tb, &slots[i]))
 			return -EINVAL;
+	/*
+	 * Only now: a rejected INVOKE leaves a pending host call in place, and its RESUME must
+	 * translate the results by the signature of the function that is really running.
+	 */
+	tb->cur = tb->nimports + func;
 	return 0;
 }
 

@@ -16,6 +16,7 @@ import { KernelEngine } from './kernel-engine.js';
 import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
 import { I64 } from '../../../jit/types.js';
 import { RuntimeError } from '../../../jit/errors.js';
+import { Status } from '../../../kernel-loader/ioctl.js';
 
 const test = suite('spec subset in ring 0');
 const TALLIED = new Set(['assert_return', 'assert_trap', 'assert_exhaustion']);
@@ -214,6 +215,30 @@ test('tables, references and mutable globals (exported and host-imported) at the
   ge.inc();
   gi.close();
   assert.is(g.bits, 101n, 'the last value stays on the host object after close');
+});
+
+test('an INVOKE rejected while a host call is pending leaves the pending call\'s results translated by its own signature', () => {
+  // $r stops at import $h and then returns a funcref in rax; an INVOKE of $p with a bad funcref
+  // argument is rejected in between. RESUME must still hand $r's result out as index + 1: under
+  // $p's signature (an i32 in rax) the kernel would copy out the funcref record's address.
+  const dir = mkdtempSync('/tmp/kwasm-kspec-');
+  writeFileSync(join(dir, 'r.wat'), `(module (import "env" "h" (func $h))
+    (elem declare func $r)
+    (func $r (export "r") (result funcref) (call $h) (ref.func $r))
+    (func $p (export "p") (param funcref) (result i32) (i32.const 7)))`);
+  execFileSync('wat2wasm', [join(dir, 'r.wat'), '-o', join(dir, 'r.wasm')]);
+  const inst = instantiateInKernel(readFileSync(join(dir, 'r.wasm')), { env: { h: (): void => undefined } });
+  try {
+    const d = inst.device;
+    assert.is(d.invoke(0, [0n]).status, Status.hostCall, '$r (image function 0) stops at $h');
+    assert.throws(() => d.invoke(1, [1000n]), /EINVAL/, 'a funcref argument that is no function index');
+    const r = d.resume([], 1);
+    assert.is(r.status, Status.returned);
+    assert.is(r.retInt, 2n, '$r is function index 1: 1 + 1, not an address');
+    assert.is(r.retFloat, 0n);
+  } finally {
+    inst.close();
+  }
 });
 
 export default test;
