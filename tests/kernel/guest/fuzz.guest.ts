@@ -212,6 +212,7 @@ test('counts whose kernel arrays pass kmalloc\'s 4 MiB limit load (kvcalloc), wi
     const nsegs = 200000;
     const desc = Buffer.alloc(32 + 16 + 16 * nsegs);
     [0x444d574b, 1, 0, 0, 0, 0, nsegs, 1].forEach((v, k) => desc.writeUInt32LE(v, 4 * k));
+    desc.writeUInt32LE(1 << 24, 32 + 12); // function 0's signature word: one result, in rax
     d.load({ image: B.image(B.RET42), desc, memPages: 1 });
     assert.is(d.invoke(0).retInt & 0xffn, 42n);
     d.release();
