@@ -415,8 +415,13 @@ u32 kwasm_refs_results_out(struct kwasm_instance *in, long status, u64 *ret_int,
 	if (!sig_known(tb))
 		return status == KWASM_STATUS_RETURNED ? nslots : 0;
 	if (status != KWASM_STATUS_RETURNED) {
-		if (status == KWASM_STATUS_TRAP || status == KWASM_STATUS_HOST_CALL)
-			*ret_int = *ret_float = 0;
+		/*
+		 * No results: TRAP and HOST_CALL hand out nothing, EXIT only its code (ret_int, set by
+		 * run_until_exit); xmm0's bits of an earlier call stay in the kernel.
+		 */
+		if (status != KWASM_STATUS_EXIT)
+			*ret_int = 0;
+		*ret_float = 0;
 		return 0;
 	}
 	w = tb->sig[tb->cur];

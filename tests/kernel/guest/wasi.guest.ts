@@ -10,6 +10,7 @@ import { fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { instantiateInKernel, KERNEL_HOST, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
 import { KernelWasi } from '../../../kernel-loader/kernel-wasi.js';
+import { Status } from '../../../kernel-loader/ioctl.js';
 import { WASI, WASIExit, Errno } from '../../../jit/wasi/index.js';
 
 const test = suite('in-kernel WASI table');
@@ -169,6 +170,28 @@ test('fd_read whose first buffer overwrites its own second iovec: the iovecs are
     assert.is(Buffer.from(i.readMemory(1024, 4)).toString(), '8901', 'the second buffer is the one checked');
     assert.is(fn(e.tell)(fd), Errno.SUCCESS);
     assert.is(fn(e.u64)(24), 12n);
+    kw.finish();
+  } finally {
+    i.close();
+    wasi.close();
+  }
+});
+
+test('proc_exit in ring 0 hands out its code and nothing of an earlier call\'s xmm0', () => {
+  const wasi = new WASI({ args: ['prog'] });
+  const kw = new KernelWasi(wasi);
+  const i = instantiateInKernel(wat(`(module
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "f") (result f64) (f64.const 1.5))
+    (func (export "x") (call $exit (i32.const 3))))`), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
+  wasi.initialize({ exports: i.exports });
+  try {
+    assert.is(i.device.invoke(0).retFloat, 0x3ff8000000000000n, 'f (image function 0) returns 1.5 in xmm0');
+    const r = i.device.invoke(1);
+    assert.is(r.status, Status.exit);
+    assert.is(r.retInt, 3n);
+    assert.is(r.retFloat, 0n, 'not the 1.5 the previous call left in the vmctx');
     kw.finish();
   } finally {
     i.close();
