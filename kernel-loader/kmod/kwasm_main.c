@@ -252,6 +252,31 @@ static int mem_reserve(struct kwasm_instance *in, size_t bytes)
 	return bytes ? mem_map_more(in, bytes >> PAGE_SHIFT) : 0;
 }
 
+/*
+ * Gives back the pages past `bytes` (what a failed memory.grow managed to map): PTEs cleared,
+ * every CPU's TLB flushed, pages freed. Compiled code has no bounds checks, so a page left
+ * mapped past memory.size would be readable and writable by wasm instead of trapping. Those
+ * pages were never mmap'd (kwasm_mmap stops at mem_access).
+ */
+static void mem_trim(struct kwasm_instance *in, size_t bytes)
+{
+	unsigned long i;
+
+	if (in->mem_bytes <= bytes)
+		return;
+	apply_to_existing_page_range(kw_init_mm, (unsigned long)in->mem + bytes, in->mem_bytes - bytes,
+				     mem_unmap_pte, NULL);
+	on_each_cpu(flush_this_cpu, NULL, 1);
+	for (i = bytes >> PAGE_SHIFT; i < in->mem_bytes >> PAGE_SHIFT; i++) {
+		if (in->mem_pages[i]) {
+			__free_page(in->mem_pages[i]);
+			in->mem_pages[i] = NULL;
+			atomic_long_dec(&live_pages);
+		}
+	}
+	in->mem_bytes = bytes;
+}
+
 /* memory.grow(delta) in ring 0: old pages, or -1 (u32) past either limit or out of memory. */
 static u32 mem_grow(struct kwasm_instance *in, u32 delta)
 {
@@ -261,7 +286,8 @@ static u32 mem_grow(struct kwasm_instance *in, u32 delta)
 	if (want > VM32(in->vmctx, MEMORY_MAX_PAGES) || want > KWASM_GROW_MAX_PAGES)
 		return ~0u;
 	if (delta && mem_map_more(in, (unsigned long)delta * (WASM_PAGE >> PAGE_SHIFT))) {
-		/* partial growth stays backed but invisible: memorySize keeps the old size */
+		/* out of memory: a partial growth is undone, memory.size and what wasm reaches stay */
+		mem_trim(in, (size_t)old * WASM_PAGE);
 		return ~0u;
 	}
 	VM32(in->vmctx, MEMORY_PAGES) = want;
