@@ -26,6 +26,7 @@
 #include <linux/sched/signal.h>
 #include <linux/hrtimer.h>
 #include <linux/timekeeping.h>
+#include <linux/sizes.h>
 #include <asm/unaligned.h>
 
 #include "kwasm_ioctl.h"
@@ -550,6 +551,22 @@ static bool wasi_poll_clocks(struct kwasm_instance *in, u64 *a, ktime_t limit)
 	return true;
 }
 
+/*
+ * random_get: up to memory.size (256 MiB) of ChaCha output; get_random_bytes never reschedules,
+ * so fill in 64 KiB pieces and let others run in between (seconds under TCG, no preemption).
+ */
+static void random_fill(u8 *p, u32 len)
+{
+	while (len) {
+		u32 n = min_t(u32, len, SZ_64K);
+
+		get_random_bytes(p, n);
+		p += n;
+		len -= n;
+		cond_resched();
+	}
+}
+
 /* Serves import `host` (KWASM_HOST_*) with the args in hostCallArgs; returns false to exit to user space. */
 bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline)
 {
@@ -619,7 +636,7 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline)
 		p = guest(in, (u32)a[0], (u32)a[1]);
 		r = p ? WASI_ESUCCESS : WASI_EFAULT;
 		if (p)
-			get_random_bytes(p, (u32)a[1]);
+			random_fill(p, (u32)a[1]);
 		break;
 	case KWASM_HOST_WASI_SCHED_YIELD:
 		cond_resched();
