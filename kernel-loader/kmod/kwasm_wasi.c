@@ -248,21 +248,9 @@ static enum kio_how kio_how(struct file *f, bool write)
 	return KIO_USER;
 }
 
-/*
- * One read, or a whole write, of `len` bytes at `*filepos` (files) or at the host file's own
- * offset (streams: jit/wasi passes position null, i.e. read(2)/write(2)). A write is continued
- * until complete, as io.ts writeAll does. EAGAIN (a non-blocking pipe) waits 1 ms and retries,
- * as io.ts does, but only once bytes moved: before that the whole call goes to user space.
- * Returns 0 or -errno; *done = bytes moved (also before an error).
- */
-static long kio(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos, bool moved, size_t *done,
-		enum kio_how how)
+/* kio's loop (f_pos_lock held when at the file's own offset) */
+static long kio_loop(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos, bool moved, size_t *done)
 {
-	*done = 0;
-	if (how == KIO_NULL) {
-		*done = write ? len : 0;	/* write_null / read_null; neither moves the offset */
-		return 0;
-	}
 	while (*done < len) {
 		loff_t pos = filepos ? *filepos : f->f_pos;
 		ssize_t r = write ? kernel_write(f, buf + *done, len - *done, &pos)
@@ -283,6 +271,37 @@ static long kio(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos
 			break;		/* reads are one call each (io.ts readOnce); a 0-byte write would spin */
 	}
 	return 0;
+}
+
+/*
+ * One read, or a whole write, of `len` bytes at `*filepos` (files) or at the host file's own
+ * offset (streams: jit/wasi passes position null, i.e. read(2)/write(2)). A write is continued
+ * until complete, as io.ts writeAll does. EAGAIN (a non-blocking pipe) waits 1 ms and retries,
+ * as io.ts does, but only once bytes moved: before that the whole call goes to user space.
+ * Returns 0 or -errno; *done = bytes moved (also before an error).
+ */
+static long kio(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos, bool moved, size_t *done,
+		enum kio_how how)
+{
+	bool lock;
+	long r;
+
+	*done = 0;
+	if (how == KIO_NULL) {
+		*done = write ? len : 0;	/* write_null / read_null; neither moves the offset */
+		return 0;
+	}
+	/*
+	 * At the file's own offset, read(2)/write(2) hold f_pos_lock (fdget_pos) so that threads
+	 * sharing the file do not both use one offset; so do we (our fget makes the count > 1).
+	 */
+	lock = !filepos && (f->f_mode & FMODE_ATOMIC_POS);
+	if (lock)
+		mutex_lock(&f->f_pos_lock);
+	r = kio_loop(f, write, buf, len, filepos, moved, done);
+	if (lock)
+		mutex_unlock(&f->f_pos_lock);
+	return r;
 }
 
 /* fd_read / fd_write (fd, iovs, iovs_len, nptr) on a table entry, as jit/wasi/fs.ts. */
