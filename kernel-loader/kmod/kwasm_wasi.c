@@ -249,14 +249,17 @@ static enum kio_how kio_how(struct file *f, bool write)
 }
 
 /* kio's loop (f_pos_lock held when at the file's own offset) */
-static long kio_loop(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos, bool moved, size_t *done)
+static long kio_loop(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos, bool moved, size_t *done,
+		     ktime_t deadline)
 {
 	while (*done < len) {
 		loff_t pos = filepos ? *filepos : f->f_pos;
 		ssize_t r = write ? kernel_write(f, buf + *done, len - *done, &pos)
 				  : kernel_read(f, buf + *done, len - *done, &pos);
 
-		if (r == -EAGAIN && (moved || *done) && !fatal_signal_pending(current)) {
+		/* not past the invoke's deadline: run_until_exit then traps "interrupted" */
+		if (r == -EAGAIN && (moved || *done) && !fatal_signal_pending(current) &&
+		    ktime_before(ktime_get(), deadline)) {
 			schedule_timeout_killable(msecs_to_jiffies(1));
 			continue;
 		}
@@ -277,11 +280,12 @@ static long kio_loop(struct file *f, bool write, u8 *buf, size_t len, loff_t *fi
  * One read, or a whole write, of `len` bytes at `*filepos` (files) or at the host file's own
  * offset (streams: jit/wasi passes position null, i.e. read(2)/write(2)). A write is continued
  * until complete, as io.ts writeAll does. EAGAIN (a non-blocking pipe) waits 1 ms and retries,
- * as io.ts does, but only once bytes moved: before that the whole call goes to user space.
+ * as io.ts does, but only once bytes moved (before that the whole call goes to user space) and
+ * only until the invoke's deadline, which a full pipe nobody drains would otherwise outlive.
  * Returns 0 or -errno; *done = bytes moved (also before an error).
  */
 static long kio(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos, bool moved, size_t *done,
-		enum kio_how how)
+		enum kio_how how, ktime_t deadline)
 {
 	bool lock;
 	long r;
@@ -298,14 +302,14 @@ static long kio(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos
 	lock = !filepos && (f->f_mode & FMODE_ATOMIC_POS);
 	if (lock)
 		mutex_lock(&f->f_pos_lock);
-	r = kio_loop(f, write, buf, len, filepos, moved, done);
+	r = kio_loop(f, write, buf, len, filepos, moved, done, deadline);
 	if (lock)
 		mutex_unlock(&f->f_pos_lock);
 	return r;
 }
 
 /* fd_read / fd_write (fd, iovs, iovs_len, nptr) on a table entry, as jit/wasi/fs.ts. */
-static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool write)
+static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool write, ktime_t deadline)
 {
 	struct kwasm_wfd *e = wfd(w, a[0]);
 	u32 n = a[2], i;
@@ -347,7 +351,7 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 			err = WASI_EFBIG;
 			break;
 		}
-		r = kio(f, write, in->mem + p, len, file ? &pos : NULL, total > 0, &done, how);
+		r = kio(f, write, in->mem + p, len, file ? &pos : NULL, total > 0, &done, how, deadline);
 		if (r && !total && !done) {
 			err = TO_USER;	/* nothing happened: user space does it and reports its own errno */
 		} else if (r && is_signal(r)) {
@@ -598,10 +602,10 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline)
 		return false;		/* out of memory: user space serves everything */
 	switch (host) {
 	case KWASM_HOST_WASI_FD_WRITE:
-		r = wasi_rw(in, w, a, true);
+		r = wasi_rw(in, w, a, true, deadline);
 		break;
 	case KWASM_HOST_WASI_FD_READ:
-		r = wasi_rw(in, w, a, false);
+		r = wasi_rw(in, w, a, false, deadline);
 		break;
 	case KWASM_HOST_WASI_FD_SEEK:	/* (fd, delta: i64, whence, out) */
 		r = wasi_seek(in, w, a, false);

@@ -6,12 +6,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { instantiateInKernel, KERNEL_HOST, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
 import { KernelWasi } from '../../../kernel-loader/kernel-wasi.js';
 import { Status } from '../../../kernel-loader/ioctl.js';
 import { WASI, WASIExit, Errno } from '../../../jit/wasi/index.js';
+import { RuntimeError } from '../../../jit/errors.js';
 
 const test = suite('in-kernel WASI table');
 
@@ -196,6 +197,41 @@ test('proc_exit in ring 0 hands out its code and nothing of an earlier call\'s x
   } finally {
     i.close();
     wasi.close();
+  }
+});
+
+test('a write into a full non-blocking pipe nobody drains stops at the call\'s deadline (trap "interrupted")', () => {
+  // a FIFO opened O_RDWR|O_NONBLOCK: both ends in one fd, so nothing reads what the wasm writes.
+  // 64 KiB fit, then EAGAIN after bytes moved: the kernel retries every 1 ms (as io.ts), but only
+  // until the deadline; before, it retried until the process was killed.
+  const fifo = join(mkdtempSync('/tmp/kwasm-wasi-fifo-'), 'p');
+  execFileSync('mkfifo', [fifo]);
+  const pfd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const wasi = new WASI({ args: ['prog'] });
+  const kw = new KernelWasi(wasi);
+  const i = instantiateInKernel(wat(`(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 3)
+    (func (export "big") (param $fd i32) (result i32)
+      (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 131072))
+      (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))`), kw.importObject(),
+  { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
+  wasi.initialize({ exports: i.exports });
+  try {
+    const out = wasi.wasiState.fds.get(1);
+    wasi.wasiState.fds.set(7, { ...out, hostFd: pfd, ownsHostFd: false });
+    kw.push();
+    const exits = i.hostCallExits;
+    i.setDeadline(500);
+    const t0 = Date.now();
+    assert.throws(() => fn(i.exports.big)(7), (x: unknown) => x instanceof RuntimeError && /interrupted/.test(x.message));
+    assert.ok(Date.now() - t0 < 30000, 'stopped by the deadline');
+    assert.is(i.hostCallExits, exits, 'the write was the kernel\'s, not user space\'s');
+    i.setDeadline(undefined);
+  } finally {
+    i.close();
+    wasi.close();
+    closeSync(pfd);
   }
 });
 
