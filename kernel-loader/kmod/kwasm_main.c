@@ -583,7 +583,12 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	err = -ENOMEM;
 	in->stack_bytes = PAGE_ALIGN(stack);
 	in->may_yield = a.flags & KWASM_LOAD_MAY_YIELD;
-	in->stack = vmalloc(in->stack_bytes);
+	/*
+	 * Zeroed: the pages come straight from the allocator with whatever the kernel left there, and
+	 * anything compiled code might copy out unwritten (a host-call slot, a frame's argument area)
+	 * must never be old kernel data. Compiled code does not rely on it; this is the second line.
+	 */
+	in->stack = vzalloc(in->stack_bytes);
 	if (in->stack)
 		atomic_long_add(in->stack_bytes >> PAGE_SHIFT, &live_pages);
 	in->vmctx = kzalloc(KWASM_VMCTX_SIZE, GFP_KERNEL);
