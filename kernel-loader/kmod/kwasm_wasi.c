@@ -330,11 +330,18 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 	if (!f)
 		return TO_USER;		/* the host's EBADF, as user space reports it */
 	how = kio_how(f, write);
+	file = e->kind == KWASM_FD_FILE;
+	/*
+	 * A "file" entry is read and written at its own position; a host file that cannot do that
+	 * (a pipe in a hand-made table: jit/wasi marks only regular files so) goes to user space,
+	 * which answers as user mode does instead of the kernel silently ignoring the position.
+	 */
+	if (file && how == KIO_VFS && !(f->f_mode & (write ? FMODE_PWRITE : FMODE_PREAD)))
+		how = KIO_USER;
 	if (how == KIO_USER) {
 		fput(f);
 		return TO_USER;
 	}
-	file = e->kind == KWASM_FD_FILE;
 	/* fs.ts fd_write: APPEND moves the position to the end before anything else */
 	if (write && file && (e->flags & WASI_FDFLAG_APPEND))
 		e->position = i_size_read(file_inode(f));

@@ -235,6 +235,31 @@ test('a write into a full non-blocking pipe nobody drains stops at the call\'s d
   }
 });
 
+test('a "file" entry whose host fd cannot pwrite (a pipe) goes to user space, which answers as user mode', () => {
+  // jit/wasi marks only regular files as files; a table that says "file" for a pipe must not make
+  // the kernel write at the host offset while ignoring the entry's position
+  const fifo = join(mkdtempSync('/tmp/kwasm-wasi-fifo-'), 'p');
+  execFileSync('mkfifo', [fifo]);
+  const pfd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const wasi = new WASI({ args: ['prog'] });
+  const kw = new KernelWasi(wasi);
+  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
+  wasi.initialize({ exports: i.exports });
+  try {
+    const out = wasi.wasiState.fds.get(1);
+    wasi.wasiState.fds.set(7, { ...out, kind: 'file', hostFd: pfd, ownsHostFd: false, position: 0n });
+    kw.push();
+    const exits = i.hostCallExits;
+    assert.is(fn(i.exports.write)(7, 1), Errno.SPIPE, 'jit/wasi pwrites at the position: ESPIPE on a pipe');
+    assert.is(i.hostCallExits, exits + 1, 'the kernel left it to user space');
+    kw.finish();
+  } finally {
+    i.close();
+    wasi.close();
+    closeSync(pfd);
+  }
+});
+
 test('/dev/null (write and read are no-ops the kernel does itself) and a read-only fd (user space\'s EBADF)', () => {
   const wasi = new WASI({ args: ['prog'], preopens: { '/dev': '/dev' } });
   const kw = new KernelWasi(wasi);
