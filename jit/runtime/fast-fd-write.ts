@@ -1,0 +1,82 @@
+// User-space fast path for wasi fd_write (docs/ARCHITECTURE.md "Host calls"): a per-instance
+// table in native memory that the .so's fast host-call stub (trampolines.ts) reads. Installing it
+// points the instance's vmctx.hostCallStub at the fast stub; compiled code is unchanged.
+//
+// The table mirrors the guest fds that may be written natively: streams (host offset, so no
+// position to keep) with FD_WRITE. The native side never changes it, so the mirror is push-only:
+// the embedder calls `setFds` after every call served in JS (fd_close, renumber, rights changes
+// happen only there), before the wasm continues.
+import { constants } from 'node:os';
+import { native } from './native.js';
+import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
+import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, SO_DATA } from './trampolines.js';
+import type { Vmctx } from './vmctx.js';
+
+const NO_IMPORT = 0xffffffff;
+
+export class FastFdWrite {
+  private readonly addr: bigint;
+  private readonly buf: Buffer;
+  private bytes: bigint;
+  private readonly previousStub: bigint;
+  private pairAt = -1;
+
+  /**
+   * @param importIndex the function import index bound to wasi fd_write ((i32 x4) -> i32)
+   * @param errnoOf Linux errno name ("EPIPE") -> WASI errno, the mapping JS uses (needed for an
+   *   error after part of the data was written, the one case the native side answers itself)
+   */
+  constructor(private readonly vmctx: Vmctx, importIndex: number, errnoOf: (code: string) => number) {
+    const size = Math.ceil(FAST_TABLE_SIZE / PAGE_SIZE) * PAGE_SIZE;
+    this.bytes = BigInt(size);
+    this.addr = mmapAnon(this.bytes, PROT.READ | PROT.WRITE);
+    this.buf = view(this.addr, size);
+    const b = this.buf;
+    b.writeUInt32LE(importIndex >>> 0, FAST_TABLE.writeImport);
+    b.writeBigUInt64LE(0n, FAST_TABLE.sleep);
+    b.writeBigUInt64LE(1_000_000n, FAST_TABLE.sleep + 8);
+    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) b.writeInt32LE(-1, FAST_TABLE.fds + 4 * fd);
+    b.fill(errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
+    for (const [name, n] of Object.entries(constants.errno)) {
+      if (n > 0 && n < 256) b.writeUInt8(errnoOf(name), FAST_TABLE.errnoMap + n);
+    }
+    const d = native().data;
+    for (let i = 0; i < FAST_PAIRS; i++) {
+      const at = SO_DATA.fastPairs + 16 * i;
+      if (d.readBigUInt64LE(at) === 0n) {
+        // table first: the stub matches on the vmctx word
+        d.writeBigUInt64LE(this.addr, at + 8);
+        d.writeBigUInt64LE(vmctx.addr, at);
+        this.pairAt = at;
+        break;
+      }
+    }
+    this.previousStub = vmctx.get('hostCallStub');
+    // No free pair (many fast instances at once): this one simply keeps the JS path.
+    if (this.pairAt >= 0) vmctx.set('hostCallStub', native().addr.hostCallFast);
+  }
+
+  /** Whether calls can take the fast path at all (false when the pair table was full). */
+  get active(): boolean { return this.pairAt >= 0; }
+
+  /** fd_write calls answered natively so far. */
+  get hits(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.hits); }
+
+  /** Replaces the mirror: `hostFdOf(fd)` is the host fd to write natively, or -1 for JS. */
+  setFds(hostFdOf: (fd: number) => number): void {
+    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) this.buf.writeInt32LE(hostFdOf(fd), FAST_TABLE.fds + 4 * fd);
+  }
+
+  /** Stops serving natively; the table stays mapped until here. */
+  dispose(): void {
+    if (this.pairAt >= 0) {
+      this.vmctx.set('hostCallStub', this.previousStub);
+      const d = native().data;
+      d.writeBigUInt64LE(0n, this.pairAt);
+      d.writeBigUInt64LE(0n, this.pairAt + 8);
+      this.pairAt = -1;
+    }
+    if (this.bytes !== 0n) munmap(this.addr, this.bytes);
+    this.bytes = 0n;
+  }
+}

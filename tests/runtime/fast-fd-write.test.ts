@@ -1,0 +1,153 @@
+// The user-space fd_write fast path (jit/cli/fast-wasi.ts, the fast stub in trampolines.ts): it is
+// really taken for stream fds, and every answer (errno, nwritten, bytes on the fd) is the JS
+// path's, including the cases that fall back to JS.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wat } from '../jit/wat.js';
+import * as api from '../../jit/instance/api.js';
+import { WASI, Errno } from '../../jit/wasi/index.js';
+import { FastWasi } from '../../jit/cli/fast-wasi.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kwasm-fastw-'));
+
+// write(fd, iovs, n, nw) calls the import from wasm, so through vmctx.hostCallStub
+const bytes = wat(`(module
+  (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "write") (param i32 i32 i32 i32) (result i32)
+    (call $fd_write (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "close") (param i32) (result i32) (call $close (local.get 0)))
+  (func (export "open") (param i32 i32 i32) (result i32)
+    ;; dirfd, path, pathLen; create|trunc, rights fd_write, result fd at 4000
+    (call $open (local.get 0) (i32.const 0) (local.get 1) (local.get 2) (i32.const 9) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 4000))))`);
+
+interface Run {
+  write(fd: number, iovs: number, n: number, nw: number): number;
+  close(fd: number): number;
+  open(dirfd: number, path: number, len: number): number;
+  mem: Buffer;
+  fast: FastWasi | undefined;
+  out: string;
+  dispose(): void;
+}
+
+let seq = 0;
+function setup(fast: boolean): Run {
+  const out = join(dir, `out${seq++}`);
+  const outFd = openSync(out, 'w');
+  const sub = join(dir, `d${seq++}`);
+  mkdirSync(sub);
+  const wasi = new WASI({ stdout: outFd, preopens: { '/d': sub } });
+  const module = api.compile(bytes);
+  const store = new api.Store();
+  const imports = { ...wasi.getImportObject() } as api.ImportObject;
+  imports.wasi_snapshot_preview1 = { ...imports.wasi_snapshot_preview1 };
+  const f = fast ? FastWasi.for(wasi, module.compiled.info) : undefined;
+  f?.wrapImports(imports);
+  const inst = api.instantiate(module, imports, store);
+  f?.attach(inst);
+  wasi.initialize(inst);
+  const ex = inst.exports as Record<string, (...a: number[]) => number>;
+  const memory = inst.exports['memory'] as { buffer: ArrayBuffer };
+  return {
+    write: ex['write']!, close: ex['close']!, open: ex['open']!,
+    get mem() { return Buffer.from(memory.buffer); },
+    fast: f, out,
+    dispose() { store.dispose(); closeSync(outFd); },
+  };
+}
+
+/** iovecs at IOV for the strings placed from STR; returns [iovs, count]. */
+const IOV = 10000, STR = 20000;
+function iovecs(r: Run, parts: string[]): [number, number] {
+  const m = r.mem;
+  let at = STR;
+  parts.forEach((p, i) => {
+    m.write(p, at);
+    m.writeUInt32LE(at, IOV + 8 * i);
+    m.writeUInt32LE(Buffer.byteLength(p), IOV + 8 * i + 4);
+    at += Buffer.byteLength(p);
+  });
+  return [IOV, parts.length];
+}
+
+/** The same sequence on the fast path and on the JS path: results and output must match. */
+function both(scenario: (r: Run) => unknown[]): { fast: unknown[]; js: unknown[]; hits: bigint; outFast: Buffer; outJs: Buffer } {
+  const f = setup(true), j = setup(false);
+  try {
+    const fast = scenario(f), js = scenario(j);
+    return { fast, js, hits: f.fast!.hits, outFast: readFileSync(f.out), outJs: readFileSync(j.out) };
+  } finally { f.dispose(); j.dispose(); }
+}
+
+test('stdout writes are served natively, with the JS path\'s bytes and nwritten', () => {
+  const r = both((x) => {
+    const [iov, n] = iovecs(x, ['hello ', '', 'world\n']);
+    const res = [x.write(1, iov, n, 3000), x.mem.readUInt32LE(3000)];
+    res.push(x.write(1, iov, 0, 3000), x.mem.readUInt32LE(3000)); // no iovecs: 0 bytes, success
+    return res;
+  });
+  assert.equal(r.fast, [0, 12, 0, 0]);
+  assert.equal(r.fast, r.js);
+  assert.is(r.hits, 2n);
+  assert.is(r.outFast.toString(), 'hello world\n');
+  assert.equal(r.outFast, r.outJs);
+});
+
+test('a closed fd, a bad iovec and a bad nwritten pointer fall back to JS and get its answers', () => {
+  const r = both((x) => {
+    const [iov, n] = iovecs(x, ['abc']);
+    const bad = x.write(7, iov, n, 3000);                     // not open: EBADF
+    x.mem.writeUInt32LE(65534, IOV);                            // buf + len past the end: EFAULT
+    const fault = x.write(1, iov, n, 3000);
+    iovecs(x, ['xyz']);
+    const nwOut = x.write(1, iov, n, 65535);                   // JS writes, then faults on nwritten
+    const arrOut = x.write(1, 65532, 1, 3000);                 // the iovec array itself outside
+    return [bad, fault, nwOut, arrOut];
+  });
+  assert.equal(r.fast, [Errno.BADF, Errno.FAULT, Errno.FAULT, Errno.FAULT]);
+  assert.equal(r.fast, r.js);
+  assert.is(r.hits, 0n);
+  assert.equal(r.outFast, r.outJs);
+});
+
+test('a huge iovec count goes to JS: many small iovecs are written in order, an absurd count faults', () => {
+  const parts = Array.from({ length: 300 }, (_, i) => String.fromCharCode(97 + (i % 26)));
+  const r = both((x) => {
+    const [iov, n] = iovecs(x, parts);
+    const ok = [x.write(1, iov, n, 3000), x.mem.readUInt32LE(3000)];
+    return [...ok, x.write(1, iov, 0x7fffffff, 3000)];
+  });
+  assert.equal(r.fast, [0, 300, Errno.FAULT]);
+  assert.equal(r.fast, r.js);
+  assert.is(r.hits, 0n);
+  assert.is(r.outFast.toString(), parts.join(''));
+  assert.equal(r.outFast, r.outJs);
+});
+
+test('after fd_close(1) the fd is not written natively, and a file reopened as fd 1 goes through JS', () => {
+  const f = setup(true);
+  try {
+    const [iov, n] = iovecs(f, ['one\n']);
+    assert.is(f.write(1, iov, n, 3000), 0);
+    assert.is(f.fast!.hits, 1n);
+    assert.is(f.close(1), 0);
+    assert.is(f.write(1, iov, n, 3000), Errno.BADF);
+    f.mem.write('x.txt', 3100);
+    assert.is(f.open(3, 3100, 5), 0);
+    assert.is(f.mem.readUInt32LE(4000), 1, 'lowest free fd reused');
+    iovecs(f, ['file\n']);
+    assert.is(f.write(1, iov, n, 3000), 0);
+    assert.is(f.write(1, iov, n, 3000), 0);
+    assert.is(f.fast!.hits, 1n, 'fd 1 is a file now: positions are kept in JS');
+    assert.is(readFileSync(f.out).toString(), 'one\n');
+  } finally { f.dispose(); }
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
