@@ -88,7 +88,7 @@ export interface TraceResult {
 /** KWASM_STATUS_* (kwasm_abi.h, from abi/calling-convention.ts). */
 export const Status = { returned: 0, trap: 1, hostCall: 2, exit: 16 } as const;
 
-export const ERRNO = { EPERM: 1, ENOENT: 2, EINTR: 4, EFAULT: 14, EBUSY: 16, EINVAL: 22, ENOTTY: 25, EOPNOTSUPP: 95 } as const;
+export const ERRNO = { EPERM: 1, ENOENT: 2, EINTR: 4, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EINVAL: 22, ENOTTY: 25, ENOSPC: 28, EOPNOTSUPP: 95 } as const;
 
 export class KwasmError extends Error {
   constructor(readonly op: string, readonly errno: number, msg: string) {

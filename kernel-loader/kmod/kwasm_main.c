@@ -47,6 +47,14 @@
  * are real kernel memory, allocated page by page as the wasm grows.
  */
 #define KWASM_GROW_MAX_PAGES 4096u	/* 256 MiB */
+/*
+ * Live instances at once, all files together: each reserves MEM_RESERVE (8 GiB + 64 KiB) of the
+ * 32 TiB vmalloc area, so the default 1024 take at most a quarter of it and leave the rest to
+ * the kernel. LOAD past the cap is -ENOSPC. Root may lower or raise it (module parameter).
+ */
+static unsigned int max_instances = 1024;
+module_param(max_instances, uint, 0644);
+MODULE_PARM_DESC(max_instances, "live instances at once (each reserves 8 GiB of kernel address space)");
 
 /*
  * Live instances and backing pages, readable as /sys/module/kwasm/parameters/live
@@ -570,7 +578,12 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 		kvfree(img);
 		return -ENOMEM;
 	}
-	atomic_long_inc(&live_instances);
+	/* a policy cap on kernel address space: each instance reserves 8 GiB of the vmalloc area */
+	if (atomic_long_inc_return(&live_instances) > READ_ONCE(max_instances)) {
+		kvfree(img);
+		err = -ENOSPC;
+		goto fail;
+	}
 	err = parse_image(in, img, a.image_len);
 	kvfree(img);
 	if (err)

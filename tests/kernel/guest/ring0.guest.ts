@@ -1,6 +1,7 @@
 // Guest-side (inside the VM only): code loaded through /dev/kwasm runs in ring 0 from W^X pages
 // on its own stack, with the caller's FPU state preserved, and results come back by ioctl.
 import { suite } from 'uvu';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, Status } from '../../../kernel-loader/ioctl.js';
 import { TrapCode } from '../../../abi/traps.js';
@@ -107,6 +108,39 @@ test('a host call the kernel does not serve stops the wasm stack; RESUME continu
   assert.is(d.invoke(0).status, Status.hostCall);
   assert.is(d.invoke(0).status, Status.hostCall); // a new invoke abandons the stopped stack
   d.close(); // closing with a call pending frees everything (live counters at the end)
+});
+
+test('live instances are capped (max_instances, default 1024: 8 GiB of kernel address space each): the next LOAD is ENOSPC', () => {
+  const param = '/sys/module/kwasm/parameters/max_instances';
+  const live = (): number => Number(readFileSync('/sys/module/kwasm/parameters/live', 'utf8').split(' ')[0]);
+  assert.is(readFileSync(param, 'utf8').trim(), '1024');
+  const before = live(), cap = before + 4;
+  const open: KwasmDevice[] = [];
+  // the cap lowered for the test: 1024 LOADs cost ~8 s under TCG and prove nothing more
+  writeFileSync(param, String(cap));
+  try {
+    for (let i = before; i < cap; i++) {
+      const d = KwasmDevice.open();
+      open.push(d);
+      d.load({ image: B.image(B.RET42), stackBytes: 64 * 1024 });
+    }
+    assert.is(live(), cap);
+    const extra = KwasmDevice.open();
+    open.push(extra);
+    assert.throws(() => extra.load({ image: B.image(B.RET42), stackBytes: 64 * 1024 }), /ENOSPC/);
+    assert.is(live(), cap, 'the refused LOAD left nothing behind');
+    assert.is(open[0].invoke(0).retInt & 0xffffffffn, 42n, 'the others still run');
+    open.pop()?.close();
+    open.pop()?.close();
+    const again = KwasmDevice.open();
+    open.push(again);
+    again.load({ image: B.image(B.RET42), stackBytes: 64 * 1024 });
+    assert.is(again.invoke(0).retInt & 0xffffffffn, 42n, 'a freed slot is usable again');
+  } finally {
+    writeFileSync(param, '1024');
+    for (const d of open) d.close();
+  }
+  assert.is(live(), before);
 });
 
 test('stack overflow on the dedicated wasm stack is caught by the prologue check', () => {
