@@ -3,7 +3,8 @@
 // path's, including the cases that fall back to JS.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants as C, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wat } from '../jit/wat.js';
@@ -37,9 +38,9 @@ interface Run {
 }
 
 let seq = 0;
-function setup(fast: boolean): Run {
+function setup(fast: boolean, stdout?: number): Run {
   const out = join(dir, `out${seq++}`);
-  const outFd = openSync(out, 'w');
+  const outFd = stdout ?? openSync(out, 'w');
   const sub = join(dir, `d${seq++}`);
   mkdirSync(sub);
   const wasi = new WASI({ stdout: outFd, preopens: { '/d': sub } });
@@ -58,7 +59,7 @@ function setup(fast: boolean): Run {
     write: ex['write']!, close: ex['close']!, open: ex['open']!,
     get mem() { return Buffer.from(memory.buffer); },
     fast: f, out,
-    dispose() { store.dispose(); closeSync(outFd); },
+    dispose() { store.dispose(); if (stdout === undefined) closeSync(outFd); },
   };
 }
 
@@ -147,6 +148,29 @@ test('after fd_close(1) the fd is not written natively, and a file reopened as f
     assert.is(f.fast!.hits, 1n, 'fd 1 is a file now: positions are kept in JS');
     assert.is(readFileSync(f.out).toString(), 'one\n');
   } finally { f.dispose(); }
+});
+
+test('a full non-blocking pipe: EAGAIN is slept on and short writes continue natively until all is written', async () => {
+  const fifo = join(dir, 'fifo'), got = join(dir, 'fifo.out');
+  execFileSync('mkfifo', [fifo]);
+  // O_RDWR: opening does not wait for a reader; O_NONBLOCK: the 64 KiB pipe fills -> EAGAIN
+  const fd = openSync(fifo, C.O_RDWR | C.O_NONBLOCK);
+  const reader = spawn('sh', ['-c', `sleep 0.3; exec head -c ${32 * 32768} "${fifo}" > "${got}"`], { stdio: 'ignore' });
+  const done = new Promise((res) => reader.on('close', res));
+  const f = setup(true, fd);
+  try {
+    const m = f.mem;
+    for (let i = 0; i < 32768; i++) m[STR + i] = 97 + (i % 26);
+    for (let i = 0; i < 32; i++) { m.writeUInt32LE(STR, IOV + 8 * i); m.writeUInt32LE(32768, IOV + 8 * i + 4); }
+    assert.is(f.write(1, IOV, 32, 3000), 0);
+    assert.is(f.mem.readUInt32LE(3000), 32 * 32768);
+    assert.is(f.fast!.hits, 1n);
+  } finally { f.dispose(); }
+  await done;
+  closeSync(fd);
+  const out = readFileSync(got);
+  assert.is(out.length, 32 * 32768);
+  assert.ok(out.every((b, i) => b === 97 + ((i % 32768) % 26)));
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
