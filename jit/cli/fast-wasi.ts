@@ -1,8 +1,8 @@
-// `run` in user mode: wasi fd_write on stream fds served by machine code (jit/runtime/fast-fd-write.ts,
+// `run` in user mode: wasi fd_write and fd_read on stream fds served by machine code (jit/runtime/fast-fd-write.ts,
 // the fast host-call stub in trampolines.ts) instead of a JS round trip through ffi-rs (~10 us).
 //
-// The decision is made at instantiation: the one function import bound to
-// wasi_snapshot_preview1.fd_write with its WASI type gets the fast path. The native mirror of the
+// The decision is made at instantiation: the function imports bound to
+// wasi_snapshot_preview1.fd_write / fd_read with their WASI type get the fast path. The native mirror of the
 // fd table is pushed after every WASI call served in JS (they are the only ones that change fds,
 // rights or kinds), so the wasm never continues with a stale mirror. KWASM_FAST_WASI=0 turns it off.
 import type { WASI } from '../wasi/index.js';
@@ -18,22 +18,24 @@ const WASI_MODULE = 'wasi_snapshot_preview1';
 export class FastWasi {
   private table: FastFdWrite | null = null;
 
-  private constructor(private readonly wasi: WASI, private readonly importIndex: number) {}
+  private constructor(private readonly wasi: WASI, private readonly imports: { write: number; read: number }) {}
 
-  /** A FastWasi for a module importing fd_write with its WASI type, else undefined. */
+  /** A FastWasi for a module importing fd_write or fd_read with its WASI type, else undefined. */
   static for(wasi: WASI, info: ModuleInfo): FastWasi | undefined {
     if (process.env['KWASM_FAST_WASI'] === '0') return undefined;
+    const found = { write: -1, read: -1 };
     let f = 0;
     for (const imp of info.imports) {
       if (imp.desc.kind !== 'func') continue;
-      if (imp.module === WASI_MODULE && imp.name === 'fd_write') {
+      const which = imp.name === 'fd_write' ? 'write' : imp.name === 'fd_read' ? 'read' : undefined;
+      if (imp.module === WASI_MODULE && which !== undefined && found[which] < 0) {
         const t = info.types[imp.desc.typeIndex];
         const ok = t !== undefined && t.params.length === 4 && t.params.every((p) => p === I32) && t.results.length === 1 && t.results[0] === I32;
-        return ok ? new FastWasi(wasi, f) : undefined;
+        if (ok) found[which] = f;
       }
       f++;
     }
-    return undefined;
+    return found.write >= 0 || found.read >= 0 ? new FastWasi(wasi, found) : undefined;
   }
 
   /** Wraps the WASI functions so every call served in JS pushes the fd mirror before returning. */
@@ -57,23 +59,28 @@ export class FastWasi {
   attach(instance: Instance): void {
     const mem = instance.memory;
     if (mem === null || instance.exports['memory'] !== mem) return;
-    this.table = new FastFdWrite(instance.vmctx, this.importIndex, errnoFromNodeCode);
+    this.table = new FastFdWrite(instance.vmctx, this.imports, errnoFromNodeCode);
     instance.store.onDispose(() => this.dispose());
     this.sync();
   }
 
-  /** fd_write calls answered natively (0 when not attached). */
+  /** fd_write and fd_read calls answered natively (0 when not attached). */
   get hits(): bigint { return this.table?.hits ?? 0n; }
 
-  /** Pushes the fd table: stream fds with FD_WRITE and a host fd are written natively. */
+  /** Pushes the fd table: stream fds with a host fd are written (FD_WRITE) / read (FD_READ) natively. */
   sync(): void {
     const t = this.table;
     if (t === null) return;
     const fds = this.wasi.wasiState.fds;
+    const none = { write: -1, read: -1 };
     t.setFds((fd) => {
-      if (!fds.has(fd)) return -1;
+      if (!fds.has(fd)) return none;
       const e = fds.get(fd);
-      return e.kind === 'stream' && e.hostFd >= 0 && (e.rightsBase & Rights.FD_WRITE) !== 0n ? e.hostFd : -1;
+      if (e.kind !== 'stream' || e.hostFd < 0) return none;
+      return {
+        write: (e.rightsBase & Rights.FD_WRITE) !== 0n ? e.hostFd : -1,
+        read: (e.rightsBase & Rights.FD_READ) !== 0n ? e.hostFd : -1,
+      };
     });
   }
 

@@ -1,9 +1,9 @@
-// User-space fast path for wasi fd_write (docs/ARCHITECTURE.md "Host calls"): a per-instance
+// User-space fast path for wasi fd_write and fd_read (docs/ARCHITECTURE.md "Host calls"): a per-instance
 // table in native memory that the .so's fast host-call stub (trampolines.ts) reads. Installing it
 // points the instance's vmctx.hostCallStub at the fast stub; compiled code is unchanged.
 //
-// The table mirrors the guest fds that may be written natively: streams (host offset, so no
-// position to keep) with FD_WRITE. The native side never changes it, so the mirror is push-only:
+// The table mirrors the guest fds that may be written / read natively: streams (host offset, so
+// no position to keep) with FD_WRITE / FD_READ. The native side never changes it, so the mirror is push-only:
 // the embedder calls `setFds` after every call served in JS (fd_close, renumber, rights changes
 // happen only there), before the wasm continues.
 import { constants } from 'node:os';
@@ -22,20 +22,25 @@ export class FastFdWrite {
   private pairAt = -1;
 
   /**
-   * @param importIndex the function import index bound to wasi fd_write ((i32 x4) -> i32)
+   * @param imports the function import indices bound to wasi fd_write / fd_read ((i32 x4) -> i32),
+   *   -1 for one not imported (or not with that type)
    * @param errnoOf Linux errno name ("EPIPE") -> WASI errno, the mapping JS uses (needed for an
    *   error after part of the data was written, the one case the native side answers itself)
    */
-  constructor(private readonly vmctx: Vmctx, importIndex: number, errnoOf: (code: string) => number) {
+  constructor(private readonly vmctx: Vmctx, imports: { write: number; read: number }, errnoOf: (code: string) => number) {
     const size = Math.ceil(FAST_TABLE_SIZE / PAGE_SIZE) * PAGE_SIZE;
     this.bytes = BigInt(size);
     this.addr = mmapAnon(this.bytes, PROT.READ | PROT.WRITE);
     this.buf = view(this.addr, size);
     const b = this.buf;
-    b.writeUInt32LE(importIndex >>> 0, FAST_TABLE.writeImport);
+    b.writeUInt32LE(imports.write < 0 ? NO_IMPORT : imports.write, FAST_TABLE.writeImport);
+    b.writeUInt32LE(imports.read < 0 ? NO_IMPORT : imports.read, FAST_TABLE.readImport);
     b.writeBigUInt64LE(0n, FAST_TABLE.sleep);
     b.writeBigUInt64LE(1_000_000n, FAST_TABLE.sleep + 8);
-    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) b.writeInt32LE(-1, FAST_TABLE.fds + 4 * fd);
+    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) {
+      b.writeInt32LE(-1, FAST_TABLE.fds + 4 * fd);
+      b.writeInt32LE(-1, FAST_TABLE.readFds + 4 * fd);
+    }
     b.fill(errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
     for (const [name, n] of Object.entries(constants.errno)) {
       if (n > 0 && n < 256) b.writeUInt8(errnoOf(name), FAST_TABLE.errnoMap + n);
@@ -59,12 +64,16 @@ export class FastFdWrite {
   /** Whether calls can take the fast path at all (false when the pair table was full). */
   get active(): boolean { return this.pairAt >= 0; }
 
-  /** fd_write calls answered natively so far. */
+  /** fd_write and fd_read calls answered natively so far. */
   get hits(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.hits); }
 
-  /** Replaces the mirror: `hostFdOf(fd)` is the host fd to write natively, or -1 for JS. */
-  setFds(hostFdOf: (fd: number) => number): void {
-    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) this.buf.writeInt32LE(hostFdOf(fd), FAST_TABLE.fds + 4 * fd);
+  /** Replaces the mirror: the host fd to write / read natively for guest `fd`, or -1 for JS. */
+  setFds(hostFdOf: (fd: number) => { write: number; read: number }): void {
+    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) {
+      const h = hostFdOf(fd);
+      this.buf.writeInt32LE(h.write, FAST_TABLE.fds + 4 * fd);
+      this.buf.writeInt32LE(h.read, FAST_TABLE.readFds + 4 * fd);
+    }
   }
 
   /** Stops serving natively; the table stays mapped until here. */

@@ -45,13 +45,15 @@ export const FAST_PAIRS = 16;
  */
 export const FAST_TABLE = {
   writeImport: 0,       // u32 import index of wasi fd_write; 0xffffffff = none
+  readImport: 4,        // u32 import index of wasi fd_read; 0xffffffff = none
   hits: 8,              // u64 calls served natively (tests, stats)
-  written: 16,          // u64 scratch: bytes moved by the call in progress
+  written: 16,          // u64 scratch: bytes moved by the call in progress (written or read)
   iovEnd: 24,           // u64 scratch: end of the host iovecs of the call in progress
   sleep: 32,            // struct timespec {0, 1 ms}: the EAGAIN back-off jit/wasi/io.ts uses
-  fds: 64,              // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
-  errnoMap: 64 + 4 * 64, // u8 x 256: Linux errno -> WASI errno (after a partial write only)
-  iovs: 64 + 4 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
+  fds: 64,              // i32 x MAX_FDS: host fd per guest fd to write, -1 = served in JS
+  readFds: 64 + 4 * 64, // i32 x MAX_FDS: host fd per guest fd to read, -1 = served in JS
+  errnoMap: 64 + 8 * 64, // u8 x 256: Linux errno -> WASI errno (after a partial transfer only)
+  iovs: 64 + 8 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
   MAX_FDS: 64,
   MAX_IOVS: 128,
 } as const;
@@ -69,7 +71,7 @@ const UC_GREGS = 40;
 const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
-const SYS = { write: 1, rt_sigaction: 13, nanosleep: 35, getpid: 39, gettid: 186, tgkill: 234 } as const;
+const SYS = { read: 0, write: 1, rt_sigaction: 13, nanosleep: 35, getpid: 39, gettid: 186, tgkill: 234 } as const;
 const EINTR = 4, EAGAIN = 11;
 
 /** `syscall` (0f 05) from the handler: it may not call libc. */
@@ -164,17 +166,16 @@ export function buildTrampolines(): Trampolines {
   a.jmp(exitToHost);
 
   // ---- fast host-call stub: same entry as the host-call stub; installed as vmctx.hostCallStub of
-  // instances with a fast table. Serves wasi fd_write on a mirrored stream fd without leaving
-  // machine code (one `write` per iovec, as jit/wasi's writeAll does); anything unusual jumps to
-  // the normal stub before any side effect, so JS answers it exactly as before.
+  // instances with a fast table. Serves wasi fd_write / fd_read on a mirrored stream fd without
+  // leaving machine code (one write(2)/read(2) per iovec, as jit/wasi's fd_write/writeAll and
+  // fd_read/readOnce do); anything unusual jumps to the normal stub before any side effect, so JS
+  // answers it exactly as before.
   a.align(16);
   a.bind(sym('kwasm_hostcall_fast'));
   {
     const slow = labels['kwasm_hostcall_stub']!;
     const T = FAST_TABLE;
-    const scan = a.newLabel(), found = a.newLabel(), copy = a.newLabel(), copied = a.newLabel();
-    const nextIov = a.newLabel(), inner = a.newLabel(), done = a.newLabel(), err = a.newLabel(), again = a.newLabel();
-    const mapped = a.newLabel(), finish = a.newLabel(), back = a.newLabel();
+    const scan = a.newLabel(), found = a.newLabel(), write = a.newLabel(), read = a.newLabel();
     // r8 = this instance's table: r15 is the calling instance's vmctx (pinned)
     data(SO_DATA.fastPairs, (m) => a.lea(64, r8, m));
     a.movRI(32, r9, FAST_PAIRS);
@@ -187,118 +188,17 @@ export function buildTrampolines(): Trampolines {
     a.jmp(slow);
     a.bind(found);
     a.movRM(64, r8, mem(r8, 8));
+    a.aluRI(AluOp.CMP, 32, rcx, 4);     // (fd, iovs, iovsLen, nwritten/nread) -> errno
+    a.jcc(Cond.NE, slow);
     a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.writeImport));
-    a.jcc(Cond.NE, slow);
-    a.aluRI(AluOp.CMP, 32, rcx, 4);     // (fd, iovs, iovsLen, nwritten) -> errno
-    a.jcc(Cond.NE, slow);
-    // args are i32 slots: 32-bit loads zero-extend, so every sum below is exact in 64 bits
-    a.movRM(32, r9, mem(rsp, 8));       // guest fd
-    a.aluRI(AluOp.CMP, 32, r9, T.MAX_FDS);
-    a.jcc(Cond.AE, back);
-    a.movRM(32, r9, memIdx(r8, r9, 4, T.fds));
-    a.testRR(32, r9, r9);
-    a.jcc(Cond.S, back);                // not mirrored: closed, a file, no FD_WRITE right
-    a.movRM(32, rsi, mem(rsp, 24));     // iovsLen
-    a.aluRI(AluOp.CMP, 32, rsi, T.MAX_IOVS);
-    a.jcc(Cond.A, back);
-    a.movRM(64, r10, V('memorySize'));
-    a.movRM(32, rdx, mem(rsp, 32));     // nwritten pointer, checked now: JS would fail only after writing
-    a.aluRI(AluOp.ADD, 64, rdx, 4);
-    a.aluRR(AluOp.CMP, 64, rdx, r10);
-    a.jcc(Cond.A, back);
-    a.movRM(32, rdi, mem(rsp, 16));     // iovs
-    a.lea(64, rdx, memIdx(rdi, rsi, 8, 0));
-    a.aluRR(AluOp.CMP, 64, rdx, r10);
-    a.jcc(Cond.A, back);
-    // Read each guest iovec once into the table (host address, length), checking it against the
-    // memory size; a bad one goes to JS, which answers EFAULT before writing anything, as here.
-    a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));      // rdi = host address of iovec 0
-    a.lea(64, r11, mem(r8, T.iovs));
-    a.shiftRI(ShiftOp.SHL, 64, rsi, 4);
-    a.aluRR(AluOp.ADD, 64, rsi, r11);                  // rsi = end of the host iovecs
-    a.movMR(64, mem(r8, T.iovEnd), rsi);
-    a.bind(copy);
-    a.aluRR(AluOp.CMP, 64, r11, rsi);
-    a.jcc(Cond.AE, copied);
-    a.movRM(32, rax, mem(rdi, 0));      // buf
-    a.movRM(32, rcx, mem(rdi, 4));      // buf_len
-    a.lea(64, rdx, memIdx(rax, rcx, 1, 0));
-    a.aluRR(AluOp.CMP, 64, rdx, r10);
-    a.jcc(Cond.A, back);
-    a.aluRM(AluOp.ADD, 64, rax, V('memoryBase'));
-    a.movMR(64, mem(r11, 0), rax);
-    a.movMR(64, mem(r11, 8), rcx);
-    a.aluRI(AluOp.ADD, 64, rdi, 8);
-    a.aluRI(AluOp.ADD, 64, r11, 16);
-    a.jmp(copy);
-    a.bind(copied);
-    // Write: the loop state lives in the table (syscall clobbers rcx/r11, args take rdi/rsi/rdx).
-    // r8 = table, r9 = host fd, r10 = current host iovec.
-    a.movMI(64, mem(r8, T.written), 0);
-    a.lea(64, r10, mem(r8, T.iovs));
-    a.bind(nextIov);
-    a.aluRM(AluOp.CMP, 64, r10, mem(r8, T.iovEnd));
-    a.jcc(Cond.AE, done);
-    a.bind(inner);
-    a.movRM(64, rdx, mem(r10, 8));
-    a.testRR(64, rdx, rdx);
-    const advance = a.newLabel();
-    a.jcc(Cond.E, advance);             // empty (or finished) buffer: no syscall, as writeAll
-    a.movRM(64, rsi, mem(r10, 0));
-    a.movRR(32, rdi, r9);
-    a.movRI(32, rax, SYS.write);
-    syscall(a);
-    a.testRR(64, rax, rax);
-    a.jcc(Cond.S, err);
-    // a short write continues with the rest of the same buffer (writeAll loops until done)
-    a.aluMR(AluOp.ADD, 64, mem(r10, 0), rax);
-    a.aluMR(AluOp.SUB, 64, mem(r10, 8), rax);
-    a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rax);
-    a.jmp(inner);
-    a.bind(advance);
-    a.aluRI(AluOp.ADD, 64, r10, 16);
-    a.jmp(nextIov);
-    a.bind(err);
-    a.aluRI(AluOp.CMP, 64, rax, -EINTR);
-    a.jcc(Cond.E, inner);
-    a.aluRI(AluOp.CMP, 64, rax, -EAGAIN);
-    a.jcc(Cond.E, again);
-    // Nothing written yet: JS redoes the whole call and reports the error its own way.
-    a.aluMI(AluOp.CMP, 64, mem(r8, T.written), 0);
-    a.jcc(Cond.E, back);
-    // After a partial write JS returns the errno (no nwritten): map Linux -> WASI with JS's table.
-    a.unaryR(UnaryOp.NEG, 64, rax);
-    a.movRI(32, rcx, 29);               // Errno.IO: what JS gives an unknown host error
-    a.aluRI(AluOp.CMP, 64, rax, 256);
-    a.jcc(Cond.AE, mapped);
-    a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, T.errnoMap));
-    a.bind(mapped);
-    a.movRR(32, rax, rcx);
-    a.jmp(finish);
-    a.bind(again);
-    // non-blocking stdio (Node makes pipes so): sleep 1 ms and retry, as jit/wasi/io.ts does
-    a.lea(64, rdi, mem(r8, T.sleep));
-    a.aluRR(AluOp.XOR, 32, rsi, rsi);
-    a.movRI(32, rax, SYS.nanosleep);
-    syscall(a);
-    a.jmp(inner);
-    a.bind(done);
-    a.movRM(32, rdx, mem(rsp, 32));
-    a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
-    a.movRM(64, rax, mem(r8, T.written));
-    a.movMR(32, mem(rdx, 0), rax);
-    a.aluRR(AluOp.XOR, 32, rax, rax);   // errno 0
-    a.bind(finish);
-    a.unaryM(UnaryOp.INC, 64, mem(r8, T.hits));
-    // the result as kwasm_resume delivers it: slot 0 of the caller's area, rax and xmm0
-    a.movMR(64, mem(rsp, 8), rax);
-    a.movToXmm(64, xmm0, rax);
-    a.ret();
-    // from here on eax/ecx were used as scratch: the normal stub needs the import index and slots
-    a.bind(back);
-    a.movRM(32, rax, mem(r8, T.writeImport));
-    a.movRI(32, rcx, 4);
+    a.jcc(Cond.E, write);
+    a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.readImport));
+    a.jcc(Cond.E, read);
     a.jmp(slow);
+    a.bind(write);
+    serveFast(a, 'write', slow, V);
+    a.bind(read);
+    serveFast(a, 'read', slow, V);
   }
 
   // ---- trap stubs: `call [r15 + trapStubs + 8*code]`; edi = code --------------------------------
@@ -442,4 +342,130 @@ function copyLoop(a: Assembler, count: Gpr, src: (i: Gpr) => ReturnType<typeof m
   a.unaryR(UnaryOp.INC, 64, rdx);
   a.jmp(top);
   a.bind(done);
+}
+
+/**
+ * The body of the fast stub for one call (r8 = fast table, eax/ecx already matched): checks,
+ * iovec copy, the syscall loop, the result. `back` (eax/ecx restored) is the way to JS.
+ */
+function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const T = FAST_TABLE;
+  const copy = a.newLabel(), copied = a.newLabel(), nextIov = a.newLabel(), inner = a.newLabel(), advance = a.newLabel();
+  const done = a.newLabel(), err = a.newLabel(), again = a.newLabel(), mapped = a.newLabel(), finish = a.newLabel(), back = a.newLabel();
+  // args are i32 slots: 32-bit loads zero-extend, so every sum below is exact in 64 bits
+  a.movRM(32, r9, mem(rsp, 8));       // guest fd
+  a.aluRI(AluOp.CMP, 32, r9, T.MAX_FDS);
+  a.jcc(Cond.AE, back);
+  a.movRM(32, r9, memIdx(r8, r9, 4, op === 'write' ? T.fds : T.readFds));
+  a.testRR(32, r9, r9);
+  a.jcc(Cond.S, back);                // not mirrored: closed, a file, not the right
+  a.movRM(32, rsi, mem(rsp, 24));     // iovsLen
+  a.aluRI(AluOp.CMP, 32, rsi, T.MAX_IOVS);
+  a.jcc(Cond.A, back);
+  a.movRM(64, r10, V('memorySize'));
+  a.movRM(32, rdx, mem(rsp, 32));     // result pointer, checked now: JS would fail only after the I/O
+  a.aluRI(AluOp.ADD, 64, rdx, 4);
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  a.movRM(32, rdi, mem(rsp, 16));     // iovs
+  a.lea(64, rdx, memIdx(rdi, rsi, 8, 0));
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  // Read each guest iovec once into the table (host address, length), checking it against the
+  // memory size; a bad one goes to JS, which answers EFAULT before any I/O, as here.
+  a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));      // rdi = host address of iovec 0
+  a.lea(64, r11, mem(r8, T.iovs));
+  a.shiftRI(ShiftOp.SHL, 64, rsi, 4);
+  a.aluRR(AluOp.ADD, 64, rsi, r11);                  // rsi = end of the host iovecs
+  a.movMR(64, mem(r8, T.iovEnd), rsi);
+  a.bind(copy);
+  a.aluRR(AluOp.CMP, 64, r11, rsi);
+  a.jcc(Cond.AE, copied);
+  a.movRM(32, rax, mem(rdi, 0));      // buf
+  a.movRM(32, rcx, mem(rdi, 4));      // buf_len
+  a.lea(64, rdx, memIdx(rax, rcx, 1, 0));
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  a.aluRM(AluOp.ADD, 64, rax, V('memoryBase'));
+  a.movMR(64, mem(r11, 0), rax);
+  a.movMR(64, mem(r11, 8), rcx);
+  a.aluRI(AluOp.ADD, 64, rdi, 8);
+  a.aluRI(AluOp.ADD, 64, r11, 16);
+  a.jmp(copy);
+  a.bind(copied);
+  // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx).
+  // r8 = table, r9 = host fd, r10 = current host iovec.
+  a.movMI(64, mem(r8, T.written), 0);
+  a.lea(64, r10, mem(r8, T.iovs));
+  a.bind(nextIov);
+  a.aluRM(AluOp.CMP, 64, r10, mem(r8, T.iovEnd));
+  a.jcc(Cond.AE, done);
+  a.bind(inner);
+  a.movRM(64, rdx, mem(r10, 8));
+  a.testRR(64, rdx, rdx);
+  a.jcc(Cond.E, advance);             // empty (or finished) buffer: no syscall, as jit/wasi
+  a.movRM(64, rsi, mem(r10, 0));
+  a.movRR(32, rdi, r9);
+  a.movRI(32, rax, op === 'write' ? SYS.write : SYS.read);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.S, err);
+  a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rax);
+  if (op === 'write') {
+    // a short write continues with the rest of the same buffer (writeAll loops until done)
+    a.aluMR(AluOp.ADD, 64, mem(r10, 0), rax);
+    a.aluMR(AluOp.SUB, 64, mem(r10, 8), rax);
+    a.jmp(inner);
+  } else {
+    // one read per buffer; a short one (or end of file) ends the call: more would block on a pipe
+    a.aluRM(AluOp.CMP, 64, rax, mem(r10, 8));
+    a.jcc(Cond.B, done);
+  }
+  a.bind(advance);
+  a.aluRI(AluOp.ADD, 64, r10, 16);
+  a.jmp(nextIov);
+  a.bind(err);
+  // Node's writeSync retries EINTR (libuv), its readSync does not (the error is the answer)
+  if (op === 'write') {
+    a.aluRI(AluOp.CMP, 64, rax, -EINTR);
+    a.jcc(Cond.E, inner);
+  }
+  a.aluRI(AluOp.CMP, 64, rax, -EAGAIN);
+  a.jcc(Cond.E, again);
+  // Nothing moved yet: JS redoes the whole call and reports the error its own way.
+  a.aluMI(AluOp.CMP, 64, mem(r8, T.written), 0);
+  a.jcc(Cond.E, back);
+  // After part of the data moved JS returns the errno (no count): map Linux -> WASI with JS's table.
+  a.unaryR(UnaryOp.NEG, 64, rax);
+  a.movRI(32, rcx, 29);               // Errno.IO: what JS gives an unknown host error
+  a.aluRI(AluOp.CMP, 64, rax, 256);
+  a.jcc(Cond.AE, mapped);
+  a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, T.errnoMap));
+  a.bind(mapped);
+  a.movRR(32, rax, rcx);
+  a.jmp(finish);
+  a.bind(again);
+  // non-blocking stdio (Node makes pipes so): sleep 1 ms and retry, as jit/wasi/io.ts does
+  a.lea(64, rdi, mem(r8, T.sleep));
+  a.aluRR(AluOp.XOR, 32, rsi, rsi);
+  a.movRI(32, rax, SYS.nanosleep);
+  syscall(a);
+  a.jmp(inner);
+  a.bind(done);
+  a.movRM(32, rdx, mem(rsp, 32));
+  a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
+  a.movRM(64, rax, mem(r8, T.written));
+  a.movMR(32, mem(rdx, 0), rax);
+  a.aluRR(AluOp.XOR, 32, rax, rax);   // errno 0
+  a.bind(finish);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.hits));
+  // the result as kwasm_resume delivers it: slot 0 of the caller's area, rax and xmm0
+  a.movMR(64, mem(rsp, 8), rax);
+  a.movToXmm(64, xmm0, rax);
+  a.ret();
+  // from here on eax/ecx were used as scratch: the normal stub needs the import index and slots
+  a.bind(back);
+  a.movRM(32, rax, mem(r8, op === 'write' ? T.writeImport : T.readImport));
+  a.movRI(32, rcx, 4);
+  a.jmp(slow);
 }

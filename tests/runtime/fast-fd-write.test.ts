@@ -1,9 +1,9 @@
-// The user-space fd_write fast path (jit/cli/fast-wasi.ts, the fast stub in trampolines.ts): it is
+// The user-space fd_write / fd_read fast path (jit/cli/fast-wasi.ts, the fast stub in trampolines.ts): it is
 // really taken for stream fds, and every answer (errno, nwritten, bytes on the fd) is the JS
 // path's, including the cases that fall back to JS.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, constants as C, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants as C, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +19,12 @@ const bytes = wat(`(module
   (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "write") (param i32 i32 i32 i32) (result i32)
     (call $fd_write (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "read") (param i32 i32 i32 i32) (result i32)
+    (call $fd_read (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
   (func (export "close") (param i32) (result i32) (call $close (local.get 0)))
   (func (export "open") (param i32 i32 i32) (result i32)
     ;; dirfd, path, pathLen; create|trunc, rights fd_write, result fd at 4000
@@ -29,6 +32,7 @@ const bytes = wat(`(module
 
 interface Run {
   write(fd: number, iovs: number, n: number, nw: number): number;
+  read(fd: number, iovs: number, n: number, nr: number): number;
   close(fd: number): number;
   open(dirfd: number, path: number, len: number): number;
   mem: Buffer;
@@ -38,12 +42,13 @@ interface Run {
 }
 
 let seq = 0;
-function setup(fast: boolean, stdout?: number): Run {
+function setup(fast: boolean, stdout?: number, stdinPath?: string): Run {
+  const inFd = stdinPath === undefined ? undefined : openSync(stdinPath, 'r');
   const out = join(dir, `out${seq++}`);
   const outFd = stdout ?? openSync(out, 'w');
   const sub = join(dir, `d${seq++}`);
   mkdirSync(sub);
-  const wasi = new WASI({ stdout: outFd, preopens: { '/d': sub } });
+  const wasi = new WASI({ stdout: outFd, stdin: inFd, preopens: { '/d': sub } });
   const module = api.compile(bytes);
   const store = new api.Store();
   const imports = { ...wasi.getImportObject() } as api.ImportObject;
@@ -56,10 +61,10 @@ function setup(fast: boolean, stdout?: number): Run {
   const ex = inst.exports as Record<string, (...a: number[]) => number>;
   const memory = inst.exports['memory'] as { buffer: ArrayBuffer };
   return {
-    write: ex['write']!, close: ex['close']!, open: ex['open']!,
+    write: ex['write']!, read: ex['read']!, close: ex['close']!, open: ex['open']!,
     get mem() { return Buffer.from(memory.buffer); },
     fast: f, out,
-    dispose() { store.dispose(); if (stdout === undefined) closeSync(outFd); },
+    dispose() { store.dispose(); if (stdout === undefined) closeSync(outFd); if (inFd !== undefined) closeSync(inFd); },
   };
 }
 
@@ -78,8 +83,8 @@ function iovecs(r: Run, parts: string[]): [number, number] {
 }
 
 /** The same sequence on the fast path and on the JS path: results and output must match. */
-function both(scenario: (r: Run) => unknown[]): { fast: unknown[]; js: unknown[]; hits: bigint; outFast: Buffer; outJs: Buffer } {
-  const f = setup(true), j = setup(false);
+function both(scenario: (r: Run) => unknown[], stdinPath?: string): { fast: unknown[]; js: unknown[]; hits: bigint; outFast: Buffer; outJs: Buffer } {
+  const f = setup(true, undefined, stdinPath), j = setup(false, undefined, stdinPath);
   try {
     const fast = scenario(f), js = scenario(j);
     return { fast, js, hits: f.fast!.hits, outFast: readFileSync(f.out), outJs: readFileSync(j.out) };
@@ -148,6 +153,28 @@ test('after fd_close(1) the fd is not written natively, and a file reopened as f
     assert.is(f.fast!.hits, 1n, 'fd 1 is a file now: positions are kept in JS');
     assert.is(readFileSync(f.out).toString(), 'one\n');
   } finally { f.dispose(); }
+});
+
+test('stdin reads are served natively: one read per buffer, a short one ends the call, as jit/wasi', () => {
+  const input = join(dir, 'input');
+  writeFileSync(input, 'hello world\n');
+  const iov = (x: Run, lens: number[]): number => {
+    lens.forEach((n, i) => { x.mem.writeUInt32LE(STR + 100 * i, IOV + 8 * i); x.mem.writeUInt32LE(n, IOV + 8 * i + 4); });
+    return lens.length;
+  };
+  const r = both((x) => {
+    x.mem.fill(0, STR, STR + 400);
+    const a = [x.read(0, IOV, iov(x, [3, 0, 100, 5]), 3000), x.mem.readUInt32LE(3000)];
+    const got = [x.mem.toString('latin1', STR, STR + 3), x.mem.toString('latin1', STR + 200, STR + 209), x.mem[STR + 300]];
+    const eof = [x.read(0, IOV, iov(x, [4]), 3000), x.mem.readUInt32LE(3000)];
+    const bad = [x.read(9, IOV, 1, 3000), x.read(0, IOV, 0x7fffffff, 3000), x.read(1 << 20, IOV, 1, 3000)];
+    x.mem.writeUInt32LE(65535, IOV);
+    bad.push(x.read(0, IOV, 1, 3000));
+    return [...a, ...got, ...eof, ...bad];
+  }, input);
+  assert.equal(r.fast, [0, 12, 'hel', 'lo world\n', 0, 0, 0, Errno.BADF, Errno.FAULT, Errno.BADF, Errno.FAULT]);
+  assert.equal(r.fast, r.js);
+  assert.is(r.hits, 2n);
 });
 
 test('a full non-blocking pipe: EAGAIN is slept on and short writes continue natively until all is written', async () => {
