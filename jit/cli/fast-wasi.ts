@@ -3,8 +3,8 @@
 //
 // The decision is made at instantiation: the function imports bound to
 // wasi_snapshot_preview1.fd_write / fd_read with their WASI type get the fast path. The native mirror of the
-// fd table is pushed after every WASI call served in JS (they are the only ones that change fds,
-// rights or kinds), so the wasm never continues with a stale mirror. KWASM_FAST_WASI=0 turns it off.
+// fd table is pushed after every WASI call served in JS that can change fds, rights or kinds
+// (only JS changes them), so the wasm never continues with a stale mirror. KWASM_FAST_WASI=0 turns it off.
 import type { WASI } from '../wasi/index.js';
 import type { Instance, ImportObject } from '../instance/api.js';
 import type { ModuleInfo } from '../types.js';
@@ -14,6 +14,20 @@ import { errnoFromNodeCode } from '../wasi/errno.js';
 import { FastFdWrite } from '../runtime/fast-fd-write.js';
 
 const WASI_MODULE = 'wasi_snapshot_preview1';
+
+/**
+ * Calls that never add, remove, renumber or re-right an fd (they may move a *file's* position,
+ * which is not mirrored): no push after them, so the calls that stay in JS (file reads) pay
+ * nothing. Anything not listed pushes, so a call added later is safe by default.
+ */
+const KEEPS_FDS: ReadonlySet<string> = new Set([
+  'args_get', 'args_sizes_get', 'environ_get', 'environ_sizes_get', 'clock_res_get', 'clock_time_get',
+  'random_get', 'sched_yield', 'poll_oneoff', 'fd_read', 'fd_write', 'fd_pread', 'fd_pwrite', 'fd_seek',
+  'fd_tell', 'fd_fdstat_get', 'fd_filestat_get', 'fd_prestat_get', 'fd_prestat_dir_name', 'fd_readdir',
+  'fd_advise', 'fd_allocate', 'fd_datasync', 'fd_sync', 'fd_filestat_set_size', 'fd_filestat_set_times',
+  'path_filestat_get', 'path_filestat_set_times', 'path_readlink', 'path_create_directory',
+  'path_remove_directory', 'path_unlink_file', 'path_rename', 'path_link', 'path_symlink',
+]);
 
 export class FastWasi {
   private table: FastFdWrite | null = null;
@@ -38,12 +52,12 @@ export class FastWasi {
     return found.write >= 0 || found.read >= 0 ? new FastWasi(wasi, found) : undefined;
   }
 
-  /** Wraps the WASI functions so every call served in JS pushes the fd mirror before returning. */
+  /** Wraps the WASI functions that can change fds so such a call pushes the mirror before returning. */
   wrapImports(imports: ImportObject): void {
     const ns = imports[WASI_MODULE] as Record<string, unknown> | undefined;
     if (!ns) return;
     for (const [name, fn] of Object.entries(ns)) {
-      if (typeof fn !== 'function') continue;
+      if (typeof fn !== 'function' || KEEPS_FDS.has(name)) continue;
       const orig = fn as (...a: unknown[]) => unknown;
       ns[name] = (...a: unknown[]): unknown => {
         try { return orig(...a); } finally { this.sync(); }
