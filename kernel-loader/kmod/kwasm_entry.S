@@ -26,10 +26,12 @@
 
 #define V(f) KWASM_VMCTX_##f(%r15)
 
-	.text
-
-/* long kwasm_enter(void *vmctx): rdi = vmctx, returns KWASM_STATUS_* in eax */
-SYM_FUNC_START(kwasm_enter)
+/*
+ * The host side of every way into wasm (enter, resume, resume after a yield): save the
+ * callee-saved registers on the kernel stack, remember that stack in vmctx.hostRsp (every exit
+ * unwinds to it) and make rdi this CPU's active vmctx.
+ */
+.macro FROM_HOST
 	push	%rbp
 	push	%rbx
 	push	%r12
@@ -38,6 +40,13 @@ SYM_FUNC_START(kwasm_enter)
 	push	%r15
 	mov	%rsp, KWASM_VMCTX_HOST_RSP(%rdi)
 	mov	%rdi, PER_CPU_VAR(kwasm_active_vmctx)
+.endm
+
+	.text
+
+/* long kwasm_enter(void *vmctx): rdi = vmctx, returns KWASM_STATUS_* in eax */
+SYM_FUNC_START(kwasm_enter)
+	FROM_HOST
 	mov	%rdi, %r15
 	mov	V(MEMORY_BASE), %r14
 	mov	V(WASM_STACK_TOP), %rsp
@@ -227,14 +236,7 @@ SYM_FUNC_END(kwasm_enter)
  * i.e. back to this call.
  */
 SYM_FUNC_START(kwasm_resume)
-	push	%rbp
-	push	%rbx
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
-	mov	%rsp, KWASM_VMCTX_HOST_RSP(%rdi)
-	mov	%rdi, PER_CPU_VAR(kwasm_active_vmctx)
+	FROM_HOST
 	mov	KWASM_VMCTX_WASM_RSP(%rdi), %rsp
 	pop	%rbp
 	mov	KWASM_VMCTX_STOP_VMCTX(%rdi), %r15
@@ -257,14 +259,7 @@ SYM_FUNC_END(kwasm_resume)
  * .Lyield saved and return from the stack-overflow stub into compiled code.
  */
 SYM_FUNC_START(kwasm_resume_yield)
-	push	%rbp
-	push	%rbx
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
-	mov	%rsp, KWASM_VMCTX_HOST_RSP(%rdi)
-	mov	%rdi, PER_CPU_VAR(kwasm_active_vmctx)
+	FROM_HOST
 	mov	KWASM_VMCTX_WASM_RSP(%rdi), %rsp
 	movdqu	0(%rsp), %xmm0
 	movdqu	16(%rsp), %xmm1
