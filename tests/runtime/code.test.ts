@@ -1,31 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Assembler, AluOp, rax, rcx, rsp, mem } from '../../backend-x64/index.js';
+import { Assembler } from '../../backend-x64/index.js';
 import { ExecContext, Trap, loadCode, imageFromAssembled } from '../../jit/runtime/index.js';
 import { encodeImage, decodeImage, type CodeImage } from '../../abi/image.js';
-import { assembleImage, param } from './asm-helpers.js';
+import { assembleImage, RELOC_BODIES } from './asm-helpers.js';
 import { native } from '../../jit/runtime/native.js';
 import { SO_DATA } from '../../jit/runtime/trampolines.js';
 
-// One blob, three functions, using every relocation form the loader resolves:
-// rel32 to a function of the image, rel32 to a runtime stub (through the veneer island),
-// abs64 to a runtime stub.
+// One blob using every relocation form the loader resolves (asm-helpers RELOC_BODIES).
 function build(): CodeImage {
-  return assembleImage([
-    // 0: (i32 x) -> i32 = f1(x) + 1, calling function 1 through a rel32 relocation
-    (a) => {
-      a.aluRI(AluOp.SUB, 64, rsp, 16);
-      a.movRM(32, rax, param(0)); a.movMR(64, mem(rsp, 0), rax);
-      a.callReloc(1);
-      a.aluRI(AluOp.ADD, 32, rax, 1);
-    },
-    // 1: (i32 x) -> i32 = x * 3
-    (a) => { a.movRM(32, rax, param(0)); a.imulRRI(32, rax, rax, 3); },
-    // 2: traps "integer overflow" via rel32 to the stub
-    (a) => { a.callReloc('trap:integerOverflow'); },
-    // 3: traps "indirect call type mismatch" via an abs64 stub address
-    (a) => { a.movImm64Reloc(rcx, 'trap:indirectCallTypeMismatch'); a.callR(rcx); },
-  ]);
+  return assembleImage(RELOC_BODIES);
 }
 
 test('images load with function, veneer and absolute relocations (and survive the binary form)', () => {

@@ -9,29 +9,17 @@ import { AluOp, rax, rcx, rsp, mem } from '../../../backend-x64/index.js';
 import { KwasmDevice, Status, ERRNO } from '../../../kernel-loader/ioctl.js';
 import { encodeImage, RelocKind, RelocTarget, RuntimeSymbol, RUNTIME_SYMBOL_COUNT, trapStubSymbol, type CodeImage } from '../../../abi/image.js';
 import { TrapCode } from '../../../abi/traps.js';
-import { assembleImage, param } from '../../runtime/asm-helpers.js';
+import { assembleImage, param, RELOC_BODIES } from '../../runtime/asm-helpers.js';
 
 const test = suite('relocations');
 
 const live = (): number[] => readFileSync('/sys/module/kwasm/parameters/live', 'utf8').trim().split(' ').map(Number);
 const HOST_IMPORT = 5;
 
-// tests/runtime/code.test.ts's blob, plus an abs64 to a function and a rel32 host call
+// tests/runtime/code.test.ts's blob (RELOC_BODIES 0-3), plus an abs64 to a function and a rel32 host call
 function build(): CodeImage {
   return assembleImage([
-    // 0: (x) -> f1(x) + 1, calling function 1 through a rel32 function relocation
-    (a) => {
-      a.aluRI(AluOp.SUB, 64, rsp, 16);
-      a.movRM(32, rax, param(0)); a.movMR(64, mem(rsp, 0), rax);
-      a.callReloc(1);
-      a.aluRI(AluOp.ADD, 32, rax, 1);
-    },
-    // 1: (x) -> x * 3
-    (a) => { a.movRM(32, rax, param(0)); a.imulRRI(32, rax, rax, 3); },
-    // 2: traps "integer overflow" through a rel32 to the runtime symbol (a veneer)
-    (a) => { a.callReloc('trap:integerOverflow'); },
-    // 3: traps "indirect call type mismatch" through the stub's absolute kernel address
-    (a) => { a.movImm64Reloc(rcx, 'trap:indirectCallTypeMismatch'); a.callR(rcx); },
+    ...RELOC_BODIES,
     // 4: (x) -> f1(x) + 2, calling function 1 through its absolute address (abs64 function)
     (a) => {
       a.aluRI(AluOp.SUB, 64, rsp, 16);
