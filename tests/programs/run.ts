@@ -27,9 +27,13 @@ export interface RunResult {
   cleanup(): void;
 }
 
-export async function runProgram(engine: string, program: Program): Promise<RunResult> {
+/**
+ * Builds the program and makes its fresh directory tree (`sandbox/`, `outside/`, the program's
+ * own setup): the run configuration every engine gets, and where it lives.
+ */
+export async function prepareProgram(program: Program, tag: string): Promise<{ ctx: ProgramContext; cfg: EngineRunConfig }> {
   const wasmPath = await buildProgram(program.source);
-  const root = mkdtempSync(join(tmpdir(), `kwasm-wasi-${program.name}-`));
+  const root = mkdtempSync(join(tmpdir(), `kwasm-${tag}-${program.name}-`));
   const ctx: ProgramContext = { root, sandbox: join(root, 'sandbox'), outside: join(root, 'outside') };
   mkdirSync(ctx.sandbox);
   mkdirSync(ctx.outside);
@@ -42,6 +46,12 @@ export async function runProgram(engine: string, program: Program): Promise<RunR
     preopens: program.sandbox === true ? { '/sandbox': ctx.sandbox } : {},
     nonBlockingStdio: program.nonBlockingStdio === true,
   };
+  return { ctx, cfg };
+}
+
+export async function runProgram(engine: string, program: Program): Promise<RunResult> {
+  const { ctx, cfg } = await prepareProgram(program, 'wasi');
+  const root = ctx.root;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--no-warnings', CHILD, engine, JSON.stringify(cfg)], {

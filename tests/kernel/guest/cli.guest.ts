@@ -6,15 +6,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repoRoot } from '../../../kernel-loader/vm/harness.js';
 import { PROGRAMS, type Program, type ProgramContext } from '../../programs/programs.js';
-import { buildProgram } from '../../programs/build.js';
 import { cliArgs } from '../../programs/engines.js';
-import type { RunResult } from '../../programs/run.js';
+import { prepareProgram, type RunResult } from '../../programs/run.js';
 
 /**
  * Programs run with --kernel in the VM: files (read/write/seek/close of path_open'd fds, stdio
@@ -49,18 +47,10 @@ export async function runBatch(names: readonly string[], kernel: boolean): Promi
   const ctxs: ProgramContext[] = [];
   const runs: string[][] = [];
   for (const p of progs) {
-    const wasmPath = await buildProgram(p.source);
-    const root = mkdtempSync(join(tmpdir(), `kwasm-kcli-${p.name}-`));
-    const ctx: ProgramContext = { root, sandbox: join(root, 'sandbox'), outside: join(root, 'outside') };
-    mkdirSync(ctx.sandbox);
-    mkdirSync(ctx.outside);
-    p.setup?.(ctx);
+    const { ctx, cfg } = await prepareProgram(p, 'kcli');
     ctxs.push(ctx);
-    const extra = typeof p.args === 'function' ? p.args(ctx) : p.args ?? [];
-    const args = cliArgs({
-      wasmPath, args: [p.name, ...extra], env: p.env ?? {},
-      preopens: p.sandbox === true ? { '/sandbox': ctx.sandbox } : {}, nonBlockingStdio: false,
-    }).slice(1); // without 'run'
+    // one guest process runs the whole batch with inherited stdio: never non-blocking
+    const args = cliArgs({ ...cfg, nonBlockingStdio: false }).slice(1); // without 'run'
     runs.push(kernel ? ['--kernel', ...args] : args);
   }
   const started = Date.now();
