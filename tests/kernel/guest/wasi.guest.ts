@@ -8,10 +8,10 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { instantiateInKernel, KERNEL_HOST, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel, KERNEL_HOST, type KernelFunction, type KernelInstance } from '../../../kernel-loader/kernel-instance.js';
 import { KernelWasi } from '../../../kernel-loader/kernel-wasi.js';
 import { Status } from '../../../kernel-loader/ioctl.js';
-import { WASI, WASIExit, Errno } from '../../../jit/wasi/index.js';
+import { WASI, WASIExit, Errno, type WASIOptions } from '../../../jit/wasi/index.js';
 import { RuntimeError } from '../../../jit/errors.js';
 
 const test = suite('in-kernel WASI table');
@@ -23,6 +23,25 @@ function wat(src: string): Uint8Array {
   return readFileSync(`${f}.wasm`);
 }
 const fn = (x: unknown): KernelFunction => x as KernelFunction;
+
+/**
+ * jit/wasi wired to a kernel instance of `bytes` as `run --kernel` wires it: KernelWasi's
+ * pull/push around every call user space serves, and every import the kernel can serve.
+ */
+function inKernel(bytes: Uint8Array, opts: WASIOptions): { wasi: WASI; kw: KernelWasi; i: KernelInstance } {
+  const wasi = new WASI(opts);
+  const kw = new KernelWasi(wasi);
+  const i = instantiateInKernel(bytes, kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
+  wasi.initialize({ exports: i.exports });
+  return { wasi, kw, i };
+}
+
+/** A FIFO opened O_RDWR | O_NONBLOCK: both ends in one fd, so nothing drains what is written. */
+function nonBlockingFifo(): number {
+  const fifo = join(mkdtempSync('/tmp/kwasm-wasi-fifo-'), 'p');
+  execFileSync('mkfifo', [fifo]);
+  return openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+}
 
 const SRC = `(module
   (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
@@ -75,10 +94,7 @@ const SRC = `(module
 
 test('path_open\'d files: read/write/seek/tell/fdstat/close in ring 0 (no exits), user space sees the result', () => {
   const dir = mkdtempSync('/tmp/kwasm-wasi-sandbox-');
-  const wasi = new WASI({ args: ['prog', 'arg1'], env: { A: 'b' }, preopens: { '/sandbox': dir } });
-  const kw = new KernelWasi(wasi);
-  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+  const { wasi, kw, i } = inKernel(wat(SRC), { args: ['prog', 'arg1'], env: { A: 'b' }, preopens: { '/sandbox': dir } });
   const e = i.exports, u32 = fn(e.u32), u64 = fn(e.u64);
   const served = (): bigint => i.device.getFds().served;
   try {
@@ -153,10 +169,7 @@ test('fd_read whose first buffer overwrites its own second iovec: the iovecs are
   // jit/wasi reads every iovec before the I/O, so the second buffer is still 1024; a kernel
   // that read the iovec again would kernel_read into an unbacked page of the reservation (oops).
   const dir = mkdtempSync('/tmp/kwasm-wasi-sandbox-');
-  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': dir } });
-  const kw = new KernelWasi(wasi);
-  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+  const { wasi, kw, i } = inKernel(wat(SRC), { args: ['prog'], preopens: { '/sandbox': dir } });
   const e = i.exports, u32 = fn(e.u32);
   try {
     assert.is(fn(e.open)(9, 0), Errno.SUCCESS);
@@ -179,14 +192,11 @@ test('fd_read whose first buffer overwrites its own second iovec: the iovecs are
 });
 
 test('proc_exit in ring 0 hands out its code and nothing of an earlier call\'s xmm0', () => {
-  const wasi = new WASI({ args: ['prog'] });
-  const kw = new KernelWasi(wasi);
-  const i = instantiateInKernel(wat(`(module
+  const { wasi, kw, i } = inKernel(wat(`(module
     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
     (memory (export "memory") 1)
     (func (export "f") (result f64) (f64.const 1.5))
-    (func (export "x") (call $exit (i32.const 3))))`), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+    (func (export "x") (call $exit (i32.const 3))))`), { args: ['prog'] });
   try {
     assert.is(i.device.invoke(0).retFloat, 0x3ff8000000000000n, 'f (image function 0) returns 1.5 in xmm0');
     const r = i.device.invoke(1);
@@ -201,22 +211,15 @@ test('proc_exit in ring 0 hands out its code and nothing of an earlier call\'s x
 });
 
 test('a write into a full non-blocking pipe nobody drains stops at the call\'s deadline (trap "interrupted")', () => {
-  // a FIFO opened O_RDWR|O_NONBLOCK: both ends in one fd, so nothing reads what the wasm writes.
-  // 64 KiB fit, then EAGAIN after bytes moved: the kernel retries every 1 ms (as io.ts), but only
+  // 64 KiB fit into the FIFO, then EAGAIN after bytes moved: the kernel retries every 1 ms (as io.ts), but only
   // until the deadline; before, it retried until the process was killed.
-  const fifo = join(mkdtempSync('/tmp/kwasm-wasi-fifo-'), 'p');
-  execFileSync('mkfifo', [fifo]);
-  const pfd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-  const wasi = new WASI({ args: ['prog'] });
-  const kw = new KernelWasi(wasi);
-  const i = instantiateInKernel(wat(`(module
+  const pfd = nonBlockingFifo();
+  const { wasi, kw, i } = inKernel(wat(`(module
     (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
     (memory (export "memory") 3)
     (func (export "big") (param $fd i32) (result i32)
       (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 131072))
-      (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))`), kw.importObject(),
-  { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+      (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))`), { args: ['prog'] });
   try {
     const out = wasi.wasiState.fds.get(1);
     wasi.wasiState.fds.set(7, { ...out, hostFd: pfd, ownsHostFd: false });
@@ -238,13 +241,8 @@ test('a write into a full non-blocking pipe nobody drains stops at the call\'s d
 test('a "file" entry whose host fd cannot pwrite (a pipe) goes to user space, which answers as user mode', () => {
   // jit/wasi marks only regular files as files; a table that says "file" for a pipe must not make
   // the kernel write at the host offset while ignoring the entry's position
-  const fifo = join(mkdtempSync('/tmp/kwasm-wasi-fifo-'), 'p');
-  execFileSync('mkfifo', [fifo]);
-  const pfd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-  const wasi = new WASI({ args: ['prog'] });
-  const kw = new KernelWasi(wasi);
-  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+  const pfd = nonBlockingFifo();
+  const { wasi, kw, i } = inKernel(wat(SRC), { args: ['prog'] });
   try {
     const out = wasi.wasiState.fds.get(1);
     wasi.wasiState.fds.set(7, { ...out, kind: 'file', hostFd: pfd, ownsHostFd: false, position: 0n });
@@ -261,10 +259,7 @@ test('a "file" entry whose host fd cannot pwrite (a pipe) goes to user space, wh
 });
 
 test('/dev/null (write and read are no-ops the kernel does itself) and a read-only fd (user space\'s EBADF)', () => {
-  const wasi = new WASI({ args: ['prog'], preopens: { '/dev': '/dev' } });
-  const kw = new KernelWasi(wasi);
-  const i = instantiateInKernel(wat(SRC), kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+  const { wasi, kw, i } = inKernel(wat(SRC), { args: ['prog'], preopens: { '/dev': '/dev' } });
   const e = i.exports, u32 = fn(e.u32);
   try {
     assert.is(fn(e.openNull)(), Errno.SUCCESS);
