@@ -125,7 +125,6 @@ export class KernelInstance {
   readonly device: KwasmDevice;
   private readonly hostFns: ((...a: unknown[]) => unknown)[] = [];
   private readonly datas: (Uint8Array | null)[];
-  private readonly elemDropped: boolean[];
   private readonly timeoutNs: bigint;
   private closed = false;
   /** setDeadline: a wall-clock end (process.hrtime ns) for every call from now on */
@@ -216,7 +215,6 @@ export class KernelInstance {
 
     // ---- tables and element segments (bounds rules of instantiation) ----
     const tables = tableTypes.map((t) => new Uint32Array(t.limits.min));
-    this.elemDropped = m.elems.map((e) => e.mode !== 'passive');
     // items as function index + 1 (0 = null); an externref item is always null here, since
     // imported reference globals are rejected above
     const itemsOf = (e: (typeof m.elems)[number]): number[] => (e.funcIndices ? Array.from(e.funcIndices, (f) => f + 1)
@@ -404,7 +402,10 @@ export class KernelInstance {
     return callJs(fn, m.types[m.funcTypeIndices[index]], args, this);
   }
 
-  /** Runtime calls the kernel leaves to user space (memory.grow never comes here). */
+  /**
+   * Runtime calls the kernel leaves to user space: memory.init and data.drop (memory.grow and the
+   * table builtins, elem.drop included, are served in ring 0 and never come here).
+   */
   private runtimeCall(index: number, a: bigint[]): bigint[] {
     const u32 = (b: bigint): number => Number(b & 0xffffffffn);
     switch (index) {
@@ -420,7 +421,6 @@ export class KernelInstance {
         return [0n];
       }
       case RT.dataDrop: this.datas[u32(a[0])] = null; return [];
-      case RT.elemDrop: this.elemDropped[u32(a[0])] = true; return [];
     }
     throw new KernelUnsupportedError(RT_NAMES[index] ?? `runtime call 0x${index.toString(16)}`);
   }
