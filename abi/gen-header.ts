@@ -9,6 +9,9 @@ import { TRAP_KINDS, TRAP_STUB_COUNT } from './traps.js';
 import { VMCTX_REG, MEMBASE_REG } from './regs.js';
 import { SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
 import { IMAGE_MAGIC, IMAGE_VERSION, RelocKind, RelocTarget, RuntimeSymbol, RUNTIME_SYMBOL_COUNT } from './image.js';
+// The ring-0 WASI ids are a column of the one WASI call table, next to the implementations, so
+// that serving a call in ring 0 is one edit there (plus its C server), not a list here.
+import { WASI_FUNCTIONS } from '../jit/wasi/imports.js';
 
 const upper = (camel: string): string => camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 const def = (name: string, value: number | string, comment?: string): string =>
@@ -47,8 +50,28 @@ export function generateHeader(): string {
   for (const [k, v] of Object.entries(RelocTarget)) out.push(def(`KWASM_RELOC_TARGET_${upper(k)}`, v));
   for (const [k, v] of Object.entries(RuntimeSymbol)) out.push(def(`KWASM_SYM_${upper(k)}`, v));
   out.push(def('KWASM_RUNTIME_SYMBOL_COUNT', RUNTIME_SYMBOL_COUNT), '');
+  out.push(...hostIds(), '');
   out.push('#endif /* KWASM_ABI_H */', '');
   return out.join('\n');
+}
+
+/**
+ * KWASM_HOST_WASI_<NAME>: the module description's funcs[i].host for an import kwasm.ko serves
+ * itself (kmod/kwasm_wasi.c kwasm_serve_host), from the `ring0` column of jit/wasi/imports.ts.
+ */
+function hostIds(): string[] {
+  const served = WASI_FUNCTIONS.flatMap((f) => (f.ring0 === undefined ? [] : [{ ...f, id: f.ring0 }])).sort((a, b) => a.id - b.id);
+  served.forEach((f, i) => {
+    if (!Number.isInteger(f.id) || f.id < 1 || f.id > 255 || f.id === served[i - 1]?.id) throw new Error(`ring-0 id ${f.id} of ${f.name}: ids are distinct, 1..255 (u8 in the kernel)`);
+  });
+  const out = ['/* Imports kwasm.ko serves in ring 0 (module description funcs[i].host; 0 = exit to user space) */'];
+  out.push(def('KWASM_HOST_NONE', 0));
+  for (const f of served) {
+    const sig = `${f.name}(${f.params.join(', ')})${f.results.length ? ` -> ${f.results.join(', ')}` : ''}`;
+    out.push(def(`KWASM_HOST_WASI_${f.name.toUpperCase()}`, f.id, sig));
+  }
+  out.push(def('KWASM_HOST_COUNT', (served.at(-1)?.id ?? 0) + 1));
+  return out;
 }
 
 /** Repository root, from dist/abi/gen-header.js or abi/gen-header.ts. */

@@ -16,6 +16,7 @@ import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, 
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import { encodeImage } from '../abi/image.js';
 import { WASIExit } from '../jit/wasi/proc.js';
+import { WASI_FUNCTIONS, WASI_MODULE } from '../jit/wasi/imports.js';
 import { KwasmDevice, Status, type InvokeResult, type TraceResult } from './ioctl.js';
 
 /** A module (or an operation) kernel mode cannot run yet. */
@@ -29,27 +30,12 @@ export class KernelUnsupportedError extends Error {
 /** An imported global's value (immutable imports are copied into a kernel cell). */
 export interface KernelGlobalImport { readonly type: ValType; readonly mutable: boolean; readonly bits: bigint }
 
-/** Imports served in ring 0 (kwasm_ioctl.h KWASM_HOST_*), by module and name. */
-export const KERNEL_HOST: Readonly<Record<string, number>> = {
-  'wasi_snapshot_preview1.fd_write': 1,
-  'wasi_snapshot_preview1.fd_read': 2,
-  'wasi_snapshot_preview1.clock_time_get': 3,
-  'wasi_snapshot_preview1.random_get': 4,
-  'wasi_snapshot_preview1.sched_yield': 5,
-  'wasi_snapshot_preview1.fd_seek': 6,
-  'wasi_snapshot_preview1.fd_fdstat_get': 7,
-  'wasi_snapshot_preview1.poll_oneoff': 8,
-  // fd calls on the in-kernel fd table (kernel-wasi.ts keeps it in step with jit/wasi's)
-  'wasi_snapshot_preview1.fd_close': 9,
-  'wasi_snapshot_preview1.fd_tell': 10,
-  // served once kernel-wasi.ts gave the kernel the strings (SET_ARGS); before that user space's
-  'wasi_snapshot_preview1.args_get': 11,
-  'wasi_snapshot_preview1.args_sizes_get': 12,
-  'wasi_snapshot_preview1.environ_get': 13,
-  'wasi_snapshot_preview1.environ_sizes_get': 14,
-  // ends the call with status EXIT, thrown here as jit/wasi's WASIExit
-  'wasi_snapshot_preview1.proc_exit': 15,
-};
+/**
+ * Imports served in ring 0 (kmod/kwasm_abi.h KWASM_HOST_*), by module and name: the `ring0`
+ * column of jit/wasi's call table.
+ */
+export const KERNEL_HOST: Readonly<Record<string, number>> = Object.fromEntries(
+  WASI_FUNCTIONS.flatMap((f) => (f.ring0 === undefined ? [] : [[`${WASI_MODULE}.${f.name}`, f.ring0]])));
 
 export type KernelImports = Record<string, Record<string, unknown>>;
 

@@ -1,18 +1,19 @@
 // Kernel mode's WASI: jit/wasi/ stays the owner of every host fd, and kwasm.ko serves the hot
 // calls in ring 0 on a mirror of jit/wasi's fd table (kwasm_ioctl.h struct kwasm_fd_entry).
 //
-// The two tables are kept in step around every host call user space serves: before it, a pull
+// The two tables are kept in step by jit/wasi's one mirroring protocol (FdMirror, driven by the
+// call table's fd effects): before a call user space serves that looks at the fd table, a pull
 // (GET_FDS) copies the kernel's file positions into jit/wasi's entries and closes what the kernel's
 // fd_close removed (the host fd here, then the wasm fd is free for the next path_open, as in user
-// mode); after it, a push (SET_FDS) if jit/wasi's table changed (path_open, fd_renumber,
-// fd_fdstat_set_flags, a user-space close...). A wasm fd the kernel does not hold exits to user
-// space, which answers it as in user mode. argv and environ are handed over once (SET_ARGS), and
+// mode); after one that may change it (positions included), a push (SET_FDS) if jit/wasi's table
+// changed (path_open, fd_renumber, fd_fdstat_set_flags, a user-space close, a file read...). A
+// wasm fd the kernel does not hold exits to user space, which answers it as in user mode. argv and environ are handed over once (SET_ARGS), and
 // proc_exit in ring 0 comes back as jit/wasi's WASIExit (kernel-instance.ts).
-import type { WASI } from '../jit/wasi/index.js';
+import type { WASI, FdMirror } from '../jit/wasi/index.js';
 import type { FdEntry } from '../jit/wasi/fd-table.js';
+import { WASI_MODULE } from '../jit/wasi/imports.js';
 import { FdKindCode, MAX_ARGS_BYTES, MAX_KERNEL_FDS, type KernelFdEntry, type KwasmDevice } from './ioctl.js';
 
-const WASI_MODULE = 'wasi_snapshot_preview1';
 const S64_MAX = (1n << 63n) - 1n;
 const INT_MAX = 0x7fffffff;
 
@@ -29,31 +30,21 @@ function kernelEntry(fd: number, e: FdEntry): KernelFdEntry | undefined {
 const key = (l: readonly KernelFdEntry[]): string =>
   l.map((e) => `${e.fd}:${e.hostFd}:${e.kind}:${e.filetype}:${e.fdflags}:${e.rightsBase}:${e.rightsInheriting}:${e.position}`).join(',');
 
-export class KernelWasi {
+export class KernelWasi implements FdMirror {
   private device: KwasmDevice | undefined;
   /** what the kernel's table holds, as of the last pull or push */
   private kernelFds = new Set<number>();
   private kernelKey = '';
+  /** the kernel serves fd_read/fd_write/fd_seek on files: their positions are mirrored */
+  readonly positions = true;
 
-  constructor(readonly wasi: WASI) {}
+  constructor(readonly wasi: WASI) {
+    wasi.addMirror(this);
+  }
 
-  /**
-   * jit/wasi's import object with every function wrapped in pull/push: what user space serves
-   * sees the kernel's positions and closes, and the kernel sees what user space changed.
-   */
+  /** jit/wasi's import object: pull and push happen inside jit/wasi (FdMirror). */
   importObject(): Record<string, Record<string, unknown>> {
-    const ns: Record<string, unknown> = {};
-    for (const [name, fn] of Object.entries(this.wasi.wasiImport)) {
-      ns[name] = (...args: unknown[]): number => {
-        this.pull();
-        try {
-          return fn(...args);
-        } finally {
-          this.push();
-        }
-      };
-    }
-    return { [WASI_MODULE]: ns };
+    return { [WASI_MODULE]: { ...this.wasi.wasiImport } };
   }
 
   /** KernelInstance's onLoad: argv, environ and the fd table, before any wasm runs. */

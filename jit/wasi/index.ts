@@ -13,12 +13,12 @@ import { fstatSync, openSync, realpathSync, constants as C } from 'node:fs';
 import type { CallContext, WasiState } from './context.js';
 import { errnoOf } from './errno.js';
 import { FdTable, preopenEntry, stdioEntry } from './fd-table.js';
-import { WASI_FUNCTIONS } from './imports.js';
+import { WASI_FUNCTIONS, type WasiFunction } from './imports.js';
 import { GuestMemory, type MemoryLike } from './memory.js';
 import { WASIExit } from './proc.js';
 
 export { Errno, errnoName, errnoFromNodeCode, WasiError } from './errno.js';
-export { WASI_FUNCTIONS, type WasiFunction, type WasmType } from './imports.js';
+export { WASI_FUNCTIONS, NATIVE_SERVERS, wasiFunction, type WasiFunction, type WasmType, type FdEffect, type NativeServer } from './imports.js';
 export { resolvePath } from './sandbox.js';
 export { WASIExit } from './proc.js';
 export type { MemoryLike } from './memory.js';
@@ -44,6 +44,34 @@ export interface InstanceLike { readonly exports: Readonly<Record<string, unknow
 
 export type WasiImport = Record<string, (...args: unknown[]) => number>;
 
+/**
+ * A copy of the fd table kept by a native server of some calls (the user-space fast stub's,
+ * kwasm.ko's). WASI calls it around every call it serves in TypeScript, by the call's FdEffect
+ * (imports.ts), so the copy is never stale when the wasm continues: `pull` before a call that
+ * looks at the table (the native side may have moved positions or closed fds), `push` after
+ * one that may have changed it. This is the one mirroring protocol; each server decides only
+ * what it copies.
+ */
+export interface FdMirror {
+  /** true: the copy holds file positions, so a call that moves one pushes too */
+  readonly positions: boolean;
+  pull?(call: WasiFunction): void;
+  push(call: WasiFunction): void;
+  /** start()/initialize() bound this WASI to `instance` (memory and exports are final) */
+  attached?(instance: InstanceLike): void;
+}
+
+/** The WASI object and table row behind each function of a `wasiImport` (see wasiCallOf). */
+const CALLS = new WeakMap<object, { readonly wasi: WASI; readonly call: WasiFunction }>();
+
+/**
+ * For a function of some WASI's `wasiImport`: that WASI and the call's table row (how a runtime
+ * recognizes an import it may serve natively); undefined for any other value, a wrapper included.
+ */
+export function wasiCallOf(fn: unknown): { readonly wasi: WASI; readonly call: WasiFunction } | undefined {
+  return typeof fn === 'function' ? CALLS.get(fn) : undefined;
+}
+
 function encodeAll(list: readonly string[]): Buffer[] {
   return list.map((s) => Buffer.from(`${s}\0`));
 }
@@ -60,6 +88,7 @@ export class WASI {
   private readonly returnOnExit: boolean;
   private memory: MemoryLike | undefined;
   private started = false;
+  private readonly mirrors = new Set<FdMirror>();
 
   constructor(options: WASIOptions = {}) {
     if (options.version !== undefined && options.version !== 'preview1') {
@@ -84,7 +113,9 @@ export class WASI {
     this.returnOnExit = options.returnOnExit ?? true;
     const imports: WasiImport = {};
     for (const f of WASI_FUNCTIONS) {
-      imports[f.name] = (...raw: unknown[]) => this.call(f.invoke, raw);
+      const fn = (...raw: unknown[]): number => this.call(f, raw);
+      CALLS.set(fn, { wasi: this, call: f });
+      imports[f.name] = fn;
     }
     this.wasiImport = imports;
   }
@@ -125,6 +156,12 @@ export class WASI {
    */
   get wasiState(): WasiState { return this.state; }
 
+  /** Keeps `m` in step with the fd table from now on (FdMirror); returns the detach function. */
+  addMirror(m: FdMirror): () => void {
+    this.mirrors.add(m);
+    return () => { this.mirrors.delete(m); };
+  }
+
   /** Closes the host fds this instance opened (preopens, files). */
   close(): void {
     this.state.fds.closeAll();
@@ -136,17 +173,24 @@ export class WASI {
     if (!isMemory(ex.memory)) throw new TypeError('instance.exports.memory is not a memory');
     this.started = true;
     this.memory = ex.memory;
+    for (const m of [...this.mirrors]) m.attached?.(instance);
     return ex;
   }
 
-  private call(invoke: (ctx: CallContext, raw: readonly unknown[]) => number, raw: readonly unknown[]): number {
+  private call(f: WasiFunction, raw: readonly unknown[]): number {
     if (this.memory === undefined) throw new Error('WASI: start() or initialize() was not called');
     const ctx: CallContext = { mem: new GuestMemory(this.memory), state: this.state };
+    const fx = f.fds;
+    if (fx !== 'none') for (const m of this.mirrors) m.pull?.(f);
     try {
-      return invoke(ctx, raw);
+      return f.invoke(ctx, raw);
     } catch (e) {
       if (e instanceof WASIExit) throw e;
       return errnoOf(e);
+    } finally {
+      if (fx === 'table' || fx === 'position') {
+        for (const m of this.mirrors) if (fx === 'table' || m.positions) m.push(f);
+      }
     }
   }
 }

@@ -106,4 +106,23 @@
 #define KWASM_SYM_HOST_CALL                      16
 #define KWASM_RUNTIME_SYMBOL_COUNT               17
 
+/* Imports kwasm.ko serves in ring 0 (module description funcs[i].host; 0 = exit to user space) */
+#define KWASM_HOST_NONE                          0
+#define KWASM_HOST_WASI_FD_WRITE                 1 /* fd_write(i32, i32, i32, i32) -> i32 */
+#define KWASM_HOST_WASI_FD_READ                  2 /* fd_read(i32, i32, i32, i32) -> i32 */
+#define KWASM_HOST_WASI_CLOCK_TIME_GET           3 /* clock_time_get(i32, i64, i32) -> i32 */
+#define KWASM_HOST_WASI_RANDOM_GET               4 /* random_get(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_SCHED_YIELD              5 /* sched_yield() -> i32 */
+#define KWASM_HOST_WASI_FD_SEEK                  6 /* fd_seek(i32, i64, i32, i32) -> i32 */
+#define KWASM_HOST_WASI_FD_FDSTAT_GET            7 /* fd_fdstat_get(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_POLL_ONEOFF              8 /* poll_oneoff(i32, i32, i32, i32) -> i32 */
+#define KWASM_HOST_WASI_FD_CLOSE                 9 /* fd_close(i32) -> i32 */
+#define KWASM_HOST_WASI_FD_TELL                  10 /* fd_tell(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_ARGS_GET                 11 /* args_get(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_ARGS_SIZES_GET           12 /* args_sizes_get(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_ENVIRON_GET              13 /* environ_get(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_ENVIRON_SIZES_GET        14 /* environ_sizes_get(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_PROC_EXIT                15 /* proc_exit(i32) */
+#define KWASM_HOST_COUNT                         16
+
 #endif /* KWASM_ABI_H */

@@ -98,28 +98,16 @@ struct kwasm_load {
 #define KWASM_GLOBAL_FUNCREF 1	/* bits: 0 = null, else function index + 1 */
 #define KWASM_GLOBAL_IMPORTED 2	/* an imported immutable global: the slot points to a cell holding bits */
 
-/* Imports the kernel serves without leaving ring 0 (funcs[i].host). */
-#define KWASM_HOST_NONE 0
-#define KWASM_HOST_WASI_FD_WRITE 1	/* stdio fds 0-2 of the calling process */
-#define KWASM_HOST_WASI_FD_READ 2
-#define KWASM_HOST_WASI_CLOCK_TIME_GET 3
-#define KWASM_HOST_WASI_RANDOM_GET 4
-#define KWASM_HOST_WASI_SCHED_YIELD 5
-#define KWASM_HOST_WASI_FD_SEEK 6	/* stdio fds 0-2: streams, ESPIPE as in user mode */
-#define KWASM_HOST_WASI_FD_FDSTAT_GET 7	/* stdio fds 0-2: filetype from the inode, stream rights */
-#define KWASM_HOST_WASI_POLL_ONEOFF 8	/* clock subscriptions only (any other exits to user space) */
 /*
- * 1, 2, 6, 7 and 9, 10 serve every wasm fd of the instance's fd table (KWASM_IOC_SET_FDS; before
- * any SET it holds the caller's stdio 0-2 as streams); a fd not in the table exits to user space.
+ * Imports the kernel serves without leaving ring 0 (funcs[i].host): KWASM_HOST_WASI_* and
+ * KWASM_HOST_COUNT in kwasm_abi.h, generated from the ring0 column of jit/wasi/imports.ts. The
+ * fd calls (fd_write, fd_read, fd_seek, fd_tell, fd_fdstat_get, fd_close) serve every wasm fd of
+ * the instance's fd table (KWASM_IOC_SET_FDS; before any SET it holds the caller's stdio 0-2 as
+ * streams); a fd not in the table exits to user space. fd_close frees the table entry only: the
+ * host fd is user space's to close (GET_FDS). args_* / environ_* are served once
+ * KWASM_IOC_SET_ARGS gave the strings; poll_oneoff with clock subscriptions only (any other
+ * exits to user space); proc_exit ends the invoke with KWASM_STATUS_EXIT, code in ret_int.
  */
-#define KWASM_HOST_WASI_FD_CLOSE 9	/* frees the table entry; user space closes the host fd (GET_FDS) */
-#define KWASM_HOST_WASI_FD_TELL 10
-#define KWASM_HOST_WASI_ARGS_GET 11	/* 11-14 once KWASM_IOC_SET_ARGS gave the strings */
-#define KWASM_HOST_WASI_ARGS_SIZES_GET 12
-#define KWASM_HOST_WASI_ENVIRON_GET 13
-#define KWASM_HOST_WASI_ENVIRON_SIZES_GET 14
-#define KWASM_HOST_WASI_PROC_EXIT 15	/* ends the invoke with KWASM_STATUS_EXIT, code in ret_int */
-#define KWASM_HOST_COUNT 16
 #define KWASM_LOAD_SIZE 88
 
 /*

@@ -64,7 +64,7 @@ test('ioctl version and command numbers', () => {
   assert.is(new Set(nrs).size, nrs.length, 'command numbers unique');
 });
 
-test('in-kernel WASI: commands 7, 8, 11, fd kinds, limits, EXIT status and host ids match', () => {
+test('in-kernel WASI: commands 7, 8, 11, fd kinds, limits and EXIT status match', () => {
   const cmd = (name: string): [string, number, string] => {
     const m = new RegExp(`#define KWASM_IOC_${name}\\s+(_IO\\w*)\\(KWASM_IOC_MAGIC, (\\d+), struct (\\w+)\\)`).exec(header);
     if (!m) throw new Error(`KWASM_IOC_${name} not in header`);
@@ -80,11 +80,22 @@ test('in-kernel WASI: commands 7, 8, 11, fd kinds, limits, EXIT status and host 
   assert.is(parseInt(/#define KWASM_MAX_FDS (\d+)u/.exec(header)?.[1] ?? '', 10), MAX_KERNEL_FDS);
   assert.is(Number(/#define KWASM_MAX_ARGS_BYTES \(1u << (\d+)\)/.exec(header)?.[1] ?? NaN), Math.log2(MAX_ARGS_BYTES));
   assert.is(define('KWASM_STATUS_EXIT'), Status.exit);
+});
+
+test('ring-0 WASI ids: the generated header has the call table\'s, and each has its C server', () => {
+  // kwasm_abi.h is generated from jit/wasi/imports.ts (tests/abi checks it is not stale)
+  const abi = readFileSync(join(repoRoot(), 'kernel-loader', 'kmod', 'kwasm_abi.h'), 'utf8');
+  const abiDefine = (name: string): number => Number(new RegExp(`#define ${name}\\s+(\\w+)`).exec(abi)?.[1] ?? NaN);
+  const kmod = (f: string): string => readFileSync(join(repoRoot(), 'kernel-loader', 'kmod', f), 'utf8');
+  const servers = kmod('kwasm_wasi.c') + kmod('kwasm_main.c');
+  assert.ok(Object.keys(KERNEL_HOST).length >= 15);
   for (const [name, id] of Object.entries(KERNEL_HOST)) {
     const c = `KWASM_HOST_WASI_${name.replace('wasi_snapshot_preview1.', '').toUpperCase()}`;
-    assert.is(define(c), id, c);
+    assert.is(abiDefine(c), id, c);
+    assert.ok(new RegExp(`(case|==) ${c}\\b`).test(servers), `${c} has a server in kmod/kwasm_wasi.c (or kwasm_main.c)`);
+    assert.not.ok(new RegExp(`#define ${c}\\b`).test(header), `${c} is defined once, in kwasm_abi.h`);
   }
-  assert.is(define('KWASM_HOST_COUNT'), Math.max(...Object.values(KERNEL_HOST)) + 1);
+  assert.is(abiDefine('KWASM_HOST_COUNT'), Math.max(...Object.values(KERNEL_HOST)) + 1);
 });
 
 test('TRACE: command 9, read-write, its limit', () => {
