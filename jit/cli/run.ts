@@ -119,13 +119,8 @@ export async function runCmd(argv: string[]): Promise<number> {
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     const imports: ImportObject = { ...(wasi?.getImportObject() ?? {}) } as ImportObject;
     if (o.trapUnknownImports) addTrappingImports(imports, info.imports);
-    // fd_write on stdio/pipes in machine code (user mode only; the kernel path has its own)
-    const fast = wasi ? (await import('./fast-wasi.js')).FastWasi.for(wasi, info) : undefined;
-    if (fast) imports.wasi_snapshot_preview1 = { ...imports.wasi_snapshot_preview1 };
-    fast?.wrapImports(imports);
-
+    // (instantiate serves WASI's fd_write/fd_read on streams in machine code: instance/native-wasi.ts)
     const instance = (running.instance = api.instantiate(module, imports, store));
-    fast?.attach(instance);
     if (o.timeoutMs !== undefined) {
       const { Watchdog } = await import('./timeout.js');
       watchdog = await Watchdog.create([instance.vmctx.addr]);

@@ -8,6 +8,7 @@
 import { compileModule, type CompiledModule } from '../compiler/module-compiler.js';
 import { Instance, type ImportObject } from './instance.js';
 import { Store } from './store.js';
+import { bindNativeWasi } from './native-wasi.js';
 
 export { Store } from './store.js';
 export { Instance, callRaw, type ImportObject } from './instance.js';
@@ -17,6 +18,7 @@ export { Memory } from './memory.js';
 export { Linker } from './linker.js';
 export { spectestImports } from './spectest.js';
 export { funcInfoOf } from './store.js';
+export { nativeWasiOf, type NativeWasi } from './native-wasi.js';
 
 export class Module {
   private placed = new WeakMap<Store, bigint>();
@@ -41,5 +43,8 @@ let defaultStore: Store | null = null;
 
 export function instantiate(module: Module, imports: ImportObject = {}, store?: Store): Instance {
   const s = store ?? (defaultStore ??= new Store());
-  return new Instance(s, module.compiled, module.code(s), imports);
+  const instance = new Instance(s, module.compiled, module.code(s), imports);
+  // WASI's fd_write/fd_read in machine code once the WASI starts this instance (native-wasi.ts)
+  bindNativeWasi(instance, imports);
+  return instance;
 }

@@ -1,4 +1,4 @@
-// The user-space fd_write / fd_read fast path (jit/cli/fast-wasi.ts, the fast stub in trampolines.ts): it is
+// The user-space fd_write / fd_read fast path (jit/instance/native-wasi.ts, the fast stub in trampolines.ts): it is
 // really taken for stream fds, and every answer (errno, nwritten, bytes on the fd) is the JS
 // path's, including the cases that fall back to JS.
 import { test } from 'uvu';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { wat } from '../jit/wat.js';
 import * as api from '../../jit/instance/api.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
-import { FastWasi } from '../../jit/cli/fast-wasi.js';
+import { nativeWasiOf, type NativeWasi } from '../../jit/instance/native-wasi.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kwasm-fastw-'));
 
@@ -36,7 +36,7 @@ interface Run {
   close(fd: number): number;
   open(dirfd: number, path: number, len: number): number;
   mem: Buffer;
-  fast: FastWasi | undefined;
+  fast: NativeWasi | undefined;
   out: string;
   dispose(): void;
 }
@@ -51,13 +51,16 @@ function setup(fast: boolean, stdout?: number, stdinPath?: string): Run {
   const wasi = new WASI({ stdout: outFd, stdin: inFd, preopens: { '/d': sub } });
   const module = api.compile(bytes);
   const store = new api.Store();
-  const imports = { ...wasi.getImportObject() } as api.ImportObject;
-  imports.wasi_snapshot_preview1 = { ...imports.wasi_snapshot_preview1 };
-  const f = fast ? FastWasi.for(wasi, module.compiled.info) : undefined;
-  f?.wrapImports(imports);
-  const inst = api.instantiate(module, imports, store);
-  f?.attach(inst);
+  // the embedding API's own path: instantiate binds the native server unless KWASM_FAST_WASI=0
+  if (!fast) process.env['KWASM_FAST_WASI'] = '0';
+  let inst: api.Instance;
+  try {
+    inst = api.instantiate(module, wasi.getImportObject(), store);
+  } finally { delete process.env['KWASM_FAST_WASI']; }
+  const f = nativeWasiOf(inst);
+  assert.is(f !== undefined, fast);
   wasi.initialize(inst);
+  if (f) assert.ok(f.active, 'serving once initialize() bound the instance');
   const ex = inst.exports as Record<string, (...a: number[]) => number>;
   const memory = inst.exports['memory'] as { buffer: ArrayBuffer };
   return {
@@ -198,6 +201,83 @@ test('a full non-blocking pipe: EAGAIN is slept on and short writes continue nat
   const out = readFileSync(got);
   assert.is(out.length, 32 * 32768);
   assert.ok(out.every((b, i) => b === 97 + ((i % 32768) % 26)));
+});
+
+// A command through the package's embedding API exactly as the README shows it (compile,
+// new WASI, instantiate(module, wasi.getImportObject()), wasi.start): its fd_write calls never
+// reach JavaScript. jit/wasi calls every FdMirror after each call it serves that may move a
+// position, so a mirror counting those is a count of JS-served fd_write calls.
+const WRITES = 200;
+const command = wat(`(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "line\\n")
+  (func (export "_start") (local $i i32)
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 5))
+    (loop $l
+      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const ${WRITES}))))))`);
+
+async function embedded(): Promise<{ jsWrites: number; out: string; hits: bigint | undefined }> {
+  const kwasm = await import('../../jit/index.js');
+  const out = join(dir, `embedded${seq++}`);
+  const fd = openSync(out, 'w');
+  const store = new kwasm.Store();
+  try {
+    const wasi = new kwasm.WASI({ args: ['cmd'], stdout: fd });
+    let jsWrites = 0;
+    wasi.addMirror({ positions: true, push: (call) => { if (call.name === 'fd_write') jsWrites++; } });
+    const instance = kwasm.instantiate(kwasm.compile(command), wasi.getImportObject(), store);
+    assert.is(wasi.start(instance), 0);
+    return { jsWrites, out: readFileSync(out, 'latin1'), hits: nativeWasiOf(instance)?.hits };
+  } finally { store.dispose(); closeSync(fd); }
+}
+
+test('the embedding API (README example shape) serves fd_write natively: no call reaches JS', async () => {
+  const r = await embedded();
+  assert.is(r.out, 'line\n'.repeat(WRITES));
+  assert.is(r.jsWrites, 0);
+  assert.is(r.hits, BigInt(WRITES));
+  // the same program with the native path off: every write is served in JS (the count is real)
+  process.env['KWASM_FAST_WASI'] = '0';
+  try {
+    const off = await embedded();
+    assert.is(off.out, r.out);
+    assert.is(off.jsWrites, WRITES);
+    assert.is(off.hits, undefined);
+  } finally { delete process.env['KWASM_FAST_WASI']; }
+});
+
+test('a wrapped WASI function is the embedder\'s own host function: always called, never served natively', () => {
+  const wasi = new WASI({});
+  let calls = 0;
+  const write = wasi.wasiImport['fd_write']!;
+  const imports = { wasi_snapshot_preview1: { ...wasi.wasiImport, fd_write: (...a: unknown[]) => { calls++; return write(...a); } } };
+  const store = new api.Store();
+  try {
+    const inst = api.instantiate(api.compile(bytes), imports, store);
+    wasi.initialize(inst);
+    const n = nativeWasiOf(inst);
+    assert.ok(n?.active, 'fd_read (unwrapped) is still native');
+    const ex = inst.exports as Record<string, (...a: number[]) => number>;
+    assert.is(ex['write']!(1, 0, 0, 3000), 0);
+    assert.is(calls, 1);
+    assert.is(n?.hits, 0n);
+  } finally { store.dispose(); }
+});
+
+test('before start()/initialize() nothing is served natively: JS answers (an error there), as without the path', () => {
+  const wasi = new WASI({});
+  const store = new api.Store();
+  try {
+    const inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
+    const n = nativeWasiOf(inst);
+    assert.is(n?.active, false);
+    const ex = inst.exports as Record<string, (...a: number[]) => number>;
+    assert.throws(() => ex['write']!(1, 0, 0, 3000), /start\(\) or initialize\(\) was not called/);
+    assert.is(n?.hits, 0n);
+  } finally { store.dispose(); }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
