@@ -13,22 +13,13 @@
 export const SLOT_SIZE = 8;
 /** Offset of parameter 0 from the callee's rbp after `push rbp; mov rbp, rsp`. */
 export const PARAM0_FROM_RBP = 16;
-/** Stack alignment at every call instruction. */
-export const CALL_ALIGN = 16;
-
 /** Slots the caller reserves for a call: max(params, results). */
 export function argAreaSlots(params: number, results: number): number {
   return Math.max(params, results);
 }
 
-/** Where a value of a type travels when it is the only result. */
+/** Value types by name, as the runtime reads and writes slots (one result: f32/f64 in xmm0, others rax). */
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref';
-export function singleResultLocation(t: ValType): 'rax' | 'xmm0' {
-  return t === 'f32' || t === 'f64' ? 'xmm0' : 'rax';
-}
-export function resultsInSlots(results: number): boolean {
-  return results >= 2;
-}
 
 /**
  * Runtime stubs compiled code calls (addresses in vmctx, or relocations in the image):
@@ -45,7 +36,6 @@ export function resultsInSlots(results: number): boolean {
  *   come back as for a wasm call: slot 0 in rax and xmm0, and all slots written back into the
  *   argument area. Clobbers every register except r14, r15, rbp, rsp.
  */
-export const STUB_REGS = { hostCallIndex: 'eax', hostCallSlots: 'ecx' } as const;
 
 /**
  * Bytes kept free above the wasm stack guard: stackLimit = guardEnd + STACK_MARGIN. The prologue

@@ -1,14 +1,12 @@
-// On-the-fly register allocation over two free masks. r14/r15 (pinned), rsp/rbp (frame) are
-// never allocatable; r11 and xmm15 are kept out as scratch registers for the MacroAssembler
-// (memory-to-memory moves, 64-bit immediates, float masks), which keeps every emitter free of
-// "do I have a temporary?" questions. When a class runs out, the caller spills the oldest
-// register value (the one deepest in the value stack: the one needed last), as Liftoff does.
-export const SCRATCH_GPR = 11;
-export const SCRATCH_XMM = 15;
+// On-the-fly register allocation over two free masks, built from abi/regs.ts: r14/r15 (pinned),
+// rsp/rbp (frame) and the scratch pair r11/xmm15 (the MacroAssembler's temporaries) are never
+// allocatable. When a class runs out, the caller spills the oldest register value (the one
+// deepest in the value stack: the one needed last), as Liftoff does.
+import { ALLOCATABLE_GPRS, ALLOCATABLE_XMMS } from '../../abi/regs.js';
 
-const GPRS = [0, 1, 2, 3, 6, 7, 8, 9, 10, 12, 13];
-export const ALLOC_GPR_MASK = GPRS.reduce((m, r) => m | (1 << r), 0);
-export const ALLOC_XMM_MASK = 0x7fff; // xmm0..xmm14
+export { SCRATCH_GPR, SCRATCH_XMM } from '../../abi/regs.js';
+export const ALLOC_GPR_MASK = ALLOCATABLE_GPRS.reduce((m, r) => m | (1 << r), 0);
+export const ALLOC_XMM_MASK = ALLOCATABLE_XMMS.reduce((m, r) => m | (1 << r), 0);
 
 export class RegAlloc {
   gprFree = ALLOC_GPR_MASK;

@@ -17,9 +17,10 @@
 // the landing pad report to that one (not to r15), so a trap or host call inside another instance
 // reached by a cross-instance call still unwinds to the right entry. The vmctx that was in r15
 // is recorded in vmctx.stopVmctx. One thread runs wasm at a time (the JS main thread).
-import { Assembler, AluOp, ShiftOp, UnaryOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, type Label, type Gpr } from '../../backend-x64/index.js';
-import { rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15, xmm0 } from '../../backend-x64/index.js';
+import { Assembler, AluOp, ShiftOp, UnaryOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, gpr, type Label, type Gpr } from '../../backend-x64/index.js';
+import { rax, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r14, r15, xmm0 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
+import { SYSV_CALLEE_SAVED } from '../../abi/regs.js';
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
 import type { DataRef, SoSymbol } from './elf-so.js';
@@ -79,7 +80,7 @@ function syscall(a: Assembler): void {
   a.syscall();
 }
 
-const CALLEE_SAVED: readonly Gpr[] = [rbp, rbx, r12, r13, r14, r15];
+const CALLEE_SAVED: readonly Gpr[] = SYSV_CALLEE_SAVED.map(gpr);
 
 export interface Trampolines {
   text: Uint8Array;
