@@ -1,6 +1,6 @@
 // Generates kernel-loader/kmod/kwasm_abi.h from the abi/ tables, so the kernel module and the
 // TypeScript runtime cannot disagree about a single offset. `npm run gen:abi` rewrites the file;
-// tests/abi/header.test.ts fails when the committed copy is stale.
+// tests/abi/abi.test.ts fails when the committed copy is stale.
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

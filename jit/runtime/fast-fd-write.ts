@@ -3,9 +3,10 @@
 // points the instance's vmctx.hostCallStub at the fast stub; compiled code is unchanged.
 //
 // The table mirrors the guest fds that may be written / read natively: streams (host offset, so
-// no position to keep) with FD_WRITE / FD_READ. The native side never changes it, so the mirror is push-only:
-// the embedder calls `setFds` after every call served in JS (fd_close, renumber, rights changes
-// happen only there), before the wasm continues.
+// no position to keep) with FD_WRITE / FD_READ. The native side never changes it, so the mirror is
+// push-only: jit/instance/native-wasi.ts calls `setFds` after every call served in JS that may
+// change the fd table (fd_close, renumber, rights changes happen only there), before the wasm
+// continues.
 import { constants } from 'node:os';
 import { native } from './native.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';

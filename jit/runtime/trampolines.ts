@@ -42,7 +42,8 @@ export const FAST_PAIRS = 16;
 
 /**
  * A fast table: per instance, native memory the fast host-call stub reads (jit/runtime/fast-fd-write.ts
- * fills it). fd_write on a guest fd whose `fds` entry is a host fd (>= 0) is served natively.
+ * fills it). fd_write (fd_read) on a guest fd whose `fds` (`readFds`) entry is a host fd (>= 0) is
+ * served natively.
  */
 export const FAST_TABLE = {
   writeImport: 0,       // u32 import index of wasi fd_write; 0xffffffff = none
