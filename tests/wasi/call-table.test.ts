@@ -1,0 +1,64 @@
+// The one WASI call table (jit/wasi/imports.ts) and the one mirroring protocol driven by it
+// (FdMirror): what the native servers (the user-space fast stub, kwasm.ko) rely on.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { WASI, WASI_FUNCTIONS, wasiFunction, wasiCallOf, Errno, type FdMirror, type WasiFunction } from '../../jit/wasi/index.js';
+
+test('every preview 1 function once; native servers have the fast stub\'s exact signature', () => {
+  assert.is(WASI_FUNCTIONS.length, 46);
+  assert.is(new Set(WASI_FUNCTIONS.map((f) => f.name)).size, 46);
+  const natives = WASI_FUNCTIONS.filter((f) => f.native !== undefined);
+  assert.equal(natives.map((f) => [f.name, f.native]), [['fd_read', 'read'], ['fd_write', 'write']]);
+  for (const f of natives) {
+    // serveFast: (fd, iovs, iovsLen, resultPtr) -> errno, a position call (streams only, but a
+    // file served in JS moves a position)
+    assert.equal([f.params, f.results, f.fds], [['i32', 'i32', 'i32', 'i32'], ['i32'], 'position'], f.name);
+  }
+  const ids = WASI_FUNCTIONS.flatMap((f) => (f.ring0 === undefined ? [] : [f.ring0]));
+  assert.is(new Set(ids).size, ids.length, 'ring-0 ids distinct');
+  assert.is(wasiFunction('fd_close')?.fds, 'table');
+  assert.is(wasiFunction('nope'), undefined);
+});
+
+interface Seen { pulls: string[]; pushes: string[] }
+function mirror(positions: boolean): FdMirror & Seen {
+  const seen: Seen = { pulls: [], pushes: [] };
+  return { positions, ...seen, pull: (c: WasiFunction) => seen.pulls.push(c.name), push: (c: WasiFunction) => seen.pushes.push(c.name) };
+}
+
+test('FdMirror: pull before any call that looks at fds, push after table changes (and positions, if mirrored)', () => {
+  const wasi = new WASI({ stdout: 1 });
+  const memory = { buffer: new ArrayBuffer(65536) };
+  wasi.initialize({ exports: { memory } });
+  const withPos = mirror(true), noPos = mirror(false);
+  wasi.addMirror(withPos);
+  const detach = wasi.addMirror(noPos);
+  const call = (name: string, ...a: unknown[]): number => wasi.wasiImport[name]!(...a);
+  assert.is(call('clock_time_get', 1, 0n, 64), Errno.SUCCESS);            // none
+  assert.is(call('fd_fdstat_get', 1, 64), Errno.SUCCESS);                 // reads
+  assert.is(call('fd_write', 1, 0, 0, 64), Errno.SUCCESS);                // position (no iovecs)
+  assert.is(call('fd_close', 9), Errno.BADF);                             // table, even when it fails
+  assert.equal(withPos.pulls, ['fd_fdstat_get', 'fd_write', 'fd_close']);
+  assert.equal(withPos.pushes, ['fd_write', 'fd_close']);
+  assert.equal(noPos.pushes, ['fd_close']);
+  detach();
+  assert.is(call('fd_close', 9), Errno.BADF);
+  assert.equal(noPos.pushes, ['fd_close'], 'detached');
+  assert.equal(withPos.pushes, ['fd_write', 'fd_close', 'fd_close']);
+});
+
+test('attached() tells mirrors which instance start()/initialize() bound; wasiCallOf knows only WASI\'s own functions', () => {
+  const wasi = new WASI({});
+  const got: unknown[] = [];
+  wasi.addMirror({ positions: false, push: () => undefined, attached: (i) => got.push(i) });
+  const instance = { exports: { memory: { buffer: new ArrayBuffer(0) } } };
+  wasi.initialize(instance);
+  assert.equal(got, [instance]);
+  const fn = wasi.wasiImport['fd_write'];
+  assert.is(wasiCallOf(fn)?.wasi, wasi);
+  assert.is(wasiCallOf(fn)?.call.name, 'fd_write');
+  assert.is(wasiCallOf((...a: unknown[]) => fn!(...a)), undefined);
+  assert.is(wasiCallOf(42), undefined);
+});
+
+test.run();
