@@ -7,8 +7,9 @@
 // fd_close removed (the host fd here, then the wasm fd is free for the next path_open, as in user
 // mode); after one that may change it (positions included), a push (SET_FDS) if jit/wasi's table
 // changed (path_open, fd_renumber, fd_fdstat_set_flags, a user-space close, a file read...). A
-// wasm fd the kernel does not hold exits to user space, which answers it as in user mode. argv and environ are handed over once (SET_ARGS), and
-// proc_exit in ring 0 comes back as jit/wasi's WASIExit (kernel-instance.ts).
+// wasm fd the kernel does not hold exits to user space, which answers it as in user mode. argv
+// and environ are handed over once (SET_ARGS), and proc_exit in ring 0 comes back as jit/wasi's
+// WASIExit (kernel-instance.ts).
 import type { WASI, FdMirror } from '../jit/wasi/index.js';
 import type { FdEntry } from '../jit/wasi/fd-table.js';
 import { WASI_MODULE } from '../jit/wasi/imports.js';

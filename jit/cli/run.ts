@@ -117,9 +117,10 @@ export async function runCmd(argv: string[]): Promise<number> {
   try {
     const wasi = await wasiFor(o, info.imports);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
-    const imports: ImportObject = { ...(wasi?.getImportObject() ?? {}) } as ImportObject;
+    // a copy of WASI's namespace, which --trap-unknown-imports may extend; the functions stay
+    // WASI's own, so instantiate serves fd_write/fd_read in machine code (instance/native-wasi.ts)
+    const imports: ImportObject = wasi ? { wasi_snapshot_preview1: { ...wasi.wasiImport } } : {};
     if (o.trapUnknownImports) addTrappingImports(imports, info.imports);
-    // (instantiate serves WASI's fd_write/fd_read on streams in machine code: instance/native-wasi.ts)
     const instance = (running.instance = api.instantiate(module, imports, store));
     if (o.timeoutMs !== undefined) {
       const { Watchdog } = await import('./timeout.js');
