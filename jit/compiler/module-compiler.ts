@@ -1,7 +1,7 @@
 // Compiles every body of a module into one code image (abi/image.ts): the functions back to back,
 // then one small thunk per imported function (host-call entry for JS imports), then the constant
 // pool. Direct calls are rel32 to labels inside the image, everything else goes through r15, so
-// the image needs no relocations and can be mapped anywhere (and, later, into ring 0).
+// the image needs no relocations and can be mapped anywhere, in user space or in ring 0 (kernel-loader).
 import { Assembler, mem, type Label } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import type { CodeImage, ImageFunction } from '../../abi/image.js';
@@ -75,6 +75,9 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledM
     asm.jmpM(mem(R15, VMCTX.hostCallStub));
   }
   const out = asm.finish();
+  // The image is position-independent (everything through r15): a relocation here would be
+  // dropped below and the code would jump to garbage, so an emitter that adds one fails loudly.
+  if (out.relocs.length !== 0) throw new Error(`module compiler: ${out.relocs.length} relocation(s) emitted; compiled images carry none`);
   const funcOffsets = new Uint32Array(nFuncs);
   for (let f = 0; f < nFuncs; f++) funcOffsets[f] = out.labelOffsets[funcLabels[f]];
   return {
