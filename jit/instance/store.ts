@@ -3,7 +3,7 @@
 // call_indirect across modules compares one u32), host handles for externref, the map from
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
-import { VMCTX, ARG_SLOTS, HOSTCALL_SLOTS, FUNCREF as FUNCREF_REC } from '../../abi/vmctx.js';
+import { VMCTX, ARG_SLOTS, HOSTCALL_SLOTS } from '../../abi/vmctx.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
 import { native, Trap, WasmStack, findCode, classifyFault, type Vmctx } from '../runtime/index.js';
 import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
@@ -175,5 +175,3 @@ export class Store {
     return new Trap({ code, pc, signal, faultAddress, codeOffset: loc?.codeOffset, functionIndex: loc?.functionIndex });
   }
 }
-
-export const FUNCREF_SIZE = FUNCREF_REC.size;

@@ -1,21 +1,9 @@
 // Wasm values at the boundary: every value travels as its raw 64-bit slot pattern (bigint), so
 // NaN payloads survive (a JS number would canonicalise them); the JS-API conversions (i32
 // number, i64 BigInt, f32/f64 number, refs) are layered on top.
-import { EXTERNREF, F32, F64, FUNCREF, I32, I64, type ValType } from '../types.js';
+import { F32, F64, I32, I64, type ValType } from '../types.js';
 
 const dv = new DataView(new ArrayBuffer(8));
-
-export function typeToName(t: ValType): 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref' {
-  switch (t) {
-    case I32: return 'i32';
-    case I64: return 'i64';
-    case F32: return 'f32';
-    case F64: return 'f64';
-    case FUNCREF: return 'funcref';
-    case EXTERNREF: return 'externref';
-  }
-  throw new TypeError(`unsupported value type 0x${t.toString(16)}`);
-}
 
 /** JS number/bigint of a numeric type to slot bits. */
 export function numToBits(t: ValType, v: unknown): bigint {

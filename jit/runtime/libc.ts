@@ -13,7 +13,6 @@ const fns = define({
   mmap: { library: LIB, retType: I64, paramsType: [I64, I64, I32, I32, I32, I64], errno: true },
   munmap: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
   mprotect: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
-  madvise: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
   sigaction: { library: LIB, retType: I32, paramsType: [I32, I64, I64], errno: true },
   sigaltstack: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
   // memmove(p, p, 0) returns p as an ffi-rs External: the only way to turn an address into
@@ -23,7 +22,6 @@ const fns = define({
 
 export const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
 export const MAP = { PRIVATE: 0x02, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
-export const MADV_DONTNEED = 4;
 export const PAGE_SIZE = 4096;
 
 export class LibcError extends Error {
@@ -49,11 +47,6 @@ export function munmap(addr: bigint, length: bigint): void {
 
 export function mprotect(addr: bigint, length: bigint, prot: number): void {
   check('mprotect', fns.mprotect([addr, length, prot]));
-}
-
-/** Drops the pages' contents (they read as zero again) and their RSS. */
-export function madviseDontNeed(addr: bigint, length: bigint): void {
-  check('madvise', fns.madvise([addr, length, MADV_DONTNEED]));
 }
 
 /** glibc sigaction(sig, act, oldact) with pointers as addresses (0n for NULL). */

@@ -61,8 +61,6 @@ function union(...names: RightName[]): bigint {
   return names.reduce((acc, n) => acc | Rights[n], 0n);
 }
 
-export const ALL_RIGHTS = (1n << BigInt(RIGHT_NAMES.length)) - 1n;
-
 /** Rights that make sense on a regular file (and on stdio). */
 export const FILE_RIGHTS = union(
   'FD_DATASYNC', 'FD_READ', 'FD_SEEK', 'FD_FDSTAT_SET_FLAGS', 'FD_SYNC', 'FD_TELL', 'FD_WRITE',
