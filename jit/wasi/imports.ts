@@ -1,7 +1,7 @@
 // The one WASI call table: for each wasi_snapshot_preview1 function, its wasm signature, its
 // TypeScript implementation, its native user-space server if any, its ring-0 server id if any,
 // and what it may do to the fd table. Everything else reads this table: the import object
-// (index.ts), the fd-table mirrors of the native servers (FdMirror below: the user-space fast
+// (index.ts), the fd-table mirrors of the native servers (index.ts FdMirror: the user-space fast
 // stub's and kwasm.ko's), kernel mode's list of ring-0 imports (kernel-loader/kernel-instance.ts)
 // and the C ids (`npm run gen:abi` writes KWASM_HOST_WASI_* into kmod/kwasm_abi.h). Adding a
 // function is one `def` line; serving it in ring 0 is `ring0: <next id>` plus its C server in
@@ -28,7 +28,7 @@ type JsOf<T extends WasmType> = T extends 'i64' ? bigint : number;
 type ArgsOf<T extends readonly WasmType[]> = { -readonly [K in keyof T]: JsOf<T[K]> };
 
 /**
- * What a call may do to the fd table, for the mirrors kept by native servers (fd-mirror.ts):
+ * What a call may do to the fd table, for the mirrors kept by native servers (index.ts FdMirror):
  * - `none`: never looks at it (args, clocks, random, process);
  * - `reads`: reads entries (a file position, a directory fd) and changes none;
  * - `position`: may move a file's position, nothing else;
