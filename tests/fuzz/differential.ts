@@ -39,12 +39,21 @@ export interface ModuleResult {
   exports: ExportResult[];
   /** exports not compared: after one that exhausted the stack on the reference, state diverges legitimately */
   skipped: number;
+  /** the tested engine declined something it does not support yet (ring 0): the module stops there */
+  unsupported?: string;
 }
 
 /** Each engine's trap -> the spec's words; the harness compares classes (trap-kinds.ts). */
 export type TrapKindOf = (err: unknown) => string | undefined;
 
-export interface Side { engine: Engine; trapKind: TrapKindOf }
+export interface Side {
+  engine: Engine;
+  trapKind: TrapKindOf;
+  /** an error that says "not supported (yet)" rather than "wrong": counted, not a finding */
+  unsupported?: (err: unknown) => boolean;
+}
+
+const UNSUPPORTED = 'unsupported: ';
 
 /** Called before each engine starts an export (progress for a watchdog in another process). */
 export type PhaseHook = (exportName: string, side: 'ref' | 'test') => void;
@@ -67,6 +76,7 @@ function describe(side: Side, f: () => SpecValue[]): string {
   } catch (e) {
     const kind = side.trapKind(e);
     if (kind !== undefined) return `trap: ${trapClass(kind)}`;
+    if (side.unsupported?.(e)) return `${UNSUPPORTED}${e instanceof Error ? e.message : String(e)}`;
     return `error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
   }
 }
@@ -136,6 +146,11 @@ export function compareModule(original: Uint8Array, ref: Side, test: Side, onPha
   onPhase?.('(instantiate)', 'test');
   const t = start(test, bytes);
   const result: ModuleResult = { instantiate: { ref: r.instantiated, test: t.instantiated }, exports: [], skipped: 0 };
+  if (t.instantiated.startsWith(UNSUPPORTED)) {
+    result.unsupported = t.instantiated;
+    result.skipped = targets.length;
+    return result;
+  }
   if (r.instantiated !== t.instantiated) {
     result.instantiate.difference = `instantiate: ${r.instantiated} vs ${t.instantiated}`;
     return result;
@@ -154,6 +169,12 @@ export function compareModule(original: Uint8Array, ref: Side, test: Side, onPha
     }
     onPhase?.(e.name, 'test');
     const b = observe(t, e.name, params, getters, hangInit);
+    const declined = [b.outcome, ...b.state].find((x) => x.startsWith(UNSUPPORTED) || x.includes(`=${UNSUPPORTED}`));
+    if (declined) {
+      result.unsupported = declined;
+      result.skipped = targets.length - k;
+      break;
+    }
     const difference = firstDifference(a, b);
     result.exports.push({ name: e.name, ref: a, test: b, difference });
     if (difference) {
