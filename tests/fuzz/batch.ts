@@ -125,7 +125,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchStats> {
 
 /** One line of numbers for a log or a report. */
 export function summary(s: BatchStats): string {
-  return `${s.modules} modules, ${s.exportsCompared} exports compared, ${s.exportsSkipped} skipped after stack exhaustion, ` +
+  return `${s.modules} modules, ${s.exportsCompared} exports compared, ${s.exportsSkipped} not compared (after a stack exhaustion or a finding), ` +
     `${s.instantiateFailedAlike} failed to instantiate alike, ${s.referenceTimeouts} reference timeouts, ` +
     `${s.harnessErrors.length} harness errors, ${s.findings.length} findings in ${(s.ms / 1000).toFixed(1)} s`;
 }

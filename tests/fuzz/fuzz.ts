@@ -7,12 +7,12 @@
 // `differs: FIELD` (exit 1); the command wasm-reduce runs. `--show S:I`: regenerate module I of
 // seed S into the current directory and print the full comparison.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { report, runBatch, summary, type Finding } from './batch.js';
 import { moduleDifference, type ModuleResult } from './differential.js';
-import { FEATURE_FLAGS, WASM_REDUCE, generateModule } from './generate.js';
+import { FEATURE_FLAGS, WASM_OPT, WASM_REDUCE, generateModule } from './generate.js';
 import { compareWithKwasm } from './pair.js';
 
 const USAGE = 'usage: npm run fuzz -- [--count N] [--seed S] [--start I] [--jobs J] [--out DIR] [--no-reduce] [--reduce-s SECONDS]\n' +
@@ -54,11 +54,27 @@ function signature(r: ModuleResult): string {
   return `differs: ${r.instantiate.difference ? 'instantiate' : (/^export .*?: (\w+):/.exec(d)?.[1] ?? 'other')}`;
 }
 
+/** wasm-reduce runs binaryen's other tools from one directory (-b): the one wasm-opt is in. */
+function binaryenDir(): string {
+  const dir = (process.env.PATH ?? '').split(':').find((d) => d && existsSync(join(d, WASM_OPT)));
+  if (!dir) throw new Error(`${WASM_OPT} not found on PATH: install the Debian package binaryen (npm run setup does)`);
+  return `${dir}/`;
+}
+
+/**
+ * wasm-reduce into DIR/reduced.wasm, keeping the same kind of difference (--check). Stopped after
+ * `seconds` (it can take many minutes on a loaded machine); reduced.wasm then holds the smallest
+ * module found so far. Its log goes to DIR/reduce.log.
+ */
 function reduce(dir: string, seconds: number): string {
   const r = spawnSync(WASM_REDUCE, ['module.wasm', `--command=${process.execPath} ${SELF} --check test.wasm`, '-t', 'test.wasm', '-w', 'reduced.wasm',
-    '--timeout', '10', `--extra-flags=${FEATURE_FLAGS.join(' ')}`], { cwd: dir, encoding: 'utf8', timeout: seconds * 1000, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) return `wasm-reduce: ${r.error.message}`;
-  return `wasm-reduce: exit ${r.status ?? r.signal}`;
+    '-b', binaryenDir(), '--timeout', '10', `--extra-flags=${FEATURE_FLAGS.join(' ')}`],
+  { cwd: dir, encoding: 'utf8', timeout: seconds * 1000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  writeFileSync(join(dir, 'reduce.log'), `${r.stdout ?? ''}${r.stderr ?? ''}`);
+  rmSync(join(dir, 'test.wasm'), { force: true });
+  const size = existsSync(join(dir, 'reduced.wasm')) ? `${statSync(join(dir, 'reduced.wasm')).size} bytes` : 'nothing';
+  if (r.error) return `stopped after ${seconds} s (${r.error.message}), reduced.wasm: ${size}`;
+  return `wasm-reduce exit ${r.status ?? r.signal}, reduced.wasm: ${size}`;
 }
 
 async function main(argv: string[]): Promise<number> {
