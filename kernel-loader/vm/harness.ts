@@ -8,7 +8,7 @@
 // caller must fail loudly), never a silent skip.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,23 +58,37 @@ function kmodSources(dir: string): string[] {
 }
 
 /**
- * Builds kwasm.ko in build/kmod-<ver>/<pid>/ (sources copied there: the source tree stays clean;
- * one directory per process, because several engineers' test runs may build at the same time).
+ * kwasm.ko for kernel `k`, cached in build/kmod-<ver>/<hash of the sources>/ (a kbuild run costs
+ * 5-30 s on a loaded host, and most runs change no kernel source). Built in a directory of this
+ * process's own (several test runs may build at once; the source tree stays clean), then renamed
+ * into place: a concurrent run sees a whole module or none.
  */
 export function buildModule(k: KernelInfo): string {
   const root = repoRoot();
-  const out = join(root, 'build', `kmod-${k.version}`, String(process.pid));
+  const src = join(root, 'kernel-loader', 'kmod');
+  const sources = kmodSources(src).sort();
+  const h = createHash('sha256').update(k.version);
+  for (const f of sources) h.update(`\0${f}\0`).update(readFileSync(join(src, f)));
+  const cached = join(root, 'build', `kmod-${k.version}`, h.digest('hex').slice(0, 16));
+  const ko = join(cached, 'kwasm.ko');
+  if (existsSync(ko)) return ko;
+  const out = `${cached}.${process.pid}.tmp`;
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const src = join(root, 'kernel-loader', 'kmod');
-  for (const f of kmodSources(src)) copyFileSync(join(src, f), join(out, f));
+  for (const f of sources) copyFileSync(join(src, f), join(out, f));
   try {
     execFileSync('make', ['-s', '-C', k.headers, `M=${out}`, 'modules'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stdout?: Buffer; stderr?: Buffer };
+    rmSync(out, { recursive: true, force: true });
     throw new Error(`kernel harness: building kwasm.ko failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`);
   }
-  return join(out, 'kwasm.ko');
+  try {
+    renameSync(out, cached);
+  } catch {
+    rmSync(out, { recursive: true, force: true }); // another run got there first: same sources, same module
+  }
+  return ko;
 }
 
 /** Modules /init loads to reach the 9p share, in dependency order (platform facts). */
@@ -213,7 +227,6 @@ export async function runInVm(opts: VmOptions): Promise<VmRun> {
     child.on('close', (code) => resolve(code));
   });
   clearInterval(timer);
-  rmSync(dirname(ko), { recursive: true, force: true });
 
   const text = consoleText.replace(/\r/g, '');
   const run: VmRun = {

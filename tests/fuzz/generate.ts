@@ -33,6 +33,11 @@ export const FEATURE_FLAGS: readonly string[] = [
 export const WASM_OPT = 'wasm-opt';
 export const WASM_REDUCE = 'wasm-reduce';
 
+/** `wasm-opt --version`: part of any cache of generated modules. */
+export function generatorVersion(): string {
+  return execFileSync(WASM_OPT, ['--version'], { encoding: 'utf8' }).trim();
+}
+
 /** splitmix64: a well-mixed 64-bit stream from any seed. */
 export function splitmix(seed: bigint): () => bigint {
   let s = BigInt.asUintN(64, seed);
