@@ -5,7 +5,10 @@
 // A time bound by process rather than by kwasm-jit's own --timeout interrupt: it also covers a
 // hang or crash of the compiler, of V8, and of the harness, and needs no per-module watchdog thread.
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateModule } from './generate.js';
 import type { ChildJob, ChildMessage } from './child.js';
 import type { ModuleResult } from './differential.js';
 
@@ -146,4 +149,17 @@ export function report(f: Finding): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+export function findingDir(out: string, f: Finding): string {
+  return join(out, `seed-${f.seed}-module-${f.index}`);
+}
+
+/** Saves the module as -ttf made it and the report under OUT/seed-S-module-I/; returns that directory. */
+export function saveFinding(out: string, f: Finding): string {
+  const dir = findingDir(out, f);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'module.wasm'), generateModule(f.seed, f.index));
+  writeFileSync(join(dir, 'report.txt'), report(f));
+  return dir;
 }

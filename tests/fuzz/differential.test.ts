@@ -4,11 +4,13 @@
 // Long runs: `npm run fuzz -- --count N --seed S` (tests/fuzz/fuzz.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { join } from 'node:path';
 import { wat } from '../jit/wat.js';
+import { REPO } from '../cli/helpers.js';
 import { compareModule, moduleDifference, showValue, type Side } from './differential.js';
 import { GLOBAL_PREFIX, MEMORY_HASH, instrument } from './instrument.js';
 import { loggerModule } from './logger.js';
-import { report, runBatch, summary } from './batch.js';
+import { report, runBatch, saveFinding, summary } from './batch.js';
 import { generateModule, ttfInput } from './generate.js';
 import { kwasmTrapKind, trapClass, v8TrapKind } from './trap-kinds.js';
 import { V8Engine } from './v8-engine.js';
@@ -109,7 +111,9 @@ test('generation is seeded: the same seed and index give the same module, others
 });
 
 test(`seed ${SEED}: ${COUNT} binaryen -ttf modules agree under V8 and kwasm-jit`, async () => {
-  const stats = await runBatch({ seed: SEED, count: COUNT, jobs: 1 });
+  // findings are also kept for a look (module.wasm, report.txt), as `npm run fuzz` keeps them
+  const out = join(REPO, 'build', 'fuzz', 'findings');
+  const stats = await runBatch({ seed: SEED, count: COUNT, jobs: 1, onFinding: (f) => saveFinding(out, f) });
   console.log(`  ${summary(stats)}`);
   assert.equal(stats.harnessErrors, []);
   assert.is(stats.findings.length, 0, stats.findings.map(report).join('\n'));

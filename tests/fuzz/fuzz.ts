@@ -7,10 +7,10 @@
 // `differs: FIELD` (exit 1); the command wasm-reduce runs. `--show S:I`: regenerate module I of
 // seed S into the current directory and print the full comparison.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { report, runBatch, summary, type Finding } from './batch.js';
+import { findingDir, report, runBatch, saveFinding, summary, type Finding } from './batch.js';
 import { moduleDifference, type ModuleResult } from './differential.js';
 import { FEATURE_FLAGS, WASM_OPT, WASM_REDUCE, generateModule } from './generate.js';
 import { compareWithKwasm } from './pair.js';
@@ -101,17 +101,13 @@ async function main(argv: string[]): Promise<number> {
     seed: o.seed, count: o.count, start: o.start, jobs: o.jobs,
     onFinding: (f) => {
       findings.push(f);
-      const dir = join(o.out, `seed-${f.seed}-module-${f.index}`);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'module.wasm'), generateModule(f.seed, f.index));
-      writeFileSync(join(dir, 'report.txt'), report(f));
-      console.log(`finding: ${f.difference} (${dir})`);
+      console.log(`finding: ${f.difference} (${saveFinding(o.out, f)})`);
     },
     onProgress: (done, s) => { if (done % 100 === 0) console.log(`  ${done}/${o.count}: ${summary(s)}`); },
   });
   for (const f of findings) {
     if (!o.reduce) break;
-    const dir = join(o.out, `seed-${f.seed}-module-${f.index}`);
+    const dir = findingDir(o.out, f);
     console.log(`reducing ${dir}: ${reduce(dir, o.reduceSeconds)}`);
   }
   for (const h of stats.harnessErrors) console.log(`harness error: ${h}`);
