@@ -6,6 +6,7 @@
 // hang or crash of the compiler, of V8, and of the harness, and needs no per-module watchdog thread.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateModule } from './generate.js';
@@ -41,7 +42,7 @@ export interface BatchOptions {
   /** first module index (default 0) */
   start?: number;
   jobs?: number;
-  /** no progress for this long ends a child (default 20 s: generous for a loaded machine) */
+  /** no progress for this long (times the load per core) ends a child (default 20 s) */
   stallMs?: number;
   onFinding?: (f: Finding) => void;
   onProgress?: (done: number, stats: BatchStats) => void;
@@ -90,7 +91,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchStats> {
       if (where.why === 'stall' && where.side === 'ref') stats.referenceTimeouts++;
       else if (where.side === 'generate') stats.harnessErrors.push(`seed ${o.seed} module ${where.index}: wasm-opt ${where.why}`);
       else {
-        const what = where.why === 'stall' ? `did not finish within ${stallMs} ms where V8 did` : `killed the process (${where.why})`;
+        const what = where.why === 'stall' ? `did not finish within ${stallMs} ms (times the load per core) where V8 did` : `killed the process (${where.why})`;
         finding({ seed: o.seed, index: where.index, difference: `export ${JSON.stringify(where.export)}: kwasm-jit ${what}` });
       }
       finished();
@@ -106,7 +107,9 @@ export async function runBatch(o: BatchOptions): Promise<BatchStats> {
       child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
       let stalled = false;
       const timer = setInterval(() => {
-        if (where && Date.now() - where.at > stallMs) { stalled = true; child.kill('SIGKILL'); }
+        // stretched by the load per core, as the VM stage's limit: a busy machine is no finding
+        const load = Math.max(1, loadavg()[0] / cpus().length);
+        if (where && Date.now() - where.at > stallMs * load) { stalled = true; child.kill('SIGKILL'); }
       }, 250);
       child.on('message', (m: ChildMessage) => {
         if (m.type === 'phase') where = { index: m.index, export: m.export, side: m.side, at: Date.now() };
