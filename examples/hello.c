@@ -6,7 +6,7 @@
 // compiled and then linked without -O, so that an installed binaryen (wasm-opt) cannot rewrite it:
 //   clang-14 --target=wasm32-wasi -O2 -c -o hello.o examples/hello.c
 //   clang-14 --target=wasm32-wasi -fuse-ld=lld -Wl,--strip-debug -o examples/hello.wasm hello.o
-// (tests/programs/wasi-clang.ts runs these two steps; tests/cli/examples.test.ts checks the result.)
+// (tests/programs/wasi-clang.ts runs these two steps.)
 // (tests/cli/examples.test.ts rebuilds it and fails if the committed hello.wasm is stale).
 #include <errno.h>
 #include <stdio.h>
