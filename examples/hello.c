@@ -2,7 +2,11 @@
 //   ./bin/kwasm-jit.js run --dir examples::/ examples/hello.wasm [NAME]
 // It greets NAME (argv[1], or $USER_NAME, or "world"), reads message.txt from the directory the
 // host granted as "/", and shows that nothing outside that directory is reachable.
-// Built with: clang-14 --target=wasm32-wasi -O2 -fuse-ld=lld -Wl,--strip-debug -o examples/hello.wasm examples/hello.c
+// Built with clang-14 flags: --target=wasm32-wasi -O2 -fuse-ld=lld -Wl,--strip-debug
+// compiled and then linked without -O, so that an installed binaryen (wasm-opt) cannot rewrite it:
+//   clang-14 --target=wasm32-wasi -O2 -c -o hello.o examples/hello.c
+//   clang-14 --target=wasm32-wasi -fuse-ld=lld -Wl,--strip-debug -o examples/hello.wasm hello.o
+// (tests/programs/wasi-clang.ts runs these two steps.)
 // (tests/cli/examples.test.ts rebuilds it and fails if the committed hello.wasm is stale).
 #include <errno.h>
 #include <stdio.h>

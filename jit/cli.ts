@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CompileError } from './errors.js';
 import { validateModule } from './validator.js';
+import { isHelpFlag } from './cli/args.js';
 
 export interface Subcommand {
   usage: string;
@@ -12,10 +13,26 @@ export interface Subcommand {
   run(args: string[]): number | Promise<number>;
 }
 
+const VALIDATE_HELP = `usage: kwasm-jit validate FILE.wasm
+
+Decode and validate FILE.wasm against the features kwasm-jit supports, without compiling it.
+
+options:
+  -h, --help                 this text
+
+exit status:
+  0      valid (a one-line summary of the module is printed)
+  1      invalid (the error and its kind are printed)
+  2      command-line usage error or unreadable FILE`;
+
 function validateCmd(args: string[]): number {
+  if (args.some(isHelpFlag)) {
+    console.log(VALIDATE_HELP);
+    return 0;
+  }
   const file = args[0];
-  if (!file || args.length !== 1) {
-    console.error(`usage: kwasm-jit ${commands.validate.usage}`);
+  if (!file || args.length !== 1 || file.startsWith('-')) {
+    console.error(`usage: kwasm-jit ${commands.validate.usage} (see kwasm-jit validate --help)`);
     return 2;
   }
   let bytes: Uint8Array;
@@ -65,12 +82,14 @@ export const commands: Record<string, Subcommand> = {
 function help(): void {
   console.log('usage: kwasm-jit <command> [args]\n\ncommands:');
   for (const c of Object.values(commands)) console.log(`  ${c.usage}\n      ${c.summary}`);
-  console.log(`  --help\n      this text`);
+  console.log(`  help [COMMAND], -h, --help\n      this text, or COMMAND's own (the same as kwasm-jit COMMAND --help)`);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  let [name, ...rest] = argv;
+  // `help CMD` is `CMD --help`: each subcommand owns its help text (loaded with the command).
+  if (name === 'help' && rest.length === 1) [name, rest] = [rest[0], ['--help']];
+  if (name === undefined || isHelpFlag(name) || name === 'help') {
     help();
     return name === undefined ? 2 : 0;
   }

@@ -1,15 +1,16 @@
 // Builds each benchmark program twice from the same C source: natively with gcc and to
-// wasm32-wasi with clang-14. Outputs go to build/bench/, named by a hash of the source, the flags
+// wasm32-wasi with clang-14 (through tests/programs/wasi-clang.ts, so an installed wasm-opt does
+// not rewrite it). Outputs go to build/bench/, named by a hash of the source, the flags
 // and the compiler version, so an unchanged program is never rebuilt.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Program } from './programs.js';
+import { CLANG, compileWasiSync, wasiClangKey } from '../../tests/programs/wasi-clang.js';
 
 export interface Toolchain {
   gcc: string;
-  clang: string;
   gccVersion: string;
   clangVersion: string;
 }
@@ -28,14 +29,14 @@ function firstLine(cmd: string, args: string[]): string | undefined {
 /** Finds gcc and clang-14; throws an error naming the missing Debian packages. */
 export function detectToolchain(): Toolchain {
   const gccVersion = firstLine('gcc', ['--version']);
-  const clangVersion = firstLine('clang-14', ['--version']);
+  const clangVersion = firstLine(CLANG, ['--version']);
   const missing: string[] = [];
   if (!gccVersion) missing.push('gcc');
   if (!clangVersion) missing.push('clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32');
   if (missing.length) {
     throw new Error(`missing compilers: install the Debian packages ${missing.join(' ')} (npm run setup does)`);
   }
-  return { gcc: 'gcc', clang: 'clang-14', gccVersion: gccVersion!, clangVersion: clangVersion! };
+  return { gcc: 'gcc', gccVersion: gccVersion!, clangVersion: clangVersion! };
 }
 
 export interface Built {
@@ -45,15 +46,20 @@ export interface Built {
   compiled: boolean;
 }
 
-function compileTo(out: string, cmd: string, args: string[]): void {
+/** Runs `build` into a temporary file, then renames it: a half-written binary is never cached. */
+function atomically(out: string, build: (tmp: string) => void): void {
   const tmp = `${out}.tmp`;
+  build(tmp);
+  renameSync(tmp, out);
+}
+
+function gccTo(out: string, cmd: string, args: string[]): void {
   try {
-    execFileSync(cmd, [...args, '-o', tmp], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(cmd, [...args, '-o', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stderr ?? err.message}`);
   }
-  renameSync(tmp, out); // atomic: a half-written binary is never picked up by the cache
 }
 
 export function buildProgram(p: Program, tc: Toolchain, programsDir: string, outDir: string): Built {
@@ -67,14 +73,14 @@ export function buildProgram(p: Program, tc: Toolchain, programsDir: string, out
     return h.digest('hex').slice(0, 12);
   };
   const native = join(outDir, `${p.name}.${key([tc.gccVersion, ...NATIVE_FLAGS])}.native`);
-  const wasm = join(outDir, `${p.name}.${key([tc.clangVersion, ...WASM_FLAGS])}.wasm`);
+  const wasm = join(outDir, `${p.name}.${key([tc.clangVersion, wasiClangKey(WASM_FLAGS)])}.wasm`);
   let compiled = false;
   if (!existsSync(native)) {
-    compileTo(native, tc.gcc, [...NATIVE_FLAGS, src, '-lm']);
+    atomically(native, (tmp) => gccTo(tmp, tc.gcc, [...NATIVE_FLAGS, src, '-lm']));
     compiled = true;
   }
   if (!existsSync(wasm)) {
-    compileTo(wasm, tc.clang, [...WASM_FLAGS, src]);
+    atomically(wasm, (tmp) => compileWasiSync(src, tmp, WASM_FLAGS));
     compiled = true;
   }
   return { native, wasm, compiled };

@@ -35,6 +35,11 @@ export interface RunOptions {
   help: boolean;
 }
 
+/** `-h` or `--help`: every subcommand takes it (for `run` only before FILE; after it, it is the program's). */
+export function isHelpFlag(a: string): boolean {
+  return a === '-h' || a === '--help';
+}
+
 type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'trap-unknown-imports' | 'kernel' | 'help';
 const TAKES_VALUE: ReadonlySet<Flag> = new Set(['dir', 'env', 'invoke', 'argv0', 'timeout']);
 const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'help']);
@@ -71,7 +76,7 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
   for (; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') { i++; break; }
-    if (a === '-h') { o.help = true; continue; }
+    if (isHelpFlag(a)) { o.help = true; continue; }
     if (!a.startsWith('-') || a === '-') break;
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
@@ -93,7 +98,7 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
       case 'timeout': o.timeoutMs = parseTimeout(value as string); break;
       case 'trap-unknown-imports': o.trapUnknownImports = true; break;
       case 'kernel': o.kernel = true; break;
-      case 'help': o.help = true; break;
+      case 'help': break; // isHelpFlag above
     }
   }
   if (o.help) return o;

@@ -6,18 +6,42 @@ import { CompileError } from '../errors.js';
 import { compileModule, functionName } from '../compiler/module-compiler.js';
 import { formatFuncType } from '../types.js';
 
+import { isHelpFlag } from './args.js';
+
 export const COMPILE_USAGE = 'compile FILE.wasm [--disasm] [--func N|NAME]';
+
+export const COMPILE_HELP = `usage: kwasm-jit ${COMPILE_USAGE}
+
+Compile every function of FILE.wasm to x86-64 without running anything, and print each
+function's index, name, type and machine-code size, then the totals and the compile time.
+
+options (anywhere on the line):
+  --disasm                   add the disassembly of each function (capstone), with labels
+  --func N|NAME              show only function N (index in the function space) or NAME
+                             (as listed: its name-section name, else its export name)
+  -h, --help                 this text
+
+exit status:
+  0      compiled
+  1      invalid module (the validation or compile error is printed)
+  2      command-line usage error, unreadable FILE or no such --func`;
 
 function fail(msg: string, code = 1): number { console.error(`kwasm-jit: ${msg}`); return code; }
 
 export async function compileCmd(args: string[]): Promise<number> {
   let disasm = false, sel: string | undefined, file: string | undefined;
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--disasm') disasm = true;
-    else if (args[i] === '--func') sel = args[++i];
-    else file = args[i];
+    const a = args[i];
+    if (isHelpFlag(a)) { console.log(COMPILE_HELP); return 0; }
+    if (a === '--disasm') disasm = true;
+    else if (a === '--func') {
+      if (i + 1 >= args.length) return usage('option --func needs a value');
+      sel = args[++i];
+    } else if (a.startsWith('-') && a !== '-') return usage(`unknown option ${JSON.stringify(a)}`);
+    else if (file !== undefined) return usage(`one FILE.wasm only (got ${JSON.stringify(file)} and ${JSON.stringify(a)})`);
+    else file = a;
   }
-  if (!file) return fail(`usage: kwasm-jit ${COMPILE_USAGE}`, 2);
+  if (!file) return usage('missing FILE.wasm');
   let bytes: Uint8Array;
   try { bytes = readFileSync(file); } catch (e) { return fail(`${file}: ${(e as Error).message}`, 2); }
   let m;
@@ -45,6 +69,10 @@ export async function compileCmd(args: string[]): Promise<number> {
   console.log(`${m.image.functions.length} functions, ${m.codeSize} bytes of machine code (+${m.image.code.length - m.codeSize} constant pool) ` +
     `from ${codeSection} bytes of code section, compiled in ${m.compileMs.toFixed(1)} ms`);
   return 0;
+}
+
+function usage(msg: string): number {
+  return fail(`compile: ${msg}\nusage: kwasm-jit ${COMPILE_USAGE} (see kwasm-jit compile --help)`, 2);
 }
 
 function shiftLabels(all: Map<number, string>, off: number, size: number): Map<number, string> {

@@ -8,7 +8,8 @@
 // caller must fail loudly), never a silent skip.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,23 +58,37 @@ function kmodSources(dir: string): string[] {
 }
 
 /**
- * Builds kwasm.ko in build/kmod-<ver>/<pid>/ (sources copied there: the source tree stays clean;
- * one directory per process, because several engineers' test runs may build at the same time).
+ * kwasm.ko for kernel `k`, cached in build/kmod-<ver>/<hash of the sources>/ (a kbuild run costs
+ * 5-30 s on a loaded host, and most runs change no kernel source). Built in a directory of this
+ * process's own (several test runs may build at once; the source tree stays clean), then renamed
+ * into place: a concurrent run sees a whole module or none.
  */
 export function buildModule(k: KernelInfo): string {
   const root = repoRoot();
-  const out = join(root, 'build', `kmod-${k.version}`, String(process.pid));
+  const src = join(root, 'kernel-loader', 'kmod');
+  const sources = kmodSources(src).sort();
+  const h = createHash('sha256').update(k.version);
+  for (const f of sources) h.update(`\0${f}\0`).update(readFileSync(join(src, f)));
+  const cached = join(root, 'build', `kmod-${k.version}`, h.digest('hex').slice(0, 16));
+  const ko = join(cached, 'kwasm.ko');
+  if (existsSync(ko)) return ko;
+  const out = `${cached}.${process.pid}.tmp`;
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const src = join(root, 'kernel-loader', 'kmod');
-  for (const f of kmodSources(src)) copyFileSync(join(src, f), join(out, f));
+  for (const f of sources) copyFileSync(join(src, f), join(out, f));
   try {
     execFileSync('make', ['-s', '-C', k.headers, `M=${out}`, 'modules'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stdout?: Buffer; stderr?: Buffer };
+    rmSync(out, { recursive: true, force: true });
     throw new Error(`kernel harness: building kwasm.ko failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`);
   }
-  return join(out, 'kwasm.ko');
+  try {
+    renameSync(out, cached);
+  } catch {
+    rmSync(out, { recursive: true, force: true }); // another run got there first: same sources, same module
+  }
+  return ko;
 }
 
 /** Modules /init loads to reach the 9p share, in dependency order (platform facts). */
@@ -125,6 +140,7 @@ export interface VmRun {
   vmallocLeaks: number | undefined;
   /** the module's own count of live instances/pages after the script ("0/0" when clean) */
   live: string | undefined;
+  /** killed: no console output for the stall limit, or over the overall limit */
   timedOut: boolean;
   ms: number;
   /** everything that makes this run a failure; empty = clean */
@@ -140,6 +156,13 @@ const OWN_TAINT = 4096 | 8192;
 export interface VmOptions {
   /** absolute path of the node script to run in the guest (it sees the host's filesystem) */
   script: string;
+  /**
+   * Progress, not wall time, decides: the VM is killed when its console has been silent for
+   * stallMs (default 300 s; every guest test prints as it finishes, the slowest takes ~80 s on a
+   * quiet host), stretched by the host's load per core, or past the overall timeoutMs (default 30
+   * min, a backstop). A fixed wall-clock limit failed runs whose guest had only been slowed down.
+   */
+  stallMs?: number;
   timeoutMs?: number;
   memMiB?: number;
   /** called with console text as it arrives (progress) */
@@ -164,35 +187,46 @@ export async function runInVm(opts: VmOptions): Promise<VmRun> {
   const ko = buildModule(k);
   const initrd = buildInitramfs(k);
   for (const p of [ko, opts.script]) if (/\s/.test(p)) throw new Error(`kernel harness: path with spaces not supported: ${p}`);
-  const timeoutMs = opts.timeoutMs ?? 240_000;
+  const timeoutMs = opts.timeoutMs ?? 1_800_000;
+  const stallMs = opts.stallMs ?? 300_000;
+  // the guest mounts its own tmpfs on /tmp: a checkout under the host's /tmp must be bound back
+  const keep = /^\/tmp\/[^/]+/.exec(repoRoot())?.[0];
   const args = [
     '-accel', 'tcg,thread=multi', '-cpu', 'max', '-m', String(opts.memMiB ?? 2048), '-smp', '2',
     '-nographic', '-no-reboot', '-net', 'none',
     '-kernel', k.vmlinuz, '-initrd', initrd,
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
-    '-append', `console=ttyS0 quiet panic=-1 preempt=full kwasm_ko=${ko} kwasm_run=${opts.script}`,
+    '-append', `console=ttyS0 quiet panic=-1 preempt=full kwasm_ko=${ko} kwasm_run=${opts.script}${keep ? ` kwasm_keep=${keep}` : ''}`,
   ];
   const started = Date.now();
   const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let consoleText = '';
   let timedOut = false;
+  let why = '';
+  let lastOutput = started;
   const onData = (s: string): void => {
     consoleText += s;
+    lastOutput = Date.now();
     opts.onOutput?.(s);
   };
   // stream decoding: a UTF-8 character split across two chunks must not turn into U+FFFD
   child.stdout.setEncoding('utf8').on('data', onData);
   child.stderr.setEncoding('utf8').on('data', onData);
-  const timer = setTimeout(() => {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const load = Math.max(1, loadavg()[0] / cpus().length);
+    if (now - started > timeoutMs) why = `VM did not finish within ${timeoutMs} ms`;
+    else if (now - lastOutput > stallMs * load) why = `VM console silent for ${Math.round((now - lastOutput) / 1000)} s (limit ${stallMs / 1000} s x load ${load.toFixed(1)} per core)`;
+    else return;
     timedOut = true;
+    clearInterval(timer);
     child.kill('SIGKILL');
-  }, timeoutMs);
+  }, 1000);
   const exitCode = await new Promise<number | null>((resolve) => {
     child.on('error', (e) => { consoleText += `\nqemu: ${e.message}\n`; resolve(null); });
     child.on('close', (code) => resolve(code));
   });
-  clearTimeout(timer);
-  rmSync(dirname(ko), { recursive: true, force: true });
+  clearInterval(timer);
 
   const text = consoleText.replace(/\r/g, '');
   const run: VmRun = {
@@ -211,7 +245,7 @@ export async function runInVm(opts: VmOptions): Promise<VmRun> {
     problems: [],
   };
   const p = run.problems;
-  if (timedOut) p.push(`VM did not finish within ${timeoutMs} ms`);
+  if (timedOut) p.push(why);
   if (exitCode !== 0 && !timedOut) p.push(`qemu exited with ${exitCode}`);
   for (const m of text.matchAll(/^@@KWASM ERROR (.*)$/gm)) p.push(`guest: ${m[1]}`);
   if (!run.insmodOk) p.push('insmod kwasm.ko failed');

@@ -8,9 +8,13 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-KO=; SCRIPT=
+KO=; SCRIPT=; KEEP=
 for w in $(cat /proc/cmdline); do
-  case "$w" in kwasm_ko=*) KO=${w#kwasm_ko=} ;; kwasm_run=*) SCRIPT=${w#kwasm_run=} ;; esac
+  case "$w" in
+    kwasm_ko=*) KO=${w#kwasm_ko=} ;;
+    kwasm_run=*) SCRIPT=${w#kwasm_run=} ;;
+    kwasm_keep=*) KEEP=${w#kwasm_keep=} ;;  # a host directory under /tmp the guest must still see
+  esac
 done
 say() { echo "@@KWASM $*"; }
 
@@ -21,7 +25,14 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro host /host || say "
 mount -t proc proc /host/proc
 mount -t devtmpfs dev /host/dev
 mount -t sysfs sys /host/sys
+# The guest's /tmp is its own tmpfs (the share is read-only). A checkout under the host's /tmp
+# (KEEP, the top directory holding it) would vanish under it: keep it visible, bound from a
+# second view of the host's /tmp taken before the tmpfs goes on top.
+if [ -n "$KEEP" ]; then mkdir -p /hosttmp && mount -o bind /host/tmp /hosttmp || say "ERROR bind host /tmp"; fi
 mount -t tmpfs -o size=256m tmp /host/tmp
+if [ -n "$KEEP" ]; then
+  mkdir -p "/host$KEEP" && mount -o bind "/hosttmp${KEEP#/tmp}" "/host$KEEP" || say "ERROR bind $KEEP"
+fi
 
 say "TAINT-BEFORE $(cat /proc/sys/kernel/tainted)"
 if insmod "/host$KO"; then say "INSMOD 0"; else say "INSMOD 1"; fi
@@ -35,5 +46,6 @@ say "TAINT-AFTER $(cat /proc/sys/kernel/tainted)"
 say "BEGIN-DMESG"
 dmesg
 say "END-DMESG"
+[ -n "$KEEP" ] && umount "/host$KEEP" /hosttmp 2>/dev/null
 umount /host/tmp /host/sys /host/dev /host/proc /host 2>/dev/null
 poweroff -f

@@ -2,12 +2,12 @@
 // WASI programs (clang-14, cached by tests/programs/build.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wat } from '../jit/wat.js';
-import { buildProgram, CFLAGS, CLANG } from '../programs/build.js';
+import { buildProgram, CFLAGS } from '../programs/build.js';
+import { compileWasiSync } from '../programs/wasi-clang.js';
 import { cli } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kwasm-cli-'));
@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
 function buildWasiC(): string {
   const src = join(tmp, 'wasi.c'), out = join(tmp, 'wasi.wasm');
   writeFileSync(src, WASI_C);
-  execFileSync(CLANG, [...CFLAGS, '-o', out, src]);
+  compileWasiSync(src, out, CFLAGS);
   return out;
 }
 const wasiProg = buildWasiC();

@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EXPECTED_FILE, KERNEL_CLI_PROGRAMS, runBatch, expectedOf, runInvokes, writeInvokeModule, type Expected } from './guest/cli.guest.js';
 import { writeSpecBundle } from './guest/spec.guest.js';
+import { writeFuzzBundle } from './guest/differential.guest.js';
 
 /** User-mode runs of the programs the guest runs with --kernel (the reference it must match). */
 async function cliReference(): Promise<void> {
@@ -52,14 +53,21 @@ async function main(): Promise<void> {
     const converted = await convertAll();
     if (converted.some((c) => c.error)) console.log('  spec conversion failed for some scripts (kernel subset skips them)');
     writeSpecBundle();
+    writeFuzzBundle();
     await cliReference();
     const script = join(repoRoot(), 'dist', 'tests', 'kernel', 'guest', 'main.guest.js');
-    const run = await runInVm({ script, timeoutMs: Number(process.env.KWASM_VM_TIMEOUT_MS ?? 240_000) });
+    const env = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
+    const run = await runInVm({ script, timeoutMs: env('KWASM_VM_TIMEOUT_MS'), stallMs: env('KWASM_VM_STALL_MS') });
     console.log(run.output.split('\n').map((l) => `  guest| ${l}`).join('\n'));
     const spec = /@@SPEC-KERNEL (\{.*\})/.exec(run.output);
     if (spec) {
       const k = JSON.parse(spec[1]) as { files: number; passed: number; failed: number; unsupported: number; ms: number };
       console.log(`spec subset in ring 0: ${k.passed} passed, ${k.failed} failed, ${k.unsupported} not supported in kernel mode (${k.files} scripts, ${(k.ms / 1000).toFixed(1)} s)`);
+    }
+    const fuzz = /@@FUZZ-KERNEL (\{.*\})/.exec(run.output);
+    if (fuzz) {
+      const f = JSON.parse(fuzz[1]) as { modules: number; compared: number; unsupported: number; differences: number; ms: number };
+      console.log(`differential fuzz in ring 0: ${f.modules} modules, ${f.compared} exports compared, ${f.unsupported} stopped at something unsupported, ${f.differences} differences (${(f.ms / 1000).toFixed(1)} s)`);
     }
     const g = guestCounts(run.output);
     if (g) { passed += g.passed; failed += g.failed; } else { failed++; console.log('FAIL guest test summary missing'); }

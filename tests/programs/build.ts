@@ -1,33 +1,29 @@
-// Compiles tests/programs/c/*.c to wasm32-wasi once, cached under
-// build/programs/ by a hash of the source and the command line, so repeated
-// test runs do not invoke clang at all.
+// Compiles tests/programs/c/*.c to wasm32-wasi once (through wasi-clang.ts, hermetic), cached
+// under build/programs/ by a hash of the source and the commands, so repeated test runs do not
+// invoke clang at all.
 
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { compileWasi, wasiClangKey } from './wasi-clang.js';
 
 /** The repository root (this file runs from dist/tests/programs/). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SOURCE_DIR = join(REPO_ROOT, 'tests', 'programs', 'c');
 export const CACHE_DIR = join(REPO_ROOT, 'build', 'programs');
-export const CLANG = 'clang-14';
 export const CFLAGS = ['--target=wasm32-wasi', '-O2', '-fuse-ld=lld', '-Wall', '-Werror'];
 
 /** Path of the compiled module for `source` (a file name in tests/programs/c/), compiling if needed. */
 export async function buildProgram(source: string): Promise<string> {
   const src = join(SOURCE_DIR, source);
-  const hash = createHash('sha256').update(readFileSync(src)).update(CLANG).update(CFLAGS.join(' '))
+  const hash = createHash('sha256').update(readFileSync(src)).update(wasiClangKey(CFLAGS))
     .digest('hex').slice(0, 16);
   const out = join(CACHE_DIR, `${source.replace(/\.c$/, '')}-${hash}.wasm`);
   if (existsSync(out)) return out;
   mkdirSync(CACHE_DIR, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  await run(CLANG, [...CFLAGS, '-o', tmp, src]);
+  await compileWasi(src, tmp, CFLAGS);
   renameSync(tmp, out); // atomic: a concurrent run never sees half a file
   return out;
 }

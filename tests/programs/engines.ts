@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WASI } from '../../jit/wasi/index.js';
+import { kwasmTrapKind, v8TrapKind } from '../fuzz/trap-kinds.js';
 
 /** Exit status of the child when the program trapped (wasmtime's choice, 128 + SIGABRT). */
 export const TRAP_EXIT_STATUS = 134;
@@ -38,25 +39,6 @@ export interface Engine {
   run(cfg: EngineRunConfig): Promise<number>;
   /** The trap kind of an error `run` rejected with, in the spec's words; undefined if not a trap. */
   trapKind(err: unknown): string | undefined;
-}
-
-/** V8 reports traps as WebAssembly.RuntimeError (and a RangeError for stack exhaustion). */
-function v8TrapKind(err: unknown): string | undefined {
-  if (err instanceof RangeError && /call stack/i.test(err.message)) return 'call stack exhausted';
-  if (!(err instanceof WebAssembly.RuntimeError)) return undefined;
-  const m = err.message;
-  if (/out of bounds/.test(m) && /memory/.test(m)) return 'out of bounds memory access';
-  if (/unreachable/.test(m)) return 'unreachable';
-  if (/divide by zero/.test(m)) return 'integer divide by zero';
-  if (/integer overflow/.test(m)) return 'integer overflow';
-  if (/table index|out of bounds/.test(m)) return 'undefined element';
-  return `runtime error: ${m}`;
-}
-
-/** kwasm-jit raises RuntimeError with the spec's trap text, and RangeError for stack exhaustion (as V8 does). */
-function kwasmTrapKind(err: unknown): string | undefined {
-  if (err instanceof RangeError && /call stack/i.test(err.message)) return 'call stack exhausted';
-  return err instanceof Error && err.name === 'RuntimeError' ? err.message : undefined;
 }
 
 /** bin/kwasm-jit.js, from dist/tests/programs/. */

@@ -10,6 +10,7 @@ import instance from './instance.guest.js';
 import spec from './spec.guest.js';
 import cli from './cli.guest.js';
 import wasi from './wasi.guest.js';
+import differential from './differential.guest.js';
 
 ring0.run();
 reloc.run();
@@ -19,4 +20,5 @@ fuzz.run();
 instance.run();
 wasi.run();
 cli.run();
+differential.run();
 spec.run();
