@@ -17,7 +17,7 @@ import {
   Oflags, PREOPENTYPE_DIR, PRESTAT, Rights, STREAM_RIGHTS, Whence,
 } from './layout.js';
 import type { GuestMemory } from './memory.js';
-import { checkPathSyntax, withWalk } from './sandbox.js';
+import { checkPathSyntax, type NameAt, withWalk } from './sandbox.js';
 
 const OK = Errno.SUCCESS;
 const R = Rights;
@@ -346,9 +346,9 @@ export function path_link(ctx: CallContext, oldFd: number, oldFlags: number, old
   const newPath = pathArg(ctx, newPtr, newLen);
   withWalk(od, oldPath, (o) => {
     const old = o.final((oldFlags & Lookupflags.SYMLINK_FOLLOW) !== 0);
-    // `dir/` names a directory (which cannot be hard-linked) or fails as the kernel says.
+    // `dir/` names a directory, which cannot be hard-linked (or fails as the kernel says).
     if (o.mustBeDir) {
-      closeSync(o.open(at.O_PATH, 0, true).fd);
+      requireDirectory(old);
       fail(Errno.PERM, 'hard link to a directory');
     }
     withWalk(nd, newPath, (w) => {
@@ -418,6 +418,11 @@ export function path_open(
   return OK;
 }
 
+/** NOTDIR (or NOENT, ...) unless `n` is a directory; `n` is final, so nothing is followed. */
+function requireDirectory(n: NameAt): void {
+  closeSync(at.openat(n.dir, n.name, at.O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW));
+}
+
 function closeQuietly(hostFd: number): void {
   try { closeSync(hostFd); } catch { /* the error being reported is the first one */ }
 }
@@ -428,7 +433,7 @@ export function path_readlink(ctx: CallContext, fd: number, pathPtr: number, pat
     const n = w.final(false);
     // `x/` and `x/.` name a directory, which is not a link (once it is found to exist).
     if (n.name === '.' || w.mustBeDir) {
-      closeSync(w.open(at.O_PATH, 0, true).fd);
+      requireDirectory(n);
       fail(Errno.INVAL, 'not a symlink');
     }
     return at.readlinkat(n.dir, n.name);

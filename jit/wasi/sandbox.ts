@@ -74,6 +74,7 @@ export class Walk {
   private readonly queue: string[];
   private expansions = 0;
   private directoryOnly: boolean;
+  private used = false;
 
   constructor(private readonly root: WalkRoot, path: string) {
     this.queue = checkPathSyntax(path);
@@ -156,14 +157,22 @@ export class Walk {
     }
   }
 
+  /** A walk ends in one final operation; a second would silently start from where the first ended. */
+  private once(): void {
+    if (this.used) throw new Error('internal error: a sandbox Walk was used twice');
+    this.used = true;
+  }
+
   /** The name to create, remove or rename: never followed, its trailing `/` kept for the kernel. */
   name(): NameAt {
+    this.once();
     const n = this.last();
     return { dir: this.dir, name: n !== '.' && this.directoryOnly ? `${n}/` : n };
   }
 
   /** The final name with a final symlink followed when `follow` (or the path ends in `/`). */
   final(follow: boolean): NameAt {
+    this.once();
     for (;;) {
       const n = this.last();
       if (n === '.' || !(follow || this.directoryOnly) || !this.splice(n)) return { dir: this.dir, name: n };
@@ -176,6 +185,7 @@ export class Walk {
    * Returns the new host fd (the caller owns it) and its host path.
    */
   open(flags: number, mode: number, follow: boolean): { fd: number; hostPath: string } {
+    this.once();
     for (;;) {
       const n = this.last();
       const chase = n !== '.' && (follow || this.directoryOnly);
