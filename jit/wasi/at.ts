@@ -31,7 +31,12 @@ const fns = define({
   symlinkat: { library: LIB, retType: I32, paramsType: [PTR, I32, PTR], errno: true },
   utimensat: { library: LIB, retType: I32, paramsType: [I32, PTR, PTR, I32], errno: true },
   futimens: { library: LIB, retType: I32, paramsType: [I32, PTR], errno: true },
+  lseek: { library: LIB, retType: DataType.I64, paramsType: [I32, PTR, I32], errno: true },
+  // syscall(SYS_getdents64, fd, buf, count): glibc 2.36 has no getdents64 wrapper.
+  syscall: { library: LIB, retType: DataType.I64, paramsType: [PTR, I32, PTR, PTR], errno: true },
 });
+
+const SYS_GETDENTS64 = 217n; // x86-64
 
 /** Linux open(2) flags Node's fs.constants lacks (every fd opened here is close-on-exec, as Node's own). */
 export const O_PATH = 0o10000000;
@@ -48,9 +53,10 @@ export const E = {
 } as const;
 
 // Scratch layout: two string slots (a name may be a whole symlink target, up to PATH_MAX
-// bytes plus the NUL), the readlink buffer, two timespecs.
+// bytes plus the NUL), the readlink buffer, two timespecs, the getdents64 buffer.
 const SLOT = 8192;
-const SCRATCH = { str0: 0, str1: SLOT, link: 2 * SLOT, times: 3 * SLOT, size: 3 * SLOT + 4096 } as const;
+const DENTS = 32768;
+const SCRATCH = { str0: 0, str1: SLOT, link: 2 * SLOT, times: 3 * SLOT, dents: 3 * SLOT + 4096, size: 3 * SLOT + 4096 + DENTS } as const;
 let scratchAddr = 0n;
 let scratch: Buffer | undefined;
 
@@ -138,4 +144,31 @@ export function utimensat(dir: number, name: string, atime: Timespec, mtime: Tim
 
 export function futimens(fd: number, atime: Timespec, mtime: Timespec): void {
   check('futimens', fns.futimens([fd, timesPtr(atime, mtime)]) as Ret);
+}
+
+/** One entry of a directory as getdents64 reports it (`type` is the DT_* value, 0 when unknown). */
+export interface Dirent { name: string; ino: bigint; type: number }
+export const DT = { UNKNOWN: 0, FIFO: 1, CHR: 2, DIR: 4, BLK: 6, REG: 8, LNK: 10, SOCK: 12 } as const;
+
+/**
+ * Every entry of the open directory `fd` (`.` and `..` included), read from the fd itself
+ * (rewound first) rather than by a path, which may since name something else.
+ * At most `limit` entries: a guest cannot make the host build an unbounded list.
+ */
+export function readDirectory(fd: number, limit: number): Dirent[] {
+  check('lseek', fns.lseek([fd, 0n, 0 /* SEEK_SET */]) as Ret);
+  const b = area();
+  const out: Dirent[] = [];
+  for (;;) {
+    const n = check('getdents64', fns.syscall([SYS_GETDENTS64, fd, scratchAddr + BigInt(SCRATCH.dents), BigInt(DENTS)]) as Ret);
+    if (n === 0) return out;
+    // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] (NUL-terminated).
+    for (let p = SCRATCH.dents; p < SCRATCH.dents + n;) {
+      const reclen = b.readUInt16LE(p + 16);
+      const nameEnd = b.indexOf(0, p + 19);
+      out.push({ ino: b.readBigUInt64LE(p), type: b[p + 18], name: b.toString('utf8', p + 19, nameEnd) });
+      if (out.length > limit) throw new WasiError(Errno.NOMEM, `directory has more than ${limit} entries`);
+      p += reclen;
+    }
+  }
 }

@@ -2,18 +2,14 @@
 // are thrown (WasiError, or a Node SystemError carrying the host errno) and
 // turned into errno values by WASI.call() in index.ts.
 
-import {
-  closeSync, constants as C, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, readdirSync,
-  type BigIntStats,
-} from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants as C, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, type BigIntStats } from 'node:fs';
 import * as at from './at.js';
 import type { CallContext } from './context.js';
 import { Errno, fail } from './errno.js';
 import { type DirListingEntry, type FdEntry, filetypeOf } from './fd-table.js';
 import { readOnce, writeAll } from './io.js';
 import {
-  ADVICE_MAX, DIR_RIGHTS, DIRENT, Fdflags, FDSTAT, FILE_RIGHTS, FILESTAT, Fstflags, Lookupflags,
+  ADVICE_MAX, DIR_RIGHTS, DIRENT, Fdflags, FDSTAT, FILE_RIGHTS, FILESTAT, Filetype, Fstflags, Lookupflags,
   Oflags, PREOPENTYPE_DIR, PRESTAT, Rights, STREAM_RIGHTS, Whence,
 } from './layout.js';
 import type { GuestMemory } from './memory.js';
@@ -260,19 +256,36 @@ export function fd_prestat_dir_name(ctx: CallContext, fd: number, ptr: number, l
   return OK;
 }
 
+/** WASI file types by getdents64's DT_* (FIFOs have none, as in filetypeOf). */
+const FILETYPE_OF_DT: ReadonlyMap<number, number> = new Map([
+  [at.DT.REG, Filetype.REGULAR_FILE], [at.DT.DIR, Filetype.DIRECTORY], [at.DT.LNK, Filetype.SYMBOLIC_LINK],
+  [at.DT.CHR, Filetype.CHARACTER_DEVICE], [at.DT.BLK, Filetype.BLOCK_DEVICE], [at.DT.SOCK, Filetype.SOCKET_STREAM],
+]);
+
+/** Bounds the listing a guest can make the host hold for one directory fd. */
+const MAX_LISTING = 1 << 20;
+
+/** The directory's entries, read through its fd (see at.readDirectory), never by its path. */
 function listDirectory(e: FdEntry): DirListingEntry[] {
-  const self = lstatSync(e.hostPath, { bigint: true });
-  const parent = lstatSync(dirname(e.hostPath), { bigint: true });
-  const out: DirListingEntry[] = [
-    { name: '.', ino: self.ino, type: filetypeOf(self) },
-    { name: '..', ino: parent.ino, type: filetypeOf(parent) },
-  ];
-  for (const d of readdirSync(e.hostPath, { withFileTypes: true })) {
-    const st = lstatSync(`${e.hostPath}/${d.name}`, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined) continue; // removed meanwhile
-    out.push({ name: d.name, ino: st.ino, type: filetypeOf(st) });
+  return at.readDirectory(e.hostFd, MAX_LISTING).map((d) => ({
+    name: d.name, ino: d.ino,
+    type: FILETYPE_OF_DT.get(d.type) ?? (d.type === at.DT.UNKNOWN ? typeAt(e.hostFd, d.name) : Filetype.UNKNOWN),
+  }));
+}
+
+/** For a file system that does not fill in d_type: the entry's type through the directory fd. */
+function typeAt(dir: number, name: string): number {
+  let fd: number;
+  try {
+    fd = at.openat(dir, name, at.O_PATH | C.O_NOFOLLOW);
+  } catch {
+    return Filetype.UNKNOWN; // removed meanwhile
   }
-  return out;
+  try {
+    return filetypeOf(fstatSync(fd));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -5,11 +5,11 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Errno, errnoName } from '../../jit/wasi/index.js';
-import { FDSTAT, FILESTAT, Fstflags, Lookupflags, Oflags, Rights } from '../../jit/wasi/layout.js';
+import { DIRENT, FDSTAT, FILESTAT, Fstflags, Lookupflags, Oflags, Rights } from '../../jit/wasi/layout.js';
 import { harness, RW, type Setup } from './harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kwasm-wasi-paths-'));
@@ -188,6 +188,26 @@ test('a final symlink: LOOP (or NOTDIR with O_DIRECTORY) without SYMLINK_FOLLOW,
   assert.is(Buffer.from(s.memory.buffer, 3000, s.dv().getUint32(OUT, true)).toString(), 'target');
   is(call(s, 'path_readlink', 3, 'symlink/', 3000, 64, OUT), Errno.INVAL);
   is(call(s, 'path_readlink', 3, 'target', 3000, 64, OUT), Errno.INVAL);
+});
+
+test('fd_readdir lists the directory the fd was opened on, even after its name was swapped for a symlink out of the grant', () => {
+  const s = withDir();
+  const outside = mkdtempSync(join(tmp, 'outside-'));
+  writeFileSync(join(outside, 'secret'), 'x');
+  mkdirSync(join(s.dir, 'd'));
+  writeFileSync(join(s.dir, 'd', 'mine'), 'x');
+  const fd = openFile(s, 'd', Oflags.DIRECTORY, Rights.FD_READDIR);
+  renameSync(join(s.dir, 'd'), join(s.dir, 'moved'));
+  symlinkSync(join(outside), join(s.dir, 'd'));
+  is(s.call('fd_readdir', fd, 10000, 4096, 0n, OUT), Errno.SUCCESS);
+  const used = s.dv().getUint32(OUT, true);
+  const names: string[] = [];
+  for (let p = 10000; p + DIRENT.size <= 10000 + used;) {
+    const namlen = s.dv().getUint32(p + DIRENT.namlen, true);
+    names.push(Buffer.from(s.memory.buffer, p + DIRENT.size, namlen).toString());
+    p += DIRENT.size + namlen;
+  }
+  assert.equal(names.sort(), ['.', '..', 'mine']);
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
