@@ -1,6 +1,6 @@
-// Issue #12.2: two guests granted the same directory. race_swap keeps swapping `d`
-// between a real directory and a symlink to ../canary (outside the grant) while
-// race_victim truncates, creates, makes directories in or unlinks under `d/`. With a
+// Issue #12.2: two guests granted the same directory (tests/programs/c/race.c). `race swap`
+// keeps swapping `d` between a real directory and a symlink to ../canary (outside the
+// grant) while `race victim` truncates, creates, makes directories in or unlinks under `d/`. With a
 // resolve-then-use sandbox the kernel re-resolves `d` at use time and the operation
 // lands in canary/ within seconds; the fd walk (jit/wasi/sandbox.ts) must give 0 escapes.
 // Both guests run under the real CLI in child processes, bounded by time and count.
@@ -20,7 +20,7 @@ import { CLI } from '../programs/engines.js';
 const SECONDS = 5;
 const MAX_ITERATIONS = 1_000_000;
 const KILL_AFTER_MS = 120_000;
-/** race_victim's mode 4: open O_TRUNC, open O_CREAT, mkdir, unlink, in turn. */
+/** The victim's mode 4: open O_TRUNC, open O_CREAT, mkdir, unlink, in turn. */
 const ALL_MODES = '4';
 
 interface Run { status: number | null; stdout: string; stderr: string }
@@ -49,7 +49,7 @@ function snapshot(canary: string): string {
 }
 
 const top = realpathSync(mkdtempSync(join(tmpdir(), 'kwasm-race-')));
-const programs = await buildAll(['race_swap.c', 'race_victim.c']);
+const race = (await buildAll(['race.c'])).get('race.c') as string;
 
 test('truncate, create, mkdir and unlink under d/ while d is swapped for a symlink out: nothing outside the grant changes', async () => {
   const sandbox = join(top, 'sandbox'), canary = join(top, 'canary');
@@ -62,8 +62,8 @@ test('truncate, create, mkdir and unlink under d/ while d is swapped for a symli
   const before = snapshot(canary);
   const limits = [String(MAX_ITERATIONS), String(SECONDS)];
   const [swap, victim] = await Promise.all([
-    runGuest(programs.get('race_swap.c') as string, sandbox, limits),
-    runGuest(programs.get('race_victim.c') as string, sandbox, [...limits, ALL_MODES]),
+    runGuest(race, sandbox, ['swap', ...limits]),
+    runGuest(race, sandbox, ['victim', ...limits, ALL_MODES]),
   ]);
   assert.is(swap.status, 0, swap.stderr);
   assert.is(victim.status, 0, victim.stderr);
