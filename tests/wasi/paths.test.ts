@@ -5,9 +5,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Errno, errnoName } from '../../jit/wasi/index.js';
 import { DIRENT, FDSTAT, FILESTAT, Fstflags, Lookupflags, Oflags, Rights } from '../../jit/wasi/layout.js';
 import { harness, RW, type Setup } from './harness.js';
@@ -208,6 +208,43 @@ test('fd_readdir lists the directory the fd was opened on, even after its name w
     p += DIRENT.size + namlen;
   }
   assert.equal(names.sort(), ['.', '..', 'mine']);
+});
+
+test('a trailing slash never makes the kernel follow a symlink out of the grant', () => {
+  const s = withDir();
+  const outside = mkdtempSync(join(tmp, 'outside-'));
+  mkdirSync(join(outside, 'sub'));
+  writeFileSync(join(outside, 'secret'), 'x');
+  const before = readdirSync(outside).sort();
+  symlinkSync(outside, join(s.dir, 'abs'));
+  symlinkSync(join('..', basename(outside)), join(s.dir, 'rel'));
+  writeFileSync(join(s.dir, 'file'), 'x');
+  mkdirSync(join(s.dir, 'dir'));
+  for (const link of ['abs', 'rel', 'abs/sub', 'rel/sub']) {
+    const denied = (e: number): boolean => e !== Errno.SUCCESS;
+    const slash = `${link}/`;
+    for (const [what, errno] of [
+      ['path_create_directory', call(s, 'path_create_directory', 3, `${slash}new`)],
+      ['path_create_directory /', call(s, 'path_create_directory', 3, slash)],
+      ['path_remove_directory', call(s, 'path_remove_directory', 3, slash)],
+      ['path_unlink_file', call(s, 'path_unlink_file', 3, slash)],
+      ['path_rename from', call(s, 'path_rename', 3, slash, 3, 'moved')],
+      ['path_rename onto', call(s, 'path_rename', 3, 'dir', 3, slash)],
+      ['path_symlink', call(s, 'path_symlink', 'file', 3, slash)],
+      ['path_link', call(s, 'path_link', 3, 0, 'file', 3, slash)],
+      ['path_link from', call(s, 'path_link', 3, 0, slash, 3, 'hard')],
+      ['path_filestat_get', call(s, 'path_filestat_get', 3, 0, slash, STAT)],
+      ['path_filestat_set_times', call(s, 'path_filestat_set_times', 3, 0, slash, 0n, 0n, Fstflags.MTIM)],
+      ['path_readlink', call(s, 'path_readlink', 3, slash, 3000, 64, OUT)],
+      ['path_open', open(s, slash, 0, 0n)],
+      ['path_open creat', open(s, `${slash}created`, Oflags.CREAT, RW)],
+    ] as const) {
+      assert.ok(denied(errno), `${what} ${slash}: ${errnoName(errno)}`);
+    }
+  }
+  assert.equal(readdirSync(outside).sort(), before);
+  assert.ok(lstatSync(join(s.dir, 'abs')).isSymbolicLink() && lstatSync(join(s.dir, 'rel')).isSymbolicLink());
+  assert.ok(lstatSync(join(s.dir, 'dir')).isDirectory());
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
