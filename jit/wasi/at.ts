@@ -68,13 +68,19 @@ function area(): Buffer {
   return scratch;
 }
 
+/** Native address of scratch offset `off` (mapping the area first if need be). */
+function addr(off: number): bigint {
+  area();
+  return scratchAddr + BigInt(off);
+}
+
 /** Copies `s` (no NUL inside: checked by sandbox.ts) into slot `at`; returns its address. */
 function cstr(s: string, at: number): bigint {
   const b = area();
   const n = b.write(s, at, SLOT - 1, 'utf8');
   if (Buffer.byteLength(s) !== n) throw new WasiError(Errno.NAMETOOLONG, 'name too long');
   b[at + n] = 0;
-  return scratchAddr + BigInt(at);
+  return addr(at);
 }
 
 /** Host errno number -> WASI errno, by the errno's name (so the one name table in errno.ts decides). */
@@ -101,7 +107,7 @@ export function openat(dir: number, name: string, flags: number, mode = 0): numb
 
 /** readlinkat(2): the link's text as stored (raw bytes). */
 export function readlinkat(dir: number, name: string): Buffer {
-  const n = check('readlinkat', fns.readlinkat([dir, cstr(name, SCRATCH.str0), scratchAddr + BigInt(SCRATCH.link), BigInt(SLOT)]) as Ret);
+  const n = check('readlinkat', fns.readlinkat([dir, cstr(name, SCRATCH.str0), addr(SCRATCH.link), BigInt(SLOT)]) as Ret);
   return Buffer.from(area().subarray(SCRATCH.link, SCRATCH.link + n));
 }
 
@@ -134,7 +140,7 @@ function timesPtr(atime: Timespec, mtime: Timespec): bigint {
   b.writeBigInt64LE(atime.nsec, SCRATCH.times + 8);
   b.writeBigInt64LE(mtime.sec, SCRATCH.times + 16);
   b.writeBigInt64LE(mtime.nsec, SCRATCH.times + 24);
-  return scratchAddr + BigInt(SCRATCH.times);
+  return addr(SCRATCH.times);
 }
 
 export function utimensat(dir: number, name: string, atime: Timespec, mtime: Timespec, flags: number): void {
@@ -160,7 +166,7 @@ export function readDirectory(fd: number, limit: number): Dirent[] {
   const b = area();
   const out: Dirent[] = [];
   for (;;) {
-    const n = check('getdents64', fns.syscall([SYS_GETDENTS64, fd, scratchAddr + BigInt(SCRATCH.dents), BigInt(DENTS)]) as Ret);
+    const n = check('getdents64', fns.syscall([SYS_GETDENTS64, fd, addr(SCRATCH.dents), BigInt(DENTS)]) as Ret);
     if (n === 0) return out;
     // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] (NUL-terminated).
     for (let p = SCRATCH.dents; p < SCRATCH.dents + n;) {

@@ -13,7 +13,7 @@ import {
   Oflags, PREOPENTYPE_DIR, PRESTAT, Rights, STREAM_RIGHTS, Whence,
 } from './layout.js';
 import type { GuestMemory } from './memory.js';
-import { checkPathSyntax, type NameAt, withWalk } from './sandbox.js';
+import { checkPathSyntax, closeQuietly, type NameAt, withWalk } from './sandbox.js';
 
 const OK = Errno.SUCCESS;
 const R = Rights;
@@ -434,10 +434,6 @@ export function path_open(
 /** NOTDIR (or NOENT, ...) unless `n` is a directory; `n` is final, so nothing is followed. */
 function requireDirectory(n: NameAt): void {
   closeSync(at.openat(n.dir, n.name, at.O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW));
-}
-
-function closeQuietly(hostFd: number): void {
-  try { closeSync(hostFd); } catch { /* the error being reported is the first one */ }
 }
 
 export function path_readlink(ctx: CallContext, fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, bufusedPtr: number): number {

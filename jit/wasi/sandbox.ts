@@ -58,8 +58,9 @@ function isHostErrno(e: unknown, ...errnos: number[]): boolean {
   return e instanceof at.HostCallError && errnos.includes(e.hostErrno);
 }
 
-function closeQuietly(fd: number): void {
-  try { closeSync(fd); } catch { /* the error being reported is the first one */ }
+/** close(2) whose failure is ignored: the error being reported is the first one. */
+export function closeQuietly(fd: number): void {
+  try { closeSync(fd); } catch { /* see above */ }
 }
 
 /**
