@@ -26,7 +26,7 @@ export interface FdEntry {
   flags: number;
   /** Current offset of a file; unused by streams and directories. */
   position: bigint;
-  /** Host path of a directory (the sandbox root for paths relative to it) or file. */
+  /** Host path of a directory or file as it was reached (fd_readdir lists a directory by it; path_* calls use hostFd, never this). */
   hostPath: string;
   /** Guest name of a preopened directory. */
   preopenName?: string;

@@ -19,7 +19,6 @@ import { WASIExit } from './proc.js';
 
 export { Errno, errnoName, errnoFromNodeCode, WasiError } from './errno.js';
 export { WASI_FUNCTIONS, NATIVE_SERVERS, wasiFunction, type WasiFunction, type WasmType, type FdEffect, type NativeServer } from './imports.js';
-export { resolvePath } from './sandbox.js';
 export { WASIExit } from './proc.js';
 export type { MemoryLike } from './memory.js';
 
