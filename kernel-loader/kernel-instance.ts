@@ -544,9 +544,11 @@ function sigWord(t: FuncType): number {
     w |= 1 << (16 + i);
   });
   const n = t.results.length;
+  // bits 26-31 hold results - 1: more would come back truncated, i.e. wrong
+  if (n > 64) throw new KernelUnsupportedError('a function with more than 64 results');
   const loc = n === 0 ? 0 : n >= 2 ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
   w |= loc << 24;
-  if (n >= 2) w |= ((n - 1) & 63) << 26;
+  if (n >= 2) w |= (n - 1) << 26;
   return w >>> 0;
 }
 
