@@ -115,7 +115,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   let watchdog: import('./timeout.js').Watchdog | undefined;
   let t2 = t1;
   try {
-    const wasi = await wasiFor(o, info.imports);
+    const wasi = await wasiFor(o, info);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     const imports: ImportObject = { ...(wasi?.getImportObject() ?? {}) } as ImportObject;
     if (o.trapUnknownImports) addTrappingImports(imports, info.imports);
