@@ -8,7 +8,16 @@ import type { ModuleInfo } from '../types.js';
 export type Imports = Record<string, Record<string, unknown>>;
 
 export function say(msg: string): void {
-  process.stderr.write(`kwasm-jit: ${msg}\n`);
+  process.stderr.write(`kwasm-jit: ${printable(msg, true)}\n`);
+}
+
+/**
+ * `s` with control characters (C0 but, with `lines`, newline and tab; DEL; C1) written as \xNN:
+ * names printed to the terminal (imports, exports, the name section's function names) are chosen
+ * by the module, and an escape sequence in one must not drive the user's terminal.
+ */
+export function printable(s: string, lines = false): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (lines && (c === '\n' || c === '\t') ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /** What a function import provided by --trap-unknown-imports throws when called. */

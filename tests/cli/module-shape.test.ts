@@ -1,7 +1,8 @@
 // Issue #12.4: modules whose shape the CLI used to answer with "internal error", exit 70 and a JS
 // stack: exports with 1,000 parameters or results through --invoke (they work), a host call with
 // 3,000 parameters (a clean trap, no crash), and a WASI module without `_start` or without an
-// exported memory (one clear line naming what is missing, exit 1).
+// exported memory (one clear line naming what is missing, exit 1). Issue #12.6: names a module
+// chose reach the terminal with control characters escaped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,20 @@ test('a WASI module without an exported memory: one line naming it, exit 1 (also
   const f = file('nomem.wasm', '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (memory 1) (func (export "_start")) (func (export "f")))');
   cleanError(await cli(['run', f]), /must export its memory as "memory"/);
   cleanError(await cli(['run', '--invoke', 'f', f]), /must export its memory as "memory"/);
+});
+
+test('names the module chose are printed with control characters escaped (no terminal escape sequences)', async () => {
+  const f = file('esc.wasm', `(module (import "env" "\\1b]0;owned\\07\\1b[2J" (func)) (func (export "_start") (call 0)))`);
+  const link = await cli(['run', f]);
+  assert.is(link.status, 1, link.stderr);
+  assert.ok(link.stderr.includes('env.\\x1b]0;owned\\x07\\x1b[2J'), link.stderr);
+  assert.not.ok(/[\u0000-\u0008\u000b-\u001f\u007f]/.test(link.stderr), 'no raw control character reaches stderr');
+  // no name section: the backtrace names the function by its export name
+  const g = file('trapname.wasm', '(module (func (export "\\1b[31mboom") unreachable))');
+  const trap = await cli(['run', '--invoke', '\u001b[31mboom', g]);
+  assert.is(trap.status, 134, trap.stderr);
+  assert.ok(trap.stderr.includes('0: \\x1b[31mboom'), trap.stderr);
+  assert.not.ok(/[\u0000-\u0008\u000b-\u001f\u007f]/.test(trap.stderr), 'no raw control character reaches stderr');
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
