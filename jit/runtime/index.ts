@@ -37,7 +37,7 @@ import { WasmStack, DEFAULT_STACK_SIZE } from './stack.js';
 import { Trap, classifyFault } from './traps.js';
 import { findCode } from './code-memory.js';
 import { VMCTX } from '../../abi/vmctx.js';
-import { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, type SlotArea } from './slots.js';
+import { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
 import { ENTRY_STATUS, BUILTIN_HOSTCALL, argAreaSlots, type ValType } from '../../abi/calling-convention.js';
 
 export { Trap, classifyFault } from './traps.js';
@@ -47,7 +47,7 @@ export { WasmStack } from './stack.js';
 export { Vmctx } from './vmctx.js';
 export { native, registerCodeRange, unregisterCodeRange } from './native.js';
 export { requestInterrupt } from './interrupt.js';
-export { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, type SlotArea } from './slots.js';
+export { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
 export type { ValType } from '../../abi/calling-convention.js';
 
 export type WasmValue = number | bigint;
@@ -75,31 +75,30 @@ const ALL_ONES = 0xffffffffffffffffn;
 /** stacks with a stopped or running activation: entering them again would overwrite it */
 const busy = new Set<WasmStack>();
 
-const F32_BITS = new Float32Array(1), F64_BITS = new Float64Array(1);
-const F32_U32 = new Uint32Array(F32_BITS.buffer), F64_U64 = new BigUint64Array(F64_BITS.buffer);
-
-/** A value of type t as slot bits (upper half zero for 32-bit types). */
-function toBits(t: ValType, v: WasmValue): bigint {
+/** Slot i of an area as a value of type t (upper half zero for 32-bit types). */
+function writeSlot(a: SlotArea, i: number, t: ValType, v: WasmValue): void {
+  const buf = a.buf, off = slotOffset(a, i);
   switch (t) {
-    case 'i32': return BigInt(Number(v) >>> 0);
-    case 'f32': F32_BITS[0] = Number(v); return BigInt(F32_U32[0]!);
-    case 'f64': F64_BITS[0] = Number(v); return F64_U64[0]!;
-    default: return BigInt.asUintN(64, BigInt(v));
+    case 'i32': buf.writeUInt32LE(Number(v) >>> 0, off); buf.writeUInt32LE(0, off + 4); return;
+    case 'f32': buf.writeFloatLE(Number(v), off); buf.writeUInt32LE(0, off + 4); return;
+    case 'f64': buf.writeDoubleLE(Number(v), off); return;
+    default: writeSlotBits(a, i, BigInt(v));
   }
 }
 
-function fromBits(t: ValType, b: bigint): WasmValue {
-  switch (t) {
-    case 'i32': return Number(BigInt.asIntN(32, b));
-    case 'f32': F32_U32[0] = Number(b & 0xffffffffn); return F32_BITS[0]!;
-    case 'f64': F64_U64[0] = b; return F64_BITS[0]!;
-    case 'i64': return BigInt.asIntN(64, b);
-    default: return b;
-  }
+function readSlot(a: SlotArea, i: number, t: ValType): WasmValue {
+  return readValue(a.buf, slotOffset(a, i), t);
 }
 
-function writeSlot(a: SlotArea, i: number, t: ValType, v: WasmValue): void { writeSlotBits(a, i, toBits(t, v)); }
-function readSlot(a: SlotArea, i: number, t: ValType): WasmValue { return fromBits(t, readSlotBits(a, i)); }
+function readValue(buf: Buffer, off: number, t: ValType): WasmValue {
+  switch (t) {
+    case 'i32': return buf.readInt32LE(off);
+    case 'f32': return buf.readFloatLE(off);
+    case 'f64': return buf.readDoubleLE(off);
+    case 'i64': return buf.readBigInt64LE(off);
+    default: return buf.readBigUInt64LE(off);
+  }
+}
 
 export class ExecContext {
   readonly vmctx: Vmctx;
@@ -167,7 +166,7 @@ export class ExecContext {
     if (rs.length === 0) return [];
     if (rs.length === 1) {
       const t = rs[0]!;
-      return [fromBits(t, buf.readBigUInt64LE(t === 'f32' || t === 'f64' ? VMCTX.retFloat : VMCTX.retInt))];
+      return [readValue(buf, t === 'f32' || t === 'f64' ? VMCTX.retFloat : VMCTX.retInt, t)];
     }
     return rs.map((t, i) => readSlot(area, i, t));
   }

@@ -45,16 +45,16 @@ export function hostCallSlots(v: Vmctx, stack: WasmStack): SlotArea {
   return { buf: stack.usable, offset: Number(ptr - stack.guardHi), count };
 }
 
-function checkIndex(a: SlotArea, i: number): void {
+/** Byte offset of slot i in `a.buf`; a RangeError outside the area (a host answering too many). */
+export function slotOffset(a: SlotArea, i: number): number {
   if (!(i >= 0 && i < a.count)) throw new RangeError(`slot ${i} of a ${a.count}-slot area`);
+  return a.offset + SLOT_SIZE * i;
 }
 
 export function readSlotBits(a: SlotArea, i: number): bigint {
-  checkIndex(a, i);
-  return a.buf.readBigUInt64LE(a.offset + SLOT_SIZE * i);
+  return a.buf.readBigUInt64LE(slotOffset(a, i));
 }
 
 export function writeSlotBits(a: SlotArea, i: number, bits: bigint): void {
-  checkIndex(a, i);
-  a.buf.writeBigUInt64LE(BigInt.asUintN(64, bits), a.offset + SLOT_SIZE * i);
+  a.buf.writeBigUInt64LE(BigInt.asUintN(64, bits), slotOffset(a, i));
 }
