@@ -24,7 +24,7 @@ export interface SlotArea {
 export function entrySlots(stack: WasmStack, slots: number): SlotArea {
   if (!Number.isSafeInteger(slots) || slots < 0) throw new RangeError(`invalid slot count ${slots}`);
   const bytes = entryArgsBytes(slots);
-  if (BigInt(bytes) > stack.top - stack.limit) {
+  if (bytes > stack.entryRoom) {
     throw new RangeError(`call stack exhausted: ${slots} argument/result slots do not fit on the wasm stack`);
   }
   const buf = stack.usable;
@@ -39,10 +39,12 @@ export function entrySlots(stack: WasmStack, slots: number): SlotArea {
 export function hostCallSlots(v: Vmctx, stack: WasmStack): SlotArea {
   const count = v.get32('hostCallSlots');
   const ptr = v.get('hostCallArgsPtr');
-  if (ptr < stack.guardHi || ptr + BigInt(SLOT_SIZE * count) > stack.top) {
+  const buf = stack.usable;
+  const offset = ptr >= stack.guardHi ? Number(ptr - stack.guardHi) : -1;
+  if (offset < 0 || offset + SLOT_SIZE * count > buf.length) {
     throw new Error(`host call slots (${count} at 0x${ptr.toString(16)}) are not on the wasm stack`);
   }
-  return { buf: stack.usable, offset: Number(ptr - stack.guardHi), count };
+  return { buf, offset, count };
 }
 
 /** Byte offset of slot i in `a.buf`; a RangeError outside the area (a host answering too many). */

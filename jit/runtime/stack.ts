@@ -20,6 +20,8 @@ export class WasmStack {
   readonly guardHi: bigint;
   /** lowest rsp the prologue check allows: guard end + STACK_MARGIN for stubs */
   readonly limit: bigint;
+  /** bytes between `limit` and `top`: what entry slots may take (jit/runtime/slots.ts) */
+  readonly entryRoom: number;
   private disposed = false;
   private usableView: Buffer | null = null;
 
@@ -32,6 +34,7 @@ export class WasmStack {
     this.guardHi = this.base + BigInt(STACK_GUARD);
     this.top = this.base + this.mapSize;
     this.limit = this.guardHi + BigInt(STACK_MARGIN);
+    this.entryRoom = Number(this.top - this.limit);
     registry.register(this, [this.base, this.mapSize], this);
   }
 
