@@ -28,8 +28,10 @@
 // Lower level, for a store that runs its own loop (jit/instance/store.ts does): `new Vmctx()`
 // (stub table filled), `new WasmStack()`, `native().enter(vmctx)` / `native().resume(vmctx)`
 // returning ENTRY_STATUS, the request and trap record in the *entered* vmctx (stopVmctx names the
-// instance that made the call or trapped), `classifyFault` for status 1 with a signal,
-// `registerCodeRange` for code mapped by other means (must be RX before registering).
+// instance that made the call or trapped), `entrySlots(stack, n)` / `hostCallSlots(vmctx, stack)`
+// for the call slots (on the wasm stack, read and written in place: slots.ts), `classifyFault`
+// for status 1 with a signal, `registerCodeRange` for code mapped by other means (must be RX
+// before registering).
 import { native } from './native.js';
 import { Vmctx } from './vmctx.js';
 import { LinearMemory, WASM_PAGE } from './linear-memory.js';
