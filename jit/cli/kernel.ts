@@ -38,7 +38,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
       return EXIT.error;
     }
     t1 = performance.now();
-    const wasi = await wasiFor(o, compiled.info.imports);
+    const wasi = await wasiFor(o, compiled.info);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     if (wasi) kwasi = new (await import('../../kernel-loader/kernel-wasi.js')).KernelWasi(wasi);
     const imports: Imports = { ...(kwasi?.importObject() ?? {}) };

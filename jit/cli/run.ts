@@ -115,7 +115,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   let watchdog: import('./timeout.js').Watchdog | undefined;
   let t2 = t1;
   try {
-    const wasi = await wasiFor(o, info.imports);
+    const wasi = await wasiFor(o, info);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     // a copy of WASI's namespace, which --trap-unknown-imports may extend; the functions stay
     // WASI's own, so instantiate serves fd_write/fd_read in machine code (instance/native-wasi.ts)

@@ -597,10 +597,9 @@ static void random_fill(u8 *p, u32 len)
 	}
 }
 
-/* Serves import `host` (KWASM_HOST_*) with the args in hostCallArgs; returns false to exit to user space. */
-bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline)
+/* Serves import `host` (KWASM_HOST_*) with its slots `a` (run_until_exit's zero-filled copy); false = exit to user space. */
+bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadline)
 {
-	u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
 	struct kwasm_wasi *w = wasi_of(in);
 	int r = TO_USER;
 	u8 *p;
