@@ -46,8 +46,8 @@ options (given before FILE; everything after FILE goes to the program):
   --argv0 NAME               argv[0] for the program (default: FILE as given)
   --timeout MS               interrupt the program after MS milliseconds of wall time; reported as
                              the trap "interrupted" (checked at loop headers and calls, so also a
-                             tight 'while(1){}'; a host call blocked in the OS, e.g. reading stdin,
-                             is interrupted only once it returns)
+                             tight 'while(1){}', and in a host call waiting in the OS: reading
+                             stdin or a socket, sleeping, poll_oneoff)
   --trap-unknown-imports     instantiate even if a function import is not provided; calling it traps
                              (without it an unknown import is a link error naming the import)
   --kernel                   run the compiled code in ring 0 through /dev/kwasm (kwasm.ko); stdio,
@@ -119,8 +119,10 @@ export async function runCmd(argv: string[]): Promise<number> {
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     const imports: ImportObject = { ...(wasi?.getImportObject() ?? {}) } as ImportObject;
     if (o.trapUnknownImports) addTrappingImports(imports, info.imports);
-    // fd_write on stdio/pipes in machine code (user mode only; the kernel path has its own)
-    const fast = wasi ? (await import('./fast-wasi.js')).FastWasi.for(wasi, info) : undefined;
+    // fd_write on stdio/pipes in machine code (user mode only; the kernel path has its own).
+    // Not under --timeout: the native stub's read(2)/write(2) would block in the OS past the
+    // deadline, where the JS path waits in ppoll bounded by it (jit/wasi/wait.ts).
+    const fast = wasi && o.timeoutMs === undefined ? (await import('./fast-wasi.js')).FastWasi.for(wasi, info) : undefined;
     if (fast) imports.wasi_snapshot_preview1 = { ...imports.wasi_snapshot_preview1 };
     fast?.wrapImports(imports);
 
@@ -132,6 +134,8 @@ export async function runCmd(argv: string[]): Promise<number> {
     }
     t2 = performance.now();
     watchdog?.arm(o.timeoutMs as number);
+    // the same deadline for a guest waiting in a host call (stdin, sockets, poll_oneoff)
+    if (o.timeoutMs !== undefined) wasi?.setDeadline(o.timeoutMs);
     let status: number;
     if (o.invoke !== undefined) {
       status = invoke(o, module, instance, wasi);
@@ -219,6 +223,12 @@ function reportFailure(e: unknown, o: RunOptions, r: Running): number {
     const why = trap.kind === 'interrupted' && o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : '';
     say(`wasm trap: ${trap.message}${why}`);
     printBacktrace(r, (v, base) => trapBacktrace(r.module.compiled, base, v, trap));
+    return EXIT.trap;
+  }
+  if (e instanceof Error && e.name === 'Interrupted') {
+    // the deadline passed while the guest waited in a host call: the same trap as in code
+    say(`wasm trap: interrupted${o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : ''}`);
+    printBacktrace(r, (v, base) => hostCallBacktrace(r.module.compiled, base, v));
     return EXIT.trap;
   }
   if (e instanceof UnknownImportCalled) {

@@ -79,7 +79,7 @@ export function fd_read(ctx: CallContext, fd: number, iovs: number, iovsLen: num
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = readOnce(e.hostFd, buf, e.kind === 'file' ? e.position : null);
+    const n = readOnce(ctx, e, buf, e.kind === 'file' ? e.position : null);
     if (e.kind === 'file') e.position += BigInt(n);
     total += n;
     if (n < buf.length) break; // a short read: more would block on a pipe
@@ -94,7 +94,7 @@ export function fd_pread(ctx: CallContext, fd: number, iovs: number, iovsLen: nu
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = readOnce(e.hostFd, buf, maxSafe(offset + BigInt(total)));
+    const n = readOnce(ctx, e, buf, maxSafe(offset + BigInt(total)));
     total += n;
     if (n < buf.length) break;
   }
@@ -109,10 +109,12 @@ export function fd_write(ctx: CallContext, fd: number, iovs: number, iovsLen: nu
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
     if (e.kind === 'file') {
-      total += writeAll(e.hostFd, buf, maxSafe(e.position));
+      total += writeAll(ctx, e, buf, maxSafe(e.position));
       e.position += BigInt(buf.length);
     } else {
-      total += writeAll(e.hostFd, buf, null);
+      const n = writeAll(ctx, e, buf, null, total);
+      total += n;
+      if (n < buf.length) break; // a non-blocking stream is full
     }
   }
   ctx.mem.u32(nwrittenPtr, total);
@@ -124,7 +126,7 @@ export function fd_pwrite(ctx: CallContext, fd: number, iovs: number, iovsLen: n
   requireFile(e);
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
-    total += writeAll(e.hostFd, buf, maxSafe(offset + BigInt(total)));
+    total += writeAll(ctx, e, buf, maxSafe(offset + BigInt(total)));
   }
   ctx.mem.u32(nwrittenPtr, total);
   return OK;

@@ -16,11 +16,13 @@ import { FdTable, preopenEntry, stdioEntry } from './fd-table.js';
 import { WASI_FUNCTIONS } from './imports.js';
 import { GuestMemory, type MemoryLike } from './memory.js';
 import { WASIExit } from './proc.js';
+import { Deadline, Interrupted } from './wait.js';
 
 export { Errno, errnoName, errnoFromNodeCode, WasiError } from './errno.js';
 export { WASI_FUNCTIONS, type WasiFunction, type WasmType } from './imports.js';
 export { resolvePath } from './sandbox.js';
 export { WASIExit } from './proc.js';
+export { Interrupted } from './wait.js';
 export type { MemoryLike } from './memory.js';
 
 export interface WASIOptions {
@@ -80,6 +82,7 @@ export class WASI {
       args: encodeAll(options.args ?? []),
       env: encodeAll(Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
       fds,
+      deadline: new Deadline(),
     };
     this.returnOnExit = options.returnOnExit ?? true;
     const imports: WasiImport = {};
@@ -125,6 +128,15 @@ export class WASI {
    */
   get wasiState(): WasiState { return this.state; }
 
+  /**
+   * Ends blocking host calls `ms` from now (null: never): a call waiting then (stdin, sockets,
+   * poll_oneoff, a sleep) throws `Interrupted` instead of returning; the embedder reports it as
+   * the trap "interrupted". Pair it with an interrupt of the running code (the CLI's --timeout).
+   */
+  setDeadline(ms: number | null): void {
+    this.state.deadline.set(ms);
+  }
+
   /** Closes the host fds this instance opened (preopens, files). */
   close(): void {
     this.state.fds.closeAll();
@@ -145,7 +157,7 @@ export class WASI {
     try {
       return invoke(ctx, raw);
     } catch (e) {
-      if (e instanceof WASIExit) throw e;
+      if (e instanceof WASIExit || e instanceof Interrupted) throw e;
       return errnoOf(e);
     }
   }

@@ -33,7 +33,7 @@ export function sock_recv(ctx: CallContext, fd: number, riData: number, riLen: n
   for (const buf of ctx.mem.iovecs(riData, riLen)) {
     let got = 0;
     while (got < buf.length) {
-      const n = readOnce(e.hostFd, buf.subarray(got), null);
+      const n = readOnce(ctx, e, buf.subarray(got), null);
       got += n;
       if (n === 0 || !(riFlags & RIFLAGS_RECV_WAITALL)) break;
     }
@@ -48,7 +48,7 @@ export function sock_recv(ctx: CallContext, fd: number, riData: number, riLen: n
 export function sock_send(ctx: CallContext, fd: number, siData: number, siLen: number, _siFlags: number, soDatalenPtr: number): number {
   const e = socket(ctx, fd);
   let total = 0;
-  for (const buf of ctx.mem.iovecs(siData, siLen)) total += writeAll(e.hostFd, buf, null);
+  for (const buf of ctx.mem.iovecs(siData, siLen)) total += writeAll(ctx, e, buf, null, total);
   ctx.mem.u32(soDatalenPtr, total);
   return Errno.SUCCESS;
 }
