@@ -39,6 +39,9 @@ options (given before FILE; everything after FILE goes to the program):
   --dir HOST[::GUEST]        grant the host directory HOST to the program as GUEST (default: HOST);
                              paths never resolve outside it (no '..', symlink or absolute escape)
   --env NAME=VALUE           set an environment variable for the program (NAME alone: the host's)
+  --tcplisten HOST:PORT      listen on TCP HOST:PORT (IPv4 or localhost; repeatable) and give the
+                             program the listening socket as fd 3, 4, ... (after stdio, before the
+                             --dir preopens) and LISTEN_FDS=N; it accepts with sock_accept
   --invoke NAME              call the exported function NAME with ARGS instead of _start; ARGS are
                              parsed by its parameter types (i32/i64: decimal or 0x hex, f32/f64:
                              decimal, inf, nan) and the results printed one per line as wasmtime

@@ -14,7 +14,7 @@ import { type DirListingEntry, type FdEntry, filetypeOf } from './fd-table.js';
 import { readOnce, writeAll } from './io.js';
 import {
   ADVICE_MAX, DIR_RIGHTS, DIRENT, Fdflags, FDSTAT, FILE_RIGHTS, FILESTAT, Fstflags, Lookupflags,
-  Oflags, PREOPENTYPE_DIR, PRESTAT, Rights, STREAM_RIGHTS, Whence,
+  Oflags, PREOPENTYPE_DIR, PREOPENTYPE_SOCKET, PRESTAT, Rights, STREAM_RIGHTS, Whence,
 } from './layout.js';
 import type { GuestMemory } from './memory.js';
 import { checkOpenedInside, checkPathSyntax, resolveName, resolvePath } from './sandbox.js';
@@ -38,9 +38,9 @@ function hostStat(e: FdEntry): BigIntStats {
   return fstatSync(e.hostFd, { bigint: true });
 }
 
-/** Files only: streams cannot seek (ESPIPE), directories have no offset (EBADF). */
+/** Files only: streams and sockets cannot seek (ESPIPE), directories have no offset (EBADF). */
 function requireFile(e: FdEntry): void {
-  if (e.kind === 'stream') fail(Errno.SPIPE);
+  if (e.kind === 'stream' || e.kind === 'socket') fail(Errno.SPIPE);
   if (e.kind === 'dir') fail(Errno.BADF);
 }
 
@@ -248,7 +248,12 @@ export function fd_filestat_set_times(ctx: CallContext, fd: number, atim: bigint
 
 export function fd_prestat_get(ctx: CallContext, fd: number, ptr: number): number {
   const e = ctx.state.fds.get(fd);
-  // wasi-libc scans fds from 3 until EBADF to find the preopens.
+  // wasi-libc scans fds from 3 until EBADF to find the preopens; listeners come first (layout.ts).
+  if (e.kind === 'socket') {
+    ctx.mem.u8(ptr + PRESTAT.tag, PREOPENTYPE_SOCKET);
+    ctx.mem.u32(ptr + PRESTAT.nameLen, 0);
+    return OK;
+  }
   if (e.preopenName === undefined) fail(Errno.BADF);
   ctx.mem.u8(ptr + PRESTAT.tag, PREOPENTYPE_DIR);
   ctx.mem.u32(ptr + PRESTAT.nameLen, Buffer.byteLength(e.preopenName));

@@ -12,7 +12,8 @@
 import { fstatSync, openSync, realpathSync, constants as C } from 'node:fs';
 import type { CallContext, WasiState } from './context.js';
 import { errnoOf } from './errno.js';
-import { FdTable, preopenEntry, stdioEntry } from './fd-table.js';
+import { FdTable, preopenEntry, socketEntry, stdioEntry } from './fd-table.js';
+import { openListener, type ListenerSpec } from './listeners.js';
 import { WASI_FUNCTIONS } from './imports.js';
 import { GuestMemory, type MemoryLike } from './memory.js';
 import { WASIExit } from './proc.js';
@@ -22,6 +23,7 @@ export { Errno, errnoName, errnoFromNodeCode, WasiError } from './errno.js';
 export { WASI_FUNCTIONS, type WasiFunction, type WasmType } from './imports.js';
 export { resolvePath } from './sandbox.js';
 export { WASIExit } from './proc.js';
+export type { ListenerSpec } from './listeners.js';
 export { Interrupted } from './wait.js';
 export type { MemoryLike } from './memory.js';
 
@@ -29,6 +31,13 @@ export interface WASIOptions {
   /** argv, program name first (like node:wasi, nothing is added). */
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /**
+   * Listening TCP sockets, preopened as guest fds 3, 4, ... before the directories (CLI
+   * `--tcplisten HOST:PORT`): a port to bind (`{ port, host? }`, port 0 = any free one; see
+   * `listeners` for the one bound) or an existing listening socket `{ fd }` (made non-blocking,
+   * not closed by us).
+   */
+  listeners?: readonly ListenerSpec[];
   /** Guest directory name -> host directory, e.g. `{ '/data': './data' }` (CLI `--dir HOST::GUEST`). */
   preopens?: Readonly<Record<string, string>>;
   /** Host fds for the guest's 0, 1 and 2 (default: this process's own). */
@@ -58,6 +67,8 @@ function isMemory(m: unknown): m is MemoryLike {
 
 export class WASI {
   readonly wasiImport: WasiImport;
+  /** The preopened listeners: guest fd and the local port bound (useful with port 0). */
+  readonly listeners: readonly { fd: number; port: number }[];
   private readonly state: WasiState;
   private readonly returnOnExit: boolean;
   private memory: MemoryLike | undefined;
@@ -71,13 +82,26 @@ export class WASI {
     fds.set(0, stdioEntry(options.stdin ?? 0));
     fds.set(1, stdioEntry(options.stdout ?? 1));
     fds.set(2, stdioEntry(options.stderr ?? 2));
-    for (const [guest, host] of Object.entries(options.preopens ?? {})) {
-      // Resolved once: the sandbox root must be a symlink-free host path.
-      const real = realpathSync(host);
-      const hostFd = openSync(real, C.O_RDONLY | C.O_DIRECTORY);
-      if (!fstatSync(hostFd).isDirectory()) throw new Error(`preopen ${host} is not a directory`);
-      fds.add(preopenEntry(hostFd, real, guest));
+    const listening: { fd: number; port: number }[] = [];
+    try {
+      for (const spec of options.listeners ?? []) {
+        const l = openListener(spec);
+        // FDFLAGS_NONBLOCK, as wasmtime's preopened listeners: sock_accept is EAGAIN when nobody
+        // waits (a program wanting a blocking accept clears it with fd_fdstat_set_flags)
+        listening.push({ fd: fds.add(socketEntry(l.hostFd, true, l.owned)), port: l.port });
+      }
+      for (const [guest, host] of Object.entries(options.preopens ?? {})) {
+        // Resolved once: the sandbox root must be a symlink-free host path.
+        const real = realpathSync(host);
+        const hostFd = openSync(real, C.O_RDONLY | C.O_DIRECTORY);
+        if (!fstatSync(hostFd).isDirectory()) throw new Error(`preopen ${host} is not a directory`);
+        fds.add(preopenEntry(hostFd, real, guest));
+      }
+    } catch (e) {
+      fds.closeAll(); // the sockets and directories opened so far
+      throw e;
     }
+    this.listeners = listening;
     this.state = {
       args: encodeAll(options.args ?? []),
       env: encodeAll(Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
