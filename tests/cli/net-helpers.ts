@@ -91,12 +91,15 @@ export function exchange(port: number, data: Buffer | string, opts: { end?: bool
   });
 }
 
-/** Connects and resolves with the socket and a function that waits until `n` bytes have arrived. */
-export function connect(port: number): Promise<{ sock: net.Socket; received: () => Buffer; waitFor: (pred: (b: Buffer) => boolean, ms?: number) => Promise<Buffer>; closed: Promise<void> }> {
+/**
+ * Connects; resolves with the socket, what arrived so far and a bounded wait for a condition on it.
+ * `allowHalfOpen`: keep our side open after the server's FIN (default: end it, as Node does).
+ */
+export function connect(port: number, opts: { allowHalfOpen?: boolean } = {}): Promise<{ sock: net.Socket; received: () => Buffer; waitFor: (pred: (b: Buffer) => boolean, ms?: number) => Promise<Buffer>; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const waiters: (() => void)[] = [];
-    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }); // the test decides when to end
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: opts.allowHalfOpen ?? false });
     const closed = new Promise<void>((r) => s.on('close', () => { r(); waiters.forEach((w) => w()); }));
     s.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); waiters.forEach((w) => w()); });
     s.once('error', reject);
