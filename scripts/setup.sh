@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: wabt (wast2json for the spec suite); gcc, clang-14, lld-14, wasi-libc and
 # libclang-rt-14-dev-wasm32 (the benchmark programs, built natively and to wasm32-wasi; the WASI
 # test programs in tests/programs/c, built to wasm32-wasi at test time).
-APT_PACKAGES=(wabt gcc clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+APT_PACKAGES=(wabt gcc clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wrk  # wrk: npm run bench:net (HTTP load)
   linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio make)  # kernel VM stage
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
