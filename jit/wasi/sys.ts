@@ -32,7 +32,8 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
-export const SO_TYPE = 3;
+export const IPPROTO_TCP = 6;
+export const TCP_NODELAY = 1;
 export const MSG_PEEK = 2;
 export const MSG_DONTWAIT = 0x40;
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;
@@ -133,9 +134,17 @@ export function localPort(fd: number): number {
   return b.readUInt16BE(AT.sockaddr + 2);
 }
 
-/** accept4 (non-blocking, close-on-exec new fd); throws EAGAIN when nobody waits. */
+/**
+ * accept4 (non-blocking, close-on-exec new fd); throws EAGAIN when nobody waits. The connection
+ * gets TCP_NODELAY (as Node's net sockets have by default): preview 1 has no setsockopt, and with
+ * Nagle a response written as head + body waits for the client's delayed ACK (~40 ms).
+ */
 export function accept(fd: number): number {
-  return check('accept4', fns.accept4([fd, 0n, 0n, SOCK_NONBLOCK | SOCK_CLOEXEC]));
+  const c = check('accept4', fns.accept4([fd, 0n, 0n, SOCK_NONBLOCK | SOCK_CLOEXEC]));
+  const b = scratch.get(AT.data);
+  b.writeInt32LE(1, AT.int);
+  fns.setsockopt([c, IPPROTO_TCP, TCP_NODELAY, scratch.addr + BigInt(AT.int), 4]); // best effort
+  return c;
 }
 
 /** Most bytes recv() copies through scratch memory per call (a larger request is a short recv). */
