@@ -7,9 +7,7 @@
  * Natively:   gcc -O2 -o echo examples/echo.c && ./echo 127.0.0.1:7000
  */
 #include "net.h" /* first: it sets _GNU_SOURCE natively */
-#include <poll.h>
 
-#define MAX_CONNS 4096
 #define BUF 4096
 
 struct conn {
@@ -19,20 +17,21 @@ struct conn {
   char *buf;
 };
 
-static struct pollfd pfd[MAX_CONNS + 1]; /* [0] is the listener */
-static struct conn conns[MAX_CONNS + 1];
-static int n = 1;
+static struct conn conns[NET_MAX_CONNS + 1];
 
-static void drop(int i) {
-  close(conns[i].fd);
-  free(conns[i].buf);
-  n--;
-  conns[i] = conns[n];
-  pfd[i] = pfd[n];
+static int conn_open(int i, int fd) {
+  char *buf = malloc(BUF);
+  if (!buf) return 0;
+  conns[i] = (struct conn){.fd = fd, .buf = buf};
+  return 1;
 }
 
+static void conn_free(int i) { free(conns[i].buf); }
+static void conn_move(int to, int from) { conns[to] = conns[from]; }
+static int conn_wants_out(int i) { return conns[i].off < conns[i].len; }
+
 /* Reads what is there and echoes it; returns 0 when the connection is done. */
-static int serve(int i) {
+static int conn_serve(int i) {
   struct conn *c = &conns[i];
   for (;;) {
     if (c->off < c->len) {
@@ -52,31 +51,5 @@ static int serve(int i) {
 
 int main(int argc, char **argv) {
   int lfd = net_listener(argc > 1 ? argv[1] : NULL);
-  if (lfd < 0) return 1;
-  pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
-  for (;;) {
-    /* a full table stops accepting: new clients wait in the listen backlog */
-    pfd[0].events = n <= MAX_CONNS ? POLLIN : 0;
-    if (poll(pfd, n, -1) < 0) {
-      if (errno == EINTR) continue;
-      perror("poll");
-      return 1;
-    }
-    for (int i = n - 1; i >= 1; i--) {
-      if (!pfd[i].revents) continue;
-      if (!serve(i)) drop(i);
-      else pfd[i].events = conns[i].off < conns[i].len ? POLLOUT : POLLIN;
-    }
-    if (pfd[0].revents & POLLIN) {
-      while (n <= MAX_CONNS) {
-        int fd = net_accept(lfd);
-        if (fd < 0) break;
-        char *buf = malloc(BUF);
-        if (!buf) { close(fd); break; }
-        conns[n] = (struct conn){.fd = fd, .buf = buf};
-        pfd[n] = (struct pollfd){.fd = fd, .events = POLLIN};
-        n++;
-      }
-    }
-  }
+  return lfd < 0 ? 1 : net_serve(lfd);
 }

@@ -10,11 +10,9 @@
  * Natively:   gcc -O2 -o httpd examples/httpd.c && ./httpd examples/www 127.0.0.1:8080
  */
 #include "net.h" /* first: it sets _GNU_SOURCE natively */
-#include <poll.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-#define MAX_CONNS 4096
 #define HEAD_MAX 8192
 #define CHUNK 16384
 
@@ -30,9 +28,7 @@ struct conn {
   int close_after;   /* Connection: close, HTTP/1.0, or an error: close once sent */
 };
 
-static struct pollfd pfd[MAX_CONNS + 1];
-static struct conn conns[MAX_CONNS + 1];
-static int n = 1;
+static struct conn conns[NET_MAX_CONNS + 1];
 static const char *root;
 static char chunk[CHUNK];
 
@@ -49,15 +45,20 @@ static const char *content_type(const char *path) {
   return "application/octet-stream";
 }
 
-static void drop(int i) {
-  struct conn *c = &conns[i];
-  if (c->file >= 0) close(c->file);
-  close(c->fd);
-  free(c->in);
-  n--;
-  conns[i] = conns[n];
-  pfd[i] = pfd[n];
+static int conn_open(int i, int fd) {
+  char *in = malloc(HEAD_MAX + 1);
+  if (!in) return 0;
+  conns[i] = (struct conn){.fd = fd, .in = in, .file = -1};
+  return 1;
 }
+
+static void conn_free(int i) {
+  if (conns[i].file >= 0) close(conns[i].file);
+  free(conns[i].in);
+}
+
+static void conn_move(int to, int from) { conns[to] = conns[from]; }
+static int conn_wants_out(int i) { return conns[i].outoff < conns[i].outlen || conns[i].fileleft > 0; }
 
 static void respond(struct conn *c, int status, const char *reason, const char *type, long long length, const char *extra) {
   c->outlen = snprintf(c->out, sizeof c->out,
@@ -160,7 +161,7 @@ static void handle(struct conn *c, size_t headlen) {
 }
 
 /* Moves the connection on as far as it can without blocking; returns 0 when it is done. */
-static int serve(int i) {
+static int conn_serve(int i) {
   struct conn *c = &conns[i];
   for (;;) {
     /* 1. send what is pending: the head, then the file */
@@ -225,30 +226,5 @@ int main(int argc, char **argv) {
   }
   root = argv[1];
   int lfd = net_listener(argc > 2 ? argv[2] : NULL);
-  if (lfd < 0) return 1;
-  pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
-  for (;;) {
-    pfd[0].events = n <= MAX_CONNS ? POLLIN : 0;
-    if (poll(pfd, n, -1) < 0) {
-      if (errno == EINTR) continue;
-      perror("poll");
-      return 1;
-    }
-    for (int i = n - 1; i >= 1; i--) {
-      if (!pfd[i].revents) continue;
-      if (!serve(i)) drop(i);
-      else pfd[i].events = conns[i].outoff < conns[i].outlen || conns[i].fileleft > 0 ? POLLOUT : POLLIN;
-    }
-    if (pfd[0].revents & POLLIN) {
-      while (n <= MAX_CONNS) {
-        int fd = net_accept(lfd);
-        if (fd < 0) break;
-        char *in = malloc(HEAD_MAX + 1);
-        if (!in) { close(fd); break; }
-        conns[n] = (struct conn){.fd = fd, .in = in, .file = -1};
-        pfd[n] = (struct pollfd){.fd = fd, .events = POLLIN};
-        n++;
-      }
-    }
-  }
+  return lfd < 0 ? 1 : net_serve(lfd);
 }

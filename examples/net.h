@@ -81,4 +81,58 @@ static int net_accept(int lfd) {
 #endif
 }
 
+
+/*
+ * The poll() loop both servers run. The server defines, for the connection in slot i (slots
+ * 1..NET_MAX_CONNS; slot 0 is the listener):
+ *   conn_open(i, fd)    a new connection: set up its state (0 refuses it; net.h closes fd)
+ *   conn_serve(i)       move it on as far as possible without blocking (0: it is done)
+ *   conn_wants_out(i)   whether it waits to write (poll POLLOUT) rather than to read
+ *   conn_free(i)        free its state (net.h closes the socket)
+ *   conn_move(to, from) move slot `from`'s state to `to` (slots stay dense)
+ * A full table stops accepting: new clients wait in the listen backlog.
+ */
+#include <poll.h>
+#define NET_MAX_CONNS 4096
+static int conn_open(int i, int fd);
+static int conn_serve(int i);
+static int conn_wants_out(int i);
+static void conn_free(int i);
+static void conn_move(int to, int from);
+
+static int net_serve(int lfd) {
+  static struct pollfd pfd[NET_MAX_CONNS + 1];
+  int n = 1;
+  pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+  for (;;) {
+    pfd[0].events = n <= NET_MAX_CONNS ? POLLIN : 0;
+    if (poll(pfd, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      perror("poll");
+      return 1;
+    }
+    for (int i = n - 1; i >= 1; i--) { /* downwards: a dropped slot takes an already served one */
+      if (!pfd[i].revents) continue;
+      if (conn_serve(i)) {
+        pfd[i].events = conn_wants_out(i) ? POLLOUT : POLLIN;
+        continue;
+      }
+      conn_free(i);
+      close(pfd[i].fd);
+      n--;
+      pfd[i] = pfd[n];
+      conn_move(i, n);
+    }
+    while ((pfd[0].revents & POLLIN) && n <= NET_MAX_CONNS) {
+      int fd = net_accept(lfd);
+      if (fd < 0) break;
+      if (!conn_open(n, fd)) {
+        close(fd);
+        break;
+      }
+      pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+    }
+  }
+}
+
 #endif
