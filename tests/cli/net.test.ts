@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
 import { buildProgram } from '../programs/build.js';
 import { Errno } from '../../jit/wasi/errno.js';
 import { Filetype, Fdflags } from '../../jit/wasi/layout.js';
@@ -68,6 +69,31 @@ test('sock_api.c: accept, recv (PEEK, WAITALL), send, shutdown, fd_* on sockets,
   } finally {
     await srv.stop();
   }
+});
+
+test('the embedding API: WASI listeners (a port, port 0, an existing socket) are fds 3.. before the preopens; close() closes ours', async () => {
+  const { WASI } = await import('../../jit/index.js');
+  const port = await freePort();
+  const theirs = net.createServer();
+  await new Promise<void>((r) => theirs.listen(0, '127.0.0.1', () => r()));
+  const theirFd = (theirs as unknown as { _handle: { fd: number } })._handle.fd;
+  const wasi = new WASI({ listeners: [{ port }, { port: 0, host: 'localhost' }, { fd: theirFd }], preopens: { '/tmp': tmpdir() } });
+  try {
+    assert.equal(wasi.listeners.map((l) => l.fd), [3, 4, 5]);
+    assert.is(wasi.listeners[0].port, port);
+    assert.ok(wasi.listeners[1].port > 0, 'port 0 picked a free one');
+    assert.is(wasi.listeners[2].port, (theirs.address() as net.AddressInfo).port);
+    assert.ok(wasi.wasiState.fds.has(6) && wasi.wasiState.fds.get(6).kind === 'dir', 'the preopen comes after the listeners');
+    const c = await connect(port);
+    c.sock.destroy();
+  } finally {
+    wasi.close();
+  }
+  const refused = await new Promise<boolean>((r) => net.connect(port, '127.0.0.1').on('error', () => r(true)).on('connect', () => r(false)));
+  assert.ok(refused, 'our listener is closed');
+  assert.ok(theirs.listening, 'the embedder\'s socket is not ours to close');
+  theirs.close();
+  assert.throws(() => new WASI({ listeners: [{ port: 1, host: '10.255.255.1' }] }), /cannot listen on 10\.255\.255\.1:1/);
 });
 
 test('--tcplisten with a bad address is a usage error (exit 2); a port in use is a clear error (exit 1)', async () => {
