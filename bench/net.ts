@@ -8,7 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -107,7 +107,8 @@ async function measure(runners: Runner[], cases: Case[], root: string): Promise<
 function report(table: Map<string, Map<string, Result | Error>>): string {
   const lines = [
     '# Network servers: kwasm-jit vs native', '',
-    `\`npm run bench:net\` (${new Date().toISOString()}; each load ${DURATION_MS} ms). Same C sources (examples/echo.c, examples/httpd.c), `
+    `\`npm run bench:net\` (${new Date().toISOString()}; each load ${DURATION_MS} ms; ${cpus().length} CPUs, load average `
+    + `${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end: on a shared machine the ratios move a lot between runs). Same C sources (examples/echo.c, examples/httpd.c), `
     + 'native = gcc -O2 + glibc, kwasm-jit = clang-14 wasm32-wasi run with `--tcplisten`. Ratios are to native from the same run '
     + '(requests/s: higher is better; latency: lower is better). V8 + node:wasi: not available (node:wasi cannot preopen a listening socket). '
     + 'Per-request host calls (poll_oneoff, sock_accept, recv/send) are still served in JavaScript (one ffi-rs crossing each, ~6 us): '
@@ -119,7 +120,8 @@ function report(table: Map<string, Map<string, Result | Error>>): string {
   for (const [name, row] of table) {
     const n = row.get('native'), k = row.get('kwasm-jit');
     if (!n || !k || n instanceof Error || k instanceof Error) {
-      lines.push(`| ${name} | ${n instanceof Error || !n ? 'failed' : n.rps.toFixed(0)} | ${k instanceof Error || !k ? 'failed' : k.rps.toFixed(0)} | - | - | - |`);
+      const cell = (r: Result | Error | undefined): string => (r === undefined ? 'not run' : r instanceof Error ? `failed: ${r.message.split('\n')[0].replace(/\|/g, '/').slice(0, 120)}` : r.rps.toFixed(0));
+      lines.push(`| ${name} | ${cell(n)} | ${cell(k)} | - | - | - |`);
       continue;
     }
     const ratio = k.rps / n.rps;
