@@ -2,7 +2,9 @@
  * An echo server: every byte a client sends comes back, on many connections at once, from one
  * single-threaded poll() loop. A client that half-closes gets the rest of its echo, then EOF.
  *
- * Built with: clang-14 --target=wasm32-wasi -O2 -fuse-ld=lld -Wl,-z,stack-size=1048576 -o examples/echo.wasm examples/echo.c
+ * Built with clang-14 flags: --target=wasm32-wasi -O2 -fuse-ld=lld -Wall -Werror -Wl,-z,stack-size=1048576
+ *   (compiled, then linked without -O, by tests/programs/wasi-clang.ts, so an installed wasm-opt
+ *   cannot rewrite it; tests/cli/examples.test.ts fails if the committed echo.wasm is stale)
  * Run:        ./bin/kwasm-jit.js run --tcplisten 127.0.0.1:7000 examples/echo.wasm
  * Natively:   gcc -O2 -o echo examples/echo.c && ./echo 127.0.0.1:7000
  */

@@ -5,7 +5,9 @@
  * and discarded, so the connection stays usable). Files are sent in 16 KiB pieces as the client
  * takes them: a connection holds its 8 KiB request buffer and nothing else.
  *
- * Built with: clang-14 --target=wasm32-wasi -O2 -fuse-ld=lld -Wl,-z,stack-size=1048576 -o examples/httpd.wasm examples/httpd.c
+ * Built with clang-14 flags: --target=wasm32-wasi -O2 -fuse-ld=lld -Wall -Werror -Wl,-z,stack-size=1048576
+ *   (compiled, then linked without -O, by tests/programs/wasi-clang.ts, so an installed wasm-opt
+ *   cannot rewrite it; tests/cli/examples.test.ts fails if the committed httpd.wasm is stale)
  * Run:        ./bin/kwasm-jit.js run --tcplisten 127.0.0.1:8080 --dir examples/www::/www examples/httpd.wasm /www
  * Natively:   gcc -O2 -o httpd examples/httpd.c && ./httpd examples/www 127.0.0.1:8080
  */
