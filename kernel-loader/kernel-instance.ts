@@ -202,6 +202,7 @@ export class KernelInstance {
         case 'f64.const': return { kind: GLOBAL_VALUE, bits: (BigInt(op.hi >>> 0) << 32n) | BigInt(op.lo >>> 0) };
         case 'ref.null': return { kind: GLOBAL_FUNCREF, bits: 0n };
         case 'ref.func': return { kind: GLOBAL_FUNCREF, bits: BigInt(op.func + 1) };
+        case 'v128.const': throw new KernelUnsupportedError('v128 globals');
         case 'global.get': {
           const g = globals[op.global];
           return { kind: g.kind === GLOBAL_IMPORTED ? GLOBAL_VALUE : g.kind, bits: g.bits };

@@ -28,6 +28,8 @@ registerMemory();
 registerControl();
 registerCall();
 
+/** Dense codes of 0xFD-prefixed (SIMD) instructions start here (see opcodes.ts). */
+const SIMD_CODE_BASE = 512;
 const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
 /** Above this many declared locals the prologue zeroes them with a loop instead of stores. */
 const UNROLLED_ZERO_LIMIT = 16;
@@ -96,7 +98,8 @@ export class FunctionCompiler {
       if (c.condPending && COND_AWARE[code] === 0) c.materializeCond();
       const e = EMIT[code];
       if (e === undefined) {
-        throw new CompileError('unsupported', `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`, ir.start, funcIndex);
+        const what = code >= SIMD_CODE_BASE ? `SIMD instruction ${opName[code]} not supported` : `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`;
+        throw new CompileError('unsupported', what, ir.start, funcIndex);
       }
       c.pinned = 0; // operand pins (CodeGen.popRead) last one instruction
       e(c, ir);

@@ -9,7 +9,8 @@ import { decodeModule } from '../decoder.js';
 import { InstrReader } from '../instr-reader.js';
 import { Reader } from '../reader.js';
 import { FunctionValidator, validateModuleInfo } from '../validator.js';
-import type { ModuleInfo } from '../types.js';
+import { V128, type ModuleInfo } from '../types.js';
+import { CompileError } from '../errors.js';
 import { FunctionCompiler } from './function-compiler.js';
 import { G, R15, RSP, type ModuleEnv } from './masm.js';
 
@@ -33,6 +34,8 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
 }
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledModule {
+  if (info.globals.some((g) => g.type === V128)) throw new CompileError('unsupported', 'v128 globals are not supported yet', 0);
+  if (info.types.some((t) => t.params.includes(V128) || t.results.includes(V128))) throw new CompileError('unsupported', 'v128 values are not supported yet', 0);
   const nFuncs = info.funcTypeIndices.length;
   // Machine code is about 2-3x the code section; the module's own size (data segments and all)
   // would over-allocate by megabytes, and a fresh buffer is zeroed page by page.
