@@ -26,8 +26,27 @@ export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref';
 export function singleResultLocation(t: ValType): 'rax' | 'xmm0' {
   return t === 'f32' || t === 'f64' ? 'xmm0' : 'rax';
 }
-export function resultsInSlots(results: number): boolean {
-  return results >= 2;
+/** The wasm type code of v128 (the binary format's 0x7b). */
+export const V128_CODE = 0x7b;
+/**
+ * Slots a value of wasm type code `t` takes in an argument area: a v128 takes two consecutive
+ * ones (low 64 bits first), everything else one. Parameter i sits at slot sum(width(params[<i])).
+ */
+export function slotWidth(t: number): 1 | 2 {
+  return t === V128_CODE ? 2 : 1;
+}
+export function slotCount(types: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < types.length; i++) n += slotWidth(types[i]);
+  return n;
+}
+/**
+ * Results come back in the argument slots (not rax/xmm0) when there are several or any is a
+ * v128: the entry trampoline and the host-call stub hand over 64 bits in rax/xmm0.
+ */
+export function resultsInSlots(results: ArrayLike<number>): boolean {
+  if (results.length >= 2) return true;
+  return results.length === 1 && results[0] === V128_CODE;
 }
 
 /**

@@ -4,6 +4,7 @@
 // the image needs no relocations and can be mapped anywhere (and, later, into ring 0).
 import { Assembler, mem, type Label } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
+import { slotCount } from '../../abi/calling-convention.js';
 import type { CodeImage, ImageFunction } from '../../abi/image.js';
 import { decodeModule } from '../decoder.js';
 import { InstrReader } from '../instr-reader.js';
@@ -35,7 +36,6 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledModule {
   if (info.globals.some((g) => g.type === V128)) throw new CompileError('unsupported', 'v128 globals are not supported yet', 0);
-  if (info.types.some((t) => t.params.includes(V128) || t.results.includes(V128))) throw new CompileError('unsupported', 'v128 values are not supported yet', 0);
   const nFuncs = info.funcTypeIndices.length;
   // Machine code is about 2-3x the code section; the module's own size (data segments and all)
   // would over-allocate by megabytes, and a fresh buffer is zeroed page by page.
@@ -72,9 +72,10 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledM
     // Slots past the parameters hold whatever the frame's argument area held before (older
     // outgoing arguments, funcref record addresses, return addresses): zero them, so the host
     // (user space, or the kernel's copy-out to user space) only ever sees this call's values.
-    for (let i = ft.params.length; i < ft.results.length; i++) asm.movMI(64, mem(RSP, 8 + 8 * i), 0);
+    const ps = slotCount(ft.params), rs = slotCount(ft.results);
+    for (let i = ps; i < rs; i++) asm.movMI(64, mem(RSP, 8 + 8 * i), 0);
     asm.movRI(32, G(0), f);
-    asm.movRI(32, G(1), Math.max(ft.params.length, ft.results.length));
+    asm.movRI(32, G(1), Math.max(ps, rs));
     asm.jmpM(mem(R15, VMCTX.hostCallStub));
   }
   const out = asm.finish();

@@ -13,7 +13,7 @@ import { Trap, Vmctx } from '../runtime/index.js';
 import { CompileError, LinkError, RuntimeError } from '../errors.js';
 import { RT_BASE } from '../compiler/runtime-calls.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
-import { F32, F64, I32, I64, type ConstExpr, type FuncType, type ModuleInfo, type ValType } from '../types.js';
+import { F32, F64, I32, I64, V128, type ConstExpr, type FuncType, type ModuleInfo, type ValType } from '../types.js';
 import { Global } from './globals.js';
 import { Memory } from './memory.js';
 import { Table } from './tables.js';
@@ -228,6 +228,8 @@ export function fromBits(store: Store, t: ValType, b: bigint): unknown {
 
 /** A JS host function called from wasm: raw slots in, raw slots out. */
 function callHost(store: Store, fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[]): bigint[] {
+  // As in V8's JS API: a v128 has no JS value.
+  if (type.params.includes(V128) || type.results.includes(V128)) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
   const jsArgs = Array.from(type.params, (t, i) => fromBits(store, t, args[i]));
   const r = fn(...jsArgs);
   const nr = type.results.length;
@@ -242,6 +244,7 @@ export function makeFunction(store: Store, info: FuncInfo): WasmFunction {
   const f = ((...args: unknown[]): unknown => {
     const t = info.type;
     if (info.host) return info.host(...args);
+    if (t.params.includes(V128) || t.results.includes(V128)) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
     const bits = Array.from(t.params, (p, i) => toBits(store, p, args[i]));
     const r = callRaw(store, info, bits);
     if (t.results.length === 0) return undefined;
