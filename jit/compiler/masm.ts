@@ -48,6 +48,8 @@ export interface ModuleEnv {
   numImportedFuncs: number;
   numImportedGlobals: number;
   globalTypes: Uint8Array;
+  /** byte offset of every global from vmctx.globalsBase (abi/globals.ts) */
+  globalOffsets: Uint32Array;
   tableTypes: Uint8Array;
   /** entry label of every defined function, by function index (imports: unused) */
   funcLabels: Label[];

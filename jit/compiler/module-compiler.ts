@@ -10,8 +10,8 @@ import { decodeModule } from '../decoder.js';
 import { InstrReader } from '../instr-reader.js';
 import { Reader } from '../reader.js';
 import { FunctionValidator, validateModuleInfo } from '../validator.js';
-import { V128, type ModuleInfo } from '../types.js';
-import { CompileError } from '../errors.js';
+import type { ModuleInfo } from '../types.js';
+import { globalLayout } from '../../abi/globals.js';
 import { FunctionCompiler } from './function-compiler.js';
 import { G, R15, RSP, type ModuleEnv } from './masm.js';
 
@@ -35,7 +35,6 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
 }
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledModule {
-  if (info.globals.some((g) => g.type === V128)) throw new CompileError('unsupported', 'v128 globals are not supported yet', 0);
   const nFuncs = info.funcTypeIndices.length;
   // Machine code is about 2-3x the code section; the module's own size (data segments and all)
   // would over-allocate by megabytes, and a fresh buffer is zeroed page by page.
@@ -44,12 +43,14 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledM
   const asm = new Assembler(Math.max(4096, codeBytes * 3));
   const funcLabels: Label[] = [];
   for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel(functionName(info, f)));
+  const globalTypes = Uint8Array.from(info.globals, (g) => g.type);
   const env: ModuleEnv = {
     types: info.types,
     funcTypeIndices: info.funcTypeIndices,
     numImportedFuncs: info.numImportedFuncs,
     numImportedGlobals: info.numImportedGlobals,
-    globalTypes: Uint8Array.from(info.globals, (g) => g.type),
+    globalTypes,
+    globalOffsets: globalLayout(globalTypes, info.numImportedGlobals).offsets,
     tableTypes: Uint8Array.from(info.tables, (t) => t.elemType),
     funcLabels,
   };
