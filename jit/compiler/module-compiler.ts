@@ -12,6 +12,7 @@ import { Reader } from '../reader.js';
 import { FunctionValidator, validateModuleInfo } from '../validator.js';
 import type { ModuleInfo } from '../types.js';
 import { globalLayout } from '../../abi/globals.js';
+import { checkCpuFeatures } from './cpu-features.js';
 import { FunctionCompiler } from './function-compiler.js';
 import { G, R15, RSP, type ModuleEnv } from './masm.js';
 
@@ -35,6 +36,7 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
 }
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledModule {
+  checkCpuFeatures();
   const nFuncs = info.funcTypeIndices.length;
   // Machine code is about 2-3x the code section; the module's own size (data segments and all)
   // would over-allocate by megabytes, and a fresh buffer is zeroed page by page.
