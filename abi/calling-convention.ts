@@ -114,3 +114,22 @@ export const BUILTIN_HOSTCALL = {
 export const WASM_PAGE_SIZE = 65536;
 export const MEMORY_MAX_PAGES = 65536;
 export const MEMORY_RESERVATION = (8n << 30n) + 65536n;
+
+/** Values to argument slots: a v128 (one 128-bit bigint) becomes two, low half first. */
+export function packSlots(types: ArrayLike<number>, values: readonly bigint[]): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0; i < types.length; i++) {
+    out.push(BigInt.asUintN(64, values[i]));
+    if (types[i] === V128_CODE) out.push(BigInt.asUintN(64, values[i] >> 64n));
+  }
+  return out;
+}
+
+/** Argument slots back to values: the two slots of a v128 joined into one 128-bit bigint. */
+export function unpackSlots(types: ArrayLike<number>, slots: readonly bigint[]): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0, s = 0; i < types.length; s += slotWidth(types[i]), i++) {
+    out.push(types[i] === V128_CODE ? slots[s] | (slots[s + 1] << 64n) : slots[s]);
+  }
+  return out;
+}

@@ -12,7 +12,8 @@ import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
 import { RuntimeError, LinkError } from '../jit/errors.js';
 import { Trap } from '../jit/runtime/traps.js';
 import { TrapCode, trapInfo } from '../abi/traps.js';
-import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type Limits, type TableType, type ValType } from '../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, V128, type ConstExpr, type FuncType, type Limits, type TableType, type ValType } from '../jit/types.js';
+import { packSlots, resultsInSlots, slotCount, slotWidth, unpackSlots } from '../abi/calling-convention.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import { encodeImage } from '../abi/image.js';
 import { WASIExit } from '../jit/wasi/proc.js';
@@ -364,8 +365,9 @@ export class KernelInstance {
     const m = this.module.info;
     if (this.closed) throw new Error('kernel instance is closed');
     if (f < m.numImportedFuncs) return callJs(this.hostFns[f], type, bits, this);
-    const nslots = Math.max(type.params.length, type.results.length);
-    const slots = Array.from({ length: nslots }, (_, i) => bits[i] ?? 0n);
+    const nslots = Math.max(slotCount(type.params), slotCount(type.results));
+    const packed = packSlots(type.params, bits);
+    const slots = Array.from({ length: nslots }, (_, i) => packed[i] ?? 0n);
     // one deadline for the whole call: each RESUME gets what is left (at least 1 ns, since 0
     // means none; the kernel checks it before running), so host calls in a loop still stop
     const end = this.deadline ?? (this.timeoutNs > 0n ? process.hrtime.bigint() + this.timeoutNs : undefined);
@@ -391,8 +393,8 @@ export class KernelInstance {
       throw err;
     }
     if (type.results.length === 0) return [];
-    if (type.results.length === 1) return [F32_OR_F64(type.results[0]) ? r.retFloat : r.retInt];
-    return r.slots.slice(0, type.results.length);
+    if (!resultsInSlots(type.results)) return [F32_OR_F64(type.results[0]) ? r.retFloat : r.retInt];
+    return unpackSlots(type.results, r.slots);
   }
 
   private hostCall(index: number, args: bigint[]): bigint[] {
@@ -533,25 +535,32 @@ const funcOwners = new WeakMap<object, { owner: KernelInstance; index: number }>
  * but the results.
  */
 function sigWord(t: FuncType): number {
+  // bits and counts are by argument slot (a v128 takes two), as the kernel sees the slots
   let w = 0;
-  t.params.forEach((p, i) => {
-    if (p !== FUNCREF) return;
-    if (i >= 16) throw new KernelUnsupportedError('a funcref parameter after the 16th');
-    w |= 1 << i;
-  });
-  t.results.forEach((r, i) => {
-    if (r !== FUNCREF) return;
-    if (i >= 8) throw new KernelUnsupportedError('a funcref result after the 8th');
-    w |= 1 << (16 + i);
-  });
-  const n = t.results.length;
-  const loc = n === 0 ? 0 : n >= 2 ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
+  for (let i = 0, s = 0; i < t.params.length; s += slotWidth(t.params[i]), i++) {
+    if (t.params[i] !== FUNCREF) continue;
+    if (s >= 16) throw new KernelUnsupportedError('a funcref parameter after the 16th slot');
+    w |= 1 << s;
+  }
+  for (let i = 0, s = 0; i < t.results.length; s += slotWidth(t.results[i]), i++) {
+    if (t.results[i] !== FUNCREF) continue;
+    if (s >= 8) throw new KernelUnsupportedError('a funcref result after the 8th slot');
+    w |= 1 << (16 + s);
+  }
+  const n = t.results.length, inSlots = resultsInSlots(t.results);
+  const loc = n === 0 ? 0 : inSlots ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
   w |= loc << 24;
-  if (n >= 2) w |= ((n - 1) & 63) << 26;
+  if (inSlots) w |= ((slotCount(t.results) - 1) & 63) << 26;
   return w >>> 0;
 }
 
+/** As in V8's JS API (and user space): a v128 has no JS value. */
+function noV128(t: ValType): void {
+  if (t === V128) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
+}
+
 function toBits(t: ValType, v: unknown, owner?: KernelInstance): bigint {
+  noV128(t);
   if (t === I32 || t === I64 || t === F32 || t === F64) return numToBits(t, v);
   if (t === EXTERNREF) return externToken(v);
   if (v === null || v === undefined) return 0n;
@@ -560,6 +569,7 @@ function toBits(t: ValType, v: unknown, owner?: KernelInstance): bigint {
   throw new KernelUnsupportedError('funcref values of another instance across the kernel boundary');
 }
 function fromBits(t: ValType, b: bigint, owner?: KernelInstance): unknown {
+  noV128(t);
   if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, b);
   if (t === EXTERNREF) return externValue(b);
   if (b === 0n) return null;

@@ -4,9 +4,9 @@
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
 import { VMCTX, ARG_SLOTS, HOSTCALL_SLOTS, FUNCREF as FUNCREF_REC } from '../../abi/vmctx.js';
-import { ENTRY_STATUS, resultsInSlots, slotCount, slotWidth } from '../../abi/calling-convention.js';
+import { ENTRY_STATUS, packSlots, resultsInSlots, slotCount, unpackSlots } from '../../abi/calling-convention.js';
 import { native, Trap, WasmStack, findCode, classifyFault, type Vmctx } from '../runtime/index.js';
-import { EXTERNREF, F32, F64, FUNCREF, V128, type FuncType, type ValType } from '../types.js';
+import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
 import { RuntimeError } from '../errors.js';
 import { CodeArena } from './code-arena.js';
 
@@ -113,15 +113,12 @@ export class Store {
   call(f: FuncInfo, args: readonly bigint[]): bigint[] {
     if (this.running) throw new RuntimeError('re-entrant call into wasm from a host function is not supported');
     const type = f.type;
-    const np = type.params.length, nr = type.results.length;
+    const nr = type.results.length;
     const slots = Math.max(slotCount(type.params), slotCount(type.results));
     if (slots > ARG_SLOTS) throw new RangeError(`more than ${ARG_SLOTS} argument/result slots`);
     const v = f.vmctx, buf = v.buf;
     // A v128 is one 128-bit bigint here and two slots (low half first) in the argument area.
-    for (let i = 0, s = 0; i < np; s += slotWidth(type.params[i]), i++) {
-      buf.writeBigUInt64LE(BigInt.asUintN(64, args[i]), VMCTX.args + 8 * s);
-      if (type.params[i] === V128) buf.writeBigUInt64LE(BigInt.asUintN(64, args[i] >> 64n), VMCTX.args + 8 * s + 8);
-    }
+    packSlots(type.params, args).forEach((b, s) => buf.writeBigUInt64LE(b, VMCTX.args + 8 * s));
     buf.writeBigUInt64LE(f.code, VMCTX.entryFunc);
     buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
     buf.writeUInt32LE(0, VMCTX.interrupt);
@@ -145,14 +142,8 @@ export class Store {
       const b = buf.readBigUInt64LE(t === F32 || t === F64 ? VMCTX.retFloat : VMCTX.retInt);
       return [t === F32 || t === 0x7f ? b & 0xffffffffn : b];
     }
-    const out: bigint[] = [];
-    for (let i = 0, s = 0; i < nr; s += slotWidth(type.results[i]), i++) {
-      const b = buf.readBigUInt64LE(VMCTX.args + 8 * s);
-      const t = type.results[i];
-      if (t === V128) out.push(b | (buf.readBigUInt64LE(VMCTX.args + 8 * s + 8) << 64n));
-      else out.push(t === F32 || t === 0x7f ? b & 0xffffffffn : b);
-    }
-    return out;
+    const slotBits = Array.from({ length: slotCount(type.results) }, (_, s) => buf.readBigUInt64LE(VMCTX.args + 8 * s));
+    return unpackSlots(type.results, slotBits).map((b, i) => (type.results[i] === F32 || type.results[i] === 0x7f ? b & 0xffffffffn : b));
   }
 
   private answerHostCall(v: Vmctx): void {

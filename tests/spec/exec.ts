@@ -3,6 +3,7 @@
 // expected message prefix), assert_unlinkable / assert_uninstantiable, register.
 import { LinkError, RuntimeError } from '../../jit/errors.js';
 import type { EngineInstance, SpecValue } from './engine.js';
+import { LANE_BITS } from './v128.js';
 import { moduleBytes, type Command, type FileContext, type Handler, type Outcome } from './runner.js';
 
 function target(cmd: Command, ctx: FileContext): EngineInstance {
@@ -30,7 +31,6 @@ function floatMatches(is32: boolean, b: bigint, v: string): boolean {
   return b === BigInt(v);
 }
 
-const LANE_BITS: Record<string, number> = { i8: 8, i16: 16, i32: 32, i64: 64, f32: 32, f64: 64 };
 
 /** v128: lane by lane in the expected lane shape (each float lane may be a NaN pattern). */
 function v128Matches(exp: SpecValue, got: bigint): boolean {
