@@ -18,16 +18,27 @@ export const CACHE_DIR = join(REPO_ROOT, 'build', 'programs');
 export const CLANG = 'clang-14';
 export const CFLAGS = ['--target=wasm32-wasi', '-O2', '-fuse-ld=lld', '-Wall', '-Werror'];
 
+/**
+ * Extra flags a source asks for on its first line, `// kwasm-cflags: -msimd128`: the program
+ * table and its users pass file names only, and the flags belong to the program.
+ */
+export function sourceFlags(text: string): string[] {
+  const m = /^\/\/ kwasm-cflags:(.*)$/m.exec(text.slice(0, text.indexOf('\n') + 1));
+  return m ? m[1].trim().split(/\s+/) : [];
+}
+
 /** Path of the compiled module for `source` (a file name in tests/programs/c/), compiling if needed. */
 export async function buildProgram(source: string): Promise<string> {
   const src = join(SOURCE_DIR, source);
-  const hash = createHash('sha256').update(readFileSync(src)).update(CLANG).update(CFLAGS.join(' '))
+  const text = readFileSync(src);
+  const flags = [...CFLAGS, ...sourceFlags(text.toString('utf8'))];
+  const hash = createHash('sha256').update(text).update(CLANG).update(flags.join(' '))
     .digest('hex').slice(0, 16);
   const out = join(CACHE_DIR, `${source.replace(/\.c$/, '')}-${hash}.wasm`);
   if (existsSync(out)) return out;
   mkdirSync(CACHE_DIR, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  await run(CLANG, [...CFLAGS, '-o', tmp, src]);
+  await run(CLANG, [...flags, '-o', tmp, src]);
   renameSync(tmp, out); // atomic: a concurrent run never sees half a file
   return out;
 }
