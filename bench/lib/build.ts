@@ -66,15 +66,16 @@ export function buildProgram(p: Program, tc: Toolchain, programsDir: string, out
     for (const s of parts) h.update(`\0${s}`);
     return h.digest('hex').slice(0, 12);
   };
-  const native = join(outDir, `${p.name}.${key([tc.gccVersion, ...NATIVE_FLAGS])}.native`);
-  const wasm = join(outDir, `${p.name}.${key([tc.clangVersion, ...WASM_FLAGS])}.wasm`);
+  const nativeFlags = [...NATIVE_FLAGS, ...(p.nativeFlags ?? [])], wasmFlags = [...WASM_FLAGS, ...(p.wasmFlags ?? [])];
+  const native = join(outDir, `${p.name}.${key([tc.gccVersion, ...nativeFlags])}.native`);
+  const wasm = join(outDir, `${p.name}.${key([tc.clangVersion, ...wasmFlags])}.wasm`);
   let compiled = false;
   if (!existsSync(native)) {
-    compileTo(native, tc.gcc, [...NATIVE_FLAGS, src, '-lm']);
+    compileTo(native, tc.gcc, [...nativeFlags, src, '-lm']);
     compiled = true;
   }
   if (!existsSync(wasm)) {
-    compileTo(wasm, tc.clang, [...WASM_FLAGS, src]);
+    compileTo(wasm, tc.clang, [...wasmFlags, src]);
     compiled = true;
   }
   return { native, wasm, compiled };
