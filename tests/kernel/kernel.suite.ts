@@ -54,8 +54,8 @@ async function main(): Promise<void> {
     writeSpecBundle();
     await cliReference();
     const script = join(repoRoot(), 'dist', 'tests', 'kernel', 'guest', 'main.guest.js');
-    // The SIMD spec scripts added ~25k assertions to the guest's spec subset (about 30 s quiet,
-    // 75 s at load 18 under TCG), so the stage gets more time than the harness's 240 s default.
+    // The SIMD spec scripts added ~25k assertions to the guest's spec subset (74 s measured at
+    // load average 18 under TCG), so the stage gets more time than the harness's 240 s default.
     const run = await runInVm({ script, timeoutMs: Number(process.env.KWASM_VM_TIMEOUT_MS ?? 420_000) });
     console.log(run.output.split('\n').map((l) => `  guest| ${l}`).join('\n'));
     const spec = /@@SPEC-KERNEL (\{.*\})/.exec(run.output);
