@@ -249,8 +249,51 @@ function replaceFloat(bytes: 4 | 8): (c: CodeGen, ir: { lane: number }) => void 
   };
 }
 
+/**
+ * Shuffles that move whole dwords (each 4-byte group consecutive and aligned) are one pshufd
+ * (lanes of one input) or shufps (low half from one input, high half from the other); -1 if the
+ * pattern is not one of those, else the dword selector imm with bit 8 set when b is the low half.
+ */
+function dwordShuffle(lanes: Uint8Array): number {
+  let imm = 0, fromB = 0;
+  for (let k = 0; k < 4; k++) {
+    const l0 = lanes[4 * k];
+    if ((l0 & 3) !== 0 || lanes[4 * k + 1] !== l0 + 1 || lanes[4 * k + 2] !== l0 + 2 || lanes[4 * k + 3] !== l0 + 3) return -1;
+    const d = l0 >> 2;
+    imm |= (d & 3) << (2 * k);
+    if (d >= 4) fromB |= 1 << k;
+  }
+  // 0 / 15: one input (pshufd); 12: a then b, 3: b then a (shufps)
+  if (fromB === 0 || fromB === 15 || fromB === 12) return imm | (fromB << 8);
+  if (fromB === 3) return imm | (fromB << 8);
+  return -1;
+}
+
 function shuffle(c: CodeGen, lanes: Uint8Array): void {
   const a = c.asm;
+  const dw = dwordShuffle(lanes);
+  if (dw >= 0) {
+    const imm = dw & 0xff, fromB = dw >> 8;
+    if (fromB === 0 || fromB === 15) {
+      let r: number;
+      if (fromB === 0) { c.dropTop(); r = c.popReg(); } else { r = c.popReg(); c.dropTop(); }
+      a.simdRRI(SimdImmOp.PSHUFD, X(r), X(r), imm);
+      c.pushReg(V, r);
+    } else if (fromB === 12) {
+      const b = popRead(c), bo = readOwned;
+      const r = c.popReg();
+      a.simdRRI(SimdImmOp.SHUFPS, X(r), X(b), imm);
+      doneRead(c, b, bo);
+      c.pushReg(V, r);
+    } else {
+      const b = c.popReg();
+      const r = popRead(c), ro = readOwned;
+      a.simdRRI(SimdImmOp.SHUFPS, X(b), X(r), imm);
+      doneRead(c, r, ro);
+      c.pushReg(V, b);
+    }
+    return;
+  }
   let lo1 = 0n, hi1 = 0n, lo2 = 0n, hi2 = 0n, useA = false, useB = false;
   for (let i = 15; i >= 0; i--) {
     const l = lanes[i];

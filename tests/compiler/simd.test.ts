@@ -103,6 +103,27 @@ test('v128 globals: own ones take 16 bytes, scalars beside them intact, imported
   assert.is((a.exports.after as { value: bigint }).value, 33n);
 });
 
+test('i8x16.shuffle: dword patterns (pshufd/shufps) and byte patterns (pshufb) pick the right bytes', () => {
+  const A = Array.from({ length: 16 }, (_, i) => i + 0x10), B = Array.from({ length: 16 }, (_, i) => i + 0xa0);
+  const dw = (...d: number[]): number[] => d.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
+  const patterns = [
+    dw(3, 0, 1, 2), dw(7, 7, 4, 5), dw(0, 1, 4, 5), dw(2, 3, 6, 7), dw(6, 4, 1, 3), dw(0, 5, 2, 7),
+    [0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0],
+  ];
+  const funcs = patterns.map((p, k) => `
+    (func (export "s${k}") (param $h i32) (result i64)
+      (local $v v128)
+      (local.set $v (i8x16.shuffle ${p.join(' ')} (v128.const i8x16 ${A.join(' ')}) (v128.const i8x16 ${B.join(' ')})))
+      (if (result i64) (local.get $h) (then (i64x2.extract_lane 1 (local.get $v))) (else (i64x2.extract_lane 0 (local.get $v)))))`).join('\n');
+  const i = inst(`(module ${funcs})`);
+  patterns.forEach((p, k) => {
+    const bytes = p.map((l) => (l < 16 ? A[l] : B[l - 16]));
+    const half = (h: number): bigint => bytes.slice(8 * h, 8 * h + 8).reduceRight((acc, x) => (acc << 8n) | BigInt(x), 0n);
+    assert.is(BigInt.asUintN(64, call(i, `s${k}`, 0) as bigint), half(0), `pattern ${k} low`);
+    assert.is(BigInt.asUintN(64, call(i, `s${k}`, 1) as bigint), half(1), `pattern ${k} high`);
+  });
+});
+
 test('a v128 has no JS value: exports and host functions with one throw TypeError', () => {
   const i = inst(`(module
     (import "env" "h" (func $h (param v128)))
