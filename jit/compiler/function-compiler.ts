@@ -122,9 +122,8 @@ export class FunctionCompiler {
    */
   private mayHoldV128(start: number, end: number, locals: Uint8Array): boolean {
     if (this.anyV128Type || locals.includes(V128)) return true;
-    const b = this.m.bytes;
-    for (let p = start; p < end; p++) if (b[p] === 0xfd) return true;
-    return false;
+    // one view per function (native scan), not a JS loop over every byte
+    return this.m.bytes.subarray(start, end).indexOf(0xfd) >= 0;
   }
 
   /** Unreachable code: keep the block structure, compile nothing. */
