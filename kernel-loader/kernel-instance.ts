@@ -161,7 +161,10 @@ export class KernelInstance {
     // ---- imports ----
     const nF = m.funcTypeIndices.length;
     const host = new Uint32Array(nF);
+    // one description entry per 8-byte slot of the globals area (abi/globals.ts): an own v128
+    // global takes two, low half first; slotOf maps a global index to its first slot
     const globals: TypedValue[] = [];
+    const slotOf: number[] = [];
     const hostGlobals: { obj: object; index: number }[] = [];
     let fi = 0;
     for (const imp of m.imports) {
@@ -182,6 +185,8 @@ export class KernelInstance {
         if (!g || g.bits === undefined) throw new LinkError(`unknown import ${name}`);
         if (g.type !== imp.desc.global.type || g.mutable !== imp.desc.global.mutable) throw new LinkError(`incompatible import type for ${name}`);
         if (g.type === FUNCREF || g.type === EXTERNREF) throw new KernelUnsupportedError('imported reference globals');
+        // the kernel's import cells are 8 bytes
+        if (g.type === V128) throw new KernelUnsupportedError('imported v128 globals');
         if (g.mutable) {
           // a host object: its cell moves into this instance (below); another kernel instance's
           // global, or a host global another instance already owns, would need a shared cell
@@ -189,6 +194,7 @@ export class KernelInstance {
           hostGlobals.push({ obj: g, index: globals.length });
         }
         if (typeof g.bits !== 'bigint') throw new LinkError(`incompatible import type for ${name}`);
+        slotOf.push(globals.length);
         globals.push({ kind: GLOBAL_IMPORTED, bits: g.bits });
       }
     }
@@ -203,16 +209,19 @@ export class KernelInstance {
         case 'f64.const': return { kind: GLOBAL_VALUE, bits: (BigInt(op.hi >>> 0) << 32n) | BigInt(op.lo >>> 0) };
         case 'ref.null': return { kind: GLOBAL_FUNCREF, bits: 0n };
         case 'ref.func': return { kind: GLOBAL_FUNCREF, bits: BigInt(op.func + 1) };
-        case 'v128.const': throw new KernelUnsupportedError('v128 globals');
+        case 'v128.const': return { kind: GLOBAL_VALUE, bits: op.bytes.reduceRight((b, x) => (b << 8n) | BigInt(x), 0n) };
         case 'global.get': {
-          const g = globals[op.global];
+          const g = globals[slotOf[op.global]];
           return { kind: g.kind === GLOBAL_IMPORTED ? GLOBAL_VALUE : g.kind, bits: g.bits };
         }
       }
     };
     for (let g = m.numImportedGlobals; g < m.globals.length; g++) {
       const v = evalConst(m.globalInits[g - m.numImportedGlobals]);
-      globals.push(m.globals[g].type === FUNCREF ? v : { kind: GLOBAL_VALUE, bits: v.bits });
+      slotOf.push(globals.length);
+      if (m.globals[g].type === V128) {
+        globals.push({ kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, v.bits) }, { kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, v.bits >> 64n) });
+      } else globals.push(m.globals[g].type === FUNCREF ? v : { kind: GLOBAL_VALUE, bits: v.bits });
     }
 
     // ---- tables and element segments (bounds rules of instantiation) ----
@@ -301,13 +310,17 @@ export class KernelInstance {
         if (e.kind === 'func') this.exports[e.name] = funcs[e.index];
         else if (e.kind === 'global') {
           const gt = m.globals[e.index];
-          // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref: index + 1)
-          const index = e.index;
+          // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref:
+          // index + 1), by slot (a v128 is two, as one 128-bit bigint here)
+          const index = slotOf[e.index], wide = gt.type === V128;
           const g = gt.mutable ? {
             type: gt.type, mutable: true,
-            get bits(): bigint { return dev.globalGet(index); },
-            set bits(v: bigint) { dev.globalSet(index, v); },
-          } : { type: gt.type, mutable: false, bits: globals[e.index].bits };
+            get bits(): bigint { return wide ? dev.globalGet(index) | (dev.globalGet(index + 1) << 64n) : dev.globalGet(index); },
+            set bits(v: bigint) {
+              dev.globalSet(index, wide ? BigInt.asUintN(64, v) : v);
+              if (wide) dev.globalSet(index + 1, BigInt.asUintN(64, v >> 64n));
+            },
+          } : { type: gt.type, mutable: false, bits: wide ? globals[index].bits | (globals[index + 1].bits << 64n) : globals[index].bits };
           if (gt.mutable) kernelGlobalExports.add(g);
           this.exports[e.name] = g;
         } else if (e.kind === 'memory') this.exports[e.name] = (this.memory ??= new KernelMemory(this));
