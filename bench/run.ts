@@ -5,7 +5,7 @@
 //
 // usage: node dist/bench/run.js [--reps N] [--only NAME[,NAME]] [--quick] [--no-extra] [--timeout S]
 //   --quick     1 repetition (unless --reps), workloads about a tenth of the full size
-//   --only      run only these programs (names as in the table; `syscall` selects the sys-* ones)
+//   --only      run only these programs (names as in the table; `syscall` and `simd` select a suite)
 //   --no-extra  skip the other bench/*.bench.js scripts
 // Exit status: 0 when every available runner ran every program and all checksums agree.
 import { execFileSync, spawn } from 'node:child_process';

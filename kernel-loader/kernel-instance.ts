@@ -12,7 +12,8 @@ import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
 import { RuntimeError, LinkError } from '../jit/errors.js';
 import { Trap } from '../jit/runtime/traps.js';
 import { TrapCode, trapInfo } from '../abi/traps.js';
-import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, V128, type ConstExpr, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
+import { packSlots, resultsInSlots, slotCount, slotWidth, unpackSlots } from '../abi/calling-convention.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import { encodeImage } from '../abi/image.js';
 import { WASIExit } from '../jit/wasi/proc.js';
@@ -176,7 +177,10 @@ export class KernelInstance {
     // ---- imports ----
     const nF = m.funcTypeIndices.length;
     const host = new Uint32Array(nF);
+    // one description entry per 8-byte slot of the globals area (abi/globals.ts): an own v128
+    // global takes two, low half first; slotOf maps a global index to its first slot
     const globals: TypedValue[] = [];
+    const slotOf: number[] = [];
     const hostGlobals: { obj: object; index: number }[] = [];
     let fi = 0;
     for (const imp of m.imports) {
@@ -197,6 +201,8 @@ export class KernelInstance {
         if (!g || g.bits === undefined) throw new LinkError(`unknown import ${name}`);
         if (g.type !== imp.desc.global.type || g.mutable !== imp.desc.global.mutable) throw new LinkError(`incompatible import type for ${name}`);
         if (g.type === FUNCREF || g.type === EXTERNREF) throw new KernelUnsupportedError('imported reference globals');
+        // the kernel's import cells are 8 bytes
+        if (g.type === V128) throw new KernelUnsupportedError('imported v128 globals');
         if (g.mutable) {
           // a host object: its cell moves into this instance (below); another kernel instance's
           // global, or a host global another instance already owns, would need a shared cell
@@ -204,6 +210,7 @@ export class KernelInstance {
           hostGlobals.push({ obj: g, index: globals.length });
         }
         if (typeof g.bits !== 'bigint') throw new LinkError(`incompatible import type for ${name}`);
+        slotOf.push(globals.length);
         globals.push({ kind: GLOBAL_IMPORTED, bits: g.bits });
       }
     }
@@ -218,15 +225,19 @@ export class KernelInstance {
         case 'f64.const': return { kind: GLOBAL_VALUE, bits: (BigInt(op.hi >>> 0) << 32n) | BigInt(op.lo >>> 0) };
         case 'ref.null': return { kind: GLOBAL_FUNCREF, bits: 0n };
         case 'ref.func': return { kind: GLOBAL_FUNCREF, bits: BigInt(op.func + 1) };
+        case 'v128.const': return { kind: GLOBAL_VALUE, bits: op.bytes.reduceRight((b, x) => (b << 8n) | BigInt(x), 0n) };
         case 'global.get': {
-          const g = globals[op.global];
+          const g = globals[slotOf[op.global]];
           return { kind: g.kind === GLOBAL_IMPORTED ? GLOBAL_VALUE : g.kind, bits: g.bits };
         }
       }
     };
     for (let g = m.numImportedGlobals; g < m.globals.length; g++) {
       const v = evalConst(m.globalInits[g - m.numImportedGlobals]);
-      globals.push(m.globals[g].type === FUNCREF ? v : { kind: GLOBAL_VALUE, bits: v.bits });
+      slotOf.push(globals.length);
+      if (m.globals[g].type === V128) {
+        globals.push({ kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, v.bits) }, { kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, v.bits >> 64n) });
+      } else globals.push(m.globals[g].type === FUNCREF ? v : { kind: GLOBAL_VALUE, bits: v.bits });
     }
 
     // ---- tables and element segments (bounds rules of instantiation) ----
@@ -315,13 +326,17 @@ export class KernelInstance {
         if (e.kind === 'func') this.exports[e.name] = funcs[e.index];
         else if (e.kind === 'global') {
           const gt = m.globals[e.index];
-          // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref: index + 1)
-          const index = e.index;
+          // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref:
+          // index + 1), by slot (a v128 is two, as one 128-bit bigint here)
+          const index = slotOf[e.index], wide = gt.type === V128;
           const g = gt.mutable ? {
             type: gt.type, mutable: true,
-            get bits(): bigint { return dev.globalGet(index); },
-            set bits(v: bigint) { dev.globalSet(index, v); },
-          } : { type: gt.type, mutable: false, bits: globals[e.index].bits };
+            get bits(): bigint { return wide ? dev.globalGet(index) | (dev.globalGet(index + 1) << 64n) : dev.globalGet(index); },
+            set bits(v: bigint) {
+              dev.globalSet(index, wide ? BigInt.asUintN(64, v) : v);
+              if (wide) dev.globalSet(index + 1, BigInt.asUintN(64, v >> 64n));
+            },
+          } : { type: gt.type, mutable: false, bits: wide ? globals[index].bits | (globals[index + 1].bits << 64n) : globals[index].bits };
           if (gt.mutable) kernelGlobalExports.add(g);
           this.exports[e.name] = g;
         } else if (e.kind === 'memory') this.exports[e.name] = (this.memory ??= new KernelMemory(this));
@@ -379,8 +394,9 @@ export class KernelInstance {
     const m = this.module.info;
     if (this.closed) throw new Error('kernel instance is closed');
     if (f < m.numImportedFuncs) return callJs(this.hostFns[f], type, bits, this);
-    const nslots = Math.max(type.params.length, type.results.length);
-    const slots = Array.from({ length: nslots }, (_, i) => bits[i] ?? 0n);
+    const nslots = Math.max(slotCount(type.params), slotCount(type.results));
+    const packed = packSlots(type.params, bits);
+    const slots = Array.from({ length: nslots }, (_, i) => packed[i] ?? 0n);
     // one deadline for the whole call: each RESUME gets what is left (at least 1 ns, since 0
     // means none; the kernel checks it before running), so host calls in a loop still stop
     const end = this.deadline ?? (this.timeoutNs > 0n ? process.hrtime.bigint() + this.timeoutNs : undefined);
@@ -406,8 +422,8 @@ export class KernelInstance {
       throw err;
     }
     if (type.results.length === 0) return [];
-    if (type.results.length === 1) return [F32_OR_F64(type.results[0]) ? r.retFloat : r.retInt];
-    return r.slots.slice(0, type.results.length);
+    if (!resultsInSlots(type.results)) return [F32_OR_F64(type.results[0]) ? r.retFloat : r.retInt];
+    return unpackSlots(type.results, r.slots);
   }
 
   private hostCall(index: number, args: bigint[]): bigint[] {
@@ -548,27 +564,34 @@ const funcOwners = new WeakMap<object, { owner: KernelInstance; index: number }>
  * but the results.
  */
 function sigWord(t: FuncType): number {
+  // bits and counts are by argument slot (a v128 takes two), as the kernel sees the slots
   let w = 0;
-  t.params.forEach((p, i) => {
-    if (p !== FUNCREF) return;
-    if (i >= 16) throw new KernelUnsupportedError('a funcref parameter after the 16th');
-    w |= 1 << i;
-  });
-  t.results.forEach((r, i) => {
-    if (r !== FUNCREF) return;
-    if (i >= 8) throw new KernelUnsupportedError('a funcref result after the 8th');
-    w |= 1 << (16 + i);
-  });
-  const n = t.results.length;
-  // bits 26-31 hold results - 1: more would come back truncated, i.e. wrong
-  if (n > 64) throw new KernelUnsupportedError('a function with more than 64 results');
-  const loc = n === 0 ? 0 : n >= 2 ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
+  for (let i = 0, s = 0; i < t.params.length; s += slotWidth(t.params[i]), i++) {
+    if (t.params[i] !== FUNCREF) continue;
+    if (s >= 16) throw new KernelUnsupportedError('a funcref parameter after the 16th slot');
+    w |= 1 << s;
+  }
+  for (let i = 0, s = 0; i < t.results.length; s += slotWidth(t.results[i]), i++) {
+    if (t.results[i] !== FUNCREF) continue;
+    if (s >= 8) throw new KernelUnsupportedError('a funcref result after the 8th slot');
+    w |= 1 << (16 + s);
+  }
+  const n = t.results.length, inSlots = resultsInSlots(t.results), resultSlots = slotCount(t.results);
+  // bits 26-31 hold result slots - 1: more would come back truncated, i.e. wrong
+  if (resultSlots > 64) throw new KernelUnsupportedError('a function with more than 64 results (counted in slots: a v128 takes two)');
+  const loc = n === 0 ? 0 : inSlots ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
   w |= loc << 24;
-  if (n >= 2) w |= (n - 1) << 26;
+  if (inSlots) w |= (resultSlots - 1) << 26;
   return w >>> 0;
 }
 
+/** As in V8's JS API (and user space): a v128 has no JS value. */
+function noV128(t: ValType): void {
+  if (t === V128) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
+}
+
 function toBits(t: ValType, v: unknown, owner?: KernelInstance): bigint {
+  noV128(t);
   if (t === I32 || t === I64 || t === F32 || t === F64) return numToBits(t, v);
   if (t === EXTERNREF) return externToken(v);
   if (v === null || v === undefined) return 0n;
@@ -577,6 +600,7 @@ function toBits(t: ValType, v: unknown, owner?: KernelInstance): bigint {
   throw new KernelUnsupportedError('funcref values of another instance across the kernel boundary');
 }
 function fromBits(t: ValType, b: bigint, owner?: KernelInstance): unknown {
+  noV128(t);
   if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, b);
   if (t === EXTERNREF) return externValue(b);
   if (b === 0n) return null;

@@ -11,9 +11,10 @@ import { VMCTX, FUNCREF as REC, TABLE_DESC } from '../../abi/vmctx.js';
 import { TrapCode, trapInfo } from '../../abi/traps.js';
 import { Trap, Vmctx } from '../runtime/index.js';
 import { LinkError, RuntimeError } from '../errors.js';
+import { globalLayout } from '../../abi/globals.js';
 import { RT_BASE } from '../compiler/runtime-calls.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
-import { F32, F64, I32, I64, type ConstExpr, type FuncType, type ModuleInfo, type ValType } from '../types.js';
+import { F32, F64, I32, I64, V128, type ConstExpr, type FuncType, type ModuleInfo, type ValType } from '../types.js';
 import { Global } from './globals.js';
 import { Memory } from './memory.js';
 import { Table } from './tables.js';
@@ -39,7 +40,8 @@ export class Instance implements HostCallTarget {
   constructor(readonly store: Store, readonly module: CompiledModule, codeBase: bigint, imports: ImportObject) {
     const m = (this.info = module.info);
     const nG = m.globals.length, nF = m.funcTypeIndices.length, nT = m.types.length, nTab = m.tables.length;
-    const offGlobals = 0, offFuncs = align8(offGlobals + 8 * nG);
+    const gl = globalLayout(Uint8Array.from(m.globals, (g) => g.type), m.numImportedGlobals);
+    const offGlobals = 0, offFuncs = align8(offGlobals + gl.bytes);
     const offTypes = offFuncs + REC.size * nF, offTables = align8(offTypes + 4 * nT);
     const v = (this.vmctx = new Vmctx(offTables + TABLE_DESC.size * nTab));
     const extra = v.extraOffset;
@@ -91,7 +93,7 @@ export class Instance implements HostCallTarget {
         if (!(val instanceof Global) || val.type !== d.global.type || val.mutable !== d.global.mutable) {
           throw new LinkError(`incompatible import type for ${imp.module}.${imp.name}`);
         }
-        buf.writeBigUInt64LE(val.addr, extra + offGlobals + 8 * gi);
+        buf.writeBigUInt64LE(val.addr, extra + offGlobals + gl.offsets[gi]);
         this.globals.push(val);
         gi++;
       } else if (d.kind === 'table') {
@@ -123,9 +125,10 @@ export class Instance implements HostCallTarget {
     // ---- globals ----
     for (let g = m.numImportedGlobals; g < nG; g++) {
       const gt = m.globals[g];
-      const off = extra + offGlobals + 8 * g;
-      buf.writeBigUInt64LE(this.evalConst(m.globalInits[g - m.numImportedGlobals]), off);
-      this.globals.push(new Global(gt.type, gt.mutable, v.extraAddress(offGlobals + 8 * g), buf, off, store));
+      const off = extra + offGlobals + gl.offsets[g];
+      const global = new Global(gt.type, gt.mutable, v.extraAddress(offGlobals + gl.offsets[g]), buf, off, store);
+      global.bits = this.evalConst(m.globalInits[g - m.numImportedGlobals]);
+      this.globals.push(global);
     }
 
     // ---- tables and memory ----
@@ -188,6 +191,11 @@ export class Instance implements HostCallTarget {
       case 'ref.null': return 0n;
       case 'ref.func': return this.recordOf(op.func);
       case 'global.get': return this.globals[op.global].bits;
+      case 'v128.const': {
+        let b = 0n;
+        for (let i = 15; i >= 0; i--) b = (b << 8n) | BigInt(op.bytes[i]);
+        return b;
+      }
     }
   }
 
@@ -226,6 +234,8 @@ export function fromBits(store: Store, t: ValType, b: bigint): unknown {
 
 /** A JS host function called from wasm: raw slots in, raw slots out. */
 function callHost(store: Store, fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[]): bigint[] {
+  // As in V8's JS API: a v128 has no JS value.
+  if (type.params.includes(V128) || type.results.includes(V128)) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
   const jsArgs = Array.from(type.params, (t, i) => fromBits(store, t, args[i]));
   const r = fn(...jsArgs);
   const nr = type.results.length;
@@ -240,6 +250,7 @@ export function makeFunction(store: Store, info: FuncInfo): WasmFunction {
   const f = ((...args: unknown[]): unknown => {
     const t = info.type;
     if (info.host) return info.host(...args);
+    if (t.params.includes(V128) || t.results.includes(V128)) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
     const bits = Array.from(t.params, (p, i) => toBits(store, p, args[i]));
     const r = callRaw(store, info, bits);
     if (t.results.length === 0) return undefined;

@@ -4,7 +4,7 @@
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
 import { VMCTX } from '../../abi/vmctx.js';
-import { ENTRY_STATUS } from '../../abi/calling-convention.js';
+import { ENTRY_STATUS, packSlots, resultsInSlots, slotCount, unpackSlots } from '../../abi/calling-convention.js';
 import { native, Trap, WasmStack, findCode, classifyFault, entrySlots, hostCallSlots, readSlotBits, writeSlotBits, type Vmctx } from '../runtime/index.js';
 import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
 import { RuntimeError } from '../errors.js';
@@ -113,11 +113,12 @@ export class Store {
   call(f: FuncInfo, args: readonly bigint[]): bigint[] {
     if (this.running) throw new RuntimeError('re-entrant call into wasm from a host function is not supported');
     const type = f.type;
-    const np = type.params.length, nr = type.results.length;
-    const slots = Math.max(np, nr);
+    const nr = type.results.length;
+    const slots = Math.max(slotCount(type.params), slotCount(type.results));
     const area = entrySlots(this.wasmStack, slots);
     const v = f.vmctx, buf = v.buf;
-    for (let i = 0; i < np; i++) writeSlotBits(area, i, args[i]);
+    // A v128 is one 128-bit bigint here and two slots (low half first) in the argument area.
+    packSlots(type.params, args).forEach((b, s) => writeSlotBits(area, s, b));
     buf.writeBigUInt64LE(f.code, VMCTX.entryFunc);
     buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
     buf.writeUInt32LE(0, VMCTX.interrupt);
@@ -136,18 +137,13 @@ export class Store {
       this.running = false;
     }
     if (nr === 0) return [];
-    if (nr === 1) {
+    if (!resultsInSlots(type.results)) {
       const t = type.results[0];
       const b = buf.readBigUInt64LE(t === F32 || t === F64 ? VMCTX.retFloat : VMCTX.retInt);
       return [t === F32 || t === 0x7f ? b & 0xffffffffn : b];
     }
-    const out: bigint[] = [];
-    for (let i = 0; i < nr; i++) {
-      const b = readSlotBits(area, i);
-      const t = type.results[i];
-      out.push(t === F32 || t === 0x7f ? b & 0xffffffffn : b);
-    }
-    return out;
+    const slotBits = Array.from({ length: slotCount(type.results) }, (_, s) => readSlotBits(area, s));
+    return unpackSlots(type.results, slotBits).map((b, i) => (type.results[i] === F32 || type.results[i] === 0x7f ? b & 0xffffffffn : b));
   }
 
   private answerHostCall(v: Vmctx): void {

@@ -26,12 +26,24 @@ export function buildExample(source: 'echo.c' | 'httpd.c'): Promise<string> {
 export const EXAMPLE_LDFLAGS = ['-Wl,-z,stack-size=1048576'];
 
 /**
- * Path of the compiled module for `source` (a file name in `dir`, default tests/programs/c/),
- * compiling if needed. `deps`: headers in `dir` it includes (part of the cache key).
+ * Extra flags a source asks for on its first line, `// kwasm-cflags: -msimd128`: the program
+ * table and its users pass file names only, and the flags belong to the program.
  */
-export async function buildProgram(source: string, dir = SOURCE_DIR, deps: readonly string[] = [], flags: readonly string[] = CFLAGS): Promise<string> {
+export function sourceFlags(text: string): string[] {
+  const m = /^\/\/ kwasm-cflags:(.*)$/m.exec(text.slice(0, text.indexOf('\n') + 1));
+  return m ? m[1].trim().split(/\s+/) : [];
+}
+
+/**
+ * Path of the compiled module for `source` (a file name in `dir`, default tests/programs/c/),
+ * compiling if needed, with `flags` plus the source's own (sourceFlags). `deps`: headers in
+ * `dir` it includes (part of the cache key).
+ */
+export async function buildProgram(source: string, dir = SOURCE_DIR, deps: readonly string[] = [], baseFlags: readonly string[] = CFLAGS): Promise<string> {
   const src = join(dir, source);
-  const h = createHash('sha256').update(readFileSync(src));
+  const text = readFileSync(src);
+  const flags = [...baseFlags, ...sourceFlags(text.toString('utf8'))];
+  const h = createHash('sha256').update(text);
   for (const d of deps) h.update(readFileSync(join(dir, d)));
   const hash = h.update(wasiClangKey(flags)).digest('hex').slice(0, 16);
   const out = join(CACHE_DIR, `${source.replace(/\.c$/, '')}-${hash}.wasm`);

@@ -127,6 +127,11 @@ export const PROGRAMS: readonly Program[] = [
     expectStdout: 'hello, world\n', expectStderr: 'hello, stderr\n',
   },
   {
+    // -msimd128: auto-vectorized loops and wasm_simd128.h intrinsics, every value printed as bits
+    name: 'simd', source: 'simd.c', expectExit: 0, compareStdout: true,
+    check: (r) => assertLines(r, ['find: 77 171 0', 'all_true: 1 1 any_true: 0 bitmask: aa']),
+  },
+  {
     name: 'args_env', source: 'args_env.c', args: ARGS, env: ENV, expectExit: 0, compareStdout: true,
     expectStdout: argsEnvExpected(),
   },
