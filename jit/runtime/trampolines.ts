@@ -18,11 +18,12 @@
 // reached by a cross-instance call still unwinds to the right entry. The vmctx that was in r15
 // is recorded in vmctx.stopVmctx. One thread runs wasm at a time (the JS main thread).
 import { Assembler, AluOp, ShiftOp, UnaryOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, gpr, type Label, type Gpr } from '../../backend-x64/index.js';
-import { rax, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r14, r15, xmm0 } from '../../backend-x64/index.js';
+import { rax, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r14, r15, xmm0 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { SYSV_CALLEE_SAVED } from '../../abi/regs.js';
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
+import { MAX_RW_COUNT } from '../wasi/memory.js';
 import type { DataRef, SoSymbol } from './elf-so.js';
 
 /** The .so's data segment (runtime-private; written by native.ts through a Buffer view). */
@@ -369,6 +370,7 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.shiftRI(ShiftOp.SHL, 64, rsi, 4);
   a.aluRR(AluOp.ADD, 64, rsi, r11);                  // rsi = end of the host iovecs
   a.movMR(64, mem(r8, T.iovEnd), rsi);
+  a.aluRR(AluOp.XOR, 32, r12, r12);                  // r12 = total bytes asked for
   a.bind(copy);
   a.aluRR(AluOp.CMP, 64, r11, rsi);
   a.jcc(Cond.AE, copied);
@@ -380,10 +382,15 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.aluRM(AluOp.ADD, 64, rax, V('memoryBase'));
   a.movMR(64, mem(r11, 0), rax);
   a.movMR(64, mem(r11, 8), rcx);
+  a.aluRR(AluOp.ADD, 64, r12, rcx);
   a.aluRI(AluOp.ADD, 64, rdi, 8);
   a.aluRI(AluOp.ADD, 64, r11, 16);
   a.jmp(copy);
   a.bind(copied);
+  // More than Linux's MAX_RW_COUNT in one call: JS answers with its short count (the loop below
+  // would move it all, and nwritten, a u32, could wrap).
+  a.aluRI(AluOp.CMP, 64, r12, MAX_RW_COUNT);
+  a.jcc(Cond.A, back);
   // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx).
   // r8 = table, r9 = host fd, r10 = current host iovec.
   a.movMI(64, mem(r8, T.written), 0);
