@@ -32,12 +32,14 @@ export interface RunOptions {
   trapUnknownImports: boolean;
   /** run in ring 0 through /dev/kwasm (kwasm.ko) */
   kernel: boolean;
+  /** use the compiled-code cache (jit/cache/module-cache.ts); --no-cache turns it off */
+  cache: boolean;
   help: boolean;
 }
 
-type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'trap-unknown-imports' | 'kernel' | 'help';
+type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'trap-unknown-imports' | 'kernel' | 'no-cache' | 'help';
 const TAKES_VALUE: ReadonlySet<Flag> = new Set(['dir', 'env', 'invoke', 'argv0', 'timeout']);
-const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'help']);
+const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'no-cache', 'help']);
 
 /** `HOST[::GUEST]`. A single `:` is part of the path (wasmtime uses `::` for the same reason). */
 export function parseDir(spec: string): Preopen {
@@ -66,7 +68,7 @@ export function parseTimeout(spec: string): number {
 }
 
 export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv = process.env): RunOptions {
-  const o: RunOptions = { file: '', args: [], dirs: [], env: [], trapUnknownImports: false, kernel: false, help: false };
+  const o: RunOptions = { file: '', args: [], dirs: [], env: [], trapUnknownImports: false, kernel: false, cache: true, help: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -93,6 +95,7 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
       case 'timeout': o.timeoutMs = parseTimeout(value as string); break;
       case 'trap-unknown-imports': o.trapUnknownImports = true; break;
       case 'kernel': o.kernel = true; break;
+      case 'no-cache': o.cache = false; break;
       case 'help': o.help = true; break;
     }
   }

@@ -1,23 +1,28 @@
 // `kwasm-jit compile FILE.wasm [--disasm] [--func N|NAME]`: compile every function and print its
 // size, the totals and the compile time; --disasm adds the capstone disassembly of each (or of the
 // selected) function. The disassembler is imported only when --disasm asks for it.
-import { readFileSync } from 'node:fs';
+// `kwasm-jit compile FILE.wasm -o OUT.kwasm`: write the compiled module (abi/image.ts's serialized
+// form, wasm embedded) for `kwasm-jit run OUT.kwasm`, as `wasmtime compile` writes a .cwasm.
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { CompileError } from '../errors.js';
-import { compileModule, functionName } from '../compiler/module-compiler.js';
+import { compileModule, functionName, type CompiledModule } from '../compiler/module-compiler.js';
 import { formatFuncType } from '../types.js';
 
-export const COMPILE_USAGE = 'compile FILE.wasm [--disasm] [--func N|NAME]';
+export const COMPILE_USAGE = 'compile FILE.wasm [-o OUT.kwasm] [--disasm] [--func N|NAME]';
 
 function fail(msg: string, code = 1): number { console.error(`kwasm-jit: ${msg}`); return code; }
 
 export async function compileCmd(args: string[]): Promise<number> {
-  let disasm = false, sel: string | undefined, file: string | undefined;
+  let disasm = false, sel: string | undefined, file: string | undefined, out: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--disasm') disasm = true;
     else if (args[i] === '--func') sel = args[++i];
+    else if (args[i] === '-o' || args[i] === '--output') out = args[++i];
+    else if (args[i].startsWith('-')) return fail(`compile: unknown option ${JSON.stringify(args[i])}\nusage: kwasm-jit ${COMPILE_USAGE}`, 2);
+    else if (file !== undefined) return fail(`compile: one FILE only\nusage: kwasm-jit ${COMPILE_USAGE}`, 2);
     else file = args[i];
   }
-  if (!file) return fail(`usage: kwasm-jit ${COMPILE_USAGE}`, 2);
+  if (!file || (out !== undefined && out === '')) return fail(`usage: kwasm-jit ${COMPILE_USAGE}`, 2);
   let bytes: Uint8Array;
   try { bytes = readFileSync(file); } catch (e) { return fail(`${file}: ${(e as Error).message}`, 2); }
   let m;
@@ -25,6 +30,7 @@ export async function compileCmd(args: string[]): Promise<number> {
     if (e instanceof CompileError) return fail(`${file}: ${e.kind}: ${e.message}`);
     throw e;
   }
+  if (out !== undefined) return writeModuleFile(m, out);
   const info = m.info;
   const dis = disasm ? await import('../../backend-x64/disasm.js') : undefined;
   if (dis) await dis.initDisasm();
@@ -57,4 +63,18 @@ function codeSectionBytes(codes: { start: number; end: number }[]): number {
   let n = 0;
   for (const c of codes) n += c.end - c.start;
   return n;
+}
+
+/** Temp file + rename: a reader of OUT never sees half a module, a failed write leaves no OUT. */
+async function writeModuleFile(m: CompiledModule, out: string): Promise<number> {
+  const { serializeCompiled } = await import('../cache/serialize.js');
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, serializeCompiled(m));
+    renameSync(tmp, out);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* never created */ }
+    return fail(`${out}: ${(e as Error).message}`);
+  }
+  return 0;
 }

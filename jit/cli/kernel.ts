@@ -10,7 +10,7 @@
 // around calls.
 // Loaded only for --kernel: user-mode runs never load ffi-rs or open the device.
 import type { RunOptions } from './args.js';
-import { EXIT, invokeExport } from './run.js';
+import { EXIT, invokeExport, loadOrReport } from './run.js';
 import { ValueError } from './values.js';
 import { backtraceFromOffsets, formatBacktrace } from './backtrace.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
@@ -29,14 +29,9 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
   let kwasi: import('../../kernel-loader/kernel-wasi.js').KernelWasi | undefined;
   let compiled: CompiledModule | undefined;
   try {
-    const { compileModule } = await import('../compiler/module-compiler.js');
-    try {
-      compiled = compileModule(bytes);
-    } catch (e) {
-      if (!(e instanceof CompileError)) throw e;
-      say(`${o.file}: ${e.kind}: ${e.message}`);
-      return EXIT.error;
-    }
+    const loaded = await loadOrReport(o, bytes);
+    if (loaded === undefined) return EXIT.error;
+    compiled = loaded.compiled;
     t1 = performance.now();
     const wasi = await wasiFor(o, compiled.info.imports);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
