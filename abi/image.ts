@@ -221,7 +221,9 @@ export interface ModuleFileExpect {
 }
 
 /** Checks header, checksum, compiler, CPU features and layout; throws ModuleFileError naming the first mismatch. */
-export function decodeModuleFile(bytes: Uint8Array, expect: ModuleFileExpect, sha256: (parts: Uint8Array[]) => Uint8Array): ModuleFileParts {
+export function decodeModuleFile(file: Uint8Array, expect: ModuleFileExpect, sha256: (parts: Uint8Array[]) => Uint8Array): ModuleFileParts {
+  // a plain view: node's Buffer (readFileSync) has a slice() that does not copy
+  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   if (bytes.length < MODULE_FILE_HEADER) throw new ModuleFileError(`truncated (${bytes.length} bytes, header is ${MODULE_FILE_HEADER})`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, true) !== MODULE_FILE_MAGIC) throw new ModuleFileError('not a kwasm-jit compiled module (bad magic)');
@@ -246,7 +248,7 @@ export function decodeModuleFile(bytes: Uint8Array, expect: ModuleFileExpect, sh
   }
   if (expect.moduleHash && !equalBytes(moduleHash, expect.moduleHash)) throw new ModuleFileError('compiled from a different module (module hash mismatch)');
   let at = MODULE_FILE_HEADER;
-  const wasm = embedded ? bytes.slice(at, at + wasmSize) : null;
+  const wasm = embedded ? bytes.subarray(at, at + wasmSize) : null; // info.bytes: data segments are views of it
   at += pad8(wasmSize);
   let image: CodeImage;
   try { image = decodeImage(bytes.subarray(at, at + imageSize)); } catch (e) { throw new ModuleFileError((e as Error).message); }
