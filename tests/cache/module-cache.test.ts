@@ -5,7 +5,7 @@
 import '../hermetic-cache.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModule } from '../../jit/compiler/module-compiler.js';
@@ -15,6 +15,7 @@ import { wat } from '../jit/wat.js';
 import { cli } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kwasm-cache-test-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 let homes = 0;
 /** A fresh cache home; the CLI's cache is `<home>/kwasm-jit`. */
 function home(): { env: NodeJS.ProcessEnv; dir: string } {
