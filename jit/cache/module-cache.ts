@@ -59,7 +59,11 @@ export class ModuleCache {
     return Buffer.from(sha256([moduleHash, compilerId(), features])).toString('hex') + CACHE_SUFFIX;
   }
 
-  /** Creates the directory (0700) once; refuses one that is not ours or others may write to. */
+  /**
+   * Creates the directory (0700) once. One that cannot be made (read-only home) means no cache,
+   * silently, as a full disk does; one that is not ours or that others may write to (they could
+   * plant code) is refused with one line on stderr.
+   */
   private ready(): boolean {
     if (this.usable !== undefined) return this.usable;
     try {
@@ -68,8 +72,8 @@ export class ModuleCache {
       if (!st.isDirectory()) this.refused = 'not a directory';
       else if (process.getuid !== undefined && st.uid !== process.getuid()) this.refused = 'owned by another user';
       else if ((st.mode & 0o022) !== 0) this.refused = 'writable by group or others';
-    } catch (e) {
-      this.refused = (e as Error).message;
+    } catch {
+      return (this.usable = false);
     }
     if (this.refused !== undefined) process.stderr.write(`kwasm-jit: compiled-code cache ${this.dir} not used: ${this.refused}\n`);
     return (this.usable = this.refused === undefined);

@@ -5,7 +5,7 @@
 import '../hermetic-cache.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModule } from '../../jit/compiler/module-compiler.js';
@@ -108,6 +108,17 @@ test('CLI: --no-cache and KWASM_CACHE=0 neither read nor write the cache', async
   let made = true;
   try { readdirSync(dir); } catch { made = false; }
   assert.not.ok(made);
+});
+
+test('CLI: a cache directory others may write to is refused with one line (they could plant code); the run goes on', async () => {
+  const { env, dir } = home();
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  const r = await cli(['run', '--invoke', 'add', add, '1', '2'], { env });
+  assert.is(r.stdout, '3\n');
+  assert.match(r.stderr, `compiled-code cache ${dir} not used: writable by group or others`);
+  assert.is(cacheOutcome(r.stderr), 'miss');
+  assert.equal(readdirSync(dir), []);
 });
 
 test('CLI: two processes filling the cache at once both run, leaving one valid entry and no temp files', async () => {
