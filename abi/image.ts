@@ -71,15 +71,25 @@ const targetName = (n: number): RelocTargetName => {
 };
 
 export function encodeImage(img: CodeImage): Uint8Array {
+  const out = new Uint8Array(encodedImageSize(img));
+  writeImage(img, out, 0);
+  return out;
+}
+
+function encodedImageSize(img: CodeImage): number {
+  return HEADER + Math.ceil(img.code.length / 8) * 8 + img.relocs.length * RELOC + img.functions.length * FUNC;
+}
+
+/** encodeImage's bytes written into `out` at `base` (a serialized module embeds them without a copy). */
+function writeImage(img: CodeImage, out: Uint8Array, base: number): void {
   const codePadded = Math.ceil(img.code.length / 8) * 8;
-  const out = new Uint8Array(HEADER + codePadded + img.relocs.length * RELOC + img.functions.length * FUNC);
-  const dv = new DataView(out.buffer);
+  const dv = new DataView(out.buffer, out.byteOffset + base);
   dv.setUint32(0, IMAGE_MAGIC, true);
   dv.setUint32(4, IMAGE_VERSION, true);
   dv.setUint32(8, img.code.length, true);
   dv.setUint32(12, img.relocs.length, true);
   dv.setUint32(16, img.functions.length, true);
-  out.set(img.code, HEADER);
+  out.set(img.code, base + HEADER);
   let at = HEADER + codePadded;
   for (const r of img.relocs) {
     dv.setUint32(at, r.offset, true);
@@ -95,7 +105,6 @@ export function encodeImage(img: CodeImage): Uint8Array {
     dv.setUint32(at + 8, f.typeIndex, true);
     at += FUNC;
   }
-  return out;
 }
 
 export function decodeImage(bytes: Uint8Array): CodeImage {
@@ -105,7 +114,9 @@ export function decodeImage(bytes: Uint8Array): CodeImage {
   const codeSize = dv.getUint32(8, true), nr = dv.getUint32(12, true), nf = dv.getUint32(16, true);
   const codePadded = Math.ceil(codeSize / 8) * 8;
   if (bytes.length !== HEADER + codePadded + nr * RELOC + nf * FUNC) throw new Error('image: truncated');
-  const code = bytes.slice(HEADER, HEADER + codeSize);
+  // a view, not a copy: the loaders copy the code into executable memory anyway, and a 27 MB
+  // slice (ruby) cost a fresh allocation and its page faults on every cached start
+  const code = bytes.subarray(HEADER, HEADER + codeSize);
   let at = HEADER + codePadded;
   const relocs: ImageReloc[] = [];
   for (let i = 0; i < nr; i++, at += RELOC) {
@@ -188,16 +199,16 @@ export function isModuleFile(bytes: Uint8Array): boolean {
 /** `sha256` is passed in so abi/ stays free of node:crypto for its other users. */
 export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[]) => Uint8Array): Uint8Array {
   if (p.compilerId.length !== HASH || p.moduleHash.length !== HASH) throw new Error('module file: ids are 32 bytes');
-  const image = encodeImage(p.image);
+  const imageSize = encodedImageSize(p.image);
   const wasmSize = p.wasm ? p.wasm.length : 0;
-  const out = new Uint8Array(MODULE_FILE_HEADER + pad8(wasmSize) + pad8(image.length) + 4 * p.funcOffsets.length);
+  const out = new Uint8Array(MODULE_FILE_HEADER + pad8(wasmSize) + pad8(imageSize) + 4 * p.funcOffsets.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, MODULE_FILE_MAGIC, true);
   dv.setUint32(4, MODULE_FILE_VERSION, true);
   dv.setUint32(8, p.wasm ? MODULE_FILE_WASM_EMBEDDED : 0, true);
   dv.setUint32(12, p.cpuFeatures >>> 0, true);
   dv.setUint32(16, wasmSize, true);
-  dv.setUint32(20, image.length, true);
+  dv.setUint32(20, imageSize, true);
   dv.setUint32(24, p.funcOffsets.length, true);
   dv.setUint32(28, p.codeSize, true);
   out.set(p.compilerId, 32);
@@ -205,8 +216,8 @@ export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[
   let at = MODULE_FILE_HEADER;
   if (p.wasm) out.set(p.wasm, at);
   at += pad8(wasmSize);
-  out.set(image, at);
-  at += pad8(image.length);
+  writeImage(p.image, out, at);
+  at += pad8(imageSize);
   for (let i = 0; i < p.funcOffsets.length; i++, at += 4) dv.setUint32(at, p.funcOffsets[i], true);
   out.set(sha256([out.subarray(0, 96), out.subarray(MODULE_FILE_HEADER)]), 96);
   return out;

@@ -12,6 +12,7 @@ import { compileModule } from '../../jit/compiler/module-compiler.js';
 import { ModuleCache } from '../../jit/cache/module-cache.js';
 import { serializeCompiled, sha256 } from '../../jit/cache/serialize.js';
 import { wat } from '../jit/wat.js';
+import { compileCached, instantiate } from '../../jit/index.js';
 import { cli } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kwasm-cache-test-'));
@@ -65,6 +66,23 @@ test('ModuleCache: bounded, least recently used out first; stale temp files remo
   utimesSync(join(dir, '.dead.1.abc.tmp'), old, old);
   c.put(b, hb);
   assert.equal(readdirSync(dir), [c.entryName(hb)]);
+});
+
+test('API: compileCached stores the module in the cache, then loads the same code from it', () => {
+  const { env, dir } = home();
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = env.XDG_CACHE_HOME;
+  try {
+    const first = compileCached(addSrc);
+    assert.equal(entries(dir), [ModuleCache.fromEnv().entryName(sha256([addSrc]))]);
+    const second = compileCached(addSrc);
+    assert.is(second.compiled.labelNames.size, 0); // deserialized: the compiler's label names are not kept
+    assert.ok(first.compiled.labelNames.size > 0);
+    assert.equal(second.compiled.image.code, first.compiled.image.code);
+    assert.is((instantiate(second).exports.add as (a: number, b: number) => number)(2, 3), 5);
+  } finally {
+    process.env.XDG_CACHE_HOME = saved;
+  }
 });
 
 test('CLI: first run compiles and stores, second runs from the cache with the same result', async () => {
