@@ -8,8 +8,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/jit/cache
-/** Directories whose .js files (not subdirectories) make up the compiler. */
-const SOURCES = [join(here, '..'), join(here, '..', 'compiler'), join(here, '..', '..', 'backend-x64'), join(here, '..', '..', 'abi')];
+/** What makes up the compiler: jit/'s own .js files, and everything under the others (a new
+ *  subdirectory, say jit/compiler/simd/, is included without touching this list). */
+const SOURCES: [string, boolean][] = [
+  [join(here, '..'), false], [join(here, '..', 'compiler'), true],
+  [join(here, '..', '..', 'backend-x64'), true], [join(here, '..', '..', 'abi'), true],
+];
+
+function jsFiles(dir: string, recursive: boolean): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.isDirectory() && recursive) out.push(...jsFiles(join(dir, e.name), true));
+    else if (e.isFile() && e.name.endsWith('.js')) out.push(join(dir, e.name));
+  }
+  return out;
+}
 
 let id: Uint8Array | undefined;
 
@@ -18,10 +31,10 @@ export function compilerId(): Uint8Array {
   const h = createHash('sha256');
   const pkg = join(here, '..', '..', '..', 'package.json');
   try { h.update(readFileSync(pkg)); } catch { h.update('no package.json'); }
-  for (const dir of SOURCES) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) {
-      h.update(name);
-      h.update(readFileSync(join(dir, name)));
+  for (const [dir, recursive] of SOURCES) {
+    for (const file of jsFiles(dir, recursive)) {
+      h.update(file.slice(dir.length));
+      h.update(readFileSync(file));
     }
   }
   return (id = new Uint8Array(h.digest()));
