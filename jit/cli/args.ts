@@ -35,6 +35,8 @@ export interface RunOptions {
   trapUnknownImports: boolean;
   /** run in ring 0 through /dev/kwasm (kwasm.ko) */
   kernel: boolean;
+  /** use the compiled-code cache (jit/cache/module-cache.ts); --no-cache turns it off */
+  cache: boolean;
   help: boolean;
 }
 
@@ -43,9 +45,9 @@ export function isHelpFlag(a: string): boolean {
   return a === '-h' || a === '--help';
 }
 
-type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'tcplisten' | 'trap-unknown-imports' | 'kernel' | 'help';
+type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'tcplisten' | 'trap-unknown-imports' | 'kernel' | 'no-cache' | 'help';
 const TAKES_VALUE: ReadonlySet<Flag> = new Set(['dir', 'env', 'invoke', 'argv0', 'timeout', 'tcplisten']);
-const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'help']);
+const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'no-cache', 'help']);
 
 /** `HOST[::GUEST]`. A single `:` is part of the path (wasmtime uses `::` for the same reason). */
 export function parseDir(spec: string): Preopen {
@@ -83,7 +85,7 @@ export function parseTcpListen(spec: string): { host: string; port: number } {
 }
 
 export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv = process.env): RunOptions {
-  const o: RunOptions = { file: '', args: [], dirs: [], env: [], tcplisten: [], trapUnknownImports: false, kernel: false, help: false };
+  const o: RunOptions = { file: '', args: [], dirs: [], env: [], tcplisten: [], trapUnknownImports: false, kernel: false, cache: true, help: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -111,6 +113,7 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
       case 'tcplisten': o.tcplisten.push(parseTcpListen(value as string)); break;
       case 'trap-unknown-imports': o.trapUnknownImports = true; break;
       case 'kernel': o.kernel = true; break;
+      case 'no-cache': o.cache = false; break;
       case 'help': break; // isHelpFlag above
     }
   }

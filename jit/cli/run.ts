@@ -13,6 +13,7 @@ import type { Module, Instance, ImportObject } from '../instance/api.js';
 import type { Store } from '../instance/store.js';
 import type { ModuleInfo } from '../types.js';
 import type { Trap } from '../runtime/index.js';
+import type { Loaded } from '../cache/load.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';
 
 /** Exit statuses of `run` besides the program's own (proc_exit code & 255, or 0 when _start returns). */
@@ -31,7 +32,7 @@ export const RUN_USAGE = 'run [OPTIONS] FILE.wasm [ARGS...]';
 
 export const RUN_HELP = `usage: kwasm-jit ${RUN_USAGE}
 
-Compile FILE.wasm and run it. A WASI command (imports wasi_snapshot_preview1) gets ARGS as
+Compile FILE.wasm and run it (FILE may also be a module compiled by 'kwasm-jit compile -o'). A WASI command (imports wasi_snapshot_preview1) gets ARGS as
 argv[1..], the process's own stdin/stdout/stderr, no environment variables and no file system
 unless granted below. Without --invoke the module's _start runs.
 
@@ -55,6 +56,8 @@ options (given before FILE; everything after FILE goes to the program):
                              (without it an unknown import is a link error naming the import)
   --kernel                   run the compiled code in ring 0 through /dev/kwasm (kwasm.ko); stdio,
                              clocks and random are served in the kernel, other WASI calls here
+  --no-cache                 compile FILE even if the compiled-code cache has it, and store nothing
+                             (the cache: $XDG_CACHE_HOME/kwasm-jit, else ~/.cache/kwasm-jit)
   -h, --help                 this text
 
 exit status:
@@ -68,7 +71,10 @@ A backtrace frame 'NAME (func N) +0xOFF' is machine-code offset OFF in function 
 'kwasm-jit compile FILE.wasm --disasm --func N'. Names come from the module's name section.
 
 environment:
-  KWASM_BENCH_TIMING=1       print '@bench-timing {"compileMs":N,"runMs":N}' on stderr after the run`;
+  KWASM_BENCH_TIMING=1       print '@bench-timing {"compileMs":N,"runMs":N,"cache":S}' on stderr after
+                             the run (S: hit, miss, off, or file for a compiled module)
+  KWASM_CACHE=0              do not use the compiled-code cache (as --no-cache)
+  KWASM_CACHE_MAX_MB=N       bound the cache to N MiB (default 1024; least recently used go first)`;
 
 
 interface Running {
@@ -103,14 +109,9 @@ export async function runCmd(argv: string[]): Promise<number> {
 
   const api = await import('../instance/api.js');
   const t0 = performance.now();
-  let module: Module;
-  try {
-    module = api.compile(bytes);
-  } catch (e) {
-    if (!(e instanceof CompileError)) throw e;
-    say(`${o.file}: ${e.kind}: ${e.message}`);
-    return EXIT.error;
-  }
+  const loaded = await loadOrReport(o, bytes);
+  if (loaded === undefined) return EXIT.error;
+  const module: Module = new api.Module(loaded.compiled);
   const t1 = performance.now();
   const info = module.compiled.info;
   const store = new api.Store();
@@ -153,10 +154,26 @@ export async function runCmd(argv: string[]): Promise<number> {
     await watchdog?.stop();
     if (process.env.KWASM_BENCH_TIMING === '1') {
       const r = (x: number): number => Math.round(x * 1000) / 1000;
-      process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2) })}\n`);
+      process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2), cache: loaded.source })}\n`);
     }
     // Freed only now: the watchdog (stopped above) writes into the vmctx.
     store.dispose();
+  }
+}
+
+/**
+ * The module's code (cache, .kwasm file or compiler: jit/cache/load.ts), or undefined after
+ * reporting why not (invalid wasm, a .kwasm this build cannot load).
+ */
+export async function loadOrReport(o: RunOptions, bytes: Uint8Array): Promise<Loaded | undefined> {
+  const { loadCompiled } = await import('../cache/load.js');
+  try {
+    return loadCompiled(bytes, { cache: o.cache });
+  } catch (e) {
+    if (e instanceof CompileError) say(`${o.file}: ${e.kind}: ${e.message}`);
+    else if (e instanceof Error && e.name === 'ModuleFileError') say(`${o.file}: cannot load compiled module: ${e.message}`);
+    else throw e;
+    return undefined;
   }
 }
 
