@@ -40,22 +40,45 @@ export const SO_DATA = {
 export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
 export const FAST_PAIRS = 16;
 
+/** Bits of a mirrored guest fd (FAST_TABLE.fdBits): what the fast stub may do with it. */
+export const FAST_FD = { READ: 1, WRITE: 2, SOCKET: 4, NONBLOCK: 8 } as const;
+
+// poll(2) events, x86-64 Linux
+const POLLIN = 0x1, POLLOUT = 0x4;
+
+/**
+ * The calls the fast stub serves: all `(fd, iovs, iovsLen, ...) -> errno` with one read(2) or
+ * write(2) per non-empty iovec, as jit/wasi's fd_read/fd_write/sock_recv/sock_send do (sock_recv
+ * with riflags 0 is read(2), sock_send's siflags are ignored by JS and must be 0 here).
+ * `args`: the import's i32 parameter count; `need`: FAST_FD bits the guest fd must have;
+ * `flagsArg`: an argument that must be 0 (else JS answers); `resultArg`: the u32 count pointer;
+ * `roFlagsArg`: a u16 pointer that gets 0 (sock_recv's ro_flags).
+ */
+export const FAST_OPS = {
+  write: { dir: 'out', args: 4, need: FAST_FD.WRITE, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
+  read: { dir: 'in', args: 4, need: FAST_FD.READ, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
+  recv: { dir: 'in', args: 6, need: FAST_FD.READ | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: 5 },
+  send: { dir: 'out', args: 5, need: FAST_FD.WRITE | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: -1 },
+} as const;
+export type FastOp = keyof typeof FAST_OPS;
+export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
+
 /**
  * A fast table: per instance, native memory the fast host-call stub reads (jit/runtime/fast-fd-write.ts
- * fills it). fd_write (fd_read) on a guest fd whose `fds` (`readFds`) entry is a host fd (>= 0) is
- * served natively.
+ * fills it). A call whose import index is one of `imports` on a guest fd whose `fds` entry is a
+ * host fd (>= 0) with the op's `need` bits is served natively.
  */
 export const FAST_TABLE = {
-  writeImport: 0,       // u32 import index of wasi fd_write; 0xffffffff = none
-  readImport: 4,        // u32 import index of wasi fd_read; 0xffffffff = none
-  hits: 8,              // u64 calls served natively (tests, stats)
-  written: 16,          // u64 scratch: bytes moved by the call in progress (written or read)
-  iovEnd: 24,           // u64 scratch: end of the host iovecs of the call in progress
-  sleep: 32,            // struct timespec {0, 1 ms}: the EAGAIN back-off jit/wasi/io.ts uses
-  fds: 64,              // i32 x MAX_FDS: host fd per guest fd to write, -1 = served in JS
-  readFds: 64 + 4 * 64, // i32 x MAX_FDS: host fd per guest fd to read, -1 = served in JS
-  errnoMap: 64 + 8 * 64, // u8 x 256: Linux errno -> WASI errno (after a partial transfer only)
-  iovs: 64 + 8 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
+  imports: 0,           // u32 x FAST_OP_NAMES.length: import index per op; 0xffffffff = none
+  hits: 16,             // u64 calls served natively (tests, stats)
+  written: 24,          // u64 scratch: bytes moved by the call in progress (written or read)
+  iovEnd: 32,           // u64 scratch: end of the host iovecs of the call in progress
+  bits: 40,             // u32 scratch: FAST_FD bits of the fd of the call in progress
+  pollfd: 48,           // struct pollfd scratch: the one fd a blocking call waits on
+  fds: 64,              // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
+  fdBits: 64 + 4 * 64,  // u8 x MAX_FDS: FAST_FD bits per guest fd
+  errnoMap: 64 + 5 * 64, // u8 x 256: Linux errno -> WASI errno, JS's mapping
+  iovs: 64 + 5 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
   MAX_FDS: 64,
   MAX_IOVS: 128,
 } as const;
@@ -73,8 +96,9 @@ const UC_GREGS = 40;
 const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
-const SYS = { read: 0, write: 1, rt_sigaction: 13, nanosleep: 35, getpid: 39, gettid: 186, tgkill: 234 } as const;
+const SYS = { read: 0, write: 1, poll: 7, rt_sigaction: 13, getpid: 39, gettid: 186, tgkill: 234 } as const;
 const EINTR = 4, EAGAIN = 11;
+const WASI_AGAIN = 6, WASI_IO = 29;
 
 /** `syscall` (0f 05) from the handler: it may not call libc. */
 function syscall(a: Assembler): void {
@@ -180,7 +204,7 @@ export function buildTrampolines(): Trampolines {
   {
     const slow = labels['kwasm_hostcall_stub']!;
     const T = FAST_TABLE;
-    const scan = a.newLabel(), found = a.newLabel(), write = a.newLabel(), read = a.newLabel();
+    const scan = a.newLabel(), found = a.newLabel();
     // r8 = this instance's table: r15 is the calling instance's vmctx (pinned)
     data(SO_DATA.fastPairs, (m) => a.lea(64, r8, m));
     a.movRI(32, r9, FAST_PAIRS);
@@ -193,17 +217,18 @@ export function buildTrampolines(): Trampolines {
     a.jmp(slow);
     a.bind(found);
     a.movRM(64, r8, mem(r8, 8));
-    a.aluRI(AluOp.CMP, 32, rcx, 4);     // (fd, iovs, iovsLen, nwritten/nread) -> errno
-    a.jcc(Cond.NE, slow);
-    a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.writeImport));
-    a.jcc(Cond.E, write);
-    a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.readImport));
-    a.jcc(Cond.E, read);
+    const entry = FAST_OP_NAMES.map(() => a.newLabel());
+    FAST_OP_NAMES.forEach((op, i) => {
+      a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.imports + 4 * i));
+      a.jcc(Cond.E, entry[i]!);
+    });
     a.jmp(slow);
-    a.bind(write);
-    serveFast(a, 'write', slow, V);
-    a.bind(read);
-    serveFast(a, 'read', slow, V);
+    FAST_OP_NAMES.forEach((op, i) => {
+      a.bind(entry[i]!);
+      a.aluRI(AluOp.CMP, 32, rcx, FAST_OPS[op].args);
+      a.jcc(Cond.NE, slow);
+      serveFast(a, op, i, slow, V);
+    });
   }
 
   // ---- trap stubs: `call [r15 + trapStubs + 8*code]`; edi = code --------------------------------
@@ -339,26 +364,42 @@ export function buildTrampolines(): Trampolines {
  * The body of the fast stub for one call (r8 = fast table, eax/ecx already matched): checks,
  * iovec copy, the syscall loop, the result. `back` (eax/ecx restored) is the way to JS.
  */
-function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveFast(a: Assembler, opName: FastOp, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
   const T = FAST_TABLE;
+  const op = FAST_OPS[opName];
+  const out = op.dir === 'out';
+  const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const copy = a.newLabel(), copied = a.newLabel(), nextIov = a.newLabel(), inner = a.newLabel(), advance = a.newLabel();
-  const done = a.newLabel(), err = a.newLabel(), again = a.newLabel(), mapped = a.newLabel(), finish = a.newLabel(), back = a.newLabel();
+  const done = a.newLabel(), err = a.newLabel(), again = a.newLabel(), wait = a.newLabel(), mapped = a.newLabel(), finish = a.newLabel(), back = a.newLabel();
   // args are i32 slots: 32-bit loads zero-extend, so every sum below is exact in 64 bits
-  a.movRM(32, r9, mem(rsp, 8));       // guest fd
+  a.movRM(32, r9, arg(0));            // guest fd
   a.aluRI(AluOp.CMP, 32, r9, T.MAX_FDS);
   a.jcc(Cond.AE, back);
-  a.movRM(32, r9, memIdx(r8, r9, 4, op === 'write' ? T.fds : T.readFds));
+  a.movzxRM(32, 8, rax, memIdx(r8, r9, 1, T.fdBits));
+  a.movMR(32, mem(r8, T.bits), rax);
+  a.movRM(32, r9, memIdx(r8, r9, 4, T.fds));
   a.testRR(32, r9, r9);
-  a.jcc(Cond.S, back);                // not mirrored: closed, a file, not the right
-  a.movRM(32, rsi, mem(rsp, 24));     // iovsLen
+  a.jcc(Cond.S, back);                // not mirrored: closed, a file
+  a.aluRI(AluOp.AND, 32, rax, op.need);
+  a.aluRI(AluOp.CMP, 32, rax, op.need);
+  a.jcc(Cond.NE, back);               // not the right, not a socket: JS answers the error
+  if (op.flagsArg >= 0) {
+    a.aluMI(AluOp.CMP, 32, arg(op.flagsArg), 0);
+    a.jcc(Cond.NE, back);             // RECV_PEEK / RECV_WAITALL / any siflags: JS
+  }
+  a.movRM(32, rsi, arg(2));           // iovsLen
   a.aluRI(AluOp.CMP, 32, rsi, T.MAX_IOVS);
   a.jcc(Cond.A, back);
   a.movRM(64, r10, V('memorySize'));
-  a.movRM(32, rdx, mem(rsp, 32));     // result pointer, checked now: JS would fail only after the I/O
-  a.aluRI(AluOp.ADD, 64, rdx, 4);
-  a.aluRR(AluOp.CMP, 64, rdx, r10);
-  a.jcc(Cond.A, back);
-  a.movRM(32, rdi, mem(rsp, 16));     // iovs
+  // result pointers, checked now: JS checks them before the I/O (sock_*) or fails after it (fd_*)
+  for (const [k, size] of [[op.resultArg, 4], [op.roFlagsArg, 2]] as const) {
+    if (k < 0) continue;
+    a.movRM(32, rdx, arg(k));
+    a.aluRI(AluOp.ADD, 64, rdx, size);
+    a.aluRR(AluOp.CMP, 64, rdx, r10);
+    a.jcc(Cond.A, back);
+  }
+  a.movRM(32, rdi, arg(1));           // iovs
   a.lea(64, rdx, memIdx(rdi, rsi, 8, 0));
   a.aluRR(AluOp.CMP, 64, rdx, r10);
   a.jcc(Cond.A, back);
@@ -397,12 +438,12 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.jcc(Cond.E, advance);             // empty (or finished) buffer: no syscall, as jit/wasi
   a.movRM(64, rsi, mem(r10, 0));
   a.movRR(32, rdi, r9);
-  a.movRI(32, rax, op === 'write' ? SYS.write : SYS.read);
+  a.movRI(32, rax, out ? SYS.write : SYS.read);
   syscall(a);
   a.testRR(64, rax, rax);
   a.jcc(Cond.S, err);
   a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rax);
-  if (op === 'write') {
+  if (out) {
     // a short write continues with the rest of the same buffer (writeAll loops until done)
     a.aluMR(AluOp.ADD, 64, mem(r10, 0), rax);
     a.aluMR(AluOp.SUB, 64, mem(r10, 8), rax);
@@ -417,46 +458,69 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.jmp(nextIov);
   a.bind(err);
   // Node's writeSync retries EINTR (libuv), its readSync does not (the error is the answer)
-  if (op === 'write') {
+  if (out) {
     a.aluRI(AluOp.CMP, 64, rax, -EINTR);
     a.jcc(Cond.E, inner);
   }
   a.aluRI(AluOp.CMP, 64, rax, -EAGAIN);
   a.jcc(Cond.E, again);
-  // Nothing moved yet: JS redoes the whole call and reports the error its own way.
-  a.aluMI(AluOp.CMP, 64, mem(r8, T.written), 0);
-  a.jcc(Cond.E, back);
-  // After part of the data moved JS returns the errno (no count): map Linux -> WASI with JS's table.
-  a.unaryR(UnaryOp.NEG, 64, rax);
-  a.movRI(32, rcx, 29);               // Errno.IO: what JS gives an unknown host error
-  a.aluRI(AluOp.CMP, 64, rax, 256);
-  a.jcc(Cond.AE, mapped);
-  a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, T.errnoMap));
+  // Any other error is the answer (no count), mapped Linux -> WASI with JS's table. It is not
+  // handed to JS to redo: a socket reports a pending error (ECONNRESET) only once.
   a.bind(mapped);
+  a.unaryR(UnaryOp.NEG, 64, rax);
+  a.movRI(32, rcx, WASI_IO);          // what JS gives an unknown host error
+  a.aluRI(AluOp.CMP, 64, rax, 256);
+  const unknown = a.newLabel();
+  a.jcc(Cond.AE, unknown);
+  a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, T.errnoMap));
+  a.bind(unknown);
   a.movRR(32, rax, rcx);
   a.jmp(finish);
   a.bind(again);
-  // non-blocking stdio (Node makes pipes so): sleep 1 ms and retry, as jit/wasi/io.ts does
-  a.lea(64, rdi, mem(r8, T.sleep));
-  a.aluRR(AluOp.XOR, 32, rsi, rsi);
-  a.movRI(32, rax, SYS.nanosleep);
+  // Would block (our sockets and Node's stdio pipes are non-blocking on the host). A guest
+  // FDFLAGS_NONBLOCK fd gets AGAIN, or a short count once bytes moved (jit/wasi/io.ts streamOp);
+  // a blocking one waits for readiness in poll(2) without a timeout (the fast path is off under
+  // a deadline) and tries again, whatever poll reports (an error shows in the retry).
+  a.testMI(32, mem(r8, T.bits), FAST_FD.NONBLOCK);
+  a.jcc(Cond.E, wait);
+  a.aluMI(AluOp.CMP, 64, mem(r8, T.written), 0);
+  a.jcc(Cond.NE, done);
+  a.movRI(32, rax, WASI_AGAIN);
+  a.jmp(finish);
+  a.bind(wait);
+  a.movMR(32, mem(r8, T.pollfd), r9);
+  a.movMI(32, mem(r8, T.pollfd + 4), out ? POLLOUT : POLLIN); // events; revents 0
+  a.lea(64, rdi, mem(r8, T.pollfd));
+  a.movRI(32, rsi, 1);
+  a.movRI(32, rdx, -1);
+  a.movRI(32, rax, SYS.poll);
   syscall(a);
-  a.jmp(inner);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NS, inner);
+  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
+  a.jcc(Cond.E, inner);
+  a.jmp(mapped);                      // poll itself failed (ENOMEM): the answer, not a spin
   a.bind(done);
-  a.movRM(32, rdx, mem(rsp, 32));
+  a.movRM(32, rdx, arg(op.resultArg));
   a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
   a.movRM(64, rax, mem(r8, T.written));
   a.movMR(32, mem(rdx, 0), rax);
+  if (op.roFlagsArg >= 0) {
+    // stream sockets never truncate a message: ro_flags is always 0, as sock_recv in JS
+    a.movRM(32, rdx, arg(op.roFlagsArg));
+    a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
+    a.movMI(16, mem(rdx, 0), 0);
+  }
   a.aluRR(AluOp.XOR, 32, rax, rax);   // errno 0
   a.bind(finish);
   a.unaryM(UnaryOp.INC, 64, mem(r8, T.hits));
   // the result as kwasm_resume delivers it: slot 0 of the caller's area, rax and xmm0
-  a.movMR(64, mem(rsp, 8), rax);
+  a.movMR(64, arg(0), rax);
   a.movToXmm(64, xmm0, rax);
   a.ret();
   // from here on eax/ecx were used as scratch: the normal stub needs the import index and slots
   a.bind(back);
-  a.movRM(32, rax, mem(r8, op === 'write' ? T.writeImport : T.readImport));
-  a.movRI(32, rcx, 4);
+  a.movRM(32, rax, mem(r8, T.imports + 4 * opIndex));
+  a.movRI(32, rcx, op.args);
   a.jmp(slow);
 }
