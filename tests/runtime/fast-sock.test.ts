@@ -1,0 +1,148 @@
+// The user-space fast path on sockets (jit/instance/native-wasi.ts, the fast stub in trampolines.ts):
+// sock_recv / sock_send / fd_read / fd_write on an accepted connection are served natively —
+// blocking ones wait in poll(2), FDFLAGS_NONBLOCK ones get AGAIN or a short count — and every
+// answer and byte is the JS path's (the same scenario with KWASM_FAST_WASI=0), including what
+// goes to JS (RECV_PEEK, siflags, a non-socket).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Worker } from 'node:worker_threads';
+import { wat } from '../jit/wat.js';
+import * as api from '../../jit/instance/api.js';
+import { WASI, Errno } from '../../jit/wasi/index.js';
+import { nativeWasiOf } from '../../jit/instance/native-wasi.js';
+
+const bytes = wat(`(module
+  (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_recv" (func $recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_send" (func $send (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $setfl (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "accept") (param i32 i32 i32) (result i32) (call $accept (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "recv") (param i32 i32 i32 i32 i32 i32) (result i32)
+    (call $recv (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5)))
+  (func (export "send") (param i32 i32 i32 i32 i32) (result i32)
+    (call $send (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)))
+  (func (export "read") (param i32 i32 i32 i32) (result i32) (call $read (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "write") (param i32 i32 i32 i32) (result i32) (call $write (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "setfl") (param i32 i32) (result i32) (call $setfl (local.get 0) (local.get 1))))`);
+
+type Fn = (...a: number[]) => number;
+const IOV = 1000, BUF = 2000, RES = 100, ROF = 104, FD = 108;
+
+/**
+ * The peer, in a worker (the main thread is blocked in wasm while it works): connects, sends
+ * "ping" after 100 ms (so the guest's blocking recv really waits), answers "pong!" with "abcdef"
+ * then raises flag 1, and after "X" closes, raises flag 2 and reports all it received.
+ */
+const PEER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+const flags = new Int32Array(workerData.flags);
+const raise = (i) => { Atomics.store(flags, i, 1); Atomics.notify(flags, i); };
+let got = '';
+const s = net.connect(workerData.port, '127.0.0.1', () => setTimeout(() => s.write('ping'), 100));
+s.on('data', (d) => {
+  got += d.toString('latin1');
+  if (got === 'pong!') s.write('abcdef', () => raise(1));
+  if (got.endsWith('X')) s.end(() => { raise(2); parentPort.postMessage(got); });
+});
+s.on('error', (e) => { parentPort.postMessage('error ' + e.message); raise(1); raise(2); });
+`;
+
+interface Outcome { steps: unknown[]; peer: string; hits: bigint | undefined }
+
+async function scenario(fast: boolean): Promise<Outcome> {
+  const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }] });
+  const listener = wasi.listeners[0]!;
+  if (!fast) process.env['KWASM_FAST_WASI'] = '0';
+  const store = new api.Store();
+  let inst: api.Instance;
+  try {
+    inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
+  } finally { delete process.env['KWASM_FAST_WASI']; }
+  wasi.initialize(inst);
+  const ex = inst.exports as Record<string, Fn>;
+  const memory = inst.exports['memory'] as { buffer: ArrayBuffer };
+  const mem = (): Buffer => Buffer.from(memory.buffer);
+  const flags = new Int32Array(new SharedArrayBuffer(12));
+  const peer = new Worker(PEER, { eval: true, workerData: { port: listener.port, flags: flags.buffer } });
+  const peerDone = new Promise<string>((resolve, reject) => { peer.once('message', resolve); peer.once('error', reject); });
+  const waitFlag = (i: number): void => { Atomics.wait(flags, i, 0, 10_000); };
+  /** iovecs of the given sizes over BUF..; returns [iovs, count] */
+  const iov = (sizes: number[]): [number, number] => {
+    let at = BUF;
+    sizes.forEach((n, i) => { mem().writeUInt32LE(at, IOV + 8 * i); mem().writeUInt32LE(n, IOV + 8 * i + 4); at += n; });
+    return [IOV, sizes.length];
+  };
+  const out = (text: string): [number, number] => { mem().write(text, BUF, 'latin1'); return iov([text.length]); };
+  const count = (): number => mem().readUInt32LE(RES);
+  const data = (n: number): string => mem().toString('latin1', BUF, BUF + n);
+  const steps: unknown[] = [];
+  const step = (name: string, errno: number, extra: unknown = undefined): void => { steps.push([name, errno, extra]); };
+  let hitsAt = 0n;
+  try {
+    const n = nativeWasiOf(inst);
+    assert.is(n?.active ?? false, fast);
+    step('listener blocking', ex['setfl']!(listener.fd, 0));
+    step('accept', ex['accept']!(listener.fd, 0, FD));
+    const fd = mem().readUInt32LE(FD);
+    hitsAt = n?.hits ?? 0n;
+    // blocking recv: nothing there yet, the peer sends after 100 ms
+    mem().fill(0xee, ROF, ROF + 2);
+    let e = ex['recv']!(fd, ...iov([16]), 0, RES, ROF);
+    step('recv blocking', e, [data(count()), mem().readUInt16LE(ROF)]);
+    step('nonblock', ex['setfl']!(fd, 4));
+    step('recv AGAIN', ex['recv']!(fd, ...iov([16]), 0, RES, ROF));
+    step('read AGAIN', ex['read']!(fd, ...iov([16]), RES));
+    e = ex['send']!(fd, ...out('pong!'), 0, RES);
+    step('send', e, count());
+    waitFlag(1);
+    e = ex['recv']!(fd, ...iov([3]), 1, RES, ROF); // RECV_PEEK: JS
+    step('peek', e, data(count()));
+    // a full first buffer, then "would block": a short count, the bytes kept
+    e = ex['read']!(fd, ...iov([6, 10]), RES);
+    step('read short', e, [count(), data(count())]);
+    step('send siflags', ex['send']!(fd, ...out('X'), 1, RES), count()); // siflags != 0: JS
+    step('recv on stdout', ex['recv']!(1, ...iov([4]), 0, RES, ROF)); // not a socket: JS
+    waitFlag(2);
+    step('blocking', ex['setfl']!(fd, 0));
+    e = ex['read']!(fd, ...iov([8]), RES);
+    step('read EOF', e, count());
+    const hits = n === undefined ? undefined : n.hits - hitsAt;
+    return { steps, peer: await peerDone, hits };
+  } finally {
+    await peer.terminate();
+    store.dispose();
+    wasi.close();
+  }
+}
+
+test('socket calls are served natively with the JS path\'s answers and bytes; PEEK, siflags and non-sockets go to JS', async () => {
+  const fast = await scenario(true);
+  const js = await scenario(false);
+  assert.equal(fast.steps, js.steps);
+  assert.equal(fast.peer, js.peer);
+  assert.equal(js.steps, [
+    ['listener blocking', Errno.SUCCESS, undefined],
+    ['accept', Errno.SUCCESS, undefined],
+    ['recv blocking', Errno.SUCCESS, ['ping', 0]],
+    ['nonblock', Errno.SUCCESS, undefined],
+    ['recv AGAIN', Errno.AGAIN, undefined],
+    ['read AGAIN', Errno.AGAIN, undefined],
+    ['send', Errno.SUCCESS, 5],
+    ['peek', Errno.SUCCESS, 'abc'],
+    ['read short', Errno.SUCCESS, [6, 'abcdef']],
+    ['send siflags', Errno.SUCCESS, 1],
+    ['recv on stdout', Errno.NOTSOCK, undefined],
+    ['blocking', Errno.SUCCESS, undefined],
+    ['read EOF', Errno.SUCCESS, 0],
+  ]);
+  assert.is(js.peer, 'pong!X');
+  // natively: recv blocking, recv AGAIN, read AGAIN, send, read short, read EOF
+  assert.is(fast.hits, 6n);
+  assert.is(js.hits, undefined);
+});
+
+test.run();
