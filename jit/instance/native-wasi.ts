@@ -1,6 +1,6 @@
 // The user-space native WASI server of an instance (docs/ARCHITECTURE.md "Host calls"): the
 // imports bound to a WASI object's functions that have a native server in the call table
-// (jit/wasi/imports.ts `native`: fd_write, fd_read, sock_recv, sock_send) are answered by the fast
+// (jit/wasi/imports.ts `native`: fd_write, fd_read, sock_recv, sock_send, poll_oneoff) are answered by the fast
 // host-call stub (jit/runtime/fast-fd-write.ts, trampolines.ts serveFast) on mirrored stream and
 // socket fds, without an
 // ffi crossing into JavaScript. `instantiate` binds it for every instance, so the embedding API
@@ -29,7 +29,7 @@ export function bindNativeWasi(instance: Instance, imports: ImportObject): void 
   if (process.env['KWASM_FAST_WASI'] === '0') return;
   const info = instance.module.info;
   // the stub's ops are the call table's native servers, name for name
-  const served: Record<NativeServer, number> = { write: -1, read: -1, recv: -1, send: -1 };
+  const served: Record<NativeServer, number> = { write: -1, read: -1, recv: -1, send: -1, poll: -1 };
   let wasi: WASI | undefined;
   let f = 0;
   for (const imp of info.imports) {
@@ -90,7 +90,8 @@ export class NativeWasi implements FdMirror {
         ((e.rightsBase & Rights.FD_WRITE) !== 0n ? FAST_FD.WRITE : 0) |
         // what sock.ts accepts as a socket: the filetype (a socket handed in as stdio is a stream)
         (e.filetype === Filetype.SOCKET_STREAM || e.filetype === Filetype.SOCKET_DGRAM ? FAST_FD.SOCKET : 0) |
-        ((e.flags & Fdflags.NONBLOCK) !== 0 ? FAST_FD.NONBLOCK : 0);
+        ((e.flags & Fdflags.NONBLOCK) !== 0 ? FAST_FD.NONBLOCK : 0) |
+        ((e.rightsBase & Rights.POLL_FD_READWRITE) !== 0n ? FAST_FD.POLL : 0);
       return { hostFd: e.hostFd, bits };
     });
   }

@@ -41,10 +41,11 @@ export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
 export const FAST_PAIRS = 16;
 
 /** Bits of a mirrored guest fd (FAST_TABLE.fdBits): what the fast stub may do with it. */
-export const FAST_FD = { READ: 1, WRITE: 2, SOCKET: 4, NONBLOCK: 8 } as const;
+export const FAST_FD = { READ: 1, WRITE: 2, SOCKET: 4, NONBLOCK: 8, POLL: 16 } as const;
 
 // poll(2) events, x86-64 Linux
-const POLLIN = 0x1, POLLOUT = 0x4;
+const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+const FIONREAD = 0x541b;
 
 /**
  * The calls the fast stub serves: all `(fd, iovs, iovsLen, ...) -> errno` with one read(2) or
@@ -54,12 +55,18 @@ const POLLIN = 0x1, POLLOUT = 0x4;
  * `flagsArg`: an argument that must be 0 (else JS answers); `resultArg`: the u32 count pointer;
  * `roFlagsArg`: a u16 pointer that gets 0 (sock_recv's ro_flags).
  */
-export const FAST_OPS = {
+export const IO_OPS = {
   write: { dir: 'out', args: 4, need: FAST_FD.WRITE, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
   read: { dir: 'in', args: 4, need: FAST_FD.READ, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
   recv: { dir: 'in', args: 6, need: FAST_FD.READ | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: 5 },
   send: { dir: 'out', args: 5, need: FAST_FD.WRITE | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: -1 },
 } as const;
+type IoOp = keyof typeof IO_OPS;
+/**
+ * Every op the stub serves: the iovec calls above and poll_oneoff (servePoll: fd subscriptions
+ * only, at most MAX_POLL, on mirrored fds with FAST_FD.POLL; a clock or anything else is JS's).
+ */
+export const FAST_OPS = { ...IO_OPS, poll: { args: 4 } } as const;
 export type FastOp = keyof typeof FAST_OPS;
 export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
 
@@ -69,20 +76,25 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
  * host fd (>= 0) with the op's `need` bits is served natively.
  */
 export const FAST_TABLE = {
-  imports: 0,           // u32 x FAST_OP_NAMES.length: import index per op; 0xffffffff = none
-  hits: 16,             // u64 calls served natively (tests, stats)
-  written: 24,          // u64 scratch: bytes moved by the call in progress (written or read)
-  iovEnd: 32,           // u64 scratch: end of the host iovecs of the call in progress
-  bits: 40,             // u32 scratch: FAST_FD bits of the fd of the call in progress
-  pollfd: 48,           // struct pollfd scratch: the one fd a blocking call waits on
-  fds: 64,              // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
-  fdBits: 64 + 4 * 64,  // u8 x MAX_FDS: FAST_FD bits per guest fd
-  errnoMap: 64 + 5 * 64, // u8 x 256: Linux errno -> WASI errno, JS's mapping
-  iovs: 64 + 5 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
+  imports: 0,           // u32 x MAX_OPS: import index per op (FAST_OP_NAMES order); 0xffffffff = none
+  hits: 32,             // u64 calls served natively (tests, stats)
+  written: 40,          // u64 scratch: bytes moved by the call in progress (written or read)
+  iovEnd: 48,           // u64 scratch: end of the host iovecs of the call in progress
+  bits: 56,             // u32 scratch: FAST_FD bits of the fd of the call in progress
+  pollfd: 64,           // struct pollfd scratch: the one fd a blocking call waits on
+  pollEnd: 72,          // u64 scratch: end of the pollfds of the poll_oneoff in progress
+  fds: 80,              // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
+  fdBits: 80 + 4 * 64,  // u8 x MAX_FDS: FAST_FD bits per guest fd
+  errnoMap: 80 + 5 * 64, // u8 x 256: Linux errno -> WASI errno, JS's mapping
+  iovs: 80 + 5 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
+  pollfds: 80 + 5 * 64 + 256 + 16 * 128, // struct pollfd x MAX_POLL, one per subscription
+  MAX_OPS: 8,
   MAX_FDS: 64,
   MAX_IOVS: 128,
+  MAX_POLL: 1024,       // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
 } as const;
-export const FAST_TABLE_SIZE = FAST_TABLE.iovs + 16 * FAST_TABLE.MAX_IOVS;
+if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
+export const FAST_TABLE_SIZE = FAST_TABLE.pollfds + 8 * FAST_TABLE.MAX_POLL;
 
 /** Order of the addresses kwasm_info writes (u64 each). */
 export const INFO_FIELDS = ['data', 'signalHandler', 'trapLanding', 'hostCallStub', 'enter', 'resume', 'textStart', 'textEnd', 'hostCallFast'] as const;
@@ -96,9 +108,13 @@ const UC_GREGS = 40;
 const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
-const SYS = { read: 0, write: 1, poll: 7, rt_sigaction: 13, getpid: 39, gettid: 186, tgkill: 234 } as const;
+const SYS = { read: 0, write: 1, poll: 7, ioctl: 16, rt_sigaction: 13, getpid: 39, gettid: 186, tgkill: 234 } as const;
 const EINTR = 4, EAGAIN = 11;
-const WASI_AGAIN = 6, WASI_IO = 29;
+const WASI_AGAIN = 6, WASI_BADF = 8, WASI_IO = 29;
+// wasi eventtype / eventrwflags (jit/wasi/layout.ts), the subscription and event layouts
+const FD_READ = 1, FD_WRITE = 2, HANGUP = 1;
+const SUB = { size: 48, userdata: 0, tag: 8, fd: 16 } as const;
+const EVENT = { size: 32, userdata: 0, error: 8, type: 10, nbytes: 16, flags: 24 } as const;
 
 /** `syscall` (0f 05) from the handler: it may not call libc. */
 function syscall(a: Assembler): void {
@@ -227,7 +243,8 @@ export function buildTrampolines(): Trampolines {
       a.bind(entry[i]!);
       a.aluRI(AluOp.CMP, 32, rcx, FAST_OPS[op].args);
       a.jcc(Cond.NE, slow);
-      serveFast(a, op, i, slow, V);
+      if (op === 'poll') servePoll(a, i, slow, V);
+      else serveFast(a, op, i, slow, V);
     });
   }
 
@@ -364,9 +381,9 @@ export function buildTrampolines(): Trampolines {
  * The body of the fast stub for one call (r8 = fast table, eax/ecx already matched): checks,
  * iovec copy, the syscall loop, the result. `back` (eax/ecx restored) is the way to JS.
  */
-function serveFast(a: Assembler, opName: FastOp, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
   const T = FAST_TABLE;
-  const op = FAST_OPS[opName];
+  const op = IO_OPS[opName];
   const out = op.dir === 'out';
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const copy = a.newLabel(), copied = a.newLabel(), nextIov = a.newLabel(), inner = a.newLabel(), advance = a.newLabel();
@@ -513,14 +530,169 @@ function serveFast(a: Assembler, opName: FastOp, opIndex: number, slow: Label, V
   }
   a.aluRR(AluOp.XOR, 32, rax, rax);   // errno 0
   a.bind(finish);
-  a.unaryM(UnaryOp.INC, 64, mem(r8, T.hits));
-  // the result as kwasm_resume delivers it: slot 0 of the caller's area, rax and xmm0
-  a.movMR(64, arg(0), rax);
+  answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
+}
+
+/** Returns errno eax into the wasm, as kwasm_resume delivers a result: slot 0 of the caller's area, rax and xmm0. */
+function answer(a: Assembler): void {
+  a.unaryM(UnaryOp.INC, 64, mem(r8, FAST_TABLE.hits));
+  a.movMR(64, mem(rsp, 8), rax);
   a.movToXmm(64, xmm0, rax);
   a.ret();
-  // from here on eax/ecx were used as scratch: the normal stub needs the import index and slots
-  a.bind(back);
-  a.movRM(32, rax, mem(r8, T.imports + 4 * opIndex));
-  a.movRI(32, rcx, op.args);
+}
+
+/** To JS through the normal stub, which needs the import index and slot count (eax/ecx were scratch). */
+function toJs(a: Assembler, opIndex: number, slow: Label): void {
+  a.movRM(32, rax, mem(r8, FAST_TABLE.imports + 4 * opIndex));
+  a.movRI(32, rcx, FAST_OPS[FAST_OP_NAMES[opIndex]!].args);
   a.jmp(slow);
+}
+
+/**
+ * poll_oneoff(in, out, nsubs, nevents) natively when every subscription is FD_READ/FD_WRITE on a
+ * mirrored fd with POLL_FD_READWRITE (so none is a file, whose readiness JS computes, nor a
+ * clock): one pollfd per subscription, poll(2) without a timeout (the fast path is off under a
+ * deadline) until something is ready, then the events in subscription order exactly as
+ * jit/wasi/poll.ts writes them (POLLNVAL: BADF; readable = IN|HUP|ERR, writable = OUT|HUP|ERR;
+ * HANGUP from POLLHUP; nbytes from FIONREAD for reads, 0 when it fails, e.g. on a listener).
+ * Anything else goes to JS before a side effect.
+ */
+function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const T = FAST_TABLE;
+  const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
+  const back = a.newLabel(), sub = a.newLabel(), isRead = a.newLabel(), again = a.newLabel();
+  const polled = a.newLabel(), each = a.newLabel(), next = a.newLabel(), nval = a.newLabel(), readMask = a.newLabel(), report = a.newLabel();
+  const noHup = a.newLabel(), sized = a.newLabel(), finish = a.newLabel();
+  a.movRM(32, r9, arg(2));            // nsubs: 0 is INVAL, too many is JS's
+  a.testRR(32, r9, r9);
+  a.jcc(Cond.E, back);
+  a.aluRI(AluOp.CMP, 32, r9, T.MAX_POLL);
+  a.jcc(Cond.A, back);
+  a.movRM(64, r10, V('memorySize'));
+  a.movRM(32, rdx, arg(0));           // in + nsubs * 48
+  a.lea(64, rax, memIdx(r9, r9, 2, 0));
+  a.shiftRI(ShiftOp.SHL, 64, rax, 4);
+  a.aluRR(AluOp.ADD, 64, rdx, rax);
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  a.movRM(32, rdx, arg(1));           // out + nsubs * 32
+  a.movRR(64, rax, r9);
+  a.shiftRI(ShiftOp.SHL, 64, rax, 5);
+  a.aluRR(AluOp.ADD, 64, rdx, rax);
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  a.movRM(32, rdx, arg(3));           // nevents
+  a.aluRI(AluOp.ADD, 64, rdx, 4);
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  // one pollfd per subscription; r9 counts down, rdi = guest subscription, r11 = pollfd
+  a.movRM(32, rdi, arg(0));
+  a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
+  a.lea(64, r11, mem(r8, T.pollfds));
+  a.bind(sub);
+  a.movzxRM(32, 8, rax, mem(rdi, SUB.tag));
+  a.movRI(32, rcx, POLLIN);
+  a.aluRI(AluOp.CMP, 32, rax, FD_READ);
+  a.jcc(Cond.E, isRead);
+  a.movRI(32, rcx, POLLOUT);
+  a.aluRI(AluOp.CMP, 32, rax, FD_WRITE);
+  a.jcc(Cond.NE, back);               // a clock (or a bad tag): JS
+  a.bind(isRead);
+  a.movRM(32, rdx, mem(rdi, SUB.fd));
+  a.aluRI(AluOp.CMP, 32, rdx, T.MAX_FDS);
+  a.jcc(Cond.AE, back);
+  a.testMI(8, memIdx(r8, rdx, 1, T.fdBits), FAST_FD.POLL);
+  a.jcc(Cond.E, back);
+  a.movRM(32, rax, memIdx(r8, rdx, 4, T.fds));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.S, back);
+  a.movMR(32, mem(r11, 0), rax);      // fd
+  a.movMR(32, mem(r11, 4), rcx);      // events; revents 0
+  a.aluRI(AluOp.ADD, 64, rdi, SUB.size);
+  a.aluRI(AluOp.ADD, 64, r11, 8);
+  a.unaryR(UnaryOp.DEC, 32, r9);
+  a.jcc(Cond.NE, sub);
+  a.movMR(64, mem(r8, T.pollEnd), r11);
+  // wait: EINTR (or 0) polls again, as wait.ts; a failure of poll itself is JS's, nothing written yet
+  a.bind(again);
+  a.lea(64, rdi, mem(r8, T.pollfds));
+  a.movRM(32, rsi, arg(2));
+  a.movRI(32, rdx, -1);
+  a.movRI(32, rax, SYS.poll);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.G, polled);
+  a.jcc(Cond.E, again);
+  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
+  a.jcc(Cond.E, again);
+  a.jmp(back);
+  a.bind(polled);
+  // events, in subscription order: r9 = pollfd, r10 = guest subscription; nevents in `written`,
+  // the next host event address in `iovEnd` (syscall clobbers rcx/r11)
+  a.movMI(64, mem(r8, T.written), 0);
+  a.movRM(32, rax, arg(1));
+  a.aluRM(AluOp.ADD, 64, rax, V('memoryBase'));
+  a.movMR(64, mem(r8, T.iovEnd), rax);
+  a.lea(64, r9, mem(r8, T.pollfds));
+  a.movRM(32, r10, arg(0));
+  a.aluRM(AluOp.ADD, 64, r10, V('memoryBase'));
+  a.bind(each);
+  a.aluRM(AluOp.CMP, 64, r9, mem(r8, T.pollEnd));
+  a.jcc(Cond.AE, finish);
+  a.movzxRM(32, 16, rax, mem(r9, 6)); // revents
+  a.movzxRM(32, 8, rcx, mem(r10, SUB.tag));
+  a.movRI(32, rdx, POLLOUT | POLLHUP | POLLERR);
+  a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
+  a.jcc(Cond.NE, readMask);
+  a.movRI(32, rdx, POLLIN | POLLHUP | POLLERR);
+  a.bind(readMask);
+  a.testRI(32, rax, POLLNVAL);
+  a.jcc(Cond.NE, nval);
+  a.testRR(32, rax, rdx);
+  a.jcc(Cond.E, next);                // not ready
+  a.bind(nval);
+  // the event: zeroed, then userdata, error, type, nbytes, flags
+  a.movRM(64, rdi, mem(r8, T.iovEnd));
+  for (let o = 0; o < EVENT.size; o += 8) a.movMI(64, mem(rdi, o), 0);
+  a.movRM(64, rdx, mem(r10, SUB.userdata));
+  a.movMR(64, mem(rdi, EVENT.userdata), rdx);
+  a.movMR(8, mem(rdi, EVENT.type), rcx);
+  a.testRI(32, rax, POLLNVAL);
+  a.jcc(Cond.E, report);
+  a.movMI(16, mem(rdi, EVENT.error), WASI_BADF);
+  a.jmp(sized);
+  a.bind(report);
+  a.testRI(32, rax, POLLHUP);
+  a.jcc(Cond.E, noHup);
+  a.movMI(16, mem(rdi, EVENT.flags), HANGUP);
+  a.bind(noHup);
+  a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
+  a.jcc(Cond.NE, sized);
+  // nbytes = FIONREAD (an int) into the zeroed u64; its failure leaves 0, as poll.ts readable()
+  a.lea(64, rdx, mem(rdi, EVENT.nbytes));
+  a.movRM(32, rdi, mem(r9, 0));
+  a.movRI(32, rsi, FIONREAD);
+  a.movRI(32, rax, SYS.ioctl);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NS, sized);
+  a.movMI(64, mem(rdx, 0), 0);
+  a.bind(sized);
+  a.aluMI(AluOp.ADD, 64, mem(r8, T.iovEnd), EVENT.size);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.written));
+  a.bind(next);
+  a.aluRI(AluOp.ADD, 64, r9, 8);
+  a.aluRI(AluOp.ADD, 64, r10, SUB.size);
+  a.jmp(each);
+  a.bind(finish);
+  a.movRM(32, rdx, arg(3));
+  a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
+  a.movRM(64, rax, mem(r8, T.written));
+  a.movMR(32, mem(rdx, 0), rax);
+  a.aluRR(AluOp.XOR, 32, rax, rax);
+  answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
 }

@@ -38,11 +38,11 @@ export type FdEffect = 'none' | 'reads' | 'position' | 'table';
 
 /**
  * Native user-space servers: the fast host-call stub's operations (jit/runtime/trampolines.ts
- * FAST_OPS, serveFast). Each serves `(fd, iovs, iovsLen, ...) -> errno` on a mirrored stream or
- * socket fd with the right (and for sock_*, a socket), with one write(2)/read(2) per iovec as the
- * TypeScript implementation does; the stub's table says what each needs.
+ * FAST_OPS). write/read/recv/send serve `(fd, iovs, iovsLen, ...) -> errno` on a mirrored stream
+ * or socket fd with the right (and for sock_*, a socket), with one write(2)/read(2) per iovec as
+ * the TypeScript implementation does; poll serves poll_oneoff over mirrored fds, no clocks.
  */
-export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send'] as const;
+export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send', 'poll'] as const;
 export type NativeServer = (typeof NATIVE_SERVERS)[number];
 
 export interface WasiOptions {
@@ -124,7 +124,7 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('path_symlink', [I, I, I, I, I], fs.path_symlink, READS),
   def('path_unlink_file', [I, I, I], fs.path_unlink_file, READS),
   // clock subscriptions in ring 0; an fd subscription there exits to user space
-  def('poll_oneoff', [I, I, I, I], poll.poll_oneoff, { ring0: 8, fds: 'reads' }),
+  def('poll_oneoff', [I, I, I, I], poll.poll_oneoff, { ring0: 8, native: 'poll', fds: 'reads' }),
   // ends the call with status EXIT in ring 0, thrown as WASIExit by kernel-instance.ts
   def('proc_exit', [I], proc.proc_exit, { ring0: 15, fds: 'none' }, []),
   def('proc_raise', [I], proc.proc_raise, NONE),

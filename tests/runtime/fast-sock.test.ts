@@ -2,7 +2,7 @@
 // sock_recv / sock_send / fd_read / fd_write on an accepted connection are served natively —
 // blocking ones wait in poll(2), FDFLAGS_NONBLOCK ones get AGAIN or a short count — and every
 // answer and byte is the JS path's (the same scenario with KWASM_FAST_WASI=0), including what
-// goes to JS (RECV_PEEK, siflags, a non-socket).
+// goes to JS (RECV_PEEK, siflags, a non-socket, a poll_oneoff with a clock or an unmirrored fd).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
@@ -18,6 +18,7 @@ const bytes = wat(`(module
   (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $setfl (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "accept") (param i32 i32 i32) (result i32) (call $accept (local.get 0) (local.get 1) (local.get 2)))
   (func (export "recv") (param i32 i32 i32 i32 i32 i32) (result i32)
@@ -26,10 +27,13 @@ const bytes = wat(`(module
     (call $send (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)))
   (func (export "read") (param i32 i32 i32 i32) (result i32) (call $read (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
   (func (export "write") (param i32 i32 i32 i32) (result i32) (call $write (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
-  (func (export "setfl") (param i32 i32) (result i32) (call $setfl (local.get 0) (local.get 1))))`);
+  (func (export "setfl") (param i32 i32) (result i32) (call $setfl (local.get 0) (local.get 1)))
+  (func (export "poll") (param i32 i32 i32 i32) (result i32) (call $poll (local.get 0) (local.get 1) (local.get 2) (local.get 3))))`);
 
 type Fn = (...a: number[]) => number;
-const IOV = 1000, BUF = 2000, RES = 100, ROF = 104, FD = 108;
+const IOV = 1000, BUF = 2000, RES = 100, ROF = 104, FD = 108, SUBS = 3000, EVENTS = 6000;
+/** A subscription: an fd one (FD_READ 1 / FD_WRITE 2) or a relative monotonic clock (tag 0). */
+type Sub = { userdata: number; tag: 1 | 2; fd: number } | { userdata: number; tag: 0; timeoutNs: number };
 
 /**
  * The peer, in a worker (the main thread is blocked in wasm while it works): connects, sends
@@ -79,6 +83,31 @@ async function scenario(fast: boolean): Promise<Outcome> {
   const out = (text: string): [number, number] => { mem().write(text, BUF, 'latin1'); return iov([text.length]); };
   const count = (): number => mem().readUInt32LE(RES);
   const data = (n: number): string => mem().toString('latin1', BUF, BUF + n);
+  /** poll_oneoff over `subs`: errno and the events as [userdata, error, type, nbytes, flags] */
+  const poll = (subs: Sub[]): [number, unknown[]] => {
+    const m = mem();
+    m.fill(0xaa, SUBS, SUBS + 48 * subs.length);
+    m.fill(0xbb, EVENTS, EVENTS + 32 * subs.length);
+    subs.forEach((s, i) => {
+      const at = SUBS + 48 * i;
+      m.writeBigUInt64LE(BigInt(s.userdata), at);
+      m.writeUInt8(s.tag, at + 8);
+      if (s.tag === 0) {
+        m.writeUInt32LE(1, at + 16);
+        m.writeBigUInt64LE(BigInt(s.timeoutNs), at + 24);
+        m.writeBigUInt64LE(0n, at + 32);
+        m.writeUInt16LE(0, at + 40);
+      } else m.writeUInt32LE(s.fd, at + 16);
+    });
+    const e = ex['poll']!(SUBS, EVENTS, subs.length, RES);
+    const n = e === 0 ? mem().readUInt32LE(RES) : 0;
+    const evs: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      const at = EVENTS + 32 * i;
+      evs.push([Number(mem().readBigUInt64LE(at)), mem().readUInt16LE(at + 8), mem().readUInt8(at + 10), Number(mem().readBigUInt64LE(at + 16)), mem().readUInt16LE(at + 24), mem().toString('hex', at + 11, at + 16), mem().toString('hex', at + 26, at + 32)]);
+    }
+    return [e, evs];
+  };
   const steps: unknown[] = [];
   const step = (name: string, errno: number, extra: unknown = undefined): void => { steps.push([name, errno, extra]); };
   let hitsAt = 0n;
@@ -99,6 +128,10 @@ async function scenario(fast: boolean): Promise<Outcome> {
     e = ex['send']!(fd, ...out('pong!'), 0, RES);
     step('send', e, count());
     waitFlag(1);
+    // "abcdef" is there: the connection is readable (nbytes 6) and writable, the listener is not
+    step('poll ready', ...poll([{ userdata: 11, tag: 1, fd }, { userdata: 12, tag: 2, fd }, { userdata: 13, tag: 1, fd: listener.fd }]));
+    step('poll clock', ...poll([{ userdata: 21, tag: 1, fd: listener.fd }, { userdata: 22, tag: 0, timeoutNs: 1000 }])); // a clock: JS
+    step('poll bad fd', ...poll([{ userdata: 31, tag: 1, fd: 99 }])); // not mirrored: JS (BADF)
     e = ex['recv']!(fd, ...iov([3]), 1, RES, ROF); // RECV_PEEK: JS
     step('peek', e, data(count()));
     // a full first buffer, then "would block": a short count, the bytes kept
@@ -107,6 +140,7 @@ async function scenario(fast: boolean): Promise<Outcome> {
     step('send siflags', ex['send']!(fd, ...out('X'), 1, RES), count()); // siflags != 0: JS
     step('recv on stdout', ex['recv']!(1, ...iov([4]), 0, RES, ROF)); // not a socket: JS
     waitFlag(2);
+    step('poll EOF', ...poll([{ userdata: 41, tag: 1, fd }]));
     step('blocking', ex['setfl']!(fd, 0));
     e = ex['read']!(fd, ...iov([8]), RES);
     step('read EOF', e, count());
@@ -132,16 +166,20 @@ test('socket calls are served natively with the JS path\'s answers and bytes; PE
     ['recv AGAIN', Errno.AGAIN, undefined],
     ['read AGAIN', Errno.AGAIN, undefined],
     ['send', Errno.SUCCESS, 5],
+    ['poll ready', Errno.SUCCESS, [[11, 0, 1, 6, 0, '0000000000', '000000000000'], [12, 0, 2, 0, 0, '0000000000', '000000000000']]],
+    ['poll clock', Errno.SUCCESS, [[22, 0, 0, 0, 0, '0000000000', '000000000000']]],
+    ['poll bad fd', Errno.SUCCESS, [[31, Errno.BADF, 1, 0, 0, '0000000000', '000000000000']]],
     ['peek', Errno.SUCCESS, 'abc'],
     ['read short', Errno.SUCCESS, [6, 'abcdef']],
     ['send siflags', Errno.SUCCESS, 1],
     ['recv on stdout', Errno.NOTSOCK, undefined],
+    ['poll EOF', Errno.SUCCESS, [[41, 0, 1, 0, 0, '0000000000', '000000000000']]],
     ['blocking', Errno.SUCCESS, undefined],
     ['read EOF', Errno.SUCCESS, 0],
   ]);
   assert.is(js.peer, 'pong!X');
-  // natively: recv blocking, recv AGAIN, read AGAIN, send, read short, read EOF
-  assert.is(fast.hits, 6n);
+  // natively: recv blocking, recv AGAIN, read AGAIN, send, poll ready, read short, poll EOF, read EOF
+  assert.is(fast.hits, 8n);
   assert.is(js.hits, undefined);
 });
 
