@@ -83,17 +83,19 @@ export class NativeWasi implements FdMirror {
     const { fds, deadline } = this.wasi.wasiState;
     // Under a deadline (--timeout, WASI.setDeadline) every call goes to JS, which waits in ppoll
     // bounded by it (jit/wasi/wait.ts): the stub's syscalls and its poll(2) have no deadline.
-    t.setFds((fd) => {
-      const e = !deadline.armed && fds.has(fd) ? fds.get(fd) : undefined;
-      if (e === undefined || (e.kind !== 'stream' && e.kind !== 'socket') || e.hostFd < 0) return { hostFd: -1, bits: 0 };
+    if (deadline.armed) { t.setFds([]); return; }
+    const served: [number, { hostFd: number; bits: number }][] = [];
+    for (const [fd, e] of fds.list()) {
+      if ((e.kind !== 'stream' && e.kind !== 'socket') || e.hostFd < 0) continue;
       const bits = ((e.rightsBase & Rights.FD_READ) !== 0n ? FAST_FD.READ : 0) |
         ((e.rightsBase & Rights.FD_WRITE) !== 0n ? FAST_FD.WRITE : 0) |
         // what sock.ts accepts as a socket: the filetype (a socket handed in as stdio is a stream)
         (e.filetype === Filetype.SOCKET_STREAM || e.filetype === Filetype.SOCKET_DGRAM ? FAST_FD.SOCKET : 0) |
         ((e.flags & Fdflags.NONBLOCK) !== 0 ? FAST_FD.NONBLOCK : 0) |
         ((e.rightsBase & Rights.POLL_FD_READWRITE) !== 0n ? FAST_FD.POLL : 0);
-      return { hostFd: e.hostFd, bits };
-    });
+      served.push([fd, { hostFd: e.hostFd, bits }]);
+    }
+    t.setFds(served);
   }
 
   deadlineChanged(): void {

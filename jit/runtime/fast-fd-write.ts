@@ -38,7 +38,7 @@ export class FastFdWrite {
     this.buf = view(this.addr, size);
     const b = this.buf;
     FAST_OP_NAMES.forEach((op, i) => b.writeUInt32LE(imports[op] < 0 ? NO_IMPORT : imports[op], FAST_TABLE.imports + 4 * i));
-    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) b.writeInt32LE(-1, FAST_TABLE.fds + 4 * fd);
+    this.setFds([]);
     b.fill(errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
     for (const [name, n] of Object.entries(constants.errno)) {
       if (n > 0 && n < 256) b.writeUInt8(errnoOf(name), FAST_TABLE.errnoMap + n);
@@ -65,12 +65,18 @@ export class FastFdWrite {
   /** Calls answered natively so far. */
   get hits(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.hits); }
 
-  /** Replaces the mirror: per guest fd, the host fd to serve natively (-1: JS) and its FAST_FD bits. */
-  setFds(hostFdOf: (fd: number) => { hostFd: number; bits: number }): void {
-    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) {
-      const h = hostFdOf(fd);
-      this.buf.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
-      this.buf.writeUInt8(h.bits, FAST_TABLE.fdBits + fd);
+  /**
+   * Replaces the mirror: the host fd to serve natively and its FAST_FD bits for each guest fd
+   * listed; every other guest fd is served in JS. Costs the open fds, not MAX_FDS.
+   */
+  setFds(entries: Iterable<readonly [number, { hostFd: number; bits: number }]>): void {
+    const b = this.buf;
+    b.fill(0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
+    b.fill(0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
+    for (const [fd, h] of entries) {
+      if (fd < 0 || fd >= FAST_TABLE.MAX_FDS || h.hostFd < 0) continue;
+      b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
+      b.writeUInt8(h.bits, FAST_TABLE.fdBits + fd);
     }
   }
 

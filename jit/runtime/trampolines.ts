@@ -75,6 +75,9 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
  * fills it). A call whose import index is one of `imports` on a guest fd whose `fds` entry is a
  * host fd (>= 0) with the op's `need` bits is served natively.
  */
+// guest fds below FAST_MAX_FDS are mirrored: enough for a server with 1000 connections
+const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128;
+const FAST_FDS_AT = 80;
 export const FAST_TABLE = {
   imports: 0,           // u32 x MAX_OPS: import index per op (FAST_OP_NAMES order); 0xffffffff = none
   hits: 32,             // u64 calls served natively (tests, stats)
@@ -83,14 +86,14 @@ export const FAST_TABLE = {
   bits: 56,             // u32 scratch: FAST_FD bits of the fd of the call in progress
   pollfd: 64,           // struct pollfd scratch: the one fd a blocking call waits on
   pollEnd: 72,          // u64 scratch: end of the pollfds of the poll_oneoff in progress
-  fds: 80,              // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
-  fdBits: 80 + 4 * 64,  // u8 x MAX_FDS: FAST_FD bits per guest fd
-  errnoMap: 80 + 5 * 64, // u8 x 256: Linux errno -> WASI errno, JS's mapping
-  iovs: 80 + 5 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
-  pollfds: 80 + 5 * 64 + 256 + 16 * 128, // struct pollfd x MAX_POLL, one per subscription
+  fds: FAST_FDS_AT,     // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
+  fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
+  errnoMap: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x 256: Linux errno -> WASI errno, JS's mapping
+  iovs: FAST_FDS_AT + 5 * FAST_MAX_FDS + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
+  pollfds: FAST_FDS_AT + 5 * FAST_MAX_FDS + 256 + 16 * FAST_MAX_IOVS, // struct pollfd x MAX_POLL
   MAX_OPS: 8,
-  MAX_FDS: 64,
-  MAX_IOVS: 128,
+  MAX_FDS: FAST_MAX_FDS,
+  MAX_IOVS: FAST_MAX_IOVS,
   MAX_POLL: 1024,       // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
 } as const;
 if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
