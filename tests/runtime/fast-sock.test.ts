@@ -28,7 +28,23 @@ const bytes = wat(`(module
   (func (export "read") (param i32 i32 i32 i32) (result i32) (call $read (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
   (func (export "write") (param i32 i32 i32 i32) (result i32) (call $write (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
   (func (export "setfl") (param i32 i32) (result i32) (call $setfl (local.get 0) (local.get 1)))
-  (func (export "poll") (param i32 i32 i32 i32) (result i32) (call $poll (local.get 0) (local.get 1) (local.get 2) (local.get 3))))`);
+  (func (export "poll") (param i32 i32 i32 i32) (result i32) (call $poll (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  ;; a server's per-request path, n times: poll_oneoff (the subscription at 3000), sock_recv into
+  ;; the iovec at 1000, sock_send of what came back through the iovec at 1008; the first errno ends it
+  (func (export "serve") (param $fd i32) (param $n i32) (result i32)
+    (local $e i32)
+    (block $out (loop $l
+      (br_if $out (i32.eqz (local.get $n)))
+      (local.set $e (call $poll (i32.const 3000) (i32.const 6000) (i32.const 1) (i32.const 100)))
+      (br_if $out (local.get $e))
+      (local.set $e (call $recv (local.get $fd) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 100) (i32.const 104)))
+      (br_if $out (local.get $e))
+      (i32.store (i32.const 1012) (i32.load (i32.const 100)))
+      (local.set $e (call $send (local.get $fd) (i32.const 1008) (i32.const 1) (i32.const 0) (i32.const 100)))
+      (br_if $out (local.get $e))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $e)))`);
 
 type Fn = (...a: number[]) => number;
 const IOV = 1000, BUF = 2000, RES = 100, ROF = 104, FD = 108, SUBS = 3000, EVENTS = 6000;
@@ -181,6 +197,53 @@ test('socket calls are served natively with the JS path\'s answers and bytes; PE
   // natively: recv blocking, recv AGAIN, read AGAIN, send, poll ready, read short, poll EOF, read EOF
   assert.is(fast.hits, 8n);
   assert.is(js.hits, undefined);
+});
+
+/** A client, in a worker: `n` requests on one connection, each sent once the last one's echo is back. */
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+let i = 0, got = '', all = '';
+const s = net.connect(workerData.port, '127.0.0.1', () => s.write('request ' + i + ';'));
+s.on('data', (d) => {
+  got += d.toString('latin1');
+  if (got !== 'request ' + i + ';') return;
+  all += got; got = '';
+  if (++i < workerData.n) s.write('request ' + i + ';');
+  else s.end(() => parentPort.postMessage(all));
+});
+s.on('error', (e) => parentPort.postMessage('error ' + e.message));
+`;
+
+test('a request loop (poll_oneoff, sock_recv, sock_send on a non-blocking connection) never reaches JS', async () => {
+  const N = 100;
+  const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }] });
+  const store = new api.Store();
+  const inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
+  wasi.initialize(inst);
+  const ex = inst.exports as Record<string, Fn>;
+  const mem = (): Buffer => Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
+  const client = new Worker(CLIENT, { eval: true, workerData: { port: wasi.listeners[0]!.port, n: N } });
+  try {
+    const done = new Promise<string>((resolve, reject) => { client.once('message', resolve); client.once('error', reject); });
+    const l = wasi.listeners[0]!.fd;
+    assert.is(ex['setfl']!(l, 0), Errno.SUCCESS);
+    assert.is(ex['accept']!(l, 4, FD), Errno.SUCCESS); // FDFLAGS_NONBLOCK, as servers accept
+    const fd = mem().readUInt32LE(FD);
+    const m = mem();
+    m.writeUInt32LE(BUF, 1000); m.writeUInt32LE(64, 1004);
+    m.writeUInt32LE(BUF, 1008); m.writeUInt32LE(0, 1012);
+    m.writeBigUInt64LE(7n, SUBS); m.writeUInt8(1, SUBS + 8); m.writeUInt32LE(fd, SUBS + 16);
+    const n = nativeWasiOf(inst)!;
+    const before = n.hits;
+    assert.is(ex['serve']!(fd, N), Errno.SUCCESS);
+    assert.is(n.hits - before, BigInt(3 * N), 'every poll_oneoff, sock_recv and sock_send was served natively');
+    assert.is(await done, Array.from({ length: N }, (_, i) => `request ${i};`).join(''));
+  } finally {
+    await client.terminate();
+    store.dispose();
+    wasi.close();
+  }
 });
 
 test.run();
