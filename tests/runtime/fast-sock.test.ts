@@ -246,4 +246,52 @@ test('a request loop (poll_oneoff, sock_recv, sock_send on a non-blocking connec
   }
 });
 
+/** A peer that connects, resets the connection (RST) and says so. */
+const RESETTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const s = require('node:net').connect(workerData.port, '127.0.0.1', () => { s.resetAndDestroy(); setTimeout(() => parentPort.postMessage('reset'), 200); });
+s.on('error', () => undefined);
+`;
+
+async function resetScenario(fast: boolean): Promise<{ steps: unknown[]; hits: bigint | undefined }> {
+  const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }] });
+  if (!fast) process.env['KWASM_FAST_WASI'] = '0';
+  const store = new api.Store();
+  let inst: api.Instance;
+  try {
+    inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
+  } finally { delete process.env['KWASM_FAST_WASI']; }
+  wasi.initialize(inst);
+  const ex = inst.exports as Record<string, Fn>;
+  const mem = (): Buffer => Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
+  const peer = new Worker(RESETTER, { eval: true, workerData: { port: wasi.listeners[0]!.port } });
+  try {
+    const l = wasi.listeners[0]!.fd;
+    ex['setfl']!(l, 0);
+    ex['accept']!(l, 0, FD);
+    const fd = mem().readUInt32LE(FD);
+    assert.is(await new Promise((resolve) => peer.once('message', resolve)), 'reset');
+    const n = nativeWasiOf(inst);
+    const before = n?.hits ?? 0n;
+    mem().writeUInt32LE(BUF, IOV); mem().writeUInt32LE(16, IOV + 4);
+    const steps: unknown[] = [];
+    for (let i = 0; i < 2; i++) {
+      mem().writeUInt32LE(0xeeee, RES);
+      steps.push([ex['recv']!(fd, IOV, 1, 0, RES, ROF), mem().readUInt32LE(RES)]);
+    }
+    return { steps, hits: n === undefined ? undefined : n.hits - before };
+  } finally {
+    await peer.terminate();
+    store.dispose();
+    wasi.close();
+  }
+}
+
+test('a reset connection: the first recv is CONNRESET (answered natively, not redone in JS), then end of file', async () => {
+  const fast = await resetScenario(true), js = await resetScenario(false);
+  assert.equal(js.steps, [[Errno.CONNRESET, 0xeeee], [Errno.SUCCESS, 0]]);
+  assert.equal(fast.steps, js.steps);
+  assert.is(fast.hits, 2n);
+});
+
 test.run();
