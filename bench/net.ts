@@ -111,8 +111,11 @@ function report(table: Map<string, Map<string, Result | Error>>): string {
     + `${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end: on a shared machine the ratios move a lot between runs). Same C sources (examples/echo.c, examples/httpd.c), `
     + 'native = gcc -O2 + glibc, kwasm-jit = clang-14 wasm32-wasi run with `--tcplisten`. Ratios are to native from the same run '
     + '(requests/s: higher is better; latency: lower is better). V8 + node:wasi: not available (node:wasi cannot preopen a listening socket). '
-    + 'Per-request host calls (poll_oneoff, sock_accept, recv/send) are still served in JavaScript (one ffi-rs crossing each, ~6 us): '
-    + 'the native per-request path (issue #14 item 4) is not done.', '',
+    + (process.env['KWASM_FAST_WASI'] === '0'
+      ? 'Run with KWASM_FAST_WASI=0: every host call is served in JavaScript (one ffi-rs crossing each).'
+      : 'Per-request calls (poll_oneoff, sock_recv/sock_send, fd_read/fd_write on sockets) are served natively by the fast host-call '
+        + 'stub, without JavaScript; sock_accept (once per connection) and httpd\'s file calls (path_open, fd_read on a file, fd_close) '
+        + 'still cross into JavaScript. `KWASM_FAST_WASI=0 npm run bench:net` measures the JS path.'), '',
     '| case | native req/s | kwasm-jit req/s | ratio | p50 native / kwasm-jit (us) | p99 native / kwasm-jit (us) |',
     '|---|---:|---:|---:|---:|---:|',
   ];

@@ -73,7 +73,7 @@ export function fd_read(ctx: CallContext, fd: number, iovs: number, iovsLen: num
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = readOnce(ctx, e, buf, e.kind === 'file' ? e.position : null);
+    const n = readOnce(ctx, e, buf, e.kind === 'file' ? e.position : null, total);
     if (e.kind === 'file') e.position += BigInt(n);
     total += n;
     if (n < buf.length) break; // a short read: more would block on a pipe

@@ -58,8 +58,12 @@ export function writeAll(ctx: CallContext, e: FdEntry, data: Uint8Array, positio
   return done;
 }
 
-/** One read (may be short); 0 at end of file. */
-export function readOnce(ctx: CallContext, e: FdEntry, into: Uint8Array, position: bigint | null): number {
+/**
+ * One read (may be short); 0 at end of file. `before`: bytes this host call already read into
+ * earlier buffers (then "would block" on a non-blocking guest stream is 0, a short count, not
+ * EAGAIN, which would lose them).
+ */
+export function readOnce(ctx: CallContext, e: FdEntry, into: Uint8Array, position: bigint | null, before = 0): number {
   const read = (): number => {
     try {
       return readSync(e.hostFd, into, 0, into.length, position);
@@ -68,5 +72,5 @@ export function readOnce(ctx: CallContext, e: FdEntry, into: Uint8Array, positio
       throw err;
     }
   };
-  return position !== null ? read() : streamOp(ctx, e, POLL.IN, read);
+  return position !== null ? read() : Math.max(0, streamOp(ctx, e, POLL.IN, read, before));
 }

@@ -52,7 +52,7 @@ export function sock_recv(ctx: CallContext, fd: number, riData: number, riLen: n
       let got = 0;
       while (got < buf.length) {
         // after the first bytes, a non-blocking socket stops short instead of failing with EAGAIN
-        const n = total + got > 0 && e.flags & Fdflags.NONBLOCK ? readMore(ctx, e, buf.subarray(got)) : readOnce(ctx, e, buf.subarray(got), null);
+        const n = readOnce(ctx, e, buf.subarray(got), null, total + got);
         got += n;
         if (n <= 0 || !waitAll) break;
       }
@@ -64,16 +64,6 @@ export function sock_recv(ctx: CallContext, fd: number, riData: number, riLen: n
   ctx.mem.u32(roDatalenPtr, total);
   ctx.mem.u16(roFlagsPtr, 0);
   return Errno.SUCCESS;
-}
-
-/** A further read on a non-blocking socket: 0 when it would block (a short count, not EAGAIN). */
-function readMore(ctx: CallContext, e: FdEntry, into: Uint8Array): number {
-  try {
-    return readOnce(ctx, e, into, null);
-  } catch (err) {
-    if (err instanceof Error && (err as { errno?: number }).errno === Errno.AGAIN) return 0;
-    throw err;
-  }
 }
 
 export function sock_send(ctx: CallContext, fd: number, siData: number, siLen: number, _siFlags: number, soDatalenPtr: number): number {

@@ -26,6 +26,23 @@ async function fdsBackTo(s: Server, base: number): Promise<void> {
   assert.is(s.fdCount(), base, 'fd count back to where it started');
 }
 
+/**
+ * The fd count once the program serves: the listener accepts in the kernel before the program
+ * runs (startServer's probe connects then), so the base is taken after one served round trip and
+ * the probe's close, when two reads 200 ms apart agree (bounded).
+ */
+async function servingBase(s: Server, roundTrip: () => Promise<unknown>): Promise<number> {
+  await roundTrip();
+  let last = -1;
+  for (let i = 0; i < 50; i++) {
+    const n = s.fdCount();
+    if (n === last) return n;
+    last = n;
+    await sleep(200);
+  }
+  return last;
+}
+
 async function echoOnce(port: number, msg: string): Promise<void> {
   const got = await within(30_000, 'echo', exchange(port, msg, { end: true }));
   assert.is(got.toString(), msg);
@@ -36,7 +53,7 @@ let echoBase = 0;
 
 test.before(async () => {
   echo = await startServer([echoWasm]);
-  echoBase = echo.fdCount();
+  echoBase = await servingBase(echo, () => echoOnce(echo.port, 'ready'));
 });
 
 test('echo: 1,000 concurrent connections each get their own bytes back', async () => {
@@ -90,7 +107,7 @@ async function request(raw: string | Buffer): Promise<string> {
 
 test('httpd: start with --dir', async () => {
   http = await startServer(['--dir', `${www}::/www`, httpdWasm, '/www']);
-  httpBase = http.fdCount();
+  httpBase = await servingBase(http, () => request('GET /index.html HTTP/1.0\r\n\r\n'));
 });
 
 test('httpd: GET and HEAD with Content-Length and Content-Type, 404, 405, 400', async () => {

@@ -180,7 +180,7 @@ test('stdin reads are served natively: one read per buffer, a short one ends the
   assert.is(r.hits, 2n);
 });
 
-test('a full non-blocking pipe: EAGAIN is slept on and short writes continue natively until all is written', async () => {
+test('a full non-blocking pipe: EAGAIN is waited on in poll(2) and short writes continue natively until all is written', async () => {
   const fifo = join(dir, 'fifo'), got = join(dir, 'fifo.out');
   execFileSync('mkfifo', [fifo]);
   // O_RDWR: opening does not wait for a reader; O_NONBLOCK: the 64 KiB pipe fills -> EAGAIN
