@@ -36,6 +36,8 @@
 #include <linux/sched/signal.h>
 #include <linux/hrtimer.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/fdtable.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <asm/unaligned.h>
@@ -221,6 +223,62 @@ static int kwait_one(struct file *f, __poll_t events, ktime_t deadline)
 		r = kwait_wait(&s, KTIME_MAX, deadline);
 	kwait_unregister(&k);
 	return r;
+}
+
+/* ---- closing a host socket ------------------------------------------------------------------- */
+
+/*
+ * close(2) releases a file through task work, which runs when the task returns to user space;
+ * a server that never leaves the ioctl would keep every closed connection open (no FIN to the
+ * client, the socket's memory held) until the invoke ends. So a closed socket's last reference
+ * is dropped by a worker thread (__fput_sync is for kernel threads), released at once. Other
+ * files are closed as close(2) does (filp_close: ->flush, locks).
+ */
+static struct workqueue_struct *close_wq;
+
+struct deferred_fput {
+	struct work_struct work;
+	struct file *file;
+};
+
+static void deferred_fput_work(struct work_struct *work)
+{
+	struct deferred_fput *d = container_of(work, struct deferred_fput, work);
+
+	__fput_sync(d->file);
+	kfree(d);
+}
+
+void kwasm_close_host(u32 fd)
+{
+	struct file *f = close_fd_get_file(fd);
+	struct deferred_fput *d;
+
+	if (!f)
+		return;
+	if (!sock_from_file(f)) {
+		filp_close(f, current->files);
+		return;
+	}
+	d = kmalloc(sizeof(*d), GFP_KERNEL);
+	if (!d) {
+		fput(f);	/* released when the ioctl returns */
+		return;
+	}
+	INIT_WORK(&d->work, deferred_fput_work);
+	d->file = f;
+	queue_work(close_wq, &d->work);
+}
+
+int kwasm_net_init(void)
+{
+	close_wq = alloc_workqueue("kwasm_close", WQ_UNBOUND, 0);
+	return close_wq ? 0 : -ENOMEM;
+}
+
+void kwasm_net_exit(void)
+{
+	destroy_workqueue(close_wq);	/* drains: no work item outlives the module */
 }
 
 /* ---- sockets ----------------------------------------------------------------------------------- */

@@ -465,7 +465,7 @@ static int wasi_close(struct kwasm_wasi *w, u32 fd)
 	if (!e)
 		return TO_USER;
 	if (e->eflags & KWASM_FDE_CLOSE_HOST)
-		close_fd(e->host_fd);
+		kwasm_close_host(e->host_fd);
 	memset(e, 0, sizeof(*e));
 	return WASI_ESUCCESS;
 }

@@ -81,6 +81,8 @@ int kwasm_sock_accept(struct kwasm_instance *in, struct kwasm_wasi *w, const u64
 int kwasm_sock_recv(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, ktime_t deadline);
 int kwasm_sock_send(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, ktime_t deadline);
 int kwasm_sock_shutdown(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a);
+/* kwasm_net.c: close(2) of a host fd from inside an invoke (a socket released at once) */
+void kwasm_close_host(u32 fd);
 /* kwasm_net.c: poll_oneoff, clocks and fd subscriptions */
 int kwasm_poll_oneoff(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, ktime_t deadline);
 

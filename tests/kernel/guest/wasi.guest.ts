@@ -16,7 +16,7 @@ import { RuntimeError } from '../../../jit/errors.js';
 
 const test = suite('in-kernel WASI table');
 
-function wat(src: string): Uint8Array {
+export function wat(src: string): Uint8Array {
   const f = join(mkdtempSync('/tmp/kwasm-wasi-'), 'm');
   writeFileSync(`${f}.wat`, src);
   execFileSync('wat2wasm', [`${f}.wat`, '-o', `${f}.wasm`]);
@@ -28,7 +28,7 @@ const fn = (x: unknown): KernelFunction => x as KernelFunction;
  * jit/wasi wired to a kernel instance of `bytes` as `run --kernel` wires it: KernelWasi's
  * pull/push around every call user space serves, and every import the kernel can serve.
  */
-function inKernel(bytes: Uint8Array, opts: WASIOptions): { wasi: WASI; kw: KernelWasi; i: KernelInstance } {
+export function inKernel(bytes: Uint8Array, opts: WASIOptions): { wasi: WASI; kw: KernelWasi; i: KernelInstance } {
   const wasi = new WASI(opts);
   const kw = new KernelWasi(wasi);
   const i = instantiateInKernel(bytes, kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
