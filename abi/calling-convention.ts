@@ -18,6 +18,25 @@ export function argAreaSlots(params: number, results: number): number {
   return Math.max(params, results);
 }
 
+/**
+ * Bytes the entry trampoline (kwasm_enter, user space and kernel) reserves at the top of the wasm
+ * stack for `slots` entry slots (max(params, results) of the called function): the host writes
+ * the arguments at `wasmStackTop - entryArgsBytes(slots)` before entering and reads multi-value
+ * results there after it returns. An even number of slots keeps rsp 16-aligned at the call.
+ * A call whose slots would reach below the stack limit is refused by the host before any write.
+ */
+export function entryArgsBytes(slots: number): number {
+  return SLOT_SIZE * (slots + (slots & 1));
+}
+
+/**
+ * Host-call slots the kernel module hands to user space through KWASM_IOC_INVOKE/RESUME (the
+ * `host_args_ptr` array holds this many u64): an import with more max(params, results) exits as
+ * trap "host function failed" in ring 0. Arguments stay on the wasm stack either way (no vmctx
+ * area); user space itself has no such limit.
+ */
+export const KERNEL_HOSTCALL_EXIT_SLOTS = 64;
+
 /** Value types by name, as the runtime reads and writes slots (one result: f32/f64 in xmm0, others rax). */
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref';
 
@@ -32,9 +51,10 @@ export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref';
  *
  * - host-call stub (`call [r15 + VMCTX.hostCallStub]`): an import implemented by the host.
  *   Arguments are laid out exactly as for a wasm call ([rsp + 8*i] at the call); additionally
- *   eax = import index and ecx = max(params, results) slots (at most HOSTCALL_SLOTS). Results
- *   come back as for a wasm call: slot 0 in rax and xmm0, and all slots written back into the
- *   argument area. Clobbers every register except r14, r15, rbp, rsp.
+ *   eax = import index and ecx = max(params, results) slots. The stub records the address of
+ *   slot 0 (rsp + 8 at its entry) in vmctx.hostCallArgsPtr; the host reads the arguments and
+ *   writes the results there in place. Results come back as for a wasm call: slot 0 in rax and
+ *   xmm0, and all slots in the argument area. Clobbers every register except r14, r15, rbp, rsp.
  */
 
 /**

@@ -4,10 +4,10 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VMCTX_LAYOUT, VMCTX_SIZE, ARG_SLOTS, HOSTCALL_SLOTS, STUB_SLOTS, FUNCREF, TABLE_DESC } from './vmctx.js';
+import { VMCTX_LAYOUT, VMCTX_SIZE, STUB_SLOTS, FUNCREF, TABLE_DESC } from './vmctx.js';
 import { TRAP_KINDS, TRAP_STUB_COUNT } from './traps.js';
 import { VMCTX_REG, MEMBASE_REG } from './regs.js';
-import { SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
+import { SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, KERNEL_HOSTCALL_EXIT_SLOTS, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
 import { IMAGE_MAGIC, IMAGE_VERSION, RelocKind, RelocTarget, RuntimeSymbol, RUNTIME_SYMBOL_COUNT } from './image.js';
 // The ring-0 WASI ids are a column of the one WASI call table, next to the implementations, so
 // that serving a call in ring 0 is one edit there (plus its C server), not a list here.
@@ -25,7 +25,8 @@ export function generateHeader(): string {
   out.push('/* Pinned registers (hardware encoding): vmctx and linear memory base. */');
   out.push(def('KWASM_REG_VMCTX', VMCTX_REG, 'r15'), def('KWASM_REG_MEMBASE', MEMBASE_REG, 'r14'), '');
   out.push('/* Calling convention */');
-  out.push(def('KWASM_SLOT_SIZE', SLOT_SIZE), def('KWASM_PARAM0_FROM_RBP', PARAM0_FROM_RBP), def('KWASM_STACK_MARGIN', STACK_MARGIN));
+  out.push(def('KWASM_SLOT_SIZE', SLOT_SIZE), def('KWASM_PARAM0_FROM_RBP', PARAM0_FROM_RBP), def('KWASM_STACK_MARGIN', STACK_MARGIN),
+    def('KWASM_HOSTCALL_SLOTS', KERNEL_HOSTCALL_EXIT_SLOTS, 'most host-call slots an INVOKE/RESUME exit hands to user space'));
   for (const [k, v] of Object.entries(ENTRY_STATUS)) out.push(def(`KWASM_STATUS_${upper(k)}`, v));
   for (const [k, v] of Object.entries(BUILTIN_HOSTCALL)) out.push(def(`KWASM_BUILTIN_${upper(k)}`, `0x${v.toString(16)}u`));
   out.push('');
@@ -36,7 +37,7 @@ export function generateHeader(): string {
   for (const f of VMCTX_LAYOUT) {
     out.push(def(`KWASM_VMCTX_${upper(f.name)}`, f.offset, `${f.size}${f.count > 1 ? ` x ${f.count}` : ''} bytes: ${f.doc.replace(/\*\//g, '* /')}`));
   }
-  out.push(def('KWASM_VMCTX_SIZE', VMCTX_SIZE), def('KWASM_ARG_SLOTS', ARG_SLOTS), def('KWASM_HOSTCALL_SLOTS', HOSTCALL_SLOTS), def('KWASM_STUB_SLOTS', STUB_SLOTS), '');
+  out.push(def('KWASM_VMCTX_SIZE', VMCTX_SIZE), def('KWASM_STUB_SLOTS', STUB_SLOTS), '');
   out.push('/* funcref record and table descriptor */');
   for (const [k, v] of Object.entries(FUNCREF)) out.push(def(`KWASM_FUNCREF_${upper(k)}`, v));
   for (const [k, v] of Object.entries(TABLE_DESC)) out.push(def(`KWASM_TABLE_DESC_${upper(k)}`, v));

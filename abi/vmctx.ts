@@ -22,10 +22,11 @@ export interface Field extends FieldSpec {
   readonly count: number;
 }
 
-/** 8-byte slots in the argument/result area used by kwasm_enter. */
-export const ARG_SLOTS = 64;
-/** 8-byte slots in the host-call request area. */
-export const HOSTCALL_SLOTS = 64;
+// There is no fixed-size argument or result area in the vmctx: a module chooses how many
+// parameters and results its functions have, so every slot area lives on the wasm stack, where
+// the frame that owns it was sized (and stack-checked) for it. Entry arguments sit at the top of
+// the wasm stack (calling-convention.ts entryArgsBytes); a host call's slots stay in the calling
+// frame's argument area and the stub records where (hostCallArgsPtr). Nothing is copied.
 /** Trap stub and runtime stub table entries. */
 export const STUB_SLOTS = 16;
 
@@ -52,7 +53,7 @@ export const VMCTX_FIELDS = [
   { name: 'wasmStackGuardLo', size: 8, doc: 'lowest address of the wasm stack guard region' },
   { name: 'wasmStackGuardHi', size: 8, doc: 'end of the wasm stack guard region' },
   { name: 'entryFunc', size: 8, doc: 'code address kwasm_enter calls' },
-  { name: 'argCount', size: 8, doc: 'slots kwasm_enter copies to the wasm stack and back: max(params, results)' },
+  { name: 'argCount', size: 8, doc: 'entry slots max(params, results), at wasmStackTop - entryArgsBytes(argCount): arguments in, results out' },
   { name: 'retInt', size: 8, doc: 'rax after the entry call returned' },
   { name: 'retFloat', size: 8, doc: 'xmm0 low 64 bits after the entry call returned' },
   { name: 'trapCode', size: 4, doc: 'trap code (abi/traps.ts); 0 for a signal, classified by the runtime' },
@@ -63,12 +64,10 @@ export const VMCTX_FIELDS = [
   { name: 'hostCallSlots', size: 4, doc: 'slots of the pending host call: max(params, results)' },
   { name: 'stopVmctx', size: 8, doc: 'r15 when the wasm stack stopped (host call or trap): the instance that made the call or trapped' },
   { name: 'trapFp', size: 8, doc: 'rbp at the trap (the trapping frame; frames are rbp-chained): start of the backtrace walk' },
+  { name: 'hostCallArgsPtr', size: 8, doc: 'slot 0 of the pending host call: the caller\'s argument area on the wasm stack (hostCallSlots slots, arguments in, results out in place)' },
   // --- runtime stub addresses ------------------------------------------------------------------
   { name: 'trapStubs', size: 8, count: STUB_SLOTS, align: 64, doc: 'trap stub per trap code: `call [r15 + trapStubs + 8*code]`' },
   { name: 'hostCallStub', size: 8, doc: 'host-call stub: eax = import index, ecx = slots, args at [rsp + 8*i] before the call' },
-  // --- bulk areas ------------------------------------------------------------------------------
-  { name: 'args', size: 8, count: ARG_SLOTS, align: 64, doc: 'entry argument slots in, multi-value results out' },
-  { name: 'hostCallArgs', size: 8, count: HOSTCALL_SLOTS, align: 64, doc: 'host-call arguments in, results out (slot 0 also feeds rax/xmm0)' },
 ] as const satisfies readonly FieldSpec[];
 
 function layout(specs: readonly FieldSpec[]): { fields: Field[]; size: number } {

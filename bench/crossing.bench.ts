@@ -1,5 +1,5 @@
 // Cost of crossing between JS and compiled code through the runtime (jit/runtime):
-//   - one JS -> wasm call (ExecContext.call: arguments into vmctx, kwasm_enter, results back),
+//   - one JS -> wasm call (ExecContext.call: arguments onto the top of the wasm stack, kwasm_enter, results read there),
 //   - one wasm -> host round trip (host-call stub exit, JS answers, kwasm_resume),
 //   - one trap (fault -> signal handler -> landing pad -> Trap exception).
 // Baselines in the same run: a bare ffi-rs call to libc getpid (the floor of any crossing) and

@@ -21,4 +21,4 @@
 export { compile, instantiate, Module, Store, Instance, Memory, Global, Table, type ImportObject } from './instance/api.js';
 export { CompileError, LinkError, RuntimeError } from './errors.js';
 export { Trap } from './runtime/traps.js';
-export { WASI, WASIExit, type WASIOptions } from './wasi/index.js';
+export { WASI, WASIExit, Interrupted, type WASIOptions } from './wasi/index.js';

@@ -5,6 +5,7 @@
 // BigInt and has no "pointer to this Buffer" primitive. Offsets below mirror the C header;
 // tests/kernel/ioctl-header.test.ts checks them against it.
 import { open as ffiOpen, define, DataType, createExternalBuffer, type JsExternal } from 'ffi-rs';
+import { KERNEL_HOSTCALL_EXIT_SLOTS } from '../abi/calling-convention.js';
 
 const LIB = 'libc';
 ffiOpen({ library: LIB, path: '' });
@@ -33,8 +34,8 @@ export const INVOKE_STRUCT = {
 } as const;
 /** kwasm_ioctl.h KWASM_LOAD_MAY_YIELD */
 export const LOAD_MAY_YIELD = 1;
-/** Slots of a host-call request (KWASM_HOSTCALL_SLOTS). */
-export const HOSTCALL_SLOTS = 64;
+/** Slots of a host-call request (KWASM_HOSTCALL_SLOTS): the user array host_args_ptr points to. */
+export const HOSTCALL_SLOTS = KERNEL_HOSTCALL_EXIT_SLOTS;
 export const MEM_RW_STRUCT = { size: 32, version: 0, flags: 4, offset: 8, len: 16, bufPtr: 24 } as const;
 /** In-kernel WASI fd table (kwasm_ioctl.h struct kwasm_fd_entry / kwasm_fds) and argv/environ (kwasm_args). */
 export const FD_ENTRY_STRUCT = {
@@ -318,18 +319,32 @@ export class KwasmDevice {
 
   private run(cmd: bigint, op: string, funcIndex: number, args: readonly bigint[], hostResults: readonly bigint[], timeoutNs: bigint): InvokeResult {
     const S = INVOKE_STRUCT, b = this.header(S.size);
-    const slotsAt = 512, hostAt = 1024; // slots live in the same scratch page, after the struct
-    const sb = this.scratch.buf;
-    args.forEach((v, i) => sb.writeBigUInt64LE(BigInt.asUintN(64, v), slotsAt + 8 * i));
-    sb.fill(0, hostAt, hostAt + 8 * HOSTCALL_SLOTS);
-    hostResults.forEach((v, i) => sb.writeBigUInt64LE(BigInt.asUintN(64, v), hostAt + 8 * i));
-    b.writeUInt32LE(funcIndex, S.funcIndex);
-    b.writeUInt32LE(args.length, S.nslots);
-    b.writeBigUInt64LE(this.scratch.addr + BigInt(slotsAt), S.slotsPtr);
-    b.writeBigUInt64LE(timeoutNs, S.timeoutNs);
-    b.writeBigUInt64LE(this.scratch.addr + BigInt(hostAt), S.hostArgsPtr);
-    this.call(op, cmd, this.scratch.addr);
-    const slots = args.map((_, i) => sb.readBigUInt64LE(slotsAt + 8 * i));
+    // The host-call array, then the entry slots, in the scratch page after the struct; entry slots
+    // that do not fit there (a signature of more than ~380 slots) get their own buffer.
+    const hostAt = 512, slotsAt = hostAt + 8 * HOSTCALL_SLOTS;
+    const big = slotsAt + 8 * args.length > this.scratch.length ? NativeBuffer.take(8 * args.length) : undefined;
+    try {
+      const sb = this.scratch.buf;
+      const slotsBuf = big ? big.buf : sb.subarray(slotsAt);
+      const slotsAddr = big ? big.addr : this.scratch.addr + BigInt(slotsAt);
+      args.forEach((v, i) => slotsBuf.writeBigUInt64LE(BigInt.asUintN(64, v), 8 * i));
+      if (hostResults.length > HOSTCALL_SLOTS) throw new RangeError(`${hostResults.length} host-call results: a RESUME carries at most ${HOSTCALL_SLOTS}`);
+      sb.fill(0, hostAt, hostAt + 8 * HOSTCALL_SLOTS);
+      hostResults.forEach((v, i) => sb.writeBigUInt64LE(BigInt.asUintN(64, v), hostAt + 8 * i));
+      b.writeUInt32LE(funcIndex, S.funcIndex);
+      b.writeUInt32LE(args.length, S.nslots);
+      b.writeBigUInt64LE(slotsAddr, S.slotsPtr);
+      b.writeBigUInt64LE(timeoutNs, S.timeoutNs);
+      b.writeBigUInt64LE(this.scratch.addr + BigInt(hostAt), S.hostArgsPtr);
+      this.call(op, cmd, this.scratch.addr);
+      return this.invokeResult(b, args.map((_, i) => slotsBuf.readBigUInt64LE(8 * i)), sb, hostAt);
+    } finally {
+      big?.give();
+    }
+  }
+
+  private invokeResult(b: Buffer, slots: bigint[], sb: Buffer, hostAt: number): InvokeResult {
+    const S = INVOKE_STRUCT;
     const status = b.readUInt32LE(S.status);
     const hn = status === Status.hostCall ? b.readUInt32LE(S.hostNslots) : 0;
     return {

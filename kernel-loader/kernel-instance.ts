@@ -12,7 +12,7 @@ import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
 import { RuntimeError, LinkError } from '../jit/errors.js';
 import { Trap } from '../jit/runtime/traps.js';
 import { TrapCode, trapInfo } from '../abi/traps.js';
-import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type Limits, type TableType, type ValType } from '../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type ConstExpr, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import { encodeImage } from '../abi/image.js';
 import { WASIExit } from '../jit/wasi/proc.js';
@@ -67,6 +67,33 @@ const WASM_PAGE = 65536;
 /** kwasm_ioctl.h KWASM_MAX_MEM_PAGES: pages the kernel backs at LOAD */
 const MAX_INITIAL_PAGES = 256;
 const TABLE_LIMIT = 1 << 20;
+/** kwasm_ioctl.h KWASM_MAX_IMAGE_BYTES */
+const MAX_IMAGE_BYTES = 64 << 20;
+
+/**
+ * kwasm_ioctl.h's description limits (KWASM_MAX_DESC_*): a module over one is refused here with
+ * its name, before anything is allocated for it (the kernel would only answer EINVAL, and the
+ * description of 1024 tables of 2^20 elements alone would be a 4 GiB buffer).
+ */
+const KERNEL_LIMITS: readonly { what: string; max: number; count: (m: ModuleInfo, tables: readonly TableType[]) => number }[] = [
+  { what: 'functions', max: 1 << 20, count: (m) => m.funcTypeIndices.length },
+  { what: 'types', max: 1 << 20, count: (m) => m.types.length },
+  { what: 'globals', max: 1 << 20, count: (m) => m.globals.length },
+  { what: 'tables', max: 1024, count: (_, t) => t.length },
+  { what: 'table elements (all tables)', max: 1 << 22, count: (_, t) => t.reduce((s, x) => s + x.limits.min, 0) },
+  { what: 'element segments', max: 1 << 20, count: (m) => m.elems.length },
+  {
+    what: 'passive element segment items', max: 1 << 22,
+    count: (m) => m.elems.reduce((s, e) => s + (e.mode === 'passive' ? (e.funcIndices?.length ?? e.exprs?.length ?? 0) : 0), 0),
+  },
+];
+
+function checkKernelLimits(m: ModuleInfo, tables: readonly TableType[]): void {
+  for (const l of KERNEL_LIMITS) {
+    const n = l.count(m, tables);
+    if (n > l.max) throw new KernelUnsupportedError(`${n} ${l.what} (the kernel takes at most ${l.max})`);
+  }
+}
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 interface TypedValue { kind: number; bits: bigint }
@@ -133,6 +160,9 @@ export class KernelInstance {
     const memMin = memLimits?.min ?? 0;
     if (memMin > MAX_INITIAL_PAGES) throw new KernelUnsupportedError(`initial memory over ${MAX_INITIAL_PAGES} pages`);
     if (tableTypes.some((t) => t.limits.min > TABLE_LIMIT)) throw new KernelUnsupportedError('tables over 2^20 elements');
+    checkKernelLimits(m, tableTypes);
+    const image = encodeImageOf(module);
+    if (image.length > MAX_IMAGE_BYTES) throw new KernelUnsupportedError(`a code image of ${image.length} bytes (the kernel takes at most ${MAX_IMAGE_BYTES})`);
 
     // ---- canonical type ids (structural, as the user-space store does) ----
     const ids = new Map<string, number>();
@@ -265,7 +295,7 @@ export class KernelInstance {
     try {
       const lim = memLimits;
       dev.load({
-        image: encodeImageOf(module), desc: d, memPages: memMin,
+        image, desc: d, memPages: memMin,
         memMaxPages: lim ? (lim.max ?? 65536) : 0, stackBytes: opts.stackBytes,
         // the compiler re-runs every stack check after the stub returns (jit/compiler masm.ts
         // stackCheckLabel), so long invokes may yield the CPU
@@ -530,9 +560,11 @@ function sigWord(t: FuncType): number {
     w |= 1 << (16 + i);
   });
   const n = t.results.length;
+  // bits 26-31 hold results - 1: more would come back truncated, i.e. wrong
+  if (n > 64) throw new KernelUnsupportedError('a function with more than 64 results');
   const loc = n === 0 ? 0 : n >= 2 ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
   w |= loc << 24;
-  if (n >= 2) w |= ((n - 1) & 63) << 26;
+  if (n >= 2) w |= (n - 1) << 26;
   return w >>> 0;
 }
 

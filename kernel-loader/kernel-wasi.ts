@@ -18,9 +18,9 @@
 // would otherwise pile up closed connections until the end of the run), so a pull forgets such
 // an entry without closing its host fd, whose number may already be in use again.
 import type { WASI, FdMirror } from '../jit/wasi/index.js';
-import type { FdEntry } from '../jit/wasi/fd-table.js';
+import { socketEntry, type FdEntry } from '../jit/wasi/fd-table.js';
 import { WASI_MODULE } from '../jit/wasi/imports.js';
-import { Filetype } from '../jit/wasi/layout.js';
+import { Fdflags, Filetype } from '../jit/wasi/layout.js';
 import { FdEntryFlag, FdKindCode, MAX_ARGS_BYTES, MAX_KERNEL_FDS, type KernelFdEntry, type KwasmDevice } from './ioctl.js';
 
 const S64_MAX = (1n << 63n) - 1n;
@@ -42,12 +42,9 @@ function kernelEntry(fd: number, e: FdEntry): KernelFdEntry | undefined {
 const key = (l: readonly KernelFdEntry[]): string =>
   l.map((e) => `${e.fd}:${e.hostFd}:${e.kind}:${e.eflags}:${e.filetype}:${e.fdflags}:${e.rightsBase}:${e.rightsInheriting}:${e.position}`).join(',');
 
-/** jit/wasi's entry for a socket the kernel accepted (it owns the host fd from now on). */
+/** jit/wasi's entry for a socket the kernel accepted (non-blocking on the host, as sock.ts accepts; ours to close). */
 function adopted(k: KernelFdEntry): FdEntry {
-  return {
-    kind: 'stream', hostFd: k.hostFd, ownsHostFd: true, filetype: k.filetype, rightsBase: k.rightsBase,
-    rightsInheriting: k.rightsInheriting, flags: k.fdflags, position: 0n, hostPath: '',
-  };
+  return socketEntry(k.hostFd, (k.fdflags & Fdflags.NONBLOCK) !== 0);
 }
 
 export class KernelWasi implements FdMirror {

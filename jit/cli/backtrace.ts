@@ -11,6 +11,7 @@
 import { view } from '../runtime/libc.js';
 import { functionAt, functionName, type CompiledModule } from '../compiler/module-compiler.js';
 import type { Vmctx } from '../runtime/index.js';
+import { printable } from './host.js';
 
 export interface Frame {
   /** function index, or -1 for code outside any function (an import's host-call thunk) */
@@ -78,7 +79,7 @@ export function backtraceFromOffsets(module: CompiledModule, pc: bigint, pcIsRet
 /** Lines for stderr, wasmtime-like; a runaway recursion keeps its first and last frames only. */
 export function formatBacktrace(frames: readonly Frame[], head = 30, tail = 10): string[] {
   const line = (f: Frame, i: number): string =>
-    `    ${String(i).padStart(2)}: ${f.name}${f.func >= 0 ? ` (func ${f.func})` : ''} +0x${f.offset.toString(16)}`;
+    `    ${String(i).padStart(2)}: ${printable(f.name)}${f.func >= 0 ? ` (func ${f.func})` : ''} +0x${f.offset.toString(16)}`;
   if (frames.length <= head + tail + 1) return ['wasm backtrace:', ...frames.map(line)];
   return [
     'wasm backtrace:',

@@ -38,7 +38,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
       return EXIT.error;
     }
     t1 = performance.now();
-    const wasi = await wasiFor(o, compiled.info.imports);
+    const wasi = await wasiFor(o, compiled.info);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     if (wasi) kwasi = new (await import('../../kernel-loader/kernel-wasi.js')).KernelWasi(wasi);
     const imports: Imports = { ...(kwasi?.importObject() ?? {}) };
@@ -51,6 +51,8 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     // --timeout is a wall clock for the whole run from here, as user mode arms its watchdog
     // (the start function above had it per call): every RESUME gets the time left
     if (o.timeoutMs !== undefined) instance.setDeadline(o.timeoutMs);
+    // and for the calls served here in user space (jit/wasi/wait.ts)
+    if (o.timeoutMs !== undefined) wasi?.setDeadline(o.timeoutMs);
     t2 = performance.now();
     const ex = instance.exports;
     if (o.invoke !== undefined) return invokeExport(o, compiled.info, ex, wasi) & 255;
@@ -83,6 +85,10 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
       const why = trap.kind === 'interrupted' && o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : '';
       say(`wasm trap: ${trap.message}${why}`);
       if (instance && compiled) printBacktrace(instance, compiled, trap.signal === 0);
+      return EXIT.trap;
+    }
+    if (e instanceof Error && e.name === 'Interrupted') {
+      say(`wasm trap: interrupted${o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : ''}`);
       return EXIT.trap;
     }
     if (e instanceof UnknownImportCalled || e instanceof RangeError || (e instanceof Error && e.name === 'RuntimeError')) {

@@ -39,6 +39,9 @@ options (given before FILE; everything after FILE goes to the program):
   --dir HOST[::GUEST]        grant the host directory HOST to the program as GUEST (default: HOST);
                              paths never resolve outside it (no '..', symlink or absolute escape)
   --env NAME=VALUE           set an environment variable for the program (NAME alone: the host's)
+  --tcplisten HOST:PORT      listen on TCP HOST:PORT (IPv4 or localhost; repeatable) and give the
+                             program the listening socket as fd 3, 4, ... (after stdio, before the
+                             --dir preopens) and LISTEN_FDS=N; it accepts with sock_accept
   --invoke NAME              call the exported function NAME with ARGS instead of _start; ARGS are
                              parsed by its parameter types (i32/i64: decimal or 0x hex, f32/f64:
                              decimal, inf, nan) and the results printed one per line as wasmtime
@@ -46,8 +49,8 @@ options (given before FILE; everything after FILE goes to the program):
   --argv0 NAME               argv[0] for the program (default: FILE as given)
   --timeout MS               interrupt the program after MS milliseconds of wall time; reported as
                              the trap "interrupted" (checked at loop headers and calls, so also a
-                             tight 'while(1){}'; a host call blocked in the OS, e.g. reading stdin,
-                             is interrupted only once it returns)
+                             tight 'while(1){}', and in a host call waiting in the OS: reading
+                             stdin or a socket, sleeping, poll_oneoff)
   --trap-unknown-imports     instantiate even if a function import is not provided; calling it traps
                              (without it an unknown import is a link error naming the import)
   --kernel                   run the compiled code in ring 0 through /dev/kwasm (kwasm.ko); stdio,
@@ -115,7 +118,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   let watchdog: import('./timeout.js').Watchdog | undefined;
   let t2 = t1;
   try {
-    const wasi = await wasiFor(o, info.imports);
+    const wasi = await wasiFor(o, info);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     // a copy of WASI's namespace, which --trap-unknown-imports may extend; the functions stay
     // WASI's own, so instantiate serves fd_write/fd_read in machine code (instance/native-wasi.ts)
@@ -128,6 +131,8 @@ export async function runCmd(argv: string[]): Promise<number> {
     }
     t2 = performance.now();
     watchdog?.arm(o.timeoutMs as number);
+    // the same deadline for a guest waiting in a host call (stdin, sockets, poll_oneoff)
+    if (o.timeoutMs !== undefined) wasi?.setDeadline(o.timeoutMs);
     let status: number;
     if (o.invoke !== undefined) {
       status = invoke(o, module, instance, wasi);
@@ -215,6 +220,12 @@ function reportFailure(e: unknown, o: RunOptions, r: Running): number {
     const why = trap.kind === 'interrupted' && o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : '';
     say(`wasm trap: ${trap.message}${why}`);
     printBacktrace(r, (v, base) => trapBacktrace(r.module.compiled, base, v, trap));
+    return EXIT.trap;
+  }
+  if (e instanceof Error && e.name === 'Interrupted') {
+    // the deadline passed while the guest waited in a host call: the same trap as in code
+    say(`wasm trap: interrupted${o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : ''}`);
+    printBacktrace(r, (v, base) => hostCallBacktrace(r.module.compiled, base, v));
     return EXIT.trap;
   }
   if (e instanceof UnknownImportCalled) {

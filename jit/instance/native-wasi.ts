@@ -77,13 +77,19 @@ export class NativeWasi implements FdMirror {
   push(): void {
     const t = this.table;
     if (t === null) return;
-    const fds = this.wasi.wasiState.fds;
+    const { fds, deadline } = this.wasi.wasiState;
+    // Under a deadline (--timeout, WASI.setDeadline) every call goes to JS, which waits in ppoll
+    // bounded by it (jit/wasi/wait.ts): the stub's read(2)/write(2) would block in the OS past it.
     t.setFds((fd) => {
-      const e = fds.has(fd) ? fds.get(fd) : undefined;
+      const e = !deadline.armed && fds.has(fd) ? fds.get(fd) : undefined;
       const hostFd = (s: NativeServer): number =>
         e !== undefined && e.kind === 'stream' && e.hostFd >= 0 && (e.rightsBase & NATIVE_SERVERS[s].right) !== 0n ? e.hostFd : -1;
       return { write: hostFd('write'), read: hostFd('read') };
     });
+  }
+
+  deadlineChanged(): void {
+    this.push();
   }
 
   dispose(): void {

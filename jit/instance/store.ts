@@ -3,9 +3,9 @@
 // call_indirect across modules compares one u32), host handles for externref, the map from
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
-import { VMCTX, ARG_SLOTS, HOSTCALL_SLOTS } from '../../abi/vmctx.js';
+import { VMCTX } from '../../abi/vmctx.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
-import { native, Trap, WasmStack, findCode, classifyFault, type Vmctx } from '../runtime/index.js';
+import { native, Trap, WasmStack, findCode, classifyFault, entrySlots, hostCallSlots, readSlotBits, writeSlotBits, type Vmctx } from '../runtime/index.js';
 import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
 import { RuntimeError } from '../errors.js';
 import { CodeArena } from './code-arena.js';
@@ -115,9 +115,9 @@ export class Store {
     const type = f.type;
     const np = type.params.length, nr = type.results.length;
     const slots = Math.max(np, nr);
-    if (slots > ARG_SLOTS) throw new RangeError(`more than ${ARG_SLOTS} argument/result slots`);
+    const area = entrySlots(this.wasmStack, slots);
     const v = f.vmctx, buf = v.buf;
-    for (let i = 0; i < np; i++) buf.writeBigUInt64LE(BigInt.asUintN(64, args[i]), VMCTX.args + 8 * i);
+    for (let i = 0; i < np; i++) writeSlotBits(area, i, args[i]);
     buf.writeBigUInt64LE(f.code, VMCTX.entryFunc);
     buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
     buf.writeUInt32LE(0, VMCTX.interrupt);
@@ -143,7 +143,7 @@ export class Store {
     }
     const out: bigint[] = [];
     for (let i = 0; i < nr; i++) {
-      const b = buf.readBigUInt64LE(VMCTX.args + 8 * i);
+      const b = readSlotBits(area, i);
       const t = type.results[i];
       out.push(t === F32 || t === 0x7f ? b & 0xffffffffn : b);
     }
@@ -153,15 +153,14 @@ export class Store {
   private answerHostCall(v: Vmctx): void {
     const buf = v.buf;
     const index = buf.readUInt32LE(VMCTX.hostCallIndex);
-    const slots = buf.readUInt32LE(VMCTX.hostCallSlots);
-    if (slots > HOSTCALL_SLOTS) throw new Error(`host call with ${slots} slots`);
+    const area = hostCallSlots(v, this.wasmStack);
     const stop = buf.readBigUInt64LE(VMCTX.stopVmctx);
     const target = this.targets.get(stop);
     if (!target) throw new Error(`host call from unknown vmctx 0x${stop.toString(16)}`);
     const args: bigint[] = [];
-    for (let i = 0; i < slots; i++) args.push(buf.readBigUInt64LE(VMCTX.hostCallArgs + 8 * i));
+    for (let i = 0; i < area.count; i++) args.push(readSlotBits(area, i));
     const res = target.hostCall(index, args);
-    for (let i = 0; i < res.length; i++) buf.writeBigUInt64LE(BigInt.asUintN(64, res[i]), VMCTX.hostCallArgs + 8 * i);
+    for (let i = 0; i < res.length; i++) writeSlotBits(area, i, res[i]);
   }
 
   private readTrap(v: Vmctx): Trap {

@@ -28,15 +28,18 @@
 // Lower level, for a store that runs its own loop (jit/instance/store.ts does): `new Vmctx()`
 // (stub table filled), `new WasmStack()`, `native().enter(vmctx)` / `native().resume(vmctx)`
 // returning ENTRY_STATUS, the request and trap record in the *entered* vmctx (stopVmctx names the
-// instance that made the call or trapped), `classifyFault` for status 1 with a signal,
-// `registerCodeRange` for code mapped by other means (must be RX before registering).
+// instance that made the call or trapped), `entrySlots(stack, n)` / `hostCallSlots(vmctx, stack)`
+// for the call slots (on the wasm stack, read and written in place: slots.ts), `classifyFault`
+// for status 1 with a signal, `registerCodeRange` for code mapped by other means (must be RX
+// before registering).
 import { native } from './native.js';
 import { Vmctx } from './vmctx.js';
 import { LinearMemory, WASM_PAGE } from './linear-memory.js';
 import { WasmStack, DEFAULT_STACK_SIZE } from './stack.js';
 import { Trap, classifyFault } from './traps.js';
 import { findCode } from './code-memory.js';
-import { VMCTX, ARG_SLOTS, HOSTCALL_SLOTS } from '../../abi/vmctx.js';
+import { VMCTX } from '../../abi/vmctx.js';
+import { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
 import { ENTRY_STATUS, BUILTIN_HOSTCALL, argAreaSlots, type ValType } from '../../abi/calling-convention.js';
 
 export { Trap, classifyFault } from './traps.js';
@@ -46,6 +49,7 @@ export { WasmStack } from './stack.js';
 export { Vmctx } from './vmctx.js';
 export { native, registerCodeRange, unregisterCodeRange } from './native.js';
 export { requestInterrupt } from './interrupt.js';
+export { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
 export type { ValType } from '../../abi/calling-convention.js';
 
 export type WasmValue = number | bigint;
@@ -73,16 +77,22 @@ const ALL_ONES = 0xffffffffffffffffn;
 /** stacks with a stopped or running activation: entering them again would overwrite it */
 const busy = new Set<WasmStack>();
 
-function writeSlot(buf: Buffer, off: number, t: ValType, v: WasmValue): void {
+/** Slot i of an area as a value of type t (upper half zero for 32-bit types). */
+function writeSlot(a: SlotArea, i: number, t: ValType, v: WasmValue): void {
+  const buf = a.buf, off = slotOffset(a, i);
   switch (t) {
     case 'i32': buf.writeUInt32LE(Number(v) >>> 0, off); buf.writeUInt32LE(0, off + 4); return;
     case 'f32': buf.writeFloatLE(Number(v), off); buf.writeUInt32LE(0, off + 4); return;
     case 'f64': buf.writeDoubleLE(Number(v), off); return;
-    default: buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), off);
+    default: writeSlotBits(a, i, BigInt(v));
   }
 }
 
-function readSlot(buf: Buffer, off: number, t: ValType): WasmValue {
+function readSlot(a: SlotArea, i: number, t: ValType): WasmValue {
+  return readValue(a.buf, slotOffset(a, i), t);
+}
+
+function readValue(buf: Buffer, off: number, t: ValType): WasmValue {
   switch (t) {
     case 'i32': return buf.readInt32LE(off);
     case 'f32': return buf.readFloatLE(off);
@@ -130,9 +140,9 @@ export class ExecContext {
     if (busy.has(this.stack)) throw new Error('re-entrant call on a wasm stack that is already running is not supported');
     if (args.length !== type.params.length) throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
     const slots = argAreaSlots(type.params.length, type.results.length);
-    if (slots > ARG_SLOTS) throw new RangeError(`more than ${ARG_SLOTS} parameter/result slots`);
+    const area = entrySlots(this.stack, slots);
     const v = this.vmctx, buf = v.buf;
-    for (let i = 0; i < args.length; i++) writeSlot(buf, VMCTX.args + 8 * i, type.params[i]!, args[i]!);
+    for (let i = 0; i < args.length; i++) writeSlot(area, i, type.params[i]!, args[i]!);
     buf.writeBigUInt64LE(code, VMCTX.entryFunc);
     buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
     // a new call starts uninterrupted, in every instance it may reach
@@ -158,9 +168,9 @@ export class ExecContext {
     if (rs.length === 0) return [];
     if (rs.length === 1) {
       const t = rs[0]!;
-      return [readSlot(buf, t === 'f32' || t === 'f64' ? VMCTX.retFloat : VMCTX.retInt, t)];
+      return [readValue(buf, t === 'f32' || t === 'f64' ? VMCTX.retFloat : VMCTX.retInt, t)];
     }
-    return rs.map((t, i) => readSlot(buf, VMCTX.args + 8 * i, t));
+    return rs.map((t, i) => readSlot(area, i, t));
   }
 
   /** Makes the running code trap with "interrupted" at its next stack-limit or loop-header check. */
@@ -190,24 +200,25 @@ export class ExecContext {
     const owner = contexts.get(buf.readBigUInt64LE(VMCTX.stopVmctx));
     if (!owner) throw new Error('host call from an unknown vmctx');
     if (index === BUILTIN_HOSTCALL.memoryGrow) {
-      const delta = buf.readUInt32LE(VMCTX.hostCallArgs);
+      const a = hostCallSlots(this.vmctx, this.stack);
+      const delta = Number(readSlotBits(a, 0) & 0xffffffffn);
       const r = owner.memory ? owner.memory.grow(delta) : -1;
       if (r >= 0) owner.syncMemory();
-      writeSlot(buf, VMCTX.hostCallArgs, 'i32', r);
+      writeSlot(a, 0, 'i32', r);
       return;
     }
     const h = owner.hostFunctions[index];
     if (!h) throw new Error(`host call to unknown import ${index}`);
     const { params, results } = h.type;
-    const slots = buf.readUInt32LE(VMCTX.hostCallSlots);
-    if (slots !== argAreaSlots(params.length, results.length) || slots > HOSTCALL_SLOTS) {
-      throw new Error(`host call ${index}: code passed ${slots} slots for a ${params.length}->${results.length} import`);
+    const area = hostCallSlots(this.vmctx, this.stack);
+    if (area.count !== argAreaSlots(params.length, results.length)) {
+      throw new Error(`host call ${index}: code passed ${area.count} slots for a ${params.length}->${results.length} import`);
     }
-    const args = params.map((t, i) => readSlot(buf, VMCTX.hostCallArgs + 8 * i, t));
+    const args = params.map((t, i) => readSlot(area, i, t));
     const r = h.fn(...args);
     const out = results.length === 1 ? [r as WasmValue] : results.length === 0 ? [] : (r as WasmValue[]);
     if (!Array.isArray(out) || out.length !== results.length) throw new TypeError(`host function ${index} returned ${out.length} values, expected ${results.length}`);
-    results.forEach((t, i) => writeSlot(buf, VMCTX.hostCallArgs + 8 * i, t, out[i]!));
+    results.forEach((t, i) => writeSlot(area, i, t, out[i]!));
   }
 
   private syncMemory(): void {

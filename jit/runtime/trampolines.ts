@@ -2,11 +2,11 @@
 // (elf-so.ts). They are the only machine code not produced by the compiler:
 //
 //   kwasm_enter(vmctx)   host -> wasm: save host callee-saved regs + rsp in vmctx, switch to the
-//                        wasm stack, copy vmctx.args to the stack, call vmctx.entryFunc, store
-//                        rax/xmm0/slots back, return status 0. Status 1 (trap) and 2 (host call)
+//                        wasm stack below the entry slots the host wrote at its top, call
+//                        vmctx.entryFunc, store rax/xmm0, return status 0 (results in the slots). Status 1 (trap) and 2 (host call)
 //                        come back through the same exit when the wasm stack stops early.
-//   kwasm_resume(vmctx)  continue a wasm stack stopped by the host-call stub: results from
-//                        vmctx.hostCallArgs go into the caller's slots, rax and xmm0.
+//   kwasm_resume(vmctx)  continue a wasm stack stopped by the host-call stub: the host wrote the
+//                        results in the caller's slots (vmctx.hostCallArgsPtr); slot 0 -> rax, xmm0.
 //   host-call stub       called by compiled code for host imports; switches back to the host.
 //   trap stubs           one per trap code; record the trap and unwind to the host.
 //   trap landing pad     where the signal handler sends a faulting compiled-code pc.
@@ -115,19 +115,19 @@ export function buildTrampolines(): Trampolines {
   a.movRR(64, r15, rdi);
   a.movRM(64, r14, V('memoryBase'));
   a.movRM(64, rsp, V('wasmStackTop'));
-  a.movRM(64, rcx, V('argCount'));
-  // argument area of an even number of slots keeps rsp 16-aligned at the call
-  a.lea(64, rax, mem(rcx, 1));
+  // The entry slots are already at the top of the wasm stack (the host wrote them there, see
+  // entryArgsBytes): rsp = top - entryArgsBytes(argCount), an even slot count keeping it 16-aligned
+  // at the call. No copy, so no fixed-size area a module's signature could overrun.
+  a.movRM(64, rax, V('argCount'));
+  a.unaryR(UnaryOp.INC, 64, rax);
   a.aluRI(AluOp.AND, 64, rax, -2);
   a.shiftRI(ShiftOp.SHL, 64, rax, 3);
   a.aluRR(AluOp.SUB, 64, rsp, rax);
-  copyLoop(a, rcx, (i) => memIdx(r15, i, 8, VMCTX.args), (i) => memIdx(rsp, i, 8, 0));
   a.callM(V('entryFunc'));
   // r15 is pinned: after the call it is our vmctx again (callees restore it on return).
+  // Multi-value results are in the entry slots, where the host reads them.
   a.movMR(64, V('retInt'), rax);
   a.sseMR(SseStore.MOVQ, V('retFloat'), xmm0);
-  a.movRM(64, rcx, V('argCount'));
-  copyLoop(a, rcx, (i) => memIdx(rsp, i, 8, 0), (i) => memIdx(r15, i, 8, VMCTX.args));
   a.movRI(32, rax, ENTRY_STATUS.returned);
   // shared exit: r15 = active vmctx, eax = status
   a.bind(exitToHost);
@@ -145,10 +145,9 @@ export function buildTrampolines(): Trampolines {
   a.pop(rbp);                                      // the wasm frame pointer the stub saved
   a.movRM(64, r15, mem(rdi, VMCTX.stopVmctx));   // the instance that made the host call
   a.movRM(64, r14, V('memoryBase'));
-  a.movRM(32, rcx, mem(rdi, VMCTX.hostCallSlots));
-  // results into the caller's argument area, which starts above the stub's return address
-  copyLoop(a, rcx, (i) => memIdx(rdi, i, 8, VMCTX.hostCallArgs), (i) => memIdx(rsp, i, 8, 8));
-  a.movRM(64, rax, mem(rdi, VMCTX.hostCallArgs));
+  // the host wrote the results in place, into the caller's argument area above the stub's
+  // return address (vmctx.hostCallArgsPtr); slot 0 also goes to rax and xmm0
+  a.movRM(64, rax, mem(rsp, 8));
   a.movToXmm(64, xmm0, rax);
   a.ret(); // into compiled code, after its `call hostCallStub`
 
@@ -159,7 +158,11 @@ export function buildTrampolines(): Trampolines {
   a.movMR(32, mem(r11, VMCTX.hostCallIndex), rax);
   a.movMR(32, mem(r11, VMCTX.hostCallSlots), rcx);
   a.movMR(64, mem(r11, VMCTX.stopVmctx), r15);
-  copyLoop(a, rcx, (i) => memIdx(rsp, i, 8, 8), (i) => memIdx(r11, i, 8, VMCTX.hostCallArgs));
+  // The host reads the arguments and writes the results in place, in the caller's argument area
+  // (sized by the caller's frame and covered by its stack check): nothing is copied, so a
+  // signature of any size cannot overrun anything.
+  a.lea(64, rax, mem(rsp, 8));
+  a.movMR(64, mem(r11, VMCTX.hostCallArgsPtr), rax);
   // rbp is callee-saved for wasm code but the exit pops the host's rbp: keep it on the wasm stack
   a.push(rbp);
   a.movMR(64, mem(r11, VMCTX.wasmRsp), rsp);
@@ -330,20 +333,6 @@ export function buildTrampolines(): Trampolines {
   const symbols: SoSymbol[] = Object.entries(labels).map(([name, l]) => ({ name, section: 'text', offset: out.labelOffsets[l]! }));
   symbols.push({ name: 'kwasm_data', section: 'data', offset: 0, size: SO_DATA.size });
   return { text: out.code, symbols, dataRefs };
-}
-
-/** for (i = 0; i < count; i++) dst(i) = src(i), through rax; clobbers rdx (the index). */
-function copyLoop(a: Assembler, count: Gpr, src: (i: Gpr) => ReturnType<typeof mem>, dst: (i: Gpr) => ReturnType<typeof mem>): void {
-  const top = a.newLabel(), done = a.newLabel();
-  a.aluRR(AluOp.XOR, 32, rdx, rdx);
-  a.bind(top);
-  a.aluRR(AluOp.CMP, 64, rdx, count);
-  a.jcc(Cond.AE, done);
-  a.movRM(64, rax, src(rdx));
-  a.movMR(64, dst(rdx), rax);
-  a.unaryR(UnaryOp.INC, 64, rdx);
-  a.jmp(top);
-  a.bind(done);
 }
 
 /**

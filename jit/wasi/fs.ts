@@ -2,22 +2,18 @@
 // are thrown (WasiError, or a Node SystemError carrying the host errno) and
 // turned into errno values by WASI.call() in index.ts.
 
-import {
-  closeSync, constants as C, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync,
-  lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync,
-  symlinkSync, unlinkSync, utimesSync, type BigIntStats,
-} from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants as C, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, type BigIntStats } from 'node:fs';
+import * as at from './at.js';
 import type { CallContext } from './context.js';
 import { Errno, fail } from './errno.js';
 import { type DirListingEntry, type FdEntry, filetypeOf } from './fd-table.js';
 import { readOnce, writeAll } from './io.js';
 import {
-  ADVICE_MAX, DIR_RIGHTS, DIRENT, Fdflags, FDSTAT, FILE_RIGHTS, FILESTAT, Fstflags, Lookupflags,
-  Oflags, PREOPENTYPE_DIR, PRESTAT, Rights, STREAM_RIGHTS, Whence,
+  ADVICE_MAX, DIR_RIGHTS, DIRENT, Fdflags, FDSTAT, FILE_RIGHTS, FILESTAT, Filetype, Fstflags, Lookupflags,
+  Oflags, PREOPENTYPE_DIR, PREOPENTYPE_SOCKET, PRESTAT, Rights, STREAM_RIGHTS, Whence,
 } from './layout.js';
 import type { GuestMemory } from './memory.js';
-import { checkOpenedInside, checkPathSyntax, resolveName, resolvePath } from './sandbox.js';
+import { checkPathSyntax, closeQuietly, type NameAt, withWalk } from './sandbox.js';
 
 const OK = Errno.SUCCESS;
 const R = Rights;
@@ -38,9 +34,9 @@ function hostStat(e: FdEntry): BigIntStats {
   return fstatSync(e.hostFd, { bigint: true });
 }
 
-/** Files only: streams cannot seek (ESPIPE), directories have no offset (EBADF). */
+/** Files only: streams and sockets cannot seek (ESPIPE), directories have no offset (EBADF). */
 function requireFile(e: FdEntry): void {
-  if (e.kind === 'stream') fail(Errno.SPIPE);
+  if (e.kind === 'stream' || e.kind === 'socket') fail(Errno.SPIPE);
   if (e.kind === 'dir') fail(Errno.BADF);
 }
 
@@ -53,23 +49,21 @@ function pathArg(ctx: CallContext, ptr: number, len: number): string {
   return ctx.mem.string(ptr, len);
 }
 
-/** atim/mtim for a *_set_times call, from the flags and the current times. */
-function newTimes(flags: number, atim: bigint, mtim: bigint, current: () => BigIntStats): [number, number] {
+/**
+ * atime and mtime for a *_set_times call: nanoseconds as given, UTIME_NOW for *_NOW,
+ * and UTIME_OMIT for a time not asked for, which the kernel then leaves alone.
+ */
+function newTimes(flags: number, atim: bigint, mtim: bigint): [at.Timespec, at.Timespec] {
   if ((flags & Fstflags.ATIM && flags & Fstflags.ATIM_NOW) || (flags & Fstflags.MTIM && flags & Fstflags.MTIM_NOW)) {
     fail(Errno.INVAL);
   }
-  const now = Date.now() / 1000;
-  let cur: BigIntStats | undefined;
-  const pick = (set: number, setNow: number, v: bigint, old: (s: BigIntStats) => bigint): number => {
-    if (flags & setNow) return now;
-    if (flags & set) return Number(v) / 1e9;
-    cur ??= current();
-    return Number(old(cur)) / 1e9;
+  if (flags & ~(Fstflags.ATIM | Fstflags.ATIM_NOW | Fstflags.MTIM | Fstflags.MTIM_NOW)) fail(Errno.INVAL);
+  const pick = (set: number, setNow: number, v: bigint): at.Timespec => {
+    if (flags & setNow) return { sec: 0n, nsec: at.UTIME_NOW };
+    if (flags & set) return { sec: v / 1_000_000_000n, nsec: v % 1_000_000_000n };
+    return { sec: 0n, nsec: at.UTIME_OMIT };
   };
-  return [
-    pick(Fstflags.ATIM, Fstflags.ATIM_NOW, atim, (s) => s.atimeNs),
-    pick(Fstflags.MTIM, Fstflags.MTIM_NOW, mtim, (s) => s.mtimeNs),
-  ];
+  return [pick(Fstflags.ATIM, Fstflags.ATIM_NOW, atim), pick(Fstflags.MTIM, Fstflags.MTIM_NOW, mtim)];
 }
 
 // ---- fd_* ---------------------------------------------------------------
@@ -79,7 +73,7 @@ export function fd_read(ctx: CallContext, fd: number, iovs: number, iovsLen: num
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = readOnce(e.hostFd, buf, e.kind === 'file' ? e.position : null);
+    const n = readOnce(ctx, e, buf, e.kind === 'file' ? e.position : null);
     if (e.kind === 'file') e.position += BigInt(n);
     total += n;
     if (n < buf.length) break; // a short read: more would block on a pipe
@@ -94,7 +88,7 @@ export function fd_pread(ctx: CallContext, fd: number, iovs: number, iovsLen: nu
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = readOnce(e.hostFd, buf, maxSafe(offset + BigInt(total)));
+    const n = readOnce(ctx, e, buf, maxSafe(offset + BigInt(total)));
     total += n;
     if (n < buf.length) break;
   }
@@ -109,10 +103,12 @@ export function fd_write(ctx: CallContext, fd: number, iovs: number, iovsLen: nu
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
     if (e.kind === 'file') {
-      total += writeAll(e.hostFd, buf, maxSafe(e.position));
+      total += writeAll(ctx, e, buf, maxSafe(e.position));
       e.position += BigInt(buf.length);
     } else {
-      total += writeAll(e.hostFd, buf, null);
+      const n = writeAll(ctx, e, buf, null, total);
+      total += n;
+      if (n < buf.length) break; // a non-blocking stream is full
     }
   }
   ctx.mem.u32(nwrittenPtr, total);
@@ -124,7 +120,7 @@ export function fd_pwrite(ctx: CallContext, fd: number, iovs: number, iovsLen: n
   requireFile(e);
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
-    total += writeAll(e.hostFd, buf, maxSafe(offset + BigInt(total)));
+    total += writeAll(ctx, e, buf, maxSafe(offset + BigInt(total)));
   }
   ctx.mem.u32(nwrittenPtr, total);
   return OK;
@@ -239,14 +235,19 @@ export function fd_filestat_set_size(ctx: CallContext, fd: number, size: bigint)
 
 export function fd_filestat_set_times(ctx: CallContext, fd: number, atim: bigint, mtim: bigint, flags: number): number {
   const e = ctx.state.fds.get(fd, R.FD_FILESTAT_SET_TIMES);
-  const [a, m] = newTimes(flags, atim, mtim, () => hostStat(e));
-  futimesSync(e.hostFd, a, m);
+  const [a, m] = newTimes(flags, atim, mtim);
+  at.futimens(e.hostFd, a, m);
   return OK;
 }
 
 export function fd_prestat_get(ctx: CallContext, fd: number, ptr: number): number {
   const e = ctx.state.fds.get(fd);
-  // wasi-libc scans fds from 3 until EBADF to find the preopens.
+  // wasi-libc scans fds from 3 until EBADF to find the preopens; listeners come first (layout.ts).
+  if (e.kind === 'socket') {
+    ctx.mem.u8(ptr + PRESTAT.tag, PREOPENTYPE_SOCKET);
+    ctx.mem.u32(ptr + PRESTAT.nameLen, 0);
+    return OK;
+  }
   if (e.preopenName === undefined) fail(Errno.BADF);
   ctx.mem.u8(ptr + PRESTAT.tag, PREOPENTYPE_DIR);
   ctx.mem.u32(ptr + PRESTAT.nameLen, Buffer.byteLength(e.preopenName));
@@ -262,19 +263,36 @@ export function fd_prestat_dir_name(ctx: CallContext, fd: number, ptr: number, l
   return OK;
 }
 
+/** WASI file types by getdents64's DT_* (FIFOs have none, as in filetypeOf). */
+const FILETYPE_OF_DT: ReadonlyMap<number, number> = new Map([
+  [at.DT.REG, Filetype.REGULAR_FILE], [at.DT.DIR, Filetype.DIRECTORY], [at.DT.LNK, Filetype.SYMBOLIC_LINK],
+  [at.DT.CHR, Filetype.CHARACTER_DEVICE], [at.DT.BLK, Filetype.BLOCK_DEVICE], [at.DT.SOCK, Filetype.SOCKET_STREAM],
+]);
+
+/** Bounds the listing a guest can make the host hold for one directory fd. */
+const MAX_LISTING = 1 << 20;
+
+/** The directory's entries, read through its fd (see at.readDirectory), never by its path. */
 function listDirectory(e: FdEntry): DirListingEntry[] {
-  const self = lstatSync(e.hostPath, { bigint: true });
-  const parent = lstatSync(dirname(e.hostPath), { bigint: true });
-  const out: DirListingEntry[] = [
-    { name: '.', ino: self.ino, type: filetypeOf(self) },
-    { name: '..', ino: parent.ino, type: filetypeOf(parent) },
-  ];
-  for (const d of readdirSync(e.hostPath, { withFileTypes: true })) {
-    const st = lstatSync(`${e.hostPath}/${d.name}`, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined) continue; // removed meanwhile
-    out.push({ name: d.name, ino: st.ino, type: filetypeOf(st) });
+  return at.readDirectory(e.hostFd, MAX_LISTING).map((d) => ({
+    name: d.name, ino: d.ino,
+    type: FILETYPE_OF_DT.get(d.type) ?? (d.type === at.DT.UNKNOWN ? typeAt(e.hostFd, d.name) : Filetype.UNKNOWN),
+  }));
+}
+
+/** For a file system that does not fill in d_type: the entry's type through the directory fd. */
+function typeAt(dir: number, name: string): number {
+  let fd: number;
+  try {
+    fd = at.openat(dir, name, at.O_PATH | C.O_NOFOLLOW);
+  } catch {
+    return Filetype.UNKNOWN; // removed meanwhile
   }
-  return out;
+  try {
+    return filetypeOf(fstatSync(fd));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -306,51 +324,85 @@ export function fd_readdir(ctx: CallContext, fd: number, buf: number, bufLen: nu
 }
 
 // ---- path_* -------------------------------------------------------------
+// Each resolves its path with a sandbox.ts walk from the directory's host fd and
+// acts on the final name relative to the walk's last directory fd (see there).
 
 export function path_create_directory(ctx: CallContext, fd: number, pathPtr: number, pathLen: number): number {
   const d = ctx.state.fds.dir(fd, R.PATH_CREATE_DIRECTORY);
-  mkdirSync(resolveName(d.hostPath, pathArg(ctx, pathPtr, pathLen), Errno.EXIST).host);
+  withWalk(d, pathArg(ctx, pathPtr, pathLen), (w) => {
+    const n = w.name();
+    at.mkdirat(n.dir, n.name);
+  });
   return OK;
 }
 
 export function path_filestat_get(ctx: CallContext, fd: number, flags: number, pathPtr: number, pathLen: number, ptr: number): number {
   const d = ctx.state.fds.dir(fd, R.PATH_FILESTAT_GET);
-  const r = resolvePath(d.hostPath, pathArg(ctx, pathPtr, pathLen), (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
-  if (r.stat === undefined) fail(Errno.NOENT);
-  writeFilestat(ctx.mem, ptr, r.stat);
+  const st = withWalk(d, pathArg(ctx, pathPtr, pathLen), (w) => w.stat((flags & Lookupflags.SYMLINK_FOLLOW) !== 0));
+  writeFilestat(ctx.mem, ptr, st);
   return OK;
 }
 
 export function path_filestat_set_times(ctx: CallContext, fd: number, flags: number, pathPtr: number, pathLen: number, atim: bigint, mtim: bigint, fst: number): number {
   const d = ctx.state.fds.dir(fd, R.PATH_FILESTAT_SET_TIMES);
-  const follow = (flags & Lookupflags.SYMLINK_FOLLOW) !== 0;
-  const r = resolvePath(d.hostPath, pathArg(ctx, pathPtr, pathLen), follow);
-  const st = r.stat;
-  if (st === undefined) return fail(Errno.NOENT);
-  const [a, m] = newTimes(fst, atim, mtim, () => st);
-  // After resolution the entry is a symlink only when it was not to be followed.
-  if (st.isSymbolicLink()) lutimesSync(r.host, a, m);
-  else utimesSync(r.host, a, m);
+  const [a, m] = newTimes(fst, atim, mtim);
+  withWalk(d, pathArg(ctx, pathPtr, pathLen), (w) => {
+    // The final object as an O_PATH fd (a symlink itself when not followed), then
+    // utimensat on that fd: nothing is looked up by name after the walk.
+    const { fd: target } = w.open(at.O_PATH, 0, (flags & Lookupflags.SYMLINK_FOLLOW) !== 0);
+    try {
+      at.utimensat(target, '', a, m, at.AT.EMPTY_PATH);
+    } finally {
+      closeSync(target);
+    }
+  });
   return OK;
 }
 
 export function path_link(ctx: CallContext, oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
   const od = ctx.state.fds.dir(oldFd, R.PATH_LINK_SOURCE);
   const nd = ctx.state.fds.dir(newFd, R.PATH_LINK_TARGET);
-  const o = resolvePath(od.hostPath, pathArg(ctx, oldPtr, oldLen), (oldFlags & Lookupflags.SYMLINK_FOLLOW) !== 0);
-  if (o.stat === undefined) fail(Errno.NOENT);
-  if (o.stat.isDirectory()) fail(Errno.PERM);
-  const n = resolveName(nd.hostPath, pathArg(ctx, newPtr, newLen), Errno.EXIST);
-  linkSync(o.host, n.host);
+  const oldPath = pathArg(ctx, oldPtr, oldLen);
+  const newPath = pathArg(ctx, newPtr, newLen);
+  withWalk(od, oldPath, (o) => {
+    const old = o.final((oldFlags & Lookupflags.SYMLINK_FOLLOW) !== 0);
+    // `dir/` names a directory, which cannot be hard-linked (or fails as the kernel says).
+    if (o.mustBeDir) {
+      requireDirectory(old);
+      fail(Errno.PERM, 'hard link to a directory');
+    }
+    withWalk(nd, newPath, (w) => {
+      const n = w.name();
+      at.linkat(old.dir, old.name, n.dir, n.name, 0);
+    });
+  });
   return OK;
 }
 
-/** Host open(2) access mode from the rights asked for, as wasi-libc derives them from O_ACCMODE. */
+/**
+ * Host open(2) access mode from the rights asked for, as wasi-libc derives them from
+ * O_ACCMODE. FD_DATASYNC is not among the writing rights: fdatasync works on a
+ * read-only fd, and directories carry it (a directory opened with its own rights
+ * must not be opened for writing, which the host refuses with EISDIR).
+ */
 function accessMode(base: bigint): number {
   const read = (base & (R.FD_READ | R.FD_READDIR)) !== 0n;
-  const write = (base & (R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
+  const write = (base & (R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
   if (read && write) return C.O_RDWR;
   return write ? C.O_WRONLY : C.O_RDONLY;
+}
+
+/** Host open(2) flags for a path_open's oflags and fdflags. */
+function openFlags(oflags: number, base: bigint, fdflags: number): number {
+  let flags = accessMode(base);
+  if (oflags & Oflags.DIRECTORY) flags |= C.O_DIRECTORY;
+  if (oflags & Oflags.CREAT) flags |= C.O_CREAT;
+  if (oflags & Oflags.EXCL) flags |= C.O_EXCL;
+  if (oflags & Oflags.TRUNC) flags |= C.O_TRUNC;
+  if (fdflags & Fdflags.DSYNC) flags |= C.O_DSYNC;
+  if (fdflags & (Fdflags.SYNC | Fdflags.RSYNC)) flags |= C.O_SYNC;
+  if (fdflags & Fdflags.NONBLOCK) flags |= C.O_NONBLOCK;
+  return flags;
 }
 
 export function path_open(
@@ -358,59 +410,50 @@ export function path_open(
   base: bigint, inheriting: bigint, fdflags: number, fdPtr: number,
 ): number {
   const fds = ctx.state.fds;
-  const d = fds.dir(fd, R.PATH_OPEN | (oflags & Oflags.CREAT ? R.PATH_CREATE_FILE : 0n));
+  // Creating needs PATH_CREATE_FILE and truncating PATH_FILESTAT_SET_SIZE on the directory.
+  const d = fds.dir(fd, R.PATH_OPEN | (oflags & Oflags.CREAT ? R.PATH_CREATE_FILE : 0n)
+    | (oflags & Oflags.TRUNC ? R.PATH_FILESTAT_SET_SIZE : 0n));
+  // A directory cannot be created, exclusively or not, nor truncated (wasmtime: INVAL).
+  if (oflags & Oflags.DIRECTORY && oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC)) fail(Errno.INVAL);
+  const path = pathArg(ctx, pathPtr, pathLen);
   ctx.mem.slice(fdPtr, 4); // a bad result pointer must fail before a host fd is opened
-  const r = resolvePath(d.hostPath, pathArg(ctx, pathPtr, pathLen), (dirflags & Lookupflags.SYMLINK_FOLLOW) !== 0);
-  if (r.stat === undefined && !(oflags & Oflags.CREAT)) fail(Errno.NOENT);
-  if (r.stat !== undefined && oflags & Oflags.DIRECTORY && !r.stat.isDirectory()) {
-    fail(r.stat.isSymbolicLink() ? Errno.LOOP : Errno.NOTDIR);
-  }
-  // O_NOFOLLOW: the resolver already followed what had to be followed, so a
-  // symlink here was either not to be followed (ELOOP, as POSIX says) or swapped
-  // in by someone else since resolution.
-  // A directory is only ever read on the host; the rights asked for are masked
-  // to directory rights below. Without O_DIRECTORY the host decides (EISDIR
-  // for a directory opened for writing).
-  let flags = C.O_NOFOLLOW | (oflags & Oflags.DIRECTORY ? C.O_RDONLY | C.O_DIRECTORY : accessMode(base));
-  if (oflags & Oflags.CREAT) flags |= C.O_CREAT;
-  if (oflags & Oflags.EXCL) flags |= C.O_EXCL;
-  if (oflags & Oflags.TRUNC) flags |= C.O_TRUNC;
-  if (fdflags & Fdflags.DSYNC) flags |= C.O_DSYNC;
-  if (fdflags & (Fdflags.SYNC | Fdflags.RSYNC)) flags |= C.O_SYNC;
-  if (fdflags & Fdflags.NONBLOCK) flags |= C.O_NONBLOCK;
-  const hostFd = openSync(r.host, flags, 0o666);
+  const opened = withWalk(d, path, (w) => w.open(openFlags(oflags, base, fdflags), 0o666, (dirflags & Lookupflags.SYMLINK_FOLLOW) !== 0));
   let entry: FdEntry;
   try {
-    checkOpenedInside(hostFd, d.hostPath);
-    const st = fstatSync(hostFd);
-    const filetype = filetypeOf(st);
+    const st = fstatSync(opened.fd);
     const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'stream';
     const allowed = kind === 'dir' ? DIR_RIGHTS : kind === 'file' ? FILE_RIGHTS : STREAM_RIGHTS;
     entry = {
-      kind, hostFd, ownsHostFd: true, filetype,
+      kind, hostFd: opened.fd, ownsHostFd: true, filetype: filetypeOf(st),
       rightsBase: base & d.rightsInheriting & allowed,
       rightsInheriting: inheriting & d.rightsInheriting,
       flags: fdflags & (Fdflags.APPEND | Fdflags.NONBLOCK | Fdflags.DSYNC | Fdflags.SYNC | Fdflags.RSYNC),
-      position: 0n, hostPath: r.host,
+      position: 0n, hostPath: opened.hostPath,
     };
   } catch (e) {
-    closeQuietly(hostFd);
+    closeQuietly(opened.fd);
     throw e;
   }
   ctx.mem.u32(fdPtr, fds.add(entry));
   return OK;
 }
 
-function closeQuietly(hostFd: number): void {
-  try { closeSync(hostFd); } catch { /* the error being reported is the first one */ }
+/** NOTDIR (or NOENT, ...) unless `n` is a directory; `n` is final, so nothing is followed. */
+function requireDirectory(n: NameAt): void {
+  closeSync(at.openat(n.dir, n.name, at.O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW));
 }
 
 export function path_readlink(ctx: CallContext, fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, bufusedPtr: number): number {
   const d = ctx.state.fds.dir(fd, R.PATH_READLINK);
-  const r = resolvePath(d.hostPath, pathArg(ctx, pathPtr, pathLen), false);
-  if (r.stat === undefined) fail(Errno.NOENT);
-  if (!r.stat.isSymbolicLink()) fail(Errno.INVAL);
-  const target = readlinkSync(r.host, { encoding: 'buffer' });
+  const target = withWalk(d, pathArg(ctx, pathPtr, pathLen), (w) => {
+    const n = w.final(false);
+    // `x/` and `x/.` name a directory, which is not a link (once it is found to exist).
+    if (n.name === '.' || w.mustBeDir) {
+      requireDirectory(n);
+      fail(Errno.INVAL, 'not a symlink');
+    }
+    return at.readlinkat(n.dir, n.name);
+  });
   const n = Math.min(target.length, bufLen);
   ctx.mem.slice(buf, n).set(target.subarray(0, n));
   ctx.mem.u32(bufusedPtr, n);
@@ -419,17 +462,25 @@ export function path_readlink(ctx: CallContext, fd: number, pathPtr: number, pat
 
 export function path_remove_directory(ctx: CallContext, fd: number, pathPtr: number, pathLen: number): number {
   const d = ctx.state.fds.dir(fd, R.PATH_REMOVE_DIRECTORY);
-  rmdirSync(resolveName(d.hostPath, pathArg(ctx, pathPtr, pathLen), Errno.INVAL).host);
+  withWalk(d, pathArg(ctx, pathPtr, pathLen), (w) => {
+    const n = w.name();
+    at.unlinkat(n.dir, n.name, at.AT.REMOVEDIR);
+  });
   return OK;
 }
 
 export function path_rename(ctx: CallContext, fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
   const od = ctx.state.fds.dir(fd, R.PATH_RENAME_SOURCE);
   const nd = ctx.state.fds.dir(newFd, R.PATH_RENAME_TARGET);
-  const o = resolveName(od.hostPath, pathArg(ctx, oldPtr, oldLen), Errno.BUSY);
-  if (o.stat === undefined) fail(Errno.NOENT);
-  const n = resolveName(nd.hostPath, pathArg(ctx, newPtr, newLen), Errno.BUSY);
-  renameSync(o.host, n.host);
+  const oldPath = pathArg(ctx, oldPtr, oldLen);
+  const newPath = pathArg(ctx, newPtr, newLen);
+  withWalk(od, oldPath, (o) => {
+    const old = o.name();
+    withWalk(nd, newPath, (w) => {
+      const n = w.name();
+      at.renameat(old.dir, old.name, n.dir, n.name);
+    });
+  });
   return OK;
 }
 
@@ -441,15 +492,18 @@ export function path_symlink(ctx: CallContext, oldPtr: number, oldLen: number, f
   const d = ctx.state.fds.dir(fd, R.PATH_SYMLINK);
   const target = pathArg(ctx, oldPtr, oldLen);
   checkPathSyntax(target);
-  const n = resolveName(d.hostPath, pathArg(ctx, newPtr, newLen), Errno.EXIST);
-  symlinkSync(target, n.host);
+  withWalk(d, pathArg(ctx, newPtr, newLen), (w) => {
+    const n = w.name();
+    at.symlinkat(target, n.dir, n.name);
+  });
   return OK;
 }
 
 export function path_unlink_file(ctx: CallContext, fd: number, pathPtr: number, pathLen: number): number {
   const d = ctx.state.fds.dir(fd, R.PATH_UNLINK_FILE);
-  const n = resolveName(d.hostPath, pathArg(ctx, pathPtr, pathLen), Errno.ISDIR);
-  if (n.stat?.isDirectory() === true) fail(Errno.ISDIR);
-  unlinkSync(n.host);
+  withWalk(d, pathArg(ctx, pathPtr, pathLen), (w) => {
+    const n = w.name();
+    at.unlinkat(n.dir, n.name, 0);
+  });
   return OK;
 }

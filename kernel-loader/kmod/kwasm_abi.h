@@ -11,6 +11,7 @@
 #define KWASM_SLOT_SIZE                          8
 #define KWASM_PARAM0_FROM_RBP                    16
 #define KWASM_STACK_MARGIN                       32768
+#define KWASM_HOSTCALL_SLOTS                     64 /* most host-call slots an INVOKE/RESUME exit hands to user space */
 #define KWASM_STATUS_RETURNED                    0
 #define KWASM_STATUS_TRAP                        1
 #define KWASM_STATUS_HOST_CALL                   2
@@ -49,7 +50,7 @@
 #define KWASM_VMCTX_WASM_STACK_GUARD_LO          112 /* 8 bytes: lowest address of the wasm stack guard region */
 #define KWASM_VMCTX_WASM_STACK_GUARD_HI          120 /* 8 bytes: end of the wasm stack guard region */
 #define KWASM_VMCTX_ENTRY_FUNC                   128 /* 8 bytes: code address kwasm_enter calls */
-#define KWASM_VMCTX_ARG_COUNT                    136 /* 8 bytes: slots kwasm_enter copies to the wasm stack and back: max(params, results) */
+#define KWASM_VMCTX_ARG_COUNT                    136 /* 8 bytes: entry slots max(params, results), at wasmStackTop - entryArgsBytes(argCount): arguments in, results out */
 #define KWASM_VMCTX_RET_INT                      144 /* 8 bytes: rax after the entry call returned */
 #define KWASM_VMCTX_RET_FLOAT                    152 /* 8 bytes: xmm0 low 64 bits after the entry call returned */
 #define KWASM_VMCTX_TRAP_CODE                    160 /* 4 bytes: trap code (abi/traps.ts); 0 for a signal, classified by the runtime */
@@ -60,13 +61,10 @@
 #define KWASM_VMCTX_HOST_CALL_SLOTS              188 /* 4 bytes: slots of the pending host call: max(params, results) */
 #define KWASM_VMCTX_STOP_VMCTX                   192 /* 8 bytes: r15 when the wasm stack stopped (host call or trap): the instance that made the call or trapped */
 #define KWASM_VMCTX_TRAP_FP                      200 /* 8 bytes: rbp at the trap (the trapping frame; frames are rbp-chained): start of the backtrace walk */
+#define KWASM_VMCTX_HOST_CALL_ARGS_PTR           208 /* 8 bytes: slot 0 of the pending host call: the caller's argument area on the wasm stack (hostCallSlots slots, arguments in, results out in place) */
 #define KWASM_VMCTX_TRAP_STUBS                   256 /* 8 x 16 bytes: trap stub per trap code: `call [r15 + trapStubs + 8*code]` */
 #define KWASM_VMCTX_HOST_CALL_STUB               384 /* 8 bytes: host-call stub: eax = import index, ecx = slots, args at [rsp + 8*i] before the call */
-#define KWASM_VMCTX_ARGS                         448 /* 8 x 64 bytes: entry argument slots in, multi-value results out */
-#define KWASM_VMCTX_HOST_CALL_ARGS               960 /* 8 x 64 bytes: host-call arguments in, results out (slot 0 also feeds rax/xmm0) */
-#define KWASM_VMCTX_SIZE                         1472
-#define KWASM_ARG_SLOTS                          64
-#define KWASM_HOSTCALL_SLOTS                     64
+#define KWASM_VMCTX_SIZE                         448
 #define KWASM_STUB_SLOTS                         16
 
 /* funcref record and table descriptor */

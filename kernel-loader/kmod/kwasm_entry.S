@@ -4,11 +4,11 @@
  * ones in jit/runtime/trampolines.ts, with the same vmctx protocol (kwasm_abi.h), so compiled
  * code cannot tell which side it runs on.
  *
- *   kwasm_enter(vmctx)  save callee-saved regs + rsp in vmctx.hostRsp, switch to the wasm stack,
- *                       copy vmctx.args, call vmctx.entryFunc, copy results back -> status 0.
+ *   kwasm_enter(vmctx)  save callee-saved regs + rsp in vmctx.hostRsp, switch to the wasm stack
+ *                       below the entry slots at its top, call vmctx.entryFunc -> status 0.
  *   kwasm_resume(vmctx) after a host call: save callee-saved regs again, switch back to the
  *                       stopped wasm stack, hand the result slots to the caller, return into it.
- *   host-call stub      `call [r15 + hostCallStub]`: record index + argument slots, stop the wasm
+ *   host-call stub      `call [r15 + hostCallStub]`: record index + where the slots are, stop the wasm
  *                       stack (its rbp pushed on it, rsp in vmctx.wasmRsp) -> status 2.
  *   trap stubs          `call [r15 + trapStubs + 8*code]` from compiled code: record, unwind -> 1.
  *   trap landing        where the fixup_exception kprobe sends a faulting compiled-code ip.
@@ -50,34 +50,24 @@ SYM_FUNC_START(kwasm_enter)
 	mov	%rdi, %r15
 	mov	V(MEMORY_BASE), %r14
 	mov	V(WASM_STACK_TOP), %rsp
-	mov	V(ARG_COUNT), %rcx
-	/* an even number of slots keeps rsp 16-byte aligned at the call */
-	lea	1(%rcx), %rax
+	/*
+	 * The entry slots are already at the top of the wasm stack (ioc_invoke wrote them there):
+	 * rsp = top - 8 * ARG_COUNT rounded up to even, so rsp is 16-byte aligned at the call.
+	 * Nothing is copied, so no fixed-size area exists that a signature could overrun.
+	 */
+	mov	V(ARG_COUNT), %rax
+	inc	%rax
 	and	$-2, %rax
 	shl	$3, %rax
 	sub	%rax, %rsp
-	xor	%edx, %edx
-1:	cmp	%rcx, %rdx
-	jae	2f
-	mov	KWASM_VMCTX_ARGS(%r15,%rdx,8), %rax
-	mov	%rax, (%rsp,%rdx,8)
-	inc	%rdx
-	jmp	1b
-2:	mov	V(ENTRY_FUNC), %rax
+	mov	V(ENTRY_FUNC), %rax
 	CALL_NOSPEC rax
 	/* r15 is pinned by the ABI; reload it anyway: the kernel does not bet on it */
 	mov	PER_CPU_VAR(kwasm_active_vmctx), %r15
 	mov	%rax, V(RET_INT)
 	movq	%xmm0, V(RET_FLOAT)
-	mov	V(ARG_COUNT), %rcx
-	xor	%edx, %edx
-3:	cmp	%rcx, %rdx
-	jae	4f
-	mov	(%rsp,%rdx,8), %rax
-	mov	%rax, KWASM_VMCTX_ARGS(%r15,%rdx,8)
-	inc	%rdx
-	jmp	3b
-4:	mov	$KWASM_STATUS_RETURNED, %eax
+	/* multi-value results are in the entry slots, where ioc_invoke reads them */
+	mov	$KWASM_STATUS_RETURNED, %eax
 	/* shared exit: r15 = active vmctx, eax = status */
 .Lexit_to_host:
 	mov	V(HOST_RSP), %rsp
@@ -90,27 +80,21 @@ SYM_FUNC_START(kwasm_enter)
 	RET
 
 /*
- * Host-call stub: eax = import index, ecx = slots, arguments at [rsp + 8 + 8*i]. More slots than
- * the vmctx holds cannot come from correct compiled code; it traps "host function failed".
+ * Host-call stub: eax = import index, ecx = slots, arguments at [rsp + 8 + 8*i]. The slots stay
+ * where they are, in the caller's argument area (sized by its frame, covered by its stack
+ * check): the stub records their address in vmctx.hostCallArgsPtr and the kernel reads the
+ * arguments and writes the results there (kwasm_host_slots checks the range first).
  */
 	.p2align 4
 SYM_INNER_LABEL(kwasm_host_call_stub, SYM_L_GLOBAL)
 	mov	PER_CPU_VAR(kwasm_active_vmctx), %r11
-	mov	%ecx, %ecx
-	cmp	$KWASM_HOSTCALL_SLOTS, %rcx
-	ja	.Lstub13
 	mov	%eax, KWASM_VMCTX_HOST_CALL_INDEX(%r11)
 	mov	%ecx, KWASM_VMCTX_HOST_CALL_SLOTS(%r11)
 	mov	%r15, KWASM_VMCTX_STOP_VMCTX(%r11)
-	xor	%edx, %edx
-5:	cmp	%rcx, %rdx
-	jae	6f
-	mov	8(%rsp,%rdx,8), %rax
-	mov	%rax, KWASM_VMCTX_HOST_CALL_ARGS(%r11,%rdx,8)
-	inc	%rdx
-	jmp	5b
+	lea	8(%rsp), %rax
+	mov	%rax, KWASM_VMCTX_HOST_CALL_ARGS_PTR(%r11)
 	/* rbp is callee-saved for wasm code but the exit pops the host's rbp: keep it on the wasm stack */
-6:	push	%rbp
+	push	%rbp
 	mov	%rsp, KWASM_VMCTX_WASM_RSP(%r11)
 	mov	%r11, %r15
 	mov	$KWASM_STATUS_HOST_CALL, %eax
@@ -230,8 +214,8 @@ SYM_FUNC_END(kwasm_enter)
 
 /*
  * long kwasm_resume(void *vmctx): continue the wasm stack stopped by the host-call stub. The
- * result slots (vmctx.hostCallArgs) go into the caller's argument area above the stub's return
- * address, slot 0 also into rax and xmm0, and `ret` lands after the caller's `call`. The wasm
+ * results were written in place into the caller's argument area above the stub's return
+ * address (vmctx.hostCallArgsPtr); slot 0 also goes into rax and xmm0, and `ret` lands after the caller's `call`. The wasm
  * code later leaves through kwasm_enter's tail or a stub, which exits through vmctx.hostRsp,
  * i.e. back to this call.
  */
@@ -241,15 +225,8 @@ SYM_FUNC_START(kwasm_resume)
 	pop	%rbp
 	mov	KWASM_VMCTX_STOP_VMCTX(%rdi), %r15
 	mov	KWASM_VMCTX_MEMORY_BASE(%r15), %r14
-	movl	KWASM_VMCTX_HOST_CALL_SLOTS(%rdi), %ecx
-	xor	%edx, %edx
-1:	cmp	%rcx, %rdx
-	jae	2f
-	mov	KWASM_VMCTX_HOST_CALL_ARGS(%rdi,%rdx,8), %rax
-	mov	%rax, 8(%rsp,%rdx,8)
-	inc	%rdx
-	jmp	1b
-2:	mov	KWASM_VMCTX_HOST_CALL_ARGS(%rdi), %rax
+	/* the results are already in place in the caller's slots; slot 0 also into rax and xmm0 */
+	mov	8(%rsp), %rax
 	movq	%rax, %xmm0
 	RET
 SYM_FUNC_END(kwasm_resume)

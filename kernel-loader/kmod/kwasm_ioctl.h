@@ -114,14 +114,15 @@ struct kwasm_load {
  * KWASM_IOC_INVOKE: call function `func_index` of the image. 96 bytes.
  * Status HOST_CALL: the wasm stack stopped at an import the kernel does not serve; host_index
  * and host_nslots say which and how many slots, the arguments are copied to host_args_ptr (an
- * array of KWASM_HOSTCALL_SLOTS u64). Answer with KWASM_IOC_RESUME (same struct: results at
+ * array of KWASM_HOSTCALL_SLOTS u64; an import with more slots ends the invoke with trap "host
+ * function failed" instead). Answer with KWASM_IOC_RESUME (same struct: results at
  * host_args_ptr, slots_ptr/nslots as for the invoke), or start another INVOKE to abandon it.
  */
 struct kwasm_invoke {
 	__u32 version;		/*  0 */
 	__u32 flags;		/*  4 must be 0 */
 	__u32 func_index;	/*  8 index into the image's function table */
-	__u32 nslots;		/* 12 max(params, results), <= KWASM_ARG_SLOTS */
+	__u32 nslots;		/* 12 max(params, results); -EINVAL unless 8 * nslots fits on the wasm stack */
 	__u64 slots_ptr;	/* 16 user array of nslots u64: arguments in, results out */
 	__u64 timeout_ns;	/* 24 0 = none; else the call traps "interrupted" after it */
 	__u32 status;		/* 32 out: KWASM_STATUS_* (kwasm_abi.h) */

@@ -718,6 +718,61 @@ static long run_wasm(struct kwasm_instance *in, ktime_t deadline, enum run_kind 
 }
 
 /*
+ * Call slots live on the wasm stack, never in a fixed-size vmctx area (a module chooses its
+ * signatures): the entry slots at the top of the stack, below which kwasm_enter starts the
+ * callee, and a host call's slots in the calling frame's argument area (vmctx.hostCallArgsPtr).
+ */
+static u64 entry_bytes(u32 nslots)
+{
+	return 8ull * ((u64)nslots + (nslots & 1));	/* even: rsp stays 16-aligned (kwasm_enter) */
+}
+
+/* Entry slots fit above the lowest rsp compiled code may reach (run_wasm's STACK_LIMIT). */
+static bool entry_fits(struct kwasm_instance *in, u32 nslots)
+{
+	return entry_bytes(nslots) <= in->stack_bytes - KERNEL_HEADROOM - KWASM_STACK_MARGIN;
+}
+
+static u64 *entry_slots(struct kwasm_instance *in, u32 nslots)
+{
+	return (u64 *)(VM64(in->vmctx, WASM_STACK_TOP) - entry_bytes(nslots));
+}
+
+/* The pending host call's slots, or NULL unless all of them lie inside the wasm stack. */
+static u64 *host_slots(struct kwasm_instance *in)
+{
+	u64 p = VM64(in->vmctx, HOST_CALL_ARGS_PTR), lo = (u64)in->stack, hi = lo + in->stack_bytes;
+	u64 n = VM32(in->vmctx, HOST_CALL_SLOTS);
+
+	if (p < lo || p >= hi || (p & 7) || n > (hi - p) / 8)
+		return NULL;
+	return (u64 *)p;
+}
+
+/*
+ * The host call stops the invoke with trap "host function failed": its slots are not where the
+ * stub puts them (cannot happen) or more than a RESUME can carry (KWASM_HOSTCALL_SLOTS).
+ */
+static long host_call_failed(struct kwasm_instance *in)
+{
+	in->pending = false;
+	VM32(in->vmctx, TRAP_CODE) = KWASM_TRAP_HOST_ERROR;
+	VM32(in->vmctx, TRAP_SIGNAL) = 0;
+	VM64(in->vmctx, TRAP_PC) = 0;
+	VM64(in->vmctx, TRAP_ADDR) = 0;
+	kwasm_trace_stopped(in, false);
+	return KWASM_STATUS_TRAP;
+}
+
+/*
+ * Builtins and the kernel's own imports take at most this many slots. They are served from a
+ * zero-filled copy, so an import whose declared signature is shorter than what the kernel
+ * handler reads (a description naming fd_write for a () -> () import) reads zeros, never past
+ * the wasm stack.
+ */
+#define KWASM_SERVED_SLOTS 8
+
+/*
  * Runs until the wasm returns, traps, or stops at a host call the kernel does not serve (left
  * pending for RESUME). memory.grow and the kernel's own imports are answered here, outside the
  * FPU section (they may sleep), and the wasm stack resumes.
@@ -739,9 +794,11 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 	enum run_kind kind = resume ? RUN_RESUME : RUN_ENTER;
 
 	for (;;) {
-		u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
+		u64 a[KWASM_SERVED_SLOTS] = { 0 };
+		u64 *hs;
 		long status;
-		u32 idx;
+		u32 idx, n;
+		bool served;
 
 		/*
 		 * The watch timer only sees a deadline during a stretch longer than its period: check
@@ -764,8 +821,17 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 		in->pending = status == KWASM_STATUS_HOST_CALL;
 		if (!in->pending)
 			return status;
+		hs = host_slots(in);
+		if (!hs)
+			return host_call_failed(in);
+		n = VM32(in->vmctx, HOST_CALL_SLOTS);
+		if (n <= KWASM_SERVED_SLOTS)
+			memcpy(a, hs, n * sizeof(u64));
 		/* a host call from another instance's code cannot happen: no cross-instance links */
-		if (idx == KWASM_BUILTIN_MEMORY_GROW) {
+		served = n <= KWASM_SERVED_SLOTS;
+		if (!served) {
+			/* no builtin or kernel import has this many slots: user space answers */
+		} else if (idx == KWASM_BUILTIN_MEMORY_GROW) {
 			a[0] = mem_grow(in, (u32)a[0]);
 		} else if (kwasm_table_builtin(in, idx, a)) {
 			/* table.init/copy/grow/fill, elem.drop: served in ring 0 (layout 1) */
@@ -774,9 +840,12 @@ static long run_until_exit(struct kwasm_instance *in, ktime_t deadline, bool res
 			in->pending = false;
 			VM64(in->vmctx, RET_INT) = (u32)a[0];
 			return KWASM_STATUS_EXIT;
-		} else if (idx >= in->nindex || !kwasm_serve_host(in, in->host[idx], deadline)) {
-			return status;
+		} else if (idx >= in->nindex || !kwasm_serve_host(in, in->host[idx], a, deadline)) {
+			served = false;
 		}
+		if (!served)
+			return n > KWASM_HOSTCALL_SLOTS ? host_call_failed(in) : status;
+		memcpy(hs, a, n * sizeof(u64));
 		if (fatal_signal_pending(current))
 			return interrupted(in, RUN_RESUME);
 		kind = RUN_RESUME;
@@ -793,8 +862,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 {
 	struct kwasm_instance *in = kf->inst;
 	struct kwasm_invoke a;
-	u64 *slots = (u64 *)(in ? in->vmctx + KWASM_VMCTX_ARGS : NULL);
-	u64 *hslots = (u64 *)(in ? in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS : NULL);
+	u64 *slots, *hslots, *args;
 	ktime_t deadline;
 	long status;
 	u64 pc;
@@ -806,7 +874,8 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 		return -EINVAL;
 	if (!in)
 		return -ENOENT;
-	if (a.nslots > KWASM_ARG_SLOTS)
+	/* the slots must fit on the wasm stack above the lowest rsp compiled code may reach */
+	if (!entry_fits(in, a.nslots))
 		return -EINVAL;
 	if (resume) {
 		u32 hn = VM32(in->vmctx, HOST_CALL_SLOTS);
@@ -815,6 +884,9 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 			return -EINVAL;
 		if (a.func_index || a.nslots != VM64(in->vmctx, ARG_COUNT) || hn > KWASM_HOSTCALL_SLOTS)
 			return -EINVAL;
+		hslots = host_slots(in);
+		if (!hslots)
+			return -EINVAL;
 		if (hn && (!a.host_args_ptr || copy_from_user(hslots, u64_to_user_ptr(a.host_args_ptr), hn * sizeof(u64))))
 			return -EFAULT;
 		if (kwasm_refs_host_in(in, VM32(in->vmctx, HOST_CALL_INDEX), hslots, hn))
@@ -822,11 +894,25 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 	} else {
 		if (a.func_index >= in->nfuncs)
 			return -EINVAL;
-		if (a.nslots && copy_from_user(slots, u64_to_user_ptr(a.slots_ptr), a.nslots * sizeof(u64)))
+		/*
+		 * Through a copy: the entry slots overlap the top of a stack stopped at a host call,
+		 * which a rejected INVOKE leaves pending (and resumable) untouched.
+		 */
+		args = a.nslots ? kvmalloc_array(a.nslots, sizeof(u64), GFP_KERNEL) : NULL;
+		if (a.nslots && !args)
+			return -ENOMEM;
+		if (a.nslots && copy_from_user(args, u64_to_user_ptr(a.slots_ptr), a.nslots * sizeof(u64))) {
+			kvfree(args);
 			return -EFAULT;
-		if (kwasm_refs_args_in(in, a.func_index, slots, a.nslots))
+		}
+		if (kwasm_refs_args_in(in, a.func_index, args, a.nslots)) {
+			kvfree(args);
 			return -EINVAL;	/* a funcref argument that is no function index */
+		}
 		in->pending = false;	/* a stopped stack is abandoned: the new call starts at its top */
+		if (a.nslots)
+			memcpy(entry_slots(in, a.nslots), args, a.nslots * sizeof(u64));
+		kvfree(args);
 		in->trapped = false;
 		VM64(in->vmctx, TRAP_FP) = 0;
 		VM64(in->vmctx, ENTRY_FUNC) = (u64)in->code + in->funcs[a.func_index].offset;
@@ -836,6 +922,7 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 		VM64(in->vmctx, TRAP_PC) = 0;
 		VM64(in->vmctx, TRAP_ADDR) = 0;
 	}
+	slots = entry_slots(in, a.nslots);
 	deadline = a.timeout_ns ? ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, a.timeout_ns, KTIME_MAX))) : KTIME_MAX;
 
 	status = run_until_exit(in, deadline, resume);
@@ -861,8 +948,12 @@ static long ioc_invoke(struct kwasm_file *kf, void __user *uarg, bool resume)
 	/* funcrefs as indices, and nothing but the results (layout 1) */
 	nout = kwasm_refs_results_out(in, status, &a.ret_int, &a.ret_float, slots, a.nslots);
 	if (status == KWASM_STATUS_HOST_CALL) {
+		/* run_until_exit checked: on the stack, at most KWASM_HOSTCALL_SLOTS */
+		hslots = host_slots(in);
 		a.host_index = VM32(in->vmctx, HOST_CALL_INDEX);
 		a.host_nslots = min_t(u32, VM32(in->vmctx, HOST_CALL_SLOTS), KWASM_HOSTCALL_SLOTS);
+		if (!hslots)
+			return -EIO;
 		kwasm_refs_host_out(in, a.host_index, hslots, a.host_nslots);
 		if (a.host_nslots && (!a.host_args_ptr ||
 		    copy_to_user(u64_to_user_ptr(a.host_args_ptr), hslots, a.host_nslots * sizeof(u64))))
@@ -1124,7 +1215,6 @@ static int __init kwasm_init(void)
 	BUILD_BUG_ON(sizeof(struct kwasm_fds) != KWASM_FDS_SIZE);
 	BUILD_BUG_ON(sizeof(struct kwasm_args) != KWASM_ARGS_SIZE);
 	BUILD_BUG_ON(sizeof(struct kwasm_global) != KWASM_GLOBAL_SIZE);
-	BUILD_BUG_ON(KWASM_ARG_SLOTS * 8 + KWASM_VMCTX_ARGS > KWASM_VMCTX_SIZE);
 	BUILD_BUG_ON(MEM_RESERVE < (8ull << 30) + WASM_PAGE);	/* index + offset + access size */
 
 	err = resolve_symbols();

@@ -171,7 +171,7 @@ int kwasm_read_iovs(struct kwasm_instance *in, u32 iovs, u32 n, struct wasi_iov 
 
 	*out = NULL;
 	if (n > WASI_IOV_MAX)
-		return TO_USER;		/* user mode has no limit; a rare case, not worth a kernel array */
+		return WASI_EINVAL;	/* as user mode (jit/wasi/memory.ts iovecs) and Linux readv */
 	v = kmalloc_array(max(n, 1u), sizeof(*v), GFP_KERNEL);
 	if (!v)
 		return TO_USER;
@@ -351,6 +351,10 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 
 		if (!len)
 			continue;
+		/* at most MAX_RW_COUNT per call, the rest a short count (memory.ts iovecs) */
+		if (total >= MAX_RW_COUNT)
+			break;
+		len = min_t(u64, len, MAX_RW_COUNT - total);
 		if (write && file && (u64)pos > JS_MAX_SAFE) {
 			err = WASI_EFBIG;
 			break;
@@ -557,10 +561,9 @@ static void random_fill(u8 *p, u32 len)
 	}
 }
 
-/* Serves import `host` (KWASM_HOST_*) with the args in hostCallArgs; returns false to exit to user space. */
-bool kwasm_serve_host(struct kwasm_instance *in, u32 host, ktime_t deadline)
+/* Serves import `host` (KWASM_HOST_*) with its slots `a` (run_until_exit's zero-filled copy); false = exit to user space. */
+bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadline)
 {
-	u64 *a = (u64 *)(in->vmctx + KWASM_VMCTX_HOST_CALL_ARGS);
 	struct kwasm_wasi *w = wasi_of(in);
 	int r = TO_USER;
 	u8 *p;

@@ -27,6 +27,9 @@ const runtimeIndex = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '
 test('a worker thread interrupts an endless wasm loop (timeout without any host call)', async () => {
   const ctx = new ExecContext();
   for (let round = 0; round < 3; round++) {
+    // the clock starts before the worker does: its 100 ms timer runs after this on a loaded
+    // machine too, so the lower bound below proves the loop really ran until interrupted
+    const t0 = Date.now();
     const w = new Worker(`
       const { workerData, parentPort } = require('node:worker_threads');
       import(workerData.rt).then((rt) => {
@@ -34,7 +37,6 @@ test('a worker thread interrupts an endless wasm loop (timeout without any host 
         setTimeout(() => rt.requestInterrupt(workerData.targets), 100);
       });`, { eval: true, workerData: { rt: runtimeIndex, targets: ctx.interruptTargets() } });
     await new Promise((r) => w.once('message', r));
-    const t0 = Date.now();
     let t: unknown;
     try { ctx.call(code.functionAddress(0), { params: [], results: [] }, []); } catch (e) { t = e; }
     assert.instance(t, Trap);

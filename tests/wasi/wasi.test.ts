@@ -10,41 +10,10 @@ import { Errno, WASI, WASI_FUNCTIONS, type WasmType } from '../../jit/wasi/index
 import { DIRENT, EVENT, FILESTAT, Rights, SUBSCRIPTION } from '../../jit/wasi/layout.js';
 import { buildAll } from '../programs/build.js';
 import { PROGRAMS } from '../programs/programs.js';
+import { harness, RW } from './harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kwasm-wasi-unit-'));
-
-interface Setup { wasi: WASI; memory: WebAssembly.Memory; call(name: string, ...args: (number | bigint)[]): number; dv(): DataView; put(ptr: number, s: string | Uint8Array): number; }
-
-function setup(opts: ConstructorParameters<typeof WASI>[0] = {}): Setup {
-  const wasi = new WASI(opts);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
-  wasi.initialize({ exports: { memory } });
-  return {
-    wasi, memory,
-    call: (name, ...args) => wasi.wasiImport[name](...args),
-    dv: () => new DataView(memory.buffer),
-    put(ptr, s) {
-      const b = typeof s === 'string' ? Buffer.from(s) : s;
-      new Uint8Array(memory.buffer).set(b, ptr);
-      return b.length;
-    },
-  };
-}
-
-/** A fresh directory preopened as /data. */
-function withDir(extra: ConstructorParameters<typeof WASI>[0] = {}): Setup & { dir: string } {
-  const dir = mkdtempSync(join(tmp, 'd-'));
-  return { ...setup({ preopens: { '/data': dir }, ...extra }), dir };
-}
-
-function openFile(s: Setup, path: string, oflags: number, rights: bigint): number {
-  const len = s.put(1000, path);
-  const err = s.call('path_open', 3, 0, 1000, len, oflags, rights, 0n, 0, 900);
-  assert.is(err, Errno.SUCCESS, `path_open ${path}`);
-  return s.dv().getUint32(900, true);
-}
-
-const RW = Rights.FD_READ | Rights.FD_WRITE | Rights.FD_SEEK | Rights.FD_TELL | Rights.FD_FILESTAT_GET;
+const { setup, withDir, openFile } = harness(tmp);
 
 test('one import per witx function, shaped like node:wasi', () => {
   const s = setup();

@@ -11,6 +11,7 @@ import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from
 import { RuntimeError } from '../../../jit/errors.js';
 import { stdioEntry } from '../../../jit/wasi/fd-table.js';
 import { Errno } from '../../../jit/wasi/errno.js';
+import { SLOT_COUNTS, argOf, resultOf, weighted, manySlotsWat, manySlotsImports } from '../../runtime/many-slots.js';
 
 const test = suite('kernel instances');
 const tmp = mkdtempSync('/tmp/kwasm-wat-');
@@ -269,5 +270,37 @@ test('memory export: .buffer is an mmap of the kernel pages (grows, bad mappings
   assert.is(kept.buf.readUInt32LE(300), 99, 'the mapping keeps its pages after the instance is gone');
   d.unmapMemory(kept.addr, 65536);
 });
+
+// Issue #12.1 in ring 0: slots live on the wasm stack (no vmctx area). Exports take any count
+// that fits on the stack; a host call leaving for user space carries at most
+// KWASM_HOSTCALL_SLOTS (64) slots, more is trap "host function failed"; more than 64 results
+// cannot be described to the kernel (KernelUnsupportedError). Nothing else changes: the table's
+// call_indirect still reaches its targets and the instance goes on.
+for (const n of SLOT_COUNTS) {
+  test(`${n} parameters and results in ring 0: a working call or a clean error`, () => {
+    const args = Array.from({ length: n }, (_, i) => argOf(i));
+    const seen: { args?: bigint[] } = {};
+    const i = instantiateInKernel(wat(manySlotsWat(n, { results: n <= 64 })), manySlotsImports(n, seen));
+    try {
+      const e = i.exports;
+      assert.is(fn(e.params)(...args), weighted(n, argOf));
+      if (n <= 64) {
+        assert.equal(fn(e.results)(), Array.from({ length: n }, (_, k) => resultOf(k)));
+        assert.is(fn(e.callParams)(), 77n);
+        assert.equal(seen.args, args);
+        assert.is(fn(e.callResults)(), weighted(n, resultOf));
+      } else {
+        assert.throws(() => fn(e.callParams)(), (x: unknown) => x instanceof RuntimeError && /host function failed/.test(x.message));
+        assert.is(seen.args, undefined, 'the host never saw a partial call');
+        assert.throws(() => instantiateInKernel(wat(manySlotsWat(n, { imports: false }))), (x: unknown) => x instanceof KernelUnsupportedError && /more than 64 results/.test(x.message));
+      }
+      assert.is(fn(e.ind)(0, 10), 11);
+      assert.is(fn(e.ind)(1, 10), 20);
+      assert.is(fn(e.params)(...args), weighted(n, argOf), 'the instance goes on');
+    } finally {
+      i.close();
+    }
+  });
+}
 
 export default test;

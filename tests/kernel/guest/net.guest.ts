@@ -6,11 +6,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { once } from 'node:events';
-import { fstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../../kernel-loader/vm/harness.js';
 import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { define, DataType } from 'ffi-rs';
-import '../../../jit/runtime/libc.js'; // opens libc for ffi-rs
 import { Errno } from '../../../jit/wasi/index.js';
 import { Filetype } from '../../../jit/wasi/layout.js';
 import type { KernelFunction } from '../../../kernel-loader/kernel-instance.js';
@@ -19,29 +19,6 @@ import { inKernel, wat } from './wasi.guest.js';
 
 const test = suite('sockets in ring 0');
 const fn = (x: unknown): KernelFunction => x as KernelFunction;
-
-const I32 = DataType.I32;
-const libc = define({
-  socket: { library: 'libc', retType: I32, paramsType: [I32, I32, I32] },
-  bind: { library: 'libc', retType: I32, paramsType: [I32, DataType.U8Array, I32] },
-  listen: { library: 'libc', retType: I32, paramsType: [I32, I32] },
-  getsockname: { library: 'libc', retType: I32, paramsType: [I32, DataType.U8Array, DataType.U8Array] },
-});
-
-/** A non-blocking TCP listener on 127.0.0.1 (any port), as user mode's --tcplisten makes one; Node never sees it. */
-function listener(): { fd: number; port: number } {
-  const fd = libc.socket([2, 1 | 0o4000 | 0o2000000, 0]) as number; // AF_INET, SOCK_STREAM | NONBLOCK | CLOEXEC
-  assert.ok(fd >= 0, 'socket');
-  const sa = Buffer.alloc(16);
-  sa.writeUInt16LE(2, 0);
-  sa.set([127, 0, 0, 1], 4);
-  assert.is(libc.bind([fd, sa, 16]), 0, 'bind');
-  assert.is(libc.listen([fd, 128]), 0, 'listen');
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(16, 0);
-  assert.is(libc.getsockname([fd, sa, len]), 0);
-  return { fd, port: sa.readUInt16BE(2) };
-}
 
 const SRC = `(module
   (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
@@ -103,17 +80,12 @@ const SRC = `(module
   (func (export "u32") (param i32) (result i32) (i32.load (local.get 0)))
   (func (export "u64") (param i32) (result i64) (i64.load (local.get 0))))`;
 
-/** The listener as jit/wasi's fd 3 (a stream that is a socket: a socket entry to the kernel). */
-function server(): ReturnType<typeof inKernel> & { port: number; lfd: number; hostFd: number } {
-  const l = listener();
-  const k = inKernel(wat(SRC), { args: ['srv'] });
-  const out = k.wasi.wasiState.fds.get(1);
-  k.wasi.wasiState.fds.set(3, {
-    ...out, hostFd: l.fd, ownsHostFd: true, filetype: Filetype.SOCKET_STREAM, flags: 0,
-    rightsBase: 0x3820004an, rightsInheriting: 0x3820004an,
-  });
-  k.kw.push();
-  return { ...k, port: l.port, lfd: 3, hostFd: l.fd };
+/** A wasm module with a listener preopened as fd 3 on 127.0.0.1, as --tcplisten makes it (NONBLOCK). */
+function server(bytes = wat(SRC), env: Record<string, string> = {}, reactor = true): ReturnType<typeof inKernel> & { port: number; lfd: number } {
+  const k = inKernel(bytes, { args: ['srv'], env, listeners: [{ port: 0 }] }, reactor);
+  const l = k.wasi.listeners[0];
+  assert.ok(l !== undefined);
+  return { ...k, port: l.port, lfd: l.fd };
 }
 
 /** Sockets among this process's fds (the worker thread's own fds are no sockets). */
@@ -121,14 +93,18 @@ const openSockets = (): number => readdirSync('/proc/self/fd').filter((f) => {
   try { return readlinkSync(`/proc/self/fd/${f}`).startsWith('socket:'); } catch { return false; }
 }).length;
 
+/** 10 connections at once in a worker thread, `reqs` echoed lines each; the count echoed. */
+function concurrentClients(port: number, conns: number, reqs: number): Promise<number> {
+  return clients(port, conns, reqs, true);
+}
+
 /** Clients in a worker thread: `conns` connections one after another, `reqs` echoed lines each. */
-function clients(port: number, conns: number, reqs: number): Promise<number> {
+function clients(port: number, conns: number, reqs: number, parallel = false): Promise<number> {
   const w = new Worker(`
-    const { parentPort, workerData: { port, conns, reqs } } = require('node:worker_threads');
+    const { parentPort, workerData: { port, conns, reqs, parallel } } = require('node:worker_threads');
     const net = require('node:net');
-    (async () => {
-      let echoed = 0;
-      for (let c = 0; c < conns; c++) {
+    let echoed = 0;
+    const one = async (c) => {
         const s = net.connect(port, '127.0.0.1');
         s.setNoDelay(true);
         let buf = '', want = null;
@@ -146,10 +122,13 @@ function clients(port: number, conns: number, reqs: number): Promise<number> {
         }
         s.end();
         await new Promise((r) => s.once('close', r));
-      }
+    };
+    (async () => {
+      if (parallel) await Promise.all(Array.from({ length: conns }, (_, c) => one(c)));
+      else for (let c = 0; c < conns; c++) await one(c);
       parentPort.postMessage(echoed);
     })().catch((e) => parentPort.postMessage('error: ' + e.message));
-  `, { eval: true, workerData: { port, conns, reqs } });
+  `, { eval: true, workerData: { port, conns, reqs, parallel } });
   const result = new Promise<number>((resolve, reject) => {
     w.on('message', (m: unknown) => {
       if (m === 'ready') return;
@@ -164,6 +143,7 @@ function clients(port: number, conns: number, reqs: number): Promise<number> {
 test('an echo server: 1,000 requests on 20 connections accepted, read, written and closed in ring 0 (no exits, no fd left)', async () => {
   const { wasi, kw, i, port, lfd } = server();
   try {
+    assert.is(fn(i.exports.setflags)(lfd, 0), Errno.SUCCESS, 'a blocking accept');
     const fds0 = openSockets(), exits = i.hostCallExits, s0 = i.device.getFds().served;
     const done = clients(port, 20, 50);
     done.catch(() => undefined); // awaited below; not an unhandled rejection if serve throws first
@@ -189,8 +169,7 @@ test('NONBLOCK, poll_oneoff on a listener and a connection, shutdown, hang-up, c
   let client: Socket | undefined;
   try {
     const exits = i.hostCallExits;
-    assert.is(fn(e.setflags)(lfd, 4), Errno.SUCCESS);
-    assert.is(fn(e.accept)(lfd, 0), Errno.AGAIN, 'nobody waits, NONBLOCK listener');
+    assert.is(fn(e.accept)(lfd, 0), Errno.AGAIN, 'nobody waits, NONBLOCK listener (as --tcplisten preopens it)');
     assert.is(fn(e.accept)(lfd, 1), Errno.INVAL, 'flags other than NONBLOCK');
     assert.is(fn(e.recv)(1, 0), Errno.NOTSOCK, 'stdout is no socket');
     assert.is(fn(e.recv)(lfd, 4), Errno.INVAL, 'unknown riflags');
@@ -219,9 +198,8 @@ test('NONBLOCK, poll_oneoff on a listener and a connection, shutdown, hang-up, c
     // user space adopts it at its next pull: a socket entry with the kernel's flags and a live host fd
     kw.pull();
     const adopted = wasi.wasiState.fds.get(fd);
-    assert.equal([adopted.filetype, adopted.flags, adopted.ownsHostFd], [Filetype.SOCKET_STREAM, 4, true]);
+    assert.equal([adopted.kind, adopted.filetype, adopted.flags, adopted.ownsHostFd], ['socket', Filetype.SOCKET_STREAM, 4, true]);
     assert.ok(fstatSync(adopted.hostFd).isSocket());
-    assert.is(wasi.wasiState.fds.get(lfd).flags, 4, 'fd_fdstat_set_flags in ring 0 reached user space');
 
     // data: poll says how much, a peek leaves it, a recv takes it
     client.write('hello');
@@ -256,7 +234,11 @@ test('NONBLOCK, poll_oneoff on a listener and a connection, shutdown, hang-up, c
 
     // blocking waits end at the deadline: poll, then accept (listener back to blocking)
     for (const [what, call] of [['poll', () => fn(e.poll)(lfd, 60_000_000_000n)], ['accept', () => fn(e.accept)(lfd, 0)]] as const) {
-      if (what === 'accept') assert.is(fn(e.setflags)(lfd, 0), Errno.SUCCESS);
+      if (what === 'accept') {
+        assert.is(fn(e.setflags)(lfd, 0), Errno.SUCCESS);
+        kw.pull();
+        assert.is(wasi.wasiState.fds.get(lfd).flags, 0, 'fd_fdstat_set_flags in ring 0 reached user space');
+      }
       i.setDeadline(300);
       const t = Date.now();
       assert.throws(call, (x: unknown) => x instanceof RuntimeError && /interrupted/.test(x.message), what);
@@ -269,6 +251,28 @@ test('NONBLOCK, poll_oneoff on a listener and a connection, shutdown, hang-up, c
     i.close();
     wasi.close();
   }
+});
+
+test('examples/echo.wasm with --kernel: 1,000 requests from 10 concurrent clients cost no more host-call exits than none', async () => {
+  const echo = readFileSync(join(repoRoot(), 'examples', 'echo.wasm'));
+  /** Runs the server until `ms` (its only way to end), with `clients` meanwhile; its host-call exits. */
+  const run = async (ms: number, load: (port: number) => Promise<number>): Promise<{ exits: number; echoed: number }> => {
+    const { wasi, i, port } = server(echo, { LISTEN_FDS: '1' }, false);
+    try {
+      const done = load(port);
+      done.catch(() => undefined);
+      i.setDeadline(ms);
+      assert.throws(() => wasi.start({ exports: i.exports }), (x: unknown) => x instanceof RuntimeError && /interrupted/.test(x.message));
+      return { exits: i.hostCallExits, echoed: await done };
+    } finally {
+      i.close();
+      wasi.close();
+    }
+  };
+  const idle = await run(2000, async () => 0);
+  const busy = await run(45_000, (port) => concurrentClients(port, 10, 100));
+  assert.is(busy.echoed, 1000);
+  assert.is(busy.exits, idle.exits, `${busy.exits} exits serving 1,000 requests, ${idle.exits} serving none`);
 });
 
 export default test;

@@ -28,11 +28,11 @@ const fn = (x: unknown): KernelFunction => x as KernelFunction;
  * jit/wasi wired to a kernel instance of `bytes` as `run --kernel` wires it: KernelWasi's
  * pull/push around every call user space serves, and every import the kernel can serve.
  */
-export function inKernel(bytes: Uint8Array, opts: WASIOptions): { wasi: WASI; kw: KernelWasi; i: KernelInstance } {
+export function inKernel(bytes: Uint8Array, opts: WASIOptions, reactor = true): { wasi: WASI; kw: KernelWasi; i: KernelInstance } {
   const wasi = new WASI(opts);
   const kw = new KernelWasi(wasi);
   const i = instantiateInKernel(bytes, kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+  if (reactor) wasi.initialize({ exports: i.exports }); // a command is started (WASI.start) instead
   return { wasi, kw, i };
 }
 
