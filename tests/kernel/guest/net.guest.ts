@@ -9,7 +9,9 @@ import { once } from 'node:events';
 import { fstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../../kernel-loader/vm/harness.js';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { runCmd } from '../../../jit/cli/run.js';
 import { Worker } from 'node:worker_threads';
 import { Errno } from '../../../jit/wasi/index.js';
 import { Filetype } from '../../../jit/wasi/layout.js';
@@ -105,11 +107,17 @@ function clients(port: number, conns: number, reqs: number, parallel = false): P
     const net = require('node:net');
     let echoed = 0;
     const one = async (c) => {
-        const s = net.connect(port, '127.0.0.1');
+        let s, buf = '', want = null;
+        // the server may still be starting: connection refused is retried (bounded: 120 s)
+        for (let t = 0; ; t++) {
+          s = net.connect(port, '127.0.0.1');
+          const err = await new Promise((r) => { s.once('connect', () => r(null)); s.once('error', r); });
+          if (!err) break;
+          if (err.code !== 'ECONNREFUSED' || t >= 1200) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         s.setNoDelay(true);
-        let buf = '', want = null;
         s.on('data', (d) => { buf += d; if (want && buf.length >= want.n) want.resolve(); });
-        await new Promise((r, j) => { s.once('connect', r); s.once('error', j); });
         if (c === 0) parentPort.postMessage('ready');
         for (let r = 0; r < reqs; r++) {
           const msg = 'c' + c + ' r' + r + ' ' + 'x'.repeat(r % 50) + '\\n';
@@ -273,6 +281,44 @@ test('examples/echo.wasm with --kernel: 1,000 requests from 10 concurrent client
   const busy = await run(45_000, (port) => concurrentClients(port, 10, 100));
   assert.is(busy.echoed, 1000);
   assert.is(busy.exits, idle.exits, `${busy.exits} exits serving 1,000 requests, ${idle.exits} serving none`);
+});
+
+/** A port nobody listens on now (bound and released). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+const ECHO = (): string => join(repoRoot(), 'examples', 'echo.wasm');
+
+test('run --tcplisten with and without --kernel: examples/echo.wasm serves 100 requests, then its --timeout ends it (134)', async () => {
+  for (const mode of [[], ['--kernel']]) {
+    const port = await freePort();
+    const done = concurrentClients(port, 4, 25);
+    done.catch(() => undefined);
+    const status = await runCmd([...mode, '--timeout', '15000', '--tcplisten', `127.0.0.1:${port}`, ECHO()]);
+    assert.is(status, 134, `${mode.join(' ')}: interrupted by --timeout`);
+    assert.is(await done, 100, `${mode.join(' ')}: every request echoed`);
+  }
+});
+
+test('SIGKILL ends a --kernel server blocked in poll_oneoff at once (the harness then checks rmmod and dmesg)', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'kwasm-jit.js'), 'run', '--kernel', '--tcplisten', `127.0.0.1:${port}`, ECHO()], { stdio: 'ignore' });
+  try {
+    assert.is(await clients(port, 1, 5), 5, 'serving (node starts slowly under TCG: the clients retry)');
+    const t = Date.now();
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    const [, signal] = await exited;
+    assert.is(signal, 'SIGKILL');
+    assert.ok(Date.now() - t < 30_000, `${Date.now() - t} ms from SIGKILL to exit`);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 export default test;
