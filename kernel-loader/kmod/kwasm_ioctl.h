@@ -181,8 +181,8 @@ struct kwasm_fd_entry {
 #define KWASM_FD_DIR 3		/* seek/tell EBADF; read/write NOTCAPABLE by its rights */
 #define KWASM_FD_SOCKET 4	/* a connected or listening socket: sock_*, read/write as recv/send, poll waits */
 /* eflags: fd_close in ring 0 closes the host fd too (the entry owns it; a socket accepted in ring 0 has it) */
-#define KWASM_FDE_CLOSE_HOST 1u
-#define KWASM_FDE_ALL 1u
+#define KWASM_FDE_CLOSE_HOST 1
+#define KWASM_FDE_ALL 1
 #define KWASM_MAX_FDS 1024u	/* wasm fds 0..1023 can be served in ring 0; higher ones stay in user space */
 
 /* KWASM_IOC_SET_FDS (replace the table) / KWASM_IOC_GET_FDS (read it back). 32 bytes. */
