@@ -39,13 +39,14 @@ export const HOSTCALL_SLOTS = KERNEL_HOSTCALL_EXIT_SLOTS;
 export const MEM_RW_STRUCT = { size: 32, version: 0, flags: 4, offset: 8, len: 16, bufPtr: 24 } as const;
 /** In-kernel WASI fd table (kwasm_ioctl.h struct kwasm_fd_entry / kwasm_fds) and argv/environ (kwasm_args). */
 export const FD_ENTRY_STRUCT = {
-  size: 48, fd: 0, hostFd: 4, kind: 8, filetype: 12, fdflags: 16, reserved: 20, rightsBase: 24, rightsInheriting: 32, position: 40,
+  size: 48, fd: 0, hostFd: 4, kind: 8, filetype: 12, fdflags: 16, eflags: 20, rightsBase: 24, rightsInheriting: 32, position: 40,
 } as const;
 export const FDS_STRUCT = { size: 32, version: 0, flags: 4, entriesPtr: 8, count: 16, reserved: 20, served: 24 } as const;
 export const ARGS_STRUCT = { size: 40, version: 0, flags: 4, argsPtr: 8, argsLen: 16, argc: 20, envPtr: 24, envLen: 32, envc: 36 } as const;
 /** KWASM_FD_*: how the kernel treats a table entry. */
-/** jit/wasi FdKind -> KWASM_FD_*; a socket is a stream to the kernel until it serves sockets (issue #15). */
-export const FdKindCode = { stream: 1, socket: 1, file: 2, dir: 3 } as const;
+export const FdKindCode = { stream: 1, file: 2, dir: 3, socket: 4 } as const;
+/** KWASM_FDE_* entry flags: CLOSE_HOST = fd_close in ring 0 closes the host fd too (the entry owns it). */
+export const FdEntryFlag = { CLOSE_HOST: 1 } as const;
 /** KWASM_MAX_FDS: wasm fds below this can be served in ring 0. */
 export const MAX_KERNEL_FDS = 1024;
 /** KWASM_MAX_ARGS_BYTES: per blob (argv, environ). */
@@ -159,6 +160,8 @@ export interface KernelFdEntry {
   kind: number;
   filetype: number;
   fdflags: number;
+  /** FdEntryFlag bits */
+  eflags: number;
   rightsBase: bigint;
   rightsInheriting: bigint;
   /** files: the offset of the next read/write */
@@ -415,7 +418,7 @@ export class KwasmDevice {
         nb.buf.writeUInt32LE(e.kind, at + E.kind);
         nb.buf.writeUInt32LE(e.filetype, at + E.filetype);
         nb.buf.writeUInt32LE(e.fdflags, at + E.fdflags);
-        nb.buf.writeUInt32LE(0, at + E.reserved);
+        nb.buf.writeUInt32LE(e.eflags, at + E.eflags);
         nb.buf.writeBigUInt64LE(e.rightsBase, at + E.rightsBase);
         nb.buf.writeBigUInt64LE(e.rightsInheriting, at + E.rightsInheriting);
         nb.buf.writeBigUInt64LE(e.position, at + E.position);
@@ -441,7 +444,7 @@ export class KwasmDevice {
       const at = i * E.size;
       return {
         fd: nb.buf.readUInt32LE(at + E.fd), hostFd: nb.buf.readUInt32LE(at + E.hostFd), kind: nb.buf.readUInt32LE(at + E.kind),
-        filetype: nb.buf.readUInt32LE(at + E.filetype), fdflags: nb.buf.readUInt32LE(at + E.fdflags),
+        filetype: nb.buf.readUInt32LE(at + E.filetype), fdflags: nb.buf.readUInt32LE(at + E.fdflags), eflags: nb.buf.readUInt32LE(at + E.eflags),
         rightsBase: nb.buf.readBigUInt64LE(at + E.rightsBase), rightsInheriting: nb.buf.readBigUInt64LE(at + E.rightsInheriting),
         position: nb.buf.readBigUInt64LE(at + E.position),
       };

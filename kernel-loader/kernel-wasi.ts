@@ -10,10 +10,18 @@
 // wasm fd the kernel does not hold exits to user space, which answers it as in user mode. argv
 // and environ are handed over once (SET_ARGS), and proc_exit in ring 0 comes back as jit/wasi's
 // WASIExit (kernel-instance.ts).
+//
+// Sockets (issue #15) are socket entries to the kernel, which serves sock_*, reads, writes and
+// polls on them. A connection the kernel accepts is a new host fd of this process and a new
+// entry of the kernel's table; the next pull adopts both. Socket entries we own are pushed with
+// CLOSE_HOST: the kernel's fd_close closes the host fd too (a server that never leaves ring 0
+// would otherwise pile up closed connections until the end of the run), so a pull forgets such
+// an entry without closing its host fd, whose number may already be in use again.
 import type { WASI, FdMirror } from '../jit/wasi/index.js';
-import type { FdEntry } from '../jit/wasi/fd-table.js';
+import { socketEntry, type FdEntry } from '../jit/wasi/fd-table.js';
 import { WASI_MODULE } from '../jit/wasi/imports.js';
-import { FdKindCode, MAX_ARGS_BYTES, MAX_KERNEL_FDS, type KernelFdEntry, type KwasmDevice } from './ioctl.js';
+import { Fdflags, Filetype } from '../jit/wasi/layout.js';
+import { FdEntryFlag, FdKindCode, MAX_ARGS_BYTES, MAX_KERNEL_FDS, type KernelFdEntry, type KwasmDevice } from './ioctl.js';
 
 const S64_MAX = (1n << 63n) - 1n;
 const INT_MAX = 0x7fffffff;
@@ -22,19 +30,27 @@ const INT_MAX = 0x7fffffff;
 function kernelEntry(fd: number, e: FdEntry): KernelFdEntry | undefined {
   if (fd >= MAX_KERNEL_FDS || e.hostFd < 0 || e.hostFd > INT_MAX) return undefined;
   if (e.kind === 'file' && (e.position < 0n || e.position > S64_MAX)) return undefined;
+  // any stream that is a socket (ours, or one the embedder handed in as stdio) is served as one
+  const kind = e.filetype === Filetype.SOCKET_STREAM && e.kind !== 'file' && e.kind !== 'dir' ? FdKindCode.socket : FdKindCode[e.kind];
   return {
-    fd, hostFd: e.hostFd, kind: FdKindCode[e.kind], filetype: e.filetype, fdflags: e.flags,
+    fd, hostFd: e.hostFd, kind, filetype: e.filetype, fdflags: e.flags,
+    eflags: kind === FdKindCode.socket && e.ownsHostFd ? FdEntryFlag.CLOSE_HOST : 0,
     rightsBase: e.rightsBase, rightsInheriting: e.rightsInheriting, position: e.kind === 'file' ? e.position : 0n,
   };
 }
 
 const key = (l: readonly KernelFdEntry[]): string =>
-  l.map((e) => `${e.fd}:${e.hostFd}:${e.kind}:${e.filetype}:${e.fdflags}:${e.rightsBase}:${e.rightsInheriting}:${e.position}`).join(',');
+  l.map((e) => `${e.fd}:${e.hostFd}:${e.kind}:${e.eflags}:${e.filetype}:${e.fdflags}:${e.rightsBase}:${e.rightsInheriting}:${e.position}`).join(',');
+
+/** jit/wasi's entry for a socket the kernel accepted (non-blocking on the host, as sock.ts accepts; ours to close). */
+function adopted(k: KernelFdEntry): FdEntry {
+  return socketEntry(k.hostFd, (k.fdflags & Fdflags.NONBLOCK) !== 0);
+}
 
 export class KernelWasi implements FdMirror {
   private device: KwasmDevice | undefined;
   /** what the kernel's table holds, as of the last pull or push */
-  private kernelFds = new Set<number>();
+  private kernelFds = new Map<number, KernelFdEntry>();
   private kernelKey = '';
   /** the kernel serves fd_read/fd_write/fd_seek on files: their positions are mirrored */
   readonly positions = true;
@@ -64,16 +80,22 @@ export class KernelWasi implements FdMirror {
     if (this.device === undefined) return;
     const { entries } = this.device.getFds();
     const fds = this.wasi.wasiState.fds;
-    const now = new Set(entries.map((e) => e.fd));
-    for (const fd of this.kernelFds) {
-      if (!now.has(fd) && fds.has(fd)) {
-        try { fds.close(fd); } catch { /* as user mode's fd_close would have failed: nothing to undo */ }
-      }
+    const now = new Map(entries.map((e) => [e.fd, e]));
+    // closed in ring 0 (and maybe the number reused by an accept there since)
+    for (const [fd, was] of this.kernelFds) {
+      if (now.get(fd)?.hostFd === was.hostFd || !fds.has(fd)) continue;
+      const e = fds.get(fd);
+      if (was.eflags & FdEntryFlag.CLOSE_HOST) e.ownsHostFd = false; // the kernel closed it
+      try { fds.close(fd); } catch { /* as user mode's fd_close would have failed: nothing to undo */ }
     }
     for (const k of entries) {
-      if (k.kind !== FdKindCode.file || !fds.has(k.fd)) continue;
+      if (this.kernelFds.get(k.fd)?.hostFd !== k.hostFd || !fds.has(k.fd)) {
+        if (k.kind === FdKindCode.socket) fds.set(k.fd, adopted(k)); // accepted in ring 0
+        continue;
+      }
       const e = fds.get(k.fd);
-      if (e.kind === 'file') e.position = k.position;
+      e.flags = k.fdflags; // fd_fdstat_set_flags in ring 0
+      if (k.kind === FdKindCode.file && e.kind === 'file') e.position = k.position;
     }
     this.kernelFds = now;
     this.kernelKey = key(entries);
@@ -90,7 +112,7 @@ export class KernelWasi implements FdMirror {
     const k = key(list);
     if (k === this.kernelKey) return;
     this.device.setFds(list);
-    this.kernelFds = new Set(list.map((e) => e.fd));
+    this.kernelFds = new Map(list.map((e) => [e.fd, e]));
     this.kernelKey = k;
   }
 

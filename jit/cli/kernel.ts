@@ -1,8 +1,9 @@
 // `kwasm-jit run --kernel`: the same compiled code, run in ring 0 by kwasm.ko (/dev/kwasm).
 //
 // The WASI imports the kernel serves itself (fd_read/fd_write/fd_seek/fd_tell/fd_fdstat_get/
-// fd_close on every fd of its mirror of jit/wasi's fd table, args/environ, proc_exit,
-// clock_time_get, random_get, sched_yield, clock-only poll_oneoff) never leave ring 0; every other
+// fd_fdstat_set_flags/fd_close on every fd of its mirror of jit/wasi's fd table, the sock_* calls
+// on the --tcplisten listeners and what they accept, poll_oneoff over clocks, files and sockets,
+// args/environ, proc_exit, clock_time_get, random_get, sched_yield) never leave ring 0; every other
 // WASI call stops the wasm stack and comes back here as a host call, served by jit/wasi/ exactly
 // as in user mode (kernel-loader/kernel-wasi.ts keeps the two fd tables in step). jit/wasi/ reads
 // guest memory through `exports.memory.buffer`, which in kernel mode is an mmap of the kernel

@@ -12,7 +12,7 @@ import { DIR_RIGHTS, Fdflags, Filetype, FILE_RIGHTS, SOCKET_RIGHTS, STREAM_RIGHT
 /**
  * 'stream': stdio and other fds read and written at the host's own offset; 'socket': a TCP socket
  * of ours (listening or accepted), non-blocking on the host, served by sock.ts and the stream
- * paths (kernel mode mirrors it as a stream until ring 0 serves sockets, issue #15).
+ * paths (kernel mode mirrors it as a socket entry: kwasm.ko serves it in ring 0, issue #15).
  */
 export type FdKind = 'file' | 'dir' | 'stream' | 'socket';
 

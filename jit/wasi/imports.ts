@@ -97,7 +97,7 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('fd_close', [I], fs.fd_close, { ring0: 9, fds: 'table' }),
   def('fd_datasync', [I], fs.fd_datasync, READS),
   def('fd_fdstat_get', [I, I], fs.fd_fdstat_get, { ring0: 7, fds: 'reads' }),
-  def('fd_fdstat_set_flags', [I, I], fs.fd_fdstat_set_flags, { fds: 'table' }),
+  def('fd_fdstat_set_flags', [I, I], fs.fd_fdstat_set_flags, { ring0: 16, fds: 'table' }),
   def('fd_fdstat_set_rights', [I, L, L], fs.fd_fdstat_set_rights, { fds: 'table' }),
   def('fd_filestat_get', [I, I], fs.fd_filestat_get, READS),
   def('fd_filestat_set_size', [I, L], fs.fd_filestat_set_size, READS),
@@ -123,17 +123,18 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('path_rename', [I, I, I, I, I, I], fs.path_rename, READS),
   def('path_symlink', [I, I, I, I, I], fs.path_symlink, READS),
   def('path_unlink_file', [I, I, I], fs.path_unlink_file, READS),
-  // clock subscriptions in ring 0; an fd subscription there exits to user space
+  // clocks, files and TCP sockets in ring 0 (kwasm_net.c); any other fd there exits to user space
   def('poll_oneoff', [I, I, I, I], poll.poll_oneoff, { ring0: 8, native: 'poll', fds: 'reads' }),
   // ends the call with status EXIT in ring 0, thrown as WASIExit by kernel-instance.ts
   def('proc_exit', [I], proc.proc_exit, { ring0: 15, fds: 'none' }, []),
   def('proc_raise', [I], proc.proc_raise, NONE),
   def('sched_yield', [], proc.sched_yield, { ring0: 5, fds: 'none' }),
   def('random_get', [I, I], proc.random_get, { ring0: 4, fds: 'none' }),
-  def('sock_accept', [I, I, I], sock.sock_accept, { fds: 'table' }),
-  def('sock_recv', [I, I, I, I, I, I], sock.sock_recv, { ...READS, native: 'recv' }),
-  def('sock_send', [I, I, I, I, I], sock.sock_send, { ...READS, native: 'send' }),
-  def('sock_shutdown', [I, I], sock.sock_shutdown, READS),
+  // in ring 0 on socket entries of the mirrored table (kwasm_net.c); an accepted socket joins both tables
+  def('sock_accept', [I, I, I], sock.sock_accept, { ring0: 17, fds: 'table' }),
+  def('sock_recv', [I, I, I, I, I, I], sock.sock_recv, { ring0: 18, native: 'recv', fds: 'reads' }),
+  def('sock_send', [I, I, I, I, I], sock.sock_send, { ring0: 19, native: 'send', fds: 'reads' }),
+  def('sock_shutdown', [I, I], sock.sock_shutdown, { ring0: 20, fds: 'reads' }),
 ];
 
 /** The row of `name`, or undefined for a name preview 1 does not have. */

@@ -121,6 +121,11 @@
 #define KWASM_HOST_WASI_ENVIRON_GET              13 /* environ_get(i32, i32) -> i32 */
 #define KWASM_HOST_WASI_ENVIRON_SIZES_GET        14 /* environ_sizes_get(i32, i32) -> i32 */
 #define KWASM_HOST_WASI_PROC_EXIT                15 /* proc_exit(i32) */
-#define KWASM_HOST_COUNT                         16
+#define KWASM_HOST_WASI_FD_FDSTAT_SET_FLAGS      16 /* fd_fdstat_set_flags(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_SOCK_ACCEPT              17 /* sock_accept(i32, i32, i32) -> i32 */
+#define KWASM_HOST_WASI_SOCK_RECV                18 /* sock_recv(i32, i32, i32, i32, i32, i32) -> i32 */
+#define KWASM_HOST_WASI_SOCK_SEND                19 /* sock_send(i32, i32, i32, i32, i32) -> i32 */
+#define KWASM_HOST_WASI_SOCK_SHUTDOWN            20 /* sock_shutdown(i32, i32) -> i32 */
+#define KWASM_HOST_COUNT                         21
 
 #endif /* KWASM_ABI_H */

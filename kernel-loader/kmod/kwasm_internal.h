@@ -51,6 +51,10 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadl
 long kwasm_wasi_ioctl(struct kwasm_instance *in, unsigned int cmd, void __user *uarg);
 void kwasm_wasi_free(struct kwasm_instance *in);
 
+/* kwasm_net.c: its workqueue (module init/exit) */
+int kwasm_net_init(void);
+void kwasm_net_exit(void);
+
 /* kwasm_trace.c: KWASM_IOC_TRACE, the trapping frame chain as code offsets. */
 long kwasm_ioc_trace(struct kwasm_instance *in, void __user *uarg);
 /* kwasm_trace.c: an interrupt outside the code: trapFp/trapPc from the stopped stack (yield or host call). */

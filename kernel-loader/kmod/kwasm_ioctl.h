@@ -170,7 +170,7 @@ struct kwasm_fd_entry {
 	__u32 kind;		/*  8 KWASM_FD_* */
 	__u32 filetype;		/* 12 WASI filetype (< 8) reported by fd_fdstat_get */
 	__u32 fdflags;		/* 16 WASI fdflags (< 32): APPEND makes file writes start at i_size */
-	__u32 reserved;		/* 20 must be 0 */
+	__u32 eflags;		/* 20 KWASM_FDE_* (was reserved: 0 keeps the old meaning) */
 	__u64 rights_base;	/* 24 */
 	__u64 rights_inheriting;	/* 32 */
 	__u64 position;		/* 40 files: offset of the next read/write, <= S64_MAX; else 0 */
@@ -179,6 +179,10 @@ struct kwasm_fd_entry {
 #define KWASM_FD_STREAM 1	/* reads/writes at the host file's own offset; seek/tell ESPIPE */
 #define KWASM_FD_FILE 2		/* reads/writes at `position` (pread/pwrite) */
 #define KWASM_FD_DIR 3		/* seek/tell EBADF; read/write NOTCAPABLE by its rights */
+#define KWASM_FD_SOCKET 4	/* a connected or listening socket: sock_*, read/write as recv/send, poll waits */
+/* eflags: fd_close in ring 0 closes the host fd too (the entry owns it; a socket accepted in ring 0 has it) */
+#define KWASM_FDE_CLOSE_HOST 1
+#define KWASM_FDE_ALL 1
 #define KWASM_MAX_FDS 1024u	/* wasm fds 0..1023 can be served in ring 0; higher ones stay in user space */
 
 /* KWASM_IOC_SET_FDS (replace the table) / KWASM_IOC_GET_FDS (read it back). 32 bytes. */

@@ -1222,14 +1222,19 @@ static int __init kwasm_init(void)
 		pr_err("kwasm: cannot resolve the memory reservation helpers: %d\n", err);
 		return err;
 	}
+	err = kwasm_net_init();
+	if (err)
+		return err;
 	err = register_kprobe(&kwasm_fixup_kprobe);
 	if (err) {
 		pr_err("kwasm: kprobe on fixup_exception failed: %d\n", err);
+		kwasm_net_exit();
 		return err;
 	}
 	err = misc_register(&kwasm_dev);
 	if (err) {
 		unregister_kprobe(&kwasm_fixup_kprobe);
+		kwasm_net_exit();
 		return err;
 	}
 	return 0;
@@ -1240,6 +1245,7 @@ static void __exit kwasm_exit(void)
 	/* no open file (module refcount), so no instance and no wasm running anywhere */
 	misc_deregister(&kwasm_dev);
 	unregister_kprobe(&kwasm_fixup_kprobe);
+	kwasm_net_exit();
 }
 
 module_init(kwasm_init);

@@ -27,56 +27,18 @@
 #include <linux/hrtimer.h>
 #include <linux/timekeeping.h>
 #include <linux/sizes.h>
+#include <linux/fdtable.h>
 #include <asm/unaligned.h>
 
 #include "kwasm_ioctl.h"
 #include "kwasm_internal.h"
+#include "kwasm_wasi.h"
 
-#define WASI_ESUCCESS 0
-#define WASI_EBADF 8
-#define WASI_EFAULT 21
-#define WASI_EFBIG 22
-#define WASI_EINVAL 28
-#define WASI_EIO 29
-#define WASI_ESPIPE 70
-#define WASI_ENOTCAPABLE 76
-/* jit/wasi/layout.ts STREAM_RIGHTS (FILE_RIGHTS without FD_SEEK/FD_TELL): what user mode gives stdio */
-#define WASI_STREAM_RIGHTS 0x8e001dbull
-#define WASI_RIGHT_FD_READ (1ull << 1)
-#define WASI_RIGHT_FD_SEEK (1ull << 2)
-#define WASI_RIGHT_FD_TELL (1ull << 5)
-#define WASI_RIGHT_FD_WRITE (1ull << 6)
-#define WASI_FDFLAG_APPEND 1
-#define WASI_FILETYPE_UNKNOWN 0
-#define WASI_FILETYPE_CHARACTER_DEVICE 2
-#define WASI_IOV_MAX 1024
-/* jit/wasi/poll.ts MAX_SUBSCRIPTIONS: more is EINVAL before anything is allocated */
-#define WASI_MAX_SUBSCRIPTIONS 65536
 /* jit/wasi fs.ts maxSafe: file offsets above Number.MAX_SAFE_INTEGER are EFBIG for writes */
 #define JS_MAX_SAFE ((1ull << 53) - 1)
-/* a serve function's answer meaning "not here: exit to user space" (WASI errnos are < 77) */
-#define TO_USER (-1)
-
-struct kwasm_wfd {
-	u64 rights_base, rights_inheriting;
-	u64 position;		/* files; <= S64_MAX */
-	u32 host_fd;
-	u16 flags;
-	u8 filetype;
-	u8 kind;		/* 0: no entry, else KWASM_FD_* */
-};
-
-struct kwasm_wasi {
-	struct kwasm_wfd *fds;	/* indexed by wasm fd */
-	u32 nfds;		/* entries of fds (<= KWASM_MAX_FDS) */
-	bool have_args;
-	u32 argc, args_len, envc, env_len;
-	u8 *args, *env;		/* strings back to back, NUL-terminated */
-	u64 served;		/* WASI calls answered here (GET_FDS reports it) */
-};
 
 /* A guest range [ptr, ptr + len) inside accessible linear memory, or NULL. */
-static u8 *guest(struct kwasm_instance *in, u64 ptr, u64 len)
+u8 *kwasm_guest(struct kwasm_instance *in, u64 ptr, u64 len)
 {
 	u64 end;
 
@@ -146,7 +108,7 @@ void kwasm_wasi_free(struct kwasm_instance *in)
 }
 
 /* The table entry of wasm fd `fd`, or NULL (then user space answers, EBADF or otherwise). */
-static struct kwasm_wfd *wfd(struct kwasm_wasi *w, u32 fd)
+struct kwasm_wfd *kwasm_wasi_fd(struct kwasm_wasi *w, u32 fd)
 {
 	return fd < w->nfds && w->fds[fd].kind ? &w->fds[fd] : NULL;
 }
@@ -156,36 +118,44 @@ static struct kwasm_wfd *wfd(struct kwasm_wasi *w, u32 fd)
  * name without the E; a name libuv does not know, such as EDQUOT, is EIO there too). Only used
  * once some bytes moved (see the top comment).
  */
-static int wasi_errno(long err)
+int kwasm_wasi_errno(long err)
 {
 	switch (-err) {
 	case EACCES: return 2;
+	case EADDRINUSE: return 3;
+	case EADDRNOTAVAIL: return 4;
 	case EAGAIN: return 6;
 	case EBADF: return 8;
+	case ECONNABORTED: return 13;
+	case ECONNREFUSED: return 14;
 	case ECONNRESET: return 15;
 	case EFAULT: return 21;
 	case EFBIG: return 22;
 	case EINTR: return 27;
 	case EINVAL: return 28;
 	case EISDIR: return 31;
+	case EMFILE: return 33;
+	case EMSGSIZE: return 35;
+	case ENETDOWN: return 38;
+	case ENETUNREACH: return 40;
+	case ENFILE: return 41;
 	case ENOBUFS: return 42;
 	case ENODEV: return 43;
 	case ENOMEM: return 48;
 	case ENOSPC: return 51;
 	case ENOTCONN: return 53;
+	case ENOTSOCK: return 57;
+	case EOPNOTSUPP: return 58;
 	case ENXIO: return 60;
 	case EOVERFLOW: return 61;
 	case EPERM: return 63;
 	case EPIPE: return 64;
+	case EPROTO: return 65;
 	case ESPIPE: return 70;
 	case ETIMEDOUT: return 73;
 	}
 	return WASI_EIO;
 }
-
-struct wasi_iov {
-	u32 buf, len;
-};
 
 /*
  * A guest iovec array, read once into a kernel copy (*out, kfree by the caller) with every buffer
@@ -194,7 +164,7 @@ struct wasi_iov {
  * process through its mmap, can change while the I/O runs, and a value read again would be
  * unchecked (a kernel_read/kernel_write at any offset of the 8 GiB reservation: an oops).
  */
-static int read_iovs(struct kwasm_instance *in, u32 iovs, u32 n, struct wasi_iov **out)
+int kwasm_read_iovs(struct kwasm_instance *in, u32 iovs, u32 n, struct wasi_iov **out)
 {
 	struct wasi_iov *v;
 	u32 i;
@@ -206,13 +176,13 @@ static int read_iovs(struct kwasm_instance *in, u32 iovs, u32 n, struct wasi_iov
 	if (!v)
 		return TO_USER;
 	for (i = 0; i < n; i++) {
-		const u8 *p = guest(in, (u64)iovs + 8ull * i, 8);
+		const u8 *p = kwasm_guest(in, (u64)iovs + 8ull * i, 8);
 
 		if (!p)
 			goto fault;
 		v[i].buf = get_unaligned_le32(p);
 		v[i].len = get_unaligned_le32(p + 4);
-		if (!guest(in, v[i].buf, v[i].len))
+		if (!kwasm_guest(in, v[i].buf, v[i].len))
 			goto fault;
 	}
 	*out = v;
@@ -310,10 +280,33 @@ static long kio(struct file *f, bool write, u8 *buf, size_t len, loff_t *filepos
 	return r;
 }
 
+/*
+ * fd_read / fd_write on a socket entry (rights checked): the stream path of fs.ts, which for a
+ * socket is recv/send without flags (kwasm_net.c), n{read,written} written last.
+ */
+static int sock_rw_call(struct kwasm_instance *in, struct kwasm_wfd *e, const u64 *a, bool write, ktime_t deadline)
+{
+	struct wasi_iov *iov = NULL;
+	u32 total = 0;
+	u8 *out;
+	int err = kwasm_read_iovs(in, a[1], a[2], &iov);
+
+	if (!err)
+		err = kwasm_sock_rw(in, e, iov, a[2], write, 0, &total, deadline);
+	kfree(iov);
+	if (err)
+		return err;
+	out = kwasm_guest(in, (u32)a[3], 4);
+	if (!out)
+		return WASI_EFAULT;
+	put_unaligned_le32(total, out);
+	return WASI_ESUCCESS;
+}
+
 /* fd_read / fd_write (fd, iovs, iovs_len, nptr) on a table entry, as jit/wasi/fs.ts. */
 static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool write, ktime_t deadline)
 {
-	struct kwasm_wfd *e = wfd(w, a[0]);
+	struct kwasm_wfd *e = kwasm_wasi_fd(w, a[0]);
 	u32 n = a[2], i;
 	struct wasi_iov *iov = NULL;
 	u8 *out;
@@ -328,6 +321,8 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 		return TO_USER;
 	if (!(e->rights_base & (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ)))
 		return WASI_ENOTCAPABLE;
+	if (e->kind == KWASM_FD_SOCKET)
+		return sock_rw_call(in, e, a, write, deadline);
 	f = fget(e->host_fd);
 	if (!f)
 		return TO_USER;		/* the host's EBADF, as user space reports it */
@@ -348,7 +343,7 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 	if (write && file && (e->flags & WASI_FDFLAG_APPEND))
 		e->position = i_size_read(file_inode(f));
 	pos = e->position;
-	err = read_iovs(in, a[1], n, &iov);
+	err = kwasm_read_iovs(in, a[1], n, &iov);
 	for (i = 0; !err && i < n; i++) {
 		u32 p = iov[i].buf, len = iov[i].len;
 		size_t done;
@@ -373,7 +368,7 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 				e->position = pos;
 			break;
 		} else if (r) {
-			err = wasi_errno(r);	/* as writeAll/readOnce throw: the count is lost */
+			err = kwasm_wasi_errno(r);	/* as writeAll/readOnce throw: the count is lost */
 		} else {
 			total += done;
 			if (file)
@@ -386,7 +381,7 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 	kfree(iov);
 	if (err)
 		return err;
-	out = guest(in, (u32)a[3], 4);	/* written last, as fs.ts does (the bytes moved anyway) */
+	out = kwasm_guest(in, (u32)a[3], 4);	/* written last, as fs.ts does (the bytes moved anyway) */
 	if (!out)
 		return WASI_EFAULT;
 	put_unaligned_le32(total, out);
@@ -402,7 +397,7 @@ static int require_file(struct kwasm_wfd *e)
 /* fd_seek (fd, delta: i64, whence, out) and fd_tell (fd, out), as fs.ts. */
 static int wasi_seek(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool tell)
 {
-	struct kwasm_wfd *e = wfd(w, a[0]);
+	struct kwasm_wfd *e = kwasm_wasi_fd(w, a[0]);
 	s64 delta = tell ? 0 : (s64)a[1], base, pos;
 	u32 whence = tell ? 1 : (u32)a[2];
 	u8 *out;
@@ -434,7 +429,7 @@ static int wasi_seek(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 
 		return TO_USER;		/* beyond 2^63: JS BigInt arithmetic, user space's */
 	if (pos < 0)
 		return WASI_EINVAL;
-	out = guest(in, (u32)a[tell ? 1 : 3], 8);
+	out = kwasm_guest(in, (u32)a[tell ? 1 : 3], 8);
 	if (!out)
 		return WASI_EFAULT;
 	put_unaligned_le64(pos, out);
@@ -445,8 +440,8 @@ static int wasi_seek(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 
 /* fd_fdstat_get (fd, out), as fs.ts: the entry's filetype, flags and rights. */
 static int wasi_fdstat_get(struct kwasm_instance *in, struct kwasm_wasi *w, u32 fd, u32 ptr)
 {
-	struct kwasm_wfd *e = wfd(w, fd);
-	u8 *p = guest(in, ptr, 24);
+	struct kwasm_wfd *e = kwasm_wasi_fd(w, fd);
+	u8 *p = kwasm_guest(in, ptr, 24);
 
 	if (!e)
 		return TO_USER;
@@ -460,15 +455,56 @@ static int wasi_fdstat_get(struct kwasm_instance *in, struct kwasm_wasi *w, u32 
 	return WASI_ESUCCESS;
 }
 
+/*
+ * fd_close: the entry goes; its host fd too when the entry owns it (KWASM_FDE_CLOSE_HOST: a
+ * socket accepted here, or one user space marked so), else user space closes it at its next
+ * pull. Closing here matters for a server whose steady state never leaves ring 0: its host fds
+ * would otherwise pile up until the end of the run. User space's fd_close reports no error of a
+ * socket's close(2) either.
+ */
+static int wasi_close(struct kwasm_wasi *w, u32 fd)
+{
+	struct kwasm_wfd *e = kwasm_wasi_fd(w, fd);
+
+	if (!e)
+		return TO_USER;
+	if (e->eflags & KWASM_FDE_CLOSE_HOST)
+		kwasm_close_host(e->host_fd);
+	memset(e, 0, sizeof(*e));
+	return WASI_ESUCCESS;
+}
+
+/*
+ * fd_fdstat_set_flags, as jit/wasi/fs.ts: FD_FDSTAT_SET_FLAGS, the sync flags fixed at open
+ * (NOTSUP), APPEND and NONBLOCK may change (INVAL for anything else). Only the entry changes:
+ * user space keeps its host fds as they are and reads the flags back at its next pull.
+ */
+static int wasi_set_flags(struct kwasm_wasi *w, u32 fd, u32 flags)
+{
+	struct kwasm_wfd *e = kwasm_wasi_fd(w, fd);
+	const u32 fixed = 2 | 8 | 16;	/* DSYNC, RSYNC, SYNC */
+
+	if (!e)
+		return TO_USER;
+	if (!(e->rights_base & WASI_RIGHT_FD_FDSTAT_SET_FLAGS))
+		return WASI_ENOTCAPABLE;
+	if ((flags & fixed) != (e->flags & fixed))
+		return 58;	/* NOTSUP */
+	if (flags & ~(fixed | WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK))
+		return WASI_EINVAL;
+	e->flags = flags;
+	return WASI_ESUCCESS;
+}
+
 /* args_sizes_get / environ_sizes_get (count_ptr, size_ptr): the count is written first, as proc.ts. */
 static int wasi_sizes(struct kwasm_instance *in, u32 count, u32 len, u32 cptr, u32 sptr)
 {
-	u8 *c = guest(in, cptr, 4), *s;
+	u8 *c = kwasm_guest(in, cptr, 4), *s;
 
 	if (!c)
 		return WASI_EFAULT;
 	put_unaligned_le32(count, c);
-	s = guest(in, sptr, 4);
+	s = kwasm_guest(in, sptr, 4);
 	if (!s)
 		return WASI_EFAULT;
 	put_unaligned_le32(len, s);
@@ -483,12 +519,12 @@ static int wasi_strings(struct kwasm_instance *in, const u8 *blob, u32 count, u3
 
 	for (i = 0; i < count; i++) {
 		u32 n = strnlen((const char *)blob + off, len - off) + 1;	/* validated by SET_ARGS: a NUL is there */
-		u8 *p = guest(in, (u64)ptrs + 4ull * i, 4), *dst;
+		u8 *p = kwasm_guest(in, (u64)ptrs + 4ull * i, 4), *dst;
 
 		if (!p)
 			return WASI_EFAULT;
 		put_unaligned_le32((u32)at, p);
-		dst = guest(in, at, n);
+		dst = kwasm_guest(in, at, n);
 		if (!dst)
 			return WASI_EFAULT;
 		memcpy(dst, blob + off, n);
@@ -499,7 +535,7 @@ static int wasi_strings(struct kwasm_instance *in, const u8 *blob, u32 count, u3
 }
 
 /* A WASI clock's now, or -1 for an unknown id (clock_time_get and poll_oneoff). */
-static s64 wasi_clock_now(u32 id)
+s64 kwasm_clock_now(u32 id)
 {
 	switch (id) {
 	case 0: return ktime_get_real_ns();
@@ -507,84 +543,6 @@ static s64 wasi_clock_now(u32 id)
 	case 2: case 3: return current->se.sum_exec_runtime;
 	}
 	return -1;
-}
-
-static void wasi_event(u8 *o, u64 userdata, u16 error)
-{
-	memset(o, 0, 32);
-	put_unaligned_le64(userdata, o);
-	put_unaligned_le16(error, o + 8);	/* type CLOCK (0) at 10, nbytes 0 */
-}
-
-/*
- * poll_oneoff (in, out, nsubs, nevents_out) when every subscription is a clock, as jit/wasi/poll.ts
- * answers it: unknown clock ids are INVAL events (and then nothing sleeps), otherwise sleep
- * (killable, never past the invoke's deadline) until the first monotonic deadline; then one
- * event per clock that is due, after the error events. Returns false (user space serves it) for
- * any other subscription.
- */
-static bool wasi_poll_clocks(struct kwasm_instance *in, u64 *a, ktime_t limit)
-{
-	u32 nsubs = a[2], i, nready = 0, nclocks = 0;
-	u8 *sub = guest(in, (u32)a[0], (u64)nsubs * 48), *out = guest(in, (u32)a[1], (u64)nsubs * 32), *np;
-	u64 start, first = U64_MAX, now, *due;
-
-	if (!nsubs || nsubs > WASI_MAX_SUBSCRIPTIONS) {
-		a[0] = WASI_EINVAL;
-		return true;
-	}
-	if (!sub || !out) {
-		a[0] = WASI_EFAULT;
-		return true;
-	}
-	for (i = 0; i < nsubs; i++)
-		if (sub[48 * i + 8] != 0)
-			return false;
-	due = kvmalloc_array(nsubs, sizeof(*due), GFP_KERNEL);
-	if (!due)
-		return false;
-	start = ktime_get_ns();
-	for (i = 0; i < nsubs; i++) {
-		const u8 *s = sub + 48 * i;
-		u64 timeout = get_unaligned_le64(s + 24), wait;
-		s64 t = wasi_clock_now(get_unaligned_le32(s + 16));
-
-		due[i] = U64_MAX;
-		if (t < 0) {
-			wasi_event(out + 32 * nready++, get_unaligned_le64(s), WASI_EINVAL);
-			continue;
-		}
-		wait = get_unaligned_le16(s + 40) & 1 ? (timeout > (u64)t ? timeout - t : 0) : timeout;
-		if (check_add_overflow(start, wait, &due[i]))
-			due[i] = U64_MAX;
-		first = min(first, due[i]);
-		nclocks++;
-	}
-	if (!nready && nclocks) {
-		for (now = ktime_get_ns(); now < first; now = ktime_get_ns()) {
-			ktime_t until = first > (u64)KTIME_MAX ? KTIME_MAX : (ktime_t)first;
-
-			if (fatal_signal_pending(current) || !ktime_before(ktime_get(), limit))
-				break;
-			if (ktime_after(until, limit))
-				until = limit;
-			set_current_state(TASK_KILLABLE);
-			schedule_hrtimeout_range(&until, 0, HRTIMER_MODE_ABS);
-		}
-	}
-	now = ktime_get_ns();
-	for (i = 0; i < nsubs; i++)
-		if (due[i] != U64_MAX && due[i] <= now)
-			wasi_event(out + 32 * nready++, get_unaligned_le64(sub + 48 * i), WASI_ESUCCESS);
-	kvfree(due);
-	np = guest(in, (u32)a[3], 4);
-	if (!np) {
-		a[0] = WASI_EFAULT;
-		return true;
-	}
-	put_unaligned_le32(nready, np);
-	a[0] = WASI_ESUCCESS;
-	return true;
 }
 
 /*
@@ -628,15 +586,24 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadl
 	case KWASM_HOST_WASI_FD_FDSTAT_GET:	/* (fd, out) */
 		r = wasi_fdstat_get(in, w, a[0], (u32)a[1]);
 		break;
-	case KWASM_HOST_WASI_FD_CLOSE: {	/* (fd): the host fd is user space's to close (GET_FDS) */
-		struct kwasm_wfd *e = wfd(w, a[0]);
-
-		if (e) {
-			e->kind = 0;
-			r = WASI_ESUCCESS;
-		}
+	case KWASM_HOST_WASI_FD_CLOSE:	/* (fd) */
+		r = wasi_close(w, a[0]);
 		break;
-	}
+	case KWASM_HOST_WASI_FD_FDSTAT_SET_FLAGS:	/* (fd, flags) */
+		r = wasi_set_flags(w, a[0], (u32)a[1]);
+		break;
+	case KWASM_HOST_WASI_SOCK_ACCEPT:
+		r = kwasm_sock_accept(in, w, a, deadline);
+		break;
+	case KWASM_HOST_WASI_SOCK_RECV:
+		r = kwasm_sock_recv(in, w, a, deadline);
+		break;
+	case KWASM_HOST_WASI_SOCK_SEND:
+		r = kwasm_sock_send(in, w, a, deadline);
+		break;
+	case KWASM_HOST_WASI_SOCK_SHUTDOWN:
+		r = kwasm_sock_shutdown(in, w, a);
+		break;
 	case KWASM_HOST_WASI_ARGS_SIZES_GET:
 		if (w->have_args)
 			r = wasi_sizes(in, w->argc, w->args_len, a[0], a[1]);
@@ -654,9 +621,9 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadl
 			r = wasi_strings(in, w->env, w->envc, w->env_len, a[0], a[1]);
 		break;
 	case KWASM_HOST_WASI_CLOCK_TIME_GET: {	/* (id, precision: i64, out) */
-		s64 t = wasi_clock_now((u32)a[0]);
+		s64 t = kwasm_clock_now((u32)a[0]);
 
-		p = guest(in, (u32)a[2], 8);
+		p = kwasm_guest(in, (u32)a[2], 8);
 		if (t < 0)
 			r = WASI_EINVAL;
 		else if (!p)
@@ -668,7 +635,7 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadl
 		break;
 	}
 	case KWASM_HOST_WASI_RANDOM_GET:
-		p = guest(in, (u32)a[0], (u32)a[1]);
+		p = kwasm_guest(in, (u32)a[0], (u32)a[1]);
 		r = p ? WASI_ESUCCESS : WASI_EFAULT;
 		if (p)
 			random_fill(p, (u32)a[1]);
@@ -678,10 +645,8 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadl
 		r = WASI_ESUCCESS;
 		break;
 	case KWASM_HOST_WASI_POLL_ONEOFF:
-		if (!wasi_poll_clocks(in, a, deadline))
-			return false;
-		w->served++;
-		return true;
+		r = kwasm_poll_oneoff(in, w, a, deadline);
+		break;
 	}
 	if (r == TO_USER)
 		return false;
@@ -718,8 +683,8 @@ static long set_fds(struct kwasm_instance *in, void __user *uarg)
 		const struct kwasm_fd_entry *e = &ents[i];
 
 		if (e->fd >= KWASM_MAX_FDS || e->host_fd > INT_MAX || e->kind < KWASM_FD_STREAM ||
-		    e->kind > KWASM_FD_DIR || e->filetype > 7 || e->fdflags > 31 || e->reserved ||
-		    e->position > S64_MAX)
+		    e->kind > KWASM_FD_SOCKET || e->filetype > 7 || e->fdflags > 31 ||
+		    (e->eflags & ~KWASM_FDE_ALL) || e->position > S64_MAX)
 			goto out;
 		nfds = max(nfds, e->fd + 1);
 	}
@@ -740,6 +705,7 @@ static long set_fds(struct kwasm_instance *in, void __user *uarg)
 		d->flags = e->fdflags;
 		d->rights_base = e->rights_base;
 		d->rights_inheriting = e->rights_inheriting;
+		d->eflags = e->eflags;
 		d->position = e->kind == KWASM_FD_FILE ? e->position : 0;
 	}
 	w = wasi_of(in);
@@ -784,6 +750,7 @@ static long get_fds(struct kwasm_instance *in, void __user *uarg)
 			e.fdflags = d->flags;
 			e.rights_base = d->rights_base;
 			e.rights_inheriting = d->rights_inheriting;
+			e.eflags = d->eflags;
 			e.position = d->position;
 			if (copy_to_user(u64_to_user_ptr(a.entries_ptr + (u64)n * sizeof(e)), &e, sizeof(e)))
 				return -EFAULT;

@@ -7,6 +7,8 @@
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
+# the loopback interface, for the network tests (guest-only: the VM has no other network)
+ifconfig lo 127.0.0.1 up || say_early=1
 mount -t devtmpfs dev /dev
 KO=; SCRIPT=; KEEP=
 for w in $(cat /proc/cmdline); do
@@ -17,6 +19,7 @@ for w in $(cat /proc/cmdline); do
   esac
 done
 say() { echo "@@KWASM $*"; }
+[ -n "$say_early" ] && say "ERROR loopback"
 
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
   insmod /lib/modules/$m.ko || say "ERROR insmod $m"

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../../kernel-loader/vm/harness.js';
 import { TRACE_STRUCT, KWASM_IOC_TRACE, MAX_TRACE_FRAMES } from '../../kernel-loader/ioctl.js';
 import {
-  VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, MAX_KERNEL_FDS, MAX_ARGS_BYTES,
+  VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, FdEntryFlag, MAX_KERNEL_FDS, MAX_ARGS_BYTES,
   Status, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc, GLOBAL_STRUCT, KWASM_IOC_GLOBAL, GLOBAL_WRITE,
 } from '../../kernel-loader/ioctl.js';
 import { KERNEL_HOST } from '../../kernel-loader/kernel-instance.js';
@@ -76,7 +76,9 @@ test('in-kernel WASI: commands 7, 8, 11, fd kinds, limits and EXIT status match'
   assert.is(KWASM_IOC.SET_FDS, ioc(1, 0xb7, 7, 32));
   assert.is(KWASM_IOC.GET_FDS, ioc(3, 0xb7, 8, 32));
   assert.is(KWASM_IOC.SET_ARGS, ioc(1, 0xb7, 11, 40));
-  assert.equal([define('KWASM_FD_STREAM'), define('KWASM_FD_FILE'), define('KWASM_FD_DIR')], [FdKindCode.stream, FdKindCode.file, FdKindCode.dir]);
+  assert.equal([define('KWASM_FD_STREAM'), define('KWASM_FD_FILE'), define('KWASM_FD_DIR'), define('KWASM_FD_SOCKET')],
+    [FdKindCode.stream, FdKindCode.file, FdKindCode.dir, FdKindCode.socket]);
+  assert.is(define('KWASM_FDE_CLOSE_HOST'), FdEntryFlag.CLOSE_HOST);
   assert.is(parseInt(/#define KWASM_MAX_FDS (\d+)u/.exec(header)?.[1] ?? '', 10), MAX_KERNEL_FDS);
   assert.is(Number(/#define KWASM_MAX_ARGS_BYTES \(1u << (\d+)\)/.exec(header)?.[1] ?? NaN), Math.log2(MAX_ARGS_BYTES));
   assert.is(define('KWASM_STATUS_EXIT'), Status.exit);

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, KWASM_IOC, IOC_MAGIC, ioc, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, ERRNO, NativeBuffer, Status } from '../../../kernel-loader/ioctl.js';
-import { FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, MAX_KERNEL_FDS, MAX_ARGS_BYTES, type KernelFdEntry } from '../../../kernel-loader/ioctl.js';
+import { FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, FdEntryFlag, MAX_KERNEL_FDS, MAX_ARGS_BYTES, type KernelFdEntry } from '../../../kernel-loader/ioctl.js';
 import { IMAGE_MAGIC, IMAGE_VERSION, encodeImage } from '../../../abi/image.js';
 import { TrapCode } from '../../../abi/traps.js';
 import * as B from './blobs.js';
@@ -241,8 +241,8 @@ test('in-kernel WASI ioctls (SET_FDS, GET_FDS, SET_ARGS): bad pointers, sizes, c
   let ok = 0;
   for (let i = 0; i < 1500; i++) {
     const n = pick([0, 1, 3, 1024, 1025, rnd() % 40, rnd()]) >>> 0;
-    for (let k = 0; k < Math.min(n, 40); k++) entry(k * E.size, pick([k, k, k, 1023, 1024, rnd()]) >>> 0, pick([1, 2, 3, 0, 4]));
-    if (rnd() % 4 === 0) sink.buf.writeUInt32LE(rnd(), (rnd() % 40) * E.size + pick([E.filetype, E.fdflags, E.reserved, E.hostFd]));
+    for (let k = 0; k < Math.min(n, 40); k++) entry(k * E.size, pick([k, k, k, 1023, 1024, rnd()]) >>> 0, pick([1, 2, 3, 4, 0, 5]));
+    if (rnd() % 4 === 0) sink.buf.writeUInt32LE(rnd(), (rnd() % 40) * E.size + pick([E.filetype, E.fdflags, E.eflags, E.hostFd]));
     if (rnd() % 8 === 0) sink.buf.writeBigUInt64LE(pick([1n << 63n, 0xffffffffffffffffn]), (rnd() % 40) * E.size + E.position);
     fill(F.size);
     if (rnd() % 8 === 0) b.writeUInt32LE(rnd() % 3, F.version);
@@ -272,13 +272,15 @@ test('in-kernel WASI ioctls (SET_FDS, GET_FDS, SET_ARGS): bad pointers, sizes, c
   const set = (entries: KernelFdEntry[]): number => {
     try { d.setFds(entries); return 0; } catch (e) { return -((e as { errno?: number }).errno ?? 0); }
   };
-  const good: KernelFdEntry = { fd: 5, hostFd: 1, kind: FdKindCode.file, filetype: 4, fdflags: 1, rightsBase: 0x1ffn, rightsInheriting: 3n, position: 99n };
+  const good: KernelFdEntry = { fd: 5, hostFd: 1, kind: FdKindCode.file, filetype: 4, fdflags: 1, eflags: 0, rightsBase: 0x1ffn, rightsInheriting: 3n, position: 99n };
   assert.is(set([good, { ...good, fd: 0, kind: FdKindCode.stream, position: 0n }]), 0);
   assert.equal(d.getFds().entries, [{ ...good, fd: 0, kind: FdKindCode.stream, position: 0n }, good]);
   assert.is(set([good, good]), -ERRNO.EINVAL, 'the same wasm fd twice');
   assert.is(set([{ ...good, fd: MAX_KERNEL_FDS }]), -ERRNO.EINVAL);
   assert.is(set([{ ...good, kind: 0 }]), -ERRNO.EINVAL);
-  assert.is(set([{ ...good, kind: 4 }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, kind: 5 }]), -ERRNO.EINVAL);
+  assert.is(set([{ ...good, eflags: 2 }]), -ERRNO.EINVAL, 'an unknown entry flag');
+  assert.is(set([{ ...good, kind: FdKindCode.socket, eflags: FdEntryFlag.CLOSE_HOST }]), 0);
   assert.is(set([{ ...good, filetype: 8 }]), -ERRNO.EINVAL);
   assert.is(set([{ ...good, fdflags: 32 }]), -ERRNO.EINVAL);
   assert.is(set([{ ...good, hostFd: 0x80000000 }]), -ERRNO.EINVAL);

@@ -10,6 +10,7 @@ import instance from './instance.guest.js';
 import spec from './spec.guest.js';
 import cli from './cli.guest.js';
 import wasi from './wasi.guest.js';
+import net from './net.guest.js';
 import differential from './differential.guest.js';
 
 ring0.run();
@@ -19,6 +20,7 @@ interrupt.run();
 fuzz.run();
 instance.run();
 wasi.run();
+net.run();
 cli.run();
 differential.run();
 spec.run();

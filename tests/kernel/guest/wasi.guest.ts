@@ -16,7 +16,7 @@ import { RuntimeError } from '../../../jit/errors.js';
 
 const test = suite('in-kernel WASI table');
 
-function wat(src: string): Uint8Array {
+export function wat(src: string): Uint8Array {
   const f = join(mkdtempSync('/tmp/kwasm-wasi-'), 'm');
   writeFileSync(`${f}.wat`, src);
   execFileSync('wat2wasm', [`${f}.wat`, '-o', `${f}.wasm`]);
@@ -28,11 +28,11 @@ const fn = (x: unknown): KernelFunction => x as KernelFunction;
  * jit/wasi wired to a kernel instance of `bytes` as `run --kernel` wires it: KernelWasi's
  * pull/push around every call user space serves, and every import the kernel can serve.
  */
-function inKernel(bytes: Uint8Array, opts: WASIOptions): { wasi: WASI; kw: KernelWasi; i: KernelInstance } {
+export function inKernel(bytes: Uint8Array, opts: WASIOptions, reactor = true): { wasi: WASI; kw: KernelWasi; i: KernelInstance } {
   const wasi = new WASI(opts);
   const kw = new KernelWasi(wasi);
   const i = instantiateInKernel(bytes, kw.importObject(), { kernelImports: new Set(Object.keys(KERNEL_HOST)), onLoad: kw.attach });
-  wasi.initialize({ exports: i.exports });
+  if (reactor) wasi.initialize({ exports: i.exports }); // a command is started (WASI.start) instead
   return { wasi, kw, i };
 }
 
@@ -127,10 +127,14 @@ test('path_open\'d files: read/write/seek/tell/fdstat/close in ring 0 (no exits)
     assert.is(served() - s0, 1010n, 'the kernel\'s own count: 1000 writes and 10 other calls');
     assert.is(readFileSync(join(dir, 'f.txt')).length, 10000, 'the bytes reached the host file');
 
-    // fdstat_set_flags is user space's; afterwards APPEND writes (in ring 0) go to the end
+    // fdstat_set_flags in ring 0 too (user space reads the flags back at its next pull); afterwards APPEND writes go to the end
     assert.is(fn(e.seek)(fd, 0n, 0), Errno.SUCCESS);
     assert.is(fn(e.setflags)(fd, 1), Errno.SUCCESS);
-    assert.is(i.hostCallExits, exits + 1);
+    assert.is(fn(e.setflags)(fd, 2), Errno.NOTSUP, 'a sync flag is fixed at open');
+    assert.is(fn(e.setflags)(fd, 32), Errno.INVAL);
+    assert.is(i.hostCallExits, exits);
+    kw.pull();
+    assert.is(wasi.wasiState.fds.get(fd).flags, 1);
     assert.is(fn(e.write)(fd, 1), Errno.SUCCESS);
     assert.is(readFileSync(join(dir, 'f.txt')).length, 10010);
     assert.is(fn(e.tell)(fd), Errno.SUCCESS);
