@@ -6,9 +6,11 @@
 import { VMCTX } from '../../abi/vmctx.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
 import { native, Trap, WasmStack, findCode, classifyFault, entrySlots, hostCallSlots, readSlotBits, writeSlotBits, type Vmctx } from '../runtime/index.js';
-import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
+import { EXTERNREF, FUNCREF, type FuncType, type ValType } from '../types.js';
 import { RuntimeError } from '../errors.js';
 import { CodeArena } from './code-arena.js';
+import { TypeIds } from './plan.js';
+import { resultBits } from './boundary.js';
 
 /** Everything needed to call a function value: what its funcref record holds, plus its type. */
 export interface FuncInfo {
@@ -37,7 +39,8 @@ export interface HostCallTarget {
 const STACK_SIZE = 8 << 20;
 
 export class Store {
-  private typeIdMap = new Map<string, number>();
+  /** canonical function type ids, shared by the store's instances (plan.ts) */
+  readonly typeIds = new TypeIds();
   private externs: unknown[] = [];
   private externIds = new Map<unknown, bigint>();
   private records = new Map<bigint, WasmFunction>();
@@ -63,13 +66,6 @@ export class Store {
     for (const f of this.disposers.splice(0).reverse()) { try { f(); } catch { /* best effort */ } }
     this.stack = null;
     this.arena = null;
-  }
-
-  canonicalTypeId(t: FuncType): number {
-    const key = `${t.params.join(',')}:${t.results.join(',')}`;
-    let id = this.typeIdMap.get(key);
-    if (id === undefined) { id = this.typeIdMap.size + 1; this.typeIdMap.set(key, id); }
-    return id;
   }
 
   /** A vmctx joins the store: same wasm stack for everyone. */
@@ -135,19 +131,7 @@ export class Store {
     } finally {
       this.running = false;
     }
-    if (nr === 0) return [];
-    if (nr === 1) {
-      const t = type.results[0];
-      const b = buf.readBigUInt64LE(t === F32 || t === F64 ? VMCTX.retFloat : VMCTX.retInt);
-      return [t === F32 || t === 0x7f ? b & 0xffffffffn : b];
-    }
-    const out: bigint[] = [];
-    for (let i = 0; i < nr; i++) {
-      const b = readSlotBits(area, i);
-      const t = type.results[i];
-      out.push(t === F32 || t === 0x7f ? b & 0xffffffffn : b);
-    }
-    return out;
+    return resultBits(type, buf.readBigUInt64LE(VMCTX.retInt), buf.readBigUInt64LE(VMCTX.retFloat), (i) => readSlotBits(area, i));
   }
 
   private answerHostCall(v: Vmctx): void {
