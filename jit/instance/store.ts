@@ -4,10 +4,8 @@
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
 import { VMCTX } from '../../abi/vmctx.js';
-import { ENTRY_STATUS } from '../../abi/calling-convention.js';
-import { native, Trap, WasmStack, findCode, classifyFault, entrySlots, hostCallSlots, readSlotBits, writeSlotBits, type Vmctx } from '../runtime/index.js';
+import { WasmStack, readSlotBits, writeSlotBits, runCall, type HostCallRequest, type Vmctx } from '../runtime/index.js';
 import { EXTERNREF, FUNCREF, type FuncType, type ValType } from '../types.js';
-import { RuntimeError } from '../errors.js';
 import { CodeArena } from './code-arena.js';
 import { TypeIds } from './plan.js';
 import { resultBits } from './boundary.js';
@@ -46,7 +44,6 @@ export class Store {
   private records = new Map<bigint, WasmFunction>();
   private targets = new Map<bigint, HostCallTarget>();
   private stack: WasmStack | null = null;
-  private running = false;
   private disposers: (() => void)[] = [];
 
   private arena: CodeArena | null = null;
@@ -107,54 +104,27 @@ export class Store {
 
   /** Call compiled code with raw slot bits; returns raw result bits. Throws Trap on a trap. */
   call(f: FuncInfo, args: readonly bigint[]): bigint[] {
-    if (this.running) throw new RuntimeError('re-entrant call into wasm from a host function is not supported');
     const type = f.type;
-    const np = type.params.length, nr = type.results.length;
-    const slots = Math.max(np, nr);
-    const area = entrySlots(this.wasmStack, slots);
-    const v = f.vmctx, buf = v.buf;
-    for (let i = 0; i < np; i++) writeSlotBits(area, i, args[i]);
-    buf.writeBigUInt64LE(f.code, VMCTX.entryFunc);
-    buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
-    buf.writeUInt32LE(0, VMCTX.interrupt);
-    buf.writeBigUInt64LE(this.wasmStack.limit, VMCTX.stackLimit);
-    const n = native();
-    this.running = true;
-    try {
-      let status = n.enter(v.addr);
-      while (status === ENTRY_STATUS.hostCall) {
-        this.answerHostCall(v);
-        status = n.resume(v.addr);
-      }
-      if (status === ENTRY_STATUS.trap) throw this.readTrap(v);
-      if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
-    } finally {
-      this.running = false;
-    }
+    const np = type.params.length;
+    const stack = this.wasmStack;
+    const buf = f.vmctx.buf;
+    const area = runCall(f.vmctx, stack, f.code, Math.max(np, type.results.length), (entry) => {
+      for (let i = 0; i < np; i++) writeSlotBits(entry, i, args[i]);
+      // a new call starts uninterrupted
+      buf.writeUInt32LE(0, VMCTX.interrupt);
+      buf.writeBigUInt64LE(stack.limit, VMCTX.stackLimit);
+    }, (req) => this.answerHostCall(req));
     return resultBits(type, buf.readBigUInt64LE(VMCTX.retInt), buf.readBigUInt64LE(VMCTX.retFloat), (i) => readSlotBits(area, i));
   }
 
-  private answerHostCall(v: Vmctx): void {
-    const buf = v.buf;
-    const index = buf.readUInt32LE(VMCTX.hostCallIndex);
-    const area = hostCallSlots(v, this.wasmStack);
-    const stop = buf.readBigUInt64LE(VMCTX.stopVmctx);
-    const target = this.targets.get(stop);
-    if (!target) throw new Error(`host call from unknown vmctx 0x${stop.toString(16)}`);
+  /** A host call is served by the instance that made it (stopVmctx), its slots read and written in place. */
+  private answerHostCall(req: HostCallRequest): void {
+    const target = this.targets.get(req.stopVmctx);
+    if (!target) throw new Error(`host call from unknown vmctx 0x${req.stopVmctx.toString(16)}`);
+    const area = req.slots;
     const args: bigint[] = [];
     for (let i = 0; i < area.count; i++) args.push(readSlotBits(area, i));
-    const res = target.hostCall(index, args);
+    const res = target.hostCall(req.index, args);
     for (let i = 0; i < res.length; i++) writeSlotBits(area, i, res[i]);
-  }
-
-  private readTrap(v: Vmctx): Trap {
-    const signal = v.get32('trapSignal');
-    const pc = v.get('trapPc');
-    const faultAddress = v.get('trapAddr');
-    let code = v.get32('trapCode');
-    const s = this.wasmStack;
-    if (signal !== 0) code = classifyFault(signal, faultAddress, { stackGuard: [s.guardLo, s.limit] });
-    const loc = findCode(pc)?.locate(pc);
-    return new Trap({ code, pc, signal, faultAddress, codeOffset: loc?.codeOffset, functionIndex: loc?.functionIndex });
   }
 }

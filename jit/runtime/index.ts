@@ -25,22 +25,20 @@
 //   `call [r15 + VMCTX.hostCallStub]`; memory.grow is host call BUILTIN_HOSTCALL.memoryGrow.
 // Cost: one ffi crossing per ctx.call and one more per host call (enter, then resume).
 //
-// Lower level, for a store that runs its own loop (jit/instance/store.ts does): `new Vmctx()`
-// (stub table filled), `new WasmStack()`, `native().enter(vmctx)` / `native().resume(vmctx)`
-// returning ENTRY_STATUS, the request and trap record in the *entered* vmctx (stopVmctx names the
-// instance that made the call or trapped), `entrySlots(stack, n)` / `hostCallSlots(vmctx, stack)`
-// for the call slots (on the wasm stack, read and written in place: slots.ts), `classifyFault`
-// for status 1 with a signal, `registerCodeRange` for code mapped by other means (must be RX
-// before registering).
-import { native } from './native.js';
+// Lower level, for a store that keeps its own instances (jit/instance/store.ts does): `new Vmctx()`
+// (stub table filled), `new WasmStack()`, and `runCall(vmctx, stack, code, slots, writeArgs,
+// answer)` (run-loop.ts), the one loop over `native().enter` / `native().resume` that ExecContext
+// uses too: entry slots at the top of the wasm stack, each host call handed to `answer` with its
+// slots read and written in place (slots.ts) and stopVmctx naming the instance that made it, a
+// trap thrown as Trap. `registerCodeRange` for code mapped by other means (must be RX before
+// registering).
 import { Vmctx } from './vmctx.js';
 import { LinearMemory, WASM_PAGE } from './linear-memory.js';
 import { WasmStack, DEFAULT_STACK_SIZE } from './stack.js';
-import { Trap, classifyFault } from './traps.js';
-import { findCode } from './code-memory.js';
 import { VMCTX } from '../../abi/vmctx.js';
-import { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
-import { ENTRY_STATUS, BUILTIN_HOSTCALL, argAreaSlots, type ValType } from '../../abi/calling-convention.js';
+import { readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
+import { runCall, type HostCallRequest } from './run-loop.js';
+import { BUILTIN_HOSTCALL, argAreaSlots, type ValType } from '../../abi/calling-convention.js';
 
 export { Trap, classifyFault } from './traps.js';
 export { loadCode, imageFromAssembled, LoadedCode, runtimeSymbolByName, findCode } from './code-memory.js';
@@ -50,6 +48,7 @@ export { Vmctx } from './vmctx.js';
 export { native, registerCodeRange, unregisterCodeRange } from './native.js';
 export { requestInterrupt } from './interrupt.js';
 export { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
+export { runCall, type HostCallRequest } from './run-loop.js';
 export type { ValType } from '../../abi/calling-convention.js';
 
 export type WasmValue = number | bigint;
@@ -74,8 +73,6 @@ export interface ContextOptions {
 const contexts = new Map<bigint, ExecContext>();
 
 const ALL_ONES = 0xffffffffffffffffn;
-/** stacks with a stopped or running activation: entering them again would overwrite it */
-const busy = new Set<WasmStack>();
 
 /** Slot i of an area as a value of type t (upper half zero for 32-bit types). */
 function writeSlot(a: SlotArea, i: number, t: ValType, v: WasmValue): void {
@@ -137,34 +134,16 @@ export class ExecContext {
 
   /** Calls compiled code at `code` with the wasm calling convention; see the file header. */
   call(code: bigint, type: FuncType, args: readonly WasmValue[]): WasmValue[] {
-    if (busy.has(this.stack)) throw new Error('re-entrant call on a wasm stack that is already running is not supported');
     if (args.length !== type.params.length) throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
-    const slots = argAreaSlots(type.params.length, type.results.length);
-    const area = entrySlots(this.stack, slots);
-    const v = this.vmctx, buf = v.buf;
-    for (let i = 0; i < args.length; i++) writeSlot(area, i, type.params[i]!, args[i]!);
-    buf.writeBigUInt64LE(code, VMCTX.entryFunc);
-    buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
-    // a new call starts uninterrupted, in every instance it may reach
-    for (const c of this.peers()) {
-      c.vmctx.buf.writeUInt32LE(0, VMCTX.interrupt);
-      c.vmctx.buf.writeBigUInt64LE(this.stack.limit, VMCTX.stackLimit);
-    }
-    const n = native();
-    const addr = v.addr;
-    busy.add(this.stack);
-    try {
-      let status = n.enter(addr);
-      while (status === ENTRY_STATUS.hostCall) {
-        this.answerHostCall();
-        status = n.resume(addr);
+    const area = runCall(this.vmctx, this.stack, code, argAreaSlots(type.params.length, type.results.length), (entry) => {
+      for (let i = 0; i < args.length; i++) writeSlot(entry, i, type.params[i]!, args[i]!);
+      // a new call starts uninterrupted, in every instance it may reach
+      for (const c of this.peers()) {
+        c.vmctx.buf.writeUInt32LE(0, VMCTX.interrupt);
+        c.vmctx.buf.writeBigUInt64LE(this.stack.limit, VMCTX.stackLimit);
       }
-      if (status === ENTRY_STATUS.trap) throw this.readTrap();
-      if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
-    } finally {
-      busy.delete(this.stack);
-    }
-    const rs = type.results;
+    }, (req) => answerHostCall(req));
+    const rs = type.results, buf = this.vmctx.buf;
     if (rs.length === 0) return [];
     if (rs.length === 1) {
       const t = rs[0]!;
@@ -193,49 +172,11 @@ export class ExecContext {
     return [...contexts.values()].filter((c) => c.stack === this.stack);
   }
 
-  /** The request is in this (the entered) vmctx; it is served by the instance that made it. */
-  private answerHostCall(): void {
-    const buf = this.vmctx.buf;
-    const index = buf.readUInt32LE(VMCTX.hostCallIndex);
-    const owner = contexts.get(buf.readBigUInt64LE(VMCTX.stopVmctx));
-    if (!owner) throw new Error('host call from an unknown vmctx');
-    if (index === BUILTIN_HOSTCALL.memoryGrow) {
-      const a = hostCallSlots(this.vmctx, this.stack);
-      const delta = Number(readSlotBits(a, 0) & 0xffffffffn);
-      const r = owner.memory ? owner.memory.grow(delta) : -1;
-      if (r >= 0) owner.syncMemory();
-      writeSlot(a, 0, 'i32', r);
-      return;
-    }
-    const h = owner.hostFunctions[index];
-    if (!h) throw new Error(`host call to unknown import ${index}`);
-    const { params, results } = h.type;
-    const area = hostCallSlots(this.vmctx, this.stack);
-    if (area.count !== argAreaSlots(params.length, results.length)) {
-      throw new Error(`host call ${index}: code passed ${area.count} slots for a ${params.length}->${results.length} import`);
-    }
-    const args = params.map((t, i) => readSlot(area, i, t));
-    const r = h.fn(...args);
-    const out = results.length === 1 ? [r as WasmValue] : results.length === 0 ? [] : (r as WasmValue[]);
-    if (!Array.isArray(out) || out.length !== results.length) throw new TypeError(`host function ${index} returned ${out.length} values, expected ${results.length}`);
-    results.forEach((t, i) => writeSlot(area, i, t, out[i]!));
-  }
-
-  private syncMemory(): void {
+  /** memory.grow answered from a host call (hence not private) */
+  syncMemory(): void {
     const m = this.memory!;
     this.vmctx.set('memorySize', BigInt(m.pages) * BigInt(WASM_PAGE));
     this.vmctx.set('memoryPages', m.pages);
-  }
-
-  private readTrap(): Trap {
-    const v = this.vmctx;
-    const signal = v.get32('trapSignal');
-    const pc = v.get('trapPc');
-    const faultAddress = v.get('trapAddr');
-    let code = v.get32('trapCode');
-    if (signal !== 0) code = classifyFault(signal, faultAddress, { stackGuard: [this.stack.guardLo, this.stack.limit] });
-    const loc = findCode(pc)?.locate(pc);
-    return new Trap({ code, pc, signal, faultAddress, codeOffset: loc?.codeOffset, functionIndex: loc?.functionIndex });
   }
 
   dispose(): void {
@@ -244,4 +185,29 @@ export class ExecContext {
     if (this.ownsStack) this.stack.dispose();
     this.vmctx.dispose();
   }
+}
+
+/** A host call is served by the context that made it (stopVmctx): memory.grow or its import. */
+function answerHostCall(req: HostCallRequest): void {
+  const owner = contexts.get(req.stopVmctx);
+  if (!owner) throw new Error('host call from an unknown vmctx');
+  const area = req.slots;
+  if (req.index === BUILTIN_HOSTCALL.memoryGrow) {
+    const delta = Number(readSlotBits(area, 0) & 0xffffffffn);
+    const r = owner.memory ? owner.memory.grow(delta) : -1;
+    if (r >= 0) owner.syncMemory();
+    writeSlot(area, 0, 'i32', r);
+    return;
+  }
+  const h = owner.hostFunctions[req.index];
+  if (!h) throw new Error(`host call to unknown import ${req.index}`);
+  const { params, results } = h.type;
+  if (area.count !== argAreaSlots(params.length, results.length)) {
+    throw new Error(`host call ${req.index}: code passed ${area.count} slots for a ${params.length}->${results.length} import`);
+  }
+  const args = params.map((t, i) => readSlot(area, i, t));
+  const r = h.fn(...args);
+  const out = results.length === 1 ? [r as WasmValue] : results.length === 0 ? [] : (r as WasmValue[]);
+  if (!Array.isArray(out) || out.length !== results.length) throw new TypeError(`host function ${req.index} returned ${out.length} values, expected ${results.length}`);
+  results.forEach((t, i) => writeSlot(area, i, t, out[i]!));
 }
