@@ -62,6 +62,14 @@ export class Instance implements HostCallTarget {
       buf.writeBigUInt64LE(info.vmctx.addr, o + REC.vmctx);
       buf.writeUInt32LE(info.typeId, o + REC.typeId);
     };
+    /** function index f runs this instance's code (own functions, and JS imports through their thunk) */
+    const addFunction = (f: number, typeIndex: number, host?: (...a: unknown[]) => unknown): void => {
+      const info: FuncInfo = { code: codeBase + BigInt(module.funcOffsets[f]), vmctx: v, type: m.types[typeIndex], typeId: typeIds[typeIndex], record: recordAddr(f), host };
+      writeRecord(f, info);
+      const wf = makeFunction(store, info);
+      this.funcs.push(wf);
+      store.registerRecord(info.record, wf);
+    };
 
     // ---- imports ----
     let fi = 0, gi = 0, ti = 0;
@@ -80,11 +88,7 @@ export class Instance implements HostCallTarget {
         } else if (typeof val === 'function') {
           const fn = val as (...a: unknown[]) => unknown;
           this.hostImports[f] = { fn, type: ft };
-          const info: FuncInfo = { code: codeBase + BigInt(module.funcOffsets[f]), vmctx: v, type: ft, typeId: typeIds[d.typeIndex], record: recordAddr(f), host: fn };
-          writeRecord(f, info);
-          const wf = makeFunction(store, info);
-          this.funcs.push(wf);
-          store.registerRecord(info.record, wf);
+          addFunction(f, d.typeIndex, fn);
         } else throw incompatibleImport(imp);
       } else if (d.kind === 'global') {
         if (!(val instanceof Global) || val.type !== d.global.type || val.mutable !== d.global.mutable) {
@@ -110,14 +114,7 @@ export class Instance implements HostCallTarget {
     }
 
     // ---- own functions ----
-    for (let f = m.numImportedFuncs; f < nF; f++) {
-      const ti2 = m.funcTypeIndices[f];
-      const info: FuncInfo = { code: codeBase + BigInt(module.funcOffsets[f]), vmctx: v, type: m.types[ti2], typeId: typeIds[ti2], record: recordAddr(f) };
-      writeRecord(f, info);
-      const wf = makeFunction(store, info);
-      this.funcs.push(wf);
-      store.registerRecord(info.record, wf);
-    }
+    for (let f = m.numImportedFuncs; f < nF; f++) addFunction(f, m.funcTypeIndices[f]);
 
     // ---- the plan: constants over the linked imports ----
     const plan = planInstance(m, typeIds, { funcRef: recordAddr, importedGlobal: (g) => this.globals[g].bits });
