@@ -11,6 +11,7 @@
 import { compileModule, type CompiledModule } from '../jit/compiler/module-compiler.js';
 import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
 import { Trap } from '../jit/runtime/traps.js';
+import { runTransport } from '../jit/runtime/run-loop.js';
 import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import {
@@ -362,14 +363,18 @@ export class KernelInstance {
       const l = end - process.hrtime.bigint();
       return l > 0n ? l : 1n;
     };
-    let r: InvokeResult = this.device.invoke(f - m.numImportedFuncs, slots, left());
-    this.memPages = r.memPages;
-    while (r.status === Status.hostCall) {
+    const dev = this.device;
+    const seen = (x: InvokeResult): InvokeResult => { this.memPages = x.memPages; return x; };
+    // the run loop over the INVOKE / RESUME ioctls: a request carries its arguments, and gets
+    // the results to send back with RESUME
+    const r = runTransport<InvokeResult, { index: number; args: bigint[]; results: bigint[] }>({
+      enter: () => seen(dev.invoke(f - m.numImportedFuncs, slots, left())),
+      hostCall: (x) => (x.status === Status.hostCall ? { index: x.hostIndex, args: x.hostArgs, results: [] } : undefined),
+      resume: (q) => seen(dev.resume(q.results, nslots, left())),
+    }, (q) => {
       this.hostCallExits++;
-      const results = this.hostCall(r.hostIndex, r.hostArgs);
-      r = this.device.resume(results, nslots, left());
-      this.memPages = r.memPages;
-    }
+      q.results = this.hostCall(q.index, q.args);
+    });
     if (r.status === Status.exit) throw new WASIExit(Number(r.retInt & 0xffffffffn)); // proc_exit in ring 0
     if (r.status === Status.trap) {
       throw trapToError(new Trap({ code: r.trapCode, pc: r.trapPc, signal: r.trapSignal, faultAddress: r.trapAddr, codeOffset: Number(r.trapPc) }));

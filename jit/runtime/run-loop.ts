@@ -1,8 +1,9 @@
-// The one user-space run loop: enter compiled code through kwasm_enter, answer each host call it
-// stops at, continue with kwasm_resume, until it returns or traps. The store (jit/instance/store.ts,
-// behind the embedding API and the CLI) and the tests' typed-value helper run every call through
-// it; the kernel path has the same shape over INVOKE / RESUME ioctls and shares the host-call
-// answering above the transport (jit/instance/boundary.ts).
+// The one run loop: enter compiled code, answer each host call it stops at, continue, until it
+// returns or traps (runTransport). The transport is a small strategy: in user space kwasm_enter /
+// kwasm_resume over ffi (runCall below; the store behind the embedding API and the CLI, and the
+// runtime tests' typed-value helper, run every call through it), for ring 0 the INVOKE / RESUME
+// ioctls (kernel-loader/kernel-instance.ts). Answering a host call with JS values is shared above
+// the transport (jit/instance/boundary.ts).
 import { VMCTX } from '../../abi/vmctx.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
 import { RuntimeError } from '../errors.js';
@@ -21,6 +22,25 @@ export interface HostCallRequest {
   readonly stopVmctx: bigint;
   /** its argument slots, where the results are written (in place on the wasm stack) */
   readonly slots: SlotArea;
+}
+
+/** How a call reaches compiled code and comes back: R is what a stop reports, Q a host-call request. */
+export interface Transport<R, Q> {
+  enter(): R;
+  /** the host call the code stopped at, or undefined when `r` ends the call (return, trap, exit) */
+  hostCall(r: R): Q | undefined;
+  /** continue after `q` was answered */
+  resume(q: Q): R;
+}
+
+/** Runs a call to its end over `t`, answering every host call; returns the final stop. */
+export function runTransport<R, Q>(t: Transport<R, Q>, answer: (q: Q) => void): R {
+  let r = t.enter();
+  for (let q = t.hostCall(r); q !== undefined; q = t.hostCall(r)) {
+    answer(q);
+    r = t.resume(q);
+  }
+  return r;
 }
 
 /** stacks with a running or stopped activation: entering them again would overwrite it */
@@ -43,12 +63,14 @@ export function runCall(v: Vmctx, stack: WasmStack, code: bigint, slots: number,
   const n = native();
   busy.add(stack);
   try {
-    let status = n.enter(v.addr);
-    while (status === ENTRY_STATUS.hostCall) {
+    const status = runTransport<number, HostCallRequest>({
+      enter: () => n.enter(v.addr),
       // the request and the trap record are in the entered vmctx; stopVmctx names the instance
-      answer({ index: buf.readUInt32LE(VMCTX.hostCallIndex), stopVmctx: buf.readBigUInt64LE(VMCTX.stopVmctx), slots: hostCallSlots(v, stack) });
-      status = n.resume(v.addr);
-    }
+      hostCall: (s) => (s !== ENTRY_STATUS.hostCall ? undefined
+        : { index: buf.readUInt32LE(VMCTX.hostCallIndex), stopVmctx: buf.readBigUInt64LE(VMCTX.stopVmctx), slots: hostCallSlots(v, stack) }),
+      // the results are already in the request's slots
+      resume: () => n.resume(v.addr),
+    }, answer);
     if (status === ENTRY_STATUS.trap) throw readTrap(v, stack);
     if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
   } finally {
