@@ -39,6 +39,28 @@ export const KERNEL_HOSTCALL_EXIT_SLOTS = 64;
 
 /** Value types by name, as the runtime reads and writes slots (one result: f32/f64 in xmm0, others rax). */
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref';
+/** The wasm type code of v128 (the binary format's 0x7b). */
+export const V128_CODE = 0x7b;
+/**
+ * Slots a value of wasm type code `t` takes in an argument area: a v128 takes two consecutive
+ * ones (low 64 bits first), everything else one. Parameter i sits at slot sum(width(params[<i])).
+ */
+export function slotWidth(t: number): 1 | 2 {
+  return t === V128_CODE ? 2 : 1;
+}
+export function slotCount(types: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < types.length; i++) n += slotWidth(types[i]);
+  return n;
+}
+/**
+ * Results come back in the argument slots (not rax/xmm0) when there are several or any is a
+ * v128: the entry trampoline and the host-call stub hand over 64 bits in rax/xmm0.
+ */
+export function resultsInSlots(results: ArrayLike<number>): boolean {
+  if (results.length >= 2) return true;
+  return results.length === 1 && results[0] === V128_CODE;
+}
 
 /**
  * Runtime stubs compiled code calls (addresses in vmctx, or relocations in the image):
@@ -105,3 +127,22 @@ export const BUILTIN_HOSTCALL = {
 export const WASM_PAGE_SIZE = 65536;
 export const MEMORY_MAX_PAGES = 65536;
 export const MEMORY_RESERVATION = (8n << 30n) + 65536n;
+
+/** Values to argument slots: a v128 (one 128-bit bigint) becomes two, low half first. */
+export function packSlots(types: ArrayLike<number>, values: readonly bigint[]): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0; i < types.length; i++) {
+    out.push(BigInt.asUintN(64, values[i]));
+    if (types[i] === V128_CODE) out.push(BigInt.asUintN(64, values[i] >> 64n));
+  }
+  return out;
+}
+
+/** Argument slots back to values: the two slots of a v128 joined into one 128-bit bigint. */
+export function unpackSlots(types: ArrayLike<number>, slots: readonly bigint[]): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0, s = 0; i < types.length; s += slotWidth(types[i]), i++) {
+    out.push(types[i] === V128_CODE ? slots[s] | (slots[s + 1] << 64n) : slots[s]);
+  }
+  return out;
+}

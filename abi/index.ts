@@ -5,3 +5,4 @@ export * from './traps.js';
 export * from './regs.js';
 export * from './calling-convention.js';
 export * from './image.js';
+export * from './globals.js';

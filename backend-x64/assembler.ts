@@ -16,7 +16,11 @@ import { Encoder, W, BYTE_REG, BYTE_RM } from './encoding.js';
 import type { Gpr, Xmm, Size } from './registers.js';
 import { Mem, ripRel } from './operands.js';
 import { type Label, type Cond } from './labels.js';
-import { SseOp, SseStore, RoundMode, ssePrefix, sseOpcode } from './sse.js';
+import { SseOp, SseStore, RoundMode, ssePrefix, sseOpcode, type SimdOp, type SimdImmOp, type SimdShiftImm, type LaneBytes } from './sse.js';
+
+/** pextrb/pextrd/pextrq and pinsrb/pinsrw/pinsrd/pinsrq opcodes by lane bytes (pextrw has 0F3A15 for memory). */
+const PEXTR: Readonly<Record<LaneBytes, number>> = { 1: 0x0f3a14, 2: 0x0f3a15, 4: 0x0f3a16, 8: 0x0f3a16 };
+const PINSR: Readonly<Record<LaneBytes, number>> = { 1: 0x0f3a20, 2: 0x0fc4, 4: 0x0f3a22, 8: 0x0f3a22 };
 
 /** The classic ALU group, value = ModRM.reg extension / opcode row. */
 export const AluOp = { ADD: 0, OR: 1, ADC: 2, SBB: 3, AND: 4, SUB: 5, XOR: 6, CMP: 7 } as const;
@@ -541,11 +545,11 @@ export class Assembler extends Encoder {
   // ---- SSE ----------------------------------------------------------------------------
 
   /** op dst, src for the SseOp table (moves, arithmetic, compares, conversions, logic) */
-  sseRR(op: SseOp, dst: Xmm, src: Xmm): void {
+  sseRR(op: SseOp | SimdOp, dst: Xmm, src: Xmm): void {
     this.rr(ssePrefix(op), sseOpcode(op), 0, dst, src);
   }
   /** op dst, [m] */
-  sseRM(op: SseOp, dst: Xmm, m: Mem): void {
+  sseRM(op: SseOp | SimdOp, dst: Xmm, m: Mem): void {
     this.rm(ssePrefix(op), sseOpcode(op), 0, dst, m, 0);
   }
   /** store [m], src (movss/movsd/movaps/movapd/movups/movdqu/movq/movd) */
@@ -590,6 +594,48 @@ export class Assembler extends Encoder {
   /** movmskps/movmskpd r32, xmm (sign bits -> GPR; the 32-bit write zero-extends, so no 64-bit form is needed) */
   movmsk(fp: 32 | 64, dst: Gpr, src: Xmm): void {
     this.rr(fp === 32 ? 0 : 0x66, 0x0f50, 0, dst, src);
+  }
+
+  // ---- 128-bit SIMD ---------------------------------------------------------------------
+
+  /** op dst, src, imm8 (pshufd, shufps, cmpps, pblendw, palignr, roundps, insertps ...) */
+  simdRRI(op: SimdImmOp, dst: Xmm, src: Xmm, imm: number): void {
+    this.rr(ssePrefix(op), sseOpcode(op), 0, dst, src);
+    this.imm(imm & 0xff, 1);
+  }
+  simdRMI(op: SimdImmOp, dst: Xmm, m: Mem, imm: number): void {
+    this.rm(ssePrefix(op), sseOpcode(op), 0, dst, m, 1);
+    this.imm(imm & 0xff, 1);
+  }
+  /** psllw/psrad/psrldq ... xmm, imm8 */
+  simdShiftRI(op: SimdShiftImm, r: Xmm, imm: number): void {
+    this.rr(0x66, op[0], 0, op[1], r);
+    this.imm(imm & 0xff, 1);
+  }
+  /** pextrb/w/d/q r32/r64, xmm, lane (SSE4.1; the 32-bit forms zero-extend) */
+  pextrRR(bytes: LaneBytes, dst: Gpr, src: Xmm, lane: number): void {
+    if (bytes === 2) this.rr(0x66, 0x0fc5, 0, dst, src); // pextrw r32, xmm (SSE2)
+    else this.rr(0x66, PEXTR[bytes], bytes === 8 ? W : 0, src, dst);
+    this.imm(lane, 1);
+  }
+  /** pextrb/w/d/q [m], xmm, lane */
+  pextrMR(bytes: LaneBytes, m: Mem, src: Xmm, lane: number): void {
+    this.rm(0x66, PEXTR[bytes], bytes === 8 ? W : 0, src, m, 1);
+    this.imm(lane, 1);
+  }
+  /** pinsrb/w/d/q xmm, r32/r64, lane */
+  pinsrRR(bytes: LaneBytes, dst: Xmm, src: Gpr, lane: number): void {
+    this.rr(0x66, PINSR[bytes], bytes === 8 ? W : 0, dst, src);
+    this.imm(lane, 1);
+  }
+  /** pinsrb/w/d/q xmm, [m], lane */
+  pinsrRM(bytes: LaneBytes, dst: Xmm, m: Mem, lane: number): void {
+    this.rm(0x66, PINSR[bytes], bytes === 8 ? W : 0, dst, m, 1);
+    this.imm(lane, 1);
+  }
+  /** pmovmskb r32, xmm (the sign bit of each byte) */
+  pmovmskb(dst: Gpr, src: Xmm): void {
+    this.rr(0x66, 0x0fd7, 0, dst, src);
   }
 
   // ---- constant pool --------------------------------------------------------------------

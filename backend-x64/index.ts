@@ -5,4 +5,5 @@ export * from './labels.js';
 export * from './sse.js';
 export { CodeBuffer } from './code-buffer.js';
 export { Assembler, AluOp, ShiftOp, UnaryOp, BitOp, type Reloc, type AssembledCode } from './assembler.js';
-export { initDisasm, disassemble, disassembleSync, decode, type DisasmOptions, type DecodedInsn } from './disasm.js';
+// The disassembler (disasm.ts) is not re-exported: it loads capstone, which only
+// `compile --disasm` and tests need; importing it from here put capstone into every `run`.

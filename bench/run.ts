@@ -3,9 +3,11 @@
 // runners print the same checksum, writes bench/results/latest.md and latest.svg, then runs the
 // other bench/*.bench.js scripts present and appends their output.
 //
-// usage: node dist/bench/run.js [--reps N] [--only NAME[,NAME]] [--quick] [--no-extra] [--timeout S]
+// usage: node dist/bench/run.js [--reps N] [--only NAME[,NAME]] [--quick] [--no-extra] [--timeout S] [--out NAME]
 //   --quick     1 repetition (unless --reps), workloads about a tenth of the full size
-//   --only      run only these programs (names as in the table; `syscall` selects the sys-* ones)
+//   --only      run only these programs (names as in the table; `syscall` and `simd` select a suite)
+//   --out       results under bench/results/NAME.md and NAME.svg (default latest), so a suite's
+//               run (`--only simd --out simd`) does not replace the full one
 //   --no-extra  skip the other bench/*.bench.js scripts
 // Exit status: 0 when every available runner ran every program and all checksums agree.
 import { execFileSync, spawn } from 'node:child_process';
@@ -29,10 +31,10 @@ const dataDir = join(buildDir, 'data');
 const resultsDir = join(root, 'bench', 'results');
 const v8Script = join(here, 'v8-wasi-runner.js');
 
-interface Options { reps: number; only?: string[]; quick: boolean; extra: boolean; timeoutMs: number; }
+interface Options { reps: number; only?: string[]; quick: boolean; extra: boolean; timeoutMs: number; out: string; }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { reps: 5, quick: false, extra: true, timeoutMs: 300_000 };
+  const o: Options = { reps: 5, quick: false, extra: true, timeoutMs: 300_000, out: 'latest' };
   let repsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -46,14 +48,16 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--quick') o.quick = true;
     else if (a === '--no-extra') o.extra = false;
     else if (a === '--timeout') o.timeoutMs = Number(value()) * 1000;
+    else if (a === '--out') o.out = value();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--reps N] [--only NAME[,NAME]] [--quick] [--no-extra] [--timeout SECONDS]');
+      console.log('usage: npm run bench -- [--reps N] [--only NAME[,NAME]] [--quick] [--no-extra] [--timeout SECONDS] [--out NAME]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   if (o.quick && !repsGiven) o.reps = 1;
   if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error('--reps needs a positive integer');
   if (!(o.timeoutMs > 0)) throw new Error('--timeout needs a positive number of seconds');
+  if (!/^[\w-]+$/.test(o.out)) throw new Error('--out needs a plain name (letters, digits, - and _)');
   return o;
 }
 
@@ -206,21 +210,21 @@ async function main(): Promise<number> {
     ],
   };
   mkdirSync(resultsDir, { recursive: true });
-  const svgName = 'latest.svg';
+  const svgName = `${opt.out}.svg`, mdName = `${opt.out}.md`;
   const title = `kwasm-jit benchmarks (${opt.quick ? 'quick' : 'full'}, ${opt.reps} reps)`;
   writeFileSync(join(resultsDir, svgName), renderSvg(results, states, title));
   let md = renderReport(header, results, states, problems, svgName);
-  writeFileSync(join(resultsDir, 'latest.md'), md);
+  writeFileSync(join(resultsDir, mdName), md);
 
   // 5. the other bench scripts, appended
   if (opt.extra) {
     const extra = await runExtraBenches(opt.quick, problems);
     md = renderReport(header, results, states, problems, svgName) + extra;
-    writeFileSync(join(resultsDir, 'latest.md'), md);
+    writeFileSync(join(resultsDir, mdName), md);
   }
 
-  console.log(`\nwrote ${join(resultsDir, 'latest.md')} and ${svgName} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  console.log('\n' + readFileSync(join(resultsDir, 'latest.md'), 'utf8'));
+  console.log(`\nwrote ${join(resultsDir, mdName)} and ${svgName} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log('\n' + readFileSync(join(resultsDir, mdName), 'utf8'));
   if (problems.length) {
     console.error(`\nBENCH PROBLEMS (${problems.length}):`);
     for (const p of problems) console.error(`  - ${p}`);

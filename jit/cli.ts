@@ -73,8 +73,8 @@ export const commands: Record<string, Subcommand> = {
     run: async (args) => (await import('./cli/run.js')).runCmd(args),
   },
   compile: {
-    usage: 'compile FILE.wasm [--disasm] [--func N|NAME]',
-    summary: 'compile; print functions, code size and compile time (--disasm: capstone listing)',
+    usage: 'compile FILE.wasm [-o OUT.kwasm] [--disasm] [--func N|NAME]',
+    summary: 'compile; print functions, code size and compile time (--disasm: capstone listing); -o: write the compiled module for `run OUT.kwasm`',
     run: async (args) => (await import('./cli/compile.js')).compileCmd(args),
   },
 };

@@ -5,7 +5,7 @@
 // targets go into a reused buffer). The validator and, later, the compiler
 // both read those fields, so one decode serves both: the compiler calls
 // `next()`, then `validator.step(reader)`, then emits code.
-import { CompileError, malformed } from './errors.js';
+import { malformed } from './errors.js';
 import { Imm, opDefined, opImm } from './opcodes.js';
 import { Reader } from './reader.js';
 import { isRefType, isValType } from './types.js';
@@ -36,6 +36,10 @@ export class InstrReader {
   /** br_table targets (without the default), valid up to numTargets. */
   targets = new Uint32Array(16);
   numTargets = 0;
+  /** SIMD lane immediate (extract/replace_lane, load/store_lane). */
+  lane = 0;
+  /** v128.const bytes, or i8x16.shuffle lane indices (little-endian, reused). */
+  readonly v128 = new Uint8Array(16);
 
   constructor(r: Reader) { this.r = r; }
 
@@ -54,16 +58,11 @@ export class InstrReader {
     this.start = r.pos;
     let op = r.u8();
     let code = op;
-    if (op >= 0xfc) {
-      if (op === 0xfd) {
-        throw new CompileError('unsupported', 'SIMD (0xFD prefix) is not supported yet', this.start, r.funcIndex);
-      }
-      if (op === 0xfc) {
-        const sub = r.u32();
-        if (sub > 0xff) r.fail('illegal opcode', this.start);
-        op = 0xfc00 | sub;
-        code = 256 + sub;
-      }
+    if (op === 0xfc || op === 0xfd) {
+      const sub = r.u32();
+      if (sub > 0xff) r.fail('illegal opcode', this.start);
+      code = (op === 0xfc ? 256 : 512) + sub;
+      op = (op << 8) | sub;
     }
     if (!opDefined[code]) r.fail('illegal opcode', this.start);
     this.op = op;
@@ -104,6 +103,9 @@ export class InstrReader {
       }
       case Imm.MemoryInit: this.index = r.u32(); this.zeroByte(); break;
       case Imm.MemoryCopy: this.zeroByte(); this.zeroByte(); break;
+      case Imm.V128: case Imm.Shuffle: for (let i = 0; i < 16; i++) this.v128[i] = r.u8(); break;
+      case Imm.Lane: this.lane = r.u8(); break;
+      case Imm.MemArgLane: this.align = r.u32(); this.memOffset = r.u32(); this.lane = r.u8(); break;
       default: throw malformed('illegal opcode', this.start, r.funcIndex);
     }
     return op;

@@ -33,6 +33,10 @@ export const Imm = {
   TableInit: 20, // elem index, table index
   Elem: 21,
   TableCopy: 22, // dst table, src table
+  V128: 23, // 16 bytes, little-endian
+  Shuffle: 24, // 16 lane-index bytes
+  Lane: 25, // one lane-index byte
+  MemArgLane: 26, // align, offset, lane-index byte
 } as const;
 
 /** How an instruction is validated. `Sig` and `Mem` use the table's signature. */
@@ -43,6 +47,7 @@ export const Check = {
   GlobalSet: 22, TableGet: 23, TableSet: 24, MemorySize: 25, MemoryGrow: 26, RefNull: 27,
   RefIsNull: 28, RefFunc: 29, MemoryInit: 30, DataDrop: 31, MemoryCopy: 32, MemoryFill: 33,
   TableInit: 34, ElemDrop: 35, TableCopy: 36, TableGrow: 37, TableSize: 38, TableFill: 39,
+  Lane: 40, MemLane: 41, Shuffle: 42,
 } as const;
 
 export const NUM_CODES = 768;
@@ -54,6 +59,8 @@ export const opCheck = new Uint8Array(NUM_CODES);
 export const opDefined = new Uint8Array(NUM_CODES);
 /** log2 of the natural alignment of memory accesses, -1 for others. */
 export const opNaturalAlign = new Int8Array(NUM_CODES).fill(-1);
+/** SIMD lane instructions: the number of lanes the lane immediate indexes (0 for others). */
+export const opLanes = new Uint8Array(NUM_CODES);
 export const opParams: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
 export const opResults: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
 
@@ -198,3 +205,106 @@ def(0xfc0e, 'table.copy', Imm.TableCopy, Check.TableCopy, 'iii:');
 def(0xfc0f, 'table.grow', Imm.Table, Check.TableGrow);
 def(0xfc10, 'table.size', Imm.Table, Check.TableSize);
 def(0xfc11, 'table.fill', Imm.Table, Check.TableFill);
+// 0xFD prefix: 128-bit SIMD (Wasm 2.0). Lane and memarg-lane instructions carry the lane count
+// their immediate is checked against (opLanes); gaps in the numbering are undefined opcodes.
+const simdMem = (sub: number, name: string, s: string, align: number): void => def(0xfd00 + sub, name, Imm.MemArg, Check.Mem, s, align);
+const simdRun = (first: number, s: string, names: string): void => {
+  names.split(' ').forEach((n, i) => { if (n !== '-') sig(0xfd00 + first + i, n, s); });
+};
+function lane(sub: number, name: string, s: string, lanes: number): void {
+  def(0xfd00 + sub, name, Imm.Lane, Check.Lane, s);
+  opLanes[codeOf(0xfd00 + sub)] = lanes;
+}
+function memLane(sub: number, name: string, s: string, align: number): void {
+  def(0xfd00 + sub, name, Imm.MemArgLane, Check.MemLane, s, align);
+  opLanes[codeOf(0xfd00 + sub)] = 16 >> align;
+}
+simdMem(0x00, 'v128.load', 'i:v', 4);
+simdMem(0x01, 'v128.load8x8_s', 'i:v', 3);
+simdMem(0x02, 'v128.load8x8_u', 'i:v', 3);
+simdMem(0x03, 'v128.load16x4_s', 'i:v', 3);
+simdMem(0x04, 'v128.load16x4_u', 'i:v', 3);
+simdMem(0x05, 'v128.load32x2_s', 'i:v', 3);
+simdMem(0x06, 'v128.load32x2_u', 'i:v', 3);
+simdMem(0x07, 'v128.load8_splat', 'i:v', 0);
+simdMem(0x08, 'v128.load16_splat', 'i:v', 1);
+simdMem(0x09, 'v128.load32_splat', 'i:v', 2);
+simdMem(0x0a, 'v128.load64_splat', 'i:v', 3);
+simdMem(0x0b, 'v128.store', 'iv:', 4);
+sig(0xfd0c, 'v128.const', ':v', Imm.V128);
+def(0xfd0d, 'i8x16.shuffle', Imm.Shuffle, Check.Shuffle, 'vv:v');
+sig(0xfd0e, 'i8x16.swizzle', 'vv:v');
+simdRun(0x0f, 'i:v', 'i8x16.splat i16x8.splat i32x4.splat');
+sig(0xfd12, 'i64x2.splat', 'l:v');
+sig(0xfd13, 'f32x4.splat', 'f:v');
+sig(0xfd14, 'f64x2.splat', 'd:v');
+lane(0x15, 'i8x16.extract_lane_s', 'v:i', 16);
+lane(0x16, 'i8x16.extract_lane_u', 'v:i', 16);
+lane(0x17, 'i8x16.replace_lane', 'vi:v', 16);
+lane(0x18, 'i16x8.extract_lane_s', 'v:i', 8);
+lane(0x19, 'i16x8.extract_lane_u', 'v:i', 8);
+lane(0x1a, 'i16x8.replace_lane', 'vi:v', 8);
+lane(0x1b, 'i32x4.extract_lane', 'v:i', 4);
+lane(0x1c, 'i32x4.replace_lane', 'vi:v', 4);
+lane(0x1d, 'i64x2.extract_lane', 'v:l', 2);
+lane(0x1e, 'i64x2.replace_lane', 'vl:v', 2);
+lane(0x1f, 'f32x4.extract_lane', 'v:f', 4);
+lane(0x20, 'f32x4.replace_lane', 'vf:v', 4);
+lane(0x21, 'f64x2.extract_lane', 'v:d', 2);
+lane(0x22, 'f64x2.replace_lane', 'vd:v', 2);
+for (const [first, sh] of [[0x23, 'i8x16'], [0x2d, 'i16x8'], [0x37, 'i32x4']] as const) {
+  simdRun(first, 'vv:v', ['eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u'].map((n) => `${sh}.${n}`).join(' '));
+}
+simdRun(0x41, 'vv:v', 'f32x4.eq f32x4.ne f32x4.lt f32x4.gt f32x4.le f32x4.ge');
+simdRun(0x47, 'vv:v', 'f64x2.eq f64x2.ne f64x2.lt f64x2.gt f64x2.le f64x2.ge');
+sig(0xfd4d, 'v128.not', 'v:v');
+simdRun(0x4e, 'vv:v', 'v128.and v128.andnot v128.or v128.xor');
+sig(0xfd52, 'v128.bitselect', 'vvv:v');
+sig(0xfd53, 'v128.any_true', 'v:i');
+memLane(0x54, 'v128.load8_lane', 'iv:v', 0);
+memLane(0x55, 'v128.load16_lane', 'iv:v', 1);
+memLane(0x56, 'v128.load32_lane', 'iv:v', 2);
+memLane(0x57, 'v128.load64_lane', 'iv:v', 3);
+memLane(0x58, 'v128.store8_lane', 'iv:', 0);
+memLane(0x59, 'v128.store16_lane', 'iv:', 1);
+memLane(0x5a, 'v128.store32_lane', 'iv:', 2);
+memLane(0x5b, 'v128.store64_lane', 'iv:', 3);
+simdMem(0x5c, 'v128.load32_zero', 'i:v', 2);
+simdMem(0x5d, 'v128.load64_zero', 'i:v', 3);
+simdRun(0x5e, 'v:v', 'f32x4.demote_f64x2_zero f64x2.promote_low_f32x4 i8x16.abs i8x16.neg i8x16.popcnt');
+simdRun(0x63, 'v:i', 'i8x16.all_true i8x16.bitmask');
+simdRun(0x65, 'vv:v', 'i8x16.narrow_i16x8_s i8x16.narrow_i16x8_u');
+simdRun(0x67, 'v:v', 'f32x4.ceil f32x4.floor f32x4.trunc f32x4.nearest');
+simdRun(0x6b, 'vi:v', 'i8x16.shl i8x16.shr_s i8x16.shr_u');
+simdRun(0x6e, 'vv:v', 'i8x16.add i8x16.add_sat_s i8x16.add_sat_u i8x16.sub i8x16.sub_sat_s i8x16.sub_sat_u');
+simdRun(0x74, 'v:v', 'f64x2.ceil f64x2.floor');
+simdRun(0x76, 'vv:v', 'i8x16.min_s i8x16.min_u i8x16.max_s i8x16.max_u');
+sig(0xfd7a, 'f64x2.trunc', 'v:v');
+sig(0xfd7b, 'i8x16.avgr_u', 'vv:v');
+simdRun(0x7c, 'v:v', 'i16x8.extadd_pairwise_i8x16_s i16x8.extadd_pairwise_i8x16_u i32x4.extadd_pairwise_i16x8_s i32x4.extadd_pairwise_i16x8_u i16x8.abs i16x8.neg');
+sig(0xfd82, 'i16x8.q15mulr_sat_s', 'vv:v');
+simdRun(0x83, 'v:i', 'i16x8.all_true i16x8.bitmask');
+simdRun(0x85, 'vv:v', 'i16x8.narrow_i32x4_s i16x8.narrow_i32x4_u');
+simdRun(0x87, 'v:v', 'i16x8.extend_low_i8x16_s i16x8.extend_high_i8x16_s i16x8.extend_low_i8x16_u i16x8.extend_high_i8x16_u');
+simdRun(0x8b, 'vi:v', 'i16x8.shl i16x8.shr_s i16x8.shr_u');
+simdRun(0x8e, 'vv:v', 'i16x8.add i16x8.add_sat_s i16x8.add_sat_u i16x8.sub i16x8.sub_sat_s i16x8.sub_sat_u');
+sig(0xfd94, 'f64x2.nearest', 'v:v');
+simdRun(0x95, 'vv:v', 'i16x8.mul i16x8.min_s i16x8.min_u i16x8.max_s i16x8.max_u - i16x8.avgr_u');
+simdRun(0x9c, 'vv:v', 'i16x8.extmul_low_i8x16_s i16x8.extmul_high_i8x16_s i16x8.extmul_low_i8x16_u i16x8.extmul_high_i8x16_u');
+simdRun(0xa0, 'v:v', 'i32x4.abs i32x4.neg');
+simdRun(0xa3, 'v:i', 'i32x4.all_true i32x4.bitmask');
+simdRun(0xa7, 'v:v', 'i32x4.extend_low_i16x8_s i32x4.extend_high_i16x8_s i32x4.extend_low_i16x8_u i32x4.extend_high_i16x8_u');
+simdRun(0xab, 'vi:v', 'i32x4.shl i32x4.shr_s i32x4.shr_u');
+simdRun(0xae, 'vv:v', 'i32x4.add - - i32x4.sub - - - i32x4.mul i32x4.min_s i32x4.min_u i32x4.max_s i32x4.max_u i32x4.dot_i16x8_s');
+simdRun(0xbc, 'vv:v', 'i32x4.extmul_low_i16x8_s i32x4.extmul_high_i16x8_s i32x4.extmul_low_i16x8_u i32x4.extmul_high_i16x8_u');
+simdRun(0xc0, 'v:v', 'i64x2.abs i64x2.neg');
+simdRun(0xc3, 'v:i', 'i64x2.all_true i64x2.bitmask');
+simdRun(0xc7, 'v:v', 'i64x2.extend_low_i32x4_s i64x2.extend_high_i32x4_s i64x2.extend_low_i32x4_u i64x2.extend_high_i32x4_u');
+simdRun(0xcb, 'vi:v', 'i64x2.shl i64x2.shr_s i64x2.shr_u');
+simdRun(0xce, 'vv:v', 'i64x2.add - - i64x2.sub - - - i64x2.mul i64x2.eq i64x2.ne i64x2.lt_s i64x2.gt_s i64x2.le_s i64x2.ge_s');
+simdRun(0xdc, 'vv:v', 'i64x2.extmul_low_i32x4_s i64x2.extmul_high_i32x4_s i64x2.extmul_low_i32x4_u i64x2.extmul_high_i32x4_u');
+simdRun(0xe0, 'v:v', 'f32x4.abs f32x4.neg - f32x4.sqrt');
+simdRun(0xe4, 'vv:v', 'f32x4.add f32x4.sub f32x4.mul f32x4.div f32x4.min f32x4.max f32x4.pmin f32x4.pmax');
+simdRun(0xec, 'v:v', 'f64x2.abs f64x2.neg - f64x2.sqrt');
+simdRun(0xf0, 'vv:v', 'f64x2.add f64x2.sub f64x2.mul f64x2.div f64x2.min f64x2.max f64x2.pmin f64x2.pmax');
+simdRun(0xf8, 'v:v', 'i32x4.trunc_sat_f32x4_s i32x4.trunc_sat_f32x4_u f32x4.convert_i32x4_s f32x4.convert_i32x4_u i32x4.trunc_sat_f64x2_s_zero i32x4.trunc_sat_f64x2_u_zero f64x2.convert_low_i32x4_s f64x2.convert_low_i32x4_u');

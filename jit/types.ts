@@ -56,6 +56,7 @@ export type ConstOp =
   | { op: 'i64.const'; value: bigint }
   | { op: 'f32.const'; bits: number }
   | { op: 'f64.const'; lo: number; hi: number }
+  | { op: 'v128.const'; bytes: Uint8Array }
   | { op: 'ref.null'; type: ValType }
   | { op: 'ref.func'; func: number }
   | { op: 'global.get'; global: number };

@@ -10,7 +10,7 @@
 import { CompileError, invalid, malformed } from './errors.js';
 import { decodeModule } from './decoder.js';
 import { InstrReader } from './instr-reader.js';
-import { Check, opCheck, opNaturalAlign, opParams, opResults } from './opcodes.js';
+import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults } from './opcodes.js';
 import { Reader } from './reader.js';
 import {
   BLOCK_EMPTY, ConstExpr, FUNCREF, FuncType, I32, ModuleInfo, UNKNOWN, V128, ValType,
@@ -168,7 +168,6 @@ export class FunctionValidator {
 
   private blockType(bt: number): number {
     if (bt >= 0 && bt >= this.types.length) this.fail(`unknown type ${bt}`);
-    if (bt === V128 - 0x80) throw new CompileError('unsupported', 'SIMD (v128) is not supported yet', this.at, this.funcIndex);
     return bt;
   }
 
@@ -220,6 +219,20 @@ export class FunctionValidator {
       case Check.Mem:
         this.memory();
         if (ir.align > opNaturalAlign[code]) this.fail('alignment must not be larger than natural');
+        this.sig(code);
+        return;
+      case Check.Lane:
+        if (ir.lane >= opLanes[code]) this.fail('invalid lane index');
+        this.sig(code);
+        return;
+      case Check.MemLane:
+        this.memory();
+        if (ir.align > opNaturalAlign[code]) this.fail('alignment must not be larger than natural');
+        if (ir.lane >= opLanes[code]) this.fail('invalid lane index');
+        this.sig(code);
+        return;
+      case Check.Shuffle:
+        for (let i = 0; i < 16; i++) if (ir.v128[i] >= 32) this.fail('invalid lane index');
         this.sig(code);
         return;
       case Check.Unreachable: this.setUnreachable(); return;
@@ -435,12 +448,6 @@ const MAX_PAGES = 65536;
 
 export function validateModuleInfo(m: ModuleInfo): void {
   const fail = (reason: string, at: number): never => { throw invalid(reason, at); };
-  const unsupported = (at: number): never => {
-    throw new CompileError('unsupported', 'SIMD (v128) is not supported yet', at);
-  };
-  for (const t of m.types) {
-    if (t.params.includes(V128) || t.results.includes(V128)) unsupported(0);
-  }
   const nTypes = m.types.length;
   const nFuncs = m.funcTypeIndices.length;
   for (let i = 0; i < nFuncs; i++) {
@@ -458,7 +465,6 @@ export function validateModuleInfo(m: ModuleInfo): void {
     if (min > MAX_PAGES || (max !== null && max > MAX_PAGES)) fail('memory size must be at most 65536 pages (4GiB)', 0);
     if (max !== null && min > max) fail('size minimum must not be greater than maximum', 0);
   }
-  for (const g of m.globals) if (g.type === V128) unsupported(0);
   m.globalInits.forEach((init, i) => {
     constExpr(m, init, m.globals[m.numImportedGlobals + i].type);
   });
@@ -515,6 +521,7 @@ function constExpr(m: ModuleInfo, e: ConstExpr, expected: ValType): void {
       case 'i64.const': type = 0x7e; break;
       case 'f32.const': type = 0x7d; break;
       case 'f64.const': type = 0x7c; break;
+      case 'v128.const': type = V128; break;
       case 'ref.null': type = op.type; break;
       case 'ref.func':
         if (op.func >= m.funcTypeIndices.length) fail(`unknown function ${op.func}`);

@@ -44,7 +44,8 @@ export const FD_ENTRY_STRUCT = {
 export const FDS_STRUCT = { size: 32, version: 0, flags: 4, entriesPtr: 8, count: 16, reserved: 20, served: 24 } as const;
 export const ARGS_STRUCT = { size: 40, version: 0, flags: 4, argsPtr: 8, argsLen: 16, argc: 20, envPtr: 24, envLen: 32, envc: 36 } as const;
 /** KWASM_FD_*: how the kernel treats a table entry. */
-export const FdKindCode = { stream: 1, file: 2, dir: 3 } as const;
+/** jit/wasi FdKind -> KWASM_FD_*; a socket is a stream to the kernel until it serves sockets (issue #15). */
+export const FdKindCode = { stream: 1, socket: 1, file: 2, dir: 3 } as const;
 /** KWASM_MAX_FDS: wasm fds below this can be served in ring 0. */
 export const MAX_KERNEL_FDS = 1024;
 /** KWASM_MAX_ARGS_BYTES: per blob (argv, environ). */

@@ -12,7 +12,8 @@ import { compileModule, type CompiledModule } from '../jit/compiler/module-compi
 import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
 import { Trap } from '../jit/runtime/traps.js';
 import { runTransport } from '../jit/runtime/run-loop.js';
-import { EXTERNREF, FUNCREF, I32, I64, F32, F64, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, V128, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
+import { packSlots, resultsInSlots, slotCount, slotWidth } from '../abi/calling-convention.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import {
   applyActions, fits, incompatibleImport, limitsMatch, lookupImport, planInstance, TypeIds, MEMORY_OUT_OF_BOUNDS, TABLE_OUT_OF_BOUNDS,
@@ -177,7 +178,10 @@ export class KernelInstance {
     // ---- imports ----
     const nF = m.funcTypeIndices.length;
     const host = new Uint32Array(nF);
+    // one description entry per 8-byte slot of the globals area (abi/globals.ts): an own v128
+    // global takes two, low half first; slotOf maps a global index to its first slot
     const globals: TypedValue[] = [];
+    const slotOf: number[] = [];
     const hostGlobals: { obj: object; index: number }[] = [];
     let fi = 0;
     for (const imp of m.imports) {
@@ -195,6 +199,8 @@ export class KernelInstance {
         if (!g || g.bits === undefined) throw incompatibleImport(imp); // not a global (as in user space)
         if (g.type !== imp.desc.global.type || g.mutable !== imp.desc.global.mutable) throw incompatibleImport(imp);
         if (g.type === FUNCREF || g.type === EXTERNREF) throw new KernelUnsupportedError('imported reference globals');
+        // the kernel's import cells are 8 bytes
+        if (g.type === V128) throw new KernelUnsupportedError('imported v128 globals');
         if (g.mutable) {
           // a host object: its cell moves into this instance (below); another kernel instance's
           // global, or a host global another instance already owns, would need a shared cell
@@ -202,15 +208,20 @@ export class KernelInstance {
           hostGlobals.push({ obj: g, index: globals.length });
         }
         if (typeof g.bits !== 'bigint') throw incompatibleImport(imp);
+        slotOf.push(globals.length);
         globals.push({ kind: GLOBAL_IMPORTED, bits: g.bits });
       }
     }
 
     // ---- the plan: a funcref is function index + 1 (0 = null); an externref constant is always
-    // null here, since imported reference globals are refused above ----
-    const plan = planInstance(m, typeIds, { funcRef: (f) => BigInt(f + 1), importedGlobal: (g) => globals[g].bits });
+    // null here, since imported reference globals are refused above; an own v128 global's value
+    // (one 128-bit bigint) takes two slots, low half first ----
+    const plan = planInstance(m, typeIds, { funcRef: (f) => BigInt(f + 1), importedGlobal: (g) => globals[slotOf[g]].bits });
     plan.globals.forEach((bits, i) => {
-      globals.push({ kind: m.globals[m.numImportedGlobals + i].type === FUNCREF ? GLOBAL_FUNCREF : GLOBAL_VALUE, bits });
+      const type = m.globals[m.numImportedGlobals + i].type;
+      slotOf.push(globals.length);
+      if (type === V128) globals.push({ kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, bits) }, { kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, bits >> 64n) });
+      else globals.push({ kind: type === FUNCREF ? GLOBAL_FUNCREF : GLOBAL_VALUE, bits });
     });
     const itemsOf = (seg: number): number[] => plan.elemItems[seg].map(Number);
 
@@ -294,13 +305,17 @@ export class KernelInstance {
         if (e.kind === 'func') this.exports[e.name] = funcs[e.index];
         else if (e.kind === 'global') {
           const gt = m.globals[e.index];
-          // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref: index + 1)
-          const index = e.index;
+          // a mutable global lives in the kernel: read and written through KWASM_IOC_GLOBAL (funcref:
+          // index + 1), by slot (a v128 is two, as one 128-bit bigint here)
+          const index = slotOf[e.index], wide = gt.type === V128;
           const g = gt.mutable ? {
             type: gt.type, mutable: true,
-            get bits(): bigint { return dev.globalGet(index); },
-            set bits(v: bigint) { dev.globalSet(index, v); },
-          } : { type: gt.type, mutable: false, bits: globals[e.index].bits };
+            get bits(): bigint { return wide ? dev.globalGet(index) | (dev.globalGet(index + 1) << 64n) : dev.globalGet(index); },
+            set bits(v: bigint) {
+              dev.globalSet(index, wide ? BigInt.asUintN(64, v) : v);
+              if (wide) dev.globalSet(index + 1, BigInt.asUintN(64, v >> 64n));
+            },
+          } : { type: gt.type, mutable: false, bits: wide ? globals[index].bits | (globals[index + 1].bits << 64n) : globals[index].bits };
           if (gt.mutable) kernelGlobalExports.add(g);
           this.exports[e.name] = g;
         } else if (e.kind === 'memory') this.exports[e.name] = (this.memory ??= new KernelMemory(this));
@@ -353,8 +368,10 @@ export class KernelInstance {
     const m = this.module.info;
     if (this.closed) throw new Error('kernel instance is closed');
     if (f < m.numImportedFuncs) return callHost(this.codec, this.hostFns[f], type, bits);
-    const nslots = Math.max(type.params.length, type.results.length);
-    const slots = Array.from({ length: nslots }, (_, i) => bits[i] ?? 0n);
+    // a v128 is one 128-bit bigint here and two slots (low half first) in the argument area
+    const nslots = Math.max(slotCount(type.params), slotCount(type.results));
+    const packed = packSlots(type.params, bits);
+    const slots = Array.from({ length: nslots }, (_, i) => packed[i] ?? 0n);
     // one deadline for the whole call: each RESUME gets what is left (at least 1 ns, since 0
     // means none; the kernel checks it before running), so host calls in a loop still stop
     const end = this.deadline ?? (this.timeoutNs > 0n ? process.hrtime.bigint() + this.timeoutNs : undefined);
@@ -517,23 +534,24 @@ const funcOwners = new WeakMap<object, { owner: KernelInstance; index: number }>
  * but the results.
  */
 function sigWord(t: FuncType): number {
+  // bits and counts are by argument slot (a v128 takes two), as the kernel sees the slots
   let w = 0;
-  t.params.forEach((p, i) => {
-    if (p !== FUNCREF) return;
-    if (i >= 16) throw new KernelUnsupportedError('a funcref parameter after the 16th');
-    w |= 1 << i;
-  });
-  t.results.forEach((r, i) => {
-    if (r !== FUNCREF) return;
-    if (i >= 8) throw new KernelUnsupportedError('a funcref result after the 8th');
-    w |= 1 << (16 + i);
-  });
-  const n = t.results.length;
-  // bits 26-31 hold results - 1: more would come back truncated, i.e. wrong
-  if (n > 64) throw new KernelUnsupportedError('a function with more than 64 results');
-  const loc = n === 0 ? 0 : n >= 2 ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
+  for (let i = 0, s = 0; i < t.params.length; s += slotWidth(t.params[i]), i++) {
+    if (t.params[i] !== FUNCREF) continue;
+    if (s >= 16) throw new KernelUnsupportedError('a funcref parameter after the 16th slot');
+    w |= 1 << s;
+  }
+  for (let i = 0, s = 0; i < t.results.length; s += slotWidth(t.results[i]), i++) {
+    if (t.results[i] !== FUNCREF) continue;
+    if (s >= 8) throw new KernelUnsupportedError('a funcref result after the 8th slot');
+    w |= 1 << (16 + s);
+  }
+  const n = t.results.length, inSlots = resultsInSlots(t.results), resultSlots = slotCount(t.results);
+  // bits 26-31 hold result slots - 1: more would come back truncated, i.e. wrong
+  if (resultSlots > 64) throw new KernelUnsupportedError('a function with more than 64 results (counted in slots: a v128 takes two)');
+  const loc = n === 0 ? 0 : inSlots ? 3 : F32_OR_F64(t.results[0]) ? 2 : 1;
   w |= loc << 24;
-  if (n >= 2) w |= (n - 1) << 26;
+  if (inSlots) w |= (resultSlots - 1) << 26;
   return w >>> 0;
 }
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # test programs in tests/programs/c, built to wasm32-wasi at test time); binaryen (wasm-opt -ttf
 # and wasm-reduce for the differential fuzzer, tests/fuzz; the builds above stay hermetic with it
 # installed, see tests/programs/wasi-clang.ts).
-APT_PACKAGES=(wabt gcc clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 binaryen
+APT_PACKAGES=(wabt gcc clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 binaryen wrk  # wrk: npm run bench:net (HTTP load)
   linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio make)  # kernel VM stage
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -6,6 +6,7 @@
 // installs signal handlers or deliberately crashes a child cannot take the
 // others down, and a crash counts as a failure instead of ending the run.
 // The last line printed here sums every suite for CI.
+import './hermetic-cache.js'; // the CLI's compiled-code cache in a temp dir, not ~/.cache
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

@@ -72,15 +72,16 @@ export function buildProgram(p: Program, tc: Toolchain, programsDir: string, out
     for (const s of parts) h.update(`\0${s}`);
     return h.digest('hex').slice(0, 12);
   };
-  const native = join(outDir, `${p.name}.${key([tc.gccVersion, ...NATIVE_FLAGS])}.native`);
-  const wasm = join(outDir, `${p.name}.${key([tc.clangVersion, wasiClangKey(WASM_FLAGS)])}.wasm`);
+  const nativeFlags = [...NATIVE_FLAGS, ...(p.nativeFlags ?? [])], wasmFlags = [...WASM_FLAGS, ...(p.wasmFlags ?? [])];
+  const native = join(outDir, `${p.name}.${key([tc.gccVersion, ...nativeFlags])}.native`);
+  const wasm = join(outDir, `${p.name}.${key([tc.clangVersion, wasiClangKey(wasmFlags)])}.wasm`);
   let compiled = false;
   if (!existsSync(native)) {
-    atomically(native, (tmp) => gccTo(tmp, tc.gcc, [...NATIVE_FLAGS, src, '-lm']));
+    atomically(native, (tmp) => gccTo(tmp, tc.gcc, [...nativeFlags, src, '-lm']));
     compiled = true;
   }
   if (!existsSync(wasm)) {
-    atomically(wasm, (tmp) => compileWasiSync(src, tmp, WASM_FLAGS));
+    atomically(wasm, (tmp) => compileWasiSync(src, tmp, wasmFlags));
     compiled = true;
   }
   return { native, wasm, compiled };

@@ -2,7 +2,7 @@
 // so tuning them never invalidates the build cache. `full` is sized for 0.5 to 3 s natively on the
 // 2-core development machine; `quick` is roughly a tenth of that, for development runs.
 
-export type Suite = 'cpu' | 'syscall';
+export type Suite = 'cpu' | 'syscall' | 'simd';
 
 /** What a program needs at run time besides its arguments, resolved against the data directory. */
 export interface Invocation {
@@ -20,12 +20,29 @@ export interface Program {
   suite: Suite;
   kind: string;
   invocation(quick: boolean, dataDir: string): Invocation;
+  /** Extra clang flags of the wasm build (SIMD rows: -msimd128). */
+  wasmFlags?: readonly string[];
+  /** Extra gcc flags of the native baseline (SIMD rows: -ftree-vectorize). */
+  nativeFlags?: readonly string[];
 }
 
 function cpu(name: string, kind: string, full: string[], quick: string[]): Program {
   return {
     name, source: `${name}.c`, suite: 'cpu', kind,
     invocation: (q) => ({ args: q ? quick : full, dirs: [] }),
+  };
+}
+
+/**
+ * A SIMD row: the wasm build with -msimd128 (auto-vectorized loops, or the wasm_simd128.h path of
+ * the simd/ kernels), against native gcc -O2 -ftree-vectorize (the plain loops); the main suite's
+ * row of the same program is the -O2 baseline without SIMD.
+ */
+function simd(name: string, source: string, kind: string, full: string[], quick: string[]): Program {
+  return {
+    name: `${name}-simd`, source, suite: 'simd', kind,
+    invocation: (q) => ({ args: q ? quick : full, dirs: [] }),
+    wasmFlags: ['-msimd128'], nativeFlags: ['-ftree-vectorize'],
   };
 }
 
@@ -47,6 +64,16 @@ export const PROGRAMS: readonly Program[] = [
   cpu('fannkuch', 'permutations', ['10', '3'], ['9', '2']),
   cpu('strings', 'string processing (libc str*)', ['200000', '25'], ['100000', '4']),
   cpu('interp', 'switch-dispatch interpreter', ['20000'], ['2000']),
+  // the main-suite programs clang vectorizes with -msimd128, and three intrinsic kernels
+  simd('sieve', 'sieve.c', 'byte array loops, vectorized', ['10000000', '40'], ['10000000', '3']),
+  simd('nbody', 'nbody.c', 'floating point, vectorized', ['6000000'], ['600000']),
+  simd('spectralnorm', 'spectralnorm.c', 'floating point, vectorized', ['3500'], ['1000']),
+  simd('matmul', 'matmul.c', 'matrix multiply, vectorized', ['500', '12'], ['300', '3']),
+  simd('sha256', 'sha256.c', 'hashing, vectorized', ['140'], ['14']),
+  simd('fannkuch', 'fannkuch.c', 'permutations, vectorized', ['10', '3'], ['9', '2']),
+  simd('dot', 'simd/dot.c', 'i16 and f32 dot products (intrinsics)', ['20000'], ['2000']),
+  simd('bytesearch', 'simd/bytesearch.c', 'byte search, eq + bitmask (intrinsics)', ['3000'], ['300']),
+  simd('blur', 'simd/blur.c', '8-bit image filter, avgr (intrinsics)', ['1000'], ['100']),
   {
     name: 'sys-devnull', source: 'syscall/devnull.c', suite: 'syscall', kind: 'small writes to /dev/null',
     invocation: (q) => ({ args: ['/dev/null', q ? '60000' : '600000', '16'], dirs: ['/dev'] }),

@@ -83,6 +83,7 @@ function breakdownTable(results: readonly ProgramResults[], runners: readonly Ru
 export const SUITE_TITLES: Record<Suite, string> = {
   cpu: 'Main suite',
   syscall: 'System-call-heavy programs (user space)',
+  simd: 'SIMD programs (wasm -msimd128; native gcc -O2 -ftree-vectorize)',
 };
 
 export function renderReport(h: ReportHeader, results: readonly ProgramResults[], runners: readonly RunnerState[],
@@ -106,7 +107,7 @@ export function renderReport(h: ReportHeader, results: readonly ProgramResults[]
     for (const t of h.tierChecks) out.push(`- ${t}`);
   }
   for (const n of h.notes) out.push('', n);
-  const suites: Suite[] = ['cpu', 'syscall'];
+  const suites: Suite[] = ['cpu', 'simd', 'syscall'];
   for (const suite of suites) {
     const rs = results.filter((pr) => pr.program.suite === suite);
     if (rs.length === 0) continue;

@@ -56,14 +56,15 @@ export function v8Runner(tier: 'liftoff' | 'turbofan', runnerScript: string): Ru
 
 /** kwasm-jit through its real CLI (`run`, preopens as `--dir HOST::GUEST` with guest = host).
  *  The CLI may report in-process times by printing `@bench-timing {"compileMs":..,"runMs":..}`
- *  on stderr when KWASM_BENCH_TIMING=1 is set. */
+ *  on stderr when KWASM_BENCH_TIMING=1 is set. `--no-cache`: every run compiles, as V8's rows
+ *  do (start-up from the compiled-code cache is bench/startup.bench.ts's subject). */
 export function kwasmCliRunner(repoRoot: string): Runner {
   const cli = join(repoRoot, 'bin', 'kwasm-jit.js');
   return {
     id: 'kwasm-jit',
     label: 'kwasm-jit',
-    description: 'node bin/kwasm-jit.js run [--dir D::D]... FILE.wasm ARGS (the CLI)',
-    command: (b, inv) => ({ file: process.execPath, args: [cli, 'run', ...inv.dirs.flatMap((d) => ['--dir', `${d}::${d}`]), b.wasm, ...inv.args] }),
+    description: 'node bin/kwasm-jit.js run --no-cache [--dir D::D]... FILE.wasm ARGS (the CLI)',
+    command: (b, inv) => ({ file: process.execPath, args: [cli, 'run', '--no-cache', ...inv.dirs.flatMap((d) => ['--dir', `${d}::${d}`]), b.wasm, ...inv.args] }),
     env: { ...process.env, KWASM_BENCH_TIMING: '1' },
   };
 }

@@ -2,6 +2,7 @@
 // first non-option is the module, and everything after it belongs to the guest program (so
 // `kwasm-jit run prog.wasm --help` passes `--help` to prog). `--name=value` and `--name value`
 // are both accepted; `--` ends the options explicitly.
+import { parseHostPort } from '../wasi/address.js';
 
 /** A command line we refuse to run; the CLI prints the message and the usage and exits 2. */
 export class UsageError extends Error {
@@ -29,9 +30,13 @@ export interface RunOptions {
   /** argv[0] for the guest (default: the module path as given) */
   argv0?: string;
   timeoutMs?: number;
+  /** --tcplisten, in order: preopened listening sockets (guest fds 3, 4, ... before the dirs) */
+  tcplisten: { host: string; port: number }[];
   trapUnknownImports: boolean;
   /** run in ring 0 through /dev/kwasm (kwasm.ko) */
   kernel: boolean;
+  /** use the compiled-code cache (jit/cache/module-cache.ts); --no-cache turns it off */
+  cache: boolean;
   help: boolean;
 }
 
@@ -40,9 +45,9 @@ export function isHelpFlag(a: string): boolean {
   return a === '-h' || a === '--help';
 }
 
-type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'trap-unknown-imports' | 'kernel' | 'help';
-const TAKES_VALUE: ReadonlySet<Flag> = new Set(['dir', 'env', 'invoke', 'argv0', 'timeout']);
-const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'help']);
+type Flag = 'dir' | 'env' | 'invoke' | 'argv0' | 'timeout' | 'tcplisten' | 'trap-unknown-imports' | 'kernel' | 'no-cache' | 'help';
+const TAKES_VALUE: ReadonlySet<Flag> = new Set(['dir', 'env', 'invoke', 'argv0', 'timeout', 'tcplisten']);
+const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'no-cache', 'help']);
 
 /** `HOST[::GUEST]`. A single `:` is part of the path (wasmtime uses `::` for the same reason). */
 export function parseDir(spec: string): Preopen {
@@ -70,8 +75,17 @@ export function parseTimeout(spec: string): number {
   return Number(spec);
 }
 
+/** `HOST:PORT` with an IPv4 HOST (or localhost) and PORT 0-65535. */
+export function parseTcpListen(spec: string): { host: string; port: number } {
+  try {
+    return parseHostPort(spec);
+  } catch (e) {
+    throw new UsageError(`--tcplisten ${JSON.stringify(spec)}: ${(e as Error).message}`);
+  }
+}
+
 export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv = process.env): RunOptions {
-  const o: RunOptions = { file: '', args: [], dirs: [], env: [], trapUnknownImports: false, kernel: false, help: false };
+  const o: RunOptions = { file: '', args: [], dirs: [], env: [], tcplisten: [], trapUnknownImports: false, kernel: false, cache: true, help: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -96,8 +110,10 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
       case 'invoke': o.invoke = value; break;
       case 'argv0': o.argv0 = value; break;
       case 'timeout': o.timeoutMs = parseTimeout(value as string); break;
+      case 'tcplisten': o.tcplisten.push(parseTcpListen(value as string)); break;
       case 'trap-unknown-imports': o.trapUnknownImports = true; break;
       case 'kernel': o.kernel = true; break;
+      case 'no-cache': o.cache = false; break;
       case 'help': break; // isHelpFlag above
     }
   }

@@ -1,21 +1,25 @@
 // `kwasm-jit compile FILE.wasm [--disasm] [--func N|NAME]`: compile every function and print its
 // size, the totals and the compile time; --disasm adds the capstone disassembly of each (or of the
 // selected) function. The disassembler is imported only when --disasm asks for it.
-import { readFileSync } from 'node:fs';
+// `kwasm-jit compile FILE.wasm -o OUT.kwasm`: write the compiled module (abi/image.ts's serialized
+// form, wasm embedded) for `kwasm-jit run OUT.kwasm`, as `wasmtime compile` writes a .cwasm.
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { CompileError } from '../errors.js';
-import { compileModule, functionName } from '../compiler/module-compiler.js';
+import { compileModule, functionName, type CompiledModule } from '../compiler/module-compiler.js';
 import { formatFuncType } from '../types.js';
 
 import { isHelpFlag } from './args.js';
 
-export const COMPILE_USAGE = 'compile FILE.wasm [--disasm] [--func N|NAME]';
+export const COMPILE_USAGE = 'compile FILE.wasm [-o OUT.kwasm] [--disasm] [--func N|NAME]';
 
 export const COMPILE_HELP = `usage: kwasm-jit ${COMPILE_USAGE}
 
 Compile every function of FILE.wasm to x86-64 without running anything, and print each
 function's index, name, type and machine-code size, then the totals and the compile time.
+With -o, write the compiled module instead (run it with \`kwasm-jit run OUT.kwasm\`).
 
 options (anywhere on the line):
+  -o, --output OUT.kwasm     write the compiled module (the wasm embedded) to OUT.kwasm
   --disasm                   add the disassembly of each function (capstone), with labels
   --func N|NAME              show only function N (index in the function space) or NAME
                              (as listed: its name-section name, else its export name)
@@ -29,7 +33,7 @@ exit status:
 function fail(msg: string, code = 1): number { console.error(`kwasm-jit: ${msg}`); return code; }
 
 export async function compileCmd(args: string[]): Promise<number> {
-  let disasm = false, sel: string | undefined, file: string | undefined;
+  let disasm = false, sel: string | undefined, file: string | undefined, out: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (isHelpFlag(a)) { console.log(COMPILE_HELP); return 0; }
@@ -37,6 +41,9 @@ export async function compileCmd(args: string[]): Promise<number> {
     else if (a === '--func') {
       if (i + 1 >= args.length) return usage('option --func needs a value');
       sel = args[++i];
+    } else if (a === '-o' || a === '--output') {
+      if (i + 1 >= args.length || args[i + 1] === '') return usage(`option ${a} needs a value`);
+      out = args[++i];
     } else if (a.startsWith('-') && a !== '-') return usage(`unknown option ${JSON.stringify(a)}`);
     else if (file !== undefined) return usage(`one FILE.wasm only (got ${JSON.stringify(file)} and ${JSON.stringify(a)})`);
     else file = a;
@@ -49,6 +56,7 @@ export async function compileCmd(args: string[]): Promise<number> {
     if (e instanceof CompileError) return fail(`${file}: ${e.kind}: ${e.message}`);
     throw e;
   }
+  if (out !== undefined) return writeModuleFile(m, out);
   const info = m.info;
   const dis = disasm ? await import('../../backend-x64/disasm.js') : undefined;
   if (dis) await dis.initDisasm();
@@ -85,4 +93,18 @@ function codeSectionBytes(codes: { start: number; end: number }[]): number {
   let n = 0;
   for (const c of codes) n += c.end - c.start;
   return n;
+}
+
+/** Temp file + rename: a reader of OUT never sees half a module, a failed write leaves no OUT. */
+async function writeModuleFile(m: CompiledModule, out: string): Promise<number> {
+  const { serializeCompiled } = await import('../cache/serialize.js');
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, serializeCompiled(m));
+    renameSync(tmp, out);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* never created */ }
+    return fail(`${out}: ${(e as Error).message}`);
+  }
+  return 0;
 }

@@ -41,15 +41,20 @@ export async function wasiFor(o: RunOptions, info: Pick<ModuleInfo, 'imports' | 
     return new Error(`${o.file}: a WASI command must export a function "_start" (or use --invoke NAME)`);
   }
   const { WASI } = await import('../wasi/index.js');
+  // LISTEN_FDS=N tells the program how many listeners follow stdio (an explicit --env wins).
+  // wasmtime sets it only for --listenfd (inherited systemd sockets), not for --tcplisten.
+  const env: [string, string][] = o.tcplisten.length > 0 ? [['LISTEN_FDS', String(o.tcplisten.length)], ...o.env] : o.env;
   try {
     return new WASI({
       args: [o.argv0 ?? o.file, ...o.args],
-      env: Object.fromEntries(o.env),
+      env: Object.fromEntries(env),
+      listeners: o.tcplisten,
       preopens: Object.fromEntries(o.dirs.map((d) => [d.guest, d.host])),
       returnOnExit: true,
     });
   } catch (e) {
-    return new Error(`--dir: ${(e as Error).message}`);
+    const listen = e instanceof Error && e.name === 'ListenError';
+    return new Error(`${listen ? '--tcplisten' : '--dir'}: ${(e as Error).message}`);
   }
 }
 

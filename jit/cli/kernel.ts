@@ -10,10 +10,11 @@
 // around calls.
 // Loaded only for --kernel: user-mode runs never load ffi-rs or open the device.
 import type { RunOptions } from './args.js';
-import { EXIT, invokeExport } from './run.js';
+import { EXIT, invokeExport, loadOrReport } from './run.js';
 import { ValueError } from './values.js';
 import { backtraceFromOffsets, formatBacktrace } from './backtrace.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
+import type { Loaded } from '../cache/load.js';
 import type { KernelInstance } from '../../kernel-loader/kernel-instance.js';
 import { CompileError, LinkError } from '../errors.js';
 import type { Trap } from '../runtime/index.js';
@@ -28,15 +29,12 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
   let instance: import('../../kernel-loader/kernel-instance.js').KernelInstance | undefined;
   let kwasi: import('../../kernel-loader/kernel-wasi.js').KernelWasi | undefined;
   let compiled: CompiledModule | undefined;
+  let source: Loaded['source'] | undefined;
   try {
-    const { compileModule } = await import('../compiler/module-compiler.js');
-    try {
-      compiled = compileModule(bytes);
-    } catch (e) {
-      if (!(e instanceof CompileError)) throw e;
-      say(`${o.file}: ${e.kind}: ${e.message}`);
-      return EXIT.error;
-    }
+    const loaded = await loadOrReport(o, bytes);
+    if (loaded === undefined) return EXIT.error;
+    compiled = loaded.compiled;
+    source = loaded.source;
     t1 = performance.now();
     const wasi = await wasiFor(o, compiled.info);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
@@ -51,6 +49,8 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     // --timeout is a wall clock for the whole run from here, as user mode arms its watchdog
     // (the start function above had it per call): every RESUME gets the time left
     if (o.timeoutMs !== undefined) instance.setDeadline(o.timeoutMs);
+    // and for the calls served here in user space (jit/wasi/wait.ts)
+    if (o.timeoutMs !== undefined) wasi?.setDeadline(o.timeoutMs);
     t2 = performance.now();
     const ex = instance.exports;
     if (o.invoke !== undefined) return invokeExport(o, compiled.info, ex, wasi) & 255;
@@ -85,6 +85,10 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
       if (instance && compiled) printBacktrace(instance, compiled, trap.signal === 0);
       return EXIT.trap;
     }
+    if (e instanceof Error && e.name === 'Interrupted') {
+      say(`wasm trap: interrupted${o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : ''}`);
+      return EXIT.trap;
+    }
     if (e instanceof UnknownImportCalled || e instanceof RangeError || (e instanceof Error && e.name === 'RuntimeError')) {
       say(`wasm trap: ${(e as Error).message}`);
       // a host function threw: the wasm stack is still stopped at its call
@@ -99,7 +103,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     instance?.close();
     if (process.env.KWASM_BENCH_TIMING === '1') {
       const r = (x: number): number => Math.round(x * 1000) / 1000;
-      process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2) })}\n`);
+      process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2), cache: source })}\n`);
     }
   }
 }

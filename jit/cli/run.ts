@@ -13,6 +13,7 @@ import type { Module, Instance, ImportObject } from '../instance/api.js';
 import type { Store } from '../instance/store.js';
 import type { ModuleInfo } from '../types.js';
 import type { Trap } from '../runtime/index.js';
+import type { Loaded } from '../cache/load.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';
 
 /** Exit statuses of `run` besides the program's own (proc_exit code & 255, or 0 when _start returns). */
@@ -31,7 +32,7 @@ export const RUN_USAGE = 'run [OPTIONS] FILE.wasm [ARGS...]';
 
 export const RUN_HELP = `usage: kwasm-jit ${RUN_USAGE}
 
-Compile FILE.wasm and run it. A WASI command (imports wasi_snapshot_preview1) gets ARGS as
+Compile FILE.wasm and run it (FILE may also be a module compiled by 'kwasm-jit compile -o'). A WASI command (imports wasi_snapshot_preview1) gets ARGS as
 argv[1..], the process's own stdin/stdout/stderr, no environment variables and no file system
 unless granted below. Without --invoke the module's _start runs.
 
@@ -39,6 +40,9 @@ options (given before FILE; everything after FILE goes to the program):
   --dir HOST[::GUEST]        grant the host directory HOST to the program as GUEST (default: HOST);
                              paths never resolve outside it (no '..', symlink or absolute escape)
   --env NAME=VALUE           set an environment variable for the program (NAME alone: the host's)
+  --tcplisten HOST:PORT      listen on TCP HOST:PORT (IPv4 or localhost; repeatable) and give the
+                             program the listening socket as fd 3, 4, ... (after stdio, before the
+                             --dir preopens) and LISTEN_FDS=N; it accepts with sock_accept
   --invoke NAME              call the exported function NAME with ARGS instead of _start; ARGS are
                              parsed by its parameter types (i32/i64: decimal or 0x hex, f32/f64:
                              decimal, inf, nan) and the results printed one per line as wasmtime
@@ -46,12 +50,14 @@ options (given before FILE; everything after FILE goes to the program):
   --argv0 NAME               argv[0] for the program (default: FILE as given)
   --timeout MS               interrupt the program after MS milliseconds of wall time; reported as
                              the trap "interrupted" (checked at loop headers and calls, so also a
-                             tight 'while(1){}'; a host call blocked in the OS, e.g. reading stdin,
-                             is interrupted only once it returns)
+                             tight 'while(1){}', and in a host call waiting in the OS: reading
+                             stdin or a socket, sleeping, poll_oneoff)
   --trap-unknown-imports     instantiate even if a function import is not provided; calling it traps
                              (without it an unknown import is a link error naming the import)
   --kernel                   run the compiled code in ring 0 through /dev/kwasm (kwasm.ko); stdio,
                              clocks and random are served in the kernel, other WASI calls here
+  --no-cache                 compile FILE even if the compiled-code cache has it, and store nothing
+                             (the cache: $XDG_CACHE_HOME/kwasm-jit, else ~/.cache/kwasm-jit)
   -h, --help                 this text
 
 exit status:
@@ -65,7 +71,10 @@ A backtrace frame 'NAME (func N) +0xOFF' is machine-code offset OFF in function 
 'kwasm-jit compile FILE.wasm --disasm --func N'. Names come from the module's name section.
 
 environment:
-  KWASM_BENCH_TIMING=1       print '@bench-timing {"compileMs":N,"runMs":N}' on stderr after the run`;
+  KWASM_BENCH_TIMING=1       print '@bench-timing {"compileMs":N,"runMs":N,"cache":S}' on stderr after
+                             the run (S: hit, miss, off, or file for a compiled module)
+  KWASM_CACHE=0              do not use the compiled-code cache (as --no-cache)
+  KWASM_CACHE_MAX_MB=N       bound the cache to N MiB (default 1024; least recently used go first)`;
 
 
 interface Running {
@@ -100,14 +109,9 @@ export async function runCmd(argv: string[]): Promise<number> {
 
   const api = await import('../instance/api.js');
   const t0 = performance.now();
-  let module: Module;
-  try {
-    module = api.compile(bytes);
-  } catch (e) {
-    if (!(e instanceof CompileError)) throw e;
-    say(`${o.file}: ${e.kind}: ${e.message}`);
-    return EXIT.error;
-  }
+  const loaded = await loadOrReport(o, bytes);
+  if (loaded === undefined) return EXIT.error;
+  const module: Module = new api.Module(loaded.compiled);
   const t1 = performance.now();
   const info = module.compiled.info;
   const store = new api.Store();
@@ -128,6 +132,8 @@ export async function runCmd(argv: string[]): Promise<number> {
     }
     t2 = performance.now();
     watchdog?.arm(o.timeoutMs as number);
+    // the same deadline for a guest waiting in a host call (stdin, sockets, poll_oneoff)
+    if (o.timeoutMs !== undefined) wasi?.setDeadline(o.timeoutMs);
     let status: number;
     if (o.invoke !== undefined) {
       status = invoke(o, module, instance, wasi);
@@ -148,10 +154,26 @@ export async function runCmd(argv: string[]): Promise<number> {
     await watchdog?.stop();
     if (process.env.KWASM_BENCH_TIMING === '1') {
       const r = (x: number): number => Math.round(x * 1000) / 1000;
-      process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2) })}\n`);
+      process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2), cache: loaded.source })}\n`);
     }
     // Freed only now: the watchdog (stopped above) writes into the vmctx.
     store.dispose();
+  }
+}
+
+/**
+ * The module's code (cache, .kwasm file or compiler: jit/cache/load.ts), or undefined after
+ * reporting why not (invalid wasm, a .kwasm this build cannot load).
+ */
+export async function loadOrReport(o: RunOptions, bytes: Uint8Array): Promise<Loaded | undefined> {
+  const { loadCompiled } = await import('../cache/load.js');
+  try {
+    return loadCompiled(bytes, { cache: o.cache });
+  } catch (e) {
+    if (e instanceof CompileError) say(`${o.file}: ${e.kind}: ${e.message}`);
+    else if (e instanceof Error && e.name === 'ModuleFileError') say(`${o.file}: cannot load compiled module: ${e.message}`);
+    else throw e;
+    return undefined;
   }
 }
 
@@ -215,6 +237,12 @@ function reportFailure(e: unknown, o: RunOptions, r: Running): number {
     const why = trap.kind === 'interrupted' && o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : '';
     say(`wasm trap: ${trap.message}${why}`);
     printBacktrace(r, (v, base) => trapBacktrace(r.module.compiled, base, v, trap));
+    return EXIT.trap;
+  }
+  if (e instanceof Error && e.name === 'Interrupted') {
+    // the deadline passed while the guest waited in a host call: the same trap as in code
+    say(`wasm trap: interrupted${o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : ''}`);
+    printBacktrace(r, (v, base) => hostCallBacktrace(r.module.compiled, base, v));
     return EXIT.trap;
   }
   if (e instanceof UnknownImportCalled) {

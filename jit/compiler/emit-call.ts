@@ -7,6 +7,7 @@
 // memory/table operations, which go to the host through reserved runtime-call indices.
 import { AluOp, Cond, mem, memIdx } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
+import { slotCount } from '../../abi/calling-convention.js';
 import { FUNCREF, TABLE_DESC, VMCTX } from '../../abi/vmctx.js';
 import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../types.js';
 import { on } from './emitters.js';
@@ -27,7 +28,7 @@ function callRecord(c: CodeGen): void {
 function call(c: CodeGen, f: number): void {
   const env = c.env;
   const ft: FuncType = env.types[env.funcTypeIndices[f]];
-  c.beginCall(ft.params.length, ft.results.length);
+  c.beginCall(ft.params.length, slotCount(ft.results));
   if (f < env.numImportedFuncs) {
     c.asm.movRM(64, RAX, mem(R15, VMCTX.funcRefs));
     if (f > 0) c.asm.aluRI(AluOp.ADD, 64, RAX, FUNCREF.size * f);
@@ -53,7 +54,7 @@ function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
   // The index first (top of stack), then the arguments; after beginCall no other register is
   // live, so rax is free for the record (or is the index itself, which the load may overwrite).
   const idx = c.popReg();
-  c.beginCall(ft.params.length, ft.results.length);
+  c.beginCall(ft.params.length, slotCount(ft.results));
   tableCheck(c, table, idx, TrapCode.undefinedElement);
   a.movRM(64, RAX, memIdx(R11, G(idx), 8));
   a.testRR(64, RAX, RAX);

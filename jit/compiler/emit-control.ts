@@ -288,10 +288,10 @@ function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
   c.asm.movRM(64, R11, mem(R15, VMCTX.globalsBase));
   if (g < c.env.numImportedGlobals) {
     // Imported globals are cells owned by the exporter: the slot holds a pointer to that cell.
-    c.asm.movRM(64, R11, mem(R11, 8 * g));
+    c.asm.movRM(64, R11, mem(R11, c.env.globalOffsets[g]));
     return mem(R11, 0);
   }
-  return mem(R11, 8 * g);
+  return mem(R11, c.env.globalOffsets[g]);
 }
 
 export function registerControl(): void {

@@ -14,13 +14,15 @@ import { RT } from './runtime-calls.js';
 // encoder reads it at once and keeps nothing), so a load or store allocates no operand.
 type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
 const ADDR: MutableMem = memIdx(R14, R11, 1, 0);
+/** The operand address() rewrites (emit-simd's loads and stores use it too). */
+export const ADDR_OPERAND: Mem = ADDR;
 
 /**
  * Pop the index and set ADDR to the access's operand. Returns the index register (or -1) that
  * the caller frees after the access (a load may reuse it as its destination). ADDR must be used
  * before the next address() call.
  */
-function address(c: CodeGen, offset: number): number {
+export function address(c: CodeGen, offset: number): number {
   const vs = c.vs, i = vs.sp - 1;
   if (vs.kind[i] === Kind.CONST) {
     const ea = (vs.lo[i] >>> 0) + offset;

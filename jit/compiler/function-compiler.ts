@@ -8,7 +8,7 @@ import { CompileError, malformed } from '../errors.js';
 import type { InstrReader } from '../instr-reader.js';
 import { opName } from '../opcodes.js';
 import type { FunctionValidator } from '../validator.js';
-import type { ModuleInfo } from '../types.js';
+import { V128, type ModuleInfo } from '../types.js';
 import { localTypes as expandLocals } from '../decoder.js';
 import { COND_AWARE, EMIT } from './emitters.js';
 import { FrameKind } from './frames.js';
@@ -20,6 +20,7 @@ import { registerConvert } from './emit-convert.js';
 import { registerMemory } from './emit-memory.js';
 import { registerControl } from './emit-control.js';
 import { registerCall } from './emit-call.js';
+import { registerSimd } from './emit-simd.js';
 
 registerInt();
 registerFloat();
@@ -27,16 +28,22 @@ registerConvert();
 registerMemory();
 registerControl();
 registerCall();
+registerSimd();
 
+/** Dense codes of 0xFD-prefixed (SIMD) instructions start here (see opcodes.ts). */
+const SIMD_CODE_BASE = 512;
 const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
 /** Above this many declared locals the prologue zeroes them with a loop instead of stores. */
 const UNROLLED_ZERO_LIMIT = 16;
 
 export class FunctionCompiler {
   readonly c: CodeGen;
+  /** some function type of the module has a v128 param or result */
+  private readonly anyV128Type: boolean;
 
   constructor(readonly m: ModuleInfo, readonly asm: Assembler, env: ModuleEnv, readonly ir: InstrReader, readonly v: FunctionValidator) {
     this.c = new CodeGen(asm, env);
+    this.anyV128Type = m.types.some((t) => t.params.includes(V128) || t.results.includes(V128));
   }
 
   /** Compile function `funcIndex` at the assembler's current position (its label is bound here). */
@@ -46,7 +53,7 @@ export class FunctionCompiler {
     const locals = expandLocals(m, funcIndex);
     ir.reset(body.codeStart, body.end, funcIndex);
     v.begin(funcIndex);
-    c.begin(funcIndex, locals);
+    c.begin(funcIndex, locals, this.mayHoldV128(body.codeStart, body.end, locals));
     a.bind(c.env.funcLabels[funcIndex]);
 
     // Prologue. The frame size and the stack headroom of outgoing calls are patched in at the end.
@@ -62,11 +69,11 @@ export class FunctionCompiler {
     a.aluRI(AluOp.SUB, 64, RSP, 0x10000);
     const frameImm = a.offset - 4;
     a.movMR(64, mem(RBP, -8), R15);
-    const nDecl = locals.length - c.numParams;
+    const nDecl = c.localBytes >> 3; // 8-byte words of declared locals (a v128 is two)
     if (nDecl > 0) {
       a.movRI(32, RAX, 0);
       if (nDecl <= UNROLLED_ZERO_LIMIT) {
-        for (let j = 0; j < nDecl; j++) a.movMR(64, c.localMem(c.numParams + j), RAX);
+        for (let j = 0; j < nDecl; j++) a.movMR(64, c.rbpMem(-16 - 8 * j), RAX);
       } else {
         const loop = a.newLabel();
         // r11 counts from -nDecl up to 0: [rbp - 8 + 8*r11] walks the locals from the deepest up.
@@ -96,7 +103,8 @@ export class FunctionCompiler {
       if (c.condPending && COND_AWARE[code] === 0) c.materializeCond();
       const e = EMIT[code];
       if (e === undefined) {
-        throw new CompileError('unsupported', `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`, ir.start, funcIndex);
+        const what = code >= SIMD_CODE_BASE ? `SIMD instruction ${opName[code]} not supported` : `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`;
+        throw new CompileError('unsupported', what, ir.start, funcIndex);
       }
       c.pinned = 0; // operand pins (CodeGen.popRead) last one instruction
       e(c, ir);
@@ -105,6 +113,17 @@ export class FunctionCompiler {
     c.emitTrapStubs();
     a.patch32(frameImm, c.frameBytes());
     a.patch32(headroomDisp, -(c.frameBytes() + 16) | 0); // + return address and saved rbp of a callee
+  }
+
+  /**
+   * Whether a v128 can be on this function's value stack (then its slots are 16 bytes): a v128
+   * local, param or result, a module type with one (calls, blocks), or a 0xFD byte anywhere in
+   * the body (a SIMD prefix; a byte of some immediate only costs a wider frame).
+   */
+  private mayHoldV128(start: number, end: number, locals: Uint8Array): boolean {
+    if (this.anyV128Type || locals.includes(V128)) return true;
+    // one view per function (native scan), not a JS loop over every byte
+    return this.m.bytes.subarray(start, end).indexOf(0xfd) >= 0;
   }
 
   /** Unreachable code: keep the block structure, compile nothing. */

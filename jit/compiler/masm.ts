@@ -4,12 +4,15 @@
 // and to the Assembler it wraps.
 //
 // Frame layout (rbp-relative, fixed after the prologue):
-//   [rbp + 16 + 8*i]                   parameter i (the caller's argument slots)
+//   [rbp + 16 + 8*s]                   parameter at argument slot s (the caller's argument slots;
+//                                      a v128 takes two, see abi slotWidth)
 //   [rbp + 8]                          return address
 //   [rbp]                              caller's rbp
 //   [rbp - 8]                          saved r15 (our vmctx), restored after cross-instance calls
-//   [rbp - 16 - 8*j]                   declared local j (locals after the params)
-//   [rbp - 16 - 8*L - 8*h]             canonical slot of value-stack height h
+//   below it                           declared locals, 8 bytes each (16 for v128), down to
+//                                      rbp - 8 - localBytes
+//   [rbp - 8 - localBytes - S*(h+1)]   canonical slot of value-stack height h; S (the stride) is
+//                                      16 in functions that may hold a v128 on the stack, else 8
 //   [rsp + 8*j]                        outgoing argument slot j (below the deepest value slot)
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TrapCode } from '../../abi/traps.js';
@@ -19,7 +22,8 @@ import {
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
-import { F32, F64, I32, type FuncType, type ValType } from '../types.js';
+import { F32, F64, I32, V128, type FuncType, type ValType } from '../types.js';
+import { resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';
 import { Kind, ValueStack } from './value-stack.js';
@@ -30,7 +34,7 @@ export const R11 = G(SCRATCH_GPR);
 export const XS = X(SCRATCH_XMM);
 export const RAX = G(0), RCX = G(1), RDX = G(2), RSP = G(4), RBP = G(5), R14 = G(14), R15 = G(15);
 
-export const isXmmType = (t: ValType): boolean => t === F32 || t === F64;
+export const isXmmType = (t: ValType): boolean => t === F32 || t === F64 || t === V128;
 /** i32 and f32 occupy 32 bits; everything else (i64, f64, refs) 64. */
 export const is32Type = (t: ValType): boolean => t === I32 || t === F32;
 
@@ -44,6 +48,8 @@ export interface ModuleEnv {
   numImportedFuncs: number;
   numImportedGlobals: number;
   globalTypes: Uint8Array;
+  /** byte offset of every global from vmctx.globalsBase (abi/globals.ts) */
+  globalOffsets: Uint32Array;
   tableTypes: Uint8Array;
   /** entry label of every defined function, by function index (imports: unused) */
   funcLabels: Label[];
@@ -63,7 +69,13 @@ export class CodeGen {
   funcType!: FuncType;
   numParams = 0;
   localTypes: Uint8Array = new Uint8Array(0);
+  /** rbp offset of every local (params above rbp, declared ones below) */
+  private localOff = new Int32Array(64);
+  /** bytes of declared locals below the saved r15 (a multiple of 8) */
+  localBytes = 0;
   private slotBase = 0;
+  /** bytes per value-stack slot: 16 when a v128 may be on the stack, else 8 */
+  private slotStride = 8;
   maxHeight = 0;
   maxOutBytes = 0;
   private trapLabels = new Map<number, Label>();
@@ -93,12 +105,21 @@ export class CodeGen {
 
   constructor(readonly asm: Assembler, readonly env: ModuleEnv) {}
 
-  begin(funcIndex: number, localTypes: Uint8Array): void {
+  /** `wide`: the function may have a v128 on its value stack (16-byte slots). */
+  begin(funcIndex: number, localTypes: Uint8Array, wide: boolean): void {
     this.funcIndex = funcIndex;
     this.funcType = this.env.types[this.env.funcTypeIndices[funcIndex]];
     this.numParams = this.funcType.params.length;
     this.localTypes = localTypes;
-    this.slotBase = 16 + 8 * (localTypes.length - this.numParams);
+    if (this.localOff.length < localTypes.length) this.localOff = new Int32Array(localTypes.length);
+    let up = 16, down = -8;
+    for (let i = 0; i < localTypes.length; i++) {
+      const w = 8 * slotWidth(localTypes[i]);
+      if (i < this.numParams) { this.localOff[i] = up; up += w; } else { down -= w; this.localOff[i] = down; }
+    }
+    this.localBytes = -8 - down;
+    this.slotStride = wide ? 16 : 8;
+    this.slotBase = -down;
     this.maxHeight = 0;
     this.maxOutBytes = 0;
     this.trapLabels.clear();
@@ -139,17 +160,17 @@ export class CodeGen {
   }
 
   localMem(i: number): Mem {
-    return this.rbpMem(i < this.numParams ? 16 + 8 * i : -16 - 8 * (i - this.numParams));
+    return this.rbpMem(this.localOff[i]);
   }
 
   slotMem(h: number): Mem {
     if (h >= this.maxHeight) this.maxHeight = h + 1;
-    return this.rbpMem(-this.slotBase - 8 * h);
+    return this.rbpMem(-this.slotBase - this.slotStride * (h + 1));
   }
 
   /** Bytes of the fixed frame below rbp (16-byte multiple so rsp stays aligned). */
   frameBytes(): number {
-    return Math.ceil((this.slotBase + 8 * this.maxHeight + this.maxOutBytes) / 16) * 16;
+    return Math.ceil((this.slotBase + this.slotStride * this.maxHeight + this.maxOutBytes) / 16) * 16;
   }
 
   trapLabel(code: number): Label {
@@ -195,6 +216,7 @@ export class CodeGen {
     const a = this.asm;
     if (t === F32) a.sseRM(SseOp.MOVSS, X(r), m);
     else if (t === F64) a.sseRM(SseOp.MOVSD, X(r), m);
+    else if (t === V128) a.sseRM(SseOp.MOVDQU, X(r), m);
     else a.movRM(t === I32 ? 32 : 64, G(r), m);
   }
 
@@ -202,6 +224,7 @@ export class CodeGen {
     const a = this.asm;
     if (t === F32) a.sseMR(SseStore.MOVSS, m, X(r));
     else if (t === F64) a.sseMR(SseStore.MOVSD, m, X(r));
+    else if (t === V128) a.sseMR(SseStore.MOVDQU, m, X(r));
     else a.movMR(t === I32 ? 32 : 64, m, G(r));
   }
 
@@ -215,6 +238,8 @@ export class CodeGen {
   /** Constant bits into a register. Never touches EFLAGS (a COND may be pending). */
   loadConst(t: ValType, r: number, lo: number, hi: number): void {
     const a = this.asm;
+    // v128 values are never CONST entries (v128.const loads its register from the pool).
+    if (t === V128) throw new Error('loadConst: a v128 constant entry');
     if (t === F32 || t === F64) {
       if (lo === 0 && (t === F32 || hi === 0)) { a.sseRR(SseOp.XORPS, X(r), X(r)); return; }
       if (t === F32) a.sseRM(SseOp.MOVSS, X(r), a.constBits32(lo));
@@ -252,6 +277,13 @@ export class CodeGen {
     }
   }
 
+  /** Memory to memory, one value of type t (through r11, or xmm15 for a v128). */
+  copyMem(t: ValType, dst: Mem, src: Mem): void {
+    if (t === V128) { this.loadMem(t, SCRATCH_XMM, src); this.storeMem(t, dst, SCRATCH_XMM); return; }
+    this.asm.movRM(64, R11, src);
+    this.asm.movMR(64, dst, R11);
+  }
+
   /** The value of entry i into memory m (full slot width); uses r11/xmm15. */
   moveEntryToMem(i: number, m: Mem): void {
     const vs = this.vs, t = vs.type[i];
@@ -261,10 +293,10 @@ export class CodeGen {
       case Kind.LOCAL: {
         const cr = this.localReg[vs.lo[i]];
         if (cr >= 0) this.storeMem(t, m, cr);
-        else { this.asm.movRM(64, R11, this.localMem(vs.lo[i])); this.asm.movMR(64, m, R11); }
+        else this.copyMem(t, m, this.localMem(vs.lo[i]));
         break;
       }
-      case Kind.STACK: this.asm.movRM(64, R11, this.slotMem(i)); this.asm.movMR(64, m, R11); break;
+      case Kind.STACK: this.copyMem(t, m, this.slotMem(i)); break;
       case Kind.COND:
         this.asm.setcc(vs.reg[i] as Cond, R11);
         this.asm.movzxRR(32, 8, R11, R11);
@@ -628,18 +660,17 @@ export class CodeGen {
   emitReturn(): void {
     const a = this.asm, vs = this.vs;
     const res = this.funcType.results, n = res.length;
-    if (n === 1) {
-      const i = vs.sp - 1;
-      this.moveEntryToReg(i, isXmmType(res[0]) ? 0 : 0);
-    } else if (n >= 2) {
+    if (!resultsInSlots(res)) {
+      if (n === 1) this.moveEntryToReg(vs.sp - 1, 0);
+    } else {
       // Results overwrite the parameter slots, which LOCAL entries may still read: copy through
       // the canonical slots first.
       const h0 = vs.sp - n;
       for (let j = 0; j < n; j++) if (vs.kind[h0 + j] === Kind.LOCAL) this.moveEntryToMem(h0 + j, this.slotMem(h0 + j));
-      for (let j = 0; j < n; j++) {
+      for (let j = 0, s = 0; j < n; s += slotWidth(res[j]), j++) {
         const i = h0 + j;
-        if (vs.kind[i] === Kind.LOCAL) { a.movRM(64, R11, this.slotMem(i)); a.movMR(64, this.rbpMem(16 + 8 * j), R11); }
-        else this.moveEntryToMem(i, this.rbpMem(16 + 8 * j));
+        if (vs.kind[i] === Kind.LOCAL) this.copyMem(res[j], this.rbpMem(16 + 8 * s), this.slotMem(i));
+        else this.moveEntryToMem(i, this.rbpMem(16 + 8 * s));
       }
     }
     a.movRR(64, RSP, RBP);
@@ -683,18 +714,20 @@ export class CodeGen {
    * at the bottom of the frame (sized by the largest call, patched in with the frame size), so a
    * call needs no `sub/add rsp`. Every other register value is spilled first: all registers are
    * caller-saved. The arguments are popped. Emits movs only: a pending COND survives until its
-   * own store.
+   * own store. `resultSlots` is the slot count of the results (abi slotCount).
    */
-  beginCall(np: number, nr: number): void {
+  beginCall(np: number, resultSlots: number): void {
     const vs = this.vs;
-    const bytes = 8 * Math.max(np, nr);
-    if (bytes > this.maxOutBytes) this.maxOutBytes = bytes;
     const h0 = vs.sp - np;
+    let argSlots = 0;
+    for (let j = 0; j < np; j++) argSlots += slotWidth(vs.type[h0 + j]);
+    const bytes = 8 * Math.max(argSlots, resultSlots);
+    if (bytes > this.maxOutBytes) this.maxOutBytes = bytes;
     for (let i = 0; i < h0; i++) {
       const k = vs.kind[i];
       if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
     }
-    for (let j = 0; j < np; j++) this.moveEntryToMem(h0 + j, this.outMem(j));
+    for (let j = 0, s = 0; j < np; s += slotWidth(vs.type[h0 + j]), j++) this.moveEntryToMem(h0 + j, this.outMem(s));
     for (let j = 0; j < np; j++) this.dropTop();
     this.clearLocalCache(); // the callee clobbers every register
   }
@@ -710,14 +743,15 @@ export class CodeGen {
   endCall(results: Uint8Array): void {
     const a = this.asm, vs = this.vs;
     const nr = results.length;
-    if (nr === 1) {
-      const t = results[0];
-      this.ra.take(isXmmType(t), 0);
-      this.pushReg(t, 0);
+    if (!resultsInSlots(results)) {
+      if (nr === 1) {
+        const t = results[0];
+        this.ra.take(isXmmType(t), 0);
+        this.pushReg(t, 0);
+      }
     } else {
-      for (let j = 0; j < nr; j++) {
-        a.movRM(64, R11, this.outMem(j));
-        a.movMR(64, this.slotMem(vs.sp), R11);
+      for (let j = 0, s = 0; j < nr; s += slotWidth(results[j]), j++) {
+        this.copyMem(results[j], this.slotMem(vs.sp), this.outMem(s));
         vs.pushStack(results[j]);
       }
     }

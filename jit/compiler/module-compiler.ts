@@ -4,12 +4,15 @@
 // the image needs no relocations and can be mapped anywhere, in user space or in ring 0 (kernel-loader).
 import { Assembler, mem, type Label } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
+import { slotCount } from '../../abi/calling-convention.js';
 import type { CodeImage, ImageFunction } from '../../abi/image.js';
 import { decodeModule } from '../decoder.js';
 import { InstrReader } from '../instr-reader.js';
 import { Reader } from '../reader.js';
 import { FunctionValidator, validateModuleInfo } from '../validator.js';
 import type { ModuleInfo } from '../types.js';
+import { globalLayout } from '../../abi/globals.js';
+import { checkCpuFeatures } from './cpu-features.js';
 import { FunctionCompiler } from './function-compiler.js';
 import { G, R15, RSP, type ModuleEnv } from './masm.js';
 
@@ -33,6 +36,7 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
 }
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledModule {
+  checkCpuFeatures();
   const nFuncs = info.funcTypeIndices.length;
   // Machine code is about 2-3x the code section; the module's own size (data segments and all)
   // would over-allocate by megabytes, and a fresh buffer is zeroed page by page.
@@ -41,12 +45,14 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledM
   const asm = new Assembler(Math.max(4096, codeBytes * 3));
   const funcLabels: Label[] = [];
   for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel(functionName(info, f)));
+  const globalTypes = Uint8Array.from(info.globals, (g) => g.type);
   const env: ModuleEnv = {
     types: info.types,
     funcTypeIndices: info.funcTypeIndices,
     numImportedFuncs: info.numImportedFuncs,
     numImportedGlobals: info.numImportedGlobals,
-    globalTypes: Uint8Array.from(info.globals, (g) => g.type),
+    globalTypes,
+    globalOffsets: globalLayout(globalTypes, info.numImportedGlobals).offsets,
     tableTypes: Uint8Array.from(info.tables, (t) => t.elemType),
     funcLabels,
   };
@@ -69,9 +75,10 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledM
     // Slots past the parameters hold whatever the frame's argument area held before (older
     // outgoing arguments, funcref record addresses, return addresses): zero them, so the host
     // (user space, or the kernel's copy-out to user space) only ever sees this call's values.
-    for (let i = ft.params.length; i < ft.results.length; i++) asm.movMI(64, mem(RSP, 8 + 8 * i), 0);
+    const ps = slotCount(ft.params), rs = slotCount(ft.results);
+    for (let i = ps; i < rs; i++) asm.movMI(64, mem(RSP, 8 + 8 * i), 0);
     asm.movRI(32, G(0), f);
-    asm.movRI(32, G(1), Math.max(ft.params.length, ft.results.length));
+    asm.movRI(32, G(1), Math.max(ps, rs));
     asm.jmpM(mem(R15, VMCTX.hostCallStub));
   }
   const out = asm.finish();

@@ -2,8 +2,9 @@
 // operand, kept in parallel typed arrays so pushing allocates nothing. An entry says where the
 // value is *now*; code is only emitted when an instruction needs it somewhere else (lazy
 // materialisation):
-//   CONST  the bits are known at compile time (folded into immediates where x86 allows)
-//   REG    in a register (GPR for i32/i64/refs, XMM for f32/f64)
+//   CONST  the bits are known at compile time (folded into immediates where x86 allows; never
+//          a v128, whose constants are loaded from the pool at once)
+//   REG    in a register (GPR for i32/i64/refs, XMM for f32/f64/v128)
 //   LOCAL  equal to a local variable; reading it reads the local's frame slot
 //   STACK  spilled to its canonical frame slot, which is fixed by the entry's height
 //   COND   an i32 boolean that is still only in EFLAGS (a compare fused with br_if/if/select)

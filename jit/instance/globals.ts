@@ -1,7 +1,7 @@
 // Global variables. Every global lives in an 8-byte native cell: a module's own globals in its
 // instance's vmctx area, host-created ones in the cell arena. An importer stores a pointer to
 // the exporter's cell, so a mutable global is shared, as the spec requires.
-import { I32, I64, F32, F64, type ValType } from '../types.js';
+import { I32, I64, F32, F64, V128, type ValType } from '../types.js';
 import { cells } from './native-heap.js';
 import { bitsToNum, numToBits } from './values.js';
 import type { Store } from './store.js';
@@ -18,14 +18,23 @@ export class Global {
   ) {}
 
   static create(store: Store, type: ValType, mutable: boolean, bits: bigint): Global {
+    // Host cells are 8 bytes; a v128 has no JS value to create one from anyway (as in V8).
+    if (type === V128) throw new TypeError('v128 globals cannot be created by the host');
     const c = cells.alloc();
     const g = new Global(type, mutable, c.addr, c.buf, c.off, store);
     g.bits = bits;
     return g;
   }
 
-  get bits(): bigint { return this.buf.readBigUInt64LE(this.off); }
-  set bits(b: bigint) { this.buf.writeBigUInt64LE(BigInt.asUintN(64, b), this.off); }
+  /** The raw value: 64 bits, or 128 for a v128 (whose cell is 16 bytes, see abi/globals.ts). */
+  get bits(): bigint {
+    const lo = this.buf.readBigUInt64LE(this.off);
+    return this.type === V128 ? lo | (this.buf.readBigUInt64LE(this.off + 8) << 64n) : lo;
+  }
+  set bits(b: bigint) {
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, b), this.off);
+    if (this.type === V128) this.buf.writeBigUInt64LE(BigInt.asUintN(64, b >> 64n), this.off + 8);
+  }
 
   /** JS-API value (numbers, BigInt for i64, refs as the store maps them). */
   get value(): unknown {

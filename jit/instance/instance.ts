@@ -4,12 +4,14 @@
 // the kernel loader), run the start function.
 //
 // vmctx trailing area (Vmctx extra bytes), all addressed through vmctx pointers:
-//   globals  8 bytes per global: own globals hold the value, imported ones a pointer to the cell
+//   globals  8 bytes per global (abi/globals.ts; an own v128 16): own globals hold the value,
+//            imported ones a pointer to the cell
 //   funcRefs 32-byte funcref record {code, vmctx, typeId} per function index
 //   typeIds  u32 canonical type id per module type index
 //   tables   16-byte descriptor {base, length} per table index
 import { VMCTX, FUNCREF as REC, TABLE_DESC } from '../../abi/vmctx.js';
 import { Trap, Vmctx } from '../runtime/index.js';
+import { globalLayout } from '../../abi/globals.js';
 import { RT_BASE } from '../compiler/runtime-calls.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { F32, F64, I32, I64, type FuncType, type ModuleInfo, type ValType } from '../types.js';
@@ -40,7 +42,8 @@ export class Instance implements HostCallTarget {
   constructor(readonly store: Store, readonly module: CompiledModule, codeBase: bigint, imports: ImportObject) {
     const m = (this.info = module.info);
     const nG = m.globals.length, nF = m.funcTypeIndices.length, nT = m.types.length, nTab = m.tables.length;
-    const offGlobals = 0, offFuncs = align8(offGlobals + 8 * nG);
+    const gl = globalLayout(Uint8Array.from(m.globals, (g) => g.type), m.numImportedGlobals);
+    const offGlobals = 0, offFuncs = align8(offGlobals + gl.bytes);
     const offTypes = offFuncs + REC.size * nF, offTables = align8(offTypes + 4 * nT);
     const v = (this.vmctx = new Vmctx(offTables + TABLE_DESC.size * nTab));
     const extra = v.extraOffset;
@@ -94,7 +97,7 @@ export class Instance implements HostCallTarget {
         if (!(val instanceof Global) || val.type !== d.global.type || val.mutable !== d.global.mutable) {
           throw incompatibleImport(imp);
         }
-        buf.writeBigUInt64LE(val.addr, extra + offGlobals + 8 * gi);
+        buf.writeBigUInt64LE(val.addr, extra + offGlobals + gl.offsets[gi]);
         this.globals.push(val);
         gi++;
       } else if (d.kind === 'table') {
@@ -122,9 +125,11 @@ export class Instance implements HostCallTarget {
     // ---- globals ----
     for (let g = m.numImportedGlobals; g < nG; g++) {
       const gt = m.globals[g];
-      const off = extra + offGlobals + 8 * g;
-      buf.writeBigUInt64LE(plan.globals[g - m.numImportedGlobals], off);
-      this.globals.push(new Global(gt.type, gt.mutable, v.extraAddress(offGlobals + 8 * g), buf, off, store));
+      // an own v128 global takes 16 bytes (abi/globals.ts); the Global's setter writes them all
+      const off = extra + offGlobals + gl.offsets[g];
+      const global = new Global(gt.type, gt.mutable, v.extraAddress(offGlobals + gl.offsets[g]), buf, off, store);
+      global.bits = plan.globals[g - m.numImportedGlobals];
+      this.globals.push(global);
     }
 
     // ---- tables and memory ----

@@ -1,7 +1,8 @@
 // The user-space native WASI server of an instance (docs/ARCHITECTURE.md "Host calls"): the
 // imports bound to a WASI object's functions that have a native server in the call table
-// (jit/wasi/imports.ts `native`: fd_write, fd_read) are answered by the fast host-call stub
-// (jit/runtime/fast-fd-write.ts, trampolines.ts serveFast) on mirrored stream fds, without an
+// (jit/wasi/imports.ts `native`: fd_write, fd_read, sock_recv, sock_send, poll_oneoff) are answered by the fast
+// host-call stub (jit/runtime/fast-fd-write.ts, trampolines.ts serveFast) on mirrored stream and
+// socket fds, without an
 // ffi crossing into JavaScript. `instantiate` binds it for every instance, so the embedding API
 // and the CLI get the same path; KWASM_FAST_WASI=0 turns it off.
 //
@@ -11,8 +12,9 @@
 // stub addresses through r15's vmctx, and the one WASI reads); until then every call goes to JS,
 // which answers as before (a call before start() is an error there).
 import { I32, I64, type FuncType } from '../types.js';
-import { errnoFromNodeCode, NATIVE_SERVERS, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
-import { FastFdWrite } from '../runtime/fast-fd-write.js';
+import { errnoFromNodeCode, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
+import { FastFdWrite, FAST_FD } from '../runtime/fast-fd-write.js';
+import { Fdflags, Filetype, Rights } from '../wasi/layout.js';
 import type { Instance, ImportObject } from './instance.js';
 
 const bound = new WeakMap<Instance, NativeWasi>();
@@ -26,7 +28,8 @@ export function nativeWasiOf(instance: Instance): NativeWasi | undefined {
 export function bindNativeWasi(instance: Instance, imports: ImportObject): void {
   if (process.env['KWASM_FAST_WASI'] === '0') return;
   const info = instance.module.info;
-  const served = { write: -1, read: -1 } satisfies Record<NativeServer, number>;
+  // the stub's ops are the call table's native servers, name for name
+  const served: Record<NativeServer, number> = { write: -1, read: -1, recv: -1, send: -1, poll: -1 };
   let wasi: WASI | undefined;
   let f = 0;
   for (const imp of info.imports) {
@@ -50,7 +53,7 @@ function sameType(t: FuncType | undefined, call: WasiFunction): boolean {
 }
 
 export class NativeWasi implements FdMirror {
-  /** only streams are served natively: they have no position to mirror */
+  /** only streams and sockets are served natively: they have no position to mirror */
   readonly positions = false;
   private table: FastFdWrite | null = null;
   private readonly detach: () => void;
@@ -73,17 +76,30 @@ export class NativeWasi implements FdMirror {
   /** Calls answered natively so far. */
   get hits(): bigint { return this.table?.hits ?? 0n; }
 
-  /** Rebuilds the mirror: per guest fd, the host fd each server may use (a stream with its right), or -1. */
+  /** Rebuilds the mirror: per guest fd, the host fd of a stream or socket with its FAST_FD bits, or -1. */
   push(): void {
     const t = this.table;
     if (t === null) return;
-    const fds = this.wasi.wasiState.fds;
-    t.setFds((fd) => {
-      const e = fds.has(fd) ? fds.get(fd) : undefined;
-      const hostFd = (s: NativeServer): number =>
-        e !== undefined && e.kind === 'stream' && e.hostFd >= 0 && (e.rightsBase & NATIVE_SERVERS[s].right) !== 0n ? e.hostFd : -1;
-      return { write: hostFd('write'), read: hostFd('read') };
-    });
+    const { fds, deadline } = this.wasi.wasiState;
+    // Under a deadline (--timeout, WASI.setDeadline) every call goes to JS, which waits in ppoll
+    // bounded by it (jit/wasi/wait.ts): the stub's syscalls and its poll(2) have no deadline.
+    if (deadline.armed) { t.setFds([]); return; }
+    const served: [number, { hostFd: number; bits: number }][] = [];
+    for (const [fd, e] of fds.list()) {
+      if ((e.kind !== 'stream' && e.kind !== 'socket') || e.hostFd < 0) continue;
+      const bits = ((e.rightsBase & Rights.FD_READ) !== 0n ? FAST_FD.READ : 0) |
+        ((e.rightsBase & Rights.FD_WRITE) !== 0n ? FAST_FD.WRITE : 0) |
+        // what sock.ts accepts as a socket: the filetype (a socket handed in as stdio is a stream)
+        (e.filetype === Filetype.SOCKET_STREAM || e.filetype === Filetype.SOCKET_DGRAM ? FAST_FD.SOCKET : 0) |
+        ((e.flags & Fdflags.NONBLOCK) !== 0 ? FAST_FD.NONBLOCK : 0) |
+        ((e.rightsBase & Rights.POLL_FD_READWRITE) !== 0n ? FAST_FD.POLL : 0);
+      served.push([fd, { hostFd: e.hostFd, bits }]);
+    }
+    t.setFds(served);
+  }
+
+  deadlineChanged(): void {
+    this.push();
   }
 
   dispose(): void {

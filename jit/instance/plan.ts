@@ -61,7 +61,7 @@ export interface ConstEnv {
   importedGlobal(g: number): bigint;
 }
 
-/** A constant expression's value as raw 64-bit slot bits. */
+/** A constant expression's value as raw bits: 64, or 128 for a v128 (one bigint, as in JS-facing code). */
 export function evalConst(e: ConstExpr, env: ConstEnv): bigint {
   const op = e.ops[0];
   switch (op.op) {
@@ -72,6 +72,12 @@ export function evalConst(e: ConstExpr, env: ConstEnv): bigint {
     case 'ref.null': return 0n;
     case 'ref.func': return env.funcRef(op.func);
     case 'global.get': return env.importedGlobal(op.global);
+    case 'v128.const': {
+      // 16 little-endian bytes
+      let b = 0n;
+      for (let i = 15; i >= 0; i--) b = (b << 8n) | BigInt(op.bytes[i]);
+      return b;
+    }
   }
 }
 
@@ -93,7 +99,7 @@ export interface DataAction { readonly segment: number; readonly offset: number 
 export interface InstancePlan {
   /** canonical type id per module type index */
   readonly typeIds: readonly number[];
-  /** initial bits of the module's own globals (index - numImportedGlobals) */
+  /** initial bits of the module's own globals (index - numImportedGlobals; a v128 as one 128-bit bigint) */
   readonly globals: readonly bigint[];
   /** every element segment's items */
   readonly elemItems: readonly (readonly bigint[])[];

@@ -4,6 +4,7 @@
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
 import { VMCTX } from '../../abi/vmctx.js';
+import { packSlots, slotCount } from '../../abi/calling-convention.js';
 import { WasmStack, readSlotBits, writeSlotBits, runCall, type HostCallRequest, type Vmctx } from '../runtime/index.js';
 import { EXTERNREF, FUNCREF, type FuncType, type ValType } from '../types.js';
 import { CodeArena } from './code-arena.js';
@@ -105,11 +106,11 @@ export class Store {
   /** Call compiled code with raw slot bits; returns raw result bits. Throws Trap on a trap. */
   call(f: FuncInfo, args: readonly bigint[]): bigint[] {
     const type = f.type;
-    const np = type.params.length;
     const stack = this.wasmStack;
     const buf = f.vmctx.buf;
-    const area = runCall(f.vmctx, stack, f.code, Math.max(np, type.results.length), (entry) => {
-      for (let i = 0; i < np; i++) writeSlotBits(entry, i, args[i]);
+    // a v128 is one 128-bit bigint here and two slots (low half first) in the argument area
+    const area = runCall(f.vmctx, stack, f.code, Math.max(slotCount(type.params), slotCount(type.results)), (entry) => {
+      packSlots(type.params, args).forEach((b, s) => writeSlotBits(entry, s, b));
       // a new call starts uninterrupted
       buf.writeUInt32LE(0, VMCTX.interrupt);
       buf.writeBigUInt64LE(stack.limit, VMCTX.stackLimit);

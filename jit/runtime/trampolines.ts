@@ -18,11 +18,12 @@
 // reached by a cross-instance call still unwinds to the right entry. The vmctx that was in r15
 // is recorded in vmctx.stopVmctx. One thread runs wasm at a time (the JS main thread).
 import { Assembler, AluOp, ShiftOp, UnaryOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, gpr, type Label, type Gpr } from '../../backend-x64/index.js';
-import { rax, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r14, r15, xmm0 } from '../../backend-x64/index.js';
+import { rax, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r14, r15, xmm0 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { SYSV_CALLEE_SAVED } from '../../abi/regs.js';
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
+import { MAX_RW_COUNT } from '../wasi/memory.js';
 import type { DataRef, SoSymbol } from './elf-so.js';
 
 /** The .so's data segment (runtime-private; written by native.ts through a Buffer view). */
@@ -40,26 +41,64 @@ export const SO_DATA = {
 export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
 export const FAST_PAIRS = 16;
 
+/** Bits of a mirrored guest fd (FAST_TABLE.fdBits): what the fast stub may do with it. */
+export const FAST_FD = { READ: 1, WRITE: 2, SOCKET: 4, NONBLOCK: 8, POLL: 16 } as const;
+
+// poll(2) events, x86-64 Linux
+const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+const FIONREAD = 0x541b;
+
+/**
+ * The calls the fast stub serves: all `(fd, iovs, iovsLen, ...) -> errno` with one read(2) or
+ * write(2) per non-empty iovec, as jit/wasi's fd_read/fd_write/sock_recv/sock_send do (sock_recv
+ * with riflags 0 is read(2), sock_send's siflags are ignored by JS and must be 0 here).
+ * `args`: the import's i32 parameter count; `need`: FAST_FD bits the guest fd must have;
+ * `flagsArg`: an argument that must be 0 (else JS answers); `resultArg`: the u32 count pointer;
+ * `roFlagsArg`: a u16 pointer that gets 0 (sock_recv's ro_flags).
+ */
+export const IO_OPS = {
+  write: { dir: 'out', args: 4, need: FAST_FD.WRITE, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
+  read: { dir: 'in', args: 4, need: FAST_FD.READ, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
+  recv: { dir: 'in', args: 6, need: FAST_FD.READ | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: 5 },
+  send: { dir: 'out', args: 5, need: FAST_FD.WRITE | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: -1 },
+} as const;
+type IoOp = keyof typeof IO_OPS;
+/**
+ * Every op the stub serves: the iovec calls above and poll_oneoff (servePoll: fd subscriptions
+ * only, at most MAX_POLL, on mirrored fds with FAST_FD.POLL; a clock or anything else is JS's).
+ */
+export const FAST_OPS = { ...IO_OPS, poll: { args: 4 } } as const;
+export type FastOp = keyof typeof FAST_OPS;
+export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
+
 /**
  * A fast table: per instance, native memory the fast host-call stub reads (jit/runtime/fast-fd-write.ts
- * fills it). fd_write (fd_read) on a guest fd whose `fds` (`readFds`) entry is a host fd (>= 0) is
- * served natively.
+ * fills it). A call whose import index is one of `imports` on a guest fd whose `fds` entry is a
+ * host fd (>= 0) with the op's `need` bits is served natively.
  */
+// guest fds below FAST_MAX_FDS are mirrored: enough for a server with 1000 connections
+const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128;
+const FAST_FDS_AT = 80;
 export const FAST_TABLE = {
-  writeImport: 0,       // u32 import index of wasi fd_write; 0xffffffff = none
-  readImport: 4,        // u32 import index of wasi fd_read; 0xffffffff = none
-  hits: 8,              // u64 calls served natively (tests, stats)
-  written: 16,          // u64 scratch: bytes moved by the call in progress (written or read)
-  iovEnd: 24,           // u64 scratch: end of the host iovecs of the call in progress
-  sleep: 32,            // struct timespec {0, 1 ms}: the EAGAIN back-off jit/wasi/io.ts uses
-  fds: 64,              // i32 x MAX_FDS: host fd per guest fd to write, -1 = served in JS
-  readFds: 64 + 4 * 64, // i32 x MAX_FDS: host fd per guest fd to read, -1 = served in JS
-  errnoMap: 64 + 8 * 64, // u8 x 256: Linux errno -> WASI errno (after a partial transfer only)
-  iovs: 64 + 8 * 64 + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
-  MAX_FDS: 64,
-  MAX_IOVS: 128,
+  imports: 0,           // u32 x MAX_OPS: import index per op (FAST_OP_NAMES order); 0xffffffff = none
+  hits: 32,             // u64 calls served natively (tests, stats)
+  written: 40,          // u64 scratch: bytes moved by the call in progress (written or read)
+  iovEnd: 48,           // u64 scratch: end of the host iovecs of the call in progress
+  bits: 56,             // u32 scratch: FAST_FD bits of the fd of the call in progress
+  pollfd: 64,           // struct pollfd scratch: the one fd a blocking call waits on
+  pollEnd: 72,          // u64 scratch: end of the pollfds of the poll_oneoff in progress
+  fds: FAST_FDS_AT,     // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
+  fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
+  errnoMap: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x 256: Linux errno -> WASI errno, JS's mapping
+  iovs: FAST_FDS_AT + 5 * FAST_MAX_FDS + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
+  pollfds: FAST_FDS_AT + 5 * FAST_MAX_FDS + 256 + 16 * FAST_MAX_IOVS, // struct pollfd x MAX_POLL
+  MAX_OPS: 8,
+  MAX_FDS: FAST_MAX_FDS,
+  MAX_IOVS: FAST_MAX_IOVS,
+  MAX_POLL: 1024,       // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
 } as const;
-export const FAST_TABLE_SIZE = FAST_TABLE.iovs + 16 * FAST_TABLE.MAX_IOVS;
+if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
+export const FAST_TABLE_SIZE = FAST_TABLE.pollfds + 8 * FAST_TABLE.MAX_POLL;
 
 /** Order of the addresses kwasm_info writes (u64 each). */
 export const INFO_FIELDS = ['data', 'signalHandler', 'trapLanding', 'hostCallStub', 'enter', 'resume', 'textStart', 'textEnd', 'hostCallFast'] as const;
@@ -73,8 +112,13 @@ const UC_GREGS = 40;
 const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
-const SYS = { read: 0, write: 1, rt_sigaction: 13, nanosleep: 35, getpid: 39, gettid: 186, tgkill: 234 } as const;
+const SYS = { read: 0, write: 1, poll: 7, ioctl: 16, rt_sigaction: 13, getpid: 39, gettid: 186, tgkill: 234 } as const;
 const EINTR = 4, EAGAIN = 11;
+const WASI_AGAIN = 6, WASI_BADF = 8, WASI_IO = 29;
+// wasi eventtype / eventrwflags (jit/wasi/layout.ts), the subscription and event layouts
+const FD_READ = 1, FD_WRITE = 2, HANGUP = 1;
+const SUB = { size: 48, userdata: 0, tag: 8, fd: 16 } as const;
+const EVENT = { size: 32, userdata: 0, error: 8, type: 10, nbytes: 16, flags: 24 } as const;
 
 /** `syscall` (0f 05) from the handler: it may not call libc. */
 function syscall(a: Assembler): void {
@@ -180,7 +224,7 @@ export function buildTrampolines(): Trampolines {
   {
     const slow = labels['kwasm_hostcall_stub']!;
     const T = FAST_TABLE;
-    const scan = a.newLabel(), found = a.newLabel(), write = a.newLabel(), read = a.newLabel();
+    const scan = a.newLabel(), found = a.newLabel();
     // r8 = this instance's table: r15 is the calling instance's vmctx (pinned)
     data(SO_DATA.fastPairs, (m) => a.lea(64, r8, m));
     a.movRI(32, r9, FAST_PAIRS);
@@ -193,17 +237,19 @@ export function buildTrampolines(): Trampolines {
     a.jmp(slow);
     a.bind(found);
     a.movRM(64, r8, mem(r8, 8));
-    a.aluRI(AluOp.CMP, 32, rcx, 4);     // (fd, iovs, iovsLen, nwritten/nread) -> errno
-    a.jcc(Cond.NE, slow);
-    a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.writeImport));
-    a.jcc(Cond.E, write);
-    a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.readImport));
-    a.jcc(Cond.E, read);
+    const entry = FAST_OP_NAMES.map(() => a.newLabel());
+    FAST_OP_NAMES.forEach((op, i) => {
+      a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.imports + 4 * i));
+      a.jcc(Cond.E, entry[i]!);
+    });
     a.jmp(slow);
-    a.bind(write);
-    serveFast(a, 'write', slow, V);
-    a.bind(read);
-    serveFast(a, 'read', slow, V);
+    FAST_OP_NAMES.forEach((op, i) => {
+      a.bind(entry[i]!);
+      a.aluRI(AluOp.CMP, 32, rcx, FAST_OPS[op].args);
+      a.jcc(Cond.NE, slow);
+      if (op === 'poll') servePoll(a, i, slow, V);
+      else serveFast(a, op, i, slow, V);
+    });
   }
 
   // ---- trap stubs: `call [r15 + trapStubs + 8*code]`; edi = code --------------------------------
@@ -339,26 +385,42 @@ export function buildTrampolines(): Trampolines {
  * The body of the fast stub for one call (r8 = fast table, eax/ecx already matched): checks,
  * iovec copy, the syscall loop, the result. `back` (eax/ecx restored) is the way to JS.
  */
-function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
   const T = FAST_TABLE;
+  const op = IO_OPS[opName];
+  const out = op.dir === 'out';
+  const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const copy = a.newLabel(), copied = a.newLabel(), nextIov = a.newLabel(), inner = a.newLabel(), advance = a.newLabel();
-  const done = a.newLabel(), err = a.newLabel(), again = a.newLabel(), mapped = a.newLabel(), finish = a.newLabel(), back = a.newLabel();
+  const done = a.newLabel(), err = a.newLabel(), again = a.newLabel(), wait = a.newLabel(), mapped = a.newLabel(), finish = a.newLabel(), back = a.newLabel();
   // args are i32 slots: 32-bit loads zero-extend, so every sum below is exact in 64 bits
-  a.movRM(32, r9, mem(rsp, 8));       // guest fd
+  a.movRM(32, r9, arg(0));            // guest fd
   a.aluRI(AluOp.CMP, 32, r9, T.MAX_FDS);
   a.jcc(Cond.AE, back);
-  a.movRM(32, r9, memIdx(r8, r9, 4, op === 'write' ? T.fds : T.readFds));
+  a.movzxRM(32, 8, rax, memIdx(r8, r9, 1, T.fdBits));
+  a.movMR(32, mem(r8, T.bits), rax);
+  a.movRM(32, r9, memIdx(r8, r9, 4, T.fds));
   a.testRR(32, r9, r9);
-  a.jcc(Cond.S, back);                // not mirrored: closed, a file, not the right
-  a.movRM(32, rsi, mem(rsp, 24));     // iovsLen
+  a.jcc(Cond.S, back);                // not mirrored: closed, a file
+  a.aluRI(AluOp.AND, 32, rax, op.need);
+  a.aluRI(AluOp.CMP, 32, rax, op.need);
+  a.jcc(Cond.NE, back);               // not the right, not a socket: JS answers the error
+  if (op.flagsArg >= 0) {
+    a.aluMI(AluOp.CMP, 32, arg(op.flagsArg), 0);
+    a.jcc(Cond.NE, back);             // RECV_PEEK / RECV_WAITALL / any siflags: JS
+  }
+  a.movRM(32, rsi, arg(2));           // iovsLen
   a.aluRI(AluOp.CMP, 32, rsi, T.MAX_IOVS);
   a.jcc(Cond.A, back);
   a.movRM(64, r10, V('memorySize'));
-  a.movRM(32, rdx, mem(rsp, 32));     // result pointer, checked now: JS would fail only after the I/O
-  a.aluRI(AluOp.ADD, 64, rdx, 4);
-  a.aluRR(AluOp.CMP, 64, rdx, r10);
-  a.jcc(Cond.A, back);
-  a.movRM(32, rdi, mem(rsp, 16));     // iovs
+  // result pointers, checked now: JS checks them before the I/O (sock_*) or fails after it (fd_*)
+  for (const [k, size] of [[op.resultArg, 4], [op.roFlagsArg, 2]] as const) {
+    if (k < 0) continue;
+    a.movRM(32, rdx, arg(k));
+    a.aluRI(AluOp.ADD, 64, rdx, size);
+    a.aluRR(AluOp.CMP, 64, rdx, r10);
+    a.jcc(Cond.A, back);
+  }
+  a.movRM(32, rdi, arg(1));           // iovs
   a.lea(64, rdx, memIdx(rdi, rsi, 8, 0));
   a.aluRR(AluOp.CMP, 64, rdx, r10);
   a.jcc(Cond.A, back);
@@ -369,6 +431,7 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.shiftRI(ShiftOp.SHL, 64, rsi, 4);
   a.aluRR(AluOp.ADD, 64, rsi, r11);                  // rsi = end of the host iovecs
   a.movMR(64, mem(r8, T.iovEnd), rsi);
+  a.aluRR(AluOp.XOR, 32, r12, r12);                  // r12 = total bytes asked for
   a.bind(copy);
   a.aluRR(AluOp.CMP, 64, r11, rsi);
   a.jcc(Cond.AE, copied);
@@ -380,10 +443,15 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.aluRM(AluOp.ADD, 64, rax, V('memoryBase'));
   a.movMR(64, mem(r11, 0), rax);
   a.movMR(64, mem(r11, 8), rcx);
+  a.aluRR(AluOp.ADD, 64, r12, rcx);
   a.aluRI(AluOp.ADD, 64, rdi, 8);
   a.aluRI(AluOp.ADD, 64, r11, 16);
   a.jmp(copy);
   a.bind(copied);
+  // More than Linux's MAX_RW_COUNT in one call: JS answers with its short count (the loop below
+  // would move it all, and nwritten, a u32, could wrap).
+  a.aluRI(AluOp.CMP, 64, r12, MAX_RW_COUNT);
+  a.jcc(Cond.A, back);
   // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx).
   // r8 = table, r9 = host fd, r10 = current host iovec.
   a.movMI(64, mem(r8, T.written), 0);
@@ -397,12 +465,12 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.jcc(Cond.E, advance);             // empty (or finished) buffer: no syscall, as jit/wasi
   a.movRM(64, rsi, mem(r10, 0));
   a.movRR(32, rdi, r9);
-  a.movRI(32, rax, op === 'write' ? SYS.write : SYS.read);
+  a.movRI(32, rax, out ? SYS.write : SYS.read);
   syscall(a);
   a.testRR(64, rax, rax);
   a.jcc(Cond.S, err);
   a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rax);
-  if (op === 'write') {
+  if (out) {
     // a short write continues with the rest of the same buffer (writeAll loops until done)
     a.aluMR(AluOp.ADD, 64, mem(r10, 0), rax);
     a.aluMR(AluOp.SUB, 64, mem(r10, 8), rax);
@@ -417,46 +485,224 @@ function serveFast(a: Assembler, op: 'write' | 'read', slow: Label, V: (field: k
   a.jmp(nextIov);
   a.bind(err);
   // Node's writeSync retries EINTR (libuv), its readSync does not (the error is the answer)
-  if (op === 'write') {
+  if (out) {
     a.aluRI(AluOp.CMP, 64, rax, -EINTR);
     a.jcc(Cond.E, inner);
   }
   a.aluRI(AluOp.CMP, 64, rax, -EAGAIN);
   a.jcc(Cond.E, again);
-  // Nothing moved yet: JS redoes the whole call and reports the error its own way.
-  a.aluMI(AluOp.CMP, 64, mem(r8, T.written), 0);
-  a.jcc(Cond.E, back);
-  // After part of the data moved JS returns the errno (no count): map Linux -> WASI with JS's table.
-  a.unaryR(UnaryOp.NEG, 64, rax);
-  a.movRI(32, rcx, 29);               // Errno.IO: what JS gives an unknown host error
-  a.aluRI(AluOp.CMP, 64, rax, 256);
-  a.jcc(Cond.AE, mapped);
-  a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, T.errnoMap));
+  // Any other error is the answer (no count), mapped Linux -> WASI with JS's table. It is not
+  // handed to JS to redo: a socket reports a pending error (ECONNRESET) only once.
   a.bind(mapped);
+  a.unaryR(UnaryOp.NEG, 64, rax);
+  a.movRI(32, rcx, WASI_IO);          // what JS gives an unknown host error
+  a.aluRI(AluOp.CMP, 64, rax, 256);
+  const unknown = a.newLabel();
+  a.jcc(Cond.AE, unknown);
+  a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, T.errnoMap));
+  a.bind(unknown);
   a.movRR(32, rax, rcx);
   a.jmp(finish);
   a.bind(again);
-  // non-blocking stdio (Node makes pipes so): sleep 1 ms and retry, as jit/wasi/io.ts does
-  a.lea(64, rdi, mem(r8, T.sleep));
-  a.aluRR(AluOp.XOR, 32, rsi, rsi);
-  a.movRI(32, rax, SYS.nanosleep);
+  // Would block (our sockets and Node's stdio pipes are non-blocking on the host). A guest
+  // FDFLAGS_NONBLOCK fd gets AGAIN, or a short count once bytes moved (jit/wasi/io.ts streamOp);
+  // a blocking one waits for readiness in poll(2) without a timeout (the fast path is off under
+  // a deadline) and tries again, whatever poll reports (an error shows in the retry).
+  a.testMI(32, mem(r8, T.bits), FAST_FD.NONBLOCK);
+  a.jcc(Cond.E, wait);
+  a.aluMI(AluOp.CMP, 64, mem(r8, T.written), 0);
+  a.jcc(Cond.NE, done);
+  a.movRI(32, rax, WASI_AGAIN);
+  a.jmp(finish);
+  a.bind(wait);
+  a.movMR(32, mem(r8, T.pollfd), r9);
+  a.movMI(32, mem(r8, T.pollfd + 4), out ? POLLOUT : POLLIN); // events; revents 0
+  a.lea(64, rdi, mem(r8, T.pollfd));
+  a.movRI(32, rsi, 1);
+  a.movRI(32, rdx, -1);
+  a.movRI(32, rax, SYS.poll);
   syscall(a);
-  a.jmp(inner);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NS, inner);
+  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
+  a.jcc(Cond.E, inner);
+  a.jmp(mapped);                      // poll itself failed (ENOMEM): the answer, not a spin
   a.bind(done);
-  a.movRM(32, rdx, mem(rsp, 32));
+  a.movRM(32, rdx, arg(op.resultArg));
   a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
   a.movRM(64, rax, mem(r8, T.written));
   a.movMR(32, mem(rdx, 0), rax);
+  if (op.roFlagsArg >= 0) {
+    // stream sockets never truncate a message: ro_flags is always 0, as sock_recv in JS
+    a.movRM(32, rdx, arg(op.roFlagsArg));
+    a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
+    a.movMI(16, mem(rdx, 0), 0);
+  }
   a.aluRR(AluOp.XOR, 32, rax, rax);   // errno 0
   a.bind(finish);
-  a.unaryM(UnaryOp.INC, 64, mem(r8, T.hits));
-  // the result as kwasm_resume delivers it: slot 0 of the caller's area, rax and xmm0
+  answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
+}
+
+/** Returns errno eax into the wasm, as kwasm_resume delivers a result: slot 0 of the caller's area, rax and xmm0. */
+function answer(a: Assembler): void {
+  a.unaryM(UnaryOp.INC, 64, mem(r8, FAST_TABLE.hits));
   a.movMR(64, mem(rsp, 8), rax);
   a.movToXmm(64, xmm0, rax);
   a.ret();
-  // from here on eax/ecx were used as scratch: the normal stub needs the import index and slots
-  a.bind(back);
-  a.movRM(32, rax, mem(r8, op === 'write' ? T.writeImport : T.readImport));
-  a.movRI(32, rcx, 4);
+}
+
+/** To JS through the normal stub, which needs the import index and slot count (eax/ecx were scratch). */
+function toJs(a: Assembler, opIndex: number, slow: Label): void {
+  a.movRM(32, rax, mem(r8, FAST_TABLE.imports + 4 * opIndex));
+  a.movRI(32, rcx, FAST_OPS[FAST_OP_NAMES[opIndex]!].args);
   a.jmp(slow);
+}
+
+/**
+ * poll_oneoff(in, out, nsubs, nevents) natively when every subscription is FD_READ/FD_WRITE on a
+ * mirrored fd with POLL_FD_READWRITE (so none is a file, whose readiness JS computes, nor a
+ * clock): one pollfd per subscription, poll(2) without a timeout (the fast path is off under a
+ * deadline) until something is ready, then the events in subscription order exactly as
+ * jit/wasi/poll.ts writes them (POLLNVAL: BADF; readable = IN|HUP|ERR, writable = OUT|HUP|ERR;
+ * HANGUP from POLLHUP; nbytes from FIONREAD for reads, 0 when it fails, e.g. on a listener).
+ * Anything else goes to JS before a side effect.
+ */
+function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const T = FAST_TABLE;
+  const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
+  const back = a.newLabel(), sub = a.newLabel(), isRead = a.newLabel(), again = a.newLabel();
+  const polled = a.newLabel(), each = a.newLabel(), next = a.newLabel(), nval = a.newLabel(), readMask = a.newLabel(), report = a.newLabel();
+  const noHup = a.newLabel(), sized = a.newLabel(), finish = a.newLabel();
+  a.movRM(32, r9, arg(2));            // nsubs: 0 is INVAL, too many is JS's
+  a.testRR(32, r9, r9);
+  a.jcc(Cond.E, back);
+  a.aluRI(AluOp.CMP, 32, r9, T.MAX_POLL);
+  a.jcc(Cond.A, back);
+  a.movRM(64, r10, V('memorySize'));
+  a.movRM(32, rdx, arg(0));           // in + nsubs * 48
+  a.lea(64, rax, memIdx(r9, r9, 2, 0));
+  a.shiftRI(ShiftOp.SHL, 64, rax, 4);
+  a.aluRR(AluOp.ADD, 64, rdx, rax);
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  a.movRM(32, rdx, arg(1));           // out + nsubs * 32
+  a.movRR(64, rax, r9);
+  a.shiftRI(ShiftOp.SHL, 64, rax, 5);
+  a.aluRR(AluOp.ADD, 64, rdx, rax);
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  a.movRM(32, rdx, arg(3));           // nevents
+  a.aluRI(AluOp.ADD, 64, rdx, 4);
+  a.aluRR(AluOp.CMP, 64, rdx, r10);
+  a.jcc(Cond.A, back);
+  // one pollfd per subscription; r9 counts down, rdi = guest subscription, r11 = pollfd
+  a.movRM(32, rdi, arg(0));
+  a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
+  a.lea(64, r11, mem(r8, T.pollfds));
+  a.bind(sub);
+  a.movzxRM(32, 8, rax, mem(rdi, SUB.tag));
+  a.movRI(32, rcx, POLLIN);
+  a.aluRI(AluOp.CMP, 32, rax, FD_READ);
+  a.jcc(Cond.E, isRead);
+  a.movRI(32, rcx, POLLOUT);
+  a.aluRI(AluOp.CMP, 32, rax, FD_WRITE);
+  a.jcc(Cond.NE, back);               // a clock (or a bad tag): JS
+  a.bind(isRead);
+  a.movRM(32, rdx, mem(rdi, SUB.fd));
+  a.aluRI(AluOp.CMP, 32, rdx, T.MAX_FDS);
+  a.jcc(Cond.AE, back);
+  a.testMI(8, memIdx(r8, rdx, 1, T.fdBits), FAST_FD.POLL);
+  a.jcc(Cond.E, back);
+  a.movRM(32, rax, memIdx(r8, rdx, 4, T.fds));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.S, back);
+  a.movMR(32, mem(r11, 0), rax);      // fd
+  a.movMR(32, mem(r11, 4), rcx);      // events; revents 0
+  a.aluRI(AluOp.ADD, 64, rdi, SUB.size);
+  a.aluRI(AluOp.ADD, 64, r11, 8);
+  a.unaryR(UnaryOp.DEC, 32, r9);
+  a.jcc(Cond.NE, sub);
+  a.movMR(64, mem(r8, T.pollEnd), r11);
+  // wait: EINTR (or 0) polls again, as wait.ts; a failure of poll itself is JS's, nothing written yet
+  a.bind(again);
+  a.lea(64, rdi, mem(r8, T.pollfds));
+  a.movRM(32, rsi, arg(2));
+  a.movRI(32, rdx, -1);
+  a.movRI(32, rax, SYS.poll);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.G, polled);
+  a.jcc(Cond.E, again);
+  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
+  a.jcc(Cond.E, again);
+  a.jmp(back);
+  a.bind(polled);
+  // events, in subscription order: r9 = pollfd, r10 = guest subscription; nevents in `written`,
+  // the next host event address in `iovEnd` (syscall clobbers rcx/r11)
+  a.movMI(64, mem(r8, T.written), 0);
+  a.movRM(32, rax, arg(1));
+  a.aluRM(AluOp.ADD, 64, rax, V('memoryBase'));
+  a.movMR(64, mem(r8, T.iovEnd), rax);
+  a.lea(64, r9, mem(r8, T.pollfds));
+  a.movRM(32, r10, arg(0));
+  a.aluRM(AluOp.ADD, 64, r10, V('memoryBase'));
+  a.bind(each);
+  a.aluRM(AluOp.CMP, 64, r9, mem(r8, T.pollEnd));
+  a.jcc(Cond.AE, finish);
+  a.movzxRM(32, 16, rax, mem(r9, 6)); // revents
+  a.movzxRM(32, 8, rcx, mem(r10, SUB.tag));
+  a.movRI(32, rdx, POLLOUT | POLLHUP | POLLERR);
+  a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
+  a.jcc(Cond.NE, readMask);
+  a.movRI(32, rdx, POLLIN | POLLHUP | POLLERR);
+  a.bind(readMask);
+  a.testRI(32, rax, POLLNVAL);
+  a.jcc(Cond.NE, nval);
+  a.testRR(32, rax, rdx);
+  a.jcc(Cond.E, next);                // not ready
+  a.bind(nval);
+  // the event: zeroed, then userdata, error, type, nbytes, flags
+  a.movRM(64, rdi, mem(r8, T.iovEnd));
+  for (let o = 0; o < EVENT.size; o += 8) a.movMI(64, mem(rdi, o), 0);
+  a.movRM(64, rdx, mem(r10, SUB.userdata));
+  a.movMR(64, mem(rdi, EVENT.userdata), rdx);
+  a.movMR(8, mem(rdi, EVENT.type), rcx);
+  a.testRI(32, rax, POLLNVAL);
+  a.jcc(Cond.E, report);
+  a.movMI(16, mem(rdi, EVENT.error), WASI_BADF);
+  a.jmp(sized);
+  a.bind(report);
+  a.testRI(32, rax, POLLHUP);
+  a.jcc(Cond.E, noHup);
+  a.movMI(16, mem(rdi, EVENT.flags), HANGUP);
+  a.bind(noHup);
+  a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
+  a.jcc(Cond.NE, sized);
+  // nbytes = FIONREAD (an int) into the zeroed u64; its failure leaves 0, as poll.ts readable()
+  a.lea(64, rdx, mem(rdi, EVENT.nbytes));
+  a.movRM(32, rdi, mem(r9, 0));
+  a.movRI(32, rsi, FIONREAD);
+  a.movRI(32, rax, SYS.ioctl);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NS, sized);
+  a.movMI(64, mem(rdx, 0), 0);
+  a.bind(sized);
+  a.aluMI(AluOp.ADD, 64, mem(r8, T.iovEnd), EVENT.size);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.written));
+  a.bind(next);
+  a.aluRI(AluOp.ADD, 64, r9, 8);
+  a.aluRI(AluOp.ADD, 64, r10, SUB.size);
+  a.jmp(each);
+  a.bind(finish);
+  a.movRM(32, rdx, arg(3));
+  a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
+  a.movRM(64, rax, mem(r8, T.written));
+  a.movMR(32, mem(rdx, 0), rax);
+  a.aluRR(AluOp.XOR, 32, rax, rax);
+  answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
 }

@@ -3,6 +3,7 @@
 
 import type { FdTable } from './fd-table.js';
 import type { GuestMemory } from './memory.js';
+import type { Deadline } from './wait.js';
 
 export interface WasiState {
   /** argv, each UTF-8 encoded and NUL-terminated. */
@@ -10,6 +11,8 @@ export interface WasiState {
   /** "NAME=VALUE" strings, UTF-8 encoded and NUL-terminated. */
   readonly env: Buffer[];
   readonly fds: FdTable;
+  /** When blocking calls must give up (wait.ts); unarmed unless the embedder sets one. */
+  readonly deadline: Deadline;
 }
 
 export interface CallContext {

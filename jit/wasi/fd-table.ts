@@ -7,9 +7,14 @@
 
 import { closeSync, fstatSync, type BigIntStats } from 'node:fs';
 import { Errno, fail } from './errno.js';
-import { DIR_RIGHTS, Filetype, FILE_RIGHTS, STREAM_RIGHTS } from './layout.js';
+import { DIR_RIGHTS, Fdflags, Filetype, FILE_RIGHTS, SOCKET_RIGHTS, STREAM_RIGHTS } from './layout.js';
 
-export type FdKind = 'file' | 'dir' | 'stream';
+/**
+ * 'stream': stdio and other fds read and written at the host's own offset; 'socket': a TCP socket
+ * of ours (listening or accepted), non-blocking on the host, served by sock.ts and the stream
+ * paths (kernel mode mirrors it as a stream until ring 0 serves sockets, issue #15).
+ */
+export type FdKind = 'file' | 'dir' | 'stream' | 'socket';
 
 export interface DirListingEntry { name: string; ino: bigint; type: number; }
 
@@ -60,6 +65,18 @@ export function stdioEntry(hostFd: number): FdEntry {
   return {
     kind: 'stream', hostFd, ownsHostFd: false, filetype,
     rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, flags: 0, position: 0n, hostPath: '',
+  };
+}
+
+/**
+ * A socket of ours: host fd non-blocking (blocking is the guest's view, emulated by waiting,
+ * io.ts), `nonblock` the guest's FDFLAGS_NONBLOCK. `owned`: closed by fd_close / WASI.close().
+ */
+export function socketEntry(hostFd: number, nonblock: boolean, owned = true): FdEntry {
+  return {
+    kind: 'socket', hostFd, ownsHostFd: owned, filetype: Filetype.SOCKET_STREAM,
+    rightsBase: SOCKET_RIGHTS, rightsInheriting: SOCKET_RIGHTS, flags: nonblock ? Fdflags.NONBLOCK : 0,
+    position: 0n, hostPath: '',
   };
 }
 

@@ -10,7 +10,7 @@ import { type DirListingEntry, type FdEntry, filetypeOf } from './fd-table.js';
 import { readOnce, writeAll } from './io.js';
 import {
   ADVICE_MAX, DIR_RIGHTS, DIRENT, Fdflags, FDSTAT, FILE_RIGHTS, FILESTAT, Filetype, Fstflags, Lookupflags,
-  Oflags, PREOPENTYPE_DIR, PRESTAT, Rights, STREAM_RIGHTS, Whence,
+  Oflags, PREOPENTYPE_DIR, PREOPENTYPE_SOCKET, PRESTAT, Rights, STREAM_RIGHTS, Whence,
 } from './layout.js';
 import type { GuestMemory } from './memory.js';
 import { checkPathSyntax, closeQuietly, type NameAt, withWalk } from './sandbox.js';
@@ -34,9 +34,9 @@ function hostStat(e: FdEntry): BigIntStats {
   return fstatSync(e.hostFd, { bigint: true });
 }
 
-/** Files only: streams cannot seek (ESPIPE), directories have no offset (EBADF). */
+/** Files only: streams and sockets cannot seek (ESPIPE), directories have no offset (EBADF). */
 function requireFile(e: FdEntry): void {
-  if (e.kind === 'stream') fail(Errno.SPIPE);
+  if (e.kind === 'stream' || e.kind === 'socket') fail(Errno.SPIPE);
   if (e.kind === 'dir') fail(Errno.BADF);
 }
 
@@ -73,7 +73,7 @@ export function fd_read(ctx: CallContext, fd: number, iovs: number, iovsLen: num
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = readOnce(e.hostFd, buf, e.kind === 'file' ? e.position : null);
+    const n = readOnce(ctx, e, buf, e.kind === 'file' ? e.position : null, total);
     if (e.kind === 'file') e.position += BigInt(n);
     total += n;
     if (n < buf.length) break; // a short read: more would block on a pipe
@@ -88,7 +88,7 @@ export function fd_pread(ctx: CallContext, fd: number, iovs: number, iovsLen: nu
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = readOnce(e.hostFd, buf, maxSafe(offset + BigInt(total)));
+    const n = readOnce(ctx, e, buf, maxSafe(offset + BigInt(total)));
     total += n;
     if (n < buf.length) break;
   }
@@ -103,10 +103,12 @@ export function fd_write(ctx: CallContext, fd: number, iovs: number, iovsLen: nu
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
     if (e.kind === 'file') {
-      total += writeAll(e.hostFd, buf, maxSafe(e.position));
+      total += writeAll(ctx, e, buf, maxSafe(e.position));
       e.position += BigInt(buf.length);
     } else {
-      total += writeAll(e.hostFd, buf, null);
+      const n = writeAll(ctx, e, buf, null, total);
+      total += n;
+      if (n < buf.length) break; // a non-blocking stream is full
     }
   }
   ctx.mem.u32(nwrittenPtr, total);
@@ -118,7 +120,7 @@ export function fd_pwrite(ctx: CallContext, fd: number, iovs: number, iovsLen: n
   requireFile(e);
   let total = 0;
   for (const buf of ctx.mem.iovecs(iovs, iovsLen)) {
-    total += writeAll(e.hostFd, buf, maxSafe(offset + BigInt(total)));
+    total += writeAll(ctx, e, buf, maxSafe(offset + BigInt(total)));
   }
   ctx.mem.u32(nwrittenPtr, total);
   return OK;
@@ -240,7 +242,12 @@ export function fd_filestat_set_times(ctx: CallContext, fd: number, atim: bigint
 
 export function fd_prestat_get(ctx: CallContext, fd: number, ptr: number): number {
   const e = ctx.state.fds.get(fd);
-  // wasi-libc scans fds from 3 until EBADF to find the preopens.
+  // wasi-libc scans fds from 3 until EBADF to find the preopens; listeners come first (layout.ts).
+  if (e.kind === 'socket') {
+    ctx.mem.u8(ptr + PRESTAT.tag, PREOPENTYPE_SOCKET);
+    ctx.mem.u32(ptr + PRESTAT.nameLen, 0);
+    return OK;
+  }
   if (e.preopenName === undefined) fail(Errno.BADF);
   ctx.mem.u8(ptr + PRESTAT.tag, PREOPENTYPE_DIR);
   ctx.mem.u32(ptr + PRESTAT.nameLen, Buffer.byteLength(e.preopenName));

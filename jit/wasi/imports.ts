@@ -18,7 +18,6 @@ import * as fs from './fs.js';
 import * as poll from './poll.js';
 import * as proc from './proc.js';
 import * as sock from './sock.js';
-import { Rights } from './layout.js';
 
 /** The import module every function below is looked up in. */
 export const WASI_MODULE = 'wasi_snapshot_preview1';
@@ -39,14 +38,12 @@ export type FdEffect = 'none' | 'reads' | 'position' | 'table';
 
 /**
  * Native user-space servers: the fast host-call stub's operations (jit/runtime/trampolines.ts
- * serveFast). Each serves `(fd, iovs, iovsLen, resultPtr) -> errno` on a mirrored stream fd
- * that has `right`, with one write(2)/read(2) per iovec as the TypeScript implementation does.
+ * FAST_OPS). write/read/recv/send serve `(fd, iovs, iovsLen, ...) -> errno` on a mirrored stream
+ * or socket fd with the right (and for sock_*, a socket), with one write(2)/read(2) per iovec as
+ * the TypeScript implementation does; poll serves poll_oneoff over mirrored fds, no clocks.
  */
-export const NATIVE_SERVERS = {
-  write: { right: Rights.FD_WRITE },
-  read: { right: Rights.FD_READ },
-} as const;
-export type NativeServer = keyof typeof NATIVE_SERVERS;
+export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send', 'poll'] as const;
+export type NativeServer = (typeof NATIVE_SERVERS)[number];
 
 export interface WasiOptions {
   /** KWASM_HOST_WASI_<NAME> in kmod/kwasm_abi.h: kwasm.ko serves the call in ring 0 (a stable ABI number). */
@@ -127,15 +124,15 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('path_symlink', [I, I, I, I, I], fs.path_symlink, READS),
   def('path_unlink_file', [I, I, I], fs.path_unlink_file, READS),
   // clock subscriptions in ring 0; an fd subscription there exits to user space
-  def('poll_oneoff', [I, I, I, I], poll.poll_oneoff, { ring0: 8, fds: 'reads' }),
+  def('poll_oneoff', [I, I, I, I], poll.poll_oneoff, { ring0: 8, native: 'poll', fds: 'reads' }),
   // ends the call with status EXIT in ring 0, thrown as WASIExit by kernel-instance.ts
   def('proc_exit', [I], proc.proc_exit, { ring0: 15, fds: 'none' }, []),
   def('proc_raise', [I], proc.proc_raise, NONE),
   def('sched_yield', [], proc.sched_yield, { ring0: 5, fds: 'none' }),
   def('random_get', [I, I], proc.random_get, { ring0: 4, fds: 'none' }),
   def('sock_accept', [I, I, I], sock.sock_accept, { fds: 'table' }),
-  def('sock_recv', [I, I, I, I, I, I], sock.sock_recv, READS),
-  def('sock_send', [I, I, I, I, I], sock.sock_send, READS),
+  def('sock_recv', [I, I, I, I, I, I], sock.sock_recv, { ...READS, native: 'recv' }),
+  def('sock_send', [I, I, I, I, I], sock.sock_send, { ...READS, native: 'send' }),
   def('sock_shutdown', [I, I], sock.sock_shutdown, READS),
 ];
 

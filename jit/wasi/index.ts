@@ -12,20 +12,31 @@
 import { fstatSync, openSync, realpathSync, constants as C } from 'node:fs';
 import type { CallContext, WasiState } from './context.js';
 import { errnoOf } from './errno.js';
-import { FdTable, preopenEntry, stdioEntry } from './fd-table.js';
+import { FdTable, preopenEntry, socketEntry, stdioEntry } from './fd-table.js';
+import { openListener, type ListenerSpec } from './listeners.js';
 import { WASI_FUNCTIONS, type WasiFunction } from './imports.js';
 import { GuestMemory, type MemoryLike } from './memory.js';
 import { WASIExit } from './proc.js';
+import { Deadline, Interrupted } from './wait.js';
 
 export { Errno, errnoName, errnoFromNodeCode, WasiError } from './errno.js';
 export { WASI_FUNCTIONS, NATIVE_SERVERS, wasiFunction, type WasiFunction, type WasmType, type FdEffect, type NativeServer } from './imports.js';
 export { WASIExit } from './proc.js';
+export type { ListenerSpec } from './listeners.js';
+export { Interrupted } from './wait.js';
 export type { MemoryLike } from './memory.js';
 
 export interface WASIOptions {
   /** argv, program name first (like node:wasi, nothing is added). */
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /**
+   * Listening TCP sockets, preopened as guest fds 3, 4, ... before the directories (CLI
+   * `--tcplisten HOST:PORT`): a port to bind (`{ port, host? }`, port 0 = any free one; see
+   * `listeners` for the one bound) or an existing listening socket `{ fd }` (made non-blocking,
+   * not closed by us).
+   */
+  listeners?: readonly ListenerSpec[];
   /** Guest directory name -> host directory, e.g. `{ '/data': './data' }` (CLI `--dir HOST::GUEST`). */
   preopens?: Readonly<Record<string, string>>;
   /** Host fds for the guest's 0, 1 and 2 (default: this process's own). */
@@ -58,6 +69,8 @@ export interface FdMirror {
   push(call: WasiFunction): void;
   /** start()/initialize() bound this WASI to `instance` (memory and exports are final) */
   attached?(instance: InstanceLike): void;
+  /** setDeadline() changed whether blocking calls have a deadline (a native server must stand aside) */
+  deadlineChanged?(): void;
 }
 
 /** The WASI object and table row behind each function of a `wasiImport` (see wasiCallOf). */
@@ -83,6 +96,8 @@ function isMemory(m: unknown): m is MemoryLike {
 
 export class WASI {
   readonly wasiImport: WasiImport;
+  /** The preopened listeners: guest fd and the local port bound (useful with port 0). */
+  readonly listeners: readonly { fd: number; port: number }[];
   private readonly state: WasiState;
   private readonly returnOnExit: boolean;
   private memory: MemoryLike | undefined;
@@ -97,17 +112,31 @@ export class WASI {
     fds.set(0, stdioEntry(options.stdin ?? 0));
     fds.set(1, stdioEntry(options.stdout ?? 1));
     fds.set(2, stdioEntry(options.stderr ?? 2));
-    for (const [guest, host] of Object.entries(options.preopens ?? {})) {
-      // Resolved once: the sandbox root must be a symlink-free host path.
-      const real = realpathSync(host);
-      const hostFd = openSync(real, C.O_RDONLY | C.O_DIRECTORY);
-      if (!fstatSync(hostFd).isDirectory()) throw new Error(`preopen ${host} is not a directory`);
-      fds.add(preopenEntry(hostFd, real, guest));
+    const listening: { fd: number; port: number }[] = [];
+    try {
+      for (const spec of options.listeners ?? []) {
+        const l = openListener(spec);
+        // FDFLAGS_NONBLOCK, as wasmtime's preopened listeners: sock_accept is EAGAIN when nobody
+        // waits (a program wanting a blocking accept clears it with fd_fdstat_set_flags)
+        listening.push({ fd: fds.add(socketEntry(l.hostFd, true, l.owned)), port: l.port });
+      }
+      for (const [guest, host] of Object.entries(options.preopens ?? {})) {
+        // Resolved once: the sandbox root must be a symlink-free host path.
+        const real = realpathSync(host);
+        const hostFd = openSync(real, C.O_RDONLY | C.O_DIRECTORY);
+        if (!fstatSync(hostFd).isDirectory()) throw new Error(`preopen ${host} is not a directory`);
+        fds.add(preopenEntry(hostFd, real, guest));
+      }
+    } catch (e) {
+      fds.closeAll(); // the sockets and directories opened so far
+      throw e;
     }
+    this.listeners = listening;
     this.state = {
       args: encodeAll(options.args ?? []),
       env: encodeAll(Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
       fds,
+      deadline: new Deadline(),
     };
     this.returnOnExit = options.returnOnExit ?? true;
     const imports: WasiImport = {};
@@ -161,6 +190,16 @@ export class WASI {
     return () => { this.mirrors.delete(m); };
   }
 
+  /**
+   * Ends blocking host calls `ms` from now (null: never): a call waiting then (stdin, sockets,
+   * poll_oneoff, a sleep) throws `Interrupted` instead of returning; the embedder reports it as
+   * the trap "interrupted". Pair it with an interrupt of the running code (the CLI's --timeout).
+   */
+  setDeadline(ms: number | null): void {
+    this.state.deadline.set(ms);
+    for (const m of this.mirrors) m.deadlineChanged?.();
+  }
+
   /** Closes the host fds this instance opened (preopens, files). */
   close(): void {
     this.state.fds.closeAll();
@@ -184,7 +223,7 @@ export class WASI {
     try {
       return f.invoke(ctx, raw);
     } catch (e) {
-      if (e instanceof WASIExit) throw e;
+      if (e instanceof WASIExit || e instanceof Interrupted) throw e;
       return errnoOf(e);
     } finally {
       if (fx === 'table' || fx === 'position') {

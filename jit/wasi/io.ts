@@ -1,48 +1,76 @@
-// Blocking reads and writes on host fds, robust to what stdio can be.
+// Reads and writes on host fds, robust to what stdio can be, bounded by the run's deadline.
 //
-// The embedder's stdio may be non-blocking pipes (Node makes pipes
-// non-blocking once `process.stdout` is touched), so EAGAIN is retried after a
-// short synchronous sleep instead of surfacing to a guest that expects a
-// blocking fd, and a short write is continued until everything is written.
+// Files are read and written at a position (pread/pwrite) and never block. Streams (stdio, pipes,
+// sockets) may: the embedder's stdio may be non-blocking pipes (Node makes pipes non-blocking
+// once `process.stdout` is touched) and our sockets are always non-blocking on the host, so
+// EAGAIN means "wait" (wait.ts: ppoll, bounded by the deadline) for a guest fd in blocking mode
+// and EAGAIN for one with FDFLAGS_NONBLOCK. With a deadline armed, a blocking stream is waited
+// for *before* read(2)/write(2), which could otherwise block in the OS past it.
 
 import { readSync, writeSync } from 'node:fs';
-import { isSystemError } from './errno.js';
+import type { CallContext } from './context.js';
+import { Errno, fail, isSystemError } from './errno.js';
+import type { FdEntry } from './fd-table.js';
+import { Fdflags } from './layout.js';
+import { POLL } from './sys.js';
+import { waitFd } from './wait.js';
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks the thread for `ms` milliseconds (the guest is synchronous). */
-export function sleepMs(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
-}
-
-function isAgain(e: unknown): boolean {
+export function isAgain(e: unknown): boolean {
   return isSystemError(e) && (e.code === 'EAGAIN' || e.code === 'EWOULDBLOCK');
 }
 
-/** Writes all of `data`; `position` null means the fd's own offset (streams). */
-export function writeAll(fd: number, data: Uint8Array, position: bigint | null): number {
+/**
+ * Runs `op` on a stream, turning "would block" into waiting for `events` (blocking guest fd) or
+ * EAGAIN (non-blocking guest fd). `partial`: what was already done in this call, returned
+ * instead of EAGAIN (a short write is not an error).
+ */
+export function streamOp(ctx: CallContext, e: FdEntry, events: number, op: () => number, partial = 0): number {
+  const nonblock = (e.flags & Fdflags.NONBLOCK) !== 0;
+  const deadline = ctx.state.deadline;
+  if (!nonblock && deadline.armed) waitFd(deadline, e.hostFd, events);
+  for (;;) {
+    try {
+      return op();
+    } catch (err) {
+      if (!isAgain(err)) throw err;
+      if (nonblock) return partial > 0 ? -1 : fail(Errno.AGAIN);
+      waitFd(deadline, e.hostFd, events);
+    }
+  }
+}
+
+/**
+ * Writes all of `data` (a non-blocking guest stream: as much as fits); `position` null = stream.
+ * `before`: bytes this host call already wrote from earlier buffers (then "full" is a short write,
+ * not EAGAIN).
+ */
+export function writeAll(ctx: CallContext, e: FdEntry, data: Uint8Array, position: bigint | null, before = 0): number {
   let done = 0;
   while (done < data.length) {
-    try {
-      const at = position === null ? null : Number(position + BigInt(done));
-      done += writeSync(fd, data, done, data.length - done, at);
-    } catch (e) {
-      if (!isAgain(e)) throw e;
-      sleepMs(1);
+    if (position !== null) {
+      done += writeSync(e.hostFd, data, done, data.length - done, Number(position + BigInt(done)));
+      continue;
     }
+    const n = streamOp(ctx, e, POLL.OUT, () => writeSync(e.hostFd, data, done, data.length - done, null), before + done);
+    if (n < 0) break; // non-blocking and full: a short write
+    done += n;
   }
   return done;
 }
 
-/** One read (may be short); 0 at end of file. */
-export function readOnce(fd: number, into: Uint8Array, position: bigint | null): number {
-  for (;;) {
+/**
+ * One read (may be short); 0 at end of file. `before`: bytes this host call already read into
+ * earlier buffers (then "would block" on a non-blocking guest stream is 0, a short count, not
+ * EAGAIN, which would lose them).
+ */
+export function readOnce(ctx: CallContext, e: FdEntry, into: Uint8Array, position: bigint | null, before = 0): number {
+  const read = (): number => {
     try {
-      return readSync(fd, into, 0, into.length, position);
-    } catch (e) {
-      if (isSystemError(e) && e.code === 'EOF') return 0;
-      if (!isAgain(e)) throw e;
-      sleepMs(1);
+      return readSync(e.hostFd, into, 0, into.length, position);
+    } catch (err) {
+      if (isSystemError(err) && err.code === 'EOF') return 0;
+      throw err;
     }
-  }
+  };
+  return position !== null ? read() : Math.max(0, streamOp(ctx, e, POLL.IN, read, before));
 }

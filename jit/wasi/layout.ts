@@ -16,6 +16,12 @@ export const DIRENT = { size: 24, next: 0, ino: 8, namlen: 16, type: 20 } as con
 
 export const PRESTAT = { size: 8, tag: 0, nameLen: 4 } as const;
 export const PREOPENTYPE_DIR = 0;
+/**
+ * Not in preview 1 (whose preopentype has `dir` only): the prestat of a preopened socket. wasi-libc
+ * scans fds from 3 and stops at the first EBADF, so a listener at fd 3 answering EBADF (wasmtime
+ * does) would hide the --dir preopens after it; any other tag it skips.
+ */
+export const PREOPENTYPE_SOCKET = 1;
 
 /** subscription: userdata, then a tagged union whose payload starts at 16. */
 export const SUBSCRIPTION = {
@@ -75,6 +81,11 @@ export const DIR_RIGHTS = union(
   'PATH_READLINK', 'PATH_RENAME_SOURCE', 'PATH_RENAME_TARGET', 'PATH_FILESTAT_GET',
   'PATH_FILESTAT_SET_SIZE', 'PATH_FILESTAT_SET_TIMES', 'FD_FILESTAT_GET', 'FD_FILESTAT_SET_TIMES',
   'PATH_SYMLINK', 'PATH_REMOVE_DIRECTORY', 'PATH_UNLINK_FILE', 'POLL_FD_READWRITE',
+);
+
+/** A socket (listening or connected): a stream that can also accept and shut down. */
+export const SOCKET_RIGHTS = union(
+  'FD_READ', 'FD_WRITE', 'FD_FDSTAT_SET_FLAGS', 'FD_FILESTAT_GET', 'POLL_FD_READWRITE', 'SOCK_SHUTDOWN', 'SOCK_ACCEPT',
 );
 
 /** A pipe or terminal: no seeking, no telling. */

@@ -7,6 +7,11 @@
 import { Errno, fail } from './errno.js';
 import { IOVEC } from './layout.js';
 
+/** Most iovecs one call takes (Linux's IOV_MAX); more is EINVAL. */
+export const IOV_MAX = 1024;
+/** Most bytes one read or write call moves, as Linux's MAX_RW_COUNT; more is a short count. */
+export const MAX_RW_COUNT = 0x7ffff000;
+
 /** What both engines give us: an object whose `.buffer` is the current memory. */
 export interface MemoryLike { readonly buffer: ArrayBufferLike; }
 
@@ -47,12 +52,22 @@ export class GuestMemory {
     }
   }
 
-  /** The buffers an iovec/ciovec array points to, in order. */
+  /**
+   * The buffers an iovec/ciovec array points to, in order (views, no copy). Bounded before
+   * anything is built, whatever the guest passes: more than IOV_MAX entries is EINVAL (as Linux
+   * readv/writev), and the list ends where the total reaches MAX_RW_COUNT (a short read or
+   * write, as Linux does), so a host call never holds more than IOV_MAX views.
+   */
   iovecs(ptr: number, count: number): Uint8Array[] {
+    if (count > IOV_MAX) fail(Errno.INVAL, `${count} iovecs, more than IOV_MAX (${IOV_MAX})`);
+    this.slice(ptr, count * IOVEC.size);
     const out: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) {
+    let total = 0;
+    for (let i = 0; i < count && total < MAX_RW_COUNT; i++) {
       const at = ptr + i * IOVEC.size;
-      out.push(this.slice(this.getU32(at + IOVEC.buf), this.getU32(at + IOVEC.bufLen)));
+      const len = Math.min(this.getU32(at + IOVEC.bufLen), MAX_RW_COUNT - total);
+      out.push(this.slice(this.getU32(at + IOVEC.buf), len));
+      total += len;
     }
     return out;
   }

@@ -1,27 +1,39 @@
-// poll_oneoff with clock and fd subscriptions.
+// poll_oneoff: clock and fd subscriptions, waited for in the operating system.
 //
-// Node has no synchronous poll(2), so readiness of an fd cannot be waited for:
-// regular files are always ready (as POSIX says), and streams (stdin, pipes)
-// are reported ready at once — a following fd_read then blocks until data
-// comes, which is what a single-threaded guest waiting on one fd wants.
-// Clock subscriptions sleep the thread (Atomics.wait) until the earliest
-// deadline when no fd event is ready.
+// Regular files (and directories) are always ready, as POSIX says; every other fd (stdin, pipes,
+// sockets, listening sockets: readable = a connection waits) goes into one ppoll(2) (wait.ts)
+// whose timeout is the earliest clock subscription, bounded by the run's deadline. The number of
+// subscriptions is bounded before anything is built (MAX_SUBSCRIPTIONS), so host memory stays
+// small whatever the guest passes.
 
 import { fstatSync } from 'node:fs';
 import type { CallContext } from './context.js';
 import { clockNow } from './clock.js';
 import { Errno, errnoOf, fail } from './errno.js';
-import { ClockId, Eventtype, EVENT, Rights, Subclockflags, SUBSCRIPTION } from './layout.js';
-import { sleepMs } from './io.js';
+import { ClockId, Eventrwflags, Eventtype, EVENT, Rights, Subclockflags, SUBSCRIPTION } from './layout.js';
+import { bytesReadable, POLL } from './sys.js';
+import { waitReady, type PollFd } from './wait.js';
 
-interface PendingEvent { userdata: bigint; error: number; type: number; nbytes: bigint; }
+/**
+ * Most subscriptions one poll_oneoff takes; more is EINVAL (as Linux poll(2) beyond
+ * RLIMIT_NOFILE). Enough for a poll() over thousands of sockets, each with read and write.
+ */
+export const MAX_SUBSCRIPTIONS = 65536;
+
+interface PendingEvent { userdata: bigint; error: number; type: number; nbytes: bigint; flags: number; }
+interface FdWait { userdata: bigint; type: number; poll: PollFd; }
+
+const READABLE = POLL.IN | POLL.HUP | POLL.ERR;
+const WRITABLE = POLL.OUT | POLL.HUP | POLL.ERR;
 
 export function poll_oneoff(ctx: CallContext, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
   if (nsubs === 0) fail(Errno.INVAL);
+  if (nsubs > MAX_SUBSCRIPTIONS) fail(Errno.INVAL, `${nsubs} subscriptions, more than ${MAX_SUBSCRIPTIONS}`);
   const mem = ctx.mem;
   mem.slice(inPtr, nsubs * SUBSCRIPTION.size);
   mem.slice(outPtr, nsubs * EVENT.size);
   const ready: PendingEvent[] = [];
+  const waits: FdWait[] = [];
   const clocks: { userdata: bigint; deadline: bigint }[] = []; // deadlines on the monotonic clock
   const start = clockNow(ClockId.MONOTONIC);
   for (let i = 0; i < nsubs; i++) {
@@ -36,35 +48,49 @@ export function poll_oneoff(ctx: CallContext, inPtr: number, outPtr: number, nsu
         const wait = abs ? timeout - clockNow(id) : (clockNow(id), timeout);
         clocks.push({ userdata, deadline: start + (wait > 0n ? wait : 0n) });
       } catch (e) {
-        ready.push({ userdata, error: errnoOf(e), type: tag, nbytes: 0n });
+        ready.push({ userdata, error: errnoOf(e), type: tag, nbytes: 0n, flags: 0 });
       }
     } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
       const fd = mem.getU32(s + SUBSCRIPTION.fd);
       try {
         const e = ctx.state.fds.get(fd, Rights.POLL_FD_READWRITE);
-        // For a regular file, the bytes left to read are known; for the rest, unknown (0).
-        let nbytes = 0n;
-        if (tag === Eventtype.FD_READ && e.kind === 'file') {
-          const left = fstatSync(e.hostFd, { bigint: true }).size - e.position;
-          nbytes = left > 0n ? left : 0n;
+        if (e.kind === 'file' || e.kind === 'dir') {
+          // For a regular file, the bytes left to read are known; always ready.
+          let nbytes = 0n;
+          if (tag === Eventtype.FD_READ && e.kind === 'file') {
+            const left = fstatSync(e.hostFd, { bigint: true }).size - e.position;
+            nbytes = left > 0n ? left : 0n;
+          }
+          ready.push({ userdata, error: Errno.SUCCESS, type: tag, nbytes, flags: 0 });
+        } else {
+          waits.push({ userdata, type: tag, poll: { fd: e.hostFd, events: tag === Eventtype.FD_READ ? POLL.IN : POLL.OUT, revents: 0 } });
         }
-        ready.push({ userdata, error: Errno.SUCCESS, type: tag, nbytes });
       } catch (e) {
-        ready.push({ userdata, error: errnoOf(e), type: tag, nbytes: 0n });
+        ready.push({ userdata, error: errnoOf(e), type: tag, nbytes: 0n, flags: 0 });
       }
     } else {
-      ready.push({ userdata, error: Errno.INVAL, type: tag, nbytes: 0n });
+      ready.push({ userdata, error: Errno.INVAL, type: tag, nbytes: 0n, flags: 0 });
     }
   }
-  if (ready.length === 0 && clocks.length > 0) {
+  // Something is ready already: only look which fds are too. Else sleep until the first clock.
+  let timeout: bigint | null = null;
+  if (ready.length > 0) timeout = 0n;
+  else if (clocks.length > 0) {
     const first = clocks.reduce((a, b) => (b.deadline < a ? b.deadline : a), clocks[0].deadline);
-    for (let now = clockNow(ClockId.MONOTONIC); now < first; now = clockNow(ClockId.MONOTONIC)) {
-      sleepMs(Number(first - now) / 1e6);
-    }
+    timeout = first - clockNow(ClockId.MONOTONIC);
+    if (timeout < 0n) timeout = 0n;
+  }
+  if (waits.length > 0 || timeout !== 0n) waitReady(ctx.state.deadline, waits.map((w) => w.poll), timeout);
+  for (const w of waits) {
+    const r = w.poll.revents;
+    if (r & POLL.NVAL) { ready.push({ userdata: w.userdata, error: Errno.BADF, type: w.type, nbytes: 0n, flags: 0 }); continue; }
+    if ((r & (w.type === Eventtype.FD_READ ? READABLE : WRITABLE)) === 0) continue;
+    const flags = r & POLL.HUP ? Eventrwflags.HANGUP : 0;
+    ready.push({ userdata: w.userdata, error: Errno.SUCCESS, type: w.type, nbytes: w.type === Eventtype.FD_READ ? readable(w.poll.fd) : 0n, flags });
   }
   const now = clockNow(ClockId.MONOTONIC);
   for (const c of clocks) {
-    if (c.deadline <= now) ready.push({ userdata: c.userdata, error: Errno.SUCCESS, type: Eventtype.CLOCK, nbytes: 0n });
+    if (c.deadline <= now) ready.push({ userdata: c.userdata, error: Errno.SUCCESS, type: Eventtype.CLOCK, nbytes: 0n, flags: 0 });
   }
   ready.forEach((ev, i) => {
     const o = outPtr + i * EVENT.size;
@@ -73,7 +99,17 @@ export function poll_oneoff(ctx: CallContext, inPtr: number, outPtr: number, nsu
     mem.u16(o + EVENT.error, ev.error);
     mem.u8(o + EVENT.type, ev.type);
     mem.u64(o + EVENT.nbytes, ev.nbytes);
+    mem.u16(o + EVENT.flags, ev.flags);
   });
   mem.u32(neventsPtr, ready.length);
   return Errno.SUCCESS;
+}
+
+/** Bytes a read would get at once (0 when the fd cannot tell, e.g. a listening socket). */
+function readable(fd: number): bigint {
+  try {
+    return BigInt(bytesReadable(fd));
+  } catch {
+    return 0n;
+  }
 }

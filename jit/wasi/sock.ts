@@ -1,59 +1,89 @@
-// sock_accept / sock_recv / sock_send / sock_shutdown.
+// sock_accept / sock_recv / sock_send / sock_shutdown, on the host's own sockets.
 //
-// Preview 1 has no way to create sockets; a program only has the ones the
-// embedder hands it (e.g. a connected socket as stdin, inetd style). recv and
-// send on such an fd are reads and writes. Node cannot accept(2) or
-// shutdown(2) a raw fd synchronously, so those return NOSYS. An fd that is not
-// a socket gets NOTSOCK, a closed one BADF — never an exception.
+// Preview 1 cannot create sockets: a program has the listeners the embedder preopens
+// (`--tcplisten`, WASIOptions.listeners; listeners.ts), the connections it accepts from them, and
+// any socket handed to it as stdio (inetd style). Our sockets are non-blocking on the host; a
+// guest fd in blocking mode waits in the one wait primitive (io.ts streamOp -> wait.ts ppoll,
+// bounded by the run's deadline), one with FDFLAGS_NONBLOCK gets EAGAIN. An fd that is not a
+// socket gets NOTSOCK, a closed one BADF — never an exception.
+//
+// The shapes (guest fd -> host fd, flags, a wait on the host fd) are what ring 0 would serve on
+// its mirrored fd table (issue #15).
 
 import type { CallContext } from './context.js';
 import { Errno, fail } from './errno.js';
-import { type FdEntry } from './fd-table.js';
-import { readOnce, writeAll } from './io.js';
-import { Filetype } from './layout.js';
+import { type FdEntry, socketEntry } from './fd-table.js';
+import { readOnce, streamOp, writeAll } from './io.js';
+import { Fdflags, Filetype, Rights, Sdflags } from './layout.js';
+import * as sys from './sys.js';
 
-const RIFLAGS_RECV_PEEK = 1;
-const RIFLAGS_RECV_WAITALL = 2;
+export const Riflags = { RECV_PEEK: 1, RECV_WAITALL: 2 } as const;
 
-function socket(ctx: CallContext, fd: number): FdEntry {
+function socket(ctx: CallContext, fd: number, rights = 0n): FdEntry {
   const e = ctx.state.fds.get(fd);
   if (e.filetype !== Filetype.SOCKET_STREAM && e.filetype !== Filetype.SOCKET_DGRAM) fail(Errno.NOTSOCK);
+  if ((e.rightsBase & rights) !== rights) fail(Errno.NOTCAPABLE);
   return e;
 }
 
-export function sock_accept(ctx: CallContext, fd: number, _flags: number, _fdPtr: number): number {
-  socket(ctx, fd);
-  return Errno.NOSYS;
+/** Accepts a connection: a new socket fd, with FDFLAGS_NONBLOCK if `flags` asks for it. */
+export function sock_accept(ctx: CallContext, fd: number, flags: number, fdPtr: number): number {
+  const e = socket(ctx, fd);
+  if (flags & ~Fdflags.NONBLOCK) fail(Errno.INVAL);
+  ctx.mem.slice(fdPtr, 4); // EFAULT before a connection is taken
+  const hostFd = streamOp(ctx, e, sys.POLL.IN, () => sys.accept(e.hostFd));
+  ctx.mem.u32(fdPtr, ctx.state.fds.add(socketEntry(hostFd, (flags & Fdflags.NONBLOCK) !== 0)));
+  return Errno.SUCCESS;
 }
 
 export function sock_recv(ctx: CallContext, fd: number, riData: number, riLen: number, riFlags: number, roDatalenPtr: number, roFlagsPtr: number): number {
-  const e = socket(ctx, fd);
-  if (riFlags & RIFLAGS_RECV_PEEK) fail(Errno.NOTSUP);
+  const e = socket(ctx, fd, Rights.FD_READ);
+  if (riFlags & ~(Riflags.RECV_PEEK | Riflags.RECV_WAITALL)) fail(Errno.INVAL);
+  const bufs = ctx.mem.iovecs(riData, riLen).filter((b) => b.length > 0);
+  ctx.mem.slice(roDatalenPtr, 4);
+  ctx.mem.slice(roFlagsPtr, 2);
   let total = 0;
-  for (const buf of ctx.mem.iovecs(riData, riLen)) {
-    let got = 0;
-    while (got < buf.length) {
-      const n = readOnce(e.hostFd, buf.subarray(got), null);
-      got += n;
-      if (n === 0 || !(riFlags & RIFLAGS_RECV_WAITALL)) break;
+  if (riFlags & Riflags.RECV_PEEK) {
+    // a peek looks at the first buffer's worth (as wasmtime); nothing is consumed
+    if (bufs.length > 0) total = streamOp(ctx, e, sys.POLL.IN, () => sys.recv(e.hostFd, bufs[0], sys.MSG_PEEK));
+  } else {
+    const waitAll = (riFlags & Riflags.RECV_WAITALL) !== 0;
+    for (const buf of bufs) {
+      let got = 0;
+      while (got < buf.length) {
+        // after the first bytes, a non-blocking socket stops short instead of failing with EAGAIN
+        const n = readOnce(ctx, e, buf.subarray(got), null, total + got);
+        got += n;
+        if (n <= 0 || !waitAll) break;
+      }
+      total += got;
+      if (got < buf.length) break;
     }
-    total += got;
-    if (got < buf.length) break;
   }
+  // stream sockets never truncate a message: ro_flags is always 0 (no RECV_DATA_TRUNCATED)
   ctx.mem.u32(roDatalenPtr, total);
   ctx.mem.u16(roFlagsPtr, 0);
   return Errno.SUCCESS;
 }
 
 export function sock_send(ctx: CallContext, fd: number, siData: number, siLen: number, _siFlags: number, soDatalenPtr: number): number {
-  const e = socket(ctx, fd);
+  const e = socket(ctx, fd, Rights.FD_WRITE);
+  ctx.mem.slice(soDatalenPtr, 4);
   let total = 0;
-  for (const buf of ctx.mem.iovecs(siData, siLen)) total += writeAll(e.hostFd, buf, null);
+  for (const buf of ctx.mem.iovecs(siData, siLen)) {
+    const n = writeAll(ctx, e, buf, null, total);
+    total += n;
+    if (n < buf.length) break;
+  }
   ctx.mem.u32(soDatalenPtr, total);
   return Errno.SUCCESS;
 }
 
-export function sock_shutdown(ctx: CallContext, fd: number, _how: number): number {
-  socket(ctx, fd);
-  return Errno.NOSYS;
+/** how: SDFLAGS_RD, SDFLAGS_WR or both; anything else is EINVAL. */
+export function sock_shutdown(ctx: CallContext, fd: number, how: number): number {
+  const e = socket(ctx, fd);
+  const both = Sdflags.RD | Sdflags.WR;
+  if (how === 0 || (how & ~both) !== 0) fail(Errno.INVAL);
+  sys.shutdown(e.hostFd, how === both ? sys.SHUT.RDWR : how === Sdflags.RD ? sys.SHUT.RD : sys.SHUT.WR);
+  return Errno.SUCCESS;
 }

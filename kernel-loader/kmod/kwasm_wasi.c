@@ -50,6 +50,8 @@
 #define WASI_FILETYPE_UNKNOWN 0
 #define WASI_FILETYPE_CHARACTER_DEVICE 2
 #define WASI_IOV_MAX 1024
+/* jit/wasi/poll.ts MAX_SUBSCRIPTIONS: more is EINVAL before anything is allocated */
+#define WASI_MAX_SUBSCRIPTIONS 65536
 /* jit/wasi fs.ts maxSafe: file offsets above Number.MAX_SAFE_INTEGER are EFBIG for writes */
 #define JS_MAX_SAFE ((1ull << 53) - 1)
 /* a serve function's answer meaning "not here: exit to user space" (WASI errnos are < 77) */
@@ -199,7 +201,7 @@ static int read_iovs(struct kwasm_instance *in, u32 iovs, u32 n, struct wasi_iov
 
 	*out = NULL;
 	if (n > WASI_IOV_MAX)
-		return TO_USER;		/* user mode has no limit; a rare case, not worth a kernel array */
+		return WASI_EINVAL;	/* as user mode (jit/wasi/memory.ts iovecs) and Linux readv */
 	v = kmalloc_array(max(n, 1u), sizeof(*v), GFP_KERNEL);
 	if (!v)
 		return TO_USER;
@@ -354,6 +356,10 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 
 		if (!len)
 			continue;
+		/* at most MAX_RW_COUNT per call, the rest a short count (memory.ts iovecs) */
+		if (total >= MAX_RW_COUNT)
+			break;
+		len = min_t(u64, len, MAX_RW_COUNT - total);
 		if (write && file && (u64)pos > JS_MAX_SAFE) {
 			err = WASI_EFBIG;
 			break;
@@ -523,7 +529,7 @@ static bool wasi_poll_clocks(struct kwasm_instance *in, u64 *a, ktime_t limit)
 	u8 *sub = guest(in, (u32)a[0], (u64)nsubs * 48), *out = guest(in, (u32)a[1], (u64)nsubs * 32), *np;
 	u64 start, first = U64_MAX, now, *due;
 
-	if (!nsubs) {
+	if (!nsubs || nsubs > WASI_MAX_SUBSCRIPTIONS) {
 		a[0] = WASI_EINVAL;
 		return true;
 	}

@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Assembler, AluOp, ShiftOp, UnaryOp, BitOp, SseOp, SseStore, RoundMode, Cond, COND_NAMES,
+  Assembler, AluOp, ShiftOp, UnaryOp, BitOp, SseOp, SseStore, RoundMode, Cond, COND_NAMES, SimdOp, SimdImmOp, SimdShiftImm,
   mem, memIdx, memAbs, ripDisp, NO_BASE, gprName, type Gpr, type Xmm, type Size, type Mem, type Scale,
 } from '../../backend-x64/index.js';
 import { loadRefTools, hex, one, sameText } from './x86-ref.js';
@@ -275,6 +275,37 @@ function generate(): void {
     c(`movq ${g(r, 64)}, ${x(d)}`, () => asm.movFromXmm(64, r, d));
   }
   for (const d of X) for (const m of MEM_SMALL) c(`movd ${x(d)}, dword ptr ${m.t}`, () => asm.movdRM(d, m.m));
+
+  // 128-bit SIMD: every SimdOp over all destinations with edge sources, and memory forms.
+  family = 'simd';
+  const EDGE = [0, 7, 8, 15] as Xmm[];
+  const simdMemBits = (n: string): number => (/^PMOV[SZ]X|^MOVDDUP$|^CVTDQ2PD$|^CVTPS2PD$/.test(n) ? 64 : 128);
+  for (const [name, op] of Object.entries(SimdOp) as [string, SimdOp][]) {
+    for (const d of X) for (const r of EDGE) c(`${lc(name)} ${x(d)}, ${x(r)}`, () => asm.sseRR(op, d, r));
+    if (name === 'MOVHLPS' || name === 'MOVLHPS') continue; // register forms only (memory ones are movlps/movhps)
+    for (const d of EDGE) for (const m of MEM_SMALL) c(`${lc(name)} ${x(d)}, ${PTR[simdMemBits(name)]} ptr ${m.t}`, () => asm.sseRM(op, d, m.m));
+  }
+  for (const [name, op] of Object.entries(SimdImmOp) as [string, SimdImmOp][]) {
+    const imm = name === 'CMPPS' || name === 'CMPPD' ? 6 : name.startsWith('ROUND') ? 9 : 0x1b;
+    for (const d of X) for (const r of EDGE) c(`${lc(name)} ${x(d)}, ${x(r)}, ${imm}`, () => asm.simdRRI(op, d, r, imm));
+    for (const m of MEM_SMALL) c(`${lc(name)} xmm9, ${name === 'INSERTPS' ? 'dword' : 'xmmword'} ptr ${m.t}, ${imm}`, () => asm.simdRMI(op, 9 as Xmm, m.m, imm));
+  }
+  for (const [name, op] of Object.entries(SimdShiftImm) as [string, SimdShiftImm][]) {
+    for (const r of X) c(`${lc(name)} ${x(r)}, 7`, () => asm.simdShiftRI(op, r, 7));
+  }
+  const LANE_SFX = { 1: 'b', 2: 'w', 4: 'd', 8: 'q' } as const;
+  for (const bytes of [1, 2, 4, 8] as const) {
+    const sfx = LANE_SFX[bytes], gs: Size = bytes === 8 ? 64 : 32, lane = bytes === 8 ? 1 : 3;
+    for (const v of EDGE) for (const r of G) {
+      c(`pextr${sfx} ${g(r, gs)}, ${x(v)}, ${lane}`, () => asm.pextrRR(bytes, r, v, lane));
+      c(`pinsr${sfx} ${x(v)}, ${g(r, gs)}, ${lane}`, () => asm.pinsrRR(bytes, v, r, lane));
+    }
+    for (const m of MEM_SMALL) {
+      c(`pextr${sfx} ${PTR[bytes * 8]} ptr ${m.t}, xmm10, ${lane}`, () => asm.pextrMR(bytes, m.m, 10 as Xmm, lane));
+      c(`pinsr${sfx} xmm10, ${PTR[bytes * 8]} ptr ${m.t}, ${lane}`, () => asm.pinsrRM(bytes, 10 as Xmm, m.m, lane));
+    }
+  }
+  for (const d of G) for (const r of EDGE) c(`pmovmskb ${g(d, 32)}, ${x(r)}`, () => asm.pmovmskb(d, r));
 }
 
 // ---- comparison ---------------------------------------------------------------------------

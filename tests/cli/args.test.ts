@@ -20,6 +20,14 @@ test('options before FILE, everything after FILE is the guest\'s (even --help an
   assert.equal(parseRunArgs(['--', '--odd.wasm', 'x']).file, '--odd.wasm');
 });
 
+test('--tcplisten HOST:PORT is repeatable and kept in order; IPv4 or localhost only', () => {
+  const o = parseRunArgs(['--tcplisten', '127.0.0.1:8080', '--tcplisten=localhost:0', 'm.wasm']);
+  assert.equal(o.tcplisten, [{ host: '127.0.0.1', port: 8080 }, { host: 'localhost', port: 0 }]);
+  for (const bad of ['8080', '127.0.0.1:', '127.0.0.1:65536', '1.2.3:80', 'host.example:80', '[::1]:80']) {
+    assert.throws(() => parseRunArgs(['--tcplisten', bad, 'm.wasm']), (e: unknown) => e instanceof UsageError && /--tcplisten/.test((e as Error).message), bad);
+  }
+});
+
 test('bad command lines are UsageErrors with a message naming the problem', () => {
   const bad: [string[], RegExp][] = [
     [['--frobnicate', 'm.wasm'], /unknown option "--frobnicate"/],

@@ -1,5 +1,5 @@
 // The README's main command is a real WASI program: examples/hello.wasm, committed next to its
-// source. This rebuilds it with the flags in hello.c's header (clang-14, installed by
+// source (as are the example servers). This rebuilds each with the flags in its source's header (clang-14, installed by
 // scripts/setup.sh, run through the hermetic tests/programs/wasi-clang.ts) and fails if the committed binary is stale, then runs the README command.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,20 +9,22 @@ import { join } from 'node:path';
 import { compileWasiSync } from '../programs/wasi-clang.js';
 import { cli, REPO } from './helpers.js';
 
-test('examples/hello.wasm is the build of examples/hello.c', () => {
-  const src = readFileSync(join(REPO, 'examples', 'hello.c'), 'utf8');
-  const m = /Built with clang-14 flags: (.*)/.exec(src);
-  assert.ok(m, 'build flags in hello.c');
-  const dir = mkdtempSync(join(tmpdir(), 'kwasm-example-'));
-  try {
-    compileWasiSync(join(REPO, 'examples', 'hello.c'), join(dir, 'hello.wasm'), m[1].trim().split(' '));
-    const fresh = readFileSync(join(dir, 'hello.wasm'));
-    assert.ok(fresh.equals(readFileSync(join(REPO, 'examples', 'hello.wasm'))),
-      'examples/hello.wasm is stale: rebuild it with the command in examples/hello.c');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const name of ['hello', 'echo', 'httpd']) {
+  test(`examples/${name}.wasm is the build of examples/${name}.c`, () => {
+    const src = readFileSync(join(REPO, 'examples', `${name}.c`), 'utf8');
+    const m = /Built with clang-14 flags: (.*)/.exec(src);
+    assert.ok(m, `build flags in ${name}.c`);
+    const dir = mkdtempSync(join(tmpdir(), 'kwasm-example-'));
+    try {
+      compileWasiSync(join(REPO, 'examples', `${name}.c`), join(dir, `${name}.wasm`), m[1].trim().split(' '));
+      const fresh = readFileSync(join(dir, `${name}.wasm`));
+      assert.ok(fresh.equals(readFileSync(join(REPO, 'examples', `${name}.wasm`))),
+        `examples/${name}.wasm is stale: rebuild it with the flags in examples/${name}.c`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test('the README command runs it: greeting, the granted file, no escape, status 0', async () => {
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8');

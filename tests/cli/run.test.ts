@@ -172,13 +172,14 @@ test('exit statuses: proc_exit code mod 256, 0 on return; stdin is the process\'
   assert.ok(r.stdout === input, `cat: ${r.stdout.length} of ${input.length} bytes`);
 });
 
-test('KWASM_BENCH_TIMING=1 adds one @bench-timing line with compileMs and runMs', async () => {
+test('KWASM_BENCH_TIMING=1 adds one @bench-timing line with compileMs, runMs and where the code came from', async () => {
   const r = await cli(['run', wasiProg], { env: { ...process.env, KWASM_BENCH_TIMING: '1' } });
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('@bench-timing '));
   assert.is(lines.length, 1, r.stderr);
-  const t = JSON.parse(lines[0].slice('@bench-timing '.length)) as Record<string, number>;
-  assert.equal(Object.keys(t).sort(), ['compileMs', 'runMs']);
-  assert.ok(t.compileMs > 0 && t.runMs > 0);
+  const t = JSON.parse(lines[0].slice('@bench-timing '.length)) as Record<string, number | string>;
+  assert.equal(Object.keys(t).sort(), ['cache', 'compileMs', 'runMs']);
+  assert.ok(Number(t.compileMs) > 0 && Number(t.runMs) > 0);
+  assert.ok(['hit', 'miss'].includes(String(t.cache)), String(t.cache));
   assert.not.match((await cli(['run', wasiProg])).stderr, /@bench-timing/);
 });
 

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileModule } from '../../jit/compiler/module-compiler.js';
-import { decode, initDisasm } from '../../backend-x64/index.js';
+import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
 
 function thunkText(m: ReturnType<typeof compileModule>, f: number): string[] {

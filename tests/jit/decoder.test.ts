@@ -179,14 +179,28 @@ test('malformed function bodies', () => {
   assert.is(e.funcIndex, 0);
 });
 
-test('SIMD is rejected as unsupported, with a message that says so', () => {
-  const b = bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00), section(3, 0x01, 0x00),
-    section(10, 0x01, 0x05, 0x00, 0xfd, 0x0c, 0x1a, 0x0b));
-  try { validateModule(b); assert.unreachable(); } catch (e) {
-    assert.instance(e, CompileError);
-    assert.is((e as CompileError).kind, 'unsupported');
-    assert.match((e as CompileError).message, /SIMD .* not supported yet/);
-  }
+test('SIMD bodies decode and validate: v128.const, lane and shuffle immediates', () => {
+  const body = (...code: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00), section(3, 0x01, 0x00),
+    section(10, 0x01, code.length + 2, 0x00, ...code, 0x0b));
+  const C = [0xfd, 0x0c, ...new Array<number>(16).fill(7)]; // v128.const
+  validateModule(body(...C, 0x1a));
+  // i8x16.extract_lane_s with lane 15 is valid, 16 is not
+  validateModule(body(...C, 0xfd, 0x15, 15, 0x1a));
+  const invalid = (b: Uint8Array): string => {
+    try { validateModule(b); } catch (e) { assert.is((e as CompileError).kind, 'invalid'); return (e as CompileError).reason; }
+    throw new Error('accepted');
+  };
+  assert.is(invalid(body(...C, 0xfd, 0x15, 16, 0x1a)), 'invalid lane index');
+  // i8x16.shuffle: lane indices index 32 bytes
+  assert.is(invalid(body(...C, ...C, 0xfd, 0x0d, ...new Array<number>(15).fill(0), 32, 0x1a)), 'invalid lane index');
+  validateModule(body(...C, ...C, 0xfd, 0x0d, ...new Array<number>(15).fill(0), 31, 0x1a));
+  // an i32 where a v128 is expected
+  assert.is(invalid(body(0x41, 0x00, 0xfd, 0x4d, 0x1a)), 'type mismatch');
+  // multi-byte LEB sub-opcode (0x80 = i16x8.abs) and an undefined one (0x9a)
+  validateModule(body(...C, 0xfd, 0x80, 0x01, 0x1a));
+  malformed(body(...C, 0xfd, 0x9a, 0x01, 0x1a), 'illegal opcode');
+  // a truncated v128.const
+  malformed(bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00), section(3, 0x01, 0x00), section(10, 0x01, 0x06, 0x00, 0xfd, 0x0c, 1, 2, 0x0b)));
 });
 
 test('random byte mutations never escape as anything but CompileError', () => {

@@ -11,6 +11,7 @@
 //   problem); its stderr passes through, and its `wasm trap: KIND` report becomes the suite's
 //   `trap: KIND` convention (child.ts).
 
+import '../hermetic-cache.js'; // the CLI's compiled-code cache in a temp dir, not ~/.cache
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

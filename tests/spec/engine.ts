@@ -6,6 +6,8 @@
 export interface SpecValue {
   type: string;
   value?: string | string[];
+  /** v128: the lane shape of `value` (i8 ... f64), one decimal bit pattern per lane. */
+  lane_type?: string;
 }
 
 /** Whatever the engine uses to stand for an instantiated module. */

@@ -3,6 +3,7 @@
 // expected message prefix), assert_unlinkable / assert_uninstantiable, register.
 import { LinkError, RuntimeError } from '../../jit/errors.js';
 import type { EngineInstance, SpecValue } from './engine.js';
+import { LANE_BITS } from './v128.js';
 import { moduleBytes, type Command, type FileContext, type Handler, type Outcome } from './runner.js';
 
 function target(cmd: Command, ctx: FileContext): EngineInstance {
@@ -21,23 +22,40 @@ function perform(cmd: Command, ctx: FileContext): SpecValue[] {
 
 const CANON32 = 0x7fc00000n, CANON64 = 0x7ff8000000000000n;
 
+/** A float's bits against an expected bit pattern or NaN pattern. */
+function floatMatches(is32: boolean, b: bigint, v: string): boolean {
+  const abs = b & (is32 ? 0x7fffffffn : 0x7fffffffffffffffn);
+  const canon = is32 ? CANON32 : CANON64;
+  if (v === 'nan:canonical') return abs === canon;
+  if (v === 'nan:arithmetic') return (abs & canon) === canon;
+  return b === BigInt(v);
+}
+
+
+/** v128: lane by lane in the expected lane shape (each float lane may be a NaN pattern). */
+function v128Matches(exp: SpecValue, got: bigint): boolean {
+  const shape = exp.lane_type as string, w = LANE_BITS[shape], lanes = exp.value as string[];
+  for (let i = 0; i < lanes.length; i++) {
+    const lane = BigInt.asUintN(w, got >> BigInt(w * i));
+    const ok = shape === 'f32' || shape === 'f64' ? floatMatches(shape === 'f32', lane, lanes[i]) : lane === BigInt.asUintN(w, BigInt(lanes[i]));
+    if (!ok) return false;
+  }
+  return true;
+}
+
 function matches(exp: SpecValue, got: SpecValue): boolean {
   if (exp.type !== got.type) return false;
   const v = exp.value as string | undefined;
-  if (exp.type === 'f32' || exp.type === 'f64') {
-    const b = BigInt(got.value as string);
-    const is32 = exp.type === 'f32';
-    const abs = b & (is32 ? 0x7fffffffn : 0x7fffffffffffffffn);
-    const canon = is32 ? CANON32 : CANON64;
-    if (v === 'nan:canonical') return abs === canon;
-    if (v === 'nan:arithmetic') return (abs & canon) === canon;
-    return b === BigInt(v as string);
-  }
+  if (exp.type === 'f32' || exp.type === 'f64') return floatMatches(exp.type === 'f32', BigInt(got.value as string), v as string);
+  if (exp.type === 'v128') return v128Matches(exp, BigInt(got.value as string));
   if (exp.type === 'funcref' && v === undefined) return got.value !== 'null';
   return v === got.value;
 }
 
-const show = (vs: SpecValue[]): string => vs.map((v) => `${v.type}:${String(v.value)}`).join(' ');
+const show = (vs: SpecValue[]): string => vs.map((v) => {
+  if (v.type === 'v128' && typeof v.value === 'string') return `v128:0x${BigInt(v.value).toString(16).padStart(32, '0')}`;
+  return `${v.type}${v.lane_type ? `.${v.lane_type}` : ''}:${String(v.value)}`;
+}).join(' ');
 const message = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 const action: Handler = (cmd, ctx) => {

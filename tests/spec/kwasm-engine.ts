@@ -2,10 +2,11 @@
 // jit/instance, values as raw bit patterns (so NaN payloads survive), one Store per script so
 // every file starts clean and frees its native memory and code at the end.
 import { compile, instantiate, spectestImports, Store, Linker, callRaw, funcInfoOf, Global, type Instance } from '../../jit/instance/api.js';
-import { EXTERNREF, FUNCREF, I32, F32, type ValType } from '../../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, F32, V128, type ValType } from '../../jit/types.js';
 import type { Engine, EngineInstance, SpecValue } from './engine.js';
+import { v128FromBits, v128ToBits } from './v128.js';
 
-const TYPES: Record<string, ValType> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, funcref: FUNCREF, externref: EXTERNREF };
+const TYPES: Record<string, ValType> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: V128, funcref: FUNCREF, externref: EXTERNREF };
 const NAMES: Record<number, string> = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k]));
 
 /** Host values standing for `ref.extern N`: one object per N, so identity can be compared. */
@@ -49,6 +50,7 @@ export class KwasmEngine implements Engine {
   private toBits(v: SpecValue): bigint {
     const t = TYPES[v.type];
     if (t === undefined) throw new Error(`unsupported value type ${v.type}`);
+    if (t === V128) return v128ToBits(v);
     const s = v.value as string;
     if (t === FUNCREF || t === EXTERNREF) {
       if (s === 'null') return 0n;
@@ -65,6 +67,7 @@ export class KwasmEngine implements Engine {
       const o = this.store.refFromBits(t, b) as { externref?: number } | undefined;
       return { type, value: String(o?.externref ?? '?') };
     }
+    if (t === V128) return v128FromBits(b);
     const bits = t === I32 || t === F32 ? b & 0xffffffffn : BigInt.asUintN(64, b);
     return { type, value: bits.toString() };
   }

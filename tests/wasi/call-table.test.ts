@@ -3,16 +3,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASI, WASI_FUNCTIONS, wasiFunction, wasiCallOf, Errno, type FdMirror, type WasiFunction } from '../../jit/wasi/index.js';
+import { FAST_OPS } from '../../jit/runtime/trampolines.js';
 
 test('every preview 1 function once; native servers have the fast stub\'s exact signature', () => {
   assert.is(WASI_FUNCTIONS.length, 46);
   assert.is(new Set(WASI_FUNCTIONS.map((f) => f.name)).size, 46);
   const natives = WASI_FUNCTIONS.filter((f) => f.native !== undefined);
-  assert.equal(natives.map((f) => [f.name, f.native]), [['fd_read', 'read'], ['fd_write', 'write']]);
+  assert.equal(natives.map((f) => [f.name, f.native]),
+    [['fd_read', 'read'], ['fd_write', 'write'], ['poll_oneoff', 'poll'], ['sock_recv', 'recv'], ['sock_send', 'send']]);
+  assert.equal(Object.keys(FAST_OPS).sort(), natives.map((f) => f.native!).sort(), 'one stub op per native server');
   for (const f of natives) {
-    // serveFast: (fd, iovs, iovsLen, resultPtr) -> errno, a position call (streams only, but a
-    // file served in JS moves a position)
-    assert.equal([f.params, f.results, f.fds], [['i32', 'i32', 'i32', 'i32'], ['i32'], 'position'], f.name);
+    // the stub's ops take FAST_OPS[op].args i32s and answer an errno; none changes the fd table
+    // (the mirror is push-only: the native side never could)
+    assert.equal([f.params, f.results], [Array<string>(FAST_OPS[f.native!].args).fill('i32'), ['i32']], f.name);
+    assert.ok(f.fds !== 'table', f.name);
   }
   const ids = WASI_FUNCTIONS.flatMap((f) => (f.ring0 === undefined ? [] : [f.ring0]));
   assert.is(new Set(ids).size, ids.length, 'ring-0 ids distinct');

@@ -4,6 +4,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import '../hermetic-cache.js'; // the CLI's compiled-code cache in a temp dir, not ~/.cache
 import { spawnSync } from 'node:child_process';
 import { buildProgram } from '../programs/build.js';
 import { CLI, TRAP_EXIT_STATUS } from '../programs/engines.js';

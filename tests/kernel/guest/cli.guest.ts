@@ -6,7 +6,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repoRoot } from '../../../kernel-loader/vm/harness.js';
@@ -193,6 +194,29 @@ test('--invoke, its traps\' backtraces and --timeout with --kernel match user mo
       assert.is(got.backtrace, want.backtrace, `${ctx}: backtrace`);
     }
     console.log(`  ${name}: exit ${status}${got.trap ? `, trap ${got.trap}` : ''}${got.backtrace ? `, ${got.backtrace.split('\n').length - 1} frames` : ''}`);
+  }
+});
+
+test('run --kernel FILE.kwasm (compile -o\'s format) runs the compiled module; a corrupt one is refused by name', async () => {
+  const { compileModule } = await import('../../../jit/compiler/module-compiler.js');
+  const { serializeCompiled } = await import('../../../jit/cache/serialize.js');
+  const dir = mkdtempSync(join(tmpdir(), 'kcli-kwasm-'));
+  try {
+    const good = serializeCompiled(compileModule(readFileSync(INVOKE_MODULE())));
+    const bad = good.slice();
+    bad[bad.length - 20] ^= 1;
+    writeFileSync(join(dir, 'm.kwasm'), good);
+    writeFileSync(join(dir, 'bad.kwasm'), bad);
+    const [ok, refused] = await spawnBatch([
+      ['--kernel', '--invoke', 'add', join(dir, 'm.kwasm'), '40', '2'],
+      ['--kernel', '--invoke', 'add', join(dir, 'bad.kwasm'), '40', '2'],
+    ], Buffer.alloc(0));
+    assert.is(ok.stdout.toString(), '42\n', ok.stderr);
+    assert.is(ok.status, 0);
+    assert.is(refused.status, 1);
+    assert.match(refused.stderr, 'cannot load compiled module: checksum mismatch');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -5,12 +5,13 @@
 // unsupported instead of running against the previous module.
 import { KernelInstance, KernelUnsupportedError, type KernelFunction, type KernelHostStorage, type KernelImports } from '../../../kernel-loader/kernel-instance.js';
 import { compileModule, type CompiledModule } from '../../../jit/compiler/module-compiler.js';
-import { EXTERNREF, FUNCREF, I32, F32, I64, F64, type ValType } from '../../../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, F32, I64, F64, V128, type ValType } from '../../../jit/types.js';
+import { v128FromBits, v128ToBits } from '../../spec/v128.js';
 import { LinkError } from '../../../jit/errors.js';
 import { numToBits } from '../../../jit/instance/values.js';
 import type { Engine, EngineInstance, SpecValue } from '../../spec/engine.js';
 
-const TYPES: Record<string, ValType> = { i32: I32, i64: I64, f32: F32, f64: F64, funcref: FUNCREF, externref: EXTERNREF };
+const TYPES: Record<string, ValType> = { i32: I32, i64: I64, f32: F32, f64: F64, v128: V128, funcref: FUNCREF, externref: EXTERNREF };
 const NAMES: Record<number, string> = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k]));
 
 class Unsupported { constructor(readonly error: KernelUnsupportedError) {} }
@@ -161,6 +162,7 @@ export class KernelEngine implements Engine {
 function toBits(v: SpecValue): bigint {
   const t = TYPES[v.type];
   if (t === undefined) throw new Error(`unsupported value type ${v.type}`);
+  if (t === V128) return v128ToBits(v);
   if (t === FUNCREF || t === EXTERNREF) {
     if (v.value === 'null') return 0n;
     // the script's `ref.extern N` as the token N + 1 (0 is null); the kernel never looks inside
@@ -172,6 +174,7 @@ function toBits(v: SpecValue): bigint {
 
 function fromBits(t: ValType, b: bigint): SpecValue {
   const type = NAMES[t];
+  if (t === V128) return v128FromBits(b);
   if (t === FUNCREF || t === EXTERNREF) {
     if (b === 0n) return { type, value: 'null' };
     // the kernel hands funcrefs out as function index + 1, never as addresses

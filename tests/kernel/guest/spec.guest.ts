@@ -1,4 +1,4 @@
-// Guest-side: the non-SIMD spec scripts' execution commands in kernel mode. Every module is
+// Guest-side: the spec scripts' execution commands (SIMD ones included) in kernel mode. Every module is
 // compiled in the guest and instantiated in ring 0 (kernel-engine.ts); assert_return and
 // assert_trap (plus assert_exhaustion) are tallied as passed / failed / not supported in kernel
 // mode. The JSON cache was built on the host before boot (the guest's root is read-only).
@@ -31,11 +31,11 @@ interface BundledScript { name: string; commands: Command[]; modules: Record<str
 
 function scriptNames(): string[] {
   const dir = cacheDir();
-  return readdirSync(dir).filter((n) => !n.startsWith('simd') && existsSync(join(dir, n, `${n}.json`))).sort();
+  return readdirSync(dir).filter((n) => existsSync(join(dir, n, `${n}.json`))).sort();
 }
 
 /**
- * Host side, before boot (tests/kernel/kernel.suite.ts): every non-SIMD script with its module
+ * Host side, before boot (tests/kernel/kernel.suite.ts): every script with its module
  * files in one gzip'd JSON file. Reading a file over the VM's 9p share costs 10-120 ms under TCG
  * (more when the host is loaded), and the scripts are 90 JSON files plus 1,245 modules: read one
  * by one, that was a third of the run. Returns the number of scripts bundled.
@@ -54,7 +54,7 @@ export function writeSpecBundle(): number {
   return out.length;
 }
 
-/** Every non-SIMD script, from the bundle when the host wrote one (one 9p read), else file by file. */
+/** Every script, from the bundle when the host wrote one (one 9p read), else file by file. */
 function loadScripts(): Script[] {
   if (existsSync(BUNDLE())) {
     const all = JSON.parse(gunzipSync(readFileSync(BUNDLE())).toString('utf8')) as BundledScript[];

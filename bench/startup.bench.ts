@@ -1,0 +1,93 @@
+// Start-up: time and CPU from process start to the program's first output, kwasm-jit against
+// node:wasi (V8 with its default lazy compilation), for hello.wasm (a WASI command) and
+// ruby+stdlib.wasm (a reactor: _initialize, then `ruby-show-version` prints the version).
+// kwasm-jit cold = an empty compiled-code cache (compile + store), warm = the entry from the run
+// before. Each row runs REPS times, rows interleaved (the machine may be loaded: compare ratios of
+// the same run). CPU is user + system of the child and its threads (bash's `times`), wall is the
+// process's lifetime; both workloads print their output last, just before exiting.
+//
+// Run: npx tsc -p . && node dist/bench/startup.bench.js [--reps N]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const root = resolve(here, '..', '..');
+const argv = process.argv.slice(2);
+
+// ---- child: run one workload in this process, with one engine ------------------------------
+if (argv[0] === '--child') {
+  const [, engine, kind, file] = argv as [string, 'kwasm' | 'v8', 'command' | 'ruby', string];
+  const bytes = readFileSync(file);
+  // the reactor's JS-interop imports are never called by ruby-show-version: stubs that throw
+  const stubs = (imports: { module: string; name: string; kind: string }[]): Record<string, Record<string, () => never>> => {
+    const out: Record<string, Record<string, () => never>> = {};
+    for (const i of imports) if (i.module !== 'wasi_snapshot_preview1' && i.kind === 'function') (out[i.module] ??= {})[i.name] = () => { throw new Error(`${i.module}.${i.name} called`); };
+    return out;
+  };
+  const showVersion = 'ruby-show-version: func() -> ()';
+  if (engine === 'v8') {
+    const { WASI } = await import('node:wasi');
+    const wasi = new WASI({ version: 'preview1', args: ['prog'], env: {}, returnOnExit: true, preopens: {} });
+    const m = await WebAssembly.compile(bytes);
+    const inst = await WebAssembly.instantiate(m, { ...stubs(WebAssembly.Module.imports(m)), ...wasi.getImportObject() } as WebAssembly.Imports);
+    if (kind === 'ruby') { wasi.initialize(inst); (inst.exports[showVersion] as () => void)(); } else wasi.start(inst);
+  } else {
+    const k = await import('../jit/index.js');
+    const module = k.compileCached(bytes);
+    const wasi = new k.WASI({ args: ['prog'], env: {} });
+    const imports = module.compiled.info.imports.map((i) => ({ module: i.module, name: i.name, kind: i.desc.kind === 'func' ? 'function' : i.desc.kind }));
+    const inst = k.instantiate(module, { ...stubs(imports), ...wasi.getImportObject() });
+    if (kind === 'ruby') { wasi.initialize(inst); (inst.exports[showVersion] as () => void)(); } else wasi.start(inst);
+  }
+  process.exit(0);
+}
+
+// ---- parent -------------------------------------------------------------------------------
+const repsAt = argv.indexOf('--reps');
+const REPS = repsAt >= 0 ? Number(argv[repsAt + 1]) : 5;
+const self = fileURLToPath(import.meta.url);
+const HELLO = join(root, 'examples', 'hello.wasm');
+const RUBY = join(root, 'node_modules', '@ruby', '3.4-wasm-wasi', 'dist', 'ruby+stdlib.wasm');
+const CLI = join(root, 'bin', 'kwasm-jit.js');
+
+interface Row { name: string; cmd: string[]; cache?: 'cold' | 'warm' }
+const warmHome = mkdtempSync(join(tmpdir(), 'kwasm-startup-warm-'));
+const rows: Row[] = [
+  { name: 'hello: kwasm-jit run (CLI), warm cache', cmd: [process.execPath, CLI, 'run', HELLO], cache: 'warm' },
+  { name: 'hello: kwasm-jit run (CLI), cold cache', cmd: [process.execPath, CLI, 'run', HELLO], cache: 'cold' },
+  { name: 'hello: node:wasi, V8 lazy (default)', cmd: [process.execPath, self, '--child', 'v8', 'command', HELLO] },
+  { name: 'ruby: kwasm-jit API, warm cache', cmd: [process.execPath, self, '--child', 'kwasm', 'ruby', RUBY], cache: 'warm' },
+  { name: 'ruby: kwasm-jit API, cold cache', cmd: [process.execPath, self, '--child', 'kwasm', 'ruby', RUBY], cache: 'cold' },
+  { name: 'ruby: node:wasi, V8 lazy (default)', cmd: [process.execPath, self, '--child', 'v8', 'ruby', RUBY] },
+];
+
+/** One run: wall ms and the child's CPU ms (bash `times`, second line: children's user and sys). */
+function once(r: Row): { wall: number; cpu: number } {
+  const home = r.cache === 'cold' ? mkdtempSync(join(tmpdir(), 'kwasm-startup-cold-')) : warmHome;
+  const t0 = performance.now();
+  const out = execFileSync('bash', ['-c', '"$@" >/dev/null 2>&1; times', 'bash', ...r.cmd], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: home } });
+  const wall = performance.now() - t0;
+  if (r.cache === 'cold') rmSync(home, { recursive: true, force: true });
+  const secs = (s: string): number => { const m = /(\d+)m([\d.]+)s/.exec(s); return m ? Number(m[1]) * 60 + Number(m[2]) : NaN; };
+  const [u, s] = (out.trim().split('\n')[1] ?? '').split(/\s+/);
+  return { wall, cpu: (secs(u ?? '') + secs(s ?? '')) * 1000 };
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1] ?? NaN; };
+for (const r of rows) if (r.cache === 'warm') once(r); // fill the warm cache
+const res = new Map<Row, { wall: number[]; cpu: number[] }>(rows.map((r) => [r, { wall: [], cpu: [] }]));
+for (let i = 0; i < REPS; i++) {
+  for (const r of rows) { const x = once(r); res.get(r)?.wall.push(x.wall); res.get(r)?.cpu.push(x.cpu); }
+}
+rmSync(warmHome, { recursive: true, force: true });
+console.log(`start-up to first output, ${REPS} interleaved reps, median (load average ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
+for (const r of rows) {
+  const x = res.get(r) as { wall: number[]; cpu: number[] };
+  const base = rows.find((b) => b.name.startsWith(r.name.split(':')[0]) && b.name.includes('node:wasi')) as Row;
+  const bx = res.get(base) as { wall: number[]; cpu: number[] };
+  console.log(`${r.name.padEnd(42)} wall ${median(x.wall).toFixed(0).padStart(6)} ms  cpu ${median(x.cpu).toFixed(0).padStart(6)} ms  ` +
+    `(${(median(x.wall) / median(bx.wall)).toFixed(2)}x / ${(median(x.cpu) / median(bx.cpu)).toFixed(2)}x node:wasi)`);
+}

@@ -1,0 +1,24 @@
+// The embedding API's side of the serialized-module format, like wasmtime's Module::serialize /
+// Module::deserialize, and compilation through the persistent cache:
+//   const bytes = serialize(compile(wasm));   // a Uint8Array to store anywhere
+//   const module = deserialize(bytes);         // ModuleFileError unless this build made it here
+//   const m2 = compileCached(wasm);            // the cache `kwasm-jit run` uses
+// A serialized module is machine code: deserialize only bytes you produced (as with wasmtime).
+import { Module } from '../instance/api.js';
+import { loadCompiled } from './load.js';
+import { deserializeCompiled, serializeCompiled } from './serialize.js';
+
+export { ModuleFileError } from './serialize.js';
+
+export function serialize(module: Module): Uint8Array {
+  return serializeCompiled(module.compiled);
+}
+
+export function deserialize(bytes: Uint8Array): Module {
+  return new Module(deserializeCompiled(bytes));
+}
+
+/** compile() through the compiled-code cache ($XDG_CACHE_HOME/kwasm-jit; off with KWASM_CACHE=0). */
+export function compileCached(bytes: Uint8Array): Module {
+  return new Module(loadCompiled(bytes, { cache: true }).compiled);
+}

@@ -1,0 +1,142 @@
+// The persistent compiled-code cache, on by default (as wasmtime's): one serialized module
+// (serialize.ts, without the wasm) per (module hash, compiler id, CPU features), in
+// $XDG_CACHE_HOME/kwasm-jit (else ~/.cache/kwasm-jit), a directory of our own with mode 0700.
+//
+// Entries are written to a temp file and renamed into place, so a reader sees a whole entry or
+// none, and two processes filling the same entry at once both succeed (the last rename wins; both
+// files are valid). Anything that does not decode (corrupt, truncated, another build's, another
+// CPU's) is a miss: the module is compiled again and the entry replaced, never executed. The
+// directory is bounded (KWASM_CACHE_MAX_MB, default 1024): after a write the least recently used
+// entries (mtime, refreshed on every hit) go until it fits.
+// Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { CompiledModule } from '../compiler/module-compiler.js';
+import { compilerId } from './compiler-id.js';
+import { hostCpuFeatures } from './features.js';
+import { deserializeCompiled, ModuleFileError, serializeCompiled, sha256 } from './serialize.js';
+
+export const CACHE_SUFFIX = '.kwsm';
+const TMP_SUFFIX = '.tmp';
+/** A temp file older than this was left by a process that died mid-write. */
+const STALE_TMP_MS = 10 * 60_000;
+
+export function cacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env.KWASM_CACHE ?? '').toLowerCase();
+  return !['0', 'off', 'false', 'no'].includes(v);
+}
+
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec: a relative $XDG_CACHE_HOME is invalid and ignored.
+  const root = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
+  return join(root, 'kwasm-jit');
+}
+
+export function cacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const mb = Number(env.KWASM_CACHE_MAX_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : 1024 * 1024 * 1024;
+}
+
+export type CacheOutcome = 'hit' | 'miss' | 'off';
+
+export class ModuleCache {
+  private usable: boolean | undefined;
+  /** Why the directory was refused, for the one warning. */
+  refused: string | undefined;
+
+  constructor(readonly dir: string, readonly maxBytes: number) {}
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): ModuleCache {
+    return new ModuleCache(cacheDir(env), cacheMaxBytes(env));
+  }
+
+  /** The entry file name for a module: every input that decides the code is in it. */
+  entryName(moduleHash: Uint8Array): string {
+    const features = new Uint8Array(new Uint32Array([hostCpuFeatures()]).buffer);
+    return Buffer.from(sha256([moduleHash, compilerId(), features])).toString('hex') + CACHE_SUFFIX;
+  }
+
+  /**
+   * Creates the directory (0700) once. One that cannot be made (read-only home) means no cache,
+   * silently, as a full disk does; one that is not ours or that others may write to (they could
+   * plant code) is refused with one line on stderr.
+   */
+  private ready(): boolean {
+    if (this.usable !== undefined) return this.usable;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const st = lstatSync(this.dir);
+      if (!st.isDirectory()) this.refused = 'not a directory';
+      else if (process.getuid !== undefined && st.uid !== process.getuid()) this.refused = 'owned by another user';
+      else if ((st.mode & 0o022) !== 0) this.refused = 'writable by group or others';
+    } catch {
+      return (this.usable = false);
+    }
+    if (this.refused !== undefined) process.stderr.write(`kwasm-jit: compiled-code cache ${this.dir} not used: ${this.refused}\n`);
+    return (this.usable = this.refused === undefined);
+  }
+
+  /** The cached code for `wasm`, or null (absent, or present and not loadable: see the header). */
+  get(wasm: Uint8Array, moduleHash: Uint8Array): CompiledModule | null {
+    if (!this.ready()) return null;
+    const path = join(this.dir, this.entryName(moduleHash));
+    let file: Uint8Array;
+    try { file = readFileSync(path); } catch { return null; }
+    let compiled: CompiledModule;
+    try {
+      compiled = deserializeCompiled(file, wasm, moduleHash);
+    } catch (e) {
+      if (e instanceof ModuleFileError) return null;
+      throw e;
+    }
+    // most recently used; a failure (entry evicted meanwhile) is harmless
+    try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
+    return compiled;
+  }
+
+  /** Stores `compiled` (best effort: a full disk or a vanished directory only costs the next start). */
+  put(compiled: CompiledModule, moduleHash: Uint8Array): void {
+    if (!this.ready()) return;
+    const file = serializeCompiled(compiled, false, moduleHash);
+    if (file.length > this.maxBytes) return;
+    const name = this.entryName(moduleHash);
+    const tmp = join(this.dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`);
+    try {
+      writeFileSync(tmp, file, { mode: 0o600, flag: 'wx' });
+      renameSync(tmp, join(this.dir, name));
+    } catch {
+      try { unlinkSync(tmp); } catch { /* never created */ }
+      return;
+    }
+    this.evict();
+  }
+
+  /** Least recently used entries out until the directory fits; stale temp files out. */
+  evict(now = Date.now()): void {
+    const entries: { path: string; size: number; mtime: number }[] = [];
+    let total = 0;
+    let names: string[];
+    try { names = readdirSync(this.dir); } catch { return; }
+    for (const n of names) {
+      const path = join(this.dir, n);
+      let st;
+      try { st = statSync(path); } catch { continue; } // removed by another process meanwhile
+      if (n.endsWith(TMP_SUFFIX)) {
+        if (now - st.mtimeMs > STALE_TMP_MS) try { unlinkSync(path); } catch { /* gone */ }
+        continue;
+      }
+      if (!n.endsWith(CACHE_SUFFIX)) continue;
+      entries.push({ path, size: st.size, mtime: st.mtimeMs });
+      total += st.size;
+    }
+    entries.sort((a, b) => a.mtime - b.mtime);
+    for (const e of entries) {
+      if (total <= this.maxBytes) break;
+      try { unlinkSync(e.path); } catch { /* another process evicted it */ }
+      total -= e.size;
+    }
+  }
+}

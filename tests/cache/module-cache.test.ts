@@ -1,0 +1,176 @@
+// The persistent compiled-code cache (jit/cache/module-cache.ts) directly and through the CLI:
+// miss then hit, 0700/0600, atomic entries, LRU bound, every bad entry recompiled (never run),
+// the switches that turn it off, two processes filling it at once; and `compile -o` / `run
+// FILE.kwasm`. Each test has its own cache home under a temp dir (never ~/.cache).
+import '../hermetic-cache.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileModule } from '../../jit/compiler/module-compiler.js';
+import { ModuleCache } from '../../jit/cache/module-cache.js';
+import { serializeCompiled, sha256 } from '../../jit/cache/serialize.js';
+import { wat } from '../jit/wat.js';
+import { compileCached, instantiate } from '../../jit/index.js';
+import { cli } from '../cli/helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kwasm-cache-test-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+let homes = 0;
+/** A fresh cache home; the CLI's cache is `<home>/kwasm-jit`. */
+function home(): { env: NodeJS.ProcessEnv; dir: string } {
+  const h = join(tmp, `home${homes++}`);
+  return { env: { ...process.env, XDG_CACHE_HOME: h, KWASM_BENCH_TIMING: '1' }, dir: join(h, 'kwasm-jit') };
+}
+function file(name: string, bytes: Uint8Array): string {
+  const p = join(tmp, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+const addSrc = wat(`(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))`);
+const subSrc = wat(`(module (func (export "add") (param i32 i32) (result i32) (i32.sub (local.get 0) (local.get 1))))`);
+const add = file('add.wasm', addSrc);
+const entries = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.kwsm'));
+function cacheOutcome(stderr: string): string | undefined {
+  const m = /@bench-timing (.*)/.exec(stderr);
+  return m ? (JSON.parse(m[1]) as { cache?: string }).cache : undefined;
+}
+
+test('ModuleCache: miss, put (dir 0700, entry 0600, no temp file left), hit with the same code', () => {
+  const { dir } = home();
+  const c = new ModuleCache(dir, 1 << 30);
+  const hash = sha256([addSrc]);
+  assert.is(c.get(addSrc, hash), null);
+  const m = compileModule(addSrc);
+  c.put(m, hash);
+  assert.is(statSync(dir).mode & 0o777, 0o700);
+  const names = readdirSync(dir);
+  assert.equal(names, [c.entryName(hash)]);
+  assert.is(statSync(join(dir, names[0])).mode & 0o777, 0o600);
+  const hit = c.get(addSrc, hash);
+  assert.ok(hit);
+  assert.equal(hit?.image.code, m.image.code);
+});
+
+test('ModuleCache: bounded, least recently used out first; stale temp files removed', () => {
+  const { dir } = home();
+  const a = compileModule(addSrc), b = compileModule(subSrc);
+  const ha = sha256([addSrc]), hb = sha256([subSrc]);
+  const size = serializeCompiled(a, false, ha).length;
+  const c = new ModuleCache(dir, size + size / 2); // room for one entry
+  c.put(a, ha);
+  const old = new Date(Date.now() - 3600_000);
+  utimesSync(join(dir, c.entryName(ha)), old, old);
+  writeFileSync(join(dir, '.dead.1.abc.tmp'), 'x');
+  utimesSync(join(dir, '.dead.1.abc.tmp'), old, old);
+  c.put(b, hb);
+  assert.equal(readdirSync(dir), [c.entryName(hb)]);
+});
+
+test('API: compileCached stores the module in the cache, then loads the same code from it', () => {
+  const { env, dir } = home();
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = env.XDG_CACHE_HOME;
+  try {
+    const first = compileCached(addSrc);
+    assert.equal(entries(dir), [ModuleCache.fromEnv().entryName(sha256([addSrc]))]);
+    const second = compileCached(addSrc);
+    assert.is(second.compiled.labelNames.size, 0); // deserialized: the compiler's label names are not kept
+    assert.ok(first.compiled.labelNames.size > 0);
+    assert.equal(second.compiled.image.code, first.compiled.image.code);
+    assert.is((instantiate(second).exports.add as (a: number, b: number) => number)(2, 3), 5);
+  } finally {
+    process.env.XDG_CACHE_HOME = saved;
+  }
+});
+
+test('CLI: first run compiles and stores, second runs from the cache with the same result', async () => {
+  const { env, dir } = home();
+  const r1 = await cli(['run', '--invoke', 'add', add, '40', '2'], { env });
+  assert.is(r1.stdout, '42\n');
+  assert.is(cacheOutcome(r1.stderr), 'miss');
+  assert.is(entries(dir).length, 1);
+  const r2 = await cli(['run', '--invoke', 'add', add, '40', '2'], { env });
+  assert.is(r2.stdout, '42\n');
+  assert.is(cacheOutcome(r2.stderr), 'hit');
+});
+
+test('CLI: a corrupt, truncated or foreign entry is recompiled (never run) and replaced', async () => {
+  const { env, dir } = home();
+  await cli(['run', '--invoke', 'add', add, '1', '2'], { env });
+  const [name] = entries(dir);
+  const path = join(dir, name);
+  const good = new Uint8Array(readFileSync(path));
+  const flipped = good.slice();
+  flipped[flipped.length - 16] ^= 0xff;
+  // another module's code (subtracts) stored under this module's key
+  const foreign = serializeCompiled(compileModule(subSrc), false);
+  for (const bad of [flipped, good.subarray(0, good.length - 100), good.subarray(0, 10), new Uint8Array(0), foreign]) {
+    writeFileSync(path, bad);
+    const r = await cli(['run', '--invoke', 'add', add, '1', '2'], { env });
+    assert.is(r.stdout, '3\n');
+    assert.is(r.status, 0);
+    assert.is(cacheOutcome(r.stderr), 'miss');
+    assert.equal(new Uint8Array(readFileSync(path)), good);
+  }
+});
+
+test('CLI: --no-cache and KWASM_CACHE=0 neither read nor write the cache', async () => {
+  const { env, dir } = home();
+  const r1 = await cli(['run', '--no-cache', '--invoke', 'add', add, '1', '2'], { env });
+  assert.is(r1.stdout, '3\n');
+  assert.is(cacheOutcome(r1.stderr), 'off');
+  const r2 = await cli(['run', '--invoke', 'add', add, '1', '2'], { env: { ...env, KWASM_CACHE: '0' } });
+  assert.is(cacheOutcome(r2.stderr), 'off');
+  let made = true;
+  try { readdirSync(dir); } catch { made = false; }
+  assert.not.ok(made);
+});
+
+test('CLI: a cache directory others may write to is refused with one line (they could plant code); the run goes on', async () => {
+  const { env, dir } = home();
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  const r = await cli(['run', '--invoke', 'add', add, '1', '2'], { env });
+  assert.is(r.stdout, '3\n');
+  assert.match(r.stderr, `compiled-code cache ${dir} not used: writable by group or others`);
+  assert.is(cacheOutcome(r.stderr), 'miss');
+  assert.equal(readdirSync(dir), []);
+});
+
+test('CLI: two processes filling the cache at once both run, leaving one valid entry and no temp files', async () => {
+  const { env, dir } = home();
+  const big = file('big.wasm', wat(`(module ${Array.from({ length: 300 }, (_, i) =>
+    `(func (export "f${i}") (param i32) (result i32) (i32.mul (i32.add (local.get 0) (i32.const ${i})) (i32.const 3)))`).join('\n')})`));
+  const runs = await Promise.all([0, 1, 2].map(() => cli(['run', '--invoke', 'f7', big, '1'], { env })));
+  for (const r of runs) assert.is(r.stdout, '24\n');
+  assert.is(readdirSync(dir).length, 1);
+  const again = await cli(['run', '--invoke', 'f299', big, '1'], { env });
+  assert.is(again.stdout, '900\n');
+  assert.is(cacheOutcome(again.stderr), 'hit');
+});
+
+test('CLI: compile -o FILE.kwasm, then run FILE.kwasm (no compile, no cache); a bad .kwasm is a clear error', async () => {
+  const { env, dir } = home();
+  const out = join(tmp, 'add.kwasm');
+  const c = await cli(['compile', add, '-o', out], { env });
+  assert.is(c.status, 0, c.stderr);
+  const r = await cli(['run', '--invoke', 'add', out, '5', '6'], { env });
+  assert.is(r.stdout, '11\n');
+  assert.is(cacheOutcome(r.stderr), 'file');
+  let made = true;
+  try { readdirSync(dir); } catch { made = false; }
+  assert.not.ok(made);
+  const bad = new Uint8Array(readFileSync(out));
+  bad[bad.length - 12] ^= 1;
+  const badPath = file('bad.kwasm', bad);
+  const rb = await cli(['run', '--invoke', 'add', badPath, '5', '6'], { env });
+  assert.is(rb.status, 1);
+  assert.match(rb.stderr, 'cannot load compiled module: checksum mismatch');
+  const rt = await cli(['run', '--invoke', 'add', file('short.kwasm', bad.subarray(0, 200)), '5', '6'], { env });
+  assert.is(rt.status, 1);
+  assert.match(rt.stderr, 'cannot load compiled module: truncated');
+});
+
+test.run();

@@ -1,0 +1,80 @@
+// The serialized-module format (abi/image.ts 'KWSM') through jit/cache/serialize.ts and the
+// embedding API: a round trip runs the same code; every kind of bad file is refused by name.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compile, instantiate, serialize, deserialize, ModuleFileError } from '../../jit/index.js';
+import { deserializeCompiled, serializeCompiled, sha256 } from '../../jit/cache/serialize.js';
+import { featuresFromFlags, hostCpuFeatures } from '../../jit/cache/features.js';
+import { CpuFeature, MODULE_FILE_HEADER } from '../../abi/image.js';
+import { wat } from '../jit/wat.js';
+
+const src = wat(`(module (import "env" "twice" (func $twice (param i32) (result i32)))
+  (memory (export "memory") 1) (data (i32.const 8) "hi")
+  (func (export "f") (param i32) (result i32) (i32.add (call $twice (local.get 0)) (i32.load8_u (i32.const 8)))))`);
+const other = wat(`(module (func (export "f") (param i32) (result i32) (i32.const 7)))`);
+const env = { env: { twice: (x: number) => 2 * x } };
+
+/** The file with its checksum recomputed after an edit, so the check after it is what fails. */
+function resum(file: Uint8Array): Uint8Array {
+  const out = file.slice();
+  out.set(sha256([out.subarray(0, 96), out.subarray(MODULE_FILE_HEADER)]), 96);
+  return out;
+}
+function refusal(file: Uint8Array, wasm?: Uint8Array): string {
+  try { deserializeCompiled(file, wasm); } catch (e) { assert.instance(e, ModuleFileError); return (e as Error).message; }
+  throw new assert.Assertion({ message: 'loaded a bad file', generated: true, operator: 'throws', expects: 'ModuleFileError', actual: 'loaded' });
+}
+
+test('API round trip: deserialize(serialize(m)) instantiates and runs the same code, data segments and imports included', () => {
+  const m = compile(src);
+  const bytes = serialize(m);
+  const back = deserialize(bytes);
+  assert.equal(back.compiled.image.code, m.compiled.image.code);
+  assert.equal(back.compiled.funcOffsets, m.compiled.funcOffsets);
+  const f = instantiate(back, env).exports.f as (x: number) => number;
+  assert.is(f(20), 40 + 'h'.charCodeAt(0));
+});
+
+test('a cache entry (no embedded wasm) loads only with the module it was compiled from', () => {
+  const m = compile(src);
+  const entry = serializeCompiled(m.compiled, false);
+  assert.ok(entry.length < serialize(m).length);
+  assert.equal(deserializeCompiled(entry, src).image.code, m.compiled.image.code);
+  assert.match(refusal(entry, other), 'different module');
+  assert.match(refusal(entry), 'does not embed');
+});
+
+test('corrupt, truncated and foreign files are refused with the reason', () => {
+  const good = serialize(compile(src));
+  const flipped = good.slice();
+  flipped[good.length - 40] ^= 0x40; // in the code image
+  assert.match(refusal(flipped), 'checksum mismatch');
+  const header = good.slice();
+  header[28] ^= 1; // codeSize, covered by the checksum too
+  assert.match(refusal(header), 'checksum mismatch');
+  assert.match(refusal(good.subarray(0, good.length - 8)), 'truncated');
+  assert.match(refusal(good.subarray(0, 64)), 'truncated');
+  assert.match(refusal(Uint8Array.from([...src, ...new Uint8Array(MODULE_FILE_HEADER)])), 'bad magic'); // a wasm module
+  const v2 = good.slice();
+  v2[4] = 2;
+  assert.match(refusal(v2), 'format version 2');
+  const foreign = good.slice();
+  foreign[40] ^= 0xff; // compiler id
+  assert.match(refusal(resum(foreign)), 'different kwasm-jit build');
+  const missing = Object.values(CpuFeature).find((bit) => (hostCpuFeatures() & bit) === 0);
+  if (missing !== undefined) {
+    const cpu = good.slice();
+    new DataView(cpu.buffer).setUint32(12, hostCpuFeatures() | missing, true);
+    assert.match(refusal(resum(cpu)), 'CPU features this machine lacks');
+  }
+  // another module's code under this module's bytes: the embedded wasm and the code disagree
+  const a = serializeCompiled(compile(other).compiled, false);
+  assert.match(refusal(a, src), 'different module');
+});
+
+test('CPU features: /proc/cpuinfo flag names to the mask (lzcnt is "abm")', () => {
+  assert.is(featuresFromFlags('fpu sse4_1 popcnt abm avx2'), CpuFeature.sse4_1 | CpuFeature.popcnt | CpuFeature.lzcnt | CpuFeature.avx2);
+  assert.is(featuresFromFlags(''), 0);
+});
+
+test.run();

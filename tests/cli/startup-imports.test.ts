@@ -1,0 +1,45 @@
+// Start-up: `kwasm-jit run` loads only what running needs. The static import graph of the CLI
+// entry and `run` (what node loads before any code runs; dynamic import() is on demand) must not
+// reach the disassembler (capstone) or the reference assembler (keystone): those are megabytes of
+// JS and wasm for `compile --disasm` and the tests.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/
+
+/** Every module statically imported from `entry` (relative ones followed), and the bare packages reached. */
+function staticGraph(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>(), packages = new Set<string>();
+  const todo = [entry];
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    if (files.has(f)) continue;
+    files.add(f);
+    const src = readFileSync(f, 'utf8');
+    // `import x from '...'`, `import '...'`, `export ... from '...'`; not `import type` (erased) or import()
+    for (const m of src.matchAll(/^(?:import|export)\s+(?:[^'"()]*?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
+      const spec = m[1];
+      if (spec.startsWith('.')) todo.push(join(dirname(f), spec));
+      else if (!spec.startsWith('node:')) packages.add(spec);
+    }
+  }
+  return { files, packages };
+}
+
+test('the CLI entry and `run` do not load capstone or keystone', () => {
+  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/api.js']) {
+    const g = staticGraph(join(dist, entry));
+    assert.ok(g.files.size > 1, `${entry}: graph found`);
+    assert.not.ok(g.packages.has('capstone-wasm'), `${entry} reaches capstone-wasm`);
+    assert.not.ok(g.packages.has('keystone-wasm'), `${entry} reaches keystone-wasm`);
+    assert.not.ok([...g.files].some((f) => f.endsWith('disasm.js')), `${entry} reaches the disassembler`);
+  }
+});
+
+test('the graph walk sees capstone where it is imported (compile --disasm\'s module)', () => {
+  assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
+});
+
+test.run();
