@@ -8,7 +8,8 @@
 // Run: npx tsc -p . && node dist/bench/crossing.bench.js
 import { open, define, DataType } from 'ffi-rs';
 import { AluOp, Cond, mem, memIdx, rax, rcx, rsp, r14 } from '../backend-x64/index.js';
-import { ExecContext, native } from '../jit/runtime/index.js';
+import { native } from '../jit/runtime/index.js';
+import { ExecContext } from '../tests/runtime/exec-context.js';
 import { assemble, param, vm as vmField } from '../tests/runtime/asm-helpers.js';
 
 // The routines are hand-assembled with the runtime tests' helper (ABI frame around each body).

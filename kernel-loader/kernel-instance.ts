@@ -1,7 +1,8 @@
 // Instantiation in ring 0: the same compiled image as user space, loaded into kwasm.ko.
 //
-// User space does everything that needs the module's structure (compile, evaluate constant
-// expressions and element segments, canonical type ids, bounds rules of the segments) and hands
+// User space does everything that needs the module's structure (compile, then the instance plan
+// of jit/instance/plan.ts that user-space instances use too: canonical type ids, constant
+// expressions, element segments, the segments' order and bounds rules) and hands
 // the kernel a flat module description (kwasm_ioctl.h) of function code offsets, type ids,
 // globals and tables, in which references are function indices; the kernel checks every number
 // and builds the funcref records, globals and tables with kernel addresses only. Data segments are
@@ -9,12 +10,16 @@
 // kernel does not serve comes back as a host call, answered here and continued with RESUME.
 import { compileModule, type CompiledModule } from '../jit/compiler/module-compiler.js';
 import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
-import { RuntimeError, LinkError } from '../jit/errors.js';
 import { Trap } from '../jit/runtime/traps.js';
-import { TrapCode, trapInfo } from '../abi/traps.js';
-import { EXTERNREF, FUNCREF, I32, I64, F32, F64, V128, type ConstExpr, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
-import { packSlots, resultsInSlots, slotCount, slotWidth, unpackSlots } from '../abi/calling-convention.js';
+import { runTransport } from '../jit/runtime/run-loop.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, V128, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
+import { packSlots, resultsInSlots, slotCount, slotWidth } from '../abi/calling-convention.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
+import {
+  applyActions, fits, incompatibleImport, limitsMatch, lookupImport, planInstance, TypeIds, MEMORY_OUT_OF_BOUNDS, TABLE_OUT_OF_BOUNDS,
+  type ImportObject,
+} from '../jit/instance/plan.js';
+import { callHost, callWithValues, resultBits, trapToError, type ValueCodec } from '../jit/instance/boundary.js';
 import { encodeImage } from '../abi/image.js';
 import { WASIExit } from '../jit/wasi/proc.js';
 import { WASI_FUNCTIONS, WASI_MODULE } from '../jit/wasi/imports.js';
@@ -38,7 +43,7 @@ export interface KernelGlobalImport { readonly type: ValType; readonly mutable: 
 export const KERNEL_HOST: Readonly<Record<string, number>> = Object.fromEntries(
   WASI_FUNCTIONS.flatMap((f) => (f.ring0 === undefined ? [] : [[`${WASI_MODULE}.${f.name}`, f.ring0]])));
 
-export type KernelImports = Record<string, Record<string, unknown>>;
+export type KernelImports = ImportObject;
 
 export interface KernelInstanceOptions {
   /** wasm stack bytes in the kernel (default: the module's 256 KiB) */
@@ -152,6 +157,8 @@ export class KernelInstance {
   private readonly hostGlobals: { obj: object; index: number }[] = [];
   /** every function index's callable (funcref results come back as index + 1) */
   private funcs: KernelFunction[] = [];
+  /** JS values <-> slot bits: a funcref is a function index + 1 of this instance */
+  private readonly codec: ValueCodec = { toBits: (t, v) => toBits(t, v, this), fromBits: (t, b) => fromBits(t, b, this) };
 
   constructor(readonly module: CompiledModule, imports: KernelImports = {}, opts: KernelInstanceOptions = {}) {
     const m = module.info;
@@ -165,14 +172,8 @@ export class KernelInstance {
     const image = encodeImageOf(module);
     if (image.length > MAX_IMAGE_BYTES) throw new KernelUnsupportedError(`a code image of ${image.length} bytes (the kernel takes at most ${MAX_IMAGE_BYTES})`);
 
-    // ---- canonical type ids (structural, as the user-space store does) ----
-    const ids = new Map<string, number>();
-    const typeIds = m.types.map((t) => {
-      const key = `${t.params.join(',')}:${t.results.join(',')}`;
-      let id = ids.get(key);
-      if (id === undefined) { id = ids.size + 1; ids.set(key, id); }
-      return id;
-    });
+    // canonical type ids: one kernel instance has its own (it calls no other instance)
+    const typeIds = new TypeIds().of(m);
 
     // ---- imports ----
     const nF = m.funcTypeIndices.length;
@@ -184,22 +185,19 @@ export class KernelInstance {
     const hostGlobals: { obj: object; index: number }[] = [];
     let fi = 0;
     for (const imp of m.imports) {
-      const mod = imports[imp.module];
-      const val = mod === undefined || mod === null ? undefined : mod[imp.name];
+      if (imp.desc.kind !== 'func' && imp.desc.kind !== 'global') continue; // claimed above
+      const val = lookupImport(imports, imp);
       const name = `${imp.module}.${imp.name}`;
       if (imp.desc.kind === 'func') {
         const f = fi++;
         const k = KERNEL_HOST[name];
         if (k !== undefined && opts.kernelImports?.has(name)) host[f] = k;
-        if (typeof val !== 'function') {
-          if (val === undefined) throw new LinkError(`unknown import ${name}`);
-          throw new KernelUnsupportedError('imported wasm functions (cross-instance calls)');
-        }
+        if (typeof val !== 'function') throw new KernelUnsupportedError('imported wasm functions (cross-instance calls)');
         this.hostFns[f] = val as (...a: unknown[]) => unknown;
       } else if (imp.desc.kind === 'global') {
         const g = val as Partial<KernelGlobalImport> | undefined;
-        if (!g || g.bits === undefined) throw new LinkError(`unknown import ${name}`);
-        if (g.type !== imp.desc.global.type || g.mutable !== imp.desc.global.mutable) throw new LinkError(`incompatible import type for ${name}`);
+        if (!g || g.bits === undefined) throw incompatibleImport(imp); // not a global (as in user space)
+        if (g.type !== imp.desc.global.type || g.mutable !== imp.desc.global.mutable) throw incompatibleImport(imp);
         if (g.type === FUNCREF || g.type === EXTERNREF) throw new KernelUnsupportedError('imported reference globals');
         // the kernel's import cells are 8 bytes
         if (g.type === V128) throw new KernelUnsupportedError('imported v128 globals');
@@ -209,56 +207,37 @@ export class KernelInstance {
           if (kernelGlobalExports.has(g) || ownedHostGlobals.has(g)) throw new KernelUnsupportedError('imported mutable globals');
           hostGlobals.push({ obj: g, index: globals.length });
         }
-        if (typeof g.bits !== 'bigint') throw new LinkError(`incompatible import type for ${name}`);
+        if (typeof g.bits !== 'bigint') throw incompatibleImport(imp);
         slotOf.push(globals.length);
         globals.push({ kind: GLOBAL_IMPORTED, bits: g.bits });
       }
     }
 
-    // ---- own globals (constant expressions over imported globals) ----
-    const evalConst = (e: ConstExpr): TypedValue => {
-      const op = e.ops[0];
-      switch (op.op) {
-        case 'i32.const': return { kind: GLOBAL_VALUE, bits: BigInt(op.value >>> 0) };
-        case 'i64.const': return { kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, op.value) };
-        case 'f32.const': return { kind: GLOBAL_VALUE, bits: BigInt(op.bits >>> 0) };
-        case 'f64.const': return { kind: GLOBAL_VALUE, bits: (BigInt(op.hi >>> 0) << 32n) | BigInt(op.lo >>> 0) };
-        case 'ref.null': return { kind: GLOBAL_FUNCREF, bits: 0n };
-        case 'ref.func': return { kind: GLOBAL_FUNCREF, bits: BigInt(op.func + 1) };
-        case 'v128.const': return { kind: GLOBAL_VALUE, bits: op.bytes.reduceRight((b, x) => (b << 8n) | BigInt(x), 0n) };
-        case 'global.get': {
-          const g = globals[slotOf[op.global]];
-          return { kind: g.kind === GLOBAL_IMPORTED ? GLOBAL_VALUE : g.kind, bits: g.bits };
-        }
-      }
-    };
-    for (let g = m.numImportedGlobals; g < m.globals.length; g++) {
-      const v = evalConst(m.globalInits[g - m.numImportedGlobals]);
+    // ---- the plan: a funcref is function index + 1 (0 = null); an externref constant is always
+    // null here, since imported reference globals are refused above; an own v128 global's value
+    // (one 128-bit bigint) takes two slots, low half first ----
+    const plan = planInstance(m, typeIds, { funcRef: (f) => BigInt(f + 1), importedGlobal: (g) => globals[slotOf[g]].bits });
+    plan.globals.forEach((bits, i) => {
+      const type = m.globals[m.numImportedGlobals + i].type;
       slotOf.push(globals.length);
-      if (m.globals[g].type === V128) {
-        globals.push({ kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, v.bits) }, { kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, v.bits >> 64n) });
-      } else globals.push(m.globals[g].type === FUNCREF ? v : { kind: GLOBAL_VALUE, bits: v.bits });
-    }
+      if (type === V128) globals.push({ kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, bits) }, { kind: GLOBAL_VALUE, bits: BigInt.asUintN(64, bits >> 64n) });
+      else globals.push({ kind: type === FUNCREF ? GLOBAL_FUNCREF : GLOBAL_VALUE, bits });
+    });
+    const itemsOf = (seg: number): number[] => plan.elemItems[seg].map(Number);
 
-    // ---- tables and element segments (bounds rules of instantiation) ----
+    // ---- tables and element segments, into the description (the data segments after LOAD) ----
     const tables = tableTypes.map((t) => new Uint32Array(t.limits.min));
-    // items as function index + 1 (0 = null); an externref item is always null here, since
-    // imported reference globals are rejected above
-    const itemsOf = (e: (typeof m.elems)[number]): number[] => (e.funcIndices ? Array.from(e.funcIndices, (f) => f + 1)
-      : (e.exprs ?? []).map((x) => Number(evalConst(x).bits)));
-    m.elems.forEach((e) => {
-      if (e.mode !== 'active') return;
-      const items = itemsOf(e);
-      const off = Number(evalConst(e.offsetExpr as ConstExpr).bits & 0xffffffffn);
-      const t = tables[e.table];
-      if (off + items.length > t.length) throw new RuntimeError(trapInfo(TrapCode.tableOutOfBounds).message);
-      t.set(items, off);
+    applyActions(plan.elemActions, (a) => {
+      const items = itemsOf(a.segment), t = tables[a.table];
+      if (!fits(a.offset, items.length, t.length)) return TABLE_OUT_OF_BOUNDS;
+      t.set(items, a.offset);
+      return 0;
     });
 
     // ---- the description (layout 1: table limits and kinds, element segments) ----
     const nT = m.types.length, nElems = tables.reduce((s, t) => s + t.length, 0);
     // passive segments keep their items for table.init; active and declarative ones start dropped
-    const segs = m.elems.map((e) => ({ kind: e.elemType === EXTERNREF ? REF_EXTERN : REF_FUNC, items: e.mode === 'passive' ? itemsOf(e) : [] }));
+    const segs = m.elems.map((e, i) => ({ kind: e.elemType === EXTERNREF ? REF_EXTERN : REF_FUNC, items: e.mode === 'passive' ? itemsOf(i) : [] }));
     const nSegItems = segs.reduce((s, g) => s + g.items.length, 0);
     const size = 32 + 16 * nF + align8(4 * nT) + 16 * globals.length + 16 * tables.length + align8(4 * nElems) +
       16 * segs.length + align8(4 * nSegItems);
@@ -315,12 +294,12 @@ export class KernelInstance {
       this.memPages = memMin;
       opts.onLoad?.(dev);
       this.datas = m.datas.map((x) => (x.mode === 'passive' ? x.bytes : null));
-      for (const seg of m.datas) {
-        if (seg.mode !== 'active') continue;
-        const off = Number(evalConst(seg.offsetExpr as ConstExpr).bits & 0xffffffffn);
-        if (off + seg.bytes.length > memMin * WASM_PAGE) throw new RuntimeError(trapInfo(TrapCode.memoryOutOfBounds).message);
-        if (seg.bytes.length) dev.writeMemory(off, seg.bytes);
-      }
+      applyActions(plan.dataActions, (a) => {
+        const bytes = m.datas[a.segment].bytes;
+        if (!fits(a.offset, bytes.length, memMin * WASM_PAGE)) return MEMORY_OUT_OF_BOUNDS;
+        if (bytes.length) dev.writeMemory(a.offset, bytes);
+        return 0;
+      });
       const funcs = (this.funcs = Array.from({ length: nF }, (_, f) => this.makeFunction(f)));
       for (const e of m.exports) {
         if (e.kind === 'func') this.exports[e.name] = funcs[e.index];
@@ -364,12 +343,7 @@ export class KernelInstance {
     const m = this.module.info;
     const type = m.types[m.funcTypeIndices[f]];
     const raw = (bits: bigint[]): bigint[] => this.callRaw(f, type, bits);
-    const fn = ((...args: unknown[]): unknown => {
-      const r = raw(Array.from(type.params, (t, i) => toBits(t, args[i], this)));
-      if (type.results.length === 0) return undefined;
-      if (type.results.length === 1) return fromBits(type.results[0], r[0], this);
-      return Array.from(type.results, (t, i) => fromBits(t, r[i], this));
-    }) as KernelFunction;
+    const fn = ((...args: unknown[]): unknown => callWithValues(this.codec, type, raw, args)) as KernelFunction;
     funcOwners.set(fn, { owner: this, index: f });
     return Object.assign(fn, { raw, type });
   }
@@ -393,7 +367,8 @@ export class KernelInstance {
   callRaw(f: number, type: FuncType, bits: bigint[]): bigint[] {
     const m = this.module.info;
     if (this.closed) throw new Error('kernel instance is closed');
-    if (f < m.numImportedFuncs) return callJs(this.hostFns[f], type, bits, this);
+    if (f < m.numImportedFuncs) return callHost(this.codec, this.hostFns[f], type, bits);
+    // a v128 is one 128-bit bigint here and two slots (low half first) in the argument area
     const nslots = Math.max(slotCount(type.params), slotCount(type.results));
     const packed = packSlots(type.params, bits);
     const slots = Array.from({ length: nslots }, (_, i) => packed[i] ?? 0n);
@@ -405,25 +380,24 @@ export class KernelInstance {
       const l = end - process.hrtime.bigint();
       return l > 0n ? l : 1n;
     };
-    let r: InvokeResult = this.device.invoke(f - m.numImportedFuncs, slots, left());
-    this.memPages = r.memPages;
-    while (r.status === Status.hostCall) {
+    const dev = this.device;
+    const seen = (x: InvokeResult): InvokeResult => { this.memPages = x.memPages; return x; };
+    // the run loop over the INVOKE / RESUME ioctls: a request carries its arguments, and gets
+    // the results to send back with RESUME
+    const r = runTransport<InvokeResult, { index: number; args: bigint[]; results: bigint[] }>({
+      enter: () => seen(dev.invoke(f - m.numImportedFuncs, slots, left())),
+      hostCall: (x) => (x.status === Status.hostCall ? { index: x.hostIndex, args: x.hostArgs, results: [] } : undefined),
+      resume: (q) => seen(dev.resume(q.results, nslots, left())),
+    }, (q) => {
       this.hostCallExits++;
-      const results = this.hostCall(r.hostIndex, r.hostArgs);
-      r = this.device.resume(results, nslots, left());
-      this.memPages = r.memPages;
-    }
+      q.results = this.hostCall(q.index, q.args);
+    });
     if (r.status === Status.exit) throw new WASIExit(Number(r.retInt & 0xffffffffn)); // proc_exit in ring 0
     if (r.status === Status.trap) {
-      const trap = new Trap({ code: r.trapCode, pc: r.trapPc, signal: r.trapSignal, faultAddress: r.trapAddr, codeOffset: Number(r.trapPc) });
-      // stack exhaustion is a RangeError as in user mode (jit/instance/instance.ts), Trap kept on it
-      const err = (r.trapCode === TrapCode.stackOverflow ? new RangeError(trap.message) : new RuntimeError(trap.message)) as Error & { trap?: Trap };
-      err.trap = trap;
-      throw err;
+      throw trapToError(new Trap({ code: r.trapCode, pc: r.trapPc, signal: r.trapSignal, faultAddress: r.trapAddr, codeOffset: Number(r.trapPc) }));
     }
-    if (type.results.length === 0) return [];
-    if (!resultsInSlots(type.results)) return [F32_OR_F64(type.results[0]) ? r.retFloat : r.retInt];
-    return unpackSlots(type.results, r.slots);
+    const out = r.slots;
+    return resultBits(type, r.retInt, r.retFloat, (i) => out[i]);
   }
 
   private hostCall(index: number, args: bigint[]): bigint[] {
@@ -431,7 +405,7 @@ export class KernelInstance {
     const fn = this.hostFns[index];
     if (!fn) throw new Error(`kernel host call to ${index}, which is not an import`);
     const m = this.module.info;
-    return callJs(fn, m.types[m.funcTypeIndices[index]], args, this);
+    return callHost(this.codec, fn, m.types[m.funcTypeIndices[index]], args);
   }
 
   /**
@@ -444,11 +418,11 @@ export class KernelInstance {
       case RT.memoryInit: {
         const dst = u32(a[0]), src = u32(a[1]), n = u32(a[2]);
         const data = this.datas[u32(a[3])] ?? new Uint8Array(0);
-        if (src + n > data.length) return [BigInt(TrapCode.memoryOutOfBounds)];
+        if (!fits(src, n, data.length)) return [BigInt(MEMORY_OUT_OF_BOUNDS)];
         try {
           this.device.writeMemory(dst, Buffer.from(data.subarray(src, src + n)));
         } catch {
-          return [BigInt(TrapCode.memoryOutOfBounds)]; // MEM_WRITE checks dst + n against memory.size
+          return [BigInt(MEMORY_OUT_OF_BOUNDS)]; // MEM_WRITE checks dst + n against memory.size
         }
         return [0n];
       }
@@ -524,21 +498,17 @@ function claimImportedStorage(m: CompiledModule['info'], imports: KernelImports)
   for (const imp of m.imports) {
     const d = imp.desc;
     if (d.kind !== 'table' && d.kind !== 'memory') continue;
-    const name = `${imp.module}.${imp.name}`;
-    const mod = imports[imp.module];
-    const val: unknown = mod === undefined || mod === null ? undefined : mod[imp.name];
-    if (val === undefined) throw new LinkError(`unknown import ${name}`);
+    const val = lookupImport(imports, imp);
     const want = d.kind === 'table' ? d.table.limits : d.memory.limits;
     if (!isHost(val, d.kind)) {
       // a function, a global or the other kind of storage: a link error as in user space;
       // anything else (another kernel instance's memory or table): not yet
       const other = typeof val === 'function' || typeof val !== 'object' || val === null || 'bits' in val ||
         isHost(val, d.kind === 'table' ? 'memory' : 'table') || (d.kind === 'table' ? val instanceof KernelMemory : 'kernelTable' in val);
-      if (other) throw new LinkError(`incompatible import type for ${name}`);
+      if (other) throw incompatibleImport(imp);
       throw new KernelUnsupportedError(d.kind === 'table' ? 'imported tables' : 'imported memories');
     }
-    if (val.min < want.min || (want.max !== null && (val.max === null || val.max > want.max)) ||
-        (d.kind === 'table' && val.elemType !== d.table.elemType)) throw new LinkError(`incompatible import type for ${name}`);
+    if (!limitsMatch(val.min, val.max, want.min, want.max) || (d.kind === 'table' && val.elemType !== d.table.elemType)) throw incompatibleImport(imp);
     if (val.owned || claims.includes(val)) {
       throw new KernelUnsupportedError(`${d.kind === 'table' ? 'imported tables' : 'imported memories'} shared by two instances`);
     }
@@ -585,13 +555,7 @@ function sigWord(t: FuncType): number {
   return w >>> 0;
 }
 
-/** As in V8's JS API (and user space): a v128 has no JS value. */
-function noV128(t: ValType): void {
-  if (t === V128) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
-}
-
 function toBits(t: ValType, v: unknown, owner?: KernelInstance): bigint {
-  noV128(t);
   if (t === I32 || t === I64 || t === F32 || t === F64) return numToBits(t, v);
   if (t === EXTERNREF) return externToken(v);
   if (v === null || v === undefined) return 0n;
@@ -600,7 +564,6 @@ function toBits(t: ValType, v: unknown, owner?: KernelInstance): bigint {
   throw new KernelUnsupportedError('funcref values of another instance across the kernel boundary');
 }
 function fromBits(t: ValType, b: bigint, owner?: KernelInstance): unknown {
-  noV128(t);
   if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, b);
   if (t === EXTERNREF) return externValue(b);
   if (b === 0n) return null;
@@ -609,14 +572,6 @@ function fromBits(t: ValType, b: bigint, owner?: KernelInstance): unknown {
   return f;
 }
 
-function callJs(fn: (...a: unknown[]) => unknown, type: FuncType, args: bigint[], owner: KernelInstance): bigint[] {
-  const r = fn(...Array.from(type.params, (t, i) => fromBits(t, args[i], owner)));
-  const nr = type.results.length;
-  if (nr === 0) return [];
-  if (nr === 1) return [toBits(type.results[0], r, owner)];
-  const arr = Array.from(r as Iterable<unknown>);
-  return Array.from(type.results, (t, i) => toBits(t, arr[i], owner));
-}
 
 /** The image as LOAD reads it; kwasm.ko applies its relocations (kmod/kwasm_reloc.c). */
 function encodeImageOf(m: CompiledModule): Uint8Array {

@@ -5,6 +5,7 @@ import { TrapCode } from '../../abi/traps.js';
 import { RT } from '../compiler/runtime-calls.js';
 import type { Memory } from './memory.js';
 import type { Table } from './tables.js';
+import { fits } from './plan.js';
 
 export interface SegmentState {
   memory: Memory | null;
@@ -25,7 +26,7 @@ export function memoryInit(s: SegmentState, dst: number, src: number, n: number,
   const data = s.datas[seg] ?? EMPTY;
   const mem = s.memory;
   if (!mem) return MEM_OOB;
-  if (src + n > data.length || dst + n > mem.bytes.length) return MEM_OOB;
+  if (!fits(src, n, data.length) || !fits(dst, n, mem.bytes.length)) return MEM_OOB;
   if (n > 0) mem.bytes.set(data.subarray(src, src + n), dst);
   return OK;
 }
@@ -34,7 +35,7 @@ export function memoryInit(s: SegmentState, dst: number, src: number, n: number,
 export function tableInit(s: SegmentState, dst: number, src: number, n: number, seg: number, t: number): bigint {
   const items = s.elems[seg] ?? [];
   const table = s.tables[t];
-  if (src + n > items.length || dst + n > table.length) return TABLE_OOB;
+  if (!fits(src, n, items.length) || !fits(dst, n, table.length)) return TABLE_OOB;
   for (let i = 0; i < n; i++) table.setBits(dst + i, items[src + i]);
   return OK;
 }
@@ -55,7 +56,7 @@ export function runtimeCall(s: SegmentState, index: number, a: bigint[]): bigint
     case RT.tableCopy: {
       const dst = u32(a[0]), src = u32(a[1]), n = u32(a[2]);
       const dt = s.tables[u32(a[3])], st = s.tables[u32(a[4])];
-      if (src + n > st.length || dst + n > dt.length) return [TABLE_OOB];
+      if (!fits(src, n, st.length) || !fits(dst, n, dt.length)) return [TABLE_OOB];
       if (n > 0) st.elems.copy(dt.elems, dst * 8, src * 8, (src + n) * 8); // memmove semantics
       return [OK];
     }
@@ -66,7 +67,7 @@ export function runtimeCall(s: SegmentState, index: number, a: bigint[]): bigint
     case RT.tableFill: {
       const i = u32(a[0]), v = a[1], n = u32(a[2]);
       const t = s.tables[u32(a[3])];
-      if (i + n > t.length) return [TABLE_OOB];
+      if (!fits(i, n, t.length)) return [TABLE_OOB];
       for (let k = 0; k < n; k++) t.setBits(i + k, v);
       return [OK];
     }

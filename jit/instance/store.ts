@@ -4,11 +4,12 @@
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
 import { VMCTX } from '../../abi/vmctx.js';
-import { ENTRY_STATUS, packSlots, resultsInSlots, slotCount, unpackSlots } from '../../abi/calling-convention.js';
-import { native, Trap, WasmStack, findCode, classifyFault, entrySlots, hostCallSlots, readSlotBits, writeSlotBits, type Vmctx } from '../runtime/index.js';
-import { EXTERNREF, F32, F64, FUNCREF, type FuncType, type ValType } from '../types.js';
-import { RuntimeError } from '../errors.js';
+import { packSlots, slotCount } from '../../abi/calling-convention.js';
+import { WasmStack, readSlotBits, writeSlotBits, runCall, type HostCallRequest, type Vmctx } from '../runtime/index.js';
+import { EXTERNREF, FUNCREF, type FuncType, type ValType } from '../types.js';
 import { CodeArena } from './code-arena.js';
+import { TypeIds } from './plan.js';
+import { resultBits } from './boundary.js';
 
 /** Everything needed to call a function value: what its funcref record holds, plus its type. */
 export interface FuncInfo {
@@ -37,13 +38,13 @@ export interface HostCallTarget {
 const STACK_SIZE = 8 << 20;
 
 export class Store {
-  private typeIdMap = new Map<string, number>();
+  /** canonical function type ids, shared by the store's instances (plan.ts) */
+  readonly typeIds = new TypeIds();
   private externs: unknown[] = [];
   private externIds = new Map<unknown, bigint>();
   private records = new Map<bigint, WasmFunction>();
   private targets = new Map<bigint, HostCallTarget>();
   private stack: WasmStack | null = null;
-  private running = false;
   private disposers: (() => void)[] = [];
 
   private arena: CodeArena | null = null;
@@ -63,13 +64,6 @@ export class Store {
     for (const f of this.disposers.splice(0).reverse()) { try { f(); } catch { /* best effort */ } }
     this.stack = null;
     this.arena = null;
-  }
-
-  canonicalTypeId(t: FuncType): number {
-    const key = `${t.params.join(',')}:${t.results.join(',')}`;
-    let id = this.typeIdMap.get(key);
-    if (id === undefined) { id = this.typeIdMap.size + 1; this.typeIdMap.set(key, id); }
-    return id;
   }
 
   /** A vmctx joins the store: same wasm stack for everyone. */
@@ -111,62 +105,27 @@ export class Store {
 
   /** Call compiled code with raw slot bits; returns raw result bits. Throws Trap on a trap. */
   call(f: FuncInfo, args: readonly bigint[]): bigint[] {
-    if (this.running) throw new RuntimeError('re-entrant call into wasm from a host function is not supported');
     const type = f.type;
-    const nr = type.results.length;
-    const slots = Math.max(slotCount(type.params), slotCount(type.results));
-    const area = entrySlots(this.wasmStack, slots);
-    const v = f.vmctx, buf = v.buf;
-    // A v128 is one 128-bit bigint here and two slots (low half first) in the argument area.
-    packSlots(type.params, args).forEach((b, s) => writeSlotBits(area, s, b));
-    buf.writeBigUInt64LE(f.code, VMCTX.entryFunc);
-    buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
-    buf.writeUInt32LE(0, VMCTX.interrupt);
-    buf.writeBigUInt64LE(this.wasmStack.limit, VMCTX.stackLimit);
-    const n = native();
-    this.running = true;
-    try {
-      let status = n.enter(v.addr);
-      while (status === ENTRY_STATUS.hostCall) {
-        this.answerHostCall(v);
-        status = n.resume(v.addr);
-      }
-      if (status === ENTRY_STATUS.trap) throw this.readTrap(v);
-      if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
-    } finally {
-      this.running = false;
-    }
-    if (nr === 0) return [];
-    if (!resultsInSlots(type.results)) {
-      const t = type.results[0];
-      const b = buf.readBigUInt64LE(t === F32 || t === F64 ? VMCTX.retFloat : VMCTX.retInt);
-      return [t === F32 || t === 0x7f ? b & 0xffffffffn : b];
-    }
-    const slotBits = Array.from({ length: slotCount(type.results) }, (_, s) => readSlotBits(area, s));
-    return unpackSlots(type.results, slotBits).map((b, i) => (type.results[i] === F32 || type.results[i] === 0x7f ? b & 0xffffffffn : b));
+    const stack = this.wasmStack;
+    const buf = f.vmctx.buf;
+    // a v128 is one 128-bit bigint here and two slots (low half first) in the argument area
+    const area = runCall(f.vmctx, stack, f.code, Math.max(slotCount(type.params), slotCount(type.results)), (entry) => {
+      packSlots(type.params, args).forEach((b, s) => writeSlotBits(entry, s, b));
+      // a new call starts uninterrupted
+      buf.writeUInt32LE(0, VMCTX.interrupt);
+      buf.writeBigUInt64LE(stack.limit, VMCTX.stackLimit);
+    }, (req) => this.answerHostCall(req));
+    return resultBits(type, buf.readBigUInt64LE(VMCTX.retInt), buf.readBigUInt64LE(VMCTX.retFloat), (i) => readSlotBits(area, i));
   }
 
-  private answerHostCall(v: Vmctx): void {
-    const buf = v.buf;
-    const index = buf.readUInt32LE(VMCTX.hostCallIndex);
-    const area = hostCallSlots(v, this.wasmStack);
-    const stop = buf.readBigUInt64LE(VMCTX.stopVmctx);
-    const target = this.targets.get(stop);
-    if (!target) throw new Error(`host call from unknown vmctx 0x${stop.toString(16)}`);
+  /** A host call is served by the instance that made it (stopVmctx), its slots read and written in place. */
+  private answerHostCall(req: HostCallRequest): void {
+    const target = this.targets.get(req.stopVmctx);
+    if (!target) throw new Error(`host call from unknown vmctx 0x${req.stopVmctx.toString(16)}`);
+    const area = req.slots;
     const args: bigint[] = [];
     for (let i = 0; i < area.count; i++) args.push(readSlotBits(area, i));
-    const res = target.hostCall(index, args);
+    const res = target.hostCall(req.index, args);
     for (let i = 0; i < res.length; i++) writeSlotBits(area, i, res[i]);
-  }
-
-  private readTrap(v: Vmctx): Trap {
-    const signal = v.get32('trapSignal');
-    const pc = v.get('trapPc');
-    const faultAddress = v.get('trapAddr');
-    let code = v.get32('trapCode');
-    const s = this.wasmStack;
-    if (signal !== 0) code = classifyFault(signal, faultAddress, { stackGuard: [s.guardLo, s.limit] });
-    const loc = findCode(pc)?.locate(pc);
-    return new Trap({ code, pc, signal, faultAddress, codeOffset: loc?.codeOffset, functionIndex: loc?.functionIndex });
   }
 }

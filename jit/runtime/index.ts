@@ -6,41 +6,25 @@
 //                                          // the runtime stubs, registered for the trap handler
 //   // or loadCode(imageFromAssembled(asm.finish(), functions)) with Assembler relocations named
 //   // 'hostCall' / 'trap:<kind>' (rel32 or abs64) and numbers for functions of the same blob.
-//   const ctx = new ExecContext({
-//     memory: { initial: 1, maximum: 10 }, // 8 GiB reservation, prefix RW; ctx.memory.buffer is a
-//                                          // zero-copy Buffer (re-read it after growth)
-//     globals: 4,                          // 8-byte cells at vmctx.globalsBase
-//     hostFunctions: [{ type, fn }],       // import index i -> JS function
-//     stackSize: 1 << 20,
-//   });
-//   const results = ctx.call(code.functionAddress(0), { params: ['i32'], results: ['i64'] }, [7]);
-//   // -> WasmValue[] (i32/f32/f64: number, i64/refs: bigint); throws Trap (traps.ts) on a trap.
-//   ctx.interrupt();  // from a host function: the next loop-header/prologue check traps
-//   requestInterrupt(ctx.interruptTargets());  // the same from a worker thread (timeouts)
-//   code.dispose(); ctx.dispose();
+//   runCall(vmctx, stack, code, slots, writeArgs, answer)  // run-loop.ts, see below
+//   requestInterrupt(vmctxAddrs);          // from a worker thread (timeouts): the next
+//                                          // loop-header/prologue check traps
+//   code.dispose();
 //
 // Machine-code contract (docs/ARCHITECTURE.md "The ABI", "Trap path", "Host calls"):
 //   r15 = vmctx, r14 = memory base; stack-slot arguments; trap with
 //   `call [r15 + VMCTX.trapStubs + 8*code]`; host import i with eax = i, ecx = slots,
 //   `call [r15 + VMCTX.hostCallStub]`; memory.grow is host call BUILTIN_HOSTCALL.memoryGrow.
-// Cost: one ffi crossing per ctx.call and one more per host call (enter, then resume).
+// Cost: one ffi crossing per call and one more per host call (enter, then resume).
+// (tests/runtime/exec-context.ts is the tests' and benchmarks' typed-value helper on runCall.)
 //
-// Lower level, for a store that runs its own loop (jit/instance/store.ts does): `new Vmctx()`
-// (stub table filled), `new WasmStack()`, `native().enter(vmctx)` / `native().resume(vmctx)`
-// returning ENTRY_STATUS, the request and trap record in the *entered* vmctx (stopVmctx names the
-// instance that made the call or trapped), `entrySlots(stack, n)` / `hostCallSlots(vmctx, stack)`
-// for the call slots (on the wasm stack, read and written in place: slots.ts), `classifyFault`
-// for status 1 with a signal, `registerCodeRange` for code mapped by other means (must be RX
-// before registering).
-import { native } from './native.js';
-import { Vmctx } from './vmctx.js';
-import { LinearMemory, WASM_PAGE } from './linear-memory.js';
-import { WasmStack, DEFAULT_STACK_SIZE } from './stack.js';
-import { Trap, classifyFault } from './traps.js';
-import { findCode } from './code-memory.js';
-import { VMCTX } from '../../abi/vmctx.js';
-import { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
-import { ENTRY_STATUS, BUILTIN_HOSTCALL, argAreaSlots, type ValType } from '../../abi/calling-convention.js';
+// Lower level, for a store that keeps its own instances (jit/instance/store.ts does): `new Vmctx()`
+// (stub table filled), `new WasmStack()`, and `runCall(vmctx, stack, code, slots, writeArgs,
+// answer)` (run-loop.ts), the one loop over `native().enter` / `native().resume` that ExecContext
+// uses too: entry slots at the top of the wasm stack, each host call handed to `answer` with its
+// slots read and written in place (slots.ts) and stopVmctx naming the instance that made it, a
+// trap thrown as Trap. `registerCodeRange` for code mapped by other means (must be RX before
+// registering).
 
 export { Trap, classifyFault } from './traps.js';
 export { loadCode, imageFromAssembled, LoadedCode, runtimeSymbolByName, findCode } from './code-memory.js';
@@ -50,198 +34,6 @@ export { Vmctx } from './vmctx.js';
 export { native, registerCodeRange, unregisterCodeRange } from './native.js';
 export { requestInterrupt } from './interrupt.js';
 export { entrySlots, hostCallSlots, readSlotBits, writeSlotBits, slotOffset, type SlotArea } from './slots.js';
+export { runCall, type HostCallRequest } from './run-loop.js';
 export type { ValType } from '../../abi/calling-convention.js';
 
-export type WasmValue = number | bigint;
-export interface FuncType { readonly params: readonly ValType[]; readonly results: readonly ValType[]; }
-export interface HostFunction {
-  readonly type: FuncType;
-  /** returns the single result, an array for several, or nothing */
-  readonly fn: (...args: WasmValue[]) => WasmValue | WasmValue[] | void;
-}
-
-export interface ContextOptions {
-  memory?: { initial: number; maximum?: number };
-  globals?: number;
-  hostFunctions?: HostFunction[];
-  stackSize?: number;
-  /** share another context's wasm stack: contexts whose code calls each other must (one stack
-   *  per thread of execution; the stack limit in every vmctx is that stack's) */
-  stack?: WasmStack;
-}
-
-/** vmctx address -> context, to route a host call to the instance that made it (stopVmctx). */
-const contexts = new Map<bigint, ExecContext>();
-
-const ALL_ONES = 0xffffffffffffffffn;
-/** stacks with a stopped or running activation: entering them again would overwrite it */
-const busy = new Set<WasmStack>();
-
-/** Slot i of an area as a value of type t (upper half zero for 32-bit types). */
-function writeSlot(a: SlotArea, i: number, t: ValType, v: WasmValue): void {
-  const buf = a.buf, off = slotOffset(a, i);
-  switch (t) {
-    case 'i32': buf.writeUInt32LE(Number(v) >>> 0, off); buf.writeUInt32LE(0, off + 4); return;
-    case 'f32': buf.writeFloatLE(Number(v), off); buf.writeUInt32LE(0, off + 4); return;
-    case 'f64': buf.writeDoubleLE(Number(v), off); return;
-    default: writeSlotBits(a, i, BigInt(v));
-  }
-}
-
-function readSlot(a: SlotArea, i: number, t: ValType): WasmValue {
-  return readValue(a.buf, slotOffset(a, i), t);
-}
-
-function readValue(buf: Buffer, off: number, t: ValType): WasmValue {
-  switch (t) {
-    case 'i32': return buf.readInt32LE(off);
-    case 'f32': return buf.readFloatLE(off);
-    case 'f64': return buf.readDoubleLE(off);
-    case 'i64': return buf.readBigInt64LE(off);
-    default: return buf.readBigUInt64LE(off);
-  }
-}
-
-export class ExecContext {
-  readonly vmctx: Vmctx;
-  readonly memory: LinearMemory | undefined;
-  readonly stack: WasmStack;
-  hostFunctions: HostFunction[];
-  private readonly ownsStack: boolean;
-
-  constructor(opts: ContextOptions = {}) {
-    const globals = opts.globals ?? 0;
-    this.vmctx = new Vmctx(globals * 8);
-    this.ownsStack = opts.stack === undefined;
-    this.stack = opts.stack ?? new WasmStack(opts.stackSize ?? DEFAULT_STACK_SIZE);
-    this.hostFunctions = opts.hostFunctions ?? [];
-    const v = this.vmctx;
-    v.set('wasmStackTop', this.stack.top);
-    v.set('wasmStackGuardLo', this.stack.guardLo);
-    v.set('wasmStackGuardHi', this.stack.guardHi);
-    v.set('stackLimit', this.stack.limit);
-    v.set('globalsBase', v.extraAddress(0));
-    if (opts.memory) {
-      this.memory = new LinearMemory(opts.memory.initial, opts.memory.maximum);
-      v.set('memoryBase', this.memory.base);
-      v.set('memoryMaxPages', this.memory.maxPages);
-      this.syncMemory();
-    }
-    contexts.set(v.addr, this);
-  }
-
-  /** Globals cells (8 bytes each) as a Buffer view. */
-  get globals(): Buffer {
-    return this.vmctx.buf.subarray(this.vmctx.extraOffset);
-  }
-
-  /** Calls compiled code at `code` with the wasm calling convention; see the file header. */
-  call(code: bigint, type: FuncType, args: readonly WasmValue[]): WasmValue[] {
-    if (busy.has(this.stack)) throw new Error('re-entrant call on a wasm stack that is already running is not supported');
-    if (args.length !== type.params.length) throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
-    const slots = argAreaSlots(type.params.length, type.results.length);
-    const area = entrySlots(this.stack, slots);
-    const v = this.vmctx, buf = v.buf;
-    for (let i = 0; i < args.length; i++) writeSlot(area, i, type.params[i]!, args[i]!);
-    buf.writeBigUInt64LE(code, VMCTX.entryFunc);
-    buf.writeBigUInt64LE(BigInt(slots), VMCTX.argCount);
-    // a new call starts uninterrupted, in every instance it may reach
-    for (const c of this.peers()) {
-      c.vmctx.buf.writeUInt32LE(0, VMCTX.interrupt);
-      c.vmctx.buf.writeBigUInt64LE(this.stack.limit, VMCTX.stackLimit);
-    }
-    const n = native();
-    const addr = v.addr;
-    busy.add(this.stack);
-    try {
-      let status = n.enter(addr);
-      while (status === ENTRY_STATUS.hostCall) {
-        this.answerHostCall();
-        status = n.resume(addr);
-      }
-      if (status === ENTRY_STATUS.trap) throw this.readTrap();
-      if (status !== ENTRY_STATUS.returned) throw new Error(`kwasm_enter: unexpected status ${status}`);
-    } finally {
-      busy.delete(this.stack);
-    }
-    const rs = type.results;
-    if (rs.length === 0) return [];
-    if (rs.length === 1) {
-      const t = rs[0]!;
-      return [readValue(buf, t === 'f32' || t === 'f64' ? VMCTX.retFloat : VMCTX.retInt, t)];
-    }
-    return rs.map((t, i) => readSlot(area, i, t));
-  }
-
-  /** Makes the running code trap with "interrupted" at its next stack-limit or loop-header check. */
-  interrupt(): void {
-    // whichever instance on this stack is running checks its own vmctx: tell them all
-    for (const c of this.peers()) {
-      c.vmctx.buf.writeUInt32LE(1, VMCTX.interrupt);
-      c.vmctx.buf.writeBigUInt64LE(ALL_ONES, VMCTX.stackLimit);
-    }
-  }
-
-  /** vmctx addresses to hand to `requestInterrupt` in another thread (a worker) for timeouts. */
-  interruptTargets(): bigint[] {
-    return this.peers().map((c) => c.vmctx.addr);
-  }
-
-  /** contexts sharing this wasm stack (including this one) */
-  private peers(): ExecContext[] {
-    if (this.ownsStack && contexts.size === 1) return [this];
-    return [...contexts.values()].filter((c) => c.stack === this.stack);
-  }
-
-  /** The request is in this (the entered) vmctx; it is served by the instance that made it. */
-  private answerHostCall(): void {
-    const buf = this.vmctx.buf;
-    const index = buf.readUInt32LE(VMCTX.hostCallIndex);
-    const owner = contexts.get(buf.readBigUInt64LE(VMCTX.stopVmctx));
-    if (!owner) throw new Error('host call from an unknown vmctx');
-    if (index === BUILTIN_HOSTCALL.memoryGrow) {
-      const a = hostCallSlots(this.vmctx, this.stack);
-      const delta = Number(readSlotBits(a, 0) & 0xffffffffn);
-      const r = owner.memory ? owner.memory.grow(delta) : -1;
-      if (r >= 0) owner.syncMemory();
-      writeSlot(a, 0, 'i32', r);
-      return;
-    }
-    const h = owner.hostFunctions[index];
-    if (!h) throw new Error(`host call to unknown import ${index}`);
-    const { params, results } = h.type;
-    const area = hostCallSlots(this.vmctx, this.stack);
-    if (area.count !== argAreaSlots(params.length, results.length)) {
-      throw new Error(`host call ${index}: code passed ${area.count} slots for a ${params.length}->${results.length} import`);
-    }
-    const args = params.map((t, i) => readSlot(area, i, t));
-    const r = h.fn(...args);
-    const out = results.length === 1 ? [r as WasmValue] : results.length === 0 ? [] : (r as WasmValue[]);
-    if (!Array.isArray(out) || out.length !== results.length) throw new TypeError(`host function ${index} returned ${out.length} values, expected ${results.length}`);
-    results.forEach((t, i) => writeSlot(area, i, t, out[i]!));
-  }
-
-  private syncMemory(): void {
-    const m = this.memory!;
-    this.vmctx.set('memorySize', BigInt(m.pages) * BigInt(WASM_PAGE));
-    this.vmctx.set('memoryPages', m.pages);
-  }
-
-  private readTrap(): Trap {
-    const v = this.vmctx;
-    const signal = v.get32('trapSignal');
-    const pc = v.get('trapPc');
-    const faultAddress = v.get('trapAddr');
-    let code = v.get32('trapCode');
-    if (signal !== 0) code = classifyFault(signal, faultAddress, { stackGuard: [this.stack.guardLo, this.stack.limit] });
-    const loc = findCode(pc)?.locate(pc);
-    return new Trap({ code, pc, signal, faultAddress, codeOffset: loc?.codeOffset, functionIndex: loc?.functionIndex });
-  }
-
-  dispose(): void {
-    contexts.delete(this.vmctx.addr);
-    this.memory?.dispose();
-    if (this.ownsStack) this.stack.dispose();
-    this.vmctx.dispose();
-  }
-}

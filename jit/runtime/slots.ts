@@ -4,7 +4,7 @@
 // slots of a host call stay in the calling frame's argument area, which the host-call stub
 // records in vmctx.hostCallArgsPtr. The host reads arguments and writes results there in place,
 // through the stack's zero-copy Buffer, so no copy of any size exists (docs/ARCHITECTURE.md
-// "Host calls"). Both run loops (jit/instance/store.ts, ExecContext in index.ts) use these.
+// "Host calls"). The one run loop (run-loop.ts) and its callers use these.
 import { entryArgsBytes, SLOT_SIZE } from '../../abi/calling-convention.js';
 import type { WasmStack } from './stack.js';
 import type { Vmctx } from './vmctx.js';

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AluOp, SseOp, SseStore, rax, rcx, rdx, rsp, xmm0, xmm1, mem, r15 } from '../../backend-x64/index.js';
-import { ExecContext } from '../../jit/runtime/index.js';
+import { ExecContext } from './exec-context.js';
 import { assemble, param } from './asm-helpers.js';
 
 const code = assemble([

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Assembler } from '../../backend-x64/index.js';
-import { ExecContext, Trap, loadCode, imageFromAssembled } from '../../jit/runtime/index.js';
+import { Trap, loadCode, imageFromAssembled } from '../../jit/runtime/index.js';
+import { ExecContext } from './exec-context.js';
 import { encodeImage, decodeImage, type CodeImage } from '../../abi/image.js';
 import { assembleImage, RELOC_BODIES } from './asm-helpers.js';
 import { native } from '../../jit/runtime/native.js';

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AluOp, rax, rcx, rsp, rbp, r14, r15, mem, type Assembler } from '../../backend-x64/index.js';
-import { ExecContext, Trap } from '../../jit/runtime/index.js';
+import { Trap } from '../../jit/runtime/index.js';
+import { ExecContext } from './exec-context.js';
 import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { assemble, param, vm } from './asm-helpers.js';

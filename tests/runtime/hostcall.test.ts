@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AluOp, SseOp, SseStore, rax, rcx, rdx, rsp, r14, xmm0, mem, memIdx, Cond } from '../../backend-x64/index.js';
-import { ExecContext, Trap } from '../../jit/runtime/index.js';
+import { Trap } from '../../jit/runtime/index.js';
+import { ExecContext } from './exec-context.js';
 import { BUILTIN_HOSTCALL } from '../../abi/calling-convention.js';
 import { assemble, param, vm } from './asm-helpers.js';
 

@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { AluOp, Cond, rcx, rsp } from '../../backend-x64/index.js';
-import { ExecContext, Trap } from '../../jit/runtime/index.js';
+import { Trap } from '../../jit/runtime/index.js';
+import { ExecContext } from './exec-context.js';
 import { TrapCode } from '../../abi/traps.js';
 import { assemble, vm } from './asm-helpers.js';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compile, instantiate, Store, type Instance } from '../../jit/instance/api.js';
-import { ExecContext } from '../../jit/runtime/index.js';
+import { ExecContext } from './exec-context.js';
 import { assemble } from './asm-helpers.js';
 import { wat } from '../jit/wat.js';
 import { SLOT_COUNTS, argOf, resultOf, weighted, manySlotsWat, manySlotsImports } from './many-slots.js';

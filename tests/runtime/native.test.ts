@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Assembler, rax } from '../../backend-x64/index.js';
 import { buildRuntimeObject, native } from '../../jit/runtime/native.js';
-import { loadCode, ExecContext, RESERVATION } from '../../jit/runtime/index.js';
+import { loadCode, RESERVATION } from '../../jit/runtime/index.js';
+import { ExecContext } from './exec-context.js';
 import { TRAP_SIGNALS } from '../../abi/traps.js';
 
 function readelf(args: string[], bytes: Uint8Array): { out: string; err: string } {
@@ -130,15 +131,16 @@ test("V8's own WebAssembly traps still work with our handler in front (chained S
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runtimeIndex = join(here, '..', '..', 'jit', 'runtime', 'index.js');
+const execContext = join(here, 'exec-context.js');
 
 function child(body: string): ReturnType<typeof spawnSync> {
-  const src = `import * as rt from ${JSON.stringify(runtimeIndex)};\n${body}`;
+  const src = `import * as rt from ${JSON.stringify(runtimeIndex)};\nimport { ExecContext } from ${JSON.stringify(execContext)};\n${body}`;
   return spawnSync(process.execPath, ['--input-type=module', '-e', src], { encoding: 'utf8', timeout: 20000 });
 }
 
 test('a fault outside compiled code still reaches the previous handler: the child dies of SIGSEGV', () => {
   // kwasm_enter with a bogus vmctx faults inside the .so, which is not registered compiled code
-  const r = child(`rt.native(); new rt.ExecContext(); console.log('armed'); rt.native().enter(16n); console.log('survived');`);
+  const r = child(`rt.native(); new ExecContext(); console.log('armed'); rt.native().enter(16n); console.log('survived');`);
   assert.is(r.signal, 'SIGSEGV', `status ${r.status} stderr ${r.stderr}`);
   assert.match(String(r.stdout), /armed/);
   assert.not.match(String(r.stdout), /survived/);
@@ -146,14 +148,14 @@ test('a fault outside compiled code still reaches the previous handler: the chil
 
 test('a signal whose previous action was SIG_DFL still has its default effect', () => {
   // Node leaves SIGILL at SIG_DFL; our handler restores that and re-raises
-  const r = child(`new rt.ExecContext(); process.kill(process.pid, 'SIGILL'); setTimeout(() => console.log('survived'), 200);`);
+  const r = child(`new ExecContext(); process.kill(process.pid, 'SIGILL'); setTimeout(() => console.log('survived'), 200);`);
   assert.is(r.signal, 'SIGILL', `status ${r.status} stderr ${r.stderr}`);
   assert.not.match(String(r.stdout), /survived/);
 });
 
 test('in the same child setup, a fault in compiled code is a trap and the process exits normally', () => {
   const r = child(`
-    const ctx = new rt.ExecContext({ memory: { initial: 1 } });
+    const ctx = new ExecContext({ memory: { initial: 1 } });
     const code = rt.loadCode({ code: new Uint8Array([0x41, 0x8b, 0x86, 0, 0, 1, 0, 0xc3]), relocs: [], functions: [{ offset: 0, size: 8, typeIndex: 0 }] });
     try { ctx.call(code.functionAddress(0), { params: [], results: ['i32'] }, []); } catch (e) { console.log(e.name, e.message); }`);
   assert.is(r.status, 0, String(r.stderr));
