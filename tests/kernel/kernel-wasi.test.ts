@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { KernelWasi } from '../../kernel-loader/kernel-wasi.js';
 import { FdKindCode, type KernelFdEntry, type KwasmDevice } from '../../kernel-loader/ioctl.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
+import { Filetype } from '../../jit/wasi/layout.js';
 
 class FakeDevice {
   table: KernelFdEntry[] = [];
@@ -47,7 +48,10 @@ test('LOAD hands over argv, environ and the table (stdio, the preopen)', () => {
   const { dev, wasi } = setup();
   assert.equal(dev.args.map((b) => Buffer.from(b).toString()), ['prog\0', 'x\0']);
   assert.equal(dev.env.map((b) => Buffer.from(b).toString()), ['A=b\0']);
-  assert.equal(dev.table.map((e) => [e.fd, e.kind]), [[0, FdKindCode.stream], [1, FdKindCode.stream], [2, FdKindCode.stream], [3, FdKindCode.dir]]);
+  // stdio is whatever this process was given: a pipe or tty is a stream, a socketpair (node's
+  // child_process 'pipe', as under tests/run.ts) a socket entry the kernel serves as one
+  const stdio = (fd: number): number => (wasi.wasiState.fds.get(fd).filetype === Filetype.SOCKET_STREAM ? FdKindCode.socket : FdKindCode.stream);
+  assert.equal(dev.table.map((e) => [e.fd, e.kind]), [[0, stdio(0)], [1, stdio(1)], [2, stdio(2)], [3, FdKindCode.dir]]);
   assert.equal(dev.table.map((e) => e.hostFd).slice(0, 3), [0, 1, 2]);
   assert.is(dev.table[3]?.hostFd, wasi.wasiState.fds.get(3).hostFd);
   wasi.close();
