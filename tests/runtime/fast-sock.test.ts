@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
+import { closeSync, openSync } from 'node:fs';
 import { wat } from '../jit/wat.js';
 import * as api from '../../jit/instance/api.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
@@ -74,7 +75,10 @@ s.on('error', (e) => { parentPort.postMessage('error ' + e.message); raise(1); r
 interface Outcome { steps: unknown[]; peer: string; hits: bigint | undefined }
 
 async function scenario(fast: boolean): Promise<Outcome> {
-  const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }] });
+  // stdout must not be a socket for 'recv on stdout' (NOTSOCK): under tests/run.ts this process's
+  // own stdout is a socketpair (node's child_process 'pipe'), where a recv would wait forever
+  const stdout = openSync('/dev/null', 'w');
+  const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }], stdout });
   const listener = wasi.listeners[0]!;
   if (!fast) process.env['KWASM_FAST_WASI'] = '0';
   const store = new api.Store();
@@ -166,6 +170,7 @@ async function scenario(fast: boolean): Promise<Outcome> {
     await peer.terminate();
     store.dispose();
     wasi.close();
+    closeSync(stdout);
   }
 }
 
