@@ -74,12 +74,9 @@ s.on('error', (e) => { parentPort.postMessage('error ' + e.message); raise(1); r
 
 interface Outcome { steps: unknown[]; peer: string; hits: bigint | undefined }
 
-async function scenario(fast: boolean): Promise<Outcome> {
-  // stdout must not be a socket for 'recv on stdout' (NOTSOCK): under tests/run.ts this process's
-  // own stdout is a socketpair (node's child_process 'pipe'), where a recv would wait forever
-  const stdout = openSync('/dev/null', 'w');
+/** A WASI with one loopback listener and the test module bound to it, native path on or off. */
+function setup(fast: boolean, stdout?: number): { wasi: WASI; store: api.Store; inst: api.Instance; ex: Record<string, Fn> } {
   const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }], stdout });
-  const listener = wasi.listeners[0]!;
   if (!fast) process.env['KWASM_FAST_WASI'] = '0';
   const store = new api.Store();
   let inst: api.Instance;
@@ -87,7 +84,15 @@ async function scenario(fast: boolean): Promise<Outcome> {
     inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
   } finally { delete process.env['KWASM_FAST_WASI']; }
   wasi.initialize(inst);
-  const ex = inst.exports as Record<string, Fn>;
+  return { wasi, store, inst, ex: inst.exports as Record<string, Fn> };
+}
+
+async function scenario(fast: boolean): Promise<Outcome> {
+  // stdout must not be a socket for 'recv on stdout' (NOTSOCK): under tests/run.ts this process's
+  // own stdout is a socketpair (node's child_process 'pipe'), where a recv would wait forever
+  const stdout = openSync('/dev/null', 'w');
+  const { wasi, store, inst, ex } = setup(fast, stdout);
+  const listener = wasi.listeners[0]!;
   const memory = inst.exports['memory'] as { buffer: ArrayBuffer };
   const mem = (): Buffer => Buffer.from(memory.buffer);
   const flags = new Int32Array(new SharedArrayBuffer(12));
@@ -222,11 +227,7 @@ s.on('error', (e) => parentPort.postMessage('error ' + e.message));
 
 test('a request loop (poll_oneoff, sock_recv, sock_send on a non-blocking connection) never reaches JS', async () => {
   const N = 100;
-  const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }] });
-  const store = new api.Store();
-  const inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
-  wasi.initialize(inst);
-  const ex = inst.exports as Record<string, Fn>;
+  const { wasi, store, inst, ex } = setup(true);
   const mem = (): Buffer => Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
   const client = new Worker(CLIENT, { eval: true, workerData: { port: wasi.listeners[0]!.port, n: N } });
   try {
@@ -259,15 +260,7 @@ s.on('error', () => undefined);
 `;
 
 async function resetScenario(fast: boolean): Promise<{ steps: unknown[]; hits: bigint | undefined }> {
-  const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }] });
-  if (!fast) process.env['KWASM_FAST_WASI'] = '0';
-  const store = new api.Store();
-  let inst: api.Instance;
-  try {
-    inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
-  } finally { delete process.env['KWASM_FAST_WASI']; }
-  wasi.initialize(inst);
-  const ex = inst.exports as Record<string, Fn>;
+  const { wasi, store, inst, ex } = setup(fast);
   const mem = (): Buffer => Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
   const peer = new Worker(RESETTER, { eval: true, workerData: { port: wasi.listeners[0]!.port } });
   try {
