@@ -75,17 +75,18 @@ function rssKiB(): number {
 }
 
 // ffi-rs keeps ~0.5 KiB per call until the event loop turns and the GC runs (a bare libc getpid
-// through define() does the same), and native memory takes a one-off step of a few MiB somewhere in
-// the first ~60,000 trapping calls (malloc arenas and V8 sizing; measured flat from there to
-// 400,000). So the loop yields to the event loop between batches, as a real program does, warms
-// up with 60,000 traps, and then requires native memory (RSS minus V8 heap) to stay flat over
+// through define() does the same), so the loop yields to the event loop between batches, as a real
+// program does, warms up with 60,000 traps, and then requires native memory to stay flat over
 // 100,000 more: a leak of 40 bytes or more per trap (signal frames, stacks, handles) would show.
+// Native memory is RSS minus V8's *resident* heap (total_physical_size), not minus heapTotal: V8
+// discards the contents of free heap pages and faults them back in later, which moves RSS by
+// several MiB while heapTotal (committed, resident or not) stays put; measured per mapping in
+// /proc/self/smaps, all of a 6-7 MiB "growth" over one window was such 256 KiB V8 pages.
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const turn = async (): Promise<void> => { await new Promise((r) => setTimeout(r, 1)); gc(); };
-const nativeKiB = (): number => { const m = process.memoryUsage(); return (m.rss - m.heapTotal) / 1024; };
-// ffi-rs holds ~0.5 KiB per call until the event loop turns and its finalizers run, which on a
-// loaded machine can lag one batch behind: let a few turns pass before each reading.
+const nativeKiB = (): number => (process.memoryUsage().rss - v8.getHeapStatistics().total_physical_size) / 1024;
+// ffi-rs's finalizers can lag a batch behind on a loaded machine: let a few turns pass first.
 const settledNativeKiB = async (): Promise<number> => { for (let i = 0; i < 3; i++) await turn(); return nativeKiB(); };
 
 test('100,000 traps in a loop: every one caught, native memory flat', async () => {
