@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule } from '../jit/compiler/module-compiler.js';
-import { decodeModule } from '../jit/decoder.js';
+import { decodeModule } from '../jit/frontend/decoder.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);

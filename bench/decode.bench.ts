@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { decodeModule } from '../jit/decoder.js';
-import { validateModule } from '../jit/validator.js';
+import { decodeModule } from '../jit/frontend/decoder.js';
+import { validateModule } from '../jit/frontend/validator.js';
 
 const require = createRequire(import.meta.url);
 

@@ -3,7 +3,7 @@
 // imported only when that command runs: `run`'s start-up should not pay for the others.
 import { readFileSync } from 'node:fs';
 import { CompileError } from './errors.js';
-import { validateModule } from './validator.js';
+import { validateModule } from './frontend/validator.js';
 import { isHelpFlag } from './cli/args.js';
 
 export interface Subcommand {

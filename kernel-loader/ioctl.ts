@@ -146,7 +146,7 @@ export interface LoadOptions {
   memPages?: number;
   memMaxPages?: number;
   stackBytes?: number;
-  /** module description (kwasm_ioctl.h layout; kernel-instance.ts builds it) */
+  /** module description (kwasm_ioctl.h layout; kernel-loader/loader.ts builds it) */
   desc?: Uint8Array;
   /** KWASM_LOAD_MAY_YIELD: the code jumps back to its stack check when the stub returns */
   mayYield?: boolean;

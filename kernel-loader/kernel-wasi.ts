@@ -9,7 +9,7 @@
 // changed (path_open, fd_renumber, fd_fdstat_set_flags, a user-space close, a file read...). A
 // wasm fd the kernel does not hold exits to user space, which answers it as in user mode. argv
 // and environ are handed over once (SET_ARGS), and proc_exit in ring 0 comes back as jit/wasi's
-// WASIExit (kernel-instance.ts).
+// WASIExit (kernel-loader/loader.ts).
 //
 // Sockets (issue #15) are socket entries to the kernel, which serves sock_*, reads, writes and
 // polls on them. A connection the kernel accepts is a new host fd of this process and a new

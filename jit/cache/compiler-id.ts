@@ -8,10 +8,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/jit/cache
-/** What makes up the compiler: jit/'s own .js files, and everything under the others (a new
- *  subdirectory, say jit/compiler/simd/, is included without touching this list). */
+/** What makes up the compiler: jit/'s own .js files, the front end and the compiler, and
+ *  everything under the others (a new subdirectory, say jit/compiler/simd/, is included without
+ *  touching this list). */
 const SOURCES: [string, boolean][] = [
-  [join(here, '..'), false], [join(here, '..', 'compiler'), true],
+  [join(here, '..'), false], [join(here, '..', 'frontend'), true], [join(here, '..', 'compiler'), true],
   [join(here, '..', '..', 'backend-x64'), true], [join(here, '..', '..', 'abi'), true],
 ];
 

@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { decodeModuleFile, encodeModuleFile, ModuleFileError } from '../../abi/image.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
-import { decodeModule } from '../decoder.js';
-import { validateModuleInfo } from '../validator.js';
+import { decodeModule } from '../frontend/decoder.js';
+import { validateModuleInfo } from '../frontend/validator.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 

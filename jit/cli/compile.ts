@@ -6,7 +6,7 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { CompileError } from '../errors.js';
 import { compileModule, functionName, type CompiledModule } from '../compiler/module-compiler.js';
-import { formatFuncType } from '../types.js';
+import { formatFuncType } from '../frontend/types.js';
 
 import { isHelpFlag } from './args.js';
 

@@ -3,7 +3,7 @@
 // --trap-unknown-imports puts in place of missing function imports.
 import type { RunOptions } from './args.js';
 import type { WASI } from '../wasi/index.js';
-import type { ModuleInfo } from '../types.js';
+import type { ModuleInfo } from '../frontend/types.js';
 
 export type Imports = Record<string, Record<string, unknown>>;
 

@@ -7,7 +7,7 @@
 // WASI call stops the wasm stack and comes back here as a host call, served by jit/wasi/ exactly
 // as in user mode (kernel-loader/kernel-wasi.ts keeps the two fd tables in step). jit/wasi/ reads
 // guest memory through `exports.memory.buffer`, which in kernel mode is an mmap of the kernel
-// instance's own linear memory pages (kernel-instance.ts KernelMemory), so there is no copying
+// instance's own linear memory pages (kernel-loader/loader.ts KernelMemory), so there is no copying
 // around calls.
 // Loaded only for --kernel: user-mode runs never load ffi-rs or open the device.
 import type { RunOptions } from './args.js';
@@ -16,7 +16,7 @@ import { ValueError } from './values.js';
 import { backtraceFromOffsets, formatBacktrace } from './backtrace.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import type { Loaded } from '../cache/load.js';
-import type { KernelInstance } from '../../kernel-loader/kernel-instance.js';
+import type { KernelInstance } from '../../kernel-loader/loader.js';
 import { CompileError, LinkError } from '../errors.js';
 import type { Trap } from '../runtime/index.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled, type Imports } from './host.js';
@@ -25,9 +25,9 @@ import { say, wasiFor, addTrappingImports, UnknownImportCalled, type Imports } f
 export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<number> {
   const t0 = performance.now();
   let t1 = t0, t2 = t0;
-  const { KernelInstance, KERNEL_HOST, KernelUnsupportedError } = await import('../../kernel-loader/kernel-instance.js');
+  const { KernelInstance, KERNEL_HOST, KernelUnsupportedError } = await import('../../kernel-loader/loader.js');
   const { KwasmError } = await import('../../kernel-loader/ioctl.js');
-  let instance: import('../../kernel-loader/kernel-instance.js').KernelInstance | undefined;
+  let instance: import('../../kernel-loader/loader.js').KernelInstance | undefined;
   let kwasi: import('../../kernel-loader/kernel-wasi.js').KernelWasi | undefined;
   let compiled: CompiledModule | undefined;
   let source: Loaded['source'] | undefined;

@@ -11,7 +11,7 @@ import { formatBacktrace, hostCallBacktrace, trapBacktrace, type Frame } from '.
 import { CompileError, LinkError } from '../errors.js';
 import type { Module, Instance, ImportObject } from '../instance/api.js';
 import type { Store } from '../instance/store.js';
-import type { ModuleInfo } from '../types.js';
+import type { ModuleInfo } from '../frontend/types.js';
 import type { Trap } from '../runtime/index.js';
 import type { Loaded } from '../cache/load.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';

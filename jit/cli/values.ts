@@ -2,7 +2,7 @@
 // prints them (Rust's `Display`): integers signed decimal, floats as the shortest decimal that
 // reads back to the same value, never in exponent notation (1e21 prints all 22 digits), `inf`,
 // `-inf`, `NaN`, and `-0` for negative zero.
-import { EXTERNREF, F32, F64, FUNCREF, I32, I64, type ValType } from '../types.js';
+import { EXTERNREF, F32, F64, FUNCREF, I32, I64, type ValType } from '../frontend/types.js';
 
 /** A bad --invoke argument: the CLI reports it and exits 1 (the command line parsed fine). */
 export class ValueError extends Error {}

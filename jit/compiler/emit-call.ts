@@ -9,7 +9,7 @@ import { AluOp, Cond, mem, memIdx } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { slotCount } from '../../abi/calling-convention.js';
 import { FUNCREF, TABLE_DESC, VMCTX } from '../../abi/vmctx.js';
-import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../types.js';
+import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../frontend/types.js';
 import { on } from './emitters.js';
 import { G, R11, R14, R15, RAX, RCX, type CodeGen } from './masm.js';
 import { RT } from './runtime-calls.js';

@@ -4,13 +4,13 @@
 import { AluOp, Cond, mem, memIdx, ripRel, SseOp, type Label } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
-import { BLOCK_EMPTY, I32, type ValType } from '../types.js';
-import type { InstrReader } from '../instr-reader.js';
+import { BLOCK_EMPTY, I32, type ValType } from '../frontend/types.js';
+import type { InstrReader } from '../frontend/instr-reader.js';
 import { COND_AWARE, on } from './emitters.js';
 import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
 import { G, R11, R15, RSP, X, isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
-import { codeOf } from '../opcodes.js';
+import { codeOf } from '../frontend/opcodes.js';
 
 const EMPTY = new Uint8Array(0);
 const SINGLE: Uint8Array[] = [];

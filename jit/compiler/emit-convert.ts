@@ -5,7 +5,7 @@
 // (u32) or the 2^63 split (u64). Int -> float unsigned u64 uses the halve-and-double trick.
 import { AluOp, Cond, ShiftOp, SseOp, type Label } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
-import { F32, F64, I32, I64 } from '../types.js';
+import { F32, F64, I32, I64 } from '../frontend/types.js';
 import { on } from './emitters.js';
 import { G, R11, X, XS, type CodeGen } from './masm.js';
 

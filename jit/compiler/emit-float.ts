@@ -3,7 +3,7 @@
 // roundss/roundsd; abs/neg/copysign as bit masks from the constant pool; compares whose
 // unordered case (PF) is handled explicitly.
 import { AluOp, Cond, RoundMode, SseOp, type Mem } from '../../backend-x64/index.js';
-import { F32, F64, I32 } from '../types.js';
+import { F32, F64, I32 } from '../frontend/types.js';
 import { on } from './emitters.js';
 import { G, X, XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';

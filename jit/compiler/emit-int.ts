@@ -3,11 +3,11 @@
 // and sign extension.
 import { AluOp, BitOp, Cond, ShiftOp, UnaryOp, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
-import { I32, I64 } from '../types.js';
+import { I32, I64 } from '../frontend/types.js';
 import { COND_AWARE, on } from './emitters.js';
 import { G, R11, RAX, RDX, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
-import { codeOf } from '../opcodes.js';
+import { codeOf } from '../frontend/opcodes.js';
 
 type Size = 32 | 64;
 const typeOf = (s: Size): number => (s === 32 ? I32 : I64);

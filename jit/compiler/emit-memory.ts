@@ -4,7 +4,7 @@
 // registers always have a zero upper half, so the index register can be used as is.
 import { Mem, NO_INDEX, SseOp, SseStore, mem, memIdx } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
-import { F32, F64, I32, I64 } from '../types.js';
+import { F32, F64, I32, I64 } from '../frontend/types.js';
 import { on } from './emitters.js';
 import { G, R11, R14, R15, X, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';

@@ -10,7 +10,7 @@ import {
   Cond, FpCmp, RoundMode, SimdImmOp, SimdOp, SimdShiftImm, SseOp, SseStore, ShiftOp, AluOp,
   type LaneBytes, type Mem,
 } from '../../backend-x64/index.js';
-import { F32, F64, I32, I64, V128 } from '../types.js';
+import { F32, F64, I32, I64, V128 } from '../frontend/types.js';
 import { on } from './emitters.js';
 import { ADDR_OPERAND, address } from './emit-memory.js';
 import { G, X, XS, type CodeGen } from './masm.js';

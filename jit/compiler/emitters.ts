@@ -1,8 +1,8 @@
 // The opcode-indexed emitter table. Each family file registers its handlers here; regular
 // families (ALU ops, compares, loads/stores, float binops) register one generic emitter per
 // table row instead of a switch case per opcode.
-import type { InstrReader } from '../instr-reader.js';
-import { NUM_CODES, codeOf } from '../opcodes.js';
+import type { InstrReader } from '../frontend/instr-reader.js';
+import { NUM_CODES, codeOf } from '../frontend/opcodes.js';
 import type { CodeGen } from './masm.js';
 
 export type Emitter = (c: CodeGen, ir: InstrReader) => void;

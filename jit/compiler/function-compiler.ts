@@ -5,11 +5,11 @@ import { AluOp, Cond, mem, memIdx, type Assembler } from '../../backend-x64/inde
 import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError, malformed } from '../errors.js';
-import type { InstrReader } from '../instr-reader.js';
-import { opName } from '../opcodes.js';
-import type { FunctionValidator } from '../validator.js';
-import { V128, type ModuleInfo } from '../types.js';
-import { localTypes as expandLocals } from '../decoder.js';
+import type { InstrReader } from '../frontend/instr-reader.js';
+import { opName } from '../frontend/opcodes.js';
+import type { FunctionValidator } from '../frontend/validator.js';
+import { V128, type ModuleInfo } from '../frontend/types.js';
+import { localTypes as expandLocals } from '../frontend/decoder.js';
 import { COND_AWARE, EMIT } from './emitters.js';
 import { FrameKind } from './frames.js';
 import { CodeGen, R11, R15, RBP, RSP, RAX, type ModuleEnv } from './masm.js';

@@ -22,7 +22,7 @@ import {
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
-import { F32, F64, I32, V128, type FuncType, type ValType } from '../types.js';
+import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
 import { resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';

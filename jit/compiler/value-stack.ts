@@ -8,7 +8,7 @@
 //   LOCAL  equal to a local variable; reading it reads the local's frame slot
 //   STACK  spilled to its canonical frame slot, which is fixed by the entry's height
 //   COND   an i32 boolean that is still only in EFLAGS (a compare fused with br_if/if/select)
-import type { ValType } from '../types.js';
+import type { ValType } from '../frontend/types.js';
 
 export const Kind = { CONST: 0, REG: 1, LOCAL: 2, STACK: 3, COND: 4 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];

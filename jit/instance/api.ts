@@ -6,12 +6,12 @@
 // A Store groups instances that may call each other (one wasm stack, shared type ids);
 // `store.dispose()` frees their native memory and code.
 import { compileModule, type CompiledModule } from '../compiler/module-compiler.js';
-import { Instance, type ImportObject } from './instance.js';
+import { Instance, type ImportObject } from './loader.js';
 import { Store } from './store.js';
 import { bindNativeWasi } from './native-wasi.js';
 
 export { Store } from './store.js';
-export { Instance, callRaw, type ImportObject } from './instance.js';
+export { Instance, callRaw, type ImportObject } from './loader.js';
 export { Global } from './globals.js';
 export { Table } from './tables.js';
 export { Memory } from './memory.js';

@@ -1,12 +1,12 @@
 // The call boundary between JS values and raw slot bits, shared by both run loops: user space
-// (store.ts: kwasm_enter / kwasm_resume) and the kernel (kernel-loader/kernel-instance.ts: INVOKE /
+// (store.ts: kwasm_enter / kwasm_resume) and the kernel (kernel-loader/loader.ts: INVOKE /
 // RESUME ioctls). The loops differ only in transport; answering a host call (decode the
 // arguments by type, call the JS function, encode its results), calling an export with JS values,
 // reading the results of a finished call and turning a trap into the JS API's error are here once.
 import { TrapCode } from '../../abi/traps.js';
 import { RuntimeError } from '../errors.js';
 import { resultsInSlots, slotCount, unpackSlots } from '../../abi/calling-convention.js';
-import { F32, F64, I32, V128, type FuncType, type ValType } from '../types.js';
+import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
 import type { Trap } from '../runtime/traps.js';
 
 /** How a loader maps JS values to slot bits and back (references differ per loader). */

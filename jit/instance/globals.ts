@@ -1,7 +1,7 @@
 // Global variables. Every global lives in an 8-byte native cell: a module's own globals in its
 // instance's vmctx area, host-created ones in the cell arena. An importer stores a pointer to
 // the exporter's cell, so a mutable global is shared, as the spec requires.
-import { I32, I64, F32, F64, V128, type ValType } from '../types.js';
+import { I32, I64, F32, F64, V128, type ValType } from '../frontend/types.js';
 import { cells } from './native-heap.js';
 import { bitsToNum, numToBits } from './values.js';
 import type { Store } from './store.js';

@@ -1,6 +1,6 @@
 // Cross-module linking by name, as the spec scripts' `register` command and embedders need:
 // registered instances' exports become importable under a module name.
-import type { Instance, ImportObject } from './instance.js';
+import type { Instance, ImportObject } from './loader.js';
 
 export class Linker {
   private modules: ImportObject = Object.create(null) as ImportObject;

@@ -11,11 +11,11 @@
 // initialize() binds this very instance and its exported "memory" is memory 0 (the memory the
 // stub addresses through r15's vmctx, and the one WASI reads); until then every call goes to JS,
 // which answers as before (a call before start() is an error there).
-import { I32, I64, type FuncType } from '../types.js';
+import { I32, I64, type FuncType } from '../frontend/types.js';
 import { errnoFromNodeCode, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
 import { FastFdWrite, FAST_FD } from '../runtime/fast-fd-write.js';
 import { Fdflags, Filetype, Rights } from '../wasi/layout.js';
-import type { Instance, ImportObject } from './instance.js';
+import type { Instance, ImportObject } from './loader.js';
 
 const bound = new WeakMap<Instance, NativeWasi>();
 

@@ -1,6 +1,6 @@
 // The instance plan: what instantiating a module means, independent of where it runs. Both
-// loaders consume it — user space (instance.ts: mmap'd memory, native tables and vmctx) and the
-// kernel (kernel-loader/kernel-instance.ts: a description for /dev/kwasm) — so the spec's rules
+// loaders consume it — user space (loader.ts: mmap'd memory, native tables and vmctx) and the
+// kernel (kernel-loader/loader.ts: a description for /dev/kwasm) — so the spec's rules
 // live here once: import lookup and limits matching, canonical function type ids, constant
 // expressions, own globals' initial values, element segment items, and the active segments'
 // initialisation in the spec's order (every element segment, then every data segment; the first
@@ -12,7 +12,7 @@
 // ConstEnv and SegmentTarget below.
 import { TrapCode, trapInfo } from '../../abi/traps.js';
 import { LinkError, RuntimeError } from '../errors.js';
-import type { ConstExpr, ElemSegment, FuncType, Import, ModuleInfo } from '../types.js';
+import type { ConstExpr, ElemSegment, FuncType, Import, ModuleInfo } from '../frontend/types.js';
 
 export type ImportObject = Record<string, Record<string, unknown>>;
 

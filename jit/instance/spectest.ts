@@ -1,6 +1,6 @@
 // The `spectest` module the official test suite imports from: print functions (no-ops here),
 // globals of each type with the value 666, a 10..20 funcref table and a 1..2 page memory.
-import { F32, F64, FUNCREF, I32, I64 } from '../types.js';
+import { F32, F64, FUNCREF, I32, I64 } from '../frontend/types.js';
 import { Global } from './globals.js';
 import { Memory } from './memory.js';
 import { Table } from './tables.js';

@@ -6,7 +6,7 @@
 import { VMCTX } from '../../abi/vmctx.js';
 import { packSlots, slotCount } from '../../abi/calling-convention.js';
 import { WasmStack, readSlotBits, writeSlotBits, runCall, type HostCallRequest, type Vmctx } from '../runtime/index.js';
-import { EXTERNREF, FUNCREF, type FuncType, type ValType } from '../types.js';
+import { EXTERNREF, FUNCREF, type FuncType, type ValType } from '../frontend/types.js';
 import { CodeArena } from './code-arena.js';
 import { TypeIds } from './plan.js';
 import { resultBits } from './boundary.js';

@@ -3,7 +3,7 @@
 // descriptor in each instance that uses the table; a table shared by several instances keeps
 // the list of those descriptors and rewrites them when it grows (and possibly moves).
 import { TABLE_DESC } from '../../abi/vmctx.js';
-import type { ValType } from '../types.js';
+import type { ValType } from '../frontend/types.js';
 import { allocBlock, freeBlock, type NativeBlock } from './native-heap.js';
 import type { Store } from './store.js';
 

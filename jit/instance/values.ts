@@ -1,7 +1,7 @@
 // Wasm values at the boundary: every value travels as its raw 64-bit slot pattern (bigint), so
 // NaN payloads survive (a JS number would canonicalise them); the JS-API conversions (i32
 // number, i64 BigInt, f32/f64 number, refs) are layered on top.
-import { F32, F64, I32, I64, type ValType } from '../types.js';
+import { F32, F64, I32, I64, type ValType } from '../frontend/types.js';
 
 const dv = new DataView(new ArrayBuffer(8));
 

@@ -2,7 +2,7 @@
 // returns or traps (runTransport). The transport is a small strategy: in user space kwasm_enter /
 // kwasm_resume over ffi (runCall below; the store behind the embedding API and the CLI, and the
 // runtime tests' typed-value helper, run every call through it), for ring 0 the INVOKE / RESUME
-// ioctls (kernel-loader/kernel-instance.ts). Answering a host call with JS values is shared above
+// ioctls (kernel-loader/loader.ts). Answering a host call with JS values is shared above
 // the transport (jit/instance/boundary.ts).
 import { VMCTX } from '../../abi/vmctx.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';

@@ -2,7 +2,7 @@
 // TypeScript implementation, its native user-space server if any, its ring-0 server id if any,
 // and what it may do to the fd table. Everything else reads this table: the import object
 // (index.ts), the fd-table mirrors of the native servers (index.ts FdMirror: the user-space fast
-// stub's and kwasm.ko's), kernel mode's list of ring-0 imports (kernel-loader/kernel-instance.ts)
+// stub's and kwasm.ko's), kernel mode's list of ring-0 imports (kernel-loader/loader.ts)
 // and the C ids (`npm run gen:abi` writes KWASM_HOST_WASI_* into kmod/kwasm_abi.h). Adding a
 // function is one `def` line; serving it in ring 0 is `ring0: <next id>` plus its C server in
 // kmod/kwasm_wasi.c (tests/kernel/ioctl-header.test.ts checks the server exists).
@@ -125,7 +125,7 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('path_unlink_file', [I, I, I], fs.path_unlink_file, READS),
   // clocks, files and TCP sockets in ring 0 (kwasm_net.c); any other fd there exits to user space
   def('poll_oneoff', [I, I, I, I], poll.poll_oneoff, { ring0: 8, native: 'poll', fds: 'reads' }),
-  // ends the call with status EXIT in ring 0, thrown as WASIExit by kernel-instance.ts
+  // ends the call with status EXIT in ring 0, thrown as WASIExit by kernel-loader/loader.ts
   def('proc_exit', [I], proc.proc_exit, { ring0: 15, fds: 'none' }, []),
   def('proc_raise', [I], proc.proc_raise, NONE),
   def('sched_yield', [], proc.sched_yield, { ring0: 5, fds: 'none' }),

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRunArgs, UsageError } from '../../jit/cli/args.js';
 import { formatValue, parseValue, ValueError } from '../../jit/cli/values.js';
-import { F32, F64, I32, I64 } from '../../jit/types.js';
+import { F32, F64, I32, I64 } from '../../jit/frontend/types.js';
 
 test('options before FILE, everything after FILE is the guest\'s (even --help and --dir)', () => {
   const o = parseRunArgs(['--dir', 'a::/x', '--dir=b', '--env', 'K=v=w', '--env=E=', '--invoke', 'f', '--timeout=250',

@@ -6,7 +6,7 @@
 //
 // Works on the spec runner's Engine interface, so V8, kwasm-jit in user space and kwasm-jit in
 // ring 0 (tests/kernel/guest/kernel-engine.ts) plug in alike.
-import { decodeModule } from '../../jit/decoder.js';
+import { decodeModule } from '../../jit/frontend/decoder.js';
 import type { Engine, EngineInstance, SpecValue } from '../spec/engine.js';
 import { GLOBAL_PREFIX, MEMORY_HASH, instrument } from './instrument.js';
 import { LOG_KEEP, LOG_TAGS, LOGGER_MODULE, loggerModule } from './logger.js';

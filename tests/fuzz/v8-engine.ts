@@ -1,8 +1,8 @@
 // V8 (WebAssembly JS API) behind the spec runner's Engine interface (tests/spec/engine.ts), the
 // reference side of the differential fuzzer. Values cross as the spec runner's bit patterns; the
 // JS API has no type reflection here, so the export signatures come from decoding the module.
-import { decodeModule } from '../../jit/decoder.js';
-import { EXTERNREF, F32, F64, FUNCREF, I32, I64, type FuncType, type ValType } from '../../jit/types.js';
+import { decodeModule } from '../../jit/frontend/decoder.js';
+import { EXTERNREF, F32, F64, FUNCREF, I32, I64, type FuncType, type ValType } from '../../jit/frontend/types.js';
 import type { Engine, EngineInstance, SpecValue } from '../spec/engine.js';
 
 export const VALTYPE_NAMES: Readonly<Record<number, string>> = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [FUNCREF]: 'funcref', [EXTERNREF]: 'externref' };

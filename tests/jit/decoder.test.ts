@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeModule, localTypes } from '../../jit/decoder.js';
+import { decodeModule, localTypes } from '../../jit/frontend/decoder.js';
 import { CompileError } from '../../jit/errors.js';
-import { validateModule } from '../../jit/validator.js';
-import { EXTERNREF, F64, FUNCREF, I32, I64 } from '../../jit/types.js';
+import { validateModule } from '../../jit/frontend/validator.js';
+import { EXTERNREF, F64, FUNCREF, I32, I64 } from '../../jit/frontend/types.js';
 import { HEADER, bytes, section, wat } from './wat.js';
 
 function malformed(b: Uint8Array, reason?: string): CompileError {

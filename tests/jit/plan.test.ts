@@ -3,10 +3,10 @@
 // items, the segments' actions in the spec's order, and the link checks both loaders share.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeModule } from '../../jit/decoder.js';
+import { decodeModule } from '../../jit/frontend/decoder.js';
 import { applyActions, planInstance, TypeIds, type ConstEnv } from '../../jit/instance/plan.js';
 import { compile, instantiate, Store } from '../../jit/instance/api.js';
-import { instantiateInKernel } from '../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel } from '../../kernel-loader/loader.js';
 import { LinkError, RuntimeError } from '../../jit/errors.js';
 import { wat } from './wat.js';
 

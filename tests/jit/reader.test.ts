@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CompileError } from '../../jit/errors.js';
-import { Reader } from '../../jit/reader.js';
+import { Reader } from '../../jit/frontend/reader.js';
 
 const r = (...b: number[]): Reader => new Reader(Uint8Array.from(b));
 

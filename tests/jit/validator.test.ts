@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeModule } from '../../jit/decoder.js';
+import { decodeModule } from '../../jit/frontend/decoder.js';
 import { CompileError } from '../../jit/errors.js';
-import { InstrReader } from '../../jit/instr-reader.js';
-import { opName } from '../../jit/opcodes.js';
-import { Reader } from '../../jit/reader.js';
-import { F64, I32, I64, UNKNOWN } from '../../jit/types.js';
-import { FunctionValidator, validateModule, validateModuleInfo } from '../../jit/validator.js';
+import { InstrReader } from '../../jit/frontend/instr-reader.js';
+import { opName } from '../../jit/frontend/opcodes.js';
+import { Reader } from '../../jit/frontend/reader.js';
+import { F64, I32, I64, UNKNOWN } from '../../jit/frontend/types.js';
+import { FunctionValidator, validateModule, validateModuleInfo } from '../../jit/frontend/validator.js';
 import { wat } from './wat.js';
 
 function invalid(text: string, reason: string): CompileError {

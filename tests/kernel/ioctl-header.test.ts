@@ -12,7 +12,7 @@ import {
   VERSION_STRUCT, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, FD_ENTRY_STRUCT, FDS_STRUCT, ARGS_STRUCT, FdKindCode, FdEntryFlag, MAX_KERNEL_FDS, MAX_ARGS_BYTES,
   Status, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc, GLOBAL_STRUCT, KWASM_IOC_GLOBAL, GLOBAL_WRITE,
 } from '../../kernel-loader/ioctl.js';
-import { KERNEL_HOST } from '../../kernel-loader/kernel-instance.js';
+import { KERNEL_HOST } from '../../kernel-loader/loader.js';
 
 const header = readFileSync(join(repoRoot(), 'kernel-loader', 'kmod', 'kwasm_ioctl.h'), 'utf8');
 const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

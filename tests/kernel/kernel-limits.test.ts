@@ -1,11 +1,11 @@
 // Host-side (no VM): a module over one of the kernel's description limits (kwasm_ioctl.h
 // KWASM_MAX_DESC_*) or with more results than the signature word can say is refused by
-// kernel-instance.ts with KernelUnsupportedError naming the limit, before anything is allocated
+// kernel-loader/loader.ts with KernelUnsupportedError naming the limit, before anything is allocated
 // for it and before /dev/kwasm is opened (the kernel would only answer EINVAL; 1024 tables of
 // 2^20 elements would have been a 4 GiB description buffer).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { instantiateInKernel, KernelUnsupportedError } from '../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel, KernelUnsupportedError } from '../../kernel-loader/loader.js';
 import { wat } from '../jit/wat.js';
 
 function refused(text: string, why: RegExp): void {

@@ -2,7 +2,7 @@
 // jit/instance, values as raw bit patterns (so NaN payloads survive), one Store per script so
 // every file starts clean and frees its native memory and code at the end.
 import { compile, instantiate, spectestImports, Store, Linker, callRaw, funcInfoOf, Global, type Instance } from '../../jit/instance/api.js';
-import { EXTERNREF, FUNCREF, I32, F32, V128, type ValType } from '../../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, F32, V128, type ValType } from '../../jit/frontend/types.js';
 import type { Engine, EngineInstance, SpecValue } from './engine.js';
 import { v128FromBits, v128ToBits } from './v128.js';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CompileError } from '../../jit/errors.js';
-import { validateModule } from '../../jit/validator.js';
+import { validateModule } from '../../jit/frontend/validator.js';
 import type { Engine, EngineInstance, SpecValue } from './engine.js';
 import { execHandlers } from './exec.js';
 

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot } from '../../../kernel-loader/vm/harness.js';
-import { KernelUnsupportedError } from '../../../kernel-loader/kernel-instance.js';
+import { KernelUnsupportedError } from '../../../kernel-loader/loader.js';
 import { compareModule, moduleDifference } from '../../fuzz/differential.js';
 import { FEATURE_FLAGS, generateModule, generatorVersion } from '../../fuzz/generate.js';
 import { kwasmTrapKind, v8TrapKind } from '../../fuzz/trap-kinds.js';

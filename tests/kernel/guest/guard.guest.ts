@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, Status, ERRNO, KWASM_IOC, INVOKE_STRUCT, KWASM_IOC_TRACE, TRACE_STRUCT, KWASM_IOCTL_VERSION } from '../../../kernel-loader/ioctl.js';
-import { instantiateInKernel, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel, type KernelFunction } from '../../../kernel-loader/loader.js';
 import { TrapCode } from '../../../abi/traps.js';
 import type { Trap } from '../../../jit/runtime/traps.js';
 import { RuntimeError } from '../../../jit/errors.js';

@@ -1,4 +1,4 @@
-// Guest-side: compiler-produced modules instantiated in ring 0 (kernel-loader/kernel-instance.ts):
+// Guest-side: compiler-produced modules instantiated in ring 0 (kernel-loader/loader.ts):
 // exports with every number type, globals, tables + call_indirect, data segments, memory.grow in
 // the kernel, traps as the user-space error kinds, host calls answered by user space through
 // RESUME, and the in-kernel WASI fast path.
@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/loader.js';
 import { RuntimeError } from '../../../jit/errors.js';
 import { stdioEntry } from '../../../jit/wasi/fd-table.js';
 import { Errno } from '../../../jit/wasi/errno.js';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { KwasmDevice, Status } from '../../../kernel-loader/ioctl.js';
 import { TrapCode } from '../../../abi/traps.js';
 import * as B from './blobs.js';
-import { instantiateInKernel } from '../../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel } from '../../../kernel-loader/loader.js';
 
 const test = suite('interrupt');
 

@@ -1,11 +1,11 @@
 // The spec runner's Engine (tests/spec/engine.ts) on kernel mode: every module is instantiated in
-// ring 0 through kernel-loader/kernel-instance.ts, one /dev/kwasm file per instance. A module kernel
+// ring 0 through kernel-loader/loader.ts, one /dev/kwasm file per instance. A module kernel
 // mode cannot run yet instantiates to a placeholder whose every use throws the
 // "not supported in kernel mode yet" error, so the script's later commands are tallied as
 // unsupported instead of running against the previous module.
-import { KernelInstance, KernelUnsupportedError, type KernelFunction, type KernelHostStorage, type KernelImports } from '../../../kernel-loader/kernel-instance.js';
+import { KernelInstance, KernelUnsupportedError, type KernelFunction, type KernelHostStorage, type KernelImports } from '../../../kernel-loader/loader.js';
 import { compileModule, type CompiledModule } from '../../../jit/compiler/module-compiler.js';
-import { EXTERNREF, FUNCREF, I32, F32, I64, F64, V128, type ValType } from '../../../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, F32, I64, F64, V128, type ValType } from '../../../jit/frontend/types.js';
 import { v128FromBits, v128ToBits } from '../../spec/v128.js';
 import { LinkError } from '../../../jit/errors.js';
 import { numToBits } from '../../../jit/instance/values.js';

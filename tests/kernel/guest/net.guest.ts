@@ -15,7 +15,7 @@ import { runCmd } from '../../../jit/cli/run.js';
 import { Worker } from 'node:worker_threads';
 import { Errno } from '../../../jit/wasi/index.js';
 import { Filetype } from '../../../jit/wasi/layout.js';
-import type { KernelFunction } from '../../../kernel-loader/kernel-instance.js';
+import type { KernelFunction } from '../../../kernel-loader/loader.js';
 import { RuntimeError } from '../../../jit/errors.js';
 import { inKernel, wat } from './wasi.guest.js';
 

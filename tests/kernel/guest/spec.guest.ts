@@ -13,8 +13,8 @@ import { cacheDir } from '../../spec/convert.js';
 import { handlers, type Command, type FileContext, type Outcome } from '../../spec/runner.js';
 import { execHandlers } from '../../spec/exec.js';
 import { KernelEngine } from './kernel-engine.js';
-import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/kernel-instance.js';
-import { I64 } from '../../../jit/types.js';
+import { instantiateInKernel, KernelUnsupportedError, type KernelFunction } from '../../../kernel-loader/loader.js';
+import { I64 } from '../../../jit/frontend/types.js';
 import { RuntimeError } from '../../../jit/errors.js';
 import { Status } from '../../../kernel-loader/ioctl.js';
 

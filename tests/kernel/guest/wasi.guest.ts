@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { instantiateInKernel, KERNEL_HOST, type KernelFunction, type KernelInstance } from '../../../kernel-loader/kernel-instance.js';
+import { instantiateInKernel, KERNEL_HOST, type KernelFunction, type KernelInstance } from '../../../kernel-loader/loader.js';
 import { KernelWasi } from '../../../kernel-loader/kernel-wasi.js';
 import { Status } from '../../../kernel-loader/ioctl.js';
 import { WASI, WASIExit, Errno, type WASIOptions } from '../../../jit/wasi/index.js';

@@ -7,7 +7,7 @@
 // is a Uint8Array of type codes (UNKNOWN = 0 is the bottom type of
 // unreachable code) and control frames live in parallel typed arrays, so
 // validation allocates nothing per instruction.
-import { CompileError, invalid, malformed } from './errors.js';
+import { CompileError, invalid, malformed } from '../errors.js';
 import { decodeModule } from './decoder.js';
 import { InstrReader } from './instr-reader.js';
 import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults } from './opcodes.js';

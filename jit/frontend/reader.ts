@@ -5,7 +5,7 @@
 // One Reader is a cursor (`pos`) bounded by `end`; the decoder narrows `end`
 // to the current section or function body so a lying size can never make it
 // read another section's bytes. Nothing here allocates except names.
-import { malformed } from './errors.js';
+import { malformed } from '../errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

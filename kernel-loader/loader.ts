@@ -12,7 +12,7 @@ import { compileModule, type CompiledModule } from '../jit/compiler/module-compi
 import { RT, RT_BASE, RT_NAMES } from '../jit/compiler/runtime-calls.js';
 import { Trap } from '../jit/runtime/traps.js';
 import { runTransport } from '../jit/runtime/run-loop.js';
-import { EXTERNREF, FUNCREF, I32, I64, F32, F64, V128, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/types.js';
+import { EXTERNREF, FUNCREF, I32, I64, F32, F64, V128, type FuncType, type Limits, type ModuleInfo, type TableType, type ValType } from '../jit/frontend/types.js';
 import { packSlots, resultsInSlots, slotCount, slotWidth } from '../abi/calling-convention.js';
 import { bitsToNum, numToBits } from '../jit/instance/values.js';
 import {

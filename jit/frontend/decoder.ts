@@ -7,7 +7,7 @@
 // Hostile sizes: every vector count is checked against the bytes left in its
 // section before anything is allocated for it (Reader.count), and sections
 // and bodies are read through a Reader bounded to their own size.
-import { malformed } from './errors.js';
+import { malformed } from '../errors.js';
 import { InstrReader } from './instr-reader.js';
 import { Reader } from './reader.js';
 import {

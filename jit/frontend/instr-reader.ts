@@ -5,7 +5,7 @@
 // targets go into a reused buffer). The validator and, later, the compiler
 // both read those fields, so one decode serves both: the compiler calls
 // `next()`, then `validator.step(reader)`, then emits code.
-import { malformed } from './errors.js';
+import { malformed } from '../errors.js';
 import { Imm, opDefined, opImm } from './opcodes.js';
 import { Reader } from './reader.js';
 import { isRefType, isValType } from './types.js';

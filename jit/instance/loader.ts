@@ -14,7 +14,7 @@ import { Trap, Vmctx } from '../runtime/index.js';
 import { globalLayout } from '../../abi/globals.js';
 import { RT_BASE } from '../compiler/runtime-calls.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
-import { F32, F64, I32, I64, type FuncType, type ModuleInfo, type ValType } from '../types.js';
+import { F32, F64, I32, I64, type FuncType, type ModuleInfo, type ValType } from '../frontend/types.js';
 import { Global } from './globals.js';
 import { Memory } from './memory.js';
 import { Table } from './tables.js';
