@@ -12,8 +12,10 @@
 // stub addresses through r15's vmctx, and the one WASI reads); until then every call goes to JS,
 // which answers as before (a call before start() is an error there).
 import { I32, I64, type FuncType } from '../frontend/types.js';
-import { errnoFromNodeCode, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
-import { FastFdWrite, FAST_FD } from '../runtime/fast-fd-write.js';
+import { errnoFromNodeCode, NATIVE_SERVERS, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
+import { FastFdWrite, FAST_FD, type MirroredFd } from '../runtime/fast-fd-write.js';
+import { FAST_TABLE } from '../runtime/trampolines.js';
+import { socketEntry, type FdEntry } from '../wasi/fd-table.js';
 import { Fdflags, Filetype, Rights } from '../wasi/layout.js';
 import type { Instance, ImportObject } from './loader.js';
 
@@ -29,7 +31,7 @@ export function bindNativeWasi(instance: Instance, imports: ImportObject): void 
   if (process.env['KWASM_FAST_WASI'] === '0') return;
   const info = instance.module.info;
   // the stub's ops are the call table's native servers, name for name
-  const served: Record<NativeServer, number> = { write: -1, read: -1, recv: -1, send: -1, poll: -1 };
+  const served = Object.fromEntries(NATIVE_SERVERS.map((n) => [n, -1])) as Record<NativeServer, number>;
   let wasi: WASI | undefined;
   let f = 0;
   for (const imp of info.imports) {
@@ -53,10 +55,13 @@ function sameType(t: FuncType | undefined, call: WasiFunction): boolean {
 }
 
 export class NativeWasi implements FdMirror {
-  /** only streams and sockets are served natively: they have no position to mirror */
+  /** files are served by pread and fstat only: no position to mirror */
   readonly positions = false;
   private table: FastFdWrite | null = null;
   private readonly detach: () => void;
+  /** host fd per guest fd as last pushed or pulled (-1: none), to see what the stub closed */
+  private readonly known = new Int32Array(FAST_TABLE.MAX_FDS).fill(-1);
+  private seenChanges = 0n;
 
   constructor(private readonly instance: Instance, private readonly wasi: WASI, private readonly imports: Record<NativeServer, number>) {
     this.detach = wasi.addMirror(this);
@@ -76,24 +81,45 @@ export class NativeWasi implements FdMirror {
   /** Calls answered natively so far. */
   get hits(): bigint { return this.table?.hits ?? 0n; }
 
-  /** Rebuilds the mirror: per guest fd, the host fd of a stream or socket with its FAST_FD bits, or -1. */
+  /**
+   * What the stub changed since the last push or pull, into jit/wasi's table: an fd it closed
+   * leaves (its host fd is already closed, and its number may be in use again), an fd it made
+   * (sock_accept, path_open) joins with the entry jit/wasi would have made.
+   */
+  pull(): void {
+    const t = this.table;
+    if (t === null || t.changes === this.seenChanges) return;
+    this.seenChanges = t.changes;
+    const fds = this.wasi.wasiState.fds;
+    for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) {
+      const now = t.entry(fd), was = this.known[fd]!;
+      if (!now.created && now.hostFd === was) continue;
+      if (was >= 0 && fds.has(fd)) {
+        fds.get(fd).ownsHostFd = false; // the stub closed it
+        fds.close(fd);
+      }
+      if (now.created && now.hostFd >= 0) fds.set(fd, adopted(now));
+      this.known[fd] = now.hostFd;
+    }
+    t.clearCreated();
+  }
+
+  /** Rebuilds the stub's table from jit/wasi's (after a pull: nothing the stub did is lost). */
   push(): void {
     const t = this.table;
     if (t === null) return;
+    this.pull();
     const { fds, deadline } = this.wasi.wasiState;
+    this.known.fill(-1);
     // Under a deadline (--timeout, WASI.setDeadline) every call goes to JS, which waits in ppoll
     // bounded by it (jit/wasi/wait.ts): the stub's syscalls and its poll(2) have no deadline.
     if (deadline.armed) { t.setFds([]); return; }
-    const served: [number, { hostFd: number; bits: number }][] = [];
+    const served: [number, MirroredFd][] = [];
     for (const [fd, e] of fds.list()) {
-      if ((e.kind !== 'stream' && e.kind !== 'socket') || e.hostFd < 0) continue;
-      const bits = ((e.rightsBase & Rights.FD_READ) !== 0n ? FAST_FD.READ : 0) |
-        ((e.rightsBase & Rights.FD_WRITE) !== 0n ? FAST_FD.WRITE : 0) |
-        // what sock.ts accepts as a socket: the filetype (a socket handed in as stdio is a stream)
-        (e.filetype === Filetype.SOCKET_STREAM || e.filetype === Filetype.SOCKET_DGRAM ? FAST_FD.SOCKET : 0) |
-        ((e.flags & Fdflags.NONBLOCK) !== 0 ? FAST_FD.NONBLOCK : 0) |
-        ((e.rightsBase & Rights.POLL_FD_READWRITE) !== 0n ? FAST_FD.POLL : 0);
-      served.push([fd, { hostFd: e.hostFd, bits }]);
+      if (fd >= FAST_TABLE.MAX_FDS) break;
+      const m = mirrored(e);
+      served.push([fd, m]);
+      this.known[fd] = m.hostFd;
     }
     t.setFds(served);
   }
@@ -103,8 +129,44 @@ export class NativeWasi implements FdMirror {
   }
 
   dispose(): void {
+    // the stub's closes and new fds reach jit/wasi's table before anyone closes it (WASI.close())
+    this.pull();
     this.detach();
     this.table?.dispose();
     this.table = null;
   }
+}
+
+/**
+ * The stub's view of a jit/wasi entry: every open fd is OPEN (so native accept/open number new
+ * fds as FdTable.add); streams and sockets with their read/write/poll rights, the socket
+ * filetype and the guest's NONBLOCK (what sock.ts accepts as a socket: a socket handed in as
+ * stdio is a stream of that filetype); regular files (FILE: pread, fstat) and directories
+ * (path_open, by PATH_OPEN in `rights`, which only a directory carries here) with their rights.
+ */
+function mirrored(e: FdEntry): MirroredFd {
+  const open: MirroredFd = { hostFd: -1, bits: FAST_FD.OPEN, rights: 0n, inheriting: 0n };
+  if (e.hostFd < 0 || e.hostFd > 0x7fffffff) return open;
+  const owns = e.ownsHostFd ? FAST_FD.OWNS : 0;
+  const rights = e.kind === 'dir' ? e.rightsBase : e.rightsBase & ~Rights.PATH_OPEN;
+  const base = { hostFd: e.hostFd, rights, inheriting: e.rightsInheriting };
+  if (e.kind === 'file') return { ...base, bits: FAST_FD.OPEN | owns | FAST_FD.FILE };
+  if (e.kind === 'dir') return { ...base, bits: FAST_FD.OPEN | owns };
+  const bits = FAST_FD.OPEN | owns |
+    ((e.rightsBase & Rights.FD_READ) !== 0n ? FAST_FD.READ : 0) |
+    ((e.rightsBase & Rights.FD_WRITE) !== 0n ? FAST_FD.WRITE : 0) |
+    (e.filetype === Filetype.SOCKET_STREAM || e.filetype === Filetype.SOCKET_DGRAM ? FAST_FD.SOCKET : 0) |
+    ((e.flags & Fdflags.NONBLOCK) !== 0 ? FAST_FD.NONBLOCK : 0) |
+    ((e.rightsBase & Rights.POLL_FD_READWRITE) !== 0n ? FAST_FD.POLL : 0);
+  return { ...base, bits };
+}
+
+/** jit/wasi's entry for an fd the stub made: an accepted socket (sock.ts socketEntry) or a file path_open opened. */
+function adopted(m: MirroredFd): FdEntry {
+  if ((m.bits & FAST_FD.SOCKET) !== 0) return socketEntry(m.hostFd, (m.bits & FAST_FD.NONBLOCK) !== 0);
+  // hostPath stays empty: the stub never had the path as a host string, and nothing reads a file's
+  return {
+    kind: 'file', hostFd: m.hostFd, ownsHostFd: true, filetype: Filetype.REGULAR_FILE,
+    rightsBase: m.rights, rightsInheriting: m.inheriting, flags: 0, position: 0n, hostPath: '',
+  };
 }

@@ -1,14 +1,14 @@
-// User-space fast path for wasi fd_write, fd_read, sock_recv and sock_send (docs/ARCHITECTURE.md
-// "Host calls"): a per-instance table in native memory that the .so's fast host-call stub
-// (trampolines.ts) reads. Installing it points the instance's vmctx.hostCallStub at the fast
-// stub; compiled code is unchanged.
+// User-space fast path for the WASI calls of trampolines.ts FAST_OPS (docs "Host calls"): a
+// per-instance table in native memory that the .so's fast host-call stub reads and, for
+// sock_accept, fd_close and path_open, writes. Installing it points the instance's
+// vmctx.hostCallStub at the fast stub; compiled code is unchanged.
 //
-// The table mirrors the guest fds that may be served natively: streams and sockets (host offset,
-// so no position to keep), each with its FAST_FD bits (rights, socket, the guest's
-// FDFLAGS_NONBLOCK). The native side never changes it, so the mirror is
-// push-only: jit/instance/native-wasi.ts calls `setFds` after every call served in JS that may
-// change the fd table (fd_close, renumber, rights changes happen only there), before the wasm
-// continues.
+// The table mirrors every guest fd below MAX_FDS: its host fd when the stub may serve it
+// (streams and sockets at the host offset, regular files by pread and fstat, directories for
+// path_open), its FAST_FD bits and rights. jit/instance/native-wasi.ts keeps it in step with
+// jit/wasi's table through FdMirror: `setFds` after a JS call that changed the table, and before
+// JS looks at the table, a pull of what the stub changed (`changes`, `entry`: fds it closed or
+// made).
 import { constants } from 'node:os';
 import { native } from './native.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
@@ -17,6 +17,9 @@ export { FAST_FD, type FastOp } from './trampolines.js';
 import type { Vmctx } from './vmctx.js';
 
 const NO_IMPORT = 0xffffffff;
+
+/** One guest fd in the fast table. */
+export interface MirroredFd { hostFd: number; bits: number; rights: bigint; inheriting: bigint; }
 
 export class FastFdWrite {
   private readonly addr: bigint;
@@ -66,19 +69,42 @@ export class FastFdWrite {
   get hits(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.hits); }
 
   /**
-   * Replaces the mirror: the host fd to serve natively and its FAST_FD bits for each guest fd
-   * listed; every other guest fd is served in JS. Costs the open fds, not MAX_FDS.
+   * Replaces the mirror: per guest fd listed, its host fd (-1: open but served in JS), FAST_FD
+   * bits, rights and inheriting rights; every other guest fd is free. Clears the created marks
+   * (the caller has pulled them). Costs the open fds, not MAX_FDS.
    */
-  setFds(entries: Iterable<readonly [number, { hostFd: number; bits: number }]>): void {
+  setFds(entries: Iterable<readonly [number, MirroredFd]>): void {
     const b = this.buf;
     b.fill(0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
+    b.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
+    b.fill(0, FAST_TABLE.rights, FAST_TABLE.inheriting + 8 * FAST_TABLE.MAX_FDS);
     for (const [fd, h] of entries) {
-      if (fd < 0 || fd >= FAST_TABLE.MAX_FDS || h.hostFd < 0) continue;
+      if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
       b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
       b.writeUInt8(h.bits, FAST_TABLE.fdBits + fd);
+      b.writeBigUInt64LE(h.rights, FAST_TABLE.rights + 8 * fd);
+      b.writeBigUInt64LE(h.inheriting, FAST_TABLE.inheriting + 8 * fd);
     }
   }
+
+  /** How many fd-table changes the stub made so far (accept, close, open): unchanged = nothing to pull. */
+  get changes(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.changes); }
+
+  /**
+   * The entry of guest fd `fd` as the stub has it now, and whether the stub made it (since the
+   * last setFds or clearCreated).
+   */
+  entry(fd: number): MirroredFd & { created: boolean } {
+    const b = this.buf;
+    return {
+      hostFd: b.readInt32LE(FAST_TABLE.fds + 4 * fd), bits: b.readUInt8(FAST_TABLE.fdBits + fd),
+      rights: b.readBigUInt64LE(FAST_TABLE.rights + 8 * fd), inheriting: b.readBigUInt64LE(FAST_TABLE.inheriting + 8 * fd),
+      created: b.readUInt8(FAST_TABLE.created + fd) !== 0,
+    };
+  }
+
+  clearCreated(): void { this.buf.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS); }
 
   /** Stops serving natively; the table stays mapped until here. */
   dispose(): void {

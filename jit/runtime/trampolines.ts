@@ -24,6 +24,7 @@ import { SYSV_CALLEE_SAVED } from '../../abi/regs.js';
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import { ENTRY_STATUS } from '../../abi/calling-convention.js';
 import { MAX_RW_COUNT } from '../wasi/memory.js';
+import { Filetype, FILE_RIGHTS, Fdflags, Rights, SOCKET_RIGHTS } from '../wasi/layout.js';
 import type { DataRef, SoSymbol } from './elf-so.js';
 
 /** The .so's data segment (runtime-private; written by native.ts through a Buffer view). */
@@ -41,33 +42,51 @@ export const SO_DATA = {
 export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
 export const FAST_PAIRS = 16;
 
-/** Bits of a mirrored guest fd (FAST_TABLE.fdBits): what the fast stub may do with it. */
-export const FAST_FD = { READ: 1, WRITE: 2, SOCKET: 4, NONBLOCK: 8, POLL: 16 } as const;
+/**
+ * Bits of a guest fd in the fast table (FAST_TABLE.fdBits): what the fast stub may do with it.
+ * OPEN: the guest fd is in use (every open fd below MAX_FDS has it, mirrored or not, so a native
+ * sock_accept/path_open picks the lowest free number exactly as jit/wasi's FdTable.add);
+ * OWNS: fd_close closes the host fd (not stdio handed in by the embedder); FILE: a regular file
+ * (fd_pread, fd_filestat_get by its rights; never the stream ops, which use the host offset).
+ */
+export const FAST_FD = { READ: 1, WRITE: 2, SOCKET: 4, NONBLOCK: 8, POLL: 16, OPEN: 32, OWNS: 64, FILE: 128 } as const;
 
 // poll(2) events, x86-64 Linux
 const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
 const FIONREAD = 0x541b;
 
 /**
- * The calls the fast stub serves: all `(fd, iovs, iovsLen, ...) -> errno` with one read(2) or
- * write(2) per non-empty iovec, as jit/wasi's fd_read/fd_write/sock_recv/sock_send do (sock_recv
- * with riflags 0 is read(2), sock_send's siflags are ignored by JS and must be 0 here).
- * `args`: the import's i32 parameter count; `need`: FAST_FD bits the guest fd must have;
- * `flagsArg`: an argument that must be 0 (else JS answers); `resultArg`: the u32 count pointer;
- * `roFlagsArg`: a u16 pointer that gets 0 (sock_recv's ro_flags).
+ * The iovec calls the fast stub serves: all `(fd, iovs, iovsLen, ...) -> errno` with one read(2),
+ * pread(2) or write(2) per non-empty iovec, as jit/wasi's fd_read/fd_write/fd_pread/sock_recv/
+ * sock_send do (sock_recv with riflags 0 is read(2), sock_send's siflags are ignored by JS and
+ * must be 0 here). `args`: the import's parameter count (one slot each); `need`: FAST_FD bits the
+ * guest fd must have; `rights`: rights it must have (checked in FAST_TABLE.rights); `flagsArg`:
+ * an argument that must be 0 (else JS answers); `offsetArg`: an i64 file offset (pread);
+ * `resultArg`: the u32 count pointer; `roFlagsArg`: a u16 pointer that gets 0 (sock_recv's ro_flags).
  */
 export const IO_OPS = {
-  write: { dir: 'out', args: 4, need: FAST_FD.WRITE, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
-  read: { dir: 'in', args: 4, need: FAST_FD.READ, flagsArg: -1, resultArg: 3, roFlagsArg: -1 },
-  recv: { dir: 'in', args: 6, need: FAST_FD.READ | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: 5 },
-  send: { dir: 'out', args: 5, need: FAST_FD.WRITE | FAST_FD.SOCKET, flagsArg: 3, resultArg: 4, roFlagsArg: -1 },
+  write: { dir: 'out', args: 4, need: FAST_FD.WRITE, rights: 0n, flagsArg: -1, offsetArg: -1, resultArg: 3, roFlagsArg: -1 },
+  read: { dir: 'in', args: 4, need: FAST_FD.READ, rights: 0n, flagsArg: -1, offsetArg: -1, resultArg: 3, roFlagsArg: -1 },
+  recv: { dir: 'in', args: 6, need: FAST_FD.READ | FAST_FD.SOCKET, rights: 0n, flagsArg: 3, offsetArg: -1, resultArg: 4, roFlagsArg: 5 },
+  send: { dir: 'out', args: 5, need: FAST_FD.WRITE | FAST_FD.SOCKET, rights: 0n, flagsArg: 3, offsetArg: -1, resultArg: 4, roFlagsArg: -1 },
+  pread: { dir: 'in', args: 5, need: FAST_FD.FILE, rights: Rights.FD_READ | Rights.FD_SEEK, flagsArg: -1, offsetArg: 3, resultArg: 4, roFlagsArg: -1 },
 } as const;
 type IoOp = keyof typeof IO_OPS;
 /**
- * Every op the stub serves: the iovec calls above and poll_oneoff (servePoll: fd subscriptions
- * only, at most MAX_POLL, on mirrored fds with FAST_FD.POLL; a clock or anything else is JS's).
+ * Every op the stub serves: the iovec calls above; poll_oneoff (servePoll: fd subscriptions only,
+ * at most MAX_POLL, on mirrored fds with FAST_FD.POLL; a clock or anything else is JS's);
+ * fd_filestat_get on a FILE; and the three that change the fd table natively (serveAccept,
+ * serveClose, serveOpen), which jit/instance/native-wasi.ts pulls back into jit/wasi's table
+ * before JS next looks at it (FdMirror.pull). `table`: the op may change the fd table.
  */
-export const FAST_OPS = { ...IO_OPS, poll: { args: 4 } } as const;
+export const FAST_OPS = {
+  ...IO_OPS,
+  poll: { args: 4, table: false },
+  filestat: { args: 2, table: false },
+  accept: { args: 3, table: true },
+  close: { args: 1, table: true },
+  open: { args: 9, table: true },
+} as const;
 export type FastOp = keyof typeof FAST_OPS;
 export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
 
@@ -77,28 +96,42 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
  * host fd (>= 0) with the op's `need` bits is served natively.
  */
 // guest fds below FAST_MAX_FDS are mirrored: enough for a server with 1000 connections
-const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128;
-const FAST_FDS_AT = 80;
+const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128, FAST_MAX_OPS = 16;
+const FAST_FDS_AT = 128;
+const FAST_RIGHTS_AT = FAST_FDS_AT + 6 * FAST_MAX_FDS + 256; // 8-aligned
+const FAST_IOVS_AT = FAST_RIGHTS_AT + 16 * FAST_MAX_FDS;
+const FAST_POLLFDS_AT = FAST_IOVS_AT + 16 * FAST_MAX_IOVS;
+const FAST_MAX_POLL = 1024; // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
 export const FAST_TABLE = {
   imports: 0,           // u32 x MAX_OPS: import index per op (FAST_OP_NAMES order); 0xffffffff = none
-  hits: 32,             // u64 calls served natively (tests, stats)
-  written: 40,          // u64 scratch: bytes moved by the call in progress (written or read)
-  iovEnd: 48,           // u64 scratch: end of the host iovecs of the call in progress
-  bits: 56,             // u32 scratch: FAST_FD bits of the fd of the call in progress
-  pollfd: 64,           // struct pollfd scratch: the one fd a blocking call waits on
-  pollEnd: 72,          // u64 scratch: end of the pollfds of the poll_oneoff in progress
+  hits: 64,             // u64 calls served natively (tests, stats)
+  written: 72,          // u64 scratch: bytes moved by the call in progress (written or read)
+  iovEnd: 80,           // u64 scratch: end of the host iovecs of the call in progress
+  bits: 88,             // u32 scratch: FAST_FD bits of the fd of the call in progress
+  pollfd: 96,           // struct pollfd scratch: the one fd a blocking call waits on
+  pollEnd: 104,         // u64 scratch: end of the pollfds of the poll_oneoff in progress
+  changes: 112,         // u64: fd-table changes made natively (accept, close, open); a pull reads the table only when it moved
+  newFd: 120,           // u32 scratch: the guest fd a native accept or open takes
   fds: FAST_FDS_AT,     // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
   fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
-  errnoMap: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x 256: Linux errno -> WASI errno, JS's mapping
-  iovs: FAST_FDS_AT + 5 * FAST_MAX_FDS + 256, // {u64 base, u64 len} x MAX_IOVS, host addresses
-  pollfds: FAST_FDS_AT + 5 * FAST_MAX_FDS + 256 + 16 * FAST_MAX_IOVS, // struct pollfd x MAX_POLL
-  MAX_OPS: 8,
+  created: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x MAX_FDS: 1 = the entry was made natively since the last pull
+  errnoMap: FAST_FDS_AT + 6 * FAST_MAX_FDS, // u8 x 256: Linux errno -> WASI errno, JS's mapping
+  rights: FAST_RIGHTS_AT, // u64 x MAX_FDS: rightsBase (PATH_* only on a directory)
+  inheriting: FAST_RIGHTS_AT + 8 * FAST_MAX_FDS, // u64 x MAX_FDS: rightsInheriting
+  iovs: FAST_IOVS_AT,   // {u64 base, u64 len} x MAX_IOVS, host addresses
+  pollfds: FAST_POLLFDS_AT, // struct pollfd x MAX_POLL
+  scratch: FAST_POLLFDS_AT + 8 * FAST_MAX_POLL, // SCRATCH: a struct stat, an open_how, an int, a path
+  MAX_OPS: FAST_MAX_OPS,
   MAX_FDS: FAST_MAX_FDS,
   MAX_IOVS: FAST_MAX_IOVS,
-  MAX_POLL: 1024,       // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
+  MAX_POLL: FAST_MAX_POLL,
+  /** longest path a native path_open copies (with its NUL); longer ones are JS's */
+  MAX_PATH: 4096,
 } as const;
+/** Offsets in FAST_TABLE.scratch. */
+const SCRATCH = { stat: 0, how: 160, one: 192, path: 256 } as const;
 if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
-export const FAST_TABLE_SIZE = FAST_TABLE.pollfds + 8 * FAST_TABLE.MAX_POLL;
+export const FAST_TABLE_SIZE = FAST_TABLE.scratch + SCRATCH.path + FAST_TABLE.MAX_PATH;
 
 /** Order of the addresses kwasm_info writes (u64 each). */
 export const INFO_FIELDS = ['data', 'signalHandler', 'trapLanding', 'hostCallStub', 'enter', 'resume', 'textStart', 'textEnd', 'hostCallFast'] as const;
@@ -112,7 +145,10 @@ const UC_GREGS = 40;
 const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
-const SYS = { read: 0, write: 1, poll: 7, ioctl: 16, rt_sigaction: 13, getpid: 39, gettid: 186, tgkill: 234 } as const;
+const SYS = {
+  read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39, fcntl: 72,
+  setsockopt: 54, gettid: 186, tgkill: 234, accept4: 288, openat2: 437,
+} as const;
 const EINTR = 4, EAGAIN = 11;
 const WASI_AGAIN = 6, WASI_BADF = 8, WASI_IO = 29;
 // wasi eventtype / eventrwflags (jit/wasi/layout.ts), the subscription and event layouts
@@ -248,6 +284,10 @@ export function buildTrampolines(): Trampolines {
       a.aluRI(AluOp.CMP, 32, rcx, FAST_OPS[op].args);
       a.jcc(Cond.NE, slow);
       if (op === 'poll') servePoll(a, i, slow, V);
+      else if (op === 'filestat') serveFilestat(a, i, slow, V);
+      else if (op === 'accept') serveAccept(a, i, slow, V);
+      else if (op === 'close') serveClose(a, i, slow);
+      else if (op === 'open') serveOpen(a, i, slow, V);
       else serveFast(a, op, i, slow, V);
     });
   }
@@ -408,6 +448,16 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
     a.aluMI(AluOp.CMP, 32, arg(op.flagsArg), 0);
     a.jcc(Cond.NE, back);             // RECV_PEEK / RECV_WAITALL / any siflags: JS
   }
+  if (op.rights !== 0n) {
+    a.movRM(32, rax, arg(0));
+    requireRights(a, rax, op.rights, back);
+  }
+  if (op.offsetArg >= 0) {
+    // an offset near JS's MAX_SAFE_INTEGER (FBIG there) or beyond: JS answers
+    a.movRM(64, rax, arg(op.offsetArg));
+    a.shiftRI(ShiftOp.SHR, 64, rax, 52);
+    a.jcc(Cond.NE, back);
+  }
   a.movRM(32, rsi, arg(2));           // iovsLen
   a.aluRI(AluOp.CMP, 32, rsi, T.MAX_IOVS);
   a.jcc(Cond.A, back);
@@ -452,36 +502,43 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   // would move it all, and nwritten, a u32, could wrap).
   a.aluRI(AluOp.CMP, 64, r12, MAX_RW_COUNT);
   a.jcc(Cond.A, back);
-  // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx).
-  // r8 = table, r9 = host fd, r10 = current host iovec.
+  // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx, and
+  // pread's offset r10). r8 = table, r9 = host fd, cur = current host iovec.
+  const positioned = op.offsetArg >= 0;
+  const cur = positioned ? r12 : r10;
   a.movMI(64, mem(r8, T.written), 0);
-  a.lea(64, r10, mem(r8, T.iovs));
+  a.lea(64, cur, mem(r8, T.iovs));
   a.bind(nextIov);
-  a.aluRM(AluOp.CMP, 64, r10, mem(r8, T.iovEnd));
+  a.aluRM(AluOp.CMP, 64, cur, mem(r8, T.iovEnd));
   a.jcc(Cond.AE, done);
   a.bind(inner);
-  a.movRM(64, rdx, mem(r10, 8));
+  a.movRM(64, rdx, mem(cur, 8));
   a.testRR(64, rdx, rdx);
   a.jcc(Cond.E, advance);             // empty (or finished) buffer: no syscall, as jit/wasi
-  a.movRM(64, rsi, mem(r10, 0));
+  a.movRM(64, rsi, mem(cur, 0));
   a.movRR(32, rdi, r9);
-  a.movRI(32, rax, out ? SYS.write : SYS.read);
+  if (positioned) {
+    // pread at offset + bytes already read (jit/wasi fd_pread: one pread per buffer)
+    a.movRM(64, r10, arg(op.offsetArg));
+    a.aluRM(AluOp.ADD, 64, r10, mem(r8, T.written));
+  }
+  a.movRI(32, rax, out ? SYS.write : positioned ? SYS.pread64 : SYS.read);
   syscall(a);
   a.testRR(64, rax, rax);
   a.jcc(Cond.S, err);
   a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rax);
   if (out) {
     // a short write continues with the rest of the same buffer (writeAll loops until done)
-    a.aluMR(AluOp.ADD, 64, mem(r10, 0), rax);
-    a.aluMR(AluOp.SUB, 64, mem(r10, 8), rax);
+    a.aluMR(AluOp.ADD, 64, mem(cur, 0), rax);
+    a.aluMR(AluOp.SUB, 64, mem(cur, 8), rax);
     a.jmp(inner);
   } else {
     // one read per buffer; a short one (or end of file) ends the call: more would block on a pipe
-    a.aluRM(AluOp.CMP, 64, rax, mem(r10, 8));
+    a.aluRM(AluOp.CMP, 64, rax, mem(cur, 8));
     a.jcc(Cond.B, done);
   }
   a.bind(advance);
-  a.aluRI(AluOp.ADD, 64, r10, 16);
+  a.aluRI(AluOp.ADD, 64, cur, 16);
   a.jmp(nextIov);
   a.bind(err);
   // Node's writeSync retries EINTR (libuv), its readSync does not (the error is the answer)
@@ -494,14 +551,7 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   // Any other error is the answer (no count), mapped Linux -> WASI with JS's table. It is not
   // handed to JS to redo: a socket reports a pending error (ECONNRESET) only once.
   a.bind(mapped);
-  a.unaryR(UnaryOp.NEG, 64, rax);
-  a.movRI(32, rcx, WASI_IO);          // what JS gives an unknown host error
-  a.aluRI(AluOp.CMP, 64, rax, 256);
-  const unknown = a.newLabel();
-  a.jcc(Cond.AE, unknown);
-  a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, T.errnoMap));
-  a.bind(unknown);
-  a.movRR(32, rax, rcx);
+  wasiErrno(a);
   a.jmp(finish);
   a.bind(again);
   // Would block (our sockets and Node's stdio pipes are non-blocking on the host). A guest
@@ -703,6 +753,365 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.movMR(32, mem(rdx, 0), rax);
   a.aluRR(AluOp.XOR, 32, rax, rax);
   answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
+}
+
+/** Jumps to `to` if the byte at [base + disp] is `ch`. Clobbers rax. */
+function jumpIfByte(a: Assembler, base: Gpr, disp: number, ch: string, to: Label): void {
+  a.movzxRM(32, 8, rax, mem(base, disp));
+  a.aluRI(AluOp.CMP, 32, rax, ch.charCodeAt(0));
+  a.jcc(Cond.E, to);
+}
+
+/** eax = the WASI errno of the failed syscall's rax (-errno), with JS's Linux -> WASI table (r8 = fast table). */
+function wasiErrno(a: Assembler): void {
+  const unknown = a.newLabel();
+  a.unaryR(UnaryOp.NEG, 64, rax);
+  a.movRI(32, rcx, WASI_IO);          // what JS gives an unknown host error
+  a.aluRI(AluOp.CMP, 64, rax, 256);
+  a.jcc(Cond.AE, unknown);
+  a.movzxRM(32, 8, rcx, memIdx(r8, rax, 1, FAST_TABLE.errnoMap));
+  a.bind(unknown);
+  a.movRR(32, rax, rcx);
+}
+
+/** Jumps to `back` unless guest fd `fd` (a register, < MAX_FDS) has every right in `rights`. Clobbers rcx, rdx. */
+function requireRights(a: Assembler, fd: Gpr, rights: bigint, back: Label): void {
+  a.movRM(64, rdx, memIdx(r8, fd, 8, FAST_TABLE.rights));
+  a.movRI(64, rcx, rights);
+  a.aluRR(AluOp.AND, 64, rdx, rcx);
+  a.aluRR(AluOp.CMP, 64, rdx, rcx);
+  a.jcc(Cond.NE, back);
+}
+
+/**
+ * r9 = guest fd of argument `k` (checked < MAX_FDS), r11 = its host fd (checked >= 0: mirrored),
+ * eax = its FAST_FD bits; else `back`.
+ */
+function mirroredFd(a: Assembler, k: number, back: Label): void {
+  a.movRM(32, r9, mem(rsp, 8 + 8 * k));
+  a.aluRI(AluOp.CMP, 32, r9, FAST_TABLE.MAX_FDS);
+  a.jcc(Cond.AE, back);
+  a.movRM(32, r11, memIdx(r8, r9, 4, FAST_TABLE.fds));
+  a.testRR(32, r11, r11);
+  a.jcc(Cond.S, back);
+  a.movzxRM(32, 8, rax, memIdx(r8, r9, 1, FAST_TABLE.fdBits));
+}
+
+/** Jumps to `back` unless [arg k, arg k + size) lies in linear memory. Clobbers rdx. */
+function requireInMemory(a: Assembler, k: number, size: number, back: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  a.movRM(32, rdx, mem(rsp, 8 + 8 * k));
+  a.aluRI(AluOp.ADD, 64, rdx, size);
+  a.aluRM(AluOp.CMP, 64, rdx, V('memorySize'));
+  a.jcc(Cond.A, back);
+}
+
+/**
+ * [newFd] = the lowest guest fd without FAST_FD.OPEN (jit/wasi's FdTable.add takes the lowest
+ * free number; every open fd below MAX_FDS is marked), else `back`: JS numbers it. Clobbers rcx.
+ */
+function lowestFreeFd(a: Assembler, back: Label): void {
+  const scan = a.newLabel(), found = a.newLabel();
+  a.aluRR(AluOp.XOR, 32, rcx, rcx);
+  a.bind(scan);
+  a.testMI(8, memIdx(r8, rcx, 1, FAST_TABLE.fdBits), FAST_FD.OPEN);
+  a.jcc(Cond.E, found);
+  a.unaryR(UnaryOp.INC, 32, rcx);
+  a.aluRI(AluOp.CMP, 32, rcx, FAST_TABLE.MAX_FDS);
+  a.jcc(Cond.B, scan);
+  a.jmp(back);
+  a.bind(found);
+  a.movMR(32, mem(r8, FAST_TABLE.newFd), rcx);
+}
+
+/**
+ * Enters host fd r12 as guest fd [newFd] (left in r11) with `bits`, rights rdx / inheriting rcx,
+ * marked created for the next pull; writes the guest fd to argument `fdArg`'s u32 and answers 0.
+ */
+function adoptNewFd(a: Assembler, bits: Gpr, fdArg: number, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const T = FAST_TABLE;
+  a.movRM(32, r11, mem(r8, T.newFd));
+  a.movMR(32, memIdx(r8, r11, 4, T.fds), r12);
+  a.movMR(8, memIdx(r8, r11, 1, T.fdBits), bits);
+  a.movMI(8, memIdx(r8, r11, 1, T.created), 1);
+  a.movMR(64, memIdx(r8, r11, 8, T.rights), rdx);
+  a.movMR(64, memIdx(r8, r11, 8, T.inheriting), rcx);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
+  a.movRM(32, rdx, mem(rsp, 8 + 8 * fdArg));
+  a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
+  a.movMR(32, mem(rdx, 0), r11);
+  a.aluRR(AluOp.XOR, 32, rax, rax);
+  answer(a);
+}
+
+// struct stat (x86-64): the fields fd_filestat_get reports
+const ST = { dev: 0, ino: 8, nlink: 16, mode: 24, size: 48, atime: 72, mtime: 88, ctime: 104 } as const;
+const S_IFMT = 0xf000, S_IFREG = 0x8000;
+
+/**
+ * fd_filestat_get(fd, buf) on a FILE with FD_FILESTAT_GET: fstat(2), then the 64-byte filestat
+ * as jit/wasi's writeFilestat fills it (times in ns = sec * 1e9 + nsec). A failed fstat, or a
+ * host fd that is no longer a regular file, is JS's to answer (fstat has no side effect).
+ */
+function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const back = a.newLabel();
+  const st = FAST_TABLE.scratch + SCRATCH.stat;
+  mirroredFd(a, 0, back);
+  a.testRI(32, rax, FAST_FD.FILE);
+  a.jcc(Cond.E, back);
+  requireRights(a, r9, Rights.FD_FILESTAT_GET, back);
+  requireInMemory(a, 1, 64, back, V);
+  a.movRR(32, rdi, r11);
+  a.lea(64, rsi, mem(r8, st));
+  a.movRI(32, rax, SYS.fstat);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NE, back);
+  a.movRM(32, rax, mem(r8, st + ST.mode));
+  a.aluRI(AluOp.AND, 32, rax, S_IFMT);
+  a.aluRI(AluOp.CMP, 32, rax, S_IFREG);
+  a.jcc(Cond.NE, back);
+  a.movRM(32, rdi, mem(rsp, 8 + 8 * 1));
+  a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
+  for (const [from, to] of [[ST.dev, 0], [ST.ino, 8], [ST.nlink, 24], [ST.size, 32]] as const) {
+    a.movRM(64, rax, mem(r8, st + from));
+    a.movMR(64, mem(rdi, to), rax);
+  }
+  a.movMI(64, mem(rdi, 16), Filetype.REGULAR_FILE); // the filetype byte and its zero padding
+  for (const [from, to] of [[ST.atime, 40], [ST.mtime, 48], [ST.ctime, 56]] as const) {
+    a.imulRMI(64, rax, mem(r8, st + from), 1_000_000_000);
+    a.aluRM(AluOp.ADD, 64, rax, mem(r8, st + from + 8));
+    a.movMR(64, mem(rdi, to), rax);
+  }
+  a.aluRR(AluOp.XOR, 32, rax, rax);
+  answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
+}
+
+const SOL_TCP = 6, TCP_NODELAY = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+
+/**
+ * sock_accept(fd, flags, fdPtr) on a mirrored SOCKET, as jit/wasi's sock_accept: accept4
+ * (non-blocking, close-on-exec on the host) and TCP_NODELAY (best effort, as sys.accept), the new
+ * fd at the lowest free guest number with socketEntry's rights; EAGAIN is AGAIN on a guest-NONBLOCK
+ * listener, else a wait in poll(2) and a retry (the fast path is off under a deadline); any other
+ * failure is the answer. Flags other than NONBLOCK, a bad pointer or no free number below MAX_FDS
+ * go to JS first.
+ */
+function serveAccept(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const T = FAST_TABLE;
+  const back = a.newLabel(), retry = a.newLabel(), got = a.newLabel(), failed = a.newLabel(), finish = a.newLabel(), blocking = a.newLabel();
+  mirroredFd(a, 0, back);
+  a.testRI(32, rax, FAST_FD.SOCKET);
+  a.jcc(Cond.E, back);
+  a.testMI(32, mem(rsp, 8 + 8 * 1), ~Fdflags.NONBLOCK);
+  a.jcc(Cond.NE, back);
+  requireInMemory(a, 2, 4, back, V);
+  lowestFreeFd(a, back);
+  a.movRR(32, r9, r11);               // r9 = the listener's host fd from here on
+  a.bind(retry);
+  a.movRR(32, rdi, r9);
+  a.aluRR(AluOp.XOR, 32, rsi, rsi);
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);
+  a.movRI(32, r10, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  a.movRI(32, rax, SYS.accept4);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NS, got);
+  a.aluRI(AluOp.CMP, 64, rax, -EAGAIN);
+  a.jcc(Cond.NE, failed);
+  a.movRM(32, rcx, mem(rsp, 8));      // the listener's guest fd: is it guest-NONBLOCK?
+  a.testMI(8, memIdx(r8, rcx, 1, T.fdBits), FAST_FD.NONBLOCK);
+  a.jcc(Cond.E, blocking);
+  a.movRI(32, rax, WASI_AGAIN);
+  a.jmp(finish);
+  a.bind(blocking);
+  a.movMR(32, mem(r8, T.pollfd), r9);
+  a.movMI(32, mem(r8, T.pollfd + 4), POLLIN);
+  a.lea(64, rdi, mem(r8, T.pollfd));
+  a.movRI(32, rsi, 1);
+  a.movRI(32, rdx, -1);
+  a.movRI(32, rax, SYS.poll);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NS, retry);
+  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
+  a.jcc(Cond.E, retry);
+  a.bind(failed);
+  wasiErrno(a);
+  a.bind(finish);
+  answer(a);
+  a.bind(got);
+  a.movRR(32, r12, rax);
+  a.movMI(32, mem(r8, T.scratch + SCRATCH.one), 1);
+  a.push(r8);                         // setsockopt's 5th argument is r8
+  a.lea(64, r10, mem(r8, T.scratch + SCRATCH.one));
+  a.movRR(32, rdi, r12);
+  a.movRI(32, rsi, SOL_TCP);
+  a.movRI(32, rdx, TCP_NODELAY);
+  a.movRI(32, r8, 4);
+  a.movRI(32, rax, SYS.setsockopt);
+  syscall(a);
+  a.pop(r8);
+  // bits: a socket we own, readable, writable, pollable; the guest's NONBLOCK (fdflags 4 -> bit 8)
+  a.movRM(32, rax, mem(rsp, 8 + 8 * 1));
+  a.aluRI(AluOp.AND, 32, rax, Fdflags.NONBLOCK);
+  if (FAST_FD.NONBLOCK !== 2 * Fdflags.NONBLOCK) throw new Error('serveAccept: NONBLOCK bit layout');
+  a.aluRR(AluOp.ADD, 32, rax, rax);
+  a.aluRI(AluOp.OR, 32, rax, FAST_FD.OPEN | FAST_FD.OWNS | FAST_FD.SOCKET | FAST_FD.READ | FAST_FD.WRITE | FAST_FD.POLL);
+  a.movRI(64, rdx, SOCKET_RIGHTS);
+  a.movRR(64, rcx, rdx);
+  adoptNewFd(a, rax, 2, V);
+  a.bind(back);
+  toJs(a, opIndex, slow);
+}
+
+/**
+ * fd_close(fd) on a mirrored fd we own (FAST_FD.OWNS): the entry leaves the table, then close(2);
+ * its failure is the answer with the fd gone, as jit/wasi's FdTable.close. Stdio handed in by the
+ * embedder, unmirrored fds and fds >= MAX_FDS are JS's.
+ */
+function serveClose(a: Assembler, opIndex: number, slow: Label): void {
+  const T = FAST_TABLE;
+  const back = a.newLabel(), ok = a.newLabel();
+  mirroredFd(a, 0, back);
+  a.aluRI(AluOp.AND, 32, rax, FAST_FD.OPEN | FAST_FD.OWNS);
+  a.aluRI(AluOp.CMP, 32, rax, FAST_FD.OPEN | FAST_FD.OWNS);
+  a.jcc(Cond.NE, back);
+  a.movMI(32, memIdx(r8, r9, 4, T.fds), -1);
+  a.movMI(8, memIdx(r8, r9, 1, T.fdBits), 0);
+  a.movMI(64, memIdx(r8, r9, 8, T.rights), 0);
+  a.movMI(64, memIdx(r8, r9, 8, T.inheriting), 0);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
+  a.movRR(32, rdi, r11);
+  a.movRI(32, rax, SYS.close);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.E, ok);
+  wasiErrno(a);
+  a.bind(ok);
+  answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
+}
+
+// openat2(2): struct open_how {u64 flags, mode, resolve}; RESOLVE_BENEATH keeps the whole lookup
+// (`..`, symlinks) under the directory fd, race-free in the kernel, as jit/wasi/at.ts's walk does
+const O_NONBLOCK = 0o4000, O_NOCTTY = 0o400, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
+const RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08, F_SETFL = 4, OPEN_HOW_SIZE = 24;
+const LOOKUP_SYMLINK_FOLLOW = 1;
+/** Rights that make jit/wasi open the host file writable (fs.ts accessMode): JS's. */
+const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
+
+/**
+ * path_open(dirfd, dirflags, path, pathLen, oflags, base, inheriting, fdflags, fdPtr) natively in
+ * the one common case, a read-only open of an existing regular file: no oflags, no fdflags, no
+ * write right asked, an ASCII path without NUL that neither starts nor ends with `/`, on a mirrored
+ * directory with PATH_OPEN. openat2 with RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS from the
+ * directory's host fd opens exactly what jit/wasi's walk (sandbox.ts) would let through (absolute
+ * links and escapes fail there: EXDEV), O_NOFOLLOW without SYMLINK_FOLLOW, O_NONBLOCK so a FIFO
+ * cannot block the open (cleared again on the file). The new fd gets path_open's rights (base &
+ * the directory's inheriting & FILE_RIGHTS; inheriting & the directory's). Any failure, or
+ * anything but a regular file (closed again: opening it had no effect), goes to JS, which walks
+ * the path itself and answers exactly as before.
+ */
+function serveOpen(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const T = FAST_TABLE;
+  const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
+  const back = a.newLabel(), copy = a.newLabel(), notFile = a.newLabel(), follow = a.newLabel();
+  const path = T.scratch + SCRATCH.path, how = T.scratch + SCRATCH.how, st = T.scratch + SCRATCH.stat;
+  mirroredFd(a, 0, back);
+  requireRights(a, r9, Rights.PATH_OPEN, back);
+  a.aluMI(AluOp.CMP, 32, arg(4), 0);  // oflags
+  a.jcc(Cond.NE, back);
+  a.aluMI(AluOp.CMP, 32, arg(7), 0);  // fdflags
+  a.jcc(Cond.NE, back);
+  a.testMI(32, arg(1), ~LOOKUP_SYMLINK_FOLLOW);
+  a.jcc(Cond.NE, back);
+  a.movRM(64, rax, arg(5));
+  a.movRI(64, rcx, WRITE_RIGHTS);
+  a.testRR(64, rax, rcx);
+  a.jcc(Cond.NE, back);
+  a.movRM(32, rcx, arg(3));           // pathLen: 1 .. MAX_PATH - 1
+  a.testRR(32, rcx, rcx);
+  a.jcc(Cond.E, back);
+  a.aluRI(AluOp.CMP, 32, rcx, T.MAX_PATH - 1);
+  a.jcc(Cond.AE, back);
+  a.movRM(32, rdx, arg(2));
+  a.aluRR(AluOp.ADD, 64, rdx, rcx);
+  a.aluRM(AluOp.CMP, 64, rdx, V('memorySize'));
+  a.jcc(Cond.A, back);
+  requireInMemory(a, 8, 4, back, V);
+  lowestFreeFd(a, back);
+  // the path into the table, NUL-terminated; NUL or a non-ASCII byte (JS checks UTF-8): JS
+  a.movRM(32, rsi, arg(2));
+  a.aluRM(AluOp.ADD, 64, rsi, V('memoryBase'));
+  a.lea(64, rdi, mem(r8, path));
+  a.movRM(32, rcx, arg(3));
+  jumpIfByte(a, rsi, 0, '/', back);        // absolute: JS (PERM)
+  a.bind(copy);
+  a.movzxRM(32, 8, rax, mem(rsi, 0));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.E, back);
+  a.testRI(32, rax, 0x80);
+  a.jcc(Cond.NE, back);
+  a.movMR(8, mem(rdi, 0), rax);
+  a.unaryR(UnaryOp.INC, 64, rsi);
+  a.unaryR(UnaryOp.INC, 64, rdi);
+  a.unaryR(UnaryOp.DEC, 32, rcx);
+  a.jcc(Cond.NE, copy);
+  a.movMI(8, mem(rdi, 0), 0);
+  jumpIfByte(a, rdi, -1, '/', back);       // a trailing slash (a directory only): JS
+  // open_how
+  a.movRI(32, rax, O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+  a.testMI(32, arg(1), LOOKUP_SYMLINK_FOLLOW);
+  a.jcc(Cond.E, follow);
+  a.aluRI(AluOp.AND, 32, rax, ~O_NOFOLLOW);
+  a.bind(follow);
+  a.movMR(64, mem(r8, how), rax);
+  a.movMI(64, mem(r8, how + 8), 0);
+  a.movMI(64, mem(r8, how + 16), RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+  a.movRR(32, rdi, r11);              // the directory's host fd
+  a.lea(64, rsi, mem(r8, path));
+  a.lea(64, rdx, mem(r8, how));
+  a.movRI(32, r10, OPEN_HOW_SIZE);
+  a.movRI(32, rax, SYS.openat2);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.S, back);                // ENOENT, EXDEV (an escape), ELOOP, ENOSYS...: JS answers
+  a.movRR(32, r12, rax);
+  a.movRR(32, rdi, r12);
+  a.lea(64, rsi, mem(r8, st));
+  a.movRI(32, rax, SYS.fstat);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NE, notFile);
+  a.movRM(32, rax, mem(r8, st + ST.mode));
+  a.aluRI(AluOp.AND, 32, rax, S_IFMT);
+  a.aluRI(AluOp.CMP, 32, rax, S_IFREG);
+  a.jcc(Cond.NE, notFile);
+  a.movRR(32, rdi, r12);              // O_NONBLOCK off again: the file is opened as jit/wasi opens it
+  a.movRI(32, rsi, F_SETFL);
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);
+  a.movRI(32, rax, SYS.fcntl);
+  syscall(a);
+  // rights: base & dir inheriting & FILE_RIGHTS; inheriting & dir inheriting
+  a.movRM(32, r9, arg(0));
+  a.movRM(64, rax, memIdx(r8, r9, 8, T.inheriting));
+  a.movRM(64, rdx, arg(5));
+  a.aluRR(AluOp.AND, 64, rdx, rax);
+  a.movRI(64, rcx, FILE_RIGHTS);
+  a.aluRR(AluOp.AND, 64, rdx, rcx);
+  a.movRM(64, rcx, arg(6));
+  a.aluRR(AluOp.AND, 64, rcx, rax);
+  a.movRI(32, rax, FAST_FD.OPEN | FAST_FD.OWNS | FAST_FD.FILE);
+  adoptNewFd(a, rax, 8, V);
+  a.bind(notFile);
+  a.movRR(32, rdi, r12);
+  a.movRI(32, rax, SYS.close);
+  syscall(a);
   a.bind(back);
   toJs(a, opIndex, slow);
 }

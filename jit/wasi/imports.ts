@@ -38,11 +38,13 @@ export type FdEffect = 'none' | 'reads' | 'position' | 'table';
 
 /**
  * Native user-space servers: the fast host-call stub's operations (jit/runtime/trampolines.ts
- * FAST_OPS). write/read/recv/send serve `(fd, iovs, iovsLen, ...) -> errno` on a mirrored stream
- * or socket fd with the right (and for sock_*, a socket), with one write(2)/read(2) per iovec as
- * the TypeScript implementation does; poll serves poll_oneoff over mirrored fds, no clocks.
+ * FAST_OPS), each serving the call only in the cases it knows to answer exactly as the
+ * TypeScript implementation (anything else goes to JS before a side effect): write/read/recv/send
+ * on a mirrored stream or socket, pread/filestat on a regular file, poll over mirrored fds without
+ * clocks, accept on a socket, close of an fd we own, open of an existing regular file read-only.
+ * accept, close and open change the fd table natively: the mirror pulls them back (FdMirror).
  */
-export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send', 'poll'] as const;
+export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send', 'pread', 'poll', 'filestat', 'accept', 'close', 'open'] as const;
 export type NativeServer = (typeof NATIVE_SERVERS)[number];
 
 export interface WasiOptions {
@@ -94,15 +96,15 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('clock_time_get', [I, L, I], clock.clock_time_get, { ring0: 3, fds: 'none' }),
   def('fd_advise', [I, L, L, I], fs.fd_advise, READS),
   def('fd_allocate', [I, L, L], fs.fd_allocate, READS),
-  def('fd_close', [I], fs.fd_close, { ring0: 9, fds: 'table' }),
+  def('fd_close', [I], fs.fd_close, { ring0: 9, native: 'close', fds: 'table' }),
   def('fd_datasync', [I], fs.fd_datasync, READS),
   def('fd_fdstat_get', [I, I], fs.fd_fdstat_get, { ring0: 7, fds: 'reads' }),
   def('fd_fdstat_set_flags', [I, I], fs.fd_fdstat_set_flags, { ring0: 16, fds: 'table' }),
   def('fd_fdstat_set_rights', [I, L, L], fs.fd_fdstat_set_rights, { fds: 'table' }),
-  def('fd_filestat_get', [I, I], fs.fd_filestat_get, READS),
+  def('fd_filestat_get', [I, I], fs.fd_filestat_get, { native: 'filestat', fds: 'reads' }),
   def('fd_filestat_set_size', [I, L], fs.fd_filestat_set_size, READS),
   def('fd_filestat_set_times', [I, L, L, I], fs.fd_filestat_set_times, READS),
-  def('fd_pread', [I, I, I, L, I], fs.fd_pread, READS),
+  def('fd_pread', [I, I, I, L, I], fs.fd_pread, { native: 'pread', fds: 'reads' }),
   def('fd_prestat_get', [I, I], fs.fd_prestat_get, READS),
   def('fd_prestat_dir_name', [I, I, I], fs.fd_prestat_dir_name, READS),
   def('fd_pwrite', [I, I, I, L, I], fs.fd_pwrite, READS),
@@ -117,7 +119,7 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('path_filestat_get', [I, I, I, I, I], fs.path_filestat_get, READS),
   def('path_filestat_set_times', [I, I, I, I, L, L, I], fs.path_filestat_set_times, READS),
   def('path_link', [I, I, I, I, I, I, I], fs.path_link, READS),
-  def('path_open', [I, I, I, I, I, L, L, I, I], fs.path_open, { fds: 'table' }),
+  def('path_open', [I, I, I, I, I, L, L, I, I], fs.path_open, { native: 'open', fds: 'table' }),
   def('path_readlink', [I, I, I, I, I, I], fs.path_readlink, READS),
   def('path_remove_directory', [I, I, I], fs.path_remove_directory, READS),
   def('path_rename', [I, I, I, I, I, I], fs.path_rename, READS),
@@ -131,7 +133,7 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('sched_yield', [], proc.sched_yield, { ring0: 5, fds: 'none' }),
   def('random_get', [I, I], proc.random_get, { ring0: 4, fds: 'none' }),
   // in ring 0 on socket entries of the mirrored table (kwasm_net.c); an accepted socket joins both tables
-  def('sock_accept', [I, I, I], sock.sock_accept, { ring0: 17, fds: 'table' }),
+  def('sock_accept', [I, I, I], sock.sock_accept, { ring0: 17, native: 'accept', fds: 'table' }),
   def('sock_recv', [I, I, I, I, I, I], sock.sock_recv, { ring0: 18, native: 'recv', fds: 'reads' }),
   def('sock_send', [I, I, I, I, I], sock.sock_send, { ring0: 19, native: 'send', fds: 'reads' }),
   def('sock_shutdown', [I, I], sock.sock_shutdown, { ring0: 20, fds: 'reads' }),

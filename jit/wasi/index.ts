@@ -65,7 +65,8 @@ export type WasiImport = Record<string, (...args: unknown[]) => number>;
 export interface FdMirror {
   /** true: the copy holds file positions, so a call that moves one pushes too */
   readonly positions: boolean;
-  pull?(call: WasiFunction): void;
+  /** `call`: the call about to be served in TypeScript; none when the table is about to be closed */
+  pull?(call?: WasiFunction): void;
   push(call: WasiFunction): void;
   /** start()/initialize() bound this WASI to `instance` (memory and exports are final) */
   attached?(instance: InstanceLike): void;
@@ -202,6 +203,7 @@ export class WASI {
 
   /** Closes the host fds this instance opened (preopens, files). */
   close(): void {
+    for (const m of this.mirrors) m.pull?.(); // fds a native server closed are not ours to close again
     this.state.fds.closeAll();
   }
 

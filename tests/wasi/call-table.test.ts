@@ -10,13 +10,15 @@ test('every preview 1 function once; native servers have the fast stub\'s exact 
   assert.is(new Set(WASI_FUNCTIONS.map((f) => f.name)).size, 46);
   const natives = WASI_FUNCTIONS.filter((f) => f.native !== undefined);
   assert.equal(natives.map((f) => [f.name, f.native]),
-    [['fd_read', 'read'], ['fd_write', 'write'], ['poll_oneoff', 'poll'], ['sock_recv', 'recv'], ['sock_send', 'send']]);
+    [['fd_close', 'close'], ['fd_filestat_get', 'filestat'], ['fd_pread', 'pread'], ['fd_read', 'read'], ['fd_write', 'write'],
+      ['path_open', 'open'], ['poll_oneoff', 'poll'], ['sock_accept', 'accept'], ['sock_recv', 'recv'], ['sock_send', 'send']]);
   assert.equal(Object.keys(FAST_OPS).sort(), natives.map((f) => f.native!).sort(), 'one stub op per native server');
   for (const f of natives) {
-    // the stub's ops take FAST_OPS[op].args i32s and answer an errno; none changes the fd table
-    // (the mirror is push-only: the native side never could)
-    assert.equal([f.params, f.results], [Array<string>(FAST_OPS[f.native!].args).fill('i32'), ['i32']], f.name);
-    assert.ok(f.fds !== 'table', f.name);
+    // the stub's ops take FAST_OPS[op].args slots and answer an errno; the ones that change the fd
+    // table natively are exactly the calls whose effect is `table` (so JS pulls before it looks)
+    const op = FAST_OPS[f.native!];
+    assert.equal([f.params.length, f.results], [op.args, ['i32']], f.name);
+    assert.is('table' in op && op.table, f.fds === 'table', f.name);
   }
   const ids = WASI_FUNCTIONS.flatMap((f) => (f.ring0 === undefined ? [] : [f.ring0]));
   assert.is(new Set(ids).size, ids.length, 'ring-0 ids distinct');
@@ -27,7 +29,7 @@ test('every preview 1 function once; native servers have the fast stub\'s exact 
 interface Seen { pulls: string[]; pushes: string[] }
 function mirror(positions: boolean): FdMirror & Seen {
   const seen: Seen = { pulls: [], pushes: [] };
-  return { positions, ...seen, pull: (c: WasiFunction) => seen.pulls.push(c.name), push: (c: WasiFunction) => seen.pushes.push(c.name) };
+  return { positions, ...seen, pull: (c?: WasiFunction) => seen.pulls.push(c?.name ?? 'close'), push: (c: WasiFunction) => seen.pushes.push(c.name) };
 }
 
 test('FdMirror: pull before any call that looks at fds, push after table changes (and positions, if mirrored)', () => {
