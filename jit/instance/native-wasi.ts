@@ -13,7 +13,7 @@
 // which answers as before (a call before start() is an error there).
 import { I32, I64, type FuncType } from '../frontend/types.js';
 import { errnoFromNodeCode, NATIVE_SERVERS, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
-import { FastFdWrite, FAST_FD, type MirroredFd } from '../runtime/fast-fd-write.js';
+import { FastFdWrite, FAST_FD, FDSTAT_DIR, type MirroredFd } from '../runtime/fast-fd-write.js';
 import { FAST_TABLE } from '../runtime/trampolines.js';
 import { socketEntry, type FdEntry } from '../wasi/fd-table.js';
 import { Fdflags, Filetype, Rights } from '../wasi/layout.js';
@@ -142,14 +142,14 @@ export class NativeWasi implements FdMirror {
  * fds as FdTable.add); streams and sockets with their read/write/poll rights, the socket
  * filetype and the guest's NONBLOCK (what sock.ts accepts as a socket: a socket handed in as
  * stdio is a stream of that filetype); regular files (FILE: pread, fstat) and directories
- * (path_open, by PATH_OPEN in `rights`, which only a directory carries here) with their rights.
+ * (FDSTAT_DIR: path_open); each with what fd_fdstat_get reports (filetype, flags, rights).
  */
 function mirrored(e: FdEntry): MirroredFd {
-  const open: MirroredFd = { hostFd: -1, bits: FAST_FD.OPEN, rights: 0n, inheriting: 0n };
+  const open: MirroredFd = { hostFd: -1, bits: FAST_FD.OPEN, rights: 0n, inheriting: 0n, fdstat: 0 };
   if (e.hostFd < 0 || e.hostFd > 0x7fffffff) return open;
   const owns = e.ownsHostFd ? FAST_FD.OWNS : 0;
-  const rights = e.kind === 'dir' ? e.rightsBase : e.rightsBase & ~Rights.PATH_OPEN;
-  const base = { hostFd: e.hostFd, rights, inheriting: e.rightsInheriting };
+  const fdstat = e.filetype | (e.kind === 'dir' ? FDSTAT_DIR : 0) | (e.flags << 16);
+  const base = { hostFd: e.hostFd, rights: e.rightsBase, inheriting: e.rightsInheriting, fdstat };
   if (e.kind === 'file') return { ...base, bits: FAST_FD.OPEN | owns | FAST_FD.FILE };
   if (e.kind === 'dir') return { ...base, bits: FAST_FD.OPEN | owns };
   const bits = FAST_FD.OPEN | owns |

@@ -13,13 +13,13 @@ import { constants } from 'node:os';
 import { native } from './native.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
 import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './trampolines.js';
-export { FAST_FD, type FastOp } from './trampolines.js';
+export { FAST_FD, FDSTAT_DIR, type FastOp } from './trampolines.js';
 import type { Vmctx } from './vmctx.js';
 
 const NO_IMPORT = 0xffffffff;
 
 /** One guest fd in the fast table. */
-export interface MirroredFd { hostFd: number; bits: number; rights: bigint; inheriting: bigint; }
+export interface MirroredFd { hostFd: number; bits: number; rights: bigint; inheriting: bigint; /** FAST_TABLE.fdstat's word */ fdstat: number; }
 
 export class FastFdWrite {
   private readonly addr: bigint;
@@ -78,13 +78,14 @@ export class FastFdWrite {
     b.fill(0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
-    b.fill(0, FAST_TABLE.rights, FAST_TABLE.inheriting + 8 * FAST_TABLE.MAX_FDS);
+    b.fill(0, FAST_TABLE.rights, FAST_TABLE.fdstat + 4 * FAST_TABLE.MAX_FDS);
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
       b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
       b.writeUInt8(h.bits, FAST_TABLE.fdBits + fd);
       b.writeBigUInt64LE(h.rights, FAST_TABLE.rights + 8 * fd);
       b.writeBigUInt64LE(h.inheriting, FAST_TABLE.inheriting + 8 * fd);
+      b.writeUInt32LE(h.fdstat, FAST_TABLE.fdstat + 4 * fd);
     }
   }
 
@@ -100,6 +101,7 @@ export class FastFdWrite {
     return {
       hostFd: b.readInt32LE(FAST_TABLE.fds + 4 * fd), bits: b.readUInt8(FAST_TABLE.fdBits + fd),
       rights: b.readBigUInt64LE(FAST_TABLE.rights + 8 * fd), inheriting: b.readBigUInt64LE(FAST_TABLE.inheriting + 8 * fd),
+      fdstat: b.readUInt32LE(FAST_TABLE.fdstat + 4 * fd),
       created: b.readUInt8(FAST_TABLE.created + fd) !== 0,
     };
   }

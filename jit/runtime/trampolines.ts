@@ -83,6 +83,7 @@ export const FAST_OPS = {
   ...IO_OPS,
   poll: { args: 4, table: false },
   filestat: { args: 2, table: false },
+  fdstat: { args: 2, table: false },
   accept: { args: 3, table: true },
   close: { args: 1, table: true },
   open: { args: 9, table: true },
@@ -99,7 +100,7 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
 const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128, FAST_MAX_OPS = 16;
 const FAST_FDS_AT = 128;
 const FAST_RIGHTS_AT = FAST_FDS_AT + 6 * FAST_MAX_FDS + 256; // 8-aligned
-const FAST_IOVS_AT = FAST_RIGHTS_AT + 16 * FAST_MAX_FDS;
+const FAST_IOVS_AT = FAST_RIGHTS_AT + 20 * FAST_MAX_FDS;
 const FAST_POLLFDS_AT = FAST_IOVS_AT + 16 * FAST_MAX_IOVS;
 const FAST_MAX_POLL = 1024; // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
 export const FAST_TABLE = {
@@ -116,8 +117,9 @@ export const FAST_TABLE = {
   fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
   created: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x MAX_FDS: 1 = the entry was made natively since the last pull
   errnoMap: FAST_FDS_AT + 6 * FAST_MAX_FDS, // u8 x 256: Linux errno -> WASI errno, JS's mapping
-  rights: FAST_RIGHTS_AT, // u64 x MAX_FDS: rightsBase (PATH_* only on a directory)
+  rights: FAST_RIGHTS_AT, // u64 x MAX_FDS: rightsBase
   inheriting: FAST_RIGHTS_AT + 8 * FAST_MAX_FDS, // u64 x MAX_FDS: rightsInheriting
+  fdstat: FAST_RIGHTS_AT + 16 * FAST_MAX_FDS, // u32 x MAX_FDS: filetype | FDSTAT_DIR | fdflags << 16 (fdstat's first word)
   iovs: FAST_IOVS_AT,   // {u64 base, u64 len} x MAX_IOVS, host addresses
   pollfds: FAST_POLLFDS_AT, // struct pollfd x MAX_POLL
   scratch: FAST_POLLFDS_AT + 8 * FAST_MAX_POLL, // SCRATCH: a struct stat, an open_how, an int, a path
@@ -128,6 +130,11 @@ export const FAST_TABLE = {
   /** longest path a native path_open copies (with its NUL); longer ones are JS's */
   MAX_PATH: 4096,
 } as const;
+/**
+ * In FAST_TABLE.fdstat's byte 1 (fdstat's padding, never written to the guest): the entry is
+ * jit/wasi's kind `dir`, the only one path_open may start from.
+ */
+export const FDSTAT_DIR = 0x100;
 /** Offsets in FAST_TABLE.scratch. */
 const SCRATCH = { stat: 0, how: 160, one: 192, path: 256 } as const;
 if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
@@ -285,6 +292,7 @@ export function buildTrampolines(): Trampolines {
       a.jcc(Cond.NE, slow);
       if (op === 'poll') servePoll(a, i, slow, V);
       else if (op === 'filestat') serveFilestat(a, i, slow, V);
+      else if (op === 'fdstat') serveFdstat(a, i, slow, V);
       else if (op === 'accept') serveAccept(a, i, slow, V);
       else if (op === 'close') serveClose(a, i, slow);
       else if (op === 'open') serveOpen(a, i, slow, V);
@@ -827,11 +835,13 @@ function lowestFreeFd(a: Assembler, back: Label): void {
 
 /**
  * Enters host fd r12 as guest fd [newFd] (left in r11) with `bits`, rights rdx / inheriting rcx,
- * marked created for the next pull; writes the guest fd to argument `fdArg`'s u32 and answers 0.
+ * fdstat word r10, marked created for the next pull; writes the guest fd to argument `fdArg`'s
+ * u32 and answers 0.
  */
 function adoptNewFd(a: Assembler, bits: Gpr, fdArg: number, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
   const T = FAST_TABLE;
   a.movRM(32, r11, mem(r8, T.newFd));
+  a.movMR(32, memIdx(r8, r11, 4, T.fdstat), r10);
   a.movMR(32, memIdx(r8, r11, 4, T.fds), r12);
   a.movMR(8, memIdx(r8, r11, 1, T.fdBits), bits);
   a.movMI(8, memIdx(r8, r11, 1, T.created), 1);
@@ -884,6 +894,30 @@ function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: (field: ke
     a.aluRM(AluOp.ADD, 64, rax, mem(r8, st + from + 8));
     a.movMR(64, mem(rdi, to), rax);
   }
+  a.aluRR(AluOp.XOR, 32, rax, rax);
+  answer(a);
+  a.bind(back);
+  toJs(a, opIndex, slow);
+}
+
+/**
+ * fd_fdstat_get(fd, buf) on a mirrored fd: filetype, fdflags and rights from the table, as
+ * jit/wasi writes them (wasi-libc's open() asks for the directory's before every path_open).
+ */
+function serveFdstat(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+  const T = FAST_TABLE;
+  const back = a.newLabel();
+  mirroredFd(a, 0, back);
+  requireInMemory(a, 1, 24, back, V);
+  a.movRM(32, rdi, mem(rsp, 8 + 8 * 1));
+  a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
+  a.movRM(32, rax, memIdx(r8, r9, 4, T.fdstat));
+  a.aluRI(AluOp.AND, 32, rax, ~FDSTAT_DIR);
+  a.movMR(64, mem(rdi, 0), rax);      // filetype, 0, flags, 4 zero bytes
+  a.movRM(64, rax, memIdx(r8, r9, 8, T.rights));
+  a.movMR(64, mem(rdi, 8), rax);
+  a.movRM(64, rax, memIdx(r8, r9, 8, T.inheriting));
+  a.movMR(64, mem(rdi, 16), rax);
   a.aluRR(AluOp.XOR, 32, rax, rax);
   answer(a);
   a.bind(back);
@@ -963,6 +997,9 @@ function serveAccept(a: Assembler, opIndex: number, slow: Label, V: (field: keyo
   a.aluRI(AluOp.OR, 32, rax, FAST_FD.OPEN | FAST_FD.OWNS | FAST_FD.SOCKET | FAST_FD.READ | FAST_FD.WRITE | FAST_FD.POLL);
   a.movRI(64, rdx, SOCKET_RIGHTS);
   a.movRR(64, rcx, rdx);
+  a.movRM(32, r10, mem(rsp, 8 + 8 * 1)); // fdstat: a stream socket with the guest's flags (NONBLOCK or 0)
+  a.shiftRI(ShiftOp.SHL, 32, r10, 16);
+  a.aluRI(AluOp.OR, 32, r10, Filetype.SOCKET_STREAM);
   adoptNewFd(a, rax, 2, V);
   a.bind(back);
   toJs(a, opIndex, slow);
@@ -984,6 +1021,7 @@ function serveClose(a: Assembler, opIndex: number, slow: Label): void {
   a.movMI(8, memIdx(r8, r9, 1, T.fdBits), 0);
   a.movMI(64, memIdx(r8, r9, 8, T.rights), 0);
   a.movMI(64, memIdx(r8, r9, 8, T.inheriting), 0);
+  a.movMI(32, memIdx(r8, r9, 4, T.fdstat), 0);
   a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
   a.movRR(32, rdi, r11);
   a.movRI(32, rax, SYS.close);
@@ -1023,6 +1061,8 @@ function serveOpen(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   const back = a.newLabel(), copy = a.newLabel(), notFile = a.newLabel(), follow = a.newLabel();
   const path = T.scratch + SCRATCH.path, how = T.scratch + SCRATCH.how, st = T.scratch + SCRATCH.stat;
   mirroredFd(a, 0, back);
+  a.testMI(32, memIdx(r8, r9, 4, T.fdstat), FDSTAT_DIR);
+  a.jcc(Cond.E, back);                // not a directory: JS (NOTDIR)
   requireRights(a, r9, Rights.PATH_OPEN, back);
   a.aluMI(AluOp.CMP, 32, arg(4), 0);  // oflags
   a.jcc(Cond.NE, back);
@@ -1107,6 +1147,7 @@ function serveOpen(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.movRM(64, rcx, arg(6));
   a.aluRR(AluOp.AND, 64, rcx, rax);
   a.movRI(32, rax, FAST_FD.OPEN | FAST_FD.OWNS | FAST_FD.FILE);
+  a.movRI(32, r10, Filetype.REGULAR_FILE); // no fdflags: only fdflags 0 is served
   adoptNewFd(a, rax, 8, V);
   a.bind(notFile);
   a.movRR(32, rdi, r12);

@@ -40,11 +40,11 @@ export type FdEffect = 'none' | 'reads' | 'position' | 'table';
  * Native user-space servers: the fast host-call stub's operations (jit/runtime/trampolines.ts
  * FAST_OPS), each serving the call only in the cases it knows to answer exactly as the
  * TypeScript implementation (anything else goes to JS before a side effect): write/read/recv/send
- * on a mirrored stream or socket, pread/filestat on a regular file, poll over mirrored fds without
+ * on a mirrored stream or socket, pread/filestat on a regular file, fdstat on any mirrored fd, poll over mirrored fds without
  * clocks, accept on a socket, close of an fd we own, open of an existing regular file read-only.
  * accept, close and open change the fd table natively: the mirror pulls them back (FdMirror).
  */
-export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send', 'pread', 'poll', 'filestat', 'accept', 'close', 'open'] as const;
+export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send', 'pread', 'poll', 'filestat', 'fdstat', 'accept', 'close', 'open'] as const;
 export type NativeServer = (typeof NATIVE_SERVERS)[number];
 
 export interface WasiOptions {
@@ -98,7 +98,7 @@ export const WASI_FUNCTIONS: readonly WasiFunction[] = [
   def('fd_allocate', [I, L, L], fs.fd_allocate, READS),
   def('fd_close', [I], fs.fd_close, { ring0: 9, native: 'close', fds: 'table' }),
   def('fd_datasync', [I], fs.fd_datasync, READS),
-  def('fd_fdstat_get', [I, I], fs.fd_fdstat_get, { ring0: 7, fds: 'reads' }),
+  def('fd_fdstat_get', [I, I], fs.fd_fdstat_get, { ring0: 7, native: 'fdstat', fds: 'reads' }),
   def('fd_fdstat_set_flags', [I, I], fs.fd_fdstat_set_flags, { ring0: 16, fds: 'table' }),
   def('fd_fdstat_set_rights', [I, L, L], fs.fd_fdstat_set_rights, { fds: 'table' }),
   def('fd_filestat_get', [I, I], fs.fd_filestat_get, { native: 'filestat', fds: 'reads' }),

@@ -10,7 +10,7 @@ test('every preview 1 function once; native servers have the fast stub\'s exact 
   assert.is(new Set(WASI_FUNCTIONS.map((f) => f.name)).size, 46);
   const natives = WASI_FUNCTIONS.filter((f) => f.native !== undefined);
   assert.equal(natives.map((f) => [f.name, f.native]),
-    [['fd_close', 'close'], ['fd_filestat_get', 'filestat'], ['fd_pread', 'pread'], ['fd_read', 'read'], ['fd_write', 'write'],
+    [['fd_close', 'close'], ['fd_fdstat_get', 'fdstat'], ['fd_filestat_get', 'filestat'], ['fd_pread', 'pread'], ['fd_read', 'read'], ['fd_write', 'write'],
       ['path_open', 'open'], ['poll_oneoff', 'poll'], ['sock_accept', 'accept'], ['sock_recv', 'recv'], ['sock_send', 'send']]);
   assert.equal(Object.keys(FAST_OPS).sort(), natives.map((f) => f.native!).sort(), 'one stub op per native server');
   for (const f of natives) {
