@@ -29,10 +29,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #endif
 
 /* The listening socket: fd 3 when LISTEN_FDS is set, else HOST:PORT bound here (native only). */
 static int net_listener(const char *addr) {
+#ifndef __wasi__
+  /* a client that leaves mid-response makes send() fail with EPIPE, not kill the server (WASI
+   * has no signals: sock_send answers PIPE there) */
+  signal(SIGPIPE, SIG_IGN);
+#endif
   const char *n = getenv("LISTEN_FDS");
   if (n && atoi(n) >= 1) {
     fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
