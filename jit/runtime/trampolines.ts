@@ -73,8 +73,8 @@ export const IO_OPS = {
 } as const;
 type IoOp = keyof typeof IO_OPS;
 /**
- * Every op the stub serves: the iovec calls above; poll_oneoff (servePoll: fd subscriptions only,
- * at most MAX_POLL, on mirrored fds with FAST_FD.POLL; a clock or anything else is JS's);
+ * Every op the stub serves: the iovec calls above; poll_oneoff (servePoll: at most MAX_POLL fd
+ * subscriptions on mirrored fds with FAST_FD.POLL and REALTIME/MONOTONIC clocks; else JS);
  * fd_filestat_get on a FILE; and the three that change the fd table natively (serveAccept,
  * serveClose, serveOpen), which jit/instance/native-wasi.ts pulls back into jit/wasi's table
  * before JS next looks at it (FdMirror.pull). `table`: the op may change the fd table.
@@ -98,7 +98,7 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
  */
 // guest fds below FAST_MAX_FDS are mirrored: enough for a server with 1000 connections
 const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128, FAST_MAX_OPS = 16;
-const FAST_FDS_AT = 128;
+const FAST_FDS_AT = 192;
 const FAST_RIGHTS_AT = FAST_FDS_AT + 6 * FAST_MAX_FDS + 256; // 8-aligned
 const FAST_IOVS_AT = FAST_RIGHTS_AT + 20 * FAST_MAX_FDS;
 const FAST_POLLFDS_AT = FAST_IOVS_AT + 16 * FAST_MAX_IOVS;
@@ -113,6 +113,10 @@ export const FAST_TABLE = {
   pollEnd: 104,         // u64 scratch: end of the pollfds of the poll_oneoff in progress
   changes: 112,         // u64: fd-table changes made natively (accept, close, open); a pull reads the table only when it moved
   newFd: 120,           // u32 scratch: the guest fd a native accept or open takes
+  start: 128,           // u64 scratch: CLOCK_MONOTONIC (ns) when poll_oneoff met its first clock, 0 = not read yet
+  startReal: 136,       // u64 scratch: CLOCK_REALTIME (ns) then
+  minDeadline: 144,     // u64 scratch: the earliest clock deadline (monotonic ns), all ones = no clock
+  now: 152,             // u64 scratch: CLOCK_MONOTONIC (ns) after the wait
   fds: FAST_FDS_AT,     // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
   fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
   created: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x MAX_FDS: 1 = the entry was made natively since the last pull
@@ -136,7 +140,7 @@ export const FAST_TABLE = {
  */
 export const FDSTAT_DIR = 0x100;
 /** Offsets in FAST_TABLE.scratch. */
-const SCRATCH = { stat: 0, how: 160, one: 192, path: 256 } as const;
+const SCRATCH = { stat: 0, how: 160, one: 192, ts: 200, path: 256 } as const;
 if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
 export const FAST_TABLE_SIZE = FAST_TABLE.scratch + SCRATCH.path + FAST_TABLE.MAX_PATH;
 
@@ -154,13 +158,14 @@ const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
 const SYS = {
   read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39, fcntl: 72,
-  setsockopt: 54, gettid: 186, tgkill: 234, accept4: 288, openat2: 437,
+  setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
 } as const;
 const EINTR = 4, EAGAIN = 11;
 const WASI_AGAIN = 6, WASI_BADF = 8, WASI_IO = 29;
 // wasi eventtype / eventrwflags (jit/wasi/layout.ts), the subscription and event layouts
 const FD_READ = 1, FD_WRITE = 2, HANGUP = 1;
-const SUB = { size: 48, userdata: 0, tag: 8, fd: 16 } as const;
+const SUB = { size: 48, userdata: 0, tag: 8, fd: 16, clockId: 16, timeout: 24, clockFlags: 40 } as const;
+const CLOCK = 0, CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, ABSTIME = 1;
 const EVENT = { size: 32, userdata: 0, error: 8, type: 10, nbytes: 16, flags: 24 } as const;
 
 /** `syscall` (0f 05) from the handler: it may not call libc. */
@@ -620,19 +625,20 @@ function toJs(a: Assembler, opIndex: number, slow: Label): void {
 
 /**
  * poll_oneoff(in, out, nsubs, nevents) natively when every subscription is FD_READ/FD_WRITE on a
- * mirrored fd with POLL_FD_READWRITE (so none is a file, whose readiness JS computes, nor a
- * clock): one pollfd per subscription, poll(2) without a timeout (the fast path is off under a
- * deadline) until something is ready, then the events in subscription order exactly as
- * jit/wasi/poll.ts writes them (POLLNVAL: BADF; readable = IN|HUP|ERR, writable = OUT|HUP|ERR;
- * HANGUP from POLLHUP; nbytes from FIONREAD for reads, 0 when it fails, e.g. on a listener).
- * Anything else goes to JS before a side effect.
+ * mirrored fd with POLL_FD_READWRITE (so none is a file, whose readiness JS computes) or a
+ * REALTIME/MONOTONIC clock (relative or absolute): one pollfd per subscription (-1 for a clock),
+ * poll(2) until something is ready or the earliest clock is due (no other timeout: the fast path
+ * is off under a deadline), then the events in JS's order (jit/wasi/poll.ts): the ready fds in
+ * subscription order (POLLNVAL: BADF; readable = IN|HUP|ERR, writable = OUT|HUP|ERR; HANGUP from
+ * POLLHUP; nbytes from FIONREAD for reads, 0 when it fails, e.g. on a listener), then the clocks
+ * that are due. Anything else goes to JS before a side effect.
  */
 function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
   const T = FAST_TABLE;
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const back = a.newLabel(), sub = a.newLabel(), isRead = a.newLabel(), again = a.newLabel();
   const polled = a.newLabel(), each = a.newLabel(), next = a.newLabel(), nval = a.newLabel(), readMask = a.newLabel(), report = a.newLabel();
-  const noHup = a.newLabel(), sized = a.newLabel(), finish = a.newLabel();
+  const noHup = a.newLabel(), sized = a.newLabel(), finish = a.newLabel(), clockSub = a.newLabel(), subNext = a.newLabel();
   a.movRM(32, r9, arg(2));            // nsubs: 0 is INVAL, too many is JS's
   a.testRR(32, r9, r9);
   a.jcc(Cond.E, back);
@@ -659,14 +665,18 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.movRM(32, rdi, arg(0));
   a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
   a.lea(64, r11, mem(r8, T.pollfds));
+  a.movMI(64, mem(r8, T.start), 0);
+  a.movMI(64, mem(r8, T.minDeadline), -1);
   a.bind(sub);
   a.movzxRM(32, 8, rax, mem(rdi, SUB.tag));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.E, clockSub);
   a.movRI(32, rcx, POLLIN);
   a.aluRI(AluOp.CMP, 32, rax, FD_READ);
   a.jcc(Cond.E, isRead);
   a.movRI(32, rcx, POLLOUT);
   a.aluRI(AluOp.CMP, 32, rax, FD_WRITE);
-  a.jcc(Cond.NE, back);               // a clock (or a bad tag): JS
+  a.jcc(Cond.NE, back);               // a bad tag: JS (INVAL event)
   a.bind(isRead);
   a.movRM(32, rdx, mem(rdi, SUB.fd));
   a.aluRI(AluOp.CMP, 32, rdx, T.MAX_FDS);
@@ -678,24 +688,79 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.jcc(Cond.S, back);
   a.movMR(32, mem(r11, 0), rax);      // fd
   a.movMR(32, mem(r11, 4), rcx);      // events; revents 0
+  a.jmp(subNext);
+  // a clock: REALTIME or MONOTONIC (JS answers the others); its deadline on the monotonic clock
+  // (JS's poll.ts: relative = start + timeout, absolute = start + (timeout - now of that clock)),
+  // the earliest kept; its pollfd is -1, which poll(2) skips
+  a.bind(clockSub);
+  a.aluMI(AluOp.CMP, 32, mem(rdi, SUB.clockId), CLOCK_MONOTONIC);
+  a.jcc(Cond.A, back);
+  const haveTimes = a.newLabel(), later = a.newLabel();
+  a.aluMI(AluOp.CMP, 64, mem(r8, T.start), 0);
+  a.jcc(Cond.NE, haveTimes);
+  a.movRR(64, r12, rdi);              // syscall clobbers rcx and r11
+  a.movMR(64, mem(r8, T.pollEnd), r11);
+  readClock(a, CLOCK_MONOTONIC, T.start);
+  readClock(a, CLOCK_REALTIME, T.startReal);
+  a.movRR(64, rdi, r12);
+  a.movRM(64, r11, mem(r8, T.pollEnd));
+  a.bind(haveTimes);
+  clockDeadline(a);
+  a.aluRM(AluOp.CMP, 64, rax, mem(r8, T.minDeadline));
+  a.jcc(Cond.AE, later);
+  a.movMR(64, mem(r8, T.minDeadline), rax);
+  a.bind(later);
+  a.movMI(32, mem(r11, 0), -1);
+  a.movMI(32, mem(r11, 4), 0);
+  a.bind(subNext);
   a.aluRI(AluOp.ADD, 64, rdi, SUB.size);
   a.aluRI(AluOp.ADD, 64, r11, 8);
   a.unaryR(UnaryOp.DEC, 32, r9);
   a.jcc(Cond.NE, sub);
   a.movMR(64, mem(r8, T.pollEnd), r11);
-  // wait: EINTR (or 0) polls again, as wait.ts; a failure of poll itself is JS's, nothing written yet
+  // wait until something is ready or the earliest clock is due (poll's timeout in ms, rounded up:
+  // it never wakes early); EINTR polls again, as wait.ts; a failure of poll itself is JS's,
+  // nothing written yet
+  const doPoll = a.newLabel(), timedOut = a.newLabel();
   a.bind(again);
+  a.movRI(32, rdx, -1);
+  a.aluMI(AluOp.CMP, 64, mem(r8, T.minDeadline), -1);
+  a.jcc(Cond.E, doPoll);
+  readClock(a, CLOCK_MONOTONIC, T.now);
+  a.movRM(64, rax, mem(r8, T.minDeadline));
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);
+  a.aluRM(AluOp.SUB, 64, rax, mem(r8, T.now));
+  a.jcc(Cond.BE, doPoll);             // due (or past): a look only
+  a.movRI(32, rdx, 0x7fffffff);
+  a.movRI(64, rcx, 1n << 60n);
+  a.aluRR(AluOp.CMP, 64, rax, rcx);
+  a.jcc(Cond.AE, doPoll);             // far away: the longest poll(2) wait, then again
+  a.aluRI(AluOp.ADD, 64, rax, 999_999);
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);
+  a.movRI(32, rcx, 1_000_000);
+  a.unaryR(UnaryOp.DIV, 64, rcx);   // rax = ms, rounded up
+  a.movRI(32, rdx, 0x7fffffff);
+  a.aluRR(AluOp.CMP, 64, rax, rdx);
+  a.jcc(Cond.A, doPoll);
+  a.movRR(32, rdx, rax);
+  a.bind(doPoll);
   a.lea(64, rdi, mem(r8, T.pollfds));
   a.movRM(32, rsi, arg(2));
-  a.movRI(32, rdx, -1);
   a.movRI(32, rax, SYS.poll);
   syscall(a);
   a.testRR(64, rax, rax);
   a.jcc(Cond.G, polled);
-  a.jcc(Cond.E, again);
+  a.jcc(Cond.E, timedOut);
   a.aluRI(AluOp.CMP, 64, rax, -EINTR);
   a.jcc(Cond.E, again);
   a.jmp(back);
+  a.bind(timedOut);                   // nothing ready: done once the earliest clock is due
+  a.aluMI(AluOp.CMP, 64, mem(r8, T.minDeadline), -1);
+  a.jcc(Cond.E, again);
+  readClock(a, CLOCK_MONOTONIC, T.now);
+  a.movRM(64, rax, mem(r8, T.now));
+  a.aluRM(AluOp.CMP, 64, rax, mem(r8, T.minDeadline));
+  a.jcc(Cond.B, again);
   a.bind(polled);
   // events, in subscription order: r9 = pollfd, r10 = guest subscription; nevents in `written`,
   // the next host event address in `iovEnd` (syscall clobbers rcx/r11)
@@ -755,6 +820,32 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.aluRI(AluOp.ADD, 64, r10, SUB.size);
   a.jmp(each);
   a.bind(finish);
+  // then the clocks that are due, in subscription order (after every fd event, as poll.ts)
+  const clocksDone = a.newLabel(), eachClock = a.newLabel(), nextClock = a.newLabel();
+  a.aluMI(AluOp.CMP, 64, mem(r8, T.minDeadline), -1);
+  a.jcc(Cond.E, clocksDone);
+  readClock(a, CLOCK_MONOTONIC, T.now);
+  a.movRM(32, r10, arg(0));
+  a.aluRM(AluOp.ADD, 64, r10, V('memoryBase'));
+  a.movRM(32, r9, arg(2));
+  a.bind(eachClock);
+  a.aluMI(AluOp.CMP, 8, mem(r10, SUB.tag), CLOCK);
+  a.jcc(Cond.NE, nextClock);
+  a.movRR(64, rdi, r10);
+  clockDeadline(a);
+  a.aluRM(AluOp.CMP, 64, rax, mem(r8, T.now));
+  a.jcc(Cond.A, nextClock);
+  a.movRM(64, rdi, mem(r8, T.iovEnd));
+  for (let o = 0; o < EVENT.size; o += 8) a.movMI(64, mem(rdi, o), 0);
+  a.movRM(64, rdx, mem(r10, SUB.userdata));
+  a.movMR(64, mem(rdi, EVENT.userdata), rdx); // error 0, type CLOCK (0), nbytes 0, flags 0
+  a.aluMI(AluOp.ADD, 64, mem(r8, T.iovEnd), EVENT.size);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.written));
+  a.bind(nextClock);
+  a.aluRI(AluOp.ADD, 64, r10, SUB.size);
+  a.unaryR(UnaryOp.DEC, 32, r9);
+  a.jcc(Cond.NE, eachClock);
+  a.bind(clocksDone);
   a.movRM(32, rdx, arg(3));
   a.aluRM(AluOp.ADD, 64, rdx, V('memoryBase'));
   a.movRM(64, rax, mem(r8, T.written));
@@ -763,6 +854,49 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   answer(a);
   a.bind(back);
   toJs(a, opIndex, slow);
+}
+
+/** [r8 + to] = clock `id` now in ns (clock_gettime(2); REALTIME and MONOTONIC cannot fail). Clobbers rax, rcx, rsi, rdi, r11. */
+function readClock(a: Assembler, id: number, to: number): void {
+  const ts = FAST_TABLE.scratch + SCRATCH.ts;
+  a.movRI(32, rdi, id);
+  a.lea(64, rsi, mem(r8, ts));
+  a.movRI(32, rax, SYS.clock_gettime);
+  syscall(a);
+  a.imulRMI(64, rax, mem(r8, ts), 1_000_000_000);
+  a.aluRM(AluOp.ADD, 64, rax, mem(r8, ts + 8));
+  a.movMR(64, mem(r8, to), rax);
+}
+
+/**
+ * rax = the monotonic deadline (ns) of the clock subscription at rdi, from [start]/[startReal] as
+ * poll.ts computes it (saturating instead of a bigint past 2^64).
+ */
+function clockDeadline(a: Assembler): void {
+  const T = FAST_TABLE;
+  const abs = a.newLabel(), absReal = a.newLabel(), atStart = a.newLabel(), add = a.newLabel(), done = a.newLabel();
+  a.movRM(64, rax, mem(rdi, SUB.timeout));
+  a.testMI(16, mem(rdi, SUB.clockFlags), ABSTIME);
+  a.jcc(Cond.NE, abs);
+  a.bind(add);                        // start + rax, saturating
+  a.aluRM(AluOp.ADD, 64, rax, mem(r8, T.start));
+  a.jcc(Cond.AE, done);               // no carry
+  a.movRI(64, rax, -1);
+  a.jmp(done);
+  a.bind(abs);
+  a.aluMI(AluOp.CMP, 32, mem(rdi, SUB.clockId), CLOCK_MONOTONIC);
+  a.jcc(Cond.NE, absReal);
+  a.aluRM(AluOp.CMP, 64, rax, mem(r8, T.start));
+  a.jcc(Cond.B, atStart);             // already past: due now
+  a.jmp(done);
+  a.bind(absReal);
+  a.aluRM(AluOp.CMP, 64, rax, mem(r8, T.startReal));
+  a.jcc(Cond.B, atStart);
+  a.aluRM(AluOp.SUB, 64, rax, mem(r8, T.startReal));
+  a.jmp(add);
+  a.bind(atStart);
+  a.movRM(64, rax, mem(r8, T.start));
+  a.bind(done);
 }
 
 /** Jumps to `to` if the byte at [base + disp] is `ch`. Clobbers rax. */

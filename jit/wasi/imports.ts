@@ -40,8 +40,8 @@ export type FdEffect = 'none' | 'reads' | 'position' | 'table';
  * Native user-space servers: the fast host-call stub's operations (jit/runtime/trampolines.ts
  * FAST_OPS), each serving the call only in the cases it knows to answer exactly as the
  * TypeScript implementation (anything else goes to JS before a side effect): write/read/recv/send
- * on a mirrored stream or socket, pread/filestat on a regular file, fdstat on any mirrored fd, poll over mirrored fds without
- * clocks, accept on a socket, close of an fd we own, open of an existing regular file read-only.
+ * on a mirrored stream or socket, pread/filestat on a regular file, fdstat on any mirrored fd, poll over mirrored fds and
+ * REALTIME/MONOTONIC clocks, accept on a socket, close of an fd we own, open of an existing regular file read-only.
  * accept, close and open change the fd table natively: the mirror pulls them back (FdMirror).
  */
 export const NATIVE_SERVERS = ['write', 'read', 'recv', 'send', 'pread', 'poll', 'filestat', 'fdstat', 'accept', 'close', 'open'] as const;

@@ -2,7 +2,7 @@
 // sock_recv / sock_send / fd_read / fd_write on an accepted connection are served natively —
 // blocking ones wait in poll(2), FDFLAGS_NONBLOCK ones get AGAIN or a short count — and every
 // answer and byte is the JS path's (the same scenario with KWASM_FAST_WASI=0), including what
-// goes to JS (RECV_PEEK, siflags, a non-socket, a poll_oneoff with a clock or an unmirrored fd).
+// goes to JS (RECV_PEEK, siflags, a non-socket, a poll_oneoff with a CPU-time clock or an unmirrored fd).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
@@ -49,8 +49,8 @@ const bytes = wat(`(module
 
 type Fn = (...a: number[]) => number;
 const IOV = 1000, BUF = 2000, RES = 100, ROF = 104, FD = 108, SUBS = 3000, EVENTS = 6000;
-/** A subscription: an fd one (FD_READ 1 / FD_WRITE 2) or a relative monotonic clock (tag 0). */
-type Sub = { userdata: number; tag: 1 | 2; fd: number } | { userdata: number; tag: 0; timeoutNs: number };
+/** A subscription: an fd one (FD_READ 1 / FD_WRITE 2) or a clock (tag 0; MONOTONIC and relative unless given). */
+type Sub = { userdata: number; tag: 1 | 2; fd: number } | { userdata: number; tag: 0; timeoutNs: number | bigint; id?: number; abs?: boolean };
 
 /**
  * The peer, in a worker (the main thread is blocked in wasm while it works): connects, sends
@@ -118,10 +118,10 @@ async function scenario(fast: boolean): Promise<Outcome> {
       m.writeBigUInt64LE(BigInt(s.userdata), at);
       m.writeUInt8(s.tag, at + 8);
       if (s.tag === 0) {
-        m.writeUInt32LE(1, at + 16);
+        m.writeUInt32LE(s.id ?? 1, at + 16);
         m.writeBigUInt64LE(BigInt(s.timeoutNs), at + 24);
         m.writeBigUInt64LE(0n, at + 32);
-        m.writeUInt16LE(0, at + 40);
+        m.writeUInt16LE(s.abs === true ? 1 : 0, at + 40);
       } else m.writeUInt32LE(s.fd, at + 16);
     });
     const e = ex['poll']!(SUBS, EVENTS, subs.length, RES);
@@ -155,7 +155,16 @@ async function scenario(fast: boolean): Promise<Outcome> {
     waitFlag(1);
     // "abcdef" is there: the connection is readable (nbytes 6) and writable, the listener is not
     step('poll ready', ...poll([{ userdata: 11, tag: 1, fd }, { userdata: 12, tag: 2, fd }, { userdata: 13, tag: 1, fd: listener.fd }]));
-    step('poll clock', ...poll([{ userdata: 21, tag: 1, fd: listener.fd }, { userdata: 22, tag: 0, timeoutNs: 1000 }])); // a clock: JS
+    step('poll clock', ...poll([{ userdata: 21, tag: 1, fd: listener.fd }, { userdata: 22, tag: 0, timeoutNs: 1000 }]));
+    // clocks are served natively too: a far one does not hide a ready fd; absolute ones in the
+    // past (monotonic, realtime) are due at once; a sleep lasts at least its time; a CPU-time clock is JS's
+    step('poll clock and fd', ...poll([{ userdata: 23, tag: 0, timeoutNs: 10_000_000_000 }, { userdata: 24, tag: 1, fd }]));
+    step('poll abs past', ...poll([{ userdata: 25, tag: 0, timeoutNs: 1, abs: true }, { userdata: 26, tag: 0, timeoutNs: 1n << 63n, abs: true }]));
+    step('poll realtime past', ...poll([{ userdata: 27, tag: 0, timeoutNs: 1, abs: true, id: 0 }, { userdata: 28, tag: 1, fd: listener.fd }]));
+    const t0 = process.hrtime.bigint();
+    const [slept, sleepEvents] = poll([{ userdata: 29, tag: 0, timeoutNs: 20_000_000 }, { userdata: 30, tag: 0, timeoutNs: (1n << 64n) - 1n }]);
+    step('poll sleep', slept, [sleepEvents, process.hrtime.bigint() - t0 >= 20_000_000n]);
+    step('poll cputime', ...poll([{ userdata: 32, tag: 0, timeoutNs: 1, id: 2 }]));
     step('poll bad fd', ...poll([{ userdata: 31, tag: 1, fd: 99 }])); // not mirrored: JS (BADF)
     e = ex['recv']!(fd, ...iov([3]), 1, RES, ROF); // RECV_PEEK: JS
     step('peek', e, data(count()));
@@ -194,6 +203,11 @@ test('socket calls are served natively with the JS path\'s answers and bytes; PE
     ['send', Errno.SUCCESS, 5],
     ['poll ready', Errno.SUCCESS, [[11, 0, 1, 6, 0, '0000000000', '000000000000'], [12, 0, 2, 0, 0, '0000000000', '000000000000']]],
     ['poll clock', Errno.SUCCESS, [[22, 0, 0, 0, 0, '0000000000', '000000000000']]],
+    ['poll clock and fd', Errno.SUCCESS, [[24, 0, 1, 6, 0, '0000000000', '000000000000']]],
+    ['poll abs past', Errno.SUCCESS, [[25, 0, 0, 0, 0, '0000000000', '000000000000']]],
+    ['poll realtime past', Errno.SUCCESS, [[27, 0, 0, 0, 0, '0000000000', '000000000000']]],
+    ['poll sleep', Errno.SUCCESS, [[[29, 0, 0, 0, 0, '0000000000', '000000000000']], true]],
+    ['poll cputime', Errno.SUCCESS, [[32, 0, 0, 0, 0, '0000000000', '000000000000']]],
     ['poll bad fd', Errno.SUCCESS, [[31, Errno.BADF, 1, 0, 0, '0000000000', '000000000000']]],
     ['peek', Errno.SUCCESS, 'abc'],
     ['read short', Errno.SUCCESS, [6, 'abcdef']],
@@ -204,8 +218,9 @@ test('socket calls are served natively with the JS path\'s answers and bytes; PE
     ['read EOF', Errno.SUCCESS, 0],
   ]);
   assert.is(js.peer, 'pong!X');
-  // natively: recv blocking, recv AGAIN, read AGAIN, send, poll ready, read short, poll EOF, read EOF
-  assert.is(fast.hits, 8n);
+  // natively: recv blocking, recv AGAIN, read AGAIN, send, poll ready, the 5 polls with monotonic or
+  // realtime clocks, read short, poll EOF, read EOF (the CPU-time clock's poll is JS's)
+  assert.is(fast.hits, 13n);
   assert.is(js.hits, undefined);
 });
 
