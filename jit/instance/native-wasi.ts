@@ -113,7 +113,7 @@ export class NativeWasi implements FdMirror {
     this.known.fill(-1);
     // Under a deadline (--timeout, WASI.setDeadline) every call goes to JS, which waits in ppoll
     // bounded by it (jit/wasi/wait.ts): the stub's syscalls and its poll(2) have no deadline.
-    if (deadline.armed) { t.setFds([]); return; }
+    if (deadline.armed) { t.setFds([], false); return; }
     const served: [number, MirroredFd][] = [];
     for (const [fd, e] of fds.list()) {
       if (fd >= FAST_TABLE.MAX_FDS) break;

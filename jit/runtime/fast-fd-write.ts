@@ -71,10 +71,12 @@ export class FastFdWrite {
   /**
    * Replaces the mirror: per guest fd listed, its host fd (-1: open but served in JS), FAST_FD
    * bits, rights and inheriting rights; every other guest fd is free. Clears the created marks
-   * (the caller has pulled them). Costs the open fds, not MAX_FDS.
+   * (the caller has pulled them). Costs the open fds, not MAX_FDS. `clocks`: poll_oneoff's clock
+   * subscriptions may be waited for natively (not under a run deadline, which only JS's waits keep).
    */
-  setFds(entries: Iterable<readonly [number, MirroredFd]>): void {
+  setFds(entries: Iterable<readonly [number, MirroredFd]>, clocks = true): void {
     const b = this.buf;
+    b.writeUInt32LE(clocks ? 0 : 1, FAST_TABLE.noClocks);
     b.fill(0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);

@@ -113,6 +113,7 @@ export const FAST_TABLE = {
   pollEnd: 104,         // u64 scratch: end of the pollfds of the poll_oneoff in progress
   changes: 112,         // u64: fd-table changes made natively (accept, close, open); a pull reads the table only when it moved
   newFd: 120,           // u32 scratch: the guest fd a native accept or open takes
+  noClocks: 124,        // u32: 1 = clocks are JS's (a run deadline is armed: JS's waits end there)
   start: 128,           // u64 scratch: CLOCK_MONOTONIC (ns) when poll_oneoff met its first clock, 0 = not read yet
   startReal: 136,       // u64 scratch: CLOCK_REALTIME (ns) then
   minDeadline: 144,     // u64 scratch: the earliest clock deadline (monotonic ns), all ones = no clock
@@ -693,6 +694,8 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   // (JS's poll.ts: relative = start + timeout, absolute = start + (timeout - now of that clock)),
   // the earliest kept; its pollfd is -1, which poll(2) skips
   a.bind(clockSub);
+  a.aluMI(AluOp.CMP, 32, mem(r8, T.noClocks), 0);
+  a.jcc(Cond.NE, back);
   a.aluMI(AluOp.CMP, 32, mem(rdi, SUB.clockId), CLOCK_MONOTONIC);
   a.jcc(Cond.A, back);
   const haveTimes = a.newLabel(), later = a.newLabel();

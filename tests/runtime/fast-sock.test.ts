@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, openSync } from 'node:fs';
 import { wat } from '../jit/wat.js';
 import * as api from '../../jit/instance/api.js';
-import { WASI, Errno } from '../../jit/wasi/index.js';
+import { WASI, Errno, Interrupted } from '../../jit/wasi/index.js';
 import { nativeWasiOf } from '../../jit/instance/native-wasi.js';
 
 const bytes = wat(`(module
@@ -262,6 +262,22 @@ test('a request loop (poll_oneoff, sock_recv, sock_send on a non-blocking connec
     assert.is(await done, Array.from({ length: N }, (_, i) => `request ${i};`).join(''));
   } finally {
     await client.terminate();
+    store.dispose();
+    wasi.close();
+  }
+});
+
+test('under a run deadline a poll_oneoff clock is waited for in JS, which ends it at the deadline', () => {
+  const { wasi, store, inst, ex } = setup(true);
+  try {
+    const m = Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
+    m.writeBigUInt64LE(1n, SUBS); m.writeUInt8(0, SUBS + 8); m.writeUInt32LE(1, SUBS + 16);
+    m.writeBigUInt64LE(30_000_000_000n, SUBS + 24); m.writeUInt16LE(0, SUBS + 40); // 30 s, relative
+    wasi.setDeadline(200);
+    const t0 = Date.now();
+    assert.throws(() => ex['poll']!(SUBS, EVENTS, 1, RES), (e: unknown) => e instanceof Interrupted);
+    assert.ok(Date.now() - t0 < 20_000, 'ended at the deadline, not after the clock');
+  } finally {
     store.dispose();
     wasi.close();
   }
