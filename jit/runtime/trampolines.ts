@@ -579,17 +579,7 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   a.movRI(32, rax, WASI_AGAIN);
   a.jmp(finish);
   a.bind(wait);
-  a.movMR(32, mem(r8, T.pollfd), r9);
-  a.movMI(32, mem(r8, T.pollfd + 4), out ? POLLOUT : POLLIN); // events; revents 0
-  a.lea(64, rdi, mem(r8, T.pollfd));
-  a.movRI(32, rsi, 1);
-  a.movRI(32, rdx, -1);
-  a.movRI(32, rax, SYS.poll);
-  syscall(a);
-  a.testRR(64, rax, rax);
-  a.jcc(Cond.NS, inner);
-  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
-  a.jcc(Cond.E, inner);
+  waitFor(a, out ? POLLOUT : POLLIN, inner);
   a.jmp(mapped);                      // poll itself failed (ENOMEM): the answer, not a spin
   a.bind(done);
   a.movRM(32, rdx, arg(op.resultArg));
@@ -607,6 +597,26 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   answer(a);
   a.bind(back);
   toJs(a, opIndex, slow);
+}
+
+/**
+ * A blocking guest fd would block: waits in poll(2) on host fd r9 for `events`, without a timeout
+ * (the fast path is off under a deadline), then to `retry` whatever poll reports (an error shows in
+ * the retry) or after EINTR; falls through with rax = -errno when poll itself fails.
+ */
+function waitFor(a: Assembler, events: number, retry: Label): void {
+  const T = FAST_TABLE;
+  a.movMR(32, mem(r8, T.pollfd), r9);
+  a.movMI(32, mem(r8, T.pollfd + 4), events); // events; revents 0
+  a.lea(64, rdi, mem(r8, T.pollfd));
+  a.movRI(32, rsi, 1);
+  a.movRI(32, rdx, -1);
+  a.movRI(32, rax, SYS.poll);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NS, retry);
+  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
+  a.jcc(Cond.E, retry);
 }
 
 /** Returns errno eax into the wasm, as kwasm_resume delivers a result: slot 0 of the caller's area, rax and xmm0. */
@@ -790,10 +800,7 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.jcc(Cond.E, next);                // not ready
   a.bind(nval);
   // the event: zeroed, then userdata, error, type, nbytes, flags
-  a.movRM(64, rdi, mem(r8, T.iovEnd));
-  for (let o = 0; o < EVENT.size; o += 8) a.movMI(64, mem(rdi, o), 0);
-  a.movRM(64, rdx, mem(r10, SUB.userdata));
-  a.movMR(64, mem(rdi, EVENT.userdata), rdx);
+  startEvent(a);
   a.movMR(8, mem(rdi, EVENT.type), rcx);
   a.testRI(32, rax, POLLNVAL);
   a.jcc(Cond.E, report);
@@ -838,10 +845,7 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   clockDeadline(a);
   a.aluRM(AluOp.CMP, 64, rax, mem(r8, T.now));
   a.jcc(Cond.A, nextClock);
-  a.movRM(64, rdi, mem(r8, T.iovEnd));
-  for (let o = 0; o < EVENT.size; o += 8) a.movMI(64, mem(rdi, o), 0);
-  a.movRM(64, rdx, mem(r10, SUB.userdata));
-  a.movMR(64, mem(rdi, EVENT.userdata), rdx); // error 0, type CLOCK (0), nbytes 0, flags 0
+  startEvent(a);                      // error 0, type CLOCK (0), nbytes 0, flags 0
   a.aluMI(AluOp.ADD, 64, mem(r8, T.iovEnd), EVENT.size);
   a.unaryM(UnaryOp.INC, 64, mem(r8, T.written));
   a.bind(nextClock);
@@ -857,6 +861,14 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   answer(a);
   a.bind(back);
   toJs(a, opIndex, slow);
+}
+
+/** rdi = the next guest event ([iovEnd]), zeroed, with the userdata of the subscription at r10. Clobbers rdx. */
+function startEvent(a: Assembler): void {
+  a.movRM(64, rdi, mem(r8, FAST_TABLE.iovEnd));
+  for (let o = 0; o < EVENT.size; o += 8) a.movMI(64, mem(rdi, o), 0);
+  a.movRM(64, rdx, mem(r10, SUB.userdata));
+  a.movMR(64, mem(rdi, EVENT.userdata), rdx);
 }
 
 /** [r8 + to] = clock `id` now in ns (clock_gettime(2); REALTIME and MONOTONIC cannot fail). Clobbers rax, rcx, rsi, rdi, r11. */
@@ -996,6 +1008,21 @@ function adoptNewFd(a: Assembler, bits: Gpr, fdArg: number, V: (field: keyof typ
 const ST = { dev: 0, ino: 8, nlink: 16, mode: 24, size: 48, atime: 72, mtime: 88, ctime: 104 } as const;
 const S_IFMT = 0xf000, S_IFREG = 0x8000;
 
+/** fstat(2) of host fd `fd` into the scratch struct stat; to `notRegular` if it fails or is not a regular file. */
+function fstatRegular(a: Assembler, fd: Gpr, notRegular: Label): void {
+  const st = FAST_TABLE.scratch + SCRATCH.stat;
+  a.movRR(32, rdi, fd);
+  a.lea(64, rsi, mem(r8, st));
+  a.movRI(32, rax, SYS.fstat);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NE, notRegular);
+  a.movRM(32, rax, mem(r8, st + ST.mode));
+  a.aluRI(AluOp.AND, 32, rax, S_IFMT);
+  a.aluRI(AluOp.CMP, 32, rax, S_IFREG);
+  a.jcc(Cond.NE, notRegular);
+}
+
 /**
  * fd_filestat_get(fd, buf) on a FILE with FD_FILESTAT_GET: fstat(2), then the 64-byte filestat
  * as jit/wasi's writeFilestat fills it (times in ns = sec * 1e9 + nsec). A failed fstat, or a
@@ -1009,16 +1036,7 @@ function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: (field: ke
   a.jcc(Cond.E, back);
   requireRights(a, r9, Rights.FD_FILESTAT_GET, back);
   requireInMemory(a, 1, 64, back, V);
-  a.movRR(32, rdi, r11);
-  a.lea(64, rsi, mem(r8, st));
-  a.movRI(32, rax, SYS.fstat);
-  syscall(a);
-  a.testRR(64, rax, rax);
-  a.jcc(Cond.NE, back);
-  a.movRM(32, rax, mem(r8, st + ST.mode));
-  a.aluRI(AluOp.AND, 32, rax, S_IFMT);
-  a.aluRI(AluOp.CMP, 32, rax, S_IFREG);
-  a.jcc(Cond.NE, back);
+  fstatRegular(a, r11, back);
   a.movRM(32, rdi, mem(rsp, 8 + 8 * 1));
   a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
   for (const [from, to] of [[ST.dev, 0], [ST.ino, 8], [ST.nlink, 24], [ST.size, 32]] as const) {
@@ -1099,17 +1117,7 @@ function serveAccept(a: Assembler, opIndex: number, slow: Label, V: (field: keyo
   a.movRI(32, rax, WASI_AGAIN);
   a.jmp(finish);
   a.bind(blocking);
-  a.movMR(32, mem(r8, T.pollfd), r9);
-  a.movMI(32, mem(r8, T.pollfd + 4), POLLIN);
-  a.lea(64, rdi, mem(r8, T.pollfd));
-  a.movRI(32, rsi, 1);
-  a.movRI(32, rdx, -1);
-  a.movRI(32, rax, SYS.poll);
-  syscall(a);
-  a.testRR(64, rax, rax);
-  a.jcc(Cond.NS, retry);
-  a.aluRI(AluOp.CMP, 64, rax, -EINTR);
-  a.jcc(Cond.E, retry);
+  waitFor(a, POLLIN, retry);
   a.bind(failed);
   wasiErrno(a);
   a.bind(finish);
@@ -1196,7 +1204,7 @@ function serveOpen(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   const T = FAST_TABLE;
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const back = a.newLabel(), copy = a.newLabel(), notFile = a.newLabel(), follow = a.newLabel();
-  const path = T.scratch + SCRATCH.path, how = T.scratch + SCRATCH.how, st = T.scratch + SCRATCH.stat;
+  const path = T.scratch + SCRATCH.path, how = T.scratch + SCRATCH.how;
   mirroredFd(a, 0, back);
   a.testMI(32, memIdx(r8, r9, 4, T.fdstat), FDSTAT_DIR);
   a.jcc(Cond.E, back);                // not a directory: JS (NOTDIR)
@@ -1259,16 +1267,7 @@ function serveOpen(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.testRR(64, rax, rax);
   a.jcc(Cond.S, back);                // ENOENT, EXDEV (an escape), ELOOP, ENOSYS...: JS answers
   a.movRR(32, r12, rax);
-  a.movRR(32, rdi, r12);
-  a.lea(64, rsi, mem(r8, st));
-  a.movRI(32, rax, SYS.fstat);
-  syscall(a);
-  a.testRR(64, rax, rax);
-  a.jcc(Cond.NE, notFile);
-  a.movRM(32, rax, mem(r8, st + ST.mode));
-  a.aluRI(AluOp.AND, 32, rax, S_IFMT);
-  a.aluRI(AluOp.CMP, 32, rax, S_IFREG);
-  a.jcc(Cond.NE, notFile);
+  fstatRegular(a, r12, notFile);
   a.movRR(32, rdi, r12);              // O_NONBLOCK off again: the file is opened as jit/wasi opens it
   a.movRI(32, rsi, F_SETFL);
   a.aluRR(AluOp.XOR, 32, rdx, rdx);

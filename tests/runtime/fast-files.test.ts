@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wat } from '../jit/wat.js';
-import * as api from '../../jit/instance/api.js';
+import { instantiateWasi } from './fast-wasi.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
 import { FILE_RIGHTS, Rights } from '../../jit/wasi/layout.js';
 import { nativeWasiOf } from '../../jit/instance/native-wasi.js';
@@ -57,13 +57,7 @@ function tree(): string {
 async function scenario(fast: boolean, top: string): Promise<{ steps: unknown[]; hits: bigint | undefined }> {
   const fdsBefore = readdirSync('/proc/self/fd').length;
   const wasi = new WASI({ preopens: { '/r': join(top, 'root') } });
-  if (!fast) process.env['KWASM_FAST_WASI'] = '0';
-  const store = new api.Store();
-  let inst: api.Instance;
-  try {
-    inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
-  } finally { delete process.env['KWASM_FAST_WASI']; }
-  wasi.initialize(inst);
+  const { store, inst } = instantiateWasi(bytes, wasi, fast);
   const ex = inst.exports as Record<string, Fn>;
   const mem = (): Buffer => Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
   const steps: unknown[] = [];

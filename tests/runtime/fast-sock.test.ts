@@ -11,6 +11,7 @@ import { wat } from '../jit/wat.js';
 import * as api from '../../jit/instance/api.js';
 import { WASI, Errno, Interrupted } from '../../jit/wasi/index.js';
 import { nativeWasiOf } from '../../jit/instance/native-wasi.js';
+import { instantiateWasi } from './fast-wasi.js';
 
 const bytes = wat(`(module
   (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
@@ -77,13 +78,7 @@ interface Outcome { steps: unknown[]; peer: string; hits: bigint | undefined }
 /** A WASI with one loopback listener and the test module bound to it, native path on or off. */
 function setup(fast: boolean, stdout?: number): { wasi: WASI; store: api.Store; inst: api.Instance; ex: Record<string, Fn> } {
   const wasi = new WASI({ listeners: [{ port: 0, host: '127.0.0.1' }], stdout });
-  if (!fast) process.env['KWASM_FAST_WASI'] = '0';
-  const store = new api.Store();
-  let inst: api.Instance;
-  try {
-    inst = api.instantiate(api.compile(bytes), wasi.getImportObject(), store);
-  } finally { delete process.env['KWASM_FAST_WASI']; }
-  wasi.initialize(inst);
+  const { store, inst } = instantiateWasi(bytes, wasi, fast);
   return { wasi, store, inst, ex: inst.exports as Record<string, Fn> };
 }
 
