@@ -173,6 +173,16 @@ test('httpd: a slowloris client (headers byte by byte) does not hold up others; 
   await fdsBackTo(http, httpBase);
 });
 
+test('httpd: 10,000 sequential connections, each a GET of a file (accepted, opened, read and closed natively), fd count back where it started', async () => {
+  const t0 = Date.now();
+  for (let i = 0; i < 10_000; i++) {
+    const r = await request(`GET /${i % 2 ? 'a.txt' : 'index.html'} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+    if (!r.endsWith(i % 2 ? 'text file\n' : '<p>hi</p>\n')) assert.unreachable(`request ${i}: ${r.slice(0, 200)}`);
+  }
+  console.log(`  (10,000 sequential HTTP connections in ${Date.now() - t0} ms)`);
+  await fdsBackTo(http, httpBase);
+});
+
 test('httpd: clients leaving mid-request or resetting do not disturb it; 200 concurrent keep-alive clients', async () => {
   for (let i = 0; i < 20; i++) {
     const c = await connect(http.port);
