@@ -55,8 +55,8 @@ function sameType(t: FuncType | undefined, call: WasiFunction): boolean {
 }
 
 export class NativeWasi implements FdMirror {
-  /** files are served by pread and fstat only: no position to mirror */
-  readonly positions = false;
+  /** fd_read on a file moves its position natively: positions are mirrored both ways */
+  readonly positions = true;
   private table: FastFdWrite | null = null;
   private readonly detach: () => void;
   /** host fd per guest fd as last pushed or pulled (-1: none), to see what the stub closed */
@@ -100,6 +100,11 @@ export class NativeWasi implements FdMirror {
       }
       if (now.created && now.hostFd >= 0) fds.set(fd, adopted(now));
       this.known[fd] = now.hostFd;
+    }
+    // positions the stub's fd_read moved
+    for (const [fd, e] of fds.list()) {
+      if (fd >= FAST_TABLE.MAX_FDS) break;
+      if (e.kind === 'file' && this.known[fd] === e.hostFd && e.hostFd >= 0) e.position = t.entry(fd).position;
     }
     t.clearCreated();
   }
@@ -145,12 +150,13 @@ export class NativeWasi implements FdMirror {
  * (FDSTAT_DIR: path_open); each with what fd_fdstat_get reports (filetype, flags, rights).
  */
 function mirrored(e: FdEntry): MirroredFd {
-  const open: MirroredFd = { hostFd: -1, bits: FAST_FD.OPEN, rights: 0n, inheriting: 0n, fdstat: 0 };
+  const open: MirroredFd = { hostFd: -1, bits: FAST_FD.OPEN, rights: 0n, inheriting: 0n, fdstat: 0, position: 0n };
   if (e.hostFd < 0 || e.hostFd > 0x7fffffff) return open;
   const owns = e.ownsHostFd ? FAST_FD.OWNS : 0;
   const fdstat = e.filetype | (e.kind === 'dir' ? FDSTAT_DIR : 0) | (e.flags << 16);
-  const base = { hostFd: e.hostFd, rights: e.rightsBase, inheriting: e.rightsInheriting, fdstat };
-  if (e.kind === 'file') return { ...base, bits: FAST_FD.OPEN | owns | FAST_FD.FILE };
+  const base = { hostFd: e.hostFd, rights: e.rightsBase, inheriting: e.rightsInheriting, fdstat, position: 0n };
+  // a position beyond u64 cannot be (fd_seek keeps it there); JS's own checks answer past 2^52
+  if (e.kind === 'file') return { ...base, bits: FAST_FD.OPEN | owns | FAST_FD.FILE, position: BigInt.asUintN(64, e.position) };
   if (e.kind === 'dir') return { ...base, bits: FAST_FD.OPEN | owns };
   const bits = FAST_FD.OPEN | owns |
     ((e.rightsBase & Rights.FD_READ) !== 0n ? FAST_FD.READ : 0) |

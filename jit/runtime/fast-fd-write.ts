@@ -19,7 +19,13 @@ import type { Vmctx } from './vmctx.js';
 const NO_IMPORT = 0xffffffff;
 
 /** One guest fd in the fast table. */
-export interface MirroredFd { hostFd: number; bits: number; rights: bigint; inheriting: bigint; /** FAST_TABLE.fdstat's word */ fdstat: number; }
+export interface MirroredFd {
+  hostFd: number; bits: number; rights: bigint; inheriting: bigint;
+  /** FAST_TABLE.fdstat's word */
+  fdstat: number;
+  /** a FILE's position */
+  position: bigint;
+}
 
 export class FastFdWrite {
   private readonly addr: bigint;
@@ -80,7 +86,7 @@ export class FastFdWrite {
     b.fill(0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
-    b.fill(0, FAST_TABLE.rights, FAST_TABLE.fdstat + 4 * FAST_TABLE.MAX_FDS);
+    b.fill(0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
       b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
@@ -88,6 +94,7 @@ export class FastFdWrite {
       b.writeBigUInt64LE(h.rights, FAST_TABLE.rights + 8 * fd);
       b.writeBigUInt64LE(h.inheriting, FAST_TABLE.inheriting + 8 * fd);
       b.writeUInt32LE(h.fdstat, FAST_TABLE.fdstat + 4 * fd);
+      b.writeBigUInt64LE(h.position, FAST_TABLE.positions + 8 * fd);
     }
   }
 
@@ -103,7 +110,7 @@ export class FastFdWrite {
     return {
       hostFd: b.readInt32LE(FAST_TABLE.fds + 4 * fd), bits: b.readUInt8(FAST_TABLE.fdBits + fd),
       rights: b.readBigUInt64LE(FAST_TABLE.rights + 8 * fd), inheriting: b.readBigUInt64LE(FAST_TABLE.inheriting + 8 * fd),
-      fdstat: b.readUInt32LE(FAST_TABLE.fdstat + 4 * fd),
+      fdstat: b.readUInt32LE(FAST_TABLE.fdstat + 4 * fd), position: b.readBigUInt64LE(FAST_TABLE.positions + 8 * fd),
       created: b.readUInt8(FAST_TABLE.created + fd) !== 0,
     };
   }

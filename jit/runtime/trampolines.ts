@@ -61,12 +61,13 @@ const FIONREAD = 0x541b;
  * sock_send do (sock_recv with riflags 0 is read(2), sock_send's siflags are ignored by JS and
  * must be 0 here). `args`: the import's parameter count (one slot each); `need`: FAST_FD bits the
  * guest fd must have; `rights`: rights it must have (checked in FAST_TABLE.rights); `flagsArg`:
- * an argument that must be 0 (else JS answers); `offsetArg`: an i64 file offset (pread);
+ * an argument that must be 0 (else JS answers); `offsetArg`: an i64 file offset (pread); `files`:
+ * on a FILE the call is served as pread at the table's position, which moves on (fd_read);
  * `resultArg`: the u32 count pointer; `roFlagsArg`: a u16 pointer that gets 0 (sock_recv's ro_flags).
  */
 export const IO_OPS = {
   write: { dir: 'out', args: 4, need: FAST_FD.WRITE, rights: 0n, flagsArg: -1, offsetArg: -1, resultArg: 3, roFlagsArg: -1 },
-  read: { dir: 'in', args: 4, need: FAST_FD.READ, rights: 0n, flagsArg: -1, offsetArg: -1, resultArg: 3, roFlagsArg: -1 },
+  read: { dir: 'in', args: 4, need: FAST_FD.READ, rights: 0n, flagsArg: -1, offsetArg: -1, resultArg: 3, roFlagsArg: -1, files: true },
   recv: { dir: 'in', args: 6, need: FAST_FD.READ | FAST_FD.SOCKET, rights: 0n, flagsArg: 3, offsetArg: -1, resultArg: 4, roFlagsArg: 5 },
   send: { dir: 'out', args: 5, need: FAST_FD.WRITE | FAST_FD.SOCKET, rights: 0n, flagsArg: 3, offsetArg: -1, resultArg: 4, roFlagsArg: -1 },
   pread: { dir: 'in', args: 5, need: FAST_FD.FILE, rights: Rights.FD_READ | Rights.FD_SEEK, flagsArg: -1, offsetArg: 3, resultArg: 4, roFlagsArg: -1 },
@@ -100,7 +101,7 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
 const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128, FAST_MAX_OPS = 16;
 const FAST_FDS_AT = 192;
 const FAST_RIGHTS_AT = FAST_FDS_AT + 6 * FAST_MAX_FDS + 256; // 8-aligned
-const FAST_IOVS_AT = FAST_RIGHTS_AT + 20 * FAST_MAX_FDS;
+const FAST_IOVS_AT = FAST_RIGHTS_AT + 28 * FAST_MAX_FDS;
 const FAST_POLLFDS_AT = FAST_IOVS_AT + 16 * FAST_MAX_IOVS;
 const FAST_MAX_POLL = 1024; // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
 export const FAST_TABLE = {
@@ -125,6 +126,7 @@ export const FAST_TABLE = {
   rights: FAST_RIGHTS_AT, // u64 x MAX_FDS: rightsBase
   inheriting: FAST_RIGHTS_AT + 8 * FAST_MAX_FDS, // u64 x MAX_FDS: rightsInheriting
   fdstat: FAST_RIGHTS_AT + 16 * FAST_MAX_FDS, // u32 x MAX_FDS: filetype | FDSTAT_DIR | fdflags << 16 (fdstat's first word)
+  positions: FAST_RIGHTS_AT + 20 * FAST_MAX_FDS, // u64 x MAX_FDS: a FILE's position (fd_read moves it; pulled back)
   iovs: FAST_IOVS_AT,   // {u64 base, u64 len} x MAX_IOVS, host addresses
   pollfds: FAST_POLLFDS_AT, // struct pollfd x MAX_POLL
   scratch: FAST_POLLFDS_AT + 8 * FAST_MAX_POLL, // SCRATCH: a struct stat, an open_how, an int, a path
@@ -439,9 +441,14 @@ export function buildTrampolines(): Trampolines {
  * The body of the fast stub for one call (r8 = fast table, eax/ecx already matched): checks,
  * iovec copy, the syscall loop, the result. `back` (eax/ecx restored) is the way to JS.
  */
-function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>, onFile?: Label): void {
   const T = FAST_TABLE;
-  const op = IO_OPS[opName];
+  const stream = IO_OPS[opName];
+  // fd_read on a FILE: the same loop as fd_pread's at the table's position, which moves on (onFile: this variant)
+  const op = onFile === undefined ? stream : { ...stream, need: FAST_FD.FILE, rights: Rights.FD_READ };
+  const filePos = onFile !== undefined;
+  const fileVariant = 'files' in stream && stream.files && !filePos ? a.newLabel() : undefined;
+  if (onFile !== undefined) a.bind(onFile);
   const out = op.dir === 'out';
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const copy = a.newLabel(), copied = a.newLabel(), nextIov = a.newLabel(), inner = a.newLabel(), advance = a.newLabel();
@@ -451,10 +458,20 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   a.aluRI(AluOp.CMP, 32, r9, T.MAX_FDS);
   a.jcc(Cond.AE, back);
   a.movzxRM(32, 8, rax, memIdx(r8, r9, 1, T.fdBits));
+  if (fileVariant !== undefined) {
+    a.testRI(32, rax, FAST_FD.FILE);
+    a.jcc(Cond.NE, fileVariant);
+  }
+  if (filePos) {
+    // a position near JS's MAX_SAFE_INTEGER or beyond (fd_seek put it there): JS answers
+    a.movRM(64, rdx, memIdx(r8, r9, 8, T.positions));
+    a.shiftRI(ShiftOp.SHR, 64, rdx, 52);
+    a.jcc(Cond.NE, back);
+  }
   a.movMR(32, mem(r8, T.bits), rax);
   a.movRM(32, r9, memIdx(r8, r9, 4, T.fds));
   a.testRR(32, r9, r9);
-  a.jcc(Cond.S, back);                // not mirrored: closed, a file
+  a.jcc(Cond.S, back);                // not mirrored: closed, a directory
   a.aluRI(AluOp.AND, 32, rax, op.need);
   a.aluRI(AluOp.CMP, 32, rax, op.need);
   a.jcc(Cond.NE, back);               // not the right, not a socket: JS answers the error
@@ -518,7 +535,7 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   a.jcc(Cond.A, back);
   // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx, and
   // pread's offset r10). r8 = table, r9 = host fd, cur = current host iovec.
-  const positioned = op.offsetArg >= 0;
+  const positioned = op.offsetArg >= 0 || filePos;
   const cur = positioned ? r12 : r10;
   a.movMI(64, mem(r8, T.written), 0);
   a.lea(64, cur, mem(r8, T.iovs));
@@ -532,8 +549,13 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   a.movRM(64, rsi, mem(cur, 0));
   a.movRR(32, rdi, r9);
   if (positioned) {
-    // pread at offset + bytes already read (jit/wasi fd_pread: one pread per buffer)
-    a.movRM(64, r10, arg(op.offsetArg));
+    // pread at offset (or the file's position) + bytes already read (jit/wasi: one pread per buffer)
+    if (filePos) {
+      a.movRM(32, rax, arg(0));
+      a.movRM(64, r10, memIdx(r8, rax, 8, T.positions));
+    } else {
+      a.movRM(64, r10, arg(op.offsetArg));
+    }
     a.aluRM(AluOp.ADD, 64, r10, mem(r8, T.written));
   }
   a.movRI(32, rax, out ? SYS.write : positioned ? SYS.pread64 : SYS.read);
@@ -594,9 +616,17 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   }
   a.aluRR(AluOp.XOR, 32, rax, rax);   // errno 0
   a.bind(finish);
+  if (filePos) {
+    // the position moves by what was read, an error after some buffers included (as fd_read in JS)
+    a.movRM(32, rcx, arg(0));
+    a.movRM(64, rdx, mem(r8, T.written));
+    a.aluMR(AluOp.ADD, 64, memIdx(r8, rcx, 8, T.positions), rdx);
+    a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
+  }
   answer(a);
   a.bind(back);
   toJs(a, opIndex, slow);
+  if (fileVariant !== undefined) serveFast(a, opName, opIndex, slow, V, fileVariant);
 }
 
 /**
@@ -991,6 +1021,7 @@ function adoptNewFd(a: Assembler, bits: Gpr, fdArg: number, V: (field: keyof typ
   const T = FAST_TABLE;
   a.movRM(32, r11, mem(r8, T.newFd));
   a.movMR(32, memIdx(r8, r11, 4, T.fdstat), r10);
+  a.movMI(64, memIdx(r8, r11, 8, T.positions), 0);
   a.movMR(32, memIdx(r8, r11, 4, T.fds), r12);
   a.movMR(8, memIdx(r8, r11, 1, T.fdBits), bits);
   a.movMI(8, memIdx(r8, r11, 1, T.created), 1);

@@ -1,7 +1,9 @@
 // The user-space fast path on files (jit/instance/native-wasi.ts, trampolines.ts serveOpen,
-// serveFilestat, serveFdstat, serveClose and the pread op): a read-only path_open of a regular
-// file, fd_pread, fd_filestat_get, fd_fdstat_get and fd_close are served natively — the new fd joins jit/wasi's table at the
-// next call JS serves, a closed one leaves it — and every answer, fd number and byte is the JS
+// serveFilestat, serveFdstat, serveClose, the pread op and fd_read's file variant): a read-only
+// path_open of a regular file, fd_read, fd_pread, fd_filestat_get, fd_fdstat_get and fd_close are
+// served natively — the new fd joins jit/wasi's table at the next call JS serves, a closed one
+// leaves it, a position moved natively is the one JS sees (and the reverse) — and every answer,
+// fd number and byte is the JS
 // path's (the same scenario with KWASM_FAST_WASI=0), including what must stay in JS: escapes,
 // absolute and escaping symlinks, O_NOFOLLOW on a link, directories, trailing slashes, creation,
 // write rights.
@@ -23,6 +25,8 @@ const bytes = wat(`(module
   (import "wasi_snapshot_preview1" "fd_filestat_get" (func $filestat (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_tell" (func $tell (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "open") (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)
     (call $open (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5) (local.get 6) (local.get 7) (local.get 8)))
@@ -31,7 +35,9 @@ const bytes = wat(`(module
   (func (export "read") (param i32 i32 i32 i32) (result i32) (call $read (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
   (func (export "filestat") (param i32 i32) (result i32) (call $filestat (local.get 0) (local.get 1)))
   (func (export "fdstat") (param i32 i32) (result i32) (call $fdstat (local.get 0) (local.get 1)))
-  (func (export "close") (param i32) (result i32) (call $close (local.get 0))))`);
+  (func (export "close") (param i32) (result i32) (call $close (local.get 0)))
+  (func (export "seek") (param i32 i64 i32 i32) (result i32) (call $seek (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "tell") (param i32 i32) (result i32) (call $tell (local.get 0) (local.get 1))))`);
 
 type Fn = (...a: (number | bigint)[]) => number;
 const PATH = 100, FD = 96, RES = 92, IOV = 1000, BUF = 2000, STAT = 3000;
@@ -96,13 +102,23 @@ async function scenario(fast: boolean, top: string): Promise<{ steps: unknown[];
     steps.push(['fdstat', fd, e, mem().toString('hex', STAT, STAT + 24)]);
   };
   const close = (fd: number): void => { steps.push(['close', fd, ex['close']!(fd)]); };
+  const tell = (fd: number): void => {
+    const e = ex['tell']!(fd, RES);
+    steps.push(['tell', fd, e, mem().readBigUInt64LE(RES)]);
+  };
+  const seek = (fd: number, to: bigint): void => { steps.push(['seek', fd, ex['seek']!(fd, to, 0, RES), mem().readBigUInt64LE(RES)]); };
   try {
     const a = open('a.txt');
     filestat(a);
     pread(a, 5, 6n);
     pread(a, 5, 100n);                   // past the end: 0 bytes
     fdstat(a);                            // path_open's rights (natively, from the stub's table)
-    read(a, 5);                           // JS: the natively opened fd is in jit/wasi's table, at position 0
+    read(a, 5);                           // natively, from position 0
+    read(a, 1);
+    tell(a);                              // JS: the natively opened fd is in jit/wasi's table, at the position the stub moved (6)
+    seek(a, 2n);                          // JS moves it; the stub reads from there
+    read(a, 3);
+    tell(a);
     const b = open('sub/b.txt');
     pread(b, 64, 0n);
     close(a);
@@ -157,12 +173,13 @@ test('path_open, fd_pread, fd_filestat_get and fd_close on files: served nativel
     assert.equal([fs.readBigUInt64LE(0), fs.readBigUInt64LE(8), fs.readUInt8(16), fs.readBigUInt64LE(24), fs.readBigUInt64LE(32), fs.readBigUInt64LE(40), fs.readBigUInt64LE(48)],
       [st.dev, st.ino, 4, st.nlink, st.size, st.mtimeNs, st.ctimeNs]);
     assert.equal(steps.filter((s) => s[0] === 'pread'), [['pread', 4, 6n, 0, 'world'], ['pread', 4, 100n, 0, ''], ['pread', 5, 0n, 0, 'in sub\n'], ['pread', 7, 0n, 0, 'hello world\n']]);
-    assert.equal(steps.find((s) => s[0] === 'read'), ['read', 4, 0, 'hello']);
+    assert.equal(steps.filter((s) => s[0] === 'read' || s[0] === 'tell' || s[0] === 'seek'),
+      [['read', 4, 0, 'hello'], ['read', 4, 0, ' '], ['tell', 4, 0, 6n], ['seek', 4, 0, 2n], ['read', 4, 0, 'llo'], ['tell', 4, 0, 5n]]);
     assert.equal(steps.filter((s) => s[0] === 'close').map((s) => s[2]), [0, Errno.BADF, 0, 0, 0]);
     assert.equal(steps[steps.length - 1], ['fds after', 0]);
-    // natively: 5 opens of regular files, 1 filestat, 4 preads, 2 fdstats (the file's and the
-    // directory's), 4 closes (the BADF one and the directory's filestat are JS's)
-    assert.is(fast.hits, 16n);
+    // natively: 5 opens of regular files, 1 filestat, 4 preads, 3 reads, 2 fdstats (the file's and
+    // the directory's), 4 closes (the BADF one, fd_tell, fd_seek and the directory's filestat are JS's)
+    assert.is(fast.hits, 19n);
     assert.is(js.hits, undefined);
   } finally {
     rmSync(top, { recursive: true, force: true });
