@@ -1,14 +1,14 @@
-// User-space fast path for the WASI calls of trampolines.ts FAST_OPS (docs "Host calls"): a
-// per-instance table in native memory that the .so's fast host-call stub reads and, for
-// sock_accept, fd_close and path_open, writes. Installing it points the instance's
-// vmctx.hostCallStub at the fast stub; compiled code is unchanged.
+// User-space fast path for the WASI calls of trampolines.ts FAST_OPS (docs/runtime.md "Native
+// WASI fast path"): a per-instance table in native memory that the .so's fast host-call stub
+// reads and, for sock_accept, fd_close, path_open and fd_read on files, writes. Installing it
+// points the instance's vmctx.hostCallStub at the fast stub; compiled code is unchanged.
 //
 // The table mirrors every guest fd below MAX_FDS: its host fd when the stub may serve it
 // (streams and sockets at the host offset, regular files by pread and fstat, directories for
-// path_open), its FAST_FD bits and rights. jit/instance/native-wasi.ts keeps it in step with
-// jit/wasi's table through FdMirror: `setFds` after a JS call that changed the table, and before
-// JS looks at the table, a pull of what the stub changed (`changes`, `entry`: fds it closed or
-// made).
+// path_open), its FAST_FD bits, rights and a file's position. jit/instance/native-wasi.ts keeps it
+// in step with jit/wasi's table through FdMirror: `setFds` after a JS call that changed the table
+// or a position, and before JS looks at the table, a pull of what the stub changed (`changes`,
+// `entry`: fds it closed or made, positions it moved).
 import { constants } from 'node:os';
 import { native } from './native.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
