@@ -131,7 +131,7 @@ function report(table: Map<string, Map<string, Result | Error>>): string {
     + '(requests/s: higher is better; latency: lower is better). V8 + node:wasi: not available (node:wasi cannot preopen a listening socket). '
     + (process.env['KWASM_FAST_WASI'] === '0'
       ? 'Run with KWASM_FAST_WASI=0: every host call is served in JavaScript (one ffi-rs crossing each).'
-      : 'Every per-request call is served natively by the fast host-call stub, without JavaScript: poll_oneoff (no clock), '
+      : 'Every per-request call is served natively by the fast host-call stub, without JavaScript: poll_oneoff, '
         + 'sock_accept, sock_recv/sock_send, fd_read/fd_write on sockets, and httpd\'s file calls (path_open, fd_fdstat_get, '
         + 'fd_filestat_get, fd_pread, fd_close; tests/runtime/fast-httpd.test.ts counts 0 calls reaching JavaScript). '
         + '`KWASM_FAST_WASI=0 npm run bench:net` measures the JS path.'), '',

@@ -160,7 +160,7 @@ const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
 const SYS = {
-  read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39, fcntl: 72,
+  read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39,
   setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
 } as const;
 const EINTR = 4, EAGAIN = 11;
@@ -1214,7 +1214,7 @@ function serveClose(a: Assembler, opIndex: number, slow: Label): void {
 // openat2(2): struct open_how {u64 flags, mode, resolve}; RESOLVE_BENEATH keeps the whole lookup
 // (`..`, symlinks) under the directory fd, race-free in the kernel, as jit/wasi/at.ts's walk does
 const O_NONBLOCK = 0o4000, O_NOCTTY = 0o400, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
-const RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08, F_SETFL = 4, OPEN_HOW_SIZE = 24;
+const RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08, OPEN_HOW_SIZE = 24;
 const LOOKUP_SYMLINK_FOLLOW = 1;
 /** Rights that make jit/wasi open the host file writable (fs.ts accessMode): JS's. */
 const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
@@ -1226,7 +1226,8 @@ const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_S
  * directory with PATH_OPEN. openat2 with RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS from the
  * directory's host fd opens exactly what jit/wasi's walk (sandbox.ts) would let through (absolute
  * links and escapes fail there: EXDEV), O_NOFOLLOW without SYMLINK_FOLLOW, O_NONBLOCK so a FIFO
- * cannot block the open (cleared again on the file). The new fd gets path_open's rights (base &
+ * cannot block the open (left on the file: Linux ignores it for regular files, and the guest's
+ * fdflags come from the table, not the host fd). The new fd gets path_open's rights (base &
  * the directory's inheriting & FILE_RIGHTS; inheriting & the directory's). Any failure, or
  * anything but a regular file (closed again: opening it had no effect), goes to JS, which walks
  * the path itself and answers exactly as before.
@@ -1299,11 +1300,6 @@ function serveOpen(a: Assembler, opIndex: number, slow: Label, V: (field: keyof 
   a.jcc(Cond.S, back);                // ENOENT, EXDEV (an escape), ELOOP, ENOSYS...: JS answers
   a.movRR(32, r12, rax);
   fstatRegular(a, r12, notFile);
-  a.movRR(32, rdi, r12);              // O_NONBLOCK off again: the file is opened as jit/wasi opens it
-  a.movRI(32, rsi, F_SETFL);
-  a.aluRR(AluOp.XOR, 32, rdx, rdx);
-  a.movRI(32, rax, SYS.fcntl);
-  syscall(a);
   // rights: base & dir inheriting & FILE_RIGHTS; inheriting & dir inheriting
   a.movRM(32, r9, arg(0));
   a.movRM(64, rax, memIdx(r8, r9, 8, T.inheriting));
