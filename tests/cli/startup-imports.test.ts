@@ -28,8 +28,8 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
   return { files, packages };
 }
 
-test('the CLI entry and `run` do not load capstone or keystone', () => {
-  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/api.js']) {
+test('the CLI entry, `run` and the compile worker do not load capstone or keystone', () => {
+  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/api.js', 'jit/compiler/compile-worker.js']) {
     const g = staticGraph(join(dist, entry));
     assert.ok(g.files.size > 1, `${entry}: graph found`);
     assert.not.ok(g.packages.has('capstone-wasm'), `${entry} reaches capstone-wasm`);
