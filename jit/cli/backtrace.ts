@@ -9,7 +9,8 @@
 // not in this module's code (the entry frame returns into kwasm_enter), or at a link that does not
 // go up the stack: a corrupted chain ends the backtrace early, it never faults.
 import { view } from '../runtime/libc.js';
-import { functionAt, functionName, type CompiledModule } from '../compiler/module-compiler.js';
+import { functionAt, functionName } from '../compiler/function-names.js';
+import type { CompiledModule } from '../compiler/module-compiler.js';
 import type { Vmctx } from '../runtime/index.js';
 import { printable } from './host.js';
 

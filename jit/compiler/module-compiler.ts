@@ -12,6 +12,7 @@ import type { ModuleInfo } from '../frontend/types.js';
 import { bodyBytes, codeCapacity, compileFunctions, FUNCTION_ALIGN, moduleEnv } from './compile-range.js';
 import { compileRangesParallel, compileThreads } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
+import { functionName } from './function-names.js';
 import { G, R15, RSP } from './masm.js';
 
 export interface CompiledModule {
@@ -101,26 +102,4 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
     labelNames: out.labelNames,
     compileMs: performance.now() - t0,
   };
-}
-
-/** Export name, name-section name, or `func[N]`. */
-export function functionName(info: ModuleInfo, f: number): string {
-  const n = info.names?.functionNames.get(f);
-  if (n !== undefined) return n;
-  const e = info.exports.find((x) => x.kind === 'func' && x.index === f);
-  return e ? e.name : `func[${f}]`;
-}
-
-/** Function index whose code contains `offset` (binary search over the image), or -1. */
-export function functionAt(m: CompiledModule, offset: number): number {
-  const fs = m.image.functions;
-  let lo = 0, hi = fs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const f = fs[mid];
-    if (offset < f.offset) hi = mid - 1;
-    else if (offset >= f.offset + f.size) lo = mid + 1;
-    else return m.info.numImportedFuncs + mid;
-  }
-  return -1;
 }

@@ -38,6 +38,16 @@ test('the CLI entry, `run` and the compile worker do not load capstone or keysto
   }
 });
 
+test('a start from the cache does not load the compiler: only a miss imports it (dynamically)', () => {
+  // run.js imports instance/module.js and cache/load.js with import(); instance/api.js (compile()) is the API's
+  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/module.js']) {
+    const g = staticGraph(join(dist, entry));
+    const compiler = [...g.files].filter((f) => /compiler[/\\](module-compiler|function-compiler|masm|emitters)\.js$/.test(f));
+    assert.equal(compiler, [], `${entry} reaches the compiler`);
+  }
+  assert.ok([...staticGraph(join(dist, 'jit/instance/api.js')).files].some((f) => f.endsWith('function-compiler.js')), 'the walk sees the compiler from api.js');
+});
+
 test('the graph walk sees capstone where it is imported (compile --disasm\'s module)', () => {
   assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
 });
