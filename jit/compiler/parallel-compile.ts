@@ -84,8 +84,13 @@ export function planChunks(info: ModuleInfo, threads: number, chunkBytes?: numbe
   return Uint32Array.from(bounds);
 }
 
+/** For tests of the failure paths: another worker script, a shorter stall, this thread leaving every chunk to the workers. */
+export interface ParallelInternals { workerUrl?: URL; stallMs?: number; workersOnly?: boolean }
+
 /** Compiles the module's bodies on `threads` threads; the ranges come back in function order. */
-export function compileRangesParallel(info: ModuleInfo, threads: number, chunkBytes?: number): CompiledRange[] {
+export function compileRangesParallel(info: ModuleInfo, threads: number, chunkBytes?: number, internals: ParallelInternals = {}): CompiledRange[] {
+  const workerUrl = internals.workerUrl ?? new URL('./compile-worker.js', import.meta.url);
+  const stallMs = internals.stallMs ?? STALL_MS;
   const bounds = planChunks(info, threads, chunkBytes);
   const n = bounds.length - 1;
   const counters = new Int32Array(new SharedArrayBuffer(8));
@@ -106,7 +111,7 @@ export function compileRangesParallel(info: ModuleInfo, threads: number, chunkBy
     const { port1, port2 } = new MessageChannel();
     const input: WorkerInput = { bytes: info.bytes, bounds, counters: counters.buffer as SharedArrayBuffer, port: port2 };
     try {
-      const w = new Worker(new URL('./compile-worker.js', import.meta.url), { workerData: input, transferList: [port2] });
+      const w = new Worker(workerUrl, { workerData: input, transferList: [port2] });
       w.unref();
       // Errors surface as missing results (see the header); the event must still be handled.
       w.on('error', () => {});
@@ -118,7 +123,7 @@ export function compileRangesParallel(info: ModuleInfo, threads: number, chunkBy
     }
   }
   try {
-    for (let k = Atomics.add(counters, NEXT_CHUNK, 1); k < n; k = Atomics.add(counters, NEXT_CHUNK, 1)) runHere(k);
+    if (internals.workersOnly !== true) for (let k = Atomics.add(counters, NEXT_CHUNK, 1); k < n; k = Atomics.add(counters, NEXT_CHUNK, 1)) runHere(k);
     let lastProgress = performance.now();
     while (settled < n) {
       const seen = Atomics.load(counters, CHUNKS_DONE);
@@ -132,7 +137,7 @@ export function compileRangesParallel(info: ModuleInfo, threads: number, chunkBy
       }
       if (settled > before) lastProgress = performance.now();
       if (settled === n) break;
-      if (performance.now() - lastProgress > STALL_MS) {
+      if (performance.now() - lastProgress > stallMs) {
         for (let k = 0; k < n; k++) if (results[k] === undefined && failures[k] === undefined) runHere(k);
         break;
       }

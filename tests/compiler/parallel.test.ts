@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
-import { compileThreads, planChunks, PARALLEL_MIN_BODY_BYTES } from '../../jit/compiler/parallel-compile.js';
+import { compileRangesParallel, compileThreads, planChunks, PARALLEL_MIN_BODY_BYTES } from '../../jit/compiler/parallel-compile.js';
+import { compileRange } from '../../jit/compiler/compile-range.js';
 import { decodeModule } from '../../jit/frontend/decoder.js';
 import { CompileError } from '../../jit/errors.js';
 import { instantiate, Module, Store } from '../../jit/instance/api.js';
@@ -97,6 +98,24 @@ test('invalid bodies in two chunks: the same CompileError as the single-threaded
   assert.is(s.funcIndex, 3);
   assert.equal({ kind: p.kind, reason: p.reason, offset: p.offset, funcIndex: p.funcIndex, message: p.message },
     { kind: s.kind, reason: s.reason, offset: s.offset, funcIndex: s.funcIndex, message: s.message });
+});
+
+test('a worker that dies holding a chunk costs a stall, never a hang or a wrong result: that chunk is compiled here', () => {
+  const bytes = wat(src);
+  const info = decodeModule(bytes);
+  const serial = compileModule(bytes, { threads: 1 });
+  const t0 = performance.now();
+  // two workers that each take a chunk and die, this thread waiting for them: after the stall it
+  // compiles what is missing (their chunks and the ones nobody took)
+  const ranges = compileRangesParallel(info, 3, 1, { workerUrl: new URL('./dying-compile-worker.js', import.meta.url), stallMs: 300, workersOnly: true });
+  assert.ok(performance.now() - t0 >= 300, 'waited for the stall');
+  assert.is(ranges.length, info.codes.length);
+  ranges.forEach((r, k) => {
+    const again = compileRange(info, r.from, r.to);
+    assert.ok(Buffer.compare(Buffer.from(r.part.code), Buffer.from(again.part.code)) === 0, `chunk ${k} bytes`);
+  });
+  // and the whole path, as compileModule runs it, is still the serial image
+  assertSameImage(serial, compileModule(bytes, { threads: 2, chunkBytes: 1 }));
 });
 
 test('threads: every core above the threshold, one below; KWASM_COMPILE_THREADS overrides and is checked', () => {
