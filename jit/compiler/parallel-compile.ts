@@ -9,22 +9,28 @@
 // single-threaded compile reports it, the lowest failing function first. A worker that fails to
 // start, or dies, costs time, never the result: its chunks are compiled here once no result has
 // arrived for STALL_MS (they are deterministic, so a late duplicate is harmless).
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CompileError, type CompileErrorKind } from '../errors.js';
 import type { ModuleInfo } from '../frontend/types.js';
 import { compileRange, type CompiledRange } from './compile-range.js';
 
 /**
- * Bodies below this many bytes compile on one thread. A worker costs ~150-300 ms of CPU before it
- * compiles anything (loading the compiler's modules, decoding the module again: ~0.3 s for
- * ruby+stdlib), while the single-threaded compiler does about 3 MB of bodies a second: below
- * ~2 MB (under a second of compiling) the worker's start-up eats most of what it would save.
+ * Bodies below this many bytes compile on one thread. A worker costs CPU before it is useful:
+ * ~0.1-0.2 s to load the compiler's modules, decoding the module again (~0.3 s for ruby+stdlib's
+ * 30 MB), and V8 warming up its own copy of the compiler (its first chunks compile ~2-3x slower
+ * than a warm thread's; ~1.5 s of extra CPU on ruby+stdlib, whose 11.4 MB of bodies take ~3 s
+ * single-threaded from a cold start). Below ~4 MB (about a second of compiling) a worker's
+ * start-up eats most of what it could save.
  */
-export const PARALLEL_MIN_BODY_BYTES = 2 << 20;
-/** Chunks per thread: enough that the last ones even out uneven functions and a late worker. */
-const CHUNKS_PER_THREAD = 8;
-const MIN_CHUNK_BYTES = 32 << 10, MAX_CHUNK_BYTES = 512 << 10;
+export const PARALLEL_MIN_BODY_BYTES = 4 << 20;
+/**
+ * Guided chunk sizes: each chunk is about the bodies left / (threads * GUIDED_SHARE), so chunks
+ * shrink towards the end and the last ones finish at about the same time on every thread (a
+ * worker compiles its first chunks slowly while V8 warms up its copy of the compiler).
+ */
+const GUIDED_SHARE = 4;
+const MIN_CHUNK_BYTES = 16 << 10, MAX_CHUNK_BYTES = 1 << 20;
 /** No result for this long while chunks are outstanding: a worker died; compile its chunks here. */
 const STALL_MS = 10_000;
 
@@ -56,29 +62,38 @@ function rethrow(f: ChunkFailure, from: number, to: number): never {
   throw new Error(`compiling functions ${from}..${to - 1} failed: ${f.message}`);
 }
 
-/** Threads to use for a module with this many bytes of bodies (KWASM_COMPILE_THREADS overrides). */
-export function compileThreads(bodyBytes: number): number {
+/**
+ * Threads to use for a module with this many bytes of bodies: every core for a large module,
+ * unless the machine is already busy (1-minute load average >= cores, as `make -l` decides:
+ * then a worker only adds its start-up cost to the CPU this process gets). KWASM_COMPILE_THREADS
+ * overrides both.
+ */
+export function compileThreads(bodyBytes: number, load = loadavg()[0], cores = availableParallelism()): number {
   const env = process.env.KWASM_COMPILE_THREADS;
   if (env !== undefined && env !== '') {
     const n = Number(env);
     if (!Number.isInteger(n) || n < 1 || n > 256) throw new RangeError(`KWASM_COMPILE_THREADS must be an integer from 1 to 256, not '${env}'`);
     return n;
   }
-  return bodyBytes >= PARALLEL_MIN_BODY_BYTES ? availableParallelism() : 1;
+  return bodyBytes >= PARALLEL_MIN_BODY_BYTES && cores > 1 && load < cores ? cores : 1;
 }
 
-/** Chunk boundaries: consecutive functions, about `chunkBytes` of bodies each (at least one function). */
+/**
+ * Chunk boundaries: consecutive functions, guided sizes (see GUIDED_SHARE) or about `chunkBytes`
+ * of bodies each; at least one function per chunk.
+ */
 export function planChunks(info: ModuleInfo, threads: number, chunkBytes?: number): Uint32Array {
   const first = info.numImportedFuncs, end = info.funcTypeIndices.length;
-  let total = 0;
-  for (const b of info.codes) total += b.end - b.start;
-  const target = chunkBytes ?? Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.ceil(total / (threads * CHUNKS_PER_THREAD))));
+  let left = 0;
+  for (const b of info.codes) left += b.end - b.start;
+  const targetFor = (remaining: number): number => chunkBytes
+    ?? Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.ceil(remaining / (threads * GUIDED_SHARE))));
   const bounds = [first];
-  let acc = 0;
+  let acc = 0, target = targetFor(left);
   for (let f = first; f < end; f++) {
     const b = info.codes[f - first];
     acc += b.end - b.start;
-    if (acc >= target && f + 1 < end) { bounds.push(f + 1); acc = 0; }
+    if (acc >= target && f + 1 < end) { bounds.push(f + 1); left -= acc; acc = 0; target = targetFor(left); }
   }
   if (end > first) bounds.push(end);
   return Uint32Array.from(bounds);
@@ -124,7 +139,11 @@ export function compileRangesParallel(info: ModuleInfo, threads: number, chunkBy
   }
   try {
     if (internals.workersOnly !== true) for (let k = Atomics.add(counters, NEXT_CHUNK, 1); k < n; k = Atomics.add(counters, NEXT_CHUNK, 1)) runHere(k);
+    // End game: rather than wait for a worker's chunk, compile the lowest unsettled one here as
+    // well (the result is the same whoever finishes first): the wall time is never worse than
+    // this thread doing the remaining chunks itself.
     let lastProgress = performance.now();
+    let stolen = 0;
     while (settled < n) {
       const seen = Atomics.load(counters, CHUNKS_DONE);
       const before = settled;
@@ -137,6 +156,10 @@ export function compileRangesParallel(info: ModuleInfo, threads: number, chunkBy
       }
       if (settled > before) lastProgress = performance.now();
       if (settled === n) break;
+      if (internals.workersOnly !== true) {
+        while (stolen < n && (results[stolen] !== undefined || failures[stolen] !== undefined)) stolen++;
+        if (stolen < n) { runHere(stolen); continue; }
+      }
       if (performance.now() - lastProgress > stallMs) {
         for (let k = 0; k < n; k++) if (results[k] === undefined && failures[k] === undefined) runHere(k);
         break;

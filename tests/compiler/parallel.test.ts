@@ -6,7 +6,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
@@ -118,14 +117,17 @@ test('a worker that dies holding a chunk costs a stall, never a hang or a wrong 
   assertSameImage(serial, compileModule(bytes, { threads: 2, chunkBytes: 1 }));
 });
 
-test('threads: every core above the threshold, one below; KWASM_COMPILE_THREADS overrides and is checked', () => {
+test('threads: every core above the threshold on an idle machine, else one; KWASM_COMPILE_THREADS overrides and is checked', () => {
   const saved = process.env.KWASM_COMPILE_THREADS;
   try {
     delete process.env.KWASM_COMPILE_THREADS;
-    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES - 1), 1);
-    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES), availableParallelism());
+    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES - 1, 0, 4), 1);
+    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 0, 4), 4);
+    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 3.9, 4), 4);
+    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 4, 4), 1, 'busy machine');
+    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 0, 1), 1, 'one core');
     process.env.KWASM_COMPILE_THREADS = '3';
-    assert.is(compileThreads(10), 3);
+    assert.is(compileThreads(10, 99, 1), 3);
     process.env.KWASM_COMPILE_THREADS = 'lots';
     assert.throws(() => compileThreads(10), /KWASM_COMPILE_THREADS must be an integer/);
   } finally {
