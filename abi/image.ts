@@ -56,6 +56,18 @@ export interface CodeImage {
   code: Uint8Array;
   relocs: ImageReloc[];
   functions: ImageFunction[];
+  /**
+   * Where the same code bytes lie in an open file (a compiled-code cache entry), page-aligned and
+   * padded to whole pages with int3: the user-space loader maps them instead of copying `code`.
+   */
+  file?: CodeFile;
+}
+
+export interface CodeFile { fd: number; offset: number; length: number }
+
+/** Bytes of code (with the constant pool), without reading a file-backed image's code. */
+export function imageCodeLength(img: CodeImage): number {
+  return img.file?.length ?? img.code.length;
 }
 
 const HEADER = 24, RELOC = 16, FUNC = 16;
@@ -107,17 +119,34 @@ function writeImage(img: CodeImage, out: Uint8Array, base: number): void {
   }
 }
 
-export function decodeImage(bytes: Uint8Array): CodeImage {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < HEADER || dv.getUint32(0, true) !== IMAGE_MAGIC) throw new Error('image: bad magic');
+/** An encoded image's header: code size, counts, and where code and tables lie in it. */
+export interface ImageLayout { codeSize: number; relocCount: number; funcCount: number; tablesAt: number; size: number }
+
+/** The first IMAGE_HEADER_SIZE bytes of an encoded image; `size` is the encoded length, or it is refused. */
+export function imageLayout(head: Uint8Array, size: number): ImageLayout {
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (head.length < HEADER || dv.getUint32(0, true) !== IMAGE_MAGIC) throw new Error('image: bad magic');
   if (dv.getUint32(4, true) !== IMAGE_VERSION) throw new Error('image: unsupported version');
-  const codeSize = dv.getUint32(8, true), nr = dv.getUint32(12, true), nf = dv.getUint32(16, true);
-  const codePadded = Math.ceil(codeSize / 8) * 8;
-  if (bytes.length !== HEADER + codePadded + nr * RELOC + nf * FUNC) throw new Error('image: truncated');
+  const codeSize = dv.getUint32(8, true), relocCount = dv.getUint32(12, true), funcCount = dv.getUint32(16, true);
+  const tablesAt = HEADER + Math.ceil(codeSize / 8) * 8;
+  if (size !== tablesAt + relocCount * RELOC + funcCount * FUNC) throw new Error('image: truncated');
+  return { codeSize, relocCount, funcCount, tablesAt, size };
+}
+export const IMAGE_HEADER_SIZE = HEADER;
+
+export function decodeImage(bytes: Uint8Array): CodeImage {
+  const l = imageLayout(bytes, bytes.length);
   // a view, not a copy: the loaders copy the code into executable memory anyway, and a 27 MB
   // slice (ruby) cost a fresh allocation and its page faults on every cached start
-  const code = bytes.subarray(HEADER, HEADER + codeSize);
-  let at = HEADER + codePadded;
+  const code = bytes.subarray(HEADER, HEADER + l.codeSize);
+  return { code, ...decodeImageTables(bytes.subarray(l.tablesAt), l) };
+}
+
+/** The relocation and function tables (the bytes from `tablesAt` on), checked against the code size. */
+export function decodeImageTables(tables: Uint8Array, l: ImageLayout): Pick<CodeImage, 'relocs' | 'functions'> {
+  const dv = new DataView(tables.buffer, tables.byteOffset, tables.byteLength);
+  const codeSize = l.codeSize, nr = l.relocCount, nf = l.funcCount;
+  let at = 0;
   const relocs: ImageReloc[] = [];
   for (let i = 0; i < nr; i++, at += RELOC) {
     relocs.push({
@@ -135,7 +164,7 @@ export function decodeImage(bytes: Uint8Array): CodeImage {
     if (r.targetKind === 'function' && r.target >= functions.length) throw new Error(`image: relocation to missing function ${r.target}`);
     if (r.targetKind === 'runtime' && r.target >= RUNTIME_SYMBOL_COUNT) throw new Error(`image: unknown runtime symbol ${r.target}`);
   }
-  return { code, relocs, functions };
+  return { relocs, functions };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +180,9 @@ export function decodeImage(bytes: Uint8Array): CodeImage {
 //  32  u8[32] compilerId (hash of the compiler that produced the code)
 //  64  u8[32] moduleHash (sha256 of the wasm bytes)
 //  96  u8[32] checksum: sha256 of bytes [0, 96) and of everything after the header
-// 128  wasm bytes when embedded, padded to 8; the encoded image (encodeImage), padded to 8;
+// 128  wasm bytes when embedded, padded to 8; zeros up to the encoded image (encodeImage), placed
+//      so that its code starts on a 4 KiB boundary, the code padded with int3 to whole pages (a
+//      cache hit maps these pages instead of reading and copying them); the image padded to 8;
 //      funcCount x u32 code offset of each function index (imports' host-call thunks too)
 //
 // The checksum catches truncation and corruption; compilerId, cpuFeatures and the version catch
@@ -159,9 +190,11 @@ export function decodeImage(bytes: Uint8Array): CodeImage {
 // machine code, trusted as wasmtime trusts a .cwasm it is asked to deserialize.
 
 export const MODULE_FILE_MAGIC = 0x4d53574b; // 'KWSM'
-export const MODULE_FILE_VERSION = 1;
+export const MODULE_FILE_VERSION = 2;
 export const MODULE_FILE_HEADER = 128;
 export const MODULE_FILE_WASM_EMBEDDED = 1;
+/** The code starts at a multiple of this in the file and is padded to one with int3 (mappable). */
+export const MODULE_FILE_CODE_ALIGN = 4096;
 const HASH = 32;
 
 /**
@@ -191,6 +224,9 @@ export class ModuleFileError extends Error {
 }
 
 const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+/** Where the encoded image starts: its code (after the image header) on a page boundary. */
+const imageStart = (wasmSize: number): number => alignUp(MODULE_FILE_HEADER + pad8(wasmSize) + IMAGE_HEADER_SIZE, MODULE_FILE_CODE_ALIGN) - IMAGE_HEADER_SIZE;
 
 export function isModuleFile(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === MODULE_FILE_MAGIC;
@@ -199,9 +235,18 @@ export function isModuleFile(bytes: Uint8Array): boolean {
 /** `sha256` is passed in so abi/ stays free of node:crypto for its other users. */
 export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[]) => Uint8Array): Uint8Array {
   if (p.compilerId.length !== HASH || p.moduleHash.length !== HASH) throw new Error('module file: ids are 32 bytes');
-  const imageSize = encodedImageSize(p.image);
+  // whole pages of code, int3 after the last instruction (what a loader copying the code fills in)
+  const paged = alignUp(p.image.code.length, MODULE_FILE_CODE_ALIGN);
+  let image = p.image;
+  if (paged !== image.code.length) {
+    const code = new Uint8Array(paged).fill(0xcc);
+    code.set(image.code);
+    image = { code, relocs: image.relocs, functions: image.functions };
+  }
+  const imageSize = encodedImageSize(image);
   const wasmSize = p.wasm ? p.wasm.length : 0;
-  const out = new Uint8Array(MODULE_FILE_HEADER + pad8(wasmSize) + pad8(imageSize) + 4 * p.funcOffsets.length);
+  const imageAt = imageStart(wasmSize);
+  const out = new Uint8Array(imageAt + pad8(imageSize) + 4 * p.funcOffsets.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, MODULE_FILE_MAGIC, true);
   dv.setUint32(4, MODULE_FILE_VERSION, true);
@@ -213,11 +258,9 @@ export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[
   dv.setUint32(28, p.codeSize, true);
   out.set(p.compilerId, 32);
   out.set(p.moduleHash, 64);
-  let at = MODULE_FILE_HEADER;
-  if (p.wasm) out.set(p.wasm, at);
-  at += pad8(wasmSize);
-  writeImage(p.image, out, at);
-  at += pad8(imageSize);
+  if (p.wasm) out.set(p.wasm, MODULE_FILE_HEADER);
+  writeImage(image, out, imageAt);
+  let at = imageAt + pad8(imageSize);
   for (let i = 0; i < p.funcOffsets.length; i++, at += 4) dv.setUint32(at, p.funcOffsets[i], true);
   out.set(sha256([out.subarray(0, 96), out.subarray(MODULE_FILE_HEADER)]), 96);
   return out;
@@ -231,12 +274,26 @@ export interface ModuleFileExpect {
   moduleHash?: Uint8Array;
 }
 
-/** Checks header, checksum, compiler, CPU features and layout; throws ModuleFileError naming the first mismatch. */
-export function decodeModuleFile(file: Uint8Array, expect: ModuleFileExpect, sha256: (parts: Uint8Array[]) => Uint8Array): ModuleFileParts {
-  // a plain view: node's Buffer (readFileSync) has a slice() that does not copy
-  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
-  if (bytes.length < MODULE_FILE_HEADER) throw new ModuleFileError(`truncated (${bytes.length} bytes, header is ${MODULE_FILE_HEADER})`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Where everything lies in a serialized module, from its header (checked against the file size). */
+export interface ModuleFileLayout {
+  cpuFeatures: number;
+  embedded: boolean;
+  wasmSize: number;
+  imageAt: number;
+  imageSize: number;
+  funcCount: number;
+  offsetsAt: number;
+  codeSize: number;
+  compilerId: Uint8Array;
+  moduleHash: Uint8Array;
+  /** bytes [96, 128): sha256 of bytes [0, 96) and of everything after the header */
+  checksum: Uint8Array;
+}
+
+/** The header checks, in order: size, magic, version, flags, exact length. */
+export function moduleFileLayout(head: Uint8Array, fileSize: number): ModuleFileLayout {
+  if (fileSize < MODULE_FILE_HEADER || head.length < MODULE_FILE_HEADER) throw new ModuleFileError(`truncated (${fileSize} bytes, header is ${MODULE_FILE_HEADER})`);
+  const dv = new DataView(head.buffer, head.byteOffset, MODULE_FILE_HEADER);
   if (dv.getUint32(0, true) !== MODULE_FILE_MAGIC) throw new ModuleFileError('not a kwasm-jit compiled module (bad magic)');
   const version = dv.getUint32(4, true);
   if (version !== MODULE_FILE_VERSION) throw new ModuleFileError(`format version ${version}, this build reads ${MODULE_FILE_VERSION}`);
@@ -246,31 +303,55 @@ export function decodeModuleFile(file: Uint8Array, expect: ModuleFileExpect, sha
   if ((flags & ~MODULE_FILE_WASM_EMBEDDED) !== 0) throw new ModuleFileError(`unknown flags 0x${flags.toString(16)}`);
   const embedded = (flags & MODULE_FILE_WASM_EMBEDDED) !== 0;
   if (!embedded && wasmSize !== 0) throw new ModuleFileError('wasm size without embedded wasm');
-  const expected = MODULE_FILE_HEADER + pad8(wasmSize) + pad8(imageSize) + 4 * funcCount;
-  if (bytes.length !== expected) throw new ModuleFileError(`truncated or padded (${bytes.length} bytes, header says ${expected})`);
-  const sum = sha256([bytes.subarray(0, 96), bytes.subarray(MODULE_FILE_HEADER)]);
-  if (!equalBytes(sum, bytes.subarray(96, 128))) throw new ModuleFileError('checksum mismatch (corrupt file)');
-  const compilerId = bytes.slice(32, 64), moduleHash = bytes.slice(64, 96);
-  if (!equalBytes(compilerId, expect.compilerId)) throw new ModuleFileError('compiled by a different kwasm-jit build (compiler id mismatch)');
-  const missing = cpuFeatures & ~expect.cpuFeatures;
+  const imageAt = imageStart(wasmSize);
+  const offsetsAt = imageAt + pad8(imageSize);
+  const expected = offsetsAt + 4 * funcCount;
+  if (fileSize !== expected) throw new ModuleFileError(`truncated or padded (${fileSize} bytes, header says ${expected})`);
+  return {
+    cpuFeatures, embedded, wasmSize, imageAt, imageSize, funcCount, offsetsAt, codeSize,
+    compilerId: head.slice(32, 64), moduleHash: head.slice(64, 96), checksum: head.slice(96, 128),
+  };
+}
+
+/** After the checksum: compiler id, CPU features, module hash. */
+export function checkModuleFileIdentity(l: ModuleFileLayout, expect: ModuleFileExpect): void {
+  if (!equalBytes(l.compilerId, expect.compilerId)) throw new ModuleFileError('compiled by a different kwasm-jit build (compiler id mismatch)');
+  const missing = l.cpuFeatures & ~expect.cpuFeatures;
   if (missing !== 0) {
     const names = Object.entries(CpuFeature).filter(([, bit]) => (missing & bit) !== 0).map(([n]) => n);
     throw new ModuleFileError(`compiled for CPU features this machine lacks: ${names.join(', ') || `0x${missing.toString(16)}`}`);
   }
-  if (expect.moduleHash && !equalBytes(moduleHash, expect.moduleHash)) throw new ModuleFileError('compiled from a different module (module hash mismatch)');
-  let at = MODULE_FILE_HEADER;
-  const wasm = embedded ? bytes.subarray(at, at + wasmSize) : null; // info.bytes: data segments are views of it
-  at += pad8(wasmSize);
-  let image: CodeImage;
-  try { image = decodeImage(bytes.subarray(at, at + imageSize)); } catch (e) { throw new ModuleFileError((e as Error).message); }
-  at += pad8(imageSize);
-  if (codeSize > image.code.length) throw new ModuleFileError(`code size ${codeSize} past the image's ${image.code.length} bytes`);
-  const funcOffsets = new Uint32Array(funcCount);
-  for (let i = 0; i < funcCount; i++, at += 4) {
-    funcOffsets[i] = dv.getUint32(at, true);
-    if (funcOffsets[i] >= image.code.length) throw new ModuleFileError(`function ${i} at ${funcOffsets[i]} outside the code`);
+  if (expect.moduleHash && !equalBytes(l.moduleHash, expect.moduleHash)) throw new ModuleFileError('compiled from a different module (module hash mismatch)');
+}
+
+export function checkModuleFileChecksum(l: ModuleFileLayout, sum: Uint8Array): void {
+  if (!equalBytes(sum, l.checksum)) throw new ModuleFileError('checksum mismatch (corrupt file)');
+}
+
+/** The function offsets (the file's last 4 * funcCount bytes), each inside the code. */
+export function decodeFuncOffsets(bytes: Uint8Array, l: ModuleFileLayout, codeLength: number): Uint32Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (l.codeSize > codeLength) throw new ModuleFileError(`code size ${l.codeSize} past the image's ${codeLength} bytes`);
+  const funcOffsets = new Uint32Array(l.funcCount);
+  for (let i = 0; i < l.funcCount; i++) {
+    funcOffsets[i] = dv.getUint32(4 * i, true);
+    if (funcOffsets[i] >= codeLength) throw new ModuleFileError(`function ${i} at ${funcOffsets[i]} outside the code`);
   }
-  return { cpuFeatures, compilerId, moduleHash, wasm, image, funcOffsets, codeSize };
+  return funcOffsets;
+}
+
+/** Checks header, checksum, compiler, CPU features and layout; throws ModuleFileError naming the first mismatch. */
+export function decodeModuleFile(file: Uint8Array, expect: ModuleFileExpect, sha256: (parts: Uint8Array[]) => Uint8Array): ModuleFileParts {
+  // a plain view: node's Buffer (readFileSync) has a slice() that does not copy
+  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+  const l = moduleFileLayout(bytes, bytes.length);
+  checkModuleFileChecksum(l, sha256([bytes.subarray(0, 96), bytes.subarray(MODULE_FILE_HEADER)]));
+  checkModuleFileIdentity(l, expect);
+  const wasm = l.embedded ? bytes.subarray(MODULE_FILE_HEADER, MODULE_FILE_HEADER + l.wasmSize) : null; // info.bytes: data segments are views of it
+  let image: CodeImage;
+  try { image = decodeImage(bytes.subarray(l.imageAt, l.imageAt + l.imageSize)); } catch (e) { throw new ModuleFileError((e as Error).message); }
+  const funcOffsets = decodeFuncOffsets(bytes.subarray(l.offsetsAt), l, image.code.length);
+  return { cpuFeatures: l.cpuFeatures, compilerId: l.compilerId, moduleHash: l.moduleHash, wasm, image, funcOffsets, codeSize: l.codeSize };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

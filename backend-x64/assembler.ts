@@ -72,6 +72,24 @@ export interface AssembledCode {
 
 interface PoolEntry { label: Label; size: 4 | 8 | 16; lo: bigint; hi: bigint; ref: Mem; }
 
+/**
+ * Code assembled apart from the image it ends up in (a range of functions compiled by a worker
+ * thread), then appended to the image's Assembler with `appendPart`: position-independent except
+ * for the references it lists, so placing it at a 16-aligned offset gives the bytes the same
+ * functions would have had if assembled in place.
+ */
+export interface AssembledPart {
+  /** Machine code only; the part's constant pool is merged into the receiving Assembler's. */
+  code: Uint8Array;
+  /** References to labels the part did not bind, as (label, field offset, end offset, field size). */
+  fixups: Int32Array;
+  /** The part's constant pool entries in first-use order (their labels appear in `fixups`). */
+  pool: { label: number; key: string; size: 4 | 8 | 16; lo: bigint; hi: bigint }[];
+  /** Named labels the part bound (for the disassembler): offsets and names, in label order. */
+  nameOffsets: Int32Array;
+  names: string[];
+}
+
 // Intel's recommended multi-byte NOPs, 1..9 bytes.
 const NOPS: readonly (readonly number[])[] = [
   [],
@@ -640,14 +658,17 @@ export class Assembler extends Encoder {
 
   // ---- constant pool --------------------------------------------------------------------
 
-  private poolRef(key: string, size: 4 | 8 | 16, lo: bigint, hi: bigint): Mem {
+  private poolEntry(key: string, size: 4 | 8 | 16, lo: bigint, hi: bigint): PoolEntry {
     let e = this.pool.get(key);
     if (e === undefined) {
       const label = this.newLabel(`const_${key}`);
       e = { label, size, lo, hi, ref: ripRel(label) };
       this.pool.set(key, e);
     }
-    return e.ref;
+    return e;
+  }
+  private poolRef(key: string, size: 4 | 8 | 16, lo: bigint, hi: bigint): Mem {
+    return this.poolEntry(key, size, lo, hi).ref;
   }
   /** RIP-relative operand for a deduplicated f32 constant (emitted at finish()). */
   constF32(v: number): Mem {
@@ -714,5 +735,40 @@ export class Assembler extends Encoder {
       if (name !== undefined && labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
     }
     return { code: this.bytes(), relocs: this.relocs.slice(), codeSize, labelOffsets, labelNames };
+  }
+
+  /**
+   * Ends a part (see AssembledPart): the code without a constant pool, and every reference to a
+   * label left unbound (pool entries, labels of code assembled elsewhere) for `appendPart`.
+   */
+  finishPart(): AssembledPart {
+    if (this.relocs.length !== 0) throw new Error(`assembler: a part cannot carry relocations (${this.relocs.length})`);
+    const pool: AssembledPart['pool'] = [];
+    for (const [key, e] of this.pool) pool.push({ label: e.label, key, size: e.size, lo: e.lo, hi: e.hi });
+    const { offsets, names } = this.boundNames();
+    return { code: this.bytes(), fixups: this.pendingFixupList(), pool, nameOffsets: offsets, names };
+  }
+
+  /**
+   * Appends a part at the current offset (the caller aligns it as the part was) and returns that
+   * offset. Pool entries merge with this Assembler's by value, in the part's first-use order, so
+   * parts appended in order give the pool a single Assembler would have built; every other
+   * unbound label of the part is mapped to one of ours by `external` (bound now or later).
+   */
+  appendPart(part: AssembledPart, external: (partLabel: number) => Label): number {
+    const base = this.pos;
+    const n = part.code.length;
+    this.ensure(n);
+    this.buf.set(part.code, base);
+    this.pos = base + n;
+    const poolLabels = new Map<number, Label>();
+    for (const e of part.pool) poolLabels.set(e.label, this.poolEntry(e.key, e.size, e.lo, e.hi).label);
+    for (let i = 0; i < part.names.length; i++) this.bindOffset(this.newLabel(part.names[i]), base + part.nameOffsets[i]);
+    const fx = part.fixups;
+    for (let i = 0; i < fx.length; i += 4) {
+      const ours = poolLabels.get(fx[i]) ?? external(fx[i]);
+      this.linkField(ours, base + fx[i + 1], base + fx[i + 2], fx[i + 3]);
+    }
+    return base;
   }
 }

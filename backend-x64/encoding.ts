@@ -116,6 +116,50 @@ export class Encoder extends CodeBuffer {
     this.pendingFixups++;
   }
 
+  /** Binds `label` to an offset already written (code appended from a part, see Assembler.appendPart). */
+  bindOffset(label: Label, offset: number): void {
+    this.bindAt(label, offset);
+  }
+
+  /**
+   * A reference to `label` from a field already written (code appended from a part): patched
+   * now when the label is bound, else when it is. Same arithmetic as a reference emitted here.
+   */
+  protected linkField(label: Label, at: number, end: number, size: number): void {
+    const target = this.labelPos[label];
+    if (target === undefined) throw new Error(`unknown label ${label}`);
+    if (target < 0) { this.addFixup(label, at, end, size); return; }
+    const rel = target - end;
+    if (size === FIX_REL8) {
+      if (rel < -128 || rel > 127) throw new RangeError(`short jump to label ${this.labelName[label] ?? label} out of range (${rel})`);
+      this.patch8(at, rel);
+    } else {
+      this.patch32(at, (this.read32(at) + rel) | 0);
+    }
+  }
+
+  /** Every pending reference, flattened as (label, field offset, end offset, field size) quadruples. */
+  protected pendingFixupList(): Int32Array {
+    const out = new Int32Array(4 * this.pendingFixups);
+    let k = 0;
+    for (let l = 0; l < this.labelHead.length; l++) {
+      for (let f = this.labelHead[l]; f >= 0; f = this.fixNext[f]) {
+        out[k++] = l; out[k++] = this.fixAt[f]; out[k++] = this.fixEnd[f]; out[k++] = this.fixSize[f];
+      }
+    }
+    return out;
+  }
+
+  /** Offset and name of every named label bound so far, in label order. */
+  protected boundNames(): { offsets: Int32Array; names: string[] } {
+    const offsets: number[] = [], names: string[] = [];
+    for (let l = 0; l < this.labelName.length; l++) {
+      const n = this.labelName[l];
+      if (n !== undefined && this.labelPos[l] >= 0) { offsets.push(this.labelPos[l]); names.push(n); }
+    }
+    return { offsets: Int32Array.from(offsets), names };
+  }
+
   /** Throws if some referenced label was never bound. */
   protected checkAllBound(): void {
     if (this.pendingFixups === 0) return;

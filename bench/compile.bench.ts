@@ -5,10 +5,13 @@
 //   Liftoff:  --liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --single-threaded
 //   TurboFan: --no-liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --single-threaded
 // Each engine compiles the module REPS times after one warm-up; medians are reported.
+// kwasm-jit also runs with every core (os.availableParallelism(): this thread plus worker threads,
+// jit/compiler/parallel-compile.ts); its workers start cold on every compile, as in a `run`.
 //
 // Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule } from '../jit/compiler/module-compiler.js';
@@ -28,12 +31,12 @@ for (const c of info.codes) codeBytes += c.end - c.start;
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
-function kwasm(): number[] {
-  compileModule(bytes); // warm-up: JIT the compiler itself
+function kwasm(threads: number): number[] {
+  compileModule(bytes, { threads }); // warm-up: JIT the compiler itself
   const out: number[] = [];
   for (let i = 0; i < REPS; i++) {
     const t0 = performance.now();
-    compileModule(bytes);
+    compileModule(bytes, { threads });
     out.push(performance.now() - t0);
   }
   return out;
@@ -59,16 +62,18 @@ function v8(flags: string[]): number[] {
   return JSON.parse(text) as number[];
 }
 
+const CORES = availableParallelism();
 const EAGER = ['--no-wasm-tier-up', '--no-wasm-lazy-compilation', '--single-threaded'];
 const rows: [string, number[]][] = [
-  ['kwasm-jit (single pass)', kwasm()],
+  ['kwasm-jit (single pass)', kwasm(1)],
+  [`kwasm-jit, ${CORES} threads`, kwasm(CORES)],
   ['V8 Liftoff', v8(['--liftoff', ...EAGER])],
   ['V8 TurboFan', v8(['--no-liftoff', ...EAGER])],
 ];
 
 const mb = codeBytes / 1e6;
 console.log(`module: ${file} (${info.codes.length} functions, code section ${(codeBytes / 1024).toFixed(0)} KiB), ${REPS} reps, median`);
-const liftoff = median(rows[1][1]);
+const liftoff = median(rows[2][1]);
 for (const [name, ts] of rows) {
   const ms = median(ts);
   console.log(`${name.padEnd(26)} ${ms.toFixed(1).padStart(8)} ms  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(liftoff / ms).toFixed(2)}x Liftoff's speed`);

@@ -4,7 +4,8 @@
 //   const module = deserialize(bytes);         // ModuleFileError unless this build made it here
 //   const m2 = compileCached(wasm);            // the cache `kwasm-jit run` uses
 // A serialized module is machine code: deserialize only bytes you produced (as with wasmtime).
-import { Module } from '../instance/api.js';
+import { compileModule } from '../compiler/module-compiler.js';
+import { Module } from '../instance/module.js';
 import { loadCompiled } from './load.js';
 import { deserializeCompiled, serializeCompiled } from './serialize.js';
 
@@ -20,5 +21,5 @@ export function deserialize(bytes: Uint8Array): Module {
 
 /** compile() through the compiled-code cache ($XDG_CACHE_HOME/kwasm-jit; off with KWASM_CACHE=0). */
 export function compileCached(bytes: Uint8Array): Module {
-  return new Module(loadCompiled(bytes, { cache: true }).compiled);
+  return new Module(loadCompiled(bytes, { cache: true }, compileModule).compiled);
 }

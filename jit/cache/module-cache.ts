@@ -9,14 +9,14 @@
 // directory is bounded (KWASM_CACHE_MAX_MB, default 1024): after a write the least recently used
 // entries (mtime, refreshed on every hit) go until it fits.
 // Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
-import { deserializeCompiled, ModuleFileError, serializeCompiled, sha256 } from './serialize.js';
+import { deserializeCompiledFile, ModuleFileError, serializeCompiled, sha256 } from './serialize.js';
 
 export const CACHE_SUFFIX = '.kwsm';
 const TMP_SUFFIX = '.tmp';
@@ -83,13 +83,13 @@ export class ModuleCache {
   get(wasm: Uint8Array, moduleHash: Uint8Array): CompiledModule | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.entryName(moduleHash));
-    let file: Uint8Array;
-    try { file = readFileSync(path); } catch { return null; }
     let compiled: CompiledModule;
     try {
-      compiled = deserializeCompiled(file, wasm, moduleHash);
+      // the code stays in the file, to be mapped (serialize.ts)
+      compiled = deserializeCompiledFile(path, wasm, moduleHash);
     } catch (e) {
-      if (e instanceof ModuleFileError) return null;
+      // absent or unreadable (fs errors carry a code), or not loadable: a miss
+      if (e instanceof ModuleFileError || (e instanceof Error && 'code' in e)) return null;
       throw e;
     }
     // most recently used; a failure (entry evicted meanwhile) is harmless

@@ -2,7 +2,11 @@
 // turns compiled code into bytes and back: the cache (module-cache.ts), `kwasm-jit compile -o`,
 // `kwasm-jit run FILE.kwasm` and the embedding API's serialize/deserialize all come through here.
 import { createHash } from 'node:crypto';
-import { decodeModuleFile, encodeModuleFile, ModuleFileError } from '../../abi/image.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import {
+  checkModuleFileChecksum, checkModuleFileIdentity, decodeFuncOffsets, decodeImageTables, decodeModuleFile, encodeModuleFile,
+  imageLayout, IMAGE_HEADER_SIZE, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout, type CodeImage, type ModuleFileParts,
+} from '../../abi/image.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { decodeModule } from '../frontend/decoder.js';
 import { validateModuleInfo } from '../frontend/validator.js';
@@ -32,7 +36,75 @@ export function serializeCompiled(m: CompiledModule, embedWasm = true, moduleHas
 export function deserializeCompiled(file: Uint8Array, wasm?: Uint8Array, wasmHash?: Uint8Array): CompiledModule {
   const t0 = performance.now();
   const moduleHash = wasm === undefined ? undefined : wasmHash ?? sha256([wasm]);
-  const p = decodeModuleFile(file, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash }, sha256);
+  return withModule(decodeModuleFile(file, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash }, sha256), wasm, t0);
+}
+
+/** Reads of the file go through one buffer of this size (no 27 MB allocation to fault in). */
+const READ_CHUNK = 1 << 20;
+/** Closes a file-backed image's descriptor once the image is garbage. */
+const openCodeFiles = new FinalizationRegistry<number>((fd) => { try { closeSync(fd); } catch { /* closed */ } });
+
+function readAt(fd: number, at: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let done = 0; done < length;) {
+    const n = readSync(fd, out, done, length - done, at + done);
+    if (n === 0) throw new ModuleFileError('file shrank while being read');
+    done += n;
+  }
+  return out;
+}
+
+/**
+ * A cache entry (no embedded wasm: `wasm` is its module, `wasmHash` that module's hash) loaded
+ * from its file without reading the code into memory: the checksum streams the file through one
+ * small buffer, and the image's code stays in the file (image.file), which instantiation maps
+ * (code-arena.ts). `image.code` reads it only if asked (`run --kernel`, serialize, --disasm).
+ * The descriptor stays open while the image lives: the mapping is made from the very file
+ * whose checksum was checked, whatever is renamed over its name meanwhile.
+ */
+export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array): CompiledModule {
+  const t0 = performance.now();
+  const fd = openSync(path, 'r');
+  let kept = false;
+  try {
+    const size = fstatSync(fd).size;
+    const l = moduleFileLayout(readAt(fd, 0, Math.min(size, MODULE_FILE_HEADER)), size);
+    const h = createHash('sha256');
+    h.update(readAt(fd, 0, 96));
+    const buf = new Uint8Array(Math.min(READ_CHUNK, Math.max(1, size - MODULE_FILE_HEADER)));
+    for (let at = MODULE_FILE_HEADER; at < size;) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+      if (n === 0) throw new ModuleFileError('file shrank while being read');
+      h.update(buf.subarray(0, n));
+      at += n;
+    }
+    checkModuleFileChecksum(l, new Uint8Array(h.digest()));
+    checkModuleFileIdentity(l, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash: wasmHash });
+    if (l.embedded) throw new ModuleFileError('a cache entry embeds no wasm');
+    let layout;
+    try { layout = imageLayout(readAt(fd, l.imageAt, IMAGE_HEADER_SIZE), l.imageSize); } catch (e) { throw new ModuleFileError((e as Error).message); }
+    const codeAt = l.imageAt + IMAGE_HEADER_SIZE, codeLength = layout.codeSize;
+    let tables;
+    try { tables = decodeImageTables(readAt(fd, l.imageAt + layout.tablesAt, l.imageSize - layout.tablesAt), layout); } catch (e) { throw new ModuleFileError((e as Error).message); }
+    let code: Uint8Array | undefined;
+    const image: CodeImage = {
+      ...tables,
+      file: { fd, offset: codeAt, length: codeLength },
+      get code(): Uint8Array { return (code ??= readAt(fd, codeAt, codeLength)); },
+    };
+    const funcOffsets = decodeFuncOffsets(readAt(fd, l.offsetsAt, 4 * l.funcCount), l, codeLength);
+    const parts: ModuleFileParts = { cpuFeatures: l.cpuFeatures, compilerId: l.compilerId, moduleHash: l.moduleHash, wasm: null, image, funcOffsets, codeSize: l.codeSize };
+    const m = withModule(parts, wasm, t0);
+    openCodeFiles.register(image, fd);
+    kept = true;
+    return m;
+  } finally {
+    if (!kept) closeSync(fd);
+  }
+}
+
+/** The decoded file and its wasm module: the ModuleInfo, checked against the code's functions. */
+function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number): CompiledModule {
   const bytes = p.wasm ?? wasm;
   if (bytes === undefined) throw new ModuleFileError('the file does not embed its wasm module and none was given');
   // Sections only: the bodies were validated when the code was compiled, and the checksum says

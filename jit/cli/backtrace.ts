@@ -9,7 +9,9 @@
 // not in this module's code (the entry frame returns into kwasm_enter), or at a link that does not
 // go up the stack: a corrupted chain ends the backtrace early, it never faults.
 import { view } from '../runtime/libc.js';
-import { functionAt, functionName, type CompiledModule } from '../compiler/module-compiler.js';
+import { imageCodeLength } from '../../abi/image.js';
+import { functionAt, functionName } from '../compiler/function-names.js';
+import type { CompiledModule } from '../compiler/module-compiler.js';
 import type { Vmctx } from '../runtime/index.js';
 import { printable } from './host.js';
 
@@ -51,7 +53,7 @@ export function walk(fp: bigint, bounds: StackBounds, inCode: (pc: bigint) => bo
  * function when the call is its last instruction.
  */
 export function backtrace(module: CompiledModule, codeBase: bigint, pc: bigint, fp: bigint, pcIsReturn: boolean, bounds: StackBounds): Frame[] {
-  const size = BigInt(module.image.code.length);
+  const size = BigInt(imageCodeLength(module.image));
   const inCode = (p: bigint): boolean => p > codeBase && p <= codeBase + size;
   if (!inCode(pc) && pc !== codeBase) return [];
   return [frameAt(module, pc - codeBase, pcIsReturn), ...walk(fp, bounds, inCode).map((r) => frameAt(module, r - codeBase, true))];
@@ -71,7 +73,7 @@ function frameAt(module: CompiledModule, off: bigint, back: boolean): Frame {
  * each already checked to lie in (0, code size].
  */
 export function backtraceFromOffsets(module: CompiledModule, pc: bigint, pcIsReturn: boolean, returns: readonly bigint[]): Frame[] {
-  const size = BigInt(module.image.code.length);
+  const size = BigInt(imageCodeLength(module.image));
   if (pc > size) return [];
   return [frameAt(module, pc, pcIsReturn), ...returns.filter((r) => r > 0n && r <= size).map((r) => frameAt(module, r, true))];
 }

@@ -5,7 +5,8 @@
 // form, wasm embedded) for `kwasm-jit run OUT.kwasm`, as `wasmtime compile` writes a .cwasm.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { CompileError } from '../errors.js';
-import { compileModule, functionName, type CompiledModule } from '../compiler/module-compiler.js';
+import { compileModule, type CompiledModule } from '../compiler/module-compiler.js';
+import { functionName } from '../compiler/function-names.js';
 import { formatFuncType } from '../frontend/types.js';
 
 import { isHelpFlag } from './args.js';

@@ -9,7 +9,8 @@ import { parseRunArgs, UsageError, type RunOptions } from './args.js';
 import { formatValue, parseValue, typeName, ValueError } from './values.js';
 import { formatBacktrace, hostCallBacktrace, trapBacktrace, type Frame } from './backtrace.js';
 import { CompileError, LinkError } from '../errors.js';
-import type { Module, Instance, ImportObject } from '../instance/api.js';
+import type { Module } from '../instance/module.js';
+import type { Instance, ImportObject } from '../instance/loader.js';
 import type { Store } from '../instance/store.js';
 import type { ModuleInfo } from '../frontend/types.js';
 import type { Trap } from '../runtime/index.js';
@@ -107,7 +108,7 @@ export async function runCmd(argv: string[]): Promise<number> {
 
   if (o.kernel) return (await import('./kernel.js')).runKernel(o, bytes);
 
-  const api = await import('../instance/api.js');
+  const api = await import('../instance/module.js');
   const t0 = performance.now();
   const loaded = await loadOrReport(o, bytes);
   if (loaded === undefined) return EXIT.error;
@@ -166,9 +167,11 @@ export async function runCmd(argv: string[]): Promise<number> {
  * reporting why not (invalid wasm, a .kwasm this build cannot load).
  */
 export async function loadOrReport(o: RunOptions, bytes: Uint8Array): Promise<Loaded | undefined> {
-  const { loadCompiled } = await import('../cache/load.js');
+  const { lookupCompiled } = await import('../cache/load.js');
   try {
-    return loadCompiled(bytes, { cache: o.cache });
+    const l = lookupCompiled(bytes, { cache: o.cache });
+    // the compiler (its modules are a good part of a small program's start) only on a miss
+    return l.loaded ?? l.compiled((await import('../compiler/module-compiler.js')).compileModule(bytes));
   } catch (e) {
     if (e instanceof CompileError) say(`${o.file}: ${e.kind}: ${e.message}`);
     else if (e instanceof Error && e.name === 'ModuleFileError') say(`${o.file}: cannot load compiled module: ${e.message}`);

@@ -7,14 +7,13 @@ import { VMCTX } from '../../abi/vmctx.js';
 import { slotCount } from '../../abi/calling-convention.js';
 import type { CodeImage, ImageFunction } from '../../abi/image.js';
 import { decodeModule } from '../frontend/decoder.js';
-import { InstrReader } from '../frontend/instr-reader.js';
-import { Reader } from '../frontend/reader.js';
-import { FunctionValidator, validateModuleInfo } from '../frontend/validator.js';
+import { validateModuleInfo } from '../frontend/validator.js';
 import type { ModuleInfo } from '../frontend/types.js';
-import { globalLayout } from '../../abi/globals.js';
+import { bodyBytes, codeCapacity, compileFunctions, FUNCTION_ALIGN, moduleEnv } from './compile-range.js';
+import { compileRangesParallel, compileThreads } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
-import { FunctionCompiler } from './function-compiler.js';
-import { G, R15, RSP, type ModuleEnv } from './masm.js';
+import { functionName } from './function-names.js';
+import { G, R15, RSP } from './masm.js';
 
 export interface CompiledModule {
   info: ModuleInfo;
@@ -28,48 +27,56 @@ export interface CompiledModule {
   compileMs: number;
 }
 
-export function compileModule(bytes: Uint8Array): CompiledModule {
+export interface CompileOptions {
+  /**
+   * Threads compiling function bodies (this one included). Default: every core for a module
+   * above the parallel threshold (parallel-compile.ts), else 1; KWASM_COMPILE_THREADS overrides.
+   * The image is byte-for-byte the same whatever the count.
+   */
+  threads?: number;
+  /** Bytes of bodies per unit of parallel work (default: parallel-compile.ts picks). */
+  chunkBytes?: number;
+}
+
+export function compileModule(bytes: Uint8Array, opts: CompileOptions = {}): CompiledModule {
   const t0 = performance.now();
   const info = decodeModule(bytes);
   validateModuleInfo(info);
-  return compileInfo(info, t0);
+  return compileInfo(info, t0, opts);
 }
 
-export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledModule {
+export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: CompileOptions = {}): CompiledModule {
   checkCpuFeatures();
   const nFuncs = info.funcTypeIndices.length;
-  // Machine code is about 2-3x the code section; the module's own size (data segments and all)
-  // would over-allocate by megabytes, and a fresh buffer is zeroed page by page.
-  let codeBytes = 0;
-  for (const b of info.codes) codeBytes += b.end - b.start;
-  const asm = new Assembler(Math.max(4096, codeBytes * 3));
+  const codeBytes = bodyBytes(info);
+  const asm = new Assembler(codeCapacity(codeBytes));
+  // Function labels first, in index order: a part compiled apart (compileRange) numbers them the same.
   const funcLabels: Label[] = [];
   for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel(functionName(info, f)));
-  const globalTypes = Uint8Array.from(info.globals, (g) => g.type);
-  const env: ModuleEnv = {
-    types: info.types,
-    funcTypeIndices: info.funcTypeIndices,
-    numImportedFuncs: info.numImportedFuncs,
-    numImportedGlobals: info.numImportedGlobals,
-    globalTypes,
-    globalOffsets: globalLayout(globalTypes, info.numImportedGlobals).offsets,
-    tableTypes: Uint8Array.from(info.tables, (t) => t.elemType),
-    funcLabels,
-  };
-  const ir = new InstrReader(new Reader(info.bytes));
-  const v = new FunctionValidator(info);
-  const fc = new FunctionCompiler(info, asm, env, ir, v);
-  const functions: ImageFunction[] = [];
-  for (let f = info.numImportedFuncs; f < nFuncs; f++) {
-    asm.align(16);
-    const start = asm.offset;
-    fc.compile(f);
-    functions.push({ offset: start, size: asm.offset - start, typeIndex: info.funcTypeIndices[f] });
+  const threads = opts.threads ?? compileThreads(codeBytes);
+  let functions: ImageFunction[];
+  if (threads <= 1) {
+    functions = compileFunctions(info, asm, moduleEnv(info, funcLabels), info.numImportedFuncs, nFuncs);
+  } else {
+    functions = [];
+    const external = (l: number): Label => {
+      if (l >= nFuncs) throw new Error(`module compiler: a compiled range left label ${l} unbound`);
+      return funcLabels[l];
+    };
+    for (const r of compileRangesParallel(info, threads, opts.chunkBytes)) {
+      asm.align(FUNCTION_ALIGN);
+      const base = asm.appendPart(r.part, external);
+      for (let i = 0; i < r.functions.length; i++) {
+        const fn = r.functions[i];
+        asm.bindOffset(funcLabels[r.from + i], base + fn.offset);
+        functions.push({ offset: base + fn.offset, size: fn.size, typeIndex: fn.typeIndex });
+      }
+    }
   }
   // Host-call thunks: a JS import's funcref record points here; eax = import index,
   // ecx = slots, then the runtime's host-call stub takes over (args already at [rsp + 8 + 8*i]).
   for (let f = 0; f < info.numImportedFuncs; f++) {
-    asm.align(16);
+    asm.align(FUNCTION_ALIGN);
     asm.bind(funcLabels[f]);
     const ft = info.types[info.funcTypeIndices[f]];
     // Slots past the parameters hold whatever the frame's argument area held before (older
@@ -95,26 +102,4 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now()): CompiledM
     labelNames: out.labelNames,
     compileMs: performance.now() - t0,
   };
-}
-
-/** Export name, name-section name, or `func[N]`. */
-export function functionName(info: ModuleInfo, f: number): string {
-  const n = info.names?.functionNames.get(f);
-  if (n !== undefined) return n;
-  const e = info.exports.find((x) => x.kind === 'func' && x.index === f);
-  return e ? e.name : `func[${f}]`;
-}
-
-/** Function index whose code contains `offset` (binary search over the image), or -1. */
-export function functionAt(m: CompiledModule, offset: number): number {
-  const fs = m.image.functions;
-  let lo = 0, hi = fs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const f = fs[mid];
-    if (offset < f.offset) hi = mid - 1;
-    else if (offset >= f.offset + f.size) lo = mid + 1;
-    else return m.info.numImportedFuncs + mid;
-  }
-  return -1;
 }

@@ -2,10 +2,12 @@
 // range for the trap handler (which has room for only ~127 ranges, and a spec script loads
 // hundreds of small modules), carved into page-aligned pieces. Each piece is written while RW
 // and sealed RX before it runs: W^X holds page by page, as with the runtime's loadCode.
-// Images of this compiler carry no relocations (everything goes through r15), so loading is a copy.
-import { mmapAnon, munmap, mprotect, view, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
+// Images of this compiler carry no relocations (everything goes through r15), so loading is a copy,
+// or for code still in a cache entry (image.file) a private read+exec mapping of the file's pages:
+// only the pages that run are ever read, and nothing is written (never writable, W^X).
+import { mmapAnon, mmapFileFixed, munmap, mprotect, view, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
 import { registerCodeRange, unregisterCodeRange } from '../runtime/native.js';
-import type { CodeImage } from '../../abi/image.js';
+import { imageCodeLength, type CodeImage } from '../../abi/image.js';
 
 const CHUNK = 256n << 20n;
 
@@ -18,7 +20,9 @@ export class CodeArena {
 
   load(img: CodeImage): PlacedCode {
     if (img.relocs.length > 0) throw new Error('code arena: images with relocations are not supported');
-    const size = BigInt(Math.ceil(Math.max(1, img.code.length) / PAGE_SIZE) * PAGE_SIZE);
+    // a file-backed image's length is known without reading its code (`code` reads it on demand)
+    const length = imageCodeLength(img);
+    const size = BigInt(Math.ceil(Math.max(1, length) / PAGE_SIZE) * PAGE_SIZE);
     if (size > CHUNK) throw new RangeError('code image too large');
     if (this.chunks.length === 0 || this.used + size > CHUNK) {
       this.cur = mmapAnon(CHUNK, PROT.NONE, MAP.NORESERVE);
@@ -28,6 +32,11 @@ export class CodeArena {
     }
     const base = this.cur + this.used;
     this.used += size;
+    const f = img.file;
+    if (f !== undefined && BigInt(f.length) === size && f.offset % PAGE_SIZE === 0) {
+      mmapFileFixed(base, size, PROT.READ | PROT.EXEC, f.fd, BigInt(f.offset));
+      return { base, size: length };
+    }
     mprotect(base, size, PROT.READ | PROT.WRITE);
     const buf = view(base, Number(size));
     buf.set(img.code, 0);

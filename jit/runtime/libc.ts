@@ -21,7 +21,7 @@ const fns = define({
 });
 
 export const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
-export const MAP = { PRIVATE: 0x02, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
+export const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
 export const PAGE_SIZE = 4096;
 
 export class LibcError extends Error {
@@ -39,6 +39,17 @@ export function mmapAnon(length: bigint, prot: number, extraFlags = 0): bigint {
   const r = fns.mmap([0n, length, prot, MAP.PRIVATE | MAP.ANONYMOUS | extraFlags, -1, 0n]);
   check('mmap', r as { value: bigint; errnoCode: number; errnoMessage: string });
   return r.value as bigint;
+}
+
+/**
+ * A private mapping of `length` bytes of file `fd` from `offset` (page-aligned) placed exactly at
+ * `addr`, replacing what was mapped there (a reservation of ours). Private: our writes, were the
+ * pages ever writable, would never reach the file; prot is the caller's (code: READ|EXEC only).
+ */
+export function mmapFileFixed(addr: bigint, length: bigint, prot: number, fd: number, offset: bigint): void {
+  const r = fns.mmap([addr, length, prot, MAP.PRIVATE | MAP.FIXED, fd, offset]);
+  check('mmap', r as { value: bigint; errnoCode: number; errnoMessage: string });
+  if (r.value !== addr) throw new LibcError('mmap', 0, `MAP_FIXED mapping at 0x${(r.value as bigint).toString(16)}, not 0x${addr.toString(16)}`);
 }
 
 export function munmap(addr: bigint, length: bigint): void {

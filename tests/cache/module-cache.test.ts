@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileModule } from '../../jit/compiler/module-compiler.js';
+import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
+import { assertSameCode } from './helpers.js';
 import { ModuleCache } from '../../jit/cache/module-cache.js';
 import { serializeCompiled, sha256 } from '../../jit/cache/serialize.js';
 import { wat } from '../jit/wat.js';
@@ -50,7 +51,7 @@ test('ModuleCache: miss, put (dir 0700, entry 0600, no temp file left), hit with
   assert.is(statSync(join(dir, names[0])).mode & 0o777, 0o600);
   const hit = c.get(addSrc, hash);
   assert.ok(hit);
-  assert.equal(hit?.image.code, m.image.code);
+  assertSameCode((hit as CompiledModule).image.code, m.image.code);
 });
 
 test('ModuleCache: bounded, least recently used out first; stale temp files removed', () => {
@@ -78,8 +79,14 @@ test('API: compileCached stores the module in the cache, then loads the same cod
     const second = compileCached(addSrc);
     assert.is(second.compiled.labelNames.size, 0); // deserialized: the compiler's label names are not kept
     assert.ok(first.compiled.labelNames.size > 0);
-    assert.equal(second.compiled.image.code, first.compiled.image.code);
+    assert.ok(second.compiled.image.file, 'the hit keeps its code in the entry file');
     assert.is((instantiate(second).exports.add as (a: number, b: number) => number)(2, 3), 5);
+    // instantiation mapped the entry's code pages: private, read + exec, never writable
+    const entry = ModuleCache.fromEnv().entryName(sha256([addSrc]));
+    const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(entry));
+    assert.ok(maps.length > 0, 'a mapping of the entry');
+    for (const l of maps) assert.is(l.split(/\s+/)[1], 'r-xp', l);
+    assertSameCode(second.compiled.image.code, first.compiled.image.code); // read from the file on demand
   } finally {
     process.env.XDG_CACHE_HOME = saved;
   }

@@ -28,14 +28,24 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
   return { files, packages };
 }
 
-test('the CLI entry and `run` do not load capstone or keystone', () => {
-  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/api.js']) {
+test('the CLI entry, `run` and the compile worker do not load capstone or keystone', () => {
+  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/api.js', 'jit/compiler/compile-worker.js']) {
     const g = staticGraph(join(dist, entry));
     assert.ok(g.files.size > 1, `${entry}: graph found`);
     assert.not.ok(g.packages.has('capstone-wasm'), `${entry} reaches capstone-wasm`);
     assert.not.ok(g.packages.has('keystone-wasm'), `${entry} reaches keystone-wasm`);
     assert.not.ok([...g.files].some((f) => f.endsWith('disasm.js')), `${entry} reaches the disassembler`);
   }
+});
+
+test('a start from the cache does not load the compiler: only a miss imports it (dynamically)', () => {
+  // run.js imports instance/module.js and cache/load.js with import(); instance/api.js (compile()) is the API's
+  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/module.js']) {
+    const g = staticGraph(join(dist, entry));
+    const compiler = [...g.files].filter((f) => /compiler[/\\](module-compiler|function-compiler|masm|emitters)\.js$/.test(f));
+    assert.equal(compiler, [], `${entry} reaches the compiler`);
+  }
+  assert.ok([...staticGraph(join(dist, 'jit/instance/api.js')).files].some((f) => f.endsWith('function-compiler.js')), 'the walk sees the compiler from api.js');
 });
 
 test('the graph walk sees capstone where it is imported (compile --disasm\'s module)', () => {
