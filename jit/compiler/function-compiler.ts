@@ -84,6 +84,8 @@ export class FunctionCompiler {
         a.jcc(Cond.NE, loop);
       }
     }
+    // Register parameters to their home slots, kept cached (rax and r11 above are no argument registers).
+    c.enterParams();
     pushFrame(c, FrameKind.Func, -1, false);
     const f0 = c.frames[0];
     f0.results = c.funcType.results;

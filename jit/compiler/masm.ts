@@ -22,8 +22,8 @@ import {
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
-import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
-import { resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
+import { F32, F64, I32, I64, V128, type FuncType, type ValType } from '../frontend/types.js';
+import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';
 import { Kind, ValueStack } from './value-stack.js';
@@ -53,6 +53,20 @@ export interface ModuleEnv {
   tableTypes: Uint8Array;
   /** entry label of every defined function, by function index (imports: unused) */
   funcLabels: Label[];
+}
+
+/**
+ * Store the register parameters of `params` (abi argRegister) to their slots, `at(s)` being slot
+ * s: what an import's host-call thunk does before the host reads the arguments in place. 64-bit
+ * stores (an f32 as the low half of its XMM register): the slot is 8 bytes either way.
+ */
+export function storeRegParams(a: Assembler, params: Uint8Array, at: (slot: number) => Mem): void {
+  for (let i = 0, s = 0; i < params.length; s += slotWidth(params[i]), i++) {
+    const loc = argRegister(params[i], s);
+    if (loc === null) continue;
+    if (loc.kind === 'xmm') a.sseMR(SseStore.MOVSD, at(s), X(loc.reg));
+    else a.movMR(64, at(s), G(loc.reg));
+  }
 }
 
 export class CodeGen {
@@ -710,13 +724,16 @@ export class CodeGen {
 
   /**
    * Lay out a call's arguments: the top `np` values go straight from where they are (register,
-   * constant, local, slot) into the outgoing argument area `[rsp + 8*j]`, which is reserved once
-   * at the bottom of the frame (sized by the largest call, patched in with the frame size), so a
-   * call needs no `sub/add rsp`. Every other register value is spilled first: all registers are
-   * caller-saved. The arguments are popped. Emits movs only: a pending COND survives until its
-   * own store. `resultSlots` is the slot count of the results (abi slotCount).
+   * constant, local, slot) to where the callee expects them (abi argRegister): the first argument
+   * slots into their argument registers when `inRegs` (wasm-to-wasm calls), the others into the
+   * outgoing argument area `[rsp + 8*j]`, which is reserved once at the bottom of the frame (sized
+   * by the largest call, patched in with the frame size), so a call needs no `sub/add rsp`. Every
+   * other register value is spilled first: all registers are caller-saved. The arguments are
+   * popped. Emits movs only: a pending COND survives until its own move. `resultSlots` is the slot
+   * count of the results (abi slotCount). Runtime calls (`inRegs` false) keep every argument in
+   * its slot, where the host reads it.
    */
-  beginCall(np: number, resultSlots: number): void {
+  beginCall(np: number, resultSlots: number, inRegs: boolean): void {
     const vs = this.vs;
     const h0 = vs.sp - np;
     let argSlots = 0;
@@ -727,9 +744,94 @@ export class CodeGen {
       const k = vs.kind[i];
       if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
     }
-    for (let j = 0, s = 0; j < np; s += slotWidth(vs.type[h0 + j]), j++) this.moveEntryToMem(h0 + j, this.outMem(s));
+    // Slot arguments first: they may read any register, and no argument register is written yet.
+    if (np > this.argDst.length) this.argDst = new Int32Array(np);
+    const dst = this.argDst;
+    for (let j = 0, s = 0; j < np; s += slotWidth(vs.type[h0 + j]), j++) {
+      const loc = inRegs ? argRegister(vs.type[h0 + j], s) : null;
+      dst[j] = loc === null ? -1 : loc.reg;
+      if (loc === null) this.moveEntryToMem(h0 + j, this.outMem(s));
+    }
+    this.moveArgRegs(h0, np);
     for (let j = 0; j < np; j++) this.dropTop();
     this.clearLocalCache(); // the callee clobbers every register
+  }
+
+  /** argument j of the call being laid out goes to register argDst[j] (of its class), or -1: a slot */
+  private argDst = new Int32Array(16);
+  /** register-to-register argument moves still to emit: (dst, src) pairs by class (xmm: +16) */
+  private pmDst = new Int32Array(16);
+  private pmSrc = new Int32Array(16);
+  private pmType = new Uint8Array(16);
+
+  /**
+   * The register arguments (argDst[j] >= 0) of the top `np` entries from h0 into their registers.
+   * Values already in registers (REG entries, cached locals) are a parallel move: a target may
+   * still be some other argument's source, so a move waits until its target is no longer needed,
+   * and a cycle goes through the scratch register of its class. The rest (constants, slots,
+   * flags, uncached locals) read no register and are loaded last, straight into their targets.
+   */
+  private moveArgRegs(h0: number, np: number): void {
+    const vs = this.vs, dst = this.argDst;
+    let n = 0;
+    for (let j = 0; j < np; j++) {
+      const d = dst[j];
+      if (d < 0) continue;
+      const i = h0 + j, t = vs.type[i], x = isXmmType(t) ? 16 : 0;
+      const src = vs.kind[i] === Kind.REG ? vs.reg[i] : vs.kind[i] === Kind.LOCAL ? this.localReg[vs.lo[i]] : -1;
+      if (src < 0) continue;
+      if (vs.kind[i] === Kind.LOCAL) this.touch(vs.lo[i], src);
+      if (src === d) continue;
+      if (n === this.pmDst.length) this.growMoves();
+      this.pmDst[n] = d + x; this.pmSrc[n] = src + x; this.pmType[n] = t; n++;
+    }
+    const pd = this.pmDst, ps = this.pmSrc, pt = this.pmType;
+    while (n > 0) {
+      let progress = false;
+      for (let k = 0; k < n; k++) {
+        let needed = false;
+        for (let q = 0; q < n; q++) if (q !== k && ps[q] === pd[k]) { needed = true; break; }
+        if (needed) continue;
+        this.moveReg(pt[k], pd[k] & 15, ps[k] & 15);
+        n--; pd[k] = pd[n]; ps[k] = ps[n]; pt[k] = pt[n]; k--;
+        progress = true;
+      }
+      if (progress || n === 0) continue;
+      // Only cycles are left: park the first target's value in the scratch register and let the
+      // moves that read it read the scratch instead; the first move is then free to go.
+      const d = pd[0], xmm = d >= 16, scratch = xmm ? SCRATCH_XMM + 16 : SCRATCH_GPR;
+      this.moveReg(xmm ? V128 : I64, scratch & 15, d & 15);
+      for (let q = 0; q < n; q++) if (ps[q] === d) ps[q] = scratch;
+    }
+    for (let j = 0; j < np; j++) {
+      const i = h0 + j, k = vs.kind[i];
+      if (dst[j] < 0 || k === Kind.REG || (k === Kind.LOCAL && this.localReg[vs.lo[i]] >= 0)) continue;
+      this.moveEntryToReg(i, dst[j]);
+    }
+  }
+
+  private growMoves(): void {
+    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => { const b = make(a.length * 2); b.set(a); return b; };
+    this.pmDst = grow(this.pmDst, (n) => new Int32Array(n));
+    this.pmSrc = grow(this.pmSrc, (n) => new Int32Array(n));
+    this.pmType = grow(this.pmType, (n) => new Uint8Array(n));
+  }
+
+  /**
+   * Prologue, after the frame is set up: the register parameters (abi argRegister) to their home
+   * slots in the caller's argument area (the frame stays the single truth: the local cache is
+   * write-through), and each stays cached in the register it came in, so the body reads it from
+   * there and the caller's store / callee's reload round trip through memory is gone.
+   */
+  enterParams(): void {
+    const params = this.funcType.params;
+    for (let i = 0, s = 0; i < params.length; s += slotWidth(params[i]), i++) {
+      const loc = argRegister(params[i], s);
+      if (loc === null) continue;
+      this.storeMem(params[i], this.localMem(i), loc.reg);
+      this.ra.take(loc.kind === 'xmm', loc.reg);
+      this.cacheLocal(i, loc.reg);
+    }
   }
 
   /** Outgoing argument slot j (`[rsp + 8*j]`), one cached operand per slot. */
@@ -768,7 +870,7 @@ export class CodeGen {
    * `np` values, the single i32/i64 result (if any) comes back in rax.
    */
   runtimeCall(index: number, np: number, result: ValType | null): void {
-    this.beginCall(np, result === null ? 0 : 1);
+    this.beginCall(np, result === null ? 0 : 1, false);
     const a = this.asm;
     a.movRI(32, RAX, index >>> 0);
     a.movRI(32, RCX, Math.max(np, result === null ? 0 : 1));
