@@ -822,12 +822,17 @@ export class CodeGen {
    * slots in the caller's argument area (the frame stays the single truth: the local cache is
    * write-through), and each stays cached in the register it came in, so the body reads it from
    * there and the caller's store / callee's reload round trip through memory is gone.
+   * An i32 is zero-extended first: compiled code keeps the upper half of an i32 register zero
+   * (memory addressing uses the register as a 64-bit index), wasm callers already do, but
+   * kwasm_enter loads all 64 bits of a slot the host wrote (in ring 0: user space), not knowing
+   * the type. One `mov r32, r32` keeps that invariant whatever way the call came in.
    */
   enterParams(): void {
     const params = this.funcType.params;
     for (let i = 0, s = 0; i < params.length; s += slotWidth(params[i]), i++) {
       const loc = argRegister(params[i], s);
       if (loc === null) continue;
+      if (params[i] === I32) this.asm.movRR(32, G(loc.reg), G(loc.reg));
       this.storeMem(params[i], this.localMem(i), loc.reg);
       this.ra.take(loc.kind === 'xmm', loc.reg);
       this.cacheLocal(i, loc.reg);

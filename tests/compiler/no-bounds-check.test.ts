@@ -18,12 +18,13 @@ test('i32.load compiles to one mov from r14 + index, with no bounds check', asyn
   const load = /^mov (e[a-z0-9]+|r\d+d), dword ptr \[r14 \+ (r[a-z0-9]+) \+ 0x10\]$/.exec(loads[0]);
   assert.ok(load, loads[0]);
   const index32 = load![2].replace(/^r(..)$/, 'e$1').replace(/^(r\d+)$/, '$1d');
-  // The parameter arrives in a register (abi argRegister) and is stored to its home slot; then
-  // nothing but the load (no cmp/jcc on the index).
+  // The parameter arrives in a register (abi argRegister), is zero-extended (the entry trampoline
+  // loads 64 bits of a host-written slot) and stored to its home slot; then nothing but the load
+  // (no cmp/jcc on the index).
   const at = text.indexOf(loads[0]);
-  const home = `mov dword ptr [rbp + 0x10], ${index32}`;
+  const zext = `mov ${index32}, ${index32}`, home = `mov dword ptr [rbp + 0x10], ${index32}`;
   const body = text.slice(text.findIndex((t) => t.startsWith('mov qword ptr [rbp - 8], r15')) + 1, at + 1);
-  assert.equal(body, [home, loads[0]], 'the body is the parameter\'s home store and the load');
+  assert.equal(body, [zext, home, loads[0]], 'the body is the parameter\'s zero extension, its home store and the load');
   assert.not.ok(text.some((t) => /^cmp .*(eax|rax)/.test(t)), 'no compare involving the index');
 });
 

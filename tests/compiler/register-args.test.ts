@@ -11,6 +11,8 @@ import { compileModule } from '../../jit/compiler/module-compiler.js';
 import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
 import { Store } from '../../jit/instance/api.js';
+import { funcInfoOf } from '../../jit/instance/store.js';
+import { callRaw } from '../../jit/instance/loader.js';
 import { inst, call } from './helpers.js';
 
 function disasm(m: ReturnType<typeof compileModule>, f: number): string[] {
@@ -130,6 +132,17 @@ test('exports called from the host, and host imports called from wasm, with regi
   assert.is(call(i, 'toHost', ...tenArgs), want, 'host import from wasm');
   assert.equal(seen, [...tenArgs], 'the host saw every argument (register ones stored to their slots by the thunk)');
   assert.is(call(i, 'both', ...tenArgs), 0, 'wasm callee and host callee agree');
+});
+
+test('an i32 register parameter from the entry trampoline is zero-extended (it may be a memory index)', () => {
+  // kwasm_enter loads all 64 bits of an entry slot (in ring 0 user space writes them): the callee
+  // must not use the upper half, or [r14 + index] would reach past the memory.
+  const store = new Store();
+  const i = inst(`(module (memory 1) (data (i32.const 16) "\\2a")
+    (func (export "ld") (param i32) (result i32) local.get 0 i32.load8_u))`, {}, store);
+  const info = funcInfoOf(i.exports.ld)!;
+  assert.equal(callRaw(store, info, [0x1_0000_0010n]), [42n]);
+  assert.equal(callRaw(store, info, [0xffff_ffff_0000_0010n]), [42n]);
 });
 
 test.run();
