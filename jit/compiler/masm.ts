@@ -346,8 +346,12 @@ export class CodeGen {
   cacheLocalForRead(i: number): number {
     let cr = this.cachedLocal(i);
     if (cr >= 0) return cr;
-    const t = this.localTypes[i];
-    cr = this.ra.tryAlloc(isXmmType(t));
+    const t = this.localTypes[i], xmm = isXmmType(t);
+    // A parameter goes back to the register it arrived in when that is free: loop headers and
+    // joins recorded it there, so edges then agree and need no fixup.
+    const home = i < this.numParams ? this.paramReg[i] : -1;
+    if (home >= 0 && this.ra.isFree(xmm, home)) { this.ra.take(xmm, home); cr = home; }
+    else cr = this.ra.tryAlloc(xmm);
     if (cr < 0) return -1;
     this.loadMem(t, cr, this.localMem(i));
     this.cacheLocal(i, cr);
@@ -757,6 +761,8 @@ export class CodeGen {
     this.clearLocalCache(); // the callee clobbers every register
   }
 
+  /** parameter i's argument register (abi argRegister), or -1: where its cache prefers to live */
+  private paramReg = new Int8Array(16);
   /** argument j of the call being laid out goes to register argDst[j] (of its class), or -1: a slot */
   private argDst = new Int32Array(16);
   /** register-to-register argument moves still to emit: (dst, src) pairs by class (xmm: +16) */
@@ -829,8 +835,10 @@ export class CodeGen {
    */
   enterParams(): void {
     const params = this.funcType.params;
+    if (this.paramReg.length < params.length) this.paramReg = new Int8Array(params.length);
     for (let i = 0, s = 0; i < params.length; s += slotWidth(params[i]), i++) {
       const loc = argRegister(params[i], s);
+      this.paramReg[i] = loc === null ? -1 : loc.reg;
       if (loc === null) continue;
       if (params[i] === I32) this.asm.movRR(32, G(loc.reg), G(loc.reg));
       this.storeMem(params[i], this.localMem(i), loc.reg);

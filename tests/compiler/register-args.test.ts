@@ -45,6 +45,24 @@ test('arguments travel in registers: no outgoing slot store at the call, no para
   }
 });
 
+test('a parameter read again after a call is cached in its argument register again (loop edges agree)', async () => {
+  await initDisasm();
+  const src = `(module
+    (func $id (param i32) (result i32) local.get 0)
+    (func (export "sum") (param i32) (result i32) (local i32)
+      (block $out (loop $l
+        local.get 0 i32.eqz br_if $out
+        local.get 0 call $id local.get 1 i32.add local.set 1
+        local.get 0 i32.const -1 i32.add local.set 0 br $l))
+      local.get 1))`;
+  const text = disasm(compileModule(wat(src)), 1);
+  const afterCall = text.slice(text.findIndex((t) => t.startsWith('call ')) + 1);
+  const reload = afterCall.find((t) => t.endsWith('dword ptr [rbp + 0x10]'));
+  assert.is(reload, 'mov edi, dword ptr [rbp + 0x10]', text.join('\n'));
+  assert.is(text.filter((t) => t.endsWith('[rbp + 0x10]')).length, 1, `one reload, none at the back edge:\n${text.join('\n')}`);
+  assert.is(call(inst(src), 'sum', 100), 5050);
+});
+
 test('arguments whose registers are each other\'s sources (a parallel move with cycles)', () => {
   const i = inst(`(module
     (func $sub (param i32 i32 f64 f64) (result f64)
