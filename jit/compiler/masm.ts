@@ -138,6 +138,7 @@ export class CodeGen {
     this.maxOutBytes = 0;
     this.trapLabels.clear();
     this.stackChecks.length = 0;
+    this.restoresPinned = false;
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
@@ -761,6 +762,8 @@ export class CodeGen {
     this.clearLocalCache(); // the callee clobbers every register
   }
 
+  /** the body reloads r15 from [rbp - 8] (a cross-instance call): the prologue must save it there */
+  restoresPinned = false;
   /** parameter i's argument register (abi argRegister), or -1: where its cache prefers to live */
   private paramReg = new Int8Array(16);
   /** argument j of the call being laid out goes to register argDst[j] (of its class), or -1: a slot */
@@ -874,6 +877,7 @@ export class CodeGen {
 
   /** After a call into another instance: our vmctx and memory base back from the frame. */
   restorePinned(): void {
+    this.restoresPinned = true;
     this.asm.movRM(64, R15, mem(RBP, -8));
     this.asm.movRM(64, R14, mem(R15, VMCTX.memoryBase));
   }

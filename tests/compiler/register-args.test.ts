@@ -63,6 +63,20 @@ test('a parameter read again after a call is cached in its argument register aga
   assert.is(call(inst(src), 'sum', 100), 5050);
 });
 
+test('the prologue saves r15 only in functions that restore it (cross-instance calls)', async () => {
+  await initDisasm();
+  const m = compileModule(wat(`(module
+    (import "m" "f" (func $imp (param i32) (result i32)))
+    (type $t (func (param i32) (result i32))) (table 1 funcref)
+    (func $leaf (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+    (func $direct (param i32) (result i32) local.get 0 call $leaf)
+    (func $imported (param i32) (result i32) local.get 0 call $imp)
+    (func $indirect (param i32) (result i32) local.get 0 i32.const 0 call_indirect (type $t)))`));
+  const saves = (f: number): boolean => disasm(m, f).includes('mov qword ptr [rbp - 8], r15');
+  assert.equal([1, 2, 3, 4].map(saves), [false, false, true, true]);
+  assert.ok(disasm(m, 1).includes('nop dword ptr [rax]'), 'the save became a nop of its length');
+});
+
 test('arguments whose registers are each other\'s sources (a parallel move with cycles)', () => {
   const i = inst(`(module
     (func $sub (param i32 i32 f64 f64) (result f64)
