@@ -36,7 +36,7 @@ function call(c: CodeGen, f: number): void {
   } else {
     c.asm.call(env.funcLabels[f]);
   }
-  c.endCall(ft.results);
+  c.endCall(ft.results, f < env.numImportedFuncs);
 }
 
 /** r11 = table t's descriptor; bounds-check idx against its length. */
@@ -71,7 +71,7 @@ function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
   a.jcc(Cond.NE, c.trapLabel(TrapCode.indirectCallTypeMismatch));
   c.freeGpr(RAX);
   callRecord(c);
-  c.endCall(ft.results);
+  c.endCall(ft.results, true);
 }
 
 /** A status-returning runtime call: 0 continues, anything else is the trap code to raise. */

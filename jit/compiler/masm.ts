@@ -858,12 +858,16 @@ export class CodeGen {
   }
 
   /** After the call instruction: push the results (rax/xmm0, or the argument area for several). */
-  endCall(results: Uint8Array): void {
+  endCall(results: Uint8Array, viaRecord: boolean): void {
     const a = this.asm, vs = this.vs;
     const nr = results.length;
     if (!resultsInSlots(results)) {
       if (nr === 1) {
         const t = results[0];
+        // A call through a funcref record may reach a host function: kwasm_resume hands slot 0
+        // over in rax as the host wrote it (in ring 0: user space, any 64 bits), and compiled code
+        // relies on a zero upper half of i32 registers (a memory index is used as 64 bits).
+        if (t === I32 && viaRecord) a.movRR(32, RAX, RAX);
         this.ra.take(isXmmType(t), 0);
         this.pushReg(t, 0);
       }

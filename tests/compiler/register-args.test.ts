@@ -77,6 +77,23 @@ test('the prologue saves r15 only in functions that restore it (cross-instance c
   assert.ok(disasm(m, 1).includes('nop dword ptr [rax]'), 'the save became a nop of its length');
 });
 
+test('an i32 result of a call through a funcref record (maybe a host function) is zero-extended', async () => {
+  await initDisasm();
+  // kwasm_resume returns slot 0 in rax as the host wrote it (in ring 0, user space answers)
+  const m = compileModule(wat(`(module
+    (import "h" "f" (func $imp (result i32)))
+    (type $t (func (result i32))) (table 1 funcref)
+    (func $own (result i32) i32.const 1)
+    (func $direct (result i32) call $own)
+    (func $imported (result i32) call $imp)
+    (func $indirect (result i32) i32.const 0 call_indirect (type $t)))`));
+  const zextAfterCall = (f: number): boolean => {
+    const text = disasm(m, f);
+    return text.slice(text.findIndex((t) => t.startsWith('call '))).includes('mov eax, eax');
+  };
+  assert.equal([2, 3, 4].map(zextAfterCall), [false, true, true]);
+});
+
 test('arguments whose registers are each other\'s sources (a parallel move with cycles)', () => {
   const i = inst(`(module
     (func $sub (param i32 i32 f64 f64) (result f64)
