@@ -5,10 +5,12 @@
 //
 // Frame layout (rbp-relative, fixed after the prologue):
 //   [rbp + 16 + 8*s]                   parameter at argument slot s (the caller's argument slots;
-//                                      a v128 takes two, see abi slotWidth)
+//                                      a v128 takes two, see abi slotWidth); the prologue stores
+//                                      the register parameters there (abi argRegister)
 //   [rbp + 8]                          return address
 //   [rbp]                              caller's rbp
 //   [rbp - 8]                          saved r15 (our vmctx), restored after cross-instance calls
+//                                      (unused, and the save a nop, in functions that make none)
 //   below it                           declared locals, 8 bytes each (16 for v128), down to
 //                                      rbp - 8 - localBytes
 //   [rbp - 8 - localBytes - S*(h+1)]   canonical slot of value-stack height h; S (the stride) is
