@@ -2,12 +2,50 @@
 // Prose version: docs/abi.md. Numbers here are what code generators use.
 //
 // Wasm-to-wasm: the caller reserves an argument area of max(params, results) 8-byte slots at
-// [rsp], writes parameter i at [rsp + 8*i] and `call`s; after `push rbp; mov rbp, rsp` the callee
-// finds it at [rbp + 16 + 8*i]. rsp is 16-byte aligned at the call instruction (so rsp+8 is
-// 16-aligned at callee entry, like System V). One result comes back in rax (i32, i64, ref;
-// i32 zero-extended) or xmm0 (f32 in the low 32 bits, f64 in the low 64); two or more results are
-// written by the callee into the argument slots. Every register except r14/r15/rsp/rbp is
-// caller-saved; rbp is callee-saved (frame pointer chain).
+// [rsp]; the parameter at slot s travels in a register when s < ARG_REG_SLOTS and it is not a
+// v128 (argRegister: ARG_GPRS[s] for i32/i64/refs, ARG_XMMS[s] for f32/f64, chosen by position,
+// not by a per-class count, so code that does not know the signature can still move all of them),
+// and in the slot [rsp + 8*s] otherwise. Every parameter keeps its slot (a register parameter's is
+// its *home*, which the callee may use); after `push rbp; mov rbp, rsp` the callee finds slot s at
+// [rbp + 16 + 8*s]. rsp is 16-byte aligned at the call instruction (so rsp+8 is 16-aligned at
+// callee entry, like System V). One result comes back in rax (i32, i64, ref; i32 zero-extended)
+// or xmm0 (f32 in the low 32 bits, f64 in the low 64); two or more results are written by the
+// callee into the argument slots. Every register except r14/r15/rsp/rbp is caller-saved; rbp is
+// callee-saved (frame pointer chain).
+//
+// Code that enters wasm without knowing the signature (kwasm_enter, user space and ring 0) loads
+// slot s into both ARG_GPRS[s] and ARG_XMMS[s] for every s < min(slots, ARG_REG_SLOTS); the
+// callee reads the one its parameter type names. Code that leaves wasm for the host (an import's
+// host-call thunk) stores the register parameters to their home slots first, so the host reads
+// every argument in place as before.
+
+/**
+ * Argument slots 0..ARG_REG_SLOTS-1 travel in registers (unless a v128 sits there). Six, like
+ * System V's integer registers and V8 Liftoff's x64 wasm ABI: most wasm functions take at most six.
+ */
+export const ARG_REG_SLOTS = 6;
+/**
+ * The GPR of argument slot s (hardware encodings, abi/regs.ts GPR). Not rax (call_indirect and
+ * imported calls hold the funcref record there up to the call; the host-call stub's index) nor
+ * r11 (the scratch) nor the pinned r14/r15.
+ */
+export const ARG_GPRS: readonly number[] = [7, 6, 2, 1, 8, 9]; // rdi, rsi, rdx, rcx, r8, r9
+/** The XMM register of argument slot s: xmm0..xmm5 (xmm15 is the scratch). */
+export const ARG_XMMS: readonly number[] = [0, 1, 2, 3, 4, 5];
+/** Wasm type codes of the float types, which travel in XMM registers. */
+export const F32_CODE = 0x7d;
+export const F64_CODE = 0x7c;
+
+/** Where a parameter of type code `t` at argument slot `s` travels. */
+export type ArgLocation = { readonly kind: 'gpr' | 'xmm'; readonly reg: number } | null;
+/**
+ * The register a parameter of wasm type code `t` at argument slot `s` travels in, or null for the
+ * slot [rsp + 8*s] (s >= ARG_REG_SLOTS, or a v128). The one rule every caller and callee uses.
+ */
+export function argRegister(t: number, s: number): ArgLocation {
+  if (s >= ARG_REG_SLOTS || t === V128_CODE) return null;
+  return t === F32_CODE || t === F64_CODE ? { kind: 'xmm', reg: ARG_XMMS[s] } : { kind: 'gpr', reg: ARG_GPRS[s] };
+}
 
 /** Bytes per argument/result slot. */
 export const SLOT_SIZE = 8;
@@ -72,7 +110,8 @@ export function resultsInSlots(results: ArrayLike<number>): boolean {
  *   Needs 8 bytes of stack (the return address); stackLimit keeps STACK_MARGIN spare for it.
  *
  * - host-call stub (`call [r15 + VMCTX.hostCallStub]`): an import implemented by the host.
- *   Arguments are laid out exactly as for a wasm call ([rsp + 8*i] at the call); additionally
+ *   Every argument is in its slot ([rsp + 8*i] at the call; none in registers: an import's
+ *   host-call thunk stores the register parameters to their home slots first); additionally
  *   eax = import index and ecx = max(params, results) slots. The stub records the address of
  *   slot 0 (rsp + 8 at its entry) in vmctx.hostCallArgsPtr; the host reads the arguments and
  *   writes the results there in place. Results come back as for a wasm call: slot 0 in rax and

@@ -6,8 +6,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VMCTX_LAYOUT, VMCTX_SIZE, STUB_SLOTS, FUNCREF, TABLE_DESC } from './vmctx.js';
 import { TRAP_KINDS, TRAP_STUB_COUNT } from './traps.js';
-import { VMCTX_REG, MEMBASE_REG } from './regs.js';
-import { SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, KERNEL_HOSTCALL_EXIT_SLOTS, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
+import { GPR, VMCTX_REG, MEMBASE_REG } from './regs.js';
+import { ARG_GPRS, ARG_REG_SLOTS, ARG_XMMS, SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, KERNEL_HOSTCALL_EXIT_SLOTS, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
 import { IMAGE_MAGIC, IMAGE_VERSION, RelocKind, RelocTarget, RuntimeSymbol, RUNTIME_SYMBOL_COUNT } from './image.js';
 // The ring-0 WASI ids are a column of the one WASI call table, next to the implementations, so
 // that serving a call in ring 0 is one edit there (plus its C server), not a list here.
@@ -27,6 +27,8 @@ export function generateHeader(): string {
   out.push('/* Calling convention */');
   out.push(def('KWASM_SLOT_SIZE', SLOT_SIZE), def('KWASM_PARAM0_FROM_RBP', PARAM0_FROM_RBP), def('KWASM_STACK_MARGIN', STACK_MARGIN),
     def('KWASM_HOSTCALL_SLOTS', KERNEL_HOSTCALL_EXIT_SLOTS, 'most host-call slots an INVOKE/RESUME exit hands to user space'));
+  out.push(def('KWASM_ARG_REG_SLOTS', ARG_REG_SLOTS, 'argument slots below this travel in registers (unless v128)'));
+  out.push(...entryArgMacro());
   for (const [k, v] of Object.entries(ENTRY_STATUS)) out.push(def(`KWASM_STATUS_${upper(k)}`, v));
   for (const [k, v] of Object.entries(BUILTIN_HOSTCALL)) out.push(def(`KWASM_BUILTIN_${upper(k)}`, `0x${v.toString(16)}u`));
   out.push('');
@@ -54,6 +56,22 @@ export function generateHeader(): string {
   out.push(...hostIds(), '');
   out.push('#endif /* KWASM_ABI_H */', '');
   return out.join('\n');
+}
+
+/**
+ * kwasm_entry.S's twin of trampolines.ts loadEntryArgRegs, generated from the same register table:
+ * the entry slots at (%rsp) into both argument registers of their position, at most `count` slots.
+ */
+function entryArgMacro(): string[] {
+  const gprName = (n: number): string => Object.entries(GPR).find(([, v]) => v === n)![0];
+  const out = ['#ifdef __ASSEMBLER__', '/* slot s at (%rsp) into ARG_GPRS[s] and ARG_XMMS[s] for s < min(\\count, KWASM_ARG_REG_SLOTS) */',
+    '.macro KWASM_LOAD_ENTRY_ARG_REGS count:req'];
+  for (let s = 0; s < ARG_REG_SLOTS; s++) {
+    out.push(`\tcmp\t$${s}, \\count`, '\tjbe\t.Lkwasm_entry_args_done\\@',
+      `\tmov\t${8 * s}(%rsp), %${gprName(ARG_GPRS[s])}`, `\tmovsd\t${8 * s}(%rsp), %xmm${ARG_XMMS[s]}`);
+  }
+  out.push('.Lkwasm_entry_args_done\\@:', '.endm', '#endif');
+  return out;
 }
 
 /**

@@ -28,7 +28,7 @@ function callRecord(c: CodeGen): void {
 function call(c: CodeGen, f: number): void {
   const env = c.env;
   const ft: FuncType = env.types[env.funcTypeIndices[f]];
-  c.beginCall(ft.params.length, slotCount(ft.results));
+  c.beginCall(ft.params.length, slotCount(ft.results), true);
   if (f < env.numImportedFuncs) {
     c.asm.movRM(64, RAX, mem(R15, VMCTX.funcRefs));
     if (f > 0) c.asm.aluRI(AluOp.ADD, 64, RAX, FUNCREF.size * f);
@@ -36,7 +36,7 @@ function call(c: CodeGen, f: number): void {
   } else {
     c.asm.call(env.funcLabels[f]);
   }
-  c.endCall(ft.results);
+  c.endCall(ft.results, f < env.numImportedFuncs);
 }
 
 /** r11 = table t's descriptor; bounds-check idx against its length. */
@@ -51,21 +51,27 @@ function tableCheck(c: CodeGen, t: number, idx: number, trap: number): void {
 function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
   const a = c.asm;
   const ft = c.env.types[typeIndex];
-  // The index first (top of stack), then the arguments; after beginCall no other register is
-  // live, so rax is free for the record (or is the index itself, which the load may overwrite).
+  // The index first (top of stack), then the arguments. The index waits in rax, which is no
+  // argument register (abi ARG_GPRS): the argument moves can neither read nor clobber it, and the
+  // record then replaces it there.
   const idx = c.popReg();
-  c.beginCall(ft.params.length, slotCount(ft.results));
-  tableCheck(c, table, idx, TrapCode.undefinedElement);
-  a.movRM(64, RAX, memIdx(R11, G(idx), 8));
+  if (idx !== RAX) {
+    c.claimGpr(RAX);
+    c.asm.movRR(64, RAX, G(idx));
+    c.freeGpr(idx);
+  }
+  c.beginCall(ft.params.length, slotCount(ft.results), true);
+  tableCheck(c, table, RAX, TrapCode.undefinedElement);
+  a.movRM(64, RAX, memIdx(R11, RAX, 8));
   a.testRR(64, RAX, RAX);
   a.jcc(Cond.E, c.trapLabel(TrapCode.uninitializedElement));
   a.movRM(64, R11, mem(R15, VMCTX.typeIds));
   a.movRM(32, R11, mem(R11, 4 * typeIndex));
   a.aluRM(AluOp.CMP, 32, R11, mem(RAX, FUNCREF.typeId));
   a.jcc(Cond.NE, c.trapLabel(TrapCode.indirectCallTypeMismatch));
-  c.freeGpr(idx);
+  c.freeGpr(RAX);
   callRecord(c);
-  c.endCall(ft.results);
+  c.endCall(ft.results, true);
 }
 
 /** A status-returning runtime call: 0 continues, anything else is the trap code to raise. */

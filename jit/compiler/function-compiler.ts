@@ -33,6 +33,9 @@ registerSimd();
 /** Dense codes of 0xFD-prefixed (SIMD) instructions start here (see opcodes.ts). */
 const SIMD_CODE_BASE = 512;
 const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
+/** `mov [rbp - 8], r15` is 4 bytes (REX 89 modrm disp8); `nop dword ptr [rax]` (0f 1f 40 00) replaces it. */
+const SAVE_R15_LEN = 4;
+const NOP4 = 0x00401f0f;
 /** Above this many declared locals the prologue zeroes them with a loop instead of stores. */
 const UNROLLED_ZERO_LIMIT = 16;
 
@@ -68,7 +71,11 @@ export class FunctionCompiler {
     a.jcc(Cond.B, stackSlow);
     a.aluRI(AluOp.SUB, 64, RSP, 0x10000);
     const frameImm = a.offset - 4;
+    // Our vmctx for restorePinned after a cross-instance call; a function that makes none gets
+    // this store turned into a nop of the same length after its body (below).
+    const saveR15 = a.offset;
     a.movMR(64, mem(RBP, -8), R15);
+    if (a.offset - saveR15 !== SAVE_R15_LEN) throw new Error('prologue: unexpected encoding of the r15 save');
     const nDecl = c.localBytes >> 3; // 8-byte words of declared locals (a v128 is two)
     if (nDecl > 0) {
       a.movRI(32, RAX, 0);
@@ -84,6 +91,8 @@ export class FunctionCompiler {
         a.jcc(Cond.NE, loop);
       }
     }
+    // Register parameters to their home slots, kept cached (rax and r11 above are no argument registers).
+    c.enterParams();
     pushFrame(c, FrameKind.Func, -1, false);
     const f0 = c.frames[0];
     f0.results = c.funcType.results;
@@ -111,6 +120,7 @@ export class FunctionCompiler {
     }
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);
     c.emitTrapStubs();
+    if (!c.restoresPinned) a.patch32(saveR15, NOP4);
     a.patch32(frameImm, c.frameBytes());
     a.patch32(headroomDisp, -(c.frameBytes() + 16) | 0); // + return address and saved rbp of a callee
   }

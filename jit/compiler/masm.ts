@@ -5,10 +5,12 @@
 //
 // Frame layout (rbp-relative, fixed after the prologue):
 //   [rbp + 16 + 8*s]                   parameter at argument slot s (the caller's argument slots;
-//                                      a v128 takes two, see abi slotWidth)
+//                                      a v128 takes two, see abi slotWidth); the prologue stores
+//                                      the register parameters there (abi argRegister)
 //   [rbp + 8]                          return address
 //   [rbp]                              caller's rbp
 //   [rbp - 8]                          saved r15 (our vmctx), restored after cross-instance calls
+//                                      (unused, and the save a nop, in functions that make none)
 //   below it                           declared locals, 8 bytes each (16 for v128), down to
 //                                      rbp - 8 - localBytes
 //   [rbp - 8 - localBytes - S*(h+1)]   canonical slot of value-stack height h; S (the stride) is
@@ -22,8 +24,8 @@ import {
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
-import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
-import { resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
+import { F32, F64, I32, I64, V128, type FuncType, type ValType } from '../frontend/types.js';
+import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';
 import { Kind, ValueStack } from './value-stack.js';
@@ -53,6 +55,20 @@ export interface ModuleEnv {
   tableTypes: Uint8Array;
   /** entry label of every defined function, by function index (imports: unused) */
   funcLabels: Label[];
+}
+
+/**
+ * Store the register parameters of `params` (abi argRegister) to their slots, `at(s)` being slot
+ * s: what an import's host-call thunk does before the host reads the arguments in place. 64-bit
+ * stores (an f32 as the low half of its XMM register): the slot is 8 bytes either way.
+ */
+export function storeRegParams(a: Assembler, params: Uint8Array, at: (slot: number) => Mem): void {
+  for (let i = 0, s = 0; i < params.length; s += slotWidth(params[i]), i++) {
+    const loc = argRegister(params[i], s);
+    if (loc === null) continue;
+    if (loc.kind === 'xmm') a.sseMR(SseStore.MOVSD, at(s), X(loc.reg));
+    else a.movMR(64, at(s), G(loc.reg));
+  }
 }
 
 export class CodeGen {
@@ -124,6 +140,7 @@ export class CodeGen {
     this.maxOutBytes = 0;
     this.trapLabels.clear();
     this.stackChecks.length = 0;
+    this.restoresPinned = false;
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
@@ -332,8 +349,12 @@ export class CodeGen {
   cacheLocalForRead(i: number): number {
     let cr = this.cachedLocal(i);
     if (cr >= 0) return cr;
-    const t = this.localTypes[i];
-    cr = this.ra.tryAlloc(isXmmType(t));
+    const t = this.localTypes[i], xmm = isXmmType(t);
+    // A parameter goes back to the register it arrived in when that is free: loop headers and
+    // joins recorded it there, so edges then agree and need no fixup.
+    const home = i < this.numParams ? this.paramReg[i] : -1;
+    if (home >= 0 && this.ra.isFree(xmm, home)) { this.ra.take(xmm, home); cr = home; }
+    else cr = this.ra.tryAlloc(xmm);
     if (cr < 0) return -1;
     this.loadMem(t, cr, this.localMem(i));
     this.cacheLocal(i, cr);
@@ -710,13 +731,16 @@ export class CodeGen {
 
   /**
    * Lay out a call's arguments: the top `np` values go straight from where they are (register,
-   * constant, local, slot) into the outgoing argument area `[rsp + 8*j]`, which is reserved once
-   * at the bottom of the frame (sized by the largest call, patched in with the frame size), so a
-   * call needs no `sub/add rsp`. Every other register value is spilled first: all registers are
-   * caller-saved. The arguments are popped. Emits movs only: a pending COND survives until its
-   * own store. `resultSlots` is the slot count of the results (abi slotCount).
+   * constant, local, slot) to where the callee expects them (abi argRegister): the first argument
+   * slots into their argument registers when `inRegs` (wasm-to-wasm calls), the others into the
+   * outgoing argument area `[rsp + 8*j]`, which is reserved once at the bottom of the frame (sized
+   * by the largest call, patched in with the frame size), so a call needs no `sub/add rsp`. Every
+   * other register value is spilled first: all registers are caller-saved. The arguments are
+   * popped. Emits movs only: a pending COND survives until its own move. `resultSlots` is the slot
+   * count of the results (abi slotCount). Runtime calls (`inRegs` false) keep every argument in
+   * its slot, where the host reads it.
    */
-  beginCall(np: number, resultSlots: number): void {
+  beginCall(np: number, resultSlots: number, inRegs: boolean): void {
     const vs = this.vs;
     const h0 = vs.sp - np;
     let argSlots = 0;
@@ -727,9 +751,105 @@ export class CodeGen {
       const k = vs.kind[i];
       if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
     }
-    for (let j = 0, s = 0; j < np; s += slotWidth(vs.type[h0 + j]), j++) this.moveEntryToMem(h0 + j, this.outMem(s));
+    // Slot arguments first: they may read any register, and no argument register is written yet.
+    if (np > this.argDst.length) this.argDst = new Int32Array(np);
+    const dst = this.argDst;
+    for (let j = 0, s = 0; j < np; s += slotWidth(vs.type[h0 + j]), j++) {
+      const loc = inRegs ? argRegister(vs.type[h0 + j], s) : null;
+      dst[j] = loc === null ? -1 : loc.reg;
+      if (loc === null) this.moveEntryToMem(h0 + j, this.outMem(s));
+    }
+    this.moveArgRegs(h0, np);
     for (let j = 0; j < np; j++) this.dropTop();
     this.clearLocalCache(); // the callee clobbers every register
+  }
+
+  /** the body reloads r15 from [rbp - 8] (a cross-instance call): the prologue must save it there */
+  restoresPinned = false;
+  /** parameter i's argument register (abi argRegister), or -1: where its cache prefers to live */
+  private paramReg = new Int8Array(16);
+  /** argument j of the call being laid out goes to register argDst[j] (of its class), or -1: a slot */
+  private argDst = new Int32Array(16);
+  /** register-to-register argument moves still to emit: (dst, src) pairs by class (xmm: +16) */
+  private pmDst = new Int32Array(16);
+  private pmSrc = new Int32Array(16);
+  private pmType = new Uint8Array(16);
+
+  /**
+   * The register arguments (argDst[j] >= 0) of the top `np` entries from h0 into their registers.
+   * Values already in registers (REG entries, cached locals) are a parallel move: a target may
+   * still be some other argument's source, so a move waits until its target is no longer needed,
+   * and a cycle goes through the scratch register of its class. The rest (constants, slots,
+   * flags, uncached locals) read no register and are loaded last, straight into their targets.
+   */
+  private moveArgRegs(h0: number, np: number): void {
+    const vs = this.vs, dst = this.argDst;
+    let n = 0;
+    for (let j = 0; j < np; j++) {
+      const d = dst[j];
+      if (d < 0) continue;
+      const i = h0 + j, t = vs.type[i], x = isXmmType(t) ? 16 : 0;
+      const src = vs.kind[i] === Kind.REG ? vs.reg[i] : vs.kind[i] === Kind.LOCAL ? this.localReg[vs.lo[i]] : -1;
+      if (src < 0) continue;
+      if (vs.kind[i] === Kind.LOCAL) this.touch(vs.lo[i], src);
+      if (src === d) continue;
+      if (n === this.pmDst.length) this.growMoves();
+      this.pmDst[n] = d + x; this.pmSrc[n] = src + x; this.pmType[n] = t; n++;
+    }
+    const pd = this.pmDst, ps = this.pmSrc, pt = this.pmType;
+    while (n > 0) {
+      let progress = false;
+      for (let k = 0; k < n; k++) {
+        let needed = false;
+        for (let q = 0; q < n; q++) if (q !== k && ps[q] === pd[k]) { needed = true; break; }
+        if (needed) continue;
+        this.moveReg(pt[k], pd[k] & 15, ps[k] & 15);
+        n--; pd[k] = pd[n]; ps[k] = ps[n]; pt[k] = pt[n]; k--;
+        progress = true;
+      }
+      if (progress || n === 0) continue;
+      // Only cycles are left: park the first target's value in the scratch register and let the
+      // moves that read it read the scratch instead; the first move is then free to go.
+      const d = pd[0], xmm = d >= 16, scratch = xmm ? SCRATCH_XMM + 16 : SCRATCH_GPR;
+      this.moveReg(xmm ? V128 : I64, scratch & 15, d & 15);
+      for (let q = 0; q < n; q++) if (ps[q] === d) ps[q] = scratch;
+    }
+    for (let j = 0; j < np; j++) {
+      const i = h0 + j, k = vs.kind[i];
+      if (dst[j] < 0 || k === Kind.REG || (k === Kind.LOCAL && this.localReg[vs.lo[i]] >= 0)) continue;
+      this.moveEntryToReg(i, dst[j]);
+    }
+  }
+
+  private growMoves(): void {
+    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => { const b = make(a.length * 2); b.set(a); return b; };
+    this.pmDst = grow(this.pmDst, (n) => new Int32Array(n));
+    this.pmSrc = grow(this.pmSrc, (n) => new Int32Array(n));
+    this.pmType = grow(this.pmType, (n) => new Uint8Array(n));
+  }
+
+  /**
+   * Prologue, after the frame is set up: the register parameters (abi argRegister) to their home
+   * slots in the caller's argument area (the frame stays the single truth: the local cache is
+   * write-through), and each stays cached in the register it came in, so the body reads it from
+   * there and the caller's store / callee's reload round trip through memory is gone.
+   * An i32 is zero-extended first: compiled code keeps the upper half of an i32 register zero
+   * (memory addressing uses the register as a 64-bit index), wasm callers already do, but
+   * kwasm_enter loads all 64 bits of a slot the host wrote (in ring 0: user space), not knowing
+   * the type. One `mov r32, r32` keeps that invariant whatever way the call came in.
+   */
+  enterParams(): void {
+    const params = this.funcType.params;
+    if (this.paramReg.length < params.length) this.paramReg = new Int8Array(params.length);
+    for (let i = 0, s = 0; i < params.length; s += slotWidth(params[i]), i++) {
+      const loc = argRegister(params[i], s);
+      this.paramReg[i] = loc === null ? -1 : loc.reg;
+      if (loc === null) continue;
+      if (params[i] === I32) this.asm.movRR(32, G(loc.reg), G(loc.reg));
+      this.storeMem(params[i], this.localMem(i), loc.reg);
+      this.ra.take(loc.kind === 'xmm', loc.reg);
+      this.cacheLocal(i, loc.reg);
+    }
   }
 
   /** Outgoing argument slot j (`[rsp + 8*j]`), one cached operand per slot. */
@@ -740,12 +860,16 @@ export class CodeGen {
   }
 
   /** After the call instruction: push the results (rax/xmm0, or the argument area for several). */
-  endCall(results: Uint8Array): void {
+  endCall(results: Uint8Array, viaRecord: boolean): void {
     const a = this.asm, vs = this.vs;
     const nr = results.length;
     if (!resultsInSlots(results)) {
       if (nr === 1) {
         const t = results[0];
+        // A call through a funcref record may reach a host function: kwasm_resume hands slot 0
+        // over in rax as the host wrote it (in ring 0: user space, any 64 bits), and compiled code
+        // relies on a zero upper half of i32 registers (a memory index is used as 64 bits).
+        if (t === I32 && viaRecord) a.movRR(32, RAX, RAX);
         this.ra.take(isXmmType(t), 0);
         this.pushReg(t, 0);
       }
@@ -759,6 +883,7 @@ export class CodeGen {
 
   /** After a call into another instance: our vmctx and memory base back from the frame. */
   restorePinned(): void {
+    this.restoresPinned = true;
     this.asm.movRM(64, R15, mem(RBP, -8));
     this.asm.movRM(64, R14, mem(R15, VMCTX.memoryBase));
   }
@@ -768,7 +893,7 @@ export class CodeGen {
    * `np` values, the single i32/i64 result (if any) comes back in rax.
    */
   runtimeCall(index: number, np: number, result: ValType | null): void {
-    this.beginCall(np, result === null ? 0 : 1);
+    this.beginCall(np, result === null ? 0 : 1, false);
     const a = this.asm;
     a.movRI(32, RAX, index >>> 0);
     a.movRI(32, RCX, Math.max(np, result === null ? 0 : 1));

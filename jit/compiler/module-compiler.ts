@@ -13,7 +13,7 @@ import { bodyBytes, codeCapacity, compileFunctions, FUNCTION_ALIGN, moduleEnv } 
 import { compileRangesParallel, compileThreads } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
 import { functionName } from './function-names.js';
-import { G, R15, RSP } from './masm.js';
+import { G, R15, RSP, storeRegParams } from './masm.js';
 
 export interface CompiledModule {
   info: ModuleInfo;
@@ -73,12 +73,14 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
       }
     }
   }
-  // Host-call thunks: a JS import's funcref record points here; eax = import index,
-  // ecx = slots, then the runtime's host-call stub takes over (args already at [rsp + 8 + 8*i]).
+  // Host-call thunks: a JS import's funcref record points here. The register parameters go to
+  // their home slots (abi argRegister), so every argument is at [rsp + 8 + 8*i] where the host
+  // reads it in place; eax = import index, ecx = slots, then the runtime's host-call stub takes over.
   for (let f = 0; f < info.numImportedFuncs; f++) {
     asm.align(FUNCTION_ALIGN);
     asm.bind(funcLabels[f]);
     const ft = info.types[info.funcTypeIndices[f]];
+    storeRegParams(asm, ft.params, (s) => mem(RSP, 8 + 8 * s));
     // Slots past the parameters hold whatever the frame's argument area held before (older
     // outgoing arguments, funcref record addresses, return addresses): zero them, so the host
     // (user space, or the kernel's copy-out to user space) only ever sees this call's values.

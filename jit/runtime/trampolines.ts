@@ -17,12 +17,12 @@
 // the landing pad report to that one (not to r15), so a trap or host call inside another instance
 // reached by a cross-instance call still unwinds to the right entry. The vmctx that was in r15
 // is recorded in vmctx.stopVmctx. One thread runs wasm at a time (the JS main thread).
-import { Assembler, AluOp, ShiftOp, UnaryOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, gpr, type Label, type Gpr } from '../../backend-x64/index.js';
+import { Assembler, AluOp, ShiftOp, UnaryOp, SseOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, gpr, type Label, type Gpr, type Xmm } from '../../backend-x64/index.js';
 import { rax, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r14, r15, xmm0 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { SYSV_CALLEE_SAVED } from '../../abi/regs.js';
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
-import { ENTRY_STATUS } from '../../abi/calling-convention.js';
+import { ARG_GPRS, ARG_REG_SLOTS, ARG_XMMS, ENTRY_STATUS } from '../../abi/calling-convention.js';
 import { MAX_RW_COUNT } from '../wasi/memory.js';
 import { Filetype, FILE_RIGHTS, Fdflags, Rights, SOCKET_RIGHTS } from '../wasi/layout.js';
 import type { DataRef, SoSymbol } from './elf-so.js';
@@ -184,6 +184,25 @@ export interface Trampolines {
   dataRefs: DataRef[];
 }
 
+/**
+ * The entry's argument registers from its slots at [rsp] (abi calling-convention.ts): slot s into
+ * both ARG_GPRS[s] and ARG_XMMS[s] for s < min(count, ARG_REG_SLOTS), since the trampoline does
+ * not know the signature and the callee reads the register its parameter type names. Slots past
+ * `count` are not read: they may lie above the wasm stack's top. Uses r11 only besides the
+ * argument registers.
+ */
+function loadEntryArgRegs(a: Assembler, count: ReturnType<typeof mem>): void {
+  const done = a.newLabel();
+  a.movRM(64, r11, count);
+  for (let s = 0; s < ARG_REG_SLOTS; s++) {
+    a.aluRI(AluOp.CMP, 64, r11, s);
+    a.jcc(Cond.BE, done);
+    a.movRM(64, gpr(ARG_GPRS[s]), mem(rsp, 8 * s));
+    a.sseRM(SseOp.MOVSD, ARG_XMMS[s] as Xmm, mem(rsp, 8 * s));
+  }
+  a.bind(done);
+}
+
 export function buildTrampolines(): Trampolines {
   const a = new Assembler();
   const dataRefs: DataRef[] = [];
@@ -218,6 +237,7 @@ export function buildTrampolines(): Trampolines {
   a.aluRI(AluOp.AND, 64, rax, -2);
   a.shiftRI(ShiftOp.SHL, 64, rax, 3);
   a.aluRR(AluOp.SUB, 64, rsp, rax);
+  loadEntryArgRegs(a, V('argCount'));
   a.callM(V('entryFunc'));
   // r15 is pinned: after the call it is our vmctx again (callees restore it on return).
   // Multi-value results are in the entry slots, where the host reads them.

@@ -12,6 +12,37 @@
 #define KWASM_PARAM0_FROM_RBP                    16
 #define KWASM_STACK_MARGIN                       32768
 #define KWASM_HOSTCALL_SLOTS                     64 /* most host-call slots an INVOKE/RESUME exit hands to user space */
+#define KWASM_ARG_REG_SLOTS                      6 /* argument slots below this travel in registers (unless v128) */
+#ifdef __ASSEMBLER__
+/* slot s at (%rsp) into ARG_GPRS[s] and ARG_XMMS[s] for s < min(\count, KWASM_ARG_REG_SLOTS) */
+.macro KWASM_LOAD_ENTRY_ARG_REGS count:req
+	cmp	$0, \count
+	jbe	.Lkwasm_entry_args_done\@
+	mov	0(%rsp), %rdi
+	movsd	0(%rsp), %xmm0
+	cmp	$1, \count
+	jbe	.Lkwasm_entry_args_done\@
+	mov	8(%rsp), %rsi
+	movsd	8(%rsp), %xmm1
+	cmp	$2, \count
+	jbe	.Lkwasm_entry_args_done\@
+	mov	16(%rsp), %rdx
+	movsd	16(%rsp), %xmm2
+	cmp	$3, \count
+	jbe	.Lkwasm_entry_args_done\@
+	mov	24(%rsp), %rcx
+	movsd	24(%rsp), %xmm3
+	cmp	$4, \count
+	jbe	.Lkwasm_entry_args_done\@
+	mov	32(%rsp), %r8
+	movsd	32(%rsp), %xmm4
+	cmp	$5, \count
+	jbe	.Lkwasm_entry_args_done\@
+	mov	40(%rsp), %r9
+	movsd	40(%rsp), %xmm5
+.Lkwasm_entry_args_done\@:
+.endm
+#endif
 #define KWASM_STATUS_RETURNED                    0
 #define KWASM_STATUS_TRAP                        1
 #define KWASM_STATUS_HOST_CALL                   2

@@ -60,6 +60,9 @@ SYM_FUNC_START(kwasm_enter)
 	and	$-2, %rax
 	shl	$3, %rax
 	sub	%rax, %rsp
+	/* the first argument slots into their registers (kwasm_abi.h, from abi/calling-convention.ts) */
+	mov	V(ARG_COUNT), %r11
+	KWASM_LOAD_ENTRY_ARG_REGS %r11
 	mov	V(ENTRY_FUNC), %rax
 	CALL_NOSPEC rax
 	/* r15 is pinned by the ABI; reload it anyway: the kernel does not bet on it */

@@ -9,10 +9,34 @@ import { generateHeader, repoRoot, HEADER_PATH } from '../../abi/gen-header.js';
 import { VMCTX, VMCTX_LAYOUT, VMCTX_SIZE } from '../../abi/vmctx.js';
 import { TRAP_KINDS, TrapCode, TRAP_STUB_COUNT } from '../../abi/traps.js';
 import { encodeImage, decodeImage, type CodeImage } from '../../abi/image.js';
+import { ARG_GPRS, ARG_REG_SLOTS, ARG_XMMS, argRegister, V128_CODE } from '../../abi/calling-convention.js';
+import { ALLOCATABLE_GPRS, ALLOCATABLE_XMMS, GPR } from '../../abi/regs.js';
 
 test('committed kwasm_abi.h matches abi/ (run `npm run gen:abi` if this fails)', () => {
   const committed = readFileSync(join(repoRoot(), HEADER_PATH), 'utf8');
   assert.is(committed, generateHeader());
+});
+
+test('argument registers: distinct, allocatable, never rax (call_indirect\'s index and the record) nor a scratch', () => {
+  assert.is(ARG_GPRS.length, ARG_REG_SLOTS);
+  assert.is(ARG_XMMS.length, ARG_REG_SLOTS);
+  assert.is(new Set(ARG_GPRS).size, ARG_REG_SLOTS);
+  assert.is(new Set(ARG_XMMS).size, ARG_REG_SLOTS);
+  for (const r of ARG_GPRS) assert.ok(ALLOCATABLE_GPRS.includes(r) && r !== GPR.rax, `gpr ${r}`);
+  for (const r of ARG_XMMS) assert.ok(ALLOCATABLE_XMMS.includes(r), `xmm ${r}`);
+  // by position: (i32, f64, i32) -> rdi, xmm1, rdx; a v128 and slot 6 stay in memory
+  assert.equal([argRegister(0x7f, 0), argRegister(0x7c, 1), argRegister(0x7f, 2)],
+    [{ kind: 'gpr', reg: GPR.rdi }, { kind: 'xmm', reg: 1 }, { kind: 'gpr', reg: GPR.rdx }]);
+  assert.is(argRegister(V128_CODE, 0), null);
+  assert.is(argRegister(0x7e, ARG_REG_SLOTS), null);
+});
+
+test('the kernel\'s entry macro KWASM_LOAD_ENTRY_ARG_REGS assembles', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kwasm-abi-'));
+  try {
+    writeFileSync(join(dir, 'e.S'), `#include "${join(repoRoot(), HEADER_PATH)}"\n\t.text\nf:\n\tKWASM_LOAD_ENTRY_ARG_REGS %r11\n\tret\n`);
+    execFileSync('gcc', ['-c', '-o', join(dir, 'e.o'), join(dir, 'e.S')]);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('kwasm_abi.h compiles and its offsets agree with the TypeScript table', () => {
