@@ -10,6 +10,7 @@ import { COND_AWARE, on } from './emitters.js';
 import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
 import { G, R11, R15, RSP, X, isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
+import { CacheSnapshot } from './local-cache.js';
 import { codeOf } from '../frontend/opcodes.js';
 
 const EMPTY = new Uint8Array(0);
@@ -21,8 +22,7 @@ function newFrame(): ControlFrame {
   return {
     kind: FrameKind.Block, base: 0, params: EMPTY, results: EMPTY, label: NO_LABEL, elseLabel: NO_LABEL,
     paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false,
-    loopCache: new Int32Array(64), loopCacheN: 0,
-    joinCache: new Int32Array(64), joinCacheN: 0, joinSeen: false, ifCache: new Int32Array(64), ifCacheN: 0,
+    entryCache: new CacheSnapshot(), joinCache: new CacheSnapshot(),
   };
 }
 const NO_LABEL = -1 as Label;
@@ -49,10 +49,8 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
   f.dead = dead;
   f.thenFellThrough = false;
   f.resultInReg = kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1;
-  f.loopCacheN = 0;
-  f.joinCacheN = 0;
-  f.joinSeen = false;
-  f.ifCacheN = 0;
+  f.entryCache.reset();
+  f.joinCache.reset();
   return f;
 }
 
@@ -83,7 +81,7 @@ export function emitElse(c: CodeGen): void {
   c.clearLocalCache();
   c.dropTo(f.base);
   // Only the `if`'s jcc reaches here: its cached locals are still in their registers.
-  c.restoreCache(f.ifCache, f.ifCacheN, -1);
+  c.cache.restore(f.entryCache, -1);
   for (let k = 0; k < f.params.length; k++) c.vs.pushStack(f.params[k]);
   c.unreachable = false;
 }
@@ -103,18 +101,18 @@ export function emitEnd(c: CodeGen): void {
     if (f.label >= 0) c.asm.bind(f.label);
     c.clearLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
-    if (f.joinSeen) c.restoreCache(f.joinCache, f.joinCacheN, isXmmType(t) ? 1 : 0);
+    if (f.joinCache.valid) c.cache.restore(f.joinCache, isXmmType(t) ? 1 : 0);
     c.ra.take(isXmmType(t), 0);
     c.pushReg(t, 0);
     c.unreachable = false;
     return;
   }
   if (!c.unreachable) { spillTop(c, n); c.recordEdge(f); }
-  if (noElse) { c.recordEdgePairs(f, f.ifCache, f.ifCacheN); c.asm.bind(f.elseLabel); }
+  if (noElse) { c.recordEdge(f, f.entryCache); c.asm.bind(f.elseLabel); }
   if (f.label >= 0) c.asm.bind(f.label);
   c.clearLocalCache();
   c.dropTo(f.base);
-  if (f.joinSeen) c.restoreCache(f.joinCache, f.joinCacheN, -1);
+  if (f.joinCache.valid) c.cache.restore(f.joinCache, -1);
   for (let k = 0; k < n; k++) c.vs.pushStack(f.results[k]);
   c.unreachable = false;
 }
@@ -189,7 +187,7 @@ function brTable(c: CodeGen, ir: InstrReader): void {
     const f = targetOf(c, l);
     // Targets whose value travels in a register, or loops with cached locals, get a stub that
     // loads them (after the table).
-    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && f.loopCacheN === 0) {
+    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)) {
       if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
       return c.labelOf(f);
     }
@@ -301,14 +299,14 @@ export function registerControl(): void {
   on(0x03, (c, ir) => {
     c.spillAll();
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
-    c.recordLoopCache(f); // the locals cached now stay cached at the header (back edges conform)
+    c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
     c.asm.bind(f.label);
     loopCheck(c);
   });
   on(0x04, (c, ir) => {
     const cc = c.popCondition(spillAllBefore);
     const f = pushFrame(c, FrameKind.If, ir.blockType, false);
-    f.ifCacheN = c.snapshotCache(f.ifCache);
+    c.cache.snapshot(f.entryCache);
     c.asm.jcc(c.negate(cc), f.elseLabel);
   });
   COND_AWARE[codeOf(0x04)] = 1;

@@ -25,7 +25,8 @@ import { CompileError } from '../errors.js';
 import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
 import { resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
-import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';
+import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
+import { LocalCache, type CacheSnapshot } from './local-cache.js';
 import { Kind, ValueStack } from './value-stack.js';
 
 export const G = (n: number): Gpr => n as Gpr;
@@ -34,7 +35,7 @@ export const R11 = G(SCRATCH_GPR);
 export const XS = X(SCRATCH_XMM);
 export const RAX = G(0), RCX = G(1), RDX = G(2), RSP = G(4), RBP = G(5), R14 = G(14), R15 = G(15);
 
-export const isXmmType = (t: ValType): boolean => t === F32 || t === F64 || t === V128;
+export { isXmmType };
 /** i32 and f32 occupy 32 bits; everything else (i64, f64, refs) 64. */
 export const is32Type = (t: ValType): boolean => t === I32 || t === F32;
 
@@ -82,20 +83,8 @@ export class CodeGen {
   /** Stack-check slow paths of this function: [slow-path label, the check to re-run], flat. */
   private stackChecks: Label[] = [];
   private outMems: Mem[] = [];
-  /**
-   * Local cache (Liftoff's cached locals, write-through): localReg[i] is a register that holds
-   * local i's current value, or -1. Every local.set still stores to the frame, so memory is
-   * always current and the cache can be dropped at any moment with no code: at every join
-   * (labels), around calls, when an emitter claims a fixed register, or under register
-   * pressure. It only saves loads within straight-line code. cacheOwner[r] (r + 16 for XMM) is
-   * the local a register caches, or -1.
-   */
-  private localReg = new Int16Array(64);
-  private cacheOwner = new Int32Array(32).fill(-1);
-  private cachedCount = 0;
-  /** last use of each cache register (same indexing as cacheOwner), for LRU eviction */
-  private cacheUse = new Float64Array(32);
-  private useClock = 0;
+  /** locals cached in registers (write-through; see local-cache.ts) */
+  readonly cache = new LocalCache(this.ra);
   /** cache registers (bit r, r + 16 for XMM) in use as operands of the current instruction */
   pinned = 0;
   popReadOwned = true;
@@ -127,10 +116,7 @@ export class CodeGen {
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
-    if (this.localReg.length < localTypes.length) this.localReg = new Int16Array(localTypes.length);
-    this.localReg.fill(-1, 0, localTypes.length);
-    this.cacheOwner.fill(-1);
-    this.cachedCount = 0;
+    this.cache.reset(localTypes);
     this.depth = 0;
     this.unreachable = false;
     this.condPending = false;
@@ -291,7 +277,7 @@ export class CodeGen {
       case Kind.CONST: this.storeConst(t, m, vs.lo[i], vs.hi[i]); break;
       case Kind.REG: this.storeMem(t, m, vs.reg[i]); break;
       case Kind.LOCAL: {
-        const cr = this.localReg[vs.lo[i]];
+        const cr = this.cache.peek(vs.lo[i]);
         if (cr >= 0) this.storeMem(t, m, cr);
         else this.copyMem(t, m, this.localMem(vs.lo[i]));
         break;
@@ -308,122 +294,34 @@ export class CodeGen {
   // ---- local cache -----------------------------------------------------------------------
 
   /** The register caching local i, or -1. */
-  cachedLocal(i: number): number {
-    const r = this.localReg[i];
-    if (r >= 0) this.touch(i, r);
-    return r;
-  }
-
-  /** Mark local i's cache register r as just used (eviction takes the least recently used). */
-  private touch(i: number, r: number): void {
-    this.cacheUse[r + (isXmmType(this.localTypes[i]) ? 16 : 0)] = ++this.useClock;
-  }
+  cachedLocal(i: number): number { return this.cache.get(i); }
 
   /** Make register r (already taken from the allocator) the cache of local i. */
-  cacheLocal(i: number, r: number): void {
-    this.uncacheLocal(i);
-    this.localReg[i] = r;
-    this.cacheOwner[r + (isXmmType(this.localTypes[i]) ? 16 : 0)] = i;
-    this.touch(i, r);
-    this.cachedCount++;
-  }
+  cacheLocal(i: number, r: number): void { this.cache.set(i, r); }
 
   /** Local i's cache register, loading it into a free one first; -1 when none is free. */
   cacheLocalForRead(i: number): number {
-    let cr = this.cachedLocal(i);
+    let cr = this.cache.get(i);
     if (cr >= 0) return cr;
     const t = this.localTypes[i];
     cr = this.ra.tryAlloc(isXmmType(t));
     if (cr < 0) return -1;
     this.loadMem(t, cr, this.localMem(i));
-    this.cacheLocal(i, cr);
+    this.cache.set(i, cr);
     return cr;
   }
 
   /** Forget local i's register (no code: memory is current). */
-  uncacheLocal(i: number): void {
-    const r = this.localReg[i];
-    if (r < 0) return;
-    const xmm = isXmmType(this.localTypes[i]);
-    this.localReg[i] = -1;
-    this.cacheOwner[r + (xmm ? 16 : 0)] = -1;
-    this.ra.free(xmm, r);
-    this.cachedCount--;
-  }
+  uncacheLocal(i: number): void { this.cache.drop(i); }
 
   /** Forget every cached local: at joins, and where registers are clobbered (calls). */
-  clearLocalCache(): void {
-    if (this.cachedCount === 0) return;
-    for (let k = 0; k < 32; k++) if (this.cacheOwner[k] >= 0) this.uncacheLocal(this.cacheOwner[k]);
-  }
+  clearLocalCache(): void { this.cache.clear(); }
 
-  /** Loop header: remember which locals are cached where (see ControlFrame.loopCache). */
-  recordLoopCache(f: ControlFrame): void {
-    let n = 0;
-    if (this.cachedCount > 0) {
-      for (let k = 0; k < 32; k++) {
-        const l = this.cacheOwner[k];
-        if (l >= 0) { f.loopCache[n++] = l; f.loopCache[n++] = this.localReg[l]; }
-      }
-    }
-    f.loopCacheN = n;
-  }
-
-  /** The current cache as (local, register) pairs into out; returns the pair count * 2. */
-  snapshotCache(out: Int32Array): number {
-    let n = 0;
-    if (this.cachedCount > 0) {
-      for (let k = 0; k < 32; k++) {
-        const l = this.cacheOwner[k];
-        if (l >= 0) { out[n++] = l; out[n++] = this.localReg[l]; }
-      }
-    }
-    return n;
-  }
-
-  /** An edge into frame f's end leaves now: keep only the join pairs this edge agrees with. */
-  recordEdge(f: ControlFrame): void {
-    if (!f.joinSeen) { f.joinCacheN = this.snapshotCache(f.joinCache); f.joinSeen = true; return; }
-    let n = 0;
-    for (let k = 0; k < f.joinCacheN; k += 2) {
-      const l = f.joinCache[k], r = f.joinCache[k + 1];
-      if (this.localReg[l] === r) { f.joinCache[n++] = l; f.joinCache[n++] = r; }
-    }
-    f.joinCacheN = n;
-  }
-
-  /** The same for an edge whose cache was saved as pairs (the missing else arm of an `if`). */
-  recordEdgePairs(f: ControlFrame, pairs: Int32Array, np: number): void {
-    if (!f.joinSeen) { f.joinCache.set(pairs.subarray(0, np)); f.joinCacheN = np; f.joinSeen = true; return; }
-    let n = 0;
-    for (let k = 0; k < f.joinCacheN; k += 2) {
-      const l = f.joinCache[k], r = f.joinCache[k + 1];
-      let found = false;
-      for (let j = 0; j < np; j += 2) if (pairs[j] === l && pairs[j + 1] === r) { found = true; break; }
-      if (found) { f.joinCache[n++] = l; f.joinCache[n++] = r; }
-    }
-    f.joinCacheN = n;
-  }
-
-  /**
-   * After a join (all registers free): cache the pairs again. `skipReg0Class` (0 GPR, 1 XMM,
-   * -1 none) leaves out register 0 of a class: a block value arrived there on every edge.
-   */
-  restoreCache(pairs: Int32Array, np: number, skipReg0Class: number): void {
-    for (let k = 0; k < np; k += 2) {
-      const l = pairs[k], r = pairs[k + 1], xmm = isXmmType(this.localTypes[l]);
-      if (r === 0 && skipReg0Class === (xmm ? 1 : 0)) continue;
-      if (this.localReg[l] >= 0 || !this.ra.isFree(xmm, r)) continue;
-      this.ra.take(xmm, r);
-      this.cacheLocal(l, r);
-    }
-  }
+  /** An edge into frame f's end leaves now (see LocalCache.merge). */
+  recordEdge(f: ControlFrame, from?: CacheSnapshot): void { this.cache.merge(f.joinCache, from); }
 
   /** Some header-cached local of loop f is not in its header register now. */
-  loopNeedsFixup(f: ControlFrame): boolean {
-    for (let k = 0; k < f.loopCacheN; k += 2) if (this.localReg[f.loopCache[k]] !== f.loopCache[k + 1]) return true;
-    return false;
-  }
+  loopNeedsFixup(f: ControlFrame): boolean { return this.cache.differs(f.entryCache); }
 
   /**
    * Back edge to loop f: reload the header's cached locals that are elsewhere, from the frame
@@ -433,12 +331,11 @@ export class CodeGen {
   loopFixup(f: ControlFrame): void {
     // Header registers (the fixup's destinations); a local cached in any other register can be
     // moved from there, since no fixup write touches it. The rest are reloaded from the frame.
+    const p = f.entryCache.pairs, n = f.entryCache.n;
     let dst = 0;
-    for (let k = 0; k < f.loopCacheN; k += 2) {
-      dst |= 1 << (f.loopCache[k + 1] + (isXmmType(this.localTypes[f.loopCache[k]]) ? 16 : 0));
-    }
-    for (let k = 0; k < f.loopCacheN; k += 2) {
-      const l = f.loopCache[k], r = f.loopCache[k + 1], cur = this.localReg[l], t = this.localTypes[l];
+    for (let k = 0; k < n; k += 2) dst |= 1 << (p[k + 1] + (isXmmType(this.localTypes[p[k]]) ? 16 : 0));
+    for (let k = 0; k < n; k += 2) {
+      const l = p[k], r = p[k + 1], cur = this.cache.peek(l), t = this.localTypes[l];
       if (cur === r) continue;
       if (cur >= 0 && (dst & (1 << (cur + (isXmmType(t) ? 16 : 0)))) === 0) this.moveReg(t, r, cur);
       else this.loadMem(t, r, this.localMem(l));
@@ -446,20 +343,7 @@ export class CodeGen {
   }
 
   /** Give up one cached register of the class (under pressure); false if there is none. */
-  private evictCached(xmm: boolean): boolean {
-    if (this.cachedCount === 0) return false;
-    const k0 = xmm ? 16 : 0;
-    let best = -1, bestUse = 0;
-    for (let k = k0; k < k0 + 16; k++) {
-      if (this.cacheOwner[k] >= 0 && (this.pinned & (1 << k)) === 0 && (best < 0 || this.cacheUse[k] < bestUse)) {
-        best = k;
-        bestUse = this.cacheUse[k];
-      }
-    }
-    if (best < 0) return false;
-    this.uncacheLocal(this.cacheOwner[best]);
-    return true;
-  }
+  private evictCached(xmm: boolean): boolean { return this.cache.evict(xmm, this.pinned); }
 
   /**
    * A register to cache a local in: a free one while another stays free for the work, else the
@@ -544,7 +428,7 @@ export class CodeGen {
 
   /** Make a specific GPR ours (emitters that need rax/rdx/rcx). Must be called before popping. */
   claimGpr(r: number): void {
-    if (this.cacheOwner[r] >= 0) this.uncacheLocal(this.cacheOwner[r]);
+    if (this.cache.ownerOf(r) >= 0) this.cache.drop(this.cache.ownerOf(r));
     if (this.ra.isFree(false, r)) { this.ra.take(false, r); return; }
     const vs = this.vs;
     for (let i = 0; i < vs.sp; i++) {
@@ -692,7 +576,7 @@ export class CodeGen {
     if (isFunc) { this.emitReturn(); return; }
     if (f.resultInReg) this.moveEntryToReg(this.vs.sp - 1, 0);
     else this.moveTopTo(n, f.base);
-    if (f.kind === FrameKind.Loop) { if (f.loopCacheN > 0) this.loopFixup(f); }
+    if (f.kind === FrameKind.Loop) { if (f.entryCache.n > 0) this.loopFixup(f); }
     else this.recordEdge(f);
     this.asm.jmp(this.labelOf(f));
     f.endReachable = true;
