@@ -6,12 +6,11 @@ import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY, I32, type ValType } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { COND_AWARE, on } from './emitters.js';
+import { condAware, on } from './emitters.js';
 import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
 import { G, R11, R15, RSP, X, isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 import { CacheSnapshot } from './local-cache.js';
-import { codeOf } from '../frontend/opcodes.js';
 
 const EMPTY = new Uint8Array(0);
 const SINGLE: Uint8Array[] = [];
@@ -293,48 +292,46 @@ function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
 }
 
 export function registerControl(): void {
-  on(0x00, (c) => { c.asm.jmp(c.trapLabel(TrapCode.unreachable)); c.setUnreachable(); });
-  on(0x01, () => {});
-  on(0x02, (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
-  on(0x03, (c, ir) => {
+  on('unreachable', (c) => { c.asm.jmp(c.trapLabel(TrapCode.unreachable)); c.setUnreachable(); });
+  on('nop', () => {});
+  on('block', (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
+  on('loop', (c, ir) => {
     c.spillAll();
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
     c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
     c.asm.bind(f.label);
     loopCheck(c);
   });
-  on(0x04, (c, ir) => {
+  on('if', (c, ir) => {
     const cc = c.popCondition(spillAllBefore);
     const f = pushFrame(c, FrameKind.If, ir.blockType, false);
     c.cache.snapshot(f.entryCache);
     c.asm.jcc(c.negate(cc), f.elseLabel);
   });
-  COND_AWARE[codeOf(0x04)] = 1;
-  COND_AWARE[codeOf(0x0d)] = 1;
-  COND_AWARE[codeOf(0x1b)] = 1;
-  COND_AWARE[codeOf(0x1c)] = 1;
-  on(0x05, emitElse);
-  on(0x0c, (c, ir) => {
+  condAware('if');
+  condAware('br_if');
+  condAware('select'); // both encodings (plain and typed)
+  on('else', emitElse);
+  on('br', (c, ir) => {
     const f = targetOf(c, ir.index);
     c.emitBranch(f, f.kind === FrameKind.Func, labelTypes(f).length);
     c.setUnreachable();
   });
-  on(0x0d, brIf);
-  on(0x0e, brTable);
-  on(0x0f, (c) => { c.emitReturn(); c.setUnreachable(); });
-  on(0x1a, (c) => c.dropTop());
-  on(0x1b, select);
-  on(0x1c, select);
-  on(0x20, (c, ir) => c.vs.pushLocal(c.localTypes[ir.index], ir.index));
-  on(0x21, (c, ir) => localSet(c, ir.index, false));
-  on(0x22, (c, ir) => localSet(c, ir.index, true));
-  on(0x23, (c, ir) => {
+  on('br_if', brIf);
+  on('br_table', brTable);
+  on('return', (c) => { c.emitReturn(); c.setUnreachable(); });
+  on('drop', (c) => c.dropTop());
+  on('select', select); // both encodings (plain and typed)
+  on('local.get', (c, ir) => c.vs.pushLocal(c.localTypes[ir.index], ir.index));
+  on('local.set', (c, ir) => localSet(c, ir.index, false));
+  on('local.tee', (c, ir) => localSet(c, ir.index, true));
+  on('global.get', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
     const r = c.allocFor(t);
     c.loadMem(t, r, globalAddr(c, ir.index));
     c.pushReg(t, r);
   });
-  on(0x24, (c, ir) => {
+  on('global.set', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
     const r = c.popReg();
     const m = globalAddr(c, ir.index);

@@ -165,23 +165,23 @@ function fcompare(rel: number, fp: Fp): (c: CodeGen) => void {
 }
 
 export function registerFloat(): void {
-  on(0x43, (c, ir) => c.vs.pushConst(F32, ir.i32, 0));
-  on(0x44, (c, ir) => c.vs.pushConst(F64, ir.lo, ir.hi));
-  for (const [cmpBase, unBase, binBase, fp] of [[0x5b, 0x8b, 0x92, 32], [0x61, 0x99, 0xa0, 64]] as const) {
-    [EQ, NE, LT, GT, LE, GE].forEach((rel, k) => on(cmpBase + k, fcompare(rel, fp)));
-    on(unBase, unaryMask(true, fp));
-    on(unBase + 1, unaryMask(false, fp));
-    on(unBase + 2, round(RoundMode.CEIL, fp));
-    on(unBase + 3, round(RoundMode.FLOOR, fp));
-    on(unBase + 4, round(RoundMode.TRUNC, fp));
-    on(unBase + 5, round(RoundMode.NEAREST, fp));
-    on(unBase + 6, sqrt(fp));
-    on(binBase, binop(SseOp.ADDSS, SseOp.ADDSD, fp));
-    on(binBase + 1, binop(SseOp.SUBSS, SseOp.SUBSD, fp));
-    on(binBase + 2, binop(SseOp.MULSS, SseOp.MULSD, fp));
-    on(binBase + 3, binop(SseOp.DIVSS, SseOp.DIVSD, fp));
-    on(binBase + 4, minmax(true, fp));
-    on(binBase + 5, minmax(false, fp));
-    on(binBase + 6, copysign(fp));
+  on('f32.const', (c, ir) => c.vs.pushConst(F32, ir.i32, 0));
+  on('f64.const', (c, ir) => c.vs.pushConst(F64, ir.lo, ir.hi));
+  for (const [p, fp] of [['f32', 32], ['f64', 64]] as const) {
+    ([['eq', EQ], ['ne', NE], ['lt', LT], ['gt', GT], ['le', LE], ['ge', GE]] as const).forEach(([n, rel]) => on(`${p}.${n}`, fcompare(rel, fp)));
+    on(`${p}.abs`, unaryMask(true, fp));
+    on(`${p}.neg`, unaryMask(false, fp));
+    on(`${p}.ceil`, round(RoundMode.CEIL, fp));
+    on(`${p}.floor`, round(RoundMode.FLOOR, fp));
+    on(`${p}.trunc`, round(RoundMode.TRUNC, fp));
+    on(`${p}.nearest`, round(RoundMode.NEAREST, fp));
+    on(`${p}.sqrt`, sqrt(fp));
+    on(`${p}.add`, binop(SseOp.ADDSS, SseOp.ADDSD, fp));
+    on(`${p}.sub`, binop(SseOp.SUBSS, SseOp.SUBSD, fp));
+    on(`${p}.mul`, binop(SseOp.MULSS, SseOp.MULSD, fp));
+    on(`${p}.div`, binop(SseOp.DIVSS, SseOp.DIVSD, fp));
+    on(`${p}.min`, minmax(true, fp));
+    on(`${p}.max`, minmax(false, fp));
+    on(`${p}.copysign`, copysign(fp));
   }
 }

@@ -4,10 +4,9 @@
 import { AluOp, BitOp, Cond, ShiftOp, UnaryOp, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
-import { COND_AWARE, on } from './emitters.js';
+import { condAware, on } from './emitters.js';
 import { G, R11, RAX, RDX, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
-import { codeOf } from '../frontend/opcodes.js';
 
 type Size = 32 | 64;
 const typeOf = (s: Size): number => (s === 32 ? I32 : I64);
@@ -222,44 +221,46 @@ function signExt(dst: Size, src: 8 | 16 | 32): (c: CodeGen) => void {
   };
 }
 
-const CMP_CONDS = [Cond.E, Cond.NE, Cond.L, Cond.B, Cond.G, Cond.A, Cond.LE, Cond.BE, Cond.GE, Cond.AE];
+const CMP_CONDS: readonly (readonly [string, Cond])[] = [
+  ['eq', Cond.E], ['ne', Cond.NE], ['lt_s', Cond.L], ['lt_u', Cond.B], ['gt_s', Cond.G],
+  ['gt_u', Cond.A], ['le_s', Cond.LE], ['le_u', Cond.BE], ['ge_s', Cond.GE], ['ge_u', Cond.AE],
+];
 
 export function registerInt(): void {
-  on(0x41, (c, ir) => c.vs.pushConst(I32, ir.i32, 0));
-  on(0x42, (c, ir) => c.vs.pushConst(I64, ir.lo, ir.hi));
-  on(0x45, eqz(32));
-  on(0x50, eqz(64));
-  COND_AWARE[codeOf(0x45)] = 1;
-  COND_AWARE[codeOf(0x50)] = 1;
-  CMP_CONDS.forEach((cc, k) => { on(0x46 + k, compare(cc, 32)); on(0x51 + k, compare(cc, 64)); });
-  for (const [base, size] of [[0x67, 32], [0x79, 64]] as const) {
-    on(base, clz(size));
-    on(base + 1, ctz(size));
-    on(base + 2, popcnt(size));
-    const b = base + 3; // add
-    on(b, alu(AluOp.ADD, size));
-    on(b + 1, alu(AluOp.SUB, size));
-    on(b + 2, mul(size));
-    on(b + 3, division(DIV, true, size));
-    on(b + 4, division(DIV, false, size));
-    on(b + 5, division(REM, true, size));
-    on(b + 6, division(REM, false, size));
-    on(b + 7, alu(AluOp.AND, size));
-    on(b + 8, alu(AluOp.OR, size));
-    on(b + 9, alu(AluOp.XOR, size));
-    on(b + 10, shift(ShiftOp.SHL, size));
-    on(b + 11, shift(ShiftOp.SAR, size));
-    on(b + 12, shift(ShiftOp.SHR, size));
-    on(b + 13, shift(ShiftOp.ROL, size));
-    on(b + 14, shift(ShiftOp.ROR, size));
+  on('i32.const', (c, ir) => c.vs.pushConst(I32, ir.i32, 0));
+  on('i64.const', (c, ir) => c.vs.pushConst(I64, ir.lo, ir.hi));
+  on('i32.eqz', eqz(32));
+  on('i64.eqz', eqz(64));
+  condAware('i32.eqz');
+  condAware('i64.eqz');
+  for (const [p, size] of [['i32', 32], ['i64', 64]] as const) {
+    CMP_CONDS.forEach(([rel, cc]) => on(`${p}.${rel}`, compare(cc, size)));
+    on(`${p}.clz`, clz(size));
+    on(`${p}.ctz`, ctz(size));
+    on(`${p}.popcnt`, popcnt(size));
+    on(`${p}.add`, alu(AluOp.ADD, size));
+    on(`${p}.sub`, alu(AluOp.SUB, size));
+    on(`${p}.mul`, mul(size));
+    on(`${p}.div_s`, division(DIV, true, size));
+    on(`${p}.div_u`, division(DIV, false, size));
+    on(`${p}.rem_s`, division(REM, true, size));
+    on(`${p}.rem_u`, division(REM, false, size));
+    on(`${p}.and`, alu(AluOp.AND, size));
+    on(`${p}.or`, alu(AluOp.OR, size));
+    on(`${p}.xor`, alu(AluOp.XOR, size));
+    on(`${p}.shl`, shift(ShiftOp.SHL, size));
+    on(`${p}.shr_s`, shift(ShiftOp.SAR, size));
+    on(`${p}.shr_u`, shift(ShiftOp.SHR, size));
+    on(`${p}.rotl`, shift(ShiftOp.ROL, size));
+    on(`${p}.rotr`, shift(ShiftOp.ROR, size));
   }
-  on(0xc0, signExt(32, 8));
-  on(0xc1, signExt(32, 16));
-  on(0xc2, signExt(64, 8));
-  on(0xc3, signExt(64, 16));
-  on(0xc4, signExt(64, 32));
+  on('i32.extend8_s', signExt(32, 8));
+  on('i32.extend16_s', signExt(32, 16));
+  on('i64.extend8_s', signExt(64, 8));
+  on('i64.extend16_s', signExt(64, 16));
+  on('i64.extend32_s', signExt(64, 32));
   // i32.wrap_i64: the 32-bit mov clears the upper half (i32 registers keep it zero).
-  on(0xa7, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I32, r); });
-  on(0xac, (c) => { const r = c.popReg(); c.asm.movsxRR(64, 32, G(r), G(r)); c.pushReg(I64, r); });
-  on(0xad, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I64, r); });
+  on('i32.wrap_i64', (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I32, r); });
+  on('i64.extend_i32_s', (c) => { const r = c.popReg(); c.asm.movsxRR(64, 32, G(r), G(r)); c.pushReg(I64, r); });
+  on('i64.extend_i32_u', (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I64, r); });
 }

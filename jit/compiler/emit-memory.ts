@@ -98,34 +98,34 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
 }
 
 export function registerMemory(): void {
-  on(0x28, load('i32', I32));
-  on(0x29, load('i64', I64));
-  on(0x2a, load('f32', F32));
-  on(0x2b, load('f64', F64));
-  on(0x2c, load('s8', I32));
-  on(0x2d, load('u8', I32));
-  on(0x2e, load('s16', I32));
-  on(0x2f, load('u16', I32));
-  on(0x30, load('s8', I64));
-  on(0x31, load('u8', I64));
-  on(0x32, load('s16', I64));
-  on(0x33, load('u16', I64));
-  on(0x34, load('s32', I64));
-  on(0x35, load('u32', I64));
-  on(0x36, store(32, I32));
-  on(0x37, store(64, I64));
-  on(0x38, store(32, F32));
-  on(0x39, store(64, F64));
-  on(0x3a, store(8, I32));
-  on(0x3b, store(16, I32));
-  on(0x3c, store(8, I64));
-  on(0x3d, store(16, I64));
-  on(0x3e, store(32, I64));
-  on(0x3f, (c) => {
+  on('i32.load', load('i32', I32));
+  on('i64.load', load('i64', I64));
+  on('f32.load', load('f32', F32));
+  on('f64.load', load('f64', F64));
+  on('i32.load8_s', load('s8', I32));
+  on('i32.load8_u', load('u8', I32));
+  on('i32.load16_s', load('s16', I32));
+  on('i32.load16_u', load('u16', I32));
+  on('i64.load8_s', load('s8', I64));
+  on('i64.load8_u', load('u8', I64));
+  on('i64.load16_s', load('s16', I64));
+  on('i64.load16_u', load('u16', I64));
+  on('i64.load32_s', load('s32', I64));
+  on('i64.load32_u', load('u32', I64));
+  on('i32.store', store(32, I32));
+  on('i64.store', store(64, I64));
+  on('f32.store', store(32, F32));
+  on('f64.store', store(64, F64));
+  on('i32.store8', store(8, I32));
+  on('i32.store16', store(16, I32));
+  on('i64.store8', store(8, I64));
+  on('i64.store16', store(16, I64));
+  on('i64.store32', store(32, I64));
+  on('memory.size', (c) => {
     const r = c.allocReg(false);
     c.asm.movRM(32, G(r), mem(R15, VMCTX.memoryPages));
     c.pushReg(I32, r);
   });
   // memory.grow needs the host (mprotect, bookkeeping of every instance sharing the memory).
-  on(0x40, (c) => c.runtimeCall(RT.memoryGrow, 1, I32));
+  on('memory.grow', (c) => c.runtimeCall(RT.memoryGrow, 1, I32));
 }

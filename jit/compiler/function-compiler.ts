@@ -6,7 +6,7 @@ import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError, malformed } from '../errors.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { opName } from '../frontend/opcodes.js';
+import { codesNamed, opName } from '../frontend/opcodes.js';
 import type { FunctionValidator } from '../frontend/validator.js';
 import { V128, type ModuleInfo } from '../frontend/types.js';
 import { localTypes as expandLocals } from '../frontend/decoder.js';
@@ -32,7 +32,8 @@ registerSimd();
 
 /** Dense codes of 0xFD-prefixed (SIMD) instructions start here (see opcodes.ts). */
 const SIMD_CODE_BASE = 512;
-const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
+const code1 = (name: string): number => codesNamed(name)[0];
+const OP_BLOCK = code1('block'), OP_LOOP = code1('loop'), OP_IF = code1('if'), OP_ELSE = code1('else'), OP_END = code1('end');
 /** Above this many declared locals the prologue zeroes them with a loop instead of stores. */
 const UNROLLED_ZERO_LIMIT = 16;
 
