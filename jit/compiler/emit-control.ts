@@ -69,6 +69,7 @@ function spillTop(c: CodeGen, n: number): void {
 export function emitElse(c: CodeGen): void {
   const f = c.frames[c.depth - 1];
   if (!c.unreachable) {
+    c.storeDirty(true); // an edge into the end (I2), before rax/xmm0 may be overwritten
     if (f.resultInReg) c.moveEntryToReg(c.vs.sp - 1, 0);
     else spillTop(c, f.results.length);
     c.recordEdge(f);
@@ -77,7 +78,7 @@ export function emitElse(c: CodeGen): void {
   }
   c.asm.bind(f.elseLabel);
   f.hasElse = true;
-  c.clearLocalCache();
+  c.forgetLocalCache();
   c.dropTo(f.base);
   // Only the `if`'s jcc reaches here: its cached locals are still in their registers.
   c.cache.restore(f.entryCache, -1);
@@ -96,9 +97,9 @@ export function emitEnd(c: CodeGen): void {
   if (f.resultInReg) {
     // (an `if` without else cannot have a result and no params, so no elseLabel here)
     const t = f.results[0];
-    if (!c.unreachable) { c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
+    if (!c.unreachable) { c.storeDirty(true); c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
     if (f.label >= 0) c.asm.bind(f.label);
-    c.clearLocalCache(); // before taking rax: it may have been a cache register
+    c.forgetLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
     if (f.joinCache.valid) c.cache.restore(f.joinCache, isXmmType(t) ? 1 : 0);
     c.ra.take(isXmmType(t), 0);
@@ -106,10 +107,10 @@ export function emitEnd(c: CodeGen): void {
     c.unreachable = false;
     return;
   }
-  if (!c.unreachable) { spillTop(c, n); c.recordEdge(f); }
+  if (!c.unreachable) { c.storeDirty(true); spillTop(c, n); c.recordEdge(f); }
   if (noElse) { c.recordEdge(f, f.entryCache); c.asm.bind(f.elseLabel); }
   if (f.label >= 0) c.asm.bind(f.label);
-  c.clearLocalCache();
+  c.forgetLocalCache();
   c.dropTo(f.base);
   if (f.joinCache.valid) c.cache.restore(f.joinCache, -1);
   for (let k = 0; k < n; k++) c.vs.pushStack(f.results[k]);
@@ -143,12 +144,13 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     resultReady = false;
     const cc = c.popCondition(resultToRegIfFree, h0);
     f.endReachable = true;
-    if (resultReady) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
+    if (resultReady && !c.hasDirty()) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
+    // Branch around the edge's moves (and the write-back of dirty locals, I2): only the jcc
+    // reaches skip, and the branch code changes no cache state, so the cache stays valid there.
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, false, n);
     c.asm.bind(skip);
-    c.clearLocalCache(); // conservative: only the jcc reaches skip, but the branch code moved things
     return;
   }
   if (isFunc || (n > 0 && f.base !== h0)) {
@@ -157,18 +159,19 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, isFunc, n);
-    c.asm.bind(skip);
-    c.clearLocalCache();
+    c.asm.bind(skip); // reached by the jcc only: the cache is as before the branch code
     return;
   }
   const cc = c.popCondition(spillTopBefore, n);
-  if (f.kind === FrameKind.Loop && c.loopNeedsFixup(f)) {
-    // Back edge that must first put the header's cached locals in place (decided after the
-    // condition is popped: that may have evicted some): only on the taken path.
+  const isLoop = f.kind === FrameKind.Loop;
+  if (isLoop ? c.loopNeedsFixup(f) || c.hasDirty(f) : c.hasDirty()) {
+    // An edge that must first write dirty locals back (I2, I3) or put the header's cached
+    // locals in place (decided after the condition is popped: that may have evicted some):
+    // only on the taken path.
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
-    c.loopFixup(f);
-    c.asm.jmp(f.label); // a loop: its header label exists
+    if (isLoop) { c.storeDirty(false, f); c.loopFixup(f); c.asm.jmp(f.label); }
+    else { c.storeDirty(false); c.recordEdge(f); f.endReachable = true; c.asm.jmp(c.labelOf(f)); }
     c.asm.bind(skip);
     return;
   }
@@ -180,6 +183,7 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   const a = c.asm;
   const idx = c.popReg();
   c.spillAll();
+  c.storeDirty(true); // every target is an edge (I2, I3)
   const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
   const stubs = new Map<number, Label>();
   const labelOf = (l: number): Label => {
@@ -245,7 +249,7 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
   const vs = c.vs;
   const top = vs.sp - 1;
   if (vs.localRefs > 0) {
-    // Entries that still read the old value of local i must get it before the store.
+    // Entries that still read the old value of local i must get it before it changes.
     for (let k = 0; k < top; k++) if (vs.kind[k] === Kind.LOCAL && vs.lo[k] === i) c.spillEntry(k);
   }
   if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
@@ -260,25 +264,27 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
       c.moveEntryToMem(top, c.localMem(i));
     } else {
       c.moveEntryToReg(top, cr);
-      c.storeMem(t, c.localMem(i), cr);
       c.cacheLocal(i, cr);
+      c.cache.markDirty(i);
     }
     if (!tee) c.dropTop();
     return;
   }
-  // Through a register, stored (write-through) and kept as the local's cache: the value is
-  // usually read again soon. local.set hands the register over; local.tee copies it into the
-  // local's cache register (a new one if one is to spare).
+  // Into the local's cache register, written back lazily (local-cache.ts): the value is usually
+  // read again soon, and often set again before anything needs the frame slot. local.set hands
+  // its register over; local.tee copies it into the local's cache register (a new one if one is
+  // to spare, else the value goes to the frame at once).
   const r = c.entryToReg(top);
-  c.storeMem(t, c.localMem(i), r);
   if (tee) {
     let cr = c.cachedLocal(i);
     if (cr < 0) { cr = c.cacheRegister(xmm); if (cr >= 0) c.cacheLocal(i, cr); }
-    if (cr >= 0) c.moveReg(t, cr, r);
+    if (cr >= 0) { c.moveReg(t, cr, r); c.cache.markDirty(i); }
+    else c.storeMem(t, c.localMem(i), r);
     return;
   }
   c.vs.drop();
   c.cacheLocal(i, r);
+  c.cache.markDirty(i);
 }
 
 function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
@@ -299,11 +305,15 @@ export function registerControl(): void {
     c.spillAll();
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
     c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
+    c.cache.markAllDirty(); // and back edges may bring them dirty (I3)
     c.asm.bind(f.label);
     loopCheck(c);
   });
   on('if', (c, ir) => {
     const cc = c.popCondition(spillAllBefore);
+    // The jcc is an edge into the else arm or, without else, the end (I2). Movs only: the
+    // condition's flags survive.
+    c.storeDirty(true);
     const f = pushFrame(c, FrameKind.If, ir.blockType, false);
     c.cache.snapshot(f.entryCache);
     c.asm.jcc(c.negate(cc), f.elseLabel);

@@ -1,6 +1,16 @@
 // The local-register cache (Liftoff's cached locals, part of its CacheState): which locals
-// currently have their value in a register. Write-through: every local.set also stores to the
-// frame, so memory is always current and forgetting a cached local never needs code.
+// currently have their value in a register, and which of those are *dirty*: set by local.set /
+// local.tee and not yet written back to their frame slot (lazy write-back). Invariants:
+//   I1  a dirty local is cached: its register is the only current copy. A local that is not
+//       dirty has its current value in its frame slot (and maybe also in its cache register).
+//   I2  no local is dirty on any edge into a forward join (block/if end), at a call or host
+//       call (the callee clobbers every register), or where a cache register is taken away
+//       (eviction, fixed-register claims): CodeGen writes dirty locals back there first.
+//   I3  at a loop header the header's cached locals may be dirty (their registers are
+//       authoritative); every back edge moves them into their header registers and writes back
+//       every other dirty local. Loop exits are forward edges (I2).
+// Traps need no write-back: nothing reads a trapped frame's locals. This class does the
+// bookkeeping only; CodeGen emits the stores.
 //
 // Control flow uses ONE mechanism for every construct: a `CacheSnapshot` (the cache as
 // (local, register) pairs) taken with `snapshot`, narrowed edge by edge with `merge` (keep only
@@ -35,6 +45,8 @@ export class LocalCache {
   private clock = 0;
   /** number of cached locals (the common empty case skips every scan) */
   count = 0;
+  /** dirty cached locals, one bit per cache register (same indexing as owner) */
+  dirtyMask = 0;
 
   constructor(private readonly ra: RegAlloc) {}
 
@@ -44,6 +56,7 @@ export class LocalCache {
     this.reg.fill(NO_REG, 0, localTypes.length);
     this.owner.fill(-1);
     this.count = 0;
+    this.dirtyMask = 0;
   }
 
   private slot(i: number, r: number): number { return r + (isXmmType(this.types[i]) ? 16 : 0); }
@@ -70,29 +83,44 @@ export class LocalCache {
     this.count++;
   }
 
-  /** Forget local i's register and give it back to the allocator (no code: memory is current). */
+  /** Local i's value is now only in its cache register (local.set/tee). */
+  markDirty(i: number): void { this.dirtyMask |= 1 << this.slot(i, this.reg[i]); }
+
+  /** Local i has been written back (or its value is in memory anyway). */
+  markClean(i: number): void { if (this.reg[i] >= 0) this.dirtyMask &= ~(1 << this.slot(i, this.reg[i])); }
+
+  isDirty(i: number): boolean { return this.reg[i] >= 0 && (this.dirtyMask & (1 << this.slot(i, this.reg[i]))) !== 0; }
+
+  /**
+   * Forget local i's register and give it back to the allocator. No code: the caller has
+   * written a dirty value back first, or the value is dead (local.set overwrites it, or the
+   * position is a join/unreachable where I2 holds).
+   */
   drop(i: number): void {
     const r = this.reg[i];
     if (r < 0) return;
     const xmm = isXmmType(this.types[i]);
     this.reg[i] = NO_REG;
+    this.dirtyMask &= ~(1 << (r + (xmm ? 16 : 0)));
     this.owner[r + (xmm ? 16 : 0)] = -1;
     this.ra.free(xmm, r);
     this.count--;
   }
 
-  /** Forget every cached local: at joins, and where registers are clobbered (calls). */
+  /** Forget every cached local (after the caller wrote dirty ones back, or where I2 holds). */
   clear(): void {
+    this.dirtyMask = 0;
     if (this.count === 0) return;
     for (let k = 0; k < SLOTS; k++) if (this.owner[k] >= 0) this.drop(this.owner[k]);
   }
 
   /**
-   * Give up the least recently used cache register of the class whose bit (same indexing) is
-   * not in `pinned`; false if there is none.
+   * The local to give up under pressure: the least recently used cache register of the class
+   * whose bit (same indexing) is not in `pinned`; -1 if there is none. The caller writes it
+   * back if dirty, then drops it.
    */
-  evict(xmm: boolean, pinned: number): boolean {
-    if (this.count === 0) return false;
+  victim(xmm: boolean, pinned: number): number {
+    if (this.count === 0) return -1;
     const k0 = xmm ? 16 : 0;
     let best = -1, bestUse = 0;
     for (let k = k0; k < k0 + 16; k++) {
@@ -101,9 +129,7 @@ export class LocalCache {
         bestUse = this.use[k];
       }
     }
-    if (best < 0) return false;
-    this.drop(this.owner[best]);
-    return true;
+    return best < 0 ? -1 : this.owner[best];
   }
 
   /** The current cache into `out` (in register order). */
@@ -151,6 +177,11 @@ export class LocalCache {
       this.ra.take(xmm, r);
       this.set(l, r);
     }
+  }
+
+  /** Loop header: the header's cached locals may arrive dirty on back edges (I3). */
+  markAllDirty(): void {
+    for (let k = 0; k < SLOTS; k++) if (this.owner[k] >= 0) this.dirtyMask |= 1 << k;
   }
 
   /** Some local of snapshot s is not in its snapshot register now. */

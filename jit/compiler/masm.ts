@@ -311,11 +311,81 @@ export class CodeGen {
     return cr;
   }
 
-  /** Forget local i's register (no code: memory is current). */
+  /** Forget local i's register, whose value is dead (local.set is about to overwrite it). */
   uncacheLocal(i: number): void { this.cache.drop(i); }
 
-  /** Forget every cached local: at joins, and where registers are clobbered (calls). */
-  clearLocalCache(): void { this.cache.clear(); }
+  /** Write local i back to its frame slot if it is dirty (it stays cached, now clean). */
+  writeBack(i: number): void {
+    if (!this.cache.isDirty(i)) return;
+    this.storeMem(this.localTypes[i], this.localMem(i), this.cache.peek(i));
+    this.cache.markClean(i);
+  }
+
+  /**
+   * Store every dirty local to its frame slot, except, on a back edge to a loop, those that
+   * loopFixup carries into their header register by a move (I3). Movs only: EFLAGS and every
+   * register survive, so this runs right before a jcc/jmp. `markClean`: the stores are on the
+   * only path from here on (false on a path that branches around them: the fall-through keeps
+   * its dirty locals).
+   */
+  storeDirty(markClean: boolean, loop?: ControlFrame): void {
+    const cache = this.cache;
+    let m = cache.dirtyMask;
+    if (m === 0) return;
+    const dst = loop === undefined ? 0 : this.headerRegs(loop);
+    while (m !== 0) {
+      const k = 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const l = cache.ownerOf(k), r = cache.peek(l);
+      if (loop !== undefined && this.carriedToHeader(loop, dst, l, k)) continue;
+      this.storeMem(this.localTypes[l], this.localMem(l), r);
+      if (markClean) cache.markClean(l);
+    }
+  }
+
+  /** Some dirty local needs a store on an edge (to `loop`'s header, or to a forward join). */
+  hasDirty(loop?: ControlFrame): boolean {
+    const cache = this.cache;
+    let m = cache.dirtyMask;
+    if (m === 0 || loop === undefined) return m !== 0;
+    const dst = this.headerRegs(loop);
+    while (m !== 0) {
+      const k = 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      if (!this.carriedToHeader(loop, dst, cache.ownerOf(k), k)) return true;
+    }
+    return false;
+  }
+
+  /** Loop f's header registers as a mask (bit r, r + 16 for XMM): loopFixup's destinations. */
+  private headerRegs(f: ControlFrame): number {
+    const p = f.entryCache.pairs, n = f.entryCache.n;
+    let dst = 0;
+    for (let k = 0; k < n; k += 2) dst |= 1 << (p[k + 1] + (isXmmType(this.localTypes[p[k]]) ? 16 : 0));
+    return dst;
+  }
+
+  /**
+   * Local l, cached in register slot k, reaches loop f's header in its header register without
+   * passing through memory: it is in the header's cache and either already there or moved
+   * there by loopFixup (its current register is no fixup destination).
+   */
+  private carriedToHeader(f: ControlFrame, dst: number, l: number, k: number): boolean {
+    const p = f.entryCache.pairs, n = f.entryCache.n;
+    for (let j = 0; j < n; j += 2) {
+      if (p[j] === l) return k === p[j + 1] + (k >= 16 ? 16 : 0) || (dst & (1 << k)) === 0;
+    }
+    return false;
+  }
+
+  /** Write every dirty local back and forget the cache: registers are about to be clobbered (calls). */
+  clearLocalCache(): void {
+    this.storeDirty(true);
+    this.cache.clear();
+  }
+
+  /** Forget the cache with no code: at a join (I2: memory is current on every edge) or in dead code. */
+  forgetLocalCache(): void { this.cache.clear(); }
 
   /** An edge into frame f's end leaves now (see LocalCache.merge). */
   recordEdge(f: ControlFrame, from?: CacheSnapshot): void { this.cache.merge(f.joinCache, from); }
@@ -332,8 +402,7 @@ export class CodeGen {
     // Header registers (the fixup's destinations); a local cached in any other register can be
     // moved from there, since no fixup write touches it. The rest are reloaded from the frame.
     const p = f.entryCache.pairs, n = f.entryCache.n;
-    let dst = 0;
-    for (let k = 0; k < n; k += 2) dst |= 1 << (p[k + 1] + (isXmmType(this.localTypes[p[k]]) ? 16 : 0));
+    const dst = this.headerRegs(f);
     for (let k = 0; k < n; k += 2) {
       const l = p[k], r = p[k + 1], cur = this.cache.peek(l), t = this.localTypes[l];
       if (cur === r) continue;
@@ -343,7 +412,13 @@ export class CodeGen {
   }
 
   /** Give up one cached register of the class (under pressure); false if there is none. */
-  private evictCached(xmm: boolean): boolean { return this.cache.evict(xmm, this.pinned); }
+  private evictCached(xmm: boolean): boolean {
+    const l = this.cache.victim(xmm, this.pinned);
+    if (l < 0) return false;
+    this.writeBack(l);
+    this.cache.drop(l);
+    return true;
+  }
 
   /**
    * A register to cache a local in: a free one while another stays free for the work, else the
@@ -428,7 +503,8 @@ export class CodeGen {
 
   /** Make a specific GPR ours (emitters that need rax/rdx/rcx). Must be called before popping. */
   claimGpr(r: number): void {
-    if (this.cache.ownerOf(r) >= 0) this.cache.drop(this.cache.ownerOf(r));
+    const owner = this.cache.ownerOf(r);
+    if (owner >= 0) { this.writeBack(owner); this.cache.drop(owner); }
     if (this.ra.isFree(false, r)) { this.ra.take(false, r); return; }
     const vs = this.vs;
     for (let i = 0; i < vs.sp; i++) {
@@ -574,6 +650,10 @@ export class CodeGen {
   /** Branch to frame f (from reachable code); the value stack is unchanged. */
   emitBranch(f: ControlFrame, isFunc: boolean, n: number): void {
     if (isFunc) { this.emitReturn(); return; }
+    // Dirty locals first, while every register still holds what the cache says (the moves
+    // below may overwrite rax/xmm0). Not marked clean: br_if's fall-through branches around.
+    if (f.kind === FrameKind.Loop) this.storeDirty(false, f);
+    else this.storeDirty(false);
     if (f.resultInReg) this.moveEntryToReg(this.vs.sp - 1, 0);
     else this.moveTopTo(n, f.base);
     if (f.kind === FrameKind.Loop) { if (f.entryCache.n > 0) this.loopFixup(f); }
@@ -586,7 +666,7 @@ export class CodeGen {
   setUnreachable(): void {
     const f = this.frames[this.depth - 1];
     this.dropTo(f.base);
-    this.clearLocalCache();
+    this.forgetLocalCache();
     this.unreachable = true;
   }
 
