@@ -54,6 +54,8 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
 }
 
 const STACK_LIMIT = mem(R15, VMCTX.stackLimit);
+/** Registers of each class a loop header leaves free of cached locals (see CodeGen.freeForLoop). */
+const LOOP_FREE_REGS = 4;
 
 /** Stack check at loop headers: also how the runtime interrupts a running loop. */
 function loopCheck(c: CodeGen): void {
@@ -257,14 +259,15 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
   const xmm = isXmmType(t);
   if (vs.kind[top] === Kind.CONST) {
     // Counters and accumulators start as constants right before their loop: cache them too
-    // (when a register is to spare), so the loop header starts with them in registers.
-    const cr = c.ra.freeCount(xmm) >= 3 ? c.ra.tryAlloc(xmm) : -1;
+    // (in a free register, or the least recently used cache register), so the loop header
+    // starts with them in registers.
+    const cr = c.cachedLocal(i) >= 0 ? c.cachedLocal(i) : c.cacheRegister(xmm);
     if (cr < 0) {
       c.uncacheLocal(i);
       c.moveEntryToMem(top, c.localMem(i));
     } else {
       c.moveEntryToReg(top, cr);
-      c.cacheLocal(i, cr);
+      if (c.cachedLocal(i) !== cr) c.cacheLocal(i, cr);
       c.cache.markDirty(i);
     }
     if (!tee) c.dropTop();
@@ -303,6 +306,7 @@ export function registerControl(): void {
   on('block', (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
   on('loop', (c, ir) => {
     c.spillAll();
+    c.freeForLoop(LOOP_FREE_REGS);
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
     c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
     c.cache.markAllDirty(); // and back edges may bring them dirty (I3)

@@ -411,6 +411,18 @@ export class CodeGen {
     }
   }
 
+  /**
+   * Before a loop header: give up the least recently used cached locals (written back here,
+   * outside the loop) until `n` registers of each class are free. A header that caches every
+   * register makes the body evict header locals for its temporaries on every iteration (a
+   * store, as they may be dirty, I3) and the back edge reload them; the locals used last before
+   * the loop are the ones the loop is likely to use.
+   */
+  freeForLoop(n: number): void {
+    while (this.ra.freeCount(false) < n && this.evictCached(false));
+    while (this.ra.freeCount(true) < n && this.evictCached(true));
+  }
+
   /** Give up one cached register of the class (under pressure); false if there is none. */
   private evictCached(xmm: boolean): boolean {
     const l = this.cache.victim(xmm, this.pinned);
