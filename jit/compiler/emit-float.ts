@@ -4,7 +4,7 @@
 // unordered case (PF) is handled explicitly.
 import { AluOp, Cond, RoundMode, SseOp, type Mem } from '../../backend-x64/index.js';
 import { F32, F64, I32 } from '../frontend/types.js';
-import { on } from './emitters.js';
+import { memAware, on } from './emitters.js';
 import { G, X, XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
@@ -41,6 +41,13 @@ function popOperands(c: CodeGen): number {
     return l;
   }
   if (k === Kind.STACK) { rhsMem = c.slotMem(i); vs.drop(); return c.popReg(); }
+  if (k === Kind.MEM) {
+    // A pending load (see emit-int's binaryOperands): lhs first, then the load is the operand.
+    const l = c.entryToReg(i - 1);
+    rhsMem = c.popFolded();
+    vs.drop();
+    return l;
+  }
   rhsMem = null;
   rhsReg = c.popReg();
   rhsOwned = true;
@@ -52,7 +59,7 @@ function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
   return (c) => {
     const l = popOperands(c);
     const m = rhsMem, r = rhsReg, owned = rhsOwned;
-    if (m) c.asm.sseRM(op, X(l), m);
+    if (m) { c.asm.sseRM(op, X(l), m); c.releaseFolded(); }
     else { c.asm.sseRR(op, X(l), X(r)); if (owned) c.freeReg(F64, r); }
     c.pushReg(tOf(fp), l);
   };
@@ -180,6 +187,7 @@ export function registerFloat(): void {
     on(`${p}.sub`, binop(SseOp.SUBSS, SseOp.SUBSD, fp));
     on(`${p}.mul`, binop(SseOp.MULSS, SseOp.MULSD, fp));
     on(`${p}.div`, binop(SseOp.DIVSS, SseOp.DIVSD, fp));
+    for (const n of ['add', 'sub', 'mul', 'div']) memAware(`${p}.${n}`);
     on(`${p}.min`, minmax(true, fp));
     on(`${p}.max`, minmax(false, fp));
     on(`${p}.copysign`, copysign(fp));

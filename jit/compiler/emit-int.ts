@@ -1,10 +1,10 @@
 // Integer instructions: constants, ALU ops with immediates folded, compares producing flags
 // (COND), shifts/rotates through cl, division with explicit zero and overflow checks, bit counts
 // and sign extension.
-import { AluOp, BitOp, Cond, ShiftOp, UnaryOp, type Mem } from '../../backend-x64/index.js';
+import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, memIdx, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
-import { condAware, on } from './emitters.js';
+import { condAware, memAware, on } from './emitters.js';
 import { G, R11, RAX, RDX, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
@@ -57,17 +57,71 @@ function binaryOperands(c: CodeGen, size: Size, imm: boolean): number {
     vs.drop();
     return c.popReg();
   }
+  if (k === Kind.MEM) {
+    // A pending load: lhs first (the load's index register stays allocated or pinned), then
+    // the load is the memory operand; the emitter calls releaseFolded() after using it.
+    const l = c.entryToReg(i - 1);
+    rhsKind = RHS_MEM;
+    rhsMem = c.popFolded();
+    vs.drop();
+    return l;
+  }
   rhsKind = RHS_REG;
   rhsReg = c.popReg();
   return c.popReg();
 }
 
+// The operand leaAdd rewrites (one mutable Mem, as emit-memory's ADDR: nothing allocated).
+type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
+const LEA: MutableMem = memIdx(RAX, RAX, 1, 0);
+
+/**
+ * `local + imm`, `local - imm`, `local + x` where the local is cached in a register: one
+ * `lea dst, [cache + imm | x]` instead of copying the cache register and adding (the cache
+ * register must survive, so `add` could not work in place). A 32-bit lea truncates the 64-bit
+ * sum, as i32.add wraps, and zeroes the upper half, as i32 registers keep it. False when the
+ * operands do not have that shape (the caller emits the plain sequence).
+ */
+function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
+  const vs = c.vs, i = vs.sp - 1, li = i - 1;
+  if (vs.kind[li] !== Kind.LOCAL || c.cache.peek(vs.lo[li]) < 0) return false;
+  const k = vs.kind[i];
+  let disp = 0, index = NO_INDEX, owned = false;
+  if (topImm(c, size)) {
+    if (op === AluOp.SUB && vs.lo[i] === -0x80000000) return false; // -imm does not fit
+    disp = op === AluOp.ADD ? vs.lo[i] : -vs.lo[i];
+  } else if (op !== AluOp.ADD) {
+    return false;
+  } else if (k === Kind.REG) {
+    index = vs.reg[i];
+    owned = true;
+  } else if (k === Kind.LOCAL && c.cache.peek(vs.lo[i]) >= 0) {
+    index = c.cachedLocal(vs.lo[i]);
+    c.pinned |= 1 << index; // GPR cache registers: bits 0..15
+  } else {
+    return false;
+  }
+  const base = c.cachedLocal(vs.lo[li]);
+  c.pinned |= 1 << base;
+  vs.drop();
+  vs.drop();
+  // An owned rhs register becomes the result (x + local); else a fresh one (allocating may
+  // evict, but not the pinned cache registers).
+  const d = owned ? index : c.allocReg(false);
+  LEA.base = base; LEA.index = index; LEA.shift = 0; LEA.disp = disp;
+  c.asm.lea(size, G(d), LEA);
+  c.pushReg(typeOf(size), d);
+  return true;
+}
+
 function alu(op: AluOp, size: Size): (c: CodeGen) => void {
+  const leaShape = op === AluOp.ADD || op === AluOp.SUB;
   return (c) => {
     const a = c.asm;
+    if (leaShape && leaAdd(c, op, size)) return;
     const l = binaryOperands(c, size, true);
     if (rhsKind === RHS_IMM) a.aluRI(op, size, G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) a.aluRM(op, size, G(l), rhsMem as Mem);
+    else if (rhsKind === RHS_MEM) { a.aluRM(op, size, G(l), rhsMem as Mem); c.releaseFolded(); }
     else { a.aluRR(op, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
     c.pushReg(typeOf(size), l);
   };
@@ -78,7 +132,7 @@ function mul(size: Size): (c: CodeGen) => void {
     const a = c.asm;
     const l = binaryOperands(c, size, true);
     if (rhsKind === RHS_IMM) a.imulRRI(size, G(l), G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) a.imulRM(size, G(l), rhsMem as Mem);
+    else if (rhsKind === RHS_MEM) { a.imulRM(size, G(l), rhsMem as Mem); c.releaseFolded(); }
     else { a.imulRR(size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
     c.pushReg(typeOf(size), l);
   };
@@ -100,7 +154,7 @@ function compare(cc: Cond, size: Size): (c: CodeGen) => void {
     }
     const l = binaryOperands(c, size, true);
     if (rhsKind === RHS_IMM) a.aluRI(AluOp.CMP, size, G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) a.aluRM(AluOp.CMP, size, G(l), rhsMem as Mem);
+    else if (rhsKind === RHS_MEM) { a.aluRM(AluOp.CMP, size, G(l), rhsMem as Mem); c.releaseFolded(); }
     else { a.aluRR(AluOp.CMP, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
     c.freeGpr(l);
     c.pushCond(cc);
@@ -127,6 +181,21 @@ function shift(op: ShiftOp, size: Size): (c: CodeGen) => void {
     const a = c.asm, vs = c.vs;
     if (vs.kind[vs.sp - 1] === Kind.CONST) {
       const n = vs.lo[vs.sp - 1] & (size - 1);
+      const li = vs.sp - 2;
+      if (op === ShiftOp.SHL && n >= 1 && n <= 3 && vs.kind[li] === Kind.LOCAL && c.cache.peek(vs.lo[li]) >= 0) {
+        // A cached local shifted into a new register: `lea dst, [x*2^n]` (x + x for n = 1)
+        // instead of copying the cache register and shifting the copy.
+        const src = c.cachedLocal(vs.lo[li]);
+        c.pinned |= 1 << src;
+        vs.drop();
+        vs.drop();
+        const d = c.allocReg(false);
+        LEA.base = n === 1 ? src : NO_BASE; LEA.index = src; LEA.shift = n === 1 ? 0 : n; LEA.disp = 0;
+        a.lea(size, G(d), LEA);
+        LEA.shift = 0;
+        c.pushReg(typeOf(size), d);
+        return;
+      }
       vs.drop();
       const l = c.popReg();
       if (n !== 0) a.shiftRI(op, size, G(l), n);
@@ -234,7 +303,8 @@ export function registerInt(): void {
   condAware('i32.eqz');
   condAware('i64.eqz');
   for (const [p, size] of [['i32', 32], ['i64', 64]] as const) {
-    CMP_CONDS.forEach(([rel, cc]) => on(`${p}.${rel}`, compare(cc, size)));
+    CMP_CONDS.forEach(([rel, cc]) => { on(`${p}.${rel}`, compare(cc, size)); memAware(`${p}.${rel}`); });
+    for (const n of ['add', 'sub', 'mul', 'and', 'or', 'xor']) memAware(`${p}.${n}`);
     on(`${p}.clz`, clz(size));
     on(`${p}.ctz`, ctz(size));
     on(`${p}.popcnt`, popcnt(size));

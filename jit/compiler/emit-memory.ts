@@ -7,6 +7,7 @@ import { VMCTX } from '../../abi/vmctx.js';
 import { F32, F64, I32, I64 } from '../frontend/types.js';
 import { on } from './emitters.js';
 import { G, R11, R14, R15, X, type CodeGen } from './masm.js';
+import { SCRATCH_GPR } from './regalloc.js';
 import { Kind } from './value-stack.js';
 import { RT } from './runtime-calls.js';
 
@@ -47,11 +48,21 @@ export function address(c: CodeGen, offset: number): number {
 }
 
 type LoadKind = 'i32' | 'i64' | 'f32' | 'f64' | 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32';
+/** Loads an ALU/SSE op can take as its memory operand (the same width, no extension). */
+const FOLDABLE: Readonly<Record<LoadKind, boolean>> = {
+  i32: true, i64: true, f32: true, f64: true, s8: false, u8: false, s16: false, u16: false, s32: false, u32: false,
+};
 
 function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: number }) => void {
   return (c, ir) => {
     const a = c.asm;
     const reg = address(c, ir.memOffset >>> 0), m: Mem = ADDR;
+    if (FOLDABLE[kind] && m.index !== SCRATCH_GPR) {
+      // Full-width loads wait for their user (r11 is the MacroAssembler's scratch: an index
+      // there would not survive, so those loads are emitted at once).
+      c.pushLoad(result, m.index, m.disp, reg >= 0);
+      return;
+    }
     const xmm = kind === 'f32' || kind === 'f64';
     let d: number;
     if (xmm) { d = c.allocReg(true); if (reg >= 0) c.freeGpr(reg); }

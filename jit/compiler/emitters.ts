@@ -12,6 +12,9 @@ export const EMIT: (Emitter | undefined)[] = new Array<Emitter | undefined>(NUM_
 /** Opcodes that consume a pending COND themselves (everything else materialises it first). */
 export const COND_AWARE = new Uint8Array(NUM_CODES);
 
+/** Opcodes that take a pending load (a MEM top entry) as a memory operand or materialise it themselves. */
+export const MEM_AWARE = new Uint8Array(NUM_CODES);
+
 /** Register the emitter of the instruction `name` ('i32.add'; every encoding of that name). */
 export function on(name: string, e: Emitter): void {
   for (const c of codesNamed(name)) {
@@ -23,4 +26,9 @@ export function on(name: string, e: Emitter): void {
 /** The instruction `name` consumes a pending COND (a compare still in EFLAGS) itself. */
 export function condAware(name: string): void {
   for (const c of codesNamed(name)) COND_AWARE[c] = 1;
+}
+
+/** The instruction `name` folds a pending load (see CodeGen.pushLoad) or materialises it itself. */
+export function memAware(name: string): void {
+  for (const c of codesNamed(name)) MEM_AWARE[c] = 1;
 }

@@ -10,7 +10,7 @@ import { codesNamed, opName } from '../frontend/opcodes.js';
 import type { FunctionValidator } from '../frontend/validator.js';
 import { V128, type ModuleInfo } from '../frontend/types.js';
 import { localTypes as expandLocals } from '../frontend/decoder.js';
-import { COND_AWARE, EMIT } from './emitters.js';
+import { COND_AWARE, EMIT, MEM_AWARE } from './emitters.js';
 import { FrameKind } from './frames.js';
 import { CodeGen, R11, R15, RBP, RSP, RAX, type ModuleEnv } from './masm.js';
 import { emitElse, emitEnd, pushFrame } from './emit-control.js';
@@ -96,6 +96,7 @@ export class FunctionCompiler {
       v.step(ir);
       const code = ir.code;
       if (c.unreachable) { this.skip(code); continue; }
+      if (c.memPending && MEM_AWARE[code] === 0) c.materializeMem();
       if (code === OP_END) {
         if (c.depth === 1) { c.emitReturn(); c.depth = 0; continue; }
         emitEnd(c);
@@ -107,7 +108,7 @@ export class FunctionCompiler {
         const what = code >= SIMD_CODE_BASE ? `SIMD instruction ${opName[code]} not supported` : `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`;
         throw new CompileError('unsupported', what, ir.start, funcIndex);
       }
-      c.pinned = 0; // operand pins (CodeGen.popRead) last one instruction
+      c.pinned = c.memPin; // operand pins (CodeGen.popRead) last one instruction; a pending load's index until it is used
       e(c, ir);
     }
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);

@@ -17,7 +17,7 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, SseOp, SseStore, mem, negate,
+  Assembler, AluOp, Cond, Mem, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
@@ -27,7 +27,9 @@ import { resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
 import { LocalCache, type CacheSnapshot } from './local-cache.js';
-import { Kind, ValueStack } from './value-stack.js';
+import { Kind, NO_REG, ValueStack } from './value-stack.js';
+
+type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
 
 export const G = (n: number): Gpr => n as Gpr;
 export const X = (n: number): Xmm => n as Xmm;
@@ -64,6 +66,13 @@ export class CodeGen {
   /** the current position is unreachable: instructions are validated, not compiled */
   unreachable = false;
   condPending = false;
+  /** the top entry is a MEM (a load not yet emitted): the next instruction folds or materialises it */
+  memPending = false;
+  /** cache register (bit r) a pending load's index lives in: pinned until the load is consumed */
+  memPin = 0;
+  /** the index register a folded operand owned, freed by releaseFolded() after its use */
+  private foldOwned = -1;
+  private readonly fold: MutableMem = memIdx(R14, R14, 1, 0);
 
   // per-function layout
   funcIndex = 0;
@@ -120,6 +129,9 @@ export class CodeGen {
     this.depth = 0;
     this.unreachable = false;
     this.condPending = false;
+    this.memPending = false;
+    this.memPin = 0;
+    this.foldOwned = -1;
   }
 
   unsupported(what: string): never {
@@ -260,6 +272,7 @@ export class CodeGen {
         this.asm.setcc(vs.reg[i] as Cond, G(r));
         this.asm.movzxRR(32, 8, G(r), G(r));
         break;
+      case Kind.MEM: this.loadMem(t, r, this.foldMem(i)); break;
     }
   }
 
@@ -288,7 +301,68 @@ export class CodeGen {
         this.asm.movzxRR(32, 8, R11, R11);
         this.asm.movMR(64, m, R11);
         break;
+      case Kind.MEM: {
+        const s = isXmmType(t) ? SCRATCH_XMM : SCRATCH_GPR;
+        this.loadMem(t, s, this.foldMem(i));
+        this.storeMem(t, m, s);
+        break;
+      }
     }
+  }
+
+  // ---- pending loads (folded into the instruction that uses them) ------------------------
+
+  /** The operand of MEM entry i: `[r14 + index + disp]` (one reused Mem: use it at once). */
+  private foldMem(i: number): Mem {
+    const vs = this.vs, f = this.fold;
+    f.index = vs.reg[i] === NO_REG ? NO_INDEX : vs.reg[i];
+    f.disp = vs.lo[i];
+    return f;
+  }
+
+  /**
+   * Push a load of type t from `[r14 + index + disp]` without emitting it: an ALU, compare or
+   * SSE op right after takes it as its memory operand (`add eax, [r14 + rcx]`), anything else
+   * materialises it first (function-compiler's MEM_AWARE check). A fault in the folded
+   * instruction is the same access at the same address, so the guard-page path classifies it
+   * as a memory trap as before. `owned`: the entry owns the index register (else it is a cached
+   * local's, pinned until the load is consumed, or -1 for none).
+   */
+  pushLoad(t: ValType, index: number, disp: number, owned: boolean): void {
+    this.vs.pushMem(t, index, disp, owned);
+    this.memPending = true;
+    this.memPin = !owned && index >= 0 ? 1 << index : 0;
+    this.pinned |= this.memPin;
+  }
+
+  /** The pending load into a register (the entry becomes REG); its index register is reused when it can be. */
+  materializeMem(): void {
+    const vs = this.vs, i = vs.sp - 1, t = vs.type[i];
+    const owned = vs.hi[i] === 1, idx = vs.reg[i], xmm = isXmmType(t);
+    const d = owned && !xmm ? idx : this.allocFor(t);
+    this.loadMem(t, d, this.foldMem(i));
+    if (owned && xmm) this.ra.free(false, idx);
+    vs.setReg(i, d);
+    this.memPending = false;
+    this.memPin = 0;
+  }
+
+  /**
+   * Pop the pending load as a memory operand for the instruction being emitted; call
+   * releaseFolded() after emitting it (frees an index register the load owned).
+   */
+  popFolded(): Mem {
+    const vs = this.vs, i = vs.sp - 1;
+    const m = this.foldMem(i);
+    this.foldOwned = vs.hi[i] === 1 ? vs.reg[i] : -1;
+    vs.drop();
+    this.memPending = false;
+    this.memPin = 0;
+    return m;
+  }
+
+  releaseFolded(): void {
+    if (this.foldOwned >= 0) { this.ra.free(false, this.foldOwned); this.foldOwned = -1; }
   }
 
   // ---- local cache -----------------------------------------------------------------------
@@ -468,6 +542,11 @@ export class CodeGen {
     const vs = this.vs;
     if (vs.kind[i] === Kind.REG) this.ra.free(isXmmType(vs.type[i]), vs.reg[i]);
     else if (vs.kind[i] === Kind.COND) this.condPending = false;
+    else if (vs.kind[i] === Kind.MEM) {
+      if (vs.hi[i] === 1) this.ra.free(false, vs.reg[i]);
+      this.memPending = false;
+      this.memPin = 0;
+    }
   }
 
   /** Entry i to its canonical slot (no-op for STACK). Emits movs only: EFLAGS survive. */
@@ -536,6 +615,7 @@ export class CodeGen {
   entryToReg(i: number): number {
     const vs = this.vs;
     if (vs.kind[i] === Kind.REG) return vs.reg[i];
+    if (vs.kind[i] === Kind.MEM) { this.materializeMem(); return vs.reg[i]; }
     const t = vs.kind[i] === Kind.COND ? I32 : vs.type[i];
     if (vs.kind[i] === Kind.LOCAL) {
       // First read of a local in straight-line code: load it into a cache register when one is
