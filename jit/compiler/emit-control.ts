@@ -250,9 +250,15 @@ function select(c: CodeGen): void {
 function localSet(c: CodeGen, i: number, tee: boolean): void {
   const vs = c.vs;
   const top = vs.sp - 1;
-  if (vs.localRefs > 0) {
-    // Entries that still read the old value of local i must get it before it changes.
-    for (let k = 0; k < top; k++) if (vs.kind[k] === Kind.LOCAL && vs.lo[k] === i) c.spillEntry(k);
+  if (vs.localRefs > 0 && !(vs.kind[top] === Kind.LOCAL && vs.lo[top] === i)) {
+    // Entries that still read the old value of local i must get it before it changes: the
+    // first takes over the local's cache register (the local gets a new one below), the
+    // others go to their slots.
+    for (let k = 0; k < top; k++) {
+      if (vs.kind[k] !== Kind.LOCAL || vs.lo[k] !== i) continue;
+      const cr = c.cache.release(i);
+      if (cr >= 0) vs.setReg(k, cr); else c.spillEntry(k);
+    }
   }
   if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
   const t = c.localTypes[i];
@@ -274,20 +280,14 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
     return;
   }
   // Into the local's cache register, written back lazily (local-cache.ts): the value is usually
-  // read again soon, and often set again before anything needs the frame slot. local.set hands
-  // its register over; local.tee copies it into the local's cache register (a new one if one is
-  // to spare, else the value goes to the frame at once).
+  // read again soon, and often set again before anything needs the frame slot. The value's
+  // register is handed over; local.tee then pushes a LOCAL entry (local.set + local.get), read
+  // from that register in place.
   const r = c.entryToReg(top);
-  if (tee) {
-    let cr = c.cachedLocal(i);
-    if (cr < 0) { cr = c.cacheRegister(xmm); if (cr >= 0) c.cacheLocal(i, cr); }
-    if (cr >= 0) { c.moveReg(t, cr, r); c.cache.markDirty(i); }
-    else c.storeMem(t, c.localMem(i), r);
-    return;
-  }
   c.vs.drop();
   c.cacheLocal(i, r);
   c.cache.markDirty(i);
+  if (tee) c.vs.pushLocal(t, i);
 }
 
 function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {

@@ -107,6 +107,21 @@ export class LocalCache {
     this.count--;
   }
 
+  /**
+   * Forget local i's register without giving it back to the allocator: the caller hands it to
+   * a value-stack entry (the local's old value, before a local.set). Returns it, or -1.
+   */
+  release(i: number): number {
+    const r = this.reg[i];
+    if (r < 0) return -1;
+    const k = this.slot(i, r);
+    this.reg[i] = NO_REG;
+    this.dirtyMask &= ~(1 << k);
+    this.owner[k] = -1;
+    this.count--;
+    return r;
+  }
+
   /** Forget every cached local (after the caller wrote dirty ones back, or where I2 holds). */
   clear(): void {
     this.dirtyMask = 0;

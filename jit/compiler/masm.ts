@@ -58,6 +58,9 @@ export interface ModuleEnv {
   funcLabels: Label[];
 }
 
+/** loopFixup's pending parallel moves (slots; at most one per cache register). */
+const FIX_SRC = new Int8Array(32), FIX_DST = new Int8Array(32);
+
 export class CodeGen {
   readonly vs = new ValueStack();
   readonly ra = new RegAlloc();
@@ -397,7 +400,7 @@ export class CodeGen {
 
   /**
    * Store every dirty local to its frame slot, except, on a back edge to a loop, those that
-   * loopFixup carries into their header register by a move (I3). Movs only: EFLAGS and every
+   * loopFixup carries into their header register (I3). Movs only: EFLAGS and every
    * register survive, so this runs right before a jcc/jmp. `markClean`: the stores are on the
    * only path from here on (false on a path that branches around them: the fall-through keeps
    * its dirty locals).
@@ -406,12 +409,11 @@ export class CodeGen {
     const cache = this.cache;
     let m = cache.dirtyMask;
     if (m === 0) return;
-    const dst = loop === undefined ? 0 : this.headerRegs(loop);
     while (m !== 0) {
       const k = 31 - Math.clz32(m & -m);
       m &= m - 1;
       const l = cache.ownerOf(k), r = cache.peek(l);
-      if (loop !== undefined && this.carriedToHeader(loop, dst, l, k)) continue;
+      if (loop !== undefined && this.carriedToHeader(loop, l)) continue;
       this.storeMem(this.localTypes[l], this.localMem(l), r);
       if (markClean) cache.markClean(l);
     }
@@ -422,33 +424,21 @@ export class CodeGen {
     const cache = this.cache;
     let m = cache.dirtyMask;
     if (m === 0 || loop === undefined) return m !== 0;
-    const dst = this.headerRegs(loop);
     while (m !== 0) {
       const k = 31 - Math.clz32(m & -m);
       m &= m - 1;
-      if (!this.carriedToHeader(loop, dst, cache.ownerOf(k), k)) return true;
+      if (!this.carriedToHeader(loop, cache.ownerOf(k))) return true;
     }
     return false;
   }
 
-  /** Loop f's header registers as a mask (bit r, r + 16 for XMM): loopFixup's destinations. */
-  private headerRegs(f: ControlFrame): number {
-    const p = f.entryCache.pairs, n = f.entryCache.n;
-    let dst = 0;
-    for (let k = 0; k < n; k += 2) dst |= 1 << (p[k + 1] + (isXmmType(this.localTypes[p[k]]) ? 16 : 0));
-    return dst;
-  }
-
   /**
-   * Local l, cached in register slot k, reaches loop f's header in its header register without
-   * passing through memory: it is in the header's cache and either already there or moved
-   * there by loopFixup (its current register is no fixup destination).
+   * Local l reaches loop f's header in its header register without passing through memory:
+   * it is in the header's cache (and cached now, as every dirty local is), so loopFixup moves it.
    */
-  private carriedToHeader(f: ControlFrame, dst: number, l: number, k: number): boolean {
+  private carriedToHeader(f: ControlFrame, l: number): boolean {
     const p = f.entryCache.pairs, n = f.entryCache.n;
-    for (let j = 0; j < n; j += 2) {
-      if (p[j] === l) return k === p[j + 1] + (k >= 16 ? 16 : 0) || (dst & (1 << k)) === 0;
-    }
+    for (let j = 0; j < n; j += 2) if (p[j] === l) return true;
     return false;
   }
 
@@ -468,21 +458,50 @@ export class CodeGen {
   loopNeedsFixup(f: ControlFrame): boolean { return this.cache.differs(f.entryCache); }
 
   /**
-   * Back edge to loop f: reload the header's cached locals that are elsewhere, from the frame
-   * (always current), so no move can clobber another's source. Clobbers registers without
-   * telling the allocator: only on a path that jumps right after.
+   * Back edge to loop f: put the header's cached locals into their header registers. Those
+   * cached elsewhere move there as one parallel move (a cycle goes through the scratch
+   * register), so a dirty value never passes through memory (I3); those not cached now are
+   * current in the frame (I1) and are loaded last, as their registers may be move sources.
+   * Clobbers registers without telling the allocator: only on a path that jumps right after.
    */
   loopFixup(f: ControlFrame): void {
-    // Header registers (the fixup's destinations); a local cached in any other register can be
-    // moved from there, since no fixup write touches it. The rest are reloaded from the frame.
     const p = f.entryCache.pairs, n = f.entryCache.n;
-    const dst = this.headerRegs(f);
+    // Pending moves as slots (r, r + 16 for XMM): FIX_SRC[j] -> FIX_DST[j].
+    let np = 0;
     for (let k = 0; k < n; k += 2) {
-      const l = p[k], r = p[k + 1], cur = this.cache.peek(l), t = this.localTypes[l];
-      if (cur === r) continue;
-      if (cur >= 0 && (dst & (1 << (cur + (isXmmType(t) ? 16 : 0)))) === 0) this.moveReg(t, r, cur);
-      else this.loadMem(t, r, this.localMem(l));
+      const l = p[k], r = p[k + 1], cur = this.cache.peek(l);
+      if (cur < 0 || cur === r) continue;
+      const x = isXmmType(this.localTypes[l]) ? 16 : 0;
+      FIX_SRC[np] = cur + x; FIX_DST[np] = r + x; np++;
     }
+    while (np > 0) {
+      // A move whose destination no other pending move still reads; else break a cycle.
+      let j = 0;
+      for (; j < np; j++) {
+        let read = false;
+        for (let q = 0; q < np; q++) if (q !== j && FIX_SRC[q] === FIX_DST[j]) { read = true; break; }
+        if (!read) break;
+      }
+      if (j === np) {
+        const src = FIX_SRC[0], xmm = src >= 16, scratch = xmm ? SCRATCH_XMM + 16 : SCRATCH_GPR;
+        this.moveSlot(scratch, src);
+        for (let q = 0; q < np; q++) if (FIX_SRC[q] === src) FIX_SRC[q] = scratch;
+        continue;
+      }
+      this.moveSlot(FIX_DST[j], FIX_SRC[j]);
+      np--;
+      FIX_SRC[j] = FIX_SRC[np]; FIX_DST[j] = FIX_DST[np];
+    }
+    for (let k = 0; k < n; k += 2) {
+      const l = p[k];
+      if (this.cache.peek(l) < 0) this.loadMem(this.localTypes[l], p[k + 1], this.localMem(l));
+    }
+  }
+
+  /** Register move between slots of one class (slot r, r + 16 for XMM), full width. */
+  private moveSlot(dst: number, src: number): void {
+    if (dst >= 16) this.asm.sseRR(SseOp.MOVAPS, X(dst - 16), X(src - 16));
+    else this.asm.movRR(64, G(dst), G(src));
   }
 
   /**
