@@ -76,6 +76,15 @@ type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
 const LEA: MutableMem = memIdx(RAX, RAX, 1, 0);
 
 /**
+ * Local l is in a cache register, loaded into one first when a second register stays free for
+ * the result (as CodeGen.entryToReg caches a local's first read).
+ */
+function cachedOrCache(c: CodeGen, l: number): boolean {
+  if (c.cache.peek(l) >= 0) return true;
+  return c.ra.freeCount(false) >= 2 && c.cacheLocalForRead(l) >= 0;
+}
+
+/**
  * `local + imm`, `local - imm`, `local + x` where the local is cached in a register: one
  * `lea dst, [cache + imm | x]` instead of copying the cache register and adding (the cache
  * register must survive, so `add` could not work in place). A 32-bit lea truncates the 64-bit
@@ -84,7 +93,7 @@ const LEA: MutableMem = memIdx(RAX, RAX, 1, 0);
  */
 function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
   const vs = c.vs, i = vs.sp - 1, li = i - 1;
-  if (vs.kind[li] !== Kind.LOCAL || c.cache.peek(vs.lo[li]) < 0) return false;
+  if (vs.kind[li] !== Kind.LOCAL || !cachedOrCache(c, vs.lo[li])) return false;
   const k = vs.kind[i];
   let disp = 0, index = NO_INDEX, owned = false;
   if (topImm(c, size)) {
@@ -182,7 +191,7 @@ function shift(op: ShiftOp, size: Size): (c: CodeGen) => void {
     if (vs.kind[vs.sp - 1] === Kind.CONST) {
       const n = vs.lo[vs.sp - 1] & (size - 1);
       const li = vs.sp - 2;
-      if (op === ShiftOp.SHL && n >= 1 && n <= 3 && vs.kind[li] === Kind.LOCAL && c.cache.peek(vs.lo[li]) >= 0) {
+      if (op === ShiftOp.SHL && n >= 1 && n <= 3 && vs.kind[li] === Kind.LOCAL && cachedOrCache(c, vs.lo[li])) {
         // A cached local shifted into a new register: `lea dst, [x*2^n]` (x + x for n = 1)
         // instead of copying the cache register and shifting the copy.
         const src = c.cachedLocal(vs.lo[li]);
