@@ -119,6 +119,12 @@ export function emitEnd(c: CodeGen): void {
   c.unreachable = false;
 }
 
+/** Some enclosing frame is a loop. */
+function inLoop(c: CodeGen): boolean {
+  for (let d = c.depth - 1; d > 0; d--) if (c.frames[d].kind === FrameKind.Loop) return true;
+  return false;
+}
+
 /** The frame a branch of depth l targets. */
 const targetOf = (c: CodeGen, l: number): ControlFrame => c.frames[c.depth - 1 - l];
 
@@ -146,6 +152,7 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     resultReady = false;
     const cc = c.popCondition(resultToRegIfFree, h0);
     f.endReachable = true;
+    if (!inLoop(c)) c.storeDirty(true); // see the forward case below
     if (resultReady && !c.hasDirty()) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
     // Branch around the edge's moves (and the write-back of dirty locals, I2): only the jcc
     // reaches skip, and the branch code changes no cache state, so the cache stays valid there.
@@ -166,6 +173,11 @@ function brIf(c: CodeGen, ir: InstrReader): void {
   }
   const cc = c.popCondition(spillTopBefore, n);
   const isLoop = f.kind === FrameKind.Loop;
+  // A forward br_if outside every loop writes dirty locals back on both paths (movs: the flags
+  // survive): straight-line code runs once, and a plain jcc beats a branch around the stores
+  // (a function's early-exit test is its hot path when it recurses). Inside a loop the stores
+  // stay on the taken path: a loop's exit test runs every iteration.
+  if (!isLoop && !inLoop(c)) c.storeDirty(true);
   if (isLoop ? c.loopNeedsFixup(f) || c.hasDirty(f) : c.hasDirty()) {
     // An edge that must first write dirty locals back (I2, I3) or put the header's cached
     // locals in place (decided after the condition is popped: that may have evicted some):
