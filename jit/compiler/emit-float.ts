@@ -5,7 +5,7 @@
 import { AluOp, Cond, RoundMode, SseOp, type Mem } from '../../backend-x64/index.js';
 import { F32, F64, I32 } from '../frontend/types.js';
 import { memAware, on } from './emitters.js';
-import { G, X, XS, type CodeGen } from './masm.js';
+import { G, Rhs, X, XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 type Fp = 32 | 64;
@@ -20,48 +20,14 @@ function absMask(c: CodeGen, fp: Fp): Mem {
   return fp === 32 ? c.asm.const128(m32, m32) : c.asm.const128(0x7fffffffffffffffn, 0x7fffffffffffffffn);
 }
 
-// The right operand `popRhs` leaves behind: a frame operand (slot or local) or, when rhsMem is
-// null, the register rhsReg (module state: no result object per instruction).
-let rhsMem: Mem | null = null;
-let rhsReg = -1;
-/** false: rhsReg is a cached local's register, not the emitter's to free */
-let rhsOwned = true;
-
-/** Pop both operands: lhs into a register (returned), rhs left in rhsMem / rhsReg / rhsOwned. */
-function popOperands(c: CodeGen): number {
-  const vs = c.vs, i = vs.sp - 1, k = vs.kind[i];
-  if (k === Kind.LOCAL) {
-    // lhs first (allocating may evict cached locals), then look up rhs's cache register.
-    const l = c.entryToReg(i - 1);
-    const li = vs.lo[i], cr = c.cachedLocal(li);
-    vs.drop();
-    vs.drop();
-    if (cr >= 0) { rhsMem = null; rhsReg = cr; rhsOwned = false; }
-    else rhsMem = c.localMem(li);
-    return l;
-  }
-  if (k === Kind.STACK) { rhsMem = c.slotMem(i); vs.drop(); return c.popReg(); }
-  if (k === Kind.MEM) {
-    // A pending load (see emit-int's binaryOperands): lhs first, then the load is the operand.
-    const l = c.entryToReg(i - 1);
-    rhsMem = c.popFolded();
-    vs.drop();
-    return l;
-  }
-  rhsMem = null;
-  rhsReg = c.popReg();
-  rhsOwned = true;
-  return c.popReg();
-}
-
 function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
   const op = fp === 32 ? op32 : op64;
   return (c) => {
-    const l = popOperands(c);
-    const m = rhsMem, r = rhsReg, owned = rhsOwned;
-    if (m) { c.asm.sseRM(op, X(l), m); c.releaseFolded(); }
-    else { c.asm.sseRR(op, X(l), X(r)); if (owned) c.freeReg(F64, r); }
-    c.pushReg(tOf(fp), l);
+    const o = c.popBinary(0);
+    if (o.rhs === Rhs.MEM) c.asm.sseRM(op, X(o.lhs), o.mem);
+    else c.asm.sseRR(op, X(o.lhs), X(o.reg));
+    c.releaseRhs(o, true);
+    c.pushReg(tOf(fp), o.lhs);
   };
 }
 

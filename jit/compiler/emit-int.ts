@@ -5,7 +5,7 @@ import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, memIdx, type M
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
 import { condAware, memAware, on } from './emitters.js';
-import { G, R11, RAX, RDX, type CodeGen } from './masm.js';
+import { G, R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 type Size = 32 | 64;
@@ -15,60 +15,6 @@ const typeOf = (s: Size): number => (s === 32 ? I32 : I64);
 function topImm(c: CodeGen, size: Size): boolean {
   const vs = c.vs, i = vs.sp - 1;
   return vs.kind[i] === Kind.CONST && (size === 32 || vs.hi[i] === vs.lo[i] >> 31);
-}
-
-// Where `binaryOperands` left the right operand (module state instead of a result object or
-// per-instruction closures: this is the hottest emitter path).
-const RHS_REG = 0, RHS_IMM = 1, RHS_MEM = 2, RHS_CACHED = 3;
-let rhsKind = RHS_REG, rhsReg = 0, rhsImm = 0;
-let rhsMem: Mem | null = null;
-
-/**
- * Pop the two top values for `op lhs, rhs`: lhs into a register (returned, owned by the caller)
- * and rhs as an immediate (when `imm` and it fits), a frame operand (slot or local) or a
- * register, recorded in rhsKind/rhsImm/rhsMem/rhsReg. An RHS_REG register is the caller's to
- * free; an RHS_CACHED one belongs to a cached local.
- */
-function binaryOperands(c: CodeGen, size: Size, imm: boolean): number {
-  const vs = c.vs, i = vs.sp - 1;
-  if (imm && topImm(c, size)) {
-    rhsKind = RHS_IMM;
-    rhsImm = vs.lo[i];
-    vs.drop();
-    return c.popReg();
-  }
-  const k = vs.kind[i];
-  if (k === Kind.LOCAL) {
-    // lhs first, while rhs is still on the stack: allocating it may evict cached locals, and
-    // rhs's cache register must not be taken away between its lookup and its use. A cached
-    // local is then a register operand the emitter must not free.
-    const l = c.entryToReg(i - 1);
-    const li = vs.lo[i];
-    const cr = c.cachedLocal(li);
-    vs.drop();
-    vs.drop();
-    if (cr >= 0) { rhsKind = RHS_CACHED; rhsReg = cr; }
-    else { rhsKind = RHS_MEM; rhsMem = c.localMem(li); }
-    return l;
-  }
-  if (k === Kind.STACK) {
-    rhsKind = RHS_MEM;
-    rhsMem = c.slotMem(i);
-    vs.drop();
-    return c.popReg();
-  }
-  if (k === Kind.MEM) {
-    // A pending load: lhs first (the load's index register stays allocated or pinned), then
-    // the load is the memory operand; the emitter calls releaseFolded() after using it.
-    const l = c.entryToReg(i - 1);
-    rhsKind = RHS_MEM;
-    rhsMem = c.popFolded();
-    vs.drop();
-    return l;
-  }
-  rhsKind = RHS_REG;
-  rhsReg = c.popReg();
-  return c.popReg();
 }
 
 // The operand leaAdd rewrites (one mutable Mem, as emit-memory's ADDR: nothing allocated).
@@ -128,22 +74,24 @@ function alu(op: AluOp, size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
     if (leaShape && leaAdd(c, op, size)) return;
-    const l = binaryOperands(c, size, true);
-    if (rhsKind === RHS_IMM) a.aluRI(op, size, G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) { a.aluRM(op, size, G(l), rhsMem as Mem); c.releaseFolded(); }
-    else { a.aluRR(op, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
-    c.pushReg(typeOf(size), l);
+    const o = c.popBinary(size);
+    if (o.rhs === Rhs.IMM) a.aluRI(op, size, G(o.lhs), o.imm);
+    else if (o.rhs === Rhs.MEM) a.aluRM(op, size, G(o.lhs), o.mem);
+    else a.aluRR(op, size, G(o.lhs), G(o.reg));
+    c.releaseRhs(o, false);
+    c.pushReg(typeOf(size), o.lhs);
   };
 }
 
 function mul(size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const l = binaryOperands(c, size, true);
-    if (rhsKind === RHS_IMM) a.imulRRI(size, G(l), G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) { a.imulRM(size, G(l), rhsMem as Mem); c.releaseFolded(); }
-    else { a.imulRR(size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
-    c.pushReg(typeOf(size), l);
+    const o = c.popBinary(size);
+    if (o.rhs === Rhs.IMM) a.imulRRI(size, G(o.lhs), G(o.lhs), o.imm);
+    else if (o.rhs === Rhs.MEM) a.imulRM(size, G(o.lhs), o.mem);
+    else a.imulRR(size, G(o.lhs), G(o.reg));
+    c.releaseRhs(o, false);
+    c.pushReg(typeOf(size), o.lhs);
   };
 }
 
@@ -161,11 +109,12 @@ function compare(cc: Cond, size: Size): (c: CodeGen) => void {
       c.pushCond(cc);
       return;
     }
-    const l = binaryOperands(c, size, true);
-    if (rhsKind === RHS_IMM) a.aluRI(AluOp.CMP, size, G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) { a.aluRM(AluOp.CMP, size, G(l), rhsMem as Mem); c.releaseFolded(); }
-    else { a.aluRR(AluOp.CMP, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
-    c.freeGpr(l);
+    const o = c.popBinary(size);
+    if (o.rhs === Rhs.IMM) a.aluRI(AluOp.CMP, size, G(o.lhs), o.imm);
+    else if (o.rhs === Rhs.MEM) a.aluRM(AluOp.CMP, size, G(o.lhs), o.mem);
+    else a.aluRR(AluOp.CMP, size, G(o.lhs), G(o.reg));
+    c.releaseRhs(o, false);
+    c.freeGpr(o.lhs);
     c.pushCond(cc);
   };
 }

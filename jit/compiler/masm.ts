@@ -58,6 +58,24 @@ export interface ModuleEnv {
   funcLabels: Label[];
 }
 
+/** Where popBinary left the right operand. */
+export const Rhs = { REG: 0, IMM: 1, MEM: 2, CACHED: 3 } as const;
+export type Rhs = (typeof Rhs)[keyof typeof Rhs];
+
+/**
+ * The two operands of `op lhs, rhs` (popBinary's result; one record per CodeGen, rewritten by
+ * every call, so the hottest emitter path allocates nothing). lhs is a register the emitter
+ * owns; rhs is an immediate, a memory operand (frame slot, uncached local or a pending load),
+ * a register the emitter owns (REG) or a cached local's register (CACHED, not the emitter's).
+ */
+export interface BinaryOperands {
+  lhs: number;
+  rhs: Rhs;
+  reg: number;
+  imm: number;
+  mem: Mem;
+}
+
 /** loopFixup's pending parallel moves (slots; at most one per cache register). */
 const FIX_SRC = new Int8Array(32), FIX_DST = new Int8Array(32);
 
@@ -76,6 +94,7 @@ export class CodeGen {
   /** the index register a folded operand owned, freed by releaseFolded() after its use */
   private foldOwned = -1;
   private readonly fold: MutableMem = memIdx(R14, R14, 1, 0);
+  private readonly bin: BinaryOperands = { lhs: 0, rhs: Rhs.REG, reg: 0, imm: 0, mem: mem(RBP, 0) };
 
   // per-function layout
   funcIndex = 0;
@@ -713,6 +732,58 @@ export class CodeGen {
     this.asm.testRR(32, G(r), G(r));
     if (owned) this.freeGpr(r);
     return Cond.NE;
+  }
+
+  /**
+   * Pop the two top values for `op lhs, rhs` (see BinaryOperands). `immSize` 32/64: a constant
+   * rhs that fits a sign-extended imm32 of that operation size is an immediate; 0: never.
+   * After emitting, releaseRhs() frees what the emitter owns of rhs.
+   */
+  popBinary(immSize: 0 | 32 | 64): BinaryOperands {
+    const vs = this.vs, i = vs.sp - 1, o = this.bin, k = vs.kind[i];
+    if (immSize !== 0 && k === Kind.CONST && (immSize === 32 || vs.hi[i] === vs.lo[i] >> 31)) {
+      o.rhs = Rhs.IMM;
+      o.imm = vs.lo[i];
+      vs.drop();
+      o.lhs = this.popReg();
+      return o;
+    }
+    if (k === Kind.LOCAL) {
+      // lhs first, while rhs is still on the stack: allocating it may evict cached locals, and
+      // rhs's cache register must not be taken away between its lookup and its use.
+      o.lhs = this.entryToReg(i - 1);
+      const li = vs.lo[i], cr = this.cachedLocal(li);
+      vs.drop();
+      vs.drop();
+      if (cr >= 0) { o.rhs = Rhs.CACHED; o.reg = cr; } else { o.rhs = Rhs.MEM; o.mem = this.localMem(li); }
+      return o;
+    }
+    if (k === Kind.STACK) {
+      o.rhs = Rhs.MEM;
+      o.mem = this.slotMem(i);
+      vs.drop();
+      o.lhs = this.popReg();
+      return o;
+    }
+    if (k === Kind.MEM) {
+      // A pending load: lhs first (the load's index register stays allocated or pinned), then
+      // the load is the memory operand.
+      o.lhs = this.entryToReg(i - 1);
+      o.rhs = Rhs.MEM;
+      o.mem = this.popFolded();
+      vs.drop();
+      return o;
+    }
+    o.rhs = Rhs.REG;
+    o.reg = this.popReg();
+    o.lhs = this.popReg();
+    return o;
+  }
+
+  /** After the instruction popBinary's operands fed: free an owned rhs register or folded index. */
+  releaseRhs(o: BinaryOperands, xmm: boolean): void {
+    if (o.rhs === Rhs.REG) this.ra.free(xmm, o.reg);
+    else if (o.rhs === Rhs.MEM) this.releaseFolded();
   }
 
   // ---- branches --------------------------------------------------------------------------
