@@ -10,9 +10,7 @@ import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
 import { inst, call } from './helpers.js';
 
-test('a counting loop keeps its locals in registers: no store to the frame at all', async () => {
-  await initDisasm();
-  const m = compileModule(wat(`(module
+const COUNT = `(module
     (func (export "sum") (param i32) (result i32) (local i32 i32)
       i32.const 0 local.set 1       ;; counters start as constants before their loop: cached
       local.get 0 local.set 2
@@ -21,23 +19,18 @@ test('a counting loop keeps its locals in registers: no store to the frame at al
         local.get 2 i32.const 1 i32.sub local.tee 2
         br_if 0
       end
-      local.get 1))`));
+      local.get 1))`;
+
+test('a counting loop keeps its locals in registers: no store to the frame at all', async () => {
+  await initDisasm();
+  const m = compileModule(wat(COUNT));
   const f = m.image.functions[0];
   const text = decode(m.image.code.subarray(f.offset, f.offset + f.size)).map((i) => `${i.mnemonic} ${i.operands}`);
   // The prologue zeroes the declared locals with qword stores; a write-through local.set would
   // add dword stores to [rbp - x] in the loop.
   const stores = text.filter((t) => /^mov dword ptr \[rbp [+-]/.test(t));
   assert.equal(stores, [], text.join('\n'));
-  const i = inst(`(module
-    (func (export "sum") (param i32) (result i32) (local i32 i32)
-      i32.const 0 local.set 1       ;; counters start as constants before their loop: cached
-      local.get 0 local.set 2
-      loop
-        local.get 1 local.get 2 i32.add local.set 1
-        local.get 2 i32.const 1 i32.sub local.tee 2
-        br_if 0
-      end
-      local.get 1))`);
+  const i = inst(COUNT);
   assert.is(call(i, 'sum', 100), 5050);
 });
 
