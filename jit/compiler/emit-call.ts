@@ -90,18 +90,18 @@ function checkedRuntimeCall(c: CodeGen, index: number, np: number): void {
 function pushImm(c: CodeGen, v: number): void { c.vs.pushConst(I32, v, 0); }
 
 export function registerCall(): void {
-  on(0x10, (c, ir) => call(c, ir.index));
-  on(0x11, (c, ir) => callIndirect(c, ir.index, ir.index2));
+  on('call', (c, ir) => call(c, ir.index));
+  on('call_indirect', (c, ir) => callIndirect(c, ir.index, ir.index2));
 
   // References: funcref = address of a funcref record (0 = null); externref = host handle.
-  on(0xd0, (c, ir) => c.vs.pushConst(ir.i32, 0, 0));
-  on(0xd1, (c) => {
+  on('ref.null', (c, ir) => c.vs.pushConst(ir.i32, 0, 0));
+  on('ref.is_null', (c) => {
     const r = c.popReg();
     c.asm.testRR(64, G(r), G(r));
     c.freeGpr(r);
     c.pushCond(Cond.E);
   });
-  on(0xd2, (c, ir) => {
+  on('ref.func', (c, ir) => {
     const r = c.allocReg(false);
     c.asm.movRM(64, G(r), mem(R15, VMCTX.funcRefs));
     if (ir.index > 0) c.asm.aluRI(AluOp.ADD, 64, G(r), FUNCREF.size * ir.index);
@@ -109,13 +109,13 @@ export function registerCall(): void {
   });
 
   // Tables.
-  on(0x25, (c, ir) => {
+  on('table.get', (c, ir) => {
     const idx = c.popReg();
     tableCheck(c, ir.index, idx, TrapCode.tableOutOfBounds);
     c.asm.movRM(64, G(idx), memIdx(R11, G(idx), 8));
     c.pushReg(c.env.tableTypes[ir.index], idx);
   });
-  on(0x26, (c, ir) => {
+  on('table.set', (c, ir) => {
     const v = c.popReg();
     const idx = c.popReg();
     tableCheck(c, ir.index, idx, TrapCode.tableOutOfBounds);
@@ -123,23 +123,23 @@ export function registerCall(): void {
     c.freeGpr(v);
     c.freeGpr(idx);
   });
-  on(0xfc10, (c, ir) => {
+  on('table.size', (c, ir) => {
     const r = c.allocReg(false);
     c.asm.movRM(64, R11, mem(R15, VMCTX.tables));
     c.asm.movRM(32, G(r), mem(R11, TABLE_DESC.size * ir.index + TABLE_DESC.length));
     c.pushReg(I32, r);
   });
-  on(0xfc0f, (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.tableGrow, 3, I32); });
-  on(0xfc11, (c, ir) => { pushImm(c, ir.index); checkedRuntimeCall(c, RT.tableFill, 4); });
-  on(0xfc0e, (c, ir) => { pushImm(c, ir.index); pushImm(c, ir.index2); checkedRuntimeCall(c, RT.tableCopy, 5); });
-  on(0xfc0c, (c, ir) => { pushImm(c, ir.index); pushImm(c, ir.index2); checkedRuntimeCall(c, RT.tableInit, 5); });
-  on(0xfc0d, (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.elemDrop, 1, null); });
+  on('table.grow', (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.tableGrow, 3, I32); });
+  on('table.fill', (c, ir) => { pushImm(c, ir.index); checkedRuntimeCall(c, RT.tableFill, 4); });
+  on('table.copy', (c, ir) => { pushImm(c, ir.index); pushImm(c, ir.index2); checkedRuntimeCall(c, RT.tableCopy, 5); });
+  on('table.init', (c, ir) => { pushImm(c, ir.index); pushImm(c, ir.index2); checkedRuntimeCall(c, RT.tableInit, 5); });
+  on('elem.drop', (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.elemDrop, 1, null); });
 
   // Bulk memory.
-  on(0xfc08, (c, ir) => { pushImm(c, ir.index); checkedRuntimeCall(c, RT.memoryInit, 4); });
-  on(0xfc09, (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.dataDrop, 1, null); });
-  on(0xfc0a, memoryCopy);
-  on(0xfc0b, memoryFill);
+  on('memory.init', (c, ir) => { pushImm(c, ir.index); checkedRuntimeCall(c, RT.memoryInit, 4); });
+  on('data.drop', (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.dataDrop, 1, null); });
+  on('memory.copy', memoryCopy);
+  on('memory.fill', memoryFill);
 }
 
 const MEMORY_SIZE = mem(R15, VMCTX.memorySize);

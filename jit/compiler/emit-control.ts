@@ -6,11 +6,11 @@ import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY, I32, type ValType } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { COND_AWARE, on } from './emitters.js';
+import { condAware, on } from './emitters.js';
 import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
 import { G, R11, R15, RSP, X, isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
-import { codeOf } from '../frontend/opcodes.js';
+import { CacheSnapshot } from './local-cache.js';
 
 const EMPTY = new Uint8Array(0);
 const SINGLE: Uint8Array[] = [];
@@ -21,8 +21,7 @@ function newFrame(): ControlFrame {
   return {
     kind: FrameKind.Block, base: 0, params: EMPTY, results: EMPTY, label: NO_LABEL, elseLabel: NO_LABEL,
     paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false,
-    loopCache: new Int32Array(64), loopCacheN: 0,
-    joinCache: new Int32Array(64), joinCacheN: 0, joinSeen: false, ifCache: new Int32Array(64), ifCacheN: 0,
+    entryCache: new CacheSnapshot(), joinCache: new CacheSnapshot(),
   };
 }
 const NO_LABEL = -1 as Label;
@@ -49,14 +48,14 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
   f.dead = dead;
   f.thenFellThrough = false;
   f.resultInReg = kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1;
-  f.loopCacheN = 0;
-  f.joinCacheN = 0;
-  f.joinSeen = false;
-  f.ifCacheN = 0;
+  f.entryCache.reset();
+  f.joinCache.reset();
   return f;
 }
 
 const STACK_LIMIT = mem(R15, VMCTX.stackLimit);
+/** Registers of each class a loop header leaves free of cached locals (see CodeGen.freeForLoop). */
+const LOOP_FREE_REGS = 4;
 
 /** Stack check at loop headers: also how the runtime interrupts a running loop. */
 function loopCheck(c: CodeGen): void {
@@ -72,6 +71,7 @@ function spillTop(c: CodeGen, n: number): void {
 export function emitElse(c: CodeGen): void {
   const f = c.frames[c.depth - 1];
   if (!c.unreachable) {
+    c.storeDirty(true); // an edge into the end (I2), before rax/xmm0 may be overwritten
     if (f.resultInReg) c.moveEntryToReg(c.vs.sp - 1, 0);
     else spillTop(c, f.results.length);
     c.recordEdge(f);
@@ -80,10 +80,10 @@ export function emitElse(c: CodeGen): void {
   }
   c.asm.bind(f.elseLabel);
   f.hasElse = true;
-  c.clearLocalCache();
+  c.forgetLocalCache();
   c.dropTo(f.base);
   // Only the `if`'s jcc reaches here: its cached locals are still in their registers.
-  c.restoreCache(f.ifCache, f.ifCacheN, -1);
+  c.cache.restore(f.entryCache, -1);
   for (let k = 0; k < f.params.length; k++) c.vs.pushStack(f.params[k]);
   c.unreachable = false;
 }
@@ -99,24 +99,30 @@ export function emitEnd(c: CodeGen): void {
   if (f.resultInReg) {
     // (an `if` without else cannot have a result and no params, so no elseLabel here)
     const t = f.results[0];
-    if (!c.unreachable) { c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
+    if (!c.unreachable) { c.storeDirty(true); c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
     if (f.label >= 0) c.asm.bind(f.label);
-    c.clearLocalCache(); // before taking rax: it may have been a cache register
+    c.forgetLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
-    if (f.joinSeen) c.restoreCache(f.joinCache, f.joinCacheN, isXmmType(t) ? 1 : 0);
+    if (f.joinCache.valid) c.cache.restore(f.joinCache, isXmmType(t) ? 1 : 0);
     c.ra.take(isXmmType(t), 0);
     c.pushReg(t, 0);
     c.unreachable = false;
     return;
   }
-  if (!c.unreachable) { spillTop(c, n); c.recordEdge(f); }
-  if (noElse) { c.recordEdgePairs(f, f.ifCache, f.ifCacheN); c.asm.bind(f.elseLabel); }
+  if (!c.unreachable) { c.storeDirty(true); spillTop(c, n); c.recordEdge(f); }
+  if (noElse) { c.recordEdge(f, f.entryCache); c.asm.bind(f.elseLabel); }
   if (f.label >= 0) c.asm.bind(f.label);
-  c.clearLocalCache();
+  c.forgetLocalCache();
   c.dropTo(f.base);
-  if (f.joinSeen) c.restoreCache(f.joinCache, f.joinCacheN, -1);
+  if (f.joinCache.valid) c.cache.restore(f.joinCache, -1);
   for (let k = 0; k < n; k++) c.vs.pushStack(f.results[k]);
   c.unreachable = false;
+}
+
+/** Some enclosing frame is a loop. */
+function inLoop(c: CodeGen): boolean {
+  for (let d = c.depth - 1; d > 0; d--) if (c.frames[d].kind === FrameKind.Loop) return true;
+  return false;
 }
 
 /** The frame a branch of depth l targets. */
@@ -146,12 +152,14 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     resultReady = false;
     const cc = c.popCondition(resultToRegIfFree, h0);
     f.endReachable = true;
-    if (resultReady) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
+    if (!inLoop(c)) c.storeDirty(true); // see the forward case below
+    if (resultReady && !c.hasDirty()) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
+    // Branch around the edge's moves (and the write-back of dirty locals, I2): only the jcc
+    // reaches skip, and the branch code changes no cache state, so the cache stays valid there.
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, false, n);
     c.asm.bind(skip);
-    c.clearLocalCache(); // conservative: only the jcc reaches skip, but the branch code moved things
     return;
   }
   if (isFunc || (n > 0 && f.base !== h0)) {
@@ -160,18 +168,24 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     c.emitBranch(f, isFunc, n);
-    c.asm.bind(skip);
-    c.clearLocalCache();
+    c.asm.bind(skip); // reached by the jcc only: the cache is as before the branch code
     return;
   }
   const cc = c.popCondition(spillTopBefore, n);
-  if (f.kind === FrameKind.Loop && c.loopNeedsFixup(f)) {
-    // Back edge that must first put the header's cached locals in place (decided after the
-    // condition is popped: that may have evicted some): only on the taken path.
+  const isLoop = f.kind === FrameKind.Loop;
+  // A forward br_if outside every loop writes dirty locals back on both paths (movs: the flags
+  // survive): straight-line code runs once, and a plain jcc beats a branch around the stores
+  // (a function's early-exit test is its hot path when it recurses). Inside a loop the stores
+  // stay on the taken path: a loop's exit test runs every iteration.
+  if (!isLoop && !inLoop(c)) c.storeDirty(true);
+  if (isLoop ? c.loopNeedsFixup(f) || c.hasDirty(f) : c.hasDirty()) {
+    // An edge that must first write dirty locals back (I2, I3) or put the header's cached
+    // locals in place (decided after the condition is popped: that may have evicted some):
+    // only on the taken path.
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
-    c.loopFixup(f);
-    c.asm.jmp(f.label); // a loop: its header label exists
+    if (isLoop) { c.storeDirty(false, f); c.loopFixup(f); c.asm.jmp(f.label); }
+    else { c.storeDirty(false); c.recordEdge(f); f.endReachable = true; c.asm.jmp(c.labelOf(f)); }
     c.asm.bind(skip);
     return;
   }
@@ -183,13 +197,14 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   const a = c.asm;
   const idx = c.popReg();
   c.spillAll();
+  c.storeDirty(true); // every target is an edge (I2, I3)
   const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
   const stubs = new Map<number, Label>();
   const labelOf = (l: number): Label => {
     const f = targetOf(c, l);
     // Targets whose value travels in a register, or loops with cached locals, get a stub that
     // loads them (after the table).
-    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && f.loopCacheN === 0) {
+    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)) {
       if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
       return c.labelOf(f);
     }
@@ -247,41 +262,44 @@ function select(c: CodeGen): void {
 function localSet(c: CodeGen, i: number, tee: boolean): void {
   const vs = c.vs;
   const top = vs.sp - 1;
-  if (vs.localRefs > 0) {
-    // Entries that still read the old value of local i must get it before the store.
-    for (let k = 0; k < top; k++) if (vs.kind[k] === Kind.LOCAL && vs.lo[k] === i) c.spillEntry(k);
+  if (vs.localRefs > 0 && !(vs.kind[top] === Kind.LOCAL && vs.lo[top] === i)) {
+    // Entries that still read the old value of local i must get it before it changes: the
+    // first takes over the local's cache register (the local gets a new one below), the
+    // others go to their slots.
+    for (let k = 0; k < top; k++) {
+      if (vs.kind[k] !== Kind.LOCAL || vs.lo[k] !== i) continue;
+      const cr = c.cache.release(i);
+      if (cr >= 0) vs.setReg(k, cr); else c.spillEntry(k);
+    }
   }
   if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
   const t = c.localTypes[i];
   const xmm = isXmmType(t);
   if (vs.kind[top] === Kind.CONST) {
     // Counters and accumulators start as constants right before their loop: cache them too
-    // (when a register is to spare), so the loop header starts with them in registers.
-    const cr = c.ra.freeCount(xmm) >= 3 ? c.ra.tryAlloc(xmm) : -1;
+    // (in a free register, or the least recently used cache register), so the loop header
+    // starts with them in registers.
+    const cr = c.cachedLocal(i) >= 0 ? c.cachedLocal(i) : c.cacheRegister(xmm);
     if (cr < 0) {
       c.uncacheLocal(i);
       c.moveEntryToMem(top, c.localMem(i));
     } else {
       c.moveEntryToReg(top, cr);
-      c.storeMem(t, c.localMem(i), cr);
-      c.cacheLocal(i, cr);
+      if (c.cachedLocal(i) !== cr) c.cacheLocal(i, cr);
+      c.cache.markDirty(i);
     }
     if (!tee) c.dropTop();
     return;
   }
-  // Through a register, stored (write-through) and kept as the local's cache: the value is
-  // usually read again soon. local.set hands the register over; local.tee copies it into the
-  // local's cache register (a new one if one is to spare).
+  // Into the local's cache register, written back lazily (local-cache.ts): the value is usually
+  // read again soon, and often set again before anything needs the frame slot. The value's
+  // register is handed over; local.tee then pushes a LOCAL entry (local.set + local.get), read
+  // from that register in place.
   const r = c.entryToReg(top);
-  c.storeMem(t, c.localMem(i), r);
-  if (tee) {
-    let cr = c.cachedLocal(i);
-    if (cr < 0) { cr = c.cacheRegister(xmm); if (cr >= 0) c.cacheLocal(i, cr); }
-    if (cr >= 0) c.moveReg(t, cr, r);
-    return;
-  }
   c.vs.drop();
   c.cacheLocal(i, r);
+  c.cache.markDirty(i);
+  if (tee) c.vs.pushLocal(t, i);
 }
 
 function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
@@ -295,48 +313,51 @@ function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
 }
 
 export function registerControl(): void {
-  on(0x00, (c) => { c.asm.jmp(c.trapLabel(TrapCode.unreachable)); c.setUnreachable(); });
-  on(0x01, () => {});
-  on(0x02, (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
-  on(0x03, (c, ir) => {
+  on('unreachable', (c) => { c.asm.jmp(c.trapLabel(TrapCode.unreachable)); c.setUnreachable(); });
+  on('nop', () => {});
+  on('block', (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
+  on('loop', (c, ir) => {
     c.spillAll();
+    c.freeForLoop(LOOP_FREE_REGS);
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
-    c.recordLoopCache(f); // the locals cached now stay cached at the header (back edges conform)
+    c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
+    c.cache.markAllDirty(); // and back edges may bring them dirty (I3)
     c.asm.bind(f.label);
     loopCheck(c);
   });
-  on(0x04, (c, ir) => {
+  on('if', (c, ir) => {
     const cc = c.popCondition(spillAllBefore);
+    // The jcc is an edge into the else arm or, without else, the end (I2). Movs only: the
+    // condition's flags survive.
+    c.storeDirty(true);
     const f = pushFrame(c, FrameKind.If, ir.blockType, false);
-    f.ifCacheN = c.snapshotCache(f.ifCache);
+    c.cache.snapshot(f.entryCache);
     c.asm.jcc(c.negate(cc), f.elseLabel);
   });
-  COND_AWARE[codeOf(0x04)] = 1;
-  COND_AWARE[codeOf(0x0d)] = 1;
-  COND_AWARE[codeOf(0x1b)] = 1;
-  COND_AWARE[codeOf(0x1c)] = 1;
-  on(0x05, emitElse);
-  on(0x0c, (c, ir) => {
+  condAware('if');
+  condAware('br_if');
+  condAware('select'); // both encodings (plain and typed)
+  on('else', emitElse);
+  on('br', (c, ir) => {
     const f = targetOf(c, ir.index);
     c.emitBranch(f, f.kind === FrameKind.Func, labelTypes(f).length);
     c.setUnreachable();
   });
-  on(0x0d, brIf);
-  on(0x0e, brTable);
-  on(0x0f, (c) => { c.emitReturn(); c.setUnreachable(); });
-  on(0x1a, (c) => c.dropTop());
-  on(0x1b, select);
-  on(0x1c, select);
-  on(0x20, (c, ir) => c.vs.pushLocal(c.localTypes[ir.index], ir.index));
-  on(0x21, (c, ir) => localSet(c, ir.index, false));
-  on(0x22, (c, ir) => localSet(c, ir.index, true));
-  on(0x23, (c, ir) => {
+  on('br_if', brIf);
+  on('br_table', brTable);
+  on('return', (c) => { c.emitReturn(); c.setUnreachable(); });
+  on('drop', (c) => c.dropTop());
+  on('select', select); // both encodings (plain and typed)
+  on('local.get', (c, ir) => c.vs.pushLocal(c.localTypes[ir.index], ir.index));
+  on('local.set', (c, ir) => localSet(c, ir.index, false));
+  on('local.tee', (c, ir) => localSet(c, ir.index, true));
+  on('global.get', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
     const r = c.allocFor(t);
     c.loadMem(t, r, globalAddr(c, ir.index));
     c.pushReg(t, r);
   });
-  on(0x24, (c, ir) => {
+  on('global.set', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
     const r = c.popReg();
     const m = globalAddr(c, ir.index);

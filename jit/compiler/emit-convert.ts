@@ -210,36 +210,36 @@ function reinterpret(toInt: boolean, size: 32 | 64): (c: CodeGen) => void {
 }
 
 export function registerConvert(): void {
-  on(0xa8, truncSigned(32, 32, false));
-  on(0xa9, truncU32(32, false));
-  on(0xaa, truncSigned(32, 64, false));
-  on(0xab, truncU32(64, false));
-  on(0xae, truncSigned(64, 32, false));
-  on(0xaf, truncU64(32, false));
-  on(0xb0, truncSigned(64, 64, false));
-  on(0xb1, truncU64(64, false));
-  on(0xfc00, truncSigned(32, 32, true));
-  on(0xfc01, truncU32(32, true));
-  on(0xfc02, truncSigned(32, 64, true));
-  on(0xfc03, truncU32(64, true));
-  on(0xfc04, truncSigned(64, 32, true));
-  on(0xfc05, truncU64(32, true));
-  on(0xfc06, truncSigned(64, 64, true));
-  on(0xfc07, truncU64(64, true));
-  on(0xb2, convertS(32, 32));
-  on(0xb3, convertU32(32));
-  on(0xb4, convertS(32, 64));
-  on(0xb5, convertU64(32));
-  on(0xb6, cvtFloat(false));
-  on(0xb7, convertS(64, 32));
-  on(0xb8, convertU32(64));
-  on(0xb9, convertS(64, 64));
-  on(0xba, convertU64(64));
-  on(0xbb, cvtFloat(true));
-  on(0xbc, reinterpret(true, 32));
-  on(0xbd, reinterpret(true, 64));
-  on(0xbe, reinterpret(false, 32));
-  on(0xbf, reinterpret(false, 64));
+  on('i32.trunc_f32_s', truncSigned(32, 32, false));
+  on('i32.trunc_f32_u', truncU32(32, false));
+  on('i32.trunc_f64_s', truncSigned(32, 64, false));
+  on('i32.trunc_f64_u', truncU32(64, false));
+  on('i64.trunc_f32_s', truncSigned(64, 32, false));
+  on('i64.trunc_f32_u', truncU64(32, false));
+  on('i64.trunc_f64_s', truncSigned(64, 64, false));
+  on('i64.trunc_f64_u', truncU64(64, false));
+  on('i32.trunc_sat_f32_s', truncSigned(32, 32, true));
+  on('i32.trunc_sat_f32_u', truncU32(32, true));
+  on('i32.trunc_sat_f64_s', truncSigned(32, 64, true));
+  on('i32.trunc_sat_f64_u', truncU32(64, true));
+  on('i64.trunc_sat_f32_s', truncSigned(64, 32, true));
+  on('i64.trunc_sat_f32_u', truncU64(32, true));
+  on('i64.trunc_sat_f64_s', truncSigned(64, 64, true));
+  on('i64.trunc_sat_f64_u', truncU64(64, true));
+  on('f32.convert_i32_s', convertS(32, 32));
+  on('f32.convert_i32_u', convertU32(32));
+  on('f32.convert_i64_s', convertS(32, 64));
+  on('f32.convert_i64_u', convertU64(32));
+  on('f32.demote_f64', cvtFloat(false));
+  on('f64.convert_i32_s', convertS(64, 32));
+  on('f64.convert_i32_u', convertU32(64));
+  on('f64.convert_i64_s', convertS(64, 64));
+  on('f64.convert_i64_u', convertU64(64));
+  on('f64.promote_f32', cvtFloat(true));
+  on('i32.reinterpret_f32', reinterpret(true, 32));
+  on('i64.reinterpret_f64', reinterpret(true, 64));
+  on('f32.reinterpret_i32', reinterpret(false, 32));
+  on('f64.reinterpret_i64', reinterpret(false, 64));
 }
 
 export type { Label };

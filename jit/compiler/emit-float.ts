@@ -4,8 +4,8 @@
 // unordered case (PF) is handled explicitly.
 import { AluOp, Cond, RoundMode, SseOp, type Mem } from '../../backend-x64/index.js';
 import { F32, F64, I32 } from '../frontend/types.js';
-import { on } from './emitters.js';
-import { G, X, XS, type CodeGen } from './masm.js';
+import { memAware, on } from './emitters.js';
+import { G, Rhs, X, XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 type Fp = 32 | 64;
@@ -20,41 +20,14 @@ function absMask(c: CodeGen, fp: Fp): Mem {
   return fp === 32 ? c.asm.const128(m32, m32) : c.asm.const128(0x7fffffffffffffffn, 0x7fffffffffffffffn);
 }
 
-// The right operand `popRhs` leaves behind: a frame operand (slot or local) or, when rhsMem is
-// null, the register rhsReg (module state: no result object per instruction).
-let rhsMem: Mem | null = null;
-let rhsReg = -1;
-/** false: rhsReg is a cached local's register, not the emitter's to free */
-let rhsOwned = true;
-
-/** Pop both operands: lhs into a register (returned), rhs left in rhsMem / rhsReg / rhsOwned. */
-function popOperands(c: CodeGen): number {
-  const vs = c.vs, i = vs.sp - 1, k = vs.kind[i];
-  if (k === Kind.LOCAL) {
-    // lhs first (allocating may evict cached locals), then look up rhs's cache register.
-    const l = c.entryToReg(i - 1);
-    const li = vs.lo[i], cr = c.cachedLocal(li);
-    vs.drop();
-    vs.drop();
-    if (cr >= 0) { rhsMem = null; rhsReg = cr; rhsOwned = false; }
-    else rhsMem = c.localMem(li);
-    return l;
-  }
-  if (k === Kind.STACK) { rhsMem = c.slotMem(i); vs.drop(); return c.popReg(); }
-  rhsMem = null;
-  rhsReg = c.popReg();
-  rhsOwned = true;
-  return c.popReg();
-}
-
 function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
   const op = fp === 32 ? op32 : op64;
   return (c) => {
-    const l = popOperands(c);
-    const m = rhsMem, r = rhsReg, owned = rhsOwned;
-    if (m) c.asm.sseRM(op, X(l), m);
-    else { c.asm.sseRR(op, X(l), X(r)); if (owned) c.freeReg(F64, r); }
-    c.pushReg(tOf(fp), l);
+    const o = c.popBinary(0);
+    if (o.rhs === Rhs.MEM) c.asm.sseRM(op, X(o.lhs), o.mem);
+    else c.asm.sseRR(op, X(o.lhs), X(o.reg));
+    c.releaseRhs(o, true);
+    c.pushReg(tOf(fp), o.lhs);
   };
 }
 
@@ -165,23 +138,24 @@ function fcompare(rel: number, fp: Fp): (c: CodeGen) => void {
 }
 
 export function registerFloat(): void {
-  on(0x43, (c, ir) => c.vs.pushConst(F32, ir.i32, 0));
-  on(0x44, (c, ir) => c.vs.pushConst(F64, ir.lo, ir.hi));
-  for (const [cmpBase, unBase, binBase, fp] of [[0x5b, 0x8b, 0x92, 32], [0x61, 0x99, 0xa0, 64]] as const) {
-    [EQ, NE, LT, GT, LE, GE].forEach((rel, k) => on(cmpBase + k, fcompare(rel, fp)));
-    on(unBase, unaryMask(true, fp));
-    on(unBase + 1, unaryMask(false, fp));
-    on(unBase + 2, round(RoundMode.CEIL, fp));
-    on(unBase + 3, round(RoundMode.FLOOR, fp));
-    on(unBase + 4, round(RoundMode.TRUNC, fp));
-    on(unBase + 5, round(RoundMode.NEAREST, fp));
-    on(unBase + 6, sqrt(fp));
-    on(binBase, binop(SseOp.ADDSS, SseOp.ADDSD, fp));
-    on(binBase + 1, binop(SseOp.SUBSS, SseOp.SUBSD, fp));
-    on(binBase + 2, binop(SseOp.MULSS, SseOp.MULSD, fp));
-    on(binBase + 3, binop(SseOp.DIVSS, SseOp.DIVSD, fp));
-    on(binBase + 4, minmax(true, fp));
-    on(binBase + 5, minmax(false, fp));
-    on(binBase + 6, copysign(fp));
+  on('f32.const', (c, ir) => c.vs.pushConst(F32, ir.i32, 0));
+  on('f64.const', (c, ir) => c.vs.pushConst(F64, ir.lo, ir.hi));
+  for (const [p, fp] of [['f32', 32], ['f64', 64]] as const) {
+    ([['eq', EQ], ['ne', NE], ['lt', LT], ['gt', GT], ['le', LE], ['ge', GE]] as const).forEach(([n, rel]) => on(`${p}.${n}`, fcompare(rel, fp)));
+    on(`${p}.abs`, unaryMask(true, fp));
+    on(`${p}.neg`, unaryMask(false, fp));
+    on(`${p}.ceil`, round(RoundMode.CEIL, fp));
+    on(`${p}.floor`, round(RoundMode.FLOOR, fp));
+    on(`${p}.trunc`, round(RoundMode.TRUNC, fp));
+    on(`${p}.nearest`, round(RoundMode.NEAREST, fp));
+    on(`${p}.sqrt`, sqrt(fp));
+    on(`${p}.add`, binop(SseOp.ADDSS, SseOp.ADDSD, fp));
+    on(`${p}.sub`, binop(SseOp.SUBSS, SseOp.SUBSD, fp));
+    on(`${p}.mul`, binop(SseOp.MULSS, SseOp.MULSD, fp));
+    on(`${p}.div`, binop(SseOp.DIVSS, SseOp.DIVSD, fp));
+    for (const n of ['add', 'sub', 'mul', 'div']) memAware(`${p}.${n}`);
+    on(`${p}.min`, minmax(true, fp));
+    on(`${p}.max`, minmax(false, fp));
+    on(`${p}.copysign`, copysign(fp));
   }
 }

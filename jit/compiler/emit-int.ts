@@ -1,13 +1,12 @@
 // Integer instructions: constants, ALU ops with immediates folded, compares producing flags
 // (COND), shifts/rotates through cl, division with explicit zero and overflow checks, bit counts
 // and sign extension.
-import { AluOp, BitOp, Cond, ShiftOp, UnaryOp, type Mem } from '../../backend-x64/index.js';
+import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, memIdx, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
-import { COND_AWARE, on } from './emitters.js';
-import { G, R11, RAX, RDX, type CodeGen } from './masm.js';
+import { condAware, memAware, on } from './emitters.js';
+import { G, R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
-import { codeOf } from '../frontend/opcodes.js';
 
 type Size = 32 | 64;
 const typeOf = (s: Size): number => (s === 32 ? I32 : I64);
@@ -18,70 +17,81 @@ function topImm(c: CodeGen, size: Size): boolean {
   return vs.kind[i] === Kind.CONST && (size === 32 || vs.hi[i] === vs.lo[i] >> 31);
 }
 
-// Where `binaryOperands` left the right operand (module state instead of a result object or
-// per-instruction closures: this is the hottest emitter path).
-const RHS_REG = 0, RHS_IMM = 1, RHS_MEM = 2, RHS_CACHED = 3;
-let rhsKind = RHS_REG, rhsReg = 0, rhsImm = 0;
-let rhsMem: Mem | null = null;
+// The operand leaAdd rewrites (one mutable Mem, as emit-memory's ADDR: nothing allocated).
+type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
+const LEA: MutableMem = memIdx(RAX, RAX, 1, 0);
 
 /**
- * Pop the two top values for `op lhs, rhs`: lhs into a register (returned, owned by the caller)
- * and rhs as an immediate (when `imm` and it fits), a frame operand (slot or local) or a
- * register, recorded in rhsKind/rhsImm/rhsMem/rhsReg. An RHS_REG register is the caller's to
- * free; an RHS_CACHED one belongs to a cached local.
+ * Local l is in a cache register, loaded into one first when a second register stays free for
+ * the result (as CodeGen.entryToReg caches a local's first read).
  */
-function binaryOperands(c: CodeGen, size: Size, imm: boolean): number {
-  const vs = c.vs, i = vs.sp - 1;
-  if (imm && topImm(c, size)) {
-    rhsKind = RHS_IMM;
-    rhsImm = vs.lo[i];
-    vs.drop();
-    return c.popReg();
-  }
+function cachedOrCache(c: CodeGen, l: number): boolean {
+  if (c.cache.peek(l) >= 0) return true;
+  return c.ra.freeCount(false) >= 2 && c.cacheLocalForRead(l) >= 0;
+}
+
+/**
+ * `local + imm`, `local - imm`, `local + x` where the local is cached in a register: one
+ * `lea dst, [cache + imm | x]` instead of copying the cache register and adding (the cache
+ * register must survive, so `add` could not work in place). A 32-bit lea truncates the 64-bit
+ * sum, as i32.add wraps, and zeroes the upper half, as i32 registers keep it. False when the
+ * operands do not have that shape (the caller emits the plain sequence).
+ */
+function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
+  const vs = c.vs, i = vs.sp - 1, li = i - 1;
+  if (vs.kind[li] !== Kind.LOCAL || !cachedOrCache(c, vs.lo[li])) return false;
   const k = vs.kind[i];
-  if (k === Kind.LOCAL) {
-    // lhs first, while rhs is still on the stack: allocating it may evict cached locals, and
-    // rhs's cache register must not be taken away between its lookup and its use. A cached
-    // local is then a register operand the emitter must not free.
-    const l = c.entryToReg(i - 1);
-    const li = vs.lo[i];
-    const cr = c.cachedLocal(li);
-    vs.drop();
-    vs.drop();
-    if (cr >= 0) { rhsKind = RHS_CACHED; rhsReg = cr; }
-    else { rhsKind = RHS_MEM; rhsMem = c.localMem(li); }
-    return l;
+  let disp = 0, index = NO_INDEX, owned = false;
+  if (topImm(c, size)) {
+    if (op === AluOp.SUB && vs.lo[i] === -0x80000000) return false; // -imm does not fit
+    disp = op === AluOp.ADD ? vs.lo[i] : -vs.lo[i];
+  } else if (op !== AluOp.ADD) {
+    return false;
+  } else if (k === Kind.REG) {
+    index = vs.reg[i];
+    owned = true;
+  } else if (k === Kind.LOCAL && c.cache.peek(vs.lo[i]) >= 0) {
+    index = c.cachedLocal(vs.lo[i]);
+    c.pinned |= 1 << index; // GPR cache registers: bits 0..15
+  } else {
+    return false;
   }
-  if (k === Kind.STACK) {
-    rhsKind = RHS_MEM;
-    rhsMem = c.slotMem(i);
-    vs.drop();
-    return c.popReg();
-  }
-  rhsKind = RHS_REG;
-  rhsReg = c.popReg();
-  return c.popReg();
+  const base = c.cachedLocal(vs.lo[li]);
+  c.pinned |= 1 << base;
+  vs.drop();
+  vs.drop();
+  // An owned rhs register becomes the result (x + local); else a fresh one (allocating may
+  // evict, but not the pinned cache registers).
+  const d = owned ? index : c.allocReg(false);
+  LEA.base = base; LEA.index = index; LEA.shift = 0; LEA.disp = disp;
+  c.asm.lea(size, G(d), LEA);
+  c.pushReg(typeOf(size), d);
+  return true;
 }
 
 function alu(op: AluOp, size: Size): (c: CodeGen) => void {
+  const leaShape = op === AluOp.ADD || op === AluOp.SUB;
   return (c) => {
     const a = c.asm;
-    const l = binaryOperands(c, size, true);
-    if (rhsKind === RHS_IMM) a.aluRI(op, size, G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) a.aluRM(op, size, G(l), rhsMem as Mem);
-    else { a.aluRR(op, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
-    c.pushReg(typeOf(size), l);
+    if (leaShape && leaAdd(c, op, size)) return;
+    const o = c.popBinary(size);
+    if (o.rhs === Rhs.IMM) a.aluRI(op, size, G(o.lhs), o.imm);
+    else if (o.rhs === Rhs.MEM) a.aluRM(op, size, G(o.lhs), o.mem);
+    else a.aluRR(op, size, G(o.lhs), G(o.reg));
+    c.releaseRhs(o, false);
+    c.pushReg(typeOf(size), o.lhs);
   };
 }
 
 function mul(size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const l = binaryOperands(c, size, true);
-    if (rhsKind === RHS_IMM) a.imulRRI(size, G(l), G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) a.imulRM(size, G(l), rhsMem as Mem);
-    else { a.imulRR(size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
-    c.pushReg(typeOf(size), l);
+    const o = c.popBinary(size);
+    if (o.rhs === Rhs.IMM) a.imulRRI(size, G(o.lhs), G(o.lhs), o.imm);
+    else if (o.rhs === Rhs.MEM) a.imulRM(size, G(o.lhs), o.mem);
+    else a.imulRR(size, G(o.lhs), G(o.reg));
+    c.releaseRhs(o, false);
+    c.pushReg(typeOf(size), o.lhs);
   };
 }
 
@@ -99,11 +109,12 @@ function compare(cc: Cond, size: Size): (c: CodeGen) => void {
       c.pushCond(cc);
       return;
     }
-    const l = binaryOperands(c, size, true);
-    if (rhsKind === RHS_IMM) a.aluRI(AluOp.CMP, size, G(l), rhsImm);
-    else if (rhsKind === RHS_MEM) a.aluRM(AluOp.CMP, size, G(l), rhsMem as Mem);
-    else { a.aluRR(AluOp.CMP, size, G(l), G(rhsReg)); if (rhsKind === RHS_REG) c.freeGpr(rhsReg); }
-    c.freeGpr(l);
+    const o = c.popBinary(size);
+    if (o.rhs === Rhs.IMM) a.aluRI(AluOp.CMP, size, G(o.lhs), o.imm);
+    else if (o.rhs === Rhs.MEM) a.aluRM(AluOp.CMP, size, G(o.lhs), o.mem);
+    else a.aluRR(AluOp.CMP, size, G(o.lhs), G(o.reg));
+    c.releaseRhs(o, false);
+    c.freeGpr(o.lhs);
     c.pushCond(cc);
   };
 }
@@ -128,6 +139,21 @@ function shift(op: ShiftOp, size: Size): (c: CodeGen) => void {
     const a = c.asm, vs = c.vs;
     if (vs.kind[vs.sp - 1] === Kind.CONST) {
       const n = vs.lo[vs.sp - 1] & (size - 1);
+      const li = vs.sp - 2;
+      if (op === ShiftOp.SHL && n >= 1 && n <= 3 && vs.kind[li] === Kind.LOCAL && cachedOrCache(c, vs.lo[li])) {
+        // A cached local shifted into a new register: `lea dst, [x*2^n]` (x + x for n = 1)
+        // instead of copying the cache register and shifting the copy.
+        const src = c.cachedLocal(vs.lo[li]);
+        c.pinned |= 1 << src;
+        vs.drop();
+        vs.drop();
+        const d = c.allocReg(false);
+        LEA.base = n === 1 ? src : NO_BASE; LEA.index = src; LEA.shift = n === 1 ? 0 : n; LEA.disp = 0;
+        a.lea(size, G(d), LEA);
+        LEA.shift = 0;
+        c.pushReg(typeOf(size), d);
+        return;
+      }
       vs.drop();
       const l = c.popReg();
       if (n !== 0) a.shiftRI(op, size, G(l), n);
@@ -222,44 +248,47 @@ function signExt(dst: Size, src: 8 | 16 | 32): (c: CodeGen) => void {
   };
 }
 
-const CMP_CONDS = [Cond.E, Cond.NE, Cond.L, Cond.B, Cond.G, Cond.A, Cond.LE, Cond.BE, Cond.GE, Cond.AE];
+const CMP_CONDS: readonly (readonly [string, Cond])[] = [
+  ['eq', Cond.E], ['ne', Cond.NE], ['lt_s', Cond.L], ['lt_u', Cond.B], ['gt_s', Cond.G],
+  ['gt_u', Cond.A], ['le_s', Cond.LE], ['le_u', Cond.BE], ['ge_s', Cond.GE], ['ge_u', Cond.AE],
+];
 
 export function registerInt(): void {
-  on(0x41, (c, ir) => c.vs.pushConst(I32, ir.i32, 0));
-  on(0x42, (c, ir) => c.vs.pushConst(I64, ir.lo, ir.hi));
-  on(0x45, eqz(32));
-  on(0x50, eqz(64));
-  COND_AWARE[codeOf(0x45)] = 1;
-  COND_AWARE[codeOf(0x50)] = 1;
-  CMP_CONDS.forEach((cc, k) => { on(0x46 + k, compare(cc, 32)); on(0x51 + k, compare(cc, 64)); });
-  for (const [base, size] of [[0x67, 32], [0x79, 64]] as const) {
-    on(base, clz(size));
-    on(base + 1, ctz(size));
-    on(base + 2, popcnt(size));
-    const b = base + 3; // add
-    on(b, alu(AluOp.ADD, size));
-    on(b + 1, alu(AluOp.SUB, size));
-    on(b + 2, mul(size));
-    on(b + 3, division(DIV, true, size));
-    on(b + 4, division(DIV, false, size));
-    on(b + 5, division(REM, true, size));
-    on(b + 6, division(REM, false, size));
-    on(b + 7, alu(AluOp.AND, size));
-    on(b + 8, alu(AluOp.OR, size));
-    on(b + 9, alu(AluOp.XOR, size));
-    on(b + 10, shift(ShiftOp.SHL, size));
-    on(b + 11, shift(ShiftOp.SAR, size));
-    on(b + 12, shift(ShiftOp.SHR, size));
-    on(b + 13, shift(ShiftOp.ROL, size));
-    on(b + 14, shift(ShiftOp.ROR, size));
+  on('i32.const', (c, ir) => c.vs.pushConst(I32, ir.i32, 0));
+  on('i64.const', (c, ir) => c.vs.pushConst(I64, ir.lo, ir.hi));
+  on('i32.eqz', eqz(32));
+  on('i64.eqz', eqz(64));
+  condAware('i32.eqz');
+  condAware('i64.eqz');
+  for (const [p, size] of [['i32', 32], ['i64', 64]] as const) {
+    CMP_CONDS.forEach(([rel, cc]) => { on(`${p}.${rel}`, compare(cc, size)); memAware(`${p}.${rel}`); });
+    for (const n of ['add', 'sub', 'mul', 'and', 'or', 'xor']) memAware(`${p}.${n}`);
+    on(`${p}.clz`, clz(size));
+    on(`${p}.ctz`, ctz(size));
+    on(`${p}.popcnt`, popcnt(size));
+    on(`${p}.add`, alu(AluOp.ADD, size));
+    on(`${p}.sub`, alu(AluOp.SUB, size));
+    on(`${p}.mul`, mul(size));
+    on(`${p}.div_s`, division(DIV, true, size));
+    on(`${p}.div_u`, division(DIV, false, size));
+    on(`${p}.rem_s`, division(REM, true, size));
+    on(`${p}.rem_u`, division(REM, false, size));
+    on(`${p}.and`, alu(AluOp.AND, size));
+    on(`${p}.or`, alu(AluOp.OR, size));
+    on(`${p}.xor`, alu(AluOp.XOR, size));
+    on(`${p}.shl`, shift(ShiftOp.SHL, size));
+    on(`${p}.shr_s`, shift(ShiftOp.SAR, size));
+    on(`${p}.shr_u`, shift(ShiftOp.SHR, size));
+    on(`${p}.rotl`, shift(ShiftOp.ROL, size));
+    on(`${p}.rotr`, shift(ShiftOp.ROR, size));
   }
-  on(0xc0, signExt(32, 8));
-  on(0xc1, signExt(32, 16));
-  on(0xc2, signExt(64, 8));
-  on(0xc3, signExt(64, 16));
-  on(0xc4, signExt(64, 32));
+  on('i32.extend8_s', signExt(32, 8));
+  on('i32.extend16_s', signExt(32, 16));
+  on('i64.extend8_s', signExt(64, 8));
+  on('i64.extend16_s', signExt(64, 16));
+  on('i64.extend32_s', signExt(64, 32));
   // i32.wrap_i64: the 32-bit mov clears the upper half (i32 registers keep it zero).
-  on(0xa7, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I32, r); });
-  on(0xac, (c) => { const r = c.popReg(); c.asm.movsxRR(64, 32, G(r), G(r)); c.pushReg(I64, r); });
-  on(0xad, (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I64, r); });
+  on('i32.wrap_i64', (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I32, r); });
+  on('i64.extend_i32_s', (c) => { const r = c.popReg(); c.asm.movsxRR(64, 32, G(r), G(r)); c.pushReg(I64, r); });
+  on('i64.extend_i32_u', (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I64, r); });
 }

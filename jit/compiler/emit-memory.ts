@@ -7,6 +7,7 @@ import { VMCTX } from '../../abi/vmctx.js';
 import { F32, F64, I32, I64 } from '../frontend/types.js';
 import { on } from './emitters.js';
 import { G, R11, R14, R15, X, type CodeGen } from './masm.js';
+import { SCRATCH_GPR } from './regalloc.js';
 import { Kind } from './value-stack.js';
 import { RT } from './runtime-calls.js';
 
@@ -47,11 +48,21 @@ export function address(c: CodeGen, offset: number): number {
 }
 
 type LoadKind = 'i32' | 'i64' | 'f32' | 'f64' | 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32';
+/** Loads an ALU/SSE op can take as its memory operand (the same width, no extension). */
+const FOLDABLE: Readonly<Record<LoadKind, boolean>> = {
+  i32: true, i64: true, f32: true, f64: true, s8: false, u8: false, s16: false, u16: false, s32: false, u32: false,
+};
 
 function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: number }) => void {
   return (c, ir) => {
     const a = c.asm;
     const reg = address(c, ir.memOffset >>> 0), m: Mem = ADDR;
+    if (FOLDABLE[kind] && m.index !== SCRATCH_GPR) {
+      // Full-width loads wait for their user (r11 is the MacroAssembler's scratch: an index
+      // there would not survive, so those loads are emitted at once).
+      c.pushLoad(result, m.index, m.disp, reg >= 0);
+      return;
+    }
     const xmm = kind === 'f32' || kind === 'f64';
     let d: number;
     if (xmm) { d = c.allocReg(true); if (reg >= 0) c.freeGpr(reg); }
@@ -98,34 +109,34 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
 }
 
 export function registerMemory(): void {
-  on(0x28, load('i32', I32));
-  on(0x29, load('i64', I64));
-  on(0x2a, load('f32', F32));
-  on(0x2b, load('f64', F64));
-  on(0x2c, load('s8', I32));
-  on(0x2d, load('u8', I32));
-  on(0x2e, load('s16', I32));
-  on(0x2f, load('u16', I32));
-  on(0x30, load('s8', I64));
-  on(0x31, load('u8', I64));
-  on(0x32, load('s16', I64));
-  on(0x33, load('u16', I64));
-  on(0x34, load('s32', I64));
-  on(0x35, load('u32', I64));
-  on(0x36, store(32, I32));
-  on(0x37, store(64, I64));
-  on(0x38, store(32, F32));
-  on(0x39, store(64, F64));
-  on(0x3a, store(8, I32));
-  on(0x3b, store(16, I32));
-  on(0x3c, store(8, I64));
-  on(0x3d, store(16, I64));
-  on(0x3e, store(32, I64));
-  on(0x3f, (c) => {
+  on('i32.load', load('i32', I32));
+  on('i64.load', load('i64', I64));
+  on('f32.load', load('f32', F32));
+  on('f64.load', load('f64', F64));
+  on('i32.load8_s', load('s8', I32));
+  on('i32.load8_u', load('u8', I32));
+  on('i32.load16_s', load('s16', I32));
+  on('i32.load16_u', load('u16', I32));
+  on('i64.load8_s', load('s8', I64));
+  on('i64.load8_u', load('u8', I64));
+  on('i64.load16_s', load('s16', I64));
+  on('i64.load16_u', load('u16', I64));
+  on('i64.load32_s', load('s32', I64));
+  on('i64.load32_u', load('u32', I64));
+  on('i32.store', store(32, I32));
+  on('i64.store', store(64, I64));
+  on('f32.store', store(32, F32));
+  on('f64.store', store(64, F64));
+  on('i32.store8', store(8, I32));
+  on('i32.store16', store(16, I32));
+  on('i64.store8', store(8, I64));
+  on('i64.store16', store(16, I64));
+  on('i64.store32', store(32, I64));
+  on('memory.size', (c) => {
     const r = c.allocReg(false);
     c.asm.movRM(32, G(r), mem(R15, VMCTX.memoryPages));
     c.pushReg(I32, r);
   });
   // memory.grow needs the host (mprotect, bookkeeping of every instance sharing the memory).
-  on(0x40, (c) => c.runtimeCall(RT.memoryGrow, 1, I32));
+  on('memory.grow', (c) => c.runtimeCall(RT.memoryGrow, 1, I32));
 }

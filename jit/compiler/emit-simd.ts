@@ -17,7 +17,6 @@ import { G, X, XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 const V = V128;
-const S = (sub: number): number => 0xfd00 + sub;
 
 /** A 128-bit pool constant with every lane of `bits` bits equal to `v`. */
 function splatConst(c: CodeGen, bits: 8 | 16 | 32 | 64, v: bigint): Mem {
@@ -699,146 +698,146 @@ function storeLane(bytes: LaneBytes | 16): (c: CodeGen, ir: Ir) => void {
 
 // ---- the table ---------------------------------------------------------------------------------------
 
-const INT_CMP: [number, SimdOp, SimdOp, SimdOp, SimdOp, SimdOp, SimdOp][] = [
-  // first opcode, eq, gt_s, min_s, max_s, min_u, max_u
-  [0x23, SimdOp.PCMPEQB, SimdOp.PCMPGTB, SimdOp.PMINSB, SimdOp.PMAXSB, SimdOp.PMINUB, SimdOp.PMAXUB],
-  [0x2d, SimdOp.PCMPEQW, SimdOp.PCMPGTW, SimdOp.PMINSW, SimdOp.PMAXSW, SimdOp.PMINUW, SimdOp.PMAXUW],
-  [0x37, SimdOp.PCMPEQD, SimdOp.PCMPGTD, SimdOp.PMINSD, SimdOp.PMAXSD, SimdOp.PMINUD, SimdOp.PMAXUD],
+const INT_CMP: [string, SimdOp, SimdOp, SimdOp, SimdOp, SimdOp, SimdOp][] = [
+  // shape, eq, gt_s, min_s, max_s, min_u, max_u
+  ['i8x16', SimdOp.PCMPEQB, SimdOp.PCMPGTB, SimdOp.PMINSB, SimdOp.PMAXSB, SimdOp.PMINUB, SimdOp.PMAXUB],
+  ['i16x8', SimdOp.PCMPEQW, SimdOp.PCMPGTW, SimdOp.PMINSW, SimdOp.PMAXSW, SimdOp.PMINUW, SimdOp.PMAXUW],
+  ['i32x4', SimdOp.PCMPEQD, SimdOp.PCMPGTD, SimdOp.PMINSD, SimdOp.PMAXSD, SimdOp.PMINUD, SimdOp.PMAXUD],
 ];
 
 /** Binary ops that are one instruction (a = a op b), by sub-opcode. */
-const BIN: [number, SimdOp][] = [
-  [0x4e, SimdOp.PAND], [0x50, SimdOp.POR], [0x51, SimdOp.PXOR],
-  [0x65, SimdOp.PACKSSWB], [0x66, SimdOp.PACKUSWB],
-  [0x6e, SimdOp.PADDB], [0x6f, SimdOp.PADDSB], [0x70, SimdOp.PADDUSB],
-  [0x71, SimdOp.PSUBB], [0x72, SimdOp.PSUBSB], [0x73, SimdOp.PSUBUSB],
-  [0x76, SimdOp.PMINSB], [0x77, SimdOp.PMINUB], [0x78, SimdOp.PMAXSB], [0x79, SimdOp.PMAXUB], [0x7b, SimdOp.PAVGB],
-  [0x85, SimdOp.PACKSSDW], [0x86, SimdOp.PACKUSDW],
-  [0x8e, SimdOp.PADDW], [0x8f, SimdOp.PADDSW], [0x90, SimdOp.PADDUSW],
-  [0x91, SimdOp.PSUBW], [0x92, SimdOp.PSUBSW], [0x93, SimdOp.PSUBUSW],
-  [0x95, SimdOp.PMULLW], [0x96, SimdOp.PMINSW], [0x97, SimdOp.PMINUW], [0x98, SimdOp.PMAXSW], [0x99, SimdOp.PMAXUW],
-  [0x9b, SimdOp.PAVGW],
-  [0xae, SimdOp.PADDD], [0xb1, SimdOp.PSUBD], [0xb5, SimdOp.PMULLD],
-  [0xb6, SimdOp.PMINSD], [0xb7, SimdOp.PMINUD], [0xb8, SimdOp.PMAXSD], [0xb9, SimdOp.PMAXUD], [0xba, SimdOp.PMADDWD],
-  [0xce, SimdOp.PADDQ], [0xd1, SimdOp.PSUBQ], [0xd6, SimdOp.PCMPEQQ],
-  [0xe4, SimdOp.ADDPS], [0xe5, SimdOp.SUBPS], [0xe6, SimdOp.MULPS], [0xe7, SimdOp.DIVPS],
-  [0xf0, SimdOp.ADDPD], [0xf1, SimdOp.SUBPD], [0xf2, SimdOp.MULPD], [0xf3, SimdOp.DIVPD],
+const BIN: [string, SimdOp][] = [
+  ['v128.and', SimdOp.PAND], ['v128.or', SimdOp.POR], ['v128.xor', SimdOp.PXOR],
+  ['i8x16.narrow_i16x8_s', SimdOp.PACKSSWB], ['i8x16.narrow_i16x8_u', SimdOp.PACKUSWB],
+  ['i8x16.add', SimdOp.PADDB], ['i8x16.add_sat_s', SimdOp.PADDSB], ['i8x16.add_sat_u', SimdOp.PADDUSB],
+  ['i8x16.sub', SimdOp.PSUBB], ['i8x16.sub_sat_s', SimdOp.PSUBSB], ['i8x16.sub_sat_u', SimdOp.PSUBUSB],
+  ['i8x16.min_s', SimdOp.PMINSB], ['i8x16.min_u', SimdOp.PMINUB], ['i8x16.max_s', SimdOp.PMAXSB], ['i8x16.max_u', SimdOp.PMAXUB], ['i8x16.avgr_u', SimdOp.PAVGB],
+  ['i16x8.narrow_i32x4_s', SimdOp.PACKSSDW], ['i16x8.narrow_i32x4_u', SimdOp.PACKUSDW],
+  ['i16x8.add', SimdOp.PADDW], ['i16x8.add_sat_s', SimdOp.PADDSW], ['i16x8.add_sat_u', SimdOp.PADDUSW],
+  ['i16x8.sub', SimdOp.PSUBW], ['i16x8.sub_sat_s', SimdOp.PSUBSW], ['i16x8.sub_sat_u', SimdOp.PSUBUSW],
+  ['i16x8.mul', SimdOp.PMULLW], ['i16x8.min_s', SimdOp.PMINSW], ['i16x8.min_u', SimdOp.PMINUW], ['i16x8.max_s', SimdOp.PMAXSW], ['i16x8.max_u', SimdOp.PMAXUW],
+  ['i16x8.avgr_u', SimdOp.PAVGW],
+  ['i32x4.add', SimdOp.PADDD], ['i32x4.sub', SimdOp.PSUBD], ['i32x4.mul', SimdOp.PMULLD],
+  ['i32x4.min_s', SimdOp.PMINSD], ['i32x4.min_u', SimdOp.PMINUD], ['i32x4.max_s', SimdOp.PMAXSD], ['i32x4.max_u', SimdOp.PMAXUD], ['i32x4.dot_i16x8_s', SimdOp.PMADDWD],
+  ['i64x2.add', SimdOp.PADDQ], ['i64x2.sub', SimdOp.PSUBQ], ['i64x2.eq', SimdOp.PCMPEQQ],
+  ['f32x4.add', SimdOp.ADDPS], ['f32x4.sub', SimdOp.SUBPS], ['f32x4.mul', SimdOp.MULPS], ['f32x4.div', SimdOp.DIVPS],
+  ['f64x2.add', SimdOp.ADDPD], ['f64x2.sub', SimdOp.SUBPD], ['f64x2.mul', SimdOp.MULPD], ['f64x2.div', SimdOp.DIVPD],
 ];
 
-const ROUND: [number, SimdImmOp, number][] = [
-  [0x67, SimdImmOp.ROUNDPS, RoundMode.CEIL], [0x68, SimdImmOp.ROUNDPS, RoundMode.FLOOR],
-  [0x69, SimdImmOp.ROUNDPS, RoundMode.TRUNC], [0x6a, SimdImmOp.ROUNDPS, RoundMode.NEAREST],
-  [0x74, SimdImmOp.ROUNDPD, RoundMode.CEIL], [0x75, SimdImmOp.ROUNDPD, RoundMode.FLOOR],
-  [0x7a, SimdImmOp.ROUNDPD, RoundMode.TRUNC], [0x94, SimdImmOp.ROUNDPD, RoundMode.NEAREST],
+const ROUND: [string, SimdImmOp, number][] = [
+  ['f32x4.ceil', SimdImmOp.ROUNDPS, RoundMode.CEIL], ['f32x4.floor', SimdImmOp.ROUNDPS, RoundMode.FLOOR],
+  ['f32x4.trunc', SimdImmOp.ROUNDPS, RoundMode.TRUNC], ['f32x4.nearest', SimdImmOp.ROUNDPS, RoundMode.NEAREST],
+  ['f64x2.ceil', SimdImmOp.ROUNDPD, RoundMode.CEIL], ['f64x2.floor', SimdImmOp.ROUNDPD, RoundMode.FLOOR],
+  ['f64x2.trunc', SimdImmOp.ROUNDPD, RoundMode.TRUNC], ['f64x2.nearest', SimdImmOp.ROUNDPD, RoundMode.NEAREST],
 ];
 
 const SIGN32 = 0x80000000n, SIGN64 = 1n << 63n;
 
 export function registerSimd(): void {
   // memory
-  on(S(0x00), loadOp(SimdOp.MOVDQU));
-  on(S(0x01), loadOp(SimdOp.PMOVSXBW)); on(S(0x02), loadOp(SimdOp.PMOVZXBW));
-  on(S(0x03), loadOp(SimdOp.PMOVSXWD)); on(S(0x04), loadOp(SimdOp.PMOVZXWD));
-  on(S(0x05), loadOp(SimdOp.PMOVSXDQ)); on(S(0x06), loadOp(SimdOp.PMOVZXDQ));
-  on(S(0x07), loadSplat(1)); on(S(0x08), loadSplat(2)); on(S(0x09), loadSplat(4)); on(S(0x0a), loadSplat(8));
-  on(S(0x0b), storeLane(16));
-  on(S(0x54), loadLane(1)); on(S(0x55), loadLane(2)); on(S(0x56), loadLane(4)); on(S(0x57), loadLane(8));
-  on(S(0x58), storeLane(1)); on(S(0x59), storeLane(2)); on(S(0x5a), storeLane(4)); on(S(0x5b), storeLane(8));
-  on(S(0x5c), loadOp(SseOp.MOVSS)); on(S(0x5d), loadOp(SseOp.MOVQ));
+  on('v128.load', loadOp(SimdOp.MOVDQU));
+  on('v128.load8x8_s', loadOp(SimdOp.PMOVSXBW)); on('v128.load8x8_u', loadOp(SimdOp.PMOVZXBW));
+  on('v128.load16x4_s', loadOp(SimdOp.PMOVSXWD)); on('v128.load16x4_u', loadOp(SimdOp.PMOVZXWD));
+  on('v128.load32x2_s', loadOp(SimdOp.PMOVSXDQ)); on('v128.load32x2_u', loadOp(SimdOp.PMOVZXDQ));
+  on('v128.load8_splat', loadSplat(1)); on('v128.load16_splat', loadSplat(2)); on('v128.load32_splat', loadSplat(4)); on('v128.load64_splat', loadSplat(8));
+  on('v128.store', storeLane(16));
+  on('v128.load8_lane', loadLane(1)); on('v128.load16_lane', loadLane(2)); on('v128.load32_lane', loadLane(4)); on('v128.load64_lane', loadLane(8));
+  on('v128.store8_lane', storeLane(1)); on('v128.store16_lane', storeLane(2)); on('v128.store32_lane', storeLane(4)); on('v128.store64_lane', storeLane(8));
+  on('v128.load32_zero', loadOp(SseOp.MOVSS)); on('v128.load64_zero', loadOp(SseOp.MOVQ));
   // constants, shuffles, splats, lanes
-  on(S(0x0c), (c, ir) => v128Const(c, ir.v128));
-  on(S(0x0d), (c, ir) => shuffle(c, ir.v128));
-  on(S(0x0e), swizzle);
-  on(S(0x0f), splatInt(1)); on(S(0x10), splatInt(2)); on(S(0x11), splatInt(4)); on(S(0x12), splatInt(8));
-  on(S(0x13), splatFloat(4)); on(S(0x14), splatFloat(8));
-  on(S(0x15), extractInt(1, true, I32)); on(S(0x16), extractInt(1, false, I32)); on(S(0x17), replaceInt(1));
-  on(S(0x18), extractInt(2, true, I32)); on(S(0x19), extractInt(2, false, I32)); on(S(0x1a), replaceInt(2));
-  on(S(0x1b), extractInt(4, false, I32)); on(S(0x1c), replaceInt(4));
-  on(S(0x1d), extractInt(8, false, I64)); on(S(0x1e), replaceInt(8));
-  on(S(0x1f), extractFloat(4)); on(S(0x20), replaceFloat(4));
-  on(S(0x21), extractFloat(8)); on(S(0x22), replaceFloat(8));
+  on('v128.const', (c, ir) => v128Const(c, ir.v128));
+  on('i8x16.shuffle', (c, ir) => shuffle(c, ir.v128));
+  on('i8x16.swizzle', swizzle);
+  on('i8x16.splat', splatInt(1)); on('i16x8.splat', splatInt(2)); on('i32x4.splat', splatInt(4)); on('i64x2.splat', splatInt(8));
+  on('f32x4.splat', splatFloat(4)); on('f64x2.splat', splatFloat(8));
+  on('i8x16.extract_lane_s', extractInt(1, true, I32)); on('i8x16.extract_lane_u', extractInt(1, false, I32)); on('i8x16.replace_lane', replaceInt(1));
+  on('i16x8.extract_lane_s', extractInt(2, true, I32)); on('i16x8.extract_lane_u', extractInt(2, false, I32)); on('i16x8.replace_lane', replaceInt(2));
+  on('i32x4.extract_lane', extractInt(4, false, I32)); on('i32x4.replace_lane', replaceInt(4));
+  on('i64x2.extract_lane', extractInt(8, false, I64)); on('i64x2.replace_lane', replaceInt(8));
+  on('f32x4.extract_lane', extractFloat(4)); on('f32x4.replace_lane', replaceFloat(4));
+  on('f64x2.extract_lane', extractFloat(8)); on('f64x2.replace_lane', replaceFloat(8));
   // integer compares: eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u
-  for (const [first, eq, gt, , , minu, maxu] of INT_CMP) {
-    on(S(first), binary(eq, Shape.bin));
-    on(S(first + 1), binary(eq, Shape.binNot));
-    on(S(first + 2), binary(gt, Shape.swap));
-    on(S(first + 3), ucmp(maxu, eq, true));
-    on(S(first + 4), binary(gt, Shape.bin));
-    on(S(first + 5), ucmp(minu, eq, true));
-    on(S(first + 6), binary(gt, Shape.binNot));
-    on(S(first + 7), ucmp(minu, eq, false));
-    on(S(first + 8), binary(gt, Shape.swapNot));
-    on(S(first + 9), ucmp(maxu, eq, false));
+  for (const [p, eq, gt, , , minu, maxu] of INT_CMP) {
+    on(`${p}.eq`, binary(eq, Shape.bin));
+    on(`${p}.ne`, binary(eq, Shape.binNot));
+    on(`${p}.lt_s`, binary(gt, Shape.swap));
+    on(`${p}.lt_u`, ucmp(maxu, eq, true));
+    on(`${p}.gt_s`, binary(gt, Shape.bin));
+    on(`${p}.gt_u`, ucmp(minu, eq, true));
+    on(`${p}.le_s`, binary(gt, Shape.binNot));
+    on(`${p}.le_u`, ucmp(minu, eq, false));
+    on(`${p}.ge_s`, binary(gt, Shape.swapNot));
+    on(`${p}.ge_u`, ucmp(maxu, eq, false));
   }
   // i64x2 compares: eq (table) ne lt_s gt_s le_s ge_s
-  on(S(0xd7), binary(SimdOp.PCMPEQQ, Shape.binNot));
-  on(S(0xd8), binary(SimdOp.PCMPGTQ, Shape.swap));
-  on(S(0xd9), binary(SimdOp.PCMPGTQ, Shape.bin));
-  on(S(0xda), binary(SimdOp.PCMPGTQ, Shape.binNot));
-  on(S(0xdb), binary(SimdOp.PCMPGTQ, Shape.swapNot));
+  on('i64x2.ne', binary(SimdOp.PCMPEQQ, Shape.binNot));
+  on('i64x2.lt_s', binary(SimdOp.PCMPGTQ, Shape.swap));
+  on('i64x2.gt_s', binary(SimdOp.PCMPGTQ, Shape.bin));
+  on('i64x2.le_s', binary(SimdOp.PCMPGTQ, Shape.binNot));
+  on('i64x2.ge_s', binary(SimdOp.PCMPGTQ, Shape.swapNot));
   // float compares: eq ne lt gt le ge
-  for (const [first, op] of [[0x41, SimdImmOp.CMPPS], [0x47, SimdImmOp.CMPPD]] as const) {
-    on(S(first), fcmp(op, FpCmp.EQ, false));
-    on(S(first + 1), fcmp(op, FpCmp.NEQ, false));
-    on(S(first + 2), fcmp(op, FpCmp.LT, false));
-    on(S(first + 3), fcmp(op, FpCmp.LT, true));
-    on(S(first + 4), fcmp(op, FpCmp.LE, false));
-    on(S(first + 5), fcmp(op, FpCmp.LE, true));
+  for (const [p, op] of [['f32x4', SimdImmOp.CMPPS], ['f64x2', SimdImmOp.CMPPD]] as const) {
+    on(`${p}.eq`, fcmp(op, FpCmp.EQ, false));
+    on(`${p}.ne`, fcmp(op, FpCmp.NEQ, false));
+    on(`${p}.lt`, fcmp(op, FpCmp.LT, false));
+    on(`${p}.gt`, fcmp(op, FpCmp.LT, true));
+    on(`${p}.le`, fcmp(op, FpCmp.LE, false));
+    on(`${p}.ge`, fcmp(op, FpCmp.LE, true));
   }
-  for (const [sub, op] of BIN) on(S(sub), binary(op, Shape.bin));
+  for (const [n, op] of BIN) on(n, binary(op, Shape.bin));
   // bitwise
-  on(S(0x4d), unary(not));
-  on(S(0x4f), binary(SimdOp.PANDN, Shape.swap)); // a & ~b = pandn b, a
-  on(S(0x52), bitselect);
-  on(S(0x53), anyTrue);
+  on('v128.not', unary(not));
+  on('v128.andnot', binary(SimdOp.PANDN, Shape.swap)); // a & ~b = pandn b, a
+  on('v128.bitselect', bitselect);
+  on('v128.any_true', anyTrue);
   // lane tests and masks
-  on(S(0x63), allTrue(SimdOp.PCMPEQB)); on(S(0x83), allTrue(SimdOp.PCMPEQW));
-  on(S(0xa3), allTrue(SimdOp.PCMPEQD)); on(S(0xc3), allTrue(SimdOp.PCMPEQQ));
-  on(S(0x64), bitmask(1)); on(S(0x84), bitmask(2)); on(S(0xa4), bitmask(4)); on(S(0xc4), bitmask(8));
+  on('i8x16.all_true', allTrue(SimdOp.PCMPEQB)); on('i16x8.all_true', allTrue(SimdOp.PCMPEQW));
+  on('i32x4.all_true', allTrue(SimdOp.PCMPEQD)); on('i64x2.all_true', allTrue(SimdOp.PCMPEQQ));
+  on('i8x16.bitmask', bitmask(1)); on('i16x8.bitmask', bitmask(2)); on('i32x4.bitmask', bitmask(4)); on('i64x2.bitmask', bitmask(8));
   // integer unary
-  on(S(0x60), unaryOp(SimdOp.PABSB)); on(S(0x80), unaryOp(SimdOp.PABSW)); on(S(0xa0), unaryOp(SimdOp.PABSD));
-  on(S(0xc0), unary(i64x2Abs));
-  on(S(0x61), neg(SimdOp.PSUBB)); on(S(0x81), neg(SimdOp.PSUBW)); on(S(0xa1), neg(SimdOp.PSUBD)); on(S(0xc1), neg(SimdOp.PSUBQ));
-  on(S(0x62), unary(popcnt));
-  on(S(0x7c), unary((c, r) => extaddPairwise(c, r, 'i8s'))); on(S(0x7d), unary((c, r) => extaddPairwise(c, r, 'i8u')));
-  on(S(0x7e), unary((c, r) => extaddPairwise(c, r, 'i16s'))); on(S(0x7f), unary((c, r) => extaddPairwise(c, r, 'i16u')));
-  on(S(0x82), q15mulr);
+  on('i8x16.abs', unaryOp(SimdOp.PABSB)); on('i16x8.abs', unaryOp(SimdOp.PABSW)); on('i32x4.abs', unaryOp(SimdOp.PABSD));
+  on('i64x2.abs', unary(i64x2Abs));
+  on('i8x16.neg', neg(SimdOp.PSUBB)); on('i16x8.neg', neg(SimdOp.PSUBW)); on('i32x4.neg', neg(SimdOp.PSUBD)); on('i64x2.neg', neg(SimdOp.PSUBQ));
+  on('i8x16.popcnt', unary(popcnt));
+  on('i16x8.extadd_pairwise_i8x16_s', unary((c, r) => extaddPairwise(c, r, 'i8s'))); on('i16x8.extadd_pairwise_i8x16_u', unary((c, r) => extaddPairwise(c, r, 'i8u')));
+  on('i32x4.extadd_pairwise_i16x8_s', unary((c, r) => extaddPairwise(c, r, 'i16s'))); on('i32x4.extadd_pairwise_i16x8_u', unary((c, r) => extaddPairwise(c, r, 'i16u')));
+  on('i16x8.q15mulr_sat_s', q15mulr);
   // widening
-  on(S(0x87), extend(SimdOp.PMOVSXBW, false)); on(S(0x88), extend(SimdOp.PMOVSXBW, true));
-  on(S(0x89), extend(SimdOp.PMOVZXBW, false)); on(S(0x8a), extend(SimdOp.PMOVZXBW, true));
-  on(S(0xa7), extend(SimdOp.PMOVSXWD, false)); on(S(0xa8), extend(SimdOp.PMOVSXWD, true));
-  on(S(0xa9), extend(SimdOp.PMOVZXWD, false)); on(S(0xaa), extend(SimdOp.PMOVZXWD, true));
-  on(S(0xc7), extend(SimdOp.PMOVSXDQ, false)); on(S(0xc8), extend(SimdOp.PMOVSXDQ, true));
-  on(S(0xc9), extend(SimdOp.PMOVZXDQ, false)); on(S(0xca), extend(SimdOp.PMOVZXDQ, true));
-  on(S(0x9c), extmul(SimdOp.PMOVSXBW, SimdOp.PMULLW, false)); on(S(0x9d), extmul(SimdOp.PMOVSXBW, SimdOp.PMULLW, true));
-  on(S(0x9e), extmul(SimdOp.PMOVZXBW, SimdOp.PMULLW, false)); on(S(0x9f), extmul(SimdOp.PMOVZXBW, SimdOp.PMULLW, true));
-  on(S(0xbc), extmul(SimdOp.PMOVSXWD, SimdOp.PMULLD, false)); on(S(0xbd), extmul(SimdOp.PMOVSXWD, SimdOp.PMULLD, true));
-  on(S(0xbe), extmul(SimdOp.PMOVZXWD, SimdOp.PMULLD, false)); on(S(0xbf), extmul(SimdOp.PMOVZXWD, SimdOp.PMULLD, true));
-  on(S(0xdc), extmul64(true, false)); on(S(0xdd), extmul64(true, true));
-  on(S(0xde), extmul64(false, false)); on(S(0xdf), extmul64(false, true));
-  on(S(0xd5), i64x2Mul);
+  on('i16x8.extend_low_i8x16_s', extend(SimdOp.PMOVSXBW, false)); on('i16x8.extend_high_i8x16_s', extend(SimdOp.PMOVSXBW, true));
+  on('i16x8.extend_low_i8x16_u', extend(SimdOp.PMOVZXBW, false)); on('i16x8.extend_high_i8x16_u', extend(SimdOp.PMOVZXBW, true));
+  on('i32x4.extend_low_i16x8_s', extend(SimdOp.PMOVSXWD, false)); on('i32x4.extend_high_i16x8_s', extend(SimdOp.PMOVSXWD, true));
+  on('i32x4.extend_low_i16x8_u', extend(SimdOp.PMOVZXWD, false)); on('i32x4.extend_high_i16x8_u', extend(SimdOp.PMOVZXWD, true));
+  on('i64x2.extend_low_i32x4_s', extend(SimdOp.PMOVSXDQ, false)); on('i64x2.extend_high_i32x4_s', extend(SimdOp.PMOVSXDQ, true));
+  on('i64x2.extend_low_i32x4_u', extend(SimdOp.PMOVZXDQ, false)); on('i64x2.extend_high_i32x4_u', extend(SimdOp.PMOVZXDQ, true));
+  on('i16x8.extmul_low_i8x16_s', extmul(SimdOp.PMOVSXBW, SimdOp.PMULLW, false)); on('i16x8.extmul_high_i8x16_s', extmul(SimdOp.PMOVSXBW, SimdOp.PMULLW, true));
+  on('i16x8.extmul_low_i8x16_u', extmul(SimdOp.PMOVZXBW, SimdOp.PMULLW, false)); on('i16x8.extmul_high_i8x16_u', extmul(SimdOp.PMOVZXBW, SimdOp.PMULLW, true));
+  on('i32x4.extmul_low_i16x8_s', extmul(SimdOp.PMOVSXWD, SimdOp.PMULLD, false)); on('i32x4.extmul_high_i16x8_s', extmul(SimdOp.PMOVSXWD, SimdOp.PMULLD, true));
+  on('i32x4.extmul_low_i16x8_u', extmul(SimdOp.PMOVZXWD, SimdOp.PMULLD, false)); on('i32x4.extmul_high_i16x8_u', extmul(SimdOp.PMOVZXWD, SimdOp.PMULLD, true));
+  on('i64x2.extmul_low_i32x4_s', extmul64(true, false)); on('i64x2.extmul_high_i32x4_s', extmul64(true, true));
+  on('i64x2.extmul_low_i32x4_u', extmul64(false, false)); on('i64x2.extmul_high_i32x4_u', extmul64(false, true));
+  on('i64x2.mul', i64x2Mul);
   // shifts
-  const SH: [number, 8 | 16 | 32 | 64][] = [[0x6b, 8], [0x8b, 16], [0xab, 32], [0xcb, 64]];
-  for (const [first, bits] of SH) {
-    on(S(first), shift('shl', bits)); on(S(first + 1), shift('shr_s', bits)); on(S(first + 2), shift('shr_u', bits));
+  const SH: [string, 8 | 16 | 32 | 64][] = [['i8x16', 8], ['i16x8', 16], ['i32x4', 32], ['i64x2', 64]];
+  for (const [p, bits] of SH) {
+    on(`${p}.shl`, shift('shl', bits)); on(`${p}.shr_s`, shift('shr_s', bits)); on(`${p}.shr_u`, shift('shr_u', bits));
   }
   // float unary
-  on(S(0xe0), unaryMem(SimdOp.ANDPS, (c) => splatConst(c, 32, SIGN32 - 1n)));
-  on(S(0xe1), unaryMem(SimdOp.XORPS, (c) => splatConst(c, 32, SIGN32)));
-  on(S(0xe3), unaryOp(SimdOp.SQRTPS));
-  on(S(0xec), unaryMem(SimdOp.ANDPS, (c) => splatConst(c, 64, SIGN64 - 1n)));
-  on(S(0xed), unaryMem(SimdOp.XORPS, (c) => splatConst(c, 64, SIGN64)));
-  on(S(0xef), unaryOp(SimdOp.SQRTPD));
-  for (const [sub, op, mode] of ROUND) on(S(sub), unary((c, r) => c.asm.simdRRI(op, X(r), X(r), mode)));
-  on(S(0xe8), fminmax(false, false)); on(S(0xe9), fminmax(true, false));
-  on(S(0xf4), fminmax(false, true)); on(S(0xf5), fminmax(true, true));
-  on(S(0xea), pminmax(SimdOp.MINPS)); on(S(0xeb), pminmax(SimdOp.MAXPS));
-  on(S(0xf6), pminmax(SimdOp.MINPD)); on(S(0xf7), pminmax(SimdOp.MAXPD));
+  on('f32x4.abs', unaryMem(SimdOp.ANDPS, (c) => splatConst(c, 32, SIGN32 - 1n)));
+  on('f32x4.neg', unaryMem(SimdOp.XORPS, (c) => splatConst(c, 32, SIGN32)));
+  on('f32x4.sqrt', unaryOp(SimdOp.SQRTPS));
+  on('f64x2.abs', unaryMem(SimdOp.ANDPS, (c) => splatConst(c, 64, SIGN64 - 1n)));
+  on('f64x2.neg', unaryMem(SimdOp.XORPS, (c) => splatConst(c, 64, SIGN64)));
+  on('f64x2.sqrt', unaryOp(SimdOp.SQRTPD));
+  for (const [n, op, mode] of ROUND) on(n, unary((c, r) => c.asm.simdRRI(op, X(r), X(r), mode)));
+  on('f32x4.min', fminmax(false, false)); on('f32x4.max', fminmax(true, false));
+  on('f64x2.min', fminmax(false, true)); on('f64x2.max', fminmax(true, true));
+  on('f32x4.pmin', pminmax(SimdOp.MINPS)); on('f32x4.pmax', pminmax(SimdOp.MAXPS));
+  on('f64x2.pmin', pminmax(SimdOp.MINPD)); on('f64x2.pmax', pminmax(SimdOp.MAXPD));
   // conversions
-  on(S(0x5e), unaryOp(SimdOp.CVTPD2PS));
-  on(S(0x5f), unaryOp(SimdOp.CVTPS2PD));
-  on(S(0xf8), unary(truncSatF32S)); on(S(0xf9), unary(truncSatF32U));
-  on(S(0xfa), unaryOp(SimdOp.CVTDQ2PS)); on(S(0xfb), unary(convertU32ToF32));
-  on(S(0xfc), unary(truncSatF64SZero)); on(S(0xfd), unary(truncSatF64UZero));
-  on(S(0xfe), unaryOp(SimdOp.CVTDQ2PD)); on(S(0xff), unary(convertLowU32ToF64));
+  on('f32x4.demote_f64x2_zero', unaryOp(SimdOp.CVTPD2PS));
+  on('f64x2.promote_low_f32x4', unaryOp(SimdOp.CVTPS2PD));
+  on('i32x4.trunc_sat_f32x4_s', unary(truncSatF32S)); on('i32x4.trunc_sat_f32x4_u', unary(truncSatF32U));
+  on('f32x4.convert_i32x4_s', unaryOp(SimdOp.CVTDQ2PS)); on('f32x4.convert_i32x4_u', unary(convertU32ToF32));
+  on('i32x4.trunc_sat_f64x2_s_zero', unary(truncSatF64SZero)); on('i32x4.trunc_sat_f64x2_u_zero', unary(truncSatF64UZero));
+  on('f64x2.convert_low_i32x4_s', unaryOp(SimdOp.CVTDQ2PD)); on('f64x2.convert_low_i32x4_u', unary(convertLowU32ToF64));
 }

@@ -1,8 +1,9 @@
-// The opcode-indexed emitter table. Each family file registers its handlers here; regular
-// families (ALU ops, compares, loads/stores, float binops) register one generic emitter per
-// table row instead of a switch case per opcode.
+// The emitter table, indexed by the opcode table's dense code (jit/frontend/opcodes.ts). Each
+// family file registers its handlers by instruction name; regular families (ALU ops, compares,
+// loads/stores, float binops) register one generic emitter per row instead of a switch case
+// per opcode.
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { NUM_CODES, codeOf } from '../frontend/opcodes.js';
+import { NUM_CODES, codesNamed } from '../frontend/opcodes.js';
 import type { CodeGen } from './masm.js';
 
 export type Emitter = (c: CodeGen, ir: InstrReader) => void;
@@ -11,6 +12,23 @@ export const EMIT: (Emitter | undefined)[] = new Array<Emitter | undefined>(NUM_
 /** Opcodes that consume a pending COND themselves (everything else materialises it first). */
 export const COND_AWARE = new Uint8Array(NUM_CODES);
 
-export function on(op: number, e: Emitter): void {
-  EMIT[codeOf(op)] = e;
+/** Opcodes that take a pending load (a MEM top entry) as a memory operand or materialise it themselves. */
+export const MEM_AWARE = new Uint8Array(NUM_CODES);
+
+/** Register the emitter of the instruction `name` ('i32.add'; every encoding of that name). */
+export function on(name: string, e: Emitter): void {
+  for (const c of codesNamed(name)) {
+    if (EMIT[c] !== undefined) throw new Error(`compiler: two emitters for ${name}`);
+    EMIT[c] = e;
+  }
+}
+
+/** The instruction `name` consumes a pending COND (a compare still in EFLAGS) itself. */
+export function condAware(name: string): void {
+  for (const c of codesNamed(name)) COND_AWARE[c] = 1;
+}
+
+/** The instruction `name` folds a pending load (see CodeGen.pushLoad) or materialises it itself. */
+export function memAware(name: string): void {
+  for (const c of codesNamed(name)) MEM_AWARE[c] = 1;
 }

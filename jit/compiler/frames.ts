@@ -13,6 +13,7 @@
 // Straight-line code between joins keeps values in registers and constants folded; compares feed
 // br_if/if/select through EFLAGS (the COND kind) instead of materialising a boolean.
 import type { Label } from '../../backend-x64/index.js';
+import type { CacheSnapshot } from './local-cache.js';
 
 export const FrameKind = { Func: 0, Block: 1, Loop: 2, If: 3 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
@@ -39,23 +40,16 @@ export interface ControlFrame {
   /** block/if with no params and one result: the merge value travels in register 0 of its class */
   resultInReg: boolean;
   /**
-   * Loop: the locals cached in registers at the header, as (local, register) pairs; every back
-   * edge reloads the ones that are not in their header register (from the frame: the cache is
-   * write-through), so the loop body starts with them cached on every iteration.
+   * Loop: the locals cached at the header (every back edge puts them back in these registers,
+   * so the body starts with them cached on every iteration). If: the cache at the condition,
+   * which the else arm (or the missing else edge) starts from. Unused for blocks.
    */
-  loopCache: Int32Array;
-  loopCacheN: number;
+  entryCache: CacheSnapshot;
   /**
-   * Block/if end: the (local, register) pairs cached alike on every edge recorded so far (all
-   * forward branches precede the end in a single pass), kept cached after the join.
+   * Block/if end: the pairs cached alike on every edge recorded so far (all forward branches
+   * precede the end in a single pass), kept cached after the join; not `valid` before an edge.
    */
-  joinCache: Int32Array;
-  joinCacheN: number;
-  /** some edge to the end has been recorded (else joinCache is not yet meaningful) */
-  joinSeen: boolean;
-  /** `if`: the cache at the condition, which the else arm (or the missing else edge) starts from */
-  ifCache: Int32Array;
-  ifCacheN: number;
+  joinCache: CacheSnapshot;
 }
 
 /** Types a branch to this frame carries. */

@@ -6,11 +6,11 @@ import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError, malformed } from '../errors.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { opName } from '../frontend/opcodes.js';
+import { codesNamed, opName } from '../frontend/opcodes.js';
 import type { FunctionValidator } from '../frontend/validator.js';
 import { V128, type ModuleInfo } from '../frontend/types.js';
 import { localTypes as expandLocals } from '../frontend/decoder.js';
-import { COND_AWARE, EMIT } from './emitters.js';
+import { COND_AWARE, EMIT, MEM_AWARE } from './emitters.js';
 import { FrameKind } from './frames.js';
 import { CodeGen, R11, R15, RBP, RSP, RAX, type ModuleEnv } from './masm.js';
 import { emitElse, emitEnd, pushFrame } from './emit-control.js';
@@ -32,7 +32,8 @@ registerSimd();
 
 /** Dense codes of 0xFD-prefixed (SIMD) instructions start here (see opcodes.ts). */
 const SIMD_CODE_BASE = 512;
-const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
+const code1 = (name: string): number => codesNamed(name)[0];
+const OP_BLOCK = code1('block'), OP_LOOP = code1('loop'), OP_IF = code1('if'), OP_ELSE = code1('else'), OP_END = code1('end');
 /** `mov [rbp - 8], r15` is 4 bytes (REX 89 modrm disp8); `nop dword ptr [rax]` (0f 1f 40 00) replaces it. */
 const SAVE_R15_LEN = 4;
 const NOP4 = 0x00401f0f;
@@ -104,6 +105,7 @@ export class FunctionCompiler {
       v.step(ir);
       const code = ir.code;
       if (c.unreachable) { this.skip(code); continue; }
+      if (c.memPending && MEM_AWARE[code] === 0) c.materializeMem();
       if (code === OP_END) {
         if (c.depth === 1) { c.emitReturn(); c.depth = 0; continue; }
         emitEnd(c);
@@ -115,7 +117,7 @@ export class FunctionCompiler {
         const what = code >= SIMD_CODE_BASE ? `SIMD instruction ${opName[code]} not supported` : `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`;
         throw new CompileError('unsupported', what, ir.start, funcIndex);
       }
-      c.pinned = 0; // operand pins (CodeGen.popRead) last one instruction
+      c.pinned = c.memPin; // operand pins (CodeGen.popRead) last one instruction; a pending load's index until it is used
       e(c, ir);
     }
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);

@@ -19,7 +19,7 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, SseOp, SseStore, mem, negate,
+  Assembler, AluOp, Cond, Mem, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
@@ -27,8 +27,11 @@ import { CompileError } from '../errors.js';
 import { F32, F64, I32, I64, V128, type FuncType, type ValType } from '../frontend/types.js';
 import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
-import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM } from './regalloc.js';
-import { Kind, ValueStack } from './value-stack.js';
+import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
+import { LocalCache, type CacheSnapshot } from './local-cache.js';
+import { Kind, NO_REG, ValueStack } from './value-stack.js';
+
+type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
 
 export const G = (n: number): Gpr => n as Gpr;
 export const X = (n: number): Xmm => n as Xmm;
@@ -36,7 +39,7 @@ export const R11 = G(SCRATCH_GPR);
 export const XS = X(SCRATCH_XMM);
 export const RAX = G(0), RCX = G(1), RDX = G(2), RSP = G(4), RBP = G(5), R14 = G(14), R15 = G(15);
 
-export const isXmmType = (t: ValType): boolean => t === F32 || t === F64 || t === V128;
+export { isXmmType };
 /** i32 and f32 occupy 32 bits; everything else (i64, f64, refs) 64. */
 export const is32Type = (t: ValType): boolean => t === I32 || t === F32;
 
@@ -71,6 +74,27 @@ export function storeRegParams(a: Assembler, params: Uint8Array, at: (slot: numb
   }
 }
 
+/** Where popBinary left the right operand. */
+export const Rhs = { REG: 0, IMM: 1, MEM: 2, CACHED: 3 } as const;
+export type Rhs = (typeof Rhs)[keyof typeof Rhs];
+
+/**
+ * The two operands of `op lhs, rhs` (popBinary's result; one record per CodeGen, rewritten by
+ * every call, so the hottest emitter path allocates nothing). lhs is a register the emitter
+ * owns; rhs is an immediate, a memory operand (frame slot, uncached local or a pending load),
+ * a register the emitter owns (REG) or a cached local's register (CACHED, not the emitter's).
+ */
+export interface BinaryOperands {
+  lhs: number;
+  rhs: Rhs;
+  reg: number;
+  imm: number;
+  mem: Mem;
+}
+
+/** loopFixup's pending parallel moves (slots; at most one per cache register). */
+const FIX_SRC = new Int8Array(32), FIX_DST = new Int8Array(32);
+
 export class CodeGen {
   readonly vs = new ValueStack();
   readonly ra = new RegAlloc();
@@ -79,6 +103,14 @@ export class CodeGen {
   /** the current position is unreachable: instructions are validated, not compiled */
   unreachable = false;
   condPending = false;
+  /** the top entry is a MEM (a load not yet emitted): the next instruction folds or materialises it */
+  memPending = false;
+  /** cache register (bit r) a pending load's index lives in: pinned until the load is consumed */
+  memPin = 0;
+  /** the index register a folded operand owned, freed by releaseFolded() after its use */
+  private foldOwned = -1;
+  private readonly fold: MutableMem = memIdx(R14, R14, 1, 0);
+  private readonly bin: BinaryOperands = { lhs: 0, rhs: Rhs.REG, reg: 0, imm: 0, mem: mem(RBP, 0) };
 
   // per-function layout
   funcIndex = 0;
@@ -98,20 +130,8 @@ export class CodeGen {
   /** Stack-check slow paths of this function: [slow-path label, the check to re-run], flat. */
   private stackChecks: Label[] = [];
   private outMems: Mem[] = [];
-  /**
-   * Local cache (Liftoff's cached locals, write-through): localReg[i] is a register that holds
-   * local i's current value, or -1. Every local.set still stores to the frame, so memory is
-   * always current and the cache can be dropped at any moment with no code: at every join
-   * (labels), around calls, when an emitter claims a fixed register, or under register
-   * pressure. It only saves loads within straight-line code. cacheOwner[r] (r + 16 for XMM) is
-   * the local a register caches, or -1.
-   */
-  private localReg = new Int16Array(64);
-  private cacheOwner = new Int32Array(32).fill(-1);
-  private cachedCount = 0;
-  /** last use of each cache register (same indexing as cacheOwner), for LRU eviction */
-  private cacheUse = new Float64Array(32);
-  private useClock = 0;
+  /** locals cached in registers (written back lazily; invariants in local-cache.ts and docs/compiler.md) */
+  readonly cache = new LocalCache(this.ra);
   /** cache registers (bit r, r + 16 for XMM) in use as operands of the current instruction */
   pinned = 0;
   popReadOwned = true;
@@ -144,13 +164,13 @@ export class CodeGen {
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
-    if (this.localReg.length < localTypes.length) this.localReg = new Int16Array(localTypes.length);
-    this.localReg.fill(-1, 0, localTypes.length);
-    this.cacheOwner.fill(-1);
-    this.cachedCount = 0;
+    this.cache.reset(localTypes);
     this.depth = 0;
     this.unreachable = false;
     this.condPending = false;
+    this.memPending = false;
+    this.memPin = 0;
+    this.foldOwned = -1;
   }
 
   unsupported(what: string): never {
@@ -291,6 +311,7 @@ export class CodeGen {
         this.asm.setcc(vs.reg[i] as Cond, G(r));
         this.asm.movzxRR(32, 8, G(r), G(r));
         break;
+      case Kind.MEM: this.loadMem(t, r, this.foldMem(i)); break;
     }
   }
 
@@ -308,7 +329,7 @@ export class CodeGen {
       case Kind.CONST: this.storeConst(t, m, vs.lo[i], vs.hi[i]); break;
       case Kind.REG: this.storeMem(t, m, vs.reg[i]); break;
       case Kind.LOCAL: {
-        const cr = this.localReg[vs.lo[i]];
+        const cr = this.cache.peek(vs.lo[i]);
         if (cr >= 0) this.storeMem(t, m, cr);
         else this.copyMem(t, m, this.localMem(vs.lo[i]));
         break;
@@ -319,35 +340,81 @@ export class CodeGen {
         this.asm.movzxRR(32, 8, R11, R11);
         this.asm.movMR(64, m, R11);
         break;
+      case Kind.MEM: {
+        const s = isXmmType(t) ? SCRATCH_XMM : SCRATCH_GPR;
+        this.loadMem(t, s, this.foldMem(i));
+        this.storeMem(t, m, s);
+        break;
+      }
     }
+  }
+
+  // ---- pending loads (folded into the instruction that uses them) ------------------------
+
+  /** The operand of MEM entry i: `[r14 + index + disp]` (one reused Mem: use it at once). */
+  private foldMem(i: number): Mem {
+    const vs = this.vs, f = this.fold;
+    f.index = vs.reg[i] === NO_REG ? NO_INDEX : vs.reg[i];
+    f.disp = vs.lo[i];
+    return f;
+  }
+
+  /**
+   * Push a load of type t from `[r14 + index + disp]` without emitting it: an ALU, compare or
+   * SSE op right after takes it as its memory operand (`add eax, [r14 + rcx]`), anything else
+   * materialises it first (function-compiler's MEM_AWARE check). A fault in the folded
+   * instruction is the same access at the same address, so the guard-page path classifies it
+   * as a memory trap as before. `owned`: the entry owns the index register (else it is a cached
+   * local's, pinned until the load is consumed, or -1 for none).
+   */
+  pushLoad(t: ValType, index: number, disp: number, owned: boolean): void {
+    this.vs.pushMem(t, index, disp, owned);
+    this.memPending = true;
+    this.memPin = !owned && index >= 0 ? 1 << index : 0;
+    this.pinned |= this.memPin;
+  }
+
+  /** The pending load into a register (the entry becomes REG); its index register is reused when it can be. */
+  materializeMem(): void {
+    const vs = this.vs, i = vs.sp - 1, t = vs.type[i];
+    const owned = vs.hi[i] === 1, idx = vs.reg[i], xmm = isXmmType(t);
+    const d = owned && !xmm ? idx : this.allocFor(t);
+    this.loadMem(t, d, this.foldMem(i));
+    if (owned && xmm) this.ra.free(false, idx);
+    vs.setReg(i, d);
+    this.memPending = false;
+    this.memPin = 0;
+  }
+
+  /**
+   * Pop the pending load as a memory operand for the instruction being emitted; call
+   * releaseFolded() after emitting it (frees an index register the load owned).
+   */
+  popFolded(): Mem {
+    const vs = this.vs, i = vs.sp - 1;
+    const m = this.foldMem(i);
+    this.foldOwned = vs.hi[i] === 1 ? vs.reg[i] : -1;
+    vs.drop();
+    this.memPending = false;
+    this.memPin = 0;
+    return m;
+  }
+
+  releaseFolded(): void {
+    if (this.foldOwned >= 0) { this.ra.free(false, this.foldOwned); this.foldOwned = -1; }
   }
 
   // ---- local cache -----------------------------------------------------------------------
 
   /** The register caching local i, or -1. */
-  cachedLocal(i: number): number {
-    const r = this.localReg[i];
-    if (r >= 0) this.touch(i, r);
-    return r;
-  }
-
-  /** Mark local i's cache register r as just used (eviction takes the least recently used). */
-  private touch(i: number, r: number): void {
-    this.cacheUse[r + (isXmmType(this.localTypes[i]) ? 16 : 0)] = ++this.useClock;
-  }
+  cachedLocal(i: number): number { return this.cache.get(i); }
 
   /** Make register r (already taken from the allocator) the cache of local i. */
-  cacheLocal(i: number, r: number): void {
-    this.uncacheLocal(i);
-    this.localReg[i] = r;
-    this.cacheOwner[r + (isXmmType(this.localTypes[i]) ? 16 : 0)] = i;
-    this.touch(i, r);
-    this.cachedCount++;
-  }
+  cacheLocal(i: number, r: number): void { this.cache.set(i, r); }
 
   /** Local i's cache register, loading it into a free one first; -1 when none is free. */
   cacheLocalForRead(i: number): number {
-    let cr = this.cachedLocal(i);
+    let cr = this.cache.get(i);
     if (cr >= 0) return cr;
     const t = this.localTypes[i], xmm = isXmmType(t);
     // A parameter goes back to the register it arrived in when that is free: loop headers and
@@ -357,128 +424,144 @@ export class CodeGen {
     else cr = this.ra.tryAlloc(xmm);
     if (cr < 0) return -1;
     this.loadMem(t, cr, this.localMem(i));
-    this.cacheLocal(i, cr);
+    this.cache.set(i, cr);
     return cr;
   }
 
-  /** Forget local i's register (no code: memory is current). */
-  uncacheLocal(i: number): void {
-    const r = this.localReg[i];
-    if (r < 0) return;
-    const xmm = isXmmType(this.localTypes[i]);
-    this.localReg[i] = -1;
-    this.cacheOwner[r + (xmm ? 16 : 0)] = -1;
-    this.ra.free(xmm, r);
-    this.cachedCount--;
-  }
+  /** Forget local i's register, whose value is dead (local.set is about to overwrite it). */
+  uncacheLocal(i: number): void { this.cache.drop(i); }
 
-  /** Forget every cached local: at joins, and where registers are clobbered (calls). */
-  clearLocalCache(): void {
-    if (this.cachedCount === 0) return;
-    for (let k = 0; k < 32; k++) if (this.cacheOwner[k] >= 0) this.uncacheLocal(this.cacheOwner[k]);
-  }
-
-  /** Loop header: remember which locals are cached where (see ControlFrame.loopCache). */
-  recordLoopCache(f: ControlFrame): void {
-    let n = 0;
-    if (this.cachedCount > 0) {
-      for (let k = 0; k < 32; k++) {
-        const l = this.cacheOwner[k];
-        if (l >= 0) { f.loopCache[n++] = l; f.loopCache[n++] = this.localReg[l]; }
-      }
-    }
-    f.loopCacheN = n;
-  }
-
-  /** The current cache as (local, register) pairs into out; returns the pair count * 2. */
-  snapshotCache(out: Int32Array): number {
-    let n = 0;
-    if (this.cachedCount > 0) {
-      for (let k = 0; k < 32; k++) {
-        const l = this.cacheOwner[k];
-        if (l >= 0) { out[n++] = l; out[n++] = this.localReg[l]; }
-      }
-    }
-    return n;
-  }
-
-  /** An edge into frame f's end leaves now: keep only the join pairs this edge agrees with. */
-  recordEdge(f: ControlFrame): void {
-    if (!f.joinSeen) { f.joinCacheN = this.snapshotCache(f.joinCache); f.joinSeen = true; return; }
-    let n = 0;
-    for (let k = 0; k < f.joinCacheN; k += 2) {
-      const l = f.joinCache[k], r = f.joinCache[k + 1];
-      if (this.localReg[l] === r) { f.joinCache[n++] = l; f.joinCache[n++] = r; }
-    }
-    f.joinCacheN = n;
-  }
-
-  /** The same for an edge whose cache was saved as pairs (the missing else arm of an `if`). */
-  recordEdgePairs(f: ControlFrame, pairs: Int32Array, np: number): void {
-    if (!f.joinSeen) { f.joinCache.set(pairs.subarray(0, np)); f.joinCacheN = np; f.joinSeen = true; return; }
-    let n = 0;
-    for (let k = 0; k < f.joinCacheN; k += 2) {
-      const l = f.joinCache[k], r = f.joinCache[k + 1];
-      let found = false;
-      for (let j = 0; j < np; j += 2) if (pairs[j] === l && pairs[j + 1] === r) { found = true; break; }
-      if (found) { f.joinCache[n++] = l; f.joinCache[n++] = r; }
-    }
-    f.joinCacheN = n;
+  /** Write local i back to its frame slot if it is dirty (it stays cached, now clean). */
+  writeBack(i: number): void {
+    if (!this.cache.isDirty(i)) return;
+    this.storeMem(this.localTypes[i], this.localMem(i), this.cache.peek(i));
+    this.cache.markClean(i);
   }
 
   /**
-   * After a join (all registers free): cache the pairs again. `skipReg0Class` (0 GPR, 1 XMM,
-   * -1 none) leaves out register 0 of a class: a block value arrived there on every edge.
+   * Store every dirty local to its frame slot, except, on a back edge to a loop, those that
+   * loopFixup carries into their header register (I3). Movs only: EFLAGS and every
+   * register survive, so this runs right before a jcc/jmp. `markClean`: the stores are on the
+   * only path from here on (false on a path that branches around them: the fall-through keeps
+   * its dirty locals).
    */
-  restoreCache(pairs: Int32Array, np: number, skipReg0Class: number): void {
-    for (let k = 0; k < np; k += 2) {
-      const l = pairs[k], r = pairs[k + 1], xmm = isXmmType(this.localTypes[l]);
-      if (r === 0 && skipReg0Class === (xmm ? 1 : 0)) continue;
-      if (this.localReg[l] >= 0 || !this.ra.isFree(xmm, r)) continue;
-      this.ra.take(xmm, r);
-      this.cacheLocal(l, r);
+  storeDirty(markClean: boolean, loop?: ControlFrame): void {
+    const cache = this.cache;
+    let m = cache.dirtyMask;
+    if (m === 0) return;
+    while (m !== 0) {
+      const k = 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const l = cache.ownerOf(k), r = cache.peek(l);
+      if (loop !== undefined && this.carriedToHeader(loop, l)) continue;
+      this.storeMem(this.localTypes[l], this.localMem(l), r);
+      if (markClean) cache.markClean(l);
     }
   }
 
-  /** Some header-cached local of loop f is not in its header register now. */
-  loopNeedsFixup(f: ControlFrame): boolean {
-    for (let k = 0; k < f.loopCacheN; k += 2) if (this.localReg[f.loopCache[k]] !== f.loopCache[k + 1]) return true;
+  /** Some dirty local needs a store on an edge (to `loop`'s header, or to a forward join). */
+  hasDirty(loop?: ControlFrame): boolean {
+    const cache = this.cache;
+    let m = cache.dirtyMask;
+    if (m === 0 || loop === undefined) return m !== 0;
+    while (m !== 0) {
+      const k = 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      if (!this.carriedToHeader(loop, cache.ownerOf(k))) return true;
+    }
     return false;
   }
 
   /**
-   * Back edge to loop f: reload the header's cached locals that are elsewhere, from the frame
-   * (always current), so no move can clobber another's source. Clobbers registers without
-   * telling the allocator: only on a path that jumps right after.
+   * Local l reaches loop f's header in its header register without passing through memory:
+   * it is in the header's cache (and cached now, as every dirty local is), so loopFixup moves it.
+   */
+  private carriedToHeader(f: ControlFrame, l: number): boolean {
+    const p = f.entryCache.pairs, n = f.entryCache.n;
+    for (let j = 0; j < n; j += 2) if (p[j] === l) return true;
+    return false;
+  }
+
+  /** Write every dirty local back and forget the cache: registers are about to be clobbered (calls). */
+  clearLocalCache(): void {
+    this.storeDirty(true);
+    this.cache.clear();
+  }
+
+  /** Forget the cache with no code: at a join (I2: memory is current on every edge) or in dead code. */
+  forgetLocalCache(): void { this.cache.clear(); }
+
+  /** An edge into frame f's end leaves now (see LocalCache.merge). */
+  recordEdge(f: ControlFrame, from?: CacheSnapshot): void { this.cache.merge(f.joinCache, from); }
+
+  /** Some header-cached local of loop f is not in its header register now. */
+  loopNeedsFixup(f: ControlFrame): boolean { return this.cache.differs(f.entryCache); }
+
+  /**
+   * Back edge to loop f: put the header's cached locals into their header registers. Those
+   * cached elsewhere move there as one parallel move (a cycle goes through the scratch
+   * register), so a dirty value never passes through memory (I3); those not cached now are
+   * current in the frame (I1) and are loaded last, as their registers may be move sources.
+   * Clobbers registers without telling the allocator: only on a path that jumps right after.
    */
   loopFixup(f: ControlFrame): void {
-    // Header registers (the fixup's destinations); a local cached in any other register can be
-    // moved from there, since no fixup write touches it. The rest are reloaded from the frame.
-    let dst = 0;
-    for (let k = 0; k < f.loopCacheN; k += 2) {
-      dst |= 1 << (f.loopCache[k + 1] + (isXmmType(this.localTypes[f.loopCache[k]]) ? 16 : 0));
+    const p = f.entryCache.pairs, n = f.entryCache.n;
+    // Pending moves as slots (r, r + 16 for XMM): FIX_SRC[j] -> FIX_DST[j].
+    let np = 0;
+    for (let k = 0; k < n; k += 2) {
+      const l = p[k], r = p[k + 1], cur = this.cache.peek(l);
+      if (cur < 0 || cur === r) continue;
+      const x = isXmmType(this.localTypes[l]) ? 16 : 0;
+      FIX_SRC[np] = cur + x; FIX_DST[np] = r + x; np++;
     }
-    for (let k = 0; k < f.loopCacheN; k += 2) {
-      const l = f.loopCache[k], r = f.loopCache[k + 1], cur = this.localReg[l], t = this.localTypes[l];
-      if (cur === r) continue;
-      if (cur >= 0 && (dst & (1 << (cur + (isXmmType(t) ? 16 : 0)))) === 0) this.moveReg(t, r, cur);
-      else this.loadMem(t, r, this.localMem(l));
+    while (np > 0) {
+      // A move whose destination no other pending move still reads; else break a cycle.
+      let j = 0;
+      for (; j < np; j++) {
+        let read = false;
+        for (let q = 0; q < np; q++) if (q !== j && FIX_SRC[q] === FIX_DST[j]) { read = true; break; }
+        if (!read) break;
+      }
+      if (j === np) {
+        const src = FIX_SRC[0], xmm = src >= 16, scratch = xmm ? SCRATCH_XMM + 16 : SCRATCH_GPR;
+        this.moveSlot(scratch, src);
+        for (let q = 0; q < np; q++) if (FIX_SRC[q] === src) FIX_SRC[q] = scratch;
+        continue;
+      }
+      this.moveSlot(FIX_DST[j], FIX_SRC[j]);
+      np--;
+      FIX_SRC[j] = FIX_SRC[np]; FIX_DST[j] = FIX_DST[np];
     }
+    for (let k = 0; k < n; k += 2) {
+      const l = p[k];
+      if (this.cache.peek(l) < 0) this.loadMem(this.localTypes[l], p[k + 1], this.localMem(l));
+    }
+  }
+
+  /** Register move between slots of one class (slot r, r + 16 for XMM), full width. */
+  private moveSlot(dst: number, src: number): void {
+    if (dst >= 16) this.asm.sseRR(SseOp.MOVAPS, X(dst - 16), X(src - 16));
+    else this.asm.movRR(64, G(dst), G(src));
+  }
+
+  /**
+   * Before a loop header: give up the least recently used cached locals (written back here,
+   * outside the loop) until `n` registers of each class are free. A header that caches every
+   * register makes the body evict header locals for its temporaries on every iteration (a
+   * store, as they may be dirty, I3) and the back edge reload them; the locals used last before
+   * the loop are the ones the loop is likely to use.
+   */
+  freeForLoop(n: number): void {
+    while (this.ra.freeCount(false) < n && this.evictCached(false));
+    while (this.ra.freeCount(true) < n && this.evictCached(true));
   }
 
   /** Give up one cached register of the class (under pressure); false if there is none. */
   private evictCached(xmm: boolean): boolean {
-    if (this.cachedCount === 0) return false;
-    const k0 = xmm ? 16 : 0;
-    let best = -1, bestUse = 0;
-    for (let k = k0; k < k0 + 16; k++) {
-      if (this.cacheOwner[k] >= 0 && (this.pinned & (1 << k)) === 0 && (best < 0 || this.cacheUse[k] < bestUse)) {
-        best = k;
-        bestUse = this.cacheUse[k];
-      }
-    }
-    if (best < 0) return false;
-    this.uncacheLocal(this.cacheOwner[best]);
+    const l = this.cache.victim(xmm, this.pinned);
+    if (l < 0) return false;
+    this.writeBack(l);
+    this.cache.drop(l);
     return true;
   }
 
@@ -518,6 +601,11 @@ export class CodeGen {
     const vs = this.vs;
     if (vs.kind[i] === Kind.REG) this.ra.free(isXmmType(vs.type[i]), vs.reg[i]);
     else if (vs.kind[i] === Kind.COND) this.condPending = false;
+    else if (vs.kind[i] === Kind.MEM) {
+      if (vs.hi[i] === 1) this.ra.free(false, vs.reg[i]);
+      this.memPending = false;
+      this.memPin = 0;
+    }
   }
 
   /** Entry i to its canonical slot (no-op for STACK). Emits movs only: EFLAGS survive. */
@@ -565,7 +653,8 @@ export class CodeGen {
 
   /** Make a specific GPR ours (emitters that need rax/rdx/rcx). Must be called before popping. */
   claimGpr(r: number): void {
-    if (this.cacheOwner[r] >= 0) this.uncacheLocal(this.cacheOwner[r]);
+    const owner = this.cache.ownerOf(r);
+    if (owner >= 0) { this.writeBack(owner); this.cache.drop(owner); }
     if (this.ra.isFree(false, r)) { this.ra.take(false, r); return; }
     const vs = this.vs;
     for (let i = 0; i < vs.sp; i++) {
@@ -585,6 +674,7 @@ export class CodeGen {
   entryToReg(i: number): number {
     const vs = this.vs;
     if (vs.kind[i] === Kind.REG) return vs.reg[i];
+    if (vs.kind[i] === Kind.MEM) { this.materializeMem(); return vs.reg[i]; }
     const t = vs.kind[i] === Kind.COND ? I32 : vs.type[i];
     if (vs.kind[i] === Kind.LOCAL) {
       // First read of a local in straight-line code: load it into a cache register when one is
@@ -665,6 +755,58 @@ export class CodeGen {
     return Cond.NE;
   }
 
+  /**
+   * Pop the two top values for `op lhs, rhs` (see BinaryOperands). `immSize` 32/64: a constant
+   * rhs that fits a sign-extended imm32 of that operation size is an immediate; 0: never.
+   * After emitting, releaseRhs() frees what the emitter owns of rhs.
+   */
+  popBinary(immSize: 0 | 32 | 64): BinaryOperands {
+    const vs = this.vs, i = vs.sp - 1, o = this.bin, k = vs.kind[i];
+    if (immSize !== 0 && k === Kind.CONST && (immSize === 32 || vs.hi[i] === vs.lo[i] >> 31)) {
+      o.rhs = Rhs.IMM;
+      o.imm = vs.lo[i];
+      vs.drop();
+      o.lhs = this.popReg();
+      return o;
+    }
+    if (k === Kind.LOCAL) {
+      // lhs first, while rhs is still on the stack: allocating it may evict cached locals, and
+      // rhs's cache register must not be taken away between its lookup and its use.
+      o.lhs = this.entryToReg(i - 1);
+      const li = vs.lo[i], cr = this.cachedLocal(li);
+      vs.drop();
+      vs.drop();
+      if (cr >= 0) { o.rhs = Rhs.CACHED; o.reg = cr; } else { o.rhs = Rhs.MEM; o.mem = this.localMem(li); }
+      return o;
+    }
+    if (k === Kind.STACK) {
+      o.rhs = Rhs.MEM;
+      o.mem = this.slotMem(i);
+      vs.drop();
+      o.lhs = this.popReg();
+      return o;
+    }
+    if (k === Kind.MEM) {
+      // A pending load: lhs first (the load's index register stays allocated or pinned), then
+      // the load is the memory operand.
+      o.lhs = this.entryToReg(i - 1);
+      o.rhs = Rhs.MEM;
+      o.mem = this.popFolded();
+      vs.drop();
+      return o;
+    }
+    o.rhs = Rhs.REG;
+    o.reg = this.popReg();
+    o.lhs = this.popReg();
+    return o;
+  }
+
+  /** After the instruction popBinary's operands fed: free an owned rhs register or folded index. */
+  releaseRhs(o: BinaryOperands, xmm: boolean): void {
+    if (o.rhs === Rhs.REG) this.ra.free(xmm, o.reg);
+    else if (o.rhs === Rhs.MEM) this.releaseFolded();
+  }
+
   // ---- branches --------------------------------------------------------------------------
 
   /** Write the top n values into the slots [tb, tb+n) without changing the value stack. */
@@ -711,9 +853,13 @@ export class CodeGen {
   /** Branch to frame f (from reachable code); the value stack is unchanged. */
   emitBranch(f: ControlFrame, isFunc: boolean, n: number): void {
     if (isFunc) { this.emitReturn(); return; }
+    // Dirty locals first, while every register still holds what the cache says (the moves
+    // below may overwrite rax/xmm0). Not marked clean: br_if's fall-through branches around.
+    if (f.kind === FrameKind.Loop) this.storeDirty(false, f);
+    else this.storeDirty(false);
     if (f.resultInReg) this.moveEntryToReg(this.vs.sp - 1, 0);
     else this.moveTopTo(n, f.base);
-    if (f.kind === FrameKind.Loop) { if (f.loopCacheN > 0) this.loopFixup(f); }
+    if (f.kind === FrameKind.Loop) { if (f.entryCache.n > 0) this.loopFixup(f); }
     else this.recordEdge(f);
     this.asm.jmp(this.labelOf(f));
     f.endReachable = true;
@@ -723,7 +869,7 @@ export class CodeGen {
   setUnreachable(): void {
     const f = this.frames[this.depth - 1];
     this.dropTo(f.base);
-    this.clearLocalCache();
+    this.forgetLocalCache();
     this.unreachable = true;
   }
 
@@ -751,6 +897,10 @@ export class CodeGen {
       const k = vs.kind[i];
       if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
     }
+    // Dirty locals to memory now, while their cache registers still hold them: the argument
+    // moves below may overwrite a cache register (a local cached in rdi, argument 0 going there),
+    // and the callee clobbers them all anyway. The locals stay cached (clean) for the moves.
+    this.storeDirty(true);
     // Slot arguments first: they may read any register, and no argument register is written yet.
     if (np > this.argDst.length) this.argDst = new Int32Array(np);
     const dst = this.argDst;
@@ -761,7 +911,7 @@ export class CodeGen {
     }
     this.moveArgRegs(h0, np);
     for (let j = 0; j < np; j++) this.dropTop();
-    this.clearLocalCache(); // the callee clobbers every register
+    this.forgetLocalCache(); // the callee clobbers every register (dirty ones were stored above)
   }
 
   /** the body reloads r15 from [rbp - 8] (a cross-instance call): the prologue must save it there */
@@ -789,9 +939,9 @@ export class CodeGen {
       const d = dst[j];
       if (d < 0) continue;
       const i = h0 + j, t = vs.type[i], x = isXmmType(t) ? 16 : 0;
-      const src = vs.kind[i] === Kind.REG ? vs.reg[i] : vs.kind[i] === Kind.LOCAL ? this.localReg[vs.lo[i]] : -1;
+      const src = vs.kind[i] === Kind.REG ? vs.reg[i] : vs.kind[i] === Kind.LOCAL ? this.cache.peek(vs.lo[i]) : -1;
       if (src < 0) continue;
-      if (vs.kind[i] === Kind.LOCAL) this.touch(vs.lo[i], src);
+      if (vs.kind[i] === Kind.LOCAL) this.cache.get(vs.lo[i]); // a use, for eviction order
       if (src === d) continue;
       if (n === this.pmDst.length) this.growMoves();
       this.pmDst[n] = d + x; this.pmSrc[n] = src + x; this.pmType[n] = t; n++;
@@ -816,7 +966,7 @@ export class CodeGen {
     }
     for (let j = 0; j < np; j++) {
       const i = h0 + j, k = vs.kind[i];
-      if (dst[j] < 0 || k === Kind.REG || (k === Kind.LOCAL && this.localReg[vs.lo[i]] >= 0)) continue;
+      if (dst[j] < 0 || k === Kind.REG || (k === Kind.LOCAL && this.cache.peek(vs.lo[i]) >= 0)) continue;
       this.moveEntryToReg(i, dst[j]);
     }
   }
@@ -830,8 +980,8 @@ export class CodeGen {
 
   /**
    * Prologue, after the frame is set up: the register parameters (abi argRegister) to their home
-   * slots in the caller's argument area (the frame stays the single truth: the local cache is
-   * write-through), and each stays cached in the register it came in, so the body reads it from
+   * slots in the caller's argument area (so each cache entry starts clean, as the lazy write-back
+   * invariants assume of a local not yet set), and each stays cached in the register it came in, so the body reads it from
    * there and the caller's store / callee's reload round trip through memory is gone.
    * An i32 is zero-extended first: compiled code keeps the upper half of an i32 register zero
    * (memory addressing uses the register as a 64-bit index), wasm callers already do, but

@@ -8,17 +8,22 @@
 //   LOCAL  equal to a local variable; reading it reads the local's frame slot
 //   STACK  spilled to its canonical frame slot, which is fixed by the entry's height
 //   COND   an i32 boolean that is still only in EFLAGS (a compare fused with br_if/if/select)
+//   MEM    a load not yet emitted (i32/i64/f32/f64.load): [r14 + index + disp]; only ever the
+//          top entry, consumed by the next instruction as a memory operand or materialised
 import type { ValType } from '../frontend/types.js';
 
-export const Kind = { CONST: 0, REG: 1, LOCAL: 2, STACK: 3, COND: 4 } as const;
+export const Kind = { CONST: 0, REG: 1, LOCAL: 2, STACK: 3, COND: 4, MEM: 5 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** A MEM entry without index register. */
+export const NO_REG = 0xff;
 
 export class ValueStack {
   kind = new Uint8Array(64);
   type = new Uint8Array(64);
-  /** REG: register number; COND: the x86 condition code that means "true". */
+  /** REG: register number; COND: the x86 condition code that means "true"; MEM: index register or NO_REG. */
   reg = new Uint8Array(64);
-  /** CONST: low/high 32 bits (i32 and f32 in lo). LOCAL: local index in lo. */
+  /** CONST: low/high 32 bits (i32 and f32 in lo). LOCAL: local index in lo. MEM: disp in lo, 1 in hi if the entry owns its index register. */
   lo = new Int32Array(64);
   hi = new Int32Array(64);
   sp = 0;
@@ -54,6 +59,12 @@ export class ValueStack {
   }
   pushStack(t: ValType): void { this.slot(t, Kind.STACK); }
   pushCond(cc: number): void { this.reg[this.slot(0x7f, Kind.COND)] = cc; }
+  pushMem(t: ValType, index: number, disp: number, owned: boolean): void {
+    const i = this.slot(t, Kind.MEM);
+    this.reg[i] = index < 0 ? NO_REG : index;
+    this.lo[i] = disp;
+    this.hi[i] = owned ? 1 : 0;
+  }
 
   /** Index of the entry `depth` below the top (0 = top). */
   at(depth: number): number { return this.sp - 1 - depth; }

@@ -64,6 +64,19 @@ export const opLanes = new Uint8Array(NUM_CODES);
 export const opParams: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
 export const opResults: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
 
+/**
+ * Dense codes by instruction name ('i32.add' -> [0x6a]); 'select' has two encodings (plain and
+ * typed), so a name maps to every code that carries it. Filled as the table below is defined.
+ */
+const CODES_BY_NAME = new Map<string, number[]>();
+
+/** The dense codes of the instruction named `name`; throws for a name the table lacks. */
+export function codesNamed(name: string): readonly number[] {
+  const cs = CODES_BY_NAME.get(name);
+  if (cs === undefined) throw new Error(`opcode table: no instruction named '${name}'`);
+  return cs;
+}
+
 /** Full opcode (0x6a, 0xFC0A ...) to dense code. */
 export function codeOf(op: number): number {
   return op < 0x100 ? op : op < 0xfd00 ? 256 + (op & 0xff) : 512 + (op & 0xff);
@@ -78,6 +91,8 @@ function types(s: string): Uint8Array { return Uint8Array.from(s, (c) => LETTER[
 function def(op: number, name: string, imm: number, check: number, sig?: string, align = -1): void {
   const c = codeOf(op);
   opName[c] = name;
+  const same = CODES_BY_NAME.get(name);
+  if (same === undefined) CODES_BY_NAME.set(name, [c]); else same.push(c);
   opImm[c] = imm;
   opCheck[c] = check;
   opDefined[c] = 1;

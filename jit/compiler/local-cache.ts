@@ -1,0 +1,212 @@
+// The local-register cache (Liftoff's cached locals, part of its CacheState): which locals
+// currently have their value in a register, and which of those are *dirty*: set by local.set /
+// local.tee and not yet written back to their frame slot (lazy write-back). Invariants:
+//   I1  a dirty local is cached: its register is the only current copy. A local that is not
+//       dirty has its current value in its frame slot (and maybe also in its cache register).
+//   I2  no local is dirty on any edge into a forward join (block/if end), at a call or host
+//       call (the callee clobbers every register), or where a cache register is taken away
+//       (eviction, fixed-register claims): CodeGen writes dirty locals back there first.
+//   I3  at a loop header the header's cached locals may be dirty (their registers are
+//       authoritative); every back edge moves them into their header registers and writes back
+//       every other dirty local. Loop exits are forward edges (I2).
+// Traps need no write-back: nothing reads a trapped frame's locals. This class does the
+// bookkeeping only; CodeGen emits the stores.
+//
+// Control flow uses ONE mechanism for every construct: a `CacheSnapshot` (the cache as
+// (local, register) pairs) taken with `snapshot`, narrowed edge by edge with `merge` (keep only
+// the pairs every edge agrees on), and re-applied after a join with `restore`:
+//   loop    snapshot at the header; each back edge moves/reloads the locals that moved
+//   if      snapshot at the condition; the else arm (or the missing else edge) starts from it
+//   end     every edge into a block/if end merges into the frame's join snapshot; after the
+//           label the agreed pairs are restored
+import { isXmmType, type RegAlloc } from './regalloc.js';
+
+/** Registers are indexed 0..15 for GPRs and 16..31 for XMMs in the owner/use tables. */
+const SLOTS = 32;
+const NO_REG = -1;
+
+/** The cache as (local, register) pairs; `valid` is false until something was recorded. */
+export class CacheSnapshot {
+  readonly pairs = new Int32Array(2 * SLOTS);
+  n = 0;
+  valid = false;
+
+  reset(): void { this.n = 0; this.valid = false; }
+}
+
+export class LocalCache {
+  private types: Uint8Array = new Uint8Array(0);
+  /** reg[i]: the register holding local i's current value, or -1 */
+  private reg = new Int16Array(64);
+  /** owner[r] (r + 16 for XMM): the local register r caches, or -1 */
+  private readonly owner = new Int32Array(SLOTS).fill(-1);
+  /** last use of each cache register, for LRU eviction */
+  private readonly use = new Float64Array(SLOTS);
+  private clock = 0;
+  /** number of cached locals (the common empty case skips every scan) */
+  count = 0;
+  /** dirty cached locals, one bit per cache register (same indexing as owner) */
+  dirtyMask = 0;
+
+  constructor(private readonly ra: RegAlloc) {}
+
+  reset(localTypes: Uint8Array): void {
+    this.types = localTypes;
+    if (this.reg.length < localTypes.length) this.reg = new Int16Array(localTypes.length);
+    this.reg.fill(NO_REG, 0, localTypes.length);
+    this.owner.fill(-1);
+    this.count = 0;
+    this.dirtyMask = 0;
+  }
+
+  private slot(i: number, r: number): number { return r + (isXmmType(this.types[i]) ? 16 : 0); }
+
+  /** The register caching local i, or -1; marks it used (eviction takes the least recently used). */
+  get(i: number): number {
+    const r = this.reg[i];
+    if (r >= 0) this.use[this.slot(i, r)] = ++this.clock;
+    return r;
+  }
+
+  /** The register caching local i, or -1, without counting as a use. */
+  peek(i: number): number { return this.reg[i]; }
+
+  /** The local cached in register r of the class (r + 16 for XMM), or -1. */
+  ownerOf(slot: number): number { return this.owner[slot]; }
+
+  /** Make register r (already taken from the allocator) the cache of local i. */
+  set(i: number, r: number): void {
+    this.drop(i);
+    this.reg[i] = r;
+    this.owner[this.slot(i, r)] = i;
+    this.use[this.slot(i, r)] = ++this.clock;
+    this.count++;
+  }
+
+  /** Local i's value is now only in its cache register (local.set/tee). */
+  markDirty(i: number): void { this.dirtyMask |= 1 << this.slot(i, this.reg[i]); }
+
+  /** Local i has been written back (or its value is in memory anyway). */
+  markClean(i: number): void { if (this.reg[i] >= 0) this.dirtyMask &= ~(1 << this.slot(i, this.reg[i])); }
+
+  isDirty(i: number): boolean { return this.reg[i] >= 0 && (this.dirtyMask & (1 << this.slot(i, this.reg[i]))) !== 0; }
+
+  /**
+   * Forget local i's register and give it back to the allocator. No code: the caller has
+   * written a dirty value back first, or the value is dead (local.set overwrites it, or the
+   * position is a join/unreachable where I2 holds).
+   */
+  drop(i: number): void {
+    const r = this.reg[i];
+    if (r < 0) return;
+    const xmm = isXmmType(this.types[i]);
+    this.reg[i] = NO_REG;
+    this.dirtyMask &= ~(1 << (r + (xmm ? 16 : 0)));
+    this.owner[r + (xmm ? 16 : 0)] = -1;
+    this.ra.free(xmm, r);
+    this.count--;
+  }
+
+  /**
+   * Forget local i's register without giving it back to the allocator: the caller hands it to
+   * a value-stack entry (the local's old value, before a local.set). Returns it, or -1.
+   */
+  release(i: number): number {
+    const r = this.reg[i];
+    if (r < 0) return -1;
+    const k = this.slot(i, r);
+    this.reg[i] = NO_REG;
+    this.dirtyMask &= ~(1 << k);
+    this.owner[k] = -1;
+    this.count--;
+    return r;
+  }
+
+  /** Forget every cached local (after the caller wrote dirty ones back, or where I2 holds). */
+  clear(): void {
+    this.dirtyMask = 0;
+    if (this.count === 0) return;
+    for (let k = 0; k < SLOTS; k++) if (this.owner[k] >= 0) this.drop(this.owner[k]);
+  }
+
+  /**
+   * The local to give up under pressure: the least recently used cache register of the class
+   * whose bit (same indexing) is not in `pinned`; -1 if there is none. The caller writes it
+   * back if dirty, then drops it.
+   */
+  victim(xmm: boolean, pinned: number): number {
+    if (this.count === 0) return -1;
+    const k0 = xmm ? 16 : 0;
+    let best = -1, bestUse = 0;
+    for (let k = k0; k < k0 + 16; k++) {
+      if (this.owner[k] >= 0 && (pinned & (1 << k)) === 0 && (best < 0 || this.use[k] < bestUse)) {
+        best = k;
+        bestUse = this.use[k];
+      }
+    }
+    return best < 0 ? -1 : this.owner[best];
+  }
+
+  /** The current cache into `out` (in register order). */
+  snapshot(out: CacheSnapshot): void {
+    let n = 0;
+    if (this.count > 0) {
+      for (let k = 0; k < SLOTS; k++) {
+        const l = this.owner[k];
+        if (l >= 0) { out.pairs[n++] = l; out.pairs[n++] = this.reg[l]; }
+      }
+    }
+    out.n = n;
+    out.valid = true;
+  }
+
+  /**
+   * An edge into a join leaves now: the first edge sets `join`, later ones keep only the pairs
+   * they agree with. `from` (default: the current cache) is the state the edge carries.
+   */
+  merge(join: CacheSnapshot, from?: CacheSnapshot): void {
+    if (!join.valid) {
+      if (from === undefined) this.snapshot(join);
+      else { join.pairs.set(from.pairs.subarray(0, from.n)); join.n = from.n; join.valid = true; }
+      return;
+    }
+    let n = 0;
+    const p = join.pairs;
+    for (let k = 0; k < join.n; k += 2) {
+      const l = p[k], r = p[k + 1];
+      if (from === undefined ? this.reg[l] === r : hasPair(from, l, r)) { p[n++] = l; p[n++] = r; }
+    }
+    join.n = n;
+  }
+
+  /**
+   * After a join (the cache is empty and the registers free): cache the snapshot's pairs again.
+   * `skipReg0Class` (0 GPR, 1 XMM, -1 none) leaves out register 0 of a class: a block value
+   * arrived there on every edge.
+   */
+  restore(s: CacheSnapshot, skipReg0Class: number): void {
+    for (let k = 0; k < s.n; k += 2) {
+      const l = s.pairs[k], r = s.pairs[k + 1], xmm = isXmmType(this.types[l]);
+      if (r === 0 && skipReg0Class === (xmm ? 1 : 0)) continue;
+      if (this.reg[l] >= 0 || !this.ra.isFree(xmm, r)) continue;
+      this.ra.take(xmm, r);
+      this.set(l, r);
+    }
+  }
+
+  /** Loop header: the header's cached locals may arrive dirty on back edges (I3). */
+  markAllDirty(): void {
+    for (let k = 0; k < SLOTS; k++) if (this.owner[k] >= 0) this.dirtyMask |= 1 << k;
+  }
+
+  /** Some local of snapshot s is not in its snapshot register now. */
+  differs(s: CacheSnapshot): boolean {
+    for (let k = 0; k < s.n; k += 2) if (this.reg[s.pairs[k]] !== s.pairs[k + 1]) return true;
+    return false;
+  }
+}
+
+function hasPair(s: CacheSnapshot, l: number, r: number): boolean {
+  for (let j = 0; j < s.n; j += 2) if (s.pairs[j] === l && s.pairs[j + 1] === r) return true;
+  return false;
+}

@@ -1,0 +1,89 @@
+// Instruction selection on the disassembly (issue #19 points 3-4): additions and scaled indices
+// of cached locals into another register are one `lea`; a load used once by an ALU, compare or
+// SSE op is folded into it as a memory operand. Each shape is also run for its value.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileModule } from '../../jit/compiler/module-compiler.js';
+import { decode, initDisasm } from '../../backend-x64/disasm.js';
+import { wat } from '../jit/wat.js';
+import { call, inst } from './helpers.js';
+
+/** `mnemonic operands` of function 0's body. */
+async function listing(text: string): Promise<string[]> {
+  await initDisasm();
+  const m = compileModule(wat(text));
+  const f = m.image.functions[0];
+  return decode(m.image.code.subarray(f.offset, f.offset + f.size)).map((i) => `${i.mnemonic} ${i.operands}`);
+}
+
+// x is read again after each add/shift, so it stays cached: the sum goes into another register.
+const LEA = `(module (func (export "f") (param i32 i32) (result i32) (local i32)
+  local.get 0 i32.const 1 i32.eq drop          ;; caches x (param 0) in a register
+  local.get 0 i32.const 8 i32.add local.set 2
+  local.get 0 i32.const -5 i32.sub local.get 2 i32.add local.set 2
+  local.get 0 i32.const 3 i32.shl local.get 2 i32.add local.set 2
+  local.get 0 i32.const 1 i32.shl local.get 2 i32.add local.set 2
+  local.get 2 local.get 0 i32.add))`;
+
+test('local + imm, local - imm, local << 1..3 of a cached local are one lea each, no copy', async () => {
+  const text = await listing(LEA);
+  const leas = text.filter((t) => t.startsWith('lea ') && !t.includes('rsp'));
+  assert.ok(leas.some((t) => /^lea e\w+, \[r\w+ \+ 8\]$/.test(t)), text.join('\n'));
+  assert.ok(leas.some((t) => /^lea e\w+, \[r\w+ \+ 5\]$/.test(t)), text.join('\n'));
+  assert.ok(leas.some((t) => /^lea e\w+, \[r\w+\*8\]$/.test(t)), text.join('\n'));
+  assert.ok(leas.some((t) => /^lea e\w+, \[(r\w+) \+ \1\]$/.test(t)), text.join('\n'));
+  assert.not.ok(text.some((t) => /^(add|sub|shl) \w+, (8|0xfffffffb|3|1)$/.test(t)), text.join('\n'));
+  const i = inst(LEA);
+  const f = (x: number, _y: number): number => {
+    let s = x + 8;
+    s = (x + 5 + s) | 0;
+    s = ((x << 3) + s) | 0;
+    s = ((x << 1) + s) | 0;
+    return (s + x) | 0;
+  };
+  for (const x of [0, 7, -3, 0x7fffffff, -0x80000000]) assert.is(call(i, 'f', x, 0), f(x, 0), `x=${x}`);
+});
+
+test('i64 lea wraps at 64 bits and i32 lea at 32 bits', () => {
+  const i = inst(`(module
+    (func (export "a") (param i64) (result i64) local.get 0 i64.const 1 i64.eq drop
+      local.get 0 i64.const 0x7fffffff i64.add local.get 0 i64.add)
+    (func (export "b") (param i32) (result i64) local.get 0 i32.const 1 i32.eq drop
+      local.get 0 i32.const 0x7fffffff i32.add i64.extend_i32_u local.get 0 i64.extend_i32_u i64.add))`);
+  assert.is(call(i, 'a', -1n), -1n + 0x7fffffffn - 1n);
+  assert.is(call(i, 'a', 0x7fffffffffffffffn), BigInt.asIntN(64, 0x7fffffffffffffffn + 0x7fffffffn + 0x7fffffffffffffffn));
+  // 0xffffffff + 0x7fffffff wraps to 0x7ffffffe in 32 bits, upper half zero
+  assert.is(call(i, 'b', -1), 0x7ffffffen + 0xffffffffn);
+});
+
+const FOLD = `(module (memory (export "mem") 1)
+  (func (export "f") (param i32 i32 f64) (result f64)
+    local.get 2 local.get 0 f64.load f64.mul                    ;; mulsd xmm, [r14 + ...]
+    local.get 2 local.get 0 f64.load offset=8 f64.add f64.add
+    local.get 1 local.get 0 i32.load offset=16 i32.add           ;; add r32, [r14 + ...]
+    local.get 1 local.get 0 i64.load offset=24 i32.wrap_i64 i32.sub   ;; not foldable: wrap between
+    local.get 0 i32.const 32 i32.add i32.load i32.lt_u           ;; cmp r32, [r14 + ...] (with x - wrap)
+    i32.add f64.convert_i32_s f64.add))`;
+
+test('a load used once by an ALU, compare or SSE op is its memory operand', async () => {
+  const text = await listing(FOLD);
+  assert.ok(text.some((t) => /^mulsd xmm\d+, qword ptr \[r14 \+ r\w+\]$/.test(t)), text.join('\n'));
+  assert.ok(text.some((t) => /^addsd xmm\d+, qword ptr \[r14 \+ r\w+ \+ 8\]$/.test(t)), text.join('\n'));
+  assert.ok(text.some((t) => /^add e\w+, dword ptr \[r14 \+ r\w+ \+ 0x10\]$/.test(t)), text.join('\n'));
+  assert.ok(text.some((t) => /^cmp e\w+, dword ptr \[r14 \+ r\w+( \+ 0x20)?\]$/.test(t)), text.join('\n'));
+  assert.ok(text.some((t) => /^mov r\w+, qword ptr \[r14 \+ r\w+ \+ 0x18\]$/.test(t)), 'the i64 load feeding wrap is a plain mov\n' + text.join('\n'));
+  const i = inst(FOLD);
+  const dv = new DataView((i.exports.mem as { buffer: ArrayBuffer }).buffer);
+  const p = 64;
+  dv.setFloat64(p, 1.5, true); dv.setFloat64(p + 8, -0.25, true);
+  dv.setInt32(p + 16, 1000, true); dv.setBigInt64(p + 24, 0x1_0000_0007n, true); dv.setInt32(p + 32, 70, true);
+  const x = 5, y = 2.0;
+  // stack: [y*a + (y + b), x + c, x - wrap(d), e]: lt_u compares (x - 7) with e
+  const ref = y * 1.5 + (y + -0.25) + (x + 1000) + ((x - 7) >>> 0 < 70 ? 1 : 0);
+  assert.is(call(i, 'f', p, x, y), ref);
+  // the same loads out of bounds: the folded instruction faults and is a memory trap
+  assert.is(call(i, 'f', 65536 - 4, x, y), 'trap: out of bounds memory access');
+  assert.is(call(i, 'f', -8, x, y), 'trap: out of bounds memory access');
+});
+
+test.run();
