@@ -40,7 +40,7 @@ export interface Server {
 }
 
 /** `kwasm-jit run --tcplisten 127.0.0.1:PORT ...args`; resolves once a connection to PORT succeeds. */
-export async function startServer(args: readonly string[], opts: { port?: number; waitReady?: boolean } = {}): Promise<Server> {
+export async function startServer(args: readonly string[], opts: { port?: number; waitReady?: boolean; lifetimeMs?: number } = {}): Promise<Server> {
   const port = opts.port ?? await freePort();
   const child = spawn(process.execPath, [CLI, 'run', '--tcplisten', `127.0.0.1:${port}`, ...args], { cwd: REPO, stdio: 'pipe' });
   let out = '', err = '';
@@ -48,7 +48,8 @@ export async function startServer(args: readonly string[], opts: { port?: number
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   child.stdin.on('error', () => { /* gone */ });
   const exited = new Promise<number | null>((resolve) => child.on('close', (s) => resolve(s)));
-  const kill = setTimeout(() => child.kill('SIGKILL'), 300_000); // a last resort for a hung child
+  // a last resort for a hung child (the VM stage's servers live longer: TCG is slow)
+  const kill = setTimeout(() => child.kill('SIGKILL'), opts.lifetimeMs ?? 300_000);
   exited.finally(() => clearTimeout(kill)).catch(() => undefined);
   const server: Server = {
     child, port, stdout: () => out, stderr: () => err,
