@@ -55,7 +55,8 @@ if (plan.net) {
             const r = c.run(port);
             out = { case: c.name, runner, ok: true, ...r };
           } catch (e) {
-            out = { case: c.name, runner, ok: false, error: (e as Error).message.split('\n')[0] };
+            const x = e as Error & { stdout?: Buffer; stderr?: Buffer };
+            out = { case: c.name, runner, ok: false, error: `${x.message.split('\n')[0]} ${x.stderr?.toString() ?? ''} ${x.stdout?.toString().slice(0, 300) ?? ''}`.trim() };
           }
           console.log(`@@BENCH-NET ${JSON.stringify(out)}`);
         }
