@@ -71,6 +71,35 @@ export async function startServer(args: readonly string[], opts: { port?: number
   return server;
 }
 
+/**
+ * The fd count once the program serves: the listener accepts in the kernel before the program
+ * runs (startServer's probe connects then), so the base is taken after one served round trip and
+ * the probe's close, when two reads 200 ms apart agree (bounded).
+ */
+export async function servingBase(s: Server, roundTrip: () => Promise<unknown>): Promise<number> {
+  await roundTrip();
+  let last = -1;
+  for (let i = 0; i < 50; i++) {
+    const n = s.fdCount();
+    if (n === last) return n;
+    last = n;
+    await sleep(200);
+  }
+  return last;
+}
+
+/** A slowloris client's sending: `text` one byte every `ms`; `sent()` says how far it got. */
+export function dribble(sock: net.Socket, text: string, ms: number): { done: Promise<void>; sent: () => number } {
+  let sent = 0;
+  const done = (async () => {
+    for (; sent < text.length; sent++) {
+      sock.write(text[sent]);
+      await sleep(ms);
+    }
+  })();
+  return { done, sent: () => sent };
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');

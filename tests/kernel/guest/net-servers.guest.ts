@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../../kernel-loader/vm/harness.js';
-import { connect, exchange, sleep, startServer, within, type Server } from '../../cli/net-helpers.js';
+import { connect, dribble, exchange, servingBase, sleep, startServer, within, type Server } from '../../cli/net-helpers.js';
 
 const test = suite('example servers with --kernel: bad clients');
 const examples = (): string => join(repoRoot(), 'examples');
@@ -36,19 +36,6 @@ const liveInstances = (): number => Number(readFileSync('/sys/module/kwasm/param
 async function fdsBackTo(s: Server, base: number): Promise<void> {
   for (let i = 0; i < 300 && s.fdCount() > base; i++) await sleep(100);
   assert.ok(s.fdCount() <= base, `fd count ${s.fdCount()}, ${base} at the start`);
-}
-
-/** The fd count once serving: after one round trip, when two reads 200 ms apart agree (bounded). */
-async function servingBase(s: Server, roundTrip: () => Promise<unknown>): Promise<number> {
-  await roundTrip();
-  let last = -1;
-  for (let i = 0; i < 50; i++) {
-    const n = s.fdCount();
-    if (n === last) return n;
-    last = n;
-    await sleep(200);
-  }
-  return last;
 }
 
 /** A server here lives through several tests, each minutes long under TCG (stopped by the last; this is the backstop). */
@@ -143,17 +130,11 @@ test('httpd --kernel: GET, 404, 400 as in user mode', async () => {
 test('httpd --kernel: a slowloris client does not hold up others; leavers and resets mid-request do not disturb it', async () => {
   const slow = await connect(http.port);
   const req = 'GET /hello.txt HTTP/1.1\r\nHost: slow\r\nX-Pad: 0123456789\r\n\r\n';
-  let sent = 0;
-  const dribble = (async () => {
-    for (; sent < req.length; sent++) {
-      slow.sock.write(req[sent]);
-      await sleep(50);
-    }
-  })();
+  const d = dribble(slow.sock, req, 50);
   await sleep(200);
   assert.match(await request('GET /hello.txt HTTP/1.1\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 OK/);
-  assert.ok(sent < req.length, 'served while the slow client was still sending');
-  await dribble;
+  assert.ok(d.sent() < req.length, 'served while the slow client was still sending');
+  await d.done;
   await slow.waitFor((b) => /^HTTP\/1\.1 200 OK/.test(b.toString()), 60_000);
   slow.sock.end();
   for (let i = 0; i < 10; i++) {

@@ -100,23 +100,33 @@ function concurrentClients(port: number, conns: number, reqs: number): Promise<n
   return clients(port, conns, reqs, true);
 }
 
+/**
+ * The start of every client worker's source: node:worker_threads' data, node:net, and
+ * connectRetry(port), a connected no-delay socket; connection refused is retried, since the
+ * server may still be starting (bounded: 120 s).
+ */
+const WORKER_PRELUDE = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  const net = require('node:net');
+  const connectRetry = async (port) => {
+    for (let t = 0; ; t++) {
+      const s = net.connect(port, '127.0.0.1');
+      const err = await new Promise((r) => { s.once('connect', () => r(null)); s.once('error', r); });
+      if (!err) { s.setNoDelay(true); return s; }
+      if (err.code !== 'ECONNREFUSED' || t >= 1200) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+`;
+
 /** Clients in a worker thread: `conns` connections one after another, `reqs` echoed lines each. */
 function clients(port: number, conns: number, reqs: number, parallel = false): Promise<number> {
-  const w = new Worker(`
-    const { parentPort, workerData: { port, conns, reqs, parallel } } = require('node:worker_threads');
-    const net = require('node:net');
+  const w = new Worker(`${WORKER_PRELUDE}
+    const { port, conns, reqs, parallel } = workerData;
     let echoed = 0;
     const one = async (c) => {
-        let s, buf = '', want = null;
-        // the server may still be starting: connection refused is retried (bounded: 120 s)
-        for (let t = 0; ; t++) {
-          s = net.connect(port, '127.0.0.1');
-          const err = await new Promise((r) => { s.once('connect', () => r(null)); s.once('error', r); });
-          if (!err) break;
-          if (err.code !== 'ECONNREFUSED' || t >= 1200) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        s.setNoDelay(true);
+        let buf = '', want = null;
+        const s = await connectRetry(port);
         s.on('data', (d) => { buf += d; if (want && buf.length >= want.n) want.resolve(); });
         if (c === 0) parentPort.postMessage('ready');
         for (let r = 0; r < reqs; r++) {
@@ -316,20 +326,11 @@ test('examples/echo.wasm with --kernel: 1,000 requests from 10 concurrent client
 
 /** HTTP keep-alive clients in a worker thread: `conns` connections at once, `reqs` GETs of `path` each, one at a time; the count answered with `body`. */
 function httpClients(port: number, conns: number, reqs: number, path: string, body: string): Promise<number> {
-  const w = new Worker(`
-    const { parentPort, workerData: { port, conns, reqs, path, body } } = require('node:worker_threads');
-    const net = require('node:net');
+  const w = new Worker(`${WORKER_PRELUDE}
+    const { port, conns, reqs, path, body } = workerData;
     let ok = 0;
     const one = async () => {
-      let s;
-      for (let t = 0; ; t++) { // the server may still be starting (bounded: 120 s)
-        s = net.connect(port, '127.0.0.1');
-        const err = await new Promise((r) => { s.once('connect', () => r(null)); s.once('error', r); });
-        if (!err) break;
-        if (err.code !== 'ECONNREFUSED' || t >= 1200) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      s.setNoDelay(true);
+      const s = await connectRetry(port);
       let buf = '', want = null;
       s.on('data', (d) => { buf += d.toString('latin1'); if (want && want()) want = null; });
       for (let r = 0; r < reqs; r++) {
