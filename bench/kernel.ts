@@ -59,7 +59,7 @@ async function straceServer(name: string, cmd: string[], port: number, load: Loa
     const total = /^\s*100\.00\s+\S+\s+\S+\s+(\d+)/m.exec(text);
     if (!total || r.n === undefined) throw new Error(`strace summary: ${text}`);
     const rows = [...text.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$/gm)]
-      .map((m) => ({ calls: Number(m[1]), sys: m[2] as string })).filter((x) => x.calls >= r.n! / 100);
+      .map((m) => ({ calls: Number(m[1]), sys: m[2] as string })).filter((x) => x.sys !== 'total' && x.calls >= r.n! / 100);
     return { name, requests: r.n, calls: Number(total[1]), top: rows.map((x) => `${x.sys} ${(x.calls / r.n!).toFixed(2)}`).join(', ') };
   } finally {
     if (st.exitCode === null) st.kill('SIGKILL');
