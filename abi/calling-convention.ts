@@ -1,5 +1,5 @@
 // The calling convention between wasm functions, at the host entry, and into runtime stubs.
-// Prose version: docs/ARCHITECTURE.md "The ABI". Numbers here are what code generators use.
+// Prose version: docs/abi.md. Numbers here are what code generators use.
 //
 // Wasm-to-wasm: the caller reserves an argument area of max(params, results) 8-byte slots at
 // [rsp], writes parameter i at [rsp + 8*i] and `call`s; after `push rbp; mov rbp, rsp` the callee

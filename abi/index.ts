@@ -1,5 +1,5 @@
 // The ABI shared by compiled code, the user-space runtime and the kernel module (see
-// docs/ARCHITECTURE.md "The ABI"). kernel-loader/kmod/kwasm_abi.h is generated from these files.
+// docs/abi.md). kernel-loader/kmod/kwasm_abi.h is generated from these files.
 export * from './vmctx.js';
 export * from './traps.js';
 export * from './regs.js';

@@ -7,19 +7,10 @@
 // Run: npx tsc -p . && node dist/bench/embedded-wasi.bench.js
 import { closeSync, openSync } from 'node:fs';
 import { compile, instantiate, Store, WASI } from '../jit/index.js';
-import { wat } from '../tests/jit/wat.js';
+import { fdWriteLoop } from '../tests/jit/wat.js';
 
 const N = 20000, REPS = 3;
-const module = compile(wat(`(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "line\\n")
-  (func (export "_start") (local $i i32)
-    (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const 5))
-    (loop $l
-      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const ${N}))))))`));
+const module = compile(fdWriteLoop(N));
 
 /** Microseconds per fd_write, best of REPS runs of the whole command. */
 function perCall(native: boolean): number {

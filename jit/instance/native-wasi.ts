@@ -1,4 +1,4 @@
-// The user-space native WASI server of an instance (docs/ARCHITECTURE.md "Host calls"): the
+// The user-space native WASI server of an instance (docs/runtime.md "Native WASI fast path"): the
 // imports bound to a WASI object's functions that have a native server in the call table
 // (jit/wasi/imports.ts `native`: fd_write, fd_read, sock_recv, sock_send, poll_oneoff) are answered by the fast
 // host-call stub (jit/runtime/fast-fd-write.ts, trampolines.ts serveFast) on mirrored stream and

@@ -1,5 +1,5 @@
-// User-space fast path for wasi fd_write, fd_read, sock_recv and sock_send (docs/ARCHITECTURE.md
-// "Host calls"): a per-instance table in native memory that the .so's fast host-call stub
+// User-space fast path for wasi fd_write, fd_read, sock_recv and sock_send (docs/runtime.md
+// "Native WASI fast path"): a per-instance table in native memory that the .so's fast host-call stub
 // (trampolines.ts) reads. Installing it points the instance's vmctx.hostCallStub at the fast
 // stub; compiled code is unchanged.
 //

@@ -11,7 +11,7 @@
 //                                          // loop-header/prologue check traps
 //   code.dispose();
 //
-// Machine-code contract (docs/ARCHITECTURE.md "The ABI", "Trap path", "Host calls"):
+// Machine-code contract (docs/abi.md; docs/runtime.md "Trap path", "Host calls"):
 //   r15 = vmctx, r14 = memory base; stack-slot arguments; trap with
 //   `call [r15 + VMCTX.trapStubs + 8*code]`; host import i with eax = i, ecx = slots,
 //   `call [r15 + VMCTX.hostCallStub]`; memory.grow is host call BUILTIN_HOSTCALL.memoryGrow.

@@ -3,7 +3,7 @@
 // call sit at the top of the wasm stack, below which kwasm_enter starts the callee, and the
 // slots of a host call stay in the calling frame's argument area, which the host-call stub
 // records in vmctx.hostCallArgsPtr. The host reads arguments and writes results there in place,
-// through the stack's zero-copy Buffer, so no copy of any size exists (docs/ARCHITECTURE.md
+// through the stack's zero-copy Buffer, so no copy of any size exists (docs/runtime.md
 // "Host calls"). The one run loop (run-loop.ts) and its callers use these.
 import { entryArgsBytes, SLOT_SIZE } from '../../abi/calling-convention.js';
 import type { WasmStack } from './stack.js';

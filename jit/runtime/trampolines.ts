@@ -261,7 +261,7 @@ export function buildTrampolines(): Trampolines {
     a.bind(l);
     a.movRI(32, rdi, code);
     if (code === TrapCode.stackOverflow) {
-      // the loop-header interrupt check shares the stack-limit slow path (ARCHITECTURE.md)
+      // the loop-header interrupt check shares the stack-limit slow path (docs/abi.md "Stack limit")
       a.aluMI(AluOp.CMP, 32, V('interrupt'), 0);
       a.jcc(Cond.E, trapCommon);
       a.movRI(32, rdi, TrapCode.interrupted);

@@ -3,8 +3,8 @@
  * kwasm.ko: runs compiled WebAssembly in ring 0 behind /dev/kwasm.
  *
  * One open file = one instance: code (W^X), linear memory, a wasm stack and a vmctx laid out by
- * kwasm_abi.h (generated from abi/). The ioctl ABI is kwasm_ioctl.h; docs/ARCHITECTURE.md
- * "Kernel path" explains the mechanisms and their limits. Nothing user space sends is trusted:
+ * kwasm_abi.h (generated from abi/). The ioctl ABI is kwasm_ioctl.h; docs/kernel.md
+ * (and docs/kernel-wasi.md) explains the mechanisms and their limits. Nothing user space sends is trusted:
  * every size, offset and pointer is checked before use.
  */
 #include <linux/module.h>

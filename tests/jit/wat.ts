@@ -37,3 +37,18 @@ export function section(id: number, ...content: number[]): number[] {
   if (content.length > 127) throw new Error('test helper handles small sections only');
   return [id, content.length, ...content];
 }
+
+/** A WASI command whose `_start` makes `n` fd_write calls of "line\n" to stdout (fd 1): the
+ *  fast-path tests and the embedded-WASI benchmark count and time these calls. */
+export function fdWriteLoop(n: number): Uint8Array {
+  return wat(`(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "line\\n")
+  (func (export "_start") (local $i i32)
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 5))
+    (loop $l
+      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const ${n}))))))`);
+}

@@ -7,7 +7,7 @@ import { closeSync, constants as C, mkdirSync, mkdtempSync, openSync, readFileSy
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wat } from '../jit/wat.js';
+import { wat, fdWriteLoop } from '../jit/wat.js';
 import * as api from '../../jit/instance/api.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
 import { nativeWasiOf, type NativeWasi } from '../../jit/instance/native-wasi.js';
@@ -208,16 +208,7 @@ test('a full non-blocking pipe: EAGAIN is waited on in poll(2) and short writes 
 // reach JavaScript. jit/wasi calls every FdMirror after each call it serves that may move a
 // position, so a mirror counting those is a count of JS-served fd_write calls.
 const WRITES = 200;
-const command = wat(`(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "line\\n")
-  (func (export "_start") (local $i i32)
-    (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const 5))
-    (loop $l
-      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const ${WRITES}))))))`);
+const command = fdWriteLoop(WRITES);
 
 async function embedded(): Promise<{ jsWrites: number; out: string; hits: bigint | undefined }> {
   const kwasm = await import('../../jit/index.js');

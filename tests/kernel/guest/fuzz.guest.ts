@@ -1,6 +1,6 @@
 // Guest-side: malformed ioctls (random commands, sizes, pointers and struct contents) must come
 // back as errors and leave the kernel healthy. Random *images* may be loaded but are never
-// invoked: the module runs the machine code it is given (see ARCHITECTURE.md, Kernel path).
+// invoked: the module runs the machine code it is given (see docs/kernel.md "Isolation: guarantees and honest limits").
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KwasmDevice, KWASM_IOC, IOC_MAGIC, ioc, LOAD_STRUCT, INVOKE_STRUCT, MEM_RW_STRUCT, ERRNO, NativeBuffer, Status } from '../../../kernel-loader/ioctl.js';

@@ -1,5 +1,5 @@
 // Guest-side: runaway wasm in ring 0 is stopped by the invoke's timeout and by SIGKILL, through
-// the stack-limit check at loop headers (ARCHITECTURE.md, Kernel path).
+// the stack-limit check at loop headers (docs/kernel.md "Stopping runaway wasm").
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
