@@ -117,6 +117,18 @@ const WORKER_PRELUDE = `
       await new Promise((r) => setTimeout(r, 100));
     }
   };
+  // what the server sends on s: until(pred) waits for it; a close first (the server ended,
+  // e.g. at its deadline) rejects, so a client never waits forever
+  const replies = (s) => {
+    let buf = '', waiter = null;
+    const settle = (ok) => { const w = waiter; waiter = null; if (ok) w.resolve(buf); else w.reject(new Error('connection closed by the server')); };
+    s.on('data', (d) => { buf += d.toString('latin1'); if (waiter && waiter.pred(buf)) settle(true); });
+    s.once('close', () => { if (waiter) settle(false); });
+    return {
+      reset: () => { buf = ''; },
+      until: (pred) => new Promise((resolve, reject) => { waiter = { pred, resolve, reject }; if (pred(buf)) settle(true); else if (s.destroyed) settle(false); }),
+    };
+  };
 `;
 
 /** Clients in a worker thread: `conns` connections one after another, `reqs` echoed lines each. */
@@ -125,16 +137,13 @@ function clients(port: number, conns: number, reqs: number, parallel = false): P
     const { port, conns, reqs, parallel } = workerData;
     let echoed = 0;
     const one = async (c) => {
-        let buf = '', want = null;
-        const s = await connectRetry(port);
-        s.on('data', (d) => { buf += d; if (want && buf.length >= want.n) want.resolve(); });
+        const s = await connectRetry(port), io = replies(s);
         if (c === 0) parentPort.postMessage('ready');
         for (let r = 0; r < reqs; r++) {
           const msg = 'c' + c + ' r' + r + ' ' + 'x'.repeat(r % 50) + '\\n';
-          buf = '';
-          const got = new Promise((resolve) => { want = { n: msg.length, resolve }; });
+          io.reset();
           s.write(msg);
-          await got;
+          const buf = await io.until((b) => b.length >= msg.length);
           if (buf !== msg) throw new Error('echo ' + JSON.stringify(buf) + ' for ' + JSON.stringify(msg));
           echoed++;
         }
@@ -330,16 +339,13 @@ function httpClients(port: number, conns: number, reqs: number, path: string, bo
     const { port, conns, reqs, path, body } = workerData;
     let ok = 0;
     const one = async () => {
-      const s = await connectRetry(port);
-      let buf = '', want = null;
-      s.on('data', (d) => { buf += d.toString('latin1'); if (want && want()) want = null; });
+      const s = await connectRetry(port), io = replies(s);
+      // a whole response: its head, then Content-Length bytes
+      const whole = (b) => { const h = b.indexOf('\\r\\n\\r\\n'); return h >= 0 && b.length >= h + 4 + Number(/Content-Length: (\\d+)/i.exec(b.slice(0, h))?.[1]); };
       for (let r = 0; r < reqs; r++) {
-        buf = '';
-        const done = new Promise((resolve) => {
-          want = () => { const h = buf.indexOf('\\r\\n\\r\\n'); if (h < 0) return false; const n = Number(/Content-Length: (\\d+)/i.exec(buf.slice(0, h))?.[1]); if (buf.length < h + 4 + n) return false; resolve(); return true; };
-        });
+        io.reset();
         s.write('GET ' + path + ' HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n');
-        await done;
+        const buf = await io.until(whole);
         if (!buf.startsWith('HTTP/1.1 200 OK') || !buf.endsWith('\\r\\n\\r\\n' + body)) throw new Error('response ' + JSON.stringify(buf.slice(0, 200)));
         ok++;
       }
@@ -377,7 +383,8 @@ test('examples/httpd.wasm with --kernel: 1,000 keep-alive requests from 10 concu
     }
   };
   const idle = await run(2000, async () => 0);
-  const busy = await run(90_000, (port) => httpClients(port, 10, 100, '/hello.txt', body));
+  // the server runs to its deadline (its only end): long enough for 1,000 requests on a loaded TCG host
+  const busy = await run(150_000, (port) => httpClients(port, 10, 100, '/hello.txt', body));
   assert.is(busy.answered, 1000);
   const perRequest = (busy.exits - idle.exits) / 1000;
   console.log(`  (httpd --kernel: ${busy.exits - idle.exits} host-call exits for 1,000 requests = ${perRequest} per request; ${busy.served} calls served in ring 0)`);
