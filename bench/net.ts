@@ -5,76 +5,25 @@
 // file and a 64 KiB one). Requests/s and p50/p99 latency, as ratios to native from the same run,
 // go to bench/results/net.md. V8 + node:wasi cannot run them: node:wasi has no way to preopen a
 // listening socket. A measurement, never an assertion; each load runs DURATION_MS.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildNetPrograms, echoCase as loadEcho, freePort, waitReady as ready, wrkCase as loadWrk, type LoadCase as Case, type LoadResult as Result } from './lib/net-load.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = join(REPO, 'build', 'bench', 'net');
 const DURATION_MS = Number(process.env['BENCH_NET_MS'] ?? 2000);
 /** Runs per case and runner (the median by req/s is reported). */
 const REPS = Math.max(1, Number(process.env['BENCH_NET_REPS'] ?? 3));
-const WASM_FLAGS = ['--target=wasm32-wasi', '-O2', '-fuse-ld=lld', '-Wl,-z,stack-size=1048576'];
 
-interface Result { rps: number; p50us: number; p99us: number; }
-interface Case { name: string; run: (port: number) => Result; }
 interface Runner { name: string; start: (port: number, root: string) => ChildProcess; }
 
-function build(): void {
-  mkdirSync(OUT, { recursive: true });
-  for (const s of ['echo', 'httpd']) {
-    execFileSync('gcc', ['-O2', '-o', join(OUT, s), join(REPO, 'examples', `${s}.c`)]);
-    execFileSync('clang-14', [...WASM_FLAGS, '-o', join(OUT, `${s}.wasm`), join(REPO, 'examples', `${s}.c`)]);
-  }
-  execFileSync('gcc', ['-O2', '-o', join(OUT, 'echo-load'), join(REPO, 'bench', 'net', 'echo-load.c')]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function ready(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server not ready in 30 s');
-}
-
-function echoCase(conns: number, size: number): Case {
-  return {
-    name: `echo ${conns} conn, ${size} B`,
-    run: (port) => JSON.parse(execFileSync(join(OUT, 'echo-load'), [String(port), String(conns), String(size), String(DURATION_MS)]).toString()) as Result,
-  };
-}
-
-/** wrk's "Requests/sec" and its --latency percentiles (us/ms/s units). */
-function wrkCase(conns: number, path: string, label: string): Case {
-  const us = (v: string, unit: string): number => Number(v) * (unit === 's' ? 1e6 : unit === 'ms' ? 1e3 : 1);
-  return {
-    name: `http ${conns} conn, ${label}`,
-    run: (port) => {
-      const out = execFileSync('wrk', ['-t1', `-c${conns}`, `-d${Math.max(1, Math.round(DURATION_MS / 1000))}s`, '--latency', `http://127.0.0.1:${port}${path}`]).toString();
-      const num = (re: RegExp): RegExpExecArray => { const m = re.exec(out); if (!m) throw new Error(`wrk output: ${out}`); return m; };
-      const p50 = num(/50%\s+([\d.]+)(us|ms|s)/), p99 = num(/99%\s+([\d.]+)(us|ms|s)/);
-      if (/Non-2xx/.test(out)) throw new Error(`wrk saw errors: ${out}`);
-      return { rps: Number(num(/Requests\/sec:\s+([\d.]+)/)[1]), p50us: us(p50[1], p50[2]), p99us: us(p99[1], p99[2]) };
-    },
-  };
-}
+// the clients live in bench/lib/net-load.ts (bench:kernel runs the same ones inside the VM)
+const build = (): void => { buildNetPrograms(REPO, OUT); };
+const echoCase = (conns: number, size: number): Case => loadEcho(join(OUT, 'echo-load'), conns, size, DURATION_MS);
+const wrkCase = (conns: number, path: string, label: string): Case => loadWrk(conns, path, label, DURATION_MS);
 
 const RUNNERS: Runner[] = [
   { name: 'native', start: (port, root) => spawn(join(OUT, 'httpd'), [root, `127.0.0.1:${port}`], { stdio: 'ignore' }) },

@@ -18,9 +18,9 @@
  * call again, as a blocked syscall is restarted). Nothing spins: without a wake-up the task
  * sleeps until the earliest clock or the deadline.
  *
- * Only TCP sockets (and files/directories, always ready) are polled here; any other fd in a
- * poll, or an fd the table does not hold, sends the whole call to user space before anything
- * happened. Socket errors are translated here, never retried in user space: a pending socket
+ * Only TCP sockets and pipes (and files/directories, always ready) are polled here; any other
+ * fd in a poll (a tty, a character device, a UNIX socket), or an fd the table does not hold,
+ * sends the whole call to user space before anything happened. Socket errors are translated here, never retried in user space: a pending socket
  * error is consumed by the call that reports it.
  */
 #include <linux/kernel.h>
@@ -38,6 +38,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/fdtable.h>
+#include <linux/pipe_fs_i.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <asm/unaligned.h>
@@ -55,11 +56,19 @@
 /* ---- the wait primitive ------------------------------------------------------------------------ */
 
 struct kwait_set;
+struct kwait;
 
-/* One file waited for: our entry on its wait queue, and its place on the set's ready list. */
-struct kwait {
+/* Our entry on one of a file's wait queues (a pipe's poll uses two: readers' and writers'). */
+struct kwait_q {
 	wait_queue_entry_t wq;
 	wait_queue_head_t *head;	/* NULL: not registered */
+	struct kwait *k;
+};
+#define KWAIT_QUEUES 2
+
+/* One file waited for: our entries on its wait queues, and its place on the set's ready list. */
+struct kwait {
+	struct kwait_q q[KWAIT_QUEUES];
 	struct kwait_set *set;
 	struct file *file;		/* the caller's reference */
 	__poll_t events;		/* EPOLLIN or EPOLLOUT; ERR and HUP always count */
@@ -71,7 +80,7 @@ struct kwait_set {
 	spinlock_t lock;		/* ready, woken; taken from wake functions (any context) */
 	struct list_head ready;
 	bool woken;
-	bool overflow;			/* a file wanted a second wait queue: not ours to wait on */
+	bool overflow;			/* a file wanted more than KWAIT_QUEUES wait queues: not ours to wait on */
 	struct task_struct *task;
 	struct kwait *cur;		/* the entry vfs_poll is registering */
 	poll_table pt;
@@ -81,7 +90,7 @@ enum { KW_TIMEOUT, KW_READY, KW_SIGNAL, KW_STOP };
 
 static int kwait_wake(wait_queue_entry_t *wq, unsigned int mode, int sync, void *key)
 {
-	struct kwait *k = container_of(wq, struct kwait, wq);
+	struct kwait *k = container_of(wq, struct kwait_q, wq)->k;
 	struct kwait_set *s = k->set;
 	__poll_t m = key_to_poll(key);
 	unsigned long flags;
@@ -97,19 +106,22 @@ static int kwait_wake(wait_queue_entry_t *wq, unsigned int mode, int sync, void 
 	return 0;
 }
 
-/* vfs_poll's queue proc: one wait queue per file (a socket's); a second one is refused. */
+/* vfs_poll's queue proc: up to KWAIT_QUEUES wait queues per file (a socket has one, a pipe two). */
 static void kwait_queue(struct file *f, wait_queue_head_t *head, poll_table *pt)
 {
 	struct kwait_set *s = container_of(pt, struct kwait_set, pt);
 	struct kwait *k = s->cur;
+	struct kwait_q *q;
 
-	if (!k || k->head) {
+	if (!k || k->q[KWAIT_QUEUES - 1].head) {
 		s->overflow = true;
 		return;
 	}
-	init_waitqueue_func_entry(&k->wq, kwait_wake);
-	k->head = head;
-	add_wait_queue(head, &k->wq);
+	q = &k->q[k->q[0].head ? 1 : 0];
+	init_waitqueue_func_entry(&q->wq, kwait_wake);
+	q->k = k;
+	q->head = head;
+	add_wait_queue(head, &q->wq);
 }
 
 static void kwait_set_init(struct kwait_set *s)
@@ -125,7 +137,10 @@ static void kwait_set_init(struct kwait_set *s)
 
 static void kwait_init(struct kwait_set *s, struct kwait *k, struct file *f, __poll_t events)
 {
-	k->head = NULL;
+	int i;
+
+	for (i = 0; i < KWAIT_QUEUES; i++)
+		k->q[i].head = NULL;
 	k->set = s;
 	k->file = f;
 	k->events = events;
@@ -147,9 +162,13 @@ static __poll_t kwait_poll(struct kwait_set *s, struct kwait *k, bool reg)
 
 static void kwait_unregister(struct kwait *k)
 {
-	if (k->head)
-		remove_wait_queue(k->head, &k->wq);	/* after this, no wake function of k runs */
-	k->head = NULL;
+	int i;
+
+	for (i = 0; i < KWAIT_QUEUES; i++) {
+		if (k->q[i].head)
+			remove_wait_queue(k->q[i].head, &k->q[i].wq);	/* after this, no wake function of k runs */
+		k->q[i].head = NULL;
+	}
 }
 
 /*
@@ -217,7 +236,7 @@ static int kwait_one(struct file *f, __poll_t events, ktime_t deadline)
 	kwait_init(&s, &k, f, events);
 	if (kwait_poll(&s, &k, true))
 		r = KW_READY;
-	else if (s.overflow || !k.head)
+	else if (s.overflow || !k.q[0].head)
 		r = KW_SIGNAL;	/* nothing to wait on here: user space waits instead */
 	else
 		r = kwait_wait(&s, KTIME_MAX, deadline);
@@ -616,9 +635,69 @@ static u64 tcp_readable(struct sock *sk)
 }
 
 /*
+ * A stream entry's host pipe or FIFO (stdin from a pipe, say), NULL for any other stream (a tty,
+ * a character device: user space polls those). An open FIFO's inode holds its pipe while we hold
+ * the file; private_data is the same pipe for every file pipe(2) or a FIFO's open made.
+ */
+static struct pipe_inode_info *fifo_pipe(struct file *f)
+{
+	struct inode *inode = file_inode(f);
+
+	if (!S_ISFIFO(inode->i_mode) || !inode->i_pipe || f->private_data != inode->i_pipe)
+		return NULL;
+	return inode->i_pipe;
+}
+
+/* The bytes a read would get now, as FIONREAD (poll.ts readable()) answers for a TCP socket or a pipe. */
+static u64 readable_now(struct file *f)
+{
+	struct pipe_inode_info *pipe;
+	unsigned int head, tail, mask;
+	u64 n = 0;
+
+	if (sock_from_file(f))
+		return tcp_readable(sock_from_file(f)->sk);
+	pipe = fifo_pipe(f);
+	if (!pipe)
+		return 0;
+	mutex_lock(&pipe->mutex);	/* as pipe_ioctl's FIONREAD: the ring is stable under it */
+	head = pipe->head;
+	tail = pipe->tail;
+	mask = pipe->ring_size - 1;
+	for (; tail != head; tail++)
+		n += pipe->bufs[tail & mask].len;
+	mutex_unlock(&pipe->mutex);
+	return n;
+}
+
+/* The host file of a socket or stream entry ring 0 can wait for (a TCP socket, a pipe), held; else NULL. */
+static struct file *waitable_file(const struct kwasm_wfd *e)
+{
+	struct file *f;
+	struct socket *sock;
+
+	if (e->kind == KWASM_FD_SOCKET) {
+		sock = entry_socket(e, &f);
+		if (!sock)
+			return NULL;
+		if (is_tcp(sock->sk))
+			return f;
+	} else {
+		f = fget(e->host_fd);
+		if (!f)
+			return NULL;
+		if (!sock_from_file(f) && fifo_pipe(f))
+			return f;
+	}
+	fput(f);
+	return NULL;
+}
+
+/*
  * The subscriptions ring 0 can answer: every fd one the table holds and, unless the call fails
- * NOTCAPABLE for it, a file, a directory or a socket entry (whose host file must then be a TCP
- * socket: checked when it is polled). Anything else goes to user space before anything happens.
+ * NOTCAPABLE for it, a file, a directory, a socket or a stream entry (whose host file must then
+ * be a TCP socket or a pipe: checked when it is polled). Anything else goes to user space before
+ * anything happens.
  */
 static bool poll_servable(struct kwasm_wasi *w, const u8 *sub, u32 nsubs)
 {
@@ -634,7 +713,7 @@ static bool poll_servable(struct kwasm_wasi *w, const u8 *sub, u32 nsubs)
 		if (!e)
 			return false;
 		if (!(e->rights_base & WASI_RIGHT_POLL_FD_READWRITE) || e->kind == KWASM_FD_FILE ||
-		    e->kind == KWASM_FD_DIR || e->kind == KWASM_FD_SOCKET)
+		    e->kind == KWASM_FD_DIR || e->kind == KWASM_FD_SOCKET || e->kind == KWASM_FD_STREAM)
 			continue;
 		return false;
 	}
@@ -662,12 +741,11 @@ static bool poll_sub(struct kwasm_wasi *w, struct kwait_set *s, struct psub *p, 
 		p->state = P_CLOCK;
 	} else if (p->type == 1 || p->type == 2) {
 		struct kwasm_wfd *e = kwasm_wasi_fd(w, get_unaligned_le32(q + 16));
-		struct socket *sock;
 		struct file *f;
 
 		if (!(e->rights_base & WASI_RIGHT_POLL_FD_READWRITE)) {
 			p->error = WASI_ENOTCAPABLE;
-		} else if (e->kind != KWASM_FD_SOCKET) {
+		} else if (e->kind == KWASM_FD_FILE || e->kind == KWASM_FD_DIR) {
 			/* a file or directory: always ready; a file's read says how much is left */
 			if (p->type == 1 && e->kind == KWASM_FD_FILE) {
 				f = fget(e->host_fd);
@@ -677,13 +755,11 @@ static bool poll_sub(struct kwasm_wasi *w, struct kwait_set *s, struct psub *p, 
 				fput(f);
 			}
 		} else {
-			sock = entry_socket(e, &f);
-			if (!sock)
+			f = waitable_file(e);
+			if (!f)
 				return false;
 			kwait_init(s, &p->k, f, p->type == 1 ? EPOLLIN : EPOLLOUT);
 			p->state = P_WAIT;
-			if (!is_tcp(sock->sk))
-				return false;
 			p->k.revents = kwait_poll(s, &p->k, reg);
 			if (s->overflow)
 				return false;
@@ -752,7 +828,7 @@ int kwasm_poll_oneoff(struct kwasm_instance *in, struct kwasm_wasi *w, const u64
 			if (ps[i].state != P_WAIT || !r)
 				continue;
 			put_event(out + 32 * nready++, &ps[i], ps[i].type, WASI_ESUCCESS,
-				  ps[i].type == 1 ? tcp_readable(sock_from_file(ps[i].k.file)->sk) : 0,
+				  ps[i].type == 1 ? readable_now(ps[i].k.file) : 0,
 				  r & EPOLLHUP ? EVENTRW_HANGUP : 0);
 		}
 		for (i = 0; i < nsubs; i++)

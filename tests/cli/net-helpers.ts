@@ -40,7 +40,7 @@ export interface Server {
 }
 
 /** `kwasm-jit run --tcplisten 127.0.0.1:PORT ...args`; resolves once a connection to PORT succeeds. */
-export async function startServer(args: readonly string[], opts: { port?: number; waitReady?: boolean } = {}): Promise<Server> {
+export async function startServer(args: readonly string[], opts: { port?: number; waitReady?: boolean; lifetimeMs?: number } = {}): Promise<Server> {
   const port = opts.port ?? await freePort();
   const child = spawn(process.execPath, [CLI, 'run', '--tcplisten', `127.0.0.1:${port}`, ...args], { cwd: REPO, stdio: 'pipe' });
   let out = '', err = '';
@@ -48,7 +48,8 @@ export async function startServer(args: readonly string[], opts: { port?: number
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   child.stdin.on('error', () => { /* gone */ });
   const exited = new Promise<number | null>((resolve) => child.on('close', (s) => resolve(s)));
-  const kill = setTimeout(() => child.kill('SIGKILL'), 300_000); // a last resort for a hung child
+  // a last resort for a hung child (the VM stage's servers live longer: TCG is slow)
+  const kill = setTimeout(() => child.kill('SIGKILL'), opts.lifetimeMs ?? 300_000);
   exited.finally(() => clearTimeout(kill)).catch(() => undefined);
   const server: Server = {
     child, port, stdout: () => out, stderr: () => err,
@@ -68,6 +69,35 @@ export async function startServer(args: readonly string[], opts: { port?: number
     })());
   }
   return server;
+}
+
+/**
+ * The fd count once the program serves: the listener accepts in the kernel before the program
+ * runs (startServer's probe connects then), so the base is taken after one served round trip and
+ * the probe's close, when two reads 200 ms apart agree (bounded).
+ */
+export async function servingBase(s: Server, roundTrip: () => Promise<unknown>): Promise<number> {
+  await roundTrip();
+  let last = -1;
+  for (let i = 0; i < 50; i++) {
+    const n = s.fdCount();
+    if (n === last) return n;
+    last = n;
+    await sleep(200);
+  }
+  return last;
+}
+
+/** A slowloris client's sending: `text` one byte every `ms`; `sent()` says how far it got. */
+export function dribble(sock: net.Socket, text: string, ms: number): { done: Promise<void>; sent: () => number } {
+  let sent = 0;
+  const done = (async () => {
+    for (; sent < text.length; sent++) {
+      sock.write(text[sent]);
+      await sleep(ms);
+    }
+  })();
+  return { done, sent: () => sent };
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildExample } from '../programs/build.js';
-import { connect, exchange, sleep, startServer, within, type Server } from './net-helpers.js';
+import { connect, dribble, exchange, servingBase, sleep, startServer, within, type Server } from './net-helpers.js';
 
 const echoWasm = await buildExample('echo.c');
 const httpdWasm = await buildExample('httpd.c');
@@ -24,23 +24,6 @@ writeFileSync(join(www, 'big.bin'), BIG);
 async function fdsBackTo(s: Server, base: number): Promise<void> {
   for (let i = 0; i < 300 && s.fdCount() !== base; i++) await sleep(100);
   assert.is(s.fdCount(), base, 'fd count back to where it started');
-}
-
-/**
- * The fd count once the program serves: the listener accepts in the kernel before the program
- * runs (startServer's probe connects then), so the base is taken after one served round trip and
- * the probe's close, when two reads 200 ms apart agree (bounded).
- */
-async function servingBase(s: Server, roundTrip: () => Promise<unknown>): Promise<number> {
-  await roundTrip();
-  let last = -1;
-  for (let i = 0; i < 50; i++) {
-    const n = s.fdCount();
-    if (n === last) return n;
-    last = n;
-    await sleep(200);
-  }
-  return last;
 }
 
 async function echoOnce(port: number, msg: string): Promise<void> {
@@ -151,18 +134,12 @@ test('httpd: keep-alive and pipelining on one connection; a 10 MB body on a POST
 test('httpd: a slowloris client (headers byte by byte) does not hold up others; a head over 8 KiB is 400', async () => {
   const slow = await connect(http.port);
   const req = 'GET /a.txt HTTP/1.1\r\nHost: slow\r\nX-Pad: 0123456789\r\n\r\n';
-  let sent = 0;
-  const dribble = (async () => {
-    for (; sent < req.length; sent++) {
-      slow.sock.write(req[sent]);
-      await sleep(30);
-    }
-  })();
+  const d = dribble(slow.sock, req, 30);
   await sleep(200);
   const fast = await request('GET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n');
   assert.match(fast, /^HTTP\/1\.1 200 OK/);
-  assert.ok(sent < req.length, 'served while the slow client was still sending');
-  await dribble;
+  assert.ok(d.sent() < req.length, 'served while the slow client was still sending');
+  await d.done;
   await slow.waitFor((b) => b.toString().endsWith('text file\n'));
   slow.sock.end();
   // the server answers 400 and closes while we may still be sending: the close can be a reset

@@ -11,6 +11,7 @@ import spec from './spec.guest.js';
 import cli from './cli.guest.js';
 import wasi from './wasi.guest.js';
 import net from './net.guest.js';
+import netServers from './net-servers.guest.js';
 import differential from './differential.guest.js';
 
 ring0.run();
@@ -21,6 +22,7 @@ fuzz.run();
 instance.run();
 wasi.run();
 net.run();
+netServers.run();
 cli.run();
 differential.run();
 spec.run();

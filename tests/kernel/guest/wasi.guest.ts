@@ -37,7 +37,7 @@ export function inKernel(bytes: Uint8Array, opts: WASIOptions, reactor = true): 
 }
 
 /** A FIFO opened O_RDWR | O_NONBLOCK: both ends in one fd, so nothing drains what is written. */
-function nonBlockingFifo(): number {
+export function nonBlockingFifo(): number {
   const fifo = join(mkdtempSync('/tmp/kwasm-wasi-fifo-'), 'p');
   execFileSync('mkfifo', [fifo]);
   return openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
