@@ -103,10 +103,13 @@ struct kwasm_load {
  * KWASM_HOST_COUNT in kwasm_abi.h, generated from the ring0 column of jit/wasi/imports.ts. The
  * fd calls (fd_write, fd_read, fd_seek, fd_tell, fd_fdstat_get, fd_close) serve every wasm fd of
  * the instance's fd table (KWASM_IOC_SET_FDS; before any SET it holds the caller's stdio 0-2 as
- * streams); a fd not in the table exits to user space. fd_close frees the table entry only: the
- * host fd is user space's to close (GET_FDS). args_* / environ_* are served once
- * KWASM_IOC_SET_ARGS gave the strings; poll_oneoff with clock subscriptions only (any other
- * exits to user space); proc_exit ends the invoke with KWASM_STATUS_EXIT, code in ret_int.
+ * streams); a fd not in the table exits to user space. fd_close frees the table entry; the host
+ * fd is user space's to close (GET_FDS), except a socket ring 0 accepted itself
+ * (KWASM_FDE_CLOSE_HOST), which ring 0 releases. The socket calls (sock_accept, sock_recv,
+ * sock_send, sock_shutdown) are served on TCP sockets of the table (kwasm_net.c). args_* /
+ * environ_* are served once KWASM_IOC_SET_ARGS gave the strings; poll_oneoff waits in ring 0 on
+ * clocks, sockets, pipes/FIFOs and regular files (any other subscription exits to user space);
+ * proc_exit ends the invoke with KWASM_STATUS_EXIT, code in ret_int.
  */
 #define KWASM_LOAD_SIZE 88
 
