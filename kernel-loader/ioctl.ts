@@ -193,6 +193,7 @@ export class KwasmDevice {
   /** GET_FDS's entry array, made on first use and kept (it is pulled around every host call) */
   private fdsBuffer: NativeBuffer | undefined;
   private closed = false;
+  private readonly closeHooks: (() => void)[] = [];
   private constructor(readonly fd: number) {}
 
   static open(path = '/dev/kwasm'): KwasmDevice {
@@ -473,8 +474,15 @@ export class KwasmDevice {
     }
   }
 
+  /** Runs `fn` once when the device closes, before its fd goes: the last moment the instance's
+   *  state (its fd table, say) can still be read. */
+  beforeClose(fn: () => void): void { this.closeHooks.push(fn); }
+
   close(): void {
     if (this.closed) return;
+    for (const fn of this.closeHooks.splice(0)) {
+      try { fn(); } catch { /* a hook's failure must not keep the device (and its instance) alive */ }
+    }
     this.closed = true;
     libc.close([this.fd]);
     this.scratch.give();

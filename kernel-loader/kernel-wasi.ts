@@ -73,6 +73,10 @@ export class KernelWasi implements FdMirror {
     if (bytes(args) <= MAX_ARGS_BYTES && bytes(env) <= MAX_ARGS_BYTES) device.setArgs(args, env);
     this.kernelKey = '\0'; // never equal: the first push always happens
     this.push();
+    // Whoever closes the instance first (the CLI, a test, an embedder), the final pull happens
+    // while the device is open: jit/wasi then knows which host fds ring 0 closed (a later
+    // WASI.close() must not close those numbers again) and pulls nothing after.
+    device.beforeClose(() => this.finish());
   };
 
   /** The kernel's table into jit/wasi's: positions, and the host fds of entries the kernel closed. */
