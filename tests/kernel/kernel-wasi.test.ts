@@ -22,6 +22,15 @@ class FakeDevice {
   setFds(entries: readonly KernelFdEntry[]): void { this.table = entries.map((e) => ({ ...e })); this.sets++; }
   getFds(): { entries: KernelFdEntry[]; served: bigint } { return { entries: this.table.map((e) => ({ ...e })), served: 0n }; }
   setArgs(args: readonly Uint8Array[], env: readonly Uint8Array[]): void { this.args = [...args]; this.env = [...env]; }
+  closed = false;
+  private hooks: (() => void)[] = [];
+  beforeClose(fn: () => void): void { this.hooks.push(fn); }
+  /** as KwasmDevice: hooks first, then the fd is gone and GET_FDS fails with EBADF */
+  close(): void {
+    for (const fn of this.hooks.splice(0)) fn();
+    this.closed = true;
+    this.getFds = () => { throw new Error('kwasm get fds: errno 9'); };
+  }
 }
 
 function setup(): { wasi: WASI; kw: KernelWasi; dev: FakeDevice; call: (name: string, ...a: unknown[]) => number; mem: DataView; dir: string } {
@@ -98,6 +107,15 @@ test('a stdio entry the kernel closed loses only its wasm fd (the host fd is not
   assert.ok(fstatSync(1));
   assert.is(call('fd_fdstat_get', 1, 64), Errno.BADF);
   wasi.close();
+});
+
+test('closing the instance (its device) first does the final pull; WASI.close() after it touches no closed device', () => {
+  const { dev, wasi } = setup();
+  dev.table = dev.table.filter((x) => x.fd !== 1); // stdout closed in ring 0
+  dev.close();
+  assert.not.ok(wasi.wasiState.fds.has(1), 'the pull at close saw the kernel close fd 1');
+  wasi.close(); // pulls every mirror first: must not reach the closed device
+  assert.ok(fstatSync(1), 'the host stdout was not ours to close');
 });
 
 test.run();
