@@ -24,7 +24,7 @@ import {
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
-import { F32, F64, I32, I64, V128, type FuncType, type ValType } from '../frontend/types.js';
+import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
 import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
@@ -92,8 +92,9 @@ export interface BinaryOperands {
   mem: Mem;
 }
 
-/** loopFixup's pending parallel moves (slots; at most one per cache register). */
-const FIX_SRC = new Int8Array(32), FIX_DST = new Int8Array(32);
+/** A parallel move's pending register moves, as slots (r, r + 16 for XMM): MOVE_SRC[j] ->
+ *  MOVE_DST[j]; at most one per destination register (loopFixup, moveArgRegs). */
+const MOVE_SRC = new Int8Array(32), MOVE_DST = new Int8Array(32);
 
 export class CodeGen {
   readonly vs = new ValueStack();
@@ -506,35 +507,43 @@ export class CodeGen {
    */
   loopFixup(f: ControlFrame): void {
     const p = f.entryCache.pairs, n = f.entryCache.n;
-    // Pending moves as slots (r, r + 16 for XMM): FIX_SRC[j] -> FIX_DST[j].
     let np = 0;
     for (let k = 0; k < n; k += 2) {
       const l = p[k], r = p[k + 1], cur = this.cache.peek(l);
       if (cur < 0 || cur === r) continue;
       const x = isXmmType(this.localTypes[l]) ? 16 : 0;
-      FIX_SRC[np] = cur + x; FIX_DST[np] = r + x; np++;
+      MOVE_SRC[np] = cur + x; MOVE_DST[np] = r + x; np++;
     }
+    this.parallelMove(np);
+    for (let k = 0; k < n; k += 2) {
+      const l = p[k];
+      if (this.cache.peek(l) < 0) this.loadMem(this.localTypes[l], p[k + 1], this.localMem(l));
+    }
+  }
+
+  /**
+   * The np pending moves MOVE_SRC[j] -> MOVE_DST[j] as one parallel move: a move waits while its
+   * destination is still some other move's source, and a cycle goes through the scratch
+   * register of its class. Full-width register moves only.
+   */
+  private parallelMove(np: number): void {
     while (np > 0) {
       // A move whose destination no other pending move still reads; else break a cycle.
       let j = 0;
       for (; j < np; j++) {
         let read = false;
-        for (let q = 0; q < np; q++) if (q !== j && FIX_SRC[q] === FIX_DST[j]) { read = true; break; }
+        for (let q = 0; q < np; q++) if (q !== j && MOVE_SRC[q] === MOVE_DST[j]) { read = true; break; }
         if (!read) break;
       }
       if (j === np) {
-        const src = FIX_SRC[0], xmm = src >= 16, scratch = xmm ? SCRATCH_XMM + 16 : SCRATCH_GPR;
+        const src = MOVE_SRC[0], scratch = src >= 16 ? SCRATCH_XMM + 16 : SCRATCH_GPR;
         this.moveSlot(scratch, src);
-        for (let q = 0; q < np; q++) if (FIX_SRC[q] === src) FIX_SRC[q] = scratch;
+        for (let q = 0; q < np; q++) if (MOVE_SRC[q] === src) MOVE_SRC[q] = scratch;
         continue;
       }
-      this.moveSlot(FIX_DST[j], FIX_SRC[j]);
+      this.moveSlot(MOVE_DST[j], MOVE_SRC[j]);
       np--;
-      FIX_SRC[j] = FIX_SRC[np]; FIX_DST[j] = FIX_DST[np];
-    }
-    for (let k = 0; k < n; k += 2) {
-      const l = p[k];
-      if (this.cache.peek(l) < 0) this.loadMem(this.localTypes[l], p[k + 1], this.localMem(l));
+      MOVE_SRC[j] = MOVE_SRC[np]; MOVE_DST[j] = MOVE_DST[np];
     }
   }
 
@@ -920,10 +929,6 @@ export class CodeGen {
   private paramReg = new Int8Array(16);
   /** argument j of the call being laid out goes to register argDst[j] (of its class), or -1: a slot */
   private argDst = new Int32Array(16);
-  /** register-to-register argument moves still to emit: (dst, src) pairs by class (xmm: +16) */
-  private pmDst = new Int32Array(16);
-  private pmSrc = new Int32Array(16);
-  private pmType = new Uint8Array(16);
 
   /**
    * The register arguments (argDst[j] >= 0) of the top `np` entries from h0 into their registers.
@@ -943,39 +948,14 @@ export class CodeGen {
       if (src < 0) continue;
       if (vs.kind[i] === Kind.LOCAL) this.cache.get(vs.lo[i]); // a use, for eviction order
       if (src === d) continue;
-      if (n === this.pmDst.length) this.growMoves();
-      this.pmDst[n] = d + x; this.pmSrc[n] = src + x; this.pmType[n] = t; n++;
+      MOVE_DST[n] = d + x; MOVE_SRC[n] = src + x; n++;
     }
-    const pd = this.pmDst, ps = this.pmSrc, pt = this.pmType;
-    while (n > 0) {
-      let progress = false;
-      for (let k = 0; k < n; k++) {
-        let needed = false;
-        for (let q = 0; q < n; q++) if (q !== k && ps[q] === pd[k]) { needed = true; break; }
-        if (needed) continue;
-        this.moveReg(pt[k], pd[k] & 15, ps[k] & 15);
-        n--; pd[k] = pd[n]; ps[k] = ps[n]; pt[k] = pt[n]; k--;
-        progress = true;
-      }
-      if (progress || n === 0) continue;
-      // Only cycles are left: park the first target's value in the scratch register and let the
-      // moves that read it read the scratch instead; the first move is then free to go.
-      const d = pd[0], xmm = d >= 16, scratch = xmm ? SCRATCH_XMM + 16 : SCRATCH_GPR;
-      this.moveReg(xmm ? V128 : I64, scratch & 15, d & 15);
-      for (let q = 0; q < n; q++) if (ps[q] === d) ps[q] = scratch;
-    }
+    this.parallelMove(n);
     for (let j = 0; j < np; j++) {
       const i = h0 + j, k = vs.kind[i];
       if (dst[j] < 0 || k === Kind.REG || (k === Kind.LOCAL && this.cache.peek(vs.lo[i]) >= 0)) continue;
       this.moveEntryToReg(i, dst[j]);
     }
-  }
-
-  private growMoves(): void {
-    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => { const b = make(a.length * 2); b.set(a); return b; };
-    this.pmDst = grow(this.pmDst, (n) => new Int32Array(n));
-    this.pmSrc = grow(this.pmSrc, (n) => new Int32Array(n));
-    this.pmType = grow(this.pmType, (n) => new Uint8Array(n));
   }
 
   /**
