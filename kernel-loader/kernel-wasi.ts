@@ -120,7 +120,7 @@ export class KernelWasi implements FdMirror {
     this.kernelKey = k;
   }
 
-  /** After the run (before the instance closes): the final pull closes what the kernel closed. */
+  /** The final pull (the instance's device runs it as it closes; tests call it directly): closes what the kernel closed. */
   finish(): void {
     try {
       this.pull();

@@ -100,8 +100,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     return EXIT.internal;
   } finally {
     const t3 = performance.now();
-    try { kwasi?.finish(); } catch { /* the run's own outcome is what matters */ }
-    instance?.close();
+    instance?.close(); // its device's close hook does kernel WASI's final pull (KernelWasi.attach)
     if (process.env.KWASM_BENCH_TIMING === '1') {
       const r = (x: number): number => Math.round(x * 1000) / 1000;
       process.stderr.write(`@bench-timing ${JSON.stringify({ compileMs: r(t1 - t0), runMs: r(t3 - t2), cache: source })}\n`);
