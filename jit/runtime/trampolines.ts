@@ -73,6 +73,8 @@ export const IO_OPS = {
   pread: { dir: 'in', args: 5, need: FAST_FD.FILE, rights: Rights.FD_READ | Rights.FD_SEEK, flagsArg: -1, offsetArg: 3, resultArg: 4, roFlagsArg: -1 },
 } as const;
 type IoOp = keyof typeof IO_OPS;
+/** A vmctx field as a memory operand through the stub's vmctx register. */
+type VmctxField = (field: keyof typeof VMCTX) => ReturnType<typeof mem>;
 /**
  * Every op the stub serves: the iovec calls above; poll_oneoff (servePoll: at most MAX_POLL fd
  * subscriptions on mirrored fds with FAST_FD.POLL and REALTIME/MONOTONIC clocks; else JS);
@@ -461,7 +463,7 @@ export function buildTrampolines(): Trampolines {
  * The body of the fast stub for one call (r8 = fast table, eax/ecx already matched): checks,
  * iovec copy, the syscall loop, the result. `back` (eax/ecx restored) is the way to JS.
  */
-function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>, onFile?: Label): void {
+function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: VmctxField, onFile?: Label): void {
   const T = FAST_TABLE;
   const stream = IO_OPS[opName];
   // fd_read on a FILE: the same loop as fd_pread's at the table's position, which moves on (onFile: this variant)
@@ -694,7 +696,7 @@ function toJs(a: Assembler, opIndex: number, slow: Label): void {
  * POLLHUP; nbytes from FIONREAD for reads, 0 when it fails, e.g. on a listener), then the clocks
  * that are due. Anything else goes to JS before a side effect.
  */
-function servePoll(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): void {
   const T = FAST_TABLE;
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const back = a.newLabel(), sub = a.newLabel(), isRead = a.newLabel(), again = a.newLabel();
@@ -1007,7 +1009,7 @@ function mirroredFd(a: Assembler, k: number, back: Label): void {
 }
 
 /** Jumps to `back` unless [arg k, arg k + size) lies in linear memory. Clobbers rdx. */
-function requireInMemory(a: Assembler, k: number, size: number, back: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function requireInMemory(a: Assembler, k: number, size: number, back: Label, V: VmctxField): void {
   a.movRM(32, rdx, mem(rsp, 8 + 8 * k));
   a.aluRI(AluOp.ADD, 64, rdx, size);
   a.aluRM(AluOp.CMP, 64, rdx, V('memorySize'));
@@ -1037,7 +1039,7 @@ function lowestFreeFd(a: Assembler, back: Label): void {
  * fdstat word r10, marked created for the next pull; writes the guest fd to argument `fdArg`'s
  * u32 and answers 0.
  */
-function adoptNewFd(a: Assembler, bits: Gpr, fdArg: number, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function adoptNewFd(a: Assembler, bits: Gpr, fdArg: number, V: VmctxField): void {
   const T = FAST_TABLE;
   a.movRM(32, r11, mem(r8, T.newFd));
   a.movMR(32, memIdx(r8, r11, 4, T.fdstat), r10);
@@ -1079,7 +1081,7 @@ function fstatRegular(a: Assembler, fd: Gpr, notRegular: Label): void {
  * as jit/wasi's writeFilestat fills it (times in ns = sec * 1e9 + nsec). A failed fstat, or a
  * host fd that is no longer a regular file, is JS's to answer (fstat has no side effect).
  */
-function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: VmctxField): void {
   const back = a.newLabel();
   const st = FAST_TABLE.scratch + SCRATCH.stat;
   mirroredFd(a, 0, back);
@@ -1110,7 +1112,7 @@ function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: (field: ke
  * fd_fdstat_get(fd, buf) on a mirrored fd: filetype, fdflags and rights from the table, as
  * jit/wasi writes them (wasi-libc's open() asks for the directory's before every path_open).
  */
-function serveFdstat(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveFdstat(a: Assembler, opIndex: number, slow: Label, V: VmctxField): void {
   const T = FAST_TABLE;
   const back = a.newLabel();
   mirroredFd(a, 0, back);
@@ -1140,7 +1142,7 @@ const SOL_TCP = 6, TCP_NODELAY = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o200
  * failure is the answer. Flags other than NONBLOCK, a bad pointer or no free number below MAX_FDS
  * go to JS first.
  */
-function serveAccept(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveAccept(a: Assembler, opIndex: number, slow: Label, V: VmctxField): void {
   const T = FAST_TABLE;
   const back = a.newLabel(), retry = a.newLabel(), got = a.newLabel(), failed = a.newLabel(), finish = a.newLabel(), blocking = a.newLabel();
   mirroredFd(a, 0, back);
@@ -1252,7 +1254,7 @@ const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_S
  * anything but a regular file (closed again: opening it had no effect), goes to JS, which walks
  * the path itself and answers exactly as before.
  */
-function serveOpen(a: Assembler, opIndex: number, slow: Label, V: (field: keyof typeof VMCTX) => ReturnType<typeof mem>): void {
+function serveOpen(a: Assembler, opIndex: number, slow: Label, V: VmctxField): void {
   const T = FAST_TABLE;
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const back = a.newLabel(), copy = a.newLabel(), notFile = a.newLabel(), follow = a.newLabel();
