@@ -105,9 +105,6 @@ export interface BinaryOperands<R extends number = Reg> {
   mem: Mem;
 }
 
-/** A parallel move's pending register moves, as slots (r, r + 16 for XMM): MOVE_SRC[j] ->
- *  MOVE_DST[j]; at most one per destination register (loopFixup, moveArgRegs). */
-const MOVE_SRC = new Int8Array(32), MOVE_DST = new Int8Array(32);
 
 export class CodeGen {
   readonly vs = new ValueStack();
@@ -124,6 +121,10 @@ export class CodeGen {
   /** the index register a folded operand owned, freed by releaseFolded() after its use */
   private foldOwned = -1;
   private readonly fold: MutableMem = memIdx(R14, R14, 1, 0);
+  /** A parallel move's pending register moves, as slots (r, r + 16 for XMM): moveSrc[j] ->
+   *  moveDst[j]; at most one per destination register (loopFixup, moveArgRegs). */
+  private readonly moveSrc = new Int8Array(32);
+  private readonly moveDst = new Int8Array(32);
   private readonly bin: BinaryOperands<number> = { lhs: 0, rhs: Rhs.REG, reg: 0, imm: 0, mem: mem(RBP, 0) };
   /** The access operand emit-memory's address() rewrites, so a load or store allocates none. */
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
@@ -527,6 +528,7 @@ export class CodeGen {
    * Clobbers registers without telling the allocator: only on a path that jumps right after.
    */
   loopFixup(f: ControlFrame): void {
+    const MOVE_SRC = this.moveSrc, MOVE_DST = this.moveDst;
     const p = f.entryCache.pairs, n = f.entryCache.n;
     let np = 0;
     for (let k = 0; k < n; k += 2) {
@@ -548,6 +550,7 @@ export class CodeGen {
    * register of its class. Full-width register moves only.
    */
   private parallelMove(np: number): void {
+    const MOVE_SRC = this.moveSrc, MOVE_DST = this.moveDst;
     while (np > 0) {
       // A move whose destination no other pending move still reads; else break a cycle.
       let j = 0;
@@ -1020,6 +1023,7 @@ export class CodeGen {
    * flags, uncached locals) read no register and are loaded last, straight into their targets.
    */
   private moveArgRegs(h0: number, np: number): void {
+    const MOVE_SRC = this.moveSrc, MOVE_DST = this.moveDst;
     const vs = this.vs, dst = this.argDst;
     let n = 0;
     for (let j = 0; j < np; j++) {
