@@ -33,7 +33,7 @@ import { LocalCache, type CacheSnapshot } from './local-cache.js';
 import { Kind, NO_REG, ValueStack } from './value-stack.js';
 
 /** A Mem an emitter rewrites in place and hands to the encoder at once (which keeps nothing). */
-export type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
+type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
 
 // Register numbers and typed registers. The value stack (a Uint8Array), the allocator's masks,
 // the local cache and abi/regs.ts hold plain register numbers 0..15 whose class the value type
@@ -45,7 +45,7 @@ export type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
 const asGpr = (n: number): Gpr => n as Gpr;
 const asXmm = (n: number): Xmm => n as Xmm;
 /** A register of the class its value type gives (isXmmType). */
-export type Reg = Gpr | Xmm;
+type Reg = Gpr | Xmm;
 
 /** The MacroAssembler's scratch pair (abi SCRATCH_GPR / SCRATCH_XMM), never allocated. */
 export const R11 = asGpr(SCRATCH_GPR);
@@ -54,10 +54,10 @@ export const RAX = rax, RCX = rcx, RDX = rdx, RSP = rsp, RBP = rbp, R14 = r14, R
 
 export { isXmmType };
 /** i32 and f32 occupy 32 bits; everything else (i64, f64, refs) 64. */
-export const is32Type = (t: ValType): boolean => t === I32 || t === F32;
+const is32Type = (t: ValType): boolean => t === I32 || t === F32;
 
 const i32Fits = (lo: number, hi: number): boolean => hi === lo >> 31;
-export const bits64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+const bits64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 
 /** What the function compiler needs to know about the module beyond the body. */
 export interface ModuleEnv {

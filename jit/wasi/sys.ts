@@ -35,7 +35,6 @@ export const SO_REUSEADDR = 2;
 export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
 export const MSG_PEEK = 2;
-export const MSG_DONTWAIT = 0x40;
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;
 export const POLL = { IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20, RDHUP: 0x2000 } as const;
 const FIONREAD = 0x541bn;
@@ -173,11 +172,6 @@ export function bytesReadable(fd: number): number {
   b.writeInt32LE(0, AT.int);
   check('ioctl', fns.ioctl([fd, FIONREAD, scratch.addr + BigInt(AT.int)]));
   return b.readInt32LE(AT.int);
-}
-
-/** Whether the host fd is in O_NONBLOCK mode. */
-export function isNonBlocking(fd: number): boolean {
-  return (check('fcntl', fns.fcntl([fd, F_GETFL, 0])) & O_NONBLOCK) !== 0;
 }
 
 export function setNonBlocking(fd: number, on: boolean): void {
