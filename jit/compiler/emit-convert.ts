@@ -18,8 +18,8 @@ function fconst(c: CodeGen, fp: Fp, v: number): ReturnType<CodeGen['asm']['const
 const ucomOf = (fp: Fp): SseOp => (fp === 32 ? SseOp.UCOMISS : SseOp.UCOMISD);
 
 /**
- * Out-of-line code after `body`: the slow path label is bound after the function's main code?
- * Not needed: slow paths are emitted inline behind a jump, which keeps labels local.
+ * Signed truncation: cvttss2si/cvttsd2si, then only the failure value INT_MIN takes the slow
+ * path (inline, behind a jump over it) that tells a real INT_MIN from NaN and overflow.
  */
 function truncSigned(isz: Isz, fp: Fp, sat: boolean): (c: CodeGen) => void {
   return (c) => {

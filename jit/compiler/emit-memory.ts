@@ -17,26 +17,26 @@ import { RT } from './runtime-calls.js';
  * may reuse it as its destination). c.addr must be used before the next address() call.
  */
 export function address(c: CodeGen, offset: number): Gpr | -1 {
-  const vs = c.vs, i = vs.sp - 1, ADDR = c.addr;
+  const vs = c.vs, i = vs.sp - 1, m = c.addr;
   if (vs.kind[i] === Kind.CONST) {
     const ea = (vs.lo[i] >>> 0) + offset;
     vs.drop();
-    if (ea <= 0x7fffffff) { ADDR.index = NO_INDEX; ADDR.disp = ea; return -1; }
+    if (ea <= 0x7fffffff) { m.index = NO_INDEX; m.disp = ea; return -1; }
     c.asm.movRI(64, R11, ea);
-    ADDR.index = R11; ADDR.disp = 0;
+    m.index = R11; m.disp = 0;
     return -1;
   }
   if (vs.kind[i] === Kind.LOCAL && offset <= 0x7fffffff) {
     // A local index is used from its cache register in place (loaded into the cache first):
     // no copy, and the register stays the local's.
     const cr = c.cacheLocalForRead(vs.lo[i]);
-    if (cr >= 0) { c.dropTop(); ADDR.index = cr; ADDR.disp = offset; return -1; }
+    if (cr >= 0) { c.dropTop(); m.index = cr; m.disp = offset; return -1; }
   }
   const r = c.popGpr();
-  if (offset <= 0x7fffffff) { ADDR.index = r; ADDR.disp = offset; return r; }
+  if (offset <= 0x7fffffff) { m.index = r; m.disp = offset; return r; }
   c.asm.movRI(64, R11, offset);
   c.asm.aluRR(0, 64, R11, r); // add r11, index
-  ADDR.index = R11; ADDR.disp = 0;
+  m.index = R11; m.disp = 0;
   return r;
 }
 

@@ -505,12 +505,6 @@ export class CodeGen {
     return false;
   }
 
-  /** Write every dirty local back and forget the cache: registers are about to be clobbered (calls). */
-  clearLocalCache(): void {
-    this.storeDirty(true);
-    this.cache.clear();
-  }
-
   /** Forget the cache with no code: at a join (I2: memory is current on every edge) or in dead code. */
   forgetLocalCache(): void { this.cache.clear(); }
 
@@ -669,15 +663,6 @@ export class CodeGen {
     this.moveEntryToMem(i, this.slotMem(i));
     this.freeEntryReg(i);
     vs.setStack(i);
-  }
-
-  /** Registers and flags to slots (before calls: every register is caller-saved). */
-  spillRegs(): void {
-    const vs = this.vs;
-    for (let i = 0; i < vs.sp; i++) {
-      const k = vs.kind[i];
-      if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
-    }
   }
 
   /** Everything canonical (control-flow joins). */
