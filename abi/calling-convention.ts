@@ -33,8 +33,8 @@ export const ARG_GPRS: readonly number[] = [7, 6, 2, 1, 8, 9]; // rdi, rsi, rdx,
 /** The XMM register of argument slot s: xmm0..xmm5 (xmm15 is the scratch). */
 export const ARG_XMMS: readonly number[] = [0, 1, 2, 3, 4, 5];
 /** Wasm type codes of the float types, which travel in XMM registers. */
-export const F32_CODE = 0x7d;
-export const F64_CODE = 0x7c;
+const F32_CODE = 0x7d;
+const F64_CODE = 0x7c;
 
 /** Where a parameter of type code `t` at argument slot `s` travels. */
 export type ArgLocation = { readonly kind: 'gpr' | 'xmm'; readonly reg: number } | null;

@@ -189,10 +189,10 @@ export function decodeImageTables(tables: Uint8Array, l: ImageLayout): Pick<Code
 // an entry from another build or machine. None of this makes a hostile file safe: a .kwasm is
 // machine code, trusted as wasmtime trusts a .cwasm it is asked to deserialize.
 
-export const MODULE_FILE_MAGIC = 0x4d53574b; // 'KWSM'
-export const MODULE_FILE_VERSION = 2;
+const MODULE_FILE_MAGIC = 0x4d53574b; // 'KWSM'
+const MODULE_FILE_VERSION = 2;
 export const MODULE_FILE_HEADER = 128;
-export const MODULE_FILE_WASM_EMBEDDED = 1;
+const MODULE_FILE_WASM_EMBEDDED = 1;
 /** The code starts at a multiple of this in the file and is padded to one with int3 (mappable). */
 export const MODULE_FILE_CODE_ALIGN = 4096;
 const HASH = 32;

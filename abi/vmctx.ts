@@ -30,7 +30,7 @@ export interface Field extends FieldSpec {
 /** Trap stub and runtime stub table entries. */
 export const STUB_SLOTS = 16;
 
-export const VMCTX_FIELDS = [
+const VMCTX_FIELDS = [
   // --- hot: used by every memory access / prologue / loop header -------------------------------
   { name: 'memoryBase', size: 8, doc: 'linear memory 0 base (also pinned in r14)' },
   { name: 'memorySize', size: 8, doc: 'accessible bytes of memory 0 (memory.size * 64 KiB)' },

@@ -1,6 +1,6 @@
 // Compares the machine code the compiler generates before and after a change that must not
 // change it (a refactor of jit/compiler/). `save DIR` compiles the benchmark programs (built
-// into build/bench as bench/run.ts does) and every spec-test module already converted into
+// into build/bench as bench/run.ts does), examples/*.wasm and every spec-test module already converted into
 // build/spec (run the spec suite once first), writing one image per module into DIR;
 // `compare DIR` compiles the same inputs with the current build and lists the modules whose
 // code bytes differ, with the first differing function. A hash of one fixed input would say
@@ -25,6 +25,10 @@ function inputs(): Map<string, string> {
     if (p.suite === 'syscall') continue;
     const b = buildProgram(p, tc, join(root, 'bench', 'programs'), join(root, 'build', 'bench'));
     out.set(`bench-${p.name}-${p.suite}`, b.wasm);
+  }
+  const examples = join(root, 'examples');
+  for (const f of readdirSync(examples).sort()) {
+    if (f.endsWith('.wasm')) out.set(`example-${f}`, join(examples, f));
   }
   const spec = join(root, 'build', 'spec');
   if (existsSync(spec)) {

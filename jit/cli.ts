@@ -61,7 +61,7 @@ function validateCmd(args: string[]): number {
   }
 }
 
-export const commands: Record<string, Subcommand> = {
+const commands: Record<string, Subcommand> = {
   validate: {
     usage: 'validate FILE.wasm',
     summary: 'decode and validate a module; exit 0 and a summary, or 1 and the error',
@@ -85,7 +85,7 @@ function help(): void {
   console.log(`  help [COMMAND], -h, --help\n      this text, or COMMAND's own (the same as kwasm-jit COMMAND --help)`);
 }
 
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   let [name, ...rest] = argv;
   // `help CMD` is `CMD --help`: each subcommand owns its help text (loaded with the command).
   if (name === 'help' && rest.length === 1) [name, rest] = [rest[0], ['--help']];

@@ -33,9 +33,9 @@ export const INVOKE_STRUCT = {
   retInt: 40, retFloat: 48, trapPc: 56, trapAddr: 64, trapSignal: 72, hostIndex: 76, hostArgsPtr: 80, hostNslots: 88, memPages: 92,
 } as const;
 /** kwasm_ioctl.h KWASM_LOAD_MAY_YIELD */
-export const LOAD_MAY_YIELD = 1;
+const LOAD_MAY_YIELD = 1;
 /** Slots of a host-call request (KWASM_HOSTCALL_SLOTS): the user array host_args_ptr points to. */
-export const HOSTCALL_SLOTS = KERNEL_HOSTCALL_EXIT_SLOTS;
+const HOSTCALL_SLOTS = KERNEL_HOSTCALL_EXIT_SLOTS;
 export const MEM_RW_STRUCT = { size: 32, version: 0, flags: 4, offset: 8, len: 16, bufPtr: 24 } as const;
 /** In-kernel WASI fd table (kwasm_ioctl.h struct kwasm_fd_entry / kwasm_fds) and argv/environ (kwasm_args). */
 export const FD_ENTRY_STRUCT = {

@@ -110,7 +110,7 @@ interface TypedValue { kind: number; bits: bigint }
  * re-mapped when memory.grow made it longer (as a grow replaces a WebAssembly.Memory's buffer).
  * Valid until the instance is closed; old buffers of a grown memory stay mapped until then.
  */
-export class KernelMemory {
+class KernelMemory {
   readonly kernelMemory = true;
   private ab = new ArrayBuffer(0);
   private mappedPages = 0;
@@ -459,13 +459,13 @@ function F32_OR_F64(t: ValType): boolean { return t === F32 || t === F64; }
  */
 const externs: unknown[] = [];
 const externIds = new Map<unknown, bigint>();
-export function externToken(v: unknown): bigint {
+function externToken(v: unknown): bigint {
   if (v === null || v === undefined) return 0n;
   let id = externIds.get(v);
   if (id === undefined) { externs.push(v); id = BigInt(externs.length); externIds.set(v, id); }
   return id;
 }
-export function externValue(b: bigint): unknown {
+function externValue(b: bigint): unknown {
   if (b === 0n) return null;
   if (b > BigInt(externs.length)) throw new Error(`externref token ${b} was not made by this process`);
   return externs[Number(b) - 1];

@@ -18,7 +18,7 @@ import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 import { deserializeCompiledFile, ModuleFileError, serializeCompiled, sha256 } from './serialize.js';
 
-export const CACHE_SUFFIX = '.kwsm';
+const CACHE_SUFFIX = '.kwsm';
 const TMP_SUFFIX = '.tmp';
 /** A temp file older than this was left by a process that died mid-write. */
 const STALE_TMP_MS = 10 * 60_000;
@@ -28,14 +28,14 @@ export function cacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return !['0', 'off', 'false', 'no'].includes(v);
 }
 
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
   // The XDG spec: a relative $XDG_CACHE_HOME is invalid and ignored.
   const root = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
   return join(root, 'kwasm-jit');
 }
 
-export function cacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+function cacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
   const mb = Number(env.KWASM_CACHE_MAX_MB);
   return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : 1024 * 1024 * 1024;
 }

@@ -50,7 +50,7 @@ const TAKES_VALUE: ReadonlySet<Flag> = new Set(['dir', 'env', 'invoke', 'argv0',
 const FLAGS: ReadonlySet<string> = new Set<Flag>([...TAKES_VALUE, 'trap-unknown-imports', 'kernel', 'no-cache', 'help']);
 
 /** `HOST[::GUEST]`. A single `:` is part of the path (wasmtime uses `::` for the same reason). */
-export function parseDir(spec: string): Preopen {
+function parseDir(spec: string): Preopen {
   const sep = spec.indexOf('::');
   const host = sep < 0 ? spec : spec.slice(0, sep);
   const guest = sep < 0 ? spec : spec.slice(sep + 2);
@@ -59,7 +59,7 @@ export function parseDir(spec: string): Preopen {
 }
 
 /** `NAME=VALUE` (VALUE may contain `=`), or `NAME` alone to pass the host's value through. */
-export function parseEnv(spec: string, hostEnv: NodeJS.ProcessEnv): [string, string] {
+function parseEnv(spec: string, hostEnv: NodeJS.ProcessEnv): [string, string] {
   const eq = spec.indexOf('=');
   const name = eq < 0 ? spec : spec.slice(0, eq);
   if (name === '') throw new UsageError(`--env ${JSON.stringify(spec)}: expected NAME=VALUE or NAME`);
@@ -69,14 +69,14 @@ export function parseEnv(spec: string, hostEnv: NodeJS.ProcessEnv): [string, str
   return [name, inherited];
 }
 
-export function parseTimeout(spec: string): number {
+function parseTimeout(spec: string): number {
   // Milliseconds, as the issue asks; a plain integer so "10s" is not silently read as 10 ms.
   if (!/^\d+$/.test(spec) || Number(spec) <= 0) throw new UsageError(`--timeout ${JSON.stringify(spec)}: expected a positive number of milliseconds`);
   return Number(spec);
 }
 
 /** `HOST:PORT` with an IPv4 HOST (or localhost) and PORT 0-65535. */
-export function parseTcpListen(spec: string): { host: string; port: number } {
+function parseTcpListen(spec: string): { host: string; port: number } {
   try {
     return parseHostPort(spec);
   } catch (e) {

@@ -25,12 +25,12 @@ export interface Frame {
 
 export interface StackBounds { lo: bigint; hi: bigint; }
 
-export function stackBounds(v: Vmctx): StackBounds {
+function stackBounds(v: Vmctx): StackBounds {
   return { lo: v.get('wasmStackGuardHi'), hi: v.get('wasmStackTop') };
 }
 
 /** Return addresses from `fp` up the chain (the caller of the frame at fp first). */
-export function walk(fp: bigint, bounds: StackBounds, inCode: (pc: bigint) => boolean, max = 1 << 20): bigint[] {
+function walk(fp: bigint, bounds: StackBounds, inCode: (pc: bigint) => boolean, max = 1 << 20): bigint[] {
   const out: bigint[] = [];
   if (fp < bounds.lo || fp + 16n > bounds.hi) return out;
   const mem = view(bounds.lo, Number(bounds.hi - bounds.lo));
@@ -52,7 +52,7 @@ export function walk(fp: bigint, bounds: StackBounds, inCode: (pc: bigint) => bo
  * instruction; such a pc is looked up one byte back, as it may be the first byte after the
  * function when the call is its last instruction.
  */
-export function backtrace(module: CompiledModule, codeBase: bigint, pc: bigint, fp: bigint, pcIsReturn: boolean, bounds: StackBounds): Frame[] {
+function backtrace(module: CompiledModule, codeBase: bigint, pc: bigint, fp: bigint, pcIsReturn: boolean, bounds: StackBounds): Frame[] {
   const size = BigInt(imageCodeLength(module.image));
   const inCode = (p: bigint): boolean => p > codeBase && p <= codeBase + size;
   if (!inCode(pc) && pc !== codeBase) return [];

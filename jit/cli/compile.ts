@@ -11,9 +11,9 @@ import { formatFuncType } from '../frontend/types.js';
 
 import { isHelpFlag } from './args.js';
 
-export const COMPILE_USAGE = 'compile FILE.wasm [-o OUT.kwasm] [--disasm] [--func N|NAME]';
+const COMPILE_USAGE = 'compile FILE.wasm [-o OUT.kwasm] [--disasm] [--func N|NAME]';
 
-export const COMPILE_HELP = `usage: kwasm-jit ${COMPILE_USAGE}
+const COMPILE_HELP = `usage: kwasm-jit ${COMPILE_USAGE}
 
 Compile every function of FILE.wasm to x86-64 without running anything, and print each
 function's index, name, type and machine-code size, then the totals and the compile time.

@@ -29,9 +29,9 @@ export const EXIT = {
   internal: 70,
 } as const;
 
-export const RUN_USAGE = 'run [OPTIONS] FILE.wasm [ARGS...]';
+const RUN_USAGE = 'run [OPTIONS] FILE.wasm [ARGS...]';
 
-export const RUN_HELP = `usage: kwasm-jit ${RUN_USAGE}
+const RUN_HELP = `usage: kwasm-jit ${RUN_USAGE}
 
 Compile FILE.wasm and run it (FILE may also be a module compiled by 'kwasm-jit compile -o'). A WASI command (imports wasi_snapshot_preview1) gets ARGS as
 argv[1..], the process's own stdin/stdout/stderr, no environment variables and no file system

@@ -5,7 +5,7 @@
 // runtime: the flags come from /proc/cpuinfo (names as the kernel spells them).
 import { readFileSync } from 'node:fs';
 
-export const REQUIRED_CPU_FEATURES: readonly { flag: string; name: string }[] = [
+const REQUIRED_CPU_FEATURES: readonly { flag: string; name: string }[] = [
   { flag: 'pni', name: 'SSE3' },
   { flag: 'ssse3', name: 'SSSE3' },
   { flag: 'sse4_1', name: 'SSE4.1' },

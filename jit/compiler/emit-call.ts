@@ -5,16 +5,16 @@
 // non-null ("uninitialized element"), canonical type id ("indirect call type mismatch").
 // Also here: references and table element access (table.get/set/size, ref.*), and the bulk
 // memory/table operations, which go to the host through reserved runtime-call indices.
-import { AluOp, Cond, mem, memIdx } from '../../backend-x64/index.js';
+import { AluOp, Cond, mem, memIdx, rdi, rsi, type Gpr } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { slotCount } from '../../abi/calling-convention.js';
 import { FUNCREF, TABLE_DESC, VMCTX } from '../../abi/vmctx.js';
 import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../frontend/types.js';
 import { on } from './emitters.js';
-import { G, R11, R14, R15, RAX, RCX, type CodeGen } from './masm.js';
+import { R11, R14, R15, RAX, RCX, type CodeGen } from './masm.js';
 import { RT } from './runtime-calls.js';
 
-const RSI = G(6), RDI = G(7);
+const RSI = rsi, RDI = rdi;
 
 /** Call through the record whose address is in rax (args already in place). */
 function callRecord(c: CodeGen): void {
@@ -40,10 +40,10 @@ function call(c: CodeGen, f: number): void {
 }
 
 /** r11 = table t's descriptor; bounds-check idx against its length. */
-function tableCheck(c: CodeGen, t: number, idx: number, trap: number): void {
+function tableCheck(c: CodeGen, t: number, idx: Gpr, trap: number): void {
   const a = c.asm;
   a.movRM(64, R11, mem(R15, VMCTX.tables));
-  a.aluRM(AluOp.CMP, 32, G(idx), mem(R11, TABLE_DESC.size * t + TABLE_DESC.length));
+  a.aluRM(AluOp.CMP, 32, idx, mem(R11, TABLE_DESC.size * t + TABLE_DESC.length));
   a.jcc(Cond.AE, c.trapLabel(trap));
   a.movRM(64, R11, mem(R11, TABLE_DESC.size * t + TABLE_DESC.base));
 }
@@ -54,10 +54,10 @@ function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
   // The index first (top of stack), then the arguments. The index waits in rax, which is no
   // argument register (abi ARG_GPRS): the argument moves can neither read nor clobber it, and the
   // record then replaces it there.
-  const idx = c.popReg();
+  const idx = c.popGpr();
   if (idx !== RAX) {
     c.claimGpr(RAX);
-    c.asm.movRR(64, RAX, G(idx));
+    c.asm.movRR(64, RAX, idx);
     c.freeGpr(idx);
   }
   c.beginCall(ft.params.length, slotCount(ft.results), true);
@@ -78,11 +78,11 @@ function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
 function checkedRuntimeCall(c: CodeGen, index: number, np: number): void {
   const a = c.asm;
   c.runtimeCall(index, np, I32);
-  const r = c.popReg(); // rax
+  const r = c.popGpr(); // rax
   const ok = a.newLabel();
-  a.testRR(32, G(r), G(r));
+  a.testRR(32, r, r);
   a.jcc(Cond.E, ok);
-  a.callM(memIdx(R15, G(r), 8, VMCTX.trapStubs));
+  a.callM(memIdx(R15, r, 8, VMCTX.trapStubs));
   a.bind(ok);
   c.freeGpr(r);
 }
@@ -96,37 +96,37 @@ export function registerCall(): void {
   // References: funcref = address of a funcref record (0 = null); externref = host handle.
   on('ref.null', (c, ir) => c.vs.pushConst(ir.i32, 0, 0));
   on('ref.is_null', (c) => {
-    const r = c.popReg();
-    c.asm.testRR(64, G(r), G(r));
+    const r = c.popGpr();
+    c.asm.testRR(64, r, r);
     c.freeGpr(r);
     c.pushCond(Cond.E);
   });
   on('ref.func', (c, ir) => {
-    const r = c.allocReg(false);
-    c.asm.movRM(64, G(r), mem(R15, VMCTX.funcRefs));
-    if (ir.index > 0) c.asm.aluRI(AluOp.ADD, 64, G(r), FUNCREF.size * ir.index);
+    const r = c.allocGpr();
+    c.asm.movRM(64, r, mem(R15, VMCTX.funcRefs));
+    if (ir.index > 0) c.asm.aluRI(AluOp.ADD, 64, r, FUNCREF.size * ir.index);
     c.pushReg(FUNCREF_T, r);
   });
 
   // Tables.
   on('table.get', (c, ir) => {
-    const idx = c.popReg();
+    const idx = c.popGpr();
     tableCheck(c, ir.index, idx, TrapCode.tableOutOfBounds);
-    c.asm.movRM(64, G(idx), memIdx(R11, G(idx), 8));
+    c.asm.movRM(64, idx, memIdx(R11, idx, 8));
     c.pushReg(c.env.tableTypes[ir.index], idx);
   });
   on('table.set', (c, ir) => {
-    const v = c.popReg();
-    const idx = c.popReg();
+    const v = c.popGpr();
+    const idx = c.popGpr();
     tableCheck(c, ir.index, idx, TrapCode.tableOutOfBounds);
-    c.asm.movMR(64, memIdx(R11, G(idx), 8), G(v));
+    c.asm.movMR(64, memIdx(R11, idx, 8), v);
     c.freeGpr(v);
     c.freeGpr(idx);
   });
   on('table.size', (c, ir) => {
-    const r = c.allocReg(false);
+    const r = c.allocGpr();
     c.asm.movRM(64, R11, mem(R15, VMCTX.tables));
-    c.asm.movRM(32, G(r), mem(R11, TABLE_DESC.size * ir.index + TABLE_DESC.length));
+    c.asm.movRM(32, r, mem(R11, TABLE_DESC.size * ir.index + TABLE_DESC.length));
     c.pushReg(I32, r);
   });
   on('table.grow', (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.tableGrow, 3, I32); });
@@ -145,9 +145,9 @@ export function registerCall(): void {
 const MEMORY_SIZE = mem(R15, VMCTX.memorySize);
 
 /** Trap unless `r + rcx` (both zero-extended i32s) is within the accessible memory. */
-function rangeCheck(c: CodeGen, r: number): void {
+function rangeCheck(c: CodeGen, r: Gpr): void {
   const a = c.asm;
-  a.lea(64, R11, memIdx(G(r), RCX, 1, 0));
+  a.lea(64, R11, memIdx(r, RCX, 1, 0));
   a.aluRM(AluOp.CMP, 64, R11, MEMORY_SIZE);
   a.jcc(Cond.A, c.trapLabel(TrapCode.memoryOutOfBounds));
 }

@@ -1,14 +1,14 @@
 // Structured control flow: block/loop/if/else/end, br/br_if/br_table/return, plus the
 // parametric ops (drop, select) and local/global variables. The merge convention is described
 // in frames.ts.
-import { AluOp, Cond, mem, memIdx, ripRel, SseOp, type Label } from '../../backend-x64/index.js';
+import { AluOp, Cond, mem, memIdx, rax, ripRel, SseOp, xmm0, type Label } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
-import { BLOCK_EMPTY, I32, type ValType } from '../frontend/types.js';
+import { BLOCK_EMPTY } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
 import { condAware, on } from './emitters.js';
 import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
-import { G, R11, R15, RSP, X, isXmmType, type CodeGen } from './masm.js';
+import { R11, R15, RSP, isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 import { CacheSnapshot } from './local-cache.js';
 
@@ -105,7 +105,7 @@ export function emitEnd(c: CodeGen): void {
     c.dropTo(f.base);
     if (f.joinCache.valid) c.cache.restore(f.joinCache, isXmmType(t) ? 1 : 0);
     c.ra.take(isXmmType(t), 0);
-    c.pushReg(t, 0);
+    c.pushReg(t, isXmmType(t) ? xmm0 : rax);
     c.unreachable = false;
     return;
   }
@@ -128,19 +128,16 @@ function inLoop(c: CodeGen): boolean {
 /** The frame a branch of depth l targets. */
 const targetOf = (c: CodeGen, l: number): ControlFrame => c.frames[c.depth - 1 - l];
 
-// Out-parameters of the static `before` callbacks below (no closure per instruction).
-let resultReady = false;
-let selA = -1, selB = -1, selT: ValType = I32;
-
-/** br_if to a block whose value travels in a register: move it there if that costs nothing. */
-function resultToRegIfFree(c: CodeGen, v: number): void {
+/**
+ * br_if to a block whose value travels in a register: move it there if that costs nothing.
+ * True when entry v's value is in rax/xmm0 now. Movs only (between take/testCondition).
+ */
+function resultToRegIfFree(c: CodeGen, v: number): boolean {
   const vs = c.vs;
-  if (vs.kind[v] === Kind.REG && vs.reg[v] === 0) resultReady = true;
-  else if (c.ra.isFree(isXmmType(vs.type[v]), 0)) { c.moveEntryToReg(v, 0); resultReady = true; }
+  if (vs.kind[v] === Kind.REG && vs.reg[v] === 0) return true;
+  if (c.ra.isFree(isXmmType(vs.type[v]), 0)) { c.moveEntryToReg(v, 0); return true; }
+  return false;
 }
-
-function spillAllBefore(c: CodeGen): void { c.spillAll(); }
-function spillTopBefore(c: CodeGen, n: number): void { spillTop(c, n); }
 
 function brIf(c: CodeGen, ir: InstrReader): void {
   const f = targetOf(c, ir.index);
@@ -149,8 +146,9 @@ function brIf(c: CodeGen, ir: InstrReader): void {
   if (!isFunc && f.resultInReg) {
     // The value goes to rax/xmm0 before the jcc when that register is free (or already holds
     // it): the fall-through path does not care about a free register. Else branch around.
-    resultReady = false;
-    const cc = c.popCondition(resultToRegIfFree, h0);
+    c.takeCondition();
+    const resultReady = resultToRegIfFree(c, h0);
+    const cc = c.testCondition();
     f.endReachable = true;
     if (!inLoop(c)) c.storeDirty(true); // see the forward case below
     if (resultReady && !c.hasDirty()) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
@@ -171,7 +169,9 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     c.asm.bind(skip); // reached by the jcc only: the cache is as before the branch code
     return;
   }
-  const cc = c.popCondition(spillTopBefore, n);
+  c.takeCondition();
+  spillTop(c, n);
+  const cc = c.testCondition();
   const isLoop = f.kind === FrameKind.Loop;
   // A forward br_if outside every loop writes dirty locals back on both paths (movs: the flags
   // survive): straight-line code runs once, and a plain jcc beats a branch around the stores
@@ -195,7 +195,7 @@ function brIf(c: CodeGen, ir: InstrReader): void {
 
 function brTable(c: CodeGen, ir: InstrReader): void {
   const a = c.asm;
-  const idx = c.popReg();
+  const idx = c.popGpr();
   c.spillAll();
   c.storeDirty(true); // every target is an edge (I2, I3)
   const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
@@ -216,12 +216,12 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   const defLabel = labelOf(ir.index);
   if (count > 0) {
     const table = a.newLabel('br_table');
-    a.aluRI(AluOp.CMP, 32, G(idx), count >>> 0 > 0x7fffffff ? -1 : count);
+    a.aluRI(AluOp.CMP, 32, idx, count >>> 0 > 0x7fffffff ? -1 : count);
     a.jcc(Cond.AE, defLabel);
     a.lea(64, R11, ripRel(table));
-    a.movsxRM(64, 32, G(idx), memIdx(R11, G(idx), 4));
-    a.aluRR(AluOp.ADD, 64, G(idx), R11);
-    a.jmpR(G(idx));
+    a.movsxRM(64, 32, idx, memIdx(R11, idx, 4));
+    a.aluRR(AluOp.ADD, 64, idx, R11);
+    a.jmpR(idx);
     a.align(4);
     a.bind(table);
     for (let k = 0; k < count; k++) a.dataLabelDelta32(labelOf(ir.targets[k]), table);
@@ -237,26 +237,26 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   c.setUnreachable();
 }
 
-function selectOperands(c: CodeGen): void {
-  selT = c.topType();
-  selB = c.popReg();
-  selA = c.popReg();
-}
-
 function select(c: CodeGen): void {
   const a = c.asm;
-  const cc = c.popCondition(selectOperands);
-  const ra = selA, rb = selB, t = selT;
+  c.takeCondition();
+  const t = c.topType();
   if (isXmmType(t)) {
+    const rb = c.popXmm(), ra = c.popXmm();
+    const cc = c.testCondition();
     const keep = a.newLabel();
     a.jccShort(cc, keep);
-    a.sseRR(SseOp.MOVAPS, X(ra), X(rb));
+    a.sseRR(SseOp.MOVAPS, ra, rb);
     a.bind(keep);
+    c.freeXmm(rb);
+    c.pushReg(t, ra);
   } else {
-    a.cmovRR(c.negate(cc), 64, G(ra), G(rb));
+    const rb = c.popGpr(), ra = c.popGpr();
+    const cc = c.testCondition();
+    a.cmovRR(c.negate(cc), 64, ra, rb);
+    c.freeGpr(rb);
+    c.pushReg(t, ra);
   }
-  c.freeReg(t, rb);
-  c.pushReg(t, ra);
 }
 
 function localSet(c: CodeGen, i: number, tee: boolean): void {
@@ -326,7 +326,9 @@ export function registerControl(): void {
     loopCheck(c);
   });
   on('if', (c, ir) => {
-    const cc = c.popCondition(spillAllBefore);
+    c.takeCondition();
+    c.spillAll();
+    const cc = c.testCondition();
     // The jcc is an edge into the else arm or, without else, the end (I2). Movs only: the
     // condition's flags survive.
     c.storeDirty(true);
@@ -353,13 +355,13 @@ export function registerControl(): void {
   on('local.tee', (c, ir) => localSet(c, ir.index, true));
   on('global.get', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
-    const r = c.allocFor(t);
+    const r = isXmmType(t) ? c.allocXmm() : c.allocGpr();
     c.loadMem(t, r, globalAddr(c, ir.index));
     c.pushReg(t, r);
   });
   on('global.set', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
-    const r = c.popReg();
+    const r = isXmmType(t) ? c.popXmm() : c.popGpr();
     const m = globalAddr(c, ir.index);
     c.storeMem(t, m, r);
     c.freeReg(t, r);

@@ -3,11 +3,11 @@
 // NaN (trap "invalid conversion to integer"), overflow (trap "integer overflow"), or, for the
 // saturating forms, to pick 0 / INT_MIN / INT_MAX. Unsigned forms use the 64-bit conversion
 // (u32) or the 2^63 split (u64). Int -> float unsigned u64 uses the halve-and-double trick.
-import { AluOp, Cond, ShiftOp, SseOp, type Label } from '../../backend-x64/index.js';
+import { AluOp, Cond, ShiftOp, SseOp, type Gpr, type Label, type Xmm } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { F32, F64, I32, I64 } from '../frontend/types.js';
 import { on } from './emitters.js';
-import { G, R11, X, XS, type CodeGen } from './masm.js';
+import { R11, XS, type CodeGen } from './masm.js';
 
 type Fp = 32 | 64;
 type Isz = 32 | 64;
@@ -18,51 +18,51 @@ function fconst(c: CodeGen, fp: Fp, v: number): ReturnType<CodeGen['asm']['const
 const ucomOf = (fp: Fp): SseOp => (fp === 32 ? SseOp.UCOMISS : SseOp.UCOMISD);
 
 /**
- * Out-of-line code after `body`: the slow path label is bound after the function's main code?
- * Not needed: slow paths are emitted inline behind a jump, which keeps labels local.
+ * Signed truncation: cvttss2si/cvttsd2si, then only the failure value INT_MIN takes the slow
+ * path (inline, behind a jump over it) that tells a real INT_MIN from NaN and overflow.
  */
 function truncSigned(isz: Isz, fp: Fp, sat: boolean): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const x = c.popReg();
-    const r = c.allocReg(false);
+    const x = c.popXmm();
+    const r = c.allocGpr();
     const done = a.newLabel(), slow = a.newLabel();
-    a.cvttfp2siRR(fp, isz, G(r), X(x));
-    a.aluRI(AluOp.CMP, isz, G(r), 1); // OF set iff r == INT_MIN
+    a.cvttfp2siRR(fp, isz, r, x);
+    a.aluRI(AluOp.CMP, isz, r, 1); // OF set iff r == INT_MIN
     a.jcc(Cond.O, slow);
     a.bind(done);
     // slow path placed after a jump over it
     const after = a.newLabel();
     a.jmp(after);
     a.bind(slow);
-    a.sseRR(ucomOf(fp), X(x), X(x));
+    a.sseRR(ucomOf(fp), x, x);
     if (sat) {
       const notNan = a.newLabel();
       a.jcc(Cond.NP, notNan);
-      a.movRI(32, G(r), 0);
+      a.movRI(32, r, 0);
       a.jmp(done);
       a.bind(notNan);
-      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+      a.sseRM(ucomOf(fp), x, fconst(c, fp, 0));
       a.jcc(Cond.B, done); // negative: INT_MIN is the saturated value already
-      if (isz === 32) a.movRI(32, G(r), 0x7fffffff);
-      else a.movRI(64, G(r), 0x7fffffffffffffffn);
+      if (isz === 32) a.movRI(32, r, 0x7fffffff);
+      else a.movRI(64, r, 0x7fffffffffffffffn);
       a.jmp(done);
     } else {
       a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
       // Valid only when x truncates to INT_MIN: lower bound inclusive (or exclusive -2^31-1 for f64->i32).
       if (isz === 32 && fp === 64) {
-        a.sseRM(ucomOf(fp), X(x), fconst(c, fp, -2147483649));
+        a.sseRM(ucomOf(fp), x, fconst(c, fp, -2147483649));
         a.jcc(Cond.BE, c.trapLabel(TrapCode.integerOverflow));
       } else {
-        a.sseRM(ucomOf(fp), X(x), fconst(c, fp, -(2 ** (isz - 1))));
+        a.sseRM(ucomOf(fp), x, fconst(c, fp, -(2 ** (isz - 1))));
         a.jcc(Cond.B, c.trapLabel(TrapCode.integerOverflow));
       }
-      a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+      a.sseRM(ucomOf(fp), x, fconst(c, fp, 0));
       a.jcc(Cond.AE, c.trapLabel(TrapCode.integerOverflow));
       a.jmp(done);
     }
     a.bind(after);
-    c.freeReg(F64, x);
+    c.freeXmm(x);
     c.pushReg(isz === 32 ? I32 : I64, r);
   };
 }
@@ -70,12 +70,12 @@ function truncSigned(isz: Isz, fp: Fp, sat: boolean): (c: CodeGen) => void {
 function truncU32(fp: Fp, sat: boolean): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const x = c.popReg();
-    const r = c.allocReg(false);
+    const x = c.popXmm();
+    const r = c.allocGpr();
     const done = a.newLabel(), slow = a.newLabel(), after = a.newLabel();
     // Every valid input fits the signed 64-bit conversion; anything outside [0, 2^32) is slow.
-    a.cvttfp2siRR(fp, 64, G(r), X(x));
-    a.movRR(64, R11, G(r));
+    a.cvttfp2siRR(fp, 64, r, x);
+    a.movRR(64, R11, r);
     a.shiftRI(ShiftOp.SHR, 64, R11, 32);
     a.jcc(Cond.NE, slow);
     a.bind(done);
@@ -83,7 +83,7 @@ function truncU32(fp: Fp, sat: boolean): (c: CodeGen) => void {
     a.bind(slow);
     unsignedOutOfRange(c, fp, x, r, 32, sat, done);
     a.bind(after);
-    c.freeReg(F64, x);
+    c.freeXmm(x);
     c.pushReg(I32, r);
   };
 }
@@ -93,20 +93,20 @@ function truncU32(fp: Fp, sat: boolean): (c: CodeGen) => void {
  * range: the saturating forms give 0 (NaN, negatives) or all ones (too large) and rejoin at
  * `done`; the trapping forms trap "invalid conversion" on NaN and "integer overflow" otherwise.
  */
-function unsignedOutOfRange(c: CodeGen, fp: Fp, x: number, r: number, isz: Isz, sat: boolean, done: Label): void {
+function unsignedOutOfRange(c: CodeGen, fp: Fp, x: Xmm, r: Gpr, isz: Isz, sat: boolean, done: Label): void {
   const a = c.asm;
   if (sat) {
     const zero = a.newLabel();
-    a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 0));
+    a.sseRM(ucomOf(fp), x, fconst(c, fp, 0));
     a.jcc(Cond.P, zero);
     a.jcc(Cond.BE, zero);
-    a.movRI(isz, G(r), -1);
+    a.movRI(isz, r, -1);
     a.jmp(done);
     a.bind(zero);
-    a.movRI(32, G(r), 0);
+    a.movRI(32, r, 0);
     a.jmp(done);
   } else {
-    a.sseRR(ucomOf(fp), X(x), X(x));
+    a.sseRR(ucomOf(fp), x, x);
     a.jcc(Cond.P, c.trapLabel(TrapCode.invalidConversion));
     a.jmp(c.trapLabel(TrapCode.integerOverflow));
   }
@@ -115,40 +115,40 @@ function unsignedOutOfRange(c: CodeGen, fp: Fp, x: number, r: number, isz: Isz, 
 function truncU64(fp: Fp, sat: boolean): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const x = c.popReg();
-    const r = c.allocReg(false);
+    const x = c.popXmm();
+    const r = c.allocGpr();
     const big = a.newLabel(), done = a.newLabel(), slow = a.newLabel(), after = a.newLabel();
-    a.sseRM(ucomOf(fp), X(x), fconst(c, fp, 2 ** 63));
+    a.sseRM(ucomOf(fp), x, fconst(c, fp, 2 ** 63));
     a.jcc(Cond.AE, big);
-    a.cvttfp2siRR(fp, 64, G(r), X(x)); // NaN and x <= -1 give a negative result
-    a.testRR(64, G(r), G(r));
+    a.cvttfp2siRR(fp, 64, r, x); // NaN and x <= -1 give a negative result
+    a.testRR(64, r, r);
     a.jcc(Cond.S, slow);
     a.jmp(done);
     a.bind(big);
-    a.sseRR(SseOp.MOVAPS, XS, X(x));
+    a.sseRR(SseOp.MOVAPS, XS, x);
     a.sseRM(fp === 32 ? SseOp.SUBSS : SseOp.SUBSD, XS, fconst(c, fp, 2 ** 63));
-    a.cvttfp2siRR(fp, 64, G(r), XS);
-    a.testRR(64, G(r), G(r));
+    a.cvttfp2siRR(fp, 64, r, XS);
+    a.testRR(64, r, r);
     a.jcc(Cond.S, slow); // x >= 2^64
     a.movRI(64, R11, -(2n ** 63n));
-    a.aluRR(AluOp.XOR, 64, G(r), R11);
+    a.aluRR(AluOp.XOR, 64, r, R11);
     a.bind(done);
     a.jmp(after);
     a.bind(slow);
     // in (-1, 0) the fast path already produced 0; here x is NaN, <= -1 or >= 2^64
     unsignedOutOfRange(c, fp, x, r, 64, sat, done);
     a.bind(after);
-    c.freeReg(F64, x);
+    c.freeXmm(x);
     c.pushReg(I64, r);
   };
 }
 
 function convertS(fp: Fp, isz: Isz): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    const x = c.allocReg(true);
-    c.asm.sseRR(SseOp.XORPS, X(x), X(x)); // break the false dependency on x's old contents
-    c.asm.cvtsi2fpRR(fp, isz, X(x), G(r));
+    const r = c.popGpr();
+    const x = c.allocXmm();
+    c.asm.sseRR(SseOp.XORPS, x, x); // break the false dependency on x's old contents
+    c.asm.cvtsi2fpRR(fp, isz, x, r);
     c.freeGpr(r);
     c.pushReg(fp === 32 ? F32 : F64, x);
   };
@@ -156,11 +156,11 @@ function convertS(fp: Fp, isz: Isz): (c: CodeGen) => void {
 
 function convertU32(fp: Fp): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    const x = c.allocReg(true);
-    c.asm.movRR(32, G(r), G(r));
-    c.asm.sseRR(SseOp.XORPS, X(x), X(x));
-    c.asm.cvtsi2fpRR(fp, 64, X(x), G(r)); // zero-extended: exact as a signed 64-bit value
+    const r = c.popGpr();
+    const x = c.allocXmm();
+    c.asm.movRR(32, r, r);
+    c.asm.sseRR(SseOp.XORPS, x, x);
+    c.asm.cvtsi2fpRR(fp, 64, x, r); // zero-extended: exact as a signed 64-bit value
     c.freeGpr(r);
     c.pushReg(fp === 32 ? F32 : F64, x);
   };
@@ -169,22 +169,22 @@ function convertU32(fp: Fp): (c: CodeGen) => void {
 function convertU64(fp: Fp): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const r = c.popReg();
-    const x = c.allocReg(true);
+    const r = c.popGpr();
+    const x = c.allocXmm();
     const big = a.newLabel(), done = a.newLabel();
-    a.sseRR(SseOp.XORPS, X(x), X(x));
-    a.testRR(64, G(r), G(r));
+    a.sseRR(SseOp.XORPS, x, x);
+    a.testRR(64, r, r);
     a.jcc(Cond.S, big);
-    a.cvtsi2fpRR(fp, 64, X(x), G(r));
+    a.cvtsi2fpRR(fp, 64, x, r);
     a.jmp(done);
     a.bind(big);
     // halve with the low bit kept sticky (round-to-odd), convert, double: correctly rounded
-    a.movRR(64, R11, G(r));
+    a.movRR(64, R11, r);
     a.shiftRI(ShiftOp.SHR, 64, R11, 1);
-    a.aluRI(AluOp.AND, 64, G(r), 1);
-    a.aluRR(AluOp.OR, 64, R11, G(r));
-    a.cvtsi2fpRR(fp, 64, X(x), R11);
-    a.sseRR(fp === 32 ? SseOp.ADDSS : SseOp.ADDSD, X(x), X(x));
+    a.aluRI(AluOp.AND, 64, r, 1);
+    a.aluRR(AluOp.OR, 64, R11, r);
+    a.cvtsi2fpRR(fp, 64, x, R11);
+    a.sseRR(fp === 32 ? SseOp.ADDSS : SseOp.ADDSD, x, x);
     a.bind(done);
     c.freeGpr(r);
     c.pushReg(fp === 32 ? F32 : F64, x);
@@ -193,19 +193,25 @@ function convertU64(fp: Fp): (c: CodeGen) => void {
 
 function cvtFloat(toF64: boolean): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    c.asm.sseRR(toF64 ? SseOp.CVTSS2SD : SseOp.CVTSD2SS, X(r), X(r));
+    const r = c.popXmm();
+    c.asm.sseRR(toF64 ? SseOp.CVTSS2SD : SseOp.CVTSD2SS, r, r);
     c.pushReg(toF64 ? F64 : F32, r);
   };
 }
 
 function reinterpret(toInt: boolean, size: 32 | 64): (c: CodeGen) => void {
   return (c) => {
-    const s = c.popReg();
-    const d = c.allocReg(!toInt);
-    if (toInt) { c.asm.movFromXmm(size, G(d), X(s)); c.freeReg(F64, s); }
-    else { c.asm.movToXmm(size, X(d), G(s)); c.freeGpr(s); }
-    c.pushReg(toInt ? (size === 32 ? I32 : I64) : (size === 32 ? F32 : F64), d);
+    if (toInt) {
+      const s = c.popXmm(), d = c.allocGpr();
+      c.asm.movFromXmm(size, d, s);
+      c.freeXmm(s);
+      c.pushReg(size === 32 ? I32 : I64, d);
+    } else {
+      const s = c.popGpr(), d = c.allocXmm();
+      c.asm.movToXmm(size, d, s);
+      c.freeGpr(s);
+      c.pushReg(size === 32 ? F32 : F64, d);
+    }
   };
 }
 

@@ -2,10 +2,10 @@
 // propagation and -0 < +0 (minss/maxss alone get both wrong); nearest/ceil/floor/trunc via
 // roundss/roundsd; abs/neg/copysign as bit masks from the constant pool; compares whose
 // unordered case (PF) is handled explicitly.
-import { AluOp, Cond, RoundMode, SseOp, type Mem } from '../../backend-x64/index.js';
+import { AluOp, Cond, RoundMode, SseOp, type Mem, type Xmm } from '../../backend-x64/index.js';
 import { F32, F64, I32 } from '../frontend/types.js';
 import { memAware, on } from './emitters.js';
-import { G, Rhs, X, XS, type CodeGen } from './masm.js';
+import { R11, Rhs, XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 type Fp = 32 | 64;
@@ -23,9 +23,9 @@ function absMask(c: CodeGen, fp: Fp): Mem {
 function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
   const op = fp === 32 ? op32 : op64;
   return (c) => {
-    const o = c.popBinary(0);
-    if (o.rhs === Rhs.MEM) c.asm.sseRM(op, X(o.lhs), o.mem);
-    else c.asm.sseRR(op, X(o.lhs), X(o.reg));
+    const o = c.popBinaryXmm();
+    if (o.rhs === Rhs.MEM) c.asm.sseRM(op, o.lhs, o.mem);
+    else c.asm.sseRR(op, o.lhs, o.reg);
     c.releaseRhs(o, true);
     c.pushReg(tOf(fp), o.lhs);
   };
@@ -34,24 +34,24 @@ function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
 function minmax(isMin: boolean, fp: Fp): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const r = c.popReg();
-    const l = c.popReg();
+    const r = c.popXmm();
+    const l = c.popXmm();
     const ucom = fp === 32 ? SseOp.UCOMISS : SseOp.UCOMISD;
     const nan = a.newLabel(), ne = a.newLabel(), done = a.newLabel();
-    a.sseRR(ucom, X(l), X(r));
+    a.sseRR(ucom, l, r);
     a.jcc(Cond.P, nan);
     a.jcc(Cond.NE, ne);
     // Equal operands: only +0/-0 differ; OR of the bits picks -0 for min, AND picks +0 for max.
-    a.sseRR(isMin ? (fp === 32 ? SseOp.ORPS : SseOp.ORPD) : (fp === 32 ? SseOp.ANDPS : SseOp.ANDPD), X(l), X(r));
+    a.sseRR(isMin ? (fp === 32 ? SseOp.ORPS : SseOp.ORPD) : (fp === 32 ? SseOp.ANDPS : SseOp.ANDPD), l, r);
     a.jmp(done);
     a.bind(nan);
     // Either is NaN: an add propagates a (quieted) NaN.
-    a.sseRR(fp === 32 ? SseOp.ADDSS : SseOp.ADDSD, X(l), X(r));
+    a.sseRR(fp === 32 ? SseOp.ADDSS : SseOp.ADDSD, l, r);
     a.jmp(done);
     a.bind(ne);
-    a.sseRR(isMin ? (fp === 32 ? SseOp.MINSS : SseOp.MINSD) : (fp === 32 ? SseOp.MAXSS : SseOp.MAXSD), X(l), X(r));
+    a.sseRR(isMin ? (fp === 32 ? SseOp.MINSS : SseOp.MINSD) : (fp === 32 ? SseOp.MAXSS : SseOp.MAXSD), l, r);
     a.bind(done);
-    c.freeReg(F64, r);
+    c.freeXmm(r);
     c.pushReg(tOf(fp), l);
   };
 }
@@ -59,45 +59,45 @@ function minmax(isMin: boolean, fp: Fp): (c: CodeGen) => void {
 function copysign(fp: Fp): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const r = c.popReg();
-    const l = c.popReg();
-    a.sseRR(SseOp.MOVAPS, XS, X(r));
+    const r = c.popXmm();
+    const l = c.popXmm();
+    a.sseRR(SseOp.MOVAPS, XS, r);
     a.sseRM(SseOp.ANDPS, XS, signMask(c, fp));
-    a.sseRM(SseOp.ANDPS, X(l), absMask(c, fp));
-    a.sseRR(SseOp.ORPS, X(l), XS);
-    c.freeReg(F64, r);
+    a.sseRM(SseOp.ANDPS, l, absMask(c, fp));
+    a.sseRR(SseOp.ORPS, l, XS);
+    c.freeXmm(r);
     c.pushReg(tOf(fp), l);
   };
 }
 
 function unaryMask(isAbs: boolean, fp: Fp): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    if (isAbs) c.asm.sseRM(SseOp.ANDPS, X(r), absMask(c, fp));
-    else c.asm.sseRM(SseOp.XORPS, X(r), signMask(c, fp));
+    const r = c.popXmm();
+    if (isAbs) c.asm.sseRM(SseOp.ANDPS, r, absMask(c, fp));
+    else c.asm.sseRM(SseOp.XORPS, r, signMask(c, fp));
     c.pushReg(tOf(fp), r);
   };
 }
 
 function round(mode: RoundMode, fp: Fp): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    c.asm.roundRR(fp, X(r), X(r), mode);
+    const r = c.popXmm();
+    c.asm.roundRR(fp, r, r, mode);
     c.pushReg(tOf(fp), r);
   };
 }
 
 function sqrt(fp: Fp): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    c.asm.sseRR(fp === 32 ? SseOp.SQRTSS : SseOp.SQRTSD, X(r), X(r));
+    const r = c.popXmm();
+    c.asm.sseRR(fp === 32 ? SseOp.SQRTSS : SseOp.SQRTSD, r, r);
     c.pushReg(tOf(fp), r);
   };
 }
 
-function freeRead(c: CodeGen, r: number, rOwned: boolean, l: number, lOwned: boolean): void {
-  if (rOwned) c.freeReg(F64, r);
-  if (lOwned) c.freeReg(F64, l);
+function freeRead(c: CodeGen, r: Xmm, rOwned: boolean, l: Xmm, lOwned: boolean): void {
+  if (rOwned) c.freeXmm(r);
+  if (lOwned) c.freeXmm(l);
 }
 
 const EQ = 0, NE = 1, LT = 2, GT = 3, LE = 4, GE = 5;
@@ -111,28 +111,28 @@ function fcompare(rel: number, fp: Fp): (c: CodeGen) => void {
     const a = c.asm;
     const ucom = fp === 32 ? SseOp.UCOMISS : SseOp.UCOMISD;
     // ucomis only reads: cached locals are compared in place (popRead pins them).
-    const r = c.popRead(), rOwned = c.popReadOwned;
-    const l = c.popRead(), lOwned = c.popReadOwned;
+    const r = c.popReadXmm(), rOwned = c.popReadOwned;
+    const l = c.popReadXmm(), lOwned = c.popReadOwned;
     if (rel === GT || rel === GE) {
-      a.sseRR(ucom, X(l), X(r));
+      a.sseRR(ucom, l, r);
       freeRead(c, r, rOwned, l, lOwned);
       c.pushCond(rel === GT ? Cond.A : Cond.AE);
       return;
     }
     if (rel === LT || rel === LE) {
-      a.sseRR(ucom, X(r), X(l));
+      a.sseRR(ucom, r, l);
       freeRead(c, r, rOwned, l, lOwned);
       c.pushCond(rel === LT ? Cond.A : Cond.AE);
       return;
     }
-    a.sseRR(ucom, X(l), X(r));
+    a.sseRR(ucom, l, r);
     freeRead(c, r, rOwned, l, lOwned);
-    const d = c.allocReg(false);
+    const d = c.allocGpr();
     // eq: ZF=1 and PF=0; ne: ZF=0 or PF=1.
-    a.setcc(rel === EQ ? Cond.E : Cond.NE, G(d));
-    a.setcc(rel === EQ ? Cond.NP : Cond.P, G(11));
-    a.aluRR(rel === EQ ? AluOp.AND : AluOp.OR, 8, G(d), G(11));
-    a.movzxRR(32, 8, G(d), G(d));
+    a.setcc(rel === EQ ? Cond.E : Cond.NE, d);
+    a.setcc(rel === EQ ? Cond.NP : Cond.P, R11);
+    a.aluRR(rel === EQ ? AluOp.AND : AluOp.OR, 8, d, R11);
+    a.movzxRR(32, 8, d, d);
     c.pushReg(I32, d);
   };
 }

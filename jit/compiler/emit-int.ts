@@ -1,11 +1,11 @@
 // Integer instructions: constants, ALU ops with immediates folded, compares producing flags
 // (COND), shifts/rotates through cl, division with explicit zero and overflow checks, bit counts
 // and sign extension.
-import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, memIdx, type Mem } from '../../backend-x64/index.js';
+import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, rcx, type Gpr } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
 import { condAware, memAware, on } from './emitters.js';
-import { G, R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
+import { R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 type Size = 32 | 64;
@@ -16,10 +16,6 @@ function topImm(c: CodeGen, size: Size): boolean {
   const vs = c.vs, i = vs.sp - 1;
   return vs.kind[i] === Kind.CONST && (size === 32 || vs.hi[i] === vs.lo[i] >> 31);
 }
-
-// The operand leaAdd rewrites (one mutable Mem, as emit-memory's ADDR: nothing allocated).
-type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
-const LEA: MutableMem = memIdx(RAX, RAX, 1, 0);
 
 /**
  * Local l is in a cache register, loaded into one first when a second register stays free for
@@ -41,15 +37,15 @@ function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
   const vs = c.vs, i = vs.sp - 1, li = i - 1;
   if (vs.kind[li] !== Kind.LOCAL || !cachedOrCache(c, vs.lo[li])) return false;
   const k = vs.kind[i];
-  let disp = 0, index = NO_INDEX, owned = false;
+  let disp = 0, index: number = NO_INDEX, owned: Gpr | -1 = -1;
   if (topImm(c, size)) {
     if (op === AluOp.SUB && vs.lo[i] === -0x80000000) return false; // -imm does not fit
     disp = op === AluOp.ADD ? vs.lo[i] : -vs.lo[i];
   } else if (op !== AluOp.ADD) {
     return false;
   } else if (k === Kind.REG) {
-    index = vs.reg[i];
-    owned = true;
+    owned = c.gprOf(i);
+    index = owned;
   } else if (k === Kind.LOCAL && c.cache.peek(vs.lo[i]) >= 0) {
     index = c.cachedLocal(vs.lo[i]);
     c.pinned |= 1 << index; // GPR cache registers: bits 0..15
@@ -62,9 +58,9 @@ function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
   vs.drop();
   // An owned rhs register becomes the result (x + local); else a fresh one (allocating may
   // evict, but not the pinned cache registers).
-  const d = owned ? index : c.allocReg(false);
-  LEA.base = base; LEA.index = index; LEA.shift = 0; LEA.disp = disp;
-  c.asm.lea(size, G(d), LEA);
+  const d = owned !== -1 ? owned : c.allocGpr(), m = c.leaMem;
+  m.base = base; m.index = index; m.shift = 0; m.disp = disp;
+  c.asm.lea(size, d, m);
   c.pushReg(typeOf(size), d);
   return true;
 }
@@ -74,10 +70,10 @@ function alu(op: AluOp, size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
     if (leaShape && leaAdd(c, op, size)) return;
-    const o = c.popBinary(size);
-    if (o.rhs === Rhs.IMM) a.aluRI(op, size, G(o.lhs), o.imm);
-    else if (o.rhs === Rhs.MEM) a.aluRM(op, size, G(o.lhs), o.mem);
-    else a.aluRR(op, size, G(o.lhs), G(o.reg));
+    const o = c.popBinaryGpr(size);
+    if (o.rhs === Rhs.IMM) a.aluRI(op, size, o.lhs, o.imm);
+    else if (o.rhs === Rhs.MEM) a.aluRM(op, size, o.lhs, o.mem);
+    else a.aluRR(op, size, o.lhs, o.reg);
     c.releaseRhs(o, false);
     c.pushReg(typeOf(size), o.lhs);
   };
@@ -86,10 +82,10 @@ function alu(op: AluOp, size: Size): (c: CodeGen) => void {
 function mul(size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const o = c.popBinary(size);
-    if (o.rhs === Rhs.IMM) a.imulRRI(size, G(o.lhs), G(o.lhs), o.imm);
-    else if (o.rhs === Rhs.MEM) a.imulRM(size, G(o.lhs), o.mem);
-    else a.imulRR(size, G(o.lhs), G(o.reg));
+    const o = c.popBinaryGpr(size);
+    if (o.rhs === Rhs.IMM) a.imulRRI(size, o.lhs, o.lhs, o.imm);
+    else if (o.rhs === Rhs.MEM) a.imulRM(size, o.lhs, o.mem);
+    else a.imulRR(size, o.lhs, o.reg);
     c.releaseRhs(o, false);
     c.pushReg(typeOf(size), o.lhs);
   };
@@ -100,19 +96,19 @@ function compare(cc: Cond, size: Size): (c: CodeGen) => void {
     const a = c.asm, vs = c.vs;
     if (topImm(c, size) || vs.kind[vs.sp - 1] === Kind.REG) {
       // A compare only reads lhs: a cached local is compared in place (pinned), no copy.
-      let imm = 0, r = -1;
-      if (vs.kind[vs.sp - 1] === Kind.CONST) { imm = vs.lo[vs.sp - 1]; vs.drop(); } else r = c.popReg();
-      const l = c.popRead(), owned = c.popReadOwned;
-      if (r < 0) a.aluRI(AluOp.CMP, size, G(l), imm);
-      else { a.aluRR(AluOp.CMP, size, G(l), G(r)); c.freeGpr(r); }
+      let imm = 0, r: Gpr | -1 = -1;
+      if (vs.kind[vs.sp - 1] === Kind.CONST) { imm = vs.lo[vs.sp - 1]; vs.drop(); } else r = c.popGpr();
+      const l = c.popReadGpr(), owned = c.popReadOwned;
+      if (r === -1) a.aluRI(AluOp.CMP, size, l, imm);
+      else { a.aluRR(AluOp.CMP, size, l, r); c.freeGpr(r); }
       if (owned) c.freeGpr(l);
       c.pushCond(cc);
       return;
     }
-    const o = c.popBinary(size);
-    if (o.rhs === Rhs.IMM) a.aluRI(AluOp.CMP, size, G(o.lhs), o.imm);
-    else if (o.rhs === Rhs.MEM) a.aluRM(AluOp.CMP, size, G(o.lhs), o.mem);
-    else a.aluRR(AluOp.CMP, size, G(o.lhs), G(o.reg));
+    const o = c.popBinaryGpr(size);
+    if (o.rhs === Rhs.IMM) a.aluRI(AluOp.CMP, size, o.lhs, o.imm);
+    else if (o.rhs === Rhs.MEM) a.aluRM(AluOp.CMP, size, o.lhs, o.mem);
+    else a.aluRR(AluOp.CMP, size, o.lhs, o.reg);
     c.releaseRhs(o, false);
     c.freeGpr(o.lhs);
     c.pushCond(cc);
@@ -127,8 +123,8 @@ function eqz(size: Size): (c: CodeGen) => void {
       vs.reg[i] = c.negate(vs.reg[i] as Cond);
       return;
     }
-    const r = c.popRead();
-    c.asm.testRR(size, G(r), G(r));
+    const r = c.popReadGpr();
+    c.asm.testRR(size, r, r);
     if (c.popReadOwned) c.freeGpr(r);
     c.pushCond(Cond.E);
   };
@@ -147,24 +143,23 @@ function shift(op: ShiftOp, size: Size): (c: CodeGen) => void {
         c.pinned |= 1 << src;
         vs.drop();
         vs.drop();
-        const d = c.allocReg(false);
-        LEA.base = n === 1 ? src : NO_BASE; LEA.index = src; LEA.shift = n === 1 ? 0 : n; LEA.disp = 0;
-        a.lea(size, G(d), LEA);
-        LEA.shift = 0;
+        const d = c.allocGpr(), m = c.leaMem;
+        m.base = n === 1 ? src : NO_BASE; m.index = src; m.shift = n === 1 ? 0 : n; m.disp = 0;
+        a.lea(size, d, m);
         c.pushReg(typeOf(size), d);
         return;
       }
       vs.drop();
-      const l = c.popReg();
-      if (n !== 0) a.shiftRI(op, size, G(l), n);
+      const l = c.popGpr();
+      if (n !== 0) a.shiftRI(op, size, l, n);
       c.pushReg(typeOf(size), l);
       return;
     }
-    c.claimGpr(1);
-    c.popTo(1);
-    const l = c.popReg();
-    a.shiftRCl(op, size, G(l));
-    c.freeGpr(1);
+    c.claimGpr(rcx);
+    c.popTo(rcx);
+    const l = c.popGpr();
+    a.shiftRCl(op, size, l);
+    c.freeGpr(rcx);
     c.pushReg(typeOf(size), l);
   };
 }
@@ -173,15 +168,15 @@ const DIV = 0, REM = 1;
 function division(kind: number, signed: boolean, size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    c.claimGpr(0);
-    c.claimGpr(2);
-    const r = c.popReg();
-    c.popTo(0);
-    a.testRR(size, G(r), G(r));
+    c.claimGpr(RAX);
+    c.claimGpr(RDX);
+    const r = c.popGpr();
+    c.popTo(RAX);
+    a.testRR(size, r, r);
     a.jcc(Cond.E, c.trapLabel(TrapCode.integerDivideByZero));
     if (signed) {
       const normal = a.newLabel(), done = a.newLabel();
-      a.aluRI(AluOp.CMP, size, G(r), -1);
+      a.aluRI(AluOp.CMP, size, r, -1);
       a.jcc(Cond.NE, normal);
       if (kind === DIV) {
         // INT_MIN / -1 overflows (x86 would raise #DE, reported as a divide by zero).
@@ -196,15 +191,15 @@ function division(kind: number, signed: boolean, size: Size): (c: CodeGen) => vo
       a.jmp(done);
       a.bind(normal);
       if (size === 32) a.cdq(); else a.cqo();
-      a.unaryR(UnaryOp.IDIV, size, G(r));
+      a.unaryR(UnaryOp.IDIV, size, r);
       a.bind(done);
     } else {
       a.movRI(32, RDX, 0);
-      a.unaryR(UnaryOp.DIV, size, G(r));
+      a.unaryR(UnaryOp.DIV, size, r);
     }
     c.freeGpr(r);
-    if (kind === DIV) { c.freeGpr(2); c.pushReg(typeOf(size), 0); }
-    else { c.freeGpr(0); c.pushReg(typeOf(size), 2); }
+    if (kind === DIV) { c.freeGpr(RDX); c.pushReg(typeOf(size), RAX); }
+    else { c.freeGpr(RAX); c.pushReg(typeOf(size), RDX); }
   };
 }
 
@@ -212,11 +207,11 @@ function division(kind: number, signed: boolean, size: Size): (c: CodeGen) => vo
 function clz(size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const r = c.popReg();
-    a.bitRR(BitOp.BSR, size, G(r), G(r));
+    const r = c.popGpr();
+    a.bitRR(BitOp.BSR, size, r, r);
     a.movRI(32, R11, size === 32 ? 63 : 127);
-    a.cmovRR(Cond.E, size, G(r), R11);
-    a.aluRI(AluOp.XOR, size, G(r), size - 1);
+    a.cmovRR(Cond.E, size, r, R11);
+    a.aluRI(AluOp.XOR, size, r, size - 1);
     c.pushReg(typeOf(size), r);
   };
 }
@@ -224,26 +219,26 @@ function clz(size: Size): (c: CodeGen) => void {
 function ctz(size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const r = c.popReg();
-    a.bitRR(BitOp.BSF, size, G(r), G(r));
+    const r = c.popGpr();
+    a.bitRR(BitOp.BSF, size, r, r);
     a.movRI(32, R11, size);
-    a.cmovRR(Cond.E, size, G(r), R11);
+    a.cmovRR(Cond.E, size, r, R11);
     c.pushReg(typeOf(size), r);
   };
 }
 
 function popcnt(size: Size): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    c.asm.bitRR(BitOp.POPCNT, size, G(r), G(r));
+    const r = c.popGpr();
+    c.asm.bitRR(BitOp.POPCNT, size, r, r);
     c.pushReg(typeOf(size), r);
   };
 }
 
 function signExt(dst: Size, src: 8 | 16 | 32): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
-    c.asm.movsxRR(dst, src, G(r), G(r));
+    const r = c.popGpr();
+    c.asm.movsxRR(dst, src, r, r);
     c.pushReg(typeOf(dst), r);
   };
 }
@@ -288,7 +283,7 @@ export function registerInt(): void {
   on('i64.extend16_s', signExt(64, 16));
   on('i64.extend32_s', signExt(64, 32));
   // i32.wrap_i64: the 32-bit mov clears the upper half (i32 registers keep it zero).
-  on('i32.wrap_i64', (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I32, r); });
-  on('i64.extend_i32_s', (c) => { const r = c.popReg(); c.asm.movsxRR(64, 32, G(r), G(r)); c.pushReg(I64, r); });
-  on('i64.extend_i32_u', (c) => { const r = c.popReg(); c.asm.movRR(32, G(r), G(r)); c.pushReg(I64, r); });
+  on('i32.wrap_i64', (c) => { const r = c.popGpr(); c.asm.movRR(32, r, r); c.pushReg(I32, r); });
+  on('i64.extend_i32_s', (c) => { const r = c.popGpr(); c.asm.movsxRR(64, 32, r, r); c.pushReg(I64, r); });
+  on('i64.extend_i32_u', (c) => { const r = c.popGpr(); c.asm.movRR(32, r, r); c.pushReg(I64, r); });
 }

@@ -2,48 +2,41 @@
 // always below 8 GiB, and the runtime reserves 8 GiB plus guard pages per memory, so every
 // out-of-bounds access faults and the signal path turns the fault into a trap. i32 values in
 // registers always have a zero upper half, so the index register can be used as is.
-import { Mem, NO_INDEX, SseOp, SseStore, mem, memIdx } from '../../backend-x64/index.js';
+import { Mem, NO_INDEX, SseOp, SseStore, mem, type Gpr, type Xmm } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { F32, F64, I32, I64 } from '../frontend/types.js';
 import { on } from './emitters.js';
-import { G, R11, R14, R15, X, type CodeGen } from './masm.js';
+import { R11, R15, type CodeGen } from './masm.js';
 import { SCRATCH_GPR } from './regalloc.js';
 import { Kind } from './value-stack.js';
 import { RT } from './runtime-calls.js';
 
-// The address operand `address()` leaves behind: one mutable Mem rewritten per access (the
-// encoder reads it at once and keeps nothing), so a load or store allocates no operand.
-type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
-const ADDR: MutableMem = memIdx(R14, R11, 1, 0);
-/** The operand address() rewrites (emit-simd's loads and stores use it too). */
-export const ADDR_OPERAND: Mem = ADDR;
-
 /**
- * Pop the index and set ADDR to the access's operand. Returns the index register (or -1) that
- * the caller frees after the access (a load may reuse it as its destination). ADDR must be used
- * before the next address() call.
+ * Pop the index and set c.addr (one Mem per CodeGen, rewritten per access) to the access's
+ * operand. Returns the index register (or -1) that the caller frees after the access (a load
+ * may reuse it as its destination). c.addr must be used before the next address() call.
  */
-export function address(c: CodeGen, offset: number): number {
-  const vs = c.vs, i = vs.sp - 1;
+export function address(c: CodeGen, offset: number): Gpr | -1 {
+  const vs = c.vs, i = vs.sp - 1, m = c.addr;
   if (vs.kind[i] === Kind.CONST) {
     const ea = (vs.lo[i] >>> 0) + offset;
     vs.drop();
-    if (ea <= 0x7fffffff) { ADDR.index = NO_INDEX; ADDR.disp = ea; return -1; }
+    if (ea <= 0x7fffffff) { m.index = NO_INDEX; m.disp = ea; return -1; }
     c.asm.movRI(64, R11, ea);
-    ADDR.index = R11; ADDR.disp = 0;
+    m.index = R11; m.disp = 0;
     return -1;
   }
   if (vs.kind[i] === Kind.LOCAL && offset <= 0x7fffffff) {
     // A local index is used from its cache register in place (loaded into the cache first):
     // no copy, and the register stays the local's.
     const cr = c.cacheLocalForRead(vs.lo[i]);
-    if (cr >= 0) { c.dropTop(); ADDR.index = cr; ADDR.disp = offset; return -1; }
+    if (cr >= 0) { c.dropTop(); m.index = cr; m.disp = offset; return -1; }
   }
-  const r = c.popReg();
-  if (offset <= 0x7fffffff) { ADDR.index = r; ADDR.disp = offset; return r; }
+  const r = c.popGpr();
+  if (offset <= 0x7fffffff) { m.index = r; m.disp = offset; return r; }
   c.asm.movRI(64, R11, offset);
-  c.asm.aluRR(0, 64, R11, G(r)); // add r11, index
-  ADDR.index = R11; ADDR.disp = 0;
+  c.asm.aluRR(0, 64, R11, r); // add r11, index
+  m.index = R11; m.disp = 0;
   return r;
 }
 
@@ -56,28 +49,30 @@ const FOLDABLE: Readonly<Record<LoadKind, boolean>> = {
 function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: number }) => void {
   return (c, ir) => {
     const a = c.asm;
-    const reg = address(c, ir.memOffset >>> 0), m: Mem = ADDR;
+    const reg = address(c, ir.memOffset >>> 0), m: Mem = c.addr;
     if (FOLDABLE[kind] && m.index !== SCRATCH_GPR) {
       // Full-width loads wait for their user (r11 is the MacroAssembler's scratch: an index
       // there would not survive, so those loads are emitted at once).
-      c.pushLoad(result, m.index, m.disp, reg >= 0);
+      c.pushLoad(result, m.index, m.disp, reg !== -1);
       return;
     }
-    const xmm = kind === 'f32' || kind === 'f64';
-    let d: number;
-    if (xmm) { d = c.allocReg(true); if (reg >= 0) c.freeGpr(reg); }
-    else d = reg >= 0 ? reg : c.allocReg(false);
+    if (kind === 'f32' || kind === 'f64') {
+      const d = c.allocXmm();
+      if (reg !== -1) c.freeGpr(reg);
+      a.sseRM(kind === 'f32' ? SseOp.MOVSS : SseOp.MOVSD, d, m);
+      c.pushReg(result, d);
+      return;
+    }
+    const d = reg !== -1 ? reg : c.allocGpr();
     const dst64 = result === I64 ? 64 : 32;
     switch (kind) {
-      case 'i32': case 'u32': a.movRM(32, G(d), m); break;
-      case 'i64': a.movRM(64, G(d), m); break;
-      case 'f32': a.sseRM(SseOp.MOVSS, X(d), m); break;
-      case 'f64': a.sseRM(SseOp.MOVSD, X(d), m); break;
-      case 's8': a.movsxRM(dst64, 8, G(d), m); break;
-      case 'u8': a.movzxRM(32, 8, G(d), m); break;
-      case 's16': a.movsxRM(dst64, 16, G(d), m); break;
-      case 'u16': a.movzxRM(32, 16, G(d), m); break;
-      case 's32': a.movsxRM(64, 32, G(d), m); break;
+      case 'i32': case 'u32': a.movRM(32, d, m); break;
+      case 'i64': a.movRM(64, d, m); break;
+      case 's8': a.movsxRM(dst64, 8, d, m); break;
+      case 'u8': a.movzxRM(32, 8, d, m); break;
+      case 's16': a.movsxRM(dst64, 16, d, m); break;
+      case 'u16': a.movzxRM(32, 16, d, m); break;
+      case 's32': a.movsxRM(64, 32, d, m); break;
     }
     c.pushReg(result, d);
   };
@@ -86,25 +81,28 @@ function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: num
 function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffset: number }) => void {
   return (c, ir) => {
     const a = c.asm, vs = c.vs, i = vs.sp - 1;
-    let v = -1, imm = 0, isImm = false, owned = true;
+    const xmm = type === F32 || type === F64;
+    let g: Gpr | -1 = -1, x: Xmm | -1 = -1, imm = 0, owned = true;
     if (vs.kind[i] === Kind.CONST && (type === I32 || type === F32 || bits < 64 || vs.hi[i] === vs.lo[i] >> 31)) {
-      isImm = true;
       imm = vs.lo[i];
       vs.drop();
     } else {
       // A store only reads the value: a cached local is stored from its register (pinned).
-      v = c.popRead();
+      if (xmm) x = c.popReadXmm(); else g = c.popReadGpr();
       owned = c.popReadOwned;
     }
-    const reg = address(c, ir.memOffset >>> 0), m: Mem = ADDR;
-    if (isImm) {
+    const reg = address(c, ir.memOffset >>> 0), m: Mem = c.addr;
+    if (x !== -1) {
+      a.sseMR(type === F32 ? SseStore.MOVSS : SseStore.MOVSD, m, x);
+      if (owned) c.freeXmm(x);
+    } else if (g !== -1) {
+      a.movMR(bits, m, g);
+      if (owned) c.freeGpr(g);
+    } else {
       const w = bits === 64 ? 64 : bits;
       a.movMI(w, m, bits === 8 ? imm & 0xff : bits === 16 ? imm & 0xffff : imm);
-    } else if (type === F32) a.sseMR(SseStore.MOVSS, m, X(v));
-    else if (type === F64) a.sseMR(SseStore.MOVSD, m, X(v));
-    else a.movMR(bits, m, G(v));
-    if (v >= 0 && owned) c.freeReg(type, v);
-    if (reg >= 0) c.freeGpr(reg);
+    }
+    if (reg !== -1) c.freeGpr(reg);
   };
 }
 
@@ -133,8 +131,8 @@ export function registerMemory(): void {
   on('i64.store16', store(16, I64));
   on('i64.store32', store(32, I64));
   on('memory.size', (c) => {
-    const r = c.allocReg(false);
-    c.asm.movRM(32, G(r), mem(R15, VMCTX.memoryPages));
+    const r = c.allocGpr();
+    c.asm.movRM(32, r, mem(R15, VMCTX.memoryPages));
     c.pushReg(I32, r);
   });
   // memory.grow needs the host (mprotect, bookkeeping of every instance sharing the memory).

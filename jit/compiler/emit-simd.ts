@@ -8,12 +8,12 @@
 // small function here; xmm15 (XS) is the scratch register, a second temporary is allocated.
 import {
   Cond, FpCmp, RoundMode, SimdImmOp, SimdOp, SimdShiftImm, SseOp, SseStore, ShiftOp, AluOp,
-  type LaneBytes, type Mem,
+  type LaneBytes, type Mem, type Xmm,
 } from '../../backend-x64/index.js';
 import { F32, F64, I32, I64, V128 } from '../frontend/types.js';
 import { on } from './emitters.js';
-import { ADDR_OPERAND, address } from './emit-memory.js';
-import { G, X, XS, type CodeGen } from './masm.js';
+import { address } from './emit-memory.js';
+import { XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 const V = V128;
@@ -26,18 +26,12 @@ function splatConst(c: CodeGen, bits: 8 | 16 | 32 | 64, v: bigint): Mem {
   return c.asm.const128(q, q);
 }
 
-/** Pop a v128 only read by the instruction; `readOwned` says whether the caller frees it. */
-let readOwned = true;
-function popRead(c: CodeGen): number {
-  const r = c.popRead();
-  readOwned = c.popReadOwned;
-  return r;
-}
-function doneRead(c: CodeGen, r: number, owned: boolean): void { if (owned) c.freeReg(V, r); }
+/** After an instruction that only read v128 register r (popReadXmm): free it if it was owned. */
+function doneRead(c: CodeGen, r: Xmm, owned: boolean): void { if (owned) c.freeXmm(r); }
 
 /** all-ones into r */
-function ones(c: CodeGen, r: number): void { c.asm.sseRR(SimdOp.PCMPEQD, X(r), X(r)); }
-function not(c: CodeGen, r: number): void { ones(c, XS); c.asm.sseRR(SimdOp.PXOR, X(r), XS); }
+function ones(c: CodeGen, r: Xmm): void { c.asm.sseRR(SimdOp.PCMPEQD, r, r); }
+function not(c: CodeGen, r: Xmm): void { ones(c, XS); c.asm.sseRR(SimdOp.PXOR, r, XS); }
 
 // ---- generic shapes -------------------------------------------------------------------------
 
@@ -47,16 +41,16 @@ type Shape = (typeof Shape)[keyof typeof Shape];
 function binary(op: SimdOp, shape: Shape): (c: CodeGen) => void {
   return (c) => {
     if (shape === Shape.bin || shape === Shape.binNot) {
-      const b = popRead(c), bo = readOwned;
-      const a = c.popReg();
-      c.asm.sseRR(op, X(a), X(b));
+      const b = c.popReadXmm(), bo = c.popReadOwned;
+      const a = c.popXmm();
+      c.asm.sseRR(op, a, b);
       doneRead(c, b, bo);
       if (shape === Shape.binNot) not(c, a);
       c.pushReg(V, a);
     } else {
-      const b = c.popReg();
-      const a = popRead(c), ao = readOwned;
-      c.asm.sseRR(op, X(b), X(a));
+      const b = c.popXmm();
+      const a = c.popReadXmm(), ao = c.popReadOwned;
+      c.asm.sseRR(op, b, a);
       doneRead(c, a, ao);
       if (shape === Shape.swapNot) not(c, b);
       c.pushReg(V, b);
@@ -68,15 +62,15 @@ function binary(op: SimdOp, shape: Shape): (c: CodeGen) => void {
 function fcmp(op: SimdImmOp, pred: number, swap: boolean): (c: CodeGen) => void {
   return (c) => {
     if (!swap) {
-      const b = popRead(c), bo = readOwned;
-      const a = c.popReg();
-      c.asm.simdRRI(op, X(a), X(b), pred);
+      const b = c.popReadXmm(), bo = c.popReadOwned;
+      const a = c.popXmm();
+      c.asm.simdRRI(op, a, b, pred);
       doneRead(c, b, bo);
       c.pushReg(V, a);
     } else {
-      const b = c.popReg();
-      const a = popRead(c), ao = readOwned;
-      c.asm.simdRRI(op, X(b), X(a), pred);
+      const b = c.popXmm();
+      const a = c.popReadXmm(), ao = c.popReadOwned;
+      c.asm.simdRRI(op, b, a, pred);
       doneRead(c, a, ao);
       c.pushReg(V, b);
     }
@@ -87,11 +81,11 @@ function fcmp(op: SimdImmOp, pred: number, swap: boolean): (c: CodeGen) => void 
 function ucmp(minmax: SimdOp, eq: SimdOp, negate: boolean): (c: CodeGen) => void {
   return (c) => {
     const a0 = c.asm;
-    const b = popRead(c), bo = readOwned;
-    const a = c.popReg();
-    a0.sseRR(SimdOp.MOVDQA, XS, X(a));
-    a0.sseRR(minmax, XS, X(b));
-    a0.sseRR(eq, X(a), XS);
+    const b = c.popReadXmm(), bo = c.popReadOwned;
+    const a = c.popXmm();
+    a0.sseRR(SimdOp.MOVDQA, XS, a);
+    a0.sseRR(minmax, XS, b);
+    a0.sseRR(eq, a, XS);
     doneRead(c, b, bo);
     if (negate) not(c, a);
     c.pushReg(V, a);
@@ -99,43 +93,43 @@ function ucmp(minmax: SimdOp, eq: SimdOp, negate: boolean): (c: CodeGen) => void
 }
 
 /** Unary in place on an owned register. */
-function unary(f: (c: CodeGen, r: number) => void): (c: CodeGen) => void {
+function unary(f: (c: CodeGen, r: Xmm) => void): (c: CodeGen) => void {
   return (c) => {
-    const r = c.popReg();
+    const r = c.popXmm();
     f(c, r);
     c.pushReg(V, r);
   };
 }
-const unaryOp = (op: SimdOp): ((c: CodeGen) => void) => unary((c, r) => c.asm.sseRR(op, X(r), X(r)));
-const unaryMem = (op: SimdOp, m: (c: CodeGen) => Mem): ((c: CodeGen) => void) => unary((c, r) => c.asm.sseRM(op, X(r), m(c)));
+const unaryOp = (op: SimdOp): ((c: CodeGen) => void) => unary((c, r) => c.asm.sseRR(op, r, r));
+const unaryMem = (op: SimdOp, m: (c: CodeGen) => Mem): ((c: CodeGen) => void) => unary((c, r) => c.asm.sseRM(op, r, m(c)));
 
 /** 0 - x */
 function neg(sub: SimdOp): (c: CodeGen) => void {
   return unary((c, r) => {
     const a = c.asm;
     a.sseRR(SimdOp.PXOR, XS, XS);
-    a.sseRR(sub, XS, X(r));
-    a.sseRR(SimdOp.MOVDQA, X(r), XS);
+    a.sseRR(sub, XS, r);
+    a.sseRR(SimdOp.MOVDQA, r, XS);
   });
 }
 
 /** Move the high 64 bits to the low half (for the *_high widenings). */
-function high(c: CodeGen, r: number): void { c.asm.simdRRI(SimdImmOp.PSHUFD, X(r), X(r), 0xee); }
+function high(c: CodeGen, r: Xmm): void { c.asm.simdRRI(SimdImmOp.PSHUFD, r, r, 0xee); }
 
 function extend(op: SimdOp, hi: boolean): (c: CodeGen) => void {
-  return unary((c, r) => { if (hi) high(c, r); c.asm.sseRR(op, X(r), X(r)); });
+  return unary((c, r) => { if (hi) high(c, r); c.asm.sseRR(op, r, r); });
 }
 
 /** Extended multiply: widen both (low or high half) then multiply. */
 function extmul(widen: SimdOp, mul: SimdOp, hi: boolean): (c: CodeGen) => void {
   return (c) => {
     const a0 = c.asm;
-    const b = popRead(c), bo = readOwned;
-    const a = c.popReg();
-    if (hi) { high(c, a); a0.simdRRI(SimdImmOp.PSHUFD, XS, X(b), 0xee); } else a0.sseRR(SimdOp.MOVDQA, XS, X(b));
-    a0.sseRR(widen, X(a), X(a));
+    const b = c.popReadXmm(), bo = c.popReadOwned;
+    const a = c.popXmm();
+    if (hi) { high(c, a); a0.simdRRI(SimdImmOp.PSHUFD, XS, b, 0xee); } else a0.sseRR(SimdOp.MOVDQA, XS, b);
+    a0.sseRR(widen, a, a);
     a0.sseRR(widen, XS, XS);
-    a0.sseRR(mul, X(a), XS);
+    a0.sseRR(mul, a, XS);
     doneRead(c, b, bo);
     c.pushReg(V, a);
   };
@@ -145,11 +139,11 @@ function extmul(widen: SimdOp, mul: SimdOp, hi: boolean): (c: CodeGen) => void {
 function extmul64(signed: boolean, hi: boolean): (c: CodeGen) => void {
   return (c) => {
     const a0 = c.asm, sel = hi ? 0xfa : 0x50;
-    const b = popRead(c), bo = readOwned;
-    const a = c.popReg();
-    a0.simdRRI(SimdImmOp.PSHUFD, X(a), X(a), sel);
-    a0.simdRRI(SimdImmOp.PSHUFD, XS, X(b), sel);
-    a0.sseRR(signed ? SimdOp.PMULDQ : SimdOp.PMULUDQ, X(a), XS);
+    const b = c.popReadXmm(), bo = c.popReadOwned;
+    const a = c.popXmm();
+    a0.simdRRI(SimdImmOp.PSHUFD, a, a, sel);
+    a0.simdRRI(SimdImmOp.PSHUFD, XS, b, sel);
+    a0.sseRR(signed ? SimdOp.PMULDQ : SimdOp.PMULUDQ, a, XS);
     doneRead(c, b, bo);
     c.pushReg(V, a);
   };
@@ -158,15 +152,15 @@ function extmul64(signed: boolean, hi: boolean): (c: CodeGen) => void {
 // ---- constants, splats, lanes -----------------------------------------------------------------
 
 function v128Const(c: CodeGen, bytes: Uint8Array): void {
-  const a = c.asm, r = c.allocReg(true);
+  const a = c.asm, r = c.allocXmm();
   let allZero = true, allOnes = true;
   for (let i = 0; i < 16; i++) { if (bytes[i] !== 0) allZero = false; if (bytes[i] !== 0xff) allOnes = false; }
-  if (allZero) a.sseRR(SimdOp.PXOR, X(r), X(r));
+  if (allZero) a.sseRR(SimdOp.PXOR, r, r);
   else if (allOnes) ones(c, r);
   else {
     let lo = 0n, hi = 0n;
     for (let i = 7; i >= 0; i--) { lo = (lo << 8n) | BigInt(bytes[i]); hi = (hi << 8n) | BigInt(bytes[i + 8]); }
-    a.sseRM(SimdOp.MOVDQU, X(r), a.const128(lo, hi));
+    a.sseRM(SimdOp.MOVDQU, r, a.const128(lo, hi));
   }
   c.pushReg(V, r);
 }
@@ -175,9 +169,9 @@ function v128Const(c: CodeGen, bytes: Uint8Array): void {
 function splatInt(bytes: LaneBytes): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const g = c.popRead(), go = c.popReadOwned;
-    const r = c.allocReg(true);
-    a.movToXmm(bytes === 8 ? 64 : 32, X(r), G(g));
+    const g = c.popReadGpr(), go = c.popReadOwned;
+    const r = c.allocXmm();
+    a.movToXmm(bytes === 8 ? 64 : 32, r, g);
     if (go) c.freeGpr(g);
     splatLow(c, r, bytes);
     c.pushReg(V, r);
@@ -185,13 +179,13 @@ function splatInt(bytes: LaneBytes): (c: CodeGen) => void {
 }
 
 /** Broadcast lane 0 of r (a lane of `bytes` bytes) to every lane. */
-function splatLow(c: CodeGen, r: number, bytes: LaneBytes): void {
+function splatLow(c: CodeGen, r: Xmm, bytes: LaneBytes): void {
   const a = c.asm;
   switch (bytes) {
-    case 1: a.sseRR(SimdOp.PXOR, XS, XS); a.sseRR(SimdOp.PSHUFB, X(r), XS); break;
-    case 2: a.simdRRI(SimdImmOp.PSHUFLW, X(r), X(r), 0); a.simdRRI(SimdImmOp.PSHUFD, X(r), X(r), 0); break;
-    case 4: a.simdRRI(SimdImmOp.PSHUFD, X(r), X(r), 0); break;
-    case 8: a.simdRRI(SimdImmOp.PSHUFD, X(r), X(r), 0x44); break;
+    case 1: a.sseRR(SimdOp.PXOR, XS, XS); a.sseRR(SimdOp.PSHUFB, r, XS); break;
+    case 2: a.simdRRI(SimdImmOp.PSHUFLW, r, r, 0); a.simdRRI(SimdImmOp.PSHUFD, r, r, 0); break;
+    case 4: a.simdRRI(SimdImmOp.PSHUFD, r, r, 0); break;
+    case 8: a.simdRRI(SimdImmOp.PSHUFD, r, r, 0x44); break;
   }
 }
 
@@ -202,11 +196,11 @@ function splatFloat(bytes: 4 | 8): (c: CodeGen) => void {
 function extractInt(bytes: LaneBytes, signed: boolean, result: number): (c: CodeGen, ir: { lane: number }) => void {
   return (c, ir) => {
     const a = c.asm;
-    const v = popRead(c), vo = readOwned;
-    const d = c.allocReg(false);
-    if (ir.lane === 0 && bytes >= 4) a.movFromXmm(bytes === 8 ? 64 : 32, G(d), X(v));
-    else a.pextrRR(bytes, G(d), X(v), ir.lane);
-    if (signed) a.movsxRR(32, bytes === 1 ? 8 : 16, G(d), G(d));
+    const v = c.popReadXmm(), vo = c.popReadOwned;
+    const d = c.allocGpr();
+    if (ir.lane === 0 && bytes >= 4) a.movFromXmm(bytes === 8 ? 64 : 32, d, v);
+    else a.pextrRR(bytes, d, v, ir.lane);
+    if (signed) a.movsxRR(32, bytes === 1 ? 8 : 16, d, d);
     doneRead(c, v, vo);
     c.pushReg(result, d);
   };
@@ -215,11 +209,11 @@ function extractInt(bytes: LaneBytes, signed: boolean, result: number): (c: Code
 function extractFloat(bytes: 4 | 8): (c: CodeGen, ir: { lane: number }) => void {
   return (c, ir) => {
     const a = c.asm;
-    const v = popRead(c), vo = readOwned;
-    const d = c.allocReg(true);
-    if (ir.lane === 0) a.sseRR(SseOp.MOVAPS, X(d), X(v));
-    else if (bytes === 4) a.simdRRI(SimdImmOp.PSHUFD, X(d), X(v), ir.lane);
-    else a.simdRRI(SimdImmOp.PSHUFD, X(d), X(v), 0xee);
+    const v = c.popReadXmm(), vo = c.popReadOwned;
+    const d = c.allocXmm();
+    if (ir.lane === 0) a.sseRR(SseOp.MOVAPS, d, v);
+    else if (bytes === 4) a.simdRRI(SimdImmOp.PSHUFD, d, v, ir.lane);
+    else a.simdRRI(SimdImmOp.PSHUFD, d, v, 0xee);
     doneRead(c, v, vo);
     c.pushReg(bytes === 4 ? F32 : F64, d);
   };
@@ -227,9 +221,9 @@ function extractFloat(bytes: 4 | 8): (c: CodeGen, ir: { lane: number }) => void 
 
 function replaceInt(bytes: LaneBytes): (c: CodeGen, ir: { lane: number }) => void {
   return (c, ir) => {
-    const g = c.popRead(), go = c.popReadOwned;
-    const v = c.popReg();
-    c.asm.pinsrRR(bytes, X(v), G(g), ir.lane);
+    const g = c.popReadGpr(), go = c.popReadOwned;
+    const v = c.popXmm();
+    c.asm.pinsrRR(bytes, v, g, ir.lane);
     if (go) c.freeGpr(g);
     c.pushReg(V, v);
   };
@@ -238,12 +232,12 @@ function replaceInt(bytes: LaneBytes): (c: CodeGen, ir: { lane: number }) => voi
 function replaceFloat(bytes: 4 | 8): (c: CodeGen, ir: { lane: number }) => void {
   return (c, ir) => {
     const a = c.asm;
-    const f = c.popRead(), fo = c.popReadOwned;
-    const v = c.popReg();
-    if (bytes === 4) a.simdRRI(SimdImmOp.INSERTPS, X(v), X(f), ir.lane << 4);
-    else if (ir.lane === 0) a.sseRR(SseOp.MOVSD, X(v), X(f));
-    else a.sseRR(SimdOp.MOVLHPS, X(v), X(f));
-    if (fo) c.freeReg(bytes === 4 ? F32 : F64, f);
+    const f = c.popReadXmm(), fo = c.popReadOwned;
+    const v = c.popXmm();
+    if (bytes === 4) a.simdRRI(SimdImmOp.INSERTPS, v, f, ir.lane << 4);
+    else if (ir.lane === 0) a.sseRR(SseOp.MOVSD, v, f);
+    else a.sseRR(SimdOp.MOVLHPS, v, f);
+    if (fo) c.freeXmm(f);
     c.pushReg(V, v);
   };
 }
@@ -274,20 +268,20 @@ function shuffle(c: CodeGen, lanes: Uint8Array): void {
   if (dw >= 0) {
     const imm = dw & 0xff, fromB = dw >> 8;
     if (fromB === 0 || fromB === 15) {
-      let r: number;
-      if (fromB === 0) { c.dropTop(); r = c.popReg(); } else { r = c.popReg(); c.dropTop(); }
-      a.simdRRI(SimdImmOp.PSHUFD, X(r), X(r), imm);
+      let r: Xmm;
+      if (fromB === 0) { c.dropTop(); r = c.popXmm(); } else { r = c.popXmm(); c.dropTop(); }
+      a.simdRRI(SimdImmOp.PSHUFD, r, r, imm);
       c.pushReg(V, r);
     } else if (fromB === 12) {
-      const b = popRead(c), bo = readOwned;
-      const r = c.popReg();
-      a.simdRRI(SimdImmOp.SHUFPS, X(r), X(b), imm);
+      const b = c.popReadXmm(), bo = c.popReadOwned;
+      const r = c.popXmm();
+      a.simdRRI(SimdImmOp.SHUFPS, r, b, imm);
       doneRead(c, b, bo);
       c.pushReg(V, r);
     } else {
-      const b = c.popReg();
-      const r = popRead(c), ro = readOwned;
-      a.simdRRI(SimdImmOp.SHUFPS, X(b), X(r), imm);
+      const b = c.popXmm();
+      const r = c.popReadXmm(), ro = c.popReadOwned;
+      a.simdRRI(SimdImmOp.SHUFPS, b, r, imm);
       doneRead(c, r, ro);
       c.pushReg(V, b);
     }
@@ -300,24 +294,24 @@ function shuffle(c: CodeGen, lanes: Uint8Array): void {
     if (l < 16) useA = true; else useB = true;
     if (i >= 8) { hi1 = (hi1 << 8n) | m1; hi2 = (hi2 << 8n) | m2; } else { lo1 = (lo1 << 8n) | m1; lo2 = (lo2 << 8n) | m2; }
   }
-  const b = c.popReg();
-  const r = c.popReg();
-  if (useA) a.sseRM(SimdOp.PSHUFB, X(r), a.const128(lo1, hi1));
-  if (useB) a.sseRM(SimdOp.PSHUFB, X(b), a.const128(lo2, hi2));
-  if (!useA) a.sseRR(SimdOp.MOVDQA, X(r), X(b));
-  else if (useB) a.sseRR(SimdOp.POR, X(r), X(b));
-  c.freeReg(V, b);
+  const b = c.popXmm();
+  const r = c.popXmm();
+  if (useA) a.sseRM(SimdOp.PSHUFB, r, a.const128(lo1, hi1));
+  if (useB) a.sseRM(SimdOp.PSHUFB, b, a.const128(lo2, hi2));
+  if (!useA) a.sseRR(SimdOp.MOVDQA, r, b);
+  else if (useB) a.sseRR(SimdOp.POR, r, b);
+  c.freeXmm(b);
   c.pushReg(V, r);
 }
 
 function swizzle(c: CodeGen): void {
   const a = c.asm;
-  const idx = popRead(c), io = readOwned;
-  const r = c.popReg();
+  const idx = c.popReadXmm(), io = c.popReadOwned;
+  const r = c.popXmm();
   // Indices >= 16 must select 0: saturating + 0x70 sets bit 7 for them (pshufb's zero bit).
-  a.sseRR(SimdOp.MOVDQA, XS, X(idx));
+  a.sseRR(SimdOp.MOVDQA, XS, idx);
   a.sseRM(SimdOp.PADDUSB, XS, splatConst(c, 8, 0x70n));
-  a.sseRR(SimdOp.PSHUFB, X(r), XS);
+  a.sseRR(SimdOp.PSHUFB, r, XS);
   doneRead(c, idx, io);
   c.pushReg(V, r);
 }
@@ -325,8 +319,8 @@ function swizzle(c: CodeGen): void {
 // ---- tests and masks --------------------------------------------------------------------------
 
 function anyTrue(c: CodeGen): void {
-  const v = popRead(c), vo = readOwned;
-  c.asm.sseRR(SimdOp.PTEST, X(v), X(v));
+  const v = c.popReadXmm(), vo = c.popReadOwned;
+  c.asm.sseRR(SimdOp.PTEST, v, v);
   doneRead(c, v, vo);
   c.pushCond(Cond.NE);
 }
@@ -334,9 +328,9 @@ function anyTrue(c: CodeGen): void {
 function allTrue(eq: SimdOp): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const v = popRead(c), vo = readOwned;
+    const v = c.popReadXmm(), vo = c.popReadOwned;
     a.sseRR(SimdOp.PXOR, XS, XS);
-    a.sseRR(eq, XS, X(v));
+    a.sseRR(eq, XS, v);
     a.sseRR(SimdOp.PTEST, XS, XS);
     doneRead(c, v, vo);
     c.pushCond(Cond.E);
@@ -346,18 +340,18 @@ function allTrue(eq: SimdOp): (c: CodeGen) => void {
 function bitmask(bytes: LaneBytes): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm;
-    const v = popRead(c), vo = readOwned;
-    const d = c.allocReg(false);
+    const v = c.popReadXmm(), vo = c.popReadOwned;
+    const d = c.allocGpr();
     switch (bytes) {
-      case 1: a.pmovmskb(G(d), X(v)); break;
+      case 1: a.pmovmskb(d, v); break;
       case 2:
-        a.sseRR(SimdOp.MOVDQA, XS, X(v));
+        a.sseRR(SimdOp.MOVDQA, XS, v);
         a.sseRR(SimdOp.PACKSSWB, XS, XS);
-        a.pmovmskb(G(d), XS);
-        a.shiftRI(ShiftOp.SHR, 32, G(d), 8);
+        a.pmovmskb(d, XS);
+        a.shiftRI(ShiftOp.SHR, 32, d, 8);
         break;
-      case 4: a.movmsk(32, G(d), X(v)); break;
-      case 8: a.movmsk(64, G(d), X(v)); break;
+      case 4: a.movmsk(32, d, v); break;
+      case 8: a.movmsk(64, d, v); break;
     }
     doneRead(c, v, vo);
     c.pushReg(I32, d);
@@ -366,13 +360,13 @@ function bitmask(bytes: LaneBytes): (c: CodeGen) => void {
 
 function bitselect(c: CodeGen): void {
   const a = c.asm;
-  const m = popRead(c), mo = readOwned;
-  const v2 = popRead(c), v2o = readOwned;
-  const v1 = c.popReg();
+  const m = c.popReadXmm(), mo = c.popReadOwned;
+  const v2 = c.popReadXmm(), v2o = c.popReadOwned;
+  const v1 = c.popXmm();
   // (v1 & m) | (v2 & ~m) = ((v1 ^ v2) & m) ^ v2
-  a.sseRR(SimdOp.PXOR, X(v1), X(v2));
-  a.sseRR(SimdOp.PAND, X(v1), X(m));
-  a.sseRR(SimdOp.PXOR, X(v1), X(v2));
+  a.sseRR(SimdOp.PXOR, v1, v2);
+  a.sseRR(SimdOp.PAND, v1, m);
+  a.sseRR(SimdOp.PXOR, v1, v2);
   doneRead(c, v2, v2o);
   doneRead(c, m, mo);
   c.pushReg(V, v1);
@@ -403,145 +397,145 @@ function shift(kind: ShiftKind, bits: 8 | 16 | 32 | 64): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm, vs = c.vs, top = vs.sp - 1;
     const constCount = vs.kind[top] === Kind.CONST;
-    let n = 0, t = -1;
+    let n = 0, t: Xmm | -1 = -1;
     if (constCount) { n = vs.lo[top] & (bits - 1); c.dropTop(); }
     else {
-      const g = c.popReg();
-      a.aluRI(AluOp.AND, 32, G(g), bits - 1);
+      const g = c.popGpr();
+      a.aluRI(AluOp.AND, 32, g, bits - 1);
       // i8 shr widens to words and shifts them by n + 8
-      if (bits === 8 && kind !== 'shl') a.aluRI(AluOp.ADD, 32, G(g), 8);
-      t = c.allocReg(true);
-      a.movToXmm(32, X(t), G(g));
+      if (bits === 8 && kind !== 'shl') a.aluRI(AluOp.ADD, 32, g, 8);
+      t = c.allocXmm();
+      a.movToXmm(32, t, g);
       c.freeGpr(g);
     }
-    const v = c.popReg();
+    const v = c.popXmm();
     if (bits === 8) shift8(c, kind, v, n, t);
     else if (kind === 'shr_s' && bits === 64) {
       // (x >>> n ^ m) - m with m = sign bit >>> n
       a.sseRM(SimdOp.MOVDQU, XS, splatConst(c, 64, 1n << 63n));
-      if (t < 0) { a.simdShiftRI(SimdShiftImm.PSRLQ, XS, n); a.simdShiftRI(SimdShiftImm.PSRLQ, X(v), n); }
-      else { a.sseRR(SimdOp.PSRLQ, XS, X(t)); a.sseRR(SimdOp.PSRLQ, X(v), X(t)); }
-      a.sseRR(SimdOp.PXOR, X(v), XS);
-      a.sseRR(SimdOp.PSUBQ, X(v), XS);
-    } else if (t < 0) {
-      if (n !== 0) a.simdShiftRI(SHIFT_IMM[key], X(v), n);
-    } else a.sseRR(SHIFT_REG[key], X(v), X(t));
-    if (t >= 0) c.freeReg(V, t);
+      if (t === -1) { a.simdShiftRI(SimdShiftImm.PSRLQ, XS, n); a.simdShiftRI(SimdShiftImm.PSRLQ, v, n); }
+      else { a.sseRR(SimdOp.PSRLQ, XS, t); a.sseRR(SimdOp.PSRLQ, v, t); }
+      a.sseRR(SimdOp.PXOR, v, XS);
+      a.sseRR(SimdOp.PSUBQ, v, XS);
+    } else if (t === -1) {
+      if (n !== 0) a.simdShiftRI(SHIFT_IMM[key], v, n);
+    } else a.sseRR(SHIFT_REG[key], v, t);
+    if (t !== -1) c.freeXmm(t);
     c.pushReg(V, v);
   };
 }
 
-function shift8(c: CodeGen, kind: ShiftKind, v: number, n: number, t: number): void {
+function shift8(c: CodeGen, kind: ShiftKind, v: Xmm, n: number, t: Xmm | -1): void {
   const a = c.asm;
   if (kind === 'shl') {
     // Clear the bits that would cross into the next byte, then shift words.
-    if (t < 0) {
+    if (t === -1) {
       if (n === 0) return;
-      a.sseRM(SimdOp.PAND, X(v), splatConst(c, 8, BigInt(0xff >> n)));
-      a.simdShiftRI(SimdShiftImm.PSLLW, X(v), n);
+      a.sseRM(SimdOp.PAND, v, splatConst(c, 8, BigInt(0xff >> n)));
+      a.simdShiftRI(SimdShiftImm.PSLLW, v, n);
       return;
     }
     // mask bytes 0xff >> n: all-ones words >> (n + 8), packed to bytes
     ones(c, XS);
     a.simdShiftRI(SimdShiftImm.PSRLW, XS, 8);
-    a.sseRR(SimdOp.PSRLW, XS, X(t));
+    a.sseRR(SimdOp.PSRLW, XS, t);
     a.sseRR(SimdOp.PACKUSWB, XS, XS);
-    a.sseRR(SimdOp.PAND, X(v), XS);
-    a.sseRR(SimdOp.PSLLW, X(v), X(t));
+    a.sseRR(SimdOp.PAND, v, XS);
+    a.sseRR(SimdOp.PSLLW, v, t);
     return;
   }
   // Each byte doubled into a word (b << 8 | b), shifted by n + 8, packed back.
   const signed = kind === 'shr_s';
-  a.sseRR(SimdOp.MOVDQA, XS, X(v));
+  a.sseRR(SimdOp.MOVDQA, XS, v);
   a.sseRR(SimdOp.PUNPCKHBW, XS, XS);
-  a.sseRR(SimdOp.PUNPCKLBW, X(v), X(v));
-  if (t < 0) {
+  a.sseRR(SimdOp.PUNPCKLBW, v, v);
+  if (t === -1) {
     const op = signed ? SimdShiftImm.PSRAW : SimdShiftImm.PSRLW;
     a.simdShiftRI(op, XS, n + 8);
-    a.simdShiftRI(op, X(v), n + 8);
+    a.simdShiftRI(op, v, n + 8);
   } else {
     const op = signed ? SimdOp.PSRAW : SimdOp.PSRLW;
-    a.sseRR(op, XS, X(t));
-    a.sseRR(op, X(v), X(t));
+    a.sseRR(op, XS, t);
+    a.sseRR(op, v, t);
   }
-  a.sseRR(signed ? SimdOp.PACKSSWB : SimdOp.PACKUSWB, X(v), XS);
+  a.sseRR(signed ? SimdOp.PACKSSWB : SimdOp.PACKUSWB, v, XS);
 }
 
 // ---- integer sequences ---------------------------------------------------------------------------
 
 function i64x2Mul(c: CodeGen): void {
   const a = c.asm;
-  const b = popRead(c), bo = readOwned;
-  const r = c.popReg();
-  const t = c.allocReg(true);
+  const b = c.popReadXmm(), bo = c.popReadOwned;
+  const r = c.popXmm();
+  const t = c.allocXmm();
   // lo(a)*lo(b) + ((hi(a)*lo(b) + lo(a)*hi(b)) << 32)
-  a.sseRR(SimdOp.MOVDQA, XS, X(r));
+  a.sseRR(SimdOp.MOVDQA, XS, r);
   a.simdShiftRI(SimdShiftImm.PSRLQ, XS, 32);
-  a.sseRR(SimdOp.PMULUDQ, XS, X(b));
-  a.sseRR(SimdOp.MOVDQA, X(t), X(b));
-  a.simdShiftRI(SimdShiftImm.PSRLQ, X(t), 32);
-  a.sseRR(SimdOp.PMULUDQ, X(t), X(r));
-  a.sseRR(SimdOp.PADDQ, XS, X(t));
+  a.sseRR(SimdOp.PMULUDQ, XS, b);
+  a.sseRR(SimdOp.MOVDQA, t, b);
+  a.simdShiftRI(SimdShiftImm.PSRLQ, t, 32);
+  a.sseRR(SimdOp.PMULUDQ, t, r);
+  a.sseRR(SimdOp.PADDQ, XS, t);
   a.simdShiftRI(SimdShiftImm.PSLLQ, XS, 32);
-  a.sseRR(SimdOp.PMULUDQ, X(r), X(b));
-  a.sseRR(SimdOp.PADDQ, X(r), XS);
-  c.freeReg(V, t);
+  a.sseRR(SimdOp.PMULUDQ, r, b);
+  a.sseRR(SimdOp.PADDQ, r, XS);
+  c.freeXmm(t);
   doneRead(c, b, bo);
   c.pushReg(V, r);
 }
 
-function i64x2Abs(c: CodeGen, r: number): void {
+function i64x2Abs(c: CodeGen, r: Xmm): void {
   const a = c.asm;
-  a.simdRRI(SimdImmOp.PSHUFD, XS, X(r), 0xf5); // high dwords in both halves of each lane
+  a.simdRRI(SimdImmOp.PSHUFD, XS, r, 0xf5); // high dwords in both halves of each lane
   a.simdShiftRI(SimdShiftImm.PSRAD, XS, 31);
-  a.sseRR(SimdOp.PXOR, X(r), XS);
-  a.sseRR(SimdOp.PSUBQ, X(r), XS);
+  a.sseRR(SimdOp.PXOR, r, XS);
+  a.sseRR(SimdOp.PSUBQ, r, XS);
 }
 
-function popcnt(c: CodeGen, r: number): void {
+function popcnt(c: CodeGen, r: Xmm): void {
   const a = c.asm;
-  const t = c.allocReg(true);
+  const t = c.allocXmm();
   const low4 = splatConst(c, 8, 0x0fn);
   const lut = a.const128(0x0302020102010100n, 0x0403030203020201n);
-  a.sseRR(SimdOp.MOVDQA, XS, X(r));
+  a.sseRR(SimdOp.MOVDQA, XS, r);
   a.simdShiftRI(SimdShiftImm.PSRLW, XS, 4);
   a.sseRM(SimdOp.PAND, XS, low4);
-  a.sseRM(SimdOp.PAND, X(r), low4);
-  a.sseRM(SimdOp.MOVDQU, X(t), lut);
-  a.sseRR(SimdOp.PSHUFB, X(t), X(r));
-  a.sseRM(SimdOp.MOVDQU, X(r), lut);
-  a.sseRR(SimdOp.PSHUFB, X(r), XS);
-  a.sseRR(SimdOp.PADDB, X(r), X(t));
-  c.freeReg(V, t);
+  a.sseRM(SimdOp.PAND, r, low4);
+  a.sseRM(SimdOp.MOVDQU, t, lut);
+  a.sseRR(SimdOp.PSHUFB, t, r);
+  a.sseRM(SimdOp.MOVDQU, r, lut);
+  a.sseRR(SimdOp.PSHUFB, r, XS);
+  a.sseRR(SimdOp.PADDB, r, t);
+  c.freeXmm(t);
 }
 
 function q15mulr(c: CodeGen): void {
   const a = c.asm;
-  const b = popRead(c), bo = readOwned;
-  const r = c.popReg();
-  a.sseRR(SimdOp.PMULHRSW, X(r), X(b));
+  const b = c.popReadXmm(), bo = c.popReadOwned;
+  const r = c.popXmm();
+  a.sseRR(SimdOp.PMULHRSW, r, b);
   // 0x8000 * 0x8000 gives 0x8000; the saturated answer is 0x7fff.
   a.sseRM(SimdOp.MOVDQU, XS, splatConst(c, 16, 0x8000n));
-  a.sseRR(SimdOp.PCMPEQW, XS, X(r));
-  a.sseRR(SimdOp.PXOR, X(r), XS);
+  a.sseRR(SimdOp.PCMPEQW, XS, r);
+  a.sseRR(SimdOp.PXOR, r, XS);
   doneRead(c, b, bo);
   c.pushReg(V, r);
 }
 
-function extaddPairwise(c: CodeGen, r: number, kind: 'i8s' | 'i8u' | 'i16s' | 'i16u'): void {
+function extaddPairwise(c: CodeGen, r: Xmm, kind: 'i8s' | 'i8u' | 'i16s' | 'i16u'): void {
   const a = c.asm;
   switch (kind) {
     case 'i8s': // pmaddubsw: unsigned first operand (ones) times signed second
       a.sseRM(SimdOp.MOVDQU, XS, splatConst(c, 8, 1n));
-      a.sseRR(SimdOp.PMADDUBSW, XS, X(r));
-      a.sseRR(SimdOp.MOVDQA, X(r), XS);
+      a.sseRR(SimdOp.PMADDUBSW, XS, r);
+      a.sseRR(SimdOp.MOVDQA, r, XS);
       break;
-    case 'i8u': a.sseRM(SimdOp.PMADDUBSW, X(r), splatConst(c, 8, 1n)); break;
-    case 'i16s': a.sseRM(SimdOp.PMADDWD, X(r), splatConst(c, 16, 1n)); break;
+    case 'i8u': a.sseRM(SimdOp.PMADDUBSW, r, splatConst(c, 8, 1n)); break;
+    case 'i16s': a.sseRM(SimdOp.PMADDWD, r, splatConst(c, 16, 1n)); break;
     case 'i16u': // bias to signed, add pairs, unbias (2 * 0x8000)
-      a.sseRM(SimdOp.PXOR, X(r), splatConst(c, 16, 0x8000n));
-      a.sseRM(SimdOp.PMADDWD, X(r), splatConst(c, 16, 1n));
-      a.sseRM(SimdOp.PADDD, X(r), splatConst(c, 32, 0x10000n));
+      a.sseRM(SimdOp.PXOR, r, splatConst(c, 16, 0x8000n));
+      a.sseRM(SimdOp.PMADDWD, r, splatConst(c, 16, 1n));
+      a.sseRM(SimdOp.PADDD, r, splatConst(c, 32, 0x10000n));
       break;
   }
 }
@@ -555,22 +549,22 @@ function fminmax(isMax: boolean, is64: boolean): (c: CodeGen) => void {
   const nanShift = is64 ? SimdShiftImm.PSRLQ : SimdShiftImm.PSRLD;
   return (c) => {
     const a0 = c.asm;
-    const b = c.popReg();
-    const a = popRead(c), ao = readOwned;
-    a0.sseRR(SimdOp.MOVDQA, XS, X(a));
-    a0.sseRR(mm, XS, X(b)); // XS = a op b (x86: b when unordered or equal)
-    a0.sseRR(mm, X(b), X(a)); // b = b op a
+    const b = c.popXmm();
+    const a = c.popReadXmm(), ao = c.popReadOwned;
+    a0.sseRR(SimdOp.MOVDQA, XS, a);
+    a0.sseRR(mm, XS, b); // XS = a op b (x86: b when unordered or equal)
+    a0.sseRR(mm, b, a); // b = b op a
     if (isMax) {
-      a0.sseRR(SimdOp.XORPS, X(b), XS); // where they differ (NaN, +-0)
-      a0.sseRR(SimdOp.ORPS, XS, X(b)); // propagate NaN
-      a0.sseRR(is64 ? SimdOp.SUBPD : SimdOp.SUBPS, XS, X(b)); // +0 over -0, quiet NaN
+      a0.sseRR(SimdOp.XORPS, b, XS); // where they differ (NaN, +-0)
+      a0.sseRR(SimdOp.ORPS, XS, b); // propagate NaN
+      a0.sseRR(is64 ? SimdOp.SUBPD : SimdOp.SUBPS, XS, b); // +0 over -0, quiet NaN
     } else {
-      a0.sseRR(SimdOp.ORPS, XS, X(b)); // -0 over +0, NaN propagates
+      a0.sseRR(SimdOp.ORPS, XS, b); // -0 over +0, NaN propagates
     }
-    a0.simdRRI(cmp, X(b), XS, FpCmp.UNORD); // b = NaN lanes
-    if (!isMax) a0.sseRR(SimdOp.ORPS, XS, X(b));
-    a0.simdShiftRI(nanShift, X(b), is64 ? 13 : 10); // keep sign/exponent/quiet bit: canonical NaN
-    a0.sseRR(SimdOp.ANDNPS, X(b), XS);
+    a0.simdRRI(cmp, b, XS, FpCmp.UNORD); // b = NaN lanes
+    if (!isMax) a0.sseRR(SimdOp.ORPS, XS, b);
+    a0.simdShiftRI(nanShift, b, is64 ? 13 : 10); // keep sign/exponent/quiet bit: canonical NaN
+    a0.sseRR(SimdOp.ANDNPS, b, XS);
     doneRead(c, a, ao);
     c.pushReg(V, b);
   };
@@ -579,74 +573,74 @@ function fminmax(isMax: boolean, is64: boolean): (c: CodeGen) => void {
 /** pmin(a, b) = b < a ? b : a, which is minps with b as the destination (pmax: maxps). */
 function pminmax(op: SimdOp): (c: CodeGen) => void { return binary(op, Shape.swap); }
 
-function truncSatF32S(c: CodeGen, r: number): void {
+function truncSatF32S(c: CodeGen, r: Xmm): void {
   const a = c.asm;
-  a.sseRR(SimdOp.MOVDQA, XS, X(r));
+  a.sseRR(SimdOp.MOVDQA, XS, r);
   a.simdRRI(SimdImmOp.CMPPS, XS, XS, FpCmp.EQ); // not-NaN lanes
-  a.sseRR(SimdOp.ANDPS, X(r), XS); // NaN -> 0
-  a.sseRR(SimdOp.PXOR, XS, X(r)); // sign bit set where x >= 0 (the mask ^ x)
-  a.sseRR(SimdOp.CVTTPS2DQ, X(r), X(r)); // overflow -> 0x80000000
-  a.sseRR(SimdOp.PAND, XS, X(r));
+  a.sseRR(SimdOp.ANDPS, r, XS); // NaN -> 0
+  a.sseRR(SimdOp.PXOR, XS, r); // sign bit set where x >= 0 (the mask ^ x)
+  a.sseRR(SimdOp.CVTTPS2DQ, r, r); // overflow -> 0x80000000
+  a.sseRR(SimdOp.PAND, XS, r);
   a.simdShiftRI(SimdShiftImm.PSRAD, XS, 31); // positive overflow lanes
-  a.sseRR(SimdOp.PXOR, X(r), XS); // 0x80000000 -> 0x7fffffff there
+  a.sseRR(SimdOp.PXOR, r, XS); // 0x80000000 -> 0x7fffffff there
 }
 
-function truncSatF32U(c: CodeGen, r: number): void {
+function truncSatF32U(c: CodeGen, r: Xmm): void {
   const a = c.asm;
-  const t = c.allocReg(true);
+  const t = c.allocXmm();
   a.sseRR(SimdOp.PXOR, XS, XS);
-  a.sseRR(SimdOp.MAXPS, X(r), XS); // NaN and negatives -> 0
+  a.sseRR(SimdOp.MAXPS, r, XS); // NaN and negatives -> 0
   ones(c, XS);
   a.simdShiftRI(SimdShiftImm.PSRLD, XS, 1);
   a.sseRR(SimdOp.CVTDQ2PS, XS, XS); // 2^31 as float
-  a.sseRR(SimdOp.MOVDQA, X(t), X(r));
-  a.sseRR(SimdOp.SUBPS, X(t), XS); // x - 2^31
-  a.simdRRI(SimdImmOp.CMPPS, XS, X(t), FpCmp.LE); // x - 2^31 >= 2^31: overflow
-  a.sseRR(SimdOp.CVTTPS2DQ, X(t), X(t));
-  a.sseRR(SimdOp.PXOR, X(t), XS);
+  a.sseRR(SimdOp.MOVDQA, t, r);
+  a.sseRR(SimdOp.SUBPS, t, XS); // x - 2^31
+  a.simdRRI(SimdImmOp.CMPPS, XS, t, FpCmp.LE); // x - 2^31 >= 2^31: overflow
+  a.sseRR(SimdOp.CVTTPS2DQ, t, t);
+  a.sseRR(SimdOp.PXOR, t, XS);
   a.sseRR(SimdOp.PXOR, XS, XS);
-  a.sseRR(SimdOp.PMAXSD, X(t), XS);
-  a.sseRR(SimdOp.CVTTPS2DQ, X(r), X(r));
-  a.sseRR(SimdOp.PADDD, X(r), X(t));
-  c.freeReg(V, t);
+  a.sseRR(SimdOp.PMAXSD, t, XS);
+  a.sseRR(SimdOp.CVTTPS2DQ, r, r);
+  a.sseRR(SimdOp.PADDD, r, t);
+  c.freeXmm(t);
 }
 
-function convertU32ToF32(c: CodeGen, r: number): void {
+function convertU32ToF32(c: CodeGen, r: Xmm): void {
   const a = c.asm;
   a.sseRR(SimdOp.PXOR, XS, XS);
-  a.simdRRI(SimdImmOp.PBLENDW, XS, X(r), 0x55); // low 16 bits of each lane
-  a.sseRR(SimdOp.PSUBD, X(r), XS); // high 16 bits
+  a.simdRRI(SimdImmOp.PBLENDW, XS, r, 0x55); // low 16 bits of each lane
+  a.sseRR(SimdOp.PSUBD, r, XS); // high 16 bits
   a.sseRR(SimdOp.CVTDQ2PS, XS, XS); // exact
-  a.simdShiftRI(SimdShiftImm.PSRLD, X(r), 1);
-  a.sseRR(SimdOp.CVTDQ2PS, X(r), X(r));
-  a.sseRR(SimdOp.ADDPS, X(r), X(r));
-  a.sseRR(SimdOp.ADDPS, X(r), XS);
+  a.simdShiftRI(SimdShiftImm.PSRLD, r, 1);
+  a.sseRR(SimdOp.CVTDQ2PS, r, r);
+  a.sseRR(SimdOp.ADDPS, r, r);
+  a.sseRR(SimdOp.ADDPS, r, XS);
 }
 
-function truncSatF64SZero(c: CodeGen, r: number): void {
+function truncSatF64SZero(c: CodeGen, r: Xmm): void {
   const a = c.asm;
-  a.sseRR(SimdOp.MOVDQA, XS, X(r));
+  a.sseRR(SimdOp.MOVDQA, XS, r);
   a.simdRRI(SimdImmOp.CMPPD, XS, XS, FpCmp.EQ);
   a.sseRM(SimdOp.ANDPS, XS, a.const128(0x41dfffffffc00000n, 0x41dfffffffc00000n)); // 2147483647.0
-  a.sseRR(SimdOp.MINPD, X(r), XS); // NaN -> 0, clamp above
-  a.sseRR(SimdOp.CVTTPD2DQ, X(r), X(r)); // below -> 0x80000000; upper lanes 0
+  a.sseRR(SimdOp.MINPD, r, XS); // NaN -> 0, clamp above
+  a.sseRR(SimdOp.CVTTPD2DQ, r, r); // below -> 0x80000000; upper lanes 0
 }
 
-function truncSatF64UZero(c: CodeGen, r: number): void {
+function truncSatF64UZero(c: CodeGen, r: Xmm): void {
   const a = c.asm;
   a.sseRR(SimdOp.PXOR, XS, XS);
-  a.sseRR(SimdOp.MAXPD, X(r), XS); // NaN, negatives -> 0
-  a.sseRM(SimdOp.MINPD, X(r), a.const128(0x41efffffffe00000n, 0x41efffffffe00000n)); // 4294967295.0
-  a.simdRRI(SimdImmOp.ROUNDPD, X(r), X(r), RoundMode.TRUNC);
-  a.sseRM(SimdOp.ADDPD, X(r), a.const128(0x4330000000000000n, 0x4330000000000000n)); // + 2^52: integer in the low dword
-  a.simdRRI(SimdImmOp.SHUFPS, X(r), XS, 0x88);
+  a.sseRR(SimdOp.MAXPD, r, XS); // NaN, negatives -> 0
+  a.sseRM(SimdOp.MINPD, r, a.const128(0x41efffffffe00000n, 0x41efffffffe00000n)); // 4294967295.0
+  a.simdRRI(SimdImmOp.ROUNDPD, r, r, RoundMode.TRUNC);
+  a.sseRM(SimdOp.ADDPD, r, a.const128(0x4330000000000000n, 0x4330000000000000n)); // + 2^52: integer in the low dword
+  a.simdRRI(SimdImmOp.SHUFPS, r, XS, 0x88);
 }
 
-function convertLowU32ToF64(c: CodeGen, r: number): void {
+function convertLowU32ToF64(c: CodeGen, r: Xmm): void {
   const a = c.asm;
   // 2^52 + u as a double: high dword 0x43300000 over u, minus 2^52
-  a.sseRM(SimdOp.UNPCKLPS, X(r), splatConst(c, 32, 0x43300000n));
-  a.sseRM(SimdOp.SUBPD, X(r), a.const128(0x4330000000000000n, 0x4330000000000000n));
+  a.sseRM(SimdOp.UNPCKLPS, r, splatConst(c, 32, 0x43300000n));
+  a.sseRM(SimdOp.SUBPD, r, a.const128(0x4330000000000000n, 0x4330000000000000n));
 }
 
 // ---- memory ----------------------------------------------------------------------------------------
@@ -654,44 +648,44 @@ function convertLowU32ToF64(c: CodeGen, r: number): void {
 type Ir = { memOffset: number; lane: number };
 
 /** A load into a fresh XMM register: `f(dst, [addr])`. */
-function load(f: (c: CodeGen, d: number, m: Mem) => void): (c: CodeGen, ir: Ir) => void {
+function load(f: (c: CodeGen, d: Xmm, m: Mem) => void): (c: CodeGen, ir: Ir) => void {
   return (c, ir) => {
     const reg = address(c, ir.memOffset >>> 0);
-    const d = c.allocReg(true);
-    f(c, d, ADDR_OPERAND);
-    if (reg >= 0) c.freeGpr(reg);
+    const d = c.allocXmm();
+    f(c, d, c.addr);
+    if (reg !== -1) c.freeGpr(reg);
     c.pushReg(V, d);
   };
 }
-const loadOp = (op: SimdOp | SseOp): ((c: CodeGen, ir: Ir) => void) => load((c, d, m) => c.asm.sseRM(op, X(d), m));
+const loadOp = (op: SimdOp | SseOp): ((c: CodeGen, ir: Ir) => void) => load((c, d, m) => c.asm.sseRM(op, d, m));
 
 function loadSplat(bytes: LaneBytes): (c: CodeGen, ir: Ir) => void {
   return load((c, d, m) => {
     const a = c.asm;
-    if (bytes === 8) { a.sseRM(SimdOp.MOVDDUP, X(d), m); return; }
-    if (bytes === 4) a.sseRM(SseOp.MOVSS, X(d), m);
-    else a.pinsrRM(bytes, X(d), m, 0);
+    if (bytes === 8) { a.sseRM(SimdOp.MOVDDUP, d, m); return; }
+    if (bytes === 4) a.sseRM(SseOp.MOVSS, d, m);
+    else a.pinsrRM(bytes, d, m, 0);
     splatLow(c, d, bytes);
   });
 }
 
 function loadLane(bytes: LaneBytes): (c: CodeGen, ir: Ir) => void {
   return (c, ir) => {
-    const v = c.popReg();
+    const v = c.popXmm();
     const reg = address(c, ir.memOffset >>> 0);
-    c.asm.pinsrRM(bytes, X(v), ADDR_OPERAND, ir.lane);
-    if (reg >= 0) c.freeGpr(reg);
+    c.asm.pinsrRM(bytes, v, c.addr, ir.lane);
+    if (reg !== -1) c.freeGpr(reg);
     c.pushReg(V, v);
   };
 }
 
 function storeLane(bytes: LaneBytes | 16): (c: CodeGen, ir: Ir) => void {
   return (c, ir) => {
-    const v = popRead(c), vo = readOwned;
+    const v = c.popReadXmm(), vo = c.popReadOwned;
     const reg = address(c, ir.memOffset >>> 0);
-    if (bytes === 16) c.asm.sseMR(SseStore.MOVDQU, ADDR_OPERAND, X(v));
-    else c.asm.pextrMR(bytes, ADDR_OPERAND, X(v), ir.lane);
-    if (reg >= 0) c.freeGpr(reg);
+    if (bytes === 16) c.asm.sseMR(SseStore.MOVDQU, c.addr, v);
+    else c.asm.pextrMR(bytes, c.addr, v, ir.lane);
+    if (reg !== -1) c.freeGpr(reg);
     doneRead(c, v, vo);
   };
 }
@@ -828,7 +822,7 @@ export function registerSimd(): void {
   on('f64x2.abs', unaryMem(SimdOp.ANDPS, (c) => splatConst(c, 64, SIGN64 - 1n)));
   on('f64x2.neg', unaryMem(SimdOp.XORPS, (c) => splatConst(c, 64, SIGN64)));
   on('f64x2.sqrt', unaryOp(SimdOp.SQRTPD));
-  for (const [n, op, mode] of ROUND) on(n, unary((c, r) => c.asm.simdRRI(op, X(r), X(r), mode)));
+  for (const [n, op, mode] of ROUND) on(n, unary((c, r) => c.asm.simdRRI(op, r, r, mode)));
   on('f32x4.min', fminmax(false, false)); on('f32x4.max', fminmax(true, false));
   on('f64x2.min', fminmax(false, true)); on('f64x2.max', fminmax(true, true));
   on('f32x4.pmin', pminmax(SimdOp.MINPS)); on('f32x4.pmax', pminmax(SimdOp.MAXPS));

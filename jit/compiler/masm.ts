@@ -20,6 +20,7 @@
 import { TrapCode } from '../../abi/traps.js';
 import {
   Assembler, AluOp, Cond, Mem, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
+  rax, rbp, rcx, rdx, rsp, r14, r15,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
@@ -31,20 +32,32 @@ import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
 import { LocalCache, type CacheSnapshot } from './local-cache.js';
 import { Kind, NO_REG, ValueStack } from './value-stack.js';
 
+/** A Mem an emitter rewrites in place and hands to the encoder at once (which keeps nothing). */
 type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
 
-export const G = (n: number): Gpr => n as Gpr;
-export const X = (n: number): Xmm => n as Xmm;
-export const R11 = G(SCRATCH_GPR);
-export const XS = X(SCRATCH_XMM);
-export const RAX = G(0), RCX = G(1), RDX = G(2), RSP = G(4), RBP = G(5), R14 = G(14), R15 = G(15);
+// Register numbers and typed registers. The value stack (a Uint8Array), the allocator's masks,
+// the local cache and abi/regs.ts hold plain register numbers 0..15 whose class the value type
+// gives (isXmmType). CodeGen is the one boundary that names the class: its typed API (popGpr,
+// popXmm, popReadGpr, allocGpr, popBinaryGpr, ...) and its class-generic moves (loadMem,
+// storeMem, moveReg, ...) convert with these two, right where the class has been decided (by the
+// allocator's mask, the value type, or the emitter asking for a class). Emitters see only Gpr
+// and Xmm; a class-generic register number (an entry of any type) is a `Reg`.
+const asGpr = (n: number): Gpr => n as Gpr;
+const asXmm = (n: number): Xmm => n as Xmm;
+/** A register of the class its value type gives (isXmmType). */
+type Reg = Gpr | Xmm;
+
+/** The MacroAssembler's scratch pair (abi SCRATCH_GPR / SCRATCH_XMM), never allocated. */
+export const R11 = asGpr(SCRATCH_GPR);
+export const XS = asXmm(SCRATCH_XMM);
+export const RAX = rax, RCX = rcx, RDX = rdx, RSP = rsp, RBP = rbp, R14 = r14, R15 = r15;
 
 export { isXmmType };
 /** i32 and f32 occupy 32 bits; everything else (i64, f64, refs) 64. */
-export const is32Type = (t: ValType): boolean => t === I32 || t === F32;
+const is32Type = (t: ValType): boolean => t === I32 || t === F32;
 
 const i32Fits = (lo: number, hi: number): boolean => hi === lo >> 31;
-export const bits64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+const bits64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 
 /** What the function compiler needs to know about the module beyond the body. */
 export interface ModuleEnv {
@@ -69,8 +82,8 @@ export function storeRegParams(a: Assembler, params: Uint8Array, at: (slot: numb
   for (let i = 0, s = 0; i < params.length; s += slotWidth(params[i]), i++) {
     const loc = argRegister(params[i], s);
     if (loc === null) continue;
-    if (loc.kind === 'xmm') a.sseMR(SseStore.MOVSD, at(s), X(loc.reg));
-    else a.movMR(64, at(s), G(loc.reg));
+    if (loc.kind === 'xmm') a.sseMR(SseStore.MOVSD, at(s), asXmm(loc.reg));
+    else a.movMR(64, at(s), asGpr(loc.reg));
   }
 }
 
@@ -84,17 +97,14 @@ export type Rhs = (typeof Rhs)[keyof typeof Rhs];
  * owns; rhs is an immediate, a memory operand (frame slot, uncached local or a pending load),
  * a register the emitter owns (REG) or a cached local's register (CACHED, not the emitter's).
  */
-export interface BinaryOperands {
-  lhs: number;
+export interface BinaryOperands<R extends number = Reg> {
+  lhs: R;
   rhs: Rhs;
-  reg: number;
+  reg: R;
   imm: number;
   mem: Mem;
 }
 
-/** A parallel move's pending register moves, as slots (r, r + 16 for XMM): MOVE_SRC[j] ->
- *  MOVE_DST[j]; at most one per destination register (loopFixup, moveArgRegs). */
-const MOVE_SRC = new Int8Array(32), MOVE_DST = new Int8Array(32);
 
 export class CodeGen {
   readonly vs = new ValueStack();
@@ -111,7 +121,15 @@ export class CodeGen {
   /** the index register a folded operand owned, freed by releaseFolded() after its use */
   private foldOwned = -1;
   private readonly fold: MutableMem = memIdx(R14, R14, 1, 0);
-  private readonly bin: BinaryOperands = { lhs: 0, rhs: Rhs.REG, reg: 0, imm: 0, mem: mem(RBP, 0) };
+  /** A parallel move's pending register moves, as slots (r, r + 16 for XMM): moveSrc[j] ->
+   *  moveDst[j]; at most one per destination register (loopFixup, moveArgRegs). */
+  private readonly moveSrc = new Int8Array(32);
+  private readonly moveDst = new Int8Array(32);
+  private readonly bin: BinaryOperands<number> = { lhs: 0, rhs: Rhs.REG, reg: 0, imm: 0, mem: mem(RBP, 0) };
+  /** The access operand emit-memory's address() rewrites, so a load or store allocates none. */
+  readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
+  /** The operand emit-int's lea shapes rewrite. */
+  readonly leaMem: MutableMem = memIdx(RAX, RAX, 1, 0);
 
   // per-function layout
   funcIndex = 0;
@@ -250,27 +268,29 @@ export class CodeGen {
 
   // ---- typed moves -------------------------------------------------------------------
 
+  // Class-generic: `r` is a register number of t's class (an entry's or a local's register).
+
   loadMem(t: ValType, r: number, m: Mem): void {
     const a = this.asm;
-    if (t === F32) a.sseRM(SseOp.MOVSS, X(r), m);
-    else if (t === F64) a.sseRM(SseOp.MOVSD, X(r), m);
-    else if (t === V128) a.sseRM(SseOp.MOVDQU, X(r), m);
-    else a.movRM(t === I32 ? 32 : 64, G(r), m);
+    if (t === F32) a.sseRM(SseOp.MOVSS, asXmm(r), m);
+    else if (t === F64) a.sseRM(SseOp.MOVSD, asXmm(r), m);
+    else if (t === V128) a.sseRM(SseOp.MOVDQU, asXmm(r), m);
+    else a.movRM(t === I32 ? 32 : 64, asGpr(r), m);
   }
 
   storeMem(t: ValType, m: Mem, r: number): void {
     const a = this.asm;
-    if (t === F32) a.sseMR(SseStore.MOVSS, m, X(r));
-    else if (t === F64) a.sseMR(SseStore.MOVSD, m, X(r));
-    else if (t === V128) a.sseMR(SseStore.MOVDQU, m, X(r));
-    else a.movMR(t === I32 ? 32 : 64, m, G(r));
+    if (t === F32) a.sseMR(SseStore.MOVSS, m, asXmm(r));
+    else if (t === F64) a.sseMR(SseStore.MOVSD, m, asXmm(r));
+    else if (t === V128) a.sseMR(SseStore.MOVDQU, m, asXmm(r));
+    else a.movMR(t === I32 ? 32 : 64, m, asGpr(r));
   }
 
   /** Register-to-register move within one class. */
   moveReg(t: ValType, dst: number, src: number): void {
     if (dst === src) return;
-    if (isXmmType(t)) this.asm.sseRR(SseOp.MOVAPS, X(dst), X(src));
-    else this.asm.movRR(64, G(dst), G(src));
+    if (isXmmType(t)) this.asm.sseRR(SseOp.MOVAPS, asXmm(dst), asXmm(src));
+    else this.asm.movRR(64, asGpr(dst), asGpr(src));
   }
 
   /** Constant bits into a register. Never touches EFLAGS (a COND may be pending). */
@@ -279,14 +299,16 @@ export class CodeGen {
     // v128 values are never CONST entries (v128.const loads its register from the pool).
     if (t === V128) throw new Error('loadConst: a v128 constant entry');
     if (t === F32 || t === F64) {
-      if (lo === 0 && (t === F32 || hi === 0)) { a.sseRR(SseOp.XORPS, X(r), X(r)); return; }
-      if (t === F32) a.sseRM(SseOp.MOVSS, X(r), a.constBits32(lo));
-      else a.sseRM(SseOp.MOVSD, X(r), a.constBits64(bits64(lo, hi)));
+      const x = asXmm(r);
+      if (lo === 0 && (t === F32 || hi === 0)) { a.sseRR(SseOp.XORPS, x, x); return; }
+      if (t === F32) a.sseRM(SseOp.MOVSS, x, a.constBits32(lo));
+      else a.sseRM(SseOp.MOVSD, x, a.constBits64(bits64(lo, hi)));
       return;
     }
-    if (t === I32 || hi === 0) a.movRI(32, G(r), lo >>> 0);
-    else if (i32Fits(lo, hi)) a.movRI(64, G(r), lo);
-    else a.movRI(64, G(r), bits64(lo, hi));
+    const g = asGpr(r);
+    if (t === I32 || hi === 0) a.movRI(32, g, lo >>> 0);
+    else if (i32Fits(lo, hi)) a.movRI(64, g, lo);
+    else a.movRI(64, g, bits64(lo, hi));
   }
 
   /** Constant into a memory slot (through r11 for 64-bit values that do not fit an imm32). */
@@ -309,8 +331,8 @@ export class CodeGen {
       }
       case Kind.STACK: this.loadMem(t, r, this.slotMem(i)); break;
       case Kind.COND:
-        this.asm.setcc(vs.reg[i] as Cond, G(r));
-        this.asm.movzxRR(32, 8, G(r), G(r));
+        this.asm.setcc(vs.reg[i] as Cond, asGpr(r));
+        this.asm.movzxRR(32, 8, asGpr(r), asGpr(r));
         break;
       case Kind.MEM: this.loadMem(t, r, this.foldMem(i)); break;
     }
@@ -483,12 +505,6 @@ export class CodeGen {
     return false;
   }
 
-  /** Write every dirty local back and forget the cache: registers are about to be clobbered (calls). */
-  clearLocalCache(): void {
-    this.storeDirty(true);
-    this.cache.clear();
-  }
-
   /** Forget the cache with no code: at a join (I2: memory is current on every edge) or in dead code. */
   forgetLocalCache(): void { this.cache.clear(); }
 
@@ -506,6 +522,7 @@ export class CodeGen {
    * Clobbers registers without telling the allocator: only on a path that jumps right after.
    */
   loopFixup(f: ControlFrame): void {
+    const MOVE_SRC = this.moveSrc, MOVE_DST = this.moveDst;
     const p = f.entryCache.pairs, n = f.entryCache.n;
     let np = 0;
     for (let k = 0; k < n; k += 2) {
@@ -527,6 +544,7 @@ export class CodeGen {
    * register of its class. Full-width register moves only.
    */
   private parallelMove(np: number): void {
+    const MOVE_SRC = this.moveSrc, MOVE_DST = this.moveDst;
     while (np > 0) {
       // A move whose destination no other pending move still reads; else break a cycle.
       let j = 0;
@@ -549,8 +567,8 @@ export class CodeGen {
 
   /** Register move between slots of one class (slot r, r + 16 for XMM), full width. */
   private moveSlot(dst: number, src: number): void {
-    if (dst >= 16) this.asm.sseRR(SseOp.MOVAPS, X(dst - 16), X(src - 16));
-    else this.asm.movRR(64, G(dst), G(src));
+    if (dst >= 16) this.asm.sseRR(SseOp.MOVAPS, asXmm(dst - 16), asXmm(src - 16));
+    else this.asm.movRR(64, asGpr(dst), asGpr(src));
   }
 
   /**
@@ -588,7 +606,7 @@ export class CodeGen {
    * register (pinned against eviction until the instruction is done; popReadOwned = false),
    * anything else as popReg() does (popReadOwned = true: the caller frees it).
    */
-  popRead(): number {
+  private popRead(): number {
     const vs = this.vs, i = vs.sp - 1;
     if (vs.kind[i] === Kind.LOCAL) {
       const t = vs.type[i];
@@ -602,6 +620,26 @@ export class CodeGen {
     }
     this.popReadOwned = true;
     return this.popReg();
+  }
+
+  /** Entry i's register: a REG entry of a GPR type (the entry keeps owning it). */
+  gprOf(i: number): Gpr {
+    const vs = this.vs;
+    if (vs.kind[i] !== Kind.REG || isXmmType(vs.type[i])) throw new Error('codegen: gprOf of an entry not in a GPR');
+    return asGpr(vs.reg[i]);
+  }
+
+  /** popRead of a GPR value (i32, i64, a reference, a pending compare). */
+  popReadGpr(): Gpr { this.expectClass(false); return asGpr(this.popRead()); }
+  /** popRead of an XMM value (f32, f64, v128). */
+  popReadXmm(): Xmm { this.expectClass(true); return asXmm(this.popRead()); }
+
+  /** The top entry's register class is the one the emitter asks for (checked once per pop). */
+  private expectClass(xmm: boolean): void {
+    const vs = this.vs, i = vs.sp - 1;
+    if (vs.kind[i] !== Kind.COND && isXmmType(vs.type[i]) !== xmm) {
+      throw new Error(`codegen: popped a ${xmm ? 'GPR' : 'XMM'} value as ${xmm ? 'XMM' : 'GPR'}`);
+    }
   }
 
   // ---- allocation and spilling ----------------------------------------------------------
@@ -627,22 +665,18 @@ export class CodeGen {
     vs.setStack(i);
   }
 
-  /** Registers and flags to slots (before calls: every register is caller-saved). */
-  spillRegs(): void {
-    const vs = this.vs;
-    for (let i = 0; i < vs.sp; i++) {
-      const k = vs.kind[i];
-      if (k === Kind.REG || k === Kind.COND) this.spillEntry(i);
-    }
-  }
-
   /** Everything canonical (control-flow joins). */
   spillAll(): void {
     for (let i = 0; i < this.vs.sp; i++) this.spillEntry(i);
   }
 
+  /** A free GPR (the caller owns it: free it or push it), spilling if none is free. */
+  allocGpr(): Gpr { return asGpr(this.allocReg(false)); }
+  /** A free XMM register (the caller owns it), spilling if none is free. */
+  allocXmm(): Xmm { return asXmm(this.allocReg(true)); }
+
   /** A free register of the class, spilling the oldest register value if none is free. */
-  allocReg(xmm: boolean): number {
+  private allocReg(xmm: boolean): number {
     let r = this.ra.tryAlloc(xmm);
     if (r >= 0) return r;
     // A cached local costs nothing to drop; a value-stack register costs a store.
@@ -661,7 +695,7 @@ export class CodeGen {
   allocFor(t: ValType): number { return this.allocReg(isXmmType(t)); }
 
   /** Make a specific GPR ours (emitters that need rax/rdx/rcx). Must be called before popping. */
-  claimGpr(r: number): void {
+  claimGpr(r: Gpr): void {
     const owner = this.cache.ownerOf(r);
     if (owner >= 0) { this.writeBack(owner); this.cache.drop(owner); }
     if (this.ra.isFree(false, r)) { this.ra.take(false, r); return; }
@@ -677,7 +711,8 @@ export class CodeGen {
   }
 
   freeReg(t: ValType, r: number): void { this.ra.free(isXmmType(t), r); }
-  freeGpr(r: number): void { this.ra.free(false, r); }
+  freeGpr(r: Gpr): void { this.ra.free(false, r); }
+  freeXmm(r: Xmm): void { this.ra.free(true, r); }
 
   /** Ensure entry i is in a register; returns it (the entry keeps owning it). */
   entryToReg(i: number): number {
@@ -703,18 +738,23 @@ export class CodeGen {
   topKind(): number { return this.vs.kind[this.vs.sp - 1]; }
   topType(): ValType { return this.vs.type[this.vs.sp - 1]; }
 
-  pushReg(t: ValType, r: number): void { this.vs.pushReg(t, r); }
+  /** Push register r (of t's class, now owned by the entry). */
+  pushReg(t: ValType, r: Reg): void { this.vs.pushReg(t, r); }
   pushCond(cc: Cond): void { this.vs.pushCond(cc); this.condPending = true; }
 
   /** Pop the top into a register the caller now owns (free it or push it). */
-  popReg(): number {
+  private popReg(): number {
     const r = this.entryToReg(this.vs.sp - 1);
     this.vs.drop();
     return r;
   }
+  /** popReg of a GPR value (i32, i64, a reference, a pending compare). */
+  popGpr(): Gpr { this.expectClass(false); return asGpr(this.popReg()); }
+  /** popReg of an XMM value (f32, f64, v128). */
+  popXmm(): Xmm { this.expectClass(true); return asXmm(this.popReg()); }
 
   /** Pop the top into the specific register r (already claimed by the caller). */
-  popTo(r: number): void {
+  popTo(r: Reg): void {
     const i = this.vs.sp - 1;
     this.moveEntryToReg(i, r);
     this.freeEntryReg(i);
@@ -744,24 +784,54 @@ export class CodeGen {
   /**
    * Pop an i32 used as a condition and return the x86 condition meaning "true": a pending
    * COND is used as is (compare fused with the branch), anything else gets `test r, r`.
-   * `before(this, arg)` runs between taking the operand and emitting the test: it may only emit
-   * movs (a static function, so the hot path creates no closure).
    */
-  popCondition(before?: (c: CodeGen, arg: number) => void, arg = 0): Cond {
+  popCondition(): Cond {
+    this.takeCondition();
+    return this.testCondition();
+  }
+
+  /** The condition takeCondition popped: its COND code, or the register testCondition tests. */
+  private condCc: Cond = Cond.NE;
+  private condReg: Gpr | -1 = -1;
+  private condOwned = false;
+
+  /**
+   * popCondition in two steps, for an instruction that must emit movs between taking the
+   * condition off the stack and testing it (select pops its operands, br_if moves its value):
+   * takeCondition(), then only movs (EFLAGS may hold the condition), then testCondition().
+   */
+  takeCondition(): void {
     const vs = this.vs, i = vs.sp - 1;
     if (vs.kind[i] === Kind.COND) {
-      const cc = vs.reg[i] as Cond;
+      this.condCc = vs.reg[i] as Cond;
+      this.condReg = -1;
       vs.drop();
       this.condPending = false;
-      before?.(this, arg);
-      return cc;
+      return;
     }
-    const r = this.popRead();
-    const owned = this.popReadOwned;
-    before?.(this, arg);
-    this.asm.testRR(32, G(r), G(r));
-    if (owned) this.freeGpr(r);
+    this.condReg = this.popReadGpr();
+    this.condOwned = this.popReadOwned;
+  }
+
+  /** The condition takeCondition() popped, tested now if it is not in EFLAGS already. */
+  testCondition(): Cond {
+    const r = this.condReg;
+    if (r === -1) return this.condCc;
+    this.condReg = -1;
+    this.asm.testRR(32, r, r);
+    if (this.condOwned) this.freeGpr(r);
     return Cond.NE;
+  }
+
+  /** popBinary of GPR operands (integer ops); `immSize` as popBinary. */
+  popBinaryGpr(immSize: 0 | 32 | 64): BinaryOperands<Gpr> {
+    this.expectClass(false);
+    return this.popBinary(immSize) as BinaryOperands<Gpr>;
+  }
+  /** popBinary of XMM operands (scalar float and v128 ops): never an immediate. */
+  popBinaryXmm(): BinaryOperands<Xmm> {
+    this.expectClass(true);
+    return this.popBinary(0) as BinaryOperands<Xmm>;
   }
 
   /**
@@ -769,7 +839,7 @@ export class CodeGen {
    * rhs that fits a sign-extended imm32 of that operation size is an immediate; 0: never.
    * After emitting, releaseRhs() frees what the emitter owns of rhs.
    */
-  popBinary(immSize: 0 | 32 | 64): BinaryOperands {
+  private popBinary(immSize: 0 | 32 | 64): BinaryOperands<number> {
     const vs = this.vs, i = vs.sp - 1, o = this.bin, k = vs.kind[i];
     if (immSize !== 0 && k === Kind.CONST && (immSize === 32 || vs.hi[i] === vs.lo[i] >> 31)) {
       o.rhs = Rhs.IMM;
@@ -811,7 +881,7 @@ export class CodeGen {
   }
 
   /** After the instruction popBinary's operands fed: free an owned rhs register or folded index. */
-  releaseRhs(o: BinaryOperands, xmm: boolean): void {
+  releaseRhs(o: BinaryOperands<number>, xmm: boolean): void {
     if (o.rhs === Rhs.REG) this.ra.free(xmm, o.reg);
     else if (o.rhs === Rhs.MEM) this.releaseFolded();
   }
@@ -938,6 +1008,7 @@ export class CodeGen {
    * flags, uncached locals) read no register and are loaded last, straight into their targets.
    */
   private moveArgRegs(h0: number, np: number): void {
+    const MOVE_SRC = this.moveSrc, MOVE_DST = this.moveDst;
     const vs = this.vs, dst = this.argDst;
     let n = 0;
     for (let j = 0; j < np; j++) {
@@ -975,7 +1046,7 @@ export class CodeGen {
       const loc = argRegister(params[i], s);
       this.paramReg[i] = loc === null ? -1 : loc.reg;
       if (loc === null) continue;
-      if (params[i] === I32) this.asm.movRR(32, G(loc.reg), G(loc.reg));
+      if (params[i] === I32) this.asm.movRR(32, asGpr(loc.reg), asGpr(loc.reg));
       this.storeMem(params[i], this.localMem(i), loc.reg);
       this.ra.take(loc.kind === 'xmm', loc.reg);
       this.cacheLocal(i, loc.reg);
@@ -1001,7 +1072,7 @@ export class CodeGen {
         // relies on a zero upper half of i32 registers (a memory index is used as 64 bits).
         if (t === I32 && viaRecord) a.movRR(32, RAX, RAX);
         this.ra.take(isXmmType(t), 0);
-        this.pushReg(t, 0);
+        this.vs.pushReg(t, 0); // rax or xmm0
       }
     } else {
       for (let j = 0, s = 0; j < nr; s += slotWidth(results[j]), j++) {
@@ -1029,8 +1100,8 @@ export class CodeGen {
     a.movRI(32, RCX, Math.max(np, result === null ? 0 : 1));
     a.callM(mem(R15, VMCTX.hostCallStub));
     if (result !== null) {
-      this.ra.take(false, 0);
-      this.pushReg(result, 0);
+      this.ra.take(false, RAX);
+      this.pushReg(result, RAX);
     }
   }
 

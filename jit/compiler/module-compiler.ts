@@ -13,7 +13,7 @@ import { bodyBytes, codeCapacity, compileFunctions, FUNCTION_ALIGN, moduleEnv } 
 import { compileRangesParallel, compileThreads } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
 import { functionName } from './function-names.js';
-import { G, R15, RSP, storeRegParams } from './masm.js';
+import { RAX, RCX, R15, RSP, storeRegParams } from './masm.js';
 
 export interface CompiledModule {
   info: ModuleInfo;
@@ -86,8 +86,8 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
     // (user space, or the kernel's copy-out to user space) only ever sees this call's values.
     const ps = slotCount(ft.params), rs = slotCount(ft.results);
     for (let i = ps; i < rs; i++) asm.movMI(64, mem(RSP, 8 + 8 * i), 0);
-    asm.movRI(32, G(0), f);
-    asm.movRI(32, G(1), Math.max(ps, rs));
+    asm.movRI(32, RAX, f);
+    asm.movRI(32, RCX, Math.max(ps, rs));
     asm.jmpM(mem(R15, VMCTX.hostCallStub));
   }
   const out = asm.finish();

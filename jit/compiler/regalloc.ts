@@ -9,8 +9,8 @@ export { SCRATCH_GPR, SCRATCH_XMM } from '../../abi/regs.js';
 /** The register class of a value type: f32, f64 and v128 live in XMM registers, the rest in GPRs. */
 export const isXmmType = (t: ValType): boolean => t === F32 || t === F64 || t === V128;
 
-export const ALLOC_GPR_MASK = ALLOCATABLE_GPRS.reduce((m, r) => m | (1 << r), 0);
-export const ALLOC_XMM_MASK = ALLOCATABLE_XMMS.reduce((m, r) => m | (1 << r), 0);
+const ALLOC_GPR_MASK = ALLOCATABLE_GPRS.reduce((m, r) => m | (1 << r), 0);
+const ALLOC_XMM_MASK = ALLOCATABLE_XMMS.reduce((m, r) => m | (1 << r), 0);
 
 export class RegAlloc {
   gprFree = ALLOC_GPR_MASK;

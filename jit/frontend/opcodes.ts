@@ -81,9 +81,6 @@ export function codesNamed(name: string): readonly number[] {
 export function codeOf(op: number): number {
   return op < 0x100 ? op : op < 0xfd00 ? 256 + (op & 0xff) : 512 + (op & 0xff);
 }
-export function opOfCode(code: number): number {
-  return code < 256 ? code : code < 512 ? 0xfc00 + (code - 256) : 0xfd00 + (code - 512);
-}
 
 const LETTER: Record<string, number> = { i: I32, l: I64, f: F32, d: F64, v: V128 };
 function types(s: string): Uint8Array { return Uint8Array.from(s, (c) => LETTER[c]); }

@@ -81,8 +81,6 @@ export interface Import { module: string; name: string; desc: ImportDesc; offset
 export type ExternKind = 'func' | 'table' | 'memory' | 'global';
 export interface Export { name: string; kind: ExternKind; index: number; offset: number; }
 
-export interface Global { type: GlobalType; init: ConstExpr; }
-
 export type SegmentMode = 'active' | 'passive' | 'declarative';
 
 export interface ElemSegment {
@@ -158,14 +156,6 @@ export interface ModuleInfo {
   declaredFuncRefs: Set<number>;
   /** Byte offsets of sections, for error messages and tools. */
   codeSectionOffset: number;
-}
-
-/** Number of params and results of a block type (s33 code) in a module. */
-export function blockParams(types: FuncType[], bt: number): number {
-  return bt >= 0 ? types[bt].params.length : 0;
-}
-export function blockResults(types: FuncType[], bt: number): number {
-  return bt >= 0 ? types[bt].results.length : bt === BLOCK_EMPTY ? 0 : 1;
 }
 
 export function formatFuncType(t: FuncType): string {

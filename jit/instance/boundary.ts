@@ -21,7 +21,7 @@ export type HostFn = (...args: unknown[]) => unknown;
  * As in V8's JS API: a v128 has no JS value, so a function with a v128 parameter or result can be
  * neither called from JS nor be a JS host function (checked before any argument is converted).
  */
-export function checkJsType(type: FuncType): void {
+function checkJsType(type: FuncType): void {
   if (type.params.includes(V128) || type.results.includes(V128)) throw new TypeError('type incompatibility when transforming from/to JS (v128)');
 }
 

@@ -177,11 +177,11 @@ export class Instance implements HostCallTarget {
 }
 
 /** JS-API value -> slot bits. */
-export function toBits(store: Store, t: ValType, v: unknown): bigint {
+function toBits(store: Store, t: ValType, v: unknown): bigint {
   if (t === I32 || t === I64 || t === F32 || t === F64) return numToBits(t, v);
   return store.refToBits(t, v);
 }
-export function fromBits(store: Store, t: ValType, b: bigint): unknown {
+function fromBits(store: Store, t: ValType, b: bigint): unknown {
   if (t === I32 || t === I64 || t === F32 || t === F64) return bitsToNum(t, b);
   return store.refFromBits(t, b);
 }
@@ -192,7 +192,7 @@ function codecOf(store: Store): ValueCodec {
 }
 
 /** The JS function object for a wasm (or host) function; [FUNC_INFO] carries what to call. */
-export function makeFunction(store: Store, info: FuncInfo): WasmFunction {
+function makeFunction(store: Store, info: FuncInfo): WasmFunction {
   const codec = codecOf(store);
   const raw = (bits: bigint[]): bigint[] => callRaw(store, info, bits);
   // a new function object even for a host import: [FUNC_INFO] is per instance's import

@@ -62,7 +62,7 @@ export interface ConstEnv {
 }
 
 /** A constant expression's value as raw bits: 64, or 128 for a v128 (one bigint, as in JS-facing code). */
-export function evalConst(e: ConstExpr, env: ConstEnv): bigint {
+function evalConst(e: ConstExpr, env: ConstEnv): bigint {
   const op = e.ops[0];
   switch (op.op) {
     case 'i32.const': return BigInt(op.value >>> 0);
@@ -88,7 +88,7 @@ function offsetOf(e: ConstExpr | null, env: ConstEnv): number {
 }
 
 /** An element segment's items as reference bits. */
-export function elemItems(e: ElemSegment, env: ConstEnv): bigint[] {
+function elemItems(e: ElemSegment, env: ConstEnv): bigint[] {
   if (e.funcIndices) return Array.from(e.funcIndices, (f) => env.funcRef(f));
   return (e.exprs ?? []).map((x) => evalConst(x, env));
 }

@@ -8,7 +8,7 @@ import { allocBlock, freeBlock, type NativeBlock } from './native-heap.js';
 import type { Store } from './store.js';
 
 /** Implementation limit on table elements (the spec allows any; allocation must stay sane). */
-export const TABLE_LIMIT = 10_000_000;
+const TABLE_LIMIT = 10_000_000;
 
 export class Table {
   private block: NativeBlock;

@@ -10,7 +10,7 @@ import type { AssembledCode } from '../../backend-x64/index.js';
 const VENEER = 16; // jmp [rip+0] (6 bytes) + .quad target (8) + 2 bytes padding
 
 /** Address of a runtime symbol (abi/image.ts RuntimeSymbol numbering). */
-export function runtimeSymbolAddress(sym: number): bigint {
+function runtimeSymbolAddress(sym: number): bigint {
   const n = native();
   if (sym === RuntimeSymbol.hostCall) return n.addr.hostCallStub;
   const stub = n.trapStubs[sym - RuntimeSymbol.trapStub0];

@@ -40,7 +40,7 @@ const PAGE = 0x1000;
 const align = (v: number, a: number): number => Math.ceil(v / a) * a;
 
 /** The System V ABI ELF hash used by DT_HASH. */
-export function elfHash(name: string): number {
+function elfHash(name: string): number {
   let h = 0;
   for (let i = 0; i < name.length; i++) {
     h = ((h << 4) + name.charCodeAt(i)) >>> 0;

@@ -1,6 +1,7 @@
 // Interrupting running wasm from another thread. While compiled code runs, the JS main thread is
 // blocked inside the kwasm_enter ffi call, so a timeout must come from elsewhere: a worker thread
-// gets the vmctx addresses (`ExecContext.interruptTargets()`) and calls `requestInterrupt`, which
+// gets the vmctx addresses (the CLI's --timeout worker, jit/cli/timeout.ts; the tests'
+// ExecContext.interruptTargets()) and calls `requestInterruptOn` / `requestInterrupt`, which
 // writes the flag and the all-ones stack limit through its own zero-copy view. The next
 // loop-header or prologue check in compiled code then traps with "interrupted".
 import { view } from './libc.js';

@@ -69,7 +69,7 @@ export function sigaltstack(ss: bigint, oldss: bigint): void {
   check('sigaltstack', fns.sigaltstack([ss, oldss]));
 }
 
-export function pointer(addr: bigint): JsExternal {
+function pointer(addr: bigint): JsExternal {
   return fns.memmove([addr, addr, 0n]) as JsExternal;
 }
 

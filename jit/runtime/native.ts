@@ -10,7 +10,7 @@ import { writeSharedObject } from './elf-so.js';
 import { mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
 import { TRAP_SIGNALS, TRAP_STUB_COUNT } from '../../abi/traps.js';
 
-export const SONAME = 'libkwasm-rt.so';
+const SONAME = 'libkwasm-rt.so';
 
 /** The .so bytes (also used by the readelf test). */
 export function buildRuntimeObject(): Uint8Array {

@@ -5,7 +5,7 @@ import { mmapAnon, munmap, mprotect, view, PROT, MAP, PAGE_SIZE } from './libc.j
 import { STACK_MARGIN } from '../../abi/calling-convention.js';
 
 export const DEFAULT_STACK_SIZE = 1 << 20;
-export const STACK_GUARD = 64 * 1024;
+const STACK_GUARD = 64 * 1024;
 
 const registry = new FinalizationRegistry<[bigint, bigint]>(([a, n]) => { try { munmap(a, n); } catch { /* teardown */ } });
 

@@ -65,7 +65,7 @@ const FIONREAD = 0x541b;
  * on a FILE the call is served as pread at the table's position, which moves on (fd_read);
  * `resultArg`: the u32 count pointer; `roFlagsArg`: a u16 pointer that gets 0 (sock_recv's ro_flags).
  */
-export const IO_OPS = {
+const IO_OPS = {
   write: { dir: 'out', args: 4, need: FAST_FD.WRITE, rights: 0n, flagsArg: -1, offsetArg: -1, resultArg: 3, roFlagsArg: -1 },
   read: { dir: 'in', args: 4, need: FAST_FD.READ, rights: 0n, flagsArg: -1, offsetArg: -1, resultArg: 3, roFlagsArg: -1, files: true },
   recv: { dir: 'in', args: 6, need: FAST_FD.READ | FAST_FD.SOCKET, rights: 0n, flagsArg: 3, offsetArg: -1, resultArg: 4, roFlagsArg: 5 },

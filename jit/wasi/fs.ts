@@ -18,7 +18,7 @@ import { checkPathSyntax, closeQuietly, type NameAt, withWalk } from './sandbox.
 const OK = Errno.SUCCESS;
 const R = Rights;
 
-export function writeFilestat(mem: GuestMemory, ptr: number, st: BigIntStats): void {
+function writeFilestat(mem: GuestMemory, ptr: number, st: BigIntStats): void {
   mem.slice(ptr, FILESTAT.size).fill(0);
   mem.u64(ptr + FILESTAT.dev, st.dev);
   mem.u64(ptr + FILESTAT.ino, st.ino);

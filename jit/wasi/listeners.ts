@@ -8,7 +8,7 @@ import { localPort, setNonBlocking, tcpListen } from './sys.js';
 export type ListenerSpec = { port: number; host?: string; backlog?: number } | { fd: number };
 
 /** Pending connections the kernel queues per listener (Linux caps it at net.core.somaxconn). */
-export const DEFAULT_BACKLOG = 1024;
+const DEFAULT_BACKLOG = 1024;
 
 export interface OpenListener { hostFd: number; port: number; owned: boolean; }
 

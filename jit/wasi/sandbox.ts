@@ -34,8 +34,8 @@ import * as at from './at.js';
 import { Errno, fail } from './errno.js';
 
 export const MAX_SYMLINKS = 40;
-export const PATH_MAX = 4096;
-export const NAME_MAX = 255;
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
 
 /** What a walk starts from: a directory's host fd (the root) and its host path (for FdEntry.hostPath only). */
 export interface WalkRoot { readonly hostFd: number; readonly hostPath: string; }

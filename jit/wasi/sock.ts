@@ -17,7 +17,7 @@ import { readOnce, streamOp, writeAll } from './io.js';
 import { Fdflags, Filetype, Rights, Sdflags } from './layout.js';
 import * as sys from './sys.js';
 
-export const Riflags = { RECV_PEEK: 1, RECV_WAITALL: 2 } as const;
+const Riflags = { RECV_PEEK: 1, RECV_WAITALL: 2 } as const;
 
 function socket(ctx: CallContext, fd: number, rights = 0n): FdEntry {
   const e = ctx.state.fds.get(fd);

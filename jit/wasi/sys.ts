@@ -26,21 +26,20 @@ const fns = define({
   fcntl: { library: LIB, retType: I32, paramsType: [I32, I32, I32], errno: true },
 });
 
-export const AF_INET = 2;
-export const SOCK_STREAM = 1;
-export const SOCK_NONBLOCK = 0o4000;
-export const SOCK_CLOEXEC = 0o2000000;
-export const SOL_SOCKET = 1;
-export const SO_REUSEADDR = 2;
-export const IPPROTO_TCP = 6;
-export const TCP_NODELAY = 1;
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
 export const MSG_PEEK = 2;
-export const MSG_DONTWAIT = 0x40;
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;
 export const POLL = { IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20, RDHUP: 0x2000 } as const;
 const FIONREAD = 0x541bn;
 const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0o4000;
-export const POLLFD_SIZE = 8;
+const POLLFD_SIZE = 8;
 
 const ERRNO_NAME: ReadonlyMap<number, string> = new Map(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 
@@ -148,7 +147,7 @@ export function accept(fd: number): number {
 }
 
 /** Most bytes recv() copies through scratch memory per call (a larger request is a short recv). */
-export const RECV_CHUNK = 1 << 20;
+const RECV_CHUNK = 1 << 20;
 
 /**
  * recv(2) with MSG_* flags, for what read(2) cannot do (MSG_PEEK): at most RECV_CHUNK bytes land
@@ -173,11 +172,6 @@ export function bytesReadable(fd: number): number {
   b.writeInt32LE(0, AT.int);
   check('ioctl', fns.ioctl([fd, FIONREAD, scratch.addr + BigInt(AT.int)]));
   return b.readInt32LE(AT.int);
-}
-
-/** Whether the host fd is in O_NONBLOCK mode. */
-export function isNonBlocking(fd: number): boolean {
-  return (check('fcntl', fns.fcntl([fd, F_GETFL, 0])) & O_NONBLOCK) !== 0;
 }
 
 export function setNonBlocking(fd: number, on: boolean): void {

@@ -14,7 +14,7 @@ export class Interrupted extends Error {
   }
 }
 
-export function nowNs(): bigint {
+function nowNs(): bigint {
   return process.hrtime.bigint();
 }
 

@@ -63,7 +63,7 @@ function kmodSources(dir: string): string[] {
  * process's own (several test runs may build at once; the source tree stays clean), then renamed
  * into place: a concurrent run sees a whole module or none.
  */
-export function buildModule(k: KernelInfo): string {
+function buildModule(k: KernelInfo): string {
   const root = repoRoot();
   const src = join(root, 'kernel-loader', 'kmod');
   const sources = kmodSources(src).sort();
@@ -101,7 +101,7 @@ function findModule(modulesDir: string, name: string): string {
 }
 
 /** busybox-static initramfs with /init and the 9p modules, cached in build/vm/ by content. */
-export function buildInitramfs(k: KernelInfo): string {
+function buildInitramfs(k: KernelInfo): string {
   const root = repoRoot();
   const init = readFileSync(join(root, 'kernel-loader', 'vm', 'init.sh'));
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
@@ -149,7 +149,7 @@ export interface VmRun {
 
 /** Lines that mean the kernel was hurt, whatever the script reported. */
 // Case-sensitive on purpose: the kernel prints these in capitals, and "report a bug" is harmless.
-export const DMESG_BAD = /\b(Oops|BUG|WARNING|general protection|Call Trace|Kernel panic)\b/;
+const DMESG_BAD = /\b(Oops|BUG|WARNING|general protection|Call Trace|Kernel panic)\b/;
 /** Taint bits kwasm.ko itself causes: O (out-of-tree) and E (unsigned). */
 const OWN_TAINT = 4096 | 8192;
 
