@@ -108,8 +108,8 @@ function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number
   const bytes = p.wasm ?? wasm;
   if (bytes === undefined) throw new ModuleFileError('the file does not embed its wasm module and none was given');
   // Sections only: the bodies were validated when the code was compiled, and the checksum says
-  // these are the bytes that was done for.
-  const info = decodeModule(bytes);
+  // these are the bytes that was done for (so they are delimited only if someone asks).
+  const info = decodeModule(bytes, { bodies: 'lazy' });
   validateModuleInfo(info);
   const nFuncs = info.funcTypeIndices.length, nDefined = nFuncs - info.numImportedFuncs;
   if (p.funcOffsets.length !== nFuncs || p.image.functions.length !== nDefined) {

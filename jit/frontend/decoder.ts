@@ -24,8 +24,18 @@ const SECTION_ORDER: Record<number, number> = {
 };
 const EXTERN_KINDS: ExternKind[] = ['func', 'table', 'memory', 'global'];
 
-export function decodeModule(bytes: Uint8Array): ModuleInfo {
-  return new ModuleDecoder(bytes).decode();
+export interface DecodeOptions {
+  /**
+   * 'lazy': the code section's bodies are delimited on first access of `codes`, not now. Only for
+   * bytes known to have decoded before (a cache entry or .kwasm whose checksum covers them, whose
+   * code was compiled from them): a malformed body would only be reported then. Instantiating
+   * from compiled code never reads the bodies (ruby+stdlib.wasm: 17.8k body objects saved).
+   */
+  bodies?: 'now' | 'lazy';
+}
+
+export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): ModuleInfo {
+  return new ModuleDecoder(bytes, opts.bodies === 'lazy').decode();
 }
 
 class ModuleDecoder {
@@ -35,7 +45,7 @@ class ModuleDecoder {
   private funcTypeList: number[] = [];
   private numDeclaredFuncs: number | null = null;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean) {
     this.r = new Reader(bytes);
     this.ir = new InstrReader(this.r);
     this.m = {
@@ -309,35 +319,30 @@ class ModuleDecoder {
 
   private codeSection(): void {
     const r = this.r;
-    this.m.codeSectionOffset = r.pos;
+    const m = this.m;
+    m.codeSectionOffset = r.pos;
     const n = r.count();
     if (n !== (this.numDeclaredFuncs ?? 0)) {
-      r.fail('function and code section have inconsistent lengths', this.m.codeSectionOffset);
+      r.fail('function and code section have inconsistent lengths', m.codeSectionOffset);
     }
-    const sectionEnd = r.end;
-    for (let i = 0; i < n; i++) {
-      const size = r.u32();
-      const start = r.pos;
-      if (size > sectionEnd - start) r.fail('length out of bounds', start);
-      const end = start + size;
-      r.end = end;
-      r.funcIndex = this.m.numImportedFuncs + i;
-      const groups = r.count(2);
-      const localGroups = new Uint32Array(groups * 2);
-      let total = 0;
-      for (let g = 0; g < groups; g++) {
-        const at = r.pos;
-        const c = r.u32();
-        total += c;
-        if (total > MAX_LOCALS) r.fail('too many locals', at);
-        localGroups[2 * g] = c;
-        localGroups[2 * g + 1] = this.valType();
-      }
-      this.m.codes.push({ start, end, codeStart: r.pos, localGroups, numLocals: total } satisfies CodeBody);
-      r.funcIndex = -1;
-      r.pos = end;
-      r.end = sectionEnd;
+    if (!this.lazyBodies) {
+      m.codes = readBodies(r, n, m.numImportedFuncs);
+      return;
     }
+    const from = r.pos, end = r.end, bytes = this.bytes, numImported = m.numImportedFuncs;
+    r.pos = end;
+    // replaced by the plain array on first access
+    Object.defineProperty(m, 'codes', {
+      configurable: true, enumerable: true,
+      get(): CodeBody[] {
+        const br = new Reader(bytes);
+        br.pos = from;
+        br.end = end;
+        const codes = readBodies(br, n, numImported);
+        Object.defineProperty(m, 'codes', { value: codes, writable: true, enumerable: true, configurable: true });
+        return codes;
+      },
+    });
   }
 
   private custom(end: number): void {
@@ -360,6 +365,38 @@ class ModuleDecoder {
     }
     m.funcTypeIndices = Uint32Array.from(this.funcTypeList);
   }
+}
+
+/** The code section's n bodies from r.pos: each delimited, its local declarations read. */
+function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBody[] {
+  const codes: CodeBody[] = [];
+  const sectionEnd = r.end;
+  for (let i = 0; i < n; i++) {
+    const size = r.u32();
+    const start = r.pos;
+    if (size > sectionEnd - start) r.fail('length out of bounds', start);
+    const end = start + size;
+    r.end = end;
+    r.funcIndex = numImportedFuncs + i;
+    const groups = r.count(2);
+    const localGroups = new Uint32Array(groups * 2);
+    let total = 0;
+    for (let g = 0; g < groups; g++) {
+      const at = r.pos;
+      const c = r.u32();
+      total += c;
+      if (total > MAX_LOCALS) r.fail('too many locals', at);
+      localGroups[2 * g] = c;
+      const t = r.u8();
+      if (!isValType(t)) r.fail('malformed value type', r.pos - 1);
+      localGroups[2 * g + 1] = t;
+    }
+    codes.push({ start, end, codeStart: r.pos, localGroups, numLocals: total } satisfies CodeBody);
+    r.funcIndex = -1;
+    r.pos = end;
+    r.end = sectionEnd;
+  }
+  return codes;
 }
 
 /**

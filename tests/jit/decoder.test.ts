@@ -134,6 +134,20 @@ test('huge vector counts are rejected without allocating them', () => {
   assert.ok(process.memoryUsage().arrayBuffers - before < 16 << 20, 'allocated more than 16 MiB');
 });
 
+test("bodies: 'lazy' (compiled code's own module): the same bodies, delimited on first access of codes", () => {
+  const b = wat(`(module (func (param i32) (local f64 i64 i64) (nop)) (func (result i32) (i32.const 7)))`);
+  const eager = decodeModule(b);
+  const lazy = decodeModule(b, { bodies: 'lazy' });
+  assert.is(lazy.codeSectionOffset, eager.codeSectionOffset);
+  assert.equal(lazy.codes, eager.codes);
+  assert.is(lazy.codes, lazy.codes, 'decoded once');
+  // a malformed body (a local of type 0x00) is reported only when the bodies are read
+  const bad = bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00), section(3, 0x01, 0x00), section(10, 0x01, 0x04, 0x01, 0x01, 0x00, 0x0b));
+  malformed(bad, 'malformed value type');
+  const m = decodeModule(bad, { bodies: 'lazy' });
+  assert.throws(() => m.codes, (e: unknown) => e instanceof CompileError && e.reason === 'malformed value type');
+});
+
 test('2^32 locals and the implementation limit on locals', () => {
   const code = (...body: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00),
     section(3, 0x01, 0x00), section(10, 0x01, body.length, ...body));
