@@ -22,7 +22,7 @@ import { FUNC_INFO, funcInfoOf, type FuncInfo, type HostCallTarget, type Store, 
 import { memoryInit, runtimeCall, tableInit, type SegmentState } from './segments.js';
 import { bitsToNum, numToBits } from './values.js';
 import { callHost, callWithValues, trapToError, type ValueCodec } from './boundary.js';
-import { applyActions, incompatibleImport, keptAfterInit, limitsMatch, lookupImport, planInstance, type ImportObject } from './plan.js';
+import { applyActions, incompatibleImport, keptAfterInit, limitsMatch, lookupImport, planInstance, type DataAction, type ImportObject } from './plan.js';
 
 export type { ImportObject } from './plan.js';
 
@@ -180,6 +180,7 @@ export class Instance implements HostCallTarget {
     seg.elems = plan.elemItems.map((items) => items.slice());
     applyActions(plan.elemActions, (a) => Number(tableInit(seg, a.offset, 0, plan.elemItems[a.segment].length, a.segment, a.table)));
     m.elems.forEach((e, i) => { if (!keptAfterInit(e)) seg.elems[i] = null; });
+    if (this.memory) prefaultData(this.memory, plan.dataActions, (s) => m.datas[s].bytes.length);
     applyActions(plan.dataActions, (a) => Number(memoryInit(seg, a.offset, 0, m.datas[a.segment].bytes.length, a.segment)));
     m.datas.forEach((d, i) => { if (!keptAfterInit(d)) seg.datas[i] = null; });
 
@@ -202,6 +203,23 @@ export class Instance implements HostCallTarget {
     if (!h) throw new Error(`host call to import ${index}, which is not a host function`);
     return callHost(codecOf(this.store), h.fn, h.type, args);
   }
+}
+
+/**
+ * The active data segments are about to be written into fresh memory: their span is faulted in
+ * with one call rather than page by page (LinearMemory.prefault), when they fill at least half of
+ * it (a sparse layout would populate memory nothing writes).
+ */
+function prefaultData(mem: Memory, actions: readonly DataAction[], length: (segment: number) => number): void {
+  let lo = Infinity, hi = 0, total = 0;
+  for (const a of actions) {
+    const n = length(a.segment);
+    if (n === 0) continue;
+    lo = Math.min(lo, a.offset);
+    hi = Math.max(hi, a.offset + n);
+    total += n;
+  }
+  if (total > 0 && total * 2 >= hi - lo) mem.lm.prefault(lo, hi);
 }
 
 /** JS-API value -> slot bits. */
