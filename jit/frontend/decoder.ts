@@ -243,6 +243,14 @@ class ModuleDecoder {
   private constExpr(): ConstExpr {
     const ir = this.ir;
     const start = this.r.pos;
+    // `i32.const N end`: one small object, no ops array (the general loop below reads it again
+    // from `start` if the expression turns out to be anything else)
+    if (this.bytes[start] === 0x41) {
+      ir.next();
+      const value = ir.i32;
+      if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return new I32ConstExpr(start, this.r.pos, value); }
+      this.r.pos = start;
+    }
     const ops: ConstOp[] = [];
     let nonConstAt = -1;
     let depth = 0;
@@ -313,8 +321,10 @@ class ModuleDecoder {
     if (flags > 2) r.fail('malformed data segment kind', offset);
     const memory = flags === 2 ? r.u32() : 0;
     const offsetExpr = flags === 1 ? null : this.constExpr();
-    const bytes = r.bytes(r.u32());
-    return { mode: flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytes, offset };
+    const length = r.u32();
+    const bytesAt = r.pos;
+    r.skip(length);
+    return new DataSegmentOf(this.bytes, flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytesAt, length, offset);
   }
 
   private codeSection(): void {
@@ -365,6 +375,20 @@ class ModuleDecoder {
     }
     m.funcTypeIndices = Uint32Array.from(this.funcTypeList);
   }
+}
+
+/** `i32.const value` alone (ConstExpr.i32); `ops` on demand. */
+class I32ConstExpr implements ConstExpr {
+  readonly nonConstAt = -1;
+  constructor(readonly start: number, readonly end: number, readonly i32: number) {}
+  get ops(): ConstOp[] { return [{ op: 'i32.const', value: this.i32 }]; }
+}
+
+/** A data segment whose view into the module (`bytes`) is made on demand: 17.9k in ruby. */
+class DataSegmentOf implements DataSegment {
+  constructor(private readonly module: Uint8Array, readonly mode: 'active' | 'passive', readonly memory: number,
+    readonly offsetExpr: ConstExpr | null, readonly bytesAt: number, readonly length: number, readonly offset: number) {}
+  get bytes(): Uint8Array { return this.module.subarray(this.bytesAt, this.bytesAt + this.length); }
 }
 
 /** The code section's n bodies from r.pos: each delimited, its local declarations read. */

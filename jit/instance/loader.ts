@@ -61,7 +61,7 @@ export class Instance implements HostCallTarget {
     v.set('typeIds', v.extraAddress(offTypes));
     v.set('tables', v.extraAddress(offTables));
     store.attachVmctx(v, this);
-    this.seg = { memory: null, tables: this.tables, datas: m.datas.map((d) => d.bytes), elems: [] };
+    this.seg = { memory: null, tables: this.tables, module: m.bytes, datas: m.datas.slice(), elems: [] };
 
     const typeIds = store.typeIds.of(m);
     typeIds.forEach((id, i) => buf.writeUInt32LE(id, extra + offTypes + 4 * i));
@@ -180,8 +180,8 @@ export class Instance implements HostCallTarget {
     seg.elems = plan.elemItems.map((items) => items.slice());
     applyActions(plan.elemActions, (a) => Number(tableInit(seg, a.offset, 0, plan.elemItems[a.segment].length, a.segment, a.table)));
     m.elems.forEach((e, i) => { if (!keptAfterInit(e)) seg.elems[i] = null; });
-    if (this.memory) prefaultData(this.memory, plan.dataActions, (s) => m.datas[s].bytes.length);
-    applyActions(plan.dataActions, (a) => Number(memoryInit(seg, a.offset, 0, m.datas[a.segment].bytes.length, a.segment)));
+    if (this.memory) prefaultData(this.memory, plan.dataActions, (s) => m.datas[s].length);
+    applyActions(plan.dataActions, (a) => Number(memoryInit(seg, a.offset, 0, m.datas[a.segment].length, a.segment)));
     m.datas.forEach((d, i) => { if (!keptAfterInit(d)) seg.datas[i] = null; });
 
     if (m.start !== null) this.func(m.start)();

@@ -63,6 +63,7 @@ export interface ConstEnv {
 
 /** A constant expression's value as raw bits: 64, or 128 for a v128 (one bigint, as in JS-facing code). */
 export function evalConst(e: ConstExpr, env: ConstEnv): bigint {
+  if (e.i32 !== undefined) return BigInt(e.i32 >>> 0);
   const op = e.ops[0];
   switch (op.op) {
     case 'i32.const': return BigInt(op.value >>> 0);
@@ -84,6 +85,7 @@ export function evalConst(e: ConstExpr, env: ConstEnv): bigint {
 /** An active segment's offset (an i32 constant expression). */
 function offsetOf(e: ConstExpr | null, env: ConstEnv): number {
   if (e === null) throw new Error('active segment without an offset expression');
+  if (e.i32 !== undefined) return e.i32 >>> 0;
   return Number(evalConst(e, env) & 0xffffffffn);
 }
 
