@@ -29,8 +29,9 @@ export function memoryInit(s: SegmentState, dst: number, src: number, n: number,
   const data = s.datas[seg];
   const mem = s.memory;
   if (!mem) return MEM_OOB;
-  if (!fits(src, n, data ? data.length : 0) || !fits(dst, n, mem.bytes.length)) return MEM_OOB;
-  if (n > 0 && data) mem.bytes.set(s.module.subarray(data.bytesAt + src, data.bytesAt + src + n), dst);
+  const bytes = mem.bytes;
+  if (!fits(src, n, data ? data.length : 0) || !fits(dst, n, bytes.length)) return MEM_OOB;
+  if (n > 0 && data) bytes.set(s.module.subarray(data.bytesAt + src, data.bytesAt + src + n), dst);
   return OK;
 }
 
