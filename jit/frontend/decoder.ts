@@ -246,8 +246,8 @@ class ModuleDecoder {
     // `i32.const N end`: one small object, no ops array (the general loop below reads it again
     // from `start` if the expression turns out to be anything else)
     if (this.bytes[start] === 0x41) {
-      ir.next();
-      const value = ir.i32;
+      this.r.pos = start + 1;
+      const value = this.r.s32(); // what InstrReader reads for i32.const, errors included
       if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return new I32ConstExpr(start, this.r.pos, value); }
       this.r.pos = start;
     }
