@@ -41,11 +41,12 @@ export class LinearMemory {
 
   /**
    * Faults in bytes [from, to) of the accessible prefix at once (libc populateWrite), before a
-   * large write such as the data segments at instantiation. Best effort, never needed.
+   * large write such as the data segments at instantiation. Best effort, never needed: false when
+   * nothing was done (an empty range, or a kernel without MADV_POPULATE_WRITE).
    */
-  prefault(from: number, to: number): void {
+  prefault(from: number, to: number): boolean {
     const lo = Math.max(0, Math.floor(from / PAGE_SIZE) * PAGE_SIZE), hi = Math.min(this.byteLength, to);
-    if (hi > lo) populateWrite(this.base + BigInt(lo), BigInt(hi - lo));
+    return to > from && hi > lo && populateWrite(this.base + BigInt(lo), BigInt(hi - lo));
   }
 
   /** memory.grow: returns the old page count, or -1 if the maximum would be exceeded. */
