@@ -711,9 +711,10 @@ export class Assembler extends Encoder {
   /**
    * Emits the constant pool (16-byte aligned; 16-, then 8-, then 4-byte entries so each is
    * naturally aligned), checks that every referenced label is bound, and returns the image.
-   * Call it once; `reset()` makes the Assembler ready for the next function.
+   * Call it once; `reset()` makes the Assembler ready for the next function. `take`: the code is
+   * handed over without a copy (CodeBuffer.takeBytes) and the Assembler is left empty.
    */
-  finish(): AssembledCode {
+  finish(opts: { take?: boolean } = {}): AssembledCode {
     const codeSize = this.pos;
     if (this.pool.size > 0) {
       // int3 padding: if control ever falls off the end it traps instead of running data.
@@ -734,7 +735,7 @@ export class Assembler extends Encoder {
       const name = this.labelName[l];
       if (name !== undefined && labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
     }
-    return { code: this.bytes(), relocs: this.relocs.slice(), codeSize, labelOffsets, labelNames };
+    return { code: opts.take === true ? this.takeBytes() : this.bytes(), relocs: this.relocs.slice(), codeSize, labelOffsets, labelNames };
   }
 
   /**

@@ -4,7 +4,9 @@
 // same work: every function compiled exactly once, on one thread, before the call returns.
 //   Liftoff:  --liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --single-threaded
 //   TurboFan: --no-liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --single-threaded
-// Each engine compiles the module REPS times after one warm-up; medians are reported.
+// Each engine compiles the module REPS times after one warm-up; medians are reported, of wall
+// time and of the process's CPU time (user + system, all threads: process.cpuUsage) over the
+// compile. On a shared, loaded machine compare the CPU columns: wall time there is mostly waiting.
 // kwasm-jit also runs with every core (os.availableParallelism(): this thread plus worker threads,
 // jit/compiler/parallel-compile.ts); its workers start cold on every compile, as in a `run`.
 //
@@ -31,13 +33,17 @@ for (const c of info.codes) codeBytes += c.end - c.start;
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
-function kwasm(threads: number): number[] {
+interface Times { wall: number[]; cpu: number[] }
+const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+function kwasm(threads: number): Times {
   compileModule(bytes, { threads }); // warm-up: JIT the compiler itself
-  const out: number[] = [];
+  const out: Times = { wall: [], cpu: [] };
   for (let i = 0; i < REPS; i++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = cpuMs();
     compileModule(bytes, { threads });
-    out.push(performance.now() - t0);
+    out.wall.push(performance.now() - t0);
+    out.cpu.push(cpuMs() - c0);
   }
   return out;
 }
@@ -48,23 +54,25 @@ const V8_SCRIPT = `
 const base = require('fs').readFileSync(process.argv[1]);
 const variant = (i) => { const name = Buffer.from('rep' + i); return Buffer.concat([base, Buffer.from([0, name.length + 1, name.length]), name]); };
 new WebAssembly.Module(variant(-1));
-const out = [];
+const out = { wall: [], cpu: [] };
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 for (let i = 0; i < Number(process.argv[2]); i++) {
   const b = variant(i);
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = cpu();
   new WebAssembly.Module(b);
-  out.push(performance.now() - t0);
+  out.wall.push(performance.now() - t0);
+  out.cpu.push(cpu() - c0);
 }
 console.log(JSON.stringify(out));`;
 
-function v8(flags: string[]): number[] {
+function v8(flags: string[]): Times {
   const text = execFileSync(process.execPath, [...flags, '-e', V8_SCRIPT, file, String(REPS)], { encoding: 'utf8' });
-  return JSON.parse(text) as number[];
+  return JSON.parse(text) as Times;
 }
 
 const CORES = availableParallelism();
 const EAGER = ['--no-wasm-tier-up', '--no-wasm-lazy-compilation', '--single-threaded'];
-const rows: [string, number[]][] = [
+const rows: [string, Times][] = [
   ['kwasm-jit (single pass)', kwasm(1)],
   [`kwasm-jit, ${CORES} threads`, kwasm(CORES)],
   ['V8 Liftoff', v8(['--liftoff', ...EAGER])],
@@ -73,8 +81,10 @@ const rows: [string, number[]][] = [
 
 const mb = codeBytes / 1e6;
 console.log(`module: ${file} (${info.codes.length} functions, code section ${(codeBytes / 1024).toFixed(0)} KiB), ${REPS} reps, median`);
-const liftoff = median(rows[2][1]);
+const liftoff = median(rows[2][1].wall), liftoffCpu = median(rows[2][1].cpu);
 for (const [name, ts] of rows) {
-  const ms = median(ts);
-  console.log(`${name.padEnd(26)} ${ms.toFixed(1).padStart(8)} ms  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(liftoff / ms).toFixed(2)}x Liftoff's speed`);
+  const ms = median(ts.wall), cpu = median(ts.cpu);
+  console.log(`${name.padEnd(26)} wall ${ms.toFixed(1).padStart(8)} ms  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(liftoff / ms).toFixed(2)}x Liftoff's speed | ` +
+    `cpu ${cpu.toFixed(1).padStart(8)} ms  ${(liftoffCpu / cpu).toFixed(2)}x Liftoff's CPU`);
 }
+console.log(`load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);

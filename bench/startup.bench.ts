@@ -7,7 +7,6 @@
 // process's lifetime; both workloads print their output last, just before exiting.
 //
 // Run: npx tsc -p . && node dist/bench/startup.bench.js [--reps N]
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +45,8 @@ if (argv[0] === '--child') {
 }
 
 // ---- parent -------------------------------------------------------------------------------
+// (node:child_process only here: loading it costs a child ~10-120 ms of CPU that neither engine needs)
+const { execFileSync } = await import('node:child_process');
 const repsAt = argv.indexOf('--reps');
 const REPS = repsAt >= 0 ? Number(argv[repsAt + 1]) : 5;
 const self = fileURLToPath(import.meta.url);

@@ -3,7 +3,6 @@
 // imported only when that command runs: `run`'s start-up should not pay for the others.
 import { readFileSync } from 'node:fs';
 import { CompileError } from './errors.js';
-import { validateModule } from './frontend/validator.js';
 import { isHelpFlag } from './cli/args.js';
 
 export interface Subcommand {
@@ -25,7 +24,7 @@ exit status:
   1      invalid (the error and its kind are printed)
   2      command-line usage error or unreadable FILE`;
 
-function validateCmd(args: string[]): number {
+async function validateCmd(args: string[]): Promise<number> {
   if (args.some(isHelpFlag)) {
     console.log(VALIDATE_HELP);
     return 0;
@@ -42,6 +41,8 @@ function validateCmd(args: string[]): number {
     console.error(`${file}: ${e instanceof Error ? e.message : String(e)}`);
     return 2;
   }
+  // the validator only here: `run` from the cache never loads it
+  const { validateModule } = await import('./frontend/validator.js');
   const t0 = performance.now();
   try {
     const m = validateModule(bytes);

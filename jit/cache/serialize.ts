@@ -9,7 +9,6 @@ import {
 } from '../../abi/image.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { decodeModule } from '../frontend/decoder.js';
-import { validateModuleInfo } from '../frontend/validator.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 
@@ -107,10 +106,11 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
 function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number): CompiledModule {
   const bytes = p.wasm ?? wasm;
   if (bytes === undefined) throw new ModuleFileError('the file does not embed its wasm module and none was given');
-  // Sections only: the bodies were validated when the code was compiled, and the checksum says
-  // these are the bytes that was done for.
-  const info = decodeModule(bytes);
-  validateModuleInfo(info);
+  // Sections only, not validated again: the whole module was validated when this code was
+  // compiled from it, and the checks above say these are those bytes (the cache: the module hash;
+  // a .kwasm: the checksum over its embedded wasm) and this compiler (its id). Bodies are
+  // delimited only if someone asks. (A .kwasm forged to pass the checks is machine code anyway.)
+  const info = decodeModule(bytes, { bodies: 'lazy' });
   const nFuncs = info.funcTypeIndices.length, nDefined = nFuncs - info.numImportedFuncs;
   if (p.funcOffsets.length !== nFuncs || p.image.functions.length !== nDefined) {
     throw new ModuleFileError(`code for ${p.image.functions.length} functions, the module defines ${nDefined}`);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseRunArgs, UsageError, type RunOptions } from './args.js';
 import { formatValue, parseValue, typeName, ValueError } from './values.js';
-import { formatBacktrace, hostCallBacktrace, trapBacktrace, type Frame } from './backtrace.js';
+import type { Frame } from './backtrace.js';
 import { CompileError, LinkError } from '../errors.js';
 import type { Module } from '../instance/module.js';
 import type { Instance, ImportObject } from '../instance/loader.js';
@@ -149,7 +149,8 @@ export async function runCmd(argv: string[]): Promise<number> {
     }
     return status & 255;
   } catch (e) {
-    return reportFailure(e, o, running);
+    // the backtrace printer (and the function-name lookup) only when something failed
+    return reportFailure(e, o, running, await import('./backtrace.js'));
   } finally {
     const t3 = performance.now();
     await watchdog?.stop();
@@ -226,7 +227,9 @@ function trapOf(e: unknown): Trap | undefined {
   return e instanceof Error ? (e as Error & { trap?: Trap }).trap : undefined;
 }
 
-function reportFailure(e: unknown, o: RunOptions, r: Running): number {
+type Backtraces = typeof import('./backtrace.js');
+
+function reportFailure(e: unknown, o: RunOptions, r: Running, bt: Backtraces): number {
   if (e instanceof ValueError) {
     say(`${o.file}: ${e.message}`);
     return EXIT.error;
@@ -239,18 +242,18 @@ function reportFailure(e: unknown, o: RunOptions, r: Running): number {
   if (trap !== undefined) {
     const why = trap.kind === 'interrupted' && o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : '';
     say(`wasm trap: ${trap.message}${why}`);
-    printBacktrace(r, (v, base) => trapBacktrace(r.module.compiled, base, v, trap));
+    printBacktrace(r, bt, (v, base) => bt.trapBacktrace(r.module.compiled, base, v, trap));
     return EXIT.trap;
   }
   if (e instanceof Error && e.name === 'Interrupted') {
     // the deadline passed while the guest waited in a host call: the same trap as in code
     say(`wasm trap: interrupted${o.timeoutMs !== undefined ? ` (--timeout ${o.timeoutMs} ms)` : ''}`);
-    printBacktrace(r, (v, base) => hostCallBacktrace(r.module.compiled, base, v));
+    printBacktrace(r, bt, (v, base) => bt.hostCallBacktrace(r.module.compiled, base, v));
     return EXIT.trap;
   }
   if (e instanceof UnknownImportCalled) {
     say(`wasm trap: ${e.message}`);
-    printBacktrace(r, (v, base) => hostCallBacktrace(r.module.compiled, base, v));
+    printBacktrace(r, bt, (v, base) => bt.hostCallBacktrace(r.module.compiled, base, v));
     return EXIT.trap;
   }
   if (e instanceof Error && e.name === 'RuntimeError') {
@@ -265,8 +268,8 @@ function reportFailure(e: unknown, o: RunOptions, r: Running): number {
 
 type Vm = Instance['vmctx'];
 
-function printBacktrace(r: Running, frames: (v: Vm, codeBase: bigint) => Frame[]): void {
+function printBacktrace(r: Running, bt: Backtraces, frames: (v: Vm, codeBase: bigint) => Frame[]): void {
   if (r.instance === undefined) return;
-  const lines = formatBacktrace(frames(r.instance.vmctx, r.module.code(r.store)));
+  const lines = bt.formatBacktrace(frames(r.instance.vmctx, r.module.code(r.store)));
   if (lines.length > 1) process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -90,7 +90,7 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
     asm.movRI(32, RCX, Math.max(ps, rs));
     asm.jmpM(mem(R15, VMCTX.hostCallStub));
   }
-  const out = asm.finish();
+  const out = asm.finish({ take: true }); // the Assembler ends here: its buffer becomes the image's code
   // The image is position-independent (everything through r15): a relocation here would be
   // dropped below and the code would jump to garbage, so an emitter that adds one fails loudly.
   if (out.relocs.length !== 0) throw new Error(`module compiler: ${out.relocs.length} relocation(s) emitted; compiled images carry none`);

@@ -24,8 +24,18 @@ const SECTION_ORDER: Record<number, number> = {
 };
 const EXTERN_KINDS: ExternKind[] = ['func', 'table', 'memory', 'global'];
 
-export function decodeModule(bytes: Uint8Array): ModuleInfo {
-  return new ModuleDecoder(bytes).decode();
+export interface DecodeOptions {
+  /**
+   * 'lazy': the code section's bodies are delimited on first access of `codes`, not now. Only for
+   * bytes known to have decoded before (a cache entry or .kwasm whose checksum covers them, whose
+   * code was compiled from them): a malformed body would only be reported then. Instantiating
+   * from compiled code never reads the bodies (ruby+stdlib.wasm: 17.8k body objects saved).
+   */
+  bodies?: 'now' | 'lazy';
+}
+
+export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): ModuleInfo {
+  return new ModuleDecoder(bytes, opts.bodies === 'lazy').decode();
 }
 
 class ModuleDecoder {
@@ -35,7 +45,7 @@ class ModuleDecoder {
   private funcTypeList: number[] = [];
   private numDeclaredFuncs: number | null = null;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean) {
     this.r = new Reader(bytes);
     this.ir = new InstrReader(this.r);
     this.m = {
@@ -233,6 +243,14 @@ class ModuleDecoder {
   private constExpr(): ConstExpr {
     const ir = this.ir;
     const start = this.r.pos;
+    // `i32.const N end`: one small object, no ops array (the general loop below reads it again
+    // from `start` if the expression turns out to be anything else)
+    if (this.bytes[start] === 0x41) {
+      this.r.pos = start + 1;
+      const value = this.r.s32(); // what InstrReader reads for i32.const, errors included
+      if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return new I32ConstExpr(start, this.r.pos, value); }
+      this.r.pos = start;
+    }
     const ops: ConstOp[] = [];
     let nonConstAt = -1;
     let depth = 0;
@@ -303,41 +321,38 @@ class ModuleDecoder {
     if (flags > 2) r.fail('malformed data segment kind', offset);
     const memory = flags === 2 ? r.u32() : 0;
     const offsetExpr = flags === 1 ? null : this.constExpr();
-    const bytes = r.bytes(r.u32());
-    return { mode: flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytes, offset };
+    const length = r.u32();
+    const bytesAt = r.pos;
+    r.skip(length);
+    return new DataSegmentOf(this.bytes, flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytesAt, length, offset);
   }
 
   private codeSection(): void {
     const r = this.r;
-    this.m.codeSectionOffset = r.pos;
+    const m = this.m;
+    m.codeSectionOffset = r.pos;
     const n = r.count();
     if (n !== (this.numDeclaredFuncs ?? 0)) {
-      r.fail('function and code section have inconsistent lengths', this.m.codeSectionOffset);
+      r.fail('function and code section have inconsistent lengths', m.codeSectionOffset);
     }
-    const sectionEnd = r.end;
-    for (let i = 0; i < n; i++) {
-      const size = r.u32();
-      const start = r.pos;
-      if (size > sectionEnd - start) r.fail('length out of bounds', start);
-      const end = start + size;
-      r.end = end;
-      r.funcIndex = this.m.numImportedFuncs + i;
-      const groups = r.count(2);
-      const localGroups = new Uint32Array(groups * 2);
-      let total = 0;
-      for (let g = 0; g < groups; g++) {
-        const at = r.pos;
-        const c = r.u32();
-        total += c;
-        if (total > MAX_LOCALS) r.fail('too many locals', at);
-        localGroups[2 * g] = c;
-        localGroups[2 * g + 1] = this.valType();
-      }
-      this.m.codes.push({ start, end, codeStart: r.pos, localGroups, numLocals: total } satisfies CodeBody);
-      r.funcIndex = -1;
-      r.pos = end;
-      r.end = sectionEnd;
+    if (!this.lazyBodies) {
+      m.codes = readBodies(r, n, m.numImportedFuncs);
+      return;
     }
+    const from = r.pos, end = r.end, bytes = this.bytes, numImported = m.numImportedFuncs;
+    r.pos = end;
+    // replaced by the plain array on first access
+    Object.defineProperty(m, 'codes', {
+      configurable: true, enumerable: true,
+      get(): CodeBody[] {
+        const br = new Reader(bytes);
+        br.pos = from;
+        br.end = end;
+        const codes = readBodies(br, n, numImported);
+        Object.defineProperty(m, 'codes', { value: codes, writable: true, enumerable: true, configurable: true });
+        return codes;
+      },
+    });
   }
 
   private custom(end: number): void {
@@ -360,6 +375,52 @@ class ModuleDecoder {
     }
     m.funcTypeIndices = Uint32Array.from(this.funcTypeList);
   }
+}
+
+/** `i32.const value` alone (ConstExpr.i32); `ops` on demand. */
+class I32ConstExpr implements ConstExpr {
+  readonly nonConstAt = -1;
+  constructor(readonly start: number, readonly end: number, readonly i32: number) {}
+  get ops(): ConstOp[] { return [{ op: 'i32.const', value: this.i32 }]; }
+}
+
+/** A data segment whose view into the module (`bytes`) is made on demand: 17.9k in ruby. */
+class DataSegmentOf implements DataSegment {
+  constructor(private readonly module: Uint8Array, readonly mode: 'active' | 'passive', readonly memory: number,
+    readonly offsetExpr: ConstExpr | null, readonly bytesAt: number, readonly length: number, readonly offset: number) {}
+  get bytes(): Uint8Array { return this.module.subarray(this.bytesAt, this.bytesAt + this.length); }
+}
+
+/** The code section's n bodies from r.pos: each delimited, its local declarations read. */
+function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBody[] {
+  const codes: CodeBody[] = [];
+  const sectionEnd = r.end;
+  for (let i = 0; i < n; i++) {
+    const size = r.u32();
+    const start = r.pos;
+    if (size > sectionEnd - start) r.fail('length out of bounds', start);
+    const end = start + size;
+    r.end = end;
+    r.funcIndex = numImportedFuncs + i;
+    const groups = r.count(2);
+    const localGroups = new Uint32Array(groups * 2);
+    let total = 0;
+    for (let g = 0; g < groups; g++) {
+      const at = r.pos;
+      const c = r.u32();
+      total += c;
+      if (total > MAX_LOCALS) r.fail('too many locals', at);
+      localGroups[2 * g] = c;
+      const t = r.u8();
+      if (!isValType(t)) r.fail('malformed value type', r.pos - 1);
+      localGroups[2 * g + 1] = t;
+    }
+    codes.push({ start, end, codeStart: r.pos, localGroups, numLocals: total } satisfies CodeBody);
+    r.funcIndex = -1;
+    r.pos = end;
+    r.end = sectionEnd;
+  }
+  return codes;
 }
 
 /**

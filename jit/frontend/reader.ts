@@ -49,10 +49,15 @@ export class Reader {
   }
 
   bytes(n: number): Uint8Array {
+    const at = this.pos;
+    this.skip(n);
+    return this.buf.subarray(at, at + n);
+  }
+
+  /** Past n bytes (bytes() without the view). */
+  skip(n: number): void {
     if (n > this.end - this.pos) this.fail('length out of bounds');
-    const v = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
-    return v;
   }
 
   /** Unsigned LEB128, at most 5 bytes, value < 2^32. */

@@ -68,6 +68,11 @@ export interface ConstExpr {
   ops: ConstOp[];
   /** Offset of the first instruction not allowed in a constant expression, or -1. */
   nonConstAt: number;
+  /**
+   * Set when the expression is `i32.const i32` alone (nearly every segment offset: ruby has
+   * 17.9k): readers take the value from here, and `ops` is made only if someone asks.
+   */
+  readonly i32?: number;
 }
 
 export type ImportDesc =
@@ -100,8 +105,11 @@ export interface DataSegment {
   mode: 'active' | 'passive';
   memory: number;
   offsetExpr: ConstExpr | null;
-  /** A view into the module bytes (no copy). */
-  bytes: Uint8Array;
+  /** A view into the module bytes (no copy), made when asked. */
+  readonly bytes: Uint8Array;
+  /** Where the bytes are in the module bytes, and how many: copied from there without a view each. */
+  bytesAt: number;
+  length: number;
   offset: number;
 }
 

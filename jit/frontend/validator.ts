@@ -514,6 +514,10 @@ function importOffset(m: ModuleInfo, kind: string, index: number): number {
 function constExpr(m: ModuleInfo, e: ConstExpr, expected: ValType): void {
   const fail = (reason: string): never => { throw invalid(reason, e.start); };
   if (e.nonConstAt >= 0) throw invalid('constant expression required', e.nonConstAt);
+  if (e.i32 !== undefined) {
+    if (expected !== I32) fail('type mismatch');
+    return;
+  }
   let type: ValType = UNKNOWN;
   for (const op of e.ops) {
     switch (op.op) {

@@ -22,7 +22,7 @@ import { FUNC_INFO, funcInfoOf, type FuncInfo, type HostCallTarget, type Store, 
 import { memoryInit, runtimeCall, tableInit, type SegmentState } from './segments.js';
 import { bitsToNum, numToBits } from './values.js';
 import { callHost, callWithValues, trapToError, type ValueCodec } from './boundary.js';
-import { applyActions, incompatibleImport, keptAfterInit, limitsMatch, lookupImport, planInstance, type ImportObject } from './plan.js';
+import { applyActions, incompatibleImport, keptAfterInit, limitsMatch, lookupImport, planInstance, type DataAction, type ImportObject } from './plan.js';
 
 export type { ImportObject } from './plan.js';
 
@@ -31,7 +31,14 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 export class Instance implements HostCallTarget {
   readonly exports: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   readonly vmctx: Vmctx;
-  readonly funcs: WasmFunction[] = [];
+  /**
+   * The JS function object of each function index, made on first use (exports, a funcref that
+   * reaches JS, the start function): a module of 17.8k functions (ruby) whose JS side touches a
+   * few dozen does not pay for 17.8k closures and FuncInfos at instantiation. Imported wasm
+   * functions are the exporter's objects, set when linking.
+   */
+  private readonly funcObjs: (WasmFunction | undefined)[] = [];
+  private readonly funcInfo: (f: number) => FuncInfo;
   readonly globals: Global[] = [];
   readonly tables: Table[] = [];
   memory: Memory | null = null;
@@ -54,7 +61,7 @@ export class Instance implements HostCallTarget {
     v.set('typeIds', v.extraAddress(offTypes));
     v.set('tables', v.extraAddress(offTables));
     store.attachVmctx(v, this);
-    this.seg = { memory: null, tables: this.tables, datas: m.datas.map((d) => d.bytes), elems: [] };
+    this.seg = { memory: null, tables: this.tables, module: m.bytes, datas: m.datas.slice(), elems: [] };
 
     const typeIds = store.typeIds.of(m);
     typeIds.forEach((id, i) => buf.writeUInt32LE(id, extra + offTypes + 4 * i));
@@ -65,14 +72,27 @@ export class Instance implements HostCallTarget {
       buf.writeBigUInt64LE(info.vmctx.addr, o + REC.vmctx);
       buf.writeUInt32LE(info.typeId, o + REC.typeId);
     };
-    /** function index f runs this instance's code (own functions, and JS imports through their thunk) */
-    const addFunction = (f: number, typeIndex: number, host?: (...a: unknown[]) => unknown): void => {
-      const info: FuncInfo = { code: codeBase + BigInt(module.funcOffsets[f]), vmctx: v, type: m.types[typeIndex], typeId: typeIds[typeIndex], record: recordAddr(f), host };
-      writeRecord(f, info);
-      const wf = makeFunction(store, info);
-      this.funcs.push(wf);
-      store.registerRecord(info.record, wf);
+    /** What to call for function index f when it runs this instance's code (own functions, and JS imports through their thunk). */
+    this.funcInfo = (f) => {
+      const typeIndex = m.funcTypeIndices[f];
+      return { code: codeBase + BigInt(module.funcOffsets[f]), vmctx: v, type: m.types[typeIndex], typeId: typeIds[typeIndex], record: recordAddr(f), host: this.hostImports[f]?.fn };
     };
+    // Own functions' (and JS imports') records are written here in one loop, as two u32 halves
+    // (no BigInt and no object per function: ruby has 17.8k); the JS objects come on demand.
+    const baseLo = Number(codeBase & 0xffffffffn), baseHi = Number(codeBase >> 32n);
+    const vmLo = Number(v.addr & 0xffffffffn), vmHi = Number(v.addr >> 32n);
+    const writeOwnRecord = (f: number): void => {
+      const o = extra + offFuncs + REC.size * f;
+      const lo = baseLo + module.funcOffsets[f];
+      buf.writeUInt32LE(lo >>> 0, o + REC.code);
+      buf.writeUInt32LE(baseHi + (lo >= 0x1_0000_0000 ? 1 : 0), o + REC.code + 4);
+      buf.writeUInt32LE(vmLo, o + REC.vmctx);
+      buf.writeUInt32LE(vmHi, o + REC.vmctx + 4);
+      buf.writeUInt32LE(typeIds[m.funcTypeIndices[f]], o + REC.typeId);
+    };
+    // funcref bits -> function object: the store asks the instance whose record range holds them
+    store.addRecordRange(recordAddr(0), recordAddr(nF), (f) => this.func(f));
+    store.onDispose(() => store.removeRecordRange(recordAddr(0)));
 
     // ---- imports ----
     let fi = 0, gi = 0, ti = 0;
@@ -86,12 +106,10 @@ export class Instance implements HostCallTarget {
         if (other) {
           if (other.typeId !== typeIds[d.typeIndex]) throw incompatibleImport(imp);
           writeRecord(f, other);
-          this.funcs.push(val as WasmFunction);
-          store.registerRecord(recordAddr(f), val as WasmFunction);
+          this.funcObjs[f] = val as WasmFunction;
         } else if (typeof val === 'function') {
-          const fn = val as (...a: unknown[]) => unknown;
-          this.hostImports[f] = { fn, type: ft };
-          addFunction(f, d.typeIndex, fn);
+          this.hostImports[f] = { fn: val as (...a: unknown[]) => unknown, type: ft };
+          writeOwnRecord(f);
         } else throw incompatibleImport(imp);
       } else if (d.kind === 'global') {
         if (!(val instanceof Global) || val.type !== d.global.type || val.mutable !== d.global.mutable) {
@@ -117,7 +135,7 @@ export class Instance implements HostCallTarget {
     }
 
     // ---- own functions ----
-    for (let f = m.numImportedFuncs; f < nF; f++) addFunction(f, m.funcTypeIndices[f]);
+    for (let f = m.numImportedFuncs; f < nF; f++) writeOwnRecord(f);
 
     // ---- the plan: constants over the linked imports ----
     const plan = planInstance(m, typeIds, { funcRef: recordAddr, importedGlobal: (g) => this.globals[g].bits });
@@ -152,7 +170,7 @@ export class Instance implements HostCallTarget {
 
     // ---- exports ----
     for (const e of m.exports) {
-      this.exports[e.name] = e.kind === 'func' ? this.funcs[e.index]
+      this.exports[e.name] = e.kind === 'func' ? this.func(e.index)
         : e.kind === 'global' ? this.globals[e.index]
           : e.kind === 'table' ? this.tables[e.index] : this.memory;
     }
@@ -162,10 +180,21 @@ export class Instance implements HostCallTarget {
     seg.elems = plan.elemItems.map((items) => items.slice());
     applyActions(plan.elemActions, (a) => Number(tableInit(seg, a.offset, 0, plan.elemItems[a.segment].length, a.segment, a.table)));
     m.elems.forEach((e, i) => { if (!keptAfterInit(e)) seg.elems[i] = null; });
-    applyActions(plan.dataActions, (a) => Number(memoryInit(seg, a.offset, 0, m.datas[a.segment].bytes.length, a.segment)));
+    if (this.memory) prefaultData(this.memory, plan.dataActions, (s) => m.datas[s].length);
+    applyActions(plan.dataActions, (a) => Number(memoryInit(seg, a.offset, 0, m.datas[a.segment].length, a.segment)));
     m.datas.forEach((d, i) => { if (!keptAfterInit(d)) seg.datas[i] = null; });
 
-    if (m.start !== null) this.funcs[m.start]();
+    if (m.start !== null) this.func(m.start)();
+  }
+
+  /** The JS function object of function index f (the same object every time). */
+  func(f: number): WasmFunction {
+    let wf = this.funcObjs[f];
+    if (wf === undefined) {
+      if (f < 0 || f >= this.info.funcTypeIndices.length) throw new RangeError(`no function ${f}`);
+      wf = this.funcObjs[f] = makeFunction(this.store, this.funcInfo(f));
+    }
+    return wf;
   }
 
   hostCall(index: number, args: bigint[]): bigint[] {
@@ -174,6 +203,23 @@ export class Instance implements HostCallTarget {
     if (!h) throw new Error(`host call to import ${index}, which is not a host function`);
     return callHost(codecOf(this.store), h.fn, h.type, args);
   }
+}
+
+/**
+ * The active data segments are about to be written into fresh memory: their span is faulted in
+ * with one call rather than page by page (LinearMemory.prefault), when they fill at least half of
+ * it (a sparse layout would populate memory nothing writes).
+ */
+function prefaultData(mem: Memory, actions: readonly DataAction[], length: (segment: number) => number): void {
+  let lo = Infinity, hi = 0, total = 0;
+  for (const a of actions) {
+    const n = length(a.segment);
+    if (n === 0) continue;
+    lo = Math.min(lo, a.offset);
+    hi = Math.max(hi, a.offset + n);
+    total += n;
+  }
+  if (total > 0 && total * 2 >= hi - lo) mem.lm.prefault(lo, hi);
 }
 
 /** JS-API value -> slot bits. */

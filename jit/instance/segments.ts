@@ -3,6 +3,7 @@
 // writing anything, as the spec requires; a failed check answers the trap code to raise.
 import { TrapCode } from '../../abi/traps.js';
 import { RT } from '../compiler/runtime-calls.js';
+import type { DataSegment } from '../frontend/types.js';
 import type { Memory } from './memory.js';
 import type { Table } from './tables.js';
 import { fits } from './plan.js';
@@ -10,8 +11,10 @@ import { fits } from './plan.js';
 export interface SegmentState {
   memory: Memory | null;
   tables: Table[];
-  /** data segment bytes; null once dropped */
-  datas: (Uint8Array | null)[];
+  /** the module's bytes, which hold the data segments' */
+  module: Uint8Array;
+  /** data segments; null once dropped */
+  datas: (DataSegment | null)[];
   /** evaluated element segment items (raw ref bits); null once dropped */
   elems: (bigint[] | null)[];
 }
@@ -23,11 +26,12 @@ const u32 = (b: bigint): number => Number(b & 0xffffffffn);
 
 /** memory.init semantics (also used for active data segments at instantiation). */
 export function memoryInit(s: SegmentState, dst: number, src: number, n: number, seg: number): bigint {
-  const data = s.datas[seg] ?? EMPTY;
+  const data = s.datas[seg];
   const mem = s.memory;
   if (!mem) return MEM_OOB;
-  if (!fits(src, n, data.length) || !fits(dst, n, mem.bytes.length)) return MEM_OOB;
-  if (n > 0) mem.bytes.set(data.subarray(src, src + n), dst);
+  const bytes = mem.bytes;
+  if (!fits(src, n, data ? data.length : 0) || !fits(dst, n, bytes.length)) return MEM_OOB;
+  if (n > 0 && data) bytes.set(s.module.subarray(data.bytesAt + src, data.bytesAt + src + n), dst);
   return OK;
 }
 
@@ -40,7 +44,6 @@ export function tableInit(s: SegmentState, dst: number, src: number, n: number, 
   return OK;
 }
 
-const EMPTY = new Uint8Array(0);
 
 /** Answer a reserved runtime call; returns the result slots. */
 export function runtimeCall(s: SegmentState, index: number, a: bigint[]): bigint[] {

@@ -3,7 +3,7 @@
 // call_indirect across modules compares one u32), host handles for externref, the map from
 // funcref record addresses to JS function objects, and the run loop that enters compiled code
 // and answers host calls until it returns or traps.
-import { VMCTX } from '../../abi/vmctx.js';
+import { VMCTX, FUNCREF as FUNCREF_RECORD } from '../../abi/vmctx.js';
 import { packSlots, slotCount } from '../../abi/calling-convention.js';
 import { WasmStack, readSlotBits, writeSlotBits, runCall, type HostCallRequest, type Vmctx } from '../runtime/index.js';
 import { EXTERNREF, FUNCREF, type FuncType, type ValType } from '../frontend/types.js';
@@ -42,7 +42,8 @@ export class Store {
   readonly typeIds = new TypeIds();
   private externs: unknown[] = [];
   private externIds = new Map<unknown, bigint>();
-  private records = new Map<bigint, WasmFunction>();
+  /** Each instance's funcref record array [start, end) and how it makes the function object of an index. */
+  private recordRanges: { start: bigint; end: bigint; func: (f: number) => WasmFunction }[] = [];
   private targets = new Map<bigint, HostCallTarget>();
   private stack: WasmStack | null = null;
   private disposers: (() => void)[] = [];
@@ -80,7 +81,22 @@ export class Store {
 
   // ---- references ---------------------------------------------------------------------
 
-  registerRecord(addr: bigint, f: WasmFunction): void { this.records.set(addr, f); }
+  /** An instance's funcref records: a reference into them names function (bits - start) / record size. */
+  addRecordRange(start: bigint, end: bigint, func: (f: number) => WasmFunction): void {
+    if (end > start) this.recordRanges.push({ start, end, func });
+  }
+
+  removeRecordRange(start: bigint): void {
+    this.recordRanges = this.recordRanges.filter((r) => r.start !== start);
+  }
+
+  /** The function object a funcref names (made on first use by its instance), or null. */
+  private funcOfRecord(b: bigint): WasmFunction | null {
+    for (const r of this.recordRanges) {
+      if (b >= r.start && b < r.end) return (b - r.start) % BigInt(FUNCREF_RECORD.size) === 0n ? r.func(Number((b - r.start) / BigInt(FUNCREF_RECORD.size))) : null;
+    }
+    return null;
+  }
 
   refToBits(t: ValType, v: unknown): bigint {
     if (v === null || v === undefined) return 0n;
@@ -96,7 +112,7 @@ export class Store {
 
   refFromBits(t: ValType, b: bigint): unknown {
     if (b === 0n) return null;
-    if (t === FUNCREF) return this.records.get(b) ?? null;
+    if (t === FUNCREF) return this.funcOfRecord(b);
     if (t === EXTERNREF) return this.externs[Number(b) - 1];
     throw new TypeError('not a reference type');
   }

@@ -13,6 +13,7 @@ const fns = define({
   mmap: { library: LIB, retType: I64, paramsType: [I64, I64, I32, I32, I32, I64], errno: true },
   munmap: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
   mprotect: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
+  madvise: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
   sigaction: { library: LIB, retType: I32, paramsType: [I32, I64, I64], errno: true },
   sigaltstack: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
   // memmove(p, p, 0) returns p as an ffi-rs External: the only way to turn an address into
@@ -58,6 +59,19 @@ export function munmap(addr: bigint, length: bigint): void {
 
 export function mprotect(addr: bigint, length: bigint, prot: number): void {
   check('mprotect', fns.mprotect([addr, length, prot]));
+}
+
+const MADV_POPULATE_WRITE = 23;
+
+/**
+ * Faults in [addr, addr + length) for writing in one call (MADV_POPULATE_WRITE, Linux 5.14)
+ * instead of one page fault per 4 KiB page on first touch: 19 MB of data segments take ~6 ms
+ * this way against ~120 ms of faults on the development VM (where a fault costs ~25 us), and
+ * fewer kernel entries anywhere. Best effort: false (nothing done) on an older kernel (EINVAL).
+ */
+export function populateWrite(addr: bigint, length: bigint): boolean {
+  const r = fns.madvise([addr, length, MADV_POPULATE_WRITE]) as { value: number };
+  return r.value === 0;
 }
 
 /** glibc sigaction(sig, act, oldact) with pointers as addresses (0n for NULL). */

@@ -2,7 +2,7 @@
 // costs no RAM or commit), of which the first `pages * 64 KiB` are read-write. Compiled code
 // addresses memory as r14 + zext32(index) + u32 offset: at most 2^33 - 2 + access size, always
 // inside the reservation, so any out-of-bounds access faults and becomes a trap without a check.
-import { mmapAnon, munmap, mprotect, view, PROT, MAP } from './libc.js';
+import { mmapAnon, munmap, mprotect, populateWrite, view, PROT, MAP, PAGE_SIZE } from './libc.js';
 import { WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from '../../abi/calling-convention.js';
 
 export const WASM_PAGE = WASM_PAGE_SIZE;
@@ -37,6 +37,16 @@ export class LinearMemory {
       this.cached = this.byteLength === 0 ? Buffer.alloc(0) : view(this.base, this.byteLength);
     }
     return this.cached;
+  }
+
+  /**
+   * Faults in bytes [from, to) of the accessible prefix at once (libc populateWrite), before a
+   * large write such as the data segments at instantiation. Best effort, never needed: false when
+   * nothing was done (an empty range, or a kernel without MADV_POPULATE_WRITE).
+   */
+  prefault(from: number, to: number): boolean {
+    const lo = Math.max(0, Math.floor(from / PAGE_SIZE) * PAGE_SIZE), hi = Math.min(this.byteLength, to);
+    return to > from && hi > lo && populateWrite(this.base + BigInt(lo), BigInt(hi - lo));
   }
 
   /** memory.grow: returns the old page count, or -1 if the maximum would be exceeded. */

@@ -21,6 +21,29 @@ function applyRelocs(code: Uint8Array, relocs: Reloc[], base: bigint, symbols: R
   }
 }
 
+test('finish({ take: true }): the same code as finish(), handed over without a copy; the Assembler starts over empty', () => {
+  const build = (): Assembler => {
+    const a = new Assembler(64);
+    const l = a.newLabel();
+    a.bind(l);
+    for (let i = 0; i < 40; i++) a.aluRR(AluOp.ADD, 64, rax, rcx); // past the first buffer: grown once
+    a.jmp(l);
+    a.sseRM(SseOp.ADDSD, xmm0, a.constF64(1.5)); // a pool entry: finish appends it
+    return a;
+  };
+  const copied = build().finish();
+  const a = build();
+  const buffer = a.buf.buffer;
+  const taken = a.finish({ take: true });
+  assert.equal(taken.code, copied.code);
+  assert.is(taken.code.buffer, buffer, 'a view of the assembler\'s own buffer');
+  assert.is(a.offset, 0);
+  a.reset();
+  a.ret();
+  assert.equal(Array.from(a.finish().code), [0xc3]);
+  assert.is(taken.code[taken.code.length - 1], copied.code[copied.code.length - 1], 'the taken code is not overwritten by later use');
+});
+
 test('relocations: rel32 calls/jumps and abs64 immediates patch to the right addresses', () => {
   const a = new Assembler();
   a.push(rbp);

@@ -48,6 +48,14 @@ test('a start from the cache does not load the compiler: only a miss imports it 
   assert.ok([...staticGraph(join(dist, 'jit/instance/api.js')).files].some((f) => f.endsWith('function-compiler.js')), 'the walk sees the compiler from api.js');
 });
 
+test('a start from the cache loads neither the validator nor the backtrace printer (validate and a failure import them)', () => {
+  for (const entry of ['jit/cli.js', 'jit/cli/run.js', 'jit/cache/load.js', 'jit/instance/module.js']) {
+    const files = [...staticGraph(join(dist, entry)).files];
+    assert.not.ok(files.some((f) => /frontend[/\\]validator\.js$/.test(f)), `${entry} reaches the validator`);
+    assert.not.ok(files.some((f) => /cli[/\\]backtrace\.js$/.test(f)), `${entry} reaches the backtrace printer`);
+  }
+});
+
 test('the graph walk sees capstone where it is imported (compile --disasm\'s module)', () => {
   assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
 });

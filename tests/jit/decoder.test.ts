@@ -134,6 +134,38 @@ test('huge vector counts are rejected without allocating them', () => {
   assert.ok(process.memoryUsage().arrayBuffers - before < 16 << 20, 'allocated more than 16 MiB');
 });
 
+test('segment offsets: `i32.const N` alone is read as .i32 (ops on demand); anything longer takes the general path', () => {
+  const data = (...expr: number[]): Uint8Array => bytes(HEADER, section(5, 0x01, 0x00, 0x01), section(11, 0x01, 0x00, ...expr, 0x02, 0x61, 0x62));
+  const m = decodeModule(data(0x41, 0x7b, 0x0b)); // i32.const -5
+  const e = m.datas[0].offsetExpr;
+  assert.is(e?.i32, -5);
+  assert.equal(e?.ops, [{ op: 'i32.const', value: -5 }]);
+  assert.is(m.datas[0].bytesAt + 2, m.datas[0].bytesAt + m.datas[0].length);
+  assert.is(new TextDecoder().decode(m.datas[0].bytes), 'ab');
+  // i32.const 1, i32.const 2, i32.add: not a Wasm 2.0 constant expression, reported by validation
+  const longer = decodeModule(data(0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b)).datas[0].offsetExpr;
+  assert.is(longer?.i32, undefined);
+  assert.is(longer?.ops.length, 2);
+  assert.ok((longer?.nonConstAt ?? -1) >= 0);
+  assert.throws(() => validateModule(data(0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b)), (x: unknown) => x instanceof CompileError && x.reason === 'constant expression required');
+  // i32.const with an over-long LEB: the same malformed error as before
+  malformed(data(0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b));
+});
+
+test("bodies: 'lazy' (compiled code's own module): the same bodies, delimited on first access of codes", () => {
+  const b = wat(`(module (func (param i32) (local f64 i64 i64) (nop)) (func (result i32) (i32.const 7)))`);
+  const eager = decodeModule(b);
+  const lazy = decodeModule(b, { bodies: 'lazy' });
+  assert.is(lazy.codeSectionOffset, eager.codeSectionOffset);
+  assert.equal(lazy.codes, eager.codes);
+  assert.is(lazy.codes, lazy.codes, 'decoded once');
+  // a malformed body (a local of type 0x00) is reported only when the bodies are read
+  const bad = bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00), section(3, 0x01, 0x00), section(10, 0x01, 0x04, 0x01, 0x01, 0x00, 0x0b));
+  malformed(bad, 'malformed value type');
+  const m = decodeModule(bad, { bodies: 'lazy' });
+  assert.throws(() => m.codes, (e: unknown) => e instanceof CompileError && e.reason === 'malformed value type');
+});
+
 test('2^32 locals and the implementation limit on locals', () => {
   const code = (...body: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00),
     section(3, 0x01, 0x00), section(10, 0x01, body.length, ...body));
