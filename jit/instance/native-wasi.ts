@@ -81,6 +81,9 @@ export class NativeWasi implements FdMirror {
   /** Calls answered natively so far. */
   get hits(): bigint { return this.table?.hits ?? 0n; }
 
+  /** fd_filestat_get calls answered from the stat of the native path_open just before (no fstat). */
+  get statReused(): bigint { return this.table?.statReused ?? 0n; }
+
   /**
    * What the stub changed since the last push or pull, into jit/wasi's table: an fd it closed
    * leaves (its host fd is already closed, and its number may be in use again), an fd it made

@@ -74,6 +74,9 @@ export class FastFdWrite {
   /** Calls answered natively so far. */
   get hits(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.hits); }
 
+  /** fd_filestat_get calls answered with the stat of the path_open just before, without an fstat. */
+  get statReused(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.statReused); }
+
   /**
    * Replaces the mirror: per guest fd listed, its host fd (-1: open but served in JS), FAST_FD
    * bits, rights and inheriting rights; every other guest fd is free. Clears the created marks

@@ -37,6 +37,10 @@ export const SO_DATA = {
   zeroAction: 65088,    // 32 zero bytes: a kernel sigaction for SIG_DFL (rt_sigaction from the handler)
   fastPairs: 65152,     // FAST_PAIRS x {vmctx, fast table} (u64 each): instances whose hostCallStub
                         // is the fast stub; {0, 0} = free
+  statCache: 65408,     // u64: the fast table whose native path_open left its new file's struct stat
+                        // in scratch, 0 = none; cleared by every entry and every host call but
+                        // fd_filestat_get (serveFilestat: the stat is still exact when no host call
+                        // came between)
   size: 65536,
 } as const;
 export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
@@ -75,6 +79,8 @@ export const IO_OPS = {
 type IoOp = keyof typeof IO_OPS;
 /** A vmctx field as a memory operand through the stub's vmctx register. */
 type VmctxField = (field: keyof typeof VMCTX) => ReturnType<typeof mem>;
+/** One instruction on a RIP-relative operand into the .so data (buildTrampolines' `data`). */
+type DataOp = (off: number, emit: (m: ReturnType<typeof ripDisp>) => void) => void;
 /**
  * Every op the stub serves: the iovec calls above; poll_oneoff (servePoll: at most MAX_POLL fd
  * subscriptions on mirrored fds with FAST_FD.POLL and REALTIME/MONOTONIC clocks; else JS);
@@ -121,6 +127,9 @@ export const FAST_TABLE = {
   startReal: 136,       // u64 scratch: CLOCK_REALTIME (ns) then
   minDeadline: 144,     // u64 scratch: the earliest clock deadline (monotonic ns), all ones = no clock
   now: 152,             // u64 scratch: CLOCK_MONOTONIC (ns) after the wait
+  statOwner: 160,       // u64: SO_DATA.statCache as this call found it (the stub clears the global)
+  statFd: 168,          // u32: the guest fd of the file whose stat scratch holds (SO_DATA.statCache)
+  statReused: 176,      // u64: fd_filestat_get calls answered from path_open's stat (tests, stats)
   fds: FAST_FDS_AT,     // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
   fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
   created: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x MAX_FDS: 1 = the entry was made natively since the last pull
@@ -227,6 +236,9 @@ export function buildTrampolines(): Trampolines {
   a.bind(sym('kwasm_enter'));
   for (const r of CALLEE_SAVED) a.push(r);
   a.movMR(64, mem(rdi, VMCTX.hostRsp), rsp);
+  // the host ran since the last host call: a stat path_open kept is not exact any more
+  a.aluRR(AluOp.XOR, 32, rax, rax);
+  data(SO_DATA.statCache, (m) => a.movMR(64, m, rax));
   data(SO_DATA.activeVmctx, (m) => a.movMR(64, m, rdi));
   a.movRR(64, r15, rdi);
   a.movRM(64, r14, V('memoryBase'));
@@ -275,6 +287,8 @@ export function buildTrampolines(): Trampolines {
   a.movMR(32, mem(r11, VMCTX.hostCallIndex), rax);
   a.movMR(32, mem(r11, VMCTX.hostCallSlots), rcx);
   a.movMR(64, mem(r11, VMCTX.stopVmctx), r15);
+  a.aluRR(AluOp.XOR, 32, rax, rax);   // a host call: the stat path_open kept is not exact any more
+  data(SO_DATA.statCache, (m) => a.movMR(64, m, rax));
   // The host reads the arguments and writes the results in place, in the caller's argument area
   // (sized by the caller's frame and covered by its stack check): nothing is copied, so a
   // signature of any size cannot overrun anything.
@@ -310,6 +324,12 @@ export function buildTrampolines(): Trampolines {
     a.jmp(slow);
     a.bind(found);
     a.movRM(64, r8, mem(r8, 8));
+    // the stat a native path_open kept is exact for this call only if no other host call came
+    // between (serveFilestat); every call takes it out of the global, the JS path included
+    data(SO_DATA.statCache, (m) => a.movRM(64, r9, m));
+    a.movMR(64, mem(r8, T.statOwner), r9);
+    a.aluRR(AluOp.XOR, 32, r9, r9);
+    data(SO_DATA.statCache, (m) => a.movMR(64, m, r9));
     const entry = FAST_OP_NAMES.map(() => a.newLabel());
     FAST_OP_NAMES.forEach((op, i) => {
       a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.imports + 4 * i));
@@ -325,7 +345,7 @@ export function buildTrampolines(): Trampolines {
       else if (op === 'fdstat') serveFdstat(a, i, slow, V);
       else if (op === 'accept') serveAccept(a, i, slow, V);
       else if (op === 'close') serveClose(a, i, slow);
-      else if (op === 'open') serveOpen(a, i, slow, V);
+      else if (op === 'open') serveOpen(a, i, slow, V, data);
       else serveFast(a, op, i, slow, V);
     });
   }
@@ -1089,7 +1109,18 @@ function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: VmctxField
   a.jcc(Cond.E, back);
   requireRights(a, r9, Rights.FD_FILESTAT_GET, back);
   requireInMemory(a, 1, 64, back, V);
+  // right after the native path_open of this fd, with no host call between, its stat is in
+  // scratch already: the guest cannot tell it from one taken now (nothing it saw came after it)
+  const fresh = a.newLabel(), haveStat = a.newLabel();
+  a.aluRM(AluOp.CMP, 64, r8, mem(r8, FAST_TABLE.statOwner));
+  a.jcc(Cond.NE, fresh);
+  a.aluRM(AluOp.CMP, 32, r9, mem(r8, FAST_TABLE.statFd));
+  a.jcc(Cond.NE, fresh);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, FAST_TABLE.statReused));
+  a.jmp(haveStat);
+  a.bind(fresh);
   fstatRegular(a, r11, back);
+  a.bind(haveStat);
   a.movRM(32, rdi, mem(rsp, 8 + 8 * 1));
   a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
   for (const [from, to] of [[ST.dev, 0], [ST.ino, 8], [ST.nlink, 24], [ST.size, 32]] as const) {
@@ -1254,7 +1285,7 @@ const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_S
  * anything but a regular file (closed again: opening it had no effect), goes to JS, which walks
  * the path itself and answers exactly as before.
  */
-function serveOpen(a: Assembler, opIndex: number, slow: Label, V: VmctxField): void {
+function serveOpen(a: Assembler, opIndex: number, slow: Label, V: VmctxField, data: DataOp): void {
   const T = FAST_TABLE;
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const back = a.newLabel(), copy = a.newLabel(), notFile = a.newLabel(), follow = a.newLabel();
@@ -1322,6 +1353,10 @@ function serveOpen(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.S, back);                // ENOENT, EXDEV (an escape), ELOOP, ENOSYS...: JS answers
   a.movRR(32, r12, rax);
   fstatRegular(a, r12, notFile);
+  // its stat stays in scratch for an fd_filestat_get that comes next (wasi-libc's open() + fstat())
+  data(SO_DATA.statCache, (m) => a.movMR(64, m, r8));
+  a.movRM(32, rax, mem(r8, T.newFd));
+  a.movMR(32, mem(r8, T.statFd), rax);
   // rights: base & dir inheriting & FILE_RIGHTS; inheriting & dir inheriting
   a.movRM(32, r9, arg(0));
   a.movRM(64, rax, memIdx(r8, r9, 8, T.inheriting));
