@@ -107,11 +107,16 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
  */
 // guest fds below FAST_MAX_FDS are mirrored: enough for a server with 1000 connections
 const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128, FAST_MAX_OPS = 16;
-const FAST_FDS_AT = 192;
+const FAST_FDS_AT = 256;
 const FAST_RIGHTS_AT = FAST_FDS_AT + 6 * FAST_MAX_FDS + 256; // 8-aligned
 const FAST_IOVS_AT = FAST_RIGHTS_AT + 28 * FAST_MAX_FDS;
 const FAST_POLLFDS_AT = FAST_IOVS_AT + 16 * FAST_MAX_IOVS;
 const FAST_MAX_POLL = 1024; // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
+// what a read-ahead takes at most: a whole HTTP request head (httpd.c's 8 KiB) or a 4 KiB echo
+// message, so nbytes needs no FIONREAD; more waiting than this adds one
+const FAST_AHEAD_CAP = 8192;
+// after the scratch area (SCRATCH.path + MAX_PATH), page-aligned
+const FAST_AHEAD_AT = Math.ceil((FAST_POLLFDS_AT + 8 * FAST_MAX_POLL + 256 + 4096) / 4096) * 4096;
 export const FAST_TABLE = {
   imports: 0,           // u32 x MAX_OPS: import index per op (FAST_OP_NAMES order); 0xffffffff = none
   hits: 64,             // u64 calls served natively (tests, stats)
@@ -130,6 +135,8 @@ export const FAST_TABLE = {
   statOwner: 160,       // u64: SO_DATA.statCache as this call found it (the stub clears the global)
   statFd: 168,          // u32: the guest fd of the file whose stat scratch holds (SO_DATA.statCache)
   statReused: 176,      // u64: fd_filestat_get calls answered from path_open's stat (tests, stats)
+  aheadReady: 184,      // u32 scratch: a FD_READ subscription of this poll_oneoff has read-ahead bytes (ready now)
+  aheadTaken: 192,      // u64: read-aheads that took bytes (tests, stats)
   fds: FAST_FDS_AT,     // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
   fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
   created: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x MAX_FDS: 1 = the entry was made natively since the last pull
@@ -141,6 +148,14 @@ export const FAST_TABLE = {
   iovs: FAST_IOVS_AT,   // {u64 base, u64 len} x MAX_IOVS, host addresses
   pollfds: FAST_POLLFDS_AT, // struct pollfd x MAX_POLL
   scratch: FAST_POLLFDS_AT + 8 * FAST_MAX_POLL, // SCRATCH: a struct stat, an open_how, an int, a path
+  // Read-ahead (servePoll): bytes poll_oneoff took from a ready socket to learn nbytes without a
+  // FIONREAD, which the next read of that fd gets first. Per guest fd: bytes left, where they start
+  // in its AHEAD_CAP slot, and an error the read met (WASI errno, 0 = none), delivered by that read.
+  aheadLen: FAST_AHEAD_AT,                       // u32 x MAX_FDS
+  aheadOff: FAST_AHEAD_AT + 4 * FAST_MAX_FDS,    // u32 x MAX_FDS
+  aheadErr: FAST_AHEAD_AT + 8 * FAST_MAX_FDS,    // u32 x MAX_FDS
+  aheadData: FAST_AHEAD_AT + 12 * FAST_MAX_FDS,  // AHEAD_CAP bytes x MAX_FDS (pages touched only by sockets that used them)
+  AHEAD_CAP: FAST_AHEAD_CAP,
   MAX_OPS: FAST_MAX_OPS,
   MAX_FDS: FAST_MAX_FDS,
   MAX_IOVS: FAST_MAX_IOVS,
@@ -156,7 +171,8 @@ export const FDSTAT_DIR = 0x100;
 /** Offsets in FAST_TABLE.scratch. */
 const SCRATCH = { stat: 0, how: 160, one: 192, ts: 200, path: 256 } as const;
 if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
-export const FAST_TABLE_SIZE = FAST_TABLE.scratch + SCRATCH.path + FAST_TABLE.MAX_PATH;
+if (FAST_TABLE.scratch + SCRATCH.path + FAST_TABLE.MAX_PATH > FAST_TABLE.aheadLen) throw new Error('FAST_TABLE: scratch overlaps the read-ahead');
+export const FAST_TABLE_SIZE = FAST_TABLE.aheadData + FAST_TABLE.AHEAD_CAP * FAST_TABLE.MAX_FDS;
 
 /** Order of the addresses kwasm_info writes (u64 each). */
 export const INFO_FIELDS = ['data', 'signalHandler', 'trapLanding', 'hostCallStub', 'enter', 'resume', 'textStart', 'textEnd', 'hostCallFast'] as const;
@@ -172,9 +188,9 @@ const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
 const SYS = {
   read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39,
-  setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
+  recvfrom: 45, setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
 } as const;
-const EINTR = 4, EAGAIN = 11;
+const EINTR = 4, EAGAIN = 11, EINVAL = 22, ENOTCONN = 107, MSG_DONTWAIT = 0x40;
 const WASI_AGAIN = 6, WASI_BADF = 8, WASI_IO = 29;
 // wasi eventtype / eventrwflags (jit/wasi/layout.ts), the subscription and event layouts
 const FD_READ = 1, FD_WRITE = 2, HANGUP = 1;
@@ -580,6 +596,7 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   const positioned = op.offsetArg >= 0 || filePos;
   const cur = positioned ? r12 : r10;
   a.movMI(64, mem(r8, T.written), 0);
+  if (!out && !positioned) serveAhead(a, arg(0), cur, nextIov, done, finish);
   a.lea(64, cur, mem(r8, T.iovs));
   a.bind(nextIov);
   a.aluRM(AluOp.CMP, 64, cur, mem(r8, T.iovEnd));
@@ -672,6 +689,60 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
 }
 
 /**
+ * A stream read on a guest fd (`fdArg`) that poll_oneoff read ahead on: the bytes taken then come
+ * first, as many as the iovecs (in the table, [written] = 0) hold. They run out inside an iovec: a
+ * short read, the call ends (`done`, count in [written]); exactly at its end: the next iovecs are
+ * read from the socket as usual (`cur` = the next host iovec, to `nextIov`), as jit/wasi's readOnce
+ * per buffer does. With no bytes, the error that read met is the answer, once (`finish`, eax =
+ * errno). Falls through when nothing is pending. Clobbers rax, rcx, rdx, rsi, rdi, r11.
+ */
+function serveAhead(a: Assembler, fdArg: ReturnType<typeof mem>, cur: Gpr, nextIov: Label, done: Label, finish: Label): void {
+  const T = FAST_TABLE;
+  const none = a.newLabel(), data = a.newLabel(), each = a.newLabel(), skip = a.newLabel(), exhausted = a.newLabel();
+  a.movRM(32, r11, fdArg);
+  a.movRM(32, rax, memIdx(r8, r11, 4, T.aheadLen));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.NE, data);
+  a.movRM(32, rax, memIdx(r8, r11, 4, T.aheadErr));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.E, none);
+  a.movMI(32, memIdx(r8, r11, 4, T.aheadErr), 0);
+  a.jmp(finish);
+  a.bind(data);
+  a.lea(64, rdx, mem(r8, T.iovs));     // rdx = current host iovec
+  a.bind(each);
+  a.aluRM(AluOp.CMP, 64, rdx, mem(r8, T.iovEnd));
+  a.jcc(Cond.AE, done);
+  a.movRM(64, rcx, mem(rdx, 8));       // n = min(iov_len, bytes left)
+  a.movRM(32, rax, memIdx(r8, r11, 4, T.aheadLen));
+  a.aluRR(AluOp.CMP, 64, rcx, rax);
+  a.jcc(Cond.BE, skip);
+  a.movRR(64, rcx, rax);
+  a.bind(skip);
+  a.movRR(64, rax, rcx);
+  a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rcx);
+  a.aluMR(AluOp.SUB, 32, memIdx(r8, r11, 4, T.aheadLen), rcx);
+  a.movRM(64, rdi, mem(rdx, 0));
+  // source: the fd's slot + its offset
+  a.movRR(32, rsi, r11);
+  a.shiftRI(ShiftOp.SHL, 64, rsi, Math.log2(T.AHEAD_CAP));
+  a.aluRM(AluOp.ADD, 32, rsi, memIdx(r8, r11, 4, T.aheadOff));
+  a.lea(64, rsi, memIdx(r8, rsi, 1, T.aheadData));
+  a.aluMR(AluOp.ADD, 32, memIdx(r8, r11, 4, T.aheadOff), rcx);
+  a.repMovsb();
+  a.aluMI(AluOp.CMP, 32, memIdx(r8, r11, 4, T.aheadLen), 0);
+  a.jcc(Cond.E, exhausted);
+  a.aluRI(AluOp.ADD, 64, rdx, 16);    // this iovec is full, bytes are left: the next one
+  a.jmp(each);
+  a.bind(exhausted);
+  a.aluRM(AluOp.CMP, 64, rax, mem(rdx, 8)); // rax = this iovec's share: less than it holds is a short read
+  a.jcc(Cond.B, done);
+  a.lea(64, cur, mem(rdx, 16));
+  a.jmp(nextIov);
+  a.bind(none);
+}
+
+/**
  * A blocking guest fd would block: waits in poll(2) on host fd r9 for `events`, without a timeout
  * (the fast path is off under a deadline), then to `retry` whatever poll reports (an error shows in
  * the retry) or after EINTR; falls through with rax = -errno when poll itself fails.
@@ -750,6 +821,7 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.lea(64, r11, mem(r8, T.pollfds));
   a.movMI(64, mem(r8, T.start), 0);
   a.movMI(64, mem(r8, T.minDeadline), -1);
+  a.movMI(32, mem(r8, T.aheadReady), 0);
   a.bind(sub);
   a.movzxRM(32, 8, rax, mem(rdi, SUB.tag));
   a.testRR(32, rax, rax);
@@ -771,6 +843,13 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.S, back);
   a.movMR(32, mem(r11, 0), rax);      // fd
   a.movMR(32, mem(r11, 4), rcx);      // events; revents 0
+  // bytes (or an error) read ahead by an earlier poll and not read yet: ready now
+  a.aluRI(AluOp.CMP, 32, rcx, POLLIN);
+  a.jcc(Cond.NE, subNext);
+  a.movRM(32, rax, memIdx(r8, rdx, 4, T.aheadLen));
+  a.aluRM(AluOp.OR, 32, rax, memIdx(r8, rdx, 4, T.aheadErr));
+  a.jcc(Cond.E, subNext);
+  a.movMI(32, mem(r8, T.aheadReady), 1);
   a.jmp(subNext);
   // a clock: REALTIME or MONOTONIC (JS answers the others); its deadline on the monotonic clock
   // (JS's poll.ts: relative = start + timeout, absolute = start + (timeout - now of that clock)),
@@ -829,6 +908,11 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.A, doPoll);
   a.movRR(32, rdx, rax);
   a.bind(doPoll);
+  const noAhead = a.newLabel();
+  a.aluMI(AluOp.CMP, 32, mem(r8, T.aheadReady), 0);
+  a.jcc(Cond.E, noAhead);
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);   // something is ready already: only look which fds are too
+  a.bind(noAhead);
   a.lea(64, rdi, mem(r8, T.pollfds));
   a.movRM(32, rsi, arg(2));
   a.movRI(32, rax, SYS.poll);
@@ -840,6 +924,8 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.E, again);
   a.jmp(back);
   a.bind(timedOut);                   // nothing ready: done once the earliest clock is due
+  a.aluMI(AluOp.CMP, 32, mem(r8, T.aheadReady), 0);
+  a.jcc(Cond.NE, polled);
   a.aluMI(AluOp.CMP, 64, mem(r8, T.minDeadline), -1);
   a.jcc(Cond.E, again);
   readClock(a, CLOCK_MONOTONIC, T.now);
@@ -861,6 +947,15 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.AE, finish);
   a.movzxRM(32, 16, rax, mem(r9, 6)); // revents
   a.movzxRM(32, 8, rcx, mem(r10, SUB.tag));
+  const notAhead = a.newLabel();
+  a.aluRI(AluOp.CMP, 32, rcx, FD_READ); // read-ahead bytes or error: readable whatever poll said
+  a.jcc(Cond.NE, notAhead);
+  a.movRM(32, rdx, mem(r10, SUB.fd));
+  a.movRM(32, rsi, memIdx(r8, rdx, 4, T.aheadLen));
+  a.aluRM(AluOp.OR, 32, rsi, memIdx(r8, rdx, 4, T.aheadErr));
+  a.jcc(Cond.E, notAhead);
+  a.aluRI(AluOp.OR, 32, rax, POLLIN);
+  a.bind(notAhead);
   a.movRI(32, rdx, POLLOUT | POLLHUP | POLLERR);
   a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
   a.jcc(Cond.NE, readMask);
@@ -885,6 +980,7 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.bind(noHup);
   a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
   a.jcc(Cond.NE, sized);
+  readAhead(a, sized);
   // nbytes = FIONREAD (an int) into the zeroed u64; its failure leaves 0, as poll.ts readable()
   a.lea(64, rdx, mem(rdi, EVENT.nbytes));
   a.movRM(32, rdi, mem(r9, 0));
@@ -933,6 +1029,84 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   answer(a);
   a.bind(back);
   toJs(a, opIndex, slow);
+}
+
+/**
+ * nbytes of a ready FD_READ event (rdi = the zeroed event, r9 = its pollfd, r10 = its subscription)
+ * on a readable socket, without the FIONREAD a native server does not make: the bytes are read
+ * ahead, up to AHEAD_CAP, into the fd's slot (recvfrom, MSG_DONTWAIT), and nbytes is what came
+ * (the next read gets them first, serveAhead; jit/wasi's reads after a pull, FdEntry.readAhead).
+ * End of file, a listener (ENOTCONN, EINVAL) and EAGAIN are nbytes 0 with nothing kept; any other
+ * error the read consumed (ECONNRESET is reported once) is kept for the next read. A full slot,
+ * or bytes still unread from an earlier poll, add FIONREAD's count of what waits beyond them.
+ * Other fds (pipes, stdin) fall through to FIONREAD. Jumps to `sized`. Clobbers rax, rcx, rdx,
+ * rsi, r11, r12.
+ */
+function readAhead(a: Assembler, sized: Label): void {
+  const T = FAST_TABLE;
+  const plain = a.newLabel(), pending = a.newLabel(), got = a.newLabel(), more = a.newLabel();
+  a.movRM(32, r12, mem(r10, SUB.fd));
+  a.movzxRM(32, 8, rax, memIdx(r8, r12, 1, T.fdBits));
+  a.aluRI(AluOp.AND, 32, rax, FAST_FD.SOCKET | FAST_FD.READ);
+  a.aluRI(AluOp.CMP, 32, rax, FAST_FD.SOCKET | FAST_FD.READ);
+  a.jcc(Cond.NE, plain);
+  a.movRM(32, rax, memIdx(r8, r12, 4, T.aheadLen));
+  a.aluRM(AluOp.OR, 32, rax, memIdx(r8, r12, 4, T.aheadErr));
+  a.jcc(Cond.NE, pending);
+  a.push(r8);
+  a.push(r9);
+  a.push(r10);
+  a.movRM(32, rdi, mem(r9, 0));       // host fd
+  a.movRR(32, rsi, r12);
+  a.shiftRI(ShiftOp.SHL, 64, rsi, Math.log2(T.AHEAD_CAP));
+  a.lea(64, rsi, memIdx(r8, rsi, 1, T.aheadData));
+  a.movRI(32, rdx, T.AHEAD_CAP);
+  a.movRI(32, r10, MSG_DONTWAIT);
+  a.aluRR(AluOp.XOR, 32, r8, r8);
+  a.aluRR(AluOp.XOR, 32, r9, r9);
+  a.movRI(32, rax, SYS.recvfrom);
+  syscall(a);
+  a.pop(r10);
+  a.pop(r9);
+  a.pop(r8);
+  a.movRM(64, rdi, mem(r8, T.iovEnd)); // the event again
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.G, got);
+  a.jcc(Cond.E, sized);               // end of file: nbytes 0
+  for (const e of [EAGAIN, ENOTCONN, EINVAL]) {
+    a.aluRI(AluOp.CMP, 64, rax, -e);
+    a.jcc(Cond.E, sized);
+  }
+  wasiErrno(a);
+  a.movMR(32, memIdx(r8, r12, 4, T.aheadErr), rax);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes)); // a pull must see it
+  a.jmp(sized);
+  a.bind(got);
+  a.movMR(32, memIdx(r8, r12, 4, T.aheadLen), rax);
+  a.movMI(32, memIdx(r8, r12, 4, T.aheadOff), 0);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.aheadTaken));
+  a.movMR(64, mem(rdi, EVENT.nbytes), rax);
+  a.aluRI(AluOp.CMP, 32, rax, T.AHEAD_CAP);
+  a.jcc(Cond.B, sized);
+  a.jmp(more);
+  a.bind(pending);
+  a.movRM(32, rax, memIdx(r8, r12, 4, T.aheadLen));
+  a.movMR(64, mem(rdi, EVENT.nbytes), rax);
+  a.bind(more);
+  // + FIONREAD of what waits in the socket beyond (its failure adds nothing)
+  a.movRM(32, rdi, mem(r9, 0));
+  a.movRI(32, rsi, FIONREAD);
+  a.lea(64, rdx, mem(r8, T.scratch + SCRATCH.one));
+  a.movRI(32, rax, SYS.ioctl);
+  syscall(a);
+  a.movRM(64, rdi, mem(r8, T.iovEnd));
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NE, sized);
+  a.movRM(32, rax, mem(r8, T.scratch + SCRATCH.one));
+  a.aluMR(AluOp.ADD, 64, mem(rdi, EVENT.nbytes), rax);
+  a.jmp(sized);
+  a.bind(plain);
 }
 
 /** rdi = the next guest event ([iovEnd]), zeroed, with the userdata of the subscription at r10. Clobbers rdx. */
@@ -1251,6 +1425,8 @@ function serveClose(a: Assembler, opIndex: number, slow: Label): void {
   a.movMI(64, memIdx(r8, r9, 8, T.rights), 0);
   a.movMI(64, memIdx(r8, r9, 8, T.inheriting), 0);
   a.movMI(32, memIdx(r8, r9, 4, T.fdstat), 0);
+  a.movMI(32, memIdx(r8, r9, 4, T.aheadLen), 0); // bytes read ahead go with the connection
+  a.movMI(32, memIdx(r8, r9, 4, T.aheadErr), 0);
   a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
   a.movRR(32, rdi, r11);
   a.movRI(32, rax, SYS.close);
