@@ -188,7 +188,7 @@ const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
 const SYS = {
   read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39,
-  recvfrom: 45, setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
+  sendto: 44, recvfrom: 45, setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
 } as const;
 const EINTR = 4, EAGAIN = 11, EINVAL = 22, ENOTCONN = 107, MSG_DONTWAIT = 0x40;
 const WASI_AGAIN = 6, WASI_BADF = 8, WASI_IO = 29;
@@ -594,7 +594,10 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx, and
   // pread's offset r10). r8 = table, r9 = host fd, cur = current host iovec.
   const positioned = op.offsetArg >= 0 || filePos;
-  const cur = positioned ? r12 : r10;
+  // sock_recv / sock_send: recvfrom / sendto without flags or address, as a native server calls
+  // them (read/write on a socket also pay vfs_write's and fdget_pos's work); r10 is their flags
+  const sockCall = opName === 'recv' || opName === 'send';
+  const cur = positioned || sockCall ? r12 : r10;
   a.movMI(64, mem(r8, T.written), 0);
   if (!out && !positioned) serveAhead(a, arg(0), cur, nextIov, done, finish);
   a.lea(64, cur, mem(r8, T.iovs));
@@ -617,8 +620,17 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
     }
     a.aluRM(AluOp.ADD, 64, r10, mem(r8, T.written));
   }
-  a.movRI(32, rax, out ? SYS.write : positioned ? SYS.pread64 : SYS.read);
-  syscall(a);
+  if (sockCall) {
+    a.aluRR(AluOp.XOR, 32, r10, r10);  // flags 0
+    a.push(r8);
+    a.aluRR(AluOp.XOR, 32, r8, r8);    // no address (its length, r9, is then not read)
+    a.movRI(32, rax, out ? SYS.sendto : SYS.recvfrom);
+    syscall(a);
+    a.pop(r8);
+  } else {
+    a.movRI(32, rax, out ? SYS.write : positioned ? SYS.pread64 : SYS.read);
+    syscall(a);
+  }
   a.testRR(64, rax, rax);
   a.jcc(Cond.S, err);
   a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rax);
