@@ -62,6 +62,8 @@ export class NativeWasi implements FdMirror {
   /** host fd per guest fd as last pushed or pulled (-1: none), to see what the stub closed */
   private readonly known = new Int32Array(FAST_TABLE.MAX_FDS).fill(-1);
   private seenChanges = 0n;
+  /** the last push gave read-ahead bytes back to the table: the next pull takes them whatever `changes` says */
+  private aheadInTable = false;
 
   constructor(private readonly instance: Instance, private readonly wasi: WASI, private readonly imports: Record<NativeServer, number>) {
     this.detach = wasi.addMirror(this);
@@ -81,14 +83,22 @@ export class NativeWasi implements FdMirror {
   /** Calls answered natively so far. */
   get hits(): bigint { return this.table?.hits ?? 0n; }
 
+  /** poll_oneoff events whose nbytes came from a read-ahead instead of a FIONREAD. */
+  get aheadTaken(): bigint { return this.table?.aheadTaken ?? 0n; }
+
+  /** fd_filestat_get calls answered from the stat of the native path_open just before (no fstat). */
+  get statReused(): bigint { return this.table?.statReused ?? 0n; }
+
   /**
    * What the stub changed since the last push or pull, into jit/wasi's table: an fd it closed
    * leaves (its host fd is already closed, and its number may be in use again), an fd it made
-   * (sock_accept, path_open) joins with the entry jit/wasi would have made.
+   * (sock_accept, path_open) joins with the entry jit/wasi would have made, bytes it read ahead on
+   * a socket move to the entry (FdEntry.readAhead), for JS's reads to take first. Returns true when
+   * it moved some: WASI pushes after the call, which gives back what JS left of them.
    */
-  pull(): void {
+  pull(): boolean {
     const t = this.table;
-    if (t === null || t.changes === this.seenChanges) return;
+    if (t === null || (t.changes === this.seenChanges && !this.aheadInTable)) return false;
     this.seenChanges = t.changes;
     const fds = this.wasi.wasiState.fds;
     for (let fd = 0; fd < FAST_TABLE.MAX_FDS; fd++) {
@@ -107,6 +117,17 @@ export class NativeWasi implements FdMirror {
       if (e.kind === 'file' && this.known[fd] === e.hostFd && e.hostFd >= 0) e.position = t.entry(fd).position;
     }
     t.clearCreated();
+    let lent = false;
+    for (const [fd, e] of fds.list()) {
+      if (fd >= FAST_TABLE.MAX_FDS) break;
+      const ra = t.takeAhead(fd);
+      if (ra !== undefined) {
+        e.readAhead = ra;
+        lent = true;
+      }
+    }
+    this.aheadInTable = false;
+    return lent;
   }
 
   /** Rebuilds the stub's table from jit/wasi's (after a pull: nothing the stub did is lost). */
@@ -118,11 +139,17 @@ export class NativeWasi implements FdMirror {
     this.known.fill(-1);
     // Under a deadline (--timeout, WASI.setDeadline) every call goes to JS, which waits in ppoll
     // bounded by it (jit/wasi/wait.ts): the stub's syscalls and its poll(2) have no deadline.
+    // (read-ahead bytes then stay with jit/wasi, which serves every call)
     if (deadline.armed) { t.setFds([], false); return; }
     const served: [number, MirroredFd][] = [];
     for (const [fd, e] of fds.list()) {
       if (fd >= FAST_TABLE.MAX_FDS) break;
       const m = mirrored(e);
+      if (e.readAhead !== undefined && m.hostFd >= 0) {
+        m.readAhead = e.readAhead; // back to the stub, whose next read of this fd takes them first
+        e.readAhead = undefined;
+        this.aheadInTable = true;
+      }
       served.push([fd, m]);
       this.known[fd] = m.hostFd;
     }

@@ -15,6 +15,7 @@ import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
 import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './trampolines.js';
 export { FAST_FD, FDSTAT_DIR, type FastOp } from './trampolines.js';
 import type { Vmctx } from './vmctx.js';
+import type { ReadAhead } from '../wasi/fd-table.js';
 
 const NO_IMPORT = 0xffffffff;
 
@@ -25,6 +26,8 @@ export interface MirroredFd {
   fdstat: number;
   /** a FILE's position */
   position: bigint;
+  /** a socket's bytes read ahead (and the error after them), back from jit/wasi (FdEntry.readAhead) */
+  readAhead?: ReadAhead;
 }
 
 export class FastFdWrite {
@@ -74,6 +77,9 @@ export class FastFdWrite {
   /** Calls answered natively so far. */
   get hits(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.hits); }
 
+  /** fd_filestat_get calls answered with the stat of the path_open just before, without an fstat. */
+  get statReused(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.statReused); }
+
   /**
    * Replaces the mirror: per guest fd listed, its host fd (-1: open but served in JS), FAST_FD
    * bits, rights and inheriting rights; every other guest fd is free. Clears the created marks
@@ -87,6 +93,7 @@ export class FastFdWrite {
     b.fill(0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
     b.fill(0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
+    b.fill(0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
       b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
@@ -95,6 +102,7 @@ export class FastFdWrite {
       b.writeBigUInt64LE(h.inheriting, FAST_TABLE.inheriting + 8 * fd);
       b.writeUInt32LE(h.fdstat, FAST_TABLE.fdstat + 4 * fd);
       b.writeBigUInt64LE(h.position, FAST_TABLE.positions + 8 * fd);
+      if (h.readAhead !== undefined) this.putAhead(fd, h.readAhead);
     }
   }
 
@@ -113,6 +121,29 @@ export class FastFdWrite {
       fdstat: b.readUInt32LE(FAST_TABLE.fdstat + 4 * fd), position: b.readBigUInt64LE(FAST_TABLE.positions + 8 * fd),
       created: b.readUInt8(FAST_TABLE.created + fd) !== 0,
     };
+  }
+
+  /** Read-aheads that took bytes so far (each one a FIONREAD the stub did not make). */
+  get aheadTaken(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.aheadTaken); }
+
+  /** Takes guest fd `fd`'s read-ahead out of the table (the stub then reads the socket itself), if it has one. */
+  takeAhead(fd: number): ReadAhead | undefined {
+    const b = this.buf, len = b.readUInt32LE(FAST_TABLE.aheadLen + 4 * fd), errno = b.readUInt32LE(FAST_TABLE.aheadErr + 4 * fd);
+    if (len === 0 && errno === 0) return undefined;
+    const at = FAST_TABLE.aheadData + FAST_TABLE.AHEAD_CAP * fd + b.readUInt32LE(FAST_TABLE.aheadOff + 4 * fd);
+    b.writeUInt32LE(0, FAST_TABLE.aheadLen + 4 * fd);
+    b.writeUInt32LE(0, FAST_TABLE.aheadErr + 4 * fd);
+    return { data: Buffer.from(b.subarray(at, at + len)), errno };
+  }
+
+  /** Gives a read-ahead back to the table (it came from there: it fits the fd's slot). */
+  private putAhead(fd: number, r: ReadAhead): void {
+    const b = this.buf;
+    if (r.data.length > FAST_TABLE.AHEAD_CAP) throw new Error(`read-ahead of ${r.data.length} bytes does not fit its slot`);
+    r.data.copy(b, FAST_TABLE.aheadData + FAST_TABLE.AHEAD_CAP * fd);
+    b.writeUInt32LE(r.data.length, FAST_TABLE.aheadLen + 4 * fd);
+    b.writeUInt32LE(0, FAST_TABLE.aheadOff + 4 * fd);
+    b.writeUInt32LE(r.errno, FAST_TABLE.aheadErr + 4 * fd);
   }
 
   clearCreated(): void { this.buf.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS); }

@@ -37,6 +37,10 @@ export const SO_DATA = {
   zeroAction: 65088,    // 32 zero bytes: a kernel sigaction for SIG_DFL (rt_sigaction from the handler)
   fastPairs: 65152,     // FAST_PAIRS x {vmctx, fast table} (u64 each): instances whose hostCallStub
                         // is the fast stub; {0, 0} = free
+  statCache: 65408,     // u64: the fast table whose native path_open left its new file's struct stat
+                        // in scratch, 0 = none; cleared by every entry and every host call but
+                        // fd_filestat_get (serveFilestat: the stat is still exact when no host call
+                        // came between)
   size: 65536,
 } as const;
 export const MAX_RANGES = (SO_DATA.prevHandlers - SO_DATA.ranges) / 16;
@@ -75,6 +79,8 @@ const IO_OPS = {
 type IoOp = keyof typeof IO_OPS;
 /** A vmctx field as a memory operand through the stub's vmctx register. */
 type VmctxField = (field: keyof typeof VMCTX) => ReturnType<typeof mem>;
+/** One instruction on a RIP-relative operand into the .so data (buildTrampolines' `data`). */
+type DataOp = (off: number, emit: (m: ReturnType<typeof ripDisp>) => void) => void;
 /**
  * Every op the stub serves: the iovec calls above; poll_oneoff (servePoll: at most MAX_POLL fd
  * subscriptions on mirrored fds with FAST_FD.POLL and REALTIME/MONOTONIC clocks; else JS);
@@ -101,11 +107,16 @@ export const FAST_OP_NAMES = Object.keys(FAST_OPS) as FastOp[];
  */
 // guest fds below FAST_MAX_FDS are mirrored: enough for a server with 1000 connections
 const FAST_MAX_FDS = 1024, FAST_MAX_IOVS = 128, FAST_MAX_OPS = 16;
-const FAST_FDS_AT = 192;
+const FAST_FDS_AT = 256;
 const FAST_RIGHTS_AT = FAST_FDS_AT + 6 * FAST_MAX_FDS + 256; // 8-aligned
 const FAST_IOVS_AT = FAST_RIGHTS_AT + 28 * FAST_MAX_FDS;
 const FAST_POLLFDS_AT = FAST_IOVS_AT + 16 * FAST_MAX_IOVS;
 const FAST_MAX_POLL = 1024; // a poll() over 1000 connections (echo-load's 256 + the listener) stays native
+// what a read-ahead takes at most: a whole HTTP request head (httpd.c's 8 KiB) or a 4 KiB echo
+// message, so nbytes needs no FIONREAD; more waiting than this adds one
+const FAST_AHEAD_CAP = 8192;
+// after the scratch area (SCRATCH.path + MAX_PATH), page-aligned
+const FAST_AHEAD_AT = Math.ceil((FAST_POLLFDS_AT + 8 * FAST_MAX_POLL + 256 + 4096) / 4096) * 4096;
 export const FAST_TABLE = {
   imports: 0,           // u32 x MAX_OPS: import index per op (FAST_OP_NAMES order); 0xffffffff = none
   hits: 64,             // u64 calls served natively (tests, stats)
@@ -121,6 +132,11 @@ export const FAST_TABLE = {
   startReal: 136,       // u64 scratch: CLOCK_REALTIME (ns) then
   minDeadline: 144,     // u64 scratch: the earliest clock deadline (monotonic ns), all ones = no clock
   now: 152,             // u64 scratch: CLOCK_MONOTONIC (ns) after the wait
+  statOwner: 160,       // u64: SO_DATA.statCache as this call found it (the stub clears the global)
+  statFd: 168,          // u32: the guest fd of the file whose stat scratch holds (SO_DATA.statCache)
+  statReused: 176,      // u64: fd_filestat_get calls answered from path_open's stat (tests, stats)
+  aheadReady: 184,      // u32 scratch: a FD_READ subscription of this poll_oneoff has read-ahead bytes (ready now)
+  aheadTaken: 192,      // u64: read-aheads that took bytes (tests, stats)
   fds: FAST_FDS_AT,     // i32 x MAX_FDS: host fd per guest fd, -1 = served in JS
   fdBits: FAST_FDS_AT + 4 * FAST_MAX_FDS, // u8 x MAX_FDS: FAST_FD bits per guest fd
   created: FAST_FDS_AT + 5 * FAST_MAX_FDS, // u8 x MAX_FDS: 1 = the entry was made natively since the last pull
@@ -132,6 +148,14 @@ export const FAST_TABLE = {
   iovs: FAST_IOVS_AT,   // {u64 base, u64 len} x MAX_IOVS, host addresses
   pollfds: FAST_POLLFDS_AT, // struct pollfd x MAX_POLL
   scratch: FAST_POLLFDS_AT + 8 * FAST_MAX_POLL, // SCRATCH: a struct stat, an open_how, an int, a path
+  // Read-ahead (servePoll): bytes poll_oneoff took from a ready socket to learn nbytes without a
+  // FIONREAD, which the next read of that fd gets first. Per guest fd: bytes left, where they start
+  // in its AHEAD_CAP slot, and an error the read met (WASI errno, 0 = none), delivered by that read.
+  aheadLen: FAST_AHEAD_AT,                       // u32 x MAX_FDS
+  aheadOff: FAST_AHEAD_AT + 4 * FAST_MAX_FDS,    // u32 x MAX_FDS
+  aheadErr: FAST_AHEAD_AT + 8 * FAST_MAX_FDS,    // u32 x MAX_FDS
+  aheadData: FAST_AHEAD_AT + 12 * FAST_MAX_FDS,  // AHEAD_CAP bytes x MAX_FDS (pages touched only by sockets that used them)
+  AHEAD_CAP: FAST_AHEAD_CAP,
   MAX_OPS: FAST_MAX_OPS,
   MAX_FDS: FAST_MAX_FDS,
   MAX_IOVS: FAST_MAX_IOVS,
@@ -147,7 +171,8 @@ export const FDSTAT_DIR = 0x100;
 /** Offsets in FAST_TABLE.scratch. */
 const SCRATCH = { stat: 0, how: 160, one: 192, ts: 200, path: 256 } as const;
 if (FAST_OP_NAMES.length > FAST_TABLE.MAX_OPS) throw new Error('FAST_TABLE: more ops than import slots');
-export const FAST_TABLE_SIZE = FAST_TABLE.scratch + SCRATCH.path + FAST_TABLE.MAX_PATH;
+if (FAST_TABLE.scratch + SCRATCH.path + FAST_TABLE.MAX_PATH > FAST_TABLE.aheadLen) throw new Error('FAST_TABLE: scratch overlaps the read-ahead');
+export const FAST_TABLE_SIZE = FAST_TABLE.aheadData + FAST_TABLE.AHEAD_CAP * FAST_TABLE.MAX_FDS;
 
 /** Order of the addresses kwasm_info writes (u64 each). */
 export const INFO_FIELDS = ['data', 'signalHandler', 'trapLanding', 'hostCallStub', 'enter', 'resume', 'textStart', 'textEnd', 'hostCallFast'] as const;
@@ -163,9 +188,9 @@ const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
 const SYS = {
   read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39,
-  setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
+  sendto: 44, recvfrom: 45, setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
 } as const;
-const EINTR = 4, EAGAIN = 11;
+const EINTR = 4, EAGAIN = 11, EINVAL = 22, ENOTCONN = 107, MSG_DONTWAIT = 0x40;
 const WASI_AGAIN = 6, WASI_BADF = 8, WASI_IO = 29;
 // wasi eventtype / eventrwflags (jit/wasi/layout.ts), the subscription and event layouts
 const FD_READ = 1, FD_WRITE = 2, HANGUP = 1;
@@ -227,6 +252,9 @@ export function buildTrampolines(): Trampolines {
   a.bind(sym('kwasm_enter'));
   for (const r of CALLEE_SAVED) a.push(r);
   a.movMR(64, mem(rdi, VMCTX.hostRsp), rsp);
+  // the host ran since the last host call: a stat path_open kept is not exact any more
+  a.aluRR(AluOp.XOR, 32, rax, rax);
+  data(SO_DATA.statCache, (m) => a.movMR(64, m, rax));
   data(SO_DATA.activeVmctx, (m) => a.movMR(64, m, rdi));
   a.movRR(64, r15, rdi);
   a.movRM(64, r14, V('memoryBase'));
@@ -275,6 +303,8 @@ export function buildTrampolines(): Trampolines {
   a.movMR(32, mem(r11, VMCTX.hostCallIndex), rax);
   a.movMR(32, mem(r11, VMCTX.hostCallSlots), rcx);
   a.movMR(64, mem(r11, VMCTX.stopVmctx), r15);
+  a.aluRR(AluOp.XOR, 32, rax, rax);   // a host call: the stat path_open kept is not exact any more
+  data(SO_DATA.statCache, (m) => a.movMR(64, m, rax));
   // The host reads the arguments and writes the results in place, in the caller's argument area
   // (sized by the caller's frame and covered by its stack check): nothing is copied, so a
   // signature of any size cannot overrun anything.
@@ -310,6 +340,12 @@ export function buildTrampolines(): Trampolines {
     a.jmp(slow);
     a.bind(found);
     a.movRM(64, r8, mem(r8, 8));
+    // the stat a native path_open kept is exact for this call only if no other host call came
+    // between (serveFilestat); every call takes it out of the global, the JS path included
+    data(SO_DATA.statCache, (m) => a.movRM(64, r9, m));
+    a.movMR(64, mem(r8, T.statOwner), r9);
+    a.aluRR(AluOp.XOR, 32, r9, r9);
+    data(SO_DATA.statCache, (m) => a.movMR(64, m, r9));
     const entry = FAST_OP_NAMES.map(() => a.newLabel());
     FAST_OP_NAMES.forEach((op, i) => {
       a.aluRM(AluOp.CMP, 32, rax, mem(r8, T.imports + 4 * i));
@@ -325,7 +361,7 @@ export function buildTrampolines(): Trampolines {
       else if (op === 'fdstat') serveFdstat(a, i, slow, V);
       else if (op === 'accept') serveAccept(a, i, slow, V);
       else if (op === 'close') serveClose(a, i, slow);
-      else if (op === 'open') serveOpen(a, i, slow, V);
+      else if (op === 'open') serveOpen(a, i, slow, V, data);
       else serveFast(a, op, i, slow, V);
     });
   }
@@ -558,8 +594,12 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   // The loop state lives in the table (syscall clobbers rcx/r11, its args take rdi/rsi/rdx, and
   // pread's offset r10). r8 = table, r9 = host fd, cur = current host iovec.
   const positioned = op.offsetArg >= 0 || filePos;
-  const cur = positioned ? r12 : r10;
+  // sock_recv / sock_send: recvfrom / sendto without flags or address, as a native server calls
+  // them (read/write on a socket also pay vfs_write's and fdget_pos's work); r10 is their flags
+  const sockCall = opName === 'recv' || opName === 'send';
+  const cur = positioned || sockCall ? r12 : r10;
   a.movMI(64, mem(r8, T.written), 0);
+  if (!out && !positioned) serveAhead(a, arg(0), cur, nextIov, done, finish);
   a.lea(64, cur, mem(r8, T.iovs));
   a.bind(nextIov);
   a.aluRM(AluOp.CMP, 64, cur, mem(r8, T.iovEnd));
@@ -580,8 +620,17 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
     }
     a.aluRM(AluOp.ADD, 64, r10, mem(r8, T.written));
   }
-  a.movRI(32, rax, out ? SYS.write : positioned ? SYS.pread64 : SYS.read);
-  syscall(a);
+  if (sockCall) {
+    a.aluRR(AluOp.XOR, 32, r10, r10);  // flags 0
+    a.push(r8);
+    a.aluRR(AluOp.XOR, 32, r8, r8);    // no address (its length, r9, is then not read)
+    a.movRI(32, rax, out ? SYS.sendto : SYS.recvfrom);
+    syscall(a);
+    a.pop(r8);
+  } else {
+    a.movRI(32, rax, out ? SYS.write : positioned ? SYS.pread64 : SYS.read);
+    syscall(a);
+  }
   a.testRR(64, rax, rax);
   a.jcc(Cond.S, err);
   a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rax);
@@ -649,6 +698,60 @@ function serveFast(a: Assembler, opName: IoOp, opIndex: number, slow: Label, V: 
   a.bind(back);
   toJs(a, opIndex, slow);
   if (fileVariant !== undefined) serveFast(a, opName, opIndex, slow, V, fileVariant);
+}
+
+/**
+ * A stream read on a guest fd (`fdArg`) that poll_oneoff read ahead on: the bytes taken then come
+ * first, as many as the iovecs (in the table, [written] = 0) hold. They run out inside an iovec: a
+ * short read, the call ends (`done`, count in [written]); exactly at its end: the next iovecs are
+ * read from the socket as usual (`cur` = the next host iovec, to `nextIov`), as jit/wasi's readOnce
+ * per buffer does. With no bytes, the error that read met is the answer, once (`finish`, eax =
+ * errno). Falls through when nothing is pending. Clobbers rax, rcx, rdx, rsi, rdi, r11.
+ */
+function serveAhead(a: Assembler, fdArg: ReturnType<typeof mem>, cur: Gpr, nextIov: Label, done: Label, finish: Label): void {
+  const T = FAST_TABLE;
+  const none = a.newLabel(), data = a.newLabel(), each = a.newLabel(), skip = a.newLabel(), exhausted = a.newLabel();
+  a.movRM(32, r11, fdArg);
+  a.movRM(32, rax, memIdx(r8, r11, 4, T.aheadLen));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.NE, data);
+  a.movRM(32, rax, memIdx(r8, r11, 4, T.aheadErr));
+  a.testRR(32, rax, rax);
+  a.jcc(Cond.E, none);
+  a.movMI(32, memIdx(r8, r11, 4, T.aheadErr), 0);
+  a.jmp(finish);
+  a.bind(data);
+  a.lea(64, rdx, mem(r8, T.iovs));     // rdx = current host iovec
+  a.bind(each);
+  a.aluRM(AluOp.CMP, 64, rdx, mem(r8, T.iovEnd));
+  a.jcc(Cond.AE, done);
+  a.movRM(64, rcx, mem(rdx, 8));       // n = min(iov_len, bytes left)
+  a.movRM(32, rax, memIdx(r8, r11, 4, T.aheadLen));
+  a.aluRR(AluOp.CMP, 64, rcx, rax);
+  a.jcc(Cond.BE, skip);
+  a.movRR(64, rcx, rax);
+  a.bind(skip);
+  a.movRR(64, rax, rcx);
+  a.aluMR(AluOp.ADD, 64, mem(r8, T.written), rcx);
+  a.aluMR(AluOp.SUB, 32, memIdx(r8, r11, 4, T.aheadLen), rcx);
+  a.movRM(64, rdi, mem(rdx, 0));
+  // source: the fd's slot + its offset
+  a.movRR(32, rsi, r11);
+  a.shiftRI(ShiftOp.SHL, 64, rsi, Math.log2(T.AHEAD_CAP));
+  a.aluRM(AluOp.ADD, 32, rsi, memIdx(r8, r11, 4, T.aheadOff));
+  a.lea(64, rsi, memIdx(r8, rsi, 1, T.aheadData));
+  a.aluMR(AluOp.ADD, 32, memIdx(r8, r11, 4, T.aheadOff), rcx);
+  a.repMovsb();
+  a.aluMI(AluOp.CMP, 32, memIdx(r8, r11, 4, T.aheadLen), 0);
+  a.jcc(Cond.E, exhausted);
+  a.aluRI(AluOp.ADD, 64, rdx, 16);    // this iovec is full, bytes are left: the next one
+  a.jmp(each);
+  a.bind(exhausted);
+  a.aluRM(AluOp.CMP, 64, rax, mem(rdx, 8)); // rax = this iovec's share: less than it holds is a short read
+  a.jcc(Cond.B, done);
+  a.lea(64, cur, mem(rdx, 16));
+  a.jmp(nextIov);
+  a.bind(none);
 }
 
 /**
@@ -730,6 +833,7 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.lea(64, r11, mem(r8, T.pollfds));
   a.movMI(64, mem(r8, T.start), 0);
   a.movMI(64, mem(r8, T.minDeadline), -1);
+  a.movMI(32, mem(r8, T.aheadReady), 0);
   a.bind(sub);
   a.movzxRM(32, 8, rax, mem(rdi, SUB.tag));
   a.testRR(32, rax, rax);
@@ -751,6 +855,13 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.S, back);
   a.movMR(32, mem(r11, 0), rax);      // fd
   a.movMR(32, mem(r11, 4), rcx);      // events; revents 0
+  // bytes (or an error) read ahead by an earlier poll and not read yet: ready now
+  a.aluRI(AluOp.CMP, 32, rcx, POLLIN);
+  a.jcc(Cond.NE, subNext);
+  a.movRM(32, rax, memIdx(r8, rdx, 4, T.aheadLen));
+  a.aluRM(AluOp.OR, 32, rax, memIdx(r8, rdx, 4, T.aheadErr));
+  a.jcc(Cond.E, subNext);
+  a.movMI(32, mem(r8, T.aheadReady), 1);
   a.jmp(subNext);
   // a clock: REALTIME or MONOTONIC (JS answers the others); its deadline on the monotonic clock
   // (JS's poll.ts: relative = start + timeout, absolute = start + (timeout - now of that clock)),
@@ -809,6 +920,11 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.A, doPoll);
   a.movRR(32, rdx, rax);
   a.bind(doPoll);
+  const noAhead = a.newLabel();
+  a.aluMI(AluOp.CMP, 32, mem(r8, T.aheadReady), 0);
+  a.jcc(Cond.E, noAhead);
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);   // something is ready already: only look which fds are too
+  a.bind(noAhead);
   a.lea(64, rdi, mem(r8, T.pollfds));
   a.movRM(32, rsi, arg(2));
   a.movRI(32, rax, SYS.poll);
@@ -820,6 +936,8 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.E, again);
   a.jmp(back);
   a.bind(timedOut);                   // nothing ready: done once the earliest clock is due
+  a.aluMI(AluOp.CMP, 32, mem(r8, T.aheadReady), 0);
+  a.jcc(Cond.NE, polled);
   a.aluMI(AluOp.CMP, 64, mem(r8, T.minDeadline), -1);
   a.jcc(Cond.E, again);
   readClock(a, CLOCK_MONOTONIC, T.now);
@@ -841,6 +959,15 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.AE, finish);
   a.movzxRM(32, 16, rax, mem(r9, 6)); // revents
   a.movzxRM(32, 8, rcx, mem(r10, SUB.tag));
+  const notAhead = a.newLabel();
+  a.aluRI(AluOp.CMP, 32, rcx, FD_READ); // read-ahead bytes or error: readable whatever poll said
+  a.jcc(Cond.NE, notAhead);
+  a.movRM(32, rdx, mem(r10, SUB.fd));
+  a.movRM(32, rsi, memIdx(r8, rdx, 4, T.aheadLen));
+  a.aluRM(AluOp.OR, 32, rsi, memIdx(r8, rdx, 4, T.aheadErr));
+  a.jcc(Cond.E, notAhead);
+  a.aluRI(AluOp.OR, 32, rax, POLLIN);
+  a.bind(notAhead);
   a.movRI(32, rdx, POLLOUT | POLLHUP | POLLERR);
   a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
   a.jcc(Cond.NE, readMask);
@@ -865,6 +992,7 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.bind(noHup);
   a.aluRI(AluOp.CMP, 32, rcx, FD_READ);
   a.jcc(Cond.NE, sized);
+  readAhead(a, sized);
   // nbytes = FIONREAD (an int) into the zeroed u64; its failure leaves 0, as poll.ts readable()
   a.lea(64, rdx, mem(rdi, EVENT.nbytes));
   a.movRM(32, rdi, mem(r9, 0));
@@ -913,6 +1041,84 @@ function servePoll(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   answer(a);
   a.bind(back);
   toJs(a, opIndex, slow);
+}
+
+/**
+ * nbytes of a ready FD_READ event (rdi = the zeroed event, r9 = its pollfd, r10 = its subscription)
+ * on a readable socket, without the FIONREAD a native server does not make: the bytes are read
+ * ahead, up to AHEAD_CAP, into the fd's slot (recvfrom, MSG_DONTWAIT), and nbytes is what came
+ * (the next read gets them first, serveAhead; jit/wasi's reads after a pull, FdEntry.readAhead).
+ * End of file, a listener (ENOTCONN, EINVAL) and EAGAIN are nbytes 0 with nothing kept; any other
+ * error the read consumed (ECONNRESET is reported once) is kept for the next read. A full slot,
+ * or bytes still unread from an earlier poll, add FIONREAD's count of what waits beyond them.
+ * Other fds (pipes, stdin) fall through to FIONREAD. Jumps to `sized`. Clobbers rax, rcx, rdx,
+ * rsi, r11, r12.
+ */
+function readAhead(a: Assembler, sized: Label): void {
+  const T = FAST_TABLE;
+  const plain = a.newLabel(), pending = a.newLabel(), got = a.newLabel(), more = a.newLabel();
+  a.movRM(32, r12, mem(r10, SUB.fd));
+  a.movzxRM(32, 8, rax, memIdx(r8, r12, 1, T.fdBits));
+  a.aluRI(AluOp.AND, 32, rax, FAST_FD.SOCKET | FAST_FD.READ);
+  a.aluRI(AluOp.CMP, 32, rax, FAST_FD.SOCKET | FAST_FD.READ);
+  a.jcc(Cond.NE, plain);
+  a.movRM(32, rax, memIdx(r8, r12, 4, T.aheadLen));
+  a.aluRM(AluOp.OR, 32, rax, memIdx(r8, r12, 4, T.aheadErr));
+  a.jcc(Cond.NE, pending);
+  a.push(r8);
+  a.push(r9);
+  a.push(r10);
+  a.movRM(32, rdi, mem(r9, 0));       // host fd
+  a.movRR(32, rsi, r12);
+  a.shiftRI(ShiftOp.SHL, 64, rsi, Math.log2(T.AHEAD_CAP));
+  a.lea(64, rsi, memIdx(r8, rsi, 1, T.aheadData));
+  a.movRI(32, rdx, T.AHEAD_CAP);
+  a.movRI(32, r10, MSG_DONTWAIT);
+  a.aluRR(AluOp.XOR, 32, r8, r8);
+  a.aluRR(AluOp.XOR, 32, r9, r9);
+  a.movRI(32, rax, SYS.recvfrom);
+  syscall(a);
+  a.pop(r10);
+  a.pop(r9);
+  a.pop(r8);
+  a.movRM(64, rdi, mem(r8, T.iovEnd)); // the event again
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.G, got);
+  a.jcc(Cond.E, sized);               // end of file: nbytes 0
+  for (const e of [EAGAIN, ENOTCONN, EINVAL]) {
+    a.aluRI(AluOp.CMP, 64, rax, -e);
+    a.jcc(Cond.E, sized);
+  }
+  wasiErrno(a);
+  a.movMR(32, memIdx(r8, r12, 4, T.aheadErr), rax);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes)); // a pull must see it
+  a.jmp(sized);
+  a.bind(got);
+  a.movMR(32, memIdx(r8, r12, 4, T.aheadLen), rax);
+  a.movMI(32, memIdx(r8, r12, 4, T.aheadOff), 0);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
+  a.unaryM(UnaryOp.INC, 64, mem(r8, T.aheadTaken));
+  a.movMR(64, mem(rdi, EVENT.nbytes), rax);
+  a.aluRI(AluOp.CMP, 32, rax, T.AHEAD_CAP);
+  a.jcc(Cond.B, sized);
+  a.jmp(more);
+  a.bind(pending);
+  a.movRM(32, rax, memIdx(r8, r12, 4, T.aheadLen));
+  a.movMR(64, mem(rdi, EVENT.nbytes), rax);
+  a.bind(more);
+  // + FIONREAD of what waits in the socket beyond (its failure adds nothing)
+  a.movRM(32, rdi, mem(r9, 0));
+  a.movRI(32, rsi, FIONREAD);
+  a.lea(64, rdx, mem(r8, T.scratch + SCRATCH.one));
+  a.movRI(32, rax, SYS.ioctl);
+  syscall(a);
+  a.movRM(64, rdi, mem(r8, T.iovEnd));
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.NE, sized);
+  a.movRM(32, rax, mem(r8, T.scratch + SCRATCH.one));
+  a.aluMR(AluOp.ADD, 64, mem(rdi, EVENT.nbytes), rax);
+  a.jmp(sized);
+  a.bind(plain);
 }
 
 /** rdi = the next guest event ([iovEnd]), zeroed, with the userdata of the subscription at r10. Clobbers rdx. */
@@ -1089,7 +1295,18 @@ function serveFilestat(a: Assembler, opIndex: number, slow: Label, V: VmctxField
   a.jcc(Cond.E, back);
   requireRights(a, r9, Rights.FD_FILESTAT_GET, back);
   requireInMemory(a, 1, 64, back, V);
+  // right after the native path_open of this fd, with no host call between, its stat is in
+  // scratch already: the guest cannot tell it from one taken now (nothing it saw came after it)
+  const fresh = a.newLabel(), haveStat = a.newLabel();
+  a.aluRM(AluOp.CMP, 64, r8, mem(r8, FAST_TABLE.statOwner));
+  a.jcc(Cond.NE, fresh);
+  a.aluRM(AluOp.CMP, 32, r9, mem(r8, FAST_TABLE.statFd));
+  a.jcc(Cond.NE, fresh);
+  a.unaryM(UnaryOp.INC, 64, mem(r8, FAST_TABLE.statReused));
+  a.jmp(haveStat);
+  a.bind(fresh);
   fstatRegular(a, r11, back);
+  a.bind(haveStat);
   a.movRM(32, rdi, mem(rsp, 8 + 8 * 1));
   a.aluRM(AluOp.ADD, 64, rdi, V('memoryBase'));
   for (const [from, to] of [[ST.dev, 0], [ST.ino, 8], [ST.nlink, 24], [ST.size, 32]] as const) {
@@ -1220,6 +1437,8 @@ function serveClose(a: Assembler, opIndex: number, slow: Label): void {
   a.movMI(64, memIdx(r8, r9, 8, T.rights), 0);
   a.movMI(64, memIdx(r8, r9, 8, T.inheriting), 0);
   a.movMI(32, memIdx(r8, r9, 4, T.fdstat), 0);
+  a.movMI(32, memIdx(r8, r9, 4, T.aheadLen), 0); // bytes read ahead go with the connection
+  a.movMI(32, memIdx(r8, r9, 4, T.aheadErr), 0);
   a.unaryM(UnaryOp.INC, 64, mem(r8, T.changes));
   a.movRR(32, rdi, r11);
   a.movRI(32, rax, SYS.close);
@@ -1254,7 +1473,7 @@ const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_S
  * anything but a regular file (closed again: opening it had no effect), goes to JS, which walks
  * the path itself and answers exactly as before.
  */
-function serveOpen(a: Assembler, opIndex: number, slow: Label, V: VmctxField): void {
+function serveOpen(a: Assembler, opIndex: number, slow: Label, V: VmctxField, data: DataOp): void {
   const T = FAST_TABLE;
   const arg = (k: number): ReturnType<typeof mem> => mem(rsp, 8 + 8 * k);
   const back = a.newLabel(), copy = a.newLabel(), notFile = a.newLabel(), follow = a.newLabel();
@@ -1322,6 +1541,10 @@ function serveOpen(a: Assembler, opIndex: number, slow: Label, V: VmctxField): v
   a.jcc(Cond.S, back);                // ENOENT, EXDEV (an escape), ELOOP, ENOSYS...: JS answers
   a.movRR(32, r12, rax);
   fstatRegular(a, r12, notFile);
+  // its stat stays in scratch for an fd_filestat_get that comes next (wasi-libc's open() + fstat())
+  data(SO_DATA.statCache, (m) => a.movMR(64, m, r8));
+  a.movRM(32, rax, mem(r8, T.newFd));
+  a.movMR(32, mem(r8, T.statFd), rax);
   // rights: base & dir inheriting & FILE_RIGHTS; inheriting & dir inheriting
   a.movRM(32, r9, arg(0));
   a.movRM(64, rax, memIdx(r8, r9, 8, T.inheriting));

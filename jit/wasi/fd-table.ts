@@ -37,7 +37,17 @@ export interface FdEntry {
   preopenName?: string;
   /** fd_readdir snapshot, taken when a listing starts at cookie 0. */
   listing?: DirListingEntry[];
+  /**
+   * What the native fast path's poll_oneoff took from this socket ahead of the guest's read (to
+   * learn nbytes without a FIONREAD, trampolines.ts readAhead), here while JS serves a call (its
+   * FdMirror pull brings it, push takes it back): reads get it first (io.ts readOnce, sock.ts peek,
+   * poll.ts). Never on a table without a native server.
+   */
+  readAhead?: ReadAhead;
 }
+
+/** Bytes read ahead on a socket, then (with none left) the WASI errno that read met, 0 = none. */
+export interface ReadAhead { data: Buffer; errno: number; }
 
 export function filetypeOf(st: BigIntStats | { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): number {
   if (st.isFile()) return Filetype.REGULAR_FILE;

@@ -65,8 +65,12 @@ export type WasiImport = Record<string, (...args: unknown[]) => number>;
 export interface FdMirror {
   /** true: the copy holds file positions, so a call that moves one pushes too */
   readonly positions: boolean;
-  /** `call`: the call about to be served in TypeScript; none when the table is about to be closed */
-  pull?(call?: WasiFunction): void;
+  /**
+   * `call`: the call about to be served in TypeScript; none when the table is about to be closed.
+   * true: it lent the table's entries state of its own (a socket's read-ahead bytes,
+   * FdEntry.readAhead), which the push after the call takes back whatever the call's effect.
+   */
+  pull?(call?: WasiFunction): boolean | void;
   push(call: WasiFunction): void;
   /** start()/initialize() bound this WASI to `instance` (memory and exports are final) */
   attached?(instance: InstanceLike): void;
@@ -221,16 +225,15 @@ export class WASI {
     if (this.memory === undefined) throw new Error('WASI: start() or initialize() was not called');
     const ctx: CallContext = { mem: new GuestMemory(this.memory), state: this.state };
     const fx = f.fds;
-    if (fx !== 'none') for (const m of this.mirrors) m.pull?.(f);
+    let lent: FdMirror[] | undefined;
+    if (fx !== 'none') for (const m of this.mirrors) if (m.pull?.(f) === true) (lent ??= []).push(m);
     try {
       return f.invoke(ctx, raw);
     } catch (e) {
       if (e instanceof WASIExit || e instanceof Interrupted) throw e;
       return errnoOf(e);
     } finally {
-      if (fx === 'table' || fx === 'position') {
-        for (const m of this.mirrors) if (fx === 'table' || m.positions) m.push(f);
-      }
+      for (const m of this.mirrors) if (fx === 'table' || (fx === 'position' && m.positions) || lent?.includes(m) === true) m.push(f);
     }
   }
 }

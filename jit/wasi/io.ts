@@ -64,6 +64,7 @@ export function writeAll(ctx: CallContext, e: FdEntry, data: Uint8Array, positio
  * EAGAIN, which would lose them).
  */
 export function readOnce(ctx: CallContext, e: FdEntry, into: Uint8Array, position: bigint | null, before = 0): number {
+  if (position === null && e.readAhead !== undefined) return takeReadAhead(e, into, false);
   const read = (): number => {
     try {
       return readSync(e.hostFd, into, 0, into.length, position);
@@ -73,4 +74,21 @@ export function readOnce(ctx: CallContext, e: FdEntry, into: Uint8Array, positio
     }
   };
   return position !== null ? read() : Math.max(0, streamOp(ctx, e, POLL.IN, read, before));
+}
+
+/**
+ * Bytes read ahead on `e` (FdEntry.readAhead) into `into`: as many as fit (consumed unless `peek`);
+ * with none left, its error is thrown, once (a socket reports an error once, a peek included).
+ */
+export function takeReadAhead(e: FdEntry, into: Uint8Array, peek: boolean): number {
+  const ra = e.readAhead!;
+  if (ra.data.length === 0) {
+    e.readAhead = undefined;
+    return fail(ra.errno); // never empty with errno 0 (dropped when it empties)
+  }
+  const n = Math.min(into.length, ra.data.length);
+  into.set(ra.data.subarray(0, n));
+  if (!peek) ra.data = ra.data.subarray(n);
+  if (ra.data.length === 0 && ra.errno === 0) e.readAhead = undefined;
+  return n;
 }

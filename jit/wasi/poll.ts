@@ -21,7 +21,8 @@ import { waitReady, type PollFd } from './wait.js';
 export const MAX_SUBSCRIPTIONS = 65536;
 
 interface PendingEvent { userdata: bigint; error: number; type: number; nbytes: bigint; flags: number; }
-interface FdWait { userdata: bigint; type: number; poll: PollFd; }
+/** `ahead`: bytes the fast path read ahead on this socket (FdEntry.readAhead): readable now, nbytes counts them */
+interface FdWait { userdata: bigint; type: number; poll: PollFd; ahead?: number; }
 
 const READABLE = POLL.IN | POLL.HUP | POLL.ERR;
 const WRITABLE = POLL.OUT | POLL.HUP | POLL.ERR;
@@ -36,6 +37,7 @@ export function poll_oneoff(ctx: CallContext, inPtr: number, outPtr: number, nsu
   const waits: FdWait[] = [];
   const clocks: { userdata: bigint; deadline: bigint }[] = []; // deadlines on the monotonic clock
   const start = clockNow(ClockId.MONOTONIC);
+  let aheadReady = false;
   for (let i = 0; i < nsubs; i++) {
     const s = inPtr + i * SUBSCRIPTION.size;
     const userdata = mem.getU64(s + SUBSCRIPTION.userdata);
@@ -63,7 +65,12 @@ export function poll_oneoff(ctx: CallContext, inPtr: number, outPtr: number, nsu
           }
           ready.push({ userdata, error: Errno.SUCCESS, type: tag, nbytes, flags: 0 });
         } else {
-          waits.push({ userdata, type: tag, poll: { fd: e.hostFd, events: tag === Eventtype.FD_READ ? POLL.IN : POLL.OUT, revents: 0 } });
+          const w: FdWait = { userdata, type: tag, poll: { fd: e.hostFd, events: tag === Eventtype.FD_READ ? POLL.IN : POLL.OUT, revents: 0 } };
+          if (tag === Eventtype.FD_READ && e.readAhead !== undefined) {
+            w.ahead = e.readAhead.data.length;
+            aheadReady = true;
+          }
+          waits.push(w);
         }
       } catch (e) {
         ready.push({ userdata, error: errnoOf(e), type: tag, nbytes: 0n, flags: 0 });
@@ -74,7 +81,7 @@ export function poll_oneoff(ctx: CallContext, inPtr: number, outPtr: number, nsu
   }
   // Something is ready already: only look which fds are too. Else sleep until the first clock.
   let timeout: bigint | null = null;
-  if (ready.length > 0) timeout = 0n;
+  if (ready.length > 0 || aheadReady) timeout = 0n;
   else if (clocks.length > 0) {
     const first = clocks.reduce((a, b) => (b.deadline < a ? b.deadline : a), clocks[0].deadline);
     timeout = first - clockNow(ClockId.MONOTONIC);
@@ -82,11 +89,11 @@ export function poll_oneoff(ctx: CallContext, inPtr: number, outPtr: number, nsu
   }
   if (waits.length > 0 || timeout !== 0n) waitReady(ctx.state.deadline, waits.map((w) => w.poll), timeout);
   for (const w of waits) {
-    const r = w.poll.revents;
+    const r = w.poll.revents | (w.ahead !== undefined ? POLL.IN : 0);
     if (r & POLL.NVAL) { ready.push({ userdata: w.userdata, error: Errno.BADF, type: w.type, nbytes: 0n, flags: 0 }); continue; }
     if ((r & (w.type === Eventtype.FD_READ ? READABLE : WRITABLE)) === 0) continue;
     const flags = r & POLL.HUP ? Eventrwflags.HANGUP : 0;
-    ready.push({ userdata: w.userdata, error: Errno.SUCCESS, type: w.type, nbytes: w.type === Eventtype.FD_READ ? readable(w.poll.fd) : 0n, flags });
+    ready.push({ userdata: w.userdata, error: Errno.SUCCESS, type: w.type, nbytes: w.type === Eventtype.FD_READ ? BigInt(w.ahead ?? 0) + readable(w.poll.fd) : 0n, flags });
   }
   const now = clockNow(ClockId.MONOTONIC);
   for (const c of clocks) {

@@ -11,9 +11,9 @@
 // its mirrored fd table (issue #15).
 
 import type { CallContext } from './context.js';
-import { Errno, fail } from './errno.js';
+import { Errno, errnoOf, fail } from './errno.js';
 import { type FdEntry, socketEntry } from './fd-table.js';
-import { readOnce, streamOp, writeAll } from './io.js';
+import { isAgain, readOnce, streamOp, takeReadAhead, writeAll } from './io.js';
 import { Fdflags, Filetype, Rights, Sdflags } from './layout.js';
 import * as sys from './sys.js';
 
@@ -45,7 +45,8 @@ export function sock_recv(ctx: CallContext, fd: number, riData: number, riLen: n
   let total = 0;
   if (riFlags & Riflags.RECV_PEEK) {
     // a peek looks at the first buffer's worth (as wasmtime); nothing is consumed
-    if (bufs.length > 0) total = streamOp(ctx, e, sys.POLL.IN, () => sys.recv(e.hostFd, bufs[0], sys.MSG_PEEK));
+    if (bufs.length > 0 && e.readAhead !== undefined) total = peekAhead(e, bufs[0]);
+    else if (bufs.length > 0) total = streamOp(ctx, e, sys.POLL.IN, () => sys.recv(e.hostFd, bufs[0], sys.MSG_PEEK));
   } else {
     const waitAll = (riFlags & Riflags.RECV_WAITALL) !== 0;
     for (const buf of bufs) {
@@ -77,6 +78,22 @@ export function sock_send(ctx: CallContext, fd: number, siData: number, siLen: n
   }
   ctx.mem.u32(soDatalenPtr, total);
   return Errno.SUCCESS;
+}
+
+/**
+ * A peek at a socket with bytes read ahead (FdEntry.readAhead): those bytes, then what the socket
+ * holds after them, without waiting (a short peek is a peek); an error read ahead is the answer.
+ */
+function peekAhead(e: FdEntry, into: Uint8Array): number {
+  const n = takeReadAhead(e, into, true);
+  if (n === into.length) return n;
+  try {
+    return n + sys.recv(e.hostFd, into.subarray(n), sys.MSG_PEEK | sys.MSG_DONTWAIT);
+  } catch (err) {
+    // nothing more now (EAGAIN); an error the socket reported (once) comes after those bytes
+    if (!isAgain(err)) e.readAhead!.errno = errnoOf(err);
+    return n;
+  }
 }
 
 /** how: SDFLAGS_RD, SDFLAGS_WR or both; anything else is EINVAL. */

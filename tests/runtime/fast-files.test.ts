@@ -9,7 +9,7 @@
 // write rights.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wat } from '../jit/wat.js';
@@ -17,6 +17,7 @@ import { instantiateWasi } from './fast-wasi.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
 import { FILE_RIGHTS, Rights } from '../../jit/wasi/layout.js';
 import { nativeWasiOf } from '../../jit/instance/native-wasi.js';
+import * as api from '../../jit/instance/api.js';
 
 const bytes = wat(`(module
   (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
@@ -181,6 +182,71 @@ test('path_open, fd_pread, fd_filestat_get and fd_close on files: served nativel
     // the directory's), 4 closes (the BADF one, fd_tell, fd_seek and the directory's filestat are JS's)
     assert.is(fast.hits, 19n);
     assert.is(js.hits, undefined);
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
+
+// wasi-libc's open() then fstat(): path_open and fd_filestat_get in one go, with no host call
+// between (the stat path_open's own fstat took is reused: one syscall less per file an HTTP server
+// serves), and the same with a host call between that changes the file (the stat must be fresh)
+const pairBytes = wat(`(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_get" (func $filestat (param i32 i32) (result i32)))
+  (import "env" "poke" (func $poke))
+  (memory (export "memory") 1)
+  ;; path at 100 (length $len), new fd at 96, its filestat at 3000; errno of each call at 80/84
+  (func $doOpen (param $len i32)
+    (i32.store (i32.const 80) (call $open (i32.const 3) (i32.const 1) (i32.const 100) (local.get $len) (i32.const 0)
+      (i64.const ${READ_ONLY}) (i64.const -1) (i32.const 0) (i32.const 96))))
+  (func $stat (param $fd i32) (i32.store (i32.const 84) (call $filestat (local.get $fd) (i32.const 3000))))
+  (func (export "openStat") (param $len i32) (call $doOpen (local.get $len)) (call $stat (i32.load (i32.const 96))))
+  (func (export "openPokeStat") (param $len i32) (call $doOpen (local.get $len)) (call $poke) (call $stat (i32.load (i32.const 96))))
+  ;; two opens, then the first one's filestat: the stat kept is the second file's
+  (func (export "openOpenStat") (param $len i32) (local $first i32)
+    (call $doOpen (local.get $len)) (local.set $first (i32.load (i32.const 96)))
+    (call $doOpen (local.get $len)) (call $stat (local.get $first))))`);
+
+async function pairScenario(fast: boolean, root: string): Promise<{ steps: unknown[]; reused: bigint | undefined }> {
+  writeFileSync(join(root, 'f.txt'), 'twelve bytes');
+  const wasi = new WASI({ preopens: { '/r': root } });
+  if (!fast) process.env['KWASM_FAST_WASI'] = '0';
+  const store = new api.Store();
+  let inst: api.Instance;
+  try {
+    const imports = { ...wasi.getImportObject(), env: { poke: () => { appendFileSync(join(root, 'f.txt'), ' and more'); } } };
+    inst = api.instantiate(api.compile(pairBytes), imports, store);
+  } finally { delete process.env['KWASM_FAST_WASI']; }
+  wasi.initialize(inst);
+  const ex = inst.exports as Record<string, Fn>;
+  const mem = (): Buffer => Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
+  mem().write('f.txt', 100, 'latin1');
+  const steps: unknown[] = [];
+  try {
+    for (const f of ['openStat', 'openPokeStat', 'openOpenStat']) {
+      mem().fill(0xaa, STAT, STAT + 64);
+      ex[f]!(5);
+      // errnos, the fd, and the filestat's size
+      steps.push([f, mem().readUInt32LE(80), mem().readUInt32LE(84), mem().readUInt32LE(96), mem().readBigUInt64LE(STAT + 32)]);
+    }
+    return { steps, reused: fast ? nativeWasiOf(inst)!.statReused : undefined };
+  } finally {
+    store.dispose();
+    wasi.close();
+  }
+}
+
+test('open() then fstat(): the native path_open\'s stat answers the fd_filestat_get right after it, never across another host call', async () => {
+  const top = mkdtempSync(join(tmpdir(), 'kwasm-fast-stat-'));
+  try {
+    const fast = await pairScenario(true, top);
+    const js = await pairScenario(false, top);
+    assert.equal(fast.steps, js.steps);
+    // sizes: 12, then 21 after poke appended 9 bytes (a stale stat would say 12), then 21
+    assert.equal(js.steps, [['openStat', 0, 0, 4, 12n], ['openPokeStat', 0, 0, 5, 21n], ['openOpenStat', 0, 0, 7, 21n]]);
+    // only the first pair reuses the stat: poke is a host call between, and openOpenStat asks for another fd
+    assert.is(fast.reused, 1n);
   } finally {
     rmSync(top, { recursive: true, force: true });
   }

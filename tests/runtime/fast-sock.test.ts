@@ -73,7 +73,7 @@ s.on('data', (d) => {
 s.on('error', (e) => { parentPort.postMessage('error ' + e.message); raise(1); raise(2); });
 `;
 
-interface Outcome { steps: unknown[]; peer: string; hits: bigint | undefined }
+interface Outcome { steps: unknown[]; peer: string; hits: bigint | undefined; ahead?: bigint }
 
 /** A WASI with one loopback listener and the test module bound to it, native path on or off. */
 function setup(fast: boolean, stdout?: number): { wasi: WASI; store: api.Store; inst: api.Instance; ex: Record<string, Fn> } {
@@ -174,7 +174,7 @@ async function scenario(fast: boolean): Promise<Outcome> {
     e = ex['read']!(fd, ...iov([8]), RES);
     step('read EOF', e, count());
     const hits = n === undefined ? undefined : n.hits - hitsAt;
-    return { steps, peer: await peerDone, hits };
+    return { steps, peer: await peerDone, hits, ahead: n?.aheadTaken };
   } finally {
     await peer.terminate();
     store.dispose();
@@ -217,6 +217,9 @@ test('socket calls are served natively with the JS path\'s answers and bytes; PE
   // realtime clocks, read short, poll EOF, read EOF (the CPU-time clock's poll is JS's)
   assert.is(fast.hits, 13n);
   assert.is(js.hits, undefined);
+  // 'poll ready' learned nbytes 6 by reading "abcdef" ahead (no FIONREAD): 'poll clock and fd'
+  // still counts them, the JS peek sees them first, 'read short' gets them back natively
+  assert.is(fast.ahead, 1n);
 });
 
 /** A client, in a worker: `n` requests on one connection, each sent once the last one's echo is back. */
@@ -251,9 +254,11 @@ test('a request loop (poll_oneoff, sock_recv, sock_send on a non-blocking connec
     m.writeUInt32LE(BUF, 1008); m.writeUInt32LE(0, 1012);
     m.writeBigUInt64LE(7n, SUBS); m.writeUInt8(1, SUBS + 8); m.writeUInt32LE(fd, SUBS + 16);
     const n = nativeWasiOf(inst)!;
-    const before = n.hits;
+    const before = n.hits, aheadBefore = n.aheadTaken;
     assert.is(ex['serve']!(fd, N), Errno.SUCCESS);
     assert.is(n.hits - before, BigInt(3 * N), 'every poll_oneoff, sock_recv and sock_send was served natively');
+    // each poll_oneoff read the request ahead for its nbytes (instead of a FIONREAD), each sock_recv got it from there
+    assert.is(n.aheadTaken - aheadBefore, BigInt(N));
     assert.is(await done, Array.from({ length: N }, (_, i) => `request ${i};`).join(''));
   } finally {
     await client.terminate();
@@ -285,7 +290,12 @@ const s = require('node:net').connect(workerData.port, '127.0.0.1', () => { s.re
 s.on('error', () => undefined);
 `;
 
-async function resetScenario(fast: boolean): Promise<{ steps: unknown[]; hits: bigint | undefined }> {
+/**
+ * `pollFirst`: a poll_oneoff FD_READ on the reset connection comes first (natively, its read-ahead
+ * meets the reset and keeps it for the next read), then `peek` a RECV_PEEK (JS: the error it was
+ * lent), then the recvs.
+ */
+async function resetScenario(fast: boolean, pollFirst = false, peek = false): Promise<{ steps: unknown[]; hits: bigint | undefined }> {
   const { wasi, store, inst, ex } = setup(fast);
   const mem = (): Buffer => Buffer.from((inst.exports['memory'] as { buffer: ArrayBuffer }).buffer);
   const peer = new Worker(RESETTER, { eval: true, workerData: { port: wasi.listeners[0]!.port } });
@@ -299,6 +309,14 @@ async function resetScenario(fast: boolean): Promise<{ steps: unknown[]; hits: b
     const before = n?.hits ?? 0n;
     mem().writeUInt32LE(BUF, IOV); mem().writeUInt32LE(16, IOV + 4);
     const steps: unknown[] = [];
+    if (pollFirst) {
+      const m = mem();
+      m.writeBigUInt64LE(9n, SUBS); m.writeUInt8(1, SUBS + 8); m.writeUInt32LE(fd, SUBS + 16);
+      const e = ex['poll']!(SUBS, EVENTS, 1, RES);
+      // errno, nevents, then the event's userdata, error, type, nbytes, flags (HANGUP)
+      steps.push([e, m.readUInt32LE(RES), Number(m.readBigUInt64LE(EVENTS)), m.readUInt16LE(EVENTS + 8), m.readUInt8(EVENTS + 10), Number(m.readBigUInt64LE(EVENTS + 16)), m.readUInt16LE(EVENTS + 24)]);
+    }
+    if (peek) steps.push([ex['recv']!(fd, IOV, 1, 1, RES, ROF)]);
     for (let i = 0; i < 2; i++) {
       mem().writeUInt32LE(0xeeee, RES);
       steps.push([ex['recv']!(fd, IOV, 1, 0, RES, ROF), mem().readUInt32LE(RES)]);
@@ -316,6 +334,15 @@ test('a reset connection: the first recv is CONNRESET (answered natively, not re
   assert.equal(js.steps, [[Errno.CONNRESET, 0xeeee], [Errno.SUCCESS, 0]]);
   assert.equal(fast.steps, js.steps);
   assert.is(fast.hits, 2n);
+});
+
+test('a reset met by poll_oneoff\'s read-ahead: nbytes 0 with HANGUP, then the next read (native or JS) is CONNRESET, once', async () => {
+  for (const peek of [false, true]) {
+    const fast = await resetScenario(true, true, peek), js = await resetScenario(false, true, peek);
+    const polled = [Errno.SUCCESS, 1, 9, 0, 1, 0, 1];
+    assert.equal(js.steps, peek ? [polled, [Errno.CONNRESET], [Errno.SUCCESS, 0], [Errno.SUCCESS, 0]] : [polled, [Errno.CONNRESET, 0xeeee], [Errno.SUCCESS, 0]]);
+    assert.equal(fast.steps, js.steps);
+  }
 });
 
 test.run();

@@ -29,7 +29,7 @@ test('every preview 1 function once; native servers have the fast stub\'s exact 
 interface Seen { pulls: string[]; pushes: string[] }
 function mirror(positions: boolean): FdMirror & Seen {
   const seen: Seen = { pulls: [], pushes: [] };
-  return { positions, ...seen, pull: (c?: WasiFunction) => seen.pulls.push(c?.name ?? 'close'), push: (c: WasiFunction) => seen.pushes.push(c.name) };
+  return { positions, ...seen, pull: (c?: WasiFunction) => { seen.pulls.push(c?.name ?? 'close'); }, push: (c: WasiFunction) => seen.pushes.push(c.name) };
 }
 
 test('FdMirror: pull before any call that looks at fds, push after table changes (and positions, if mirrored)', () => {
