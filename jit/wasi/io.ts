@@ -15,7 +15,7 @@ import { Fdflags } from './layout.js';
 import { POLL } from './sys.js';
 import { waitFd } from './wait.js';
 
-function isAgain(e: unknown): boolean {
+export function isAgain(e: unknown): boolean {
   return isSystemError(e) && (e.code === 'EAGAIN' || e.code === 'EWOULDBLOCK');
 }
 

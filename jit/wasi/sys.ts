@@ -35,6 +35,7 @@ const SO_REUSEADDR = 2;
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 export const MSG_PEEK = 2;
+export const MSG_DONTWAIT = 0x40;
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;
 export const POLL = { IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20, RDHUP: 0x2000 } as const;
 const FIONREAD = 0x541bn;
