@@ -101,7 +101,7 @@ export function resultsInSlots(results: ArrayLike<number>): boolean {
 }
 
 /**
- * Runtime stubs compiled code calls (addresses in vmctx, or relocations in the image):
+ * Runtime stubs compiled code calls, always through their addresses in the vmctx (r15):
  *
  * - trap stub k (`call [r15 + VMCTX.trapStubs + 8*k]`): never returns. It records trap code k and
  *   the return address (the instruction after the call) in vmctx and unwinds to the entry

@@ -8,7 +8,7 @@ import { VMCTX_LAYOUT, VMCTX_SIZE, STUB_SLOTS, FUNCREF, TABLE_DESC } from './vmc
 import { TRAP_KINDS, TRAP_STUB_COUNT } from './traps.js';
 import { GPR, VMCTX_REG, MEMBASE_REG } from './regs.js';
 import { ARG_GPRS, ARG_REG_SLOTS, ARG_XMMS, SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, KERNEL_HOSTCALL_EXIT_SLOTS, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
-import { IMAGE_MAGIC, IMAGE_VERSION, RelocKind, RelocTarget, RuntimeSymbol, RUNTIME_SYMBOL_COUNT } from './image.js';
+import { IMAGE_MAGIC, IMAGE_VERSION } from './image.js';
 // The ring-0 WASI ids are a column of the one WASI call table, next to the implementations, so
 // that serving a call in ring 0 is one edit there (plus its C server), not a list here.
 import { WASI_FUNCTIONS } from '../jit/wasi/imports.js';
@@ -48,11 +48,7 @@ export function generateHeader(): string {
   for (const t of TRAP_KINDS) out.push(def(`KWASM_TRAP_${upper(t.name)}`, t.code, t.message));
   out.push(def('KWASM_TRAP_STUB_COUNT', TRAP_STUB_COUNT), '');
   out.push('/* Code image */');
-  out.push(def('KWASM_IMAGE_MAGIC', `0x${IMAGE_MAGIC.toString(16)}u`), def('KWASM_IMAGE_VERSION', IMAGE_VERSION));
-  for (const [k, v] of Object.entries(RelocKind)) out.push(def(`KWASM_RELOC_${upper(k)}`, v));
-  for (const [k, v] of Object.entries(RelocTarget)) out.push(def(`KWASM_RELOC_TARGET_${upper(k)}`, v));
-  for (const [k, v] of Object.entries(RuntimeSymbol)) out.push(def(`KWASM_SYM_${upper(k)}`, v));
-  out.push(def('KWASM_RUNTIME_SYMBOL_COUNT', RUNTIME_SYMBOL_COUNT), '');
+  out.push(def('KWASM_IMAGE_MAGIC', `0x${IMAGE_MAGIC.toString(16)}u`), def('KWASM_IMAGE_VERSION', IMAGE_VERSION), '');
   out.push(...hostIds(), '');
   out.push('#endif /* KWASM_ABI_H */', '');
   return out.join('\n');

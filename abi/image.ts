@@ -1,50 +1,19 @@
 // Code image: what the compiler produces and both loaders (user space jit/runtime, the kernel
-// module) consume. Position-independent machine code plus a small relocation list; everything the
-// code reaches at run time goes through r15 (vmctx) except the targets below.
+// module) consume. Position-independent machine code and its function table: direct calls are
+// rel32 inside the image and everything else the code reaches at run time goes through r15
+// (vmctx: memory, tables, globals, the trap and host-call stubs), so loading is a copy and the
+// image carries no relocations.
 //
 // Binary form (little endian), so the kernel module can read it without JSON:
-//   u32 magic 'KWIM', u32 version, u32 codeSize, u32 relocCount, u32 funcCount, u32 reserved
+//   u32 magic 'KWIM', u32 version, u32 codeSize, u32 reserved, u32 funcCount, u32 reserved
 //   code bytes, padded to 8
-//   relocCount x { u32 offset, u8 kind, u8 targetKind, u16 reserved, u32 target, i32 addend }
-//   funcCount  x { u32 offset, u32 size, u32 typeIndex, u32 reserved }
+//   funcCount x { u32 offset, u32 size, u32 typeIndex, u32 reserved }
+// Version 1 had a relocation count where the first reserved word is now, and the records after
+// the code; version 2 dropped them (nothing emitted any). The header keeps its size so a version 1
+// image is refused by its version, never misread, and the word stays zero.
 
 export const IMAGE_MAGIC = 0x4d49574b; // 'KWIM'
-export const IMAGE_VERSION = 1;
-
-/** How the relocated field is written. */
-export const RelocKind = {
-  /** 32-bit pc-relative: value = S + A - P, where P is the address of the 4-byte field. */
-  rel32: 1,
-  /** 64-bit absolute: value = S + A. */
-  abs64: 2,
-} as const;
-export type RelocKindName = keyof typeof RelocKind;
-
-/** What S is. */
-export const RelocTarget = {
-  /** a runtime stub: target = RuntimeSymbol */
-  runtime: 1,
-  /** a function of this image: target = function index within `functions` */
-  function: 2,
-} as const;
-export type RelocTargetName = keyof typeof RelocTarget;
-
-/**
- * Runtime symbols a relocation can name. 0..15 are the trap stubs by trap code, then the host
- * call stub. rel32 references to runtime symbols go through a veneer island the loader appends to
- * the code (`jmp [rip+0]; .quad addr`), because the stubs may be further than 2 GiB away.
- */
-export const RuntimeSymbol = { trapStub0: 0, hostCall: 16 } as const;
-export function trapStubSymbol(code: number): number { return RuntimeSymbol.trapStub0 + code; }
-export const RUNTIME_SYMBOL_COUNT = 17;
-
-export interface ImageReloc {
-  offset: number;
-  kind: RelocKindName;
-  targetKind: RelocTargetName;
-  target: number;
-  addend: number;
-}
+export const IMAGE_VERSION = 2;
 
 export interface ImageFunction {
   offset: number;
@@ -54,7 +23,6 @@ export interface ImageFunction {
 
 export interface CodeImage {
   code: Uint8Array;
-  relocs: ImageReloc[];
   functions: ImageFunction[];
   /**
    * Where the same code bytes lie in an open file (a compiled-code cache entry), page-aligned and
@@ -70,17 +38,7 @@ export function imageCodeLength(img: CodeImage): number {
   return img.file?.length ?? img.code.length;
 }
 
-const HEADER = 24, RELOC = 16, FUNC = 16;
-const kindName = (n: number): RelocKindName => {
-  const e = Object.entries(RelocKind).find(([, v]) => v === n);
-  if (!e) throw new Error(`image: bad reloc kind ${n}`);
-  return e[0] as RelocKindName;
-};
-const targetName = (n: number): RelocTargetName => {
-  const e = Object.entries(RelocTarget).find(([, v]) => v === n);
-  if (!e) throw new Error(`image: bad reloc target kind ${n}`);
-  return e[0] as RelocTargetName;
-};
+const HEADER = 24, FUNC = 16;
 
 export function encodeImage(img: CodeImage): Uint8Array {
   const out = new Uint8Array(encodedImageSize(img));
@@ -89,7 +47,7 @@ export function encodeImage(img: CodeImage): Uint8Array {
 }
 
 function encodedImageSize(img: CodeImage): number {
-  return HEADER + Math.ceil(img.code.length / 8) * 8 + img.relocs.length * RELOC + img.functions.length * FUNC;
+  return HEADER + Math.ceil(img.code.length / 8) * 8 + img.functions.length * FUNC;
 }
 
 /** encodeImage's bytes written into `out` at `base` (a serialized module embeds them without a copy). */
@@ -99,18 +57,9 @@ function writeImage(img: CodeImage, out: Uint8Array, base: number): void {
   dv.setUint32(0, IMAGE_MAGIC, true);
   dv.setUint32(4, IMAGE_VERSION, true);
   dv.setUint32(8, img.code.length, true);
-  dv.setUint32(12, img.relocs.length, true);
   dv.setUint32(16, img.functions.length, true);
   out.set(img.code, base + HEADER);
   let at = HEADER + codePadded;
-  for (const r of img.relocs) {
-    dv.setUint32(at, r.offset, true);
-    dv.setUint8(at + 4, RelocKind[r.kind]);
-    dv.setUint8(at + 5, RelocTarget[r.targetKind]);
-    dv.setUint32(at + 8, r.target, true);
-    dv.setInt32(at + 12, r.addend, true);
-    at += RELOC;
-  }
   for (const f of img.functions) {
     dv.setUint32(at, f.offset, true);
     dv.setUint32(at + 4, f.size, true);
@@ -120,17 +69,20 @@ function writeImage(img: CodeImage, out: Uint8Array, base: number): void {
 }
 
 /** An encoded image's header: code size, counts, and where code and tables lie in it. */
-export interface ImageLayout { codeSize: number; relocCount: number; funcCount: number; tablesAt: number; size: number }
+export interface ImageLayout { codeSize: number; funcCount: number; tablesAt: number; size: number }
 
 /** The first IMAGE_HEADER_SIZE bytes of an encoded image; `size` is the encoded length, or it is refused. */
 export function imageLayout(head: Uint8Array, size: number): ImageLayout {
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   if (head.length < HEADER || dv.getUint32(0, true) !== IMAGE_MAGIC) throw new Error('image: bad magic');
-  if (dv.getUint32(4, true) !== IMAGE_VERSION) throw new Error('image: unsupported version');
-  const codeSize = dv.getUint32(8, true), relocCount = dv.getUint32(12, true), funcCount = dv.getUint32(16, true);
+  const version = dv.getUint32(4, true);
+  if (version === 1) throw new Error('image: format version 1 (with relocation records) is no longer supported; recompile the module');
+  if (version !== IMAGE_VERSION) throw new Error(`image: format version ${version}, this build reads ${IMAGE_VERSION}`);
+  if (dv.getUint32(12, true) !== 0 || dv.getUint32(20, true) !== 0) throw new Error('image: reserved header field not zero');
+  const codeSize = dv.getUint32(8, true), funcCount = dv.getUint32(16, true);
   const tablesAt = HEADER + Math.ceil(codeSize / 8) * 8;
-  if (size !== tablesAt + relocCount * RELOC + funcCount * FUNC) throw new Error('image: truncated');
-  return { codeSize, relocCount, funcCount, tablesAt, size };
+  if (size !== tablesAt + funcCount * FUNC) throw new Error('image: truncated');
+  return { codeSize, funcCount, tablesAt, size };
 }
 export const IMAGE_HEADER_SIZE = HEADER;
 
@@ -142,29 +94,16 @@ export function decodeImage(bytes: Uint8Array): CodeImage {
   return { code, ...decodeImageTables(bytes.subarray(l.tablesAt), l) };
 }
 
-/** The relocation and function tables (the bytes from `tablesAt` on), checked against the code size. */
-export function decodeImageTables(tables: Uint8Array, l: ImageLayout): Pick<CodeImage, 'relocs' | 'functions'> {
+/** The function table (the bytes from `tablesAt` on). */
+export function decodeImageTables(tables: Uint8Array, l: ImageLayout): Pick<CodeImage, 'functions'> {
   const dv = new DataView(tables.buffer, tables.byteOffset, tables.byteLength);
-  const codeSize = l.codeSize, nr = l.relocCount, nf = l.funcCount;
+  const nf = l.funcCount;
   let at = 0;
-  const relocs: ImageReloc[] = [];
-  for (let i = 0; i < nr; i++, at += RELOC) {
-    relocs.push({
-      offset: dv.getUint32(at, true), kind: kindName(dv.getUint8(at + 4)), targetKind: targetName(dv.getUint8(at + 5)),
-      target: dv.getUint32(at + 8, true), addend: dv.getInt32(at + 12, true),
-    });
-  }
   const functions: ImageFunction[] = [];
   for (let i = 0; i < nf; i++, at += FUNC) {
     functions.push({ offset: dv.getUint32(at, true), size: dv.getUint32(at + 4, true), typeIndex: dv.getUint32(at + 8, true) });
   }
-  for (const r of relocs) {
-    const width = r.kind === 'rel32' ? 4 : 8;
-    if (r.offset + width > codeSize) throw new Error(`image: relocation at ${r.offset} outside code`);
-    if (r.targetKind === 'function' && r.target >= functions.length) throw new Error(`image: relocation to missing function ${r.target}`);
-    if (r.targetKind === 'runtime' && r.target >= RUNTIME_SYMBOL_COUNT) throw new Error(`image: unknown runtime symbol ${r.target}`);
-  }
-  return { relocs, functions };
+  return { functions };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,7 +180,7 @@ export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[
   if (paged !== image.code.length) {
     const code = new Uint8Array(paged).fill(0xcc);
     code.set(image.code);
-    image = { code, relocs: image.relocs, functions: image.functions };
+    image = { code, functions: image.functions };
   }
   const imageSize = encodedImageSize(image);
   const wasmSize = p.wasm ? p.wasm.length : 0;

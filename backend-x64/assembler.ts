@@ -49,19 +49,9 @@ export const BitOp = {
 } as const;
 export type BitOp = (typeof BitOp)[keyof typeof BitOp];
 
-/** A record for the loader. For `rel32`, write `S + addend - P` (P = code address + offset);
- *  for `abs64`, write `S + addend`. S = address of `target` (a symbol name or function index). */
-export interface Reloc {
-  offset: number;
-  kind: 'abs64' | 'rel32';
-  target: string | number;
-  addend: number;
-}
-
 export interface AssembledCode {
   /** Machine code followed by the constant pool. */
   code: Uint8Array;
-  relocs: Reloc[];
   /** Where instructions end and the constant pool (data) begins. */
   codeSize: number;
   /** Label id -> offset (-1 if never bound). */
@@ -140,7 +130,6 @@ const wOf = (size: Size): number => (size === 64 ? W : 0);
 const bytesOf = (size: Size): number => (size === 8 ? BYTE_REG | BYTE_RM : 0);
 
 export class Assembler extends Encoder {
-  private relocs: Reloc[] = [];
   private pool = new Map<string, PoolEntry>();
   private pool32 = new Map<number, Mem>(); // f32/bit-pattern fast lookups into `pool`
   private pool64 = new Map<number, Mem>(); // f64 values (not NaN, not +-0) into `pool`
@@ -152,7 +141,6 @@ export class Assembler extends Encoder {
   /** Forget everything but keep the buffer: reuse one Assembler for many functions. */
   reset(): void {
     this.resetEncoder();
-    this.relocs = [];
     this.pool.clear();
     this.pool32.clear();
     this.pool64.clear();
@@ -495,32 +483,8 @@ export class Assembler extends Encoder {
   callR(r: Gpr): void { this.rr(0, 0xff, 0, 2, r); }
   callM(m: Mem): void { this.rm(0, 0xff, 0, 2, m, 0); }
 
-  // ---- relocations ------------------------------------------------------------------
+  // ---- data ------------------------------------------------------------------------
 
-  /** call rel32 to an external target, patched by the loader (addend -4: relative to the next instruction). */
-  callReloc(target: string | number, addend = 0): void {
-    this.ensure(16);
-    this.buf[this.pos++] = 0xe8;
-    this.relocs.push({ offset: this.pos, kind: 'rel32', target, addend: addend - 4 });
-    this.emit32(0);
-  }
-  /** jmp rel32 to an external target (tail call), patched by the loader. */
-  jmpReloc(target: string | number, addend = 0): void {
-    this.ensure(16);
-    this.buf[this.pos++] = 0xe9;
-    this.relocs.push({ offset: this.pos, kind: 'rel32', target, addend: addend - 4 });
-    this.emit32(0);
-  }
-  /** movabs dst, <address of target + addend>, patched by the loader. */
-  movImm64Reloc(dst: Gpr, target: string | number, addend = 0): void {
-    const at = this.movImm64(dst, 0);
-    this.relocs.push({ offset: at, kind: 'abs64', target, addend });
-  }
-  /** 8 data bytes holding the absolute address of target + addend. */
-  dataAbs64(target: string | number, addend = 0): void {
-    this.relocs.push({ offset: this.pos, kind: 'abs64', target, addend });
-    this.emit64(0);
-  }
   /** 4 data bytes holding `label - base` (jump tables: base must already be bound). */
   dataLabelDelta32(label: Label, base: Label): void {
     const b = this.labelOffset(base);
@@ -735,7 +699,7 @@ export class Assembler extends Encoder {
       const name = this.labelName[l];
       if (name !== undefined && labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
     }
-    return { code: opts.take === true ? this.takeBytes() : this.bytes(), relocs: this.relocs.slice(), codeSize, labelOffsets, labelNames };
+    return { code: opts.take === true ? this.takeBytes() : this.bytes(), codeSize, labelOffsets, labelNames };
   }
 
   /**
@@ -743,7 +707,6 @@ export class Assembler extends Encoder {
    * label left unbound (pool entries, labels of code assembled elsewhere) for `appendPart`.
    */
   finishPart(): AssembledPart {
-    if (this.relocs.length !== 0) throw new Error(`assembler: a part cannot carry relocations (${this.relocs.length})`);
     const pool: AssembledPart['pool'] = [];
     for (const [key, e] of this.pool) pool.push({ label: e.label, key, size: e.size, lo: e.lo, hi: e.hi });
     const { offsets, names } = this.boundNames();

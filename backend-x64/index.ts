@@ -4,6 +4,6 @@ export * from './operands.js';
 export * from './labels.js';
 export * from './sse.js';
 export { CodeBuffer } from './code-buffer.js';
-export { Assembler, AluOp, ShiftOp, UnaryOp, BitOp, type Reloc, type AssembledCode, type AssembledPart } from './assembler.js';
+export { Assembler, AluOp, ShiftOp, UnaryOp, BitOp, type AssembledCode, type AssembledPart } from './assembler.js';
 // The disassembler (disasm.ts) is not re-exported: it loads capstone, which only
 // `compile --disasm` and tests need; importing it from here put capstone into every `run`.

@@ -1,7 +1,7 @@
 // Assembler throughput: instructions per second for a JIT-like mix (loads and
 // stores off the pinned memory base, ALU with registers and immediates,
 // compares and branches to labels, setcc/movzx, shifts, SSE with pooled
-// constants, runtime calls through relocations), emitted as many small
+// constants, runtime calls through the vmctx), emitted as many small
 // functions with one reused Assembler, the way the single-pass compiler will.
 // Baseline in the same run: keystone assembling the equivalent Intel text
 // (straight-line part), to show what a text-based assembler would cost.
@@ -17,6 +17,7 @@ const FUNCS = 2000;
 const BODY = 60; // loop iterations of the body below per function
 
 const vmField = mem(r15, 0x40);
+const vmStub = mem(r15, 0x140); // a runtime stub's address in the vmctx, as compiled code calls them
 const slot = (i: number) => mem(rbp, -8 * (i + 1));
 const heap = memIdx(r14, rsi, 1, 0x10);
 const regs: Gpr[] = [rax, rcx, rdx, rbx, rsi, rdi, r8, r9, r10, r11];
@@ -44,7 +45,7 @@ function emitFunction(a: Assembler): number {
     a.sseRR(SseOp.MULSD, xmm1, xmm0);
     a.jcc(Cond.E, (i & 1) === 0 ? trap : exit);  // forward branches
     n += 12;
-    if (i % 15 === 14) { a.callReloc('rt_stub'); a.movRM(64, r14, vmField); n += 2; }
+    if (i % 15 === 14) { a.callM(vmStub); a.movRM(64, r14, vmField); n += 2; }
   }
   a.aluMI(AluOp.CMP, 64, mem(r15, 0x10), 0); a.jcc(Cond.NE, top); n += 2; // loop back edge
   a.bind(trap); a.ud2(); n += 1;

@@ -573,7 +573,7 @@ function fromBits(t: ValType, b: bigint, owner?: KernelInstance): unknown {
 }
 
 
-/** The image as LOAD reads it; kwasm.ko applies its relocations (kmod/kwasm_reloc.c). */
+/** The image as LOAD reads it (abi/image.ts binary form; kwasm.ko copies the code). */
 function encodeImageOf(m: CompiledModule): Uint8Array {
   return encodeImage(m.image);
 }

@@ -2,7 +2,7 @@
 // range for the trap handler (which has room for only ~127 ranges, and a spec script loads
 // hundreds of small modules), carved into page-aligned pieces. Each piece is written while RW
 // and sealed RX before it runs: W^X holds page by page, as with the runtime's loadCode.
-// Images of this compiler carry no relocations (everything goes through r15), so loading is a copy,
+// Images carry no relocations (everything goes through r15), so loading is a copy,
 // or for code still in a cache entry (image.file) a private read+exec mapping of the file's pages:
 // only the pages that run are ever read, and nothing is written (never writable, W^X).
 import { mmapAnon, mmapFileFixed, munmap, mprotect, view, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
@@ -19,7 +19,6 @@ export class CodeArena {
   private used = 0n;
 
   load(img: CodeImage): PlacedCode {
-    if (img.relocs.length > 0) throw new Error('code arena: images with relocations are not supported');
     // a file-backed image's length is known without reading its code (`code` reads it on demand)
     const length = imageCodeLength(img);
     const size = BigInt(Math.ceil(Math.max(1, length) / PAGE_SIZE) * PAGE_SIZE);

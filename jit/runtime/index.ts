@@ -2,10 +2,9 @@
 //
 // API for the compiler / instantiation (everything else in this folder is internal):
 //
-//   const code = loadCode(image);          // abi/image.ts CodeImage -> RX memory, relocated against
-//                                          // the runtime stubs, registered for the trap handler
-//   // or loadCode(imageFromAssembled(asm.finish(), functions)) with Assembler relocations named
-//   // 'hostCall' / 'trap:<kind>' (rel32 or abs64) and numbers for functions of the same blob.
+//   const code = loadCode(image);          // abi/image.ts CodeImage -> RX memory (a copy: code
+//                                          // reaches the runtime stubs through r15), registered
+//                                          // for the trap handler
 //   runCall(vmctx, stack, code, slots, writeArgs, answer)  // run-loop.ts, see below
 //   requestInterrupt(vmctxAddrs);          // from a worker thread (timeouts): the next
 //                                          // loop-header/prologue check traps
@@ -27,7 +26,7 @@
 // registering).
 
 export { Trap, classifyFault } from './traps.js';
-export { loadCode, imageFromAssembled, LoadedCode, runtimeSymbolByName, findCode } from './code-memory.js';
+export { loadCode, LoadedCode, findCode } from './code-memory.js';
 export { LinearMemory, WASM_PAGE, MAX_PAGES, RESERVATION } from './linear-memory.js';
 export { WasmStack } from './stack.js';
 export { Vmctx } from './vmctx.js';

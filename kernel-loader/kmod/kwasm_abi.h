@@ -126,14 +126,7 @@
 
 /* Code image */
 #define KWASM_IMAGE_MAGIC                        0x4d49574bu
-#define KWASM_IMAGE_VERSION                      1
-#define KWASM_RELOC_REL32                        1
-#define KWASM_RELOC_ABS64                        2
-#define KWASM_RELOC_TARGET_RUNTIME               1
-#define KWASM_RELOC_TARGET_FUNCTION              2
-#define KWASM_SYM_TRAP_STUB0                     0
-#define KWASM_SYM_HOST_CALL                      16
-#define KWASM_RUNTIME_SYMBOL_COUNT               17
+#define KWASM_IMAGE_VERSION                      2
 
 /* Imports kwasm.ko serves in ring 0 (module description funcs[i].host; 0 = exit to user space) */
 #define KWASM_HOST_NONE                          0

@@ -73,9 +73,4 @@ void kwasm_refs_host_out(struct kwasm_instance *in, u32 idx, u64 *hslots, u32 n)
 int kwasm_refs_host_in(struct kwasm_instance *in, u32 idx, u64 *hslots, u32 n);
 long kwasm_ioc_global(struct kwasm_instance *in, void __user *uarg);
 
-/* kwasm_reloc.c: the image's relocations, checked (before allocation) and applied (code RW+NX). */
-int kwasm_reloc_check(const u8 *rel, u32 nrelocs, u32 code_len, const struct kwasm_func *funcs, u32 nfuncs,
-		      u32 *extra, u32 *used);
-int kwasm_reloc_apply(struct kwasm_instance *in, const u8 *rel, u32 nrelocs, u32 used);
-
 #endif /* KWASM_INTERNAL_H */

@@ -47,9 +47,9 @@ struct kwasm_version {
 
 /*
  * KWASM_IOC_LOAD: one compiled image (abi/image.ts binary form) + its memory. 88 bytes.
- * Relocations are applied (kwasm_reloc.c: rel32/abs64 against the image's functions and the
- * kernel's runtime stubs, rel32 to a stub through a veneer after the code); any bad relocation
- * is -EINVAL. The module description (desc_ptr/desc_len, optional) gives the function index
+ * The image carries no relocations (code reaches the kernel's stubs through r15): its code is
+ * copied; an image of another version or with a nonzero reserved header word is -EINVAL.
+ * The module description (desc_ptr/desc_len, optional) gives the function index
  * space, canonical type ids, globals and tables with their initial contents, in the layout
  * below; user space evaluates every constant expression and element segment, the kernel checks
  * every count, index and offset and turns function indices into funcref record addresses. Data

@@ -340,9 +340,12 @@ static void instance_free(struct kwasm_instance *in)
 	atomic_long_dec(&live_instances);
 }
 
-/* Image header (abi/image.ts): magic, version, codeSize, relocCount, funcCount, reserved. */
+/*
+ * Image header (abi/image.ts): magic, version, codeSize, reserved, funcCount, reserved. Images
+ * carry no relocations (code reaches the stubs through r15), so loading is a copy; a version 1
+ * image (relocation count at +12) fails the version check, and both reserved words must be 0.
+ */
 #define IMG_HEADER 24
-#define IMG_RELOC 16
 #define IMG_FUNC 16
 
 static u32 rd32(const u8 *p)
@@ -352,22 +355,20 @@ static u32 rd32(const u8 *p)
 
 static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 {
-	u32 code_len, nrelocs, nfuncs, i, extra, used;
+	u32 code_len, nfuncs, i;
 	u64 code_padded, want;
-	const u8 *rel, *f;
-	int err;
+	const u8 *f;
 
 	if (len < IMG_HEADER || rd32(img) != KWASM_IMAGE_MAGIC || rd32(img + 4) != KWASM_IMAGE_VERSION)
 		return -EINVAL;
 	code_len = rd32(img + 8);
-	nrelocs = rd32(img + 12);
 	nfuncs = rd32(img + 16);
 	/* a module without functions (only globals, say) has an empty image: still one int3 page */
-	if (rd32(img + 20) != 0)
+	if (rd32(img + 12) != 0 || rd32(img + 20) != 0)
 		return -EINVAL;
 	/* u32 counts in u64 arithmetic cannot overflow */
 	code_padded = ALIGN((u64)code_len, 8);
-	want = IMG_HEADER + code_padded + (u64)nrelocs * IMG_RELOC + (u64)nfuncs * IMG_FUNC;
+	want = IMG_HEADER + code_padded + (u64)nfuncs * IMG_FUNC;
 	if (want != len)
 		return -EINVAL;
 
@@ -375,8 +376,7 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	in->funcs = kvcalloc(max(nfuncs, 1u), sizeof(*in->funcs), GFP_KERNEL);
 	if (!in->funcs)
 		return -ENOMEM;
-	rel = img + IMG_HEADER + code_padded;	/* relocations, then the function table */
-	f = rel + (size_t)nrelocs * IMG_RELOC;
+	f = img + IMG_HEADER + code_padded;	/* the function table */
 	for (i = 0; i < nfuncs; i++, f += IMG_FUNC) {
 		u32 off = rd32(f), size = rd32(f + 4);
 
@@ -386,13 +386,9 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 		in->funcs[i].size = size;
 	}
 	in->nfuncs = nfuncs;
-	/* kwasm_reloc.c: every relocation checked before anything runs; room for its veneers */
-	err = kwasm_reloc_check(rel, nrelocs, code_len, in->funcs, nfuncs, &extra, &used);
-	if (err)
-		return err;
 
 	in->code_len = code_len;
-	in->code_bytes = PAGE_ALIGN((size_t)max(code_len + extra, 1u));
+	in->code_bytes = PAGE_ALIGN((size_t)max(code_len, 1u));
 	in->code = vmalloc(in->code_bytes);
 	if (!in->code)
 		return -ENOMEM;
@@ -400,8 +396,7 @@ static int parse_image(struct kwasm_instance *in, const u8 *img, u64 len)
 	/* int3 padding: a stray jump past the end traps instead of running leftovers */
 	memset(in->code, 0xcc, in->code_bytes);
 	memcpy(in->code, img + IMG_HEADER, code_len);
-	err = kwasm_reloc_apply(in, rel, nrelocs, used);
-	return err ? err : code_set_exec(in->code, in->code_bytes, true);
+	return code_set_exec(in->code, in->code_bytes, true);
 }
 
 static bool all_zero(const u64 *w, size_t n)

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { generateHeader, repoRoot, HEADER_PATH } from '../../abi/gen-header.js';
 import { VMCTX, VMCTX_LAYOUT, VMCTX_SIZE } from '../../abi/vmctx.js';
 import { TRAP_KINDS, TrapCode, TRAP_STUB_COUNT } from '../../abi/traps.js';
-import { encodeImage, decodeImage, type CodeImage } from '../../abi/image.js';
+import { encodeImage, decodeImage, IMAGE_VERSION, type CodeImage } from '../../abi/image.js';
 import { ARG_GPRS, ARG_REG_SLOTS, ARG_XMMS, argRegister, V128_CODE } from '../../abi/calling-convention.js';
 import { ALLOCATABLE_GPRS, ALLOCATABLE_XMMS, GPR } from '../../abi/regs.js';
 
@@ -71,15 +71,19 @@ test('trap codes are dense, unique, and fit the stub table', () => {
   assert.is(TrapCode.memoryOutOfBounds, 2);
 });
 
-test('code image round-trips and rejects relocations outside the code', () => {
+test('code image round-trips; a version 1 image (relocation records) and nonzero reserved words are refused by name', () => {
   const img: CodeImage = {
     code: new Uint8Array([0xe8, 0, 0, 0, 0, 0xc3, 0x90]),
-    relocs: [{ offset: 1, kind: 'rel32', targetKind: 'runtime', target: 16, addend: -4 }],
     functions: [{ offset: 0, size: 7, typeIndex: 3 }],
   };
-  assert.equal(decodeImage(encodeImage(img)), img);
-  const bad = encodeImage({ ...img, relocs: [{ ...img.relocs[0]!, offset: 5 }] });
-  assert.throws(() => decodeImage(bad), /outside code/);
+  const bytes = encodeImage(img);
+  assert.equal(decodeImage(bytes), img);
+  assert.is(bytes.length, 24 + 8 + 16); // header, code padded to 8, one function record
+  const word = (at: number, v: number): Uint8Array => { const b = bytes.slice(); new DataView(b.buffer).setUint32(at, v, true); return b; };
+  assert.throws(() => decodeImage(word(4, 1)), /format version 1 \(with relocation records\) is no longer supported/);
+  assert.throws(() => decodeImage(word(4, IMAGE_VERSION + 1)), new RegExp(`format version ${IMAGE_VERSION + 1}, this build reads ${IMAGE_VERSION}`));
+  assert.throws(() => decodeImage(word(12, 1)), /reserved header field not zero/); // version 1's relocation count
+  assert.throws(() => decodeImage(word(20, 1)), /reserved header field not zero/);
 });
 
 test.run();

@@ -1,25 +1,14 @@
-// The non-instruction parts of backend-x64: relocation records (patched here
-// the way a loader would, then checked by decoding), the constant pool
-// (dedup, alignment, values, RIP references), align(), buffer growth and
-// reuse, and the disassembly listing format.
+// The non-instruction parts of backend-x64: the constant pool (dedup,
+// alignment, values, RIP references), align(), buffer growth and reuse, and
+// the disassembly listing format.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Assembler, AluOp, SseOp, Cond, mem, rax, rcx, rdi, r11, rsp, rbp, xmm0, xmm1, xmm15, type Reloc, type Gpr,
+  Assembler, AluOp, SseOp, Cond, mem, rax, rcx, rdi, rsp, xmm0, xmm1, xmm15, type Gpr,
 } from '../../backend-x64/index.js';
 import { initDisasm, decode, disassemble } from '../../backend-x64/disasm.js';
 
 test.before(async () => { await initDisasm(); });
-
-/** What a loader does: write each relocation for a code image placed at `base`. */
-function applyRelocs(code: Uint8Array, relocs: Reloc[], base: bigint, symbols: Record<string, bigint>): void {
-  const v = new DataView(code.buffer, code.byteOffset, code.byteLength);
-  for (const r of relocs) {
-    const s = symbols[String(r.target)];
-    if (r.kind === 'abs64') v.setBigUint64(r.offset, BigInt.asUintN(64, s + BigInt(r.addend)), true);
-    else v.setInt32(r.offset, Number(s + BigInt(r.addend) - (base + BigInt(r.offset))), true);
-  }
-}
 
 test('finish({ take: true }): the same code as finish(), handed over without a copy; the Assembler starts over empty', () => {
   const build = (): Assembler => {
@@ -42,33 +31,6 @@ test('finish({ take: true }): the same code as finish(), handed over without a c
   a.ret();
   assert.equal(Array.from(a.finish().code), [0xc3]);
   assert.is(taken.code[taken.code.length - 1], copied.code[copied.code.length - 1], 'the taken code is not overwritten by later use');
-});
-
-test('relocations: rel32 calls/jumps and abs64 immediates patch to the right addresses', () => {
-  const a = new Assembler();
-  a.push(rbp);
-  a.callReloc('memmove');
-  a.movImm64Reloc(r11, 'vmctx', 0x40);
-  a.callReloc(7);             // another wasm function by index
-  a.jmpReloc('trap_stub', 3);
-  a.dataAbs64('table', -8);
-  const out = a.finish();
-  assert.equal(out.relocs.map((r) => [r.offset, r.kind, r.target, r.addend]), [
-    [2, 'rel32', 'memmove', -4], [8, 'abs64', 'vmctx', 0x40], [17, 'rel32', 7, -4], [22, 'rel32', 'trap_stub', -1], [26, 'abs64', 'table', -8],
-  ]);
-  const base = 0x7f0000001000n;
-  const sym = { memmove: 0x7f00_1234_5678n, vmctx: 0x5555_0000_0000n, 7: base + 0x800n, trap_stub: base - 0x100n, table: 0x1000n };
-  applyRelocs(out.code, out.relocs, base, sym);
-  const ds = decode(out.code.subarray(0, 26), Number(base));
-  const texts = ds.map((d) => `${d.mnemonic} ${d.operands}`);
-  assert.equal(texts, [
-    'push rbp',
-    `call 0x${sym.memmove.toString(16)}`,
-    `movabs r11, 0x${(sym.vmctx + 0x40n).toString(16)}`,
-    `call 0x${sym[7].toString(16)}`,
-    `jmp 0x${(sym.trap_stub + 3n).toString(16)}`,
-  ]);
-  assert.is(new DataView(out.code.buffer).getBigUint64(26, true), 0x1000n - 8n);
 });
 
 test('constant pool: deduplicated, naturally aligned, values exact, RIP operands point at them', () => {

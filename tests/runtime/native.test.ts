@@ -95,7 +95,7 @@ test('W^X: compiled code and the runtime .so are never writable and executable',
   a.movRI(32, rax, 7);
   a.ret();
   const out = a.finish();
-  const code = loadCode({ code: out.code, relocs: [], functions: [{ offset: 0, size: out.codeSize, typeIndex: 0 }] });
+  const code = loadCode({ code: out.code, functions: [{ offset: 0, size: out.codeSize, typeIndex: 0 }] });
   assert.is(mapsLine(code.base), 'r-xp');
   const ctx = new ExecContext({ memory: { initial: 1 } });
   assert.equal(ctx.call(code.functionAddress(0), { params: [], results: ['i32'] }, []), [7]);
@@ -156,7 +156,7 @@ test('a signal whose previous action was SIG_DFL still has its default effect', 
 test('in the same child setup, a fault in compiled code is a trap and the process exits normally', () => {
   const r = child(`
     const ctx = new ExecContext({ memory: { initial: 1 } });
-    const code = rt.loadCode({ code: new Uint8Array([0x41, 0x8b, 0x86, 0, 0, 1, 0, 0xc3]), relocs: [], functions: [{ offset: 0, size: 8, typeIndex: 0 }] });
+    const code = rt.loadCode({ code: new Uint8Array([0x41, 0x8b, 0x86, 0, 0, 1, 0, 0xc3]), functions: [{ offset: 0, size: 8, typeIndex: 0 }] });
     try { ctx.call(code.functionAddress(0), { params: [], results: ['i32'] }, []); } catch (e) { console.log(e.name, e.message); }`);
   assert.is(r.status, 0, String(r.stderr));
   assert.match(String(r.stdout), /Trap out of bounds memory access/);

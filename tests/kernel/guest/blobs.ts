@@ -15,7 +15,7 @@ export function image(...funcs: number[][]): Uint8Array {
     code.push(...f);
     return { offset, size: f.length, typeIndex: 0 };
   });
-  return encodeImage({ code: Uint8Array.from(code), relocs: [], functions });
+  return encodeImage({ code: Uint8Array.from(code), functions });
 }
 
 export const RET42 = [0xb8, ...le32(42), 0xc3]; // mov eax, 42; ret

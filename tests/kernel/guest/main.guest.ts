@@ -2,7 +2,7 @@
 // guest-side uvu suite in one node process, because starting node under TCG costs ~2 s.
 // uvu prints one Total/Passed summary for all of them; the host suite parses it.
 import ring0 from './ring0.guest.js';
-import reloc from './reloc.guest.js';
+import image from './image.guest.js';
 import guard from './guard.guest.js';
 import fuzz from './fuzz.guest.js';
 import interrupt from './interrupt.guest.js';
@@ -15,7 +15,7 @@ import netServers from './net-servers.guest.js';
 import differential from './differential.guest.js';
 
 ring0.run();
-reloc.run();
+image.run();
 guard.run();
 interrupt.run();
 fuzz.run();
