@@ -7,7 +7,7 @@
 // walk never lets ring 0 open a file outside the directory.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -138,7 +138,9 @@ function sandbox(): { root: string; outside: string } {
   // atime after mtime and ctime and not older than a day: relatime leaves it alone on a read, so
   // a read in one mode cannot change what the other mode's fd_filestat_get reports
   const later = new Date(Date.now() + 3_600_000);
-  for (const f of ['f.txt', 'sub/g.txt', 'big.bin', 'noperm.txt']) utimesSync(join(root, f), later, new Date(Date.now() - 60_000));
+  for (const f of ['f.txt', 'sub/g.txt', 'big.bin', 'noperm.txt', 'utf-\u00e9.txt', '../outside/secret.txt']) {
+    utimesSync(join(root, f), later, new Date(Date.now() - 60_000));
+  }
   return { root, outside };
 }
 
@@ -191,6 +193,8 @@ test('path_open/fd_filestat_get/fd_pread: every case answers as user mode; the p
   const bytes = wat(SRC);
   const opts = { args: ['files'], preopens: { '/sandbox': root } };
   const u = userMode(bytes, opts), k = kernelMode(bytes, opts);
+  // a writer on the FIFO, so that user space's blocking open of it (ring 0 never opens one) returns
+  const fifoWriter = openSync(join(root, 'fifo'), constants.O_RDWR | constants.O_NONBLOCK);
   try {
     const cases: Array<[string, number, bigint, number, boolean]> = [];
     for (const p of SERVED) cases.push([p, 0, FILE_READ_RIGHTS, 0, true], [p, 1, READ_SEEK_STAT, -1, true]);
@@ -220,6 +224,7 @@ test('path_open/fd_filestat_get/fd_pread: every case answers as user mode; the p
     };
     assert.equal(more(k), more(u));
   } finally {
+    closeSync(fifoWriter);
     u.close();
     k.close();
   }
@@ -251,6 +256,22 @@ test('ring 0 numbers opened files as user mode does (the lowest free fd) and use
     assert.is(k.call('open', 5, 0, 0, -1n, 0, 16), Errno.SUCCESS);
     assert.is(k.read(16, 4).readUInt32LE(0), 8, 'after 3..7: user space adopted ring 0\'s files');
     assert.is(k.exits(), exits + 1);
+  } finally {
+    u.close();
+    k.close();
+  }
+});
+
+test('fd_tell and fd_pread on a socket entry answer as user mode (fs.ts requireFile: ESPIPE; NOTCAPABLE without FD_SEEK)', () => {
+  const bytes = wat(SRC);
+  const u = userMode(bytes, { args: ['files'], listeners: [{ port: 0 }] });
+  const k = kernelMode(bytes, { args: ['files'], listeners: [{ port: 0 }] });
+  try {
+    const exits = k.exits();
+    const both = (m: Mode): number[] => [m.call('tell', 3), m.call('pread', 3, 1024, 8, 0n), m.call('stat', 3, 64), m.read(80, 1)[0] as number];
+    assert.equal(both(k), both(u));
+    assert.equal(both(u).slice(0, 3), [Errno.SPIPE, Errno.NOTCAPABLE, Errno.SUCCESS]);
+    assert.is(k.exits(), exits, 'answered in ring 0');
   } finally {
     u.close();
     k.close();
