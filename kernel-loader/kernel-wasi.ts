@@ -12,13 +12,18 @@
 // WASIExit (kernel-loader/loader.ts).
 //
 // Sockets (issue #15) are socket entries to the kernel, which serves sock_*, reads, writes and
-// polls on them. A connection the kernel accepts is a new host fd of this process and a new
-// entry of the kernel's table; the next pull adopts both. Socket entries we own are pushed with
-// CLOSE_HOST: the kernel's fd_close closes the host fd too (a server that never leaves ring 0
-// would otherwise pile up closed connections until the end of the run), so a pull forgets such
-// an entry without closing its host fd, whose number may already be in use again.
+// polls on them. A connection the kernel accepts, or a file its path_open opens (the read-only
+// case jit/runtime's native serveOpen serves), is a new host fd of this process and a new entry
+// of the kernel's table; the next pull adopts both. Socket entries we own, and files until a
+// push of ours (which sends files as plain entries: user space closes those, reporting close(2)'s
+// errors as user mode does), are CLOSE_HOST: the kernel's fd_close closes the host fd too (a
+// server that never leaves ring 0 would otherwise pile up closed connections and files until the
+// end of the run), so a pull forgets such an entry without closing its host fd, whose number may
+// already be in use again.
+// An entry is the same one across a pull while its host fd, kind and rights are: ring 0 may
+// close a file and open another at the same wasm fd on the same host fd number.
 import type { WASI, FdMirror } from '../jit/wasi/index.js';
-import { socketEntry, type FdEntry } from '../jit/wasi/fd-table.js';
+import { openedFileEntry, socketEntry, type FdEntry } from '../jit/wasi/fd-table.js';
 import { WASI_MODULE } from '../jit/wasi/imports.js';
 import { Fdflags, Filetype } from '../jit/wasi/layout.js';
 import { FdEntryFlag, FdKindCode, MAX_ARGS_BYTES, MAX_KERNEL_FDS, type KernelFdEntry, type KwasmDevice } from './ioctl.js';
@@ -42,10 +47,19 @@ function kernelEntry(fd: number, e: FdEntry): KernelFdEntry | undefined {
 const key = (l: readonly KernelFdEntry[]): string =>
   l.map((e) => `${e.fd}:${e.hostFd}:${e.kind}:${e.eflags}:${e.filetype}:${e.fdflags}:${e.rightsBase}:${e.rightsInheriting}:${e.position}`).join(',');
 
-/** jit/wasi's entry for a socket the kernel accepted (non-blocking on the host, as sock.ts accepts; ours to close). */
-function adopted(k: KernelFdEntry): FdEntry {
-  return socketEntry(k.hostFd, (k.fdflags & Fdflags.NONBLOCK) !== 0);
+/**
+ * jit/wasi's entry for one the kernel made: a socket it accepted (non-blocking on the host, as
+ * sock.ts accepts) or a file its path_open opened; ours to close. Undefined for anything else.
+ */
+function adopted(k: KernelFdEntry): FdEntry | undefined {
+  if (k.kind === FdKindCode.socket) return socketEntry(k.hostFd, (k.fdflags & Fdflags.NONBLOCK) !== 0);
+  if (k.kind === FdKindCode.file) return openedFileEntry(k.hostFd, k.rightsBase, k.rightsInheriting);
+  return undefined;
 }
+
+/** The same entry on both sides of a pull (see the top comment). */
+const same = (a: KernelFdEntry | undefined, b: KernelFdEntry): boolean =>
+  a !== undefined && a.hostFd === b.hostFd && a.kind === b.kind && a.rightsBase === b.rightsBase && a.rightsInheriting === b.rightsInheriting;
 
 export class KernelWasi implements FdMirror {
   private device: KwasmDevice | undefined;
@@ -87,14 +101,15 @@ export class KernelWasi implements FdMirror {
     const now = new Map(entries.map((e) => [e.fd, e]));
     // closed in ring 0 (and maybe the number reused by an accept there since)
     for (const [fd, was] of this.kernelFds) {
-      if (now.get(fd)?.hostFd === was.hostFd || !fds.has(fd)) continue;
+      if (same(now.get(fd), was) || !fds.has(fd)) continue;
       const e = fds.get(fd);
       if (was.eflags & FdEntryFlag.CLOSE_HOST) e.ownsHostFd = false; // the kernel closed it
       try { fds.close(fd); } catch { /* as user mode's fd_close would have failed: nothing to undo */ }
     }
     for (const k of entries) {
-      if (this.kernelFds.get(k.fd)?.hostFd !== k.hostFd || !fds.has(k.fd)) {
-        if (k.kind === FdKindCode.socket) fds.set(k.fd, adopted(k)); // accepted in ring 0
+      if (!same(this.kernelFds.get(k.fd), k) || !fds.has(k.fd)) {
+        const e = adopted(k); // accepted or opened in ring 0
+        if (e !== undefined) fds.set(k.fd, e);
         continue;
       }
       const e = fds.get(k.fd);

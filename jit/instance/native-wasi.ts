@@ -15,7 +15,7 @@ import { I32, I64, type FuncType } from '../frontend/types.js';
 import { errnoFromNodeCode, NATIVE_SERVERS, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
 import { FastFdWrite, FAST_FD, FDSTAT_DIR, type MirroredFd } from '../runtime/fast-fd-write.js';
 import { FAST_TABLE } from '../runtime/trampolines.js';
-import { socketEntry, type FdEntry } from '../wasi/fd-table.js';
+import { openedFileEntry, socketEntry, type FdEntry } from '../wasi/fd-table.js';
 import { Fdflags, Filetype, Rights } from '../wasi/layout.js';
 import type { Instance, ImportObject } from './loader.js';
 
@@ -197,9 +197,5 @@ function mirrored(e: FdEntry): MirroredFd {
 /** jit/wasi's entry for an fd the stub made: an accepted socket (sock.ts socketEntry) or a file path_open opened. */
 function adopted(m: MirroredFd): FdEntry {
   if ((m.bits & FAST_FD.SOCKET) !== 0) return socketEntry(m.hostFd, (m.bits & FAST_FD.NONBLOCK) !== 0);
-  // hostPath stays empty: the stub never had the path as a host string, and nothing reads a file's
-  return {
-    kind: 'file', hostFd: m.hostFd, ownsHostFd: true, filetype: Filetype.REGULAR_FILE,
-    rightsBase: m.rights, rightsInheriting: m.inheriting, flags: 0, position: 0n, hostPath: '',
-  };
+  return openedFileEntry(m.hostFd, m.rights, m.inheriting);
 }

@@ -90,6 +90,18 @@ export function socketEntry(hostFd: number, nonblock: boolean, owned = true): Fd
   };
 }
 
+/**
+ * A regular file a native server opened for path_open (the user-space stub, kwasm.ko) with
+ * path_open's rights; ours to close. hostPath stays empty: neither had the path as a host
+ * string, and nothing reads a file's.
+ */
+export function openedFileEntry(hostFd: number, rightsBase: bigint, rightsInheriting: bigint): FdEntry {
+  return {
+    kind: 'file', hostFd, ownsHostFd: true, filetype: Filetype.REGULAR_FILE,
+    rightsBase, rightsInheriting, flags: 0, position: 0n, hostPath: '',
+  };
+}
+
 export function preopenEntry(hostFd: number, hostPath: string, guestName: string): FdEntry {
   return {
     kind: 'dir', hostFd, ownsHostFd: true, filetype: Filetype.DIRECTORY,

@@ -150,6 +150,9 @@
 #define KWASM_HOST_WASI_SOCK_RECV                18 /* sock_recv(i32, i32, i32, i32, i32, i32) -> i32 */
 #define KWASM_HOST_WASI_SOCK_SEND                19 /* sock_send(i32, i32, i32, i32, i32) -> i32 */
 #define KWASM_HOST_WASI_SOCK_SHUTDOWN            20 /* sock_shutdown(i32, i32) -> i32 */
-#define KWASM_HOST_COUNT                         21
+#define KWASM_HOST_WASI_FD_FILESTAT_GET          21 /* fd_filestat_get(i32, i32) -> i32 */
+#define KWASM_HOST_WASI_FD_PREAD                 22 /* fd_pread(i32, i32, i32, i64, i32) -> i32 */
+#define KWASM_HOST_WASI_PATH_OPEN                23 /* path_open(i32, i32, i32, i32, i32, i64, i64, i32, i32) -> i32 */
+#define KWASM_HOST_COUNT                         24
 
 #endif /* KWASM_ABI_H */

@@ -44,7 +44,7 @@ struct kwasm_instance {
 #define VM64(v, f) (*(u64 *)((v) + KWASM_VMCTX_##f))
 #define VM32(v, f) (*(u32 *)((v) + KWASM_VMCTX_##f))
 
-/* kwasm_wasi.c: serves import `host` (KWASM_HOST_*) in ring 0 with its slots `a` (at least 8,
+/* kwasm_wasi.c: serves import `host` (KWASM_HOST_*) in ring 0 with its slots `a` (at least 9,
  * result in a[0]); false = exit to user space. */
 bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadline);
 /* kwasm_wasi.c: KWASM_IOC_SET_FDS / GET_FDS / SET_ARGS (file lock held); the instance's free. */

@@ -760,12 +760,12 @@ static long host_call_failed(struct kwasm_instance *in)
 }
 
 /*
- * Builtins and the kernel's own imports take at most this many slots. They are served from a
- * zero-filled copy, so an import whose declared signature is shorter than what the kernel
- * handler reads (a description naming fd_write for a () -> () import) reads zeros, never past
- * the wasm stack.
+ * Builtins and the kernel's own imports take at most this many slots (path_open's 9 arguments).
+ * They are served from a zero-filled copy, so an import whose declared signature is shorter
+ * than what the kernel handler reads (a description naming fd_write for a () -> () import)
+ * reads zeros, never past the wasm stack.
  */
-#define KWASM_SERVED_SLOTS 8
+#define KWASM_SERVED_SLOTS 9
 
 /*
  * Runs until the wasm returns, traps, or stops at a host call the kernel does not serve (left

@@ -249,9 +249,9 @@ static int kwait_one(struct file *f, __poll_t events, ktime_t deadline)
 /*
  * close(2) releases a file through task work, which runs when the task returns to user space;
  * a server that never leaves the ioctl would keep every closed connection open (no FIN to the
- * client, the socket's memory held) until the invoke ends. So a closed socket's last reference
- * is dropped by a worker thread (__fput_sync is for kernel threads), released at once. Other
- * files are closed as close(2) does (filp_close: ->flush, locks).
+ * client, the socket's memory held) and every closed file held until the invoke ends. So close(2)'s
+ * own part (filp_close: ->flush, POSIX locks) runs here on an extra reference, and the last
+ * reference is dropped by a worker thread (__fput_sync is for kernel threads): released at once.
  */
 static struct workqueue_struct *close_wq;
 
@@ -275,15 +275,12 @@ void kwasm_close_host(u32 fd)
 
 	if (!f)
 		return;
-	if (!sock_from_file(f)) {
-		filp_close(f, current->files);
-		return;
-	}
 	d = kmalloc(sizeof(*d), GFP_KERNEL);
-	if (!d) {
-		fput(f);	/* released when the ioctl returns */
+	if (d)
+		get_file(f);	/* filp_close's fput is then not the last */
+	filp_close(f, current->files);	/* without d: released when the ioctl returns */
+	if (!d)
 		return;
-	}
 	INIT_WORK(&d->work, deferred_fput_work);
 	d->file = f;
 	queue_work(close_wq, &d->work);
@@ -500,7 +497,7 @@ int kwasm_sock_shutdown(struct kwasm_instance *in, struct kwasm_wasi *w, const u
 }
 
 /* The lowest free wasm fd (as FdTable.add), the table grown to hold it; KWASM_MAX_FDS if none. */
-static u32 table_slot(struct kwasm_wasi *w)
+u32 kwasm_table_slot(struct kwasm_wasi *w)
 {
 	struct kwasm_wfd *fds;
 	u32 fd, n;
@@ -550,7 +547,7 @@ int kwasm_sock_accept(struct kwasm_instance *in, struct kwasm_wasi *w, const u64
 	if (!p)
 		return WASI_EFAULT;
 	nonblock = e->flags & WASI_FDFLAG_NONBLOCK;
-	slot = table_slot(w);	/* may move the table: e is not used below */
+	slot = kwasm_table_slot(w);	/* may move the table: e is not used below */
 	if (slot >= KWASM_MAX_FDS)
 		return TO_USER;
 	sock = entry_socket(kwasm_wasi_fd(w, (u32)a[0]), &f);

@@ -48,10 +48,8 @@ u8 *kwasm_guest(struct kwasm_instance *in, u64 ptr, u64 len)
 }
 
 /* As jit/wasi/fd-table.ts filetypeOf: FIFOs are UNKNOWN, any socket SOCKET_STREAM. */
-static u8 filetype_of(struct file *f)
+u8 kwasm_filetype(umode_t m)
 {
-	umode_t m = file_inode(f)->i_mode;
-
 	return S_ISREG(m) ? 4 : S_ISDIR(m) ? 3 : S_ISLNK(m) ? 7 : S_ISCHR(m) ? 2 :
 	       S_ISBLK(m) ? 1 : S_ISSOCK(m) ? 6 : WASI_FILETYPE_UNKNOWN;
 }
@@ -86,7 +84,7 @@ static struct kwasm_wasi *wasi_of(struct kwasm_instance *in)
 		e->rights_base = WASI_STREAM_RIGHTS;
 		e->filetype = WASI_FILETYPE_CHARACTER_DEVICE;
 		if (f) {
-			e->filetype = filetype_of(f);
+			e->filetype = kwasm_filetype(file_inode(f)->i_mode);
 			fput(f);
 		}
 	}
@@ -303,24 +301,41 @@ static int sock_rw_call(struct kwasm_instance *in, struct kwasm_wfd *e, const u6
 	return WASI_ESUCCESS;
 }
 
-/* fd_read / fd_write (fd, iovs, iovs_len, nptr) on a table entry, as jit/wasi/fs.ts. */
-static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool write, ktime_t deadline)
+/* fs.ts requireFile: streams and sockets cannot seek (ESPIPE), directories have no offset (EBADF). */
+static int require_file(struct kwasm_wfd *e)
+{
+	return e->kind == KWASM_FD_STREAM || e->kind == KWASM_FD_SOCKET ? WASI_ESPIPE :
+	       e->kind == KWASM_FD_DIR ? WASI_EBADF : 0;
+}
+
+/*
+ * fd_read / fd_write (fd, iovs, iovs_len, nptr) on a table entry, as jit/wasi/fs.ts; with `pread`,
+ * fd_pread (fd, iovs, iovs_len, offset: u64, nptr): FD_READ and FD_SEEK, files only, each buffer
+ * read at offset + the bytes read before it (EFBIG past 2^53 - 1, as fs.ts maxSafe), the entry's
+ * position untouched.
+ */
+static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, bool write, bool pread,
+		   ktime_t deadline)
 {
 	struct kwasm_wfd *e = kwasm_wasi_fd(w, a[0]);
+	u64 need = write ? WASI_RIGHT_FD_WRITE : pread ? WASI_RIGHT_FD_READ | WASI_RIGHT_FD_SEEK : WASI_RIGHT_FD_READ;
 	u32 n = a[2], i;
 	struct wasi_iov *iov = NULL;
 	u8 *out;
 	struct file *f;
 	enum kio_how how;
 	u64 total = 0;
-	bool file;
+	bool file, track;
 	loff_t pos;
 	int err;
 
 	if (!e)
 		return TO_USER;
-	if (!(e->rights_base & (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ)))
+	if ((e->rights_base & need) != need)
 		return WASI_ENOTCAPABLE;
+	err = pread ? require_file(e) : 0;
+	if (err)
+		return err;
 	if (e->kind == KWASM_FD_SOCKET)
 		return sock_rw_call(in, e, a, write, deadline);
 	f = fget(e->host_fd);
@@ -328,6 +343,7 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 		return TO_USER;		/* the host's EBADF, as user space reports it */
 	how = kio_how(f, write);
 	file = e->kind == KWASM_FD_FILE;
+	track = file && !pread;		/* reads and writes move the entry's position, pread does not */
 	/*
 	 * A "file" entry is read and written at its own position; a host file that cannot do that
 	 * (a pipe in a hand-made table: jit/wasi marks only regular files so) goes to user space,
@@ -359,19 +375,26 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 			err = WASI_EFBIG;
 			break;
 		}
+		if (pread) {
+			if (a[3] > JS_MAX_SAFE || a[3] + total > JS_MAX_SAFE) {
+				err = WASI_EFBIG;
+				break;
+			}
+			pos = a[3] + total;
+		}
 		r = kio(f, write, in->mem + p, len, file ? &pos : NULL, total > 0, &done, how, deadline);
 		if (r && !total && !done) {
 			err = TO_USER;	/* nothing happened: user space does it and reports its own errno */
 		} else if (r && is_signal(r)) {
 			total += done;	/* a signal after bytes moved: a short count */
-			if (file)
+			if (track)
 				e->position = pos;
 			break;
 		} else if (r) {
 			err = kwasm_wasi_errno(r);	/* as writeAll/readOnce throw: the count is lost */
 		} else {
 			total += done;
-			if (file)
+			if (track)
 				e->position = pos;
 			if (done < len || fatal_signal_pending(current))
 				break;	/* a short read: more would block on a pipe */
@@ -381,17 +404,11 @@ static int wasi_rw(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a
 	kfree(iov);
 	if (err)
 		return err;
-	out = kwasm_guest(in, (u32)a[3], 4);	/* written last, as fs.ts does (the bytes moved anyway) */
+	out = kwasm_guest(in, (u32)a[pread ? 4 : 3], 4);	/* written last, as fs.ts does (the bytes moved anyway) */
 	if (!out)
 		return WASI_EFAULT;
 	put_unaligned_le32(total, out);
 	return WASI_ESUCCESS;
-}
-
-/* fs.ts requireFile: streams cannot seek (ESPIPE), directories have no offset (EBADF). */
-static int require_file(struct kwasm_wfd *e)
-{
-	return e->kind == KWASM_FD_STREAM ? WASI_ESPIPE : e->kind == KWASM_FD_DIR ? WASI_EBADF : 0;
 }
 
 /* fd_seek (fd, delta: i64, whence, out) and fd_tell (fd, out), as fs.ts. */
@@ -572,10 +589,19 @@ bool kwasm_serve_host(struct kwasm_instance *in, u32 host, u64 *a, ktime_t deadl
 		return false;		/* out of memory: user space serves everything */
 	switch (host) {
 	case KWASM_HOST_WASI_FD_WRITE:
-		r = wasi_rw(in, w, a, true, deadline);
+		r = wasi_rw(in, w, a, true, false, deadline);
 		break;
 	case KWASM_HOST_WASI_FD_READ:
-		r = wasi_rw(in, w, a, false, deadline);
+		r = wasi_rw(in, w, a, false, false, deadline);
+		break;
+	case KWASM_HOST_WASI_FD_PREAD:	/* (fd, iovs, iovs_len, offset: i64, nptr) */
+		r = wasi_rw(in, w, a, false, true, deadline);
+		break;
+	case KWASM_HOST_WASI_FD_FILESTAT_GET:	/* (fd, out) */
+		r = kwasm_filestat_get(in, w, a);
+		break;
+	case KWASM_HOST_WASI_PATH_OPEN:
+		r = kwasm_path_open(in, w, a);
 		break;
 	case KWASM_HOST_WASI_FD_SEEK:	/* (fd, delta: i64, whence, out) */
 		r = wasi_seek(in, w, a, false);

@@ -31,6 +31,8 @@
 #define WASI_RIGHT_FD_FDSTAT_SET_FLAGS (1ull << 3)
 #define WASI_RIGHT_FD_TELL (1ull << 5)
 #define WASI_RIGHT_FD_WRITE (1ull << 6)
+#define WASI_RIGHT_PATH_OPEN (1ull << 13)
+#define WASI_RIGHT_FD_FILESTAT_GET (1ull << 21)
 #define WASI_RIGHT_POLL_FD_READWRITE (1ull << 27)
 #define WASI_FDFLAG_APPEND 1
 #define WASI_FDFLAG_NONBLOCK 4
@@ -73,6 +75,11 @@ struct kwasm_wfd *kwasm_wasi_fd(struct kwasm_wasi *w, u32 fd);
 int kwasm_wasi_errno(long err);
 int kwasm_read_iovs(struct kwasm_instance *in, u32 iovs, u32 n, struct wasi_iov **out);
 s64 kwasm_clock_now(u32 id);
+u8 kwasm_filetype(umode_t mode);
+
+/* kwasm_path.c: fd_filestat_get on any entry, path_open's read-only case; a WASI errno or TO_USER */
+int kwasm_filestat_get(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a);
+int kwasm_path_open(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a);
 
 /* kwasm_net.c: socket entries (KWASM_FD_SOCKET), each returns a WASI errno or TO_USER */
 int kwasm_sock_rw(struct kwasm_instance *in, struct kwasm_wfd *e, const struct wasi_iov *iov, u32 n, bool write,
@@ -81,8 +88,10 @@ int kwasm_sock_accept(struct kwasm_instance *in, struct kwasm_wasi *w, const u64
 int kwasm_sock_recv(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, ktime_t deadline);
 int kwasm_sock_send(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, ktime_t deadline);
 int kwasm_sock_shutdown(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a);
-/* kwasm_net.c: close(2) of a host fd from inside an invoke (a socket released at once) */
+/* kwasm_net.c: close(2) of a host fd from inside an invoke (the file released at once) */
 void kwasm_close_host(u32 fd);
+/* kwasm_net.c: the lowest free wasm fd, the table grown to hold it (may move w->fds); KWASM_MAX_FDS if none */
+u32 kwasm_table_slot(struct kwasm_wasi *w);
 /* kwasm_net.c: poll_oneoff, clocks and fd subscriptions */
 int kwasm_poll_oneoff(struct kwasm_instance *in, struct kwasm_wasi *w, const u64 *a, ktime_t deadline);
 

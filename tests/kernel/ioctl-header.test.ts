@@ -13,6 +13,7 @@ import {
   Status, KWASM_IOC, IOC_MAGIC, KWASM_IOCTL_VERSION, ioc, GLOBAL_STRUCT, KWASM_IOC_GLOBAL, GLOBAL_WRITE,
 } from '../../kernel-loader/ioctl.js';
 import { KERNEL_HOST } from '../../kernel-loader/loader.js';
+import { WASI_FUNCTIONS } from '../../jit/wasi/imports.js';
 
 const header = readFileSync(join(repoRoot(), 'kernel-loader', 'kmod', 'kwasm_ioctl.h'), 'utf8');
 const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -98,6 +99,11 @@ test('ring-0 WASI ids: the generated header has the call table\'s, and each has 
     assert.not.ok(new RegExp(`#define ${c}\\b`).test(header), `${c} is defined once, in kwasm_abi.h`);
   }
   assert.is(abiDefine('KWASM_HOST_COUNT'), Math.max(...Object.values(KERNEL_HOST)) + 1);
+  // run_until_exit hands a ring-0 call at most KWASM_SERVED_SLOTS slots; a wider one would always exit
+  const servedSlots = Number(/#define KWASM_SERVED_SLOTS (\d+)/.exec(kmod('kwasm_main.c'))?.[1] ?? NaN);
+  for (const f of WASI_FUNCTIONS.filter((x) => x.ring0 !== undefined)) {
+    assert.ok(Math.max(f.params.length, f.results.length) <= servedSlots, `${f.name}'s slots fit KWASM_SERVED_SLOTS (${servedSlots})`);
+  }
 });
 
 test('TRACE: command 9, read-write, its limit', () => {

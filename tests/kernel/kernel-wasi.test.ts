@@ -6,11 +6,11 @@
 // when jit/wasi's table changed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fstatSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { fstatSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelWasi } from '../../kernel-loader/kernel-wasi.js';
-import { FdKindCode, type KernelFdEntry, type KwasmDevice } from '../../kernel-loader/ioctl.js';
+import { FdEntryFlag, FdKindCode, type KernelFdEntry, type KwasmDevice } from '../../kernel-loader/ioctl.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
 import { Filetype } from '../../jit/wasi/layout.js';
 
@@ -97,6 +97,25 @@ test('the kernel\'s positions reach jit/wasi; what the kernel closed is closed i
   assert.throws(() => fstatSync(hostFd), /EBADF/);
   assert.is(open(call, mem), fd, 'the lowest free number again');
   wasi.close();
+});
+
+test('a file the kernel\'s path_open made is adopted with its rights; closed and reopened at the same fd and host fd with other rights, it is a new entry', () => {
+  const { dev, call, wasi, dir } = setup();
+  const hostFd = openSync(join(dir, 'f.txt'), 'r');
+  const base = { fd: 4, hostFd, kind: FdKindCode.file, filetype: 4, fdflags: 0, eflags: FdEntryFlag.CLOSE_HOST, position: 0n };
+  dev.table.push({ ...base, rightsBase: 0x6n, rightsInheriting: 0n }); // FD_READ | FD_SEEK
+  assert.is(call('fd_fdstat_get', 4, 64), Errno.SUCCESS); // user space pulls first
+  const e = wasi.wasiState.fds.get(4);
+  assert.equal([e.kind, e.hostFd, e.ownsHostFd, e.rightsBase, e.flags], ['file', hostFd, true, 0x6n, 0]);
+  assert.is(call('fd_filestat_get', 4, 64), Errno.NOTCAPABLE, 'the kernel\'s rights, not more');
+  // ring 0 closed it (host fd included) and opened another file on the same numbers, with FD_FILESTAT_GET
+  dev.table = dev.table.filter((x) => x.fd !== 4);
+  dev.table.push({ ...base, rightsBase: 0x200006n, rightsInheriting: 0n });
+  assert.is(call('fd_filestat_get', 4, 64), Errno.SUCCESS, 'the new entry\'s rights');
+  assert.ok(fstatSync(hostFd), 'the old entry did not close the host fd the kernel reused');
+  assert.is(wasi.wasiState.fds.get(4).rightsBase, 0x200006n);
+  wasi.close();
+  assert.throws(() => fstatSync(hostFd), /EBADF/, 'the adopted file is ours to close');
 });
 
 test('a stdio entry the kernel closed loses only its wasm fd (the host fd is not ours); finish() pulls once more', () => {
