@@ -273,6 +273,11 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
     }
   }
   if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
+  if (c.pendingZeros > 0 && c.isPendingZero(i)) {
+    // Still the initial zero (deferred zeroing): setting 0 again changes nothing.
+    if (vs.kind[top] === Kind.CONST && vs.lo[top] === 0 && vs.hi[top] === 0) { c.setPendingZero(i); if (!tee) c.dropTop(); return; }
+    c.clearPendingZero(i);
+  }
   const t = c.localTypes[i];
   const xmm = isXmmType(t);
   if (vs.kind[top] === Kind.CONST) {
@@ -348,7 +353,11 @@ export function registerControl(): void {
   on('return', (c) => { c.emitReturn(); c.setUnreachable(); });
   on('drop', (c) => c.dropTop());
   on('select', select); // both encodings (plain and typed)
-  on('local.get', (c, ir) => c.vs.pushLocal(c.localTypes[ir.index], ir.index));
+  on('local.get', (c, ir) => {
+    // A declared local not set yet before the first control instruction: the constant 0.
+    if (c.isPendingZero(ir.index)) c.vs.pushConst(c.localTypes[ir.index], 0, 0);
+    else c.vs.pushLocal(c.localTypes[ir.index], ir.index);
+  });
   on('local.set', (c, ir) => localSet(c, ir.index, false));
   on('local.tee', (c, ir) => localSet(c, ir.index, true));
   on('global.get', (c, ir) => {

@@ -172,6 +172,7 @@ export class CodeGen {
     this.memPending = false;
     this.memPin = 0;
     this.foldOwned = -1;
+    this.pendingZeros = 0;
   }
 
   unsupported(what: string): never {
@@ -976,9 +977,60 @@ export class CodeGen {
       this.paramReg[i] = loc === null ? -1 : loc.reg;
       if (loc === null) continue;
       if (params[i] === I32) this.asm.movRR(32, G(loc.reg), G(loc.reg));
-      this.storeMem(params[i], this.localMem(i), loc.reg);
       this.ra.take(loc.kind === 'xmm', loc.reg);
       this.cacheLocal(i, loc.reg);
+      this.cache.markDirty(i);
+    }
+  }
+
+  /**
+   * Declared locals whose frame slot is not zeroed yet (deferred zero-initialisation): until the
+   * first control instruction a local's slot is read by nothing but its own `local.get`, which
+   * pushes the constant 0 instead, and a `local.set` makes the zeroing unnecessary. `flushZeros`
+   * stores the rest before the first block/loop/if/br*: from there on joins and loop headers
+   * assume every uncached local is current in its slot.
+   */
+  private zeroPending = new Uint8Array(64);
+  pendingZeros = 0;
+
+  /** Mark the declared locals (every one from numParams up; no v128) as pending zero-initialisation. */
+  deferZeroing(): void {
+    const n = this.localTypes.length;
+    if (this.zeroPending.length < n) this.zeroPending = new Uint8Array(n);
+    this.zeroPending.fill(0, 0, this.numParams);
+    this.zeroPending.fill(1, this.numParams, n);
+    this.pendingZeros = n - this.numParams;
+  }
+
+  /** Local i is still the initial zero and its slot has not been written. */
+  isPendingZero(i: number): boolean { return this.pendingZeros > 0 && this.zeroPending[i] !== 0; }
+
+  /** Local i gets a value (local.set/tee): its slot will be written by the lazy write-back, if at all. */
+  clearPendingZero(i: number): void {
+    if (this.pendingZeros > 0 && this.zeroPending[i] !== 0) { this.zeroPending[i] = 0; this.pendingZeros--; }
+  }
+
+  /** Local i was set to the constant 0 while pending: flushZeros caches it like any constant set. */
+  setPendingZero(i: number): void { this.zeroPending[i] = 2; }
+
+  /**
+   * End of the deferral: the locals still pending get their zero. One explicitly set to 0 (a
+   * counter or accumulator right before its loop, often) goes to a cache register as the
+   * constant path of local.set does, so a loop header starts with it cached; the others are
+   * stored. Movs only: EFLAGS survive (a br_if's condition may be pending).
+   */
+  flushZeros(): void {
+    for (let i = this.numParams; i < this.localTypes.length && this.pendingZeros > 0; i++) {
+      const z = this.zeroPending[i];
+      if (z === 0) continue;
+      this.zeroPending[i] = 0;
+      this.pendingZeros--;
+      const t = this.localTypes[i];
+      const cr = z === 2 ? this.cacheRegister(isXmmType(t)) : -1;
+      if (cr < 0) { this.asm.movMI(64, this.localMem(i), 0); continue; }
+      this.loadConst(t, cr, 0, 0);
+      this.cacheLocal(i, cr);
+      this.cache.markDirty(i);
     }
   }
 
