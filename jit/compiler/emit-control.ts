@@ -99,7 +99,10 @@ export function emitEnd(c: CodeGen): void {
   if (f.resultInReg) {
     // (an `if` without else cannot have a result and no params, so no elseLabel here)
     const t = f.results[0];
-    if (!c.unreachable) { c.storeDirty(true); c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
+    if (!c.unreachable) {
+      if (f.kind === FrameKind.Block) c.blockEdge(f, 1);
+      else { c.storeDirty(true); c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
+    }
     if (f.label >= 0) c.asm.bind(f.label);
     c.forgetLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
@@ -109,7 +112,11 @@ export function emitEnd(c: CodeGen): void {
     c.unreachable = false;
     return;
   }
-  if (!c.unreachable) { c.storeDirty(true); spillTop(c, n); c.recordEdge(f); }
+  if (!c.unreachable) {
+    spillTop(c, n);
+    if (f.kind === FrameKind.Block) c.blockEdge(f, n);
+    else { c.storeDirty(true); c.recordEdge(f); }
+  }
   if (noElse) { c.recordEdge(f, f.entryCache); c.asm.bind(f.elseLabel); }
   if (f.label >= 0) c.asm.bind(f.label);
   c.forgetLocalCache();
@@ -152,8 +159,13 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     resultReady = false;
     const cc = c.popCondition(resultToRegIfFree, h0);
     f.endReachable = true;
-    if (!inLoop(c)) c.storeDirty(true); // see the forward case below
-    if (resultReady && !c.hasDirty()) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
+    const block = f.kind === FrameKind.Block;
+    if (!block && !inLoop(c)) c.storeDirty(true); // see the forward case below
+    if (resultReady && (block ? c.blockEdgeFree(f) : !c.hasDirty())) {
+      if (block) c.blockJoin(f); else c.recordEdge(f);
+      c.asm.jcc(cc, c.labelOf(f));
+      return;
+    }
     // Branch around the edge's moves (and the write-back of dirty locals, I2): only the jcc
     // reaches skip, and the branch code changes no cache state, so the cache stays valid there.
     const skip = c.asm.newLabel();
@@ -172,24 +184,27 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     return;
   }
   const cc = c.popCondition(spillTopBefore, n);
-  const isLoop = f.kind === FrameKind.Loop;
-  // A forward br_if outside every loop writes dirty locals back on both paths (movs: the flags
-  // survive): straight-line code runs once, and a plain jcc beats a branch around the stores
-  // (a function's early-exit test is its hot path when it recurses). Inside a loop the stores
-  // stay on the taken path: a loop's exit test runs every iteration.
-  if (!isLoop && !inLoop(c)) c.storeDirty(true);
-  if (isLoop ? c.loopNeedsFixup(f) || c.hasDirty(f) : c.hasDirty()) {
-    // An edge that must first write dirty locals back (I2, I3) or put the header's cached
-    // locals in place (decided after the condition is popped: that may have evicted some):
-    // only on the taken path.
+  const isLoop = f.kind === FrameKind.Loop, block = f.kind === FrameKind.Block;
+  // A forward br_if to an if's end outside every loop writes dirty locals back on both paths
+  // (movs: the flags survive): straight-line code runs once, and a plain jcc beats a branch
+  // around the stores. Inside a loop the stores stay on the taken path: a loop's exit test runs
+  // every iteration. A block's join takes dirty locals in registers (CodeGen.blockEdge): the
+  // first edge into it (a function's early-exit test, the hot path when it recurses) is a
+  // plain jcc.
+  if (!isLoop && !block && !inLoop(c)) c.storeDirty(true);
+  if (isLoop ? c.loopNeedsFixup(f) || c.hasDirty(f) : block ? !c.blockEdgeFree(f) : c.hasDirty()) {
+    // An edge that must first write dirty locals back (I2, I3) or put the header's (or the
+    // join's) cached locals in place (decided after the condition is popped: that may have
+    // evicted some): only on the taken path.
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     if (isLoop) { c.storeDirty(false, f); c.loopFixup(f); c.asm.jmp(f.label); }
-    else { c.storeDirty(false); c.recordEdge(f); f.endReachable = true; c.asm.jmp(c.labelOf(f)); }
+    else c.emitBranch(f, false, n);
     c.asm.bind(skip);
     return;
   }
-  if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
+  if (block) c.blockJoin(f); else if (!isLoop) c.recordEdge(f);
+  if (!isLoop) f.endReachable = true;
   c.asm.jcc(cc, c.labelOf(f));
 }
 
@@ -204,8 +219,10 @@ function brTable(c: CodeGen, ir: InstrReader): void {
     const f = targetOf(c, l);
     // Targets whose value travels in a register, or loops with cached locals, get a stub that
     // loads them (after the table).
-    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)) {
-      if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
+    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)
+      && !(f.kind === FrameKind.Block && !c.blockEdgeFree(f))) {
+      if (f.kind === FrameKind.Block) c.blockJoin(f); else if (f.kind !== FrameKind.Loop) c.recordEdge(f);
+      if (f.kind !== FrameKind.Loop) f.endReachable = true;
       return c.labelOf(f);
     }
     let s = stubs.get(l);

@@ -496,6 +496,64 @@ export class CodeGen {
   /** An edge into frame f's end leaves now (see LocalCache.merge). */
   recordEdge(f: ControlFrame, from?: CacheSnapshot): void { this.cache.merge(f.joinCache, from); }
 
+  /** The cache register (slot numbering) a block's value takes on its edges, or -1. */
+  private blockSkip(f: ControlFrame): number {
+    return f.resultInReg ? (isXmmType(f.results[0]) ? 16 : 0) : -1;
+  }
+
+  /** The edge into block f's end from here needs no code for the locals (see blockEdge). */
+  blockEdgeFree(f: ControlFrame): boolean { return this.cache.blockEdgeFree(f.joinCache, this.blockSkip(f)); }
+
+  /** Record an edge into block f's end that needs no code (blockEdgeFree was true). */
+  blockJoin(f: ControlFrame): void { this.cache.joinBlockEdge(f.joinCache, this.blockSkip(f)); }
+
+  /**
+   * The code of an edge into block f's end, carrying the top n values (the block's value into
+   * rax/xmm0 when it travels in a register, else the label's values into their slots); the
+   * caller jumps (or binds the label) right after. Unlike other forward joins (I2), a block's
+   * join keeps dirty locals in registers: its first edge fixes the (local, register) pairs
+   * (LocalCache.joinBlockEdge); later edges bring every pair some edge carried dirty into its
+   * register (one parallel move with the block value; a local not cached here is current in
+   * the frame, I1, and is loaded), store every other dirty local, and drop clean pairs they
+   * disagree with. After the join the pairs are cached again, dirty where some edge was.
+   * Changes no cache state but the join's: a br_if's fall-through keeps its cache.
+   */
+  blockEdge(f: ControlFrame, n: number): void {
+    const cache = this.cache, j = f.joinCache, vs = this.vs;
+    this.blockJoin(f);
+    // Dirty locals the join does not carry go to memory first, while their registers hold them.
+    let m = cache.dirtyMask;
+    while (m !== 0) {
+      const k = 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const l = cache.ownerOf(k);
+      if (cache.pairOf(j, l) < 0) this.storeMem(this.localTypes[l], this.localMem(l), cache.peek(l));
+    }
+    if (!f.resultInReg) this.moveTopTo(n, f.base); // memory only: no register changes
+    let np = 0;
+    for (let k = 0; k < j.n; k += 2) {
+      const l = j.pairs[k], r = j.pairs[k + 1], cur = cache.peek(l);
+      if (cur < 0 || cur === r) continue;
+      const x = isXmmType(this.localTypes[l]) ? 16 : 0;
+      MOVE_SRC[np] = cur + x; MOVE_DST[np] = r + x; np++;
+    }
+    let resultLoaded = true;
+    if (f.resultInReg) {
+      const i = vs.sp - 1, x = isXmmType(vs.type[i]) ? 16 : 0;
+      const src = vs.kind[i] === Kind.REG ? vs.reg[i] : vs.kind[i] === Kind.LOCAL ? cache.peek(vs.lo[i]) : -1;
+      if (src < 0) resultLoaded = false;
+      else if (src !== 0) { MOVE_SRC[np] = src + x; MOVE_DST[np] = x; np++; }
+    }
+    this.parallelMove(np);
+    // What reads no register comes last: the block value from a constant, slot or memory, and
+    // the carried locals not cached here (their registers may have been move sources).
+    if (!resultLoaded) this.moveEntryToReg(vs.sp - 1, 0);
+    for (let k = 0; k < j.n; k += 2) {
+      const l = j.pairs[k];
+      if (cache.peek(l) < 0) this.loadMem(this.localTypes[l], j.pairs[k + 1], this.localMem(l));
+    }
+  }
+
   /** Some header-cached local of loop f is not in its header register now. */
   loopNeedsFixup(f: ControlFrame): boolean { return this.cache.differs(f.entryCache); }
 
@@ -863,6 +921,12 @@ export class CodeGen {
   /** Branch to frame f (from reachable code); the value stack is unchanged. */
   emitBranch(f: ControlFrame, isFunc: boolean, n: number): void {
     if (isFunc) { this.emitReturn(); return; }
+    if (f.kind === FrameKind.Block) {
+      this.blockEdge(f, n);
+      this.asm.jmp(this.labelOf(f));
+      f.endReachable = true;
+      return;
+    }
     // Dirty locals first, while every register still holds what the cache says (the moves
     // below may overwrite rax/xmm0). Not marked clean: br_if's fall-through branches around.
     if (f.kind === FrameKind.Loop) this.storeDirty(false, f);
