@@ -4,6 +4,7 @@
 import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, memIdx, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
+import type { InstrReader } from '../frontend/instr-reader.js';
 import { condAware, memAware, on } from './emitters.js';
 import { G, R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -30,6 +31,46 @@ function cachedOrCache(c: CodeGen, l: number): boolean {
   return c.ra.freeCount(false) >= 2 && c.cacheLocalForRead(l) >= 0;
 }
 
+const OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
+
+/**
+ * The local the next instruction sets (`local.set`/`local.tee`, peeked in the body bytes: the
+ * validator checks that instruction when it comes; a bad index only makes this a non-match),
+ * if it is cached in a register, an integer of `size`, and no entry of the value stack but
+ * `skip1`/`skip2` reads it (its old value is dead once this instruction consumed those): -1 else.
+ */
+function nextSetLocal(c: CodeGen, ir: InstrReader, size: Size, skip1: number, skip2: number): number {
+  const r = ir.r, b = r.buf;
+  let p = r.pos;
+  if (p >= r.end || (b[p] !== OP_LOCAL_SET && b[p] !== OP_LOCAL_TEE)) return -1;
+  let l = 0, shift = 0, byte = 0x80;
+  for (p++; (byte & 0x80) !== 0; shift += 7) {
+    if (p >= r.end || shift > 28) return -1;
+    byte = b[p++];
+    l += (byte & 0x7f) * 2 ** shift;
+  }
+  if (l >= c.localTypes.length || c.localTypes[l] !== typeOf(size) || c.cache.peek(l) < 0) return -1;
+  const vs = c.vs;
+  if (vs.localRefs > 0) {
+    for (let k = 0; k < vs.sp; k++) if (k !== skip1 && k !== skip2 && vs.kind[k] === Kind.LOCAL && vs.lo[k] === l) return -1;
+  }
+  return l;
+}
+
+/**
+ * `local.get L, x, op, local.set L` (counters, accumulators): L's cache register becomes the
+ * left operand's, so the op works in place (no copy) and the result stays in L's register (a
+ * loop header that caches L there needs no back-edge move). The old value is dead: nothing else
+ * reads it (nextSetLocal) and the next instruction overwrites it.
+ */
+function inPlaceForSet(c: CodeGen, ir: InstrReader, size: Size): void {
+  const vs = c.vs, li = vs.sp - 2;
+  if (vs.kind[li] !== Kind.LOCAL) return;
+  const l = nextSetLocal(c, ir, size, li, -1);
+  if (l !== vs.lo[li]) return;
+  vs.setReg(li, c.cache.release(l));
+}
+
 /**
  * `local + imm`, `local - imm`, `local + x` where the local is cached in a register: one
  * `lea dst, [cache + imm | x]` instead of copying the cache register and adding (the cache
@@ -37,7 +78,7 @@ function cachedOrCache(c: CodeGen, l: number): boolean {
  * sum, as i32.add wraps, and zeroes the upper half, as i32 registers keep it. False when the
  * operands do not have that shape (the caller emits the plain sequence).
  */
-function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
+function leaAdd(c: CodeGen, ir: InstrReader, op: AluOp, size: Size): boolean {
   const vs = c.vs, i = vs.sp - 1, li = i - 1;
   if (vs.kind[li] !== Kind.LOCAL || !cachedOrCache(c, vs.lo[li])) return false;
   const k = vs.kind[i];
@@ -58,22 +99,32 @@ function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
   }
   const base = c.cachedLocal(vs.lo[li]);
   c.pinned |= 1 << base;
+  // The local the next instruction sets takes the result in its own register (its old value
+  // is dead; a loop header caching it there needs no back-edge move).
+  const target = nextSetLocal(c, ir, size, li, i);
   vs.drop();
   vs.drop();
-  // An owned rhs register becomes the result (x + local); else a fresh one (allocating may
-  // evict, but not the pinned cache registers).
-  const d = owned ? index : c.allocReg(false);
+  // Else an owned rhs register becomes the result (x + local), else a fresh one (allocating
+  // may evict, but not the pinned cache registers).
+  let d: number;
+  if (target >= 0) {
+    d = c.cache.release(target);
+    if (owned) c.freeGpr(index); // read by the lea below; nothing allocates in between
+  } else {
+    d = owned ? index : c.allocReg(false);
+  }
   LEA.base = base; LEA.index = index; LEA.shift = 0; LEA.disp = disp;
   c.asm.lea(size, G(d), LEA);
   c.pushReg(typeOf(size), d);
   return true;
 }
 
-function alu(op: AluOp, size: Size): (c: CodeGen) => void {
+function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   const leaShape = op === AluOp.ADD || op === AluOp.SUB;
-  return (c) => {
+  return (c, ir) => {
     const a = c.asm;
-    if (leaShape && leaAdd(c, op, size)) return;
+    inPlaceForSet(c, ir, size);
+    if (leaShape && leaAdd(c, ir, op, size)) return;
     const o = c.popBinary(size);
     if (o.rhs === Rhs.IMM) a.aluRI(op, size, G(o.lhs), o.imm);
     else if (o.rhs === Rhs.MEM) a.aluRM(op, size, G(o.lhs), o.mem);
@@ -83,9 +134,10 @@ function alu(op: AluOp, size: Size): (c: CodeGen) => void {
   };
 }
 
-function mul(size: Size): (c: CodeGen) => void {
-  return (c) => {
+function mul(size: Size): (c: CodeGen, ir: InstrReader) => void {
+  return (c, ir) => {
     const a = c.asm;
+    inPlaceForSet(c, ir, size);
     const o = c.popBinary(size);
     if (o.rhs === Rhs.IMM) a.imulRRI(size, G(o.lhs), G(o.lhs), o.imm);
     else if (o.rhs === Rhs.MEM) a.imulRM(size, G(o.lhs), o.mem);
