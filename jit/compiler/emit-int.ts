@@ -5,6 +5,7 @@ import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, memIdx, type M
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
+import { inPlaceForSet, lhsToSetTarget, nextSetLocal } from './set-target.js';
 import { condAware, memAware, on } from './emitters.js';
 import { G, R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -29,46 +30,6 @@ const LEA: MutableMem = memIdx(RAX, RAX, 1, 0);
 function cachedOrCache(c: CodeGen, l: number): boolean {
   if (c.cache.peek(l) >= 0) return true;
   return c.ra.freeCount(false) >= 2 && c.cacheLocalForRead(l) >= 0;
-}
-
-const OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
-
-/**
- * The local the next instruction sets (`local.set`/`local.tee`, peeked in the body bytes: the
- * validator checks that instruction when it comes; a bad index only makes this a non-match),
- * if it is cached in a register, an integer of `size`, and no entry of the value stack but
- * `skip1`/`skip2` reads it (its old value is dead once this instruction consumed those): -1 else.
- */
-function nextSetLocal(c: CodeGen, ir: InstrReader, size: Size, skip1: number, skip2: number): number {
-  const r = ir.r, b = r.buf;
-  let p = r.pos;
-  if (p >= r.end || (b[p] !== OP_LOCAL_SET && b[p] !== OP_LOCAL_TEE)) return -1;
-  let l = 0, shift = 0, byte = 0x80;
-  for (p++; (byte & 0x80) !== 0; shift += 7) {
-    if (p >= r.end || shift > 28) return -1;
-    byte = b[p++];
-    l += (byte & 0x7f) * 2 ** shift;
-  }
-  if (l >= c.localTypes.length || c.localTypes[l] !== typeOf(size) || c.cache.peek(l) < 0) return -1;
-  const vs = c.vs;
-  if (vs.localRefs > 0) {
-    for (let k = 0; k < vs.sp; k++) if (k !== skip1 && k !== skip2 && vs.kind[k] === Kind.LOCAL && vs.lo[k] === l) return -1;
-  }
-  return l;
-}
-
-/**
- * `local.get L, x, op, local.set L` (counters, accumulators): L's cache register becomes the
- * left operand's, so the op works in place (no copy) and the result stays in L's register (a
- * loop header that caches L there needs no back-edge move). The old value is dead: nothing else
- * reads it (nextSetLocal) and the next instruction overwrites it.
- */
-function inPlaceForSet(c: CodeGen, ir: InstrReader, size: Size): void {
-  const vs = c.vs, li = vs.sp - 2;
-  if (vs.kind[li] !== Kind.LOCAL) return;
-  const l = nextSetLocal(c, ir, size, li, -1);
-  if (l !== vs.lo[li]) return;
-  vs.setReg(li, c.cache.release(l));
 }
 
 /**
@@ -101,7 +62,7 @@ function leaAdd(c: CodeGen, ir: InstrReader, op: AluOp, size: Size): boolean {
   c.pinned |= 1 << base;
   // The local the next instruction sets takes the result in its own register (its old value
   // is dead; a loop header caching it there needs no back-edge move).
-  const target = nextSetLocal(c, ir, size, li, i);
+  const target = nextSetLocal(c, ir, typeOf(size), li, i);
   vs.drop();
   vs.drop();
   // Else an owned rhs register becomes the result (x + local), else a fresh one (allocating
@@ -123,8 +84,9 @@ function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   const leaShape = op === AluOp.ADD || op === AluOp.SUB;
   return (c, ir) => {
     const a = c.asm;
-    inPlaceForSet(c, ir, size);
+    inPlaceForSet(c, ir, typeOf(size));
     if (leaShape && leaAdd(c, ir, op, size)) return;
+    lhsToSetTarget(c, ir, typeOf(size));
     const o = c.popBinary(size);
     if (o.rhs === Rhs.IMM) a.aluRI(op, size, G(o.lhs), o.imm);
     else if (o.rhs === Rhs.MEM) a.aluRM(op, size, G(o.lhs), o.mem);
@@ -137,7 +99,7 @@ function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
 function mul(size: Size): (c: CodeGen, ir: InstrReader) => void {
   return (c, ir) => {
     const a = c.asm;
-    inPlaceForSet(c, ir, size);
+    lhsToSetTarget(c, ir, typeOf(size));
     const o = c.popBinary(size);
     if (o.rhs === Rhs.IMM) a.imulRRI(size, G(o.lhs), G(o.lhs), o.imm);
     else if (o.rhs === Rhs.MEM) a.imulRM(size, G(o.lhs), o.mem);
@@ -150,13 +112,14 @@ function mul(size: Size): (c: CodeGen, ir: InstrReader) => void {
 function compare(cc: Cond, size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm, vs = c.vs;
-    if (topImm(c, size) || vs.kind[vs.sp - 1] === Kind.REG) {
-      // A compare only reads lhs: a cached local is compared in place (pinned), no copy.
-      let imm = 0, r = -1;
-      if (vs.kind[vs.sp - 1] === Kind.CONST) { imm = vs.lo[vs.sp - 1]; vs.drop(); } else r = c.popReg();
+    const top = vs.sp - 1;
+    if (topImm(c, size) || vs.kind[top] === Kind.REG || (vs.kind[top] === Kind.LOCAL && c.cache.peek(vs.lo[top]) >= 0)) {
+      // A compare only reads its operands: cached locals are compared in place (pinned), no copy.
+      let imm = 0, r = -1, rOwned = true;
+      if (vs.kind[top] === Kind.CONST) { imm = vs.lo[top]; vs.drop(); } else { r = c.popRead(); rOwned = c.popReadOwned; }
       const l = c.popRead(), owned = c.popReadOwned;
       if (r < 0) a.aluRI(AluOp.CMP, size, G(l), imm);
-      else { a.aluRR(AluOp.CMP, size, G(l), G(r)); c.freeGpr(r); }
+      else { a.aluRR(AluOp.CMP, size, G(l), G(r)); if (rOwned) c.freeGpr(r); }
       if (owned) c.freeGpr(l);
       c.pushCond(cc);
       return;
