@@ -340,7 +340,9 @@ export function registerControl(): void {
   on('block', (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
   on('loop', (c, ir) => {
     c.spillAll();
-    c.freeForLoop(LOOP_FREE_REGS);
+    const s = c.loopScan;
+    const keep = s.scan(ir, c.localTypes.length) ? c.cacheForLoop(s.locals, s.n, LOOP_FREE_REGS) : 0;
+    c.freeForLoop(LOOP_FREE_REGS, keep);
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
     c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
     c.cache.markAllDirty(); // and back edges may bring them dirty (I3)

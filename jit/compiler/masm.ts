@@ -29,6 +29,7 @@ import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-conven
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
 import { LocalCache, type CacheSnapshot } from './local-cache.js';
+import { LoopScan } from './loop-scan.js';
 import { Kind, NO_REG, ValueStack } from './value-stack.js';
 
 type MutableMem = { -readonly [K in keyof Mem]: Mem[K] };
@@ -133,6 +134,8 @@ export class CodeGen {
   private outMems: Mem[] = [];
   /** locals cached in registers (written back lazily; invariants in local-cache.ts and docs/compiler.md) */
   readonly cache = new LocalCache(this.ra);
+  /** the look ahead over small loop bodies (loop-scan.ts) */
+  readonly loopScan = new LoopScan();
   /** cache registers (bit r, r + 16 for XMM) in use as operands of the current instruction */
   pinned = 0;
   popReadOwned = true;
@@ -619,14 +622,41 @@ export class CodeGen {
    * store, as they may be dirty, I3) and the back edge reload them; the locals used last before
    * the loop are the ones the loop is likely to use.
    */
-  freeForLoop(n: number): void {
-    while (this.ra.freeCount(false) < n && this.evictCached(false));
-    while (this.ra.freeCount(true) < n && this.evictCached(true));
+  freeForLoop(n: number, keep = 0): void {
+    while (this.ra.freeCount(false) < n && (this.evictCached(false, keep) || this.evictCached(false)));
+    while (this.ra.freeCount(true) < n && (this.evictCached(true, keep) || this.evictCached(true)));
   }
 
-  /** Give up one cached register of the class (under pressure); false if there is none. */
-  private evictCached(xmm: boolean): boolean {
-    const l = this.cache.victim(xmm, this.pinned);
+  /**
+   * Before a loop header (see loop-scan.ts): cache the `n` locals the loop body uses (first use
+   * first) while more than `free` registers of the class stay free, giving up cached locals the
+   * body does not use to make room (written back here, outside the loop). Then the header
+   * caches them: the body reloads none on every iteration, and the back edge carries the ones it
+   * sets in registers instead of storing them (I3). Returns the cache registers (bit per slot,
+   * r + 16 for XMM) of the body's locals, for freeForLoop to keep.
+   */
+  cacheForLoop(locals: Int32Array, n: number, free: number): number {
+    const cache = this.cache;
+    let keep = 0;
+    for (let k = 0; k < n; k++) {
+      const cr = cache.peek(locals[k]);
+      if (cr >= 0) keep |= 1 << (cr + (isXmmType(this.localTypes[locals[k]]) ? 16 : 0));
+    }
+    for (let k = 0; k < n; k++) {
+      const l = locals[k], xmm = isXmmType(this.localTypes[l]);
+      if (cache.peek(l) >= 0) continue;
+      while (this.ra.freeCount(xmm) <= free && this.evictCached(xmm, keep));
+      if (this.ra.freeCount(xmm) <= free) continue;
+      const cr = this.cacheLocalForRead(l);
+      if (cr >= 0) keep |= 1 << (cr + (xmm ? 16 : 0));
+    }
+    return keep;
+  }
+
+  /** Give up one cached register of the class (under pressure), not one in `keep` (bit per
+   *  slot); false if there is none. */
+  private evictCached(xmm: boolean, keep = 0): boolean {
+    const l = this.cache.victim(xmm, this.pinned | keep);
     if (l < 0) return false;
     this.writeBack(l);
     this.cache.drop(l);
