@@ -99,7 +99,7 @@ export class FunctionCompiler {
         a.jcc(Cond.NE, loop);
       }
     }
-    // Register parameters to their home slots, kept cached (rax and r11 above are no argument registers).
+    // Register parameters stay cached in their registers, dirty (rax and r11 above are no argument registers).
     c.enterParams();
     pushFrame(c, FrameKind.Func, -1, false);
     const f0 = c.frames[0];

@@ -3,12 +3,19 @@
 // local.tee and not yet written back to their frame slot (lazy write-back). Invariants:
 //   I1  a dirty local is cached: its register is the only current copy. A local that is not
 //       dirty has its current value in its frame slot (and maybe also in its cache register).
-//   I2  no local is dirty on any edge into a forward join (block/if end), at a call or host
-//       call (the callee clobbers every register), or where a cache register is taken away
+//   I2  no local is dirty on an edge into an if's join (its end, its else arm), at a call or
+//       host call (the callee clobbers every register), or where a cache register is taken away
 //       (eviction, fixed-register claims): CodeGen writes dirty locals back there first.
 //   I3  at a loop header the header's cached locals may be dirty (their registers are
 //       authoritative); every back edge moves them into their header registers and writes back
-//       every other dirty local. Loop exits are forward edges (I2).
+//       every other dirty local.
+//   I4  at a block's join the join's pairs may be dirty: the first edge into the block's end
+//       fixes the (local, register) pairs, dirty ones included; every later edge brings each
+//       pair some edge carried dirty into its register and writes back every other dirty local
+//       (CodeGen.blockEdge). Loop exits are edges into blocks.
+// A register parameter starts dirty (its home slot is not written in the prologue), and a
+// declared local not yet set before the first control instruction is the constant 0 with an
+// unwritten slot (CodeGen.deferZeroing).
 // Traps need no write-back: nothing reads a trapped frame's locals. This class does the
 // bookkeeping only; CodeGen emits the stores.
 //
@@ -17,8 +24,9 @@
 // the pairs every edge agrees on), and re-applied after a join with `restore`:
 //   loop    snapshot at the header; each back edge moves/reloads the locals that moved
 //   if      snapshot at the condition; the else arm (or the missing else edge) starts from it
-//   end     every edge into a block/if end merges into the frame's join snapshot; after the
-//           label the agreed pairs are restored
+//   end     every edge into an if's end merges into the frame's join snapshot (pairs every edge
+//           agrees on); a block's end keeps the first edge's pairs that later edges conform to
+//           (I4); after the label the pairs are restored, dirty where some edge carried them so
 import { isXmmType, type RegAlloc } from './regalloc.js';
 
 /** Registers are indexed 0..15 for GPRs and 16..31 for XMMs in the owner/use tables. */

@@ -5,14 +5,14 @@
 //
 // Frame layout (rbp-relative, fixed after the prologue):
 //   [rbp + 16 + 8*s]                   parameter at argument slot s (the caller's argument slots;
-//                                      a v128 takes two, see abi slotWidth); the prologue stores
-//                                      the register parameters there (abi argRegister)
+//                                      a v128 takes two, see abi slotWidth); a register parameter
+//                                      (abi argRegister) is written there lazily, as a dirty local
 //   [rbp + 8]                          return address
 //   [rbp]                              caller's rbp
 //   [rbp - 8]                          saved r15 (our vmctx), restored after cross-instance calls
 //                                      (unused, and the save a nop, in functions that make none)
 //   below it                           declared locals, 8 bytes each (16 for v128), down to
-//                                      rbp - 8 - localBytes
+//                                      rbp - 8 - localBytes (zeroed lazily, see deferZeroing)
 //   [rbp - 8 - localBytes - S*(h+1)]   canonical slot of value-stack height h; S (the stride) is
 //                                      16 in functions that may hold a v128 on the stack, else 8
 //   [rsp + 8*j]                        outgoing argument slot j (below the deepest value slot)
@@ -1054,10 +1054,10 @@ export class CodeGen {
   }
 
   /**
-   * Prologue, after the frame is set up: the register parameters (abi argRegister) to their home
-   * slots in the caller's argument area (so each cache entry starts clean, as the lazy write-back
-   * invariants assume of a local not yet set), and each stays cached in the register it came in, so the body reads it from
-   * there and the caller's store / callee's reload round trip through memory is gone.
+   * Prologue, after the frame is set up: each register parameter (abi argRegister) stays cached
+   * in the register it came in, dirty: its home slot in the caller's argument area is written
+   * only where the lazy write-back needs the frame value (a call, an if's join, eviction), so
+   * a function that needs none (a leaf, an early exit) never touches it.
    * An i32 is zero-extended first: compiled code keeps the upper half of an i32 register zero
    * (memory addressing uses the register as a 64-bit index), wasm callers already do, but
    * kwasm_enter loads all 64 bits of a slot the host wrote (in ring 0: user space), not knowing
