@@ -8,10 +8,8 @@
 // join and after a call.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileModule } from '../../jit/compiler/module-compiler.js';
-import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
-import { inst, call } from './helpers.js';
+import { inst, call, disasmText } from './helpers.js';
 
 const FIB = `(module
   (func $fib (export "fib") (param i32) (result i32) (local i32)
@@ -26,10 +24,7 @@ const FIB = `(module
     local.get 0 local.get 1 i32.add))`;
 
 test('an early-exit br_if to a block is a plain jcc: the parameter and locals stay in registers', async () => {
-  await initDisasm();
-  const m = compileModule(wat(FIB));
-  const f = m.image.functions[0];
-  const text = decode(m.image.code.subarray(f.offset, f.offset + f.size)).map((x) => `${x.mnemonic} ${x.operands}`);
+  const text = await disasmText(FIB, 0);
   // (clang's code for bench/programs/fib.c) the first jcc after the prologue's stack check is the early exit; nothing before it touches the frame
   const first = text.findIndex((t, k) => k > 4 && /^j(b|ae|nb|c|nc) /.test(t));
   assert.ok(first > 0, text.join('\n'));

@@ -6,10 +6,7 @@
 // where the lazy write-back needs it (calls, joins, eviction).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileModule } from '../../jit/compiler/module-compiler.js';
-import { decode, initDisasm } from '../../backend-x64/disasm.js';
-import { wat } from '../jit/wat.js';
-import { inst, call } from './helpers.js';
+import { inst, call, disasmText } from './helpers.js';
 
 // $dirty fills its frame with all-ones values (stored: a call needs them in the frame), so a
 // function called right after it at the same depth finds garbage in any slot it does not zero.
@@ -54,14 +51,11 @@ test('declared locals read 0 before, across and after the first control instruct
 });
 
 test('a local set before the first branch is not zeroed in the prologue', async () => {
-  await initDisasm();
-  const m = compileModule(wat(`(module
+  const text = await disasmText(`(module
     (func (export "f") (param i32) (result i32) (local i32)
       local.get 0 i32.const 3 i32.mul local.set 1
       block local.get 0 br_if 0 local.get 1 i32.const 1 i32.add local.set 1 end
-      local.get 1))`));
-  const f = m.image.functions[0];
-  const text = decode(m.image.code.subarray(f.offset, f.offset + f.size)).map((x) => `${x.mnemonic} ${x.operands}`);
+      local.get 1))`, 0);
   // Without the deferral the prologue stores 0 to the local's slot ([rbp - 0x10]).
   assert.not.ok(text.some((t) => /^mov (dword|qword) ptr \[rbp - 0x10\], 0$/.test(t) || /^mov qword ptr \[rbp - 0x10\], rax$/.test(t)), text.join('\n'));
   const i = inst(`(module

@@ -6,10 +6,8 @@
 // index) and with i64 and mul.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileModule } from '../../jit/compiler/module-compiler.js';
-import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
-import { inst, call } from './helpers.js';
+import { inst, call, disasmText, loopBody } from './helpers.js';
 
 const SUM = `(module
   (func (export "sum") (param i32) (result i32) (local i32)
@@ -22,13 +20,8 @@ const SUM = `(module
     local.get 1))`;
 
 test('a counting loop updates its locals in place: the back edge is one jcc, no register move', async () => {
-  await initDisasm();
-  const m = compileModule(wat(SUM));
-  const f = m.image.functions[0];
-  const text = decode(m.image.code.subarray(f.offset, f.offset + f.size)).map((x) => `${x.mnemonic} ${x.operands}`);
-  const header = text.findIndex((t) => /^cmp rsp, qword ptr \[r15/.test(t));
-  const back = text.findIndex((t, k) => k > header + 1 && /^j/.test(t));
-  const body = text.slice(header + 2, back + 1);
+  const text = await disasmText(SUM, 0);
+  const body = loopBody(text, /^j/);
   // Before: `mov rdx, rcx; add edx, eax` (a copy) and `lea ecx, [rax - 1]` then `mov rax, rcx` on the back edge.
   assert.not.ok(body.some((t) => /^mov r\w+, r\w+$/.test(t)), `no register copy in the loop:\n${text.join('\n')}`);
   assert.ok(/^jne /.test(body[body.length - 1]), `the back edge is a jcc to the header:\n${text.join('\n')}`);

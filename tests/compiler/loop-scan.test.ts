@@ -6,10 +6,8 @@
 // loop too long to scan (both keep the old header state).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileModule } from '../../jit/compiler/module-compiler.js';
-import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
-import { inst, call } from './helpers.js';
+import { inst, call, disasmText, loopBody } from './helpers.js';
 
 const FIRST_USE = `(module (memory 1)
   (func $nop)
@@ -28,13 +26,8 @@ const FIRST_USE = `(module (memory 1)
     local.get 3 local.get 4 i32.add))`;
 
 test('a loop body reads and writes no frame slot: its locals are cached at the header', async () => {
-  await initDisasm();
-  const m = compileModule(wat(FIRST_USE));
-  const f = m.image.functions[1];
-  const text = decode(m.image.code.subarray(f.offset, f.offset + f.size)).map((x) => `${x.mnemonic} ${x.operands}`);
-  const header = text.findIndex((t) => /^cmp rsp, qword ptr \[r15/.test(t));
-  const back = text.findIndex((t, k) => k > header + 1 && /^j(b|nb|ae|c|nc) /.test(t));
-  const body = text.slice(header + 2, back + 1);
+  const text = await disasmText(FIRST_USE, 1);
+  const body = loopBody(text, /^j(b|nb|ae|c|nc) /);
   assert.not.ok(body.some((t) => /ptr \[rbp/.test(t)), `no frame access in the loop:\n${text.join('\n')}`);
   const v8 = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(wat(FIRST_USE)))).exports as Record<string, (a: number, b: number) => number>;
   assert.is(call(inst(FIRST_USE), 'f', 8, 3), v8.f(8, 3));
