@@ -5,7 +5,7 @@ import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, memIdx, type M
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { inPlaceForSet, lhsToSetTarget, nextSetLocal } from './set-target.js';
+import { inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
 import { condAware, memAware, on } from './emitters.js';
 import { G, R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -68,8 +68,9 @@ function leaAdd(c: CodeGen, ir: InstrReader, op: AluOp, size: Size): boolean {
   // Else an owned rhs register becomes the result (x + local), else a fresh one (allocating
   // may evict, but not the pinned cache registers).
   let d: number;
-  if (target >= 0) {
-    d = c.cache.release(target);
+  const ret = target >= 0 ? -1 : returnTarget(c, ir, typeOf(size), -1); // lea reads before it writes
+  if (target >= 0 || ret >= 0) {
+    d = target >= 0 ? c.cache.release(target) : ret;
     if (owned) c.freeGpr(index); // read by the lea below; nothing allocates in between
   } else {
     d = owned ? index : c.allocReg(false);

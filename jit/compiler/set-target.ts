@@ -3,9 +3,11 @@
 // bytes; the validator checks that instruction when it comes). `x = x op y` then works in place
 // (no copy of x), `t = a op b` computes into t's register, and a loop header that caches the
 // local there needs no back-edge move. Counters, accumulators and loop temporaries are this.
+// Likewise a value the function returns next is computed in rax/xmm0 (returnTarget).
 import type { InstrReader } from '../frontend/instr-reader.js';
 import type { ValType } from '../frontend/types.js';
-import type { CodeGen } from './masm.js';
+import { resultsInSlots } from '../../abi/calling-convention.js';
+import { isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 const OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
@@ -50,9 +52,41 @@ export function lhsToSetTarget(c: CodeGen, ir: InstrReader, t: ValType): void {
   const vs = c.vs, li = vs.sp - 2;
   if (vs.kind[li] === Kind.REG || vs.kind[li] === Kind.COND) return; // already a register the op may clobber
   const l = nextSetLocal(c, ir, t, li, -1);
-  if (l < 0) return;
+  if (l < 0) {
+    // Or the function returns the result: compute it in rax/xmm0 (in place when lhs is there).
+    if (vs.kind[li] === Kind.LOCAL && c.cache.peek(vs.lo[li]) === 0 && c.cache.ownerOf(isXmmType(t) ? 16 : 0) === vs.lo[li]) {
+      if (returnTarget(c, ir, t, li + 1) === 0) vs.setReg(li, 0);
+      return;
+    }
+    if (returnTarget(c, ir, t, li + 1) !== 0) return;
+    c.moveEntryToReg(li, 0);
+    vs.setReg(li, 0);
+    return;
+  }
   if (vs.kind[li] === Kind.LOCAL && vs.lo[li] === l) { vs.setReg(li, c.cache.release(l)); return; }
   const r = c.cache.release(l);
   c.moveEntryToReg(li, r);
   vs.setReg(li, r);
+}
+
+const OP_RETURN = 0x0f, OP_END = 0x0b;
+
+/**
+ * The next instruction returns the value this op computes (`return`, or the function's own
+ * `end`) in register 0 of t's class (rax/xmm0): claim that register for the result and return
+ * 0, else -1. A local cached there is dead once the function returns, and so is every value
+ * below the operands; `rhs` (a value-stack index, or -1) must not read the register (a
+ * two-address op writes its destination before it reads its right operand).
+ */
+export function returnTarget(c: CodeGen, ir: InstrReader, t: ValType, rhs: number): number {
+  const r = ir.r, b = r.buf, p = r.pos;
+  if (p >= r.end || (b[p] !== OP_RETURN && (b[p] !== OP_END || c.depth !== 1))) return -1;
+  const res = c.funcType.results;
+  if (res.length !== 1 || res[0] !== t || resultsInSlots(res)) return -1;
+  const xmm = isXmmType(t), vs = c.vs, owner = c.cache.ownerOf(xmm ? 16 : 0);
+  if (rhs >= 0 && ((vs.kind[rhs] === Kind.LOCAL && owner >= 0 && vs.lo[rhs] === owner) || (vs.kind[rhs] === Kind.REG && vs.reg[rhs] === 0))) return -1;
+  if (owner >= 0) { c.cache.release(owner); return 0; }
+  if (!c.ra.isFree(xmm, 0)) return -1;
+  c.ra.take(xmm, 0);
+  return 0;
 }

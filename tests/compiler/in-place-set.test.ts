@@ -65,4 +65,32 @@ test('in-place updates agree with V8 when the old value is still needed', () => 
   }
 });
 
+const RETURNS = `(module
+  (func (export "rhs_in_rax") (param i32 i32) (result i32) (local i32)
+    i32.const 5 local.set 2                                 ;; local 2 cached in rax
+    local.get 1 local.get 2 i32.sub)                        ;; rax is the right operand: not the destination
+  (func (export "lhs_in_rax") (param i32 i32) (result i32) (local i32)
+    i32.const 5 local.set 2
+    local.get 2 local.get 1 i32.sub)                        ;; in place in rax
+  (func (export "lea_ret") (param i32 i32) (result i32) (local i32)
+    i32.const 5 local.set 2
+    local.get 0 local.get 2 i32.add return)                 ;; lea eax, [rdi + rax]
+  (func (export "xor_ret") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.xor)
+  (func (export "fsub") (param f64 f64) (result f64) (local f64)
+    f64.const 0.25 local.set 2
+    local.get 2 local.get 0 f64.sub local.get 1 f64.mul))`;
+
+test('a value the function returns next is computed in rax/xmm0, never over a right operand there', async () => {
+  const text = await disasmText(RETURNS, 2);
+  const at = text.findIndex((t) => t.startsWith('lea eax, '));
+  assert.ok(at > 0 && text[at + 1] === 'mov rsp, rbp', `lea straight into eax, then the epilogue:\n${text.join('\n')}`);
+  const bytes = new Uint8Array(wat(RETURNS));
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as Record<string, (a: number, b: number) => number>;
+  const i = inst(RETURNS);
+  for (const [a, b] of [[1, 2], [7, 3], [100, -4]]) {
+    for (const name of ['rhs_in_rax', 'lhs_in_rax', 'lea_ret', 'xor_ret', 'fsub']) assert.is(call(i, name, a, b), v8[name](a, b), `${name}(${a}, ${b})`);
+  }
+});
+
 test.run();
