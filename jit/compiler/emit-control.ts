@@ -6,7 +6,7 @@ import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY, I32, type ValType } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { condAware, on } from './emitters.js';
+import { condAware, memAware, on } from './emitters.js';
 import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
 import { G, R11, R15, RSP, X, isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -313,6 +313,11 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
     if (!tee) c.dropTop();
     return;
   }
+  if (vs.kind[top] === Kind.MEM && c.cache.peek(i) >= 0) {
+    // A pending load goes straight into the local's register (its old value is dead: the
+    // entries that read it were given their own copy above; `p = *p` reads the index first).
+    c.materializeMem(c.cache.release(i));
+  }
   // Into the local's cache register, written back lazily (local-cache.ts): the value is usually
   // read again soon, and often set again before anything needs the frame slot. The value's
   // register is handed over; local.tee then pushes a LOCAL entry (local.set + local.get), read
@@ -379,6 +384,8 @@ export function registerControl(): void {
   });
   on('local.set', (c, ir) => localSet(c, ir.index, false));
   on('local.tee', (c, ir) => localSet(c, ir.index, true));
+  memAware('local.set'); // a pending load goes straight into the local's register
+  memAware('local.tee');
   on('global.get', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
     const r = c.allocFor(t);

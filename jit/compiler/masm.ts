@@ -379,13 +379,17 @@ export class CodeGen {
     this.pinned |= this.memPin;
   }
 
-  /** The pending load into a register (the entry becomes REG); its index register is reused when it can be. */
-  materializeMem(): void {
+  /**
+   * The pending load into a register (the entry becomes REG): `dst` (of the load's class, the
+   * caller's: local.set hands over its local's register), else its index register when it can
+   * be reused, else a fresh one.
+   */
+  materializeMem(dst = -1): void {
     const vs = this.vs, i = vs.sp - 1, t = vs.type[i];
     const owned = vs.hi[i] === 1, idx = vs.reg[i], xmm = isXmmType(t);
-    const d = owned && !xmm ? idx : this.allocFor(t);
+    const d = dst >= 0 ? dst : owned && !xmm ? idx : this.allocFor(t);
     this.loadMem(t, d, this.foldMem(i));
-    if (owned && xmm) this.ra.free(false, idx);
+    if (owned && d !== idx) this.ra.free(false, idx);
     vs.setReg(i, d);
     this.memPending = false;
     this.memPin = 0;

@@ -93,4 +93,30 @@ test('a value the function returns next is computed in rax/xmm0, never over a ri
   }
 });
 
+const LOADS = `(module (memory 1)
+  (data (i32.const 0) "\\08\\00\\00\\00\\05\\00\\00\\00\\10\\00\\00\\00\\03\\00\\00\\00\\00\\00\\00\\00")
+  (func (export "scan") (param i32) (result i32) (local i32)   ;; while (a[i] < limit) i++
+    loop
+      local.get 0 i32.const 4 i32.add local.set 0
+      local.get 0 i32.load local.tee 1
+      i32.const 9 i32.lt_u br_if 0
+    end
+    local.get 1 i32.const 100 i32.mul local.get 0 i32.add)
+  (func (export "chase") (param i32 i32) (result i32)           ;; p = *p, n times
+    loop
+      local.get 0 i32.load local.set 0                          ;; the load's index is the set local
+      local.get 1 i32.const -1 i32.add local.tee 1 br_if 0
+    end
+    local.get 0))`;
+
+test('a load that a local.set takes goes straight into the local\'s register', async () => {
+  const body = loopBody(await disasmText(LOADS, 0), /^j/);
+  assert.not.ok(body.some((t) => /^mov r\w+, r\w+$/.test(t) || /ptr \[rbp/.test(t)), `no register copy or frame access in the loop:\n${body.join('\n')}`);
+  const bytes = new Uint8Array(wat(LOADS));
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as Record<string, (a: number, b?: number) => number>;
+  const i = inst(LOADS);
+  for (const a of [-4, 0, 4]) assert.is(call(i, 'scan', a), v8.scan(a), `scan(${a})`);
+  for (const [p, n] of [[0, 1], [0, 2], [8, 3], [16, 5]]) assert.is(call(i, 'chase', p, n), v8.chase(p, n), `chase(${p}, ${n})`);
+});
+
 test.run();
