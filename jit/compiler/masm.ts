@@ -389,7 +389,7 @@ export class CodeGen {
     const owned = vs.hi[i] === 1, idx = vs.reg[i], xmm = isXmmType(t);
     const d = dst >= 0 ? dst : owned && !xmm ? idx : this.allocFor(t);
     this.loadMem(t, d, this.foldMem(i));
-    if (owned && d !== idx) this.ra.free(false, idx);
+    if (owned && (xmm || d !== idx)) this.ra.free(false, idx); // (an XMM d's number says nothing about GPR idx)
     vs.setReg(i, d);
     this.memPending = false;
     this.memPin = 0;

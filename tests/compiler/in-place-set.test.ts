@@ -119,4 +119,18 @@ test('a load that a local.set takes goes straight into the local\'s register', a
   for (const [p, n] of [[0, 1], [0, 2], [8, 3], [16, 5]]) assert.is(call(i, 'chase', p, n), v8.chase(p, n), `chase(${p}, ${n})`);
 });
 
+test('a float load whose index register was computed gives that register back (then claimed by call_indirect)', () => {
+  // The index (i32.and) takes rax, the f32 load goes to an XMM register (xmm0: the same number),
+  // and call_indirect then claims rax for its table index.
+  const text = `(module (memory 1) (table 1 funcref) (elem (i32.const 0) $g)
+    (type $t (func (param f32) (result f32)))
+    (func $g (type $t) local.get 0 f32.const 1.5 f32.add)
+    (func (export "f") (param i32) (result f32)
+      local.get 0 i32.const 12 i32.and f32.load offset=4
+      i32.const 0 call_indirect (type $t)))`;
+  const bytes = new Uint8Array(wat(text));
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as Record<string, (a: number) => number>;
+  assert.is(call(inst(text), 'f', 7), v8.f(7));
+});
+
 test.run();
