@@ -6,7 +6,7 @@ import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { condAware, on } from './emitters.js';
+import { condAware, memAware, on } from './emitters.js';
 import { FrameKind, labelTypes, type ControlFrame } from './frames.js';
 import { R11, R15, RSP, isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -99,7 +99,10 @@ export function emitEnd(c: CodeGen): void {
   if (f.resultInReg) {
     // (an `if` without else cannot have a result and no params, so no elseLabel here)
     const t = f.results[0];
-    if (!c.unreachable) { c.storeDirty(true); c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
+    if (!c.unreachable) {
+      if (f.kind === FrameKind.Block) c.blockEdge(f, 1);
+      else { c.storeDirty(true); c.moveEntryToReg(c.vs.sp - 1, 0); c.recordEdge(f); }
+    }
     if (f.label >= 0) c.asm.bind(f.label);
     c.forgetLocalCache(); // before taking rax: it may have been a cache register
     c.dropTo(f.base);
@@ -109,7 +112,11 @@ export function emitEnd(c: CodeGen): void {
     c.unreachable = false;
     return;
   }
-  if (!c.unreachable) { c.storeDirty(true); spillTop(c, n); c.recordEdge(f); }
+  if (!c.unreachable) {
+    spillTop(c, n);
+    if (f.kind === FrameKind.Block) c.blockEdge(f, n);
+    else { c.storeDirty(true); c.recordEdge(f); }
+  }
   if (noElse) { c.recordEdge(f, f.entryCache); c.asm.bind(f.elseLabel); }
   if (f.label >= 0) c.asm.bind(f.label);
   c.forgetLocalCache();
@@ -150,8 +157,13 @@ function brIf(c: CodeGen, ir: InstrReader): void {
     const resultReady = resultToRegIfFree(c, h0);
     const cc = c.testCondition();
     f.endReachable = true;
-    if (!inLoop(c)) c.storeDirty(true); // see the forward case below
-    if (resultReady && !c.hasDirty()) { c.recordEdge(f); c.asm.jcc(cc, c.labelOf(f)); return; }
+    const block = f.kind === FrameKind.Block;
+    if (!block && !inLoop(c)) c.storeDirty(true); // see the forward case below
+    if (resultReady && (block ? c.blockEdgeFree(f) : !c.hasDirty())) {
+      if (block) c.blockJoin(f); else c.recordEdge(f);
+      c.asm.jcc(cc, c.labelOf(f));
+      return;
+    }
     // Branch around the edge's moves (and the write-back of dirty locals, I2): only the jcc
     // reaches skip, and the branch code changes no cache state, so the cache stays valid there.
     const skip = c.asm.newLabel();
@@ -172,24 +184,27 @@ function brIf(c: CodeGen, ir: InstrReader): void {
   c.takeCondition();
   spillTop(c, n);
   const cc = c.testCondition();
-  const isLoop = f.kind === FrameKind.Loop;
-  // A forward br_if outside every loop writes dirty locals back on both paths (movs: the flags
-  // survive): straight-line code runs once, and a plain jcc beats a branch around the stores
-  // (a function's early-exit test is its hot path when it recurses). Inside a loop the stores
-  // stay on the taken path: a loop's exit test runs every iteration.
-  if (!isLoop && !inLoop(c)) c.storeDirty(true);
-  if (isLoop ? c.loopNeedsFixup(f) || c.hasDirty(f) : c.hasDirty()) {
-    // An edge that must first write dirty locals back (I2, I3) or put the header's cached
-    // locals in place (decided after the condition is popped: that may have evicted some):
-    // only on the taken path.
+  const isLoop = f.kind === FrameKind.Loop, block = f.kind === FrameKind.Block;
+  // A forward br_if to an if's end outside every loop writes dirty locals back on both paths
+  // (movs: the flags survive): straight-line code runs once, and a plain jcc beats a branch
+  // around the stores. Inside a loop the stores stay on the taken path: a loop's exit test runs
+  // every iteration. A block's join takes dirty locals in registers (CodeGen.blockEdge): the
+  // first edge into it (a function's early-exit test, the hot path when it recurses) is a
+  // plain jcc.
+  if (!isLoop && !block && !inLoop(c)) c.storeDirty(true);
+  if (isLoop ? c.loopNeedsFixup(f) || c.hasDirty(f) : block ? !c.blockEdgeFree(f) : c.hasDirty()) {
+    // An edge that must first write dirty locals back (I2, I3) or put the header's (or the
+    // join's) cached locals in place (decided after the condition is popped: that may have
+    // evicted some): only on the taken path.
     const skip = c.asm.newLabel();
     c.asm.jcc(c.negate(cc), skip);
     if (isLoop) { c.storeDirty(false, f); c.loopFixup(f); c.asm.jmp(f.label); }
-    else { c.storeDirty(false); c.recordEdge(f); f.endReachable = true; c.asm.jmp(c.labelOf(f)); }
+    else c.emitBranch(f, false, n);
     c.asm.bind(skip);
     return;
   }
-  if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
+  if (block) c.blockJoin(f); else if (!isLoop) c.recordEdge(f);
+  if (!isLoop) f.endReachable = true;
   c.asm.jcc(cc, c.labelOf(f));
 }
 
@@ -204,8 +219,10 @@ function brTable(c: CodeGen, ir: InstrReader): void {
     const f = targetOf(c, l);
     // Targets whose value travels in a register, or loops with cached locals, get a stub that
     // loads them (after the table).
-    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)) {
-      if (f.kind !== FrameKind.Loop) { c.recordEdge(f); f.endReachable = true; }
+    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)
+      && !(f.kind === FrameKind.Block && !c.blockEdgeFree(f))) {
+      if (f.kind === FrameKind.Block) c.blockJoin(f); else if (f.kind !== FrameKind.Loop) c.recordEdge(f);
+      if (f.kind !== FrameKind.Loop) f.endReachable = true;
       return c.labelOf(f);
     }
     let s = stubs.get(l);
@@ -273,6 +290,11 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
     }
   }
   if (vs.kind[top] === Kind.LOCAL && vs.lo[top] === i) { if (!tee) c.dropTop(); return; }
+  if (c.pendingZeros > 0 && c.isPendingZero(i)) {
+    // Still the initial zero (deferred zeroing): setting 0 again changes nothing.
+    if (vs.kind[top] === Kind.CONST && vs.lo[top] === 0 && vs.hi[top] === 0) { c.setPendingZero(i); if (!tee) c.dropTop(); return; }
+    c.clearPendingZero(i);
+  }
   const t = c.localTypes[i];
   const xmm = isXmmType(t);
   if (vs.kind[top] === Kind.CONST) {
@@ -290,6 +312,11 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
     }
     if (!tee) c.dropTop();
     return;
+  }
+  if (vs.kind[top] === Kind.MEM && c.cache.peek(i) >= 0) {
+    // A pending load goes straight into the local's register (its old value is dead: the
+    // entries that read it were given their own copy above; `p = *p` reads the index first).
+    c.materializeMem(c.cache.release(i));
   }
   // Into the local's cache register, written back lazily (local-cache.ts): the value is usually
   // read again soon, and often set again before anything needs the frame slot. The value's
@@ -318,7 +345,9 @@ export function registerControl(): void {
   on('block', (c, ir) => { c.spillAll(); pushFrame(c, FrameKind.Block, ir.blockType, false); });
   on('loop', (c, ir) => {
     c.spillAll();
-    c.freeForLoop(LOOP_FREE_REGS);
+    const s = c.loopScan;
+    const keep = s.scan(ir, c.localTypes.length) ? c.cacheForLoop(s.locals, s.n, LOOP_FREE_REGS) : 0;
+    c.freeForLoop(LOOP_FREE_REGS, keep);
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
     c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
     c.cache.markAllDirty(); // and back edges may bring them dirty (I3)
@@ -350,9 +379,15 @@ export function registerControl(): void {
   on('return', (c) => { c.emitReturn(); c.setUnreachable(); });
   on('drop', (c) => c.dropTop());
   on('select', select); // both encodings (plain and typed)
-  on('local.get', (c, ir) => c.vs.pushLocal(c.localTypes[ir.index], ir.index));
+  on('local.get', (c, ir) => {
+    // A declared local not set yet before the first control instruction: the constant 0.
+    if (c.isPendingZero(ir.index)) c.vs.pushConst(c.localTypes[ir.index], 0, 0);
+    else c.vs.pushLocal(c.localTypes[ir.index], ir.index);
+  });
   on('local.set', (c, ir) => localSet(c, ir.index, false));
   on('local.tee', (c, ir) => localSet(c, ir.index, true));
+  memAware('local.set'); // a pending load goes straight into the local's register
+  memAware('local.tee');
   on('global.get', (c, ir) => {
     const t = c.env.globalTypes[ir.index];
     const r = isXmmType(t) ? c.allocXmm() : c.allocGpr();

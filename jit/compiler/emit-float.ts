@@ -7,6 +7,8 @@ import { F32, F64, I32 } from '../frontend/types.js';
 import { memAware, on } from './emitters.js';
 import { R11, Rhs, XS, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
+import type { InstrReader } from '../frontend/instr-reader.js';
+import { lhsToSetTarget } from './set-target.js';
 
 type Fp = 32 | 64;
 const tOf = (fp: Fp): number => (fp === 32 ? F32 : F64);
@@ -20,9 +22,10 @@ function absMask(c: CodeGen, fp: Fp): Mem {
   return fp === 32 ? c.asm.const128(m32, m32) : c.asm.const128(0x7fffffffffffffffn, 0x7fffffffffffffffn);
 }
 
-function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen) => void {
+function binop(op32: SseOp, op64: SseOp, fp: Fp): (c: CodeGen, ir: InstrReader) => void {
   const op = fp === 32 ? op32 : op64;
-  return (c) => {
+  return (c, ir) => {
+    lhsToSetTarget(c, ir, tOf(fp));
     const o = c.popBinaryXmm();
     if (o.rhs === Rhs.MEM) c.asm.sseRM(op, o.lhs, o.mem);
     else c.asm.sseRR(op, o.lhs, o.reg);

@@ -4,6 +4,8 @@
 import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, rcx, type Gpr } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
+import type { InstrReader } from '../frontend/instr-reader.js';
+import { inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
 import { condAware, memAware, on } from './emitters.js';
 import { R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -33,7 +35,7 @@ function cachedOrCache(c: CodeGen, l: number): boolean {
  * sum, as i32.add wraps, and zeroes the upper half, as i32 registers keep it. False when the
  * operands do not have that shape (the caller emits the plain sequence).
  */
-function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
+function leaAdd(c: CodeGen, ir: InstrReader, op: AluOp, size: Size): boolean {
   const vs = c.vs, i = vs.sp - 1, li = i - 1;
   if (vs.kind[li] !== Kind.LOCAL || !cachedOrCache(c, vs.lo[li])) return false;
   const k = vs.kind[i];
@@ -54,22 +56,35 @@ function leaAdd(c: CodeGen, op: AluOp, size: Size): boolean {
   }
   const base = c.cachedLocal(vs.lo[li]);
   c.pinned |= 1 << base;
+  // The local the next instruction sets takes the result in its own register (its old value
+  // is dead; a loop header caching it there needs no back-edge move).
+  const target = nextSetLocal(c, ir, typeOf(size), li, i);
   vs.drop();
   vs.drop();
-  // An owned rhs register becomes the result (x + local); else a fresh one (allocating may
-  // evict, but not the pinned cache registers).
-  const d = owned !== -1 ? owned : c.allocGpr(), m = c.leaMem;
+  // Else an owned rhs register becomes the result (x + local), else a fresh one (allocating
+  // may evict, but not the pinned cache registers).
+  let d: Gpr;
+  const ret = target >= 0 ? -1 : returnTarget(c, ir, typeOf(size), -1); // lea reads before it writes
+  if (target >= 0 || ret >= 0) {
+    d = target >= 0 ? c.releaseCachedGpr(target) : RAX;
+    if (owned !== -1) c.freeGpr(owned); // read by the lea below; nothing allocates in between
+  } else {
+    d = owned !== -1 ? owned : c.allocGpr();
+  }
+  const m = c.leaMem;
   m.base = base; m.index = index; m.shift = 0; m.disp = disp;
   c.asm.lea(size, d, m);
   c.pushReg(typeOf(size), d);
   return true;
 }
 
-function alu(op: AluOp, size: Size): (c: CodeGen) => void {
+function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   const leaShape = op === AluOp.ADD || op === AluOp.SUB;
-  return (c) => {
+  return (c, ir) => {
     const a = c.asm;
-    if (leaShape && leaAdd(c, op, size)) return;
+    inPlaceForSet(c, ir, typeOf(size));
+    if (leaShape && leaAdd(c, ir, op, size)) return;
+    lhsToSetTarget(c, ir, typeOf(size));
     const o = c.popBinaryGpr(size);
     if (o.rhs === Rhs.IMM) a.aluRI(op, size, o.lhs, o.imm);
     else if (o.rhs === Rhs.MEM) a.aluRM(op, size, o.lhs, o.mem);
@@ -79,9 +94,10 @@ function alu(op: AluOp, size: Size): (c: CodeGen) => void {
   };
 }
 
-function mul(size: Size): (c: CodeGen) => void {
-  return (c) => {
+function mul(size: Size): (c: CodeGen, ir: InstrReader) => void {
+  return (c, ir) => {
     const a = c.asm;
+    lhsToSetTarget(c, ir, typeOf(size));
     const o = c.popBinaryGpr(size);
     if (o.rhs === Rhs.IMM) a.imulRRI(size, o.lhs, o.lhs, o.imm);
     else if (o.rhs === Rhs.MEM) a.imulRM(size, o.lhs, o.mem);
@@ -94,13 +110,14 @@ function mul(size: Size): (c: CodeGen) => void {
 function compare(cc: Cond, size: Size): (c: CodeGen) => void {
   return (c) => {
     const a = c.asm, vs = c.vs;
-    if (topImm(c, size) || vs.kind[vs.sp - 1] === Kind.REG) {
-      // A compare only reads lhs: a cached local is compared in place (pinned), no copy.
-      let imm = 0, r: Gpr | -1 = -1;
-      if (vs.kind[vs.sp - 1] === Kind.CONST) { imm = vs.lo[vs.sp - 1]; vs.drop(); } else r = c.popGpr();
+    const top = vs.sp - 1;
+    if (topImm(c, size) || vs.kind[top] === Kind.REG || (vs.kind[top] === Kind.LOCAL && c.cache.peek(vs.lo[top]) >= 0)) {
+      // A compare only reads its operands: cached locals are compared in place (pinned), no copy.
+      let imm = 0, r: Gpr | -1 = -1, rOwned = true;
+      if (vs.kind[top] === Kind.CONST) { imm = vs.lo[top]; vs.drop(); } else { r = c.popReadGpr(); rOwned = c.popReadOwned; }
       const l = c.popReadGpr(), owned = c.popReadOwned;
       if (r === -1) a.aluRI(AluOp.CMP, size, l, imm);
-      else { a.aluRR(AluOp.CMP, size, l, r); c.freeGpr(r); }
+      else { a.aluRR(AluOp.CMP, size, l, r); if (rOwned) c.freeGpr(r); }
       if (owned) c.freeGpr(l);
       c.pushCond(cc);
       return;

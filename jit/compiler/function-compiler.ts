@@ -6,7 +6,7 @@ import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError, malformed } from '../errors.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { codesNamed, opName } from '../frontend/opcodes.js';
+import { NUM_CODES, codesNamed, opName } from '../frontend/opcodes.js';
 import type { FunctionValidator } from '../frontend/validator.js';
 import { V128, type ModuleInfo } from '../frontend/types.js';
 import { localTypes as expandLocals } from '../frontend/decoder.js';
@@ -34,6 +34,10 @@ registerSimd();
 const SIMD_CODE_BASE = 512;
 const code1 = (name: string): number => codesNamed(name)[0];
 const OP_BLOCK = code1('block'), OP_LOOP = code1('loop'), OP_IF = code1('if'), OP_ELSE = code1('else'), OP_END = code1('end');
+/** Instructions before which deferred local zeroing is done (CodeGen.flushZeros): the control
+ *  instructions, after which joins and loop headers read uncached locals from their slots. */
+const ZERO_FLUSH = new Uint8Array(NUM_CODES);
+for (const n of ['block', 'loop', 'if', 'else', 'br', 'br_if', 'br_table']) for (const k of codesNamed(n)) ZERO_FLUSH[k] = 1;
 /** `mov [rbp - 8], r15` is 4 bytes (REX 89 modrm disp8); `nop dword ptr [rax]` (0f 1f 40 00) replaces it. */
 const SAVE_R15_LEN = 4;
 const NOP4 = 0x00401f0f;
@@ -78,7 +82,10 @@ export class FunctionCompiler {
     a.movMR(64, mem(RBP, -8), R15);
     if (a.offset - saveR15 !== SAVE_R15_LEN) throw new Error('prologue: unexpected encoding of the r15 save');
     const nDecl = c.localBytes >> 3; // 8-byte words of declared locals (a v128 is two)
-    if (nDecl > 0) {
+    // A few scalar locals are zeroed lazily (CodeGen.deferZeroing): most are set before the
+    // first branch, and a local.get before that reads the constant 0.
+    if (nDecl > 0 && nDecl <= UNROLLED_ZERO_LIMIT && !locals.includes(V128)) c.deferZeroing();
+    else if (nDecl > 0) {
       a.movRI(32, RAX, 0);
       if (nDecl <= UNROLLED_ZERO_LIMIT) {
         for (let j = 0; j < nDecl; j++) a.movMR(64, c.rbpMem(-16 - 8 * j), RAX);
@@ -92,7 +99,7 @@ export class FunctionCompiler {
         a.jcc(Cond.NE, loop);
       }
     }
-    // Register parameters to their home slots, kept cached (rax and r11 above are no argument registers).
+    // Register parameters stay cached in their registers, dirty (rax and r11 above are no argument registers).
     c.enterParams();
     pushFrame(c, FrameKind.Func, -1, false);
     const f0 = c.frames[0];
@@ -118,6 +125,7 @@ export class FunctionCompiler {
         throw new CompileError('unsupported', what, ir.start, funcIndex);
       }
       c.pinned = c.memPin; // operand pins (CodeGen.popRead) last one instruction; a pending load's index until it is used
+      if (c.pendingZeros > 0 && ZERO_FLUSH[code] === 1) c.flushZeros();
       e(c, ir);
     }
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);

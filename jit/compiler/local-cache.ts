@@ -3,12 +3,19 @@
 // local.tee and not yet written back to their frame slot (lazy write-back). Invariants:
 //   I1  a dirty local is cached: its register is the only current copy. A local that is not
 //       dirty has its current value in its frame slot (and maybe also in its cache register).
-//   I2  no local is dirty on any edge into a forward join (block/if end), at a call or host
-//       call (the callee clobbers every register), or where a cache register is taken away
+//   I2  no local is dirty on an edge into an if's join (its end, its else arm), at a call or
+//       host call (the callee clobbers every register), or where a cache register is taken away
 //       (eviction, fixed-register claims): CodeGen writes dirty locals back there first.
 //   I3  at a loop header the header's cached locals may be dirty (their registers are
 //       authoritative); every back edge moves them into their header registers and writes back
-//       every other dirty local. Loop exits are forward edges (I2).
+//       every other dirty local.
+//   I4  at a block's join the join's pairs may be dirty: the first edge into the block's end
+//       fixes the (local, register) pairs, dirty ones included; every later edge brings each
+//       pair some edge carried dirty into its register and writes back every other dirty local
+//       (CodeGen.blockEdge). Loop exits are edges into blocks.
+// A register parameter starts dirty (its home slot is not written in the prologue), and a
+// declared local not yet set before the first control instruction is the constant 0 with an
+// unwritten slot (CodeGen.deferZeroing).
 // Traps need no write-back: nothing reads a trapped frame's locals. This class does the
 // bookkeeping only; CodeGen emits the stores.
 //
@@ -17,17 +24,23 @@
 // the pairs every edge agrees on), and re-applied after a join with `restore`:
 //   loop    snapshot at the header; each back edge moves/reloads the locals that moved
 //   if      snapshot at the condition; the else arm (or the missing else edge) starts from it
-//   end     every edge into a block/if end merges into the frame's join snapshot; after the
-//           label the agreed pairs are restored
+//   end     every edge into an if's end merges into the frame's join snapshot (pairs every edge
+//           agrees on); a block's end keeps the first edge's pairs that later edges conform to
+//           (I4); after the label the pairs are restored, dirty where some edge carried them so
 import { isXmmType, type RegAlloc } from './regalloc.js';
 
 /** Registers are indexed 0..15 for GPRs and 16..31 for XMMs in the owner/use tables. */
 const SLOTS = 32;
 const NO_REG = -1;
 
-/** The cache as (local, register) pairs; `valid` is false until something was recorded. */
+/**
+ * The cache as (local, register) pairs; `valid` is false until something was recorded.
+ * `dirty[k]` (pair k, at pairs[2k]): at a block's join, some edge carried the local dirty in
+ * that register (then every later edge must bring it there, and it is dirty after the join).
+ */
 export class CacheSnapshot {
   readonly pairs = new Int32Array(2 * SLOTS);
+  readonly dirty = new Uint8Array(SLOTS);
   n = 0;
   valid = false;
 
@@ -147,13 +160,18 @@ export class LocalCache {
     return best < 0 ? -1 : this.owner[best];
   }
 
-  /** The current cache into `out` (in register order). */
-  snapshot(out: CacheSnapshot): void {
+  /**
+   * The current cache into `out` (in register order), leaving out cache register `skip` (slot
+   * numbering, -1 none); each pair's dirty flag is the local's.
+   */
+  snapshot(out: CacheSnapshot, skip = -1): void {
     let n = 0;
     if (this.count > 0) {
       for (let k = 0; k < SLOTS; k++) {
         const l = this.owner[k];
-        if (l >= 0) { out.pairs[n++] = l; out.pairs[n++] = this.reg[l]; }
+        if (l < 0 || k === skip) continue;
+        out.dirty[n >> 1] = (this.dirtyMask >>> k) & 1;
+        out.pairs[n++] = l; out.pairs[n++] = this.reg[l];
       }
     }
     out.n = n;
@@ -168,6 +186,7 @@ export class LocalCache {
     if (!join.valid) {
       if (from === undefined) this.snapshot(join);
       else { join.pairs.set(from.pairs.subarray(0, from.n)); join.n = from.n; join.valid = true; }
+      join.dirty.fill(0); // these edges store their dirty locals (I2)
       return;
     }
     let n = 0;
@@ -188,10 +207,59 @@ export class LocalCache {
     for (let k = 0; k < s.n; k += 2) {
       const l = s.pairs[k], r = s.pairs[k + 1], xmm = isXmmType(this.types[l]);
       if (r === 0 && skipReg0Class === (xmm ? 1 : 0)) continue;
-      if (this.reg[l] >= 0 || !this.ra.isFree(xmm, r)) continue;
+      if (this.reg[l] >= 0 || !this.ra.isFree(xmm, r)) {
+        // A block join's dirty pair is the local's only current copy (every register is free
+        // after a join: the values below the block's base are in their slots).
+        if (s.dirty[k >> 1] !== 0) throw new Error(`local cache: join register ${r} of dirty local ${l} is taken`);
+        continue;
+      }
       this.ra.take(xmm, r);
       this.set(l, r);
+      if (s.dirty[k >> 1] !== 0) this.markDirty(l);
     }
+  }
+
+  /**
+   * An edge into a block's end leaves now (dirty locals may travel into a block's join in
+   * registers, see CodeGen.blockEdge). The first edge fixes the join's pairs: the current cache
+   * minus register `skip` (the block value's register), dirty flags included. A later edge keeps
+   * the pairs it agrees with (marking them dirty if the local is dirty here), keeps the dirty ones
+   * it disagrees with (it must bring the local into that register), and drops the other ones.
+   */
+  joinBlockEdge(join: CacheSnapshot, skip: number): void {
+    if (!join.valid) { this.snapshot(join, skip); return; }
+    let n = 0;
+    const p = join.pairs, d = join.dirty;
+    for (let k = 0; k < join.n; k += 2) {
+      const l = p[k], r = p[k + 1];
+      let dirty = d[k >> 1];
+      if (this.reg[l] === r) { if (this.isDirty(l)) dirty = 1; }
+      else if (dirty === 0) continue;
+      d[n >> 1] = dirty; p[n++] = l; p[n++] = r;
+    }
+    join.n = n;
+  }
+
+  /**
+   * The edge into a block's end from here needs no code: joinBlockEdge would leave every dirty
+   * local in its current register and find every dirty pair in place.
+   */
+  blockEdgeFree(join: CacheSnapshot, skip: number): boolean {
+    if (!join.valid) return skip < 0 || (this.dirtyMask & (1 << skip)) === 0;
+    const p = join.pairs;
+    let carried = 0; // the dirty locals' cache registers that stay where the join wants them
+    for (let k = 0; k < join.n; k += 2) {
+      const l = p[k], r = p[k + 1];
+      if (this.reg[l] === r) carried |= 1 << this.slot(l, r);
+      else if (join.dirty[k >> 1] !== 0) return false;
+    }
+    return (this.dirtyMask & ~carried) === 0;
+  }
+
+  /** The pair index (k/2) of local l in s, or -1. */
+  pairOf(s: CacheSnapshot, l: number): number {
+    for (let k = 0; k < s.n; k += 2) if (s.pairs[k] === l) return k >> 1;
+    return -1;
   }
 
   /** Loop header: the header's cached locals may arrive dirty on back edges (I3). */

@@ -5,14 +5,14 @@
 //
 // Frame layout (rbp-relative, fixed after the prologue):
 //   [rbp + 16 + 8*s]                   parameter at argument slot s (the caller's argument slots;
-//                                      a v128 takes two, see abi slotWidth); the prologue stores
-//                                      the register parameters there (abi argRegister)
+//                                      a v128 takes two, see abi slotWidth); a register parameter
+//                                      (abi argRegister) is written there lazily, as a dirty local
 //   [rbp + 8]                          return address
 //   [rbp]                              caller's rbp
 //   [rbp - 8]                          saved r15 (our vmctx), restored after cross-instance calls
 //                                      (unused, and the save a nop, in functions that make none)
 //   below it                           declared locals, 8 bytes each (16 for v128), down to
-//                                      rbp - 8 - localBytes
+//                                      rbp - 8 - localBytes (zeroed lazily, see deferZeroing)
 //   [rbp - 8 - localBytes - S*(h+1)]   canonical slot of value-stack height h; S (the stride) is
 //                                      16 in functions that may hold a v128 on the stack, else 8
 //   [rsp + 8*j]                        outgoing argument slot j (below the deepest value slot)
@@ -30,6 +30,7 @@ import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-conven
 import { FrameKind, type ControlFrame } from './frames.js';
 import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
 import { LocalCache, type CacheSnapshot } from './local-cache.js';
+import { LoopScan } from './loop-scan.js';
 import { Kind, NO_REG, ValueStack } from './value-stack.js';
 
 /** A Mem an emitter rewrites in place and hands to the encoder at once (which keeps nothing). */
@@ -151,6 +152,8 @@ export class CodeGen {
   private outMems: Mem[] = [];
   /** locals cached in registers (written back lazily; invariants in local-cache.ts and docs/compiler.md) */
   readonly cache = new LocalCache(this.ra);
+  /** the look ahead over small loop bodies (loop-scan.ts) */
+  readonly loopScan = new LoopScan();
   /** cache registers (bit r, r + 16 for XMM) in use as operands of the current instruction */
   pinned = 0;
   popReadOwned = true;
@@ -190,6 +193,7 @@ export class CodeGen {
     this.memPending = false;
     this.memPin = 0;
     this.foldOwned = -1;
+    this.pendingZeros = 0;
   }
 
   unsupported(what: string): never {
@@ -397,13 +401,17 @@ export class CodeGen {
     this.pinned |= this.memPin;
   }
 
-  /** The pending load into a register (the entry becomes REG); its index register is reused when it can be. */
-  materializeMem(): void {
+  /**
+   * The pending load into a register (the entry becomes REG): `dst` (of the load's class, the
+   * caller's: local.set hands over its local's register), else its index register when it can
+   * be reused, else a fresh one.
+   */
+  materializeMem(dst = -1): void {
     const vs = this.vs, i = vs.sp - 1, t = vs.type[i];
     const owned = vs.hi[i] === 1, idx = vs.reg[i], xmm = isXmmType(t);
-    const d = owned && !xmm ? idx : this.allocFor(t);
+    const d = dst >= 0 ? dst : owned && !xmm ? idx : this.allocFor(t);
     this.loadMem(t, d, this.foldMem(i));
-    if (owned && xmm) this.ra.free(false, idx);
+    if (owned && (xmm || d !== idx)) this.ra.free(false, idx); // (an XMM d's number says nothing about GPR idx)
     vs.setReg(i, d);
     this.memPending = false;
     this.memPin = 0;
@@ -431,6 +439,9 @@ export class CodeGen {
 
   /** The register caching local i, or -1. */
   cachedLocal(i: number): number { return this.cache.get(i); }
+
+  /** Release GPR local l's cache register (LocalCache.release) and hand it over typed. */
+  releaseCachedGpr(l: number): Gpr { return asGpr(this.cache.release(l)); }
 
   /** Make register r (already taken from the allocator) the cache of local i. */
   cacheLocal(i: number, r: number): void { this.cache.set(i, r); }
@@ -511,6 +522,65 @@ export class CodeGen {
   /** An edge into frame f's end leaves now (see LocalCache.merge). */
   recordEdge(f: ControlFrame, from?: CacheSnapshot): void { this.cache.merge(f.joinCache, from); }
 
+  /** The cache register (slot numbering) a block's value takes on its edges, or -1. */
+  private blockSkip(f: ControlFrame): number {
+    return f.resultInReg ? (isXmmType(f.results[0]) ? 16 : 0) : -1;
+  }
+
+  /** The edge into block f's end from here needs no code for the locals (see blockEdge). */
+  blockEdgeFree(f: ControlFrame): boolean { return this.cache.blockEdgeFree(f.joinCache, this.blockSkip(f)); }
+
+  /** Record an edge into block f's end that needs no code (blockEdgeFree was true). */
+  blockJoin(f: ControlFrame): void { this.cache.joinBlockEdge(f.joinCache, this.blockSkip(f)); }
+
+  /**
+   * The code of an edge into block f's end, carrying the top n values (the block's value into
+   * rax/xmm0 when it travels in a register, else the label's values into their slots); the
+   * caller jumps (or binds the label) right after. Unlike other forward joins (I2), a block's
+   * join keeps dirty locals in registers: its first edge fixes the (local, register) pairs
+   * (LocalCache.joinBlockEdge); later edges bring every pair some edge carried dirty into its
+   * register (one parallel move with the block value; a local not cached here is current in
+   * the frame, I1, and is loaded), store every other dirty local, and drop clean pairs they
+   * disagree with. After the join the pairs are cached again, dirty where some edge was.
+   * Changes no cache state but the join's: a br_if's fall-through keeps its cache.
+   */
+  blockEdge(f: ControlFrame, n: number): void {
+    const cache = this.cache, j = f.joinCache, vs = this.vs;
+    const MOVE_SRC = this.moveSrc, MOVE_DST = this.moveDst;
+    this.blockJoin(f);
+    // Dirty locals the join does not carry go to memory first, while their registers hold them.
+    let m = cache.dirtyMask;
+    while (m !== 0) {
+      const k = 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const l = cache.ownerOf(k);
+      if (cache.pairOf(j, l) < 0) this.storeMem(this.localTypes[l], this.localMem(l), cache.peek(l));
+    }
+    if (!f.resultInReg) this.moveTopTo(n, f.base); // memory only: no register changes
+    let np = 0;
+    for (let k = 0; k < j.n; k += 2) {
+      const l = j.pairs[k], r = j.pairs[k + 1], cur = cache.peek(l);
+      if (cur < 0 || cur === r) continue;
+      const x = isXmmType(this.localTypes[l]) ? 16 : 0;
+      MOVE_SRC[np] = cur + x; MOVE_DST[np] = r + x; np++;
+    }
+    let resultLoaded = true;
+    if (f.resultInReg) {
+      const i = vs.sp - 1, x = isXmmType(vs.type[i]) ? 16 : 0;
+      const src = vs.kind[i] === Kind.REG ? vs.reg[i] : vs.kind[i] === Kind.LOCAL ? cache.peek(vs.lo[i]) : -1;
+      if (src < 0) resultLoaded = false;
+      else if (src !== 0) { MOVE_SRC[np] = src + x; MOVE_DST[np] = x; np++; }
+    }
+    this.parallelMove(np);
+    // What reads no register comes last: the block value from a constant, slot or memory, and
+    // the carried locals not cached here (their registers may have been move sources).
+    if (!resultLoaded) this.moveEntryToReg(vs.sp - 1, 0);
+    for (let k = 0; k < j.n; k += 2) {
+      const l = j.pairs[k];
+      if (cache.peek(l) < 0) this.loadMem(this.localTypes[l], j.pairs[k + 1], this.localMem(l));
+    }
+  }
+
   /** Some header-cached local of loop f is not in its header register now. */
   loopNeedsFixup(f: ControlFrame): boolean { return this.cache.differs(f.entryCache); }
 
@@ -578,14 +648,41 @@ export class CodeGen {
    * store, as they may be dirty, I3) and the back edge reload them; the locals used last before
    * the loop are the ones the loop is likely to use.
    */
-  freeForLoop(n: number): void {
-    while (this.ra.freeCount(false) < n && this.evictCached(false));
-    while (this.ra.freeCount(true) < n && this.evictCached(true));
+  freeForLoop(n: number, keep = 0): void {
+    while (this.ra.freeCount(false) < n && (this.evictCached(false, keep) || this.evictCached(false)));
+    while (this.ra.freeCount(true) < n && (this.evictCached(true, keep) || this.evictCached(true)));
   }
 
-  /** Give up one cached register of the class (under pressure); false if there is none. */
-  private evictCached(xmm: boolean): boolean {
-    const l = this.cache.victim(xmm, this.pinned);
+  /**
+   * Before a loop header (see loop-scan.ts): cache the `n` locals the loop body uses (first use
+   * first) while more than `free` registers of the class stay free, giving up cached locals the
+   * body does not use to make room (written back here, outside the loop). Then the header
+   * caches them: the body reloads none on every iteration, and the back edge carries the ones it
+   * sets in registers instead of storing them (I3). Returns the cache registers (bit per slot,
+   * r + 16 for XMM) of the body's locals, for freeForLoop to keep.
+   */
+  cacheForLoop(locals: Int32Array, n: number, free: number): number {
+    const cache = this.cache;
+    let keep = 0;
+    for (let k = 0; k < n; k++) {
+      const cr = cache.peek(locals[k]);
+      if (cr >= 0) keep |= 1 << (cr + (isXmmType(this.localTypes[locals[k]]) ? 16 : 0));
+    }
+    for (let k = 0; k < n; k++) {
+      const l = locals[k], xmm = isXmmType(this.localTypes[l]);
+      if (cache.peek(l) >= 0) continue;
+      while (this.ra.freeCount(xmm) <= free && this.evictCached(xmm, keep));
+      if (this.ra.freeCount(xmm) <= free) continue;
+      const cr = this.cacheLocalForRead(l);
+      if (cr >= 0) keep |= 1 << (cr + (xmm ? 16 : 0));
+    }
+    return keep;
+  }
+
+  /** Give up one cached register of the class (under pressure), not one in `keep` (bit per
+   *  slot); false if there is none. */
+  private evictCached(xmm: boolean, keep = 0): boolean {
+    const l = this.cache.victim(xmm, this.pinned | keep);
     if (l < 0) return false;
     this.writeBack(l);
     this.cache.drop(l);
@@ -932,6 +1029,12 @@ export class CodeGen {
   /** Branch to frame f (from reachable code); the value stack is unchanged. */
   emitBranch(f: ControlFrame, isFunc: boolean, n: number): void {
     if (isFunc) { this.emitReturn(); return; }
+    if (f.kind === FrameKind.Block) {
+      this.blockEdge(f, n);
+      this.asm.jmp(this.labelOf(f));
+      f.endReachable = true;
+      return;
+    }
     // Dirty locals first, while every register still holds what the cache says (the moves
     // below may overwrite rax/xmm0). Not marked clean: br_if's fall-through branches around.
     if (f.kind === FrameKind.Loop) this.storeDirty(false, f);
@@ -1030,10 +1133,10 @@ export class CodeGen {
   }
 
   /**
-   * Prologue, after the frame is set up: the register parameters (abi argRegister) to their home
-   * slots in the caller's argument area (so each cache entry starts clean, as the lazy write-back
-   * invariants assume of a local not yet set), and each stays cached in the register it came in, so the body reads it from
-   * there and the caller's store / callee's reload round trip through memory is gone.
+   * Prologue, after the frame is set up: each register parameter (abi argRegister) stays cached
+   * in the register it came in, dirty: its home slot in the caller's argument area is written
+   * only where the lazy write-back needs the frame value (a call, an if's join, eviction), so
+   * a function that needs none (a leaf, an early exit) never touches it.
    * An i32 is zero-extended first: compiled code keeps the upper half of an i32 register zero
    * (memory addressing uses the register as a 64-bit index), wasm callers already do, but
    * kwasm_enter loads all 64 bits of a slot the host wrote (in ring 0: user space), not knowing
@@ -1047,9 +1150,60 @@ export class CodeGen {
       this.paramReg[i] = loc === null ? -1 : loc.reg;
       if (loc === null) continue;
       if (params[i] === I32) this.asm.movRR(32, asGpr(loc.reg), asGpr(loc.reg));
-      this.storeMem(params[i], this.localMem(i), loc.reg);
       this.ra.take(loc.kind === 'xmm', loc.reg);
       this.cacheLocal(i, loc.reg);
+      this.cache.markDirty(i);
+    }
+  }
+
+  /**
+   * Declared locals whose frame slot is not zeroed yet (deferred zero-initialisation): until the
+   * first control instruction a local's slot is read by nothing but its own `local.get`, which
+   * pushes the constant 0 instead, and a `local.set` makes the zeroing unnecessary. `flushZeros`
+   * stores the rest before the first block/loop/if/br*: from there on joins and loop headers
+   * assume every uncached local is current in its slot.
+   */
+  private zeroPending = new Uint8Array(64);
+  pendingZeros = 0;
+
+  /** Mark the declared locals (every one from numParams up; no v128) as pending zero-initialisation. */
+  deferZeroing(): void {
+    const n = this.localTypes.length;
+    if (this.zeroPending.length < n) this.zeroPending = new Uint8Array(n);
+    this.zeroPending.fill(0, 0, this.numParams);
+    this.zeroPending.fill(1, this.numParams, n);
+    this.pendingZeros = n - this.numParams;
+  }
+
+  /** Local i is still the initial zero and its slot has not been written. */
+  isPendingZero(i: number): boolean { return this.pendingZeros > 0 && this.zeroPending[i] !== 0; }
+
+  /** Local i gets a value (local.set/tee): its slot will be written by the lazy write-back, if at all. */
+  clearPendingZero(i: number): void {
+    if (this.pendingZeros > 0 && this.zeroPending[i] !== 0) { this.zeroPending[i] = 0; this.pendingZeros--; }
+  }
+
+  /** Local i was set to the constant 0 while pending: flushZeros caches it like any constant set. */
+  setPendingZero(i: number): void { this.zeroPending[i] = 2; }
+
+  /**
+   * End of the deferral: the locals still pending get their zero. One explicitly set to 0 (a
+   * counter or accumulator right before its loop, often) goes to a cache register as the
+   * constant path of local.set does, so a loop header starts with it cached; the others are
+   * stored. Movs only: EFLAGS survive (a br_if's condition may be pending).
+   */
+  flushZeros(): void {
+    for (let i = this.numParams; i < this.localTypes.length && this.pendingZeros > 0; i++) {
+      const z = this.zeroPending[i];
+      if (z === 0) continue;
+      this.zeroPending[i] = 0;
+      this.pendingZeros--;
+      const t = this.localTypes[i];
+      const cr = z === 2 ? this.cacheRegister(isXmmType(t)) : -1;
+      if (cr < 0) { this.asm.movMI(64, this.localMem(i), 0); continue; }
+      this.loadConst(t, cr, 0, 0);
+      this.cacheLocal(i, cr);
+      this.cache.markDirty(i);
     }
   }
 
