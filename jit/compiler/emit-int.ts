@@ -5,7 +5,7 @@ import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, rcx, type Gpr 
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
+import { inPlaceBeforeBinop, inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
 import { condAware, memAware, on } from './emitters.js';
 import { R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -78,12 +78,32 @@ function leaAdd(c: CodeGen, ir: InstrReader, op: AluOp, size: Size): boolean {
   return true;
 }
 
+/**
+ * `local & 0xff` / `local & 0xffff` with the local cached in a register: one `movzx dst, src8/16`
+ * instead of copying the cache register (it must survive) and masking the copy. A 32-bit movzx
+ * zeroes the upper half too, so it serves i64.and as well. False for any other shape.
+ */
+function zeroExtendAnd(c: CodeGen, size: Size): boolean {
+  const vs = c.vs, i = vs.sp - 1, li = i - 1;
+  if (vs.kind[i] !== Kind.CONST || vs.kind[li] !== Kind.LOCAL || c.cache.peek(vs.lo[li]) < 0) return false;
+  const m = vs.lo[i];
+  if ((m !== 0xff && m !== 0xffff) || (size === 64 && vs.hi[i] !== 0)) return false;
+  vs.drop();
+  const src = c.popReadGpr(); // the cache register, pinned for this instruction
+  const d = c.allocGpr();
+  c.asm.movzxRR(32, m === 0xff ? 8 : 16, d, src);
+  c.pushReg(typeOf(size), d);
+  return true;
+}
+
 function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   const leaShape = op === AluOp.ADD || op === AluOp.SUB;
   return (c, ir) => {
     const a = c.asm;
     inPlaceForSet(c, ir, typeOf(size));
+    inPlaceBeforeBinop(c, ir, typeOf(size));
     if (leaShape && leaAdd(c, ir, op, size)) return;
+    if (op === AluOp.AND && zeroExtendAnd(c, size)) return;
     lhsToSetTarget(c, ir, typeOf(size));
     const o = c.popBinaryGpr(size);
     if (o.rhs === Rhs.IMM) a.aluRI(op, size, o.lhs, o.imm);
@@ -147,10 +167,11 @@ function eqz(size: Size): (c: CodeGen) => void {
   };
 }
 
-function shift(op: ShiftOp, size: Size): (c: CodeGen) => void {
-  return (c) => {
+function shift(op: ShiftOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
+  return (c, ir) => {
     const a = c.asm, vs = c.vs;
     if (vs.kind[vs.sp - 1] === Kind.CONST) {
+      inPlaceBeforeBinop(c, ir, typeOf(size));
       const n = vs.lo[vs.sp - 1] & (size - 1);
       const li = vs.sp - 2;
       if (op === ShiftOp.SHL && n >= 1 && n <= 3 && vs.kind[li] === Kind.LOCAL && cachedOrCache(c, vs.lo[li])) {

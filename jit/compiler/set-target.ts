@@ -5,21 +5,23 @@
 // local there needs no back-edge move. Counters, accumulators and loop temporaries are this.
 // Likewise a value the function returns next is computed in rax/xmm0 (returnTarget).
 import type { InstrReader } from '../frontend/instr-reader.js';
-import type { ValType } from '../frontend/types.js';
+import { I32, I64, type ValType } from '../frontend/types.js';
 import { resultsInSlots } from '../../abi/calling-convention.js';
 import { isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 
 const OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
+/** i32.add..i32.rotr and i64.add..i64.rotr: 15 binary ops each, one opcode byte, no immediate */
+const OP_I32_ADD = 0x6a, OP_I64_ADD = 0x7c, BINOPS = 15;
 
 /**
  * The local the next instruction sets, if it has type t, is cached in a register and no entry
  * of the value stack but `skip1`/`skip2` (the op's operands) reads it: its old value is dead
  * once the op consumed those. -1 else (also for a bad index: only a non-match here).
  */
-export function nextSetLocal(c: CodeGen, ir: InstrReader, t: ValType, skip1: number, skip2: number): number {
+export function nextSetLocal(c: CodeGen, ir: InstrReader, t: ValType, skip1: number, skip2: number, at = ir.r.pos): number {
   const r = ir.r, b = r.buf;
-  let p = r.pos;
+  let p = at;
   if (p >= r.end || (b[p] !== OP_LOCAL_SET && b[p] !== OP_LOCAL_TEE)) return -1;
   let l = 0, shift = 0, byte = 0x80;
   for (p++; (byte & 0x80) !== 0; shift += 7) {
@@ -40,6 +42,23 @@ export function inPlaceForSet(c: CodeGen, ir: InstrReader, t: ValType): void {
   const vs = c.vs, li = vs.sp - 2;
   if (vs.kind[li] !== Kind.LOCAL) return;
   const l = nextSetLocal(c, ir, t, li, -1);
+  if (l === vs.lo[li]) vs.setReg(li, c.cache.release(l));
+}
+
+/**
+ * `local.get L, imm, op, op2, local.set L` (op2 a plain binary op of the same type: one opcode
+ * byte, no immediate): L's old value is dead once op read it, so op works in place in L's cache
+ * register instead of a copy (crc32's `crc >> 8`, then `^`, then `local.tee crc`). Two
+ * instructions of look-ahead in the body bytes, as nextSetLocal's one.
+ */
+export function inPlaceBeforeBinop(c: CodeGen, ir: InstrReader, t: ValType): void {
+  const vs = c.vs, li = vs.sp - 2;
+  if (li < 0 || vs.kind[li] !== Kind.LOCAL || (t !== I32 && t !== I64)) return;
+  const r = ir.r, p = r.pos;
+  if (p >= r.end) return;
+  const op2 = r.buf[p], first = t === I32 ? OP_I32_ADD : OP_I64_ADD;
+  if (op2 < first || op2 > first + BINOPS - 1) return;
+  const l = nextSetLocal(c, ir, t, li, -1, p + 1);
   if (l === vs.lo[li]) vs.setReg(li, c.cache.release(l));
 }
 

@@ -133,4 +133,40 @@ test('a float load whose index register was computed gives that register back (t
   assert.is(call(inst(text), 'f', 7), v8.f(7));
 });
 
+
+// `crc = table[...] ^ (crc >> 8); local.tee crc`: crc's old value is dead once the shift read it
+// (two instructions of look-ahead, set-target.ts inPlaceBeforeBinop), so the shift works in place.
+const STEP = `(module
+  (func (export "step") (param i32 i32) (result i32)
+    loop
+      local.get 1 local.get 0 i32.const 8 i32.shr_u i32.xor local.set 0
+      local.get 1 i32.const 1 i32.sub local.tee 1
+      br_if 0
+    end
+    local.get 0)
+  (func (export "kept") (param i32) (result i32)            ;; the other operand reads the local
+    local.get 0 local.get 0 i32.const 8 i32.shr_u i32.xor local.set 0 local.get 0)
+  (func (export "other") (param i32 i32) (result i32)       ;; op2 sets another local: not in place
+    local.get 1 local.get 0 i32.const 3 i32.shl i32.add local.set 1 local.get 0 local.get 1 i32.add)
+  (func (export "wide") (param i64 i64) (result i64)
+    local.get 1 local.get 0 i64.const 0xff i64.and i64.sub local.tee 0 local.get 0 i64.add))`;
+
+test('x = y ^ (x >> 8): the shift works in x\'s register (no copy); every shape keeps its value', async () => {
+  const text = await disasmText(STEP, 0);
+  const body = loopBody(text, /^j/);
+  // x is parameter 0, cached in rdi (the register calling convention): shifted there, no copy
+  assert.ok(body.includes('shr edi, 8'), text.join('\n'));
+  assert.not.ok(body.some((t) => /^mov r\w+, rdi$/.test(t)), `x is not copied:\n${text.join('\n')}`);
+  const i = inst(STEP);
+  const step = (x: number, n: number): number => { for (let k = n; k > 0; k--) x = (k ^ (x >>> 8)) | 0; return x; };
+  for (const [x, n] of [[-1, 5], [0x12345678, 3], [0, 1], [-0x80000000, 2]]) assert.is(call(i, 'step', x, n), step(x, n), `x=${x} n=${n}`);
+  for (const x of [-1, 0x12345678, 0x80]) {
+    assert.is(call(i, 'kept', x), (x ^ (x >>> 8)) | 0);
+    assert.is(call(i, 'other', x, 7), (x + ((7 + (x << 3)) | 0)) | 0);
+    const X = BigInt(x);
+    const w = BigInt.asIntN(64, 9n - (X & 0xffn));
+    assert.is(call(i, 'wide', X, 9n), BigInt.asIntN(64, w + w));
+  }
+});
+
 test.run();

@@ -56,6 +56,26 @@ test('i64 lea wraps at 64 bits and i32 lea at 32 bits', () => {
   assert.is(call(i, 'b', -1), 0x7ffffffen + 0xffffffffn);
 });
 
+// x stays cached (read again after each mask): the mask is one movzx from its register, no copy.
+const ZEXT = `(module
+  (func (export "a") (param i32) (result i32) local.get 0 i32.const 1 i32.eq drop
+    local.get 0 i32.const 0xff i32.and local.get 0 i32.const 0xffff i32.and i32.add local.get 0 i32.add)
+  (func (export "b") (param i64) (result i64) local.get 0 i64.const 1 i64.eq drop
+    local.get 0 i64.const 0xff i64.and local.get 0 i64.const 0xffff i64.and i64.add local.get 0 i64.add))`;
+
+test('local & 0xff, local & 0xffff of a cached local are one movzx each (i32 and i64), no copy', async () => {
+  const text = await listing(ZEXT);
+  assert.ok(text.some((t) => /^movzx e\w+, \w+b$|^movzx e\w+, (al|bl|cl|dl|sil|dil)$/.test(t)), text.join('\n'));
+  assert.ok(text.some((t) => /^movzx e\w+, (r\w+w|ax|bx|cx|dx|si|di)$/.test(t)), text.join('\n'));
+  assert.not.ok(text.some((t) => /^and \w+, (0xff|0xffff)$/.test(t)), text.join('\n'));
+  const i = inst(ZEXT);
+  for (const x of [0, 0x1234, -1, 0x7fffffff, -0x80000000, 0x80]) {
+    assert.is(call(i, 'a', x), (((x & 0xff) + (x & 0xffff)) | 0) + x | 0, `x=${x}`);
+    const X = BigInt(x) * 0x100000001n;
+    assert.is(call(i, 'b', X), BigInt.asIntN(64, (X & 0xffn) + (X & 0xffffn) + X), `x=${x}`);
+  }
+});
+
 const FOLD = `(module (memory (export "mem") 1)
   (func (export "f") (param i32 i32 f64) (result f64)
     local.get 2 local.get 0 f64.load f64.mul                    ;; mulsd xmm, [r14 + ...]
