@@ -5,7 +5,7 @@ import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, rcx, type Gpr 
 import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
-import { inPlaceBeforeBinop, inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
+import { inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
 import { condAware, memAware, on } from './emitters.js';
 import { R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
@@ -101,7 +101,6 @@ function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   return (c, ir) => {
     const a = c.asm;
     inPlaceForSet(c, ir, typeOf(size));
-    inPlaceBeforeBinop(c, ir, typeOf(size));
     if (leaShape && leaAdd(c, ir, op, size)) return;
     if (op === AluOp.AND && zeroExtendAnd(c, size)) return;
     lhsToSetTarget(c, ir, typeOf(size));
@@ -171,7 +170,7 @@ function shift(op: ShiftOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   return (c, ir) => {
     const a = c.asm, vs = c.vs;
     if (vs.kind[vs.sp - 1] === Kind.CONST) {
-      inPlaceBeforeBinop(c, ir, typeOf(size));
+      inPlaceForSet(c, ir, typeOf(size));
       const n = vs.lo[vs.sp - 1] & (size - 1);
       const li = vs.sp - 2;
       if (op === ShiftOp.SHL && n >= 1 && n <= 3 && vs.kind[li] === Kind.LOCAL && cachedOrCache(c, vs.lo[li])) {

@@ -37,28 +37,20 @@ export function nextSetLocal(c: CodeGen, ir: InstrReader, t: ValType, skip1: num
   return l;
 }
 
-/** `local.get L, x, op, local.set L`: L's cache register becomes the left operand's (in place). */
+/**
+ * L's old value is dead once the op reads it, so the op works in place in L's cache register
+ * (no copy) when L is set next: `local.get L, x, op, local.set L`, or, two instructions ahead,
+ * `local.get L, x, op, op2, local.set L` with op2 a plain binary op of the same integer type (one
+ * opcode byte, no immediate; crc32's `crc >> 8`, then `^`, then `local.tee crc`).
+ */
 export function inPlaceForSet(c: CodeGen, ir: InstrReader, t: ValType): void {
   const vs = c.vs, li = vs.sp - 2;
   if (vs.kind[li] !== Kind.LOCAL) return;
-  const l = nextSetLocal(c, ir, t, li, -1);
-  if (l === vs.lo[li]) vs.setReg(li, c.cache.release(l));
-}
-
-/**
- * `local.get L, imm, op, op2, local.set L` (op2 a plain binary op of the same type: one opcode
- * byte, no immediate): L's old value is dead once op read it, so op works in place in L's cache
- * register instead of a copy (crc32's `crc >> 8`, then `^`, then `local.tee crc`). Two
- * instructions of look-ahead in the body bytes, as nextSetLocal's one.
- */
-export function inPlaceBeforeBinop(c: CodeGen, ir: InstrReader, t: ValType): void {
-  const vs = c.vs, li = vs.sp - 2;
-  if (li < 0 || vs.kind[li] !== Kind.LOCAL || (t !== I32 && t !== I64)) return;
-  const r = ir.r, p = r.pos;
-  if (p >= r.end) return;
-  const op2 = r.buf[p], first = t === I32 ? OP_I32_ADD : OP_I64_ADD;
-  if (op2 < first || op2 > first + BINOPS - 1) return;
-  const l = nextSetLocal(c, ir, t, li, -1, p + 1);
+  let l = nextSetLocal(c, ir, t, li, -1);
+  if (l < 0 && (t === I32 || t === I64)) {
+    const r = ir.r, p = r.pos, first = t === I32 ? OP_I32_ADD : OP_I64_ADD;
+    if (p < r.end && r.buf[p] >= first && r.buf[p] < first + BINOPS) l = nextSetLocal(c, ir, t, li, -1, p + 1);
+  }
   if (l === vs.lo[li]) vs.setReg(li, c.cache.release(l));
 }
 

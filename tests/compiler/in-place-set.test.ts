@@ -135,7 +135,7 @@ test('a float load whose index register was computed gives that register back (t
 
 
 // `crc = table[...] ^ (crc >> 8); local.tee crc`: crc's old value is dead once the shift read it
-// (two instructions of look-ahead, set-target.ts inPlaceBeforeBinop), so the shift works in place.
+// (two instructions of look-ahead, set-target.ts inPlaceForSet), so the shift works in place.
 const STEP = `(module
   (func (export "step") (param i32 i32) (result i32)
     loop
