@@ -6,9 +6,10 @@ import { TrapCode } from '../../abi/traps.js';
 import { I32, I64 } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
 import { inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
-import { condAware, memAware, on } from './emitters.js';
+import { addrAware, condAware, memAware, on } from './emitters.js';
 import { R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
+import { addToAddr, aluBits, scaledIndex } from './scaled-index.js';
 
 type Size = 32 | 64;
 const typeOf = (s: Size): number => (s === 32 ? I32 : I64);
@@ -98,7 +99,7 @@ function zeroExtendAnd(c: CodeGen, size: Size): boolean {
 
 function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   const leaShape = op === AluOp.ADD || op === AluOp.SUB;
-  return (c, ir) => {
+  const emit = (c: CodeGen, ir: InstrReader): void => {
     const a = c.asm;
     inPlaceForSet(c, ir, typeOf(size));
     if (leaShape && leaAdd(c, ir, op, size)) return;
@@ -110,6 +111,13 @@ function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
     else a.aluRR(op, size, o.lhs, o.reg);
     c.releaseRhs(o, false);
     c.pushReg(typeOf(size), o.lhs);
+  };
+  if (size === 64) return emit;
+  return (c, ir) => {
+    if (c.addrPending && op === AluOp.ADD && addToAddr(c)) return;
+    const bits = aluBits(c, op); // the operands' bounds, read before they are popped
+    emit(c, ir);
+    c.vs.bits[c.vs.sp - 1] = bits;
   };
 }
 
@@ -170,9 +178,12 @@ function shift(op: ShiftOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   return (c, ir) => {
     const a = c.asm, vs = c.vs;
     if (vs.kind[vs.sp - 1] === Kind.CONST) {
+      if (size === 32 && op === ShiftOp.SHL && scaledIndex(c, ir)) return;
       inPlaceForSet(c, ir, typeOf(size));
       const n = vs.lo[vs.sp - 1] & (size - 1);
       const li = vs.sp - 2;
+      // x >>> n is below 2^(bits - n) (ValueStack.bits)
+      const bits = size === 32 && op === ShiftOp.SHR ? Math.max(0, vs.bitsOf(li) - n) : 32;
       if (op === ShiftOp.SHL && n >= 1 && n <= 3 && vs.kind[li] === Kind.LOCAL && cachedOrCache(c, vs.lo[li])) {
         // A cached local shifted into a new register: `lea dst, [x*2^n]` (x + x for n = 1)
         // instead of copying the cache register and shifting the copy.
@@ -190,6 +201,7 @@ function shift(op: ShiftOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
       const l = c.popGpr();
       if (n !== 0) a.shiftRI(op, size, l, n);
       c.pushReg(typeOf(size), l);
+      vs.bits[vs.sp - 1] = bits;
       return;
     }
     c.claimGpr(rcx);
@@ -287,6 +299,8 @@ const CMP_CONDS: readonly (readonly [string, Cond])[] = [
 
 export function registerInt(): void {
   on('i32.const', (c, ir) => c.vs.pushConst(I32, ir.i32, 0));
+  addrAware('i32.const'); // pushed above an ADDR entry, for the i32.add that adds it (scaled-index.ts)
+  addrAware('i32.add');
   on('i64.const', (c, ir) => c.vs.pushConst(I64, ir.lo, ir.hi));
   on('i32.eqz', eqz(32));
   on('i64.eqz', eqz(64));

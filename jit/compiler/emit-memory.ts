@@ -5,7 +5,7 @@
 import { Mem, NO_INDEX, SseOp, SseStore, mem, type Gpr, type Xmm } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { F32, F64, I32, I64 } from '../frontend/types.js';
-import { on } from './emitters.js';
+import { addrAware, on } from './emitters.js';
 import { R11, R15, type CodeGen } from './masm.js';
 import { SCRATCH_GPR } from './regalloc.js';
 import { Kind } from './value-stack.js';
@@ -18,6 +18,20 @@ import { RT } from './runtime-calls.js';
  */
 export function address(c: CodeGen, offset: number): Gpr | -1 {
   const vs = c.vs, i = vs.sp - 1, m = c.addr;
+  m.shift = 0;
+  if (vs.kind[i] === Kind.ADDR) {
+    // A scaled index that does not wrap (see emit-int's scaledIndex): the access is
+    // [r14 + index*2^shift + disp + offset], the same address the computed i32 would give.
+    const disp = vs.lo[i] + offset;
+    if (disp <= 0x7fffffff) {
+      const r = vs.reg[i] as Gpr;
+      m.index = r; m.shift = vs.hi[i]; m.disp = disp;
+      vs.drop();
+      c.addrPending = false;
+      return r;
+    }
+    c.materializeAddr();
+  }
   if (vs.kind[i] === Kind.CONST) {
     const ea = (vs.lo[i] >>> 0) + offset;
     vs.drop();
@@ -53,7 +67,7 @@ function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: num
     if (FOLDABLE[kind] && m.index !== SCRATCH_GPR) {
       // Full-width loads wait for their user (r11 is the MacroAssembler's scratch: an index
       // there would not survive, so those loads are emitted at once).
-      c.pushLoad(result, m.index, m.disp, reg !== -1);
+      c.pushLoad(result, m.index, m.disp, reg !== -1, m.shift);
       return;
     }
     if (kind === 'f32' || kind === 'f64') {
@@ -75,6 +89,7 @@ function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: num
       case 's32': a.movsxRM(64, 32, d, m); break;
     }
     c.pushReg(result, d);
+    if (result === I32 && (kind === 'u8' || kind === 'u16')) c.vs.bits[c.vs.sp - 1] = kind === 'u8' ? 8 : 16;
   };
 }
 
@@ -106,21 +121,19 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
   };
 }
 
+/** Every load: its instruction, how it reads, its result type. */
+const LOADS: readonly (readonly [string, LoadKind, number])[] = [
+  ['i32.load', 'i32', I32], ['i64.load', 'i64', I64], ['f32.load', 'f32', F32], ['f64.load', 'f64', F64],
+  ['i32.load8_s', 's8', I32], ['i32.load8_u', 'u8', I32], ['i32.load16_s', 's16', I32], ['i32.load16_u', 'u16', I32],
+  ['i64.load8_s', 's8', I64], ['i64.load8_u', 'u8', I64], ['i64.load16_s', 's16', I64], ['i64.load16_u', 'u16', I64],
+  ['i64.load32_s', 's32', I64], ['i64.load32_u', 'u32', I64],
+];
+
 export function registerMemory(): void {
-  on('i32.load', load('i32', I32));
-  on('i64.load', load('i64', I64));
-  on('f32.load', load('f32', F32));
-  on('f64.load', load('f64', F64));
-  on('i32.load8_s', load('s8', I32));
-  on('i32.load8_u', load('u8', I32));
-  on('i32.load16_s', load('s16', I32));
-  on('i32.load16_u', load('u16', I32));
-  on('i64.load8_s', load('s8', I64));
-  on('i64.load8_u', load('u8', I64));
-  on('i64.load16_s', load('s16', I64));
-  on('i64.load16_u', load('u16', I64));
-  on('i64.load32_s', load('s32', I64));
-  on('i64.load32_u', load('u32', I64));
+  for (const [name, kind, result] of LOADS) {
+    on(name, load(kind, result));
+    addrAware(name); // a scaled index is its addressing mode (address())
+  }
   on('i32.store', store(32, I32));
   on('i64.store', store(64, I64));
   on('f32.store', store(32, F32));

@@ -15,6 +15,12 @@ export const COND_AWARE = new Uint8Array(NUM_CODES);
 /** Opcodes that take a pending load (a MEM top entry) as a memory operand or materialise it themselves. */
 export const MEM_AWARE = new Uint8Array(NUM_CODES);
 
+/**
+ * Opcodes an ADDR entry (a scaled index not computed yet) may meet: the i32.const and i32.add
+ * that add to it and the load that takes it as its addressing mode (emit-int's scaledIndex).
+ */
+export const ADDR_AWARE = new Uint8Array(NUM_CODES);
+
 /** Register the emitter of the instruction `name` ('i32.add'; every encoding of that name). */
 export function on(name: string, e: Emitter): void {
   for (const c of codesNamed(name)) {
@@ -26,6 +32,11 @@ export function on(name: string, e: Emitter): void {
 /** The instruction `name` consumes a pending COND (a compare still in EFLAGS) itself. */
 export function condAware(name: string): void {
   for (const c of codesNamed(name)) COND_AWARE[c] = 1;
+}
+
+/** The instruction `name` takes an ADDR entry (see ADDR_AWARE). */
+export function addrAware(name: string): void {
+  for (const c of codesNamed(name)) ADDR_AWARE[c] = 1;
 }
 
 /** The instruction `name` folds a pending load (see CodeGen.pushLoad) or materialises it itself. */

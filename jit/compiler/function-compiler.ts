@@ -10,7 +10,7 @@ import { NUM_CODES, codesNamed, opName } from '../frontend/opcodes.js';
 import type { FunctionValidator } from '../frontend/validator.js';
 import { V128, type ModuleInfo } from '../frontend/types.js';
 import { localTypes as expandLocals } from '../frontend/decoder.js';
-import { COND_AWARE, EMIT, MEM_AWARE } from './emitters.js';
+import { ADDR_AWARE, COND_AWARE, EMIT, MEM_AWARE } from './emitters.js';
 import { FrameKind } from './frames.js';
 import { CodeGen, R11, R15, RBP, RSP, RAX, type ModuleEnv } from './masm.js';
 import { emitElse, emitEnd, pushFrame } from './emit-control.js';
@@ -113,6 +113,7 @@ export class FunctionCompiler {
       const code = ir.code;
       if (c.unreachable) { this.skip(code); continue; }
       if (c.memPending && MEM_AWARE[code] === 0) c.materializeMem();
+      if (c.addrPending && ADDR_AWARE[code] === 0) c.materializeAddr();
       if (code === OP_END) {
         if (c.depth === 1) { c.emitReturn(); c.depth = 0; continue; }
         emitEnd(c);

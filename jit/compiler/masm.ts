@@ -19,7 +19,7 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
+  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
   rax, rbp, rcx, rdx, rsp, r14, r15,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
@@ -119,6 +119,8 @@ export class CodeGen {
   memPending = false;
   /** cache register (bit r) a pending load's index lives in: pinned until the load is consumed */
   memPin = 0;
+  /** an ADDR entry is on the value stack (the top, or under the i32.const it is about to add) */
+  addrPending = false;
   /** the index register a folded operand owned, freed by releaseFolded() after its use */
   private foldOwned = -1;
   private readonly fold: MutableMem = memIdx(R14, R14, 1, 0);
@@ -192,6 +194,7 @@ export class CodeGen {
     this.condPending = false;
     this.memPending = false;
     this.memPin = 0;
+    this.addrPending = false;
     this.foldOwned = -1;
     this.pendingZeros = 0;
   }
@@ -339,6 +342,7 @@ export class CodeGen {
         this.asm.movzxRR(32, 8, asGpr(r), asGpr(r));
         break;
       case Kind.MEM: this.loadMem(t, r, this.foldMem(i)); break;
+      case Kind.ADDR: this.asm.lea(32, asGpr(r), this.addrMem(i)); break;
     }
   }
 
@@ -373,15 +377,31 @@ export class CodeGen {
         this.storeMem(t, m, s);
         break;
       }
+      case Kind.ADDR:
+        this.asm.lea(32, R11, this.addrMem(i));
+        this.asm.movMR(64, m, R11);
+        break;
     }
   }
 
   // ---- pending loads (folded into the instruction that uses them) ------------------------
 
-  /** The operand of MEM entry i: `[r14 + index + disp]` (one reused Mem: use it at once). */
+  /** The operand of MEM entry i: `[r14 + index*2^shift + disp]` (one reused Mem: use it at once). */
   private foldMem(i: number): Mem {
     const vs = this.vs, f = this.fold;
+    f.base = R14;
     f.index = vs.reg[i] === NO_REG ? NO_INDEX : vs.reg[i];
+    f.shift = vs.hi[i] >> 1;
+    f.disp = vs.lo[i];
+    return f;
+  }
+
+  /** ADDR entry i as a lea operand, `[index*2^shift + disp]` (the same reused Mem as foldMem). */
+  private addrMem(i: number): Mem {
+    const vs = this.vs, f = this.fold;
+    f.base = NO_BASE;
+    f.index = vs.reg[i];
+    f.shift = vs.hi[i];
     f.disp = vs.lo[i];
     return f;
   }
@@ -394,8 +414,8 @@ export class CodeGen {
    * as a memory trap as before. `owned`: the entry owns the index register (else it is a cached
    * local's, pinned until the load is consumed, or -1 for none).
    */
-  pushLoad(t: ValType, index: number, disp: number, owned: boolean): void {
-    this.vs.pushMem(t, index, disp, owned);
+  pushLoad(t: ValType, index: number, disp: number, owned: boolean, shift: number): void {
+    this.vs.pushMem(t, index, disp, owned, shift);
     this.memPending = true;
     this.memPin = !owned && index >= 0 ? 1 << index : 0;
     this.pinned |= this.memPin;
@@ -408,7 +428,7 @@ export class CodeGen {
    */
   materializeMem(dst = -1): void {
     const vs = this.vs, i = vs.sp - 1, t = vs.type[i];
-    const owned = vs.hi[i] === 1, idx = vs.reg[i], xmm = isXmmType(t);
+    const owned = (vs.hi[i] & 1) === 1, idx = vs.reg[i], xmm = isXmmType(t);
     const d = dst >= 0 ? dst : owned && !xmm ? idx : this.allocFor(t);
     this.loadMem(t, d, this.foldMem(i));
     if (owned && (xmm || d !== idx)) this.ra.free(false, idx); // (an XMM d's number says nothing about GPR idx)
@@ -418,13 +438,27 @@ export class CodeGen {
   }
 
   /**
+   * The ADDR entry computed into its own index register (`lea r, [r*2^shift + disp]`; the
+   * entry becomes REG): for any instruction but the i32.const, i32.add and load it was made for.
+   */
+  materializeAddr(): void {
+    const vs = this.vs;
+    let i = vs.sp - 1;
+    while (vs.kind[i] !== Kind.ADDR) i--;
+    const r = vs.reg[i];
+    this.asm.lea(32, asGpr(r), this.addrMem(i));
+    vs.setReg(i, r);
+    this.addrPending = false;
+  }
+
+  /**
    * Pop the pending load as a memory operand for the instruction being emitted; call
    * releaseFolded() after emitting it (frees an index register the load owned).
    */
   popFolded(): Mem {
     const vs = this.vs, i = vs.sp - 1;
     const m = this.foldMem(i);
-    this.foldOwned = vs.hi[i] === 1 ? vs.reg[i] : -1;
+    this.foldOwned = (vs.hi[i] & 1) === 1 ? vs.reg[i] : -1;
     vs.drop();
     this.memPending = false;
     this.memPin = 0;
@@ -746,9 +780,12 @@ export class CodeGen {
     if (vs.kind[i] === Kind.REG) this.ra.free(isXmmType(vs.type[i]), vs.reg[i]);
     else if (vs.kind[i] === Kind.COND) this.condPending = false;
     else if (vs.kind[i] === Kind.MEM) {
-      if (vs.hi[i] === 1) this.ra.free(false, vs.reg[i]);
+      if ((vs.hi[i] & 1) === 1) this.ra.free(false, vs.reg[i]);
       this.memPending = false;
       this.memPin = 0;
+    } else if (vs.kind[i] === Kind.ADDR) {
+      this.ra.free(false, vs.reg[i]);
+      this.addrPending = false;
     }
   }
 
@@ -816,6 +853,7 @@ export class CodeGen {
     const vs = this.vs;
     if (vs.kind[i] === Kind.REG) return vs.reg[i];
     if (vs.kind[i] === Kind.MEM) { this.materializeMem(); return vs.reg[i]; }
+    if (vs.kind[i] === Kind.ADDR) { this.materializeAddr(); return vs.reg[i]; }
     const t = vs.kind[i] === Kind.COND ? I32 : vs.type[i];
     if (vs.kind[i] === Kind.LOCAL) {
       // First read of a local in straight-line code: load it into a cache register when one is
