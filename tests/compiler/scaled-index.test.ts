@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { call, disasmText, inst } from './helpers.js';
+import { wat } from '../jit/wat.js';
 
 // Memory word at byte address a (the module fills every word with this in `init`).
 const word = (a: number): number => (Math.imul(a, 0x9e3779b1) ^ 0x5a5a5a5a) | 0;
@@ -92,6 +93,54 @@ test('indices that may wrap are computed as wasm says (shl, add, then the load)'
     assert.is(call(i, 'top', x), load32(Math.imul(x & 0x3fffffff, 4)), `top ${x}`);
     assert.is(call(i, 'far', x), load32(((x & 255) << 2) + 0x7ffffff0, 0x20), `far ${x}`);
   }
+});
+
+// Random bounded expressions (masks, byte loads, shifts, or/xor/add, and some unbounded ones)
+// shifted, offset by constants near every limit and loaded, against V8 on random and edge inputs.
+test('random scaled-index shapes agree with V8, traps included', () => {
+  let seed = 0x2545f491;
+  const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)];
+  const expr = (d: number): string => {
+    if (d === 0 || rnd(4) === 0) {
+      return pick(['local.get 0', 'local.get 1', 'local.get 0 i32.load8_u', 'local.get 1 i32.load16_u',
+        `i32.const ${pick([0, 1, 255, 0x3fffffff, -1])}`]);
+    }
+    const a = expr(d - 1);
+    switch (rnd(6)) {
+      case 0: return `${a} i32.const ${pick([0xff, 0xffff, 0xfff, 0x3fffffff, 0x7fffffff, -1])} i32.and`;
+      case 1: return `${a} i32.const ${rnd(32)} i32.shr_u`;
+      case 2: return `${a} ${expr(d - 1)} i32.xor`;
+      case 3: return `${a} ${expr(d - 1)} i32.or`;
+      case 4: return `${a} ${expr(d - 1)} i32.add`;
+      default: return `${a} ${expr(d - 1)} i32.sub`;
+    }
+  };
+  const funcs: string[] = [];
+  for (let f = 0; f < 80; f++) {
+    const C = pick([0, 4, 1000, 65000, 65532, 0x7fffff00, 0x7fffffff, -16, -0x80000000]);
+    const off = pick([0, 4, 60000, 0x7ffffff0]);
+    const load = pick(['i32.load', 'i32.load8_u', 'i32.load16_s']);
+    funcs.push(`(func (export "f${f}") (param i32 i32) (result i32)
+      ${expr(3)} i32.const ${1 + rnd(3)} i32.shl i32.const ${C} i32.add ${load} offset=${off})`);
+  }
+  const text = `(module (memory 1) ${INIT} ${funcs.join('\n')})`;
+  const ours = inst(text);
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(wat(text)))).exports as Record<string, (...a: number[]) => number>;
+  call(ours, 'init');
+  v8.init();
+  const inputs = [0, 1, 2, 255, 256, 4095, 65535, 65536, 0x3fffffff, 0x40000000, 0x7fffffff, -0x80000000, -1, -4];
+  for (let k = 0; k < 6; k++) inputs.push(rnd(0x10000), rnd(0x7fffffff) | (rnd(2) << 31));
+  let traps = 0;
+  for (let f = 0; f < 80; f++) {
+    for (let j = 0; j < 24; j++) {
+      const x = pick(inputs), y = pick(inputs);
+      let want: number | string;
+      try { want = v8[`f${f}`](x, y); } catch { want = OOB; traps++; }
+      assert.is(call(ours, `f${f}`, x, y), want, `f${f}(${x}, ${y}): ${funcs[f]}`);
+    }
+  }
+  assert.ok(traps > 0 && traps < 80 * 24, `${traps} traps`);
 });
 
 test.run();
