@@ -352,7 +352,8 @@ export function registerControl(): void {
     c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)
     c.cache.markAllDirty(); // and back edges may bring them dirty (I3)
     c.asm.bind(f.label);
-    loopCheck(c);
+    // The interrupt check, unless every iteration first calls a function whose prologue checks.
+    if (!s.callsFirst(ir, c.env.numImportedFuncs)) loopCheck(c);
   });
   on('if', (c, ir) => {
     c.takeCondition();

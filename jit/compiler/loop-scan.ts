@@ -15,7 +15,9 @@ const MAX_SCAN_BYTES = 512;
 /** At most this many locals are reported (more than the registers they could get). */
 const MAX_LOCALS = 24;
 const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
-const OP_LOCAL_GET = 0x20, OP_LOCAL_TEE = 0x22;
+const OP_LOCAL_GET = 0x20, OP_LOCAL_TEE = 0x22, OP_NOP = 0x01;
+/** unreachable (0x00) .. return_call_indirect (0x13): control instructions and calls */
+const OP_LAST_CONTROL = 0x13;
 
 export class LoopScan {
   private reader: InstrReader | null = null;
@@ -30,9 +32,7 @@ export class LoopScan {
    * reports malformed bytes when it gets there).
    */
   scan(ir: InstrReader, numLocals: number): boolean {
-    const r = ir.r;
-    if (this.reader === null || this.reader.r.buf !== r.buf) this.reader = new InstrReader(new Reader(r.buf));
-    const s = this.reader;
+    const r = ir.r, s = this.readerFor(ir);
     s.reset(r.pos, Math.min(r.end, r.pos + MAX_SCAN_BYTES), r.funcIndex);
     if (this.seen.length < numLocals) this.seen = new Uint8Array(numLocals);
     else this.seen.fill(0, 0, numLocals);
@@ -57,5 +57,34 @@ export class LoopScan {
       throw e;
     }
     return false;
+  }
+
+  /**
+   * Whether every iteration of the loop starting at `ir`'s position calls a function defined in
+   * this module before it can branch anywhere: the straight-line code up to that call holds no
+   * block, branch, return or indirect/imported call. Such a callee's prologue compares rsp with
+   * stackLimit, the check the runtime's interrupt relies on, so the loop header needs none of
+   * its own (fib's `loop { fib(n - 1); ... br_if }`). False when unsure.
+   */
+  callsFirst(ir: InstrReader, numImportedFuncs: number): boolean {
+    const s = this.readerFor(ir);
+    s.reset(ir.r.pos, Math.min(ir.r.end, ir.r.pos + MAX_SCAN_BYTES), ir.r.funcIndex);
+    try {
+      while (!s.atEnd()) {
+        const op = s.next();
+        if (op === OP_CALL) return s.index >= numImportedFuncs;
+        if (op <= OP_LAST_CONTROL && op !== OP_NOP) return false; // unreachable, blocks, branches, return, call_indirect
+      }
+    } catch (e) {
+      if (e instanceof CompileError) return false;
+      throw e;
+    }
+    return false;
+  }
+
+  private readerFor(ir: InstrReader): InstrReader {
+    const b = ir.r.buf;
+    if (this.reader === null || this.reader.r.buf !== b) this.reader = new InstrReader(new Reader(b));
+    return this.reader;
   }
 }

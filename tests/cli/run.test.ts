@@ -29,6 +29,10 @@ const calc = file('calc.wasm', wat(`(module
   (func (export "boom") (unreachable)))`, { names: true }));
 
 const spin = file('spin.wasm', wat(`(module (func $spin (export "_start") (loop $l (br $l))))`, { names: true }));
+// Every iteration calls a defined function first: the loop header has no interrupt check of its
+// own (the callee's prologue has it, jit/compiler/loop-scan.ts callsFirst).
+const spinCall = file('spin-call.wasm', wat(`(module (func $tick (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+  (func $spin (export "_start") (local i32) (loop $l local.get 0 call $tick local.set 0 br $l)))`, { names: true }));
 
 // A WASI C program that prints its environment and spins forever when asked (--timeout).
 const WASI_C = `#include <stdio.h>
@@ -129,6 +133,11 @@ test('--timeout interrupts an endless loop (wat loop, and a WASI C for(;;)) and 
   assert.match(c.stderr, /wasm trap: interrupted/);
   assert.match(c.stderr, /0: main \(func \d+\)/);
   assert.ok(c.ms < 10_000, `took ${c.ms} ms`);
+  const l = await cli(['run', '--timeout', '200', spinCall]);
+  assert.is(l.status, 134);
+  assert.match(l.stderr, /^kwasm-jit: wasm trap: interrupted \(--timeout 200 ms\)$/m);
+  assert.match(l.stderr, /\d: spin \(func 1\)/);
+  assert.ok(l.ms < 10_000, `took ${l.ms} ms`);
   console.log(`  (--timeout 200 ended after ${r.ms} ms, --timeout 300 after ${c.ms} ms, process start included)`);
 });
 

@@ -90,4 +90,27 @@ test('a loop body too long to scan compiles and runs as before', () => {
   assert.is(call(inst(text), 'f', 3), 1800);
 });
 
+// Loop headers check rsp against stackLimit (the runtime's interrupt): not when every iteration
+// first calls a function defined in the module, whose prologue makes that check (run.test.ts
+// shows such a loop is still interrupted by --timeout).
+const CALL_FIRST = `(module
+  (import "env" "imp" (func $imp (param i32) (result i32)))
+  (func $f (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+  (func (export "first") (param i32) (result i32)
+    loop local.get 0 call $f local.tee 0 i32.const 100 i32.lt_u br_if 0 end local.get 0)
+  (func (export "import") (param i32) (result i32)
+    loop local.get 0 call $imp local.tee 0 i32.const 100 i32.lt_u br_if 0 end local.get 0)
+  (func (export "branch") (param i32) (result i32)
+    block loop local.get 0 i32.const 100 i32.ge_u br_if 1 local.get 0 call $f local.set 0 br 0 end end local.get 0))`;
+
+test('a loop that calls a defined function first has no header check; an import call or a branch first keeps it', async () => {
+  const checks = async (i: number): Promise<number> =>
+    (await disasmText(CALL_FIRST, i)).filter((t) => /^cmp rsp, qword ptr \[r15/.test(t)).length;
+  assert.is(await checks(1), 0);
+  assert.is(await checks(2), 1);
+  assert.is(await checks(3), 1);
+  const i = inst(CALL_FIRST, { env: { imp: (x: number) => x + 1 } });
+  for (const n of ['first', 'import', 'branch']) assert.is(call(i, n, 5), 100, n);
+});
+
 test.run();
