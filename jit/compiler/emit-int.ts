@@ -97,13 +97,36 @@ function zeroExtendAnd(c: CodeGen, size: Size): boolean {
   return true;
 }
 
+/** i32.eqz, i64.eqz, and the i32 condition consumers br_if, if, select (no immediate after select) */
+const OP_I32_EQZ = 0x45, OP_I64_EQZ = 0x50, OP_BR_IF = 0x0d, OP_IF = 0x04, OP_SELECT = 0x1b;
+
+/**
+ * `x & imm` whose only use is a zero test (the next instruction is eqz, or for i32 br_if, if or
+ * select): one `test x, imm` reading x in place, a COND meaning "x & imm != 0" for that user
+ * (collatz's `x & 1 ? 3x + 1 : x >> 1` was `mov r, x ; and r, 1 ; test r, r ; cmov`). The COND
+ * stands for a value that is not 0/1, which only a zero test may consume: hence the peek.
+ */
+function andForTest(c: CodeGen, ir: InstrReader, size: Size): boolean {
+  const r = ir.r;
+  if (r.pos >= r.end || !topImm(c, size)) return false;
+  const next = r.buf[r.pos];
+  if (size === 64 ? next !== OP_I64_EQZ : next !== OP_I32_EQZ && next !== OP_BR_IF && next !== OP_IF && next !== OP_SELECT) return false;
+  const vs = c.vs, imm = vs.lo[vs.sp - 1];
+  vs.drop();
+  const x = c.popReadGpr();
+  c.asm.testRI(size, x, imm);
+  if (c.popReadOwned) c.freeGpr(x);
+  c.pushCond(Cond.NE);
+  return true;
+}
+
 function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   const leaShape = op === AluOp.ADD || op === AluOp.SUB;
   const emit = (c: CodeGen, ir: InstrReader): void => {
     const a = c.asm;
     inPlaceForSet(c, ir, typeOf(size));
     if (leaShape && leaAdd(c, ir, op, size)) return;
-    if (op === AluOp.AND && zeroExtendAnd(c, size)) return;
+    if (op === AluOp.AND && (zeroExtendAnd(c, size) || andForTest(c, ir, size))) return;
     lhsToSetTarget(c, ir, typeOf(size));
     const o = c.popBinaryGpr(size);
     if (o.rhs === Rhs.IMM) a.aluRI(op, size, o.lhs, o.imm);
@@ -121,12 +144,20 @@ function alu(op: AluOp, size: Size): (c: CodeGen, ir: InstrReader) => void {
   };
 }
 
+/** x * 3, 5, 9 as `lea d, [x + x*2^shift]` (1-2 cycles against imul's 3): shift by multiplier. */
+const LEA_MUL: Readonly<Record<number, number>> = { 3: 1, 5: 2, 9: 3 };
+
 function mul(size: Size): (c: CodeGen, ir: InstrReader) => void {
   return (c, ir) => {
     const a = c.asm;
     lhsToSetTarget(c, ir, typeOf(size));
     const o = c.popBinaryGpr(size);
-    if (o.rhs === Rhs.IMM) a.imulRRI(size, o.lhs, o.lhs, o.imm);
+    const leaShift = o.rhs === Rhs.IMM ? LEA_MUL[o.imm] : undefined;
+    if (leaShift !== undefined) {
+      const m = c.leaMem; // the 32-bit lea wraps as i32.mul does and zeroes the upper half
+      m.base = o.lhs; m.index = o.lhs; m.shift = leaShift; m.disp = 0;
+      a.lea(size, o.lhs, m);
+    } else if (o.rhs === Rhs.IMM) a.imulRRI(size, o.lhs, o.lhs, o.imm);
     else if (o.rhs === Rhs.MEM) a.imulRM(size, o.lhs, o.mem);
     else a.imulRR(size, o.lhs, o.reg);
     c.releaseRhs(o, false);

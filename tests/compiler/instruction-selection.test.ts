@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { compileModule } from '../../jit/compiler/module-compiler.js';
 import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
-import { call, inst } from './helpers.js';
+import { call, disasmText, inst } from './helpers.js';
 
 /** `mnemonic operands` of function 0's body. */
 async function listing(text: string): Promise<string[]> {
@@ -104,6 +104,31 @@ test('a load used once by an ALU, compare or SSE op is its memory operand', asyn
   // the same loads out of bounds: the folded instruction faults and is a memory trap
   assert.is(call(i, 'f', 65536 - 4, x, y), 'trap: out of bounds memory access');
   assert.is(call(i, 'f', -8, x, y), 'trap: out of bounds memory access');
+});
+
+// collatz's step: x & 1 used only as select's condition is `test x, 1` (x read in place, no and
+// into a copy); x * 3 is `lea r, [r + r*2]`; both widths, values checked against a JS model.
+const TEST_LEA = `(module
+  (func (export "step64") (param i64) (result i64)
+    local.get 0 i64.const 1 i64.shr_u local.get 0 i64.const 3 i64.mul i64.const 1 i64.add
+    local.get 0 i64.const 1 i64.and i64.eqz select)
+  (func (export "f32") (param i32 i32) (result i32)
+    local.get 0 i32.const 5 i32.mul local.get 0 i32.const 9 i32.mul
+    local.get 1 i32.const 0x100 i32.and select
+    local.get 1 i32.const -8 i32.and if (result i32) i32.const 1 else i32.const 2 end i32.add))`;
+
+test('x & imm used only as a condition is test x, imm; x * 3/5/9 is one lea', async () => {
+  const a = await listing(TEST_LEA), b = await disasmText(TEST_LEA, 1);
+  assert.ok(a.some((t) => /^test r\w+, 1$/.test(t)), a.join('\n'));
+  assert.ok(a.some((t) => /^lea (r\w+), \[\1 \+ \1\*2\]$/.test(t)), a.join('\n'));
+  assert.not.ok([...a, ...b].some((t) => /^(and|imul) /.test(t)), [...a, ...b].join('\n'));
+  assert.ok(b.some((t) => /^test e\w+, 0x100$/.test(t)) && b.some((t) => /^test e\w+, 0xfffffff8$/.test(t)), b.join('\n'));
+  assert.ok(b.some((t) => /^lea (e\w+), \[r(\w+) \+ r\2\*4\]$/.test(t)) && b.some((t) => /\*8\]$/.test(t)), b.join('\n'));
+  const i = inst(TEST_LEA);
+  const step = (x: bigint): bigint => (x & 1n ? BigInt.asIntN(64, x * 3n + 1n) : BigInt.asIntN(64, BigInt.asUintN(64, x) >> 1n));
+  for (const x of [0n, 1n, 27n, 0x5555555555555555n, -1n, -2n, 0x7fffffffffffffffn]) assert.is(call(i, 'step64', x), step(x), `step ${x}`);
+  const f = (x: number, y: number): number => (((y & 0x100) ? Math.imul(x, 5) : Math.imul(x, 9)) + ((y & -8) ? 1 : 2)) | 0;
+  for (const x of [0, 1, -1, 0x7fffffff, 0x12345678]) for (const y of [0, 7, 8, 0x100, -1]) assert.is(call(i, 'f32', x, y), f(x, y), `f32 ${x} ${y}`);
 });
 
 test.run();
