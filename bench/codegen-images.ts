@@ -9,7 +9,7 @@
 //   node dist/bench/codegen-images.js save /tmp/images-before
 //   (change, rebuild)
 //   node dist/bench/codegen-images.js compare /tmp/images-before
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule } from '../jit/compiler/module-compiler.js';
@@ -33,6 +33,7 @@ function inputs(): Map<string, string> {
   const spec = join(root, 'build', 'spec');
   if (existsSync(spec)) {
     for (const d of readdirSync(spec).sort()) {
+      if (!statSync(join(spec, d)).isDirectory()) continue; // the kernel stage's bundle sits next to the dirs
       for (const f of readdirSync(join(spec, d)).sort()) {
         if (f.endsWith('.wasm')) out.set(relative(spec, join(spec, d, f)).replace(/\//g, '_'), join(spec, d, f));
       }

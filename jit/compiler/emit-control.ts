@@ -1,7 +1,7 @@
 // Structured control flow: block/loop/if/else/end, br/br_if/br_table/return, plus the
 // parametric ops (drop, select) and local/global variables. The merge convention is described
 // in frames.ts.
-import { AluOp, Cond, mem, memIdx, rax, ripRel, SseOp, xmm0, type Label } from '../../backend-x64/index.js';
+import { AluOp, Cond, mem, memIdx, rax, ripRel, SseOp, xmm0, type Label, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY } from '../frontend/types.js';
@@ -329,14 +329,21 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
   if (tee) c.vs.pushLocal(t, i);
 }
 
-function globalAddr(c: CodeGen, g: number): ReturnType<typeof mem> {
-  c.asm.movRM(64, R11, mem(R15, VMCTX.globalsBase));
+const GLOBALS_BASE = mem(R15, VMCTX.globalsBase);
+
+/** A global's cell, through r11 (no allocation: ruby's asyncify code makes 573k global accesses). */
+function globalAddr(c: CodeGen, g: number): Mem {
+  const m = c.globalMem;
+  c.asm.movRM(64, R11, GLOBALS_BASE);
   if (g < c.env.numImportedGlobals) {
     // Imported globals are cells owned by the exporter: the slot holds a pointer to that cell.
-    c.asm.movRM(64, R11, mem(R11, c.env.globalOffsets[g]));
-    return mem(R11, 0);
+    m.disp = c.env.globalOffsets[g];
+    c.asm.movRM(64, R11, m);
+    m.disp = 0;
+    return m;
   }
-  return mem(R11, c.env.globalOffsets[g]);
+  m.disp = c.env.globalOffsets[g];
+  return m;
 }
 
 export function registerControl(): void {

@@ -133,6 +133,8 @@ export class CodeGen {
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
   /** The operand emit-int's lea shapes rewrite. */
   readonly leaMem: MutableMem = memIdx(RAX, RAX, 1, 0);
+  /** `[r11 + disp]`: a global's cell (emit-control's globalAddr rewrites disp; use it at once). */
+  readonly globalMem: MutableMem = mem(R11, 0);
 
   // per-function layout
   funcIndex = 0;
