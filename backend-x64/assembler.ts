@@ -490,7 +490,7 @@ export class Assembler extends Encoder {
     const b = this.labelOffset(base);
     this.ensure(4);
     const at = this.pos;
-    const t = this.labelAt(label);
+    const t = this.labelPos[label];
     if (t >= 0) { this.patch32(at, t - b); this.pos = at + 4; return; }
     // The fixup adds (target - end); pre-loading (end - base) leaves target - base.
     this.patch32(at, at + 4 - b);
@@ -693,10 +693,11 @@ export class Assembler extends Encoder {
       }
     }
     this.checkAllBound();
-    const labelOffsets = this.labelPos.slice(0, this.labelCount);
+    const labelOffsets = Int32Array.from(this.labelPos);
     const labelNames = new Map<number, string>();
-    for (const [l, name] of [...this.labelName].sort((a, b) => a[0] - b[0])) {
-      if (labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
+    for (let l = 0; l < labelOffsets.length; l++) {
+      const name = this.labelName[l];
+      if (name !== undefined && labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
     }
     return { code: opts.take === true ? this.takeBytes() : this.bytes(), codeSize, labelOffsets, labelNames };
   }

@@ -25,15 +25,10 @@ const FIX_REL32 = 4;
 
 export class Encoder extends CodeBuffer {
   // label id -> bound offset, or -1
-  // Labels live in typed arrays that double when full: a module's compile makes ~33 labels per
-  // function (582k for ruby+stdlib.wasm), and growing JS arrays by push cost 13% of its compile
-  // time (each growth copies into fresh pages, and a first page touch is expensive on a VM).
-  protected labelPos = new Int32Array(256);
+  protected labelPos: number[] = [];
   // label id -> head of its pending fixup list (index into fix* arrays), or -1
-  protected labelHead = new Int32Array(256);
-  protected labelCount = 0;
-  /** Names of the labels that have one (the disassembler shows them). */
-  protected labelName = new Map<number, string>();
+  protected labelHead: number[] = [];
+  protected labelName: (string | undefined)[] = [];
   // pending fixups as a struct of arrays (no per-fixup objects)
   private fixAt: number[] = [];   // offset of the field to patch
   private fixEnd: number[] = [];  // offset the displacement is relative to (end of instruction)
@@ -45,8 +40,9 @@ export class Encoder extends CodeBuffer {
   /** Resets code and labels so that one Assembler (and its buffer) can be reused. */
   protected resetEncoder(): void {
     this.pos = 0;
-    this.labelCount = 0;
-    this.labelName.clear();
+    this.labelPos.length = 0;
+    this.labelHead.length = 0;
+    this.labelName.length = 0;
     this.fixAt.length = 0;
     this.fixEnd.length = 0;
     this.fixSize.length = 0;
@@ -57,38 +53,21 @@ export class Encoder extends CodeBuffer {
 
   /** A fresh, unbound label. The optional name is shown by the disassembler. */
   newLabel(name?: string): Label {
-    const id = this.labelCount;
-    if (id === this.labelPos.length) this.reserveLabels(1);
-    this.labelCount = id + 1;
-    this.labelPos[id] = -1;
-    this.labelHead[id] = -1;
-    if (name !== undefined) this.labelName.set(id, name);
+    const id = this.labelPos.length;
+    this.labelPos.push(-1);
+    this.labelHead.push(-1);
+    this.labelName.push(name);
     return id as Label;
   }
 
-  /** Room for `n` more labels without growing (a compile that knows its size asks once). */
-  reserveLabels(n: number): void {
-    const need = this.labelCount + n;
-    if (need <= this.labelPos.length) return;
-    const cap = Math.max(need, this.labelPos.length * 2);
-    const p = new Int32Array(cap); p.set(this.labelPos.subarray(0, this.labelCount)); this.labelPos = p;
-    const h = new Int32Array(cap); h.set(this.labelHead.subarray(0, this.labelCount)); this.labelHead = h;
-  }
-
-  /** The label's bound offset (-1 while unbound); throws for an id newLabel never returned. */
-  protected labelAt(label: number): number {
-    if (label < 0 || label >= this.labelCount) throw new Error(`unknown label ${label}`);
-    return this.labelPos[label];
-  }
-
   isBound(label: Label): boolean {
-    return label >= 0 && label < this.labelCount && this.labelPos[label] >= 0;
+    return this.labelPos[label] >= 0;
   }
 
   /** The bound offset of a label (throws when unbound). */
   labelOffset(label: Label): number {
-    const p = label >= 0 && label < this.labelCount ? this.labelPos[label] : -1;
-    if (p < 0) throw new Error(`label ${label} is not bound`);
+    const p = this.labelPos[label];
+    if (p === undefined || p < 0) throw new Error(`label ${label} is not bound`);
     return p;
   }
 
@@ -98,14 +77,15 @@ export class Encoder extends CodeBuffer {
   }
 
   protected bindAt(label: Label, target: number): void {
-    if (this.labelAt(label) >= 0) throw new Error(`label ${this.labelName.get(label) ?? label} bound twice`);
+    if (this.labelPos[label] === undefined) throw new Error(`unknown label ${label}`);
+    if (this.labelPos[label] >= 0) throw new Error(`label ${this.labelName[label] ?? label} bound twice`);
     this.labelPos[label] = target;
     for (let f = this.labelHead[label]; f >= 0;) {
       const at = this.fixAt[f];
       const rel = target - this.fixEnd[f];
       if (this.fixSize[f] === FIX_REL8) {
         if (rel < -128 || rel > 127) {
-          throw new RangeError(`short jump to label ${this.labelName.get(label) ?? label} out of range (${rel}); use the rel32 form`);
+          throw new RangeError(`short jump to label ${this.labelName[label] ?? label} out of range (${rel}); use the rel32 form`);
         }
         this.patch8(at, rel);
       } else {
@@ -123,7 +103,7 @@ export class Encoder extends CodeBuffer {
 
   /** Records that the `size`-byte field at `at` must become `label - end (+ field)` once bound. */
   protected addFixup(label: number, at: number, end: number, size: number): void {
-    this.labelAt(label);
+    if (this.labelPos[label] === undefined) throw new Error(`unknown label ${label}`);
     let f = this.fixFree;
     if (f >= 0) {
       this.fixFree = this.fixNext[f];
@@ -146,11 +126,12 @@ export class Encoder extends CodeBuffer {
    * now when the label is bound, else when it is. Same arithmetic as a reference emitted here.
    */
   protected linkField(label: Label, at: number, end: number, size: number): void {
-    const target = this.labelAt(label);
+    const target = this.labelPos[label];
+    if (target === undefined) throw new Error(`unknown label ${label}`);
     if (target < 0) { this.addFixup(label, at, end, size); return; }
     const rel = target - end;
     if (size === FIX_REL8) {
-      if (rel < -128 || rel > 127) throw new RangeError(`short jump to label ${this.labelName.get(label) ?? label} out of range (${rel})`);
+      if (rel < -128 || rel > 127) throw new RangeError(`short jump to label ${this.labelName[label] ?? label} out of range (${rel})`);
       this.patch8(at, rel);
     } else {
       this.patch32(at, (this.read32(at) + rel) | 0);
@@ -161,7 +142,7 @@ export class Encoder extends CodeBuffer {
   protected pendingFixupList(): Int32Array {
     const out = new Int32Array(4 * this.pendingFixups);
     let k = 0;
-    for (let l = 0; l < this.labelCount; l++) {
+    for (let l = 0; l < this.labelHead.length; l++) {
       for (let f = this.labelHead[l]; f >= 0; f = this.fixNext[f]) {
         out[k++] = l; out[k++] = this.fixAt[f]; out[k++] = this.fixEnd[f]; out[k++] = this.fixSize[f];
       }
@@ -172,8 +153,9 @@ export class Encoder extends CodeBuffer {
   /** Offset and name of every named label bound so far, in label order. */
   protected boundNames(): { offsets: Int32Array; names: string[] } {
     const offsets: number[] = [], names: string[] = [];
-    for (const [l, n] of [...this.labelName].sort((a, b) => a[0] - b[0])) {
-      if (this.labelPos[l] >= 0) { offsets.push(this.labelPos[l]); names.push(n); }
+    for (let l = 0; l < this.labelName.length; l++) {
+      const n = this.labelName[l];
+      if (n !== undefined && this.labelPos[l] >= 0) { offsets.push(this.labelPos[l]); names.push(n); }
     }
     return { offsets: Int32Array.from(offsets), names };
   }
@@ -182,7 +164,7 @@ export class Encoder extends CodeBuffer {
   protected checkAllBound(): void {
     if (this.pendingFixups === 0) return;
     const names: string[] = [];
-    for (let l = 0; l < this.labelCount; l++) if (this.labelHead[l] >= 0) names.push(this.labelName.get(l) ?? String(l));
+    for (let l = 0; l < this.labelHead.length; l++) if (this.labelHead[l] >= 0) names.push(this.labelName[l] ?? String(l));
     throw new Error(`labels referenced but never bound: ${names.join(', ')}`);
   }
 
@@ -190,7 +172,8 @@ export class Encoder extends CodeBuffer {
   protected branchField(label: Label, size: number): void {
     const at = this.pos;
     const end = at + size;
-    const target = this.labelAt(label);
+    const target = this.labelPos[label];
+    if (target === undefined) throw new Error(`unknown label ${label}`);
     if (target >= 0) {
       const rel = target - end;
       if (size === FIX_REL8) {
@@ -258,7 +241,8 @@ export class Encoder extends CodeBuffer {
         this.pos = p;
         this.patch32(p, disp);
       } else {
-        const target = this.labelAt(m.label);
+        const target = this.labelPos[m.label];
+        if (target === undefined) throw new Error(`unknown label ${m.label}`);
         if (target >= 0) {
           this.patch32(p, target + disp - end);
         } else {
