@@ -1,7 +1,7 @@
 // Loads the runtime's native object: builds the .so (trampolines + signal handler), writes it to a
 // private temp file, dlopen()s it through ffi-rs, reads the routine addresses with one kwasm_info
 // call, and installs the signal handler on an alternate signal stack. Done once per process.
-import { open, define, DataType } from 'ffi-rs';
+import { open, define, DataType } from './ffi.js';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -9,10 +9,11 @@ import { buildTrampolines, SO_DATA, INFO_FIELDS, INFO_TRAP_STUBS, INFO_SIZE, MAX
 import { writeSharedObject } from './elf-so.js';
 import { mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
 import { TRAP_SIGNALS, TRAP_STUB_COUNT } from '../../abi/traps.js';
+import { buildConstants } from '../build-constants.js';
 
 const SONAME = 'libkwasm-rt.so';
 
-/** The .so bytes (also used by the readelf test). */
+/** The .so bytes (also used by the readelf test and, at build time, by the CLI bundle). */
 export function buildRuntimeObject(): Uint8Array {
   const t = buildTrampolines();
   return writeSharedObject({ soname: SONAME, text: t.text, data: new Uint8Array(SO_DATA.size), symbols: t.symbols, dataRefs: t.dataRefs }).bytes;
@@ -39,7 +40,9 @@ export function native(): Native {
   const dir = mkdtempSync(join(process.env['KWASM_RUNTIME_DIR'] ?? tmpdir(), 'kwasm-rt-'));
   const path = join(dir, SONAME);
   try {
-    writeFileSync(path, buildRuntimeObject(), { mode: 0o600 });
+    // the bundle's copy was assembled at build time from this same code (jit/build-constants.ts)
+    const so = buildConstants !== undefined ? Buffer.from(buildConstants.runtimeObject, 'base64') : buildRuntimeObject();
+    writeFileSync(path, so, { mode: 0o600 });
     open({ library: LIB, path });
   } catch (e) {
     throw new Error(`cannot load the runtime object from ${dir} (noexec mount? set KWASM_RUNTIME_DIR): ${(e as Error).message}`);
