@@ -1,0 +1,97 @@
+// Build step: the CLI as a few bundled files (dist/bundle/), which bin/kwasm-jit.js runs.
+//
+// Why: Node 20 resolves, reads and compiles every ES module separately; the ~75 modules of a
+// `run` from the cache cost ~40-50 ms of CPU per start that one bundle does not (esbuild,
+// a dev dependency; bench/results/startup.md). `--splitting` keeps each dynamic import() a chunk
+// of its own, so a start from the cache still never loads the compiler (a miss imports its
+// chunk), the validator, the kernel path or the disassembler. The bundle also carries values
+// computed here once instead of at every start (jit/build-constants.ts: the compiler id and the
+// runtime's .so).
+//
+// The bundle is flat: entries and chunks in one directory. A worker script referenced as
+// `new URL('./x.js', import.meta.url)` is a sibling of its referrer in the tsc output and is an
+// entry point here (WORKERS), so the same reference finds it beside any chunk.
+//
+// `npm run build` is `tsc -p . && node dist/jit/cli/bundle.js`. A tsc-only rebuild leaves the
+// bundle older than dist/jit/cli.js: the launcher then runs the tsc output instead (never old
+// code), and the CLI tests (tests/cli/helpers.ts) rebuild it (`ensureBundle`).
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUILD_CONSTANTS_NAME, type BuildConstants } from '../build-constants.js';
+
+/** dist/ of this build (this file is dist/jit/cli/bundle.js). */
+export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Entry points, by output name; paths relative to dist/. */
+const ENTRIES = {
+  cli: 'jit/cli.js',
+  // workers (see above)
+  'compile-worker': 'jit/compiler/compile-worker.js',
+  'timeout-worker': 'jit/cli/timeout-worker.js',
+};
+
+export function bundleDir(dist = DIST): string {
+  return join(dist, 'bundle');
+}
+
+/**
+ * The bundle is at least as new as the tsc output it came from. tsc rewrites every output file
+ * on each run, so dist/jit/cli.js stands for all of them (bin/kwasm-jit.js applies the same rule).
+ */
+export function bundleIsFresh(dist = DIST): boolean {
+  const b = statSync(join(bundleDir(dist), 'cli.js'), { throwIfNoEntry: false });
+  const t = statSync(join(dist, 'jit', 'cli.js'), { throwIfNoEntry: false });
+  return b !== undefined && t !== undefined && b.mtimeMs >= t.mtimeMs;
+}
+
+/**
+ * Bundles dist/'s CLI into dist/bundle/. `clean` removes the old bundle first (the build); without
+ * it (a rebuild while other processes may be running the CLI) each file is written to a temp name
+ * and renamed, chunks before entries, so a reader never sees a partial file.
+ */
+export async function buildBundle(dist = DIST, opts: { clean?: boolean } = {}): Promise<string[]> {
+  const [{ build }, { compilerId }, { buildRuntimeObject }] = await Promise.all([
+    import('esbuild'), import('../cache/compiler-id.js'), import('../runtime/native.js'),
+  ]);
+  const constants: BuildConstants = {
+    compilerId: Buffer.from(compilerId()).toString('hex'),
+    runtimeObject: Buffer.from(buildRuntimeObject()).toString('base64'),
+  };
+  const out = bundleDir(dist);
+  const r = await build({
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(dist, path)])),
+    outdir: out,
+    entryNames: '[name]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external', // ffi-rs (a native addon), capstone, keystone: loaded from node_modules
+    define: { [BUILD_CONSTANTS_NAME]: JSON.stringify(constants) },
+    write: false,
+    logLevel: 'warning',
+  });
+  if (opts.clean) rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  // chunks, then the workers, then cli.js: its mtime is what bundleIsFresh compares
+  const rank = (p: string): number => (p === join(out, 'cli.js') ? 2 : Object.keys(ENTRIES).some((e) => p === join(out, `${e}.js`)) ? 1 : 0);
+  const files = [...r.outputFiles].sort((a, b) => rank(a.path) - rank(b.path));
+  for (const f of files) {
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, f.contents);
+    renameSync(tmp, f.path);
+  }
+  return files.map((f) => f.path);
+}
+
+/** Rebuilds the bundle if a tsc-only build left it stale (the CLI tests: they must run it). */
+export async function ensureBundle(dist = DIST): Promise<void> {
+  if (!bundleIsFresh(dist)) await buildBundle(dist);
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const files = await buildBundle(DIST, { clean: true });
+  console.log(`bundle: ${files.length} files in ${bundleDir()}`);
+}
