@@ -4,7 +4,8 @@
 // JS and wasm for `compile --disasm` and the tests.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import '../fresh-bundle.js'; // the bundle below is the current build's
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,6 +59,32 @@ test('a start from the cache loads neither the validator nor the backtrace print
 
 test('the graph walk sees capstone where it is imported (compile --disasm\'s module)', () => {
   assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
+});
+
+/** The source files esbuild put into `files` (it writes a `// PATH` line before each one's code). */
+function bundledSources(files: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(/^\/\/ (\S+\.js)$/gm)) out.push(m[1]);
+  return out;
+}
+
+test('the bundle keeps it so: a start from the cache loads no compiler, validator, backtrace printer or disassembler', () => {
+  const dir = join(dist, 'bundle');
+  const names = readdirSync(dir);
+  // the chunks of cli.js, of run's, the loader's and the instance layer's dynamic imports (named after their modules)
+  const entries = ['cli.js', ...['run', 'load', 'module'].map((m) => names.find((n) => new RegExp(`^${m}-\\w+\\.js$`).test(n)))];
+  for (const entry of entries) {
+    assert.ok(entry !== undefined, `bundle chunks: ${names.join(' ')}`);
+    const g = staticGraph(join(dir, entry));
+    const sources = bundledSources(g.files);
+    assert.ok(sources.length > 0, `${entry}: sources found`);
+    const heavy = sources.filter((s) => /compiler\/(module-compiler|function-compiler|masm)\.js$|frontend\/validator\.js$|cli\/backtrace\.js$|disasm\.js$/.test(s));
+    assert.equal(heavy, [], `${entry} statically loads ${heavy.join(', ')}`);
+    assert.not.ok(g.packages.has('capstone-wasm') || g.packages.has('keystone-wasm'), `${entry} reaches capstone/keystone`);
+  }
+  // and the walk does see the compiler where a miss imports it
+  const mc = names.find((n) => /^module-compiler-\w+\.js$/.test(n));
+  assert.ok(mc !== undefined && bundledSources(staticGraph(join(dir, mc)).files).some((s) => s.endsWith('compiler/function-compiler.js')));
 });
 
 test.run();
