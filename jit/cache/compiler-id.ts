@@ -2,13 +2,12 @@
 // built JavaScript of everything that decides the code (decoder, validator, compiler, backend,
 // abi). Any rebuild that changes one of them changes the id, so a cache entry or .kwasm file from
 // another build (a release, or yesterday's checkout) is recompiled, never run. The CLI bundle
-// carries the id of the files it was built from (jit/build-constants.ts), so its start reads no
-// files for it; the tsc output hashes its files on first use.
+// replaces this module by the id of the files it was built from (jit/cli/bundle.ts PREBUILT), so
+// its start reads and hashes no files for it; the tsc output hashes them on first use.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildConstants } from '../build-constants.js';
 
 /** What makes up the compiler, relative to dist/: jit/'s own .js files, the front end and the
  *  compiler, and everything under the others (a new subdirectory, say jit/compiler/simd/, is
@@ -43,7 +42,5 @@ export function hashCompilerSources(dist: string): Uint8Array {
 let id: Uint8Array | undefined;
 
 export function compilerId(): Uint8Array {
-  return (id ??= buildConstants !== undefined
-    ? new Uint8Array(Buffer.from(buildConstants.compilerId, 'hex'))
-    : hashCompilerSources(join(dirname(fileURLToPath(import.meta.url)), '..', '..'))); // dist/jit/cache -> dist
+  return (id ??= hashCompilerSources(join(dirname(fileURLToPath(import.meta.url)), '..', '..'))); // dist/jit/cache -> dist
 }

@@ -4,9 +4,8 @@
 // `run` from the cache cost ~40-50 ms of CPU per start that one bundle does not (esbuild,
 // a dev dependency; bench/results/startup.md). `--splitting` keeps each dynamic import() a chunk
 // of its own, so a start from the cache still never loads the compiler (a miss imports its
-// chunk), the validator, the kernel path or the disassembler. The bundle also carries values
-// computed here once instead of at every start (jit/build-constants.ts: the compiler id and the
-// runtime's .so).
+// chunk), the validator, the kernel path or the disassembler. The bundle also replaces a few
+// modules by the values they compute, computed here once instead of at every start (PREBUILT).
 //
 // The bundle is flat: entries and chunks in one directory. A worker script referenced as
 // `new URL('./x.js', import.meta.url)` is a sibling of its referrer in the tsc output and is an
@@ -18,18 +17,46 @@
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILD_CONSTANTS_NAME, type BuildConstants } from '../build-constants.js';
+import type { BuildOptions, OutputFile, Plugin } from 'esbuild';
 
 /** dist/ of this build (this file is dist/jit/cli/bundle.js). */
 export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Entry points, by output name; paths relative to dist/. */
-const ENTRIES = {
-  cli: 'jit/cli.js',
-  // workers (see above)
+/** The worker scripts (see above), by output name; paths relative to dist/. */
+const WORKERS = {
   'compile-worker': 'jit/compiler/compile-worker.js',
   'timeout-worker': 'jit/cli/timeout-worker.js',
 };
+
+/**
+ * Modules (paths relative to dist/) the bundle replaces by a module exporting what they would
+ * compute, computed now from this same build: the compiler id (reading and hashing ~60 files) and
+ * the runtime's .so (assembling it, which also loads the assembler). The replacement must export
+ * every name the bundle imports from the module (esbuild fails the build otherwise).
+ */
+const PREBUILT: Record<string, () => Promise<string>> = {
+  'jit/cache/compiler-id.js': async () => {
+    const hex = Buffer.from((await import('../cache/compiler-id.js')).compilerId()).toString('hex');
+    return `const id = new Uint8Array(Buffer.from(${JSON.stringify(hex)}, 'hex'));\nexport function compilerId() { return id; }\n`;
+  },
+  'jit/runtime/runtime-object.js': async () => {
+    const b64 = Buffer.from((await import('../runtime/runtime-object.js')).buildRuntimeObject()).toString('base64');
+    return `export function runtimeObject() { return Buffer.from(${JSON.stringify(b64)}, 'base64'); }\n`;
+  },
+};
+
+function prebuiltPlugin(dist: string, sources: Map<string, string>): Plugin {
+  const byPath = new Map([...sources].map(([rel, src]) => [join(dist, rel), src]));
+  return {
+    name: 'kwasm-prebuilt',
+    setup(b) {
+      b.onLoad({ filter: /\.js$/ }, (args) => {
+        const src = byPath.get(args.path);
+        return src === undefined ? undefined : { contents: src, loader: 'js' };
+      });
+    },
+  };
+}
 
 export function bundleDir(dist = DIST): string {
   return join(dist, 'bundle');
@@ -51,33 +78,33 @@ export function bundleIsFresh(dist = DIST): boolean {
  * and renamed, chunks before entries, so a reader never sees a partial file.
  */
 export async function buildBundle(dist = DIST, opts: { clean?: boolean } = {}): Promise<string[]> {
-  const [{ build }, { compilerId }, { buildRuntimeObject }] = await Promise.all([
-    import('esbuild'), import('../cache/compiler-id.js'), import('../runtime/native.js'),
-  ]);
-  const constants: BuildConstants = {
-    compilerId: Buffer.from(compilerId()).toString('hex'),
-    runtimeObject: Buffer.from(buildRuntimeObject()).toString('base64'),
-  };
+  const { build } = await import('esbuild');
+  const sources = new Map(await Promise.all(Object.entries(PREBUILT).map(async ([rel, make]) => [rel, await make()] as const)));
   const out = bundleDir(dist);
-  const r = await build({
-    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(dist, path)])),
+  const common: BuildOptions & { write: false } = {
     outdir: out,
     entryNames: '[name]',
     bundle: true,
-    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
     packages: 'external', // ffi-rs (a native addon), capstone, keystone: loaded from node_modules
-    define: { [BUILD_CONSTANTS_NAME]: JSON.stringify(constants) },
+    plugins: [prebuiltPlugin(dist, sources)],
     write: false,
     logLevel: 'warning',
-  });
+  };
+  // The CLI with its chunks; each worker a file of its own (sharing chunks with the CLI would cut
+  // the CLI's own code into more, smaller chunks: more modules to load on every start).
+  const results = await Promise.all([
+    build({ ...common, entryPoints: { cli: join(dist, 'jit/cli.js') }, splitting: true }),
+    ...Object.entries(WORKERS).map(([name, path]) => build({ ...common, entryPoints: { [name]: join(dist, path) } })),
+  ]);
+  const outputs: OutputFile[] = results.flatMap((x) => x.outputFiles);
   if (opts.clean) rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   // chunks, then the workers, then cli.js: its mtime is what bundleIsFresh compares
-  const rank = (p: string): number => (p === join(out, 'cli.js') ? 2 : Object.keys(ENTRIES).some((e) => p === join(out, `${e}.js`)) ? 1 : 0);
-  const files = [...r.outputFiles].sort((a, b) => rank(a.path) - rank(b.path));
+  const rank = (p: string): number => (p === join(out, 'cli.js') ? 2 : Object.keys(WORKERS).some((e) => p === join(out, `${e}.js`)) ? 1 : 0);
+  const files = outputs.sort((a, b) => rank(a.path) - rank(b.path));
   for (const f of files) {
     const tmp = `${f.path}.${process.pid}.tmp`;
     writeFileSync(tmp, f.contents);

@@ -5,19 +5,10 @@ import { open, define, DataType } from './ffi.js';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { buildTrampolines, SO_DATA, INFO_FIELDS, INFO_TRAP_STUBS, INFO_SIZE, MAX_RANGES, type InfoField } from './trampolines.js';
-import { writeSharedObject } from './elf-so.js';
+import { SO_DATA, SONAME, INFO_FIELDS, INFO_TRAP_STUBS, INFO_SIZE, MAX_RANGES, type InfoField } from './so-layout.js';
+import { runtimeObject } from './runtime-object.js';
 import { mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
 import { TRAP_SIGNALS, TRAP_STUB_COUNT } from '../../abi/traps.js';
-import { buildConstants } from '../build-constants.js';
-
-const SONAME = 'libkwasm-rt.so';
-
-/** The .so bytes (also used by the readelf test and, at build time, by the CLI bundle). */
-export function buildRuntimeObject(): Uint8Array {
-  const t = buildTrampolines();
-  return writeSharedObject({ soname: SONAME, text: t.text, data: new Uint8Array(SO_DATA.size), symbols: t.symbols, dataRefs: t.dataRefs }).bytes;
-}
 
 export interface Native {
   /** kwasm_enter(vmctx) -> status (abi ENTRY_STATUS); one ffi crossing */
@@ -40,9 +31,7 @@ export function native(): Native {
   const dir = mkdtempSync(join(process.env['KWASM_RUNTIME_DIR'] ?? tmpdir(), 'kwasm-rt-'));
   const path = join(dir, SONAME);
   try {
-    // the bundle's copy was assembled at build time from this same code (jit/build-constants.ts)
-    const so = buildConstants !== undefined ? Buffer.from(buildConstants.runtimeObject, 'base64') : buildRuntimeObject();
-    writeFileSync(path, so, { mode: 0o600 });
+    writeFileSync(path, runtimeObject(), { mode: 0o600 });
     open({ library: LIB, path });
   } catch (e) {
     throw new Error(`cannot load the runtime object from ${dir} (noexec mount? set KWASM_RUNTIME_DIR): ${(e as Error).message}`);

@@ -9,7 +9,7 @@ import '../fresh-bundle.js';
 import { REPO } from './helpers.js';
 import { bundleDir, bundleIsFresh, DIST } from '../../jit/cli/bundle.js';
 import { compilerId } from '../../jit/cache/compiler-id.js';
-import { buildRuntimeObject } from '../../jit/runtime/native.js';
+import { buildRuntimeObject } from '../../jit/runtime/runtime-object.js';
 
 const bundleFiles = (): string[] => readdirSync(bundleDir()).filter((n) => n.endsWith('.js')).map((n) => join(bundleDir(), n));
 
