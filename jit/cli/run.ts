@@ -9,12 +9,13 @@ import { parseRunArgs, UsageError, type RunOptions } from './args.js';
 import { formatValue, parseValue, typeName, ValueError } from './values.js';
 import type { Frame } from './backtrace.js';
 import { CompileError, LinkError } from '../errors.js';
+import * as api from '../instance/module.js';
 import type { Module } from '../instance/module.js';
 import type { Instance, ImportObject } from '../instance/loader.js';
 import type { Store } from '../instance/store.js';
 import type { ModuleInfo } from '../frontend/types.js';
 import type { Trap } from '../runtime/index.js';
-import type { Loaded } from '../cache/load.js';
+import { lookupCompiled, type Loaded } from '../cache/load.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';
 
 /** Exit statuses of `run` besides the program's own (proc_exit code & 255, or 0 when _start returns). */
@@ -108,7 +109,6 @@ export async function runCmd(argv: string[]): Promise<number> {
 
   if (o.kernel) return (await import('./kernel.js')).runKernel(o, bytes);
 
-  const api = await import('../instance/module.js');
   const t0 = performance.now();
   const loaded = await loadOrReport(o, bytes);
   if (loaded === undefined) return EXIT.error;
@@ -168,7 +168,6 @@ export async function runCmd(argv: string[]): Promise<number> {
  * reporting why not (invalid wasm, a .kwasm this build cannot load).
  */
 export async function loadOrReport(o: RunOptions, bytes: Uint8Array): Promise<Loaded | undefined> {
-  const { lookupCompiled } = await import('../cache/load.js');
   try {
     const l = lookupCompiled(bytes, { cache: o.cache });
     // the compiler (its modules are a good part of a small program's start) only on a miss
