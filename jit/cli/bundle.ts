@@ -14,7 +14,7 @@
 // `npm run build` is `tsc -p . && node dist/jit/cli/bundle.js`. A tsc-only rebuild leaves the
 // bundle older than dist/jit/cli.js: the launcher then runs the tsc output instead (never old
 // code), and the CLI tests (tests/cli/helpers.ts) rebuild it (`ensureBundle`).
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, OutputFile, Plugin } from 'esbuild';
@@ -73,11 +73,12 @@ export function bundleIsFresh(dist = DIST): boolean {
 }
 
 /**
- * Bundles dist/'s CLI into dist/bundle/. `clean` removes the old bundle first (the build); without
- * it (a rebuild while other processes may be running the CLI) each file is written to a temp name
- * and renamed, chunks before entries, so a reader never sees a partial file.
+ * Bundles dist/'s CLI into dist/bundle/. Each file is written to a temp name and renamed, chunks
+ * before entries and cli.js last, then files of older bundles are removed: a CLI starting
+ * meanwhile sees either the stale bundle (and so runs the tsc output, see bundleIsFresh) or whole
+ * new files.
  */
-export async function buildBundle(dist = DIST, opts: { clean?: boolean } = {}): Promise<string[]> {
+export async function buildBundle(dist = DIST): Promise<string[]> {
   const { build } = await import('esbuild');
   const sources = new Map(await Promise.all(Object.entries(PREBUILT).map(async ([rel, make]) => [rel, await make()] as const)));
   const out = bundleDir(dist);
@@ -100,7 +101,6 @@ export async function buildBundle(dist = DIST, opts: { clean?: boolean } = {}): 
     ...Object.entries(WORKERS).map(([name, path]) => build({ ...common, entryPoints: { [name]: join(dist, path) } })),
   ]);
   const outputs: OutputFile[] = results.flatMap((x) => x.outputFiles);
-  if (opts.clean) rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   // chunks, then the workers, then cli.js: its mtime is what bundleIsFresh compares
   const rank = (p: string): number => (p === join(out, 'cli.js') ? 2 : Object.keys(WORKERS).some((e) => p === join(out, `${e}.js`)) ? 1 : 0);
@@ -110,6 +110,8 @@ export async function buildBundle(dist = DIST, opts: { clean?: boolean } = {}): 
     writeFileSync(tmp, f.contents);
     renameSync(tmp, f.path);
   }
+  const keep = new Set(files.map((f) => f.path));
+  for (const name of readdirSync(out)) if (!keep.has(join(out, name))) rmSync(join(out, name), { force: true });
   return files.map((f) => f.path);
 }
 
@@ -119,6 +121,6 @@ export async function ensureBundle(dist = DIST): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const files = await buildBundle(DIST, { clean: true });
+  const files = await buildBundle(DIST);
   console.log(`bundle: ${files.length} files in ${bundleDir()}`);
 }
