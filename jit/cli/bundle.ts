@@ -1,4 +1,5 @@
-// Build step: the CLI as a few bundled files (dist/bundle/), which bin/kwasm-jit.js runs.
+// Build step: the CLI and the embedding API as bundles (dist/bundle/): bin/kwasm-jit.js runs
+// cli.js, the package entry (package.json "exports") is index.js.
 //
 // Why: Node 20 resolves, reads and compiles every ES module separately; the ~75 modules of a
 // `run` from the cache cost ~40-50 ms of CPU per start that one bundle does not (esbuild,
@@ -13,7 +14,9 @@
 //
 // `npm run build` is `tsc -p . && node dist/jit/cli/bundle.js`. A tsc-only rebuild leaves the
 // bundle older than dist/jit/cli.js: the launcher then runs the tsc output instead (never old
-// code), and the CLI tests (tests/cli/helpers.ts) rebuild it (`ensureBundle`).
+// code), and the CLI tests (tests/cli/helpers.ts) and the start-up benchmark rebuild it
+// (`ensureBundle`). The API bundle has no such fallback: importing the package after a tsc-only
+// build gets the previous bundle (this repository's tests import dist/jit/ directly).
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,16 @@ import type { BuildOptions, OutputFile, Plugin } from 'esbuild';
 
 /** dist/ of this build (this file is dist/jit/cli/bundle.js). */
 export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Bundled with their chunks, each in a build of its own (one build for both would cut each into
+ * more, smaller chunks: more modules to load per start); the API's chunks are named apart
+ * (the API imports the compiler statically, so its chunks differ from the CLI's).
+ */
+const BUNDLES = [
+  { name: 'cli', path: 'jit/cli.js', chunks: 'cli-[name]-[hash]' },
+  { name: 'index', path: 'jit/index.js', chunks: 'api-[name]-[hash]' },
+];
 
 /** The worker scripts (see above), by output name; paths relative to dist/. */
 const WORKERS = {
@@ -94,16 +107,17 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     write: false,
     logLevel: 'warning',
   };
-  // The CLI with its chunks; each worker a file of its own (sharing chunks with the CLI would cut
-  // the CLI's own code into more, smaller chunks: more modules to load on every start).
+  // the CLI and the API with their chunks; each worker a file of its own (sharing chunks with the
+  // CLI would cut the CLI's own code into more, smaller chunks too)
   const results = await Promise.all([
-    build({ ...common, entryPoints: { cli: join(dist, 'jit/cli.js') }, splitting: true }),
+    ...BUNDLES.map((b) => build({ ...common, entryPoints: { [b.name]: join(dist, b.path) }, splitting: true, chunkNames: b.chunks })),
     ...Object.entries(WORKERS).map(([name, path]) => build({ ...common, entryPoints: { [name]: join(dist, path) } })),
   ]);
   const outputs: OutputFile[] = results.flatMap((x) => x.outputFiles);
   mkdirSync(out, { recursive: true });
-  // chunks, then the workers, then cli.js: its mtime is what bundleIsFresh compares
-  const rank = (p: string): number => (p === join(out, 'cli.js') ? 2 : Object.keys(WORKERS).some((e) => p === join(out, `${e}.js`)) ? 1 : 0);
+  // chunks, then the entries, then cli.js: its mtime is what bundleIsFresh compares
+  const entries = [...BUNDLES.map((b) => b.name), ...Object.keys(WORKERS)].map((e) => join(out, `${e}.js`));
+  const rank = (p: string): number => (p === join(out, 'cli.js') ? 2 : entries.includes(p) ? 1 : 0);
   const files = outputs.sort((a, b) => rank(a.path) - rank(b.path));
   for (const f of files) {
     const tmp = `${f.path}.${process.pid}.tmp`;

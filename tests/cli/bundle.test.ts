@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../fresh-bundle.js';
 import { REPO } from './helpers.js';
+import { wat } from '../jit/wat.js';
 import { bundleDir, bundleIsFresh, DIST } from '../../jit/cli/bundle.js';
 import { compilerId } from '../../jit/cache/compiler-id.js';
 import { buildRuntimeObject } from '../../jit/runtime/runtime-object.js';
@@ -61,6 +62,18 @@ test('the bundle carries the compiler id of the code it was built from and the r
   // the tsc output's id (hashing the built files: tests/cache/compiler-id.test.ts shows it follows the compiler code)
   assert.ok(text.includes(Buffer.from(compilerId()).toString('hex')), 'compiler id');
   assert.ok(text.includes(Buffer.from(buildRuntimeObject()).toString('base64')), 'runtime object');
+});
+
+test('the package entry is the API bundle: the same exports as dist/jit/index.js, and it compiles, instantiates and runs', async () => {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { main: string; exports: Record<string, string> };
+  assert.is(join(REPO, pkg.exports['.']), join(bundleDir(), 'index.js'));
+  assert.is(join(REPO, pkg.main), join(bundleDir(), 'index.js'));
+  const api = (await import(join(bundleDir(), 'index.js'))) as typeof import('../../jit/index.js');
+  assert.equal(Object.keys(api).sort(), Object.keys(await import('../../jit/index.js')).sort());
+  const m = api.compile(wat('(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))'));
+  assert.is((api.instantiate(m).exports.add as (a: number, b: number) => number)(40, 2), 42);
+  // through the cache, with the bundle's prebuilt compiler id: the entry is this build's
+  assert.is((api.instantiate(api.compileCached(m.compiled.info.bytes)).exports.add as (a: number, b: number) => number)(1, 2), 3);
 });
 
 test.run();

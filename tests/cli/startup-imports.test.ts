@@ -72,7 +72,7 @@ test('the bundle keeps it so: a start from the cache loads no compiler, validato
   const dir = join(dist, 'bundle');
   const names = readdirSync(dir);
   // cli.js and the chunk of its dynamic import of run (named after the module)
-  const entries = ['cli.js', names.find((n) => /^run-\w+\.js$/.test(n))];
+  const entries = ['cli.js', names.find((n) => /^cli-run-\w+\.js$/.test(n))];
   for (const entry of entries) {
     assert.ok(entry !== undefined, `bundle chunks: ${names.join(' ')}`);
     const g = staticGraph(join(dir, entry));
@@ -83,7 +83,7 @@ test('the bundle keeps it so: a start from the cache loads no compiler, validato
     assert.not.ok(g.packages.has('capstone-wasm') || g.packages.has('keystone-wasm'), `${entry} reaches capstone/keystone`);
   }
   // and the walk does see the compiler where a miss imports it
-  const mc = names.find((n) => /^module-compiler-\w+\.js$/.test(n));
+  const mc = names.find((n) => /^cli-module-compiler-\w+\.js$/.test(n));
   assert.ok(mc !== undefined && bundledSources(staticGraph(join(dir, mc)).files).some((s) => s.endsWith('compiler/function-compiler.js')));
 });
 
