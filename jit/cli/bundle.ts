@@ -106,6 +106,12 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     plugins: [prebuiltPlugin(dist, sources)],
     write: false,
     logLevel: 'warning',
+    // less source for V8 to scan and pre-parse at every start (hello warm ~215 -> ~205 ms CPU);
+    // names stay (no identifier minification), and `node --enable-source-maps` maps stack
+    // traces through the .map files back to the TypeScript
+    minifyWhitespace: true,
+    minifySyntax: true,
+    sourcemap: 'linked',
   };
   // the CLI and the API with their chunks; each worker a file of its own (sharing chunks with the
   // CLI would cut the CLI's own code into more, smaller chunks too)

@@ -19,8 +19,9 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
     if (files.has(f)) continue;
     files.add(f);
     const src = readFileSync(f, 'utf8');
-    // `import x from '...'`, `import '...'`, `export ... from '...'`; not `import type` (erased) or import()
-    for (const m of src.matchAll(/^(?:import|export)\s+(?:[^'"()]*?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
+    // `import x from '...'`, `import '...'`, `export ... from '...'`, also minified (`;import{x}from"..."`);
+    // not `import type` (erased) or import()
+    for (const m of src.matchAll(/(?:^|[;}])\s*(?:import|export)\b\s*(?:[^'"()]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) {
       const spec = m[1];
       if (spec.startsWith('.')) todo.push(join(dirname(f), spec));
       else if (!spec.startsWith('node:')) packages.add(spec);
@@ -61,11 +62,9 @@ test('the graph walk sees capstone where it is imported (compile --disasm\'s mod
   assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
 });
 
-/** The source files esbuild put into `files` (it writes a `// PATH` line before each one's code). */
+/** The source files esbuild put into `files`, from their source maps (paths of the .ts, through tsc's maps). */
 function bundledSources(files: Iterable<string>): string[] {
-  const out: string[] = [];
-  for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(/^\/\/ (\S+\.js)$/gm)) out.push(m[1]);
-  return out;
+  return [...files].flatMap((f) => (JSON.parse(readFileSync(`${f}.map`, 'utf8')) as { sources: string[] }).sources);
 }
 
 test('the bundle keeps it so: a start from the cache loads no compiler, validator, backtrace printer, disassembler or assembler (the runtime .so is prebuilt)', () => {
@@ -78,13 +77,13 @@ test('the bundle keeps it so: a start from the cache loads no compiler, validato
     const g = staticGraph(join(dir, entry));
     const sources = bundledSources(g.files);
     assert.ok(sources.length > 0, `${entry}: sources found`);
-    const heavy = sources.filter((s) => /compiler\/(module-compiler|function-compiler|masm)\.js$|frontend\/validator\.js$|cli\/backtrace\.js$|disasm\.js$|backend-x64\/assembler\.js$|runtime\/trampolines\.js$/.test(s));
+    const heavy = sources.filter((s) => /compiler\/(module-compiler|function-compiler|masm)\.ts$|frontend\/validator\.ts$|cli\/backtrace\.ts$|disasm\.ts$|backend-x64\/assembler\.ts$|runtime\/trampolines\.ts$/.test(s));
     assert.equal(heavy, [], `${entry} statically loads ${heavy.join(', ')}`);
     assert.not.ok(g.packages.has('capstone-wasm') || g.packages.has('keystone-wasm'), `${entry} reaches capstone/keystone`);
   }
   // and the walk does see the compiler where a miss imports it
   const mc = names.find((n) => /^cli-module-compiler-\w+\.js$/.test(n));
-  assert.ok(mc !== undefined && bundledSources(staticGraph(join(dir, mc)).files).some((s) => s.endsWith('compiler/function-compiler.js')));
+  assert.ok(mc !== undefined && bundledSources(staticGraph(join(dir, mc)).files).some((s) => s.endsWith('compiler/function-compiler.ts')));
 });
 
 test.run();
