@@ -1,5 +1,6 @@
-// kwasm-jit's public entry (package.json "main"/"exports" -> dist/jit/index.js): the embedding
-// API, shaped like the WebAssembly JS API, plus the node:wasi-shaped WASI class.
+// kwasm-jit's public entry (package.json "main"/"exports" -> its bundle, dist/bundle/index.js, made
+// by jit/cli/bundle.ts): the embedding API, shaped like the WebAssembly JS API, plus the
+// node:wasi-shaped WASI class.
 //
 //   import { readFileSync } from 'node:fs';
 //   import { compile, instantiate, WASI } from 'kwasm-jit';

@@ -4,7 +4,7 @@
 // copy_from_user, viewed from JS as a zero-copy Buffer), because ffi-rs passes addresses as
 // BigInt and has no "pointer to this Buffer" primitive. Offsets below mirror the C header;
 // tests/kernel/ioctl-header.test.ts checks them against it.
-import { open as ffiOpen, define, DataType, createExternalBuffer, type JsExternal } from 'ffi-rs';
+import { open as ffiOpen, define, DataType, createExternalBuffer, type JsExternal } from '../jit/runtime/ffi.js';
 import { KERNEL_HOSTCALL_EXIT_SLOTS } from '../abi/calling-convention.js';
 
 const LIB = 'libc';

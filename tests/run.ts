@@ -7,6 +7,7 @@
 // others down, and a crash counts as a failure instead of ending the run.
 // The last line printed here sums every suite for CI.
 import './hermetic-cache.js'; // the CLI's compiled-code cache in a temp dir, not ~/.cache
+import './fresh-bundle.js'; // the CLI bundle rebuilt once here if a tsc-only build left it stale
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

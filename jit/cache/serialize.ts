@@ -11,6 +11,7 @@ import type { CompiledModule } from '../compiler/module-compiler.js';
 import { decodeModule } from '../frontend/decoder.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
+import { nowMs } from '../now.js';
 
 export { ModuleFileError, isModuleFile } from '../../abi/image.js';
 
@@ -33,7 +34,7 @@ export function serializeCompiled(m: CompiledModule, embedWasm = true, moduleHas
  * without embedded wasm (a cache entry) and must then be the module it was compiled from.
  */
 export function deserializeCompiled(file: Uint8Array, wasm?: Uint8Array, wasmHash?: Uint8Array): CompiledModule {
-  const t0 = performance.now();
+  const t0 = nowMs();
   const moduleHash = wasm === undefined ? undefined : wasmHash ?? sha256([wasm]);
   return withModule(decodeModuleFile(file, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash }, sha256), wasm, t0);
 }
@@ -62,7 +63,7 @@ function readAt(fd: number, at: number, length: number): Uint8Array {
  * whose checksum was checked, whatever is renamed over its name meanwhile.
  */
 export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array): CompiledModule {
-  const t0 = performance.now();
+  const t0 = nowMs();
   const fd = openSync(path, 'r');
   let kept = false;
   try {
@@ -118,5 +119,5 @@ function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number
   p.image.functions.forEach((f, k) => {
     if (f.typeIndex !== info.funcTypeIndices[info.numImportedFuncs + k]) throw new ModuleFileError(`function ${info.numImportedFuncs + k}: type does not match the module`);
   });
-  return { info, image: p.image, funcOffsets: p.funcOffsets, codeSize: p.codeSize, labelNames: new Map(), compileMs: performance.now() - t0 };
+  return { info, image: p.image, funcOffsets: p.funcOffsets, codeSize: p.codeSize, labelNames: new Map(), compileMs: nowMs() - t0 };
 }

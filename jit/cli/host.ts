@@ -2,7 +2,7 @@
 // the WASI instance built from the command line, and the trapping stand-ins that
 // --trap-unknown-imports puts in place of missing function imports.
 import type { RunOptions } from './args.js';
-import type { WASI } from '../wasi/index.js';
+import { WASI } from '../wasi/index.js';
 import type { ModuleInfo } from '../frontend/types.js';
 
 export type Imports = Record<string, Record<string, unknown>>;
@@ -40,7 +40,6 @@ export async function wasiFor(o: RunOptions, info: Pick<ModuleInfo, 'imports' | 
   if (o.invoke === undefined && !exported('_start', 'func')) {
     return new Error(`${o.file}: a WASI command must export a function "_start" (or use --invoke NAME)`);
   }
-  const { WASI } = await import('../wasi/index.js');
   // LISTEN_FDS=N tells the program how many listeners follow stdio (an explicit --env wins).
   // wasmtime sets it only for --listenfd (inherited systemd sockets), not for --tcplisten.
   const env: [string, string][] = o.tcplisten.length > 0 ? [['LISTEN_FDS', String(o.tcplisten.length)], ...o.env] : o.env;

@@ -20,10 +20,11 @@ import type { KernelInstance } from '../../kernel-loader/loader.js';
 import { CompileError, LinkError } from '../errors.js';
 import type { Trap } from '../runtime/index.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled, type Imports } from './host.js';
+import { nowMs } from '../now.js';
 
 
 export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<number> {
-  const t0 = performance.now();
+  const t0 = nowMs();
   let t1 = t0, t2 = t0;
   const { KernelInstance, KERNEL_HOST, KernelUnsupportedError } = await import('../../kernel-loader/loader.js');
   const { KwasmError } = await import('../../kernel-loader/ioctl.js');
@@ -36,7 +37,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     if (loaded === undefined) return EXIT.error;
     compiled = loaded.compiled;
     source = loaded.source;
-    t1 = performance.now();
+    t1 = nowMs();
     const wasi = await wasiFor(o, compiled.info);
     if (wasi instanceof Error) { say(wasi.message); return EXIT.error; }
     if (wasi) kwasi = new (await import('../../kernel-loader/kernel-wasi.js')).KernelWasi(wasi);
@@ -52,7 +53,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     if (o.timeoutMs !== undefined) instance.setDeadline(o.timeoutMs);
     // and for the calls served here in user space (jit/wasi/wait.ts)
     if (o.timeoutMs !== undefined) wasi?.setDeadline(o.timeoutMs);
-    t2 = performance.now();
+    t2 = nowMs();
     const ex = instance.exports;
     if (o.invoke !== undefined) return invokeExport(o, compiled.info, ex, wasi) & 255;
     if (wasi) return wasi.start({ exports: ex }) & 255;
@@ -99,7 +100,7 @@ export async function runKernel(o: RunOptions, bytes: Uint8Array): Promise<numbe
     say(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return EXIT.internal;
   } finally {
-    const t3 = performance.now();
+    const t3 = nowMs();
     instance?.close(); // its device's close hook does kernel WASI's final pull (KernelWasi.attach)
     if (process.env.KWASM_BENCH_TIMING === '1') {
       const r = (x: number): number => Math.round(x * 1000) / 1000;

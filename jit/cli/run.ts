@@ -9,13 +9,15 @@ import { parseRunArgs, UsageError, type RunOptions } from './args.js';
 import { formatValue, parseValue, typeName, ValueError } from './values.js';
 import type { Frame } from './backtrace.js';
 import { CompileError, LinkError } from '../errors.js';
+import * as api from '../instance/module.js';
 import type { Module } from '../instance/module.js';
 import type { Instance, ImportObject } from '../instance/loader.js';
 import type { Store } from '../instance/store.js';
 import type { ModuleInfo } from '../frontend/types.js';
 import type { Trap } from '../runtime/index.js';
-import type { Loaded } from '../cache/load.js';
+import { lookupCompiled, type Loaded } from '../cache/load.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';
+import { nowMs } from '../now.js';
 
 /** Exit statuses of `run` besides the program's own (proc_exit code & 255, or 0 when _start returns). */
 export const EXIT = {
@@ -108,12 +110,11 @@ export async function runCmd(argv: string[]): Promise<number> {
 
   if (o.kernel) return (await import('./kernel.js')).runKernel(o, bytes);
 
-  const api = await import('../instance/module.js');
-  const t0 = performance.now();
+  const t0 = nowMs();
   const loaded = await loadOrReport(o, bytes);
   if (loaded === undefined) return EXIT.error;
   const module: Module = new api.Module(loaded.compiled);
-  const t1 = performance.now();
+  const t1 = nowMs();
   const info = module.compiled.info;
   const store = new api.Store();
   const running: Running = { module, store };
@@ -131,7 +132,7 @@ export async function runCmd(argv: string[]): Promise<number> {
       const { Watchdog } = await import('./timeout.js');
       watchdog = await Watchdog.create([instance.vmctx.addr]);
     }
-    t2 = performance.now();
+    t2 = nowMs();
     watchdog?.arm(o.timeoutMs as number);
     // the same deadline for a guest waiting in a host call (stdin, sockets, poll_oneoff)
     if (o.timeoutMs !== undefined) wasi?.setDeadline(o.timeoutMs);
@@ -152,7 +153,7 @@ export async function runCmd(argv: string[]): Promise<number> {
     // the backtrace printer (and the function-name lookup) only when something failed
     return reportFailure(e, o, running, await import('./backtrace.js'));
   } finally {
-    const t3 = performance.now();
+    const t3 = nowMs();
     await watchdog?.stop();
     if (process.env.KWASM_BENCH_TIMING === '1') {
       const r = (x: number): number => Math.round(x * 1000) / 1000;
@@ -168,7 +169,6 @@ export async function runCmd(argv: string[]): Promise<number> {
  * reporting why not (invalid wasm, a .kwasm this build cannot load).
  */
 export async function loadOrReport(o: RunOptions, bytes: Uint8Array): Promise<Loaded | undefined> {
-  const { lookupCompiled } = await import('../cache/load.js');
   try {
     const l = lookupCompiled(bytes, { cache: o.cache });
     // the compiler (its modules are a good part of a small program's start) only on a miss

@@ -8,24 +8,13 @@
 // stopped (`stop()`) before the vmctx is freed, as it writes into it.
 import { Worker } from 'node:worker_threads';
 
-const WORKER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-import(workerData.interrupt).then(({ interruptViews, requestInterruptOn }) => {
-  const views = interruptViews(workerData.targets); // no ffi call once the wasm runs
-  parentPort.on('message', (deadline) => {
-    const fire = () => { requestInterruptOn(views); setTimeout(fire, 5); };
-    setTimeout(fire, Math.max(0, deadline - Date.now()));
-  });
-  parentPort.postMessage('ready');
-});`;
-
 export class Watchdog {
   private constructor(private readonly worker: Worker) {}
 
   /** Starts the worker and waits until it has loaded the runtime (not counted in the timeout). */
   static async create(targets: readonly bigint[]): Promise<Watchdog> {
-    const interrupt = new URL('../runtime/interrupt.js', import.meta.url).href;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { interrupt, targets } });
+    // a sibling file in both layouts (tsc output and bundle), see timeout-worker.ts
+    const worker = new Worker(new URL('./timeout-worker.js', import.meta.url), { workerData: { targets } });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('error', reject);

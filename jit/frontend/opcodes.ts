@@ -83,7 +83,21 @@ export function codeOf(op: number): number {
 }
 
 const LETTER: Record<string, number> = { i: I32, l: I64, f: F32, d: F64, v: V128 };
-function types(s: string): Uint8Array { return Uint8Array.from(s, (c) => LETTER[c]); }
+/**
+ * One shared array per distinct type string (a few dozen for ~500 instructions): building the
+ * table runs at every start that decodes a module (the CLI's too), so it allocates little.
+ * Shared, so never written to.
+ */
+const TYPES = new Map<string, Uint8Array>();
+function types(s: string): Uint8Array {
+  let t = TYPES.get(s);
+  if (t === undefined) {
+    t = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) t[i] = LETTER[s[i]];
+    TYPES.set(s, t);
+  }
+  return t;
+}
 
 function def(op: number, name: string, imm: number, check: number, sig?: string, align = -1): void {
   const c = codeOf(op);
@@ -95,9 +109,9 @@ function def(op: number, name: string, imm: number, check: number, sig?: string,
   opDefined[c] = 1;
   opNaturalAlign[c] = align;
   if (sig !== undefined) {
-    const [p, r] = sig.split(':');
-    opParams[c] = types(p);
-    opResults[c] = types(r);
+    const colon = sig.indexOf(':');
+    opParams[c] = types(sig.slice(0, colon));
+    opResults[c] = types(sig.slice(colon + 1));
   }
 }
 /** An instruction validated purely by its signature. */

@@ -14,7 +14,7 @@
 import { I32, I64, type FuncType } from '../frontend/types.js';
 import { errnoFromNodeCode, NATIVE_SERVERS, wasiCallOf, type FdMirror, type InstanceLike, type NativeServer, type WASI, type WasiFunction } from '../wasi/index.js';
 import { FastFdWrite, FAST_FD, FDSTAT_DIR, type MirroredFd } from '../runtime/fast-fd-write.js';
-import { FAST_TABLE } from '../runtime/trampolines.js';
+import { FAST_TABLE } from '../runtime/so-layout.js';
 import { openedFileEntry, socketEntry, type FdEntry } from '../wasi/fd-table.js';
 import { Fdflags, Filetype, Rights } from '../wasi/layout.js';
 import type { Instance, ImportObject } from './loader.js';

@@ -12,8 +12,8 @@
 import { constants } from 'node:os';
 import { native } from './native.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
-import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './trampolines.js';
-export { FAST_FD, FDSTAT_DIR, type FastOp } from './trampolines.js';
+import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './so-layout.js';
+export { FAST_FD, FDSTAT_DIR, type FastOp } from './so-layout.js';
 import type { Vmctx } from './vmctx.js';
 import type { ReadAhead } from '../wasi/fd-table.js';
 

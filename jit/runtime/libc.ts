@@ -3,7 +3,7 @@
 // Every call here costs one ffi crossing (~6 us), so the runtime uses them only at setup
 // (mmap, sigaction, ...) and at memory.grow, never per wasm call. Native memory is reached from JS
 // through zero-copy Buffers made by `view()`.
-import { open, define, DataType, createExternalBuffer, type JsExternal } from 'ffi-rs';
+import { open, define, DataType, createExternalBuffer, type JsExternal } from './ffi.js';
 
 const LIB = 'libc';
 open({ library: LIB, path: '' });

@@ -12,7 +12,7 @@
 // A failure throws WasiError with the host errno translated (errno.ts).
 
 import { constants } from 'node:os';
-import { define, DataType } from 'ffi-rs';
+import { define, DataType } from '../runtime/ffi.js';
 import { Errno, errnoFromNodeCode, WasiError } from './errno.js';
 import { mmapAnon, PROT, view } from '../runtime/libc.js';
 

@@ -6,18 +6,23 @@
 // while the program runs. CPU time clocks use process.cpuUsage() (microseconds),
 // and the thread clock is the process clock: a WASI program has one thread.
 
-import { performance } from 'node:perf_hooks';
 import type { CallContext } from './context.js';
 import { Errno, fail } from './errno.js';
 import { ClockId } from './layout.js';
 
-const originNs = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n;
-const originHr = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
+/** The realtime clock's origin, on first use (Node's `performance` loads perf_hooks: not at every start). */
+let origin: { ns: bigint; hr: bigint } | undefined;
+function realtimeOrigin(): { ns: bigint; hr: bigint } {
+  return (origin ??= {
+    ns: BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n,
+    hr: process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6)),
+  });
+}
 
 /** Current time of a WASI clock in nanoseconds; EINVAL for an unknown clock. */
 export function clockNow(id: number): bigint {
   switch (id) {
-    case ClockId.REALTIME: return originNs + (process.hrtime.bigint() - originHr);
+    case ClockId.REALTIME: { const o = realtimeOrigin(); return o.ns + (process.hrtime.bigint() - o.hr); }
     case ClockId.MONOTONIC: return process.hrtime.bigint();
     case ClockId.PROCESS_CPUTIME:
     case ClockId.THREAD_CPUTIME: {

@@ -7,7 +7,7 @@
 // errnoOf() (errno.ts) maps like any Node SystemError.
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { define, DataType } from 'ffi-rs';
+import { define, DataType } from '../runtime/ffi.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from '../runtime/libc.js';
 
 const LIB = 'libc'; // opened by runtime/libc.ts

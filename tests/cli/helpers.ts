@@ -1,5 +1,6 @@
 // Running the real CLI (bin/kwasm-jit.js) in a child process, as a user would.
 import '../hermetic-cache.js'; // the CLI's compiled-code cache in a temp dir, not ~/.cache
+import '../fresh-bundle.js'; // the CLI tested is the bundle a user runs
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,8 @@
 // JS and wasm for `compile --disasm` and the tests.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import '../fresh-bundle.js'; // the bundle below is the current build's
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,8 +19,9 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
     if (files.has(f)) continue;
     files.add(f);
     const src = readFileSync(f, 'utf8');
-    // `import x from '...'`, `import '...'`, `export ... from '...'`; not `import type` (erased) or import()
-    for (const m of src.matchAll(/^(?:import|export)\s+(?:[^'"()]*?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
+    // `import x from '...'`, `import '...'`, `export ... from '...'`, also minified (`;import{x}from"..."`);
+    // not `import type` (erased) or import()
+    for (const m of src.matchAll(/(?:^|[;}])\s*(?:import|export)\b\s*(?:[^'"()]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) {
       const spec = m[1];
       if (spec.startsWith('.')) todo.push(join(dirname(f), spec));
       else if (!spec.startsWith('node:')) packages.add(spec);
@@ -58,6 +60,30 @@ test('a start from the cache loads neither the validator nor the backtrace print
 
 test('the graph walk sees capstone where it is imported (compile --disasm\'s module)', () => {
   assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
+});
+
+/** The source files esbuild put into `files`, from their source maps (paths of the .ts, through tsc's maps). */
+function bundledSources(files: Iterable<string>): string[] {
+  return [...files].flatMap((f) => (JSON.parse(readFileSync(`${f}.map`, 'utf8')) as { sources: string[] }).sources);
+}
+
+test('the bundle keeps it so: a start from the cache loads no compiler, validator, backtrace printer, disassembler or assembler (the runtime .so is prebuilt)', () => {
+  const dir = join(dist, 'bundle');
+  const names = readdirSync(dir);
+  // cli.js and the chunk of its dynamic import of run (named after the module)
+  const entries = ['cli.js', names.find((n) => /^cli-run-\w+\.js$/.test(n))];
+  for (const entry of entries) {
+    assert.ok(entry !== undefined, `bundle chunks: ${names.join(' ')}`);
+    const g = staticGraph(join(dir, entry));
+    const sources = bundledSources(g.files);
+    assert.ok(sources.length > 0, `${entry}: sources found`);
+    const heavy = sources.filter((s) => /compiler\/(module-compiler|function-compiler|masm)\.ts$|frontend\/validator\.ts$|cli\/backtrace\.ts$|disasm\.ts$|backend-x64\/assembler\.ts$|runtime\/trampolines\.ts$/.test(s));
+    assert.equal(heavy, [], `${entry} statically loads ${heavy.join(', ')}`);
+    assert.not.ok(g.packages.has('capstone-wasm') || g.packages.has('keystone-wasm'), `${entry} reaches capstone/keystone`);
+  }
+  // and the walk does see the compiler where a miss imports it
+  const mc = names.find((n) => /^cli-module-compiler-\w+\.js$/.test(n));
+  assert.ok(mc !== undefined && bundledSources(staticGraph(join(dir, mc)).files).some((s) => s.endsWith('compiler/function-compiler.ts')));
 });
 
 test.run();

@@ -12,6 +12,7 @@
 //   `trap: KIND` convention (child.ts).
 
 import '../hermetic-cache.js'; // the CLI's compiled-code cache in a temp dir, not ~/.cache
+import '../fresh-bundle.js'; // the CLI tested is the bundle a user runs
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

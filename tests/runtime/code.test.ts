@@ -6,7 +6,7 @@ import { ExecContext } from './exec-context.js';
 import { encodeImage, decodeImage } from '../../abi/image.js';
 import { assembleImage, CALL_BODIES } from './asm-helpers.js';
 import { native } from '../../jit/runtime/native.js';
-import { SO_DATA } from '../../jit/runtime/trampolines.js';
+import { SO_DATA } from '../../jit/runtime/so-layout.js';
 
 test('images load as they are: calls inside the image and to the trap stubs through the vmctx (and survive the binary form)', () => {
   const img = decodeImage(encodeImage(assembleImage(CALL_BODIES)));

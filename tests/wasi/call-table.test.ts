@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASI, WASI_FUNCTIONS, wasiFunction, wasiCallOf, Errno, type FdMirror, type WasiFunction } from '../../jit/wasi/index.js';
-import { FAST_OPS } from '../../jit/runtime/trampolines.js';
+import { FAST_OPS } from '../../jit/runtime/so-layout.js';
 
 test('every preview 1 function once; native servers have the fast stub\'s exact signature', () => {
   assert.is(WASI_FUNCTIONS.length, 46);

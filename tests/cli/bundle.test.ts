@@ -1,0 +1,79 @@
+// The CLI bundle (jit/cli/bundle.ts) and the launcher that picks it (bin/kwasm-jit.js).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '../fresh-bundle.js';
+import { REPO } from './helpers.js';
+import { wat } from '../jit/wat.js';
+import { bundleDir, bundleIsFresh, DIST } from '../../jit/cli/bundle.js';
+import { compilerId } from '../../jit/cache/compiler-id.js';
+import { buildRuntimeObject } from '../../jit/runtime/runtime-object.js';
+
+const bundleFiles = (): string[] => readdirSync(bundleDir()).filter((n) => n.endsWith('.js')).map((n) => join(bundleDir(), n));
+
+test('bin/kwasm-jit.js runs the bundle when it is as new as the tsc output, else the tsc output', () => {
+  const root = mkdtempSync(join(tmpdir(), 'kwasm-launcher-'));
+  try {
+    mkdirSync(join(root, 'bin'));
+    mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
+    mkdirSync(join(root, 'dist', 'jit'), { recursive: true });
+    copyFileSync(join(REPO, 'bin', 'kwasm-jit.js'), join(root, 'bin', 'kwasm-jit.js'));
+    const bundle = join(root, 'dist', 'bundle', 'cli.js'), plain = join(root, 'dist', 'jit', 'cli.js');
+    const launch = (): string => {
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'kwasm-jit.js')], { encoding: 'utf8' });
+      return `${r.status} ${r.stdout.trim()}${r.stderr.includes('not built') ? 'not built' : ''}`;
+    };
+    assert.is(launch(), '2 not built');
+    writeFileSync(plain, 'console.log("plain")');
+    assert.is(launch(), '0 plain', 'no bundle: the tsc output');
+    writeFileSync(bundle, 'console.log("bundle")');
+    utimesSync(plain, 1000, 1000); utimesSync(bundle, 2000, 2000);
+    assert.is(launch(), '0 bundle', 'a bundle newer than the tsc output');
+    utimesSync(bundle, 1000, 1000);
+    assert.is(launch(), '0 bundle', 'as new (written in the same second)');
+    utimesSync(plain, 3000, 3000);
+    assert.is(launch(), '0 plain', 'a tsc-only rebuild after the bundle: never the old bundle');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('this build\'s bundle is fresh and bundleIsFresh agrees with the launcher\'s rule', () => {
+  assert.ok(bundleIsFresh(), 'tests/fresh-bundle.ts rebuilt it');
+  assert.ok(existsSync(join(DIST, 'bundle', 'cli.js')));
+});
+
+test('every worker the bundle starts by a relative URL is a file beside it', () => {
+  let seen = 0;
+  for (const f of bundleFiles()) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/new URL\(\s*["'](\.\/[^"']+)["']\s*,\s*import\.meta\.url\s*\)/g)) {
+      seen++;
+      assert.ok(existsSync(join(bundleDir(), m[1])), `${f}: ${m[1]} is not in the bundle`);
+    }
+  }
+  assert.ok(seen >= 2, 'the compile worker and the --timeout worker');
+});
+
+test('the bundle carries the compiler id of the code it was built from and the runtime .so of this build', () => {
+  const text = bundleFiles().map((f) => readFileSync(f, 'utf8')).join('\n');
+  // the tsc output's id (hashing the built files: tests/cache/compiler-id.test.ts shows it follows the compiler code)
+  assert.ok(text.includes(Buffer.from(compilerId()).toString('hex')), 'compiler id');
+  assert.ok(text.includes(Buffer.from(buildRuntimeObject()).toString('base64')), 'runtime object');
+});
+
+test('the package entry is the API bundle: the same exports as dist/jit/index.js, and it compiles, instantiates and runs', async () => {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { main: string; exports: Record<string, string> };
+  assert.is(join(REPO, pkg.exports['.']), join(bundleDir(), 'index.js'));
+  assert.is(join(REPO, pkg.main), join(bundleDir(), 'index.js'));
+  const api = (await import(join(bundleDir(), 'index.js'))) as typeof import('../../jit/index.js');
+  assert.equal(Object.keys(api).sort(), Object.keys(await import('../../jit/index.js')).sort());
+  const m = api.compile(wat('(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))'));
+  assert.is((api.instantiate(m).exports.add as (a: number, b: number) => number)(40, 2), 42);
+  // through the cache, with the bundle's prebuilt compiler id: the entry is this build's
+  assert.is((api.instantiate(api.compileCached(m.compiled.info.bytes)).exports.add as (a: number, b: number) => number)(1, 2), 3);
+});
+
+test.run();
