@@ -138,9 +138,12 @@ export class Assembler extends Encoder {
     super(initialCapacity);
   }
 
-  /** Forget everything but keep the buffer: reuse one Assembler for many functions. */
-  reset(): void {
-    this.resetEncoder();
+  /**
+   * Forget everything but keep the buffer: reuse one Assembler for many functions or parts.
+   * `keepLabels`: labels [0, keepLabels) stay, unbound and unnamed (see Encoder.resetEncoder).
+   */
+  reset(keepLabels = 0): void {
+    this.resetEncoder(keepLabels);
     this.pool.clear();
     this.pool32.clear();
     this.pool64.clear();

@@ -37,12 +37,20 @@ export class Encoder extends CodeBuffer {
   private fixFree = -1;           // free list of recycled fixup slots
   private pendingFixups = 0;
 
-  /** Resets code and labels so that one Assembler (and its buffer) can be reused. */
-  protected resetEncoder(): void {
+  /**
+   * Resets code and labels so that one Assembler (and its buffer) can be reused. Labels
+   * [0, keepLabels) stay (unbound, no name): ids the caller reserved, such as every function's
+   * label for a part (compile-range.ts), without pushing tens of thousands of them again.
+   */
+  protected resetEncoder(keepLabels = 0): void {
     this.pos = 0;
-    this.labelPos.length = 0;
-    this.labelHead.length = 0;
-    this.labelName.length = 0;
+    const keep = Math.min(keepLabels, this.labelPos.length);
+    this.labelPos.length = keep;
+    this.labelHead.length = keep;
+    this.labelName.length = keep;
+    this.labelPos.fill(-1);
+    this.labelHead.fill(-1);
+    this.labelName.fill(undefined);
     this.fixAt.length = 0;
     this.fixEnd.length = 0;
     this.fixSize.length = 0;

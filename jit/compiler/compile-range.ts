@@ -40,18 +40,30 @@ export function bodyBytes(info: ModuleInfo, from = info.numImportedFuncs, to = i
 /** Machine code is about 2-3x the bodies; a fresh buffer is zeroed page by page, so no more. */
 export const codeCapacity = (bodies: number): number => Math.max(4096, bodies * 3);
 
-/** Compiles functions [from, to) at the Assembler's position, each 16-byte aligned and bound to its label. */
-export function compileFunctions(info: ModuleInfo, asm: Assembler, env: ModuleEnv, from: number, to: number): ImageFunction[] {
-  checkCpuFeatures();
-  const fc = new FunctionCompiler(info, asm, env, new InstrReader(new Reader(info.bytes)), new FunctionValidator(info));
-  const functions: ImageFunction[] = [];
-  for (let f = from; f < to; f++) {
-    asm.align(FUNCTION_ALIGN);
-    const start = asm.offset;
-    fc.compile(f);
-    functions.push({ offset: start, size: asm.offset - start, typeIndex: info.funcTypeIndices[f] });
+/**
+ * Compiles ranges of functions into one Assembler at its position, each function 16-byte
+ * aligned and bound to its label, with one FunctionCompiler for all of them. The single-threaded
+ * compile and the compiling thread of a parallel one (its share goes straight into the image)
+ * use it on the image's Assembler; a PartCompiler on an Assembler of its own.
+ */
+export class RangeCompiler {
+  private readonly fc: FunctionCompiler;
+
+  constructor(private readonly info: ModuleInfo, private readonly asm: Assembler, env: ModuleEnv) {
+    checkCpuFeatures();
+    this.fc = new FunctionCompiler(info, asm, env, new InstrReader(new Reader(info.bytes)), new FunctionValidator(info));
   }
-  return functions;
+
+  /** Compiles functions [from, to), appending their offsets and sizes to `out`. */
+  compile(from: number, to: number, out: ImageFunction[]): void {
+    const { asm, fc, info } = this;
+    for (let f = from; f < to; f++) {
+      asm.align(FUNCTION_ALIGN);
+      const start = asm.offset;
+      fc.compile(f);
+      out.push({ offset: start, size: asm.offset - start, typeIndex: info.funcTypeIndices[f] });
+    }
+  }
 }
 
 /** One range compiled apart: its code as a part, and each function's offset and size in it. */
@@ -63,14 +75,37 @@ export interface CompiledRange {
 }
 
 /**
- * Compiles functions [from, to) into a fresh Assembler. Every function index gets a label, with
- * the same id as in the image's Assembler (created first, in index order); calls to functions
- * outside the range stay as fixups on those ids, and `appendPart` resolves them.
+ * Compiles ranges apart, each into a part that `appendPart` places in the image. Every function
+ * index has a label with the same id as in the image's Assembler (created first, in index order);
+ * calls to functions outside the range stay as fixups on those ids. One Assembler serves every
+ * range (reset between them, keeping its buffer and those labels): a part costs neither fresh
+ * memory nor the module's function count in new labels.
  */
+export class PartCompiler {
+  private readonly asm: Assembler;
+  private readonly ranges: RangeCompiler;
+  private readonly nFuncs: number;
+
+  constructor(info: ModuleInfo) {
+    this.nFuncs = info.funcTypeIndices.length;
+    this.asm = new Assembler(codeCapacity(MAX_PART_BODY_BYTES));
+    const funcLabels: Label[] = [];
+    for (let f = 0; f < this.nFuncs; f++) funcLabels.push(this.asm.newLabel());
+    this.ranges = new RangeCompiler(info, this.asm, moduleEnv(info, funcLabels));
+  }
+
+  compile(from: number, to: number): CompiledRange {
+    this.asm.reset(this.nFuncs);
+    const functions: ImageFunction[] = [];
+    this.ranges.compile(from, to, functions);
+    return { from, to, part: this.asm.finishPart(), functions };
+  }
+}
+
+/** Initial buffer of a PartCompiler: about the largest part parallel-compile.ts hands out (it grows past that if needed). */
+const MAX_PART_BODY_BYTES = 1 << 20;
+
+/** Functions [from, to) compiled apart (a PartCompiler for one range). */
 export function compileRange(info: ModuleInfo, from: number, to: number): CompiledRange {
-  const asm = new Assembler(codeCapacity(bodyBytes(info, from, to)));
-  const funcLabels: Label[] = [];
-  for (let f = 0; f < info.funcTypeIndices.length; f++) funcLabels.push(asm.newLabel());
-  const functions = compileFunctions(info, asm, moduleEnv(info, funcLabels), from, to);
-  return { from, to, part: asm.finishPart(), functions };
+  return new PartCompiler(info).compile(from, to);
 }
