@@ -698,10 +698,8 @@ export class Assembler extends Encoder {
     this.checkAllBound();
     const labelOffsets = Int32Array.from(this.labelPos);
     const labelNames = new Map<number, string>();
-    for (let l = 0; l < labelOffsets.length; l++) {
-      const name = this.labelName[l];
-      if (name !== undefined && labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
-    }
+    const { offsets, names } = this.boundNames();
+    for (let i = 0; i < names.length; i++) if (!labelNames.has(offsets[i])) labelNames.set(offsets[i], names[i]);
     return { code: opts.take === true ? this.takeBytes() : this.bytes(), codeSize, labelOffsets, labelNames };
   }
 

@@ -60,7 +60,9 @@ export class RangeCompiler {
     for (let f = from; f < to; f++) {
       asm.align(FUNCTION_ALIGN);
       const start = asm.offset;
+      const mark = asm.labelMark();
       fc.compile(f);
+      asm.releaseLabels(mark);
       out.push({ offset: start, size: asm.offset - start, typeIndex: info.funcTypeIndices[f] });
     }
   }
