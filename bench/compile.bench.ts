@@ -6,7 +6,8 @@
 //   TurboFan: --no-liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --single-threaded
 // Each engine compiles the module REPS times after one warm-up; medians are reported, of wall
 // time and of the process's CPU time (user + system, all threads: process.cpuUsage) over the
-// compile. On a shared, loaded machine compare the CPU columns: wall time there is mostly waiting.
+// compile (for kwasm-jit read SETTLE_MS after it returns, so work its threads finish after the
+// call counts too). On a shared, loaded machine compare the CPU columns: wall time there is mostly waiting.
 // kwasm-jit also runs with every core (os.availableParallelism(): this thread plus pool worker
 // threads, jit/compiler/parallel-compile.ts), warm like the compiling thread (the warm-up compile
 // started them). A `run` compiles once in a fresh process, where the compiler is cold in every
@@ -40,13 +41,19 @@ const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - 
 interface Times { wall: number[]; cpu: number[] }
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
-function kwasm(threads: number): Times {
+/** Idle time after a compile before its CPU is read: a worker may still finish a chunk nobody needs, and that counts. */
+const SETTLE_MS = 300;
+const settle = (): Promise<void> => new Promise((done) => setTimeout(done, SETTLE_MS));
+
+async function kwasm(threads: number): Promise<Times> {
   compileModule(bytes, { threads }); // warm-up: JIT the compiler itself
+  await settle();
   const out: Times = { wall: [], cpu: [] };
   for (let i = 0; i < REPS; i++) {
     const t0 = performance.now(), c0 = cpuMs();
     compileModule(bytes, { threads });
     out.wall.push(performance.now() - t0);
+    await settle();
     out.cpu.push(cpuMs() - c0);
   }
   closeCompilePool(); // idle workers, before the other engines run
@@ -60,7 +67,9 @@ const bytes = new Uint8Array((await import('node:fs')).readFileSync(process.argv
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const t0 = performance.now(), c0 = cpu();
 compileModule(bytes, { threads: Number(process.argv[3]) });
-console.log(JSON.stringify({ wall: performance.now() - t0, cpu: cpu() - c0 }));`;
+const wall = performance.now() - t0;
+await new Promise((done) => setTimeout(done, ${SETTLE_MS}));
+console.log(JSON.stringify({ wall, cpu: cpu() - c0 }));`;
 
 function kwasmCold(threads: number): Times {
   const compiler = new URL('../jit/compiler/module-compiler.js', import.meta.url).href;
@@ -99,8 +108,8 @@ function v8(flags: string[]): Times {
 const CORES = availableParallelism();
 const EAGER = ['--no-wasm-tier-up', '--no-wasm-lazy-compilation', '--single-threaded'];
 const rows: [string, Times][] = [
-  ['kwasm-jit (single pass)', kwasm(1)],
-  [`kwasm-jit, ${CORES} threads`, kwasm(CORES)],
+  ['kwasm-jit (single pass)', await kwasm(1)],
+  [`kwasm-jit, ${CORES} threads`, await kwasm(CORES)],
   ['kwasm-jit cold process', kwasmCold(1)],
   [`kwasm-jit cold, ${CORES} threads`, kwasmCold(CORES)],
   ['V8 Liftoff', v8(['--liftoff', ...EAGER])],
