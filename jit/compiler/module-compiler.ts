@@ -10,7 +10,7 @@ import { decodeModule } from '../frontend/decoder.js';
 import { validateModuleInfo } from '../frontend/validator.js';
 import type { ModuleInfo } from '../frontend/types.js';
 import { bodyBytes, codeCapacity, FUNCTION_ALIGN, moduleEnv, RangeCompiler } from './compile-range.js';
-import { compileParallel, compileThreads, type ParallelInternals } from './parallel-compile.js';
+import { compileParallel, compileThreads, startCompileWorkers, type ParallelInternals } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
 import { functionName } from './function-names.js';
 import { RAX, RCX, R15, RSP, storeRegParams } from './masm.js';
@@ -43,9 +43,11 @@ export interface CompileOptions {
 
 export function compileModule(bytes: Uint8Array, opts: CompileOptions = {}): CompiledModule {
   const t0 = performance.now();
+  const threads = opts.threads ?? compileThreads();
+  if (threads > 1) startCompileWorkers(threads);
   const info = decodeModule(bytes);
   validateModuleInfo(info);
-  return compileInfo(info, t0, opts);
+  return compileInfo(info, t0, { ...opts, threads });
 }
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: CompileOptions = {}): CompiledModule {

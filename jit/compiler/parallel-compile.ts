@@ -122,10 +122,27 @@ const pool: PoolWorker[] = [];
 let idleTimer: NodeJS.Timeout | undefined;
 let nextJob = 1;
 
+/**
+ * Node options for a worker: the process's (so `--cpu-prof` and the like reach workers too) but
+ * those that would make it run another script instead of its own: `-e`/`-p` and their script,
+ * `--input-type` (a worker started from `node -e` otherwise evaluates that script again and
+ * never compiles a thing).
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (/^-[ep]+$/.test(a) || a === '--eval' || a === '--print' || a === '--input-type') { i++; continue; }
+    if (a.startsWith('--eval=') || a.startsWith('--print=') || a.startsWith('--input-type=')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 function spawn(url: URL): PoolWorker | null {
   const { port1, port2 } = new MessageChannel();
   try {
-    const worker = new Worker(url, { workerData: { port: port2 }, transferList: [port2] });
+    const worker = new Worker(url, { workerData: { port: port2 }, transferList: [port2], execArgv: workerExecArgv() });
     worker.unref();
     const pw: PoolWorker = { worker, port: port1, url: url.href };
     // A worker that fails or exits leaves the pool; its chunks are compiled here.
@@ -149,6 +166,16 @@ function workers(n: number, url: URL): PoolWorker[] {
     out.push(w);
   }
   return out;
+}
+
+const WORKER_URL = new URL('./compile-worker.js', import.meta.url);
+
+/**
+ * Starts pool workers for a compile on `threads` threads before it needs them: they load the
+ * compiler while this thread decodes and validates the module.
+ */
+export function startCompileWorkers(threads: number): void {
+  workers(threads - 1, WORKER_URL);
 }
 
 /** Ends every pool worker now (they also end by themselves after POOL_IDLE_MS without work). */
@@ -199,7 +226,7 @@ export function compileParallel(info: ModuleInfo, asm: Assembler, env: ModuleEnv
   const bytes = new Uint8Array(new SharedArrayBuffer(codeEnd));
   bytes.set(info.bytes.subarray(0, codeEnd));
   const job: CompileJob = { id: nextJob++, bytes, state: state.buffer as SharedArrayBuffer, threads, chunkBytes };
-  const ws = workers(threads - 1, internals.workerUrl ?? new URL('./compile-worker.js', import.meta.url));
+  const ws = workers(threads - 1, internals.workerUrl ?? WORKER_URL);
   for (const w of ws) w.port.postMessage(job);
   stats.workers = ws.length;
 

@@ -7,11 +7,12 @@
 // count is one unless KWASM_COMPILE_THREADS says otherwise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
-import { BACK, FRONT, chunkBytesFor, claimBack, closeCompilePool, compileThreads, lastParallelStats } from '../../jit/compiler/parallel-compile.js';
+import { BACK, FRONT, chunkBytesFor, claimBack, closeCompilePool, compileThreads, lastParallelStats, workerExecArgv } from '../../jit/compiler/parallel-compile.js';
 import { decodeModule } from '../../jit/frontend/decoder.js';
 import { CompileError } from '../../jit/errors.js';
 import { instantiate, Module, Store } from '../../jit/instance/api.js';
@@ -124,6 +125,21 @@ test('pool workers stay for the next compile, and a second compile gets parts fr
     assert.is(lastParallelStats.functionsHere, 0);
   }
   closeCompilePool();
+});
+
+test('a process started with node -e: its workers compile (they do not run the -e script again)', () => {
+  assert.equal(workerExecArgv(['--cpu-prof', '--input-type=module', '-e', 'x()', '--stack-size=900', '-p', 'y', '--eval=z', '--input-type', 'module']),
+    ['--cpu-prof', '--stack-size=900']);
+  const compiler = new URL('../../jit/compiler/module-compiler.js', import.meta.url).href;
+  const script = `
+    const { compileModule } = await import(process.argv[1]);
+    const parallel = await import(process.argv[1].replace('module-compiler', 'parallel-compile'));
+    compileModule(new Uint8Array((await import('node:fs')).readFileSync(process.argv[2])), { threads: 2, chunkBytes: 4096, parallel: { workersFirst: { waitMs: 60000 } } });
+    console.log(JSON.stringify(parallel.lastParallelStats));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, compiler, join(root, 'examples/hello.wasm')], { encoding: 'utf8' });
+  const stats = JSON.parse(out) as { workers: number; functionsHere: number };
+  assert.is(stats.workers, 1);
+  assert.is(stats.functionsHere, 0, 'every function from the worker');
 });
 
 test('claims: the front one function at a time, the back in guided chunks, never overlapping, until they meet', () => {
