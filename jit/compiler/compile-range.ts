@@ -54,10 +54,14 @@ export class RangeCompiler {
     this.fc = new FunctionCompiler(info, asm, env, new InstrReader(new Reader(info.bytes)), new FunctionValidator(info));
   }
 
-  /** Compiles functions [from, to), appending their offsets and sizes to `out`. */
-  compile(from: number, to: number, out: ImageFunction[]): void {
+  /**
+   * Compiles functions [from, to), appending their offsets and sizes to `out`; false if `stop`
+   * (asked before each function) said to give up.
+   */
+  compile(from: number, to: number, out: ImageFunction[], stop?: () => boolean): boolean {
     const { asm, fc, info } = this;
     for (let f = from; f < to; f++) {
+      if (stop !== undefined && stop()) return false;
       asm.align(FUNCTION_ALIGN);
       const start = asm.offset;
       const mark = asm.labelMark();
@@ -65,6 +69,7 @@ export class RangeCompiler {
       asm.releaseLabels(mark);
       out.push({ offset: start, size: asm.offset - start, typeIndex: info.funcTypeIndices[f] });
     }
+    return true;
   }
 }
 
@@ -96,10 +101,11 @@ export class PartCompiler {
     this.ranges = new RangeCompiler(info, this.asm, moduleEnv(info, funcLabels));
   }
 
-  compile(from: number, to: number): CompiledRange {
+  /** The range as a part, or null if `stop` said to give up (see RangeCompiler.compile). */
+  compile(from: number, to: number, stop?: () => boolean): CompiledRange | null {
     this.asm.reset(this.nFuncs);
     const functions: ImageFunction[] = [];
-    this.ranges.compile(from, to, functions);
+    if (!this.ranges.compile(from, to, functions, stop)) return null;
     return { from, to, part: this.asm.finishPart(), functions };
   }
 }
@@ -109,5 +115,7 @@ const MAX_PART_BODY_BYTES = 1 << 20;
 
 /** Functions [from, to) compiled apart (a PartCompiler for one range). */
 export function compileRange(info: ModuleInfo, from: number, to: number): CompiledRange {
-  return new PartCompiler(info).compile(from, to);
+  const r = new PartCompiler(info).compile(from, to);
+  if (r === null) throw new Error('unreachable: nothing asked to stop');
+  return r;
 }

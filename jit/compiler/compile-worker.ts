@@ -7,7 +7,7 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { decodeModule } from '../frontend/decoder.js';
 import { PartCompiler, type CompiledRange } from './compile-range.js';
-import { BACK, FRONT, chunkBytesFor, claimBack, type CompileJob, type WorkerMessage } from './parallel-compile.js';
+import { BACK, FRONT, PLACED, chunkBytesFor, claimBack, type CompileJob, type WorkerMessage } from './parallel-compile.js';
 
 const port = (workerData as { port: MessagePort }).port;
 
@@ -23,12 +23,14 @@ function run(job: CompileJob): void {
   for (let done = 0; ; done++) {
     const c = claimBack(state, start, (unclaimed) => chunkBytesFor(job, unclaimed, done));
     if (c === null) return;
-    let range: CompiledRange;
+    let range: CompiledRange | null;
     try {
-      range = parts.compile(c.from, c.to);
+      // given up once the compiling thread placed a function of it itself
+      range = parts.compile(c.from, c.to, () => Atomics.load(state, PLACED) > c.from);
     } catch {
       return;
     }
+    if (range === null) continue;
     const msg: WorkerMessage = { job: job.id, range };
     port.postMessage(msg, [range.part.code.buffer as ArrayBuffer]);
   }

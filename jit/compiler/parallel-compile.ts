@@ -23,9 +23,14 @@ import type { ModuleInfo } from '../frontend/types.js';
 import { FUNCTION_ALIGN, RangeCompiler, type CompiledRange } from './compile-range.js';
 import type { ModuleEnv } from './masm.js';
 
-/** Shared counters (Int32Array over a SharedArrayBuffer): the lock, the first function not claimed from the front, the first one claimed from the back. */
-export const LOCK = 0, FRONT = 1, BACK = 2;
-const STATE_WORDS = 3;
+/**
+ * Shared counters (Int32Array over a SharedArrayBuffer): the lock, the first function not claimed
+ * from the front, the first one claimed from the back, and the first function the compiling
+ * thread has not placed yet once they met (a worker gives up a chunk that starts below it: its
+ * part would be ignored).
+ */
+export const LOCK = 0, FRONT = 1, BACK = 2, PLACED = 3;
+const STATE_WORDS = 4;
 
 /** What a worker is sent per compile. */
 export interface CompileJob {
@@ -257,7 +262,7 @@ export function compileParallel(info: ModuleInfo, asm: Assembler, env: ModuleEnv
       drain();
       waitFor(() => parts.has(f));
       const r = parts.get(f);
-      if (r === undefined) { compileHere(f); f++; continue; }
+      if (r === undefined) { Atomics.store(state, PLACED, f + 1); compileHere(f); f++; continue; }
       asm.align(FUNCTION_ALIGN);
       const base = asm.appendPart(r.part, external);
       for (let i = 0; i < r.functions.length; i++) {
@@ -273,6 +278,7 @@ export function compileParallel(info: ModuleInfo, asm: Assembler, env: ModuleEnv
     lock(state);
     state[FRONT] = end;
     state[BACK] = end;
+    state[PLACED] = end; // and a chunk in progress is given up
     unlock(state);
     armIdleTimer();
   }

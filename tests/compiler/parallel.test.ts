@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
 import { BACK, FRONT, chunkBytesFor, claimBack, closeCompilePool, compileThreads, lastParallelStats, workerExecArgv } from '../../jit/compiler/parallel-compile.js';
 import { decodeModule } from '../../jit/frontend/decoder.js';
+import { PartCompiler, compileRange } from '../../jit/compiler/compile-range.js';
 import { CompileError } from '../../jit/errors.js';
 import { instantiate, Module, Store } from '../../jit/instance/api.js';
 import { wat } from '../jit/wat.js';
@@ -140,6 +141,19 @@ test('a process started with node -e: its workers compile (they do not run the -
   const stats = JSON.parse(out) as { workers: number; functionsHere: number };
   assert.is(stats.workers, 1);
   assert.is(stats.functionsHere, 0, 'every function from the worker');
+});
+
+test('a worker gives up a chunk once the compiling thread placed part of it (PartCompiler stop), and the next part is whole', () => {
+  const bytes = wat(src);
+  const info = decodeModule(bytes);
+  const pc = new PartCompiler(info);
+  const first = info.numImportedFuncs, end = info.funcTypeIndices.length;
+  let asked = 0;
+  assert.is(pc.compile(first, end, () => ++asked > 3), null);
+  assert.is(asked, 4, 'asked before each function until told');
+  const again = pc.compile(first, end);
+  assert.ok(again !== null);
+  assert.ok(Buffer.compare(Buffer.from(again.part.code), Buffer.from(compileRange(info, first, end).part.code)) === 0);
 });
 
 test('claims: the front one function at a time, the back in guided chunks, never overlapping, until they meet', () => {
