@@ -1,7 +1,7 @@
-// Compiling a range of function bodies into an Assembler: the loop both the single-threaded
-// compile (all bodies into the image's Assembler) and a parallel compile (each range into its own
-// Assembler, on some thread, appended to the image later) run, so the two place and encode every
-// function the same way.
+// Compiling a range of function bodies into an Assembler: the loop the single-threaded compile
+// (all bodies into the image's Assembler) and both sides of a parallel compile (the compiling
+// thread's share into the image's Assembler, a worker's chunks each into a part appended to the
+// image later) run, so they place and encode every function the same way.
 import { Assembler, type AssembledPart, type Label } from '../../backend-x64/index.js';
 import type { ImageFunction } from '../../abi/image.js';
 import { globalLayout } from '../../abi/globals.js';
@@ -81,12 +81,16 @@ export interface CompiledRange {
   functions: ImageFunction[];
 }
 
+/** Initial buffer of a PartCompiler: about the largest part parallel-compile.ts hands out (it grows past that if needed). */
+const MAX_PART_BODY_BYTES = 1 << 20;
+
 /**
  * Compiles ranges apart, each into a part that `appendPart` places in the image. Every function
  * index has a label with the same id as in the image's Assembler (created first, in index order);
  * calls to functions outside the range stay as fixups on those ids. One Assembler serves every
- * range (reset between them, keeping its buffer and those labels): a part costs neither fresh
- * memory nor the module's function count in new labels.
+ * range (reset between them, keeping its buffer and those labels): a part costs a copy of its
+ * code (the buffer posted to the compiling thread), not a new Assembler and the module's
+ * function count in new labels.
  */
 export class PartCompiler {
   private readonly asm: Assembler;
@@ -109,9 +113,6 @@ export class PartCompiler {
     return { from, to, part: this.asm.finishPart(), functions };
   }
 }
-
-/** Initial buffer of a PartCompiler: about the largest part parallel-compile.ts hands out (it grows past that if needed). */
-const MAX_PART_BODY_BYTES = 1 << 20;
 
 /** Functions [from, to) compiled apart (a PartCompiler for one range). */
 export function compileRange(info: ModuleInfo, from: number, to: number): CompiledRange {

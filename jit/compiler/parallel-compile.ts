@@ -6,7 +6,7 @@
 // thread appends the workers' parts in function order (`appendPart`: the image is the
 // single-threaded one byte for byte) and compiles in place whatever is not there yet (a chunk
 // still being compiled, a worker that failed, died or never started): it never waits for a
-// worker, so the wall time is the single-threaded one at worst, plus a copy of the module.
+// worker (though a worker without a core of its own still slows it down: see compileThreads).
 //
 // Errors: a worker that fails on a chunk posts nothing for it and stops; this thread compiles
 // that chunk in place and throws what the single-threaded compile throws (the lowest failing
