@@ -138,9 +138,12 @@ export class Assembler extends Encoder {
     super(initialCapacity);
   }
 
-  /** Forget everything but keep the buffer: reuse one Assembler for many functions. */
-  reset(): void {
-    this.resetEncoder();
+  /**
+   * Forget everything but keep the buffer: reuse one Assembler for many functions or parts.
+   * `keepLabels`: labels [0, keepLabels) stay, unbound and unnamed (see Encoder.resetEncoder).
+   */
+  reset(keepLabels = 0): void {
+    this.resetEncoder(keepLabels);
     this.pool.clear();
     this.pool32.clear();
     this.pool64.clear();
@@ -695,10 +698,8 @@ export class Assembler extends Encoder {
     this.checkAllBound();
     const labelOffsets = Int32Array.from(this.labelPos);
     const labelNames = new Map<number, string>();
-    for (let l = 0; l < labelOffsets.length; l++) {
-      const name = this.labelName[l];
-      if (name !== undefined && labelOffsets[l] >= 0 && !labelNames.has(labelOffsets[l])) labelNames.set(labelOffsets[l], name);
-    }
+    const { offsets, names } = this.boundNames();
+    for (let i = 0; i < names.length; i++) if (!labelNames.has(offsets[i])) labelNames.set(offsets[i], names[i]);
     return { code: opts.take === true ? this.takeBytes() : this.bytes(), codeSize, labelOffsets, labelNames };
   }
 

@@ -36,13 +36,26 @@ export class Encoder extends CodeBuffer {
   private fixNext: number[] = [];
   private fixFree = -1;           // free list of recycled fixup slots
   private pendingFixups = 0;
+  // named labels given up by releaseLabels: offsets and names, in label order, for the disassembler
+  protected releasedNameOffsets: number[] = [];
+  protected releasedNames: string[] = [];
 
-  /** Resets code and labels so that one Assembler (and its buffer) can be reused. */
-  protected resetEncoder(): void {
+  /**
+   * Resets code and labels so that one Assembler (and its buffer) can be reused. Labels
+   * [0, keepLabels) stay (unbound, no name): ids the caller reserved, such as every function's
+   * label for a part (compile-range.ts), without pushing tens of thousands of them again.
+   */
+  protected resetEncoder(keepLabels = 0): void {
     this.pos = 0;
-    this.labelPos.length = 0;
-    this.labelHead.length = 0;
-    this.labelName.length = 0;
+    const keep = Math.min(keepLabels, this.labelPos.length);
+    this.labelPos.length = keep;
+    this.labelHead.length = keep;
+    this.labelName.length = keep;
+    this.labelPos.fill(-1);
+    this.labelHead.fill(-1);
+    this.labelName.fill(undefined);
+    this.releasedNameOffsets.length = 0;
+    this.releasedNames.length = 0;
     this.fixAt.length = 0;
     this.fixEnd.length = 0;
     this.fixSize.length = 0;
@@ -58,6 +71,33 @@ export class Encoder extends CodeBuffer {
     this.labelHead.push(-1);
     this.labelName.push(name);
     return id as Label;
+  }
+
+  /** The id of the next new label: give it to releaseLabels once the labels made after it are done with. */
+  labelMark(): number {
+    return this.labelPos.length;
+  }
+
+  /**
+   * Gives up the labels made since `mark` that are bound (nothing refers to them any more: a
+   * reference to a bound label is patched at once), from the newest down to the first one still
+   * unbound (a constant pool entry made meanwhile), so new labels reuse their ids. One function's
+   * block and trap labels, once it is compiled: the label arrays stay the size of one function
+   * instead of growing by ~30 entries per function (583k labels for ruby, arrays of megabytes,
+   * reallocated as they grow). Their names stay for the disassembler (finish, finishPart).
+   */
+  releaseLabels(mark: number): void {
+    const pos = this.labelPos, names = this.labelName;
+    let cut = pos.length;
+    while (cut > mark && pos[cut - 1] >= 0) cut--;
+    if (cut === pos.length) return;
+    for (let l = cut; l < pos.length; l++) {
+      const n = names[l];
+      if (n !== undefined) { this.releasedNameOffsets.push(pos[l]); this.releasedNames.push(n); }
+    }
+    pos.length = cut;
+    this.labelHead.length = cut;
+    names.length = cut;
   }
 
   isBound(label: Label): boolean {
@@ -150,13 +190,18 @@ export class Encoder extends CodeBuffer {
     return out;
   }
 
-  /** Offset and name of every named label bound so far, in label order. */
+  /**
+   * Offset and name of every named label bound so far: the labels still held, in label order,
+   * then the released ones (releaseLabels). No two of them share an offset in compiled code (a
+   * named label has code or data after it; a function's label starts its prologue).
+   */
   protected boundNames(): { offsets: Int32Array; names: string[] } {
     const offsets: number[] = [], names: string[] = [];
     for (let l = 0; l < this.labelName.length; l++) {
       const n = this.labelName[l];
       if (n !== undefined && this.labelPos[l] >= 0) { offsets.push(this.labelPos[l]); names.push(n); }
     }
+    for (let i = 0; i < this.releasedNames.length; i++) { offsets.push(this.releasedNameOffsets[i]); names.push(this.releasedNames[i]); }
     return { offsets: Int32Array.from(offsets), names };
   }
 

@@ -6,9 +6,13 @@
 //   TurboFan: --no-liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --single-threaded
 // Each engine compiles the module REPS times after one warm-up; medians are reported, of wall
 // time and of the process's CPU time (user + system, all threads: process.cpuUsage) over the
-// compile. On a shared, loaded machine compare the CPU columns: wall time there is mostly waiting.
-// kwasm-jit also runs with every core (os.availableParallelism(): this thread plus worker threads,
-// jit/compiler/parallel-compile.ts); its workers start cold on every compile, as in a `run`.
+// compile (for kwasm-jit read SETTLE_MS after it returns, so work its threads finish after the
+// call counts too). On a shared, loaded machine compare the CPU columns: wall time there is mostly waiting.
+// kwasm-jit also runs with every core (os.availableParallelism(): this thread plus pool worker
+// threads, jit/compiler/parallel-compile.ts), warm like the compiling thread (the warm-up compile
+// started them). A `run` compiles once in a fresh process, where the compiler is cold in every
+// thread: the "cold process" rows time exactly that, one fresh node process per rep (the
+// compile alone, after the module is read; CPU of the whole process over it).
 //
 // Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N]
 import { execFileSync } from 'node:child_process';
@@ -18,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule } from '../jit/compiler/module-compiler.js';
 import { decodeModule } from '../jit/frontend/decoder.js';
+import { closeCompilePool } from '../jit/compiler/parallel-compile.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -36,14 +41,44 @@ const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - 
 interface Times { wall: number[]; cpu: number[] }
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
-function kwasm(threads: number): Times {
+/** Idle time after a compile before its CPU is read: a worker may still finish a chunk nobody needs, and that counts. */
+const SETTLE_MS = 300;
+const settle = (): Promise<void> => new Promise((done) => setTimeout(done, SETTLE_MS));
+
+async function kwasm(threads: number): Promise<Times> {
   compileModule(bytes, { threads }); // warm-up: JIT the compiler itself
+  await settle();
   const out: Times = { wall: [], cpu: [] };
   for (let i = 0; i < REPS; i++) {
     const t0 = performance.now(), c0 = cpuMs();
     compileModule(bytes, { threads });
     out.wall.push(performance.now() - t0);
+    await settle();
     out.cpu.push(cpuMs() - c0);
+  }
+  closeCompilePool(); // idle workers, before the other engines run
+  return out;
+}
+
+// One compile in a fresh process: what a `run` without a cache entry pays.
+const COLD_SCRIPT = `
+const { compileModule } = await import(process.argv[1]);
+const bytes = new Uint8Array((await import('node:fs')).readFileSync(process.argv[2]));
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const t0 = performance.now(), c0 = cpu();
+compileModule(bytes, { threads: Number(process.argv[3]) });
+const wall = performance.now() - t0;
+await new Promise((done) => setTimeout(done, ${SETTLE_MS}));
+console.log(JSON.stringify({ wall, cpu: cpu() - c0 }));`;
+
+function kwasmCold(threads: number): Times {
+  const compiler = new URL('../jit/compiler/module-compiler.js', import.meta.url).href;
+  const out: Times = { wall: [], cpu: [] };
+  for (let i = 0; i < REPS; i++) {
+    const text = execFileSync(process.execPath, ['--input-type=module', '-e', COLD_SCRIPT, compiler, file, String(threads)], { encoding: 'utf8' });
+    const t = JSON.parse(text) as { wall: number; cpu: number };
+    out.wall.push(t.wall);
+    out.cpu.push(t.cpu);
   }
   return out;
 }
@@ -73,15 +108,18 @@ function v8(flags: string[]): Times {
 const CORES = availableParallelism();
 const EAGER = ['--no-wasm-tier-up', '--no-wasm-lazy-compilation', '--single-threaded'];
 const rows: [string, Times][] = [
-  ['kwasm-jit (single pass)', kwasm(1)],
-  [`kwasm-jit, ${CORES} threads`, kwasm(CORES)],
+  ['kwasm-jit (single pass)', await kwasm(1)],
+  [`kwasm-jit, ${CORES} threads`, await kwasm(CORES)],
+  ['kwasm-jit cold process', kwasmCold(1)],
+  [`kwasm-jit cold, ${CORES} threads`, kwasmCold(CORES)],
   ['V8 Liftoff', v8(['--liftoff', ...EAGER])],
   ['V8 TurboFan', v8(['--no-liftoff', ...EAGER])],
 ];
 
 const mb = codeBytes / 1e6;
 console.log(`module: ${file} (${info.codes.length} functions, code section ${(codeBytes / 1024).toFixed(0)} KiB), ${REPS} reps, median`);
-const liftoff = median(rows[2][1].wall), liftoffCpu = median(rows[2][1].cpu);
+const liftoffRow = rows.find(([name]) => name === 'V8 Liftoff')![1];
+const liftoff = median(liftoffRow.wall), liftoffCpu = median(liftoffRow.cpu);
 for (const [name, ts] of rows) {
   const ms = median(ts.wall), cpu = median(ts.cpu);
   console.log(`${name.padEnd(26)} wall ${ms.toFixed(1).padStart(8)} ms  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(liftoff / ms).toFixed(2)}x Liftoff's speed | ` +

@@ -1,7 +1,7 @@
-// Compiling a range of function bodies into an Assembler: the loop both the single-threaded
-// compile (all bodies into the image's Assembler) and a parallel compile (each range into its own
-// Assembler, on some thread, appended to the image later) run, so the two place and encode every
-// function the same way.
+// Compiling a range of function bodies into an Assembler: the loop the single-threaded compile
+// (all bodies into the image's Assembler) and both sides of a parallel compile (the compiling
+// thread's share into the image's Assembler, a worker's chunks each into a part appended to the
+// image later) run, so they place and encode every function the same way.
 import { Assembler, type AssembledPart, type Label } from '../../backend-x64/index.js';
 import type { ImageFunction } from '../../abi/image.js';
 import { globalLayout } from '../../abi/globals.js';
@@ -40,18 +40,37 @@ export function bodyBytes(info: ModuleInfo, from = info.numImportedFuncs, to = i
 /** Machine code is about 2-3x the bodies; a fresh buffer is zeroed page by page, so no more. */
 export const codeCapacity = (bodies: number): number => Math.max(4096, bodies * 3);
 
-/** Compiles functions [from, to) at the Assembler's position, each 16-byte aligned and bound to its label. */
-export function compileFunctions(info: ModuleInfo, asm: Assembler, env: ModuleEnv, from: number, to: number): ImageFunction[] {
-  checkCpuFeatures();
-  const fc = new FunctionCompiler(info, asm, env, new InstrReader(new Reader(info.bytes)), new FunctionValidator(info));
-  const functions: ImageFunction[] = [];
-  for (let f = from; f < to; f++) {
-    asm.align(FUNCTION_ALIGN);
-    const start = asm.offset;
-    fc.compile(f);
-    functions.push({ offset: start, size: asm.offset - start, typeIndex: info.funcTypeIndices[f] });
+/**
+ * Compiles ranges of functions into one Assembler at its position, each function 16-byte
+ * aligned and bound to its label, with one FunctionCompiler for all of them. The single-threaded
+ * compile and the compiling thread of a parallel one (its share goes straight into the image)
+ * use it on the image's Assembler; a PartCompiler on an Assembler of its own.
+ */
+export class RangeCompiler {
+  private readonly fc: FunctionCompiler;
+
+  constructor(private readonly info: ModuleInfo, private readonly asm: Assembler, env: ModuleEnv) {
+    checkCpuFeatures();
+    this.fc = new FunctionCompiler(info, asm, env, new InstrReader(new Reader(info.bytes)), new FunctionValidator(info));
   }
-  return functions;
+
+  /**
+   * Compiles functions [from, to), appending their offsets and sizes to `out`; false if `stop`
+   * (asked before each function) said to give up.
+   */
+  compile(from: number, to: number, out: ImageFunction[], stop?: () => boolean): boolean {
+    const { asm, fc, info } = this;
+    for (let f = from; f < to; f++) {
+      if (stop !== undefined && stop()) return false;
+      asm.align(FUNCTION_ALIGN);
+      const start = asm.offset;
+      const mark = asm.labelMark();
+      fc.compile(f);
+      asm.releaseLabels(mark);
+      out.push({ offset: start, size: asm.offset - start, typeIndex: info.funcTypeIndices[f] });
+    }
+    return true;
+  }
 }
 
 /** One range compiled apart: its code as a part, and each function's offset and size in it. */
@@ -62,15 +81,42 @@ export interface CompiledRange {
   functions: ImageFunction[];
 }
 
+/** Initial buffer of a PartCompiler: about the largest part parallel-compile.ts hands out (it grows past that if needed). */
+const MAX_PART_BODY_BYTES = 1 << 20;
+
 /**
- * Compiles functions [from, to) into a fresh Assembler. Every function index gets a label, with
- * the same id as in the image's Assembler (created first, in index order); calls to functions
- * outside the range stay as fixups on those ids, and `appendPart` resolves them.
+ * Compiles ranges apart, each into a part that `appendPart` places in the image. Every function
+ * index has a label with the same id as in the image's Assembler (created first, in index order);
+ * calls to functions outside the range stay as fixups on those ids. One Assembler serves every
+ * range (reset between them, keeping its buffer and those labels): a part costs a copy of its
+ * code (the buffer posted to the compiling thread), not a new Assembler and the module's
+ * function count in new labels.
  */
+export class PartCompiler {
+  private readonly asm: Assembler;
+  private readonly ranges: RangeCompiler;
+  private readonly nFuncs: number;
+
+  constructor(info: ModuleInfo) {
+    this.nFuncs = info.funcTypeIndices.length;
+    this.asm = new Assembler(codeCapacity(MAX_PART_BODY_BYTES));
+    const funcLabels: Label[] = [];
+    for (let f = 0; f < this.nFuncs; f++) funcLabels.push(this.asm.newLabel());
+    this.ranges = new RangeCompiler(info, this.asm, moduleEnv(info, funcLabels));
+  }
+
+  /** The range as a part, or null if `stop` said to give up (see RangeCompiler.compile). */
+  compile(from: number, to: number, stop?: () => boolean): CompiledRange | null {
+    this.asm.reset(this.nFuncs);
+    const functions: ImageFunction[] = [];
+    if (!this.ranges.compile(from, to, functions, stop)) return null;
+    return { from, to, part: this.asm.finishPart(), functions };
+  }
+}
+
+/** Functions [from, to) compiled apart (a PartCompiler for one range). */
 export function compileRange(info: ModuleInfo, from: number, to: number): CompiledRange {
-  const asm = new Assembler(codeCapacity(bodyBytes(info, from, to)));
-  const funcLabels: Label[] = [];
-  for (let f = 0; f < info.funcTypeIndices.length; f++) funcLabels.push(asm.newLabel());
-  const functions = compileFunctions(info, asm, moduleEnv(info, funcLabels), from, to);
-  return { from, to, part: asm.finishPart(), functions };
+  const r = new PartCompiler(info).compile(from, to);
+  if (r === null) throw new Error('unreachable: nothing asked to stop');
+  return r;
 }

@@ -1,31 +1,43 @@
-// A parallel-compile worker thread (parallel-compile.ts): decode the module once, then claim
-// chunks from the shared counter and post each one's compiled range (or its failure) to the
-// port, bumping CHUNKS_DONE so the blocked compiling thread wakes. Loads the compiler and the
+// A parallel-compile pool worker (parallel-compile.ts): waits for compile jobs on its port; for
+// each, decodes the module (up to its code section), then claims chunks from the back of the
+// shared counters and posts each one's compiled range until nothing is left. A chunk that fails
+// is not posted and ends this worker's part in the job: the compiling thread compiles it in
+// place and reports the error as the single-threaded compile does. Loads the compiler and the
 // decoder only (never capstone or keystone).
-import { workerData } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { decodeModule } from '../frontend/decoder.js';
-import { compileRange } from './compile-range.js';
-import { CHUNKS_DONE, NEXT_CHUNK, describeFailure, type WorkerInput, type WorkerMessage } from './parallel-compile.js';
+import { PartCompiler, type CompiledRange } from './compile-range.js';
+import { BACK, FRONT, PLACED, chunkBytesFor, claimBack, type CompileJob, type WorkerMessage } from './parallel-compile.js';
 
-const input = workerData as WorkerInput;
-const counters = new Int32Array(input.counters);
-const n = input.bounds.length - 1;
+const port = (workerData as { port: MessagePort }).port;
 
-function post(msg: WorkerMessage): void {
-  input.port.postMessage(msg, 'range' in msg ? [msg.range.part.code.buffer as ArrayBuffer] : []);
-  Atomics.add(counters, CHUNKS_DONE, 1);
-  Atomics.notify(counters, CHUNKS_DONE);
-}
-
-// Started late (the other threads took every chunk already): do not decode for nothing.
-if (Atomics.load(counters, NEXT_CHUNK) < n) {
-  const info = decodeModule(input.bytes);
-  for (let k = Atomics.add(counters, NEXT_CHUNK, 1); k < n; k = Atomics.add(counters, NEXT_CHUNK, 1)) {
+function run(job: CompileJob): void {
+  const state = new Int32Array(job.state);
+  // A job that ended while this worker was busy with an earlier one: do not decode for nothing.
+  if (Atomics.load(state, BACK) <= Atomics.load(state, FRONT)) return;
+  const info = decodeModule(job.bytes, { throughCode: true });
+  const imp = info.numImportedFuncs, codes = info.codes;
+  const codeEnd = codes[codes.length - 1].end;
+  const start = (f: number): number => (f - imp < codes.length ? codes[f - imp].start : codeEnd);
+  const parts = new PartCompiler(info);
+  for (let done = 0; ; done++) {
+    const c = claimBack(state, start, (unclaimed) => chunkBytesFor(job, unclaimed, done));
+    if (c === null) return;
+    let range: CompiledRange | null;
     try {
-      post({ chunk: k, range: compileRange(info, input.bounds[k], input.bounds[k + 1]) });
-    } catch (e) {
-      post({ chunk: k, failure: describeFailure(e) });
+      // given up once the compiling thread placed a function of it itself
+      range = parts.compile(c.from, c.to, () => Atomics.load(state, PLACED) > c.from);
+    } catch {
+      return;
     }
+    if (range === null) continue;
+    const msg: WorkerMessage = { job: job.id, range };
+    port.postMessage(msg, [range.part.code.buffer as ArrayBuffer]);
   }
 }
-input.port.close();
+
+port.on('message', (job: CompileJob) => {
+  run(job);
+  const done: WorkerMessage = { job: job.id };
+  port.postMessage(done);
+});

@@ -9,8 +9,8 @@ import type { CodeImage, ImageFunction } from '../../abi/image.js';
 import { decodeModule } from '../frontend/decoder.js';
 import { validateModuleInfo } from '../frontend/validator.js';
 import type { ModuleInfo } from '../frontend/types.js';
-import { bodyBytes, codeCapacity, compileFunctions, FUNCTION_ALIGN, moduleEnv } from './compile-range.js';
-import { compileRangesParallel, compileThreads } from './parallel-compile.js';
+import { bodyBytes, codeCapacity, FUNCTION_ALIGN, moduleEnv, RangeCompiler } from './compile-range.js';
+import { compileParallel, compileThreads, startCompileWorkers, type ParallelInternals } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
 import { functionName } from './function-names.js';
 import { RAX, RCX, R15, RSP, storeRegParams } from './masm.js';
@@ -29,20 +29,25 @@ export interface CompiledModule {
 
 export interface CompileOptions {
   /**
-   * Threads compiling function bodies (this one included). Default: every core for a module
-   * above the parallel threshold (parallel-compile.ts), else 1; KWASM_COMPILE_THREADS overrides.
-   * The image is byte-for-byte the same whatever the count.
+   * Threads compiling function bodies (this one included; the others are pool workers, warm
+   * from the previous parallel compile in this process if there was one). Default:
+   * KWASM_COMPILE_THREADS, else 1 (parallel-compile.ts compileThreads says why). The image is
+   * byte-for-byte the same whatever the count.
    */
   threads?: number;
   /** Bytes of bodies per unit of parallel work (default: parallel-compile.ts picks). */
   chunkBytes?: number;
+  /** For tests of the parallel paths (parallel-compile.ts). */
+  parallel?: ParallelInternals;
 }
 
 export function compileModule(bytes: Uint8Array, opts: CompileOptions = {}): CompiledModule {
   const t0 = performance.now();
+  const threads = opts.threads ?? compileThreads();
+  if (threads > 1) startCompileWorkers(threads);
   const info = decodeModule(bytes);
   validateModuleInfo(info);
-  return compileInfo(info, t0, opts);
+  return compileInfo(info, t0, { ...opts, threads });
 }
 
 export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: CompileOptions = {}): CompiledModule {
@@ -53,26 +58,11 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
   // Function labels first, in index order: a part compiled apart (compileRange) numbers them the same.
   const funcLabels: Label[] = [];
   for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel(functionName(info, f)));
-  const threads = opts.threads ?? compileThreads(codeBytes);
-  let functions: ImageFunction[];
-  if (threads <= 1) {
-    functions = compileFunctions(info, asm, moduleEnv(info, funcLabels), info.numImportedFuncs, nFuncs);
-  } else {
-    functions = [];
-    const external = (l: number): Label => {
-      if (l >= nFuncs) throw new Error(`module compiler: a compiled range left label ${l} unbound`);
-      return funcLabels[l];
-    };
-    for (const r of compileRangesParallel(info, threads, opts.chunkBytes)) {
-      asm.align(FUNCTION_ALIGN);
-      const base = asm.appendPart(r.part, external);
-      for (let i = 0; i < r.functions.length; i++) {
-        const fn = r.functions[i];
-        asm.bindOffset(funcLabels[r.from + i], base + fn.offset);
-        functions.push({ offset: base + fn.offset, size: fn.size, typeIndex: fn.typeIndex });
-      }
-    }
-  }
+  const threads = opts.threads ?? compileThreads();
+  const env = moduleEnv(info, funcLabels);
+  let functions: ImageFunction[] = [];
+  if (threads <= 1) new RangeCompiler(info, asm, env).compile(info.numImportedFuncs, nFuncs, functions);
+  else functions = compileParallel(info, asm, env, funcLabels, threads, opts.chunkBytes, opts.parallel);
   // Host-call thunks: a JS import's funcref record points here. The register parameters go to
   // their home slots (abi argRegister), so every argument is at [rsp + 8 + 8*i] where the host
   // reads it in place; eax = import index, ecx = slots, then the runtime's host-call stub takes over.

@@ -32,10 +32,15 @@ export interface DecodeOptions {
    * from compiled code never reads the bodies (ruby+stdlib.wasm: 17.8k body objects saved).
    */
   bodies?: 'now' | 'lazy';
+  /**
+   * The bytes end with the code section (a prefix of a module that decoded whole before): no
+   * data section to match the data count. A parallel-compile worker gets only these bytes.
+   */
+  throughCode?: boolean;
 }
 
 export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): ModuleInfo {
-  return new ModuleDecoder(bytes, opts.bodies === 'lazy').decode();
+  return new ModuleDecoder(bytes, opts.bodies === 'lazy', opts.throughCode === true).decode();
 }
 
 class ModuleDecoder {
@@ -45,7 +50,7 @@ class ModuleDecoder {
   private funcTypeList: number[] = [];
   private numDeclaredFuncs: number | null = null;
 
-  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean) {
+  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false) {
     this.r = new Reader(bytes);
     this.ir = new InstrReader(this.r);
     this.m = {
@@ -370,7 +375,7 @@ class ModuleDecoder {
     if ((this.numDeclaredFuncs ?? 0) !== 0 && m.codeSectionOffset < 0) {
       this.r.fail('function and code section have inconsistent lengths', this.bytes.length);
     }
-    if (m.dataCount !== null && m.dataCount !== m.datas.length) {
+    if (m.dataCount !== null && m.dataCount !== m.datas.length && !this.throughCode) {
       this.r.fail('data count and data section have inconsistent lengths', this.bytes.length);
     }
     m.funcTypeIndices = Uint32Array.from(this.funcTypeList);

@@ -7,7 +7,7 @@
 // `next()`, then `validator.step(reader)`, then emits code.
 import { malformed } from '../errors.js';
 import { Imm, opDefined, opImm } from './opcodes.js';
-import { Reader } from './reader.js';
+import { Reader, U32_FIELD } from './reader.js';
 import { isRefType, isValType } from './types.js';
 
 export class InstrReader {
@@ -22,17 +22,17 @@ export class InstrReader {
   blockType = 0;
   /** First index immediate: label, function, local, global, table, type, data, elem,
    *  br_table default label, call_indirect type, table.copy destination. */
-  index = 0;
+  index = U32_FIELD;
   /** Second index: call_indirect table, table.init table, table.copy source. */
-  index2 = 0;
-  align = 0;
+  index2 = U32_FIELD;
+  align = U32_FIELD;
   /** memarg offset (u32). */
-  memOffset = 0;
+  memOffset = U32_FIELD;
   /** i32.const value; f32.const bits; ref.null / select type. */
-  i32 = 0;
-  /** i64.const and f64.const: low and high 32 bits. */
-  lo = 0;
-  hi = 0;
+  i32 = U32_FIELD;
+  /** i64.const and f64.const: low and high 32 bits (u32 ones start as doubles: see U32_FIELD). */
+  lo = U32_FIELD;
+  hi = U32_FIELD;
   /** br_table targets (without the default), valid up to numTargets. */
   targets = new Uint32Array(16);
   numTargets = 0;

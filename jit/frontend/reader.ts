@@ -9,6 +9,15 @@ import { malformed } from '../errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/**
+ * Zero as a double (-0 is no small integer), the first value of fields that take u32 values.
+ * V8 picks a field's representation from its first value: from 0 it is a small integer, and the
+ * first value >= 2^31 (an f32's bits, a u32 immediate) changes the object's map, which
+ * deoptimizes every function optimized for the old one (the validator, the compiler's main loop
+ * and emitters; ruby+stdlib: ~20 such deopts and re-optimizations in a cold compile).
+ */
+export const U32_FIELD = -0;
+
 export class Reader {
   buf: Uint8Array;
   pos: number;
@@ -19,7 +28,7 @@ export class Reader {
    *  "unexpected end" between sections and this inside one. */
   eofReason = 'unexpected end of section or function';
   /** High 32 bits of the last readI64/readF64 (the low half is returned). */
-  hi = 0;
+  hi = U32_FIELD;
 
   constructor(buf: Uint8Array, pos = 0, end = buf.length) {
     this.buf = buf;

@@ -211,6 +211,42 @@ test('jump-table deltas, unbound and doubly bound labels', () => {
   assert.throws(() => c2.bind(l), /bound twice/);
 });
 
+test('releaseLabels: bound labels since the mark give up their ids, down to one still unbound; names stay; code is the same', () => {
+  const build = (release: boolean): { code: Uint8Array; names: Map<number, string>; ids: number[] } => {
+    const a = new Assembler();
+    const fn = a.newLabel('fn');
+    const ids: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const mark = a.labelMark();
+      const back = a.newLabel(`back${round}`);
+      a.bind(back);
+      a.aluRI(AluOp.ADD, 64, rax, 1);
+      const fwd = a.newLabel();
+      a.jcc(Cond.NE, back);
+      a.jmp(fwd);
+      // round 1: a constant first used here keeps its (unbound) label and the ones before it
+      if (round === 1) a.movRM(64, rcx, a.constBits64(0x1234n));
+      const after = a.newLabel();
+      a.bind(fwd);
+      a.bind(after);
+      a.call(fn);
+      ids.push(back, fwd, after);
+      if (release) a.releaseLabels(mark);
+    }
+    a.bind(fn);
+    a.ret();
+    const out = a.finish();
+    return { code: out.code, names: out.labelNames, ids };
+  };
+  const kept = build(false), released = build(true);
+  assert.equal(hex(released.code), hex(kept.code));
+  assert.equal([...released.names].sort((x, y) => x[0] - y[0]), [...kept.names].sort((x, y) => x[0] - y[0]));
+  assert.equal(kept.ids, [1, 2, 3, 4, 5, 7, 8, 9, 10]);
+  // round 0 gave back 1..3, round 1 reused them and kept 1..3 (the pool label is 3, after 1 and 2),
+  // releasing only its last label; round 2 reused that one
+  assert.equal(released.ids, [1, 2, 3, 1, 2, 4, 4, 5, 6]);
+});
+
 test('encodings of label branches match the hand-checked bytes', () => {
   // jne back by 2 is 75 fc... 0x75 = jne rel8, 0x0f 0x85 = jne rel32 (Intel SDM Jcc table).
   const a = new Assembler();

@@ -1,8 +1,9 @@
-// A compile worker that claims one chunk and dies without a word (as one killed or out of
-// memory would): parallel.test.ts checks the compiling thread finishes that chunk itself.
-import { workerData } from 'node:worker_threads';
-import { NEXT_CHUNK, type WorkerInput } from '../../jit/compiler/parallel-compile.js';
+// A compile worker that claims a chunk and dies without a word (as one killed or out of memory
+// would): parallel.test.ts checks the compiling thread compiles that chunk itself.
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { claimBack, type CompileJob } from '../../jit/compiler/parallel-compile.js';
 
-const input = workerData as WorkerInput;
-Atomics.add(new Int32Array(input.counters), NEXT_CHUNK, 1);
-process.exit(1);
+(workerData as { port: MessagePort }).port.on('message', (job: CompileJob) => {
+  claimBack(new Int32Array(job.state), (f) => f, () => 1);
+  process.exit(1);
+});

@@ -1,17 +1,20 @@
 // Parallel compilation (jit/compiler/parallel-compile.ts): the same module compiled on one thread
-// and on two (chunks of one function each, so a worker really compiles some of them, and direct
-// calls cross chunks both ways) gives the same image byte for byte, the same function offsets and
+// and on two (the workers take every function, in chunks of one function each, so direct calls
+// cross parts both ways) gives the same image byte for byte, the same function offsets and
 // disassembler labels, and code that runs the same; an invalid body is reported exactly as the
-// single-threaded compile reports it; the automatic thread count follows the threshold.
+// single-threaded compile reports it; a worker that dies costs nothing but its work; pool
+// workers serve the next compile; front and back claims never overlap; the automatic thread
+// count is one unless KWASM_COMPILE_THREADS says otherwise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
-import { compileRangesParallel, compileThreads, planChunks, PARALLEL_MIN_BODY_BYTES } from '../../jit/compiler/parallel-compile.js';
-import { compileRange } from '../../jit/compiler/compile-range.js';
+import { BACK, FRONT, chunkBytesFor, claimBack, closeCompilePool, compileThreads, lastParallelStats, workerExecArgv } from '../../jit/compiler/parallel-compile.js';
 import { decodeModule } from '../../jit/frontend/decoder.js';
+import { PartCompiler, compileRange } from '../../jit/compiler/compile-range.js';
 import { CompileError } from '../../jit/errors.js';
 import { instantiate, Module, Store } from '../../jit/instance/api.js';
 import { wat } from '../jit/wat.js';
@@ -59,12 +62,15 @@ function assertSameImage(serial: CompiledModule, parallel: CompiledModule): void
   assert.equal([...parallel.labelNames].sort((a, b) => a[0] - b[0]), [...serial.labelNames].sort((a, b) => a[0] - b[0]));
 }
 
-test('one function per chunk on two threads: the single-threaded image byte for byte, and it runs the same', () => {
+/** The workers take every function; generous, as a loaded machine starts a worker slowly (never reached when all is well). */
+const WORKERS_FIRST = { workersFirst: { waitMs: 60_000 } };
+
+test('one function per part from a worker: the single-threaded image byte for byte, and it runs the same', () => {
   const bytes = wat(src);
   const info = decodeModule(bytes);
-  assert.is(planChunks(info, 2, 1).length - 1, info.codes.length, 'one chunk per function');
   const serial = compileModule(bytes, { threads: 1 });
-  const parallel = compileModule(bytes, { threads: 2, chunkBytes: 1 });
+  const parallel = compileModule(bytes, { threads: 2, chunkBytes: 1, parallel: WORKERS_FIRST });
+  assert.equal(lastParallelStats, { workers: 1, partsAppended: info.codes.length, functionsHere: 0 }, 'every function from a worker part');
   assertSameImage(serial, parallel);
   const logged: number[] = [];
   const i = instantiate(new Module(parallel), { env: { log: (x: number) => { logged.push(x); } } }, new Store());
@@ -82,7 +88,10 @@ test('one function per chunk on two threads: the single-threaded image byte for 
 
 test('a real C program (hello.wasm) in 2 KiB chunks: the same image', () => {
   const bytes = new Uint8Array(readFileSync(join(root, 'examples/hello.wasm')));
-  assertSameImage(compileModule(bytes, { threads: 1 }), compileModule(bytes, { threads: 2, chunkBytes: 2048 }));
+  const parallel = compileModule(bytes, { threads: 2, chunkBytes: 2048, parallel: WORKERS_FIRST });
+  assert.is(lastParallelStats.functionsHere, 0);
+  assert.ok(lastParallelStats.partsAppended > 1);
+  assertSameImage(compileModule(bytes, { threads: 1 }), parallel);
 });
 
 test('invalid bodies in two chunks: the same CompileError as the single-threaded compile (the lowest function)', () => {
@@ -90,7 +99,7 @@ test('invalid bodies in two chunks: the same CompileError as the single-threaded
   const bad = '(func (result i32) (f32.const 1))';
   const bytes = wat(`(module ${ok} ${ok} ${ok} ${bad} ${ok} ${ok} ${bad} ${ok})`, { noCheck: true });
   const err = (threads: number): CompileError => {
-    try { compileModule(bytes, { threads, chunkBytes: 1 }); } catch (e) { if (e instanceof CompileError) return e; throw e; }
+    try { compileModule(bytes, { threads, chunkBytes: 1, parallel: WORKERS_FIRST }); } catch (e) { if (e instanceof CompileError) return e; throw e; }
     throw new Error('compiled an invalid module');
   };
   const s = err(1), p = err(2);
@@ -99,37 +108,84 @@ test('invalid bodies in two chunks: the same CompileError as the single-threaded
     { kind: s.kind, reason: s.reason, offset: s.offset, funcIndex: s.funcIndex, message: s.message });
 });
 
-test('a worker that dies holding a chunk costs a stall, never a hang or a wrong result: that chunk is compiled here', () => {
+test('a worker that dies holding a chunk costs its work, never a hang or a wrong result: that chunk is compiled here', () => {
   const bytes = wat(src);
   const info = decodeModule(bytes);
   const serial = compileModule(bytes, { threads: 1 });
-  const t0 = performance.now();
-  // two workers that each take a chunk and die, this thread waiting for them: after the stall it
-  // compiles what is missing (their chunks and the ones nobody took)
-  const ranges = compileRangesParallel(info, 3, 1, { workerUrl: new URL('./dying-compile-worker.js', import.meta.url), stallMs: 300, workersOnly: true });
-  assert.ok(performance.now() - t0 >= 300, 'waited for the stall');
-  assert.is(ranges.length, info.codes.length);
-  ranges.forEach((r, k) => {
-    const again = compileRange(info, r.from, r.to);
-    assert.ok(Buffer.compare(Buffer.from(r.part.code), Buffer.from(again.part.code)) === 0, `chunk ${k} bytes`);
-  });
-  // and the whole path, as compileModule runs it, is still the serial image
-  assertSameImage(serial, compileModule(bytes, { threads: 2, chunkBytes: 1 }));
+  const dying = { workerUrl: new URL('./dying-compile-worker.js', import.meta.url), workersFirst: { waitMs: 300 } };
+  assertSameImage(serial, compileModule(bytes, { threads: 2, chunkBytes: 1, parallel: dying }));
+  assert.equal(lastParallelStats, { workers: 1, partsAppended: 0, functionsHere: info.codes.length });
 });
 
-test('threads: every core above the threshold on an idle machine, else one; KWASM_COMPILE_THREADS overrides and is checked', () => {
+test('pool workers stay for the next compile, and a second compile gets parts from them', () => {
+  const bytes = new Uint8Array(readFileSync(join(root, 'examples/hello.wasm')));
+  const serial = compileModule(bytes, { threads: 1 });
+  for (let i = 0; i < 2; i++) {
+    assertSameImage(serial, compileModule(bytes, { threads: 3, chunkBytes: 4096, parallel: WORKERS_FIRST }));
+    assert.is(lastParallelStats.workers, 2);
+    assert.is(lastParallelStats.functionsHere, 0);
+  }
+  closeCompilePool();
+});
+
+test('a process started with node -e: its workers compile (they do not run the -e script again)', () => {
+  assert.equal(workerExecArgv(['--cpu-prof', '--input-type=module', '-e', 'x()', '--stack-size=900', '-p', 'y', '--eval=z', '--input-type', 'module']),
+    ['--cpu-prof', '--stack-size=900']);
+  const compiler = new URL('../../jit/compiler/module-compiler.js', import.meta.url).href;
+  const script = `
+    const { compileModule } = await import(process.argv[1]);
+    const parallel = await import(process.argv[1].replace('module-compiler', 'parallel-compile'));
+    compileModule(new Uint8Array((await import('node:fs')).readFileSync(process.argv[2])), { threads: 2, chunkBytes: 4096, parallel: { workersFirst: { waitMs: 60000 } } });
+    console.log(JSON.stringify(parallel.lastParallelStats));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, compiler, join(root, 'examples/hello.wasm')], { encoding: 'utf8' });
+  const stats = JSON.parse(out) as { workers: number; functionsHere: number };
+  assert.is(stats.workers, 1);
+  assert.is(stats.functionsHere, 0, 'every function from the worker');
+});
+
+test('a worker gives up a chunk once the compiling thread placed part of it (PartCompiler stop), and the next part is whole', () => {
+  const bytes = wat(src);
+  const info = decodeModule(bytes);
+  const pc = new PartCompiler(info);
+  const first = info.numImportedFuncs, end = info.funcTypeIndices.length;
+  let asked = 0;
+  assert.is(pc.compile(first, end, () => ++asked > 3), null);
+  assert.is(asked, 4, 'asked before each function until told');
+  const again = pc.compile(first, end);
+  assert.ok(again !== null);
+  assert.ok(Buffer.compare(Buffer.from(again.part.code), Buffer.from(compileRange(info, first, end).part.code)) === 0);
+});
+
+test('claims: the front one function at a time, the back in guided chunks, never overlapping, until they meet', () => {
+  const state = new Int32Array(new SharedArrayBuffer(12));
+  state[FRONT] = 5; state[BACK] = 105;
+  const start = (f: number): number => 1000 * f; // 1000 bytes per body
+  const a = claimBack(state, start, () => 20_000);
+  assert.equal(a, { from: 85, to: 105 });
+  assert.is(state[BACK], 85);
+  const b = claimBack(state, start, () => 1);
+  assert.equal(b, { from: 84, to: 85 }, 'at least one function');
+  state[FRONT] = 80;
+  assert.equal(claimBack(state, start, () => 1e9), { from: 80, to: 84 }, 'never below the front');
+  assert.is(claimBack(state, start, () => 1), null);
+  // a worker starts small and doubles; guided by what is left; a fixed size wins
+  const job = { threads: 2, chunkBytes: 0 };
+  assert.is(chunkBytesFor(job, 100 << 20, 0), 16 << 10);
+  assert.is(chunkBytesFor(job, 100 << 20, 3), 128 << 10);
+  assert.is(chunkBytesFor(job, 100 << 20, 30), 1 << 20);
+  assert.is(chunkBytesFor(job, 800 << 10, 30), 100 << 10);
+  assert.is(chunkBytesFor({ threads: 2, chunkBytes: 7 }, 100 << 20, 0), 7);
+});
+
+test('threads: one unless KWASM_COMPILE_THREADS says otherwise, which is checked', () => {
   const saved = process.env.KWASM_COMPILE_THREADS;
   try {
     delete process.env.KWASM_COMPILE_THREADS;
-    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES - 1, 0, 4), 1);
-    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 0, 4), 4);
-    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 3.9, 4), 4);
-    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 4, 4), 1, 'busy machine');
-    assert.is(compileThreads(PARALLEL_MIN_BODY_BYTES, 0, 1), 1, 'one core');
+    assert.is(compileThreads(), 1);
     process.env.KWASM_COMPILE_THREADS = '3';
-    assert.is(compileThreads(10, 99, 1), 3);
+    assert.is(compileThreads(), 3);
     process.env.KWASM_COMPILE_THREADS = 'lots';
-    assert.throws(() => compileThreads(10), /KWASM_COMPILE_THREADS must be an integer/);
+    assert.throws(() => compileThreads(), /KWASM_COMPILE_THREADS must be an integer/);
   } finally {
     if (saved === undefined) delete process.env.KWASM_COMPILE_THREADS; else process.env.KWASM_COMPILE_THREADS = saved;
   }

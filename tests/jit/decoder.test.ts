@@ -166,6 +166,18 @@ test("bodies: 'lazy' (compiled code's own module): the same bodies, delimited on
   assert.throws(() => m.codes, (e: unknown) => e instanceof CompileError && e.reason === 'malformed value type');
 });
 
+test('throughCode (a parallel-compile worker): a module cut after its code section decodes with the same bodies', () => {
+  const b = wat(`(module (memory 1) (func (result i32) (i32.const 7)) (func (data.drop 0)) (data "abc") (data "de"))`);
+  const whole = decodeModule(b);
+  assert.is(whole.dataCount, 2);
+  const cut = b.subarray(0, whole.codes[whole.codes.length - 1].end);
+  assert.throws(() => decodeModule(cut), (e: unknown) => e instanceof CompileError && e.reason === 'data count and data section have inconsistent lengths');
+  const m = decodeModule(cut, { throughCode: true });
+  assert.equal(m.codes, whole.codes);
+  assert.equal(m.funcTypeIndices, whole.funcTypeIndices);
+  assert.is(m.datas.length, 0);
+});
+
 test('2^32 locals and the implementation limit on locals', () => {
   const code = (...body: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00),
     section(3, 0x01, 0x00), section(10, 0x01, body.length, ...body));
