@@ -15,6 +15,7 @@ import { AluOp } from '../../backend-x64/index.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
 import type { CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
+import { peekLeb, peeked } from './peek.js';
 
 const OP_I32_CONST = 0x41, OP_I32_ADD = 0x6a;
 /** i32.load (0x28) .. i64.load32_u (0x35): every load, each with a memarg */
@@ -38,16 +39,9 @@ export function aluBits(c: CodeGen, op: AluOp): number {
 /** The constant C of `i32.const C; i32.add; <load>` at the reader's position, or -1. */
 function constAddThenLoad(ir: InstrReader): number {
   const r = ir.r, b = r.buf;
-  let p = r.pos;
-  if (p >= r.end || b[p++] !== OP_I32_CONST) return -1;
-  let v = 0, shift = 0, byte = 0x80;
-  while ((byte & 0x80) !== 0) {
-    if (p >= r.end || shift > 28) return -1;
-    byte = b[p++];
-    v += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  }
-  if ((byte & 0x40) !== 0) return -1; // negative (sign bit of the last group): never foldable
+  if (r.pos >= r.end || b[r.pos] !== OP_I32_CONST || !peekLeb(b, r.pos + 1, r.end)) return -1;
+  const p = peeked.end, v = peeked.value;
+  if ((b[p - 1] & 0x40) !== 0) return -1; // negative (sign bit of the last group): never foldable
   if (p + 1 >= r.end || b[p] !== OP_I32_ADD || b[p + 1] < OP_FIRST_LOAD || b[p + 1] > OP_LAST_LOAD) return -1;
   return v <= MAX_DISP ? v : -1;
 }

@@ -9,6 +9,7 @@ import { I32, I64, type ValType } from '../frontend/types.js';
 import { resultsInSlots } from '../../abi/calling-convention.js';
 import { isXmmType, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
+import { peekLeb, peeked } from './peek.js';
 
 const OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
 /** i32.add..i32.rotr and i64.add..i64.rotr: 15 binary ops each, one opcode byte, no immediate */
@@ -21,14 +22,8 @@ const OP_I32_ADD = 0x6a, OP_I64_ADD = 0x7c, BINOPS = 15;
  */
 export function nextSetLocal(c: CodeGen, ir: InstrReader, t: ValType, skip1: number, skip2: number, at = ir.r.pos): number {
   const r = ir.r, b = r.buf;
-  let p = at;
-  if (p >= r.end || (b[p] !== OP_LOCAL_SET && b[p] !== OP_LOCAL_TEE)) return -1;
-  let l = 0, shift = 0, byte = 0x80;
-  for (p++; (byte & 0x80) !== 0; shift += 7) {
-    if (p >= r.end || shift > 28) return -1;
-    byte = b[p++];
-    l += (byte & 0x7f) * 2 ** shift;
-  }
+  if (at >= r.end || (b[at] !== OP_LOCAL_SET && b[at] !== OP_LOCAL_TEE) || !peekLeb(b, at + 1, r.end)) return -1;
+  const l = peeked.value;
   if (l >= c.localTypes.length || c.localTypes[l] !== t || c.cache.peek(l) < 0) return -1;
   const vs = c.vs;
   if (vs.localRefs > 0) {
