@@ -33,6 +33,13 @@ export interface CodeImage {
 
 export interface CodeFile { fd: number; offset: number; length: number }
 
+/**
+ * Linear memory 0's bytes [start, start + file.length) at instantiation, after its active data
+ * segments, as whole pages of an open file (a cache entry): mapped copy-on-write into each new
+ * memory instead of copying the segments (jit/cache/memory-image.ts).
+ */
+export interface MemoryImage { start: number; file: CodeFile }
+
 /** Bytes of code (with the constant pool), without reading a file-backed image's code. */
 export function imageCodeLength(img: CodeImage): number {
   return img.file?.length ?? img.code.length;
@@ -122,16 +129,21 @@ export function decodeImageTables(tables: Uint8Array, l: ImageLayout): Pick<Code
 // 128  wasm bytes when embedded, padded to 8; zeros up to the encoded image (encodeImage), placed
 //      so that its code starts on a 4 KiB boundary, the code padded with int3 to whole pages (a
 //      cache hit maps these pages instead of reading and copying them); the image padded to 8;
-//      funcCount x u32 code offset of each function index (imports' host-call thunks too)
+//      funcCount x u32 code offset of each function index (imports' host-call thunks too);
+//      with flag bit 1 (a memory image, cache entries only): padded to 8, u32 start (memory
+//      offset, page-aligned), u32 length, zeros up to a 4 KiB boundary, then `length` bytes (whole
+//      pages) of linear memory from `start` as its active data segments leave it
 //
 // The checksum catches truncation and corruption; compilerId, cpuFeatures and the version catch
 // an entry from another build or machine. None of this makes a hostile file safe: a .kwasm is
 // machine code, trusted as wasmtime trusts a .cwasm it is asked to deserialize.
 
 const MODULE_FILE_MAGIC = 0x4d53574b; // 'KWSM'
-const MODULE_FILE_VERSION = 2;
+const MODULE_FILE_VERSION = 3;
 export const MODULE_FILE_HEADER = 128;
 const MODULE_FILE_WASM_EMBEDDED = 1;
+const MODULE_FILE_MEMORY_IMAGE = 2;
+export const MEMORY_TRAILER = 8;
 /** The code starts at a multiple of this in the file and is padded to one with int3 (mappable). */
 export const MODULE_FILE_CODE_ALIGN = 4096;
 const HASH = 32;
@@ -155,6 +167,8 @@ export interface ModuleFileParts {
   image: CodeImage;
   funcOffsets: Uint32Array;
   codeSize: number;
+  /** written only (a loader maps it from the file: MemoryImage); whole pages */
+  memoryImage?: { start: number; bytes: Uint8Array } | null;
 }
 
 /** Thrown for a file that is not a serialized module this build can load; the message says why. */
@@ -185,11 +199,15 @@ export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[
   const imageSize = encodedImageSize(image);
   const wasmSize = p.wasm ? p.wasm.length : 0;
   const imageAt = imageStart(wasmSize);
-  const out = new Uint8Array(imageAt + pad8(imageSize) + 4 * p.funcOffsets.length);
+  const offsetsEnd = imageAt + pad8(imageSize) + 4 * p.funcOffsets.length;
+  const mem = p.memoryImage ?? null;
+  if (mem && (mem.start % MODULE_FILE_CODE_ALIGN !== 0 || mem.bytes.length % MODULE_FILE_CODE_ALIGN !== 0 || mem.bytes.length === 0)) throw new Error('module file: a memory image is whole pages');
+  const memAt = memoryImageAt(offsetsEnd);
+  const out = new Uint8Array(mem ? memAt + mem.bytes.length : offsetsEnd);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, MODULE_FILE_MAGIC, true);
   dv.setUint32(4, MODULE_FILE_VERSION, true);
-  dv.setUint32(8, p.wasm ? MODULE_FILE_WASM_EMBEDDED : 0, true);
+  dv.setUint32(8, (p.wasm ? MODULE_FILE_WASM_EMBEDDED : 0) | (mem ? MODULE_FILE_MEMORY_IMAGE : 0), true);
   dv.setUint32(12, p.cpuFeatures >>> 0, true);
   dv.setUint32(16, wasmSize, true);
   dv.setUint32(20, imageSize, true);
@@ -201,6 +219,11 @@ export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[
   writeImage(image, out, imageAt);
   let at = imageAt + pad8(imageSize);
   for (let i = 0; i < p.funcOffsets.length; i++, at += 4) dv.setUint32(at, p.funcOffsets[i], true);
+  if (mem) {
+    dv.setUint32(pad8(offsetsEnd), mem.start, true);
+    dv.setUint32(pad8(offsetsEnd) + 4, mem.bytes.length, true);
+    out.set(mem.bytes, memAt);
+  }
   out.set(sha256([out.subarray(0, 96), out.subarray(MODULE_FILE_HEADER)]), 96);
   return out;
 }
@@ -227,7 +250,12 @@ export interface ModuleFileLayout {
   moduleHash: Uint8Array;
   /** bytes [96, 128): sha256 of bytes [0, 96) and of everything after the header */
   checksum: Uint8Array;
+  /** where the memory image's start and length are (MEMORY_TRAILER bytes), and its pages */
+  memory: { trailerAt: number; at: number; length: number } | null;
 }
+
+/** The memory image's pages: after the trailer, on a page boundary. */
+const memoryImageAt = (offsetsEnd: number): number => alignUp(pad8(offsetsEnd) + MEMORY_TRAILER, MODULE_FILE_CODE_ALIGN);
 
 /** The header checks, in order: size, magic, version, flags, exact length. */
 export function moduleFileLayout(head: Uint8Array, fileSize: number): ModuleFileLayout {
@@ -239,15 +267,21 @@ export function moduleFileLayout(head: Uint8Array, fileSize: number): ModuleFile
   const flags = dv.getUint32(8, true), cpuFeatures = dv.getUint32(12, true);
   const wasmSize = dv.getUint32(16, true), imageSize = dv.getUint32(20, true);
   const funcCount = dv.getUint32(24, true), codeSize = dv.getUint32(28, true);
-  if ((flags & ~MODULE_FILE_WASM_EMBEDDED) !== 0) throw new ModuleFileError(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~(MODULE_FILE_WASM_EMBEDDED | MODULE_FILE_MEMORY_IMAGE)) !== 0) throw new ModuleFileError(`unknown flags 0x${flags.toString(16)}`);
   const embedded = (flags & MODULE_FILE_WASM_EMBEDDED) !== 0;
   if (!embedded && wasmSize !== 0) throw new ModuleFileError('wasm size without embedded wasm');
   const imageAt = imageStart(wasmSize);
   const offsetsAt = imageAt + pad8(imageSize);
-  const expected = offsetsAt + 4 * funcCount;
-  if (fileSize !== expected) throw new ModuleFileError(`truncated or padded (${fileSize} bytes, header says ${expected})`);
+  const offsetsEnd = offsetsAt + 4 * funcCount;
+  let memory: ModuleFileLayout['memory'] = null;
+  if ((flags & MODULE_FILE_MEMORY_IMAGE) !== 0) {
+    // the image's length is in its trailer (checked against this by memoryImageOf)
+    const at = memoryImageAt(offsetsEnd);
+    if (fileSize <= at || (fileSize - at) % MODULE_FILE_CODE_ALIGN !== 0) throw new ModuleFileError(`truncated or padded (${fileSize} bytes: no whole memory image after ${at})`);
+    memory = { trailerAt: pad8(offsetsEnd), at, length: fileSize - at };
+  } else if (fileSize !== offsetsEnd) throw new ModuleFileError(`truncated or padded (${fileSize} bytes, header says ${offsetsEnd})`);
   return {
-    cpuFeatures, embedded, wasmSize, imageAt, imageSize, funcCount, offsetsAt, codeSize,
+    memory, cpuFeatures, embedded, wasmSize, imageAt, imageSize, funcCount, offsetsAt, codeSize,
     compilerId: head.slice(32, 64), moduleHash: head.slice(64, 96), checksum: head.slice(96, 128),
   };
 }
@@ -277,6 +311,16 @@ export function decodeFuncOffsets(bytes: Uint8Array, l: ModuleFileLayout, codeLe
     if (funcOffsets[i] >= codeLength) throw new ModuleFileError(`function ${i} at ${funcOffsets[i]} outside the code`);
   }
   return funcOffsets;
+}
+
+/** The memory image's start from its trailer, checked against the layout; `fd` holds the file. */
+export function memoryImageOf(trailer: Uint8Array, l: ModuleFileLayout, fd: number): MemoryImage | null {
+  if (l.memory === null) return null;
+  const dv = new DataView(trailer.buffer, trailer.byteOffset, MEMORY_TRAILER);
+  const start = dv.getUint32(0, true), length = dv.getUint32(4, true);
+  if (length !== l.memory.length) throw new ModuleFileError(`memory image of ${length} bytes, the file has ${l.memory.length}`);
+  if (start % MODULE_FILE_CODE_ALIGN !== 0 || start + length > 2 ** 32) throw new ModuleFileError(`memory image at ${start} (${length} bytes) is not whole pages of a 32-bit memory`);
+  return { start, file: { fd, offset: l.memory.at, length } };
 }
 
 /** Checks header, checksum, compiler, CPU features and layout; throws ModuleFileError naming the first mismatch. */

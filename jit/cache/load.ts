@@ -6,7 +6,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { cacheEnabled, ModuleCache, type CacheOutcome } from './module-cache.js';
 import { deserializeCompiled, isModuleFile, sha256 } from './serialize.js';
-import { bodiesFromFile, fileIdentity, readInto, readWithoutBodies, statFd, wallClockNs, type Clock } from './wasm-file.js';
+import { fileIdentity, rangesFromFile, readInto, readWithout, skippableRanges, skipsData, statFd, wallClockNs, type Clock } from './wasm-file.js';
+import { memoryImageSpan } from '../compiler/memory-image.js';
 
 export interface Loaded {
   compiled: CompiledModule;
@@ -28,10 +29,10 @@ export function lookupCompiled(bytes: Uint8Array, opts: { cache: boolean }, cach
 }
 
 /** The cache's answer for `bytes` with `hash`; `stored` runs after a hit or a put. */
-function lookupHashed(bytes: Uint8Array, hash: Uint8Array, cache: ModuleCache, stored: () => void): Lookup {
+function lookupHashed(bytes: Uint8Array, hash: Uint8Array, cache: ModuleCache, stored: (c: CompiledModule, hit: boolean) => void): Lookup {
   const hit = cache.get(bytes, hash);
-  if (hit) { stored(); return { loaded: { compiled: hit, source: 'hit' } }; }
-  return { loaded: null, compiled: (compiled) => { cache.put(compiled, hash); stored(); return { compiled, source: 'miss' }; } };
+  if (hit) { stored(hit, true); return { loaded: { compiled: hit, source: 'hit' } }; }
+  return { loaded: null, compiled: (compiled) => { cache.put(compiled, hash); stored(compiled, false); return { compiled, source: 'miss' }; } };
 }
 
 /** A Lookup of a file: on a miss, also the bytes to compile. */
@@ -49,13 +50,17 @@ export function lookupCompiledFile(path: string, opts: { cache: boolean }, cache
     const st = statFd(fd);
     const size = Number(st.size);
     const identity = opts.cache && cacheEnabled() ? fileIdentity(st, clock()) : null;
-    const known = identity === null ? null : cache.hashOfFile(identity);
+    const known = identity === null ? null : cache.fileRecord(identity);
     if (identity !== null && known !== null) {
-      const w = readWithoutBodies(fd, size);
+      const part = readWithout(fd, size, known.ranges);
       // the identity again: the file must not have changed while it was read
-      if (w !== null && fileIdentity(statFd(fd), clock()) === identity) {
-        const hit = cache.get(w.bytes, known, bodiesFromFile(path, identity, w, known, sha256, clock));
-        if (hit) return { loaded: { compiled: hit, source: 'hit' } };
+      if (part !== null && fileIdentity(statFd(fd), clock()) === identity) {
+        const hit = cache.get(part, known.hash, rangesFromFile(path, identity, part, known.ranges, known.hash, sha256, clock));
+        if (hit) {
+          // data left out for an image the entry does not have after all: read it now
+          if (hit.memoryImage === undefined && skipsData(part, known.ranges)) hit.info.fill?.();
+          return { loaded: { compiled: hit, source: 'hit' } };
+        }
       }
     }
     // not a regular file (a pipe, /dev/stdin): read to its end, as readFileSync does
@@ -65,7 +70,11 @@ export function lookupCompiledFile(path: string, opts: { cache: boolean }, cache
     const hash = sha256([bytes]);
     // recorded only if the file did not change while it was read
     const settled = fileIdentity(statFd(fd), clock()) === identity;
-    return { ...lookupHashed(bytes, hash, cache, () => { if (settled) cache.recordFile(identity, hash); }), bytes };
+    const record = (c: CompiledModule, hit: boolean): void => {
+      // a miss's entry has an image when memoryImageSpan says so (serialize.ts builds it then)
+      if (settled) cache.recordFile(identity, hash, skippableRanges(bytes, c.info, hit ? c.memoryImage !== undefined : memoryImageSpan(c.info) !== null));
+    };
+    return { ...lookupHashed(bytes, hash, cache, record), bytes };
   } finally {
     closeSync(fd);
   }

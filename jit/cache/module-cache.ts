@@ -8,8 +8,9 @@
 // CPU's) is a miss: the module is compiled again and the entry replaced, never executed. The
 // directory is bounded (KWASM_CACHE_MAX_MB, default 1024): after a write the least recently used
 // entries (mtime, refreshed on every hit) go until it fits.
-// Beside the entries, one small `.kwid` file per wasm file read whole: its identity (wasm-file.ts)
-// and module hash, so that a start from an unchanged file neither reads its bodies nor hashes it.
+// Beside the entries, one small `.kwid` file per wasm file read whole: its identity (wasm-file.ts),
+// module hash and the ranges a start from the cache does without, so that a start from an
+// unchanged file neither reads those nor hashes the module.
 // Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -19,6 +20,7 @@ import type { CompiledModule } from '../compiler/module-compiler.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 import { deserializeCompiledFile, ModuleFileError, serializeCompiled, sha256 } from './serialize.js';
+import type { Ranges } from './wasm-file.js';
 
 const CACHE_SUFFIX = '.kwsm';
 const FILE_SUFFIX = '.kwid';
@@ -85,15 +87,15 @@ export class ModuleCache {
 
   /**
    * The cached code for `wasm`, or null (absent, or present and not loadable: see the header).
-   * `beforeBodies`: `wasm` lacks its bodies (wasm-file.ts), this reads them if they are asked for.
+   * `fill`: `wasm` lacks parts (wasm-file.ts), this reads them if they are asked for.
    */
-  get(wasm: Uint8Array, moduleHash: Uint8Array, beforeBodies?: () => void): CompiledModule | null {
+  get(wasm: Uint8Array, moduleHash: Uint8Array, fill?: () => void): CompiledModule | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.entryName(moduleHash));
     let compiled: CompiledModule;
     try {
       // the code stays in the file, to be mapped (serialize.ts)
-      compiled = deserializeCompiledFile(path, wasm, moduleHash, beforeBodies);
+      compiled = deserializeCompiledFile(path, wasm, moduleHash, fill);
     } catch (e) {
       // absent or unreadable (fs errors carry a code), or not loadable: a miss
       if (e instanceof ModuleFileError || (e instanceof Error && 'code' in e)) return null;
@@ -117,22 +119,33 @@ export class ModuleCache {
     return Buffer.from(sha256([Buffer.from(identity)])).toString('hex') + FILE_SUFFIX;
   }
 
-  /** The module hash recorded for a file identity (wasm-file.ts), or null. */
-  hashOfFile(identity: string): Uint8Array | null {
+  /**
+   * What was recorded for a file identity (wasm-file.ts): its module hash and skippable ranges,
+   * or null. Record: module hash, u32 count n, n u32 pairs [start, end), the identity (UTF-8).
+   */
+  fileRecord(identity: string): { hash: Uint8Array; ranges: Ranges } | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.fileName(identity));
     let b: Buffer;
     try { b = readFileSync(path); } catch { return null; }
+    if (b.length < HASH_BYTES + 4) return null;
+    const n = b.readUInt32LE(HASH_BYTES), idAt = HASH_BYTES + 4 + 8 * n;
     // the identity is stored too: a record is used only for the identity it was made for
-    if (b.length <= HASH_BYTES || !b.subarray(HASH_BYTES).equals(Buffer.from(identity))) return null;
+    if (n > 1 << 20 || b.length <= idAt || !b.subarray(idAt).equals(Buffer.from(identity))) return null;
+    const ranges: number[] = [];
+    for (let i = 0; i < 2 * n; i++) ranges.push(b.readUInt32LE(HASH_BYTES + 4 + 4 * i));
     try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
-    return new Uint8Array(b.subarray(0, HASH_BYTES));
+    return { hash: new Uint8Array(b.subarray(0, HASH_BYTES)), ranges };
   }
 
   /** Records that the file with `identity` holds the module with `moduleHash` (best effort). */
-  recordFile(identity: string, moduleHash: Uint8Array): void {
-    if (!this.ready() || moduleHash.length !== HASH_BYTES) return;
-    this.write(this.fileName(identity), Buffer.concat([moduleHash, Buffer.from(identity)]));
+  recordFile(identity: string, moduleHash: Uint8Array, ranges: Ranges): void {
+    if (!this.ready() || moduleHash.length !== HASH_BYTES || ranges.length % 2 !== 0) return;
+    const head = Buffer.alloc(HASH_BYTES + 4 + 4 * ranges.length);
+    head.set(moduleHash);
+    head.writeUInt32LE(ranges.length / 2, HASH_BYTES);
+    ranges.forEach((r, i) => head.writeUInt32LE(r, HASH_BYTES + 4 + 4 * i));
+    this.write(this.fileName(identity), Buffer.concat([head, Buffer.from(identity)]));
   }
 
   /** `bytes` as the file `name`, written whole to a temp file then renamed; false if it could not be. */

@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import {
   checkModuleFileChecksum, checkModuleFileIdentity, decodeFuncOffsets, decodeImageTables, decodeModuleFile, encodeModuleFile,
-  imageLayout, IMAGE_HEADER_SIZE, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout, type CodeImage, type ModuleFileParts,
+  imageLayout, IMAGE_HEADER_SIZE, MEMORY_TRAILER, memoryImageOf, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout, type CodeImage, type ModuleFileParts,
 } from '../../abi/image.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { decodeModule, moduleBytes } from '../frontend/decoder.js';
+import { buildMemoryImage } from '../compiler/memory-image.js';
 import { readInto } from './wasm-file.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
@@ -22,11 +23,15 @@ export function sha256(parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(h.digest());
 }
 
-/** `embedWasm: false` for cache entries, whose loader has the module bytes (and their hash). */
+/**
+ * `embedWasm: false` for cache entries, whose loader has the module bytes (and their hash); they
+ * carry the memory image instead (mapped at instantiation: jit/compiler/memory-image.ts).
+ */
 export function serializeCompiled(m: CompiledModule, embedWasm = true, moduleHash?: Uint8Array): Uint8Array {
   const wasm = embedWasm || moduleHash === undefined ? moduleBytes(m.info) : null;
   return encodeModuleFile({
     cpuFeatures: hostCpuFeatures(), compilerId: compilerId(), moduleHash: moduleHash ?? sha256([wasm as Uint8Array]),
+    memoryImage: embedWasm ? null : buildMemoryImage(m.info),
     wasm: embedWasm ? wasm : null, image: m.image, funcOffsets: m.funcOffsets, codeSize: m.codeSize,
   }, sha256);
 }
@@ -60,7 +65,7 @@ function readAt(fd: number, at: number, length: number): Uint8Array {
  * The descriptor stays open while the image lives: the mapping is made from the very file
  * whose checksum was checked, whatever is renamed over its name meanwhile.
  */
-export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array, beforeBodies?: () => void): CompiledModule {
+export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array, fill?: () => void): CompiledModule {
   const t0 = nowMs();
   const fd = openSync(path, 'r');
   let kept = false;
@@ -92,7 +97,11 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
     };
     const funcOffsets = decodeFuncOffsets(readAt(fd, l.offsetsAt, 4 * l.funcCount), l, codeLength);
     const parts: ModuleFileParts = { cpuFeatures: l.cpuFeatures, compilerId: l.compilerId, moduleHash: l.moduleHash, wasm: null, image, funcOffsets, codeSize: l.codeSize };
-    const m = withModule(parts, wasm, t0, beforeBodies);
+    const m = withModule(parts, wasm, t0, fill);
+    if (l.memory) {
+      const memoryImage = memoryImageOf(readAt(fd, l.memory.trailerAt, MEMORY_TRAILER), l, fd);
+      if (memoryImage) m.memoryImage = memoryImage;
+    }
     openCodeFiles.register(image, fd);
     kept = true;
     return m;
@@ -102,14 +111,14 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
 }
 
 /** The decoded file and its wasm module: the ModuleInfo, checked against the code's functions. */
-function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number, beforeBodies?: () => void): CompiledModule {
+function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number, fill?: () => void): CompiledModule {
   const bytes = p.wasm ?? wasm;
   if (bytes === undefined) throw new ModuleFileError('the file does not embed its wasm module and none was given');
   // Sections only, not validated again: the whole module was validated when this code was
   // compiled from it, and the checks above say these are those bytes (the cache: the module hash;
   // a .kwasm: the checksum over its embedded wasm) and this compiler (its id). Bodies are
   // delimited only if someone asks. (A .kwasm forged to pass the checks is machine code anyway.)
-  const info = decodeModule(bytes, { bodies: 'lazy', beforeBodies });
+  const info = decodeModule(bytes, { bodies: 'lazy', fill });
   const nFuncs = info.funcTypeIndices.length, nDefined = nFuncs - info.numImportedFuncs;
   if (p.funcOffsets.length !== nFuncs || p.image.functions.length !== nDefined) {
     throw new ModuleFileError(`code for ${p.image.functions.length} functions, the module defines ${nDefined}`);

@@ -1,11 +1,13 @@
 // A wasm module read from its file, for the cache. The cache's key is the module's sha256, and
 // for a large module reading and hashing the bytes is a good part of a warm start (ruby+stdlib.wasm:
 // 30 MB, ~95 ms to read and ~75 ms to hash here, against ~480 ms for V8's whole lazy start). So
-// the cache also records, per file it has read whole, the file's identity -> its module hash
-// (module-cache.ts, `.kwid` files). A later start from the same unchanged file finds the hash by
-// the identity, and reads the module without its code section's bodies, which a cache hit never
-// needs (the code was compiled from them); they are read, and the whole module's hash checked
-// again, only if someone asks for them (the decoder's `beforeBodies`: serialize, --disasm).
+// the cache also records, per file it has read whole, the file's identity -> its module hash and
+// the byte ranges a start from the cache does without (module-cache.ts, `.kwid` files): the code
+// section's bodies (the entry has their code) and, when the entry maps a memory image, the
+// contents of the large active data segments (the image has them). A later start from the same
+// unchanged file finds the hash by the identity and reads the module without those ranges; they
+// are read, and the whole module's hash checked again, only if someone asks for them (the
+// decoder's `fill`: serialize, --disasm, a data segment's bytes).
 //
 // The identity is what git's index and ccache's direct mode trust: device, inode, size, and the
 // modification and status-change times in nanoseconds. The kernel sets ctime on every change to
@@ -17,15 +19,12 @@
 // not have changed.
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { ModuleFileError } from '../../abi/image.js';
+import type { ModuleInfo } from '../frontend/types.js';
 
 /** Changed more recently than this: may still change within the tick of the last change. */
 const SETTLE_NS = 2_000_000_000n;
 const SECTION_CODE = 10;
-/** A section's id and size (u32 LEB), at most. */
-const SECTION_HEADER_MAX = 6;
 const LEB_U32_MAX = 5;
-/** `\0asm`, version 1 */
-const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 /**
  * The identity of a regular file that has not changed for SETTLE_NS, or null (changed recently,
@@ -65,63 +64,100 @@ function leb(b: Uint8Array, at: number, end: number): [number, number] | null {
   return null;
 }
 
-export interface WasmWithoutBodies {
-  /** the whole file's length: every section read, except the code section's bodies (zeros) */
-  bytes: Uint8Array;
-  bodiesAt: number;
-  bodiesEnd: number;
-}
+/** Byte ranges [start, end) of a module file, sorted and disjoint: [s0, e0, s1, e1, ...]. */
+export type Ranges = readonly number[];
 
-/**
- * The module in `fd` (`size` bytes) without its code section's bodies, or null if its sections
- * do not delimit (then it is read whole and the decoder says what is wrong). The left-out range
- * is never written, so its pages of the buffer are never touched either.
- */
-export function readWithoutBodies(fd: number, size: number): WasmWithoutBodies | null {
-  if (size < 8) return null;
-  const bytes = new Uint8Array(size);
-  readInto(fd, bytes, 0, 8, 0);
-  if (!WASM_HEADER.every((b, i) => bytes[i] === b)) return null;
-  let bodies: WasmWithoutBodies | null = null;
-  for (let pos = 8; pos < size;) {
-    const head = Math.min(SECTION_HEADER_MAX, size - pos);
-    readInto(fd, bytes, pos, head, pos);
-    const len = leb(bytes, pos + 1, pos + head);
+/** Active data segments at least this long are left out when the entry has a memory image. */
+const BIG_SEGMENT = 4096;
+
+/** Where the code section's bodies are in a module's bytes (after its function count), or null. */
+function bodiesRange(bytes: Uint8Array): [number, number] | null {
+  for (let pos = 8; pos < bytes.length;) {
+    const len = leb(bytes, pos + 1, bytes.length);
     if (len === null) return null;
     const contentAt = pos + 1 + len[1], end = contentAt + len[0];
-    if (end > size) return null;
-    if (bytes[pos] === SECTION_CODE && bodies === null) {
-      const countBytes = Math.min(LEB_U32_MAX, end - contentAt);
-      readInto(fd, bytes, contentAt, countBytes, contentAt);
-      const count = leb(bytes, contentAt, contentAt + countBytes);
-      if (count === null) return null;
-      bodies = { bytes, bodiesAt: contentAt + count[1], bodiesEnd: end };
-    } else {
-      readInto(fd, bytes, contentAt, end - contentAt, contentAt);
+    if (bytes[pos] === SECTION_CODE) {
+      const count = leb(bytes, contentAt, end);
+      return count === null ? null : [contentAt + count[1], end];
     }
     pos = end;
   }
-  return bodies;
+  return null;
 }
 
 /**
- * How the bodies come in later: from the file at `path` if it still has `identity`, then the
- * whole module must hash to `moduleHash` again. Throws ModuleFileError if not (the file changed
- * since the module was loaded: its code section is gone with the old contents).
+ * The ranges of the module `bytes` (decoded as `info`) a start from a cache entry does without:
+ * its bodies, and with `image` (the entry maps a memory image) its large active data segments.
  */
-export function bodiesFromFile(path: string, identity: string, w: WasmWithoutBodies, moduleHash: Uint8Array,
+export function skippableRanges(bytes: Uint8Array, info: ModuleInfo, image: boolean): Ranges {
+  const out: number[] = [];
+  if (image) {
+    for (const d of info.datas) if (d.mode === 'active' && d.length >= BIG_SEGMENT) out.push(d.bytesAt, d.bytesAt + d.length);
+  }
+  const bodies = bodiesRange(bytes);
+  if (bodies !== null && bodies[1] > bodies[0]) out.push(bodies[0], bodies[1]);
+  // the code section comes before the data section: sort the pairs by start
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < out.length; i += 2) pairs.push([out[i], out[i + 1]]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  return pairs.flat();
+}
+
+/** Whether `skip` leaves out more than the bodies of the module in `bytes` (data segments). */
+export function skipsData(bytes: Uint8Array, skip: Ranges): boolean {
+  const bodies = bodiesRange(bytes);
+  for (let i = 0; i < skip.length; i += 2) {
+    if (bodies === null || skip[i] !== bodies[0] || skip[i + 1] !== bodies[1]) return true;
+  }
+  return false;
+}
+
+/** Sorted, disjoint, inside a file of `size` bytes. */
+export function validRanges(r: Ranges, size: number): boolean {
+  if (r.length % 2 !== 0) return false;
+  let last = 8; // the header is always read
+  for (let i = 0; i < r.length; i += 2) {
+    if (!(Number.isInteger(r[i]) && r[i] >= last && r[i + 1] > r[i] && r[i + 1] <= size)) return false;
+    last = r[i + 1];
+  }
+  return true;
+}
+
+/**
+ * The module in `fd` (`size` bytes) without the `skip` ranges (zeros there: those pages of the
+ * buffer are never touched either), or null if the ranges do not fit the file.
+ */
+export function readWithout(fd: number, size: number, skip: Ranges): Uint8Array | null {
+  if (!validRanges(skip, size)) return null;
+  const bytes = new Uint8Array(size);
+  let pos = 0;
+  for (let i = 0; i <= skip.length; i += 2) {
+    const to = i < skip.length ? skip[i] : size;
+    readInto(fd, bytes, pos, to - pos, pos);
+    pos = skip[i + 1];
+  }
+  return bytes;
+}
+
+/**
+ * How the skipped ranges come in later: from the file at `path` if it still has `identity`, then
+ * the whole module must hash to `moduleHash` again. Throws ModuleFileError if not (the file
+ * changed since the module was loaded: what is missing is gone with the old contents).
+ */
+export function rangesFromFile(path: string, identity: string, bytes: Uint8Array, skip: Ranges, moduleHash: Uint8Array,
   sha256: (parts: Uint8Array[]) => Uint8Array, clock: Clock = wallClockNs): () => void {
+  const changed = (): ModuleFileError => new ModuleFileError(`${path} changed since its module was loaded`);
   return () => {
     const fd = openSync(path, 'r');
     try {
-      if (fileIdentity(statFd(fd), clock()) !== identity) throw new ModuleFileError(`${path} changed since its module was loaded`);
-      readInto(fd, w.bytes, w.bodiesAt, w.bodiesEnd - w.bodiesAt, w.bodiesAt);
+      if (fileIdentity(statFd(fd), clock()) !== identity) throw changed();
+      for (let i = 0; i < skip.length; i += 2) readInto(fd, bytes, skip[i], skip[i + 1] - skip[i], skip[i]);
     } finally {
       closeSync(fd);
     }
-    if (!Buffer.from(sha256([w.bytes])).equals(moduleHash)) {
-      w.bytes.fill(0, w.bodiesAt, w.bodiesEnd);
-      throw new ModuleFileError(`${path} changed since its module was loaded`);
+    if (!Buffer.from(sha256([bytes])).equals(moduleHash)) {
+      for (let i = 0; i < skip.length; i += 2) bytes.fill(0, skip[i], skip[i + 1]);
+      throw changed();
     }
   };
 }

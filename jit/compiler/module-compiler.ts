@@ -5,7 +5,7 @@
 import { Assembler, mem, type Label } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { slotCount } from '../../abi/calling-convention.js';
-import type { CodeImage, ImageFunction } from '../../abi/image.js';
+import type { CodeImage, MemoryImage, ImageFunction } from '../../abi/image.js';
 import { decodeModule } from '../frontend/decoder.js';
 import { validateModuleInfo } from '../frontend/validator.js';
 import type { ModuleInfo } from '../frontend/types.js';
@@ -25,6 +25,8 @@ export interface CompiledModule {
   /** Offset -> label name, for the disassembler. */
   labelNames: Map<number, string>;
   compileMs: number;
+  /** Memory 0 as its data segments leave it, in a file to map (a module from a cache entry). */
+  memoryImage?: MemoryImage;
 }
 
 export interface CompileOptions {

@@ -38,20 +38,27 @@ export interface DecodeOptions {
    */
   throughCode?: boolean;
   /**
-   * With 'lazy': `bytes` lack the bodies (zeros in their place: a module read from its file
-   * without them, jit/cache/wasm-file.ts); this puts them there, or throws, before they are
-   * first delimited. `moduleBytes(info)` is the way to the whole module then.
+   * With 'lazy': `bytes` lack parts (zeros in their place: a module read from its file without
+   * its bodies and large active data segments, jit/cache/wasm-file.ts), which this puts there or
+   * throws. Kept as `info.fill` and run before the bodies are delimited or a data segment's
+   * bytes are read; `moduleBytes(info)` is the way to the whole module.
    */
-  beforeBodies?: () => void;
+  fill?: () => void;
 }
 
 export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): ModuleInfo {
-  return new ModuleDecoder(bytes, opts.bodies === 'lazy', opts.throughCode === true, opts.beforeBodies).decode();
+  const info = new ModuleDecoder(bytes, opts.bodies === 'lazy', opts.throughCode === true).decode();
+  if (opts.fill && opts.bodies === 'lazy') {
+    const fill = opts.fill;
+    // once it has run, nothing is missing any more
+    info.fill = (): void => { fill(); info.fill = undefined; };
+  }
+  return info;
 }
 
-/** The module's bytes, bodies included: a module decoded with `beforeBodies` gets them now. */
+/** The module's bytes, whole: a module decoded with a `fill` gets its missing parts now. */
 export function moduleBytes(info: ModuleInfo): Uint8Array {
-  void info.codes;
+  info.fill?.();
   return info.bytes;
 }
 
@@ -62,8 +69,7 @@ class ModuleDecoder {
   private funcTypeList: number[] = [];
   private numDeclaredFuncs: number | null = null;
 
-  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false,
-    private readonly beforeBodies?: () => void) {
+  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false) {
     this.r = new Reader(bytes);
     this.ir = new InstrReader(this.r);
     this.m = {
@@ -342,7 +348,7 @@ class ModuleDecoder {
     const length = r.u32();
     const bytesAt = r.pos;
     r.skip(length);
-    return new DataSegmentOf(this.bytes, flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytesAt, length, offset);
+    return new DataSegmentOf(this.m, flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytesAt, length, offset);
   }
 
   private codeSection(): void {
@@ -357,13 +363,13 @@ class ModuleDecoder {
       m.codes = readBodies(r, n, m.numImportedFuncs);
       return;
     }
-    const from = r.pos, end = r.end, bytes = this.bytes, numImported = m.numImportedFuncs, before = this.beforeBodies;
+    const from = r.pos, end = r.end, bytes = this.bytes, numImported = m.numImportedFuncs;
     r.pos = end;
     // replaced by the plain array on first access
     Object.defineProperty(m, 'codes', {
       configurable: true, enumerable: true,
       get(): CodeBody[] {
-        before?.();
+        m.fill?.();
         const br = new Reader(bytes);
         br.pos = from;
         br.end = end;
@@ -405,9 +411,9 @@ class I32ConstExpr implements ConstExpr {
 
 /** A data segment whose view into the module (`bytes`) is made on demand: 17.9k in ruby. */
 class DataSegmentOf implements DataSegment {
-  constructor(private readonly module: Uint8Array, readonly mode: 'active' | 'passive', readonly memory: number,
+  constructor(private readonly module: ModuleInfo, readonly mode: 'active' | 'passive', readonly memory: number,
     readonly offsetExpr: ConstExpr | null, readonly bytesAt: number, readonly length: number, readonly offset: number) {}
-  get bytes(): Uint8Array { return this.module.subarray(this.bytesAt, this.bytesAt + this.length); }
+  get bytes(): Uint8Array { return moduleBytes(this.module).subarray(this.bytesAt, this.bytesAt + this.length); }
 }
 
 /** The code section's n bodies from r.pos: each delimited, its local declarations read. */

@@ -164,6 +164,11 @@ export interface ModuleInfo {
   declaredFuncRefs: Set<number>;
   /** Byte offsets of sections, for error messages and tools. */
   codeSectionOffset: number;
+  /**
+   * Set while `bytes` lack parts (a module read from its file without them: decodeModule's
+   * `fill`); moduleBytes(info) runs it. Readers of bodies or data segments' bytes go through it.
+   */
+  fill?: () => void;
 }
 
 export function formatFuncType(t: FuncType): string {

@@ -22,6 +22,7 @@ import { FUNC_INFO, funcInfoOf, type FuncInfo, type HostCallTarget, type Store, 
 import { memoryInit, runtimeCall, tableInit, type SegmentState } from './segments.js';
 import { bitsToNum, numToBits } from './values.js';
 import { callHost, callWithValues, trapToError, type ValueCodec } from './boundary.js';
+import { moduleBytes } from '../frontend/decoder.js';
 import { applyActions, incompatibleImport, keptAfterInit, limitsMatch, lookupImport, planInstance, type DataAction, type ImportObject } from './plan.js';
 
 export type { ImportObject } from './plan.js';
@@ -156,11 +157,13 @@ export class Instance implements HostCallTarget {
       this.tables.push(new Table(store, tt.elemType, tt.limits.min, tt.limits.max, 0n));
     }
     this.tables.forEach((t, i) => t.attach(buf, extra + offTables + TABLE_DESC.size * i));
+    let ownMemory = false;
     if (m.memories.length > 0 && this.memory === null) {
       const lim = m.memories[0].limits;
       const mem = new Memory(lim.min, lim.max);
       store.onDispose(() => mem.dispose());
       this.memory = mem;
+      ownMemory = true;
     }
     if (this.memory) this.memory.attach(v);
     this.seg.memory = this.memory;
@@ -180,8 +183,17 @@ export class Instance implements HostCallTarget {
     seg.elems = plan.elemItems.map((items) => items.slice());
     applyActions(plan.elemActions, (a) => Number(tableInit(seg, a.offset, 0, plan.elemItems[a.segment].length, a.segment, a.table)));
     m.elems.forEach((e, i) => { if (!keptAfterInit(e)) seg.elems[i] = null; });
-    if (this.memory) prefaultData(this.memory, plan.dataActions, (s) => m.datas[s].length);
-    applyActions(plan.dataActions, (a) => Number(memoryInit(seg, a.offset, 0, m.datas[a.segment].length, a.segment)));
+    const image = module.memoryImage;
+    if (image && ownMemory && this.memory) {
+      // the pages the active segments leave, mapped copy-on-write from the cache entry: the same
+      // bytes as applying them (made only when they are all constant and in bounds), none copied
+      this.memory.lm.mapFile(image.start, image.file.length, image.file.fd, image.file.offset);
+    } else {
+      // a module loaded with an image may lack its large data segments (jit/cache/wasm-file.ts)
+      if (image) moduleBytes(m);
+      if (this.memory) prefaultData(this.memory, plan.dataActions, (s) => m.datas[s].length);
+      applyActions(plan.dataActions, (a) => Number(memoryInit(seg, a.offset, 0, m.datas[a.segment].length, a.segment)));
+    }
     m.datas.forEach((d, i) => { if (!keptAfterInit(d)) seg.datas[i] = null; });
 
     if (m.start !== null) this.func(m.start)();

@@ -2,7 +2,7 @@
 // costs no RAM or commit), of which the first `pages * 64 KiB` are read-write. Compiled code
 // addresses memory as r14 + zext32(index) + u32 offset: at most 2^33 - 2 + access size, always
 // inside the reservation, so any out-of-bounds access faults and becomes a trap without a check.
-import { mmapAnon, munmap, mprotect, populateWrite, view, PROT, MAP, PAGE_SIZE } from './libc.js';
+import { mmapAnon, mmapFileFixed, munmap, mprotect, populateWrite, view, PROT, MAP, PAGE_SIZE } from './libc.js';
 import { WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from '../../abi/calling-convention.js';
 
 export const WASM_PAGE = WASM_PAGE_SIZE;
@@ -47,6 +47,18 @@ export class LinearMemory {
   prefault(from: number, to: number): boolean {
     const lo = Math.max(0, Math.floor(from / PAGE_SIZE) * PAGE_SIZE), hi = Math.min(this.byteLength, to);
     return to > from && hi > lo && populateWrite(this.base + BigInt(lo), BigInt(hi - lo));
+  }
+
+  /**
+   * Maps `length` bytes of the file `fd` from `offset` over bytes [at, at + length) of the
+   * accessible prefix, private and writable: copy-on-write, so writes stay in this memory and the
+   * file never changes (a memory image, abi/image.ts MemoryImage). All page-aligned.
+   */
+  mapFile(at: number, length: number, fd: number, offset: number): void {
+    if (at % PAGE_SIZE !== 0 || length % PAGE_SIZE !== 0 || offset % PAGE_SIZE !== 0 || at + length > this.byteLength) {
+      throw new RangeError(`memory: a mapping of ${length} bytes at ${at} is not whole pages of this memory`);
+    }
+    if (length > 0) mmapFileFixed(this.base + BigInt(at), BigInt(length), PROT.READ | PROT.WRITE, fd, BigInt(offset));
   }
 
   /** memory.grow: returns the old page count, or -1 if the maximum would be exceeded. */
