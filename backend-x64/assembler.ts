@@ -56,8 +56,8 @@ export interface AssembledCode {
   codeSize: number;
   /** Label id -> offset (-1 if never bound). */
   labelOffsets: Int32Array;
-  /** Offset -> name of every named bound label (for the disassembler). */
-  labelNames: Map<number, string>;
+  /** Offset -> name of every named bound label (for the disassembler; built when first read). */
+  readonly labelNames: Map<number, string>;
 }
 
 interface PoolEntry { label: Label; size: 4 | 8 | 16; lo: bigint; hi: bigint; ref: Mem; }
@@ -697,10 +697,9 @@ export class Assembler extends Encoder {
     }
     this.checkAllBound();
     const labelOffsets = Int32Array.from(this.labelPos);
-    const labelNames = new Map<number, string>();
-    const { offsets, names } = this.boundNames();
-    for (let i = 0; i < names.length; i++) if (!labelNames.has(offsets[i])) labelNames.set(offsets[i], names[i]);
-    return { code: opts.take === true ? this.takeBytes() : this.bytes(), codeSize, labelOffsets, labelNames };
+    const names = this.nameMapBuilder(labelOffsets);
+    const code = opts.take === true ? this.takeBytes() : this.bytes();
+    return { code, codeSize, labelOffsets, get labelNames() { return names(); } };
   }
 
   /**

@@ -205,6 +205,31 @@ export class Encoder extends CodeBuffer {
     return { offsets: Int32Array.from(offsets), names };
   }
 
+  /**
+   * What boundNames lists, as a function that builds the offset -> name map (the first name of
+   * an offset wins) when first called. Only a disassembler reads it, and a large module has a
+   * name for every function and for its trap and stack-check labels (ruby: ~90k entries, ~3% of
+   * its compile when built eagerly). The released names are handed over (this Encoder is done:
+   * finish); the held ones are copied with the offsets the caller took.
+   */
+  protected nameMapBuilder(labelOffsets: Int32Array): () => Map<number, string> {
+    const held = this.labelName.slice(), relOffsets = this.releasedNameOffsets, relNames = this.releasedNames;
+    this.releasedNameOffsets = [];
+    this.releasedNames = [];
+    let map: Map<number, string> | undefined;
+    return () => {
+      if (map !== undefined) return map;
+      map = new Map();
+      const add = (offset: number, name: string): void => { if (!map!.has(offset)) map!.set(offset, name); };
+      for (let l = 0; l < held.length; l++) {
+        const n = held[l];
+        if (n !== undefined && labelOffsets[l] >= 0) add(labelOffsets[l], n);
+      }
+      for (let i = 0; i < relNames.length; i++) add(relOffsets[i], relNames[i]);
+      return map;
+    };
+  }
+
   /** Throws if some referenced label was never bound. */
   protected checkAllBound(): void {
     if (this.pendingFixups === 0) return;

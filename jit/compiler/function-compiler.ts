@@ -41,6 +41,9 @@ for (const n of ['block', 'loop', 'if', 'else', 'br', 'br_if', 'br_table']) for 
 /** `mov [rbp - 8], r15` is 4 bytes (REX 89 modrm disp8); `nop dword ptr [rax]` (0f 1f 40 00) replaces it. */
 const SAVE_R15_LEN = 4;
 const NOP4 = 0x00401f0f;
+/** The prologue's operands, made once (every function has them): `[rsp - 0x10000]` (a disp32
+ *  whose bytes are patched per function), the stack limit, and the saved vmctx slot. */
+const PROBE = mem(RSP, -0x10000), STACK_LIMIT = mem(R15, VMCTX.stackLimit), SAVED_R15 = mem(RBP, -8);
 /** Above this many declared locals the prologue zeroes them with a loop instead of stores. */
 const UNROLLED_ZERO_LIMIT = 16;
 
@@ -70,16 +73,16 @@ export class FunctionCompiler {
     a.push(RBP);
     a.movRR(64, RBP, RSP);
     const stackSlow = c.stackCheckLabel();
-    a.lea(64, R11, mem(RSP, -0x10000));
+    a.lea(64, R11, PROBE);
     const headroomDisp = a.offset - 4;
-    a.aluRM(AluOp.CMP, 64, R11, mem(R15, VMCTX.stackLimit));
+    a.aluRM(AluOp.CMP, 64, R11, STACK_LIMIT);
     a.jcc(Cond.B, stackSlow);
     a.aluRI(AluOp.SUB, 64, RSP, 0x10000);
     const frameImm = a.offset - 4;
     // Our vmctx for restorePinned after a cross-instance call; a function that makes none gets
     // this store turned into a nop of the same length after its body (below).
     const saveR15 = a.offset;
-    a.movMR(64, mem(RBP, -8), R15);
+    a.movMR(64, SAVED_R15, R15);
     if (a.offset - saveR15 !== SAVE_R15_LEN) throw new Error('prologue: unexpected encoding of the r15 save');
     const nDecl = c.localBytes >> 3; // 8-byte words of declared locals (a v128 is two)
     // A few scalar locals are zeroed lazily (CodeGen.deferZeroing): most are set before the
@@ -143,9 +146,18 @@ export class FunctionCompiler {
    */
   private mayHoldV128(start: number, end: number, locals: Uint8Array): boolean {
     if (this.anyV128Type || locals.includes(V128)) return true;
-    // one view per function (native scan), not a JS loop over every byte
-    return this.m.bytes.subarray(start, end).indexOf(0xfd) >= 0;
+    // A native scan, not a JS loop over every byte, and no view per function: the first 0xFD at
+    // or after `fdFrom` is kept, and functions mostly come in byte order, so one scan serves
+    // every function up to that byte.
+    if (start < this.fdFrom || (this.fdAt >= 0 && this.fdAt < start)) {
+      this.fdFrom = start;
+      this.fdAt = this.m.bytes.indexOf(0xfd, start);
+    }
+    return this.fdAt >= 0 && this.fdAt < end;
   }
+  /** The first 0xFD byte of the module at or after fdFrom, or -1 (mayHoldV128). */
+  private fdFrom = Infinity;
+  private fdAt = -1;
 
   /** Unreachable code: keep the block structure, compile nothing. */
   private skip(code: number): void {

@@ -17,7 +17,7 @@
 //                                      16 in functions that may hold a v128 on the stack, else 8
 //   [rsp + 8*j]                        outgoing argument slot j (below the deepest value slot)
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
-import { TrapCode } from '../../abi/traps.js';
+import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import {
   Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
   rax, rbp, rcx, rdx, rsp, r14, r15,
@@ -107,6 +107,11 @@ export interface BinaryOperands<R extends number = Reg> {
 }
 
 
+/** Per trap code, its label name and its stub's slot `[r15 + trapStubs + 8*code]`: no string or
+ *  Mem made per function (ruby: 17,825 functions, most with a trap or two). */
+const TRAP_NAMES = Array.from({ length: TRAP_STUB_COUNT }, (_, code) => `trap${code}`);
+const TRAP_STUBS = Array.from({ length: TRAP_STUB_COUNT }, (_, code) => mem(R15, VMCTX.trapStubs + 8 * code));
+
 export class CodeGen {
   readonly vs = new ValueStack();
   readonly ra = new RegAlloc();
@@ -150,7 +155,9 @@ export class CodeGen {
   private slotStride = 8;
   maxHeight = 0;
   maxOutBytes = 0;
-  private trapLabels = new Map<number, Label>();
+  /** trap code -> this function's label of its stub call, or -1; `trapOrder`: the codes in first-use order */
+  private readonly trapLabelOf = new Int32Array(TRAP_STUB_COUNT).fill(-1);
+  private readonly trapOrder: number[] = [];
   /** Stack-check slow paths of this function: [slow-path label, the check to re-run], flat. */
   private stackChecks: Label[] = [];
   private outMems: Mem[] = [];
@@ -184,7 +191,8 @@ export class CodeGen {
     this.slotBase = -down;
     this.maxHeight = 0;
     this.maxOutBytes = 0;
-    this.trapLabels.clear();
+    for (const code of this.trapOrder) this.trapLabelOf[code] = -1;
+    this.trapOrder.length = 0;
     this.stackChecks.length = 0;
     this.restoresPinned = false;
     this.vs.sp = 0;
@@ -239,9 +247,10 @@ export class CodeGen {
   }
 
   trapLabel(code: number): Label {
-    let l = this.trapLabels.get(code);
-    if (l === undefined) { l = this.asm.newLabel(`trap${code}`); this.trapLabels.set(code, l); }
-    return l;
+    if (!(code >= 0 && code < TRAP_STUB_COUNT)) throw new Error(`trap code ${code} has no stub slot`);
+    let l = this.trapLabelOf[code];
+    if (l < 0) { l = this.asm.newLabel(TRAP_NAMES[code]); this.trapLabelOf[code] = l; this.trapOrder.push(code); }
+    return l as Label;
   }
 
   /**
@@ -263,11 +272,11 @@ export class CodeGen {
   /** Out-of-line trap calls of this function: `call [r15 + trapStubs + 8*code]` never returns,
    *  except from the stack-check slow paths (see stackCheckLabel). */
   emitTrapStubs(): void {
-    for (const [code, l] of this.trapLabels) {
-      this.asm.bind(l);
-      this.asm.callM(mem(R15, VMCTX.trapStubs + 8 * code));
+    for (const code of this.trapOrder) {
+      this.asm.bind(this.trapLabelOf[code] as Label);
+      this.asm.callM(TRAP_STUBS[code]);
     }
-    const stackStub = mem(R15, VMCTX.trapStubs + 8 * TrapCode.stackOverflow);
+    const stackStub = TRAP_STUBS[TrapCode.stackOverflow];
     for (let i = 0; i < this.stackChecks.length; i += 2) {
       this.asm.bind(this.stackChecks[i]);
       this.asm.callM(stackStub);

@@ -22,7 +22,7 @@ export interface CompiledModule {
   funcOffsets: Uint32Array;
   /** Bytes of machine code before the constant pool. */
   codeSize: number;
-  /** Offset -> label name, for the disassembler. */
+  /** Offset -> label name, for the disassembler (built when first read). */
   labelNames: Map<number, string>;
   compileMs: number;
   /** Memory 0 as its data segments leave it, in a file to map (a module from a cache entry). */
@@ -90,7 +90,7 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
     image: { code: out.code, functions },
     funcOffsets,
     codeSize: out.codeSize,
-    labelNames: out.labelNames,
+    get labelNames() { return out.labelNames; }, // built on first use (Encoder.nameMapBuilder)
     compileMs: performance.now() - t0,
   };
 }

@@ -247,6 +247,31 @@ test('releaseLabels: bound labels since the mark give up their ids, down to one 
   assert.equal(released.ids, [1, 2, 3, 1, 2, 4, 4, 5, 6]);
 });
 
+test('label names are built when first read, from the finished code even after the Assembler is reused', () => {
+  const a = new Assembler();
+  const mark = a.labelMark();
+  const released = a.newLabel('released'); // named, bound, then given back (releaseLabels)
+  a.bind(released);
+  a.ret();
+  a.releaseLabels(mark);
+  a.align(16);
+  const held = a.newLabel('held');
+  a.bind(held);
+  a.ret();
+  const out = a.finish();
+  const desc = Object.getOwnPropertyDescriptor(out, 'labelNames');
+  assert.ok(desc?.get !== undefined, 'labelNames is a getter (no map built by finish)');
+  // The Assembler starts over and names labels at the same offsets: the first result must not see them.
+  a.reset();
+  const other = a.newLabel('other');
+  a.bind(other);
+  a.ret();
+  const again = a.finish();
+  assert.equal([...out.labelNames].sort((x, y) => x[0] - y[0]), [[0, 'released'], [16, 'held']]);
+  assert.is(out.labelNames, out.labelNames, 'built once');
+  assert.equal([...again.labelNames], [[0, 'other']]);
+});
+
 test('encodings of label branches match the hand-checked bytes', () => {
   // jne back by 2 is 75 fc... 0x75 = jne rel8, 0x0f 0x85 = jne rel32 (Intel SDM Jcc table).
   const a = new Assembler();
