@@ -50,19 +50,8 @@ export function lookupCompiledFile(path: string, opts: { cache: boolean }, cache
     const st = statFd(fd);
     const size = Number(st.size);
     const identity = opts.cache && cacheEnabled() ? fileIdentity(st, clock()) : null;
-    const known = identity === null ? null : cache.fileRecord(identity);
-    if (identity !== null && known !== null) {
-      const part = readWithout(fd, size, known.ranges);
-      // the identity again: the file must not have changed while it was read
-      if (part !== null && fileIdentity(statFd(fd), clock()) === identity) {
-        const hit = cache.get(part, known.hash, rangesFromFile(path, identity, part, known.ranges, known.hash, sha256, clock));
-        if (hit) {
-          // data left out for an image the entry does not have after all: read it now
-          if (hit.memoryImage === undefined && skipsData(part, known.ranges)) hit.info.fill?.();
-          return { loaded: { compiled: hit, source: 'hit' } };
-        }
-      }
-    }
+    const hit = identity === null ? null : knownFileHit(fd, size, path, identity, cache, clock);
+    if (hit !== null) return { loaded: { compiled: hit, source: 'hit' } };
     // not a regular file (a pipe, /dev/stdin): read to its end, as readFileSync does
     const bytes = st.isFile() ? new Uint8Array(size) : new Uint8Array(readFileSync(fd));
     if (st.isFile()) readInto(fd, bytes, 0, size, 0);
@@ -77,6 +66,28 @@ export function lookupCompiledFile(path: string, opts: { cache: boolean }, cache
     return { ...lookupHashed(bytes, hash, cache, record), bytes };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The cached code for a file the cache has a record of, read without the recorded ranges, or
+ * null: no record, or anything amiss on the way (the file changed meanwhile, a stale record, an
+ * entry gone or refused). Then the caller reads and hashes the file whole, as for any bytes.
+ */
+function knownFileHit(fd: number, size: number, path: string, identity: string, cache: ModuleCache, clock: Clock): CompiledModule | null {
+  const known = cache.fileRecord(identity);
+  if (known === null) return null;
+  try {
+    const part = readWithout(fd, size, known.ranges);
+    // the identity again: the file must not have changed while it was read
+    if (part === null || fileIdentity(statFd(fd), clock()) !== identity) return null;
+    const hit = cache.get(part, known.hash, rangesFromFile(path, identity, part, known.ranges, known.hash, sha256, clock));
+    // data left out for an image the entry does not have after all: read it now
+    if (hit !== null && hit.memoryImage === undefined && skipsData(part, known.ranges)) hit.info.fill?.();
+    return hit;
+  } catch {
+    // a file that shrank, a record that does not describe this module: the long way is right
+    return null;
   }
 }
 

@@ -121,14 +121,16 @@ export class ModuleCache {
 
   /**
    * What was recorded for a file identity (wasm-file.ts): its module hash and skippable ranges,
-   * or null. Record: module hash, u32 count n, n u32 pairs [start, end), the identity (UTF-8).
+   * or null. Record: sha256 of the rest, module hash, u32 count n, n u32 pairs [start, end), the
+   * identity (UTF-8): a damaged record is no record.
    */
   fileRecord(identity: string): { hash: Uint8Array; ranges: Ranges } | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.fileName(identity));
-    let b: Buffer;
-    try { b = readFileSync(path); } catch { return null; }
-    if (b.length < HASH_BYTES + 4) return null;
+    let file: Buffer;
+    try { file = readFileSync(path); } catch { return null; }
+    if (file.length < 2 * HASH_BYTES + 4 || !file.subarray(0, HASH_BYTES).equals(sha256([file.subarray(HASH_BYTES)]))) return null;
+    const b = file.subarray(HASH_BYTES);
     const n = b.readUInt32LE(HASH_BYTES), idAt = HASH_BYTES + 4 + 8 * n;
     // the identity is stored too: a record is used only for the identity it was made for
     if (n > 1 << 20 || b.length <= idAt || !b.subarray(idAt).equals(Buffer.from(identity))) return null;
@@ -145,7 +147,8 @@ export class ModuleCache {
     head.set(moduleHash);
     head.writeUInt32LE(ranges.length / 2, HASH_BYTES);
     ranges.forEach((r, i) => head.writeUInt32LE(r, HASH_BYTES + 4 + 4 * i));
-    this.write(this.fileName(identity), Buffer.concat([head, Buffer.from(identity)]));
+    const body = Buffer.concat([head, Buffer.from(identity)]);
+    this.write(this.fileName(identity), Buffer.concat([sha256([body]), body]));
   }
 
   /** `bytes` as the file `name`, written whole to a temp file then renamed; false if it could not be. */

@@ -104,20 +104,41 @@ test('the bodies asked for after the file changed: ModuleFileError, never anothe
   assert.is(run(hit.compiled, 5, 3), 8);
 });
 
-test('a record is used only for the identity it names; a forged one is ignored', () => {
+/** A record as module-cache.ts writes it: sha256 of the body, then module hash, n, ranges, identity. */
+function record(hash: Uint8Array, ranges: number[], identity: string): Buffer {
+  const head = Buffer.alloc(36 + 4 * ranges.length);
+  head.set(hash);
+  head.writeUInt32LE(ranges.length / 2, 32);
+  ranges.forEach((r, i) => head.writeUInt32LE(r, 36 + 4 * i));
+  const body = Buffer.concat([head, Buffer.from(identity)]);
+  return Buffer.concat([sha256([body]), body]);
+}
+
+test('a record is used only for the identity it names; a damaged or lying one costs a full read, never a wrong module', () => {
   const path = join(tmp, 'forged.wasm');
   writeFileSync(path, src('add'));
   const cache = freshCache();
   load(path, cache);
   const [rec] = records(cache);
   const recPath = join(cache.dir, rec);
-  const b = readFileSync(recPath);
-  // the module hash of another module, with an identity that is not this file's
-  writeFileSync(recPath, Buffer.concat([Buffer.from(sha256([src('sub')])), Buffer.from('1:2:3:4:5')]));
-  const again = load(path, cache);
-  assert.is(again.l.loaded?.source, 'hit'); // hashed whole: the entry for its real hash
-  assert.is(run(again.compiled, 5, 3), 8);
-  assert.is(readFileSync(recPath).length, b.length); // and the record made right again
+  const good = readFileSync(recPath);
+  const identity = fileIdentity(statSync(path, { bigint: true }), later()) as string;
+  const check = (file: Buffer): void => {
+    writeFileSync(recPath, file);
+    const again = load(path, cache);
+    assert.is(again.l.loaded?.source, 'hit'); // hashed whole: the entry for its real hash
+    assert.equal(moduleBytes(again.compiled.info), src('add'));
+    assert.is(run(again.compiled, 5, 3), 8);
+  };
+  // another module's hash under another identity; one flipped byte; ranges that cut the type section
+  check(record(sha256([src('sub')]), [], '1:2:3:4:5'));
+  const flipped = Buffer.from(good);
+  flipped[flipped.length - 3] ^= 1;
+  check(flipped);
+  check(record(sha256([src('add')]), [8, 20], identity));
+  check(record(sha256([src('sub')]), [], identity)); // no entry for that hash: a miss on the way
+  check(good);
+  assert.equal(readFileSync(recPath), good); // and the record made right again
 });
 
 test.run();
