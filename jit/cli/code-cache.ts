@@ -7,11 +7,12 @@
 //
 // The cache is made by `npm run build` (trainCodeCache: a child process runs the bundle on
 // examples/hello.wasm from a warm compiled-code cache and writes what V8 compiled) and lives beside
-// the bundle, as trusted as the bundle itself (code-cache-train.ts). Its file starts with the sha256 of the source it
-// was made from: V8's own check of cached data is only the source's length, V8's version and its
-// flags, so a rebuilt bundle of the same length would otherwise run the old bytecode. A cache
-// that does not match (another bundle, another Node, other V8 flags) is not used: the bundle is
-// compiled from source as any script, slower but the same code.
+// the bundle, as trusted as the bundle itself (code-cache-train.ts). Its file starts with the
+// sha256 of the source it was made from and of the data: V8's own check of cached data is only
+// the source's length, V8's version and its flags (a release V8 checksums nothing: a damaged byte
+// would run), so a rebuilt bundle of the same length would otherwise run the old bytecode. A
+// cache that does not match (another bundle, a damaged file, another Node, other V8 flags) is not
+// used: the bundle is compiled from source as any script, slower but the same code.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,16 +21,18 @@ import { Script } from 'node:vm';
 
 /** The cache of `file` is `file` + this. */
 export const CODE_CACHE_SUFFIX = '.v8cache';
-const HASH_BYTES = 32;
+export const HASH_BYTES = 32;
 
 /** What the CLI bundle exports (jit/cli.ts). */
 export interface CliModule { main(argv: string[]): Promise<number> }
 type Wrapper = (exports: object, require: NodeRequire, module: { exports: object }, filename: string, dirname: string) => void;
 
-export type CodeCacheUse = 'used' | 'absent' | 'other-source' | 'rejected';
+/** absent: no cache file; mismatch: not made from this source or damaged; rejected: by V8 (its version, flags). */
+export type CodeCacheUse = 'used' | 'absent' | 'mismatch' | 'rejected';
 
-export function sourceHash(source: Buffer): Buffer {
-  return createHash('sha256').update(source).digest();
+/** The cache file's header: what it was made from and what it holds. */
+export function codeCacheHash(source: Buffer, data: Uint8Array): Buffer {
+  return createHash('sha256').update(source).update(data).digest();
 }
 
 /**
@@ -42,8 +45,8 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
   let cache: Buffer | undefined;
   try { cache = readFileSync(file + CODE_CACHE_SUFFIX); } catch { cache = undefined; }
   let use: CodeCacheUse = cache === undefined ? 'absent' : 'used';
-  if (cache !== undefined && (cache.length <= HASH_BYTES || !cache.subarray(0, HASH_BYTES).equals(sourceHash(bytes)))) {
-    use = 'other-source';
+  if (cache !== undefined && (cache.length <= HASH_BYTES || !cache.subarray(0, HASH_BYTES).equals(codeCacheHash(bytes, cache.subarray(HASH_BYTES))))) {
+    use = 'mismatch';
     cache = undefined;
   }
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`, {

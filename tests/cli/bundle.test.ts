@@ -1,4 +1,5 @@
-// The CLI bundle (jit/cli/bundle.ts) and the launcher that picks it (bin/kwasm-jit.js).
+// The CLI bundle (jit/cli/bundle.ts), its code cache (jit/cli/code-cache.ts) and the launcher
+// that picks it (bin/kwasm-jit.js).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { bundleDir, bundleIsFresh, DIST } from '../../jit/cli/bundle.js';
 import { compilerId } from '../../jit/cache/compiler-id.js';
 import { buildRuntimeObject } from '../../jit/runtime/runtime-object.js';
 
-const bundleFiles = (): string[] => readdirSync(bundleDir()).filter((n) => n.endsWith('.js')).map((n) => join(bundleDir(), n));
+const bundleFiles = (): string[] => readdirSync(bundleDir()).filter((n) => /\.c?js$/.test(n)).map((n) => join(bundleDir(), n));
 
 test('bin/kwasm-jit.js runs the bundle when it is as new as the tsc output, else the tsc output', () => {
   const root = mkdtempSync(join(tmpdir(), 'kwasm-launcher-'));
@@ -20,22 +21,23 @@ test('bin/kwasm-jit.js runs the bundle when it is as new as the tsc output, else
     mkdirSync(join(root, 'bin'));
     mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
     mkdirSync(join(root, 'dist', 'jit'), { recursive: true });
-    copyFileSync(join(REPO, 'bin', 'kwasm-jit.js'), join(root, 'bin', 'kwasm-jit.js'));
-    const bundle = join(root, 'dist', 'bundle', 'cli.js'), plain = join(root, 'dist', 'jit', 'cli.js');
+    for (const f of ['kwasm-jit.js', 'package.json']) copyFileSync(join(REPO, 'bin', f), join(root, 'bin', f));
+    // the launcher's module and the tsc output's, as the CommonJS a directory without package.json holds
+    const bundle = join(root, 'dist', 'bundle', 'cli.cjs'), plain = join(root, 'dist', 'jit', 'cli.js');
     const launch = (): string => {
-      const r = spawnSync(process.execPath, [join(root, 'bin', 'kwasm-jit.js')], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'kwasm-jit.js'), 'x'], { encoding: 'utf8' });
       return `${r.status} ${r.stdout.trim()}${r.stderr.includes('not built') ? 'not built' : ''}`;
     };
     assert.is(launch(), '2 not built');
-    writeFileSync(plain, 'console.log("plain")');
-    assert.is(launch(), '0 plain', 'no bundle: the tsc output');
-    writeFileSync(bundle, 'console.log("bundle")');
+    writeFileSync(plain, 'exports.main = async (argv) => { console.log("plain", argv); return 0; };');
+    assert.is(launch(), "0 plain [ 'x' ]", 'no bundle: the tsc output');
+    writeFileSync(bundle, 'exports.runBundle = (main, argv) => console.log("bundle", require("node:path").basename(main), argv);');
     utimesSync(plain, 1000, 1000); utimesSync(bundle, 2000, 2000);
-    assert.is(launch(), '0 bundle', 'a bundle newer than the tsc output');
+    assert.is(launch(), "0 bundle cli-main.cjs [ 'x' ]", 'a bundle newer than the tsc output');
     utimesSync(bundle, 1000, 1000);
-    assert.is(launch(), '0 bundle', 'as new (written in the same second)');
+    assert.is(launch(), "0 bundle cli-main.cjs [ 'x' ]", 'as new (written in the same second)');
     utimesSync(plain, 3000, 3000);
-    assert.is(launch(), '0 plain', 'a tsc-only rebuild after the bundle: never the old bundle');
+    assert.is(launch(), "0 plain [ 'x' ]", 'a tsc-only rebuild after the bundle: never the old bundle');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -43,13 +45,14 @@ test('bin/kwasm-jit.js runs the bundle when it is as new as the tsc output, else
 
 test('this build\'s bundle is fresh and bundleIsFresh agrees with the launcher\'s rule', () => {
   assert.ok(bundleIsFresh(), 'tests/fresh-bundle.ts rebuilt it');
-  assert.ok(existsSync(join(DIST, 'bundle', 'cli.js')));
+  assert.ok(existsSync(join(DIST, 'bundle', 'cli.cjs')) && existsSync(join(DIST, 'bundle', 'cli-main.cjs')));
 });
 
 test('every worker the bundle starts by a relative URL is a file beside it', () => {
   let seen = 0;
   for (const f of bundleFiles()) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/new URL\(\s*["'](\.\/[^"']+)["']\s*,\s*import\.meta\.url\s*\)/g)) {
+    // import.meta.url in the ES modules, its stand-in (the file's own URL) in the CommonJS ones
+    for (const m of readFileSync(f, 'utf8').matchAll(/new URL\(\s*["'](\.\/[^"']+)["']\s*,\s*(?:import\.meta\.url|__kwasm_import_meta_url)\s*\)/g)) {
       seen++;
       assert.ok(existsSync(join(bundleDir(), m[1])), `${f}: ${m[1]} is not in the bundle`);
     }
