@@ -61,7 +61,8 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
 
 /** bin/kwasm-jit.js: the CLI from the bundle `file`; its exit status becomes the process's. */
 export function runBundle(file: string, argv: string[]): void {
-  const cli = loadWithCodeCache(file).exports as CliModule;
+  // `node --enable-source-maps`: Node's own loader, which maps stack traces (a vm.Script's are not)
+  const cli = (process.sourceMapsEnabled ? createRequire(file)(file) : loadWithCodeCache(file).exports) as CliModule;
   // a rejection stays unhandled: Node prints it and exits 1, as for the ES module's top-level await
   void cli.main(argv).then((status) => { process.exitCode = status; });
 }

@@ -27,6 +27,16 @@ test('the build made a code cache for the CLI bundle and a start without V8 flag
   assert.is(s.stdout.trim(), 'rejected', s.stderr);
 });
 
+test('node --enable-source-maps: the launcher loads the bundle through Node\'s loader, so stack traces name the TypeScript', () => {
+  const launcher = join(bundleDir(), 'cli.cjs'), main = join(bundleDir(), 'cli-main.cjs');
+  // main(undefined) throws inside the bundle (argv is not iterable): an unhandled rejection with its stack
+  const script = `require(${JSON.stringify(launcher)}).runBundle(${JSON.stringify(main)}, undefined)`;
+  const mapped = spawnSync(process.execPath, ['--enable-source-maps', '-e', script], { encoding: 'utf8' });
+  assert.match(mapped.stderr, /at Object\.main \(\S*jit[/\\]cli\.ts:\d+:\d+\)/);
+  const plain = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.match(plain.stderr, /at Object\.main \(\S*cli-main\.cjs:\d+:\d+\)/);
+});
+
 test('a cache made from another source of the same length is not used: the new source runs', () => {
   inTemp((dir) => {
     const file = join(dir, 'm.cjs');
