@@ -58,17 +58,26 @@ const WORKERS = {
 /**
  * Modules (paths relative to dist/) the bundle replaces by a module exporting what they would
  * compute, computed now from this same build: the compiler id (reading and hashing ~60 files) and
- * the runtime's .so (assembling it, which also loads the assembler). The replacement must export
- * every name the bundle imports from the module (esbuild fails the build otherwise).
+ * the runtime's .so (assembling it, which also loads the assembler; written beside the bundle,
+ * where native.ts dlopens it without a temp copy). The replacement must export every name the
+ * bundle imports from the module (esbuild fails the build otherwise); `files` are written into
+ * the bundle's directory with it.
  */
-const PREBUILT: Record<string, () => Promise<string>> = {
+interface Prebuilt { source: string; files?: { name: string; bytes: Uint8Array }[] }
+const PREBUILT: Record<string, () => Promise<Prebuilt>> = {
   'jit/cache/compiler-id.js': async () => {
     const hex = Buffer.from((await import('../cache/compiler-id.js')).compilerId()).toString('hex');
-    return `const id = new Uint8Array(Buffer.from(${JSON.stringify(hex)}, 'hex'));\nexport function compilerId() { return id; }\n`;
+    return { source: `const id = new Uint8Array(Buffer.from(${JSON.stringify(hex)}, 'hex'));\nexport function compilerId() { return id; }\n` };
   },
   'jit/runtime/runtime-object.js': async () => {
-    const b64 = Buffer.from((await import('../runtime/runtime-object.js')).buildRuntimeObject()).toString('base64');
-    return `export function runtimeObject() { return Buffer.from(${JSON.stringify(b64)}, 'base64'); }\n`;
+    const { buildRuntimeObject } = await import('../runtime/runtime-object.js');
+    const { SONAME } = await import('../runtime/so-layout.js');
+    return {
+      source: `import { readFileSync } from 'node:fs';\nimport { fileURLToPath } from 'node:url';\n` +
+        `const file = fileURLToPath(new URL(${JSON.stringify(`./${SONAME}`)}, import.meta.url));\n` +
+        'export function runtimeObjectFile() { return file; }\nexport function runtimeObject() { return readFileSync(file); }\n',
+      files: [{ name: SONAME, bytes: buildRuntimeObject() }],
+    };
   },
 };
 
@@ -106,7 +115,8 @@ export function bundleIsFresh(dist = DIST): boolean {
  */
 export async function buildBundle(dist = DIST): Promise<string[]> {
   const { build } = await import('esbuild');
-  const sources = new Map(await Promise.all(Object.entries(PREBUILT).map(async ([rel, make]) => [rel, await make()] as const)));
+  const prebuilt = new Map(await Promise.all(Object.entries(PREBUILT).map(async ([rel, make]) => [rel, await make()] as const)));
+  const sources = new Map([...prebuilt].map(([rel, p]) => [rel, p.source]));
   const out = bundleDir(dist);
   const common: BuildOptions & { write: false } = {
     outdir: out,
@@ -139,10 +149,13 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     ...[CLI_MAIN, CLI_LAUNCHER].map((b) => build({ ...cjs, entryPoints: { [b.name]: join(dist, b.path) }, outExtension: { '.js': '.cjs' } })),
     ...Object.entries(WORKERS).map(([name, path]) => build({ ...common, entryPoints: { [name]: join(dist, path) } })),
   ]);
-  const outputs: OutputFile[] = results.flatMap((x) => x.outputFiles);
+  const outputs: { path: string; contents: Uint8Array }[] = [
+    ...results.flatMap((x): OutputFile[] => x.outputFiles),
+    ...[...prebuilt.values()].flatMap((p) => (p.files ?? []).map((f) => ({ path: join(out, f.name), contents: f.bytes }))),
+  ];
   mkdirSync(out, { recursive: true });
   const launcher = join(out, `${CLI_LAUNCHER.name}.cjs`);
-  const write = (f: OutputFile): void => {
+  const write = (f: { path: string; contents: Uint8Array }): void => {
     const tmp = `${f.path}.${process.pid}.tmp`;
     writeFileSync(tmp, f.contents);
     renameSync(tmp, f.path);

@@ -12,6 +12,7 @@ import { wat } from '../jit/wat.js';
 import { bundleDir, bundleIsFresh, DIST } from '../../jit/cli/bundle.js';
 import { compilerId } from '../../jit/cache/compiler-id.js';
 import { buildRuntimeObject } from '../../jit/runtime/runtime-object.js';
+import { SONAME } from '../../jit/runtime/so-layout.js';
 
 const bundleFiles = (): string[] => readdirSync(bundleDir()).filter((n) => /\.c?js$/.test(n)).map((n) => join(bundleDir(), n));
 
@@ -64,7 +65,29 @@ test('the bundle carries the compiler id of the code it was built from and the r
   const text = bundleFiles().map((f) => readFileSync(f, 'utf8')).join('\n');
   // the tsc output's id (hashing the built files: tests/cache/compiler-id.test.ts shows it follows the compiler code)
   assert.ok(text.includes(Buffer.from(compilerId()).toString('hex')), 'compiler id');
-  assert.ok(text.includes(Buffer.from(buildRuntimeObject()).toString('base64')), 'runtime object');
+  assert.ok(Buffer.from(buildRuntimeObject()).equals(readFileSync(join(bundleDir(), SONAME))), 'runtime object');
+});
+
+test('a run dlopens the bundle\'s .so where it lies, and tries a temp copy when that cannot be mapped', () => {
+  const hello = join(REPO, 'examples', 'hello.wasm');
+  const run = (dir: string, env: NodeJS.ProcessEnv): string => {
+    const script = `require(${JSON.stringify(join(dir, 'cli.cjs'))}).runBundle(${JSON.stringify(join(dir, 'cli-main.cjs'))}, ['run', ${JSON.stringify(hello)}])`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+    return `${r.stdout}${r.stderr}`;
+  };
+  // no temp directory to write a copy into: only the shipped file can serve
+  assert.match(run(bundleDir(), { KWASM_RUNTIME_DIR: join(tmpdir(), 'kwasm-no-such-dir') }), /hello, world/);
+  // a copy of the bundle beside it (node_modules reachable) whose .so dlopen refuses: the copy in a
+  // temp directory is tried (that is what serves a noexec mount; here its bytes are as bad) and
+  // fails with the error that names the way out
+  const copy = mkdtempSync(join(DIST, 'bundle-copy-'));
+  try {
+    for (const f of readdirSync(bundleDir())) copyFileSync(join(bundleDir(), f), join(copy, f));
+    writeFileSync(join(copy, SONAME), 'not an ELF object');
+    assert.match(run(copy, {}), /cannot load the runtime object from \S*kwasm-rt-\w+ \(noexec mount\? set KWASM_RUNTIME_DIR\)/);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
 
 test('the package entry is the API bundle: the same exports as dist/jit/index.js, and it compiles, instantiates and runs', async () => {
