@@ -37,12 +37,13 @@ export function trainCodeCache(file: string, wasm: string): string | undefined {
   }
 }
 
-// `node code-cache.js --run|--train BUNDLE ARGS...` (trainCodeCache's children): runs the CLI from
-// BUNDLE without any code cache, and for --train writes one when it returns
+// `node code-cache-train.js --run|--train BUNDLE ARGS...` (trainCodeCache's children): runs the CLI
+// from BUNDLE without any code cache (a previous one is removed first), and for --train writes one
+// when it returns
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [mode, file, ...args] = process.argv.slice(2);
-  if ((mode !== '--run' && mode !== '--train') || file === undefined) throw new Error('usage: code-cache.js --run|--train BUNDLE ARGS...');
-  try { rmSync(file + CODE_CACHE_SUFFIX, { force: true }); } catch { /* absent */ }
+  if ((mode !== '--run' && mode !== '--train') || file === undefined) throw new Error('usage: code-cache-train.js --run|--train BUNDLE ARGS...');
+  rmSync(file + CODE_CACHE_SUFFIX, { force: true });
   const { exports, script } = loadWithCodeCache(file);
   await (exports as CliModule).main(args);
   if (mode === '--train') writeCodeCache(file, script);
