@@ -20,7 +20,6 @@ const argv = process.argv.slice(2);
 // ---- child: run one workload in this process, with one engine ------------------------------
 if (argv[0] === '--child') {
   const [, engine, kind, file] = argv as [string, 'kwasm' | 'v8', 'command' | 'ruby', string];
-  const bytes = readFileSync(file);
   // the reactor's JS-interop imports are never called by ruby-show-version: stubs that throw
   const stubs = (imports: { module: string; name: string; kind: string }[]): Record<string, Record<string, () => never>> => {
     const out: Record<string, Record<string, () => never>> = {};
@@ -31,13 +30,14 @@ if (argv[0] === '--child') {
   if (engine === 'v8') {
     const { WASI } = await import('node:wasi');
     const wasi = new WASI({ version: 'preview1', args: ['prog'], env: {}, returnOnExit: true, preopens: {} });
-    const m = await WebAssembly.compile(bytes);
+    const m = await WebAssembly.compile(readFileSync(file));
     const inst = await WebAssembly.instantiate(m, { ...stubs(WebAssembly.Module.imports(m)), ...wasi.getImportObject() } as WebAssembly.Imports);
     if (kind === 'ruby') { wasi.initialize(inst); (inst.exports[showVersion] as () => void)(); } else wasi.start(inst);
   } else {
     // the package entry, as a user imports it (the API bundle; the parent made it current)
     const k = (await import(join(root, 'dist', 'bundle', 'index.js'))) as typeof import('../jit/index.js');
-    const module = k.compileCached(bytes);
+    // from the path, as `kwasm-jit run` does: an unchanged file the cache knows is not read whole
+    const module = k.compileFile(file);
     const wasi = new k.WASI({ args: ['prog'], env: {} });
     const imports = module.compiled.info.imports.map((i) => ({ module: i.module, name: i.name, kind: i.desc.kind === 'func' ? 'function' : i.desc.kind }));
     const inst = k.instantiate(module, { ...stubs(imports), ...wasi.getImportObject() });

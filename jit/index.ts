@@ -19,10 +19,11 @@
 // Traps throw RuntimeError (RangeError for call stack exhaustion, as V8 does); either carries the
 // runtime's Trap as `.trap` (kind, pc). serialize(module) / deserialize(bytes) store and load
 // compiled code (wasmtime's Module::serialize/deserialize); compileCached(bytes) goes through the
-// persistent cache `kwasm-jit run` uses. Compiled code and memories live in a Store (one default
-// store unless one is passed to instantiate); `store.dispose()` frees their native memory.
+// persistent cache `kwasm-jit run` uses, compileFile(path) too (faster from a file it has seen).
+// Compiled code and memories live in a Store (one default store unless one is passed to
+// instantiate); `store.dispose()` frees their native memory.
 export { compile, instantiate, Module, Store, Instance, Memory, Global, Table, type ImportObject } from './instance/api.js';
-export { serialize, deserialize, compileCached, ModuleFileError } from './cache/module-api.js';
+export { serialize, deserialize, compileCached, compileFile, ModuleFileError } from './cache/module-api.js';
 export { CompileError, LinkError, RuntimeError } from './errors.js';
 export { Trap } from './runtime/traps.js';
 export { WASI, WASIExit, Interrupted, type WASIOptions } from './wasi/index.js';

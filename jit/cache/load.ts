@@ -1,10 +1,12 @@
 // Bytes -> compiled code, for `kwasm-jit run` (either mode) and the embedding API's
-// compileCached: a serialized module (.kwasm, recognised by its magic) is validated and loaded; a
-// wasm module comes from the cache or is compiled (and then cached). The compiler is a parameter:
-// `run` imports it only after a miss, so a start from the cache never loads it.
+// compileCached/compileFile: a serialized module (.kwasm, recognised by its magic) is validated
+// and loaded; a wasm module comes from the cache or is compiled (and then cached). The compiler is
+// a parameter: `run` imports it only after a miss, so a start from the cache never loads it.
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { cacheEnabled, ModuleCache, type CacheOutcome } from './module-cache.js';
 import { deserializeCompiled, isModuleFile, sha256 } from './serialize.js';
+import { bodiesFromFile, fileIdentity, readInto, readWithoutBodies, statFd, wallClockNs, type Clock } from './wasm-file.js';
 
 export interface Loaded {
   compiled: CompiledModule;
@@ -22,14 +24,61 @@ export type Lookup = { loaded: Loaded } | { loaded: null; compiled: (c: Compiled
 export function lookupCompiled(bytes: Uint8Array, opts: { cache: boolean }, cache = ModuleCache.fromEnv()): Lookup {
   if (isModuleFile(bytes)) return { loaded: { compiled: deserializeCompiled(bytes), source: 'file' } };
   if (!opts.cache || !cacheEnabled()) return { loaded: null, compiled: (compiled) => ({ compiled, source: 'off' }) };
-  const hash = sha256([bytes]);
+  return lookupHashed(bytes, sha256([bytes]), cache, () => {});
+}
+
+/** The cache's answer for `bytes` with `hash`; `stored` runs after a hit or a put. */
+function lookupHashed(bytes: Uint8Array, hash: Uint8Array, cache: ModuleCache, stored: () => void): Lookup {
   const hit = cache.get(bytes, hash);
-  if (hit) return { loaded: { compiled: hit, source: 'hit' } };
-  return { loaded: null, compiled: (compiled) => { cache.put(compiled, hash); return { compiled, source: 'miss' }; } };
+  if (hit) { stored(); return { loaded: { compiled: hit, source: 'hit' } }; }
+  return { loaded: null, compiled: (compiled) => { cache.put(compiled, hash); stored(); return { compiled, source: 'miss' }; } };
+}
+
+/** A Lookup of a file: on a miss, also the bytes to compile. */
+export type FileLookup = { loaded: Loaded; bytes?: Uint8Array } | { loaded: null; bytes: Uint8Array; compiled: (c: CompiledModule) => Loaded };
+
+/**
+ * lookupCompiled for the module in the file at `path`. A file the cache has read whole before
+ * and that has not changed since (wasm-file.ts) is neither read whole nor hashed: its module hash
+ * comes from the cache's record of the file, and its code section's bodies are left unread.
+ * Throws what reading the file throws (ENOENT ...) and ModuleFileError.
+ */
+export function lookupCompiledFile(path: string, opts: { cache: boolean }, cache = ModuleCache.fromEnv(), clock: Clock = wallClockNs): FileLookup {
+  const fd = openSync(path, 'r');
+  try {
+    const st = statFd(fd);
+    const size = Number(st.size);
+    const identity = opts.cache && cacheEnabled() ? fileIdentity(st, clock()) : null;
+    const known = identity === null ? null : cache.hashOfFile(identity);
+    if (identity !== null && known !== null) {
+      const w = readWithoutBodies(fd, size);
+      // the identity again: the file must not have changed while it was read
+      if (w !== null && fileIdentity(statFd(fd), clock()) === identity) {
+        const hit = cache.get(w.bytes, known, bodiesFromFile(path, identity, w, known, sha256, clock));
+        if (hit) return { loaded: { compiled: hit, source: 'hit' } };
+      }
+    }
+    // not a regular file (a pipe, /dev/stdin): read to its end, as readFileSync does
+    const bytes = st.isFile() ? new Uint8Array(size) : new Uint8Array(readFileSync(fd));
+    if (st.isFile()) readInto(fd, bytes, 0, size, 0);
+    if (identity === null || isModuleFile(bytes)) return { ...lookupCompiled(bytes, opts, cache), bytes };
+    const hash = sha256([bytes]);
+    // recorded only if the file did not change while it was read
+    const settled = fileIdentity(statFd(fd), clock()) === identity;
+    return { ...lookupHashed(bytes, hash, cache, () => { if (settled) cache.recordFile(identity, hash); }), bytes };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** lookupCompiled, then `compile` on a miss. Also throws CompileError (invalid wasm). */
 export function loadCompiled(bytes: Uint8Array, opts: { cache: boolean }, compile: (bytes: Uint8Array) => CompiledModule, cache = ModuleCache.fromEnv()): Loaded {
   const l = lookupCompiled(bytes, opts, cache);
   return l.loaded ?? l.compiled(compile(bytes));
+}
+
+/** lookupCompiledFile, then `compile` on a miss. */
+export function loadCompiledFile(path: string, opts: { cache: boolean }, compile: (bytes: Uint8Array) => CompiledModule, cache = ModuleCache.fromEnv()): Loaded {
+  const l = lookupCompiledFile(path, opts, cache);
+  return l.loaded ?? l.compiled(compile(l.bytes));
 }

@@ -8,8 +8,10 @@
 // CPU's) is a miss: the module is compiled again and the entry replaced, never executed. The
 // directory is bounded (KWASM_CACHE_MAX_MB, default 1024): after a write the least recently used
 // entries (mtime, refreshed on every hit) go until it fits.
+// Beside the entries, one small `.kwid` file per wasm file read whole: its identity (wasm-file.ts)
+// and module hash, so that a start from an unchanged file neither reads its bodies nor hashes it.
 // Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
-import { lstatSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +21,8 @@ import { hostCpuFeatures } from './features.js';
 import { deserializeCompiledFile, ModuleFileError, serializeCompiled, sha256 } from './serialize.js';
 
 const CACHE_SUFFIX = '.kwsm';
+const FILE_SUFFIX = '.kwid';
+const HASH_BYTES = 32;
 const TMP_SUFFIX = '.tmp';
 /** A temp file older than this was left by a process that died mid-write. */
 const STALE_TMP_MS = 10 * 60_000;
@@ -79,14 +83,17 @@ export class ModuleCache {
     return (this.usable = this.refused === undefined);
   }
 
-  /** The cached code for `wasm`, or null (absent, or present and not loadable: see the header). */
-  get(wasm: Uint8Array, moduleHash: Uint8Array): CompiledModule | null {
+  /**
+   * The cached code for `wasm`, or null (absent, or present and not loadable: see the header).
+   * `beforeBodies`: `wasm` lacks its bodies (wasm-file.ts), this reads them if they are asked for.
+   */
+  get(wasm: Uint8Array, moduleHash: Uint8Array, beforeBodies?: () => void): CompiledModule | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.entryName(moduleHash));
     let compiled: CompiledModule;
     try {
       // the code stays in the file, to be mapped (serialize.ts)
-      compiled = deserializeCompiledFile(path, wasm, moduleHash);
+      compiled = deserializeCompiledFile(path, wasm, moduleHash, beforeBodies);
     } catch (e) {
       // absent or unreadable (fs errors carry a code), or not loadable: a miss
       if (e instanceof ModuleFileError || (e instanceof Error && 'code' in e)) return null;
@@ -102,19 +109,46 @@ export class ModuleCache {
     if (!this.ready()) return;
     const file = serializeCompiled(compiled, false, moduleHash);
     if (file.length > this.maxBytes) return;
-    const name = this.entryName(moduleHash);
-    const tmp = join(this.dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`);
-    try {
-      writeFileSync(tmp, file, { mode: 0o600, flag: 'wx' });
-      renameSync(tmp, join(this.dir, name));
-    } catch {
-      try { unlinkSync(tmp); } catch { /* never created */ }
-      return;
-    }
-    this.evict();
+    if (this.write(this.entryName(moduleHash), file)) this.evict();
   }
 
-  /** Least recently used entries out until the directory fits; stale temp files out. */
+  /** The name of a file identity's record: its sha256, so any identity string makes a plain name. */
+  private fileName(identity: string): string {
+    return Buffer.from(sha256([Buffer.from(identity)])).toString('hex') + FILE_SUFFIX;
+  }
+
+  /** The module hash recorded for a file identity (wasm-file.ts), or null. */
+  hashOfFile(identity: string): Uint8Array | null {
+    if (!this.ready()) return null;
+    const path = join(this.dir, this.fileName(identity));
+    let b: Buffer;
+    try { b = readFileSync(path); } catch { return null; }
+    // the identity is stored too: a record is used only for the identity it was made for
+    if (b.length <= HASH_BYTES || !b.subarray(HASH_BYTES).equals(Buffer.from(identity))) return null;
+    try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
+    return new Uint8Array(b.subarray(0, HASH_BYTES));
+  }
+
+  /** Records that the file with `identity` holds the module with `moduleHash` (best effort). */
+  recordFile(identity: string, moduleHash: Uint8Array): void {
+    if (!this.ready() || moduleHash.length !== HASH_BYTES) return;
+    this.write(this.fileName(identity), Buffer.concat([moduleHash, Buffer.from(identity)]));
+  }
+
+  /** `bytes` as the file `name`, written whole to a temp file then renamed; false if it could not be. */
+  private write(name: string, bytes: Uint8Array): boolean {
+    const tmp = join(this.dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`);
+    try {
+      writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
+      renameSync(tmp, join(this.dir, name));
+      return true;
+    } catch {
+      try { unlinkSync(tmp); } catch { /* never created */ }
+      return false;
+    }
+  }
+
+  /** Least recently used entries (and file records) out until the directory fits; stale temp files out. */
   evict(now = Date.now()): void {
     const entries: { path: string; size: number; mtime: number }[] = [];
     let total = 0;
@@ -128,7 +162,7 @@ export class ModuleCache {
         if (now - st.mtimeMs > STALE_TMP_MS) try { unlinkSync(path); } catch { /* gone */ }
         continue;
       }
-      if (!n.endsWith(CACHE_SUFFIX)) continue;
+      if (!n.endsWith(CACHE_SUFFIX) && !n.endsWith(FILE_SUFFIX)) continue;
       entries.push({ path, size: st.size, mtime: st.mtimeMs });
       total += st.size;
     }

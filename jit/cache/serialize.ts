@@ -8,7 +8,8 @@ import {
   imageLayout, IMAGE_HEADER_SIZE, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout, type CodeImage, type ModuleFileParts,
 } from '../../abi/image.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
-import { decodeModule } from '../frontend/decoder.js';
+import { decodeModule, moduleBytes } from '../frontend/decoder.js';
+import { readInto } from './wasm-file.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 import { nowMs } from '../now.js';
@@ -22,10 +23,11 @@ export function sha256(parts: Uint8Array[]): Uint8Array {
 }
 
 /** `embedWasm: false` for cache entries, whose loader has the module bytes (and their hash). */
-export function serializeCompiled(m: CompiledModule, embedWasm = true, moduleHash = sha256([m.info.bytes])): Uint8Array {
+export function serializeCompiled(m: CompiledModule, embedWasm = true, moduleHash?: Uint8Array): Uint8Array {
+  const wasm = embedWasm || moduleHash === undefined ? moduleBytes(m.info) : null;
   return encodeModuleFile({
-    cpuFeatures: hostCpuFeatures(), compilerId: compilerId(), moduleHash,
-    wasm: embedWasm ? m.info.bytes : null, image: m.image, funcOffsets: m.funcOffsets, codeSize: m.codeSize,
+    cpuFeatures: hostCpuFeatures(), compilerId: compilerId(), moduleHash: moduleHash ?? sha256([wasm as Uint8Array]),
+    wasm: embedWasm ? wasm : null, image: m.image, funcOffsets: m.funcOffsets, codeSize: m.codeSize,
   }, sha256);
 }
 
@@ -46,11 +48,7 @@ const openCodeFiles = new FinalizationRegistry<number>((fd) => { try { closeSync
 
 function readAt(fd: number, at: number, length: number): Uint8Array {
   const out = new Uint8Array(length);
-  for (let done = 0; done < length;) {
-    const n = readSync(fd, out, done, length - done, at + done);
-    if (n === 0) throw new ModuleFileError('file shrank while being read');
-    done += n;
-  }
+  readInto(fd, out, 0, length, at);
   return out;
 }
 
@@ -62,7 +60,7 @@ function readAt(fd: number, at: number, length: number): Uint8Array {
  * The descriptor stays open while the image lives: the mapping is made from the very file
  * whose checksum was checked, whatever is renamed over its name meanwhile.
  */
-export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array): CompiledModule {
+export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array, beforeBodies?: () => void): CompiledModule {
   const t0 = nowMs();
   const fd = openSync(path, 'r');
   let kept = false;
@@ -94,7 +92,7 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
     };
     const funcOffsets = decodeFuncOffsets(readAt(fd, l.offsetsAt, 4 * l.funcCount), l, codeLength);
     const parts: ModuleFileParts = { cpuFeatures: l.cpuFeatures, compilerId: l.compilerId, moduleHash: l.moduleHash, wasm: null, image, funcOffsets, codeSize: l.codeSize };
-    const m = withModule(parts, wasm, t0);
+    const m = withModule(parts, wasm, t0, beforeBodies);
     openCodeFiles.register(image, fd);
     kept = true;
     return m;
@@ -104,14 +102,14 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
 }
 
 /** The decoded file and its wasm module: the ModuleInfo, checked against the code's functions. */
-function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number): CompiledModule {
+function withModule(p: ModuleFileParts, wasm: Uint8Array | undefined, t0: number, beforeBodies?: () => void): CompiledModule {
   const bytes = p.wasm ?? wasm;
   if (bytes === undefined) throw new ModuleFileError('the file does not embed its wasm module and none was given');
   // Sections only, not validated again: the whole module was validated when this code was
   // compiled from it, and the checks above say these are those bytes (the cache: the module hash;
   // a .kwasm: the checksum over its embedded wasm) and this compiler (its id). Bodies are
   // delimited only if someone asks. (A .kwasm forged to pass the checks is machine code anyway.)
-  const info = decodeModule(bytes, { bodies: 'lazy' });
+  const info = decodeModule(bytes, { bodies: 'lazy', beforeBodies });
   const nFuncs = info.funcTypeIndices.length, nDefined = nFuncs - info.numImportedFuncs;
   if (p.funcOffsets.length !== nFuncs || p.image.functions.length !== nDefined) {
     throw new ModuleFileError(`code for ${p.image.functions.length} functions, the module defines ${nDefined}`);

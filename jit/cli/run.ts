@@ -15,7 +15,7 @@ import type { Instance, ImportObject } from '../instance/loader.js';
 import type { Store } from '../instance/store.js';
 import type { ModuleInfo } from '../frontend/types.js';
 import type { Trap } from '../runtime/index.js';
-import { lookupCompiled, type Loaded } from '../cache/load.js';
+import { lookupCompiled, lookupCompiledFile, type Loaded } from '../cache/load.js';
 import { say, wasiFor, addTrappingImports, UnknownImportCalled } from './host.js';
 import { nowMs } from '../now.js';
 
@@ -100,18 +100,19 @@ export async function runCmd(argv: string[]): Promise<number> {
     process.stdout.write(`${RUN_HELP}\n`);
     return 0;
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(o.file);
-  } catch (e) {
-    say(`${o.file}: ${(e as Error).message}`);
-    return EXIT.error;
+  if (o.kernel) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(o.file);
+    } catch (e) {
+      say(`${o.file}: ${(e as Error).message}`);
+      return EXIT.error;
+    }
+    return (await import('./kernel.js')).runKernel(o, bytes);
   }
 
-  if (o.kernel) return (await import('./kernel.js')).runKernel(o, bytes);
-
   const t0 = nowMs();
-  const loaded = await loadOrReport(o, bytes);
+  const loaded = await loadOrReport(o, o.file);
   if (loaded === undefined) return EXIT.error;
   const module: Module = new api.Module(loaded.compiled);
   const t1 = nowMs();
@@ -168,13 +169,15 @@ export async function runCmd(argv: string[]): Promise<number> {
  * The module's code (cache, .kwasm file or compiler: jit/cache/load.ts), or undefined after
  * reporting why not (invalid wasm, a .kwasm this build cannot load).
  */
-export async function loadOrReport(o: RunOptions, bytes: Uint8Array): Promise<Loaded | undefined> {
+export async function loadOrReport(o: RunOptions, from: Uint8Array | string): Promise<Loaded | undefined> {
   try {
-    const l = lookupCompiled(bytes, { cache: o.cache });
+    // a path: an unchanged file the cache knows is not read whole (jit/cache/wasm-file.ts)
+    const l = typeof from === 'string' ? lookupCompiledFile(from, { cache: o.cache }) : { ...lookupCompiled(from, { cache: o.cache }), bytes: from };
     // the compiler (its modules are a good part of a small program's start) only on a miss
-    return l.loaded ?? l.compiled((await import('../compiler/module-compiler.js')).compileModule(bytes));
+    return l.loaded ?? l.compiled((await import('../compiler/module-compiler.js')).compileModule(l.bytes));
   } catch (e) {
     if (e instanceof CompileError) say(`${o.file}: ${e.kind}: ${e.message}`);
+    else if (e instanceof Error && 'code' in e && 'syscall' in e) say(`${o.file}: ${e.message}`);
     else if (e instanceof Error && e.name === 'ModuleFileError') say(`${o.file}: cannot load compiled module: ${e.message}`);
     else throw e;
     return undefined;

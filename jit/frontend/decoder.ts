@@ -37,10 +37,22 @@ export interface DecodeOptions {
    * data section to match the data count. A parallel-compile worker gets only these bytes.
    */
   throughCode?: boolean;
+  /**
+   * With 'lazy': `bytes` lack the bodies (zeros in their place: a module read from its file
+   * without them, jit/cache/wasm-file.ts); this puts them there, or throws, before they are
+   * first delimited. `moduleBytes(info)` is the way to the whole module then.
+   */
+  beforeBodies?: () => void;
 }
 
 export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): ModuleInfo {
-  return new ModuleDecoder(bytes, opts.bodies === 'lazy', opts.throughCode === true).decode();
+  return new ModuleDecoder(bytes, opts.bodies === 'lazy', opts.throughCode === true, opts.beforeBodies).decode();
+}
+
+/** The module's bytes, bodies included: a module decoded with `beforeBodies` gets them now. */
+export function moduleBytes(info: ModuleInfo): Uint8Array {
+  void info.codes;
+  return info.bytes;
 }
 
 class ModuleDecoder {
@@ -50,7 +62,8 @@ class ModuleDecoder {
   private funcTypeList: number[] = [];
   private numDeclaredFuncs: number | null = null;
 
-  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false) {
+  constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false,
+    private readonly beforeBodies?: () => void) {
     this.r = new Reader(bytes);
     this.ir = new InstrReader(this.r);
     this.m = {
@@ -344,12 +357,13 @@ class ModuleDecoder {
       m.codes = readBodies(r, n, m.numImportedFuncs);
       return;
     }
-    const from = r.pos, end = r.end, bytes = this.bytes, numImported = m.numImportedFuncs;
+    const from = r.pos, end = r.end, bytes = this.bytes, numImported = m.numImportedFuncs, before = this.beforeBodies;
     r.pos = end;
     // replaced by the plain array on first access
     Object.defineProperty(m, 'codes', {
       configurable: true, enumerable: true,
       get(): CodeBody[] {
+        before?.();
         const br = new Reader(bytes);
         br.pos = from;
         br.end = end;

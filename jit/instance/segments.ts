@@ -40,7 +40,7 @@ export function tableInit(s: SegmentState, dst: number, src: number, n: number, 
   const items = s.elems[seg] ?? [];
   const table = s.tables[t];
   if (!fits(src, n, items.length) || !fits(dst, n, table.length)) return TABLE_OOB;
-  for (let i = 0; i < n; i++) table.setBits(dst + i, items[src + i]);
+  if (n > 0) table.setBitsFrom(dst, items, src, n);
   return OK;
 }
 
