@@ -1,15 +1,25 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is TypeScript compiled to dist/ and bundled into dist/bundle/ by
-// `npm run build` (jit/cli/bundle.ts says why). A bundle older than the tsc output (a tsc-only
+'use strict';
+// Thin launcher: the CLI is TypeScript compiled to dist/ and bundled by `npm run build` into
+// dist/bundle/cli-main.cjs, which dist/bundle/cli.cjs runs with V8's code cache
+// (jit/cli/bundle.ts, jit/cli/code-cache.ts say why). CommonJS (bin/package.json): Node 20's ES
+// module loader costs a start ~5-10 ms more. A bundle older than the tsc output (a tsc-only
 // rebuild) would be old code: then the tsc output runs instead, slower but current.
-import { statSync } from 'node:fs';
-const bundle = new URL('../dist/bundle/cli.js', import.meta.url);
-const plain = new URL('../dist/jit/cli.js', import.meta.url);
-const b = statSync(bundle, { throwIfNoEntry: false });
+const { statSync } = require('node:fs');
+const { join } = require('node:path');
+const dist = join(__dirname, '..', 'dist');
+const launcher = join(dist, 'bundle', 'cli.cjs');
+const plain = join(dist, 'jit', 'cli.js');
+const b = statSync(launcher, { throwIfNoEntry: false });
 const p = statSync(plain, { throwIfNoEntry: false });
+const argv = process.argv.slice(2);
 if (p === undefined && b === undefined) {
   console.error('kwasm-jit: not built yet; run `npm run build` (or `npm run setup`) first');
-  process.exit(2);
+  process.exitCode = 2;
+} else if (b !== undefined && (p === undefined || b.mtimeMs >= p.mtimeMs)) {
+  // the rule of jit/cli/bundle.ts bundleIsFresh (tsc rewrites every output file on each run)
+  require(launcher).runBundle(join(dist, 'bundle', 'cli-main.cjs'), argv);
+} else {
+  // a rejection stays unhandled: Node prints it and exits 1 (as the bundle's runBundle)
+  import(require('node:url').pathToFileURL(plain).href).then((cli) => cli.main(argv)).then((status) => { process.exitCode = status; });
 }
-// the rule of jit/cli/bundle.ts bundleIsFresh (tsc rewrites every output file on each run)
-await import((b !== undefined && (p === undefined || b.mtimeMs >= p.mtimeMs) ? bundle : plain).href);

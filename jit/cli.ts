@@ -87,7 +87,11 @@ function help(): void {
   console.log(`  help [COMMAND], -h, --help\n      this text, or COMMAND's own (the same as kwasm-jit COMMAND --help)`);
 }
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the command line `argv` (without node and the script); returns the exit status. The caller
+ * sets it: bin/kwasm-jit.js, through the bundle (code-cache.ts) or this tsc output.
+ */
+export async function main(argv: string[]): Promise<number> {
   let [name, ...rest] = argv;
   // `help CMD` is `CMD --help`: each subcommand owns its help text (loaded with the command).
   if (name === 'help' && rest.length === 1) [name, rest] = [rest[0], ['--help']];
@@ -102,5 +106,3 @@ async function main(argv: string[]): Promise<number> {
   }
   return cmd.run(rest);
 }
-
-process.exitCode = await main(process.argv.slice(2));

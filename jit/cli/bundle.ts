@@ -1,16 +1,22 @@
 // Build step: the CLI and the embedding API as bundles (dist/bundle/): bin/kwasm-jit.js runs
-// cli.js, the package entry (package.json "exports") is index.js.
+// cli.cjs, which runs cli-main.cjs (the CLI) with V8's code cache (code-cache.ts); the package
+// entry (package.json "exports") is index.js.
 //
 // Why: Node 20 resolves, reads and compiles every ES module separately; the ~75 modules of a
 // `run` from the cache cost ~40-50 ms of CPU per start that one bundle does not (esbuild,
-// a dev dependency; bench/results/startup.md). `--splitting` keeps each dynamic import() a chunk
-// of its own, so a start from the cache still never loads the compiler (a miss imports its
-// chunk), the validator, the kernel path or the disassembler. The bundle also replaces a few
-// modules by the values they compute, computed here once instead of at every start (PREBUILT).
+// a dev dependency; bench/results/startup.md). The CLI is one CommonJS file: Node 20's ES module
+// loader costs ~25 ms more for the same code (16 files), and a CommonJS script can be compiled
+// with a code cache (made here: code-cache-train.ts). Its dynamic import()s become lazily
+// evaluated modules of the same file (esbuild's `__esm` wrappers), so a start from the cache
+// still evaluates no compiler, validator, kernel path or disassembler (tests/cli/startup-imports
+// .test.ts). The API stays an ES module with `--splitting` chunks (its importers are ES modules).
+// The bundle also replaces a few modules by the values they compute, computed here once instead
+// of at every start (PREBUILT).
 //
 // The bundle is flat: entries and chunks in one directory. A worker script referenced as
 // `new URL('./x.js', import.meta.url)` is a sibling of its referrer in the tsc output and is an
-// entry point here (WORKERS), so the same reference finds it beside any chunk.
+// entry point here (WORKERS), so the same reference finds it beside any chunk (in the CommonJS
+// files import.meta.url is their own file's URL: IMPORT_META_URL).
 //
 // `npm run build` is `tsc -p . && node dist/jit/cli/bundle.js`. A tsc-only rebuild leaves the
 // bundle older than dist/jit/cli.js: the launcher then runs the tsc output instead (never old
@@ -21,19 +27,27 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, OutputFile, Plugin } from 'esbuild';
+import { CODE_CACHE_SUFFIX } from './code-cache.js';
+import { trainCodeCache } from './code-cache-train.js';
 
 /** dist/ of this build (this file is dist/jit/cli/bundle.js). */
 export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The API, an ES module with its chunks. */
+const API = { name: 'index', path: 'jit/index.js', chunks: 'api-[name]-[hash]' };
+
 /**
- * Bundled with their chunks, each in a build of its own (one build for both would cut each into
- * more, smaller chunks: more modules to load per start); the API's chunks are named apart
- * (the API imports the compiler statically, so its chunks differ from the CLI's).
+ * The CommonJS files, by output name (.cjs): the CLI, and the launcher that runs it with its code
+ * cache (written last: its mtime is what bundleIsFresh compares).
  */
-const BUNDLES = [
-  { name: 'cli', path: 'jit/cli.js', chunks: 'cli-[name]-[hash]' },
-  { name: 'index', path: 'jit/index.js', chunks: 'api-[name]-[hash]' },
-];
+const CLI_MAIN = { name: 'cli-main', path: 'jit/cli.js' };
+const CLI_LAUNCHER = { name: 'cli', path: 'jit/cli/code-cache.js' };
+
+/** `import.meta.url` in a CommonJS file: its own URL (a banner defines it, `define` substitutes it). */
+const IMPORT_META_URL = '__kwasm_import_meta_url';
+
+/** The program the build runs to make the CLI's code cache (what a warm `run` executes). */
+const TRAINING_WASM = join('..', 'examples', 'hello.wasm');
 
 /** The worker scripts (see above), by output name; paths relative to dist/. */
 const WORKERS = {
@@ -44,17 +58,26 @@ const WORKERS = {
 /**
  * Modules (paths relative to dist/) the bundle replaces by a module exporting what they would
  * compute, computed now from this same build: the compiler id (reading and hashing ~60 files) and
- * the runtime's .so (assembling it, which also loads the assembler). The replacement must export
- * every name the bundle imports from the module (esbuild fails the build otherwise).
+ * the runtime's .so (assembling it, which also loads the assembler; written beside the bundle,
+ * where native.ts dlopens it without a temp copy). The replacement must export every name the
+ * bundle imports from the module (esbuild fails the build otherwise); `files` are written into
+ * the bundle's directory with it.
  */
-const PREBUILT: Record<string, () => Promise<string>> = {
+interface Prebuilt { source: string; files?: { name: string; bytes: Uint8Array }[] }
+const PREBUILT: Record<string, () => Promise<Prebuilt>> = {
   'jit/cache/compiler-id.js': async () => {
     const hex = Buffer.from((await import('../cache/compiler-id.js')).compilerId()).toString('hex');
-    return `const id = new Uint8Array(Buffer.from(${JSON.stringify(hex)}, 'hex'));\nexport function compilerId() { return id; }\n`;
+    return { source: `const id = new Uint8Array(Buffer.from(${JSON.stringify(hex)}, 'hex'));\nexport function compilerId() { return id; }\n` };
   },
   'jit/runtime/runtime-object.js': async () => {
-    const b64 = Buffer.from((await import('../runtime/runtime-object.js')).buildRuntimeObject()).toString('base64');
-    return `export function runtimeObject() { return Buffer.from(${JSON.stringify(b64)}, 'base64'); }\n`;
+    const { buildRuntimeObject } = await import('../runtime/runtime-object.js');
+    const { SONAME } = await import('../runtime/so-layout.js');
+    return {
+      source: `import { readFileSync } from 'node:fs';\nimport { fileURLToPath } from 'node:url';\n` +
+        `const file = fileURLToPath(new URL(${JSON.stringify(`./${SONAME}`)}, import.meta.url));\n` +
+        'export function runtimeObjectFile() { return file; }\nexport function runtimeObject() { return readFileSync(file); }\n',
+      files: [{ name: SONAME, bytes: buildRuntimeObject() }],
+    };
   },
 };
 
@@ -80,20 +103,20 @@ export function bundleDir(dist = DIST): string {
  * on each run, so dist/jit/cli.js stands for all of them (bin/kwasm-jit.js applies the same rule).
  */
 export function bundleIsFresh(dist = DIST): boolean {
-  const b = statSync(join(bundleDir(dist), 'cli.js'), { throwIfNoEntry: false });
+  const b = statSync(join(bundleDir(dist), `${CLI_LAUNCHER.name}.cjs`), { throwIfNoEntry: false });
   const t = statSync(join(dist, 'jit', 'cli.js'), { throwIfNoEntry: false });
   return b !== undefined && t !== undefined && b.mtimeMs >= t.mtimeMs;
 }
 
 /**
- * Bundles dist/'s CLI into dist/bundle/. Each file is written to a temp name and renamed, chunks
- * before entries and cli.js last, then files of older bundles are removed: a CLI starting
- * meanwhile sees either the stale bundle (and so runs the tsc output, see bundleIsFresh) or whole
- * new files.
+ * Bundles dist/'s CLI and API into dist/bundle/. Each file is written to a temp name and renamed,
+ * the launcher cli.cjs last, then files of older bundles are removed: a CLI starting meanwhile
+ * sees either the stale bundle (and so runs the tsc output, see bundleIsFresh) or whole new files.
  */
 export async function buildBundle(dist = DIST): Promise<string[]> {
   const { build } = await import('esbuild');
-  const sources = new Map(await Promise.all(Object.entries(PREBUILT).map(async ([rel, make]) => [rel, await make()] as const)));
+  const prebuilt = new Map(await Promise.all(Object.entries(PREBUILT).map(async ([rel, make]) => [rel, await make()] as const)));
+  const sources = new Map([...prebuilt].map(([rel, p]) => [rel, p.source]));
   const out = bundleDir(dist);
   const common: BuildOptions & { write: false } = {
     outdir: out,
@@ -113,26 +136,40 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     minifySyntax: true,
     sourcemap: 'linked',
   };
-  // the CLI and the API with their chunks; each worker a file of its own (sharing chunks with the
-  // CLI would cut the CLI's own code into more, smaller chunks too)
+  const cjs: BuildOptions & { write: false } = {
+    ...common,
+    format: 'cjs',
+    define: { 'import.meta.url': IMPORT_META_URL },
+    banner: { js: `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;` },
+  };
+  // the API with its chunks; the CLI and its launcher; each worker a file of its own (sharing
+  // chunks with the API would cut its code into more, smaller chunks too)
   const results = await Promise.all([
-    ...BUNDLES.map((b) => build({ ...common, entryPoints: { [b.name]: join(dist, b.path) }, splitting: true, chunkNames: b.chunks })),
+    build({ ...common, entryPoints: { [API.name]: join(dist, API.path) }, splitting: true, chunkNames: API.chunks }),
+    ...[CLI_MAIN, CLI_LAUNCHER].map((b) => build({ ...cjs, entryPoints: { [b.name]: join(dist, b.path) }, outExtension: { '.js': '.cjs' } })),
     ...Object.entries(WORKERS).map(([name, path]) => build({ ...common, entryPoints: { [name]: join(dist, path) } })),
   ]);
-  const outputs: OutputFile[] = results.flatMap((x) => x.outputFiles);
+  const outputs: { path: string; contents: Uint8Array }[] = [
+    ...results.flatMap((x): OutputFile[] => x.outputFiles),
+    ...[...prebuilt.values()].flatMap((p) => (p.files ?? []).map((f) => ({ path: join(out, f.name), contents: f.bytes }))),
+  ];
   mkdirSync(out, { recursive: true });
-  // chunks, then the entries, then cli.js: its mtime is what bundleIsFresh compares
-  const entries = [...BUNDLES.map((b) => b.name), ...Object.keys(WORKERS)].map((e) => join(out, `${e}.js`));
-  const rank = (p: string): number => (p === join(out, 'cli.js') ? 2 : entries.includes(p) ? 1 : 0);
-  const files = outputs.sort((a, b) => rank(a.path) - rank(b.path));
-  for (const f of files) {
+  const launcher = join(out, `${CLI_LAUNCHER.name}.cjs`);
+  const write = (f: { path: string; contents: Uint8Array }): void => {
     const tmp = `${f.path}.${process.pid}.tmp`;
     writeFileSync(tmp, f.contents);
     renameSync(tmp, f.path);
-  }
-  const keep = new Set(files.map((f) => f.path));
+  };
+  // everything but the launcher, then the code cache of the CLI just written, then the launcher
+  for (const f of outputs) if (f.path !== launcher) write(f);
+  const main = join(out, `${CLI_MAIN.name}.cjs`);
+  const failed = trainCodeCache(main, join(dist, TRAINING_WASM));
+  if (failed !== undefined) process.stderr.write(`bundle: no code cache for ${main} (the CLI works, slower to start): ${failed}\n`);
+  for (const f of outputs) if (f.path === launcher) write(f);
+  const files = [...outputs.map((f) => f.path), ...(failed === undefined ? [main + CODE_CACHE_SUFFIX] : [])];
+  const keep = new Set(files);
   for (const name of readdirSync(out)) if (!keep.has(join(out, name))) rmSync(join(out, name), { force: true });
-  return files.map((f) => f.path);
+  return files;
 }
 
 /** Rebuilds the bundle if a tsc-only build left it stale (the CLI tests: they must run it). */

@@ -1,12 +1,13 @@
-// Loads the runtime's native object: builds the .so (trampolines + signal handler), writes it to a
-// private temp file, dlopen()s it through ffi-rs, reads the routine addresses with one kwasm_info
-// call, and installs the signal handler on an alternate signal stack. Done once per process.
+// Loads the runtime's native object: dlopen()s the .so (trampolines + signal handler) through
+// ffi-rs, from the bundle's directory (written by the build) or else from a private temp copy,
+// reads the routine addresses with one kwasm_info call, and installs the signal handler on an
+// alternate signal stack. Done once per process.
 import { open, define, DataType } from './ffi.js';
 import { mkdtempSync, writeFileSync, unlinkSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { SO_DATA, SONAME, INFO_FIELDS, INFO_TRAP_STUBS, INFO_SIZE, MAX_RANGES, type InfoField } from './so-layout.js';
-import { runtimeObject } from './runtime-object.js';
+import { runtimeObject, runtimeObjectFile } from './runtime-object.js';
 import { mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
 import { TRAP_SIGNALS, TRAP_STUB_COUNT } from '../../abi/traps.js';
 
@@ -26,21 +27,8 @@ let loaded: Native | undefined;
 
 export function native(): Native {
   if (loaded) return loaded;
-  // A private directory; KWASM_RUNTIME_DIR overrides the parent when the temp dir is mounted noexec
-  // (dlopen must map the text executable).
-  const dir = mkdtempSync(join(process.env['KWASM_RUNTIME_DIR'] ?? tmpdir(), 'kwasm-rt-'));
-  const path = join(dir, SONAME);
-  try {
-    writeFileSync(path, runtimeObject(), { mode: 0o600 });
-    open({ library: LIB, path });
-  } catch (e) {
-    throw new Error(`cannot load the runtime object from ${dir} (noexec mount? set KWASM_RUNTIME_DIR): ${(e as Error).message}`);
-  } finally {
-    // the mapping outlives the file; one unlink and one rmdir (a recursive rmSync loads Node's
-    // rimraf module, ~1-2 ms of every start)
-    try { unlinkSync(path); } catch { /* not written */ }
-    rmdirSync(dir);
-  }
+  const shipped = runtimeObjectFile();
+  if (shipped === undefined || !openShipped(shipped)) openTempCopy();
   const fns = define({
     kwasm_enter: { library: LIB, retType: DataType.I32, paramsType: [DataType.BigInt] },
     kwasm_resume: { library: LIB, retType: DataType.I32, paramsType: [DataType.BigInt] },
@@ -61,6 +49,34 @@ export function native(): Native {
   };
   installSignalHandlers(loaded, scratchAddr, scratch);
   return loaded;
+}
+
+/** The bundle's .so where it lies (no copy); false if it cannot be mapped there (a noexec mount). */
+function openShipped(path: string): boolean {
+  try {
+    open({ library: LIB, path });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The .so written to a private temp file, dlopened, and removed (the mapping outlives it). */
+function openTempCopy(): void {
+  // A private directory; KWASM_RUNTIME_DIR overrides the parent when the temp dir is mounted noexec
+  // (dlopen must map the text executable).
+  const dir = mkdtempSync(join(process.env['KWASM_RUNTIME_DIR'] ?? tmpdir(), 'kwasm-rt-'));
+  const path = join(dir, SONAME);
+  try {
+    writeFileSync(path, runtimeObject(), { mode: 0o600 });
+    open({ library: LIB, path });
+  } catch (e) {
+    throw new Error(`cannot load the runtime object from ${dir} (noexec mount? set KWASM_RUNTIME_DIR): ${(e as Error).message}`);
+  } finally {
+    // one unlink and one rmdir (a recursive rmSync loads Node's rimraf module, ~1-2 ms of every start)
+    try { unlinkSync(path); } catch { /* not written */ }
+    rmdirSync(dir);
+  }
 }
 
 const ALTSTACK_SIZE = 64 * 1024;

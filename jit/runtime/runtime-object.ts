@@ -1,7 +1,7 @@
 // The runtime's native object (a tiny .so: trampolines + signal handler), assembled with
-// backend-x64 here. The CLI bundle replaces this module by the bytes assembled at build time
-// (jit/cli/bundle.ts PREBUILT), so a start of the CLI neither assembles them nor loads the
-// assembler; the tsc output (tests, the embedding API) assembles them once per process.
+// backend-x64 here. The bundles replace this module by one that names the .so the build wrote
+// beside them (jit/cli/bundle.ts PREBUILT), so a start of the CLI neither assembles it nor loads
+// the assembler nor writes a temp copy; the tsc output (tests) assembles it once per process.
 import { buildTrampolines } from './trampolines.js';
 import { writeSharedObject } from './elf-so.js';
 import { SO_DATA, SONAME } from './so-layout.js';
@@ -12,7 +12,12 @@ export function buildRuntimeObject(): Uint8Array {
   return writeSharedObject({ soname: SONAME, text: t.text, data: new Uint8Array(SO_DATA.size), symbols: t.symbols, dataRefs: t.dataRefs }).bytes;
 }
 
-/** What native.ts dlopens (the bundle's replacement of this module has the same export). */
+/** What native.ts dlopens (the bundle's replacement of this module has the same exports). */
 export function runtimeObject(): Uint8Array {
   return buildRuntimeObject();
+}
+
+/** A file holding runtimeObject()'s bytes that native.ts may dlopen as it is: the bundle's; none here. */
+export function runtimeObjectFile(): string | undefined {
+  return undefined;
 }

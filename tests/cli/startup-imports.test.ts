@@ -4,7 +4,10 @@
 // JS and wasm for `compile --disasm` and the tests.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import { tmpdir } from 'node:os';
 import '../fresh-bundle.js'; // the bundle below is the current build's
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,28 +65,61 @@ test('the graph walk sees capstone where it is imported (compile --disasm\'s mod
   assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
 });
 
-/** The source files esbuild put into `files`, from their source maps (paths of the .ts, through tsc's maps). */
-function bundledSources(files: Iterable<string>): string[] {
-  return [...files].flatMap((f) => (JSON.parse(readFileSync(`${f}.map`, 'utf8')) as { sources: string[] }).sources);
+/**
+ * The TypeScript sources whose functions ran in a child that called the CLI bundle's main with
+ * `args` (V8's --log-function-events: each function's first execution, as a range of the script;
+ * mapped through the bundle's source map, chained to the .ts). The bundle is one file, so what a
+ * start evaluates is what ran, not what the file holds.
+ */
+function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; required: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-'));
+  try {
+    const bundle = join(dist, 'bundle', 'cli-main.cjs'), log = join(dir, 'v8.log'), loaded = join(dir, 'required.json');
+    // and the files required (the bundle's require shares require.cache: ffi-rs, capstone, ...)
+    const script = `require(${JSON.stringify(bundle)}).main(${JSON.stringify(args)}).then((s) => { process.exitCode = s; });` +
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`;
+    const r = spawnSync(process.execPath, ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', '-e', script], { env, encoding: 'utf8' });
+    assert.ok(r.status !== null && r.status < 64, `${args.join(' ')}: ${r.status} ${r.stderr}`);
+    const lines = readFileSync(log, 'utf8').split('\n').map((l) => l.split(','));
+    const id = lines.find((l) => l[0] === 'script-details' && l[2] === bundle)?.[1];
+    assert.ok(id !== undefined, 'the bundle\'s script in the log');
+    const text = readFileSync(bundle, 'utf8');
+    const lineStarts = [0];
+    for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lineStarts.push(k + 1);
+    const map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as SourceMapPayload);
+    const sources = new Set<string>();
+    for (const l of lines) {
+      if (l[0] !== 'function' || l[1] !== 'first-execution' || l[2] !== id) continue;
+      const pos = Number(l[3]);
+      let line = lineStarts.length - 1;
+      while (lineStarts[line] > pos) line--;
+      const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string };
+      if (e.originalSource !== undefined) sources.add(e.originalSource);
+    }
+    return { sources, required: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-test('the bundle keeps it so: a start from the cache loads no compiler, validator, backtrace printer, disassembler or assembler (the runtime .so is prebuilt)', () => {
-  const dir = join(dist, 'bundle');
-  const names = readdirSync(dir);
-  // cli.js and the chunk of its dynamic import of run (named after the module)
-  const entries = ['cli.js', names.find((n) => /^cli-run-\w+\.js$/.test(n))];
-  for (const entry of entries) {
-    assert.ok(entry !== undefined, `bundle chunks: ${names.join(' ')}`);
-    const g = staticGraph(join(dir, entry));
-    const sources = bundledSources(g.files);
-    assert.ok(sources.length > 0, `${entry}: sources found`);
-    const heavy = sources.filter((s) => /compiler\/(module-compiler|function-compiler|masm)\.ts$|frontend\/validator\.ts$|cli\/backtrace\.ts$|disasm\.ts$|backend-x64\/assembler\.ts$|runtime\/trampolines\.ts$/.test(s));
-    assert.equal(heavy, [], `${entry} statically loads ${heavy.join(', ')}`);
-    assert.not.ok(g.packages.has('capstone-wasm') || g.packages.has('keystone-wasm'), `${entry} reaches capstone/keystone`);
+const HEAVY = /compiler\/(module-compiler|function-compiler|masm)\.ts$|frontend\/validator\.ts$|cli\/backtrace\.ts$|disasm\.ts$|backend-x64\/assembler\.ts$|runtime\/trampolines\.ts$/;
+
+test('the bundle keeps it so: a run from the cache runs no compiler, validator, backtrace printer, disassembler or assembler code and requires neither capstone nor keystone (the runtime .so is prebuilt)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-cache-'));
+  try {
+    const env = { ...process.env, XDG_CACHE_HOME: home };
+    const hello = join(dist, '..', 'examples', 'hello.wasm');
+    const miss = sourcesRun(['run', hello], env).sources;
+    // the walk sees the compiler where a miss runs it
+    assert.ok([...miss].some((s) => s.endsWith('compiler/function-compiler.ts')), `a miss: ${[...miss].join(' ')}`);
+    const { sources: hit, required } = sourcesRun(['run', hello], env);
+    assert.ok([...hit].some((s) => s.endsWith('cli/run.ts')) && [...hit].some((s) => s.endsWith('cache/load.ts')), `a hit: ${[...hit].join(' ')}`);
+    assert.equal([...hit].filter((s) => HEAVY.test(s)), [], 'a hit runs');
+    assert.ok(required.some((f) => f.includes('ffi-rs')), `required: ${required.join(' ')}`);
+    assert.equal(required.filter((f) => /capstone|keystone/.test(f)), [], 'a hit requires');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
-  // and the walk does see the compiler where a miss imports it
-  const mc = names.find((n) => /^cli-module-compiler-\w+\.js$/.test(n));
-  assert.ok(mc !== undefined && bundledSources(staticGraph(join(dir, mc)).files).some((s) => s.endsWith('compiler/function-compiler.ts')));
 });
 
 test.run();

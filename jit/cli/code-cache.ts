@@ -1,0 +1,68 @@
+// Runs the CLI bundle (dist/bundle/cli-main.cjs, one CommonJS file: jit/cli/bundle.ts) with V8's
+// code cache, so a start deserializes the bytecode of the functions a `run` executes instead of
+// parsing and compiling them (bench/results/startup.md: hello warm ~200 -> ~160 ms CPU, with the
+// CommonJS bundle). bin/kwasm-jit.js calls runBundle through dist/bundle/cli.cjs (this module,
+// bundled). Node 20 has no module compile cache (`module.enableCompileCache` is Node >= 22), and a
+// user-land startup snapshot costs more than it saves (~30 ms of fixed cost: startup.md).
+//
+// The cache is made by `npm run build` (trainCodeCache: a child process runs the bundle on
+// examples/hello.wasm from a warm compiled-code cache and writes what V8 compiled) and lives beside
+// the bundle, as trusted as the bundle itself (code-cache-train.ts). Its file starts with the
+// sha256 of the source it was made from and of the data: V8's own check of cached data is only
+// the source's length, V8's version and its flags (a release V8 checksums nothing: a damaged byte
+// would run), so a rebuilt bundle of the same length would otherwise run the old bytecode. A
+// cache that does not match (another bundle, a damaged file, another Node, other V8 flags) is not
+// used: the bundle is compiled from source as any script, slower but the same code.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+/** The cache of `file` is `file` + this. */
+export const CODE_CACHE_SUFFIX = '.v8cache';
+export const HASH_BYTES = 32;
+
+/** What the CLI bundle exports (jit/cli.ts). */
+export interface CliModule { main(argv: string[]): Promise<number> }
+type Wrapper = (exports: object, require: NodeRequire, module: { exports: object }, filename: string, dirname: string) => void;
+
+/** absent: no cache file; mismatch: not made from this source or damaged; rejected: by V8 (its version, flags). */
+export type CodeCacheUse = 'used' | 'absent' | 'mismatch' | 'rejected';
+
+/** The cache file's header: what it was made from and what it holds. */
+export function codeCacheHash(source: Buffer, data: Uint8Array): Buffer {
+  return createHash('sha256').update(source).update(data).digest();
+}
+
+/**
+ * Evaluates the CommonJS file `file` as Node's loader would (the same wrapper arguments), compiled
+ * with its code cache when that was made from this very source; returns its exports, the script
+ * (for createCachedData) and what became of the cache.
+ */
+export function loadWithCodeCache(file: string): { exports: object; script: Script; use: CodeCacheUse } {
+  const bytes = readFileSync(file);
+  let cache: Buffer | undefined;
+  try { cache = readFileSync(file + CODE_CACHE_SUFFIX); } catch { cache = undefined; }
+  let use: CodeCacheUse = cache === undefined ? 'absent' : 'used';
+  if (cache !== undefined && (cache.length <= HASH_BYTES || !cache.subarray(0, HASH_BYTES).equals(codeCacheHash(bytes, cache.subarray(HASH_BYTES))))) {
+    use = 'mismatch';
+    cache = undefined;
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`, {
+    filename: file,
+    cachedData: cache?.subarray(HASH_BYTES),
+  });
+  if (script.cachedDataRejected === true) use = 'rejected';
+  const module = { exports: {} };
+  (script.runInThisContext() as Wrapper).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  return { exports: module.exports, script, use };
+}
+
+/** bin/kwasm-jit.js: the CLI from the bundle `file`; its exit status becomes the process's. */
+export function runBundle(file: string, argv: string[]): void {
+  // `node --enable-source-maps`: Node's own loader, which maps stack traces (a vm.Script's are not)
+  const cli = (process.sourceMapsEnabled ? createRequire(file)(file) : loadWithCodeCache(file).exports) as CliModule;
+  // a rejection stays unhandled: Node prints it and exits 1, as for the ES module's top-level await
+  void cli.main(argv).then((status) => { process.exitCode = status; });
+}

@@ -1,0 +1,82 @@
+// The CLI bundle's V8 code cache (jit/cli/code-cache.ts): used when made from the very source,
+// never when the source changed (even to one of the same length, which V8 alone would accept).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import '../fresh-bundle.js';
+import { bundleDir } from '../../jit/cli/bundle.js';
+import { CODE_CACHE_SUFFIX, HASH_BYTES, loadWithCodeCache } from '../../jit/cli/code-cache.js';
+import { writeCodeCache } from '../../jit/cli/code-cache-train.js';
+
+const inTemp = (body: (dir: string) => void): void => {
+  const dir = mkdtempSync(join(tmpdir(), 'kwasm-code-cache-test-'));
+  try { body(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+};
+
+test('the build made a code cache for the CLI bundle and a start without V8 flags uses it', () => {
+  const launcher = join(bundleDir(), 'cli.cjs'), main = join(bundleDir(), 'cli-main.cjs');
+  const script = `console.log(require(${JSON.stringify(launcher)}).loadWithCodeCache(${JSON.stringify(main)}).use)`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.is(r.stdout.trim(), 'used', r.stderr);
+  // other V8 flags: V8 refuses the data, the bundle still loads
+  const s = spawnSync(process.execPath, ['--no-opt', '-e', script], { encoding: 'utf8' });
+  assert.is(s.stdout.trim(), 'rejected', s.stderr);
+});
+
+test('node --enable-source-maps: the launcher loads the bundle through Node\'s loader, so stack traces name the TypeScript', () => {
+  const launcher = join(bundleDir(), 'cli.cjs'), main = join(bundleDir(), 'cli-main.cjs');
+  // main(undefined) throws inside the bundle (argv is not iterable): an unhandled rejection with its stack
+  const script = `require(${JSON.stringify(launcher)}).runBundle(${JSON.stringify(main)}, undefined)`;
+  const mapped = spawnSync(process.execPath, ['--enable-source-maps', '-e', script], { encoding: 'utf8' });
+  assert.match(mapped.stderr, /at Object\.main \(\S*jit[/\\]cli\.ts:\d+:\d+\)/);
+  const plain = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.match(plain.stderr, /at Object\.main \(\S*cli-main\.cjs:\d+:\d+\)/);
+});
+
+test('a cache made from another source of the same length is not used: the new source runs', () => {
+  inTemp((dir) => {
+    const file = join(dir, 'm.cjs');
+    const v1 = 'exports.f = function () { return "one"; }; exports.v = exports.f();';
+    const v2 = v1.replace('"one"', '"two"');
+    assert.is(v2.length, v1.length);
+    writeFileSync(file, v1);
+    const first = loadWithCodeCache(file);
+    assert.is(first.use, 'absent');
+    assert.is((first.exports as { v: string }).v, 'one');
+    writeCodeCache(file, first.script);
+    assert.is(loadWithCodeCache(file).use, 'used');
+    // V8's own check (length, version, flags) takes the old data for the new source: the hash is what refuses it
+    const data = readFileSync(file + CODE_CACHE_SUFFIX).subarray(HASH_BYTES);
+    const wrap = (src: string): string => `(function (exports, require, module, __filename, __dirname) {${src}\n})`;
+    assert.is(new Script(wrap(v2), { filename: file, cachedData: data }).cachedDataRejected, false, 'V8 accepts it');
+    writeFileSync(file, v2);
+    const second = loadWithCodeCache(file);
+    assert.is(second.use, 'mismatch');
+    assert.is((second.exports as { v: string }).v, 'two');
+  });
+});
+
+test('a damaged or truncated cache is not used (a release V8 would run damaged bytecode): the source runs', () => {
+  inTemp((dir) => {
+    const file = join(dir, 'm.cjs');
+    writeFileSync(file, 'exports.v = 42;');
+    writeCodeCache(file, loadWithCodeCache(file).script);
+    const good = readFileSync(file + CODE_CACHE_SUFFIX);
+    const damaged = Buffer.from(good);
+    damaged[damaged.length - 1] ^= 1;
+    writeFileSync(file + CODE_CACHE_SUFFIX, damaged);
+    const r = loadWithCodeCache(file);
+    assert.is(r.use, 'mismatch');
+    assert.is((r.exports as { v: number }).v, 42);
+    writeFileSync(file + CODE_CACHE_SUFFIX, good.subarray(0, 10));
+    assert.is(loadWithCodeCache(file).use, 'mismatch');
+    writeFileSync(file + CODE_CACHE_SUFFIX, good);
+    assert.is(loadWithCodeCache(file).use, 'used');
+  });
+});
+
+test.run();
