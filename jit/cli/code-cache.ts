@@ -64,5 +64,14 @@ export function runBundle(file: string, argv: string[]): void {
   // `node --enable-source-maps`: Node's own loader, which maps stack traces (a vm.Script's are not)
   const cli = (process.sourceMapsEnabled ? createRequire(file)(file) : loadWithCodeCache(file).exports) as CliModule;
   // a rejection stays unhandled: Node prints it and exits 1, as for the ES module's top-level await
-  void cli.main(argv).then((status) => { process.exitCode = status; });
+  let settled = false;
+  void cli.main(argv).then((status) => { settled = true; process.exitCode = status; });
+  // the event loop ran dry with main() still pending (a bug: nothing left could finish it): not a
+  // success. 13 is what Node gives an ES module's unsettled top-level await. ('beforeExit' comes
+  // only then, never after an explicit process.exit.)
+  process.once('beforeExit', () => {
+    if (settled) return;
+    process.stderr.write('kwasm-jit: internal error: the command never finished\n');
+    process.exitCode = 13;
+  });
 }

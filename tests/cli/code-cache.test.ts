@@ -79,4 +79,19 @@ test('a damaged or truncated cache is not used (a release V8 would run damaged b
   });
 });
 
+test('a command that never finishes (the event loop ran dry) exits 13 with a message, not 0', () => {
+  inTemp((dir) => {
+    const launcher = join(bundleDir(), 'cli.cjs');
+    const fake = join(dir, 'never.cjs');
+    writeFileSync(fake, 'exports.main = () => new Promise(() => {});\n');
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(launcher)}).runBundle(${JSON.stringify(fake)}, [])`], { encoding: 'utf8' });
+    assert.is(r.status, 13, r.stderr);
+    assert.match(r.stderr, 'never finished');
+    writeFileSync(fake, 'exports.main = async () => 3;\n');
+    const ok = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(launcher)}).runBundle(${JSON.stringify(fake)}, [])`], { encoding: 'utf8' });
+    assert.is(ok.status, 3, ok.stderr);
+    assert.is(ok.stderr, '');
+  });
+});
+
 test.run();
