@@ -1,6 +1,7 @@
 // args, environ, random, proc_exit, proc_raise, sched_yield.
 
-import { randomFillSync } from 'node:crypto';
+// node:crypto only when a program asks for random bytes (jit/digest.ts: loading it costs a start ~4 ms)
+import { randomFill } from '../digest.js';
 import type { CallContext } from './context.js';
 import { Errno } from './errno.js';
 
@@ -48,7 +49,7 @@ export function environ_sizes_get(ctx: CallContext, countPtr: number, sizePtr: n
 }
 
 export function random_get(ctx: CallContext, buf: number, len: number): number {
-  randomFillSync(ctx.mem.slice(buf, len));
+  randomFill(ctx.mem.slice(buf, len));
   return Errno.SUCCESS;
 }
 
