@@ -125,7 +125,8 @@ export function decodeImageTables(tables: Uint8Array, l: ImageLayout): Pick<Code
 //  16  u32 wasmSize         20 u32 imageSize       24 u32 funcCount    28 u32 codeSize
 //  32  u8[32] compilerId (hash of the compiler that produced the code)
 //  64  u8[32] moduleHash (sha256 of the wasm bytes)
-//  96  u8[32] checksum: sha256 of bytes [0, 96) and of everything after the header
+//  96  u32 checksum: CRC-32 (zlib's) of bytes [0, 96) and of everything after the header
+// 100  u8[28] reserved, zero
 // 128  wasm bytes when embedded, padded to 8; zeros up to the encoded image (encodeImage), placed
 //      so that its code starts on a 4 KiB boundary, the code padded with int3 to whole pages (a
 //      cache hit maps these pages instead of reading and copying them); the image padded to 8;
@@ -136,7 +137,9 @@ export function decodeImageTables(tables: Uint8Array, l: ImageLayout): Pick<Code
 //
 // The checksum catches truncation and corruption; compilerId, cpuFeatures and the version catch
 // an entry from another build or machine. None of this makes a hostile file safe: a .kwasm is
-// machine code, trusted as wasmtime trusts a .cwasm it is asked to deserialize.
+// machine code, trusted as wasmtime trusts a .cwasm it is asked to deserialize. So the checksum
+// is a CRC-32, not a cryptographic hash (an early version 3 had sha256 there: ~10x slower over a
+// 45 MB entry with a memory image, and node:crypto loaded on every warm start for it).
 
 const MODULE_FILE_MAGIC = 0x4d53574b; // 'KWSM'
 const MODULE_FILE_VERSION = 3;
@@ -185,8 +188,11 @@ export function isModuleFile(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === MODULE_FILE_MAGIC;
 }
 
-/** `sha256` is passed in so abi/ stays free of node:crypto for its other users. */
-export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[]) => Uint8Array): Uint8Array {
+/** The checksum function (CRC-32 of the concatenated parts), passed in so abi/ stays free of node:zlib. */
+export type Checksum = (parts: Uint8Array[]) => number;
+const CHECKSUM_AT = 96;
+
+export function encodeModuleFile(p: ModuleFileParts, checksum: Checksum): Uint8Array {
   if (p.compilerId.length !== HASH || p.moduleHash.length !== HASH) throw new Error('module file: ids are 32 bytes');
   // whole pages of code, int3 after the last instruction (what a loader copying the code fills in)
   const paged = alignUp(p.image.code.length, MODULE_FILE_CODE_ALIGN);
@@ -224,7 +230,7 @@ export function encodeModuleFile(p: ModuleFileParts, sha256: (parts: Uint8Array[
     dv.setUint32(pad8(offsetsEnd) + 4, mem.bytes.length, true);
     out.set(mem.bytes, memAt);
   }
-  out.set(sha256([out.subarray(0, 96), out.subarray(MODULE_FILE_HEADER)]), 96);
+  dv.setUint32(CHECKSUM_AT, checksumOf(out, checksum), true);
   return out;
 }
 
@@ -248,8 +254,8 @@ export interface ModuleFileLayout {
   codeSize: number;
   compilerId: Uint8Array;
   moduleHash: Uint8Array;
-  /** bytes [96, 128): sha256 of bytes [0, 96) and of everything after the header */
-  checksum: Uint8Array;
+  /** u32 at 96: CRC-32 of bytes [0, 96) and of everything after the header */
+  checksum: number;
   /** where the memory image's start and length are (MEMORY_TRAILER bytes), and its pages */
   memory: { trailerAt: number; at: number; length: number } | null;
 }
@@ -268,6 +274,7 @@ export function moduleFileLayout(head: Uint8Array, fileSize: number): ModuleFile
   const wasmSize = dv.getUint32(16, true), imageSize = dv.getUint32(20, true);
   const funcCount = dv.getUint32(24, true), codeSize = dv.getUint32(28, true);
   if ((flags & ~(MODULE_FILE_WASM_EMBEDDED | MODULE_FILE_MEMORY_IMAGE)) !== 0) throw new ModuleFileError(`unknown flags 0x${flags.toString(16)}`);
+  if (head.subarray(CHECKSUM_AT + 4, MODULE_FILE_HEADER).some((b) => b !== 0)) throw new ModuleFileError('reserved header bytes not zero');
   const embedded = (flags & MODULE_FILE_WASM_EMBEDDED) !== 0;
   if (!embedded && wasmSize !== 0) throw new ModuleFileError('wasm size without embedded wasm');
   const imageAt = imageStart(wasmSize);
@@ -282,7 +289,7 @@ export function moduleFileLayout(head: Uint8Array, fileSize: number): ModuleFile
   } else if (fileSize !== offsetsEnd) throw new ModuleFileError(`truncated or padded (${fileSize} bytes, header says ${offsetsEnd})`);
   return {
     memory, cpuFeatures, embedded, wasmSize, imageAt, imageSize, funcCount, offsetsAt, codeSize,
-    compilerId: head.slice(32, 64), moduleHash: head.slice(64, 96), checksum: head.slice(96, 128),
+    compilerId: head.slice(32, 64), moduleHash: head.slice(64, 96), checksum: dv.getUint32(CHECKSUM_AT, true),
   };
 }
 
@@ -297,9 +304,16 @@ export function checkModuleFileIdentity(l: ModuleFileLayout, expect: ModuleFileE
   if (expect.moduleHash && !equalBytes(l.moduleHash, expect.moduleHash)) throw new ModuleFileError('compiled from a different module (module hash mismatch)');
 }
 
-export function checkModuleFileChecksum(l: ModuleFileLayout, sum: Uint8Array): void {
-  if (!equalBytes(sum, l.checksum)) throw new ModuleFileError('checksum mismatch (corrupt file)');
+export function checkModuleFileChecksum(l: ModuleFileLayout, sum: number): void {
+  if (sum !== l.checksum) throw new ModuleFileError('checksum mismatch (corrupt file)');
 }
+
+/** What the checksum covers: bytes [0, 96) (the header before it) and everything after the header. */
+export function checksumOf(file: Uint8Array, checksum: Checksum): number {
+  return checksum([file.subarray(0, CHECKSUM_AT), file.subarray(MODULE_FILE_HEADER)]);
+}
+/** The header bytes the checksum covers: [0, MODULE_FILE_CHECKSUMMED_HEAD). */
+export const MODULE_FILE_CHECKSUMMED_HEAD = CHECKSUM_AT;
 
 /** The function offsets (the file's last 4 * funcCount bytes), each inside the code. */
 export function decodeFuncOffsets(bytes: Uint8Array, l: ModuleFileLayout, codeLength: number): Uint32Array {
@@ -324,11 +338,11 @@ export function memoryImageOf(trailer: Uint8Array, l: ModuleFileLayout, fd: numb
 }
 
 /** Checks header, checksum, compiler, CPU features and layout; throws ModuleFileError naming the first mismatch. */
-export function decodeModuleFile(file: Uint8Array, expect: ModuleFileExpect, sha256: (parts: Uint8Array[]) => Uint8Array): ModuleFileParts {
+export function decodeModuleFile(file: Uint8Array, expect: ModuleFileExpect, checksum: Checksum): ModuleFileParts {
   // a plain view: node's Buffer (readFileSync) has a slice() that does not copy
   const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   const l = moduleFileLayout(bytes, bytes.length);
-  checkModuleFileChecksum(l, sha256([bytes.subarray(0, 96), bytes.subarray(MODULE_FILE_HEADER)]));
+  checkModuleFileChecksum(l, checksumOf(bytes, checksum));
   checkModuleFileIdentity(l, expect);
   const wasm = l.embedded ? bytes.subarray(MODULE_FILE_HEADER, MODULE_FILE_HEADER + l.wasmSize) : null; // info.bytes: data segments are views of it
   let image: CodeImage;

@@ -1,11 +1,11 @@
 // CompiledModule <-> the serialized-module format of abi/image.ts ('KWSM'). The one place that
 // turns compiled code into bytes and back: the cache (module-cache.ts), `kwasm-jit compile -o`,
 // `kwasm-jit run FILE.kwasm` and the embedding API's serialize/deserialize all come through here.
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import {
   checkModuleFileChecksum, checkModuleFileIdentity, decodeFuncOffsets, decodeImageTables, decodeModuleFile, encodeModuleFile,
-  imageLayout, IMAGE_HEADER_SIZE, MEMORY_TRAILER, memoryImageOf, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout, type CodeImage, type ModuleFileParts,
+  imageLayout, IMAGE_HEADER_SIZE, MEMORY_TRAILER, memoryImageOf, MODULE_FILE_CHECKSUMMED_HEAD, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout,
+  type CodeImage, type ModuleFileParts,
 } from '../../abi/image.js';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { decodeModule, moduleBytes } from '../frontend/decoder.js';
@@ -14,14 +14,10 @@ import { readInto } from './wasm-file.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 import { nowMs } from '../now.js';
+import { crc32, sha256 } from '../digest.js';
 
 export { ModuleFileError, isModuleFile } from '../../abi/image.js';
-
-export function sha256(parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
-}
+export { sha256 } from '../digest.js';
 
 /**
  * `embedWasm: false` for cache entries, whose loader has the module bytes (and their hash); they
@@ -33,7 +29,7 @@ export function serializeCompiled(m: CompiledModule, embedWasm = true, moduleHas
     cpuFeatures: hostCpuFeatures(), compilerId: compilerId(), moduleHash: moduleHash ?? sha256([wasm as Uint8Array]),
     memoryImage: embedWasm ? null : buildMemoryImage(m.info),
     wasm: embedWasm ? wasm : null, image: m.image, funcOffsets: m.funcOffsets, codeSize: m.codeSize,
-  }, sha256);
+  }, crc32);
 }
 
 /**
@@ -43,7 +39,7 @@ export function serializeCompiled(m: CompiledModule, embedWasm = true, moduleHas
 export function deserializeCompiled(file: Uint8Array, wasm?: Uint8Array, wasmHash?: Uint8Array): CompiledModule {
   const t0 = nowMs();
   const moduleHash = wasm === undefined ? undefined : wasmHash ?? sha256([wasm]);
-  return withModule(decodeModuleFile(file, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash }, sha256), wasm, t0);
+  return withModule(decodeModuleFile(file, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash }, crc32), wasm, t0);
 }
 
 /** Reads of the file go through one buffer of this size (no 27 MB allocation to fault in). */
@@ -59,7 +55,7 @@ function readAt(fd: number, at: number, length: number): Uint8Array {
 
 /**
  * A cache entry (no embedded wasm: `wasm` is its module, `wasmHash` that module's hash) loaded
- * from its file without reading the code into memory: the checksum streams the file through one
+ * from its file without reading the code into memory: the checksum (CRC-32) streams the file through one
  * small buffer, and the image's code stays in the file (image.file), which instantiation maps
  * (code-arena.ts). `image.code` reads it only if asked (`run --kernel`, serialize, --disasm).
  * The descriptor stays open while the image lives: the mapping is made from the very file
@@ -71,17 +67,17 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
   let kept = false;
   try {
     const size = fstatSync(fd).size;
-    const l = moduleFileLayout(readAt(fd, 0, Math.min(size, MODULE_FILE_HEADER)), size);
-    const h = createHash('sha256');
-    h.update(readAt(fd, 0, 96));
+    const head = readAt(fd, 0, Math.min(size, MODULE_FILE_HEADER));
+    const l = moduleFileLayout(head, size);
+    let sum = crc32([head.subarray(0, MODULE_FILE_CHECKSUMMED_HEAD)]);
     const buf = new Uint8Array(Math.min(READ_CHUNK, Math.max(1, size - MODULE_FILE_HEADER)));
     for (let at = MODULE_FILE_HEADER; at < size;) {
       const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
       if (n === 0) throw new ModuleFileError('file shrank while being read');
-      h.update(buf.subarray(0, n));
+      sum = crc32([buf.subarray(0, n)], sum);
       at += n;
     }
-    checkModuleFileChecksum(l, new Uint8Array(h.digest()));
+    checkModuleFileChecksum(l, sum);
     checkModuleFileIdentity(l, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash: wasmHash });
     if (l.embedded) throw new ModuleFileError('a cache entry embeds no wasm');
     let layout;
