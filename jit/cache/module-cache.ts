@@ -15,16 +15,18 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
-import { deserializeCompiledFile, ModuleFileError, serializeCompiled, sha256 } from './serialize.js';
+import { deserializeCompiledFile, ModuleFileError, serializeCompiled } from './serialize.js';
+import { crc32, randomHex } from '../digest.js';
 import type { Ranges } from './wasm-file.js';
 
 const CACHE_SUFFIX = '.kwsm';
 const FILE_SUFFIX = '.kwid';
 const HASH_BYTES = 32;
+/** A file record's CRC-32. */
+const SUM_BYTES = 4;
 const TMP_SUFFIX = '.tmp';
 /** A temp file older than this was left by a process that died mid-write. */
 const STALE_TMP_MS = 10 * 60_000;
@@ -59,10 +61,14 @@ export class ModuleCache {
     return new ModuleCache(cacheDir(env), cacheMaxBytes(env));
   }
 
-  /** The entry file name for a module: every input that decides the code is in it. */
+  /**
+   * The entry file name for a module: every input that decides the code is in it, written out
+   * (module hash, compiler id, feature mask in hex): the two hashes are collision-resistant
+   * already, so hashing them again would only cost a start node:crypto.
+   */
   entryName(moduleHash: Uint8Array): string {
-    const features = new Uint8Array(new Uint32Array([hostCpuFeatures()]).buffer);
-    return Buffer.from(sha256([moduleHash, compilerId(), features])).toString('hex') + CACHE_SUFFIX;
+    const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+    return `${hex(moduleHash)}-${hex(compilerId())}-${hostCpuFeatures().toString(16).padStart(8, '0')}${CACHE_SUFFIX}`;
   }
 
   /**
@@ -114,23 +120,23 @@ export class ModuleCache {
     if (this.write(this.entryName(moduleHash), file)) this.evict();
   }
 
-  /** The name of a file identity's record: its sha256, so any identity string makes a plain name. */
+  /** The name of a file identity's record: the identity in hex, so any identity string makes a plain name. */
   private fileName(identity: string): string {
-    return Buffer.from(sha256([Buffer.from(identity)])).toString('hex') + FILE_SUFFIX;
+    return Buffer.from(identity).toString('hex') + FILE_SUFFIX;
   }
 
   /**
    * What was recorded for a file identity (wasm-file.ts): its module hash and skippable ranges,
-   * or null. Record: sha256 of the rest, module hash, u32 count n, n u32 pairs [start, end), the
-   * identity (UTF-8): a damaged record is no record.
+   * or null. Record: u32 CRC-32 of the rest, module hash, u32 count n, n u32 pairs [start, end),
+   * the identity (UTF-8): a damaged record is no record.
    */
   fileRecord(identity: string): { hash: Uint8Array; ranges: Ranges } | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.fileName(identity));
     let file: Buffer;
     try { file = readFileSync(path); } catch { return null; }
-    if (file.length < 2 * HASH_BYTES + 4 || !file.subarray(0, HASH_BYTES).equals(sha256([file.subarray(HASH_BYTES)]))) return null;
-    const b = file.subarray(HASH_BYTES);
+    if (file.length < SUM_BYTES + HASH_BYTES + 4 || file.readUInt32LE(0) !== crc32([file.subarray(SUM_BYTES)])) return null;
+    const b = file.subarray(SUM_BYTES);
     const n = b.readUInt32LE(HASH_BYTES), idAt = HASH_BYTES + 4 + 8 * n;
     // the identity is stored too: a record is used only for the identity it was made for
     if (n > 1 << 20 || b.length <= idAt || !b.subarray(idAt).equals(Buffer.from(identity))) return null;
@@ -148,12 +154,14 @@ export class ModuleCache {
     head.writeUInt32LE(ranges.length / 2, HASH_BYTES);
     ranges.forEach((r, i) => head.writeUInt32LE(r, HASH_BYTES + 4 + 4 * i));
     const body = Buffer.concat([head, Buffer.from(identity)]);
-    this.write(this.fileName(identity), Buffer.concat([sha256([body]), body]));
+    const sum = Buffer.alloc(SUM_BYTES);
+    sum.writeUInt32LE(crc32([body]));
+    this.write(this.fileName(identity), Buffer.concat([sum, body]));
   }
 
   /** `bytes` as the file `name`, written whole to a temp file then renamed; false if it could not be. */
   private write(name: string, bytes: Uint8Array): boolean {
-    const tmp = join(this.dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`);
+    const tmp = join(this.dir, `.${name}.${process.pid}.${randomHex(6)}${TMP_SUFFIX}`);
     try {
       writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
       renameSync(tmp, join(this.dir, name));
