@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Script } from 'node:vm';
-import { CODE_CACHE_SUFFIX, loadWithCodeCache, codeCacheHash, type CliModule } from './code-cache.js';
+import { CODE_CACHE_SUFFIX, loadWithCodeCache, codeCacheHeader, type CliModule } from './code-cache.js';
 
 /** Writes `file`'s code cache from `script` (this process's compiled functions), atomically. */
 export function writeCodeCache(file: string, script: Script): void {
   const tmp = `${file}${CODE_CACHE_SUFFIX}.${process.pid}.tmp`;
   const data = script.createCachedData();
-  writeFileSync(tmp, Buffer.concat([codeCacheHash(readFileSync(file), data), data]));
+  writeFileSync(tmp, Buffer.concat([codeCacheHeader(readFileSync(file), data), data]));
   renameSync(tmp, file + CODE_CACHE_SUFFIX);
 }
 

@@ -8,20 +8,24 @@
 // The cache is made by `npm run build` (trainCodeCache: a child process runs the bundle on
 // examples/hello.wasm from a warm compiled-code cache and writes what V8 compiled) and lives beside
 // the bundle, as trusted as the bundle itself (code-cache-train.ts). Its file starts with the
-// sha256 of the source it was made from and of the data: V8's own check of cached data is only
-// the source's length, V8's version and its flags (a release V8 checksums nothing: a damaged byte
-// would run), so a rebuilt bundle of the same length would otherwise run the old bytecode. A
+// CRC-32 of the source it was made from and that of the data: V8's own check of cached data is
+// only the source's length, V8's version and its flags (a release V8 checksums nothing: a damaged
+// byte would run), so a rebuilt bundle of the same length would otherwise run the old bytecode.
+// The file is the build's own, so the check is against accidents, not forgery: CRC-32 (a
+// rebuild of the same length and CRC runs stale code with odds of 2^-32), not sha256, whose
+// node:crypto costs every start ~4 ms (jit/digest.ts). A
 // cache that does not match (another bundle, a damaged file, another Node, other V8 flags) is not
 // used: the bundle is compiled from source as any script, slower but the same code.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { crc32 } from '../digest.js';
 
 /** The cache of `file` is `file` + this. */
 export const CODE_CACHE_SUFFIX = '.v8cache';
-export const HASH_BYTES = 32;
+/** The header: u32 CRC-32 of the source, u32 CRC-32 of the data (8 bytes: the data stays 8-aligned). */
+export const HEADER_BYTES = 8;
 
 /** What the CLI bundle exports (jit/cli.ts). */
 export interface CliModule { main(argv: string[]): Promise<number> }
@@ -31,8 +35,11 @@ type Wrapper = (exports: object, require: NodeRequire, module: { exports: object
 export type CodeCacheUse = 'used' | 'absent' | 'mismatch' | 'rejected';
 
 /** The cache file's header: what it was made from and what it holds. */
-export function codeCacheHash(source: Buffer, data: Uint8Array): Buffer {
-  return createHash('sha256').update(source).update(data).digest();
+export function codeCacheHeader(source: Buffer, data: Uint8Array): Buffer {
+  const h = Buffer.alloc(HEADER_BYTES);
+  h.writeUInt32LE(crc32([source]), 0);
+  h.writeUInt32LE(crc32([data]), 4);
+  return h;
 }
 
 /**
@@ -45,13 +52,13 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
   let cache: Buffer | undefined;
   try { cache = readFileSync(file + CODE_CACHE_SUFFIX); } catch { cache = undefined; }
   let use: CodeCacheUse = cache === undefined ? 'absent' : 'used';
-  if (cache !== undefined && (cache.length <= HASH_BYTES || !cache.subarray(0, HASH_BYTES).equals(codeCacheHash(bytes, cache.subarray(HASH_BYTES))))) {
+  if (cache !== undefined && (cache.length <= HEADER_BYTES || !cache.subarray(0, HEADER_BYTES).equals(codeCacheHeader(bytes, cache.subarray(HEADER_BYTES))))) {
     use = 'mismatch';
     cache = undefined;
   }
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`, {
     filename: file,
-    cachedData: cache?.subarray(HASH_BYTES),
+    cachedData: cache?.subarray(HEADER_BYTES),
   });
   if (script.cachedDataRejected === true) use = 'rejected';
   const module = { exports: {} };

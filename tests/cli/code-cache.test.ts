@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 import '../fresh-bundle.js';
 import { bundleDir } from '../../jit/cli/bundle.js';
-import { CODE_CACHE_SUFFIX, HASH_BYTES, loadWithCodeCache } from '../../jit/cli/code-cache.js';
+import { CODE_CACHE_SUFFIX, HEADER_BYTES, loadWithCodeCache } from '../../jit/cli/code-cache.js';
 import { writeCodeCache } from '../../jit/cli/code-cache-train.js';
 
 const inTemp = (body: (dir: string) => void): void => {
@@ -49,8 +49,8 @@ test('a cache made from another source of the same length is not used: the new s
     assert.is((first.exports as { v: string }).v, 'one');
     writeCodeCache(file, first.script);
     assert.is(loadWithCodeCache(file).use, 'used');
-    // V8's own check (length, version, flags) takes the old data for the new source: the hash is what refuses it
-    const data = readFileSync(file + CODE_CACHE_SUFFIX).subarray(HASH_BYTES);
+    // V8's own check (length, version, flags) takes the old data for the new source: the header's CRC-32 of the source is what refuses it
+    const data = readFileSync(file + CODE_CACHE_SUFFIX).subarray(HEADER_BYTES);
     const wrap = (src: string): string => `(function (exports, require, module, __filename, __dirname) {${src}\n})`;
     assert.is(new Script(wrap(v2), { filename: file, cachedData: data }).cachedDataRejected, false, 'V8 accepts it');
     writeFileSync(file, v2);
