@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
 import '../fresh-bundle.js'; // the bundle below is the current build's
@@ -71,14 +71,18 @@ test('the graph walk sees capstone where it is imported (compile --disasm\'s mod
  * mapped through the bundle's source map, chained to the .ts). The bundle is one file, so what a
  * start evaluates is what ran, not what the file holds.
  */
-function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; required: string[] } {
+function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; required: string[]; builtins: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-'));
   try {
     const bundle = join(dist, 'bundle', 'cli-main.cjs'), log = join(dir, 'v8.log'), loaded = join(dir, 'required.json');
-    // and the files required (the bundle's require shares require.cache: ffi-rs, capstone, ...)
+    // and the files required (the bundle's require shares require.cache: ffi-rs, capstone, ...),
+    // and Node's own modules loaded (process.moduleLoadList: 'NativeModule crypto', ...)
     const script = `require(${JSON.stringify(bundle)}).main(${JSON.stringify(args)}).then((s) => { process.exitCode = s; });` +
-      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`;
-    const r = spawnSync(process.execPath, ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', '-e', script], { env, encoding: 'utf8' });
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify([Object.keys(require.cache), process.moduleLoadList])));`;
+    // a file, not `-e`: node -e itself loads node:crypto's internals
+    const main = join(dir, 'main.cjs');
+    writeFileSync(main, script);
+    const r = spawnSync(process.execPath, ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', main], { env, encoding: 'utf8' });
     assert.ok(r.status !== null && r.status < 64, `${args.join(' ')}: ${r.status} ${r.stderr}`);
     const lines = readFileSync(log, 'utf8').split('\n').map((l) => l.split(','));
     const id = lines.find((l) => l[0] === 'script-details' && l[2] === bundle)?.[1];
@@ -96,7 +100,8 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
       const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string };
       if (e.originalSource !== undefined) sources.add(e.originalSource);
     }
-    return { sources, required: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
+    const [required, builtins] = JSON.parse(readFileSync(loaded, 'utf8')) as [string[], string[]];
+    return { sources, required, builtins };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -104,19 +109,26 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
 
 const HEAVY = /compiler\/(module-compiler|function-compiler|masm)\.ts$|frontend\/validator\.ts$|cli\/backtrace\.ts$|disasm\.ts$|backend-x64\/assembler\.ts$|runtime\/trampolines\.ts$/;
 
-test('the bundle keeps it so: a run from the cache runs no compiler, validator, backtrace printer, disassembler or assembler code and requires neither capstone nor keystone (the runtime .so is prebuilt)', () => {
+test('the bundle keeps it so: a run from the cache runs no compiler, validator, backtrace printer, disassembler or assembler code, requires neither capstone nor keystone (the runtime .so is prebuilt) and loads no node:crypto', () => {
   const home = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-cache-'));
   try {
     const env = { ...process.env, XDG_CACHE_HOME: home };
     const hello = join(dist, '..', 'examples', 'hello.wasm');
-    const miss = sourcesRun(['run', hello], env).sources;
-    // the walk sees the compiler where a miss runs it
+    // the cache records only a file unchanged for 2 s (jit/cache/wasm-file.ts SETTLE_NS): a checkout made just now waits
+    const young = 2500 - (Date.now() - statSync(hello).ctimeMs);
+    if (young > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, young);
+    const { sources: miss, builtins: missBuiltins } = sourcesRun(['run', hello], env);
+    // the walk sees the compiler where a miss runs it, and the list node:crypto where a miss hashes
     assert.ok([...miss].some((s) => s.endsWith('compiler/function-compiler.ts')), `a miss: ${[...miss].join(' ')}`);
-    const { sources: hit, required } = sourcesRun(['run', hello], env);
+    assert.ok(missBuiltins.includes('NativeModule crypto'), `a miss loads: ${missBuiltins.join(' ')}`);
+    assert.is(readdirSync(join(home, 'kwasm-jit')).filter((f) => f.endsWith('.kwid')).length, 1, 'the miss recorded the file');
+    const { sources: hit, required, builtins } = sourcesRun(['run', hello], env);
     assert.ok([...hit].some((s) => s.endsWith('cli/run.ts')) && [...hit].some((s) => s.endsWith('cache/load.ts')), `a hit: ${[...hit].join(' ')}`);
     assert.equal([...hit].filter((s) => HEAVY.test(s)), [], 'a hit runs');
     assert.ok(required.some((f) => f.includes('ffi-rs')), `required: ${required.join(' ')}`);
     assert.equal(required.filter((f) => /capstone|keystone/.test(f)), [], 'a hit requires');
+    // the file is recorded (its .kwid): no module hash, and the checksums are CRC-32 (jit/digest.ts)
+    assert.equal(builtins.filter((m) => /^NativeModule (internal\/)?crypto\b/.test(m)), [], 'a hit loads node:crypto');
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
