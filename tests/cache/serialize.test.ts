@@ -62,6 +62,12 @@ test('corrupt, truncated and foreign files are refused with the reason', () => {
   const v2 = good.slice();
   v2[4] = 2;
   assert.match(refusal(v2), 'format version 2, this build reads 3');
+  const checksum = good.slice();
+  checksum[96] ^= 1; // the CRC-32 itself
+  assert.match(refusal(checksum), 'checksum mismatch');
+  const reserved = good.slice();
+  reserved[100] = 1; // after the u32 CRC-32: reserved, zero (not covered by the checksum)
+  assert.match(refusal(resum(reserved)), 'reserved header bytes not zero');
   const foreign = good.slice();
   foreign[40] ^= 0xff; // compiler id
   assert.match(refusal(resum(foreign)), 'different kwasm-jit build');
