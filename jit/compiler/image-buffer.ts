@@ -6,11 +6,9 @@
 // FinalizationRegistry below: the buffer escapes as `image.code`, which instantiation copies
 // and the cache writes, so nothing else knows when it dies). Small images, or a system without
 // THP or without the mapping, get a plain Uint8Array: the bytes are the same either way.
-import { adviseHugePages, mmapAnon, munmap, view, PROT } from '../runtime/libc.js';
+import { adviseHugePages, mmapAnon, munmap, view, HUGE_PAGES_MIN, PROT } from '../runtime/libc.js';
 
 const HUGE_PAGE = 2n << 20n;
-/** Below this a buffer spans too few huge pages to matter (and would pin whole 2 MiB pages). */
-export const HUGE_BUFFER_MIN = 4 << 20;
 
 interface Mapping { addr: bigint; length: bigint; }
 
@@ -18,7 +16,7 @@ const unmapWhenDead = new FinalizationRegistry<Mapping>((m) => munmap(m.addr, m.
 
 /** A writable buffer of `capacity` bytes for an image's code (contents unspecified: the Assembler writes every byte it hands out). */
 export function imageBuffer(capacity: number): Uint8Array {
-  if (capacity < HUGE_BUFFER_MIN) return new Uint8Array(capacity);
+  if (capacity < HUGE_PAGES_MIN) return new Uint8Array(capacity);
   // Reserve one huge page more than needed so the buffer can start 2 MiB-aligned: only aligned
   // 2 MiB stretches get huge pages.
   const length = (BigInt(capacity) + 2n * HUGE_PAGE - 1n) & ~(HUGE_PAGE - 1n);

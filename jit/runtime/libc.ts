@@ -75,6 +75,8 @@ export function populateWrite(addr: bigint, length: bigint): boolean {
 }
 
 const MADV_HUGEPAGE = 14;
+/** Below this a region spans too few huge pages to be worth advising (and would pin whole 2 MiB pages). */
+export const HUGE_PAGES_MIN = 4 << 20;
 
 /**
  * Asks for transparent huge pages over [addr, addr + length) (MADV_HUGEPAGE; the 2 MiB-aligned

@@ -2,24 +2,17 @@
 // huge pages, so writing it faults a few times instead of once per 4 KiB page; an Assembler
 // started in given memory writes there and still grows past it; the image is the same bytes.
 import { test } from 'uvu';
+import { hugePagesOnAdvice } from '../thp.js';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
 import { Assembler, rax } from '../../backend-x64/index.js';
-import { HUGE_BUFFER_MIN, imageBuffer } from '../../jit/compiler/image-buffer.js';
+import { imageBuffer } from '../../jit/compiler/image-buffer.js';
+import { HUGE_PAGES_MIN } from '../../jit/runtime/libc.js';
 
-/** THP mode of this kernel: `always`, `madvise`, `never`, or undefined without THP. */
-function thpMode(): string | undefined {
-  try {
-    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'latin1'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
 
 const minorFaults = (): number => process.resourceUsage().minorPageFault;
 
 test('a large image buffer faults in huge pages where THP is available', () => {
-  const size = 4 * HUGE_BUFFER_MIN; // 16 MiB: 4,096 small pages
+  const size = 4 * HUGE_PAGES_MIN; // 16 MiB: 4,096 small pages
   const buf = imageBuffer(size);
   assert.is(buf.length, size);
   assert.is(Object.getPrototypeOf(buf), Uint8Array.prototype, 'a plain Uint8Array (one array kind in the encoder)');
@@ -27,19 +20,18 @@ test('a large image buffer faults in huge pages where THP is available', () => {
   for (let i = 0; i < size; i += 4096) buf[i] = i >> 12;
   const faults = minorFaults() - f0;
   for (let i = 0; i < size; i += 4096) assert.is(buf[i], (i >> 12) & 0xff);
-  const mode = thpMode();
   // without THP it is a plain buffer, written and read back above
-  if (mode === 'always' || mode === 'madvise') assert.ok(faults < 1024, `${faults} faults for 4,096 pages`);
+  if (hugePagesOnAdvice()) assert.ok(faults < 1024, `${faults} faults for 4,096 pages`);
 });
 
 test('a small image buffer is a plain zero-filled Uint8Array', () => {
-  const buf = imageBuffer(HUGE_BUFFER_MIN - 1);
-  assert.is(buf.length, HUGE_BUFFER_MIN - 1);
-  assert.is(buf.buffer.byteLength, HUGE_BUFFER_MIN - 1);
+  const buf = imageBuffer(HUGE_PAGES_MIN - 1);
+  assert.is(buf.length, HUGE_PAGES_MIN - 1);
+  assert.is(buf.buffer.byteLength, HUGE_PAGES_MIN - 1);
 });
 
 test('an Assembler started in given memory writes there and grows past it', () => {
-  for (const start of [new Uint8Array(0), new Uint8Array(16), imageBuffer(HUGE_BUFFER_MIN)]) {
+  for (const start of [new Uint8Array(0), new Uint8Array(16), imageBuffer(HUGE_PAGES_MIN)]) {
     const asm = new Assembler(start);
     const ref = new Assembler(64);
     const n = start.length + 1000; // past the end of the given memory
