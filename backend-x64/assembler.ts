@@ -134,8 +134,9 @@ export class Assembler extends Encoder {
   private pool32 = new Map<number, Mem>(); // f32/bit-pattern fast lookups into `pool`
   private pool64 = new Map<number, Mem>(); // f64 values (not NaN, not +-0) into `pool`
 
-  constructor(initialCapacity = 4096) {
-    super(initialCapacity);
+  /** `initial`: a capacity, or the memory to start in (CodeBuffer). */
+  constructor(initial: number | Uint8Array = 4096) {
+    super(initial);
   }
 
   /**

@@ -6,8 +6,9 @@ export class CodeBuffer {
   buf: Uint8Array;
   pos = 0;
 
-  constructor(initialCapacity = 4096) {
-    this.buf = new Uint8Array(Math.max(64, initialCapacity));
+  /** `initial`: a capacity, or the (writable, not necessarily zeroed) memory to start in. */
+  constructor(initial: number | Uint8Array = 4096) {
+    this.buf = typeof initial === 'number' ? new Uint8Array(Math.max(64, initial)) : initial;
   }
 
   /** Current write offset (the address of the next instruction, relative to the code start). */
@@ -21,7 +22,7 @@ export class CodeBuffer {
   }
 
   private grow(min: number): void {
-    let cap = this.buf.length * 2;
+    let cap = Math.max(64, this.buf.length * 2);
     while (cap < min) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));

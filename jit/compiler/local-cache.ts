@@ -61,7 +61,9 @@ export class LocalCache {
   /** dirty cached locals, one bit per cache register (same indexing as owner) */
   dirtyMask = 0;
 
-  constructor(private readonly ra: RegAlloc) {}
+  constructor(private readonly ra: RegAlloc) {
+    this.reg = new Int16Array(64); // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
+  }
 
   reset(localTypes: Uint8Array): void {
     this.types = localTypes;

@@ -26,6 +26,10 @@ export class LoopScan {
   n = 0;
   private seen = new Uint8Array(64);
 
+  constructor() {
+    this.seen = new Uint8Array(64); // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
+  }
+
   /**
    * Scan the loop body starting at `ir`'s position (right after the `loop` instruction) up to
    * its `end`. False when the body is too long, makes a call or does not decode (the compiler

@@ -172,7 +172,13 @@ export class CodeGen {
   private rbpUp: (Mem | undefined)[] = [];
   private rbpDown: (Mem | undefined)[] = [];
 
-  constructor(readonly asm: Assembler, readonly env: ModuleEnv) {}
+  constructor(readonly asm: Assembler, readonly env: ModuleEnv) {
+    // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
+    this.localOff = new Int32Array(64);
+    this.paramReg = new Int8Array(16);
+    this.argDst = new Int32Array(16);
+    this.zeroPending = new Uint8Array(64);
+  }
 
   /** `wide`: the function may have a v128 on its value stack (16-byte slots). */
   begin(funcIndex: number, localTypes: Uint8Array, wide: boolean): void {

@@ -12,6 +12,7 @@ import type { ModuleInfo } from '../frontend/types.js';
 import { bodyBytes, codeCapacity, FUNCTION_ALIGN, moduleEnv, RangeCompiler } from './compile-range.js';
 import { compileParallel, compileThreads, startCompileWorkers, type ParallelInternals } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
+import { imageBuffer } from './image-buffer.js';
 import { functionName } from './function-names.js';
 import { RAX, RCX, R15, RSP, storeRegParams } from './masm.js';
 
@@ -56,7 +57,7 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
   checkCpuFeatures();
   const nFuncs = info.funcTypeIndices.length;
   const codeBytes = bodyBytes(info);
-  const asm = new Assembler(codeCapacity(codeBytes));
+  const asm = new Assembler(imageBuffer(codeCapacity(codeBytes)));
   // Function labels first, in index order: a part compiled apart (compileRange) numbers them the same.
   const funcLabels: Label[] = [];
   for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel(functionName(info, f)));

@@ -27,24 +27,29 @@ export type Kind = (typeof Kind)[keyof typeof Kind];
 export const NO_REG = 0xff;
 
 export class ValueStack {
-  kind = new Uint8Array(64);
-  type = new Uint8Array(64);
+  kind = new Uint8Array(0);
+  type = new Uint8Array(0);
   /** REG: register number; COND: the x86 condition code that means "true"; MEM: index register or NO_REG; ADDR: index register (owned). */
-  reg = new Uint8Array(64);
+  reg = new Uint8Array(0);
   /**
    * CONST: low/high 32 bits (i32 and f32 in lo). LOCAL: local index in lo. MEM: disp in lo; in hi
    * bit 0 = the entry owns its index register, bits 1-2 = the index's shift. ADDR: disp in lo, shift in hi.
    */
-  lo = new Int32Array(64);
-  hi = new Int32Array(64);
+  lo = new Int32Array(0);
+  hi = new Int32Array(0);
   /** i32 entries: the value is below 2^bits (see the header). */
-  bits = new Uint8Array(64);
+  bits = new Uint8Array(0);
   sp = 0;
   /** Number of LOCAL entries: local.set can skip its scan when this is zero. */
   localRefs = 0;
 
-  private grow(): void {
-    const n = this.kind.length * 2;
+  constructor() {
+    this.resize(64); // grown later: stored twice so V8 never takes them for constants (reader.ts, GROWN_FIELDS)
+  }
+
+  private grow(): void { this.resize(this.kind.length * 2); }
+
+  private resize(n: number): void {
     const k = new Uint8Array(n); k.set(this.kind); this.kind = k;
     const t = new Uint8Array(n); t.set(this.type); this.type = t;
     const r = new Uint8Array(n); r.set(this.reg); this.reg = r;

@@ -41,7 +41,10 @@ export class InstrReader {
   /** v128.const bytes, or i8x16.shuffle lane indices (little-endian, reused). */
   readonly v128 = new Uint8Array(16);
 
-  constructor(r: Reader) { this.r = r; }
+  constructor(r: Reader) {
+    this.r = r;
+    this.targets = new Uint32Array(16); // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
+  }
 
   /** Point the reader at [start, end) of the module bytes. */
   reset(start: number, end: number, funcIndex: number): void {

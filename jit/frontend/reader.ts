@@ -18,6 +18,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export const U32_FIELD = -0;
 
+/**
+ * GROWN_FIELDS: an array field that is replaced by a larger one when a larger function comes
+ * (locals, control stack, ...) is stored a second time in its class's constructor. V8 takes a
+ * field stored only once as a constant, and optimized code may rely on that; the first
+ * replacement then deoptimizes every function that did, in the middle of a compile (ruby+stdlib,
+ * cold: LocalCache.reg alone took 32 optimized functions with it). A second store at
+ * construction makes the field mutable before any code is optimized.
+ */
+
 export class Reader {
   buf: Uint8Array;
   pos: number;

@@ -54,6 +54,13 @@ export class FunctionValidator {
     this.m = m;
     this.types = m.types;
     this.numFuncs = m.funcTypeIndices.length;
+    // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
+    this.vals = new Uint8Array(256);
+    this.ctlKind = new Uint8Array(32);
+    this.ctlType = new Int32Array(32);
+    this.ctlHeight = new Uint32Array(32);
+    this.ctlUnreachable = new Uint8Array(32);
+    this.locals = new Uint8Array(64);
   }
 
   /** Start validating a function of the module (index in the function index space). */

@@ -5,7 +5,7 @@
 // Images carry no relocations (everything goes through r15), so loading is a copy,
 // or for code still in a cache entry (image.file) a private read+exec mapping of the file's pages:
 // only the pages that run are ever read, and nothing is written (never writable, W^X).
-import { mmapAnon, mmapFileFixed, munmap, mprotect, view, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
+import { adviseHugePages, mmapAnon, mmapFileFixed, munmap, mprotect, view, HUGE_PAGES_MIN, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
 import { registerCodeRange, unregisterCodeRange } from '../runtime/native.js';
 import { imageCodeLength, type CodeImage } from '../../abi/image.js';
 
@@ -36,6 +36,9 @@ export class CodeArena {
       mmapFileFixed(base, size, PROT.READ | PROT.EXEC, f.fd, BigInt(f.offset));
       return { base, size: length };
     }
+    // A large image's copy would fault once per 4 KiB page (ruby: ~7,000 faults, ~85 ms here);
+    // in huge pages it faults once per 2 MiB (and its code then takes fewer iTLB entries).
+    if (size >= BigInt(HUGE_PAGES_MIN)) adviseHugePages(base, size);
     mprotect(base, size, PROT.READ | PROT.WRITE);
     const buf = view(base, Number(size));
     buf.set(img.code, 0);

@@ -74,6 +74,21 @@ export function populateWrite(addr: bigint, length: bigint): boolean {
   return r.value === 0;
 }
 
+const MADV_HUGEPAGE = 14;
+/** Below this a region spans too few huge pages to be worth advising (and would pin whole 2 MiB pages). */
+export const HUGE_PAGES_MIN = 4 << 20;
+
+/**
+ * Asks for transparent huge pages over [addr, addr + length) (MADV_HUGEPAGE; the 2 MiB-aligned
+ * stretches of it get them where THP is `madvise` or `always`): first touches then fault in 2 MiB
+ * at a time, ~17 faults for 34 MB instead of ~8,800 (~100 ms on the development VM, where a 4 KiB
+ * fault costs ~12-25 us). Best effort: false where THP is off or absent.
+ */
+export function adviseHugePages(addr: bigint, length: bigint): boolean {
+  const r = fns.madvise([addr, length, MADV_HUGEPAGE]) as { value: number };
+  return r.value === 0;
+}
+
 /** glibc sigaction(sig, act, oldact) with pointers as addresses (0n for NULL). */
 export function sigaction(sig: number, act: bigint, oldact: bigint): void {
   check('sigaction', fns.sigaction([sig, act, oldact]));
