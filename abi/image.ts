@@ -53,19 +53,23 @@ export function encodeImage(img: CodeImage): Uint8Array {
   return out;
 }
 
-function encodedImageSize(img: CodeImage): number {
-  return HEADER + Math.ceil(img.code.length / 8) * 8 + img.functions.length * FUNC;
+function encodedImageSize(img: CodeImage, codeLength = img.code.length): number {
+  return HEADER + Math.ceil(codeLength / 8) * 8 + img.functions.length * FUNC;
 }
 
-/** encodeImage's bytes written into `out` at `base` (a serialized module embeds them without a copy). */
-function writeImage(img: CodeImage, out: Uint8Array, base: number): void {
-  const codePadded = Math.ceil(img.code.length / 8) * 8;
+/**
+ * encodeImage's bytes written into `out` at `base` (a serialized module embeds them without a
+ * copy); with a larger `codeLength`, the code is padded with int3 up to it.
+ */
+function writeImage(img: CodeImage, out: Uint8Array, base: number, codeLength = img.code.length): void {
+  const codePadded = Math.ceil(codeLength / 8) * 8;
   const dv = new DataView(out.buffer, out.byteOffset + base);
   dv.setUint32(0, IMAGE_MAGIC, true);
   dv.setUint32(4, IMAGE_VERSION, true);
-  dv.setUint32(8, img.code.length, true);
+  dv.setUint32(8, codeLength, true);
   dv.setUint32(16, img.functions.length, true);
   out.set(img.code, base + HEADER);
+  out.fill(0xcc, base + HEADER + img.code.length, base + HEADER + codeLength);
   let at = HEADER + codePadded;
   for (const f of img.functions) {
     dv.setUint32(at, f.offset, true);
@@ -195,14 +199,10 @@ const CHECKSUM_AT = 96;
 export function encodeModuleFile(p: ModuleFileParts, checksum: Checksum): Uint8Array {
   if (p.compilerId.length !== HASH || p.moduleHash.length !== HASH) throw new Error('module file: ids are 32 bytes');
   // whole pages of code, int3 after the last instruction (what a loader copying the code fills in)
+  // (written padded straight into the file's bytes: no padded copy of a 27 MB code first)
   const paged = alignUp(p.image.code.length, MODULE_FILE_CODE_ALIGN);
-  let image = p.image;
-  if (paged !== image.code.length) {
-    const code = new Uint8Array(paged).fill(0xcc);
-    code.set(image.code);
-    image = { code, functions: image.functions };
-  }
-  const imageSize = encodedImageSize(image);
+  const image = p.image;
+  const imageSize = encodedImageSize(image, paged);
   const wasmSize = p.wasm ? p.wasm.length : 0;
   const imageAt = imageStart(wasmSize);
   const offsetsEnd = imageAt + pad8(imageSize) + 4 * p.funcOffsets.length;
@@ -222,7 +222,7 @@ export function encodeModuleFile(p: ModuleFileParts, checksum: Checksum): Uint8A
   out.set(p.compilerId, 32);
   out.set(p.moduleHash, 64);
   if (p.wasm) out.set(p.wasm, MODULE_FILE_HEADER);
-  writeImage(image, out, imageAt);
+  writeImage(image, out, imageAt, paged);
   let at = imageAt + pad8(imageSize);
   for (let i = 0; i < p.funcOffsets.length; i++, at += 4) dv.setUint32(at, p.funcOffsets[i], true);
   if (mem) {
