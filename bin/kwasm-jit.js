@@ -20,6 +20,13 @@ if (p === undefined && b === undefined) {
   // the rule of jit/cli/bundle.ts bundleIsFresh (tsc rewrites every output file on each run)
   require(launcher).runBundle(join(dist, 'bundle', 'cli-main.cjs'), argv);
 } else {
-  // a rejection stays unhandled: Node prints it and exits 1 (as the bundle's runBundle)
-  import(require('node:url').pathToFileURL(plain).href).then((cli) => cli.main(argv)).then((status) => { process.exitCode = status; });
+  // a rejection stays unhandled: Node prints it and exits 1; a main() still pending when the event
+  // loop runs dry exits 13 with a message (both as the bundle's runBundle, jit/cli/code-cache.ts)
+  let settled = false;
+  import(require('node:url').pathToFileURL(plain).href).then((cli) => cli.main(argv)).then((status) => { settled = true; process.exitCode = status; });
+  process.once('beforeExit', () => {
+    if (settled) return;
+    process.stderr.write('kwasm-jit: internal error: the command never finished\n');
+    process.exitCode = 13;
+  });
 }

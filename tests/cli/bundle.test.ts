@@ -102,4 +102,25 @@ test('the package entry is the API bundle: the same exports as dist/jit/index.js
   assert.is((api.instantiate(api.compileCached(m.compiled.info.bytes)).exports.add as (a: number, b: number) => number)(1, 2), 3);
 });
 
+test('the tsc-output path of bin/kwasm-jit.js: a main() that never settles exits 13 with a message, as the bundle path does', () => {
+  const root = mkdtempSync(join(tmpdir(), 'kwasm-launcher-'));
+  try {
+    mkdirSync(join(root, 'bin'));
+    mkdirSync(join(root, 'dist', 'jit'), { recursive: true });
+    for (const f of ['kwasm-jit.js', 'package.json']) copyFileSync(join(REPO, 'bin', f), join(root, 'bin', f));
+    const plain = join(root, 'dist', 'jit', 'cli.js');
+    const launch = (): { status: number | null; stderr: string } => spawnSync(process.execPath, [join(root, 'bin', 'kwasm-jit.js'), 'x'], { encoding: 'utf8' });
+    writeFileSync(plain, 'exports.main = () => new Promise(() => {});');
+    const never = launch();
+    assert.is(never.status, 13, never.stderr);
+    assert.match(never.stderr, 'never finished');
+    writeFileSync(plain, 'exports.main = async () => 3;');
+    const ok = launch();
+    assert.is(ok.status, 3, ok.stderr);
+    assert.is(ok.stderr, '');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test.run();
