@@ -3,6 +3,7 @@
 // and loaded; a wasm module comes from the cache or is compiled (and then cached). The compiler is
 // a parameter: `run` imports it only after a miss, so a start from the cache never loads it.
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { cacheEnabled, ModuleCache, type CacheOutcome } from './module-cache.js';
 import { deserializeCompiled, isModuleFile, sha256 } from './serialize.js';
@@ -81,7 +82,8 @@ function knownFileHit(fd: number, size: number, path: string, identity: string, 
     const part = readWithout(fd, size, known.ranges);
     // the identity again: the file must not have changed while it was read
     if (part === null || fileIdentity(statFd(fd), clock()) !== identity) return null;
-    const hit = cache.get(part, known.hash, rangesFromFile(path, identity, part, known.ranges, known.hash, sha256, clock));
+    // absolute: the parts may be asked for after the process changed directory
+    const hit = cache.get(part, known.hash, rangesFromFile(resolve(path), identity, part, known.ranges, known.hash, sha256, clock));
     // data left out for an image the entry does not have after all: read it now
     if (hit !== null && hit.memoryImage === undefined && skipsData(part, known.ranges)) hit.info.fill?.();
     return hit;

@@ -7,7 +7,7 @@
 import '../hermetic-cache.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
@@ -142,6 +142,27 @@ test('a record is used only for the identity it names; a damaged or lying one co
   check(record(sha256([src('sub')]), [], identity)); // no entry for that hash: a miss on the way
   check(good);
   assert.equal(readFileSync(recPath), good); // and the record made right again
+});
+
+test('a module loaded from a relative path gets its missing parts from that file after the process changed directory', () => {
+  const dir = join(tmp, 'rel');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'rel.wasm'), src('add'));
+  // another file of that name where the process goes next: the path must not be taken from there
+  mkdirSync(join(tmp, 'elsewhere'));
+  writeFileSync(join(tmp, 'elsewhere', 'rel.wasm'), src('sub'));
+  const cache = freshCache();
+  const cwd = process.cwd();
+  try {
+    process.chdir(dir);
+    load('rel.wasm', cache);
+    const hit = load('rel.wasm', cache);
+    assert.is(hit.l.loaded?.source, 'hit');
+    process.chdir(join(tmp, 'elsewhere'));
+    assert.equal(moduleBytes(hit.compiled.info), src('add'));
+  } finally {
+    process.chdir(cwd);
+  }
 });
 
 test.run();
