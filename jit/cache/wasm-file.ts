@@ -148,7 +148,9 @@ export function rangesFromFile(path: string, identity: string, bytes: Uint8Array
   sha256: (parts: Uint8Array[]) => Uint8Array, clock: Clock = wallClockNs): () => void {
   const changed = (): ModuleFileError => new ModuleFileError(`${path} changed since its module was loaded`);
   return () => {
-    const fd = openSync(path, 'r');
+    let fd: number;
+    // removed (or made unreadable) since: as changed, what is missing went with it
+    try { fd = openSync(path, 'r'); } catch { throw changed(); }
     try {
       if (fileIdentity(statFd(fd), clock()) !== identity) throw changed();
       for (let i = 0; i < skip.length; i += 2) readInto(fd, bytes, skip[i], skip[i + 1] - skip[i], skip[i]);

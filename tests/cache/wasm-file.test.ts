@@ -165,4 +165,16 @@ test('a module loaded from a relative path gets its missing parts from that file
   }
 });
 
+test('the bodies asked for after the file was removed: ModuleFileError (as for a changed file), not a bare fs error', () => {
+  const path = join(tmp, 'gone.wasm');
+  writeFileSync(path, src('add'));
+  const cache = freshCache();
+  load(path, cache);
+  const hit = load(path, cache);
+  assert.is(hit.l.loaded?.source, 'hit');
+  rmSync(path);
+  assert.throws(() => moduleBytes(hit.compiled.info), (e: unknown) => e instanceof ModuleFileError && e.message.includes('gone.wasm'));
+  assert.is(run(hit.compiled, 5, 3), 8);
+});
+
 test.run();
