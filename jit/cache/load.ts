@@ -53,9 +53,11 @@ export function lookupCompiledFile(path: string, opts: { cache: boolean }, cache
     const identity = opts.cache && cacheEnabled() ? fileIdentity(st, clock()) : null;
     const hit = identity === null ? null : knownFileHit(fd, size, path, identity, cache, clock);
     if (hit !== null) return { loaded: { compiled: hit, source: 'hit' } };
-    // not a regular file (a pipe, /dev/stdin): read to its end, as readFileSync does
-    const bytes = st.isFile() ? new Uint8Array(size) : new Uint8Array(readFileSync(fd));
-    if (st.isFile()) readInto(fd, bytes, 0, size, 0);
+    // not a regular file (a pipe, /dev/stdin), or one whose size says 0 (procfs, some FUSE file
+    // systems): read to its end, as readFileSync does
+    const sized = st.isFile() && size > 0;
+    const bytes = sized ? new Uint8Array(size) : new Uint8Array(readFileSync(fd));
+    if (sized) readInto(fd, bytes, 0, size, 0);
     if (identity === null || isModuleFile(bytes)) return { ...lookupCompiled(bytes, opts, cache), bytes };
     const hash = sha256([bytes]);
     // recorded only if the file did not change while it was read

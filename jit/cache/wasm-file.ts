@@ -28,10 +28,11 @@ const LEB_U32_MAX = 5;
 
 /**
  * The identity of a regular file that has not changed for SETTLE_NS, or null (changed recently,
- * or a file system without times: then the module is read and hashed whole, as any bytes are).
+ * a size of 0, or a file system without times: then the module is read and hashed whole, as any bytes are).
  */
 export function fileIdentity(st: BigIntStats, nowNs: bigint = wallClockNs()): string | null {
-  if (!st.isFile() || st.ctimeNs <= 0n || st.mtimeNs <= 0n) return null;
+  // size 0: no wasm module is empty, so the size says nothing (procfs, some FUSE file systems)
+  if (!st.isFile() || st.size === 0n || st.ctimeNs <= 0n || st.mtimeNs <= 0n) return null;
   if (nowNs - st.ctimeNs < SETTLE_NS || nowNs - st.mtimeNs < SETTLE_NS) return null;
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }

@@ -177,4 +177,14 @@ test('the bodies asked for after the file was removed: ModuleFileError (as for a
   assert.is(run(hit.compiled, 5, 3), 8);
 });
 
+test('a regular file whose size says 0 (procfs, some FUSE file systems) is read to its end, as readFileSync reads it', () => {
+  const path = '/proc/self/cmdline'; // a regular file of size 0 with contents, stable for this process
+  assert.is(statSync(path).size, 0);
+  const l = lookupCompiledFile(path, { cache: false }, freshCache(), later);
+  assert.equal(l.bytes, new Uint8Array(readFileSync(path)));
+  assert.ok((l.bytes as Uint8Array).length > 0);
+  // and never recorded or trusted by its identity: its contents change without its times
+  assert.is(fileIdentity(statSync(path, { bigint: true }), later()), null);
+});
+
 test.run();
