@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { cacheEnabled, ModuleCache, type CacheOutcome } from './module-cache.js';
 import { deserializeCompiled, isModuleFile, sha256 } from './serialize.js';
-import { fileIdentity, rangesFromFile, readInto, readWithout, skippableRanges, skipsData, statFd, wallClockNs, type Clock } from './wasm-file.js';
+import { fileIdentity, rangesFromFile, readInto, readWithout, skippableRanges, statFd, wallClockNs, type Clock, type Ranges } from './wasm-file.js';
 import { memoryImageSpan } from '../compiler/memory-image.js';
 
 export interface Loaded {
@@ -86,13 +86,19 @@ function knownFileHit(fd: number, size: number, path: string, identity: string, 
     if (part === null || fileIdentity(statFd(fd), clock()) !== identity) return null;
     // absolute: the parts may be asked for after the process changed directory
     const hit = cache.get(part, known.hash, rangesFromFile(resolve(path), identity, part, known.ranges, known.hash, sha256, clock));
-    // data left out for an image the entry does not have after all: read it now
-    if (hit !== null && hit.memoryImage === undefined && skipsData(part, known.ranges)) hit.info.fill?.();
+    // Left out must be exactly what this build leaves out for this entry (a record from another
+    // build, or for an entry without the image it assumed, could name other bytes): else read
+    // everything left out now, which also checks the module hash.
+    if (hit !== null && !sameRanges(known.ranges, skippableRanges(part, hit.info, hit.memoryImage !== undefined))) hit.info.fill?.();
     return hit;
   } catch {
     // a file that shrank, a record that does not describe this module: the long way is right
     return null;
   }
+}
+
+function sameRanges(a: Ranges, b: Ranges): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** lookupCompiled, then `compile` on a miss. Also throws CompileError (invalid wasm). */

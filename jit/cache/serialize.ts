@@ -42,6 +42,8 @@ export function deserializeCompiled(file: Uint8Array, wasm?: Uint8Array, wasmHas
   return withModule(decodeModuleFile(file, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash }, crc32), wasm, t0);
 }
 
+/** Code up to this size is read from a cache entry rather than mapped from it. */
+const MAPPED_CODE_MIN = 1 << 20;
 /** Reads of the file go through one buffer of this size (no 27 MB allocation to fault in). */
 const READ_CHUNK = 1 << 20;
 /** Closes a file-backed image's descriptor once the image is garbage. */
@@ -85,12 +87,16 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
     const codeAt = l.imageAt + IMAGE_HEADER_SIZE, codeLength = layout.codeSize;
     let tables;
     try { tables = decodeImageTables(readAt(fd, l.imageAt + layout.tablesAt, l.imageSize - layout.tablesAt), layout); } catch (e) { throw new ModuleFileError((e as Error).message); }
-    let code: Uint8Array | undefined;
-    const image: CodeImage = {
+    // Small code is read now and the file closed: a descriptor per loaded module until it is
+    // garbage would let a loop over many modules run out of descriptors (1,024 here); only a
+    // large image (or a memory image, mapped from this file) keeps it to be mapped.
+    const keepFile = l.memory !== null || codeLength > MAPPED_CODE_MIN;
+    let code: Uint8Array | undefined = keepFile ? undefined : readAt(fd, codeAt, codeLength);
+    const image: CodeImage = keepFile ? {
       ...tables,
       file: { fd, offset: codeAt, length: codeLength },
       get code(): Uint8Array { return (code ??= readAt(fd, codeAt, codeLength)); },
-    };
+    } : { ...tables, code: code as Uint8Array };
     const funcOffsets = decodeFuncOffsets(readAt(fd, l.offsetsAt, 4 * l.funcCount), l, codeLength);
     const parts: ModuleFileParts = { cpuFeatures: l.cpuFeatures, compilerId: l.compilerId, moduleHash: l.moduleHash, wasm: null, image, funcOffsets, codeSize: l.codeSize };
     const m = withModule(parts, wasm, t0, fill);
@@ -98,6 +104,7 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
       const memoryImage = memoryImageOf(readAt(fd, l.memory.trailerAt, MEMORY_TRAILER), l, fd);
       if (memoryImage) m.memoryImage = memoryImage;
     }
+    if (!keepFile) return m;
     openCodeFiles.register(image, fd);
     kept = true;
     return m;

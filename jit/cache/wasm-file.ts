@@ -104,15 +104,6 @@ export function skippableRanges(bytes: Uint8Array, info: ModuleInfo, image: bool
   return pairs.flat();
 }
 
-/** Whether `skip` leaves out more than the bodies of the module in `bytes` (data segments). */
-export function skipsData(bytes: Uint8Array, skip: Ranges): boolean {
-  const bodies = bodiesRange(bytes);
-  for (let i = 0; i < skip.length; i += 2) {
-    if (bodies === null || skip[i] !== bodies[0] || skip[i + 1] !== bodies[1]) return true;
-  }
-  return false;
-}
-
 /** Sorted, disjoint, inside a file of `size` bytes. */
 export function validRanges(r: Ranges, size: number): boolean {
   if (r.length % 2 !== 0) return false;

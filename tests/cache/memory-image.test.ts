@@ -6,7 +6,7 @@
 import '../hermetic-cache.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
@@ -19,6 +19,8 @@ import { MODULE_FILE_HEADER } from '../../abi/image.js';
 import { crc32 } from 'node:zlib';
 import { instantiate, Module, type Memory } from '../../jit/index.js';
 import { wat } from '../jit/wat.js';
+import { record } from './helpers.js';
+import { fileIdentity } from '../../jit/cache/wasm-file.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kwasm-memory-image-test-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -142,6 +144,34 @@ test('from a settled file: large segments are not read (the image has them); ask
   assert.equal(memOf(hit), expectedMemory(8)); // the image has it
   assert.equal(big.bytes, BIG); // asked for: read from the file
   assert.equal(moduleBytes(hit.info), bytes);
+});
+
+test('a record that leaves out more than this build would (another build\'s, or a lying one) is filled in at once: a passive segment is never zeros', () => {
+  const passive = pattern(100, 4);
+  const bytes = wat(`(module (memory (export "mem") 8)
+    (data (i32.const 70001) "${esc(BIG)}")
+    (data $p "${esc(passive)}")
+    (func (export "init") (memory.init $p (i32.const 16) (i32.const 0) (i32.const 100))))`);
+  const path = join(tmp, 'passive.wasm');
+  writeFileSync(path, bytes);
+  const cache = freshCache();
+  const later = (): bigint => BigInt(Date.now() + 10_000) * 1_000_000n;
+  const first = lookupCompiledFile(path, { cache: true }, cache, later);
+  if (first.loaded === null) first.compiled(compileModule(first.bytes));
+  const identity = fileIdentity(statSync(path, { bigint: true }), later()) as string;
+  const name = readdirSync(cache.dir).find((f) => f.endsWith('.kwid')) as string;
+  const rec = readFileSync(join(cache.dir, name));
+  // the recorded ranges, plus the passive segment's bytes
+  const n = rec.readUInt32LE(4 + 32);
+  const ranges = Array.from({ length: 2 * n }, (_, i) => rec.readUInt32LE(4 + 36 + 4 * i));
+  const seg = decodeModule(bytes).datas[1];
+  const more = [...ranges, seg.bytesAt, seg.bytesAt + seg.length].sort((a, b) => a - b);
+  writeFileSync(join(cache.dir, name), record(sha256([bytes]), more, identity));
+  const hit = lookupCompiledFile(path, { cache: true }, cache, later).loaded?.compiled as CompiledModule;
+  assert.ok(hit.memoryImage, 'through the fast path, with the image');
+  const e = instantiate(new Module(hit)).exports as { init: () => void; mem: Memory };
+  e.init();
+  assert.equal(new Uint8Array(e.mem.buffer, 16, 100), passive);
 });
 
 test.run();

@@ -79,14 +79,25 @@ test('API: compileCached stores the module in the cache, then loads the same cod
     const second = compileCached(addSrc);
     assert.is(second.compiled.labelNames.size, 0); // deserialized: the compiler's label names are not kept
     assert.ok(first.compiled.labelNames.size > 0);
-    assert.ok(second.compiled.image.file, 'the hit keeps its code in the entry file');
+    // small code is read and the entry closed: no descriptor kept per loaded module
+    assert.is(second.compiled.image.file, undefined);
     assert.is((instantiate(second).exports.add as (a: number, b: number) => number)(2, 3), 5);
-    // instantiation mapped the entry's code pages: private, read + exec, never writable
-    const entry = ModuleCache.fromEnv().entryName(sha256([addSrc]));
+    assertSameCode(second.compiled.image.code, first.compiled.image.code);
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < 300; i++) compileCached(addSrc);
+    assert.ok(fds() - before < 10, `${fds() - before} descriptors more after 300 loads`);
+    // large code stays in the entry and instantiation maps its pages: private, read + exec, never writable
+    const big = wat(`(module (func (export "div") (param i64 i64) (result i64) ${'(local.set 0 (i64.div_s (local.get 0) (local.get 1)))'.repeat(20000)} (local.get 0)))`);
+    const bigFirst = compileCached(big);
+    const bigHit = compileCached(big);
+    assert.ok(bigHit.compiled.image.file, 'the hit keeps its large code in the entry file');
+    assert.is((instantiate(bigHit).exports.div as (a: bigint, b: bigint) => bigint)(7n ** 20n, 1n), 7n ** 20n);
+    const entry = ModuleCache.fromEnv().entryName(sha256([big]));
     const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(entry));
     assert.ok(maps.length > 0, 'a mapping of the entry');
     for (const l of maps) assert.is(l.split(/\s+/)[1], 'r-xp', l);
-    assertSameCode(second.compiled.image.code, first.compiled.image.code); // read from the file on demand
+    assertSameCode(bigHit.compiled.image.code, bigFirst.compiled.image.code); // read from the file on demand
   } finally {
     process.env.XDG_CACHE_HOME = saved;
   }

@@ -9,7 +9,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
 import { lookupCompiledFile, type FileLookup } from '../../jit/cache/load.js';
@@ -19,6 +18,7 @@ import { fileIdentity, type Clock } from '../../jit/cache/wasm-file.js';
 import { moduleBytes } from '../../jit/frontend/decoder.js';
 import { instantiate, Module } from '../../jit/index.js';
 import { wat } from '../jit/wat.js';
+import { record } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kwasm-wasm-file-test-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -104,18 +104,6 @@ test('the bodies asked for after the file changed: ModuleFileError, never anothe
   // the code already loaded still runs (it came from the cache entry, which matches the old module)
   assert.is(run(hit.compiled, 5, 3), 8);
 });
-
-/** A record as module-cache.ts writes it: u32 CRC-32 of the body, then module hash, n, ranges, identity. */
-function record(hash: Uint8Array, ranges: number[], identity: string): Buffer {
-  const head = Buffer.alloc(36 + 4 * ranges.length);
-  head.set(hash);
-  head.writeUInt32LE(ranges.length / 2, 32);
-  ranges.forEach((r, i) => head.writeUInt32LE(r, 36 + 4 * i));
-  const body = Buffer.concat([head, Buffer.from(identity)]);
-  const sum = Buffer.alloc(4);
-  sum.writeUInt32LE(crc32(body));
-  return Buffer.concat([sum, body]);
-}
 
 test('a record is used only for the identity it names; a damaged or lying one costs a full read, never a wrong module', () => {
   const path = join(tmp, 'forged.wasm');
