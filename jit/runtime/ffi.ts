@@ -23,10 +23,42 @@ export function libcOfMaps(maps: string): 'glibc' | 'musl' | undefined {
   return glibc === musl ? undefined : glibc ? 'glibc' : 'musl';
 }
 
-function loadFfi(): Ffi {
+/** The part of ffi-rs's native binding (its .node addon) this runtime calls. */
+interface Binding {
+  open: Ffi['open'];
+  load: Ffi['load'];
+  DataType: Ffi['DataType'];
+  createExternalBuffer: Ffi['createExternalBuffer'];
+}
+
+/**
+ * The binding package ffi-rs's index.js would pick on this machine (`@yuuang/ffi-rs-linux-x64-gnu`
+ * ...), or undefined where its name is not that simple pattern (32-bit arm's gnueabihf, other
+ * systems): those go through ffi-rs's index.js.
+ */
+export function bindingPackage(platform: string, arch: string, libc: 'glibc' | 'musl'): string | undefined {
+  if (platform !== 'linux' || !['x64', 'arm64', 'riscv64'].includes(arch)) return undefined;
+  const abi = libc === 'glibc' ? 'gnu' : 'musl';
+  return `@yuuang/ffi-rs-linux-${arch}-${abi}/ffi-rs.linux-${arch}-${abi}.node`;
+}
+
+/**
+ * ffi-rs's binding, loaded straight from its platform package where npm put it next to ffi-rs
+ * (the same name and version ffi-rs's index.js would require): that skips resolving ffi-rs and
+ * running its index.js (a second resolution, existsSync probes; ~3 ms of CPU per start,
+ * bench/results/startup.md). Anywhere else (another layout, another platform) ffi-rs's index
+ * picks it as before.
+ */
+function loadBinding(): Binding {
   const require = createRequire(import.meta.url);
   let libc: 'glibc' | 'musl' | undefined;
   try { libc = libcOfMaps(readFileSync('/proc/self/maps', 'latin1')); } catch { libc = undefined; }
+  const direct = libc === undefined ? undefined : bindingPackage(process.platform, process.arch, libc);
+  if (direct !== undefined) {
+    try {
+      return require(direct) as Binding;
+    } catch { /* not installed there: ffi-rs's own lookup below */ }
+  }
   const report = process.report;
   if (libc === undefined || typeof report?.getReport !== 'function') return require('ffi-rs') as Ffi;
   const real = report.getReport;
@@ -39,4 +71,24 @@ function loadFfi(): Ffi {
   }
 }
 
-export const { open, define, DataType, createExternalBuffer } = loadFfi();
+const binding = loadBinding();
+
+export const { open, DataType, createExternalBuffer } = binding;
+
+/** ffi-rs's array parameter types: its index.js rewrites these per call; no caller here uses them. */
+const ARRAY_TYPES: readonly unknown[] = [DataType.I16Array, DataType.I32Array, DataType.StringArray, DataType.DoubleArray, DataType.U8Array, DataType.FloatArray];
+
+/**
+ * ffi-rs's `define` (one function per C function, each call one `load` of the binding) without its
+ * per-call rewrite of array parameter types (a `map` over the types and two object spreads per
+ * crossing): the descriptions here use scalar types only, and an array type fails loudly here.
+ */
+export const define = ((funcs: Parameters<Ffi['define']>[0]) => {
+  const out: Record<string, (paramsValue: unknown[]) => unknown> = {};
+  for (const [funcName, desc] of Object.entries(funcs)) {
+    if (desc.paramsType.some((t) => ARRAY_TYPES.includes(t))) throw new Error(`ffi: ${funcName}: array parameter types are not supported`);
+    const base = { ...desc, funcName, freeResultMemory: desc.freeResultMemory ?? false };
+    out[funcName] = (paramsValue) => binding.load({ ...base, paramsValue });
+  }
+  return out;
+}) as Ffi['define'];

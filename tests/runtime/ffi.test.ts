@@ -3,9 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const realGetReport = process.report.getReport;
-const { libcOfMaps, open, define, DataType } = await import('../../jit/runtime/ffi.js');
+const { libcOfMaps, bindingPackage, open, define, DataType } = await import('../../jit/runtime/ffi.js');
 
 const line = (path: string): string => `7f0d8312f000-7f0d83155000 r-xp 00026000 fe:00 339380                     ${path}`;
 
@@ -31,6 +32,38 @@ test('loading ffi-rs leaves process.report.getReport as it was, and the binding 
   open({ library: 'libc-ffi-test', path: '' });
   const libc = define({ getpid: { library: 'libc-ffi-test', retType: DataType.I32, paramsType: [] } });
   assert.is(libc.getpid([]), process.pid);
+});
+
+test('bindingPackage: the names ffi-rs\'s index.js requires on Linux; none where its pattern differs', () => {
+  assert.is(bindingPackage('linux', 'x64', 'glibc'), '@yuuang/ffi-rs-linux-x64-gnu/ffi-rs.linux-x64-gnu.node');
+  assert.is(bindingPackage('linux', 'x64', 'musl'), '@yuuang/ffi-rs-linux-x64-musl/ffi-rs.linux-x64-musl.node');
+  assert.is(bindingPackage('linux', 'arm64', 'glibc'), '@yuuang/ffi-rs-linux-arm64-gnu/ffi-rs.linux-arm64-gnu.node');
+  assert.is(bindingPackage('linux', 'arm', 'glibc'), undefined); // gnueabihf
+  assert.is(bindingPackage('darwin', 'arm64', 'glibc'), undefined);
+});
+
+test('the binding loaded directly is the one ffi-rs itself loads on this machine', () => {
+  const libc = libcOfMaps(readFileSync('/proc/self/maps', 'latin1'));
+  assert.ok(libc !== undefined);
+  const name = bindingPackage(process.platform, process.arch, libc);
+  assert.ok(name !== undefined);
+  const ours = createRequire(new URL('../../jit/runtime/ffi.js', import.meta.url)).resolve(name);
+  // ffi-rs's index.js requires the package by name from its own directory
+  const fromFfi = createRequire(createRequire(import.meta.url).resolve('ffi-rs')).resolve(name.split('/').slice(0, 2).join('/'));
+  assert.is(ours, fromFfi);
+  // ffi.js loaded it without running ffi-rs's index.js
+  const cache = createRequire(import.meta.url).cache;
+  assert.ok(cache[ours] !== undefined);
+  assert.is(cache[createRequire(import.meta.url).resolve('ffi-rs')], undefined);
+});
+
+test('define: errno results as ffi-rs\'s, array parameter types refused loudly', () => {
+  open({ library: 'libc-ffi-test2', path: '' });
+  const libc = define({ close: { library: 'libc-ffi-test2', retType: DataType.I32, paramsType: [DataType.I32], errno: true } });
+  const r = libc.close([-1]) as { value: number; errnoCode: number };
+  assert.is(r.value, -1);
+  assert.is(r.errnoCode, 9); // EBADF
+  assert.throws(() => define({ f: { library: 'libc-ffi-test2', retType: DataType.I32, paramsType: [DataType.I32Array] } }), /array parameter types are not supported/);
 });
 
 test.run();
