@@ -64,14 +64,14 @@ export function moduleBytes(info: ModuleInfo): Uint8Array {
 
 class ModuleDecoder {
   private readonly r: Reader;
-  private readonly ir: InstrReader;
+  /** made on first use: a constant expression other than `i32.const N` (InstrReader needs the opcode tables) */
+  private irLazy: InstrReader | undefined;
   private readonly m: ModuleInfo;
   private funcTypeList: number[] = [];
   private numDeclaredFuncs: number | null = null;
 
   constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false) {
     this.r = new Reader(bytes);
-    this.ir = new InstrReader(this.r);
     this.m = {
       bytes, types: [], imports: [], funcTypeIndices: new Uint32Array(0), numImportedFuncs: 0,
       tables: [], numImportedTables: 0, memories: [], numImportedMemories: 0, globals: [],
@@ -265,7 +265,6 @@ class ModuleDecoder {
    * a validation error, not a decoding one.
    */
   private constExpr(): ConstExpr {
-    const ir = this.ir;
     const start = this.r.pos;
     // `i32.const N end`: one small object, no ops array (the general loop below reads it again
     // from `start` if the expression turns out to be anything else)
@@ -275,6 +274,7 @@ class ModuleDecoder {
       if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return new I32ConstExpr(start, this.r.pos, value); }
       this.r.pos = start;
     }
+    const ir = (this.irLazy ??= new InstrReader(this.r));
     const ops: ConstOp[] = [];
     let nonConstAt = -1;
     let depth = 0;

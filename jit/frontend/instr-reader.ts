@@ -6,7 +6,7 @@
 // both read those fields, so one decode serves both: the compiler calls
 // `next()`, then `validator.step(reader)`, then emits code.
 import { malformed } from '../errors.js';
-import { Imm, opDefined, opImm } from './opcodes.js';
+import { Imm, buildOpcodeTables, opDefined, opImm } from './opcodes.js';
 import { Reader, U32_FIELD } from './reader.js';
 import { isRefType, isValType } from './types.js';
 
@@ -42,6 +42,7 @@ export class InstrReader {
   readonly v128 = new Uint8Array(16);
 
   constructor(r: Reader) {
+    buildOpcodeTables(); // once per process; a cache hit often constructs no InstrReader at all
     this.r = r;
     this.targets = new Uint32Array(16); // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
   }

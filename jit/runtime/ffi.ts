@@ -2,31 +2,94 @@
 //
 // ffi-rs's index.js picks its glibc or musl binary with `process.report.getReport()`, a full
 // diagnostic report (libuv handles, stacks, loaded objects) that cost ~7-9 ms of every start
-// just to read `header.glibcVersionRuntime`. /proc/self/maps names the C library this process
-// was linked against in a fraction of that, so while ffi-rs's index runs, getReport answers
-// that one field from the maps; when the maps name neither glibc nor musl (a static node),
-// ffi-rs asks Node itself as before. `require` rather than `import`: an ES import of a CommonJS
-// package is evaluated before any code of the importing bundle can run (and pays the CJS export
-// scan); require runs exactly here.
-import { readFileSync } from 'node:fs';
+// just to read `header.glibcVersionRuntime`. The program interpreter named in node's own ELF
+// header (PT_INTERP: ld-linux-*.so.2 for glibc, ld-musl-*.so.1 for musl) answers the same
+// question from one 4 KiB read (/proc/self/maps did it in ~1.3 ms: the kernel formats every
+// mapping); a static node, or a loader named otherwise, is asked through process.report as before.
+// `require` rather than `import`: an ES import of a CommonJS package is evaluated before any code
+// of the importing bundle can run (and pays the CJS export scan); require runs exactly here.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 type Ffi = typeof import('ffi-rs');
 export type { JsExternal } from 'ffi-rs';
 
-/** The C library named by a /proc/<pid>/maps text, or undefined if neither or both are. */
-export function libcOfMaps(maps: string): 'glibc' | 'musl' | undefined {
-  // glibc: libc.so.6 (or libc-2.NN.so before 2.34); musl: its loader is the library
-  // (ld-musl-ARCH.so.1; Alpine also links libc.musl-ARCH.so.1 to it)
-  const glibc = /\/libc(?:\.so\.6|-\d[\d.]*\.so)$/m.test(maps);
-  const musl = /\/(?:ld-musl-[^/\s]+\.so\.1|libc\.musl-[^/\s]+)$/m.test(maps);
-  return glibc === musl ? undefined : glibc ? 'glibc' : 'musl';
+/** The C library whose dynamic loader is `path` (an ELF PT_INTERP), or undefined if neither. */
+export function libcOfLoader(path: string): 'glibc' | 'musl' | undefined {
+  if (/\/ld-musl-[^/]+\.so\.1$/.test(path)) return 'musl';
+  if (/\/ld-linux[^/]*\.so\.\d+$/.test(path)) return 'glibc';
+  return undefined;
 }
 
-function loadFfi(): Ffi {
+/**
+ * The program interpreter (PT_INTERP) of the little-endian ELF64 executable whose first bytes are
+ * `head`, or undefined: not such an ELF, no interpreter (static), or not within `head`.
+ */
+export function elfInterpreter(head: Uint8Array): string | undefined {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return undefined;
+  const phoff = Number(b.readBigUInt64LE(0x20)), phentsize = b.readUInt16LE(0x36), phnum = b.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    if (ph + 0x28 > b.length) return undefined;
+    if (b.readUInt32LE(ph) !== 3) continue; // PT_INTERP
+    const off = Number(b.readBigUInt64LE(ph + 0x08)), size = Number(b.readBigUInt64LE(ph + 0x20));
+    if (size < 2 || off + size > b.length) return undefined;
+    return b.toString('latin1', off, off + size - 1); // without its NUL
+  }
+  return undefined;
+}
+
+/** glibc or musl, from node's own program interpreter; undefined when that does not tell. */
+function hostLibc(): 'glibc' | 'musl' | undefined {
+  const head = Buffer.alloc(4096);
+  let fd: number | undefined;
+  try {
+    fd = openSync(process.execPath, 'r');
+    const interp = elfInterpreter(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    return interp === undefined ? undefined : libcOfLoader(interp);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The part of ffi-rs's native binding (its .node addon) this runtime calls. */
+interface Binding {
+  open: Ffi['open'];
+  load: Ffi['load'];
+  DataType: Ffi['DataType'];
+  createExternalBuffer: Ffi['createExternalBuffer'];
+}
+
+/**
+ * The binding package ffi-rs's index.js would pick on this machine (`@yuuang/ffi-rs-linux-x64-gnu`
+ * ...), or undefined where its name is not that simple pattern (32-bit arm's gnueabihf, other
+ * systems): those go through ffi-rs's index.js.
+ */
+export function bindingPackage(platform: string, arch: string, libc: 'glibc' | 'musl'): string | undefined {
+  if (platform !== 'linux' || !['x64', 'arm64', 'riscv64'].includes(arch)) return undefined;
+  const abi = libc === 'glibc' ? 'gnu' : 'musl';
+  return `@yuuang/ffi-rs-linux-${arch}-${abi}/ffi-rs.linux-${arch}-${abi}.node`;
+}
+
+/**
+ * ffi-rs's binding, loaded straight from its platform package where npm put it next to ffi-rs
+ * (the same name and version ffi-rs's index.js would require): that skips resolving ffi-rs and
+ * running its index.js (a second resolution, existsSync probes; ~3 ms of CPU per start,
+ * bench/results/startup.md). Anywhere else (another layout, another platform) ffi-rs's index
+ * picks it as before.
+ */
+function loadBinding(): Binding {
   const require = createRequire(import.meta.url);
-  let libc: 'glibc' | 'musl' | undefined;
-  try { libc = libcOfMaps(readFileSync('/proc/self/maps', 'latin1')); } catch { libc = undefined; }
+  const libc = hostLibc();
+  const direct = libc === undefined ? undefined : bindingPackage(process.platform, process.arch, libc);
+  if (direct !== undefined) {
+    try {
+      return require(direct) as Binding;
+    } catch { /* not installed there: ffi-rs's own lookup below */ }
+  }
   const report = process.report;
   if (libc === undefined || typeof report?.getReport !== 'function') return require('ffi-rs') as Ffi;
   const real = report.getReport;
@@ -39,4 +102,24 @@ function loadFfi(): Ffi {
   }
 }
 
-export const { open, define, DataType, createExternalBuffer } = loadFfi();
+const binding = loadBinding();
+
+export const { open, DataType, createExternalBuffer } = binding;
+
+/** ffi-rs's array parameter types: its index.js rewrites these per call; no caller here uses them. */
+const ARRAY_TYPES: readonly unknown[] = [DataType.I16Array, DataType.I32Array, DataType.StringArray, DataType.DoubleArray, DataType.U8Array, DataType.FloatArray];
+
+/**
+ * ffi-rs's `define` (one function per C function, each call one `load` of the binding) without its
+ * per-call rewrite of array parameter types (a `map` over the types and two object spreads per
+ * crossing): the descriptions here use scalar types only, and an array type fails loudly here.
+ */
+export const define = ((funcs: Parameters<Ffi['define']>[0]) => {
+  const out: Record<string, (paramsValue: unknown[]) => unknown> = {};
+  for (const [funcName, desc] of Object.entries(funcs)) {
+    if (desc.paramsType.some((t) => ARRAY_TYPES.includes(t))) throw new Error(`ffi: ${funcName}: array parameter types are not supported`);
+    const base = { ...desc, funcName, freeResultMemory: desc.freeResultMemory ?? false };
+    out[funcName] = (paramsValue) => binding.load({ ...base, paramsValue });
+  }
+  return out;
+}) as Ffi['define'];
