@@ -40,6 +40,9 @@ export interface CodeFile { fd: number; offset: number; length: number }
  */
 export interface MemoryImage { start: number; file: CodeFile }
 
+/** A memory image to write: `bytes` (whole pages) are memory 0 from `start` (page-aligned). */
+export interface MemoryImagePages { start: number; bytes: Uint8Array }
+
 /** Bytes of code (with the constant pool), without reading a file-backed image's code. */
 export function imageCodeLength(img: CodeImage): number {
   return img.file?.length ?? img.code.length;
@@ -174,8 +177,8 @@ export interface ModuleFileParts {
   image: CodeImage;
   funcOffsets: Uint32Array;
   codeSize: number;
-  /** written only (a loader maps it from the file: MemoryImage); whole pages */
-  memoryImage?: { start: number; bytes: Uint8Array } | null;
+  /** written only (a loader maps it from the file: MemoryImage) */
+  memoryImage?: MemoryImagePages | null;
 }
 
 /** Thrown for a file that is not a serialized module this build can load; the message says why. */

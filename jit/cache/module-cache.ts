@@ -100,7 +100,7 @@ export class ModuleCache {
     const path = join(this.dir, this.entryName(moduleHash));
     let compiled: CompiledModule;
     try {
-      // the code stays in the file, to be mapped (serialize.ts)
+      // large code stays in the file, to be mapped (serialize.ts)
       compiled = deserializeCompiledFile(path, wasm, moduleHash, fill);
     } catch (e) {
       // absent or unreadable (fs errors carry a code), or not loadable: a miss

@@ -1,7 +1,7 @@
 // CompiledModule <-> the serialized-module format of abi/image.ts ('KWSM'). The one place that
 // turns compiled code into bytes and back: the cache (module-cache.ts), `kwasm-jit compile -o`,
 // `kwasm-jit run FILE.kwasm` and the embedding API's serialize/deserialize all come through here.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import {
   checkModuleFileChecksum, checkModuleFileIdentity, decodeFuncOffsets, decodeImageTables, decodeModuleFile, encodeModuleFile,
   imageLayout, IMAGE_HEADER_SIZE, MEMORY_TRAILER, memoryImageOf, MODULE_FILE_CHECKSUMMED_HEAD, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout,
@@ -57,11 +57,11 @@ function readAt(fd: number, at: number, length: number): Uint8Array {
 
 /**
  * A cache entry (no embedded wasm: `wasm` is its module, `wasmHash` that module's hash) loaded
- * from its file without reading the code into memory: the checksum (CRC-32) streams the file through one
- * small buffer, and the image's code stays in the file (image.file), which instantiation maps
- * (code-arena.ts). `image.code` reads it only if asked (`run --kernel`, serialize, --disasm).
- * The descriptor stays open while the image lives: the mapping is made from the very file
- * whose checksum was checked, whatever is renamed over its name meanwhile.
+ * from its file: the checksum (CRC-32) streams the file through one small buffer; large code
+ * stays in the file (image.file), which instantiation maps (code-arena.ts), and `image.code`
+ * reads it only if asked (`run --kernel`, serialize, --disasm). The descriptor then stays open
+ * while the image lives: the mapping is made from the very file whose checksum was checked,
+ * whatever is renamed over its name meanwhile.
  */
 export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array, fill?: () => void): CompiledModule {
   const t0 = nowMs();
@@ -73,11 +73,10 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
     const l = moduleFileLayout(head, size);
     let sum = crc32([head.subarray(0, MODULE_FILE_CHECKSUMMED_HEAD)]);
     const buf = new Uint8Array(Math.min(READ_CHUNK, Math.max(1, size - MODULE_FILE_HEADER)));
-    for (let at = MODULE_FILE_HEADER; at < size;) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
-      if (n === 0) throw new ModuleFileError('file shrank while being read');
+    for (let at = MODULE_FILE_HEADER; at < size; at += buf.length) {
+      const n = Math.min(buf.length, size - at);
+      readInto(fd, buf, 0, n, at);
       sum = crc32([buf.subarray(0, n)], sum);
-      at += n;
     }
     checkModuleFileChecksum(l, sum);
     checkModuleFileIdentity(l, { compilerId: compilerId(), cpuFeatures: hostCpuFeatures(), moduleHash: wasmHash });

@@ -20,11 +20,11 @@
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { ModuleFileError } from '../../abi/image.js';
 import type { ModuleInfo } from '../frontend/types.js';
+import { peekLeb, peeked } from '../compiler/peek.js';
 
 /** Changed more recently than this: may still change within the tick of the last change. */
 const SETTLE_NS = 2_000_000_000n;
 const SECTION_CODE = 10;
-const LEB_U32_MAX = 5;
 
 /**
  * The identity of a regular file that has not changed for SETTLE_NS, or null (changed recently,
@@ -54,17 +54,6 @@ export function readInto(fd: number, out: Uint8Array, to: number, length: number
   }
 }
 
-/** A u32 LEB at `at`: [value, length], or null if malformed or cut off before `end`. */
-function leb(b: Uint8Array, at: number, end: number): [number, number] | null {
-  let v = 0;
-  for (let i = 0; i < LEB_U32_MAX && at + i < end; i++) {
-    const byte = b[at + i];
-    v += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) return v > 0xffffffff ? null : [v, i + 1];
-  }
-  return null;
-}
-
 /** Byte ranges [start, end) of a module file, sorted and disjoint: [s0, e0, s1, e1, ...]. */
 export type Ranges = readonly number[];
 
@@ -74,13 +63,9 @@ const BIG_SEGMENT = 4096;
 /** Where the code section's bodies are in a module's bytes (after its function count), or null. */
 function bodiesRange(bytes: Uint8Array): [number, number] | null {
   for (let pos = 8; pos < bytes.length;) {
-    const len = leb(bytes, pos + 1, bytes.length);
-    if (len === null) return null;
-    const contentAt = pos + 1 + len[1], end = contentAt + len[0];
-    if (bytes[pos] === SECTION_CODE) {
-      const count = leb(bytes, contentAt, end);
-      return count === null ? null : [contentAt + count[1], end];
-    }
+    if (!peekLeb(bytes, pos + 1, bytes.length)) return null;
+    const end = peeked.end + peeked.value;
+    if (bytes[pos] === SECTION_CODE) return peekLeb(bytes, peeked.end, end) ? [peeked.end, end] : null;
     pos = end;
   }
   return null;
@@ -91,17 +76,14 @@ function bodiesRange(bytes: Uint8Array): [number, number] | null {
  * its bodies, and with `image` (the entry maps a memory image) its large active data segments.
  */
 export function skippableRanges(bytes: Uint8Array, info: ModuleInfo, image: boolean): Ranges {
+  // in file order: the code section comes before the data section
   const out: number[] = [];
+  const bodies = bodiesRange(bytes);
+  if (bodies !== null && bodies[1] > bodies[0]) out.push(bodies[0], bodies[1]);
   if (image) {
     for (const d of info.datas) if (d.mode === 'active' && d.length >= BIG_SEGMENT) out.push(d.bytesAt, d.bytesAt + d.length);
   }
-  const bodies = bodiesRange(bytes);
-  if (bodies !== null && bodies[1] > bodies[0]) out.push(bodies[0], bodies[1]);
-  // the code section comes before the data section: sort the pairs by start
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < out.length; i += 2) pairs.push([out[i], out[i + 1]]);
-  pairs.sort((a, b) => a[0] - b[0]);
-  return pairs.flat();
+  return out;
 }
 
 /** Sorted, disjoint, inside a file of `size` bytes. */

@@ -8,18 +8,11 @@
 // It lives with the compiler so that the compiler id (jit/cache/compiler-id.ts) covers it: an
 // entry's image is as much this build's output as its code.
 import type { ModuleInfo } from '../frontend/types.js';
+import { MODULE_FILE_CODE_ALIGN as PAGE, type MemoryImagePages } from '../../abi/image.js';
+import { WASM_PAGE_SIZE } from '../../abi/calling-convention.js';
 
-export const PAGE = 4096;
-const WASM_PAGE = 65536;
 /** Below this span the segments are copied as usual: a mapping is not worth a file's pages. */
 const MIN_SPAN = 64 * PAGE;
-
-export interface MemoryImageBytes {
-  /** memory offset of the first byte, a multiple of PAGE */
-  start: number;
-  /** whole pages */
-  bytes: Uint8Array;
-}
 
 /**
  * The page-aligned span [start, end) of memory 0 that its active data segments write, when
@@ -29,7 +22,7 @@ export interface MemoryImageBytes {
  */
 export function memoryImageSpan(info: ModuleInfo): { start: number; end: number } | null {
   if (info.memories.length !== 1 || info.numImportedMemories !== 0) return null;
-  const initial = info.memories[0].limits.min * WASM_PAGE;
+  const initial = info.memories[0].limits.min * WASM_PAGE_SIZE;
   let lo = Infinity, hi = 0, total = 0;
   for (const d of info.datas) {
     if (d.mode !== 'active') continue;
@@ -48,7 +41,7 @@ export function memoryImageSpan(info: ModuleInfo): { start: number; end: number 
 }
 
 /** Memory 0's bytes over memoryImageSpan, the active data segments applied in order; or null. */
-export function buildMemoryImage(info: ModuleInfo): MemoryImageBytes | null {
+export function buildMemoryImage(info: ModuleInfo): MemoryImagePages | null {
   const span = memoryImageSpan(info);
   if (span === null) return null;
   const bytes = new Uint8Array(span.end - span.start);

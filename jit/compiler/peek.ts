@@ -1,6 +1,7 @@
-// Look-ahead in the body bytes for the compiler's one- to three-instruction shapes (set-target.ts,
-// scaled-index.ts): the validator checks these bytes when it reaches them, so bytes that do not
-// decode here are only "no match", never an error.
+// Look-ahead in wasm bytes: the compiler's one- to three-instruction shapes (set-target.ts,
+// scaled-index.ts), whose bytes the validator checks when it reaches them, and the cache's walk
+// over section headers (jit/cache/wasm-file.ts): bytes that do not decode here are only "no
+// match", never an error.
 
 /** Value and end position of the last successful peekLeb (one reused record: no allocation). */
 export const peeked = { value: 0, end: 0 };
