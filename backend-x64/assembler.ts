@@ -494,7 +494,7 @@ export class Assembler extends Encoder {
     const b = this.labelOffset(base);
     this.ensure(4);
     const at = this.pos;
-    const t = this.labelPos[label];
+    const t = this.isLabel(label) ? this.labelPos[label] : -1; // (addFixup throws for an unknown label)
     if (t >= 0) { this.patch32(at, t - b); this.pos = at + 4; return; }
     // The fixup adds (target - end); pre-loading (end - base) leaves target - base.
     this.patch32(at, at + 4 - b);
@@ -697,7 +697,7 @@ export class Assembler extends Encoder {
       }
     }
     this.checkAllBound();
-    const labelOffsets = Int32Array.from(this.labelPos);
+    const labelOffsets = this.labelOffsets();
     const names = this.nameMapBuilder(labelOffsets);
     const code = opts.take === true ? this.takeBytes() : this.bytes();
     return { code, codeSize, labelOffsets, get labelNames() { return names(); } };

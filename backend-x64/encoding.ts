@@ -24,16 +24,24 @@ const FIX_REL8 = 1;
 const FIX_REL32 = 4;
 
 export class Encoder extends CodeBuffer {
+  // Labels and pending fixups live in typed arrays with explicit counts (grown by doubling, never
+  // shrunk): a function makes ~30 labels and gives them back (releaseLabels), and plain arrays
+  // cut back with `length = n` and pushed again had V8 trim and regrow their backing stores.
+  /** number of labels; ids [0, labelCount) are valid */
+  protected labelCount = 0;
   // label id -> bound offset, or -1
-  protected labelPos: number[] = [];
+  protected labelPos = new Int32Array(256);
   // label id -> head of its pending fixup list (index into fix* arrays), or -1
-  protected labelHead: number[] = [];
+  protected labelHead = new Int32Array(256);
+  // label id -> name; entries from labelCount up are stale (newLabel overwrites them)
   protected labelName: (string | undefined)[] = [];
-  // pending fixups as a struct of arrays (no per-fixup objects)
-  private fixAt: number[] = [];   // offset of the field to patch
-  private fixEnd: number[] = [];  // offset the displacement is relative to (end of instruction)
-  private fixSize: number[] = []; // FIX_REL8 or FIX_REL32
-  private fixNext: number[] = [];
+  // pending fixups as a struct of arrays (no per-fixup objects); slots [0, fixCount) are in use
+  // or on the free list
+  private fixAt = new Int32Array(64);   // offset of the field to patch
+  private fixEnd = new Int32Array(64);  // offset the displacement is relative to (end of instruction)
+  private fixSize = new Int32Array(64); // FIX_REL8 or FIX_REL32
+  private fixNext = new Int32Array(64);
+  private fixCount = 0;
   private fixFree = -1;           // free list of recycled fixup slots
   private pendingFixups = 0;
   // named labels given up by releaseLabels: offsets and names, in label order, for the disassembler
@@ -47,35 +55,42 @@ export class Encoder extends CodeBuffer {
    */
   protected resetEncoder(keepLabels = 0): void {
     this.pos = 0;
-    const keep = Math.min(keepLabels, this.labelPos.length);
-    this.labelPos.length = keep;
-    this.labelHead.length = keep;
+    const keep = Math.min(keepLabels, this.labelCount);
+    this.labelCount = keep;
+    this.labelPos.fill(-1, 0, keep);
+    this.labelHead.fill(-1, 0, keep);
     this.labelName.length = keep;
-    this.labelPos.fill(-1);
-    this.labelHead.fill(-1);
     this.labelName.fill(undefined);
     this.releasedNameOffsets.length = 0;
     this.releasedNames.length = 0;
-    this.fixAt.length = 0;
-    this.fixEnd.length = 0;
-    this.fixSize.length = 0;
-    this.fixNext.length = 0;
+    this.fixCount = 0;
     this.fixFree = -1;
     this.pendingFixups = 0;
   }
 
+  /** Label `label` exists (was made by newLabel and not given up). */
+  protected isLabel(label: number): boolean {
+    return label >= 0 && label < this.labelCount;
+  }
+
   /** A fresh, unbound label. The optional name is shown by the disassembler. */
   newLabel(name?: string): Label {
-    const id = this.labelPos.length;
-    this.labelPos.push(-1);
-    this.labelHead.push(-1);
-    this.labelName.push(name);
+    const id = this.labelCount;
+    if (id === this.labelPos.length) {
+      this.labelPos = grow32(this.labelPos, id);
+      this.labelHead = grow32(this.labelHead, id);
+    }
+    this.labelPos[id] = -1;
+    this.labelHead[id] = -1;
+    if (id < this.labelName.length) this.labelName[id] = name;
+    else this.labelName.push(name);
+    this.labelCount = id + 1;
     return id as Label;
   }
 
   /** The id of the next new label: give it to releaseLabels once the labels made after it are done with. */
   labelMark(): number {
-    return this.labelPos.length;
+    return this.labelCount;
   }
 
   /**
@@ -87,28 +102,24 @@ export class Encoder extends CodeBuffer {
    * reallocated as they grow). Their names stay for the disassembler (finish, finishPart).
    */
   releaseLabels(mark: number): void {
-    const pos = this.labelPos, names = this.labelName;
-    let cut = pos.length;
+    const pos = this.labelPos, names = this.labelName, n = this.labelCount;
+    let cut = n;
     while (cut > mark && pos[cut - 1] >= 0) cut--;
-    if (cut === pos.length) return;
-    for (let l = cut; l < pos.length; l++) {
-      const n = names[l];
-      if (n !== undefined) { this.releasedNameOffsets.push(pos[l]); this.releasedNames.push(n); }
+    for (let l = cut; l < n; l++) {
+      const name = names[l];
+      if (name !== undefined) { this.releasedNameOffsets.push(pos[l]); this.releasedNames.push(name); names[l] = undefined; }
     }
-    pos.length = cut;
-    this.labelHead.length = cut;
-    names.length = cut;
+    this.labelCount = cut;
   }
 
   isBound(label: Label): boolean {
-    return this.labelPos[label] >= 0;
+    return this.isLabel(label) && this.labelPos[label] >= 0;
   }
 
   /** The bound offset of a label (throws when unbound). */
   labelOffset(label: Label): number {
-    const p = this.labelPos[label];
-    if (p === undefined || p < 0) throw new Error(`label ${label} is not bound`);
-    return p;
+    if (!this.isLabel(label) || this.labelPos[label] < 0) throw new Error(`label ${label} is not bound`);
+    return this.labelPos[label];
   }
 
   /** Binds `label` to the current offset and patches every pending reference to it. */
@@ -117,13 +128,14 @@ export class Encoder extends CodeBuffer {
   }
 
   protected bindAt(label: Label, target: number): void {
-    if (this.labelPos[label] === undefined) throw new Error(`unknown label ${label}`);
+    if (!this.isLabel(label)) throw new Error(`unknown label ${label}`);
     if (this.labelPos[label] >= 0) throw new Error(`label ${this.labelName[label] ?? label} bound twice`);
     this.labelPos[label] = target;
+    const fixAt = this.fixAt, fixEnd = this.fixEnd, fixSize = this.fixSize, fixNext = this.fixNext;
     for (let f = this.labelHead[label]; f >= 0;) {
-      const at = this.fixAt[f];
-      const rel = target - this.fixEnd[f];
-      if (this.fixSize[f] === FIX_REL8) {
+      const at = fixAt[f];
+      const rel = target - fixEnd[f];
+      if (fixSize[f] === FIX_REL8) {
         if (rel < -128 || rel > 127) {
           throw new RangeError(`short jump to label ${this.labelName[label] ?? label} out of range (${rel}); use the rel32 form`);
         }
@@ -132,8 +144,8 @@ export class Encoder extends CodeBuffer {
         // The field holds the addend (RIP-relative `[label + addend]`); jumps store 0.
         this.patch32(at, (this.read32(at) + rel) | 0);
       }
-      const next = this.fixNext[f];
-      this.fixNext[f] = this.fixFree;
+      const next = fixNext[f];
+      fixNext[f] = this.fixFree;
       this.fixFree = f;
       this.pendingFixups--;
       f = next;
@@ -143,15 +155,18 @@ export class Encoder extends CodeBuffer {
 
   /** Records that the `size`-byte field at `at` must become `label - end (+ field)` once bound. */
   protected addFixup(label: number, at: number, end: number, size: number): void {
-    if (this.labelPos[label] === undefined) throw new Error(`unknown label ${label}`);
+    if (!this.isLabel(label)) throw new Error(`unknown label ${label}`);
     let f = this.fixFree;
     if (f >= 0) {
       this.fixFree = this.fixNext[f];
-      this.fixAt[f] = at; this.fixEnd[f] = end; this.fixSize[f] = size; this.fixNext[f] = this.labelHead[label];
     } else {
-      f = this.fixAt.length;
-      this.fixAt.push(at); this.fixEnd.push(end); this.fixSize.push(size); this.fixNext.push(this.labelHead[label]);
+      f = this.fixCount++;
+      if (f === this.fixAt.length) {
+        this.fixAt = grow32(this.fixAt, f); this.fixEnd = grow32(this.fixEnd, f);
+        this.fixSize = grow32(this.fixSize, f); this.fixNext = grow32(this.fixNext, f);
+      }
     }
+    this.fixAt[f] = at; this.fixEnd[f] = end; this.fixSize[f] = size; this.fixNext[f] = this.labelHead[label];
     this.labelHead[label] = f;
     this.pendingFixups++;
   }
@@ -166,8 +181,8 @@ export class Encoder extends CodeBuffer {
    * now when the label is bound, else when it is. Same arithmetic as a reference emitted here.
    */
   protected linkField(label: Label, at: number, end: number, size: number): void {
+    if (!this.isLabel(label)) throw new Error(`unknown label ${label}`);
     const target = this.labelPos[label];
-    if (target === undefined) throw new Error(`unknown label ${label}`);
     if (target < 0) { this.addFixup(label, at, end, size); return; }
     const rel = target - end;
     if (size === FIX_REL8) {
@@ -182,12 +197,17 @@ export class Encoder extends CodeBuffer {
   protected pendingFixupList(): Int32Array {
     const out = new Int32Array(4 * this.pendingFixups);
     let k = 0;
-    for (let l = 0; l < this.labelHead.length; l++) {
+    for (let l = 0; l < this.labelCount; l++) {
       for (let f = this.labelHead[l]; f >= 0; f = this.fixNext[f]) {
         out[k++] = l; out[k++] = this.fixAt[f]; out[k++] = this.fixEnd[f]; out[k++] = this.fixSize[f];
       }
     }
     return out;
+  }
+
+  /** Offset of every label, -1 for those never bound (a copy). */
+  protected labelOffsets(): Int32Array {
+    return this.labelPos.slice(0, this.labelCount);
   }
 
   /**
@@ -197,7 +217,7 @@ export class Encoder extends CodeBuffer {
    */
   protected boundNames(): { offsets: Int32Array; names: string[] } {
     const offsets: number[] = [], names: string[] = [];
-    for (let l = 0; l < this.labelName.length; l++) {
+    for (let l = 0; l < this.labelCount; l++) {
       const n = this.labelName[l];
       if (n !== undefined && this.labelPos[l] >= 0) { offsets.push(this.labelPos[l]); names.push(n); }
     }
@@ -213,7 +233,7 @@ export class Encoder extends CodeBuffer {
    * finish); the held ones are copied with the offsets the caller took.
    */
   protected nameMapBuilder(labelOffsets: Int32Array): () => Map<number, string> {
-    const held = this.labelName.slice(), relOffsets = this.releasedNameOffsets, relNames = this.releasedNames;
+    const held = this.labelName.slice(0, this.labelCount), relOffsets = this.releasedNameOffsets, relNames = this.releasedNames;
     this.releasedNameOffsets = [];
     this.releasedNames = [];
     let map: Map<number, string> | undefined;
@@ -234,7 +254,7 @@ export class Encoder extends CodeBuffer {
   protected checkAllBound(): void {
     if (this.pendingFixups === 0) return;
     const names: string[] = [];
-    for (let l = 0; l < this.labelHead.length; l++) if (this.labelHead[l] >= 0) names.push(this.labelName[l] ?? String(l));
+    for (let l = 0; l < this.labelCount; l++) if (this.labelHead[l] >= 0) names.push(this.labelName[l] ?? String(l));
     throw new Error(`labels referenced but never bound: ${names.join(', ')}`);
   }
 
@@ -242,8 +262,8 @@ export class Encoder extends CodeBuffer {
   protected branchField(label: Label, size: number): void {
     const at = this.pos;
     const end = at + size;
+    if (!this.isLabel(label)) throw new Error(`unknown label ${label}`);
     const target = this.labelPos[label];
-    if (target === undefined) throw new Error(`unknown label ${label}`);
     if (target >= 0) {
       const rel = target - end;
       if (size === FIX_REL8) {
@@ -311,8 +331,8 @@ export class Encoder extends CodeBuffer {
         this.pos = p;
         this.patch32(p, disp);
       } else {
+        if (!this.isLabel(m.label)) throw new Error(`unknown label ${m.label}`);
         const target = this.labelPos[m.label];
-        if (target === undefined) throw new Error(`unknown label ${m.label}`);
         if (target >= 0) {
           this.patch32(p, target + disp - end);
         } else {
@@ -369,4 +389,11 @@ export class Encoder extends CodeBuffer {
     if (bytes > 1) { b[p++] = v >> 8; if (bytes > 2) { b[p++] = v >> 16; b[p++] = v >> 24; } }
     this.pos = p;
   }
+}
+
+/** A copy of `a` with twice the room (the first `n` entries kept). */
+function grow32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(64, 2 * a.length));
+  b.set(a.subarray(0, n));
+  return b;
 }
