@@ -183,9 +183,10 @@ export class LocalCache {
    */
   merge(join: CacheSnapshot, from?: CacheSnapshot): void {
     if (!join.valid) {
+      // Element loops, not set(subarray)/fill: a view object and two builtin calls per `if`'s end.
       if (from === undefined) this.snapshot(join);
-      else { join.pairs.set(from.pairs.subarray(0, from.n)); join.n = from.n; join.valid = true; }
-      join.dirty.fill(0); // these edges store their dirty locals (I2)
+      else { for (let k = 0; k < from.n; k++) join.pairs[k] = from.pairs[k]; join.n = from.n; join.valid = true; }
+      for (let k = join.n >> 1; k-- > 0;) join.dirty[k] = 0; // these edges store their dirty locals (I2)
       return;
     }
     let n = 0;
