@@ -313,8 +313,14 @@ export class Encoder extends CodeBuffer {
    * to the end of the whole instruction, immediate included.
    */
   rm(pfx: number, opc: number, flags: number, reg: number, m: Mem, trailing: number): void {
-    this.ensure(16);
     const base = m.base, index = m.index;
+    // The dominant shape (frame slots [rbp + disp], vmctx fields [r15 + disp], globals): no
+    // prefix, a one-byte opcode, a base register and no index or SIB byte. Same bytes as below.
+    if (pfx === 0 && opc < 0x100 && index === NO_INDEX && base >= 0 && base < 16 && (base & 7) !== 4) {
+      this.rmBaseDisp(opc, flags, reg, base, m.disp);
+      return;
+    }
+    this.ensure(16);
     let rex = ((flags & W) << 3) | ((reg & 8) >> 1);
     if (index !== NO_INDEX) rex |= (index & 8) >> 2;
     if (base >= 0 && base < 16) rex |= (base & 8) >> 3;
@@ -364,6 +370,21 @@ export class Encoder extends CodeBuffer {
     }
     if (mod === 0x40) b[p++] = disp;
     else if (mod === 0x80) { b[p++] = disp; b[p++] = disp >> 8; b[p++] = disp >> 16; b[p++] = disp >> 24; }
+    this.pos = p;
+  }
+
+  /** rm's common case: `opc /r` with `[base + disp]`, base not rsp/r12 (no SIB), no prefix, one-byte opc. */
+  private rmBaseDisp(opc: number, flags: number, reg: number, base: number, disp: number): void {
+    this.ensure(16);
+    const b = this.buf;
+    let p = this.pos;
+    const rex = ((flags & W) << 3) | ((reg & 8) >> 1) | ((base & 8) >> 3);
+    if (rex !== 0 || ((flags & BYTE_REG) !== 0 && reg >= 4 && reg < 8)) b[p++] = 0x40 | rex;
+    b[p++] = opc;
+    const modrm = ((reg & 7) << 3) | (base & 7);
+    if (disp === 0 && (base & 7) !== 5) { b[p++] = modrm; }
+    else if (disp >= -128 && disp <= 127) { b[p++] = 0x40 | modrm; b[p++] = disp; }
+    else { b[p++] = 0x80 | modrm; b[p++] = disp; b[p++] = disp >> 8; b[p++] = disp >> 16; b[p++] = disp >> 24; }
     this.pos = p;
   }
 
