@@ -320,6 +320,12 @@ export class Encoder extends CodeBuffer {
       this.rmBaseDisp(opc, flags, reg, base, m.disp);
       return;
     }
+    this.rmAny(pfx, opc, flags, reg, m, trailing);
+  }
+
+  /** rm for every operand shape (kept apart so that rm is small enough to inline at its callers). */
+  private rmAny(pfx: number, opc: number, flags: number, reg: number, m: Mem, trailing: number): void {
+    const base = m.base, index = m.index;
     this.ensure(16);
     let rex = ((flags & W) << 3) | ((reg & 8) >> 1);
     if (index !== NO_INDEX) rex |= (index & 8) >> 2;
