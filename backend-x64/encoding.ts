@@ -48,6 +48,14 @@ export class Encoder extends CodeBuffer {
   protected releasedNameOffsets: number[] = [];
   protected releasedNames: string[] = [];
 
+  constructor(initial?: number | Uint8Array) {
+    super(initial);
+    // grown later: stored twice so V8 never takes them for constants (jit/frontend/reader.ts, GROWN_FIELDS)
+    this.labelPos = new Int32Array(256); this.labelHead = new Int32Array(256);
+    this.fixAt = new Int32Array(64); this.fixEnd = new Int32Array(64);
+    this.fixSize = new Int32Array(64); this.fixNext = new Int32Array(64);
+  }
+
   /**
    * Resets code and labels so that one Assembler (and its buffer) can be reused. Labels
    * [0, keepLabels) stay (unbound, no name): ids the caller reserved, such as every function's

@@ -157,9 +157,13 @@ export class CodeGen {
   maxOutBytes = 0;
   /** trap code -> this function's label of its stub call, or -1; `trapOrder`: the codes in first-use order */
   private readonly trapLabelOf = new Int32Array(TRAP_STUB_COUNT).fill(-1);
-  private readonly trapOrder: number[] = [];
+  private readonly trapOrder = new Int32Array(TRAP_STUB_COUNT);
+  private trapCount = 0;
   /** Stack-check slow paths of this function: [slow-path label, the check to re-run], flat. */
-  private stackChecks: Label[] = [];
+  private stackChecks = new Int32Array(16);
+  private stackCheckCount = 0;
+  // (typed arrays with counts: a plain array cut back with `length = 0` every function lost its
+  // backing store and reallocated it on the next push)
   private outMems: Mem[] = [];
   /** locals cached in registers (written back lazily; invariants in local-cache.ts and docs/compiler.md) */
   readonly cache = new LocalCache(this.ra);
@@ -175,6 +179,7 @@ export class CodeGen {
   constructor(readonly asm: Assembler, readonly env: ModuleEnv) {
     // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
     this.localOff = new Int32Array(64);
+    this.stackChecks = new Int32Array(16);
     this.paramReg = new Int8Array(16);
     this.argDst = new Int32Array(16);
     this.zeroPending = new Uint8Array(64);
@@ -197,9 +202,9 @@ export class CodeGen {
     this.slotBase = -down;
     this.maxHeight = 0;
     this.maxOutBytes = 0;
-    for (const code of this.trapOrder) this.trapLabelOf[code] = -1;
-    this.trapOrder.length = 0;
-    this.stackChecks.length = 0;
+    for (let k = 0; k < this.trapCount; k++) this.trapLabelOf[this.trapOrder[k]] = -1;
+    this.trapCount = 0;
+    this.stackCheckCount = 0;
     this.restoresPinned = false;
     this.vs.sp = 0;
     this.vs.localRefs = 0;
@@ -255,7 +260,7 @@ export class CodeGen {
   trapLabel(code: number): Label {
     if (!(code >= 0 && code < TRAP_STUB_COUNT)) throw new Error(`trap code ${code} has no stub slot`);
     let l = this.trapLabelOf[code];
-    if (l < 0) { l = this.asm.newLabel(TRAP_NAMES[code]); this.trapLabelOf[code] = l; this.trapOrder.push(code); }
+    if (l < 0) { l = this.asm.newLabel(TRAP_NAMES[code]); this.trapLabelOf[code] = l; this.trapOrder[this.trapCount++] = code; }
     return l as Label;
   }
 
@@ -271,22 +276,31 @@ export class CodeGen {
     const retry = this.asm.newLabel();
     this.asm.bind(retry);
     const slow = this.asm.newLabel('stack_check');
-    this.stackChecks.push(slow, retry);
+    let n = this.stackCheckCount;
+    if (n === this.stackChecks.length) {
+      const grown = new Int32Array(2 * n);
+      grown.set(this.stackChecks);
+      this.stackChecks = grown;
+    }
+    this.stackChecks[n++] = slow;
+    this.stackChecks[n++] = retry;
+    this.stackCheckCount = n;
     return slow;
   }
 
   /** Out-of-line trap calls of this function: `call [r15 + trapStubs + 8*code]` never returns,
    *  except from the stack-check slow paths (see stackCheckLabel). */
   emitTrapStubs(): void {
-    for (const code of this.trapOrder) {
+    for (let k = 0; k < this.trapCount; k++) {
+      const code = this.trapOrder[k];
       this.asm.bind(this.trapLabelOf[code] as Label);
       this.asm.callM(TRAP_STUBS[code]);
     }
     const stackStub = TRAP_STUBS[TrapCode.stackOverflow];
-    for (let i = 0; i < this.stackChecks.length; i += 2) {
-      this.asm.bind(this.stackChecks[i]);
+    for (let i = 0; i < this.stackCheckCount; i += 2) {
+      this.asm.bind(this.stackChecks[i] as Label);
       this.asm.callM(stackStub);
-      this.asm.jmp(this.stackChecks[i + 1]);
+      this.asm.jmp(this.stackChecks[i + 1] as Label);
     }
   }
 
