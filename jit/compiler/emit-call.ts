@@ -5,23 +5,35 @@
 // non-null ("uninitialized element"), canonical type id ("indirect call type mismatch").
 // Also here: references and table element access (table.get/set/size, ref.*), and the bulk
 // memory/table operations, which go to the host through reserved runtime-call indices.
-import { AluOp, Cond, mem, memIdx, rdi, rsi, type Gpr } from '../../backend-x64/index.js';
+import { AluOp, Cond, mem, memIdx, rdi, rsi, type Gpr, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { slotCount } from '../../abi/calling-convention.js';
 import { FUNCREF, TABLE_DESC, VMCTX } from '../../abi/vmctx.js';
 import { FUNCREF as FUNCREF_T, I32, type FuncType } from '../frontend/types.js';
 import { on } from './emitters.js';
-import { R11, R14, R15, RAX, RCX, type CodeGen } from './masm.js';
+import { MEMORY_BASE, R11, R14, R15, RAX, RCX, type CodeGen } from './masm.js';
 import { RT } from './runtime-calls.js';
 
 const RSI = rsi, RDI = rdi;
 
 /** Call through the record whose address is in rax (args already in place). */
+// Operands at fixed offsets, made once (ruby makes ~100k calls through records).
+const RECORD_VMCTX = mem(RAX, FUNCREF.vmctx), RECORD_CODE = mem(RAX, FUNCREF.code), RECORD_TYPE_ID = mem(RAX, FUNCREF.typeId);
+const FUNC_REFS = mem(R15, VMCTX.funcRefs), TABLES = mem(R15, VMCTX.tables), TYPE_IDS = mem(R15, VMCTX.typeIds);
+const TABLE_ENTRY = memIdx(R11, RAX, 8);
+
+/** `[r11 + disp]` in the CodeGen's reused operand (use it at once). */
+function r11Mem(c: CodeGen, disp: number): Mem {
+  const m = c.globalMem;
+  m.disp = disp;
+  return m;
+}
+
 function callRecord(c: CodeGen): void {
   const a = c.asm;
-  a.movRM(64, R15, mem(RAX, FUNCREF.vmctx));
-  a.movRM(64, R14, mem(R15, VMCTX.memoryBase));
-  a.callM(mem(RAX, FUNCREF.code));
+  a.movRM(64, R15, RECORD_VMCTX);
+  a.movRM(64, R14, MEMORY_BASE);
+  a.callM(RECORD_CODE);
   c.restorePinned();
 }
 
@@ -30,7 +42,7 @@ function call(c: CodeGen, f: number): void {
   const ft: FuncType = env.types[env.funcTypeIndices[f]];
   c.beginCall(ft.params.length, slotCount(ft.results), true);
   if (f < env.numImportedFuncs) {
-    c.asm.movRM(64, RAX, mem(R15, VMCTX.funcRefs));
+    c.asm.movRM(64, RAX, FUNC_REFS);
     if (f > 0) c.asm.aluRI(AluOp.ADD, 64, RAX, FUNCREF.size * f);
     callRecord(c);
   } else {
@@ -42,10 +54,10 @@ function call(c: CodeGen, f: number): void {
 /** r11 = table t's descriptor; bounds-check idx against its length. */
 function tableCheck(c: CodeGen, t: number, idx: Gpr, trap: number): void {
   const a = c.asm;
-  a.movRM(64, R11, mem(R15, VMCTX.tables));
-  a.aluRM(AluOp.CMP, 32, idx, mem(R11, TABLE_DESC.size * t + TABLE_DESC.length));
+  a.movRM(64, R11, TABLES);
+  a.aluRM(AluOp.CMP, 32, idx, r11Mem(c, TABLE_DESC.size * t + TABLE_DESC.length));
   a.jcc(Cond.AE, c.trapLabel(trap));
-  a.movRM(64, R11, mem(R11, TABLE_DESC.size * t + TABLE_DESC.base));
+  a.movRM(64, R11, r11Mem(c, TABLE_DESC.size * t + TABLE_DESC.base));
 }
 
 function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
@@ -62,12 +74,12 @@ function callIndirect(c: CodeGen, typeIndex: number, table: number): void {
   }
   c.beginCall(ft.params.length, slotCount(ft.results), true);
   tableCheck(c, table, RAX, TrapCode.undefinedElement);
-  a.movRM(64, RAX, memIdx(R11, RAX, 8));
+  a.movRM(64, RAX, TABLE_ENTRY);
   a.testRR(64, RAX, RAX);
   a.jcc(Cond.E, c.trapLabel(TrapCode.uninitializedElement));
-  a.movRM(64, R11, mem(R15, VMCTX.typeIds));
-  a.movRM(32, R11, mem(R11, 4 * typeIndex));
-  a.aluRM(AluOp.CMP, 32, R11, mem(RAX, FUNCREF.typeId));
+  a.movRM(64, R11, TYPE_IDS);
+  a.movRM(32, R11, r11Mem(c, 4 * typeIndex));
+  a.aluRM(AluOp.CMP, 32, R11, RECORD_TYPE_ID);
   a.jcc(Cond.NE, c.trapLabel(TrapCode.indirectCallTypeMismatch));
   c.freeGpr(RAX);
   callRecord(c);
@@ -125,8 +137,8 @@ export function registerCall(): void {
   });
   on('table.size', (c, ir) => {
     const r = c.allocGpr();
-    c.asm.movRM(64, R11, mem(R15, VMCTX.tables));
-    c.asm.movRM(32, r, mem(R11, TABLE_DESC.size * ir.index + TABLE_DESC.length));
+    c.asm.movRM(64, R11, TABLES);
+    c.asm.movRM(32, r, r11Mem(c, TABLE_DESC.size * ir.index + TABLE_DESC.length));
     c.pushReg(I32, r);
   });
   on('table.grow', (c, ir) => { pushImm(c, ir.index); c.runtimeCall(RT.tableGrow, 3, I32); });

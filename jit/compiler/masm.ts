@@ -111,6 +111,9 @@ export interface BinaryOperands<R extends number = Reg> {
  *  Mem made per function (ruby: 17,825 functions, most with a trap or two). */
 const TRAP_NAMES = Array.from({ length: TRAP_STUB_COUNT }, (_, code) => `trap${code}`);
 const TRAP_STUBS = Array.from({ length: TRAP_STUB_COUNT }, (_, code) => mem(R15, VMCTX.trapStubs + 8 * code));
+/** vmctx fields every call through a record, or runtime call, reads: one Mem each, not one per use. */
+export const MEMORY_BASE = mem(R15, VMCTX.memoryBase);
+const HOST_CALL_STUB = mem(R15, VMCTX.hostCallStub);
 
 export class CodeGen {
   readonly vs = new ValueStack();
@@ -138,7 +141,7 @@ export class CodeGen {
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
   /** The operand emit-int's lea shapes rewrite. */
   readonly leaMem: MutableMem = memIdx(RAX, RAX, 1, 0);
-  /** `[r11 + disp]`: a global's cell (emit-control's globalAddr rewrites disp; use it at once). */
+  /** `[r11 + disp]`: a global's cell or a table descriptor's field (its user rewrites disp; use it at once). */
   readonly globalMem: MutableMem = mem(R11, 0);
 
   // per-function layout
@@ -1308,8 +1311,8 @@ export class CodeGen {
   /** After a call into another instance: our vmctx and memory base back from the frame. */
   restorePinned(): void {
     this.restoresPinned = true;
-    this.asm.movRM(64, R15, mem(RBP, -8));
-    this.asm.movRM(64, R14, mem(R15, VMCTX.memoryBase));
+    this.asm.movRM(64, R15, this.rbpMem(-8));
+    this.asm.movRM(64, R14, MEMORY_BASE);
   }
 
   /**
@@ -1321,7 +1324,7 @@ export class CodeGen {
     const a = this.asm;
     a.movRI(32, RAX, index >>> 0);
     a.movRI(32, RCX, Math.max(np, result === null ? 0 : 1));
-    a.callM(mem(R15, VMCTX.hostCallStub));
+    a.callM(HOST_CALL_STUB);
     if (result !== null) {
       this.ra.take(false, RAX);
       this.pushReg(result, RAX);
