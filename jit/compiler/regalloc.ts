@@ -31,9 +31,11 @@ export class RegAlloc {
   }
 
   freeCount(isXmm: boolean): number {
-    let m = isXmm ? this.xmmFree : this.gprFree, n = 0;
-    while (m !== 0) { m &= m - 1; n++; }
-    return n;
+    // Population count without a loop: asked at every first read of a local (entryToReg).
+    let m = isXmm ? this.xmmFree : this.gprFree;
+    m -= (m >>> 1) & 0x55555555;
+    m = (m & 0x33333333) + ((m >>> 2) & 0x33333333);
+    return Math.imul((m + (m >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
   }
 
   isFree(isXmm: boolean, r: number): boolean {
