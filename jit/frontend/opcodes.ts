@@ -37,6 +37,8 @@ export const Imm = {
   Shuffle: 24, // 16 lane-index bytes
   Lane: 25, // one lane-index byte
   MemArgLane: 26, // align, offset, lane-index byte
+  Prefix: 27, // 0xFC / 0xFD: a sub-opcode follows (never a dense code's own kind)
+  Illegal: 28, // no instruction has this code
 } as const;
 
 /** How an instruction is validated. `Sig` and `Mem` use the table's signature. */
@@ -53,7 +55,9 @@ export const Check = {
 export const NUM_CODES = 768;
 
 export const opName: string[] = new Array<string>(NUM_CODES).fill('');
-export const opImm = new Uint8Array(NUM_CODES);
+/** Immediate encoding by dense code; Imm.Illegal for codes no instruction has, so the reader's
+ *  one table load also tells it whether the opcode exists. */
+export const opImm = new Uint8Array(NUM_CODES).fill(Imm.Illegal);
 export const opCheck = new Uint8Array(NUM_CODES);
 /** 1 for opcodes that exist. */
 export const opDefined = new Uint8Array(NUM_CODES);
@@ -63,6 +67,15 @@ export const opNaturalAlign = new Int8Array(NUM_CODES).fill(-1);
 export const opLanes = new Uint8Array(NUM_CODES);
 export const opParams: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
 export const opResults: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
+/**
+ * The signature of opcodes that have one, as the validator's fast path reads it: the number of
+ * params (at most 3), the params packed one byte each, the deepest in the highest byte (`ii`
+ * = I32 << 8 | I32, as they lie on the stack from bottom to top), and the result type (at most
+ * one; 0 for none). Every signature in the table fits (def checks).
+ */
+export const opSigArity = new Uint8Array(NUM_CODES);
+export const opSigParams = new Uint32Array(NUM_CODES);
+export const opSigResult = new Uint8Array(NUM_CODES);
 
 /**
  * Dense codes by instruction name ('i32.add' -> [0x6a]); 'select' has two encodings (plain and
@@ -112,8 +125,13 @@ function def(op: number, name: string, imm: number, check: number, sig?: string,
   opNaturalAlign[c] = align;
   if (sig !== undefined) {
     const colon = sig.indexOf(':');
-    opParams[c] = types(sig.slice(0, colon));
-    opResults[c] = types(sig.slice(colon + 1));
+    const ps = types(sig.slice(0, colon)), rs = types(sig.slice(colon + 1));
+    opParams[c] = ps;
+    opResults[c] = rs;
+    if (ps.length > 3 || rs.length > 1) throw new Error(`opcode table: signature of ${name} too long for opSigParams`);
+    opSigArity[c] = ps.length;
+    opSigParams[c] = ps.reduce((packed, t) => (packed << 8) | t, 0);
+    opSigResult[c] = rs.length === 1 ? rs[0] : 0;
   }
 }
 /** An instruction validated purely by its signature. */
@@ -140,6 +158,8 @@ export function buildOpcodeTables(): void {
 }
 
 function defineAll(): void {
+  opImm[0xfc] = Imm.Prefix;
+  opImm[0xfd] = Imm.Prefix;
   // Control.
   def(0x00, 'unreachable', Imm.None, Check.Unreachable);
   def(0x01, 'nop', Imm.None, Check.Nop);

@@ -10,7 +10,7 @@
 import { CompileError, invalid, malformed } from '../errors.js';
 import { decodeModule } from './decoder.js';
 import { InstrReader } from './instr-reader.js';
-import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults } from './opcodes.js';
+import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults, opSigArity, opSigParams, opSigResult } from './opcodes.js';
 import { Reader } from './reader.js';
 import {
   BLOCK_EMPTY, ConstExpr, FUNCREF, FuncType, I32, ModuleInfo, UNKNOWN, V128, ValType,
@@ -210,15 +210,68 @@ export class FunctionValidator {
     return this.types[this.m.funcTypeIndices[i]];
   }
 
-  private sig(code: number): void {
+  /**
+   * Pop the params of `code`'s signature and push its result. The common case, every param on
+   * the stack above the frame's height with exactly its type, is checked on the packed
+   * signature (opSigParams) without a loop over type arrays; everything else (too few operands,
+   * UNKNOWN in unreachable code, a mismatch: the errors) takes the general path.
+   */
+  sig(code: number): void {
+    const n = opSigArity[code];
+    const vals = this.vals;
+    let sp = this.sp;
+    if (sp - this.ctlHeight[this.depth - 1] >= n) {
+      let got = 0;
+      for (let i = sp - n; i < sp; i++) got = (got << 8) | vals[i];
+      if (got === opSigParams[code]) {
+        const res = opSigResult[code];
+        sp -= n;
+        this.sp = sp;
+        if (res !== 0) {
+          if (sp === vals.length) { this.push(res); return; }
+          vals[sp] = res;
+          this.sp = sp + 1;
+        }
+        return;
+      }
+    }
+    this.sigFull(code);
+  }
+
+  private sigFull(code: number): void {
     this.popTypes(opParams[code] as Uint8Array);
     this.pushTypes(opResults[code] as Uint8Array);
   }
 
   // ---- one instruction ---------------------------------------------------
 
-  /** Validate the instruction the reader has just decoded. */
+  /**
+   * Validate the instruction the reader has just decoded. The common cases (a fixed signature
+   * whose operands are on the stack with their types, local.get/set/tee of a local in range,
+   * global.get) are checked here, small enough for V8 to inline this into the per-instruction
+   * loops; everything else, and every error, in stepFull.
+   */
   step(ir: InstrReader): void {
+    const code = ir.code;
+    const check = opCheck[code];
+    if (check === Check.Sig) { this.at = ir.start; this.sig(code); return; }
+    const i = ir.index;
+    const sp = this.sp;
+    if (check === Check.LocalGet) {
+      if (i < this.numLocals && sp < this.vals.length) { this.vals[sp] = this.locals[i]; this.sp = sp + 1; return; }
+    } else if (check === Check.LocalSet || check === Check.LocalTee) {
+      if (i < this.numLocals && sp > this.ctlHeight[this.depth - 1] && this.vals[sp - 1] === this.locals[i]) {
+        if (check === Check.LocalSet) this.sp = sp - 1;
+        return;
+      }
+    } else if (check === Check.GlobalGet) {
+      const gs = this.m.globals;
+      if (i < gs.length && sp < this.vals.length) { this.vals[sp] = gs[i].type; this.sp = sp + 1; return; }
+    }
+    this.stepFull(ir);
+  }
+
+  private stepFull(ir: InstrReader): void {
     const code = ir.code;
     this.at = ir.start;
     switch (opCheck[code]) {
