@@ -79,6 +79,14 @@ export class InstrReader {
       if (b < 0x80) {
         if (ONE_BYTE_INDEX[imm] === 1) { this.index = b; return this.decoded(op, pos, pos + 2); }
         if (imm === Imm.I32) { this.i32 = (b << 25) >> 25; return this.decoded(op, pos, pos + 2); } // bit 6 is the sign
+        if (imm === Imm.MemArg) {
+          // the offset is often several bytes: Reader.u32 from after the align byte
+          this.align = b;
+          r.pos = pos + 2;
+          this.memOffset = r.u32();
+          return this.decoded(op, pos, r.pos);
+        }
+        if (imm === Imm.BlockType && (b === 0x40 || isValType(b))) { this.blockType = b - 0x80; return this.decoded(op, pos, pos + 2); }
       }
     }
     return this.nextFull();

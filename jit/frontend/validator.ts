@@ -255,20 +255,30 @@ export class FunctionValidator {
     const code = ir.code;
     const check = opCheck[code];
     if (check === Check.Sig) { this.at = ir.start; this.sig(code); return; }
+    if (!this.stepCommon(ir, code, check)) this.stepFull(ir);
+  }
+
+  /** The common cases of step other than Check.Sig; false if stepFull is to check it. Apart from
+   *  step to keep both under V8's size limit for inlining. */
+  private stepCommon(ir: InstrReader, code: number, check: number): boolean {
     const i = ir.index;
     const sp = this.sp;
     if (check === Check.LocalGet) {
-      if (i < this.numLocals && sp < this.vals.length) { this.vals[sp] = this.locals[i]; this.sp = sp + 1; return; }
+      if (i < this.numLocals && sp < this.vals.length) { this.vals[sp] = this.locals[i]; this.sp = sp + 1; return true; }
     } else if (check === Check.LocalSet || check === Check.LocalTee) {
       if (i < this.numLocals && sp > this.ctlHeight[this.depth - 1] && this.vals[sp - 1] === this.locals[i]) {
         if (check === Check.LocalSet) this.sp = sp - 1;
-        return;
+        return true;
       }
     } else if (check === Check.GlobalGet) {
       const gs = this.m.globals;
-      if (i < gs.length && sp < this.vals.length) { this.vals[sp] = gs[i].type; this.sp = sp + 1; return; }
+      if (i < gs.length && sp < this.vals.length) { this.vals[sp] = gs[i].type; this.sp = sp + 1; return true; }
+    } else if (check === Check.Mem) {
+      if (this.m.memories.length !== 0 && ir.align <= opNaturalAlign[code]) { this.at = ir.start; this.sig(code); return true; }
+    } else if (check === Check.Drop) {
+      if (sp > this.ctlHeight[this.depth - 1]) { this.sp = sp - 1; return true; }
     }
-    this.stepFull(ir);
+    return false;
   }
 
   private stepFull(ir: InstrReader): void {
