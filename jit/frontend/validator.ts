@@ -18,7 +18,7 @@ import {
 } from './types.js';
 
 /** Kinds of control frames. */
-export const Frame = { Func: 0, Block: 1, Loop: 2, If: 3, Else: 4 } as const;
+export const enum Frame { Func = 0, Block = 1, Loop = 2, If = 3, Else = 4 }
 
 const EMPTY = new Uint8Array(0);
 // One-element type vectors for the one-byte block types, indexed by bt + 0x80,
@@ -41,6 +41,8 @@ export class FunctionValidator {
   ctlUnreachable = new Uint8Array(32);
   depth = 0;
 
+  /** The type of every global (index space), for global.get's fast path. */
+  private readonly globalTypes: Uint8Array;
   /** Types of params and declared locals of the current function. */
   locals = new Uint8Array(64);
   numLocals = 0;
@@ -54,6 +56,7 @@ export class FunctionValidator {
     this.m = m;
     this.types = m.types;
     this.numFuncs = m.funcTypeIndices.length;
+    this.globalTypes = Uint8Array.from(m.globals, (g) => g.type);
     // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
     this.vals = new Uint8Array(256);
     this.ctlKind = new Uint8Array(32);
@@ -259,24 +262,30 @@ export class FunctionValidator {
   }
 
   /** The common cases of step other than Check.Sig; false if stepFull is to check it. Apart from
-   *  step to keep both under V8's size limit for inlining. */
+   *  step, and written to be small, so that V8 inlines step, this and InstrReader.next into the
+   *  compiler's loop (its inlining budget is in bytecode bytes). */
   private stepCommon(ir: InstrReader, code: number, check: number): boolean {
     const i = ir.index;
     const sp = this.sp;
-    if (check === Check.LocalGet) {
-      if (i < this.numLocals && sp < this.vals.length) { this.vals[sp] = this.locals[i]; this.sp = sp + 1; return true; }
-    } else if (check === Check.LocalSet || check === Check.LocalTee) {
-      if (i < this.numLocals && sp > this.ctlHeight[this.depth - 1] && this.vals[sp - 1] === this.locals[i]) {
-        if (check === Check.LocalSet) this.sp = sp - 1;
-        return true;
-      }
-    } else if (check === Check.GlobalGet) {
-      const gs = this.m.globals;
-      if (i < gs.length && sp < this.vals.length) { this.vals[sp] = gs[i].type; this.sp = sp + 1; return true; }
-    } else if (check === Check.Mem) {
-      if (this.m.memories.length !== 0 && ir.align <= opNaturalAlign[code]) { this.at = ir.start; this.sig(code); return true; }
-    } else if (check === Check.Drop) {
-      if (sp > this.ctlHeight[this.depth - 1]) { this.sp = sp - 1; return true; }
+    const vals = this.vals;
+    if (check === Check.LocalGet || check === Check.GlobalGet) {
+      const inRange = check === Check.LocalGet ? i < this.numLocals : i < this.globalTypes.length;
+      if (!inRange || sp === vals.length) return false;
+      vals[sp] = check === Check.LocalGet ? this.locals[i] : this.globalTypes[i];
+      this.sp = sp + 1;
+      return true;
+    }
+    if (sp <= this.ctlHeight[this.depth - 1]) return false; // the rest pop an operand
+    if (check === Check.LocalSet || check === Check.LocalTee) {
+      if (i >= this.numLocals || vals[sp - 1] !== this.locals[i]) return false;
+      if (check === Check.LocalSet) this.sp = sp - 1;
+      return true;
+    }
+    if (check === Check.Drop) { this.sp = sp - 1; return true; }
+    if (check === Check.Mem && this.m.memories.length !== 0 && ir.align <= opNaturalAlign[code]) {
+      this.at = ir.start;
+      this.sig(code);
+      return true;
     }
     return false;
   }
