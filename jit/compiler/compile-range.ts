@@ -8,7 +8,7 @@ import { globalLayout } from '../../abi/globals.js';
 import { InstrReader } from '../frontend/instr-reader.js';
 import { Reader } from '../frontend/reader.js';
 import { FunctionValidator } from '../frontend/validator.js';
-import type { ModuleInfo } from '../frontend/types.js';
+import type { FuncType, ModuleInfo } from '../frontend/types.js';
 import { checkCpuFeatures } from './cpu-features.js';
 import { FunctionCompiler } from './function-compiler.js';
 import type { ModuleEnv } from './masm.js';
@@ -16,18 +16,33 @@ import type { ModuleEnv } from './masm.js';
 /** Functions start 16-byte aligned; a part placed at a 16-aligned offset encodes as in place. */
 export const FUNCTION_ALIGN = 16;
 
+/**
+ * A class, not an object literal, for the reason DecodedModule in decoder.ts gives: the second
+ * literal of a process gets a map with generalised field types, which deoptimised the
+ * emitters optimised against the first (call, CodeGen.begin) in every second compile.
+ */
+class ModuleEnvOf implements ModuleEnv {
+  readonly types: FuncType[];
+  readonly funcTypeIndices: Uint32Array;
+  readonly numImportedFuncs: number;
+  readonly numImportedGlobals: number;
+  readonly globalTypes: Uint8Array;
+  readonly globalOffsets: Uint32Array;
+  readonly tableTypes: Uint8Array;
+
+  constructor(info: ModuleInfo, readonly funcLabels: Label[]) {
+    this.types = info.types;
+    this.funcTypeIndices = info.funcTypeIndices;
+    this.numImportedFuncs = info.numImportedFuncs;
+    this.numImportedGlobals = info.numImportedGlobals;
+    this.globalTypes = Uint8Array.from(info.globals, (g) => g.type);
+    this.globalOffsets = globalLayout(this.globalTypes, info.numImportedGlobals).offsets;
+    this.tableTypes = Uint8Array.from(info.tables, (t) => t.elemType);
+  }
+}
+
 export function moduleEnv(info: ModuleInfo, funcLabels: Label[]): ModuleEnv {
-  const globalTypes = Uint8Array.from(info.globals, (g) => g.type);
-  return {
-    types: info.types,
-    funcTypeIndices: info.funcTypeIndices,
-    numImportedFuncs: info.numImportedFuncs,
-    numImportedGlobals: info.numImportedGlobals,
-    globalTypes,
-    globalOffsets: globalLayout(globalTypes, info.numImportedGlobals).offsets,
-    tableTypes: Uint8Array.from(info.tables, (t) => t.elemType),
-    funcLabels,
-  };
+  return new ModuleEnvOf(info, funcLabels);
 }
 
 /** Bytes of function bodies in the module's code section, for [from, to) or all of them. */

@@ -62,6 +62,41 @@ export function moduleBytes(info: ModuleInfo): Uint8Array {
   return info.bytes;
 }
 
+/**
+ * The ModuleInfo the decoder fills: a class, not an object literal. V8 makes the second object
+ * of a literal (the next module decoded in this process) from a boilerplate whose map has every
+ * field's type generalised, and each function optimised against the first map's field types
+ * (bytes, funcTypeIndices, declaredFuncRefs: validator, compiler) was deoptimised in the second
+ * compile of a process; a constructor gives every module the same map. `fill` is a field from
+ * the start, so a module that gets one keeps that map too.
+ */
+class DecodedModule implements ModuleInfo {
+  types: FuncType[] = [];
+  imports: Import[] = [];
+  funcTypeIndices = new Uint32Array(0);
+  numImportedFuncs = 0;
+  tables: TableType[] = [];
+  numImportedTables = 0;
+  memories: MemoryType[] = [];
+  numImportedMemories = 0;
+  globals: GlobalType[] = [];
+  numImportedGlobals = 0;
+  globalInits: ConstExpr[] = [];
+  exports: Export[] = [];
+  start: number | null = null;
+  elems: ElemSegment[] = [];
+  datas: DataSegment[] = [];
+  dataCount: number | null = null;
+  codes: CodeBody[] = [];
+  customs: CustomSection[] = [];
+  names: NameSection | null = null;
+  declaredFuncRefs = new Set<number>();
+  codeSectionOffset = -1;
+  fill: (() => void) | undefined = undefined;
+
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 class ModuleDecoder {
   private readonly r: Reader;
   /** made on first use: a constant expression other than `i32.const N` (InstrReader needs the opcode tables) */
@@ -72,13 +107,7 @@ class ModuleDecoder {
 
   constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false) {
     this.r = new Reader(bytes);
-    this.m = {
-      bytes, types: [], imports: [], funcTypeIndices: new Uint32Array(0), numImportedFuncs: 0,
-      tables: [], numImportedTables: 0, memories: [], numImportedMemories: 0, globals: [],
-      numImportedGlobals: 0, globalInits: [], exports: [], start: null, elems: [], datas: [],
-      dataCount: null, codes: [], customs: [], names: null, declaredFuncRefs: new Set(),
-      codeSectionOffset: -1,
-    };
+    this.m = new DecodedModule(bytes);
   }
 
   decode(): ModuleInfo {

@@ -6,9 +6,13 @@
 // both read those fields, so one decode serves both: the compiler calls
 // `next()`, then `validator.step(reader)`, then emits code.
 import { malformed } from '../errors.js';
-import { Imm, buildOpcodeTables, opDefined, opImm } from './opcodes.js';
+import { Imm, buildOpcodeTables, opImm } from './opcodes.js';
 import { Reader, U32_FIELD } from './reader.js';
 import { isRefType, isValType } from './types.js';
+
+/** Immediate kinds that are one u32 index (next() reads a one-byte one inline). */
+const ONE_BYTE_INDEX = new Uint8Array(32);
+for (const k of [Imm.Local, Imm.Global, Imm.Label, Imm.Func, Imm.Table, Imm.Data, Imm.Elem]) ONE_BYTE_INDEX[k] = 1;
 
 export class InstrReader {
   readonly r: Reader;
@@ -57,32 +61,76 @@ export class InstrReader {
   get pos(): number { return this.r.pos; }
   atEnd(): boolean { return this.r.pos >= this.r.end; }
 
+  /**
+   * Decodes the next instruction. The common forms (no immediate; a one-byte index; a one-byte
+   * i32.const: ruby+stdlib, ~70% of its instructions) are read here, small enough that V8
+   * inlines this into the loops that call it per instruction (a call costs about as much as
+   * the decoding); the rest in nextFull.
+   */
   next(): number {
     const r = this.r;
-    this.start = r.pos;
+    const pos = r.pos;
+    if (pos + 1 < r.end) {
+      const buf = r.buf;
+      const op = buf[pos];
+      const imm = opImm[op];
+      const b = buf[pos + 1];
+      if (imm === Imm.None) return this.decoded(op, pos, pos + 1);
+      if (b < 0x80) {
+        if (ONE_BYTE_INDEX[imm] === 1) { this.index = b; return this.decoded(op, pos, pos + 2); }
+        if (imm === Imm.I32) { this.i32 = (b << 25) >> 25; return this.decoded(op, pos, pos + 2); } // bit 6 is the sign
+        if (imm === Imm.MemArg) {
+          // the offset is often several bytes: Reader.u32 from after the align byte
+          this.align = b;
+          r.pos = pos + 2;
+          this.memOffset = r.u32();
+          return this.decoded(op, pos, r.pos);
+        }
+        if (imm === Imm.BlockType && (b === 0x40 || isValType(b))) { this.blockType = b - 0x80; return this.decoded(op, pos, pos + 2); }
+      }
+    }
+    return this.nextFull();
+  }
+
+  private decoded(op: number, start: number, end: number): number {
+    this.start = start;
+    this.op = op;
+    this.code = op;
+    this.r.pos = end;
+    return op;
+  }
+
+  /** Any instruction, from its first byte (next() says why it is apart). */
+  private nextFull(): number {
+    const r = this.r;
+    const start = r.pos;
+    this.start = start;
     let op = r.u8();
     let code = op;
-    if (op === 0xfc || op === 0xfd) {
+    // One table load says whether the byte is an instruction, a prefix or neither (Imm.Illegal).
+    let imm = opImm[op];
+    if (imm === Imm.Prefix) {
       const sub = r.u32();
-      if (sub > 0xff) r.fail('illegal opcode', this.start);
+      if (sub > 0xff) r.fail('illegal opcode', start);
       code = (op === 0xfc ? 256 : 512) + sub;
       op = (op << 8) | sub;
+      imm = opImm[code];
     }
-    if (!opDefined[code]) r.fail('illegal opcode', this.start);
     this.op = op;
     this.code = code;
-    switch (opImm[code]) {
+    // The immediates' LEBs are nearly all one byte, which Reader.u32/s32 read inline.
+    switch (imm) {
       case Imm.None: break;
-      case Imm.BlockType: this.readBlockType(); break;
-      case Imm.Label: case Imm.Func: case Imm.Local: case Imm.Global: case Imm.Table:
+      case Imm.Local: case Imm.Global: case Imm.Label: case Imm.Func: case Imm.Table:
       case Imm.Data: case Imm.Elem:
         this.index = r.u32(); break;
+      case Imm.I32: this.i32 = r.s32(); break;
+      case Imm.MemArg: this.align = r.u32(); this.memOffset = r.u32(); break;
+      case Imm.BlockType: this.readBlockType(); break;
       case Imm.BrTable: this.readBrTable(); break;
       case Imm.CallIndirect: case Imm.TableInit: case Imm.TableCopy:
         this.index = r.u32(); this.index2 = r.u32(); break;
-      case Imm.MemArg: this.align = r.u32(); this.memOffset = r.u32(); break;
       case Imm.ZeroByte: this.zeroByte(); break;
-      case Imm.I32: this.i32 = r.s32(); break;
       case Imm.I64: this.lo = r.s64(); this.hi = r.hi; break;
       case Imm.F32: this.i32 = r.fixed32(); break;
       case Imm.F64: this.lo = r.fixed64(); this.hi = r.hi; break;
@@ -92,27 +140,29 @@ export class InstrReader {
         this.i32 = t;
         break;
       }
-      case Imm.SelectT: {
-        // The vector length is checked by the validator (2.0 allows exactly
-        // one type: "invalid result arity"), but every type must decode.
-        const n = r.count();
-        this.numTargets = n;
-        this.i32 = 0;
-        for (let i = 0; i < n; i++) {
-          const t = r.u8();
-          if (!isValType(t)) r.fail('malformed value type', r.pos - 1);
-          if (i === 0) this.i32 = t;
-        }
-        break;
-      }
+      case Imm.SelectT: this.readSelectTypes(); break;
       case Imm.MemoryInit: this.index = r.u32(); this.zeroByte(); break;
       case Imm.MemoryCopy: this.zeroByte(); this.zeroByte(); break;
       case Imm.V128: case Imm.Shuffle: for (let i = 0; i < 16; i++) this.v128[i] = r.u8(); break;
       case Imm.Lane: this.lane = r.u8(); break;
       case Imm.MemArgLane: this.align = r.u32(); this.memOffset = r.u32(); this.lane = r.u8(); break;
-      default: throw malformed('illegal opcode', this.start, r.funcIndex);
+      default: throw malformed('illegal opcode', start, r.funcIndex); // Imm.Illegal
     }
     return op;
+  }
+
+  private readSelectTypes(): void {
+    // The vector length is checked by the validator (2.0 allows exactly
+    // one type: "invalid result arity"), but every type must decode.
+    const r = this.r;
+    const n = r.count();
+    this.numTargets = n;
+    this.i32 = 0;
+    for (let i = 0; i < n; i++) {
+      const t = r.u8();
+      if (!isValType(t)) r.fail('malformed value type', r.pos - 1);
+      if (i === 0) this.i32 = t;
+    }
   }
 
   private zeroByte(): void {

@@ -8,52 +8,61 @@
 // validator handles one by one.
 import { F32, F64, I32, I64, V128 } from './types.js';
 
-/** How an instruction's immediates are encoded. */
-export const Imm = {
-  None: 0,
-  BlockType: 1,
-  Label: 2,
-  BrTable: 3,
-  Func: 4,
-  CallIndirect: 5, // type index, table index
-  Local: 6,
-  Global: 7,
-  Table: 8,
-  MemArg: 9, // align, offset
-  ZeroByte: 10, // memory.size / memory.grow / memory.fill: reserved memory index 0x00
-  I32: 11,
-  I64: 12,
-  F32: 13,
-  F64: 14,
-  RefType: 15,
-  SelectT: 16,
-  MemoryInit: 17, // data index, 0x00
-  Data: 18,
-  MemoryCopy: 19, // 0x00 0x00
-  TableInit: 20, // elem index, table index
-  Elem: 21,
-  TableCopy: 22, // dst table, src table
-  V128: 23, // 16 bytes, little-endian
-  Shuffle: 24, // 16 lane-index bytes
-  Lane: 25, // one lane-index byte
-  MemArgLane: 26, // align, offset, lane-index byte
-} as const;
+/**
+ * How an instruction's immediates are encoded. Const enums (numbers in the emitted JS), not
+ * `as const` objects: every use of an imported object's member costs V8 a module-cell load, a
+ * hole check and a property load, even in optimized code, and the per-instruction paths compare
+ * against these several times per instruction.
+ */
+export const enum Imm {
+  None = 0,
+  BlockType = 1,
+  Label = 2,
+  BrTable = 3,
+  Func = 4,
+  CallIndirect = 5, // type index, table index
+  Local = 6,
+  Global = 7,
+  Table = 8,
+  MemArg = 9, // align, offset
+  ZeroByte = 10, // memory.size / memory.grow / memory.fill: reserved memory index 0x00
+  I32 = 11,
+  I64 = 12,
+  F32 = 13,
+  F64 = 14,
+  RefType = 15,
+  SelectT = 16,
+  MemoryInit = 17, // data index, 0x00
+  Data = 18,
+  MemoryCopy = 19, // 0x00 0x00
+  TableInit = 20, // elem index, table index
+  Elem = 21,
+  TableCopy = 22, // dst table, src table
+  V128 = 23, // 16 bytes, little-endian
+  Shuffle = 24, // 16 lane-index bytes
+  Lane = 25, // one lane-index byte
+  MemArgLane = 26, // align, offset, lane-index byte
+  Prefix = 27, // 0xFC / 0xFD: a sub-opcode follows (never a dense code's own kind)
+  Illegal = 28, // no instruction has this code
+}
 
-/** How an instruction is validated. `Sig` and `Mem` use the table's signature. */
-export const Check = {
-  Sig: 0, Mem: 1, Unreachable: 2, Nop: 3, Block: 4, Loop: 5, If: 6, Else: 7, End: 8,
-  Br: 9, BrIf: 10, BrTable: 11, Return: 12, Call: 13, CallIndirect: 14, Drop: 15,
-  Select: 16, SelectT: 17, LocalGet: 18, LocalSet: 19, LocalTee: 20, GlobalGet: 21,
-  GlobalSet: 22, TableGet: 23, TableSet: 24, MemorySize: 25, MemoryGrow: 26, RefNull: 27,
-  RefIsNull: 28, RefFunc: 29, MemoryInit: 30, DataDrop: 31, MemoryCopy: 32, MemoryFill: 33,
-  TableInit: 34, ElemDrop: 35, TableCopy: 36, TableGrow: 37, TableSize: 38, TableFill: 39,
-  Lane: 40, MemLane: 41, Shuffle: 42,
-} as const;
+/** How an instruction is validated. `Sig` and `Mem` use the table's signature. A const enum, as Imm. */
+export const enum Check {
+  Sig = 0, Mem = 1, Unreachable = 2, Nop = 3, Block = 4, Loop = 5, If = 6, Else = 7, End = 8,
+  Br = 9, BrIf = 10, BrTable = 11, Return = 12, Call = 13, CallIndirect = 14, Drop = 15,
+  Select = 16, SelectT = 17, LocalGet = 18, LocalSet = 19, LocalTee = 20, GlobalGet = 21,
+  GlobalSet = 22, TableGet = 23, TableSet = 24, MemorySize = 25, MemoryGrow = 26, RefNull = 27,
+  RefIsNull = 28, RefFunc = 29, MemoryInit = 30, DataDrop = 31, MemoryCopy = 32, MemoryFill = 33,
+  TableInit = 34, ElemDrop = 35, TableCopy = 36, TableGrow = 37, TableSize = 38, TableFill = 39,
+  Lane = 40, MemLane = 41, Shuffle = 42,
+}
 
 export const NUM_CODES = 768;
 
 export const opName: string[] = new Array<string>(NUM_CODES).fill('');
-export const opImm = new Uint8Array(NUM_CODES);
+/** Immediate encoding by dense code; Imm.Illegal for codes no instruction has, so the reader's
+ *  one table load also tells it whether the opcode exists. */
+export const opImm = new Uint8Array(NUM_CODES).fill(Imm.Illegal);
 export const opCheck = new Uint8Array(NUM_CODES);
 /** 1 for opcodes that exist. */
 export const opDefined = new Uint8Array(NUM_CODES);
@@ -63,6 +72,15 @@ export const opNaturalAlign = new Int8Array(NUM_CODES).fill(-1);
 export const opLanes = new Uint8Array(NUM_CODES);
 export const opParams: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
 export const opResults: (Uint8Array | null)[] = new Array<Uint8Array | null>(NUM_CODES).fill(null);
+/**
+ * The signature of opcodes that have one, as the validator's fast path reads it: the number of
+ * params (at most 3), the params packed one byte each, the deepest in the highest byte (`ii`
+ * = I32 << 8 | I32, as they lie on the stack from bottom to top), and the result type (at most
+ * one; 0 for none). Every signature in the table fits (def checks).
+ */
+export const opSigArity = new Uint8Array(NUM_CODES);
+export const opSigParams = new Uint32Array(NUM_CODES);
+export const opSigResult = new Uint8Array(NUM_CODES);
 
 /**
  * Dense codes by instruction name ('i32.add' -> [0x6a]); 'select' has two encodings (plain and
@@ -112,8 +130,13 @@ function def(op: number, name: string, imm: number, check: number, sig?: string,
   opNaturalAlign[c] = align;
   if (sig !== undefined) {
     const colon = sig.indexOf(':');
-    opParams[c] = types(sig.slice(0, colon));
-    opResults[c] = types(sig.slice(colon + 1));
+    const ps = types(sig.slice(0, colon)), rs = types(sig.slice(colon + 1));
+    opParams[c] = ps;
+    opResults[c] = rs;
+    if (ps.length > 3 || rs.length > 1) throw new Error(`opcode table: signature of ${name} too long for opSigParams`);
+    opSigArity[c] = ps.length;
+    opSigParams[c] = ps.reduce((packed, t) => (packed << 8) | t, 0);
+    opSigResult[c] = rs.length === 1 ? rs[0] : 0;
   }
 }
 /** An instruction validated purely by its signature. */
@@ -140,6 +163,8 @@ export function buildOpcodeTables(): void {
 }
 
 function defineAll(): void {
+  opImm[0xfc] = Imm.Prefix;
+  opImm[0xfd] = Imm.Prefix;
   // Control.
   def(0x00, 'unreachable', Imm.None, Check.Unreachable);
   def(0x01, 'nop', Imm.None, Check.Nop);

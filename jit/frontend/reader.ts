@@ -78,11 +78,24 @@ export class Reader {
     this.pos += n;
   }
 
-  /** Unsigned LEB128, at most 5 bytes, value < 2^32. */
+  /**
+   * Unsigned LEB128, at most 5 bytes, value < 2^32. Only the one-byte form is here, so that V8
+   * inlines it at each of its many call sites (the instruction reader's immediates are mostly
+   * one byte); longer ones go through u32Long.
+   */
   u32(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const b = this.buf[pos];
+      if (b < 0x80) { this.pos = pos + 1; return b; }
+    }
+    return this.u32Long();
+  }
+
+  /** u32 past its one-byte form (or at the end of the bytes: the error). */
+  private u32Long(): number {
     const buf = this.buf;
     let pos = this.pos;
-    if (pos < this.end && buf[pos] < 0x80) { this.pos = pos + 1; return buf[pos]; } // fast path
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
       if (pos >= this.end) { this.pos = pos; this.eof(); }
@@ -99,8 +112,17 @@ export class Reader {
     return this.fail('integer representation too long');
   }
 
-  /** Signed LEB128 of 32 bits. */
+  /** Signed LEB128 of 32 bits; the one-byte form inline (see u32), the rest in s32Long. */
   s32(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const b = this.buf[pos];
+      if (b < 0x80) { this.pos = pos + 1; return (b << 25) >> 25; } // bit 6 is the sign
+    }
+    return this.s32Long();
+  }
+
+  private s32Long(): number {
     const buf = this.buf;
     let pos = this.pos;
     let result = 0;

@@ -10,7 +10,7 @@
 import { CompileError, invalid, malformed } from '../errors.js';
 import { decodeModule } from './decoder.js';
 import { InstrReader } from './instr-reader.js';
-import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults } from './opcodes.js';
+import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults, opSigArity, opSigParams, opSigResult } from './opcodes.js';
 import { Reader } from './reader.js';
 import {
   BLOCK_EMPTY, ConstExpr, FUNCREF, FuncType, I32, ModuleInfo, UNKNOWN, V128, ValType,
@@ -18,7 +18,7 @@ import {
 } from './types.js';
 
 /** Kinds of control frames. */
-export const Frame = { Func: 0, Block: 1, Loop: 2, If: 3, Else: 4 } as const;
+export const enum Frame { Func = 0, Block = 1, Loop = 2, If = 3, Else = 4 }
 
 const EMPTY = new Uint8Array(0);
 // One-element type vectors for the one-byte block types, indexed by bt + 0x80,
@@ -41,6 +41,8 @@ export class FunctionValidator {
   ctlUnreachable = new Uint8Array(32);
   depth = 0;
 
+  /** The type of every global (index space), for global.get's fast path. */
+  private readonly globalTypes: Uint8Array;
   /** Types of params and declared locals of the current function. */
   locals = new Uint8Array(64);
   numLocals = 0;
@@ -54,6 +56,7 @@ export class FunctionValidator {
     this.m = m;
     this.types = m.types;
     this.numFuncs = m.funcTypeIndices.length;
+    this.globalTypes = Uint8Array.from(m.globals, (g) => g.type);
     // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
     this.vals = new Uint8Array(256);
     this.ctlKind = new Uint8Array(32);
@@ -210,15 +213,84 @@ export class FunctionValidator {
     return this.types[this.m.funcTypeIndices[i]];
   }
 
-  private sig(code: number): void {
+  /**
+   * Pop the params of `code`'s signature and push its result. The common case, every param on
+   * the stack above the frame's height with exactly its type, is checked on the packed
+   * signature (opSigParams) without a loop over type arrays; everything else (too few operands,
+   * UNKNOWN in unreachable code, a mismatch: the errors) takes the general path.
+   */
+  sig(code: number): void {
+    const n = opSigArity[code];
+    const vals = this.vals;
+    let sp = this.sp;
+    if (sp - this.ctlHeight[this.depth - 1] >= n) {
+      let got = 0;
+      for (let i = sp - n; i < sp; i++) got = (got << 8) | vals[i];
+      if (got === opSigParams[code]) {
+        const res = opSigResult[code];
+        sp -= n;
+        this.sp = sp;
+        if (res !== 0) {
+          if (sp === vals.length) { this.push(res); return; }
+          vals[sp] = res;
+          this.sp = sp + 1;
+        }
+        return;
+      }
+    }
+    this.sigFull(code);
+  }
+
+  private sigFull(code: number): void {
     this.popTypes(opParams[code] as Uint8Array);
     this.pushTypes(opResults[code] as Uint8Array);
   }
 
   // ---- one instruction ---------------------------------------------------
 
-  /** Validate the instruction the reader has just decoded. */
+  /**
+   * Validate the instruction the reader has just decoded. The common cases (a fixed signature
+   * whose operands are on the stack with their types, local.get/set/tee of a local in range,
+   * global.get) are checked here, small enough for V8 to inline this into the per-instruction
+   * loops; everything else, and every error, in stepFull.
+   */
   step(ir: InstrReader): void {
+    const code = ir.code;
+    const check = opCheck[code];
+    if (check === Check.Sig) { this.at = ir.start; this.sig(code); return; }
+    if (!this.stepCommon(ir, code, check)) this.stepFull(ir);
+  }
+
+  /** The common cases of step other than Check.Sig; false if stepFull is to check it. Apart from
+   *  step, and written to be small, so that V8 inlines step, this and InstrReader.next into the
+   *  compiler's loop (its inlining budget is in bytecode bytes). */
+  private stepCommon(ir: InstrReader, code: number, check: number): boolean {
+    const i = ir.index;
+    const sp = this.sp;
+    const vals = this.vals;
+    if (check === Check.LocalGet || check === Check.GlobalGet) {
+      const inRange = check === Check.LocalGet ? i < this.numLocals : i < this.globalTypes.length;
+      if (!inRange || sp === vals.length) return false;
+      vals[sp] = check === Check.LocalGet ? this.locals[i] : this.globalTypes[i];
+      this.sp = sp + 1;
+      return true;
+    }
+    if (sp <= this.ctlHeight[this.depth - 1]) return false; // the rest pop an operand
+    if (check === Check.LocalSet || check === Check.LocalTee) {
+      if (i >= this.numLocals || vals[sp - 1] !== this.locals[i]) return false;
+      if (check === Check.LocalSet) this.sp = sp - 1;
+      return true;
+    }
+    if (check === Check.Drop) { this.sp = sp - 1; return true; }
+    if (check === Check.Mem && this.m.memories.length !== 0 && ir.align <= opNaturalAlign[code]) {
+      this.at = ir.start;
+      this.sig(code);
+      return true;
+    }
+    return false;
+  }
+
+  private stepFull(ir: InstrReader): void {
     const code = ir.code;
     this.at = ir.start;
     switch (opCheck[code]) {

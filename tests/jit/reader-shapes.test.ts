@@ -1,7 +1,8 @@
 // InstrReader and Reader keep one V8 map (hidden class) whatever values their fields take: a u32
 // immediate or f32/f64 bits >= 2^31 must not change an object's shape, or every function V8
 // optimized for the old shape (validator, compiler loop, emitters) deoptimizes (U32_FIELD in
-// jit/frontend/reader.ts). Checked in a child node with --allow-natives-syntax (%HaveSameMap).
+// jit/frontend/reader.ts). Likewise the module a decode returns and its compile environment, made
+// a second time. Checked in a child node with --allow-natives-syntax (%HaveSameMap, %GetOptimizationStatus).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +24,34 @@ test('large u32 immediates and float bits leave InstrReader and Reader on the ma
     console.log(JSON.stringify({ instr: %HaveSameMap(fresh, used), reader: %HaveSameMap(fresh.r, used.r), hi: used.hi, offset: used.memOffset, index: used.index }));`;
   const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script, frontend], { encoding: 'utf8' });
   assert.equal(JSON.parse(out), { instr: true, reader: true, hi: 0xffffffff, offset: 0xffffffff, index: 0x80000000 });
+});
+
+test('a second decoded module and its compile environment keep code optimized for the first', () => {
+  // An object literal's second object comes from a boilerplate with generalised field types (a
+  // new map): the ModuleInfo and ModuleEnv of the second module compiled in a process
+  // deoptimized everything optimized against the first (decoder.ts DecodedModule).
+  const script = `
+    const { decodeModule } = await import(process.argv[1] + 'frontend/decoder.js');
+    const { moduleEnv } = await import(process.argv[1] + 'compiler/compile-range.js');
+    // (module (memory 1) (func (result i32) i32.const 7))
+    const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0,
+      5, 3, 1, 0, 1, 10, 6, 1, 4, 0, 0x41, 7, 0x0b]);
+    function readInfo(m) { return m.bytes.length + m.funcTypeIndices[0] + m.declaredFuncRefs.size; }
+    function readEnv(e) { return e.funcTypeIndices[0] + e.globalTypes.length; }
+    const a = decodeModule(bytes);
+    const ea = moduleEnv(a, []);
+    %PrepareFunctionForOptimization(readInfo); readInfo(a); readInfo(a); %OptimizeFunctionOnNextCall(readInfo); readInfo(a);
+    %PrepareFunctionForOptimization(readEnv); readEnv(ea); readEnv(ea); %OptimizeFunctionOnNextCall(readEnv); readEnv(ea);
+    const TURBOFANNED = 16; // a bit of %GetOptimizationStatus
+    const optimized = () => [readInfo, readEnv].map((f) => (%GetOptimizationStatus(f) & TURBOFANNED) !== 0);
+    const before = optimized();
+    const b = decodeModule(bytes.slice());
+    readInfo(b);
+    readEnv(moduleEnv(b, []));
+    console.log(JSON.stringify({ before, after: optimized() }));`;
+  const jit = new URL('../../jit/', import.meta.url).href;
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script, jit], { encoding: 'utf8' });
+  assert.equal(JSON.parse(out), { before: [true, true], after: [true, true] });
 });
 
 test.run();
