@@ -1,10 +1,11 @@
 // Hashes, checksums and random bytes, each builtin loaded on first use. A warm `run` needs none of
 // them when its file is recorded (jit/cache/wasm-file.ts) and only a CRC-32 otherwise, and
-// loading node:crypto costs a start ~4-5 ms of CPU (its JS, webcrypto), node:zlib ~1.5 ms
-// (bench/results/startup.md): so neither is imported statically, and the checks that only guard
-// against accidents (a cache entry's or file record's corruption, a stale V8 code cache) use
-// CRC-32, which is also ~10x faster than sha256 over a 45 MB entry. What must never collide (a
-// cache key: a module must never find another's code) stays sha256.
+// loading node:crypto costs a start ~4-5 ms of CPU (its JS, webcrypto), node:zlib ~5 ms (its JS
+// loads Node's streams; bench/results/startup.md): so neither is imported statically, CRC-32
+// comes from zlib's native binding where Node lets us reach it without node:zlib's JS, and the
+// checks that only guard against accidents (a cache entry's or file record's corruption, a stale
+// V8 code cache) use CRC-32, which is also ~10x faster than sha256 over a 45 MB entry. What must
+// never collide (a cache key: a module must never find another's code) stays sha256.
 import { createRequire } from 'node:module';
 import type * as Crypto from 'node:crypto';
 import type * as Zlib from 'node:zlib';
@@ -21,12 +22,40 @@ export function sha256(parts: readonly Uint8Array[]): Uint8Array {
   return new Uint8Array(h.digest());
 }
 
-/** CRC-32 (zlib's) of the concatenated `parts`, continuing from `value` (the CRC of what came before). */
-export function crc32(parts: readonly Uint8Array[], value = 0): number {
+/** zlib's CRC-32 of `data` continuing from `value` (a u32). */
+type Crc32 = (data: Uint8Array, value: number) => number;
+let crcOf: Crc32 | undefined;
+
+/**
+ * The CRC-32 function: the zlib binding's own, the C++ function node:zlib's `crc32` validates its
+ * arguments for and calls (Node >= 20.15), taken from `process.binding('zlib')` (0.4 ms) instead
+ * of loading node:zlib (~5 ms: its JS requires Node's streams). Only from the plain
+ * process.binding: Node replaces it by a warning wrapper under --pending-deprecation (DEP0111;
+ * a user's flag must not make us print) and may refuse it (the permission model); then, and if
+ * the binding has no crc32, node:zlib's. Arguments are always a Uint8Array and a u32, the only
+ * ones the binding accepts (it aborts the process on others, it does not throw).
+ */
+function crcFunction(): Crc32 {
+  type Binding = { crc32?: unknown };
+  let native: Binding | undefined;
+  const bind = (process as unknown as { binding?: ((name: string) => unknown) & { name: string } }).binding;
+  if (typeof bind === 'function' && bind.name === 'binding') {
+    try { native = bind('zlib') as Binding; } catch { native = undefined; }
+  }
+  if (typeof native?.crc32 === 'function') {
+    const f = native.crc32 as (data: Uint8Array, value: number) => number;
+    return (data, value) => f(data, value >>> 0);
+  }
   zlib ??= load('node:zlib') as typeof Zlib;
   // Node >= 20.15 (package.json engines); said plainly rather than as "crc32 is not a function"
   if (typeof zlib.crc32 !== 'function') throw new Error(`kwasm-jit needs Node >= 20.15 (zlib.crc32); this is ${process.version}`);
-  for (const p of parts) value = zlib.crc32(p, value);
+  return zlib.crc32;
+}
+
+/** CRC-32 (zlib's) of the concatenated `parts`, continuing from `value` (the CRC of what came before). */
+export function crc32(parts: readonly Uint8Array[], value = 0): number {
+  crcOf ??= crcFunction();
+  for (const p of parts) value = crcOf(p, value >>> 0);
   return value >>> 0;
 }
 
