@@ -66,18 +66,56 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
   return { exports: module.exports, script, use };
 }
 
-/** bin/kwasm-jit.js: the CLI from the bundle `file`; its exit status becomes the process's. */
+/**
+ * Whether all that was written to process.stdout and process.stderr has been handed to the OS.
+ * Node makes each stream on its first access (the getter is replaced here, before anything
+ * writes, to see which were made); a program's own output goes out through fs.writeSync
+ * (jit/runtime/fast-fd-write.ts), the CLI's messages through these streams, whose writes to a
+ * pipe are asynchronous on Linux: a full pipe queues them, and process.exit would drop them.
+ * A stream made before this runs is not seen: then this answers false, never a wrong true.
+ */
+function stdioDrained(): () => boolean {
+  const made: { writableLength: number }[] = [];
+  for (const name of ['stdout', 'stderr'] as const) {
+    const d = Object.getOwnPropertyDescriptor(process, name);
+    const get = d?.get;
+    if (d === undefined || get === undefined || d.configurable !== true) return () => false;
+    Object.defineProperty(process, name, {
+      ...d,
+      get(): unknown {
+        const stream = get.call(process) as { writableLength: number };
+        if (!made.includes(stream)) made.push(stream);
+        return stream;
+      },
+    });
+  }
+  return () => made.every((s) => s.writableLength === 0);
+}
+
+/**
+ * bin/kwasm-jit.js: the CLI from the bundle `file`; its exit status becomes the process's. The
+ * process ends as soon as main settles and the stdio streams hold nothing queued: the command
+ * is done, and what Node would still do (drain V8's scavenge task, free the environment and the
+ * heap) costs a warm `run hello.wasm` ~5 ms of CPU (bench/results/startup.md). With output
+ * still queued the event loop first writes it out, then ends the process the same way.
+ */
 export function runBundle(file: string, argv: string[]): void {
+  const drained = stdioDrained();
   // `node --enable-source-maps`: Node's own loader, which maps stack traces (a vm.Script's are not)
   const cli = (process.sourceMapsEnabled ? createRequire(file)(file) : loadWithCodeCache(file).exports) as CliModule;
   // a rejection stays unhandled: Node prints it and exits 1, as for the ES module's top-level await
   let settled = false;
-  void cli.main(argv).then((status) => { settled = true; process.exitCode = status; });
-  // the event loop ran dry with main() still pending (a bug: nothing left could finish it): not a
-  // success. 13 is what Node gives an ES module's unsettled top-level await. ('beforeExit' comes
-  // only then, never after an explicit process.exit.)
+  void cli.main(argv).then((status) => {
+    settled = true;
+    process.exitCode = status;
+    if (drained()) process.exit();
+  });
+  // the event loop ran dry: with main settled, the queued output is written and the process
+  // ends now; with main() still pending (a bug: nothing left could finish it) it is not a
+  // success. 13 is what Node gives an ES module's unsettled top-level await. ('beforeExit'
+  // comes only then, never after an explicit process.exit.)
   process.once('beforeExit', () => {
-    if (settled) return;
+    if (settled) process.exit();
     process.stderr.write('kwasm-jit: internal error: the command never finished\n');
     process.exitCode = 13;
   });
