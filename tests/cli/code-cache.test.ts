@@ -72,8 +72,12 @@ test('a damaged or truncated cache is not used (a release V8 would run damaged b
     const r = loadWithCodeCache(file);
     assert.is(r.use, 'mismatch');
     assert.is((r.exports as { v: number }).v, 42);
-    writeFileSync(file + CODE_CACHE_SUFFIX, good.subarray(0, 10));
-    assert.is(loadWithCodeCache(file).use, 'mismatch');
+    for (const short of [10, HEADER_BYTES, 3, 0]) {
+      writeFileSync(file + CODE_CACHE_SUFFIX, good.subarray(0, short));
+      const t = loadWithCodeCache(file);
+      assert.is(t.use, 'mismatch', `${short} bytes`);
+      assert.is((t.exports as { v: number }).v, 42);
+    }
     writeFileSync(file + CODE_CACHE_SUFFIX, good);
     assert.is(loadWithCodeCache(file).use, 'used');
   });
