@@ -10,10 +10,12 @@ import { createRequire } from 'node:module';
 import type * as Crypto from 'node:crypto';
 import type * as Zlib from 'node:zlib';
 
-const load = createRequire(import.meta.url);
+// made on first use: createRequire may load node:module (see the CommonJS bundle's shim, jit/cli/bundle.ts)
+let load: NodeRequire | undefined;
+const builtin = (name: string): unknown => (load ??= createRequire(import.meta.url))(name);
 let crypto: typeof Crypto | undefined;
 let zlib: typeof Zlib | undefined;
-const nodeCrypto = (): typeof Crypto => (crypto ??= load('node:crypto') as typeof Crypto);
+const nodeCrypto = (): typeof Crypto => (crypto ??= builtin('node:crypto') as typeof Crypto);
 
 /** sha256 of the concatenated `parts`. */
 export function sha256(parts: readonly Uint8Array[]): Uint8Array {
@@ -46,7 +48,7 @@ function crcFunction(): Crc32 {
     const f = native.crc32 as (data: Uint8Array, value: number) => number;
     return (data, value) => f(data, value >>> 0);
   }
-  zlib ??= load('node:zlib') as typeof Zlib;
+  zlib ??= builtin('node:zlib') as typeof Zlib;
   // Node >= 20.15 (package.json engines); said plainly rather than as "crc32 is not a function"
   if (typeof zlib.crc32 !== 'function') throw new Error(`kwasm-jit needs Node >= 20.15 (zlib.crc32); this is ${process.version}`);
   return zlib.crc32;
