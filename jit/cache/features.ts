@@ -25,8 +25,8 @@ export function firstFlags(text: string, atEnd: boolean): string | undefined {
   return (atEnd ? /^flags\s*:(.*)$/m : /^flags\s*:(.*)\n/m).exec(text)?.[1];
 }
 
-/** /proc/cpuinfo is read this much at a time until its first "flags" line is whole. */
-const CHUNK = 8192;
+/** /proc/cpuinfo is read this much at a time until its first "flags" line is whole (one page: the kernel formats as many CPU records as a read asks for). */
+const CHUNK = 4096;
 
 let host: number | undefined;
 
