@@ -6,13 +6,10 @@
 // checks that only guard against accidents (a cache entry's or file record's corruption, a stale
 // V8 code cache) use CRC-32, which is also ~10x faster than sha256 over a 45 MB entry. What must
 // never collide (a cache key: a module must never find another's code) stays sha256.
-import { createRequire } from 'node:module';
 import type * as Crypto from 'node:crypto';
 import type * as Zlib from 'node:zlib';
+import { builtin, plainBinding } from './node-binding.js';
 
-// made on first use: createRequire may load node:module (see the CommonJS bundle's shim, jit/cli/bundle.ts)
-let load: NodeRequire | undefined;
-const builtin = (name: string): unknown => (load ??= createRequire(import.meta.url))(name);
 let crypto: typeof Crypto | undefined;
 let zlib: typeof Zlib | undefined;
 const nodeCrypto = (): typeof Crypto => (crypto ??= builtin('node:crypto') as typeof Crypto);
@@ -30,22 +27,15 @@ let crcOf: Crc32 | undefined;
 
 /**
  * The CRC-32 function: the zlib binding's own, the C++ function node:zlib's `crc32` validates its
- * arguments for and calls (Node >= 20.15), taken from `process.binding('zlib')` (0.4 ms) instead
- * of loading node:zlib (~5 ms: its JS requires Node's streams). Only from the plain
- * process.binding: Node replaces it by a warning wrapper under --pending-deprecation (DEP0111;
- * a user's flag must not make us print) and may refuse it (the permission model); then, and if
- * the binding has no crc32, node:zlib's. Arguments are always a Uint8Array and a u32, the only
- * ones the binding accepts (it aborts the process on others, it does not throw).
+ * arguments for and calls (Node >= 20.15), from the plain process.binding (node-binding.ts: 0.4
+ * ms against ~5 ms for node:zlib, whose JS requires Node's streams); else, and if the binding
+ * has no crc32, node:zlib's. Arguments are always a Uint8Array and a u32, the only ones the
+ * binding accepts (it aborts the process on others, it does not throw).
  */
 function crcFunction(): Crc32 {
-  type Binding = { crc32?: unknown };
-  let native: Binding | undefined;
-  const bind = (process as unknown as { binding?: ((name: string) => unknown) & { name: string } }).binding;
-  if (typeof bind === 'function' && bind.name === 'binding') {
-    try { native = bind('zlib') as Binding; } catch { native = undefined; }
-  }
-  if (typeof native?.crc32 === 'function') {
-    const f = native.crc32 as (data: Uint8Array, value: number) => number;
+  const native = plainBinding('zlib')?.crc32;
+  if (typeof native === 'function') {
+    const f = native as (data: Uint8Array, value: number) => number;
     return (data, value) => f(data, value >>> 0);
   }
   zlib ??= builtin('node:zlib') as typeof Zlib;

@@ -109,7 +109,7 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
 
 const HEAVY = /compiler\/(module-compiler|function-compiler|masm)\.ts$|frontend\/validator\.ts$|cli\/backtrace\.ts$|disasm\.ts$|backend-x64\/assembler\.ts$|runtime\/trampolines\.ts$/;
 
-test('the bundle keeps it so: a run from the cache runs no compiler, validator, backtrace printer, disassembler or assembler code, requires neither capstone nor keystone (the runtime .so is prebuilt) and loads none of node:crypto, node:zlib, node:module', () => {
+test('the bundle keeps it so: a run from the cache runs no compiler, validator, backtrace printer, disassembler or assembler code, requires neither capstone nor keystone (the runtime .so is prebuilt) and loads none of node:crypto, node:zlib, node:module, node:os', () => {
   const home = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-cache-'));
   try {
     const env = { ...process.env, XDG_CACHE_HOME: home };
@@ -134,6 +134,8 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     assert.equal(builtins.filter((m) => /^NativeModule (zlib|stream|internal\/streams\/(readable|writable|duplex))$/.test(m)), [], 'a hit loads node:zlib or streams');
     // nor node:module's facade (the CommonJS bundle's shim, jit/cli/bundle.ts: ~1 ms)
     assert.not.ok(builtins.includes('NativeModule module'), 'a hit loads node:module');
+    // nor node:os (the errno numbers come from the constants binding, jit/node-binding.ts)
+    assert.not.ok(builtins.includes('NativeModule os'), 'a hit loads node:os');
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
