@@ -2,7 +2,7 @@
 // and loaded keyed on it: code from a machine with AVX2 must not run on one without.
 // Read from /proc/cpuinfo (the runtime is Linux-only); the kernel's flag names, with lzcnt
 // reported as "abm" on both vendors.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { CpuFeature, type CpuFeatureName } from '../../abi/image.js';
 
 const FLAG_NAMES: Record<string, CpuFeatureName> = {
@@ -20,13 +20,38 @@ export function featuresFromFlags(flags: string): number {
   return mask;
 }
 
+/** The first "flags" line's value in /proc/cpuinfo text, if `text` holds it whole (exported for tests). */
+export function firstFlags(text: string, atEnd: boolean): string | undefined {
+  return (atEnd ? /^flags\s*:(.*)$/m : /^flags\s*:(.*)\n/m).exec(text)?.[1];
+}
+
+/** /proc/cpuinfo is read this much at a time until its first "flags" line is whole (one page: the kernel formats as many CPU records as a read asks for). */
+const CHUNK = 4096;
+
 let host: number | undefined;
 
-/** This machine's mask (0 when /proc/cpuinfo cannot be read: then only mask-0 code loads). */
+/**
+ * This machine's mask (0 when /proc/cpuinfo cannot be read: then only mask-0 code loads), from
+ * the first processor's flags, read up to that line only: the kernel formats a record per CPU
+ * on read, and a whole file is one record per CPU (a start here ~0.9 -> ~0.6 ms; more where
+ * there are hundreds of CPUs).
+ */
 export function hostCpuFeatures(): number {
   if (host !== undefined) return host;
-  let text = '';
-  try { text = readFileSync('/proc/cpuinfo', 'latin1'); } catch { /* not Linux: nothing assumed */ }
-  const line = /^flags\s*:(.*)$/m.exec(text);
-  return (host = line ? featuresFromFlags(line[1]) : 0);
+  let text = '', atEnd = false;
+  try {
+    const fd = openSync('/proc/cpuinfo', 'r');
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      while (!atEnd && firstFlags(text, false) === undefined) {
+        const n = readSync(fd, buf, 0, CHUNK, null);
+        atEnd = n === 0;
+        text += buf.toString('latin1', 0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch { /* not Linux: nothing assumed */ }
+  const flags = firstFlags(text, atEnd);
+  return (host = flags !== undefined ? featuresFromFlags(flags) : 0);
 }

@@ -13,7 +13,8 @@
 // unchanged file neither reads those nor hashes the module.
 // Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import type * as Os from 'node:os';
+import { builtin } from '../node-binding.js';
 import { join } from 'node:path';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { compilerId } from './compiler-id.js';
@@ -36,10 +37,19 @@ export function cacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return !['0', 'off', 'false', 'no'].includes(v);
 }
 
+/**
+ * os.homedir(): $HOME when set (libuv asks it first), else the password database's; node:os
+ * (~0.6 ms of a start) loaded only for that (jit/node-binding.ts).
+ */
+function homeDir(env: NodeJS.ProcessEnv): string {
+  const home = env.HOME;
+  return home !== undefined && home !== '' ? home : (builtin('node:os') as typeof Os).homedir();
+}
+
 function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
   // The XDG spec: a relative $XDG_CACHE_HOME is invalid and ignored.
-  const root = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
+  const root = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir(env), '.cache');
   return join(root, 'kwasm-jit');
 }
 

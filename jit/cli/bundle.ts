@@ -94,6 +94,35 @@ function prebuiltPlugin(dist: string, sources: Map<string, string>): Plugin {
   };
 }
 
+/**
+ * node:module in the CommonJS bundles: its exports (the CommonJS loader's Module class, with its
+ * createRequire) are already loaded in any process, but requiring node:module also evaluates its
+ * facade, which loads the ES loader's and the source maps' internals (~1 ms of a start,
+ * bench/results/startup.md). So the CommonJS files import this module instead: the same
+ * createRequire, taken from the Module class of the entry script (`require.main`, a Module:
+ * bin/kwasm-jit.js), and from node:module only when there is none (an `-e` script) or when the
+ * class lacks it. A warm `run` then loads node:module nowhere (jit/digest.ts and
+ * jit/runtime/ffi.ts call createRequire only on their fallback paths).
+ */
+// (names no other module of the bundle uses: esbuild would rename the other one, and stack
+// traces name functions)
+const NODE_MODULE_SHIM = `let nodeModuleFacade;
+const nodeModuleEntry = typeof require === 'function' ? require.main : undefined;
+const nodeModuleClass = typeof nodeModuleEntry?.constructor?.createRequire === 'function' ? nodeModuleEntry.constructor : undefined;
+export function createRequire(from) { return (nodeModuleClass ?? (nodeModuleFacade ??= require('node:module'))).createRequire(from); }
+`;
+
+function nodeModuleShimPlugin(): Plugin {
+  return {
+    name: 'kwasm-node-module-shim',
+    setup(b) {
+      // the shim's own require('node:module') is the builtin
+      b.onResolve({ filter: /^node:module$/ }, (args) => (args.namespace === 'kwasm-shim' ? { path: 'node:module', external: true } : { path: 'node-module', namespace: 'kwasm-shim' }));
+      b.onLoad({ filter: /.*/, namespace: 'kwasm-shim' }, () => ({ contents: NODE_MODULE_SHIM, loader: 'js' }));
+    },
+  };
+}
+
 export function bundleDir(dist = DIST): string {
   return join(dist, 'bundle');
 }
@@ -140,6 +169,7 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     ...common,
     format: 'cjs',
     define: { 'import.meta.url': IMPORT_META_URL },
+    plugins: [prebuiltPlugin(dist, sources), nodeModuleShimPlugin()],
     banner: { js: `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;` },
   };
   // the API with its chunks; the CLI and its launcher; each worker a file of its own (sharing

@@ -16,10 +16,11 @@
 // node:crypto costs every start ~4 ms (jit/digest.ts). A
 // cache that does not match (another bundle, a damaged file, another Node, other V8 flags) is not
 // used: the bundle is compiled from source as any script, slower but the same code.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { readInto } from '../cache/wasm-file.js';
 import { crc32 } from '../digest.js';
 
 /** The cache of `file` is `file` + this. */
@@ -42,42 +43,110 @@ export function codeCacheHeader(source: Buffer, data: Uint8Array): Buffer {
   return h;
 }
 
+/** The function Node's loader makes of a CommonJS file: its source goes between these. */
+const WRAP_HEAD = Buffer.from('(function (exports, require, module, __filename, __dirname) {');
+const WRAP_TAIL = Buffer.from('\n})');
+
+/** The size of the file `path`, or undefined if it cannot be opened; its descriptor in `fds`. */
+function openSized(path: string, fds: number[]): number | undefined {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return undefined; }
+  fds.push(fd);
+  return fstatSync(fd).size;
+}
+
 /**
  * Evaluates the CommonJS file `file` as Node's loader would (the same wrapper arguments), compiled
  * with its code cache when that was made from this very source; returns its exports, the script
  * (for createCachedData) and what became of the cache.
+ *
+ * One buffer serves both files (the wrapped source, then the cache): on this VM every fresh page
+ * costs ~12 us to first touch, and the source is read between the wrapper's two halves, so V8
+ * gets one flat string instead of a concatenation it would copy again (~1-2 ms of a start
+ * together, bench/results/startup.md).
  */
 export function loadWithCodeCache(file: string): { exports: object; script: Script; use: CodeCacheUse } {
-  const bytes = readFileSync(file);
-  let cache: Buffer | undefined;
-  try { cache = readFileSync(file + CODE_CACHE_SUFFIX); } catch { cache = undefined; }
-  let use: CodeCacheUse = cache === undefined ? 'absent' : 'used';
-  if (cache !== undefined && (cache.length <= HEADER_BYTES || !cache.subarray(0, HEADER_BYTES).equals(codeCacheHeader(bytes, cache.subarray(HEADER_BYTES))))) {
-    use = 'mismatch';
-    cache = undefined;
+  const fds: number[] = [];
+  let source: string, cache: Uint8Array | undefined, use: CodeCacheUse;
+  try {
+    const size = openSized(file, fds);
+    if (size === undefined) throw new Error(`${file}: cannot be opened`);
+    const sourceFd = fds[0];
+    const cacheSize = openSized(file + CODE_CACHE_SUFFIX, fds);
+    const wrapped = WRAP_HEAD.length + size + WRAP_TAIL.length;
+    const buf = Buffer.allocUnsafe(Math.max(wrapped, cacheSize ?? 0));
+    buf.set(WRAP_HEAD);
+    readInto(sourceFd, buf, WRAP_HEAD.length, size, 0);
+    buf.set(WRAP_TAIL, WRAP_HEAD.length + size);
+    const sourceSum = cacheSize === undefined ? 0 : crc32([buf.subarray(WRAP_HEAD.length, WRAP_HEAD.length + size)]);
+    source = buf.toString('utf8', 0, wrapped);
+    use = cacheSize === undefined ? 'absent' : 'used';
+    if (cacheSize !== undefined) {
+      readInto(fds[1], buf, 0, cacheSize, 0);
+      const data = buf.subarray(HEADER_BYTES, cacheSize);
+      if (cacheSize <= HEADER_BYTES || buf.readUInt32LE(0) !== sourceSum || buf.readUInt32LE(4) !== crc32([data])) use = 'mismatch';
+      else cache = data;
+    }
+  } finally {
+    for (const fd of fds) closeSync(fd);
   }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`, {
-    filename: file,
-    cachedData: cache?.subarray(HEADER_BYTES),
-  });
+  const script = new Script(source, { filename: file, cachedData: cache });
   if (script.cachedDataRejected === true) use = 'rejected';
   const module = { exports: {} };
   (script.runInThisContext() as Wrapper).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   return { exports: module.exports, script, use };
 }
 
-/** bin/kwasm-jit.js: the CLI from the bundle `file`; its exit status becomes the process's. */
+/**
+ * Whether all that was written to process.stdout and process.stderr has been handed to the OS.
+ * Node makes each stream on its first access (the getter is replaced here, before anything
+ * writes, to see which were made); a program's own output goes out through fs.writeSync
+ * (jit/runtime/fast-fd-write.ts), the CLI's messages through these streams, whose writes to a
+ * pipe are asynchronous on Linux: a full pipe queues them, and process.exit would drop them.
+ * A stream made before this runs is not seen: then this answers false, never a wrong true.
+ */
+function stdioDrained(): () => boolean {
+  const made: { writableLength: number }[] = [];
+  for (const name of ['stdout', 'stderr'] as const) {
+    const d = Object.getOwnPropertyDescriptor(process, name);
+    const get = d?.get;
+    if (d === undefined || get === undefined || d.configurable !== true) return () => false;
+    Object.defineProperty(process, name, {
+      ...d,
+      get(): unknown {
+        const stream = get.call(process) as { writableLength: number };
+        if (!made.includes(stream)) made.push(stream);
+        return stream;
+      },
+    });
+  }
+  return () => made.every((s) => s.writableLength === 0);
+}
+
+/**
+ * bin/kwasm-jit.js: the CLI from the bundle `file`; its exit status becomes the process's. The
+ * process ends as soon as main settles and the stdio streams hold nothing queued: the command
+ * is done, and what Node would still do (drain V8's scavenge task, free the environment and the
+ * heap) costs a warm `run hello.wasm` ~5 ms of CPU (bench/results/startup.md). With output
+ * still queued the event loop first writes it out, then ends the process the same way.
+ */
 export function runBundle(file: string, argv: string[]): void {
+  const drained = stdioDrained();
   // `node --enable-source-maps`: Node's own loader, which maps stack traces (a vm.Script's are not)
   const cli = (process.sourceMapsEnabled ? createRequire(file)(file) : loadWithCodeCache(file).exports) as CliModule;
   // a rejection stays unhandled: Node prints it and exits 1, as for the ES module's top-level await
   let settled = false;
-  void cli.main(argv).then((status) => { settled = true; process.exitCode = status; });
-  // the event loop ran dry with main() still pending (a bug: nothing left could finish it): not a
-  // success. 13 is what Node gives an ES module's unsettled top-level await. ('beforeExit' comes
-  // only then, never after an explicit process.exit.)
+  void cli.main(argv).then((status) => {
+    settled = true;
+    process.exitCode = status;
+    if (drained()) process.exit();
+  });
+  // the event loop ran dry: with main settled, the queued output is written and the process
+  // ends now; with main() still pending (a bug: nothing left could finish it) it is not a
+  // success. 13 is what Node gives an ES module's unsettled top-level await. ('beforeExit'
+  // comes only then, never after an explicit process.exit.)
   process.once('beforeExit', () => {
-    if (settled) return;
+    if (settled) process.exit();
     process.stderr.write('kwasm-jit: internal error: the command never finished\n');
     process.exitCode = 13;
   });

@@ -9,7 +9,7 @@
 // in step with jit/wasi's table through FdMirror: `setFds` after a JS call that changed the table
 // or a position, and before JS looks at the table, a pull of what the stub changed (`changes`,
 // `entry`: fds it closed or made, positions it moved).
-import { constants } from 'node:os';
+import { errnoConstants } from '../node-binding.js';
 import { native } from './native.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
 import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './so-layout.js';
@@ -52,7 +52,7 @@ export class FastFdWrite {
     FAST_OP_NAMES.forEach((op, i) => b.writeUInt32LE(imports[op] < 0 ? NO_IMPORT : imports[op], FAST_TABLE.imports + 4 * i));
     this.setFds([]);
     b.fill(errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
-    for (const [name, n] of Object.entries(constants.errno)) {
+    for (const [name, n] of Object.entries(errnoConstants())) {
       if (n > 0 && n < 256) b.writeUInt8(errnoOf(name), FAST_TABLE.errnoMap + n);
     }
     const d = native().data;

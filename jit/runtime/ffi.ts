@@ -8,8 +8,10 @@
 // mapping); a static node, or a loader named otherwise, is asked through process.report as before.
 // `require` rather than `import`: an ES import of a CommonJS package is evaluated before any code
 // of the importing bundle can run (and pays the CJS export scan); require runs exactly here.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type Ffi = typeof import('ffi-rs');
 export type { JsExternal } from 'ffi-rs';
@@ -75,6 +77,25 @@ export function bindingPackage(platform: string, arch: string, libc: 'glibc' | '
 }
 
 /**
+ * The addon `rel` (a path inside a package) from the first node_modules holding it, looking up
+ * from `dir` in the order Node's resolver would, opened with process.dlopen: what require does
+ * for a .node file once it has found it, without the resolver's realpath, package.json reads
+ * and module record (~1 ms of a start here). undefined if no such file (or it does not load).
+ */
+function dlopenFromNodeModules(dir: string, rel: string): Binding | undefined {
+  for (let d = dir, up = dirname(d); ; d = up, up = dirname(d)) {
+    const path = join(d, 'node_modules', rel);
+    // as Node's resolver: no node_modules/node_modules
+    if (basename(d) !== 'node_modules' && existsSync(path)) {
+      const module = { exports: {} };
+      try { process.dlopen(module, path); } catch { return undefined; }
+      return module.exports as Binding;
+    }
+    if (up === d) return undefined;
+  }
+}
+
+/**
  * ffi-rs's binding, loaded straight from its platform package where npm put it next to ffi-rs
  * (the same name and version ffi-rs's index.js would require): that skips resolving ffi-rs and
  * running its index.js (a second resolution, existsSync probes; ~3 ms of CPU per start,
@@ -82,14 +103,12 @@ export function bindingPackage(platform: string, arch: string, libc: 'glibc' | '
  * picks it as before.
  */
 function loadBinding(): Binding {
-  const require = createRequire(import.meta.url);
   const libc = hostLibc();
   const direct = libc === undefined ? undefined : bindingPackage(process.platform, process.arch, libc);
-  if (direct !== undefined) {
-    try {
-      return require(direct) as Binding;
-    } catch { /* not installed there: ffi-rs's own lookup below */ }
-  }
+  const found = direct === undefined ? undefined : dlopenFromNodeModules(dirname(fileURLToPath(import.meta.url)), direct);
+  if (found !== undefined) return found;
+  // not installed there: ffi-rs's own lookup
+  const require = createRequire(import.meta.url);
   const report = process.report;
   if (libc === undefined || typeof report?.getReport !== 'function') return require('ffi-rs') as Ffi;
   const real = report.getReport;

@@ -11,7 +11,7 @@
 // Calls are synchronous and JS is single-threaded, so one area serves every call.
 // A failure throws WasiError with the host errno translated (errno.ts).
 
-import { constants } from 'node:os';
+import { errnoConstants } from '../node-binding.js';
 import { define, DataType } from '../runtime/ffi.js';
 import { Errno, errnoFromNodeCode, WasiError } from './errno.js';
 import { mmapAnon, PROT, view } from '../runtime/libc.js';
@@ -47,9 +47,10 @@ export const UTIME_NOW = (1n << 30n) - 1n;
 export const UTIME_OMIT = (1n << 30n) - 2n;
 
 /** Linux errno numbers the walk tests for. */
+const ERRNO = errnoConstants();
 export const E = {
-  NOENT: constants.errno.ENOENT, NOTDIR: constants.errno.ENOTDIR, LOOP: constants.errno.ELOOP,
-  INVAL: constants.errno.EINVAL,
+  NOENT: ERRNO.ENOENT, NOTDIR: ERRNO.ENOTDIR, LOOP: ERRNO.ELOOP,
+  INVAL: ERRNO.EINVAL,
 } as const;
 
 // Scratch layout: two string slots (a name may be a whole symlink target, up to PATH_MAX
@@ -84,7 +85,7 @@ function cstr(s: string, at: number): bigint {
 }
 
 /** Host errno number -> WASI errno, by the errno's name (so the one name table in errno.ts decides). */
-const BY_NUMBER = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+const BY_NUMBER = new Map<number, string>(Object.entries(ERRNO).map(([name, n]) => [n, name]));
 
 /** The error a failed call throws: `errno` is the host's, `hostErrno` keeps it for the walk's decisions. */
 export class HostCallError extends WasiError {

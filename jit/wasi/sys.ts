@@ -6,7 +6,7 @@
 // pointer. A failing call throws an Error whose `code` is the Linux errno name ("EAGAIN"), which
 // errnoOf() (errno.ts) maps like any Node SystemError.
 import { closeSync } from 'node:fs';
-import { constants } from 'node:os';
+import { errnoConstants } from '../node-binding.js';
 import { define, DataType } from '../runtime/ffi.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from '../runtime/libc.js';
 
@@ -42,7 +42,8 @@ const FIONREAD = 0x541bn;
 const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0o4000;
 const POLLFD_SIZE = 8;
 
-const ERRNO_NAME: ReadonlyMap<number, string> = new Map(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+const ERRNO_NAME: ReadonlyMap<number, string> = new Map(Object.entries(errnoConstants()).map(([k, v]) => [v, k]));
+const EINTR = errnoConstants().EINTR;
 
 /** A failed libc call, shaped like a Node SystemError (`code` = "EAGAIN", ...). */
 export class SysError extends Error {
@@ -100,7 +101,7 @@ export function ppoll(fds: { fd: number; events: number; revents: number }[], ti
     tsp = scratch.addr + BigInt(AT.timespec);
   }
   const r = fns.ppoll([scratch.addr + BigInt(AT.data), BigInt(fds.length), tsp, 0n]);
-  if (r.value === -1 && r.errnoCode === constants.errno.EINTR) return 0;
+  if (r.value === -1 && r.errnoCode === EINTR) return 0;
   const n = check('ppoll', r);
   fds.forEach((p, i) => { p.revents = b.readUInt16LE(AT.data + i * POLLFD_SIZE + 6); });
   return n;

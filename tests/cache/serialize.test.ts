@@ -4,8 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile, instantiate, serialize, deserialize, ModuleFileError } from '../../jit/index.js';
 import { crc32 } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { deserializeCompiled, serializeCompiled } from '../../jit/cache/serialize.js';
-import { featuresFromFlags, hostCpuFeatures } from '../../jit/cache/features.js';
+import { featuresFromFlags, firstFlags, hostCpuFeatures } from '../../jit/cache/features.js';
 import { CpuFeature, MODULE_FILE_HEADER } from '../../abi/image.js';
 import { assertSameCode } from './helpers.js';
 import { wat } from '../jit/wat.js';
@@ -85,6 +86,17 @@ test('corrupt, truncated and foreign files are refused with the reason', () => {
 test('CPU features: /proc/cpuinfo flag names to the mask (lzcnt is "abm")', () => {
   assert.is(featuresFromFlags('fpu sse4_1 popcnt abm avx2'), CpuFeature.sse4_1 | CpuFeature.popcnt | CpuFeature.lzcnt | CpuFeature.avx2);
   assert.is(featuresFromFlags(''), 0);
+});
+
+test('CPU features: the first processor\'s flags line, whole only (read in chunks), as the whole /proc/cpuinfo says', () => {
+  const rec = 'processor\t: 0\nflags\t\t: fpu avx2 bmi2\nbugs\t\t: x\n\nprocessor\t: 1\nflags\t\t: fpu\n';
+  assert.is(firstFlags(rec, false), ' fpu avx2 bmi2');
+  assert.is(firstFlags(rec.slice(0, rec.indexOf('bmi2')), false), undefined, 'cut inside the line');
+  assert.is(firstFlags('processor\t: 0\nflags\t\t: fpu sse4_2', true), ' fpu sse4_2', 'the last line at the end of the file');
+  assert.is(firstFlags('processor\t: 0\n', true), undefined);
+  const whole = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'));
+  assert.ok(whole !== null);
+  assert.is(hostCpuFeatures(), featuresFromFlags(whole[1]));
 });
 
 test.run();

@@ -72,10 +72,29 @@ test('a damaged or truncated cache is not used (a release V8 would run damaged b
     const r = loadWithCodeCache(file);
     assert.is(r.use, 'mismatch');
     assert.is((r.exports as { v: number }).v, 42);
-    writeFileSync(file + CODE_CACHE_SUFFIX, good.subarray(0, 10));
-    assert.is(loadWithCodeCache(file).use, 'mismatch');
+    for (const short of [10, HEADER_BYTES, 3, 0]) {
+      writeFileSync(file + CODE_CACHE_SUFFIX, good.subarray(0, short));
+      const t = loadWithCodeCache(file);
+      assert.is(t.use, 'mismatch', `${short} bytes`);
+      assert.is((t.exports as { v: number }).v, 42);
+    }
     writeFileSync(file + CODE_CACHE_SUFFIX, good);
     assert.is(loadWithCodeCache(file).use, 'used');
+  });
+});
+
+test('the launcher, run from an entry script, evaluates a bundle without loading node:module (its facade costs ~1 ms)', () => {
+  inTemp((dir) => {
+    const launcher = join(bundleDir(), 'cli.cjs');
+    const file = join(dir, 'm.cjs'), entry = join(dir, 'entry.cjs');
+    writeFileSync(file, 'exports.v = require("node:path").basename(__filename);');
+    writeFileSync(entry, `const r = require(${JSON.stringify(launcher)}).loadWithCodeCache(${JSON.stringify(file)});\n` +
+      'console.log(r.exports.v, process.moduleLoadList.includes("NativeModule module"));\n');
+    const r = spawnSync(process.execPath, [entry], { encoding: 'utf8' });
+    assert.is(r.stdout, 'm.cjs false\n', r.stderr);
+    // no entry script (node -e): node:module's createRequire, the same require
+    const e = spawnSync(process.execPath, ['-e', readFileSync(entry, 'utf8')], { encoding: 'utf8' });
+    assert.is(e.stdout, 'm.cjs true\n', e.stderr);
   });
 });
 

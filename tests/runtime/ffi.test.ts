@@ -2,7 +2,7 @@
 // ELF program interpreter instead of a full process.report.getReport().
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const realGetReport = process.report.getReport;
@@ -74,9 +74,12 @@ test('the binding loaded directly is the one ffi-rs itself loads on this machine
   // ffi-rs's index.js requires the package by name from its own directory
   const fromFfi = createRequire(createRequire(import.meta.url).resolve('ffi-rs')).resolve(name.split('/').slice(0, 2).join('/'));
   assert.is(ours, fromFfi);
-  // ffi.js loaded it without running ffi-rs's index.js
+  // ffi.js loaded that very file (mapped in this process), with process.dlopen, not through
+  // require's resolver (no module record), and without running ffi-rs's index.js
+  const maps = readFileSync('/proc/self/maps', 'latin1');
+  assert.ok(maps.includes(realpathSync(ours)), `${realpathSync(ours)} mapped`);
   const cache = createRequire(import.meta.url).cache;
-  assert.ok(cache[ours] !== undefined);
+  assert.is(cache[ours], undefined);
   assert.is(cache[createRequire(import.meta.url).resolve('ffi-rs')], undefined);
 });
 
