@@ -89,8 +89,7 @@ export function storeRegParams(a: Assembler, params: Uint8Array, at: (slot: numb
 }
 
 /** Where popBinary left the right operand. */
-export const Rhs = { REG: 0, IMM: 1, MEM: 2, CACHED: 3 } as const;
-export type Rhs = (typeof Rhs)[keyof typeof Rhs];
+export const enum Rhs { REG = 0, IMM = 1, MEM = 2, CACHED = 3 }
 
 /**
  * The two operands of `op lhs, rhs` (popBinary's result; one record per CodeGen, rewritten by
