@@ -105,6 +105,19 @@ export interface BinaryOperands<R extends number = Reg> {
   mem: Mem;
 }
 
+/**
+ * popBinary's record. A class, not an object literal: a literal's second copy (the next
+ * CodeGen's, made from the literal's boilerplate) widened `mem`'s field type to Any, which
+ * deoptimized popBinary, popBinaryGpr, emit and their callers in every compile after a process's first.
+ */
+class BinaryRecord implements BinaryOperands<number> {
+  lhs = 0;
+  rhs = Rhs.REG;
+  reg = 0;
+  imm = 0;
+  constructor(public mem: Mem) {}
+}
+
 
 /** Per trap code, its label name and its stub's slot `[r15 + trapStubs + 8*code]`: no string or
  *  Mem made per function (ruby: 17,825 functions, most with a trap or two). */
@@ -135,7 +148,7 @@ export class CodeGen {
    *  moveDst[j]; at most one per destination register (loopFixup, moveArgRegs). */
   private readonly moveSrc = new Int8Array(32);
   private readonly moveDst = new Int8Array(32);
-  private readonly bin: BinaryOperands<number> = { lhs: 0, rhs: Rhs.REG, reg: 0, imm: 0, mem: mem(RBP, 0) };
+  private readonly bin = new BinaryRecord(mem(RBP, 0));
   /** The access operand emit-memory's address() rewrites, so a load or store allocates none. */
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
   /** The operand emit-int's lea shapes rewrite. */
