@@ -19,7 +19,7 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
+  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, objectArray,
   rax, rbp, rcx, rdx, rsp, r14, r15,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
@@ -130,7 +130,7 @@ const HOST_CALL_STUB = mem(R15, VMCTX.hostCallStub);
 export class CodeGen {
   readonly vs = new ValueStack();
   readonly ra = new RegAlloc();
-  frames: ControlFrame[] = [];
+  frames = objectArray<ControlFrame>();
   depth = 0;
   /** the current position is unreachable: instructions are validated, not compiled */
   unreachable = false;
@@ -179,7 +179,7 @@ export class CodeGen {
   private stackCheckCount = 0;
   // (typed arrays with counts: a plain array cut back with `length = 0` every function lost its
   // backing store and reallocated it on the next push)
-  private outMems: Mem[] = [];
+  private outMems = objectArray<Mem>();
   /** locals cached in registers (written back lazily; invariants in local-cache.ts and docs/compiler.md) */
   readonly cache = new LocalCache(this.ra);
   /** the look ahead over small loop bodies (loop-scan.ts) */
@@ -188,8 +188,8 @@ export class CodeGen {
   pinned = 0;
   popReadOwned = true;
   // dense (filled with undefined up to the highest index) so the arrays stay in fast mode
-  private rbpUp: (Mem | undefined)[] = [];
-  private rbpDown: (Mem | undefined)[] = [];
+  private rbpUp = objectArray<Mem | undefined>();
+  private rbpDown = objectArray<Mem | undefined>();
 
   constructor(readonly asm: Assembler, readonly env: ModuleEnv) {
     // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
