@@ -160,7 +160,9 @@ export class CodeGen {
   funcIndex = 0;
   funcType!: FuncType;
   numParams = 0;
+  /** Types of the function's params and locals, [0, numLocals): the validator's buffer (FunctionValidator.locals), longer than that. */
   localTypes: Uint8Array = new Uint8Array(0);
+  numLocals = 0;
   /** rbp offset of every local (params above rbp, declared ones below) */
   private localOff = new Int32Array(64);
   /** bytes of declared locals below the saved r15 (a multiple of 8) */
@@ -201,14 +203,15 @@ export class CodeGen {
   }
 
   /** `wide`: the function may have a v128 on its value stack (16-byte slots). */
-  begin(funcIndex: number, localTypes: Uint8Array, wide: boolean): void {
+  begin(funcIndex: number, localTypes: Uint8Array, numLocals: number, wide: boolean): void {
     this.funcIndex = funcIndex;
     this.funcType = this.env.types[this.env.funcTypeIndices[funcIndex]];
     this.numParams = this.funcType.params.length;
     this.localTypes = localTypes;
-    if (this.localOff.length < localTypes.length) this.localOff = new Int32Array(localTypes.length);
+    this.numLocals = numLocals;
+    if (this.localOff.length < numLocals) this.localOff = new Int32Array(numLocals);
     let up = 16, down = -8;
-    for (let i = 0; i < localTypes.length; i++) {
+    for (let i = 0; i < numLocals; i++) {
       const w = 8 * slotWidth(localTypes[i]);
       if (i < this.numParams) { this.localOff[i] = up; up += w; } else { down -= w; this.localOff[i] = down; }
     }
@@ -224,7 +227,7 @@ export class CodeGen {
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
-    this.cache.reset(localTypes);
+    this.cache.reset(localTypes, numLocals);
     this.depth = 0;
     this.unreachable = false;
     this.condPending = false;
@@ -1252,7 +1255,7 @@ export class CodeGen {
 
   /** Mark the declared locals (every one from numParams up; no v128) as pending zero-initialisation. */
   deferZeroing(): void {
-    const n = this.localTypes.length;
+    const n = this.numLocals;
     if (this.zeroPending.length < n) this.zeroPending = new Uint8Array(n);
     this.zeroPending.fill(0, 0, this.numParams);
     this.zeroPending.fill(1, this.numParams, n);
@@ -1277,7 +1280,7 @@ export class CodeGen {
    * stored. Movs only: EFLAGS survive (a br_if's condition may be pending).
    */
   flushZeros(): void {
-    for (let i = this.numParams; i < this.localTypes.length && this.pendingZeros > 0; i++) {
+    for (let i = this.numParams; i < this.numLocals && this.pendingZeros > 0; i++) {
       const z = this.zeroPending[i];
       if (z === 0) continue;
       this.zeroPending[i] = 0;
