@@ -23,31 +23,27 @@ const PEXTR: Readonly<Record<LaneBytes, number>> = { 1: 0x0f3a14, 2: 0x0f3a15, 4
 const PINSR: Readonly<Record<LaneBytes, number>> = { 1: 0x0f3a20, 2: 0x0fc4, 4: 0x0f3a22, 8: 0x0f3a22 };
 
 /** The classic ALU group, value = ModRM.reg extension / opcode row. */
-export const AluOp = { ADD: 0, OR: 1, ADC: 2, SBB: 3, AND: 4, SUB: 5, XOR: 6, CMP: 7 } as const;
-export type AluOp = (typeof AluOp)[keyof typeof AluOp];
+export const enum AluOp { ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7 }
 
 /** Shift/rotate group (C1/D1/D3 /ext). */
-export const ShiftOp = { ROL: 0, ROR: 1, SHL: 4, SHR: 5, SAR: 7 } as const;
-export type ShiftOp = (typeof ShiftOp)[keyof typeof ShiftOp];
+export const enum ShiftOp { ROL = 0, ROR = 1, SHL = 4, SHR = 5, SAR = 7 }
 
 /** One-operand groups: value = opcode (non-byte form) * 8 + ModRM.reg extension. */
-export const UnaryOp = {
-  INC: 0xff * 8 + 0, DEC: 0xff * 8 + 1,
-  NOT: 0xf7 * 8 + 2, NEG: 0xf7 * 8 + 3,
-  MUL: 0xf7 * 8 + 4, IMUL: 0xf7 * 8 + 5, // rdx:rax = rax * r/m
-  DIV: 0xf7 * 8 + 6, IDIV: 0xf7 * 8 + 7, // rax, rdx = rdx:rax / r/m
-} as const;
-export type UnaryOp = (typeof UnaryOp)[keyof typeof UnaryOp];
+export const enum UnaryOp {
+  INC = 0xff * 8 + 0, DEC = 0xff * 8 + 1,
+  NOT = 0xf7 * 8 + 2, NEG = 0xf7 * 8 + 3,
+  MUL = 0xf7 * 8 + 4, IMUL = 0xf7 * 8 + 5, // rdx:rax = rax * r/m
+  DIV = 0xf7 * 8 + 6, IDIV = 0xf7 * 8 + 7, // rax, rdx = rdx:rax / r/m
+}
 
 /** Bit-scan/count instructions `reg, r/m` (mandatory prefix * 2^24 + opcode). */
-export const BitOp = {
-  LZCNT: 0xf3 * 0x1000000 + 0x0fbd,
-  TZCNT: 0xf3 * 0x1000000 + 0x0fbc,
-  POPCNT: 0xf3 * 0x1000000 + 0x0fb8,
-  BSF: 0x0fbc,
-  BSR: 0x0fbd,
-} as const;
-export type BitOp = (typeof BitOp)[keyof typeof BitOp];
+export const enum BitOp {
+  LZCNT = 0xf3 * 0x1000000 + 0x0fbd,
+  TZCNT = 0xf3 * 0x1000000 + 0x0fbc,
+  POPCNT = 0xf3 * 0x1000000 + 0x0fb8,
+  BSF = 0x0fbc,
+  BSR = 0x0fbd,
+}
 
 export interface AssembledCode {
   /** Machine code followed by the constant pool. */

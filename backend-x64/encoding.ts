@@ -12,6 +12,7 @@
 // - `flags`: REX.W and "this operand is a byte register" (registers 4..7 then
 //   need a REX prefix to mean spl/bpl/sil/dil instead of ah/ch/dh/bh).
 import { CodeBuffer } from './code-buffer.js';
+import { objectArray } from './arrays.js';
 import { Mem, NO_BASE, NO_INDEX, NO_LABEL, RIP } from './operands.js';
 import type { Label } from './labels.js';
 
@@ -34,7 +35,7 @@ export class Encoder extends CodeBuffer {
   // label id -> head of its pending fixup list (index into fix* arrays), or -1
   protected labelHead = new Int32Array(256);
   // label id -> name; entries from labelCount up are stale (newLabel overwrites them)
-  protected labelName: (string | undefined)[] = [];
+  protected labelName = objectArray<string | undefined>();
   // pending fixups as a struct of arrays (no per-fixup objects); slots [0, fixCount) are in use
   // or on the free list
   private fixAt = new Int32Array(64);   // offset of the field to patch
@@ -46,7 +47,7 @@ export class Encoder extends CodeBuffer {
   private pendingFixups = 0;
   // named labels given up by releaseLabels: offsets and names, in label order, for the disassembler
   protected releasedNameOffsets: number[] = [];
-  protected releasedNames: string[] = [];
+  protected releasedNames = objectArray<string>();
 
   constructor(initial?: number | Uint8Array) {
     super(initial);
@@ -243,7 +244,7 @@ export class Encoder extends CodeBuffer {
   protected nameMapBuilder(labelOffsets: Int32Array): () => Map<number, string> {
     const held = this.labelName.slice(0, this.labelCount), relOffsets = this.releasedNameOffsets, relNames = this.releasedNames;
     this.releasedNameOffsets = [];
-    this.releasedNames = [];
+    this.releasedNames = objectArray<string>();
     let map: Map<number, string> | undefined;
     return () => {
       if (map !== undefined) return map;

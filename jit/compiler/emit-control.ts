@@ -353,7 +353,7 @@ export function registerControl(): void {
   on('loop', (c, ir) => {
     c.spillAll();
     const s = c.loopScan;
-    const keep = s.scan(ir, c.localTypes.length) ? c.cacheForLoop(s.locals, s.n, LOOP_FREE_REGS) : 0;
+    const keep = s.scan(ir, c.numLocals) ? c.cacheForLoop(s.locals, s.n, LOOP_FREE_REGS) : 0;
     c.freeForLoop(LOOP_FREE_REGS, keep);
     const f = pushFrame(c, FrameKind.Loop, ir.blockType, false);
     c.cache.snapshot(f.entryCache); // the locals cached now stay cached at the header (back edges conform)

@@ -35,8 +35,7 @@ function not(c: CodeGen, r: Xmm): void { ones(c, XS); c.asm.sseRR(SimdOp.PXOR, r
 
 // ---- generic shapes -------------------------------------------------------------------------
 
-const Shape = { bin: 0, swap: 1, binNot: 2, swapNot: 3 } as const;
-type Shape = (typeof Shape)[keyof typeof Shape];
+const enum Shape { bin = 0, swap = 1, binNot = 2, swapNot = 3 }
 
 function binary(op: SimdOp, shape: Shape): (c: CodeGen) => void {
   return (c) => {

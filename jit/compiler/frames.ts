@@ -15,8 +15,7 @@
 import type { Label } from '../../backend-x64/index.js';
 import type { CacheSnapshot } from './local-cache.js';
 
-export const FrameKind = { Func: 0, Block: 1, Loop: 2, If: 3 } as const;
-export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+export const enum FrameKind { Func = 0, Block = 1, Loop = 2, If = 3 }
 
 export interface ControlFrame {
   kind: FrameKind;

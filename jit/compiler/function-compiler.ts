@@ -9,7 +9,6 @@ import type { InstrReader } from '../frontend/instr-reader.js';
 import { NUM_CODES, codesNamed, opName } from '../frontend/opcodes.js';
 import type { FunctionValidator } from '../frontend/validator.js';
 import { V128, type ModuleInfo } from '../frontend/types.js';
-import { localTypes as expandLocals } from '../frontend/decoder.js';
 import { ADDR_AWARE, COND_AWARE, EMIT, MEM_AWARE } from './emitters.js';
 import { FrameKind } from './frames.js';
 import { CodeGen, R11, R15, RBP, RSP, RAX, type ModuleEnv } from './masm.js';
@@ -47,6 +46,12 @@ const PROBE = mem(RSP, -0x10000), STACK_LIMIT = mem(R15, VMCTX.stackLimit), SAVE
 /** Above this many declared locals the prologue zeroes them with a loop instead of stores. */
 const UNROLLED_ZERO_LIMIT = 16;
 
+/** Some of `types[0, n)` is v128. */
+function hasV128(types: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (types[i] === V128) return true;
+  return false;
+}
+
 export class FunctionCompiler {
   readonly c: CodeGen;
   /** some function type of the module has a v128 param or result */
@@ -61,10 +66,13 @@ export class FunctionCompiler {
   compile(funcIndex: number): void {
     const { m, ir, v, c, asm: a } = this;
     const body = m.codes[funcIndex - m.numImportedFuncs];
-    const locals = expandLocals(m, funcIndex);
     ir.reset(body.codeStart, body.end, funcIndex);
     v.begin(funcIndex);
-    c.begin(funcIndex, locals, this.mayHoldV128(body.codeStart, body.end, locals));
+    // The validator's expansion of the locals (a buffer kept across functions, longer than this
+    // function's locals), not a new array per function.
+    const locals = v.locals, nLocals = v.numLocals;
+    const v128Local = hasV128(locals, nLocals);
+    c.begin(funcIndex, locals, nLocals, this.mayHoldV128(body.codeStart, body.end, v128Local));
     a.bind(c.env.funcLabels[funcIndex]);
 
     // Prologue. The frame size and the stack headroom of outgoing calls are patched in at the end.
@@ -87,7 +95,7 @@ export class FunctionCompiler {
     const nDecl = c.localBytes >> 3; // 8-byte words of declared locals (a v128 is two)
     // A few scalar locals are zeroed lazily (CodeGen.deferZeroing): most are set before the
     // first branch, and a local.get before that reads the constant 0.
-    if (nDecl > 0 && nDecl <= UNROLLED_ZERO_LIMIT && !locals.includes(V128)) c.deferZeroing();
+    if (nDecl > 0 && nDecl <= UNROLLED_ZERO_LIMIT && !v128Local) c.deferZeroing();
     else if (nDecl > 0) {
       a.movRI(32, RAX, 0);
       if (nDecl <= UNROLLED_ZERO_LIMIT) {
@@ -144,8 +152,8 @@ export class FunctionCompiler {
    * local, param or result, a module type with one (calls, blocks), or a 0xFD byte anywhere in
    * the body (a SIMD prefix; a byte of some immediate only costs a wider frame).
    */
-  private mayHoldV128(start: number, end: number, locals: Uint8Array): boolean {
-    if (this.anyV128Type || locals.includes(V128)) return true;
+  private mayHoldV128(start: number, end: number, v128Local: boolean): boolean {
+    if (this.anyV128Type || v128Local) return true;
     // A native scan, not a JS loop over every byte, and no view per function: the first 0xFD at
     // or after `fdFrom` is kept, and functions mostly come in byte order, so one scan serves
     // every function up to that byte.

@@ -69,10 +69,11 @@ export class LocalCache {
     this.reg = new Int16Array(64); // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
   }
 
-  reset(localTypes: Uint8Array): void {
+  /** A new function: `localTypes[0, n)` are its locals' types (the buffer may be longer). */
+  reset(localTypes: Uint8Array, n: number): void {
     this.types = localTypes;
-    if (this.reg.length < localTypes.length) this.reg = new Int16Array(localTypes.length);
-    this.reg.fill(NO_REG, 0, localTypes.length);
+    if (this.reg.length < n) this.reg = new Int16Array(n);
+    this.reg.fill(NO_REG, 0, n);
     this.owner.fill(-1);
     this.cachedMask = 0;
     this.dirtyMask = 0;

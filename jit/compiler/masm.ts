@@ -19,7 +19,7 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate,
+  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, objectArray,
   rax, rbp, rcx, rdx, rsp, r14, r15,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
@@ -89,8 +89,7 @@ export function storeRegParams(a: Assembler, params: Uint8Array, at: (slot: numb
 }
 
 /** Where popBinary left the right operand. */
-export const Rhs = { REG: 0, IMM: 1, MEM: 2, CACHED: 3 } as const;
-export type Rhs = (typeof Rhs)[keyof typeof Rhs];
+export const enum Rhs { REG = 0, IMM = 1, MEM = 2, CACHED = 3 }
 
 /**
  * The two operands of `op lhs, rhs` (popBinary's result; one record per CodeGen, rewritten by
@@ -106,6 +105,19 @@ export interface BinaryOperands<R extends number = Reg> {
   mem: Mem;
 }
 
+/**
+ * popBinary's record. A class, not an object literal: a literal's second copy (the next
+ * CodeGen's, made from the literal's boilerplate) widened `mem`'s field type to Any, which
+ * deoptimized popBinary, popBinaryGpr, emit and their callers in every compile after a process's first.
+ */
+class BinaryRecord implements BinaryOperands<number> {
+  lhs = 0;
+  rhs = Rhs.REG;
+  reg = 0;
+  imm = 0;
+  constructor(public mem: Mem) {}
+}
+
 
 /** Per trap code, its label name and its stub's slot `[r15 + trapStubs + 8*code]`: no string or
  *  Mem made per function (ruby: 17,825 functions, most with a trap or two). */
@@ -118,7 +130,7 @@ const HOST_CALL_STUB = mem(R15, VMCTX.hostCallStub);
 export class CodeGen {
   readonly vs = new ValueStack();
   readonly ra = new RegAlloc();
-  frames: ControlFrame[] = [];
+  frames = objectArray<ControlFrame>();
   depth = 0;
   /** the current position is unreachable: instructions are validated, not compiled */
   unreachable = false;
@@ -136,7 +148,7 @@ export class CodeGen {
    *  moveDst[j]; at most one per destination register (loopFixup, moveArgRegs). */
   private readonly moveSrc = new Int8Array(32);
   private readonly moveDst = new Int8Array(32);
-  private readonly bin: BinaryOperands<number> = { lhs: 0, rhs: Rhs.REG, reg: 0, imm: 0, mem: mem(RBP, 0) };
+  private readonly bin = new BinaryRecord(mem(RBP, 0));
   /** The access operand emit-memory's address() rewrites, so a load or store allocates none. */
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
   /** The operand emit-int's lea shapes rewrite. */
@@ -148,7 +160,9 @@ export class CodeGen {
   funcIndex = 0;
   funcType!: FuncType;
   numParams = 0;
+  /** Types of the function's params and locals, [0, numLocals): the validator's buffer (FunctionValidator.locals), longer than that. */
   localTypes: Uint8Array = new Uint8Array(0);
+  numLocals = 0;
   /** rbp offset of every local (params above rbp, declared ones below) */
   private localOff = new Int32Array(64);
   /** bytes of declared locals below the saved r15 (a multiple of 8) */
@@ -167,7 +181,7 @@ export class CodeGen {
   private stackCheckCount = 0;
   // (typed arrays with counts: a plain array cut back with `length = 0` every function lost its
   // backing store and reallocated it on the next push)
-  private outMems: Mem[] = [];
+  private outMems = objectArray<Mem>();
   /** locals cached in registers (written back lazily; invariants in local-cache.ts and docs/compiler.md) */
   readonly cache = new LocalCache(this.ra);
   /** the look ahead over small loop bodies (loop-scan.ts) */
@@ -176,8 +190,8 @@ export class CodeGen {
   pinned = 0;
   popReadOwned = true;
   // dense (filled with undefined up to the highest index) so the arrays stay in fast mode
-  private rbpUp: (Mem | undefined)[] = [];
-  private rbpDown: (Mem | undefined)[] = [];
+  private rbpUp = objectArray<Mem | undefined>();
+  private rbpDown = objectArray<Mem | undefined>();
 
   constructor(readonly asm: Assembler, readonly env: ModuleEnv) {
     // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
@@ -189,14 +203,15 @@ export class CodeGen {
   }
 
   /** `wide`: the function may have a v128 on its value stack (16-byte slots). */
-  begin(funcIndex: number, localTypes: Uint8Array, wide: boolean): void {
+  begin(funcIndex: number, localTypes: Uint8Array, numLocals: number, wide: boolean): void {
     this.funcIndex = funcIndex;
     this.funcType = this.env.types[this.env.funcTypeIndices[funcIndex]];
     this.numParams = this.funcType.params.length;
     this.localTypes = localTypes;
-    if (this.localOff.length < localTypes.length) this.localOff = new Int32Array(localTypes.length);
+    this.numLocals = numLocals;
+    if (this.localOff.length < numLocals) this.localOff = new Int32Array(numLocals);
     let up = 16, down = -8;
-    for (let i = 0; i < localTypes.length; i++) {
+    for (let i = 0; i < numLocals; i++) {
       const w = 8 * slotWidth(localTypes[i]);
       if (i < this.numParams) { this.localOff[i] = up; up += w; } else { down -= w; this.localOff[i] = down; }
     }
@@ -212,7 +227,7 @@ export class CodeGen {
     this.vs.sp = 0;
     this.vs.localRefs = 0;
     this.ra.reset();
-    this.cache.reset(localTypes);
+    this.cache.reset(localTypes, numLocals);
     this.depth = 0;
     this.unreachable = false;
     this.condPending = false;
@@ -1240,7 +1255,7 @@ export class CodeGen {
 
   /** Mark the declared locals (every one from numParams up; no v128) as pending zero-initialisation. */
   deferZeroing(): void {
-    const n = this.localTypes.length;
+    const n = this.numLocals;
     if (this.zeroPending.length < n) this.zeroPending = new Uint8Array(n);
     this.zeroPending.fill(0, 0, this.numParams);
     this.zeroPending.fill(1, this.numParams, n);
@@ -1265,7 +1280,7 @@ export class CodeGen {
    * stored. Movs only: EFLAGS survive (a br_if's condition may be pending).
    */
   flushZeros(): void {
-    for (let i = this.numParams; i < this.localTypes.length && this.pendingZeros > 0; i++) {
+    for (let i = this.numParams; i < this.numLocals && this.pendingZeros > 0; i++) {
       const z = this.zeroPending[i];
       if (z === 0) continue;
       this.zeroPending[i] = 0;

@@ -24,7 +24,7 @@ export function nextSetLocal(c: CodeGen, ir: InstrReader, t: ValType, skip1: num
   const r = ir.r, b = r.buf;
   if (at >= r.end || (b[at] !== OP_LOCAL_SET && b[at] !== OP_LOCAL_TEE) || !peekLeb(b, at + 1, r.end)) return -1;
   const l = peeked.value;
-  if (l >= c.localTypes.length || c.localTypes[l] !== t || c.cache.peek(l) < 0) return -1;
+  if (l >= c.numLocals || c.localTypes[l] !== t || c.cache.peek(l) < 0) return -1;
   const vs = c.vs;
   if (vs.localRefs > 0) {
     for (let k = 0; k < vs.sp; k++) if (k !== skip1 && k !== skip2 && vs.kind[k] === Kind.LOCAL && vs.lo[k] === l) return -1;

@@ -20,8 +20,7 @@
 // moves between register, slot and local, and a new push starts again from 32.
 import { I32, type ValType } from '../frontend/types.js';
 
-export const Kind = { CONST: 0, REG: 1, LOCAL: 2, STACK: 3, COND: 4, MEM: 5, ADDR: 6 } as const;
-export type Kind = (typeof Kind)[keyof typeof Kind];
+export const enum Kind { CONST = 0, REG = 1, LOCAL = 2, STACK = 3, COND = 4, MEM = 5, ADDR = 6 }
 
 /** A MEM entry without index register. */
 export const NO_REG = 0xff;

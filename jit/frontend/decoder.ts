@@ -519,14 +519,25 @@ export function parseNameSection(data: Uint8Array): NameSection | null {
   return names;
 }
 
-/** Type of every local of a function (params first), expanded for the compiler. */
+/** Type of every local of a function (params first), in a new array. */
 export function localTypes(m: ModuleInfo, funcIndex: number): Uint8Array {
+  const body = m.codes[funcIndex - m.numImportedFuncs];
+  const out = new Uint8Array(m.types[m.funcTypeIndices[funcIndex]].params.length + body.numLocals);
+  expandLocals(m, funcIndex, out);
+  return out;
+}
+
+/**
+ * Writes the type of every local of a function (params first) to `out[0, n)` and returns n; `out`
+ * holds at least params + declared locals. The validator's per-function buffer, which the
+ * compiler reads too (no array per function).
+ */
+export function expandLocals(m: ModuleInfo, funcIndex: number, out: Uint8Array): number {
   const ft: FuncType = m.types[m.funcTypeIndices[funcIndex]];
   const body = m.codes[funcIndex - m.numImportedFuncs];
-  const out = new Uint8Array(ft.params.length + body.numLocals);
   out.set(ft.params);
   let k = ft.params.length;
   const g = body.localGroups;
   for (let i = 0; i < g.length; i += 2) { out.fill(g[i + 1], k, k + g[i]); k += g[i]; }
-  return out;
+  return k;
 }

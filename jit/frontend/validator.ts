@@ -8,7 +8,7 @@
 // unreachable code) and control frames live in parallel typed arrays, so
 // validation allocates nothing per instruction.
 import { CompileError, invalid, malformed } from '../errors.js';
-import { decodeModule } from './decoder.js';
+import { decodeModule, expandLocals } from './decoder.js';
 import { InstrReader } from './instr-reader.js';
 import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults, opSigArity, opSigParams, opSigResult } from './opcodes.js';
 import { Reader } from './reader.js';
@@ -74,12 +74,7 @@ export class FunctionValidator {
     const body = m.codes[funcIndex - m.numImportedFuncs];
     const n = ft.params.length + body.numLocals;
     if (n > this.locals.length) this.locals = new Uint8Array(n);
-    const l = this.locals;
-    l.set(ft.params);
-    let k = ft.params.length;
-    const g = body.localGroups;
-    for (let i = 0; i < g.length; i += 2) { l.fill(g[i + 1], k, k + g[i]); k += g[i]; }
-    this.numLocals = n;
+    this.numLocals = expandLocals(m, funcIndex, this.locals);
     this.funcIndex = funcIndex;
     this.sp = 0;
     this.depth = 0;

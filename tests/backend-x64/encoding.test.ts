@@ -84,10 +84,17 @@ function imms(size: Size): number[] {
   return [...base, 0x7fff, -0x8000, 0x12345678, 0x7fffffff, -0x80000000];
 }
 
-const ALU = Object.entries(AluOp) as [string, AluOp][];
-const SHIFTS = Object.entries(ShiftOp) as [string, ShiftOp][];
-const UNARY = Object.entries(UnaryOp) as [string, UnaryOp][];
-const BITS = Object.entries(BitOp) as [string, BitOp][];
+// AluOp, ShiftOp, UnaryOp and BitOp are const enums (no object at run time): every member by name.
+const ALU: [string, AluOp][] = [
+  ['ADD', AluOp.ADD], ['OR', AluOp.OR], ['ADC', AluOp.ADC], ['SBB', AluOp.SBB],
+  ['AND', AluOp.AND], ['SUB', AluOp.SUB], ['XOR', AluOp.XOR], ['CMP', AluOp.CMP],
+];
+const SHIFTS: [string, ShiftOp][] = [['ROL', ShiftOp.ROL], ['ROR', ShiftOp.ROR], ['SHL', ShiftOp.SHL], ['SHR', ShiftOp.SHR], ['SAR', ShiftOp.SAR]];
+const UNARY: [string, UnaryOp][] = [
+  ['INC', UnaryOp.INC], ['DEC', UnaryOp.DEC], ['NOT', UnaryOp.NOT], ['NEG', UnaryOp.NEG],
+  ['MUL', UnaryOp.MUL], ['IMUL', UnaryOp.IMUL], ['DIV', UnaryOp.DIV], ['IDIV', UnaryOp.IDIV],
+];
+const BITS: [string, BitOp][] = [['LZCNT', BitOp.LZCNT], ['TZCNT', BitOp.TZCNT], ['POPCNT', BitOp.POPCNT], ['BSF', BitOp.BSF], ['BSR', BitOp.BSR]];
 const lc = (s: string): string => s.toLowerCase();
 
 function generate(): void {

@@ -17,7 +17,7 @@ function codegen(): CodeGen {
     funcLabels: [],
   };
   const c = new CodeGen(new Assembler(), env);
-  c.begin(0, new Uint8Array(0), false);
+  c.begin(0, new Uint8Array(0), 0, false);
   return c;
 }
 
