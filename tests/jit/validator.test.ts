@@ -8,6 +8,11 @@ import { Reader } from '../../jit/frontend/reader.js';
 import { F64, I32, I64, UNKNOWN } from '../../jit/frontend/types.js';
 import { FunctionValidator, validateModule, validateModuleInfo } from '../../jit/frontend/validator.js';
 import { wat } from './wat.js';
+import { bodyMutants } from './body-mutations.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function invalid(text: string, reason: string): CompileError {
   try {
@@ -124,6 +129,32 @@ test('a compiler can drive reader and validator one instruction at a time', () =
     'i32.const', 'i64.load', 'i64.add', 'end']);
   assert.is(v.vals[0], I64);
   assert.is(v.locals[0], I32);
+});
+
+// The fast paths of InstrReader.next and FunctionValidator.step/sig (one-byte immediates, packed
+// signatures, local/global/drop/memory checks) must decide every damaged body exactly as the
+// general path: the outcomes (reason and offset of each error) of every truncation and of seeded
+// byte replacements in examples/hello.wasm's small bodies, digested, are those of the validator
+// before the fast paths (d7a2d1c). A change of wording or offset shows here: recompute the
+// digest with that commit's build if it is meant.
+const HELLO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'hello.wasm');
+const MUTANT_OUTCOMES_D7A2D1C = { count: 3012, sha256: '1947296922ffb46c3b2e339193bc9be51c7688c05e7ff2738240761b8ffd71ea' };
+
+test('damaged bodies: a CompileError (never a JS exception), truncations malformed, outcomes as before the fast paths', () => {
+  const outcomes: string[] = [];
+  for (const m of bodyMutants(new Uint8Array(readFileSync(HELLO)), 30, 400, 60)) {
+    let outcome = 'ok';
+    try {
+      validateModule(m.bytes);
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw new Error(`${m.label}: ${String(e)}`);
+      outcome = `${e.kind}: ${e.message}`;
+    }
+    if (m.truncated) assert.ok(outcome.startsWith('malformed: '), `${m.label}: ${outcome}`);
+    outcomes.push(outcome);
+  }
+  const digest = createHash('sha256').update(outcomes.join('\n')).digest('hex');
+  assert.equal({ count: outcomes.length, sha256: digest }, MUTANT_OUTCOMES_D7A2D1C);
 });
 
 test.run();
