@@ -15,7 +15,8 @@ export const MEMORY_HASH = 'fuzz:memory-hash';
 
 interface Sec { id: number; body: Uint8Array }
 
-function leb(n: number): number[] {
+/** Unsigned LEB128 of `n` (also tests/jit/body-mutations.ts). */
+export function leb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;

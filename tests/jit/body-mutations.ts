@@ -5,17 +5,7 @@
 // (one-byte immediates, packed signatures, local/global/drop/memory checks) must give every one
 // of these the same outcome as the general path, and never a JS exception.
 
-/** Unsigned LEB128 of `n`. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
+import { leb } from '../fuzz/instrument.js';
 
 function readLeb(b: Uint8Array, p: number): [number, number] {
   let value = 0, shift = 0, byte: number;
