@@ -47,12 +47,14 @@ export function codeCacheHeader(source: Buffer, data: Uint8Array): Buffer {
 const WRAP_HEAD = Buffer.from('(function (exports, require, module, __filename, __dirname) {');
 const WRAP_TAIL = Buffer.from('\n})');
 
-/** The size of the file `path`, or undefined if it cannot be opened; its descriptor in `fds`. */
+/** The size of the file `path`, or undefined if it cannot be opened or is no regular file (a
+ *  directory opens, then fails to read); its descriptor in `fds`. */
 function openSized(path: string, fds: number[]): number | undefined {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return undefined; }
   fds.push(fd);
-  return fstatSync(fd).size;
+  const st = fstatSync(fd);
+  return st.isFile() ? st.size : undefined;
 }
 
 /**

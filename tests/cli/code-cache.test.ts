@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -110,6 +110,17 @@ test('a command that never finishes (the event loop ran dry) exits 13 with a mes
     const ok = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(launcher)}).runBundle(${JSON.stringify(fake)}, [])`], { encoding: 'utf8' });
     assert.is(ok.status, 3, ok.stderr);
     assert.is(ok.stderr, '');
+  });
+});
+
+test('a directory where the cache file would be is no cache (as readFileSync refused it before): the source runs, no EISDIR', () => {
+  inTemp((dir) => {
+    const file = join(dir, 'm.cjs');
+    writeFileSync(file, 'exports.v = 42;');
+    mkdirSync(file + CODE_CACHE_SUFFIX);
+    const r = loadWithCodeCache(file);
+    assert.is(r.use, 'absent');
+    assert.is((r.exports as { v: number }).v, 42);
   });
 });
 
