@@ -44,7 +44,7 @@ if (argv[0] === '--child') {
 }
 
 // ---- parent -------------------------------------------------------------------------------
-const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+const { mkdtempSync, rmSync } = await import('node:fs');
 const { tmpdir } = await import('node:os');
 const { dirname, join, resolve } = await import('node:path');
 const { fileURLToPath } = await import('node:url');
@@ -67,13 +67,7 @@ interface Row { name: string; cmd: string[]; cache?: 'cold' | 'warm' }
 const warmHome = mkdtempSync(join(tmpdir(), 'kwasm-startup-warm-'));
 // node:wasi's cheapest form too: a CommonJS script (no ES module loader), Node's documented
 // example being an ES module like this file's child
-const scratch = mkdtempSync(join(tmpdir(), 'kwasm-startup-'));
-const WASI_CJS = join(scratch, 'node-wasi.cjs');
-writeFileSync(WASI_CJS, `const { WASI } = require('node:wasi');
-const wasi = new WASI({ version: 'preview1', args: ['prog'], env: {}, returnOnExit: true, preopens: {} });
-const m = new WebAssembly.Module(require('node:fs').readFileSync(process.argv[2]));
-process.exitCode = wasi.start(new WebAssembly.Instance(m, wasi.getImportObject()));
-`);
+const WASI_CJS = join(root, 'bench', 'node-wasi.cjs');
 // The cold row comes first after the previous rep's ruby rows: the first start after a heavy
 // process finds the CPU caches emptied, and it is the row least compared.
 const rows: Row[] = [
@@ -101,7 +95,6 @@ for (let i = 0; i < REPS; i++) {
   for (const r of rows) { const x = once(r); res.get(r)?.wall.push(x.wall); res.get(r)?.cpu.push(x.cpu); }
 }
 rmSync(warmHome, { recursive: true, force: true });
-rmSync(scratch, { recursive: true, force: true });
 console.log(`start-up to first output, ${REPS} interleaved reps, median (load average ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
 for (const r of rows) {
   const x = res.get(r) as { wall: number[]; cpu: number[] };
