@@ -64,8 +64,6 @@ export const opName: string[] = new Array<string>(NUM_CODES).fill('');
  *  one table load also tells it whether the opcode exists. */
 export const opImm = new Uint8Array(NUM_CODES).fill(Imm.Illegal);
 export const opCheck = new Uint8Array(NUM_CODES);
-/** 1 for opcodes that exist. */
-export const opDefined = new Uint8Array(NUM_CODES);
 /** log2 of the natural alignment of memory accesses, -1 for others. */
 export const opNaturalAlign = new Int8Array(NUM_CODES).fill(-1);
 /** SIMD lane instructions: the number of lanes the lane immediate indexes (0 for others). */
@@ -126,7 +124,6 @@ function def(op: number, name: string, imm: number, check: number, sig?: string,
   if (same === undefined) CODES_BY_NAME.set(name, [c]); else same.push(c);
   opImm[c] = imm;
   opCheck[c] = check;
-  opDefined[c] = 1;
   opNaturalAlign[c] = align;
   if (sig !== undefined) {
     const colon = sig.indexOf(':');
