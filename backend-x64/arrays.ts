@@ -1,4 +1,5 @@
-// Arrays that outlive a compile: their elements kind must not change in a later one.
+// Arrays that outlive a function or a compile: plain ones whose elements kind must not change in
+// a later compile (objectArray), typed ones grown by doubling and never cut back (grow32).
 
 /**
  * An empty array already of the most general fast elements kind (HOLEY_ELEMENTS), for a field of
@@ -15,4 +16,12 @@ export function objectArray<T>(): T[] {
   a[1] = undefined;
   a.length = 0;
   return a as T[];
+}
+
+/** A copy of `a` with twice the room (at least 64 entries), its first `n` entries kept: how the
+ *  compiler's typed arrays with counts grow (never shrunk: see Encoder). */
+export function grow32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(64, 2 * a.length));
+  b.set(a.subarray(0, n));
+  return b;
 }

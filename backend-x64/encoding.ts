@@ -12,7 +12,7 @@
 // - `flags`: REX.W and "this operand is a byte register" (registers 4..7 then
 //   need a REX prefix to mean spl/bpl/sil/dil instead of ah/ch/dh/bh).
 import { CodeBuffer } from './code-buffer.js';
-import { objectArray } from './arrays.js';
+import { grow32, objectArray } from './arrays.js';
 import { Mem, NO_BASE, NO_INDEX, NO_LABEL, RIP } from './operands.js';
 import type { Label } from './labels.js';
 
@@ -425,11 +425,4 @@ export class Encoder extends CodeBuffer {
     if (bytes > 1) { b[p++] = v >> 8; if (bytes > 2) { b[p++] = v >> 16; b[p++] = v >> 24; } }
     this.pos = p;
   }
-}
-
-/** A copy of `a` with twice the room (the first `n` entries kept). */
-function grow32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(Math.max(64, 2 * a.length));
-  b.set(a.subarray(0, n));
-  return b;
 }

@@ -7,4 +7,4 @@ export { CodeBuffer } from './code-buffer.js';
 export { Assembler, AluOp, ShiftOp, UnaryOp, BitOp, type AssembledCode, type AssembledPart } from './assembler.js';
 // The disassembler (disasm.ts) is not re-exported: it loads capstone, which only
 // `compile --disasm` and tests need; importing it from here put capstone into every `run`.
-export { objectArray } from './arrays.js';
+export { grow32, objectArray } from './arrays.js';

@@ -27,7 +27,7 @@
 //   end     every edge into an if's end merges into the frame's join snapshot (pairs every edge
 //           agrees on); a block's end keeps the first edge's pairs that later edges conform to
 //           (I4); after the label the pairs are restored, dirty where some edge carried them so
-import { isXmmType, type RegAlloc } from './regalloc.js';
+import { isXmmType, lowestBit, type RegAlloc } from './regalloc.js';
 
 /** Registers are indexed 0..15 for GPRs and 16..31 for XMMs in the owner/use tables. */
 const SLOTS = 32;
@@ -146,7 +146,7 @@ export class LocalCache {
   /** Forget every cached local (after the caller wrote dirty ones back, or where I2 holds). */
   clear(): void {
     this.dirtyMask = 0;
-    for (let m = this.cachedMask; m !== 0; m &= m - 1) this.drop(this.owner[31 - Math.clz32(m & -m)]);
+    for (let m = this.cachedMask; m !== 0; m &= m - 1) this.drop(this.owner[lowestBit(m)]);
   }
 
   /**
@@ -157,7 +157,7 @@ export class LocalCache {
   victim(xmm: boolean, pinned: number): number {
     let best = -1, bestUse = 0;
     for (let m = this.cachedMask & ~pinned & (xmm ? 0xffff0000 : 0xffff); m !== 0; m &= m - 1) {
-      const k = 31 - Math.clz32(m & -m);
+      const k = lowestBit(m);
       if (best < 0 || this.use[k] < bestUse) { best = k; bestUse = this.use[k]; }
     }
     return best < 0 ? -1 : this.owner[best];
@@ -170,7 +170,7 @@ export class LocalCache {
   snapshot(out: CacheSnapshot, skip = -1): void {
     let n = 0;
     for (let m = skip < 0 ? this.cachedMask : this.cachedMask & ~(1 << skip); m !== 0; m &= m - 1) {
-      const k = 31 - Math.clz32(m & -m), l = this.owner[k];
+      const k = lowestBit(m), l = this.owner[k];
       out.dirty[n >> 1] = (this.dirtyMask >>> k) & 1;
       out.pairs[n++] = l; out.pairs[n++] = this.reg[l];
     }

@@ -19,7 +19,7 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, objectArray,
+  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, grow32, objectArray,
   rax, rbp, rcx, rdx, rsp, r14, r15,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
@@ -28,7 +28,7 @@ import { CompileError } from '../errors.js';
 import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
 import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
-import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType } from './regalloc.js';
+import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType, lowestBit } from './regalloc.js';
 import { LocalCache, type CacheSnapshot } from './local-cache.js';
 import { LoopScan } from './loop-scan.js';
 import { Kind, NO_REG, ValueStack } from './value-stack.js';
@@ -295,11 +295,7 @@ export class CodeGen {
     this.asm.bind(retry);
     const slow = this.asm.newLabel('stack_check');
     let n = this.stackCheckCount;
-    if (n === this.stackChecks.length) {
-      const grown = new Int32Array(2 * n);
-      grown.set(this.stackChecks);
-      this.stackChecks = grown;
-    }
+    if (n === this.stackChecks.length) this.stackChecks = grow32(this.stackChecks, n);
     this.stackChecks[n++] = slow;
     this.stackChecks[n++] = retry;
     this.stackCheckCount = n;
@@ -567,7 +563,7 @@ export class CodeGen {
     let m = cache.dirtyMask;
     if (m === 0) return;
     while (m !== 0) {
-      const k = 31 - Math.clz32(m & -m);
+      const k = lowestBit(m);
       m &= m - 1;
       const l = cache.ownerOf(k), r = cache.peek(l);
       if (loop !== undefined && this.carriedToHeader(loop, l)) continue;
@@ -582,7 +578,7 @@ export class CodeGen {
     let m = cache.dirtyMask;
     if (m === 0 || loop === undefined) return m !== 0;
     while (m !== 0) {
-      const k = 31 - Math.clz32(m & -m);
+      const k = lowestBit(m);
       m &= m - 1;
       if (!this.carriedToHeader(loop, cache.ownerOf(k))) return true;
     }
@@ -634,7 +630,7 @@ export class CodeGen {
     // Dirty locals the join does not carry go to memory first, while their registers hold them.
     let m = cache.dirtyMask;
     while (m !== 0) {
-      const k = 31 - Math.clz32(m & -m);
+      const k = lowestBit(m);
       m &= m - 1;
       const l = cache.ownerOf(k);
       if (cache.pairOf(j, l) < 0) this.storeMem(this.localTypes[l], this.localMem(l), cache.peek(l));

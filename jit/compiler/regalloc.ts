@@ -9,6 +9,9 @@ export { SCRATCH_GPR, SCRATCH_XMM } from '../../abi/regs.js';
 /** The register class of a value type: f32, f64 and v128 live in XMM registers, the rest in GPRs. */
 export const isXmmType = (t: ValType): boolean => t === F32 || t === F64 || t === V128;
 
+/** The index of the lowest set bit of a non-zero register mask. */
+export const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
+
 const ALLOC_GPR_MASK = ALLOCATABLE_GPRS.reduce((m, r) => m | (1 << r), 0);
 const ALLOC_XMM_MASK = ALLOCATABLE_XMMS.reduce((m, r) => m | (1 << r), 0);
 
@@ -25,7 +28,7 @@ export class RegAlloc {
   tryAlloc(isXmm: boolean): number {
     const m = isXmm ? this.xmmFree : this.gprFree;
     if (m === 0) return -1;
-    const r = 31 - Math.clz32(m & -m);
+    const r = lowestBit(m);
     if (isXmm) this.xmmFree &= ~(1 << r); else this.gprFree &= ~(1 << r);
     return r;
   }
