@@ -13,8 +13,7 @@
 // unchanged file neither reads those nor hashes the module.
 // Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import type * as Os from 'node:os';
-import { builtin } from '../node-binding.js';
+import { nodeOs } from '../node-binding.js';
 import { join } from 'node:path';
 import type { CompiledModule } from '../compiler/module-compiler.js';
 import { compilerId } from './compiler-id.js';
@@ -43,7 +42,7 @@ export function cacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 function homeDir(env: NodeJS.ProcessEnv): string {
   const home = env.HOME;
-  return home !== undefined && home !== '' ? home : (builtin('node:os') as typeof Os).homedir();
+  return home !== undefined && home !== '' ? home : nodeOs().homedir();
 }
 
 function cacheDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -5,8 +5,7 @@
 import { open, define, DataType } from './ffi.js';
 import { mkdtempSync, writeFileSync, unlinkSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as Os from 'node:os';
-import { builtin } from '../node-binding.js';
+import { nodeOs } from '../node-binding.js';
 import { SO_DATA, SONAME, INFO_FIELDS, INFO_TRAP_STUBS, INFO_SIZE, MAX_RANGES, type InfoField } from './so-layout.js';
 import { runtimeObject, runtimeObjectFile } from './runtime-object.js';
 import { mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
@@ -66,7 +65,7 @@ function openShipped(path: string): boolean {
 function openTempCopy(): void {
   // A private directory; KWASM_RUNTIME_DIR overrides the parent when the temp dir is mounted noexec
   // (dlopen must map the text executable).
-  const dir = mkdtempSync(join(process.env['KWASM_RUNTIME_DIR'] ?? (builtin('node:os') as typeof Os).tmpdir(), 'kwasm-rt-'));
+  const dir = mkdtempSync(join(process.env['KWASM_RUNTIME_DIR'] ?? nodeOs().tmpdir(), 'kwasm-rt-'));
   const path = join(dir, SONAME);
   try {
     writeFileSync(path, runtimeObject(), { mode: 0o600 });
