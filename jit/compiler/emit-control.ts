@@ -1,7 +1,7 @@
 // Structured control flow: block/loop/if/else/end, br/br_if/br_table/return, plus the
 // parametric ops (drop, select) and local/global variables. The merge convention is described
 // in frames.ts.
-import { AluOp, Cond, mem, memIdx, rax, ripRel, SseOp, xmm0, type Label, type Mem } from '../../backend-x64/index.js';
+import { AluOp, Cond, grow32, mem, rax, SseOp, xmm0, type Label, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY } from '../frontend/types.js';
@@ -208,49 +208,77 @@ function brIf(c: CodeGen, ir: InstrReader): void {
   c.asm.jcc(cc, c.labelOf(f));
 }
 
+/**
+ * br_table's out-of-line stubs, by label depth: stubOf[l] is depth l's stub label or -1, and
+ * stubOrder lists the depths given one, first use first (the order their code is emitted in).
+ * Module scratch, not a Map and a closure per br_table: ruby+stdlib has ~4k of them.
+ */
+let stubOf = new Int32Array(64).fill(-1);
+let stubOrder = new Int32Array(64);
+let stubCount = 0;
+
+/**
+ * The label br_table's entry for depth l jumps to: the target itself, or a stub (emitted after
+ * the table) for targets whose value travels in a register, loops with cached locals and
+ * blocks whose join needs moves. `n`: the label arity, `h0`: the height of the branch values.
+ */
+function brTableTarget(c: CodeGen, l: number, n: number, h0: number): Label {
+  const f = targetOf(c, l);
+  if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)
+    && !(f.kind === FrameKind.Block && !c.blockEdgeFree(f))) {
+    if (f.kind === FrameKind.Block) c.blockJoin(f); else if (f.kind !== FrameKind.Loop) c.recordEdge(f);
+    if (f.kind !== FrameKind.Loop) f.endReachable = true;
+    return c.labelOf(f);
+  }
+  if (l >= stubOf.length) { const g = new Int32Array(2 * (l + 1)).fill(-1); g.set(stubOf); stubOf = g; }
+  let s = stubOf[l];
+  if (s < 0) {
+    s = c.asm.newLabel();
+    stubOf[l] = s;
+    if (stubCount === stubOrder.length) stubOrder = grow32(stubOrder, stubCount);
+    stubOrder[stubCount++] = l;
+  }
+  return s as Label;
+}
+
 function brTable(c: CodeGen, ir: InstrReader): void {
   const a = c.asm;
   const idx = c.popGpr();
   c.spillAll();
   c.storeDirty(true); // every target is an edge (I2, I3)
   const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
-  const stubs = new Map<number, Label>();
-  const labelOf = (l: number): Label => {
-    const f = targetOf(c, l);
-    // Targets whose value travels in a register, or loops with cached locals, get a stub that
-    // loads them (after the table).
-    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)
-      && !(f.kind === FrameKind.Block && !c.blockEdgeFree(f))) {
-      if (f.kind === FrameKind.Block) c.blockJoin(f); else if (f.kind !== FrameKind.Loop) c.recordEdge(f);
-      if (f.kind !== FrameKind.Loop) f.endReachable = true;
-      return c.labelOf(f);
-    }
-    let s = stubs.get(l);
-    if (s === undefined) { s = a.newLabel(); stubs.set(l, s); }
-    return s;
-  };
+  // (what a br_table left behind when its compile threw: the next function starts clean)
+  for (let k = 0; k < stubCount; k++) stubOf[stubOrder[k]] = -1;
+  stubCount = 0;
   const count = ir.numTargets;
-  const defLabel = labelOf(ir.index);
+  const defLabel = brTableTarget(c, ir.index, n, h0);
   if (count > 0) {
     const table = a.newLabel('br_table');
     a.aluRI(AluOp.CMP, 32, idx, count >>> 0 > 0x7fffffff ? -1 : count);
     a.jcc(Cond.AE, defLabel);
-    a.lea(64, R11, ripRel(table));
-    a.movsxRM(64, 32, idx, memIdx(R11, idx, 4));
+    const rip = c.ripMem;
+    rip.label = table;
+    a.lea(64, R11, rip);
+    const entry = c.leaMem; // [r11 + idx*4]
+    entry.base = R11; entry.index = idx; entry.shift = 2; entry.disp = 0;
+    a.movsxRM(64, 32, idx, entry);
     a.aluRR(AluOp.ADD, 64, idx, R11);
     a.jmpR(idx);
     a.align(4);
     a.bind(table);
-    for (let k = 0; k < count; k++) a.dataLabelDelta32(labelOf(ir.targets[k]), table);
+    for (let k = 0; k < count; k++) a.dataLabelDelta32(brTableTarget(c, ir.targets[k], n, h0), table);
   } else {
     a.jmp(defLabel);
   }
   c.freeGpr(idx);
-  for (const [l, s] of stubs) {
-    a.bind(s);
+  for (let k = 0; k < stubCount; k++) {
+    const l = stubOrder[k];
+    a.bind(stubOf[l] as Label);
+    stubOf[l] = -1;
     const f = targetOf(c, l);
     c.emitBranch(f, f.kind === FrameKind.Func, n);
   }
+  stubCount = 0;
   c.setUnreachable();
 }
 

@@ -19,7 +19,7 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, grow32, objectArray,
+  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, grow32, objectArray, ripRel,
   rax, rbp, rcx, rdx, rsp, r14, r15,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
@@ -153,6 +153,8 @@ export class CodeGen {
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
   /** The operand emit-int's lea shapes rewrite. */
   readonly leaMem: MutableMem = memIdx(RAX, RAX, 1, 0);
+  /** `[rip + label]` (br_table's lea of its table; its user sets the label; use it at once). */
+  readonly ripMem: MutableMem = ripRel(0 as Label);
   /** `[r11 + disp]`: a global's cell or a table descriptor's field (its user rewrites disp; use it at once). */
   readonly globalMem: MutableMem = mem(R11, 0);
 
