@@ -58,7 +58,6 @@ export { isXmmType };
 const is32Type = (t: ValType): boolean => t === I32 || t === F32;
 
 const i32Fits = (lo: number, hi: number): boolean => hi === lo >> 31;
-const bits64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 
 /** What the function compiler needs to know about the module beyond the body. */
 export interface ModuleEnv {
@@ -356,20 +355,19 @@ export class CodeGen {
       const x = asXmm(r);
       if (lo === 0 && (t === F32 || hi === 0)) { a.sseRR(SseOp.XORPS, x, x); return; }
       if (t === F32) a.sseRM(SseOp.MOVSS, x, a.constBits32(lo));
-      else a.sseRM(SseOp.MOVSD, x, a.constBits64(bits64(lo, hi)));
+      else a.sseRM(SseOp.MOVSD, x, a.constBits64Pair(lo, hi));
       return;
     }
     const g = asGpr(r);
-    if (t === I32 || hi === 0) a.movRI(32, g, lo >>> 0);
-    else if (i32Fits(lo, hi)) a.movRI(64, g, lo);
-    else a.movRI(64, g, bits64(lo, hi));
+    if (t === I32) a.movRI(32, g, lo >>> 0);
+    else a.movRI64(g, lo, hi); // the shortest form, as movRI(64, ...)
   }
 
   /** Constant into a memory slot (through r11 for 64-bit values that do not fit an imm32). */
   storeConst(t: ValType, m: Mem, lo: number, hi: number): void {
     if (is32Type(t)) this.asm.movMI(32, m, lo);
     else if (i32Fits(lo, hi)) this.asm.movMI(64, m, lo);
-    else { this.asm.movRI(64, R11, bits64(lo, hi)); this.asm.movMR(64, m, R11); }
+    else { this.asm.movRI64(R11, lo, hi); this.asm.movMR(64, m, R11); }
   }
 
   /** The value of entry i into register r (of its class); the entry itself is unchanged. */
