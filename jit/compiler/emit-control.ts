@@ -20,7 +20,7 @@ for (let t = 0; t < 0x80; t++) SINGLE.push(Uint8Array.of(t));
 function newFrame(): ControlFrame {
   return {
     kind: FrameKind.Block, base: 0, params: EMPTY, results: EMPTY, label: NO_LABEL, elseLabel: NO_LABEL,
-    paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false,
+    paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false, inLoop: false,
     entryCache: new CacheSnapshot(), joinCache: new CacheSnapshot(),
   };
 }
@@ -48,6 +48,7 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
   f.dead = dead;
   f.thenFellThrough = false;
   f.resultInReg = kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1;
+  f.inLoop = kind === FrameKind.Loop || (c.depth > 1 && c.frames[c.depth - 2].inLoop);
   f.entryCache.reset();
   f.joinCache.reset();
   return f;
@@ -127,10 +128,7 @@ export function emitEnd(c: CodeGen): void {
 }
 
 /** Some enclosing frame is a loop. */
-function inLoop(c: CodeGen): boolean {
-  for (let d = c.depth - 1; d > 0; d--) if (c.frames[d].kind === FrameKind.Loop) return true;
-  return false;
-}
+const inLoop = (c: CodeGen): boolean => c.frames[c.depth - 1].inLoop;
 
 /** The frame a branch of depth l targets. */
 const targetOf = (c: CodeGen, l: number): ControlFrame => c.frames[c.depth - 1 - l];
