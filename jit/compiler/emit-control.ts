@@ -207,15 +207,6 @@ function brIf(c: CodeGen, ir: InstrReader): void {
 }
 
 /**
- * br_table's out-of-line stubs, by label depth: stubOf[l] is depth l's stub label or -1, and
- * stubOrder lists the depths given one, first use first (the order their code is emitted in).
- * Module scratch, not a Map and a closure per br_table: ruby+stdlib has ~4k of them.
- */
-let stubOf = new Int32Array(64).fill(-1);
-let stubOrder = new Int32Array(64);
-let stubCount = 0;
-
-/**
  * The label br_table's entry for depth l jumps to: the target itself, or a stub (emitted after
  * the table) for targets whose value travels in a register, loops with cached locals and
  * blocks whose join needs moves. `n`: the label arity, `h0`: the height of the branch values.
@@ -228,13 +219,14 @@ function brTableTarget(c: CodeGen, l: number, n: number, h0: number): Label {
     if (f.kind !== FrameKind.Loop) f.endReachable = true;
     return c.labelOf(f);
   }
-  if (l >= stubOf.length) { const g = new Int32Array(2 * (l + 1)).fill(-1); g.set(stubOf); stubOf = g; }
-  let s = stubOf[l];
+  const b = c.brStubs;
+  if (l >= b.of.length) { const g = new Int32Array(2 * (l + 1)).fill(-1); g.set(b.of); b.of = g; }
+  let s = b.of[l];
   if (s < 0) {
     s = c.asm.newLabel();
-    stubOf[l] = s;
-    if (stubCount === stubOrder.length) stubOrder = grow32(stubOrder, stubCount);
-    stubOrder[stubCount++] = l;
+    b.of[l] = s;
+    if (b.count === b.order.length) b.order = grow32(b.order, b.count);
+    b.order[b.count++] = l;
   }
   return s as Label;
 }
@@ -245,9 +237,10 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   c.spillAll();
   c.storeDirty(true); // every target is an edge (I2, I3)
   const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
+  const stubs = c.brStubs;
   // (what a br_table left behind when its compile threw: the next function starts clean)
-  for (let k = 0; k < stubCount; k++) stubOf[stubOrder[k]] = -1;
-  stubCount = 0;
+  for (let k = 0; k < stubs.count; k++) stubs.of[stubs.order[k]] = -1;
+  stubs.count = 0;
   const count = ir.numTargets;
   const defLabel = brTableTarget(c, ir.index, n, h0);
   if (count > 0) {
@@ -269,14 +262,14 @@ function brTable(c: CodeGen, ir: InstrReader): void {
     a.jmp(defLabel);
   }
   c.freeGpr(idx);
-  for (let k = 0; k < stubCount; k++) {
-    const l = stubOrder[k];
-    a.bind(stubOf[l] as Label);
-    stubOf[l] = -1;
+  for (let k = 0; k < stubs.count; k++) {
+    const l = stubs.order[k];
+    a.bind(stubs.of[l] as Label);
+    stubs.of[l] = -1;
     const f = targetOf(c, l);
     c.emitBranch(f, f.kind === FrameKind.Func, n);
   }
-  stubCount = 0;
+  stubs.count = 0;
   c.setUnreachable();
 }
 

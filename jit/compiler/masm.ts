@@ -109,6 +109,22 @@ export interface BinaryOperands<R extends number = Reg> {
  * CodeGen's, made from the literal's boilerplate) widened `mem`'s field type to Any, which
  * deoptimized popBinary, popBinaryGpr, emit and their callers in every compile after a process's first.
  */
+/**
+ * br_table's out-of-line stubs (emit-control.ts), by label depth: of[l] is depth l's stub label
+ * or -1, and order lists the depths given one, first use first (the order their code is
+ * emitted in). Reused by every br_table, not a Map and a closure per instruction (ruby: ~4k).
+ */
+class BrTableStubs {
+  of = new Int32Array(64).fill(-1);
+  order = new Int32Array(64);
+  count = 0;
+  constructor() {
+    // grown later: stored twice so V8 never takes them for constants (reader.ts, GROWN_FIELDS)
+    this.of = new Int32Array(64).fill(-1);
+    this.order = new Int32Array(64);
+  }
+}
+
 class BinaryRecord implements BinaryOperands<number> {
   lhs = 0;
   rhs = Rhs.REG;
@@ -152,6 +168,7 @@ export class CodeGen {
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
   /** The operand emit-int's lea shapes rewrite. */
   readonly leaMem: MutableMem = memIdx(RAX, RAX, 1, 0);
+  readonly brStubs = new BrTableStubs();
   /** `[rip + label]` (br_table's lea of its table; its user sets the label; use it at once). */
   readonly ripMem: MutableMem = ripRel(0 as Label);
   /** `[r11 + disp]`: a global's cell or a table descriptor's field (its user rewrites disp; use it at once). */
