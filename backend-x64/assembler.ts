@@ -180,6 +180,20 @@ export class Assembler extends Encoder {
     this.imm(v, immBytes(size));
   }
 
+  /**
+   * movRI(64, dst, v) for v given as its 32-bit halves (hi:lo, each signed or unsigned): the same
+   * bytes without a BigInt per constant (the JIT's i64 constants arrive as halves).
+   */
+  movRI64(dst: Gpr, lo: number, hi: number): void {
+    lo |= 0;
+    hi |= 0;
+    if (hi === 0) { this.ro(0, 0xb8, 0, dst); this.imm(lo, 4); return; } // mov r32, imm32 (zero-extends)
+    if (hi === -1 && lo < 0) { this.rr(0, 0xc7, W, 0, dst); this.imm(lo, 4); return; } // sign-extended imm32
+    this.ro(0, 0xb8, W, dst); // movabs
+    this.emit32(lo);
+    this.emit32(hi);
+  }
+
   /** movabs dst, imm64: always the 10-byte form (patchable). Returns the offset of the imm64 field. */
   movImm64(dst: Gpr, imm: number | bigint): number {
     this.ro(0, 0xb8, W, dst);
@@ -659,6 +673,17 @@ export class Assembler extends Encoder {
     const ref = this.constBits64(f32View.getBigUint64(0, true));
     if (fast) this.pool64.set(v, ref);
     return ref;
+  }
+  /**
+   * constBits64 of the pattern hi:lo (32-bit halves): no BigInt or key string when the pattern
+   * is an f64 other than a NaN or a zero already in the pool (constF64's fast path, the same entry).
+   */
+  constBits64Pair(lo: number, hi: number): Mem {
+    f32View.setUint32(0, lo >>> 0, true);
+    f32View.setUint32(4, hi >>> 0, true);
+    const v = f32View.getFloat64(0, true);
+    if (v === v && v !== 0) return this.constF64(v);
+    return this.constBits64((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
   }
   constBits64(bits: bigint): Mem {
     const u = BigInt.asUintN(64, bits);

@@ -1,7 +1,7 @@
 // Structured control flow: block/loop/if/else/end, br/br_if/br_table/return, plus the
 // parametric ops (drop, select) and local/global variables. The merge convention is described
 // in frames.ts.
-import { AluOp, Cond, mem, memIdx, rax, ripRel, SseOp, xmm0, type Label, type Mem } from '../../backend-x64/index.js';
+import { AluOp, Cond, grow32, mem, rax, SseOp, xmm0, type Label, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY } from '../frontend/types.js';
@@ -20,7 +20,7 @@ for (let t = 0; t < 0x80; t++) SINGLE.push(Uint8Array.of(t));
 function newFrame(): ControlFrame {
   return {
     kind: FrameKind.Block, base: 0, params: EMPTY, results: EMPTY, label: NO_LABEL, elseLabel: NO_LABEL,
-    paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false,
+    paramSave: -1, hasElse: false, endReachable: false, dead: false, thenFellThrough: false, resultInReg: false, inLoop: false,
     entryCache: new CacheSnapshot(), joinCache: new CacheSnapshot(),
   };
 }
@@ -48,6 +48,7 @@ export function pushFrame(c: CodeGen, kind: FrameKind, bt: number, dead: boolean
   f.dead = dead;
   f.thenFellThrough = false;
   f.resultInReg = kind !== FrameKind.Loop && kind !== FrameKind.Func && params.length === 0 && results.length === 1;
+  f.inLoop = kind === FrameKind.Loop || (c.depth > 1 && c.frames[c.depth - 2].inLoop);
   f.entryCache.reset();
   f.joinCache.reset();
   return f;
@@ -127,10 +128,7 @@ export function emitEnd(c: CodeGen): void {
 }
 
 /** Some enclosing frame is a loop. */
-function inLoop(c: CodeGen): boolean {
-  for (let d = c.depth - 1; d > 0; d--) if (c.frames[d].kind === FrameKind.Loop) return true;
-  return false;
-}
+const inLoop = (c: CodeGen): boolean => c.frames[c.depth - 1].inLoop;
 
 /** The frame a branch of depth l targets. */
 const targetOf = (c: CodeGen, l: number): ControlFrame => c.frames[c.depth - 1 - l];
@@ -208,49 +206,70 @@ function brIf(c: CodeGen, ir: InstrReader): void {
   c.asm.jcc(cc, c.labelOf(f));
 }
 
+/**
+ * The label br_table's entry for depth l jumps to: the target itself, or a stub (emitted after
+ * the table) for targets whose value travels in a register, loops with cached locals and
+ * blocks whose join needs moves. `n`: the label arity, `h0`: the height of the branch values.
+ */
+function brTableTarget(c: CodeGen, l: number, n: number, h0: number): Label {
+  const f = targetOf(c, l);
+  if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)
+    && !(f.kind === FrameKind.Block && !c.blockEdgeFree(f))) {
+    if (f.kind === FrameKind.Block) c.blockJoin(f); else if (f.kind !== FrameKind.Loop) c.recordEdge(f);
+    if (f.kind !== FrameKind.Loop) f.endReachable = true;
+    return c.labelOf(f);
+  }
+  const b = c.brStubs;
+  if (l >= b.of.length) { const g = new Int32Array(2 * (l + 1)).fill(-1); g.set(b.of); b.of = g; }
+  let s = b.of[l];
+  if (s < 0) {
+    s = c.asm.newLabel();
+    b.of[l] = s;
+    if (b.count === b.order.length) b.order = grow32(b.order, b.count);
+    b.order[b.count++] = l;
+  }
+  return s as Label;
+}
+
 function brTable(c: CodeGen, ir: InstrReader): void {
   const a = c.asm;
   const idx = c.popGpr();
   c.spillAll();
   c.storeDirty(true); // every target is an edge (I2, I3)
   const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
-  const stubs = new Map<number, Label>();
-  const labelOf = (l: number): Label => {
-    const f = targetOf(c, l);
-    // Targets whose value travels in a register, or loops with cached locals, get a stub that
-    // loads them (after the table).
-    if (f.kind !== FrameKind.Func && !f.resultInReg && (n === 0 || f.base === h0) && !(f.kind === FrameKind.Loop && f.entryCache.n > 0)
-      && !(f.kind === FrameKind.Block && !c.blockEdgeFree(f))) {
-      if (f.kind === FrameKind.Block) c.blockJoin(f); else if (f.kind !== FrameKind.Loop) c.recordEdge(f);
-      if (f.kind !== FrameKind.Loop) f.endReachable = true;
-      return c.labelOf(f);
-    }
-    let s = stubs.get(l);
-    if (s === undefined) { s = a.newLabel(); stubs.set(l, s); }
-    return s;
-  };
+  const stubs = c.brStubs;
+  // (what a br_table left behind when its compile threw: the next function starts clean)
+  for (let k = 0; k < stubs.count; k++) stubs.of[stubs.order[k]] = -1;
+  stubs.count = 0;
   const count = ir.numTargets;
-  const defLabel = labelOf(ir.index);
+  const defLabel = brTableTarget(c, ir.index, n, h0);
   if (count > 0) {
     const table = a.newLabel('br_table');
     a.aluRI(AluOp.CMP, 32, idx, count >>> 0 > 0x7fffffff ? -1 : count);
     a.jcc(Cond.AE, defLabel);
-    a.lea(64, R11, ripRel(table));
-    a.movsxRM(64, 32, idx, memIdx(R11, idx, 4));
+    const rip = c.ripMem;
+    rip.label = table;
+    a.lea(64, R11, rip);
+    const entry = c.leaMem; // [r11 + idx*4]
+    entry.base = R11; entry.index = idx; entry.shift = 2; entry.disp = 0;
+    a.movsxRM(64, 32, idx, entry);
     a.aluRR(AluOp.ADD, 64, idx, R11);
     a.jmpR(idx);
     a.align(4);
     a.bind(table);
-    for (let k = 0; k < count; k++) a.dataLabelDelta32(labelOf(ir.targets[k]), table);
+    for (let k = 0; k < count; k++) a.dataLabelDelta32(brTableTarget(c, ir.targets[k], n, h0), table);
   } else {
     a.jmp(defLabel);
   }
   c.freeGpr(idx);
-  for (const [l, s] of stubs) {
-    a.bind(s);
+  for (let k = 0; k < stubs.count; k++) {
+    const l = stubs.order[k];
+    a.bind(stubs.of[l] as Label);
+    stubs.of[l] = -1;
     const f = targetOf(c, l);
     c.emitBranch(f, f.kind === FrameKind.Func, n);
   }
+  stubs.count = 0;
   c.setUnreachable();
 }
 

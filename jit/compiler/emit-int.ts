@@ -3,16 +3,16 @@
 // and sign extension.
 import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, rcx, type Gpr } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
-import { I32, I64 } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
 import { inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
 import { addrAware, condAware, memAware, on } from './emitters.js';
 import { R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 import { addToAddr, aluBits, scaledIndex } from './scaled-index.js';
+import { Vt } from './regalloc.js';
 
 type Size = 32 | 64;
-const typeOf = (s: Size): number => (s === 32 ? I32 : I64);
+const typeOf = (s: Size): number => (s === 32 ? Vt.I32 : Vt.I64);
 
 /** The top is a constant usable as a (sign-extended) imm32 for an operation of this size. */
 function topImm(c: CodeGen, size: Size): boolean {
@@ -329,10 +329,10 @@ const CMP_CONDS: readonly (readonly [string, Cond])[] = [
 ];
 
 export function registerInt(): void {
-  on('i32.const', (c, ir) => c.vs.pushConst(I32, ir.i32, 0));
+  on('i32.const', (c, ir) => c.vs.pushConst(Vt.I32, ir.i32, 0));
   addrAware('i32.const'); // pushed above an ADDR entry, for the i32.add that adds it (scaled-index.ts)
   addrAware('i32.add');
-  on('i64.const', (c, ir) => c.vs.pushConst(I64, ir.lo, ir.hi));
+  on('i64.const', (c, ir) => c.vs.pushConst(Vt.I64, ir.lo, ir.hi));
   on('i32.eqz', eqz(32));
   on('i64.eqz', eqz(64));
   condAware('i32.eqz');
@@ -365,7 +365,7 @@ export function registerInt(): void {
   on('i64.extend16_s', signExt(64, 16));
   on('i64.extend32_s', signExt(64, 32));
   // i32.wrap_i64: the 32-bit mov clears the upper half (i32 registers keep it zero).
-  on('i32.wrap_i64', (c) => { const r = c.popGpr(); c.asm.movRR(32, r, r); c.pushReg(I32, r); });
-  on('i64.extend_i32_s', (c) => { const r = c.popGpr(); c.asm.movsxRR(64, 32, r, r); c.pushReg(I64, r); });
-  on('i64.extend_i32_u', (c) => { const r = c.popGpr(); c.asm.movRR(32, r, r); c.pushReg(I64, r); });
+  on('i32.wrap_i64', (c) => { const r = c.popGpr(); c.asm.movRR(32, r, r); c.pushReg(Vt.I32, r); });
+  on('i64.extend_i32_s', (c) => { const r = c.popGpr(); c.asm.movsxRR(64, 32, r, r); c.pushReg(Vt.I64, r); });
+  on('i64.extend_i32_u', (c) => { const r = c.popGpr(); c.asm.movRR(32, r, r); c.pushReg(Vt.I64, r); });
 }

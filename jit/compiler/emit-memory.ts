@@ -4,10 +4,9 @@
 // registers always have a zero upper half, so the index register can be used as is.
 import { Mem, NO_INDEX, SseOp, SseStore, mem, type Gpr, type Xmm } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
-import { F32, F64, I32, I64 } from '../frontend/types.js';
 import { addrAware, on } from './emitters.js';
 import { R11, R15, type CodeGen } from './masm.js';
-import { SCRATCH_GPR } from './regalloc.js';
+import { SCRATCH_GPR, Vt } from './regalloc.js';
 import { Kind } from './value-stack.js';
 import { RT } from './runtime-calls.js';
 
@@ -78,7 +77,7 @@ function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: num
       return;
     }
     const d = reg !== -1 ? reg : c.allocGpr();
-    const dst64 = result === I64 ? 64 : 32;
+    const dst64 = result === Vt.I64 ? 64 : 32;
     switch (kind) {
       case 'i32': case 'u32': a.movRM(32, d, m); break;
       case 'i64': a.movRM(64, d, m); break;
@@ -89,16 +88,16 @@ function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: num
       case 's32': a.movsxRM(64, 32, d, m); break;
     }
     c.pushReg(result, d);
-    if (result === I32 && (kind === 'u8' || kind === 'u16')) c.vs.bits[c.vs.sp - 1] = kind === 'u8' ? 8 : 16;
+    if (result === Vt.I32 && (kind === 'u8' || kind === 'u16')) c.vs.bits[c.vs.sp - 1] = kind === 'u8' ? 8 : 16;
   };
 }
 
 function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffset: number }) => void {
   return (c, ir) => {
     const a = c.asm, vs = c.vs, i = vs.sp - 1;
-    const xmm = type === F32 || type === F64;
+    const xmm = type === Vt.F32 || type === Vt.F64;
     let g: Gpr | -1 = -1, x: Xmm | -1 = -1, imm = 0, owned = true;
-    if (vs.kind[i] === Kind.CONST && (type === I32 || type === F32 || bits < 64 || vs.hi[i] === vs.lo[i] >> 31)) {
+    if (vs.kind[i] === Kind.CONST && (type === Vt.I32 || type === Vt.F32 || bits < 64 || vs.hi[i] === vs.lo[i] >> 31)) {
       imm = vs.lo[i];
       vs.drop();
     } else {
@@ -108,7 +107,7 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
     }
     const reg = address(c, ir.memOffset >>> 0), m: Mem = c.addr;
     if (x !== -1) {
-      a.sseMR(type === F32 ? SseStore.MOVSS : SseStore.MOVSD, m, x);
+      a.sseMR(type === Vt.F32 ? SseStore.MOVSS : SseStore.MOVSD, m, x);
       if (owned) c.freeXmm(x);
     } else if (g !== -1) {
       a.movMR(bits, m, g);
@@ -123,10 +122,10 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
 
 /** Every load: its instruction, how it reads, its result type. */
 const LOADS: readonly (readonly [string, LoadKind, number])[] = [
-  ['i32.load', 'i32', I32], ['i64.load', 'i64', I64], ['f32.load', 'f32', F32], ['f64.load', 'f64', F64],
-  ['i32.load8_s', 's8', I32], ['i32.load8_u', 'u8', I32], ['i32.load16_s', 's16', I32], ['i32.load16_u', 'u16', I32],
-  ['i64.load8_s', 's8', I64], ['i64.load8_u', 'u8', I64], ['i64.load16_s', 's16', I64], ['i64.load16_u', 'u16', I64],
-  ['i64.load32_s', 's32', I64], ['i64.load32_u', 'u32', I64],
+  ['i32.load', 'i32', Vt.I32], ['i64.load', 'i64', Vt.I64], ['f32.load', 'f32', Vt.F32], ['f64.load', 'f64', Vt.F64],
+  ['i32.load8_s', 's8', Vt.I32], ['i32.load8_u', 'u8', Vt.I32], ['i32.load16_s', 's16', Vt.I32], ['i32.load16_u', 'u16', Vt.I32],
+  ['i64.load8_s', 's8', Vt.I64], ['i64.load8_u', 'u8', Vt.I64], ['i64.load16_s', 's16', Vt.I64], ['i64.load16_u', 'u16', Vt.I64],
+  ['i64.load32_s', 's32', Vt.I64], ['i64.load32_u', 'u32', Vt.I64],
 ];
 
 export function registerMemory(): void {
@@ -134,20 +133,20 @@ export function registerMemory(): void {
     on(name, load(kind, result));
     addrAware(name); // a scaled index is its addressing mode (address())
   }
-  on('i32.store', store(32, I32));
-  on('i64.store', store(64, I64));
-  on('f32.store', store(32, F32));
-  on('f64.store', store(64, F64));
-  on('i32.store8', store(8, I32));
-  on('i32.store16', store(16, I32));
-  on('i64.store8', store(8, I64));
-  on('i64.store16', store(16, I64));
-  on('i64.store32', store(32, I64));
+  on('i32.store', store(32, Vt.I32));
+  on('i64.store', store(64, Vt.I64));
+  on('f32.store', store(32, Vt.F32));
+  on('f64.store', store(64, Vt.F64));
+  on('i32.store8', store(8, Vt.I32));
+  on('i32.store16', store(16, Vt.I32));
+  on('i64.store8', store(8, Vt.I64));
+  on('i64.store16', store(16, Vt.I64));
+  on('i64.store32', store(32, Vt.I64));
   on('memory.size', (c) => {
     const r = c.allocGpr();
     c.asm.movRM(32, r, mem(R15, VMCTX.memoryPages));
-    c.pushReg(I32, r);
+    c.pushReg(Vt.I32, r);
   });
   // memory.grow needs the host (mprotect, bookkeeping of every instance sharing the memory).
-  on('memory.grow', (c) => c.runtimeCall(RT.memoryGrow, 1, I32));
+  on('memory.grow', (c) => c.runtimeCall(RT.memoryGrow, 1, Vt.I32));
 }

@@ -32,7 +32,12 @@ registerSimd();
 /** Dense codes of 0xFD-prefixed (SIMD) instructions start here (see opcodes.ts). */
 const SIMD_CODE_BASE = 512;
 const code1 = (name: string): number => codesNamed(name)[0];
-const OP_BLOCK = code1('block'), OP_LOOP = code1('loop'), OP_IF = code1('if'), OP_ELSE = code1('else'), OP_END = code1('end');
+/** Control opcodes the driver handles itself: one-byte opcodes, whose dense code is the byte
+ *  (opcodes.ts; checked below). Literals, not module consts: see the loop. */
+const enum Op { Block = 0x02, Loop = 0x03, If = 0x04, Else = 0x05, End = 0x0b }
+for (const [name, code] of [['block', Op.Block], ['loop', Op.Loop], ['if', Op.If], ['else', Op.Else], ['end', Op.End]] as const) {
+  if (code1(name) !== code) throw new Error(`compiler: the dense code of ${name} is not ${code}`);
+}
 /** Instructions before which deferred local zeroing is done (CodeGen.flushZeros): the control
  *  instructions, after which joins and loop headers read uncached locals from their slots. */
 const ZERO_FLUSH = new Uint8Array(NUM_CODES);
@@ -117,27 +122,30 @@ export class FunctionCompiler {
     f0.results = c.funcType.results;
     f0.base = 0;
 
+    // The tables in locals: in the loop, each module binding was a cell load and a hole check
+    // per instruction (imports and module consts alike, in optimized code too).
+    const emit = EMIT, memAware = MEM_AWARE, addrAware = ADDR_AWARE, condAware = COND_AWARE, zeroFlush = ZERO_FLUSH;
     while (!v.done) {
       if (ir.atEnd()) throw malformed('END opcode expected', ir.pos, funcIndex);
       ir.next();
       v.step(ir);
       const code = ir.code;
       if (c.unreachable) { this.skip(code); continue; }
-      if (c.memPending && MEM_AWARE[code] === 0) c.materializeMem();
-      if (c.addrPending && ADDR_AWARE[code] === 0) c.materializeAddr();
-      if (code === OP_END) {
+      if (c.memPending && memAware[code] === 0) c.materializeMem();
+      if (c.addrPending && addrAware[code] === 0) c.materializeAddr();
+      if (code === Op.End) {
         if (c.depth === 1) { c.emitReturn(); c.depth = 0; continue; }
         emitEnd(c);
         continue;
       }
-      if (c.condPending && COND_AWARE[code] === 0) c.materializeCond();
-      const e = EMIT[code];
+      if (c.condPending && condAware[code] === 0) c.materializeCond();
+      const e = emit[code];
       if (e === undefined) {
         const what = code >= SIMD_CODE_BASE ? `SIMD instruction ${opName[code]} not supported` : `instruction ${opName[code] || code.toString(16)} is not supported by the compiler`;
         throw new CompileError('unsupported', what, ir.start, funcIndex);
       }
       c.pinned = c.memPin; // operand pins (CodeGen.popRead) last one instruction; a pending load's index until it is used
-      if (c.pendingZeros > 0 && ZERO_FLUSH[code] === 1) c.flushZeros();
+      if (c.pendingZeros > 0 && zeroFlush[code] === 1) c.flushZeros();
       e(c, ir);
     }
     if (!ir.atEnd()) throw malformed('section size mismatch', ir.pos, funcIndex);
@@ -171,11 +179,11 @@ export class FunctionCompiler {
   private skip(code: number): void {
     const c = this.c;
     switch (code) {
-      case OP_BLOCK: case OP_LOOP: case OP_IF: pushFrame(c, FrameKind.Block, -64, true); return;
-      case OP_ELSE:
+      case Op.Block: case Op.Loop: case Op.If: pushFrame(c, FrameKind.Block, -64, true); return;
+      case Op.Else:
         if (!c.frames[c.depth - 1].dead) emitElse(c);
         return;
-      case OP_END: {
+      case Op.End: {
         const f = c.frames[c.depth - 1];
         if (f.dead) { c.depth--; return; }
         if (c.depth === 1) { c.depth = 0; return; }

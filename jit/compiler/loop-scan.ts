@@ -37,14 +37,19 @@ export class LoopScan {
    */
   scan(ir: InstrReader, numLocals: number): boolean {
     const r = ir.r, s = this.readerFor(ir);
-    s.reset(r.pos, Math.min(r.end, r.pos + MAX_SCAN_BYTES), r.funcIndex);
+    // The reader gets the whole rest of the body and the loop stops at the byte limit: a window
+    // cut at the limit made an instruction across it throw (a CompileError, stack trace and
+    // all, caught below) in every long body. The answers are the same.
+    s.reset(r.pos, r.end, r.funcIndex);
+    const limit = Math.min(r.end, r.pos + MAX_SCAN_BYTES);
     if (this.seen.length < numLocals) this.seen = new Uint8Array(numLocals);
     else this.seen.fill(0, 0, numLocals);
     this.n = 0;
     let depth = 0;
     try {
-      while (!s.atEnd()) {
+      while (s.pos < limit) {
         const op = s.next();
+        if (s.pos > limit) return false; // an instruction across the limit: the body is too long
         if (op === OP_BLOCK || op === OP_LOOP || op === OP_IF) depth++;
         else if (op === OP_END) { if (depth-- === 0) return true; }
         else if (op === OP_CALL || op === OP_CALL_INDIRECT) return false;
@@ -72,10 +77,12 @@ export class LoopScan {
    */
   callsFirst(ir: InstrReader, numImportedFuncs: number): boolean {
     const s = this.readerFor(ir);
-    s.reset(ir.r.pos, Math.min(ir.r.end, ir.r.pos + MAX_SCAN_BYTES), ir.r.funcIndex);
+    s.reset(ir.r.pos, ir.r.end, ir.r.funcIndex); // (as in scan)
+    const limit = Math.min(ir.r.end, ir.r.pos + MAX_SCAN_BYTES);
     try {
-      while (!s.atEnd()) {
+      while (s.pos < limit) {
         const op = s.next();
+        if (s.pos > limit) return false; // (as in scan)
         if (op === OP_CALL) return s.index >= numImportedFuncs;
         if (op <= OP_LAST_CONTROL && op !== OP_NOP) return false; // unreachable, blocks, branches, return, call_indirect
       }

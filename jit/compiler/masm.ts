@@ -19,16 +19,16 @@
 // The frame size (slots plus the largest call's argument area) is patched in after the body.
 import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import {
-  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, grow32, objectArray,
+  Assembler, AluOp, Cond, Mem, NO_BASE, NO_INDEX, SseOp, SseStore, mem, memIdx, negate, grow32, objectArray, ripRel,
   rax, rbp, rcx, rdx, rsp, r14, r15,
   type Gpr, type Label, type Xmm,
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
-import { F32, F64, I32, V128, type FuncType, type ValType } from '../frontend/types.js';
+import type { FuncType, ValType } from '../frontend/types.js';
 import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
-import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType, lowestBit } from './regalloc.js';
+import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, Vt, isXmmType, lowestBit } from './regalloc.js';
 import { LocalCache, type CacheSnapshot } from './local-cache.js';
 import { LoopScan } from './loop-scan.js';
 import { Kind, NO_REG, ValueStack } from './value-stack.js';
@@ -55,10 +55,9 @@ export const RAX = rax, RCX = rcx, RDX = rdx, RSP = rsp, RBP = rbp, R14 = r14, R
 
 export { isXmmType };
 /** i32 and f32 occupy 32 bits; everything else (i64, f64, refs) 64. */
-const is32Type = (t: ValType): boolean => t === I32 || t === F32;
+const is32Type = (t: ValType): boolean => t === Vt.I32 || t === Vt.F32;
 
 const i32Fits = (lo: number, hi: number): boolean => hi === lo >> 31;
-const bits64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 
 /** What the function compiler needs to know about the module beyond the body. */
 export interface ModuleEnv {
@@ -110,6 +109,22 @@ export interface BinaryOperands<R extends number = Reg> {
  * CodeGen's, made from the literal's boilerplate) widened `mem`'s field type to Any, which
  * deoptimized popBinary, popBinaryGpr, emit and their callers in every compile after a process's first.
  */
+/**
+ * br_table's out-of-line stubs (emit-control.ts), by label depth: of[l] is depth l's stub label
+ * or -1, and order lists the depths given one, first use first (the order their code is
+ * emitted in). Reused by every br_table, not a Map and a closure per instruction (ruby: ~4k).
+ */
+class BrTableStubs {
+  of = new Int32Array(64).fill(-1);
+  order = new Int32Array(64);
+  count = 0;
+  constructor() {
+    // grown later: stored twice so V8 never takes them for constants (reader.ts, GROWN_FIELDS)
+    this.of = new Int32Array(64).fill(-1);
+    this.order = new Int32Array(64);
+  }
+}
+
 class BinaryRecord implements BinaryOperands<number> {
   lhs = 0;
   rhs = Rhs.REG;
@@ -153,6 +168,9 @@ export class CodeGen {
   readonly addr: MutableMem = memIdx(R14, R11, 1, 0);
   /** The operand emit-int's lea shapes rewrite. */
   readonly leaMem: MutableMem = memIdx(RAX, RAX, 1, 0);
+  readonly brStubs = new BrTableStubs();
+  /** `[rip + label]` (br_table's lea of its table; its user sets the label; use it at once). */
+  readonly ripMem: MutableMem = ripRel(0 as Label);
   /** `[r11 + disp]`: a global's cell or a table descriptor's field (its user rewrites disp; use it at once). */
   readonly globalMem: MutableMem = mem(R11, 0);
 
@@ -324,18 +342,18 @@ export class CodeGen {
 
   loadMem(t: ValType, r: number, m: Mem): void {
     const a = this.asm;
-    if (t === F32) a.sseRM(SseOp.MOVSS, asXmm(r), m);
-    else if (t === F64) a.sseRM(SseOp.MOVSD, asXmm(r), m);
-    else if (t === V128) a.sseRM(SseOp.MOVDQU, asXmm(r), m);
-    else a.movRM(t === I32 ? 32 : 64, asGpr(r), m);
+    if (t === Vt.F32) a.sseRM(SseOp.MOVSS, asXmm(r), m);
+    else if (t === Vt.F64) a.sseRM(SseOp.MOVSD, asXmm(r), m);
+    else if (t === Vt.V128) a.sseRM(SseOp.MOVDQU, asXmm(r), m);
+    else a.movRM(t === Vt.I32 ? 32 : 64, asGpr(r), m);
   }
 
   storeMem(t: ValType, m: Mem, r: number): void {
     const a = this.asm;
-    if (t === F32) a.sseMR(SseStore.MOVSS, m, asXmm(r));
-    else if (t === F64) a.sseMR(SseStore.MOVSD, m, asXmm(r));
-    else if (t === V128) a.sseMR(SseStore.MOVDQU, m, asXmm(r));
-    else a.movMR(t === I32 ? 32 : 64, m, asGpr(r));
+    if (t === Vt.F32) a.sseMR(SseStore.MOVSS, m, asXmm(r));
+    else if (t === Vt.F64) a.sseMR(SseStore.MOVSD, m, asXmm(r));
+    else if (t === Vt.V128) a.sseMR(SseStore.MOVDQU, m, asXmm(r));
+    else a.movMR(t === Vt.I32 ? 32 : 64, m, asGpr(r));
   }
 
   /** Register-to-register move within one class. */
@@ -349,25 +367,24 @@ export class CodeGen {
   loadConst(t: ValType, r: number, lo: number, hi: number): void {
     const a = this.asm;
     // v128 values are never CONST entries (v128.const loads its register from the pool).
-    if (t === V128) throw new Error('loadConst: a v128 constant entry');
-    if (t === F32 || t === F64) {
+    if (t === Vt.V128) throw new Error('loadConst: a v128 constant entry');
+    if (t === Vt.F32 || t === Vt.F64) {
       const x = asXmm(r);
-      if (lo === 0 && (t === F32 || hi === 0)) { a.sseRR(SseOp.XORPS, x, x); return; }
-      if (t === F32) a.sseRM(SseOp.MOVSS, x, a.constBits32(lo));
-      else a.sseRM(SseOp.MOVSD, x, a.constBits64(bits64(lo, hi)));
+      if (lo === 0 && (t === Vt.F32 || hi === 0)) { a.sseRR(SseOp.XORPS, x, x); return; }
+      if (t === Vt.F32) a.sseRM(SseOp.MOVSS, x, a.constBits32(lo));
+      else a.sseRM(SseOp.MOVSD, x, a.constBits64Pair(lo, hi));
       return;
     }
     const g = asGpr(r);
-    if (t === I32 || hi === 0) a.movRI(32, g, lo >>> 0);
-    else if (i32Fits(lo, hi)) a.movRI(64, g, lo);
-    else a.movRI(64, g, bits64(lo, hi));
+    if (t === Vt.I32) a.movRI(32, g, lo >>> 0);
+    else a.movRI64(g, lo, hi); // the shortest form, as movRI(64, ...)
   }
 
   /** Constant into a memory slot (through r11 for 64-bit values that do not fit an imm32). */
   storeConst(t: ValType, m: Mem, lo: number, hi: number): void {
     if (is32Type(t)) this.asm.movMI(32, m, lo);
     else if (i32Fits(lo, hi)) this.asm.movMI(64, m, lo);
-    else { this.asm.movRI(64, R11, bits64(lo, hi)); this.asm.movMR(64, m, R11); }
+    else { this.asm.movRI64(R11, lo, hi); this.asm.movMR(64, m, R11); }
   }
 
   /** The value of entry i into register r (of its class); the entry itself is unchanged. */
@@ -393,7 +410,7 @@ export class CodeGen {
 
   /** Memory to memory, one value of type t (through r11, or xmm15 for a v128). */
   copyMem(t: ValType, dst: Mem, src: Mem): void {
-    if (t === V128) { this.loadMem(t, SCRATCH_XMM, src); this.storeMem(t, dst, SCRATCH_XMM); return; }
+    if (t === Vt.V128) { this.loadMem(t, SCRATCH_XMM, src); this.storeMem(t, dst, SCRATCH_XMM); return; }
     this.asm.movRM(64, R11, src);
     this.asm.movMR(64, dst, R11);
   }
@@ -899,7 +916,7 @@ export class CodeGen {
     if (vs.kind[i] === Kind.REG) return vs.reg[i];
     if (vs.kind[i] === Kind.MEM) { this.materializeMem(); return vs.reg[i]; }
     if (vs.kind[i] === Kind.ADDR) { this.materializeAddr(); return vs.reg[i]; }
-    const t = vs.kind[i] === Kind.COND ? I32 : vs.type[i];
+    const t = vs.kind[i] === Kind.COND ? Vt.I32 : vs.type[i];
     if (vs.kind[i] === Kind.LOCAL) {
       // First read of a local in straight-line code: load it into a cache register when one is
       // free, so later reads are register moves (the copy below is what the emitter clobbers).
@@ -908,7 +925,7 @@ export class CodeGen {
     }
     const r = this.allocFor(t);
     this.moveEntryToReg(i, r);
-    if (vs.kind[i] === Kind.COND) { this.condPending = false; vs.type[i] = I32; }
+    if (vs.kind[i] === Kind.COND) { this.condPending = false; vs.type[i] = Vt.I32; }
     vs.setReg(i, r);
     return r;
   }
@@ -1232,7 +1249,7 @@ export class CodeGen {
       const loc = argRegister(params[i], s);
       this.paramReg[i] = loc === null ? -1 : loc.reg;
       if (loc === null) continue;
-      if (params[i] === I32) this.asm.movRR(32, asGpr(loc.reg), asGpr(loc.reg));
+      if (params[i] === Vt.I32) this.asm.movRR(32, asGpr(loc.reg), asGpr(loc.reg));
       this.ra.take(loc.kind === 'xmm', loc.reg);
       this.cacheLocal(i, loc.reg);
       this.cache.markDirty(i);
@@ -1307,7 +1324,7 @@ export class CodeGen {
         // A call through a funcref record may reach a host function: kwasm_resume hands slot 0
         // over in rax as the host wrote it (in ring 0: user space, any 64 bits), and compiled code
         // relies on a zero upper half of i32 registers (a memory index is used as 64 bits).
-        if (t === I32 && viaRecord) a.movRR(32, RAX, RAX);
+        if (t === Vt.I32 && viaRecord) a.movRR(32, RAX, RAX);
         this.ra.take(isXmmType(t), 0);
         this.vs.pushReg(t, 0); // rax or xmm0
       }

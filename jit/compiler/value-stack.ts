@@ -18,7 +18,8 @@
 // bound is read off its value, see bitsOf). Emitters that know more (a byte load, a mask, a
 // right shift) lower it on the entry they push; the bound travels with the value when the entry
 // moves between register, slot and local, and a new push starts again from 32.
-import { I32, type ValType } from '../frontend/types.js';
+import type { ValType } from '../frontend/types.js';
+import { Vt } from './regalloc.js';
 
 export const enum Kind { CONST = 0, REG = 1, LOCAL = 2, STACK = 3, COND = 4, MEM = 5, ADDR = 6 }
 
@@ -86,7 +87,7 @@ export class ValueStack {
   }
   /** An i32 (index << shift) + disp below 2^bits, index an owned register (see ADDR). */
   pushAddr(index: number, shift: number, disp: number, bits: number): void {
-    const i = this.slot(I32, Kind.ADDR);
+    const i = this.slot(Vt.I32, Kind.ADDR);
     this.reg[i] = index;
     this.lo[i] = disp;
     this.hi[i] = shift;

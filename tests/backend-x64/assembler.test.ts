@@ -65,6 +65,18 @@ test('constant pool: deduplicated, naturally aligned, values exact, RIP operands
   }
 });
 
+test('constBits64Pair: the f64 pool entry of a pattern given as 32-bit halves, shared with constF64; NaN payloads and zeros by bits', () => {
+  const a = new Assembler();
+  const half = (v: number): [number, number] => { const d = new DataView(new ArrayBuffer(8)); d.setFloat64(0, v, true); return [d.getUint32(0, true), d.getInt32(4, true)]; };
+  assert.is(a.constBits64Pair(...half(1.5)), a.constF64(1.5));
+  assert.is(a.constBits64Pair(...half(-2.25)), a.constBits64Pair(...half(-2.25)));
+  assert.is(a.constBits64Pair(0, 0), a.constF64(0));
+  assert.is.not(a.constBits64Pair(0, 0x80000000 | 0), a.constF64(0)); // -0
+  const nan = a.constBits64Pair(1, 0x7ff80000);
+  assert.is(nan, a.constBits64(0x7ff8000000000001n));
+  assert.is.not(nan, a.constF64(NaN));
+});
+
 test('align() pads with decodable NOPs to the requested boundary', () => {
   for (const n of [1, 2, 4, 8, 16, 32, 64]) {
     for (let start = 0; start < 40; start += 3) {

@@ -107,6 +107,7 @@ function generate(): void {
     const n = BigInt(v);
     const t = n >= 0n && n <= 0xffffffffn ? `mov ${g(d, 32)}, ${num(n)}` : n >= -0x80000000n && n < 0n ? `mov ${g(d, 64)}, ${num(n)}` : `movabs ${g(d, 64)}, ${num(n)}`;
     c(t, () => asm.movRI(64, d, v));
+    c(t, () => asm.movRI64(d, Number(BigInt.asIntN(32, n)), Number(BigInt.asIntN(32, n >> 32n)))); // the same, from 32-bit halves
     c(`movabs ${g(d, 64)}, ${num(n)}`, () => asm.movImm64(d, v));
   }
   family = 'mov load/store';

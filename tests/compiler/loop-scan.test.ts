@@ -8,6 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { wat } from '../jit/wat.js';
 import { inst, call, disasmText, loopBody } from './helpers.js';
+import { LoopScan } from '../../jit/compiler/loop-scan.js';
+import { InstrReader } from '../../jit/frontend/instr-reader.js';
+import { Reader } from '../../jit/frontend/reader.js';
 
 const FIRST_USE = `(module (memory 1)
   (func $nop)
@@ -111,6 +114,25 @@ test('a loop that calls a defined function first has no header check; an import 
   assert.is(await checks(3), 1);
   const i = inst(CALL_FIRST, { env: { imp: (x: number) => x + 1 } });
   for (const n of ['first', 'import', 'branch']) assert.is(call(i, n, 5), 100, n);
+});
+
+/** A loop body of `pad` nops, then 85 six-byte `i32.const`s (510 bytes) and a `call 0` (or `end`). */
+function scanBody(pad: number, last: 'end' | 'call'): { scan: boolean; callsFirst: boolean } {
+  const bytes = [...new Array<number>(pad).fill(0x01)];
+  for (let k = 0; k < 85; k++) bytes.push(0x41, 0x80, 0x80, 0x80, 0x80, 0x00);
+  bytes.push(...(last === 'end' ? [0x0b] : [0x10, 0x00]));
+  const ir = new InstrReader(new Reader(Uint8Array.from(bytes)));
+  ir.reset(0, bytes.length, 0);
+  const s = new LoopScan();
+  return { scan: s.scan(ir, 1), callsFirst: s.callsFirst(ir, 0) };
+}
+
+test('the loop scan reads at most 512 bytes of a body: an instruction across the limit makes it too long', () => {
+  assert.is(scanBody(1, 'end').scan, true); // end at byte 511
+  assert.is(scanBody(2, 'end').scan, false); // end at byte 512
+  assert.is(scanBody(3, 'end').scan, false); // the last i32.const ends at 513
+  assert.is(scanBody(0, 'call').callsFirst, true); // call 0 in bytes 510-511
+  assert.is(scanBody(1, 'call').callsFirst, false); // call 0 in bytes 511-512
 });
 
 test.run();
