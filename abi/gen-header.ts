@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VMCTX_LAYOUT, VMCTX_SIZE, STUB_SLOTS, FUNCREF, TABLE_DESC } from './vmctx.js';
+import { VMCTX_LAYOUT, VMCTX_SIZE, VMCTX_GLOBALS, STUB_SLOTS, FUNCREF, TABLE_DESC } from './vmctx.js';
 import { TRAP_KINDS, TRAP_STUB_COUNT } from './traps.js';
 import { GPR, VMCTX_REG, MEMBASE_REG } from './regs.js';
 import { ARG_GPRS, ARG_REG_SLOTS, ARG_XMMS, SLOT_SIZE, PARAM0_FROM_RBP, STACK_MARGIN, KERNEL_HOSTCALL_EXIT_SLOTS, ENTRY_STATUS, BUILTIN_HOSTCALL, WASM_PAGE_SIZE, MEMORY_MAX_PAGES, MEMORY_RESERVATION } from './calling-convention.js';
@@ -39,7 +39,7 @@ export function generateHeader(): string {
   for (const f of VMCTX_LAYOUT) {
     out.push(def(`KWASM_VMCTX_${upper(f.name)}`, f.offset, `${f.size}${f.count > 1 ? ` x ${f.count}` : ''} bytes: ${f.doc.replace(/\*\//g, '* /')}`));
   }
-  out.push(def('KWASM_VMCTX_SIZE', VMCTX_SIZE), def('KWASM_STUB_SLOTS', STUB_SLOTS), '');
+  out.push(def('KWASM_VMCTX_SIZE', VMCTX_SIZE), def('KWASM_VMCTX_GLOBALS', VMCTX_GLOBALS, 'the globals area follows the header'), def('KWASM_STUB_SLOTS', STUB_SLOTS), '');
   out.push('/* funcref record and table descriptor */');
   for (const [k, v] of Object.entries(FUNCREF)) out.push(def(`KWASM_FUNCREF_${upper(k)}`, v));
   for (const [k, v] of Object.entries(TABLE_DESC)) out.push(def(`KWASM_TABLE_DESC_${upper(k)}`, v));

@@ -10,10 +10,13 @@
 //   funcCount x { u32 offset, u32 size, u32 typeIndex, u32 reserved }
 // Version 1 had a relocation count where the first reserved word is now, and the records after
 // the code; version 2 dropped them (nothing emitted any). The header keeps its size so a version 1
-// image is refused by its version, never misread, and the word stays zero.
+// image is refused by its version, never misread, and the word stays zero. Version 3 code reads
+// globals inline after the vmctx header (abi/vmctx.ts VMCTX_GLOBALS) where version 2 code loaded
+// a pointer to them from a vmctx field that is gone: a kernel module or loader of the other
+// version refuses the image by its version.
 
 export const IMAGE_MAGIC = 0x4d49574b; // 'KWIM'
-export const IMAGE_VERSION = 2;
+export const IMAGE_VERSION = 3;
 
 export interface ImageFunction {
   offset: number;

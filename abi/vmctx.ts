@@ -42,7 +42,6 @@ const VMCTX_FIELDS = [
   { name: 'table0Base', size: 8, doc: 'table 0 elements: u64 funcref record pointers, 0 = null' },
   { name: 'table0Length', size: 4, doc: 'table 0 element count' },
   { name: 'reserved0', size: 4, doc: 'reserved, zero' },
-  { name: 'globalsBase', size: 8, doc: 'pointer to globals (8-byte cells; imported mutable globals are cells owned by the exporter)' },
   { name: 'funcRefs', size: 8, doc: 'pointer to funcref records {code, vmctx, typeId}, one per function index' },
   { name: 'typeIds', size: 8, doc: 'pointer to u32 canonical type ids, one per module type index' },
   { name: 'tables', size: 8, doc: 'pointer to table descriptors {base, length} (16 bytes each), index 0 mirrors table0' },
@@ -87,6 +86,14 @@ const computed = layout(VMCTX_FIELDS);
 export const VMCTX_LAYOUT: readonly Field[] = computed.fields;
 /** Total vmctx header bytes (64-byte aligned). */
 export const VMCTX_SIZE = computed.size;
+/**
+ * The globals area (abi/globals.ts) follows the header: global g is at `[r15 + VMCTX_GLOBALS +
+ * offset(g)]`, one load for `global.get` (an own global's value; an imported one's slot holds a
+ * pointer to the exporter's cell), not a load of a pointer to the area first. So every instance
+ * allocates its vmctx with the globals area inline, in user space (jit/instance/loader.ts) and in
+ * the kernel (kmod/kwasm_main.c).
+ */
+export const VMCTX_GLOBALS = VMCTX_SIZE;
 
 export type VmctxFieldName = (typeof VMCTX_FIELDS)[number]['name'];
 

@@ -3,7 +3,7 @@
 // in frames.ts.
 import { AluOp, Cond, grow32, mem, rax, SseOp, xmm0, type Label, type Mem } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
-import { VMCTX } from '../../abi/vmctx.js';
+import { VMCTX, VMCTX_GLOBALS } from '../../abi/vmctx.js';
 import { BLOCK_EMPTY } from '../frontend/types.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
 import { condAware, memAware, on } from './emitters.js';
@@ -348,20 +348,20 @@ function localSet(c: CodeGen, i: number, tee: boolean): void {
   if (tee) c.vs.pushLocal(t, i);
 }
 
-const GLOBALS_BASE = mem(R15, VMCTX.globalsBase);
+/** `[r15 + disp]`, rewritten per use: an own global's value, or an imported one's cell pointer. */
+const GLOBAL_SLOT: { -readonly [K in keyof Mem]: Mem[K] } = mem(R15, 0);
 
-/** A global's cell, through r11 (no allocation: ruby's asyncify code makes 573k global accesses). */
+/**
+ * A global's cell (no allocation: ruby's asyncify code makes 573k global accesses; use the Mem
+ * at once). Own globals are inline after the vmctx header (abi VMCTX_GLOBALS): one load or
+ * store. An imported global's slot there holds a pointer to the exporter's cell, loaded into r11.
+ */
 function globalAddr(c: CodeGen, g: number): Mem {
+  GLOBAL_SLOT.disp = VMCTX_GLOBALS + c.env.globalOffsets[g];
+  if (g >= c.env.numImportedGlobals) return GLOBAL_SLOT;
+  c.asm.movRM(64, R11, GLOBAL_SLOT);
   const m = c.globalMem;
-  c.asm.movRM(64, R11, GLOBALS_BASE);
-  if (g < c.env.numImportedGlobals) {
-    // Imported globals are cells owned by the exporter: the slot holds a pointer to that cell.
-    m.disp = c.env.globalOffsets[g];
-    c.asm.movRM(64, R11, m);
-    m.disp = 0;
-    return m;
-  }
-  m.disp = c.env.globalOffsets[g];
+  m.disp = 0;
   return m;
 }
 

@@ -5,11 +5,12 @@
 //
 // vmctx trailing area (Vmctx extra bytes), all addressed through vmctx pointers:
 //   globals  8 bytes per global (abi/globals.ts; an own v128 16): own globals hold the value,
-//            imported ones a pointer to the cell
+//            imported ones a pointer to the cell; first, right after the header, where
+//            compiled code reads them (abi VMCTX_GLOBALS)
 //   funcRefs 32-byte funcref record {code, vmctx, typeId} per function index
 //   typeIds  u32 canonical type id per module type index
 //   tables   16-byte descriptor {base, length} per table index
-import { VMCTX, FUNCREF as REC, TABLE_DESC } from '../../abi/vmctx.js';
+import { VMCTX, VMCTX_GLOBALS, VMCTX_SIZE, FUNCREF as REC, TABLE_DESC } from '../../abi/vmctx.js';
 import { Trap, Vmctx } from '../runtime/index.js';
 import { globalLayout } from '../../abi/globals.js';
 import { RT_BASE } from '../compiler/runtime-calls.js';
@@ -51,13 +52,12 @@ export class Instance implements HostCallTarget {
     const m = (this.info = module.info);
     const nG = m.globals.length, nF = m.funcTypeIndices.length, nT = m.types.length, nTab = m.tables.length;
     const gl = globalLayout(Uint8Array.from(m.globals, (g) => g.type), m.numImportedGlobals);
-    const offGlobals = 0, offFuncs = align8(offGlobals + gl.bytes);
+    const offGlobals = VMCTX_GLOBALS - VMCTX_SIZE, offFuncs = align8(offGlobals + gl.bytes);
     const offTypes = offFuncs + REC.size * nF, offTables = align8(offTypes + 4 * nT);
     const v = (this.vmctx = new Vmctx(offTables + TABLE_DESC.size * nTab));
     const extra = v.extraOffset;
     const buf = v.buf;
     store.onDispose(() => { store.detachVmctx(v); v.dispose(); });
-    v.set('globalsBase', v.extraAddress(offGlobals));
     v.set('funcRefs', v.extraAddress(offFuncs));
     v.set('typeIds', v.extraAddress(offTypes));
     v.set('tables', v.extraAddress(offTables));

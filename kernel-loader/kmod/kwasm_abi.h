@@ -71,31 +71,31 @@
 #define KWASM_VMCTX_TABLE0_BASE                  40 /* 8 bytes: table 0 elements: u64 funcref record pointers, 0 = null */
 #define KWASM_VMCTX_TABLE0_LENGTH                48 /* 4 bytes: table 0 element count */
 #define KWASM_VMCTX_RESERVED0                    52 /* 4 bytes: reserved, zero */
-#define KWASM_VMCTX_GLOBALS_BASE                 56 /* 8 bytes: pointer to globals (8-byte cells; imported mutable globals are cells owned by the exporter) */
-#define KWASM_VMCTX_FUNC_REFS                    64 /* 8 bytes: pointer to funcref records {code, vmctx, typeId}, one per function index */
-#define KWASM_VMCTX_TYPE_IDS                     72 /* 8 bytes: pointer to u32 canonical type ids, one per module type index */
-#define KWASM_VMCTX_TABLES                       80 /* 8 bytes: pointer to table descriptors {base, length} (16 bytes each), index 0 mirrors table0 */
-#define KWASM_VMCTX_HOST_RSP                     88 /* 8 bytes: host rsp saved by kwasm_enter/kwasm_resume (after pushing callee-saved regs) */
-#define KWASM_VMCTX_WASM_RSP                     96 /* 8 bytes: wasm rsp saved by the host-call stub */
-#define KWASM_VMCTX_WASM_STACK_TOP               104 /* 8 bytes: initial rsp of the wasm stack (16-aligned) */
-#define KWASM_VMCTX_WASM_STACK_GUARD_LO          112 /* 8 bytes: lowest address of the wasm stack guard region */
-#define KWASM_VMCTX_WASM_STACK_GUARD_HI          120 /* 8 bytes: end of the wasm stack guard region */
-#define KWASM_VMCTX_ENTRY_FUNC                   128 /* 8 bytes: code address kwasm_enter calls */
-#define KWASM_VMCTX_ARG_COUNT                    136 /* 8 bytes: entry slots max(params, results), at wasmStackTop - entryArgsBytes(argCount): arguments in, results out */
-#define KWASM_VMCTX_RET_INT                      144 /* 8 bytes: rax after the entry call returned */
-#define KWASM_VMCTX_RET_FLOAT                    152 /* 8 bytes: xmm0 low 64 bits after the entry call returned */
-#define KWASM_VMCTX_TRAP_CODE                    160 /* 4 bytes: trap code (abi/traps.ts); 0 for a signal, classified by the runtime */
-#define KWASM_VMCTX_TRAP_SIGNAL                  164 /* 4 bytes: signal number when the trap came from a hardware fault, else 0 */
-#define KWASM_VMCTX_TRAP_PC                      168 /* 8 bytes: faulting pc (signal) or return address of the trap stub call */
-#define KWASM_VMCTX_TRAP_ADDR                    176 /* 8 bytes: faulting data address (siginfo si_addr) for a signal */
-#define KWASM_VMCTX_HOST_CALL_INDEX              184 /* 4 bytes: import index of the pending host call */
-#define KWASM_VMCTX_HOST_CALL_SLOTS              188 /* 4 bytes: slots of the pending host call: max(params, results) */
-#define KWASM_VMCTX_STOP_VMCTX                   192 /* 8 bytes: r15 when the wasm stack stopped (host call or trap): the instance that made the call or trapped */
-#define KWASM_VMCTX_TRAP_FP                      200 /* 8 bytes: rbp at the trap (the trapping frame; frames are rbp-chained): start of the backtrace walk */
-#define KWASM_VMCTX_HOST_CALL_ARGS_PTR           208 /* 8 bytes: slot 0 of the pending host call: the caller's argument area on the wasm stack (hostCallSlots slots, arguments in, results out in place) */
+#define KWASM_VMCTX_FUNC_REFS                    56 /* 8 bytes: pointer to funcref records {code, vmctx, typeId}, one per function index */
+#define KWASM_VMCTX_TYPE_IDS                     64 /* 8 bytes: pointer to u32 canonical type ids, one per module type index */
+#define KWASM_VMCTX_TABLES                       72 /* 8 bytes: pointer to table descriptors {base, length} (16 bytes each), index 0 mirrors table0 */
+#define KWASM_VMCTX_HOST_RSP                     80 /* 8 bytes: host rsp saved by kwasm_enter/kwasm_resume (after pushing callee-saved regs) */
+#define KWASM_VMCTX_WASM_RSP                     88 /* 8 bytes: wasm rsp saved by the host-call stub */
+#define KWASM_VMCTX_WASM_STACK_TOP               96 /* 8 bytes: initial rsp of the wasm stack (16-aligned) */
+#define KWASM_VMCTX_WASM_STACK_GUARD_LO          104 /* 8 bytes: lowest address of the wasm stack guard region */
+#define KWASM_VMCTX_WASM_STACK_GUARD_HI          112 /* 8 bytes: end of the wasm stack guard region */
+#define KWASM_VMCTX_ENTRY_FUNC                   120 /* 8 bytes: code address kwasm_enter calls */
+#define KWASM_VMCTX_ARG_COUNT                    128 /* 8 bytes: entry slots max(params, results), at wasmStackTop - entryArgsBytes(argCount): arguments in, results out */
+#define KWASM_VMCTX_RET_INT                      136 /* 8 bytes: rax after the entry call returned */
+#define KWASM_VMCTX_RET_FLOAT                    144 /* 8 bytes: xmm0 low 64 bits after the entry call returned */
+#define KWASM_VMCTX_TRAP_CODE                    152 /* 4 bytes: trap code (abi/traps.ts); 0 for a signal, classified by the runtime */
+#define KWASM_VMCTX_TRAP_SIGNAL                  156 /* 4 bytes: signal number when the trap came from a hardware fault, else 0 */
+#define KWASM_VMCTX_TRAP_PC                      160 /* 8 bytes: faulting pc (signal) or return address of the trap stub call */
+#define KWASM_VMCTX_TRAP_ADDR                    168 /* 8 bytes: faulting data address (siginfo si_addr) for a signal */
+#define KWASM_VMCTX_HOST_CALL_INDEX              176 /* 4 bytes: import index of the pending host call */
+#define KWASM_VMCTX_HOST_CALL_SLOTS              180 /* 4 bytes: slots of the pending host call: max(params, results) */
+#define KWASM_VMCTX_STOP_VMCTX                   184 /* 8 bytes: r15 when the wasm stack stopped (host call or trap): the instance that made the call or trapped */
+#define KWASM_VMCTX_TRAP_FP                      192 /* 8 bytes: rbp at the trap (the trapping frame; frames are rbp-chained): start of the backtrace walk */
+#define KWASM_VMCTX_HOST_CALL_ARGS_PTR           200 /* 8 bytes: slot 0 of the pending host call: the caller's argument area on the wasm stack (hostCallSlots slots, arguments in, results out in place) */
 #define KWASM_VMCTX_TRAP_STUBS                   256 /* 8 x 16 bytes: trap stub per trap code: `call [r15 + trapStubs + 8*code]` */
 #define KWASM_VMCTX_HOST_CALL_STUB               384 /* 8 bytes: host-call stub: eax = import index, ecx = slots, args at [rsp + 8*i] before the call */
 #define KWASM_VMCTX_SIZE                         448
+#define KWASM_VMCTX_GLOBALS                      448 /* the globals area follows the header */
 #define KWASM_STUB_SLOTS                         16
 
 /* funcref record and table descriptor */
@@ -126,7 +126,7 @@
 
 /* Code image */
 #define KWASM_IMAGE_MAGIC                        0x4d49574bu
-#define KWASM_IMAGE_VERSION                      2
+#define KWASM_IMAGE_VERSION                      3
 
 /* Imports kwasm.ko serves in ring 0 (module description funcs[i].host; 0 = exit to user space) */
 #define KWASM_HOST_NONE                          0

@@ -330,7 +330,7 @@ static void instance_free(struct kwasm_instance *in)
 		vfree(in->stack);
 		atomic_long_sub(in->stack_bytes >> PAGE_SHIFT, &live_pages);
 	}
-	kfree(in->vmctx);
+	kvfree(in->vmctx);
 	kvfree(in->funcs);
 	kvfree(in->area);
 	kvfree(in->host);
@@ -422,9 +422,10 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 {
 	u32 nfuncs, ntypes, nglobals, ntables, nelems, nsegs, layout, i;
 	u64 want, tbytes;
-	size_t o_glob, o_cells, o_recs, o_types, o_tabs, bytes;
+	size_t o_cells, o_recs, o_types, o_tabs, bytes;
 	const u8 *fp, *tp, *gp, *tabp;
 	u8 *recs;
+	u64 *globals;
 	int err;
 
 	if (len < KWASM_DESC_HEADER || rd32(d) != KWASM_DESC_MAGIC)
@@ -449,17 +450,19 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 	    want + tbytes != len)
 		return -EINVAL;
 
-	o_glob = 0;
-	o_cells = o_glob + 8 * (size_t)nglobals;
+	/* the globals' slots are the vmctx's tail (KWASM_VMCTX_GLOBALS); their cells are here */
+	o_cells = 0;
 	o_recs = o_cells + 8 * (size_t)nglobals;
 	o_types = o_recs + KWASM_FUNCREF_SIZE * (size_t)nfuncs;
 	o_tabs = ALIGN(o_types + 4 * (size_t)ntypes, 8);
 	/* table elements live in kwasm_table.c's arrays (they may grow): only descriptors here */
 	bytes = o_tabs + KWASM_TABLE_DESC_SIZE * (size_t)ntables;
+	in->vmctx = kvzalloc(KWASM_VMCTX_GLOBALS + 8 * (size_t)nglobals, GFP_KERNEL);
 	in->area = kvzalloc(max_t(size_t, bytes, 8), GFP_KERNEL);
 	in->host = kvzalloc(max_t(size_t, nfuncs, 1), GFP_KERNEL);
-	if (!in->area || !in->host)
+	if (!in->vmctx || !in->area || !in->host)
 		return -ENOMEM;
+	globals = (u64 *)(in->vmctx + KWASM_VMCTX_GLOBALS);
 	in->nindex = nfuncs;
 	recs = in->area + o_recs;
 
@@ -481,7 +484,7 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 	for (i = 0; i < nglobals; i++) {
 		const u8 *g = gp + DESC_GLOBAL * i;
 		u64 bits = get_unaligned_le64(g);
-		u64 *slot = (u64 *)(in->area + o_glob) + i, *cell = (u64 *)(in->area + o_cells) + i;
+		u64 *slot = globals + i, *cell = (u64 *)(in->area + o_cells) + i;
 
 		if (rd32(g + 12))
 			return -EINVAL;
@@ -503,10 +506,9 @@ static int parse_desc(struct kwasm_instance *in, const u8 *d, u64 len)
 		}
 	}
 	err = kwasm_tables_build(in, tabp, ntables, nelems, nsegs, layout, in->area + o_tabs, recs, nfuncs, fp,
-				 gp, nglobals, (u64 *)(in->area + o_glob));
+				 gp, nglobals, globals);
 	if (err)
 		return err;
-	VM64(in->vmctx, GLOBALS_BASE) = (u64)(in->area + o_glob);
 	VM64(in->vmctx, FUNC_REFS) = (u64)recs;
 	VM64(in->vmctx, TYPE_IDS) = (u64)(in->area + o_types);
 	VM64(in->vmctx, TABLES) = (u64)(in->area + o_tabs);
@@ -520,10 +522,11 @@ static int load_desc(struct kwasm_instance *in, u64 uptr, u64 len)
 
 	if (!uptr && !len) {
 		/* no description: every pointer in the vmctx still names valid kernel memory */
+		in->vmctx = kvzalloc(KWASM_VMCTX_GLOBALS, GFP_KERNEL);
 		in->area = kvzalloc(8, GFP_KERNEL);
-		if (!in->area)
+		if (!in->vmctx || !in->area)
 			return -ENOMEM;
-		VM64(in->vmctx, GLOBALS_BASE) = VM64(in->vmctx, FUNC_REFS) = (u64)in->area;
+		VM64(in->vmctx, FUNC_REFS) = (u64)in->area;
 		VM64(in->vmctx, TYPE_IDS) = VM64(in->vmctx, TABLES) = VM64(in->vmctx, TABLE0_BASE) = (u64)in->area;
 		return 0;
 	}
@@ -599,10 +602,10 @@ static long ioc_load(struct kwasm_file *kf, void __user *uarg)
 	in->stack = vzalloc(in->stack_bytes);
 	if (in->stack)
 		atomic_long_add(in->stack_bytes >> PAGE_SHIFT, &live_pages);
-	in->vmctx = kzalloc(KWASM_VMCTX_SIZE, GFP_KERNEL);
-	if (!in->stack || !in->vmctx)
+	if (!in->stack)
 		goto fail;
 
+	/* the vmctx too: its globals area (KWASM_VMCTX_GLOBALS) is sized by the description */
 	err = load_desc(in, a.desc_ptr, a.desc_len);
 	if (err)
 		goto fail;

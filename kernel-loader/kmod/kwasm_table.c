@@ -45,7 +45,7 @@ struct kwasm_tables {
 	u32 *sig;		/* layout 1: per function index, its KWASM_SIG_* word */
 	u32 cur;		/* function index of the running INVOKE (its results' sig) */
 	u8 *gkind;		/* layout 1: per global, KWASM_GLOBAL_* of the description */
-	u64 *globals;		/* the globals' slots (vmctx GLOBALS_BASE) */
+	u64 *globals;		/* the globals' slots (the vmctx's tail, KWASM_VMCTX_GLOBALS) */
 	u32 nglobals;
 	struct kwasm_table *t;
 	struct kwasm_seg *s;

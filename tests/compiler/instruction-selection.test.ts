@@ -7,6 +7,9 @@ import { compileModule } from '../../jit/compiler/module-compiler.js';
 import { decode, initDisasm } from '../../backend-x64/disasm.js';
 import { wat } from '../jit/wat.js';
 import { call, disasmText, inst } from './helpers.js';
+import { VMCTX_GLOBALS } from '../../abi/vmctx.js';
+import { Global, Store } from '../../jit/index.js';
+import { I32 } from '../../jit/frontend/types.js';
 
 /** `mnemonic operands` of function 0's body. */
 async function listing(text: string): Promise<string[]> {
@@ -129,6 +132,36 @@ test('x & imm used only as a condition is test x, imm; x * 3/5/9 is one lea', as
   for (const x of [0n, 1n, 27n, 0x5555555555555555n, -1n, -2n, 0x7fffffffffffffffn]) assert.is(call(i, 'step64', x), step(x), `step ${x}`);
   const f = (x: number, y: number): number => (((y & 0x100) ? Math.imul(x, 5) : Math.imul(x, 9)) + ((y & -8) ? 1 : 2)) | 0;
   for (const x of [0, 1, -1, 0x7fffffff, 0x12345678]) for (const y of [0, 7, 8, 0x100, -1]) assert.is(call(i, 'f32', x, y), f(x, y), `f32 ${x} ${y}`);
+});
+
+// Own globals live inline after the vmctx header (abi VMCTX_GLOBALS): global.get/set is one mov
+// from/to [r15 + VMCTX_GLOBALS + 8g]; an imported global's slot there holds the exporter's cell
+// address, loaded into r11 first.
+const GLOBALS = `(module
+  (import "m" "g" (global $imp (mut i32)))
+  (global $a (mut i32) (i32.const 5))
+  (global $b (mut i64) (i64.const 7))
+  (func (export "f") (result i32)
+    global.get $a i32.const 1 i32.add global.set $a
+    global.get $b i64.const 2 i64.mul global.set $b
+    global.get $imp i32.const 10 i32.add global.set $imp
+    global.get $a global.get $imp i32.add))`;
+
+test('global.get/set of an own global is one mov at [r15 + VMCTX_GLOBALS + 8g]; an imported one goes through its cell pointer', async () => {
+  const text = await listing(GLOBALS);
+  const at = (g: number): string => `[r15 + 0x${(VMCTX_GLOBALS + 8 * g).toString(16)}]`;
+  const body = text.join('\n');
+  assert.ok(text.some((t) => t.startsWith('mov e') && t.endsWith(`dword ptr ${at(1)}`)), body); // load $a
+  assert.ok(text.some((t) => t.startsWith('mov dword ptr ' + at(1))), body); // store $a
+  assert.ok(text.some((t) => t.startsWith('mov qword ptr ' + at(2))), body); // store $b
+  assert.ok(text.some((t) => t === `mov r11, qword ptr ${at(0)}`), body); // $imp's cell pointer
+  assert.ok(text.some((t) => /^mov e\w+, dword ptr \[r11\]$/.test(t)), body);
+  const store = new Store();
+  const g = Global.create(store, I32, true, 100n);
+  const i = inst(GLOBALS, { m: { g } }, store);
+  assert.is(call(i, 'f'), 6 + 110);
+  assert.is(call(i, 'f'), 7 + 120);
+  assert.is(g.value, 120);
 });
 
 test.run();

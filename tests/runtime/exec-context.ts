@@ -7,7 +7,7 @@
 //   const ctx = new ExecContext({
 //     memory: { initial: 1, maximum: 10 }, // 8 GiB reservation, prefix RW; ctx.memory.buffer is a
 //                                          // zero-copy Buffer (re-read it after growth)
-//     globals: 4,                          // 8-byte cells at vmctx.globalsBase
+//     globals: 4,                          // 8-byte cells after the header (abi VMCTX_GLOBALS)
 //     hostFunctions: [{ type, fn }],       // import index i -> JS function
 //     stackSize: 1 << 20,
 //   });
@@ -87,7 +87,6 @@ export class ExecContext {
     v.set('wasmStackGuardLo', this.stack.guardLo);
     v.set('wasmStackGuardHi', this.stack.guardHi);
     v.set('stackLimit', this.stack.limit);
-    v.set('globalsBase', v.extraAddress(0));
     if (opts.memory) {
       this.memory = new LinearMemory(opts.memory.initial, opts.memory.maximum);
       v.set('memoryBase', this.memory.base);

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { AluOp, rax, rcx, rsp, mem, ripRel } from '../../../backend-x64/index.js';
 import { KwasmDevice, Status, ERRNO } from '../../../kernel-loader/ioctl.js';
-import { encodeImage, type CodeImage } from '../../../abi/image.js';
+import { encodeImage, IMAGE_VERSION, type CodeImage } from '../../../abi/image.js';
 import { TrapCode } from '../../../abi/traps.js';
 import { assembleImage, param, vm, CALL_BODIES } from '../../runtime/asm-helpers.js';
 
@@ -79,7 +79,7 @@ test('calls inside the image and to the stubs through the vmctx run in ring 0', 
   assert.equal(live(), [inst0, pages0]);
 });
 
-test('a version 1 image (relocation records) and nonzero reserved header words are -EINVAL and leave nothing behind', () => {
+test('an image of another version (1: relocation records, 2: globals through a vmctx pointer) and nonzero reserved header words are -EINVAL and leave nothing behind', () => {
   const img = build();
   const good = encodeImage(img);
   const withWord = (at: number, v: number): Uint8Array => {
@@ -99,7 +99,8 @@ test('a version 1 image (relocation records) and nonzero reserved header words a
   const cases: [string, Uint8Array][] = [
     ['version 1 with a relocation record', v1],
     ['version 1 without relocations', withWord(4, 1)],
-    ['version 3', withWord(4, 3)],
+    ['version 2 (globals through a vmctx pointer)', withWord(4, 2)],
+    [`version ${IMAGE_VERSION + 1}`, withWord(4, IMAGE_VERSION + 1)],
     ['reserved word at +12 (the old relocation count) = 1', withWord(12, 1)],
     ['reserved word at +12 = 0xffffffff', withWord(12, 0xffffffff)],
     ['reserved word at +20 = 1', withWord(20, 1)],
