@@ -11,7 +11,7 @@ import { malformed } from '../errors.js';
 import { InstrReader } from './instr-reader.js';
 import { Reader } from './reader.js';
 import {
-  CodeBody, ConstExpr, ConstOp, CustomSection, DataSegment, ElemSegment, Export, ExternKind,
+  CodeBodies, CodeBodiesBuilder, ConstExpr, ConstOp, CustomSection, DataSegment, ElemSegment, Export, ExternKind,
   FuncType, FUNCREF, GlobalType, Import, Limits, MemoryType, ModuleInfo, NameSection, TableType,
   isRefType, isValType,
 } from './types.js';
@@ -87,7 +87,7 @@ class DecodedModule implements ModuleInfo {
   elems: ElemSegment[] = [];
   datas: DataSegment[] = [];
   dataCount: number | null = null;
-  codes: CodeBody[] = [];
+  codes = EMPTY_BODIES;
   customs: CustomSection[] = [];
   names: NameSection | null = null;
   declaredFuncRefs = new Set<number>();
@@ -397,7 +397,7 @@ class ModuleDecoder {
     // replaced by the plain array on first access
     Object.defineProperty(m, 'codes', {
       configurable: true, enumerable: true,
-      get(): CodeBody[] {
+      get(): CodeBodies {
         m.fill?.();
         const br = new Reader(bytes);
         br.pos = from;
@@ -445,9 +445,12 @@ class DataSegmentOf implements DataSegment {
   get bytes(): Uint8Array { return moduleBytes(this.module).subarray(this.bytesAt, this.bytesAt + this.length); }
 }
 
+/** No code section. */
+const EMPTY_BODIES = new CodeBodies(0, new Uint32Array(0), new Uint32Array(1), new Uint32Array(0));
+
 /** The code section's n bodies from r.pos: each delimited, its local declarations read. */
-function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBody[] {
-  const codes: CodeBody[] = [];
+function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBodies {
+  const codes = new CodeBodiesBuilder(n);
   const sectionEnd = r.end;
   for (let i = 0; i < n; i++) {
     const size = r.u32();
@@ -457,24 +460,22 @@ function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBody[] 
     r.end = end;
     r.funcIndex = numImportedFuncs + i;
     const groups = r.count(2);
-    const localGroups = new Uint32Array(groups * 2);
     let total = 0;
     for (let g = 0; g < groups; g++) {
       const at = r.pos;
       const c = r.u32();
       total += c;
       if (total > MAX_LOCALS) r.fail('too many locals', at);
-      localGroups[2 * g] = c;
       const t = r.u8();
       if (!isValType(t)) r.fail('malformed value type', r.pos - 1);
-      localGroups[2 * g + 1] = t;
+      codes.group(c, t);
     }
-    codes.push({ start, end, codeStart: r.pos, localGroups, numLocals: total } satisfies CodeBody);
+    codes.body(start, end, r.pos, total);
     r.funcIndex = -1;
     r.pos = end;
     r.end = sectionEnd;
   }
-  return codes;
+  return codes.finish();
 }
 
 /**
@@ -521,8 +522,7 @@ export function parseNameSection(data: Uint8Array): NameSection | null {
 
 /** Type of every local of a function (params first), in a new array. */
 export function localTypes(m: ModuleInfo, funcIndex: number): Uint8Array {
-  const body = m.codes[funcIndex - m.numImportedFuncs];
-  const out = new Uint8Array(m.types[m.funcTypeIndices[funcIndex]].params.length + body.numLocals);
+  const out = new Uint8Array(m.types[m.funcTypeIndices[funcIndex]].params.length + m.codes.numLocals(funcIndex - m.numImportedFuncs));
   expandLocals(m, funcIndex, out);
   return out;
 }
@@ -534,10 +534,10 @@ export function localTypes(m: ModuleInfo, funcIndex: number): Uint8Array {
  */
 export function expandLocals(m: ModuleInfo, funcIndex: number, out: Uint8Array): number {
   const ft: FuncType = m.types[m.funcTypeIndices[funcIndex]];
-  const body = m.codes[funcIndex - m.numImportedFuncs];
+  const codes = m.codes, b = funcIndex - m.numImportedFuncs;
   out.set(ft.params);
   let k = ft.params.length;
-  const g = body.localGroups;
-  for (let i = 0; i < g.length; i += 2) { out.fill(g[i + 1], k, k + g[i]); k += g[i]; }
+  const g = codes.groups, to = codes.groupsAt[b + 1];
+  for (let i = codes.groupsAt[b]; i < to; i += 2) { out.fill(g[i + 1], k, k + g[i]); k += g[i]; }
   return k;
 }

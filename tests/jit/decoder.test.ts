@@ -72,7 +72,7 @@ test('decodes every section of a module assembled by wat2wasm', () => {
   assert.is(m.datas[1].mode, 'passive');
   assert.is(m.dataCount, 2);
   assert.equal(Array.from(localTypes(m, 1)), [I32, I32, F64, I64, I64]);
-  assert.equal(Array.from(m.codes[0].localGroups), [1, F64, 2, I64]);
+  assert.equal(Array.from(m.codes.body(0).localGroups), [1, F64, 2, I64]);
   assert.is(m.names?.functionNames.get(1), 'add');
   assert.is(m.names?.localNames.get(1)?.get(2), 'x');
   assert.ok(m.customs.some((c) => c.name === 'name'));
@@ -170,7 +170,7 @@ test('throughCode (a parallel-compile worker): a module cut after its code secti
   const b = wat(`(module (memory 1) (func (result i32) (i32.const 7)) (func (data.drop 0)) (data "abc") (data "de"))`);
   const whole = decodeModule(b);
   assert.is(whole.dataCount, 2);
-  const cut = b.subarray(0, whole.codes[whole.codes.length - 1].end);
+  const cut = b.subarray(0, whole.codes.end(whole.codes.length - 1));
   assert.throws(() => decodeModule(cut), (e: unknown) => e instanceof CompileError && e.reason === 'data count and data section have inconsistent lengths');
   const m = decodeModule(cut, { throughCode: true });
   assert.equal(m.codes, whole.codes);
@@ -188,7 +188,7 @@ test('2^32 locals and the implementation limit on locals', () => {
   malformed(code(0x01, 0xd1, 0x86, 0x03, 0x7f, 0x0b), 'too many locals');
   // 50000 is accepted.
   const m = validateModule(code(0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b));
-  assert.is(m.codes[0].numLocals, 50000);
+  assert.is(m.codes.numLocals(0), 50000);
   // 2^32-1 local groups.
   malformed(code(0xff, 0xff, 0xff, 0xff, 0x0f, 0x0b));
 });
