@@ -37,14 +37,18 @@ export class LoopScan {
    */
   scan(ir: InstrReader, numLocals: number): boolean {
     const r = ir.r, s = this.readerFor(ir);
-    s.reset(r.pos, Math.min(r.end, r.pos + MAX_SCAN_BYTES), r.funcIndex);
+    // Read to the body's end, stopping at the window's: a reader cut at the window threw a
+    // CompileError (a stack trace, ~60 per ruby compile) at every instruction crossing it.
+    const limit = Math.min(r.end, r.pos + MAX_SCAN_BYTES);
+    s.reset(r.pos, r.end, r.funcIndex);
     if (this.seen.length < numLocals) this.seen = new Uint8Array(numLocals);
     else this.seen.fill(0, 0, numLocals);
     this.n = 0;
     let depth = 0;
     try {
-      while (!s.atEnd()) {
+      while (s.pos < limit) {
         const op = s.next();
+        if (s.pos > limit) return false; // crosses the window: unknown, as a cut reader said
         if (op === OP_BLOCK || op === OP_LOOP || op === OP_IF) depth++;
         else if (op === OP_END) { if (depth-- === 0) return true; }
         else if (op === OP_CALL || op === OP_CALL_INDIRECT) return false;
@@ -72,10 +76,12 @@ export class LoopScan {
    */
   callsFirst(ir: InstrReader, numImportedFuncs: number): boolean {
     const s = this.readerFor(ir);
-    s.reset(ir.r.pos, Math.min(ir.r.end, ir.r.pos + MAX_SCAN_BYTES), ir.r.funcIndex);
+    const limit = Math.min(ir.r.end, ir.r.pos + MAX_SCAN_BYTES);
+    s.reset(ir.r.pos, ir.r.end, ir.r.funcIndex);
     try {
-      while (!s.atEnd()) {
+      while (s.pos < limit) {
         const op = s.next();
+        if (s.pos > limit) return false;
         if (op === OP_CALL) return s.index >= numImportedFuncs;
         if (op <= OP_LAST_CONTROL && op !== OP_NOP) return false; // unreachable, blocks, branches, return, call_indirect
       }
