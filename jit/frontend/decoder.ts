@@ -90,11 +90,33 @@ class DecodedModule implements ModuleInfo {
   codes = EMPTY_BODIES;
   customs: CustomSection[] = [];
   names: NameSection | null = null;
-  declaredFuncRefs = new Set<number>();
   codeSectionOffset = -1;
   fill: (() => void) | undefined = undefined;
+  private refs: Set<number> | undefined = undefined;
 
   constructor(readonly bytes: Uint8Array) {}
+
+  /**
+   * Made when first asked (the validator, at a `ref.func` in a body): ruby's element segment
+   * alone names 8.8k functions, a Set add each per decode, and its bodies have no `ref.func`.
+   */
+  get declaredFuncRefs(): Set<number> {
+    if (this.refs !== undefined) return this.refs;
+    const refs = new Set<number>();
+    for (const e of this.exports) if (e.kind === 'func') refs.add(e.index);
+    const fromExpr = (e: ConstExpr | null): void => {
+      if (e === null || e.i32 !== undefined) return;
+      for (const op of e.ops) if (op.op === 'ref.func') refs.add(op.func);
+    };
+    for (const g of this.globalInits) fromExpr(g);
+    for (const el of this.elems) {
+      fromExpr(el.offsetExpr);
+      if (el.funcIndices !== null) for (const f of el.funcIndices) refs.add(f);
+      if (el.exprs !== null) for (const e of el.exprs) fromExpr(e);
+    }
+    for (const d of this.datas) fromExpr(d.offsetExpr);
+    return (this.refs = refs);
+  }
 }
 
 class ModuleDecoder {
@@ -102,7 +124,10 @@ class ModuleDecoder {
   /** made on first use: a constant expression other than `i32.const N` (InstrReader needs the opcode tables) */
   private irLazy: InstrReader | undefined;
   private readonly m: ModuleInfo;
+  /** imported functions' type indices, as the import section lists them */
   private funcTypeList: number[] = [];
+  /** every function's type index, once the function section has been read */
+  private funcTypes: Uint32Array | null = null;
   private numDeclaredFuncs: number | null = null;
 
   constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false) {
@@ -269,7 +294,11 @@ class ModuleDecoder {
 
   private functionSection(): void {
     const n = this.r.count();
-    for (let i = 0; i < n; i++) this.funcTypeList.push(this.r.u32());
+    // the imports' types, then straight into the typed array (not n pushes and a copy)
+    const imported = this.funcTypeList.length, types = new Uint32Array(imported + n);
+    types.set(this.funcTypeList);
+    for (let i = 0; i < n; i++) types[imported + i] = this.r.u32();
+    this.funcTypes = types;
     this.numDeclaredFuncs = n;
   }
 
@@ -282,7 +311,6 @@ class ModuleDecoder {
       if (k > 3) r.fail('malformed export kind', r.pos - 1);
       const index = r.u32();
       const kind = EXTERN_KINDS[k];
-      if (kind === 'func') this.m.declaredFuncRefs.add(index);
       this.m.exports.push({ name, kind, index, offset } satisfies Export);
     });
   }
@@ -321,7 +349,7 @@ class ModuleDecoder {
         case 0x44: c = { op: 'f64.const', lo: ir.lo, hi: ir.hi }; break;
         case 0xfd0c: c = { op: 'v128.const', bytes: ir.v128.slice() }; break;
         case 0xd0: c = { op: 'ref.null', type: ir.i32 }; break;
-        case 0xd2: c = { op: 'ref.func', func: ir.index }; this.m.declaredFuncRefs.add(ir.index); break;
+        case 0xd2: c = { op: 'ref.func', func: ir.index }; break;
         case 0x23: c = { op: 'global.get', global: ir.index }; break;
         case 0x02: case 0x03: case 0x04: depth++; break;
       }
@@ -333,10 +361,7 @@ class ModuleDecoder {
   private funcIndexVec(): Uint32Array {
     const n = this.r.count();
     const v = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      v[i] = this.r.u32();
-      this.m.declaredFuncRefs.add(v[i]);
-    }
+    for (let i = 0; i < n; i++) v[i] = this.r.u32();
     return v;
   }
 
@@ -427,7 +452,7 @@ class ModuleDecoder {
     if (m.dataCount !== null && m.dataCount !== m.datas.length && !this.throughCode) {
       this.r.fail('data count and data section have inconsistent lengths', this.bytes.length);
     }
-    m.funcTypeIndices = Uint32Array.from(this.funcTypeList);
+    m.funcTypeIndices = this.funcTypes ?? Uint32Array.from(this.funcTypeList);
   }
 }
 

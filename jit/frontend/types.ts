@@ -240,7 +240,7 @@ export interface ModuleInfo {
   customs: CustomSection[];
   names: NameSection | null;
   /** Functions that may be named by ref.func inside bodies (C.refs). */
-  declaredFuncRefs: Set<number>;
+  readonly declaredFuncRefs: Set<number>;
   /** Byte offsets of sections, for error messages and tools. */
   codeSectionOffset: number;
   /**

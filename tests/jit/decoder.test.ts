@@ -178,6 +178,20 @@ test('throughCode (a parallel-compile worker): a module cut after its code secti
   assert.is(m.datas.length, 0);
 });
 
+test('declared function references (C.refs): exports, global inits, element lists and expressions, declare segments', () => {
+  const refs = (body: string): Uint8Array => wat(`(module (table 1 funcref)
+    (func $e (export "e")) (func $g) (func $l) (func $x) (func $d) (func $none)
+    (global funcref (ref.func $g))
+    (elem (i32.const 0) func $l)
+    (elem funcref (ref.func $x))
+    (elem declare func $d)
+    (func (result funcref) ${body}))`);
+  const m = validateModule(refs('ref.func $d'));
+  assert.equal([...m.declaredFuncRefs].sort(), [0, 1, 2, 3, 4]);
+  for (const f of ['$e', '$g', '$l', '$x', '$d']) validateModule(refs(`ref.func ${f}`));
+  // (an undeclared ref.func is the spec suite's: wat2wasm declares every function a body names)
+});
+
 test('2^32 locals and the implementation limit on locals', () => {
   const code = (...body: number[]): Uint8Array => bytes(HEADER, section(1, 0x01, 0x60, 0x00, 0x00),
     section(3, 0x01, 0x00), section(10, 0x01, body.length, ...body));
