@@ -323,14 +323,9 @@ class ModuleDecoder {
    */
   private constExpr(): ConstExpr {
     const start = this.r.pos;
-    // `i32.const N end`: one small object, no ops array (the general loop below reads it again
-    // from `start` if the expression turns out to be anything else)
-    if (this.bytes[start] === 0x41) {
-      this.r.pos = start + 1;
-      const value = this.r.s32(); // what InstrReader reads for i32.const, errors included
-      if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return new I32ConstExpr(start, this.r.pos, value); }
-      this.r.pos = start;
-    }
+    // `i32.const N end`: one small object, no ops array
+    const i32 = this.i32Const();
+    if (i32 !== undefined) return new I32ConstExpr(start, this.r.pos, i32);
     const ir = (this.irLazy ??= new InstrReader(this.r));
     const ops: ConstOp[] = [];
     let nonConstAt = -1;
@@ -356,6 +351,20 @@ class ModuleDecoder {
       if (c) ops.push(c);
       else if (op !== 0x0b && nonConstAt < 0) nonConstAt = ir.start;
     }
+  }
+
+  /**
+   * The value of an `i32.const N end` at r.pos, r.pos past its `end`; else undefined and r.pos
+   * unchanged (constExpr's general loop reads it from there).
+   */
+  private i32Const(): number | undefined {
+    const start = this.r.pos;
+    if (this.bytes[start] !== 0x41) return undefined;
+    this.r.pos = start + 1;
+    const value = this.r.s32(); // what InstrReader reads for i32.const, errors included
+    if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return value; }
+    this.r.pos = start;
+    return undefined;
   }
 
   private funcIndexVec(): Uint32Array {
@@ -398,10 +407,14 @@ class ModuleDecoder {
     const flags = r.u32();
     if (flags > 2) r.fail('malformed data segment kind', offset);
     const memory = flags === 2 ? r.u32() : 0;
-    const offsetExpr = flags === 1 ? null : this.constExpr();
+    const exprAt = r.pos;
+    const i32 = flags === 1 ? undefined : this.i32Const();
+    const exprEnd = r.pos;
+    const offsetExpr = flags === 1 || i32 !== undefined ? null : this.constExpr();
     const length = r.u32();
     const bytesAt = r.pos;
     r.skip(length);
+    if (i32 !== undefined) return new I32DataSegment(this.m, memory, exprAt, exprEnd, i32, bytesAt, length, offset);
     return new DataSegmentOf(this.m, flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytesAt, length, offset);
   }
 
@@ -472,6 +485,20 @@ class DataSegmentOf implements DataSegment {
 
 /** No code section. */
 const EMPTY_BODIES = new CodeBodies(0, new Uint32Array(0), new Uint32Array(1), new Uint32Array(0));
+
+/**
+ * An active segment at `i32.const N` (every one of ruby's 17.9k): its own offset expression, one
+ * object instead of a DataSegmentOf and an I32ConstExpr (both lived as long as the module).
+ */
+class I32DataSegment implements DataSegment, ConstExpr {
+  constructor(private readonly module: ModuleInfo, readonly memory: number, readonly start: number, readonly end: number,
+    readonly i32: number, readonly bytesAt: number, readonly length: number, readonly offset: number) {}
+  get mode(): 'active' { return 'active'; }
+  get offsetExpr(): ConstExpr { return this; }
+  get nonConstAt(): number { return -1; }
+  get ops(): ConstOp[] { return [{ op: 'i32.const', value: this.i32 }]; }
+  get bytes(): Uint8Array { return moduleBytes(this.module).subarray(this.bytesAt, this.bytesAt + this.length); }
+}
 
 /** The code section's n bodies from r.pos: each delimited, its local declarations read. */
 function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBodies {

@@ -69,7 +69,14 @@ test('decodes every section of a module assembled by wat2wasm', () => {
   assert.is(new TextDecoder().decode(m.datas[0].bytes), 'hello');
   // Data bytes are views into the module, not copies.
   assert.is(m.datas[0].bytes.buffer, b.buffer);
+  // an `i32.const N` offset: the value without an ops array (made only if asked), and no
+  // object besides the segment (it answers as its own offset expression)
+  assert.is(m.datas[0].offsetExpr?.i32, 16);
+  assert.equal(m.datas[0].offsetExpr?.ops, [{ op: 'i32.const', value: 16 }]);
+  assert.is(m.datas[0].offsetExpr?.nonConstAt, -1);
+  assert.is(m.datas[0].offsetExpr, m.datas[0] as unknown);
   assert.is(m.datas[1].mode, 'passive');
+  assert.is(m.datas[1].offsetExpr, null);
   assert.is(m.dataCount, 2);
   assert.equal(Array.from(localTypes(m, 1)), [I32, I32, F64, I64, I64]);
   assert.equal(Array.from(m.codes.body(0).localGroups), [1, F64, 2, I64]);
@@ -176,6 +183,22 @@ test('throughCode (a parallel-compile worker): a module cut after its code secti
   assert.equal(m.codes, whole.codes);
   assert.equal(m.funcTypeIndices, whole.funcTypeIndices);
   assert.is(m.datas.length, 0);
+});
+
+test('data segments: an i32.const offset, any other offset expression, passive', () => {
+  const m = decodeModule(wat(`(module (import "e" "g" (global $g i32)) (memory 1)
+    (data (global.get $g) "ab") (data (i32.const 7) "cde") (data "f"))`));
+  const [g, c, p] = m.datas;
+  assert.equal(g.offsetExpr?.ops, [{ op: 'global.get', global: 0 }]);
+  assert.is(g.offsetExpr?.i32, undefined);
+  assert.is(c.offsetExpr?.i32, 7);
+  assert.equal([g.mode, c.mode, p.mode], ['active', 'active', 'passive']);
+  assert.equal([g, c, p].map((d) => new TextDecoder().decode(d.bytes)), ['ab', 'cde', 'f']);
+  assert.equal([g, c, p].map((d) => d.length), [2, 3, 1]);
+  assert.equal([g, c, p].map((d) => d.memory), [0, 0, 0]);
+  // the expression's byte range: `i32.const 7` (2 bytes) and `end`
+  assert.is((c.offsetExpr?.end ?? 0) - (c.offsetExpr?.start ?? 0), 3);
+  assert.is(m.bytes[c.offsetExpr?.start ?? 0], 0x41);
 });
 
 test('declared function references (C.refs): exports, global inits, element lists and expressions, declare segments', () => {
