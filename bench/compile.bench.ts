@@ -33,8 +33,7 @@ const file = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps'
 
 const bytes = new Uint8Array(readFileSync(file));
 const info = decodeModule(bytes);
-let codeBytes = 0;
-for (const c of info.codes) codeBytes += c.end - c.start;
+const codeBytes = info.codes.bytes();
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 

@@ -74,7 +74,7 @@ export async function compileCmd(args: string[]): Promise<number> {
     }
   });
   if (sel !== undefined && shown === 0) return fail(`no function ${sel}`, 2);
-  const codeSection = codeSectionBytes(info.codes);
+  const codeSection = info.codes.bytes();
   console.log(`${m.image.functions.length} functions, ${m.codeSize} bytes of machine code (+${m.image.code.length - m.codeSize} constant pool) ` +
     `from ${codeSection} bytes of code section, compiled in ${m.compileMs.toFixed(1)} ms`);
   return 0;
@@ -88,12 +88,6 @@ function shiftLabels(all: Map<number, string>, off: number, size: number): Map<n
   const out = new Map<number, string>();
   for (const [o, n] of all) if (o >= off && o < off + size) out.set(o - off, n);
   return out;
-}
-
-function codeSectionBytes(codes: { start: number; end: number }[]): number {
-  let n = 0;
-  for (const c of codes) n += c.end - c.start;
-  return n;
 }
 
 /** Temp file + rename: a reader of OUT never sees half a module, a failed write leaves no OUT. */

@@ -47,9 +47,7 @@ export function moduleEnv(info: ModuleInfo, funcLabels: Label[]): ModuleEnv {
 
 /** Bytes of function bodies in the module's code section, for [from, to) or all of them. */
 export function bodyBytes(info: ModuleInfo, from = info.numImportedFuncs, to = info.funcTypeIndices.length): number {
-  let n = 0;
-  for (let f = from; f < to; f++) { const b = info.codes[f - info.numImportedFuncs]; n += b.end - b.start; }
-  return n;
+  return info.codes.bytes(from - info.numImportedFuncs, to - info.numImportedFuncs);
 }
 
 /** Machine code is about 2-3x the bodies; a fresh buffer is zeroed page by page, so no more. */

@@ -17,8 +17,8 @@ function run(job: CompileJob): void {
   if (Atomics.load(state, BACK) <= Atomics.load(state, FRONT)) return;
   const info = decodeModule(job.bytes, { throughCode: true });
   const imp = info.numImportedFuncs, codes = info.codes;
-  const codeEnd = codes[codes.length - 1].end;
-  const start = (f: number): number => (f - imp < codes.length ? codes[f - imp].start : codeEnd);
+  const codeEnd = codes.end(codes.length - 1);
+  const start = (f: number): number => (f - imp < codes.length ? codes.start(f - imp) : codeEnd);
   const parts = new PartCompiler(info);
   for (let done = 0; ; done++) {
     const c = claimBack(state, start, (unclaimed) => chunkBytesFor(job, unclaimed, done));

@@ -70,14 +70,14 @@ export class FunctionCompiler {
   /** Compile function `funcIndex` at the assembler's current position (its label is bound here). */
   compile(funcIndex: number): void {
     const { m, ir, v, c, asm: a } = this;
-    const body = m.codes[funcIndex - m.numImportedFuncs];
-    ir.reset(body.codeStart, body.end, funcIndex);
+    const b = funcIndex - m.numImportedFuncs, codeStart = m.codes.codeStart(b), end = m.codes.end(b);
+    ir.reset(codeStart, end, funcIndex);
     v.begin(funcIndex);
     // The validator's expansion of the locals (a buffer kept across functions, longer than this
     // function's locals), not a new array per function.
     const locals = v.locals, nLocals = v.numLocals;
     const v128Local = hasV128(locals, nLocals);
-    c.begin(funcIndex, locals, nLocals, this.mayHoldV128(body.codeStart, body.end, v128Local));
+    c.begin(funcIndex, locals, nLocals, this.mayHoldV128(codeStart, end, v128Local));
     a.bind(c.env.funcLabels[funcIndex]);
 
     // Prologue. The frame size and the stack headroom of outgoing calls are patched in at the end.

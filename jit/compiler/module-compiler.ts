@@ -13,7 +13,7 @@ import { bodyBytes, codeCapacity, FUNCTION_ALIGN, moduleEnv, RangeCompiler } fro
 import { compileParallel, compileThreads, startCompileWorkers, type ParallelInternals } from './parallel-compile.js';
 import { checkCpuFeatures } from './cpu-features.js';
 import { imageBuffer } from './image-buffer.js';
-import { functionName } from './function-names.js';
+import { labelNameMap } from './function-names.js';
 import { RAX, RCX, R15, RSP, storeRegParams } from './masm.js';
 
 export interface CompiledModule {
@@ -58,9 +58,10 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
   const nFuncs = info.funcTypeIndices.length;
   const codeBytes = bodyBytes(info);
   const asm = new Assembler(imageBuffer(codeCapacity(codeBytes)));
-  // Function labels first, in index order: a part compiled apart (compileRange) numbers them the same.
+  // Function labels first, in index order: a part compiled apart (compileRange) numbers them the
+  // same. Unnamed: labelNameMap names them if a disassembly asks.
   const funcLabels: Label[] = [];
-  for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel(functionName(info, f)));
+  for (let f = 0; f < nFuncs; f++) funcLabels.push(asm.newLabel());
   const threads = opts.threads ?? compileThreads();
   const env = moduleEnv(info, funcLabels);
   let functions: ImageFunction[] = [];
@@ -86,12 +87,14 @@ export function compileInfo(info: ModuleInfo, t0 = performance.now(), opts: Comp
   const out = asm.finish({ take: true }); // the Assembler ends here: its buffer becomes the image's code
   const funcOffsets = new Uint32Array(nFuncs);
   for (let f = 0; f < nFuncs; f++) funcOffsets[f] = out.labelOffsets[funcLabels[f]];
+  let labelNames: Map<number, string> | undefined;
   return {
     info,
     image: { code: out.code, functions },
     funcOffsets,
     codeSize: out.codeSize,
-    get labelNames() { return out.labelNames; }, // built on first use (Encoder.nameMapBuilder)
+    // built on first use (Encoder.nameMapBuilder, labelNameMap)
+    get labelNames() { return (labelNames ??= labelNameMap(info, funcOffsets, out.labelNames)); },
     compileMs: performance.now() - t0,
   };
 }

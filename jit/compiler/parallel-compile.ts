@@ -227,7 +227,7 @@ export function compileParallel(info: ModuleInfo, asm: Assembler, env: ModuleEnv
   if (end === first) return functions;
 
   // The workers get the module up to the end of its code section, copied once into shared memory.
-  const codeEnd = info.codes[info.codes.length - 1].end;
+  const codeEnd = info.codes.end(info.codes.length - 1);
   const bytes = new Uint8Array(new SharedArrayBuffer(codeEnd));
   bytes.set(info.bytes.subarray(0, codeEnd));
   const job: CompileJob = { id: nextJob++, bytes, state: state.buffer as SharedArrayBuffer, threads, chunkBytes };

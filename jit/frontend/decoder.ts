@@ -11,7 +11,7 @@ import { malformed } from '../errors.js';
 import { InstrReader } from './instr-reader.js';
 import { Reader } from './reader.js';
 import {
-  CodeBody, ConstExpr, ConstOp, CustomSection, DataSegment, ElemSegment, Export, ExternKind,
+  CodeBodies, CodeBodiesBuilder, ConstExpr, ConstOp, CustomSection, DataSegment, ElemSegment, Export, ExternKind,
   FuncType, FUNCREF, GlobalType, Import, Limits, MemoryType, ModuleInfo, NameSection, TableType,
   isRefType, isValType,
 } from './types.js';
@@ -87,14 +87,36 @@ class DecodedModule implements ModuleInfo {
   elems: ElemSegment[] = [];
   datas: DataSegment[] = [];
   dataCount: number | null = null;
-  codes: CodeBody[] = [];
+  codes = EMPTY_BODIES;
   customs: CustomSection[] = [];
   names: NameSection | null = null;
-  declaredFuncRefs = new Set<number>();
   codeSectionOffset = -1;
   fill: (() => void) | undefined = undefined;
+  private refs: Set<number> | undefined = undefined;
 
   constructor(readonly bytes: Uint8Array) {}
+
+  /**
+   * Made when first asked (the validator, at a `ref.func` in a body): ruby's element segment
+   * alone names 8.8k functions, a Set add each per decode, and its bodies have no `ref.func`.
+   */
+  get declaredFuncRefs(): Set<number> {
+    if (this.refs !== undefined) return this.refs;
+    const refs = new Set<number>();
+    for (const e of this.exports) if (e.kind === 'func') refs.add(e.index);
+    const fromExpr = (e: ConstExpr | null): void => {
+      if (e === null || e.i32 !== undefined) return;
+      for (const op of e.ops) if (op.op === 'ref.func') refs.add(op.func);
+    };
+    for (const g of this.globalInits) fromExpr(g);
+    for (const el of this.elems) {
+      fromExpr(el.offsetExpr);
+      if (el.funcIndices !== null) for (const f of el.funcIndices) refs.add(f);
+      if (el.exprs !== null) for (const e of el.exprs) fromExpr(e);
+    }
+    for (const d of this.datas) fromExpr(d.offsetExpr);
+    return (this.refs = refs);
+  }
 }
 
 class ModuleDecoder {
@@ -102,7 +124,10 @@ class ModuleDecoder {
   /** made on first use: a constant expression other than `i32.const N` (InstrReader needs the opcode tables) */
   private irLazy: InstrReader | undefined;
   private readonly m: ModuleInfo;
+  /** imported functions' type indices, as the import section lists them */
   private funcTypeList: number[] = [];
+  /** every function's type index, once the function section has been read */
+  private funcTypes: Uint32Array | null = null;
   private numDeclaredFuncs: number | null = null;
 
   constructor(private readonly bytes: Uint8Array, private readonly lazyBodies: boolean, private readonly throughCode = false) {
@@ -269,7 +294,11 @@ class ModuleDecoder {
 
   private functionSection(): void {
     const n = this.r.count();
-    for (let i = 0; i < n; i++) this.funcTypeList.push(this.r.u32());
+    // the imports' types, then straight into the typed array (not n pushes and a copy)
+    const imported = this.funcTypeList.length, types = new Uint32Array(imported + n);
+    types.set(this.funcTypeList);
+    for (let i = 0; i < n; i++) types[imported + i] = this.r.u32();
+    this.funcTypes = types;
     this.numDeclaredFuncs = n;
   }
 
@@ -282,7 +311,6 @@ class ModuleDecoder {
       if (k > 3) r.fail('malformed export kind', r.pos - 1);
       const index = r.u32();
       const kind = EXTERN_KINDS[k];
-      if (kind === 'func') this.m.declaredFuncRefs.add(index);
       this.m.exports.push({ name, kind, index, offset } satisfies Export);
     });
   }
@@ -295,14 +323,9 @@ class ModuleDecoder {
    */
   private constExpr(): ConstExpr {
     const start = this.r.pos;
-    // `i32.const N end`: one small object, no ops array (the general loop below reads it again
-    // from `start` if the expression turns out to be anything else)
-    if (this.bytes[start] === 0x41) {
-      this.r.pos = start + 1;
-      const value = this.r.s32(); // what InstrReader reads for i32.const, errors included
-      if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return new I32ConstExpr(start, this.r.pos, value); }
-      this.r.pos = start;
-    }
+    // `i32.const N end`: one small object, no ops array
+    const i32 = this.i32Const();
+    if (i32 !== undefined) return new I32ConstExpr(start, this.r.pos, i32);
     const ir = (this.irLazy ??= new InstrReader(this.r));
     const ops: ConstOp[] = [];
     let nonConstAt = -1;
@@ -321,7 +344,7 @@ class ModuleDecoder {
         case 0x44: c = { op: 'f64.const', lo: ir.lo, hi: ir.hi }; break;
         case 0xfd0c: c = { op: 'v128.const', bytes: ir.v128.slice() }; break;
         case 0xd0: c = { op: 'ref.null', type: ir.i32 }; break;
-        case 0xd2: c = { op: 'ref.func', func: ir.index }; this.m.declaredFuncRefs.add(ir.index); break;
+        case 0xd2: c = { op: 'ref.func', func: ir.index }; break;
         case 0x23: c = { op: 'global.get', global: ir.index }; break;
         case 0x02: case 0x03: case 0x04: depth++; break;
       }
@@ -330,13 +353,24 @@ class ModuleDecoder {
     }
   }
 
+  /**
+   * The value of an `i32.const N end` at r.pos, r.pos past its `end`; else undefined and r.pos
+   * unchanged (constExpr's general loop reads it from there).
+   */
+  private i32Const(): number | undefined {
+    const start = this.r.pos;
+    if (this.bytes[start] !== 0x41) return undefined;
+    this.r.pos = start + 1;
+    const value = this.r.s32(); // what InstrReader reads for i32.const, errors included
+    if (this.bytes[this.r.pos] === 0x0b) { this.r.pos++; return value; }
+    this.r.pos = start;
+    return undefined;
+  }
+
   private funcIndexVec(): Uint32Array {
     const n = this.r.count();
     const v = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      v[i] = this.r.u32();
-      this.m.declaredFuncRefs.add(v[i]);
-    }
+    for (let i = 0; i < n; i++) v[i] = this.r.u32();
     return v;
   }
 
@@ -373,10 +407,14 @@ class ModuleDecoder {
     const flags = r.u32();
     if (flags > 2) r.fail('malformed data segment kind', offset);
     const memory = flags === 2 ? r.u32() : 0;
-    const offsetExpr = flags === 1 ? null : this.constExpr();
+    const exprAt = r.pos;
+    const i32 = flags === 1 ? undefined : this.i32Const();
+    const exprEnd = r.pos;
+    const offsetExpr = flags === 1 || i32 !== undefined ? null : this.constExpr();
     const length = r.u32();
     const bytesAt = r.pos;
     r.skip(length);
+    if (i32 !== undefined) return new I32DataSegment(this.m, memory, exprAt, exprEnd, i32, bytesAt, length, offset);
     return new DataSegmentOf(this.m, flags === 1 ? 'passive' : 'active', memory, offsetExpr, bytesAt, length, offset);
   }
 
@@ -397,7 +435,7 @@ class ModuleDecoder {
     // replaced by the plain array on first access
     Object.defineProperty(m, 'codes', {
       configurable: true, enumerable: true,
-      get(): CodeBody[] {
+      get(): CodeBodies {
         m.fill?.();
         const br = new Reader(bytes);
         br.pos = from;
@@ -427,7 +465,7 @@ class ModuleDecoder {
     if (m.dataCount !== null && m.dataCount !== m.datas.length && !this.throughCode) {
       this.r.fail('data count and data section have inconsistent lengths', this.bytes.length);
     }
-    m.funcTypeIndices = Uint32Array.from(this.funcTypeList);
+    m.funcTypeIndices = this.funcTypes ?? Uint32Array.from(this.funcTypeList);
   }
 }
 
@@ -445,9 +483,26 @@ class DataSegmentOf implements DataSegment {
   get bytes(): Uint8Array { return moduleBytes(this.module).subarray(this.bytesAt, this.bytesAt + this.length); }
 }
 
+/** No code section. */
+const EMPTY_BODIES = new CodeBodies(0, new Uint32Array(0), new Uint32Array(1), new Uint32Array(0));
+
+/**
+ * An active segment at `i32.const N` (every one of ruby's 17.9k): its own offset expression, one
+ * object instead of a DataSegmentOf and an I32ConstExpr (both lived as long as the module).
+ */
+class I32DataSegment implements DataSegment, ConstExpr {
+  constructor(private readonly module: ModuleInfo, readonly memory: number, readonly start: number, readonly end: number,
+    readonly i32: number, readonly bytesAt: number, readonly length: number, readonly offset: number) {}
+  get mode(): 'active' { return 'active'; }
+  get offsetExpr(): ConstExpr { return this; }
+  get nonConstAt(): number { return -1; }
+  get ops(): ConstOp[] { return [{ op: 'i32.const', value: this.i32 }]; }
+  get bytes(): Uint8Array { return moduleBytes(this.module).subarray(this.bytesAt, this.bytesAt + this.length); }
+}
+
 /** The code section's n bodies from r.pos: each delimited, its local declarations read. */
-function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBody[] {
-  const codes: CodeBody[] = [];
+function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBodies {
+  const codes = new CodeBodiesBuilder(n);
   const sectionEnd = r.end;
   for (let i = 0; i < n; i++) {
     const size = r.u32();
@@ -457,24 +512,22 @@ function readBodies(r: Reader, n: number, numImportedFuncs: number): CodeBody[] 
     r.end = end;
     r.funcIndex = numImportedFuncs + i;
     const groups = r.count(2);
-    const localGroups = new Uint32Array(groups * 2);
     let total = 0;
     for (let g = 0; g < groups; g++) {
       const at = r.pos;
       const c = r.u32();
       total += c;
       if (total > MAX_LOCALS) r.fail('too many locals', at);
-      localGroups[2 * g] = c;
       const t = r.u8();
       if (!isValType(t)) r.fail('malformed value type', r.pos - 1);
-      localGroups[2 * g + 1] = t;
+      codes.group(c, t);
     }
-    codes.push({ start, end, codeStart: r.pos, localGroups, numLocals: total } satisfies CodeBody);
+    codes.body(start, end, r.pos, total);
     r.funcIndex = -1;
     r.pos = end;
     r.end = sectionEnd;
   }
-  return codes;
+  return codes.finish();
 }
 
 /**
@@ -521,8 +574,7 @@ export function parseNameSection(data: Uint8Array): NameSection | null {
 
 /** Type of every local of a function (params first), in a new array. */
 export function localTypes(m: ModuleInfo, funcIndex: number): Uint8Array {
-  const body = m.codes[funcIndex - m.numImportedFuncs];
-  const out = new Uint8Array(m.types[m.funcTypeIndices[funcIndex]].params.length + body.numLocals);
+  const out = new Uint8Array(m.types[m.funcTypeIndices[funcIndex]].params.length + m.codes.numLocals(funcIndex - m.numImportedFuncs));
   expandLocals(m, funcIndex, out);
   return out;
 }
@@ -534,10 +586,10 @@ export function localTypes(m: ModuleInfo, funcIndex: number): Uint8Array {
  */
 export function expandLocals(m: ModuleInfo, funcIndex: number, out: Uint8Array): number {
   const ft: FuncType = m.types[m.funcTypeIndices[funcIndex]];
-  const body = m.codes[funcIndex - m.numImportedFuncs];
+  const codes = m.codes, b = funcIndex - m.numImportedFuncs;
   out.set(ft.params);
   let k = ft.params.length;
-  const g = body.localGroups;
-  for (let i = 0; i < g.length; i += 2) { out.fill(g[i + 1], k, k + g[i]); k += g[i]; }
+  const g = codes.groups, to = codes.groupsAt[b + 1];
+  for (let i = codes.groupsAt[b]; i < to; i += 2) { out.fill(g[i + 1], k, k + g[i]); k += g[i]; }
   return k;
 }

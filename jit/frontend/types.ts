@@ -113,6 +113,7 @@ export interface DataSegment {
   offset: number;
 }
 
+/** One body, as `CodeBodies.body(i)` describes it (for tools and tests; the compiler reads the arrays). */
 export interface CodeBody {
   /** Start of the body (its locals) and end (exclusive) in the module bytes. */
   start: number;
@@ -124,6 +125,84 @@ export interface CodeBody {
   localGroups: Uint32Array;
   /** Declared locals (not counting params). */
   numLocals: number;
+}
+
+/** u32 fields per body in CodeBodies.fields. */
+const BODY_FIELDS = 4;
+
+/**
+ * The code section's bodies as a structure of typed arrays, not an object and a Uint32Array per
+ * body: ruby+stdlib has 17.8k bodies, whose ~5 MB of small objects per compile all lived as long
+ * as the module and were copied by every scavenge on their way to old space.
+ * Body i: fields[4i .. 4i+4) = start, end, codeStart, numLocals; its local groups are the (count,
+ * type) pairs in groups[groupsAt[i] .. groupsAt[i + 1]).
+ */
+export class CodeBodies {
+  constructor(readonly length: number, readonly fields: Uint32Array, readonly groupsAt: Uint32Array, readonly groups: Uint32Array) {}
+
+  /** Start of body i (its locals) in the module bytes. */
+  start(i: number): number { return this.fields[BODY_FIELDS * i]; }
+  /** End (exclusive) of body i in the module bytes. */
+  end(i: number): number { return this.fields[BODY_FIELDS * i + 1]; }
+  /** Where body i's instructions start, right after its local declarations. */
+  codeStart(i: number): number { return this.fields[BODY_FIELDS * i + 2]; }
+  /** Declared locals of body i (not counting params). */
+  numLocals(i: number): number { return this.fields[BODY_FIELDS * i + 3]; }
+
+  /** Body i as one object (a copy of its local groups): for tools and tests. */
+  body(i: number): CodeBody {
+    return {
+      start: this.start(i), end: this.end(i), codeStart: this.codeStart(i), numLocals: this.numLocals(i),
+      localGroups: this.groups.slice(this.groupsAt[i], this.groupsAt[i + 1]),
+    };
+  }
+
+  /** Bytes of bodies [from, to) (body indices, not function indices). */
+  bytes(from = 0, to = this.length): number {
+    let n = 0;
+    for (let i = from; i < to; i++) n += this.end(i) - this.start(i);
+    return n;
+  }
+}
+
+/** Builds a CodeBodies body by body (the decoder's readBodies). */
+export class CodeBodiesBuilder {
+  private readonly fields: Uint32Array;
+  private readonly groupsAt: Uint32Array;
+  private groups = new Uint32Array(64);
+  private nGroups = 0;
+  private n = 0;
+
+  constructor(private readonly count: number) {
+    this.fields = new Uint32Array(BODY_FIELDS * count);
+    this.groupsAt = new Uint32Array(count + 1);
+  }
+
+  /** Appends a local group (count, type) to the body being read. */
+  group(count: number, type: number): void {
+    if (this.nGroups + 2 > this.groups.length) {
+      const g = new Uint32Array(this.groups.length * 2);
+      g.set(this.groups);
+      this.groups = g;
+    }
+    this.groups[this.nGroups++] = count;
+    this.groups[this.nGroups++] = type;
+  }
+
+  /** Ends the body whose local groups were just appended. */
+  body(start: number, end: number, codeStart: number, numLocals: number): void {
+    const k = BODY_FIELDS * this.n;
+    this.fields[k] = start;
+    this.fields[k + 1] = end;
+    this.fields[k + 2] = codeStart;
+    this.fields[k + 3] = numLocals;
+    this.groupsAt[++this.n] = this.nGroups;
+  }
+
+  finish(): CodeBodies {
+    if (this.n !== this.count) throw new Error(`unreachable: ${this.n} of ${this.count} bodies`);
+    return new CodeBodies(this.n, this.fields, this.groupsAt, this.groups.slice(0, this.nGroups));
+  }
 }
 
 export interface CustomSection { name: string; data: Uint8Array; offset: number; }
@@ -157,11 +236,11 @@ export interface ModuleInfo {
   /** Value of the data count section, or null when the section is absent. */
   dataCount: number | null;
   /** Bodies of the module's own functions (index - numImportedFuncs). */
-  codes: CodeBody[];
+  codes: CodeBodies;
   customs: CustomSection[];
   names: NameSection | null;
   /** Functions that may be named by ref.func inside bodies (C.refs). */
-  declaredFuncRefs: Set<number>;
+  readonly declaredFuncRefs: Set<number>;
   /** Byte offsets of sections, for error messages and tools. */
   codeSectionOffset: number;
   /**

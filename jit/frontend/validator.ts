@@ -71,15 +71,15 @@ export class FunctionValidator {
     const m = this.m;
     const typeIndex = m.funcTypeIndices[funcIndex];
     const ft = this.types[typeIndex];
-    const body = m.codes[funcIndex - m.numImportedFuncs];
-    const n = ft.params.length + body.numLocals;
+    const b = funcIndex - m.numImportedFuncs;
+    const n = ft.params.length + m.codes.numLocals(b);
     if (n > this.locals.length) this.locals = new Uint8Array(n);
     this.numLocals = expandLocals(m, funcIndex, this.locals);
     this.funcIndex = funcIndex;
     this.sp = 0;
     this.depth = 0;
     this.done = false;
-    this.at = body.codeStart;
+    this.at = m.codes.codeStart(b);
     // The function's frame: its params are locals, not operands.
     this.ctlKind[0] = Frame.Func;
     this.ctlType[0] = typeIndex;
@@ -505,8 +505,8 @@ function sameTypes(a: Uint8Array, b: Uint8Array): boolean {
  * code generation. `ir` and `v` are reused across functions.
  */
 export function validateFunction(m: ModuleInfo, funcIndex: number, ir: InstrReader, v: FunctionValidator): void {
-  const body = m.codes[funcIndex - m.numImportedFuncs];
-  ir.reset(body.codeStart, body.end, funcIndex);
+  const b = funcIndex - m.numImportedFuncs;
+  ir.reset(m.codes.codeStart(b), m.codes.end(b), funcIndex);
   v.begin(funcIndex);
   while (!v.done) {
     if (ir.atEnd()) throw malformed('END opcode expected', ir.pos, funcIndex);
@@ -621,8 +621,8 @@ function constExpr(m: ModuleInfo, e: ConstExpr, expected: ValType): void {
  * data count requirement).
  */
 export function scanFunction(m: ModuleInfo, funcIndex: number, ir: InstrReader): void {
-  const body = m.codes[funcIndex - m.numImportedFuncs];
-  ir.reset(body.codeStart, body.end, funcIndex);
+  const b = funcIndex - m.numImportedFuncs;
+  ir.reset(m.codes.codeStart(b), m.codes.end(b), funcIndex);
   let depth = 1;
   while (depth > 0) {
     if (ir.atEnd()) throw malformed('END opcode expected', ir.pos, funcIndex);

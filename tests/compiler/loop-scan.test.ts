@@ -7,6 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { wat } from '../jit/wat.js';
+import { compileModule } from '../../jit/compiler/module-compiler.js';
+import { CompileError } from '../../jit/errors.js';
 import { inst, call, disasmText, loopBody } from './helpers.js';
 import { LoopScan } from '../../jit/compiler/loop-scan.js';
 import { InstrReader } from '../../jit/frontend/instr-reader.js';
@@ -91,6 +93,30 @@ test('a loop body too long to scan compiles and runs as before', () => {
   const text = `(module (func (export "f") (param i32) (result i32) (local i32)
     loop $l ${body} local.get 0 i32.const -1 i32.add local.tee 0 br_if $l end local.get 1))`;
   assert.is(call(inst(text), 'f', 3), 1800);
+});
+
+test('scanning past the window builds no CompileError (an error and its stack trace per long loop)', () => {
+  // 9-byte updates (a 3-byte constant): a local.set crosses the 512-byte window, for both scans
+  // (the locals a loop uses, and whether it calls a defined function first).
+  const body = 'local.get 1 i32.const 100000 i32.add local.set 1 '.repeat(100);
+  const text = `(module (func $g)
+    (func (export "f") (param i32) (result i32) (local i32)
+      loop $l ${body} local.get 0 i32.const -1 i32.add local.tee 0 br_if $l end
+      i32.const 2 local.set 0
+      loop $m ${body} call $g local.get 0 i32.const -1 i32.add local.tee 0 br_if $m end local.get 1))`;
+  const bytes = wat(text);
+  // CompileError's constructor assigns `name`: a setter on its prototype counts constructions
+  let made = 0;
+  Object.defineProperty(CompileError.prototype, 'name', { configurable: true, set(this: Error, v: string) { made++; Object.defineProperty(this, 'name', { value: v, writable: true, configurable: true }); } });
+  try {
+    compileModule(bytes, { threads: 1 });
+    assert.is(made, 0, 'CompileErrors made during a successful compile');
+    assert.throws(() => compileModule(Uint8Array.from([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])));
+    assert.is(made, 1, 'the counter counts');
+  } finally {
+    delete (CompileError.prototype as { name?: string }).name;
+  }
+  assert.is(call(inst(text), 'f', 2), 4 * 100 * 100000);
 });
 
 // Loop headers check rsp against stackLimit (the runtime's interrupt): not when every iteration

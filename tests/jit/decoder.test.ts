@@ -69,10 +69,17 @@ test('decodes every section of a module assembled by wat2wasm', () => {
   assert.is(new TextDecoder().decode(m.datas[0].bytes), 'hello');
   // Data bytes are views into the module, not copies.
   assert.is(m.datas[0].bytes.buffer, b.buffer);
+  // an `i32.const N` offset: the value without an ops array (made only if asked), and no
+  // object besides the segment (it answers as its own offset expression)
+  assert.is(m.datas[0].offsetExpr?.i32, 16);
+  assert.equal(m.datas[0].offsetExpr?.ops, [{ op: 'i32.const', value: 16 }]);
+  assert.is(m.datas[0].offsetExpr?.nonConstAt, -1);
+  assert.is(m.datas[0].offsetExpr, m.datas[0] as unknown);
   assert.is(m.datas[1].mode, 'passive');
+  assert.is(m.datas[1].offsetExpr, null);
   assert.is(m.dataCount, 2);
   assert.equal(Array.from(localTypes(m, 1)), [I32, I32, F64, I64, I64]);
-  assert.equal(Array.from(m.codes[0].localGroups), [1, F64, 2, I64]);
+  assert.equal(Array.from(m.codes.body(0).localGroups), [1, F64, 2, I64]);
   assert.is(m.names?.functionNames.get(1), 'add');
   assert.is(m.names?.localNames.get(1)?.get(2), 'x');
   assert.ok(m.customs.some((c) => c.name === 'name'));
@@ -170,12 +177,42 @@ test('throughCode (a parallel-compile worker): a module cut after its code secti
   const b = wat(`(module (memory 1) (func (result i32) (i32.const 7)) (func (data.drop 0)) (data "abc") (data "de"))`);
   const whole = decodeModule(b);
   assert.is(whole.dataCount, 2);
-  const cut = b.subarray(0, whole.codes[whole.codes.length - 1].end);
+  const cut = b.subarray(0, whole.codes.end(whole.codes.length - 1));
   assert.throws(() => decodeModule(cut), (e: unknown) => e instanceof CompileError && e.reason === 'data count and data section have inconsistent lengths');
   const m = decodeModule(cut, { throughCode: true });
   assert.equal(m.codes, whole.codes);
   assert.equal(m.funcTypeIndices, whole.funcTypeIndices);
   assert.is(m.datas.length, 0);
+});
+
+test('data segments: an i32.const offset, any other offset expression, passive', () => {
+  const m = decodeModule(wat(`(module (import "e" "g" (global $g i32)) (memory 1)
+    (data (global.get $g) "ab") (data (i32.const 7) "cde") (data "f"))`));
+  const [g, c, p] = m.datas;
+  assert.equal(g.offsetExpr?.ops, [{ op: 'global.get', global: 0 }]);
+  assert.is(g.offsetExpr?.i32, undefined);
+  assert.is(c.offsetExpr?.i32, 7);
+  assert.equal([g.mode, c.mode, p.mode], ['active', 'active', 'passive']);
+  assert.equal([g, c, p].map((d) => new TextDecoder().decode(d.bytes)), ['ab', 'cde', 'f']);
+  assert.equal([g, c, p].map((d) => d.length), [2, 3, 1]);
+  assert.equal([g, c, p].map((d) => d.memory), [0, 0, 0]);
+  // the expression's byte range: `i32.const 7` (2 bytes) and `end`
+  assert.is((c.offsetExpr?.end ?? 0) - (c.offsetExpr?.start ?? 0), 3);
+  assert.is(m.bytes[c.offsetExpr?.start ?? 0], 0x41);
+});
+
+test('declared function references (C.refs): exports, global inits, element lists and expressions, declare segments', () => {
+  const refs = (body: string): Uint8Array => wat(`(module (table 1 funcref)
+    (func $e (export "e")) (func $g) (func $l) (func $x) (func $d) (func $none)
+    (global funcref (ref.func $g))
+    (elem (i32.const 0) func $l)
+    (elem funcref (ref.func $x))
+    (elem declare func $d)
+    (func (result funcref) ${body}))`);
+  const m = validateModule(refs('ref.func $d'));
+  assert.equal([...m.declaredFuncRefs].sort(), [0, 1, 2, 3, 4]);
+  for (const f of ['$e', '$g', '$l', '$x', '$d']) validateModule(refs(`ref.func ${f}`));
+  // (an undeclared ref.func is the spec suite's: wat2wasm declares every function a body names)
 });
 
 test('2^32 locals and the implementation limit on locals', () => {
@@ -188,7 +225,7 @@ test('2^32 locals and the implementation limit on locals', () => {
   malformed(code(0x01, 0xd1, 0x86, 0x03, 0x7f, 0x0b), 'too many locals');
   // 50000 is accepted.
   const m = validateModule(code(0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b));
-  assert.is(m.codes[0].numLocals, 50000);
+  assert.is(m.codes.numLocals(0), 50000);
   // 2^32-1 local groups.
   malformed(code(0xff, 0xff, 0xff, 0xff, 0x0f, 0x0b));
 });

@@ -96,8 +96,7 @@ test('a compiler can drive reader and validator one instruction at a time', () =
   validateModuleInfo(m);
   const ir = new InstrReader(new Reader(m.bytes));
   const v = new FunctionValidator(m);
-  const body = m.codes[0];
-  ir.reset(body.codeStart, body.end, 0);
+  ir.reset(m.codes.codeStart(0), m.codes.end(0), 0);
   v.begin(0);
   const seen: string[] = [];
   while (!v.done) {
