@@ -217,19 +217,18 @@ export class FunctionValidator {
   sig(code: number): void {
     const n = opSigArity[code];
     const vals = this.vals;
-    let sp = this.sp;
-    if (sp - this.ctlHeight[this.depth - 1] >= n) {
+    const sp = this.sp;
+    const base = sp - n;
+    // Kept small (V8 inlines it into the per-instruction loops only while their inlining budget
+    // lasts): `sp < vals.length` leaves room for the result without growing the stack (sigFull
+    // grows it), and the result is stored even when there is none (the slot is above the stack).
+    if (base >= this.ctlHeight[this.depth - 1] && sp < vals.length) {
       let got = 0;
-      for (let i = sp - n; i < sp; i++) got = (got << 8) | vals[i];
+      for (let i = base; i < sp; i++) got = (got << 8) | vals[i];
       if (got === opSigParams[code]) {
         const res = opSigResult[code];
-        sp -= n;
-        this.sp = sp;
-        if (res !== 0) {
-          if (sp === vals.length) { this.push(res); return; }
-          vals[sp] = res;
-          this.sp = sp + 1;
-        }
+        vals[base] = res;
+        this.sp = res === 0 ? base : base + 1;
         return;
       }
     }
