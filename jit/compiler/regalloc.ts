@@ -3,20 +3,12 @@
 // allocatable. When a class runs out, the caller spills the oldest register value (the one
 // deepest in the value stack: the one needed last), as Liftoff does.
 import { ALLOCATABLE_GPRS, ALLOCATABLE_XMMS } from '../../abi/regs.js';
-import { F32, F64, I32, I64, V128, type ValType } from '../frontend/types.js';
+import { Vt, type ValType } from '../frontend/types.js';
 
 export { SCRATCH_GPR, SCRATCH_XMM } from '../../abi/regs.js';
 
-/**
- * The numeric value types' codes (frontend/types.ts) as literals for the back end's hot paths,
- * checked against them below: an imported const costs optimized code a module-cell load and a
- * hole check per use (about twice the time of a literal compare in a micro-benchmark), and the
- * register class and width tests run several times per instruction.
- */
-export const enum Vt { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b }
-if (I32 !== Vt.I32 || I64 !== Vt.I64 || F32 !== Vt.F32 || F64 !== Vt.F64 || V128 !== Vt.V128) {
-  throw new Error('regalloc: Vt disagrees with the value type codes of frontend/types.ts');
-}
+// The value type codes as literals (a const enum; frontend/types.ts says why), for the back end.
+export { Vt };
 
 /** The register class of a value type: f32, f64 and v128 live in XMM registers, the rest in GPRs. */
 export const isXmmType = (t: ValType): boolean => t === Vt.F32 || t === Vt.F64 || t === Vt.V128;

@@ -13,6 +13,9 @@ import { isRefType, isValType } from './types.js';
 /** Immediate kinds that are one u32 index (next() reads a one-byte one inline). */
 const ONE_BYTE_INDEX = new Uint8Array(32);
 for (const k of [Imm.Local, Imm.Global, Imm.Label, Imm.Func, Imm.Table, Imm.Data, Imm.Elem]) ONE_BYTE_INDEX[k] = 1;
+/** Block type bytes of the one-byte forms (0x40 empty, a value type), for next(): a table load. */
+const ONE_BYTE_BLOCK_TYPE = new Uint8Array(0x80);
+for (let b = 0; b < 0x80; b++) if (b === 0x40 || isValType(b)) ONE_BYTE_BLOCK_TYPE[b] = 1;
 
 export class InstrReader {
   readonly r: Reader;
@@ -75,29 +78,30 @@ export class InstrReader {
       const op = buf[pos];
       const imm = opImm[op];
       const b = buf[pos + 1];
-      if (imm === Imm.None) return this.decoded(op, pos, pos + 1);
-      if (b < 0x80) {
-        if (ONE_BYTE_INDEX[imm] === 1) { this.index = b; return this.decoded(op, pos, pos + 2); }
-        if (imm === Imm.I32) { this.i32 = (b << 25) >> 25; return this.decoded(op, pos, pos + 2); } // bit 6 is the sign
-        if (imm === Imm.MemArg) {
+      // One exit for the forms read here: V8 counts every inlined copy of a helper against the
+      // caller's inlining budget, which the validator's step and sig need too.
+      let end = -1;
+      if (imm === Imm.None) end = pos + 1;
+      else if (b < 0x80) {
+        if (ONE_BYTE_INDEX[imm] === 1) { this.index = b; end = pos + 2; }
+        else if (imm === Imm.I32) { this.i32 = (b << 25) >> 25; end = pos + 2; } // bit 6 is the sign
+        else if (imm === Imm.MemArg) {
           // the offset is often several bytes: Reader.u32 from after the align byte
           this.align = b;
           r.pos = pos + 2;
           this.memOffset = r.u32();
-          return this.decoded(op, pos, r.pos);
-        }
-        if (imm === Imm.BlockType && (b === 0x40 || isValType(b))) { this.blockType = b - 0x80; return this.decoded(op, pos, pos + 2); }
+          end = r.pos;
+        } else if (imm === Imm.BlockType && ONE_BYTE_BLOCK_TYPE[b] === 1) { this.blockType = b - 0x80; end = pos + 2; }
+      }
+      if (end >= 0) {
+        this.start = pos;
+        this.op = op;
+        this.code = op;
+        r.pos = end;
+        return op;
       }
     }
     return this.nextFull();
-  }
-
-  private decoded(op: number, start: number, end: number): number {
-    this.start = start;
-    this.op = op;
-    this.code = op;
-    this.r.pos = end;
-    return op;
   }
 
   /** Any instruction, from its first byte (next() says why it is apart). */

@@ -7,24 +7,38 @@
 
 export type ValType = number;
 
-export const I32 = 0x7f;
-export const I64 = 0x7e;
-export const F32 = 0x7d;
-export const F64 = 0x7c;
-export const V128 = 0x7b;
-export const FUNCREF = 0x70;
-export const EXTERNREF = 0x6f;
+/**
+ * The value type codes as a const enum, the one definition: tsc and esbuild write each use as a
+ * literal, where an exported (or module-level) const costs optimized code a module-cell load and
+ * a hole check per use, and the validator, the reader and the back end test types per
+ * instruction. The named consts below are the same values for code off the hot paths.
+ */
+export const enum Vt {
+  I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b, FuncRef = 0x70, ExternRef = 0x6f,
+  /** The validator's bottom type for operands of unreachable code; never in a module. */
+  Unknown = 0,
+  /** Block type code (s33) of a block without params or results; not a value type. */
+  BlockEmpty = -64,
+}
+
+export const I32 = Vt.I32;
+export const I64 = Vt.I64;
+export const F32 = Vt.F32;
+export const F64 = Vt.F64;
+export const V128 = Vt.V128;
+export const FUNCREF = Vt.FuncRef;
+export const EXTERNREF = Vt.ExternRef;
 /** The validator's bottom type for operands of unreachable code; never in a module. */
-export const UNKNOWN = 0;
+export const UNKNOWN = Vt.Unknown;
 
 /** Block type code (s33) of a block without params or results. */
-export const BLOCK_EMPTY = -64;
+export const BLOCK_EMPTY = Vt.BlockEmpty;
 
 export function isValType(b: number): boolean {
-  return (b >= F64 && b <= I32) || b === V128 || b === FUNCREF || b === EXTERNREF;
+  return (b >= Vt.F64 && b <= Vt.I32) || b === Vt.V128 || b === Vt.FuncRef || b === Vt.ExternRef;
 }
-export function isRefType(t: ValType): boolean { return t === FUNCREF || t === EXTERNREF; }
-export function isNumType(t: ValType): boolean { return t >= F64 && t <= I32; }
+export function isRefType(t: ValType): boolean { return t === Vt.FuncRef || t === Vt.ExternRef; }
+export function isNumType(t: ValType): boolean { return t >= Vt.F64 && t <= Vt.I32; }
 
 const NAMES: Record<number, string> = {
   [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128',

@@ -12,10 +12,7 @@ import { decodeModule, expandLocals } from './decoder.js';
 import { InstrReader } from './instr-reader.js';
 import { Check, opCheck, opLanes, opNaturalAlign, opParams, opResults, opSigArity, opSigParams, opSigResult } from './opcodes.js';
 import { Reader } from './reader.js';
-import {
-  BLOCK_EMPTY, ConstExpr, FUNCREF, FuncType, I32, ModuleInfo, UNKNOWN, V128, ValType,
-  isNumType, isRefType,
-} from './types.js';
+import { ConstExpr, FuncType, ModuleInfo, ValType, Vt, isNumType, isRefType } from './types.js';
 
 /** Kinds of control frames. */
 export const enum Frame { Func = 0, Block = 1, Loop = 2, If = 3, Else = 4 }
@@ -41,6 +38,8 @@ export class FunctionValidator {
   ctlUnreachable = new Uint8Array(32);
   depth = 0;
 
+  /** Whether the module has a memory (loads and stores are valid), for step's fast path. */
+  private readonly hasMemory: boolean;
   /** The type of every global (index space), for global.get's fast path. */
   private readonly globalTypes: Uint8Array;
   /** Types of params and declared locals of the current function. */
@@ -56,6 +55,7 @@ export class FunctionValidator {
     this.m = m;
     this.types = m.types;
     this.numFuncs = m.funcTypeIndices.length;
+    this.hasMemory = m.memories.length !== 0;
     this.globalTypes = Uint8Array.from(m.globals, (g) => g.type);
     // grown later: stored twice so V8 never takes it for a constant (reader.ts, GROWN_FIELDS)
     this.vals = new Uint8Array(256);
@@ -94,7 +94,7 @@ export class FunctionValidator {
 
   paramsOf(bt: number): Uint8Array { return bt >= 0 ? this.types[bt].params : EMPTY; }
   resultsOf(bt: number): Uint8Array {
-    return bt >= 0 ? this.types[bt].results : bt === BLOCK_EMPTY ? EMPTY : SINGLE[bt + 0x80];
+    return bt >= 0 ? this.types[bt].results : bt === Vt.BlockEmpty ? EMPTY : SINGLE[bt + 0x80];
   }
   /** Types a branch to frame `f` (counted from the bottom) carries. */
   labelTypes(f: number): Uint8Array {
@@ -116,7 +116,7 @@ export class FunctionValidator {
   pop(): ValType {
     const f = this.depth - 1;
     if (this.sp === this.ctlHeight[f]) {
-      if (this.ctlUnreachable[f]) return UNKNOWN;
+      if (this.ctlUnreachable[f]) return Vt.Unknown;
       this.fail('type mismatch');
     }
     return this.vals[--this.sp];
@@ -124,7 +124,7 @@ export class FunctionValidator {
 
   popExpect(t: ValType): ValType {
     const a = this.pop();
-    if (a !== t && a !== UNKNOWN && t !== UNKNOWN) this.fail('type mismatch');
+    if (a !== t && a !== Vt.Unknown && t !== Vt.Unknown) this.fail('type mismatch');
     return a;
   }
 
@@ -217,19 +217,18 @@ export class FunctionValidator {
   sig(code: number): void {
     const n = opSigArity[code];
     const vals = this.vals;
-    let sp = this.sp;
-    if (sp - this.ctlHeight[this.depth - 1] >= n) {
+    const sp = this.sp;
+    const base = sp - n;
+    // Kept small (V8 inlines it into the per-instruction loops only while their inlining budget
+    // lasts): `sp < vals.length` leaves room for the result without growing the stack (sigFull
+    // grows it), and the result is stored even when there is none (the slot is above the stack).
+    if (base >= this.ctlHeight[this.depth - 1] && sp < vals.length) {
       let got = 0;
-      for (let i = sp - n; i < sp; i++) got = (got << 8) | vals[i];
+      for (let i = base; i < sp; i++) got = (got << 8) | vals[i];
       if (got === opSigParams[code]) {
         const res = opSigResult[code];
-        sp -= n;
-        this.sp = sp;
-        if (res !== 0) {
-          if (sp === vals.length) { this.push(res); return; }
-          vals[sp] = res;
-          this.sp = sp + 1;
-        }
+        vals[base] = res;
+        this.sp = res === 0 ? base : base + 1;
         return;
       }
     }
@@ -244,22 +243,28 @@ export class FunctionValidator {
   // ---- one instruction ---------------------------------------------------
 
   /**
-   * Validate the instruction the reader has just decoded. The common cases (a fixed signature
-   * whose operands are on the stack with their types, local.get/set/tee of a local in range,
-   * global.get) are checked here, small enough for V8 to inline this into the per-instruction
+   * Validate the instruction the reader has just decoded. The common cases (a fixed signature,
+   * or a load or store with a valid alignment, whose operands are on the stack with their types;
+   * local.get/set/tee of a local in range, global.get) are checked here, small enough for V8 to inline this into the per-instruction
    * loops; everything else, and every error, in stepFull.
    */
   step(ir: InstrReader): void {
     const code = ir.code;
     const check = opCheck[code];
-    if (check === Check.Sig) { this.at = ir.start; this.sig(code); return; }
-    if (!this.stepCommon(ir, code, check)) this.stepFull(ir);
+    // One call site of sig for both, so that V8 inlines one copy of it (with a second one, for
+    // loads and stores in stepCommon, that one stayed a call: ~10% of a validation loop).
+    if (check === Check.Sig || (check === Check.Mem && this.hasMemory && ir.align <= opNaturalAlign[code])) {
+      this.at = ir.start;
+      this.sig(code);
+      return;
+    }
+    if (!this.stepCommon(ir, check)) this.stepFull(ir);
   }
 
-  /** The common cases of step other than Check.Sig; false if stepFull is to check it. Apart from
+  /** The common cases of step other than signatures; false if stepFull is to check it. Apart from
    *  step, and written to be small, so that V8 inlines step, this and InstrReader.next into the
    *  compiler's loop (its inlining budget is in bytecode bytes). */
-  private stepCommon(ir: InstrReader, code: number, check: number): boolean {
+  private stepCommon(ir: InstrReader, check: number): boolean {
     const i = ir.index;
     const sp = this.sp;
     const vals = this.vals;
@@ -277,11 +282,6 @@ export class FunctionValidator {
       return true;
     }
     if (check === Check.Drop) { this.sp = sp - 1; return true; }
-    if (check === Check.Mem && this.m.memories.length !== 0 && ir.align <= opNaturalAlign[code]) {
-      this.at = ir.start;
-      this.sig(code);
-      return true;
-    }
     return false;
   }
 
@@ -319,7 +319,7 @@ export class FunctionValidator {
       }
       case Check.If: {
         const bt = this.blockType(ir.blockType);
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         this.popTypes(this.paramsOf(bt));
         this.pushCtl(Frame.If, bt);
         return;
@@ -352,7 +352,7 @@ export class FunctionValidator {
         return;
       case Check.BrIf: {
         const f = this.label(ir.index);
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         const ts = this.labelTypes(f);
         this.popTypes(ts);
         this.pushTypes(ts);
@@ -370,30 +370,30 @@ export class FunctionValidator {
         return;
       }
       case Check.CallIndirect: {
-        if (this.table(ir.index2) !== FUNCREF) this.fail('type mismatch');
+        if (this.table(ir.index2) !== Vt.FuncRef) this.fail('type mismatch');
         if (ir.index >= this.types.length) this.fail(`unknown type ${ir.index}`);
         const ft = this.types[ir.index];
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         this.popTypes(ft.params);
         this.pushTypes(ft.results);
         return;
       }
       case Check.Drop: this.pop(); return;
       case Check.Select: {
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         const t1 = this.pop();
         const t2 = this.pop();
-        const num1 = t1 === UNKNOWN || isNumType(t1), num2 = t2 === UNKNOWN || isNumType(t2);
-        const vec1 = t1 === UNKNOWN || t1 === V128, vec2 = t2 === UNKNOWN || t2 === V128;
+        const num1 = t1 === Vt.Unknown || isNumType(t1), num2 = t2 === Vt.Unknown || isNumType(t2);
+        const vec1 = t1 === Vt.Unknown || t1 === Vt.V128, vec2 = t2 === Vt.Unknown || t2 === Vt.V128;
         if (!((num1 && num2) || (vec1 && vec2))) this.fail('type mismatch');
-        if (t1 !== t2 && t1 !== UNKNOWN && t2 !== UNKNOWN) this.fail('type mismatch');
-        this.push(t1 === UNKNOWN ? t2 : t1);
+        if (t1 !== t2 && t1 !== Vt.Unknown && t2 !== Vt.Unknown) this.fail('type mismatch');
+        this.push(t1 === Vt.Unknown ? t2 : t1);
         return;
       }
       case Check.SelectT: {
         if (ir.numTargets !== 1) this.fail('invalid result arity');
         const t = ir.i32;
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         this.popExpect(t);
         this.popExpect(t);
         this.push(t);
@@ -409,8 +409,8 @@ export class FunctionValidator {
         this.popExpect(g.type);
         return;
       }
-      case Check.TableGet: { const t = this.table(ir.index); this.popExpect(I32); this.push(t); return; }
-      case Check.TableSet: { const t = this.table(ir.index); this.popExpect(t); this.popExpect(I32); return; }
+      case Check.TableGet: { const t = this.table(ir.index); this.popExpect(Vt.I32); this.push(t); return; }
+      case Check.TableSet: { const t = this.table(ir.index); this.popExpect(t); this.popExpect(Vt.I32); return; }
       case Check.MemorySize: case Check.MemoryGrow: case Check.MemoryCopy: case Check.MemoryFill:
         this.memory();
         this.sig(code);
@@ -418,14 +418,14 @@ export class FunctionValidator {
       case Check.RefNull: this.push(ir.i32); return;
       case Check.RefIsNull: {
         const t = this.pop();
-        if (t !== UNKNOWN && !isRefType(t)) this.fail('type mismatch');
-        this.push(I32);
+        if (t !== Vt.Unknown && !isRefType(t)) this.fail('type mismatch');
+        this.push(Vt.I32);
         return;
       }
       case Check.RefFunc:
         this.funcType(ir.index);
         if (!this.m.declaredFuncRefs.has(ir.index)) this.fail('undeclared function reference');
-        this.push(FUNCREF);
+        this.push(Vt.FuncRef);
         return;
       case Check.MemoryInit:
         this.memory();
@@ -448,17 +448,17 @@ export class FunctionValidator {
       }
       case Check.TableGrow: {
         const t = this.table(ir.index);
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         this.popExpect(t);
-        this.push(I32);
+        this.push(Vt.I32);
         return;
       }
-      case Check.TableSize: this.table(ir.index); this.push(I32); return;
+      case Check.TableSize: this.table(ir.index); this.push(Vt.I32); return;
       case Check.TableFill: {
         const t = this.table(ir.index);
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         this.popExpect(t);
-        this.popExpect(I32);
+        this.popExpect(Vt.I32);
         return;
       }
     }
@@ -475,7 +475,7 @@ export class FunctionValidator {
   }
 
   private brTable(ir: InstrReader): void {
-    this.popExpect(I32);
+    this.popExpect(Vt.I32);
     const def = this.label(ir.index);
     const arity = this.labelTypes(def).length;
     for (let i = 0; i < ir.numTargets; i++) {
@@ -558,7 +558,7 @@ export function validateModuleInfo(m: ModuleInfo): void {
   for (const e of m.elems) {
     if (e.mode === 'active') {
       if (e.table >= m.tables.length) fail(`unknown table ${e.table}`, e.offset);
-      constExpr(m, e.offsetExpr as ConstExpr, I32);
+      constExpr(m, e.offsetExpr as ConstExpr, Vt.I32);
       if (m.tables[e.table].elemType !== e.elemType) fail('type mismatch', e.offset);
     }
     if (e.funcIndices) {
@@ -570,7 +570,7 @@ export function validateModuleInfo(m: ModuleInfo): void {
   for (const d of m.datas) {
     if (d.mode === 'active') {
       if (d.memory >= m.memories.length) fail(`unknown memory ${d.memory}`, d.offset);
-      constExpr(m, d.offsetExpr as ConstExpr, I32);
+      constExpr(m, d.offsetExpr as ConstExpr, Vt.I32);
     }
   }
 }
@@ -589,21 +589,21 @@ function constExpr(m: ModuleInfo, e: ConstExpr, expected: ValType): void {
   const fail = (reason: string): never => { throw invalid(reason, e.start); };
   if (e.nonConstAt >= 0) throw invalid('constant expression required', e.nonConstAt);
   if (e.i32 !== undefined) {
-    if (expected !== I32) fail('type mismatch');
+    if (expected !== Vt.I32) fail('type mismatch');
     return;
   }
-  let type: ValType = UNKNOWN;
+  let type: ValType = Vt.Unknown;
   for (const op of e.ops) {
     switch (op.op) {
-      case 'i32.const': type = I32; break;
-      case 'i64.const': type = 0x7e; break;
-      case 'f32.const': type = 0x7d; break;
-      case 'f64.const': type = 0x7c; break;
-      case 'v128.const': type = V128; break;
+      case 'i32.const': type = Vt.I32; break;
+      case 'i64.const': type = Vt.I64; break;
+      case 'f32.const': type = Vt.F32; break;
+      case 'f64.const': type = Vt.F64; break;
+      case 'v128.const': type = Vt.V128; break;
       case 'ref.null': type = op.type; break;
       case 'ref.func':
         if (op.func >= m.funcTypeIndices.length) fail(`unknown function ${op.func}`);
-        type = FUNCREF;
+        type = Vt.FuncRef;
         break;
       case 'global.get':
         if (op.global >= m.numImportedGlobals) fail(`unknown global ${op.global}`);

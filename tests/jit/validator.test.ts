@@ -71,6 +71,18 @@ test('rejects ill-typed bodies with the function index and offset', () => {
   invalid(`(module (func (block (result i32) (block (br_table 0 1 (i32.const 0) (i32.const 0)))) drop))`, 'type mismatch');
 });
 
+test('operand stacks past the initial 256 slots: signatures and loads at the top grow the stack', () => {
+  // sig's fast path never grows the stack (it leaves a full stack to sigFull), so constants and
+  // loads pushed at each height past the first buffer must still validate, and a mismatch deep
+  // down must still be found.
+  const n = 600;
+  const consts = '(i32.const 1) '.repeat(n);
+  const loads = '(i32.load (i32.const 0)) '.repeat(n);
+  const adds = '(i32.add) '.repeat(n - 1);
+  validateModule(wat(`(module (memory 1) (func (result i32) ${consts}${adds}) (func (result i32) ${loads}${adds}))`));
+  invalid(`(module (func (result i32) (i64.const 1) ${consts}${adds}(i32.add)))`, 'type mismatch');
+});
+
 test('module-level rules', () => {
   invalid(`(module (memory 1) (memory 1))`, 'multiple memories');
   invalid(`(module (memory 65537))`, 'memory size must be at most 65536 pages');
