@@ -12,7 +12,10 @@
 // threads, jit/compiler/parallel-compile.ts), warm like the compiling thread (the warm-up compile
 // started them). A `run` compiles once in a fresh process, where the compiler is cold in every
 // thread: the "cold process" rows time exactly that, one fresh node process per rep (the
-// compile alone, after the module is read; CPU of the whole process over it).
+// compile alone, after the module is read; CPU of the whole process over it). They also say how
+// much of that CPU the main thread spent (Linux /proc/self/task): the rest is V8's platform
+// threads (TurboFan optimizing our compiler, GC helpers) and compile workers, which is where a
+// cold compile's extra CPU goes (bench/results/startup.md, "Cold compile round").
 //
 // Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N]
 import { execFileSync } from 'node:child_process';
@@ -37,7 +40,8 @@ const codeBytes = info.codes.bytes();
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
-interface Times { wall: number[]; cpu: number[] }
+/** Per rep; `main`: the main thread's part of `cpu` (cold rows only). */
+interface Times { wall: number[]; cpu: number[]; main?: number[] }
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 /** Idle time after a compile before its CPU is read: a worker may still finish a chunk nobody needs, and that counts. */
@@ -64,20 +68,24 @@ const COLD_SCRIPT = `
 const { compileModule } = await import(process.argv[1]);
 const bytes = new Uint8Array((await import('node:fs')).readFileSync(process.argv[2]));
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-const t0 = performance.now(), c0 = cpu();
+// the main thread's utime + stime (fields 14-15 of its stat, in USER_HZ = 100 ticks per second)
+const { readFileSync } = await import('node:fs');
+const mainCpu = () => { const s = readFileSync('/proc/self/task/' + process.pid + '/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+const t0 = performance.now(), c0 = cpu(), m0 = mainCpu();
 compileModule(bytes, { threads: Number(process.argv[3]) });
 const wall = performance.now() - t0;
 await new Promise((done) => setTimeout(done, ${SETTLE_MS}));
-console.log(JSON.stringify({ wall, cpu: cpu() - c0 }));`;
+console.log(JSON.stringify({ wall, cpu: cpu() - c0, main: mainCpu() - m0 }));`;
 
 function kwasmCold(threads: number): Times {
   const compiler = new URL('../jit/compiler/module-compiler.js', import.meta.url).href;
-  const out: Times = { wall: [], cpu: [] };
+  const out: Times = { wall: [], cpu: [], main: [] };
   for (let i = 0; i < REPS; i++) {
     const text = execFileSync(process.execPath, ['--input-type=module', '-e', COLD_SCRIPT, compiler, file, String(threads)], { encoding: 'utf8' });
-    const t = JSON.parse(text) as { wall: number; cpu: number };
+    const t = JSON.parse(text) as { wall: number; cpu: number; main: number };
     out.wall.push(t.wall);
     out.cpu.push(t.cpu);
+    out.main?.push(t.main);
   }
   return out;
 }
@@ -122,6 +130,7 @@ const liftoff = median(liftoffRow.wall), liftoffCpu = median(liftoffRow.cpu);
 for (const [name, ts] of rows) {
   const ms = median(ts.wall), cpu = median(ts.cpu);
   console.log(`${name.padEnd(26)} wall ${ms.toFixed(1).padStart(8)} ms  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(liftoff / ms).toFixed(2)}x Liftoff's speed | ` +
-    `cpu ${cpu.toFixed(1).padStart(8)} ms  ${(liftoffCpu / cpu).toFixed(2)}x Liftoff's CPU`);
+    `cpu ${cpu.toFixed(1).padStart(8)} ms  ${(liftoffCpu / cpu).toFixed(2)}x Liftoff's CPU` +
+    (ts.main === undefined ? '' : ` (main thread ${median(ts.main).toFixed(0)} ms)`));
 }
 console.log(`load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);

@@ -22,10 +22,13 @@ const RECORD_VMCTX = mem(RAX, FUNCREF.vmctx), RECORD_CODE = mem(RAX, FUNCREF.cod
 const FUNC_REFS = mem(R15, VMCTX.funcRefs), TABLES = mem(R15, VMCTX.tables), TYPE_IDS = mem(R15, VMCTX.typeIds);
 const TABLE_ENTRY = memIdx(R11, RAX, 8);
 
-/** `[r11 + disp]` in the CodeGen's reused operand (use it at once). */
+/** `[r11 + disp]` in the CodeGen's reused operand (use it at once). `| 0`: a disp made from an
+ *  immediate (a table or type index: U32_FIELD, a double) would be a heap number, and storing one
+ *  in a Mem's small-integer `disp` changes every Mem's map (deopting the encoder and emitters in a
+ *  cold compile); every disp here is far below 2^31, so the value is the same. */
 function r11Mem(c: CodeGen, disp: number): Mem {
   const m = c.globalMem;
-  m.disp = disp;
+  m.disp = disp | 0;
   return m;
 }
 
