@@ -17,8 +17,17 @@
 // threads (TurboFan optimizing our compiler, GC helpers) and compile workers, which is where a
 // cold compile's extra CPU goes (bench/results/startup.md, "Cold compile round").
 //
-// Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N]
-import { execFileSync } from 'node:child_process';
+// The rows above run one engine after the other; on a machine whose speed drifts by 30% over a
+// minute (the development VM does), their ratio drifts with it. So the bench also interleaves the
+// two single-thread compilers: a Liftoff child waits for a line on stdin and compiles once per
+// line, and kwasm-jit compiles in this process between those, in alternating order, PAIRS times;
+// the ratio reported is the median of the pairs' ratios. kwasm-jit is warmed by two compiles
+// there (a process's second compile still pays for TurboFan re-optimising our compiler: that is
+// the cold rows' subject), Liftoff by one (its code is C++: nothing to warm but caches).
+//
+// Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N] [--pairs N]
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,7 +40,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
 const repsAt = argv.indexOf('--reps');
 const REPS = repsAt >= 0 ? Number(argv[repsAt + 1]) : 5;
-const file = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps')
+const pairsAt = argv.indexOf('--pairs');
+const PAIRS = pairsAt >= 0 ? Number(argv[pairsAt + 1]) : 8;
+const file = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps' && argv[i - 1] !== '--pairs')
   ?? join(root, 'node_modules/keystone-wasm/dist/keystone.wasm');
 
 const bytes = new Uint8Array(readFileSync(file));
@@ -112,8 +123,64 @@ function v8(flags: string[]): Times {
   return JSON.parse(text) as Times;
 }
 
+// The Liftoff side of the interleaved comparison: one compile per line read, its times printed.
+const V8_SERVE_SCRIPT = `
+const base = require('fs').readFileSync(process.argv[1]);
+const variant = (i) => { const name = Buffer.from('pair' + i); return Buffer.concat([base, Buffer.from([0, name.length + 1, name.length]), name]); };
+new WebAssembly.Module(variant(-1));
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+let i = 0;
+console.log('ready');
+require('readline').createInterface({ input: process.stdin }).on('line', () => {
+  const b = variant(i++);
+  const t0 = performance.now(), c0 = cpu();
+  new WebAssembly.Module(b);
+  console.log(JSON.stringify({ wall: performance.now() - t0, cpu: cpu() - c0 }));
+});`;
+
+interface Pairs { kwasm: Times; liftoff: Times; cpuRatio: number[]; wallRatio: number[] }
+
+/** kwasm-jit (one thread, this process) and Liftoff (a waiting child) compiling in turns. */
+async function interleaved(): Promise<Pairs> {
+  const child = spawn(process.execPath, ['--liftoff', ...EAGER, '-e', V8_SERVE_SCRIPT, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<string> => {
+    const r = await lines.next();
+    if (r.done === true) throw new Error('the Liftoff child ended early');
+    return r.value as string;
+  };
+  await nextLine(); // 'ready': warmed up
+  const liftoffOnce = async (): Promise<{ wall: number; cpu: number }> => {
+    child.stdin.write('go\n');
+    return JSON.parse(await nextLine()) as { wall: number; cpu: number };
+  };
+  const kwasmOnce = async (): Promise<{ wall: number; cpu: number }> => {
+    const t0 = performance.now(), c0 = cpuMs();
+    compileModule(bytes, { threads: 1 });
+    const wall = performance.now() - t0;
+    await settle();
+    return { wall, cpu: cpuMs() - c0 };
+  };
+  await kwasmOnce(); await kwasmOnce(); // warm-up (see the header)
+  const out: Pairs = { kwasm: { wall: [], cpu: [] }, liftoff: { wall: [], cpu: [] }, cpuRatio: [], wallRatio: [] };
+  try {
+    for (let i = 0; i < PAIRS; i++) {
+      const k = i % 2 === 0 ? await kwasmOnce() : undefined;
+      const l = await liftoffOnce();
+      const kk = k ?? await kwasmOnce();
+      out.kwasm.wall.push(kk.wall); out.kwasm.cpu.push(kk.cpu);
+      out.liftoff.wall.push(l.wall); out.liftoff.cpu.push(l.cpu);
+      out.cpuRatio.push(l.cpu / kk.cpu); out.wallRatio.push(l.wall / kk.wall);
+    }
+  } finally {
+    child.stdin.end();
+  }
+  return out;
+}
+
 const CORES = availableParallelism();
 const EAGER = ['--no-wasm-tier-up', '--no-wasm-lazy-compilation', '--single-threaded'];
+const pairs = await interleaved();
 const rows: [string, Times][] = [
   ['kwasm-jit (single pass)', await kwasm(1)],
   [`kwasm-jit, ${CORES} threads`, await kwasm(CORES)],
@@ -133,4 +200,7 @@ for (const [name, ts] of rows) {
     `cpu ${cpu.toFixed(1).padStart(8)} ms  ${(liftoffCpu / cpu).toFixed(2)}x Liftoff's CPU` +
     (ts.main === undefined ? '' : ` (main thread ${median(ts.main).toFixed(0)} ms)`));
 }
+console.log(`interleaved, ${PAIRS} pairs (kwasm-jit one thread, warmed by two compiles, and Liftoff in turns; median of the pairs' ratios):`);
+console.log(`  kwasm-jit ${median(pairs.kwasm.wall).toFixed(0)} ms wall / ${median(pairs.kwasm.cpu).toFixed(0)} ms CPU, Liftoff ${median(pairs.liftoff.wall).toFixed(0)} / ${median(pairs.liftoff.cpu).toFixed(0)}: ` +
+  `${median(pairs.wallRatio).toFixed(2)}x Liftoff's speed, ${median(pairs.cpuRatio).toFixed(2)}x its CPU (kwasm-jit used less CPU in ${pairs.cpuRatio.filter((r) => r > 1).length} of ${PAIRS})`);
 console.log(`load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
