@@ -160,18 +160,14 @@ export class Assembler extends Encoder {
    */
   movRI(size: Size, dst: Gpr, imm: number | bigint): void {
     if (size === 64) {
-      let v: number;
+      // as its 32-bit halves: movRI64 picks the shortest form
       if (typeof imm === 'bigint') {
-        const s = BigInt.asIntN(64, imm);
-        if (s < -0x80000000n || s > 0xffffffffn) { this.movImm64(dst, s); return; }
-        v = Number(s);
+        const u = BigInt.asUintN(64, imm);
+        this.movRI64(dst, Number(u & 0xffffffffn), Number(u >> 32n));
       } else {
         if (!Number.isSafeInteger(imm)) throw new RangeError(`immediate is not a safe integer: ${imm}`);
-        v = imm;
+        this.movRI64(dst, imm >>> 0, Math.floor(imm / 0x100000000)); // two's complement halves, also for imm < 0
       }
-      if (v >= 0 && v <= 0xffffffff) { this.ro(0, 0xb8, 0, dst); this.imm(v, 4); return; }
-      if (v >= -0x80000000 && v < 0) { this.rr(0, 0xc7, W, 0, dst); this.imm(v, 4); return; }
-      this.movImm64(dst, v);
       return;
     }
     if (typeof imm === 'bigint') imm = Number(BigInt.asIntN(size, imm));
@@ -181,8 +177,9 @@ export class Assembler extends Encoder {
   }
 
   /**
-   * movRI(64, dst, v) for v given as its 32-bit halves (hi:lo, each signed or unsigned): the same
-   * bytes without a BigInt per constant (the JIT's i64 constants arrive as halves).
+   * `mov dst, hi:lo` (64 bits given as 32-bit halves, each signed or unsigned) in its shortest
+   * form: mov r32 (zero-extends), a sign-extended imm32, else movabs. No BigInt per constant (the
+   * JIT's i64 constants arrive as halves); movRI(64, ...) comes here too.
    */
   movRI64(dst: Gpr, lo: number, hi: number): void {
     lo |= 0;

@@ -237,8 +237,9 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   c.spillAll();
   c.storeDirty(true); // every target is an edge (I2, I3)
   const n = labelTypes(targetOf(c, ir.index)).length, h0 = c.vs.sp - n;
+  // The stubs of the last br_table (possibly one whose compile threw) are forgotten here, the one
+  // place that reads them.
   const stubs = c.brStubs;
-  // (what a br_table left behind when its compile threw: the next function starts clean)
   for (let k = 0; k < stubs.count; k++) stubs.of[stubs.order[k]] = -1;
   stubs.count = 0;
   const count = ir.numTargets;
@@ -265,11 +266,9 @@ function brTable(c: CodeGen, ir: InstrReader): void {
   for (let k = 0; k < stubs.count; k++) {
     const l = stubs.order[k];
     a.bind(stubs.of[l] as Label);
-    stubs.of[l] = -1;
     const f = targetOf(c, l);
     c.emitBranch(f, f.kind === FrameKind.Func, n);
   }
-  stubs.count = 0;
   c.setUnreachable();
 }
 

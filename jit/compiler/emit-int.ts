@@ -4,12 +4,12 @@
 import { AluOp, BitOp, Cond, NO_BASE, NO_INDEX, ShiftOp, UnaryOp, rcx, type Gpr } from '../../backend-x64/index.js';
 import { TrapCode } from '../../abi/traps.js';
 import type { InstrReader } from '../frontend/instr-reader.js';
+import { Vt } from '../frontend/types.js';
 import { inPlaceForSet, lhsToSetTarget, nextSetLocal, returnTarget } from './set-target.js';
 import { addrAware, condAware, memAware, on } from './emitters.js';
 import { R11, RAX, RDX, Rhs, type CodeGen } from './masm.js';
 import { Kind } from './value-stack.js';
 import { addToAddr, aluBits, scaledIndex } from './scaled-index.js';
-import { Vt } from './regalloc.js';
 
 type Size = 32 | 64;
 const typeOf = (s: Size): number => (s === 32 ? Vt.I32 : Vt.I64);

@@ -6,7 +6,8 @@ import { Mem, NO_INDEX, SseOp, SseStore, mem, type Gpr, type Xmm } from '../../b
 import { VMCTX } from '../../abi/vmctx.js';
 import { addrAware, on } from './emitters.js';
 import { R11, R15, type CodeGen } from './masm.js';
-import { SCRATCH_GPR, Vt } from './regalloc.js';
+import { SCRATCH_GPR } from './regalloc.js';
+import { Vt } from '../frontend/types.js';
 import { Kind } from './value-stack.js';
 import { RT } from './runtime-calls.js';
 

@@ -25,10 +25,10 @@ import {
 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { CompileError } from '../errors.js';
-import type { FuncType, ValType } from '../frontend/types.js';
+import { Vt, type FuncType, type ValType } from '../frontend/types.js';
 import { argRegister, resultsInSlots, slotWidth } from '../../abi/calling-convention.js';
 import { FrameKind, type ControlFrame } from './frames.js';
-import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, Vt, isXmmType, lowestBit } from './regalloc.js';
+import { RegAlloc, SCRATCH_GPR, SCRATCH_XMM, isXmmType, lowestBit } from './regalloc.js';
 import { LocalCache, type CacheSnapshot } from './local-cache.js';
 import { LoopScan } from './loop-scan.js';
 import { Kind, NO_REG, ValueStack } from './value-stack.js';
@@ -105,11 +105,6 @@ export interface BinaryOperands<R extends number = Reg> {
 }
 
 /**
- * popBinary's record. A class, not an object literal: a literal's second copy (the next
- * CodeGen's, made from the literal's boilerplate) widened `mem`'s field type to Any, which
- * deoptimized popBinary, popBinaryGpr, emit and their callers in every compile after a process's first.
- */
-/**
  * br_table's out-of-line stubs (emit-control.ts), by label depth: of[l] is depth l's stub label
  * or -1, and order lists the depths given one, first use first (the order their code is
  * emitted in). Reused by every br_table, not a Map and a closure per instruction (ruby: ~4k).
@@ -125,6 +120,11 @@ class BrTableStubs {
   }
 }
 
+/**
+ * popBinary's record. A class, not an object literal: a literal's second copy (the next
+ * CodeGen's, made from the literal's boilerplate) widened `mem`'s field type to Any, which
+ * deoptimized popBinary, popBinaryGpr, emit and their callers in every compile after a process's first.
+ */
 class BinaryRecord implements BinaryOperands<number> {
   lhs = 0;
   rhs = Rhs.REG;

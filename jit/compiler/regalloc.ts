@@ -7,9 +7,6 @@ import { Vt, type ValType } from '../frontend/types.js';
 
 export { SCRATCH_GPR, SCRATCH_XMM } from '../../abi/regs.js';
 
-// The value type codes as literals (a const enum; frontend/types.ts says why), for the back end.
-export { Vt };
-
 /** The register class of a value type: f32, f64 and v128 live in XMM registers, the rest in GPRs. */
 export const isXmmType = (t: ValType): boolean => t === Vt.F32 || t === Vt.F64 || t === Vt.V128;
 

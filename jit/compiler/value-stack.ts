@@ -18,8 +18,7 @@
 // bound is read off its value, see bitsOf). Emitters that know more (a byte load, a mask, a
 // right shift) lower it on the entry they push; the bound travels with the value when the entry
 // moves between register, slot and local, and a new push starts again from 32.
-import type { ValType } from '../frontend/types.js';
-import { Vt } from './regalloc.js';
+import { Vt, type ValType } from '../frontend/types.js';
 
 export const enum Kind { CONST = 0, REG = 1, LOCAL = 2, STACK = 3, COND = 4, MEM = 5, ADDR = 6 }
 

@@ -245,8 +245,8 @@ export class FunctionValidator {
   /**
    * Validate the instruction the reader has just decoded. The common cases (a fixed signature,
    * or a load or store with a valid alignment, whose operands are on the stack with their types;
-   * local.get/set/tee of a local in range, global.get) are checked here, small enough for V8 to inline this into the per-instruction
-   * loops; everything else, and every error, in stepFull.
+   * local.get/set/tee of a local in range, global.get) are checked here, small enough for V8 to
+   * inline this into the per-instruction loops; everything else, and every error, in stepFull.
    */
   step(ir: InstrReader): void {
     const code = ir.code;
