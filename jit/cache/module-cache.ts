@@ -88,8 +88,12 @@ export class ModuleCache {
   private ready(): boolean {
     if (this.usable !== undefined) return this.usable;
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const st = lstatSync(this.dir);
+      // made only when absent (a warm start's directory exists: one lstat, no mkdir)
+      let st = lstatSync(this.dir, { throwIfNoEntry: false });
+      if (st === undefined) {
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        st = lstatSync(this.dir);
+      }
       if (!st.isDirectory()) this.refused = 'not a directory';
       else if (process.getuid !== undefined && st.uid !== process.getuid()) this.refused = 'owned by another user';
       else if ((st.mode & 0o022) !== 0) this.refused = 'writable by group or others';

@@ -52,8 +52,9 @@ export class FastFdWrite {
     FAST_OP_NAMES.forEach((op, i) => b.writeUInt32LE(imports[op] < 0 ? NO_IMPORT : imports[op], FAST_TABLE.imports + 4 * i));
     this.setFds([]);
     b.fill(errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
+    // ~130 entries: plain byte stores (a WASI errno is < 256), not ~130 calls of Buffer's writeUInt8
     for (const [name, n] of Object.entries(errnoConstants())) {
-      if (n > 0 && n < 256) b.writeUInt8(errnoOf(name), FAST_TABLE.errnoMap + n);
+      if (n > 0 && n < 256) b[FAST_TABLE.errnoMap + n] = errnoOf(name);
     }
     const d = native().data;
     for (let i = 0; i < FAST_PAIRS; i++) {
@@ -97,7 +98,7 @@ export class FastFdWrite {
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
       b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
-      b.writeUInt8(h.bits, FAST_TABLE.fdBits + fd);
+      b[FAST_TABLE.fdBits + fd] = h.bits; // the FAST_FD bits: one byte
       b.writeBigUInt64LE(h.rights, FAST_TABLE.rights + 8 * fd);
       b.writeBigUInt64LE(h.inheriting, FAST_TABLE.inheriting + 8 * fd);
       b.writeUInt32LE(h.fdstat, FAST_TABLE.fdstat + 4 * fd);
