@@ -44,6 +44,23 @@ const CLI_MAIN = { name: 'cli-main', path: 'jit/cli.js' };
 const CLI_LAUNCHER = { name: 'cli', path: 'jit/cli/code-cache.js' };
 
 /**
+ * The full CLI (its entry also exports what STARTLESS calls). cli-main.cjs, the start bundle
+ * bin/kwasm-jit.js runs, leaves out the modules below, which a warm `run` never evaluates: half
+ * of the CLI's source (the compiler, the validator, `compile`, the kernel path), which every start
+ * would otherwise read, checksum, hold as a string and deserialize the top-level functions of.
+ * Each is replaced by a module calling the full bundle (full-bundle.ts), loaded on first use: a
+ * cache miss, `validate`, `compile`, `run --kernel`. The name must match full-bundle.ts's
+ * FULL_BUNDLE (the tsc output of that module is not loaded at build time: it imports code-cache).
+ */
+const CLI_FULL = { name: 'cli-full', path: 'jit/cli/full.js' };
+const STARTLESS: Record<string, (fullBundle: string) => string> = {
+  'jit/compiler/module-compiler.js': (f) => `export { fullCompileModule as compileModule } from ${f};\n`,
+  'jit/frontend/validator.js': (f) => `export { fullValidateModule as validateModule } from ${f};\n`,
+  'jit/cli/compile.js': (f) => `import { fullBundle } from ${f};\nexport function compileCmd(args) { return fullBundle().compileCmd(args); }\n`,
+  'jit/cli/kernel.js': (f) => `import { fullBundle } from ${f};\nexport function runKernel(o, bytes) { return fullBundle().runKernel(o, bytes); }\n`,
+};
+
+/**
  * `import.meta` in a CommonJS file (`define` substitutes these): `dirname` and `filename` are
  * Node's own `__dirname` and `__filename`; `url`, the file's URL, is made on first use by a getter
  * the banner defines, since Node's URL code (node:url, the URL class, ~0.5 ms of a start) is
@@ -181,11 +198,16 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     plugins: [prebuiltPlugin(dist, sources), nodeModuleShimPlugin()],
     banner: { js: IMPORT_META_BANNER },
   };
-  // the API with its chunks; the CLI and its launcher; each worker a file of its own (sharing
-  // chunks with the API would cut its code into more, smaller chunks too)
+  // the start bundle: the CLI without what STARTLESS names
+  const fullBundleModule = JSON.stringify(join(dist, 'jit', 'cli', 'full-bundle.js'));
+  const startSources = new Map([...sources, ...Object.entries(STARTLESS).map(([rel, src]) => [rel, src(fullBundleModule)] as const)]);
+  const start: BuildOptions & { write: false } = { ...cjs, plugins: [prebuiltPlugin(dist, startSources), nodeModuleShimPlugin()] };
+  // the API with its chunks; the CLI (start and full) and its launcher; each worker a file of its
+  // own (sharing chunks with the API would cut its code into more, smaller chunks too)
   const results = await Promise.all([
     build({ ...common, entryPoints: { [API.name]: join(dist, API.path) }, splitting: true, chunkNames: API.chunks }),
-    ...[CLI_MAIN, CLI_LAUNCHER].map((b) => build({ ...cjs, entryPoints: { [b.name]: join(dist, b.path) }, outExtension: { '.js': '.cjs' } })),
+    build({ ...start, entryPoints: { [CLI_MAIN.name]: join(dist, CLI_MAIN.path) }, outExtension: { '.js': '.cjs' } }),
+    ...[CLI_FULL, CLI_LAUNCHER].map((b) => build({ ...cjs, entryPoints: { [b.name]: join(dist, b.path) }, outExtension: { '.js': '.cjs' } })),
     ...Object.entries(WORKERS).map(([name, path]) => build({ ...common, entryPoints: { [name]: join(dist, path) } })),
   ]);
   const outputs: { path: string; contents: Uint8Array }[] = [
@@ -199,13 +221,18 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     writeFileSync(tmp, f.contents);
     renameSync(tmp, f.path);
   };
-  // everything but the launcher, then the code cache of the CLI just written, then the launcher
+  // everything but the launcher, then the code caches of the CLI just written (the full bundle's
+  // from a cache miss, what it serves; the start bundle's from a hit), then the launcher
   for (const f of outputs) if (f.path !== launcher) write(f);
-  const main = join(out, `${CLI_MAIN.name}.cjs`);
-  const failed = trainCodeCache(main, join(dist, TRAINING_WASM));
-  if (failed !== undefined) process.stderr.write(`bundle: no code cache for ${main} (the CLI works, slower to start): ${failed}\n`);
+  const cached: string[] = [];
+  for (const [b, modes] of [[CLI_FULL, ['--train']], [CLI_MAIN, ['--run', '--train']]] as const) {
+    const file = join(out, `${b.name}.cjs`);
+    const failed = trainCodeCache(file, join(dist, TRAINING_WASM), modes);
+    if (failed !== undefined) process.stderr.write(`bundle: no code cache for ${file} (the CLI works, slower to start): ${failed}\n`);
+    else cached.push(file + CODE_CACHE_SUFFIX);
+  }
   for (const f of outputs) if (f.path === launcher) write(f);
-  const files = [...outputs.map((f) => f.path), ...(failed === undefined ? [main + CODE_CACHE_SUFFIX] : [])];
+  const files = [...outputs.map((f) => f.path), ...cached];
   const keep = new Set(files);
   for (const name of readdirSync(out)) if (!keep.has(join(out, name))) rmSync(join(out, name), { force: true });
   return files;
