@@ -151,8 +151,10 @@ export class ModuleCache {
     if (file.length < SUM_BYTES + HASH_BYTES + 4 || file.readUInt32LE(0) !== crc32([file.subarray(SUM_BYTES)])) return null;
     const b = file.subarray(SUM_BYTES);
     const n = b.readUInt32LE(HASH_BYTES), idAt = HASH_BYTES + 4 + 8 * n;
-    // the identity is stored too: a record is used only for the identity it was made for
-    if (n > 1 << 20 || b.length <= idAt || !b.subarray(idAt).equals(Buffer.from(identity))) return null;
+    // the identity is stored too: a record is used only for the identity it was made for (an
+    // ASCII string of numbers: compared as text, without Buffer's equals and from, which a warm
+    // start would compile for this alone)
+    if (n > 1 << 20 || b.length <= idAt || b.toString('latin1', idAt) !== identity) return null;
     const ranges: number[] = [];
     for (let i = 0; i < 2 * n; i++) ranges.push(b.readUInt32LE(HASH_BYTES + 4 + 4 * i));
     try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
