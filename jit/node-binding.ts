@@ -39,3 +39,15 @@ export function errnoConstants(): Readonly<Record<string, number>> {
   const os = plainBinding('constants')?.os as { errno?: Record<string, number> } | undefined;
   return (errno = os?.errno ?? nodeOs().constants.errno);
 }
+
+let errnoNames: ReadonlyMap<number, string> | undefined;
+
+/**
+ * The name of this system's errno number `n` (2: 'ENOENT'), or undefined: the reverse of
+ * errnoConstants, made on first use (only a failed host call asks; a start that makes the map
+ * builds ~130 entries for nothing).
+ */
+export function errnoName(n: number): string | undefined {
+  errnoNames ??= new Map(Object.entries(errnoConstants()).map(([name, v]) => [v, name]));
+  return errnoNames.get(n);
+}

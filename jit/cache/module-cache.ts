@@ -88,8 +88,12 @@ export class ModuleCache {
   private ready(): boolean {
     if (this.usable !== undefined) return this.usable;
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const st = lstatSync(this.dir);
+      // made only when absent (a warm start's directory exists: one lstat, no mkdir)
+      let st = lstatSync(this.dir, { throwIfNoEntry: false });
+      if (st === undefined) {
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        st = lstatSync(this.dir);
+      }
       if (!st.isDirectory()) this.refused = 'not a directory';
       else if (process.getuid !== undefined && st.uid !== process.getuid()) this.refused = 'owned by another user';
       else if ((st.mode & 0o022) !== 0) this.refused = 'writable by group or others';
@@ -147,8 +151,10 @@ export class ModuleCache {
     if (file.length < SUM_BYTES + HASH_BYTES + 4 || file.readUInt32LE(0) !== crc32([file.subarray(SUM_BYTES)])) return null;
     const b = file.subarray(SUM_BYTES);
     const n = b.readUInt32LE(HASH_BYTES), idAt = HASH_BYTES + 4 + 8 * n;
-    // the identity is stored too: a record is used only for the identity it was made for
-    if (n > 1 << 20 || b.length <= idAt || !b.subarray(idAt).equals(Buffer.from(identity))) return null;
+    // the identity is stored too: a record is used only for the identity it was made for (an
+    // ASCII string of numbers: compared as text, without Buffer's equals and from, which a warm
+    // start would compile for this alone)
+    if (n > 1 << 20 || b.length <= idAt || b.toString('latin1', idAt) !== identity) return null;
     const ranges: number[] = [];
     for (let i = 0; i < 2 * n; i++) ranges.push(b.readUInt32LE(HASH_BYTES + 4 + 4 * i));
     try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }

@@ -16,7 +16,7 @@
 // The bundle is flat: entries and chunks in one directory. A worker script referenced as
 // `new URL('./x.js', import.meta.url)` is a sibling of its referrer in the tsc output and is an
 // entry point here (WORKERS), so the same reference finds it beside any chunk (in the CommonJS
-// files import.meta.url is their own file's URL: IMPORT_META_URL).
+// files import.meta.url is their own file's URL: IMPORT_META).
 //
 // `npm run build` is `tsc -p . && node dist/jit/cli/bundle.js`. A tsc-only rebuild leaves the
 // bundle older than dist/jit/cli.js: the launcher then runs the tsc output instead (never old
@@ -43,8 +43,33 @@ const API = { name: 'index', path: 'jit/index.js', chunks: 'api-[name]-[hash]' }
 const CLI_MAIN = { name: 'cli-main', path: 'jit/cli.js' };
 const CLI_LAUNCHER = { name: 'cli', path: 'jit/cli/code-cache.js' };
 
-/** `import.meta.url` in a CommonJS file: its own URL (a banner defines it, `define` substitutes it). */
-const IMPORT_META_URL = '__kwasm_import_meta_url';
+/**
+ * The full CLI (its entry also exports what STARTLESS calls). cli-main.cjs, the start bundle
+ * bin/kwasm-jit.js runs, leaves out the modules below, which a warm `run` never evaluates: half
+ * of the CLI's source (the compiler, the validator, `compile`, the kernel path), which every start
+ * would otherwise read, checksum, hold as a string and deserialize the top-level functions of.
+ * Each is replaced by a module calling the full bundle (full-bundle.ts), loaded on first use: a
+ * cache miss, `validate`, `compile`, `run --kernel`. The name must match full-bundle.ts's
+ * FULL_BUNDLE (the tsc output of that module is not loaded at build time: it imports code-cache).
+ */
+const CLI_FULL = { name: 'cli-full', path: 'jit/cli/full.js' };
+const STARTLESS: Record<string, (fullBundle: string) => string> = {
+  'jit/compiler/module-compiler.js': (f) => `export { fullCompileModule as compileModule } from ${f};\n`,
+  'jit/frontend/validator.js': (f) => `export { fullValidateModule as validateModule } from ${f};\n`,
+  'jit/cli/compile.js': (f) => `import { fullBundle } from ${f};\nexport function compileCmd(args) { return fullBundle().compileCmd(args); }\n`,
+  'jit/cli/kernel.js': (f) => `import { fullBundle } from ${f};\nexport function runKernel(o, bytes) { return fullBundle().runKernel(o, bytes); }\n`,
+};
+
+/**
+ * `import.meta` in a CommonJS file (`define` substitutes these): `dirname` and `filename` are
+ * Node's own `__dirname` and `__filename`; `url`, the file's URL, is made on first use by a getter
+ * the banner defines, since Node's URL code (node:url, the URL class, ~0.5 ms of a start) is
+ * needed only off a cache hit's path (worker scripts, createRequire fallbacks): what a hit needs
+ * is a directory (import.meta.dirname).
+ */
+const IMPORT_META = '__kwasm_import_meta';
+const IMPORT_META_DEFINE = { 'import.meta.url': `${IMPORT_META}.url`, 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' };
+const IMPORT_META_BANNER = `var ${IMPORT_META} = { get url() { return require('node:url').pathToFileURL(__filename).href; } };`;
 
 /** The program the build runs to make the CLI's code cache (what a warm `run` executes). */
 const TRAINING_WASM = join('..', 'examples', 'hello.wasm');
@@ -73,8 +98,9 @@ const PREBUILT: Record<string, () => Promise<Prebuilt>> = {
     const { buildRuntimeObject } = await import('../runtime/runtime-object.js');
     const { SONAME } = await import('../runtime/so-layout.js');
     return {
-      source: `import { readFileSync } from 'node:fs';\nimport { fileURLToPath } from 'node:url';\n` +
-        `const file = fileURLToPath(new URL(${JSON.stringify(`./${SONAME}`)}, import.meta.url));\n` +
+      // import.meta.dirname, not a URL: a start then loads none of Node's URL code (~0.5 ms)
+      source: `import { readFileSync } from 'node:fs';\nimport { join } from 'node:path';\n` +
+        `const file = join(import.meta.dirname, ${JSON.stringify(SONAME)});\n` +
         'export function runtimeObjectFile() { return file; }\nexport function runtimeObject() { return readFileSync(file); }\n',
       files: [{ name: SONAME, bytes: buildRuntimeObject() }],
     };
@@ -168,15 +194,20 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
   const cjs: BuildOptions & { write: false } = {
     ...common,
     format: 'cjs',
-    define: { 'import.meta.url': IMPORT_META_URL },
+    define: IMPORT_META_DEFINE,
     plugins: [prebuiltPlugin(dist, sources), nodeModuleShimPlugin()],
-    banner: { js: `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;` },
+    banner: { js: IMPORT_META_BANNER },
   };
-  // the API with its chunks; the CLI and its launcher; each worker a file of its own (sharing
-  // chunks with the API would cut its code into more, smaller chunks too)
+  // the start bundle: the CLI without what STARTLESS names
+  const fullBundleModule = JSON.stringify(join(dist, 'jit', 'cli', 'full-bundle.js'));
+  const startSources = new Map([...sources, ...Object.entries(STARTLESS).map(([rel, src]) => [rel, src(fullBundleModule)] as const)]);
+  const start: BuildOptions & { write: false } = { ...cjs, plugins: [prebuiltPlugin(dist, startSources), nodeModuleShimPlugin()] };
+  // the API with its chunks; the CLI (start and full) and its launcher; each worker a file of its
+  // own (sharing chunks with the API would cut its code into more, smaller chunks too)
   const results = await Promise.all([
     build({ ...common, entryPoints: { [API.name]: join(dist, API.path) }, splitting: true, chunkNames: API.chunks }),
-    ...[CLI_MAIN, CLI_LAUNCHER].map((b) => build({ ...cjs, entryPoints: { [b.name]: join(dist, b.path) }, outExtension: { '.js': '.cjs' } })),
+    build({ ...start, entryPoints: { [CLI_MAIN.name]: join(dist, CLI_MAIN.path) }, outExtension: { '.js': '.cjs' } }),
+    ...[CLI_FULL, CLI_LAUNCHER].map((b) => build({ ...cjs, entryPoints: { [b.name]: join(dist, b.path) }, outExtension: { '.js': '.cjs' } })),
     ...Object.entries(WORKERS).map(([name, path]) => build({ ...common, entryPoints: { [name]: join(dist, path) } })),
   ]);
   const outputs: { path: string; contents: Uint8Array }[] = [
@@ -190,13 +221,18 @@ export async function buildBundle(dist = DIST): Promise<string[]> {
     writeFileSync(tmp, f.contents);
     renameSync(tmp, f.path);
   };
-  // everything but the launcher, then the code cache of the CLI just written, then the launcher
+  // everything but the launcher, then the code caches of the CLI just written (the full bundle's
+  // from a cache miss, what it serves; the start bundle's from a hit), then the launcher
   for (const f of outputs) if (f.path !== launcher) write(f);
-  const main = join(out, `${CLI_MAIN.name}.cjs`);
-  const failed = trainCodeCache(main, join(dist, TRAINING_WASM));
-  if (failed !== undefined) process.stderr.write(`bundle: no code cache for ${main} (the CLI works, slower to start): ${failed}\n`);
+  const cached: string[] = [];
+  for (const [b, modes] of [[CLI_FULL, ['--train']], [CLI_MAIN, ['--run', '--train']]] as const) {
+    const file = join(out, `${b.name}.cjs`);
+    const failed = trainCodeCache(file, join(dist, TRAINING_WASM), modes);
+    if (failed !== undefined) process.stderr.write(`bundle: no code cache for ${file} (the CLI works, slower to start): ${failed}\n`);
+    else cached.push(file + CODE_CACHE_SUFFIX);
+  }
   for (const f of outputs) if (f.path === launcher) write(f);
-  const files = [...outputs.map((f) => f.path), ...(failed === undefined ? [main + CODE_CACHE_SUFFIX] : [])];
+  const files = [...outputs.map((f) => f.path), ...cached];
   const keep = new Set(files);
   for (const name of readdirSync(out)) if (!keep.has(join(out, name))) rmSync(join(out, name), { force: true });
   return files;

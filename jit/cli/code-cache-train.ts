@@ -17,16 +17,18 @@ export function writeCodeCache(file: string, script: Script): void {
 }
 
 /**
- * The build's step (jit/cli/bundle.ts): runs the bundle `file` in child processes on `wasm`, once
- * to fill a temp compiled-code cache and once from it (what a warm `run` executes), and writes the
- * second one's code cache. Returns an error text instead of throwing: the CLI works without it.
+ * The build's step (jit/cli/bundle.ts): runs the bundle `file` in child processes on `wasm` with a
+ * fresh temp compiled-code cache, one per mode: `--run` only fills that cache, `--train` writes
+ * the V8 code cache of what it ran: ['--run', '--train'] trains on a hit (what a warm `run`
+ * executes), ['--train'] on a miss (the compiler). Returns an error text instead of throwing: the
+ * CLI works without it.
  */
-export function trainCodeCache(file: string, wasm: string): string | undefined {
+export function trainCodeCache(file: string, wasm: string, modes: readonly ('--run' | '--train')[] = ['--run', '--train']): string | undefined {
   const home = mkdtempSync(join(tmpdir(), 'kwasm-code-cache-'));
   try {
     const env = { ...process.env, XDG_CACHE_HOME: home, KWASM_CACHE: '1' };
     const self = fileURLToPath(import.meta.url);
-    for (const mode of ['--run', '--train']) {
+    for (const mode of modes) {
       const r = spawnSync(process.execPath, [self, mode, file, 'run', wasm], { env, encoding: 'utf8', timeout: 120_000 });
       if (r.error !== undefined || r.signal !== null) return `${mode}: ${r.error?.message ?? r.signal}`;
       if (!/^ok\b/m.test(r.stderr)) return `${mode}: ${r.stderr.trim().slice(-500)}`;

@@ -5,7 +5,7 @@
 // Images carry no relocations (everything goes through r15), so loading is a copy,
 // or for code still in a cache entry (image.file) a private read+exec mapping of the file's pages:
 // only the pages that run are ever read, and nothing is written (never writable, W^X).
-import { adviseHugePages, mmapAnon, mmapFileFixed, munmap, mprotect, view, HUGE_PAGES_MIN, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
+import { adviseHugePages, fillBytes, mmapAnon, mmapFileFixed, munmap, mprotect, view, HUGE_PAGES_MIN, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
 import { registerCodeRange, unregisterCodeRange } from '../runtime/native.js';
 import { imageCodeLength, type CodeImage } from '../../abi/image.js';
 
@@ -42,7 +42,7 @@ export class CodeArena {
     mprotect(base, size, PROT.READ | PROT.WRITE);
     const buf = view(base, Number(size));
     buf.set(img.code, 0);
-    buf.fill(0xcc, img.code.length); // int3 after the code
+    fillBytes(buf, 0xcc, img.code.length); // int3 after the code
     mprotect(base, size, PROT.READ | PROT.EXEC);
     return { base, size: img.code.length };
   }

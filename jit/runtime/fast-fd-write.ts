@@ -11,7 +11,7 @@
 // `entry`: fds it closed or made, positions it moved).
 import { errnoConstants } from '../node-binding.js';
 import { native } from './native.js';
-import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
+import { fillBytes, mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
 import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './so-layout.js';
 export { FAST_FD, FDSTAT_DIR, type FastOp } from './so-layout.js';
 import type { Vmctx } from './vmctx.js';
@@ -51,9 +51,10 @@ export class FastFdWrite {
     const b = this.buf;
     FAST_OP_NAMES.forEach((op, i) => b.writeUInt32LE(imports[op] < 0 ? NO_IMPORT : imports[op], FAST_TABLE.imports + 4 * i));
     this.setFds([]);
-    b.fill(errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
+    fillBytes(b, errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
+    // ~130 entries: plain byte stores (a WASI errno is < 256), not ~130 calls of Buffer's writeUInt8
     for (const [name, n] of Object.entries(errnoConstants())) {
-      if (n > 0 && n < 256) b.writeUInt8(errnoOf(name), FAST_TABLE.errnoMap + n);
+      if (n > 0 && n < 256) b[FAST_TABLE.errnoMap + n] = errnoOf(name);
     }
     const d = native().data;
     for (let i = 0; i < FAST_PAIRS; i++) {
@@ -89,15 +90,15 @@ export class FastFdWrite {
   setFds(entries: Iterable<readonly [number, MirroredFd]>, clocks = true): void {
     const b = this.buf;
     b.writeUInt32LE(clocks ? 0 : 1, FAST_TABLE.noClocks);
-    b.fill(0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
-    b.fill(0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
-    b.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
-    b.fill(0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
-    b.fill(0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
+    fillBytes(b, 0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
+    fillBytes(b, 0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
+    fillBytes(b, 0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
+    fillBytes(b, 0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
+    fillBytes(b, 0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
       b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
-      b.writeUInt8(h.bits, FAST_TABLE.fdBits + fd);
+      b[FAST_TABLE.fdBits + fd] = h.bits; // the FAST_FD bits: one byte
       b.writeBigUInt64LE(h.rights, FAST_TABLE.rights + 8 * fd);
       b.writeBigUInt64LE(h.inheriting, FAST_TABLE.inheriting + 8 * fd);
       b.writeUInt32LE(h.fdstat, FAST_TABLE.fdstat + 4 * fd);
@@ -146,7 +147,7 @@ export class FastFdWrite {
     b.writeUInt32LE(r.errno, FAST_TABLE.aheadErr + 4 * fd);
   }
 
-  clearCreated(): void { this.buf.fill(0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS); }
+  clearCreated(): void { fillBytes(this.buf, 0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS); }
 
   /** Stops serving natively; the table stays mapped until here. */
   dispose(): void {

@@ -11,7 +11,6 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 type Ffi = typeof import('ffi-rs');
 export type { JsExternal } from 'ffi-rs';
@@ -105,7 +104,7 @@ function dlopenFromNodeModules(dir: string, rel: string): Binding | undefined {
 function loadBinding(): Binding {
   const libc = hostLibc();
   const direct = libc === undefined ? undefined : bindingPackage(process.platform, process.arch, libc);
-  const found = direct === undefined ? undefined : dlopenFromNodeModules(dirname(fileURLToPath(import.meta.url)), direct);
+  const found = direct === undefined ? undefined : dlopenFromNodeModules(import.meta.dirname, direct);
   if (found !== undefined) return found;
   // not installed there: ffi-rs's own lookup
   const require = createRequire(import.meta.url);

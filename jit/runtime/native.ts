@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { nodeOs } from '../node-binding.js';
 import { SO_DATA, SONAME, INFO_FIELDS, INFO_TRAP_STUBS, INFO_SIZE, MAX_RANGES, type InfoField } from './so-layout.js';
 import { runtimeObject, runtimeObjectFile } from './runtime-object.js';
-import { mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
+import { fillBytes, mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
 import { TRAP_SIGNALS, TRAP_STUB_COUNT } from '../../abi/traps.js';
 
 export interface Native {
@@ -95,7 +95,7 @@ function installSignalHandlers(n: Native, scratchAddr: bigint, scratch: Buffer):
     sigaltstack(ssAddr, 0n);
   }
   const actAddr = scratchAddr + 2048n, oldAddr = actAddr + BigInt(SIGACTION.size);
-  scratch.fill(0, 2048, 2048 + 2 * SIGACTION.size);
+  fillBytes(scratch, 0, 2048, 2048 + 2 * SIGACTION.size);
   scratch.writeBigUInt64LE(n.addr.signalHandler, 2048 + SIGACTION.handler);
   // No SA_NODEFER: a fault inside the handler itself then kills the process instead of looping.
   scratch.writeInt32LE(SA.SIGINFO | SA.ONSTACK, 2048 + SIGACTION.flags);

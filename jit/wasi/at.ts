@@ -11,7 +11,7 @@
 // Calls are synchronous and JS is single-threaded, so one area serves every call.
 // A failure throws WasiError with the host errno translated (errno.ts).
 
-import { errnoConstants } from '../node-binding.js';
+import { errnoConstants, errnoName } from '../node-binding.js';
 import { define, DataType } from '../runtime/ffi.js';
 import { Errno, errnoFromNodeCode, WasiError } from './errno.js';
 import { mmapAnon, PROT, view } from '../runtime/libc.js';
@@ -84,13 +84,11 @@ function cstr(s: string, at: number): bigint {
   return addr(at);
 }
 
-/** Host errno number -> WASI errno, by the errno's name (so the one name table in errno.ts decides). */
-const BY_NUMBER = new Map<number, string>(Object.entries(ERRNO).map(([name, n]) => [n, name]));
-
 /** The error a failed call throws: `errno` is the host's, `hostErrno` keeps it for the walk's decisions. */
 export class HostCallError extends WasiError {
   constructor(readonly call: string, readonly hostErrno: number) {
-    super(errnoFromNodeCode(BY_NUMBER.get(hostErrno)), `${call}: host errno ${hostErrno}`);
+    // host errno number -> WASI errno by the errno's name (so the one name table in errno.ts decides)
+    super(errnoFromNodeCode(errnoName(hostErrno)), `${call}: host errno ${hostErrno}`);
   }
 }
 

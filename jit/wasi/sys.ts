@@ -6,7 +6,7 @@
 // pointer. A failing call throws an Error whose `code` is the Linux errno name ("EAGAIN"), which
 // errnoOf() (errno.ts) maps like any Node SystemError.
 import { closeSync } from 'node:fs';
-import { errnoConstants } from '../node-binding.js';
+import { errnoConstants, errnoName } from '../node-binding.js';
 import { define, DataType } from '../runtime/ffi.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from '../runtime/libc.js';
 
@@ -42,14 +42,13 @@ const FIONREAD = 0x541bn;
 const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0o4000;
 const POLLFD_SIZE = 8;
 
-const ERRNO_NAME: ReadonlyMap<number, string> = new Map(Object.entries(errnoConstants()).map(([k, v]) => [v, k]));
 const EINTR = errnoConstants().EINTR;
 
 /** A failed libc call, shaped like a Node SystemError (`code` = "EAGAIN", ...). */
 export class SysError extends Error {
   readonly code: string;
   constructor(fn: string, readonly errno: number, msg: string) {
-    const code = ERRNO_NAME.get(errno) ?? 'EIO';
+    const code = errnoName(errno) ?? 'EIO';
     super(`${fn}: ${msg} (${code})`);
     this.code = code;
   }

@@ -65,13 +65,34 @@ test('the graph walk sees capstone where it is imported (compile --disasm\'s mod
   assert.ok(staticGraph(join(dist, 'backend-x64', 'disasm.js')).packages.has('capstone-wasm'));
 });
 
+/** The TypeScript sources (through the bundle's source map, chained to the .ts) of V8 log `lines`' function first executions in `bundle`, or undefined if the bundle's script never loaded. */
+function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined {
+  const id = lines.find((l) => l[0] === 'script-details' && l[2] === bundle)?.[1];
+  if (id === undefined) return undefined;
+  const text = readFileSync(bundle, 'utf8');
+  const lineStarts = [0];
+  for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lineStarts.push(k + 1);
+  const map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as SourceMapPayload);
+  const sources = new Set<string>();
+  for (const l of lines) {
+    if (l[0] !== 'function' || l[1] !== 'first-execution' || l[2] !== id) continue;
+    const pos = Number(l[3]);
+    let line = lineStarts.length - 1;
+    while (lineStarts[line] > pos) line--;
+    const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string };
+    if (e.originalSource !== undefined) sources.add(e.originalSource);
+  }
+  return sources;
+}
+
 /**
- * The TypeScript sources whose functions ran in a child that called the CLI bundle's main with
- * `args` (V8's --log-function-events: each function's first execution, as a range of the script;
- * mapped through the bundle's source map, chained to the .ts). The bundle is one file, so what a
- * start evaluates is what ran, not what the file holds.
+ * The TypeScript sources whose functions ran in a child that called the CLI start bundle's main
+ * with `args` (V8's --log-function-events: each function's first execution, as a range of the
+ * script), in that bundle and in the full bundle (cli-full.cjs, which the start bundle loads for
+ * what it leaves out: jit/cli/bundle.ts; undefined if it was not loaded). A bundle is one file, so
+ * what a start evaluates is what ran, not what the file holds.
  */
-function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; required: string[]; builtins: string[] } {
+function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; full: Set<string> | undefined; required: string[]; builtins: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-'));
   try {
     const bundle = join(dist, 'bundle', 'cli-main.cjs'), log = join(dir, 'v8.log'), loaded = join(dir, 'required.json');
@@ -85,23 +106,11 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
     const r = spawnSync(process.execPath, ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', main], { env, encoding: 'utf8' });
     assert.ok(r.status !== null && r.status < 64, `${args.join(' ')}: ${r.status} ${r.stderr}`);
     const lines = readFileSync(log, 'utf8').split('\n').map((l) => l.split(','));
-    const id = lines.find((l) => l[0] === 'script-details' && l[2] === bundle)?.[1];
-    assert.ok(id !== undefined, 'the bundle\'s script in the log');
-    const text = readFileSync(bundle, 'utf8');
-    const lineStarts = [0];
-    for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lineStarts.push(k + 1);
-    const map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as SourceMapPayload);
-    const sources = new Set<string>();
-    for (const l of lines) {
-      if (l[0] !== 'function' || l[1] !== 'first-execution' || l[2] !== id) continue;
-      const pos = Number(l[3]);
-      let line = lineStarts.length - 1;
-      while (lineStarts[line] > pos) line--;
-      const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string };
-      if (e.originalSource !== undefined) sources.add(e.originalSource);
-    }
+    const sources = sourcesOf(lines, bundle);
+    assert.ok(sources !== undefined, 'the bundle\'s script in the log');
+    const full = sourcesOf(lines, join(dist, 'bundle', 'cli-full.cjs'));
     const [required, builtins] = JSON.parse(readFileSync(loaded, 'utf8')) as [string[], string[]];
-    return { sources, required, builtins };
+    return { sources, full, required, builtins };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -109,7 +118,7 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
 
 const HEAVY = /compiler\/(module-compiler|function-compiler|masm)\.ts$|frontend\/validator\.ts$|cli\/backtrace\.ts$|disasm\.ts$|backend-x64\/assembler\.ts$|runtime\/trampolines\.ts$/;
 
-test('the bundle keeps it so: a run from the cache runs no compiler, validator, backtrace printer, disassembler or assembler code, requires neither capstone nor keystone (the runtime .so is prebuilt) and loads none of node:crypto, node:zlib, node:module, node:os', () => {
+test('the bundle keeps it so: a run from the cache runs no compiler, validator, backtrace printer, disassembler or assembler code, does not load the full bundle, requires neither capstone nor keystone (the runtime .so is prebuilt) and loads none of node:crypto, node:zlib, node:module, node:os', () => {
   const home = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-cache-'));
   try {
     const env = { ...process.env, XDG_CACHE_HOME: home };
@@ -117,14 +126,18 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     // the cache records only a file unchanged for 2 s (jit/cache/wasm-file.ts SETTLE_NS): a checkout made just now waits
     const young = 2500 - (Date.now() - statSync(hello).ctimeMs);
     if (young > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, young);
-    const { sources: miss, builtins: missBuiltins } = sourcesRun(['run', hello], env);
-    // the walk sees the compiler where a miss runs it, and the list node:crypto where a miss hashes
-    assert.ok([...miss].some((s) => s.endsWith('compiler/function-compiler.ts')), `a miss: ${[...miss].join(' ')}`);
+    const { sources: miss, full: missFull, builtins: missBuiltins } = sourcesRun(['run', hello], env);
+    // the walk sees the compiler where a miss runs it (in the full bundle, which the start bundle
+    // loads for it), and the list node:crypto where a miss hashes
+    assert.not.ok([...miss].some((s) => HEAVY.test(s)), `a miss in the start bundle: ${[...miss].join(' ')}`);
+    assert.ok(missFull !== undefined && [...missFull].some((s) => s.endsWith('compiler/function-compiler.ts')), `a miss: ${[...missFull ?? []].join(' ')}`);
     assert.ok(missBuiltins.includes('NativeModule crypto'), `a miss loads: ${missBuiltins.join(' ')}`);
     assert.is(readdirSync(join(home, 'kwasm-jit')).filter((f) => f.endsWith('.kwid')).length, 1, 'the miss recorded the file');
-    const { sources: hit, required, builtins } = sourcesRun(['run', hello], env);
+    const { sources: hit, full: hitFull, required, builtins } = sourcesRun(['run', hello], env);
     assert.ok([...hit].some((s) => s.endsWith('cli/run.ts')) && [...hit].some((s) => s.endsWith('cache/load.ts')), `a hit: ${[...hit].join(' ')}`);
     assert.equal([...hit].filter((s) => HEAVY.test(s)), [], 'a hit runs');
+    // nor loads the full bundle (half of the CLI's source: jit/cli/bundle.ts STARTLESS)
+    assert.is(hitFull, undefined, 'a hit loads cli-full.cjs');
     // the list sees what is required (the bundle itself; ffi-rs's binding is process.dlopen'ed, jit/runtime/ffi.ts)
     assert.ok(required.some((f) => f.endsWith('cli-main.cjs')), `required: ${required.join(' ')}`);
     assert.equal(required.filter((f) => /capstone|keystone/.test(f)), [], 'a hit requires');
