@@ -344,8 +344,8 @@ class ModuleDecoder {
         case 0x44: c = { op: 'f64.const', lo: ir.lo, hi: ir.hi }; break;
         case 0xfd0c: c = { op: 'v128.const', bytes: ir.v128.slice() }; break;
         case 0xd0: c = { op: 'ref.null', type: ir.i32 }; break;
-        case 0xd2: c = { op: 'ref.func', func: ir.index }; break;
-        case 0x23: c = { op: 'global.get', global: ir.index }; break;
+        case 0xd2: c = { op: 'ref.func', func: ir.index >>> 0 }; break;
+        case 0x23: c = { op: 'global.get', global: ir.index >>> 0 }; break;
         case 0x02: case 0x03: case 0x04: depth++; break;
       }
       if (c) ops.push(c);

@@ -176,14 +176,17 @@ export class FunctionValidator {
     return bt;
   }
 
+  // The index helpers take an immediate as InstrReader holds it (u32 as int32) and read it `>>> 0`.
   private label(l: number): number {
-    if (l >= this.depth) this.fail(`unknown label ${l}`);
-    return this.depth - 1 - l;
+    const u = l >>> 0;
+    if (u >= this.depth) this.fail(`unknown label ${u}`);
+    return this.depth - 1 - u;
   }
 
   private table(i: number): ValType {
-    if (i >= this.m.tables.length) this.fail(`unknown table ${i}`);
-    return this.m.tables[i].elemType;
+    const u = i >>> 0;
+    if (u >= this.m.tables.length) this.fail(`unknown table ${u}`);
+    return this.m.tables[u].elemType;
   }
 
   private memory(): void {
@@ -194,18 +197,21 @@ export class FunctionValidator {
     const m = this.m;
     // Index first: without a data count section wast2json-made modules that
     // drop a segment that does not exist must still be "unknown data segment".
-    if (i >= (m.dataCount ?? m.datas.length)) this.fail(`unknown data segment ${i}`);
+    const u = i >>> 0;
+    if (u >= (m.dataCount ?? m.datas.length)) this.fail(`unknown data segment ${u}`);
     if (m.dataCount === null) throw malformed('data count section required', this.at, this.funcIndex);
   }
 
   private elemSegment(i: number): ValType {
-    if (i >= this.m.elems.length) this.fail(`unknown elem segment ${i}`);
-    return this.m.elems[i].elemType;
+    const u = i >>> 0;
+    if (u >= this.m.elems.length) this.fail(`unknown elem segment ${u}`);
+    return this.m.elems[u].elemType;
   }
 
   private funcType(i: number): FuncType {
-    if (i >= this.numFuncs) this.fail(`unknown function ${i}`);
-    return this.types[this.m.funcTypeIndices[i]];
+    const u = i >>> 0;
+    if (u >= this.numFuncs) this.fail(`unknown function ${u}`);
+    return this.types[this.m.funcTypeIndices[u]];
   }
 
   /**
@@ -265,7 +271,7 @@ export class FunctionValidator {
    *  step, and written to be small, so that V8 inlines step, this and InstrReader.next into the
    *  compiler's loop (its inlining budget is in bytecode bytes). */
   private stepCommon(ir: InstrReader, check: number): boolean {
-    const i = ir.index;
+    const i = ir.index >>> 0; // a u32 as int32 (InstrReader)
     const sp = this.sp;
     const vals = this.vals;
     if (check === Check.LocalGet || check === Check.GlobalGet) {
@@ -371,8 +377,9 @@ export class FunctionValidator {
       }
       case Check.CallIndirect: {
         if (this.table(ir.index2) !== Vt.FuncRef) this.fail('type mismatch');
-        if (ir.index >= this.types.length) this.fail(`unknown type ${ir.index}`);
-        const ft = this.types[ir.index];
+        const ti = ir.index >>> 0;
+        if (ti >= this.types.length) this.fail(`unknown type ${ti}`);
+        const ft = this.types[ti];
         this.popExpect(Vt.I32);
         this.popTypes(ft.params);
         this.pushTypes(ft.results);
@@ -465,13 +472,15 @@ export class FunctionValidator {
   }
 
   private local(i: number): ValType {
-    if (i >= this.numLocals) this.fail(`unknown local ${i}`);
-    return this.locals[i];
+    const u = i >>> 0;
+    if (u >= this.numLocals) this.fail(`unknown local ${u}`);
+    return this.locals[u];
   }
 
   private global(i: number): { type: ValType; mutable: boolean } {
-    if (i >= this.m.globals.length) this.fail(`unknown global ${i}`);
-    return this.m.globals[i];
+    const u = i >>> 0;
+    if (u >= this.m.globals.length) this.fail(`unknown global ${u}`);
+    return this.m.globals[u];
   }
 
   private brTable(ir: InstrReader): void {
@@ -629,7 +638,7 @@ export function scanFunction(m: ModuleInfo, funcIndex: number, ir: InstrReader):
     const op = ir.next();
     if (op === 0x02 || op === 0x03 || op === 0x04) depth++;
     else if (op === 0x0b) depth--;
-    else if ((op === 0xfc08 || op === 0xfc09) && m.dataCount === null && ir.index < m.datas.length) {
+    else if ((op === 0xfc08 || op === 0xfc09) && m.dataCount === null && (ir.index >>> 0) < m.datas.length) {
       throw malformed('data count section required', ir.start, funcIndex);
     }
   }
