@@ -17,6 +17,9 @@ for (const k of [Imm.Local, Imm.Global, Imm.Label, Imm.Func, Imm.Table, Imm.Data
 const ONE_BYTE_BLOCK_TYPE = new Uint8Array(0x80);
 for (let b = 0; b < 0x80; b++) if (b === 0x40 || isValType(b)) ONE_BYTE_BLOCK_TYPE[b] = 1;
 
+/** A memarg's alignment as InstrReader.align holds it: every value above 255 fails the same checks. */
+const alignU32 = (a: number): number => (a > 0xff ? 0xff : a);
+
 export class InstrReader {
   readonly r: Reader;
   /** Full opcode: one byte, or 0xFC00/0xFD00 | sub-opcode. */
@@ -38,7 +41,9 @@ export class InstrReader {
   index = 0;
   /** Second index: call_indirect table, table.init table, table.copy source (int32). */
   index2 = 0;
-  align = U32_FIELD;
+  /** memarg alignment exponent, only ever compared with natural alignments (at most 4): a value
+   *  above 255 is held as 255 (alignU32), so it stays a small integer as well. */
+  align = 0;
   /** memarg offset (u32 as int32: read it `>>> 0`). */
   memOffset = 0;
   /** i32.const value; f32.const bits (as int32); ref.null / select type. */
@@ -135,7 +140,7 @@ export class InstrReader {
       case Imm.Data: case Imm.Elem:
         this.index = r.u32() | 0; break;
       case Imm.I32: this.i32 = r.s32(); break;
-      case Imm.MemArg: this.align = r.u32(); this.memOffset = r.u32() | 0; break;
+      case Imm.MemArg: this.align = alignU32(r.u32()); this.memOffset = r.u32() | 0; break;
       case Imm.BlockType: this.readBlockType(); break;
       case Imm.BrTable: this.readBrTable(); break;
       case Imm.CallIndirect: case Imm.TableInit: case Imm.TableCopy:
@@ -155,7 +160,7 @@ export class InstrReader {
       case Imm.MemoryCopy: this.zeroByte(); this.zeroByte(); break;
       case Imm.V128: case Imm.Shuffle: for (let i = 0; i < 16; i++) this.v128[i] = r.u8(); break;
       case Imm.Lane: this.lane = r.u8(); break;
-      case Imm.MemArgLane: this.align = r.u32(); this.memOffset = r.u32() | 0; this.lane = r.u8(); break;
+      case Imm.MemArgLane: this.align = alignU32(r.u32()); this.memOffset = r.u32() | 0; this.lane = r.u8(); break;
       default: throw malformed('illegal opcode', start, r.funcIndex); // Imm.Illegal
     }
     return op;
