@@ -59,6 +59,13 @@ export class InstrReader {
   /** v128.const bytes, or i8x16.shuffle lane indices (little-endian, reused). */
   readonly v128 = new Uint8Array(16);
 
+  // The tables next() reads per instruction, as fields: an imported or module binding is a cell
+  // load, a hole check, a Smi check and a map check per use in optimized code, a field holding
+  // one typed array since construction one load (V8 knows its map from the field).
+  private readonly imm = opImm;
+  private readonly oneByteIndex = ONE_BYTE_INDEX;
+  private readonly oneByteBlockType = ONE_BYTE_BLOCK_TYPE;
+
   constructor(r: Reader) {
     buildOpcodeTables(); // once per process; a cache hit often constructs no InstrReader at all
     this.r = r;
@@ -87,14 +94,14 @@ export class InstrReader {
     if (pos + 1 < r.end) {
       const buf = r.buf;
       const op = buf[pos];
-      const imm = opImm[op];
+      const imm = this.imm[op];
       const b = buf[pos + 1];
       // One exit for the forms read here: V8 counts every inlined copy of a helper against the
       // caller's inlining budget, which the validator's step and sig need too.
       let end = -1;
       if (imm === Imm.None) end = pos + 1;
       else if (b < 0x80) {
-        if (ONE_BYTE_INDEX[imm] === 1) { this.index = b; end = pos + 2; }
+        if (this.oneByteIndex[imm] === 1) { this.index = b; end = pos + 2; }
         else if (imm === Imm.I32) { this.i32 = (b << 25) >> 25; end = pos + 2; } // bit 6 is the sign
         else if (imm === Imm.MemArg) {
           // the offset is often several bytes: Reader.u32 from after the align byte
@@ -102,7 +109,7 @@ export class InstrReader {
           r.pos = pos + 2;
           this.memOffset = r.u32() | 0;
           end = r.pos;
-        } else if (imm === Imm.BlockType && ONE_BYTE_BLOCK_TYPE[b] === 1) { this.blockType = b - 0x80; end = pos + 2; }
+        } else if (imm === Imm.BlockType && this.oneByteBlockType[b] === 1) { this.blockType = b - 0x80; end = pos + 2; }
       }
       if (end >= 0) {
         this.start = pos;

@@ -51,6 +51,13 @@ export class FunctionValidator {
   /** Offset of the instruction being validated, for errors. */
   private at = 0;
 
+  // The opcode tables step and sig read per instruction, as fields (InstrReader says why).
+  private readonly check = opCheck;
+  private readonly naturalAlign = opNaturalAlign;
+  private readonly sigArity = opSigArity;
+  private readonly sigParams = opSigParams;
+  private readonly sigResult = opSigResult;
+
   constructor(m: ModuleInfo) {
     this.m = m;
     this.types = m.types;
@@ -221,7 +228,7 @@ export class FunctionValidator {
    * UNKNOWN in unreachable code, a mismatch: the errors) takes the general path.
    */
   sig(code: number): void {
-    const n = opSigArity[code];
+    const n = this.sigArity[code];
     const vals = this.vals;
     const sp = this.sp;
     const base = sp - n;
@@ -231,8 +238,8 @@ export class FunctionValidator {
     if (base >= this.ctlHeight[this.depth - 1] && sp < vals.length) {
       let got = 0;
       for (let i = base; i < sp; i++) got = (got << 8) | vals[i];
-      if (got === opSigParams[code]) {
-        const res = opSigResult[code];
+      if (got === this.sigParams[code]) {
+        const res = this.sigResult[code];
         vals[base] = res;
         this.sp = res === 0 ? base : base + 1;
         return;
@@ -256,10 +263,10 @@ export class FunctionValidator {
    */
   step(ir: InstrReader): void {
     const code = ir.code;
-    const check = opCheck[code];
+    const check = this.check[code];
     // One call site of sig for both, so that V8 inlines one copy of it (with a second one, for
     // loads and stores in stepCommon, that one stayed a call: ~10% of a validation loop).
-    if (check === Check.Sig || (check === Check.Mem && this.hasMemory && ir.align <= opNaturalAlign[code])) {
+    if (check === Check.Sig || (check === Check.Mem && this.hasMemory && ir.align <= this.naturalAlign[code])) {
       this.at = ir.start;
       this.sig(code);
       return;
