@@ -506,7 +506,7 @@ export class Assembler extends Encoder {
     // The fixup adds (target - end); pre-loading (end - base) leaves target - base.
     this.patch32(at, at + 4 - b);
     this.pos = at + 4;
-    this.addFixup(label, at, at + 4, 4);
+    this.addFixup(label, at, at + 4, 4, at + 4 - b);
   }
 
   // ---- misc ----------------------------------------------------------------------------

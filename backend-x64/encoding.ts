@@ -41,6 +41,10 @@ export class Encoder extends CodeBuffer {
   private fixAt = new Int32Array(64);   // offset of the field to patch
   private fixEnd = new Int32Array(64);  // offset the displacement is relative to (end of instruction)
   private fixSize = new Int32Array(64); // FIX_REL8 or FIX_REL32
+  // the addend the rel32 field holds (RIP-relative `[label + addend]`, jump tables; 0 for jumps),
+  // kept here too so that bind() only writes the field: a read of code written long before
+  // missed the cache (~1/3 of bind's time), a store does not wait
+  private fixAdd = new Int32Array(64);
   private fixNext = new Int32Array(64);
   private fixCount = 0;
   private fixFree = -1;           // free list of recycled fixup slots
@@ -54,7 +58,7 @@ export class Encoder extends CodeBuffer {
     // grown later: stored twice so V8 never takes them for constants (jit/frontend/reader.ts, GROWN_FIELDS)
     this.labelPos = new Int32Array(256); this.labelHead = new Int32Array(256);
     this.fixAt = new Int32Array(64); this.fixEnd = new Int32Array(64);
-    this.fixSize = new Int32Array(64); this.fixNext = new Int32Array(64);
+    this.fixSize = new Int32Array(64); this.fixNext = new Int32Array(64); this.fixAdd = new Int32Array(64);
   }
 
   /**
@@ -140,7 +144,7 @@ export class Encoder extends CodeBuffer {
     if (!this.isLabel(label)) throw new Error(`unknown label ${label}`);
     if (this.labelPos[label] >= 0) throw new Error(`label ${this.labelName[label] ?? label} bound twice`);
     this.labelPos[label] = target;
-    const fixAt = this.fixAt, fixEnd = this.fixEnd, fixSize = this.fixSize, fixNext = this.fixNext;
+    const fixAt = this.fixAt, fixEnd = this.fixEnd, fixSize = this.fixSize, fixNext = this.fixNext, fixAdd = this.fixAdd;
     for (let f = this.labelHead[label]; f >= 0;) {
       const at = fixAt[f];
       const rel = target - fixEnd[f];
@@ -151,7 +155,7 @@ export class Encoder extends CodeBuffer {
         this.patch8(at, rel);
       } else {
         // The field holds the addend (RIP-relative `[label + addend]`); jumps store 0.
-        this.patch32(at, (this.read32(at) + rel) | 0);
+        this.patch32(at, (fixAdd[f] + rel) | 0);
       }
       const next = fixNext[f];
       fixNext[f] = this.fixFree;
@@ -162,8 +166,9 @@ export class Encoder extends CodeBuffer {
     this.labelHead[label] = -1;
   }
 
-  /** Records that the `size`-byte field at `at` must become `label - end (+ field)` once bound. */
-  protected addFixup(label: number, at: number, end: number, size: number): void {
+  /** Records that the `size`-byte field at `at`, which holds `addend` (0 for rel8), must become
+   *  `label - end + addend` once bound. */
+  protected addFixup(label: number, at: number, end: number, size: number, addend: number): void {
     if (!this.isLabel(label)) throw new Error(`unknown label ${label}`);
     let f = this.fixFree;
     if (f >= 0) {
@@ -172,10 +177,10 @@ export class Encoder extends CodeBuffer {
       f = this.fixCount++;
       if (f === this.fixAt.length) {
         this.fixAt = grow32(this.fixAt, f); this.fixEnd = grow32(this.fixEnd, f);
-        this.fixSize = grow32(this.fixSize, f); this.fixNext = grow32(this.fixNext, f);
+        this.fixSize = grow32(this.fixSize, f); this.fixNext = grow32(this.fixNext, f); this.fixAdd = grow32(this.fixAdd, f);
       }
     }
-    this.fixAt[f] = at; this.fixEnd[f] = end; this.fixSize[f] = size; this.fixNext[f] = this.labelHead[label];
+    this.fixAt[f] = at; this.fixEnd[f] = end; this.fixSize[f] = size; this.fixAdd[f] = addend; this.fixNext[f] = this.labelHead[label];
     this.labelHead[label] = f;
     this.pendingFixups++;
   }
@@ -192,7 +197,7 @@ export class Encoder extends CodeBuffer {
   protected linkField(label: Label, at: number, end: number, size: number): void {
     if (!this.isLabel(label)) throw new Error(`unknown label ${label}`);
     const target = this.labelPos[label];
-    if (target < 0) { this.addFixup(label, at, end, size); return; }
+    if (target < 0) { this.addFixup(label, at, end, size, size === FIX_REL8 ? 0 : this.read32(at)); return; }
     const rel = target - end;
     if (size === FIX_REL8) {
       if (rel < -128 || rel > 127) throw new RangeError(`short jump to label ${this.labelName[label] ?? label} out of range (${rel})`);
@@ -284,7 +289,7 @@ export class Encoder extends CodeBuffer {
     } else {
       if (size === FIX_REL8) this.buf[at] = 0;
       else this.patch32(at, 0);
-      this.addFixup(label, at, end, size);
+      this.addFixup(label, at, end, size, 0);
     }
     this.pos = end;
   }
@@ -358,7 +363,7 @@ export class Encoder extends CodeBuffer {
           this.patch32(p, target + disp - end);
         } else {
           this.patch32(p, disp); // the addend waits in the field until bind()
-          this.addFixup(m.label, p, end, FIX_REL32);
+          this.addFixup(m.label, p, end, FIX_REL32, disp);
         }
       }
       this.pos = p + 4;

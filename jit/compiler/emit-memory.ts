@@ -54,42 +54,44 @@ export function address(c: CodeGen, offset: number): Gpr | -1 {
   return r;
 }
 
-type LoadKind = 'i32' | 'i64' | 'f32' | 'f64' | 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32';
-/** Loads an ALU/SSE op can take as its memory operand (the same width, no extension). */
-const FOLDABLE: Readonly<Record<LoadKind, boolean>> = {
-  i32: true, i64: true, f32: true, f64: true, s8: false, u8: false, s16: false, u16: false, s32: false, u32: false,
-};
+/** How a load reads: full-width first (an ALU/SSE op can take those as its memory operand), then
+ *  the extending ones. A number, not a string: each `load` closure tests its kind per access,
+ *  and closures of one literal share V8's feedback, so a keyed lookup by a captured key (a
+ *  `Record` indexed by the kind) went megamorphic (KeyedLoadIC_Megamorphic per load). */
+const enum LoadKind { I32, I64, F32, F64, S8, U8, S16, U16, S32, U32 }
 
 function load(kind: LoadKind, result: number): (c: CodeGen, ir: { memOffset: number }) => void {
+  // Loads an ALU/SSE op can take as its memory operand (the same width, no extension).
+  const foldable = kind <= LoadKind.F64;
   return (c, ir) => {
     const a = c.asm;
     const reg = address(c, ir.memOffset >>> 0), m: Mem = c.addr;
-    if (FOLDABLE[kind] && m.index !== SCRATCH_GPR) {
+    if (foldable && m.index !== SCRATCH_GPR) {
       // Full-width loads wait for their user (r11 is the MacroAssembler's scratch: an index
       // there would not survive, so those loads are emitted at once).
       c.pushLoad(result, m.index, m.disp, reg !== -1, m.shift);
       return;
     }
-    if (kind === 'f32' || kind === 'f64') {
+    if (kind === LoadKind.F32 || kind === LoadKind.F64) {
       const d = c.allocXmm();
       if (reg !== -1) c.freeGpr(reg);
-      a.sseRM(kind === 'f32' ? SseOp.MOVSS : SseOp.MOVSD, d, m);
+      a.sseRM(kind === LoadKind.F32 ? SseOp.MOVSS : SseOp.MOVSD, d, m);
       c.pushReg(result, d);
       return;
     }
     const d = reg !== -1 ? reg : c.allocGpr();
     const dst64 = result === Vt.I64 ? 64 : 32;
     switch (kind) {
-      case 'i32': case 'u32': a.movRM(32, d, m); break;
-      case 'i64': a.movRM(64, d, m); break;
-      case 's8': a.movsxRM(dst64, 8, d, m); break;
-      case 'u8': a.movzxRM(32, 8, d, m); break;
-      case 's16': a.movsxRM(dst64, 16, d, m); break;
-      case 'u16': a.movzxRM(32, 16, d, m); break;
-      case 's32': a.movsxRM(64, 32, d, m); break;
+      case LoadKind.I32: case LoadKind.U32: a.movRM(32, d, m); break;
+      case LoadKind.I64: a.movRM(64, d, m); break;
+      case LoadKind.S8: a.movsxRM(dst64, 8, d, m); break;
+      case LoadKind.U8: a.movzxRM(32, 8, d, m); break;
+      case LoadKind.S16: a.movsxRM(dst64, 16, d, m); break;
+      case LoadKind.U16: a.movzxRM(32, 16, d, m); break;
+      case LoadKind.S32: a.movsxRM(64, 32, d, m); break;
     }
     c.pushReg(result, d);
-    if (result === Vt.I32 && (kind === 'u8' || kind === 'u16')) c.vs.bits[c.vs.sp - 1] = kind === 'u8' ? 8 : 16;
+    if (result === Vt.I32 && (kind === LoadKind.U8 || kind === LoadKind.U16)) c.vs.bits[c.vs.sp - 1] = kind === LoadKind.U8 ? 8 : 16;
   };
 }
 
@@ -123,10 +125,10 @@ function store(bits: 8 | 16 | 32 | 64, type: number): (c: CodeGen, ir: { memOffs
 
 /** Every load: its instruction, how it reads, its result type. */
 const LOADS: readonly (readonly [string, LoadKind, number])[] = [
-  ['i32.load', 'i32', Vt.I32], ['i64.load', 'i64', Vt.I64], ['f32.load', 'f32', Vt.F32], ['f64.load', 'f64', Vt.F64],
-  ['i32.load8_s', 's8', Vt.I32], ['i32.load8_u', 'u8', Vt.I32], ['i32.load16_s', 's16', Vt.I32], ['i32.load16_u', 'u16', Vt.I32],
-  ['i64.load8_s', 's8', Vt.I64], ['i64.load8_u', 'u8', Vt.I64], ['i64.load16_s', 's16', Vt.I64], ['i64.load16_u', 'u16', Vt.I64],
-  ['i64.load32_s', 's32', Vt.I64], ['i64.load32_u', 'u32', Vt.I64],
+  ['i32.load', LoadKind.I32, Vt.I32], ['i64.load', LoadKind.I64, Vt.I64], ['f32.load', LoadKind.F32, Vt.F32], ['f64.load', LoadKind.F64, Vt.F64],
+  ['i32.load8_s', LoadKind.S8, Vt.I32], ['i32.load8_u', LoadKind.U8, Vt.I32], ['i32.load16_s', LoadKind.S16, Vt.I32], ['i32.load16_u', LoadKind.U16, Vt.I32],
+  ['i64.load8_s', LoadKind.S8, Vt.I64], ['i64.load8_u', LoadKind.U8, Vt.I64], ['i64.load16_s', LoadKind.S16, Vt.I64], ['i64.load16_u', LoadKind.U16, Vt.I64],
+  ['i64.load32_s', LoadKind.S32, Vt.I64], ['i64.load32_u', LoadKind.U32, Vt.I64],
 ];
 
 export function registerMemory(): void {

@@ -54,7 +54,7 @@ export class LoopScan {
         else if (op === OP_END) { if (depth-- === 0) return true; }
         else if (op === OP_CALL || op === OP_CALL_INDIRECT) return false;
         else if (op >= OP_LOCAL_GET && op <= OP_LOCAL_TEE) {
-          const l = s.index;
+          const l = s.index >>> 0; // not validated yet: a u32 as int32 (InstrReader)
           if (l < numLocals && this.seen[l] === 0) {
             this.seen[l] = 1;
             if (this.n < MAX_LOCALS) this.locals[this.n++] = l;

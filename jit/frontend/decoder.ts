@@ -340,12 +340,12 @@ class ModuleDecoder {
           break;
         case 0x41: c = { op: 'i32.const', value: ir.i32 }; break;
         case 0x42: c = { op: 'i64.const', value: BigInt.asIntN(64, (BigInt(ir.hi) << 32n) | BigInt(ir.lo >>> 0)) }; break;
-        case 0x43: c = { op: 'f32.const', bits: ir.i32 }; break;
+        case 0x43: c = { op: 'f32.const', bits: ir.i32 >>> 0 }; break; // (InstrReader holds it as int32)
         case 0x44: c = { op: 'f64.const', lo: ir.lo, hi: ir.hi }; break;
         case 0xfd0c: c = { op: 'v128.const', bytes: ir.v128.slice() }; break;
         case 0xd0: c = { op: 'ref.null', type: ir.i32 }; break;
-        case 0xd2: c = { op: 'ref.func', func: ir.index }; break;
-        case 0x23: c = { op: 'global.get', global: ir.index }; break;
+        case 0xd2: c = { op: 'ref.func', func: ir.index >>> 0 }; break;
+        case 0x23: c = { op: 'global.get', global: ir.index >>> 0 }; break;
         case 0x02: case 0x03: case 0x04: depth++; break;
       }
       if (c) ops.push(c);

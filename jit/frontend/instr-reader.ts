@@ -17,6 +17,9 @@ for (const k of [Imm.Local, Imm.Global, Imm.Label, Imm.Func, Imm.Table, Imm.Data
 const ONE_BYTE_BLOCK_TYPE = new Uint8Array(0x80);
 for (let b = 0; b < 0x80; b++) if (b === 0x40 || isValType(b)) ONE_BYTE_BLOCK_TYPE[b] = 1;
 
+/** A memarg's alignment as InstrReader.align holds it: every value above 255 fails the same checks. */
+const alignU32 = (a: number): number => (a > 0xff ? 0xff : a);
+
 export class InstrReader {
   readonly r: Reader;
   /** Full opcode: one byte, or 0xFC00/0xFD00 | sub-opcode. */
@@ -27,16 +30,24 @@ export class InstrReader {
   start = 0;
   /** Block type as s33 (negative: one-byte forms, >= 0: type index). */
   blockType = 0;
+  // index, index2, memOffset and i32 hold u32 immediates as int32 (`| 0`: one above 2^31 - 1 is
+  // negative; `>>> 0` gives it back), so that V8 keeps them small integers. As doubles (from
+  // U32_FIELD) every write boxed a heap number and every read unboxed one, and an index read
+  // as an array index was converted back (cvttsd2si, cvtsi2sd, compare) in the validator and the
+  // emitters, 5.95M instructions per ruby compile. Whoever reads one that is not validated yet
+  // (the validator, const expressions) reads it `>>> 0`; after validation an index is in range.
   /** First index immediate: label, function, local, global, table, type, data, elem,
-   *  br_table default label, call_indirect type, table.copy destination. */
-  index = U32_FIELD;
-  /** Second index: call_indirect table, table.init table, table.copy source. */
-  index2 = U32_FIELD;
-  align = U32_FIELD;
-  /** memarg offset (u32). */
-  memOffset = U32_FIELD;
-  /** i32.const value; f32.const bits; ref.null / select type. */
-  i32 = U32_FIELD;
+   *  br_table default label, call_indirect type, table.copy destination (int32, see above). */
+  index = 0;
+  /** Second index: call_indirect table, table.init table, table.copy source (int32). */
+  index2 = 0;
+  /** memarg alignment exponent, only ever compared with natural alignments (at most 4): a value
+   *  above 255 is held as 255 (alignU32), so it stays a small integer as well. */
+  align = 0;
+  /** memarg offset (u32 as int32: read it `>>> 0`). */
+  memOffset = 0;
+  /** i32.const value; f32.const bits (as int32); ref.null / select type. */
+  i32 = 0;
   /** i64.const and f64.const: low and high 32 bits (u32 ones start as doubles: see U32_FIELD). */
   lo = U32_FIELD;
   hi = U32_FIELD;
@@ -47,6 +58,13 @@ export class InstrReader {
   lane = 0;
   /** v128.const bytes, or i8x16.shuffle lane indices (little-endian, reused). */
   readonly v128 = new Uint8Array(16);
+
+  // The tables next() reads per instruction, as fields: an imported or module binding is a cell
+  // load, a hole check, a Smi check and a map check per use in optimized code, a field holding
+  // one typed array since construction one load (V8 knows its map from the field).
+  private readonly imm = opImm;
+  private readonly oneByteIndex = ONE_BYTE_INDEX;
+  private readonly oneByteBlockType = ONE_BYTE_BLOCK_TYPE;
 
   constructor(r: Reader) {
     buildOpcodeTables(); // once per process; a cache hit often constructs no InstrReader at all
@@ -76,22 +94,22 @@ export class InstrReader {
     if (pos + 1 < r.end) {
       const buf = r.buf;
       const op = buf[pos];
-      const imm = opImm[op];
+      const imm = this.imm[op];
       const b = buf[pos + 1];
       // One exit for the forms read here: V8 counts every inlined copy of a helper against the
       // caller's inlining budget, which the validator's step and sig need too.
       let end = -1;
       if (imm === Imm.None) end = pos + 1;
       else if (b < 0x80) {
-        if (ONE_BYTE_INDEX[imm] === 1) { this.index = b; end = pos + 2; }
+        if (this.oneByteIndex[imm] === 1) { this.index = b; end = pos + 2; }
         else if (imm === Imm.I32) { this.i32 = (b << 25) >> 25; end = pos + 2; } // bit 6 is the sign
         else if (imm === Imm.MemArg) {
           // the offset is often several bytes: Reader.u32 from after the align byte
           this.align = b;
           r.pos = pos + 2;
-          this.memOffset = r.u32();
+          this.memOffset = r.u32() | 0;
           end = r.pos;
-        } else if (imm === Imm.BlockType && ONE_BYTE_BLOCK_TYPE[b] === 1) { this.blockType = b - 0x80; end = pos + 2; }
+        } else if (imm === Imm.BlockType && this.oneByteBlockType[b] === 1) { this.blockType = b - 0x80; end = pos + 2; }
       }
       if (end >= 0) {
         this.start = pos;
@@ -127,16 +145,16 @@ export class InstrReader {
       case Imm.None: break;
       case Imm.Local: case Imm.Global: case Imm.Label: case Imm.Func: case Imm.Table:
       case Imm.Data: case Imm.Elem:
-        this.index = r.u32(); break;
+        this.index = r.u32() | 0; break;
       case Imm.I32: this.i32 = r.s32(); break;
-      case Imm.MemArg: this.align = r.u32(); this.memOffset = r.u32(); break;
+      case Imm.MemArg: this.align = alignU32(r.u32()); this.memOffset = r.u32() | 0; break;
       case Imm.BlockType: this.readBlockType(); break;
       case Imm.BrTable: this.readBrTable(); break;
       case Imm.CallIndirect: case Imm.TableInit: case Imm.TableCopy:
-        this.index = r.u32(); this.index2 = r.u32(); break;
+        this.index = r.u32() | 0; this.index2 = r.u32() | 0; break;
       case Imm.ZeroByte: this.zeroByte(); break;
       case Imm.I64: this.lo = r.s64(); this.hi = r.hi; break;
-      case Imm.F32: this.i32 = r.fixed32(); break;
+      case Imm.F32: this.i32 = r.fixed32() | 0; break;
       case Imm.F64: this.lo = r.fixed64(); this.hi = r.hi; break;
       case Imm.RefType: {
         const t = r.u8();
@@ -145,11 +163,11 @@ export class InstrReader {
         break;
       }
       case Imm.SelectT: this.readSelectTypes(); break;
-      case Imm.MemoryInit: this.index = r.u32(); this.zeroByte(); break;
+      case Imm.MemoryInit: this.index = r.u32() | 0; this.zeroByte(); break;
       case Imm.MemoryCopy: this.zeroByte(); this.zeroByte(); break;
       case Imm.V128: case Imm.Shuffle: for (let i = 0; i < 16; i++) this.v128[i] = r.u8(); break;
       case Imm.Lane: this.lane = r.u8(); break;
-      case Imm.MemArgLane: this.align = r.u32(); this.memOffset = r.u32(); this.lane = r.u8(); break;
+      case Imm.MemArgLane: this.align = alignU32(r.u32()); this.memOffset = r.u32() | 0; this.lane = r.u8(); break;
       default: throw malformed('illegal opcode', start, r.funcIndex); // Imm.Illegal
     }
     return op;
@@ -194,6 +212,6 @@ export class InstrReader {
     const t = this.targets;
     for (let i = 0; i < n; i++) t[i] = r.u32();
     this.numTargets = n;
-    this.index = r.u32();
+    this.index = r.u32() | 0;
   }
 }

@@ -29,8 +29,11 @@ export const U32_FIELD = -0;
 
 export class Reader {
   buf: Uint8Array;
-  pos: number;
-  end: number;
+  // Initialised here, not only in the constructor: an ES2022 class field without an initialiser
+  // starts as undefined, so V8 gave pos and end a tagged representation (any value) instead of
+  // small integers, and every read in the per-instruction loops checked for a Smi first.
+  pos = 0;
+  end = 0;
   /** Function index put into errors while reading a body, else -1. */
   funcIndex = -1;
   /** What running out of bytes is called: the spec interpreter says

@@ -51,6 +51,13 @@ export class FunctionValidator {
   /** Offset of the instruction being validated, for errors. */
   private at = 0;
 
+  // The opcode tables step and sig read per instruction, as fields (InstrReader says why).
+  private readonly check = opCheck;
+  private readonly naturalAlign = opNaturalAlign;
+  private readonly sigArity = opSigArity;
+  private readonly sigParams = opSigParams;
+  private readonly sigResult = opSigResult;
+
   constructor(m: ModuleInfo) {
     this.m = m;
     this.types = m.types;
@@ -176,14 +183,17 @@ export class FunctionValidator {
     return bt;
   }
 
+  // The index helpers take an immediate as InstrReader holds it (u32 as int32) and read it `>>> 0`.
   private label(l: number): number {
-    if (l >= this.depth) this.fail(`unknown label ${l}`);
-    return this.depth - 1 - l;
+    const u = l >>> 0;
+    if (u >= this.depth) this.fail(`unknown label ${u}`);
+    return this.depth - 1 - u;
   }
 
   private table(i: number): ValType {
-    if (i >= this.m.tables.length) this.fail(`unknown table ${i}`);
-    return this.m.tables[i].elemType;
+    const u = i >>> 0;
+    if (u >= this.m.tables.length) this.fail(`unknown table ${u}`);
+    return this.m.tables[u].elemType;
   }
 
   private memory(): void {
@@ -194,18 +204,21 @@ export class FunctionValidator {
     const m = this.m;
     // Index first: without a data count section wast2json-made modules that
     // drop a segment that does not exist must still be "unknown data segment".
-    if (i >= (m.dataCount ?? m.datas.length)) this.fail(`unknown data segment ${i}`);
+    const u = i >>> 0;
+    if (u >= (m.dataCount ?? m.datas.length)) this.fail(`unknown data segment ${u}`);
     if (m.dataCount === null) throw malformed('data count section required', this.at, this.funcIndex);
   }
 
   private elemSegment(i: number): ValType {
-    if (i >= this.m.elems.length) this.fail(`unknown elem segment ${i}`);
-    return this.m.elems[i].elemType;
+    const u = i >>> 0;
+    if (u >= this.m.elems.length) this.fail(`unknown elem segment ${u}`);
+    return this.m.elems[u].elemType;
   }
 
   private funcType(i: number): FuncType {
-    if (i >= this.numFuncs) this.fail(`unknown function ${i}`);
-    return this.types[this.m.funcTypeIndices[i]];
+    const u = i >>> 0;
+    if (u >= this.numFuncs) this.fail(`unknown function ${u}`);
+    return this.types[this.m.funcTypeIndices[u]];
   }
 
   /**
@@ -215,7 +228,7 @@ export class FunctionValidator {
    * UNKNOWN in unreachable code, a mismatch: the errors) takes the general path.
    */
   sig(code: number): void {
-    const n = opSigArity[code];
+    const n = this.sigArity[code];
     const vals = this.vals;
     const sp = this.sp;
     const base = sp - n;
@@ -225,8 +238,8 @@ export class FunctionValidator {
     if (base >= this.ctlHeight[this.depth - 1] && sp < vals.length) {
       let got = 0;
       for (let i = base; i < sp; i++) got = (got << 8) | vals[i];
-      if (got === opSigParams[code]) {
-        const res = opSigResult[code];
+      if (got === this.sigParams[code]) {
+        const res = this.sigResult[code];
         vals[base] = res;
         this.sp = res === 0 ? base : base + 1;
         return;
@@ -250,10 +263,10 @@ export class FunctionValidator {
    */
   step(ir: InstrReader): void {
     const code = ir.code;
-    const check = opCheck[code];
+    const check = this.check[code];
     // One call site of sig for both, so that V8 inlines one copy of it (with a second one, for
     // loads and stores in stepCommon, that one stayed a call: ~10% of a validation loop).
-    if (check === Check.Sig || (check === Check.Mem && this.hasMemory && ir.align <= opNaturalAlign[code])) {
+    if (check === Check.Sig || (check === Check.Mem && this.hasMemory && ir.align <= this.naturalAlign[code])) {
       this.at = ir.start;
       this.sig(code);
       return;
@@ -265,7 +278,7 @@ export class FunctionValidator {
    *  step, and written to be small, so that V8 inlines step, this and InstrReader.next into the
    *  compiler's loop (its inlining budget is in bytecode bytes). */
   private stepCommon(ir: InstrReader, check: number): boolean {
-    const i = ir.index;
+    const i = ir.index >>> 0; // a u32 as int32 (InstrReader)
     const sp = this.sp;
     const vals = this.vals;
     if (check === Check.LocalGet || check === Check.GlobalGet) {
@@ -371,8 +384,9 @@ export class FunctionValidator {
       }
       case Check.CallIndirect: {
         if (this.table(ir.index2) !== Vt.FuncRef) this.fail('type mismatch');
-        if (ir.index >= this.types.length) this.fail(`unknown type ${ir.index}`);
-        const ft = this.types[ir.index];
+        const ti = ir.index >>> 0;
+        if (ti >= this.types.length) this.fail(`unknown type ${ti}`);
+        const ft = this.types[ti];
         this.popExpect(Vt.I32);
         this.popTypes(ft.params);
         this.pushTypes(ft.results);
@@ -465,13 +479,15 @@ export class FunctionValidator {
   }
 
   private local(i: number): ValType {
-    if (i >= this.numLocals) this.fail(`unknown local ${i}`);
-    return this.locals[i];
+    const u = i >>> 0;
+    if (u >= this.numLocals) this.fail(`unknown local ${u}`);
+    return this.locals[u];
   }
 
   private global(i: number): { type: ValType; mutable: boolean } {
-    if (i >= this.m.globals.length) this.fail(`unknown global ${i}`);
-    return this.m.globals[i];
+    const u = i >>> 0;
+    if (u >= this.m.globals.length) this.fail(`unknown global ${u}`);
+    return this.m.globals[u];
   }
 
   private brTable(ir: InstrReader): void {
@@ -629,7 +645,7 @@ export function scanFunction(m: ModuleInfo, funcIndex: number, ir: InstrReader):
     const op = ir.next();
     if (op === 0x02 || op === 0x03 || op === 0x04) depth++;
     else if (op === 0x0b) depth--;
-    else if ((op === 0xfc08 || op === 0xfc09) && m.dataCount === null && ir.index < m.datas.length) {
+    else if ((op === 0xfc08 || op === 0xfc09) && m.dataCount === null && (ir.index >>> 0) < m.datas.length) {
       throw malformed('data count section required', ir.start, funcIndex);
     }
   }

@@ -86,6 +86,15 @@ test('decodes every section of a module assembled by wat2wasm', () => {
   assert.ok(m.declaredFuncRefs.has(2));
 });
 
+test('constant expressions keep u32 immediates as written: f32 bits and indices of 2^31 and above', () => {
+  // (global f32 (f32.const bits 0xffffffff)) (global i32 (global.get 0x80000000)): InstrReader
+  // holds both as int32, the decoded ConstOps have the u32 values
+  const m = decodeModule(new Uint8Array([...HEADER,
+    6, 18, 2, 0x7d, 0, 0x43, 0xff, 0xff, 0xff, 0xff, 0x0b, 0x7f, 0, 0x23, 0x80, 0x80, 0x80, 0x80, 0x08, 0x0b]));
+  assert.equal(m.globalInits[0].ops, [{ op: 'f32.const', bits: 0xffffffff }]);
+  assert.equal(m.globalInits[1].ops, [{ op: 'global.get', global: 0x80000000 }]);
+});
+
 test('every truncation of a valid module is a clean malformed error', () => {
   const b = wat(SAMPLE);
   for (let n = 0; n < b.length; n++) {

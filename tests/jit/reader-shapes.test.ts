@@ -21,9 +21,25 @@ test('large u32 immediates and float bits leave InstrReader and Reader on the ma
     const used = new InstrReader(new Reader(body));
     used.reset(0, body.length, 0);
     while (!used.atEnd()) used.next();
-    console.log(JSON.stringify({ instr: %HaveSameMap(fresh, used), reader: %HaveSameMap(fresh.r, used.r), hi: used.hi, offset: used.memOffset, index: used.index }));`;
+    // (index, memOffset and i32 hold u32s as int32: read back >>> 0)
+    console.log(JSON.stringify({ instr: %HaveSameMap(fresh, used), reader: %HaveSameMap(fresh.r, used.r), hi: used.hi, offset: used.memOffset >>> 0, index: used.index >>> 0, smi: [%IsSmi(used.memOffset), %IsSmi(used.index)] }));`;
   const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script, frontend], { encoding: 'utf8' });
-  assert.equal(JSON.parse(out), { instr: true, reader: true, hi: 0xffffffff, offset: 0xffffffff, index: 0x80000000 });
+  assert.equal(JSON.parse(out), { instr: true, reader: true, hi: 0xffffffff, offset: 0xffffffff, index: 0x80000000, smi: [true, true] });
+});
+
+test("Reader's pos and end stay small-integer fields (never generalized to tagged)", () => {
+  // A class field declared without an initialiser starts as undefined (ES2022 semantics), and V8
+  // then gives it the representation "any tagged value": a Smi check on every read of the
+  // per-instruction loops' hottest fields. --trace-generalization prints such a change.
+  const script = `
+    const { Reader } = await import(process.argv[1] + 'reader.js');
+    const body = new Uint8Array([0x80, 0x01, 0x05, 0x0b]);
+    let sum = 0;
+    for (let i = 0; i < 3; i++) { const r = new Reader(body, 0, body.length); sum += r.u32() + r.u8() + r.pos; }
+    console.log(sum);`;
+  const out = execFileSync(process.execPath, ['--trace-generalization', '--input-type=module', '-e', script, frontend], { encoding: 'utf8' });
+  const widened = out.split('\n').filter((l) => /\b(pos|end):\S*->t\{/.test(l) && l.includes('reader.js'));
+  assert.equal(widened, []);
 });
 
 test('a second decoded module and its compile environment keep code optimized for the first', () => {

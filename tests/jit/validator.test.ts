@@ -97,6 +97,46 @@ test('module-level rules', () => {
   invalid(`(module (func (data.drop 0)))`, 'unknown data segment');
 });
 
+/** A module of one function `(func (param i32))` (one table, a memory, one global, one data segment) whose body is `body` (without the end byte). */
+function oneBody(body: number[]): Uint8Array {
+  const code = [0, ...body, 0x0b]; // no locals
+  const section = (id: number, content: number[]): number[] => [id, content.length, ...content];
+  return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [1, 0x60, 1, 0x7f, 0]), ...section(3, [1, 0]), ...section(4, [1, 0x70, 0, 1]), ...section(5, [1, 0, 1]),
+    ...section(6, [1, 0x7f, 0, 0x41, 0, 0x0b]), ...section(12, [1]),
+    ...section(10, [1, code.length, ...code]), ...section(11, [1, 1, 0])]);
+}
+
+test('index and alignment immediates of 2^31 and above: unknown / too large, the index as written (InstrReader holds them as int32)', () => {
+  const U32_MAX = [0xff, 0xff, 0xff, 0xff, 0x0f], TWO_31 = [0x80, 0x80, 0x80, 0x80, 0x08];
+  const cases: [number[], string][] = [
+    [[0x20, ...U32_MAX, 0x1a], 'unknown local 4294967295'], // local.get: the validator's inlined common case
+    [[0x20, ...TWO_31, 0x1a], 'unknown local 2147483648'],
+    [[0x41, 0, 0x21, ...U32_MAX], 'unknown local 4294967295'], // local.set
+    [[0x41, 0, 0x22, ...TWO_31, 0x1a], 'unknown local 2147483648'], // local.tee
+    [[0x23, ...U32_MAX, 0x1a], 'unknown global 4294967295'],
+    [[0x10, ...TWO_31], 'unknown function 2147483648'],
+    [[0x0c, ...U32_MAX], 'unknown label 4294967295'],
+    [[0x41, 0, 0x11, ...U32_MAX, 0], 'unknown type 4294967295'], // call_indirect type, table 0
+    [[0x41, 0, 0x11, 0, ...TWO_31], 'unknown table 2147483648'],
+    [[0xfc, 0x09, ...U32_MAX], 'unknown data segment 4294967295'],
+    [[0x41, 0, 0x25, ...TWO_31, 0x1a], 'unknown table 2147483648'], // table.get
+    [[0x41, 0, 0x28, ...U32_MAX, 0, 0x1a], 'alignment must not be larger than natural'], // i32.load (align held as 255)
+    [[0x41, 0, 0x28, ...TWO_31, 0, 0x1a], 'alignment must not be larger than natural'],
+  ];
+  for (const [body, reason] of cases) {
+    try {
+      validateModule(oneBody(body));
+      assert.unreachable(`accepted: ${reason}`);
+    } catch (e) {
+      assert.instance(e, CompileError);
+      assert.is((e as CompileError).reason, reason);
+    }
+  }
+  // and a valid index read through the same paths still validates
+  validateModule(oneBody([0x20, 0, 0x1a, 0x23, 0, 0x1a, 0x41, 0, 0x25, 0, 0x1a, 0x41, 0, 0x28, 2, ...U32_MAX, 0x1a]));
+});
+
 test('a compiler can drive reader and validator one instruction at a time', () => {
   const m = decodeModule(wat(`(module (memory 1)
     (func (param i32) (result i64)
