@@ -36,6 +36,14 @@ export class FastFdWrite {
   private bytes: bigint;
   private readonly previousStub: bigint;
   private pairAt = -1;
+  /**
+   * The per-fd words (bits, created marks, rights, positions, read-ahead) are still the fresh
+   * mapping's zeros: true until the first setFds, which then need not write them again (~10 pages,
+   * 40 KB, that a start with a few fds would otherwise fault in for nothing; a fault costs ~12-25 us
+   * on the development VM). Before it no fd is mirrored, and the stub writes those words only for
+   * mirrored fds and the fds it makes from them.
+   */
+  private zeroed = true;
 
   /**
    * @param imports the function import index bound to each op's wasi function (with its exact
@@ -50,7 +58,8 @@ export class FastFdWrite {
     this.buf = view(this.addr, size);
     const b = this.buf;
     FAST_OP_NAMES.forEach((op, i) => b.writeUInt32LE(imports[op] < 0 ? NO_IMPORT : imports[op], FAST_TABLE.imports + 4 * i));
-    this.setFds([]);
+    // the state of setFds([]) without its zero fills (see `zeroed`)
+    fillBytes(b, 0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
     fillBytes(b, errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
     // ~130 entries: plain byte stores (a WASI errno is < 256), not ~130 calls of Buffer's writeUInt8
     for (const [name, n] of Object.entries(errnoConstants())) {
@@ -91,10 +100,13 @@ export class FastFdWrite {
     const b = this.buf;
     b.writeUInt32LE(clocks ? 0 : 1, FAST_TABLE.noClocks);
     fillBytes(b, 0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
+    if (!this.zeroed) {
+      fillBytes(b, 0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
+      fillBytes(b, 0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
+      fillBytes(b, 0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
+      fillBytes(b, 0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
+    }
+    this.zeroed = false;
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
       b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
