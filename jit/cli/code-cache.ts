@@ -29,7 +29,7 @@ export const CODE_CACHE_SUFFIX = '.v8cache';
 export const HEADER_BYTES = 8;
 
 /** What the CLI bundle exports (jit/cli.ts). */
-export interface CliModule { main(argv: string[]): Promise<number> }
+export interface CliModule { main(argv: string[], exiting?: boolean): Promise<number> }
 type Wrapper = (exports: object, require: NodeRequire, module: { exports: object }, filename: string, dirname: string) => void;
 
 /** absent: no cache file; mismatch: not made from this source or damaged; rejected: by V8 (its version, flags). */
@@ -138,7 +138,7 @@ export function runBundle(file: string, argv: string[]): void {
   const cli = (process.sourceMapsEnabled ? createRequire(file)(file) : loadWithCodeCache(file).exports) as CliModule;
   // a rejection stays unhandled: Node prints it and exits 1, as for the ES module's top-level await
   let settled = false;
-  void cli.main(argv).then((status) => {
+  void cli.main(argv, true).then((status) => {
     settled = true;
     process.exitCode = status;
     if (drained()) process.exit();
