@@ -22,6 +22,7 @@ import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import { readInto } from '../cache/wasm-file.js';
 import { crc32 } from '../digest.js';
+import { bytesOf, utf8 } from '../bytes.js';
 
 /** The cache of `file` is `file` + this. */
 export const CODE_CACHE_SUFFIX = '.v8cache';
@@ -80,12 +81,12 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
     buf.set(WRAP_HEAD);
     readInto(sourceFd, buf, WRAP_HEAD.length, size, 0);
     buf.set(WRAP_TAIL, WRAP_HEAD.length + size);
-    const sourceSum = cacheSize === undefined ? 0 : crc32([buf.subarray(WRAP_HEAD.length, WRAP_HEAD.length + size)]);
-    source = buf.toString('utf8', 0, wrapped);
+    const sourceSum = cacheSize === undefined ? 0 : crc32([bytesOf(buf, WRAP_HEAD.length, WRAP_HEAD.length + size)]);
+    source = utf8(buf, 0, wrapped);
     use = cacheSize === undefined ? 'absent' : 'used';
     if (cacheSize !== undefined) {
       readInto(fds[1], buf, 0, cacheSize, 0);
-      const data = buf.subarray(HEADER_BYTES, cacheSize);
+      const data = bytesOf(buf, HEADER_BYTES, cacheSize);
       if (cacheSize <= HEADER_BYTES || buf.readUInt32LE(0) !== sourceSum || buf.readUInt32LE(4) !== crc32([data])) use = 'mismatch';
       else cache = data;
     }

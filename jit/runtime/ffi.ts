@@ -11,6 +11,7 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { bytesOf, latin1 } from '../bytes.js';
 
 type Ffi = typeof import('ffi-rs');
 export type { JsExternal } from 'ffi-rs';
@@ -36,7 +37,7 @@ export function elfInterpreter(head: Uint8Array): string | undefined {
     if (b.readUInt32LE(ph) !== 3) continue; // PT_INTERP
     const off = Number(b.readBigUInt64LE(ph + 0x08)), size = Number(b.readBigUInt64LE(ph + 0x20));
     if (size < 2 || off + size > b.length) return undefined;
-    return b.toString('latin1', off, off + size - 1); // without its NUL
+    return latin1(b, off, off + size - 1); // without its NUL
   }
   return undefined;
 }
@@ -47,7 +48,7 @@ function hostLibc(): 'glibc' | 'musl' | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(process.execPath, 'r');
-    const interp = elfInterpreter(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    const interp = elfInterpreter(bytesOf(head, 0, readSync(fd, head, 0, head.length, 0)));
     return interp === undefined ? undefined : libcOfLoader(interp);
   } catch {
     return undefined;
