@@ -1,27 +1,34 @@
-// Bytes to text without Node's Buffer methods. A warm `run` calls each of Buffer's JS methods
-// (toString with its encoding table, subarray, ...) only a few times, and a process compiles each
-// on its first call (Node's builtin code cache holds its modules' top levels only): toString
-// alone costs ~0.65M instructions there (bench/results/startup.md). These loops use typed-array
-// builtins and String.fromCharCode, which need no compiling.
+// Bytes to text without Node's Buffer JS methods. A warm `run` calls Buffer's toString and
+// subarray only a few times, and a process compiles each of Node's JS functions on its first call
+// (Node's builtin code cache holds its modules' top levels only): toString with its encoding table
+// is ~2.4 KB of JS (bench/results/startup.md). Buffer.prototype's latin1Slice, hexSlice and
+// utf8Slice are the C++ functions toString calls after that JS (Node's own code calls them
+// directly; they are not documented, so toString stands in wherever one is missing).
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+type Slice = (this: Uint8Array, start: number, end: number) => string;
+const slices = Buffer.prototype as unknown as Partial<Record<'latin1Slice' | 'hexSlice' | 'utf8Slice', Slice>>;
+const latin1Slice = slices.latin1Slice, hexSlice = slices.hexSlice, utf8Slice = slices.utf8Slice;
+
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** bytes[start, end) as latin1 text, one character per byte (Buffer's toString('latin1', start, end)). */
+export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  return typeof latin1Slice === 'function' ? latin1Slice.call(bytes, start, end) : asBuffer(bytes).toString('latin1', start, end);
+}
 
 /** `bytes` in lowercase hex (Buffer's toString('hex')). */
 export function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
-  return s;
+  return typeof hexSlice === 'function' ? hexSlice.call(bytes, 0, bytes.length) : asBuffer(bytes).toString('hex');
+}
+
+/** `b[start, end)` decoded as UTF-8 (Buffer's toString('utf8', start, end)). */
+export function utf8(b: Uint8Array, start: number, end: number): string {
+  return typeof utf8Slice === 'function' ? utf8Slice.call(b, start, end) : asBuffer(b).toString('utf8', start, end);
 }
 
 /** The UTF-8 bytes of `text` in hex (Buffer.from(text).toString('hex')). */
 export function utf8Hex(text: string): string {
-  let s = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return hex(new TextEncoder().encode(text)); // not ASCII: the encoder's bytes
-    s += HEX[c];
-  }
-  return s;
+  return hex(utf8Bytes(text));
 }
 
 /** A view of `bytes[start, end)` as a plain Uint8Array (no species lookup: Buffer's subarray is JS). */
@@ -29,24 +36,13 @@ export function bytesOf(bytes: Uint8Array, start: number, end = bytes.length): U
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, Math.max(0, end - start));
 }
 
-/** bytes[start, end) as latin1 text, one character per byte (Buffer's toString('latin1', start, end)). */
-export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let s = '';
-  // in pieces: fromCharCode.apply takes its arguments on the stack
-  for (let at = start; at < end; at += 8192) {
-    s += String.fromCharCode.apply(null, bytesOf(bytes, at, Math.min(end, at + 8192)) as unknown as number[]);
+/** The UTF-8 bytes of `text` (Buffer.from(text)): ASCII by a loop, else TextEncoder's. */
+export function utf8Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return new TextEncoder().encode(text);
+    out[i] = c;
   }
-  return s;
-}
-
-type Slice = (this: Uint8Array, start: number, end: number) => string;
-/**
- * Buffer's own UTF-8 decoder, the C++ function its toString('utf8') calls after its JS (which a
- * process compiles on first use); toString where a Buffer lacks it.
- */
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: Slice }).utf8Slice;
-
-/** `b[start, end)` decoded as UTF-8 (Buffer's toString('utf8', start, end)). */
-export function utf8(b: Buffer, start: number, end: number): string {
-  return typeof utf8Slice === 'function' ? utf8Slice.call(b, start, end) : b.toString('utf8', start, end);
+  return out;
 }

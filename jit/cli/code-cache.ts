@@ -22,7 +22,7 @@ import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import { readInto } from '../cache/wasm-file.js';
 import { crc32 } from '../digest.js';
-import { bytesOf, utf8 } from '../bytes.js';
+import { bytesOf, utf8, utf8Bytes } from '../bytes.js';
 
 /** The cache of `file` is `file` + this. */
 export const CODE_CACHE_SUFFIX = '.v8cache';
@@ -45,8 +45,8 @@ export function codeCacheHeader(source: Buffer, data: Uint8Array): Buffer {
 }
 
 /** The function Node's loader makes of a CommonJS file: its source goes between these. */
-const WRAP_HEAD = Buffer.from('(function (exports, require, module, __filename, __dirname) {');
-const WRAP_TAIL = Buffer.from('\n})');
+const WRAP_HEAD = utf8Bytes('(function (exports, require, module, __filename, __dirname) {');
+const WRAP_TAIL = utf8Bytes('\n})');
 
 /** The size of the file `path`, or undefined if it cannot be opened or is no regular file (a
  *  directory opens, then fails to read); its descriptor in `fds`. */
