@@ -35,7 +35,9 @@ export function native(): Native {
     kwasm_setup: { library: LIB, retType: DataType.BigInt, paramsType: [] },
   });
   // One crossing for the info block, the alternate signal stack and the trap signals' handler
-  // (trampolines.ts kwasmSetup): each ffi-rs call costs ~70K instructions, and this was 16 of them.
+  // (trampolines.ts kwasmSetup): each ffi-rs call costs ~70K instructions, and this was 15 of
+  // them (a scratch mapping and its view, kwasm_info, sigaltstack x2, mmap + mprotect of the
+  // alternate stack, sigaction x8).
   const r = fns.kwasm_setup([]) as bigint;
   if (r < 0n) {
     const code = Number(-r), errno = code & 0xffff;

@@ -365,7 +365,7 @@ const SA_SIGINFO = 0x4, SA_ONSTACK = 0x08000000, SA_RESTORER = 0x04000000, SS_DI
 const PROT_RW = 3, MAP_PRIVATE_ANON = 0x22, PAGE = 4096;
 
 /**
- * kwasm_setup() -> rax: the process's start-up in one ffi crossing instead of ~14 (each ~70K
+ * kwasm_setup() -> rax: the process's start-up in one ffi crossing instead of 15 (each ~70K
  * instructions through ffi-rs): the info block written into the .so data (SO_DATA.info), the
  * alternate signal stack for this thread unless one is installed (mmap + a PROT_NONE guard page
  * below it), and `handler` for every trap signal, each one's previous handler recorded first in
