@@ -20,7 +20,7 @@ import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 import { deserializeCompiledFile, ModuleFileError, serializeCompiled } from './serialize.js';
 import { crc32, randomHex } from '../digest.js';
-import { bytesOf, hex, latin1, utf8Hex } from '../bytes.js';
+import { bytesOf, hex, latin1, utf8Hex, wordsOf } from '../bytes.js';
 import type { Ranges } from './wasm-file.js';
 
 const CACHE_SUFFIX = '.kwsm';
@@ -148,15 +148,16 @@ export class ModuleCache {
     const path = join(this.dir, this.fileName(identity));
     let file: Buffer;
     try { file = readFileSync(path); } catch { return null; }
-    if (file.length < SUM_BYTES + HASH_BYTES + 4 || file.readUInt32LE(0) !== crc32([bytesOf(file, SUM_BYTES)])) return null;
+    const w = wordsOf(file);
+    if (file.length < SUM_BYTES + HASH_BYTES + 4 || w.getUint32(0, true) !== crc32([bytesOf(file, SUM_BYTES)])) return null;
     const at = SUM_BYTES; // the record after its checksum
-    const n = file.readUInt32LE(at + HASH_BYTES), idAt = at + HASH_BYTES + 4 + 8 * n;
+    const n = w.getUint32(at + HASH_BYTES, true), idAt = at + HASH_BYTES + 4 + 8 * n;
     // the identity is stored too: a record is used only for the identity it was made for (an
     // ASCII string of numbers: compared as text, without Buffer's equals and from, which a warm
     // start would compile for this alone)
     if (n > 1 << 20 || file.length <= idAt || latin1(file, idAt) !== identity) return null;
     const ranges: number[] = [];
-    for (let i = 0; i < 2 * n; i++) ranges.push(file.readUInt32LE(at + HASH_BYTES + 4 + 4 * i));
+    for (let i = 0; i < 2 * n; i++) ranges.push(w.getUint32(at + HASH_BYTES + 4 + 4 * i, true));
     try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
     return { hash: bytesOf(file, at, at + HASH_BYTES).slice(), ranges };
   }

@@ -22,7 +22,7 @@ import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import { readInto } from '../cache/wasm-file.js';
 import { crc32 } from '../digest.js';
-import { bytesOf, utf8, utf8Bytes } from '../bytes.js';
+import { bytesOf, utf8, utf8Bytes, wordsOf } from '../bytes.js';
 
 /** The cache of `file` is `file` + this. */
 export const CODE_CACHE_SUFFIX = '.v8cache';
@@ -87,7 +87,8 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
     if (cacheSize !== undefined) {
       readInto(fds[1], buf, 0, cacheSize, 0);
       const data = bytesOf(buf, HEADER_BYTES, cacheSize);
-      if (cacheSize <= HEADER_BYTES || buf.readUInt32LE(0) !== sourceSum || buf.readUInt32LE(4) !== crc32([data])) use = 'mismatch';
+      const w = wordsOf(buf);
+      if (cacheSize <= HEADER_BYTES || w.getUint32(0, true) !== sourceSum || w.getUint32(4, true) !== crc32([data])) use = 'mismatch';
       else cache = data;
     }
   } finally {

@@ -9,6 +9,7 @@ import { nodeOs, errnoName } from '../node-binding.js';
 import { SO_DATA, SONAME, INFO_FIELDS, INFO_TRAP_STUBS, MAX_RANGES, SETUP_STEPS, type InfoField } from './so-layout.js';
 import { runtimeObject, runtimeObjectFile } from './runtime-object.js';
 import { view, LibcError } from './libc.js';
+import { wordsOf } from '../bytes.js';
 import { TRAP_STUB_COUNT } from '../../abi/traps.js';
 
 export interface Native {
@@ -20,6 +21,8 @@ export interface Native {
   readonly trapStubs: readonly bigint[];
   /** the .so data segment (code ranges, previous handlers) */
   readonly data: Buffer;
+  /** `data`'s little-endian words (jit/bytes.ts wordsOf) */
+  readonly words: DataView;
 }
 
 const LIB = 'kwasm_rt';
@@ -44,14 +47,14 @@ export function native(): Native {
     const fn = SETUP_STEPS[(code >> 16) - 1] ?? 'setup';
     throw new LibcError(fn, errno, `the runtime's setup failed: ${errnoName(errno) ?? 'unknown error'}`);
   }
-  const data = view(r, SO_DATA.size);
-  const addr = Object.fromEntries(INFO_FIELDS.map((f, i) => [f, data.readBigUInt64LE(SO_DATA.info + 8 * i)])) as Record<InfoField, bigint>;
-  const trapStubs = Array.from({ length: TRAP_STUB_COUNT }, (_, k) => data.readBigUInt64LE(SO_DATA.info + 8 * (INFO_TRAP_STUBS + k)));
+  const data = view(r, SO_DATA.size), words = wordsOf(data);
+  const addr = Object.fromEntries(INFO_FIELDS.map((f, i) => [f, words.getBigUint64(SO_DATA.info + 8 * i, true)])) as Record<InfoField, bigint>;
+  const trapStubs = Array.from({ length: TRAP_STUB_COUNT }, (_, k) => words.getBigUint64(SO_DATA.info + 8 * (INFO_TRAP_STUBS + k), true));
   const enter = fns.kwasm_enter, resume = fns.kwasm_resume;
   loaded = {
     enter: (v) => enter([v]),
     resume: (v) => resume([v]),
-    addr, trapStubs, data,
+    addr, trapStubs, data, words,
   };
   return loaded;
 }
@@ -86,26 +89,26 @@ function openTempCopy(): void {
 
 /** Registers [start, end) as compiled code: faults there become traps. Map it RX first. */
 export function registerCodeRange(start: bigint, end: bigint): void {
-  const d = native().data;
-  const count = Number(d.readBigUInt64LE(SO_DATA.rangeCount));
+  const d = native().words;
+  const count = Number(d.getBigUint64(SO_DATA.rangeCount, true));
   // reuse a freed slot (start == end == 0) before growing
   for (let i = 0; i < count; i++) {
     const at = SO_DATA.ranges + 16 * i;
-    if (d.readBigUInt64LE(at) === 0n && d.readBigUInt64LE(at + 8) === 0n) {
-      d.writeBigUInt64LE(end, at + 8); d.writeBigUInt64LE(start, at); return;
+    if (d.getBigUint64(at, true) === 0n && d.getBigUint64(at + 8, true) === 0n) {
+      d.setBigUint64(at + 8, end, true); d.setBigUint64(at, start, true); return;
     }
   }
   if (count >= MAX_RANGES) throw new Error(`native: more than ${MAX_RANGES} code ranges`);
   const at = SO_DATA.ranges + 16 * count;
-  d.writeBigUInt64LE(start, at); d.writeBigUInt64LE(end, at + 8);
-  d.writeBigUInt64LE(BigInt(count + 1), SO_DATA.rangeCount);
+  d.setBigUint64(at, start, true); d.setBigUint64(at + 8, end, true);
+  d.setBigUint64(SO_DATA.rangeCount, BigInt(count + 1), true);
 }
 
 export function unregisterCodeRange(start: bigint): void {
-  const d = native().data;
-  const count = Number(d.readBigUInt64LE(SO_DATA.rangeCount));
+  const d = native().words;
+  const count = Number(d.getBigUint64(SO_DATA.rangeCount, true));
   for (let i = 0; i < count; i++) {
     const at = SO_DATA.ranges + 16 * i;
-    if (d.readBigUInt64LE(at) === start) { d.writeBigUInt64LE(0n, at); d.writeBigUInt64LE(0n, at + 8); }
+    if (d.getBigUint64(at, true) === start) { d.setBigUint64(at, 0n, true); d.setBigUint64(at + 8, 0n, true); }
   }
 }
