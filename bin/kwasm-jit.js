@@ -23,7 +23,7 @@ if (p === undefined && b === undefined) {
   // a rejection stays unhandled: Node prints it and exits 1; a main() still pending when the event
   // loop runs dry exits 13 with a message (both as the bundle's runBundle, jit/cli/code-cache.ts)
   let settled = false;
-  import(require('node:url').pathToFileURL(plain).href).then((cli) => cli.main(argv)).then((status) => { settled = true; process.exitCode = status; });
+  import(require('node:url').pathToFileURL(plain).href).then((cli) => cli.main(argv, true)).then((status) => { settled = true; process.exitCode = status; });
   process.once('beforeExit', () => {
     if (settled) return;
     process.stderr.write('kwasm-jit: internal error: the command never finished\n');

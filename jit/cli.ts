@@ -9,8 +9,8 @@ import { nowMs } from './now.js';
 export interface Subcommand {
   usage: string;
   summary: string;
-  /** Returns the process exit code. */
-  run(args: string[]): number | Promise<number>;
+  /** Returns the process exit code; `exiting`: main's (the process ends when it returns). */
+  run(args: string[], exiting: boolean): number | Promise<number>;
 }
 
 const VALIDATE_HELP = `usage: kwasm-jit validate FILE.wasm
@@ -72,7 +72,7 @@ const commands: Record<string, Subcommand> = {
   run: {
     usage: 'run [OPTIONS] FILE.wasm [ARGS...]',
     summary: 'run a WASI command or --invoke a function (kwasm-jit run --help for options, exit status)',
-    run: async (args) => (await import('./cli/run.js')).runCmd(args),
+    run: async (args, exiting) => (await import('./cli/run.js')).runCmd(args, exiting),
   },
   compile: {
     usage: 'compile FILE.wasm [-o OUT.kwasm] [--disasm] [--func N|NAME]',
@@ -89,9 +89,12 @@ function help(): void {
 
 /**
  * Runs the command line `argv` (without node and the script); returns the exit status. The caller
- * sets it: bin/kwasm-jit.js, through the bundle (code-cache.ts) or this tsc output.
+ * sets it: bin/kwasm-jit.js, through the bundle (code-cache.ts) or this tsc output. `exiting`: the
+ * process ends as soon as this returns (bin/kwasm-jit.js), so teardown that would only give memory
+ * back to the OS (unmapping a run's code, memory, stack) is left to the exit; an embedder calling
+ * main more than once leaves it false.
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], exiting = false): Promise<number> {
   let [name, ...rest] = argv;
   // `help CMD` is `CMD --help`: each subcommand owns its help text (loaded with the command).
   if (name === 'help' && rest.length === 1) [name, rest] = [rest[0], ['--help']];
@@ -104,5 +107,5 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`kwasm-jit: unknown command '${name}' (see --help)`);
     return 2;
   }
-  return cmd.run(rest);
+  return cmd.run(rest, exiting);
 }

@@ -82,7 +82,7 @@ export class KernelWasi implements FdMirror {
   readonly attach = (device: KwasmDevice): void => {
     this.device = device;
     const { args, env } = this.wasi.wasiState;
-    const bytes = (l: readonly Buffer[]): number => l.reduce((n, b) => n + b.length, 0);
+    const bytes = (l: readonly Uint8Array[]): number => l.reduce((n, b) => n + b.length, 0);
     // beyond the kernel's cap the args_*/environ_* calls stay in user space (they always work there)
     if (bytes(args) <= MAX_ARGS_BYTES && bytes(env) <= MAX_ARGS_BYTES) device.setArgs(args, env);
     this.kernelKey = '\0'; // never equal: the first push always happens

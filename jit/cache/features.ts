@@ -4,6 +4,7 @@
 // reported as "abm" on both vendors.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { CpuFeature, type CpuFeatureName } from '../../abi/image.js';
+import { latin1 } from '../bytes.js';
 
 const FLAG_NAMES: Record<string, CpuFeatureName> = {
   ssse3: 'ssse3', sse4_1: 'sse4_1', sse4_2: 'sse4_2', popcnt: 'popcnt', abm: 'lzcnt', lzcnt: 'lzcnt',
@@ -46,7 +47,7 @@ export function hostCpuFeatures(): number {
       while (!atEnd && firstFlags(text, false) === undefined) {
         const n = readSync(fd, buf, 0, CHUNK, null);
         atEnd = n === 0;
-        text += buf.toString('latin1', 0, n);
+        text += latin1(buf, 0, n);
       }
     } finally {
       closeSync(fd);

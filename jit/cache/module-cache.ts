@@ -20,6 +20,7 @@ import { compilerId } from './compiler-id.js';
 import { hostCpuFeatures } from './features.js';
 import { deserializeCompiledFile, ModuleFileError, serializeCompiled } from './serialize.js';
 import { crc32, randomHex } from '../digest.js';
+import { bytesOf, hex, latin1, utf8Hex, wordsOf } from '../bytes.js';
 import type { Ranges } from './wasm-file.js';
 
 const CACHE_SUFFIX = '.kwsm';
@@ -76,7 +77,6 @@ export class ModuleCache {
    * already, so hashing them again would only cost a start node:crypto.
    */
   entryName(moduleHash: Uint8Array): string {
-    const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
     return `${hex(moduleHash)}-${hex(compilerId())}-${hostCpuFeatures().toString(16).padStart(8, '0')}${CACHE_SUFFIX}`;
   }
 
@@ -135,7 +135,7 @@ export class ModuleCache {
 
   /** The name of a file identity's record: the identity in hex, so any identity string makes a plain name. */
   private fileName(identity: string): string {
-    return Buffer.from(identity).toString('hex') + FILE_SUFFIX;
+    return utf8Hex(identity) + FILE_SUFFIX;
   }
 
   /**
@@ -148,17 +148,18 @@ export class ModuleCache {
     const path = join(this.dir, this.fileName(identity));
     let file: Buffer;
     try { file = readFileSync(path); } catch { return null; }
-    if (file.length < SUM_BYTES + HASH_BYTES + 4 || file.readUInt32LE(0) !== crc32([file.subarray(SUM_BYTES)])) return null;
-    const b = file.subarray(SUM_BYTES);
-    const n = b.readUInt32LE(HASH_BYTES), idAt = HASH_BYTES + 4 + 8 * n;
+    const w = wordsOf(file);
+    if (file.length < SUM_BYTES + HASH_BYTES + 4 || w.getUint32(0, true) !== crc32([bytesOf(file, SUM_BYTES)])) return null;
+    const at = SUM_BYTES; // the record after its checksum
+    const n = w.getUint32(at + HASH_BYTES, true), idAt = at + HASH_BYTES + 4 + 8 * n;
     // the identity is stored too: a record is used only for the identity it was made for (an
     // ASCII string of numbers: compared as text, without Buffer's equals and from, which a warm
     // start would compile for this alone)
-    if (n > 1 << 20 || b.length <= idAt || b.toString('latin1', idAt) !== identity) return null;
+    if (n > 1 << 20 || file.length <= idAt || latin1(file, idAt) !== identity) return null;
     const ranges: number[] = [];
-    for (let i = 0; i < 2 * n; i++) ranges.push(b.readUInt32LE(HASH_BYTES + 4 + 4 * i));
+    for (let i = 0; i < 2 * n; i++) ranges.push(w.getUint32(at + HASH_BYTES + 4 + 4 * i, true));
     try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
-    return { hash: new Uint8Array(b.subarray(0, HASH_BYTES)), ranges };
+    return { hash: bytesOf(file, at, at + HASH_BYTES).slice(), ranges };
   }
 
   /** Records that the file with `identity` holds the module with `moduleHash` (best effort). */

@@ -91,8 +91,9 @@ const WORKERS = {
 interface Prebuilt { source: string; files?: { name: string; bytes: Uint8Array }[] }
 const PREBUILT: Record<string, () => Promise<Prebuilt>> = {
   'jit/cache/compiler-id.js': async () => {
-    const hex = Buffer.from((await import('../cache/compiler-id.js')).compilerId()).toString('hex');
-    return { source: `const id = new Uint8Array(Buffer.from(${JSON.stringify(hex)}, 'hex'));\nexport function compilerId() { return id; }\n` };
+    // a literal of the bytes (no Buffer.from(hex): a start would compile Node's string decoding for it)
+    const bytes = [...(await import('../cache/compiler-id.js')).compilerId()];
+    return { source: `const id = new Uint8Array([${bytes.join(',')}]);\nexport function compilerId() { return id; }\n` };
   },
   'jit/runtime/runtime-object.js': async () => {
     const { buildRuntimeObject } = await import('../runtime/runtime-object.js');

@@ -22,6 +22,7 @@ import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import { readInto } from '../cache/wasm-file.js';
 import { crc32 } from '../digest.js';
+import { bytesOf, utf8, utf8Bytes, wordsOf } from '../bytes.js';
 
 /** The cache of `file` is `file` + this. */
 export const CODE_CACHE_SUFFIX = '.v8cache';
@@ -29,7 +30,7 @@ export const CODE_CACHE_SUFFIX = '.v8cache';
 export const HEADER_BYTES = 8;
 
 /** What the CLI bundle exports (jit/cli.ts). */
-export interface CliModule { main(argv: string[]): Promise<number> }
+export interface CliModule { main(argv: string[], exiting?: boolean): Promise<number> }
 type Wrapper = (exports: object, require: NodeRequire, module: { exports: object }, filename: string, dirname: string) => void;
 
 /** absent: no cache file; mismatch: not made from this source or damaged; rejected: by V8 (its version, flags). */
@@ -44,8 +45,8 @@ export function codeCacheHeader(source: Buffer, data: Uint8Array): Buffer {
 }
 
 /** The function Node's loader makes of a CommonJS file: its source goes between these. */
-const WRAP_HEAD = Buffer.from('(function (exports, require, module, __filename, __dirname) {');
-const WRAP_TAIL = Buffer.from('\n})');
+const WRAP_HEAD = utf8Bytes('(function (exports, require, module, __filename, __dirname) {');
+const WRAP_TAIL = utf8Bytes('\n})');
 
 /** The size of the file `path`, or undefined if it cannot be opened or is no regular file (a
  *  directory opens, then fails to read); its descriptor in `fds`. */
@@ -80,13 +81,14 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
     buf.set(WRAP_HEAD);
     readInto(sourceFd, buf, WRAP_HEAD.length, size, 0);
     buf.set(WRAP_TAIL, WRAP_HEAD.length + size);
-    const sourceSum = cacheSize === undefined ? 0 : crc32([buf.subarray(WRAP_HEAD.length, WRAP_HEAD.length + size)]);
-    source = buf.toString('utf8', 0, wrapped);
+    const sourceSum = cacheSize === undefined ? 0 : crc32([bytesOf(buf, WRAP_HEAD.length, WRAP_HEAD.length + size)]);
+    source = utf8(buf, 0, wrapped);
     use = cacheSize === undefined ? 'absent' : 'used';
     if (cacheSize !== undefined) {
       readInto(fds[1], buf, 0, cacheSize, 0);
-      const data = buf.subarray(HEADER_BYTES, cacheSize);
-      if (cacheSize <= HEADER_BYTES || buf.readUInt32LE(0) !== sourceSum || buf.readUInt32LE(4) !== crc32([data])) use = 'mismatch';
+      const data = bytesOf(buf, HEADER_BYTES, cacheSize);
+      const w = wordsOf(buf);
+      if (cacheSize <= HEADER_BYTES || w.getUint32(0, true) !== sourceSum || w.getUint32(4, true) !== crc32([data])) use = 'mismatch';
       else cache = data;
     }
   } finally {
@@ -138,7 +140,7 @@ export function runBundle(file: string, argv: string[]): void {
   const cli = (process.sourceMapsEnabled ? createRequire(file)(file) : loadWithCodeCache(file).exports) as CliModule;
   // a rejection stays unhandled: Node prints it and exits 1, as for the ES module's top-level await
   let settled = false;
-  void cli.main(argv).then((status) => {
+  void cli.main(argv, true).then((status) => {
     settled = true;
     process.exitCode = status;
     if (drained()) process.exit();

@@ -12,7 +12,7 @@ export class Global {
     readonly mutable: boolean,
     /** address of the cell */
     readonly addr: bigint,
-    private readonly buf: Buffer,
+    private readonly words: DataView,
     private readonly off: number,
     readonly store: Store,
   ) {}
@@ -21,19 +21,19 @@ export class Global {
     // Host cells are 8 bytes; a v128 has no JS value to create one from anyway (as in V8).
     if (type === V128) throw new TypeError('v128 globals cannot be created by the host');
     const c = cells.alloc();
-    const g = new Global(type, mutable, c.addr, c.buf, c.off, store);
+    const g = new Global(type, mutable, c.addr, c.words, c.off, store);
     g.bits = bits;
     return g;
   }
 
   /** The raw value: 64 bits, or 128 for a v128 (whose cell is 16 bytes, see abi/globals.ts). */
   get bits(): bigint {
-    const lo = this.buf.readBigUInt64LE(this.off);
-    return this.type === V128 ? lo | (this.buf.readBigUInt64LE(this.off + 8) << 64n) : lo;
+    const lo = this.words.getBigUint64(this.off, true);
+    return this.type === V128 ? lo | (this.words.getBigUint64(this.off + 8, true) << 64n) : lo;
   }
   set bits(b: bigint) {
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, b), this.off);
-    if (this.type === V128) this.buf.writeBigUInt64LE(BigInt.asUintN(64, b >> 64n), this.off + 8);
+    this.words.setBigUint64(this.off, BigInt.asUintN(64, b), true);
+    if (this.type === V128) this.words.setBigUint64(this.off + 8, BigInt.asUintN(64, b >> 64n), true);
   }
 
   /** JS-API value (numbers, BigInt for i64, refs as the store maps them). */

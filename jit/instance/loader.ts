@@ -56,7 +56,7 @@ export class Instance implements HostCallTarget {
     const offTypes = offFuncs + REC.size * nF, offTables = align8(offTypes + 4 * nT);
     const v = (this.vmctx = new Vmctx(offTables + TABLE_DESC.size * nTab));
     const extra = v.extraOffset;
-    const buf = v.buf;
+    const w = v.words;
     store.onDispose(() => { store.detachVmctx(v); v.dispose(); });
     v.set('funcRefs', v.extraAddress(offFuncs));
     v.set('typeIds', v.extraAddress(offTypes));
@@ -65,13 +65,13 @@ export class Instance implements HostCallTarget {
     this.seg = { memory: null, tables: this.tables, module: m.bytes, datas: m.datas.slice(), elems: [] };
 
     const typeIds = store.typeIds.of(m);
-    typeIds.forEach((id, i) => buf.writeUInt32LE(id, extra + offTypes + 4 * i));
+    typeIds.forEach((id, i) => w.setUint32(extra + offTypes + 4 * i, id, true));
     const recordAddr = (f: number): bigint => v.extraAddress(offFuncs + REC.size * f);
     const writeRecord = (f: number, info: FuncInfo): void => {
       const o = extra + offFuncs + REC.size * f;
-      buf.writeBigUInt64LE(info.code, o + REC.code);
-      buf.writeBigUInt64LE(info.vmctx.addr, o + REC.vmctx);
-      buf.writeUInt32LE(info.typeId, o + REC.typeId);
+      w.setBigUint64(o + REC.code, info.code, true);
+      w.setBigUint64(o + REC.vmctx, info.vmctx.addr, true);
+      w.setUint32(o + REC.typeId, info.typeId, true);
     };
     /** What to call for function index f when it runs this instance's code (own functions, and JS imports through their thunk). */
     this.funcInfo = (f) => {
@@ -85,11 +85,11 @@ export class Instance implements HostCallTarget {
     const writeOwnRecord = (f: number): void => {
       const o = extra + offFuncs + REC.size * f;
       const lo = baseLo + module.funcOffsets[f];
-      buf.writeUInt32LE(lo >>> 0, o + REC.code);
-      buf.writeUInt32LE(baseHi + (lo >= 0x1_0000_0000 ? 1 : 0), o + REC.code + 4);
-      buf.writeUInt32LE(vmLo, o + REC.vmctx);
-      buf.writeUInt32LE(vmHi, o + REC.vmctx + 4);
-      buf.writeUInt32LE(typeIds[m.funcTypeIndices[f]], o + REC.typeId);
+      w.setUint32(o + REC.code, lo >>> 0, true);
+      w.setUint32(o + REC.code + 4, baseHi + (lo >= 0x1_0000_0000 ? 1 : 0), true);
+      w.setUint32(o + REC.vmctx, vmLo, true);
+      w.setUint32(o + REC.vmctx + 4, vmHi, true);
+      w.setUint32(o + REC.typeId, typeIds[m.funcTypeIndices[f]], true);
     };
     // funcref bits -> function object: the store asks the instance whose record range holds them
     store.addRecordRange(recordAddr(0), recordAddr(nF), (f) => this.func(f));
@@ -116,7 +116,7 @@ export class Instance implements HostCallTarget {
         if (!(val instanceof Global) || val.type !== d.global.type || val.mutable !== d.global.mutable) {
           throw incompatibleImport(imp);
         }
-        buf.writeBigUInt64LE(val.addr, extra + offGlobals + gl.offsets[gi]);
+        w.setBigUint64(extra + offGlobals + gl.offsets[gi], val.addr, true);
         this.globals.push(val);
         gi++;
       } else if (d.kind === 'table') {
@@ -146,7 +146,7 @@ export class Instance implements HostCallTarget {
       const gt = m.globals[g];
       // an own v128 global takes 16 bytes (abi/globals.ts); the Global's setter writes them all
       const off = extra + offGlobals + gl.offsets[g];
-      const global = new Global(gt.type, gt.mutable, v.extraAddress(offGlobals + gl.offsets[g]), buf, off, store);
+      const global = new Global(gt.type, gt.mutable, v.extraAddress(offGlobals + gl.offsets[g]), w, off, store);
       global.bits = plan.globals[g - m.numImportedGlobals];
       this.globals.push(global);
     }
@@ -156,7 +156,7 @@ export class Instance implements HostCallTarget {
       const tt = m.tables[t];
       this.tables.push(new Table(store, tt.elemType, tt.limits.min, tt.limits.max, 0n));
     }
-    this.tables.forEach((t, i) => t.attach(buf, extra + offTables + TABLE_DESC.size * i));
+    this.tables.forEach((t, i) => t.attach(w, extra + offTables + TABLE_DESC.size * i));
     let ownMemory = false;
     if (m.memories.length > 0 && this.memory === null) {
       const lim = m.memories[0].limits;

@@ -20,8 +20,8 @@ export class Memory {
   }
 
   private sync(v: Vmctx): void {
-    v.buf.writeBigUInt64LE(BigInt(this.lm.pages) * BigInt(WASM_PAGE), VMCTX.memorySize);
-    v.buf.writeUInt32LE(this.lm.pages, VMCTX.memoryPages);
+    v.words.setBigUint64(VMCTX.memorySize, BigInt(this.lm.pages) * BigInt(WASM_PAGE), true);
+    v.words.setUint32(VMCTX.memoryPages, this.lm.pages, true);
   }
 
   get pages(): number { return this.lm.pages; }

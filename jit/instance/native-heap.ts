@@ -2,13 +2,15 @@
 // (exported or created from JS) and table element arrays. Page-granular mmaps, viewed from JS
 // through zero-copy Buffers.
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from '../runtime/libc.js';
+import { wordsOf } from '../bytes.js';
 
-export interface NativeBlock { addr: bigint; buf: Buffer; bytes: number; }
+export interface NativeBlock { addr: bigint; buf: Buffer; words: DataView; bytes: number; }
 
 export function allocBlock(bytes: number): NativeBlock {
   const size = Math.max(PAGE_SIZE, Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE);
   const addr = mmapAnon(BigInt(size), PROT.READ | PROT.WRITE);
-  return { addr, buf: view(addr, size), bytes: size };
+  const buf = view(addr, size);
+  return { addr, buf, words: wordsOf(buf), bytes: size };
 }
 
 export function freeBlock(b: NativeBlock): void {
@@ -19,11 +21,11 @@ export function freeBlock(b: NativeBlock): void {
 class CellArena {
   private block: NativeBlock | null = null;
   private used = 0;
-  alloc(): { addr: bigint; buf: Buffer; off: number } {
+  alloc(): { addr: bigint; words: DataView; off: number } {
     if (this.block === null || this.used + 8 > this.block.bytes) { this.block = allocBlock(65536); this.used = 0; }
     const off = this.used;
     this.used += 8;
-    return { addr: this.block.addr + BigInt(off), buf: this.block.buf, off };
+    return { addr: this.block.addr + BigInt(off), words: this.block.words, off };
   }
 }
 export const cells = new CellArena();

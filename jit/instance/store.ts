@@ -123,15 +123,15 @@ export class Store {
   call(f: FuncInfo, args: readonly bigint[]): bigint[] {
     const type = f.type;
     const stack = this.wasmStack;
-    const buf = f.vmctx.buf;
+    const w = f.vmctx.words;
     // a v128 is one 128-bit bigint here and two slots (low half first) in the argument area
     const area = runCall(f.vmctx, stack, f.code, Math.max(slotCount(type.params), slotCount(type.results)), (entry) => {
       packSlots(type.params, args).forEach((b, s) => writeSlotBits(entry, s, b));
       // a new call starts uninterrupted
-      buf.writeUInt32LE(0, VMCTX.interrupt);
-      buf.writeBigUInt64LE(stack.limit, VMCTX.stackLimit);
+      w.setUint32(VMCTX.interrupt, 0, true);
+      w.setBigUint64(VMCTX.stackLimit, stack.limit, true);
     }, (req) => this.answerHostCall(req));
-    return resultBits(type, buf.readBigUInt64LE(VMCTX.retInt), buf.readBigUInt64LE(VMCTX.retFloat), (i) => readSlotBits(area, i));
+    return resultBits(type, w.getBigUint64(VMCTX.retInt, true), w.getBigUint64(VMCTX.retFloat, true), (i) => readSlotBits(area, i));
   }
 
   /** A host call is served by the instance that made it (stopVmctx), its slots read and written in place. */

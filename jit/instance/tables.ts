@@ -13,36 +13,36 @@ const TABLE_LIMIT = 10_000_000;
 export class Table {
   private block: NativeBlock;
   private len: number;
-  private descs: { buf: Buffer; off: number }[] = [];
+  private descs: { words: DataView; off: number }[] = [];
 
   constructor(readonly store: Store, readonly elemType: ValType, initial: number, readonly max: number | null, init: bigint) {
     if (initial > TABLE_LIMIT) throw new RangeError('table too large');
     this.block = allocBlock(Math.max(8, initial * 8));
     this.len = initial;
-    if (init !== 0n) for (let i = 0; i < initial; i++) this.block.buf.writeBigUInt64LE(init, 8 * i);
+    if (init !== 0n) for (let i = 0; i < initial; i++) this.block.words.setBigUint64(8 * i, init, true);
   }
 
   get length(): number { return this.len; }
   get base(): bigint { return this.block.addr; }
 
   /** Register an instance's descriptor (vmctx area) for this table. */
-  attach(buf: Buffer, off: number): void {
-    this.descs.push({ buf, off });
-    this.writeDesc(buf, off);
+  attach(words: DataView, off: number): void {
+    this.descs.push({ words, off });
+    this.writeDesc(words, off);
   }
 
-  private writeDesc(buf: Buffer, off: number): void {
-    buf.writeBigUInt64LE(this.block.addr, off + TABLE_DESC.base);
-    buf.writeBigUInt64LE(BigInt(this.len), off + TABLE_DESC.length);
+  private writeDesc(words: DataView, off: number): void {
+    words.setBigUint64(off + TABLE_DESC.base, this.block.addr, true);
+    words.setBigUint64(off + TABLE_DESC.length, BigInt(this.len), true);
   }
 
   getBits(i: number): bigint {
     if (i >= this.len) throw new RangeError('out of bounds table access');
-    return this.block.buf.readBigUInt64LE(8 * i);
+    return this.block.words.getBigUint64(8 * i, true);
   }
   setBits(i: number, v: bigint): void {
     if (i >= this.len) throw new RangeError('out of bounds table access');
-    this.block.buf.writeBigUInt64LE(v, 8 * i);
+    this.block.words.setBigUint64(8 * i, v, true);
   }
 
   /**
@@ -67,9 +67,9 @@ export class Table {
       freeBlock(this.block);
       this.block = next;
     }
-    for (let i = old; i < n; i++) this.block.buf.writeBigUInt64LE(init, 8 * i);
+    for (let i = old; i < n; i++) this.block.words.setBigUint64(8 * i, init, true);
     this.len = n;
-    for (const d of this.descs) this.writeDesc(d.buf, d.off);
+    for (const d of this.descs) this.writeDesc(d.words, d.off);
     return old;
   }
 

@@ -12,6 +12,7 @@
 import { errnoConstants } from '../node-binding.js';
 import { native } from './native.js';
 import { fillBytes, mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
+import { wordsOf } from '../bytes.js';
 import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './so-layout.js';
 export { FAST_FD, FDSTAT_DIR, type FastOp } from './so-layout.js';
 import type { Vmctx } from './vmctx.js';
@@ -33,9 +34,19 @@ export interface MirroredFd {
 export class FastFdWrite {
   private readonly addr: bigint;
   private readonly buf: Buffer;
+  /** `buf`'s little-endian words (jit/bytes.ts wordsOf) */
+  private readonly words: DataView;
   private bytes: bigint;
   private readonly previousStub: bigint;
   private pairAt = -1;
+  /**
+   * The per-fd words (bits, created marks, rights, positions, read-ahead) are still the fresh
+   * mapping's zeros: true until the first setFds, which then need not write them again (~10 pages,
+   * 40 KB, that a start with a few fds would otherwise fault in for nothing; a fault costs ~12-25 us
+   * on the development VM). Before it no fd is mirrored, and the stub writes those words only for
+   * mirrored fds and the fds it makes from them.
+   */
+  private zeroed = true;
 
   /**
    * @param imports the function import index bound to each op's wasi function (with its exact
@@ -48,21 +59,23 @@ export class FastFdWrite {
     this.bytes = BigInt(size);
     this.addr = mmapAnon(this.bytes, PROT.READ | PROT.WRITE);
     this.buf = view(this.addr, size);
-    const b = this.buf;
-    FAST_OP_NAMES.forEach((op, i) => b.writeUInt32LE(imports[op] < 0 ? NO_IMPORT : imports[op], FAST_TABLE.imports + 4 * i));
-    this.setFds([]);
+    this.words = wordsOf(this.buf);
+    const b = this.buf, w = this.words;
+    FAST_OP_NAMES.forEach((op, i) => w.setUint32(FAST_TABLE.imports + 4 * i, imports[op] < 0 ? NO_IMPORT : imports[op], true));
+    // the state of setFds([]) without its zero fills (see `zeroed`)
+    fillBytes(b, 0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
     fillBytes(b, errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
     // ~130 entries: plain byte stores (a WASI errno is < 256), not ~130 calls of Buffer's writeUInt8
     for (const [name, n] of Object.entries(errnoConstants())) {
       if (n > 0 && n < 256) b[FAST_TABLE.errnoMap + n] = errnoOf(name);
     }
-    const d = native().data;
+    const d = native().words;
     for (let i = 0; i < FAST_PAIRS; i++) {
       const at = SO_DATA.fastPairs + 16 * i;
-      if (d.readBigUInt64LE(at) === 0n) {
+      if (d.getBigUint64(at, true) === 0n) {
         // table first: the stub matches on the vmctx word
-        d.writeBigUInt64LE(this.addr, at + 8);
-        d.writeBigUInt64LE(vmctx.addr, at);
+        d.setBigUint64(at + 8, this.addr, true);
+        d.setBigUint64(at, vmctx.addr, true);
         this.pairAt = at;
         break;
       }
@@ -76,10 +89,10 @@ export class FastFdWrite {
   get active(): boolean { return this.pairAt >= 0; }
 
   /** Calls answered natively so far. */
-  get hits(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.hits); }
+  get hits(): bigint { return this.words.getBigUint64(FAST_TABLE.hits, true); }
 
   /** fd_filestat_get calls answered with the stat of the path_open just before, without an fstat. */
-  get statReused(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.statReused); }
+  get statReused(): bigint { return this.words.getBigUint64(FAST_TABLE.statReused, true); }
 
   /**
    * Replaces the mirror: per guest fd listed, its host fd (-1: open but served in JS), FAST_FD
@@ -88,63 +101,66 @@ export class FastFdWrite {
    * subscriptions may be waited for natively (not under a run deadline, which only JS's waits keep).
    */
   setFds(entries: Iterable<readonly [number, MirroredFd]>, clocks = true): void {
-    const b = this.buf;
-    b.writeUInt32LE(clocks ? 0 : 1, FAST_TABLE.noClocks);
+    const b = this.buf, w = this.words;
+    w.setUint32(FAST_TABLE.noClocks, clocks ? 0 : 1, true);
     fillBytes(b, 0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
-    fillBytes(b, 0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
+    if (!this.zeroed) {
+      fillBytes(b, 0, FAST_TABLE.fdBits, FAST_TABLE.fdBits + FAST_TABLE.MAX_FDS);
+      fillBytes(b, 0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS);
+      fillBytes(b, 0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
+      fillBytes(b, 0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
+    }
+    this.zeroed = false;
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
-      b.writeInt32LE(h.hostFd, FAST_TABLE.fds + 4 * fd);
+      w.setInt32(FAST_TABLE.fds + 4 * fd, h.hostFd, true);
       b[FAST_TABLE.fdBits + fd] = h.bits; // the FAST_FD bits: one byte
-      b.writeBigUInt64LE(h.rights, FAST_TABLE.rights + 8 * fd);
-      b.writeBigUInt64LE(h.inheriting, FAST_TABLE.inheriting + 8 * fd);
-      b.writeUInt32LE(h.fdstat, FAST_TABLE.fdstat + 4 * fd);
-      b.writeBigUInt64LE(h.position, FAST_TABLE.positions + 8 * fd);
+      w.setBigUint64(FAST_TABLE.rights + 8 * fd, h.rights, true);
+      w.setBigUint64(FAST_TABLE.inheriting + 8 * fd, h.inheriting, true);
+      w.setUint32(FAST_TABLE.fdstat + 4 * fd, h.fdstat, true);
+      w.setBigUint64(FAST_TABLE.positions + 8 * fd, h.position, true);
       if (h.readAhead !== undefined) this.putAhead(fd, h.readAhead);
     }
   }
 
   /** How many fd-table changes the stub made so far (accept, close, open): unchanged = nothing to pull. */
-  get changes(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.changes); }
+  get changes(): bigint { return this.words.getBigUint64(FAST_TABLE.changes, true); }
 
   /**
    * The entry of guest fd `fd` as the stub has it now, and whether the stub made it (since the
    * last setFds or clearCreated).
    */
   entry(fd: number): MirroredFd & { created: boolean } {
-    const b = this.buf;
+    const b = this.buf, w = this.words;
     return {
-      hostFd: b.readInt32LE(FAST_TABLE.fds + 4 * fd), bits: b.readUInt8(FAST_TABLE.fdBits + fd),
-      rights: b.readBigUInt64LE(FAST_TABLE.rights + 8 * fd), inheriting: b.readBigUInt64LE(FAST_TABLE.inheriting + 8 * fd),
-      fdstat: b.readUInt32LE(FAST_TABLE.fdstat + 4 * fd), position: b.readBigUInt64LE(FAST_TABLE.positions + 8 * fd),
-      created: b.readUInt8(FAST_TABLE.created + fd) !== 0,
+      hostFd: w.getInt32(FAST_TABLE.fds + 4 * fd, true), bits: b[FAST_TABLE.fdBits + fd]!,
+      rights: w.getBigUint64(FAST_TABLE.rights + 8 * fd, true), inheriting: w.getBigUint64(FAST_TABLE.inheriting + 8 * fd, true),
+      fdstat: w.getUint32(FAST_TABLE.fdstat + 4 * fd, true), position: w.getBigUint64(FAST_TABLE.positions + 8 * fd, true),
+      created: b[FAST_TABLE.created + fd] !== 0,
     };
   }
 
   /** Read-aheads that took bytes so far (each one a FIONREAD the stub did not make). */
-  get aheadTaken(): bigint { return this.buf.readBigUInt64LE(FAST_TABLE.aheadTaken); }
+  get aheadTaken(): bigint { return this.words.getBigUint64(FAST_TABLE.aheadTaken, true); }
 
   /** Takes guest fd `fd`'s read-ahead out of the table (the stub then reads the socket itself), if it has one. */
   takeAhead(fd: number): ReadAhead | undefined {
-    const b = this.buf, len = b.readUInt32LE(FAST_TABLE.aheadLen + 4 * fd), errno = b.readUInt32LE(FAST_TABLE.aheadErr + 4 * fd);
+    const b = this.buf, w = this.words, len = w.getUint32(FAST_TABLE.aheadLen + 4 * fd, true), errno = w.getUint32(FAST_TABLE.aheadErr + 4 * fd, true);
     if (len === 0 && errno === 0) return undefined;
-    const at = FAST_TABLE.aheadData + FAST_TABLE.AHEAD_CAP * fd + b.readUInt32LE(FAST_TABLE.aheadOff + 4 * fd);
-    b.writeUInt32LE(0, FAST_TABLE.aheadLen + 4 * fd);
-    b.writeUInt32LE(0, FAST_TABLE.aheadErr + 4 * fd);
+    const at = FAST_TABLE.aheadData + FAST_TABLE.AHEAD_CAP * fd + w.getUint32(FAST_TABLE.aheadOff + 4 * fd, true);
+    w.setUint32(FAST_TABLE.aheadLen + 4 * fd, 0, true);
+    w.setUint32(FAST_TABLE.aheadErr + 4 * fd, 0, true);
     return { data: Buffer.from(b.subarray(at, at + len)), errno };
   }
 
   /** Gives a read-ahead back to the table (it came from there: it fits the fd's slot). */
   private putAhead(fd: number, r: ReadAhead): void {
-    const b = this.buf;
+    const b = this.buf, w = this.words;
     if (r.data.length > FAST_TABLE.AHEAD_CAP) throw new Error(`read-ahead of ${r.data.length} bytes does not fit its slot`);
     r.data.copy(b, FAST_TABLE.aheadData + FAST_TABLE.AHEAD_CAP * fd);
-    b.writeUInt32LE(r.data.length, FAST_TABLE.aheadLen + 4 * fd);
-    b.writeUInt32LE(0, FAST_TABLE.aheadOff + 4 * fd);
-    b.writeUInt32LE(r.errno, FAST_TABLE.aheadErr + 4 * fd);
+    w.setUint32(FAST_TABLE.aheadLen + 4 * fd, r.data.length, true);
+    w.setUint32(FAST_TABLE.aheadOff + 4 * fd, 0, true);
+    w.setUint32(FAST_TABLE.aheadErr + 4 * fd, r.errno, true);
   }
 
   clearCreated(): void { fillBytes(this.buf, 0, FAST_TABLE.created, FAST_TABLE.created + FAST_TABLE.MAX_FDS); }
@@ -153,9 +169,9 @@ export class FastFdWrite {
   dispose(): void {
     if (this.pairAt >= 0) {
       this.vmctx.set('hostCallStub', this.previousStub);
-      const d = native().data;
-      d.writeBigUInt64LE(0n, this.pairAt);
-      d.writeBigUInt64LE(0n, this.pairAt + 8);
+      const d = native().words;
+      d.setBigUint64(this.pairAt, 0n, true);
+      d.setBigUint64(this.pairAt + 8, 0n, true);
       this.pairAt = -1;
     }
     if (this.bytes !== 0n) munmap(this.addr, this.bytes);

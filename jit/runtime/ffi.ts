@@ -11,6 +11,7 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { bytesOf, latin1, wordsOf } from '../bytes.js';
 
 type Ffi = typeof import('ffi-rs');
 export type { JsExternal } from 'ffi-rs';
@@ -27,16 +28,16 @@ export function libcOfLoader(path: string): 'glibc' | 'musl' | undefined {
  * `head`, or undefined: not such an ELF, no interpreter (static), or not within `head`.
  */
 export function elfInterpreter(head: Uint8Array): string | undefined {
-  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return undefined;
-  const phoff = Number(b.readBigUInt64LE(0x20)), phentsize = b.readUInt16LE(0x36), phnum = b.readUInt16LE(0x38);
+  const b = head, w = wordsOf(head);
+  if (b.length < 64 || w.getUint32(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return undefined;
+  const phoff = Number(w.getBigUint64(0x20, true)), phentsize = w.getUint16(0x36, true), phnum = w.getUint16(0x38, true);
   for (let i = 0; i < phnum; i++) {
     const ph = phoff + i * phentsize;
     if (ph + 0x28 > b.length) return undefined;
-    if (b.readUInt32LE(ph) !== 3) continue; // PT_INTERP
-    const off = Number(b.readBigUInt64LE(ph + 0x08)), size = Number(b.readBigUInt64LE(ph + 0x20));
+    if (w.getUint32(ph, true) !== 3) continue; // PT_INTERP
+    const off = Number(w.getBigUint64(ph + 0x08, true)), size = Number(w.getBigUint64(ph + 0x20, true));
     if (size < 2 || off + size > b.length) return undefined;
-    return b.toString('latin1', off, off + size - 1); // without its NUL
+    return latin1(b, off, off + size - 1); // without its NUL
   }
   return undefined;
 }
@@ -47,7 +48,7 @@ function hostLibc(): 'glibc' | 'musl' | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(process.execPath, 'r');
-    const interp = elfInterpreter(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    const interp = elfInterpreter(bytesOf(head, 0, readSync(fd, head, 0, head.length, 0)));
     return interp === undefined ? undefined : libcOfLoader(interp);
   } catch {
     return undefined;

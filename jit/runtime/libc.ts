@@ -1,7 +1,7 @@
 // libc through ffi-rs: the handful of calls the runtime needs, all with addresses as BigInt.
 //
 // Every call here costs one ffi crossing (~6 us), so the runtime uses them only at setup
-// (mmap, sigaction, ...) and at memory.grow, never per wasm call. Native memory is reached from JS
+// (mmap, mprotect, ...) and at memory.grow, never per wasm call. Native memory is reached from JS
 // through zero-copy Buffers made by `view()`.
 import { open, define, DataType, createExternalBuffer, type JsExternal } from './ffi.js';
 
@@ -14,8 +14,6 @@ const fns = define({
   munmap: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
   mprotect: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
   madvise: { library: LIB, retType: I32, paramsType: [I64, I64, I32], errno: true },
-  sigaction: { library: LIB, retType: I32, paramsType: [I32, I64, I64], errno: true },
-  sigaltstack: { library: LIB, retType: I32, paramsType: [I64, I64], errno: true },
   // memmove(p, p, 0) returns p as an ffi-rs External: the only way to turn an address into
   // something createExternalBuffer accepts.
   memmove: { library: LIB, retType: DataType.External, paramsType: [I64, I64, I64] },
@@ -89,15 +87,6 @@ export function adviseHugePages(addr: bigint, length: bigint): boolean {
   return r.value === 0;
 }
 
-/** glibc sigaction(sig, act, oldact) with pointers as addresses (0n for NULL). */
-export function sigaction(sig: number, act: bigint, oldact: bigint): void {
-  check('sigaction', fns.sigaction([sig, act, oldact]));
-}
-
-export function sigaltstack(ss: bigint, oldss: bigint): void {
-  check('sigaltstack', fns.sigaltstack([ss, oldss]));
-}
-
 function pointer(addr: bigint): JsExternal {
   return fns.memmove([addr, addr, 0n]) as JsExternal;
 }
@@ -115,10 +104,3 @@ export function fillBytes(b: Uint8Array, value: number, start: number, end = b.l
 export function view(addr: bigint, length: number): Buffer {
   return createExternalBuffer(pointer(addr), length);
 }
-
-/** glibc x86-64 struct sigaction: handler, sigset_t (128 bytes), int flags, restorer. */
-export const SIGACTION = { handler: 0, mask: 8, flags: 136, restorer: 144, size: 152 } as const;
-export const SA = { SIGINFO: 0x4, ONSTACK: 0x08000000, RESTART: 0x10000000, NODEFER: 0x40000000 } as const;
-/** stack_t: void *ss_sp; int ss_flags; size_t ss_size. */
-export const STACK_T = { sp: 0, flags: 8, size: 16, bytes: 24 } as const;
-export const SS_DISABLE = 2;

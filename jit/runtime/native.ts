@@ -1,15 +1,16 @@
 // Loads the runtime's native object: dlopen()s the .so (trampolines + signal handler) through
 // ffi-rs, from the bundle's directory (written by the build) or else from a private temp copy,
-// reads the routine addresses with one kwasm_info call, and installs the signal handler on an
-// alternate signal stack. Done once per process.
+// and makes one kwasm_setup call: the routine addresses, the alternate signal stack and the signal
+// handler (trampolines.ts kwasmSetup). Done once per process.
 import { open, define, DataType } from './ffi.js';
 import { mkdtempSync, writeFileSync, unlinkSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeOs } from '../node-binding.js';
-import { SO_DATA, SONAME, INFO_FIELDS, INFO_TRAP_STUBS, INFO_SIZE, MAX_RANGES, type InfoField } from './so-layout.js';
+import { nodeOs, errnoName } from '../node-binding.js';
+import { SO_DATA, SONAME, INFO_FIELDS, INFO_TRAP_STUBS, MAX_RANGES, SETUP_STEPS, type InfoField } from './so-layout.js';
 import { runtimeObject, runtimeObjectFile } from './runtime-object.js';
-import { fillBytes, mmapAnon, mprotect, sigaction, sigaltstack, view, PROT, PAGE_SIZE, SIGACTION, SA, STACK_T, SS_DISABLE } from './libc.js';
-import { TRAP_SIGNALS, TRAP_STUB_COUNT } from '../../abi/traps.js';
+import { view, LibcError } from './libc.js';
+import { wordsOf } from '../bytes.js';
+import { TRAP_STUB_COUNT } from '../../abi/traps.js';
 
 export interface Native {
   /** kwasm_enter(vmctx) -> status (abi ENTRY_STATUS); one ffi crossing */
@@ -20,6 +21,8 @@ export interface Native {
   readonly trapStubs: readonly bigint[];
   /** the .so data segment (code ranges, previous handlers) */
   readonly data: Buffer;
+  /** `data`'s little-endian words (jit/bytes.ts wordsOf) */
+  readonly words: DataView;
 }
 
 const LIB = 'kwasm_rt';
@@ -32,22 +35,27 @@ export function native(): Native {
   const fns = define({
     kwasm_enter: { library: LIB, retType: DataType.I32, paramsType: [DataType.BigInt] },
     kwasm_resume: { library: LIB, retType: DataType.I32, paramsType: [DataType.BigInt] },
-    kwasm_info: { library: LIB, retType: DataType.Void, paramsType: [DataType.BigInt] },
+    kwasm_setup: { library: LIB, retType: DataType.BigInt, paramsType: [] },
   });
-  const scratchAddr = mmapAnon(BigInt(PAGE_SIZE), PROT.READ | PROT.WRITE);
-  const scratch = view(scratchAddr, PAGE_SIZE);
-  fns.kwasm_info([scratchAddr]);
-  if (INFO_SIZE > PAGE_SIZE) throw new Error('native: info block too large');
-  const addr = Object.fromEntries(INFO_FIELDS.map((f, i) => [f, scratch.readBigUInt64LE(8 * i)])) as Record<InfoField, bigint>;
-  const trapStubs = Array.from({ length: TRAP_STUB_COUNT }, (_, k) => scratch.readBigUInt64LE(8 * (INFO_TRAP_STUBS + k)));
-  const data = view(addr.data, SO_DATA.size);
+  // One crossing for the info block, the alternate signal stack and the trap signals' handler
+  // (trampolines.ts kwasmSetup): each ffi-rs call costs ~70K instructions, and this was 15 of
+  // them (a scratch mapping and its view, kwasm_info, sigaltstack x2, mmap + mprotect of the
+  // alternate stack, sigaction x8).
+  const r = fns.kwasm_setup([]) as bigint;
+  if (r < 0n) {
+    const code = Number(-r), errno = code & 0xffff;
+    const fn = SETUP_STEPS[(code >> 16) - 1] ?? 'setup';
+    throw new LibcError(fn, errno, `the runtime's setup failed: ${errnoName(errno) ?? 'unknown error'}`);
+  }
+  const data = view(r, SO_DATA.size), words = wordsOf(data);
+  const addr = Object.fromEntries(INFO_FIELDS.map((f, i) => [f, words.getBigUint64(SO_DATA.info + 8 * i, true)])) as Record<InfoField, bigint>;
+  const trapStubs = Array.from({ length: TRAP_STUB_COUNT }, (_, k) => words.getBigUint64(SO_DATA.info + 8 * (INFO_TRAP_STUBS + k), true));
   const enter = fns.kwasm_enter, resume = fns.kwasm_resume;
   loaded = {
     enter: (v) => enter([v]),
     resume: (v) => resume([v]),
-    addr, trapStubs, data,
+    addr, trapStubs, data, words,
   };
-  installSignalHandlers(loaded, scratchAddr, scratch);
   return loaded;
 }
 
@@ -79,58 +87,28 @@ function openTempCopy(): void {
   }
 }
 
-const ALTSTACK_SIZE = 64 * 1024;
-
-function installSignalHandlers(n: Native, scratchAddr: bigint, scratch: Buffer): void {
-  // Alternate signal stack for this (the main) thread: a fault on a wasm stack's guard page
-  // cannot run a handler on that same stack. Keep an existing one if something installed it.
-  const ssAddr = scratchAddr + 1024n;
-  sigaltstack(0n, ssAddr);
-  if ((scratch.readInt32LE(1024 + STACK_T.flags) & SS_DISABLE) !== 0) {
-    const base = mmapAnon(BigInt(ALTSTACK_SIZE + PAGE_SIZE), PROT.READ | PROT.WRITE);
-    mprotect(base, BigInt(PAGE_SIZE), PROT.NONE); // guard below the alternate stack
-    scratch.writeBigUInt64LE(base + BigInt(PAGE_SIZE), 1024 + STACK_T.sp);
-    scratch.writeInt32LE(0, 1024 + STACK_T.flags);
-    scratch.writeBigUInt64LE(BigInt(ALTSTACK_SIZE), 1024 + STACK_T.size);
-    sigaltstack(ssAddr, 0n);
-  }
-  const actAddr = scratchAddr + 2048n, oldAddr = actAddr + BigInt(SIGACTION.size);
-  fillBytes(scratch, 0, 2048, 2048 + 2 * SIGACTION.size);
-  scratch.writeBigUInt64LE(n.addr.signalHandler, 2048 + SIGACTION.handler);
-  // No SA_NODEFER: a fault inside the handler itself then kills the process instead of looping.
-  scratch.writeInt32LE(SA.SIGINFO | SA.ONSTACK, 2048 + SIGACTION.flags);
-  for (const sig of TRAP_SIGNALS) {
-    // Record the previous handler before ours can run, so chaining never sees a stale slot.
-    sigaction(sig, 0n, oldAddr);
-    const prev = scratch.readBigUInt64LE(2048 + SIGACTION.size + SIGACTION.handler);
-    if (prev === n.addr.signalHandler) continue;
-    n.data.writeBigUInt64LE(prev, SO_DATA.prevHandlers + 8 * sig);
-    sigaction(sig, actAddr, 0n);
-  }
-}
-
 /** Registers [start, end) as compiled code: faults there become traps. Map it RX first. */
 export function registerCodeRange(start: bigint, end: bigint): void {
-  const d = native().data;
-  const count = Number(d.readBigUInt64LE(SO_DATA.rangeCount));
+  const d = native().words;
+  const count = Number(d.getBigUint64(SO_DATA.rangeCount, true));
   // reuse a freed slot (start == end == 0) before growing
   for (let i = 0; i < count; i++) {
     const at = SO_DATA.ranges + 16 * i;
-    if (d.readBigUInt64LE(at) === 0n && d.readBigUInt64LE(at + 8) === 0n) {
-      d.writeBigUInt64LE(end, at + 8); d.writeBigUInt64LE(start, at); return;
+    if (d.getBigUint64(at, true) === 0n && d.getBigUint64(at + 8, true) === 0n) {
+      d.setBigUint64(at + 8, end, true); d.setBigUint64(at, start, true); return;
     }
   }
   if (count >= MAX_RANGES) throw new Error(`native: more than ${MAX_RANGES} code ranges`);
   const at = SO_DATA.ranges + 16 * count;
-  d.writeBigUInt64LE(start, at); d.writeBigUInt64LE(end, at + 8);
-  d.writeBigUInt64LE(BigInt(count + 1), SO_DATA.rangeCount);
+  d.setBigUint64(at, start, true); d.setBigUint64(at + 8, end, true);
+  d.setBigUint64(SO_DATA.rangeCount, BigInt(count + 1), true);
 }
 
 export function unregisterCodeRange(start: bigint): void {
-  const d = native().data;
-  const count = Number(d.readBigUInt64LE(SO_DATA.rangeCount));
+  const d = native().words;
+  const count = Number(d.getBigUint64(SO_DATA.rangeCount, true));
   for (let i = 0; i < count; i++) {
     const at = SO_DATA.ranges + 16 * i;
-    if (d.readBigUInt64LE(at) === start) { d.writeBigUInt64LE(0n, at); d.writeBigUInt64LE(0n, at + 8); }
+    if (d.getBigUint64(at, true) === start) { d.setBigUint64(at, 0n, true); d.setBigUint64(at + 8, 0n, true); }
   }
 }

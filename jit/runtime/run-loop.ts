@@ -57,9 +57,9 @@ export function runCall(v: Vmctx, stack: WasmStack, code: bigint, slots: number,
   if (busy.has(stack)) throw new RuntimeError('re-entrant call into wasm on a wasm stack that is already running is not supported');
   const entry = entrySlots(stack, slots);
   writeArgs(entry);
-  const buf = v.buf;
-  buf.writeBigUInt64LE(code, VMCTX.entryFunc);
-  buf.writeBigUInt64LE(BigInt(entry.count), VMCTX.argCount);
+  const w = v.words;
+  w.setBigUint64(VMCTX.entryFunc, code, true);
+  w.setBigUint64(VMCTX.argCount, BigInt(entry.count), true);
   const n = native();
   busy.add(stack);
   try {
@@ -67,7 +67,7 @@ export function runCall(v: Vmctx, stack: WasmStack, code: bigint, slots: number,
       enter: () => n.enter(v.addr),
       // the request and the trap record are in the entered vmctx; stopVmctx names the instance
       hostCall: (s) => (s !== ENTRY_STATUS.hostCall ? undefined
-        : { index: buf.readUInt32LE(VMCTX.hostCallIndex), stopVmctx: buf.readBigUInt64LE(VMCTX.stopVmctx), slots: hostCallSlots(v, stack) }),
+        : { index: w.getUint32(VMCTX.hostCallIndex, true), stopVmctx: w.getBigUint64(VMCTX.stopVmctx, true), slots: hostCallSlots(v, stack) }),
       // the results are already in the request's slots
       resume: () => n.resume(v.addr),
     }, answer);

@@ -12,6 +12,8 @@ import type { Vmctx } from './vmctx.js';
 /** `count` 8-byte slots at `buf[offset + 8*i]`. */
 export interface SlotArea {
   readonly buf: Buffer;
+  /** `buf`'s little-endian words */
+  readonly words: DataView;
   readonly offset: number;
   readonly count: number;
 }
@@ -28,7 +30,7 @@ export function entrySlots(stack: WasmStack, slots: number): SlotArea {
     throw new RangeError(`call stack exhausted: ${slots} argument/result slots do not fit on the wasm stack`);
   }
   const buf = stack.usable;
-  return { buf, offset: buf.length - bytes, count: slots };
+  return { buf, words: stack.usableWords, offset: buf.length - bytes, count: slots };
 }
 
 /**
@@ -44,7 +46,7 @@ export function hostCallSlots(v: Vmctx, stack: WasmStack): SlotArea {
   if (offset < 0 || offset + SLOT_SIZE * count > buf.length) {
     throw new Error(`host call slots (${count} at 0x${ptr.toString(16)}) are not on the wasm stack`);
   }
-  return { buf, offset, count };
+  return { buf, words: stack.usableWords, offset, count };
 }
 
 /** Byte offset of slot i in `a.buf`; a RangeError outside the area (a host answering too many). */
@@ -54,9 +56,9 @@ export function slotOffset(a: SlotArea, i: number): number {
 }
 
 export function readSlotBits(a: SlotArea, i: number): bigint {
-  return a.buf.readBigUInt64LE(slotOffset(a, i));
+  return a.words.getBigUint64(slotOffset(a, i), true);
 }
 
 export function writeSlotBits(a: SlotArea, i: number, bits: bigint): void {
-  a.buf.writeBigUInt64LE(BigInt.asUintN(64, bits), slotOffset(a, i));
+  a.words.setBigUint64(slotOffset(a, i), BigInt.asUintN(64, bits), true);
 }

@@ -11,7 +11,8 @@ export const SONAME = 'libkwasm-rt.so';
 export const SO_DATA = {
   activeVmctx: 0,
   rangeCount: 8,
-  ranges: 64,           // MAX_RANGES x {start, end} (u64 each), compiled-code ranges; the handler
+  info: 64,             // INFO_SIZE bytes: the addresses kwasm_setup writes (kwasm_info's block)
+  ranges: 320,          // MAX_RANGES x {start, end} (u64 each), compiled-code ranges; the handler
                         // scans only the first rangeCount, so room costs nothing per fault
   prevHandlers: 64512,  // u64 per signal number 0..64: the handler installed before ours
   zeroAction: 65088,    // 32 zero bytes: a kernel sigaction for SIG_DFL (rt_sigaction from the handler)
@@ -154,3 +155,8 @@ export type InfoField = (typeof INFO_FIELDS)[number];
 /** Trap stub addresses follow the named fields. */
 export const INFO_TRAP_STUBS = INFO_FIELDS.length;
 export const INFO_SIZE = 8 * (INFO_FIELDS.length + TRAP_STUB_COUNT);
+if (SO_DATA.info + INFO_SIZE > SO_DATA.ranges) throw new Error('SO_DATA: the info block overlaps the code ranges');
+/** The alternate signal stack kwasm_setup maps when the thread has none (a guard page below it). */
+export const ALTSTACK_SIZE = 64 * 1024;
+/** What kwasm_setup reports as failed: step k (its result's bits 16+) is SETUP_STEPS[k - 1]. */
+export const SETUP_STEPS = ['sigaltstack', 'mmap', 'mprotect', 'rt_sigaction'] as const;

@@ -1,6 +1,7 @@
 // A wasm stack: its own mapping with a PROT_NONE guard at the low end. Compiled code runs here
 // (entered through kwasm_enter), so a runaway recursion faults on the guard (or fails the
 // prologue's stack-limit check first) instead of overrunning Node's stack.
+import { wordsOf } from '../bytes.js';
 import { mmapAnon, munmap, mprotect, view, PROT, MAP, PAGE_SIZE } from './libc.js';
 import { STACK_MARGIN } from '../../abi/calling-convention.js';
 
@@ -24,6 +25,7 @@ export class WasmStack {
   readonly entryRoom: number;
   private disposed = false;
   private usableView: Buffer | null = null;
+  private usableDv: DataView | null = null;
 
   constructor(size = DEFAULT_STACK_SIZE) {
     const usable = BigInt(Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
@@ -48,9 +50,15 @@ export class WasmStack {
     return this.usableView;
   }
 
+  /** `usable`'s little-endian words (jit/bytes.ts wordsOf). */
+  get usableWords(): DataView {
+    return (this.usableDv ??= wordsOf(this.usable));
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.usableView = null;
+    this.usableDv = null;
     this.disposed = true;
     registry.unregister(this);
     munmap(this.base, this.mapSize);

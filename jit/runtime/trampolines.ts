@@ -11,22 +11,25 @@
 //   trap stubs           one per trap code; record the trap and unwind to the host.
 //   trap landing pad     where the signal handler sends a faulting compiled-code pc.
 //   signal handler       SA_SIGINFO handler for SIGSEGV/SIGBUS/SIGILL/SIGFPE.
-//   kwasm_info(out)      writes the addresses above (one ffi call at start-up).
+//   kwasm_info(out)      writes the addresses above.
+//   kwasm_setup()        the process's one setup call: kwasm_info into the .so data
+//                        (SO_DATA.info), the alternate signal stack, the handler for every trap
+//                        signal; returns the data's address (or -(step << 16 | errno)).
 //
 // "Active vmctx": enter/resume store the vmctx they were called with in the .so's data; stubs and
 // the landing pad report to that one (not to r15), so a trap or host call inside another instance
 // reached by a cross-instance call still unwinds to the right entry. The vmctx that was in r15
 // is recorded in vmctx.stopVmctx. One thread runs wasm at a time (the JS main thread).
 import { Assembler, AluOp, ShiftOp, UnaryOp, SseOp, SseStore, Cond, mem, memIdx, ripDisp, ripRel, gpr, type Label, type Gpr, type Xmm } from '../../backend-x64/index.js';
-import { rax, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r14, r15, xmm0 } from '../../backend-x64/index.js';
+import { rax, rbx, rcx, rdx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r14, r15, xmm0 } from '../../backend-x64/index.js';
 import { VMCTX } from '../../abi/vmctx.js';
 import { SYSV_CALLEE_SAVED } from '../../abi/regs.js';
-import { TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
+import { TRAP_SIGNALS, TRAP_STUB_COUNT, TrapCode } from '../../abi/traps.js';
 import { ARG_GPRS, ARG_REG_SLOTS, ARG_XMMS, ENTRY_STATUS } from '../../abi/calling-convention.js';
 import { MAX_RW_COUNT } from '../wasi/memory.js';
 import { Filetype, FILE_RIGHTS, Fdflags, Rights, SOCKET_RIGHTS } from '../wasi/layout.js';
 import type { DataRef, SoSymbol } from './elf-so.js';
-import { SO_DATA, FAST_PAIRS, FAST_FD, IO_OPS, FAST_OPS, FAST_OP_NAMES, FAST_TABLE, FDSTAT_DIR, SCRATCH, INFO_FIELDS, INFO_TRAP_STUBS, type IoOp, type InfoField } from './so-layout.js';
+import { SO_DATA, FAST_PAIRS, FAST_FD, IO_OPS, FAST_OPS, FAST_OP_NAMES, FAST_TABLE, FDSTAT_DIR, SCRATCH, INFO_FIELDS, INFO_TRAP_STUBS, ALTSTACK_SIZE, SETUP_STEPS, type IoOp, type InfoField } from './so-layout.js';
 
 // poll(2) events, x86-64 Linux
 const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
@@ -43,7 +46,8 @@ const REG = { RDI: 8, RSI: 9, RDX: 12, RIP: 16 } as const;
 const greg = (r: number): number => UC_GREGS + 8 * r;
 const SI_ADDR = 16;
 const SYS = {
-  read: 0, write: 1, close: 3, fstat: 5, poll: 7, ioctl: 16, pread64: 17, rt_sigaction: 13, getpid: 39,
+  read: 0, write: 1, close: 3, fstat: 5, poll: 7, mmap: 9, mprotect: 10, rt_sigaction: 13, rt_sigreturn: 15,
+  ioctl: 16, pread64: 17, getpid: 39, sigaltstack: 131,
   sendto: 44, recvfrom: 45, setsockopt: 54, gettid: 186, clock_gettime: 228, tgkill: 234, accept4: 288, openat2: 437,
 } as const;
 const EINTR = 4, EAGAIN = 11, EINVAL = 22, ENOTCONN = 107, MSG_DONTWAIT = 0x40;
@@ -342,6 +346,8 @@ export function buildTrampolines(): Trampolines {
     a.movMR(64, mem(rdi, 8 * (INFO_TRAP_STUBS + k)), rax);
   });
   a.ret();
+
+  kwasmSetup(a, sym('kwasm_setup'), labels['kwasm_info']!, labels['kwasm_signal_handler']!, sym('kwasm_sigreturn'), data);
   a.bind(textEnd);
 
   const out = a.finish();
@@ -349,6 +355,119 @@ export function buildTrampolines(): Trampolines {
   const symbols: SoSymbol[] = Object.entries(labels).map(([name, l]) => ({ name, section: 'text', offset: out.labelOffsets[l]! }));
   symbols.push({ name: 'kwasm_data', section: 'data', offset: 0, size: SO_DATA.size });
   return { text: out.code, symbols, dataRefs };
+}
+
+// Kernel ABI of the setup below (x86-64): struct k_sigaction {handler, flags, restorer, mask (8
+// bytes)}, stack_t {sp, int flags, size}; the flags.
+const KACT = { handler: 0, flags: 8, restorer: 16, mask: 24, size: 32 } as const;
+const SS = { sp: 0, flags: 8, size: 16 } as const;
+const SA_SIGINFO = 0x4, SA_ONSTACK = 0x08000000, SA_RESTORER = 0x04000000, SS_DISABLE = 2;
+const PROT_RW = 3, MAP_PRIVATE_ANON = 0x22, PAGE = 4096;
+
+/**
+ * kwasm_setup() -> rax: the process's start-up in one ffi crossing instead of 15 (each ~70K
+ * instructions through ffi-rs): the info block written into the .so data (SO_DATA.info), the
+ * alternate signal stack for this thread unless one is installed (mmap + a PROT_NONE guard page
+ * below it), and `handler` for every trap signal, each one's previous handler recorded first in
+ * SO_DATA.prevHandlers (skipped if it is already ours: a second setup changes nothing). Raw
+ * syscalls, as glibc's sigaction would make them, with our own restorer (`sigreturn`: what
+ * glibc's __restore_rt is; the kernel needs SA_RESTORER on x86-64), no SA_NODEFER (a fault inside
+ * the handler then kills the process instead of looping). Returns the data's address, or
+ * -(step << 16 | errno) with step = 1 + the index in SETUP_STEPS of the call that failed.
+ */
+function kwasmSetup(a: Assembler, entry: Label, info: Label, handler: Label, sigreturn: Label, data: DataOp): void {
+  const done = a.newLabel(), handlers = a.newLabel();
+  const fail = SETUP_STEPS.map(() => a.newLabel());
+  const step = (name: (typeof SETUP_STEPS)[number]): number => SETUP_STEPS.indexOf(name);
+  const SS_AT = 0, ACT_AT = 32, OLD_AT = 64, FRAME = 96;
+  a.align(16);
+  a.bind(entry);
+  a.push(rbx);
+  a.aluRI(AluOp.SUB, 64, rsp, FRAME);
+  data(SO_DATA.info, (m) => a.lea(64, rdi, m));
+  a.call(info);
+  // sigaltstack(NULL, &ss): keep an alternate stack something else installed
+  a.aluRR(AluOp.XOR, 32, rdi, rdi);
+  a.lea(64, rsi, mem(rsp, SS_AT));
+  a.movRI(32, rax, SYS.sigaltstack);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.S, fail[step('sigaltstack')]!);
+  a.testMI(32, mem(rsp, SS_AT + SS.flags), SS_DISABLE);
+  a.jcc(Cond.E, handlers);
+  // mmap(NULL, ALTSTACK_SIZE + PAGE, RW, PRIVATE | ANONYMOUS, -1, 0)
+  a.aluRR(AluOp.XOR, 32, rdi, rdi);
+  a.movRI(32, rsi, ALTSTACK_SIZE + PAGE);
+  a.movRI(32, rdx, PROT_RW);
+  a.movRI(32, r10, MAP_PRIVATE_ANON);
+  a.movRI(64, r8, -1);
+  a.aluRR(AluOp.XOR, 32, r9, r9);
+  a.movRI(32, rax, SYS.mmap);
+  syscall(a);
+  a.aluRI(AluOp.CMP, 64, rax, -4095);
+  a.jcc(Cond.AE, fail[step('mmap')]!);
+  a.movRR(64, rbx, rax);
+  // the guard page below the alternate stack: PROT_NONE
+  a.movRR(64, rdi, rbx);
+  a.movRI(32, rsi, PAGE);
+  a.aluRR(AluOp.XOR, 32, rdx, rdx);
+  a.movRI(32, rax, SYS.mprotect);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.S, fail[step('mprotect')]!);
+  a.lea(64, rax, mem(rbx, PAGE));
+  a.movMR(64, mem(rsp, SS_AT + SS.sp), rax);
+  a.movMI(32, mem(rsp, SS_AT + SS.flags), 0);
+  a.movMI(64, mem(rsp, SS_AT + SS.size), ALTSTACK_SIZE);
+  a.lea(64, rdi, mem(rsp, SS_AT));
+  a.aluRR(AluOp.XOR, 32, rsi, rsi);
+  a.movRI(32, rax, SYS.sigaltstack);
+  syscall(a);
+  a.testRR(64, rax, rax);
+  a.jcc(Cond.S, fail[step('sigaltstack')]!);
+  a.bind(handlers);
+  a.lea(64, rbx, ripRel(handler));
+  a.movMR(64, mem(rsp, ACT_AT + KACT.handler), rbx);
+  a.movMI(64, mem(rsp, ACT_AT + KACT.flags), SA_SIGINFO | SA_ONSTACK | SA_RESTORER);
+  a.lea(64, rax, ripRel(sigreturn));
+  a.movMR(64, mem(rsp, ACT_AT + KACT.restorer), rax);
+  a.movMI(64, mem(rsp, ACT_AT + KACT.mask), 0);
+  for (const sig of TRAP_SIGNALS) {
+    const skip = a.newLabel();
+    const rtSigaction = (act: number | null, old: number | null): void => {
+      a.movRI(32, rdi, sig);
+      if (act === null) a.aluRR(AluOp.XOR, 32, rsi, rsi); else a.lea(64, rsi, mem(rsp, act));
+      if (old === null) a.aluRR(AluOp.XOR, 32, rdx, rdx); else a.lea(64, rdx, mem(rsp, old));
+      a.movRI(32, r10, KACT.size - KACT.mask); // the kernel's sizeof(sigset_t): 8
+      a.movRI(32, rax, SYS.rt_sigaction);
+      syscall(a);
+      a.testRR(64, rax, rax);
+      a.jcc(Cond.S, fail[step('rt_sigaction')]!);
+    };
+    // the previous handler recorded before ours can run, so chaining never sees a stale slot
+    rtSigaction(null, OLD_AT);
+    a.movRM(64, rax, mem(rsp, OLD_AT + KACT.handler));
+    a.aluRR(AluOp.CMP, 64, rax, rbx);
+    a.jcc(Cond.E, skip);
+    data(SO_DATA.prevHandlers + 8 * sig, (m) => a.movMR(64, m, rax));
+    rtSigaction(ACT_AT, null);
+    a.bind(skip);
+  }
+  data(0, (m) => a.lea(64, rax, m));
+  a.bind(done);
+  a.aluRI(AluOp.ADD, 64, rsp, FRAME);
+  a.pop(rbx);
+  a.ret();
+  fail.forEach((l, i) => {
+    a.bind(l);
+    a.aluRI(AluOp.SUB, 64, rax, (i + 1) << 16); // rax = -errno
+    a.jmp(done);
+  });
+  // the restorer the kernel returns to from every handler of ours (frame: the rt_sigframe)
+  a.align(16);
+  a.bind(sigreturn);
+  a.movRI(32, rax, SYS.rt_sigreturn);
+  syscall(a);
 }
 
 /**

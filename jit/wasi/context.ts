@@ -7,9 +7,9 @@ import type { Deadline } from './wait.js';
 
 export interface WasiState {
   /** argv, each UTF-8 encoded and NUL-terminated. */
-  readonly args: Buffer[];
+  readonly args: Uint8Array[];
   /** "NAME=VALUE" strings, UTF-8 encoded and NUL-terminated. */
-  readonly env: Buffer[];
+  readonly env: Uint8Array[];
   readonly fds: FdTable;
   /** When blocking calls must give up (wait.ts); unarmed unless the embedder sets one. */
   readonly deadline: Deadline;

@@ -18,6 +18,7 @@ import { WASI_FUNCTIONS, type WasiFunction } from './imports.js';
 import { GuestMemory, type MemoryLike } from './memory.js';
 import { WASIExit } from './proc.js';
 import { Deadline, Interrupted } from './wait.js';
+import { utf8Bytes } from '../bytes.js';
 
 export { Errno, errnoName, errnoFromNodeCode, WasiError } from './errno.js';
 export { WASI_FUNCTIONS, NATIVE_SERVERS, wasiFunction, type WasiFunction, type WasmType, type FdEffect, type NativeServer } from './imports.js';
@@ -89,8 +90,8 @@ export function wasiCallOf(fn: unknown): { readonly wasi: WASI; readonly call: W
   return typeof fn === 'function' ? CALLS.get(fn) : undefined;
 }
 
-function encodeAll(list: readonly string[]): Buffer[] {
-  return list.map((s) => Buffer.from(`${s}\0`));
+function encodeAll(list: readonly string[]): Uint8Array[] {
+  return list.map((s) => utf8Bytes(`${s}\0`));
 }
 
 function isMemory(m: unknown): m is MemoryLike {

@@ -19,7 +19,7 @@ export class WASIExit extends Error {
   }
 }
 
-function writeStrings(ctx: CallContext, list: Buffer[], ptrsPtr: number, bufPtr: number): number {
+function writeStrings(ctx: CallContext, list: readonly Uint8Array[], ptrsPtr: number, bufPtr: number): number {
   let at = bufPtr;
   list.forEach((s, i) => {
     ctx.mem.u32(ptrsPtr + 4 * i, at);
@@ -29,7 +29,7 @@ function writeStrings(ctx: CallContext, list: Buffer[], ptrsPtr: number, bufPtr:
   return Errno.SUCCESS;
 }
 
-function writeSizes(ctx: CallContext, list: Buffer[], countPtr: number, sizePtr: number): number {
+function writeSizes(ctx: CallContext, list: readonly Uint8Array[], countPtr: number, sizePtr: number): number {
   ctx.mem.u32(countPtr, list.length);
   ctx.mem.u32(sizePtr, list.reduce((n, s) => n + s.length, 0));
   return Errno.SUCCESS;

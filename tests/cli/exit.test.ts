@@ -115,4 +115,25 @@ test('examples/hello.wasm: its greeting and its note about the missing grant, st
   }
 });
 
+/** Our mappings of at least 4 GiB (a linear memory's reservation), as "start-end" lines of /proc/self/maps. */
+function hugeMappings(): Set<string> {
+  const out = new Set<string>();
+  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (m && BigInt('0x' + m[2]) - BigInt('0x' + m[1]) >= 1n << 32n) out.add(`${m[1]}-${m[2]}`);
+  }
+  return out;
+}
+
+test('run unmaps what it mapped unless the process ends next (main(argv, true): the exit unmaps it)', async () => {
+  const { runCmd } = await import('../../jit/cli/run.js');
+  const file = join(tmp, 'mem.wasm');
+  writeFileSync(file, wat('(module (memory (export "memory") 1) (func (export "_start")))'));
+  const before = hugeMappings();
+  assert.is(await runCmd(['--no-cache', file]), 0);
+  assert.equal([...hugeMappings()].filter((x) => !before.has(x)), [], 'freed after an embedder\'s run');
+  assert.is(await runCmd(['--no-cache', file], true), 0);
+  assert.is([...hugeMappings()].filter((x) => !before.has(x)).length, 1, 'left to the exit');
+});
+
 test.run();

@@ -11,6 +11,8 @@ import { wat, fdWriteLoop } from '../jit/wat.js';
 import * as api from '../../jit/instance/api.js';
 import { WASI, Errno } from '../../jit/wasi/index.js';
 import { nativeWasiOf, type NativeWasi } from '../../jit/instance/native-wasi.js';
+import { native } from '../../jit/runtime/native.js';
+import { SO_DATA, FAST_PAIRS } from '../../jit/runtime/so-layout.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kwasm-fastw-'));
 
@@ -269,6 +271,34 @@ test('before start()/initialize() nothing is served natively: JS answers (an err
     assert.throws(() => ex['write']!(1, 0, 0, 3000), /start\(\) or initialize\(\) was not called/);
     assert.is(n?.hits, 0n);
   } finally { store.dispose(); }
+});
+
+/** Rss of our mapping starting at `start`, less any transparent huge pages (which say nothing of 4 KiB touches). */
+function rssSmallPages(start: bigint): number {
+  const blocks = readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+  const b = blocks.find((x) => BigInt('0x' + x.slice(0, x.indexOf('-'))) === start);
+  assert.ok(b, 'the fast table mapping');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(b!)![1]);
+  return (kb('Rss') - kb('AnonHugePages')) * 1024;
+}
+
+test('a new fast table touches only the pages of the fds it mirrors (no zero fills over a fresh mapping)', () => {
+  const d = native().data;
+  const pairs = (): bigint[] => Array.from({ length: FAST_PAIRS }, (_, i) => d.readBigUInt64LE(SO_DATA.fastPairs + 16 * i + 8));
+  const before = new Set(pairs().filter((t) => t !== 0n));
+  const r = setup(true);
+  try {
+    const table = pairs().find((t) => t !== 0n && !before.has(t));
+    assert.ok(table !== undefined);
+    // header + fds, fd bits and errno map, and per mirrored fd (0-3) its rights, inheriting, fdstat
+    // and position words: 6 pages; the zero fills of setFds made it 13 (40 KB more)
+    const rss = rssSmallPages(table!);
+    assert.ok(rss <= 7 * 4096, `fast table resident: ${rss / 1024} KB`);
+    // still every fd the table mirrors, and the JS path's answers (first test) for a write
+    const [iov, n] = iovecs(r, ['x']);
+    assert.is(r.write(1, iov, n, 3000), 0);
+    assert.is(r.fast!.hits, 1n);
+  } finally { r.dispose(); }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,6 +11,9 @@ import { buildRuntimeObject } from '../../jit/runtime/runtime-object.js';
 import { loadCode, RESERVATION } from '../../jit/runtime/index.js';
 import { ExecContext } from './exec-context.js';
 import { TRAP_SIGNALS } from '../../abi/traps.js';
+import { define, DataType } from '../../jit/runtime/ffi.js';
+import { mmapAnon, munmap, view, PROT } from '../../jit/runtime/libc.js';
+import { SO_DATA, ALTSTACK_SIZE } from '../../jit/runtime/so-layout.js';
 
 function readelf(args: string[], bytes: Uint8Array): { out: string; err: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kwasm-elf-'));
@@ -33,7 +36,7 @@ test('the runtime .so is a well-formed ELF shared object (readelf, no warnings)'
   assert.match(out, /GNU_STACK\s+.*\sRW\s/);
   assert.match(out, /\(HASH\)/);
   assert.match(out, /\(SONAME\)\s+Library soname: \[libkwasm-rt\.so\]/);
-  for (const s of ['kwasm_enter', 'kwasm_resume', 'kwasm_info', 'kwasm_signal_handler', 'kwasm_hostcall_stub', 'kwasm_trap_landing']) {
+  for (const s of ['kwasm_enter', 'kwasm_resume', 'kwasm_info', 'kwasm_setup', 'kwasm_sigreturn', 'kwasm_signal_handler', 'kwasm_hostcall_stub', 'kwasm_trap_landing']) {
     assert.match(out, new RegExp(`FUNC\\s+GLOBAL\\s+DEFAULT\\s+4 ${s}$`, 'm'));
   }
   assert.match(out, /OBJECT\s+GLOBAL\s+DEFAULT\s+6 kwasm_data$/m);
@@ -72,6 +75,50 @@ test('the signal handler is installed for every trap signal on an alternate stac
   for (const sig of TRAP_SIGNALS) assert.ok((caught >> BigInt(sig - 1)) & 1n, `signal ${sig} caught`);
   assert.ok(n.addr.signalHandler > n.addr.textStart && n.addr.signalHandler < n.addr.textEnd);
 });
+
+test('kwasm_setup: the handler with SA_ONSTACK and our restorer, an alternate stack, and a second setup changes nothing', () => {
+  const n = native();
+  const fns = define({
+    kwasm_setup: { library: 'kwasm_rt', retType: DataType.BigInt, paramsType: [] },
+    sigaction: { library: 'libc', retType: DataType.I32, paramsType: [DataType.I32, DataType.BigInt, DataType.BigInt] },
+    sigaltstack: { library: 'libc', retType: DataType.I32, paramsType: [DataType.BigInt, DataType.BigInt] },
+  });
+  const prev = TRAP_SIGNALS.map((sig) => n.data.readBigUInt64LE(SO_DATA.prevHandlers + 8 * sig));
+  for (const p of prev) assert.is.not(p, n.addr.signalHandler);
+  // again: the same data, the handlers found already ours, the recorded previous ones kept
+  assert.is(fns.kwasm_setup([]), n.addr.data);
+  assert.equal(TRAP_SIGNALS.map((sig) => n.data.readBigUInt64LE(SO_DATA.prevHandlers + 8 * sig)), prev);
+  const scratchAddr = mmapAnon(4096n, PROT.READ | PROT.WRITE);
+  try {
+    const scratch = view(scratchAddr, 4096);
+    const sigreturn = n.addr.textStart + BigInt(soSymbol('kwasm_sigreturn') - soSymbol('kwasm_enter'));
+    for (const sig of TRAP_SIGNALS) {
+      assert.is(fns.sigaction([sig, 0n, scratchAddr]), 0);
+      // glibc's struct sigaction: handler 0, flags 136, restorer 144
+      assert.is(scratch.readBigUInt64LE(0), n.addr.signalHandler, `signal ${sig}`);
+      const flags = scratch.readInt32LE(136);
+      assert.is(flags & (0x4 | 0x08000000 | 0x04000000 | 0x40000000), 0x4 | 0x08000000 | 0x04000000, `signal ${sig} flags ${flags.toString(16)}`);
+      assert.is(scratch.readBigUInt64LE(144), sigreturn);
+    }
+    // stack_t: sp 0, flags 8, size 16; enabled, and ours (a guard page below it) unless one was there
+    assert.is(fns.sigaltstack([0n, scratchAddr]), 0);
+    assert.is(scratch.readInt32LE(8) & 2, 0, 'alternate stack enabled');
+    const sp = scratch.readBigUInt64LE(0), size = scratch.readBigUInt64LE(16);
+    assert.ok(size >= 8192n);
+    if (size === BigInt(ALTSTACK_SIZE)) {
+      assert.is(mapsLine(sp), 'rw-p');
+      assert.is(mapsLine(sp - 1n), '---p');
+    }
+  } finally { munmap(scratchAddr, 4096n); }
+});
+
+/** A symbol's offset in the .so's text (readelf), for addresses native() does not report. */
+function soSymbol(name: string): number {
+  const { out } = readelf(['--dyn-syms', '-W'], buildRuntimeObject());
+  const m = new RegExp(`^\\s+\\d+: ([0-9a-f]{16})\\s+\\d+ FUNC\\s+GLOBAL\\s+DEFAULT\\s+\\d+ ${name}$`, 'm').exec(out);
+  assert.ok(m, name);
+  return Number.parseInt(m![1]!, 16);
+}
 
 function mapsLine(addr: bigint): string | undefined {
   for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
