@@ -41,10 +41,10 @@ export class FastFdWrite {
   private pairAt = -1;
   /**
    * The per-fd words (bits, created marks, rights, positions, read-ahead) are still the fresh
-   * mapping's zeros: true until the first setFds, which then need not write them again (~10 pages,
-   * 40 KB, that a start with a few fds would otherwise fault in for nothing; a fault costs ~12-25 us
-   * on the development VM). Before it no fd is mirrored, and the stub writes those words only for
-   * mirrored fds and the fds it makes from them.
+   * mapping's zeros: true until a setFds mirrors an fd, and until then setFds need not write them
+   * again (~10 pages, 40 KB, that a start with a few fds would otherwise fault in for nothing; a
+   * fault costs ~12-25 us on the development VM). The stub writes those words only for mirrored
+   * fds and the fds it makes from them.
    */
   private zeroed = true;
 
@@ -62,8 +62,7 @@ export class FastFdWrite {
     this.words = wordsOf(this.buf);
     const b = this.buf, w = this.words;
     FAST_OP_NAMES.forEach((op, i) => w.setUint32(FAST_TABLE.imports + 4 * i, imports[op] < 0 ? NO_IMPORT : imports[op], true));
-    // the state of setFds([]) without its zero fills (see `zeroed`)
-    fillBytes(b, 0xff, FAST_TABLE.fds, FAST_TABLE.fds + 4 * FAST_TABLE.MAX_FDS);
+    this.setFds([]); // no fd mirrored: its zero fills are skipped (see `zeroed`)
     fillBytes(b, errnoOf('EIO'), FAST_TABLE.errnoMap, FAST_TABLE.errnoMap + 256);
     // ~130 entries: plain byte stores (a WASI errno is < 256), not ~130 calls of Buffer's writeUInt8
     for (const [name, n] of Object.entries(errnoConstants())) {
@@ -110,9 +109,9 @@ export class FastFdWrite {
       fillBytes(b, 0, FAST_TABLE.rights, FAST_TABLE.positions + 8 * FAST_TABLE.MAX_FDS);
       fillBytes(b, 0, FAST_TABLE.aheadLen, FAST_TABLE.aheadData);
     }
-    this.zeroed = false;
     for (const [fd, h] of entries) {
       if (fd < 0 || fd >= FAST_TABLE.MAX_FDS) continue;
+      this.zeroed = false;
       w.setInt32(FAST_TABLE.fds + 4 * fd, h.hostFd, true);
       b[FAST_TABLE.fdBits + fd] = h.bits; // the FAST_FD bits: one byte
       w.setBigUint64(FAST_TABLE.rights + 8 * fd, h.rights, true);
