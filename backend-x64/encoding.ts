@@ -49,9 +49,15 @@ export class Encoder extends CodeBuffer {
   private fixCount = 0;
   private fixFree = -1;           // free list of recycled fixup slots
   private pendingFixups = 0;
-  // named labels given up by releaseLabels: offsets and names, in label order, for the disassembler
-  protected releasedNameOffsets: number[] = [];
-  protected releasedNames = objectArray<string>();
+  // Named labels given up by releaseLabels, in label order, for the disassembler: their offsets
+  // and names, a name as its index in relNames (ruby releases ~90k, all with one of a few names:
+  // stack_check, trapN). Typed arrays grown by doubling: two plain arrays pushed to grew in
+  // large-object space, reallocated and hole-filled ~25 times each per compile (~2.5% of it).
+  private relOffsets = new Int32Array(256);
+  private relNameIds = new Int32Array(256);
+  private relCount = 0;
+  private relNames = objectArray<string>();
+  private relNameId = new Map<string, number>();
 
   constructor(initial?: number | Uint8Array) {
     super(initial);
@@ -59,6 +65,7 @@ export class Encoder extends CodeBuffer {
     this.labelPos = new Int32Array(256); this.labelHead = new Int32Array(256);
     this.fixAt = new Int32Array(64); this.fixEnd = new Int32Array(64);
     this.fixSize = new Int32Array(64); this.fixNext = new Int32Array(64); this.fixAdd = new Int32Array(64);
+    this.relOffsets = new Int32Array(256); this.relNameIds = new Int32Array(256);
   }
 
   /**
@@ -74,8 +81,7 @@ export class Encoder extends CodeBuffer {
     this.labelHead.fill(-1, 0, keep);
     this.labelName.length = keep;
     this.labelName.fill(undefined);
-    this.releasedNameOffsets.length = 0;
-    this.releasedNames.length = 0;
+    this.relCount = 0;
     this.fixCount = 0;
     this.fixFree = -1;
     this.pendingFixups = 0;
@@ -120,9 +126,24 @@ export class Encoder extends CodeBuffer {
     while (cut > mark && pos[cut - 1] >= 0) cut--;
     for (let l = cut; l < n; l++) {
       const name = names[l];
-      if (name !== undefined) { this.releasedNameOffsets.push(pos[l]); this.releasedNames.push(name); names[l] = undefined; }
+      if (name !== undefined) { this.releaseName(pos[l], name); names[l] = undefined; }
     }
     this.labelCount = cut;
+  }
+
+  /** Records a released label's name at its offset (releaseLabels). */
+  private releaseName(offset: number, name: string): void {
+    let id = this.relNameId.get(name);
+    if (id === undefined) {
+      id = this.relNames.length;
+      this.relNames.push(name);
+      this.relNameId.set(name, id);
+    }
+    const n = this.relCount;
+    if (n === this.relOffsets.length) { this.relOffsets = grow32(this.relOffsets, n); this.relNameIds = grow32(this.relNameIds, n); }
+    this.relOffsets[n] = offset;
+    this.relNameIds[n] = id;
+    this.relCount = n + 1;
   }
 
   isBound(label: Label): boolean {
@@ -235,7 +256,7 @@ export class Encoder extends CodeBuffer {
       const n = this.labelName[l];
       if (n !== undefined && this.labelPos[l] >= 0) { offsets.push(this.labelPos[l]); names.push(n); }
     }
-    for (let i = 0; i < this.releasedNames.length; i++) { offsets.push(this.releasedNameOffsets[i]); names.push(this.releasedNames[i]); }
+    for (let i = 0; i < this.relCount; i++) { offsets.push(this.relOffsets[i]); names.push(this.relNames[this.relNameIds[i]]); }
     return { offsets: Int32Array.from(offsets), names };
   }
 
@@ -247,9 +268,13 @@ export class Encoder extends CodeBuffer {
    * finish); the held ones are copied with the offsets the caller took.
    */
   protected nameMapBuilder(labelOffsets: Int32Array): () => Map<number, string> {
-    const held = this.labelName.slice(0, this.labelCount), relOffsets = this.releasedNameOffsets, relNames = this.releasedNames;
-    this.releasedNameOffsets = [];
-    this.releasedNames = objectArray<string>();
+    const held = this.labelName.slice(0, this.labelCount);
+    const relOffsets = this.relOffsets, relIds = this.relNameIds, relNames = this.relNames, relCount = this.relCount;
+    this.relOffsets = new Int32Array(256);
+    this.relNameIds = new Int32Array(256);
+    this.relCount = 0;
+    this.relNames = objectArray<string>();
+    this.relNameId = new Map();
     let map: Map<number, string> | undefined;
     return () => {
       if (map !== undefined) return map;
@@ -259,7 +284,7 @@ export class Encoder extends CodeBuffer {
         const n = held[l];
         if (n !== undefined && labelOffsets[l] >= 0) add(labelOffsets[l], n);
       }
-      for (let i = 0; i < relNames.length; i++) add(relOffsets[i], relNames[i]);
+      for (let i = 0; i < relCount; i++) add(relOffsets[i], relNames[relIds[i]]);
       return map;
     };
   }

@@ -247,6 +247,29 @@ test('releaseLabels: bound labels since the mark give up their ids, down to one 
   assert.equal(released.ids, [1, 2, 3, 1, 2, 4, 4, 5, 6]);
 });
 
+test('released labels keep their own names and offsets past the stores\' growth, names shared or not, in finish and finishPart', () => {
+  // 700 functions' worth of released labels (more than the 256 the stores start with), three
+  // names repeating (as stack_check and trapN do) and one unique per round
+  const build = (): Assembler => {
+    const a = new Assembler();
+    for (let i = 0; i < 700; i++) {
+      const mark = a.labelMark();
+      for (const name of ['stack_check', 'trap3', i % 7 === 0 ? `only${i}` : 'trap5']) {
+        a.bind(a.newLabel(name));
+        a.ret();
+      }
+      a.releaseLabels(mark);
+    }
+    return a;
+  };
+  const expect: [number, string][] = [];
+  for (let i = 0; i < 700; i++) expect.push([3 * i, 'stack_check'], [3 * i + 1, 'trap3'], [3 * i + 2, i % 7 === 0 ? `only${i}` : 'trap5']);
+  const out = build().finish();
+  assert.equal([...out.labelNames].sort((x, y) => x[0] - y[0]), expect);
+  const part = build().finishPart();
+  assert.equal(Array.from(part.nameOffsets, (o, i) => [o, part.names[i]]), expect);
+});
+
 test('label names are built when first read, from the finished code even after the Assembler is reused', () => {
   const a = new Assembler();
   const mark = a.labelMark();
