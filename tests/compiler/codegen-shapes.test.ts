@@ -50,7 +50,7 @@ test('a second RangeCompiler starts with the maps and field types of the first, 
     // Fields read the way the back end reads them (private in TypeScript, plain properties here).
     const parts = (rc) => { const c = rc.fc.c; return {
       bin: c.bin, frames: c.frames, rbpUp: c.rbpUp, rbpDown: c.rbpDown, outMems: c.outMems,
-      labelName: rc.asm.labelName, releasedNames: rc.asm.releasedNames }; };
+      labelName: rc.asm.labelName, relNames: rc.asm.relNames }; };
     const readers = {
       bin: (o) => o.mem.disp,
       frames: (o) => o.length > 0 ? o[0].kind : -1,
@@ -58,7 +58,7 @@ test('a second RangeCompiler starts with the maps and field types of the first, 
       rbpDown: (o) => o.length > 2 ? o[2] : undefined,
       outMems: (o) => o.length > 1 ? o[1] : undefined,
       labelName: (o) => o.length > 0 ? o[0] : undefined,
-      releasedNames: (o) => o.length > 0 ? o[0] : undefined,
+      relNames: (o) => o.length > 0 ? o[0] : undefined,
     };
     const u = parts(used);
     for (const [k, f] of Object.entries(readers)) {
@@ -77,7 +77,7 @@ test('a second RangeCompiler starts with the maps and field types of the first, 
   const jit = new URL('../../jit/', import.meta.url).href;
   const b64 = Buffer.from(MODULE).toString('base64');
   const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script, jit, b64], { encoding: 'utf8' });
-  const all = { bin: true, frames: true, rbpUp: true, rbpDown: true, outMems: true, labelName: true, releasedNames: true };
+  const all = { bin: true, frames: true, rbpUp: true, rbpDown: true, outMems: true, labelName: true, relNames: true };
   assert.equal(JSON.parse(out), { before: true, sameMap: all, optimized: all });
 });
 
