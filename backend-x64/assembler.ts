@@ -532,17 +532,7 @@ export class Assembler extends Encoder {
   align(n: number): void {
     if (n <= 0 || (n & (n - 1)) !== 0) throw new RangeError(`alignment ${n} is not a power of two`);
     let pad = (n - (this.pos & (n - 1))) & (n - 1);
-    if (pad === 0) return;
-    // written here, not through emitBytes per NOP: every function starts with one of these
-    this.ensure(pad);
-    const b = this.buf;
-    let p = this.pos;
-    while (pad > 0) {
-      const nop = NOPS[pad > 9 ? 9 : pad];
-      for (let i = 0; i < nop.length; i++) b[p++] = nop[i];
-      pad -= nop.length;
-    }
-    this.pos = p;
+    while (pad > 0) { const k = pad > 9 ? 9 : pad; this.emitBytes(NOPS[k]); pad -= k; }
   }
 
   // ---- SSE ----------------------------------------------------------------------------

@@ -366,11 +366,9 @@ export class Encoder extends CodeBuffer {
   private rmAny(pfx: number, opc: number, flags: number, reg: number, m: Mem, trailing: number): void {
     const base = m.base, index = m.index;
     // Wasm memory accesses, `[r14 + index + offset]`, are ~80% of what comes here (ruby: 500k
-    // of 615k), and `[rsp + disp]` (every prologue's stack probe, outgoing arguments) most of
-    // the rest: the SIB form without prefix or a long opcode, written without head(). SIB index
-    // 100 (rsp's number) means "no index".
-    if (pfx === 0 && opc < 0x100 && base >= 0 && base < 16) {
-      this.rmBaseIndex(opc, flags, reg, base, index === NO_INDEX ? 4 : index, m.shift, m.disp);
+    // of 615k): the SIB form without prefix or a long opcode, written without head().
+    if (pfx === 0 && opc < 0x100 && index !== NO_INDEX && base >= 0 && base < 16) {
+      this.rmBaseIndex(opc, flags, reg, base, index, m.shift, m.disp);
       return;
     }
     this.ensure(16);
@@ -441,7 +439,7 @@ export class Encoder extends CodeBuffer {
     this.pos = p;
   }
 
-  /** rmAny's common case: `opc /r` with `[base + index*scale + disp]` (a SIB byte; index 4: none), no prefix, one-byte opc. */
+  /** rmAny's common case: `opc /r` with `[base + index*scale + disp]` (a SIB byte), no prefix, one-byte opc. */
   private rmBaseIndex(opc: number, flags: number, reg: number, base: number, index: number, shift: number, disp: number): void {
     this.ensure(16);
     const b = this.buf;

@@ -74,9 +74,7 @@ export class LocalCache {
     this.types = localTypes;
     if (this.reg.length < n) this.reg = new Int16Array(n);
     this.reg.fill(NO_REG, 0, n);
-    // owner[k] is set exactly where cachedMask has bit k: clear those (a function's end often
-    // leaves a few cached), not all 32 slots through a builtin call per function
-    for (let m = this.cachedMask; m !== 0; m &= m - 1) this.owner[lowestBit(m)] = -1;
+    this.owner.fill(-1);
     this.cachedMask = 0;
     this.dirtyMask = 0;
   }

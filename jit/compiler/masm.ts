@@ -290,7 +290,7 @@ export class CodeGen {
 
   /** Bytes of the fixed frame below rbp (16-byte multiple so rsp stays aligned). */
   frameBytes(): number {
-    return (this.slotBase + this.slotStride * this.maxHeight + this.maxOutBytes + 15) & ~15;
+    return Math.ceil((this.slotBase + this.slotStride * this.maxHeight + this.maxOutBytes) / 16) * 16;
   }
 
   trapLabel(code: number): Label {
