@@ -54,8 +54,9 @@ function openSized(path: string, fds: number[]): number | undefined {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return undefined; }
   fds.push(fd);
-  const st = fstatSync(fd);
-  return st.isFile() ? st.size : undefined;
+  // bigint: the one Stats class a warm start makes (jit/cache/wasm-file.ts statFd)
+  const st = fstatSync(fd, { bigint: true });
+  return st.isFile() ? Number(st.size) : undefined;
 }
 
 /**

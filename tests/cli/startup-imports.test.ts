@@ -161,6 +161,9 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     // nor makes a TextDecoder (Node's JS, ~0.5M instructions: the decoders of jit/frontend/reader.ts
     // and jit/wasi/memory.ts are made on their first non-ASCII name or string read)
     assert.equal(nodeFns.filter((f) => /^node:internal\/encoding:(TextDecoder|getEncodingFromLabel)$/.test(f)), [], 'a hit makes a TextDecoder');
+    // nor Node's number Stats (every stat of a start is bigint, one Stats class compiled: the
+    // launcher's, the code cache's, the cache's and WASI's stdio) nor Buffer.alloc (a typed array or allocUnsafe)
+    assert.equal(nodeFns.filter((f) => /^node:internal\/fs\/utils:(Stats|msFromTimeSpec)$|^node:buffer:alloc$/.test(f)), [], 'a hit makes number Stats or calls Buffer.alloc');
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
