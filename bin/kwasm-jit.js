@@ -10,13 +10,14 @@ const { join } = require('node:path');
 const dist = join(__dirname, '..', 'dist');
 const launcher = join(dist, 'bundle', 'cli.cjs');
 const plain = join(dist, 'jit', 'cli.js');
-const b = statSync(launcher, { throwIfNoEntry: false });
-const p = statSync(plain, { throwIfNoEntry: false });
+// bigint: the one Stats class a warm start makes (Node's Stats classes are JS compiled on first use)
+const b = statSync(launcher, { bigint: true, throwIfNoEntry: false });
+const p = statSync(plain, { bigint: true, throwIfNoEntry: false });
 const argv = process.argv.slice(2);
 if (p === undefined && b === undefined) {
   console.error('kwasm-jit: not built yet; run `npm run build` (or `npm run setup`) first');
   process.exitCode = 2;
-} else if (b !== undefined && (p === undefined || b.mtimeMs >= p.mtimeMs)) {
+} else if (b !== undefined && (p === undefined || b.mtimeNs >= p.mtimeNs)) {
   // the rule of jit/cli/bundle.ts bundleIsFresh (tsc rewrites every output file on each run)
   require(launcher).runBundle(join(dist, 'bundle', 'cli-main.cjs'), argv);
 } else {

@@ -88,15 +88,17 @@ export class ModuleCache {
   private ready(): boolean {
     if (this.usable !== undefined) return this.usable;
     try {
-      // made only when absent (a warm start's directory exists: one lstat, no mkdir)
-      let st = lstatSync(this.dir, { throwIfNoEntry: false });
+      // made only when absent (a warm start's directory exists: one lstat, no mkdir); bigint, the
+      // one Stats class a warm start makes (wasm-file.ts statFd: Node's Stats classes are JS
+      // compiled on first use)
+      let st = lstatSync(this.dir, { bigint: true, throwIfNoEntry: false });
       if (st === undefined) {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-        st = lstatSync(this.dir);
+        st = lstatSync(this.dir, { bigint: true });
       }
       if (!st.isDirectory()) this.refused = 'not a directory';
-      else if (process.getuid !== undefined && st.uid !== process.getuid()) this.refused = 'owned by another user';
-      else if ((st.mode & 0o022) !== 0) this.refused = 'writable by group or others';
+      else if (process.getuid !== undefined && st.uid !== BigInt(process.getuid())) this.refused = 'owned by another user';
+      else if ((st.mode & 0o022n) !== 0n) this.refused = 'writable by group or others';
     } catch {
       return (this.usable = false);
     }

@@ -68,7 +68,8 @@ export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash
   const fd = openSync(path, 'r');
   let kept = false;
   try {
-    const size = fstatSync(fd).size;
+    // bigint: the one Stats class a warm start makes (wasm-file.ts statFd)
+    const size = Number(fstatSync(fd, { bigint: true }).size);
     const head = readAt(fd, 0, Math.min(size, MODULE_FILE_HEADER));
     const l = moduleFileLayout(head, size);
     let sum = crc32([head.subarray(0, MODULE_FILE_CHECKSUMMED_HEAD)]);

@@ -159,9 +159,9 @@ export function bundleDir(dist = DIST): string {
  * on each run, so dist/jit/cli.js stands for all of them (bin/kwasm-jit.js applies the same rule).
  */
 export function bundleIsFresh(dist = DIST): boolean {
-  const b = statSync(join(bundleDir(dist), `${CLI_LAUNCHER.name}.cjs`), { throwIfNoEntry: false });
-  const t = statSync(join(dist, 'jit', 'cli.js'), { throwIfNoEntry: false });
-  return b !== undefined && t !== undefined && b.mtimeMs >= t.mtimeMs;
+  const b = statSync(join(bundleDir(dist), `${CLI_LAUNCHER.name}.cjs`), { bigint: true, throwIfNoEntry: false });
+  const t = statSync(join(dist, 'jit', 'cli.js'), { bigint: true, throwIfNoEntry: false });
+  return b !== undefined && t !== undefined && b.mtimeNs >= t.mtimeNs;
 }
 
 /**

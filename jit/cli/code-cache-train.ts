@@ -41,13 +41,15 @@ export function trainCodeCache(file: string, wasm: string, modes: readonly ('--r
 
 // `node code-cache-train.js --run|--train BUNDLE ARGS...` (trainCodeCache's children): runs the CLI
 // from BUNDLE without any code cache (a previous one is removed first), and for --train writes one
-// when it returns
+// when it returns. main(args, true) as bin/kwasm-jit.js calls it: a run's teardown is left to the
+// exit, so the cache holds what a start runs (not store.dispose's unmapping, which a start never
+// compiles)
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [mode, file, ...args] = process.argv.slice(2);
   if ((mode !== '--run' && mode !== '--train') || file === undefined) throw new Error('usage: code-cache-train.js --run|--train BUNDLE ARGS...');
   rmSync(file + CODE_CACHE_SUFFIX, { force: true });
   const { exports, script } = loadWithCodeCache(file);
-  await (exports as CliModule).main(args);
+  await (exports as CliModule).main(args, true);
   if (mode === '--train') writeCodeCache(file, script);
   process.stderr.write('ok\n');
 }

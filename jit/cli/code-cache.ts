@@ -54,8 +54,20 @@ function openSized(path: string, fds: number[]): number | undefined {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return undefined; }
   fds.push(fd);
-  const st = fstatSync(fd);
-  return st.isFile() ? st.size : undefined;
+  // bigint: the one Stats class a warm start makes (jit/cache/wasm-file.ts statFd)
+  const st = fstatSync(fd, { bigint: true });
+  return st.isFile() ? Number(st.size) : undefined;
+}
+
+/**
+ * The `require` of a CommonJS file `file`: this module's own when this is the bundled launcher
+ * (CommonJS, where `import.meta.dirname` is `__dirname`) and `file` lies beside it, as the CLI
+ * bundles do: the same resolution from the same directory, and the same require.cache and
+ * require.main, without Node's createRequire (a Module with its node_modules paths: ~0.4M
+ * instructions of a start); else one made for `file`.
+ */
+function requireFor(file: string): NodeRequire {
+  return typeof require === 'function' && dirname(file) === import.meta.dirname ? require : createRequire(file);
 }
 
 /**
@@ -97,7 +109,7 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
   const script = new Script(source, { filename: file, cachedData: cache });
   if (script.cachedDataRejected === true) use = 'rejected';
   const module = { exports: {} };
-  (script.runInThisContext() as Wrapper).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  (script.runInThisContext() as Wrapper).call(module.exports, module.exports, requireFor(file), module, file, dirname(file));
   return { exports: module.exports, script, use };
 }
 

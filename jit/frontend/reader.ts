@@ -7,7 +7,8 @@
 // read another section's bytes. Nothing here allocates except names.
 import { malformed } from '../errors.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// made on the first non-ASCII name: constructing one costs a start ~0.5M instructions (Node's JS)
+let utf8: TextDecoder | undefined;
 
 /**
  * Zero as a double (-0 is no small integer), the first value of fields that take u32 values.
@@ -264,7 +265,7 @@ export class Reader {
     if (ascii) for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) { ascii = false; break; }
     if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
     try {
-      return utf8.decode(b);
+      return (utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })).decode(b);
     } catch {
       return this.fail('malformed UTF-8 encoding', at);
     }

@@ -44,7 +44,8 @@ export function elfInterpreter(head: Uint8Array): string | undefined {
 
 /** glibc or musl, from node's own program interpreter; undefined when that does not tell. */
 function hostLibc(): 'glibc' | 'musl' | undefined {
-  const head = Buffer.alloc(4096);
+  // a plain typed array: Buffer.alloc is Node's JS, compiled on its first call
+  const head = new Uint8Array(4096);
   let fd: number | undefined;
   try {
     fd = openSync(process.execPath, 'r');

@@ -68,7 +68,9 @@ export function filetypeOf(st: BigIntStats | { isFile(): boolean; isDirectory():
 export function stdioEntry(hostFd: number): FdEntry {
   let filetype: number = Filetype.CHARACTER_DEVICE;
   try {
-    filetype = filetypeOf(fstatSync(hostFd));
+    // bigint as every stat of a warm start (jit/cache/wasm-file.ts statFd): Node's number Stats
+    // class is JS compiled on its first use
+    filetype = filetypeOf(fstatSync(hostFd, { bigint: true }));
   } catch {
     // A closed stdio fd: keep the entry so the guest gets EBADF from the host on use.
   }

@@ -62,7 +62,8 @@ function check<T extends number | bigint>(fn: string, r: { value: T; errnoCode: 
 /** Native scratch memory for call arguments; grows (never shrinks) to the largest request. */
 class Scratch {
   addr = 0n;
-  buf: Buffer = Buffer.alloc(0);
+  // allocUnsafe, which a start runs anyway (fs.readFileSync): Buffer.alloc is more of Node's JS to compile
+  buf: Buffer = Buffer.allocUnsafe(0);
 
   /** At least `n` bytes; the contents are not kept across a growth. */
   get(n: number): Buffer {

@@ -5,7 +5,7 @@
 import '../hermetic-cache.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModule, type CompiledModule } from '../../jit/compiler/module-compiler.js';
@@ -155,6 +155,18 @@ test('CLI: a cache directory others may write to is refused with one line (they 
   assert.match(r.stderr, `compiled-code cache ${dir} not used: writable by group or others`);
   assert.is(cacheOutcome(r.stderr), 'miss');
   assert.equal(readdirSync(dir), []);
+});
+
+test('CLI: a symlink where the cache directory would be is refused (lstat: not a directory); the run goes on', async () => {
+  const { env, dir } = home();
+  const real = `${dir}-real`;
+  mkdirSync(real, { recursive: true, mode: 0o700 });
+  mkdirSync(join(dir, '..'), { recursive: true });
+  symlinkSync(real, dir);
+  const r = await cli(['run', '--invoke', 'add', add, '1', '2'], { env });
+  assert.is(r.stdout, '3\n');
+  assert.match(r.stderr, `compiled-code cache ${dir} not used: not a directory`);
+  assert.equal(readdirSync(real), []);
 });
 
 test('CLI: two processes filling the cache at once both run, leaving one valid entry and no temp files', async () => {

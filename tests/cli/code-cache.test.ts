@@ -98,6 +98,24 @@ test('the launcher, run from an entry script, evaluates a bundle without loading
   });
 });
 
+test('the launcher gives a bundle beside it its own require (no createRequire: ~0.4M instructions of a start), one made for it elsewhere', () => {
+  inTemp((dir) => {
+    const launcher = join(bundleDir(), 'cli.cjs'), main = join(bundleDir(), 'cli-main.cjs'), log = join(dir, 'v8.log');
+    const elsewhere = join(dir, 'm.cjs'), entry = join(dir, 'entry.cjs');
+    writeFileSync(elsewhere, 'exports.v = typeof require("node:path").join;');
+    const ran = (file: string): boolean => {
+      writeFileSync(entry, `require(${JSON.stringify(launcher)}).loadWithCodeCache(${JSON.stringify(file)});\n`);
+      const r = spawnSync(process.execPath, ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', entry], { encoding: 'utf8' });
+      assert.is(r.status, 0, r.stderr);
+      const lines = readFileSync(log, 'utf8').split('\n').map((l) => l.split(','));
+      const loader = new Set(lines.filter((l) => l[0] === 'script-details' && l[2] === 'node:internal/modules/cjs/loader').map((l) => l[1]));
+      return lines.some((l) => l[0] === 'function' && l[1] === 'first-execution' && loader.has(l[2]) && l[7] === 'createRequire');
+    };
+    assert.is(ran(main), false, 'the CLI bundle beside the launcher');
+    assert.is(ran(elsewhere), true, 'a file in another directory');
+  });
+});
+
 test('a command that never finishes (the event loop ran dry) exits 13 with a message, not 0', () => {
   inTemp((dir) => {
     const launcher = join(bundleDir(), 'cli.cjs');

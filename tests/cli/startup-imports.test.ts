@@ -92,7 +92,7 @@ function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined {
  * what it leaves out: jit/cli/bundle.ts; undefined if it was not loaded). A bundle is one file, so
  * what a start evaluates is what ran, not what the file holds.
  */
-function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; full: Set<string> | undefined; required: string[]; builtins: string[]; bufferFns: string[] } {
+function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; full: Set<string> | undefined; required: string[]; builtins: string[]; bufferFns: string[]; nodeFns: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-'));
   try {
     const bundle = join(dist, 'bundle', 'cli-main.cjs'), log = join(dir, 'v8.log'), loaded = join(dir, 'required.json');
@@ -110,11 +110,12 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
     assert.ok(sources !== undefined, 'the bundle\'s script in the log');
     const full = sourcesOf(lines, join(dist, 'bundle', 'cli-full.cjs'));
     const [required, builtins] = JSON.parse(readFileSync(loaded, 'utf8')) as [string[], string[]];
-    // Node's Buffer functions that ran (each compiled on its first call: Node's code cache holds
-    // its modules' top levels only)
-    const bufferScripts = new Set(lines.filter((l) => l[0] === 'script-details' && /^node:(internal\/)?buffer$/.test(l[2] ?? '')).map((l) => l[1]));
-    const bufferFns = lines.filter((l) => l[0] === 'function' && l[1] === 'first-execution' && bufferScripts.has(l[2])).map((l) => l[7] ?? '');
-    return { sources, full, required, builtins, bufferFns };
+    // Node's own functions that ran, as 'node:SCRIPT:NAME' (each compiled on its first call:
+    // Node's code cache holds its modules' top levels only)
+    const nodeScripts = new Map(lines.filter((l) => l[0] === 'script-details' && (l[2] ?? '').startsWith('node:')).map((l) => [l[1], l[2]]));
+    const nodeFns = lines.filter((l) => l[0] === 'function' && l[1] === 'first-execution' && nodeScripts.has(l[2])).map((l) => `${nodeScripts.get(l[2])}:${l[7] ?? ''}`);
+    const bufferFns = nodeFns.filter((f) => /^node:(internal\/)?buffer:/.test(f)).map((f) => f.slice(f.lastIndexOf(':') + 1));
+    return { sources, full, required, builtins, bufferFns, nodeFns };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -137,7 +138,7 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     assert.ok(missFull !== undefined && [...missFull].some((s) => s.endsWith('compiler/function-compiler.ts')), `a miss: ${[...missFull ?? []].join(' ')}`);
     assert.ok(missBuiltins.includes('NativeModule crypto'), `a miss loads: ${missBuiltins.join(' ')}`);
     assert.is(readdirSync(join(home, 'kwasm-jit')).filter((f) => f.endsWith('.kwid')).length, 1, 'the miss recorded the file');
-    const { sources: hit, full: hitFull, required, builtins, bufferFns } = sourcesRun(['run', hello], env);
+    const { sources: hit, full: hitFull, required, builtins, bufferFns, nodeFns } = sourcesRun(['run', hello], env);
     assert.ok([...hit].some((s) => s.endsWith('cli/run.ts')) && [...hit].some((s) => s.endsWith('cache/load.ts')), `a hit: ${[...hit].join(' ')}`);
     assert.equal([...hit].filter((s) => HEAVY.test(s)), [], 'a hit runs');
     // nor loads the full bundle (half of the CLI's source: jit/cli/bundle.ts STARTLESS)
@@ -157,6 +158,12 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     // in all): DataView and Buffer's C++ slices instead (jit/bytes.ts)
     const SLOW = /^(read|write)(Big)?U?_?Int|^(toString|subarray|getEncodingOps|fromString)$/;
     assert.equal(bufferFns.filter((f) => SLOW.test(f)), [], 'a hit calls Buffer');
+    // nor makes a TextDecoder (Node's JS, ~0.5M instructions: the decoders of jit/frontend/reader.ts
+    // and jit/wasi/memory.ts are made on their first non-ASCII name or string read)
+    assert.equal(nodeFns.filter((f) => /^node:internal\/encoding:(TextDecoder|getEncodingFromLabel)$/.test(f)), [], 'a hit makes a TextDecoder');
+    // nor Node's number Stats (every stat of a start is bigint, one Stats class compiled: the
+    // launcher's, the code cache's, the cache's and WASI's stdio) nor Buffer.alloc (a typed array or allocUnsafe)
+    assert.equal(nodeFns.filter((f) => /^node:internal\/fs\/utils:(Stats|msFromTimeSpec)$|^node:buffer:alloc$/.test(f)), [], 'a hit makes number Stats or calls Buffer.alloc');
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
