@@ -73,7 +73,7 @@ export function moduleBytes(info: ModuleInfo): Uint8Array {
 class DecodedModule implements ModuleInfo {
   types: FuncType[] = [];
   imports: Import[] = [];
-  funcTypeIndices = new Uint32Array(0);
+  funcTypeIndices: Uint32Array = new Uint32Array(0);
   numImportedFuncs = 0;
   tables: TableType[] = [];
   numImportedTables = 0;
@@ -89,12 +89,25 @@ class DecodedModule implements ModuleInfo {
   dataCount: number | null = null;
   codes = EMPTY_BODIES;
   customs: CustomSection[] = [];
-  names: NameSection | null = null;
+  /** the name section's bytes, parsed by `names` when first read */
+  nameData: Uint8Array | undefined = undefined;
+  private parsedNames: NameSection | null | undefined = undefined;
   codeSectionOffset = -1;
   fill: (() => void) | undefined = undefined;
   private refs: Set<number> | undefined = undefined;
 
   constructor(readonly bytes: Uint8Array) {}
+
+  /**
+   * The name section, parsed when first read (a backtrace, a disassembly, a label name), not by
+   * every decode: a warm `run` decodes the module for its imports, exports and segments, and
+   * parsing a name section of N functions builds a Map of N strings nobody reads unless
+   * something fails (hello.wasm's is most of its decode on a cache hit).
+   */
+  get names(): NameSection | null {
+    if (this.parsedNames === undefined) this.parsedNames = this.nameData === undefined ? null : parseNameSection(this.nameData);
+    return this.parsedNames;
+  }
 
   /**
    * Made when first asked (the validator, at a `ref.func` in a body): ruby's element segment
@@ -123,7 +136,7 @@ class ModuleDecoder {
   private readonly r: Reader;
   /** made on first use: a constant expression other than `i32.const N` (InstrReader needs the opcode tables) */
   private irLazy: InstrReader | undefined;
-  private readonly m: ModuleInfo;
+  private readonly m: DecodedModule;
   /** imported functions' type indices, as the import section lists them */
   private funcTypeList: number[] = [];
   /** every function's type index, once the function section has been read */
@@ -453,7 +466,7 @@ class ModuleDecoder {
     const name = r.name();
     const data = this.bytes.subarray(r.pos, end);
     this.m.customs.push({ name, data, offset } satisfies CustomSection);
-    if (name === 'name') this.m.names = parseNameSection(data);
+    if (name === 'name') this.m.nameData = data;
     r.pos = end;
   }
 

@@ -252,7 +252,7 @@ export interface ModuleInfo {
   /** Bodies of the module's own functions (index - numImportedFuncs). */
   codes: CodeBodies;
   customs: CustomSection[];
-  names: NameSection | null;
+  readonly names: NameSection | null;
   /** Functions that may be named by ref.func inside bodies (C.refs). */
   readonly declaredFuncRefs: Set<number>;
   /** Byte offsets of sections, for error messages and tools. */

@@ -86,6 +86,19 @@ test('decodes every section of a module assembled by wat2wasm', () => {
   assert.ok(m.declaredFuncRefs.has(2));
 });
 
+test('the name section is parsed when first read, once, not by the decode', () => {
+  const m = decodeModule(wat(SAMPLE, { names: true }));
+  // a warm run decodes every module it starts and reads no name unless something fails
+  const parsed = (): unknown => (m as unknown as { parsedNames: unknown }).parsedNames;
+  assert.is(parsed(), undefined);
+  const names = m.names;
+  assert.is(names?.functionNames.get(1), 'add');
+  assert.is(m.names, names);
+  assert.is(parsed(), names);
+  // a module without one answers null
+  assert.is(decodeModule(wat('(module (func))')).names, null);
+});
+
 test('constant expressions keep u32 immediates as written: f32 bits and indices of 2^31 and above', () => {
   // (global f32 (f32.const bits 0xffffffff)) (global i32 (global.get 0x80000000)): InstrReader
   // holds both as int32, the decoded ConstOps have the u32 values
