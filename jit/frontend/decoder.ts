@@ -56,6 +56,28 @@ export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): Modul
   return info;
 }
 
+/**
+ * The code section's size in bytes (its bodies, their size prefixes and its count), read from
+ * the section headers alone; 0 when there is none or the headers are malformed (decodeModule
+ * reports that). The compiler sizes the image buffer from it before the decode (module-compiler.ts).
+ */
+export function codeSectionSize(bytes: Uint8Array): number {
+  const r = new Reader(bytes, 8);
+  if (bytes.length < 8) return 0;
+  try {
+    while (r.pos < bytes.length) {
+      const id = r.u8();
+      const size = r.u32();
+      if (size > bytes.length - r.pos) return 0;
+      if (id === 10) return size;
+      r.pos += size;
+    }
+  } catch {
+    // a malformed header: the decoder reports it with its position
+  }
+  return 0;
+}
+
 /** The module's bytes, whole: a module decoded with a `fill` gets its missing parts now. */
 export function moduleBytes(info: ModuleInfo): Uint8Array {
   info.fill?.();

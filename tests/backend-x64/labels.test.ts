@@ -209,6 +209,12 @@ test('jump-table deltas, unbound and doubly bound labels', () => {
   const l = c2.newLabel('twice');
   c2.bind(l);
   assert.throws(() => c2.bind(l), /bound twice/);
+  // a label id this Assembler never made, at every place that takes one (Encoder's unknownLabel)
+  const d = new Assembler();
+  const bad = 7 as Label;
+  for (const use of [() => d.jmp(bad), () => d.jcc(Cond.E, bad), () => d.bind(bad), () => d.lea(64, rax, ripRel(bad))]) {
+    assert.throws(use, (e: Error) => e.message === 'unknown label 7');
+  }
 });
 
 test('releaseLabels: bound labels since the mark give up their ids, down to one still unbound; names stay; code is the same', () => {

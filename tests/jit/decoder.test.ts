@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeModule, localTypes } from '../../jit/frontend/decoder.js';
+import { codeSectionSize, decodeModule, localTypes } from '../../jit/frontend/decoder.js';
 import { CompileError } from '../../jit/errors.js';
 import { validateModule } from '../../jit/frontend/validator.js';
 import { EXTERNREF, F64, FUNCREF, I32, I64 } from '../../jit/frontend/types.js';
@@ -135,6 +135,20 @@ test('truncated section and lying section sizes', () => {
   malformed(bytes(HEADER, section(3, 0x00), section(1, 0x00)), 'unexpected content after last section');
   malformed(bytes(0x00, 0x61, 0x73, 0x6e, 1, 0, 0, 0), 'magic header not detected');
   malformed(bytes(0x00, 0x61, 0x73, 0x6d, 2, 0, 0, 0), 'unknown binary version');
+});
+
+test('codeSectionSize: the code section\'s size from the headers alone (the image buffer is sized before the decode), 0 when absent or malformed', () => {
+  const m = wat(SAMPLE);
+  const info = decodeModule(m);
+  // the bodies, their size prefixes and the count: at least the bodies' bytes, so the image
+  // buffer made from it is as large as one made from the decoded bodies
+  const size = codeSectionSize(m);
+  assert.ok(size >= info.codes.bytes() && size < info.codes.bytes() + 5 * (info.codes.length + 1), `${size}`);
+  assert.is(codeSectionSize(bytes(HEADER, section(1, 0x00))), 0, 'no code section');
+  assert.is(codeSectionSize(bytes(HEADER, section(10, 0x00))), 1, 'an empty code section');
+  assert.is(codeSectionSize(bytes(HEADER, 0x0a, 0x0a, 0x00)), 0, 'its size past the end');
+  assert.is(codeSectionSize(bytes(HEADER, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00)), 0, 'a header\'s LEB too long');
+  assert.is(codeSectionSize(bytes(0x00, 0x61, 0x73)), 0, 'no header');
 });
 
 test('bad LEB128 in sections', () => {
