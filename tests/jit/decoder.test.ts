@@ -336,4 +336,22 @@ test('random byte mutations never escape as anything but CompileError', () => {
   assert.ok(rejected > 1000, `only ${rejected} mutants rejected`);
 });
 
+test('the name section read late is the one the decode used to parse: the last of two, what a malformed one held before its error (never a throw), in a lazy decode too', () => {
+  const nameSection = (...content: number[]): number[] => section(0, 4, ...Array.from('name', (c) => c.charCodeAt(0)), ...content);
+  // function names (subsection 1): [(1, "x")]; then one whose second name is not UTF-8 (0xff)
+  const renamed = nameSection(1, 4, 1, 1, 1, 0x78);
+  const broken = nameSection(1, 7, 2, 0, 1, 0x61, 1, 1, 0xff);
+  const m = wat('(module (func $first) (func $second (export "e")))', { names: true });
+  const two = bytes(m, renamed);
+  for (const opts of [{}, { bodies: 'lazy' as const }]) {
+    assert.is(decodeModule(m, opts).names?.functionNames.get(1), 'second');
+    const last = decodeModule(two, opts).names;
+    assert.equal([...(last?.functionNames ?? [])], [[1, 'x']], 'the last name section, whole');
+    const partial = decodeModule(bytes(m, broken), opts);
+    assert.equal([...(partial.names?.functionNames ?? [])], [[0, 'a']], 'what parsed before the bad name');
+  }
+  // a custom section's errors do not make the module malformed (the spec)
+  validateModule(bytes(m, broken));
+});
+
 test.run();
