@@ -15,7 +15,8 @@ export const MAX_RW_COUNT = 0x7ffff000;
 /** What both engines give us: an object whose `.buffer` is the current memory. */
 export interface MemoryLike { readonly buffer: ArrayBufferLike; }
 
-// made on the first string read: constructing one costs a start ~0.5M instructions (Node's JS)
+// made on the first string read: constructing one costs a start ~0.5M instructions (Node's JS).
+// ignoreBOM: a leading U+FEFF is part of the guest's path, not a byte-order mark to drop.
 let utf8: TextDecoder | undefined;
 
 export class GuestMemory {
@@ -47,7 +48,7 @@ export class GuestMemory {
   string(ptr: number, len: number): string {
     const raw = this.slice(ptr, len);
     try {
-      return (utf8 ??= new TextDecoder('utf-8', { fatal: true })).decode(raw);
+      return (utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })).decode(raw);
     } catch {
       return fail(Errno.ILSEQ, 'path is not valid UTF-8');
     }

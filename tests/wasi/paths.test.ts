@@ -248,4 +248,15 @@ test('a trailing slash never makes the kernel follow a symlink out of the grant'
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test('a path is its UTF-8 as written: a leading U+FEFF stays part of the name (no BOM stripped), bad UTF-8 is ILSEQ', () => {
+  const s = withDir();
+  is(call(s, 'path_create_directory', 3, '\ufeffbom'), Errno.SUCCESS);
+  assert.equal(readdirSync(s.dir), ['\ufeffbom'], 'the name the guest gave, not "bom"');
+  openFile(s, '\ufeffbom/\ufefff', Oflags.CREAT, RW);
+  assert.ok(existsSync(join(s.dir, '\ufeffbom', '\ufefff')));
+  is(call(s, 'path_open', 3, 0, 'bom', 0, RW, 0n, 0, OUT), Errno.NOENT);
+  const bad = Uint8Array.of(0x61, 0xff, 0x62);
+  is(s.call('path_create_directory', 3, PATH, s.put(PATH, bad)), Errno.ILSEQ);
+});
+
 test.run();
