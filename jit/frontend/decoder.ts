@@ -63,7 +63,8 @@ export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): Modul
  */
 export function codeSectionSize(bytes: Uint8Array): number {
   const r = new Reader(bytes, 8);
-  if (bytes.length < 8) return 0;
+  // not a wasm file (an ELF, a text file): no buffer three times its size before decode says so
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d || bytes[4] !== 1) return 0;
   try {
     while (r.pos < bytes.length) {
       const id = r.u8();

@@ -149,6 +149,10 @@ test('codeSectionSize: the code section\'s size from the headers alone (the imag
   assert.is(codeSectionSize(bytes(HEADER, 0x0a, 0x0a, 0x00)), 0, 'its size past the end');
   assert.is(codeSectionSize(bytes(HEADER, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00)), 0, 'a header\'s LEB too long');
   assert.is(codeSectionSize(bytes(0x00, 0x61, 0x73)), 0, 'no header');
+  // another file whose bytes after the first 8 read as a code section header (here an ELF's)
+  const elf = bytes(0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x0a, 0x05, 0, 0, 0, 0, 0);
+  assert.is(codeSectionSize(elf), 0, 'not a wasm header');
+  assert.is(codeSectionSize(bytes(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x05, 0, 0, 0, 0, 0)), 5, 'the same bytes after a wasm header');
 });
 
 test('bad LEB128 in sections', () => {
