@@ -164,6 +164,17 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     // nor Node's number Stats (every stat of a start is bigint, one Stats class compiled: the
     // launcher's, the code cache's, the cache's and WASI's stdio) nor Buffer.alloc (a typed array or allocUnsafe)
     assert.equal(nodeFns.filter((f) => /^node:internal\/fs\/utils:(Stats|msFromTimeSpec)$|^node:buffer:alloc$/.test(f)), [], 'a hit makes number Stats or calls Buffer.alloc');
+    // nor compiles a regular expression (V8's code cache holds none: each is parsed and compiled
+    // on its first execution; /proc/cpuinfo's flags and node's loader name are read by string
+    // tests): as many as an empty script's (Node's own bootstrap compiles one)
+    const regexps = (argv: string[]): number => {
+      const r = spawnSync(process.execPath, ['--trace-regexp-tier-up', ...argv], { env, encoding: 'utf8' });
+      assert.ok(r.status !== null && r.status < 64, `${argv.join(' ')}: ${r.status} ${r.stderr}`);
+      return r.stdout.split('\n').filter((l) => /^JSRegExp object \S+ bytecode size/.test(l)).length;
+    };
+    const empty = join(home, 'empty.cjs');
+    writeFileSync(empty, '');
+    assert.is(regexps([join(dist, '..', 'bin', 'kwasm-jit.js'), 'run', hello]), regexps([empty]), 'regular expressions a hit compiles beyond an empty script\'s');
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -28,6 +28,13 @@ test('libcOfLoader: glibc\'s and musl\'s dynamic loaders on the usual architectu
   assert.is(libcOfLoader('/nix/store/x/lib/ld-linux-x86-64.so.2'), 'glibc');
   assert.is(libcOfLoader('/system/bin/linker64'), undefined);
   assert.is(libcOfLoader('/lib/ld-linux-x86-64.so.2.bak'), undefined);
+  assert.is(libcOfLoader('/lib/ld-linux.so.2'), 'glibc');
+  assert.is(libcOfLoader('/lib/ld-linux-x86-64.so.'), undefined, 'no version');
+  assert.is(libcOfLoader('/lib/ld-linux-x86-64.so.2x'), undefined);
+  assert.is(libcOfLoader('ld-linux-x86-64.so.2'), undefined, 'not a path');
+  assert.is(libcOfLoader('/lib/ld-musl-.so.1'), undefined, 'no architecture');
+  assert.is(libcOfLoader('/lib/ld-musl-x86_64.so.2'), undefined);
+  assert.is(libcOfLoader('/lib/ld-linux/x.so.2'), undefined);
 });
 
 test('elfInterpreter: node\'s own, and nothing from a truncated, foreign or static header', () => {
