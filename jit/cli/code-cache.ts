@@ -160,9 +160,13 @@ export function runBundle(file: string, argv: string[]): void {
   // the event loop ran dry: with main settled, the queued output is written and the process
   // ends now; with main() still pending (a bug: nothing left could finish it) it is not a
   // success. 13 is what Node gives an ES module's unsettled top-level await. ('beforeExit'
-  // comes only then, never after an explicit process.exit.)
-  process.once('beforeExit', () => {
+  // comes only then, never after an explicit process.exit.) `on` with a flag, not `once`: the
+  // same, without three more of Node's event functions compiled at every start.
+  let reported = false;
+  process.on('beforeExit', () => {
     if (settled) process.exit();
+    if (reported) return; // the message's write made the loop live again
+    reported = true;
     process.stderr.write('kwasm-jit: internal error: the command never finished\n');
     process.exitCode = 13;
   });
