@@ -154,3 +154,13 @@ export const define = ((funcs: Parameters<Ffi['define']>[0]) => {
   }
   return out;
 }) as Ffi['define'];
+
+/**
+ * `define(make())`, made on the first call of `fns()`: a module's table of C functions (object
+ * literals, and one closure per function) that a start calling none of them would build and
+ * deserialize the code of for nothing (a hello makes no socket or *at call: jit/wasi/sys.ts, at.ts).
+ */
+export function defineLazily<T extends Parameters<Ffi['define']>[0]>(make: () => T): () => ReturnType<typeof define<T>> {
+  let fns: ReturnType<typeof define<T>> | undefined;
+  return () => (fns ??= define(make()));
+}
