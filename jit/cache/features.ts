@@ -60,7 +60,7 @@ export function hostCpuFeatures(): number {
   try {
     const fd = openSync('/proc/cpuinfo', 'r');
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
+      const buf = new Uint8Array(CHUNK); // not Buffer.allocUnsafe: Node's JS, compiled on first call
       while (!atEnd && firstFlags(text, false) === undefined) {
         const n = readSync(fd, buf, 0, CHUNK, null);
         atEnd = n === 0;

@@ -89,7 +89,8 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
     const sourceFd = fds[0];
     const cacheSize = openSized(file + CODE_CACHE_SUFFIX, fds);
     const wrapped = WRAP_HEAD.length + size + WRAP_TAIL.length;
-    const buf = Buffer.allocUnsafe(Math.max(wrapped, cacheSize ?? 0));
+    // a plain typed array: Buffer.allocUnsafe is Node's JS (five functions a start compiles for it)
+    const buf = new Uint8Array(Math.max(wrapped, cacheSize ?? 0));
     buf.set(WRAP_HEAD);
     readInto(sourceFd, buf, WRAP_HEAD.length, size, 0);
     buf.set(WRAP_TAIL, WRAP_HEAD.length + size);

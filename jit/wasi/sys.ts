@@ -62,14 +62,15 @@ function check<T extends number | bigint>(fn: string, r: { value: T; errnoCode: 
 /** Native scratch memory for call arguments; grows (never shrinks) to the largest request. */
 class Scratch {
   addr = 0n;
-  // allocUnsafe, which a start runs anyway (fs.readFileSync): Buffer.alloc is more of Node's JS to compile
-  buf: Buffer = Buffer.allocUnsafe(0);
+  // none until the first call (not an empty Buffer: Buffer's allocation functions are Node's JS,
+  // which a start calling no socket or poll would compile for it)
+  buf: Buffer | undefined;
 
   /** At least `n` bytes; the contents are not kept across a growth. */
   get(n: number): Buffer {
-    if (n > this.buf.length) {
-      if (this.buf.length > 0) munmap(this.addr, BigInt(this.buf.length));
-      const size = Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+    if (this.buf === undefined || n > this.buf.length) {
+      if (this.buf !== undefined) munmap(this.addr, BigInt(this.buf.length));
+      const size = Math.ceil(Math.max(n, 1) / PAGE_SIZE) * PAGE_SIZE;
       this.addr = mmapAnon(BigInt(size), PROT.READ | PROT.WRITE);
       this.buf = view(this.addr, size);
     }
