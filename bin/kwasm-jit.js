@@ -19,7 +19,7 @@ if (p === undefined && b === undefined) {
   process.exitCode = 2;
 } else if (b !== undefined && (p === undefined || b.mtimeNs >= p.mtimeNs)) {
   // the rule of jit/cli/bundle.ts bundleIsFresh (tsc rewrites every output file on each run)
-  require(launcher).runBundle(join(dist, 'bundle', 'cli-main.cjs'), argv);
+  runLauncher().runBundle(join(dist, 'bundle', 'cli-main.cjs'), argv);
 } else {
   // a rejection stays unhandled: Node prints it and exits 1; a main() still pending when the event
   // loop runs dry exits 13 with a message (both as the bundle's runBundle, jit/cli/code-cache.ts)
@@ -30,4 +30,21 @@ if (p === undefined && b === undefined) {
     process.stderr.write('kwasm-jit: internal error: the command never finished\n');
     process.exitCode = 13;
   });
+}
+
+/**
+ * The launcher's exports: dist/bundle/cli.cjs evaluated as Node's loader would (its wrapper's five
+ * arguments), but compiled here by node:vm, which it loads anyway, instead of required: Node's
+ * loader for a second user file (resolving, realpath, a Module, its node_modules paths) costs a
+ * start ~0.5M instructions more. Its `require` is this file's: the same require.cache and
+ * require.main, and resolution from bin/, which reaches the package's node_modules as dist/bundle/
+ * does; `module` holds its exports only (neither file uses more of it).
+ */
+function runLauncher() {
+  const { readFileSync } = require('node:fs');
+  const { Script } = require('node:vm');
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(launcher, 'utf8')}\n})`;
+  const module = { exports: {} };
+  new Script(source, { filename: launcher }).runInThisContext().call(module.exports, module.exports, require, module, launcher, join(dist, 'bundle'));
+  return module.exports;
 }

@@ -11,19 +11,36 @@ const FLAG_NAMES: Record<string, CpuFeatureName> = {
   bmi1: 'bmi1', bmi2: 'bmi2', avx: 'avx', avx2: 'avx2', fma: 'fma', avx512f: 'avx512f',
 };
 
-/** The mask for a /proc/cpuinfo "flags" line (exported for tests). */
+// The parsing below is by indexOf and split on a string, not regular expressions: a start runs
+// it once, and each regular expression a process first executes is parsed and compiled then
+// (V8's code cache holds no regexp code): the three this took cost a warm start ~0.3M instructions.
+
+/** The mask for a /proc/cpuinfo "flags" line: its space- or tab-separated words (exported for tests). */
 export function featuresFromFlags(flags: string): number {
   let mask = 0;
-  for (const f of flags.split(/\s+/)) {
-    const name = FLAG_NAMES[f];
+  for (const f of flags.replaceAll('\t', ' ').split(' ')) {
+    const name = Object.hasOwn(FLAG_NAMES, f) ? FLAG_NAMES[f] : undefined;
     if (name !== undefined) mask |= CpuFeature[name];
   }
   return mask;
 }
 
-/** The first "flags" line's value in /proc/cpuinfo text, if `text` holds it whole (exported for tests). */
+/**
+ * The first "flags" line's value in /proc/cpuinfo text, if `text` holds it whole: the rest of the
+ * first line that is "flags", blanks (spaces, tabs), ':' (exported for tests). The line ends at
+ * '\n', or at the end of `text` when that is the file's end (`atEnd`).
+ */
 export function firstFlags(text: string, atEnd: boolean): string | undefined {
-  return (atEnd ? /^flags\s*:(.*)$/m : /^flags\s*:(.*)\n/m).exec(text)?.[1];
+  // the start of the next line that begins with "flags" after `from`, or -1
+  const next = (from: number): number => { const k = text.indexOf('\nflags', from); return k < 0 ? -1 : k + 1; };
+  for (let at = text.startsWith('flags') ? 0 : next(0); at >= 0; at = next(at)) {
+    let i = at + 'flags'.length;
+    while (text[i] === ' ' || text[i] === '\t') i++;
+    if (text[i] !== ':') continue;
+    const end = text.indexOf('\n', i);
+    return end >= 0 ? text.slice(i + 1, end) : atEnd ? text.slice(i + 1) : undefined;
+  }
+  return undefined;
 }
 
 /** /proc/cpuinfo is read this much at a time until its first "flags" line is whole (one page: the kernel formats as many CPU records as a read asks for). */
@@ -43,7 +60,7 @@ export function hostCpuFeatures(): number {
   try {
     const fd = openSync('/proc/cpuinfo', 'r');
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
+      const buf = new Uint8Array(CHUNK); // not Buffer.allocUnsafe: Node's JS, compiled on first call
       while (!atEnd && firstFlags(text, false) === undefined) {
         const n = readSync(fd, buf, 0, CHUNK, null);
         atEnd = n === 0;

@@ -7,12 +7,12 @@
 // files are valid). Anything that does not decode (corrupt, truncated, another build's, another
 // CPU's) is a miss: the module is compiled again and the entry replaced, never executed. The
 // directory is bounded (KWASM_CACHE_MAX_MB, default 1024): after a write the least recently used
-// entries (mtime, refreshed on every hit) go until it fits.
+// entries (mtime, refreshed by a hit unless less than REFRESH_NS old) go until it fits.
 // Beside the entries, one small `.kwid` file per wasm file read whole: its identity (wasm-file.ts),
 // module hash and the ranges a start from the cache does without, so that a start from an
 // unchanged file neither reads those nor hashes the module.
 // Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { nodeOs } from '../node-binding.js';
 import { join } from 'node:path';
 import type { CompiledModule } from '../compiler/module-compiler.js';
@@ -21,7 +21,7 @@ import { hostCpuFeatures } from './features.js';
 import { deserializeCompiledFile, ModuleFileError, serializeCompiled } from './serialize.js';
 import { crc32, randomHex } from '../digest.js';
 import { bytesOf, hex, latin1, utf8Hex, wordsOf } from '../bytes.js';
-import type { Ranges } from './wasm-file.js';
+import { readInto, statFd, type Ranges } from './wasm-file.js';
 
 const CACHE_SUFFIX = '.kwsm';
 const FILE_SUFFIX = '.kwid';
@@ -29,6 +29,14 @@ const HASH_BYTES = 32;
 /** A file record's CRC-32. */
 const SUM_BYTES = 4;
 const TMP_SUFFIX = '.tmp';
+/**
+ * A hit sets an entry's or file record's mtime to now (LRU: evict) unless it is already within
+ * this of now: least recently used to the minute is all eviction needs, and a start then does
+ * without utimes (its syscall and Node's JS, compiled on first call) when it ran a minute ago.
+ */
+const REFRESH_NS = 60_000_000_000n;
+/** A file record is 40 + 8 * ranges + identity bytes; anything longer is no record of ours. */
+const MAX_RECORD_BYTES = 16 << 20;
 /** A temp file older than this was left by a process that died mid-write. */
 const STALE_TMP_MS = 10 * 60_000;
 
@@ -59,6 +67,14 @@ function cacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export type CacheOutcome = 'hit' | 'miss' | 'off';
+
+/** A hit on the file `path` with status `st`: most recently used now (REFRESH_NS); a failure (evicted meanwhile) is harmless. */
+function refresh(path: string, st: BigIntStats, nowMs = Date.now()): void {
+  const age = BigInt(nowMs) * 1_000_000n - st.mtimeNs;
+  if (age < REFRESH_NS && age > -REFRESH_NS) return;
+  // seconds as numbers: no Date objects
+  try { utimesSync(path, nowMs / 1000, nowMs / 1000); } catch { /* evicted */ }
+}
 
 export class ModuleCache {
   private usable: boolean | undefined;
@@ -113,17 +129,16 @@ export class ModuleCache {
   get(wasm: Uint8Array, moduleHash: Uint8Array, fill?: () => void): CompiledModule | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.entryName(moduleHash));
-    let compiled: CompiledModule;
+    let compiled: CompiledModule, st: BigIntStats | undefined;
     try {
       // large code stays in the file, to be mapped (serialize.ts)
-      compiled = deserializeCompiledFile(path, wasm, moduleHash, fill);
+      compiled = deserializeCompiledFile(path, wasm, moduleHash, fill, (s) => { st = s; });
     } catch (e) {
       // absent or unreadable (fs errors carry a code), or not loadable: a miss
       if (e instanceof ModuleFileError || (e instanceof Error && 'code' in e)) return null;
       throw e;
     }
-    // most recently used; a failure (entry evicted meanwhile) is harmless
-    try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
+    if (st !== undefined) refresh(path, st);
     return compiled;
   }
 
@@ -148,8 +163,20 @@ export class ModuleCache {
   fileRecord(identity: string): { hash: Uint8Array; ranges: Ranges } | null {
     if (!this.ready()) return null;
     const path = join(this.dir, this.fileName(identity));
-    let file: Buffer;
-    try { file = readFileSync(path); } catch { return null; }
+    let file: Uint8Array, st: BigIntStats;
+    try {
+      // open, fstat and read as the entry's (serialize.ts): functions a start has compiled
+      // already, where readFileSync is four more of Node's, compiled on first call
+      const fd = openSync(path, 'r');
+      try {
+        st = statFd(fd);
+        if (!st.isFile() || st.size > BigInt(MAX_RECORD_BYTES)) return null;
+        file = new Uint8Array(Number(st.size));
+        readInto(fd, file, 0, file.length, 0);
+      } finally {
+        closeSync(fd);
+      }
+    } catch { return null; }
     const w = wordsOf(file);
     if (file.length < SUM_BYTES + HASH_BYTES + 4 || w.getUint32(0, true) !== crc32([bytesOf(file, SUM_BYTES)])) return null;
     const at = SUM_BYTES; // the record after its checksum
@@ -160,7 +187,7 @@ export class ModuleCache {
     if (n > 1 << 20 || file.length <= idAt || latin1(file, idAt) !== identity) return null;
     const ranges: number[] = [];
     for (let i = 0; i < 2 * n; i++) ranges.push(w.getUint32(at + HASH_BYTES + 4 + 4 * i, true));
-    try { const now = new Date(); utimesSync(path, now, now); } catch { /* evicted */ }
+    refresh(path, st);
     return { hash: bytesOf(file, at, at + HASH_BYTES).slice(), ranges };
   }
 

@@ -1,7 +1,7 @@
 // CompiledModule <-> the serialized-module format of abi/image.ts ('KWSM'). The one place that
 // turns compiled code into bytes and back: the cache (module-cache.ts), `kwasm-jit compile -o`,
 // `kwasm-jit run FILE.kwasm` and the embedding API's serialize/deserialize all come through here.
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, type BigIntStats } from 'node:fs';
 import {
   checkModuleFileChecksum, checkModuleFileIdentity, decodeFuncOffsets, decodeImageTables, decodeModuleFile, encodeModuleFile,
   imageLayout, IMAGE_HEADER_SIZE, MEMORY_TRAILER, memoryImageOf, MODULE_FILE_CHECKSUMMED_HEAD, MODULE_FILE_HEADER, ModuleFileError, moduleFileLayout,
@@ -61,15 +61,18 @@ function readAt(fd: number, at: number, length: number): Uint8Array {
  * stays in the file (image.file), which instantiation maps (code-arena.ts), and `image.code`
  * reads it only if asked (`run --kernel`, serialize, --disasm). The descriptor then stays open
  * while the image lives: the mapping is made from the very file whose checksum was checked,
- * whatever is renamed over its name meanwhile.
+ * whatever is renamed over its name meanwhile. `opened` gets the file's status (fstat) once open.
  */
-export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array, fill?: () => void): CompiledModule {
+export function deserializeCompiledFile(path: string, wasm: Uint8Array, wasmHash: Uint8Array, fill?: () => void, opened?: (st: BigIntStats) => void): CompiledModule {
   const t0 = nowMs();
   const fd = openSync(path, 'r');
   let kept = false;
   try {
-    // bigint: the one Stats class a warm start makes (wasm-file.ts statFd)
-    const size = Number(fstatSync(fd, { bigint: true }).size);
+    // bigint: the one Stats class a warm start makes (wasm-file.ts statFd); `opened` sees it
+    // (the cache's LRU time: module-cache.ts)
+    const st = fstatSync(fd, { bigint: true });
+    opened?.(st);
+    const size = Number(st.size);
     const head = readAt(fd, 0, Math.min(size, MODULE_FILE_HEADER));
     const l = moduleFileLayout(head, size);
     let sum = crc32([head.subarray(0, MODULE_FILE_CHECKSUMMED_HEAD)]);

@@ -89,7 +89,8 @@ export function loadWithCodeCache(file: string): { exports: object; script: Scri
     const sourceFd = fds[0];
     const cacheSize = openSized(file + CODE_CACHE_SUFFIX, fds);
     const wrapped = WRAP_HEAD.length + size + WRAP_TAIL.length;
-    const buf = Buffer.allocUnsafe(Math.max(wrapped, cacheSize ?? 0));
+    // a plain typed array: Buffer.allocUnsafe is Node's JS (five functions a start compiles for it)
+    const buf = new Uint8Array(Math.max(wrapped, cacheSize ?? 0));
     buf.set(WRAP_HEAD);
     readInto(sourceFd, buf, WRAP_HEAD.length, size, 0);
     buf.set(WRAP_TAIL, WRAP_HEAD.length + size);
@@ -160,9 +161,13 @@ export function runBundle(file: string, argv: string[]): void {
   // the event loop ran dry: with main settled, the queued output is written and the process
   // ends now; with main() still pending (a bug: nothing left could finish it) it is not a
   // success. 13 is what Node gives an ES module's unsettled top-level await. ('beforeExit'
-  // comes only then, never after an explicit process.exit.)
-  process.once('beforeExit', () => {
+  // comes only then, never after an explicit process.exit.) `on` with a flag, not `once`: the
+  // same, without three more of Node's event functions compiled at every start.
+  let reported = false;
+  process.on('beforeExit', () => {
     if (settled) process.exit();
+    if (reported) return; // the message's write made the loop live again
+    reported = true;
     process.stderr.write('kwasm-jit: internal error: the command never finished\n');
     process.exitCode = 13;
   });

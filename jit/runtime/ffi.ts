@@ -16,11 +16,22 @@ import { bytesOf, latin1, wordsOf } from '../bytes.js';
 type Ffi = typeof import('ffi-rs');
 export type { JsExternal } from 'ffi-rs';
 
-/** The C library whose dynamic loader is `path` (an ELF PT_INTERP), or undefined if neither. */
+/**
+ * The C library whose dynamic loader is `path` (an ELF PT_INTERP), or undefined if neither:
+ * `.../ld-musl-*.so.1` or `.../ld-linux*.so.N`. By string tests, not regular expressions: each
+ * one a process first executes is compiled then (V8's code cache holds no regexp code).
+ */
 export function libcOfLoader(path: string): 'glibc' | 'musl' | undefined {
-  if (/\/ld-musl-[^/]+\.so\.1$/.test(path)) return 'musl';
-  if (/\/ld-linux[^/]*\.so\.\d+$/.test(path)) return 'glibc';
-  return undefined;
+  const slash = path.lastIndexOf('/');
+  if (slash < 0) return undefined;
+  const name = path.slice(slash + 1);
+  if (name.startsWith('ld-musl-') && name.endsWith('.so.1') && name.length > 'ld-musl-.so.1'.length) return 'musl';
+  const so = name.lastIndexOf('.so.');
+  if (!name.startsWith('ld-linux') || so < 'ld-linux'.length) return undefined;
+  const version = so + '.so.'.length;
+  if (version === name.length) return undefined;
+  for (let i = version; i < name.length; i++) if (name[i] < '0' || name[i] > '9') return undefined;
+  return 'glibc';
 }
 
 /**
@@ -143,3 +154,13 @@ export const define = ((funcs: Parameters<Ffi['define']>[0]) => {
   }
   return out;
 }) as Ffi['define'];
+
+/**
+ * `define(make())`, made on the first call of `fns()`: a module's table of C functions (object
+ * literals, and one closure per function) that a start calling none of them would build and
+ * deserialize the code of for nothing (a hello makes no socket or *at call: jit/wasi/sys.ts, at.ts).
+ */
+export function defineLazily<T extends Parameters<Ffi['define']>[0]>(make: () => T): () => ReturnType<typeof define<T>> {
+  let fns: ReturnType<typeof define<T>> | undefined;
+  return () => (fns ??= define(make()));
+}

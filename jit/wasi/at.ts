@@ -12,14 +12,14 @@
 // A failure throws WasiError with the host errno translated (errno.ts).
 
 import { errnoConstants, errnoName } from '../node-binding.js';
-import { define, DataType } from '../runtime/ffi.js';
+import { defineLazily, DataType } from '../runtime/ffi.js';
 import { Errno, errnoFromNodeCode, WasiError } from './errno.js';
 import { mmapAnon, PROT, view } from '../runtime/libc.js';
 
 const LIB = 'libc'; // opened by runtime/libc.ts (`open({library: 'libc', path: ''})`)
 const I32 = DataType.I32, PTR = DataType.BigInt;
 
-const fns = define({
+const fns = defineLazily(() => ({
   // openat is variadic in glibc; the mode is read only with O_CREAT, and integer
   // arguments travel in the same registers either way on x86-64.
   openat: { library: LIB, retType: I32, paramsType: [I32, PTR, I32, I32], errno: true },
@@ -34,7 +34,7 @@ const fns = define({
   lseek: { library: LIB, retType: DataType.I64, paramsType: [I32, PTR, I32], errno: true },
   // syscall(SYS_getdents64, fd, buf, count): glibc 2.36 has no getdents64 wrapper.
   syscall: { library: LIB, retType: DataType.I64, paramsType: [PTR, I32, PTR, PTR], errno: true },
-});
+}));
 
 const SYS_GETDENTS64 = 217n; // x86-64
 
@@ -101,33 +101,33 @@ function check(call: string, r: Ret): number {
 
 /** openat(2); returns the new fd (the caller owns it). */
 export function openat(dir: number, name: string, flags: number, mode = 0): number {
-  return check('openat', fns.openat([dir, cstr(name, SCRATCH.str0), flags | O_CLOEXEC, mode]) as Ret);
+  return check('openat', fns().openat([dir, cstr(name, SCRATCH.str0), flags | O_CLOEXEC, mode]) as Ret);
 }
 
 /** readlinkat(2): the link's text as stored (raw bytes). */
 export function readlinkat(dir: number, name: string): Buffer {
-  const n = check('readlinkat', fns.readlinkat([dir, cstr(name, SCRATCH.str0), addr(SCRATCH.link), BigInt(SLOT)]) as Ret);
+  const n = check('readlinkat', fns().readlinkat([dir, cstr(name, SCRATCH.str0), addr(SCRATCH.link), BigInt(SLOT)]) as Ret);
   return Buffer.from(area().subarray(SCRATCH.link, SCRATCH.link + n));
 }
 
 export function mkdirat(dir: number, name: string, mode = 0o777): void {
-  check('mkdirat', fns.mkdirat([dir, cstr(name, SCRATCH.str0), mode]) as Ret);
+  check('mkdirat', fns().mkdirat([dir, cstr(name, SCRATCH.str0), mode]) as Ret);
 }
 
 export function unlinkat(dir: number, name: string, flags: number): void {
-  check('unlinkat', fns.unlinkat([dir, cstr(name, SCRATCH.str0), flags]) as Ret);
+  check('unlinkat', fns().unlinkat([dir, cstr(name, SCRATCH.str0), flags]) as Ret);
 }
 
 export function renameat(oldDir: number, oldName: string, newDir: number, newName: string): void {
-  check('renameat', fns.renameat([oldDir, cstr(oldName, SCRATCH.str0), newDir, cstr(newName, SCRATCH.str1)]) as Ret);
+  check('renameat', fns().renameat([oldDir, cstr(oldName, SCRATCH.str0), newDir, cstr(newName, SCRATCH.str1)]) as Ret);
 }
 
 export function linkat(oldDir: number, oldName: string, newDir: number, newName: string, flags: number): void {
-  check('linkat', fns.linkat([oldDir, cstr(oldName, SCRATCH.str0), newDir, cstr(newName, SCRATCH.str1), flags]) as Ret);
+  check('linkat', fns().linkat([oldDir, cstr(oldName, SCRATCH.str0), newDir, cstr(newName, SCRATCH.str1), flags]) as Ret);
 }
 
 export function symlinkat(target: string, dir: number, name: string): void {
-  check('symlinkat', fns.symlinkat([cstr(target, SCRATCH.str1), dir, cstr(name, SCRATCH.str0)]) as Ret);
+  check('symlinkat', fns().symlinkat([cstr(target, SCRATCH.str1), dir, cstr(name, SCRATCH.str0)]) as Ret);
 }
 
 /** A utimensat/futimens time: seconds and nanoseconds, or UTIME_NOW / UTIME_OMIT in `nsec`. */
@@ -144,11 +144,11 @@ function timesPtr(atime: Timespec, mtime: Timespec): bigint {
 
 export function utimensat(dir: number, name: string, atime: Timespec, mtime: Timespec, flags: number): void {
   const times = timesPtr(atime, mtime);
-  check('utimensat', fns.utimensat([dir, cstr(name, SCRATCH.str0), times, flags]) as Ret);
+  check('utimensat', fns().utimensat([dir, cstr(name, SCRATCH.str0), times, flags]) as Ret);
 }
 
 export function futimens(fd: number, atime: Timespec, mtime: Timespec): void {
-  check('futimens', fns.futimens([fd, timesPtr(atime, mtime)]) as Ret);
+  check('futimens', fns().futimens([fd, timesPtr(atime, mtime)]) as Ret);
 }
 
 /** One entry of a directory as getdents64 reports it (`type` is the DT_* value, 0 when unknown). */
@@ -161,11 +161,11 @@ export const DT = { UNKNOWN: 0, FIFO: 1, CHR: 2, DIR: 4, BLK: 6, REG: 8, LNK: 10
  * At most `limit` entries: a guest cannot make the host build an unbounded list.
  */
 export function readDirectory(fd: number, limit: number): Dirent[] {
-  check('lseek', fns.lseek([fd, 0n, 0 /* SEEK_SET */]) as Ret);
+  check('lseek', fns().lseek([fd, 0n, 0 /* SEEK_SET */]) as Ret);
   const b = area();
   const out: Dirent[] = [];
   for (;;) {
-    const n = check('getdents64', fns.syscall([SYS_GETDENTS64, fd, addr(SCRATCH.dents), BigInt(DENTS)]) as Ret);
+    const n = check('getdents64', fns().syscall([SYS_GETDENTS64, fd, addr(SCRATCH.dents), BigInt(DENTS)]) as Ret);
     if (n === 0) return out;
     // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] (NUL-terminated).
     for (let p = SCRATCH.dents; p < SCRATCH.dents + n;) {

@@ -7,12 +7,12 @@
 // errnoOf() (errno.ts) maps like any Node SystemError.
 import { closeSync } from 'node:fs';
 import { errnoConstants, errnoName } from '../node-binding.js';
-import { define, DataType } from '../runtime/ffi.js';
+import { defineLazily, DataType } from '../runtime/ffi.js';
 import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from '../runtime/libc.js';
 
 const LIB = 'libc'; // opened by runtime/libc.ts
 const I32 = DataType.I32, I64 = DataType.BigInt;
-const fns = define({
+const fns = defineLazily(() => ({
   ppoll: { library: LIB, retType: I32, paramsType: [I64, I64, I64, I64], errno: true },
   socket: { library: LIB, retType: I32, paramsType: [I32, I32, I32], errno: true },
   setsockopt: { library: LIB, retType: I32, paramsType: [I32, I32, I32, I64, I32], errno: true },
@@ -24,7 +24,7 @@ const fns = define({
   shutdown: { library: LIB, retType: I32, paramsType: [I32, I32], errno: true },
   ioctl: { library: LIB, retType: I32, paramsType: [I32, I64, I64], errno: true },
   fcntl: { library: LIB, retType: I32, paramsType: [I32, I32, I32], errno: true },
-});
+}));
 
 const AF_INET = 2;
 const SOCK_STREAM = 1;
@@ -62,14 +62,15 @@ function check<T extends number | bigint>(fn: string, r: { value: T; errnoCode: 
 /** Native scratch memory for call arguments; grows (never shrinks) to the largest request. */
 class Scratch {
   addr = 0n;
-  // allocUnsafe, which a start runs anyway (fs.readFileSync): Buffer.alloc is more of Node's JS to compile
-  buf: Buffer = Buffer.allocUnsafe(0);
+  // none until the first call (not an empty Buffer: Buffer's allocation functions are Node's JS,
+  // which a start calling no socket or poll would compile for it)
+  buf: Buffer | undefined;
 
   /** At least `n` bytes; the contents are not kept across a growth. */
   get(n: number): Buffer {
-    if (n > this.buf.length) {
-      if (this.buf.length > 0) munmap(this.addr, BigInt(this.buf.length));
-      const size = Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+    if (this.buf === undefined || n > this.buf.length) {
+      if (this.buf !== undefined) munmap(this.addr, BigInt(this.buf.length));
+      const size = Math.ceil(Math.max(n, 1) / PAGE_SIZE) * PAGE_SIZE;
       this.addr = mmapAnon(BigInt(size), PROT.READ | PROT.WRITE);
       this.buf = view(this.addr, size);
     }
@@ -100,7 +101,7 @@ export function ppoll(fds: { fd: number; events: number; revents: number }[], ti
     b.writeBigInt64LE(t % 1_000_000_000n, AT.timespec + 8);
     tsp = scratch.addr + BigInt(AT.timespec);
   }
-  const r = fns.ppoll([scratch.addr + BigInt(AT.data), BigInt(fds.length), tsp, 0n]);
+  const r = fns().ppoll([scratch.addr + BigInt(AT.data), BigInt(fds.length), tsp, 0n]);
   if (r.value === -1 && r.errnoCode === EINTR) return 0;
   const n = check('ppoll', r);
   fds.forEach((p, i) => { p.revents = b.readUInt16LE(AT.data + i * POLLFD_SIZE + 6); });
@@ -109,17 +110,17 @@ export function ppoll(fds: { fd: number; events: number; revents: number }[], ti
 
 /** A TCP socket listening on ip:port (non-blocking, close-on-exec, SO_REUSEADDR); returns the fd. */
 export function tcpListen(ip: readonly number[], port: number, backlog: number): number {
-  const fd = check('socket', fns.socket([AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0]));
+  const fd = check('socket', fns().socket([AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0]));
   try {
     const b = scratch.get(AT.data);
     b.writeInt32LE(1, AT.int);
-    check('setsockopt', fns.setsockopt([fd, SOL_SOCKET, SO_REUSEADDR, scratch.addr + BigInt(AT.int), 4]));
+    check('setsockopt', fns().setsockopt([fd, SOL_SOCKET, SO_REUSEADDR, scratch.addr + BigInt(AT.int), 4]));
     b.fill(0, AT.sockaddr, AT.sockaddr + 16);
     b.writeUInt16LE(AF_INET, AT.sockaddr);
     b.writeUInt16BE(port, AT.sockaddr + 2);
     ip.forEach((x, i) => b.writeUInt8(x, AT.sockaddr + 4 + i));
-    check('bind', fns.bind([fd, scratch.addr + BigInt(AT.sockaddr), 16]));
-    check('listen', fns.listen([fd, backlog]));
+    check('bind', fns().bind([fd, scratch.addr + BigInt(AT.sockaddr), 16]));
+    check('listen', fns().listen([fd, backlog]));
   } catch (e) {
     closeFd(fd);
     throw e;
@@ -131,7 +132,7 @@ export function tcpListen(ip: readonly number[], port: number, backlog: number):
 export function localPort(fd: number): number {
   const b = scratch.get(AT.data);
   b.writeUInt32LE(16, AT.socklen);
-  check('getsockname', fns.getsockname([fd, scratch.addr + BigInt(AT.sockaddr), scratch.addr + BigInt(AT.socklen)]));
+  check('getsockname', fns().getsockname([fd, scratch.addr + BigInt(AT.sockaddr), scratch.addr + BigInt(AT.socklen)]));
   return b.readUInt16BE(AT.sockaddr + 2);
 }
 
@@ -141,10 +142,10 @@ export function localPort(fd: number): number {
  * Nagle a response written as head + body waits for the client's delayed ACK (~40 ms).
  */
 export function accept(fd: number): number {
-  const c = check('accept4', fns.accept4([fd, 0n, 0n, SOCK_NONBLOCK | SOCK_CLOEXEC]));
+  const c = check('accept4', fns().accept4([fd, 0n, 0n, SOCK_NONBLOCK | SOCK_CLOEXEC]));
   const b = scratch.get(AT.data);
   b.writeInt32LE(1, AT.int);
-  fns.setsockopt([c, IPPROTO_TCP, TCP_NODELAY, scratch.addr + BigInt(AT.int), 4]); // best effort
+  fns().setsockopt([c, IPPROTO_TCP, TCP_NODELAY, scratch.addr + BigInt(AT.int), 4]); // best effort
   return c;
 }
 
@@ -158,27 +159,27 @@ const RECV_CHUNK = 1 << 20;
 export function recv(fd: number, into: Uint8Array, flags: number): number {
   const len = Math.min(into.length, RECV_CHUNK);
   const b = scratch.get(AT.data + len);
-  const r = fns.recv([fd, scratch.addr + BigInt(AT.data), BigInt(len), flags]) as { value: bigint; errnoCode: number; errnoMessage: string };
+  const r = fns().recv([fd, scratch.addr + BigInt(AT.data), BigInt(len), flags]) as { value: bigint; errnoCode: number; errnoMessage: string };
   const n = Number(check('recv', r));
   into.set(b.subarray(AT.data, AT.data + n));
   return n;
 }
 
 export function shutdown(fd: number, how: number): void {
-  check('shutdown', fns.shutdown([fd, how]));
+  check('shutdown', fns().shutdown([fd, how]));
 }
 
 /** Bytes that a read would return at once (FIONREAD), for poll_oneoff's nbytes. */
 export function bytesReadable(fd: number): number {
   const b = scratch.get(AT.data);
   b.writeInt32LE(0, AT.int);
-  check('ioctl', fns.ioctl([fd, FIONREAD, scratch.addr + BigInt(AT.int)]));
+  check('ioctl', fns().ioctl([fd, FIONREAD, scratch.addr + BigInt(AT.int)]));
   return b.readInt32LE(AT.int);
 }
 
 export function setNonBlocking(fd: number, on: boolean): void {
-  const fl = check('fcntl', fns.fcntl([fd, F_GETFL, 0]));
-  check('fcntl', fns.fcntl([fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK]));
+  const fl = check('fcntl', fns().fcntl([fd, F_GETFL, 0]));
+  check('fcntl', fns().fcntl([fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK]));
 }
 
 function closeFd(fd: number): void {

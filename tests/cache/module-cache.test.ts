@@ -69,6 +69,31 @@ test('ModuleCache: bounded, least recently used out first; stale temp files remo
   assert.equal(readdirSync(dir), [c.entryName(hb)]);
 });
 
+test('ModuleCache: a hit refreshes the mtime (LRU) of an entry and a file record older than a minute, not of one used within it', () => {
+  const { dir } = home();
+  const c = new ModuleCache(dir, 1 << 30);
+  const hash = sha256([addSrc]);
+  c.put(compileModule(addSrc), hash);
+  c.recordFile('1:2:3:4:5', hash, [8, 9]);
+  const files = readdirSync(dir).map((n) => join(dir, n));
+  assert.is(files.length, 2);
+  const use = (): void => {
+    assert.ok(c.get(addSrc, hash), 'entry hit');
+    assert.equal(c.fileRecord('1:2:3:4:5')?.ranges, [8, 9]);
+  };
+  const hourAgo = new Date(Date.now() - 3600_000), secondsAgo = new Date(Date.now() - 10_000);
+  for (const f of files) utimesSync(f, hourAgo, hourAgo);
+  use();
+  for (const f of files) assert.ok(Date.now() - statSync(f).mtimeMs < 60_000, `${f} refreshed`);
+  for (const f of files) utimesSync(f, secondsAgo, secondsAgo);
+  use();
+  for (const f of files) assert.is(statSync(f).mtimeMs, secondsAgo.getTime(), `${f} left as it was`);
+  // a record file grown past any record's size is no record (read whole otherwise)
+  const record = files.find((f) => f.endsWith('.kwid')) as string;
+  writeFileSync(record, new Uint8Array((16 << 20) + 1));
+  assert.is(c.fileRecord('1:2:3:4:5'), null);
+});
+
 test('API: compileCached stores the module in the cache, then loads the same code from it', () => {
   const { env, dir } = home();
   const saved = process.env.XDG_CACHE_HOME;

@@ -86,6 +86,7 @@ test('corrupt, truncated and foreign files are refused with the reason', () => {
 test('CPU features: /proc/cpuinfo flag names to the mask (lzcnt is "abm")', () => {
   assert.is(featuresFromFlags('fpu sse4_1 popcnt abm avx2'), CpuFeature.sse4_1 | CpuFeature.popcnt | CpuFeature.lzcnt | CpuFeature.avx2);
   assert.is(featuresFromFlags(''), 0);
+  assert.is(featuresFromFlags(' fpu\tavx  bmi1 constructor __proto__ toString'), CpuFeature.avx | CpuFeature.bmi1, 'tabs, runs of blanks; only own names');
 });
 
 test('CPU features: the first processor\'s flags line, whole only (read in chunks), as the whole /proc/cpuinfo says', () => {
@@ -94,6 +95,10 @@ test('CPU features: the first processor\'s flags line, whole only (read in chunk
   assert.is(firstFlags(rec.slice(0, rec.indexOf('bmi2')), false), undefined, 'cut inside the line');
   assert.is(firstFlags('processor\t: 0\nflags\t\t: fpu sse4_2', true), ' fpu sse4_2', 'the last line at the end of the file');
   assert.is(firstFlags('processor\t: 0\n', true), undefined);
+  assert.is(firstFlags('flags : a b\n', false), ' a b', 'on the first line');
+  assert.is(firstFlags('flagsy\t: no\nflags: yes\n', false), ' yes', 'a longer name is not the line');
+  assert.is(firstFlags('flagsy: no\n', true), undefined);
+  assert.is(firstFlags('bogus\nflags\n', true), undefined, 'no colon');
   const whole = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'));
   assert.ok(whole !== null);
   assert.is(hostCpuFeatures(), featuresFromFlags(whole[1]));

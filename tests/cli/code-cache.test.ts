@@ -116,6 +116,18 @@ test('the launcher gives a bundle beside it its own require (no createRequire: ~
   });
 });
 
+test('bin/kwasm-jit.js evaluates the launcher without Node\'s loader (one user file through it: ~0.3M instructions less), the CLI runs as before', () => {
+  inTemp((dir) => {
+    const bin = join(bundleDir(), '..', '..', 'bin', 'kwasm-jit.js'), hello = join(bundleDir(), '..', '..', 'examples', 'hello.wasm');
+    const pre = join(dir, 'pre.cjs'), out = join(dir, 'loaded.json');
+    writeFileSync(pre, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));`);
+    const r = spawnSync(process.execPath, ['-r', pre, bin, 'run', hello], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: dir } });
+    assert.match(r.stdout, 'hello, world', r.stderr);
+    const loaded = (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((f) => f !== pre);
+    assert.equal(loaded, [bin], 'files Node\'s loader loaded');
+  });
+});
+
 test('a command that never finishes (the event loop ran dry) exits 13 with a message, not 0', () => {
   inTemp((dir) => {
     const launcher = join(bundleDir(), 'cli.cjs');

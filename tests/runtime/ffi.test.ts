@@ -6,7 +6,7 @@ import { closeSync, openSync, readFileSync, readSync, realpathSync } from 'node:
 import { createRequire } from 'node:module';
 
 const realGetReport = process.report.getReport;
-const { libcOfLoader, elfInterpreter, bindingPackage, open, define, DataType } = await import('../../jit/runtime/ffi.js');
+const { libcOfLoader, elfInterpreter, bindingPackage, open, define, defineLazily, DataType } = await import('../../jit/runtime/ffi.js');
 
 /** node's executable's first 4 KiB (not the whole ~100 MB file) */
 function nodeHead(): Buffer {
@@ -28,6 +28,13 @@ test('libcOfLoader: glibc\'s and musl\'s dynamic loaders on the usual architectu
   assert.is(libcOfLoader('/nix/store/x/lib/ld-linux-x86-64.so.2'), 'glibc');
   assert.is(libcOfLoader('/system/bin/linker64'), undefined);
   assert.is(libcOfLoader('/lib/ld-linux-x86-64.so.2.bak'), undefined);
+  assert.is(libcOfLoader('/lib/ld-linux.so.2'), 'glibc');
+  assert.is(libcOfLoader('/lib/ld-linux-x86-64.so.'), undefined, 'no version');
+  assert.is(libcOfLoader('/lib/ld-linux-x86-64.so.2x'), undefined);
+  assert.is(libcOfLoader('ld-linux-x86-64.so.2'), undefined, 'not a path');
+  assert.is(libcOfLoader('/lib/ld-musl-.so.1'), undefined, 'no architecture');
+  assert.is(libcOfLoader('/lib/ld-musl-x86_64.so.2'), undefined);
+  assert.is(libcOfLoader('/lib/ld-linux/x.so.2'), undefined);
 });
 
 test('elfInterpreter: node\'s own, and nothing from a truncated, foreign or static header', () => {
@@ -90,6 +97,18 @@ test('define: errno results as ffi-rs\'s, array parameter types refused loudly',
   assert.is(r.value, -1);
   assert.is(r.errnoCode, 9); // EBADF
   assert.throws(() => define({ f: { library: 'libc-ffi-test2', retType: DataType.I32, paramsType: [DataType.I32Array] } }), /array parameter types are not supported/);
+});
+
+test('defineLazily: the table is made and defined at the first fns() only, once (a start calling none of it builds none)', () => {
+  open({ library: 'libc-ffi-test3', path: '' });
+  let made = 0;
+  const fns = defineLazily(() => { made++; return { getpid: { library: 'libc-ffi-test3', retType: DataType.I32, paramsType: [] } }; });
+  assert.is(made, 0);
+  assert.is(fns().getpid([]), process.pid);
+  assert.is(fns().getpid([]), process.pid);
+  assert.is(made, 1);
+  const bad = defineLazily(() => ({ f: { library: 'libc-ffi-test3', retType: DataType.I32, paramsType: [DataType.I32Array] } }));
+  assert.throws(() => bad(), /array parameter types are not supported/, 'refused loudly at first use');
 });
 
 test.run();
