@@ -92,7 +92,7 @@ function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined {
  * what it leaves out: jit/cli/bundle.ts; undefined if it was not loaded). A bundle is one file, so
  * what a start evaluates is what ran, not what the file holds.
  */
-function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; full: Set<string> | undefined; required: string[]; builtins: string[]; bufferFns: string[]; nodeFns: string[] } {
+function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; full: Set<string> | undefined; required: string[]; builtins: string[]; bufferFns: string[]; nodeFns: string[]; bundleFns: string[]; fullFns: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-'));
   try {
     const bundle = join(dist, 'bundle', 'cli-main.cjs'), log = join(dir, 'v8.log'), loaded = join(dir, 'required.json');
@@ -115,7 +115,12 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
     const nodeScripts = new Map(lines.filter((l) => l[0] === 'script-details' && (l[2] ?? '').startsWith('node:')).map((l) => [l[1], l[2]]));
     const nodeFns = lines.filter((l) => l[0] === 'function' && l[1] === 'first-execution' && nodeScripts.has(l[2])).map((l) => `${nodeScripts.get(l[2])}:${l[7] ?? ''}`);
     const bufferFns = nodeFns.filter((f) => /^node:(internal\/)?buffer:/.test(f)).map((f) => f.slice(f.lastIndexOf(':') + 1));
-    return { sources, full, required, builtins, bufferFns, nodeFns };
+    // the names of the functions that ran in the start bundle and in the full one
+    const fnsOf = (file: string): string[] => {
+      const id = lines.find((l) => l[0] === 'script-details' && l[2] === file)?.[1];
+      return lines.filter((l) => l[0] === 'function' && l[1] === 'first-execution' && l[2] === id).map((l) => l[7] ?? '');
+    };
+    return { sources, full, required, builtins, bufferFns, nodeFns, bundleFns: fnsOf(bundle), fullFns: fnsOf(join(dist, 'bundle', 'cli-full.cjs')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -131,14 +136,14 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     // the cache records only a file unchanged for 2 s (jit/cache/wasm-file.ts SETTLE_NS): a checkout made just now waits
     const young = 2500 - (Date.now() - statSync(hello).ctimeMs);
     if (young > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, young);
-    const { sources: miss, full: missFull, builtins: missBuiltins } = sourcesRun(['run', hello], env);
+    const { sources: miss, full: missFull, builtins: missBuiltins, fullFns: missFullFns } = sourcesRun(['run', hello], env);
     // the walk sees the compiler where a miss runs it (in the full bundle, which the start bundle
     // loads for it), and the list node:crypto where a miss hashes
     assert.not.ok([...miss].some((s) => HEAVY.test(s)), `a miss in the start bundle: ${[...miss].join(' ')}`);
     assert.ok(missFull !== undefined && [...missFull].some((s) => s.endsWith('compiler/function-compiler.ts')), `a miss: ${[...missFull ?? []].join(' ')}`);
     assert.ok(missBuiltins.includes('NativeModule crypto'), `a miss loads: ${missBuiltins.join(' ')}`);
     assert.is(readdirSync(join(home, 'kwasm-jit')).filter((f) => f.endsWith('.kwid')).length, 1, 'the miss recorded the file');
-    const { sources: hit, full: hitFull, required, builtins, bufferFns, nodeFns } = sourcesRun(['run', hello], env);
+    const { sources: hit, full: hitFull, required, builtins, bufferFns, nodeFns, bundleFns } = sourcesRun(['run', hello], env);
     assert.ok([...hit].some((s) => s.endsWith('cli/run.ts')) && [...hit].some((s) => s.endsWith('cache/load.ts')), `a hit: ${[...hit].join(' ')}`);
     assert.equal([...hit].filter((s) => HEAVY.test(s)), [], 'a hit runs');
     // nor loads the full bundle (half of the CLI's source: jit/cli/bundle.ts STARTLESS)
@@ -177,6 +182,10 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
       assert.ok(r.status !== null && r.status < 64, `${argv.join(' ')}: ${r.status} ${r.stderr}`);
       return r.stdout.split('\n').filter((l) => /^JSRegExp object \S+ bytecode size/.test(l)).length;
     };
+    // nor builds InstrReader's one-byte tables (jit/frontend/instr-reader.ts: made by the first
+    // InstrReader, which a miss's compile constructs and hello's hit does not)
+    assert.ok(missFullFns.includes('oneByteTables'), 'a miss builds the one-byte tables (the name is seen)');
+    assert.not.ok(bundleFns.includes('oneByteTables'), 'a hit builds InstrReader\'s one-byte tables');
     const empty = join(home, 'empty.cjs');
     writeFileSync(empty, '');
     assert.is(regexps([join(dist, '..', 'bin', 'kwasm-jit.js'), 'run', hello]), regexps([empty]), 'regular expressions a hit compiles beyond an empty script\'s');
