@@ -66,23 +66,26 @@ test('the graph walk sees capstone where it is imported (compile --disasm\'s mod
 });
 
 /** The TypeScript sources (through the bundle's source map, chained to the .ts) of V8 log `lines`' function first executions in `bundle`, or undefined if the bundle's script never loaded. */
-function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined {
+function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined;
+function sourcesOf(lines: string[][], bundle: string, withLines: true): string[] | undefined;
+function sourcesOf(lines: string[][], bundle: string, withLines = false): Set<string> | string[] | undefined {
   const id = lines.find((l) => l[0] === 'script-details' && l[2] === bundle)?.[1];
   if (id === undefined) return undefined;
   const text = readFileSync(bundle, 'utf8');
   const lineStarts = [0];
   for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lineStarts.push(k + 1);
   const map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as SourceMapPayload);
-  const sources = new Set<string>();
+  const sources = new Set<string>(), at: string[] = [];
   for (const l of lines) {
     if (l[0] !== 'function' || l[1] !== 'first-execution' || l[2] !== id) continue;
     const pos = Number(l[3]);
     let line = lineStarts.length - 1;
     while (lineStarts[line] > pos) line--;
-    const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string };
+    const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string; originalLine?: number };
     if (e.originalSource !== undefined) sources.add(e.originalSource);
+    if (e.originalSource !== undefined && e.originalLine !== undefined) at.push(`${e.originalSource}:${e.originalLine + 1}`);
   }
-  return sources;
+  return withLines ? at : sources;
 }
 
 /**
@@ -115,11 +118,9 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
     const nodeScripts = new Map(lines.filter((l) => l[0] === 'script-details' && (l[2] ?? '').startsWith('node:')).map((l) => [l[1], l[2]]));
     const nodeFns = lines.filter((l) => l[0] === 'function' && l[1] === 'first-execution' && nodeScripts.has(l[2])).map((l) => `${nodeScripts.get(l[2])}:${l[7] ?? ''}`);
     const bufferFns = nodeFns.filter((f) => /^node:(internal\/)?buffer:/.test(f)).map((f) => f.slice(f.lastIndexOf(':') + 1));
-    // the names of the functions that ran in the start bundle and in the full one
-    const fnsOf = (file: string): string[] => {
-      const id = lines.find((l) => l[0] === 'script-details' && l[2] === file)?.[1];
-      return lines.filter((l) => l[0] === 'function' && l[1] === 'first-execution' && l[2] === id).map((l) => l[7] ?? '');
-    };
+    // the functions that ran in the start bundle and in the full one, as 'SOURCE:LINE' of their
+    // TypeScript (the CLI bundles' identifiers are minified: V8's names are not the source's)
+    const fnsOf = (file: string): string[] => sourcesOf(lines, file, true) ?? [];
     return { sources, full, required, builtins, bufferFns, nodeFns, bundleFns: fnsOf(bundle), fullFns: fnsOf(join(dist, 'bundle', 'cli-full.cjs')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -184,8 +185,16 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     };
     // nor builds InstrReader's one-byte tables (jit/frontend/instr-reader.ts: made by the first
     // InstrReader, which a miss's compile constructs and hello's hit does not)
-    assert.ok(missFullFns.includes('oneByteTables'), 'a miss builds the one-byte tables (the name is seen)');
-    assert.not.ok(bundleFns.includes('oneByteTables'), 'a hit builds InstrReader\'s one-byte tables');
+    // (the functions that ran, by their TypeScript line: V8's start of a function maps to a line of it)
+    const src = readFileSync(join(dist, '..', 'jit', 'frontend', 'instr-reader.ts'), 'utf8').split('\n');
+    const first = src.findIndex((l) => l.startsWith('function oneByteTables(')) + 1, last = src.indexOf('}', first) + 1;
+    const inTables = (f: string): boolean => {
+      const m = /instr-reader\.ts:(\d+)$/.exec(f);
+      return m !== null && Number(m[1]) >= first && Number(m[1]) <= last;
+    };
+    assert.ok(first > 0 && last > first, 'oneByteTables in jit/frontend/instr-reader.ts');
+    assert.ok(missFullFns.some(inTables), `a miss builds the one-byte tables (lines ${first}-${last})`);
+    assert.not.ok(bundleFns.some(inTables), 'a hit builds InstrReader\'s one-byte tables');
     const empty = join(home, 'empty.cjs');
     writeFileSync(empty, '');
     assert.is(regexps([join(dist, '..', 'bin', 'kwasm-jit.js'), 'run', hello]), regexps([empty]), 'regular expressions a hit compiles beyond an empty script\'s');
