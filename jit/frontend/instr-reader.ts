@@ -10,12 +10,22 @@ import { Imm, buildOpcodeTables, opImm } from './opcodes.js';
 import { Reader, U32_FIELD } from './reader.js';
 import { isRefType, isValType } from './types.js';
 
-/** Immediate kinds that are one u32 index (next() reads a one-byte one inline). */
-const ONE_BYTE_INDEX = new Uint8Array(32);
-for (const k of [Imm.Local, Imm.Global, Imm.Label, Imm.Func, Imm.Table, Imm.Data, Imm.Elem]) ONE_BYTE_INDEX[k] = 1;
-/** Block type bytes of the one-byte forms (0x40 empty, a value type), for next(): a table load. */
-const ONE_BYTE_BLOCK_TYPE = new Uint8Array(0x80);
-for (let b = 0; b < 0x80; b++) if (b === 0x40 || isValType(b)) ONE_BYTE_BLOCK_TYPE[b] = 1;
+/**
+ * next()'s two one-byte tables, made by the first InstrReader (as buildOpcodeTables), not when
+ * the module loads: a cache hit often constructs none, and the loop over 128 bytes was hot enough
+ * at load for V8 to compile this module's top level to baseline code at every start.
+ * index: immediate kinds that are one u32 index (next() reads a one-byte one inline);
+ * blockType: block type bytes of the one-byte forms (0x40 empty, a value type).
+ */
+let oneByte: { readonly index: Uint8Array; readonly blockType: Uint8Array } | undefined;
+function oneByteTables(): { readonly index: Uint8Array; readonly blockType: Uint8Array } {
+  if (oneByte !== undefined) return oneByte;
+  const index = new Uint8Array(32);
+  for (const k of [Imm.Local, Imm.Global, Imm.Label, Imm.Func, Imm.Table, Imm.Data, Imm.Elem]) index[k] = 1;
+  const blockType = new Uint8Array(0x80);
+  for (let b = 0; b < 0x80; b++) if (b === 0x40 || isValType(b)) blockType[b] = 1;
+  return (oneByte = { index, blockType });
+}
 
 /** A memarg's alignment as InstrReader.align holds it: every value above 255 fails the same checks. */
 const alignU32 = (a: number): number => (a > 0xff ? 0xff : a);
@@ -63,8 +73,8 @@ export class InstrReader {
   // load, a hole check, a Smi check and a map check per use in optimized code, a field holding
   // one typed array since construction one load (V8 knows its map from the field).
   private readonly imm = opImm;
-  private readonly oneByteIndex = ONE_BYTE_INDEX;
-  private readonly oneByteBlockType = ONE_BYTE_BLOCK_TYPE;
+  private readonly oneByteIndex = oneByteTables().index;
+  private readonly oneByteBlockType = oneByteTables().blockType;
 
   constructor(r: Reader) {
     buildOpcodeTables(); // once per process; a cache hit often constructs no InstrReader at all

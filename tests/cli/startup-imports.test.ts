@@ -66,23 +66,26 @@ test('the graph walk sees capstone where it is imported (compile --disasm\'s mod
 });
 
 /** The TypeScript sources (through the bundle's source map, chained to the .ts) of V8 log `lines`' function first executions in `bundle`, or undefined if the bundle's script never loaded. */
-function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined {
+function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined;
+function sourcesOf(lines: string[][], bundle: string, withLines: true): string[] | undefined;
+function sourcesOf(lines: string[][], bundle: string, withLines = false): Set<string> | string[] | undefined {
   const id = lines.find((l) => l[0] === 'script-details' && l[2] === bundle)?.[1];
   if (id === undefined) return undefined;
   const text = readFileSync(bundle, 'utf8');
   const lineStarts = [0];
   for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lineStarts.push(k + 1);
   const map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as SourceMapPayload);
-  const sources = new Set<string>();
+  const sources = new Set<string>(), at: string[] = [];
   for (const l of lines) {
     if (l[0] !== 'function' || l[1] !== 'first-execution' || l[2] !== id) continue;
     const pos = Number(l[3]);
     let line = lineStarts.length - 1;
     while (lineStarts[line] > pos) line--;
-    const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string };
+    const e = map.findEntry(line, pos - lineStarts[line]) as { originalSource?: string; originalLine?: number };
     if (e.originalSource !== undefined) sources.add(e.originalSource);
+    if (e.originalSource !== undefined && e.originalLine !== undefined) at.push(`${e.originalSource}:${e.originalLine + 1}`);
   }
-  return sources;
+  return withLines ? at : sources;
 }
 
 /**
@@ -92,7 +95,7 @@ function sourcesOf(lines: string[][], bundle: string): Set<string> | undefined {
  * what it leaves out: jit/cli/bundle.ts; undefined if it was not loaded). A bundle is one file, so
  * what a start evaluates is what ran, not what the file holds.
  */
-function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; full: Set<string> | undefined; required: string[]; builtins: string[]; bufferFns: string[]; nodeFns: string[] } {
+function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<string>; full: Set<string> | undefined; required: string[]; builtins: string[]; bufferFns: string[]; nodeFns: string[]; bundleFns: string[]; fullFns: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'kwasm-fn-events-'));
   try {
     const bundle = join(dist, 'bundle', 'cli-main.cjs'), log = join(dir, 'v8.log'), loaded = join(dir, 'required.json');
@@ -115,7 +118,10 @@ function sourcesRun(args: string[], env: NodeJS.ProcessEnv): { sources: Set<stri
     const nodeScripts = new Map(lines.filter((l) => l[0] === 'script-details' && (l[2] ?? '').startsWith('node:')).map((l) => [l[1], l[2]]));
     const nodeFns = lines.filter((l) => l[0] === 'function' && l[1] === 'first-execution' && nodeScripts.has(l[2])).map((l) => `${nodeScripts.get(l[2])}:${l[7] ?? ''}`);
     const bufferFns = nodeFns.filter((f) => /^node:(internal\/)?buffer:/.test(f)).map((f) => f.slice(f.lastIndexOf(':') + 1));
-    return { sources, full, required, builtins, bufferFns, nodeFns };
+    // the functions that ran in the start bundle and in the full one, as 'SOURCE:LINE' of their
+    // TypeScript (the CLI bundles' identifiers are minified: V8's names are not the source's)
+    const fnsOf = (file: string): string[] => sourcesOf(lines, file, true) ?? [];
+    return { sources, full, required, builtins, bufferFns, nodeFns, bundleFns: fnsOf(bundle), fullFns: fnsOf(join(dist, 'bundle', 'cli-full.cjs')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -131,14 +137,14 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
     // the cache records only a file unchanged for 2 s (jit/cache/wasm-file.ts SETTLE_NS): a checkout made just now waits
     const young = 2500 - (Date.now() - statSync(hello).ctimeMs);
     if (young > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, young);
-    const { sources: miss, full: missFull, builtins: missBuiltins } = sourcesRun(['run', hello], env);
+    const { sources: miss, full: missFull, builtins: missBuiltins, fullFns: missFullFns } = sourcesRun(['run', hello], env);
     // the walk sees the compiler where a miss runs it (in the full bundle, which the start bundle
     // loads for it), and the list node:crypto where a miss hashes
     assert.not.ok([...miss].some((s) => HEAVY.test(s)), `a miss in the start bundle: ${[...miss].join(' ')}`);
     assert.ok(missFull !== undefined && [...missFull].some((s) => s.endsWith('compiler/function-compiler.ts')), `a miss: ${[...missFull ?? []].join(' ')}`);
     assert.ok(missBuiltins.includes('NativeModule crypto'), `a miss loads: ${missBuiltins.join(' ')}`);
     assert.is(readdirSync(join(home, 'kwasm-jit')).filter((f) => f.endsWith('.kwid')).length, 1, 'the miss recorded the file');
-    const { sources: hit, full: hitFull, required, builtins, bufferFns, nodeFns } = sourcesRun(['run', hello], env);
+    const { sources: hit, full: hitFull, required, builtins, bufferFns, nodeFns, bundleFns } = sourcesRun(['run', hello], env);
     assert.ok([...hit].some((s) => s.endsWith('cli/run.ts')) && [...hit].some((s) => s.endsWith('cache/load.ts')), `a hit: ${[...hit].join(' ')}`);
     assert.equal([...hit].filter((s) => HEAVY.test(s)), [], 'a hit runs');
     // nor loads the full bundle (half of the CLI's source: jit/cli/bundle.ts STARTLESS)
@@ -177,6 +183,18 @@ test('the bundle keeps it so: a run from the cache runs no compiler, validator, 
       assert.ok(r.status !== null && r.status < 64, `${argv.join(' ')}: ${r.status} ${r.stderr}`);
       return r.stdout.split('\n').filter((l) => /^JSRegExp object \S+ bytecode size/.test(l)).length;
     };
+    // nor builds InstrReader's one-byte tables (jit/frontend/instr-reader.ts: made by the first
+    // InstrReader, which a miss's compile constructs and hello's hit does not)
+    // (the functions that ran, by their TypeScript line: V8's start of a function maps to a line of it)
+    const src = readFileSync(join(dist, '..', 'jit', 'frontend', 'instr-reader.ts'), 'utf8').split('\n');
+    const first = src.findIndex((l) => l.startsWith('function oneByteTables(')) + 1, last = src.indexOf('}', first) + 1;
+    const inTables = (f: string): boolean => {
+      const m = /instr-reader\.ts:(\d+)$/.exec(f);
+      return m !== null && Number(m[1]) >= first && Number(m[1]) <= last;
+    };
+    assert.ok(first > 0 && last > first, 'oneByteTables in jit/frontend/instr-reader.ts');
+    assert.ok(missFullFns.some(inTables), `a miss builds the one-byte tables (lines ${first}-${last})`);
+    assert.not.ok(bundleFns.some(inTables), 'a hit builds InstrReader\'s one-byte tables');
     const empty = join(home, 'empty.cjs');
     writeFileSync(empty, '');
     assert.is(regexps([join(dist, '..', 'bin', 'kwasm-jit.js'), 'run', hello]), regexps([empty]), 'regular expressions a hit compiles beyond an empty script\'s');
