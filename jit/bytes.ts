@@ -55,3 +55,12 @@ export function utf8Bytes(text: string): Uint8Array {
 export function wordsOf(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
+
+/**
+ * `b.fill(value, start, end)` by the typed array's own fill (a V8 builtin). Buffer overrides
+ * fill with Node's JS version (strings, encodings), whose functions a process compiles on their
+ * first call: ~2 KB of source that a warm `run` would compile only to fill bytes.
+ */
+export function fillBytes(b: Uint8Array, value: number, start: number, end = b.length): void {
+  Uint8Array.prototype.fill.call(b, value, start, end);
+}

@@ -56,15 +56,20 @@ export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): Modul
   return info;
 }
 
+/** `\0asm`, the first four bytes of every wasm module. */
+function hasMagic(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+}
+
 /**
  * The code section's size in bytes (its bodies, their size prefixes and its count), read from
  * the section headers alone; 0 when there is none or the headers are malformed (decodeModule
  * reports that). The compiler sizes the image buffer from it before the decode (module-compiler.ts).
  */
 export function codeSectionSize(bytes: Uint8Array): number {
-  const r = new Reader(bytes, 8);
   // not a wasm file (an ELF, a text file): no buffer three times its size before decode says so
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d || bytes[4] !== 1) return 0;
+  if (bytes.length < 8 || !hasMagic(bytes) || bytes[4] !== 1) return 0;
+  const r = new Reader(bytes, 8);
   try {
     while (r.pos < bytes.length) {
       const id = r.u8();
@@ -175,9 +180,7 @@ class ModuleDecoder {
     const r = this.r;
     const b = this.bytes;
     if (b.length < 4) r.fail('unexpected end', b.length);
-    if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
-      r.fail('magic header not detected', 0);
-    }
+    if (!hasMagic(b)) r.fail('magic header not detected', 0);
     if (b.length < 8) r.fail('unexpected end', b.length);
     if (b[4] !== 1 || b[5] !== 0 || b[6] !== 0 || b[7] !== 0) r.fail('unknown binary version', 4);
     r.pos = 8;

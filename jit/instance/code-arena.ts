@@ -5,8 +5,9 @@
 // Images carry no relocations (everything goes through r15), so loading is a copy,
 // or for code still in a cache entry (image.file) a private read+exec mapping of the file's pages:
 // only the pages that run are ever read, and nothing is written (never writable, W^X).
-import { adviseHugePages, fillBytes, mmapAnon, mmapFileFixed, munmap, mprotect, view, HUGE_PAGES_MIN, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
+import { adviseHugePages, mmapAnon, mmapFileFixed, munmap, mprotect, view, HUGE_PAGES_MIN, PROT, MAP, PAGE_SIZE } from '../runtime/libc.js';
 import { registerCodeRange, unregisterCodeRange } from '../runtime/native.js';
+import { fillBytes } from '../bytes.js';
 import { imageCodeLength, type CodeImage } from '../../abi/image.js';
 
 const CHUNK = 256n << 20n;

@@ -11,8 +11,8 @@
 // `entry`: fds it closed or made, positions it moved).
 import { errnoConstants } from '../node-binding.js';
 import { native } from './native.js';
-import { fillBytes, mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
-import { wordsOf } from '../bytes.js';
+import { mmapAnon, munmap, view, PROT, PAGE_SIZE } from './libc.js';
+import { fillBytes, wordsOf } from '../bytes.js';
 import { FAST_TABLE, FAST_TABLE_SIZE, FAST_PAIRS, FAST_OP_NAMES, SO_DATA, type FastOp } from './so-layout.js';
 export { FAST_FD, FDSTAT_DIR, type FastOp } from './so-layout.js';
 import type { Vmctx } from './vmctx.js';

@@ -91,15 +91,6 @@ function pointer(addr: bigint): JsExternal {
   return fns.memmove([addr, addr, 0n]) as JsExternal;
 }
 
-/**
- * `b.fill(value, start, end)` by the typed array's own fill (a V8 builtin). Buffer overrides
- * fill with Node's JS version (strings, encodings), whose functions a process compiles on their
- * first call: ~2 KB of source that a warm `run` would compile only to fill bytes.
- */
-export function fillBytes(b: Uint8Array, value: number, start: number, end = b.length): void {
-  Uint8Array.prototype.fill.call(b, value, start, end);
-}
-
 /** Zero-copy Buffer over native memory the caller keeps mapped for the Buffer's lifetime. */
 export function view(addr: bigint, length: number): Buffer {
   return createExternalBuffer(pointer(addr), length);
