@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { compileModule } from '../jit/compiler/module-compiler.js';
 import { decodeModule } from '../jit/frontend/decoder.js';
 import { closeCompilePool } from '../jit/compiler/parallel-compile.js';
+import { hostCpu } from './lib/host.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -203,4 +204,4 @@ for (const [name, ts] of rows) {
 console.log(`interleaved, ${PAIRS} pairs (kwasm-jit one thread, warmed by two compiles, and Liftoff in turns; median of the pairs' ratios):`);
 console.log(`  kwasm-jit ${median(pairs.kwasm.wall).toFixed(0)} ms wall / ${median(pairs.kwasm.cpu).toFixed(0)} ms CPU, Liftoff ${median(pairs.liftoff.wall).toFixed(0)} / ${median(pairs.liftoff.cpu).toFixed(0)}: ` +
   `${median(pairs.wallRatio).toFixed(2)}x Liftoff's speed, ${median(pairs.cpuRatio).toFixed(2)}x its CPU (kwasm-jit used less CPU in ${pairs.cpuRatio.filter((r) => r > 1).length} of ${PAIRS})`);
-console.log(`load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+console.log(`load average ${(await import('node:os')).loadavg()[0].toFixed(1)}; ${hostCpu()}`);

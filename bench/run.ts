@@ -12,7 +12,7 @@
 // Exit status: 0 when every available runner ran every program and all checksums agree.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildProgram, detectToolchain, NATIVE_FLAGS, WASM_FLAGS, type Built } from './lib/build.js';
@@ -20,6 +20,7 @@ import { runCommand } from './lib/exec.js';
 import { DATA_FILE, DATA_FILE_BYTES, PROBE, PROGRAMS, type Program } from './lib/programs.js';
 import { agreement, summarize, type ProgramResults, type RunnerState } from './lib/results.js';
 import { renderReport } from './lib/report.js';
+import { hostCpu } from './lib/host.js';
 import { checkTier, kwasmCliRunner, nativeRunner, probe, v8Runner, LIFTOFF_FLAGS, TURBOFAN_FLAGS } from './lib/runners.js';
 import { renderSvg } from './lib/svg.js';
 
@@ -195,12 +196,11 @@ async function main(): Promise<number> {
   // 4. report
   const mode = `${opt.quick ? 'QUICK workloads (development run, not for comparison)' : 'full workloads'}, ${opt.reps} repetition${opt.reps > 1 ? 's' : ''} (median)` +
     (opt.only ? `, only ${opt.only.join(',')}` : '');
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const header = {
     mode,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     commit: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (working tree has uncommitted changes)' : ''}`,
-    machine: `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, shared with other work: 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end of the main suite (medians absorb some noise, not all)`,
+    machine: `${hostCpu()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, shared with other work: 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end of the main suite (medians absorb some noise, not all)`,
     versions: [`node ${process.version} (V8 ${process.versions.v8})`, `native: \`${tc.gccVersion}\`, flags \`${NATIVE_FLAGS.join(' ')}\``,
       `wasm: \`${tc.clangVersion}\`, flags \`${WASM_FLAGS.join(' ')}\``],
     tierChecks,

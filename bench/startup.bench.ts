@@ -95,7 +95,7 @@ for (let i = 0; i < REPS; i++) {
   for (const r of rows) { const x = once(r); res.get(r)?.wall.push(x.wall); res.get(r)?.cpu.push(x.cpu); }
 }
 rmSync(warmHome, { recursive: true, force: true });
-console.log(`start-up to first output, ${REPS} interleaved reps, median (load average ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
+console.log(`start-up to first output, ${REPS} interleaved reps, median (load average ${(await import('node:os')).loadavg()[0].toFixed(1)}; ${(await import('./lib/host.js')).hostCpu()})`);
 for (const r of rows) {
   const x = res.get(r) as { wall: number[]; cpu: number[] };
   // against the workload's node:wasi row that used the least CPU (the strictest baseline)
