@@ -1,6 +1,6 @@
 // The host a measurement ran on, for its report. "AMD EPYC" alone names several generations of
 // CPU, and a ratio against V8 moves between them (kwasm-jit's compile against Liftoff was
-// 0.83-0.96x on one 2-core EPYC VM and 0.55-0.67x on a family 25 model 1 one, a Zen 3, with
+// 0.83-0.96x on one 2-core EPYC VM and 0.55-0.68x on a family 25 model 1 one, a Zen 3, with
 // Liftoff's own time the same on both): the family, model and stepping say which one it was.
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
