@@ -25,10 +25,17 @@
 // there (a process's second compile still pays for TurboFan re-optimising our compiler: that is
 // the cold rows' subject), Liftoff by one (its code is C++: nothing to warm but caches).
 //
-// Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N] [--pairs N]
+// Without FILE (as `npm run bench` runs it) the module is ruby+stdlib.wasm (npm @ruby/3.4-wasm-wasi,
+// 11.4 MB of code: the issue's subject), keystone.wasm if that is not installed, and after its
+// rows one line per benchmark program (bench/lib/programs.ts, built as `npm run bench` builds
+// them): kwasm-jit one thread (warm, in this process), Liftoff and TurboFan, MB/s and CPU. Small
+// modules measure fixed costs as much as throughput; the programs' line says which is which.
+// `--quick` (npm run bench -- --quick): keystone.wasm, one rep, two pairs.
+//
+// Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N] [--pairs N] [--quick]
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,15 +43,20 @@ import { compileModule } from '../jit/compiler/module-compiler.js';
 import { decodeModule } from '../jit/frontend/decoder.js';
 import { closeCompilePool } from '../jit/compiler/parallel-compile.js';
 import { hostCpu } from './lib/host.js';
+import { buildProgram, detectToolchain, type Toolchain } from './lib/build.js';
+import { PROGRAMS } from './lib/programs.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
 const repsAt = argv.indexOf('--reps');
-const REPS = repsAt >= 0 ? Number(argv[repsAt + 1]) : 5;
+const REPS = repsAt >= 0 ? Number(argv[repsAt + 1]) : QUICK ? 1 : 5;
 const pairsAt = argv.indexOf('--pairs');
-const PAIRS = pairsAt >= 0 ? Number(argv[pairsAt + 1]) : 8;
-const file = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps' && argv[i - 1] !== '--pairs')
-  ?? join(root, 'node_modules/keystone-wasm/dist/keystone.wasm');
+const PAIRS = pairsAt >= 0 ? Number(argv[pairsAt + 1]) : QUICK ? 2 : 8;
+const fileArg = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps' && argv[i - 1] !== '--pairs');
+const RUBY = join(root, 'node_modules/@ruby/3.4-wasm-wasi/dist/ruby+stdlib.wasm');
+const KEYSTONE = join(root, 'node_modules/keystone-wasm/dist/keystone.wasm');
+const file = fileArg ?? (!QUICK && existsSync(RUBY) ? RUBY : KEYSTONE);
 
 const bytes = new Uint8Array(readFileSync(file));
 const info = decodeModule(bytes);
@@ -119,8 +131,8 @@ for (let i = 0; i < Number(process.argv[2]); i++) {
 }
 console.log(JSON.stringify(out));`;
 
-function v8(flags: string[]): Times {
-  const text = execFileSync(process.execPath, [...flags, '-e', V8_SCRIPT, file, String(REPS)], { encoding: 'utf8' });
+function v8(flags: string[], wasm = file): Times {
+  const text = execFileSync(process.execPath, [...flags, '-e', V8_SCRIPT, wasm, String(REPS)], { encoding: 'utf8' });
   return JSON.parse(text) as Times;
 }
 
@@ -205,3 +217,42 @@ console.log(`interleaved, ${PAIRS} pairs (kwasm-jit one thread, warmed by two co
 console.log(`  kwasm-jit ${median(pairs.kwasm.wall).toFixed(0)} ms wall / ${median(pairs.kwasm.cpu).toFixed(0)} ms CPU, Liftoff ${median(pairs.liftoff.wall).toFixed(0)} / ${median(pairs.liftoff.cpu).toFixed(0)}: ` +
   `${median(pairs.wallRatio).toFixed(2)}x Liftoff's speed, ${median(pairs.cpuRatio).toFixed(2)}x its CPU (kwasm-jit used less CPU in ${pairs.cpuRatio.filter((r) => r > 1).length} of ${PAIRS})`);
 console.log(`load average ${(await import('node:os')).loadavg()[0].toFixed(1)}; ${hostCpu()}`);
+
+// ---- the benchmark programs: one line each ----------------------------------------------------
+
+/** The benchmark programs' wasm files, built (or found built) as `npm run bench` builds them; why not, if the toolchain is missing. */
+function programModules(): { name: string; wasm: string }[] | string {
+  let tc: Toolchain;
+  try { tc = detectToolchain(); } catch (e) { return (e as Error).message; }
+  return PROGRAMS.map((p) => ({ name: p.name, wasm: buildProgram(p, tc, join(root, 'bench', 'programs'), join(root, 'build', 'bench')).wasm }));
+}
+
+if (fileArg === undefined) {
+  const modules = programModules();
+  console.log('');
+  if (typeof modules === 'string') console.log(`benchmark programs: not measured: ${modules}`);
+  else {
+    console.log(`benchmark programs (wasm32-wasi, clang -O2), ${REPS} reps after a warm-up, median; kwasm-jit one thread in this process (warm from the rows above), V8 eager and single-threaded in a child:`);
+    console.log(`${'program'.padEnd(18)} ${'code KiB'.padStart(8)}  ${'kwasm-jit MB/s (CPU ms)'.padStart(24)}  ${'Liftoff'.padStart(20)}  ${'TurboFan'.padStart(20)}  Liftoff's CPU / kwasm-jit's`);
+    const ratios: number[] = [];
+    for (const m of modules) {
+      const b = new Uint8Array(readFileSync(m.wasm));
+      const kb = decodeModule(b).codes.bytes();
+      compileModule(b, { threads: 1 });
+      const k: Times = { wall: [], cpu: [] };
+      for (let i = 0; i < REPS; i++) {
+        const t0 = performance.now(), c0 = cpuMs();
+        compileModule(b, { threads: 1 });
+        k.wall.push(performance.now() - t0); k.cpu.push(cpuMs() - c0);
+      }
+      const l = v8(['--liftoff', ...EAGER], m.wasm), t = v8(['--no-liftoff', ...EAGER], m.wasm);
+      const cell = (ts: Times): string => `${(kb / 1e6 / (median(ts.wall) / 1000)).toFixed(1)} (${median(ts.cpu).toFixed(1)})`;
+      const r = median(l.cpu) / median(k.cpu);
+      ratios.push(r);
+      console.log(`${m.name.padEnd(18)} ${(kb / 1024).toFixed(1).padStart(8)}  ${cell(k).padStart(24)}  ${cell(l).padStart(20)}  ${cell(t).padStart(20)}  ${r.toFixed(2)}x`);
+    }
+    const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+    console.log(`geometric mean of Liftoff's CPU / kwasm-jit's: ${geo.toFixed(2)}x (above 1: kwasm-jit used less). ` +
+      'A module of a few KiB of code compiles in a few ms: its figures are fixed costs more than throughput.');
+  }
+}
