@@ -20,11 +20,11 @@
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { ModuleFileError } from '../../abi/image.js';
 import type { ModuleInfo } from '../frontend/types.js';
+import { codeSectionRange } from '../frontend/sections.js';
 import { peekLeb, peeked } from '../compiler/peek.js';
 
 /** Changed more recently than this: may still change within the tick of the last change. */
 const SETTLE_NS = 2_000_000_000n;
-const SECTION_CODE = 10;
 
 /**
  * The identity of a regular file that has not changed for SETTLE_NS, or null (changed recently,
@@ -62,13 +62,8 @@ const BIG_SEGMENT = 4096;
 
 /** Where the code section's bodies are in a module's bytes (after its function count), or null. */
 function bodiesRange(bytes: Uint8Array): [number, number] | null {
-  for (let pos = 8; pos < bytes.length;) {
-    if (!peekLeb(bytes, pos + 1, bytes.length)) return null;
-    const end = peeked.end + peeked.value;
-    if (bytes[pos] === SECTION_CODE) return peekLeb(bytes, peeked.end, end) ? [peeked.end, end] : null;
-    pos = end;
-  }
-  return null;
+  const section = codeSectionRange(bytes);
+  return section !== null && peekLeb(bytes, section[0], section[1]) ? [peeked.end, section[1]] : null;
 }
 
 /**

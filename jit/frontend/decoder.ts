@@ -10,6 +10,7 @@
 import { malformed } from '../errors.js';
 import { InstrReader } from './instr-reader.js';
 import { Reader } from './reader.js';
+import { hasMagic } from './sections.js';
 import {
   CodeBodies, CodeBodiesBuilder, ConstExpr, ConstOp, CustomSection, DataSegment, ElemSegment, Export, ExternKind,
   FuncType, FUNCREF, GlobalType, Import, Limits, MemoryType, ModuleInfo, NameSection, TableType,
@@ -54,34 +55,6 @@ export function decodeModule(bytes: Uint8Array, opts: DecodeOptions = {}): Modul
     info.fill = (): void => { fill(); info.fill = undefined; };
   }
   return info;
-}
-
-/** `\0asm`, the first four bytes of every wasm module. */
-function hasMagic(b: Uint8Array): boolean {
-  return b.length >= 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
-}
-
-/**
- * The code section's size in bytes (its bodies, their size prefixes and its count), read from
- * the section headers alone; 0 when there is none or the headers are malformed (decodeModule
- * reports that). The compiler sizes the image buffer from it before the decode (module-compiler.ts).
- */
-export function codeSectionSize(bytes: Uint8Array): number {
-  // not a wasm file (an ELF, a text file): no buffer three times its size before decode says so
-  if (bytes.length < 8 || !hasMagic(bytes) || bytes[4] !== 1) return 0;
-  const r = new Reader(bytes, 8);
-  try {
-    while (r.pos < bytes.length) {
-      const id = r.u8();
-      const size = r.u32();
-      if (size > bytes.length - r.pos) return 0;
-      if (id === 10) return size;
-      r.pos += size;
-    }
-  } catch {
-    // a malformed header: the decoder reports it with its position
-  }
-  return 0;
 }
 
 /** The module's bytes, whole: a module decoded with a `fill` gets its missing parts now. */

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { codeSectionSize, decodeModule, localTypes } from '../../jit/frontend/decoder.js';
+import { decodeModule, localTypes } from '../../jit/frontend/decoder.js';
+import { codeSectionSize } from '../../jit/frontend/sections.js';
 import { CompileError } from '../../jit/errors.js';
 import { validateModule } from '../../jit/frontend/validator.js';
 import { EXTERNREF, F64, FUNCREF, I32, I64 } from '../../jit/frontend/types.js';
