@@ -45,6 +45,7 @@ import { closeCompilePool } from '../jit/compiler/parallel-compile.js';
 import { hostCpu } from './lib/host.js';
 import { buildProgram, detectToolchain, type Toolchain } from './lib/build.js';
 import { PROGRAMS } from './lib/programs.js';
+import { geomean } from './lib/stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -72,15 +73,16 @@ const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.s
 const SETTLE_MS = 300;
 const settle = (): Promise<void> => new Promise((done) => setTimeout(done, SETTLE_MS));
 
-async function kwasm(threads: number): Promise<Times> {
-  compileModule(bytes, { threads }); // warm-up: JIT the compiler itself
-  await settle();
+/** `wait`: settle after each compile (the module's rows), or read the CPU as it returns, as the V8 rows do (the programs' lines: one thread, no worker to wait for). */
+async function kwasm(threads: number, wasm = bytes, wait = true): Promise<Times> {
+  compileModule(wasm, { threads }); // warm-up: JIT the compiler itself
+  if (wait) await settle();
   const out: Times = { wall: [], cpu: [] };
   for (let i = 0; i < REPS; i++) {
     const t0 = performance.now(), c0 = cpuMs();
-    compileModule(bytes, { threads });
+    compileModule(wasm, { threads });
     out.wall.push(performance.now() - t0);
-    await settle();
+    if (wait) await settle();
     out.cpu.push(cpuMs() - c0);
   }
   closeCompilePool(); // idle workers, before the other engines run
@@ -238,21 +240,14 @@ if (fileArg === undefined) {
     for (const m of modules) {
       const b = new Uint8Array(readFileSync(m.wasm));
       const kb = decodeModule(b).codes.bytes();
-      compileModule(b, { threads: 1 });
-      const k: Times = { wall: [], cpu: [] };
-      for (let i = 0; i < REPS; i++) {
-        const t0 = performance.now(), c0 = cpuMs();
-        compileModule(b, { threads: 1 });
-        k.wall.push(performance.now() - t0); k.cpu.push(cpuMs() - c0);
-      }
+      const k = await kwasm(1, b, false);
       const l = v8(['--liftoff', ...EAGER], m.wasm), t = v8(['--no-liftoff', ...EAGER], m.wasm);
       const cell = (ts: Times): string => `${(kb / 1e6 / (median(ts.wall) / 1000)).toFixed(1)} (${median(ts.cpu).toFixed(1)})`;
       const r = median(l.cpu) / median(k.cpu);
       ratios.push(r);
       console.log(`${m.name.padEnd(18)} ${(kb / 1024).toFixed(1).padStart(8)}  ${cell(k).padStart(24)}  ${cell(l).padStart(20)}  ${cell(t).padStart(20)}  ${r.toFixed(2)}x`);
     }
-    const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
-    console.log(`geometric mean of Liftoff's CPU / kwasm-jit's: ${geo.toFixed(2)}x (above 1: kwasm-jit used less). ` +
+    console.log(`geometric mean of Liftoff's CPU / kwasm-jit's: ${geomean(ratios).toFixed(2)}x (above 1: kwasm-jit used less). ` +
       'A module of a few KiB of code compiles in a few ms: its figures are fixed costs more than throughput.');
   }
 }

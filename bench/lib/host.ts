@@ -4,15 +4,7 @@
 // Liftoff's own time the same on both): the family, model and stepping say which one it was.
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-
-/** The first value of `field` in /proc/cpuinfo's text, or undefined. */
-export function cpuinfoField(text: string, field: string): string | undefined {
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && line.slice(0, colon).trim() === field) return line.slice(colon + 1).trim();
-  }
-  return undefined;
-}
+import { cpuinfoField } from '../../jit/cache/features.js';
 
 /** E.g. "AMD EPYC (family 25 model 1 stepping 1), 2 cores"; the model name alone off Linux. */
 export function hostCpu(cpuinfo?: string): string {
@@ -21,8 +13,9 @@ export function hostCpu(cpuinfo?: string): string {
   if (text === undefined) {
     try { text = readFileSync('/proc/cpuinfo', 'latin1'); } catch { text = ''; }
   }
-  const name = cpuinfoField(text, 'model name') ?? cpus()[0]?.model ?? 'unknown CPU';
-  const family = cpuinfoField(text, 'cpu family'), model = cpuinfoField(text, 'model'), stepping = cpuinfoField(text, 'stepping');
+  const field = (name: string): string | undefined => cpuinfoField(text, name, true)?.trim();
+  const name = field('model name') ?? cpus()[0]?.model ?? 'unknown CPU';
+  const family = field('cpu family'), model = field('model'), stepping = field('stepping');
   const id = family !== undefined && model !== undefined ? ` (family ${family} model ${model}${stepping !== undefined ? ` stepping ${stepping}` : ''})` : '';
   return `${name}${id}, ${n} core${n === 1 ? '' : 's'}`;
 }

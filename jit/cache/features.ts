@@ -26,21 +26,27 @@ export function featuresFromFlags(flags: string): number {
 }
 
 /**
- * The first "flags" line's value in /proc/cpuinfo text, if `text` holds it whole: the rest of the
- * first line that is "flags", blanks (spaces, tabs), ':' (exported for tests). The line ends at
- * '\n', or at the end of `text` when that is the file's end (`atEnd`).
+ * The value of the first line of /proc/cpuinfo text that is `field`, blanks (spaces, tabs), ':':
+ * the rest of that line, if `text` holds it whole; the line ends at '\n', or at the end of `text`
+ * when that is the file's end (`atEnd`). A longer name ("model name" for "model") is another field.
  */
-export function firstFlags(text: string, atEnd: boolean): string | undefined {
-  // the start of the next line that begins with "flags" after `from`, or -1
-  const next = (from: number): number => { const k = text.indexOf('\nflags', from); return k < 0 ? -1 : k + 1; };
-  for (let at = text.startsWith('flags') ? 0 : next(0); at >= 0; at = next(at)) {
-    let i = at + 'flags'.length;
+export function cpuinfoField(text: string, field: string, atEnd: boolean): string | undefined {
+  // the start of the next line that begins with the field's name after `from`, or -1
+  const nl = '\n' + field;
+  const next = (from: number): number => { const k = text.indexOf(nl, from); return k < 0 ? -1 : k + 1; };
+  for (let at = text.startsWith(field) ? 0 : next(0); at >= 0; at = next(at)) {
+    let i = at + field.length;
     while (text[i] === ' ' || text[i] === '\t') i++;
     if (text[i] !== ':') continue;
     const end = text.indexOf('\n', i);
     return end >= 0 ? text.slice(i + 1, end) : atEnd ? text.slice(i + 1) : undefined;
   }
   return undefined;
+}
+
+/** The first "flags" line's value (cpuinfoField; exported for tests). */
+export function firstFlags(text: string, atEnd: boolean): string | undefined {
+  return cpuinfoField(text, 'flags', atEnd);
 }
 
 /** /proc/cpuinfo is read this much at a time until its first "flags" line is whole (one page: the kernel formats as many CPU records as a read asks for). */
