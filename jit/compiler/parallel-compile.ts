@@ -17,6 +17,7 @@
 // it, loading and decoding, and above all V8 compiling its own copy of our compiler (TurboFan on
 // the same cores): see compileThreads for when that is worth it.
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { workerExecArgv } from '../worker-exec-argv.js';
 import type { Assembler, Label } from '../../backend-x64/index.js';
 import type { ImageFunction } from '../../abi/image.js';
 import type { ModuleInfo } from '../frontend/types.js';
@@ -126,23 +127,6 @@ interface PoolWorker { worker: Worker; port: MessagePort; url: string }
 const pool: PoolWorker[] = [];
 let idleTimer: NodeJS.Timeout | undefined;
 let nextJob = 1;
-
-/**
- * Node options for a worker: the process's (so `--cpu-prof` and the like reach workers too) but
- * those that would make it run another script instead of its own: `-e`/`-p` and their script,
- * `--input-type` (a worker started from `node -e` otherwise evaluates that script again and
- * never compiles a thing).
- */
-export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (/^-[ep]+$/.test(a) || a === '--eval' || a === '--print' || a === '--input-type') { i++; continue; }
-    if (a.startsWith('--eval=') || a.startsWith('--print=') || a.startsWith('--input-type=')) continue;
-    out.push(a);
-  }
-  return out;
-}
 
 function spawn(url: URL): PoolWorker | null {
   const { port1, port2 } = new MessageChannel();
