@@ -8,11 +8,13 @@
 // CPU's) is a miss: the module is compiled again and the entry replaced, never executed. The
 // directory is bounded (KWASM_CACHE_MAX_MB, default 1024): after a write the least recently used
 // entries (mtime, refreshed by a hit unless less than REFRESH_NS old) go until it fits.
+// A large entry is written by a worker thread while this one goes on (background-store.ts); the
+// process waits for it before it ends.
 // Beside the entries, one small `.kwid` file per wasm file read whole: its identity (wasm-file.ts),
 // module hash and the ranges a start from the cache does without, so that a start from an
 // unchanged file neither reads those nor hashes the module.
 // Disabled by `run --no-cache`, or KWASM_CACHE=0 (also off/false/no) in the environment.
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, utimesSync, type BigIntStats } from 'node:fs';
 import { nodeOs } from '../node-binding.js';
 import { join } from 'node:path';
 import type { CompiledModule } from '../compiler/module-compiler.js';
@@ -22,13 +24,12 @@ import { deserializeCompiledFile, ModuleFileError, serializeCompiled } from './s
 import { crc32, randomHex } from '../digest.js';
 import { bytesOf, hex, latin1, utf8Hex, wordsOf } from '../bytes.js';
 import { readInto, statFd, type Ranges } from './wasm-file.js';
+import { CACHE_SUFFIX, FILE_SUFFIX, TMP_SUFFIX, evictDir, writeWhole } from './cache-files.js';
+import { storeInBackground, storesPending, waitForStores } from './background-store.js';
 
-const CACHE_SUFFIX = '.kwsm';
-const FILE_SUFFIX = '.kwid';
 const HASH_BYTES = 32;
 /** A file record's CRC-32. */
 const SUM_BYTES = 4;
-const TMP_SUFFIX = '.tmp';
 /**
  * A hit sets an entry's or file record's mtime to now (LRU: evict) unless it is already within
  * this of now: least recently used to the minute is all eviction needs, and a start then does
@@ -37,8 +38,11 @@ const TMP_SUFFIX = '.tmp';
 const REFRESH_NS = 60_000_000_000n;
 /** A file record is 40 + 8 * ranges + identity bytes; anything longer is no record of ours. */
 const MAX_RECORD_BYTES = 16 << 20;
-/** A temp file older than this was left by a process that died mid-write. */
-const STALE_TMP_MS = 10 * 60_000;
+/**
+ * Entries of at least this many bytes are written by the store worker (background-store.ts):
+ * below it the write costs less than starting the worker (~4-5 ms of this thread).
+ */
+const BACKGROUND_MIN_BYTES = 8 << 20;
 
 export function cacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   const v = (env.KWASM_CACHE ?? '').toLowerCase();
@@ -81,7 +85,8 @@ export class ModuleCache {
   /** Why the directory was refused, for the one warning. */
   refused: string | undefined;
 
-  constructor(readonly dir: string, readonly maxBytes: number) {}
+  /** `backgroundMin`: entries this large or larger are stored by the store worker. */
+  constructor(readonly dir: string, readonly maxBytes: number, readonly backgroundMin = BACKGROUND_MIN_BYTES) {}
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): ModuleCache {
     return new ModuleCache(cacheDir(env), cacheMaxBytes(env));
@@ -128,6 +133,8 @@ export class ModuleCache {
    */
   get(wasm: Uint8Array, moduleHash: Uint8Array, fill?: () => void): CompiledModule | null {
     if (!this.ready()) return null;
+    // an entry this process put is in place before it is looked up
+    if (storesPending()) waitForStores();
     const path = join(this.dir, this.entryName(moduleHash));
     let compiled: CompiledModule, st: BigIntStats | undefined;
     try {
@@ -147,7 +154,9 @@ export class ModuleCache {
     if (!this.ready()) return;
     const file = serializeCompiled(compiled, false, moduleHash);
     if (file.length > this.maxBytes) return;
-    if (this.write(this.entryName(moduleHash), file)) this.evict();
+    const name = this.entryName(moduleHash);
+    if (file.length >= this.backgroundMin && storeInBackground({ dir: this.dir, name, tmp: this.tempName(name), bytes: file, maxBytes: this.maxBytes })) return;
+    if (this.write(name, file)) this.evict();
   }
 
   /** The name of a file identity's record: the identity in hex, so any identity string makes a plain name. */
@@ -204,42 +213,18 @@ export class ModuleCache {
     this.write(this.fileName(identity), Buffer.concat([sum, body]));
   }
 
+  /** A temp file name for `name` that no other writer uses (this process's id and random bytes). */
+  private tempName(name: string): string {
+    return `.${name}.${process.pid}.${randomHex(6)}${TMP_SUFFIX}`;
+  }
+
   /** `bytes` as the file `name`, written whole to a temp file then renamed; false if it could not be. */
   private write(name: string, bytes: Uint8Array): boolean {
-    const tmp = join(this.dir, `.${name}.${process.pid}.${randomHex(6)}${TMP_SUFFIX}`);
-    try {
-      writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
-      renameSync(tmp, join(this.dir, name));
-      return true;
-    } catch {
-      try { unlinkSync(tmp); } catch { /* never created */ }
-      return false;
-    }
+    return writeWhole(this.dir, name, this.tempName(name), bytes);
   }
 
   /** Least recently used entries (and file records) out until the directory fits; stale temp files out. */
   evict(now = Date.now()): void {
-    const entries: { path: string; size: number; mtime: number }[] = [];
-    let total = 0;
-    let names: string[];
-    try { names = readdirSync(this.dir); } catch { return; }
-    for (const n of names) {
-      const path = join(this.dir, n);
-      let st;
-      try { st = statSync(path); } catch { continue; } // removed by another process meanwhile
-      if (n.endsWith(TMP_SUFFIX)) {
-        if (now - st.mtimeMs > STALE_TMP_MS) try { unlinkSync(path); } catch { /* gone */ }
-        continue;
-      }
-      if (!n.endsWith(CACHE_SUFFIX) && !n.endsWith(FILE_SUFFIX)) continue;
-      entries.push({ path, size: st.size, mtime: st.mtimeMs });
-      total += st.size;
-    }
-    entries.sort((a, b) => a.mtime - b.mtime);
-    for (const e of entries) {
-      if (total <= this.maxBytes) break;
-      try { unlinkSync(e.path); } catch { /* another process evicted it */ }
-      total -= e.size;
-    }
+    evictDir(this.dir, this.maxBytes, now);
   }
 }

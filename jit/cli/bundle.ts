@@ -78,6 +78,7 @@ const TRAINING_WASM = join('..', 'examples', 'hello.wasm');
 const WORKERS = {
   'compile-worker': 'jit/compiler/compile-worker.js',
   'timeout-worker': 'jit/cli/timeout-worker.js',
+  'store-worker': 'jit/cache/store-worker.js',
 };
 
 /**

@@ -1,0 +1,96 @@
+// Large cache entries are written by a worker thread (store-worker.ts) while this thread goes on
+// to instantiate and run the module: the write of a 44 MB entry (ruby+stdlib.wasm) into fresh
+// page-cache pages took 90-200 ms of a first run's critical path on the development VM
+// (bench/results/startup.md). The process still ends with the entry in place: an 'exit' handler
+// waits for the stores handed over (bounded by EXIT_WAIT_MS; a store cut short leaves a temp
+// file, removed later as stale, never a partial entry). A `get` in this process waits first
+// too, so a put is seen by the next get as before. The worker is made on the first large store
+// (~4-5 ms of this thread: node:worker_threads and the Worker) and unref'd: it never keeps the
+// process alive by itself.
+import type * as WorkerThreads from 'node:worker_threads';
+import { builtin } from '../node-binding.js';
+import { workerExecArgv } from '../worker-exec-argv.js';
+import { writeWhole, evictDir } from './cache-files.js';
+
+/** What the store worker does for one entry: writeWhole, then evictDir if it was written. */
+export interface StoreJob { dir: string; name: string; tmp: string; bytes: Uint8Array; maxBytes: number }
+
+/** The longest an exiting process (or a get) waits for its stores: far beyond any local write. */
+const EXIT_WAIT_MS = 30_000;
+
+let worker: WorkerThreads.Worker | undefined;
+/** pending[0]: stores handed to the worker and not yet ended (the worker decrements and notifies). */
+let pending: Int32Array | undefined;
+/** The worker failed to start or died: stores are written in place from now on. */
+let broken = false;
+
+function startWorker(): boolean {
+  if (worker !== undefined) return true;
+  if (broken) return false;
+  try {
+    const { Worker } = builtin('node:worker_threads') as typeof WorkerThreads;
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    // a sibling file in both layouts (tsc output and bundle), see jit/cli/bundle.ts WORKERS
+    const w = new Worker(new URL('./store-worker.js', import.meta.url), { workerData: { pending: counter }, execArgv: workerExecArgv() });
+    w.unref();
+    // A worker that dies ends its stores unfinished: stop waiting for them (when this thread's
+    // event loop runs; an exit meanwhile waits out EXIT_WAIT_MS at most).
+    w.on('error', () => { broken = true; Atomics.store(counter, 0, 0); });
+    w.on('exit', () => { broken = true; Atomics.store(counter, 0, 0); worker = undefined; });
+    worker = w;
+    pending = counter;
+    // first of the exit handlers: one registered before (a caller removing a temp cache home at
+    // exit, as the tests do) must find the entry written, not being written
+    process.prependListener('exit', () => { waitForStores(); });
+    return true;
+  } catch {
+    broken = true;
+    return false;
+  }
+}
+
+/**
+ * Hands `job` to the store worker, its bytes transferred (the caller must not use them again);
+ * false if there is no worker (the caller writes the entry itself) or the bytes are not a whole
+ * ArrayBuffer of their own (transferring would take more than them).
+ */
+export function storeInBackground(job: StoreJob): boolean {
+  const b = job.bytes;
+  if (!(b.buffer instanceof ArrayBuffer) || b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength) return false;
+  if (!startWorker() || worker === undefined || pending === undefined) return false;
+  Atomics.add(pending, 0, 1);
+  try {
+    worker.postMessage(job, [b.buffer]);
+  } catch {
+    Atomics.sub(pending, 0, 1);
+    return false;
+  }
+  return true;
+}
+
+/** Some store handed to the worker has not ended. */
+export function storesPending(): boolean {
+  return pending !== undefined && Atomics.load(pending, 0) > 0;
+}
+
+/** Waits until every store handed over has ended, at most `timeoutMs`; true if none is left. */
+export function waitForStores(timeoutMs = EXIT_WAIT_MS): boolean {
+  if (pending === undefined) return true;
+  const end = Date.now() + timeoutMs;
+  for (let n = Atomics.load(pending, 0); n > 0; n = Atomics.load(pending, 0)) {
+    const left = end - Date.now();
+    if (left <= 0) return false;
+    Atomics.wait(pending, 0, n, left);
+  }
+  return true;
+}
+
+/** The worker's side (store-worker.ts): one job, then the count down. */
+export function runStoreJob(job: StoreJob, counter: Int32Array): void {
+  try {
+    if (writeWhole(job.dir, job.name, job.tmp, job.bytes)) evictDir(job.dir, job.maxBytes);
+  } finally {
+    Atomics.sub(counter, 0, 1);
+    Atomics.notify(counter, 0);
+  }
+}
