@@ -2,14 +2,15 @@
 // to instantiate and run the module: the write of a 44 MB entry (ruby+stdlib.wasm) into fresh
 // page-cache pages took 90-200 ms of a first run's critical path on the development VM
 // (bench/results/startup.md). The process still ends with the entry in place: an 'exit' handler
-// waits for the stores handed over (bounded by EXIT_WAIT_MS; a store cut short leaves a temp
-// file, removed later as stale, never a partial entry). A `get` in this process waits first
-// too, so a put is seen by the next get as before. The worker is made on the first large store
-// (~4-5 ms of this thread: node:worker_threads and the Worker) and unref'd: it never keeps the
-// process alive by itself.
+// waits for the stores handed over (bounded by EXIT_WAIT_MS, START_WAIT_MS for a worker that
+// never started; a store cut short leaves a temp file, removed later as stale, never a partial
+// entry). A `get` in this process waits first too, so a put is seen by the next get as before.
+// The worker is made on the first large store (~4-5 ms of this thread: node:worker_threads and
+// the Worker) and unref'd: it never keeps the process alive by itself.
 import type * as WorkerThreads from 'node:worker_threads';
 import { builtin } from '../node-binding.js';
 import { workerExecArgv } from '../worker-exec-argv.js';
+import { existsSync } from 'node:fs';
 import { writeWhole, evictDir } from './cache-files.js';
 
 /** What the store worker does for one entry: writeWhole, then evictDir if it was written. */
@@ -17,10 +18,22 @@ export interface StoreJob { dir: string; name: string; tmp: string; bytes: Uint8
 
 /** The longest an exiting process (or a get) waits for its stores: far beyond any local write. */
 const EXIT_WAIT_MS = 30_000;
+/**
+ * The longest it waits for a worker that has not started yet: one whose script fails to load
+ * reports that as an event this thread's loop may never run again, so the wait cannot learn it.
+ */
+const START_WAIT_MS = 5_000;
+
+/** Slots of the shared counter: stores handed over and not ended; 1 once the worker runs. */
+export const PENDING = 0, ALIVE = 1;
+
+/** For tests: another worker script (one that fails to load, or none), a shorter START_WAIT_MS. */
+export const storeInternals: { workerUrl?: URL; startWaitMs?: number } = {};
 
 let worker: WorkerThreads.Worker | undefined;
-/** pending[0]: stores handed to the worker and not yet ended (the worker decrements and notifies). */
+/** The shared counter (PENDING, ALIVE); the worker takes PENDING down and notifies on it. */
 let pending: Int32Array | undefined;
+let startedAt = 0;
 /** The worker failed to start or died: stores are written in place from now on. */
 let broken = false;
 
@@ -29,14 +42,18 @@ function startWorker(): boolean {
   if (broken) return false;
   try {
     const { Worker } = builtin('node:worker_threads') as typeof WorkerThreads;
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    // a sibling file in both layouts (tsc output and bundle), see jit/cli/bundle.ts WORKERS
-    const w = new Worker(new URL('./store-worker.js', import.meta.url), { workerData: { pending: counter }, execArgv: workerExecArgv() });
+    const counter = new Int32Array(new SharedArrayBuffer(8));
+    // a sibling file in both layouts (tsc output and bundle), see jit/cli/bundle.ts WORKERS; a
+    // copy of the package without it (bundled again by someone) writes in place
+    const url = storeInternals.workerUrl ?? new URL('./store-worker.js', import.meta.url);
+    if (!existsSync(url)) throw new Error('no store worker');
+    const w = new Worker(url, { workerData: { pending: counter }, execArgv: workerExecArgv() });
+    startedAt = Date.now();
     w.unref();
     // A worker that dies ends its stores unfinished: stop waiting for them (when this thread's
     // event loop runs; an exit meanwhile waits out EXIT_WAIT_MS at most).
-    w.on('error', () => { broken = true; Atomics.store(counter, 0, 0); });
-    w.on('exit', () => { broken = true; Atomics.store(counter, 0, 0); worker = undefined; });
+    w.on('error', () => { broken = true; Atomics.store(counter, PENDING, 0); });
+    w.on('exit', () => { broken = true; Atomics.store(counter, PENDING, 0); worker = undefined; });
     worker = w;
     pending = counter;
     // first of the exit handlers: one registered before (a caller removing a temp cache home at
@@ -58,11 +75,11 @@ export function storeInBackground(job: StoreJob): boolean {
   const b = job.bytes;
   if (!(b.buffer instanceof ArrayBuffer) || b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength) return false;
   if (!startWorker() || worker === undefined || pending === undefined) return false;
-  Atomics.add(pending, 0, 1);
+  Atomics.add(pending, PENDING, 1);
   try {
     worker.postMessage(job, [b.buffer]);
   } catch {
-    Atomics.sub(pending, 0, 1);
+    Atomics.sub(pending, PENDING, 1);
     return false;
   }
   return true;
@@ -70,27 +87,37 @@ export function storeInBackground(job: StoreJob): boolean {
 
 /** Some store handed to the worker has not ended. */
 export function storesPending(): boolean {
-  return pending !== undefined && Atomics.load(pending, 0) > 0;
+  return pending !== undefined && Atomics.load(pending, PENDING) > 0;
 }
 
-/** Waits until every store handed over has ended, at most `timeoutMs`; true if none is left. */
+/**
+ * Waits until every store handed over has ended, at most `timeoutMs` (and START_WAIT_MS after
+ * the worker was made if it has not started by then); true if none is left.
+ */
 export function waitForStores(timeoutMs = EXIT_WAIT_MS): boolean {
-  if (pending === undefined) return true;
+  const c = pending;
+  if (c === undefined) return true;
   const end = Date.now() + timeoutMs;
-  for (let n = Atomics.load(pending, 0); n > 0; n = Atomics.load(pending, 0)) {
-    const left = end - Date.now();
-    if (left <= 0) return false;
-    Atomics.wait(pending, 0, n, left);
+  for (let n = Atomics.load(c, PENDING); n > 0; n = Atomics.load(c, PENDING)) {
+    const now = Date.now();
+    const until = Atomics.load(c, ALIVE) === 1 ? end : Math.min(end, startedAt + (storeInternals.startWaitMs ?? START_WAIT_MS));
+    if (now >= until) return false;
+    Atomics.wait(c, PENDING, n, until - now); // woken by a store's end or the worker's start
   }
   return true;
 }
 
-/** The worker's side (store-worker.ts): one job, then the count down. */
+/** The worker's side (store-worker.ts): it runs; then, per job, the job and the count down. */
+export function storeWorkerStarted(counter: Int32Array): void {
+  Atomics.store(counter, ALIVE, 1);
+  Atomics.notify(counter, PENDING);
+}
+
 export function runStoreJob(job: StoreJob, counter: Int32Array): void {
   try {
     if (writeWhole(job.dir, job.name, job.tmp, job.bytes)) evictDir(job.dir, job.maxBytes);
   } finally {
-    Atomics.sub(counter, 0, 1);
-    Atomics.notify(counter, 0);
+    Atomics.sub(counter, PENDING, 1);
+    Atomics.notify(counter, PENDING);
   }
 }

@@ -2,7 +2,8 @@
 // compiling thread would have, then counts it done in the shared counter that an exiting process
 // waits on. Loads node:fs and the cache's file functions only.
 import { parentPort, workerData } from 'node:worker_threads';
-import { runStoreJob, type StoreJob } from './background-store.js';
+import { runStoreJob, storeWorkerStarted, type StoreJob } from './background-store.js';
 
 const { pending } = workerData as { pending: Int32Array };
 parentPort?.on('message', (job: StoreJob) => runStoreJob(job, pending));
+storeWorkerStarted(pending);

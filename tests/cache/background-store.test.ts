@@ -67,16 +67,20 @@ test('below backgroundMin the entry is written in place, before put returns', ()
   assert.equal(readdirSync(dir), [c.entryName(hash)]);
 });
 
-/** A node process that puts `add.wasm` through the worker, then exits at once (after `then`). */
-function putAndExit(dir: string, then: string): ReturnType<typeof spawnSync> {
+/**
+ * A node process that puts `add.wasm` through the worker (`before` runs first), then exits at
+ * once (after `then`); exit status 3 if the put was not handed over.
+ */
+function putAndExit(dir: string, then: string, before = ''): ReturnType<typeof spawnSync> {
   const url = (p: string): string => JSON.stringify(new URL(p, import.meta.url).href);
   const script = `
-    import { readFileSync, rmSync } from 'node:fs';
+    import { readFileSync, rmSync, writeFileSync } from 'node:fs';
     import { ModuleCache } from ${url('../../jit/cache/module-cache.js')};
-    import { storesPending } from ${url('../../jit/cache/background-store.js')};
+    import { storeInternals, storesPending } from ${url('../../jit/cache/background-store.js')};
     import { compileModule } from ${url('../../jit/compiler/module-compiler.js')};
     import { sha256 } from ${url('../../jit/cache/serialize.js')};
     const [dir, wasm] = process.argv.slice(1);
+    ${before}
     const bytes = new Uint8Array(readFileSync(wasm));
     new ModuleCache(dir, 1 << 30, 0).put(compileModule(bytes), sha256([bytes]));
     if (!storesPending()) process.exit(3);
@@ -107,6 +111,27 @@ test('a store that fails (its directory removed meanwhile) ends quietly: the pro
   let left: string[] = [];
   try { left = readdirSync(dir); } catch { /* gone, as it should be */ }
   assert.equal(left, []);
+});
+
+test('a worker script that fails to load holds an exit up for the start wait only, not the whole store wait; none at all writes in place', () => {
+  const dir = freshDir();
+  const bad = join(tmp, 'bad-store-worker.js');
+  writeFileSync(bad, 'throw new Error("store worker broken");\n');
+  // busy until after the worker failed: its 'error' event never runs on this thread before the exit
+  const spin = 'const until = Date.now() + 500; while (Date.now() < until);';
+  const t0 = Date.now();
+  const r = putAndExit(dir, spin, `storeInternals.workerUrl = new URL(${JSON.stringify(`file://${bad}`)}); storeInternals.startWaitMs = 1000;`);
+  const ms = Date.now() - t0;
+  assert.is(r.status, 0, String(r.stderr));
+  assert.ok(ms < 10_000, `exited after ${ms} ms`); // the whole store wait is 30 s
+  let left: string[] = [];
+  try { left = readdirSync(dir); } catch { /* never made */ }
+  assert.not.ok(left.some((n) => n.endsWith('.kwsm')), 'no entry');
+  // no worker script there: the put writes the entry itself (exit 3: nothing handed over)
+  const dir2 = freshDir();
+  const r2 = putAndExit(dir2, '', `storeInternals.workerUrl = new URL(${JSON.stringify(`file://${join(tmp, 'missing.js')}`)});`);
+  assert.is(r2.status, 3, String(r2.stderr));
+  assert.is(readdirSync(dir2).filter((n) => n.endsWith('.kwsm')).length, 1);
 });
 
 test.run();
