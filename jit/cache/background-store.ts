@@ -25,7 +25,7 @@ const EXIT_WAIT_MS = 30_000;
 const START_WAIT_MS = 5_000;
 
 /** Slots of the shared counter: stores handed over and not ended; 1 once the worker runs. */
-export const PENDING = 0, ALIVE = 1;
+const PENDING = 0, ALIVE = 1;
 
 /** For tests: another worker script (one that fails to load, or none), a shorter START_WAIT_MS. */
 export const storeInternals: { workerUrl?: URL; startWaitMs?: number } = {};
@@ -50,10 +50,12 @@ function startWorker(): boolean {
     const w = new Worker(url, { workerData: { pending: counter }, execArgv: workerExecArgv() });
     startedAt = Date.now();
     w.unref();
-    // A worker that dies ends its stores unfinished: stop waiting for them (when this thread's
-    // event loop runs; an exit meanwhile waits out EXIT_WAIT_MS at most).
-    w.on('error', () => { broken = true; Atomics.store(counter, PENDING, 0); });
-    w.on('exit', () => { broken = true; Atomics.store(counter, PENDING, 0); worker = undefined; });
+    // A worker that fails or dies ends its stores unfinished: stop waiting for them (when this
+    // thread's event loop runs; an exit meanwhile waits out the bounds of waitForStores).
+    // ('error' needs a listener of its own: unheard, it would be thrown here.)
+    const gone = (): void => { broken = true; worker = undefined; Atomics.store(counter, PENDING, 0); };
+    w.on('error', gone);
+    w.on('exit', gone);
     worker = w;
     pending = counter;
     // first of the exit handlers: one registered before (a caller removing a temp cache home at
@@ -85,26 +87,27 @@ export function storeInBackground(job: StoreJob): boolean {
   return true;
 }
 
-/** Some store handed to the worker has not ended. */
+/** Some store handed to the worker has not ended (what the tests see of a put handed over). */
 export function storesPending(): boolean {
   return pending !== undefined && Atomics.load(pending, PENDING) > 0;
 }
 
 /**
- * Waits until every store handed over has ended, at most `timeoutMs` (and START_WAIT_MS after
- * the worker was made if it has not started by then); true if none is left.
+ * Waits until every store handed over has ended: EXIT_WAIT_MS at most, and no longer than
+ * START_WAIT_MS after the worker was made if it has not started by then. Nothing pending (a
+ * warm start never made the worker): no clock read.
  */
-export function waitForStores(timeoutMs = EXIT_WAIT_MS): boolean {
+export function waitForStores(): void {
   const c = pending;
-  if (c === undefined) return true;
-  const end = Date.now() + timeoutMs;
+  if (c === undefined) return;
+  let end = 0;
   for (let n = Atomics.load(c, PENDING); n > 0; n = Atomics.load(c, PENDING)) {
     const now = Date.now();
+    if (end === 0) end = now + EXIT_WAIT_MS;
     const until = Atomics.load(c, ALIVE) === 1 ? end : Math.min(end, startedAt + (storeInternals.startWaitMs ?? START_WAIT_MS));
-    if (now >= until) return false;
+    if (now >= until) return;
     Atomics.wait(c, PENDING, n, until - now); // woken by a store's end or the worker's start
   }
-  return true;
 }
 
 /** The worker's side (store-worker.ts): it runs; then, per job, the job and the count down. */

@@ -25,7 +25,7 @@ import { crc32, randomHex } from '../digest.js';
 import { bytesOf, hex, latin1, utf8Hex, wordsOf } from '../bytes.js';
 import { readInto, statFd, type Ranges } from './wasm-file.js';
 import { CACHE_SUFFIX, FILE_SUFFIX, TMP_SUFFIX, evictDir, writeWhole } from './cache-files.js';
-import { storeInBackground, storesPending, waitForStores } from './background-store.js';
+import { storeInBackground, waitForStores } from './background-store.js';
 
 const HASH_BYTES = 32;
 /** A file record's CRC-32. */
@@ -134,7 +134,7 @@ export class ModuleCache {
   get(wasm: Uint8Array, moduleHash: Uint8Array, fill?: () => void): CompiledModule | null {
     if (!this.ready()) return null;
     // an entry this process put is in place before it is looked up
-    if (storesPending()) waitForStores();
+    waitForStores();
     const path = join(this.dir, this.entryName(moduleHash));
     let compiled: CompiledModule, st: BigIntStats | undefined;
     try {
