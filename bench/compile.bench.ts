@@ -19,8 +19,8 @@
 //
 // The rows above run one engine after the other; on a machine whose speed drifts by 30% over a
 // minute (the development VM does), their ratio drifts with it. So the bench also interleaves the
-// two single-thread compilers: a Liftoff child waits for a line on stdin and compiles once per
-// line, and kwasm-jit compiles in this process between those, in alternating order, PAIRS times;
+// two single-thread compilers: a Liftoff child (bench/lib/v8-server.ts) compiles once per request,
+// and kwasm-jit compiles in this process between those, in alternating order, PAIRS times;
 // the ratio reported is the median of the pairs' ratios. kwasm-jit is warmed by two compiles
 // there (a process's second compile still pays for TurboFan re-optimising our compiler: that is
 // the cold rows' subject), Liftoff by one (its code is C++: nothing to warm but caches).
@@ -33,8 +33,7 @@
 // `--quick` (npm run bench -- --quick): keystone.wasm, one rep, two pairs.
 //
 // Run: npx tsc -p . && node dist/bench/compile.bench.js [FILE.wasm] [--reps N] [--pairs N] [--quick]
-import { execFileSync, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -45,7 +44,8 @@ import { closeCompilePool } from '../jit/compiler/parallel-compile.js';
 import { hostCpu } from './lib/host.js';
 import { buildProgram, detectToolchain, type Toolchain } from './lib/build.js';
 import { PROGRAMS } from './lib/programs.js';
-import { geomean } from './lib/stats.js';
+import { cpuMs, geomean } from './lib/stats.js';
+import { startV8Server, v8Compiles, type CompileCost } from './lib/v8-server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -67,7 +67,6 @@ const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - 
 
 /** Per rep; `main`: the main thread's part of `cpu` (cold rows only). */
 interface Times { wall: number[]; cpu: number[]; main?: number[] }
-const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 /** Idle time after a compile before its CPU is read: a worker may still finish a chunk nobody needs, and that counts. */
 const SETTLE_MS = 300;
@@ -116,60 +115,19 @@ function kwasmCold(threads: number): Times {
   return out;
 }
 
-// V8 caches native modules by their bytes within an isolate: each rep appends a distinct custom
-// section so every compile is a real one.
-const V8_SCRIPT = `
-const base = require('fs').readFileSync(process.argv[1]);
-const variant = (i) => { const name = Buffer.from('rep' + i); return Buffer.concat([base, Buffer.from([0, name.length + 1, name.length]), name]); };
-new WebAssembly.Module(variant(-1));
-const out = { wall: [], cpu: [] };
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-for (let i = 0; i < Number(process.argv[2]); i++) {
-  const b = variant(i);
-  const t0 = performance.now(), c0 = cpu();
-  new WebAssembly.Module(b);
-  out.wall.push(performance.now() - t0);
-  out.cpu.push(cpu() - c0);
+/** REPS compiles by V8 with `flags` in a child, after one warm-up compile (bench/lib/v8-server.ts). */
+async function v8(flags: string[], wasm = file): Promise<Times> {
+  const cs = await v8Compiles(flags, wasm, REPS);
+  return { wall: cs.map((c) => c.wall), cpu: cs.map((c) => c.cpu) };
 }
-console.log(JSON.stringify(out));`;
-
-function v8(flags: string[], wasm = file): Times {
-  const text = execFileSync(process.execPath, [...flags, '-e', V8_SCRIPT, wasm, String(REPS)], { encoding: 'utf8' });
-  return JSON.parse(text) as Times;
-}
-
-// The Liftoff side of the interleaved comparison: one compile per line read, its times printed.
-const V8_SERVE_SCRIPT = `
-const base = require('fs').readFileSync(process.argv[1]);
-const variant = (i) => { const name = Buffer.from('pair' + i); return Buffer.concat([base, Buffer.from([0, name.length + 1, name.length]), name]); };
-new WebAssembly.Module(variant(-1));
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-let i = 0;
-console.log('ready');
-require('readline').createInterface({ input: process.stdin }).on('line', () => {
-  const b = variant(i++);
-  const t0 = performance.now(), c0 = cpu();
-  new WebAssembly.Module(b);
-  console.log(JSON.stringify({ wall: performance.now() - t0, cpu: cpu() - c0 }));
-});`;
 
 interface Pairs { kwasm: Times; liftoff: Times; cpuRatio: number[]; wallRatio: number[] }
 
 /** kwasm-jit (one thread, this process) and Liftoff (a waiting child) compiling in turns. */
 async function interleaved(): Promise<Pairs> {
-  const child = spawn(process.execPath, ['--liftoff', ...EAGER, '-e', V8_SERVE_SCRIPT, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const nextLine = async (): Promise<string> => {
-    const r = await lines.next();
-    if (r.done === true) throw new Error('the Liftoff child ended early');
-    return r.value as string;
-  };
-  await nextLine(); // 'ready': warmed up
-  const liftoffOnce = async (): Promise<{ wall: number; cpu: number }> => {
-    child.stdin.write('go\n');
-    return JSON.parse(await nextLine()) as { wall: number; cpu: number };
-  };
-  const kwasmOnce = async (): Promise<{ wall: number; cpu: number }> => {
+  const liftoff = await startV8Server(['--liftoff', ...EAGER], [file]);
+  const liftoffOnce = async (): Promise<CompileCost> => (await liftoff.compile(0, 1))[0];
+  const kwasmOnce = async (): Promise<CompileCost> => {
     const t0 = performance.now(), c0 = cpuMs();
     compileModule(bytes, { threads: 1 });
     const wall = performance.now() - t0;
@@ -188,7 +146,7 @@ async function interleaved(): Promise<Pairs> {
       out.cpuRatio.push(l.cpu / kk.cpu); out.wallRatio.push(l.wall / kk.wall);
     }
   } finally {
-    child.stdin.end();
+    liftoff.close();
   }
   return out;
 }
@@ -201,8 +159,8 @@ const rows: [string, Times][] = [
   [`kwasm-jit, ${CORES} threads`, await kwasm(CORES)],
   ['kwasm-jit cold process', kwasmCold(1)],
   [`kwasm-jit cold, ${CORES} threads`, kwasmCold(CORES)],
-  ['V8 Liftoff', v8(['--liftoff', ...EAGER])],
-  ['V8 TurboFan', v8(['--no-liftoff', ...EAGER])],
+  ['V8 Liftoff', await v8(['--liftoff', ...EAGER])],
+  ['V8 TurboFan', await v8(['--no-liftoff', ...EAGER])],
 ];
 
 const mb = codeBytes / 1e6;
@@ -241,7 +199,7 @@ if (fileArg === undefined) {
       const b = new Uint8Array(readFileSync(m.wasm));
       const kb = decodeModule(b).codes.bytes();
       const k = await kwasm(1, b, false);
-      const l = v8(['--liftoff', ...EAGER], m.wasm), t = v8(['--no-liftoff', ...EAGER], m.wasm);
+      const l = await v8(['--liftoff', ...EAGER], m.wasm), t = await v8(['--no-liftoff', ...EAGER], m.wasm);
       const cell = (ts: Times): string => `${(kb / 1e6 / (median(ts.wall) / 1000)).toFixed(1)} (${median(ts.cpu).toFixed(1)})`;
       const r = median(l.cpu) / median(k.cpu);
       ratios.push(r);

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './lib/stats.js';
+import { cpuMs, median } from './lib/stats.js';
 
 type Decoder = typeof import('../jit/frontend/decoder.js');
 type Validator = typeof import('../jit/frontend/validator.js');
@@ -52,14 +52,13 @@ if (!(mode === 'validate' || mode === 'compile') || distA === undefined || distB
 }
 const bytes = new Uint8Array(readFileSync(RUBY));
 const runs = [await MODES[mode](distA, bytes), await MODES[mode](distB, bytes)];
-const cpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const ms: number[][] = [[], []];
 for (let k = 0; k < passes; k++) {
   for (let j = 0; j < 2; j++) {
     const which = (k & 1) ^ j;
-    const c0 = cpu();
+    const c0 = cpuMs();
     runs[which]();
-    ms[which].push(cpu() - c0);
+    ms[which].push(cpuMs() - c0);
   }
 }
 const a = median(ms[0].slice(2)), b = median(ms[1].slice(2));

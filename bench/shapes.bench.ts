@@ -10,18 +10,18 @@
 //
 // Both sides compile each module COMPILES times per round after a warm-up, in turns (the
 // development VM's speed drifts by 2x between minutes): kwasm-jit in this process, warm, one
-// thread; Liftoff in a waiting child with compile.bench.ts's eager single-thread flags. Each
+// thread; Liftoff in a waiting child (bench/lib/v8-server.ts) with compile.bench.ts's eager
+// single-thread flags. Each
 // round's figure is the median of its compiles; the table gives the median over ROUNDS.
 //
 // Run: npx tsc -p . && node dist/bench/shapes.bench.js [--rounds N] [--quick]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { compileModule } from '../jit/compiler/module-compiler.js';
 import { hostCpu } from './lib/host.js';
-import { median } from './lib/stats.js';
+import { cpuMs, median } from './lib/stats.js';
+import { startV8Server } from './lib/v8-server.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -76,53 +76,30 @@ const modules = shapes.map((s) => shapeModule(s, s === EMPTY ? 0 : REPEAT));
 const dir = mkdtempSync(join(tmpdir(), 'kwasm-shapes-'));
 const files = modules.map((m, i) => { const f = join(dir, `shape${i}.wasm`); writeFileSync(f, m); return f; });
 
-// The Liftoff child: a line "i n" compiles module i n times (each a distinct variant: V8 caches
-// native modules by their bytes) and answers with the median CPU ms.
-const LIFTOFF_SCRIPT = `
-const fs = require('fs');
-const files = JSON.parse(process.argv[1]);
-const bases = files.map((f) => fs.readFileSync(f));
-let k = 0;
-const variant = (b) => { const name = Buffer.from('v' + k++); return Buffer.concat([b, Buffer.from([0, name.length + 1, name.length]), name]); };
-for (const b of bases) new WebAssembly.Module(variant(b));
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-console.log('ready');
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const [i, n] = line.split(' ').map(Number);
-  const xs = [];
-  for (let j = 0; j < n; j++) { const b = variant(bases[i]); const c0 = cpu(); new WebAssembly.Module(b); xs.push(cpu() - c0); }
-  xs.sort((a, b) => a - b);
-  console.log(JSON.stringify(xs[xs.length >> 1]));
-});`;
 const EAGER = ['--liftoff', '--no-wasm-tier-up', '--no-wasm-lazy-compilation', '--single-threaded'];
 
-const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 function kwasmMedian(bytes: Uint8Array, n: number): number {
   const xs: number[] = [];
   for (let j = 0; j < n; j++) { const c0 = cpuMs(); compileModule(bytes, { threads: 1 }); xs.push(cpuMs() - c0); }
   return median(xs);
 }
 
-const child = spawn(process.execPath, [...EAGER, '-e', LIFTOFF_SCRIPT, JSON.stringify(files)], { stdio: ['pipe', 'pipe', 'inherit'] });
-const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-const nextLine = async (): Promise<string> => {
-  const r = await lines.next();
-  if (r.done === true) throw new Error('the Liftoff child ended early');
-  return r.value as string;
-};
-const kwasm: number[][] = shapes.map(() => []), liftoff: number[][] = shapes.map(() => []);
+const kwasm: number[][] = shapes.map(() => []), liftoffMs: number[][] = shapes.map(() => []);
 try {
-  await nextLine(); // 'ready'
-  for (const m of modules) kwasmMedian(m, COMPILES); // warm-up
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let i = 0; i < shapes.length; i++) {
-      const liftoffOnce = async (): Promise<number> => { child.stdin.write(`${i} ${COMPILES}\n`); return Number(JSON.parse(await nextLine())); };
-      if (r % 2 === 0) { kwasm[i].push(kwasmMedian(modules[i], COMPILES)); liftoff[i].push(await liftoffOnce()); }
-      else { liftoff[i].push(await liftoffOnce()); kwasm[i].push(kwasmMedian(modules[i], COMPILES)); }
+  const liftoff = await startV8Server(EAGER, files);
+  try {
+    for (const m of modules) kwasmMedian(m, COMPILES); // warm-up
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < shapes.length; i++) {
+        const liftoffOnce = async (): Promise<number> => median((await liftoff.compile(i, COMPILES)).map((c) => c.cpu));
+        if (r % 2 === 0) { kwasm[i].push(kwasmMedian(modules[i], COMPILES)); liftoffMs[i].push(await liftoffOnce()); }
+        else { liftoffMs[i].push(await liftoffOnce()); kwasm[i].push(kwasmMedian(modules[i], COMPILES)); }
+      }
     }
+  } finally {
+    liftoff.close();
   }
 } finally {
-  child.stdin.end();
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -131,7 +108,7 @@ console.log('');
 console.log('| shape | instructions | kwasm-jit ns/instr | Liftoff ns/instr | Liftoff\'s CPU / kwasm-jit\'s |');
 console.log('|---|---|---|---|---|');
 for (let i = 0; i < shapes.length; i++) {
-  const s = shapes[i], k = median(kwasm[i]), l = median(liftoff[i]);
+  const s = shapes[i], k = median(kwasm[i]), l = median(liftoffMs[i]);
   const n = s.instructions * REPEAT * FUNCS;
   const per = (ms: number): string => (s === EMPTY ? (ms * 1000 / (FUNCS + 1)).toFixed(1) : (ms * 1e6 / n).toFixed(1));
   console.log(`| ${s.name} | ${s === EMPTY ? '-' : n} | ${per(k)} | ${per(l)} | ${(l / k).toFixed(2)}x |`);

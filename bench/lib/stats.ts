@@ -19,3 +19,9 @@ export function spread(xs: readonly number[]): number {
   if (xs.length < 2) return 0;
   return (Math.max(...xs) - Math.min(...xs)) / median(xs);
 }
+
+/** This process's CPU time so far, user + system of all its threads, in ms. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
